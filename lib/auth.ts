@@ -1,0 +1,58 @@
+/**
+ * Who may log in and where mail goes (DESIGN.md, "Auth and routing").
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+import { canonicalUserName } from "./store/mod.ts";
+
+/**
+ * Checks credentials; returns the canonical user name, or null when they are refused.
+ * Without configured users, or with auth disabled, any valid user name logs in.
+ */
+export function authenticate(config: Config, user: string, password: string): string | null {
+  let name: string;
+  try {
+    name = canonicalUserName(user);
+  } catch {
+    return null;
+  }
+  if (config.users.length === 0 || config.authDisabled) return name;
+  const entry = config.users.find((candidate) => candidate.user === name);
+  return entry && timingSafeEqual(entry.password, password) ? name : null;
+}
+
+/** Whether any credentials are accepted. */
+export function acceptsAnyCredentials(config: Config): boolean {
+  return config.users.length === 0 || config.authDisabled;
+}
+
+/**
+ * The user a recipient address is delivered to: the configured user whose address matches
+ * (case-insensitive, `+tag` removed), else the user named by the local part (without the
+ * tag). Returns null for an address with no usable local part.
+ */
+export function routeRecipient(config: Config, address: string): string | null {
+  const at = address.lastIndexOf("@");
+  const local = at < 0 ? address : address.slice(0, at);
+  const domain = at < 0 ? "" : address.slice(at + 1);
+  const plus = local.indexOf("+");
+  const base = (plus > 0 ? local.slice(0, plus) : local).replace(/^"(.*)"$/, "$1");
+  const untagged = (domain ? `${base}@${domain}` : base).toLowerCase();
+  const configured = config.users.find((entry) => entry.address === untagged);
+  if (configured) return configured.user;
+  try {
+    return canonicalUserName(base);
+  } catch {
+    return null;
+  }
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,45 @@
+/**
+ * Delivery into users' mailboxes, shared by SMTP and the HTTP control plane.
+ *
+ * @module
+ */
+
+import type { MessageMeta, Store } from "./store/mod.ts";
+
+/**
+ * Appends `raw` to `mailbox` of each distinct user, creating the user and the mailbox on
+ * first delivery. Returns the stored messages in user order.
+ */
+export function deliver(
+  store: Store,
+  users: readonly string[],
+  raw: Uint8Array,
+  options: { mailbox?: string; flags?: readonly string[]; internalDate?: number } = {},
+): MessageMeta[] {
+  const mailbox = options.mailbox ?? "INBOX";
+  const stored: MessageMeta[] = [];
+  for (const user of new Set(users)) {
+    store.ensureUser(user);
+    if (!store.getMailbox(user, mailbox)) store.createMailbox(user, mailbox);
+    stored.push(
+      store.append(user, mailbox, raw, {
+        flags: options.flags,
+        internalDate: options.internalDate,
+      }),
+    );
+  }
+  return stored;
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** An RFC 5322 date-time in UTC: `Wed, 25 Nov 2026 07:22:01 +0000`. */
+export function formatRfc5322Date(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${
+    MONTHS[d.getUTCMonth()]
+  } ${d.getUTCFullYear()} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}

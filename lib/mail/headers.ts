@@ -1,0 +1,171 @@
+/**
+ * RFC 5322 header blocks: where the header ends, the fields with their raw bytes, unfolded
+ * values, and RFC 2047 encoded-word decoding. Tolerant of broken mail: bare LF line ends,
+ * 8-bit bytes, a missing header/body separator. Nothing here throws on any input.
+ *
+ * @module
+ */
+
+import type { MessageSummary } from "../store/types.ts";
+
+/** One header field. */
+export interface HeaderField {
+  /** Field name as written. */
+  readonly name: string;
+  /** Unfolded value, decoded as UTF-8 (latin1 fallback), leading white space removed. */
+  readonly value: string;
+  /** Offset of the field's first byte within the parsed buffer. */
+  readonly start: number;
+  /** Offset just past the field's last line end. */
+  readonly end: number;
+}
+
+/**
+ * Finds the end of the header block starting at `start`: the offset of the empty line that
+ * separates header and body (`headerEnd`), and where the body begins (`bodyStart`). Without
+ * a separator the whole buffer is header.
+ */
+export function findHeaderEnd(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): { headerEnd: number; bodyStart: number } {
+  // An empty line right at the start: empty header.
+  if (start < end && bytes[start] === 0x0a) return { headerEnd: start, bodyStart: start + 1 };
+  if (start + 1 < end && bytes[start] === 0x0d && bytes[start + 1] === 0x0a) {
+    return { headerEnd: start, bodyStart: start + 2 };
+  }
+  for (let i = start; i < end; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    // i is a line end; the next line is empty if it is LF or CRLF.
+    if (i + 1 < end && bytes[i + 1] === 0x0a) return { headerEnd: i + 1, bodyStart: i + 2 };
+    if (i + 2 < end && bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) {
+      return { headerEnd: i + 1, bodyStart: i + 3 };
+    }
+    if (i + 2 === end && bytes[i + 1] === 0x0d) return { headerEnd: i + 1, bodyStart: end };
+  }
+  return { headerEnd: end, bodyStart: end };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const latin1 = new TextDecoder("latin1");
+
+/** Decodes bytes as UTF-8, or as Latin-1 when they are not valid UTF-8. */
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return latin1.decode(bytes);
+  }
+}
+
+/** Parses the fields of the header block `bytes[start, end)`. */
+export function parseHeaderFields(bytes: Uint8Array, start = 0, end = bytes.length): HeaderField[] {
+  const fields: HeaderField[] = [];
+  let fieldStart = -1;
+  let i = start;
+  const finish = (fieldEnd: number) => {
+    if (fieldStart < 0) return;
+    const text = decodeText(bytes.subarray(fieldStart, fieldEnd));
+    const colon = text.indexOf(":");
+    if (colon > 0) {
+      const name = text.slice(0, colon).trim();
+      const value = text.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, "").replace(/\r?\n$/, "")
+        .trim();
+      if (name && !/[\s]/.test(name)) {
+        fields.push({ name, value, start: fieldStart, end: fieldEnd });
+      }
+    }
+    fieldStart = -1;
+  };
+  while (i < end) {
+    let lineEnd = bytes.indexOf(0x0a, i);
+    lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
+    const first = bytes[i];
+    if (first === 0x20 || first === 0x09) {
+      // Continuation line: belongs to the open field (or is stray and ignored).
+    } else {
+      finish(i);
+      fieldStart = i;
+    }
+    i = lineEnd;
+  }
+  finish(end);
+  return fields;
+}
+
+/** The first field named `name` (case-insensitive), or undefined. */
+export function headerValue(fields: readonly HeaderField[], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return fields.find((field) => field.name.toLowerCase() === wanted)?.value;
+}
+
+const encodedWord = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
+
+/** Decodes RFC 2047 encoded words; white space between adjacent encoded words is dropped. */
+export function decodeEncodedWords(value: string): string {
+  if (!value.includes("=?")) return value;
+  const joined = value.replace(/(\?=)[ \t\r\n]+(?==\?)/g, "$1");
+  return joined.replace(encodedWord, (whole, charset: string, encoding: string, text: string) => {
+    try {
+      const bytes = encoding.toUpperCase() === "B"
+        ? decodeBase64Loose(text)
+        : decodeQEncoding(text);
+      return decodeCharset(bytes, charset.split("*")[0]);
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/** Decodes bytes in a MIME charset; unknown charsets fall back to UTF-8/Latin-1. */
+export function decodeCharset(bytes: Uint8Array, charset: string): string {
+  const label = charset.trim().toLowerCase();
+  if (label === "" || label === "us-ascii" || label === "utf-8" || label === "utf8") {
+    return decodeText(bytes);
+  }
+  try {
+    return new TextDecoder(label).decode(bytes);
+  } catch {
+    return decodeText(bytes);
+  }
+}
+
+function decodeQEncoding(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "_") out.push(0x20);
+    else if (ch === "=" && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(text.charCodeAt(i) & 0xff);
+  }
+  return new Uint8Array(out);
+}
+
+/** Base64 decoding that skips characters outside the alphabet and tolerates missing padding. */
+export function decodeBase64Loose(text: string): Uint8Array {
+  const clean = text.replace(/[^A-Za-z0-9+/]/g, "");
+  const usable = clean.length - (clean.length % 4 === 1 ? 1 : 0);
+  const padded = clean.slice(0, usable) + "==".slice(0, (4 - (usable % 4)) % 4);
+  const binary = atob(padded);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** Reads the listing summary (decoded subject and addresses) from a message's header. */
+export function summarizeMessage(raw: Uint8Array): MessageSummary {
+  const { headerEnd } = findHeaderEnd(raw);
+  const fields = parseHeaderFields(raw, 0, headerEnd);
+  const get = (name: string) => decodeEncodedWords(headerValue(fields, name) ?? "");
+  return {
+    subject: get("Subject"),
+    from: get("From"),
+    to: get("To"),
+    cc: get("Cc"),
+    date: headerValue(fields, "Date") ?? "",
+    messageId: headerValue(fields, "Message-ID") ?? "",
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The one SMTP reply builder (RFC 5321 4.2): `250-` continuation lines, the final line with
+ * a space, and the enhanced status code (RFC 2034/3463) on every line that carries one.
+ *
+ * @module
+ */
+
+/**
+ * Formats a reply. `enhanced` is null only where RFC 2034 leaves it out (the greeting, the
+ * HELO/EHLO replies, and 334 challenges).
+ *
+ * @example
+ * ```ts
+ * reply(250, "2.1.0", "Sender OK"); // "250 2.1.0 Sender OK\r\n"
+ * ```
+ */
+export function reply(code: number, enhanced: string | null, ...lines: string[]): string {
+  const texts = lines.length === 0 ? [""] : lines;
+  let out = "";
+  for (let i = 0; i < texts.length; i++) {
+    const separator = i === texts.length - 1 ? " " : "-";
+    const text = texts[i].replace(/[\r\n]+/g, " ");
+    out += `${code}${separator}${enhanced ? `${enhanced} ` : ""}${text}`.trimEnd() + "\r\n";
+  }
+  return out;
+}
+
+/** A typed SMTP failure, turned into a reply in one place (the session dispatcher). */
+export class SmtpError extends Error {
+  readonly code: number;
+  readonly enhanced: string;
+  constructor(code: number, enhanced: string, text: string) {
+    super(text);
+    this.name = "SmtpError";
+    this.code = code;
+    this.enhanced = enhanced;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Flag normalisation shared by every backend. IMAP flags are case-insensitive (RFC 9051
+ * 2.3.2): system flags are kept in their canonical spelling, keywords as first given.
+ *
+ * @module
+ */
+
+/** System flags a message can carry in the store (`\Recent` is per session, not stored). */
+export const SYSTEM_FLAGS = ["\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen"] as const;
+
+const canonicalSystem = new Map(SYSTEM_FLAGS.map((flag) => [flag.toLowerCase(), flag]));
+
+/** The canonical spelling of a flag: `\SEEN` → `\Seen`; keywords unchanged. */
+export function canonicalFlag(flag: string): string {
+  return canonicalSystem.get(flag.toLowerCase()) ?? flag;
+}
+
+/** Whether a stored flag list holds `flag`, compared case-insensitively. */
+export function hasFlag(flags: readonly string[], flag: string): boolean {
+  const wanted = flag.toLowerCase();
+  return flags.some((f) => f.toLowerCase() === wanted);
+}
+
+/**
+ * Applies an operation and returns the new sorted, de-duplicated list (system flags first).
+ * `\Recent` and other unknown backslash flags are dropped: they cannot be stored.
+ */
+export function applyFlags(
+  current: readonly string[],
+  operation: "replace" | "add" | "remove",
+  flags: readonly string[],
+): string[] {
+  const byKey = new Map<string, string>();
+  if (operation !== "replace") {
+    for (const flag of current) byKey.set(flag.toLowerCase(), flag);
+  }
+  for (const raw of flags) {
+    const flag = canonicalFlag(raw);
+    if (flag.startsWith("\\") && !canonicalSystem.has(flag.toLowerCase())) continue;
+    if (operation === "remove") byKey.delete(flag.toLowerCase());
+    else if (!byKey.has(flag.toLowerCase())) byKey.set(flag.toLowerCase(), flag);
+  }
+  return sortFlags([...byKey.values()]);
+}
+
+/** System flags first in canonical order, then keywords in code-point order. */
+export function sortFlags(flags: string[]): string[] {
+  return flags.sort((a, b) => {
+    const sa = a.startsWith("\\") ? 0 : 1;
+    const sb = b.startsWith("\\") ? 0 : 1;
+    if (sa !== sb) return sa - sb;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
+/** Whether two sorted flag lists are equal. */
+export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((flag, i) => flag === b[i]);
+}

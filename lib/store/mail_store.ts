@@ -1,0 +1,622 @@
+/**
+ * The store core shared by every backend: all metadata lives in memory (so SELECT, FETCH
+ * FLAGS, STORE and SEARCH on flags never touch the disk), every change is written through a
+ * {@linkcode Persistence} in one transaction before the call returns, and change events are
+ * published after the commit.
+ *
+ * @module
+ */
+
+import { summarizeMessage } from "../mail/headers.ts";
+import { applyFlags, hasFlag, sameFlags } from "./flags.ts";
+import {
+  ancestorNames,
+  canonicalMailboxName,
+  isSameOrBelow,
+  validateMailboxName,
+} from "./names.ts";
+import type { BlobRef, Persistence } from "./persistence.ts";
+import {
+  type AppendOptions,
+  DEFAULT_MAILBOXES,
+  type FlagChange,
+  type FlagOperation,
+  formatMessageId,
+  type MailboxInfo,
+  type MessageMeta,
+  type MessageSummary,
+  type SpecialUse,
+  type Store,
+  StoreError,
+  type StoreEvent,
+  type StoreListener,
+  UID_VALIDITY,
+  type UidMapping,
+} from "./types.ts";
+
+interface MessageRecord {
+  readonly rowId: number;
+  readonly uid: number;
+  readonly internalDate: number;
+  readonly size: number;
+  flags: string[];
+  readonly summary: MessageSummary;
+  readonly blob: BlobRef;
+}
+
+interface MailboxRecord {
+  readonly rowId: number;
+  name: string;
+  specialUse: SpecialUse | null;
+  uidNext: number;
+  /** Ascending by UID. */
+  messages: MessageRecord[];
+  byUid: Map<number, MessageRecord>;
+}
+
+interface UserRecord {
+  readonly name: string;
+  readonly mailboxes: Map<string, MailboxRecord>;
+  readonly subscriptions: Set<string>;
+}
+
+/** Options for {@linkcode MailStore}. */
+export interface MailStoreOptions {
+  /** The clock for INTERNALDATE when none is given; defaults to `Date.now`. */
+  now?: () => number;
+}
+
+/** Throws `invalid-user` unless `user` is a usable user name; returns its canonical (lower-case) form. */
+export function canonicalUserName(user: string): string {
+  if (user.length === 0 || user.length > 256 || /[\x00-\x20\x7f:]/.test(user)) {
+    throw new StoreError(
+      "invalid-user",
+      "Cannot use user name: it must be 1 to 256 characters without spaces, control characters or ':'",
+    );
+  }
+  return user.toLowerCase();
+}
+
+/** The {@linkcode Store} implementation over any {@linkcode Persistence}. */
+export class MailStore implements Store {
+  readonly #persistence: Persistence;
+  readonly #now: () => number;
+  readonly #users = new Map<string, UserRecord>();
+  readonly #uidHighWater = new Map<string, number>();
+  readonly #listeners = new Set<StoreListener>();
+  #closed = false;
+
+  constructor(persistence: Persistence, options: MailStoreOptions = {}) {
+    this.#persistence = persistence;
+    this.#now = options.now ?? Date.now;
+    this.#load();
+  }
+
+  get kind(): "memory" | "sqlite" {
+    return this.#persistence.kind;
+  }
+
+  get path(): string | null {
+    return this.#persistence.path;
+  }
+
+  #load(): void {
+    const state = this.#persistence.load();
+    for (const user of state.users) this.#users.set(user, newUser(user));
+    const byRowId = new Map<number, MailboxRecord>();
+    for (const row of state.mailboxes) {
+      const user = this.#users.get(row.user);
+      if (!user) continue;
+      const mailbox: MailboxRecord = {
+        rowId: row.id,
+        name: row.name,
+        specialUse: row.specialUse,
+        uidNext: row.uidNext,
+        messages: [],
+        byUid: new Map(),
+      };
+      user.mailboxes.set(row.name, mailbox);
+      byRowId.set(row.id, mailbox);
+    }
+    for (const row of state.messages) {
+      const mailbox = byRowId.get(row.mailboxId);
+      if (!mailbox) continue;
+      const record: MessageRecord = {
+        rowId: row.id,
+        uid: row.uid,
+        internalDate: row.internalDate,
+        size: row.size,
+        flags: row.flags,
+        summary: row.summary,
+        blob: row.blob,
+      };
+      mailbox.messages.push(record);
+      mailbox.byUid.set(record.uid, record);
+    }
+    for (const { user, name } of state.subscriptions) {
+      this.#users.get(user)?.subscriptions.add(name);
+    }
+    for (const { user, name, uid } of state.uidHighWater) {
+      this.#uidHighWater.set(hwmKey(user, name), uid);
+    }
+  }
+
+  // ---- users ----
+
+  listUsers(): string[] {
+    this.#checkOpen();
+    return [...this.#users.keys()];
+  }
+
+  hasUser(user: string): boolean {
+    this.#checkOpen();
+    return this.#users.has(user.toLowerCase());
+  }
+
+  ensureUser(user: string): boolean {
+    this.#checkOpen();
+    const name = canonicalUserName(user);
+    if (this.#users.has(name)) return false;
+    const events: StoreEvent[] = [{ type: "user.created", user: name }];
+    this.#persistence.transaction(() => {
+      this.#persistence.insertUser(name);
+      const record = newUser(name);
+      this.#users.set(name, record);
+      for (const { name: mailbox, specialUse } of DEFAULT_MAILBOXES) {
+        this.#insertMailbox(record, mailbox, specialUse);
+        this.#persistence.setSubscription(name, mailbox, true);
+        record.subscriptions.add(mailbox);
+        events.push({ type: "mailbox.created", user: name, mailbox });
+      }
+    });
+    this.#emit(events);
+    return true;
+  }
+
+  // ---- mailboxes ----
+
+  listMailboxes(user: string): MailboxInfo[] {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    if (!record) return [];
+    return [...record.mailboxes.values()]
+      .sort((a, b) => compareMailboxNames(a.name, b.name))
+      .map((mailbox) => this.#info(record, mailbox));
+  }
+
+  getMailbox(user: string, name: string): MailboxInfo | undefined {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    const mailbox = record?.mailboxes.get(canonicalMailboxName(name));
+    return record && mailbox ? this.#info(record, mailbox) : undefined;
+  }
+
+  createMailbox(
+    user: string,
+    name: string,
+    options: { specialUse?: SpecialUse | null } = {},
+  ): MailboxInfo {
+    this.#checkOpen();
+    const canonical = validateMailboxName(name);
+    this.ensureUser(user);
+    const record = this.#user(user);
+    if (record.mailboxes.has(canonical)) {
+      throw new StoreError("mailbox-exists", `Cannot create mailbox: ${canonical} already exists`);
+    }
+    const events: StoreEvent[] = [];
+    this.#persistence.transaction(() => {
+      for (const parent of ancestorNames(canonical)) {
+        if (record.mailboxes.has(parent)) continue;
+        this.#insertMailbox(record, parent, null);
+        events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
+      }
+      this.#insertMailbox(record, canonical, options.specialUse ?? null);
+      events.push({ type: "mailbox.created", user: record.name, mailbox: canonical });
+    });
+    this.#emit(events);
+    return this.#info(record, record.mailboxes.get(canonical)!);
+  }
+
+  deleteMailbox(user: string, name: string): void {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const mailbox = this.#mailbox(record, name);
+    if (mailbox.name === "INBOX") {
+      throw new StoreError("cannot-delete-inbox", "Cannot delete INBOX");
+    }
+    this.#persistence.transaction(() => {
+      this.#persistence.deleteMailbox(mailbox.rowId);
+      record.mailboxes.delete(mailbox.name);
+    });
+    this.#emit([{ type: "mailbox.deleted", user: record.name, mailbox: mailbox.name }]);
+  }
+
+  renameMailbox(user: string, from: string, to: string): void {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const source = this.#mailbox(record, from);
+    const target = validateMailboxName(to);
+    if (record.mailboxes.has(target)) {
+      throw new StoreError("mailbox-exists", `Cannot rename mailbox: ${target} already exists`);
+    }
+    if (isSameOrBelow(target, source.name)) {
+      throw new StoreError(
+        "invalid-name",
+        "Cannot rename mailbox: the new name is inside the old one",
+      );
+    }
+    const events: StoreEvent[] = [];
+    this.#persistence.transaction(() => {
+      for (const parent of ancestorNames(target)) {
+        if (record.mailboxes.has(parent)) continue;
+        this.#insertMailbox(record, parent, null);
+        events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
+      }
+      if (source.name === "INBOX") {
+        // RFC 9051 6.3.6: INBOX's messages move to the new mailbox; INBOX stays, empty,
+        // and its inferiors are not renamed.
+        const moved = this.#insertMailbox(record, target, null);
+        this.#transferAll(record, source, moved);
+        events.push({ type: "mailbox.created", user: record.name, mailbox: target });
+        return;
+      }
+      const renamed = [...record.mailboxes.values()]
+        .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
+        .sort((a, b) => a.name.length - b.name.length);
+      for (const mailbox of renamed) {
+        const oldName = mailbox.name;
+        const newName = target + oldName.slice(source.name.length);
+        record.mailboxes.delete(oldName);
+        mailbox.name = newName;
+        mailbox.uidNext = Math.max(
+          mailbox.uidNext,
+          (this.#uidHighWater.get(hwmKey(record.name, newName)) ?? 0) + 1,
+        );
+        record.mailboxes.set(newName, mailbox);
+        this.#persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
+        events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
+      }
+    });
+    this.#emit(events);
+  }
+
+  /** Moves every message of `source` into the empty `target`, renumbering from its UIDNEXT. */
+  #transferAll(record: UserRecord, source: MailboxRecord, target: MailboxRecord): void {
+    const uids = source.messages.map((message) => message.uid);
+    this.#copyInto(record, source, uids, target);
+    this.#persistence.deleteMessages(source.messages.map((message) => message.rowId));
+    source.messages = [];
+    source.byUid.clear();
+  }
+
+  setSubscribed(user: string, name: string, subscribed: boolean): void {
+    this.#checkOpen();
+    const canonical = validateMailboxName(name);
+    this.ensureUser(user);
+    const record = this.#user(user);
+    if (record.subscriptions.has(canonical) === subscribed) return;
+    this.#persistence.transaction(() =>
+      this.#persistence.setSubscription(record.name, canonical, subscribed)
+    );
+    if (subscribed) record.subscriptions.add(canonical);
+    else record.subscriptions.delete(canonical);
+    this.#emit([{ type: "mailbox.subscribed", user: record.name, mailbox: canonical, subscribed }]);
+  }
+
+  listSubscriptions(user: string): string[] {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    return record ? [...record.subscriptions].sort(compareMailboxNames) : [];
+  }
+
+  // ---- messages ----
+
+  append(user: string, mailbox: string, raw: Uint8Array, options: AppendOptions = {}): MessageMeta {
+    this.#checkOpen();
+    this.ensureUser(user);
+    const record = this.#user(user);
+    const target = this.#mailbox(record, mailbox);
+    const flags = applyFlags([], "replace", options.flags ?? []);
+    const summary = summarizeMessage(raw);
+    const message = this.#persistence.transaction(() => {
+      const blob = this.#persistence.storeBlob(raw);
+      return this.#insertMessage(record, target, {
+        internalDate: options.internalDate ?? this.#now(),
+        size: raw.length,
+        flags,
+        summary,
+        blob,
+      });
+    });
+    const meta = toMeta(record.name, target.name, message);
+    this.#emit([{ type: "message.added", message: meta }]);
+    return meta;
+  }
+
+  listMessages(user: string, mailbox: string): MessageMeta[] {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const target = this.#mailbox(record, mailbox);
+    return target.messages.map((message) => toMeta(record.name, target.name, message));
+  }
+
+  getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    const target = record?.mailboxes.get(canonicalMailboxName(mailbox));
+    const message = target?.byUid.get(uid);
+    return record && target && message ? toMeta(record.name, target.name, message) : undefined;
+  }
+
+  getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    const message = record?.mailboxes.get(canonicalMailboxName(mailbox))?.byUid.get(uid);
+    return message ? this.#persistence.readBlob(message.blob) : undefined;
+  }
+
+  setFlags(
+    user: string,
+    mailbox: string,
+    uids: readonly number[],
+    operation: FlagOperation,
+    flags: readonly string[],
+  ): FlagChange[] {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const target = this.#mailbox(record, mailbox);
+    const changes: FlagChange[] = [];
+    this.#persistence.transaction(() => {
+      for (const uid of uids) {
+        const message = target.byUid.get(uid);
+        if (!message) continue;
+        const next = applyFlags(message.flags, operation, flags);
+        if (sameFlags(next, message.flags)) continue;
+        message.flags = next;
+        this.#persistence.updateFlags(message.rowId, next);
+        changes.push({ uid, flags: next });
+      }
+    });
+    if (changes.length > 0) {
+      this.#emit([{ type: "flags.changed", user: record.name, mailbox: target.name, changes }]);
+    }
+    return changes;
+  }
+
+  copyMessages(user: string, from: string, uids: readonly number[], to: string): UidMapping {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const source = this.#mailbox(record, from);
+    const target = this.#mailbox(record, to);
+    const { mapping, added } = this.#persistence.transaction(() =>
+      this.#copyInto(record, source, uids, target)
+    );
+    this.#emit(added.map((message) => ({ type: "message.added", message })));
+    return mapping;
+  }
+
+  moveMessages(user: string, from: string, uids: readonly number[], to: string): UidMapping {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const source = this.#mailbox(record, from);
+    const target = this.#mailbox(record, to);
+    if (source === target) {
+      throw new StoreError("invalid-name", "Cannot move messages into the mailbox they are in");
+    }
+    const { mapping, added, removed } = this.#persistence.transaction(() => {
+      const copied = this.#copyInto(record, source, uids, target);
+      const removed = this.#remove(source, new Set(copied.mapping.sourceUids));
+      return { ...copied, removed };
+    });
+    const events: StoreEvent[] = added.map((message) => ({ type: "message.added", message }));
+    if (removed.length > 0) {
+      events.push({
+        type: "message.expunged",
+        user: record.name,
+        mailbox: source.name,
+        uids: removed,
+      });
+    }
+    this.#emit(events);
+    return mapping;
+  }
+
+  expunge(user: string, mailbox: string, uids?: readonly number[], force = false): number[] {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const target = this.#mailbox(record, mailbox);
+    const limit = uids ? new Set(uids) : null;
+    const doomed = new Set<number>();
+    for (const message of target.messages) {
+      if (limit && !limit.has(message.uid)) continue;
+      if (force || hasFlag(message.flags, "\\Deleted")) doomed.add(message.uid);
+    }
+    if (doomed.size === 0) return [];
+    const removed = this.#persistence.transaction(() => this.#remove(target, doomed));
+    this.#emit([{
+      type: "message.expunged",
+      user: record.name,
+      mailbox: target.name,
+      uids: removed,
+    }]);
+    return removed;
+  }
+
+  // ---- whole store ----
+
+  reset(): void {
+    this.#checkOpen();
+    this.#persistence.transaction(() => this.#persistence.clear());
+    this.#users.clear();
+    this.#uidHighWater.clear();
+    this.#emit([{ type: "reset" }]);
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#persistence.close();
+  }
+
+  // ---- internals ----
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError("closed", "Cannot use the store: it is closed");
+  }
+
+  #user(user: string): UserRecord {
+    const record = this.#users.get(user.toLowerCase());
+    if (!record) throw new StoreError("no-such-user", `Cannot find user ${user}`);
+    return record;
+  }
+
+  #mailbox(record: UserRecord, name: string): MailboxRecord {
+    const mailbox = record.mailboxes.get(canonicalMailboxName(name));
+    if (!mailbox) throw new StoreError("no-such-mailbox", `Cannot find mailbox ${name}`);
+    return mailbox;
+  }
+
+  #insertMailbox(record: UserRecord, name: string, specialUse: SpecialUse | null): MailboxRecord {
+    const uidNext = (this.#uidHighWater.get(hwmKey(record.name, name)) ?? 0) + 1;
+    const rowId = this.#persistence.insertMailbox({ user: record.name, name, specialUse, uidNext });
+    const mailbox: MailboxRecord = {
+      rowId,
+      name,
+      specialUse,
+      uidNext,
+      messages: [],
+      byUid: new Map(),
+    };
+    record.mailboxes.set(name, mailbox);
+    return mailbox;
+  }
+
+  #insertMessage(
+    record: UserRecord,
+    mailbox: MailboxRecord,
+    fields: Omit<MessageRecord, "rowId" | "uid">,
+  ): MessageRecord {
+    const uid = mailbox.uidNext;
+    const rowId = this.#persistence.insertMessage({ mailboxId: mailbox.rowId, uid, ...fields });
+    mailbox.uidNext = uid + 1;
+    this.#persistence.updateMailbox(mailbox.rowId, { uidNext: mailbox.uidNext });
+    this.#persistence.setUidHighWater(record.name, mailbox.name, uid);
+    this.#uidHighWater.set(hwmKey(record.name, mailbox.name), uid);
+    const message: MessageRecord = { rowId, uid, ...fields };
+    mailbox.messages.push(message);
+    mailbox.byUid.set(uid, message);
+    return message;
+  }
+
+  #copyInto(
+    record: UserRecord,
+    source: MailboxRecord,
+    uids: readonly number[],
+    target: MailboxRecord,
+  ): { mapping: UidMapping; added: MessageMeta[] } {
+    const sourceUids = [...new Set(uids)].filter((uid) => source.byUid.has(uid)).sort((a, b) =>
+      a - b
+    );
+    const destinationUids: number[] = [];
+    const added: MessageMeta[] = [];
+    for (const uid of sourceUids) {
+      const original = source.byUid.get(uid)!;
+      const copy = this.#insertMessage(record, target, {
+        internalDate: original.internalDate,
+        size: original.size,
+        flags: [...original.flags],
+        summary: original.summary,
+        blob: original.blob,
+      });
+      destinationUids.push(copy.uid);
+      added.push(toMeta(record.name, target.name, copy));
+    }
+    return { mapping: { uidValidity: UID_VALIDITY, sourceUids, destinationUids }, added };
+  }
+
+  #remove(mailbox: MailboxRecord, uids: ReadonlySet<number>): number[] {
+    const removed: number[] = [];
+    const rowIds: number[] = [];
+    const kept: MessageRecord[] = [];
+    for (const message of mailbox.messages) {
+      if (uids.has(message.uid)) {
+        removed.push(message.uid);
+        rowIds.push(message.rowId);
+        mailbox.byUid.delete(message.uid);
+      } else kept.push(message);
+    }
+    mailbox.messages = kept;
+    this.#persistence.deleteMessages(rowIds);
+    return removed;
+  }
+
+  #info(record: UserRecord, mailbox: MailboxRecord): MailboxInfo {
+    let unseen = 0;
+    let deleted = 0;
+    let size = 0;
+    for (const message of mailbox.messages) {
+      if (!hasFlag(message.flags, "\\Seen")) unseen++;
+      if (hasFlag(message.flags, "\\Deleted")) deleted++;
+      size += message.size;
+    }
+    return {
+      user: record.name,
+      name: mailbox.name,
+      specialUse: mailbox.specialUse,
+      subscribed: record.subscriptions.has(mailbox.name),
+      uidValidity: UID_VALIDITY,
+      uidNext: mailbox.uidNext,
+      messages: mailbox.messages.length,
+      unseen,
+      deleted,
+      size,
+    };
+  }
+
+  #emit(events: readonly StoreEvent[]): void {
+    for (const event of events) {
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(event);
+        } catch (error) {
+          console.error("Store listener failed:", error);
+        }
+      }
+    }
+  }
+}
+
+function newUser(name: string): UserRecord {
+  return { name, mailboxes: new Map(), subscriptions: new Set() };
+}
+
+function hwmKey(user: string, mailbox: string): string {
+  return `${user}\u0000${mailbox}`;
+}
+
+function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
+  return {
+    id: formatMessageId(user, mailbox, message.uid),
+    user,
+    mailbox,
+    uid: message.uid,
+    internalDate: message.internalDate,
+    size: message.size,
+    flags: message.flags,
+    summary: message.summary,
+  };
+}
+
+/** INBOX first, then code-point order. */
+export function compareMailboxNames(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === "INBOX") return -1;
+  if (b === "INBOX") return 1;
+  return a < b ? -1 : 1;
+}

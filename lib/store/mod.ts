@@ -1,0 +1,10 @@
+/**
+ * Opening a store: memory by default, SQLite when a path is given.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export { openMemoryStore } from "./memory.ts";
+export { openSqliteStore } from "./sqlite.ts";
+export { canonicalUserName } from "./mail_store.ts";

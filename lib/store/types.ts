@@ -1,0 +1,255 @@
+/**
+ * The Store interface: the only owner of mail state. Designed for IMAP semantics
+ * (RFC 9051): per-user mailboxes with a `/` hierarchy, UIDVALIDITY fixed at 1, strictly
+ * increasing UIDs that are never reused within a store's life (until `reset()`), immutable
+ * message bytes, and flags as the only mutable part of a message.
+ *
+ * Every method is synchronous: a store call is atomic on the event loop, and with SQLite it
+ * is one transaction that has committed when the call returns.
+ *
+ * @module
+ */
+
+/** The hierarchy delimiter of every mailbox name. */
+export const HIERARCHY_DELIMITER = "/";
+
+/** UIDVALIDITY of every mailbox (DESIGN.md: determinism is a product feature). */
+export const UID_VALIDITY = 1;
+
+/** Special-use attributes (RFC 6154) the store knows. */
+export type SpecialUse =
+  | "\\All"
+  | "\\Archive"
+  | "\\Drafts"
+  | "\\Flagged"
+  | "\\Junk"
+  | "\\Sent"
+  | "\\Trash";
+
+export const SPECIAL_USES: readonly SpecialUse[] = [
+  "\\All",
+  "\\Archive",
+  "\\Drafts",
+  "\\Flagged",
+  "\\Junk",
+  "\\Sent",
+  "\\Trash",
+];
+
+/** Mailboxes every user starts with. */
+export const DEFAULT_MAILBOXES: ReadonlyArray<{ name: string; specialUse: SpecialUse | null }> = [
+  { name: "INBOX", specialUse: null },
+  { name: "Drafts", specialUse: "\\Drafts" },
+  { name: "Sent", specialUse: "\\Sent" },
+  { name: "Junk", specialUse: "\\Junk" },
+  { name: "Trash", specialUse: "\\Trash" },
+];
+
+/** A mailbox as the store reports it. A snapshot: later changes do not alter it. */
+export interface MailboxInfo {
+  readonly user: string;
+  /** Full name, `/`-delimited; `INBOX` is always spelled in upper case. */
+  readonly name: string;
+  readonly specialUse: SpecialUse | null;
+  readonly subscribed: boolean;
+  readonly uidValidity: number;
+  readonly uidNext: number;
+  readonly messages: number;
+  readonly unseen: number;
+  readonly deleted: number;
+  /** Sum of the sizes of the messages, in octets. */
+  readonly size: number;
+}
+
+/** Header values decoded once at append time, for listings without re-reading the bytes. */
+export interface MessageSummary {
+  readonly subject: string;
+  readonly from: string;
+  readonly to: string;
+  readonly cc: string;
+  /** The Date header as written, or "" when absent. */
+  readonly date: string;
+  readonly messageId: string;
+}
+
+/** Everything about a stored message except its bytes. */
+export interface MessageMeta {
+  /** Deterministic id: `user:mailbox:uid` (see {@linkcode formatMessageId}). */
+  readonly id: string;
+  readonly user: string;
+  readonly mailbox: string;
+  readonly uid: number;
+  /** INTERNALDATE, in milliseconds since the epoch. */
+  readonly internalDate: number;
+  /** Size of the raw bytes, in octets. */
+  readonly size: number;
+  /** System flags (canonical case, e.g. `\Seen`) and keywords, sorted. Never `\Recent`. */
+  readonly flags: readonly string[];
+  readonly summary: MessageSummary;
+}
+
+/** Options for {@linkcode Store.append}. */
+export interface AppendOptions {
+  flags?: readonly string[];
+  /** Milliseconds since the epoch; defaults to the store clock's now. */
+  internalDate?: number;
+}
+
+/** How {@linkcode Store.setFlags} combines the given flags with the present ones. */
+export type FlagOperation = "replace" | "add" | "remove";
+
+/** One message whose flags changed. */
+export interface FlagChange {
+  readonly uid: number;
+  readonly flags: readonly string[];
+}
+
+/** A UID mapping from a copy or move: source UID to destination UID, in source-UID order. */
+export interface UidMapping {
+  readonly uidValidity: number;
+  readonly sourceUids: readonly number[];
+  readonly destinationUids: readonly number[];
+}
+
+/** Change events, published synchronously after the change has committed. */
+export type StoreEvent =
+  | { readonly type: "user.created"; readonly user: string }
+  | { readonly type: "mailbox.created"; readonly user: string; readonly mailbox: string }
+  | { readonly type: "mailbox.deleted"; readonly user: string; readonly mailbox: string }
+  | {
+    readonly type: "mailbox.renamed";
+    readonly user: string;
+    readonly mailbox: string;
+    readonly newName: string;
+  }
+  | {
+    readonly type: "mailbox.subscribed";
+    readonly user: string;
+    readonly mailbox: string;
+    readonly subscribed: boolean;
+  }
+  | { readonly type: "message.added"; readonly message: MessageMeta }
+  | {
+    readonly type: "flags.changed";
+    readonly user: string;
+    readonly mailbox: string;
+    readonly changes: readonly FlagChange[];
+  }
+  | {
+    readonly type: "message.expunged";
+    readonly user: string;
+    readonly mailbox: string;
+    /** Expunged UIDs, ascending. */
+    readonly uids: readonly number[];
+  }
+  | { readonly type: "reset" };
+
+export type StoreListener = (event: StoreEvent) => void;
+
+/** Kinds of {@linkcode StoreError}; each protocol maps them to its own response codes. */
+export type StoreErrorKind =
+  | "no-such-user"
+  | "no-such-mailbox"
+  | "mailbox-exists"
+  | "no-such-message"
+  | "invalid-name"
+  | "invalid-user"
+  | "has-children"
+  | "cannot-delete-inbox"
+  | "too-big"
+  | "closed";
+
+/** A typed store failure. */
+export class StoreError extends Error {
+  readonly kind: StoreErrorKind;
+  constructor(kind: StoreErrorKind, message: string) {
+    super(message);
+    this.name = "StoreError";
+    this.kind = kind;
+  }
+}
+
+/** The store: users, mailboxes, messages, flags, and change events. */
+export interface Store {
+  readonly kind: "memory" | "sqlite";
+  /** The SQLite file path, or null for memory. */
+  readonly path: string | null;
+
+  /** Users, in the order they were created. */
+  listUsers(): string[];
+  hasUser(user: string): boolean;
+  /** Creates the user with the default mailboxes if missing. Returns true if created. */
+  ensureUser(user: string): boolean;
+
+  /** The user's mailboxes, sorted by name with INBOX first. */
+  listMailboxes(user: string): MailboxInfo[];
+  getMailbox(user: string, name: string): MailboxInfo | undefined;
+  /**
+   * Creates a mailbox and any missing parents. Throws `mailbox-exists` if it exists,
+   * `invalid-name` for an empty name or component.
+   */
+  createMailbox(
+    user: string,
+    name: string,
+    options?: { specialUse?: SpecialUse | null },
+  ): MailboxInfo;
+  /** Deletes a mailbox and its messages. INBOX cannot be deleted. */
+  deleteMailbox(user: string, name: string): void;
+  /**
+   * Renames a mailbox and its children. Renaming INBOX moves its messages to a new
+   * mailbox and leaves INBOX empty (RFC 9051 6.3.6).
+   */
+  renameMailbox(user: string, from: string, to: string): void;
+  /** Subscriptions may name mailboxes that do not exist (RFC 9051 6.3.7). */
+  setSubscribed(user: string, name: string, subscribed: boolean): void;
+  listSubscriptions(user: string): string[];
+
+  /** Appends a message; creates the user if needed but not the mailbox. */
+  append(user: string, mailbox: string, raw: Uint8Array, options?: AppendOptions): MessageMeta;
+  /** Messages of a mailbox in UID order. */
+  listMessages(user: string, mailbox: string): MessageMeta[];
+  getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
+  /** The message's bytes exactly as stored. */
+  getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
+  /** Changes flags of the given UIDs (missing UIDs are ignored); returns the messages whose flags changed. */
+  setFlags(
+    user: string,
+    mailbox: string,
+    uids: readonly number[],
+    operation: FlagOperation,
+    flags: readonly string[],
+  ): FlagChange[];
+  /** Copies messages (with flags and internal date) to another mailbox of the same user. */
+  copyMessages(user: string, from: string, uids: readonly number[], to: string): UidMapping;
+  /** Moves messages: copy, then expunge from the source. */
+  moveMessages(user: string, from: string, uids: readonly number[], to: string): UidMapping;
+  /**
+   * Removes messages flagged `\Deleted` (restricted to `uids` when given). With `force`,
+   * removes the given UIDs whatever their flags. Returns the removed UIDs, ascending.
+   */
+  expunge(user: string, mailbox: string, uids?: readonly number[], force?: boolean): number[];
+
+  /** Restores the initial state: no users, no mailboxes, UIDs restart at 1. */
+  reset(): void;
+  /** Listens to change events; returns the function that stops listening. */
+  subscribe(listener: StoreListener): () => void;
+  close(): void;
+}
+
+/** Formats the deterministic message id `user:mailbox:uid`. */
+export function formatMessageId(user: string, mailbox: string, uid: number): string {
+  return `${user}:${mailbox}:${uid}`;
+}
+
+/**
+ * Parses an id made by {@linkcode formatMessageId}: the user ends at the first `:` (user
+ * names cannot contain one), the UID follows the last.
+ */
+export function parseMessageId(id: string): { user: string; mailbox: string; uid: number } | null {
+  const first = id.indexOf(":");
+  const last = id.lastIndexOf(":");
+  if (first <= 0 || last <= first + 1) return null;
+  const uidText = id.slice(last + 1);
+  if (!/^[1-9][0-9]{0,9}$/.test(uidText)) return null;
+  return { user: id.slice(0, first), mailbox: id.slice(first + 1, last), uid: Number(uidText) };
+}

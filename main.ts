@@ -1,0 +1,87 @@
+/**
+ * The `elektromail` command: parse flags and environment, start, print the banner, stop
+ * cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { acceptsAnyCredentials } from "./lib/auth.ts";
+import { type Config, ConfigError, helpText, resolveConfig } from "./lib/config.ts";
+import { stderrLogger } from "./lib/log.ts";
+import { type Elektromail, startElektromail, StartError } from "./lib/server.ts";
+import { VERSION } from "./lib/version.ts";
+
+/** Runs the program; resolves to the exit status once the server has stopped. */
+export async function main(args: string[]): Promise<number> {
+  let config: Config;
+  try {
+    const invocation = resolveConfig(args, Deno.env.toObject());
+    if (invocation.action === "help") {
+      console.log(helpText());
+      return 0;
+    }
+    if (invocation.action === "version") {
+      console.log(`elektromail ${VERSION}`);
+      return 0;
+    }
+    config = invocation.config;
+  } catch (error) {
+    return fail(error);
+  }
+  const logger = stderrLogger(config.verbose);
+  let server: Elektromail;
+  try {
+    server = await startElektromail(config, { logger });
+  } catch (error) {
+    return fail(error);
+  }
+  logger.info(banner(server));
+
+  const done = Promise.withResolvers<number>();
+  const stop = (signal: string) => {
+    logger.info(`${signal}: stopping`);
+    server.stop().then(() => done.resolve(0), (error) => {
+      logger.error("Stopping failed", error);
+      done.resolve(1);
+    });
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, () => stop(signal));
+  return done.promise;
+}
+
+function banner(server: Elektromail): string {
+  const { config } = server;
+  const storage = config.dbPath === null ? "memory (cleared on exit)" : `SQLite ${config.dbPath}`;
+  const auth = acceptsAnyCredentials(config)
+    ? `any credentials accepted${
+      config.users.length > 0 ? ` (auth disabled, ${config.users.length} users configured)` : ""
+    }`
+    : `${config.users.length} configured user${config.users.length === 1 ? "" : "s"}`;
+  const lines = [`Elektromail ${VERSION} ready`];
+  for (const listener of server.listeners) {
+    const host = listener.host.includes(":") ? `[${listener.host}]` : listener.host;
+    lines.push(`  ${listener.name.toUpperCase().padEnd(5)} ${host}:${listener.port}`);
+  }
+  lines.push(
+    `  storage  ${storage}`,
+    `  auth     ${auth}`,
+    `  logging  ${
+      config.verbose ? "verbose (protocol traffic)" : "normal (--verbose shows protocol traffic)"
+    }`,
+  );
+  return lines.join("\n");
+}
+
+function fail(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof StartError) {
+    console.error(`elektromail: ${error.message}`);
+    return 2;
+  }
+  console.error("elektromail: unexpected failure", error);
+  return 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
