@@ -1,0 +1,183 @@
+/**
+ * A session's view of its selected mailbox: the sequence-number ↔ UID map and the queue of
+ * unilateral updates (RFC 9051 5.2, 7.5.1) that other sessions' and deliveries' changes
+ * cause. The store publishes events; the tracker turns them into `EXISTS`, `EXPUNGE` and
+ * `FETCH (FLAGS …)` at the moments the session allows: never an EXPUNGE during FETCH, STORE
+ * or SEARCH, because the client would renumber under its feet.
+ *
+ * @module
+ */
+
+import type { StoreEvent } from "../store/mod.ts";
+
+/** An untagged update ready to send, in order. */
+export type TrackerUpdate =
+  | { readonly type: "expunge"; readonly seq: number; readonly uid: number }
+  | { readonly type: "exists"; readonly count: number }
+  | {
+    readonly type: "flags";
+    readonly seq: number;
+    readonly uid: number;
+    readonly flags: readonly string[];
+  };
+
+/** The selected-mailbox view of one session. */
+export class MailboxTracker {
+  readonly user: string;
+  #mailbox: string;
+  /** UIDs in sequence order (ascending); sequence number = index + 1. */
+  #uids: number[];
+  /** The EXISTS count the client last heard. */
+  #announced: number;
+  /** UIDs that arrived and are not in #uids yet. */
+  #added: number[] = [];
+  /** Expunged UIDs not yet reported. */
+  #expunged = new Set<number>();
+  /** Latest flags of messages whose change was not yet reported. */
+  #flags = new Map<number, readonly string[]>();
+  #gone = false;
+
+  /** `uids`: the mailbox's UIDs at SELECT time, ascending. */
+  constructor(user: string, mailbox: string, uids: readonly number[]) {
+    this.user = user;
+    this.#mailbox = mailbox;
+    this.#uids = [...uids];
+    this.#announced = uids.length;
+  }
+
+  get mailbox(): string {
+    return this.#mailbox;
+  }
+
+  /** Messages as the client knows them (including expunged ones not yet reported). */
+  get count(): number {
+    return this.#uids.length;
+  }
+
+  /** Whether the mailbox was deleted (or the store reset) under the session. */
+  get gone(): boolean {
+    return this.#gone;
+  }
+
+  /** The UID at a sequence number (1-based), or undefined. */
+  uidAt(seq: number): number | undefined {
+    return this.#uids[seq - 1];
+  }
+
+  /** The sequence number of a UID, or 0 when the client has not heard of it. Binary search. */
+  seqOf(uid: number): number {
+    let low = 0;
+    let high = this.#uids.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const value = this.#uids[mid];
+      if (value === uid) return mid + 1;
+      if (value < uid) low = mid + 1;
+      else high = mid - 1;
+    }
+    return 0;
+  }
+
+  /** UIDs in sequence order (a copy). */
+  uids(): number[] {
+    return [...this.#uids];
+  }
+
+  /** The largest UID the client knows, or 0. */
+  get maxUid(): number {
+    return this.#uids.length === 0 ? 0 : this.#uids[this.#uids.length - 1];
+  }
+
+  /** Whether `uid` was expunged and the client has not been told yet. */
+  isExpunged(uid: number): boolean {
+    return this.#expunged.has(uid);
+  }
+
+  /** Feeds a store event; events for other mailboxes are ignored. */
+  onEvent(event: StoreEvent): void {
+    switch (event.type) {
+      case "message.added":
+        if (event.message.user === this.user && event.message.mailbox === this.#mailbox) {
+          this.#added.push(event.message.uid);
+        }
+        return;
+      case "flags.changed":
+        if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
+        for (const change of event.changes) this.#flags.set(change.uid, change.flags);
+        return;
+      case "message.expunged":
+        if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
+        for (const uid of event.uids) {
+          if (this.seqOf(uid) > 0) this.#expunged.add(uid);
+          else {
+            const pending = this.#added.indexOf(uid);
+            if (pending >= 0) this.#added.splice(pending, 1);
+          }
+          this.#flags.delete(uid);
+        }
+        return;
+      case "mailbox.renamed":
+        if (event.user === this.user && event.mailbox === this.#mailbox) {
+          this.#mailbox = event.newName;
+        } else if (event.user === this.user && this.#mailbox.startsWith(event.mailbox + "/")) {
+          this.#mailbox = event.newName + this.#mailbox.slice(event.mailbox.length);
+        }
+        return;
+      case "mailbox.deleted":
+        if (event.user === this.user && event.mailbox === this.#mailbox) this.#gone = true;
+        return;
+      case "reset":
+        this.#gone = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Forgets pending flag updates for `uids` (the session already reported its own change). */
+  dropFlagUpdates(uids: Iterable<number>): void {
+    for (const uid of uids) this.#flags.delete(uid);
+  }
+
+  /**
+   * Takes the pending updates the session may send now. With `allowExpunge` false (during
+   * FETCH, STORE, SEARCH), expunges stay queued and expunged messages keep their numbers.
+   */
+  flush(allowExpunge: boolean): TrackerUpdate[] {
+    const updates: TrackerUpdate[] = [];
+    if (allowExpunge && this.#expunged.size > 0) {
+      const kept: number[] = [];
+      let removed = 0;
+      for (let i = 0; i < this.#uids.length; i++) {
+        const uid = this.#uids[i];
+        if (this.#expunged.has(uid)) {
+          // Each number is the message's sequence number after the earlier ones went.
+          updates.push({ type: "expunge", seq: i + 1 - removed, uid });
+          removed++;
+        } else kept.push(uid);
+      }
+      this.#uids = kept;
+      this.#announced -= removed;
+      this.#expunged.clear();
+    }
+    if (this.#added.length > 0) {
+      this.#added.sort((a, b) => a - b);
+      for (const uid of this.#added) {
+        if (uid > this.maxUid) this.#uids.push(uid);
+      }
+      this.#added = [];
+    }
+    if (this.#uids.length !== this.#announced) {
+      this.#announced = this.#uids.length;
+      updates.push({ type: "exists", count: this.#announced });
+    }
+    if (this.#flags.size > 0) {
+      const changed = [...this.#flags].map(([uid, flags]) => ({ uid, flags, seq: this.seqOf(uid) }))
+        .filter((entry) => entry.seq > 0)
+        .sort((a, b) => a.seq - b.seq);
+      for (const { uid, flags, seq } of changed) updates.push({ type: "flags", seq, uid, flags });
+      this.#flags.clear();
+    }
+    return updates;
+  }
+}

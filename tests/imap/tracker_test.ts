@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { MailboxTracker } from "../../lib/imap/tracker.ts";
+import type { MessageMeta, StoreEvent } from "../../lib/store/mod.ts";
+
+const added = (uid: number, mailbox = "INBOX", user = "alice"): StoreEvent => ({
+  type: "message.added",
+  message: { uid, mailbox, user } as MessageMeta,
+});
+const expunged = (...uids: number[]): StoreEvent => ({
+  type: "message.expunged",
+  user: "alice",
+  mailbox: "INBOX",
+  uids,
+});
+const flagged = (uid: number, ...flags: string[]): StoreEvent => ({
+  type: "flags.changed",
+  user: "alice",
+  mailbox: "INBOX",
+  changes: [{ uid, flags }],
+});
+
+interface Case {
+  name: string;
+  start: number[];
+  events: StoreEvent[];
+  allowExpunge: boolean;
+  updates: string[];
+  after: number[];
+}
+
+const render = (tracker: MailboxTracker, allow: boolean) =>
+  tracker.flush(allow).map((u) =>
+    u.type === "exists"
+      ? `* ${u.count} EXISTS`
+      : u.type === "expunge"
+      ? `* ${u.seq} EXPUNGE`
+      : `* ${u.seq} FETCH ${u.flags.join(" ")}`
+  );
+
+const cases: Case[] = [
+  {
+    name: "nothing pending",
+    start: [1, 2, 3],
+    events: [],
+    allowExpunge: true,
+    updates: [],
+    after: [1, 2, 3],
+  },
+  {
+    name: "expunges renumber as they go",
+    start: [1, 2, 3, 4, 5],
+    events: [expunged(2, 3, 5)],
+    allowExpunge: true,
+    updates: ["* 2 EXPUNGE", "* 2 EXPUNGE", "* 3 EXPUNGE"],
+    after: [1, 4],
+  },
+  {
+    name: "expunges wait while not allowed; numbers stay",
+    start: [1, 2, 3],
+    events: [expunged(2)],
+    allowExpunge: false,
+    updates: [],
+    after: [1, 2, 3],
+  },
+  {
+    name: "new messages are announced with EXISTS",
+    start: [1, 2],
+    events: [added(3), added(4)],
+    allowExpunge: false,
+    updates: ["* 4 EXISTS"],
+    after: [1, 2, 3, 4],
+  },
+  {
+    name: "expunge then arrival: EXPUNGE first, then EXISTS",
+    start: [1, 2, 3],
+    events: [expunged(1), added(4)],
+    allowExpunge: true,
+    updates: ["* 1 EXPUNGE", "* 3 EXISTS"],
+    after: [2, 3, 4],
+  },
+  {
+    name: "arrival while expunge is held: EXISTS counts the held message",
+    start: [1, 2, 3],
+    events: [expunged(1), added(4)],
+    allowExpunge: false,
+    updates: ["* 4 EXISTS"],
+    after: [1, 2, 3, 4],
+  },
+  {
+    name: "a message added and expunged before the flush is never announced",
+    start: [1],
+    events: [added(2), expunged(2)],
+    allowExpunge: true,
+    updates: [],
+    after: [1],
+  },
+  {
+    name: "flag changes are reported with current numbers, after expunges",
+    start: [10, 20, 30],
+    events: [flagged(30, "\\Seen"), expunged(10)],
+    allowExpunge: true,
+    updates: ["* 1 EXPUNGE", "* 2 FETCH \\Seen"],
+    after: [20, 30],
+  },
+  {
+    name: "flags of an expunged message are dropped",
+    start: [1, 2],
+    events: [flagged(2, "\\Seen"), expunged(2)],
+    allowExpunge: true,
+    updates: ["* 2 EXPUNGE"],
+    after: [1],
+  },
+  {
+    name: "events for other mailboxes are ignored",
+    start: [1],
+    events: [added(5, "Sent"), added(6, "INBOX", "bob")],
+    allowExpunge: true,
+    updates: [],
+    after: [1],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`tracker: ${c.name}`, () => {
+    const tracker = new MailboxTracker("alice", "INBOX", c.start);
+    for (const event of c.events) tracker.onEvent(event);
+    assert.deepEqual(render(tracker, c.allowExpunge), c.updates);
+    assert.deepEqual(tracker.uids(), c.after);
+    assert.deepEqual(render(tracker, c.allowExpunge), [], "a second flush has nothing left");
+  });
+}
+
+Deno.test("tracker: seqOf and uidAt agree on a large mailbox", () => {
+  const uids = Array.from({ length: 10_000 }, (_, i) => i * 3 + 1);
+  const tracker = new MailboxTracker("alice", "INBOX", uids);
+  for (const seq of [1, 2, 5000, 10_000]) assert.equal(tracker.seqOf(tracker.uidAt(seq)!), seq);
+  assert.equal(tracker.seqOf(2), 0);
+  assert.equal(tracker.uidAt(10_001), undefined);
+});
+
+Deno.test("tracker: rename follows the mailbox, delete marks it gone", () => {
+  const tracker = new MailboxTracker("alice", "Work/Old", [1]);
+  tracker.onEvent({ type: "mailbox.renamed", user: "alice", mailbox: "Work", newName: "Job" });
+  assert.equal(tracker.mailbox, "Job/Old");
+  tracker.onEvent({ type: "mailbox.deleted", user: "alice", mailbox: "Job/Old" });
+  assert.equal(tracker.gone, true);
+});
