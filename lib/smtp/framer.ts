@@ -28,6 +28,7 @@ const LINE_START = 2;
 const AFTER_DOT = 3;
 const AFTER_DOT_CR = 4;
 
+const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("latin1");
 
@@ -36,6 +37,9 @@ export class SmtpFramer {
   readonly #maxLine: number;
   readonly #maxData: number;
   #mode: "line" | "data" = "line";
+  // bytes pushed but not yet cut into frames
+  #input: Uint8Array = EMPTY;
+  #offset = 0;
   // line mode
   #line: Uint8Array[] = [];
   #lineLength = 0;
@@ -62,16 +66,36 @@ export class SmtpFramer {
     this.#size = 0;
   }
 
-  /** Feeds bytes; returns the complete frames they finished, in order. */
-  push(chunk: Uint8Array): SmtpFrame[] {
+  /**
+   * Queues bytes. Take the frames out with {@linkcode next}: frames are cut one at a time so
+   * that a {@linkcode startData} after a DATA line applies to the bytes that follow it in the
+   * same chunk (a client that does not wait for 354).
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#offset < this.#input.length) {
+      const rest = this.#input.subarray(this.#offset);
+      const merged = new Uint8Array(rest.length + chunk.length);
+      merged.set(rest);
+      merged.set(chunk, rest.length);
+      this.#input = merged;
+    } else this.#input = chunk;
+    this.#offset = 0;
+  }
+
+  /** The next complete frame, or null when more bytes are needed. */
+  next(): SmtpFrame | null {
     const frames: SmtpFrame[] = [];
-    let offset = 0;
-    while (offset < chunk.length) {
-      offset = this.#mode === "line"
-        ? this.#pushLine(chunk, offset, frames)
-        : this.#pushData(chunk, offset, frames);
+    const chunk = this.#input;
+    while (this.#offset < chunk.length && frames.length === 0) {
+      this.#offset = this.#mode === "line"
+        ? this.#pushLine(chunk, this.#offset, frames)
+        : this.#pushData(chunk, this.#offset, frames);
     }
-    return frames;
+    if (this.#offset >= chunk.length) {
+      this.#input = EMPTY;
+      this.#offset = 0;
+    }
+    return frames.length > 0 ? frames[0] : null;
   }
 
   /** Consumes one line's worth; returns the offset after what it consumed. */

@@ -240,7 +240,8 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     },
     receive(chunk) {
       if (closed) return;
-      for (const frame of framer.push(chunk)) {
+      framer.push(chunk);
+      for (let frame = framer.next(); frame; frame = framer.next()) {
         handleFrame(frame);
         if (closed) return;
       }

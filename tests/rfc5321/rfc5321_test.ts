@@ -1,0 +1,101 @@
+/**
+ * Plays every `tests/rfc5321/*.txt` transcript (format: tests/harness/transcript.ts) against
+ * a fresh server on port 0, one `Deno.test` per file.
+ *
+ * Header directives read here: `@config {json}` (merged into `testConfig`, `limits` merged
+ * into the defaults) and `@users alice:secret,...` (parsed with `parseUsers`).
+ *
+ * Hooks for `!call`:
+ * - `count USER MAILBOX N`: the mailbox holds N messages (0 when it does not exist).
+ * - `stored USER MAILBOX UID TEXT...`: the stored bytes are a well-formed Received header
+ *   followed by exactly TEXT (words joined by one space; escapes allowed, `\x20` for more).
+ * - `received USER MAILBOX UID TEXT...`: the Received header contains TEXT.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
+import { startElektromail } from "../../lib/server.ts";
+import type { Store } from "../../lib/store/mod.ts";
+import { type Hook, readTranscripts, runTranscript, toBytes } from "../harness/transcript.ts";
+
+const RECEIVED = new RegExp(
+  "^Received: from \\S+ \\(\\[127\\.0\\.0\\.1\\]\\)\\r\\n" +
+    "\\tby localhost \\(Elektromail\\) with (?:UTF8)?E?SMTPA? id EM[0-9A-Z]{6}" +
+    "(?:\\r\\n\\tfor <[^>\\r\\n]+>)?;\\r\\n" +
+    "\\t(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{1,2} [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d \\+0000\\r\\n",
+);
+
+/** Splits stored bytes into the Received header text and the rest. */
+export function splitReceived(raw: Uint8Array): { received: string; body: Uint8Array } {
+  const latin1 = new TextDecoder("latin1").decode(raw);
+  const match = RECEIVED.exec(latin1);
+  assert.ok(
+    match,
+    `stored message does not start with a well-formed Received header:\n${
+      JSON.stringify(latin1.slice(0, 300))
+    }`,
+  );
+  return { received: match[0], body: raw.subarray(match[0].length) };
+}
+
+function messages(store: Store, user: string, mailbox: string) {
+  return store.getMailbox(user, mailbox) ? store.listMessages(user, mailbox) : [];
+}
+
+function rawOf(store: Store, args: string[]): { raw: Uint8Array; text: string } {
+  const [user, mailbox, uid, ...words] = args;
+  const raw = store.getRaw(user, mailbox, Number(uid));
+  assert.ok(raw, `no message ${user}/${mailbox}/${uid}`);
+  return { raw, text: words.join(" ") };
+}
+
+function hooks(store: Store): Record<string, Hook> {
+  return {
+    count: ([user, mailbox, n]) => {
+      const got = messages(store, user, mailbox).length;
+      assert.equal(got, Number(n), `${user}/${mailbox} holds ${got} messages, expected ${n}`);
+    },
+    stored: (args) => {
+      const { raw, text } = rawOf(store, args);
+      const { body } = splitReceived(raw);
+      const latin1 = new TextDecoder("latin1");
+      assert.equal(
+        JSON.stringify(latin1.decode(body)),
+        JSON.stringify(latin1.decode(toBytes(text))),
+        "stored bytes after the Received header",
+      );
+    },
+    received: (args) => {
+      const { raw, text } = rawOf(store, args);
+      const { received } = splitReceived(raw);
+      assert.ok(
+        received.includes(text),
+        `Received header lacks ${JSON.stringify(text)}:\n${received}`,
+      );
+    },
+  };
+}
+
+function configFor(directives: ReadonlyMap<string, string>): Config {
+  const json = JSON.parse(directives.get("config") ?? "{}");
+  const users = directives.has("users") ? parseUsers(directives.get("users")!) : [];
+  return testConfig({
+    httpPort: null,
+    users,
+    ...json,
+    limits: { ...DEFAULT_LIMITS, ...(json.limits ?? {}) },
+  });
+}
+
+for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
+  Deno.test(`${transcript.file} (RFC ${transcript.rfc})`, async () => {
+    const server = await startElektromail(configFor(transcript.directives));
+    try {
+      await runTranscript(transcript, { port: server.ports.smtp, hooks: hooks(server.store) });
+    } finally {
+      await server.stop();
+    }
+  });
+}
