@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { type SmtpFrame, SmtpFramer } from "../../lib/smtp/framer.ts";
+
+const enc = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/** A frame in a comparable shape. */
+type Seen = string;
+
+function show(frame: SmtpFrame): Seen {
+  switch (frame.type) {
+    case "line":
+      return `line ${JSON.stringify(frame.line)}`;
+    case "line-too-long":
+      return "line-too-long";
+    case "data":
+      assert.equal(frame.size, frame.body.length);
+      return `data ${JSON.stringify(latin1.decode(frame.body))}`;
+    case "data-too-big":
+      return `data-too-big ${frame.size}`;
+  }
+}
+
+/**
+ * Feeds `chunks` like the session does: after a line "DATA", switches to data mode.
+ */
+function run(chunks: Uint8Array[], maxLine = 64, maxData = 1000): Seen[] {
+  const framer = new SmtpFramer(maxLine, maxData);
+  const seen: Seen[] = [];
+  for (const chunk of chunks) {
+    framer.push(chunk);
+    for (let frame = framer.next(); frame; frame = framer.next()) {
+      seen.push(show(frame));
+      if (frame.type === "line" && frame.line === "DATA") framer.startData();
+    }
+  }
+  return seen;
+}
+
+/** Every way to cut `input` into two pieces, and into three for short inputs, and bytewise. */
+function* splits(input: Uint8Array): Generator<Uint8Array[]> {
+  yield [input];
+  for (let i = 0; i <= input.length; i++) yield [input.subarray(0, i), input.subarray(i)];
+  if (input.length <= 80) {
+    for (let i = 1; i < input.length; i++) {
+      for (let j = i + 1; j < input.length; j++) {
+        yield [input.subarray(0, i), input.subarray(i, j), input.subarray(j)];
+      }
+    }
+  }
+  yield [...input].map((byte) => Uint8Array.of(byte));
+}
+
+/** Asserts that every chunking of `text` gives `expected`. */
+function check(text: string, expected: Seen[], maxLine = 64, maxData = 1000): void {
+  const bytes = Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+  for (const chunks of splits(bytes)) {
+    assert.deepEqual(
+      run(chunks, maxLine, maxData),
+      expected,
+      `chunks ${JSON.stringify(chunks.map((c) => latin1.decode(c)))}`,
+    );
+  }
+}
+
+Deno.test("framer: command lines, CRLF and bare LF, at every split", () => {
+  check("EHLO a\r\nNOOP\r\n\r\nQUIT\n", [
+    'line "EHLO a"',
+    'line "NOOP"',
+    'line ""',
+    'line "QUIT"',
+  ]);
+});
+
+Deno.test("framer: an incomplete line yields nothing until its LF", () => {
+  const framer = new SmtpFramer(64, 1000);
+  framer.push(enc.encode("NOOP\r"));
+  assert.equal(framer.next(), null);
+  framer.push(enc.encode("\n"));
+  assert.deepEqual(framer.next(), { type: "line", line: "NOOP" });
+  assert.equal(framer.next(), null);
+});
+
+Deno.test("framer: UTF-8 lines decode as UTF-8, other bytes as Latin-1", () => {
+  assert.deepEqual(run([enc.encode("MAIL FROM:<jörg@x>\r\n")]), ['line "MAIL FROM:<jörg@x>"']);
+  assert.deepEqual(run([Uint8Array.of(0x41, 0xe9, 0x0d, 0x0a)]), ['line "Aé"']);
+});
+
+Deno.test("framer: DATA with dot-unstuffing and the end marker, at every split", () => {
+  check("DATA\r\nA\r\n..B\r\n.\r\nNOOP\r\n", [
+    'line "DATA"',
+    'data "A\\r\\n.B\\r\\n"',
+    'line "NOOP"',
+  ]);
+  check("DATA\r\n...\r\n..\r\n.x\r\n.\r\n", [
+    'line "DATA"',
+    'data "..\\r\\n.\\r\\nx\\r\\n"',
+  ]);
+});
+
+Deno.test("framer: empty message and a message that is only the end marker", () => {
+  check("DATA\r\n.\r\n", ['line "DATA"', 'data ""']);
+  check("DATA\r\n\r\n.\r\n", ['line "DATA"', 'data "\\r\\n"']);
+});
+
+Deno.test("framer: bare LF, bare CR and lone dots never end or split a message", () => {
+  // [sent between "A" and "MAIL", stored]: a dot is unstuffed only when it starts a line
+  // that began after CRLF and is not followed by a bare LF (".\n" is kept as sent).
+  const cases: Array<[string, string]> = [
+    ["\n.\n", "\n.\n"],
+    ["\n.\r\n", "\n.\r\n"],
+    ["\r\n.\n", "\r\n.\n"],
+    ["\r.\r", "\r.\r"],
+    ["\r.\r\n", "\r.\r\n"],
+    [".\r\r\n", ".\r\r\n"],
+    ["\r\n.\r\r\n", "\r\n\r\r\n"],
+  ];
+  for (const [sneaky, kept] of cases) {
+    check(`DATA\r\nA${sneaky}MAIL FROM:<x@y>\r\n.\r\nNOOP\r\n`, [
+      'line "DATA"',
+      `data ${JSON.stringify(`A${kept}MAIL FROM:<x@y>\r\n`)}`,
+      'line "NOOP"',
+    ]);
+  }
+});
+
+Deno.test("framer: a dot followed by CR and something else is unstuffed, CR kept", () => {
+  check("DATA\r\n.\rX\r\n.\r\n", ['line "DATA"', 'data "\\rX\\r\\n"']);
+});
+
+Deno.test("framer: bytes after the DATA line in the same chunk are message data", () => {
+  assert.deepEqual(run([enc.encode("DATA\r\nNOOP\r\n.\r\nNOOP\r\n")]), [
+    'line "DATA"',
+    'data "NOOP\\r\\n"',
+    'line "NOOP"',
+  ]);
+});
+
+Deno.test("framer: oversize data is drained to the end marker, then lines resume", () => {
+  const big = "x".repeat(30) + "\r\n";
+  check(
+    `DATA\r\n${big}${big}.\r\nNOOP\r\n`,
+    [
+      'line "DATA"',
+      "data-too-big 64",
+      'line "NOOP"',
+    ],
+    64,
+    40,
+  );
+  // Exactly at the cap is fine.
+  check(`DATA\r\n${big}.\r\n`, ['line "DATA"', `data ${JSON.stringify(big)}`], 64, 32);
+  check(`DATA\r\n${big}.\r\n`, ['line "DATA"', "data-too-big 32"], 64, 31);
+});
+
+Deno.test("framer: a line over the limit is reported once and discarded", () => {
+  const long = "NOOP " + "a".repeat(20);
+  check(`${long}\r\nQUIT\r\n`, ["line-too-long", 'line "QUIT"'], 16);
+  // The limit counts the CR: 16 octets with CR is fine, 17 is not.
+  check(`${"b".repeat(15)}\r\n`, [`line "${"b".repeat(15)}"`], 16);
+  check(`${"b".repeat(16)}\r\n`, ["line-too-long"], 16);
+});
+
+Deno.test("framer: message data has no line length limit", () => {
+  const line = "y".repeat(200);
+  assert.deepEqual(run([enc.encode(`DATA\r\n${line}\r\n.\r\n`)], 16), [
+    'line "DATA"',
+    `data "${line}\\r\\n"`,
+  ]);
+});
