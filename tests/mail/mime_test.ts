@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import {
+  decodeBase64Bytes,
+  decodeBody,
+  decodeBodyText,
+  decodeQuotedPrintable,
+  extractContent,
+  findPart,
+  type MimePart,
+  parseContentType,
+  parseMime,
+  parseParameterized,
+} from "../../lib/mail/mime.ts";
+
+const enc = (text: string) => new TextEncoder().encode(text);
+const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const crlf = (text: string) => text.replace(/\n/g, "\r\n");
+const body = (raw: Uint8Array, part: MimePart) => dec(raw.subarray(part.bodyStart, part.bodyEnd));
+
+const MIXED = crlf(`From: a@example.com
+Subject: mixed
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+preamble
+--outer
+Content-Type: multipart/alternative; boundary=inner
+
+--inner
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Gr=C3=BC=C3=9Fe, soft=
+ break
+--inner
+Content-Type: text/html; charset=utf-8
+
+<p>Hi</p>
+--inner--
+--outer
+Content-Type: application/pdf; name="ignored.pdf"
+Content-Disposition: attachment;
+ filename*0*=utf-8''%E2%82%AC%20rep;
+ filename*1="ort.pdf"
+Content-Transfer-Encoding: base64
+Content-ID: <pdf@x>
+
+SGVsbG8g
+d29ybGQ=
+--outer
+Content-Type: message/rfc822
+
+Subject: inner message
+Content-Type: multipart/mixed; boundary=deep
+
+--deep
+Content-Type: text/plain
+
+deep one
+--deep
+Content-Type: image/png
+
+PNG
+--deep--
+--outer--
+epilogue
+`);
+
+Deno.test("mime: nested multipart offsets, numbering and encapsulated messages", () => {
+  const raw = enc(MIXED);
+  const root = parseMime(raw);
+  assert.equal(root.contentType.type, "multipart");
+  assert.equal(root.contentType.subtype, "mixed");
+  assert.equal(root.children.length, 3);
+  const [alternative, pdf, message] = root.children;
+  assert.equal(alternative.partNumber, "1");
+  assert.deepEqual(alternative.children.map((c) => c.partNumber), ["1.1", "1.2"]);
+  assert.equal(body(raw, alternative.children[1]), "<p>Hi</p>");
+  assert.equal(dec(raw.subarray(pdf.headerStart, pdf.headerStart + 13)), "Content-Type:");
+  assert.equal(pdf.disposition?.params.filename, "€ report.pdf");
+  assert.equal(pdf.contentId, "pdf@x");
+  assert.equal(dec(decodeBody(raw, pdf)), "Hello world");
+  assert.equal(message.contentType.subtype, "rfc822");
+  assert.ok(message.message);
+  assert.deepEqual(message.message.children.map((c) => c.partNumber), ["3.1", "3.2"]);
+  assert.equal(findPart(root, "3.2")?.contentType.subtype, "png");
+  assert.equal(findPart(root, "3.1")?.partNumber, "3.1");
+  assert.equal(findPart(root, "1.1")?.contentType.subtype, "plain");
+  assert.equal(findPart(root, "4"), undefined);
+  assert.equal(findPart(root, "2.1"), undefined);
+  assert.equal(findPart(root, "0"), undefined);
+  assert.equal(decodeBodyText(raw, alternative.children[0]), "Grüße, soft break");
+  // The last part ends before the CRLF that precedes the close delimiter.
+  assert.equal(body(raw, message.message.children[1]), "PNG");
+});
+
+Deno.test("mime: extractContent picks bodies and lists attachments", () => {
+  const raw = enc(MIXED);
+  const content = extractContent(raw, parseMime(raw));
+  assert.equal(content.text, "Grüße, soft break");
+  assert.equal(content.html, "<p>Hi</p>");
+  assert.equal(content.textPart, "1.1");
+  assert.deepEqual(content.attachments.map((a) => [a.part, a.filename, a.contentType, a.size]), [
+    ["2", "€ report.pdf", "application/pdf", 11],
+    [
+      "3",
+      null,
+      "message/rfc822",
+      findPart(parseMime(raw), "3")!.bodyEnd -
+      findPart(parseMime(raw), "3")!.bodyStart,
+    ],
+  ]);
+  assert.equal(content.attachments[0].disposition, "attachment");
+  assert.equal(content.attachments[0].contentId, "pdf@x");
+});
+
+Deno.test("mime: single-part message is part 1", () => {
+  const raw = enc("Subject: x\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n\xe9t\xe9");
+  const bytes = Uint8Array.from(
+    "Subject: x\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n\xe9t\xe9",
+    (c) => c.charCodeAt(0),
+  );
+  const root = parseMime(bytes);
+  assert.equal(findPart(root, "1"), root);
+  assert.equal(findPart(root, "1.1"), undefined);
+  const content = extractContent(bytes, root);
+  assert.equal(content.html, "été");
+  assert.equal(content.text, null);
+  assert.equal(content.htmlPart, "1");
+  assert.ok(raw.length > 0);
+});
+
+Deno.test("mime: broken mail never throws and gets a sensible structure", () => {
+  const cases: Record<string, (root: MimePart, raw: Uint8Array) => void> = {
+    "": (root) => {
+      assert.equal(root.contentType.subtype, "plain");
+      assert.equal(root.bodyStart, 0);
+      assert.equal(root.bodyEnd, 0);
+    },
+    "Subject: no separator\r\nFrom: x": (root, raw) => {
+      assert.equal(root.fields.length, 2);
+      assert.equal(root.bodyStart, raw.length);
+    },
+    "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbare lf\n--b\n\nsecond, never closed\n":
+      (root, raw) => {
+        assert.equal(root.children.length, 2);
+        assert.equal(body(raw, root.children[0]), "bare lf");
+        assert.equal(body(raw, root.children[1]), "second, never closed\n");
+      },
+    "Content-Type: multipart/mixed\r\n\r\nno boundary": (root) => {
+      assert.equal(root.contentType.type, "text");
+      assert.equal(root.children.length, 0);
+    },
+    "Content-Type: multipart/mixed; boundary=zz\r\n\r\nno delimiter here": (root, raw) => {
+      assert.equal(root.children.length, 1);
+      assert.equal(body(raw, root.children[0]), "no delimiter here");
+    },
+    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nheaderless body\r\n--bb\r\n--b--": (
+      root,
+      raw,
+    ) => {
+      assert.equal(root.children.length, 1);
+      assert.equal(body(raw, root.children[0]), "headerless body\r\n--bb");
+    },
+    "Subject: \xff\xfe 8-bit\r\n\r\nbody": (root) => {
+      assert.equal(root.fields[0].name, "Subject");
+    },
+    "Content-Type: ;;;=\r\nContent-Disposition: attachment; filename*0*=bad'%zz\r\n\r\n": (
+      root,
+    ) => {
+      assert.equal(root.contentType.type, "text");
+    },
+  };
+  for (const [text, check] of Object.entries(cases)) {
+    const raw = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const root = parseMime(raw);
+    check(root, raw);
+    extractContent(raw, root);
+  }
+});
+
+Deno.test("mime: deep nesting is bounded", () => {
+  let text = "";
+  for (let i = 0; i < 500; i++) {
+    text += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
+  }
+  text += "\r\nleaf\r\n";
+  const raw = enc(text);
+  const root = parseMime(raw);
+  let depth = 0;
+  for (let node = root; node.children.length > 0; node = node.children[0]) depth++;
+  assert.ok(depth > 10 && depth <= 64, `depth ${depth}`);
+});
+
+Deno.test("mime: parameters with RFC 2231 charsets, continuations, quotes and comments", () => {
+  assert.deepEqual(parseContentType('Text/Plain; CHARSET="UTF-8" (comment); format=flowed'), {
+    type: "text",
+    subtype: "plain",
+    params: { charset: "UTF-8", format: "flowed" },
+  });
+  assert.equal(
+    parseParameterized("attachment; filename*=iso-8859-1'fr'%E9t%E9.txt").params.filename,
+    "été.txt",
+  );
+  assert.equal(
+    parseParameterized('attachment; filename="=?UTF-8?B?w6l0w6kudHh0?="').params.filename,
+    "été.txt",
+  );
+  assert.equal(
+    parseParameterized('inline; filename*1="b.txt"; filename*0="a "').params.filename,
+    "a b.txt",
+  );
+  assert.equal(parseParameterized('x; a="q\\"uote"').params.a, 'q"uote');
+});
+
+Deno.test("mime: transfer decoders", () => {
+  assert.equal(dec(decodeBase64Bytes(enc("SGV\r\nsbG8=\r\n"))), "Hello");
+  assert.equal(dec(decodeBase64Bytes(enc("SGVsbG8"))), "Hello");
+  assert.equal(dec(decodeQuotedPrintable(enc("a=3Db  \r\nc=\r\nd =ZZ"))), "a=b\r\ncd =ZZ");
+  assert.equal(dec(decodeQuotedPrintable(enc("x=\ny\n"))), "xy\n");
+  const big = new Uint8Array(3_000_000).fill(0x41);
+  const started = performance.now();
+  assert.equal(decodeBase64Bytes(big).length, 2_250_000);
+  assert.ok(performance.now() - started < 1000);
+});
