@@ -4,27 +4,49 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
-import type { Logger } from "../log.ts";
-import type { Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
+import type { HttpContext } from "./context.ts";
+import { inject } from "./inject.ts";
+import { json } from "./json.ts";
+import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./messages.ts";
+import { dispatch, type Route } from "./router.ts";
+import { listUsers } from "./users.ts";
 
-/** What the control plane needs from the server around it. */
-export interface HttpContext {
-  readonly config: Config;
-  readonly store: Store;
-  readonly logger: Logger;
-  /** Whether every listener is up. */
-  healthy(): boolean;
-  /** The bound ports, for /health. */
-  ports(): Record<string, number | null>;
-}
+export type { HttpContext } from "./context.ts";
+export { json } from "./json.ts";
 
 /** A running HTTP listener. */
 export interface HttpListener {
   readonly host: string;
   readonly port: number;
   close(): Promise<void>;
+}
+
+/** Every endpoint of the control plane. */
+export const ROUTES: readonly Route[] = [
+  { path: "/health", methods: { GET: health } },
+  { path: "/reset", methods: { POST: reset } },
+  { path: "/inject", methods: { POST: inject } },
+  { path: "/users", methods: { GET: listUsers } },
+  { path: "/messages", methods: { GET: listMessages } },
+  { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
+  { path: "/messages/:id/raw", methods: { GET: getRaw } },
+  { path: "/messages/:id/parts/:part", methods: { GET: getPart } },
+];
+
+function health(ctx: HttpContext): Response {
+  const ok = ctx.healthy();
+  return json(ok ? 200 : 503, {
+    status: ok ? "ok" : "unavailable",
+    version: VERSION,
+    ports: ctx.ports(),
+  });
+}
+
+async function reset(ctx: HttpContext, { request }: { request: Request }): Promise<Response> {
+  await request.body?.cancel().catch(() => {});
+  ctx.store.reset();
+  return json(200, { status: "ok" });
 }
 
 /** Starts the control plane on `config.httpPort`. */
@@ -42,31 +64,9 @@ export function startHttp(ctx: HttpContext): Promise<HttpListener> {
           ctx.logger.error("http: request failed", error);
           return json(500, { error: "Internal server error" });
         },
-      }, (request) => handle(ctx, request));
+      }, (request) => dispatch(ctx, ROUTES, request));
     } catch (error) {
       reject(error);
     }
-  });
-}
-
-async function handle(ctx: HttpContext, request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.pathname === "/health") {
-    const ok = ctx.healthy();
-    return json(ok ? 200 : 503, {
-      status: ok ? "ok" : "unavailable",
-      version: VERSION,
-      ports: ctx.ports(),
-    });
-  }
-  await request.body?.cancel();
-  return json(404, { error: `Not found: ${url.pathname}` });
-}
-
-/** A JSON response. */
-export function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8" },
   });
 }

@@ -1,0 +1,184 @@
+/**
+ * `POST /inject`: store a message without SMTP, either built from JSON fields or given
+ * whole as `raw`.
+ *
+ * @module
+ */
+
+import { routeRecipient } from "../auth.ts";
+import { deliver } from "../delivery.ts";
+import { findHeaderEnd, headerValue, parseHeaderFields } from "../mail/headers.ts";
+import { canonicalUserName } from "../store/mod.ts";
+import { addressOf, composeMessage, splitAddresses } from "./compose.ts";
+import type { HttpContext } from "./context.ts";
+import { HttpError, json, readJsonObject } from "./json.ts";
+import { messageJson } from "./messages.ts";
+import type { RouteRequest } from "./router.ts";
+
+const FIELDS = [
+  "to",
+  "user",
+  "mailbox",
+  "from",
+  "subject",
+  "text",
+  "html",
+  "headers",
+  "date",
+  "flags",
+  "raw",
+];
+
+/** Header fields `headers` may not set: the body structure is generated. */
+const RESERVED_HEADERS = ["content-type", "content-transfer-encoding"];
+
+function optionalString(body: Record<string, unknown>, key: string): string | null {
+  const value = body[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new HttpError(400, `"${key}" must be a string`);
+  return value;
+}
+
+function stringList(body: Record<string, unknown>, key: string): string[] | null {
+  const value = body[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return splitAddresses(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) {
+    return value as string[];
+  }
+  throw new HttpError(400, `"${key}" must be a string or an array of strings`);
+}
+
+function readHeaders(body: Record<string, unknown>): Array<[string, string]> {
+  const value = body.headers;
+  if (value === undefined || value === null) return [];
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new HttpError(400, `"headers" must be an object of header names to strings`);
+  }
+  const out: Array<[string, string]> = [];
+  for (const [name, fieldValue] of Object.entries(value)) {
+    if (!/^[!-9;-~]+$/.test(name)) throw new HttpError(400, `Invalid header name "${name}"`);
+    if (RESERVED_HEADERS.includes(name.toLowerCase())) {
+      throw new HttpError(
+        400,
+        `Header "${name}" is generated; use "raw" to control the MIME structure`,
+      );
+    }
+    if (typeof fieldValue !== "string" || /[\r\n]/.test(fieldValue)) {
+      throw new HttpError(400, `Header "${name}" must be a string without line breaks`);
+    }
+    out.push([name, fieldValue]);
+  }
+  return out;
+}
+
+function readDate(body: Record<string, unknown>): number | null {
+  const value = body.date;
+  if (value === undefined || value === null) return null;
+  const ms = typeof value === "number"
+    ? value
+    : typeof value === "string"
+    ? Date.parse(value)
+    : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+    throw new HttpError(400, `"date" must be an ISO 8601 or RFC 5322 date, or milliseconds`);
+  }
+  return ms;
+}
+
+function readFlags(body: Record<string, unknown>): string[] {
+  const value = body.flags;
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((flag) => typeof flag === "string")) {
+    throw new HttpError(400, `"flags" must be an array of strings`);
+  }
+  for (const flag of value as string[]) {
+    if (!/^\\?[^\x00-\x20\x7f(){%*"\\\]]+$/.test(flag) || flag.toLowerCase() === "\\recent") {
+      throw new HttpError(400, `Invalid flag "${flag}"`);
+    }
+  }
+  return value as string[];
+}
+
+/** The users the addresses route to; 400 for an address that routes nowhere. */
+function routeAll(ctx: HttpContext, addresses: readonly string[]): string[] {
+  return addresses.map((address) => {
+    const user = routeRecipient(ctx.config, addressOf(address));
+    if (user === null) throw new HttpError(400, `Cannot route recipient "${address}"`);
+    return user;
+  });
+}
+
+/** The recipients of a raw message: its To, Cc and Bcc fields. */
+function rawRecipients(raw: Uint8Array): string[] {
+  const { headerEnd } = findHeaderEnd(raw);
+  const fields = parseHeaderFields(raw, 0, headerEnd);
+  return ["To", "Cc", "Bcc"].flatMap((name) => splitAddresses(headerValue(fields, name) ?? ""))
+    .filter((address) => addressOf(address).includes("@"));
+}
+
+/** `POST /inject`. */
+export async function inject(ctx: HttpContext, { request }: RouteRequest): Promise<Response> {
+  const body = await readJsonObject(request, ctx.config.limits.maxHttpBody);
+  const unknown = Object.keys(body).filter((key) => !FIELDS.includes(key));
+  if (unknown.length > 0) {
+    throw new HttpError(400, `Unknown field "${unknown[0]}" (known: ${FIELDS.join(", ")})`);
+  }
+  const to = stringList(body, "to");
+  const userName = optionalString(body, "user");
+  const mailbox = optionalString(body, "mailbox") ?? "INBOX";
+  const rawText = optionalString(body, "raw");
+  const date = readDate(body);
+  const flags = readFlags(body);
+  const headers = readHeaders(body);
+  const from = optionalString(body, "from");
+  const subject = optionalString(body, "subject");
+  const text = optionalString(body, "text");
+  const html = optionalString(body, "html");
+  if (rawText !== null && [from, subject, text, html].some((v) => v !== null)) {
+    throw new HttpError(400, `"raw" cannot be combined with from, subject, text or html`);
+  }
+  if (rawText !== null && headers.length > 0) {
+    throw new HttpError(400, `"raw" cannot be combined with headers`);
+  }
+  let users: string[];
+  if (userName !== null) {
+    try {
+      users = [canonicalUserName(userName)];
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message);
+    }
+  } else if (to !== null && to.length > 0) users = routeAll(ctx, to);
+  else users = [];
+
+  let raw: Uint8Array;
+  if (rawText !== null) {
+    // JSON strings usually carry "\n"; IMAP and SMTP need CRLF line ends.
+    raw = new TextEncoder().encode(rawText.replace(/\r?\n/g, "\r\n"));
+    if (users.length === 0) users = routeAll(ctx, rawRecipients(raw));
+  } else {
+    const recipients = to && to.length > 0 ? to : users.map((u) => `${u}@${ctx.config.hostname}`);
+    raw = composeMessage({
+      from: from ?? `elektromail@${ctx.config.hostname}`,
+      to: recipients,
+      subject,
+      text,
+      html,
+      headers,
+      date: date ?? Date.now(),
+      hostname: ctx.config.hostname,
+    });
+  }
+  if (users.length === 0) {
+    throw new HttpError(400, `Cannot inject: give "to" or "user" (or recipients in "raw")`);
+  }
+  if (raw.length > ctx.config.limits.maxMessageSize) {
+    throw new HttpError(413, `Message is larger than ${ctx.config.limits.maxMessageSize} bytes`);
+  }
+  const stored = deliver(ctx.store, users, raw, {
+    mailbox,
+    flags,
+    ...(date === null ? {} : { internalDate: date }),
+  });
+  return json(201, { id: stored[0].id, messages: stored.map(messageJson) });
+}

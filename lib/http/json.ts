@@ -1,0 +1,129 @@
+/**
+ * JSON responses, typed HTTP errors and bounded request bodies for the control plane.
+ *
+ * @module
+ */
+
+import { StoreError, type StoreErrorKind } from "../store/mod.ts";
+
+/** An error with its HTTP status; the router turns it into `{ "error": message }`. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "HttpError";
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** A JSON response. */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** The one mapping from store failures to HTTP statuses. */
+export function storeErrorStatus(kind: StoreErrorKind): number {
+  switch (kind) {
+    case "no-such-user":
+    case "no-such-mailbox":
+    case "no-such-message":
+      return 404;
+    case "invalid-name":
+    case "invalid-user":
+      return 400;
+    case "mailbox-exists":
+    case "has-children":
+    case "cannot-delete-inbox":
+      return 409;
+    case "too-big":
+      return 413;
+    case "closed":
+      return 503;
+  }
+}
+
+/** The response for any thrown value; null for unexpected errors (the caller logs them). */
+export function errorResponse(error: unknown): Response | null {
+  if (error instanceof HttpError) {
+    return json(error.status, { error: error.message }, error.headers);
+  }
+  if (error instanceof StoreError) {
+    return json(storeErrorStatus(error.kind), { error: error.message });
+  }
+  return null;
+}
+
+/**
+ * Reads the whole request body, refusing more than `limit` octets: first by Content-Length,
+ * then while reading, so a chunked or lying client cannot make the server buffer more.
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const tooBig = () => new HttpError(413, `Request body is larger than ${limit} bytes`);
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooBig();
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Reads a JSON object body. JSON, `+json`, `text/plain` and curl's default form type are
+ * accepted (what a `curl -d '{…}'` sends); other types get 415.
+ */
+export async function readJsonObject(
+  request: Request,
+  limit: number,
+): Promise<Record<string, unknown>> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const accepted = type === "" || type === "application/json" || type.endsWith("+json") ||
+    type === "text/plain" || type === "application/x-www-form-urlencoded";
+  if (!accepted) {
+    await request.body?.cancel().catch(() => {});
+    throw new HttpError(415, `Cannot read body: expected application/json, got ${type}`);
+  }
+  const bytes = await readBody(request, limit);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new HttpError(400, `Cannot parse JSON body: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "Cannot read body: expected a JSON object");
+  }
+  return value as Record<string, unknown>;
+}

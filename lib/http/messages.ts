@@ -1,0 +1,151 @@
+/**
+ * Reading and deleting stored messages: `GET /messages`, `GET /messages/{id}`,
+ * `GET /messages/{id}/raw`, `GET /messages/{id}/parts/{n}`, `DELETE /messages/{id}`.
+ *
+ * @module
+ */
+
+import { decodeEncodedWords } from "../mail/headers.ts";
+import {
+  decodeBody,
+  extractContent,
+  findPart,
+  isKnownEncoding,
+  parseMime,
+  partFilename,
+} from "../mail/mime.ts";
+import { canonicalUserName, type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
+import type { HttpContext } from "./context.ts";
+import { HttpError, json } from "./json.ts";
+import type { RouteRequest } from "./router.ts";
+
+/** The listing form of a message. */
+export function messageJson(meta: MessageMeta): Record<string, unknown> {
+  return {
+    id: meta.id,
+    user: meta.user,
+    mailbox: meta.mailbox,
+    uid: meta.uid,
+    from: meta.summary.from,
+    to: meta.summary.to,
+    cc: meta.summary.cc,
+    subject: meta.summary.subject,
+    date: meta.summary.date,
+    messageId: meta.summary.messageId,
+    internalDate: new Date(meta.internalDate).toISOString(),
+    size: meta.size,
+    flags: meta.flags,
+  };
+}
+
+const LIST_FILTERS = ["user", "mailbox", "to"];
+
+/** `GET /messages[?user=X&mailbox=Y&to=Z]`: users in creation order, then mailboxes, then UIDs. */
+export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response {
+  for (const key of url.searchParams.keys()) {
+    if (!LIST_FILTERS.includes(key)) {
+      throw new HttpError(400, `Unknown filter "${key}" (use ${LIST_FILTERS.join(", ")})`);
+    }
+  }
+  const userFilter = url.searchParams.get("user");
+  const mailboxFilter = url.searchParams.get("mailbox");
+  const toFilter = url.searchParams.get("to")?.toLowerCase();
+  let users = ctx.store.listUsers();
+  if (userFilter !== null) {
+    let wanted: string;
+    try {
+      wanted = canonicalUserName(userFilter);
+    } catch {
+      throw new HttpError(400, `Invalid user filter "${userFilter}"`);
+    }
+    users = users.filter((user) => user === wanted);
+  }
+  if (mailboxFilter === "") throw new HttpError(400, "Empty mailbox filter");
+  const out: Record<string, unknown>[] = [];
+  for (const user of users) {
+    for (const mailbox of ctx.store.listMailboxes(user)) {
+      if (mailboxFilter !== null && !sameMailbox(mailbox.name, mailboxFilter)) continue;
+      for (const meta of ctx.store.listMessages(user, mailbox.name)) {
+        if (toFilter && !meta.summary.to.toLowerCase().includes(toFilter)) continue;
+        out.push(messageJson(meta));
+      }
+    }
+  }
+  return json(200, out);
+}
+
+function sameMailbox(name: string, filter: string): boolean {
+  return name === filter || (name === "INBOX" && filter.toUpperCase() === "INBOX");
+}
+
+interface Located {
+  readonly meta: MessageMeta;
+  readonly raw: Uint8Array;
+}
+
+/** The message named by the first path parameter, or 404. */
+function locate(store: Store, id: string): Located {
+  const parsed = parseMessageId(id);
+  const meta = parsed && store.getMessage(parsed.user, parsed.mailbox, parsed.uid);
+  const raw = parsed && meta && store.getRaw(parsed.user, parsed.mailbox, parsed.uid);
+  if (!meta || !raw) throw new HttpError(404, `No message with id "${id}"`);
+  return { meta, raw };
+}
+
+/** `GET /messages/{id}`: headers, decoded bodies and attachments. */
+export function getMessage(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { meta, raw } = locate(ctx.store, params[0]);
+  const root = parseMime(raw);
+  const content = extractContent(raw, root);
+  return json(200, {
+    ...messageJson(meta),
+    headers: root.fields.map((field) => ({ name: field.name, value: field.value })),
+    text: content.text,
+    html: content.html,
+    attachments: content.attachments,
+  });
+}
+
+/** `GET /messages/{id}/raw`: the stored bytes, exactly. */
+export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { raw } = locate(ctx.store, params[0]);
+  return new Response(raw as Uint8Array<ArrayBuffer>, {
+    headers: { "content-type": "message/rfc822", "content-length": String(raw.length) },
+  });
+}
+
+/** `GET /messages/{id}/parts/{n}`: one part, transfer encoding removed. */
+export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { raw } = locate(ctx.store, params[0]);
+  const part = findPart(parseMime(raw), params[1]);
+  if (!part) throw new HttpError(404, `No part "${params[1]}" in message "${params[0]}"`);
+  const { type, subtype, params: typeParams } = part.contentType;
+  let contentType = `${type}/${subtype}`;
+  if (type === "text" && typeParams.charset) contentType += `; charset=${typeParams.charset}`;
+  // An unknown transfer encoding cannot be removed: the bytes are served as stored.
+  const body = isKnownEncoding(part.encoding) ? decodeBody(raw, part) : raw.subarray(
+    part.bodyStart,
+    part.bodyEnd,
+  );
+  const headers: Record<string, string> = {
+    "content-type": contentType,
+    "content-length": String(body.length),
+  };
+  const filename = partFilename(part);
+  if (filename !== null) {
+    const name = decodeEncodedWords(filename);
+    const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+    headers["content-disposition"] = `attachment; filename="${fallback}"; filename*=UTF-8''${
+      encodeURIComponent(name)
+    }`;
+  }
+  return new Response(body as Uint8Array<ArrayBuffer>, { headers });
+}
+
+/** `DELETE /messages/{id}`: removes the message from its mailbox. */
+export function deleteMessage(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { meta } = locate(ctx.store, params[0]);
+  const removed = ctx.store.expunge(meta.user, meta.mailbox, [meta.uid], true);
+  if (removed.length === 0) throw new HttpError(404, `No message with id "${params[0]}"`);
+  return json(200, { deleted: meta.id });
+}
