@@ -38,8 +38,8 @@ export function encodeHeaderText(text: string): string {
   const words: string[] = [];
   let chunk = "";
   for (const char of text) {
-    // 45 octets become 60 base64 characters: 72 with the `=?UTF-8?B?` … `?=` framing.
-    if (encoder.encode(chunk + char).length > 45) {
+    // 39 octets become 52 base64 characters, 64 with the framing: room for a field name.
+    if (encoder.encode(chunk + char).length > 39) {
       words.push(chunk);
       chunk = "";
     }
@@ -154,7 +154,7 @@ export function composeMessage(input: ComposeInput): Uint8Array {
     const boundary = `=_elektromail_${crypto.randomUUID()}`;
     const plain = textPart("plain", input.text);
     const html = textPart("html", input.html);
-    header += `Content-Type: multipart/alternative; boundary="${boundary}"\r\n`;
+    header += `Content-Type: multipart/alternative;\r\n boundary="${boundary}"\r\n`;
     body = `--${boundary}\r\n${plain.headers}\r\n${plain.body}\r\n` +
       `--${boundary}\r\n${html.headers}\r\n${html.body}\r\n--${boundary}--\r\n`;
   } else {

@@ -1,0 +1,68 @@
+/** Shared helpers for the HTTP control-plane tests: a server on port 0 and a JSON client. */
+
+import { type Config, testConfig } from "../../lib/config.ts";
+import { type Elektromail, startElektromail } from "../../lib/server.ts";
+
+export interface Api {
+  readonly base: string;
+  readonly server: Elektromail;
+  /** Sends a request and reads the whole response (status, headers, parsed JSON or bytes). */
+  request(path: string, init?: RequestInit): Promise<ApiResponse>;
+  /** POST /inject with a JSON body. */
+  inject(body: unknown): Promise<ApiResponse>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly bytes: Uint8Array;
+  // deno-lint-ignore no-explicit-any
+  readonly json: any;
+}
+
+/** Starts a server with HTTP on port 0, runs `fn`, and always stops the server. */
+export async function withApi(
+  fn: (api: Api) => Promise<void>,
+  overrides: Partial<Config> = {},
+): Promise<void> {
+  const server = await startElektromail(testConfig({ httpPort: 0, ...overrides }));
+  try {
+    const base = `http://127.0.0.1:${server.ports.http}`;
+    const request = async (path: string, init?: RequestInit): Promise<ApiResponse> => {
+      const response = await fetch(base + path, init);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      let json: unknown = undefined;
+      if (response.headers.get("content-type")?.startsWith("application/json")) {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      }
+      return { status: response.status, headers: response.headers, bytes, json };
+    };
+    const inject = (body: unknown) =>
+      request("/inject", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    await fn({ base, server, request, inject });
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The path of a message resource: ids may contain `/` (mailbox names), so they are encoded. */
+export function messagePath(id: string, suffix = ""): string {
+  return `/messages/${encodeURIComponent(id)}${suffix}`;
+}
+
+/** Removes the first header field (the `Received:` line the SMTP server prepends). */
+export function stripFirstField(raw: Uint8Array): Uint8Array {
+  let i = 0;
+  while (true) {
+    const lf = raw.indexOf(0x0a, i);
+    if (lf < 0) return raw.subarray(raw.length);
+    i = lf + 1;
+    if (raw[i] !== 0x20 && raw[i] !== 0x09) return raw.subarray(i);
+  }
+}
+
+export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
