@@ -32,7 +32,9 @@ export async function withApi(
       const response = await fetch(base + path, init);
       const bytes = new Uint8Array(await response.arrayBuffer());
       let json: unknown = undefined;
-      if (response.headers.get("content-type")?.startsWith("application/json")) {
+      if (
+        bytes.length > 0 && response.headers.get("content-type")?.startsWith("application/json")
+      ) {
         json = JSON.parse(new TextDecoder().decode(bytes));
       }
       return { status: response.status, headers: response.headers, bytes, json };
