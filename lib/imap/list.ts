@@ -1,0 +1,208 @@
+/**
+ * LIST and LSUB results (RFC 9051 6.3.9, RFC 5258 LIST-EXTENDED, RFC 6154 SPECIAL-USE,
+ * RFC 3501 6.3.9 LSUB): pattern matching with `*` and `%`, selection options, and the
+ * mailbox attributes each entry carries. Pure: the caller passes the user's mailboxes and
+ * subscriptions, and encodes the entries.
+ *
+ * @module
+ */
+
+import { HIERARCHY_DELIMITER, type SpecialUse } from "../store/mod.ts";
+
+/** A mailbox as LIST needs it. */
+export interface ListSource {
+  readonly name: string;
+  readonly specialUse: SpecialUse | null;
+}
+
+/** What the client asked for. */
+export interface ListRequest {
+  readonly reference: string;
+  readonly patterns: readonly string[];
+  /** Selection options (RFC 5258 3.1). */
+  readonly selectSubscribed?: boolean;
+  readonly selectSpecialUse?: boolean;
+  readonly recursiveMatch?: boolean;
+  /** Return options: `\Subscribed` is reported when asked, or implied by SUBSCRIBED selection. */
+  readonly returnSubscribed?: boolean;
+}
+
+/** One LIST response line before encoding. */
+export interface ListEntry {
+  readonly name: string;
+  readonly attributes: readonly string[];
+  /** RFC 5258 CHILDINFO extended data ("SUBSCRIBED"), when RECURSIVEMATCH found a child. */
+  readonly childInfo: readonly string[];
+}
+
+/**
+ * Compiles a LIST pattern: `*` matches anything, `%` anything but the delimiter. INBOX is
+ * matched case-insensitively (RFC 9051 5.1).
+ */
+export function compilePattern(pattern: string): (name: string) => boolean {
+  const normalized = /^inbox/i.test(pattern) ? "INBOX" + pattern.slice(5) : pattern;
+  let source = "";
+  for (const ch of normalized) {
+    if (ch === "*") source += ".*";
+    else if (ch === "%") source += `[^${escapeRegExp(HIERARCHY_DELIMITER)}]*`;
+    else source += escapeRegExp(ch);
+  }
+  const regex = new RegExp(`^${source}$`, "su");
+  // INBOX matches case-insensitively: spell the name's INBOX the way the pattern's literal
+  // prefix does ("Inb*" matches INBOX), then match as usual.
+  const literal = /^[^*%]*/.exec(normalized)![0].slice(0, 5);
+  return (name) => {
+    if (regex.test(name)) return true;
+    if (!name.startsWith("INBOX") || literal.toUpperCase() !== name.slice(0, literal.length)) {
+      return false;
+    }
+    return regex.test(literal + name.slice(literal.length));
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** Joins reference and pattern as RFC 9051 6.3.9 describes (simple concatenation). */
+export function joinReference(reference: string, pattern: string): string {
+  if (reference === "") return pattern;
+  if (reference.endsWith(HIERARCHY_DELIMITER) || pattern.startsWith(HIERARCHY_DELIMITER)) {
+    return reference + pattern;
+  }
+  return reference + HIERARCHY_DELIMITER + pattern;
+}
+
+/**
+ * Computes LIST entries. Names that do not exist but have existing (or, with SUBSCRIBED
+ * selection, subscribed) children appear when `%` stops at them, as `\NonExistent` (rev2)
+ * or `\Noselect` (rev1 clients get both; `\NonExistent` implies `\Noselect`).
+ */
+export function listMailboxes(
+  mailboxes: readonly ListSource[],
+  subscriptions: ReadonlySet<string>,
+  request: ListRequest,
+): ListEntry[] {
+  const byName = new Map(mailboxes.map((mailbox) => [mailbox.name, mailbox]));
+  const matchers = request.patterns.map((pattern) =>
+    compilePattern(joinReference(request.reference, pattern))
+  );
+  const matches = (name: string) => matchers.some((match) => match(name));
+
+  // Every name that exists, is subscribed, or is a parent of one: the candidate tree.
+  const candidates = new Set<string>();
+  const addWithParents = (name: string) => {
+    const levels = name.split(HIERARCHY_DELIMITER);
+    for (let i = 1; i <= levels.length; i++) {
+      candidates.add(levels.slice(0, i).join(HIERARCHY_DELIMITER));
+    }
+  };
+  for (const name of byName.keys()) addWithParents(name);
+  for (const name of subscriptions) addWithParents(name);
+
+  const selected = (name: string): boolean => {
+    const mailbox = byName.get(name);
+    if (request.selectSubscribed && !subscriptions.has(name)) return false;
+    if (request.selectSpecialUse && !mailbox?.specialUse) return false;
+    return request.selectSubscribed ? true : mailbox !== undefined;
+  };
+  const filtering = request.selectSubscribed || request.selectSpecialUse;
+  const children = childIndex(candidates);
+
+  const entries: ListEntry[] = [];
+  for (const name of [...candidates].sort(compareNames)) {
+    if (!matches(name)) continue;
+    const mailbox = byName.get(name);
+    const meets = selected(name);
+    const childMeets = request.recursiveMatch &&
+      (children.get(name) ?? []).some((child) => descendantMeets(child));
+    if (!meets && !childMeets) {
+      // A parent that exists only as a path to existing children: shown when `%` stops at it.
+      if (
+        !filtering && !mailbox &&
+        (children.get(name) ?? []).some((child) => hasExistingDescendant(child))
+      ) {
+        entries.push({
+          name,
+          attributes: ["\\NonExistent", "\\Noselect", "\\HasChildren"],
+          childInfo: [],
+        });
+      }
+      continue;
+    }
+    const attributes: string[] = [];
+    if (!mailbox) attributes.push("\\NonExistent", "\\Noselect");
+    else {
+      const hasChildren = (children.get(name) ?? []).some((child) => hasExistingDescendant(child));
+      attributes.push(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
+      if (mailbox.specialUse) attributes.push(mailbox.specialUse);
+    }
+    if ((request.returnSubscribed || request.selectSubscribed) && subscriptions.has(name)) {
+      attributes.push("\\Subscribed");
+    }
+    entries.push({ name, attributes, childInfo: childMeets ? ["SUBSCRIBED"] : [] });
+  }
+  return entries.map((entry) => request.recursiveMatch ? entry : { ...entry, childInfo: [] });
+
+  function hasExistingDescendant(name: string): boolean {
+    if (byName.has(name)) return true;
+    return (children.get(name) ?? []).some(hasExistingDescendant);
+  }
+  function descendantMeets(name: string): boolean {
+    if (selected(name)) return true;
+    return (children.get(name) ?? []).some(descendantMeets);
+  }
+}
+
+/**
+ * LSUB (IMAP4rev1): subscribed names matching the pattern; a parent that `%` stops at and
+ * that has subscribed children but is not subscribed itself is returned `\Noselect`.
+ */
+export function listSubscribed(
+  mailboxes: readonly ListSource[],
+  subscriptions: ReadonlySet<string>,
+  reference: string,
+  pattern: string,
+): ListEntry[] {
+  const match = compilePattern(joinReference(reference, pattern));
+  const existing = new Set(mailboxes.map((mailbox) => mailbox.name));
+  const entries = new Map<string, ListEntry>();
+  for (const name of [...subscriptions].sort(compareNames)) {
+    if (match(name)) {
+      entries.set(name, {
+        name,
+        attributes: existing.has(name) ? [] : ["\\Noselect"],
+        childInfo: [],
+      });
+      continue;
+    }
+    const levels = name.split(HIERARCHY_DELIMITER);
+    for (let i = levels.length - 1; i >= 1; i--) {
+      const parent = levels.slice(0, i).join(HIERARCHY_DELIMITER);
+      if (match(parent) && !subscriptions.has(parent) && !entries.has(parent)) {
+        entries.set(parent, { name: parent, attributes: ["\\Noselect"], childInfo: [] });
+      }
+    }
+  }
+  return [...entries.values()].sort((a, b) => compareNames(a.name, b.name));
+}
+
+function childIndex(names: ReadonlySet<string>): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const name of names) {
+    const cut = name.lastIndexOf(HIERARCHY_DELIMITER);
+    if (cut < 0) continue;
+    const parent = name.slice(0, cut);
+    const list = index.get(parent);
+    if (list) list.push(name);
+    else index.set(parent, [name]);
+  }
+  return index;
+}
+
+function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === "INBOX") return -1;
+  if (b === "INBOX") return 1;
+  return a < b ? -1 : 1;
+}
