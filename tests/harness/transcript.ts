@@ -79,6 +79,8 @@ export type Hook = (args: string[], ctx: HookContext) => void | Promise<void>;
 /** How to run a transcript. */
 export interface RunOptions {
   readonly port: number;
+  /** Port for a named connection, when it differs from `port` (e.g. `Csmtp:` in an IMAP script). */
+  readonly portFor?: (conn: string) => number | undefined;
   readonly hostname?: string;
   readonly hooks?: Readonly<Record<string, Hook>>;
   /** Overrides `@timeout`; seconds. */
@@ -371,7 +373,7 @@ export async function runTranscript(transcript: Transcript, options: RunOptions)
   const peerFor = async (name: string): Promise<Peer> => {
     let peer = peers.get(name);
     if (!peer) {
-      const conn = await Deno.connect({ hostname, port: options.port });
+      const conn = await Deno.connect({ hostname, port: options.portFor?.(name) ?? options.port });
       peer = new Peer(name, conn);
       peers.set(name, peer);
     }
