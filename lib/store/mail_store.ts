@@ -52,6 +52,10 @@ interface MailboxRecord {
   /** Ascending by UID. */
   messages: MessageRecord[];
   byUid: Map<number, MessageRecord>;
+  /** Counters kept up to date by {@linkcode count}, so a mailbox's status is O(1). */
+  unseen: number;
+  deleted: number;
+  size: number;
 }
 
 interface UserRecord {
@@ -114,6 +118,9 @@ export class MailStore implements Store {
         uidNext: row.uidNext,
         messages: [],
         byUid: new Map(),
+        unseen: 0,
+        deleted: 0,
+        size: 0,
       };
       user.mailboxes.set(row.name, mailbox);
       byRowId.set(row.id, mailbox);
@@ -132,6 +139,7 @@ export class MailStore implements Store {
       };
       mailbox.messages.push(record);
       mailbox.byUid.set(record.uid, record);
+      count(mailbox, record, 1);
     }
     for (const { user, name } of state.subscriptions) {
       this.#users.get(user)?.subscriptions.add(name);
@@ -263,9 +271,11 @@ export class MailStore implements Store {
       const renamed = [...record.mailboxes.values()]
         .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
         .sort((a, b) => a.name.length - b.name.length);
+      // source.name changes in the loop: slice children by the name it had before.
+      const sourceName = source.name;
       for (const mailbox of renamed) {
         const oldName = mailbox.name;
-        const newName = target + oldName.slice(source.name.length);
+        const newName = target + oldName.slice(sourceName.length);
         record.mailboxes.delete(oldName);
         mailbox.name = newName;
         mailbox.uidNext = Math.max(
@@ -287,6 +297,9 @@ export class MailStore implements Store {
     this.#persistence.deleteMessages(source.messages.map((message) => message.rowId));
     source.messages = [];
     source.byUid.clear();
+    source.unseen = 0;
+    source.deleted = 0;
+    source.size = 0;
   }
 
   setSubscribed(user: string, name: string, subscribed: boolean): void {
@@ -372,8 +385,10 @@ export class MailStore implements Store {
         if (!message) continue;
         const next = applyFlags(message.flags, operation, flags);
         if (sameFlags(next, message.flags)) continue;
-        message.flags = next;
         this.#persistence.updateFlags(message.rowId, next);
+        count(target, message, -1);
+        message.flags = next;
+        count(target, message, 1);
         changes.push({ uid, flags: next });
       }
     });
@@ -492,6 +507,9 @@ export class MailStore implements Store {
       uidNext,
       messages: [],
       byUid: new Map(),
+      unseen: 0,
+      deleted: 0,
+      size: 0,
     };
     record.mailboxes.set(name, mailbox);
     return mailbox;
@@ -511,6 +529,7 @@ export class MailStore implements Store {
     const message: MessageRecord = { rowId, uid, ...fields };
     mailbox.messages.push(message);
     mailbox.byUid.set(uid, message);
+    count(mailbox, message, 1);
     return message;
   }
 
@@ -549,6 +568,7 @@ export class MailStore implements Store {
         removed.push(message.uid);
         rowIds.push(message.rowId);
         mailbox.byUid.delete(message.uid);
+        count(mailbox, message, -1);
       } else kept.push(message);
     }
     mailbox.messages = kept;
@@ -556,15 +576,8 @@ export class MailStore implements Store {
     return removed;
   }
 
+  /** O(1): the counters are kept by {@linkcode count} on every change. */
   #info(record: UserRecord, mailbox: MailboxRecord): MailboxInfo {
-    let unseen = 0;
-    let deleted = 0;
-    let size = 0;
-    for (const message of mailbox.messages) {
-      if (!hasFlag(message.flags, "\\Seen")) unseen++;
-      if (hasFlag(message.flags, "\\Deleted")) deleted++;
-      size += message.size;
-    }
     return {
       user: record.name,
       name: mailbox.name,
@@ -573,9 +586,9 @@ export class MailStore implements Store {
       uidValidity: UID_VALIDITY,
       uidNext: mailbox.uidNext,
       messages: mailbox.messages.length,
-      unseen,
-      deleted,
-      size,
+      unseen: mailbox.unseen,
+      deleted: mailbox.deleted,
+      size: mailbox.size,
     };
   }
 
@@ -590,6 +603,13 @@ export class MailStore implements Store {
       }
     }
   }
+}
+
+/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
+function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
+  if (!hasFlag(message.flags, "\\Seen")) mailbox.unseen += sign;
+  if (hasFlag(message.flags, "\\Deleted")) mailbox.deleted += sign;
+  mailbox.size += sign * message.size;
 }
 
 function newUser(name: string): UserRecord {
