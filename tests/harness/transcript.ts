@@ -177,7 +177,7 @@ function connName(name: string): string {
   return name === "" ? "1" : name;
 }
 
-/** Interprets `\r \n \t \\ \xHH \$`; `\xHH` bytes become placeholders that {@linkcode toBytes} restores. */
+/** Interprets `\r \n \t \\ \xHH \$` (other backslashes stay); `\xHH` bytes become placeholders that {@linkcode toBytes} restores. */
 export function unescapeText(text: string): string {
   return text.replace(/\\(x[0-9A-Fa-f]{2}|.)/g, (_, esc: string) => {
     switch (esc[0]) {
@@ -192,8 +192,11 @@ export function unescapeText(text: string): string {
         return String.fromCharCode(0xf700 + parseInt(esc.slice(1), 16));
       case "$":
         return "\u0000DOLLAR\u0000";
+      case "\\":
+        return "\\";
       default:
-        return esc;
+        // Unknown escapes stay as written: IMAP system flags (\Seen) are plain text.
+        return "\\" + esc;
     }
   });
 }
