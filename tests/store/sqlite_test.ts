@@ -1,0 +1,237 @@
+/**
+ * SQLite specifics beyond the shared contract: durability across close and reopen, schema
+ * versioning, shared blobs, and a `kill -9` of the real server after SMTP said 250.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { openSqliteStore } from "../../lib/store/mod.ts";
+import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import { sendMail, spawnMain } from "../process.ts";
+import { sampleMessage } from "./contract.ts";
+
+async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-sqlite-" });
+  return {
+    path: `${dir}/mail.db`,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+function count(path: string, sql: string): number {
+  const db = new DatabaseSync(path);
+  try {
+    return Number(Object.values(db.prepare(sql).get()!)[0]);
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("sqlite: state survives close and reopen", async () => {
+  await using db = await tempDb();
+  const raw = sampleMessage("Persisted");
+  let store = openSqliteStore(db.path);
+  store.ensureUser("alice");
+  store.createMailbox("alice", "Work/Projects");
+  store.setSubscribed("alice", "Work/Projects", true);
+  store.setSubscribed("alice", "Ghost", true);
+  store.setSubscribed("alice", "Junk", false);
+  for (let i = 0; i < 4; i++) {
+    store.append("alice", "INBOX", i === 0 ? raw : sampleMessage(`m${i}`), {
+      flags: ["\\Seen", "$Custom"],
+      internalDate: 1_600_000_000_000 + i,
+    });
+  }
+  store.setFlags("alice", "INBOX", [2], "replace", ["\\Deleted", "\\Flagged"]);
+  store.expunge("alice", "INBOX", [4], true);
+  store.createMailbox("alice", "Gone");
+  store.append("alice", "Gone", sampleMessage());
+  store.append("alice", "Gone", sampleMessage());
+  store.deleteMailbox("alice", "Gone");
+  store.copyMessages("alice", "INBOX", [1], "Work/Projects");
+  store.append("bob", "INBOX", sampleMessage("for bob"));
+  const before = {
+    users: store.listUsers(),
+    mailboxes: store.listMailboxes("alice"),
+    messages: store.listMessages("alice", "INBOX"),
+    copies: store.listMessages("alice", "Work/Projects"),
+    subscriptions: store.listSubscriptions("alice"),
+    bob: store.listMailboxes("bob"),
+  };
+  store.close();
+
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.listUsers(), before.users);
+    assert.deepEqual(store.listMailboxes("alice"), before.mailboxes);
+    assert.deepEqual(store.listMessages("alice", "INBOX"), before.messages);
+    assert.deepEqual(store.listMessages("alice", "Work/Projects"), before.copies);
+    assert.deepEqual(store.listSubscriptions("alice"), before.subscriptions);
+    assert.deepEqual(store.listMailboxes("bob"), before.bob);
+    assert.deepEqual(store.getRaw("alice", "INBOX", 1), raw);
+    assert.deepEqual(store.getRaw("alice", "Work/Projects", 1), raw);
+    assert.deepEqual(store.getMessage("alice", "INBOX", 2)?.flags, ["\\Deleted", "\\Flagged"]);
+    // UID high-water marks: the expunged UID 4 and the deleted mailbox's UIDs stay used.
+    assert.equal(store.append("alice", "INBOX", sampleMessage()).uid, 5);
+    store.createMailbox("alice", "Gone");
+    assert.equal(store.append("alice", "Gone", sampleMessage()).uid, 3);
+  } finally {
+    store.close();
+  }
+  // A reset is durable too, and UIDs restart at 1 after reopening.
+  store = openSqliteStore(db.path);
+  store.reset();
+  store.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.listUsers(), []);
+    assert.equal(store.append("alice", "INBOX", sampleMessage()).uid, 1);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: the counters are rebuilt on open", async () => {
+  await using db = await tempDb();
+  let store = openSqliteStore(db.path);
+  store.append("u", "INBOX", sampleMessage("a"), { flags: ["\\Seen"] });
+  store.append("u", "INBOX", sampleMessage("b"), { flags: ["\\Deleted"] });
+  store.append("u", "INBOX", sampleMessage("c"));
+  const info = store.getMailbox("u", "INBOX");
+  store.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.getMailbox("u", "INBOX"), info);
+    assert.equal(info?.unseen, 2);
+    assert.equal(info?.deleted, 1);
+    assert.equal(info?.messages, 3);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: a database with a newer schema version is refused", async () => {
+  await using db = await tempDb();
+  openSqliteStore(db.path).close();
+  const raw = new DatabaseSync(db.path);
+  assert.equal(
+    Number((raw.prepare("PRAGMA user_version").get() as { user_version: number }).user_version),
+    SCHEMA_VERSION,
+  );
+  raw.exec("PRAGMA user_version = 99");
+  raw.close();
+  assert.throws(
+    () => openSqliteStore(db.path),
+    (error: Error) => {
+      assert.match(error.message, /schema version 99/);
+      assert.match(error.message, new RegExp(`newer than this program's ${SCHEMA_VERSION}`));
+      return true;
+    },
+  );
+  // The refusal leaves the file alone.
+  const again = new DatabaseSync(db.path);
+  assert.equal(
+    Number((again.prepare("PRAGMA user_version").get() as { user_version: number }).user_version),
+    99,
+  );
+  again.close();
+});
+
+Deno.test("sqlite: journal mode is WAL", async () => {
+  await using db = await tempDb();
+  openSqliteStore(db.path).close();
+  const raw = new DatabaseSync(db.path);
+  try {
+    assert.equal(raw.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("sqlite: copies share one blob, deleted with the last reference", async () => {
+  await using db = await tempDb();
+  const store = openSqliteStore(db.path);
+  try {
+    store.createMailbox("u", "A");
+    store.createMailbox("u", "B");
+    store.append("u", "INBOX", sampleMessage("shared"));
+    store.append("u", "INBOX", sampleMessage("other"));
+    store.copyMessages("u", "INBOX", [1], "A");
+    store.copyMessages("u", "A", [1], "B");
+    store.moveMessages("u", "B", [1], "A");
+    assert.equal(count(db.path, "SELECT count(*) FROM messages"), 4);
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 2);
+
+    store.expunge("u", "INBOX", [1], true);
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 2, "still referenced by A");
+    store.expunge("u", "A", [1], true);
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 2, "still referenced by A/2");
+    store.deleteMailbox("u", "A");
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 1, "last reference gone");
+    assert.equal(count(db.path, "SELECT count(*) FROM messages"), 1);
+
+    // Renaming INBOX moves the messages without copying bytes or orphaning them.
+    store.renameMailbox("u", "INBOX", "Old");
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 1);
+    assert.deepEqual(store.getRaw("u", "Old", 1), sampleMessage("other"));
+    store.reset();
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 0);
+    assert.equal(count(db.path, "SELECT count(*) FROM messages"), 0);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test({
+  name: "sqlite: a message acknowledged with 250 survives kill -9 of the server",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using db = await tempDb();
+    const args = ["--db", db.path, "--smtp-port", "0", "--imap-port", "0"];
+    const first = await spawnMain(args);
+    let stored: Uint8Array | undefined;
+    const body = "From: a@example.com\r\nTo: crash@example.com\r\nSubject: Crash test\r\n" +
+      "\r\nLine one\r\n\u00e9t\u00e9 8-bit\r\nlast line\r\n";
+    try {
+      assert.match(first.banner, new RegExp(`storage\\s+SQLite ${db.path}`));
+      const reply = await sendMail(first.ports.SMTP, "crash+tag@example.com", body);
+      assert.match(reply, /^250 /);
+      first.child.kill("SIGKILL");
+      const status = await first.exit();
+      assert.equal(status.signal, "SIGKILL");
+
+      const second = await spawnMain(args);
+      try {
+        // A second delivery after the restart continues the UIDs.
+        assert.match(await sendMail(second.ports.SMTP, "crash@example.com", body), /^250 /);
+      } finally {
+        second.child.kill("SIGTERM");
+        assert.equal((await second.exit()).code, 0);
+      }
+      const store = openSqliteStore(db.path);
+      try {
+        const messages = store.listMessages("crash", "INBOX");
+        assert.deepEqual(messages.map((m) => m.uid), [1, 2]);
+        stored = store.getRaw("crash", "INBOX", 1);
+      } finally {
+        store.close();
+      }
+    } finally {
+      try {
+        first.child.kill("SIGKILL");
+      } catch {
+        // already dead
+      }
+    }
+    // Stored bytes: one Received: trace header, then the message byte for byte.
+    const text = new TextDecoder().decode(stored);
+    assert.match(text, /^Received: /);
+    const expected = new TextEncoder().encode(body);
+    assert.deepEqual(stored!.subarray(stored!.length - expected.length), expected);
+    const headerEnd = text.indexOf("From: a@example.com");
+    assert.match(text.slice(0, headerEnd), /^Received: [^]*\r\n$/);
+  },
+});
