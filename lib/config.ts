@@ -197,9 +197,19 @@ export function resolveConfig(
   for (const setting of SETTINGS) options[setting.flag] = { type: setting.kind };
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: false,
+      // --no-auth-disabled: a flag can switch off what the environment switched on.
+      allowNegative: true,
+    }));
   } catch (error) {
     throw new ConfigError(`${(error as Error).message.split("\n")[0]} (see --help)`);
+  }
+  for (const name of ["help", "version"]) {
+    if (values[name] === false) throw new ConfigError(`--no-${name} is not an option (see --help)`);
   }
   if (values.help) return { action: "help" };
   if (values.version) return { action: "version" };
@@ -239,9 +249,12 @@ export function resolveConfig(
       `${bindAddr.source}: "${bindAddr.text}" is not an IP address (try 127.0.0.1 or 0.0.0.0)`,
     );
   }
-  const hostname = read("hostname").text!;
+  const { text: hostname, source: hostnameSource } = read("hostname") as {
+    text: string;
+    source: string;
+  };
   if (!/^[A-Za-z0-9.\-\[\]:]+$/.test(hostname)) {
-    throw new ConfigError(`ELEKTROMAIL_HOSTNAME: "${hostname}" is not a valid host name`);
+    throw new ConfigError(`${hostnameSource}: "${hostname}" is not a valid host name`);
   }
   const config: Config = {
     bindAddr: bindAddr.text!,
@@ -361,7 +374,7 @@ export function helpText(): string {
     "Options (each also read from the environment variable shown; flags win):",
   ];
   for (const setting of SETTINGS) {
-    const flag = `--${setting.flag}${setting.kind === "string" ? " <value>" : ""}`;
+    const flag = setting.kind === "string" ? `--${setting.flag} <value>` : `--[no-]${setting.flag}`;
     const fallback = setting.fallback ? ` [default ${setting.fallback}]` : "";
     lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
   }

@@ -68,11 +68,17 @@ export async function startElektromail(
     await Promise.allSettled(started.map((listener) => listener.close()));
   };
   try {
-    started.push(await bind("SMTP_PORT", config.smtpPort, () => startSmtp(config, store, logger)));
+    started.push(
+      await bind(
+        "SMTP_PORT (--smtp-port)",
+        config.smtpPort,
+        () => startSmtp(config, store, logger),
+      ),
+    );
     const smtp = started[0];
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {
-      http = await bind("HTTP_PORT", config.httpPort, () =>
+      http = await bind("HTTP_PORT (--http-port)", config.httpPort, () =>
         startHttp({
           config,
           store,
@@ -107,7 +113,7 @@ function openStore(config: Config): Store {
     return openSqliteStore(config.dbPath);
   } catch (error) {
     throw new StartError(
-      `ELEKTROMAIL_DB: cannot open ${config.dbPath}: ${(error as Error).message}`,
+      `ELEKTROMAIL_DB (--db): cannot open ${config.dbPath}: ${(error as Error).message}`,
     );
   }
 }
@@ -124,7 +130,7 @@ async function bind<T>(variable: string, port: number, start: () => Promise<T>):
       throw new StartError(`${variable}: not allowed to listen on port ${port}`);
     }
     if (code === "EADDRNOTAVAIL" || code === "AddrNotAvailable") {
-      throw new StartError(`BIND_ADDR: the address is not available on this machine`);
+      throw new StartError("BIND_ADDR (--bind-addr): the address is not available on this machine");
     }
     throw new StartError(`${variable}: cannot listen on port ${port}: ${(error as Error).message}`);
   }

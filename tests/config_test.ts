@@ -1,0 +1,196 @@
+/**
+ * Configuration: every variable and its flag, flags over env over defaults, booleans, user
+ * entries, and errors that name the flag or variable.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_LIMITS,
+  helpText,
+  parseUsers,
+  resolveConfig,
+  SETTINGS,
+} from "../lib/config.ts";
+
+function serve(args: string[], env: Record<string, string> = {}): Config {
+  const result = resolveConfig(args, env);
+  assert.equal(result.action, "serve");
+  return (result as { config: Config }).config;
+}
+
+function configError(args: string[], env: Record<string, string>, pattern: RegExp): void {
+  assert.throws(() => resolveConfig(args, env), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+    assert.match(error.message, pattern);
+    assert.ok(!error.message.includes("\n"), "one line");
+    return true;
+  });
+}
+
+Deno.test("config: defaults", () => {
+  const config = serve([]);
+  assert.equal(config.bindAddr, "127.0.0.1");
+  assert.equal(config.smtpPort, 2525);
+  assert.equal(config.imapPort, 1143);
+  assert.equal(config.httpPort, null);
+  assert.deepEqual(config.users, []);
+  assert.equal(config.authDisabled, false);
+  assert.equal(config.smtpAuthRequired, false);
+  assert.equal(config.dbPath, null);
+  assert.equal(config.hostname, "localhost");
+  assert.equal(config.verbose, false);
+  assert.deepEqual(config.limits, DEFAULT_LIMITS);
+});
+
+/** Each setting: a value for env, a different one for the flag, and how to read it back. */
+const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unknown }> = {
+  "smtp-port": { env: "2600", flag: "0", get: (c) => c.smtpPort },
+  "imap-port": { env: "1430", flag: "1431", get: (c) => c.imapPort },
+  "http-port": { env: "8025", flag: "0", get: (c) => c.httpPort },
+  "bind-addr": { env: "0.0.0.0", flag: "::1", get: (c) => c.bindAddr },
+  users: {
+    env: "ann:pw",
+    flag: "bob:bob@example.com:pw",
+    get: (c) => c.users.map((u) => u.user).join(),
+  },
+  db: { env: "/tmp/env.db", flag: "/tmp/flag.db", get: (c) => c.dbPath },
+  hostname: { env: "mail.example", flag: "mx.example", get: (c) => c.hostname },
+  "max-message-size": { env: "4096", flag: "8192", get: (c) => c.limits.maxMessageSize },
+  "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
+  "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
+};
+
+Deno.test("config: every string setting is read from its variable and its flag; flags win", () => {
+  for (const setting of SETTINGS.filter((s) => s.kind === "string")) {
+    const c = CASES[setting.flag];
+    assert.ok(c, `a test case for --${setting.flag}`);
+    const fromEnv = c.get(serve([], { [setting.env]: c.env }));
+    const fromFlag = c.get(serve([`--${setting.flag}`, c.flag]));
+    const both = c.get(serve([`--${setting.flag}=${c.flag}`], { [setting.env]: c.env }));
+    assert.notDeepEqual(fromEnv, fromFlag, setting.flag);
+    assert.deepEqual(both, fromFlag, `--${setting.flag} wins over ${setting.env}`);
+    assert.deepEqual(fromEnv, c.get(serve([], { [setting.env]: c.env })));
+    const expectedEnv = /port|max/.test(setting.flag) ? Number(c.env) : c.env;
+    if (setting.flag !== "users") assert.deepEqual(fromEnv, expectedEnv, setting.env);
+  }
+  // An empty variable counts as unset.
+  assert.equal(serve([], { SMTP_PORT: "" }).smtpPort, 2525);
+  assert.equal(serve([], { ELEKTROMAIL_DB: "" }).dbPath, null);
+});
+
+Deno.test("config: booleans accept true/1/yes from env and flags, and --no- to override", () => {
+  const booleans: Array<[string, string, (c: Config) => boolean]> = [
+    ["auth-disabled", "ELEKTROMAIL_AUTH_DISABLED", (c) => c.authDisabled],
+    ["smtp-auth-required", "ELEKTROMAIL_SMTP_AUTH_REQUIRED", (c) => c.smtpAuthRequired],
+    ["verbose", "ELEKTROMAIL_VERBOSE", (c) => c.verbose],
+  ];
+  assert.deepEqual(
+    SETTINGS.filter((s) => s.kind === "boolean").map((s) => s.flag).sort(),
+    booleans.map(([flag]) => flag).sort(),
+  );
+  for (const [flag, env, get] of booleans) {
+    for (const yes of ["true", "1", "yes", "TRUE", "Yes", " on "]) {
+      assert.equal(get(serve([], { [env]: yes })), true, `${env}=${yes}`);
+    }
+    for (const no of ["false", "0", "no", "off"]) {
+      assert.equal(get(serve([], { [env]: no })), false, `${env}=${no}`);
+    }
+    assert.equal(get(serve([])), false);
+    assert.equal(get(serve([`--${flag}`])), true);
+    assert.equal(get(serve([`--${flag}`], { [env]: "false" })), true, "flag wins");
+    assert.equal(get(serve([`--no-${flag}`], { [env]: "yes" })), false, "--no- wins");
+    configError([], { [env]: "maybe" }, new RegExp(`^${env}: "maybe" is not a boolean`));
+  }
+});
+
+Deno.test("config: user entries", () => {
+  assert.deepEqual(parseUsers("ann:secret"), [{ user: "ann", password: "secret", address: null }]);
+  assert.deepEqual(parseUsers("Ann:Ann@Example.COM:secret"), [
+    { user: "ann", password: "secret", address: "ann@example.com" },
+  ]);
+  // The password may contain ':' (and '@' in the simple form's password is fine).
+  assert.deepEqual(parseUsers("ann:a:b:c, bob:bob@x.org:p:w@d:"), [
+    { user: "ann", password: "a:b:c", address: null },
+    { user: "bob", password: "p:w@d:", address: "bob@x.org" },
+  ]);
+  assert.deepEqual(parseUsers("ann:p@ss"), [{ user: "ann", password: "p@ss", address: null }]);
+  assert.deepEqual(parseUsers(" a:1 ,, b:2 ").map((u) => u.user), ["a", "b"]);
+  const config = serve([], { ELEKTROMAIL_USERS: "ann:pw,bob:bob@example.com:pw2" });
+  assert.equal(config.users.length, 2);
+  assert.equal(config.users[1].address, "bob@example.com");
+});
+
+Deno.test("config: malformed user entries name the variable or flag and the entry", () => {
+  const bad: Array<[string, RegExp]> = [
+    ["ann", /entry 1 \("ann:…"\) must be user:pass or user:address:pass/],
+    [":pw", /entry 1 .* must be user:pass/],
+    ["ann:", /entry 1 .* has an empty password/],
+    ["ann:ann@example.com:", /empty password/],
+    ["ann:pw,bob", /entry 2 \("bob:…"\) must be/],
+    ["a b:pw", /entry 1 .*Cannot use user name/],
+    ["ann:pw,ANN:pw2", /user ann is listed twice/],
+    ["ann:a@b@c:pw", /"a@b@c" is not an email address/],
+    [",", /no users/],
+  ];
+  for (const [text, pattern] of bad) {
+    configError(
+      [],
+      { ELEKTROMAIL_USERS: text },
+      new RegExp(`^ELEKTROMAIL_USERS: .*${pattern.source}`),
+    );
+    configError(["--users", text], {}, new RegExp(`^--users: .*${pattern.source}`));
+  }
+  // The password never appears in the message.
+  configError([], { ELEKTROMAIL_USERS: "ok:pw,bad:" }, /^(?!.*pw).*$/);
+});
+
+Deno.test("config: bad ports, counts and addresses name the variable or flag", () => {
+  for (
+    const [flag, env] of [["smtp-port", "SMTP_PORT"], ["imap-port", "IMAP_PORT"], [
+      "http-port",
+      "HTTP_PORT",
+    ]]
+  ) {
+    for (const bad of ["abc", "70000", "65536", "-1", "1.5", "0x10", "123456"]) {
+      configError(
+        [],
+        { [env]: bad },
+        new RegExp(`^${env}: "${bad.replace(".", "\\.")}" is not a port`),
+      );
+      configError([`--${flag}=${bad}`], {}, new RegExp(`^--${flag}: ".*" is not a port`));
+    }
+    assert.doesNotThrow(() => serve([`--${flag}`, "65535"]));
+  }
+  configError([], { BIND_ADDR: "example.com" }, /^BIND_ADDR: "example.com" is not an IP address/);
+  configError(["--bind-addr", "300.1.1.1"], {}, /^--bind-addr: "300.1.1.1" is not an IP/);
+  configError([], { ELEKTROMAIL_MAX_MESSAGE_SIZE: "12" }, /^ELEKTROMAIL_MAX_MESSAGE_SIZE: "12"/);
+  configError(["--max-recipients", "0"], {}, /^--max-recipients: "0" is not a whole number/);
+  configError([], { ELEKTROMAIL_MAX_CONNECTIONS: "many" }, /^ELEKTROMAIL_MAX_CONNECTIONS:/);
+  configError([], { ELEKTROMAIL_HOSTNAME: "bad host" }, /^ELEKTROMAIL_HOSTNAME: "bad host"/);
+  configError(["--hostname", "bad/host"], {}, /^--hostname: "bad\/host"/);
+});
+
+Deno.test("config: unknown flags and positionals are refused", () => {
+  configError(["--smtp"], {}, /Unknown option '--smtp'.*see --help/);
+  configError(["serve"], {}, /positional.*see --help/i);
+  configError(["--smtp-port"], {}, /--smtp-port.*argument/);
+  configError(["--no-help"], {}, /--no-help is not an option/);
+  // A value that looks like a flag is refused rather than taken silently.
+  configError(["--smtp-port", "-1"], {}, /--smtp-port/);
+});
+
+Deno.test("config: --help and --version", () => {
+  assert.deepEqual(resolveConfig(["--help"], {}), { action: "help" });
+  assert.deepEqual(resolveConfig(["-h", "--smtp-port", "abc"], {}), { action: "help" });
+  assert.deepEqual(resolveConfig(["--version"], {}), { action: "version" });
+  assert.deepEqual(resolveConfig(["-V"], {}), { action: "version" });
+  const help = helpText();
+  for (const setting of SETTINGS) {
+    assert.match(help, new RegExp(`--(\\[no-\\])?${setting.flag}\\b`), setting.flag);
+    assert.ok(help.includes(setting.env), setting.env);
+  }
+});
