@@ -1,0 +1,233 @@
+/**
+ * The `elektromail` command as a user runs it: `main.ts` in a subprocess. Errors are one
+ * line on stderr with exit status 2; the banner lists everything; signals stop it cleanly.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { testConfig } from "../lib/config.ts";
+import { startElektromail } from "../lib/server.ts";
+import { VERSION } from "../lib/version.ts";
+import { runMain, sendMail, SmtpClient, spawnMain } from "./process.ts";
+
+const slow = { sanitizeResources: false, sanitizeOps: false };
+
+/** Asserts a user mistake: exit 2, exactly one line on stderr matching `pattern`, no stack. */
+async function assertConfigFailure(
+  args: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): Promise<void> {
+  const { code, stdout, stderr } = await runMain(args, env);
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(code, 2, `exit status for ${args.join(" ")} ${JSON.stringify(env)}: ${stderr}`);
+  assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
+  assert.match(lines[0], /^elektromail: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(stderr, /\bat .*\.ts:\d+|Error:/, "no stack trace");
+  assert.equal(stdout, "");
+}
+
+Deno.test({
+  name: "cli: --help and --version print to stdout and exit 0",
+  ...slow,
+  fn: async () => {
+    const help = await runMain(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: elektromail \[options\]$/m);
+    for (const name of ["--smtp-port", "SMTP_PORT", "--db", "ELEKTROMAIL_USERS", "--version"]) {
+      assert.ok(help.stdout.includes(name), name);
+    }
+    assert.equal(help.stderr, "");
+    const version = await runMain(["--version"]);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout, `elektromail ${VERSION}\n`);
+  },
+});
+
+Deno.test({
+  name: "cli: bad configuration stops before serving with one line and exit 2",
+  ...slow,
+  fn: async () => {
+    await assertConfigFailure(["--smtp-port", "abc"], {}, /--smtp-port: "abc" is not a port/);
+    await assertConfigFailure([], { SMTP_PORT: "70000" }, /^elektromail: SMTP_PORT: "70000"/);
+    await assertConfigFailure([], { IMAP_PORT: "abc" }, /IMAP_PORT: "abc" is not a port/);
+    await assertConfigFailure(["--http-port=99999"], {}, /--http-port: "99999"/);
+    await assertConfigFailure(
+      [],
+      { ELEKTROMAIL_USERS: "ann:pw,bob" },
+      /ELEKTROMAIL_USERS: entry 2 \("bob:…"\) must be user:pass/,
+    );
+    await assertConfigFailure(["--users", "nopassword"], {}, /--users: entry 1/);
+    await assertConfigFailure(
+      [],
+      { ELEKTROMAIL_AUTH_DISABLED: "perhaps" },
+      /ELEKTROMAIL_AUTH_DISABLED: "perhaps" is not a boolean/,
+    );
+    await assertConfigFailure(["--bogus"], {}, /Unknown option '--bogus'/);
+  },
+});
+
+Deno.test({
+  name: "cli: an unwritable database path and a port in use exit 2 naming the setting",
+  ...slow,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "elektromail-cli-" });
+    try {
+      const missing = `${dir}/no/such/dir/mail.db`;
+      await assertConfigFailure(
+        ["--db", missing, "--smtp-port", "0", "--imap-port", "0"],
+        {},
+        new RegExp(`ELEKTROMAIL_DB \\(--db\\): cannot open ${missing}`),
+      );
+      await assertConfigFailure(
+        ["--smtp-port", "0", "--imap-port", "0"],
+        { ELEKTROMAIL_DB: dir },
+        /ELEKTROMAIL_DB \(--db\): cannot open/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = String(busy.addr.port);
+      await assertConfigFailure(
+        ["--imap-port", "0"],
+        { SMTP_PORT: port },
+        new RegExp(`SMTP_PORT \\(--smtp-port\\): port ${port} is already in use`),
+      );
+      await assertConfigFailure(
+        ["--smtp-port", "0", "--imap-port", "0", "--http-port", port],
+        {},
+        new RegExp(`HTTP_PORT \\(--http-port\\): port ${port} is already in use`),
+      );
+    } finally {
+      busy.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "cli: the banner lists every listener, storage, auth mode and user count",
+  ...slow,
+  fn: async () => {
+    const server = await spawnMain(
+      ["--smtp-port", "0", "--imap-port", "0", "--http-port", "0"],
+      { ELEKTROMAIL_USERS: "ann:pw,bob:bob@example.com:pw" },
+    );
+    try {
+      assert.match(
+        server.banner,
+        new RegExp(`Elektromail ${VERSION.replaceAll(".", "\\.")} ready`),
+      );
+      assert.ok(server.ports.SMTP > 0, server.banner);
+      assert.ok(server.ports.HTTP > 0, server.banner);
+      assert.match(
+        server.banner,
+        new RegExp(`^\\s+SMTP\\s+127\\.0\\.0\\.1:${server.ports.SMTP}$`, "m"),
+      );
+      assert.match(
+        server.banner,
+        new RegExp(`^\\s+HTTP\\s+127\\.0\\.0\\.1:${server.ports.HTTP}$`, "m"),
+      );
+      assert.match(server.banner, /storage\s+memory/);
+      assert.match(server.banner, /auth\s+2 configured users/);
+      // The listed ports are the ones that answer.
+      const { client, greeting } = await SmtpClient.connect(server.ports.SMTP);
+      client.close();
+      assert.match(greeting, /^220 /);
+      const health = await fetch(`http://127.0.0.1:${server.ports.HTTP}/health`);
+      await health.body?.cancel();
+      assert.equal(health.status, 200);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exit();
+    }
+
+    const dir = await Deno.makeTempDir({ prefix: "elektromail-cli-" });
+    const open = await spawnMain(["--smtp-port", "0", "--imap-port", "0"], {
+      ELEKTROMAIL_DB: `${dir}/mail.db`,
+      ELEKTROMAIL_USERS: "ann:pw",
+      ELEKTROMAIL_AUTH_DISABLED: "yes",
+    });
+    try {
+      assert.match(open.banner, new RegExp(`storage\\s+SQLite ${dir}/mail\\.db`));
+      assert.match(
+        open.banner,
+        /auth\s+any credentials accepted \(auth disabled, 1 users configured\)/,
+      );
+      assert.equal(open.ports.HTTP, undefined, "no HTTP listener unless asked");
+    } finally {
+      open.child.kill("SIGTERM");
+      await open.exit();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test({
+    name: `cli: ${signal} sends 421 to an open SMTP session and exits 0`,
+    ...slow,
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      const server = await spawnMain(["--smtp-port", "0", "--imap-port", "0"]);
+      let exited = false;
+      try {
+        const { client, greeting } = await SmtpClient.connect(server.ports.SMTP);
+        try {
+          assert.match(greeting, /^220 /);
+          assert.match(await client.command("EHLO test"), /^250[ -]/);
+          server.child.kill(signal);
+          const reply = await client.readReply();
+          assert.match(reply, /^421 4\.3\.2 /);
+          assert.equal(await client.readReply(), "", "then the connection closes");
+        } finally {
+          client.close();
+        }
+        const { code, stderr } = await server.exit();
+        exited = true;
+        assert.equal(code, 0, stderr);
+        assert.match(stderr, new RegExp(`${signal}: stopping`));
+        // Nothing listens any more.
+        await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: server.ports.SMTP }));
+      } finally {
+        if (!exited) {
+          server.child.kill("SIGKILL");
+          await server.exit();
+        }
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "embedding: two servers in one process do not share state",
+  ...slow,
+  fn: async () => {
+    const one = await startElektromail(testConfig());
+    const two = await startElektromail(testConfig());
+    try {
+      assert.notEqual(one.store, two.store);
+      assert.notEqual(one.ports.smtp, two.ports.smtp);
+      assert.notEqual(one.ports.http, two.ports.http);
+      const body = "Subject: only one\r\n\r\nhello\r\n";
+      assert.match(await sendMail(one.ports.smtp, "ann@example.com", body), /^250 /);
+      assert.deepEqual(one.store.listUsers(), ["ann"]);
+      assert.deepEqual(two.store.listUsers(), []);
+      const users = await (await fetch(`http://127.0.0.1:${two.ports.http}/users`)).text();
+      assert.doesNotMatch(users, /ann/);
+      two.store.append("bob", "INBOX", new TextEncoder().encode(body));
+      one.store.reset();
+      assert.deepEqual(one.store.listUsers(), []);
+      assert.deepEqual(two.store.listUsers(), ["bob"]);
+      await one.stop();
+      assert.match(await sendMail(two.ports.smtp, "bob@example.com", body), /^250 /);
+      assert.equal(two.store.listMessages("bob", "INBOX").length, 2);
+    } finally {
+      await one.stop();
+      await two.stop();
+    }
+  },
+});
