@@ -1,0 +1,258 @@
+/**
+ * The IMAP encoder: the only code that writes IMAP syntax (STYLE.md 4). It picks atom, quoted
+ * string or literal for a value, keeps `NIL` the atom apart from `"NIL"` the string and `""`,
+ * and builds status responses (RFC 9051 7.1, 9).
+ *
+ * @module
+ */
+
+import { formatDateTime } from "./datetime.ts";
+import { isAstringChar, isAtomChar } from "./parser.ts";
+import { encodeModifiedUtf7 } from "./utf7.ts";
+
+const encoder = new TextEncoder();
+/** Longest value sent as a quoted string; longer ones go as literals. */
+const MAX_QUOTED = 1024;
+
+function allBytes(s: string, test: (b: number) => boolean): boolean {
+  for (let i = 0; i < s.length; i++) if (!test(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isQuotable(s: string, utf8: boolean): boolean {
+  if (s.length > MAX_QUOTED) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 0x0d || c === 0x0a) return false;
+    if (c >= 0x80 && !utf8) return false;
+    if (c === 0x7f || (c < 0x20 && c !== 0x09)) return false;
+  }
+  return true;
+}
+
+/**
+ * An atom, checked against RFC 9051 `atom`.
+ *
+ * @example
+ * ```ts
+ * atom("FLAGS"); // "FLAGS"
+ * ```
+ */
+export function atom(s: string): string {
+  if (s.length === 0 || !allBytes(s, isAtomChar)) {
+    throw new Error(`Cannot encode atom: ${JSON.stringify(s)}`);
+  }
+  return s;
+}
+
+/**
+ * A quoted string; `\` and `"` are escaped. Throws for CR, LF or NUL, which only a literal
+ * can carry.
+ *
+ * @example
+ * ```ts
+ * quoted('say "hi"'); // "\"say \\\"hi\\\"\""
+ * ```
+ */
+export function quoted(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 0x0d || c === 0x0a) {
+      throw new Error(`Cannot encode quoted string: it contains ${c === 0 ? "NUL" : "CR or LF"}`);
+    }
+  }
+  return `"${s.replace(/[\\"]/g, (ch) => "\\" + ch)}"`;
+}
+
+/**
+ * A literal: `{n}` CRLF and the bytes, or `~{n}` for BINARY data that may hold NUL (RFC 3516).
+ *
+ * @example
+ * ```ts
+ * literal(new TextEncoder().encode("hi")); // bytes of "{2}\r\nhi"
+ * ```
+ */
+export function literal(bytes: Uint8Array, binary = false): Uint8Array {
+  const head = encoder.encode(`${binary ? "~" : ""}{${bytes.length}}\r\n`);
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head, 0);
+  out.set(bytes, head.length);
+  return out;
+}
+
+/**
+ * An `astring`: the atom when it is one (except `NIL`, quoted to avoid any doubt), else a
+ * quoted string when it can be one (8-bit text only for UTF-8 clients), else a literal.
+ *
+ * @example
+ * ```ts
+ * astring("INBOX", false); // "INBOX"
+ * astring("two words", false); // "\"two words\""
+ * ```
+ */
+export function astring(s: string, utf8: boolean): string | Uint8Array {
+  if (s.length > 0 && s.toUpperCase() !== "NIL" && allBytes(s, isAstringChar)) return s;
+  if (isQuotable(s, utf8)) return quoted(s);
+  return literal(encoder.encode(s));
+}
+
+/**
+ * An `nstring`: null is `NIL`; a string is quoted when it can be (ASCII, no CR/LF/NUL),
+ * else a literal; bytes are always a literal. `""` stays `""`.
+ *
+ * @example
+ * ```ts
+ * nstring(null); // "NIL"
+ * nstring(""); // "\"\""
+ * nstring("NIL"); // "\"NIL\""
+ * ```
+ */
+export function nstring(value: string | Uint8Array | null): string | Uint8Array {
+  if (value === null) return "NIL";
+  if (typeof value !== "string") return literal(value);
+  if (isQuotable(value, false)) return quoted(value);
+  return literal(encoder.encode(value));
+}
+
+/**
+ * A parenthesised flag list.
+ *
+ * @example
+ * ```ts
+ * flagList(["\\Seen", "foo"]); // "(\\Seen foo)"
+ * ```
+ */
+export function flagList(flags: readonly string[]): string {
+  for (const flag of flags) {
+    const name = flag.startsWith("\\") ? flag.slice(1) : flag;
+    if (name !== "*" && (name.length === 0 || !allBytes(name, isAtomChar))) {
+      throw new Error(`Cannot encode flag: ${JSON.stringify(flag)}`);
+    }
+  }
+  return `(${flags.join(" ")})`;
+}
+
+/**
+ * An INTERNALDATE `date-time`, quotes included, in UTC.
+ *
+ * @example
+ * ```ts
+ * formatInternalDate(Date.UTC(2026, 10, 25, 7, 22, 1)); // "\"25-Nov-2026 07:22:01 +0000\""
+ * ```
+ */
+export function formatInternalDate(ms: number): string {
+  return formatDateTime(ms);
+}
+
+/**
+ * A mailbox name: as UTF-8 for UTF8=ACCEPT / IMAP4rev2 clients, modified UTF-7 otherwise
+ * (RFC 9051 5.1), then as an astring.
+ *
+ * @example
+ * ```ts
+ * mailboxName("Entwürfe", false); // "Entw&APw-rfe"
+ * ```
+ */
+export function mailboxName(name: string, utf8: boolean): string | Uint8Array {
+  return astring(utf8 ? name : encodeModifiedUtf7(name), utf8);
+}
+
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) >= 0x80) return encoder.encode(s).length;
+  }
+  return s.length;
+}
+
+/**
+ * Accumulates a response from text and byte parts (literals stay bytes, never re-encoded).
+ *
+ * @example
+ * ```ts
+ * const out = new ResponseBuilder().push("* 1 FETCH (BODY[] ", literal(bytes), ")").line();
+ * out.toBytes();
+ * ```
+ */
+export class ResponseBuilder {
+  #parts: Uint8Array[] = [];
+  #text = "";
+  #length = 0;
+
+  /** Appends parts as they are. */
+  push(...parts: Array<string | Uint8Array>): this {
+    for (const part of parts) {
+      if (typeof part === "string") {
+        this.#text += part;
+        this.#length += utf8Length(part);
+      } else if (part.length > 0) {
+        if (this.#text) {
+          this.#parts.push(encoder.encode(this.#text));
+          this.#text = "";
+        }
+        this.#parts.push(part);
+        this.#length += part.length;
+      }
+    }
+    return this;
+  }
+
+  /** Appends parts and CRLF. */
+  line(...parts: Array<string | Uint8Array>): this {
+    return this.push(...parts, "\r\n");
+  }
+
+  /** Everything so far as one byte array. */
+  toBytes(): Uint8Array {
+    if (this.#text) {
+      this.#parts.push(encoder.encode(this.#text));
+      this.#text = "";
+    }
+    if (this.#parts.length === 1) return this.#parts[0];
+    const out = new Uint8Array(this.#length);
+    let at = 0;
+    for (const part of this.#parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    this.#parts = out.length > 0 ? [out] : [];
+    return out;
+  }
+
+  /** Bytes accumulated so far. */
+  get length(): number {
+    return this.#length;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\0]+/g, " ");
+}
+
+/**
+ * A tagged status response, CRLF included; CR/LF in the text become spaces.
+ *
+ * @example
+ * ```ts
+ * tagged("a1", "NO", "TRYCREATE", "No such mailbox"); // "a1 NO [TRYCREATE] No such mailbox\r\n"
+ * ```
+ */
+export function tagged(
+  tag: string,
+  status: "OK" | "NO" | "BAD",
+  code: string | null,
+  text: string,
+): string {
+  return `${tag} ${status} ${code ? `[${oneLine(code)}] ` : ""}${oneLine(text)}\r\n`;
+}
+
+/**
+ * An untagged response, CRLF included.
+ *
+ * @example
+ * ```ts
+ * untagged("3 EXISTS"); // "* 3 EXISTS\r\n"
+ * ```
+ */
+export function untagged(text: string): string {
+  return `* ${oneLine(text)}\r\n`;
+}

@@ -1,0 +1,431 @@
+/**
+ * The IMAP framer: cuts the client's byte stream into complete commands before any grammar
+ * runs (RFC 9051 2.2, 4.3; RFC 7888 LITERAL+; RFC 3516 `~{n}`), so the parser is synchronous
+ * and never sees half a command.
+ *
+ * A command is lines plus literals. Each line ends in CRLF (a bare LF is accepted too); a line
+ * ending in `{n}`, `{n+}`, `~{n}` or `~{n+}` is followed by n raw bytes, then the command
+ * continues. The framer hands out {@linkcode FramedCommand}: `line` is the text of all the
+ * lines concatenated without their CRLFs, each literal announcement left in place, and
+ * `literals` holds each literal's bytes in order. So `a LOGIN {3}\r\nbob {2+}\r\npw\r\n`
+ * becomes `line = "a LOGIN {3} {2+}"`, `literals = ["bob", "pw"]`; the parser consumes the
+ * announcement and takes the next literal.
+ *
+ * Literal policy stays with the owner (STYLE.md 3): a synchronizing literal of any size is a
+ * `literal-request` event and the framer waits for `acceptLiteral()` (the owner sent `+`) or
+ * `rejectLiteral()` (the owner sent a tagged NO/BAD; the client will not send the bytes, per
+ * RFC 9051 7.5). Non-synchronizing literals up to `maxLiteralSize` are read silently; larger
+ * ones are drained (their bytes are still counted off the stream so it stays in step), then
+ * reported as `literal-too-big`, and the rest of that command is discarded. `maxLineLength`
+ * caps the command's text (all its lines, without literal data): past it, `line-too-long` is
+ * reported once and everything up to the end of the command is discarded, again draining any
+ * non-synchronizing literal announced at the end of a discarded line.
+ *
+ * @module
+ */
+
+/** One complete client command. See the module doc for the `line` / `literals` split. */
+export interface FramedCommand {
+  line: Uint8Array;
+  literals: Uint8Array[];
+  /**
+   * Offset in `line` just past each literal announcement's `}`, set by the framer so the
+   * parser can tell a real announcement from the same characters mid-line. Optional for
+   * hand-built commands in tests.
+   */
+  literalEnds?: number[];
+}
+
+/** What the framer has found; read one at a time with {@linkcode ImapFramer.next}. */
+export type FrameEvent =
+  | { type: "command"; command: FramedCommand }
+  | {
+    type: "literal-request";
+    tag: string;
+    size: number;
+    nonSync: false;
+    binary: boolean;
+    /** The command's text so far, ending with the announcement (e.g. `a APPEND INBOX {42}`). */
+    prefix: Uint8Array;
+  }
+  | { type: "line-too-long"; tag: string | null }
+  | { type: "literal-too-big"; tag: string | null; size: number; nonSync: boolean };
+
+const LF = 0x0a;
+const CR = 0x0d;
+/** Bytes kept from a discarded line to spot a literal announcement at its end. */
+const TAIL = 32;
+const EMPTY = new Uint8Array(0);
+
+type Mode =
+  | { kind: "line" }
+  | { kind: "await"; size: number }
+  | { kind: "literal"; data: Uint8Array; filled: number }
+  | { kind: "drain"; remaining: number; report: { tag: string | null; size: number } | null }
+  | { kind: "discard"; tail: Uint8Array };
+
+/** The end of a line as a literal announcement, if it is one. */
+export function literalAnnouncement(
+  line: Uint8Array,
+): { size: number; nonSync: boolean; binary: boolean; length: number } | null {
+  let i = line.length - 1;
+  if (i < 2 || line[i] !== 0x7d /* } */) return null;
+  i--;
+  const nonSync = line[i] === 0x2b; /* + */
+  if (nonSync) i--;
+  const digitsEnd = i + 1;
+  while (i >= 0 && line[i] >= 0x30 && line[i] <= 0x39) i--;
+  const digits = digitsEnd - (i + 1);
+  if (digits === 0 || digits > 20 || i < 0 || line[i] !== 0x7b /* { */) return null;
+  let size = 0;
+  for (let k = i + 1; k < digitsEnd; k++) size = size * 10 + (line[k] - 0x30);
+  const binary = i > 0 && line[i - 1] === 0x7e; /* ~ */
+  return { size, nonSync, binary, length: line.length - (binary ? i - 1 : i) };
+}
+
+/** The tag at the start of a command's text, if it looks like one (RFC 9051 9 `tag`). */
+export function sniffTag(text: Uint8Array): string | null {
+  let end = 0;
+  while (end < text.length && end < 64 && isTagChar(text[end])) end++;
+  if (end === 0 || (end < text.length && text[end] !== 0x20)) return null;
+  return String.fromCharCode(...text.subarray(0, end));
+}
+
+function isTagChar(b: number): boolean {
+  // ASTRING-CHAR except "+": CHAR minus CTL, SP, ( ) { % * " \ and "+".
+  return b > 0x20 && b < 0x7f && b !== 0x28 && b !== 0x29 && b !== 0x7b && b !== 0x25 &&
+    b !== 0x2a && b !== 0x22 && b !== 0x5c && b !== 0x2b;
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * Turns pushed bytes into {@linkcode FrameEvent}s. Sans-IO: the owner pushes what the socket
+ * delivered and pulls events; nothing here writes.
+ *
+ * @example
+ * ```ts
+ * const framer = new ImapFramer({ maxLineLength: 8192, maxLiteralSize: 1 << 20 });
+ * framer.push(new TextEncoder().encode("a1 NOOP\r\n"));
+ * framer.next(); // { type: "command", command: { line: "a1 NOOP" bytes, literals: [] } }
+ * ```
+ */
+export class ImapFramer {
+  readonly #maxLine: number;
+  readonly #maxLiteral: number;
+  /** Unconsumed input: chunks, with an offset into the first. */
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #buffered = 0;
+  /** How far into the buffered bytes the search for LF has already looked. */
+  #scanned = 0;
+  #mode: Mode = { kind: "line" };
+  /** The command being assembled. */
+  #text: Uint8Array[] = [];
+  #textLength = 0;
+  #literals: Uint8Array[] = [];
+  #literalEnds: number[] = [];
+  #tag: string | null = null;
+
+  constructor(options: { maxLineLength: number; maxLiteralSize: number }) {
+    this.#maxLine = options.maxLineLength;
+    this.#maxLiteral = options.maxLiteralSize;
+  }
+
+  /** Adds bytes from the client. The framer keeps a reference; do not reuse the buffer. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /** Bytes pushed but not yet consumed. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Whether the framer waits for `acceptLiteral()` / `rejectLiteral()`. */
+  get awaitingLiteral(): boolean {
+    return this.#mode.kind === "await";
+  }
+
+  /** The next event, or null when more input (or a literal decision) is needed. */
+  next(): FrameEvent | null {
+    for (;;) {
+      const mode = this.#mode;
+      switch (mode.kind) {
+        case "await":
+          return null;
+        case "literal": {
+          const want = mode.data.length - mode.filled;
+          const got = this.#take(Math.min(want, this.#buffered), mode.data, mode.filled);
+          mode.filled += got;
+          if (mode.filled < mode.data.length) return null;
+          this.#literals.push(mode.data);
+          this.#mode = { kind: "line" };
+          continue;
+        }
+        case "drain": {
+          const skip = Math.min(mode.remaining, this.#buffered);
+          this.#skip(skip);
+          mode.remaining -= skip;
+          if (mode.remaining > 0) return null;
+          this.#mode = { kind: "discard", tail: EMPTY };
+          if (mode.report) return { type: "literal-too-big", nonSync: true, ...mode.report };
+          continue;
+        }
+        case "discard": {
+          const lf = this.#findLf();
+          if (lf < 0) {
+            // Keep only the last few bytes: enough to see "{123+}" when the LF arrives.
+            const keep = Math.min(this.#buffered, TAIL);
+            const dropped = this.#buffered - keep;
+            const tail = this.#joinTail(mode.tail, dropped, keep);
+            this.#mode = { kind: "discard", tail };
+            return null;
+          }
+          const lineLength = lf + 1;
+          const keep = Math.min(lineLength, TAIL);
+          const tail = stripEol(this.#joinTail(mode.tail, lineLength - keep, keep));
+          const announced = literalAnnouncement(tail);
+          if (announced && announced.nonSync) {
+            this.#mode = { kind: "drain", remaining: announced.size, report: null };
+          } else {
+            this.#resetCommand();
+          }
+          continue;
+        }
+        case "line": {
+          const lf = this.#findLf();
+          if (lf < 0) {
+            if (this.#textLength + this.#buffered > this.#maxLine + 2) {
+              return this.#lineTooLong();
+            }
+            return null;
+          }
+          if (this.#textLength + lf + 1 > this.#maxLine + 2) return this.#lineTooLong();
+          const raw = new Uint8Array(lf + 1);
+          this.#take(lf + 1, raw, 0);
+          const line = stripEol(raw);
+          if (this.#textLength + line.length > this.#maxLine) {
+            // Its CRLF was consumed: the command ends here unless the line announced a literal.
+            const tag = this.#tag ?? sniffTag(line);
+            this.#mode = { kind: "discard", tail: EMPTY };
+            this.#unshift(raw.subarray(Math.max(0, raw.length - TAIL)));
+            return { type: "line-too-long", tag };
+          }
+          this.#text.push(line);
+          this.#textLength += line.length;
+          if (this.#tag === null && this.#text.length === 1) this.#tag = sniffTag(line);
+          const announced = literalAnnouncement(line);
+          if (!announced) {
+            const command = {
+              line: concat(this.#text, this.#textLength),
+              literals: this.#literals,
+              literalEnds: this.#literalEnds,
+            };
+            this.#resetCommand();
+            return { type: "command", command };
+          }
+          this.#literalEnds.push(this.#textLength);
+          if (!announced.nonSync) {
+            this.#mode = { kind: "await", size: announced.size };
+            return {
+              type: "literal-request",
+              tag: this.#tag ?? "*",
+              size: announced.size,
+              nonSync: false,
+              binary: announced.binary,
+              prefix: concat(this.#text, this.#textLength),
+            };
+          }
+          if (announced.size > this.#maxLiteral) {
+            const report = { tag: this.#tag, size: announced.size };
+            this.#text = [];
+            this.#textLength = 0;
+            this.#literals = [];
+            this.#mode = { kind: "drain", remaining: announced.size, report };
+            continue;
+          }
+          this.#mode = { kind: "literal", data: new Uint8Array(announced.size), filled: 0 };
+          continue;
+        }
+      }
+    }
+  }
+
+  /** After `literal-request`: the owner sent `+`, so the framer reads the literal's bytes. */
+  acceptLiteral(): void {
+    const mode = this.#mode;
+    if (mode.kind !== "await") throw new Error("Cannot accept a literal: none is pending");
+    this.#mode = { kind: "literal", data: new Uint8Array(mode.size), filled: 0 };
+  }
+
+  /** After `literal-request`: the owner refused it; the pending command is dropped. */
+  rejectLiteral(): void {
+    if (this.#mode.kind !== "await") throw new Error("Cannot reject a literal: none is pending");
+    this.#resetCommand();
+  }
+
+  /**
+   * The next line without literal processing (IDLE's `DONE`, AUTHENTICATE responses), CRLF
+   * or LF stripped; null until a whole line is buffered. A line longer than `maxLineLength`
+   * is cut to that length and the rest of it discarded. Only call between commands.
+   */
+  readRawLine(): Uint8Array | null {
+    if (this.#mode.kind === "discard") {
+      // The rest of an over-long raw line.
+      const end = this.#findLf();
+      if (end < 0) {
+        this.#skip(this.#buffered);
+        return null;
+      }
+      this.#skip(end + 1);
+      this.#resetCommand();
+    }
+    const lf = this.#findLf();
+    if (lf < 0) {
+      if (this.#buffered > this.#maxLine + 2) {
+        const line = new Uint8Array(this.#maxLine);
+        this.#take(this.#maxLine, line, 0);
+        this.#mode = { kind: "discard", tail: EMPTY };
+        return line;
+      }
+      return null;
+    }
+    const raw = new Uint8Array(lf + 1);
+    this.#take(lf + 1, raw, 0);
+    const line = stripEol(raw);
+    return line.length > this.#maxLine ? line.subarray(0, this.#maxLine) : line;
+  }
+
+  #lineTooLong(): FrameEvent {
+    const first = this.#text.length > 0 ? this.#text[0] : this.#peek(64);
+    const tag = this.#tag ?? sniffTag(first);
+    this.#text = [];
+    this.#textLength = 0;
+    this.#literals = [];
+    this.#mode = { kind: "discard", tail: EMPTY };
+    return { type: "line-too-long", tag };
+  }
+
+  #resetCommand() {
+    this.#text = [];
+    this.#textLength = 0;
+    this.#literals = [];
+    this.#literalEnds = [];
+    this.#tag = null;
+    this.#mode = { kind: "line" };
+  }
+
+  /** Offset of the first LF in the buffered bytes, or -1. Remembers how far it looked. */
+  #findLf(): number {
+    let base = 0;
+    let start = this.#offset;
+    for (const chunk of this.#chunks) {
+      const length = chunk.length - start;
+      if (base + length > this.#scanned) {
+        const from = start + Math.max(0, this.#scanned - base);
+        const at = chunk.indexOf(LF, from);
+        if (at >= 0) {
+          this.#scanned = 0;
+          return base + at - start;
+        }
+      }
+      base += length;
+      start = 0;
+    }
+    this.#scanned = base;
+    return -1;
+  }
+
+  /** Copies `count` buffered bytes into `into` at `at`, consuming them. Returns `count`. */
+  #take(count: number, into: Uint8Array, at: number): number {
+    let left = count;
+    while (left > 0) {
+      const chunk = this.#chunks[0];
+      const available = chunk.length - this.#offset;
+      const n = Math.min(available, left);
+      into.set(chunk.subarray(this.#offset, this.#offset + n), at);
+      at += n;
+      left -= n;
+      this.#advance(n);
+    }
+    return count;
+  }
+
+  #skip(count: number) {
+    let left = count;
+    while (left > 0) {
+      const n = Math.min(this.#chunks[0].length - this.#offset, left);
+      left -= n;
+      this.#advance(n);
+    }
+  }
+
+  #advance(n: number) {
+    this.#offset += n;
+    this.#buffered -= n;
+    this.#scanned = Math.max(0, this.#scanned - n);
+    if (this.#offset === this.#chunks[0].length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+
+  /** Puts bytes back at the front of the input. */
+  #unshift(bytes: Uint8Array) {
+    if (bytes.length === 0) return;
+    if (this.#offset > 0) {
+      this.#chunks[0] = this.#chunks[0].subarray(this.#offset);
+      this.#offset = 0;
+    }
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+    this.#scanned = 0;
+  }
+
+  /** Up to `count` buffered bytes, without consuming them. */
+  #peek(count: number): Uint8Array {
+    const n = Math.min(count, this.#buffered);
+    const out = new Uint8Array(n);
+    let at = 0;
+    let start = this.#offset;
+    for (const chunk of this.#chunks) {
+      if (at >= n) break;
+      const part = chunk.subarray(start, start + (n - at));
+      out.set(part, at);
+      at += part.length;
+      start = 0;
+    }
+    return out;
+  }
+
+  /** Consumes `drop + keep` bytes and returns the last TAIL bytes of `tail` + the kept ones. */
+  #joinTail(tail: Uint8Array, drop: number, keep: number): Uint8Array {
+    this.#skip(drop);
+    const kept = new Uint8Array(keep);
+    this.#take(keep, kept, 0);
+    const joined = new Uint8Array(tail.length + keep);
+    joined.set(tail, 0);
+    joined.set(kept, tail.length);
+    return joined.subarray(Math.max(0, joined.length - TAIL - 2));
+  }
+}
+
+/** The line without its LF and the CR before it. */
+function stripEol(line: Uint8Array): Uint8Array {
+  let end = line.length;
+  if (end > 0 && line[end - 1] === LF) end--;
+  if (end > 0 && line[end - 1] === CR) end--;
+  return line.subarray(0, end);
+}

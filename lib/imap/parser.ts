@@ -1,0 +1,399 @@
+/**
+ * The IMAP command parser: a synchronous recursive-descent reader over one
+ * {@linkcode FramedCommand}, with one method per RFC 9051 section 9 rule it reads.
+ *
+ * ```abnf
+ * tag          = 1*<any ASTRING-CHAR except "+">
+ * atom         = 1*ATOM-CHAR
+ * ATOM-CHAR    = <any CHAR except atom-specials>
+ * atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / resp-specials
+ * astring      = 1*ASTRING-CHAR / string
+ * ASTRING-CHAR = ATOM-CHAR / resp-specials
+ * string       = quoted / literal
+ * quoted       = DQUOTE *QUOTED-CHAR DQUOTE
+ * QUOTED-CHAR  = <any TEXT-CHAR except quoted-specials> / "\" quoted-specials / UTF8-2 / UTF8-3 / UTF8-4
+ * literal      = "{" number64 ["+"] "}" CRLF *CHAR8       ; "+" is LITERAL+ (RFC 7888)
+ * literal8     = "~{" number64 ["+"] "}" CRLF *OCTET      ; APPEND data only (RFC 3516)
+ * nstring      = string / nil
+ * number       = 1*DIGIT                                  ; unsigned 32-bit
+ * nz-number    = digit-nz *DIGIT
+ * flag-list    = "(" [flag *(SP flag)] ")"
+ * flag         = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" /
+ *                flag-keyword / flag-extension
+ * mailbox      = "INBOX" / astring
+ * ```
+ *
+ * Every failure is a {@linkcode ParseError} carrying the tag once it has been read.
+ *
+ * @module
+ */
+
+import { type ImapDate, parseDateText, parseDateTime } from "./datetime.ts";
+import type { FramedCommand } from "./framer.ts";
+import { ParseError } from "./parse_error.ts";
+import type { SequenceSet } from "./sequence.ts";
+import { decodeModifiedUtf7 } from "./utf7.ts";
+
+export { ParseError };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const MAX_NUMBER = 4294967295;
+
+/** Bytes as one char each (for ASCII text), without spreading huge arrays. */
+function latin1(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return out;
+}
+
+/** CHAR minus atom-specials (RFC 9051 9). */
+export function isAtomChar(b: number): boolean {
+  return b > 0x20 && b < 0x7f && b !== 0x28 && b !== 0x29 && b !== 0x7b && b !== 0x25 &&
+    b !== 0x2a && b !== 0x22 && b !== 0x5c && b !== 0x5d;
+}
+
+/** ATOM-CHAR / resp-specials. */
+export function isAstringChar(b: number): boolean {
+  return isAtomChar(b) || b === 0x5d;
+}
+
+const SYSTEM_FLAGS = new Map(
+  ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\Recent"].map((
+    f,
+  ) => [f.toLowerCase(), f]),
+);
+
+/** A cursor over one framed command. */
+export class Reader {
+  readonly #bytes: Uint8Array;
+  readonly #literals: Uint8Array[];
+  #pos = 0;
+  #literalIndex = 0;
+  #literalStart = 0;
+  readonly #literalEnds: readonly number[] | undefined;
+  /** The tag once {@linkcode Reader.readTag} has read it. */
+  tag: string | null = null;
+
+  constructor(command: FramedCommand) {
+    this.#bytes = command.line;
+    this.#literals = command.literals;
+    this.#literalEnds = command.literalEnds;
+  }
+
+  /** The byte offset of the cursor in the command text. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** A {@linkcode ParseError} with this command's tag. */
+  error(message: string): ParseError {
+    return new ParseError(message, this.tag);
+  }
+
+  #byte(): number {
+    return this.#pos < this.#bytes.length ? this.#bytes[this.#pos] : -1;
+  }
+
+  #text(from: number, to: number): string {
+    return latin1(this.#bytes.subarray(from, to));
+  }
+
+  #describe(): string {
+    if (this.atEnd()) return "end of command";
+    const next = this.#text(this.#pos, Math.min(this.#pos + 16, this.#bytes.length));
+    return JSON.stringify(next);
+  }
+
+  /** The next character ("" at the end); non-ASCII bytes come back as one Latin-1 char. */
+  peek(): string {
+    const b = this.#byte();
+    return b < 0 ? "" : String.fromCharCode(b);
+  }
+
+  atEnd(): boolean {
+    return this.#pos >= this.#bytes.length;
+  }
+
+  /** Throws unless the whole command has been read. */
+  end(): void {
+    if (!this.atEnd()) throw this.error(`Unexpected ${this.#describe()} after the arguments`);
+    if (this.#literalIndex !== this.#literals.length) throw this.error("Unexpected literal");
+  }
+
+  expect(char: string): void {
+    if (this.peek() !== char) {
+      throw this.error(`Expected ${JSON.stringify(char)} but found ${this.#describe()}`);
+    }
+    this.#pos++;
+  }
+
+  sp(): void {
+    if (this.#byte() !== 0x20) throw this.error(`Expected a space but found ${this.#describe()}`);
+    this.#pos++;
+  }
+
+  maybeSp(): boolean {
+    if (this.#byte() !== 0x20) return false;
+    this.#pos++;
+    return true;
+  }
+
+  /**
+   * Consumes `word` (case-insensitive) when it is next and not followed by more atom
+   * characters (`[` and `<` may follow, for `BODY[` and `BODY[]<0.1>`).
+   */
+  tryKeyword(word: string): boolean {
+    const end = this.#pos + word.length;
+    if (end > this.#bytes.length) return false;
+    if (this.#text(this.#pos, end).toUpperCase() !== word.toUpperCase()) return false;
+    const after = end < this.#bytes.length ? this.#bytes[end] : -1;
+    if (after >= 0 && isAtomChar(after) && after !== 0x5b && after !== 0x3c) return false;
+    this.#pos = end;
+    return true;
+  }
+
+  /** `tag`; remembered for error responses. */
+  readTag(): string {
+    const start = this.#pos;
+    while (isAstringChar(this.#byte()) && this.#byte() !== 0x2b) this.#pos++;
+    if (this.#pos === start) throw this.error("Missing or invalid tag");
+    this.tag = this.#text(start, this.#pos);
+    return this.tag;
+  }
+
+  /** `atom`, as sent. */
+  readAtom(): string {
+    const start = this.#pos;
+    while (isAtomChar(this.#byte())) this.#pos++;
+    if (this.#pos === start) throw this.error(`Expected an atom but found ${this.#describe()}`);
+    return this.#text(start, this.#pos);
+  }
+
+  /** `astring`, decoded as UTF-8. */
+  readAstring(): string {
+    const b = this.#byte();
+    if (b === 0x22 || b === 0x7b) return this.#decode(this.readString());
+    const start = this.#pos;
+    while (isAstringChar(this.#byte())) this.#pos++;
+    if (this.#pos === start) throw this.error(`Expected a string but found ${this.#describe()}`);
+    return this.#text(start, this.#pos);
+  }
+
+  /** `nstring`: null for NIL, else the string decoded as UTF-8 ("" stays ""). */
+  readNstring(): string | null {
+    if (this.tryKeyword("NIL")) return null;
+    return this.#decode(this.readString());
+  }
+
+  /** `string`: a quoted string as text, a literal as its bytes. */
+  readString(): Uint8Array | string {
+    const b = this.#byte();
+    if (b === 0x22) return this.#readQuoted();
+    if (b === 0x7b) {
+      const bytes = this.#readLiteral(false);
+      if (bytes.includes(0)) throw this.error("NUL is not allowed in a literal; use literal8");
+      return bytes;
+    }
+    throw this.error(`Expected a string but found ${this.#describe()}`);
+  }
+
+  /** APPEND message data: `literal` or `literal8` (`~{n}`), as bytes. */
+  readLiteralBytes(): Uint8Array {
+    const b = this.#byte();
+    if (b === 0x7e) {
+      this.#pos++;
+      if (this.#byte() !== 0x7b) throw this.error("Expected a literal after ~");
+      return this.#readLiteral(true);
+    }
+    if (b !== 0x7b) throw this.error(`Expected a literal but found ${this.#describe()}`);
+    const bytes = this.#readLiteral(false);
+    if (bytes.includes(0)) throw this.error("NUL is not allowed in a literal; use literal8");
+    return bytes;
+  }
+
+  /** `number` (max defaults to 2^32-1). */
+  readNumber(max: number = MAX_NUMBER): number {
+    const start = this.#pos;
+    let value = 0;
+    while (this.#byte() >= 0x30 && this.#byte() <= 0x39) {
+      value = value * 10 + (this.#byte() - 0x30);
+      this.#pos++;
+      if (value > max) throw this.error(`Number too large (limit ${max})`);
+    }
+    if (this.#pos === start) throw this.error(`Expected a number but found ${this.#describe()}`);
+    return value;
+  }
+
+  /** `nz-number`. */
+  readNzNumber(): number {
+    if (this.#byte() === 0x30) throw this.error("Expected a non-zero number");
+    return this.readNumber();
+  }
+
+  /** `sequence-set`, or `$` (RFC 9051 6.4.4.1 seq-last-command). */
+  readSequenceSet(): SequenceSet {
+    if (this.#byte() === 0x24 /* $ */) {
+      this.#pos++;
+      return "$";
+    }
+    const ranges: Array<{ start: number | "*"; end: number | "*" }> = [];
+    do {
+      const start = this.#readSeqNumber();
+      let end = start;
+      if (this.#byte() === 0x3a /* : */) {
+        this.#pos++;
+        end = this.#readSeqNumber();
+      }
+      ranges.push({ start, end });
+    } while (this.#byte() === 0x2c /* , */ && ++this.#pos);
+    return ranges;
+  }
+
+  #readSeqNumber(): number | "*" {
+    if (this.#byte() === 0x2a /* * */) {
+      this.#pos++;
+      return "*";
+    }
+    const b = this.#byte();
+    if (b < 0x31 || b > 0x39) {
+      throw this.error(
+        `Invalid sequence set: expected a number or * but found ${this.#describe()}`,
+      );
+    }
+    return this.readNumber();
+  }
+
+  /** `flag-list`. */
+  readFlagList(): string[] {
+    this.expect("(");
+    const flags: string[] = [];
+    if (this.#byte() !== 0x29) {
+      do flags.push(this.readFlag()); while (this.maybeSp());
+    }
+    this.expect(")");
+    return flags;
+  }
+
+  /** `flag`: a keyword atom or `\` atom; system flags come back in their canonical case. */
+  readFlag(): string {
+    if (this.#byte() === 0x5c /* \ */) {
+      this.#pos++;
+      const name = "\\" + this.readAtom();
+      return SYSTEM_FLAGS.get(name.toLowerCase()) ?? name;
+    }
+    return this.readAtom();
+  }
+
+  /** `date-time` (quoted), as milliseconds since the epoch. */
+  readDateTime(): number {
+    if (this.#byte() !== 0x22) {
+      throw this.error(`Expected a quoted date-time but found ${this.#describe()}`);
+    }
+    return parseDateTime(this.#readQuoted(), this.tag);
+  }
+
+  /** `date`: `date-text`, optionally quoted. */
+  readDate(): ImapDate {
+    if (this.#byte() === 0x22) return parseDateText(this.#readQuoted(), this.tag);
+    const start = this.#pos;
+    while (isAtomChar(this.#byte())) this.#pos++;
+    return parseDateText(this.#text(start, this.#pos), this.tag);
+  }
+
+  /**
+   * `mailbox`: `INBOX` in any case becomes `INBOX`; without UTF8=ACCEPT / IMAP4rev2 the name
+   * is modified UTF-7 and is decoded (RFC 9051 5.1, 6.3).
+   */
+  readMailbox(utf8: boolean): string {
+    const name = this.readAstring();
+    if (name.toUpperCase() === "INBOX") return "INBOX";
+    if (utf8) return name;
+    try {
+      return decodeModifiedUtf7(name);
+    } catch (error) {
+      if (error instanceof ParseError) throw this.error(error.message);
+      throw error;
+    }
+  }
+
+  #readQuoted(): string {
+    this.expect('"');
+    const start = this.#pos;
+    let escaped: number[] | null = null;
+    let highBit = false;
+    for (;;) {
+      const b = this.#byte();
+      if (b < 0) throw this.error("Unterminated quoted string");
+      if (b === 0x22) break;
+      if (b === 0x0d || b === 0x0a || b === 0) {
+        throw this.error("Invalid character in quoted string");
+      }
+      if (b >= 0x80) highBit = true;
+      if (b === 0x5c) {
+        const next = this.#pos + 1 < this.#bytes.length ? this.#bytes[this.#pos + 1] : -1;
+        if (next !== 0x22 && next !== 0x5c) throw this.error("Invalid escape in quoted string");
+        escaped ??= [];
+        escaped.push(this.#pos - start);
+        this.#pos += 2;
+        continue;
+      }
+      this.#pos++;
+    }
+    let raw = this.#bytes.subarray(start, this.#pos);
+    this.#pos++;
+    if (escaped) {
+      const out = new Uint8Array(raw.length - escaped.length);
+      let o = 0;
+      let skip = 0;
+      for (let i = 0; i < raw.length; i++) {
+        if (skip < escaped.length && escaped[skip] === i) {
+          skip++;
+          continue;
+        }
+        out[o++] = raw[i];
+      }
+      raw = out;
+    }
+    if (!highBit) return latin1(raw);
+    return this.#decode(raw);
+  }
+
+  #readLiteral(binary: boolean): Uint8Array {
+    this.#literalStart = this.#pos;
+    this.expect("{");
+    const size = this.readNumber(Number.MAX_SAFE_INTEGER);
+    if (this.#byte() === 0x2b) this.#pos++;
+    this.expect("}");
+    const bytes = this.#literals[this.#literalIndex];
+    if (bytes === undefined || bytes.length !== size) {
+      throw this.error("Literal does not match its announcement");
+    }
+    // The framer only cuts a literal where a line ends with its announcement; a "{3}" in the
+    // middle of a line is not one.
+    const ends = this.#literalEnds;
+    if (ends && ends[this.#literalIndex] !== this.#pos) {
+      throw this.error("Invalid literal announcement");
+    }
+    if (binary !== (this.#bytes[this.#literalStart - 1] === 0x7e)) {
+      throw this.error("Invalid literal");
+    }
+    this.#literalIndex++;
+    return bytes;
+  }
+
+  #decode(value: Uint8Array | string): string {
+    if (typeof value === "string") return value;
+    try {
+      return utf8.decode(value);
+    } catch {
+      throw this.error("String is not valid UTF-8");
+    }
+  }
+}
+
+/** The command verb, upper-cased. `UID FETCH` comes back as `UID`; read the next atom. */
+export function readCommandName(reader: Reader): string {
+  return reader.readAtom().toUpperCase();
+}
