@@ -87,6 +87,26 @@ export class Reader {
     return this.#pos;
   }
 
+  /** The command text between two offsets (for item keys such as FETCH's `raw`). */
+  slice(from: number, to: number): string {
+    return this.#decodeLoose(this.#bytes.subarray(from, to));
+  }
+
+  /** Steps the cursor back `count` bytes (for one-byte lookahead in callers). */
+  unread(count: number): void {
+    this.#pos = Math.max(0, this.#pos - count);
+  }
+
+  /** The next word (up to a space, parenthesis or bracket), quoted for error messages. */
+  peekWord(): string {
+    let end = this.#pos;
+    while (
+      end < this.#bytes.length && end - this.#pos < 40 &&
+      !" ()[]".includes(String.fromCharCode(this.#bytes[end]))
+    ) end++;
+    return end === this.#pos ? this.#describe() : JSON.stringify(this.#text(this.#pos, end));
+  }
+
   /** A {@linkcode ParseError} with this command's tag. */
   error(message: string): ParseError {
     return new ParseError(message, this.tag);
@@ -381,6 +401,10 @@ export class Reader {
     }
     this.#literalIndex++;
     return bytes;
+  }
+
+  #decodeLoose(bytes: Uint8Array): string {
+    return new TextDecoder().decode(bytes);
   }
 
   #decode(value: Uint8Array | string): string {

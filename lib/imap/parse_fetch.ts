@@ -1,0 +1,230 @@
+/**
+ * FETCH data items (RFC 9051 6.4.5, 9):
+ *
+ * ```abnf
+ * fetch-att  = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".TEXT"] /
+ *              "RFC822.SIZE" / "BODY" ["STRUCTURE"] / "UID" /
+ *              "BODY" section [partial] / "BODY.PEEK" section [partial] /
+ *              "BINARY" [".PEEK"] section-binary [partial] / "BINARY.SIZE" section-binary
+ * section    = "[" [section-spec] "]"
+ * section-spec = section-msgtext / (section-part ["." section-text])
+ * section-msgtext = "HEADER" / "HEADER.FIELDS" [".NOT"] SP header-list / "TEXT"
+ * section-part = nz-number *("." nz-number)
+ * section-text = section-msgtext / "MIME"
+ * section-binary = "[" [section-part] "]"
+ * header-list = "(" header-fld-name *(SP header-fld-name) ")"
+ * partial    = "<" number64 "." nz-number64 ">"
+ * ```
+ * Macros ALL, FAST and FULL stand alone, never inside a list.
+ *
+ * @module
+ */
+
+import type { Reader } from "./parser.ts";
+
+/** `section-spec`; `part` is empty for the whole message. */
+export interface Section {
+  part: number[];
+  text: "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME" | null;
+  fields: string[];
+}
+
+export interface Partial {
+  offset: number;
+  length: number;
+}
+
+/** One requested item; `raw` is the item's text as the client sent it. */
+export type FetchAttribute =
+  | {
+    kind:
+      | "FLAGS"
+      | "UID"
+      | "INTERNALDATE"
+      | "RFC822.SIZE"
+      | "RFC822"
+      | "RFC822.HEADER"
+      | "RFC822.TEXT"
+      | "ENVELOPE"
+      | "BODYSTRUCTURE"
+      | "BODY";
+    raw?: string;
+  }
+  | { kind: "BODY"; peek: boolean; section: Section; partial: Partial | null; raw?: string }
+  | { kind: "BINARY"; peek: boolean; part: number[]; partial: Partial | null; raw?: string }
+  | { kind: "BINARY.SIZE"; part: number[]; raw?: string };
+
+const SIMPLE = [
+  "FLAGS",
+  "UID",
+  "INTERNALDATE",
+  "RFC822.SIZE",
+  "RFC822.HEADER",
+  "RFC822.TEXT",
+  "RFC822",
+  "ENVELOPE",
+  "BODYSTRUCTURE",
+] as const;
+
+const MACROS: Record<string, FetchAttribute["kind"][]> = {
+  ALL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
+  FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
+  FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
+};
+
+/**
+ * Reads a macro, one item, or a parenthesised list of items (the caller has read the SP
+ * before it).
+ *
+ * @example
+ * ```ts
+ * readFetchAttributes(reader); // on "(UID BODY.PEEK[HEADER]<0.100>)"
+ * ```
+ */
+export function readFetchAttributes(reader: Reader): FetchAttribute[] {
+  if (reader.peek() === "(") {
+    reader.expect("(");
+    const items: FetchAttribute[] = [];
+    do items.push(readFetchAttribute(reader)); while (reader.maybeSp());
+    reader.expect(")");
+    return items;
+  }
+  for (const [name, kinds] of Object.entries(MACROS)) {
+    if (reader.tryKeyword(name)) {
+      return kinds.map((kind) => ({ kind, raw: kind }) as FetchAttribute);
+    }
+  }
+  return [readFetchAttribute(reader)];
+}
+
+/** One `fetch-att`. */
+export function readFetchAttribute(reader: Reader): FetchAttribute {
+  const start = reader.position;
+  const item = readItem(reader);
+  item.raw = reader.slice(start, reader.position);
+  return item;
+}
+
+function readItem(reader: Reader): FetchAttribute {
+  for (const kind of SIMPLE) if (reader.tryKeyword(kind)) return { kind };
+  if (reader.tryKeyword("BINARY.SIZE")) {
+    return { kind: "BINARY.SIZE", part: readBinarySection(reader) };
+  }
+  const peek = reader.tryKeyword("BINARY.PEEK");
+  if (peek || reader.tryKeyword("BINARY")) {
+    const part = readBinarySection(reader);
+    return { kind: "BINARY", peek, part, partial: readPartial(reader) };
+  }
+  if (reader.tryKeyword("BODY.PEEK")) {
+    if (reader.peek() !== "[") throw reader.error("Expected [ after BODY.PEEK");
+    return { kind: "BODY", peek: true, section: readSection(reader), partial: readPartial(reader) };
+  }
+  if (reader.tryKeyword("BODY")) {
+    if (reader.peek() !== "[") return { kind: "BODY" };
+    return {
+      kind: "BODY",
+      peek: false,
+      section: readSection(reader),
+      partial: readPartial(reader),
+    };
+  }
+  throw reader.error(`Unknown FETCH item: ${reader.peekWord()}`);
+}
+
+function readPart(reader: Reader): number[] {
+  const part = [reader.readNzNumber()];
+  while (reader.peek() === ".") {
+    reader.expect(".");
+    if (!/[1-9]/.test(reader.peek())) {
+      reader.unread(1);
+      break;
+    }
+    part.push(reader.readNzNumber());
+  }
+  return part;
+}
+
+function readBinarySection(reader: Reader): number[] {
+  reader.expect("[");
+  const part = reader.peek() === "]" ? [] : readPart(reader);
+  reader.expect("]");
+  return part;
+}
+
+function readSection(reader: Reader): Section {
+  reader.expect("[");
+  const section: Section = { part: [], text: null, fields: [] };
+  if (reader.peek() === "]") {
+    reader.expect("]");
+    return section;
+  }
+  if (/[0-9]/.test(reader.peek())) {
+    section.part = readPart(reader);
+    if (reader.peek() === "]") {
+      reader.expect("]");
+      return section;
+    }
+    reader.expect(".");
+    if (reader.tryKeyword("MIME")) {
+      section.text = "MIME";
+      reader.expect("]");
+      return section;
+    }
+  }
+  if (reader.tryKeyword("HEADER.FIELDS.NOT")) section.text = "HEADER.FIELDS.NOT";
+  else if (reader.tryKeyword("HEADER.FIELDS")) section.text = "HEADER.FIELDS";
+  else if (reader.tryKeyword("HEADER")) section.text = "HEADER";
+  else if (reader.tryKeyword("TEXT")) section.text = "TEXT";
+  else throw reader.error(`Invalid section: ${reader.peekWord()}`);
+  if (section.text === "HEADER.FIELDS" || section.text === "HEADER.FIELDS.NOT") {
+    reader.sp();
+    reader.expect("(");
+    do section.fields.push(readHeaderName(reader)); while (reader.maybeSp());
+    reader.expect(")");
+  }
+  reader.expect("]");
+  return section;
+}
+
+/** `header-fld-name` (an astring) that is also a valid RFC 5322 field name. */
+function readHeaderName(reader: Reader): string {
+  const name = reader.readAstring();
+  if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) {
+    throw reader.error(`Invalid header field name: ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+function readPartial(reader: Reader): Partial | null {
+  if (reader.peek() !== "<") return null;
+  reader.expect("<");
+  const offset = reader.readNumber(Number.MAX_SAFE_INTEGER);
+  reader.expect(".");
+  if (reader.peek() === "0") throw reader.error("Partial length must be non-zero");
+  const length = reader.readNumber(Number.MAX_SAFE_INTEGER);
+  reader.expect(">");
+  return { offset, length };
+}
+
+/**
+ * The key a response uses for an item (RFC 9051 7.5.2): `.PEEK` dropped, a partial shown as
+ * its origin only, keywords upper-cased, header field names as requested.
+ *
+ * @example
+ * ```ts
+ * responseKey(item); // "BODY[HEADER.FIELDS (From)]<0>" for BODY.PEEK[header.fields (From)]<0.10>
+ * ```
+ */
+export function responseKey(item: FetchAttribute): string {
+  const origin = (partial: Partial | null) => partial ? `<${partial.offset}>` : "";
+  if ("section" in item) {
+    const s = item.section;
+    let spec = s.part.join(".");
+    if (s.text) spec += (spec ? "." : "") + s.text;
+    if (s.fields.length > 0) spec += ` (${s.fields.join(" ")})`;
+    return `BODY[${spec}]${origin(item.partial)}`;
+  }
+  if (item.kind === "BINARY") return `BINARY[${item.part.join(".")}]${origin(item.partial)}`;
+  if (item.kind === "BINARY.SIZE") return `BINARY.SIZE[${item.part.join(".")}]`;
+  return item.kind;
+}

@@ -1,0 +1,184 @@
+/**
+ * SEARCH programs (RFC 9051 6.4.4, 9; ESEARCH return options, RFC 9051 6.4.4.1):
+ *
+ * ```abnf
+ * search         = "SEARCH" [search-return-opts] SP search-program
+ * search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
+ * search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE" / search-ret-opt-ext
+ * search-program = ["CHARSET" SP charset SP] search-key *(SP search-key)
+ * search-key     = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date /
+ *                  "BODY" SP astring / "CC" SP astring / "DELETED" / "FLAGGED" /
+ *                  "FROM" SP astring / "KEYWORD" SP flag-keyword / "ON" SP date / "SEEN" /
+ *                  "SINCE" SP date / "SUBJECT" SP astring / "TEXT" SP astring /
+ *                  "TO" SP astring / "UNANSWERED" / "UNDELETED" / "UNFLAGGED" /
+ *                  "UNKEYWORD" SP flag-keyword / "UNSEEN" / "DRAFT" /
+ *                  "HEADER" SP header-fld-name SP astring / "LARGER" SP number64 /
+ *                  "NOT" SP search-key / "OR" SP search-key SP search-key /
+ *                  "SENTBEFORE" SP date / "SENTON" SP date / "SENTSINCE" SP date /
+ *                  "SMALLER" SP number64 / "UID" SP sequence-set / "UNDRAFT" /
+ *                  sequence-set / "(" search-key *(SP search-key) ")"
+ * ```
+ * IMAP4rev1's NEW, OLD and RECENT are read too; the session decides what they mean.
+ *
+ * @module
+ */
+
+import type { ImapDate } from "./datetime.ts";
+import type { Reader } from "./parser.ts";
+import type { SequenceSet } from "./sequence.ts";
+
+/** A parsed search key. Header names for BCC/CC/FROM/SUBJECT/TO come upper-cased. */
+export type SearchKey =
+  | { type: "and"; keys: SearchKey[] }
+  | { type: "or"; a: SearchKey; b: SearchKey }
+  | { type: "not"; key: SearchKey }
+  | { type: "seq"; set: SequenceSet }
+  | { type: "uid"; set: SequenceSet }
+  | { type: "flag"; flag: string; present: boolean }
+  | { type: "header"; field: string; value: string }
+  | { type: "body" | "text"; value: string }
+  | { type: "date"; which: "internal" | "sent"; op: "before" | "on" | "since"; date: ImapDate }
+  | { type: "size"; op: "larger" | "smaller"; size: number }
+  | { type: "all" }
+  | { type: "new" | "old" | "recent" };
+
+export interface SearchProgram {
+  /** The CHARSET argument, upper-cased, or null when absent. */
+  charset: string | null;
+  /** RETURN options upper-cased (`[]` for `RETURN ()`), or null when absent. */
+  returnOptions: string[] | null;
+  key: SearchKey;
+}
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ["\\Answered", true],
+  DELETED: ["\\Deleted", true],
+  DRAFT: ["\\Draft", true],
+  FLAGGED: ["\\Flagged", true],
+  SEEN: ["\\Seen", true],
+  UNANSWERED: ["\\Answered", false],
+  UNDELETED: ["\\Deleted", false],
+  UNDRAFT: ["\\Draft", false],
+  UNFLAGGED: ["\\Flagged", false],
+  UNSEEN: ["\\Seen", false],
+};
+
+const HEADER_KEYS = new Set(["BCC", "CC", "FROM", "SUBJECT", "TO"]);
+const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]> = {
+  BEFORE: ["internal", "before"],
+  ON: ["internal", "on"],
+  SINCE: ["internal", "since"],
+  SENTBEFORE: ["sent", "before"],
+  SENTON: ["sent", "on"],
+  SENTSINCE: ["sent", "since"],
+};
+/** Nesting limit for parentheses, NOT and OR, so hostile input cannot blow the stack. */
+const MAX_DEPTH = 64;
+
+/**
+ * Reads the rest of a SEARCH command after `SEARCH SP` (or `UID SEARCH SP`), through the end
+ * of the command. Several top-level keys become one `and`.
+ *
+ * @example
+ * ```ts
+ * readSearchProgram(reader); // on "RETURN (COUNT) CHARSET UTF-8 UNSEEN FROM \"bob\""
+ * ```
+ */
+export function readSearchProgram(reader: Reader): SearchProgram {
+  let returnOptions: string[] | null = null;
+  if (reader.tryKeyword("RETURN")) {
+    reader.sp();
+    reader.expect("(");
+    returnOptions = [];
+    if (reader.peek() !== ")") {
+      do returnOptions.push(reader.readAtom().toUpperCase()); while (reader.maybeSp());
+    }
+    reader.expect(")");
+    reader.sp();
+  }
+  let charset: string | null = null;
+  if (reader.tryKeyword("CHARSET")) {
+    reader.sp();
+    charset = reader.readAstring().toUpperCase();
+    reader.sp();
+  }
+  const keys: SearchKey[] = [];
+  do keys.push(readSearchKey(reader, 0)); while (reader.maybeSp());
+  reader.end();
+  return { charset, returnOptions, key: keys.length === 1 ? keys[0] : { type: "and", keys } };
+}
+
+/** One `search-key`. */
+export function readSearchKey(reader: Reader, depth = 0): SearchKey {
+  if (depth > MAX_DEPTH) throw reader.error("Search program nested too deeply");
+  const next = reader.peek();
+  if (next === "(") {
+    reader.expect("(");
+    const keys: SearchKey[] = [];
+    do keys.push(readSearchKey(reader, depth + 1)); while (reader.maybeSp());
+    reader.expect(")");
+    return keys.length === 1 ? keys[0] : { type: "and", keys };
+  }
+  if (next === "$" || next === "*" || (next >= "0" && next <= "9")) {
+    return { type: "seq", set: reader.readSequenceSet() };
+  }
+  const word = reader.readAtom().toUpperCase();
+  const arg = () => {
+    reader.sp();
+    return reader.readAstring();
+  };
+  if (word in FLAG_KEYS) {
+    const [flag, present] = FLAG_KEYS[word];
+    return { type: "flag", flag, present };
+  }
+  if (HEADER_KEYS.has(word)) return { type: "header", field: word, value: arg() };
+  if (word in DATE_KEYS) {
+    const [which, op] = DATE_KEYS[word];
+    reader.sp();
+    return { type: "date", which, op, date: reader.readDate() };
+  }
+  switch (word) {
+    case "ALL":
+      return { type: "all" };
+    case "NEW":
+    case "OLD":
+    case "RECENT":
+      return { type: word.toLowerCase() as "new" | "old" | "recent" };
+    case "BODY":
+    case "TEXT":
+      return { type: word === "BODY" ? "body" : "text", value: arg() };
+    case "KEYWORD":
+    case "UNKEYWORD": {
+      reader.sp();
+      return { type: "flag", flag: reader.readAtom(), present: word === "KEYWORD" };
+    }
+    case "HEADER": {
+      const field = arg();
+      if (!/^[\x21-\x39\x3b-\x7e]+$/.test(field)) {
+        throw reader.error(`Invalid header field name: ${JSON.stringify(field)}`);
+      }
+      return { type: "header", field, value: arg() };
+    }
+    case "LARGER":
+    case "SMALLER":
+      reader.sp();
+      return {
+        type: "size",
+        op: word === "LARGER" ? "larger" : "smaller",
+        size: reader.readNumber(Number.MAX_SAFE_INTEGER),
+      };
+    case "NOT":
+      reader.sp();
+      return { type: "not", key: readSearchKey(reader, depth + 1) };
+    case "OR": {
+      reader.sp();
+      const a = readSearchKey(reader, depth + 1);
+      reader.sp();
+      return { type: "or", a, b: readSearchKey(reader, depth + 1) };
+    }
+    case "UID":
+      reader.sp();
+      return { type: "uid", set: reader.readSequenceSet() };
+  }
+  throw reader.error(`Unknown search key: ${word}`);
+}
