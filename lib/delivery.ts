@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type MessageMeta, type Store, StoreError } from "./store/mod.ts";
+import type { MessageMeta, Store } from "./store/mod.ts";
 
 /**
  * Appends `raw` to `mailbox` of each distinct user, creating the user and the mailbox on
@@ -20,15 +20,9 @@ export function deliver(
   const stored: MessageMeta[] = [];
   const appendOptions = { flags: options.flags, internalDate: options.internalDate };
   for (const user of new Set(users)) {
-    // Append first and create the mailbox only when it is missing: getMailbox computes
-    // counts over every message, which made each delivery O(mailbox size).
-    try {
-      stored.push(store.append(user, mailbox, raw, appendOptions));
-    } catch (error) {
-      if (!(error instanceof StoreError) || error.kind !== "no-such-mailbox") throw error;
-      store.createMailbox(user, mailbox);
-      stored.push(store.append(user, mailbox, raw, appendOptions));
-    }
+    store.ensureUser(user);
+    if (!store.getMailbox(user, mailbox)) store.createMailbox(user, mailbox);
+    stored.push(store.append(user, mailbox, raw, appendOptions));
   }
   return stored;
 }

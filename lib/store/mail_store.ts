@@ -104,6 +104,24 @@ export class MailStore implements Store {
     return this.#persistence.path;
   }
 
+  /**
+   * Runs one store operation as one backend transaction. If it fails, a backend that
+   * rolls back (SQLite) is the truth: the in-memory copy, which may hold part of the
+   * change, is rebuilt from it.
+   */
+  #transact<T>(fn: () => T): T {
+    try {
+      return this.#persistence.transaction(fn);
+    } catch (error) {
+      if (this.#persistence.kind !== "memory") {
+        this.#users.clear();
+        this.#uidHighWater.clear();
+        this.#load();
+      }
+      throw error;
+    }
+  }
+
   #load(): void {
     const state = this.#persistence.load();
     for (const user of state.users) this.#users.set(user, newUser(user));
@@ -166,7 +184,7 @@ export class MailStore implements Store {
     const name = canonicalUserName(user);
     if (this.#users.has(name)) return false;
     const events: StoreEvent[] = [{ type: "user.created", user: name }];
-    this.#persistence.transaction(() => {
+    this.#transact(() => {
       this.#persistence.insertUser(name);
       const record = newUser(name);
       this.#users.set(name, record);
@@ -212,7 +230,7 @@ export class MailStore implements Store {
       throw new StoreError("mailbox-exists", `Cannot create mailbox: ${canonical} already exists`);
     }
     const events: StoreEvent[] = [];
-    this.#persistence.transaction(() => {
+    this.#transact(() => {
       for (const parent of ancestorNames(canonical)) {
         if (record.mailboxes.has(parent)) continue;
         this.#insertMailbox(record, parent, null);
@@ -232,7 +250,7 @@ export class MailStore implements Store {
     if (mailbox.name === "INBOX") {
       throw new StoreError("cannot-delete-inbox", "Cannot delete INBOX");
     }
-    this.#persistence.transaction(() => {
+    this.#transact(() => {
       this.#persistence.deleteMailbox(mailbox.rowId);
       record.mailboxes.delete(mailbox.name);
     });
@@ -254,7 +272,7 @@ export class MailStore implements Store {
       );
     }
     const events: StoreEvent[] = [];
-    this.#persistence.transaction(() => {
+    this.#transact(() => {
       for (const parent of ancestorNames(target)) {
         if (record.mailboxes.has(parent)) continue;
         this.#insertMailbox(record, parent, null);
@@ -308,7 +326,7 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     if (record.subscriptions.has(canonical) === subscribed) return;
-    this.#persistence.transaction(() =>
+    this.#transact(() =>
       this.#persistence.setSubscription(record.name, canonical, subscribed)
     );
     if (subscribed) record.subscriptions.add(canonical);
@@ -331,7 +349,7 @@ export class MailStore implements Store {
     const target = this.#mailbox(record, mailbox);
     const flags = applyFlags([], "replace", options.flags ?? []);
     const summary = summarizeMessage(raw);
-    const message = this.#persistence.transaction(() => {
+    const message = this.#transact(() => {
       const blob = this.#persistence.storeBlob(raw);
       return this.#insertMessage(record, target, {
         internalDate: options.internalDate ?? this.#now(),
@@ -379,7 +397,7 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
     const changes: FlagChange[] = [];
-    this.#persistence.transaction(() => {
+    this.#transact(() => {
       for (const uid of uids) {
         const message = target.byUid.get(uid);
         if (!message) continue;
@@ -403,7 +421,7 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    const { mapping, added } = this.#persistence.transaction(() =>
+    const { mapping, added } = this.#transact(() =>
       this.#copyInto(record, source, uids, target)
     );
     this.#emit(added.map((message) => ({ type: "message.added", message })));
@@ -418,7 +436,7 @@ export class MailStore implements Store {
     if (source === target) {
       throw new StoreError("invalid-name", "Cannot move messages into the mailbox they are in");
     }
-    const { mapping, added, removed } = this.#persistence.transaction(() => {
+    const { mapping, added, removed } = this.#transact(() => {
       const copied = this.#copyInto(record, source, uids, target);
       const removed = this.#remove(source, new Set(copied.mapping.sourceUids));
       return { ...copied, removed };
@@ -447,7 +465,7 @@ export class MailStore implements Store {
       if (force || hasFlag(message.flags, "\\Deleted")) doomed.add(message.uid);
     }
     if (doomed.size === 0) return [];
-    const removed = this.#persistence.transaction(() => this.#remove(target, doomed));
+    const removed = this.#transact(() => this.#remove(target, doomed));
     this.#emit([{
       type: "message.expunged",
       user: record.name,
@@ -461,7 +479,7 @@ export class MailStore implements Store {
 
   reset(): void {
     this.#checkOpen();
-    this.#persistence.transaction(() => this.#persistence.clear());
+    this.#transact(() => this.#persistence.clear());
     this.#users.clear();
     this.#uidHighWater.clear();
     this.#emit([{ type: "reset" }]);
