@@ -83,11 +83,11 @@ export function literalAnnouncement(
   return { size, nonSync, binary, length: line.length - (binary ? i - 1 : i) };
 }
 
-/** The tag at the start of a command's text, if it looks like one (RFC 9051 9 `tag`). */
+/** The tag at the start of a command's text, if it looks like one (RFC 9051 9 `tag` SP). */
 export function sniffTag(text: Uint8Array): string | null {
   let end = 0;
   while (end < text.length && end < 64 && isTagChar(text[end])) end++;
-  if (end === 0 || (end < text.length && text[end] !== 0x20)) return null;
+  if (end === 0 || end >= text.length || text[end] !== 0x20) return null;
   return String.fromCharCode(...text.subarray(0, end));
 }
 
