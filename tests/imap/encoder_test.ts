@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import {
+  astring,
+  atom,
+  flagList,
+  formatInternalDate,
+  literal,
+  mailboxName,
+  nstring,
+  quoted,
+  ResponseBuilder,
+  tagged,
+  untagged,
+} from "../../lib/imap/encoder.ts";
+import { ImapFramer } from "../../lib/imap/framer.ts";
+import { Reader } from "../../lib/imap/parser.ts";
+import { decodeModifiedUtf7, encodeModifiedUtf7 } from "../../lib/imap/utf7.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const text = (value: string | Uint8Array) => typeof value === "string" ? value : dec.decode(value);
+
+Deno.test("encoder: atom validates", () => {
+  assert.equal(atom("FLAGS"), "FLAGS");
+  for (const bad of ["", "a b", "a(", "a]", "a*", 'a"', "ü"]) {
+    assert.throws(() => atom(bad), /Cannot encode atom/);
+  }
+});
+
+Deno.test("encoder: quoted escapes and refuses CR, LF, NUL", () => {
+  assert.equal(quoted('a "b" \\c'), '"a \\"b\\" \\\\c"');
+  assert.equal(quoted(""), '""');
+  for (const bad of ["a\rb", "a\nb", "a\0b"]) {
+    assert.throws(() => quoted(bad), /Cannot encode quoted/);
+  }
+});
+
+Deno.test("encoder: astring picks atom, quoted or literal", () => {
+  assert.equal(astring("INBOX", false), "INBOX");
+  assert.equal(astring("a]b", false), "a]b");
+  assert.equal(astring("NIL", false), '"NIL"');
+  assert.equal(astring("", false), '""');
+  assert.equal(astring("two words", false), '"two words"');
+  assert.equal(astring("Entwürfe", true), '"Entwürfe"');
+  assert.equal(text(astring("Entwürfe", false)), "{9}\r\nEntwürfe");
+  assert.equal(text(astring("a\r\nb", true)), "{4}\r\na\r\nb");
+  assert.equal(text(astring("x ".repeat(1000), false)).slice(0, 8), "{2000}\r\n");
+});
+
+Deno.test('encoder: nstring keeps NIL, "NIL" and "" apart', () => {
+  assert.equal(nstring(null), "NIL");
+  assert.equal(nstring("NIL"), '"NIL"');
+  assert.equal(nstring(""), '""');
+  assert.equal(nstring('say "x"'), '"say \\"x\\""');
+  assert.equal(text(nstring("line\r\n")), "{6}\r\nline\r\n");
+  assert.equal(text(nstring(enc.encode("abc"))), "{3}\r\nabc");
+});
+
+Deno.test("encoder: literal and literal8", () => {
+  assert.equal(text(literal(enc.encode("hi"))), "{2}\r\nhi");
+  assert.deepEqual([...literal(new Uint8Array([0, 1]), true)], [...enc.encode("~{2}\r\n"), 0, 1]);
+  assert.equal(text(literal(new Uint8Array(0))), "{0}\r\n");
+});
+
+Deno.test("encoder: flag lists", () => {
+  assert.equal(flagList(["\\Seen", "foo"]), "(\\Seen foo)");
+  assert.equal(flagList([]), "()");
+  assert.equal(flagList(["\\*"]), "(\\*)");
+  assert.throws(() => flagList(["a b"]), /Cannot encode flag/);
+});
+
+Deno.test("encoder: INTERNALDATE", () => {
+  assert.equal(
+    formatInternalDate(Date.UTC(2026, 10, 25, 7, 22, 1)),
+    '"25-Nov-2026 07:22:01 +0000"',
+  );
+  assert.equal(formatInternalDate(Date.UTC(2024, 0, 5, 0, 0, 0)), '"05-Jan-2024 00:00:00 +0000"');
+});
+
+Deno.test("encoder: mailbox names in modified UTF-7 and UTF-8", () => {
+  assert.equal(mailboxName("INBOX", false), "INBOX");
+  assert.equal(mailboxName("Entwürfe", false), "Entw&APw-rfe");
+  assert.equal(mailboxName("Entwürfe", true), '"Entwürfe"');
+  assert.equal(mailboxName("A & B", false), '"A &- B"');
+  assert.equal(mailboxName("台北", false), "&U,BTFw-");
+});
+
+Deno.test("utf7: round trips and RFC 3501 examples", () => {
+  assert.equal(decodeModifiedUtf7("~peter/mail/&U,BTFw-/&ZeVnLIqe-"), "~peter/mail/台北/日本語");
+  for (
+    const name of ["", "plain", "&", "a&b&&", "Entwürfe", "😀 emoji", "é", "日本語/x", "\u0001"]
+  ) {
+    assert.equal(decodeModifiedUtf7(encodeModifiedUtf7(name)), name);
+  }
+  for (const bad of ["&", "&Jjo", "&AGE-", "&AOk", "&AOkA-", "&2D0-", "&3gA-", "\u00e9", "&A!-"]) {
+    assert.throws(() => decodeModifiedUtf7(bad), /modified UTF-7/, bad);
+  }
+});
+
+Deno.test("encoder: ResponseBuilder mixes text and bytes and counts bytes", () => {
+  const out = new ResponseBuilder().push("* 1 FETCH (BODY[] ", literal(enc.encode("ü")), ")")
+    .line();
+  out.line("ü");
+  assert.equal(out.length, out.toBytes().length);
+  assert.equal(text(out.toBytes()), "* 1 FETCH (BODY[] {2}\r\nü)\r\nü\r\n");
+  assert.equal(new ResponseBuilder().length, 0);
+  assert.equal(new ResponseBuilder().toBytes().length, 0);
+});
+
+Deno.test("encoder: tagged and untagged", () => {
+  assert.equal(
+    tagged("a1", "NO", "TRYCREATE", "No such mailbox"),
+    "a1 NO [TRYCREATE] No such mailbox\r\n",
+  );
+  assert.equal(tagged("a1", "OK", null, "done"), "a1 OK done\r\n");
+  assert.equal(tagged("a1", "BAD", null, "x\r\ny"), "a1 BAD x y\r\n");
+  assert.equal(untagged("3 EXISTS"), "* 3 EXISTS\r\n");
+});
+
+Deno.test("encoder output parses back to the same value", () => {
+  const values = [
+    "",
+    "NIL",
+    "plain",
+    "two words",
+    'q"uo\\te',
+    "a\r\nb",
+    "ü",
+    "{3}",
+    "x".repeat(1500),
+  ];
+  for (const value of values) {
+    for (const utf8 of [false, true]) {
+      const encoded = astring(value, utf8);
+      const bytes = typeof encoded === "string"
+        ? enc.encode(`a X ${encoded}\r\n`)
+        : new Uint8Array([
+          ...enc.encode("a X "),
+          ...encoded,
+          ...enc.encode("\r\n"),
+        ]);
+      const framer = new ImapFramer({ maxLineLength: 4096, maxLiteralSize: 4096 });
+      framer.push(bytes);
+      let event = framer.next();
+      if (event?.type === "literal-request") {
+        framer.acceptLiteral();
+        event = framer.next();
+      }
+      assert.equal(event?.type, "command");
+      if (event?.type !== "command") continue;
+      const reader = new Reader(event.command);
+      reader.readTag();
+      reader.sp();
+      reader.readAtom();
+      reader.sp();
+      assert.equal(reader.readAstring(), value);
+      reader.end();
+    }
+  }
+});
