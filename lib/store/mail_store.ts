@@ -271,6 +271,21 @@ export class MailStore implements Store {
         "Cannot rename mailbox: the new name is inside the old one",
       );
     }
+    // The children move too: none of their new names may be taken (a child of the target
+    // can outlive a deleted target), except by a mailbox that is itself being renamed away.
+    const renamed = source.name === "INBOX" ? [] : [...record.mailboxes.values()]
+      .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
+      .sort((a, b) => a.name.length - b.name.length);
+    const leaving = new Set(renamed.map((mailbox) => mailbox.name));
+    for (const mailbox of renamed) {
+      const newName = target + mailbox.name.slice(source.name.length);
+      if (record.mailboxes.has(newName) && !leaving.has(newName)) {
+        throw new StoreError(
+          "mailbox-exists",
+          `Cannot rename mailbox: ${newName} already exists`,
+        );
+      }
+    }
     const events: StoreEvent[] = [];
     this.#transact(() => {
       for (const parent of ancestorNames(target)) {
@@ -286,9 +301,6 @@ export class MailStore implements Store {
         events.push({ type: "mailbox.created", user: record.name, mailbox: target });
         return;
       }
-      const renamed = [...record.mailboxes.values()]
-        .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
-        .sort((a, b) => a.name.length - b.name.length);
       // source.name changes in the loop: slice children by the name it had before.
       const sourceName = source.name;
       for (const mailbox of renamed) {
@@ -296,10 +308,14 @@ export class MailStore implements Store {
         const newName = target + oldName.slice(sourceName.length);
         record.mailboxes.delete(oldName);
         mailbox.name = newName;
-        mailbox.uidNext = Math.max(
-          mailbox.uidNext,
-          (this.#uidHighWater.get(hwmKey(record.name, newName)) ?? 0) + 1,
-        );
+        const key = hwmKey(record.name, newName);
+        mailbox.uidNext = Math.max(mailbox.uidNext, (this.#uidHighWater.get(key) ?? 0) + 1);
+        // The name now carries this mailbox's UIDs: a later mailbox of the same name (after
+        // a delete, or a rename away) must start above them.
+        if (mailbox.uidNext - 1 > (this.#uidHighWater.get(key) ?? 0)) {
+          this.#persistence.setUidHighWater(record.name, newName, mailbox.uidNext - 1);
+          this.#uidHighWater.set(key, mailbox.uidNext - 1);
+        }
         record.mailboxes.set(newName, mailbox);
         this.#persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
         events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
@@ -326,9 +342,7 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     if (record.subscriptions.has(canonical) === subscribed) return;
-    this.#transact(() =>
-      this.#persistence.setSubscription(record.name, canonical, subscribed)
-    );
+    this.#transact(() => this.#persistence.setSubscription(record.name, canonical, subscribed));
     if (subscribed) record.subscriptions.add(canonical);
     else record.subscriptions.delete(canonical);
     this.#emit([{ type: "mailbox.subscribed", user: record.name, mailbox: canonical, subscribed }]);
@@ -421,9 +435,7 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    const { mapping, added } = this.#transact(() =>
-      this.#copyInto(record, source, uids, target)
-    );
+    const { mapping, added } = this.#transact(() => this.#copyInto(record, source, uids, target));
     this.#emit(added.map((message) => ({ type: "message.added", message })));
     return mapping;
   }

@@ -1,6 +1,6 @@
 /**
- * The memory backend: nothing is kept beyond the process. Message bytes are held by
- * reference, so a copied message costs no extra bytes.
+ * The memory backend: nothing is kept beyond the process. Message bytes are copied once on
+ * append and then held by reference, so a copied message costs no extra bytes.
  *
  * @module
  */
@@ -31,7 +31,9 @@ function memoryPersistence(): Persistence {
     insertMailbox: () => nextId++,
     updateMailbox: () => {},
     deleteMailbox: () => {},
-    storeBlob: (raw: Uint8Array): BlobRef => raw,
+    // A copy: the caller may reuse its buffer (or hold a view into a larger one), and the
+    // stored bytes must never change. Copies inside the store share this one.
+    storeBlob: (raw: Uint8Array): BlobRef => raw.slice(),
     readBlob: (blob: BlobRef): Uint8Array => {
       if (typeof blob === "number") {
         throw new Error("Cannot read blob: the memory store holds bytes, not row ids");

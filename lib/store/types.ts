@@ -209,7 +209,10 @@ export interface Store {
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
-  /** The message's bytes exactly as stored. */
+  /**
+   * The message's bytes exactly as stored. The store copies bytes on append; the result may
+   * be the store's own copy, so callers must not modify it.
+   */
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
   /** Changes flags of the given UIDs (missing UIDs are ignored); returns the messages whose flags changed. */
   setFlags(

@@ -276,6 +276,39 @@ export function storeContract(label: string, factory: StoreFactory): void {
     assertStoreError(() => store.renameMailbox("u", "ab", "inbox"), "mailbox-exists");
   });
 
+  test("renameMailbox refuses when a child's new name is taken, and changes nothing", (store) => {
+    store.ensureUser("u");
+    store.createMailbox("u", "a/b");
+    store.createMailbox("u", "x/b");
+    store.append("u", "x/b", sampleMessage("keep me"));
+    store.append("u", "a/b", sampleMessage("mine"));
+    // The target itself is free (deleted), but its surviving child x/b is in the way.
+    store.deleteMailbox("u", "x");
+    const before = store.listMailboxes("u");
+    const events = record(store);
+    assertStoreError(() => store.renameMailbox("u", "a", "x"), "mailbox-exists");
+    assert.deepEqual(store.listMailboxes("u"), before);
+    assert.deepEqual(events, []);
+    assert.deepEqual(store.listMessages("u", "x/b").map((m) => m.summary.subject), ["keep me"]);
+    assert.deepEqual(store.listMessages("u", "a/b").map((m) => m.summary.subject), ["mine"]);
+  });
+
+  test("renameMailbox to an ancestor's free name: children shift up one level", (store) => {
+    store.ensureUser("u");
+    store.createMailbox("u", "x/a/a");
+    store.append("u", "x/a", sampleMessage("outer"));
+    store.append("u", "x/a/a", sampleMessage("inner"));
+    store.deleteMailbox("u", "x");
+    store.renameMailbox("u", "x/a", "x");
+    assert.deepEqual(
+      names(store.listMailboxes("u")).filter((n) => n.startsWith("x")),
+      ["x", "x/a"],
+    );
+    assert.deepEqual(store.listMessages("u", "x").map((m) => m.summary.subject), ["outer"]);
+    assert.deepEqual(store.listMessages("u", "x/a").map((m) => m.summary.subject), ["inner"]);
+    assertCounts(store, "u");
+  });
+
   test("renaming INBOX moves its messages to a new mailbox and leaves INBOX empty", (store) => {
     store.ensureUser("u");
     store.createMailbox("u", "INBOX/kid");
@@ -384,6 +417,19 @@ export function storeContract(label: string, factory: StoreFactory): void {
     assertCounts(store, "u");
   });
 
+  test("stored bytes do not change when the caller reuses its buffer", (store) => {
+    const buffer = new Uint8Array(64);
+    const original = sampleMessage("Owned");
+    buffer.set(original.subarray(0, 64));
+    const view = buffer.subarray(0, 64);
+    store.append("u", "INBOX", view);
+    buffer.fill(0x58);
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), original.subarray(0, 64));
+    store.createMailbox("u", "copy");
+    store.copyMessages("u", "INBOX", [1], "copy");
+    assert.deepEqual(store.getRaw("u", "copy", 1), original.subarray(0, 64));
+  });
+
   test("append uses the store clock when no internal date is given", (store) => {
     const before = Date.now();
     const meta = store.append("u", "INBOX", sampleMessage());
@@ -416,6 +462,28 @@ export function storeContract(label: string, factory: StoreFactory): void {
     assert.equal(store.getMailbox("u", "elsewhere")?.uidNext, 4);
     store.createMailbox("u", "box");
     assert.equal(store.append("u", "box", sampleMessage()).uid, 4);
+
+    // The new name carries the UIDs: deleting and recreating it continues after them.
+    store.createMailbox("u", "moved");
+    for (let i = 0; i < 3; i++) store.append("u", "moved", sampleMessage());
+    store.renameMailbox("u", "moved", "arrived");
+    store.deleteMailbox("u", "arrived");
+    store.createMailbox("u", "arrived");
+    assert.equal(store.getMailbox("u", "arrived")?.uidNext, 4);
+    assert.equal(store.append("u", "arrived", sampleMessage()).uid, 4);
+    // Also when the renamed mailbox's UIDNEXT was raised by an earlier rename, with no
+    // message ever given the raised UIDs.
+    store.createMailbox("u", "tall");
+    for (let i = 0; i < 6; i++) store.append("u", "tall", sampleMessage());
+    store.deleteMailbox("u", "tall");
+    store.createMailbox("u", "short");
+    store.append("u", "short", sampleMessage());
+    store.renameMailbox("u", "short", "tall");
+    assert.equal(store.getMailbox("u", "tall")?.uidNext, 7);
+    store.renameMailbox("u", "tall", "third");
+    store.deleteMailbox("u", "third");
+    store.createMailbox("u", "third");
+    assert.equal(store.getMailbox("u", "third")?.uidNext, 7);
 
     // Rename onto a name that had higher UIDs before: the renamed mailbox skips past them.
     store.createMailbox("u", "high");
