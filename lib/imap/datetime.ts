@@ -69,7 +69,7 @@ export function parseDateTime(text: string, tag: string | null = null): number {
   const match = /^([ \d]\d)-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(
     text,
   );
-  if (!match || match[1] === "  " || match[1][1] === " ") {
+  if (!match) {
     throw new ParseError(`Invalid date-time: ${JSON.stringify(text)}`, tag);
   }
   const day = Number(match[1].trim());
