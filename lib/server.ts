@@ -8,13 +8,14 @@ import type { Config } from "./config.ts";
 import { type HttpListener, startHttp } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import type { Listener } from "./net/transport.ts";
+import { startImap } from "./imap/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "./store/mod.ts";
 
 /** The bound ports; `http` is null when the control plane is off. */
 export interface Ports {
   readonly smtp: number;
-  readonly imap: number | null;
+  readonly imap: number;
   readonly http: number | null;
 }
 
@@ -76,6 +77,12 @@ export async function startElektromail(
       ),
     );
     const smtp = started[0];
+    const imap = await bind(
+      "IMAP_PORT (--imap-port)",
+      config.imapPort,
+      () => startImap(config, store, logger),
+    );
+    started.push(imap);
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {
       http = await bind("HTTP_PORT (--http-port)", config.httpPort, () =>
@@ -84,13 +91,13 @@ export async function startElektromail(
           store,
           logger,
           healthy: () => !stopped,
-          ports: () => ({ smtp: smtp.port, imap: null, http: http?.port ?? null }),
+          ports: () => ({ smtp: smtp.port, imap: imap.port, http: http?.port ?? null }),
         }));
       started.push({ ...http, name: "http" });
     }
     return {
       config,
-      ports: { smtp: smtp.port, imap: null, http: http?.port ?? null },
+      ports: { smtp: smtp.port, imap: imap.port, http: http?.port ?? null },
       store,
       listeners: started.map(({ name, host, port }) => ({ name, host, port })),
       stop: async () => {

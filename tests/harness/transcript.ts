@@ -239,7 +239,11 @@ function compilePattern(
       throw new TranscriptError(`${where}: bad regex: ${(error as Error).message}`);
     }
   }
-  const text = unescapeText(step.pattern);
+  // Server lines are read as Latin-1: a `\xHH` escape stands for that one character.
+  const text = unescapeText(step.pattern).replace(
+    /[\uf700-\uf7ff]/g,
+    (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xf700),
+  );
   const captures: string[] = [];
   let source = "^";
   const token = /\{\*\}|\$(?:\{(\w+)\}|(\w+))/g;

@@ -1,0 +1,347 @@
+/**
+ * IMAP load benchmark over a deterministic corpus, phase by phase (the table of the IMAP
+ * core issue, measured against Dovecot 2.3 there).
+ *
+ * ```sh
+ * deno run -A bench/imap_load.ts                       # 5,000 messages, memory store
+ * deno run -A bench/imap_load.ts --store sqlite --messages 2000
+ * ```
+ *
+ * Corpus (fixed PRNG seed): mostly 2–10 KB text/plain and multipart/alternative messages,
+ * every tenth a multipart/mixed with a 20–200 KB base64 attachment (~108 MB for 5,000).
+ * The server runs as a subprocess (`deno run -A main.ts`); the client speaks raw IMAP over
+ * TCP and only counts bytes, so it is not the bottleneck.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS =
+  ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut " +
+    "labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip " +
+    "commodo consequat duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla pariatur")
+    .split(" ");
+
+function text(random: () => number, bytes: number): string {
+  const lines: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    let line = "";
+    while (line.length < 70) line += WORDS[Math.floor(random() * WORDS.length)] + " ";
+    lines.push(line.trimEnd());
+    size += line.length + 1;
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** The n-th corpus message. */
+export function corpusMessage(n: number): Uint8Array {
+  const random = prng(n + 1);
+  const header = [
+    `From: Sender ${n % 97} <sender${n % 97}@example.com>`,
+    `To: Bench <bench@example.com>`,
+    `Subject: Corpus message ${n} ${WORDS[n % WORDS.length]}`,
+    `Date: Wed, 25 Nov 2026 ${String(n % 24).padStart(2, "0")}:00:00 +0000`,
+    `Message-ID: <corpus-${n}@example.com>`,
+    "MIME-Version: 1.0",
+  ];
+  const size = 2000 + Math.floor(random() * 8000);
+  if (n % 10 === 9) {
+    const attachment = new Uint8Array(20_000 + Math.floor(random() * 180_000));
+    for (let i = 0; i < attachment.length; i++) attachment[i] = Math.floor(random() * 256);
+    let binary = "";
+    for (let i = 0; i < attachment.length; i += 8192) {
+      binary += String.fromCharCode(...attachment.subarray(i, i + 8192));
+    }
+    const base64 = btoa(binary).replace(/.{76}/g, "$&\r\n");
+    return encoder.encode(
+      header.join("\r\n") + '\r\nContent-Type: multipart/mixed; boundary="mixed"\r\n\r\n' +
+        '--mixed\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + text(random, size) +
+        '--mixed\r\nContent-Type: application/octet-stream; name="data.bin"\r\n' +
+        'Content-Disposition: attachment; filename="data.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+        base64 + "\r\n--mixed--\r\n",
+    );
+  }
+  if (n % 2 === 0) {
+    const body = text(random, size / 2);
+    return encoder.encode(
+      header.join("\r\n") + '\r\nContent-Type: multipart/alternative; boundary="alt"\r\n\r\n' +
+        '--alt\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + body +
+        '--alt\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n<html><body><p>' + body +
+        "</p></body></html>\r\n" +
+        "--alt--\r\n",
+    );
+  }
+  return encoder.encode(
+    header.join("\r\n") + '\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' +
+      text(random, size),
+  );
+}
+
+/** A raw IMAP client that waits for tagged completions and skips literal bytes. */
+class Client {
+  readonly #conn: Deno.Conn;
+  #buffer = new Uint8Array(0);
+  #tag = 0;
+  received = 0;
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  static async connect(port: number): Promise<Client> {
+    const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
+    await client.#readUntil((line) => line.startsWith("* OK"));
+    return client;
+  }
+
+  async #fill(): Promise<void> {
+    const chunk = new Uint8Array(256 * 1024);
+    const n = await this.#conn.read(chunk);
+    if (n === null) throw new Error("connection closed");
+    this.received += n;
+    const merged = new Uint8Array(this.#buffer.length + n);
+    merged.set(this.#buffer);
+    merged.set(chunk.subarray(0, n), this.#buffer.length);
+    this.#buffer = merged;
+  }
+
+  /** Reads lines (skipping literal data) until `done(line)`; returns that line. */
+  async #readUntil(done: (line: string) => boolean): Promise<string> {
+    let skip = 0;
+    while (true) {
+      if (skip > 0) {
+        while (this.#buffer.length < skip) {
+          skip -= this.#buffer.length;
+          this.#buffer = new Uint8Array(0);
+          await this.#fill();
+        }
+        this.#buffer = this.#buffer.subarray(skip);
+        skip = 0;
+      }
+      const lf = this.#buffer.indexOf(0x0a);
+      if (lf < 0) {
+        await this.#fill();
+        continue;
+      }
+      const line = latin1.decode(this.#buffer.subarray(0, lf - 1));
+      this.#buffer = this.#buffer.subarray(lf + 1);
+      const literal = /\{(\d+)\}$/.exec(line);
+      if (literal) skip = Number(literal[1]);
+      if (done(line)) return line;
+    }
+  }
+
+  /** Sends one command (text, or parts with literals already framed) and waits for its tagged reply. */
+  async command(text: string, ...data: Uint8Array[]): Promise<string> {
+    const tag = `t${++this.#tag}`;
+    await this.#write(encoder.encode(`${tag} ${text}`), ...data, encoder.encode("\r\n"));
+    const line = await this.#readUntil((l) => l.startsWith(`${tag} `));
+    if (!line.startsWith(`${tag} OK`)) throw new Error(`${text.slice(0, 40)}: ${line}`);
+    return line;
+  }
+
+  /** Pipelines many APPENDs with LITERAL+ and waits for all completions. */
+  async appendAll(mailbox: string, messages: Uint8Array[]): Promise<void> {
+    const parts: Uint8Array[] = [];
+    const first = this.#tag + 1;
+    for (const message of messages) {
+      parts.push(
+        encoder.encode(`t${++this.#tag} APPEND ${mailbox} {${message.length}+}\r\n`),
+        message,
+        encoder.encode("\r\n"),
+      );
+    }
+    const writing = this.#write(...parts);
+    let completed = 0;
+    await this.#readUntil((line) => {
+      const match = /^t(\d+) (\w+)/.exec(line);
+      if (!match) return false;
+      if (match[2] !== "OK") throw new Error(`APPEND t${match[1]}: ${line}`);
+      return Number(match[1]) >= first && ++completed === messages.length;
+    });
+    await writing;
+  }
+
+  async #write(...parts: Uint8Array[]): Promise<void> {
+    for (const part of parts) {
+      let offset = 0;
+      while (offset < part.length) offset += await this.#conn.write(part.subarray(offset));
+    }
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+async function spawnServer(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before listening:\n${text}`);
+    text += value;
+    const match = /IMAP\s+\S+:(\d+)/.exec(text);
+    if (match) port = Number(match[1]);
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    port,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "5000" },
+      store: { type: "string", default: "memory" },
+      logins: { type: "string", default: "200" },
+      "loop-seconds": { type: "string", default: "5" },
+    },
+  });
+  const count = Number(values.messages);
+  const corpus = Array.from({ length: count }, (_, i) => corpusMessage(i));
+  const corpusBytes = corpus.reduce((sum, m) => sum + m.length, 0);
+  const env: Record<string, string> = {};
+  let dbDir: string | null = null;
+  if (values.store === "sqlite") {
+    dbDir = await Deno.makeTempDir();
+    env.ELEKTROMAIL_DB = `${dbDir}/bench.db`;
+  }
+  const server = await spawnServer(env);
+  const rows: Array<[string, string]> = [];
+  try {
+    const logins: number[] = [];
+    for (let i = 0; i < Number(values.logins); i++) {
+      logins.push(
+        await timed(async () => {
+          const c = await Client.connect(server.port);
+          await c.command("LOGIN bench pw");
+          await c.command("LOGOUT");
+          c.close();
+        }),
+      );
+    }
+    rows.push([
+      `${logins.length} × connect+LOGIN+LOGOUT, median`,
+      `${median(logins).toFixed(2)} ms`,
+    ]);
+
+    const c = await Client.connect(server.port);
+    await c.command("LOGIN bench pw");
+    const appendMs = await timed(() => c.appendAll("INBOX", corpus));
+    rows.push([
+      `APPEND ${count} (LITERAL+, pipelined), ${(corpusBytes / 1e6).toFixed(0)} MB`,
+      `${(count / (appendMs / 1000)).toFixed(0)} msgs/s`,
+    ]);
+    rows.push(["SELECT INBOX", `${(await timed(() => c.command("SELECT INBOX"))).toFixed(2)} ms`]);
+    rows.push([
+      "FETCH 1:* (UID FLAGS)",
+      `${(await timed(() => c.command("FETCH 1:* (UID FLAGS)"))).toFixed(1)} ms`,
+    ]);
+    const before = c.received;
+    const bodyMs = await timed(() => c.command("FETCH 1:* BODY.PEEK[]"));
+    rows.push([
+      `FETCH 1:* BODY.PEEK[] (${((c.received - before) / 1e6).toFixed(0)} MB)`,
+      `${bodyMs.toFixed(0)} ms`,
+    ]);
+    rows.push([
+      "STORE 1:* +FLAGS.SILENT (\\Seen)",
+      `${(await timed(() => c.command("STORE 1:* +FLAGS.SILENT (\\Seen)"))).toFixed(1)} ms`,
+    ]);
+    await c.command("CREATE Copy");
+    rows.push([
+      "COPY 1:* to a new mailbox",
+      `${(await timed(() => c.command("COPY 1:* Copy"))).toFixed(1)} ms`,
+    ]);
+    const half = Math.floor(count / 2);
+    rows.push([
+      `STORE \\Deleted on ${half} + EXPUNGE`,
+      `${
+        (await timed(async () => {
+          await c.command(`STORE 1:${half} +FLAGS.SILENT (\\Deleted)`);
+          await c.command("EXPUNGE");
+        })).toFixed(1)
+      } ms`,
+    ]);
+    await c.command("LOGOUT");
+    c.close();
+
+    const deadline = performance.now() + Number(values["loop-seconds"]) * 1000;
+    let sessions = 0;
+    const loopStart = performance.now();
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (performance.now() < deadline) {
+        const client = await Client.connect(server.port);
+        await client.command("LOGIN bench pw");
+        await client.command("SELECT INBOX");
+        await client.command("FETCH 1:20 BODY.PEEK[HEADER]");
+        await client.command("LOGOUT");
+        client.close();
+        sessions++;
+      }
+    }));
+    rows.push([
+      "50 connections looping LOGIN/SELECT/FETCH 1:20 header/LOGOUT",
+      `${(sessions / ((performance.now() - loopStart) / 1000)).toFixed(0)} sessions/s`,
+    ]);
+    const status = Deno.readTextFileSync(`/proc/${server.pid}/status`);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    rows.push(["server RSS after the run", `${rss.toFixed(0)} MB`]);
+  } finally {
+    await server.stop();
+    if (dbDir) await Deno.remove(dbDir, { recursive: true });
+  }
+  console.log(
+    `IMAP load, ${values.store} store, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs`,
+  );
+  console.log("| phase | elektromail |\n| --- | --- |");
+  for (const [phase, value] of rows) console.log(`| ${phase} | ${value} |`);
+}
+
+if (import.meta.main) await main();

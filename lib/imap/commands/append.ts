@@ -1,0 +1,55 @@
+/**
+ * APPEND.
+ *
+ * ```abnf
+ * append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal   ; RFC 9051 6.3.12
+ * ```
+ * The literal's size was checked before its `+` continuation (session.ts); UIDPLUS
+ * APPENDUID in the tagged OK; `TRYCREATE` for a missing mailbox.
+ *
+ * @module
+ */
+
+import { type CommandSpec, ImapError } from "../context.ts";
+
+export const APPEND_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+  ["APPEND", {
+    states: ["authenticated", "selected"],
+    allowExpunge: true,
+    run(session, reader) {
+      reader.sp();
+      const name = reader.readMailbox(session.utf8);
+      reader.sp();
+      let flags: string[] = [];
+      let internalDate: number | undefined;
+      if (reader.peek() === "(") {
+        flags = reader.readFlagList();
+        reader.sp();
+      }
+      if (reader.peek() === '"') {
+        internalDate = reader.readDateTime();
+        reader.sp();
+      }
+      const message = reader.readLiteralBytes();
+      reader.end();
+      for (const flag of flags) {
+        if (flag.toLowerCase() === "\\recent") {
+          throw new ImapError("BAD", null, "\\Recent cannot be set by APPEND");
+        }
+      }
+      const { store, config } = session.ctx;
+      if (message.length === 0) throw new ImapError("NO", null, "Cannot append an empty message");
+      if (message.length > config.limits.maxMessageSize) {
+        throw new ImapError(
+          "NO",
+          "TOOBIG",
+          `Message is over the limit of ${config.limits.maxMessageSize} octets`,
+        );
+      }
+      const info = store.getMailbox(session.user!, name);
+      if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
+      const stored = store.append(session.user!, info.name, message, { flags, internalDate });
+      return { code: `APPENDUID ${info.uidValidity} ${stored.uid}`, text: "APPEND completed" };
+    },
+  }],
+];

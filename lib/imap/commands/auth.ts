@@ -1,0 +1,75 @@
+/**
+ * Authentication.
+ *
+ * ```abnf
+ * login        = "LOGIN" SP userid SP password          ; RFC 9051 6.2.3
+ * authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)
+ *                                                       ; RFC 9051 6.2.2, RFC 4959 SASL-IR
+ * ```
+ *
+ * @module
+ */
+
+import { authenticate } from "../../auth.ts";
+import { capabilities } from "../capabilities.ts";
+import { type CommandResult, type CommandSpec, ImapError, type Session } from "../context.ts";
+
+function loggedIn(session: Session, user: string): CommandResult {
+  session.ctx.store.ensureUser(user);
+  session.user = user;
+  session.state = "authenticated";
+  return { code: `CAPABILITY ${capabilities(session).join(" ")}`, text: "Logged in" };
+}
+
+function refuse(): never {
+  throw new ImapError("NO", "AUTHENTICATIONFAILED", "Authentication failed");
+}
+
+export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+  ["LOGIN", {
+    states: ["not-authenticated"],
+    allowExpunge: true,
+    run(session, reader) {
+      reader.sp();
+      const user = reader.readAstring();
+      reader.sp();
+      const password = reader.readAstring();
+      reader.end();
+      const name = authenticate(session.ctx.config, user, password);
+      return name ? loggedIn(session, name) : refuse();
+    },
+  }],
+  ["AUTHENTICATE", {
+    states: ["not-authenticated"],
+    allowExpunge: true,
+    async run(session, reader) {
+      reader.sp();
+      const mechanism = reader.readAtom().toUpperCase();
+      let response: string | null = null;
+      if (reader.maybeSp()) response = reader.readAtom();
+      reader.end();
+      if (mechanism !== "PLAIN") {
+        throw new ImapError("NO", "CANNOT", `Unsupported mechanism ${mechanism}; use PLAIN`);
+      }
+      if (response === null) response = await session.awaitLine("");
+      if (response.trim() === "*") throw new ImapError("BAD", null, "Authentication cancelled");
+      const decoded = decodePlain(response.trim());
+      if (!decoded) throw new ImapError("BAD", null, "Malformed PLAIN response");
+      const { authzid, authcid, password } = decoded;
+      if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase()) refuse();
+      const name = authenticate(session.ctx.config, authcid, password);
+      return name ? loggedIn(session, name) : refuse();
+    },
+  }],
+];
+
+function decodePlain(
+  encoded: string,
+): { authzid: string; authcid: string; password: string } | null {
+  if (encoded === "=") return null;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return null;
+  const bytes = Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0));
+  const parts = new TextDecoder().decode(bytes).split("\u0000");
+  if (parts.length !== 3) return null;
+  return { authzid: parts[0], authcid: parts[1], password: parts[2] };
+}

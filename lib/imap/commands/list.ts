@@ -1,0 +1,163 @@
+/**
+ * LIST and LSUB.
+ *
+ * ```abnf
+ * list             = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
+ * list-select-opts = "(" [list-select-option *(SP list-select-option)] ")"
+ * mbox-or-pat      = list-mailbox / patterns
+ * patterns         = "(" list-mailbox *(SP list-mailbox) ")"
+ * list-return-opts = "RETURN" SP "(" [return-option *(SP return-option)] ")"
+ * return-option    = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" / "STATUS" SP "(" status-att … ")"
+ * lsub             = "LSUB" SP mailbox SP list-mailbox
+ * ```
+ * RFC 9051 6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154, RFC 3501 6.3.9.
+ *
+ * @module
+ */
+
+import { type CommandSpec, ImapError, type Session } from "../context.ts";
+import { mailboxName, quoted } from "../encoder.ts";
+import { type ListEntry, listMailboxes, listSubscribed } from "../list.ts";
+import type { Reader } from "../parser.ts";
+import { decodeModifiedUtf7 } from "../utf7.ts";
+import { readStatusItems, writeStatus } from "./mailbox.ts";
+
+const AUTHED = ["authenticated", "selected"] as const;
+
+/** list-mailbox: an atom that may hold `%`, `*` and `]`, or a string. */
+function readListMailbox(session: Session, reader: Reader): string {
+  const next = reader.peek();
+  let text: string;
+  if (next === '"' || next === "{" || next === "~") {
+    const value = reader.readString();
+    text = typeof value === "string" ? value : new TextDecoder().decode(value);
+  } else {
+    text = "";
+    while (
+      !reader.atEnd() && reader.peek() !== " " && reader.peek() !== ")" && reader.peek() !== "("
+    ) {
+      const ch = reader.peek();
+      if (ch === '"' || ch === "\\" || ch === "{" || ch < " ") {
+        throw new ImapError("BAD", null, "Bad character in mailbox pattern");
+      }
+      reader.expect(ch);
+      text += ch;
+    }
+    if (text === "") throw new ImapError("BAD", null, "Expected a mailbox pattern");
+  }
+  return session.utf8 ? text : decodeModifiedUtf7(text);
+}
+
+function writeEntry(session: Session, verb: "LIST" | "LSUB", entry: ListEntry): void {
+  const extended = entry.childInfo.length > 0
+    ? ` ("CHILDINFO" (${entry.childInfo.map(quoted).join(" ")}))`
+    : "";
+  session.out.push(
+    `* ${verb} (${entry.attributes.join(" ")}) "/" `,
+    mailboxName(entry.name, session.utf8),
+    `${extended}\r\n`,
+  );
+}
+
+function sources(session: Session) {
+  return session.ctx.store.listMailboxes(session.user!);
+}
+
+export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+  ["LIST", {
+    states: AUTHED,
+    allowExpunge: true,
+    run(session, reader) {
+      reader.sp();
+      const select = { subscribed: false, specialUse: false, recursive: false };
+      if (reader.peek() === "(") {
+        reader.expect("(");
+        while (reader.peek() !== ")") {
+          const option = reader.readAtom().toUpperCase();
+          if (option === "SUBSCRIBED") select.subscribed = true;
+          else if (option === "SPECIAL-USE") select.specialUse = true;
+          else if (option === "RECURSIVEMATCH") select.recursive = true;
+          else if (option !== "REMOTE") {
+            throw new ImapError("BAD", null, `Unknown LIST selection option: ${option}`);
+          }
+          reader.maybeSp();
+        }
+        reader.expect(")");
+        reader.sp();
+        if (select.recursive && !select.subscribed && !select.specialUse) {
+          throw new ImapError("BAD", null, "RECURSIVEMATCH needs another selection option");
+        }
+      }
+      const reference = reader.readMailbox(session.utf8);
+      reader.sp();
+      const patterns: string[] = [];
+      if (reader.peek() === "(") {
+        reader.expect("(");
+        do patterns.push(readListMailbox(session, reader)); while (reader.maybeSp());
+        reader.expect(")");
+      } else patterns.push(readListMailbox(session, reader));
+      const returns = {
+        subscribed: false,
+        status: null as ReturnType<typeof readStatusItems> | null,
+      };
+      if (reader.maybeSp()) {
+        if (!reader.tryKeyword("RETURN")) throw new ImapError("BAD", null, "Expected RETURN");
+        reader.sp();
+        reader.expect("(");
+        while (reader.peek() !== ")") {
+          const option = reader.readAtom().toUpperCase();
+          if (option === "SUBSCRIBED") returns.subscribed = true;
+          else if (option === "STATUS") {
+            reader.sp();
+            returns.status = readStatusItems(reader);
+          } else if (option !== "CHILDREN" && option !== "SPECIAL-USE") {
+            throw new ImapError("BAD", null, `Unknown LIST return option: ${option}`);
+          }
+          reader.maybeSp();
+        }
+        reader.expect(")");
+      }
+      reader.end();
+
+      if (patterns.length === 1 && patterns[0] === "") {
+        // RFC 9051 6.3.9: the hierarchy delimiter and the root name.
+        session.out.line('* LIST (\\Noselect) "/" ""');
+        return;
+      }
+      const mailboxes = sources(session);
+      const entries = listMailboxes(
+        mailboxes,
+        new Set(session.ctx.store.listSubscriptions(session.user!)),
+        {
+          reference,
+          patterns,
+          selectSubscribed: select.subscribed,
+          selectSpecialUse: select.specialUse,
+          recursiveMatch: select.recursive,
+          returnSubscribed: returns.subscribed,
+        },
+      );
+      const byName = new Map(mailboxes.map((info) => [info.name, info]));
+      for (const entry of entries) {
+        writeEntry(session, "LIST", entry);
+        const info = byName.get(entry.name);
+        if (returns.status && info) writeStatus(session, info, returns.status);
+      }
+    },
+  }],
+  ["LSUB", {
+    states: AUTHED,
+    allowExpunge: true,
+    run(session, reader) {
+      reader.sp();
+      const reference = reader.readMailbox(session.utf8);
+      reader.sp();
+      const pattern = readListMailbox(session, reader);
+      reader.end();
+      const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user!));
+      for (const entry of listSubscribed(sources(session), subscriptions, reference, pattern)) {
+        writeEntry(session, "LSUB", entry);
+      }
+    },
+  }],
+];

@@ -1,0 +1,49 @@
+/**
+ * Turning a sequence set into the selected mailbox's messages, by sequence number or UID
+ * (RFC 9051 6.4.8, 9 "sequence-set"), shared by FETCH, STORE, COPY, MOVE and UID EXPUNGE.
+ *
+ * @module
+ */
+
+import { ImapError, type Selection, type Session } from "../context.ts";
+import { expandSequenceSet, type SequenceSet } from "../sequence.ts";
+
+/** A message the command addresses, as the client numbers it. */
+export interface Target {
+  readonly seq: number;
+  readonly uid: number;
+}
+
+/** The selection, or BAD when none (the command table already checks the state). */
+export function selectionOf(session: Session): Selection {
+  if (!session.selection) throw new ImapError("BAD", null, "No mailbox selected");
+  return session.selection;
+}
+
+/**
+ * Resolves `set` against the session's view. By sequence number, a number past the last
+ * message is an error (`BAD`); by UID, UIDs that do not exist are skipped (RFC 9051 6.4.8).
+ */
+export function resolveTargets(session: Session, set: SequenceSet, byUid: boolean): Target[] {
+  const { tracker } = selectionOf(session);
+  if (set === "$") return []; // SEARCHRES: nothing saved until SEARCH ... RETURN (SAVE)
+  if (byUid) {
+    const uids = expandSequenceSet(set, tracker.uids(), tracker.maxUid);
+    return uids.map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
+  }
+  const count = tracker.count;
+  for (const range of set) {
+    for (const bound of [range.start, range.end]) {
+      if (bound !== "*" && bound > count) {
+        throw new ImapError(
+          "BAD",
+          null,
+          `Invalid message sequence number: ${bound} (mailbox has ${count})`,
+        );
+      }
+    }
+  }
+  if (count === 0) return [];
+  const seqs = expandSequenceSet(set, Array.from({ length: count }, (_, i) => i + 1), count);
+  return seqs.map((seq) => ({ seq, uid: tracker.uidAt(seq)! }));
+}
