@@ -93,6 +93,62 @@ Deno.test("sqlite: state survives close and reopen", async () => {
   }
 });
 
+Deno.test("sqlite: UID high-water marks of renamed names survive reopen", async () => {
+  await using db = await tempDb();
+  let store = openSqliteStore(db.path);
+  store.createMailbox("u", "before");
+  for (let i = 0; i < 3; i++) store.append("u", "before", sampleMessage());
+  store.renameMailbox("u", "before", "after");
+  store.createMailbox("u", "parent/kid");
+  store.append("u", "parent/kid", sampleMessage());
+  store.append("u", "parent/kid", sampleMessage());
+  store.renameMailbox("u", "parent", "moved");
+  store.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(store.getMailbox("u", "after")?.uidNext, 4);
+    store.deleteMailbox("u", "after");
+    store.createMailbox("u", "after");
+    assert.equal(store.append("u", "after", sampleMessage()).uid, 4, "new name keeps its UIDs");
+    store.createMailbox("u", "before");
+    assert.equal(store.append("u", "before", sampleMessage()).uid, 4, "old name too");
+    store.deleteMailbox("u", "moved/kid");
+    store.createMailbox("u", "moved/kid");
+    assert.equal(store.append("u", "moved/kid", sampleMessage()).uid, 3, "renamed child");
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: a failed transaction rolls back and memory follows the database", async () => {
+  await using db = await tempDb();
+  const store = openSqliteStore(db.path);
+  try {
+    store.append("u", "INBOX", sampleMessage("kept"));
+    // Another writer creates a row the store does not know about, so the store's next
+    // insert of that name breaks the UNIQUE constraint half-way through createMailbox.
+    const other = new DatabaseSync(db.path);
+    other.prepare("INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)")
+      .run("u", "p/q", null, 1);
+    other.close();
+    const events: string[] = [];
+    store.subscribe((event) => events.push(event.type));
+    assert.throws(() => store.createMailbox("u", "p/q"), /UNIQUE/);
+    assert.deepEqual(events, [], "no events for a change that did not happen");
+    assert.equal(store.getMailbox("u", "p"), undefined, "the parent insert was rolled back");
+    assert.equal(store.getMailbox("u", "p/q")?.uidNext, 1, "reloaded from the database");
+    assert.equal(count(db.path, "SELECT count(*) FROM mailboxes WHERE name = 'p'"), 0);
+    // The store goes on working, with the same UIDs as before.
+    assert.deepEqual(store.listMessages("u", "INBOX").map((m) => m.summary.subject), ["kept"]);
+    assert.equal(store.append("u", "INBOX", sampleMessage()).uid, 2);
+    assert.equal(store.append("u", "p/q", sampleMessage()).uid, 1);
+    store.createMailbox("u", "p/r");
+    assert.ok(store.getMailbox("u", "p"));
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("sqlite: the counters are rebuilt on open", async () => {
   await using db = await tempDb();
   let store = openSqliteStore(db.path);
