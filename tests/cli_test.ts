@@ -98,6 +98,11 @@ Deno.test({
         new RegExp(`SMTP_PORT \\(--smtp-port\\): port ${port} is already in use`),
       );
       await assertConfigFailure(
+        ["--smtp-port", "0", "--imap-port", port],
+        {},
+        new RegExp(`IMAP_PORT \\(--imap-port\\): port ${port} is already in use`),
+      );
+      await assertConfigFailure(
         ["--smtp-port", "0", "--imap-port", "0", "--http-port", port],
         {},
         new RegExp(`HTTP_PORT \\(--http-port\\): port ${port} is already in use`),
@@ -123,14 +128,14 @@ Deno.test({
       );
       assert.ok(server.ports.SMTP > 0, server.banner);
       assert.ok(server.ports.HTTP > 0, server.banner);
-      assert.match(
-        server.banner,
-        new RegExp(`^\\s+SMTP\\s+127\\.0\\.0\\.1:${server.ports.SMTP}$`, "m"),
-      );
-      assert.match(
-        server.banner,
-        new RegExp(`^\\s+HTTP\\s+127\\.0\\.0\\.1:${server.ports.HTTP}$`, "m"),
-      );
+      assert.ok(server.ports.IMAP > 0, server.banner);
+      for (const name of ["SMTP", "IMAP", "HTTP"]) {
+        assert.match(
+          server.banner,
+          new RegExp(`^\\s+${name}\\s+127\\.0\\.0\\.1:${server.ports[name]}$`, "m"),
+        );
+      }
+      assert.equal(new Set([server.ports.SMTP, server.ports.IMAP, server.ports.HTTP]).size, 3);
       assert.match(server.banner, /storage\s+memory/);
       assert.match(server.banner, /auth\s+2 configured users/);
       // The listed ports are the ones that answer.
