@@ -7,7 +7,7 @@
  */
 
 import { formatDateTime } from "./datetime.ts";
-import { isAstringChar, isAtomChar } from "./parser.ts";
+import { isAstringChar, isAtomChar } from "./chars.ts";
 import { encodeModifiedUtf7 } from "./utf7.ts";
 
 const encoder = new TextEncoder();
@@ -201,6 +201,38 @@ export class ResponseBuilder {
     return this.push(...parts, "\r\n");
   }
 
+  /**
+   * Appends a literal (`{n}` CRLF, or `~{n}` for BINARY data) without copying `bytes`: a
+   * message body stays the caller's buffer until the bytes are written.
+   *
+   * @example
+   * ```ts
+   * new ResponseBuilder().push("* 1 FETCH (BODY[] ").literal(body).line(")");
+   * ```
+   */
+  literal(bytes: Uint8Array, binary = false): this {
+    this.push(`${binary ? "~" : ""}{${bytes.length}}\r\n`);
+    if (bytes.length === 0) return this;
+    return this.push(bytes);
+  }
+
+  /**
+   * Everything so far as a list of byte arrays, emptying the builder. Text between byte parts
+   * is encoded once; byte parts are the caller's arrays, not copies (write them in order, e.g.
+   * one `write` per chunk). Prefer this to {@linkcode ResponseBuilder.toBytes} for FETCH
+   * responses that carry large literals.
+   */
+  takeChunks(): Uint8Array[] {
+    if (this.#text) {
+      this.#parts.push(encoder.encode(this.#text));
+      this.#text = "";
+    }
+    const parts = this.#parts;
+    this.#parts = [];
+    this.#length = 0;
+    return parts;
+  }
+
   /** Everything so far as one byte array. */
   toBytes(): Uint8Array {
     if (this.#text) {
@@ -222,6 +254,48 @@ export class ResponseBuilder {
   get length(): number {
     return this.#length;
   }
+}
+
+/**
+ * A command continuation request (RFC 9051 7.6), CRLF included: the `+` that lets a client
+ * send a synchronizing literal, or an AUTHENTICATE challenge (base64, may be empty).
+ *
+ * @example
+ * ```ts
+ * continuation("Ready for literal data"); // "+ Ready for literal data\r\n"
+ * continuation(""); // "+ \r\n"
+ * ```
+ */
+export function continuation(text: string): string {
+  return `+ ${oneLine(text)}\r\n`;
+}
+
+/**
+ * A response code's text from an atom and arguments, for {@linkcode tagged} and `OK [..]`
+ * lines. Numbers must be non-negative integers; strings are taken as already encoded
+ * (`formatSequenceSet`, `flagList`, `quoted`), and must not hold CR, LF, NUL or an unquoted
+ * `]`.
+ *
+ * @example
+ * ```ts
+ * responseCode("APPENDUID", 1, 5); // "APPENDUID 1 5"
+ * tagged("a1", "OK", responseCode("APPENDUID", 1, 5), "APPEND completed");
+ * ```
+ */
+export function responseCode(name: string, ...args: Array<string | number>): string {
+  const parts = [atom(name)];
+  for (const arg of args) {
+    if (typeof arg === "number") {
+      if (!Number.isSafeInteger(arg) || arg < 0) {
+        throw new Error(`Cannot encode response code ${name}: bad number ${arg}`);
+      }
+      parts.push(String(arg));
+    } else if (arg.length === 0 || /[\r\n\0]/.test(arg) || (arg.includes("]") && arg[0] !== '"')) {
+      // "]" would end the code early; only a quoted string may carry one.
+      throw new Error(`Cannot encode response code ${name}: bad argument ${JSON.stringify(arg)}`);
+    } else parts.push(arg);
+  }
+  return parts.join(" ");
 }
 
 function oneLine(text: string): string {

@@ -24,6 +24,8 @@
  * @module
  */
 
+import { isTagChar, latin1 } from "./chars.ts";
+
 /** One complete client command. See the module doc for the `line` / `literals` split. */
 export interface FramedCommand {
   line: Uint8Array;
@@ -88,13 +90,7 @@ export function sniffTag(text: Uint8Array): string | null {
   let end = 0;
   while (end < text.length && end < 64 && isTagChar(text[end])) end++;
   if (end === 0 || end >= text.length || text[end] !== 0x20) return null;
-  return String.fromCharCode(...text.subarray(0, end));
-}
-
-function isTagChar(b: number): boolean {
-  // ASTRING-CHAR except "+": CHAR minus CTL, SP, ( ) { % * " \ and "+".
-  return b > 0x20 && b < 0x7f && b !== 0x28 && b !== 0x29 && b !== 0x7b && b !== 0x25 &&
-    b !== 0x2a && b !== 0x22 && b !== 0x5c && b !== 0x2b;
+  return latin1(text.subarray(0, end));
 }
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {

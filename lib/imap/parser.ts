@@ -28,36 +28,17 @@
  * @module
  */
 
+import { isAstringChar, isAtomChar, isTagChar, latin1 } from "./chars.ts";
 import { type ImapDate, parseDateText, parseDateTime } from "./datetime.ts";
 import type { FramedCommand } from "./framer.ts";
 import { ParseError } from "./parse_error.ts";
 import type { SequenceSet } from "./sequence.ts";
 import { decodeModifiedUtf7 } from "./utf7.ts";
 
-export { ParseError };
+export { isAstringChar, isAtomChar, ParseError };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const MAX_NUMBER = 4294967295;
-
-/** Bytes as one char each (for ASCII text), without spreading huge arrays. */
-function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return out;
-}
-
-/** CHAR minus atom-specials (RFC 9051 9). */
-export function isAtomChar(b: number): boolean {
-  return b > 0x20 && b < 0x7f && b !== 0x28 && b !== 0x29 && b !== 0x7b && b !== 0x25 &&
-    b !== 0x2a && b !== 0x22 && b !== 0x5c && b !== 0x5d;
-}
-
-/** ATOM-CHAR / resp-specials. */
-export function isAstringChar(b: number): boolean {
-  return isAtomChar(b) || b === 0x5d;
-}
 
 const SYSTEM_FLAGS = new Map(
   ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\Recent"].map((
@@ -177,7 +158,7 @@ export class Reader {
   /** `tag`; remembered for error responses. */
   readTag(): string {
     const start = this.#pos;
-    while (isAstringChar(this.#byte()) && this.#byte() !== 0x2b) this.#pos++;
+    while (isTagChar(this.#byte())) this.#pos++;
     if (this.#pos === start) throw this.error("Missing or invalid tag");
     this.tag = this.#text(start, this.#pos);
     return this.tag;

@@ -36,6 +36,27 @@ function spans(set: Exclude<SequenceSet, "$">, max: number): Span[] {
 }
 
 /**
+ * The set as sorted, merged, inclusive `[low, high]` ranges with `*` replaced by `max` and
+ * `$` replaced by the saved search result (empty when none was saved). Memory is per range,
+ * not per member, so `1:*` on 100k messages is one pair. Ranges may reach past `max` (`7:*`
+ * with max 4 is `[4, 7]`); clip them to what exists.
+ *
+ * @example
+ * ```ts
+ * sequenceRanges([{ start: 5, end: 2 }, { start: 6, end: "*" }, { start: 9, end: 9 }], 10);
+ * // [[2, 10]]
+ * ```
+ */
+export function sequenceRanges(
+  set: SequenceSet,
+  max: number,
+  saved?: readonly number[],
+): Array<[number, number]> {
+  if (set === "$") return spans((saved ?? []).map((n) => ({ start: n, end: n })), max);
+  return spans(set, max);
+}
+
+/**
  * A membership test for `set`, with `*` meaning `max` and `$` meaning `saved` (empty when no
  * search result was saved).
  *

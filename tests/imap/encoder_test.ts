@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   astring,
   atom,
+  continuation,
   flagList,
   formatInternalDate,
   literal,
@@ -9,6 +10,7 @@ import {
   nstring,
   quoted,
   ResponseBuilder,
+  responseCode,
   tagged,
   untagged,
 } from "../../lib/imap/encoder.ts";
@@ -157,4 +159,46 @@ Deno.test("encoder output parses back to the same value", () => {
       reader.end();
     }
   }
+});
+
+Deno.test("encoder: ResponseBuilder.literal and takeChunks keep the body's bytes uncopied", () => {
+  const body = enc.encode("Subject: x\r\n\r\nhi\r\n");
+  const out = new ResponseBuilder().push("* 1 FETCH (BODY[] ").literal(body).line(")");
+  out.push("* 2 FETCH (BINARY[1] ").literal(new Uint8Array([0, 1]), true).line(")");
+  out.push("* 3 FETCH (BODY[] ").literal(new Uint8Array(0)).line(")");
+  const expected = "* 1 FETCH (BODY[] {18}\r\nSubject: x\r\n\r\nhi\r\n)\r\n" +
+    "* 2 FETCH (BINARY[1] ~{2}\r\n\0\x01)\r\n* 3 FETCH (BODY[] {0}\r\n)\r\n";
+  const length = out.length;
+  const chunks = out.takeChunks();
+  assert.ok(chunks.includes(body), "the literal's own array is one of the chunks");
+  assert.equal(chunks.reduce((n, c) => n + c.length, 0), length);
+  assert.equal(chunks.map(text).join(""), expected);
+  assert.equal(out.length, 0, "takeChunks empties the builder");
+  assert.deepEqual(out.takeChunks(), []);
+  out.line("a1 OK done");
+  assert.equal(text(out.toBytes()), "a1 OK done\r\n");
+});
+
+Deno.test("encoder: continuation and response codes", () => {
+  assert.equal(continuation("Ready for literal data"), "+ Ready for literal data\r\n");
+  assert.equal(continuation(""), "+ \r\n");
+  assert.equal(continuation("a\r\nb"), "+ a b\r\n");
+  assert.equal(responseCode("APPENDUID", 1, 5), "APPENDUID 1 5");
+  assert.equal(responseCode("TOOBIG"), "TOOBIG");
+  assert.equal(responseCode("COPYUID", 1, "1:3,5", "7:10"), "COPYUID 1 1:3,5 7:10");
+  assert.equal(
+    responseCode("BADCHARSET", "(UTF-8 US-ASCII)"),
+    "BADCHARSET (UTF-8 US-ASCII)",
+  );
+  assert.equal(
+    tagged("a1", "OK", responseCode("APPENDUID", 1, 5), "APPEND completed"),
+    "a1 OK [APPENDUID 1 5] APPEND completed\r\n",
+  );
+  assert.throws(() => responseCode("APPEND UID"), /Cannot encode atom/);
+  assert.throws(() => responseCode("X", -1), /bad number/);
+  assert.throws(() => responseCode("X", 1.5), /bad number/);
+  assert.throws(() => responseCode("X", "a]b"), /bad argument/);
+  assert.throws(() => responseCode("X", "a\r\nb"), /bad argument/);
+  assert.throws(() => responseCode("X", ""), /bad argument/);
+  assert.equal(responseCode("X", '"a]b"'), 'X "a]b"');
 });

@@ -3,6 +3,7 @@ import {
   expandSequenceSet,
   formatSequenceSet,
   resolveSequenceSet,
+  sequenceRanges,
   type SequenceSet,
 } from "../../lib/imap/sequence.ts";
 
@@ -70,4 +71,14 @@ Deno.test("sequence: format compacts runs and keeps order", () => {
   assert.equal(formatSequenceSet([]), "");
   assert.equal(formatSequenceSet([7]), "7");
   assert.equal(formatSequenceSet([5, 6, 1, 2]), "5:6,1:2");
+});
+
+Deno.test("sequence: ranges are sorted, merged, with * as max, one pair for 1:*", () => {
+  assert.deepEqual(sequenceRanges(set([5, 2], [6, "*"], [9, 9]), 10), [[2, 10]]);
+  assert.deepEqual(sequenceRanges(set([7, "*"]), 4), [[4, 7]]);
+  assert.deepEqual(sequenceRanges(set([1, 1], [3, 3], [2, 2], [8, 9]), 100), [[1, 3], [8, 9]]);
+  assert.deepEqual(sequenceRanges(set([1, "*"]), 100_000), [[1, 100_000]]);
+  assert.deepEqual(sequenceRanges(set(["*", "*"]), 0), [[0, 0]]);
+  assert.deepEqual(sequenceRanges("$", 10, [9, 2, 3]), [[2, 3], [9, 9]]);
+  assert.deepEqual(sequenceRanges("$", 10), []);
 });
