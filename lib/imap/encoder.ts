@@ -97,7 +97,8 @@ export function astring(s: string, utf8: boolean): string | Uint8Array {
 }
 
 /**
- * An `nstring`: null is `NIL`; a string is quoted when it can be (ASCII, no CR/LF/NUL),
+ * An `nstring`: null is `NIL`; a string is quoted when it can be (no CR/LF/NUL or other
+ * controls but TAB; 8-bit text only when `utf8`, i.e. for UTF8=ACCEPT / IMAP4rev2 clients),
  * else a literal; bytes are always a literal. `""` stays `""`.
  *
  * @example
@@ -107,10 +108,10 @@ export function astring(s: string, utf8: boolean): string | Uint8Array {
  * nstring("NIL"); // "\"NIL\""
  * ```
  */
-export function nstring(value: string | Uint8Array | null): string | Uint8Array {
+export function nstring(value: string | Uint8Array | null, utf8 = false): string | Uint8Array {
   if (value === null) return "NIL";
   if (typeof value !== "string") return literal(value);
-  if (isQuotable(value, false)) return quoted(value);
+  if (isQuotable(value, utf8)) return quoted(value);
   return literal(encoder.encode(value));
 }
 

@@ -21,6 +21,8 @@
  * flag         = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" /
  *                flag-keyword / flag-extension
  * mailbox      = "INBOX" / astring
+ * list-mailbox = 1*list-char / string
+ * list-char    = ATOM-CHAR / list-wildcards / resp-specials    ; list-wildcards = "%" / "*"
  * ```
  *
  * Every failure is a {@linkcode ParseError} carrying the tag once it has been read.
@@ -310,7 +312,32 @@ export class Reader {
   readMailbox(utf8: boolean): string {
     const name = this.readAstring();
     if (name.toUpperCase() === "INBOX") return "INBOX";
-    if (utf8) return name;
+    return utf8 ? name : this.#fromUtf7(name);
+  }
+
+  /**
+   * `list-mailbox` (LIST/LSUB patterns): `1*list-char` (atom characters plus `%`, `*` and
+   * `]`) or a string; modified UTF-7 is decoded for rev1 clients as in `readMailbox`. `INBOX`
+   * is not normalised here: pattern matching treats it case-insensitively.
+   */
+  readListMailbox(utf8: boolean): string {
+    const b = this.#byte();
+    let text: string;
+    if (b === 0x22 || b === 0x7b) text = this.#decode(this.readString());
+    else {
+      const start = this.#pos;
+      while (isAstringChar(this.#byte()) || this.#byte() === 0x25 || this.#byte() === 0x2a) {
+        this.#pos++;
+      }
+      if (this.#pos === start) {
+        throw this.error(`Expected a mailbox pattern but found ${this.#describe()}`);
+      }
+      text = this.#text(start, this.#pos);
+    }
+    return utf8 ? text : this.#fromUtf7(text);
+  }
+
+  #fromUtf7(name: string): string {
     try {
       return decodeModifiedUtf7(name);
     } catch (error) {

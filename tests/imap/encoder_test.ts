@@ -56,6 +56,9 @@ Deno.test('encoder: nstring keeps NIL, "NIL" and "" apart', () => {
   assert.equal(nstring('say "x"'), '"say \\"x\\""');
   assert.equal(text(nstring("line\r\n")), "{6}\r\nline\r\n");
   assert.equal(text(nstring(enc.encode("abc"))), "{3}\r\nabc");
+  assert.equal(text(nstring("Grüße")), "{7}\r\nGrüße", "8-bit is a literal for rev1");
+  assert.equal(nstring("Grüße", true), '"Grüße"', "8-bit may be quoted for UTF-8 clients");
+  assert.equal(text(nstring("a\x01b", true)), "{3}\r\na\x01b");
 });
 
 Deno.test("encoder: literal and literal8", () => {

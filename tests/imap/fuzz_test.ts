@@ -27,6 +27,7 @@ const CORPUS = [
   "b2 APPEND Drafts ~{4+}\r\n\0\x01\x02\x03\r\n",
   "b3 STORE 1:3 +FLAGS.SILENT (\\Deleted \\Seen)\r\n",
   'b4 LIST "" %\r\n',
+  "b4 LIST Entw&APw-rfe/ (% Sent* {3+}\r\na]b)\r\n",
   'b5 ID ("name" "x" "version" NIL)\r\n',
   "b6 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n",
   "b7 STATUS {5+}\r\nINBOX (MESSAGES UIDNEXT)\r\n",
@@ -119,6 +120,15 @@ function parseEverything(command: FramedCommand) {
             do (r.readString(), r.sp(), r.readNstring()); while (r.maybeSp());
             r.expect(")");
           }
+          break;
+        case "LIST":
+          r.readListMailbox(false);
+          r.sp();
+          if (r.peek() === "(") {
+            r.expect("(");
+            do r.readListMailbox(true); while (r.maybeSp());
+            r.expect(")");
+          } else r.readListMailbox(true);
           break;
         default:
           r.readMailbox(true);

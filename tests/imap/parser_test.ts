@@ -206,6 +206,33 @@ Deno.test("parser: mailbox names", () => {
   fails("a SELECT &Jjo\r\n", (r) => r.readMailbox(false), /UTF-7/);
 });
 
+Deno.test("parser: list-mailbox patterns", () => {
+  const both = (r: Reader) => {
+    const reference = r.readListMailbox(false);
+    r.sp();
+    return [reference, r.readListMailbox(false)];
+  };
+  assert.deepEqual(args('a LIST "" %\r\n', both), ["", "%"]);
+  assert.deepEqual(args("a LIST Work/* Entw&APw-rfe/%\r\n", both), ["Work/*", "Entwürfe/%"]);
+  assert.deepEqual(args("a LIST x] {3+}\r\na*b\r\n", both), ["x]", "a*b"]);
+  assert.deepEqual(args("a LIST inbox *\r\n", both), ["inbox", "*"]);
+  assert.equal(args('a LIST "Entwürfe/*"\r\n', (r) => r.readListMailbox(true)), "Entwürfe/*");
+  assert.deepEqual(
+    args("a LIST (% Sent*)\r\n", (r) => {
+      r.expect("(");
+      const patterns = [r.readListMailbox(true)];
+      while (r.maybeSp()) patterns.push(r.readListMailbox(true));
+      r.expect(")");
+      return patterns;
+    }),
+    ["%", "Sent*"],
+  );
+  fails("a LIST (\r\n", (r) => r.readListMailbox(true), /mailbox pattern/);
+  fails("a LIST \\x\r\n", (r) => r.readListMailbox(true), /mailbox pattern/);
+  fails('a LIST "Entwürfe"\r\n', (r) => r.readListMailbox(false), /UTF-7/);
+  fails("a LIST &Jjo*\r\n", (r) => r.readListMailbox(false), /UTF-7/);
+});
+
 Deno.test("parser: tryKeyword stops at word boundaries", () => {
   parse("a X NILS\r\n", (r) => {
     r.readTag();
