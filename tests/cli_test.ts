@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { testConfig } from "../lib/config.ts";
 import { startElektromail } from "../lib/server.ts";
 import { VERSION } from "../lib/version.ts";
@@ -85,6 +86,25 @@ Deno.test({
         ["--smtp-port", "0", "--imap-port", "0"],
         { ELEKTROMAIL_DB: dir },
         /ELEKTROMAIL_DB \(--db\): cannot open/,
+      );
+      // A file that is not a database, and a database from a newer version: refused, and
+      // left as it was.
+      const text = `${dir}/notes.txt`;
+      await Deno.writeTextFile(text, "not a database, ".repeat(20));
+      await assertConfigFailure(
+        ["--db", text, "--smtp-port", "0", "--imap-port", "0"],
+        {},
+        /ELEKTROMAIL_DB \(--db\): cannot open .*notes\.txt: file is not a database/,
+      );
+      assert.equal(await Deno.readTextFile(text), "not a database, ".repeat(20));
+      const newer = `${dir}/newer.db`;
+      const db = new DatabaseSync(newer);
+      db.exec("PRAGMA user_version = 99");
+      db.close();
+      await assertConfigFailure(
+        ["--smtp-port", "0", "--imap-port", "0"],
+        { ELEKTROMAIL_DB: newer },
+        /ELEKTROMAIL_DB \(--db\): cannot open .*newer\.db: .*schema version 99, newer than/,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
