@@ -105,7 +105,9 @@ class Client {
   }
 
   static async connect(port: number): Promise<Client> {
-    const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    const client = new Client(conn);
     await client.#readUntil((line) => line.startsWith("* OK"));
     return client;
   }
@@ -178,11 +180,17 @@ class Client {
     await writing;
   }
 
+  /** Writes the parts as one buffer, so a command is one segment on the wire. */
   async #write(...parts: Uint8Array[]): Promise<void> {
+    const total = parts.reduce((sum, part) => sum + part.length, 0);
+    const buffer = new Uint8Array(total);
+    let at = 0;
     for (const part of parts) {
-      let offset = 0;
-      while (offset < part.length) offset += await this.#conn.write(part.subarray(offset));
+      buffer.set(part, at);
+      at += part.length;
     }
+    let offset = 0;
+    while (offset < buffer.length) offset += await this.#conn.write(buffer.subarray(offset));
   }
 
   close(): void {

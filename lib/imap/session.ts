@@ -51,16 +51,20 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     maxLineLength: config.limits.maxLineLength,
     maxLiteralSize: Math.max(config.limits.maxMessageSize, MAX_SMALL_LITERAL),
   });
-  let builder = new ResponseBuilder();
+  const builder = new ResponseBuilder();
   let busy = false;
   let ended = false;
   let badInARow = 0;
   let lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null = null;
 
-  const write = (bytes: Uint8Array) => {
-    if (bytes.length === 0 || ended) return;
-    if (logger.verbose) logger.traffic(ctx.label, "S", summarize(bytes));
-    io.write(bytes);
+  /** Writes the pending output; literal bodies go out as the stored arrays, not copies. */
+  const emit = () => {
+    const chunks = builder.takeChunks();
+    if (ended) return;
+    for (const bytes of chunks) {
+      if (logger.verbose) logger.traffic(ctx.label, "S", summarize(bytes));
+      io.write(bytes);
+    }
   };
 
   const session: Session = {
@@ -75,16 +79,12 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       return builder;
     },
     async flush() {
-      const bytes = builder.toBytes();
-      builder = new ResponseBuilder();
-      write(bytes);
+      emit();
       if (!ended) await io.drained();
     },
     awaitLine(prompt: string) {
       builder.line(`+ ${prompt}`);
-      const bytes = builder.toBytes();
-      builder = new ResponseBuilder();
-      write(bytes);
+      emit();
       return new Promise<string>((resolve, reject) => {
         if (ended) return reject(new Error("Connection closed"));
         lineWaiter = { resolve, reject };
@@ -122,9 +122,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     },
     close() {
       if (ended) return;
-      const bytes = builder.toBytes();
-      builder = new ResponseBuilder();
-      write(bytes);
+      emit();
       finish();
       io.close();
     },
@@ -140,9 +138,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     session.selection?.tracker.onEvent(event);
     if (session.idling) {
       session.sendUpdates(true);
-      const bytes = builder.toBytes();
-      builder = new ResponseBuilder();
-      write(bytes);
+      emit();
     }
   });
 
@@ -174,9 +170,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
         if (!event) break;
         await handleEvent(event);
         if (!ended) {
-          const bytes = builder.toBytes();
-          builder = new ResponseBuilder();
-          write(bytes);
+          emit();
         }
       }
     } catch (error) {
@@ -309,8 +303,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       builder.push(
         untagged(`OK [CAPABILITY ${capabilities(session).join(" ")}] Elektromail ${VERSION} ready`),
       );
-      write(builder.toBytes());
-      builder = new ResponseBuilder();
+      emit();
     },
     receive(chunk) {
       if (ended) return;

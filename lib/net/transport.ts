@@ -70,6 +70,8 @@ export interface Listener {
 /** Queued output above which `write` asks the caller to wait. */
 const HIGH_WATER_MARK = 1024 * 1024;
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Parts at least this large are written without copying; smaller ones are joined. */
+const COALESCE_LIMIT = 64 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
 const END_GRACE_MS = 5000;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -285,10 +287,11 @@ class SocketConnection implements Connection {
       while (this.#queue.length > 0 && !this.#closed) {
         const parts = this.#queue;
         this.#queue = [];
-        const chunk = parts.length === 1 ? parts[0] : concat(parts);
-        let offset = 0;
-        while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
-        this.#queued -= chunk.length;
+        for (const chunk of coalesce(parts)) {
+          let offset = 0;
+          while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+          this.#queued -= chunk.length;
+        }
       }
     } catch {
       this.#finish();
@@ -319,6 +322,33 @@ class SocketConnection implements Connection {
     this.resume();
     this.#closedSignal.resolve();
   }
+}
+
+/**
+ * Groups queued writes into few syscalls without copying large buffers: small parts are
+ * joined (responses are many short lines), a large part (a message body) goes out as is.
+ */
+function coalesce(parts: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const close = () => {
+    if (batch.length > 0) out.push(batch.length === 1 ? batch[0] : concat(batch));
+    batch = [];
+    batched = 0;
+  };
+  for (const part of parts) {
+    if (part.length >= COALESCE_LIMIT) {
+      close();
+      out.push(part);
+      continue;
+    }
+    batch.push(part);
+    batched += part.length;
+    if (batched >= COALESCE_LIMIT) close();
+  }
+  close();
+  return out;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

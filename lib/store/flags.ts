@@ -30,6 +30,13 @@ export function applyFlags(
   operation: "replace" | "add" | "remove",
   flags: readonly string[],
 ): string[] {
+  // Fast path for the common STORE +FLAGS/-FLAGS that changes nothing: no allocation.
+  if (
+    operation !== "replace" &&
+    flags.every((flag) => hasFlag(current, flag) === (operation === "add"))
+  ) {
+    return current as string[];
+  }
   const byKey = new Map<string, string>();
   if (operation !== "replace") {
     for (const flag of current) byKey.set(flag.toLowerCase(), flag);

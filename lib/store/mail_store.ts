@@ -650,17 +650,38 @@ function hwmKey(user: string, mailbox: string): string {
   return `${user}\u0000${mailbox}`;
 }
 
+/**
+ * A snapshot of a message's metadata. The id string is built only when read: SELECT and
+ * FETCH FLAGS walk thousands of messages and never ask for it.
+ */
+class MetaSnapshot implements MessageMeta {
+  readonly user: string;
+  readonly mailbox: string;
+  readonly uid: number;
+  readonly internalDate: number;
+  readonly size: number;
+  readonly flags: readonly string[];
+  readonly summary: MessageSummary;
+  constructor(user: string, mailbox: string, message: MessageRecord) {
+    this.user = user;
+    this.mailbox = mailbox;
+    this.uid = message.uid;
+    this.internalDate = message.internalDate;
+    this.size = message.size;
+    this.flags = message.flags;
+    this.summary = message.summary;
+  }
+  get id(): string {
+    return formatMessageId(this.user, this.mailbox, this.uid);
+  }
+  toJSON(): MessageMeta {
+    const { id, user, mailbox, uid, internalDate, size, flags, summary } = this;
+    return { id, user, mailbox, uid, internalDate, size, flags, summary };
+  }
+}
+
 function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
-  return {
-    id: formatMessageId(user, mailbox, message.uid),
-    user,
-    mailbox,
-    uid: message.uid,
-    internalDate: message.internalDate,
-    size: message.size,
-    flags: message.flags,
-    summary: message.summary,
-  };
+  return new MetaSnapshot(user, mailbox, message);
 }
 
 /** INBOX first, then code-point order. */

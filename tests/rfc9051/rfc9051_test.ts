@@ -11,21 +11,29 @@
  *   delivery from outside the session would.
  * - `count USER MAILBOX N`: the mailbox holds N messages.
  * - `flags USER MAILBOX UID FLAG...`: the stored flags are exactly these.
+ * - `reset`, `delete-mailbox USER MAILBOX`: change the store under the sessions.
+ * - `stop`: starts stopping the server (as SIGTERM does).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
-import { startElektromail } from "../../lib/server.ts";
-import type { Store } from "../../lib/store/mod.ts";
+import { type Elektromail, startElektromail } from "../../lib/server.ts";
 import { type Hook, readTranscripts, runTranscript, toBytes } from "../harness/transcript.ts";
 
 /** A fixed INTERNALDATE for delivered messages, so transcripts can show it. */
 const FIXED_DATE = Date.UTC(2026, 10, 25, 7, 22, 1);
 
-function hooks(store: Store): Record<string, Hook> {
+function hooks(server: Elektromail): Record<string, Hook> {
+  const store = server.store;
   return {
+    reset: () => store.reset(),
+    "delete-mailbox": ([user, mailbox]) => store.deleteMailbox(user, mailbox),
+    // Not awaited: the transcript reads the BYE while the server waits for sessions to close.
+    stop: () => {
+      server.stop();
+    },
     deliver: ([user, mailbox, ...words]) => {
       store.ensureUser(user);
       if (!store.getMailbox(user, mailbox)) store.createMailbox(user, mailbox);
@@ -61,7 +69,7 @@ for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
       await runTranscript(transcript, {
         port: server.ports.imap,
         portFor: (name) => name.startsWith("smtp") ? server.ports.smtp : undefined,
-        hooks: hooks(server.store),
+        hooks: hooks(server),
       });
     } finally {
       await server.stop();

@@ -13,7 +13,7 @@
 
 import type { MessageMeta } from "../../store/mod.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
-import { flagList, formatInternalDate, literal } from "../encoder.ts";
+import { flagList, formatInternalDate } from "../encoder.ts";
 import { type FetchAttribute, readFetchAttributes } from "../parse_fetch.ts";
 import type { Reader } from "../parser.ts";
 import { applyPartial, MessageView, sectionBytes, sectionKey } from "../sections.ts";
@@ -106,26 +106,31 @@ function writeItem(
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
     case "RFC822":
-      return put("RFC822 ", literal(message().raw));
+      return put("RFC822 ", ...literal(message().raw));
     case "RFC822.HEADER":
       return put(
         "RFC822.HEADER ",
-        literal(sectionBytes(message(), { part: [], text: "HEADER", fields: [] })),
+        ...literal(sectionBytes(message(), { part: [], text: "HEADER", fields: [] })),
       );
     case "RFC822.TEXT":
       return put(
         "RFC822.TEXT ",
-        literal(sectionBytes(message(), { part: [], text: "TEXT", fields: [] })),
+        ...literal(sectionBytes(message(), { part: [], text: "TEXT", fields: [] })),
       );
     case "BODY": {
       if (!("section" in item)) return;
       const bytes = applyPartial(sectionBytes(message(), item.section), item.partial);
       const origin = item.partial ? `<${item.partial.offset}>` : "";
-      return put(`BODY[${sectionKey(item.section)}]${origin} `, literal(bytes));
+      return put(`BODY[${sectionKey(item.section)}]${origin} `, ...literal(bytes));
     }
     default:
       return;
   }
+}
+
+/** A literal as parts: the `{n}` line, then the caller's bytes, uncopied. */
+function literal(bytes: Uint8Array): [string, Uint8Array] {
+  return [`{${bytes.length}}\r\n`, bytes];
 }
 
 export const FETCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
