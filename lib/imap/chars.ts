@@ -47,3 +47,46 @@ export function latin1(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/**
+ * Reads the body of a `quoted` string starting just after its opening DQUOTE: returns the
+ * unescaped bytes, the offset just past the closing DQUOTE and whether any byte is 8-bit, or
+ * an error message. `\\` and `\"` are the only escapes; CR, LF and NUL are refused.
+ *
+ * @example
+ * ```ts
+ * scanQuoted(new TextEncoder().encode(`"a\\"b" x`), 1); // { value: bytes of a"b, end: 6, highBit: false }
+ * ```
+ */
+export function scanQuoted(
+  bytes: Uint8Array,
+  start: number,
+): { value: Uint8Array; end: number; highBit: boolean } | string {
+  let escapes = 0;
+  let highBit = false;
+  let pos = start;
+  for (;;) {
+    const b = pos < bytes.length ? bytes[pos] : -1;
+    if (b < 0) return "Unterminated quoted string";
+    if (b === 0x22) break;
+    if (b === 0x0d || b === 0x0a || b === 0) return "Invalid character in quoted string";
+    if (b >= 0x80) highBit = true;
+    if (b === 0x5c) {
+      const next = pos + 1 < bytes.length ? bytes[pos + 1] : -1;
+      if (next !== 0x22 && next !== 0x5c) return "Invalid escape in quoted string";
+      escapes++;
+      pos += 2;
+      continue;
+    }
+    pos++;
+  }
+  const raw = bytes.subarray(start, pos);
+  if (escapes === 0) return { value: raw, end: pos + 1, highBit };
+  const value = new Uint8Array(raw.length - escapes);
+  let o = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x5c) i++;
+    value[o++] = raw[i];
+  }
+  return { value, end: pos + 1, highBit };
+}

@@ -30,7 +30,7 @@
  * @module
  */
 
-import { isAstringChar, isAtomChar, isTagChar, latin1 } from "./chars.ts";
+import { isAstringChar, isAtomChar, isTagChar, latin1, scanQuoted } from "./chars.ts";
 import { type ImapDate, parseDateText, parseDateTime } from "./datetime.ts";
 import type { FramedCommand } from "./framer.ts";
 import { ParseError } from "./parse_error.ts";
@@ -348,44 +348,10 @@ export class Reader {
 
   #readQuoted(): string {
     this.expect('"');
-    const start = this.#pos;
-    let escaped: number[] | null = null;
-    let highBit = false;
-    for (;;) {
-      const b = this.#byte();
-      if (b < 0) throw this.error("Unterminated quoted string");
-      if (b === 0x22) break;
-      if (b === 0x0d || b === 0x0a || b === 0) {
-        throw this.error("Invalid character in quoted string");
-      }
-      if (b >= 0x80) highBit = true;
-      if (b === 0x5c) {
-        const next = this.#pos + 1 < this.#bytes.length ? this.#bytes[this.#pos + 1] : -1;
-        if (next !== 0x22 && next !== 0x5c) throw this.error("Invalid escape in quoted string");
-        escaped ??= [];
-        escaped.push(this.#pos - start);
-        this.#pos += 2;
-        continue;
-      }
-      this.#pos++;
-    }
-    let raw = this.#bytes.subarray(start, this.#pos);
-    this.#pos++;
-    if (escaped) {
-      const out = new Uint8Array(raw.length - escaped.length);
-      let o = 0;
-      let skip = 0;
-      for (let i = 0; i < raw.length; i++) {
-        if (skip < escaped.length && escaped[skip] === i) {
-          skip++;
-          continue;
-        }
-        out[o++] = raw[i];
-      }
-      raw = out;
-    }
-    if (!highBit) return latin1(raw);
-    return this.#decode(raw);
+    const scanned = scanQuoted(this.#bytes, this.#pos);
+    if (typeof scanned === "string") throw this.error(scanned);
+    this.#pos = scanned.end;
+    return scanned.highBit ? this.#decode(scanned.value) : latin1(scanned.value);
   }
 
   #readLiteral(binary: boolean): Uint8Array {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { scanQuoted } from "../../lib/imap/chars.ts";
 import { ImapFramer } from "../../lib/imap/framer.ts";
 import { readFetchAttributes, responseKey } from "../../lib/imap/parse_fetch.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
@@ -87,6 +88,24 @@ Deno.test("parser: astring as atom, quoted, literal and LITERAL+", () => {
   assert.deepEqual(args('a LOGIN "b \\"o\\\\ b" ""\r\n', two), ['b "o\\ b', ""]);
   assert.deepEqual(args('a LOGIN {3}\r\nb"b {4+}\r\np w\r\n', two), ['b"b', "p w\r"]);
   assert.deepEqual(args('a LOGIN "jürgen" {5}\r\nüber\r\n', two), ["jürgen", "über"]);
+});
+
+Deno.test("parser: scanQuoted unescapes, finds the end, flags 8-bit", () => {
+  const scan = (input: string) => {
+    const result = scanQuoted(enc.encode(input), 1);
+    return typeof result === "string"
+      ? result
+      : { value: new TextDecoder().decode(result.value), end: result.end, high: result.highBit };
+  };
+  assert.deepEqual(scan('"a\\"b" x'), { value: 'a"b', end: 6, high: false });
+  assert.deepEqual(scan('"\\\\\\""'), { value: '\\"', end: 6, high: false });
+  assert.deepEqual(scan('""'), { value: "", end: 2, high: false });
+  assert.deepEqual(scan('"ü\\\\"'), { value: "ü\\", end: 6, high: true });
+  assert.match(scan('"abc') as string, /Unterminated/);
+  assert.match(scan('"ab\\') as string, /escape/);
+  assert.match(scan('"a\\x"') as string, /escape/);
+  assert.match(scan('"a\rb"') as string, /Invalid character/);
+  assert.match(scan('"a\0b"') as string, /Invalid character/);
 });
 
 Deno.test("parser: quoted string errors", () => {
