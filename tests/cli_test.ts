@@ -191,9 +191,22 @@ Deno.test({
   },
 });
 
+/** Reads until `until` matches what was read, or else until the peer closes. */
+async function readUntilClosed(conn: Deno.Conn, until?: RegExp): Promise<string> {
+  const buffer = new Uint8Array(4096);
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!until?.test(text)) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += decoder.decode(buffer.subarray(0, n));
+  }
+  return text;
+}
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test({
-    name: `cli: ${signal} sends 421 to an open SMTP session and exits 0`,
+    name: `cli: ${signal} sends SMTP 421 and IMAP * BYE to open sessions and exits 0`,
     ...slow,
     ignore: Deno.build.os === "windows",
     fn: async () => {
@@ -201,15 +214,23 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       let exited = false;
       try {
         const { client, greeting } = await SmtpClient.connect(server.ports.SMTP);
+        const imap = await Deno.connect({ hostname: "127.0.0.1", port: server.ports.IMAP });
         try {
           assert.match(greeting, /^220 /);
           assert.match(await client.command("EHLO test"), /^250[ -]/);
+          assert.match(await readUntilClosed(imap, /\r\n/), /^\* OK /);
           server.child.kill(signal);
           const reply = await client.readReply();
           assert.match(reply, /^421 4\.3\.2 /);
           assert.equal(await client.readReply(), "", "then the connection closes");
+          assert.match(await readUntilClosed(imap), /^\* BYE .*\r\n$/);
         } finally {
           client.close();
+          try {
+            imap.close();
+          } catch {
+            // already closed
+          }
         }
         const { code, stderr } = await server.exit();
         exited = true;
@@ -236,6 +257,7 @@ Deno.test({
     try {
       assert.notEqual(one.store, two.store);
       assert.notEqual(one.ports.smtp, two.ports.smtp);
+      assert.notEqual(one.ports.imap, two.ports.imap);
       assert.notEqual(one.ports.http, two.ports.http);
       const body = "Subject: only one\r\n\r\nhello\r\n";
       assert.match(await sendMail(one.ports.smtp, "ann@example.com", body), /^250 /);
