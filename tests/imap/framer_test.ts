@@ -141,6 +141,63 @@ Deno.test("framer: readRawLine returns lines without literal processing", () => 
   assert.equal(event?.type, "command");
 });
 
+Deno.test("framer: IDLE and AUTHENTICATE raw lines between commands, at every split", () => {
+  // The owner switches to readRawLine() after a command that wants raw lines (IDLE until
+  // DONE, AUTHENTICATE until one response line) and back to next() afterwards.
+  const input = enc.encode(
+    "a IDLE\r\nDONE\r\nb AUTHENTICATE PLAIN\r\nAGJvYgB4\r\nc APPEND INBOX {3+}\r\nx{}\r\n" +
+      "d IDLE\r\n{5}\r\nDONE\r\ne NOOP\r\n",
+  );
+  for (const chunks of splits(input)) {
+    const framer = new ImapFramer({ maxLineLength: 200, maxLiteralSize: 100 });
+    const seen: string[] = [];
+    let raw: "until DONE" | "one line" | null = null;
+    for (const chunk of chunks) {
+      framer.push(chunk);
+      for (;;) {
+        if (raw) {
+          const line = framer.readRawLine();
+          if (!line) break;
+          const text = new TextDecoder().decode(line);
+          seen.push(`raw ${text}`);
+          if (raw === "one line" || text === "DONE") raw = null;
+          continue;
+        }
+        const event = framer.next();
+        if (!event) break;
+        assert.equal(event.type, "command");
+        const line = new TextDecoder().decode(event.command.line);
+        seen.push(line);
+        raw = line.endsWith(" IDLE")
+          ? "until DONE"
+          : line.endsWith(" AUTHENTICATE PLAIN")
+          ? "one line"
+          : null;
+      }
+    }
+    assert.deepEqual(seen, [
+      "a IDLE",
+      "raw DONE",
+      "b AUTHENTICATE PLAIN",
+      "raw AGJvYgB4",
+      "c APPEND INBOX {3+}",
+      "d IDLE",
+      "raw {5}",
+      "raw DONE",
+      "e NOOP",
+    ], `split ${chunks.map((c) => c.length).join(",")}`);
+  }
+});
+
+Deno.test("framer: oversize literal8 (~{n+}) is drained like any non-synchronizing literal", () => {
+  const data = "\0".repeat(1200);
+  check(`a APPEND INBOX ~{1200+}\r\n${data}\r\nb NOOP\r\n`, [
+    { type: "literal-too-big", tag: "a", size: 1200, nonSync: true },
+    command("b NOOP"),
+  ]);
+  check("a APPEND INBOX ~{3+}\r\n\0\r\n\r\n", [command("a APPEND INBOX ~{3+}", "\0\r\n")]);
+});
+
 Deno.test("framer: accept/reject without a pending literal is a programming error", () => {
   const framer = new ImapFramer({ maxLineLength: 10, maxLiteralSize: 10 });
   assert.throws(() => framer.acceptLiteral(), /Cannot accept/);
