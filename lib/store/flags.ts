@@ -17,8 +17,14 @@ export function canonicalFlag(flag: string): string {
 
 /** Whether a stored flag list holds `flag`, compared case-insensitively. */
 export function hasFlag(flags: readonly string[], flag: string): boolean {
-  const wanted = flag.toLowerCase();
-  return flags.some((f) => f.toLowerCase() === wanted);
+  for (const f of flags) if (f === flag) return true;
+  let wanted: string | null = null;
+  for (const f of flags) {
+    if (f.length !== flag.length) continue;
+    wanted ??= flag.toLowerCase();
+    if (f.toLowerCase() === wanted) return true;
+  }
+  return false;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type MailboxInfo,
   type MessageMeta,
   type MessageSummary,
+  type SelectView,
   type SpecialUse,
   type Store,
   StoreError,
@@ -383,6 +384,22 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
     return target.messages.map((message) => toMeta(record.name, target.name, message));
+  }
+
+  selectView(user: string, mailbox: string): SelectView {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const target = this.#mailbox(record, mailbox);
+    const uids = new Array<number>(target.messages.length);
+    const keywords = new Set<string>();
+    let firstUnseenUid = 0;
+    for (let i = 0; i < target.messages.length; i++) {
+      const message = target.messages[i];
+      uids[i] = message.uid;
+      for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
+      if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
+    }
+    return { info: this.#info(record, target), uids, keywords: [...keywords], firstUnseenUid };
   }
 
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined {

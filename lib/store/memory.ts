@@ -1,6 +1,7 @@
 /**
- * The memory backend: nothing is kept beyond the process. Message bytes are copied once on
- * append and then held by reference, so a copied message costs no extra bytes.
+ * The memory backend: nothing is kept beyond the process. Message bytes are copied on append
+ * (the caller may reuse its buffer) and then held by reference, so a copied message, or one
+ * message delivered to many users, costs no extra bytes.
  *
  * @module
  */
@@ -16,6 +17,10 @@ export function openMemoryStore(options: MailStoreOptions = {}): Store {
 
 function memoryPersistence(): Persistence {
   let nextId = 1;
+  // The last appended array and the store's copy of it: a delivery to many recipients
+  // appends the same array once per user, and all of them share one copy. Weak, so neither
+  // the caller's buffer nor an expunged message is kept alive by this.
+  let last: { input: WeakRef<Uint8Array>; copy: WeakRef<Uint8Array> } | null = null;
   return {
     kind: "memory",
     path: null,
@@ -33,7 +38,13 @@ function memoryPersistence(): Persistence {
     deleteMailbox: () => {},
     // A copy: the caller may reuse its buffer (or hold a view into a larger one), and the
     // stored bytes must never change. Copies inside the store share this one.
-    storeBlob: (raw: Uint8Array): BlobRef => raw.slice(),
+    storeBlob: (raw: Uint8Array): BlobRef => {
+      const previous = last?.input.deref() === raw ? last?.copy.deref() : undefined;
+      if (previous && sameBytes(previous, raw)) return previous;
+      const copy = raw.slice();
+      last = { input: new WeakRef(raw), copy: new WeakRef(copy) };
+      return copy;
+    },
     readBlob: (blob: BlobRef): Uint8Array => {
       if (typeof blob === "number") {
         throw new Error("Cannot read blob: the memory store holds bytes, not row ids");
@@ -45,7 +56,15 @@ function memoryPersistence(): Persistence {
     deleteMessages: () => {},
     setSubscription: () => {},
     setUidHighWater: () => {},
-    clear: () => {},
+    clear: () => {
+      last = null;
+    },
     close: () => {},
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

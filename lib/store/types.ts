@@ -88,6 +88,14 @@ export interface MessageMeta {
   readonly summary: MessageSummary;
 }
 
+/** See {@linkcode Store.selectView}. */
+export interface SelectView {
+  readonly info: MailboxInfo;
+  readonly uids: number[];
+  readonly keywords: string[];
+  readonly firstUnseenUid: number;
+}
+
 /** Options for {@linkcode Store.append}. */
 export interface AppendOptions {
   flags?: readonly string[];
@@ -208,6 +216,11 @@ export interface Store {
   append(user: string, mailbox: string, raw: Uint8Array, options?: AppendOptions): MessageMeta;
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
+  /**
+   * What IMAP SELECT needs, in one pass and without a snapshot per message: the UIDs in
+   * order, the keywords in use, and the UID of the first message without `\Seen` (0: none).
+   */
+  selectView(user: string, mailbox: string): SelectView;
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
   /**
    * The message's bytes exactly as stored. The store copies bytes on append; the result may

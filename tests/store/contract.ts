@@ -160,6 +160,23 @@ export function storeContract(label: string, factory: StoreFactory): void {
 
   // ---- mailboxes ----
 
+  test("selectView gives UIDs, keywords in use and the first unseen UID in one pass", (store) => {
+    store.ensureUser("u");
+    store.append("u", "INBOX", sampleMessage("a"), { flags: ["\\Seen", "$Work"] });
+    store.append("u", "INBOX", sampleMessage("b"), { flags: ["$Later"] });
+    store.append("u", "INBOX", sampleMessage("c"), { flags: ["\\Seen", "$work"] });
+    store.expunge("u", "INBOX", [1], true);
+    store.append("u", "INBOX", sampleMessage("d"));
+    const view = store.selectView("u", "inbox");
+    assert.deepEqual(view.uids, [2, 3, 4]);
+    assert.deepEqual(view.keywords.sort(), ["$Later", "$work"]);
+    assert.equal(view.firstUnseenUid, 2);
+    assert.equal(view.info.messages, 3);
+    store.setFlags("u", "INBOX", [2, 4], "add", ["\\Seen"]);
+    assert.equal(store.selectView("u", "INBOX").firstUnseenUid, 0);
+    assertStoreError(() => store.selectView("u", "Nope"), "no-such-mailbox");
+  });
+
   test("createMailbox creates missing parents and reports exists", (store) => {
     store.ensureUser("u");
     const events = record(store);
@@ -428,6 +445,17 @@ export function storeContract(label: string, factory: StoreFactory): void {
     store.createMailbox("u", "copy");
     store.copyMessages("u", "INBOX", [1], "copy");
     assert.deepEqual(store.getRaw("u", "copy", 1), original.subarray(0, 64));
+    // The same array appended again (one delivery to several users) after a change in
+    // between: each message has the bytes it was given.
+    const reused = sampleMessage("First");
+    store.append("a", "INBOX", reused);
+    store.append("b", "INBOX", reused);
+    reused[reused.length - 3] = 0x21;
+    store.append("c", "INBOX", reused);
+    assert.deepEqual(store.getRaw("a", "INBOX", 1), sampleMessage("First"));
+    assert.deepEqual(store.getRaw("b", "INBOX", 1), sampleMessage("First"));
+    assert.deepEqual(store.getRaw("c", "INBOX", 1), reused);
+    assert.notDeepEqual(reused, sampleMessage("First"));
   });
 
   test("append uses the store clock when no internal date is given", (store) => {
