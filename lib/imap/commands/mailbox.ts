@@ -16,7 +16,6 @@
  * @module
  */
 
-import { hasFlag } from "../../store/flags.ts";
 import { type MailboxInfo, SPECIAL_USES, type SpecialUse, UID_VALIDITY } from "../../store/mod.ts";
 import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
 import { flagList, mailboxName, untagged } from "../encoder.ts";
@@ -49,22 +48,19 @@ function select(session: Session, reader: Reader, readOnly: boolean) {
     session.state = "authenticated";
     session.out.push(untagged("OK [CLOSED] Previous mailbox is now closed"));
   }
-  const info = requireMailbox(session, name);
-  const messages = store.listMessages(session.user!, info.name);
-  const keywords = new Set<string>();
-  let firstUnseen = 0;
-  for (let i = 0; i < messages.length; i++) {
-    for (const flag of messages[i].flags) if (!flag.startsWith("\\")) keywords.add(flag);
-    if (firstUnseen === 0 && !hasFlag(messages[i].flags, "\\Seen")) firstUnseen = i + 1;
-  }
+  requireMailbox(session, name);
+  const view = store.selectView(session.user!, name);
+  const { info } = view;
+  const keywords = new Set(view.keywords);
   const selection: Selection = {
-    tracker: new MailboxTracker(session.user!, info.name, messages.map((message) => message.uid)),
+    tracker: new MailboxTracker(session.user!, info.name, view.uids),
     readOnly,
     recent: new Set(),
     keywords,
   };
+  const firstUnseen = view.firstUnseenUid === 0 ? 0 : selection.tracker.seqOf(view.firstUnseenUid);
   const out = session.out;
-  out.push(untagged(`${messages.length} EXISTS`));
+  out.push(untagged(`${view.uids.length} EXISTS`));
   if (!session.rev2) {
     claimRecent(session, selection, 0);
     out.push(untagged(`${selection.recent.size} RECENT`));
