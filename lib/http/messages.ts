@@ -6,12 +6,12 @@
  */
 
 import { decodeEncodedWords } from "../mail/headers.ts";
+import type { MessageIndex } from "../mail/index.ts";
 import {
   decodeBody,
   extractContent,
   findPart,
   isKnownEncoding,
-  parseMime,
   partFilename,
 } from "../mail/mime.ts";
 import { canonicalUserName, type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
@@ -81,6 +81,8 @@ function sameMailbox(name: string, filter: string): boolean {
 interface Located {
   readonly meta: MessageMeta;
   readonly raw: Uint8Array;
+  /** The store's cached MIME index of the message. */
+  readonly index: MessageIndex;
 }
 
 /** The message named by the first path parameter, or 404. */
@@ -88,14 +90,15 @@ function locate(store: Store, id: string): Located {
   const parsed = parseMessageId(id);
   const meta = parsed && store.getMessage(parsed.user, parsed.mailbox, parsed.uid);
   const raw = parsed && meta && store.getRaw(parsed.user, parsed.mailbox, parsed.uid);
-  if (!meta || !raw) throw new HttpError(404, `No message with id "${id}"`);
-  return { meta, raw };
+  const index = parsed && raw && store.getIndex(parsed.user, parsed.mailbox, parsed.uid);
+  if (!meta || !raw || !index) throw new HttpError(404, `No message with id "${id}"`);
+  return { meta, raw, index };
 }
 
 /** `GET /messages/{id}`: headers, decoded bodies and attachments. */
 export function getMessage(ctx: HttpContext, { params }: RouteRequest): Response {
-  const { meta, raw } = locate(ctx.store, params[0]);
-  const root = parseMime(raw);
+  const { meta, raw, index } = locate(ctx.store, params[0]);
+  const root = index.root;
   const content = extractContent(raw, root);
   return json(200, {
     ...messageJson(meta),
@@ -116,8 +119,8 @@ export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
 
 /** `GET /messages/{id}/parts/{n}`: one part, transfer encoding removed. */
 export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
-  const { raw } = locate(ctx.store, params[0]);
-  const part = findPart(parseMime(raw), params[1]);
+  const { raw, index } = locate(ctx.store, params[0]);
+  const part = findPart(index.root, params[1]);
   if (!part) throw new HttpError(404, `No part "${params[1]}" in message "${params[0]}"`);
   const { type, subtype, params: typeParams } = part.contentType;
   let contentType = `${type}/${subtype}`;

@@ -6,7 +6,8 @@
  */
 
 import { findHeaderEnd, parseHeaderFields } from "../mail/headers.ts";
-import { findPart, type MimePart, parseMime } from "../mail/mime.ts";
+import { MessageIndex } from "../mail/index.ts";
+import { findPart, type MimePart } from "../mail/mime.ts";
 import type { Section } from "./parse_fetch.ts";
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
@@ -22,15 +23,20 @@ export function sectionKey(section: Section): string {
   return key;
 }
 
-/** Lazily parsed MIME structure of one message, shared by the items of one FETCH. */
+/** One message's bytes and its (store-cached) MIME index, shared by the items of one FETCH. */
 export class MessageView {
   readonly raw: Uint8Array;
-  #root: MimePart | null = null;
-  constructor(raw: Uint8Array) {
+  readonly #loadIndex: () => MessageIndex;
+  #index: MessageIndex | null = null;
+  constructor(raw: Uint8Array, loadIndex: () => MessageIndex = () => new MessageIndex(raw)) {
     this.raw = raw;
+    this.#loadIndex = loadIndex;
+  }
+  get index(): MessageIndex {
+    return this.#index ??= this.#loadIndex();
   }
   get root(): MimePart {
-    return this.#root ??= parseMime(this.raw);
+    return this.index.root;
   }
 }
 

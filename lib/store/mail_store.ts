@@ -15,6 +15,7 @@ import {
   isSameOrBelow,
   validateMailboxName,
 } from "./names.ts";
+import { MessageIndex } from "../mail/index.ts";
 import type { BlobRef, Persistence } from "./persistence.ts";
 import {
   type AppendOptions,
@@ -43,6 +44,59 @@ interface MessageRecord {
   flags: string[];
   readonly summary: MessageSummary;
   readonly blob: BlobRef;
+}
+
+/** Where {@linkcode MailStore.getIndex} keeps indexes. */
+interface IndexCache {
+  get(message: MessageRecord): MessageIndex | undefined;
+  /** Stores and returns `index`. */
+  set(message: MessageRecord, index: MessageIndex): MessageIndex;
+  clear(): void;
+}
+
+/**
+ * Memory store: the index lives exactly as long as the bytes it describes, which copies of
+ * a message share.
+ */
+class BlobIndexCache implements IndexCache {
+  readonly #indexes = new WeakMap<object, MessageIndex>();
+  get(message: MessageRecord): MessageIndex | undefined {
+    return this.#indexes.get(message.blob as object);
+  }
+  set(message: MessageRecord, index: MessageIndex): MessageIndex {
+    this.#indexes.set(message.blob as object, index);
+    return index;
+  }
+  clear(): void {}
+}
+
+/** Most indexes kept by the SQLite store, whose bytes live on disk. */
+const LRU_INDEXES = 20_000;
+
+/**
+ * SQLite store: the most recently used indexes, keyed by message record (blob row ids can
+ * be reused once deleted; records are never reused).
+ */
+class LruIndexCache implements IndexCache {
+  readonly #indexes = new Map<MessageRecord, MessageIndex>();
+  get(message: MessageRecord): MessageIndex | undefined {
+    const index = this.#indexes.get(message);
+    if (index) {
+      this.#indexes.delete(message);
+      this.#indexes.set(message, index);
+    }
+    return index;
+  }
+  set(message: MessageRecord, index: MessageIndex): MessageIndex {
+    this.#indexes.set(message, index);
+    if (this.#indexes.size > LRU_INDEXES) {
+      this.#indexes.delete(this.#indexes.keys().next().value!);
+    }
+    return index;
+  }
+  clear(): void {
+    this.#indexes.clear();
+  }
 }
 
 interface MailboxRecord {
@@ -89,11 +143,13 @@ export class MailStore implements Store {
   readonly #users = new Map<string, UserRecord>();
   readonly #uidHighWater = new Map<string, number>();
   readonly #listeners = new Set<StoreListener>();
+  readonly #indexes: IndexCache;
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
     this.#persistence = persistence;
     this.#now = options.now ?? Date.now;
+    this.#indexes = persistence.kind === "memory" ? new BlobIndexCache() : new LruIndexCache();
     this.#load();
   }
 
@@ -116,6 +172,7 @@ export class MailStore implements Store {
     } catch (error) {
       if (this.#persistence.kind !== "memory") {
         this.#users.clear();
+        this.#indexes.clear();
         this.#uidHighWater.clear();
         this.#load();
       }
@@ -411,10 +468,21 @@ export class MailStore implements Store {
   }
 
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined {
+    const message = this.#messageRecord(user, mailbox, uid);
+    return message ? this.#persistence.readBlob(message.blob) : undefined;
+  }
+
+  getIndex(user: string, mailbox: string, uid: number): MessageIndex | undefined {
+    const message = this.#messageRecord(user, mailbox, uid);
+    if (!message) return undefined;
+    return this.#indexes.get(message) ??
+      this.#indexes.set(message, new MessageIndex(this.#persistence.readBlob(message.blob)));
+  }
+
+  #messageRecord(user: string, mailbox: string, uid: number): MessageRecord | undefined {
     this.#checkOpen();
     const record = this.#users.get(user.toLowerCase());
-    const message = record?.mailboxes.get(canonicalMailboxName(mailbox))?.byUid.get(uid);
-    return message ? this.#persistence.readBlob(message.blob) : undefined;
+    return record?.mailboxes.get(canonicalMailboxName(mailbox))?.byUid.get(uid);
   }
 
   setFlags(
@@ -511,6 +579,7 @@ export class MailStore implements Store {
     this.#transact(() => this.#persistence.clear());
     this.#users.clear();
     this.#uidHighWater.clear();
+    this.#indexes.clear();
     this.#emit([{ type: "reset" }]);
   }
 

@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { MessageIndex } from "../mail/index.ts";
+
 /** The hierarchy delimiter of every mailbox name. */
 export const HIERARCHY_DELIMITER = "/";
 
@@ -227,6 +229,11 @@ export interface Store {
    * be the store's own copy, so callers must not modify it.
    */
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
+  /**
+   * The message's MIME index, built on first use and cached: kept as long as the bytes
+   * with the memory store (copies share it), in a bounded cache with SQLite.
+   */
+  getIndex(user: string, mailbox: string, uid: number): MessageIndex | undefined;
   /** Changes flags of the given UIDs (missing UIDs are ignored); returns the messages whose flags changed. */
   setFlags(
     user: string,

@@ -177,6 +177,24 @@ export function storeContract(label: string, factory: StoreFactory): void {
     assertStoreError(() => store.selectView("u", "Nope"), "no-such-mailbox");
   });
 
+  test("getIndex parses a message once and keeps the index; none for a missing message", (store) => {
+    store.ensureUser("u");
+    store.append("u", "INBOX", sampleMessage("Indexed"));
+    const index = store.getIndex("u", "INBOX", 1);
+    assert.ok(index);
+    assert.equal(index.size, store.getMessage("u", "INBOX", 1)!.size);
+    assert.equal(index.root.contentType.type, "text");
+    assert.equal(store.getIndex("u", "inbox", 1), index);
+    const key = Symbol("test");
+    let computed = 0;
+    assert.equal(index.memo(key, () => ++computed), 1);
+    assert.equal(store.getIndex("u", "INBOX", 1)!.memo(key, () => ++computed), 1);
+    assert.equal(store.getIndex("u", "INBOX", 2), undefined);
+    assert.equal(store.getIndex("u", "Nope", 1), undefined);
+    store.expunge("u", "INBOX", [1], true);
+    assert.equal(store.getIndex("u", "INBOX", 1), undefined);
+  });
+
   test("createMailbox creates missing parents and reports exists", (store) => {
     store.ensureUser("u");
     const events = record(store);

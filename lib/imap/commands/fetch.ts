@@ -11,6 +11,7 @@
  * @module
  */
 
+import { MessageIndex } from "../../mail/index.ts";
 import type { MessageMeta } from "../../store/mod.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
 import { flagList, formatInternalDate } from "../encoder.ts";
@@ -64,8 +65,14 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
       continue;
     }
     let view: MessageView | null = null;
-    const message = () =>
-      view ??= new MessageView(store.getRaw(user, mailbox, uid) ?? new Uint8Array(0));
+    const message = () => {
+      if (view) return view;
+      const raw = store.getRaw(user, mailbox, uid) ?? new Uint8Array(0);
+      return view = new MessageView(
+        raw,
+        () => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw),
+      );
+    };
     const out = session.out;
     out.push(`* ${seq} FETCH (`);
     let first = true;

@@ -1,0 +1,36 @@
+/**
+ * The MIME index of one stored message (DESIGN.md: messages are immutable bytes plus a
+ * lazily built, cached MIME index). Built once from the raw bytes by the store on first use
+ * and kept with the message, so FETCH, SEARCH and the HTTP API never re-parse.
+ *
+ * Consumers keep what they derive from the index (an encoded ENVELOPE, the decoded text
+ * SEARCH scans) in {@linkcode MessageIndex.memo}, keyed by a symbol of their own, so it
+ * lives exactly as long as the index.
+ *
+ * @module
+ */
+
+import { type MimePart, parseMime } from "./mime.ts";
+
+/** The parsed structure of one message. */
+export class MessageIndex {
+  /** Size of the raw message, in octets. */
+  readonly size: number;
+  /** The part tree; part offsets index the raw bytes. */
+  readonly root: MimePart;
+  #memo: Map<symbol, unknown> | null = null;
+
+  constructor(raw: Uint8Array) {
+    this.size = raw.length;
+    this.root = parseMime(raw);
+  }
+
+  /** The value stored under `key`, computed by `compute` (given the raw bytes) on first use. */
+  memo<T>(key: symbol, compute: () => T): T {
+    this.#memo ??= new Map();
+    if (this.#memo.has(key)) return this.#memo.get(key) as T;
+    const value = compute();
+    this.#memo.set(key, value);
+    return value;
+  }
+}
