@@ -158,13 +158,6 @@ export function mailboxName(name: string, utf8: boolean): string | Uint8Array {
   return astring(utf8 ? name : encodeModifiedUtf7(name), utf8);
 }
 
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) >= 0x80) return encoder.encode(s).length;
-  }
-  return s.length;
-}
-
 /**
  * Accumulates a response from text and byte parts (literals stay bytes, never re-encoded).
  *
@@ -184,12 +177,8 @@ export class ResponseBuilder {
     for (const part of parts) {
       if (typeof part === "string") {
         this.#text += part;
-        this.#length += utf8Length(part);
       } else if (part.length > 0) {
-        if (this.#text) {
-          this.#parts.push(encoder.encode(this.#text));
-          this.#text = "";
-        }
+        this.#encodeText();
         this.#parts.push(part);
         this.#length += part.length;
       }
@@ -224,10 +213,7 @@ export class ResponseBuilder {
    * responses that carry large literals.
    */
   takeChunks(): Uint8Array[] {
-    if (this.#text) {
-      this.#parts.push(encoder.encode(this.#text));
-      this.#text = "";
-    }
+    this.#encodeText();
     const parts = this.#parts;
     this.#parts = [];
     this.#length = 0;
@@ -236,10 +222,7 @@ export class ResponseBuilder {
 
   /** Everything so far as one byte array. */
   toBytes(): Uint8Array {
-    if (this.#text) {
-      this.#parts.push(encoder.encode(this.#text));
-      this.#text = "";
-    }
+    this.#encodeText();
     if (this.#parts.length === 1) return this.#parts[0];
     const out = new Uint8Array(this.#length);
     let at = 0;
@@ -251,9 +234,21 @@ export class ResponseBuilder {
     return out;
   }
 
-  /** Bytes accumulated so far. */
+  /**
+   * Bytes accumulated so far, counting pending text by UTF-16 code units: a lower bound,
+   * exact for ASCII, and cheap enough to check after every response line.
+   */
   get length(): number {
-    return this.#length;
+    return this.#length + this.#text.length;
+  }
+
+  /** Encodes pending text once, as one part. */
+  #encodeText(): void {
+    if (!this.#text) return;
+    const bytes = encoder.encode(this.#text);
+    this.#parts.push(bytes);
+    this.#length += bytes.length;
+    this.#text = "";
   }
 }
 
