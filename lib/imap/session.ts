@@ -19,7 +19,7 @@ import {
   type Session,
   storeErrorToImap,
 } from "./context.ts";
-import { flagList, ResponseBuilder, tagged, untagged } from "./encoder.ts";
+import { continuation, flagList, ResponseBuilder, tagged, untagged } from "./encoder.ts";
 import { type FrameEvent, ImapFramer } from "./framer.ts";
 import { ParseError, readCommandName, Reader } from "./parser.ts";
 
@@ -83,7 +83,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       if (!ended) await io.drained();
     },
     awaitLine(prompt: string) {
-      builder.line(`+ ${prompt}`);
+      builder.push(continuation(prompt));
       emit();
       return new Promise<string>((resolve, reject) => {
         if (ended) return reject(new Error("Connection closed"));
@@ -206,7 +206,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
           );
         } else {
           framer.acceptLiteral();
-          builder.line("+ Ready for literal data");
+          builder.push(continuation("Ready for literal data"));
         }
         return;
       }

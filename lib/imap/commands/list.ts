@@ -18,35 +18,9 @@
 import { type CommandSpec, ImapError, type Session } from "../context.ts";
 import { mailboxName, quoted } from "../encoder.ts";
 import { type ListEntry, listMailboxes, listSubscribed } from "../list.ts";
-import type { Reader } from "../parser.ts";
-import { decodeModifiedUtf7 } from "../utf7.ts";
 import { readStatusItems, writeStatus } from "./mailbox.ts";
 
 const AUTHED = ["authenticated", "selected"] as const;
-
-/** list-mailbox: an atom that may hold `%`, `*` and `]`, or a string. */
-function readListMailbox(session: Session, reader: Reader): string {
-  const next = reader.peek();
-  let text: string;
-  if (next === '"' || next === "{" || next === "~") {
-    const value = reader.readString();
-    text = typeof value === "string" ? value : new TextDecoder().decode(value);
-  } else {
-    text = "";
-    while (
-      !reader.atEnd() && reader.peek() !== " " && reader.peek() !== ")" && reader.peek() !== "("
-    ) {
-      const ch = reader.peek();
-      if (ch === '"' || ch === "\\" || ch === "{" || ch < " ") {
-        throw new ImapError("BAD", null, "Bad character in mailbox pattern");
-      }
-      reader.expect(ch);
-      text += ch;
-    }
-    if (text === "") throw new ImapError("BAD", null, "Expected a mailbox pattern");
-  }
-  return session.utf8 ? text : decodeModifiedUtf7(text);
-}
 
 function writeEntry(session: Session, verb: "LIST" | "LSUB", entry: ListEntry): void {
   const extended = entry.childInfo.length > 0
@@ -93,9 +67,9 @@ export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       const patterns: string[] = [];
       if (reader.peek() === "(") {
         reader.expect("(");
-        do patterns.push(readListMailbox(session, reader)); while (reader.maybeSp());
+        do patterns.push(reader.readListMailbox(session.utf8)); while (reader.maybeSp());
         reader.expect(")");
-      } else patterns.push(readListMailbox(session, reader));
+      } else patterns.push(reader.readListMailbox(session.utf8));
       const returns = {
         subscribed: false,
         status: null as ReturnType<typeof readStatusItems> | null,
@@ -152,7 +126,7 @@ export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       reader.sp();
       const reference = reader.readMailbox(session.utf8);
       reader.sp();
-      const pattern = readListMailbox(session, reader);
+      const pattern = reader.readListMailbox(session.utf8);
       reader.end();
       const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user!));
       for (const entry of listSubscribed(sources(session), subscriptions, reference, pattern)) {
