@@ -14,8 +14,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { spawnServer } from "./spawn.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -58,37 +58,6 @@ async function send(conn: Deno.Conn, text: string): Promise<void> {
   const bytes = encoder.encode(text);
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
-async function spawnServer(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
-    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let ports: { smtp: number; imap: number } | null = null;
-  while (!ports) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening:\n${text}`);
-    text += value;
-    const smtp = /SMTP\s+\S+:(\d+)/.exec(text);
-    const imap = /IMAP\s+\S+:(\d+)/.exec(text);
-    if (smtp && imap) ports = { smtp: Number(smtp[1]), imap: Number(imap[1]) };
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
-  return {
-    ...ports,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
 }
 
 function percentile(sorted: number[], p: number): number {

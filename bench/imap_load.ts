@@ -17,8 +17,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { spawnServer } from "./spawn.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
@@ -201,37 +201,6 @@ class Client {
   }
 }
 
-async function spawnServer(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
-    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening:\n${text}`);
-    text += value;
-    const match = /IMAP\s+\S+:(\d+)/.exec(text);
-    if (match) port = Number(match[1]);
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
-  return {
-    port,
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
@@ -271,7 +240,7 @@ async function main() {
     for (let i = 0; i < Number(values.logins); i++) {
       logins.push(
         await timed(async () => {
-          const c = await Client.connect(server.port);
+          const c = await Client.connect(server.imap);
           await c.command("LOGIN bench pw");
           await c.command("LOGOUT");
           c.close();
@@ -283,7 +252,7 @@ async function main() {
       `${median(logins).toFixed(2)} ms`,
     ]);
 
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.imap);
     await c.command("LOGIN bench pw");
     if (values.warmup) {
       // A server in use has its hot paths compiled: run every phase once on a small mailbox
@@ -349,7 +318,7 @@ async function main() {
     const loopStart = performance.now();
     await Promise.all(Array.from({ length: 50 }, async () => {
       while (performance.now() < deadline) {
-        const client = await Client.connect(server.port);
+        const client = await Client.connect(server.imap);
         await client.command("LOGIN bench pw");
         await client.command("SELECT INBOX");
         await client.command("FETCH 1:20 BODY.PEEK[HEADER]");

@@ -21,6 +21,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { spawnServer } from "./spawn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -133,45 +134,6 @@ async function client(port: number, first: number, count: number, latencies: num
   conn.close();
 }
 
-interface Spawned {
-  child: Deno.ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `main.ts` with SMTP on a free port and waits for the banner. */
-async function spawnServer(env: Record<string, string>): Promise<Spawned> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
-    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening:\n${text}`);
-    text += value;
-    const match = /SMTP\s+\S+:(\d+)/.exec(text);
-    if (match) port = Number(match[1]);
-  }
-  // Keep draining stderr so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
-  return {
-    child,
-    port,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
 /** VmRSS and VmHWM (peak) of a process, in MB. */
 function memory(pid: number): { rss: number; peak: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -191,7 +153,7 @@ async function load(store: "memory" | "sqlite", opts: Options): Promise<void> {
   const server = await spawnServer(env);
   try {
     // Warm-up: JIT, first-delivery mailbox creation.
-    await client(server.port, 0, 200, []);
+    await client(server.smtp, 0, 200, []);
     const latencies: number[] = [];
     const per = Math.ceil(opts.messages / opts.connections);
     const started = performance.now();
@@ -199,12 +161,12 @@ async function load(store: "memory" | "sqlite", opts: Options): Promise<void> {
       Array.from(
         { length: opts.connections },
         (_, c) =>
-          client(server.port, 1000 + c * per, Math.min(per, opts.messages - c * per), latencies),
+          client(server.smtp, 1000 + c * per, Math.min(per, opts.messages - c * per), latencies),
       ),
     );
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    const { rss, peak } = memory(server.child.pid);
+    const { rss, peak } = memory(server.pid);
     console.log(
       `${store.padEnd(6)} ${latencies.length} msgs (${
         messageData(0).length

@@ -1,0 +1,51 @@
+/**
+ * Starts `main.ts` as a subprocess for the load benchmarks, with SMTP and IMAP on free ports,
+ * and waits for the banner.
+ *
+ * @module
+ */
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A running server subprocess. */
+export interface SpawnedServer {
+  readonly pid: number;
+  readonly smtp: number;
+  readonly imap: number;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server with `env` added to the environment. */
+export async function spawnServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let ports: { smtp: number; imap: number } | null = null;
+  while (!ports) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before listening:\n${text}`);
+    text += value;
+    const smtp = /SMTP\s+\S+:(\d+)/.exec(text);
+    const imap = /IMAP\s+\S+:(\d+)/.exec(text);
+    if (smtp && imap) ports = { smtp: Number(smtp[1]), imap: Number(imap[1]) };
+  }
+  // Keep draining stderr so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    pid: child.pid,
+    ...ports,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
