@@ -46,6 +46,8 @@
  * @module
  */
 
+import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
+
 /** One step of a script. */
 export type Step =
   | { kind: "send"; line: number; conn: string; text: string; crlf: boolean }
@@ -365,6 +367,21 @@ class Peer {
  * Plays a transcript against a server listening on `options.port`. Throws a
  * {@linkcode TranscriptError} naming the file and line on the first mismatch.
  */
+/**
+ * The server configuration a transcript asks for: `@config {json}` merged over
+ * {@linkcode testConfig} (limits merged over the defaults), `@users a:pw,b:pw`.
+ */
+export function configFor(directives: ReadonlyMap<string, string>): Config {
+  const json = JSON.parse(directives.get("config") ?? "{}");
+  const users = directives.has("users") ? parseUsers(directives.get("users")!) : [];
+  return testConfig({
+    httpPort: null,
+    users,
+    ...json,
+    limits: { ...DEFAULT_LIMITS, ...(json.limits ?? {}) },
+  });
+}
+
 export async function runTranscript(transcript: Transcript, options: RunOptions): Promise<void> {
   const seconds = options.timeoutSeconds ?? Number(transcript.directives.get("timeout") ?? "10");
   const deadline = Date.now() + seconds * 1000;

@@ -15,11 +15,16 @@
  */
 
 import assert from "node:assert/strict";
-import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
 import { startElektromail } from "../../lib/server.ts";
 import type { Store } from "../../lib/store/mod.ts";
 import { splitReceived } from "../harness/smtp_received.ts";
-import { type Hook, readTranscripts, runTranscript, toBytes } from "../harness/transcript.ts";
+import {
+  configFor,
+  type Hook,
+  readTranscripts,
+  runTranscript,
+  toBytes,
+} from "../harness/transcript.ts";
 
 function messages(store: Store, user: string, mailbox: string) {
   return store.getMailbox(user, mailbox) ? store.listMessages(user, mailbox) : [];
@@ -57,17 +62,6 @@ function hooks(store: Store): Record<string, Hook> {
       );
     },
   };
-}
-
-function configFor(directives: ReadonlyMap<string, string>): Config {
-  const json = JSON.parse(directives.get("config") ?? "{}");
-  const users = directives.has("users") ? parseUsers(directives.get("users")!) : [];
-  return testConfig({
-    httpPort: null,
-    users,
-    ...json,
-    limits: { ...DEFAULT_LIMITS, ...(json.limits ?? {}) },
-  });
 }
 
 for (const transcript of readTranscripts(new URL("./", import.meta.url))) {

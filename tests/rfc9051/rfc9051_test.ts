@@ -18,9 +18,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
 import { type Elektromail, startElektromail } from "../../lib/server.ts";
-import { type Hook, readTranscripts, runTranscript, toBytes } from "../harness/transcript.ts";
+import {
+  configFor,
+  type Hook,
+  readTranscripts,
+  runTranscript,
+  toBytes,
+} from "../harness/transcript.ts";
 
 /** A fixed INTERNALDATE for delivered messages, so transcripts can show it. */
 const FIXED_DATE = Date.UTC(2026, 10, 25, 7, 22, 1);
@@ -49,17 +54,6 @@ function hooks(server: Elektromail): Record<string, Hook> {
       assert.deepEqual([...message.flags], flags, `flags of ${user}/${mailbox}/${uid}`);
     },
   };
-}
-
-function configFor(directives: ReadonlyMap<string, string>): Config {
-  const json = JSON.parse(directives.get("config") ?? "{}");
-  const users = directives.has("users") ? parseUsers(directives.get("users")!) : [];
-  return testConfig({
-    httpPort: null,
-    users,
-    ...json,
-    limits: { ...DEFAULT_LIMITS, ...(json.limits ?? {}) },
-  });
 }
 
 for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
