@@ -53,6 +53,11 @@ export interface Selection {
   readonly recent: Set<number>;
   /** Keywords announced in the last FLAGS response. */
   keywords: Set<string>;
+  /**
+   * The result kept by `SEARCH RETURN (SAVE)` (RFC 5182), as UIDs ascending: what `$` means.
+   * A new selection has none, so `$` starts empty.
+   */
+  savedSearch?: number[];
 }
 
 /** The mutable state handlers work on. */

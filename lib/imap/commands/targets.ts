@@ -1,6 +1,7 @@
 /**
  * Turning a sequence set into the selected mailbox's messages, by sequence number or UID
- * (RFC 9051 6.4.8, 9 "sequence-set"), shared by FETCH, STORE, COPY, MOVE and UID EXPUNGE.
+ * (RFC 9051 6.4.8, 9 "sequence-set"), shared by FETCH, STORE, COPY, MOVE and UID EXPUNGE;
+ * `$` is the result saved by `SEARCH RETURN (SAVE)` (RFC 5182).
  *
  * @module
  */
@@ -21,12 +22,27 @@ export function selectionOf(session: Session): Selection {
 }
 
 /**
+ * The saved search result (RFC 5182 2.1), UIDs ascending, without messages that have left
+ * the session's view: expunged messages drop out of `$` once their EXPUNGE is reported.
+ */
+export function savedUids(selection: Selection): number[] {
+  const saved = selection.savedSearch ?? [];
+  const present = saved.filter((uid) => selection.tracker.seqOf(uid) > 0);
+  if (present.length !== saved.length) selection.savedSearch = present;
+  return present;
+}
+
+/**
  * Resolves `set` against the session's view. By sequence number, a number past the last
  * message is an error (`BAD`); by UID, UIDs that do not exist are skipped (RFC 9051 6.4.8).
  */
 export function resolveTargets(session: Session, set: SequenceSet, byUid: boolean): Target[] {
-  const { tracker } = selectionOf(session);
-  if (set === "$") return []; // SEARCHRES: nothing saved until SEARCH ... RETURN (SAVE)
+  const selection = selectionOf(session);
+  const { tracker } = selection;
+  if (set === "$") {
+    // The saved UIDs, by UID or sequence number alike (RFC 5182 2.1); empty when none.
+    return savedUids(selection).map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
+  }
   if (byUid) {
     const uids = expandSequenceSet(set, tracker.uids(), tracker.maxUid);
     return uids.map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
