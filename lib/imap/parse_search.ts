@@ -18,7 +18,9 @@
  *                  "SMALLER" SP number64 / "UID" SP sequence-set / "UNDRAFT" /
  *                  sequence-set / "(" search-key *(SP search-key) ")"
  * ```
- * IMAP4rev1's NEW, OLD and RECENT are read too; the session decides what they mean.
+ * IMAP4rev1's NEW, OLD and RECENT are read too; the session decides what they mean. RETURN
+ * options other than MIN, MAX, ALL, COUNT and SAVE (RFC 4731, RFC 5182) are refused here, as
+ * RFC 4466 2.6.1 asks of options a server does not support.
  *
  * @module
  */
@@ -41,6 +43,9 @@ export type SearchKey =
   | { type: "size"; op: "larger" | "smaller"; size: number }
   | { type: "all" }
   | { type: "new" | "old" | "recent" };
+
+/** The RETURN options this server implements (RFC 4731 3.1, RFC 5182 2). */
+export const RETURN_OPTIONS: ReadonlySet<string> = new Set(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 export interface SearchProgram {
   /** The CHARSET argument, upper-cased, or null when absent. */
@@ -76,6 +81,13 @@ const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]
 const MAX_DEPTH = 64;
 
 /**
+ * Called once RETURN and CHARSET are read, before any search key: a command can refuse an
+ * unknown charset before reading strings in it (RFC 9051 6.4.4: `NO [BADCHARSET]`, not BAD)
+ * and learn of SAVE even when a later key is malformed (RFC 5182 2.1).
+ */
+export type SearchPrefixHook = (prefix: Omit<SearchProgram, "key">) => void;
+
+/**
  * Reads the rest of a SEARCH command after `SEARCH SP` (or `UID SEARCH SP`), through the end
  * of the command. Several top-level keys become one `and`.
  *
@@ -84,14 +96,14 @@ const MAX_DEPTH = 64;
  * readSearchProgram(reader); // on "RETURN (COUNT) CHARSET UTF-8 UNSEEN FROM \"bob\""
  * ```
  */
-export function readSearchProgram(reader: Reader): SearchProgram {
+export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): SearchProgram {
   let returnOptions: string[] | null = null;
   if (reader.tryKeyword("RETURN")) {
     reader.sp();
     reader.expect("(");
     returnOptions = [];
     if (reader.peek() !== ")") {
-      do returnOptions.push(reader.readAtom().toUpperCase()); while (reader.maybeSp());
+      do returnOptions.push(readReturnOption(reader)); while (reader.maybeSp());
     }
     reader.expect(")");
     reader.sp();
@@ -102,10 +114,24 @@ export function readSearchProgram(reader: Reader): SearchProgram {
     charset = reader.readAstring().toUpperCase();
     reader.sp();
   }
+  onPrefix?.({ charset, returnOptions });
   const keys: SearchKey[] = [];
   do keys.push(readSearchKey(reader, 0)); while (reader.maybeSp());
   reader.end();
   return { charset, returnOptions, key: keys.length === 1 ? keys[0] : { type: "and", keys } };
+}
+
+function readReturnOption(reader: Reader): string {
+  if (reader.peek() === ")" || reader.peek() === " ") {
+    throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
+  }
+  const option = reader.readAtom().toUpperCase();
+  if (!RETURN_OPTIONS.has(option)) {
+    throw reader.error(
+      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
+    );
+  }
+  return option;
 }
 
 /** One `search-key`. */
@@ -121,6 +147,9 @@ export function readSearchKey(reader: Reader, depth = 0): SearchKey {
   }
   if (next === "$" || next === "*" || (next >= "0" && next <= "9")) {
     return { type: "seq", set: reader.readSequenceSet() };
+  }
+  if (next === "" || next === ")" || next === " " || next === '"' || next === "{") {
+    throw reader.error(`Expected a search key but found ${reader.peekWord()}`);
   }
   const word = reader.readAtom().toUpperCase();
   const arg = () => {
@@ -150,6 +179,9 @@ export function readSearchKey(reader: Reader, depth = 0): SearchKey {
     case "KEYWORD":
     case "UNKEYWORD": {
       reader.sp();
+      if (reader.peek() === "\\") {
+        throw reader.error(`${word} takes a keyword; search system flags with their own keys`);
+      }
       return { type: "flag", flag: reader.readAtom(), present: word === "KEYWORD" };
     }
     case "HEADER": {

@@ -1,0 +1,192 @@
+/**
+ * SEARCH and UID SEARCH, with ESEARCH results and the saved result `$`.
+ *
+ * ```abnf
+ * search          = "SEARCH" [search-return-opts] SP search-program   ; RFC 9051 6.4.4
+ * uid-search      = "UID" SP search                                   ; RFC 9051 6.4.9
+ * search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
+ * search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"       ; RFC 4731, RFC 5182
+ * esearch-response   = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
+ * search-correlator  = SP "(" "TAG" SP tag-string ")"                 ; RFC 9051 7.3.4
+ * mailbox-data       =/ "SEARCH" *(SP nz-number)                      ; RFC 3501 7.2.5
+ * ```
+ * Result forms: an IMAP4rev1 session gets `* SEARCH n…` unless it asks for RETURN options;
+ * once IMAP4rev2 is enabled every result is an ESEARCH response (RFC 9051 6.4.4), and
+ * `RETURN ()` means `RETURN (ALL)`. `RETURN (SAVE)` alone sends no ESEARCH (RFC 5182 2.1).
+ *
+ * SEARCH never lets EXPUNGE responses through, so the sequence numbers it returns stay valid
+ * (RFC 9051 7.5.1); UID SEARCH may, like UID FETCH. Messages expunged by another session
+ * but not yet reported are not matched.
+ *
+ * @module
+ */
+
+import type { MessageMeta } from "../../store/mod.ts";
+import { MessageIndex } from "../../mail/index.ts";
+import { searchHeaders, searchText } from "../../mail/search_text.ts";
+import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
+import { quoted, responseCode, untagged } from "../encoder.ts";
+import { readSearchProgram, type SearchKey } from "../parse_search.ts";
+import type { Reader } from "../parser.ts";
+import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
+import { formatSequenceSet } from "../sequence.ts";
+import { savedUids, selectionOf } from "./targets.ts";
+
+/** Charsets SEARCH accepts (RFC 9051 6.4.4: US-ASCII and UTF-8 are required). */
+const CHARSETS = ["UTF-8", "US-ASCII"];
+const EMPTY = new Uint8Array(0);
+
+function search(session: Session, reader: Reader, tag: string, byUid: boolean): void {
+  const selection = selectionOf(session);
+  let saving = false;
+  try {
+    reader.sp();
+    const program = readSearchProgram(reader, ({ charset, returnOptions }) => {
+      saving = returnOptions?.includes("SAVE") ?? false;
+      if (charset !== null && !CHARSETS.includes(charset)) {
+        throw new ImapError(
+          "NO",
+          responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`),
+          `Cannot search in charset ${charset}; use UTF-8 or US-ASCII`,
+        );
+      }
+    });
+    checkSequenceNumbers(program.key, selection.tracker.count);
+    const matches = evaluate(session, selection, program.key);
+    const options = program.returnOptions;
+    if (options?.includes("SAVE")) selection.savedSearch = savedResult(matches, options);
+    respond(session, tag, byUid, matches, options);
+  } catch (error) {
+    // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
+    if (saving) selection.savedSearch = [];
+    throw error;
+  }
+}
+
+/** BAD for a sequence number past the last message, as FETCH and STORE do. */
+function checkSequenceNumbers(key: SearchKey, count: number): void {
+  switch (key.type) {
+    case "and":
+      for (const child of key.keys) checkSequenceNumbers(child, count);
+      return;
+    case "or":
+      checkSequenceNumbers(key.a, count);
+      checkSequenceNumbers(key.b, count);
+      return;
+    case "not":
+      checkSequenceNumbers(key.key, count);
+      return;
+    case "seq":
+      if (key.set === "$") return;
+      for (const { start, end } of key.set) {
+        for (const bound of [start, end]) {
+          if (bound !== "*" && bound > count) {
+            throw new ImapError(
+              "BAD",
+              null,
+              `Invalid message sequence number in SEARCH: ${bound} (mailbox has ${count})`,
+            );
+          }
+        }
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/** The messages of the session's view that match, in sequence order. */
+function evaluate(session: Session, selection: Selection, key: SearchKey): SearchCandidate[] {
+  const { store } = session.ctx;
+  const user = session.user!;
+  const { tracker } = selection;
+  const mailbox = tracker.mailbox;
+  const index = (c: SearchCandidate) =>
+    store.getIndex(user, mailbox, c.uid) ?? new MessageIndex(EMPTY);
+  const env: SearchEnvironment = {
+    messageCount: tracker.count,
+    maxUid: tracker.maxUid,
+    saved: savedUids(selection),
+    isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
+    headers: (c) => searchHeaders(index(c)),
+    text: (c) => searchText(index(c), () => store.getRaw(user, mailbox, c.uid) ?? EMPTY),
+  };
+  const matches = compileSearch(key, env);
+  const found: SearchCandidate[] = [];
+  // Both lists ascend by UID: walk them together. Messages the session has not heard of
+  // yet, and expunged ones it still numbers, are left out.
+  const uids = tracker.uids();
+  const messages = store.listMessages(user, mailbox);
+  let next = 0;
+  for (let i = 0; i < uids.length; i++) {
+    const uid = uids[i];
+    while (next < messages.length && messages[next].uid < uid) next++;
+    if (next >= messages.length) break;
+    if (messages[next].uid !== uid) continue;
+    const candidate = toCandidate(i + 1, messages[next]);
+    if (matches(candidate)) found.push(candidate);
+  }
+  return found;
+}
+
+function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
+  return {
+    seq,
+    uid: meta.uid,
+    flags: meta.flags,
+    internalDate: meta.internalDate,
+    size: meta.size,
+  };
+}
+
+/**
+ * What SAVE keeps (RFC 5182 2.1): with MIN and/or MAX but neither ALL nor COUNT, just those
+ * messages; otherwise every match. Always UIDs.
+ */
+function savedResult(matches: SearchCandidate[], options: readonly string[]): number[] {
+  const uids = matches.map((c) => c.uid);
+  const extremes = (options.includes("MIN") || options.includes("MAX")) &&
+    !options.includes("ALL") && !options.includes("COUNT");
+  if (!extremes || uids.length === 0) return uids;
+  const kept = new Set<number>();
+  if (options.includes("MIN")) kept.add(uids[0]);
+  if (options.includes("MAX")) kept.add(uids[uids.length - 1]);
+  return [...kept].sort((a, b) => a - b);
+}
+
+function respond(
+  session: Session,
+  tag: string,
+  byUid: boolean,
+  matches: SearchCandidate[],
+  options: readonly string[] | null,
+): void {
+  const numbers = matches.map((c) => byUid ? c.uid : c.seq);
+  if (options === null && !session.rev2) {
+    session.out.push(untagged(`SEARCH${numbers.map((n) => ` ${n}`).join("")}`));
+    return;
+  }
+  const wanted = options === null || options.length === 0 ? ["ALL"] : options;
+  if (wanted.every((option) => option === "SAVE")) return;
+  let line = `ESEARCH (TAG ${quoted(tag)})${byUid ? " UID" : ""}`;
+  if (numbers.length > 0) {
+    if (wanted.includes("MIN")) line += ` MIN ${numbers[0]}`;
+    if (wanted.includes("MAX")) line += ` MAX ${numbers[numbers.length - 1]}`;
+    if (wanted.includes("ALL")) line += ` ALL ${formatSequenceSet(numbers)}`;
+  }
+  if (wanted.includes("COUNT")) line += ` COUNT ${numbers.length}`;
+  session.out.push(untagged(line));
+}
+
+export const SEARCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+  ["SEARCH", {
+    states: ["selected"],
+    allowExpunge: false,
+    run: (session, reader, tag) => search(session, reader, tag, false),
+  }],
+  ["UID SEARCH", {
+    states: ["selected"],
+    allowExpunge: true,
+    run: (session, reader, tag) => search(session, reader, tag, true),
+  }],
+];
