@@ -24,6 +24,8 @@ const AUTHENTICATED = [
   "QUOTA=RES-STORAGE",
   "STATUS=SIZE",
   "UTF8=ACCEPT",
+  "ESEARCH",
+  "SEARCHRES",
 ];
 
 /** The capability list for the session's current state. */

@@ -14,6 +14,7 @@ import { IDLE_COMMANDS } from "./idle.ts";
 import { LIST_COMMANDS } from "./list.ts";
 import { MAILBOX_COMMANDS } from "./mailbox.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
+import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECTED_COMMANDS } from "./selected.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
@@ -26,4 +27,5 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ...SELECTED_COMMANDS,
   ...IDLE_COMMANDS,
   ...QUOTA_COMMANDS,
+  ...SEARCH_COMMANDS,
 ]);
