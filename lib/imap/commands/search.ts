@@ -40,6 +40,7 @@ function search(session: Session, reader: Reader, tag: string, byUid: boolean): 
   const selection = selectionOf(session);
   let saving = false;
   try {
+    if (reader.atEnd()) throw new ImapError("BAD", null, "SEARCH needs search criteria");
     reader.sp();
     const program = readSearchProgram(reader, ({ charset, returnOptions }) => {
       saving = returnOptions?.includes("SAVE") ?? false;
