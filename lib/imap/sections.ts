@@ -1,13 +1,31 @@
 /**
- * FETCH section data (RFC 9051 6.4.5 `BODY[section]<partial>`): exact slices of the stored
- * message, never re-encoded.
+ * FETCH section data: `BODY[section]<partial>` (RFC 9051 6.4.5) as exact slices of the stored
+ * message, never re-encoded, and `BINARY[section-part]<partial>` / `BINARY.SIZE` (RFC 3516,
+ * RFC 9051 6.4.5) with the part's transfer encoding removed.
+ *
+ * Sections address the MIME part tree of the message's cached index:
+ * - `[]`, `[HEADER]`, `[TEXT]`, `[HEADER.FIELDS (..)]`, `[HEADER.FIELDS.NOT (..)]`: the
+ *   message; with a part number in front, the message encapsulated in that message/rfc822
+ *   part (any other part has no such section);
+ * - `[1.2]`: a part's body (for a message/rfc822 part, the encapsulated message);
+ * - `[1.2.MIME]`: a part's MIME header.
+ *
+ * A section that does not exist is NIL. HEADER.FIELDS keeps the matching fields in stored
+ * order, each ending in CRLF, then the empty line.
  *
  * @module
  */
 
-import { findHeaderEnd, parseHeaderFields } from "../mail/headers.ts";
+import type { HeaderField } from "../mail/headers.ts";
 import { MessageIndex } from "../mail/index.ts";
-import { findPart, type MimePart } from "../mail/mime.ts";
+import {
+  base64DecodedLength,
+  decodeBody,
+  decodeQuotedPrintable,
+  findPart,
+  isKnownEncoding,
+  type MimePart,
+} from "../mail/mime.ts";
 import type { Section } from "./parse_fetch.ts";
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
@@ -23,84 +41,93 @@ export function sectionKey(section: Section): string {
   return key;
 }
 
-/** One message's bytes and its (store-cached) MIME index, shared by the items of one FETCH. */
+/**
+ * One message's bytes and its (store-cached) MIME index, shared by the items of one FETCH;
+ * each is loaded on first use, so items served from the index's memo never read the bytes.
+ */
 export class MessageView {
-  readonly raw: Uint8Array;
-  readonly #loadIndex: () => MessageIndex;
+  readonly #loadRaw: () => Uint8Array;
+  readonly #loadIndex: (raw: () => Uint8Array) => MessageIndex;
+  #raw: Uint8Array | null = null;
   #index: MessageIndex | null = null;
-  constructor(raw: Uint8Array, loadIndex: () => MessageIndex = () => new MessageIndex(raw)) {
-    this.raw = raw;
+
+  /**
+   * @param raw the stored bytes, or a function that loads them
+   * @param loadIndex the cached index (default: parsed from the bytes)
+   */
+  constructor(
+    raw: Uint8Array | (() => Uint8Array),
+    loadIndex: (raw: () => Uint8Array) => MessageIndex = (load) => new MessageIndex(load()),
+  ) {
+    if (typeof raw === "function") this.#loadRaw = raw;
+    else {
+      this.#raw = raw;
+      this.#loadRaw = () => raw;
+    }
     this.#loadIndex = loadIndex;
   }
+  get raw(): Uint8Array {
+    return this.#raw ??= this.#loadRaw();
+  }
   get index(): MessageIndex {
-    return this.#index ??= this.#loadIndex();
+    return this.#index ??= this.#loadIndex(() => this.raw);
   }
   get root(): MimePart {
     return this.index.root;
   }
 }
 
-/** The bytes of a section, or an empty array when the part does not exist. */
-export function sectionBytes(view: MessageView, section: Section): Uint8Array {
+/** The bytes of a section, or null when the message has no such section. */
+export function sectionBytes(view: MessageView, section: Section): Uint8Array | null {
   const raw = view.raw;
-  if (section.part.length === 0) {
-    const { headerEnd, bodyStart } = findHeaderEnd(raw);
-    return entityBytes(raw, 0, headerEnd, bodyStart, raw.length, section);
-  }
+  if (section.part.length === 0) return entityBytes(raw, view.root, section);
   const part = findPart(view.root, section.part.join("."));
-  if (!part) return EMPTY;
+  if (!part) return null;
   switch (section.text) {
     case null:
       return raw.subarray(part.bodyStart, part.bodyEnd);
     case "MIME":
       return raw.subarray(part.headerStart, part.bodyStart);
-    default: {
+    default:
       // HEADER, TEXT and HEADER.FIELDS of a part address its encapsulated message.
-      const message = part.message;
-      if (!message) return EMPTY;
-      return entityBytes(
-        raw,
-        message.headerStart,
-        message.headerEnd,
-        message.bodyStart,
-        message.bodyEnd,
-        section,
-      );
-    }
+      return part.message ? entityBytes(raw, part.message, section) : null;
   }
 }
 
-function entityBytes(
-  raw: Uint8Array,
-  headerStart: number,
-  headerEnd: number,
-  bodyStart: number,
-  bodyEnd: number,
-  section: Section,
-): Uint8Array {
+/** A section of a whole (or encapsulated) message. */
+function entityBytes(raw: Uint8Array, message: MimePart, section: Section): Uint8Array {
   switch (section.text) {
-    case null:
-      return raw.subarray(headerStart, bodyEnd);
     case "HEADER":
-      return raw.subarray(headerStart, bodyStart);
+      return raw.subarray(message.headerStart, message.bodyStart);
     case "TEXT":
-      return raw.subarray(bodyStart, bodyEnd);
+      return raw.subarray(message.bodyStart, message.bodyEnd);
     case "HEADER.FIELDS":
-    case "HEADER.FIELDS.NOT": {
-      const wanted = new Set(section.fields.map((field) => field.toLowerCase()));
-      const keep = section.text === "HEADER.FIELDS";
-      const pieces: Uint8Array[] = [];
-      for (const field of parseHeaderFields(raw, headerStart, headerEnd)) {
-        if (wanted.has(field.name.toLowerCase()) === keep) {
-          pieces.push(withCrlf(raw.subarray(field.start, field.end)));
-        }
-      }
-      pieces.push(CRLF);
-      return concat(pieces);
-    }
+    case "HEADER.FIELDS.NOT":
+      return headerFields(raw, message.fields, section);
     default:
-      return EMPTY;
+      return raw.subarray(message.headerStart, message.bodyEnd);
   }
+}
+
+function headerFields(raw: Uint8Array, fields: readonly HeaderField[], section: Section) {
+  const wanted = new Set(section.fields.map((field) => field.toLowerCase()));
+  const keep = section.text === "HEADER.FIELDS";
+  const pieces: Uint8Array[] = [];
+  let length = CRLF.length;
+  for (const field of fields) {
+    if (wanted.has(field.name.toLowerCase()) !== keep) continue;
+    const bytes = withCrlf(raw.subarray(field.start, field.end));
+    pieces.push(bytes);
+    length += bytes.length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  out.set(CRLF, at);
+  return out;
 }
 
 /** A field's bytes ending in CRLF even when the stored line ended in a bare LF or nothing. */
@@ -108,18 +135,9 @@ function withCrlf(bytes: Uint8Array): Uint8Array {
   const n = bytes.length;
   if (n >= 2 && bytes[n - 2] === 0x0d && bytes[n - 1] === 0x0a) return bytes;
   const body = n >= 1 && bytes[n - 1] === 0x0a ? bytes.subarray(0, n - 1) : bytes;
-  return concat([body, CRLF]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
+  const out = new Uint8Array(body.length + 2);
+  out.set(body);
+  out.set(CRLF, body.length);
   return out;
 }
 
@@ -131,4 +149,46 @@ export function applyPartial(
   if (!partial) return bytes;
   if (partial.offset >= bytes.length) return EMPTY;
   return bytes.subarray(partial.offset, Math.min(bytes.length, partial.offset + partial.length));
+}
+
+/** What a BINARY section holds: its decoded bytes, no such part, or an undecodable one. */
+export type BinarySection =
+  | { readonly kind: "data"; readonly part: MimePart | null }
+  | { readonly kind: "missing" }
+  | { readonly kind: "unknown-cte"; readonly encoding: string };
+
+/**
+ * Resolves `section-binary`. The whole message (`[]`), a multipart and a message/rfc822
+ * part are returned as stored: RFC 2045 6.4 allows them only identity encodings (RFC 9051
+ * 6.4.5 asks clients to request BINARY of leaf parts only, and imapflow asks `BINARY[]` for
+ * whole messages). A leaf's base64 or quoted-printable is decoded; other encodings than
+ * 7bit, 8bit and binary are `unknown-cte` (RFC 3516 4.3).
+ */
+export function binarySection(view: MessageView, part: readonly number[]): BinarySection {
+  if (part.length === 0) return { kind: "data", part: null };
+  const found = findPart(view.root, part.join("."));
+  if (!found) return { kind: "missing" };
+  const leaf = found.children.length === 0 && !found.message;
+  if (leaf && !isKnownEncoding(found.encoding)) {
+    return { kind: "unknown-cte", encoding: found.encoding };
+  }
+  return { kind: "data", part: found };
+}
+
+/** The bytes of a resolved BINARY section. */
+export function binaryBytes(view: MessageView, part: MimePart | null): Uint8Array {
+  if (!part) return view.raw;
+  const leaf = part.children.length === 0 && !part.message;
+  return leaf ? decodeBody(view.raw, part) : view.raw.subarray(part.bodyStart, part.bodyEnd);
+}
+
+/** The length of {@linkcode binaryBytes}, without decoding base64. */
+export function binarySize(view: MessageView, part: MimePart | null): number {
+  if (!part) return view.raw.length;
+  const body = view.raw.subarray(part.bodyStart, part.bodyEnd);
+  const leaf = part.children.length === 0 && !part.message;
+  if (!leaf) return body.length;
+  if (part.encoding === "base64") return base64DecodedLength(body);
+  if (part.encoding === "quoted-printable") return decodeQuotedPrintable(body).length;
+  return body.length;
 }

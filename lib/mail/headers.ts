@@ -95,9 +95,66 @@ export function parseHeaderFields(bytes: Uint8Array, start = 0, end = bytes.leng
 }
 
 /** The first field named `name` (case-insensitive), or undefined. */
-export function headerValue(fields: readonly HeaderField[], name: string): string | undefined {
+export function headerField(
+  fields: readonly HeaderField[],
+  name: string,
+): HeaderField | undefined {
   const wanted = name.toLowerCase();
-  return fields.find((field) => field.name.toLowerCase() === wanted)?.value;
+  for (const field of fields) {
+    if (field.name.length === wanted.length && field.name.toLowerCase() === wanted) return field;
+  }
+  return undefined;
+}
+
+/** The value of the first field named `name` (case-insensitive), or undefined. */
+export function headerValue(fields: readonly HeaderField[], name: string): string | undefined {
+  return headerField(fields, name)?.value;
+}
+
+/**
+ * A field's value as stored, for protocols that hand header values out undecoded (IMAP
+ * ENVELOPE and BODYSTRUCTURE): a binary string with one char per byte, so 8-bit bytes keep
+ * their exact values. Unfolded (RFC 5322 2.2.3: the CR and LF of each line break removed, the
+ * white space kept), NUL bytes dropped (no IMAP string can carry them), surrounding white
+ * space trimmed.
+ *
+ * @example
+ * ```ts
+ * const raw = new TextEncoder().encode("Subject: two\r\n lines\r\n\r\n");
+ * rawFieldValue(raw, parseHeaderFields(raw)[0]); // "two lines"
+ * ```
+ */
+export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
+  let i = raw.indexOf(0x3a, field.start);
+  if (i < 0 || i >= field.end) return "";
+  i++;
+  let end = field.end;
+  while (i < end && isBlank(raw[i])) i++;
+  while (end > i && isBlank(raw[end - 1])) end--;
+  let out = "";
+  let runStart = i;
+  // Copy runs between line-break and NUL bytes; most values are a single run.
+  for (let j = i; j <= end; j++) {
+    const byte = j < end ? raw[j] : -1;
+    if (byte === 0x0d || byte === 0x0a || byte === 0 || byte === -1) {
+      if (j > runStart) out += binaryString(raw, runStart, j);
+      runStart = j + 1;
+    }
+  }
+  return out;
+}
+
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a || byte === 0;
+}
+
+/** `bytes[start, end)` as a binary string (one char per byte). */
+export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = "";
+  for (let i = start; i < end; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 8192)));
+  }
+  return out;
 }
 
 const encodedWord = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;

@@ -105,8 +105,7 @@ function parseEntity(
   let contentType = typeValue === undefined ? defaultType : parseContentType(typeValue);
   const dispositionValue = headerValue(fields, "Content-Disposition");
   const disposition = dispositionValue === undefined ? null : parseParameterized(dispositionValue);
-  const encoding = (headerValue(fields, "Content-Transfer-Encoding") ?? "7bit").trim()
-    .toLowerCase().split(/[\s;(]/)[0] || "7bit";
+  const encoding = transferEncoding(headerValue(fields, "Content-Transfer-Encoding"));
   const idValue = headerValue(fields, "Content-ID");
   const contentId = idValue === undefined ? null : idValue.trim().replace(/^<(.*)>$/, "$1");
   const base = { partNumber, headerStart: start, headerEnd, bodyStart, fields, encoding };
@@ -137,6 +136,16 @@ function parseEntity(
     message = parseEntity(raw, bodyStart, end, TEXT_PLAIN, "", innerPrefix, depth + 1);
   }
   return { ...base, bodyEnd: end, contentType, disposition, contentId, children: [], message };
+}
+
+/**
+ * The lower-cased `Content-Transfer-Encoding` token; `7bit` when absent or not a token
+ * (RFC 2045 6.1: `mechanism := "7bit" / ... / ietf-token / x-token`), as Dovecot reads it.
+ */
+function transferEncoding(value: string | undefined): string {
+  if (value === undefined) return "7bit";
+  const token = stripComments(value).trim().toLowerCase();
+  return /^[!#$%&'*+.^_`{|}~0-9a-z-]+$/.test(token) ? token : "7bit";
 }
 
 /** Whether the block starts with something shaped like a header field (or an empty line). */
@@ -224,6 +233,25 @@ export function parseContentType(value: string): ContentType {
   const match = /^([!#$%&'*+.^_`|~0-9a-z-]+)\/([!#$%&'*+.^_`|~0-9a-z-]+)$/.exec(full);
   if (!match) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params } };
   return { type: match[1], subtype: match[2], params };
+}
+
+/**
+ * Splits `value; name=value; …` into its leading token (white space removed, case kept) and
+ * its parameters exactly as written: names as given, values with quotes and escapes removed,
+ * nothing decoded or joined (IMAP BODYSTRUCTURE reports them like that). Comments are dropped.
+ *
+ * @example
+ * ```ts
+ * splitParameters('attachment; filename*0*="utf-8\'\'a"; filename*1=b');
+ * // { type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a" }, { name: "filename*1", value: "b" }] }
+ * ```
+ */
+export function splitParameters(
+  value: string,
+): { type: string; params: Array<{ name: string; value: string }> } {
+  const tokens = tokenizeParameters(stripComments(value));
+  const type = tokens.shift()?.name ?? "";
+  return { type, params: tokens.map(({ name, value }) => ({ name, value })) };
 }
 
 /**

@@ -6,27 +6,49 @@
  *             "(" fetch-att *(SP fetch-att) ")")          ; RFC 9051 6.4.5
  * uid-fetch = "UID" SP fetch                              ; RFC 9051 6.4.9
  * ```
- * Responses: RFC 9051 7.5.2. A non-peek body fetch sets `\Seen` and reports FLAGS.
+ * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
+ * sets `\Seen`, and the response reports FLAGS for the messages whose flags changed.
+ * ENVELOPE, BODY and BODYSTRUCTURE come from the message's cached index (encoded once per
+ * message). BINARY of a part with an unknown transfer encoding is left out of that message's
+ * response and the command ends `NO [UNKNOWN-CTE]` (RFC 3516 4.3) after the other data.
  *
  * @module
  */
 
 import { MessageIndex } from "../../mail/index.ts";
 import type { MessageMeta } from "../../store/mod.ts";
+import { cachedBodyStructure } from "../bodystructure.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
 import { flagList, formatInternalDate } from "../encoder.ts";
+import { cachedEnvelope } from "../envelope.ts";
 import { type FetchAttribute, readFetchAttributes } from "../parse_fetch.ts";
 import type { Reader } from "../parser.ts";
-import { applyPartial, MessageView, sectionBytes, sectionKey } from "../sections.ts";
+import {
+  applyPartial,
+  binaryBytes,
+  binarySection,
+  binarySize,
+  MessageView,
+  sectionBytes,
+  sectionKey,
+} from "../sections.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
-
-/** Items this server cannot produce yet: refused before any output. */
-const NOT_YET = new Set(["ENVELOPE", "BODYSTRUCTURE", "BODY", "BINARY", "BINARY.SIZE"]);
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
 function setsSeen(item: FetchAttribute): boolean {
   if (item.kind === "RFC822" || item.kind === "RFC822.TEXT") return true;
-  return (item.kind === "BODY" && "section" in item && !item.peek);
+  return (item.kind === "BODY" || item.kind === "BINARY") && "peek" in item && !item.peek;
+}
+
+type Part = string | Uint8Array;
+
+/** What one message's items produced: `unknownCte` when a BINARY item had to be left out. */
+interface ItemContext {
+  readonly session: Session;
+  readonly meta: MessageMeta;
+  readonly message: () => MessageView;
+  readonly put: (...parts: Part[]) => void;
+  unknownCte: boolean;
 }
 
 async function fetch(session: Session, reader: Reader, byUid: boolean) {
@@ -35,12 +57,6 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
   reader.sp();
   const items = readFetchAttributes(reader);
   reader.end();
-  for (const item of items) {
-    const plainBody = item.kind === "BODY" && !("section" in item);
-    if (plainBody || (item.kind !== "BODY" && NOT_YET.has(item.kind))) {
-      throw new ImapError("NO", "CANNOT", `FETCH ${item.kind} is not supported yet`);
-    }
-  }
   if (byUid && !items.some((item) => item.kind === "UID")) {
     items.unshift({ kind: "UID" } as FetchAttribute);
   }
@@ -51,13 +67,17 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
   const mailbox = selection.tracker.mailbox;
 
   const marksSeen = !selection.readOnly && items.some(setsSeen);
-  const addFlags = marksSeen && !items.some((item) => item.kind === "FLAGS");
+  const reportsFlags = items.some((item) => item.kind === "FLAGS");
+  let seenNow = new Set<number>();
   if (marksSeen) {
     const changed = store.setFlags(user, mailbox, targets.map((t) => t.uid), "add", ["\\Seen"]);
-    selection.tracker.dropFlagUpdates(changed.map((change) => change.uid));
+    seenNow = new Set(changed.map((change) => change.uid));
+    selection.tracker.dropFlagUpdates([...seenNow]);
   }
 
   let missing = 0;
+  let unknownCte = false;
+  const out = session.out;
   for (const { seq, uid } of targets) {
     const meta = store.getMessage(user, mailbox, uid);
     if (!meta) {
@@ -65,26 +85,25 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
       continue;
     }
     let view: MessageView | null = null;
-    const message = () => {
-      if (view) return view;
-      const raw = store.getRaw(user, mailbox, uid) ?? new Uint8Array(0);
-      return view = new MessageView(
-        raw,
-        () => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw),
+    const message = () =>
+      view ??= new MessageView(
+        () => store.getRaw(user, mailbox, uid) ?? new Uint8Array(0),
+        (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
       );
+    let opened = false;
+    const put = (...parts: Part[]) => {
+      out.push(opened ? " " : `* ${seq} FETCH (`, ...parts);
+      opened = true;
     };
-    const out = session.out;
-    out.push(`* ${seq} FETCH (`);
-    let first = true;
-    const put = (...parts: Array<string | Uint8Array>) => {
-      if (!first) out.push(" ");
-      first = false;
-      out.push(...parts);
-    };
-    for (const item of items) writeItem(session, item, meta, message, put);
-    if (addFlags) put(`FLAGS ${flags(session, meta)}`);
-    out.push(")\r\n");
+    const context: ItemContext = { session, meta, message, put, unknownCte: false };
+    for (const item of items) writeItem(context, item);
+    if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
+    unknownCte ||= context.unknownCte;
+    if (opened) out.push(")\r\n");
     if (out.length > FLUSH_THRESHOLD) await session.flush();
+  }
+  if (unknownCte) {
+    throw new ImapError("NO", "UNKNOWN-CTE", "Cannot decode the transfer encoding of a part");
   }
   if (missing > 0) {
     throw new ImapError("NO", "EXPUNGEISSUED", "Some of the requested messages no longer exist");
@@ -96,13 +115,8 @@ function flags(session: Session, meta: MessageMeta): string {
   return flagList(recent ? [...meta.flags, "\\Recent"] : meta.flags);
 }
 
-function writeItem(
-  session: Session,
-  item: FetchAttribute,
-  meta: MessageMeta,
-  message: () => MessageView,
-  put: (...parts: Array<string | Uint8Array>) => void,
-): void {
+function writeItem(context: ItemContext, item: FetchAttribute): void {
+  const { session, meta, message, put } = context;
   switch (item.kind) {
     case "UID":
       return put(`UID ${meta.uid}`);
@@ -115,29 +129,56 @@ function writeItem(
     case "RFC822":
       return put("RFC822 ", ...literal(message().raw));
     case "RFC822.HEADER":
-      return put(
-        "RFC822.HEADER ",
-        ...literal(sectionBytes(message(), { part: [], text: "HEADER", fields: [] })),
-      );
-    case "RFC822.TEXT":
-      return put(
-        "RFC822.TEXT ",
-        ...literal(sectionBytes(message(), { part: [], text: "TEXT", fields: [] })),
-      );
-    case "BODY": {
-      if (!("section" in item)) return;
-      const bytes = applyPartial(sectionBytes(message(), item.section), item.partial);
-      const origin = item.partial ? `<${item.partial.offset}>` : "";
-      return put(`BODY[${sectionKey(item.section)}]${origin} `, ...literal(bytes));
+    case "RFC822.TEXT": {
+      const text = item.kind === "RFC822.HEADER" ? "HEADER" : "TEXT";
+      const bytes = sectionBytes(message(), { part: [], text, fields: [] });
+      return put(`${item.kind} `, ...nstring(bytes));
     }
-    default:
-      return;
+    case "ENVELOPE":
+      return put("ENVELOPE ", cachedEnvelope(message()));
+    case "BODYSTRUCTURE":
+      return put("BODYSTRUCTURE ", cachedBodyStructure(message(), true, session.rev2));
+    case "BODY": {
+      if (!("section" in item)) {
+        return put("BODY ", cachedBodyStructure(message(), false, session.rev2));
+      }
+      const bytes = sectionBytes(message(), item.section);
+      const origin = item.partial ? `<${item.partial.offset}>` : "";
+      return put(
+        `BODY[${sectionKey(item.section)}]${origin} `,
+        ...nstring(bytes && applyPartial(bytes, item.partial)),
+      );
+    }
+    case "BINARY":
+    case "BINARY.SIZE": {
+      const view = message();
+      const section = binarySection(view, item.part);
+      const key = item.part.join(".");
+      if (section.kind === "unknown-cte") {
+        context.unknownCte = true;
+        return;
+      }
+      if (item.kind === "BINARY.SIZE") {
+        const size = section.kind === "missing" ? 0 : binarySize(view, section.part);
+        return put(`BINARY.SIZE[${key}] ${size}`);
+      }
+      const origin = item.partial ? `<${item.partial.offset}>` : "";
+      if (section.kind === "missing") return put(`BINARY[${key}]${origin} NIL`);
+      const bytes = applyPartial(binaryBytes(view, section.part), item.partial);
+      // RFC 3516 4.3: literal8 only when the data holds NUL, which a literal cannot carry.
+      return put(`BINARY[${key}]${origin} `, ...literal(bytes, bytes.includes(0)));
+    }
   }
 }
 
-/** A literal as parts: the `{n}` line, then the caller's bytes, uncopied. */
-function literal(bytes: Uint8Array): [string, Uint8Array] {
-  return [`{${bytes.length}}\r\n`, bytes];
+/** A literal as parts: the `{n}` (or `~{n}`) line, then the caller's bytes, uncopied. */
+function literal(bytes: Uint8Array, binary = false): [string, Uint8Array] {
+  return [`${binary ? "~" : ""}{${bytes.length}}\r\n`, bytes];
+}
+
+/** Section data as an `nstring`: NIL when the section does not exist. */
+function nstring(bytes: Uint8Array | null): Part[] {
+  return bytes ? literal(bytes) : ["NIL"];
 }
 
 export const FETCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [

@@ -1,0 +1,154 @@
+/**
+ * FETCH ENVELOPE (RFC 9051 7.5.2): the encoded envelope of a message, built once per message
+ * and kept in its MIME index (`index.memo`), so `FETCH 1:* ENVELOPE` never re-parses or
+ * re-encodes.
+ *
+ * ```abnf
+ * envelope  = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP
+ *             env-to SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id ")"
+ * env-from  = "(" 1*address ")" / nil              ; likewise sender ... bcc
+ * address   = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"
+ * ```
+ *
+ * Header values go out as stored: a quoted string when they are 7-bit and short, else a
+ * literal with the exact bytes (8-bit text, control characters).
+ *
+ * @module
+ */
+
+import type { AddressEntry } from "../mail/address.ts";
+import { type Envelope, envelopeOf } from "../mail/envelope.ts";
+import type { MimePart } from "../mail/mime.ts";
+import { nstring } from "./encoder.ts";
+import type { MessageView } from "./sections.ts";
+
+/** An encoded IMAP value: text when it is all ASCII, else bytes (it holds 8-bit literals). */
+export type Encoded = string | Uint8Array;
+
+const textEncoder = new TextEncoder();
+
+/** Collects encoded parts and joins them into one {@linkcode Encoded} value. */
+export class EncodedWriter {
+  #text = "";
+  #chunks: Uint8Array[] = [];
+
+  /** Appends IMAP syntax or encoded values. */
+  push(...parts: Encoded[]): this {
+    for (const part of parts) {
+      if (typeof part === "string") this.#text += part;
+      else {
+        this.#flushText();
+        this.#chunks.push(part);
+      }
+    }
+    return this;
+  }
+
+  /** Appends a binary string as an `nstring` (null: NIL). */
+  nstring(value: string | null): this {
+    return this.push(binaryNstring(value));
+  }
+
+  /** Everything written, as one value. */
+  done(): Encoded {
+    if (this.#chunks.length === 0) return this.#text;
+    this.#flushText();
+    let length = 0;
+    for (const chunk of this.#chunks) length += chunk.length;
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+
+  #flushText(): void {
+    if (this.#text) this.#chunks.push(textEncoder.encode(this.#text));
+    this.#text = "";
+  }
+}
+
+/**
+ * A binary string (one char per byte) as an `nstring`: NIL for null, a quoted string when it
+ * can be one (see {@linkcode nstring}), else a literal of the exact bytes.
+ *
+ * @example
+ * ```ts
+ * binaryNstring("hi"); // "\"hi\""
+ * binaryNstring("\xe9t\xe9"); // bytes of "{3}\r\n" and E9 74 E9
+ * ```
+ */
+export function binaryNstring(value: string | null): Encoded {
+  if (value === null) return "NIL";
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) >= 0x80) {
+      return nstring(Uint8Array.from(value, (ch) => ch.charCodeAt(0) & 0xff));
+    }
+  }
+  return nstring(value);
+}
+
+/** Writes an envelope's fields (without the surrounding parentheses). */
+export function writeEnvelope(out: EncodedWriter, envelope: Envelope): void {
+  out.nstring(envelope.date).push(" ").nstring(envelope.subject);
+  for (
+    const list of [
+      envelope.from,
+      envelope.sender,
+      envelope.replyTo,
+      envelope.to,
+      envelope.cc,
+      envelope.bcc,
+    ]
+  ) {
+    out.push(" ");
+    writeAddresses(out, list);
+  }
+  out.push(" ").nstring(envelope.inReplyTo).push(" ").nstring(envelope.messageId);
+}
+
+function writeAddresses(out: EncodedWriter, list: readonly AddressEntry[] | null): void {
+  if (list === null || list.length === 0) {
+    out.push("NIL");
+    return;
+  }
+  out.push("(");
+  for (const entry of list) {
+    switch (entry.kind) {
+      case "mailbox":
+        out.push("(").nstring(entry.name).push(" ").nstring(entry.route).push(" ")
+          .nstring(entry.mailbox).push(" ").nstring(entry.host).push(")");
+        break;
+      case "group":
+        out.push("(NIL NIL ").nstring(entry.name).push(" NIL)");
+        break;
+      case "end":
+        out.push("(NIL NIL NIL NIL)");
+        break;
+    }
+  }
+  out.push(")");
+}
+
+/**
+ * The encoded `envelope` of a whole or encapsulated message, parentheses included.
+ *
+ * @example
+ * ```ts
+ * encodeEnvelope(raw, index.root); // '("Wed, 25 Nov 2026 ..." "hi" (("Bob" NIL "bob" "example.com")) ...)'
+ * ```
+ */
+export function encodeEnvelope(raw: Uint8Array, message: MimePart): Encoded {
+  const out = new EncodedWriter().push("(");
+  writeEnvelope(out, envelopeOf(raw, message));
+  return out.push(")").done();
+}
+
+const ENVELOPE_KEY = Symbol("imap ENVELOPE");
+
+/** The message's encoded envelope, computed on first use and kept in its MIME index. */
+export function cachedEnvelope(view: MessageView): Encoded {
+  return view.index.memo(ENVELOPE_KEY, () => encodeEnvelope(view.raw, view.root));
+}

@@ -1,0 +1,235 @@
+/**
+ * The data of IMAP BODYSTRUCTURE and BODY (RFC 9051 7.5.2) for a message, from its MIME part
+ * tree: types, parameters, ids, descriptions, transfer encodings, sizes and line counts, the
+ * envelope and structure of encapsulated messages, and the extension data (MD5, disposition,
+ * language, location).
+ *
+ * Follows Dovecot where the RFC leaves room: type, subtype, encoding, disposition type and
+ * parameter names are lower-cased; parameter values, ids, descriptions, MD5 and location are
+ * the stored values (binary strings, not decoded); RFC 2231 sections of one parameter are
+ * joined into `name` (none encoded) or `name*` (still `charset'lang'%XX`); a text part
+ * without a charset gets `charset us-ascii` (RFC 2045 5.2). Size is the body's octets as
+ * stored (what `BODY[n]` returns); lines count its LF bytes.
+ *
+ * @module
+ */
+
+import { type Envelope, envelopeOf } from "./envelope.ts";
+import { headerField, rawFieldValue } from "./headers.ts";
+import { type MimePart, splitParameters } from "./mime.ts";
+
+/** Attribute/value pairs, in order; values are binary strings. */
+export type Params = ReadonlyArray<readonly [string, string]>;
+
+/** `body-fld-dsp`. */
+export interface Disposition {
+  readonly type: string;
+  readonly params: Params | null;
+}
+
+/** Extension data shared by both kinds of body. */
+export interface BodyExtension {
+  readonly disposition: Disposition | null;
+  readonly language: readonly string[] | null;
+  readonly location: string | null;
+}
+
+/** A non-multipart body (`body-type-1part`). */
+export interface SinglePart extends BodyExtension {
+  readonly kind: "single";
+  readonly type: string;
+  readonly subtype: string;
+  readonly params: Params | null;
+  readonly id: string | null;
+  readonly description: string | null;
+  readonly encoding: string;
+  readonly size: number;
+  /** Lines of text/* and message/rfc822 or message/global bodies; null for others. */
+  readonly lines: number | null;
+  /** The encapsulated message of a message/rfc822 or message/global part. */
+  readonly message: { readonly envelope: Envelope; readonly body: BodyStructure } | null;
+  readonly md5: string | null;
+}
+
+/** A multipart body (`body-type-mpart`). */
+export interface Multipart extends BodyExtension {
+  readonly kind: "multipart";
+  readonly subtype: string;
+  readonly children: readonly BodyStructure[];
+  readonly params: Params | null;
+}
+
+export type BodyStructure = SinglePart | Multipart;
+
+/** The envelope of a message part whose content could not be read (encoded or too deep). */
+const EMPTY_ENVELOPE: Envelope = {
+  date: null,
+  subject: null,
+  from: null,
+  sender: null,
+  replyTo: null,
+  to: null,
+  cc: null,
+  bcc: null,
+  inReplyTo: null,
+  messageId: null,
+};
+
+/** Dovecot's structure for a missing body: an empty text/plain part. */
+const EMPTY_TEXT: SinglePart = {
+  kind: "single",
+  type: "text",
+  subtype: "plain",
+  params: [["charset", "us-ascii"]],
+  id: null,
+  description: null,
+  encoding: "7bit",
+  size: 0,
+  lines: 0,
+  message: null,
+  md5: null,
+  disposition: null,
+  language: null,
+  location: null,
+};
+
+/**
+ * The body structure of `part` (a whole message or one of its parts) in `raw`.
+ *
+ * @example
+ * ```ts
+ * const raw = new TextEncoder().encode("Subject: hi\r\n\r\nHello\r\n");
+ * bodyStructureOf(raw, parseMime(raw)); // { kind: "single", type: "text", subtype: "plain", size: 7, lines: 1, ... }
+ * ```
+ */
+export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure {
+  const value = (name: string) => {
+    const field = headerField(part.fields, name);
+    return field ? rawFieldValue(raw, field) : null;
+  };
+  const typeValue = value("Content-Type");
+  const declared = typeValue === null ? [] : splitParameters(typeValue).params;
+  const extension: BodyExtension = {
+    disposition: disposition(value("Content-Disposition")),
+    language: languages(value("Content-Language")),
+    location: value("Content-Location"),
+  };
+  const { type, subtype } = part.contentType;
+  if (part.children.length > 0) {
+    return {
+      kind: "multipart",
+      subtype,
+      children: part.children.map((child) => bodyStructureOf(raw, child)),
+      params: joinParams(declared),
+      ...extension,
+    };
+  }
+  let params = joinParams(declared);
+  if (type === "text" && !params?.some(([name]) => name === "charset")) {
+    params = [...(params ?? []), ["charset", "us-ascii"]];
+  }
+  const isMessage = type === "message" && (subtype === "rfc822" || subtype === "global");
+  const text = type === "text";
+  let message: SinglePart["message"] = null;
+  if (isMessage) {
+    message = part.message
+      ? { envelope: envelopeOf(raw, part.message), body: bodyStructureOf(raw, part.message) }
+      : { envelope: EMPTY_ENVELOPE, body: EMPTY_TEXT };
+  }
+  return {
+    kind: "single",
+    type,
+    subtype,
+    params,
+    id: value("Content-ID"),
+    description: value("Content-Description"),
+    encoding: part.encoding,
+    size: part.bodyEnd - part.bodyStart,
+    lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
+    message,
+    md5: value("Content-MD5"),
+    ...extension,
+  };
+}
+
+/** Whether the structure holds a message/global part anywhere (its encoding differs in rev1). */
+export function hasMessageGlobal(body: BodyStructure): boolean {
+  if (body.kind === "multipart") return body.children.some(hasMessageGlobal);
+  if (!body.message) return false;
+  return (body.type === "message" && body.subtype === "global") ||
+    hasMessageGlobal(body.message.body);
+}
+
+function countLines(raw: Uint8Array, start: number, end: number): number {
+  let lines = 0;
+  for (let i = raw.indexOf(0x0a, start); i >= 0 && i < end; i = raw.indexOf(0x0a, i + 1)) {
+    lines++;
+  }
+  return lines;
+}
+
+function disposition(value: string | null): Disposition | null {
+  if (value === null) return null;
+  const { type, params } = splitParameters(value);
+  if (!/^[!#$%&'*+.^_`{|}~0-9A-Za-z-]+$/.test(type)) return null;
+  return { type: type.toLowerCase(), params: joinParams(params) };
+}
+
+/** `Content-Language: en, de-CH (comment)` → `["en", "de-CH"]` (RFC 3282). */
+function languages(value: string | null): string[] | null {
+  if (value === null) return null;
+  const tags = value.replace(/\([^)]*\)/g, " ").split(",").map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0);
+  return tags.length > 0 ? tags : null;
+}
+
+/**
+ * Parameters as IMAP reports them: names lower-cased; the RFC 2231 sections of one name
+ * (`name*0*`, `name*1`, …) joined in order, as `name*` with the `charset'lang'` prefix and
+ * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
+ */
+function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {
+  const out: Array<[string, string]> = [];
+  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
+  const slots = new Map<string, number>();
+  for (const { name, value } of list) {
+    const match = /^(.+?)(?:\*([0-9]{1,4}))?(\*)?$/.exec(name.toLowerCase());
+    if (!match) continue;
+    const [, key, index, star] = match;
+    if (index === undefined && !star) {
+      out.push([key, value]);
+      continue;
+    }
+    if (!slots.has(key)) {
+      slots.set(key, out.length);
+      out.push([key, ""]);
+      sections.set(key, []);
+    }
+    sections.get(key)!.push({ index: Number(index ?? 0), value, encoded: !!star });
+  }
+  for (const [key, parts] of sections) {
+    parts.sort((a, b) => a.index - b.index);
+    const slot = slots.get(key)!;
+    if (!parts.some((part) => part.encoded)) {
+      out[slot] = [key, parts.map((part) => part.value).join("")];
+      continue;
+    }
+    const first = parts[0];
+    const prefix = first.index === 0 && first.encoded ? "" : "''";
+    const joined = parts.map((part) => part.encoded ? part.value : percentEncode(part.value));
+    out[slot] = [key + "*", prefix + joined.join("")];
+  }
+  return out.length > 0 ? out : null;
+}
+
+/** RFC 2231 `attribute-char`s stay, everything else becomes %XX (binary strings: one byte each). */
+function percentEncode(value: string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i) & 0xff;
+    const ch = value[i];
+    const plain = code > 0x20 && code < 0x7f && !"*'%()<>@,;:\\\"/[]?=".includes(ch);
+    out += plain ? ch : "%" + code.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * The data of an IMAP ENVELOPE (RFC 9051 7.5.2) for a message or an encapsulated message:
+ * header values as stored (binary strings, not decoded) and parsed address lists.
+ *
+ * - Date, Subject, In-Reply-To, Message-ID: null when the field is absent, `""` when it is
+ *   present but empty.
+ * - Address fields: null when absent or when no address could be read; Sender and Reply-To
+ *   default to From.
+ * - The first occurrence of a field counts (RFC 5322 3.6 allows one).
+ *
+ * @module
+ */
+
+import { type AddressEntry, parseAddressList } from "./address.ts";
+import { type HeaderField, headerField, rawFieldValue } from "./headers.ts";
+import type { MimePart } from "./mime.ts";
+
+/** ENVELOPE fields, in RFC 9051 order. Strings are binary strings (one char per byte). */
+export interface Envelope {
+  readonly date: string | null;
+  readonly subject: string | null;
+  readonly from: readonly AddressEntry[] | null;
+  readonly sender: readonly AddressEntry[] | null;
+  readonly replyTo: readonly AddressEntry[] | null;
+  readonly to: readonly AddressEntry[] | null;
+  readonly cc: readonly AddressEntry[] | null;
+  readonly bcc: readonly AddressEntry[] | null;
+  readonly inReplyTo: string | null;
+  readonly messageId: string | null;
+}
+
+/**
+ * The envelope of `message` (a part whose `partNumber` is `""`: the root or an encapsulated
+ * message) in `raw`.
+ *
+ * @example
+ * ```ts
+ * const raw = new TextEncoder().encode("From: Bob <bob@example.com>\r\nSubject: hi\r\n\r\n");
+ * envelopeOf(raw, parseMime(raw)).subject; // "hi"
+ * ```
+ */
+export function envelopeOf(raw: Uint8Array, message: MimePart): Envelope {
+  const fields = message.fields;
+  const text = (name: string) => {
+    const field = headerField(fields, name);
+    return field ? rawFieldValue(raw, field) : null;
+  };
+  const addresses = (name: string) => {
+    const field = headerField(fields, name);
+    return field ? addressList(raw, field) : null;
+  };
+  const from = addresses("From");
+  return {
+    date: text("Date"),
+    subject: text("Subject"),
+    from,
+    sender: addresses("Sender") ?? from,
+    replyTo: addresses("Reply-To") ?? from,
+    to: addresses("To"),
+    cc: addresses("Cc"),
+    bcc: addresses("Bcc"),
+    inReplyTo: text("In-Reply-To"),
+    messageId: text("Message-ID"),
+  };
+}
+
+function addressList(raw: Uint8Array, field: HeaderField): AddressEntry[] | null {
+  const entries = parseAddressList(rawFieldValue(raw, field));
+  return entries.length > 0 ? entries : null;
+}

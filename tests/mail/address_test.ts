@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import {
+  type AddressEntry,
+  MISSING_DOMAIN,
+  MISSING_MAILBOX,
+  parseAddressList,
+} from "../../lib/mail/address.ts";
+
+/** Entries in a compact form: `name|route|mailbox|host`, `group:name`, `end`. */
+function compact(value: string): string[] {
+  return parseAddressList(value).map((entry: AddressEntry) => {
+    if (entry.kind === "group") return `group:${entry.name}`;
+    if (entry.kind === "end") return "end";
+    return [entry.name, entry.route, entry.mailbox, entry.host].map((v) => v ?? "NIL").join("|");
+  });
+}
+
+Deno.test("address: mailboxes, display names, comments and quoting (RFC 5322 3.4)", () => {
+  const cases: Array<[string, string[]]> = [
+    ["bob@example.com", ["NIL|NIL|bob|example.com"]],
+    ["Bob <bob@example.com>", ["Bob|NIL|bob|example.com"]],
+    ['"Doe, Jane" <jane@example.com>', ["Doe, Jane|NIL|jane|example.com"]],
+    ['"Say \\"hi\\"" <x@y>', ['Say "hi"|NIL|x|y']],
+    ["John Q. Public <jqp@example.com>", ["John Q. Public|NIL|jqp|example.com"]],
+    ["John (middle) Smith <js@example.com> (trailing)", ["John Smith|NIL|js|example.com"]],
+    ["bob@example.com (Bob Smith)", ["Bob Smith|NIL|bob|example.com"]],
+    ["<bob@example.com>", ["NIL|NIL|bob|example.com"]],
+    ['"" <bob@example.com>', ["NIL|NIL|bob|example.com"]],
+    ['"john doe"@example.com', ['NIL|NIL|"john doe"|example.com']],
+    ['Jo <"a\\"b"@example.com>', ['Jo|NIL|"a\\"b"|example.com']],
+    ["john . doe @ example . com", ["NIL|NIL|john.doe|example.com"]],
+    ["user@[127.0.0.1]", ["NIL|NIL|user|[127.0.0.1]"]],
+    ["<@relay1.example,@relay2.example:user@host.example>", [
+      "NIL|@relay1.example,@relay2.example|user|host.example",
+    ]],
+    ["=?UTF-8?Q?J=C3=B6rg?= <j@example.com>", ["=?UTF-8?Q?J=C3=B6rg?=|NIL|j|example.com"]],
+    ["=?utf-8?Q?Dr._M=C3=BCller?= <m@x>", ["=?utf-8?Q?Dr._M=C3=BCller?=|NIL|m|x"]],
+    ["a@x, b@y,,c@z", ["NIL|NIL|a|x", "NIL|NIL|b|y", "NIL|NIL|c|z"]],
+    ['"J\xf6rg" <j@x>', ["J\xf6rg|NIL|j|x"]],
+  ];
+  for (const [value, expected] of cases) assert.deepEqual(compact(value), expected, value);
+});
+
+Deno.test("address: groups become start and end markers (RFC 9051 7.5.2)", () => {
+  assert.deepEqual(compact("undisclosed-recipients:;"), ["group:undisclosed-recipients", "end"]);
+  assert.deepEqual(compact('team: a@x, "B" <b@y>; c@z'), [
+    "group:team",
+    "NIL|NIL|a|x",
+    "B|NIL|b|y",
+    "end",
+    "NIL|NIL|c|z",
+  ]);
+  assert.deepEqual(compact("A Team: a@x"), ["group:A Team", "NIL|NIL|a|x", "end"]);
+  assert.deepEqual(compact("x@y; z@w"), ["NIL|NIL|x|y", "NIL|NIL|z|w"]);
+});
+
+Deno.test("address: missing parts are filled in, garbage never throws", () => {
+  assert.deepEqual(compact("alice"), [`NIL|NIL|alice|${MISSING_DOMAIN}`]);
+  assert.deepEqual(compact("<@example.com>"), [`NIL|NIL|${MISSING_MAILBOX}|example.com`]);
+  assert.deepEqual(compact("<>"), [`NIL|NIL|${MISSING_MAILBOX}|${MISSING_DOMAIN}`]);
+  assert.deepEqual(compact("Bob <bob@example.com"), ["Bob|NIL|bob|example.com"]);
+  assert.deepEqual(compact('"unterminated <a@b>'), [
+    `NIL|NIL|"unterminated <a@b>|${MISSING_DOMAIN}`,
+  ]);
+  assert.deepEqual(compact(""), []);
+  assert.deepEqual(compact("  (just a comment) "), []);
+  for (
+    const garbage of [
+      "<<<>>>,,;;::@@",
+      "(((",
+      ")))]]]\\",
+      '"',
+      "[",
+      "a:b:c;;;",
+      "@",
+      ":",
+      "\x00\x01\xff",
+      "a@b@c",
+      "<a@b> <c@d>",
+    ]
+  ) {
+    const entries = parseAddressList(garbage);
+    let open = 0;
+    for (const entry of entries) {
+      if (entry.kind === "group") open++;
+      if (entry.kind === "end") open--;
+      if (entry.kind === "mailbox") assert.ok(entry.mailbox.length > 0 && entry.host.length > 0);
+      assert.ok(open === 0 || open === 1, garbage);
+    }
+    assert.equal(open, 0, `groups are closed: ${JSON.stringify(garbage)}`);
+  }
+});
+
+Deno.test("address: random input keeps the invariants", () => {
+  const alphabet = 'ab@.,;:<>()"\\[] \t=?\xe9';
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let n = 0; n < 3000; n++) {
+    let value = "";
+    const length = Math.floor(random() * 40);
+    for (let i = 0; i < length; i++) value += alphabet[Math.floor(random() * alphabet.length)];
+    let open = 0;
+    for (const entry of parseAddressList(value)) {
+      if (entry.kind === "group") assert.equal(open++, 0, value);
+      else if (entry.kind === "end") assert.equal(--open, 0, value);
+      else assert.ok(entry.mailbox && entry.host, value);
+    }
+    assert.equal(open, 0, value);
+  }
+});
