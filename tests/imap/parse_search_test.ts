@@ -1,0 +1,61 @@
+/** SEARCH program parser: RETURN options, the prefix hook, and error texts. */
+
+import assert from "node:assert/strict";
+import { readSearchProgram, type SearchProgram } from "../../lib/imap/parse_search.ts";
+import { ParseError, Reader } from "../../lib/imap/parser.ts";
+
+const enc = new TextEncoder();
+
+function read(program: string, hook?: (prefix: Omit<SearchProgram, "key">) => void) {
+  return readSearchProgram(new Reader({ line: enc.encode(program), literals: [] }), hook);
+}
+
+function fails(program: string, message: RegExp) {
+  assert.throws(() => read(program), (error: unknown) => {
+    assert.ok(error instanceof ParseError, `${program}: ${error}`);
+    assert.match(error.message, message, program);
+    return true;
+  });
+}
+
+Deno.test("parse_search: RETURN options are MIN MAX ALL COUNT SAVE, in any case and order", () => {
+  assert.deepEqual(read("RETURN (save Min all) ALL").returnOptions, ["SAVE", "MIN", "ALL"]);
+  assert.deepEqual(read("RETURN (COUNT MAX) ALL").returnOptions, ["COUNT", "MAX"]);
+  fails("RETURN (PARTIAL 1:5) ALL", /^Unknown SEARCH RETURN option: PARTIAL \(supported: /);
+  fails("RETURN (CONTEXT) ALL", /Unknown SEARCH RETURN option: CONTEXT/);
+  fails("RETURN (MIN ) ALL", /^Expected a RETURN option but found/);
+  fails("RETURN MIN ALL", /^Expected "\(" but found/);
+  fails("RETURN (MIN)", /^Expected a space but found end of command/);
+  fails("CHARSET UTF-8 RETURN (MIN) ALL", /^Unknown search key: RETURN/);
+});
+
+Deno.test("parse_search: the prefix hook sees RETURN and CHARSET before any key is read", () => {
+  const seen: Array<Omit<SearchProgram, "key">> = [];
+  assert.throws(() => read("RETURN (SAVE) CHARSET koi8-r BODY {bad", (p) => seen.push(p)));
+  assert.deepEqual(seen, [{ charset: "KOI8-R", returnOptions: ["SAVE"] }]);
+  // A hook that throws stops the parse there: strings in an unknown charset are not read.
+  const refused = new Error("refused");
+  assert.throws(
+    () =>
+      read("CHARSET X-UNKNOWN BODY \xff", () => {
+        throw refused;
+      }),
+    (error) => error === refused,
+  );
+  const plain: Array<Omit<SearchProgram, "key">> = [];
+  read("ALL", (p) => plain.push(p));
+  assert.deepEqual(plain, [{ charset: null, returnOptions: null }]);
+});
+
+Deno.test("parse_search: error texts name what was expected", () => {
+  fails("()", /^Expected a search key but found "\)"/);
+  fails('"SEEN"', /^Expected a search key but found "\\"SEEN\\""/);
+  fails("SEEN  ALL", /^Expected a search key but found " ALL"/);
+  fails("KEYWORD \\Seen", /^KEYWORD takes a keyword; search system flags with their own keys/);
+  fails("UNKEYWORD \\Flagged", /^UNKEYWORD takes a keyword/);
+  fails("FROBNICATE", /^Unknown search key: FROBNICATE/);
+  fails("SINCE 30-Feb-2024", /^Invalid day of month: 30/);
+  fails("UID 0", /^Invalid sequence set/);
+  fails("LARGER 99999999999999999999", /^Number too large/);
+  fails("(".repeat(70) + "ALL" + ")".repeat(70), /nested too deeply/);
+});

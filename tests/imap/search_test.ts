@@ -1,0 +1,220 @@
+/**
+ * The SEARCH evaluator without a server: programs parsed from text, run over a small mailbox
+ * of MessageIndex-backed messages. Also checks the evaluation order (cheap keys before
+ * decoding text) and that decoded text is computed once per message.
+ */
+
+import assert from "node:assert/strict";
+import { MessageIndex } from "../../lib/mail/index.ts";
+import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
+import { readSearchProgram } from "../../lib/imap/parse_search.ts";
+import { Reader } from "../../lib/imap/parser.ts";
+import {
+  compileSearch,
+  type SearchCandidate,
+  type SearchEnvironment,
+} from "../../lib/imap/search.ts";
+
+const enc = new TextEncoder();
+
+function base64Utf8(text: string): string {
+  return btoa(String.fromCharCode(...enc.encode(text)));
+}
+
+interface Message extends SearchCandidate {
+  readonly raw: Uint8Array;
+  readonly index: MessageIndex;
+}
+
+function message(
+  seq: number,
+  uid: number,
+  text: string,
+  flags: string[],
+  internalDate: string,
+): Message {
+  const raw = enc.encode(text.replace(/\n/g, "\r\n"));
+  return {
+    seq,
+    uid,
+    flags,
+    internalDate: Date.parse(internalDate),
+    size: raw.length,
+    raw,
+    index: new MessageIndex(raw),
+  };
+}
+
+const MAILBOX: Message[] = [
+  message(
+    1,
+    10,
+    "From: Ann <ann@example.com>\nTo: team+ci@example.com\nSubject: Build green\n" +
+      "Date: Mon, 2 Mar 2026 23:59:00 -1200\n\nAll checks passed.\n",
+    ["\\Seen"],
+    "2026-03-03T11:00:00Z",
+  ),
+  message(
+    2,
+    11,
+    "From: =?utf-8?b?QmrDtnJu?= <bjorn@example.org>\nSubject: =?utf-8?q?R=C3=A9sum=C3=A9?=\n" +
+      "X-Priority: 1\nContent-Type: multipart/alternative; boundary=x\n\n--x\n" +
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" +
+      base64Utf8("Grüße aus Köln\n") +
+      "\n--x\nContent-Type: text/html\n\n<p>Gr&uuml;&szlig;e</p>\n--x--\n",
+    ["\\Flagged", "$Later"],
+    "2026-03-04T00:00:00Z",
+  ),
+  message(
+    3,
+    14,
+    "Subject: no sender\nContent-Type: multipart/mixed; boundary=m\n\n--m\n\nsee attached\n--m\n" +
+      "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\n" + btoa("PNG needle") +
+      "\n--m--\n",
+    ["\\Seen", "\\Deleted"],
+    "2026-03-05T12:00:00Z",
+  ),
+];
+
+function parse(program: string) {
+  return readSearchProgram(new Reader({ line: enc.encode(program), literals: [] })).key;
+}
+
+interface Counters {
+  headers: number;
+  text: number;
+  raw: number;
+}
+
+function environment(counters: Counters, overrides: Partial<SearchEnvironment> = {}) {
+  const byUid = new Map(MAILBOX.map((m) => [m.uid, m]));
+  const env: SearchEnvironment = {
+    messageCount: MAILBOX.length,
+    maxUid: 14,
+    saved: [],
+    isRecent: (c) => c.uid === 14,
+    headers(c) {
+      counters.headers++;
+      return searchHeaders(byUid.get(c.uid)!.index);
+    },
+    text(c) {
+      counters.text++;
+      const m = byUid.get(c.uid)!;
+      return searchText(m.index, () => {
+        counters.raw++;
+        return m.raw;
+      });
+    },
+    ...overrides,
+  };
+  return env;
+}
+
+function run(program: string, overrides: Partial<SearchEnvironment> = {}): number[] {
+  const matches = compileSearch(parse(program), environment(fresh(), overrides));
+  return MAILBOX.filter((m) => matches(m)).map((m) => m.seq);
+}
+
+function fresh(): Counters {
+  return { headers: 0, text: 0, raw: 0 };
+}
+
+Deno.test("search: every key over a small mailbox", () => {
+  const cases: Array<[string, number[]]> = [
+    ["ALL", [1, 2, 3]],
+    ["SEEN", [1, 3]],
+    ["UNSEEN", [2]],
+    ["FLAGGED UNDELETED", [2]],
+    ["DELETED", [3]],
+    ["ANSWERED", []],
+    ["UNANSWERED", [1, 2, 3]],
+    ["DRAFT", []],
+    ["UNDRAFT", [1, 2, 3]],
+    ["KEYWORD $later", [2]],
+    ["UNKEYWORD $LATER", [1, 3]],
+    ["RECENT", [3]],
+    ["NEW", []],
+    ["OLD", [1, 2]],
+    ["FROM ann@", [1]],
+    ['FROM "björn"', [2]],
+    ['FROM ""', [1, 2]],
+    ["TO +ci", [1]],
+    ["CC x", []],
+    ["BCC x", []],
+    ['SUBJECT "résumé"', [2]],
+    ["SUBJECT GREEN", [1]],
+    ["HEADER x-priority 1", [2]],
+    ['HEADER X-PRIORITY ""', [2]],
+    ['HEADER Content-Type ""', [2, 3]],
+    ['BODY "köln"', [2]],
+    ["BODY &szlig;", [2]],
+    ["BODY needle", []],
+    ["BODY attached", [3]],
+    ["TEXT image/png", [3]],
+    ["TEXT ann", [1]],
+    ["BODY ann", []],
+    // INTERNALDATE days in UTC.
+    ["ON 3-Mar-2026", [1]],
+    ["SINCE 4-Mar-2026", [2, 3]],
+    ["BEFORE 4-Mar-2026", [1]],
+    // Message 1 was sent on 2 March in its own zone (3 March in UTC); 2 and 3 have no Date
+    // and fall back to INTERNALDATE.
+    ["SENTON 2-Mar-2026", [1]],
+    ["SENTON 3-Mar-2026", []],
+    ["SENTSINCE 4-Mar-2026", [2, 3]],
+    ["SENTBEFORE 5-Mar-2026", [1, 2]],
+    ["LARGER 150", [2, 3]],
+    ["SMALLER 150", [1]],
+    ["LARGER 136", [2, 3]],
+    ["SMALLER 136", []],
+    ["2:*", [2, 3]],
+    ["*", [3]],
+    ["UID 11:13", [2]],
+    ["UID 15:*", [3]],
+    ["NOT SEEN", [2]],
+    ["OR DELETED FLAGGED", [2, 3]],
+    ["(SEEN) (UNDELETED)", [1]],
+    ["OR (SEEN BODY checks) (FLAGGED SUBJECT nothing)", [1]],
+  ];
+  for (const [program, expected] of cases) assert.deepEqual(run(program), expected, program);
+});
+
+Deno.test("search: $ is the saved UIDs, in sequence and UID keys alike", () => {
+  assert.deepEqual(run("$", { saved: [11, 14] }), [2, 3]);
+  assert.deepEqual(run("UID $", { saved: [10] }), [1]);
+  assert.deepEqual(run("NOT $", { saved: [10] }), [2, 3]);
+  assert.deepEqual(run("$"), []);
+});
+
+Deno.test("search: cheap keys decide before header or body text is read", () => {
+  const counters = fresh();
+  const env = environment(counters);
+  const matches = compileSearch(parse('BODY "grüße" FROM ann DELETED'), env);
+  assert.deepEqual(MAILBOX.filter((m) => matches(m)).map((m) => m.seq), []);
+  // DELETED fails for 1 and 2: only message 3 reaches FROM, and it fails there.
+  assert.equal(counters.headers, 1);
+  assert.equal(counters.text, 0);
+
+  const flagsOnly = fresh();
+  const onlyFlags = compileSearch(parse("OR SEEN NOT FLAGGED"), environment(flagsOnly));
+  MAILBOX.forEach((m) => onlyFlags(m));
+  assert.deepEqual(flagsOnly, fresh());
+
+  // In an OR, the cheap side is tried first and short-circuits.
+  const or = fresh();
+  const either = compileSearch(parse("OR TEXT zzz SEEN"), environment(or));
+  assert.deepEqual(MAILBOX.filter((m) => either(m)).map((m) => m.seq), [1, 3]);
+  assert.equal(or.text, 1);
+});
+
+Deno.test("search_text: decoded once per message, whatever the number of searches", () => {
+  const raw = enc.encode("Subject: once\r\n\r\nbody text\r\n");
+  const index = new MessageIndex(raw);
+  let reads = 0;
+  const read = () => (reads++, raw);
+  const first = searchText(index, read);
+  const second = searchText(index, read);
+  assert.equal(reads, 1);
+  assert.equal(first, second);
+  assert.equal(searchHeaders(index), searchHeaders(index));
+});

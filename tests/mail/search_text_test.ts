@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { MessageIndex } from "../../lib/mail/index.ts";
+import { dateDay, dayNumber, searchHeaders, searchText } from "../../lib/mail/search_text.ts";
+
+const enc = new TextEncoder();
+const crlf = (text: string) => enc.encode(text.replace(/\n/g, "\r\n"));
+
+function text(message: string) {
+  const raw = crlf(message);
+  return searchText(new MessageIndex(raw), () => raw);
+}
+
+Deno.test("dateDay: the date as written, in its own zone", () => {
+  const day = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / 86_400_000;
+  const cases: Array<[string, number | null]> = [
+    ["Wed, 25 Nov 2026 23:30:00 -0800", day(2026, 11, 25)],
+    ["Thu, 26 Nov 2026 00:10:00 +1400", day(2026, 11, 26)],
+    ["25 Nov 2026 07:22 +0000", day(2026, 11, 25)],
+    ["  wed ,  1 dec 2026 07:22:01 GMT", day(2026, 12, 1)],
+    ["Fri, 13 Mar 98 09:00:00 GMT", day(1998, 3, 13)],
+    ["Fri, 13 Mar 08 09:00:00 GMT", day(2008, 3, 13)],
+    ["Fri, 13 Mar 108 09:00:00 GMT", day(2008, 3, 13)],
+    ["29 Feb 2024 12:00:00 +0000", day(2024, 2, 29)],
+    ["29 Feb 2026 12:00:00 +0000", null],
+    ["32 Jan 2026 12:00:00 +0000", null],
+    ["25 Foo 2026 12:00:00 +0000", null],
+    ["25 Nov 2026", null],
+    ["2026-11-25T07:22:01Z", null],
+    ["", null],
+    ["yesterday", null],
+  ];
+  for (const [value, expected] of cases) assert.equal(dateDay(value), expected, value);
+});
+
+Deno.test("dayNumber: years below 100 are not 19xx", () => {
+  assert.equal(dayNumber(1970, 1, 1), 0);
+  assert.equal(dayNumber(2026, 11, 25), Date.UTC(2026, 10, 25) / 86_400_000);
+  assert.equal(dayNumber(99, 1, 1), -683_368); // proleptic Gregorian, as Python's date()
+  assert.ok(dayNumber(99, 1, 1) < dayNumber(1999, 1, 1));
+});
+
+Deno.test("searchHeaders: decoded, lower-cased fields and the sent day", () => {
+  const raw = crlf(
+    "From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.com>\nSUBJECT: Hello\n World\n" +
+      "Date: Tue, 24 Nov 2026 23:30:00 -0800\nX-Empty:\n\nbody\n",
+  );
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.deepEqual(headers.fields, [
+    { name: "from", value: "andré <andre@example.com>" },
+    { name: "subject", value: "hello world" },
+    { name: "date", value: "tue, 24 nov 2026 23:30:00 -0800" },
+    { name: "x-empty", value: "" },
+  ]);
+  assert.equal(headers.sentDay, Date.UTC(2026, 10, 24) / 86_400_000);
+  assert.equal(searchHeaders(new MessageIndex(crlf("Subject: x\n\n"))).sentDay, null);
+});
+
+Deno.test("searchText: text parts decoded, attachments left out, nested messages in the body", () => {
+  const result = text(`Subject: Outer
+Content-Type: multipart/mixed; boundary="o"
+
+preamble is not searched
+--o
+Content-Type: multipart/alternative; boundary="a"
+
+--a
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+Caf=E9 CR=C8ME
+--a
+Content-Type: text/html; charset=utf-8
+
+<b>Bold</b>
+--a--
+--o
+Content-Type: application/pdf; name="report.pdf"
+Content-Transfer-Encoding: base64
+
+${btoa("%PDF secret words")}
+--o
+Content-Type: message/rfc822
+
+Subject: Inner Subject
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: base64
+
+${btoa("Inner BODY")}
+--o--
+`);
+  assert.equal(
+    result.header,
+    [
+      "subject: outer",
+      'content-type: multipart/mixed; boundary="o"',
+      'content-type: multipart/alternative; boundary="a"',
+      "content-type: text/plain; charset=iso-8859-1",
+      "content-transfer-encoding: quoted-printable",
+      "content-type: text/html; charset=utf-8",
+      'content-type: application/pdf; name="report.pdf"',
+      "content-transfer-encoding: base64",
+      "content-type: message/rfc822",
+    ].join("\n"),
+  );
+  assert.ok(result.body.includes("café crème"), result.body);
+  assert.ok(result.body.includes("<b>bold</b>"));
+  assert.ok(result.body.includes("subject: inner subject"));
+  assert.ok(result.body.includes("inner body"));
+  assert.ok(!result.body.includes("secret"));
+  assert.ok(!result.body.includes(btoa("%PDF").toLowerCase()));
+  assert.ok(!result.body.includes("preamble"));
+  assert.ok(!result.header.includes("inner"));
+});
+
+Deno.test("searchText: broken and empty messages give text, never an error", () => {
+  assert.deepEqual(text(""), { header: "", body: "" });
+  assert.deepEqual(text("no header at all"), { header: "", body: "" });
+  assert.equal(text("Subject: x\n\n\xff bytes").body, "ÿ bytes");
+  const unterminated = text(
+    "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nlost end\n",
+  );
+  assert.ok(unterminated.body.includes("lost end"));
+});
