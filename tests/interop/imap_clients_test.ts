@@ -6,41 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
-import { testConfig } from "../../lib/config.ts";
-import { type Elektromail, startElektromail } from "../../lib/server.ts";
+import { imapflowClient as client, python, withServer, withTimeout } from "./imap_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-async function withServer(fn: (server: Elektromail) => Promise<void>): Promise<void> {
-  const server = await startElektromail(testConfig({ httpPort: null }));
-  try {
-    await fn(server);
-  } finally {
-    await server.stop();
-  }
-}
-
-function client(server: Elektromail, user = "alice") {
-  return new ImapFlow({
-    host: "127.0.0.1",
-    port: server.ports.imap,
-    secure: false,
-    auth: { user, pass: "any" },
-    logger: false,
-    disableAutoIdle: true,
-  });
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out: ${what}`)), ms);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}
 
 const MESSAGE =
   "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: Hello from imapflow\r\n" +
@@ -141,17 +111,6 @@ Deno.test("imapflow: IDLE reports a message delivered over SMTP", async () => {
     }
   });
 });
-
-async function python(script: string, port: number): Promise<Record<string, unknown>> {
-  const output = await new Deno.Command("python3", {
-    args: ["-c", script, String(port)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = decoder.decode(output.stderr);
-  assert.equal(output.code, 0, `python3 failed:\n${err}`);
-  return JSON.parse(decoder.decode(output.stdout));
-}
 
 Deno.test("Python imaplib: login, list, append, select, fetch, store, copy, expunge", async () => {
   await withServer(async (server) => {
