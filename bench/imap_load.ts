@@ -9,7 +9,8 @@
  * ```
  *
  * Corpus (fixed PRNG seed): mostly 2–10 KB text/plain and multipart/alternative messages,
- * every tenth a multipart/mixed with a 20–200 KB base64 attachment (~108 MB for 5,000).
+ * every tenth a multipart/mixed with a 20–200 KB base64 attachment (~108 MB for 5,000); one
+ * in a hundred has the word {@linkcode RARE_WORD} in its body, for SEARCH TEXT.
  * The server runs as a subprocess (`deno run -A main.ts`); the client speaks raw IMAP over
  * TCP and only counts bytes, so it is not the bottleneck.
  *
@@ -38,6 +39,9 @@ const WORDS =
     "commodo consequat duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla pariatur")
     .split(" ");
 
+/** A word in the body of every hundredth corpus message only (n % 100 == 42). */
+export const RARE_WORD = "quokka";
+
 function text(random: () => number, bytes: number): string {
   const lines: string[] = [];
   let size = 0;
@@ -53,6 +57,8 @@ function text(random: () => number, bytes: number): string {
 /** The n-th corpus message. */
 export function corpusMessage(n: number): Uint8Array {
   const random = prng(n + 1);
+  // The rare word goes in front of the generated text, so the PRNG stream is unchanged.
+  const body = (bytes: number) => (n % 100 === 42 ? `${RARE_WORD} ` : "") + text(random, bytes);
   const header = [
     `From: Sender ${n % 97} <sender${n % 97}@example.com>`,
     `To: Bench <bench@example.com>`,
@@ -72,25 +78,25 @@ export function corpusMessage(n: number): Uint8Array {
     const base64 = btoa(binary).replace(/.{76}/g, "$&\r\n");
     return encoder.encode(
       header.join("\r\n") + '\r\nContent-Type: multipart/mixed; boundary="mixed"\r\n\r\n' +
-        '--mixed\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + text(random, size) +
+        '--mixed\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + body(size) +
         '--mixed\r\nContent-Type: application/octet-stream; name="data.bin"\r\n' +
         'Content-Disposition: attachment; filename="data.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
         base64 + "\r\n--mixed--\r\n",
     );
   }
   if (n % 2 === 0) {
-    const body = text(random, size / 2);
+    const alternative = body(size / 2);
     return encoder.encode(
       header.join("\r\n") + '\r\nContent-Type: multipart/alternative; boundary="alt"\r\n\r\n' +
-        '--alt\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + body +
-        '--alt\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n<html><body><p>' + body +
+        '--alt\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' + alternative +
+        '--alt\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n<html><body><p>' + alternative +
         "</p></body></html>\r\n" +
         "--alt--\r\n",
     );
   }
   return encoder.encode(
     header.join("\r\n") + '\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n' +
-      text(random, size),
+      body(size),
   );
 }
 
@@ -99,6 +105,8 @@ class Client {
   readonly #conn: Deno.Conn;
   #buffer = new Uint8Array(0);
   #tag = 0;
+  /** Untagged lines of the command in flight, while {@linkcode Client.query} collects them. */
+  #collected: string[] | null = null;
   received = 0;
 
   private constructor(conn: Deno.Conn) {
@@ -147,6 +155,7 @@ class Client {
       const literal = /\{(\d+)\}$/.exec(line);
       if (literal) skip = Number(literal[1]);
       if (done(line)) return line;
+      this.#collected?.push(line);
     }
   }
 
@@ -157,6 +166,18 @@ class Client {
     const line = await this.#readUntil((l) => l.startsWith(`${tag} `));
     if (!line.startsWith(`${tag} OK`)) throw new Error(`${text.slice(0, 40)}: ${line}`);
     return line;
+  }
+
+  /** Like {@linkcode Client.command}, returning the untagged lines of the reply. */
+  async query(text: string): Promise<string[]> {
+    const lines: string[] = [];
+    this.#collected = lines;
+    try {
+      await this.command(text);
+      return lines;
+    } finally {
+      this.#collected = null;
+    }
   }
 
   /** Pipelines many APPENDs with LITERAL+ and waits for all completions. */
@@ -205,6 +226,19 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
   return performance.now() - start;
+}
+
+/** The server's resident memory, in MB. */
+function rssMb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** An IMAP `date` (SEARCH SINCE) for a time, in UTC. */
+function imapDate(ms: number): string {
+  const months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
+  const d = new Date(ms);
+  return `${d.getUTCDate()}-${months[d.getUTCMonth()]}-${d.getUTCFullYear()}`;
 }
 
 function median(values: number[]): number {
@@ -265,6 +299,9 @@ async function main() {
           "FETCH 1:* (UID FLAGS)",
           "FETCH 1:* BODY.PEEK[]",
           "STORE 1:* +FLAGS.SILENT (\\Seen)",
+          `UID SEARCH TEXT ${RARE_WORD}`,
+          "SEARCH FROM sender42@example.com",
+          "SEARCH SINCE 1-Jan-2020",
           "COPY 1:* Warmup",
           "STORE 1:* +FLAGS.SILENT (\\Deleted)",
           "EXPUNGE",
@@ -295,6 +332,27 @@ async function main() {
       "STORE 1:* +FLAGS.SILENT (\\Seen)",
       (i) => `STORE 1:* ${i % 2 ? "-" : "+"}FLAGS.SILENT (\\Seen)`,
     );
+    // SEARCH (issue 4 section 6). The first run decodes (and caches) what the keys read;
+    // the warm runs are what a client searching again sees.
+    const rssBefore = rssMb(server.pid);
+    const count1 = (modulus: number) => corpus.filter((_, n) => n % modulus === 42).length;
+    const searches: Array<[string, string, string, number]> = [
+      [`(in 1% of messages)`, "UID SEARCH", `TEXT ${RARE_WORD}`, count1(100)],
+      ["(1%)", "SEARCH", "FROM sender42@example.com", count1(97)],
+      ["(every message)", "SEARCH", `SINCE ${imapDate(Date.now() - 864e5)}`, count],
+    ];
+    for (const [note, verb, criteria, expected] of searches) {
+      await phase(`${verb} ${criteria} ${note}`, () => `${verb} ${criteria}`);
+      // The figures only count if the search found the right messages.
+      const [line] = await c.query(`${verb} RETURN (COUNT) ${criteria}`);
+      if (!line?.endsWith(` COUNT ${expected}`)) {
+        throw new Error(`${verb} ${criteria}: expected ${expected} messages, got ${line}`);
+      }
+    }
+    rows.push([
+      "server RSS before / after the SEARCH phases (decoded text cached)",
+      `${rssBefore.toFixed(0)} / ${rssMb(server.pid).toFixed(0)} MB`,
+    ]);
     await c.command("CREATE Copy");
     rows.push([
       "COPY 1:* to a new mailbox",
@@ -331,9 +389,7 @@ async function main() {
       "50 connections looping LOGIN/SELECT/FETCH 1:20 header/LOGOUT",
       `${(sessions / ((performance.now() - loopStart) / 1000)).toFixed(0)} sessions/s`,
     ]);
-    const status = Deno.readTextFileSync(`/proc/${server.pid}/status`);
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    rows.push(["server RSS after the run", `${rss.toFixed(0)} MB`]);
+    rows.push(["server RSS after the run", `${rssMb(server.pid).toFixed(0)} MB`]);
   } finally {
     await server.stop();
     if (dbDir) await Deno.remove(dbDir, { recursive: true });
