@@ -79,6 +79,12 @@ const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]
 };
 /** Nesting limit for parentheses, NOT and OR, so hostile input cannot blow the stack. */
 const MAX_DEPTH = 64;
+/**
+ * Most search keys in one program (parentheses, NOT and OR count too). Evaluation costs up to
+ * one pass over the mailbox per key, so this bounds the work one command can ask for; real
+ * clients send a handful, or a few hundred in generated OR chains.
+ */
+export const MAX_SEARCH_KEYS = 1000;
 
 /**
  * Called once RETURN and CHARSET are read, before any search key: a command can refuse an
@@ -116,7 +122,8 @@ export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): 
   }
   onPrefix?.({ charset, returnOptions });
   const keys: SearchKey[] = [];
-  do keys.push(readSearchKey(reader, 0)); while (reader.maybeSp());
+  const budget = { keys: MAX_SEARCH_KEYS };
+  do keys.push(readSearchKey(reader, 0, budget)); while (reader.maybeSp());
   reader.end();
   return { charset, returnOptions, key: keys.length === 1 ? keys[0] : { type: "and", keys } };
 }
@@ -134,14 +141,17 @@ function readReturnOption(reader: Reader): string {
   return option;
 }
 
-/** One `search-key`. */
-export function readSearchKey(reader: Reader, depth = 0): SearchKey {
+/** One `search-key`, within the nesting and key-count limits. */
+function readSearchKey(reader: Reader, depth: number, budget: { keys: number }): SearchKey {
   if (depth > MAX_DEPTH) throw reader.error("Search program nested too deeply");
+  if (--budget.keys < 0) {
+    throw reader.error(`Search program has too many keys (limit ${MAX_SEARCH_KEYS})`);
+  }
   const next = reader.peek();
   if (next === "(") {
     reader.expect("(");
     const keys: SearchKey[] = [];
-    do keys.push(readSearchKey(reader, depth + 1)); while (reader.maybeSp());
+    do keys.push(readSearchKey(reader, depth + 1, budget)); while (reader.maybeSp());
     reader.expect(")");
     return keys.length === 1 ? keys[0] : { type: "and", keys };
   }
@@ -201,12 +211,12 @@ export function readSearchKey(reader: Reader, depth = 0): SearchKey {
       };
     case "NOT":
       reader.sp();
-      return { type: "not", key: readSearchKey(reader, depth + 1) };
+      return { type: "not", key: readSearchKey(reader, depth + 1, budget) };
     case "OR": {
       reader.sp();
-      const a = readSearchKey(reader, depth + 1);
+      const a = readSearchKey(reader, depth + 1, budget);
       reader.sp();
-      return { type: "or", a, b: readSearchKey(reader, depth + 1) };
+      return { type: "or", a, b: readSearchKey(reader, depth + 1, budget) };
     }
     case "UID":
       reader.sp();

@@ -1,7 +1,11 @@
 /** SEARCH program parser: RETURN options, the prefix hook, and error texts. */
 
 import assert from "node:assert/strict";
-import { readSearchProgram, type SearchProgram } from "../../lib/imap/parse_search.ts";
+import {
+  MAX_SEARCH_KEYS,
+  readSearchProgram,
+  type SearchProgram,
+} from "../../lib/imap/parse_search.ts";
 import { ParseError, Reader } from "../../lib/imap/parser.ts";
 
 const enc = new TextEncoder();
@@ -58,4 +62,15 @@ Deno.test("parse_search: error texts name what was expected", () => {
   fails("UID 0", /^Invalid sequence set/);
   fails("LARGER 99999999999999999999", /^Number too large/);
   fails("(".repeat(70) + "ALL" + ")".repeat(70), /nested too deeply/);
+});
+
+Deno.test("parse_search: a program has at most MAX_SEARCH_KEYS keys", () => {
+  assert.equal(read(Array(MAX_SEARCH_KEYS).fill("SEEN").join(" ")).key.type, "and");
+  fails(
+    Array(MAX_SEARCH_KEYS + 1).fill("SEEN").join(" "),
+    new RegExp(`^Search program has too many keys \\(limit ${MAX_SEARCH_KEYS}\\)`),
+  );
+  // Parentheses, NOT and OR count too.
+  fails(`(${Array(MAX_SEARCH_KEYS).fill("SEEN").join(" ")})`, /too many keys/);
+  fails(`${"NOT ".repeat(60)}(${Array(MAX_SEARCH_KEYS - 60).fill("ALL").join(" ")})`, /too many/);
 });
