@@ -25,7 +25,7 @@ export class MessageIndex {
     this.root = parseMime(raw);
   }
 
-  /** The value stored under `key`, computed by `compute` (given the raw bytes) on first use. */
+  /** The value stored under `key`, computed by `compute` on first use. */
   memo<T>(key: symbol, compute: () => T): T {
     this.#memo ??= new Map();
     if (this.#memo.has(key)) return this.#memo.get(key) as T;
