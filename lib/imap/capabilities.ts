@@ -26,6 +26,7 @@ const AUTHENTICATED = [
   "UTF8=ACCEPT",
   "ESEARCH",
   "SEARCHRES",
+  "BINARY",
 ];
 
 /** The capability list for the session's current state. */
