@@ -141,6 +141,19 @@ function withCrlf(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+const HAS_NUL = Symbol("message holds NUL");
+
+/**
+ * Section data made fit for a `literal`, which cannot carry NUL (RFC 9051 4.3; only
+ * BINARY's `literal8` can): a message stored with NUL bytes (APPEND with a `literal8`) gets
+ * them as 0x80, as Dovecot does, so sizes and offsets stay the same. Whether the message has
+ * any is computed once and kept in its index.
+ */
+export function withoutNul(view: MessageView, bytes: Uint8Array): Uint8Array {
+  if (!view.index.memo(HAS_NUL, () => view.raw.includes(0)) || !bytes.includes(0)) return bytes;
+  return bytes.map((byte) => byte === 0 ? 0x80 : byte);
+}
+
 /** Applies `<offset.length>`: a slice, empty past the end. */
 export function applyPartial(
   bytes: Uint8Array,

@@ -31,6 +31,7 @@ import {
   MessageView,
   sectionBytes,
   sectionKey,
+  withoutNul,
 } from "../sections.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
 
@@ -66,11 +67,25 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
   const user = session.user!;
   const mailbox = selection.tracker.mailbox;
 
-  const marksSeen = !selection.readOnly && items.some(setsSeen);
+  const viewOf = (uid: number) =>
+    new MessageView(
+      () => store.getRaw(user, mailbox, uid) ?? new Uint8Array(0),
+      (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
+    );
   const reportsFlags = items.some((item) => item.kind === "FLAGS");
   let seenNow = new Set<number>();
-  if (marksSeen) {
-    const changed = store.setFlags(user, mailbox, targets.map((t) => t.uid), "add", ["\\Seen"]);
+  if (!selection.readOnly && items.some(setsSeen)) {
+    // A BINARY item that fails (unknown transfer encoding) does not read the message.
+    const binaryOnly = items.every((item) => !setsSeen(item) || item.kind === "BINARY");
+    const read = (uid: number) => {
+      const view = viewOf(uid);
+      return items.some((item) =>
+        setsSeen(item) && item.kind === "BINARY" &&
+        binarySection(view, item.part).kind !== "unknown-cte"
+      );
+    };
+    const uids = targets.map((t) => t.uid).filter((uid) => !binaryOnly || read(uid));
+    const changed = store.setFlags(user, mailbox, uids, "add", ["\\Seen"]);
     seenNow = new Set(changed.map((change) => change.uid));
     selection.tracker.dropFlagUpdates([...seenNow]);
   }
@@ -85,11 +100,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
       continue;
     }
     let view: MessageView | null = null;
-    const message = () =>
-      view ??= new MessageView(
-        () => store.getRaw(user, mailbox, uid) ?? new Uint8Array(0),
-        (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
-      );
+    const message = () => view ??= viewOf(uid);
     let opened = false;
     const put = (...parts: Part[]) => {
       out.push(opened ? " " : `* ${seq} FETCH (`, ...parts);
@@ -127,12 +138,12 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
     case "RFC822":
-      return put("RFC822 ", ...literal(message().raw));
+      return put("RFC822 ", ...nstring(message(), message().raw));
     case "RFC822.HEADER":
     case "RFC822.TEXT": {
       const text = item.kind === "RFC822.HEADER" ? "HEADER" : "TEXT";
       const bytes = sectionBytes(message(), { part: [], text, fields: [] });
-      return put(`${item.kind} `, ...nstring(bytes));
+      return put(`${item.kind} `, ...nstring(message(), bytes));
     }
     case "ENVELOPE":
       return put("ENVELOPE ", cachedEnvelope(message()));
@@ -146,7 +157,7 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       const origin = item.partial ? `<${item.partial.offset}>` : "";
       return put(
         `BODY[${sectionKey(item.section)}]${origin} `,
-        ...nstring(bytes && applyPartial(bytes, item.partial)),
+        ...nstring(message(), bytes && applyPartial(bytes, item.partial)),
       );
     }
     case "BINARY":
@@ -177,8 +188,8 @@ function literal(bytes: Uint8Array, binary = false): [string, Uint8Array] {
 }
 
 /** Section data as an `nstring`: NIL when the section does not exist. */
-function nstring(bytes: Uint8Array | null): Part[] {
-  return bytes ? literal(bytes) : ["NIL"];
+function nstring(view: MessageView, bytes: Uint8Array | null): Part[] {
+  return bytes ? literal(withoutNul(view, bytes)) : ["NIL"];
 }
 
 export const FETCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
