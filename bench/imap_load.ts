@@ -297,6 +297,8 @@ async function main() {
         const command of [
           "SELECT Warmup",
           "FETCH 1:* (UID FLAGS)",
+          "FETCH 1:* (ENVELOPE BODYSTRUCTURE)",
+          "FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])",
           "FETCH 1:* BODY.PEEK[]",
           "STORE 1:* +FLAGS.SILENT (\\Seen)",
           `UID SEARCH TEXT ${RARE_WORD}`,
@@ -324,6 +326,14 @@ async function main() {
     };
     await phase("SELECT INBOX", () => "SELECT INBOX");
     await phase("FETCH 1:* (UID FLAGS)", () => "FETCH 1:* (UID FLAGS)");
+    // Message structure (issue 4 section 6). The first run parses every message's MIME
+    // index and encodes its ENVELOPE and BODYSTRUCTURE; warm runs send what the index keeps.
+    for (
+      const items of [
+        "(ENVELOPE BODYSTRUCTURE)",
+        "(UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])",
+      ]
+    ) await phase(`FETCH 1:* ${items}`, () => `FETCH 1:* ${items}`);
     const before = c.received;
     await phase("FETCH 1:* BODY.PEEK[]", () => "FETCH 1:* BODY.PEEK[]", 2);
     rows[rows.length - 1][0] += ` (${((c.received - before) / 3e6).toFixed(0)} MB)`;
