@@ -138,16 +138,20 @@ const KEYS = {
 
 /**
  * The message's encoded BODY (`extended` false) or BODYSTRUCTURE, computed on first use and
- * kept in its MIME index. The IMAP4rev2 form is a separate entry only for messages that hold
+ * kept (as bytes, ready to send) in its MIME index. The IMAP4rev2 form is a separate entry only for messages that hold
  * a message/global part; for all others it is the same value.
  */
-export function cachedBodyStructure(view: MessageView, extended: boolean, rev2: boolean): Encoded {
+export function cachedBodyStructure(
+  view: MessageView,
+  extended: boolean,
+  rev2: boolean,
+): Uint8Array {
   let structure: BodyStructure | null = null;
   const tree = () => structure ??= bodyStructureOf(view.raw, view.root);
   const encode = (messageGlobal: boolean) => {
     const out = new EncodedWriter();
     writeBody(out, tree(), { extended, messageGlobal });
-    return out.done();
+    return out.bytes();
   };
   const rev1 = () =>
     view.index.memo(extended ? KEYS.bodystructure : KEYS.body, () => encode(false));

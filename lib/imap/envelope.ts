@@ -51,7 +51,11 @@ export class EncodedWriter {
 
   /** Everything written, as one value. */
   done(): Encoded {
-    if (this.#chunks.length === 0) return this.#text;
+    return this.#chunks.length === 0 ? this.#text : this.bytes();
+  }
+
+  /** Everything written, as bytes (what a cache keeps: sending them needs no encoding). */
+  bytes(): Uint8Array {
     this.#flushText();
     let length = 0;
     for (const chunk of this.#chunks) length += chunk.length;
@@ -141,14 +145,21 @@ function writeAddresses(out: EncodedWriter, list: readonly AddressEntry[] | null
  * ```
  */
 export function encodeEnvelope(raw: Uint8Array, message: MimePart): Encoded {
+  return envelopeWriter(raw, message).done();
+}
+
+function envelopeWriter(raw: Uint8Array, message: MimePart): EncodedWriter {
   const out = new EncodedWriter().push("(");
   writeEnvelope(out, envelopeOf(raw, message));
-  return out.push(")").done();
+  return out.push(")");
 }
 
 const ENVELOPE_KEY = Symbol("imap ENVELOPE");
 
-/** The message's encoded envelope, computed on first use and kept in its MIME index. */
-export function cachedEnvelope(view: MessageView): Encoded {
-  return view.index.memo(ENVELOPE_KEY, () => encodeEnvelope(view.raw, view.root));
+/**
+ * The message's encoded envelope, computed on first use and kept (as bytes, ready to send)
+ * in its MIME index.
+ */
+export function cachedEnvelope(view: MessageView): Uint8Array {
+  return view.index.memo(ENVELOPE_KEY, () => envelopeWriter(view.raw, view.root).bytes());
 }

@@ -80,7 +80,10 @@ export class MessageView {
 /** The bytes of a section, or null when the message has no such section. */
 export function sectionBytes(view: MessageView, section: Section): Uint8Array | null {
   const raw = view.raw;
-  if (section.part.length === 0) return entityBytes(raw, view.root, section);
+  if (section.part.length === 0) {
+    // BODY[] needs no index: the message is the section.
+    return section.text === null ? raw : entityBytes(view, view.root, section);
+  }
   const part = findPart(view.root, section.part.join("."));
   if (!part) return null;
   switch (section.text) {
@@ -90,12 +93,13 @@ export function sectionBytes(view: MessageView, section: Section): Uint8Array | 
       return raw.subarray(part.headerStart, part.bodyStart);
     default:
       // HEADER, TEXT and HEADER.FIELDS of a part address its encapsulated message.
-      return part.message ? entityBytes(raw, part.message, section) : null;
+      return part.message ? entityBytes(view, part.message, section) : null;
   }
 }
 
 /** A section of a whole (or encapsulated) message. */
-function entityBytes(raw: Uint8Array, message: MimePart, section: Section): Uint8Array {
+function entityBytes(view: MessageView, message: MimePart, section: Section): Uint8Array {
+  const raw = view.raw;
   switch (section.text) {
     case "HEADER":
       return raw.subarray(message.headerStart, message.bodyStart);
@@ -103,19 +107,64 @@ function entityBytes(raw: Uint8Array, message: MimePart, section: Section): Uint
       return raw.subarray(message.bodyStart, message.bodyEnd);
     case "HEADER.FIELDS":
     case "HEADER.FIELDS.NOT":
-      return headerFields(raw, message.fields, section);
+      return cachedHeaderFields(view, message, section);
     default:
       return raw.subarray(message.headerStart, message.bodyEnd);
   }
 }
 
-function headerFields(raw: Uint8Array, fields: readonly HeaderField[], section: Section) {
-  const wanted = new Set(section.fields.map((field) => field.toLowerCase()));
-  const keep = section.text === "HEADER.FIELDS";
+/** What a HEADER.FIELDS section asks for, prepared once per FETCH item. */
+interface FieldMatcher {
+  /** Lower-cased names, and their lengths (most fields can be skipped by length alone). */
+  readonly names: ReadonlySet<string>;
+  readonly lengths: ReadonlySet<number>;
+  readonly keep: boolean;
+  /** Identifies the result: part, NOT or not, the set of names. */
+  readonly key: string;
+}
+
+const matchers = new WeakMap<Section, FieldMatcher>();
+
+function matcherOf(section: Section): FieldMatcher {
+  let matcher = matchers.get(section);
+  if (!matcher) {
+    const names = new Set(section.fields.map((field) => field.toLowerCase()));
+    const keep = section.text === "HEADER.FIELDS";
+    matcher = {
+      names,
+      lengths: new Set([...names].map((name) => name.length)),
+      keep,
+      key: `${section.part.join(".")} ${keep} ${[...names].sort().join(" ")}`,
+    };
+    matchers.set(section, matcher);
+  }
+  return matcher;
+}
+
+const FIELD_RESULTS = Symbol("HEADER.FIELDS results");
+/** HEADER.FIELDS results kept per message: clients repeat the same one or two on every sync. */
+const MAX_FIELD_RESULTS = 4;
+
+function cachedHeaderFields(view: MessageView, message: MimePart, section: Section): Uint8Array {
+  const matcher = matcherOf(section);
+  const results = view.index.memo(FIELD_RESULTS, () => new Map<string, Uint8Array>());
+  let bytes = results.get(matcher.key);
+  if (!bytes) {
+    bytes = headerFields(view.raw, message.fields, matcher);
+    if (results.size >= MAX_FIELD_RESULTS) results.delete(results.keys().next().value!);
+    results.set(matcher.key, bytes);
+  }
+  return bytes;
+}
+
+function headerFields(raw: Uint8Array, fields: readonly HeaderField[], matcher: FieldMatcher) {
+  const { names, lengths, keep } = matcher;
   const pieces: Uint8Array[] = [];
   let length = CRLF.length;
   for (const field of fields) {
-    if (wanted.has(field.name.toLowerCase()) !== keep) continue;
+    // Most names differ in length from every wanted one: no lower-casing needed.
+    const wanted = lengths.has(field.name.length) && names.has(field.name.toLowerCase());
+    if (wanted !== keep) continue;
     const bytes = withCrlf(raw.subarray(field.start, field.end));
     pieces.push(bytes);
     length += bytes.length;

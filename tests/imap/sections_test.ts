@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import type { Section } from "../../lib/imap/parse_fetch.ts";
+import {
+  applyPartial,
+  binaryBytes,
+  binarySection,
+  binarySize,
+  MessageView,
+  sectionBytes,
+  withoutNul,
+} from "../../lib/imap/sections.ts";
+
+const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const text = (data: Uint8Array | null) => data === null ? null : String.fromCharCode(...data);
+const fields = (part: number[], names: string[], not = false): Section => ({
+  part,
+  text: not ? "HEADER.FIELDS.NOT" : "HEADER.FIELDS",
+  fields: names,
+});
+
+const MESSAGE = "From: a@x\r\nSubject: outer\nTo: b@y\r\nX-Long: one\r\n two\r\n" +
+  "Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+  "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: c@z\r\n\r\nbody\r\n" +
+  "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+  "AEFCAA==\r\n" +
+  "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+  "a=3Db=\r\nc\r\n" +
+  "--b\r\nContent-Transfer-Encoding: x-gzip\r\n\r\n???\r\n--b--\r\n";
+
+Deno.test("sections: HEADER.FIELDS in stored order, any case, CRLF ends, cached per request", () => {
+  const view = new MessageView(bytes(MESSAGE));
+  // A bare LF line end is sent as CRLF; a folded field stays folded.
+  assert.equal(
+    text(sectionBytes(view, fields([], ["subject", "X-LONG", "from"]))),
+    "From: a@x\r\nSubject: outer\r\nX-Long: one\r\n two\r\n\r\n",
+  );
+  assert.equal(
+    text(sectionBytes(view, fields([], ["From", "Subject", "X-Long"], true))),
+    "To: b@y\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n",
+  );
+  // The same names for the encapsulated message (part 1) are a different result.
+  assert.equal(text(sectionBytes(view, fields([1], ["subject"]))), "Subject: inner\r\n\r\n");
+  assert.equal(text(sectionBytes(view, fields([], ["subject"]))), "Subject: outer\r\n\r\n");
+  // Many different requests (more than the per-message cache keeps) stay right.
+  for (let round = 0; round < 2; round++) {
+    for (const name of ["from", "to", "subject", "x-long", "content-type", "nope"]) {
+      const got = text(sectionBytes(view, fields([], [name])))!;
+      assert.equal(got === "\r\n", name === "nope", name);
+      if (name !== "nope") assert.match(got, new RegExp(`^${name}:`, "i"));
+    }
+  }
+  assert.equal(sectionBytes(view, fields([2], ["subject"])), null, "not a message part");
+});
+
+Deno.test("sections: BINARY decodes leaves, keeps containers, refuses unknown encodings", () => {
+  const view = new MessageView(bytes(MESSAGE));
+  const data = (part: number[]) => {
+    const section = binarySection(view, part);
+    assert.equal(section.kind, "data");
+    if (section.kind !== "data") throw new Error("unreachable");
+    const out = binaryBytes(view, section.part);
+    assert.equal(binarySize(view, section.part), out.length, `size of ${part}`);
+    return text(out);
+  };
+  assert.equal(data([2]), "\x00AB\x00");
+  assert.equal(data([3]), "a=bc");
+  assert.equal(data([1]), "Subject: inner\r\nFrom: c@z\r\n\r\nbody");
+  assert.equal(data([1, 1]), "body");
+  assert.equal(data([]), MESSAGE);
+  assert.deepEqual(binarySection(view, [4]), { kind: "unknown-cte", encoding: "x-gzip" });
+  assert.deepEqual(binarySection(view, [9]), { kind: "missing" });
+  assert.deepEqual(binarySection(view, [2, 1]), { kind: "missing" });
+});
+
+Deno.test("sections: partials at 0, at the size, past it", () => {
+  const data = bytes("0123456789");
+  assert.equal(text(applyPartial(data, { offset: 0, length: 10 })), "0123456789");
+  assert.equal(text(applyPartial(data, { offset: 0, length: 99 })), "0123456789");
+  assert.equal(text(applyPartial(data, { offset: 9, length: 5 })), "9");
+  assert.equal(text(applyPartial(data, { offset: 10, length: 1 })), "");
+  assert.equal(text(applyPartial(data, { offset: 11, length: 1 })), "");
+  assert.equal(text(applyPartial(data, null)), "0123456789");
+});
+
+Deno.test("sections: NUL becomes 0x80 for literals, only in messages that hold one", () => {
+  const clean = new MessageView(bytes("Subject: x\r\n\r\nab"));
+  const plain = bytes("ab");
+  assert.equal(withoutNul(clean, plain), plain, "no copy for a message without NUL");
+  const dirty = new MessageView(bytes("Subject: x\r\n\r\na\x00b"));
+  const body = sectionBytes(dirty, { part: [1], text: null, fields: [] })!;
+  assert.deepEqual([...withoutNul(dirty, body)], [0x61, 0x80, 0x62]);
+  assert.deepEqual([...body], [0x61, 0x00, 0x62], "the stored bytes are untouched");
+});
