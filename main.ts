@@ -1,18 +1,20 @@
 /**
  * The `elektromail` command: parse flags and environment, start, print the banner, stop
- * cleanly on SIGINT/SIGTERM.
+ * cleanly on SIGINT/SIGTERM. `elektromail healthcheck [options]` probes a running server.
  *
  * @module
  */
 
 import { acceptsAnyCredentials } from "./lib/auth.ts";
 import { type Config, ConfigError, helpText, resolveConfig } from "./lib/config.ts";
+import { probe } from "./lib/healthcheck.ts";
 import { stderrLogger } from "./lib/log.ts";
 import { type Elektromail, startElektromail, StartError } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Runs the program; resolves to the exit status once the server has stopped. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "healthcheck") return await healthcheck(args.slice(1));
   let config: Config;
   try {
     const invocation = resolveConfig(args, Deno.env.toObject());
@@ -63,6 +65,14 @@ function banner(server: Elektromail): string {
     const host = listener.host.includes(":") ? `[${listener.host}]` : listener.host;
     lines.push(`  ${listener.name.toUpperCase().padEnd(5)} ${host}:${listener.port}`);
   }
+  if (server.tls) {
+    const required = config.tls?.required ? ", required before login" : "";
+    lines.push(
+      `  tls      STARTTLS on SMTP and IMAP${required}; certificate ${server.tls.origin}`,
+      `           for ${server.tls.names}`,
+      `           SHA-256 ${server.tls.fingerprint}`,
+    );
+  }
   lines.push(
     `  storage  ${storage}`,
     `  auth     ${auth}`,
@@ -71,6 +81,28 @@ function banner(server: Elektromail): string {
     }`,
   );
   return lines.join("\n");
+}
+
+/** Probes the listeners the options describe: 0 when all answer, 1 otherwise, 2 bad options. */
+async function healthcheck(args: string[]): Promise<number> {
+  let config: Config;
+  try {
+    const invocation = resolveConfig(args, Deno.env.toObject());
+    if (invocation.action !== "serve") {
+      console.log("Usage: elektromail healthcheck [options]  (the server's options; see --help)");
+      return 0;
+    }
+    config = invocation.config;
+  } catch (error) {
+    return fail(error);
+  }
+  const results = await probe(config);
+  for (const { name, address, ok, detail } of results) {
+    const line = `${name.padEnd(5)} ${address} ${ok ? "ok" : "FAILED"}: ${detail}`;
+    if (ok) console.log(line);
+    else console.error(line);
+  }
+  return results.every((result) => result.ok) ? 0 : 1;
 }
 
 function fail(error: unknown): number {

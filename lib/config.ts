@@ -54,7 +54,32 @@ export interface Config {
   /** Log protocol traffic. */
   readonly verbose: boolean;
   readonly limits: Limits;
+  /** TLS settings; null: no STARTTLS and no implicit-TLS listeners. */
+  readonly tls: TlsConfig | null;
 }
+
+/** TLS: on with `--tls`, a certificate, `--tls-required` or an implicit-TLS port. */
+export interface TlsConfig {
+  /** PEM text or a file path; null: a self-signed certificate is generated. */
+  readonly cert: string | null;
+  /** PEM text or a file path; null: the key is in `cert` (or generated with it). */
+  readonly key: string | null;
+  /** SMTP needs STARTTLS before MAIL/AUTH; IMAP advertises LOGINDISABLED until STARTTLS. */
+  readonly required: boolean;
+  /** Implicit-TLS SMTP (RFC 8314 submissions) port; null: none. */
+  readonly smtpsPort: number | null;
+  /** Implicit-TLS IMAP port; null: none. */
+  readonly imapsPort: number | null;
+}
+
+/** TLS with a generated certificate, STARTTLS only: what `--tls` gives. */
+export const DEFAULT_TLS: TlsConfig = {
+  cert: null,
+  key: null,
+  required: false,
+  smtpsPort: null,
+  imapsPort: null,
+};
 
 export const DEFAULT_LIMITS: Limits = {
   maxMessageSize: 25 * 1024 * 1024,
@@ -170,6 +195,42 @@ export const SETTINGS: readonly Setting[] = [
     fallback: String(DEFAULT_LIMITS.maxConnections),
     help: "open connections per listener",
   },
+  {
+    flag: "tls",
+    env: "ELEKTROMAIL_TLS",
+    kind: "boolean",
+    help: "offer STARTTLS (self-signed certificate unless --tls-cert)",
+  },
+  {
+    flag: "tls-required",
+    env: "ELEKTROMAIL_TLS_REQUIRED",
+    kind: "boolean",
+    help: "refuse SMTP MAIL/AUTH and IMAP LOGIN before STARTTLS",
+  },
+  {
+    flag: "tls-cert",
+    env: "TLS_CERT",
+    kind: "string",
+    help: "certificate: PEM file path or PEM text (turns TLS on)",
+  },
+  {
+    flag: "tls-key",
+    env: "TLS_KEY",
+    kind: "string",
+    help: "private key: PEM file path or PEM text",
+  },
+  {
+    flag: "smtps-port",
+    env: "SMTPS_PORT",
+    kind: "string",
+    help: "implicit-TLS SMTP port (off unless set; turns TLS on)",
+  },
+  {
+    flag: "imaps-port",
+    env: "IMAPS_PORT",
+    kind: "string",
+    help: "implicit-TLS IMAP port (off unless set; turns TLS on)",
+  },
 ];
 
 /** What the command line asked for. */
@@ -273,6 +334,7 @@ export function resolveConfig(
       maxRecipients: count("max-recipients", 1),
       maxConnections: count("max-connections", 1),
     },
+    tls: tlsSettings(read, port, bool),
   };
   return { action: "serve", config };
 }
@@ -291,9 +353,42 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     hostname: "localhost",
     verbose: false,
     limits: DEFAULT_LIMITS,
+    tls: null,
     ...overrides,
   };
 }
+
+/** The TLS settings, or null when nothing turns TLS on. */
+function tlsSettings(
+  read: (flag: string) => { text: string | undefined; source: string },
+  port: (flag: string) => number | null,
+  bool: (flag: string) => boolean,
+): TlsConfig | null {
+  const tls: TlsConfig = {
+    cert: read("tls-cert").text ?? null,
+    key: read("tls-key").text ?? null,
+    required: bool("tls-required"),
+    smtpsPort: port("smtps-port"),
+    imapsPort: port("imaps-port"),
+  };
+  const switch_ = read("tls");
+  const asked = Object.entries(tls).find(([, value]) => value !== null && value !== false);
+  if (switch_.text !== undefined && !parseBoolean(switch_.text, switch_.source) && asked) {
+    const setting = SETTINGS.find((s) => s.flag === SETTING_OF[asked[0]])!;
+    throw new ConfigError(
+      `${switch_.source} turns TLS off, but ${setting.env} (--${setting.flag}) needs it`,
+    );
+  }
+  return bool("tls") || asked ? tls : null;
+}
+
+const SETTING_OF: Record<string, string> = {
+  cert: "tls-cert",
+  key: "tls-key",
+  required: "tls-required",
+  smtpsPort: "smtps-port",
+  imapsPort: "imaps-port",
+};
 
 export function parsePort(text: string, source: string): number {
   if (!/^[0-9]{1,5}$/.test(text.trim()) || Number(text) > 65535) {
@@ -370,6 +465,8 @@ export function helpText(): string {
     "Elektromail: a small, exact IMAP4rev2/SMTP mail server for development and tests.",
     "",
     "Usage: elektromail [options]",
+    "       elektromail healthcheck [options]   probe the listeners these options describe;",
+    "                                           exit 0 when all answer, 1 otherwise",
     "",
     "Options (each also read from the environment variable shown; flags win):",
   ];

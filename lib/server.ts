@@ -7,23 +7,33 @@
 import type { Config } from "./config.ts";
 import { type HttpListener, startHttp } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
-import type { Listener } from "./net/transport.ts";
+import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
+import type { Endpoint, Listener, ListenTls } from "./net/transport.ts";
 import { startImap } from "./imap/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "./store/mod.ts";
 
-/** The bound ports; `http` is null when the control plane is off. */
+/** The bound ports; null for a listener that is off. */
 export interface Ports {
   readonly smtp: number;
   readonly imap: number;
   readonly http: number | null;
+  /** Implicit-TLS SMTP. */
+  readonly smtps: number | null;
+  /** Implicit-TLS IMAP. */
+  readonly imaps: number | null;
 }
+
+/** The server's certificate, for clients to trust (`GET /tls/cert`). */
+export type TlsInfo = Omit<TlsMaterial, "key">;
 
 /** A running server. */
 export interface Elektromail {
   readonly config: Config;
   readonly ports: Ports;
   readonly store: Store;
+  /** The certificate, or null when TLS is off. */
+  readonly tls: TlsInfo | null;
   /** One line per listener: `smtp 127.0.0.1:2525`. */
   readonly listeners: ReadonlyArray<{ name: string; host: string; port: number }>;
   /** Stops accepting, tells open sessions (SMTP 421, IMAP BYE), closes the store. */
@@ -62,7 +72,31 @@ export async function startElektromail(
   options: StartOptions = {},
 ): Promise<Elektromail> {
   const logger = options.logger ?? quietLogger();
+  const tls = config.tls
+    ? await loadTlsMaterial({
+      tls: config.tls,
+      dbPath: config.dbPath,
+      hostname: config.hostname,
+      bindAddr: config.bindAddr,
+      logger,
+    })
+    : null;
+  const tlsInfo: TlsInfo | null = tls && {
+    cert: tls.cert,
+    fingerprint: tls.fingerprint,
+    names: tls.names,
+    validTo: tls.validTo,
+    origin: tls.origin,
+  };
   const store = options.store ?? openStore(config);
+  const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
+    tls && { mode, cert: tls.cert, key: tls.key };
+  /** A plain listener: it offers STARTTLS when TLS is on. */
+  const plain = (name: string, port: number): Endpoint => ({
+    name,
+    port,
+    tls: tlsMode("starttls"),
+  });
   const started: Array<Listener | (HttpListener & { name: string })> = [];
   let stopped = false;
   const stopAll = async () => {
@@ -73,16 +107,42 @@ export async function startElektromail(
       await bind(
         "SMTP_PORT (--smtp-port)",
         config.smtpPort,
-        () => startSmtp(config, store, logger),
+        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort)),
       ),
     );
     const smtp = started[0];
     const imap = await bind(
       "IMAP_PORT (--imap-port)",
       config.imapPort,
-      () => startImap(config, store, logger),
+      () => startImap(config, store, logger, plain("imap", config.imapPort)),
     );
     started.push(imap);
+    const implicit = async (
+      name: "smtps" | "imaps",
+      port: number | null | undefined,
+    ): Promise<Listener | null> => {
+      if (port === null || port === undefined) return null;
+      const variable = `${name.toUpperCase()}_PORT (--${name}-port)`;
+      const listener = await bind(
+        variable,
+        port,
+        () =>
+          name === "smtps"
+            ? startSmtp(config, store, logger, { name, port, tls: tlsMode("implicit") })
+            : startImap(config, store, logger, { name, port, tls: tlsMode("implicit") }),
+      );
+      started.push(listener);
+      return listener;
+    };
+    const smtps = await implicit("smtps", config.tls?.smtpsPort);
+    const imaps = await implicit("imaps", config.tls?.imapsPort);
+    const ports = (httpPort: number | null): Ports => ({
+      smtp: smtp.port,
+      imap: imap.port,
+      http: httpPort,
+      smtps: smtps?.port ?? null,
+      imaps: imaps?.port ?? null,
+    });
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {
       http = await bind("HTTP_PORT (--http-port)", config.httpPort, () =>
@@ -91,14 +151,16 @@ export async function startElektromail(
           store,
           logger,
           healthy: () => !stopped,
-          ports: () => ({ smtp: smtp.port, imap: imap.port, http: http?.port ?? null }),
+          ports: () => ({ ...ports(http?.port ?? null) }),
+          tls: tlsInfo,
         }));
       started.push({ ...http, name: "http" });
     }
     return {
       config,
-      ports: { smtp: smtp.port, imap: imap.port, http: http?.port ?? null },
+      ports: ports(http?.port ?? null),
       store,
+      tls: tlsInfo,
       listeners: started.map(({ name, host, port }) => ({ name, host, port })),
       stop: async () => {
         if (stopped) return;

@@ -10,10 +10,12 @@ import {
   type Config,
   ConfigError,
   DEFAULT_LIMITS,
+  DEFAULT_TLS,
   helpText,
   parseUsers,
   resolveConfig,
   SETTINGS,
+  testConfig,
 } from "../lib/config.ts";
 
 function serve(args: string[], env: Record<string, string> = {}): Config {
@@ -62,6 +64,10 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-message-size": { env: "4096", flag: "8192", get: (c) => c.limits.maxMessageSize },
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
+  "tls-cert": { env: "/tmp/env.pem", flag: "/tmp/flag.pem", get: (c) => c.tls?.cert },
+  "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
+  "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
+  "imaps-port": { env: "9930", flag: "9931", get: (c) => c.tls?.imapsPort },
 };
 
 Deno.test("config: every string setting is read from its variable and its flag; flags win", () => {
@@ -87,6 +93,8 @@ Deno.test("config: booleans accept true/1/yes from env and flags, and --no- to o
     ["auth-disabled", "ELEKTROMAIL_AUTH_DISABLED", (c) => c.authDisabled],
     ["smtp-auth-required", "ELEKTROMAIL_SMTP_AUTH_REQUIRED", (c) => c.smtpAuthRequired],
     ["verbose", "ELEKTROMAIL_VERBOSE", (c) => c.verbose],
+    ["tls", "ELEKTROMAIL_TLS", (c) => c.tls !== null],
+    ["tls-required", "ELEKTROMAIL_TLS_REQUIRED", (c) => c.tls?.required ?? false],
   ];
   assert.deepEqual(
     SETTINGS.filter((s) => s.kind === "boolean").map((s) => s.flag).sort(),
@@ -193,4 +201,35 @@ Deno.test("config: --help and --version", () => {
     assert.match(help, new RegExp(`--(\\[no-\\])?${setting.flag}\\b`), setting.flag);
     assert.ok(help.includes(setting.env), setting.env);
   }
+});
+
+Deno.test("config: TLS is on with --tls, a certificate, a key, --tls-required or a TLS port", () => {
+  assert.equal(serve([]).tls, null);
+  assert.deepEqual(serve(["--tls"]).tls, DEFAULT_TLS);
+  assert.deepEqual(serve([], { ELEKTROMAIL_TLS: "yes" }).tls, DEFAULT_TLS);
+  assert.equal(serve([], { ELEKTROMAIL_TLS: "no" }).tls, null);
+  assert.deepEqual(serve([], { TLS_CERT: "/c.pem" }).tls, { ...DEFAULT_TLS, cert: "/c.pem" });
+  assert.deepEqual(serve(["--tls-key", "/k.pem"]).tls, { ...DEFAULT_TLS, key: "/k.pem" });
+  assert.deepEqual(serve(["--tls-required"]).tls, { ...DEFAULT_TLS, required: true });
+  assert.deepEqual(serve([], { SMTPS_PORT: "4650" }).tls, { ...DEFAULT_TLS, smtpsPort: 4650 });
+  assert.deepEqual(serve(["--imaps-port=0"]).tls, { ...DEFAULT_TLS, imapsPort: 0 });
+  // A PEM text value is kept as given (loading it is lib/net/tls.ts's job).
+  const pem = "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----";
+  assert.equal(serve([], { TLS_CERT: pem }).tls?.cert, pem);
+  assert.equal(testConfig().tls, null);
+});
+
+Deno.test("config: switching TLS off while a TLS setting needs it names both", () => {
+  configError(
+    [],
+    { ELEKTROMAIL_TLS: "false", SMTPS_PORT: "4650" },
+    /^ELEKTROMAIL_TLS turns TLS off, but SMTPS_PORT \(--smtps-port\) needs it$/,
+  );
+  configError(
+    ["--no-tls", "--tls-cert", "/c.pem"],
+    {},
+    /^--tls turns TLS off, but TLS_CERT \(--tls-cert\) needs it$/,
+  );
+  configError([], { IMAPS_PORT: "99999" }, /^IMAPS_PORT: "99999" is not a port/);
+  configError(["--tls-required=maybe"], {}, /--tls-required/);
 });

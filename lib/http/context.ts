@@ -17,4 +17,6 @@ export interface HttpContext {
   healthy(): boolean;
   /** The bound ports, for /health. */
   ports(): Record<string, number | null>;
+  /** The server certificate (`GET /tls/cert`); null or absent when TLS is off. */
+  readonly tls?: { readonly cert: string; readonly fingerprint: string } | null;
 }

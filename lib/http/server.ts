@@ -10,6 +10,7 @@ import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./messages.ts";
 import { dispatch, type Route } from "./router.ts";
+import { tlsCertificate } from "./tls.ts";
 import { listUsers } from "./users.ts";
 
 export type { HttpContext } from "./context.ts";
@@ -32,6 +33,7 @@ export const ROUTES: readonly Route[] = [
   { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
   { path: "/messages/:id/raw", methods: { GET: getRaw } },
   { path: "/messages/:id/parts/:part", methods: { GET: getPart } },
+  { path: "/tls/cert", methods: { GET: tlsCertificate } },
 ];
 
 function health(ctx: HttpContext): Response {

@@ -30,7 +30,16 @@ const AUTHENTICATED = [
 ];
 
 /** The capability list for the session's current state. */
-export function capabilities(session: Pick<Session, "state">): string[] {
-  if (session.state === "not-authenticated") return [...BASE, "AUTH=PLAIN"];
-  return [...BASE, ...AUTHENTICATED];
+export function capabilities(session: Pick<Session, "state" | "tls" | "ctx">): string[] {
+  if (session.state !== "not-authenticated") return [...BASE, ...AUTHENTICATED];
+  const list = [...BASE];
+  if (session.tls === "offered") list.push("STARTTLS");
+  // RFC 9051 6.2.3: no plaintext login before TLS when it is required.
+  list.push(...(loginDisabled(session) ? ["LOGINDISABLED"] : ["AUTH=PLAIN"]));
+  return list;
+}
+
+/** TLS is required and not active yet: LOGIN and AUTHENTICATE get `NO [PRIVACYREQUIRED]`. */
+export function loginDisabled(session: Pick<Session, "tls" | "ctx">): boolean {
+  return session.tls === "offered" && session.ctx.config.tls?.required === true;
 }

@@ -7,6 +7,7 @@
 
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { TlsState } from "../net/transport.ts";
 import type { Store, StoreError, StoreErrorKind } from "../store/mod.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { Reader } from "./parser.ts";
@@ -43,6 +44,8 @@ export interface ImapContext {
   readonly logger: Logger;
   readonly label: string;
   readonly shared: ImapServerState;
+  /** TLS on the connection at the start; `off` when absent. */
+  readonly tls?: TlsState;
 }
 
 /** The selected mailbox of a session. */
@@ -72,6 +75,10 @@ export interface Session {
   utf8: boolean;
   /** In IDLE: unilateral updates are written as they happen. */
   idling: boolean;
+  /** TLS on the connection now. */
+  tls: TlsState;
+  /** STARTTLS: switch to TLS right after this command's tagged OK is written. */
+  startTls(): void;
   /** Pending output, written after each command (and during long FETCHes). */
   readonly out: ResponseBuilder;
   /** Writes pending output and waits while the peer is slow to read. */

@@ -6,32 +6,59 @@
 
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { listen, type Listener } from "../net/transport.ts";
+import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/mod.ts";
 import type { ImapServerState } from "./context.ts";
 import { createImapSession } from "./session.ts";
 
-/** Starts the IMAP listener on `config.imapPort`. */
-export function startImap(config: Config, store: Store, logger: Logger): Promise<Listener> {
-  const shared: ImapServerState = { recentClaims: new Map() };
-  store.subscribe((event) => {
-    if (event.type === "reset") shared.recentClaims.clear();
-  });
+/** Per store: the plain and the implicit-TLS listener see one `\Recent` bookkeeping. */
+const serverStates = new WeakMap<Store, ImapServerState>();
+
+function serverState(store: Store): ImapServerState {
+  let shared = serverStates.get(store);
+  if (!shared) {
+    const state: ImapServerState = { recentClaims: new Map() };
+    store.subscribe((event) => {
+      if (event.type === "reset") state.recentClaims.clear();
+    });
+    serverStates.set(store, state);
+    shared = state;
+  }
+  return shared;
+}
+
+/** Starts an IMAP listener: by default the plain one on `config.imapPort`. */
+export function startImap(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  endpoint: Endpoint = { name: "imap", port: config.imapPort, tls: null },
+): Promise<Listener> {
+  const shared = serverState(store);
   return listen({
-    name: "imap",
+    name: endpoint.name,
     host: config.bindAddr,
-    port: config.imapPort,
+    port: endpoint.port,
+    tls: endpoint.tls,
     maxConnections: config.limits.maxConnections,
     idleTimeoutMs: config.limits.imapIdleTimeoutMs,
     logger,
     refusal: "* BYE Too many connections, try again later\r\n",
     accept(connection) {
-      const label = `imap#${connection.id}`;
+      const label = `${endpoint.name}#${connection.id}`;
       logger.traffic(label, "S", `<connected from ${connection.remote}>`);
-      const session = createImapSession({ config, store, logger, label, shared }, {
+      const session = createImapSession({
+        config,
+        store,
+        logger,
+        label,
+        shared,
+        tls: connection.tls,
+      }, {
         write: (bytes) => connection.write(bytes),
         drained: () => connection.drained(),
         close: () => connection.end(),
+        startTls: () => connection.startTls(),
       });
       session.start();
       return {

@@ -28,6 +28,8 @@ export interface ImapIO {
   write(bytes: Uint8Array): boolean;
   drained(): Promise<void>;
   close(): void;
+  /** Switches the connection to TLS after the written bytes (see `Connection.startTls`). */
+  startTls?(): void;
 }
 
 /** The transport's handle on a session. */
@@ -47,10 +49,13 @@ const decoder = new TextDecoder();
 /** Creates a session; `start()` sends the greeting. */
 export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriver {
   const { config, logger, store } = ctx;
-  const framer = new ImapFramer({
-    maxLineLength: config.limits.maxLineLength,
-    maxLiteralSize: Math.max(config.limits.maxMessageSize, MAX_SMALL_LITERAL),
-  });
+  const newFramer = () =>
+    new ImapFramer({
+      maxLineLength: config.limits.maxLineLength,
+      maxLiteralSize: Math.max(config.limits.maxMessageSize, MAX_SMALL_LITERAL),
+    });
+  let framer = newFramer();
+  let tlsRequested = false;
   const builder = new ResponseBuilder();
   let busy = false;
   let ended = false;
@@ -75,6 +80,11 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     rev2: false,
     utf8: false,
     idling: false,
+    tls: ctx.tls ?? "off",
+    startTls() {
+      session.tls = "active";
+      tlsRequested = true;
+    },
     get out() {
       return builder;
     },
@@ -233,6 +243,17 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     }
   }
 
+  /**
+   * RFC 9051 6.2.1: TLS starts right after the tagged OK; a fresh framer drops whatever the
+   * client pipelined after STARTTLS in plaintext (never executed).
+   */
+  function switchToTls() {
+    tlsRequested = false;
+    emit();
+    framer = newFramer();
+    io.startTls!();
+  }
+
   function countBad(response: string) {
     builder.push(response);
     if (++badInARow >= config.limits.maxBadCommands) {
@@ -269,6 +290,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       builder.push(tagged(tag, "OK", code, result?.text ?? `${verb} completed`));
       badInARow = 0;
       if (session.state === "logout") session.close();
+      if (tlsRequested) switchToTls();
     } catch (error) {
       if (ended) return;
       const responseTag = tag ?? (error instanceof ParseError ? error.tag : null) ?? "*";

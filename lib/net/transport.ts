@@ -1,15 +1,23 @@
 /**
- * The one transport module: TCP listeners, connection limits, idle timeouts, backpressure
- * and shutdown. Protocol code sees only {@linkcode Connection}.
+ * The one transport module: TCP listeners, connection limits, idle timeouts, backpressure,
+ * TLS and shutdown. Protocol code sees only {@linkcode Connection}.
  *
  * Plain listeners use `Deno.listen`: loading `node:net` costs ~20 ms of startup and ~6 MB
  * of memory. Server-side TLS upgrade (STARTTLS) works only through `node:tls` on a
- * `node:net` socket, so TLS-enabled listeners will load those lazily, here.
+ * `node:net` socket, so listeners with TLS (STARTTLS-capable plain ports and implicit-TLS
+ * ports) are `node:net` servers, in `node_transport.ts`, loaded only when TLS is on. Both
+ * kinds share the connection registry here: limits, session start, guards, shutdown.
  *
  * @module
  */
 
 import type { Logger } from "../log.ts";
+
+/**
+ * TLS on a connection: `off` (this listener has none), `offered` (plaintext now, STARTTLS
+ * possible) or `active` (implicit TLS, or after STARTTLS).
+ */
+export type TlsState = "off" | "offered" | "active";
 
 /** A client connection as protocol code sees it. */
 export interface Connection {
@@ -30,6 +38,14 @@ export interface Connection {
   readonly closed: boolean;
   /** Changes the idle timeout (0 turns it off). */
   setIdleTimeout(ms: number): void;
+  readonly tls: TlsState;
+  /**
+   * STARTTLS, once the go-ahead reply is written: from now on no plaintext is read (bytes
+   * the client pipelined after the command are dropped, never delivered); the handshake
+   * starts when everything written so far has been flushed. Writes made meanwhile go out
+   * encrypted. Throws unless {@linkcode tls} is `offered`.
+   */
+  startTls(): void;
 }
 
 /** What a protocol does with a connection's events. */
@@ -42,8 +58,23 @@ export interface ConnectionHandler {
   onClose(): void;
 }
 
+/** TLS on a listener: STARTTLS offered on a plain port, or TLS from the first byte. */
+export interface ListenTls {
+  readonly mode: "starttls" | "implicit";
+  /** PEM certificate chain and private key. */
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Where a protocol listens: its name in logs and the banner, the port, TLS on it. */
+export interface Endpoint {
+  readonly name: string;
+  readonly port: number;
+  readonly tls: ListenTls | null;
+}
+
 export interface ListenOptions {
-  /** Short protocol name for logs: `smtp`, `imap`. */
+  /** Short protocol name for logs: `smtp`, `imap`, `smtps`. */
   readonly name: string;
   readonly host: string;
   readonly port: number;
@@ -54,6 +85,8 @@ export interface ListenOptions {
   accept(connection: Connection): ConnectionHandler;
   /** Text written to a connection refused for being over the limit, before it is closed. */
   refusal: string;
+  /** null or absent: a plain `Deno.listen` listener, no TLS. */
+  readonly tls?: ListenTls | null;
 }
 
 /** A listening socket. */
@@ -67,65 +100,51 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** A connection as its listener drives it. */
+export interface ManagedConnection extends Connection {
+  /** Delivers data and idle events until the connection closes. */
+  run(events: { data(chunk: Uint8Array): void; idle(): void }): Promise<void>;
+  readonly closedPromise: Promise<void>;
+}
+
+/** The open connections of one listener; see {@linkcode connectionRegistry}. */
+export interface ConnectionRegistry {
+  readonly size: number;
+  /** Refuses the connection when over the limit, else starts its session and runs it. */
+  serve(connection: ManagedConnection): void;
+  /** Tells open sessions, waits briefly for them to close, then closes the rest. */
+  shutdown(): Promise<void>;
+}
+
 /** Queued output above which `write` asks the caller to wait. */
-const HIGH_WATER_MARK = 1024 * 1024;
+export const HIGH_WATER_MARK = 1024 * 1024;
 const READ_BUFFER_SIZE = 64 * 1024;
 /** Parts at least this large are written without copying; smaller ones are joined. */
 const COALESCE_LIMIT = 64 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
-const END_GRACE_MS = 5000;
+export const END_GRACE_MS = 5000;
 const SHUTDOWN_GRACE_MS = 2000;
 
-let nextConnectionId = 1;
+let lastConnectionId = 0;
 const encoder = new TextEncoder();
 
-/** Starts listening. Rejects with the OS error (e.g. `AddrInUse`) if the port cannot be bound. */
-export function listen(options: ListenOptions): Promise<Listener> {
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
-  } catch (error) {
-    return Promise.reject(error);
+/** A process-wide connection number, for logs. */
+export function nextConnectionId(): number {
+  return ++lastConnectionId;
+}
+
+/**
+ * Starts listening: `Deno.listen` without TLS, a `node:net` server with it. Rejects with the
+ * OS error (e.g. `AddrInUse`, `EADDRINUSE`) if the port cannot be bound.
+ */
+export async function listen(options: ListenOptions): Promise<Listener> {
+  const registry = connectionRegistry(options);
+  if (options.tls) {
+    const { listenNode } = await import("./node_transport.ts");
+    return await listenNode(options, options.tls, registry);
   }
-  const open = new Map<number, { connection: SocketConnection; handler: ConnectionHandler }>();
+  const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
   let closing = false;
-
-  const serve = (conn: Deno.TcpConn) => {
-    const connection = new SocketConnection(conn, options.idleTimeoutMs);
-    if (open.size >= options.maxConnections) {
-      options.logger.warn(
-        `${options.name}: refused a connection, ${open.size} open (limit ${options.maxConnections})`,
-      );
-      connection.write(options.refusal);
-      connection.end();
-      return;
-    }
-    let handler: ConnectionHandler;
-    try {
-      handler = options.accept(connection);
-    } catch (error) {
-      options.logger.error(`${options.name}: cannot start a session`, error);
-      connection.destroy();
-      return;
-    }
-    open.set(connection.id, { connection, handler });
-    const guard = (what: string, fn: () => void) => {
-      try {
-        fn();
-      } catch (error) {
-        options.logger.error(`${options.name}#${connection.id}: ${what} failed`, error);
-        connection.destroy();
-      }
-    };
-    connection.run({
-      data: (chunk) => guard("session", () => handler.onData(chunk)),
-      idle: () => guard("idle timeout", () => handler.onIdle()),
-    }).finally(() => {
-      open.delete(connection.id);
-      guard("close", () => handler.onClose());
-    });
-  };
-
   const accepting = (async () => {
     while (true) {
       let conn: Deno.TcpConn;
@@ -138,23 +157,70 @@ export function listen(options: ListenOptions): Promise<Listener> {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      serve(conn);
+      registry.serve(new SocketConnection(conn, options.idleTimeoutMs));
     }
   })();
 
   const address = listener.addr as Deno.NetAddr;
-  return Promise.resolve({
+  return {
     name: options.name,
     host: address.hostname,
     port: address.port,
     get connections() {
-      return open.size;
+      return registry.size;
     },
     close: async () => {
       if (closing) return;
       closing = true;
       listener.close();
       await accepting;
+      await registry.shutdown();
+    },
+  };
+}
+
+/** Connection limit, session start, error guards and shutdown: the same for every listener. */
+export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
+  const open = new Map<number, { connection: ManagedConnection; handler: ConnectionHandler }>();
+  return {
+    get size() {
+      return open.size;
+    },
+    serve(connection) {
+      if (open.size >= options.maxConnections) {
+        options.logger.warn(
+          `${options.name}: refused a connection, ${open.size} open (limit ${options.maxConnections})`,
+        );
+        connection.write(options.refusal);
+        connection.end();
+        return;
+      }
+      let handler: ConnectionHandler;
+      try {
+        handler = options.accept(connection);
+      } catch (error) {
+        options.logger.error(`${options.name}: cannot start a session`, error);
+        connection.destroy();
+        return;
+      }
+      open.set(connection.id, { connection, handler });
+      const guard = (what: string, fn: () => void) => {
+        try {
+          fn();
+        } catch (error) {
+          options.logger.error(`${options.name}#${connection.id}: ${what} failed`, error);
+          connection.destroy();
+        }
+      };
+      connection.run({
+        data: (chunk) => guard("session", () => handler.onData(chunk)),
+        idle: () => guard("idle timeout", () => handler.onIdle()),
+      }).finally(() => {
+        open.delete(connection.id);
+        guard("close", () => handler.onClose());
+      });
+    },
+    async shutdown() {
       for (const { handler } of open.values()) {
         try {
           handler.onShutdown();
@@ -168,12 +234,13 @@ export function listen(options: ListenOptions): Promise<Listener> {
       for (const { connection } of open.values()) connection.destroy();
       await Promise.all(remaining);
     },
-  });
+  };
 }
 
 /** A `Deno.TcpConn` with a write queue, pause/resume and an idle timer. */
-class SocketConnection implements Connection {
-  readonly id = nextConnectionId++;
+class SocketConnection implements ManagedConnection {
+  readonly id = nextConnectionId();
+  readonly tls: TlsState = "off";
   readonly remote: string;
   readonly #conn: Deno.TcpConn;
   #queue: Uint8Array[] = [];
@@ -272,6 +339,10 @@ class SocketConnection implements Connection {
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
     this.#armIdle();
+  }
+
+  startTls(): void {
+    throw new Error("Cannot start TLS: this listener has no TLS");
   }
 
   #armIdle(): void {

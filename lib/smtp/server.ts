@@ -6,24 +6,32 @@
 
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { listen, type Listener } from "../net/transport.ts";
+import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/mod.ts";
 import { reply } from "./reply.ts";
 import { createSmtpSession } from "./session.ts";
 
-/** Starts the SMTP listener on `config.smtpPort`. */
-export function startSmtp(config: Config, store: Store, logger: Logger): Promise<Listener> {
+/** Starts an SMTP listener: by default the plain one on `config.smtpPort`. */
+export function startSmtp(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  endpoint: Endpoint = { name: "smtp", port: config.smtpPort, tls: null },
+): Promise<Listener> {
   let queueCounter = 0;
+  // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
+  const queuePrefix = endpoint.name === "smtp" ? "EM" : "ES";
   return listen({
-    name: "smtp",
+    name: endpoint.name,
     host: config.bindAddr,
-    port: config.smtpPort,
+    port: endpoint.port,
+    tls: endpoint.tls,
     maxConnections: config.limits.maxConnections,
     idleTimeoutMs: config.limits.smtpIdleTimeoutMs,
     logger,
     refusal: reply(421, "4.7.0", `${config.hostname} Too many connections, try again later`),
     accept(connection) {
-      const label = `smtp#${connection.id}`;
+      const label = `${endpoint.name}#${connection.id}`;
       logger.traffic(label, "S", `<connected from ${connection.remote}>`);
       const session = createSmtpSession({
         config,
@@ -31,11 +39,14 @@ export function startSmtp(config: Config, store: Store, logger: Logger): Promise
         logger,
         remote: connection.remote,
         label,
-        nextQueueId: () => `EM${(++queueCounter).toString(36).toUpperCase().padStart(6, "0")}`,
+        nextQueueId: () =>
+          `${queuePrefix}${(++queueCounter).toString(36).toUpperCase().padStart(6, "0")}`,
         now: Date.now,
+        tls: connection.tls,
       }, {
         write: (text) => connection.write(text),
         close: () => connection.end(),
+        startTls: () => connection.startTls(),
       });
       session.start();
       return {

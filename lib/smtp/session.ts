@@ -1,6 +1,7 @@
 /**
  * The SMTP session (RFC 5321, with RFC 6409 submission, RFC 4954 AUTH, RFC 1870 SIZE,
- * RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 2920 PIPELINING, RFC 2034 ENHANCEDSTATUSCODES).
+ * RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 2920 PIPELINING, RFC 2034 ENHANCEDSTATUSCODES,
+ * RFC 3207 STARTTLS).
  * Sans-IO: bytes go in through `receive`, replies come out through `io.write`, all replies
  * produced by one chunk are written together (pipelining).
  *
@@ -11,6 +12,7 @@ import { acceptsAnyCredentials, authenticate, routeRecipient } from "../auth.ts"
 import type { Config } from "../config.ts";
 import { deliver, formatRfc5322Date } from "../delivery.ts";
 import type { Logger } from "../log.ts";
+import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { isNonAscii, parsePathArgument } from "./address.ts";
@@ -29,6 +31,8 @@ export interface SmtpContext {
   /** A new queue id for a Received header; unique within the server. */
   nextQueueId(): string;
   now(): number;
+  /** TLS on the connection at the start; `off` when absent. */
+  readonly tls?: TlsState;
 }
 
 /** Where the session's replies go. */
@@ -36,6 +40,8 @@ export interface SmtpIO {
   write(text: string): void;
   /** Closes the connection after the written replies. */
   close(): void;
+  /** Switches the connection to TLS after the written replies (see `Connection.startTls`). */
+  startTls?(): void;
 }
 
 /** A running session. */
@@ -59,16 +65,21 @@ type AuthStep =
   | { mechanism: "PLAIN" }
   | { mechanism: "LOGIN"; user: string | null };
 
-/** ESMTP extensions, in EHLO order; `value` gives the keyword line. */
-const EXTENSIONS: ReadonlyArray<{ value(config: Config): string }> = [
-  { value: (config) => `SIZE ${config.limits.maxMessageSize}` },
+/** ESMTP extensions, in EHLO order; `value` gives the keyword line, or null when not offered. */
+const EXTENSIONS: ReadonlyArray<{ value(state: CommandState): string | null }> = [
+  { value: (state) => `SIZE ${state.ctx.config.limits.maxMessageSize}` },
   { value: () => "PIPELINING" },
   { value: () => "8BITMIME" },
   { value: () => "ENHANCEDSTATUSCODES" },
   { value: () => "SMTPUTF8" },
-  { value: () => "AUTH PLAIN LOGIN" },
+  { value: (state) => state.tls === "offered" ? "STARTTLS" : null },
+  // With TLS required, AUTH is offered only once the session is encrypted.
+  { value: (state) => mustStartTls(state) ? null : "AUTH PLAIN LOGIN" },
   { value: () => "HELP" },
 ];
+
+/** Commands allowed before STARTTLS when TLS is required (RFC 3207 4). */
+const BEFORE_TLS = new Set(["EHLO", "NOOP", "QUIT", "STARTTLS"]);
 
 interface CommandState {
   readonly ctx: SmtpContext;
@@ -77,12 +88,13 @@ interface CommandState {
   authUser: string | null;
   transaction: Transaction | null;
   auth: AuthStep | null;
+  tls: TlsState;
 }
 
 type Handler = (
   state: CommandState,
   args: string,
-) => string | { reply: string; data?: true; close?: true };
+) => string | { reply: string; data?: true; close?: true; startTls?: true };
 
 /** The command table: verb → handler. */
 const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
@@ -116,12 +128,14 @@ const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
       "Elektromail accepts mail for any address; see the README",
     )],
   ["AUTH", startAuth],
+  ["STARTTLS", startTls],
 ]);
 
 /** Creates a session. Call `start()` to send the greeting. */
 export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
   const { config, logger } = ctx;
-  const framer = new SmtpFramer(config.limits.maxLineLength, config.limits.maxMessageSize);
+  const newFramer = () => new SmtpFramer(config.limits.maxLineLength, config.limits.maxMessageSize);
+  let framer = newFramer();
   const state: CommandState = {
     ctx,
     greeted: null,
@@ -129,6 +143,7 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     authUser: null,
     transaction: null,
     auth: null,
+    tls: ctx.tls ?? "off",
   };
   let errors = 0;
   let closed = false;
@@ -200,6 +215,10 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     const match = /^([A-Za-z]+)(?:\s+(.*))?$/.exec(line.trimEnd());
     const verb = match?.[1].toUpperCase() ?? "";
     const handler = COMMANDS.get(verb);
+    if (handler && mustStartTls(state) && !BEFORE_TLS.has(verb)) {
+      countError(reply(530, "5.7.0", "Must issue a STARTTLS command first"));
+      return;
+    }
     if (!handler) {
       countError(
         reply(
@@ -231,6 +250,21 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     countError(result.reply);
     if (result.data) framer.startData();
     if (result.close) close();
+    if (result.startTls) {
+      flush();
+      // RFC 3207 4.2: back to the state after the greeting, knowing nothing the client said;
+      // a fresh framer drops whatever was pipelined after STARTTLS in plaintext.
+      framer = newFramer();
+      Object.assign(state, {
+        greeted: null,
+        clientName: "",
+        authUser: null,
+        transaction: null,
+        auth: null,
+        tls: "active",
+      });
+      io.startTls!();
+    }
   };
 
   return {
@@ -269,7 +303,26 @@ function greet(state: CommandState, verb: "HELO" | "EHLO", args: string): string
   const { config } = state.ctx;
   const hello = `${config.hostname} Hello ${name} [${hostOf(state.ctx.remote)}]`;
   if (verb === "HELO") return reply(250, null, hello);
-  return reply(250, null, hello, ...EXTENSIONS.map((extension) => extension.value(config)));
+  const keywords = EXTENSIONS.map((extension) => extension.value(state));
+  return reply(250, null, hello, ...keywords.filter((keyword) => keyword !== null));
+}
+
+/** TLS is required and not active yet. */
+function mustStartTls(state: CommandState): boolean {
+  return state.tls === "offered" && state.ctx.config.tls?.required === true;
+}
+
+/** RFC 3207 4: the go-ahead; the caller switches to TLS once it is written. */
+function startTls(state: CommandState, args: string): { reply: string; startTls: true } {
+  if (args.trim() !== "") throw new SmtpError(501, "5.5.4", "Syntax: STARTTLS takes no arguments");
+  if (state.tls === "active") throw new SmtpError(503, "5.5.1", "TLS is already active");
+  if (state.tls === "off") {
+    throw new SmtpError(502, "5.5.1", "STARTTLS is not offered: TLS is off (ELEKTROMAIL_TLS)");
+  }
+  if (state.transaction) {
+    throw new SmtpError(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
+  }
+  return { reply: reply(220, "2.0.0", "Ready to start TLS"), startTls: true };
 }
 
 function mail(state: CommandState, args: string): string {
@@ -375,8 +428,10 @@ function receivedHeader(
   queueId: string,
 ): Uint8Array {
   const { ctx } = state;
+  // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated.
   const protocol = (transaction.smtpUtf8 ? "UTF8" : "") +
-    (state.greeted === "EHLO" ? "ESMTP" : "SMTP") + (state.authUser ? "A" : "");
+    (state.greeted === "EHLO" ? "ESMTP" : "SMTP") + (state.tls === "active" ? "S" : "") +
+    (state.authUser ? "A" : "");
   const forClause = transaction.recipients.length === 1
     ? `\r\n\tfor <${transaction.recipients[0].address}>`
     : "";

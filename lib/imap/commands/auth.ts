@@ -11,7 +11,7 @@
  */
 
 import { authenticate } from "../../auth.ts";
-import { capabilities } from "../capabilities.ts";
+import { capabilities, loginDisabled } from "../capabilities.ts";
 import { type CommandResult, type CommandSpec, ImapError, type Session } from "../context.ts";
 
 function loggedIn(session: Session, user: string): CommandResult {
@@ -25,6 +25,13 @@ function refuse(): never {
   throw new ImapError("NO", "AUTHENTICATIONFAILED", "Authentication failed");
 }
 
+/** RFC 9051 7.1: PRIVACYREQUIRED while LOGINDISABLED is advertised. */
+function requirePrivacy(session: Session): void {
+  if (loginDisabled(session)) {
+    throw new ImapError("NO", "PRIVACYREQUIRED", "Use STARTTLS before logging in");
+  }
+}
+
 export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
   ["LOGIN", {
     states: ["not-authenticated"],
@@ -35,6 +42,7 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       reader.sp();
       const password = reader.readAstring();
       reader.end();
+      requirePrivacy(session);
       const name = authenticate(session.ctx.config, user, password);
       return name ? loggedIn(session, name) : refuse();
     },
@@ -48,6 +56,7 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       let response: string | null = null;
       if (reader.maybeSp()) response = reader.readAtom();
       reader.end();
+      requirePrivacy(session);
       if (mechanism !== "PLAIN") {
         throw new ImapError("NO", "CANNOT", `Unsupported mechanism ${mechanism}; use PLAIN`);
       }

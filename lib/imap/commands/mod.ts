@@ -16,10 +16,12 @@ import { MAILBOX_COMMANDS } from "./mailbox.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECTED_COMMANDS } from "./selected.ts";
+import { STARTTLS_COMMANDS } from "./starttls.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ...ANY_STATE_COMMANDS,
   ...AUTH_COMMANDS,
+  ...STARTTLS_COMMANDS,
   ...MAILBOX_COMMANDS,
   ...LIST_COMMANDS,
   ...APPEND_COMMANDS,
