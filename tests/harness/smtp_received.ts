@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 
 const RECEIVED = new RegExp(
   "^Received: from \\S+ \\(\\[127\\.0\\.0\\.1\\]\\)\\r\\n" +
-    "\\tby localhost \\(Elektromail\\) with (?:UTF8)?E?SMTPA? id EM[0-9A-Z]{6}" +
+    "\\tby localhost \\(Elektromail\\) with (?:UTF8)?E?SMTPS?A? id E[MS][0-9A-Z]{6}" +
     "(?:\\r\\n\\tfor <[^>\\r\\n]+>)?;\\r\\n" +
     "\\t(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{1,2} [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d \\+0000\\r\\n",
 );

@@ -23,6 +23,8 @@
  * }
  * !closed 1                         expect the server to close connection 1 (no more data)
  * !close 2                          the client closes connection 2
+ * !starttls 1                       the client starts TLS on connection 1 (after the server's
+ *                                   go-ahead), trusting the runner's `caCerts`
  * !sleep 50                         wait 50 ms
  * !call name arg...                 run a hook the runner provides (e.g. check the store)
  * ```
@@ -41,12 +43,20 @@
  * - Every server line must end with CRLF; a bare LF is reported as a failure.
  * - At the end of the script (after a 30 ms grace period) every connection must have no
  *   unread lines.
+ * - `!starttls` fails if the server sent anything after the line last expected (plaintext
+ *   after the go-ahead), and when the handshake or the certificate check fails.
  * - Failures name the file and line, the expectation and what arrived.
  *
  * @module
  */
 
-import { type Config, DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
+import {
+  type Config,
+  DEFAULT_LIMITS,
+  DEFAULT_TLS,
+  parseUsers,
+  testConfig,
+} from "../../lib/config.ts";
 
 /** One step of a script. */
 export type Step =
@@ -55,6 +65,7 @@ export type Step =
   | { kind: "unordered"; line: number; conn: string; items: Array<Step & { kind: "expect" }> }
   | { kind: "closed"; line: number; conn: string }
   | { kind: "close"; line: number; conn: string }
+  | { kind: "starttls"; line: number; conn: string }
   | { kind: "sleep"; line: number; ms: number }
   | { kind: "call"; line: number; name: string; args: string[] };
 
@@ -87,6 +98,8 @@ export interface RunOptions {
   readonly hooks?: Readonly<Record<string, Hook>>;
   /** Overrides `@timeout`; seconds. */
   readonly timeoutSeconds?: number;
+  /** Certificates `!starttls` trusts (PEM); the name checked is `localhost`. */
+  readonly caCerts?: readonly string[];
 }
 
 /** A transcript failure, with the file and line. */
@@ -137,6 +150,7 @@ export function parseTranscript(text: string, file: string): Transcript {
       switch (word) {
         case "closed":
         case "close":
+        case "starttls":
           steps.push({ kind: word, line: n, conn: connName(args[0] ?? "") });
           break;
         case "sleep":
@@ -270,43 +284,55 @@ function compilePattern(
   return { regex: new RegExp(source), captures };
 }
 
-/** One client connection: a background reader splitting the stream into lines. */
+/**
+ * One client connection, read on demand (one read at a time) and split into lines. Reading
+ * only when a line is wanted leaves no read pending after the server's STARTTLS go-ahead, so
+ * the connection can be handed to `Deno.startTls`.
+ */
 class Peer {
   readonly name: string;
-  readonly conn: Deno.Conn;
+  conn: Deno.Conn;
   #buffer = new Uint8Array(0);
   readonly lines: Array<{ text: string; bareLf: boolean }> = [];
   /** Every line received so far, for failure context. */
   readonly history: string[] = [];
   eof = false;
   readError: unknown = null;
-  #wake: (() => void) | null = null;
-  readonly done: Promise<void>;
+  #reading: Promise<void> | null = null;
 
   constructor(name: string, conn: Deno.Conn) {
     this.name = name;
     this.conn = conn;
-    this.done = this.#readLoop();
   }
 
-  async #readLoop(): Promise<void> {
+  /** Settles when no read is pending. */
+  get done(): Promise<void> {
+    return this.#reading ?? Promise.resolve();
+  }
+
+  /** Starts one read (or joins the pending one). */
+  #pull(): Promise<void> {
+    this.#reading ??= this.#readOnce().finally(() => (this.#reading = null));
+    return this.#reading;
+  }
+
+  async #readOnce(): Promise<void> {
     const chunk = new Uint8Array(64 * 1024);
     try {
-      while (true) {
-        const n = await this.conn.read(chunk);
-        if (n === null) break;
-        const merged = new Uint8Array(this.#buffer.length + n);
-        merged.set(this.#buffer);
-        merged.set(chunk.subarray(0, n), this.#buffer.length);
-        this.#buffer = merged;
-        this.#splitLines();
-        this.#notify();
+      const n = await this.conn.read(chunk);
+      if (n === null) {
+        this.eof = true;
+        return;
       }
+      const merged = new Uint8Array(this.#buffer.length + n);
+      merged.set(this.#buffer);
+      merged.set(chunk.subarray(0, n), this.#buffer.length);
+      this.#buffer = merged;
+      this.#splitLines();
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource)) this.readError = error;
+      this.eof = true;
     }
-    this.eof = true;
-    this.#notify();
   }
 
   #splitLines(): void {
@@ -328,25 +354,34 @@ class Peer {
     return new TextDecoder().decode(this.#buffer);
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
   /** Waits until a line is available or EOF; false on timeout. */
   async waitLine(deadline: number): Promise<boolean> {
     while (this.lines.length === 0 && !this.eof) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        timer = setTimeout(resolve, remaining);
-      });
+      await Promise.race([
+        this.#pull(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
+      ]);
       clearTimeout(timer);
     }
     return this.lines.length > 0;
+  }
+
+  /** Client-side TLS over the connection; nothing may be unread or being read. */
+  async startTls(caCerts: readonly string[]): Promise<void> {
+    if (this.lines.length > 0 || this.#buffer.length > 0) {
+      const extra = [...this.lines.map((l) => l.text + "\r\n"), this.partial].join("");
+      throw new Error(`the server sent plaintext after its go-ahead: ${JSON.stringify(extra)}`);
+    }
+    if (this.#reading) throw new Error("a read is still pending (expect the go-ahead first)");
+    const tls = await Deno.startTls(this.conn as Deno.TcpConn, {
+      hostname: "localhost",
+      caCerts: [...caCerts],
+    });
+    this.conn = tls;
+    await tls.handshake();
   }
 
   async send(bytes: Uint8Array): Promise<void> {
@@ -364,12 +399,9 @@ class Peer {
 }
 
 /**
- * Plays a transcript against a server listening on `options.port`. Throws a
- * {@linkcode TranscriptError} naming the file and line on the first mismatch.
- */
-/**
  * The server configuration a transcript asks for: `@config {json}` merged over
- * {@linkcode testConfig} (limits merged over the defaults), `@users a:pw,b:pw`.
+ * {@linkcode testConfig} (`limits` and `tls` merged over their defaults; `"tls": {}` turns
+ * TLS on), `@users a:pw,b:pw`.
  */
 export function configFor(directives: ReadonlyMap<string, string>): Config {
   const json = JSON.parse(directives.get("config") ?? "{}");
@@ -379,9 +411,14 @@ export function configFor(directives: ReadonlyMap<string, string>): Config {
     users,
     ...json,
     limits: { ...DEFAULT_LIMITS, ...(json.limits ?? {}) },
+    tls: json.tls ? { ...DEFAULT_TLS, ...json.tls } : null,
   });
 }
 
+/**
+ * Plays a transcript against a server listening on `options.port`. Throws a
+ * {@linkcode TranscriptError} naming the file and line on the first mismatch.
+ */
 export async function runTranscript(transcript: Transcript, options: RunOptions): Promise<void> {
   const seconds = options.timeoutSeconds ?? Number(transcript.directives.get("timeout") ?? "10");
   const deadline = Date.now() + seconds * 1000;
@@ -520,6 +557,20 @@ export async function runTranscript(transcript: Transcript, options: RunOptions)
           }
           break;
         }
+        case "starttls": {
+          const peer = peers.get(step.conn);
+          if (!peer) throw new TranscriptError(`${where(step.line)}: no connection ${step.conn}`);
+          try {
+            await peer.startTls(options.caCerts ?? []);
+          } catch (error) {
+            throw new TranscriptError(
+              `${where(step.line)}: cannot start TLS on connection ${step.conn}: ${
+                (error as Error).message
+              }${context(peer)}`,
+            );
+          }
+          break;
+        }
         case "close": {
           const peer = peers.get(step.conn);
           if (!peer) throw new TranscriptError(`${where(step.line)}: no connection ${step.conn}`);
@@ -550,7 +601,8 @@ export async function runTranscript(transcript: Transcript, options: RunOptions)
       }
     }
     // A short grace period so that a stray reply to the last command is caught.
-    if (peers.size > 0) await new Promise((resolve) => setTimeout(resolve, 30));
+    const grace = Date.now() + 30;
+    await Promise.all([...peers.values()].map((peer) => peer.waitLine(grace)));
     for (const peer of peers.values()) {
       if (peer.lines.length > 0) {
         throw new TranscriptError(

@@ -139,3 +139,19 @@ Deno.test("harness: mismatches, timeouts, extra lines, bare LF and unexpected cl
     }
   });
 });
+
+Deno.test("harness: !starttls fails on plaintext after the go-ahead and on a failed handshake", async () => {
+  await withFake("HELLO\r\nEXTRA\r\n", echo, async (port) => {
+    assert.match(
+      (await play("@rfc 0\nS: HELLO\n!starttls\n", port))!,
+      /t.txt:3: cannot start TLS on connection 1: the server sent plaintext after its go-ahead: "EXTRA\\r\\n"/,
+    );
+  });
+  await withFake("HELLO\r\n", echo, async (port) => {
+    assert.match(
+      (await play("@rfc 0\nS: HELLO\n!starttls\n", port))!,
+      /t.txt:3: cannot start TLS on connection 1: /,
+    );
+    assert.match((await play("@rfc 0\n!starttls 2\n", port))!, /t.txt:2: no connection 2/);
+  });
+});

@@ -2,8 +2,9 @@
  * Plays every `tests/rfc5321/*.txt` transcript (format: tests/harness/transcript.ts) against
  * a fresh server on port 0, one `Deno.test` per file.
  *
- * Header directives read here: `@config {json}` (merged into `testConfig`, `limits` merged
- * into the defaults) and `@users alice:secret,...` (parsed with `parseUsers`).
+ * Header directives read here: `@config {json}` (merged into `testConfig`, `limits` and `tls`
+ * merged into their defaults; `"tls": {}` turns TLS on, and `!starttls` trusts the server's
+ * certificate) and `@users alice:secret,...` (parsed with `parseUsers`).
  *
  * Hooks for `!call`:
  * - `count USER MAILBOX N`: the mailbox holds N messages (0 when it does not exist).
@@ -68,7 +69,11 @@ for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
   Deno.test(`${transcript.file} (RFC ${transcript.rfc})`, async () => {
     const server = await startElektromail(configFor(transcript.directives));
     try {
-      await runTranscript(transcript, { port: server.ports.smtp, hooks: hooks(server.store) });
+      await runTranscript(transcript, {
+        port: server.ports.smtp,
+        hooks: hooks(server.store),
+        caCerts: server.tls ? [server.tls.cert] : [],
+      });
     } finally {
       await server.stop();
     }

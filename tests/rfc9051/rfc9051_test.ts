@@ -3,8 +3,9 @@
  * a fresh server on port 0, one `Deno.test` per file. Connections named `smtp…` (`Csmtp:`)
  * talk to the SMTP port, all others to IMAP.
  *
- * Header directives: `@config {json}` (merged into `testConfig`, `limits` into the
- * defaults), `@users alice:secret,...`.
+ * Header directives: `@config {json}` (merged into `testConfig`, `limits` and `tls` into
+ * their defaults; `"tls": {}` turns TLS on, and `!starttls` trusts the server's certificate),
+ * `@users alice:secret,...`.
  *
  * Hooks for `!call`:
  * - `deliver USER MAILBOX TEXT...`: stores TEXT (escapes allowed) as a message, as a
@@ -64,6 +65,7 @@ for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
         port: server.ports.imap,
         portFor: (name) => name.startsWith("smtp") ? server.ports.smtp : undefined,
         hooks: hooks(server),
+        caCerts: server.tls ? [server.tls.cert] : [],
       });
     } finally {
       await server.stop();
