@@ -35,7 +35,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[^-]+-----END \1PRIVATE KEY-----/;
 
-/** Generated certificates by name list: many servers in one process (tests) share one. */
+/**
+ * Generated certificates by name list, for servers without a database: many servers in one
+ * process (tests) share one instead of paying for a key and a signature each.
+ */
 const generated = new Map<string, Promise<GeneratedCertificate>>();
 
 /** Where the certificate and key come from. */
@@ -153,14 +156,15 @@ async function selfSigned(source: TlsSource): Promise<TlsMaterial> {
   const names = certificateNames(source.hostname, source.bindAddr);
   const wanted = [...names.dns.map((n) => `DNS:${n}`), ...names.ips.map((n) => `IP:${n}`)];
   if (source.dbPath === null) {
-    const pair = await generate(names);
+    const pair = await shared(names);
     return await check(pair.cert, pair.key, "self-signed, generated at startup");
   }
   const certPath = `${source.dbPath}.cert.pem`;
   const keyPath = `${source.dbPath}.key.pem`;
   const kept = await reuse(certPath, keyPath, wanted, source.logger);
   if (kept) return kept;
-  const pair = await generate(names);
+  const { generateSelfSigned } = await import("./self_signed.ts");
+  const pair = await generateSelfSigned(names);
   try {
     await Deno.writeTextFile(keyPath, pair.key, { mode: 0o600 });
     await Deno.writeTextFile(certPath, pair.cert);
@@ -174,7 +178,7 @@ async function selfSigned(source: TlsSource): Promise<TlsMaterial> {
   return await check(pair.cert, pair.key, `self-signed, generated and kept in ${certPath}`);
 }
 
-function generate(names: CertificateNames): Promise<GeneratedCertificate> {
+function shared(names: CertificateNames): Promise<GeneratedCertificate> {
   const id = JSON.stringify(names);
   let pair = generated.get(id);
   if (!pair) {

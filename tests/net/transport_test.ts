@@ -1,0 +1,369 @@
+/**
+ * The transport, both kinds: `Deno.listen` (plain) and `node:net` (STARTTLS-capable plain
+ * ports, implicit TLS) must behave the same for sessions: data in, writes out, backpressure,
+ * limits, idle timeouts, peer close, end-after-flush and shutdown. Then the STARTTLS switch.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DEFAULT_TLS } from "../../lib/config.ts";
+import { quietLogger } from "../../lib/log.ts";
+import { loadTlsMaterial } from "../../lib/net/tls.ts";
+import {
+  type Connection,
+  type ConnectionHandler,
+  listen,
+  type Listener,
+  type ListenTls,
+} from "../../lib/net/transport.ts";
+
+const material = await loadTlsMaterial({
+  tls: DEFAULT_TLS,
+  dbPath: null,
+  hostname: "localhost",
+  bindAddr: "127.0.0.1",
+  logger: quietLogger(),
+});
+
+type Kind = "deno" | "starttls" | "implicit";
+const KINDS: Kind[] = ["deno", "starttls", "implicit"];
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function tlsFor(kind: Kind): ListenTls | null {
+  return kind === "deno" ? null : { mode: kind, cert: material.cert, key: material.key };
+}
+
+/** What a test session saw. */
+interface Seen {
+  connections: Connection[];
+  data: string[];
+  idle: number;
+  shutdown: number;
+  closed: number;
+  closedSignal: PromiseWithResolvers<void>;
+}
+
+async function start(
+  kind: Kind,
+  handler: (connection: Connection, seen: Seen) => Partial<ConnectionHandler> = () => ({}),
+  overrides: { maxConnections?: number; idleTimeoutMs?: number } = {},
+): Promise<{ listener: Listener; seen: Seen }> {
+  const seen: Seen = {
+    connections: [],
+    data: [],
+    idle: 0,
+    shutdown: 0,
+    closed: 0,
+    closedSignal: Promise.withResolvers(),
+  };
+  const listener = await listen({
+    name: "test",
+    host: "127.0.0.1",
+    port: 0,
+    maxConnections: overrides.maxConnections ?? 10,
+    idleTimeoutMs: overrides.idleTimeoutMs ?? 0,
+    logger: quietLogger(),
+    refusal: "FULL\r\n",
+    tls: tlsFor(kind),
+    accept(connection) {
+      seen.connections.push(connection);
+      const custom = handler(connection, seen);
+      return {
+        onData: (chunk) => {
+          seen.data.push(decoder.decode(chunk));
+          custom.onData?.(chunk);
+        },
+        onIdle: () => {
+          seen.idle++;
+          (custom.onIdle ?? (() => connection.end()))();
+        },
+        onShutdown: () => {
+          seen.shutdown++;
+          custom.onShutdown?.();
+        },
+        onClose: () => {
+          seen.closed++;
+          seen.closedSignal.resolve();
+        },
+      };
+    },
+  });
+  return { listener, seen };
+}
+
+/** A client of the right kind (implicit TLS trusts the generated certificate). */
+async function connect(kind: Kind, port: number): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  if (kind !== "implicit") return conn;
+  const tls = await Deno.startTls(conn, { hostname: "localhost", caCerts: [material.cert] });
+  await tls.handshake();
+  return tls;
+}
+
+async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  while (total < limit) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) break;
+    parts.push(buffer.slice(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+for (const kind of KINDS) {
+  Deno.test(`transport (${kind}): data in, writes out, end flushes, close reported`, async () => {
+    const { listener, seen } = await start(kind, (connection) => ({
+      onData: (chunk) => {
+        const text = decoder.decode(chunk);
+        connection.write(`echo ${text}`);
+        if (text.includes("bye")) connection.end();
+      },
+    }));
+    try {
+      const conn = await connect(kind, listener.port);
+      await conn.write(encoder.encode("hello"));
+      const buffer = new Uint8Array(100);
+      const n = await conn.read(buffer);
+      assert.equal(decoder.decode(buffer.subarray(0, n!)), "echo hello");
+      assert.equal(listener.connections, 1);
+      const connection = seen.connections[0];
+      assert.match(connection.remote, /^127\.0\.0\.1:\d+$/);
+      assert.equal(connection.tls, { deno: "off", starttls: "offered", implicit: "active" }[kind]);
+      await conn.write(encoder.encode("bye"));
+      assert.equal(decoder.decode(await readAll(conn)), "echo bye");
+      await seen.closedSignal.promise;
+      assert.equal(connection.closed, true);
+      assert.equal(listener.connections, 0);
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): backpressure past 1 MiB, drained, end after flush`, async () => {
+    const chunk = new Uint8Array(256 * 1024).fill(0x61);
+    let sawFalse = false;
+    let drained = false;
+    const { listener } = await start(kind, (connection) => ({
+      onData: async () => {
+        for (let i = 0; i < 16; i++) if (!connection.write(chunk)) sawFalse = true;
+        await connection.drained();
+        drained = true;
+        connection.write("END");
+        connection.end();
+      },
+    }));
+    try {
+      const conn = await connect(kind, listener.port);
+      await conn.write(encoder.encode("go"));
+      const bytes = await readAll(conn);
+      assert.equal(bytes.length, 16 * chunk.length + 3);
+      assert.equal(decoder.decode(bytes.subarray(bytes.length - 3)), "END");
+      assert.ok(sawFalse, "write() returned false past the high-water mark");
+      assert.ok(drained);
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): connections over the limit get the refusal`, async () => {
+    const { listener, seen } = await start(kind, undefined, { maxConnections: 1 });
+    try {
+      const first = await connect(kind, listener.port);
+      await waitFor(() => listener.connections === 1, "the first connection");
+      const second = await connect(kind, listener.port);
+      assert.equal(decoder.decode(await readAll(second)), "FULL\r\n");
+      assert.equal(seen.connections.length, 1);
+      second.close();
+      first.close();
+      await seen.closedSignal.promise;
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): idle timeout, pause/resume`, async () => {
+    const { listener, seen } = await start(kind, (connection) => ({
+      onData: (chunk) => {
+        if (decoder.decode(chunk) === "pause") {
+          connection.pause();
+          setTimeout(() => connection.resume(), 150);
+        }
+      },
+    }), { idleTimeoutMs: 300 });
+    try {
+      const conn = await connect(kind, listener.port);
+      await conn.write(encoder.encode("pause"));
+      await waitFor(() => seen.data.length === 1, "the first chunk");
+      await conn.write(encoder.encode("later"));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.deepEqual(
+        seen.data,
+        ["pause"],
+        `nothing delivered while paused: ${JSON.stringify(seen.data)}`,
+      );
+      await waitFor(() => seen.data.length === 2, "data after resume");
+      assert.equal(seen.data[1], "later");
+      // The default onIdle ends the connection.
+      assert.equal(decoder.decode(await readAll(conn)), "");
+      assert.equal(seen.idle, 1);
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): a peer that goes away is reported closed`, async () => {
+    const { listener, seen } = await start(kind);
+    try {
+      // Implicit TLS: also a client that never completes the handshake.
+      const raw = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+      await waitFor(() => listener.connections === 1, "the connection");
+      raw.close();
+      await seen.closedSignal.promise;
+      await waitFor(() => listener.connections === 0, "the close");
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): shutdown tells sessions, then closes the rest`, async () => {
+    const { listener, seen } = await start(kind, (connection) => ({
+      onShutdown: () => {
+        connection.write("BYE\r\n");
+        connection.end();
+      },
+    }));
+    const conn = await connect(kind, listener.port);
+    await waitFor(() => listener.connections === 1, "the connection");
+    await listener.close();
+    assert.equal(seen.shutdown, 1);
+    assert.equal(seen.closed, 1);
+    assert.equal(decoder.decode(await readAll(conn)), "BYE\r\n");
+    conn.close();
+    await assert.rejects(connect(kind, listener.port));
+  });
+}
+
+Deno.test("transport: STARTTLS drops pipelined and late plaintext, then speaks TLS", async () => {
+  let upgraded: Connection | null = null;
+  const { listener, seen } = await start("starttls", (connection) => ({
+    onData: (chunk) => {
+      const text = decoder.decode(chunk);
+      if (text.startsWith("STARTTLS")) {
+        connection.write("GO\r\n");
+        connection.startTls();
+        upgraded = connection;
+        // Written before the handshake: must arrive encrypted, after it.
+        connection.write("FIRST OVER TLS\r\n");
+        assert.throws(() => connection.startTls(), /Cannot start TLS: TLS is active/);
+      } else connection.write(`got ${text}`);
+    },
+  }));
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+    await conn.write(encoder.encode("STARTTLS\r\nINJECTED\r\n"));
+    const buffer = new Uint8Array(100);
+    const n = await conn.read(buffer);
+    assert.equal(decoder.decode(buffer.subarray(0, n!)), "GO\r\n");
+    const tls = await Deno.startTls(conn, { hostname: "localhost", caCerts: [material.cert] });
+    await tls.handshake();
+    const first = await tls.read(buffer);
+    assert.equal(decoder.decode(buffer.subarray(0, first!)), "FIRST OVER TLS\r\n");
+    await tls.write(encoder.encode("secret"));
+    const m = await tls.read(buffer);
+    assert.equal(decoder.decode(buffer.subarray(0, m!)), "got secret");
+    assert.deepEqual(seen.data, ["STARTTLS\r\nINJECTED\r\n", "secret"]);
+    assert.equal(upgraded!.tls, "active");
+    tls.close();
+    await seen.closedSignal.promise;
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("transport: a plaintext client after STARTTLS fails the handshake, not the server", async () => {
+  const { listener, seen } = await start("starttls", (connection) => ({
+    onData: () => {
+      connection.write("GO\r\n");
+      connection.startTls();
+    },
+  }));
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+    await conn.write(encoder.encode("STARTTLS\r\n"));
+    const buffer = new Uint8Array(100);
+    await conn.read(buffer);
+    await conn.write(encoder.encode("MAIL FROM:<evil@example.com>\r\n"));
+    await readAll(conn);
+    await seen.closedSignal.promise;
+    assert.deepEqual(seen.data, ["STARTTLS\r\n"], "the late plaintext was never delivered");
+    conn.close();
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("transport: a Deno.listen connection cannot start TLS", async () => {
+  const { listener, seen } = await start("deno");
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+    await waitFor(() => seen.connections.length === 1, "the connection");
+    assert.throws(() => seen.connections[0].startTls(), /this listener has no TLS/);
+    conn.close();
+    await seen.closedSignal.promise;
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("transport: a port in use is refused by both kinds with the OS error", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    for (const kind of KINDS) {
+      await assert.rejects(
+        listen({
+          name: "test",
+          host: "127.0.0.1",
+          port,
+          maxConnections: 1,
+          idleTimeoutMs: 0,
+          logger: quietLogger(),
+          refusal: "",
+          tls: tlsFor(kind),
+          accept: () => ({ onData() {}, onIdle() {}, onShutdown() {}, onClose() {} }),
+        }),
+        (error: Error & { code?: string }) => {
+          assert.ok(
+            error.name === "AddrInUse" || error.code === "EADDRINUSE",
+            `${kind}: ${error.name} ${error.code}`,
+          );
+          return true;
+        },
+      );
+    }
+  } finally {
+    taken.close();
+  }
+});
