@@ -10,25 +10,9 @@ import { DatabaseSync } from "node:sqlite";
 import { testConfig } from "../lib/config.ts";
 import { startElektromail } from "../lib/server.ts";
 import { VERSION } from "../lib/version.ts";
-import { runMain, sendMail, SmtpClient, spawnMain } from "./process.ts";
+import { assertConfigFailure, runMain, sendMail, SmtpClient, spawnMain } from "./process.ts";
 
 const slow = { sanitizeResources: false, sanitizeOps: false };
-
-/** Asserts a user mistake: exit 2, exactly one line on stderr matching `pattern`, no stack. */
-async function assertConfigFailure(
-  args: string[],
-  env: Record<string, string>,
-  pattern: RegExp,
-): Promise<void> {
-  const { code, stdout, stderr } = await runMain(args, env);
-  const lines = stderr.trimEnd().split("\n");
-  assert.equal(code, 2, `exit status for ${args.join(" ")} ${JSON.stringify(env)}: ${stderr}`);
-  assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
-  assert.match(lines[0], /^elektromail: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(stderr, /\bat .*\.ts:\d+|Error:/, "no stack trace");
-  assert.equal(stdout, "");
-}
 
 Deno.test({
   name: "cli: --help and --version print to stdout and exit 0",

@@ -5,6 +5,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -49,6 +51,22 @@ export async function runMain(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** Asserts a user mistake: exit 2, exactly one line on stderr matching `pattern`, no stack. */
+export async function assertConfigFailure(
+  args: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): Promise<void> {
+  const { code, stdout, stderr } = await runMain(args, env);
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(code, 2, `exit status for ${args.join(" ")} ${JSON.stringify(env)}: ${stderr}`);
+  assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
+  assert.match(lines[0], /^elektromail: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(stderr, /\bat .*\.ts:\d+|Error:/, "no stack trace");
+  assert.equal(stdout, "");
 }
 
 /** Starts `main.ts` and waits for its banner. Throws with the stderr if it exits first. */
