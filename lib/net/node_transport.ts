@@ -103,6 +103,8 @@ class NodeConnection implements ManagedConnection {
   #held: Uint8Array[] = [];
   #heldBytes = 0;
   #upgrading = false;
+  /** The TLS handshake completed (only meaningful once TLS is active). */
+  #handshaken = false;
   #closed = false;
   #ending = false;
   #drainWaiters: Array<() => void> = [];
@@ -225,6 +227,7 @@ class NodeConnection implements ManagedConnection {
       isServer: true,
       secureContext: this.#options.secureContext,
     });
+    secure.on("secure", () => (this.#handshaken = true));
     secure.on("data", (chunk: Uint8Array) => this.#deliver(chunk));
     secure.on("end", this.#onEnd);
     secure.on("error", (error: Error) => {
@@ -239,8 +242,14 @@ class NodeConnection implements ManagedConnection {
     if (!this.#upgrading) this.#deliver(chunk);
   };
 
-  /** The peer closed its side: flush what is queued, then close (as the Deno transport). */
-  readonly #onEnd = () => this.end();
+  /**
+   * The peer closed its side: flush what is queued, then close (as the Deno transport). A
+   * peer gone before the TLS handshake cannot be written to: close at once.
+   */
+  readonly #onEnd = () => {
+    if (this.#tls === "active" && !this.#handshaken) this.#finish();
+    else this.end();
+  };
 
   #deliver(chunk: Uint8Array): void {
     if (this.#closed || this.#ending) return;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Starts Elektromail in the background, waits until it is healthy, and writes what later steps
+# need to $GITHUB_OUTPUT: the GitHub Action's script (action.yml), usable in any shell too.
+#
+# Settings come from the environment exactly as for the server (SMTP_PORT, IMAP_PORT,
+# HTTP_PORT, ELEKTROMAIL_TLS, ELEKTROMAIL_USERS, ...; port 0 picks a free port), plus:
+#   ELEKTROMAIL_ARGS           extra command-line flags, split on spaces
+#   ELEKTROMAIL_START_TIMEOUT  seconds to wait for a healthy server (default 60)
+#   ELEKTROMAIL_BIN            a compiled elektromail binary to run instead of main.ts
+#   ELEKTROMAIL_DENO_VERSION   Deno from npm (npx) when no deno is on the PATH (default 2.9.6)
+#   ELEKTROMAIL_LOG            the server's log file (default $RUNNER_TEMP/elektromail.log)
+#
+# Outputs (lines name=value in $GITHUB_OUTPUT, or on stdout without it): smtp-port, imap-port,
+# http-port, smtps-port, imaps-port (empty when off), pid, log, and with TLS on:
+# cert-fingerprint (SHA-256) and cert-file (the PEM, for clients to trust).
+#
+# The server runs until the job ends (the runner stops leftover processes), or `kill <pid>`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TIMEOUT="${ELEKTROMAIL_START_TIMEOUT:-60}"
+TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
+OUTPUT="${GITHUB_OUTPUT:-/dev/stdout}"
+PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
+
+if [ -n "${ELEKTROMAIL_BIN:-}" ]; then
+  run=("$ELEKTROMAIL_BIN")
+elif command -v deno >/dev/null 2>&1; then
+  run=(deno run "${PERMISSIONS[@]}" "$ROOT/main.ts")
+else
+  echo "elektromail: no deno on the PATH; using Deno ${ELEKTROMAIL_DENO_VERSION:-2.9.6} from npm"
+  run=(npx -y "deno@${ELEKTROMAIL_DENO_VERSION:-2.9.6}" run "${PERMISSIONS[@]}" "$ROOT/main.ts")
+fi
+# ${extra[@]+...}: bash 3.2 (macOS) treats an empty array as unset under `set -u`.
+read -r -a extra <<<"${ELEKTROMAIL_ARGS:-}"
+
+mkdir -p "$(dirname "$LOG")"
+: >"$LOG"
+nohup "${run[@]}" ${extra[@]+"${extra[@]}"} >"$LOG" 2>&1 </dev/null &
+pid=$!
+
+# The port a banner line shows: "  SMTP  127.0.0.1:2525" -> 2525.
+port_of() {
+  sed -n "s/^ *$1 \{1,\}[^ ]*:\([0-9]\{1,5\}\)\$/\1/p" "$LOG" | head -n 1
+}
+
+deadline=$((SECONDS + TIMEOUT))
+healthy=false
+while [ $SECONDS -lt $deadline ]; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "elektromail: the server exited before it was ready:" >&2
+    cat "$LOG" >&2
+    exit 1
+  fi
+  if grep -q "^ *logging " "$LOG"; then
+    smtp="$(port_of SMTP)" imap="$(port_of IMAP)" http="$(port_of HTTP)"
+    smtps="$(port_of SMTPS)" imaps="$(port_of IMAPS)"
+    probe=(healthcheck --smtp-port "$smtp" --imap-port "$imap")
+    [ -n "$http" ] && probe+=(--http-port "$http")
+    [ -n "$smtps" ] && probe+=(--smtps-port "$smtps")
+    [ -n "$imaps" ] && probe+=(--imaps-port "$imaps")
+    if "${run[@]}" ${extra[@]+"${extra[@]}"} "${probe[@]}" >/dev/null 2>&1; then
+      healthy=true
+      break
+    fi
+  fi
+  sleep 0.2
+done
+if ! $healthy; then
+  echo "elektromail: not healthy after ${TIMEOUT}s; log:" >&2
+  cat "$LOG" >&2
+  kill "$pid" 2>/dev/null || true
+  exit 1
+fi
+
+fingerprint="$(sed -n 's/^ *SHA-256 \([0-9A-F:]\{95\}\)$/\1/p' "$LOG" | head -n 1)"
+cert=""
+if [ -n "$fingerprint" ] && [ -n "$http" ]; then
+  cert="$TEMP/elektromail-cert.pem"
+  if ! curl -sSf --max-time 10 -o "$cert" "http://127.0.0.1:$http/tls/cert" 2>/dev/null; then
+    echo "elektromail: could not fetch /tls/cert; cert-file stays empty" >&2
+    cert=""
+  fi
+fi
+
+{
+  echo "smtp-port=$smtp"
+  echo "imap-port=$imap"
+  echo "http-port=$http"
+  echo "smtps-port=$smtps"
+  echo "imaps-port=$imaps"
+  echo "pid=$pid"
+  echo "log=$LOG"
+  echo "cert-fingerprint=$fingerprint"
+  echo "cert-file=$cert"
+} >>"$OUTPUT"
+sed -n '/ready$/,/^ *logging /p' "$LOG"

@@ -1,0 +1,177 @@
+/**
+ * The GitHub Action: `scripts/action-start.sh` run the way `action.yml` runs it (its input
+ * defaults and env mapping read from the file, some inputs overridden as a workflow would),
+ * with `GITHUB_OUTPUT` pointing at a temporary file. The server it leaves running must answer
+ * on the ports it reports; a bad setting must fail the step with the server's message.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const decoder = new TextDecoder();
+const slow = { sanitizeResources: false, sanitizeOps: false };
+
+/** The environment action.yml gives the script for these inputs (defaults for the rest). */
+function actionEnv(inputs: Record<string, string>): Record<string, string> {
+  const yaml = Deno.readTextFileSync(`${ROOT}action.yml`);
+  const defaults = new Map<string, string>();
+  const section = (name: string) => yaml.split(new RegExp(`^${name}:$`, "m"))[1].split(/^\S/m)[0];
+  for (
+    const match of section("inputs").matchAll(
+      /^ {2}([\w-]+):\n(?: {4}.*\n)*? {4}default: "(.*)"$/gm,
+    )
+  ) {
+    defaults.set(match[1], match[2]);
+  }
+  for (const name of Object.keys(inputs)) assert.ok(defaults.has(name), `input ${name}`);
+  const env: Record<string, string> = {};
+  for (const match of yaml.matchAll(/^ {8}(\w+): \$\{\{ inputs\.([\w-]+) \}\}$/gm)) {
+    const [, variable, input] = match;
+    assert.ok(defaults.has(input), `${variable} maps a declared input (${input})`);
+    env[variable] = inputs[input] ?? defaults.get(input)!;
+  }
+  assert.match(yaml, /run: '"\$GITHUB_ACTION_PATH\/scripts\/action-start\.sh"'/);
+  return env;
+}
+
+/** Runs the script as the runner would; returns its exit code, output and GITHUB_OUTPUT. */
+async function runAction(inputs: Record<string, string>) {
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-action-" });
+  const output = `${dir}/github_output`;
+  await Deno.writeTextFile(output, "");
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) =>
+      !/^(ELEKTROMAIL_|SMTPS?_PORT$|IMAPS?_PORT$|HTTP_PORT$|BIND_ADDR$|TLS_)/.test(name)
+    ),
+  );
+  const result = await new Deno.Command("bash", {
+    args: [`${ROOT}scripts/action-start.sh`],
+    env: {
+      ...base,
+      ...actionEnv(inputs),
+      GITHUB_OUTPUT: output,
+      GITHUB_ACTION_PATH: ROOT,
+      RUNNER_TEMP: dir,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const outputs = Object.fromEntries(
+    (await Deno.readTextFile(output)).split("\n").filter(Boolean).map((line) => {
+      const eq = line.indexOf("=");
+      return [line.slice(0, eq), line.slice(eq + 1)];
+    }),
+  );
+  return {
+    dir,
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+    outputs,
+  };
+}
+
+/** SIGTERM, then waits until the SMTP port no longer answers (the process may stay a zombie). */
+async function stop(pid: number, smtpPort: number): Promise<void> {
+  try {
+    Deno.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port: smtpPort })).close();
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  Deno.kill(pid, "SIGKILL");
+}
+
+Deno.test({
+  name: "action: starts in the background, waits until healthy, writes the ports",
+  ...slow,
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const run = await runAction({
+      "smtp-port": "0",
+      "imap-port": "0",
+      "http-port": "0",
+      "smtps-port": "0",
+      users: "ann:pw",
+    });
+    const pid = Number(run.outputs.pid);
+    try {
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(Object.keys(run.outputs).sort(), [
+        "cert-file",
+        "cert-fingerprint",
+        "http-port",
+        "imap-port",
+        "imaps-port",
+        "log",
+        "pid",
+        "smtp-port",
+        "smtps-port",
+      ]);
+      assert.ok(pid > 0);
+      assert.equal(run.outputs["imaps-port"], "", "off unless asked");
+      assert.match(run.stdout, /Elektromail .* ready/);
+      // The reported ports answer: SMTP greets, HTTP is healthy, SMTPS speaks TLS with the
+      // certificate in cert-file, whose fingerprint is cert-fingerprint.
+      const smtp = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: Number(run.outputs["smtp-port"]),
+      });
+      const buffer = new Uint8Array(200);
+      const greeting = decoder.decode(buffer.subarray(0, (await smtp.read(buffer))!));
+      smtp.close();
+      assert.match(greeting, /^220 localhost ESMTP Elektromail/);
+      const health = await fetch(`http://127.0.0.1:${run.outputs["http-port"]}/health`);
+      assert.equal(health.status, 200);
+      const ports = (await health.json()).ports;
+      assert.equal(String(ports.imap), run.outputs["imap-port"]);
+      const pem = await Deno.readTextFile(run.outputs["cert-file"]);
+      assert.equal(
+        (await fetch(`http://127.0.0.1:${run.outputs["http-port"]}/tls/cert`)).headers.get(
+          "x-elektromail-fingerprint",
+        ),
+        run.outputs["cert-fingerprint"],
+      );
+      const smtps = await Deno.connectTls({
+        hostname: "localhost",
+        port: Number(run.outputs["smtps-port"]),
+        caCerts: [pem],
+      });
+      const tlsGreeting = decoder.decode(buffer.subarray(0, (await smtps.read(buffer))!));
+      smtps.close();
+      assert.match(tlsGreeting, /^220 /);
+      assert.match(await Deno.readTextFile(run.outputs.log), /auth +1 configured user/);
+    } finally {
+      if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));
+      await Deno.remove(run.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "action: a bad setting fails the step with the server's message",
+  ...slow,
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const run = await runAction({ "smtp-port": "smtp", "imap-port": "0" });
+    try {
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /the server exited before it was ready/);
+      assert.match(run.stderr, /elektromail: SMTP_PORT: "smtp" is not a port number/);
+      assert.deepEqual(run.outputs, {}, "no outputs");
+    } finally {
+      await Deno.remove(run.dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,97 @@
+/**
+ * `elektromail healthcheck` (the container HEALTHCHECK): exit 0 when every configured listener
+ * answers as it should, 1 when one does not (saying which), 2 for bad options.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DEFAULT_TLS, testConfig } from "../../lib/config.ts";
+import { probeHost } from "../../lib/healthcheck.ts";
+import { startElektromail } from "../../lib/server.ts";
+import { assertConfigFailure, runMain } from "../process.ts";
+
+const slow = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "healthcheck: 0 when SMTP, IMAP, SMTPS, IMAPS and HTTP all answer; 1 naming a failure",
+  ...slow,
+  fn: async () => {
+    const server = await startElektromail(
+      testConfig({ tls: { ...DEFAULT_TLS, smtpsPort: 0, imapsPort: 0 } }),
+    );
+    try {
+      const { smtp, imap, http, smtps, imaps } = server.ports;
+      const all = [
+        ["--smtp-port", smtp],
+        ["--imap-port", imap],
+        ["--http-port", http],
+        ["--smtps-port", smtps],
+        ["--imaps-port", imaps],
+      ].flat().map(String);
+      const ok = await runMain(["healthcheck", ...all]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stderr, "");
+      const lines = ok.stdout.trim().split("\n");
+      assert.deepEqual(lines.map((line) => line.split(" ")[0]), [
+        "smtp",
+        "imap",
+        "smtps",
+        "imaps",
+        "http",
+      ]);
+      assert.match(lines[0], new RegExp(`^smtp  127\\.0\\.0\\.1:${smtp} ok: 220 localhost ESMTP`));
+      assert.match(lines[1], /^imap  .* ok: \* OK \[CAPABILITY .*STARTTLS/);
+      assert.match(lines[2], /^smtps .* ok: accepts connections$/);
+      assert.match(lines[4], /^http  .* ok: GET \/health: 200$/);
+
+      // Variables work as well as flags (the container sets variables).
+      const fromEnv = await runMain(["healthcheck"], {
+        SMTP_PORT: String(smtp),
+        IMAP_PORT: String(imap),
+        BIND_ADDR: "0.0.0.0",
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+
+      // The IMAP port where SMTP is expected: the greeting is wrong.
+      const swapped = await runMain([
+        "healthcheck",
+        "--smtp-port",
+        String(imap),
+        "--imap-port",
+        String(imap),
+      ]);
+      assert.equal(swapped.code, 1);
+      assert.match(swapped.stderr, /^smtp  127\.0\.0\.1:\d+ FAILED: unexpected greeting: "\* OK /m);
+      assert.match(swapped.stdout, /^imap  .* ok: /m);
+    } finally {
+      await server.stop();
+    }
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = String(closed.addr.port);
+    closed.close();
+    const down = await runMain(["healthcheck", "--smtp-port", port, "--imap-port", "0"]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, new RegExp(`^smtp  127\\.0\\.0\\.1:${port} FAILED: .*refused`, "m"));
+    assert.match(down.stderr, /^imap  127\.0\.0\.1:0 FAILED: port 0 \(chosen at start\)/m);
+  },
+});
+
+Deno.test({
+  name: "healthcheck: bad options exit 2 with one line",
+  ...slow,
+  fn: async () => {
+    await assertConfigFailure(
+      ["healthcheck", "--smtp-port", "x"],
+      {},
+      /--smtp-port: "x" is not a port/,
+    );
+    await assertConfigFailure(["healthcheck", "--bogus"], {}, /Unknown option '--bogus'/);
+  },
+});
+
+Deno.test("healthcheck: a wildcard bind address is probed on loopback", () => {
+  assert.equal(probeHost("0.0.0.0"), "127.0.0.1");
+  assert.equal(probeHost("::"), "::1");
+  assert.equal(probeHost("192.0.2.7"), "192.0.2.7");
+});
