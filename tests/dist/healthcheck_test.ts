@@ -40,10 +40,13 @@ Deno.test({
         "imaps",
         "http",
       ]);
-      assert.match(lines[0], new RegExp(`^smtp  127\\.0\\.0\\.1:${smtp} ok: 220 localhost ESMTP`));
-      assert.match(lines[1], /^imap  .* ok: \* OK \[CAPABILITY .*STARTTLS/);
+      assert.match(
+        lines[0],
+        new RegExp(`^smtp {2}127\\.0\\.0\\.1:${smtp} ok: 220 localhost ESMTP`),
+      );
+      assert.match(lines[1], /^imap {2}.* ok: \* OK \[CAPABILITY .*STARTTLS/);
       assert.match(lines[2], /^smtps .* ok: accepts connections$/);
-      assert.match(lines[4], /^http  .* ok: GET \/health: 200$/);
+      assert.match(lines[4], /^http {2}.* ok: GET \/health: 200$/);
 
       // Variables work as well as flags (the container sets variables).
       const fromEnv = await runMain(["healthcheck"], {
@@ -62,8 +65,11 @@ Deno.test({
         String(imap),
       ]);
       assert.equal(swapped.code, 1);
-      assert.match(swapped.stderr, /^smtp  127\.0\.0\.1:\d+ FAILED: unexpected greeting: "\* OK /m);
-      assert.match(swapped.stdout, /^imap  .* ok: /m);
+      assert.match(
+        swapped.stderr,
+        /^smtp {2}127\.0\.0\.1:\d+ FAILED: unexpected greeting: "\* OK /m,
+      );
+      assert.match(swapped.stdout, /^imap {2}.* ok: /m);
     } finally {
       await server.stop();
     }
@@ -72,8 +78,11 @@ Deno.test({
     closed.close();
     const down = await runMain(["healthcheck", "--smtp-port", port, "--imap-port", "0"]);
     assert.equal(down.code, 1);
-    assert.match(down.stderr, new RegExp(`^smtp  127\\.0\\.0\\.1:${port} FAILED: .*refused`, "m"));
-    assert.match(down.stderr, /^imap  127\.0\.0\.1:0 FAILED: port 0 \(chosen at start\)/m);
+    assert.match(
+      down.stderr,
+      new RegExp(`^smtp {2}127\\.0\\.0\\.1:${port} FAILED: .*refused`, "m"),
+    );
+    assert.match(down.stderr, /^imap {2}127\.0\.0\.1:0 FAILED: port 0 \(chosen at start\)/m);
   },
 });
 
