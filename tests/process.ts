@@ -69,15 +69,25 @@ export async function assertConfigFailure(
   assert.equal(stdout, "");
 }
 
+/** How to start the server instead of `deno run -A main.ts`. */
+export interface SpawnOptions {
+  /** Program and arguments before the server's own (a compiled binary, a URL run). */
+  readonly command?: readonly string[];
+  readonly cwd?: string;
+}
+
 /** Starts `main.ts` and waits for its banner. Throws with the stderr if it exits first. */
 export async function spawnMain(
   args: string[],
   env: Record<string, string> = {},
+  options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+  const [program, ...prefix] = options.command ?? [Deno.execPath(), "run", "-A", MAIN];
+  const child = new Deno.Command(program, {
+    args: [...prefix, ...args],
     env: childEnv(env),
     clearEnv: true,
+    cwd: options.cwd,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
