@@ -12,6 +12,10 @@ export interface SpawnedServer {
   readonly pid: number;
   readonly smtp: number;
   readonly imap: number;
+  /** Every listener in the banner by name (`SMTP`, `SMTPS`, `HTTP`, …). */
+  readonly ports: Readonly<Record<string, number>>;
+  /** The startup banner. */
+  readonly banner: string;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -34,7 +38,13 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
     text += value;
     const smtp = /SMTP\s+\S+:(\d+)/.exec(text);
     const imap = /IMAP\s+\S+:(\d+)/.exec(text);
-    if (smtp && imap) ports = { smtp: Number(smtp[1]), imap: Number(imap[1]) };
+    if (smtp && imap && /\n\s+logging /.test(text)) {
+      ports = { smtp: Number(smtp[1]), imap: Number(imap[1]) };
+    }
+  }
+  const all: Record<string, number> = {};
+  for (const match of text.matchAll(/^\s+([A-Z]+)\s+\S+:(\d+)$/gm)) {
+    all[match[1]] = Number(match[2]);
   }
   // Keep draining stderr so the child never blocks on a full pipe.
   (async () => {
@@ -43,6 +53,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
   return {
     pid: child.pid,
     ...ports,
+    ports: all,
+    banner: text,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;

@@ -99,7 +99,11 @@ class NodeConnection implements ManagedConnection {
   readonly #options: NodeConnectionOptions;
   /** Bytes handed to the socket whose write callback has not run yet. */
   #unflushed = 0;
-  /** Writes made while a STARTTLS handshake is being set up; sent encrypted. */
+  /**
+   * Writes made before the TLS handshake completed (the greeting of an implicit-TLS session,
+   * anything written during STARTTLS): sent, encrypted, once it has. Writing them into the
+   * TLS socket earlier leaves them waiting ~40 ms after the handshake in Deno's node:tls.
+   */
   #held: Uint8Array[] = [];
   #heldBytes = 0;
   #upgrading = false;
@@ -161,7 +165,7 @@ class NodeConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return false;
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (bytes.length > 0) {
-      if (this.#upgrading) {
+      if (this.#holding) {
         this.#held.push(bytes);
         this.#heldBytes += bytes.length;
       } else this.#send(bytes);
@@ -185,9 +189,14 @@ class NodeConnection implements ManagedConnection {
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    if (this.#upgrading) return this.#finish();
-    this.#socket.end(() => this.#finish());
     this.#endTimer = setTimeout(() => this.#finish(), END_GRACE_MS);
+    // While holding, the end follows the held writes once the handshake is done.
+    if (!this.#holding) this.#socket.end(() => this.#finish());
+  }
+
+  /** Writes wait for the TLS handshake. */
+  get #holding(): boolean {
+    return this.#upgrading || (this.#tls === "active" && !this.#handshaken);
   }
 
   destroy(): void {
@@ -212,10 +221,6 @@ class NodeConnection implements ManagedConnection {
       if (this.#closed) return;
       this.#socket = this.#secure(plain);
       this.#upgrading = false;
-      const held = this.#held;
-      this.#held = [];
-      this.#heldBytes = 0;
-      for (const bytes of held) this.#send(bytes);
     };
     if (this.#unflushed === 0) handshake();
     else this.#flushWaiters.push(handshake);
@@ -227,7 +232,14 @@ class NodeConnection implements ManagedConnection {
       isServer: true,
       secureContext: this.#options.secureContext,
     });
-    secure.on("secure", () => (this.#handshaken = true));
+    secure.on("secure", () => {
+      this.#handshaken = true;
+      const held = this.#held;
+      this.#held = [];
+      this.#heldBytes = 0;
+      for (const bytes of held) this.#send(bytes);
+      if (this.#ending) secure.end(() => this.#finish());
+    });
     secure.on("data", (chunk: Uint8Array) => this.#deliver(chunk));
     secure.on("end", this.#onEnd);
     secure.on("error", (error: Error) => {
