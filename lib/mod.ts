@@ -12,13 +12,22 @@
  * @module
  */
 
-export { type Config, ConfigError, resolveConfig, testConfig, type UserEntry } from "./config.ts";
+export {
+  type Config,
+  ConfigError,
+  DEFAULT_TLS,
+  resolveConfig,
+  testConfig,
+  type TlsConfig,
+  type UserEntry,
+} from "./config.ts";
 export {
   type Elektromail,
   type Ports,
   startElektromail,
   StartError,
   type StartOptions,
+  type TlsInfo,
 } from "./server.ts";
 export * from "./store/mod.ts";
 export { type Logger, quietLogger, stderrLogger } from "./log.ts";

@@ -28,6 +28,7 @@ import {
 } from "./transport.ts";
 
 const encoder = new TextEncoder();
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** Binds a `node:net` server whose connections offer STARTTLS or start with TLS. */
 export async function listenNode(
@@ -47,6 +48,7 @@ export async function listenNode(
         idleMs: options.idleTimeoutMs,
         mode: settings.mode,
         secureContext,
+        handshakeTimeoutMs: settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
         log: (id, text) => options.logger.traffic(`${options.name}#${id}`, "S", text),
       }),
     );
@@ -81,6 +83,7 @@ interface NodeConnectionOptions {
   readonly idleMs: number;
   readonly mode: ListenTls["mode"];
   readonly secureContext: tls.SecureContext;
+  readonly handshakeTimeoutMs: number;
   /** Traffic log line for this connection (handshake failures). */
   readonly log: (id: number, text: string) => void;
 }
@@ -116,6 +119,7 @@ class NodeConnection implements ManagedConnection {
   #idleMs: number;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #events: { data(chunk: Uint8Array): void; idle(): void } = { data: () => {}, idle: () => {} };
   readonly #closedSignal = Promise.withResolvers<void>();
 
@@ -232,7 +236,12 @@ class NodeConnection implements ManagedConnection {
       isServer: true,
       secureContext: this.#options.secureContext,
     });
+    this.#handshakeTimer = setTimeout(() => {
+      this.#options.log(this.id, "<TLS handshake timed out>");
+      this.#finish();
+    }, this.#options.handshakeTimeoutMs);
     secure.on("secure", () => {
+      clearTimeout(this.#handshakeTimer);
       this.#handshaken = true;
       const held = this.#held;
       this.#held = [];
@@ -297,6 +306,7 @@ class NodeConnection implements ManagedConnection {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#endTimer);
+    clearTimeout(this.#handshakeTimer);
     this.#socket.destroy();
     this.#plain.destroy();
     this.#held = [];

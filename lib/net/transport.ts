@@ -64,6 +64,8 @@ export interface ListenTls {
   /** PEM certificate chain and private key. */
   readonly cert: string;
   readonly key: string;
+  /** A client that has not completed the handshake by then is cut off (default 30 s). */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /** Where a protocol listens: its name in logs and the banner, the port, TLS on it. */

@@ -329,6 +329,42 @@ Deno.test("transport: a plaintext client after STARTTLS fails the handshake, not
   }
 });
 
+Deno.test("transport: a client that never completes the TLS handshake is cut off", async () => {
+  for (const mode of ["implicit", "starttls"] as const) {
+    const seen = { closed: Promise.withResolvers<void>(), data: [] as string[] };
+    const listener = await listen({
+      name: "test",
+      host: "127.0.0.1",
+      port: 0,
+      maxConnections: 10,
+      idleTimeoutMs: 0,
+      logger: quietLogger(),
+      refusal: "",
+      tls: { mode, cert: material.cert, key: material.key, handshakeTimeoutMs: 200 },
+      accept: (connection) => ({
+        onData: (chunk) => {
+          seen.data.push(decoder.decode(chunk));
+          connection.write("GO\r\n");
+          connection.startTls();
+        },
+        onIdle() {},
+        onShutdown() {},
+        onClose: () => seen.closed.resolve(),
+      }),
+    });
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+      if (mode === "starttls") await conn.write(encoder.encode("STARTTLS\r\n"));
+      // Silence instead of a ClientHello: the server gives up, with no idle timeout set.
+      await seen.closed.promise;
+      assert.equal(listener.connections, 0);
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  }
+});
+
 Deno.test("transport: a Deno.listen connection cannot start TLS", async () => {
   const { listener, seen } = await start("deno");
   try {
