@@ -267,13 +267,14 @@ function spaced(tokens: Token[]): string {
 }
 
 /**
- * A display name: words with quotes removed, single spaces where the source had white space,
- * comments dropped; null when empty.
+ * A display name (`phrase = 1*word / obs-phrase`): words with quotes removed and dots, single
+ * spaces where the source had white space; comments and stray specials dropped; null when
+ * empty.
  */
 function phrase(tokens: Token[]): string | null {
   let out = "";
   for (const token of tokens) {
-    if (token.kind === "comment") continue;
+    if (token.kind === "comment" || (token.kind === "special" && token.text !== ".")) continue;
     if (token.space && out.length > 0) out += " ";
     out += token.text;
   }
