@@ -428,10 +428,10 @@ function receivedHeader(
   queueId: string,
 ): Uint8Array {
   const { ctx } = state;
-  // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated.
-  const protocol = (transaction.smtpUtf8 ? "UTF8" : "") +
-    (state.greeted === "EHLO" ? "ESMTP" : "SMTP") + (state.tls === "active" ? "S" : "") +
-    (state.authUser ? "A" : "");
+  // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated; RFC 6531 3.7.3:
+  // UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for an SMTPUTF8 transaction.
+  const base = transaction.smtpUtf8 ? "UTF8SMTP" : state.greeted === "EHLO" ? "ESMTP" : "SMTP";
+  const protocol = base + (state.tls === "active" ? "S" : "") + (state.authUser ? "A" : "");
   const forClause = transaction.recipients.length === 1
     ? `\r\n\tfor <${transaction.recipients[0].address}>`
     : "";
