@@ -5,7 +5,8 @@
  * @module
  */
 
-import { decodeEncodedWords } from "../mail/headers.ts";
+import { displayAddresses } from "../mail/address.ts";
+import { decodeEncodedWords, headerValue } from "../mail/headers.ts";
 import type { MessageIndex } from "../mail/index.ts";
 import {
   decodeBody,
@@ -100,8 +101,17 @@ export function getMessage(ctx: HttpContext, { params }: RouteRequest): Response
   const { meta, raw, index } = locate(ctx.store, params[0]);
   const root = index.root;
   const content = extractContent(raw, root);
+  const addresses = (name: string) => displayAddresses(headerValue(root.fields, name) ?? "");
   return json(200, {
     ...messageJson(meta),
+    addresses: {
+      from: addresses("From"),
+      sender: addresses("Sender"),
+      replyTo: addresses("Reply-To"),
+      to: addresses("To"),
+      cc: addresses("Cc"),
+      bcc: addresses("Bcc"),
+    },
     headers: root.fields.map((field) => ({ name: field.name, value: field.value })),
     text: content.text,
     html: content.html,
@@ -123,8 +133,16 @@ export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
   const part = findPart(index.root, params[1]);
   if (!part) throw new HttpError(404, `No part "${params[1]}" in message "${params[0]}"`);
   const { type, subtype, params: typeParams } = part.contentType;
+  // Parameters only when they fit a header value: stored ones may hold anything.
+  const { charset, boundary } = typeParams;
   let contentType = `${type}/${subtype}`;
-  if (type === "text" && typeParams.charset) contentType += `; charset=${typeParams.charset}`;
+  if (type === "text" && charset && /^[!#$%&'*+.^_`{|}~0-9A-Za-z-]+$/.test(charset)) {
+    contentType += `; charset=${charset}`;
+  }
+  // A multipart is only readable with its boundary.
+  if (part.children.length > 0 && boundary && /^[\x20-\x7e]+$/.test(boundary)) {
+    contentType += `; boundary="${boundary.replace(/["\\]/g, "\\$&")}"`;
+  }
   // An unknown transfer encoding cannot be removed: the bytes are served as stored.
   const body = isKnownEncoding(part.encoding) ? decodeBody(raw, part) : raw.subarray(
     part.bodyStart,

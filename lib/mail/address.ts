@@ -23,6 +23,8 @@
  * @module
  */
 
+import { decodeEncodedWords } from "./headers.ts";
+
 /** One mailbox. */
 export interface MailboxAddress {
   readonly kind: "mailbox";
@@ -280,4 +282,34 @@ function phrase(tokens: Token[]): string | null {
   }
   out = out.trim();
   return out.length > 0 ? out : null;
+}
+
+/** A mailbox as people read it: decoded display name and `local@domain`. */
+export interface DisplayAddress {
+  readonly name: string | null;
+  /** `local@domain`; without a domain the local part alone; `""` for the null path `<>`. */
+  readonly address: string;
+}
+
+/**
+ * The mailboxes of an address list for display (the HTTP API): groups flattened into their
+ * members, RFC 2047 encoded words in names decoded.
+ *
+ * @example
+ * ```ts
+ * displayAddresses("=?UTF-8?Q?J=C3=B6rg?= <j@example.com>, team: a@x;");
+ * // [{ name: "Jörg", address: "j@example.com" }, { name: null, address: "a@x" }]
+ * ```
+ */
+export function displayAddresses(value: string): DisplayAddress[] {
+  const out: DisplayAddress[] = [];
+  for (const entry of parseAddressList(value)) {
+    if (entry.kind !== "mailbox") continue;
+    const local = entry.mailbox === MISSING_MAILBOX ? "" : entry.mailbox;
+    out.push({
+      name: entry.name === null ? null : decodeEncodedWords(entry.name),
+      address: entry.host === MISSING_DOMAIN ? local : `${local}@${entry.host}`,
+    });
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type AddressEntry,
+  displayAddresses,
   MISSING_DOMAIN,
   MISSING_MAILBOX,
   parseAddressList,
@@ -107,4 +108,20 @@ Deno.test("address: random input keeps the invariants", () => {
     }
     assert.equal(open, 0, value);
   }
+});
+
+Deno.test("address: display form decodes names and flattens groups", () => {
+  assert.deepEqual(
+    displayAddresses(
+      '=?UTF-8?Q?J=C3=B6rg?= <j@example.com>, team: a@x, "B" <b@y>;, alice, <>',
+    ),
+    [
+      { name: "Jörg", address: "j@example.com" },
+      { name: null, address: "a@x" },
+      { name: "B", address: "b@y" },
+      { name: null, address: "alice" },
+      { name: null, address: "" },
+    ],
+  );
+  assert.deepEqual(displayAddresses("undisclosed-recipients:;"), []);
 });
