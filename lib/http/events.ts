@@ -41,6 +41,8 @@ export const EVENT_TYPES: readonly StoreEvent["type"][] = [
 
 /** Listeners one server holds at once. */
 export const MAX_LISTENERS = 256;
+/** Pending text past which a burst is handed to the stream before the turn ends. */
+const CHUNK_CHARS = 16 * 1024;
 /** A comment line keeps idle connections (and proxies) from timing out. */
 const KEEPALIVE_MS = 15_000;
 
@@ -174,13 +176,13 @@ export class EventHub {
       text ??= `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(eventData(event))}\n\n`;
       listener.pending += text;
       listener.pendingEvents++;
-      if (!this.#fits(listener, listener.pending.length)) {
-        this.#overflow(listener);
-        continue;
-      }
-      if (!listener.scheduled) {
+      if (listener.pending.length >= CHUNK_CHARS) this.#flush(listener);
+      else if (!listener.scheduled) {
         listener.scheduled = true;
-        queueMicrotask(() => this.#flush(listener));
+        queueMicrotask(() => {
+          listener.scheduled = false;
+          this.#flush(listener);
+        });
       }
     }
   }
@@ -191,7 +193,6 @@ export class EventHub {
   }
 
   #flush(listener: Listener): void {
-    listener.scheduled = false;
     if (listener.pending === "" || !this.#listeners.has(listener)) return;
     const bytes = encoder.encode(listener.pending);
     if (!this.#fits(listener, bytes.length)) return this.#overflow(listener);

@@ -54,6 +54,8 @@ function health(ctx: HttpContext): Response {
     status: ok ? "ok" : "unavailable",
     version: VERSION,
     ports: ctx.ports(),
+    waiting: ctx.waiters.size,
+    eventListeners: ctx.events.size,
   });
 }
 

@@ -100,8 +100,8 @@ const CODE_WORDS =
 /**
  * Likely one-time codes, best first: numbers of 4 to 8 digits (also written `123 456` or
  * `123-456`), and 6 to 10 character upper-case letter-and-digit mixes next to a word such as
- * "code". Numbers that look like years, times, dates, prices or parts of URLs and longer
- * numbers are left out unless a code word is right before them.
+ * "code". Numbers that look like years, times, dates, prices, phone numbers or parts of
+ * URLs and longer numbers are left out (years unless a code word is right before them).
  */
 export function extractCodes(
   subject: string,
@@ -114,10 +114,12 @@ export function extractCodes(
   for (const source of sources) {
     const plain = source.replace(TEXT_URL, " ");
     const candidates =
-      /(?<![\w$€£¥.,:/\-])(\d{3}[ -]\d{3}|\d{4,8}|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,10})(?![\w%/:\-]|[.,]\d)/g;
+      /(?<![\w$€£¥.,:/\-]|\d[ -])(\d{3}[ -]\d{3}|\d{4,8}|(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,10})(?![\w%/:\-]|[.,]\d|[ -]\d)/g;
     for (const match of plain.matchAll(candidates)) {
       const code = match[1].replace(/[ -]/g, "");
-      const before = plain.slice(Math.max(0, match.index - 60), match.index);
+      // The words before it in the same sentence (a code word ends a sentence rarely).
+      const before = plain.slice(Math.max(0, match.index - 60), match.index)
+        .split(/[.!?]\s|\n\s*\n/).pop()!;
       const near = CODE_WORDS.test(before);
       const digits = /^\d+$/.test(code);
       if (!digits && !near) continue;
