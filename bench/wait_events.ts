@@ -10,7 +10,8 @@
  * 1. **Wait latency.** For each message a `GET /messages/wait?to=…+wN@…` is registered first
  *    (checked through `/health`), then the message goes over an open SMTP connection. The
  *    figure is the time from reading the SMTP `250` to having the waiter's whole JSON
- *    response, and from writing the final `.` to the same point.
+ *    response, and from writing the final `.` to the same point. Measured twice: alone, and
+ *    with `--idle` other waiters (half for other users, half without a user filter) idle.
  * 2. **Paced events.** One `/events?types=message.added` listener while 4 SMTP connections
  *    deliver `--rate` messages per second for `--seconds`: delivered vs received (lost must
  *    be 0) and the lag from each `250` to its event.
@@ -32,12 +33,14 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     rate: { type: "string", default: "1000" },
     burst: { type: "string", default: "10000" },
+    idle: { type: "string", default: "1000" },
   },
 });
 const WAITS = Number(values.waits);
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const BURST = Number(values.burst);
+const IDLE = Number(values.idle);
 
 function message(to: string, subject: string): string {
   return `From: bench@example.com\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n` +
@@ -74,20 +77,34 @@ async function send(client: SmtpClient, to: string, subject: string): Promise<nu
   return performance.now();
 }
 
-async function waitLatency(http: string, smtpPort: number): Promise<void> {
+/** The resident set of a process, from /proc (Linux). */
+function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+/** Polls `/health` until `n` requests wait (a stuck count is an error, not a hang). */
+async function waitingCount(http: string, n: number): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while ((await (await fetch(`${http}/health`)).json()).waiting !== n) {
+    if (performance.now() > deadline) throw new Error(`never saw ${n} waiting requests`);
+  }
+}
+
+async function waitLatency(http: string, smtpPort: number, idle: number): Promise<void> {
   const client = await smtpConnection(smtpPort);
   const after250: number[] = [];
   const afterDot: number[] = [];
   let before = 0;
   for (let i = 0; i < WAITS + 20; i++) {
-    const to = `bench+w${i}@example.com`;
+    const to = `bench+w${idle}-${i}@example.com`;
     const response = fetch(`${http}/messages/wait?to=${encodeURIComponent(to)}&timeout=10`)
       .then(async (r) => {
         if (r.status !== 200) throw new Error(`wait ${i}: ${r.status}`);
         await r.json();
         return performance.now();
       });
-    while ((await (await fetch(`${http}/health`)).json()).waiting !== 1) { /* registered */ }
+    await waitingCount(http, idle + 1);
     await client.write(`MAIL FROM:<bench@example.com>\r\nRCPT TO:<${to}>\r\nDATA\r\n`);
     for (let k = 0; k < 3; k++) await client.readReply();
     before = performance.now();
@@ -102,7 +119,7 @@ async function waitLatency(http: string, smtpPort: number): Promise<void> {
   }
   client.close();
   const early = after250.filter((x) => x < 0).length;
-  console.log(`wait latency, ${WAITS} waits, one at a time:`);
+  console.log(`wait latency, ${WAITS} waits, one at a time, ${idle} other waiters idle:`);
   console.log(`  SMTP 250 -> waiter response:  ${summary(after250)}`);
   console.log(`  (${early} of ${WAITS} responses were read before the 250)`);
   console.log(`  end of DATA -> waiter response: ${summary(afterDot)}`);
@@ -205,7 +222,30 @@ try {
   console.log(
     `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, server pid ${server.pid}`,
   );
-  await waitLatency(http, server.smtp);
+  await waitLatency(http, server.smtp, 0);
+  // Idle waiters that never match, each on its own raw connection (fetch's pool would queue
+  // them): half indexed under other users, half checked on every delivery (no user filter).
+  const rssBefore = rssKiB(server.pid);
+  const idle = await Promise.all(Array.from({ length: IDLE }, async (_, i) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.http! });
+    const query = i % 2 ? `user=idle${i}` : `subject=never${i}`;
+    await conn.write(
+      new TextEncoder().encode(
+        `GET /messages/wait?${query}&timeout=300 HTTP/1.1\r\nHost: b\r\n\r\n`,
+      ),
+    );
+    return conn;
+  }));
+  await waitingCount(http, IDLE);
+  const perWaiter = (rssKiB(server.pid) - rssBefore) * 1024 / IDLE;
+  console.log(
+    `${IDLE} idle waiters: server RSS +${
+      ((rssKiB(server.pid) - rssBefore) / 1024).toFixed(1)
+    } MiB ` +
+      `(~${(perWaiter / 1024).toFixed(1)} KiB each, HTTP connection included)`,
+  );
+  await waitLatency(http, server.smtp, IDLE);
+  idle.forEach((conn) => conn.close());
   await fetch(`${http}/reset`, { method: "POST" }).then((r) => r.body?.cancel());
   await pacedEvents(http, server.smtp);
   await fetch(`${http}/reset`, { method: "POST" }).then((r) => r.body?.cancel());

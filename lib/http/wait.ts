@@ -124,7 +124,8 @@ export class WaitRegistry {
     const lazyText = () => text ??= searchableText(this.#store, meta);
     for (const bucket of [own, this.#anyUser]) {
       if (!bucket) continue;
-      for (const waiter of [...bucket]) {
+      // Settling deletes the waiter from the set being iterated: safe for a JS Set.
+      for (const waiter of bucket) {
         if (matchesMessage(waiter.filter, meta, lazyText)) waiter.settle(meta);
       }
     }
