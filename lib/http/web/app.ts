@@ -194,8 +194,9 @@ export const APP_JS = String.raw`"use strict";
     if (openIt) openMessage(state.messages[index].id);
   }
 
-` + VIEW_JS + String.raw`  function resetAll() {
-    if (!confirm("Reset the server? Every message and run-time user is deleted and chaos rules are cleared.")) return;
+` + VIEW_JS + String.raw`
+  function resetAll() {
+    if (!confirm("Reset the server? Every message and run-time user is deleted, and chaos rules go back to the startup ones.")) return;
     api("/reset", { method: "POST" }).catch(showError);
   }
 
