@@ -218,7 +218,7 @@ async function burstEvents(http: string, smtpPort: number): Promise<void> {
 
 const server = await spawnServer({ HTTP_PORT: "0" });
 try {
-  const http = `http://127.0.0.1:${server.http}`;
+  const http = `http://127.0.0.1:${server.ports.HTTP}`;
   console.log(
     `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, server pid ${server.pid}`,
   );
@@ -227,7 +227,7 @@ try {
   // them): half indexed under other users, half checked on every delivery (no user filter).
   const rssBefore = rssKiB(server.pid);
   const idle = await Promise.all(Array.from({ length: IDLE }, async (_, i) => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.http! });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.ports.HTTP });
     const query = i % 2 ? `user=idle${i}` : `subject=never${i}`;
     await conn.write(
       new TextEncoder().encode(
