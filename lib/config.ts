@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { ChaosRuleError, type ChaosRuleSpec, parseChaosText } from "./chaos/rules.ts";
 import { canonicalUserName } from "./store/mod.ts";
 
 /** One configured login. */
@@ -32,6 +33,8 @@ export interface Limits {
   readonly maxBadCommands: number;
   /** Largest HTTP request body, in octets. */
   readonly maxHttpBody: number;
+  /** Events queued for one `/events` listener before a listener that does not read is cut off. */
+  readonly maxEventQueueBytes: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -56,6 +59,8 @@ export interface Config {
   readonly limits: Limits;
   /** TLS settings; null: no STARTTLS and no implicit-TLS listeners. */
   readonly tls: TlsConfig | null;
+  /** Fault-injection rules set at startup (and restored by a reset). */
+  readonly chaos: readonly ChaosRuleSpec[];
 }
 
 /** TLS: on with `--tls`, a certificate, `--tls-required` or an implicit-TLS port. */
@@ -90,6 +95,7 @@ export const DEFAULT_LIMITS: Limits = {
   imapIdleTimeoutMs: 30 * 60_000,
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
+  maxEventQueueBytes: 16 * 1024 * 1024,
 };
 
 /** A user's mistake in the configuration: printed as one line, exit status 2. */
@@ -231,6 +237,12 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     help: "implicit-TLS IMAP port (off unless set; turns TLS on)",
   },
+  {
+    flag: "chaos",
+    env: "ELEKTROMAIL_CHAOS",
+    kind: "string",
+    help: "fault-injection rules at startup, JSON (see POST /chaos)",
+  },
 ];
 
 /** What the command line asked for. */
@@ -335,6 +347,7 @@ export function resolveConfig(
       maxConnections: count("max-connections", 1),
     },
     tls: tlsSettings(read, port, bool),
+    chaos: chaosRules(read("chaos")),
   };
   return { action: "serve", config };
 }
@@ -354,6 +367,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     verbose: false,
     limits: DEFAULT_LIMITS,
     tls: null,
+    chaos: [],
     ...overrides,
   };
 }
@@ -404,6 +418,16 @@ export function parseBoolean(text: string, source: string): boolean {
   if (["true", "1", "yes", "on"].includes(value)) return true;
   if (["false", "0", "no", "off", ""].includes(value)) return false;
   throw new ConfigError(`${source}: "${text}" is not a boolean (use true/1/yes or false/0/no)`);
+}
+
+function chaosRules({ text, source }: { text: string | undefined; source: string }) {
+  if (text === undefined) return [];
+  try {
+    return parseChaosText(text);
+  } catch (error) {
+    if (error instanceof ChaosRuleError) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 function parseCount(text: string, source: string, min: number): number {

@@ -30,5 +30,6 @@ export {
   type TlsInfo,
 } from "./server.ts";
 export * from "./store/mod.ts";
+export { Chaos, type ChaosRule, type ChaosRuleSpec, parseChaosRules } from "./chaos/mod.ts";
 export { type Logger, quietLogger, stderrLogger } from "./log.ts";
 export { VERSION } from "./version.ts";

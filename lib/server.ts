@@ -4,6 +4,7 @@
  * @module
  */
 
+import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
 import { type HttpListener, startHttp } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
@@ -32,6 +33,8 @@ export interface Elektromail {
   readonly config: Config;
   readonly ports: Ports;
   readonly store: Store;
+  /** Fault-injection rules (what `POST /chaos` changes). */
+  readonly chaos: Chaos;
   /** The certificate, or null when TLS is off. */
   readonly tls: TlsInfo | null;
   /** One line per listener: `smtp 127.0.0.1:2525`. */
@@ -89,6 +92,7 @@ export async function startElektromail(
     origin: tls.origin,
   };
   const store = options.store ?? openStore(config);
+  const chaos = new Chaos(config.chaos);
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -101,20 +105,21 @@ export async function startElektromail(
   let stopped = false;
   const stopAll = async () => {
     await Promise.allSettled(started.map((listener) => listener.close()));
+    chaos.close();
   };
   try {
     started.push(
       await bind(
         "SMTP_PORT (--smtp-port)",
         config.smtpPort,
-        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort)),
+        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort), chaos),
       ),
     );
     const smtp = started[0];
     const imap = await bind(
       "IMAP_PORT (--imap-port)",
       config.imapPort,
-      () => startImap(config, store, logger, plain("imap", config.imapPort)),
+      () => startImap(config, store, logger, plain("imap", config.imapPort), chaos),
     );
     started.push(imap);
     const implicit = async (
@@ -128,8 +133,8 @@ export async function startElektromail(
         port,
         () =>
           name === "smtps"
-            ? startSmtp(config, store, logger, { name, port, tls: tlsMode("implicit") })
-            : startImap(config, store, logger, { name, port, tls: tlsMode("implicit") }),
+            ? startSmtp(config, store, logger, { name, port, tls: tlsMode("implicit") }, chaos)
+            : startImap(config, store, logger, { name, port, tls: tlsMode("implicit") }, chaos),
       );
       started.push(listener);
       return listener;
@@ -150,6 +155,7 @@ export async function startElektromail(
           config,
           store,
           logger,
+          chaos,
           healthy: () => !stopped,
           ports: () => ({ ...ports(http?.port ?? null) }),
           tls: tlsInfo,
@@ -160,6 +166,7 @@ export async function startElektromail(
       config,
       ports: ports(http?.port ?? null),
       store,
+      chaos,
       tls: tlsInfo,
       listeners: started.map(({ name, host, port }) => ({ name, host, port })),
       stop: async () => {

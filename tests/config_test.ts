@@ -68,6 +68,11 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
   "imaps-port": { env: "9930", flag: "9931", get: (c) => c.tls?.imapsPort },
+  chaos: {
+    env: '{"protocol":"smtp","command":"RCPT"}',
+    flag: '{"protocol":"imap","command":"SELECT"}',
+    get: (c) => JSON.stringify({ protocol: c.chaos[0]?.protocol, command: c.chaos[0]?.command }),
+  },
 };
 
 Deno.test("config: every string setting is read from its variable and its flag; flags win", () => {

@@ -4,19 +4,29 @@
  * @module
  */
 
+import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/mod.ts";
+import type { EventHub } from "./events.ts";
+import type { WaitRegistry } from "./wait.ts";
 
 /** What the control plane needs from the server around it. */
-export interface HttpContext {
+export interface HttpOptions {
   readonly config: Config;
   readonly store: Store;
   readonly logger: Logger;
+  readonly chaos: Chaos;
   /** Whether every listener is up. */
   healthy(): boolean;
   /** The bound ports, for /health. */
   ports(): Record<string, number | null>;
   /** The server certificate (`GET /tls/cert`); null or absent when TLS is off. */
   readonly tls?: { readonly cert: string; readonly fingerprint: string } | null;
+}
+
+/** The options plus what the control plane keeps for its own: waiters and event listeners. */
+export interface HttpContext extends HttpOptions {
+  readonly waiters: WaitRegistry;
+  readonly events: EventHub;
 }

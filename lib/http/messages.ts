@@ -15,8 +15,9 @@ import {
   isKnownEncoding,
   partFilename,
 } from "../mail/mime.ts";
-import { canonicalUserName, type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
+import { type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
 import type { HttpContext } from "./context.ts";
+import { findMessages, parseMessageFilter } from "./filters.ts";
 import { HttpError, json } from "./json.ts";
 import type { RouteRequest } from "./router.ts";
 
@@ -39,55 +40,24 @@ export function messageJson(meta: MessageMeta): Record<string, unknown> {
   };
 }
 
-const LIST_FILTERS = ["user", "mailbox", "to"];
-
-/** `GET /messages[?user=X&mailbox=Y&to=Z]`: users in creation order, then mailboxes, then UIDs. */
+/**
+ * `GET /messages[?user=X&mailbox=Y&to=Z&…]` (filters: `filters.ts`): users in creation
+ * order, then mailboxes, then UIDs.
+ */
 export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response {
-  for (const key of url.searchParams.keys()) {
-    if (!LIST_FILTERS.includes(key)) {
-      throw new HttpError(400, `Unknown filter "${key}" (use ${LIST_FILTERS.join(", ")})`);
-    }
-  }
-  const userFilter = url.searchParams.get("user");
-  const mailboxFilter = url.searchParams.get("mailbox");
-  const toFilter = url.searchParams.get("to")?.toLowerCase();
-  let users = ctx.store.listUsers();
-  if (userFilter !== null) {
-    let wanted: string;
-    try {
-      wanted = canonicalUserName(userFilter);
-    } catch {
-      throw new HttpError(400, `Invalid user filter "${userFilter}"`);
-    }
-    users = users.filter((user) => user === wanted);
-  }
-  if (mailboxFilter === "") throw new HttpError(400, "Empty mailbox filter");
-  const out: Record<string, unknown>[] = [];
-  for (const user of users) {
-    for (const mailbox of ctx.store.listMailboxes(user)) {
-      if (mailboxFilter !== null && !sameMailbox(mailbox.name, mailboxFilter)) continue;
-      for (const meta of ctx.store.listMessages(user, mailbox.name)) {
-        if (toFilter && !meta.summary.to.toLowerCase().includes(toFilter)) continue;
-        out.push(messageJson(meta));
-      }
-    }
-  }
-  return json(200, out);
+  const filter = parseMessageFilter(url.searchParams);
+  return json(200, findMessages(ctx.store, filter).map(messageJson));
 }
 
-function sameMailbox(name: string, filter: string): boolean {
-  return name === filter || (name === "INBOX" && filter.toUpperCase() === "INBOX");
-}
-
-interface Located {
+export interface Located {
   readonly meta: MessageMeta;
   readonly raw: Uint8Array;
   /** The store's cached MIME index of the message. */
   readonly index: MessageIndex;
 }
 
-/** The message named by the first path parameter, or 404. */
-function locate(store: Store, id: string): Located {
+/** The message with this id, or 404. */
+export function locate(store: Store, id: string): Located {
   const parsed = parseMessageId(id);
   const meta = parsed && store.getMessage(parsed.user, parsed.mailbox, parsed.uid);
   const raw = parsed && meta && store.getRaw(parsed.user, parsed.mailbox, parsed.uid);

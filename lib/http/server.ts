@@ -5,15 +5,20 @@
  */
 
 import { VERSION } from "../version.ts";
-import type { HttpContext } from "./context.ts";
+import { addChaos, clearChaos, deleteChaosRule, listChaos } from "./chaos.ts";
+import type { HttpContext, HttpOptions } from "./context.ts";
+import { EventHub, streamEvents } from "./events.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
+import { getCodes, getLinks } from "./links.ts";
 import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./messages.ts";
 import { dispatch, type Route } from "./router.ts";
 import { tlsCertificate } from "./tls.ts";
 import { listUsers } from "./users.ts";
+import { waitForMessage, WaitRegistry } from "./wait.ts";
+import { WEB_ROUTES } from "./web/routes.ts";
 
-export type { HttpContext } from "./context.ts";
+export type { HttpContext, HttpOptions } from "./context.ts";
 export { json } from "./json.ts";
 
 /** A running HTTP listener. */
@@ -30,10 +35,17 @@ export const ROUTES: readonly Route[] = [
   { path: "/inject", methods: { POST: inject } },
   { path: "/users", methods: { GET: listUsers } },
   { path: "/messages", methods: { GET: listMessages } },
+  { path: "/messages/wait", methods: { GET: waitForMessage } },
   { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
   { path: "/messages/:id/raw", methods: { GET: getRaw } },
   { path: "/messages/:id/parts/:part", methods: { GET: getPart } },
   { path: "/tls/cert", methods: { GET: tlsCertificate } },
+  { path: "/messages/:id/links", methods: { GET: getLinks } },
+  { path: "/messages/:id/codes", methods: { GET: getCodes } },
+  { path: "/events", methods: { GET: streamEvents } },
+  { path: "/chaos", methods: { GET: listChaos, POST: addChaos, DELETE: clearChaos } },
+  { path: "/chaos/:id", methods: { DELETE: deleteChaosRule } },
+  ...WEB_ROUTES,
 ];
 
 function health(ctx: HttpContext): Response {
@@ -42,17 +54,32 @@ function health(ctx: HttpContext): Response {
     status: ok ? "ok" : "unavailable",
     version: VERSION,
     ports: ctx.ports(),
+    waiting: ctx.waiters.size,
+    eventListeners: ctx.events.size,
   });
 }
 
 async function reset(ctx: HttpContext, { request }: { request: Request }): Promise<Response> {
   await request.body?.cancel().catch(() => {});
+  ctx.chaos.reset();
   ctx.store.reset();
   return json(200, { status: "ok" });
 }
 
-/** Starts the control plane on `config.httpPort`. */
-export function startHttp(ctx: HttpContext): Promise<HttpListener> {
+/**
+ * Starts the control plane on `config.httpPort`. Closing it ends pending waits (503) and
+ * event streams first, so the shutdown does not wait for them.
+ */
+export function startHttp(options: HttpOptions): Promise<HttpListener> {
+  const ctx: HttpContext = {
+    ...options,
+    waiters: new WaitRegistry(options.store),
+    events: new EventHub(options.store, options.logger, options.config.limits.maxEventQueueBytes),
+  };
+  const closeLive = () => {
+    ctx.waiters.close();
+    ctx.events.close();
+  };
   return new Promise((resolve, reject) => {
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -60,7 +87,14 @@ export function startHttp(ctx: HttpContext): Promise<HttpListener> {
         hostname: ctx.config.bindAddr,
         port: ctx.config.httpPort ?? 0,
         onListen: (addr) => {
-          resolve({ host: addr.hostname, port: addr.port, close: () => server.shutdown() });
+          resolve({
+            host: addr.hostname,
+            port: addr.port,
+            close: () => {
+              closeLive();
+              return server.shutdown();
+            },
+          });
         },
         onError: (error) => {
           ctx.logger.error("http: request failed", error);
@@ -68,6 +102,7 @@ export function startHttp(ctx: HttpContext): Promise<HttpListener> {
         },
       }, (request) => dispatch(ctx, ROUTES, request));
     } catch (error) {
+      closeLive();
       reject(error);
     }
   });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
@@ -46,6 +47,8 @@ export interface ImapContext {
   readonly shared: ImapServerState;
   /** TLS on the connection at the start; `off` when absent. */
   readonly tls?: TlsState;
+  /** Fault injection (`POST /chaos`); none when absent. */
+  readonly chaos?: Chaos;
 }
 
 /** The selected mailbox of a session. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
@@ -27,12 +28,13 @@ function serverState(store: Store): ImapServerState {
   return shared;
 }
 
-/** Starts an IMAP listener: by default the plain one on `config.imapPort`. */
+/** Starts an IMAP listener: by default the plain one on `config.imapPort`; `chaos` injects faults. */
 export function startImap(
   config: Config,
   store: Store,
   logger: Logger,
   endpoint: Endpoint = { name: "imap", port: config.imapPort, tls: null },
+  chaos?: Chaos,
 ): Promise<Listener> {
   const shared = serverState(store);
   return listen({
@@ -54,6 +56,7 @@ export function startImap(
         label,
         shared,
         tls: connection.tls,
+        chaos,
       }, {
         write: (bytes) => connection.write(bytes),
         drained: () => connection.drained(),

@@ -9,6 +9,7 @@
 import { StoreError, type StoreEvent } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
+import { injectCommandFault, injectConnectFault } from "./chaos.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import {
   type CommandSpec,
@@ -282,6 +283,12 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       if (!spec.states.includes(session.state)) {
         throw new ImapError("BAD", null, `${verb} is not allowed in the ${session.state} state`);
       }
+      if (
+        ctx.chaos?.active && await injectCommandFault(ctx.chaos, session, verb, command as never)
+      ) {
+        return;
+      }
+      if (ended) return;
       const result = await spec.run(session, reader, tag);
       if (ended) return;
       session.sendUpdates(spec.allowExpunge);
@@ -320,12 +327,30 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     }
   }
 
+  const greet = () => {
+    builder.push(
+      untagged(`OK [CAPABILITY ${capabilities(session).join(" ")}] Elektromail ${VERSION} ready`),
+    );
+    emit();
+  };
+
   return {
     start() {
-      builder.push(
-        untagged(`OK [CAPABILITY ${capabilities(session).join(" ")}] Elektromail ${VERSION} ready`),
-      );
-      emit();
+      const fault = ctx.chaos?.decide("imap", "CONNECT");
+      if (!fault) return greet();
+      // Commands wait in the framer until the greeting (or the hang-up) is done.
+      busy = true;
+      injectConnectFault(ctx.chaos!, fault, {
+        greet,
+        bye: (text) => {
+          builder.push(untagged(text));
+          session.close();
+        },
+        drop: () => session.close(),
+      }).then(() => {
+        busy = false;
+        if (!ended) pump();
+      });
     },
     receive(chunk) {
       if (ended) return;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
@@ -11,12 +12,13 @@ import type { Store } from "../store/mod.ts";
 import { reply } from "./reply.ts";
 import { createSmtpSession } from "./session.ts";
 
-/** Starts an SMTP listener: by default the plain one on `config.smtpPort`. */
+/** Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects faults. */
 export function startSmtp(
   config: Config,
   store: Store,
   logger: Logger,
   endpoint: Endpoint = { name: "smtp", port: config.smtpPort, tls: null },
+  chaos?: Chaos,
 ): Promise<Listener> {
   let queueCounter = 0;
   // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
@@ -43,6 +45,7 @@ export function startSmtp(
           `${queuePrefix}${(++queueCounter).toString(36).toUpperCase().padStart(6, "0")}`,
         now: Date.now,
         tls: connection.tls,
+        chaos,
       }, {
         write: (text) => connection.write(text),
         close: () => connection.end(),

@@ -9,6 +9,7 @@
  */
 
 import { acceptsAnyCredentials, authenticate, routeRecipient } from "../auth.ts";
+import type { Chaos, ChaosRule } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import { deliver, formatRfc5322Date } from "../delivery.ts";
 import type { Logger } from "../log.ts";
@@ -16,6 +17,7 @@ import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { isNonAscii, parsePathArgument } from "./address.ts";
+import { faultReply, smtpFault } from "./chaos.ts";
 import { type SmtpFrame, SmtpFramer } from "./framer.ts";
 import { reply, SmtpError } from "./reply.ts";
 
@@ -33,6 +35,8 @@ export interface SmtpContext {
   now(): number;
   /** TLS on the connection at the start; `off` when absent. */
   readonly tls?: TlsState;
+  /** Fault injection (`POST /chaos`); none when absent. */
+  readonly chaos?: Chaos;
 }
 
 /** Where the session's replies go. */
@@ -148,6 +152,8 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
   let errors = 0;
   let closed = false;
   let pending = "";
+  /** A chaos delay is under way: input waits in the framer until it ends. */
+  let held = false;
 
   const send = (text: string) => {
     logger.traffic(ctx.label, "S", text);
@@ -267,19 +273,68 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     }
   };
 
+  /** Handles buffered frames in order until one is held by a chaos delay. */
+  const process = () => {
+    while (!closed && !held) {
+      const frame = framer.next();
+      if (!frame) break;
+      const fault = ctx.chaos
+        ? smtpFault(ctx.chaos, config, frame, {
+          authUser: state.authUser,
+          recipients: state.transaction?.recipients ?? [],
+          inAuth: state.auth !== null,
+          greeted: state.greeted !== null,
+          inTransaction: state.transaction !== null,
+        })
+        : null;
+      if (!fault) handleFrame(frame);
+      else if (fault.delayMs === 0) applyFault(fault, () => handleFrame(frame));
+      else hold(fault, () => applyFault(fault, () => handleFrame(frame)));
+    }
+    if (!closed) flush();
+  };
+
+  /** A chaos rule fired: fail with its reply, hang up, or (after its delay) go on. */
+  const applyFault = (fault: ChaosRule, proceed: () => void) => {
+    logger.traffic(ctx.label, "S", `<chaos rule ${fault.id}: ${fault.action}>`);
+    if (fault.action === "delay") return proceed();
+    if (fault.action === "drop") return close();
+    if (fault.command === "DATA") state.transaction = null;
+    const text = faultReply(fault);
+    if (fault.command === "CONNECT" || fault.code === 421) {
+      send(text);
+      return close();
+    }
+    countError(text);
+  };
+
+  const hold = (fault: ChaosRule, then: () => void) => {
+    held = true;
+    flush();
+    ctx.chaos!.later(fault.delayMs, () => {
+      held = false;
+      if (closed) return;
+      then();
+      process();
+    });
+  };
+
+  const greet = () => {
+    send(reply(220, null, `${config.hostname} ESMTP Elektromail ${VERSION} ready`));
+  };
+
   return {
     start() {
-      send(reply(220, null, `${config.hostname} ESMTP Elektromail ${VERSION} ready`));
-      flush();
+      const fault = ctx.chaos?.decide("smtp", "CONNECT") ?? null;
+      if (!fault) greet();
+      else if (fault.delayMs === 0) applyFault(fault, greet);
+      else return hold(fault, () => applyFault(fault, greet));
+      if (!closed) flush();
     },
     receive(chunk) {
       if (closed) return;
       framer.push(chunk);
-      for (let frame = framer.next(); frame; frame = framer.next()) {
-        handleFrame(frame);
-        if (closed) return;
-      }
-      flush();
+      process();
     },
     idle() {
       if (closed) return;

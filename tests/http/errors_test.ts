@@ -10,7 +10,7 @@ const post = (body: BodyInit, type = "application/json"): RequestInit => ({
 
 Deno.test("http: unknown paths are 404, wrong methods 405 with Allow", async () => {
   await withApi(async (api) => {
-    for (const path of ["/", "/nope", "/messages/x/y", "/messages/a:INBOX:1/parts"]) {
+    for (const path of ["/index.html", "/nope", "/messages/x/y", "/messages/a:INBOX:1/parts"]) {
       const response = await api.request(path);
       assert.equal(response.status, 404, path);
       assert.match(response.json.error, /^Not found/);

@@ -1,0 +1,155 @@
+/**
+ * The web inbox's message view: the message's header, its views (sandboxed HTML, text,
+ * headers, raw, attachments, links and codes) and deletion. A fragment of the script in
+ * `app.ts`, inside its function scope (it uses `state`, `el`, `api` and friends from there).
+ *
+ * @module
+ */
+
+/** The message-view part of `/app.js`. */
+export const VIEW_JS = String.raw`
+  // ---- message view ----
+
+  function openMessage(id) {
+    return api(messagePath(id)).then(function (r) {
+      if (r.status === 404) { closeView("This message was deleted."); return null; }
+      return r.json();
+    }).then(function (message) {
+      if (!message) return;
+      state.open = message;
+      var available = {
+        HTML: message.html !== null,
+        Text: message.text !== null,
+        Attachments: message.attachments.length > 0,
+      };
+      if (!state.tab || available[state.tab] === false) {
+        state.tab = message.html !== null ? "HTML" : "Text";
+      }
+      renderView();
+    }).catch(showError);
+  }
+
+  function closeView(note) {
+    state.open = null;
+    $("message").hidden = true;
+    $("view-empty").hidden = false;
+    $("view-empty").textContent = note || "Select a message.";
+  }
+
+  function renderView() {
+    var message = state.open;
+    $("view-empty").hidden = true;
+    $("message").hidden = false;
+    $("m-subject").textContent = message.subject || "(no subject)";
+    var meta = $("m-meta");
+    meta.textContent = "";
+    [["From", message.from], ["To", message.to], ["Cc", message.cc], ["Date", message.date],
+      ["Id", message.id], ["Flags", message.flags.join(" ")]].forEach(function (pair) {
+      if (!pair[1]) return;
+      meta.appendChild(el("dt", { text: pair[0] }));
+      meta.appendChild(el("dd", { text: pair[1] }));
+    });
+    $("m-raw").setAttribute("href", messagePath(message.id, "/raw"));
+    $("m-raw").setAttribute("download", message.id.replace(/[^\w.-]+/g, "_") + ".eml");
+    var tabs = $("tabs");
+    tabs.textContent = "";
+    TABS.forEach(function (name, i) {
+      var label = name === "Attachments" ? name + " (" + message.attachments.length + ")" : name;
+      tabs.appendChild(el("button", {
+        type: "button",
+        role: "tab",
+        "aria-selected": state.tab === name ? "true" : "false",
+        title: label + " (" + (i + 1) + ")",
+        onclick: function () { showTab(name); },
+        text: label,
+      }));
+    });
+    renderPanel();
+  }
+
+  function showTab(name) {
+    state.tab = name;
+    if (state.open) renderView();
+  }
+
+  function renderPanel() {
+    var message = state.open;
+    var panel = $("panel");
+    panel.textContent = "";
+    var id = message.id;
+    if (state.tab === "HTML") {
+      if (message.html === null) return panel.appendChild(el("p", { class: "empty", text: "No HTML body." }));
+      panel.appendChild(el("iframe", {
+        sandbox: "",
+        referrerpolicy: "no-referrer",
+        title: "HTML body",
+        src: messagePath(id, "/html"),
+      }));
+    } else if (state.tab === "Text") {
+      panel.appendChild(message.text === null
+        ? el("p", { class: "empty", text: "No text body." })
+        : el("pre", { text: message.text }));
+    } else if (state.tab === "Headers") {
+      panel.appendChild(el("table", null, message.headers.map(function (h) {
+        return el("tr", null, [el("td", { text: h.name }), el("td", { text: h.value })]);
+      })));
+    } else if (state.tab === "Raw") {
+      var pre = el("pre", { text: "Loading…" });
+      panel.appendChild(pre);
+      api(messagePath(id, "/raw")).then(function (r) { return r.text(); }).then(function (text) {
+        if (state.open && state.open.id === id) pre.textContent = text;
+      }).catch(showError);
+    } else if (state.tab === "Attachments") {
+      if (message.attachments.length === 0) return panel.appendChild(el("p", { class: "empty", text: "No attachments." }));
+      panel.appendChild(el("ul", null, message.attachments.map(function (a) {
+        var name = a.filename || ("part-" + a.part);
+        return el("li", null, [
+          el("a", { href: messagePath(id, "/parts/" + encodeURIComponent(a.part)), download: name, text: name }),
+          el("span", { text: "  " + a.contentType + ", " + a.size + " bytes" }),
+        ]);
+      })));
+    } else if (state.tab === "Links") {
+      var codes = el("p", { class: "codes", text: "…" });
+      var links = el("ul");
+      panel.appendChild(el("h3", { text: "Likely codes" }));
+      panel.appendChild(codes);
+      panel.appendChild(el("h3", { text: "Links" }));
+      panel.appendChild(links);
+      api(messagePath(id, "/codes")).then(function (r) { return r.json(); }).then(function (data) {
+        codes.textContent = data.codes && data.codes.length ? data.codes.join("  ") : "none";
+      }).catch(showError);
+      api(messagePath(id, "/links")).then(function (r) { return r.json(); }).then(function (data) {
+        (data.links || []).forEach(function (link) {
+          var safe = /^(https?:|mailto:)/i.test(link.url);
+          links.appendChild(el("li", null, [
+            safe ? el("a", { href: link.url, rel: "noopener noreferrer", target: "_blank", text: link.url })
+              : el("span", { text: link.url }),
+            link.text ? el("span", { text: "  (" + link.text + ")" }) : null,
+          ]));
+        });
+        if (!data.links || data.links.length === 0) links.appendChild(el("li", { text: "none" }));
+      }).catch(showError);
+    }
+  }
+
+  function deleteOpen() {
+    var message = state.open;
+    if (!message) return;
+    var index = state.messages.findIndex(function (m) { return m.id === message.id; });
+    api(messagePath(message.id), { method: "DELETE" }).then(function () {
+      removeIds([message.id]);
+      if (state.messages.length > 0) select(Math.min(index, state.messages.length - 1), true);
+      else closeView();
+    }).catch(showError);
+  }
+
+  function removeIds(ids) {
+    var openId = state.open && state.open.id;
+    var selectedId = state.selected >= 0 && state.messages[state.selected] && state.messages[state.selected].id;
+    state.messages = state.messages.filter(function (m) { return ids.indexOf(m.id) < 0; });
+    state.selected = state.messages.findIndex(function (m) { return m.id === selectedId; });
+    renderMessages();
+    if (openId && ids.indexOf(openId) >= 0) closeView("This message was deleted.");
+  }
+
+`;

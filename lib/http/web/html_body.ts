@@ -1,0 +1,80 @@
+/**
+ * `GET /messages/{id}/html`: a message's HTML body as a page that cannot do harm, for the
+ * web inbox's `<iframe sandbox="">`. The Content-Security-Policy alone already blocks every
+ * script and every load but inline styles and `data:` images, and sandboxes the document
+ * even when it is opened on its own. On top of that, `cid:` images are inlined as `data:`
+ * URLs (so they show without a network request) and `<meta http-equiv=refresh>` and `<base>`
+ * are removed (a CSP does not govern navigation).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { decodeBody, extractContent, type MimePart, parseMime } from "../../mail/mime.ts";
+import type { HttpContext } from "../context.ts";
+import { HttpError } from "../json.ts";
+import { locate } from "../messages.ts";
+import type { RouteRequest } from "../router.ts";
+
+/** The policy of every HTML body: nothing runs, nothing loads from anywhere. */
+export const HTML_BODY_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; " +
+  "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox";
+
+/** Largest image inlined for a `cid:` reference, and all of them together, in octets. */
+const MAX_INLINE_IMAGE = 5 * 1024 * 1024;
+const MAX_INLINE_TOTAL = 20 * 1024 * 1024;
+
+/** `GET /messages/{id}/html`. */
+export function getHtmlBody(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { raw } = locate(ctx.store, params[0]);
+  const root = parseMime(raw);
+  const { html } = extractContent(raw, root);
+  if (html === null) throw new HttpError(404, `Message "${params[0]}" has no html body`);
+  return new Response(defuse(inlineCidImages(html, raw, root)), {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": HTML_BODY_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/** Removes what navigates or rebases the document: meta refresh and `<base>`. */
+export function defuse(html: string): string {
+  return html
+    .replace(/<meta\b[^>]*http-equiv\s*=\s*["']?\s*refresh[^>]*>/gi, "")
+    .replace(/<base\b[^>]*>/gi, "");
+}
+
+/** Replaces `cid:ID` references with `data:` URLs of the parts with that Content-ID. */
+export function inlineCidImages(html: string, raw: Uint8Array, root: MimePart): string {
+  if (!/cid:/i.test(html)) return html;
+  const byId = new Map<string, MimePart>();
+  const walk = (part: MimePart) => {
+    if (part.contentId !== null && part.children.length === 0) {
+      byId.set(part.contentId.toLowerCase(), part);
+    }
+    part.children.forEach(walk);
+  };
+  walk(root);
+  let budget = MAX_INLINE_TOTAL;
+  return html.replace(/cid:([^"'\s>)]+)/gi, (whole, id: string) => {
+    const part = byId.get(decodeURIComponentSafe(id).toLowerCase());
+    if (!part) return whole;
+    const bytes = decodeBody(raw, part);
+    if (bytes.length > MAX_INLINE_IMAGE || bytes.length > budget) return whole;
+    budget -= bytes.length;
+    const type = `${part.contentType.type}/${part.contentType.subtype}`.replace(/[^\w.+\/-]/g, "");
+    return `data:${type};base64,${Buffer.from(bytes).toString("base64")}`;
+  });
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

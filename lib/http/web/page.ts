@@ -1,0 +1,59 @@
+/**
+ * The web inbox's HTML shell. Everything it needs is served by the binary itself
+ * (`/app.js`, `/app.css`): no CDN, works offline, and a strict CSP applies.
+ *
+ * @module
+ */
+
+/** The page at `/`. */
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Elektromail</title>
+<link rel="stylesheet" href="/app.css">
+<link rel="icon" href="data:,">
+<script src="/app.js" defer></script>
+</head>
+<body>
+<header class="bar">
+  <h1>Elektromail</h1>
+  <input id="search" type="search" placeholder="Search subject, from, to, body  ( / )"
+    aria-label="Search messages" autocomplete="off" spellcheck="false">
+  <span id="status" role="status" class="status">connecting…</span>
+  <button id="reset" type="button" title="Delete every message and run-time user, clear chaos rules (Shift+R)">Reset</button>
+  <button id="help-toggle" type="button" title="Keyboard shortcuts (?)" aria-expanded="false">?</button>
+</header>
+<section id="help" class="help" hidden aria-label="Keyboard shortcuts">
+  <kbd>j</kbd>/<kbd>↓</kbd> next message · <kbd>k</kbd>/<kbd>↑</kbd> previous ·
+  <kbd>Enter</kbd> open · <kbd>Delete</kbd>/<kbd>#</kbd> delete ·
+  <kbd>/</kbd> search · <kbd>Esc</kbd> leave search ·
+  <kbd>1</kbd>–<kbd>6</kbd> HTML, Text, Headers, Raw, Attachments, Links ·
+  <kbd>[</kbd>/<kbd>]</kbd> previous/next mailbox · <kbd>Shift</kbd>+<kbd>R</kbd> reset
+</section>
+<main class="panes">
+  <nav id="users" class="users" aria-label="Users and mailboxes"></nav>
+  <section class="list" aria-label="Messages">
+    <h2 id="list-title" class="list-title">All messages</h2>
+    <ul id="messages" class="messages" role="listbox" tabindex="0" aria-labelledby="list-title"></ul>
+    <p id="empty" class="empty">No messages yet. Send one to the SMTP port.</p>
+  </section>
+  <section id="view" class="view" aria-label="Message" aria-live="polite">
+    <p id="view-empty" class="empty">Select a message.</p>
+    <article id="message" hidden>
+      <h2 id="m-subject" class="subject"></h2>
+      <dl id="m-meta" class="meta"></dl>
+      <div class="toolbar">
+        <div id="tabs" role="tablist" aria-label="Message views"></div>
+        <span class="spacer"></span>
+        <a id="m-raw" class="button" download>Download .eml</a>
+        <button id="delete" type="button" title="Delete this message (Delete)">Delete</button>
+      </div>
+      <div id="panel" class="panel" role="tabpanel"></div>
+    </article>
+  </section>
+</main>
+</body>
+</html>
+`;

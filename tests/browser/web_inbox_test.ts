@@ -1,0 +1,205 @@
+/**
+ * The web inbox in a real headless browser (Debian's chromium driven by playwright-core):
+ * mail sent over SMTP appears without a reload, the keyboard works, and a hostile HTML body
+ * can neither run script nor load anything remote — checked by a local HTTP server that
+ * must see no request, both inside the page's sandboxed iframe and when the body's URL is
+ * opened on its own.
+ *
+ * Without chromium the tests are skipped with a note, except in CI (`CI` set), where a
+ * missing browser is a failure: `.ci/run` installs it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { sendMail } from "../process.ts";
+import { type Api, messagePath, withApi } from "../http/helpers.ts";
+
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+const IN_CI = (Deno.env.get("CI") ?? "") !== "" && Deno.env.get("CI") !== "false";
+
+function chromiumInstalled(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const available = chromiumInstalled();
+if (!available && !IN_CI) {
+  console.warn(
+    `browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
+}
+
+/** A local HTTP server that records every request: the hostile body must never reach it. */
+function startBeacon() {
+  const hits: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    hits.push(new URL(request.url).pathname);
+    return new Response("x", { headers: { "access-control-allow-origin": "*" } });
+  });
+  return { hits, port: server.addr.port, close: () => server.shutdown() };
+}
+
+function hostileHtml(beacon: number): string {
+  const url = `http://127.0.0.1:${beacon}`;
+  return [
+    `<html><head><meta http-equiv="refresh" content="1;url=${url}/refresh">`,
+    `<link rel="stylesheet" href="${url}/style.css"><title>mail</title></head>`,
+    `<body style="background:url(${url}/background.png)">`,
+    `<script>document.title = "pwned"; document.body.setAttribute("data-pwned", "script");`,
+    `parent.document.title = "pwned"; fetch("${url}/fetch");</script>`,
+    `<img src="x" onerror="document.title='pwned'; document.body.setAttribute('data-pwned', 'onerror'); new Image().src='${url}/onerror'">`,
+    `<img src="${url}/remote.png" alt="remote">`,
+    `<iframe src="${url}/frame"></iframe>`,
+    `<object data="${url}/object"></object>`,
+    `<p id="safe">Hostile body, harmless here</p>`,
+    `</body></html>`,
+  ].join("\n");
+}
+
+function mime(to: string, subject: string, html: string): string {
+  return [
+    `From: Mallory <mallory@example.com>`,
+    `To: ${to}`,
+    `Subject: ${subject}`,
+    `MIME-Version: 1.0`,
+    `Content-Type: multipart/alternative; boundary="xx"`,
+    ``,
+    `--xx`,
+    `Content-Type: text/plain; charset=utf-8`,
+    ``,
+    `Plain text of ${subject}`,
+    `--xx`,
+    `Content-Type: text/html; charset=utf-8`,
+    ``,
+    html,
+    `--xx--`,
+    ``,
+  ].join("\r\n");
+}
+
+async function withBrowser(fn: (browser: Browser) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Running as root (CI containers) needs --no-sandbox; it is chromium's own process
+    // sandbox, not the iframe sandbox under test.
+    args: Deno.uid?.() === 0 ? ["--no-sandbox"] : [],
+  });
+  try {
+    await fn(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function openInbox(browser: Browser, api: Api): Promise<Page> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.goto(api.base + "/");
+  await page.locator("#status", { hasText: "live" }).waitFor();
+  return page;
+}
+
+Deno.test({
+  name: "browser: mail sent over SMTP appears live, and the keyboard drives the inbox",
+  ignore: !available && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  assert.ok(available, `chromium is required in CI (${CHROMIUM})`);
+  await withApi(async (api) => {
+    await withBrowser(async (browser) => {
+      const page = await openInbox(browser, api);
+      assert.equal(await page.locator("#messages li").count(), 0);
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(String(error)));
+
+      const text =
+        "From: app@example.com\r\nTo: amy+t1@example.com\r\nSubject: Live hello\r\n\r\n" +
+        "Your code is 314159.\r\n";
+      assert.match(await sendMail(api.server.ports.smtp, "amy+t1@example.com", text), /^250 /);
+      // No reload: the list and the user list update from /events.
+      await page.locator("#messages li", { hasText: "Live hello" }).waitFor();
+      await page.locator("#users button", { hasText: "INBOX" }).first().waitFor();
+
+      await sendMail(
+        api.server.ports.smtp,
+        "bob@example.com",
+        mime("bob@example.com", "Second", "<p>Hi <b>Bob</b></p>"),
+      );
+      await page.locator("#messages li", { hasText: "Second" }).waitFor();
+
+      // j opens the first message; 2 shows the text; 6 the links and codes.
+      await page.locator("#messages").focus();
+      await page.keyboard.press("j");
+      await page.locator("#m-subject", { hasText: "Live hello" }).waitFor();
+      await page.keyboard.press("2");
+      await page.locator("#panel pre", { hasText: "Your code is 314159." }).waitFor();
+      await page.keyboard.press("6");
+      await page.locator("#panel .codes", { hasText: "314159" }).waitFor();
+      await page.keyboard.press("j");
+      await page.locator("#m-subject", { hasText: "Second" }).waitFor();
+      // Delete removes it from the store and the list.
+      await page.keyboard.press("Delete");
+      await page.locator("#messages li", { hasText: "Second" }).waitFor({ state: "detached" });
+      assert.equal(api.server.store.listMessages("bob", "INBOX").length, 0);
+      // The search box filters by content, from the server.
+      await page.keyboard.press("/");
+      await page.keyboard.type("314159");
+      await page.locator("#messages li", { hasText: "Live hello" }).waitFor();
+      assert.equal(await page.locator("#messages li").count(), 1);
+      // A reset made elsewhere empties the page live.
+      await api.request("/reset", { method: "POST" });
+      await page.locator("#messages li").first().waitFor({ state: "detached" });
+      assert.deepEqual(errors, []);
+    });
+  });
+});
+
+Deno.test({
+  name: "browser: a hostile HTML body runs no script and loads nothing remote",
+  ignore: !available && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  assert.ok(available, `chromium is required in CI (${CHROMIUM})`);
+  const beacon = startBeacon();
+  try {
+    await withApi(async (api) => {
+      await withBrowser(async (browser) => {
+        const page = await openInbox(browser, api);
+        await sendMail(
+          api.server.ports.smtp,
+          "amy@example.com",
+          mime("amy@example.com", "Hostile", hostileHtml(beacon.port)),
+        );
+        await page.locator("#messages li", { hasText: "Hostile" }).click();
+        const frameElement = page.locator("#panel iframe");
+        await frameElement.waitFor();
+        assert.equal(await frameElement.getAttribute("sandbox"), "");
+        const frame = page.frameLocator("#panel iframe");
+        await frame.locator("#safe", { hasText: "harmless here" }).waitFor();
+        assert.equal(await frame.locator("body").getAttribute("data-pwned"), null);
+        assert.equal(await page.title(), "Elektromail");
+
+        // The body's own URL, opened on its own: the CSP alone must hold.
+        const direct = await browser.newPage();
+        await direct.goto(api.base + messagePath("amy:INBOX:1", "/html"));
+        await direct.locator("#safe").waitFor();
+        assert.equal(await direct.locator("body").getAttribute("data-pwned"), null);
+        assert.equal(await direct.title(), "mail");
+        // Longer than the meta refresh's 1 s, so a refresh would have happened by now.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.equal(await direct.locator("#safe").count(), 1, "still the same document");
+        assert.deepEqual(beacon.hits, [], "no request reached the beacon");
+      });
+    });
+  } finally {
+    await beacon.close();
+  }
+});
