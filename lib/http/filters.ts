@@ -16,7 +16,7 @@
  * @module
  */
 
-import { extractContent, parseMime } from "../mail/mime.ts";
+import { searchText } from "../mail/search_text.ts";
 import { canonicalUserName, type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
 import { HttpError } from "./json.ts";
 
@@ -161,12 +161,15 @@ export function matchesMessage(
   return filter.contains === null || text().includes(filter.contains);
 }
 
-/** The text `contains` searches, lower case: Subject, then the text and html bodies. */
+/**
+ * The text `contains` searches, lower case: Subject, then the decoded text parts (plain and
+ * html), from the same cached index and text IMAP SEARCH uses.
+ */
 export function searchableText(store: Store, meta: MessageMeta): string {
-  const raw = store.getRaw(meta.user, meta.mailbox, meta.uid);
-  if (!raw) return "";
-  const content = extractContent(raw, parseMime(raw));
-  return [meta.summary.subject, content.text ?? "", content.html ?? ""].join("\n").toLowerCase();
+  const index = store.getIndex(meta.user, meta.mailbox, meta.uid);
+  if (!index) return "";
+  const raw = () => store.getRaw(meta.user, meta.mailbox, meta.uid) ?? new Uint8Array(0);
+  return meta.summary.subject.toLowerCase() + "\n" + searchText(index, raw).body;
 }
 
 /**

@@ -6,15 +6,15 @@
  */
 
 import { extractCodes, extractLinks } from "../mail/links.ts";
-import { extractContent, parseMime } from "../mail/mime.ts";
+import { extractContent } from "../mail/mime.ts";
 import type { HttpContext } from "./context.ts";
 import { json } from "./json.ts";
 import { locate } from "./messages.ts";
 import type { RouteRequest } from "./router.ts";
 
 function content(ctx: HttpContext, id: string) {
-  const { meta, raw } = locate(ctx.store, id);
-  return { meta, ...extractContent(raw, parseMime(raw)) };
+  const { meta, raw, index } = locate(ctx.store, id);
+  return { meta, ...extractContent(raw, index.root) };
 }
 
 /** `GET /messages/{id}/links`: `{ id, links: [{ url, text, source }] }`, html anchors first. */
