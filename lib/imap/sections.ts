@@ -16,7 +16,6 @@
  * @module
  */
 
-import type { HeaderField } from "../mail/headers.ts";
 import { MessageIndex } from "../mail/index.ts";
 import {
   base64DecodedLength,
@@ -26,17 +25,26 @@ import {
   isKnownEncoding,
   type MimePart,
 } from "../mail/mime.ts";
+import { cachedFieldsItem, headerFields } from "./header_fields.ts";
 import type { Section } from "./parse_fetch.ts";
 
-const CRLF = new Uint8Array([0x0d, 0x0a]);
 const EMPTY = new Uint8Array(0);
 
-/** The response key of a section: `BODY[1.HEADER.FIELDS (From)]`'s `1.HEADER.FIELDS (From)`. */
+const keys = new WeakMap<Section, string>();
+
+/**
+ * The response key of a section: `BODY[1.HEADER.FIELDS (From)]`'s `1.HEADER.FIELDS (From)`
+ * (built once per parsed section: a FETCH asks it for every message).
+ */
 export function sectionKey(section: Section): string {
-  let key = section.part.join(".");
-  if (section.text) key += (key ? "." : "") + section.text;
-  if (section.text === "HEADER.FIELDS" || section.text === "HEADER.FIELDS.NOT") {
-    key += ` (${section.fields.join(" ")})`;
+  let key = keys.get(section);
+  if (key === undefined) {
+    key = section.part.join(".");
+    if (section.text) key += (key ? "." : "") + section.text;
+    if (section.text === "HEADER.FIELDS" || section.text === "HEADER.FIELDS.NOT") {
+      key += ` (${section.fields.join(" ")})`;
+    }
+    keys.set(section, key);
   }
   return key;
 }
@@ -97,6 +105,18 @@ export function sectionBytes(view: MessageView, section: Section): Uint8Array | 
   }
 }
 
+/**
+ * A whole `BODY[...HEADER.FIELDS (..)] {n}` CRLF data item (no partial) for `section`, kept per
+ * message (see header_fields.ts); null when the message has no such section.
+ */
+export function headerFieldsItem(view: MessageView, section: Section): Uint8Array | null {
+  let message: MimePart | null = view.root;
+  if (section.part.length > 0) {
+    message = findPart(view.root, section.part.join("."))?.message ?? null;
+  }
+  return message && cachedFieldsItem(view, message, section, `BODY[${sectionKey(section)}] `);
+}
+
 /** A section of a whole (or encapsulated) message. */
 function entityBytes(view: MessageView, message: MimePart, section: Section): Uint8Array {
   const raw = view.raw;
@@ -107,87 +127,10 @@ function entityBytes(view: MessageView, message: MimePart, section: Section): Ui
       return raw.subarray(message.bodyStart, message.bodyEnd);
     case "HEADER.FIELDS":
     case "HEADER.FIELDS.NOT":
-      return cachedHeaderFields(view, message, section);
+      return headerFields(raw, message.fields, section);
     default:
       return raw.subarray(message.headerStart, message.bodyEnd);
   }
-}
-
-/** What a HEADER.FIELDS section asks for, prepared once per FETCH item. */
-interface FieldMatcher {
-  /** Lower-cased names, and their lengths (most fields can be skipped by length alone). */
-  readonly names: ReadonlySet<string>;
-  readonly lengths: ReadonlySet<number>;
-  readonly keep: boolean;
-  /** Identifies the result: part, NOT or not, the set of names. */
-  readonly key: string;
-}
-
-const matchers = new WeakMap<Section, FieldMatcher>();
-
-function matcherOf(section: Section): FieldMatcher {
-  let matcher = matchers.get(section);
-  if (!matcher) {
-    const names = new Set(section.fields.map((field) => field.toLowerCase()));
-    const keep = section.text === "HEADER.FIELDS";
-    matcher = {
-      names,
-      lengths: new Set([...names].map((name) => name.length)),
-      keep,
-      key: `${section.part.join(".")} ${keep} ${[...names].sort().join(" ")}`,
-    };
-    matchers.set(section, matcher);
-  }
-  return matcher;
-}
-
-const FIELD_RESULTS = Symbol("HEADER.FIELDS results");
-/** HEADER.FIELDS results kept per message: clients repeat the same one or two on every sync. */
-const MAX_FIELD_RESULTS = 4;
-
-function cachedHeaderFields(view: MessageView, message: MimePart, section: Section): Uint8Array {
-  const matcher = matcherOf(section);
-  const results = view.index.memo(FIELD_RESULTS, () => new Map<string, Uint8Array>());
-  let bytes = results.get(matcher.key);
-  if (!bytes) {
-    bytes = headerFields(view.raw, message.fields, matcher);
-    if (results.size >= MAX_FIELD_RESULTS) results.delete(results.keys().next().value!);
-    results.set(matcher.key, bytes);
-  }
-  return bytes;
-}
-
-function headerFields(raw: Uint8Array, fields: readonly HeaderField[], matcher: FieldMatcher) {
-  const { names, lengths, keep } = matcher;
-  const pieces: Uint8Array[] = [];
-  let length = CRLF.length;
-  for (const field of fields) {
-    // Most names differ in length from every wanted one: no lower-casing needed.
-    const wanted = lengths.has(field.name.length) && names.has(field.name.toLowerCase());
-    if (wanted !== keep) continue;
-    const bytes = withCrlf(raw.subarray(field.start, field.end));
-    pieces.push(bytes);
-    length += bytes.length;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  out.set(CRLF, at);
-  return out;
-}
-
-/** A field's bytes ending in CRLF even when the stored line ended in a bare LF or nothing. */
-function withCrlf(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  if (n >= 2 && bytes[n - 2] === 0x0d && bytes[n - 1] === 0x0a) return bytes;
-  const body = n >= 1 && bytes[n - 1] === 0x0a ? bytes.subarray(0, n - 1) : bytes;
-  const out = new Uint8Array(body.length + 2);
-  out.set(body);
-  out.set(CRLF, body.length);
-  return out;
 }
 
 const HAS_NUL = Symbol("message holds NUL");

@@ -5,6 +5,7 @@ import {
   binaryBytes,
   binarySection,
   binarySize,
+  headerFieldsItem,
   MessageView,
   sectionBytes,
   withoutNul,
@@ -90,4 +91,35 @@ Deno.test("sections: NUL becomes 0x80 for literals, only in messages that hold o
   const body = sectionBytes(dirty, { part: [1], text: null, fields: [] })!;
   assert.deepEqual([...withoutNul(dirty, body)], [0x61, 0x80, 0x62]);
   assert.deepEqual([...body], [0x61, 0x00, 0x62], "the stored bytes are untouched");
+});
+
+Deno.test("sections: HEADER.FIELDS data items are built once per message and request", () => {
+  const view = new MessageView(bytes(MESSAGE));
+  const item = (part: number[], names: string[], not = false) =>
+    headerFieldsItem(view, fields(part, names, not));
+  const first = item([], ["From", "subject"]);
+  assert.equal(
+    text(first),
+    "BODY[HEADER.FIELDS (From subject)] {29}\r\nFrom: a@x\r\nSubject: outer\r\n\r\n",
+  );
+  assert.equal(item([], ["From", "subject"]), first, "kept");
+  assert.equal(
+    text(item([1], ["From", "subject"])),
+    "BODY[1.HEADER.FIELDS (From subject)] {29}\r\nSubject: inner\r\nFrom: c@z\r\n\r\n",
+  );
+  assert.equal(
+    text(item([], ["to"], true)),
+    "BODY[HEADER.FIELDS.NOT (to)] {91}\r\nFrom: a@x\r\nSubject: outer\r\nX-Long: one\r\n two\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n",
+  );
+  // More distinct requests than are kept: older ones are rebuilt, still right.
+  for (const name of ["a", "b", "c", "d", "e"]) item([], [name]);
+  const again = item([], ["From", "subject"]);
+  assert.notEqual(again, first);
+  assert.deepEqual(again, first);
+  assert.equal(item([2], ["From"]), null, "part 2 is not a message");
+  const nul = new MessageView(bytes("Subject: a\x00b\r\n\r\n"));
+  assert.deepEqual(
+    [...headerFieldsItem(nul, fields([], ["subject"]))!].slice(-7),
+    [0x61, 0x80, 0x62, 0x0d, 0x0a, 0x0d, 0x0a],
+  );
 });

@@ -28,6 +28,7 @@ import {
   binaryBytes,
   binarySection,
   binarySize,
+  headerFieldsItem,
   MessageView,
   sectionBytes,
   sectionKey,
@@ -152,6 +153,13 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
     case "BODY": {
       if (!("section" in item)) {
         return put("BODY ", cachedBodyStructure(message(), false, session.rev2));
+      }
+      const { text } = item.section;
+      if (!item.partial && (text === "HEADER.FIELDS" || text === "HEADER.FIELDS.NOT")) {
+        // The whole data item, kept per message: clients ask it of every message, every sync.
+        return put(
+          headerFieldsItem(message(), item.section) ?? `BODY[${sectionKey(item.section)}] NIL`,
+        );
       }
       const bytes = sectionBytes(message(), item.section);
       const origin = item.partial ? `<${item.partial.offset}>` : "";
