@@ -57,7 +57,8 @@ export function cachedFieldsItem(
   const items = view.index.memo(FIELD_ITEMS, () => new Map<string, Uint8Array>());
   let item = items.get(prefix);
   if (!item) {
-    const data = headerFields(view.raw, message.fields, section).map((b) => b === 0 ? 0x80 : b);
+    const data = headerFields(view.raw, message.fields, section);
+    for (let i = data.indexOf(0); i >= 0; i = data.indexOf(0, i + 1)) data[i] = 0x80;
     const head = textEncoder.encode(prefix);
     const body = literal(data);
     item = new Uint8Array(head.length + body.length);
