@@ -152,7 +152,7 @@ function isBlank(byte: number): boolean {
 export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = "";
   for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 8192)));
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as never);
   }
   return out;
 }

@@ -194,9 +194,15 @@ function findDelimiter(
   from: number,
   end: number,
 ): { before: number; next: number; close: boolean } | null {
-  let lineStart = from;
-  while (lineStart < end) {
-    if (raw[lineStart] === 0x2d && matchesAt(raw, needle, lineStart, end)) {
+  // Only a "-" at the start of a line can begin a delimiter: jump from one to the next (a
+  // base64 body has none, so it is skipped in one search).
+  let at = from;
+  while (at < end) {
+    const lineStart = raw.indexOf(0x2d, at);
+    if (lineStart < 0 || lineStart >= end) return null;
+    at = lineStart + 1;
+    if (lineStart !== from && raw[lineStart - 1] !== 0x0a) continue;
+    if (matchesAt(raw, needle, lineStart, end)) {
       let i = lineStart + needle.length;
       const close = i + 1 < end && raw[i] === 0x2d && raw[i + 1] === 0x2d;
       if (close) i += 2;
@@ -214,9 +220,6 @@ function findDelimiter(
         return { before, next: lineEnd, close };
       }
     }
-    const lf = raw.indexOf(0x0a, lineStart);
-    if (lf < 0 || lf >= end) return null;
-    lineStart = lf + 1;
   }
   return null;
 }
