@@ -16,15 +16,8 @@
  * @module
  */
 
-import {
-  decodeCharset,
-  decodeEncodedWords,
-  decodeText,
-  findHeaderEnd,
-  type HeaderField,
-  headerValue,
-  parseHeaderFields,
-} from "./headers.ts";
+import { findHeaderEnd, type HeaderField, headerValue, parseHeaderFields } from "./headers.ts";
+import { parseContentType, parseParameterized, stripComments, TEXT_PLAIN } from "./params.ts";
 
 /** A parameter list: lower-cased names, decoded values (RFC 2231 continuations joined). */
 export type MimeParams = Record<string, string>;
@@ -68,7 +61,6 @@ export interface MimePart {
 }
 
 const MAX_DEPTH = 64;
-const TEXT_PLAIN: ContentType = { type: "text", subtype: "plain", params: { charset: "us-ascii" } };
 const MESSAGE_RFC822: ContentType = { type: "message", subtype: "rfc822", params: {} };
 
 /**
@@ -230,156 +222,6 @@ function matchesAt(raw: Uint8Array, needle: Uint8Array, at: number, end: number)
   return true;
 }
 
-/** Parses a `Content-Type` value; a missing or malformed type/subtype gives text/plain. */
-export function parseContentType(value: string): ContentType {
-  const { type: full, params } = parseParameterized(value);
-  const match = /^([!#$%&'*+.^_`|~0-9a-z-]+)\/([!#$%&'*+.^_`|~0-9a-z-]+)$/.exec(full);
-  if (!match) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params } };
-  return { type: match[1], subtype: match[2], params };
-}
-
-/**
- * Splits `value; name=value; …` into its leading token (white space removed, case kept) and
- * its parameters exactly as written: names as given, values with quotes and escapes removed,
- * nothing decoded or joined (IMAP BODYSTRUCTURE reports them like that). Comments are dropped.
- *
- * @example
- * ```ts
- * splitParameters('attachment; filename*0*="utf-8\'\'a"; filename*1=b');
- * // { type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a" }, { name: "filename*1", value: "b" }] }
- * ```
- */
-export function splitParameters(
-  value: string,
-): { type: string; params: Array<{ name: string; value: string }> } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = tokens.shift()?.name ?? "";
-  return { type, params: tokens.map(({ name, value }) => ({ name, value })) };
-}
-
-/**
- * Splits `value; name=value; …` into a lower-cased leading token and parameters, joining
- * RFC 2231 continuations (`name*0*=`, `name*1=`) and decoding `charset'lang'%XX` values.
- * Quoted values may hold RFC 2047 encoded words (a common non-standard habit).
- */
-export function parseParameterized(
-  value: string,
-): { type: string; params: MimeParams } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = (tokens.shift()?.name ?? "").toLowerCase();
-  const plain: MimeParams = {};
-  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
-  for (const { name, value: paramValue, quoted } of tokens) {
-    const match = /^([^*]+)(?:\*([0-9]+))?(\*)?$/.exec(name.toLowerCase());
-    if (!match) continue;
-    const [, key, index, star] = match;
-    if (index === undefined && !star) {
-      if (!(key in plain)) plain[key] = quoted ? decodeEncodedWords(paramValue) : paramValue;
-      continue;
-    }
-    const list = sections.get(key) ?? [];
-    list.push({
-      index: index === undefined ? 0 : Number(index),
-      value: paramValue,
-      encoded: !!star,
-    });
-    sections.set(key, list);
-  }
-  const params: MimeParams = { ...plain };
-  for (const [key, list] of sections) {
-    list.sort((a, b) => a.index - b.index);
-    let charset = "";
-    const bytes: number[] = [];
-    list.forEach((section, position) => {
-      let text = section.value;
-      if (section.encoded && position === 0) {
-        const parts = text.split("'");
-        if (parts.length >= 3) {
-          charset = parts[0];
-          text = parts.slice(2).join("'");
-        }
-      }
-      if (section.encoded) percentDecodeInto(text, bytes);
-      else for (const byte of new TextEncoder().encode(text)) bytes.push(byte);
-    });
-    params[key] = decodeCharset(new Uint8Array(bytes), charset || "utf-8");
-  }
-  return { type, params };
-}
-
-function percentDecodeInto(text: string, out: number[]): void {
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === "%" && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      out.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      for (const byte of new TextEncoder().encode(text[i])) out.push(byte);
-    }
-  }
-}
-
-function stripComments(value: string): string {
-  if (!value.includes("(")) return value;
-  let out = "";
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (quoted) {
-      out += ch;
-      if (ch === "\\" && i + 1 < value.length) out += value[++i];
-      else if (ch === '"') quoted = false;
-    } else if (ch === '"' && depth === 0) {
-      quoted = true;
-      out += ch;
-    } else if (ch === "(") depth++;
-    else if (ch === ")" && depth > 0) depth--;
-    else if (depth === 0) out += ch;
-  }
-  return out;
-}
-
-/** `first; a=1; b="x y"` → the first token (as `name`), then name/value pairs. */
-function tokenizeParameters(
-  value: string,
-): Array<{ name: string; value: string; quoted: boolean }> {
-  const out: Array<{ name: string; value: string; quoted: boolean }> = [];
-  let i = 0;
-  const skipSpace = () => {
-    while (i < value.length && /\s/.test(value[i])) i++;
-  };
-  const readUntil = (stops: string) => {
-    const begin = i;
-    while (i < value.length && !stops.includes(value[i])) i++;
-    return value.slice(begin, i).trim();
-  };
-  out.push({ name: readUntil(";").replace(/\s+/g, ""), value: "", quoted: false });
-  while (i < value.length) {
-    i++; // the ';'
-    skipSpace();
-    const name = readUntil("=;");
-    if (value[i] !== "=") continue;
-    i++;
-    skipSpace();
-    if (value[i] === '"') {
-      let text = "";
-      i++;
-      while (i < value.length && value[i] !== '"') {
-        if (value[i] === "\\" && i + 1 < value.length) i++;
-        text += value[i++];
-      }
-      i++;
-      readUntil(";");
-      if (name) out.push({ name, value: text, quoted: true });
-    } else {
-      const text = readUntil(";");
-      if (name) out.push({ name, value: text, quoted: false });
-    }
-  }
-  return out;
-}
-
 /** The part with IMAP number `partNumber` (`"1"`, `"2.1.3"`), or undefined. */
 export function findPart(root: MimePart, partNumber: string): MimePart | undefined {
   if (!/^[1-9][0-9]*(\.[1-9][0-9]*)*$/.test(partNumber)) return undefined;
@@ -401,212 +243,21 @@ export function findPart(root: MimePart, partNumber: string): MimePart | undefin
   return node;
 }
 
-/** The part's body bytes as stored (still transfer-encoded): a slice of `raw`, no copy. */
-export function rawBody(raw: Uint8Array, part: MimePart): Uint8Array {
-  return raw.subarray(part.bodyStart, part.bodyEnd);
-}
-
-/** Whether {@linkcode decodeBody} understands the part's transfer encoding. */
-export function isKnownEncoding(encoding: string): boolean {
-  return ["7bit", "8bit", "binary", "base64", "quoted-printable"].includes(encoding);
-}
-
-/** The part's body with its transfer encoding removed (unknown encodings: as stored). */
-export function decodeBody(raw: Uint8Array, part: MimePart): Uint8Array {
-  const body = rawBody(raw, part);
-  if (part.encoding === "base64") return decodeBase64Bytes(body);
-  if (part.encoding === "quoted-printable") return decodeQuotedPrintable(body);
-  return body;
-}
-
-/** The part's body as text in its charset (UTF-8, then Latin-1, when unknown or absent). */
-export function decodeBodyText(raw: Uint8Array, part: MimePart): string {
-  const bytes = decodeBody(raw, part);
-  const charset = part.contentType.params.charset ?? "";
-  return charset ? decodeCharset(bytes, charset) : decodeText(bytes);
-}
-
-const BASE64_VALUES = (() => {
-  const table = new Int16Array(256).fill(-1);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
-  table["-".charCodeAt(0)] = 62; // base64url, seen in the wild
-  table["_".charCodeAt(0)] = 63;
-  return table;
-})();
-
-/** Base64 to bytes, skipping line ends and other non-alphabet bytes; stops at `=`. */
-export function decodeBase64Bytes(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.floor((input.length * 3) / 4) + 3);
-  let length = 0;
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < input.length; i++) {
-    const byte = input[i];
-    if (byte === 0x3d) break;
-    const value = BASE64_VALUES[byte];
-    if (value < 0) continue;
-    buffer = ((buffer << 6) | value) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[length++] = (buffer >> bits) & 0xff;
-    }
-  }
-  return out.subarray(0, length);
-}
-
-/** The decoded length of base64 content without decoding it. */
-export function base64DecodedLength(input: Uint8Array): number {
-  let count = 0;
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] === 0x3d) break;
-    if (BASE64_VALUES[input[i]] >= 0) count++;
-  }
-  return Math.floor((count * 6) / 8);
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
-}
-
-/**
- * Quoted-printable to bytes (RFC 2045 6.7): `=XX`, soft line breaks `=` CRLF (or bare LF),
- * trailing white space on a line removed; a malformed `=` is kept as is.
- */
-export function decodeQuotedPrintable(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(input.length);
-  let length = 0;
-  let i = 0;
-  while (i < input.length) {
-    const byte = input[i];
-    if (byte === 0x20 || byte === 0x09) {
-      // Drop white space that only precedes a line end (or the end).
-      let j = i;
-      while (j < input.length && (input[j] === 0x20 || input[j] === 0x09)) j++;
-      if (j === input.length || input[j] === 0x0a || (input[j] === 0x0d && input[j + 1] === 0x0a)) {
-        i = j;
-        continue;
-      }
-      while (i < j) out[length++] = input[i++];
-      continue;
-    }
-    if (byte === 0x3d) {
-      const high = hexValue(input[i + 1] ?? -1);
-      const low = hexValue(input[i + 2] ?? -1);
-      if (high >= 0 && low >= 0) {
-        out[length++] = (high << 4) | low;
-        i += 3;
-        continue;
-      }
-      // Soft line break: `=`, optional white space, line end.
-      let j = i + 1;
-      while (j < input.length && (input[j] === 0x20 || input[j] === 0x09)) j++;
-      if (input[j] === 0x0d && input[j + 1] === 0x0a) {
-        i = j + 2;
-        continue;
-      }
-      if (input[j] === 0x0a || j === input.length) {
-        i = j + 1;
-        continue;
-      }
-    }
-    out[length++] = byte;
-    i++;
-  }
-  return out.subarray(0, length);
-}
-
-/** One attachment as the HTTP API lists it. */
-export interface AttachmentInfo {
-  /** IMAP part number, e.g. `2` or `1.2`. */
-  readonly part: string;
-  readonly filename: string | null;
-  /** `type/subtype`. */
-  readonly contentType: string;
-  /** Size after removing the transfer encoding, in octets. */
-  readonly size: number;
-  /** `attachment`, `inline`, or null when the part has no Content-Disposition. */
-  readonly disposition: string | null;
-  readonly contentId: string | null;
-}
-
-/** The readable bodies and the attachments of a message. */
-export interface MessageContent {
-  /** The text/plain body decoded to a string, or null. */
-  readonly text: string | null;
-  readonly html: string | null;
-  /** Part numbers of the parts chosen as text and html. */
-  readonly textPart: string | null;
-  readonly htmlPart: string | null;
-  readonly attachments: readonly AttachmentInfo[];
-}
-
-/** The part's file name: disposition `filename`, else content-type `name`. */
-export function partFilename(part: MimePart): string | null {
-  return part.disposition?.params.filename ?? part.contentType.params.name ?? null;
-}
-
-function isAttachmentMarked(part: MimePart): boolean {
-  return part.disposition?.type === "attachment";
-}
-
-/** IMAP part number of a part as the HTTP API names it (`1` for a single-part message). */
-function publicNumber(part: MimePart): string {
-  return part.partNumber === "" ? "1" : part.partNumber;
-}
-
-/**
- * Chooses the text and html bodies (the first text/plain and text/html not marked as
- * attachments, preferring those inside a multipart/alternative) and lists everything else
- * that is content as attachments. Encapsulated messages are attachments as a whole.
- */
-export function extractContent(raw: Uint8Array, root: MimePart): MessageContent {
-  const leaves: Array<{ part: MimePart; inAlternative: boolean }> = [];
-  const walk = (part: MimePart, inAlternative: boolean) => {
-    if (part.children.length > 0) {
-      const alternative = inAlternative ||
-        (part.contentType.type === "multipart" && part.contentType.subtype === "alternative");
-      for (const child of part.children) walk(child, alternative);
-    } else leaves.push({ part, inAlternative });
-  };
-  walk(root, false);
-  const isBody = (part: MimePart, subtype: string) =>
-    part.contentType.type === "text" && part.contentType.subtype === subtype &&
-    !isAttachmentMarked(part) && (part.disposition !== null || partFilename(part) === null);
-  const choose = (subtype: string) =>
-    leaves.find(({ part, inAlternative }) => inAlternative && isBody(part, subtype))?.part ??
-      leaves.find(({ part }) => isBody(part, subtype))?.part ?? null;
-  const textPart = choose("plain");
-  const htmlPart = choose("html");
-  const attachments: AttachmentInfo[] = [];
-  for (const { part, inAlternative } of leaves) {
-    if (part === textPart || part === htmlPart) continue;
-    const unnamedText = part.contentType.type === "text" && partFilename(part) === null &&
-      !isAttachmentMarked(part);
-    if (unnamedText && inAlternative) continue; // another rendering of the chosen body
-    const body = rawBody(raw, part);
-    attachments.push({
-      part: publicNumber(part),
-      filename: partFilename(part),
-      contentType: `${part.contentType.type}/${part.contentType.subtype}`,
-      size: part.encoding === "base64"
-        ? base64DecodedLength(body)
-        : part.encoding === "quoted-printable"
-        ? decodeQuotedPrintable(body).length
-        : body.length,
-      disposition: part.disposition?.type ?? null,
-      contentId: part.contentId,
-    });
-  }
-  return {
-    text: textPart ? decodeBodyText(raw, textPart) : null,
-    html: htmlPart ? decodeBodyText(raw, htmlPart) : null,
-    textPart: textPart ? publicNumber(textPart) : null,
-    htmlPart: htmlPart ? publicNumber(htmlPart) : null,
-    attachments,
-  };
-}
+// Parameters, transfer decoding and content extraction live in their own modules; they are
+// re-exported here for the modules that read them from mime.ts.
+export { parseContentType, parseParameterized, splitParameters } from "./params.ts";
+export {
+  base64DecodedLength,
+  decodeBase64Bytes,
+  decodeBody,
+  decodeBodyText,
+  decodeQuotedPrintable,
+  isKnownEncoding,
+  rawBody,
+} from "./transfer.ts";
+export {
+  type AttachmentInfo,
+  extractContent,
+  type MessageContent,
+  partFilename,
+} from "./content.ts";
