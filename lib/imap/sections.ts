@@ -133,16 +133,20 @@ function entityBytes(view: MessageView, message: MimePart, section: Section): Ui
   }
 }
 
-const HAS_NUL = Symbol("message holds NUL");
+/** Whether a stored message holds NUL, by its bytes (the memory store keeps one array). */
+const holdsNul = new WeakMap<Uint8Array, boolean>();
 
 /**
  * Section data made fit for a `literal`, which cannot carry NUL (RFC 9051 4.3; only
  * BINARY's `literal8` can): a message stored with NUL bytes (APPEND with a `literal8`) gets
  * them as 0x80, as Dovecot does, so sizes and offsets stay the same. Whether the message has
- * any is computed once and kept in its index.
+ * any is found once per stored array, without its MIME index.
  */
 export function withoutNul(view: MessageView, bytes: Uint8Array): Uint8Array {
-  if (!view.index.memo(HAS_NUL, () => view.raw.includes(0)) || !bytes.includes(0)) return bytes;
+  const raw = view.raw;
+  let nul = holdsNul.get(raw);
+  if (nul === undefined) holdsNul.set(raw, nul = raw.includes(0));
+  if (!nul || !bytes.includes(0)) return bytes;
   return bytes.map((byte) => byte === 0 ? 0x80 : byte);
 }
 
