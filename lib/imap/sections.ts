@@ -30,25 +30,6 @@ import type { Section } from "./parse_fetch.ts";
 
 const EMPTY = new Uint8Array(0);
 
-const keys = new WeakMap<Section, string>();
-
-/**
- * The response key of a section: `BODY[1.HEADER.FIELDS (From)]`'s `1.HEADER.FIELDS (From)`
- * (built once per parsed section: a FETCH asks it for every message).
- */
-export function sectionKey(section: Section): string {
-  let key = keys.get(section);
-  if (key === undefined) {
-    key = section.part.join(".");
-    if (section.text) key += (key ? "." : "") + section.text;
-    if (section.text === "HEADER.FIELDS" || section.text === "HEADER.FIELDS.NOT") {
-      key += ` (${section.fields.join(" ")})`;
-    }
-    keys.set(section, key);
-  }
-  return key;
-}
-
 /**
  * One message's bytes and its (store-cached) MIME index, shared by the items of one FETCH;
  * each is loaded on first use, so items served from the index's memo never read the bytes.
@@ -106,15 +87,20 @@ export function sectionBytes(view: MessageView, section: Section): Uint8Array | 
 }
 
 /**
- * A whole `BODY[...HEADER.FIELDS (..)] {n}` CRLF data item (no partial) for `section`, kept per
- * message (see header_fields.ts); null when the message has no such section.
+ * A whole HEADER.FIELDS data item without partial, `prefix` (the response key and SP) and the
+ * literal, kept per message (see header_fields.ts); null when the message has no such
+ * section.
  */
-export function headerFieldsItem(view: MessageView, section: Section): Uint8Array | null {
+export function headerFieldsItem(
+  view: MessageView,
+  section: Section,
+  prefix: string,
+): Uint8Array | null {
   let message: MimePart | null = view.root;
   if (section.part.length > 0) {
     message = findPart(view.root, section.part.join("."))?.message ?? null;
   }
-  return message && cachedFieldsItem(view, message, section, `BODY[${sectionKey(section)}] `);
+  return message && cachedFieldsItem(view, message, section, prefix);
 }
 
 /** A section of a whole (or encapsulated) message. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Section } from "../../lib/imap/parse_fetch.ts";
+import { responseKey, type Section } from "../../lib/imap/parse_fetch.ts";
 import {
   applyPartial,
   binaryBytes,
@@ -95,8 +95,12 @@ Deno.test("sections: NUL becomes 0x80 for literals, only in messages that hold o
 
 Deno.test("sections: HEADER.FIELDS data items are built once per message and request", () => {
   const view = new MessageView(bytes(MESSAGE));
-  const item = (part: number[], names: string[], not = false) =>
-    headerFieldsItem(view, fields(part, names, not));
+  const prefix = (section: Section) =>
+    responseKey({ kind: "BODY", peek: true, section, partial: null }) + " ";
+  const item = (part: number[], names: string[], not = false) => {
+    const section = fields(part, names, not);
+    return headerFieldsItem(view, section, prefix(section));
+  };
   const first = item([], ["From", "subject"]);
   assert.equal(
     text(first),
@@ -119,7 +123,7 @@ Deno.test("sections: HEADER.FIELDS data items are built once per message and req
   assert.equal(item([2], ["From"]), null, "part 2 is not a message");
   const nul = new MessageView(bytes("Subject: a\x00b\r\n\r\n"));
   assert.deepEqual(
-    [...headerFieldsItem(nul, fields([], ["subject"]))!].slice(-7),
+    [...headerFieldsItem(nul, fields([], ["subject"]), "x ")!].slice(-7),
     [0x61, 0x80, 0x62, 0x0d, 0x0a, 0x0d, 0x0a],
   );
 });

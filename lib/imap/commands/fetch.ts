@@ -21,7 +21,7 @@ import { cachedBodyStructure } from "../bodystructure.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
 import { flagList, formatInternalDate } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
-import { type FetchAttribute, readFetchAttributes } from "../parse_fetch.ts";
+import { type FetchAttribute, readFetchAttributes, responseKey } from "../parse_fetch.ts";
 import type { Reader } from "../parser.ts";
 import {
   applyPartial,
@@ -31,7 +31,6 @@ import {
   headerFieldsItem,
   MessageView,
   sectionBytes,
-  sectionKey,
   withoutNul,
 } from "../sections.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
@@ -50,6 +49,8 @@ interface ItemContext {
   readonly meta: MessageMeta;
   readonly message: () => MessageView;
   readonly put: (...parts: Part[]) => void;
+  /** The response key of an item (`BODY[1.TEXT]<0>`), built once per command. */
+  readonly keys: ReadonlyMap<FetchAttribute, string>;
   unknownCte: boolean;
 }
 
@@ -62,6 +63,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
   if (byUid && !items.some((item) => item.kind === "UID")) {
     items.unshift({ kind: "UID" } as FetchAttribute);
   }
+  const keys = new Map(items.map((item) => [item, responseKey(item)]));
   const selection = selectionOf(session);
   const targets = resolveTargets(session, set, byUid);
   const { store } = session.ctx;
@@ -107,7 +109,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
       out.push(opened ? " " : `* ${seq} FETCH (`, ...parts);
       opened = true;
     };
-    const context: ItemContext = { session, meta, message, put, unknownCte: false };
+    const context: ItemContext = { session, meta, message, put, keys, unknownCte: false };
     for (const item of items) writeItem(context, item);
     if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
     unknownCte ||= context.unknownCte;
@@ -129,6 +131,7 @@ function flags(session: Session, meta: MessageMeta): string {
 
 function writeItem(context: ItemContext, item: FetchAttribute): void {
   const { session, meta, message, put } = context;
+  const key = context.keys.get(item)!;
   switch (item.kind) {
     case "UID":
       return put(`UID ${meta.uid}`);
@@ -157,35 +160,26 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       const { text } = item.section;
       if (!item.partial && (text === "HEADER.FIELDS" || text === "HEADER.FIELDS.NOT")) {
         // The whole data item, kept per message: clients ask it of every message, every sync.
-        return put(
-          headerFieldsItem(message(), item.section) ?? `BODY[${sectionKey(item.section)}] NIL`,
-        );
+        return put(headerFieldsItem(message(), item.section, `${key} `) ?? `${key} NIL`);
       }
       const bytes = sectionBytes(message(), item.section);
-      const origin = item.partial ? `<${item.partial.offset}>` : "";
-      return put(
-        `BODY[${sectionKey(item.section)}]${origin} `,
-        ...nstring(message(), bytes && applyPartial(bytes, item.partial)),
-      );
+      return put(`${key} `, ...nstring(message(), bytes && applyPartial(bytes, item.partial)));
     }
     case "BINARY":
     case "BINARY.SIZE": {
       const view = message();
       const section = binarySection(view, item.part);
-      const key = item.part.join(".");
       if (section.kind === "unknown-cte") {
         context.unknownCte = true;
         return;
       }
       if (item.kind === "BINARY.SIZE") {
-        const size = section.kind === "missing" ? 0 : binarySize(view, section.part);
-        return put(`BINARY.SIZE[${key}] ${size}`);
+        return put(`${key} ${section.kind === "missing" ? 0 : binarySize(view, section.part)}`);
       }
-      const origin = item.partial ? `<${item.partial.offset}>` : "";
-      if (section.kind === "missing") return put(`BINARY[${key}]${origin} NIL`);
+      if (section.kind === "missing") return put(`${key} NIL`);
       const bytes = applyPartial(binaryBytes(view, section.part), item.partial);
       // RFC 3516 4.3: literal8 only when the data holds NUL, which a literal cannot carry.
-      return put(`BINARY[${key}]${origin} `, ...literal(bytes, bytes.includes(0)));
+      return put(`${key} `, ...literal(bytes, bytes.includes(0)));
     }
   }
 }
