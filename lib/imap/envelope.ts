@@ -10,8 +10,10 @@
  * address   = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"
  * ```
  *
- * Header values go out as stored: a quoted string when they are 7-bit and short, else a
- * literal with the exact bytes (8-bit text, control characters).
+ * Header values go out as stored (RFC 9051 gives no decoding): unfolded, NUL as 0x80, and a
+ * quoted string when they are 7-bit and short, else a literal with the exact bytes (8-bit
+ * text, control characters). Unlike Dovecot, runs of white space in a subject or display
+ * name are kept as they are rather than collapsed.
  *
  * @module
  */

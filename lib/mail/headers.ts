@@ -115,8 +115,8 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
  * A field's value as stored, for protocols that hand header values out undecoded (IMAP
  * ENVELOPE and BODYSTRUCTURE): a binary string with one char per byte, so 8-bit bytes keep
  * their exact values. Unfolded (RFC 5322 2.2.3: the CR and LF of each line break removed, the
- * white space kept), NUL bytes dropped (no IMAP string can carry them), surrounding white
- * space trimmed.
+ * white space kept), NUL bytes as 0x80 (no IMAP string can carry NUL; Dovecot does the
+ * same, and the length stays), surrounding white space trimmed.
  *
  * @example
  * ```ts
@@ -138,6 +138,7 @@ export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
     const byte = j < end ? raw[j] : -1;
     if (byte === 0x0d || byte === 0x0a || byte === 0 || byte === -1) {
       if (j > runStart) out += binaryString(raw, runStart, j);
+      if (byte === 0) out += "\x80";
       runStart = j + 1;
     }
   }
@@ -145,7 +146,7 @@ export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
 }
 
 function isBlank(byte: number): boolean {
-  return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a || byte === 0;
+  return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 }
 
 /** `bytes[start, end)` as a binary string (one char per byte). */

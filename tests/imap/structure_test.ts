@@ -208,7 +208,7 @@ Deno.test("envelope: raw values, unfolded; quoted when possible, literal for odd
   );
   assert.equal(
     envelope("Subject: a\x01b\x00c\r\n\r\n"),
-    "(NIL {4}\r\na\x01bc NIL NIL NIL NIL NIL NIL NIL NIL)",
+    "(NIL {5}\r\na\x01b\x80c NIL NIL NIL NIL NIL NIL NIL NIL)",
   );
   assert.equal(
     envelope("Subject: tab\there\r\n\r\n"),

@@ -43,7 +43,7 @@ function setsSeen(item: FetchAttribute): boolean {
 
 type Part = string | Uint8Array;
 
-/** What one message's items produced: `unknownCte` when a BINARY item had to be left out. */
+/** What writing one message's items needs; `unknownCte` is set when a BINARY item is left out. */
 interface ItemContext {
   readonly session: Session;
   readonly meta: MessageMeta;
