@@ -11,6 +11,7 @@ import { type Logger, quietLogger } from "./log.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/transport.ts";
 import { startImap } from "./imap/server.ts";
+import { startIndexWarmer } from "./imap/warm.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "./store/mod.ts";
 
@@ -93,6 +94,7 @@ export async function startElektromail(
   };
   const store = options.store ?? openStore(config);
   const chaos = new Chaos(config.chaos);
+  const warmer = startIndexWarmer(store);
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -106,6 +108,7 @@ export async function startElektromail(
   const stopAll = async () => {
     await Promise.allSettled(started.map((listener) => listener.close()));
     chaos.close();
+    warmer.close();
   };
   try {
     started.push(

@@ -1,0 +1,148 @@
+/**
+ * The idle-time index warmer: after deliveries pause, every new message's ENVELOPE,
+ * BODYSTRUCTURE and SEARCH text are in its index memo, equal to what FETCH and SEARCH would
+ * compute themselves; nothing runs before the pause; the queue is bounded; reset and close
+ * drop what waits.
+ */
+
+import assert from "node:assert/strict";
+import { cachedBodyStructure } from "../../lib/imap/bodystructure.ts";
+import { cachedEnvelope } from "../../lib/imap/envelope.ts";
+import { MessageView } from "../../lib/imap/sections.ts";
+import { startIndexWarmer } from "../../lib/imap/warm.ts";
+import { MessageIndex } from "../../lib/mail/index.ts";
+import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
+import { openMemoryStore, openSqliteStore, type Store } from "../../lib/store/mod.ts";
+
+const encoder = new TextEncoder();
+
+function message(n: number): Uint8Array {
+  return encoder.encode(
+    `From: "Sender ${n}" <s${n}@example.com>\r\nTo: u@example.com\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe_${n}?=\r\n` +
+      `Date: Wed, 25 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n` +
+      `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Transfer-Encoding: quoted-printable\r\n\r\nK=C3=A4se number ${n}\r\n--b\r\n` +
+      `Content-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
+      `AAECAw==\r\n--b--\r\n`,
+  );
+}
+
+async function settled(warmer: { pending(): number }): Promise<void> {
+  const deadline = Date.now() + 5_000; // a guard against hangs only
+  while (warmer.pending() > 0) {
+    assert.ok(Date.now() < deadline, "the warmer never drained");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Reads the warmed entries through a view whose byte loader counts; 0 loads means all were kept. */
+function readWarm(store: Store, uid: number) {
+  const index = store.getIndex("u", "INBOX", uid)!;
+  let loads = 0;
+  const raw = () => {
+    loads++;
+    return store.getRaw("u", "INBOX", uid)!;
+  };
+  const view = new MessageView(raw, () => index);
+  const values = {
+    envelope: cachedEnvelope(view),
+    bodystructure: cachedBodyStructure(view, true, false),
+    headers: searchHeaders(index),
+    text: searchText(index, raw),
+  };
+  return { loads, values };
+}
+
+/** The same values computed from scratch, as FETCH and SEARCH do on a cold message. */
+function fresh(store: Store, uid: number) {
+  const bytes = store.getRaw("u", "INBOX", uid)!;
+  const index = new MessageIndex(bytes);
+  const view = new MessageView(bytes, () => index);
+  return {
+    envelope: cachedEnvelope(view),
+    bodystructure: cachedBodyStructure(view, true, false),
+    headers: searchHeaders(index),
+    text: searchText(index, () => bytes),
+  };
+}
+
+for (
+  const [kind, open] of [["memory", openMemoryStore], [
+    "sqlite",
+    () => openSqliteStore(":memory:"),
+  ]] as const
+) {
+  Deno.test(`warmer (${kind}): after a pause, new messages need no bytes for ENVELOPE, BODYSTRUCTURE or SEARCH`, async () => {
+    const store = open();
+    const warmer = startIndexWarmer(store, { quietMs: 1 });
+    try {
+      store.ensureUser("u");
+      for (let n = 1; n <= 5; n++) store.append("u", "INBOX", message(n));
+      assert.equal(warmer.pending(), 5);
+      await settled(warmer);
+      for (let uid = 1; uid <= 5; uid++) {
+        const { loads, values } = readWarm(store, uid);
+        assert.equal(loads, 0, `message ${uid} was not warmed`);
+        assert.deepEqual(values, fresh(store, uid));
+        assert.match(values.text.body, new RegExp(`käse number ${uid}`));
+      }
+    } finally {
+      warmer.close();
+      store.close();
+    }
+  });
+}
+
+Deno.test("warmer: nothing is indexed while deliveries go on; then everything is", async () => {
+  const store = openMemoryStore();
+  const warmer = startIndexWarmer(store, { quietMs: 500 });
+  try {
+    store.ensureUser("u");
+    for (let n = 1; n <= 4; n++) {
+      store.append("u", "INBOX", message(n));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(warmer.pending(), 4, "indexing started before deliveries paused");
+    await settled(warmer);
+    assert.equal(readWarm(store, 4).loads, 0);
+  } finally {
+    warmer.close();
+    store.close();
+  }
+});
+
+Deno.test("warmer: the queue is bounded; expunged and reset messages are skipped without error", async () => {
+  const store = openMemoryStore();
+  const warmer = startIndexWarmer(store, { quietMs: 1, maxPending: 3 });
+  try {
+    store.ensureUser("u");
+    for (let n = 1; n <= 6; n++) store.append("u", "INBOX", message(n));
+    assert.equal(warmer.pending(), 3);
+    store.expunge("u", "INBOX", [5], true);
+    await settled(warmer);
+    assert.equal(readWarm(store, 6).loads, 0);
+    assert.equal(readWarm(store, 4).loads, 0);
+    assert.ok(readWarm(store, 1).loads > 0, "a message dropped from the queue was warmed");
+
+    store.append("u", "INBOX", message(7));
+    assert.equal(warmer.pending(), 1);
+    store.reset();
+    assert.equal(warmer.pending(), 0);
+  } finally {
+    warmer.close();
+    store.close();
+  }
+});
+
+Deno.test("warmer: close drops what waits and stops listening", () => {
+  const store = openMemoryStore();
+  const warmer = startIndexWarmer(store, { quietMs: 1 });
+  store.ensureUser("u");
+  store.append("u", "INBOX", message(1));
+  warmer.close();
+  assert.equal(warmer.pending(), 0);
+  store.append("u", "INBOX", message(2));
+  assert.equal(warmer.pending(), 0);
+  store.close(); // no timer is left behind (the test sanitizer checks)
+});
