@@ -116,14 +116,31 @@ export function nstring(value: string | Uint8Array | null, utf8 = false): string
 }
 
 /**
- * A parenthesised flag list.
+ * A parenthesised flag list; `recent` adds `\Recent` (IMAP4rev1 sessions: it is per session,
+ * never stored).
  *
  * @example
  * ```ts
  * flagList(["\\Seen", "foo"]); // "(\\Seen foo)"
+ * flagList(["\\Seen"], true); // "(\\Seen \\Recent)"
  * ```
  */
-export function flagList(flags: readonly string[]): string {
+export function flagList(flags: readonly string[], recent = false): string {
+  // Stored flag lists are interned and frozen (store/flags.ts): encode each distinct one once.
+  if (!Object.isFrozen(flags)) return encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
+  const cache = recent ? encodedWithRecent : encodedFlagLists;
+  let encoded = cache.get(flags);
+  if (encoded === undefined) {
+    encoded = encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
+    cache.set(flags, encoded);
+  }
+  return encoded;
+}
+
+const encodedFlagLists = new WeakMap<readonly string[], string>();
+const encodedWithRecent = new WeakMap<readonly string[], string>();
+
+function encodeFlagList(flags: readonly string[]): string {
   for (const flag of flags) {
     const name = flag.startsWith("\\") ? flag.slice(1) : flag;
     if (name !== "*" && (name.length === 0 || !allBytes(name, isAtomChar))) {

@@ -122,12 +122,8 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
             builder.push(untagged(`${selection.recent.size} RECENT`));
           }
         } else {
-          const flags = !session.rev2 && selection.recent.has(update.uid)
-            ? [...update.flags, "\\Recent"]
-            : update.flags;
-          builder.push(
-            untagged(`${update.seq} FETCH (UID ${update.uid} FLAGS ${flagList(flags)})`),
-          );
+          const flags = flagList(update.flags, !session.rev2 && selection.recent.has(update.uid));
+          builder.push(untagged(`${update.seq} FETCH (UID ${update.uid} FLAGS ${flags})`));
         }
       }
     },

@@ -35,6 +35,8 @@ export class MailboxTracker {
   #expunged = new Set<number>();
   /** Latest flags of messages whose change was not yet reported. */
   #flags = new Map<number, readonly string[]>();
+  /** Set while the session itself changes flags (see {@linkcode MailboxTracker.ownFlagChange}). */
+  #ownChange = false;
   #gone = false;
 
   /** `uids`: the mailbox's UIDs at SELECT time, ascending. */
@@ -102,7 +104,9 @@ export class MailboxTracker {
         }
         return;
       case "flags.changed":
-        if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
+        if (this.#ownChange || event.user !== this.user || event.mailbox !== this.#mailbox) {
+          return;
+        }
         for (const change of event.changes) this.#flags.set(change.uid, change.flags);
         return;
       case "message.expunged":
@@ -134,8 +138,23 @@ export class MailboxTracker {
     }
   }
 
+  /**
+   * Runs the session's own flag change: its store events are not queued back to this tracker
+   * (the session reports its changes itself, or was asked not to with `.SILENT`). Store
+   * events are synchronous, so only this change's events are skipped.
+   */
+  ownFlagChange<T>(change: () => T): T {
+    this.#ownChange = true;
+    try {
+      return change();
+    } finally {
+      this.#ownChange = false;
+    }
+  }
+
   /** Forgets pending flag updates for `uids` (the session already reported its own change). */
   dropFlagUpdates(uids: Iterable<number>): void {
+    if (this.#flags.size === 0) return;
     for (const uid of uids) this.#flags.delete(uid);
   }
 

@@ -35,13 +35,13 @@ export function applyFlags(
   current: readonly string[],
   operation: "replace" | "add" | "remove",
   flags: readonly string[],
-): string[] {
+): readonly string[] {
   // Fast path for the common STORE +FLAGS/-FLAGS that changes nothing: no allocation.
   if (
     operation !== "replace" &&
     flags.every((flag) => hasFlag(current, flag) === (operation === "add"))
   ) {
-    return current as string[];
+    return current;
   }
   const byKey = new Map<string, string>();
   if (operation !== "replace") {
@@ -64,6 +64,25 @@ export function sortFlags(flags: string[]): string[] {
     if (sa !== sb) return sa - sb;
     return a < b ? -1 : a > b ? 1 : 0;
   });
+}
+
+const interned = new Map<string, readonly string[]>();
+/** Distinct flag lists kept; past it, lists are frozen but not shared. */
+const MAX_INTERNED = 4096;
+
+/**
+ * One shared, frozen array per distinct sorted flag list. Messages with the same flags (most
+ * of a mailbox has one of a few lists) then share it, which keeps per-message memory small
+ * and lets STORE work out each distinct list's new flags once instead of once per message.
+ * Stored lists are never changed in place; freezing makes a mistake throw.
+ */
+export function internFlags(flags: readonly string[]): readonly string[] {
+  const key = flags.join(" "); // flags are atoms: no spaces
+  const known = interned.get(key);
+  if (known) return known;
+  const frozen = Object.freeze([...flags]);
+  if (interned.size < MAX_INTERNED) interned.set(key, frozen);
+  return frozen;
 }
 
 /** Whether two sorted flag lists are equal. */

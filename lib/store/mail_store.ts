@@ -8,7 +8,7 @@
  */
 
 import { summarizeMessage } from "../mail/headers.ts";
-import { applyFlags, hasFlag, sameFlags } from "./flags.ts";
+import { applyFlags, hasFlag, internFlags, sameFlags } from "./flags.ts";
 import {
   ancestorNames,
   canonicalMailboxName,
@@ -41,7 +41,8 @@ interface MessageRecord {
   readonly uid: number;
   readonly internalDate: number;
   readonly size: number;
-  flags: string[];
+  /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */
+  flags: readonly string[];
   readonly summary: MessageSummary;
   readonly blob: BlobRef;
 }
@@ -209,7 +210,7 @@ export class MailStore implements Store {
         uid: row.uid,
         internalDate: row.internalDate,
         size: row.size,
-        flags: row.flags,
+        flags: internFlags(row.flags),
         summary: row.summary,
         blob: row.blob,
       };
@@ -419,7 +420,7 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const flags = applyFlags([], "replace", options.flags ?? []);
+    const flags = internFlags(applyFlags([], "replace", options.flags ?? []));
     const summary = summarizeMessage(raw);
     const message = this.#transact(() => {
       const blob = this.#persistence.storeBlob(raw);
@@ -496,16 +497,24 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
     const changes: FlagChange[] = [];
+    // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
+    // and what the change does to the mailbox's counters.
+    const outcomes = new Map<readonly string[], FlagOutcome>();
     this.#transact(() => {
       for (const uid of uids) {
         const message = target.byUid.get(uid);
         if (!message) continue;
-        const next = applyFlags(message.flags, operation, flags);
-        if (sameFlags(next, message.flags)) continue;
+        let outcome = outcomes.get(message.flags);
+        if (!outcome) {
+          outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
+          outcomes.set(message.flags, outcome);
+        }
+        const { next } = outcome;
+        if (next === message.flags) continue;
         this.#persistence.updateFlags(message.rowId, next);
-        count(target, message, -1);
+        target.unseen += outcome.unseen;
+        target.deleted += outcome.deleted;
         message.flags = next;
-        count(target, message, 1);
         changes.push({ uid, flags: next });
       }
     });
@@ -665,7 +674,7 @@ export class MailStore implements Store {
       const copy = this.#insertMessage(record, target, {
         internalDate: original.internalDate,
         size: original.size,
-        flags: [...original.flags],
+        flags: original.flags,
         summary: original.summary,
         blob: original.blob,
       });
@@ -722,6 +731,25 @@ export class MailStore implements Store {
 }
 
 /** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
+interface FlagOutcome {
+  /** The interned new list; the old one itself when nothing changes. */
+  readonly next: readonly string[];
+  /** Change of the mailbox's unseen and deleted counters. */
+  readonly unseen: number;
+  readonly deleted: number;
+}
+
+function flagOutcome(current: readonly string[], applied: readonly string[]): FlagOutcome {
+  if (sameFlags(applied, current)) return { next: current, unseen: 0, deleted: 0 };
+  const unseen = (list: readonly string[]) => hasFlag(list, "\\Seen") ? 0 : 1;
+  const deleted = (list: readonly string[]) => hasFlag(list, "\\Deleted") ? 1 : 0;
+  return {
+    next: internFlags(applied),
+    unseen: unseen(applied) - unseen(current),
+    deleted: deleted(applied) - deleted(current),
+  };
+}
+
 function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
   if (!hasFlag(message.flags, "\\Seen")) mailbox.unseen += sign;
   if (hasFlag(message.flags, "\\Deleted")) mailbox.deleted += sign;

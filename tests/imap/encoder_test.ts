@@ -72,6 +72,14 @@ Deno.test("encoder: flag lists", () => {
   assert.equal(flagList([]), "()");
   assert.equal(flagList(["\\*"]), "(\\*)");
   assert.throws(() => flagList(["a b"]), /Cannot encode flag/);
+  assert.equal(flagList(["\\Seen"], true), "(\\Seen \\Recent)");
+  // Interned (frozen) lists are encoded once per list and variant; the answers are the same.
+  const stored = Object.freeze(["\\Answered", "foo"]);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(flagList(stored), "(\\Answered foo)");
+    assert.equal(flagList(stored, true), "(\\Answered foo \\Recent)");
+  }
+  assert.throws(() => flagList(Object.freeze(["a b"])), /Cannot encode flag/);
 });
 
 Deno.test("encoder: INTERNALDATE", () => {

@@ -145,3 +145,21 @@ Deno.test("tracker: rename follows the mailbox, delete marks it gone", () => {
   tracker.onEvent({ type: "mailbox.deleted", user: "alice", mailbox: "Job/Old" });
   assert.equal(tracker.gone, true);
 });
+
+Deno.test("tracker: the session's own flag change is not queued back; other changes are", () => {
+  const tracker = new MailboxTracker("alice", "INBOX", [1, 2]);
+  const result = tracker.ownFlagChange(() => {
+    tracker.onEvent(flagged(1, "\\Seen"));
+    return "stored";
+  });
+  assert.equal(result, "stored");
+  assert.deepEqual(tracker.flush(true), []);
+  tracker.onEvent(flagged(2, "\\Flagged"));
+  assert.deepEqual(tracker.flush(true), [{ type: "flags", seq: 2, uid: 2, flags: ["\\Flagged"] }]);
+  assert.throws(() =>
+    tracker.ownFlagChange(() => {
+      throw new Error("store failed");
+    }), /store failed/);
+  tracker.onEvent(flagged(1, "\\Deleted"));
+  assert.equal(tracker.flush(true).length, 1, "a failed own change leaves the tracker listening");
+});

@@ -10,6 +10,7 @@ import {
   applyFlags,
   canonicalFlag,
   hasFlag,
+  internFlags,
   sameFlags,
   sortFlags,
   SYSTEM_FLAGS,
@@ -75,4 +76,18 @@ Deno.test("flags: duplicates collapse to the first spelling; the result is sorte
   assert.equal(sameFlags(["\\Seen", "a"], ["\\Seen", "A"]), false);
   assert.equal(sameFlags(["\\Seen"], ["\\Seen", "a"]), false);
   assert.equal(sameFlags([], []), true);
+});
+
+Deno.test("flags: internFlags shares one frozen array per distinct list", () => {
+  const seen = internFlags(["\\Seen", "$work"]);
+  assert.equal(internFlags(["\\Seen", "$work"]), seen);
+  assert.equal(internFlags(seen), seen);
+  assert.notEqual(internFlags(["\\Seen"]), seen);
+  assert.deepEqual(seen, ["\\Seen", "$work"]);
+  assert.ok(Object.isFrozen(seen));
+  assert.throws(() => (seen as string[]).push("x"), TypeError);
+  const source = ["\\Flagged"];
+  const interned = internFlags(source);
+  source.push("changed");
+  assert.deepEqual(interned, ["\\Flagged"], "the interned list is a copy of the argument");
 });

@@ -88,7 +88,9 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
       );
     };
     const uids = targets.map((t) => t.uid).filter((uid) => !binaryOnly || read(uid));
-    const changed = store.setFlags(user, mailbox, uids, "add", ["\\Seen"]);
+    const changed = selection.tracker.ownFlagChange(() =>
+      store.setFlags(user, mailbox, uids, "add", ["\\Seen"])
+    );
     seenNow = new Set(changed.map((change) => change.uid));
     selection.tracker.dropFlagUpdates([...seenNow]);
   }
@@ -126,7 +128,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
 
 function flags(session: Session, meta: MessageMeta): string {
   const recent = !session.rev2 && session.selection?.recent.has(meta.uid);
-  return flagList(recent ? [...meta.flags, "\\Recent"] : meta.flags);
+  return flagList(meta.flags, recent);
 }
 
 function writeItem(context: ItemContext, item: FetchAttribute): void {

@@ -68,14 +68,10 @@ function store(session: Session, reader: Reader, byUid: boolean) {
   const { store } = session.ctx;
   const user = session.user!;
   const mailbox = selection.tracker.mailbox;
-  store.setFlags(
-    user,
-    mailbox,
-    targets.map((t) => t.uid),
-    operation,
-    flags.filter((f) => f.toLowerCase() !== "\\recent"),
-  );
-  selection.tracker.dropFlagUpdates(targets.map((t) => t.uid));
+  const uids = targets.map((t) => t.uid);
+  const stored = flags.filter((f) => f.toLowerCase() !== "\\recent");
+  selection.tracker.ownFlagChange(() => store.setFlags(user, mailbox, uids, operation, stored));
+  selection.tracker.dropFlagUpdates(uids);
 
   const newKeywords = flags.filter((flag) =>
     !flag.startsWith("\\") && !selection.keywords.has(flag)
@@ -97,12 +93,8 @@ function store(session: Session, reader: Reader, byUid: boolean) {
   for (const { seq, uid } of targets) {
     const meta = store.getMessage(user, mailbox, uid);
     if (!meta) continue;
-    const current = !session.rev2 && selection.recent.has(uid)
-      ? [...meta.flags, "\\Recent"]
-      : meta.flags;
-    session.out.push(
-      untagged(`${seq} FETCH (${byUid ? `UID ${uid} ` : ""}FLAGS ${flagList(current)})`),
-    );
+    const flags = flagList(meta.flags, !session.rev2 && selection.recent.has(uid));
+    session.out.push(untagged(`${seq} FETCH (${byUid ? `UID ${uid} ` : ""}FLAGS ${flags})`));
   }
 }
 
