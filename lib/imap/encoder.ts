@@ -175,8 +175,14 @@ export function mailboxName(name: string, utf8: boolean): string | Uint8Array {
   return astring(utf8 ? name : encodeModifiedUtf7(name), utf8);
 }
 
+/** Byte parts up to this size are copied into the builder's buffer; larger ones are kept as is. */
+const COPY_LIMIT = 8 * 1024;
+
 /**
- * Accumulates a response from text and byte parts (literals stay bytes, never re-encoded).
+ * Accumulates a response from text and byte parts. Text and small byte parts are written
+ * into one growing buffer as they come (ASCII without TextEncoder, so a `FETCH 1:*` of many
+ * short items costs no encoder call per item); large byte parts, message bodies, stay the
+ * caller's arrays and are never copied.
  *
  * @example
  * ```ts
@@ -185,19 +191,26 @@ export function mailboxName(name: string, utf8: boolean): string | Uint8Array {
  * ```
  */
 export class ResponseBuilder {
+  /** Finished chunks: views into earlier buffers and large caller arrays, in order. */
   #parts: Uint8Array[] = [];
-  #text = "";
   #length = 0;
+  /** The buffer being written; bytes from #start to #end are not in #parts yet. */
+  #buf = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
 
   /** Appends parts as they are. */
   push(...parts: Array<string | Uint8Array>): this {
     for (const part of parts) {
-      if (typeof part === "string") {
-        this.#text += part;
-      } else if (part.length > 0) {
-        this.#encodeText();
+      if (typeof part === "string") this.#writeText(part);
+      else if (part.length > COPY_LIMIT) {
+        this.#seal();
         this.#parts.push(part);
         this.#length += part.length;
+      } else if (part.length > 0) {
+        this.#reserve(part.length);
+        this.#buf.set(part, this.#end);
+        this.#end += part.length;
       }
     }
     return this;
@@ -209,8 +222,8 @@ export class ResponseBuilder {
   }
 
   /**
-   * Appends a literal (`{n}` CRLF, or `~{n}` for BINARY data) without copying `bytes`: a
-   * message body stays the caller's buffer until the bytes are written.
+   * Appends a literal (`{n}` CRLF, or `~{n}` for BINARY data); a large `bytes` (a message
+   * body) stays the caller's buffer until the bytes are written.
    *
    * @example
    * ```ts
@@ -218,28 +231,28 @@ export class ResponseBuilder {
    * ```
    */
   literal(bytes: Uint8Array, binary = false): this {
-    this.push(`${binary ? "~" : ""}{${bytes.length}}\r\n`);
-    if (bytes.length === 0) return this;
-    return this.push(bytes);
+    return this.push(`${binary ? "~" : ""}{${bytes.length}}\r\n`, bytes);
   }
 
   /**
-   * Everything so far as a list of byte arrays, emptying the builder. Text between byte parts
-   * is encoded once; byte parts are the caller's arrays, not copies (write them in order, e.g.
-   * one `write` per chunk). Prefer this to {@linkcode ResponseBuilder.toBytes} for FETCH
-   * responses that carry large literals.
+   * Everything so far as a list of byte arrays, emptying the builder. Large byte parts are
+   * the caller's arrays, not copies (write them in order, e.g. one `write` per chunk). Prefer
+   * this to {@linkcode ResponseBuilder.toBytes} for FETCH responses that carry large literals.
    */
   takeChunks(): Uint8Array[] {
-    this.#encodeText();
+    this.#seal();
     const parts = this.#parts;
     this.#parts = [];
     this.#length = 0;
+    // The chunks may be views of the buffer: later writes go to a new one.
+    this.#buf = new Uint8Array(0);
+    this.#start = this.#end = 0;
     return parts;
   }
 
   /** Everything so far as one byte array. */
   toBytes(): Uint8Array {
-    this.#encodeText();
+    this.#seal();
     if (this.#parts.length === 1) return this.#parts[0];
     const out = new Uint8Array(this.#length);
     let at = 0;
@@ -251,21 +264,47 @@ export class ResponseBuilder {
     return out;
   }
 
-  /**
-   * Bytes accumulated so far, counting pending text by UTF-16 code units: a lower bound,
-   * exact for ASCII, and cheap enough to check after every response line.
-   */
+  /** Bytes accumulated so far. */
   get length(): number {
-    return this.#length + this.#text.length;
+    return this.#length + this.#end - this.#start;
   }
 
-  /** Encodes pending text once, as one part. */
-  #encodeText(): void {
-    if (!this.#text) return;
-    const bytes = encoder.encode(this.#text);
-    this.#parts.push(bytes);
-    this.#length += bytes.length;
-    this.#text = "";
+  #writeText(text: string): void {
+    this.#reserve(text.length);
+    const buf = this.#buf;
+    let at = this.#end;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0x7f) {
+        // 8-bit text (UTF-8 mailbox names and strings): the rest through the encoder.
+        this.#end = at;
+        const rest = text.slice(i);
+        this.#reserve(rest.length * 3);
+        this.#end += encoder.encodeInto(rest, this.#buf.subarray(this.#end)).written;
+        return;
+      }
+      buf[at++] = code;
+    }
+    this.#end = at;
+  }
+
+  /** Room for `n` more bytes; pending bytes move to a larger buffer (sealed views keep theirs). */
+  #reserve(n: number): void {
+    if (this.#end + n <= this.#buf.length) return;
+    const pending = this.#end - this.#start;
+    const next = new Uint8Array(Math.max(1024, (pending + n) * 2));
+    next.set(this.#buf.subarray(this.#start, this.#end));
+    this.#buf = next;
+    this.#start = 0;
+    this.#end = pending;
+  }
+
+  /** Moves the pending bytes to #parts (as a view) so a large part can follow them. */
+  #seal(): void {
+    if (this.#end === this.#start) return;
+    this.#parts.push(this.#buf.subarray(this.#start, this.#end));
+    this.#length += this.#end - this.#start;
+    this.#start = this.#end;
   }
 }
 

@@ -11,12 +11,10 @@
 
 import type { HeaderField } from "../mail/headers.ts";
 import type { MimePart } from "../mail/mime.ts";
-import { literal } from "./encoder.ts";
 import type { Section } from "./parse_fetch.ts";
 import type { MessageView } from "./sections.ts";
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
-const textEncoder = new TextEncoder();
 
 /** What a HEADER.FIELDS section asks for, prepared once per FETCH item. */
 interface FieldMatcher {
@@ -46,7 +44,7 @@ const MAX_FIELD_ITEMS = 4;
 /**
  * `prefix` (the response key, `BODY[HEADER.FIELDS (From)] `) and the section of `message` as
  * a literal, cached in the message's index under the prefix. NUL bytes (which a literal
- * cannot carry) are sent as 0x80.
+ * cannot carry) are sent as 0x80. Built in one array, straight from the stored bytes.
  */
 export function cachedFieldsItem(
   view: MessageView,
@@ -57,13 +55,12 @@ export function cachedFieldsItem(
   const items = view.index.memo(FIELD_ITEMS, () => new Map<string, Uint8Array>());
   let item = items.get(prefix);
   if (!item) {
-    const data = headerFields(view.raw, message.fields, section);
-    for (let i = data.indexOf(0); i >= 0; i = data.indexOf(0, i + 1)) data[i] = 0x80;
-    const head = textEncoder.encode(prefix);
-    const body = literal(data);
-    item = new Uint8Array(head.length + body.length);
+    const { pieces, length } = matchingFields(view.raw, message.fields, section);
+    const head = asciiBytes(`${prefix}{${length}}\r\n`);
+    item = new Uint8Array(head.length + length);
     item.set(head);
-    item.set(body, head.length);
+    put(item, pieces, head.length);
+    for (let i = item.indexOf(0, head.length); i >= 0; i = item.indexOf(0, i + 1)) item[i] = 0x80;
     if (items.size >= MAX_FIELD_ITEMS) items.delete(items.keys().next().value!);
     items.set(prefix, item);
   }
@@ -76,6 +73,18 @@ export function headerFields(
   fields: readonly HeaderField[],
   section: Section,
 ): Uint8Array {
+  const { pieces, length } = matchingFields(raw, fields, section);
+  const out = new Uint8Array(length);
+  put(out, pieces, 0);
+  return out;
+}
+
+/** The section's pieces (each field ending in CRLF, then the empty line) and their length. */
+function matchingFields(
+  raw: Uint8Array,
+  fields: readonly HeaderField[],
+  section: Section,
+): { pieces: Uint8Array[]; length: number } {
   const { names, lengths, keep } = matcherOf(section);
   const pieces: Uint8Array[] = [];
   let length = CRLF.length;
@@ -87,13 +96,39 @@ export function headerFields(
     pieces.push(bytes);
     length += bytes.length;
   }
-  const out = new Uint8Array(length);
-  let at = 0;
+  pieces.push(CRLF);
+  return { pieces, length };
+}
+
+/** Copies `pieces` into `out` from `at`; returns the end offset. */
+function put(out: Uint8Array, pieces: readonly Uint8Array[], at: number): number {
   for (const piece of pieces) {
     out.set(piece, at);
     at += piece.length;
   }
-  out.set(CRLF, at);
+  return at;
+}
+
+let lastAscii = "";
+let lastAsciiBytes = new Uint8Array(0);
+
+/**
+ * A response key and literal length as bytes without a trip through TextEncoder for each
+ * message (they are ASCII unless a client named a field in 8-bit); the last one is reused.
+ */
+function asciiBytes(text: string): Uint8Array {
+  if (text === lastAscii) return lastAsciiBytes;
+  let out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) {
+      out = new TextEncoder().encode(text);
+      break;
+    }
+    out[i] = code;
+  }
+  lastAscii = text;
+  lastAsciiBytes = out;
   return out;
 }
 

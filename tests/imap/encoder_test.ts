@@ -115,8 +115,7 @@ Deno.test("encoder: ResponseBuilder mixes text and bytes and counts bytes", () =
     .line();
   assert.equal(out.length, 28);
   out.line("ü");
-  // Pending text counts by UTF-16 code units (a lower bound); encoded parts count exactly.
-  assert.equal(out.length, 31);
+  assert.equal(out.length, 32, "8-bit text counts in UTF-8 bytes");
   assert.equal(out.toBytes().length, 32);
   assert.equal(out.length, 32);
   assert.equal(text(out.toBytes()), "* 1 FETCH (BODY[] {2}\r\nü)\r\nü\r\n");
@@ -176,16 +175,21 @@ Deno.test("encoder output parses back to the same value", () => {
   }
 });
 
-Deno.test("encoder: ResponseBuilder.literal and takeChunks keep the body's bytes uncopied", () => {
-  const body = enc.encode("Subject: x\r\n\r\nhi\r\n");
+Deno.test("encoder: ResponseBuilder.literal and takeChunks keep a large body's bytes uncopied", () => {
+  const text8k = "Subject: x\r\n\r\n" + "hi\r\n".repeat(3000);
+  const body = enc.encode(text8k);
+  const small = enc.encode("Subject: y\r\n\r\n");
   const out = new ResponseBuilder().push("* 1 FETCH (BODY[] ").literal(body).line(")");
   out.push("* 2 FETCH (BINARY[1] ").literal(new Uint8Array([0, 1]), true).line(")");
   out.push("* 3 FETCH (BODY[] ").literal(new Uint8Array(0)).line(")");
-  const expected = "* 1 FETCH (BODY[] {18}\r\nSubject: x\r\n\r\nhi\r\n)\r\n" +
-    "* 2 FETCH (BINARY[1] ~{2}\r\n\0\x01)\r\n* 3 FETCH (BODY[] {0}\r\n)\r\n";
+  out.push("* 4 FETCH (BODY[] ").literal(small).line(")");
+  const expected = `* 1 FETCH (BODY[] {${body.length}}\r\n${text8k})\r\n` +
+    "* 2 FETCH (BINARY[1] ~{2}\r\n\0\x01)\r\n* 3 FETCH (BODY[] {0}\r\n)\r\n" +
+    "* 4 FETCH (BODY[] {14}\r\nSubject: y\r\n\r\n)\r\n";
   const length = out.length;
   const chunks = out.takeChunks();
-  assert.ok(chunks.includes(body), "the literal's own array is one of the chunks");
+  assert.ok(chunks.includes(body), "the large literal's own array is one of the chunks");
+  assert.ok(chunks.length <= 3, "text and small parts share chunks");
   assert.equal(chunks.reduce((n, c) => n + c.length, 0), length);
   assert.equal(chunks.map(text).join(""), expected);
   assert.equal(out.length, 0, "takeChunks empties the builder");

@@ -126,4 +126,7 @@ Deno.test("sections: HEADER.FIELDS data items are built once per message and req
     [...headerFieldsItem(nul, fields([], ["subject"]), "x ")!].slice(-7),
     [0x61, 0x80, 0x62, 0x0d, 0x0a, 0x0d, 0x0a],
   );
+  // A field name in 8-bit (a literal astring) keeps its UTF-8 in the response key.
+  const key = new TextDecoder().decode(headerFieldsItem(view, fields([], ["Grüße"]), "K[Grüße] ")!);
+  assert.equal(key, "K[Grüße] {2}\r\n\r\n");
 });
