@@ -102,10 +102,16 @@ export function corpusMessage(n: number): Uint8Array {
   );
 }
 
+/** Bytes asked of each socket read. */
+const READ_SIZE = 256 * 1024;
+
 /** A raw IMAP client that waits for tagged completions and skips literal bytes. */
-class Client {
+export class Client {
   readonly #conn: Deno.Conn;
+  /** Received bytes; those from #start to #end are unread. */
   #buffer = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
   #tag = 0;
   /** Untagged lines of the command in flight, while {@linkcode Client.query} collects them. */
   #collected: string[] | null = null;
@@ -123,51 +129,59 @@ class Client {
     return client;
   }
 
+  /** Reads more into #buffer after #end, first moving unread bytes to the front. */
   async #fill(): Promise<void> {
-    const chunk = new Uint8Array(256 * 1024);
-    const n = await this.#conn.read(chunk);
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#buffer.length - this.#end < READ_SIZE) {
+      const unread = this.#end - this.#start;
+      const target = unread + READ_SIZE > this.#buffer.length
+        ? new Uint8Array((unread + READ_SIZE) * 2)
+        : this.#buffer;
+      target.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = target;
+      this.#start = 0;
+      this.#end = unread;
+    }
+    const n = await this.#conn.read(this.#buffer.subarray(this.#end, this.#end + READ_SIZE));
     if (n === null) throw new Error("connection closed");
     this.received += n;
-    if (this.#buffer.length === 0) {
-      this.#buffer = chunk.subarray(0, n);
-      return;
-    }
-    const merged = new Uint8Array(this.#buffer.length + n);
-    merged.set(this.#buffer);
-    merged.set(chunk.subarray(0, n), this.#buffer.length);
-    this.#buffer = merged;
+    this.#end += n;
   }
 
   /**
    * Reads lines (skipping literal data) until `done(line)`; returns that line. Untagged lines
-   * are decoded only when collected or when `untagged` says `done` looks at them, so the client's
-   * own cost stays small next to the server's in the figures.
+   * are decoded only when collected or when `untagged` says `done` looks at them, and lines
+   * are found by index in one reused buffer, so the client's own cost stays small next to
+   * the server's in the figures.
    */
   async #readUntil(done: (line: string) => boolean, untagged = false): Promise<string> {
     let skip = 0;
     while (true) {
       if (skip > 0) {
-        while (this.#buffer.length < skip) {
-          skip -= this.#buffer.length;
-          this.#buffer = new Uint8Array(0);
+        const available = Math.min(skip, this.#end - this.#start);
+        this.#start += available;
+        skip -= available;
+        if (skip > 0) {
           await this.#fill();
+          continue;
         }
-        this.#buffer = this.#buffer.subarray(skip);
-        skip = 0;
       }
-      const lf = this.#buffer.indexOf(0x0a);
-      if (lf < 0) {
+      const buffer = this.#buffer;
+      let lf = this.#start;
+      while (lf < this.#end && buffer[lf] !== 0x0a) lf++;
+      if (lf === this.#end) {
         await this.#fill();
         continue;
       }
-      const bytes = this.#buffer.subarray(0, lf - 1);
-      this.#buffer = this.#buffer.subarray(lf + 1);
-      const hasLiteral = bytes[bytes.length - 1] === 0x7d; // }
-      if (bytes[0] === 0x2a && !hasLiteral && !untagged && this.#collected === null) continue;
-      const line = latin1.decode(bytes);
+      const first = buffer[this.#start];
+      const hasLiteral = buffer[lf - 2] === 0x7d; // }
+      const lineStart = this.#start;
+      this.#start = lf + 1;
+      if (first === 0x2a && !hasLiteral && !untagged && this.#collected === null) continue;
+      const line = latin1.decode(buffer.subarray(lineStart, lf - 1));
       const literal = hasLiteral ? /\{(\d+)\}$/.exec(line) : null;
       if (literal) skip = Number(literal[1]);
-      if (bytes[0] === 0x2a && !untagged) {
+      if (first === 0x2a && !untagged) {
         this.#collected?.push(line);
         continue;
       }
