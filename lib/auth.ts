@@ -5,7 +5,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { canonicalUserName } from "./store/mod.ts";
+import { canonicalUserName } from "./store/mail_store.ts";
 
 /**
  * Checks credentials; returns the canonical user name, or null when they are refused.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { MessageMeta, Store } from "./store/mod.ts";
+import type { MessageMeta, Store } from "./store/types.ts";
 
 /**
  * Appends `raw` to `mailbox` of each distinct user, creating the user and the mailbox on

@@ -6,14 +6,15 @@
 
 import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
-import { type HttpListener, startHttp } from "./http/server.ts";
+import type { HttpListener } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/transport.ts";
 import { startImap } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { startSmtp } from "./smtp/server.ts";
-import { openMemoryStore, openSqliteStore, type Store } from "./store/mod.ts";
+import { openMemoryStore } from "./store/memory.ts";
+import type { Store } from "./store/types.ts";
 
 /** The bound ports; null for a listener that is off. */
 export interface Ports {
@@ -92,7 +93,7 @@ export async function startElektromail(
     validTo: tls.validTo,
     origin: tls.origin,
   };
-  const store = options.store ?? openStore(config);
+  const store = options.store ?? await openStore(config);
   const chaos = new Chaos(config.chaos);
   const warmer = startIndexWarmer(store);
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
@@ -153,6 +154,8 @@ export async function startElektromail(
     });
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {
+      // Loaded only when asked for: a server without HTTP starts faster and smaller.
+      const { startHttp } = await import("./http/server.ts");
       http = await bind("HTTP_PORT (--http-port)", config.httpPort, () =>
         startHttp({
           config,
@@ -186,8 +189,9 @@ export async function startElektromail(
   }
 }
 
-function openStore(config: Config): Store {
+async function openStore(config: Config): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore();
+  const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
     return openSqliteStore(config.dbPath);
   } catch (error) {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { canonicalUserName } from "../store/mod.ts";
+import { canonicalUserName } from "../store/mail_store.ts";
 
 /** SMTP commands a rule can target; `EHLO` covers `HELO`, `DATA` is the end-of-data reply. */
 export const SMTP_COMMANDS = ["CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA"] as const;

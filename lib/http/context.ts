@@ -7,7 +7,7 @@
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Store } from "../store/mod.ts";
+import type { Store } from "../store/types.ts";
 import type { EventHub } from "./events.ts";
 import type { WaitRegistry } from "./wait.ts";
 

@@ -19,12 +19,12 @@
  */
 
 import type { Logger } from "../log.ts";
-import { formatMessageId, type Store, type StoreEvent } from "../store/mod.ts";
+import { formatMessageId, type Store, type StoreEvent } from "../store/types.ts";
 import type { HttpContext } from "./context.ts";
 import { HttpError } from "./json.ts";
 import { messageJson } from "./messages.ts";
 import type { RouteRequest } from "./router.ts";
-import { canonicalUserName } from "../store/mod.ts";
+import { canonicalUserName } from "../store/mail_store.ts";
 
 /** Every event type a listener can ask for. */
 export const EVENT_TYPES: readonly StoreEvent["type"][] = [

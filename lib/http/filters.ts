@@ -17,7 +17,8 @@
  */
 
 import { searchText } from "../mail/search_text.ts";
-import { canonicalUserName, type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
+import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
+import { canonicalUserName } from "../store/mail_store.ts";
 import { HttpError } from "./json.ts";
 
 /** Where a filter starts. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { StoreError, type StoreErrorKind } from "../store/mod.ts";
+import { StoreError, type StoreErrorKind } from "../store/types.ts";
 
 /** An error with its HTTP status; the router turns it into `{ "error": message }`. */
 export class HttpError extends Error {

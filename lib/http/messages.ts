@@ -15,7 +15,7 @@ import {
   isKnownEncoding,
   partFilename,
 } from "../mail/mime.ts";
-import { type MessageMeta, parseMessageId, type Store } from "../store/mod.ts";
+import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
 import type { HttpContext } from "./context.ts";
 import { findMessages, parseMessageFilter } from "./filters.ts";
 import { HttpError, json } from "./json.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { MessageMeta, Store } from "../store/mod.ts";
+import type { MessageMeta, Store } from "../store/types.ts";
 import type { HttpContext } from "./context.ts";
 import {
   findMessages,

@@ -9,7 +9,7 @@ import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
-import type { Store, StoreError, StoreErrorKind } from "../store/mod.ts";
+import type { Store, StoreError, StoreErrorKind } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { Reader } from "./parser.ts";
 import type { MailboxTracker } from "./tracker.ts";

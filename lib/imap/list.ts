@@ -7,7 +7,7 @@
  * @module
  */
 
-import { HIERARCHY_DELIMITER, type SpecialUse } from "../store/mod.ts";
+import { HIERARCHY_DELIMITER, type SpecialUse } from "../store/types.ts";
 
 /** A mailbox as LIST needs it. */
 export interface ListSource {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { StoreError, type StoreEvent } from "../store/mod.ts";
+import { StoreError, type StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
 import { injectCommandFault, injectConnectFault } from "./chaos.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { StoreEvent } from "../store/mod.ts";
+import type { StoreEvent } from "../store/types.ts";
 
 /** An untagged update ready to send, in order. */
 export type TrackerUpdate =

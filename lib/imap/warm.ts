@@ -15,7 +15,7 @@
  */
 
 import { searchHeaders, searchText } from "../mail/search_text.ts";
-import type { Store } from "../store/mod.ts";
+import type { Store } from "../store/types.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
 import { cachedEnvelope } from "./envelope.ts";
 import { MessageView } from "./sections.ts";

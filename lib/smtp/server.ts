@@ -8,7 +8,7 @@ import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
-import type { Store } from "../store/mod.ts";
+import type { Store } from "../store/types.ts";
 import { reply } from "./reply.ts";
 import { createSmtpSession } from "./session.ts";
 

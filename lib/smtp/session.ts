@@ -14,7 +14,7 @@ import type { Config } from "../config.ts";
 import { deliver, formatRfc5322Date } from "../delivery.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
-import type { Store } from "../store/mod.ts";
+import type { Store } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { isNonAscii, parsePathArgument } from "./address.ts";
 import { faultReply, smtpFault } from "./chaos.ts";

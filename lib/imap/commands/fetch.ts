@@ -16,7 +16,7 @@
  */
 
 import { MessageIndex } from "../../mail/index.ts";
-import type { MessageMeta } from "../../store/mod.ts";
+import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
 import { flagList, formatInternalDate } from "../encoder.ts";

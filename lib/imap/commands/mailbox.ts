@@ -16,7 +16,12 @@
  * @module
  */
 
-import { type MailboxInfo, SPECIAL_USES, type SpecialUse, UID_VALIDITY } from "../../store/mod.ts";
+import {
+  type MailboxInfo,
+  SPECIAL_USES,
+  type SpecialUse,
+  UID_VALIDITY,
+} from "../../store/types.ts";
 import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
 import { flagList, mailboxName, untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";

@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { MessageMeta } from "../../store/mod.ts";
+import type { MessageMeta } from "../../store/types.ts";
 import { MessageIndex } from "../../mail/index.ts";
 import { searchHeaders, searchText } from "../../mail/search_text.ts";
 import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";

@@ -16,7 +16,7 @@
  */
 
 import { SYSTEM_FLAGS } from "../../store/flags.ts";
-import type { FlagOperation } from "../../store/mod.ts";
+import type { FlagOperation } from "../../store/types.ts";
 import { type CommandResult, type CommandSpec, ImapError, type Session } from "../context.ts";
 import { flagList, untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
