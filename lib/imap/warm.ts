@@ -73,7 +73,14 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     const quietFor = performance.now() - lastAdded;
     if (quietFor < quietMs) return schedule(quietMs - quietFor);
     const deadline = performance.now() + sliceMs;
-    while (head < queue.length && performance.now() < deadline) warm(store, queue[head++]);
+    try {
+      while (head < queue.length && performance.now() < deadline) warm(store, queue[head++]);
+    } catch {
+      // The store was closed under us (an embedder's own store): nothing more to warm.
+      queue = [];
+      head = 0;
+      return;
+    }
     if (head === queue.length) {
       queue = [];
       head = 0;

@@ -146,3 +146,14 @@ Deno.test("warmer: close drops what waits and stops listening", () => {
   assert.equal(warmer.pending(), 0);
   store.close(); // no timer is left behind (the test sanitizer checks)
 });
+
+Deno.test("warmer: a store closed before the warmer is not an error", async () => {
+  const store = openMemoryStore();
+  const warmer = startIndexWarmer(store, { quietMs: 1 });
+  store.ensureUser("u");
+  store.append("u", "INBOX", message(1));
+  store.close();
+  await settled(warmer);
+  assert.equal(warmer.pending(), 0);
+  warmer.close();
+});
