@@ -380,8 +380,11 @@ async function main() {
         `${settleMs.toFixed(0)} ms`,
       ]);
     }
-    /** First run, then the median of `repeats` more (the same work each time). */
-    const phase = async (label: string, commands: (i: number) => string, repeats = 6) => {
+    /**
+     * First run, then the median of `repeats` more (the same work each time): enough runs
+     * for the JIT to have tiered up the path, as it has in a server in use.
+     */
+    const phase = async (label: string, commands: (i: number) => string, repeats = 30) => {
       const times: number[] = [];
       for (let i = 0; i <= repeats; i++) times.push(await timed(() => c.command(commands(i))));
       const warm = median(times.slice(1));
