@@ -379,13 +379,13 @@ export function claimRecent(session: Session, selection: Selection, previousMax:
   const key = `${selection.tracker.user}\u0000${selection.tracker.mailbox}`;
   const claimed = session.ctx.shared.recentClaims.get(key) ?? 0;
   let highest = claimed;
+  // UIDs ascend: walk down from the newest until one was seen (by this session or another).
+  const floor = Math.max(previousMax, claimed);
   for (let seq = selection.tracker.count; seq >= 1; seq--) {
     const uid = selection.tracker.uidAt(seq)!;
-    if (uid <= previousMax) break;
-    if (uid > claimed) {
-      selection.recent.add(uid);
-      highest = Math.max(highest, uid);
-    }
+    if (uid <= floor) break;
+    selection.recent.add(uid);
+    highest = Math.max(highest, uid);
   }
   if (!selection.readOnly && highest > claimed) session.ctx.shared.recentClaims.set(key, highest);
 }

@@ -451,9 +451,13 @@ export class MailStore implements Store {
     const uids = new Array<number>(target.messages.length);
     const keywords = new Set<string>();
     let firstUnseenUid = 0;
+    let previous: readonly string[] | null = null;
     for (let i = 0; i < target.messages.length; i++) {
       const message = target.messages[i];
       uids[i] = message.uid;
+      // Interned lists: runs of messages share one, whose keywords are already in.
+      if (message.flags === previous) continue;
+      previous = message.flags;
       for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
       if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
     }
