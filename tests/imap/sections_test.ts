@@ -126,6 +126,21 @@ Deno.test("sections: HEADER.FIELDS data items are built once per message and req
     [...headerFieldsItem(nul, fields([], ["subject"]), "x ")!].slice(-7),
     [0x61, 0x80, 0x62, 0x0d, 0x0a, 0x0d, 0x0a],
   );
+  // Bare LF and a last line without any end are sent with CRLF, as in BODY[HEADER.FIELDS].
+  const broken = new MessageView(bytes("Subject: a\nX: 1\r\nFrom: b"));
+  for (const names of [["subject", "from"], ["x", "from"], ["subject"]]) {
+    const section = fields([], names);
+    const data = text(sectionBytes(broken, section))!;
+    const key = `K[${names.join(" ")}] `;
+    assert.equal(
+      text(headerFieldsItem(broken, section, key)!),
+      `${key}{${data.length}}\r\n${data}`,
+    );
+  }
+  assert.equal(
+    text(sectionBytes(broken, fields([], ["subject", "from"]))),
+    "Subject: a\r\nFrom: b\r\n\r\n",
+  );
   // A field name in 8-bit (a literal astring) keeps its UTF-8 in the response key.
   const key = new TextDecoder().decode(headerFieldsItem(view, fields([], ["Grüße"]), "K[Grüße] ")!);
   assert.equal(key, "K[Grüße] {2}\r\n\r\n");
