@@ -77,7 +77,10 @@ const MAX_INTERNED = 4096;
  * Stored lists are never changed in place; freezing makes a mistake throw.
  */
 export function internFlags(flags: readonly string[]): readonly string[] {
-  const key = flags.join(" "); // flags are atoms: no spaces
+  // NUL separates the flags in the key; a list holding one (only an embedder could store
+  // it: protocol flags are atoms) is frozen but not shared, so keys never collide.
+  if (flags.some((flag) => flag.includes("\0"))) return Object.freeze([...flags]);
+  const key = flags.join("\0");
   const known = interned.get(key);
   if (known) return known;
   const frozen = Object.freeze([...flags]);

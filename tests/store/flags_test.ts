@@ -90,4 +90,9 @@ Deno.test("flags: internFlags shares one frozen array per distinct list", () => 
   const interned = internFlags(source);
   source.push("changed");
   assert.deepEqual(interned, ["\\Flagged"], "the interned list is a copy of the argument");
+  // Lists that would share a key are kept apart.
+  assert.deepEqual(internFlags(["a b"]), ["a b"]);
+  assert.deepEqual(internFlags(["a", "b"]), ["a", "b"]);
+  assert.deepEqual(internFlags(["x", "y"]), ["x", "y"]);
+  assert.deepEqual(internFlags(["x\0y"]), ["x\0y"]);
 });
