@@ -9,7 +9,10 @@ import { canonicalUserName } from "./store/mail_store.ts";
 
 /**
  * Checks credentials; returns the canonical user name, or null when they are refused.
- * Without configured users, or with auth disabled, any valid user name logs in.
+ * Without configured users, or with auth disabled, any valid user name logs in. A login that
+ * is an address (mail clients are often set up with the full address as user name) is the
+ * user that address's mail is delivered to: a configured user by name or by address, or,
+ * when any credentials are accepted, the user {@linkcode routeRecipient} picks.
  */
 export function authenticate(config: Config, user: string, password: string): string | null {
   let name: string;
@@ -18,9 +21,12 @@ export function authenticate(config: Config, user: string, password: string): st
   } catch {
     return null;
   }
-  if (config.users.length === 0 || config.authDisabled) return name;
-  const entry = config.users.find((candidate) => candidate.user === name);
-  return entry && timingSafeEqual(entry.password, password) ? name : null;
+  if (acceptsAnyCredentials(config)) {
+    return name.includes("@") ? routeRecipient(config, name) : name;
+  }
+  const entry = config.users.find((candidate) => candidate.user === name) ??
+    config.users.find((candidate) => candidate.address === name);
+  return entry && timingSafeEqual(entry.password, password) ? entry.user : null;
 }
 
 /** Whether any credentials are accepted. */
