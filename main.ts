@@ -40,7 +40,11 @@ export async function main(args: string[]): Promise<number> {
   logger.info(banner(server));
 
   const done = Promise.withResolvers<number>();
+  let stopping = false;
   const stop = (signal: string) => {
+    // A second signal (deno task and process groups often deliver one twice) changes nothing.
+    if (stopping) return;
+    stopping = true;
     logger.info(`${signal}: stopping`);
     server.stop().then(() => done.resolve(0), (error) => {
       logger.error("Stopping failed", error);
