@@ -16,3 +16,14 @@ export class ParseError extends Error {
     this.tag = tag;
   }
 }
+
+/**
+ * A string that is not valid UTF-8 where UTF-8 is required. Still bad syntax, but SEARCH
+ * answers it as a charset problem (see commands/search.ts).
+ */
+export class InvalidUtf8Error extends ParseError {
+  constructor(tag: string | null = null) {
+    super("String is not valid UTF-8", tag);
+    this.name = "InvalidUtf8Error";
+  }
+}

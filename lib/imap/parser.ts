@@ -33,7 +33,7 @@
 import { isAstringChar, isAtomChar, isTagChar, latin1, scanQuoted } from "./chars.ts";
 import { type ImapDate, parseDateText, parseDateTime } from "./datetime.ts";
 import type { FramedCommand } from "./framer.ts";
-import { ParseError } from "./parse_error.ts";
+import { InvalidUtf8Error, ParseError } from "./parse_error.ts";
 import type { SequenceSet } from "./sequence.ts";
 import { decodeModifiedUtf7 } from "./utf7.ts";
 
@@ -386,7 +386,7 @@ export class Reader {
     try {
       return utf8.decode(value);
     } catch {
-      throw this.error("String is not valid UTF-8");
+      throw new InvalidUtf8Error(this.tag);
     }
   }
 }

@@ -26,6 +26,7 @@ import { MessageIndex } from "../../mail/index.ts";
 import { searchHeaders, searchText } from "../../mail/search_text.ts";
 import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
 import { quoted, responseCode, untagged } from "../encoder.ts";
+import { InvalidUtf8Error } from "../parse_error.ts";
 import { readSearchProgram, type SearchKey } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
 import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
@@ -45,11 +46,7 @@ function search(session: Session, reader: Reader, tag: string, byUid: boolean): 
     const program = readSearchProgram(reader, ({ charset, returnOptions }) => {
       saving = returnOptions?.includes("SAVE") ?? false;
       if (charset !== null && !CHARSETS.includes(charset)) {
-        throw new ImapError(
-          "NO",
-          responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`),
-          `Cannot search in charset ${charset}; use UTF-8 or US-ASCII`,
-        );
+        throw badCharset(`Cannot search in charset ${charset}; use UTF-8 or US-ASCII`);
       }
     });
     checkSequenceNumbers(program.key, selection.tracker.count);
@@ -60,8 +57,18 @@ function search(session: Session, reader: Reader, tag: string, byUid: boolean): 
   } catch (error) {
     // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
     if (saving) selection.savedSearch = [];
+    // A search string in another charset than the one announced (Jakarta Mail sends Latin-1
+    // once UTF8=ACCEPT is enabled) is a charset problem the client can recover from: with
+    // NO [BADCHARSET] it searches on its side, where BAD would fail the search.
+    if (error instanceof InvalidUtf8Error) {
+      throw badCharset("Search string is not valid UTF-8; send UTF-8 or US-ASCII");
+    }
     throw error;
   }
+}
+
+function badCharset(text: string): ImapError {
+  return new ImapError("NO", responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`), text);
 }
 
 /** BAD for a sequence number past the last message, as FETCH and STORE do. */
