@@ -221,3 +221,64 @@ Deno.test("encoder: continuation and response codes", () => {
   assert.throws(() => responseCode("X", ""), /bad argument/);
   assert.equal(responseCode("X", '"a]b"'), 'X "a]b"');
 });
+
+Deno.test("encoder: ResponseBuilder output equals the plain concatenation (random parts)", () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const texts = [
+    "* 1 FETCH (",
+    "FLAGS (\\Seen)",
+    ")\r\n",
+    "ü",
+    "日本",
+    "a\u{1F600}b",
+    "",
+    "x".repeat(3000),
+  ];
+  // Sizes around the first buffer (1 KiB) and the copy limit (8 KiB).
+  const sizes = [0, 1, 100, 1023, 1024, 1025, 8191, 8192, 8193, 20_000];
+  for (let round = 0; round < 200; round++) {
+    const builder = new ResponseBuilder();
+    const expected: Uint8Array[] = [];
+    const chunks: Uint8Array[] = [];
+    const large: Uint8Array[] = [];
+    let length = 0;
+    for (let i = random(40); i >= 0; i--) {
+      if (random(2) === 0) {
+        const text = texts[random(texts.length)];
+        builder.push(text);
+        expected.push(enc.encode(text));
+      } else {
+        const bytes = new Uint8Array(sizes[random(sizes.length)]).map(() => random(256));
+        if (random(2) === 0) {
+          builder.literal(bytes);
+          expected.push(enc.encode(`{${bytes.length}}\r\n`));
+        } else {
+          builder.push(bytes);
+        }
+        expected.push(bytes);
+        if (bytes.length > 8192) large.push(bytes);
+      }
+      length = expected.reduce((n, part) => n + part.length, 0);
+      assert.equal(builder.length + chunks.reduce((n, c) => n + c.length, 0), length);
+      if (random(8) === 0) chunks.push(...builder.takeChunks());
+    }
+    chunks.push(...builder.takeChunks());
+    assert.equal(builder.length, 0);
+    assert.deepEqual(concatAll(chunks), concatAll(expected), `round ${round}`);
+    for (const bytes of large) assert.ok(chunks.includes(bytes), "large parts are not copied");
+  }
+});
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
