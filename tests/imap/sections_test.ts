@@ -145,3 +145,42 @@ Deno.test("sections: HEADER.FIELDS data items are built once per message and req
   const key = new TextDecoder().decode(headerFieldsItem(view, fields([], ["Grüße"]), "K[Grüße] ")!);
   assert.equal(key, "K[Grüße] {2}\r\n\r\n");
 });
+
+Deno.test("sections: HEADER.FIELDS data and kept items against a reference (random headers)", () => {
+  let seed = 11;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const names = ["From", "subject", "TO", "X-Long", "Date", "x-nul"];
+  const ends = ["\r\n", "\n", ""];
+  for (let round = 0; round < 300; round++) {
+    const generated: Array<{ name: string; value: string }> = [];
+    let header = "";
+    for (let i = random(6); i >= 0; i--) {
+      const name = names[random(names.length)];
+      const value = random(4) === 0 ? "a\x00b" : random(3) === 0 ? "one\r\n two" : `v${i}`;
+      generated.push({ name, value });
+      header += `${name}: ${value}${i === 0 ? ends[random(3)] : "\r\n"}`;
+    }
+    const raw = header + (header.endsWith("\n") && random(2) === 0 ? "\r\nbody" : "");
+    const view = new MessageView(bytes(raw));
+    const wanted = names.filter(() => random(2) === 0).map((name) => name.toUpperCase());
+    const not = random(3) === 0;
+    const section = fields([], wanted.length > 0 ? wanted : ["FROM"], not);
+    // The reference: the chosen fields in stored order, each ending in CRLF, then CRLF.
+    const chosen = generated.filter(({ name }) =>
+      section.fields.includes(name.toUpperCase()) !== not
+    );
+    const expected = chosen.map(({ name, value }) => `${name}: ${value}\r\n`).join("") + "\r\n";
+    const data = text(sectionBytes(view, section))!;
+    assert.equal(data, expected, JSON.stringify(raw));
+    const key = `K${round}[${section.text} (${section.fields.join(" ")})] `;
+    const literal = expected.replaceAll("\x00", "\x80");
+    assert.equal(
+      text(headerFieldsItem(view, section, key)),
+      `${key}{${literal.length}}\r\n${literal}`,
+      JSON.stringify(raw),
+    );
+  }
+});
