@@ -38,9 +38,20 @@ Deno.test({
     const { server, requested } = serveRepository();
     const origin = `http://127.0.0.1:${server.addr.port}`;
     const cwd = await Deno.makeTempDir({ prefix: "elektromail-url-" });
+    const dbDir = await Deno.makeTempDir({ prefix: "elektromail-url-db-" });
     try {
       const running = await spawnMain(
-        ["--smtp-port", "0", "--imap-port", "0", "--http-port", "0", "--tls"],
+        [
+          "--smtp-port",
+          "0",
+          "--imap-port",
+          "0",
+          "--http-port",
+          "0",
+          "--tls",
+          "--db",
+          `${dbDir}/mail.db`,
+        ],
         {},
         {
           command: [
@@ -58,6 +69,7 @@ Deno.test({
       );
       try {
         assert.match(running.banner, /Elektromail .* ready/);
+        assert.match(running.banner, /storage\s+SQLite /);
         assert.match(running.banner, /SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
         const reply = await sendMail(
           running.ports.SMTP,
@@ -74,8 +86,10 @@ Deno.test({
         const { code, stderr } = await running.exit();
         assert.equal(code, 0, stderr);
       }
-      // The lazily loaded modules came from the URL; no configuration file was looked for.
-      for (const path of ["/main.ts", "/lib/net/node_transport.ts", "/lib/net/self_signed.ts"]) {
+      // The lazily loaded modules (TLS, HTTP, SQLite) came from the URL; no configuration file
+      // was looked for.
+      const lazy = ["/lib/net/node_transport.ts", "/lib/net/self_signed.ts", "/lib/http/server.ts"];
+      for (const path of ["/main.ts", ...lazy, "/lib/store/sqlite.ts"]) {
         assert.ok(requested.includes(path), `${path} requested: ${requested.join(" ")}`);
       }
       assert.deepEqual(requested.filter((path) => !path.endsWith(".ts")), []);
@@ -83,6 +97,7 @@ Deno.test({
     } finally {
       await server.shutdown();
       await Deno.remove(cwd, { recursive: true });
+      await Deno.remove(dbDir, { recursive: true });
     }
   },
 });
