@@ -102,7 +102,10 @@ Deno.test({
       const [binary] = [...Deno.readDirSync(out)].map((entry) => entry.name);
       assert.match(binary, /^elektromail-(linux|macos)-(x64|arm64)$/);
       assert.ok(Deno.statSync(`${out}/${binary}`).size > Deno.statSync(Deno.execPath()).size);
-      for (const embedded of ["pkijs/3.4.3", "asn1js/3.0.6", "main.ts", "net/"]) {
+      // The lazily imported modules are embedded too (TLS in net/, HTTP wait.ts, SQLite).
+      for (
+        const embedded of ["pkijs/3.4.3", "asn1js/3.0.6", "main.ts", "net/", "wait.ts", "sqlite.ts"]
+      ) {
         assert.ok(stderr.includes(embedded), `${embedded} embedded:\n${stderr}`);
       }
       for (const testOnly of ["imapflow", "nodemailer", "pino"]) {
