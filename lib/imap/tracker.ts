@@ -104,10 +104,16 @@ export class MailboxTracker {
         }
         return;
       case "flags.changed":
-        if (this.#ownChange || event.user !== this.user || event.mailbox !== this.#mailbox) {
-          return;
+        if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
+        if (this.#ownChange && this.#flags.size === 0) return;
+        for (const change of event.changes) {
+          // An own change is not queued, but a pending change from elsewhere to the same
+          // message must still be reported (also after .SILENT, RFC 9051 6.4.6), with the
+          // flags as they are now.
+          if (!this.#ownChange || this.#flags.has(change.uid)) {
+            this.#flags.set(change.uid, change.flags);
+          }
         }
-        for (const change of event.changes) this.#flags.set(change.uid, change.flags);
         return;
       case "message.expunged":
         if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
@@ -140,8 +146,9 @@ export class MailboxTracker {
 
   /**
    * Runs the session's own flag change: its store events are not queued back to this tracker
-   * (the session reports its changes itself, or was asked not to with `.SILENT`). Store
-   * events are synchronous, so only this change's events are skipped.
+   * (the session reports its changes itself, or was asked not to with `.SILENT`); a message
+   * with a pending change from elsewhere keeps it pending, with the new flags. Store events
+   * are synchronous, so only this change's events are treated so.
    */
   ownFlagChange<T>(change: () => T): T {
     this.#ownChange = true;

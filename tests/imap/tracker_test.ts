@@ -163,3 +163,23 @@ Deno.test("tracker: the session's own flag change is not queued back; other chan
   tracker.onEvent(flagged(1, "\\Deleted"));
   assert.equal(tracker.flush(true).length, 1, "a failed own change leaves the tracker listening");
 });
+
+Deno.test("tracker: an own change to a message with a pending outside change keeps it pending, with the new flags", () => {
+  // RFC 9051 6.4.6: after STORE .SILENT the client must still hear of the other session's
+  // change, and with the flags as they are now (both changes), not the other session's list.
+  const tracker = new MailboxTracker("alice", "INBOX", [1, 2, 3]);
+  tracker.onEvent(flagged(2, "\\Answered"));
+  tracker.ownFlagChange(() => {
+    tracker.onEvent({
+      type: "flags.changed",
+      user: "alice",
+      mailbox: "INBOX",
+      changes: [{ uid: 1, flags: ["\\Seen"] }, { uid: 2, flags: ["\\Answered", "\\Seen"] }],
+    });
+  });
+  assert.deepEqual(render(tracker, false), ["* 2 FETCH \\Answered \\Seen"]);
+  tracker.onEvent(flagged(3, "\\Flagged"));
+  tracker.ownFlagChange(() => tracker.onEvent(flagged(3, "\\Flagged", "\\Seen")));
+  tracker.dropFlagUpdates([3]);
+  assert.deepEqual(render(tracker, true), [], "STORE without .SILENT reports the flags itself");
+});

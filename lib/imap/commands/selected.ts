@@ -71,7 +71,9 @@ function store(session: Session, reader: Reader, byUid: boolean) {
   const uids = targets.map((t) => t.uid);
   const stored = flags.filter((f) => f.toLowerCase() !== "\\recent");
   selection.tracker.ownFlagChange(() => store.setFlags(user, mailbox, uids, operation, stored));
-  selection.tracker.dropFlagUpdates(uids);
+  // Without .SILENT the FETCH responses below report the flags, so pending updates for these
+  // messages are dropped; with it, another session's pending change still goes out.
+  if (!match[2]) selection.tracker.dropFlagUpdates(uids);
 
   const newKeywords = flags.filter((flag) =>
     !flag.startsWith("\\") && !selection.keywords.has(flag)
