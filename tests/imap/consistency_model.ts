@@ -1,0 +1,350 @@
+/**
+ * Helpers for the multi-session consistency fuzz test (consistency_fuzz_test.ts): a raw
+ * line client over `Deno.connect` (IMAP responses with literals, SMTP replies), a seeded
+ * PRNG, sequence sets, and the client-side model of a selected mailbox that is updated only
+ * from the untagged responses a session receives, checking each one as it arrives.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Raised when the server breaks an invariant; the driver adds seed, step and transcript. */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvariantError";
+  }
+}
+
+/** Fails the run with `message` unless `condition` holds. */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new InvariantError(message);
+}
+
+/** mulberry32: the same sequence for the same seed. `rand(n)` is an integer in [0, n). */
+export function prng(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+/** A TCP connection read as CRLF lines, with hang guards on every read. */
+export class LineConnection {
+  readonly #conn: Deno.Conn;
+  #buffer = new Uint8Array(0);
+  /** The last lines both ways, for failure reports. */
+  readonly log: string[] = [];
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  static async open(port: number): Promise<LineConnection> {
+    return new LineConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  #note(entry: string): void {
+    this.log.push(entry.length > 300 ? `${entry.slice(0, 300)}…` : entry);
+    if (this.log.length > 60) this.log.splice(0, this.log.length - 60);
+  }
+
+  async writeLine(line: string): Promise<void> {
+    this.#note(`C: ${line}`);
+    const bytes = encoder.encode(`${line}\r\n`);
+    let written = 0;
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+  }
+
+  async #fill(): Promise<void> {
+    const chunk = new Uint8Array(16 * 1024);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new InvariantError("Timed out waiting for the server")),
+        5000,
+      );
+    });
+    try {
+      const n = await Promise.race([this.#conn.read(chunk), guard]);
+      if (n === null) throw new InvariantError("The server closed the connection");
+      const joined = new Uint8Array(this.#buffer.length + n);
+      joined.set(this.#buffer);
+      joined.set(chunk.subarray(0, n), this.#buffer.length);
+      this.#buffer = joined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #line(): Promise<string> {
+    for (;;) {
+      const end = this.#buffer.findIndex((b, i) => b === 10 && this.#buffer[i - 1] === 13);
+      if (end >= 0) {
+        const line = decoder.decode(this.#buffer.subarray(0, end - 1));
+        this.#buffer = this.#buffer.slice(end + 1);
+        return line;
+      }
+      await this.#fill();
+    }
+  }
+
+  async #bytes(count: number): Promise<string> {
+    while (this.#buffer.length < count) await this.#fill();
+    const text = decoder.decode(this.#buffer.subarray(0, count));
+    this.#buffer = this.#buffer.slice(count);
+    return text;
+  }
+
+  /** One response line; IMAP literals (`{n}` at the end of a line) are read inline. */
+  async readLine(): Promise<string> {
+    let line = await this.#line();
+    for (let literal = /\{(\d+)\}$/.exec(line); literal; literal = /\{(\d+)\}$/.exec(line)) {
+      line += `\r\n${await this.#bytes(Number(literal[1]))}${await this.#line()}`;
+    }
+    this.#note(`S: ${line}`);
+    return line;
+  }
+
+  /** An SMTP reply: continuation lines up to the one with a space after the code. */
+  async readReply(): Promise<string> {
+    for (;;) {
+      const line = await this.readLine();
+      if (!/^\d{3}-/.test(line)) return line;
+    }
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** A sequence set (RFC 9051 9) as ranges; `*` is `Infinity` until resolved. */
+type Range = [number, number];
+
+function parseSet(set: string, star: number): Range[] {
+  return set.split(",").map((part) => {
+    const [a, b = a] = part.split(":").map((n) => n === "*" ? star : Number(n));
+    return [Math.min(a, b), Math.max(a, b)];
+  });
+}
+
+/** The sequence numbers (1..count) a set names, ascending. */
+export function expandSeqSet(set: string, count: number): number[] {
+  const ranges = parseSet(set, count);
+  const out: number[] = [];
+  for (let seq = 1; seq <= count; seq++) {
+    if (ranges.some(([a, b]) => seq >= a && seq <= b)) out.push(seq);
+  }
+  return out;
+}
+
+/** The UIDs of `uids` (ascending) a UID set names; `*` is the largest UID. */
+export function expandUidSet(set: string, uids: readonly number[]): number[] {
+  const ranges = parseSet(set, uids.length === 0 ? 0 : uids[uids.length - 1]);
+  return uids.filter((uid) => ranges.some(([a, b]) => uid >= a && uid <= b));
+}
+
+/** Expands a sequence set as written in a response (no `*`). */
+export function numbersOf(set: string): number[] {
+  if (set === "") return [];
+  return parseSet(set, 0).flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+}
+
+/** A flag list in one spelling and order, without `\Recent` (per session, never stored). */
+export function normalFlags(flags: readonly string[]): string[] {
+  return flags.filter((flag) => flag.toLowerCase() !== "\\recent").sort();
+}
+
+/** What a STORE does to a flag list. */
+export function applyFlagOperation(
+  current: readonly string[],
+  operation: "+" | "-" | "",
+  flags: readonly string[],
+): string[] {
+  if (operation === "") return normalFlags(flags);
+  if (operation === "+") return normalFlags([...new Set([...current, ...flags])]);
+  return normalFlags(current.filter((flag) => !flags.includes(flag)));
+}
+
+/** Rules for the response to one command. */
+export interface CommandRules {
+  /** Whether untagged EXPUNGE may arrive (RFC 9051 7.5.1). */
+  readonly expungeAllowed: boolean;
+  /** Response codes that make a tagged NO acceptable. */
+  readonly acceptableNo: readonly string[];
+}
+
+/** A FETCH response as received, with the UID the model had at its number. */
+export interface FetchSeen {
+  readonly seq: number;
+  readonly uid: number;
+  readonly flags: string[] | null;
+  /** Whether the response carried the UID item. */
+  readonly uidItem: boolean;
+}
+
+/** What one command's response held, besides the model changes. */
+export interface ResponseSummary {
+  readonly status: "OK" | "NO";
+  readonly code: string | null;
+  readonly fetches: FetchSeen[];
+  readonly expunged: number[];
+  /** Numbers from SEARCH or ESEARCH ALL, or null when neither arrived. */
+  search: number[] | null;
+  copyUid: string | null;
+}
+
+/**
+ * A session's picture of its selected mailbox: UIDs by sequence number (0 while the session
+ * knows only that a message exists) and the flags it was told.
+ */
+export class MailboxModel {
+  uids: number[] = [];
+  readonly flags = new Map<number, string[]>();
+  readonly rev2: boolean;
+
+  constructor(rev2: boolean) {
+    this.rev2 = rev2;
+  }
+
+  /** Forgets everything (a new SELECT). */
+  clear(): void {
+    this.uids = [];
+    this.flags.clear();
+  }
+
+  /** The first sequence number whose UID is not known yet, or 0. */
+  firstUnknown(): number {
+    return this.uids.indexOf(0) + 1;
+  }
+
+  /** Known UIDs must ascend strictly. */
+  checkOrder(): void {
+    let last = 0;
+    for (const [i, uid] of this.uids.entries()) {
+      if (uid === 0) continue;
+      check(uid > last, `UIDs not ascending at ${i + 1}: ${this.uids.join(" ")}`);
+      last = uid;
+    }
+  }
+
+  /** Applies one untagged response, checking it against the model as it stands. */
+  apply(line: string, rules: CommandRules, summary: ResponseSummary): void {
+    const numbered = /^\* (\d+) (EXISTS|RECENT|EXPUNGE|FETCH)\b ?(.*)$/is.exec(line);
+    if (numbered) {
+      const n = Number(numbered[1]);
+      const kind = numbered[2].toUpperCase();
+      if (kind === "EXISTS") {
+        check(n >= this.uids.length, `EXISTS went down from ${this.uids.length} to ${n}`);
+        while (this.uids.length < n) this.uids.push(0);
+      } else if (kind === "RECENT") {
+        check(!this.rev2, "RECENT sent to an IMAP4rev2 session");
+        check(n <= this.uids.length, `RECENT ${n} above EXISTS ${this.uids.length}`);
+      } else if (kind === "EXPUNGE") {
+        check(rules.expungeAllowed, "EXPUNGE during a command that forbids it (RFC 9051 7.5.1)");
+        check(n >= 1 && n <= this.uids.length, `EXPUNGE ${n} out of range 1..${this.uids.length}`);
+        const [uid] = this.uids.splice(n - 1, 1);
+        this.flags.delete(uid);
+        summary.expunged.push(uid);
+      } else this.#fetch(n, numbered[3], summary);
+      return;
+    }
+    const search = /^\* SEARCH((?: \d+)*)$/i.exec(line);
+    if (search) {
+      check(!this.rev2, "SEARCH response to an IMAP4rev2 session (ESEARCH expected)");
+      summary.search = search[1].trim() === "" ? [] : search[1].trim().split(" ").map(Number);
+      return;
+    }
+    const esearch = /^\* ESEARCH \(TAG "[^"]*"\)( UID)?(?: ALL ([\d,:]+))?$/i.exec(line);
+    if (esearch) {
+      summary.search = numbersOf(esearch[2] ?? "");
+      return;
+    }
+    const copyUid = /^\* OK \[COPYUID ([^\]]+)\]/i.exec(line);
+    if (copyUid) {
+      summary.copyUid = copyUid[1];
+      return;
+    }
+    check(
+      /^\* (FLAGS \(|OK \[(PERMANENTFLAGS|UIDVALIDITY|UIDNEXT|UNSEEN|CLOSED)|OK Still here|LIST |ENABLED )/i
+        .test(line),
+      `Unexpected untagged response: ${line}`,
+    );
+  }
+
+  #fetch(seq: number, items: string, summary: ResponseSummary): void {
+    check(seq >= 1 && seq <= this.uids.length, `FETCH ${seq} out of range 1..${this.uids.length}`);
+    const body = /^\((.*)\)$/s.exec(items);
+    check(body, `Malformed FETCH: ${items}`);
+    const uidItem = /(?:^| )UID (\d+)/.exec(body[1]);
+    const flagItem = /(?:^| )FLAGS \(([^)]*)\)/.exec(body[1]);
+    let uid = this.uids[seq - 1];
+    if (uidItem) {
+      const told = Number(uidItem[1]);
+      check(uid === 0 || uid === told, `FETCH ${seq} says UID ${told}; the model has ${uid}`);
+      if (uid === 0) {
+        this.uids[seq - 1] = told;
+        uid = told;
+        this.checkOrder();
+      }
+    }
+    let flags: string[] | null = null;
+    if (flagItem) {
+      const raw = flagItem[1] === "" ? [] : flagItem[1].split(" ");
+      check(
+        !this.rev2 || !raw.some((flag) => flag.toLowerCase() === "\\recent"),
+        "\\Recent sent to an IMAP4rev2 session",
+      );
+      check(uid !== 0, `FLAGS for sequence number ${seq} before its UID is known`);
+      flags = normalFlags(raw);
+      this.flags.set(uid, flags);
+    }
+    summary.fetches.push({ seq, uid, flags, uidItem: uidItem !== null });
+  }
+}
+
+/** The session's side of one command: the untagged lines applied, the tagged line parsed. */
+export async function readResponse(
+  conn: LineConnection,
+  tag: string,
+  model: MailboxModel,
+  rules: CommandRules,
+  summary: ResponseSummary = newSummary(),
+): Promise<ResponseSummary> {
+  for (;;) {
+    const line = await conn.readLine();
+    if (line.startsWith("* ")) {
+      check(!/^\* BYE/i.test(line), `The server said ${line}`);
+      model.apply(line, rules, summary);
+      continue;
+    }
+    const tagged = /^(\S+) (OK|NO|BAD)(?: \[([^\]]+)\])?/i.exec(line);
+    check(tagged && tagged[1] === tag, `Unexpected line: ${line}`);
+    const status = tagged[2].toUpperCase();
+    const code = tagged[3] ?? null;
+    check(status !== "BAD", `Tagged BAD: ${line}`);
+    if (status === "NO") {
+      const name = (code ?? "").split(" ")[0].toUpperCase();
+      check(rules.acceptableNo.includes(name), `Unexpected tagged NO: ${line}`);
+    }
+    if (status === "OK" && code?.toUpperCase().startsWith("COPYUID ")) {
+      summary.copyUid = code.slice(8);
+    }
+    model.checkOrder();
+    return Object.assign(summary, { status: status as "OK" | "NO", code });
+  }
+}
+
+/** An empty summary (OK until the tagged line says otherwise). */
+export function newSummary(): ResponseSummary {
+  return { status: "OK", code: null, fetches: [], expunged: [], search: null, copyUid: null };
+}
