@@ -126,12 +126,13 @@ export function nstring(value: string | Uint8Array | null, utf8 = false): string
  * ```
  */
 export function flagList(flags: readonly string[], recent = false): string {
+  const encode = () => encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
   // Stored flag lists are interned and frozen (store/flags.ts): encode each distinct one once.
-  if (!Object.isFrozen(flags)) return encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
+  if (!Object.isFrozen(flags)) return encode();
   const cache = recent ? encodedWithRecent : encodedFlagLists;
   let encoded = cache.get(flags);
   if (encoded === undefined) {
-    encoded = encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
+    encoded = encode();
     cache.set(flags, encoded);
   }
   return encoded;

@@ -734,7 +734,6 @@ export class MailStore implements Store {
   }
 }
 
-/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
 interface FlagOutcome {
   /** The interned new list; the old one itself when nothing changes. */
   readonly next: readonly string[];
@@ -745,18 +744,28 @@ interface FlagOutcome {
 
 function flagOutcome(current: readonly string[], applied: readonly string[]): FlagOutcome {
   if (sameFlags(applied, current)) return { next: current, unseen: 0, deleted: 0 };
-  const unseen = (list: readonly string[]) => hasFlag(list, "\\Seen") ? 0 : 1;
-  const deleted = (list: readonly string[]) => hasFlag(list, "\\Deleted") ? 1 : 0;
+  const before = counterShare(current);
+  const after = counterShare(applied);
   return {
     next: internFlags(applied),
-    unseen: unseen(applied) - unseen(current),
-    deleted: deleted(applied) - deleted(current),
+    unseen: after.unseen - before.unseen,
+    deleted: after.deleted - before.deleted,
   };
 }
 
+/** What a message with these flags adds to its mailbox's unseen and deleted counters. */
+function counterShare(flags: readonly string[]): { unseen: number; deleted: number } {
+  return {
+    unseen: hasFlag(flags, "\\Seen") ? 0 : 1,
+    deleted: hasFlag(flags, "\\Deleted") ? 1 : 0,
+  };
+}
+
+/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
 function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
-  if (!hasFlag(message.flags, "\\Seen")) mailbox.unseen += sign;
-  if (hasFlag(message.flags, "\\Deleted")) mailbox.deleted += sign;
+  const share = counterShare(message.flags);
+  mailbox.unseen += sign * share.unseen;
+  mailbox.deleted += sign * share.deleted;
   mailbox.size += sign * message.size;
 }
 
