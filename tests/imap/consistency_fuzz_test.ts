@@ -58,27 +58,18 @@ const STEPS = 1000;
 // ---- random choices ----
 
 function seqSet(rand: (n: number) => number, count: number): string {
-  const n = () => 1 + rand(count);
-  switch (rand(6)) {
-    case 0:
-      return `${n()}`;
-    case 1:
-      return `${n()}:${n()}`;
-    case 2:
-      return "*";
-    case 3:
-      return `${n()}:*`;
-    case 4:
-      return `${n()},${n()}:${n()}`;
-    default:
-      return `1:${count}`;
-  }
+  return randomSet(rand, () => 1 + rand(count), `1:${count}`);
 }
 
 function uidSet(rand: (n: number) => number, uids: readonly number[]): string {
   const max = uids.length === 0 ? 1 : uids[uids.length - 1];
   const pick = () => uids.length > 0 && rand(4) > 0 ? uids[rand(uids.length)] : 1 + rand(max + 3);
-  switch (rand(5)) {
+  return randomSet(rand, pick, null);
+}
+
+/** A random set of the numbers `pick` gives: one, a range, `*`, `n:*`, a list, or `whole`. */
+function randomSet(rand: (n: number) => number, pick: () => number, whole: string | null): string {
+  switch (rand(whole === null ? 5 : 6)) {
     case 0:
       return `${pick()}`;
     case 1:
@@ -87,8 +78,10 @@ function uidSet(rand: (n: number) => number, uids: readonly number[]): string {
       return "*";
     case 3:
       return `${pick()}:*`;
-    default:
+    case 4:
       return `${pick()},${pick()}:${pick()}`;
+    default:
+      return whole!;
   }
 }
 
