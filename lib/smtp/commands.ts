@@ -79,15 +79,7 @@ export const COMMANDS: ReadonlyMap<string, SmtpCommandSpec> = new Map<string, Sm
     beforeTls: false,
     help: true,
     ehlo: () => "HELP",
-    run: () =>
-      reply(
-        214,
-        "2.0.0",
-        `Commands: ${
-          [...COMMANDS].filter(([, spec]) => spec.help).map(([verb]) => verb).join(" ")
-        }`,
-        "Elektromail accepts mail for any address; see the README",
-      ),
+    run: help,
   }],
   ["AUTH", {
     beforeTls: false,
@@ -103,6 +95,34 @@ export const COMMANDS: ReadonlyMap<string, SmtpCommandSpec> = new Map<string, Sm
     run: startTls,
   }],
 ]);
+
+/**
+ * Splits a command line into its verb (upper-cased ASCII letters) and arguments (after the
+ * whitespace that follows the verb); null when it does not start with a verb, a non-space
+ * follows the verb, or a line break (a bare CR, U+2028, U+2029) is left in the arguments.
+ * A linear scan: the pattern it replaces, `^([A-Za-z]+)(?:\s+(.*))?$`, backtracked between
+ * `\s+` and `.*` (quadratic in a line of spaces followed by a bare CR).
+ */
+export function parseCommandLine(line: string): { verb: string; args: string } | null {
+  const text = line.trimEnd();
+  let end = 0;
+  while (end < text.length && isAsciiLetter(text.charCodeAt(end))) end++;
+  if (end === 0) return null;
+  const verb = text.slice(0, end).toUpperCase();
+  const rest = text.slice(end);
+  // trimStart removes exactly the characters `\s` matches.
+  const args = rest.trimStart();
+  if (rest !== "" && args.length === rest.length) return null;
+  for (let i = 0; i < args.length; i++) {
+    const code = args.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return null;
+  }
+  return { verb, args };
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
 
 /** EHLO keywords that belong to the session or to MAIL parameters, not to one command. */
 const SESSION_KEYWORDS: ReadonlyArray<(state: SmtpState) => string> = [
@@ -129,6 +149,17 @@ export function ehloKeywords(state: SmtpState): string[] {
     if (keyword !== null) keywords.push(keyword);
   }
   return keywords;
+}
+
+/** HELP (RFC 5321 4.1.1.8): the commands with a help column, in table order. */
+function help(): string {
+  const verbs = [...COMMANDS].filter(([, spec]) => spec.help).map(([verb]) => verb);
+  return reply(
+    214,
+    "2.0.0",
+    `Commands: ${verbs.join(" ")}`,
+    "Elektromail accepts mail for any address; see the README",
+  );
 }
 
 /** EHLO and HELO: a new session greeting; any transaction is cleared. */

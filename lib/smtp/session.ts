@@ -13,7 +13,7 @@ import type { ChaosRule } from "../chaos/mod.ts";
 import { VERSION } from "../version.ts";
 import { continueAuth } from "./auth.ts";
 import { faultReply, smtpFault } from "./chaos.ts";
-import { COMMANDS, finishData } from "./commands.ts";
+import { COMMANDS, finishData, parseCommandLine } from "./commands.ts";
 import { type CommandOutcome, mustStartTls, type SmtpContext, type SmtpState } from "./context.ts";
 import { type SmtpFrame, SmtpFramer } from "./framer.ts";
 import { reply, SmtpError } from "./reply.ts";
@@ -207,8 +207,8 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
 
 /** Dispatches a command line through the table. */
 function runCommand(driver: Driver, line: string): void {
-  const match = /^([A-Za-z]+)(?:\s+(.*))?$/.exec(line.trimEnd());
-  const verb = match?.[1].toUpperCase() ?? "";
+  const parsed = parseCommandLine(line);
+  const verb = parsed?.verb ?? "";
   const spec = COMMANDS.get(verb);
   if (!spec) {
     const text = line.trim() === ""
@@ -221,7 +221,7 @@ function runCommand(driver: Driver, line: string): void {
     sendReply(driver, reply(530, "5.7.0", "Must issue a STARTTLS command first"));
     return;
   }
-  sendOutcome(driver, runGuarded(driver, verb, () => spec.run(driver.state, match?.[2] ?? "")));
+  sendOutcome(driver, runGuarded(driver, verb, () => spec.run(driver.state, parsed?.args ?? "")));
 }
 
 /**

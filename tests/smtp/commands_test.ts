@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { DEFAULT_TLS, testConfig } from "../../lib/config.ts";
 import { quietLogger } from "../../lib/log.ts";
-import { COMMANDS, EHLO_COMMAND_ORDER, ehloKeywords } from "../../lib/smtp/commands.ts";
+import {
+  COMMANDS,
+  EHLO_COMMAND_ORDER,
+  ehloKeywords,
+  parseCommandLine,
+} from "../../lib/smtp/commands.ts";
 import type { SmtpState } from "../../lib/smtp/context.ts";
 import { openMemoryStore } from "../../lib/store/mod.ts";
 
@@ -55,4 +60,57 @@ Deno.test("commands: HELP lists the table's commands with a help column", () => 
 Deno.test("commands: only EHLO, NOOP, QUIT and STARTTLS run before a required STARTTLS", () => {
   const before = [...COMMANDS].filter(([, spec]) => spec.beforeTls).map(([verb]) => verb);
   assert.deepEqual(before, ["EHLO", "NOOP", "QUIT", "STARTTLS"]);
+});
+
+/** The pattern parseCommandLine replaced, as the session used it. */
+function oldParse(line: string): { verb: string; args: string } | null {
+  const match = /^([A-Za-z]+)(?:\s+(.*))?$/.exec(line.trimEnd());
+  return match ? { verb: match[1].toUpperCase(), args: match[2] ?? "" } : null;
+}
+
+Deno.test("commands: parseCommandLine splits verb and arguments as the old pattern did", () => {
+  const cases = [
+    "",
+    "   ",
+    "EHLO",
+    "ehlo client.example",
+    "MAIL FROM:<a@b> SIZE=10  ",
+    "MAIL\tFROM:<a@b>",
+    "MAIL  \r FROM:<a@b>",
+    "MAIL FROM:<a@b>\rX",
+    "MAIL FROM:<a\u2028b>",
+    "MAIL\u00a0\u3000x",
+    "MAIL:x",
+    "1MAIL",
+    "MAIL1 x",
+    "é x",
+    "AUTH PLAIN AGFsaWNlAHNlY3JldA==",
+  ];
+  for (const line of cases) assert.deepEqual(parseCommandLine(line), oldParse(line), line);
+  // Seeded random lines over an alphabet of letters, separators and line breaks.
+  const alphabet = [
+    "A",
+    "b",
+    "Z",
+    " ",
+    "\t",
+    "\r",
+    "\n",
+    "\u2028",
+    "\u00a0",
+    "\ufeff",
+    ":",
+    "1",
+    "é",
+  ];
+  let seed = 12345;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let i = 0; i < 20000; i++) {
+    let line = "";
+    for (let length = random(12); length > 0; length--) line += alphabet[random(alphabet.length)];
+    assert.deepEqual(parseCommandLine(line), oldParse(line), JSON.stringify(line));
+  }
 });
