@@ -29,7 +29,8 @@ export interface Section {
   fields: string[];
 }
 
-export interface Partial {
+/** `partial` (RFC 9051 9): `<offset.length>` of a BODY[...] or BINARY[...] item. */
+export interface PartialRange {
   offset: number;
   length: number;
 }
@@ -50,8 +51,8 @@ export type FetchAttribute =
       | "BODY";
     raw?: string;
   }
-  | { kind: "BODY"; peek: boolean; section: Section; partial: Partial | null; raw?: string }
-  | { kind: "BINARY"; peek: boolean; part: number[]; partial: Partial | null; raw?: string }
+  | { kind: "BODY"; peek: boolean; section: Section; partial: PartialRange | null; raw?: string }
+  | { kind: "BINARY"; peek: boolean; part: number[]; partial: PartialRange | null; raw?: string }
   | { kind: "BINARY.SIZE"; part: number[]; raw?: string };
 
 const SIMPLE = [
@@ -195,7 +196,7 @@ function readHeaderName(reader: Reader): string {
   return name;
 }
 
-function readPartial(reader: Reader): Partial | null {
+function readPartial(reader: Reader): PartialRange | null {
   if (reader.peek() !== "<") return null;
   reader.expect("<");
   const offset = reader.readNumber(Number.MAX_SAFE_INTEGER);
@@ -216,7 +217,7 @@ function readPartial(reader: Reader): Partial | null {
  * ```
  */
 export function responseKey(item: FetchAttribute): string {
-  const origin = (partial: Partial | null) => partial ? `<${partial.offset}>` : "";
+  const origin = (partial: PartialRange | null) => partial ? `<${partial.offset}>` : "";
   if ("section" in item) {
     const s = item.section;
     let spec = s.part.join(".");

@@ -10,6 +10,7 @@ import { routeRecipient } from "../auth.ts";
 import type { Chaos, ChaosRule } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import { parsePathArgument } from "./address.ts";
+import { parseCommandLine } from "./commands.ts";
 import type { SmtpFrame } from "./framer.ts";
 import { reply } from "./reply.ts";
 
@@ -47,8 +48,8 @@ export function smtpFault(
     return chaos.decide("smtp", "DATA", { recipients: () => state.recipients });
   }
   if (frame.type !== "line" || state.inAuth) return null;
-  const match = /^([A-Za-z]+)(?:\s+(.*))?$/.exec(frame.line.trimEnd());
-  const command = VERBS[match?.[1].toUpperCase() ?? ""];
+  const parsed = parseCommandLine(frame.line);
+  const command = VERBS[parsed?.verb ?? ""];
   if (!command) return null;
   if (command !== "EHLO" && !state.greeted) return null;
   if ((command === "RCPT") !== state.inTransaction && command !== "EHLO") return null;
@@ -57,7 +58,7 @@ export function smtpFault(
   return chaos.decide("smtp", "RCPT", {
     recipients: () => {
       try {
-        const { address } = parsePathArgument(match![2] ?? "", "TO");
+        const { address } = parsePathArgument(parsed!.args, "TO");
         return [{ address, user: routeRecipient(config, address) }];
       } catch {
         return [];

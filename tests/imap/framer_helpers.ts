@@ -2,6 +2,8 @@
 
 import { type FrameEvent, ImapFramer } from "../../lib/imap/framer.ts";
 
+export { splits } from "../harness/splits.ts";
+
 export const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -59,11 +61,4 @@ export function run(chunks: Uint8Array[], options: RunOptions = {}): Seen[] {
     }
   }
   return seen;
-}
-
-/** Every way of cutting `bytes` in two, plus one byte at a time. */
-export function* splits(bytes: Uint8Array): Generator<Uint8Array[]> {
-  yield [bytes];
-  for (let i = 1; i < bytes.length; i++) yield [bytes.subarray(0, i), bytes.subarray(i)];
-  yield Array.from(bytes, (b) => new Uint8Array([b]));
 }

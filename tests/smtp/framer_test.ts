@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type SmtpFrame, SmtpFramer } from "../../lib/smtp/framer.ts";
+import { splits } from "../harness/splits.ts";
 
 const enc = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -35,20 +36,6 @@ function run(chunks: Uint8Array[], maxLine = 64, maxData = 1000): Seen[] {
     }
   }
   return seen;
-}
-
-/** Every way to cut `input` into two pieces, and into three for short inputs, and bytewise. */
-function* splits(input: Uint8Array): Generator<Uint8Array[]> {
-  yield [input];
-  for (let i = 0; i <= input.length; i++) yield [input.subarray(0, i), input.subarray(i)];
-  if (input.length <= 80) {
-    for (let i = 1; i < input.length; i++) {
-      for (let j = i + 1; j < input.length; j++) {
-        yield [input.subarray(0, i), input.subarray(i, j), input.subarray(j)];
-      }
-    }
-  }
-  yield [...input].map((byte) => Uint8Array.of(byte));
 }
 
 /** Asserts that every chunking of `text` gives `expected`. */

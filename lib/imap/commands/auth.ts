@@ -11,6 +11,7 @@
  */
 
 import { authenticate } from "../../auth.ts";
+import { decodeSaslPlain } from "../../sasl.ts";
 import { capabilities, loginDisabled } from "../capabilities.ts";
 import { type CommandResult, type CommandSpec, ImapError, type Session } from "../context.ts";
 
@@ -62,23 +63,13 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       }
       if (response === null) response = await session.awaitLine("");
       if (response.trim() === "*") throw new ImapError("BAD", null, "Authentication cancelled");
-      const decoded = decodePlain(response.trim());
-      if (!decoded) throw new ImapError("BAD", null, "Malformed PLAIN response");
-      const { authzid, authcid, password } = decoded;
-      if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase()) refuse();
-      const name = authenticate(session.ctx.config, authcid, password);
+      const decoded = decodeSaslPlain(response.trim());
+      if (!decoded.ok) {
+        if (decoded.failure === "authzid-mismatch") refuse();
+        throw new ImapError("BAD", null, "Malformed PLAIN response");
+      }
+      const name = authenticate(session.ctx.config, decoded.authcid, decoded.password);
       return name ? loggedIn(session, name) : refuse();
     },
   }],
 ];
-
-function decodePlain(
-  encoded: string,
-): { authzid: string; authcid: string; password: string } | null {
-  if (encoded === "=") return null;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return null;
-  const bytes = Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0));
-  const parts = new TextDecoder().decode(bytes).split("\u0000");
-  if (parts.length !== 3) return null;
-  return { authzid: parts[0], authcid: parts[1], password: parts[2] };
-}

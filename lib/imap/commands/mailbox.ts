@@ -32,7 +32,7 @@ const AUTHED = ["authenticated", "selected"] as const;
 const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 /** Reads a mailbox argument and checks the end of the command. */
-function readOnlyMailbox(session: Session, reader: Reader): string {
+function readMailboxArgument(session: Session, reader: Reader): string {
   reader.sp();
   const name = reader.readMailbox(session.utf8);
   reader.end();
@@ -46,7 +46,7 @@ function requireMailbox(session: Session, name: string): MailboxInfo {
 }
 
 function select(session: Session, reader: Reader, readOnly: boolean) {
-  const name = readOnlyMailbox(session, reader);
+  const name = readMailboxArgument(session, reader);
   const { store } = session.ctx;
   if (session.selection) {
     session.selection = null;
@@ -197,7 +197,7 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
     states: AUTHED,
     allowExpunge: true,
     run(session, reader) {
-      const name = readOnlyMailbox(session, reader);
+      const name = readMailboxArgument(session, reader);
       const info = requireMailbox(session, name);
       if (info.name === "INBOX") throw new ImapError("NO", "CANNOT", "INBOX cannot be deleted");
       if (session.selection?.tracker.mailbox === info.name) {
@@ -227,7 +227,7 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
     states: AUTHED,
     allowExpunge: true,
     run(session, reader) {
-      const name = readOnlyMailbox(session, reader);
+      const name = readMailboxArgument(session, reader);
       requireMailbox(session, name);
       session.ctx.store.setSubscribed(session.user!, name, true);
     },
@@ -236,7 +236,7 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
     states: AUTHED,
     allowExpunge: true,
     run(session, reader) {
-      const name = readOnlyMailbox(session, reader);
+      const name = readMailboxArgument(session, reader);
       session.ctx.store.setSubscribed(session.user!, name, false);
     },
   }],

@@ -1,0 +1,303 @@
+/**
+ * The SMTP command table (RFC 5321 4.1.1, with RFC 3207 STARTTLS and RFC 4954 AUTH) and the
+ * handlers of the mail transaction. The table also writes the HELP reply and the EHLO
+ * keyword list.
+ *
+ * ```abnf
+ * ehlo = "EHLO" SP ( Domain / address-literal ) CRLF          ; RFC 5321 4.1.1.1
+ * helo = "HELO" SP Domain CRLF
+ * mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF  ; RFC 5321 4.1.1.2
+ * rcpt = "RCPT TO:" Forward-path [SP Rcpt-parameters] CRLF    ; RFC 5321 4.1.1.3
+ * data = "DATA" CRLF                                          ; RFC 5321 4.1.1.4
+ * starttls = "STARTTLS" CRLF                                  ; RFC 3207 4
+ * ```
+ *
+ * @module
+ */
+
+import { routeRecipient } from "../auth.ts";
+import { deliver, formatRfc5322Date } from "../delivery.ts";
+import { isNonAscii, parsePathArgument } from "./address.ts";
+import { AUTH_KEYWORD, startAuth } from "./auth.ts";
+import {
+  type CommandOutcome,
+  hostOf,
+  mustStartTls,
+  type SmtpState,
+  type Transaction,
+} from "./context.ts";
+import { reply, SmtpError } from "./reply.ts";
+
+/** A command table entry: where the command may run, what it announces, what it does. */
+export interface SmtpCommandSpec {
+  /** Allowed while TLS is required and not active yet (RFC 3207 4); else `530 5.7.0`. */
+  readonly beforeTls: boolean;
+  /** Listed by HELP. */
+  readonly help: boolean;
+  /** The EHLO keyword this command adds; null when it is not offered in this state. */
+  readonly ehlo?: (state: SmtpState) => string | null;
+  /** Runs the command; throws `SmtpError` for a failure reply. */
+  run(state: SmtpState, args: string): CommandOutcome;
+}
+
+/** The command table, in HELP order: verb → spec. */
+export const COMMANDS: ReadonlyMap<string, SmtpCommandSpec> = new Map<string, SmtpCommandSpec>([
+  ["EHLO", { beforeTls: true, help: true, run: (state, args) => hello(state, "EHLO", args) }],
+  ["HELO", { beforeTls: false, help: true, run: (state, args) => hello(state, "HELO", args) }],
+  ["MAIL", { beforeTls: false, help: true, run: mail }],
+  ["RCPT", { beforeTls: false, help: true, run: rcpt }],
+  ["DATA", { beforeTls: false, help: true, run: data }],
+  ["RSET", {
+    beforeTls: false,
+    help: true,
+    run(state) {
+      state.transaction = null;
+      return reply(250, "2.0.0", "Reset OK");
+    },
+  }],
+  ["NOOP", { beforeTls: true, help: true, run: () => reply(250, "2.0.0", "OK") }],
+  ["QUIT", {
+    beforeTls: true,
+    help: true,
+    run: (state) => ({
+      reply: reply(221, "2.0.0", `${state.ctx.config.hostname} closing connection`),
+      close: true,
+    }),
+  }],
+  ["VRFY", {
+    beforeTls: false,
+    help: true,
+    run: () =>
+      reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
+  }],
+  ["EXPN", {
+    beforeTls: false,
+    help: false, // not implemented
+    run: () => reply(502, "5.5.1", "EXPN is not implemented"),
+  }],
+  ["HELP", {
+    beforeTls: false,
+    help: true,
+    ehlo: () => "HELP",
+    run: help,
+  }],
+  ["AUTH", {
+    beforeTls: false,
+    help: true,
+    // With TLS required, AUTH is offered only once the session is encrypted.
+    ehlo: (state) => mustStartTls(state) ? null : AUTH_KEYWORD,
+    run: startAuth,
+  }],
+  ["STARTTLS", {
+    beforeTls: true,
+    help: false, // EHLO announces it where it is offered
+    ehlo: (state) => state.tls === "offered" ? "STARTTLS" : null,
+    run: startTls,
+  }],
+]);
+
+/**
+ * Splits a command line into its verb (upper-cased ASCII letters) and arguments (after the
+ * whitespace that follows the verb); null when it does not start with a verb, a non-space
+ * follows the verb, or a line break (a bare CR, U+2028, U+2029) is left in the arguments.
+ * A linear scan: the pattern it replaces, `^([A-Za-z]+)(?:\s+(.*))?$`, backtracked between
+ * `\s+` and `.*` (quadratic in a line of spaces followed by a bare CR).
+ */
+export function parseCommandLine(line: string): { verb: string; args: string } | null {
+  const text = line.trimEnd();
+  let end = 0;
+  while (end < text.length && isAsciiLetter(text.charCodeAt(end))) end++;
+  if (end === 0) return null;
+  const verb = text.slice(0, end).toUpperCase();
+  const rest = text.slice(end);
+  // trimStart removes exactly the characters `\s` matches.
+  const args = rest.trimStart();
+  if (rest !== "" && args.length === rest.length) return null;
+  for (let i = 0; i < args.length; i++) {
+    const code = args.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return null;
+  }
+  return { verb, args };
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** EHLO keywords that belong to the session or to MAIL parameters, not to one command. */
+const SESSION_KEYWORDS: ReadonlyArray<(state: SmtpState) => string> = [
+  (state) => `SIZE ${state.ctx.config.limits.maxMessageSize}`, // RFC 1870
+  () => "PIPELINING", // RFC 2920
+  () => "8BITMIME", // RFC 6152
+  () => "ENHANCEDSTATUSCODES", // RFC 2034
+  () => "SMTPUTF8", // RFC 6531
+];
+
+/**
+ * The commands whose `ehlo` column gives a keyword, in EHLO order, after the session's. Not
+ * the table's order: HELP lists HELP before AUTH, EHLO announces AUTH before HELP, and both
+ * replies stay as they were. A command with an `ehlo` column must be listed here (a test
+ * checks).
+ */
+export const EHLO_COMMAND_ORDER: readonly string[] = ["STARTTLS", "AUTH", "HELP"];
+
+/** The EHLO keyword lines offered in this state (RFC 5321 4.1.1.1). */
+export function ehloKeywords(state: SmtpState): string[] {
+  const keywords = SESSION_KEYWORDS.map((keyword) => keyword(state));
+  for (const verb of EHLO_COMMAND_ORDER) {
+    const keyword = COMMANDS.get(verb)?.ehlo?.(state) ?? null;
+    if (keyword !== null) keywords.push(keyword);
+  }
+  return keywords;
+}
+
+/** HELP (RFC 5321 4.1.1.8): the commands with a help column, in table order. */
+function help(): string {
+  const verbs = [...COMMANDS].filter(([, spec]) => spec.help).map(([verb]) => verb);
+  return reply(
+    214,
+    "2.0.0",
+    `Commands: ${verbs.join(" ")}`,
+    "Elektromail accepts mail for any address; see the README",
+  );
+}
+
+/** EHLO and HELO: a new session greeting; any transaction is cleared. */
+function hello(state: SmtpState, verb: "HELO" | "EHLO", args: string): string {
+  const name = args.trim();
+  if (name === "" || /\s/.test(name)) throw new SmtpError(501, "5.5.4", `Syntax: ${verb} hostname`);
+  state.greeted = verb;
+  state.clientName = name;
+  state.transaction = null;
+  const { config } = state.ctx;
+  const greeting = `${config.hostname} Hello ${name} [${hostOf(state.ctx.remote)}]`;
+  if (verb === "HELO") return reply(250, null, greeting);
+  return reply(250, null, greeting, ...ehloKeywords(state));
+}
+
+/** RFC 3207 4: the go-ahead; the driver switches to TLS once it is written. */
+function startTls(state: SmtpState, args: string): CommandOutcome {
+  if (args.trim() !== "") throw new SmtpError(501, "5.5.4", "Syntax: STARTTLS takes no arguments");
+  if (state.tls === "active") throw new SmtpError(503, "5.5.1", "TLS is already active");
+  if (state.tls === "off") {
+    throw new SmtpError(502, "5.5.1", "STARTTLS is not offered: TLS is off (ELEKTROMAIL_TLS)");
+  }
+  if (state.transaction) {
+    throw new SmtpError(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
+  }
+  return { reply: reply(220, "2.0.0", "Ready to start TLS"), startTls: true };
+}
+
+function mail(state: SmtpState, args: string): string {
+  const { config } = state.ctx;
+  if (!state.greeted) throw new SmtpError(503, "5.5.1", "Send EHLO or HELO first");
+  if (state.transaction) {
+    throw new SmtpError(503, "5.5.1", "Nested MAIL command: finish or RSET the current one");
+  }
+  if (config.smtpAuthRequired && !state.authUser) {
+    throw new SmtpError(530, "5.7.0", "Authentication required");
+  }
+  const { address, params } = parsePathArgument(args, "FROM");
+  let smtpUtf8 = false;
+  for (const [keyword, value] of params) {
+    switch (keyword) {
+      case "SIZE": {
+        if (value === null || !/^[0-9]{1,20}$/.test(value)) {
+          throw new SmtpError(501, "5.5.4", "Syntax: SIZE=<octets>");
+        }
+        if (Number(value) > config.limits.maxMessageSize) {
+          throw new SmtpError(
+            552,
+            "5.3.4",
+            `Message too big (limit ${config.limits.maxMessageSize} octets)`,
+          );
+        }
+        break;
+      }
+      case "BODY":
+        if (value === null || !["7BIT", "8BITMIME"].includes(value.toUpperCase())) {
+          throw new SmtpError(555, "5.5.4", "BODY must be 7BIT or 8BITMIME");
+        }
+        break;
+      case "SMTPUTF8":
+        if (value !== null) throw new SmtpError(501, "5.5.4", "SMTPUTF8 takes no value");
+        smtpUtf8 = true;
+        break;
+      case "AUTH": // RFC 4954 5: accepted, not used.
+        break;
+      default:
+        throw new SmtpError(555, "5.5.4", `Unsupported MAIL parameter: ${keyword}`);
+    }
+  }
+  if (isNonAscii(address) && !smtpUtf8) {
+    throw new SmtpError(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
+  }
+  state.transaction = { from: address, smtpUtf8, recipients: [] };
+  return reply(250, "2.1.0", `Sender <${address}> OK`);
+}
+
+function rcpt(state: SmtpState, args: string): string {
+  const { config } = state.ctx;
+  const transaction = state.transaction;
+  if (!transaction) throw new SmtpError(503, "5.5.1", "Send MAIL first");
+  const { address, params } = parsePathArgument(args, "TO");
+  if (address === "") throw new SmtpError(501, "5.1.3", "Bad recipient address: <>");
+  if (params.size > 0) {
+    throw new SmtpError(555, "5.5.4", `Unsupported RCPT parameter: ${[...params.keys()][0]}`);
+  }
+  if (isNonAscii(address) && !transaction.smtpUtf8) {
+    throw new SmtpError(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 on MAIL FROM");
+  }
+  if (transaction.recipients.length >= config.limits.maxRecipients) {
+    throw new SmtpError(452, "4.5.3", `Too many recipients (limit ${config.limits.maxRecipients})`);
+  }
+  const user = routeRecipient(config, address);
+  if (!user) throw new SmtpError(550, "5.1.1", `No mailbox for <${address}>`);
+  transaction.recipients.push({ address, user });
+  return reply(250, "2.1.5", `Recipient <${address}> OK`);
+}
+
+/** DATA: the go-ahead; the driver reads the message and calls {@linkcode finishData}. */
+function data(state: SmtpState, args: string): CommandOutcome {
+  if (args.trim() !== "") throw new SmtpError(501, "5.5.4", "Syntax: DATA takes no arguments");
+  if (!state.transaction) throw new SmtpError(503, "5.5.1", "Send MAIL first");
+  if (state.transaction.recipients.length === 0) {
+    throw new SmtpError(554, "5.5.1", "No valid recipients");
+  }
+  return { reply: reply(354, null, "End data with <CR><LF>.<CR><LF>"), data: true };
+}
+
+/** The end of DATA: delivers the message to every recipient and ends the transaction. */
+export function finishData(state: SmtpState, body: Uint8Array): string {
+  const { ctx } = state;
+  const transaction = state.transaction!;
+  state.transaction = null;
+  const queueId = ctx.nextQueueId();
+  const received = receivedHeader(state, transaction, queueId);
+  const raw = new Uint8Array(received.length + body.length);
+  raw.set(received, 0);
+  raw.set(body, received.length);
+  try {
+    deliver(ctx.store, transaction.recipients.map((r) => r.user), raw);
+  } catch (error) {
+    ctx.logger.error(`${ctx.label}: delivery failed`, error);
+    return reply(451, "4.3.0", "Delivery failed; please try again");
+  }
+  return reply(250, "2.0.0", `OK queued as ${queueId}`);
+}
+
+/** The RFC 5321 4.4 trace header for this transaction. */
+function receivedHeader(state: SmtpState, transaction: Transaction, queueId: string): Uint8Array {
+  const { ctx } = state;
+  // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated; RFC 6531 3.7.3:
+  // UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for an SMTPUTF8 transaction.
+  const base = transaction.smtpUtf8 ? "UTF8SMTP" : state.greeted === "EHLO" ? "ESMTP" : "SMTP";
+  const protocol = base + (state.tls === "active" ? "S" : "") + (state.authUser ? "A" : "");
+  const forClause = transaction.recipients.length === 1
+    ? `\r\n\tfor <${transaction.recipients[0].address}>`
+    : "";
+  const text = `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
+    `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id ${queueId}${forClause};\r\n` +
+    `\t${formatRfc5322Date(ctx.now())}\r\n`;
+  return new TextEncoder().encode(text);
+}

@@ -1,0 +1,73 @@
+/**
+ * Types shared by the SMTP session driver and its command handlers: what a session needs from
+ * its server, the state the commands work on, and what a command returns.
+ *
+ * @module
+ */
+
+import type { Chaos } from "../chaos/mod.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { TlsState } from "../net/transport.ts";
+import type { Store } from "../store/types.ts";
+
+/** What a session needs from its server. */
+export interface SmtpContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Peer address, `ip:port`. */
+  readonly remote: string;
+  /** Connection label for logs, e.g. `smtp#3`. */
+  readonly label: string;
+  /** A new queue id for a Received header; unique within the server. */
+  nextQueueId(): string;
+  now(): number;
+  /** TLS on the connection at the start; `off` when absent. */
+  readonly tls?: TlsState;
+  /** Fault injection (`POST /chaos`); none when absent. */
+  readonly chaos?: Chaos;
+}
+
+/** A mail transaction, from MAIL to the end of DATA (RFC 5321 3.3). */
+export interface Transaction {
+  from: string;
+  smtpUtf8: boolean;
+  recipients: Array<{ address: string; user: string }>;
+}
+
+/** A SASL exchange under way: the next line is a response, not a command (RFC 4954 4). */
+export type AuthStep =
+  | { mechanism: "PLAIN" }
+  | { mechanism: "LOGIN"; user: string | null };
+
+/** The state the command handlers work on. */
+export interface SmtpState {
+  readonly ctx: SmtpContext;
+  greeted: "HELO" | "EHLO" | null;
+  clientName: string;
+  authUser: string | null;
+  transaction: Transaction | null;
+  auth: AuthStep | null;
+  /** TLS on the connection now. */
+  tls: TlsState;
+}
+
+/**
+ * What a command returns: its reply, or the reply and what the driver does once it is
+ * written: read message data, close the connection, or switch to TLS.
+ */
+export type CommandOutcome =
+  | string
+  | { reply: string; data?: true; close?: true; startTls?: true };
+
+/** TLS is required and not active yet. */
+export function mustStartTls(state: SmtpState): boolean {
+  return state.tls === "offered" && state.ctx.config.tls?.required === true;
+}
+
+/** The address part of an `ip:port` peer. */
+export function hostOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon < 0 ? remote : remote.slice(0, colon);
+}
