@@ -7,7 +7,7 @@
 
 import { displayAddresses } from "../mail/address.ts";
 import { decodeEncodedWords, headerValue } from "../mail/headers.ts";
-import type { MessageIndex } from "../mail/index.ts";
+import type { MessageIndex } from "../mail/message_index.ts";
 import {
   decodeBody,
   extractContent,

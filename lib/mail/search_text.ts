@@ -14,7 +14,7 @@
  */
 
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
-import type { MessageIndex } from "./index.ts";
+import type { MessageIndex } from "./message_index.ts";
 import { decodeBodyText, type MimePart } from "./mime.ts";
 
 /** One top-level header field: name and decoded value, both lower-cased. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { summarizeMessage } from "../mail/headers.ts";
+import { summarizeMessage } from "../mail/summary.ts";
 import { applyFlags, hasFlag, internFlags, sameFlags } from "./flags.ts";
 import {
   ancestorNames,
@@ -15,7 +15,7 @@ import {
   isSameOrBelow,
   validateMailboxName,
 } from "./names.ts";
-import { MessageIndex } from "../mail/index.ts";
+import { MessageIndex } from "../mail/message_index.ts";
 import type { BlobRef, Persistence } from "./persistence.ts";
 import {
   type AppendOptions,

@@ -12,7 +12,8 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { MailStore, type MailStoreOptions } from "./mail_store.ts";
 import type { BlobRef, NewMessage, PersistedState, Persistence } from "./persistence.ts";
-import type { MessageSummary, SpecialUse, Store } from "./types.ts";
+import type { MessageSummary } from "../mail/summary.ts";
+import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = 1;
