@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { ChaosRuleError, type ChaosRuleSpec, parseChaosText } from "./chaos/rules.ts";
-import { canonicalUserName } from "./store/mail_store.ts";
+import { canonicalUserName } from "./store/names.ts";
 
 /** One configured login. */
 export interface UserEntry {

@@ -24,7 +24,7 @@ import type { HttpContext } from "./context.ts";
 import { HttpError } from "./json.ts";
 import { messageJson } from "./messages.ts";
 import type { RouteRequest } from "./router.ts";
-import { canonicalUserName } from "../store/mail_store.ts";
+import { canonicalUserName } from "../store/names.ts";
 
 /** Every event type a listener can ask for. */
 export const EVENT_TYPES: readonly StoreEvent["type"][] = [

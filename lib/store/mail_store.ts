@@ -12,6 +12,8 @@ import { applyFlags, hasFlag, internFlags, sameFlags } from "./flags.ts";
 import {
   ancestorNames,
   canonicalMailboxName,
+  canonicalUserName,
+  compareMailboxNames,
   isSameOrBelow,
   validateMailboxName,
 } from "./names.ts";
@@ -124,17 +126,6 @@ interface UserRecord {
 export interface MailStoreOptions {
   /** The clock for INTERNALDATE when none is given; defaults to `Date.now`. */
   now?: () => number;
-}
-
-/** Throws `invalid-user` unless `user` is a usable user name; returns its canonical (lower-case) form. */
-export function canonicalUserName(user: string): string {
-  if (user.length === 0 || user.length > 256 || /[\x00-\x20\x7f:]/.test(user)) {
-    throw new StoreError(
-      "invalid-user",
-      "Cannot use user name: it must be 1 to 256 characters without spaces, control characters or ':'",
-    );
-  }
-  return user.toLowerCase();
 }
 
 /** The {@linkcode Store} implementation over any {@linkcode Persistence}. */
@@ -809,12 +800,4 @@ class MetaSnapshot implements MessageMeta {
 
 function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
   return new MetaSnapshot(user, mailbox, message);
-}
-
-/** INBOX first, then code-point order. */
-export function compareMailboxNames(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a === "INBOX") return -1;
-  if (b === "INBOX") return 1;
-  return a < b ? -1 : 1;
 }
