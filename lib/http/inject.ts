@@ -12,7 +12,7 @@ import { canonicalUserName } from "../store/names.ts";
 import { addressOf, composeMessage, splitAddresses } from "./compose.ts";
 import type { HttpContext } from "./context.ts";
 import { HttpError, json, readJsonObject } from "./json.ts";
-import { messageJson } from "./messages.ts";
+import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
 
 const FIELDS = [
