@@ -158,7 +158,6 @@ export type StoreErrorKind =
   | "invalid-user"
   | "has-children"
   | "cannot-delete-inbox"
-  | "too-big"
   | "closed";
 
 /** A typed store failure. */
