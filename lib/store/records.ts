@@ -18,6 +18,7 @@ import {
   UID_VALIDITY,
 } from "./types.ts";
 
+/** A stored message's metadata; its bytes are in the backend (`blob`). */
 export interface MessageRecord {
   readonly rowId: number;
   readonly uid: number;
@@ -29,6 +30,7 @@ export interface MessageRecord {
   readonly blob: BlobRef;
 }
 
+/** A mailbox and its messages. `name` and `uidNext` change on rename. */
 export interface MailboxRecord {
   readonly rowId: number;
   name: string;
@@ -43,6 +45,7 @@ export interface MailboxRecord {
   size: number;
 }
 
+/** A user: mailboxes by canonical name, and subscribed names (which may not exist). */
 export interface UserRecord {
   readonly name: string;
   readonly mailboxes: Map<string, MailboxRecord>;
@@ -61,10 +64,12 @@ export interface StoreState {
   readonly uidHighWater: Map<string, number>;
 }
 
+/** A user without mailboxes. */
 export function newUserRecord(name: string): UserRecord {
   return { name, mailboxes: new Map(), subscriptions: new Set() };
 }
 
+/** An empty mailbox with its backend row id. */
 export function newMailboxRecord(
   rowId: number,
   name: string,
@@ -162,6 +167,7 @@ class MetaSnapshot implements MessageMeta {
   }
 }
 
+/** The {@linkcode MessageMeta} snapshot of a message. */
 export function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
   return new MetaSnapshot(user, mailbox, message);
 }
