@@ -5,7 +5,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { canonicalUserName } from "./store/mail_store.ts";
+import { canonicalUserName } from "./store/names.ts";
 
 /**
  * Checks credentials; returns the canonical user name, or null when they are refused.

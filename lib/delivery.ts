@@ -4,6 +4,7 @@
  * @module
  */
 
+import { DAY_NAMES, MONTH_NAMES } from "./mail/dates.ts";
 import type { MessageMeta, Store } from "./store/types.ts";
 
 /**
@@ -27,15 +28,12 @@ export function deliver(
   return stored;
 }
 
-const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
 /** An RFC 5322 date-time in UTC: `Wed, 25 Nov 2026 07:22:01 +0000`. */
 export function formatRfc5322Date(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${
-    MONTHS[d.getUTCMonth()]
+  return `${DAY_NAMES[d.getUTCDay()]}, ${d.getUTCDate()} ${
+    MONTH_NAMES[d.getUTCMonth()]
   } ${d.getUTCFullYear()} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }

@@ -9,7 +9,7 @@ import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
-import type { Endpoint, Listener, ListenTls } from "./net/transport.ts";
+import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { startImap } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { startSmtp } from "./smtp/server.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { canonicalUserName } from "../store/mail_store.ts";
+import { canonicalUserName } from "../store/names.ts";
 
 /** SMTP commands a rule can target; `EHLO` covers `HELO`, `DATA` is the end-of-data reply. */
 export const SMTP_COMMANDS = ["CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA"] as const;

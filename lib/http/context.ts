@@ -8,8 +8,8 @@ import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/types.ts";
-import type { EventHub } from "./events.ts";
-import type { WaitRegistry } from "./wait.ts";
+import type { EventHub } from "./event_hub.ts";
+import type { WaitRegistry } from "./wait_registry.ts";
 
 /** What the control plane needs from the server around it. */
 export interface HttpOptions {

@@ -18,7 +18,7 @@
 
 import { searchText } from "../mail/search_text.ts";
 import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
-import { canonicalUserName } from "../store/mail_store.ts";
+import { canonicalUserName } from "../store/names.ts";
 import { HttpError } from "./json.ts";
 
 /** Where a filter starts. */

@@ -8,11 +8,11 @@
 import { routeRecipient } from "../auth.ts";
 import { deliver } from "../delivery.ts";
 import { findHeaderEnd, headerValue, parseHeaderFields } from "../mail/headers.ts";
-import { canonicalUserName } from "../store/mail_store.ts";
+import { canonicalUserName } from "../store/names.ts";
 import { addressOf, composeMessage, splitAddresses } from "./compose.ts";
 import type { HttpContext } from "./context.ts";
 import { HttpError, json, readJsonObject } from "./json.ts";
-import { messageJson } from "./messages.ts";
+import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
 
 const FIELDS = [

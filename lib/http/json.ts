@@ -44,8 +44,6 @@ export function storeErrorStatus(kind: StoreErrorKind): number {
     case "has-children":
     case "cannot-delete-inbox":
       return 409;
-    case "too-big":
-      return 413;
     case "closed":
       return 503;
   }

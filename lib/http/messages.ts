@@ -7,7 +7,7 @@
 
 import { displayAddresses } from "../mail/address.ts";
 import { decodeEncodedWords, headerValue } from "../mail/headers.ts";
-import type { MessageIndex } from "../mail/index.ts";
+import type { MessageIndex } from "../mail/message_index.ts";
 import {
   decodeBody,
   extractContent,
@@ -19,26 +19,8 @@ import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts"
 import type { HttpContext } from "./context.ts";
 import { findMessages, parseMessageFilter } from "./filters.ts";
 import { HttpError, json } from "./json.ts";
+import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
-
-/** The listing form of a message. */
-export function messageJson(meta: MessageMeta): Record<string, unknown> {
-  return {
-    id: meta.id,
-    user: meta.user,
-    mailbox: meta.mailbox,
-    uid: meta.uid,
-    from: meta.summary.from,
-    to: meta.summary.to,
-    cc: meta.summary.cc,
-    subject: meta.summary.subject,
-    date: meta.summary.date,
-    messageId: meta.summary.messageId,
-    internalDate: new Date(meta.internalDate).toISOString(),
-    size: meta.size,
-    flags: meta.flags,
-  };
-}
 
 /**
  * `GET /messages[?user=X&mailbox=Y&to=Z&…]` (filters: `filters.ts`): users in creation

@@ -7,7 +7,8 @@
 import { VERSION } from "../version.ts";
 import { addChaos, clearChaos, deleteChaosRule, listChaos } from "./chaos.ts";
 import type { HttpContext, HttpOptions } from "./context.ts";
-import { EventHub, streamEvents } from "./events.ts";
+import { EventHub } from "./event_hub.ts";
+import { streamEvents } from "./events.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
@@ -15,7 +16,8 @@ import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./mess
 import { dispatch, type Route } from "./router.ts";
 import { tlsCertificate } from "./tls.ts";
 import { listUsers } from "./users.ts";
-import { waitForMessage, WaitRegistry } from "./wait.ts";
+import { waitForMessage } from "./wait.ts";
+import { WaitRegistry } from "./wait_registry.ts";
 import { WEB_ROUTES } from "./web/routes.ts";
 
 export type { HttpContext, HttpOptions } from "./context.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { Chaos, ChaosRule } from "../chaos/mod.ts";
-import { canonicalUserName } from "../store/mail_store.ts";
+import { canonicalUserName } from "../store/names.ts";
 import { ImapError, type Session } from "./context.ts";
 import type { FramedCommand } from "./framer.ts";
 import { readCommandName, Reader } from "./parser.ts";

@@ -136,7 +136,6 @@ export function storeErrorToImap(error: StoreError): ImapError {
     "invalid-user": "CANNOT",
     "has-children": "INUSE",
     "cannot-delete-inbox": "CANNOT",
-    "too-big": "TOOBIG",
     "closed": "UNAVAILABLE",
   };
   return new ImapError("NO", code[error.kind], error.message);

@@ -14,34 +14,14 @@
  * @module
  */
 
+import { MONTH_NAMES, monthNumber } from "../mail/dates.ts";
 import { ParseError } from "./parse_error.ts";
-
-export const MONTHS = [
-  "Jan",
-  "Feb",
-  "Mar",
-  "Apr",
-  "May",
-  "Jun",
-  "Jul",
-  "Aug",
-  "Sep",
-  "Oct",
-  "Nov",
-  "Dec",
-] as const;
 
 /** A calendar date as SEARCH BEFORE/ON/SINCE carry it (month is 1-12). */
 export interface ImapDate {
   year: number;
   month: number;
   day: number;
-}
-
-/** Month number (1-12) of a case-insensitive three-letter name, or 0. */
-export function monthNumber(name: string): number {
-  const lower = name.toLowerCase();
-  return MONTHS.findIndex((m) => m.toLowerCase() === lower) + 1;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -108,7 +88,7 @@ export function formatDateTime(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, "0");
   const year = String(d.getUTCFullYear()).padStart(4, "0");
-  return `"${pad(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${year} ${pad(d.getUTCHours())}:${
+  return `"${pad(d.getUTCDate())}-${MONTH_NAMES[d.getUTCMonth()]}-${year} ${pad(d.getUTCHours())}:${
     pad(d.getUTCMinutes())
   }:${pad(d.getUTCSeconds())} +0000"`;
 }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { MessageIndex } from "../mail/index.ts";
+import { MessageIndex } from "../mail/message_index.ts";
 import {
   base64DecodedLength,
   decodeBody,

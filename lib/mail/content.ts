@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { MimePart } from "./mime.ts";
+import type { MimePart } from "./mime_part.ts";
 import { base64DecodedLength, decodeBodyText, decodeQuotedPrintable, rawBody } from "./transfer.ts";
 
 /** One attachment as the HTTP API lists it. */

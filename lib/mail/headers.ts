@@ -6,8 +6,6 @@
  * @module
  */
 
-import type { MessageSummary } from "../store/types.ts";
-
 /** One header field. */
 export interface HeaderField {
   /** Field name as written. */
@@ -211,19 +209,4 @@ export function decodeBase64Loose(text: string): Uint8Array {
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
-}
-
-/** Reads the listing summary (decoded subject and addresses) from a message's header. */
-export function summarizeMessage(raw: Uint8Array): MessageSummary {
-  const { headerEnd } = findHeaderEnd(raw);
-  const fields = parseHeaderFields(raw, 0, headerEnd);
-  const get = (name: string) => decodeEncodedWords(headerValue(fields, name) ?? "");
-  return {
-    subject: get("Subject"),
-    from: get("From"),
-    to: get("To"),
-    cc: get("Cc"),
-    date: headerValue(fields, "Date") ?? "",
-    messageId: headerValue(fields, "Message-ID") ?? "",
-  };
 }

@@ -16,49 +16,9 @@
  * @module
  */
 
-import { findHeaderEnd, type HeaderField, headerValue, parseHeaderFields } from "./headers.ts";
+import { findHeaderEnd, headerValue, parseHeaderFields } from "./headers.ts";
+import type { ContentType, MimePart } from "./mime_part.ts";
 import { parseContentType, parseParameterized, stripComments, TEXT_PLAIN } from "./params.ts";
-
-/** A parameter list: lower-cased names, decoded values (RFC 2231 continuations joined). */
-export type MimeParams = Record<string, string>;
-
-/** A parsed `Content-Type`. */
-export interface ContentType {
-  /** Lower-cased, e.g. `text`. */
-  readonly type: string;
-  /** Lower-cased, e.g. `plain`. */
-  readonly subtype: string;
-  readonly params: MimeParams;
-}
-
-/** A parsed `Content-Disposition`. */
-export interface ContentDisposition {
-  /** Lower-cased, e.g. `attachment` or `inline`. */
-  readonly type: string;
-  readonly params: MimeParams;
-}
-
-/** One node of the part tree. Offsets index the raw message bytes. */
-export interface MimePart {
-  /** IMAP part number: `""` for a whole message (the root or an encapsulated one). */
-  readonly partNumber: string;
-  readonly headerStart: number;
-  /** Offset of the empty line ending the header (== `bodyStart` without one). */
-  readonly headerEnd: number;
-  readonly bodyStart: number;
-  readonly bodyEnd: number;
-  readonly fields: readonly HeaderField[];
-  readonly contentType: ContentType;
-  readonly disposition: ContentDisposition | null;
-  /** Lower-cased `Content-Transfer-Encoding`, `7bit` when absent. */
-  readonly encoding: string;
-  /** `Content-ID` without the angle brackets, or null. */
-  readonly contentId: string | null;
-  /** Children of a multipart, in order; empty otherwise. */
-  readonly children: readonly MimePart[];
-  /** The encapsulated message of a `message/rfc822` or `message/global` part, or null. */
-  readonly message: MimePart | null;
-}
 
 const MAX_DEPTH = 64;
 const MESSAGE_RFC822: ContentType = { type: "message", subtype: "rfc822", params: {} };
@@ -243,8 +203,10 @@ export function findPart(root: MimePart, partNumber: string): MimePart | undefin
   return node;
 }
 
-// Parameters, transfer decoding and content extraction live in their own modules; they are
-// re-exported here for the modules that read them from mime.ts.
+// The part types, parameters, transfer decoding and content extraction live in their own
+// modules (which import none of this one); they are re-exported here for the modules that
+// read them from mime.ts.
+export type { ContentDisposition, ContentType, MimeParams, MimePart } from "./mime_part.ts";
 export { parseContentType, parseParameterized, splitParameters } from "./params.ts";
 export {
   base64DecodedLength,

@@ -6,7 +6,7 @@
  */
 
 import { decodeCharset, decodeEncodedWords } from "./headers.ts";
-import type { ContentType, MimeParams } from "./mime.ts";
+import type { ContentType, MimeParams } from "./mime_part.ts";
 
 /** The default content type (RFC 2045 5.2). */
 export const TEXT_PLAIN: ContentType = {

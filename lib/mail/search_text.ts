@@ -13,8 +13,9 @@
  * @module
  */
 
+import { monthNumber } from "./dates.ts";
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
-import type { MessageIndex } from "./index.ts";
+import type { MessageIndex } from "./message_index.ts";
 import { decodeBodyText, type MimePart } from "./mime.ts";
 
 /** One top-level header field: name and decoded value, both lower-cased. */
@@ -107,21 +108,6 @@ function collectParts(raw: Uint8Array, part: MimePart, header: string[], body: s
   }
 }
 
-const MONTHS: Record<string, number> = {
-  jan: 1,
-  feb: 2,
-  mar: 3,
-  apr: 4,
-  may: 5,
-  jun: 6,
-  jul: 7,
-  aug: 8,
-  sep: 9,
-  oct: 10,
-  nov: 11,
-  dec: 12,
-};
-
 /**
  * The calendar day (days since 1970-01-01) of an RFC 5322 `date-time` as written, ignoring
  * its time and zone (RFC 9051 6.4.4: SENT* disregard time and timezone), or null when it
@@ -138,7 +124,7 @@ export function dateDay(value: string): number | null {
     .exec(value);
   if (!match) return null;
   const day = Number(match[1]);
-  const month = MONTHS[match[2].toLowerCase()];
+  const month = monthNumber(match[2]);
   let year = Number(match[3]);
   if (match[3].length === 2) year += year < 50 ? 2000 : 1900;
   else if (match[3].length === 3) year += 1900;

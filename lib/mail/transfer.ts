@@ -7,7 +7,7 @@
  */
 
 import { decodeCharset, decodeText } from "./headers.ts";
-import type { MimePart } from "./mime.ts";
+import type { MimePart } from "./mime_part.ts";
 
 /** The part's body bytes as stored (still transfer-encoded): a slice of `raw`, no copy. */
 export function rawBody(raw: Uint8Array, part: MimePart): Uint8Array {

@@ -2,7 +2,7 @@
  * The TLS half of the transport: `node:net` listeners whose connections can switch to TLS
  * (STARTTLS) or start with it (implicit TLS), through `node:tls` (`Deno.startTls` is
  * client-only). Loaded by `transport.ts` only when TLS is on, so plain startup never loads
- * `node:net`.
+ * `node:net`; it shares nothing with that module but `connection.ts`.
  *
  * STARTTLS follows RFC 3207 4.2 and RFC 9051 6.2.1: once the session has written its go-ahead
  * it calls {@linkcode Connection.startTls}; from then on nothing more is read in plaintext
@@ -25,7 +25,7 @@ import {
   type ManagedConnection,
   nextConnectionId,
   type TlsState,
-} from "./transport.ts";
+} from "./connection.ts";
 
 const encoder = new TextEncoder();
 const HANDSHAKE_TIMEOUT_MS = 30_000;

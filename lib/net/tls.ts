@@ -10,7 +10,8 @@
  * @module
  */
 
-import { ConfigError, type TlsConfig } from "../config.ts";
+import type { TlsConfig } from "../config.ts";
+import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { CertificateNames, GeneratedCertificate } from "./self_signed.ts";
 

@@ -4,121 +4,60 @@
  * {@linkcode Persistence} in one transaction before the call returns, and change events are
  * published after the commit.
  *
+ * This class opens the store, runs each operation as one transaction, emits the events, and
+ * does the message operations. What it works on is apart: the records and their conversions
+ * in `records.ts`, the mailbox tree (create, delete, rename, UID high-water marks) in
+ * `mailbox_tree.ts`, the changes to a mailbox's message list in `message_records.ts`, the
+ * MIME index cache in `index_cache.ts`.
+ *
  * @module
  */
 
-import { summarizeMessage } from "../mail/headers.ts";
-import { applyFlags, hasFlag, internFlags, sameFlags } from "./flags.ts";
+import { MessageIndex } from "../mail/message_index.ts";
+import { summarizeMessage } from "../mail/summary.ts";
+import { applyFlags, hasFlag, internFlags } from "./flags.ts";
+import { type IndexCache, indexCacheFor } from "./index_cache.ts";
 import {
-  ancestorNames,
+  addUser,
+  createMailboxPath,
+  deleteMailbox,
+  loadUidHighWater,
+  planRename,
+  renameMailboxes,
+} from "./mailbox_tree.ts";
+import {
   canonicalMailboxName,
-  isSameOrBelow,
+  canonicalUserName,
+  compareMailboxNames,
   validateMailboxName,
 } from "./names.ts";
-import { MessageIndex } from "../mail/index.ts";
-import type { BlobRef, Persistence } from "./persistence.ts";
+import { copyMessages, insertMessage, moveAllMessages, removeMessages } from "./message_records.ts";
+import type { Persistence } from "./persistence.ts";
+import {
+  type FlagOutcome,
+  flagOutcome,
+  loadRecords,
+  mailboxInfo,
+  type MailboxRecord,
+  type MessageRecord,
+  type StoreState,
+  toMeta,
+  type UserRecord,
+} from "./records.ts";
 import {
   type AppendOptions,
-  DEFAULT_MAILBOXES,
   type FlagChange,
   type FlagOperation,
-  formatMessageId,
   type MailboxInfo,
   type MessageMeta,
-  type MessageSummary,
   type SelectView,
   type SpecialUse,
   type Store,
   StoreError,
   type StoreEvent,
   type StoreListener,
-  UID_VALIDITY,
   type UidMapping,
 } from "./types.ts";
-
-interface MessageRecord {
-  readonly rowId: number;
-  readonly uid: number;
-  readonly internalDate: number;
-  readonly size: number;
-  /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */
-  flags: readonly string[];
-  readonly summary: MessageSummary;
-  readonly blob: BlobRef;
-}
-
-/** Where {@linkcode MailStore.getIndex} keeps indexes. */
-interface IndexCache {
-  get(message: MessageRecord): MessageIndex | undefined;
-  /** Stores and returns `index`. */
-  set(message: MessageRecord, index: MessageIndex): MessageIndex;
-  clear(): void;
-}
-
-/**
- * Memory store: the index lives exactly as long as the bytes it describes, which copies of
- * a message share.
- */
-class BlobIndexCache implements IndexCache {
-  readonly #indexes = new WeakMap<object, MessageIndex>();
-  get(message: MessageRecord): MessageIndex | undefined {
-    return this.#indexes.get(message.blob as object);
-  }
-  set(message: MessageRecord, index: MessageIndex): MessageIndex {
-    this.#indexes.set(message.blob as object, index);
-    return index;
-  }
-  clear(): void {}
-}
-
-/** Most indexes kept by the SQLite store, whose bytes live on disk. */
-const LRU_INDEXES = 20_000;
-
-/**
- * SQLite store: the most recently used indexes, keyed by message record (blob row ids can
- * be reused once deleted; records are never reused).
- */
-class LruIndexCache implements IndexCache {
-  readonly #indexes = new Map<MessageRecord, MessageIndex>();
-  get(message: MessageRecord): MessageIndex | undefined {
-    const index = this.#indexes.get(message);
-    if (index) {
-      this.#indexes.delete(message);
-      this.#indexes.set(message, index);
-    }
-    return index;
-  }
-  set(message: MessageRecord, index: MessageIndex): MessageIndex {
-    this.#indexes.set(message, index);
-    if (this.#indexes.size > LRU_INDEXES) {
-      this.#indexes.delete(this.#indexes.keys().next().value!);
-    }
-    return index;
-  }
-  clear(): void {
-    this.#indexes.clear();
-  }
-}
-
-interface MailboxRecord {
-  readonly rowId: number;
-  name: string;
-  specialUse: SpecialUse | null;
-  uidNext: number;
-  /** Ascending by UID. */
-  messages: MessageRecord[];
-  byUid: Map<number, MessageRecord>;
-  /** Counters kept up to date by {@linkcode count}, so a mailbox's status is O(1). */
-  unseen: number;
-  deleted: number;
-  size: number;
-}
-
-interface UserRecord {
-  readonly name: string;
-  readonly mailboxes: Map<string, MailboxRecord>;
-  readonly subscriptions: Set<string>;
-}
 
 /** Options for {@linkcode MailStore}. */
 export interface MailStoreOptions {
@@ -126,31 +65,23 @@ export interface MailStoreOptions {
   now?: () => number;
 }
 
-/** Throws `invalid-user` unless `user` is a usable user name; returns its canonical (lower-case) form. */
-export function canonicalUserName(user: string): string {
-  if (user.length === 0 || user.length > 256 || /[\x00-\x20\x7f:]/.test(user)) {
-    throw new StoreError(
-      "invalid-user",
-      "Cannot use user name: it must be 1 to 256 characters without spaces, control characters or ':'",
-    );
-  }
-  return user.toLowerCase();
-}
-
 /** The {@linkcode Store} implementation over any {@linkcode Persistence}. */
 export class MailStore implements Store {
+  readonly #state: StoreState;
+  /** The state's backend and users, for short. */
   readonly #persistence: Persistence;
+  readonly #users: Map<string, UserRecord>;
   readonly #now: () => number;
-  readonly #users = new Map<string, UserRecord>();
-  readonly #uidHighWater = new Map<string, number>();
   readonly #listeners = new Set<StoreListener>();
   readonly #indexes: IndexCache;
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
+    this.#state = { persistence, users: new Map(), uidHighWater: new Map() };
     this.#persistence = persistence;
+    this.#users = this.#state.users;
     this.#now = options.now ?? Date.now;
-    this.#indexes = persistence.kind === "memory" ? new BlobIndexCache() : new LruIndexCache();
+    this.#indexes = indexCacheFor(persistence.kind);
     this.#load();
   }
 
@@ -174,7 +105,7 @@ export class MailStore implements Store {
       if (this.#persistence.kind !== "memory") {
         this.#users.clear();
         this.#indexes.clear();
-        this.#uidHighWater.clear();
+        this.#state.uidHighWater.clear();
         this.#load();
       }
       throw error;
@@ -182,48 +113,9 @@ export class MailStore implements Store {
   }
 
   #load(): void {
-    const state = this.#persistence.load();
-    for (const user of state.users) this.#users.set(user, newUser(user));
-    const byRowId = new Map<number, MailboxRecord>();
-    for (const row of state.mailboxes) {
-      const user = this.#users.get(row.user);
-      if (!user) continue;
-      const mailbox: MailboxRecord = {
-        rowId: row.id,
-        name: row.name,
-        specialUse: row.specialUse,
-        uidNext: row.uidNext,
-        messages: [],
-        byUid: new Map(),
-        unseen: 0,
-        deleted: 0,
-        size: 0,
-      };
-      user.mailboxes.set(row.name, mailbox);
-      byRowId.set(row.id, mailbox);
-    }
-    for (const row of state.messages) {
-      const mailbox = byRowId.get(row.mailboxId);
-      if (!mailbox) continue;
-      const record: MessageRecord = {
-        rowId: row.id,
-        uid: row.uid,
-        internalDate: row.internalDate,
-        size: row.size,
-        flags: internFlags(row.flags),
-        summary: row.summary,
-        blob: row.blob,
-      };
-      mailbox.messages.push(record);
-      mailbox.byUid.set(record.uid, record);
-      count(mailbox, record, 1);
-    }
-    for (const { user, name } of state.subscriptions) {
-      this.#users.get(user)?.subscriptions.add(name);
-    }
-    for (const { user, name, uid } of state.uidHighWater) {
-      this.#uidHighWater.set(hwmKey(user, name), uid);
-    }
+    const loaded = this.#persistence.load();
+    loadRecords(this.#users, loaded);
+    loadUidHighWater(this.#state, loaded.uidHighWater);
   }
 
   // ---- users ----
@@ -242,19 +134,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     const name = canonicalUserName(user);
     if (this.#users.has(name)) return false;
-    const events: StoreEvent[] = [{ type: "user.created", user: name }];
-    this.#transact(() => {
-      this.#persistence.insertUser(name);
-      const record = newUser(name);
-      this.#users.set(name, record);
-      for (const { name: mailbox, specialUse } of DEFAULT_MAILBOXES) {
-        this.#insertMailbox(record, mailbox, specialUse);
-        this.#persistence.setSubscription(name, mailbox, true);
-        record.subscriptions.add(mailbox);
-        events.push({ type: "mailbox.created", user: name, mailbox });
-      }
-    });
-    this.#emit(events);
+    this.#emit(this.#transact(() => addUser(this.#state, name)));
     return true;
   }
 
@@ -266,14 +146,14 @@ export class MailStore implements Store {
     if (!record) return [];
     return [...record.mailboxes.values()]
       .sort((a, b) => compareMailboxNames(a.name, b.name))
-      .map((mailbox) => this.#info(record, mailbox));
+      .map((mailbox) => mailboxInfo(record, mailbox));
   }
 
   getMailbox(user: string, name: string): MailboxInfo | undefined {
     this.#checkOpen();
     const record = this.#users.get(user.toLowerCase());
     const mailbox = record?.mailboxes.get(canonicalMailboxName(name));
-    return record && mailbox ? this.#info(record, mailbox) : undefined;
+    return record && mailbox ? mailboxInfo(record, mailbox) : undefined;
   }
 
   createMailbox(
@@ -288,18 +168,9 @@ export class MailStore implements Store {
     if (record.mailboxes.has(canonical)) {
       throw new StoreError("mailbox-exists", `Cannot create mailbox: ${canonical} already exists`);
     }
-    const events: StoreEvent[] = [];
-    this.#transact(() => {
-      for (const parent of ancestorNames(canonical)) {
-        if (record.mailboxes.has(parent)) continue;
-        this.#insertMailbox(record, parent, null);
-        events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
-      }
-      this.#insertMailbox(record, canonical, options.specialUse ?? null);
-      events.push({ type: "mailbox.created", user: record.name, mailbox: canonical });
-    });
-    this.#emit(events);
-    return this.#info(record, record.mailboxes.get(canonical)!);
+    const specialUse = options.specialUse ?? null;
+    this.#emit(this.#transact(() => createMailboxPath(this.#state, record, canonical, specialUse)));
+    return mailboxInfo(record, record.mailboxes.get(canonical)!);
   }
 
   deleteMailbox(user: string, name: string): void {
@@ -309,10 +180,7 @@ export class MailStore implements Store {
     if (mailbox.name === "INBOX") {
       throw new StoreError("cannot-delete-inbox", "Cannot delete INBOX");
     }
-    this.#transact(() => {
-      this.#persistence.deleteMailbox(mailbox.rowId);
-      record.mailboxes.delete(mailbox.name);
-    });
+    this.#transact(() => deleteMailbox(this.#state, record, mailbox));
     this.#emit([{ type: "mailbox.deleted", user: record.name, mailbox: mailbox.name }]);
   }
 
@@ -320,79 +188,15 @@ export class MailStore implements Store {
     this.#checkOpen();
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
-    const target = validateMailboxName(to);
-    if (record.mailboxes.has(target)) {
-      throw new StoreError("mailbox-exists", `Cannot rename mailbox: ${target} already exists`);
-    }
-    if (isSameOrBelow(target, source.name)) {
-      throw new StoreError(
-        "invalid-name",
-        "Cannot rename mailbox: the new name is inside the old one",
-      );
-    }
-    // The children move too: none of their new names may be taken (a child of the target
-    // can outlive a deleted target), except by a mailbox that is itself being renamed away.
-    const renamed = source.name === "INBOX" ? [] : [...record.mailboxes.values()]
-      .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
-      .sort((a, b) => a.name.length - b.name.length);
-    const leaving = new Set(renamed.map((mailbox) => mailbox.name));
-    for (const mailbox of renamed) {
-      const newName = target + mailbox.name.slice(source.name.length);
-      if (record.mailboxes.has(newName) && !leaving.has(newName)) {
-        throw new StoreError(
-          "mailbox-exists",
-          `Cannot rename mailbox: ${newName} already exists`,
-        );
-      }
-    }
-    const events: StoreEvent[] = [];
-    this.#transact(() => {
-      for (const parent of ancestorNames(target)) {
-        if (record.mailboxes.has(parent)) continue;
-        this.#insertMailbox(record, parent, null);
-        events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
-      }
-      if (source.name === "INBOX") {
-        // RFC 9051 6.3.6: INBOX's messages move to the new mailbox; INBOX stays, empty,
-        // and its inferiors are not renamed.
-        const moved = this.#insertMailbox(record, target, null);
-        this.#transferAll(record, source, moved);
-        events.push({ type: "mailbox.created", user: record.name, mailbox: target });
-        return;
-      }
-      // source.name changes in the loop: slice children by the name it had before.
-      const sourceName = source.name;
-      for (const mailbox of renamed) {
-        const oldName = mailbox.name;
-        const newName = target + oldName.slice(sourceName.length);
-        record.mailboxes.delete(oldName);
-        mailbox.name = newName;
-        const key = hwmKey(record.name, newName);
-        mailbox.uidNext = Math.max(mailbox.uidNext, (this.#uidHighWater.get(key) ?? 0) + 1);
-        // The name now carries this mailbox's UIDs: a later mailbox of the same name (after
-        // a delete, or a rename away) must start above them.
-        if (mailbox.uidNext - 1 > (this.#uidHighWater.get(key) ?? 0)) {
-          this.#persistence.setUidHighWater(record.name, newName, mailbox.uidNext - 1);
-          this.#uidHighWater.set(key, mailbox.uidNext - 1);
-        }
-        record.mailboxes.set(newName, mailbox);
-        this.#persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
-        events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
-      }
-    });
-    this.#emit(events);
-  }
-
-  /** Moves every message of `source` into the empty `target`, renumbering from its UIDNEXT. */
-  #transferAll(record: UserRecord, source: MailboxRecord, target: MailboxRecord): void {
-    const uids = source.messages.map((message) => message.uid);
-    this.#copyInto(record, source, uids, target);
-    this.#persistence.deleteMessages(source.messages.map((message) => message.rowId));
-    source.messages = [];
-    source.byUid.clear();
-    source.unseen = 0;
-    source.deleted = 0;
-    source.size = 0;
+    const plan = planRename(record, source, to);
+    this.#emit(this.#transact(() => {
+      if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
+      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox; INBOX stays, empty, and
+      // its inferiors are not renamed.
+      const events = createMailboxPath(this.#state, record, plan.target, null);
+      moveAllMessages(this.#state, record, source, record.mailboxes.get(plan.target)!);
+      return events;
+    }));
   }
 
   setSubscribed(user: string, name: string, subscribed: boolean): void {
@@ -424,7 +228,7 @@ export class MailStore implements Store {
     const summary = summarizeMessage(raw);
     const message = this.#transact(() => {
       const blob = this.#persistence.storeBlob(raw);
-      return this.#insertMessage(record, target, {
+      return insertMessage(this.#state, record, target, {
         internalDate: options.internalDate ?? this.#now(),
         size: raw.length,
         flags,
@@ -461,7 +265,7 @@ export class MailStore implements Store {
       for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
       if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
     }
-    return { info: this.#info(record, target), uids, keywords: [...keywords], firstUnseenUid };
+    return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
   }
 
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined {
@@ -533,7 +337,9 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    const { mapping, added } = this.#transact(() => this.#copyInto(record, source, uids, target));
+    const { mapping, added } = this.#transact(() =>
+      copyMessages(this.#state, record, source, uids, target)
+    );
     this.#emit(added.map((message) => ({ type: "message.added", message })));
     return mapping;
   }
@@ -547,8 +353,8 @@ export class MailStore implements Store {
       throw new StoreError("invalid-name", "Cannot move messages into the mailbox they are in");
     }
     const { mapping, added, removed } = this.#transact(() => {
-      const copied = this.#copyInto(record, source, uids, target);
-      const removed = this.#remove(source, new Set(copied.mapping.sourceUids));
+      const copied = copyMessages(this.#state, record, source, uids, target);
+      const removed = removeMessages(this.#state, source, new Set(copied.mapping.sourceUids));
       return { ...copied, removed };
     });
     const events: StoreEvent[] = added.map((message) => ({ type: "message.added", message }));
@@ -575,7 +381,7 @@ export class MailStore implements Store {
       if (force || hasFlag(message.flags, "\\Deleted")) doomed.add(message.uid);
     }
     if (doomed.size === 0) return [];
-    const removed = this.#transact(() => this.#remove(target, doomed));
+    const removed = this.#transact(() => removeMessages(this.#state, target, doomed));
     this.#emit([{
       type: "message.expunged",
       user: record.name,
@@ -591,7 +397,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     this.#transact(() => this.#persistence.clear());
     this.#users.clear();
-    this.#uidHighWater.clear();
+    this.#state.uidHighWater.clear();
     this.#indexes.clear();
     this.#emit([{ type: "reset" }]);
   }
@@ -626,101 +432,6 @@ export class MailStore implements Store {
     return mailbox;
   }
 
-  #insertMailbox(record: UserRecord, name: string, specialUse: SpecialUse | null): MailboxRecord {
-    const uidNext = (this.#uidHighWater.get(hwmKey(record.name, name)) ?? 0) + 1;
-    const rowId = this.#persistence.insertMailbox({ user: record.name, name, specialUse, uidNext });
-    const mailbox: MailboxRecord = {
-      rowId,
-      name,
-      specialUse,
-      uidNext,
-      messages: [],
-      byUid: new Map(),
-      unseen: 0,
-      deleted: 0,
-      size: 0,
-    };
-    record.mailboxes.set(name, mailbox);
-    return mailbox;
-  }
-
-  #insertMessage(
-    record: UserRecord,
-    mailbox: MailboxRecord,
-    fields: Omit<MessageRecord, "rowId" | "uid">,
-  ): MessageRecord {
-    const uid = mailbox.uidNext;
-    const rowId = this.#persistence.insertMessage({ mailboxId: mailbox.rowId, uid, ...fields });
-    mailbox.uidNext = uid + 1;
-    this.#persistence.updateMailbox(mailbox.rowId, { uidNext: mailbox.uidNext });
-    this.#persistence.setUidHighWater(record.name, mailbox.name, uid);
-    this.#uidHighWater.set(hwmKey(record.name, mailbox.name), uid);
-    const message: MessageRecord = { rowId, uid, ...fields };
-    mailbox.messages.push(message);
-    mailbox.byUid.set(uid, message);
-    count(mailbox, message, 1);
-    return message;
-  }
-
-  #copyInto(
-    record: UserRecord,
-    source: MailboxRecord,
-    uids: readonly number[],
-    target: MailboxRecord,
-  ): { mapping: UidMapping; added: MessageMeta[] } {
-    const sourceUids = [...new Set(uids)].filter((uid) => source.byUid.has(uid)).sort((a, b) =>
-      a - b
-    );
-    const destinationUids: number[] = [];
-    const added: MessageMeta[] = [];
-    for (const uid of sourceUids) {
-      const original = source.byUid.get(uid)!;
-      const copy = this.#insertMessage(record, target, {
-        internalDate: original.internalDate,
-        size: original.size,
-        flags: original.flags,
-        summary: original.summary,
-        blob: original.blob,
-      });
-      destinationUids.push(copy.uid);
-      added.push(toMeta(record.name, target.name, copy));
-    }
-    return { mapping: { uidValidity: UID_VALIDITY, sourceUids, destinationUids }, added };
-  }
-
-  #remove(mailbox: MailboxRecord, uids: ReadonlySet<number>): number[] {
-    const removed: number[] = [];
-    const rowIds: number[] = [];
-    const kept: MessageRecord[] = [];
-    for (const message of mailbox.messages) {
-      if (uids.has(message.uid)) {
-        removed.push(message.uid);
-        rowIds.push(message.rowId);
-        mailbox.byUid.delete(message.uid);
-        count(mailbox, message, -1);
-      } else kept.push(message);
-    }
-    mailbox.messages = kept;
-    this.#persistence.deleteMessages(rowIds);
-    return removed;
-  }
-
-  /** O(1): the counters are kept by {@linkcode count} on every change. */
-  #info(record: UserRecord, mailbox: MailboxRecord): MailboxInfo {
-    return {
-      user: record.name,
-      name: mailbox.name,
-      specialUse: mailbox.specialUse,
-      subscribed: record.subscriptions.has(mailbox.name),
-      uidValidity: UID_VALIDITY,
-      uidNext: mailbox.uidNext,
-      messages: mailbox.messages.length,
-      unseen: mailbox.unseen,
-      deleted: mailbox.deleted,
-      size: mailbox.size,
-    };
-  }
-
   #emit(events: readonly StoreEvent[]): void {
     for (const event of events) {
       for (const listener of [...this.#listeners]) {
@@ -732,89 +443,4 @@ export class MailStore implements Store {
       }
     }
   }
-}
-
-interface FlagOutcome {
-  /** The interned new list; the old one itself when nothing changes. */
-  readonly next: readonly string[];
-  /** Change of the mailbox's unseen and deleted counters. */
-  readonly unseen: number;
-  readonly deleted: number;
-}
-
-function flagOutcome(current: readonly string[], applied: readonly string[]): FlagOutcome {
-  if (sameFlags(applied, current)) return { next: current, unseen: 0, deleted: 0 };
-  const before = counterShare(current);
-  const after = counterShare(applied);
-  return {
-    next: internFlags(applied),
-    unseen: after.unseen - before.unseen,
-    deleted: after.deleted - before.deleted,
-  };
-}
-
-/** What a message with these flags adds to its mailbox's unseen and deleted counters. */
-function counterShare(flags: readonly string[]): { unseen: number; deleted: number } {
-  return {
-    unseen: hasFlag(flags, "\\Seen") ? 0 : 1,
-    deleted: hasFlag(flags, "\\Deleted") ? 1 : 0,
-  };
-}
-
-/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
-function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
-  const share = counterShare(message.flags);
-  mailbox.unseen += sign * share.unseen;
-  mailbox.deleted += sign * share.deleted;
-  mailbox.size += sign * message.size;
-}
-
-function newUser(name: string): UserRecord {
-  return { name, mailboxes: new Map(), subscriptions: new Set() };
-}
-
-function hwmKey(user: string, mailbox: string): string {
-  return `${user}\u0000${mailbox}`;
-}
-
-/**
- * A snapshot of a message's metadata. The id string is built only when read: SELECT and
- * FETCH FLAGS walk thousands of messages and never ask for it.
- */
-class MetaSnapshot implements MessageMeta {
-  readonly user: string;
-  readonly mailbox: string;
-  readonly uid: number;
-  readonly internalDate: number;
-  readonly size: number;
-  readonly flags: readonly string[];
-  readonly summary: MessageSummary;
-  constructor(user: string, mailbox: string, message: MessageRecord) {
-    this.user = user;
-    this.mailbox = mailbox;
-    this.uid = message.uid;
-    this.internalDate = message.internalDate;
-    this.size = message.size;
-    this.flags = message.flags;
-    this.summary = message.summary;
-  }
-  get id(): string {
-    return formatMessageId(this.user, this.mailbox, this.uid);
-  }
-  toJSON(): MessageMeta {
-    const { id, user, mailbox, uid, internalDate, size, flags, summary } = this;
-    return { id, user, mailbox, uid, internalDate, size, flags, summary };
-  }
-}
-
-function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
-  return new MetaSnapshot(user, mailbox, message);
-}
-
-/** INBOX first, then code-point order. */
-export function compareMailboxNames(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a === "INBOX") return -1;
-  if (b === "INBOX") return 1;
-  return a < b ? -1 : 1;
 }

@@ -7,4 +7,4 @@
 export * from "./types.ts";
 export { openMemoryStore } from "./memory.ts";
 export { openSqliteStore } from "./sqlite.ts";
-export { canonicalUserName } from "./mail_store.ts";
+export { canonicalUserName } from "./names.ts";

@@ -1,6 +1,7 @@
 /**
- * Mailbox name rules: `INBOX` is case-insensitive and always spelled in upper case, `/`
- * separates levels, and no level may be empty.
+ * Name rules. Mailboxes: `INBOX` is case-insensitive and always spelled in upper case, `/`
+ * separates levels, and no level may be empty. Users: 1 to 256 characters without spaces,
+ * control characters or `:` (message ids use it), compared in lower case.
  *
  * @module
  */
@@ -46,4 +47,23 @@ export function ancestorNames(name: string): string[] {
 /** Whether `name` is `parent` itself or lies below it. */
 export function isSameOrBelow(name: string, parent: string): boolean {
   return name === parent || name.startsWith(parent + HIERARCHY_DELIMITER);
+}
+
+/** INBOX first, then code-point order. */
+export function compareMailboxNames(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === "INBOX") return -1;
+  if (b === "INBOX") return 1;
+  return a < b ? -1 : 1;
+}
+
+/** Throws `invalid-user` unless `user` is a usable user name; returns its canonical (lower-case) form. */
+export function canonicalUserName(user: string): string {
+  if (user.length === 0 || user.length > 256 || /[\x00-\x20\x7f:]/.test(user)) {
+    throw new StoreError(
+      "invalid-user",
+      "Cannot use user name: it must be 1 to 256 characters without spaces, control characters or ':'",
+    );
+  }
+  return user.toLowerCase();
 }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { MessageSummary, SpecialUse } from "./types.ts";
+import type { MessageSummary } from "../mail/summary.ts";
+import type { SpecialUse } from "./types.ts";
 
 /** A handle to stored message bytes: the bytes themselves in memory, a row id in SQLite. */
 export type BlobRef = Uint8Array | number;

@@ -11,8 +11,15 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { MailStore, type MailStoreOptions } from "./mail_store.ts";
-import type { BlobRef, NewMessage, PersistedState, Persistence } from "./persistence.ts";
-import type { MessageSummary, SpecialUse, Store } from "./types.ts";
+import type {
+  BlobRef,
+  NewMessage,
+  PersistedMailbox,
+  PersistedState,
+  Persistence,
+} from "./persistence.ts";
+import type { MessageSummary } from "../mail/summary.ts";
+import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = 1;
@@ -64,170 +71,193 @@ CREATE TABLE uid_high_water (
  * or written, or was written by a newer schema.
  */
 export function openSqliteStore(path: string, options: MailStoreOptions = {}): Store {
-  return new MailStore(sqlitePersistence(path), options);
+  return new MailStore(new SqlitePersistence(path), options);
 }
 
-function sqlitePersistence(path: string): Persistence {
-  const db = new DatabaseSync(path);
-  try {
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
+/** The SQLite backend of one file; every statement is prepared once. */
+class SqlitePersistence implements Persistence {
+  readonly kind = "sqlite";
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #depth = 0;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#db = new DatabaseSync(path);
+    try {
+      this.#db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+      );
+      migrate(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
   }
 
-  const statements = new Map<string, StatementSync>();
-  const sql = (text: string): StatementSync => {
-    let statement = statements.get(text);
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
     if (!statement) {
-      statement = db.prepare(text);
-      statements.set(text, statement);
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
     }
     return statement;
-  };
-  let depth = 0;
+  }
 
-  const deleteOrphanBlobs = (blobIds: Iterable<number>) => {
-    const orphan = sql(
+  #deleteOrphanBlobs(blobIds: Iterable<number>): void {
+    const orphan = this.#sql(
       "DELETE FROM blobs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?)",
     );
     for (const id of new Set(blobIds)) orphan.run(id, id);
-  };
+  }
 
-  return {
-    kind: "sqlite",
-    path,
-    load(): PersistedState {
-      const users = sql("SELECT name FROM users ORDER BY seq").all().map((row) => String(row.name));
-      const mailboxes = sql(
-        "SELECT id, user, name, special_use, uid_next FROM mailboxes ORDER BY id",
-      ).all()
-        .map((row) => ({
-          id: Number(row.id),
-          user: String(row.user),
-          name: String(row.name),
-          specialUse: (row.special_use as SpecialUse | null) ?? null,
-          uidNext: Number(row.uid_next),
-        }));
-      const messages = sql(
-        "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id FROM messages ORDER BY mailbox_id, uid",
-      ).all().map((row) => ({
+  load(): PersistedState {
+    const sql = (text: string) => this.#sql(text);
+    const users = sql("SELECT name FROM users ORDER BY seq").all().map((row) => String(row.name));
+    const mailboxes = sql(
+      "SELECT id, user, name, special_use, uid_next FROM mailboxes ORDER BY id",
+    ).all()
+      .map((row) => ({
         id: Number(row.id),
-        mailboxId: Number(row.mailbox_id),
-        uid: Number(row.uid),
-        internalDate: Number(row.internal_date),
-        size: Number(row.size),
-        flags: JSON.parse(String(row.flags)) as string[],
-        summary: JSON.parse(String(row.summary)) as MessageSummary,
-        blob: Number(row.blob_id),
+        user: String(row.user),
+        name: String(row.name),
+        specialUse: (row.special_use as SpecialUse | null) ?? null,
+        uidNext: Number(row.uid_next),
       }));
-      const subscriptions = sql("SELECT user, name FROM subscriptions").all()
-        .map((row) => ({ user: String(row.user), name: String(row.name) }));
-      const uidHighWater = sql("SELECT user, name, uid FROM uid_high_water").all()
-        .map((row) => ({ user: String(row.user), name: String(row.name), uid: Number(row.uid) }));
-      return { users, mailboxes, messages, subscriptions, uidHighWater };
-    },
-    transaction<T>(fn: () => T): T {
-      if (depth > 0) return fn();
-      db.exec("BEGIN IMMEDIATE");
-      depth++;
-      try {
-        const result = fn();
-        db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        db.exec("ROLLBACK");
-        throw error;
-      } finally {
-        depth--;
-      }
-    },
-    insertUser(user) {
-      sql("INSERT INTO users (name) VALUES (?)").run(user);
-    },
-    insertMailbox({ user, name, specialUse, uidNext }) {
-      const result = sql(
-        "INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)",
-      )
-        .run(user, name, specialUse, uidNext);
-      return Number(result.lastInsertRowid);
-    },
-    updateMailbox(id, fields) {
-      if (fields.name !== undefined) {
-        sql("UPDATE mailboxes SET name = ? WHERE id = ?").run(fields.name, id);
-      }
-      if (fields.uidNext !== undefined) {
-        sql("UPDATE mailboxes SET uid_next = ? WHERE id = ?").run(fields.uidNext, id);
-      }
-      if (fields.specialUse !== undefined) {
-        sql("UPDATE mailboxes SET special_use = ? WHERE id = ?").run(fields.specialUse, id);
-      }
-    },
-    deleteMailbox(id) {
-      const blobIds = sql("SELECT blob_id FROM messages WHERE mailbox_id = ?").all(id).map((row) =>
-        Number(row.blob_id)
-      );
-      sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
-      sql("DELETE FROM mailboxes WHERE id = ?").run(id);
-      deleteOrphanBlobs(blobIds);
-    },
-    storeBlob(raw): BlobRef {
-      return Number(sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
-    },
-    readBlob(blob): Uint8Array {
-      const row = sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
-      if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
-      return row.data as Uint8Array;
-    },
-    insertMessage(message: NewMessage) {
-      const result = sql(
-        "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        message.mailboxId,
-        message.uid,
-        message.internalDate,
-        message.size,
-        JSON.stringify(message.flags),
-        JSON.stringify(message.summary),
-        message.blob as number,
-      );
-      return Number(result.lastInsertRowid);
-    },
-    updateFlags(messageId, flags) {
-      sql("UPDATE messages SET flags = ? WHERE id = ?").run(JSON.stringify(flags), messageId);
-    },
-    deleteMessages(messageIds) {
-      const select = sql("SELECT blob_id FROM messages WHERE id = ?");
-      const remove = sql("DELETE FROM messages WHERE id = ?");
-      const blobIds: number[] = [];
-      for (const id of messageIds) {
-        const row = select.get(id);
-        if (row) blobIds.push(Number(row.blob_id));
-        remove.run(id);
-      }
-      deleteOrphanBlobs(blobIds);
-    },
-    setSubscription(user, name, subscribed) {
-      if (subscribed) {
-        sql("INSERT OR IGNORE INTO subscriptions (user, name) VALUES (?, ?)").run(user, name);
-      } else sql("DELETE FROM subscriptions WHERE user = ? AND name = ?").run(user, name);
-    },
-    setUidHighWater(user, name, uid) {
-      sql(
-        "INSERT INTO uid_high_water (user, name, uid) VALUES (?, ?, ?) ON CONFLICT (user, name) DO UPDATE SET uid = max(uid, excluded.uid)",
-      ).run(user, name, uid);
-    },
-    clear() {
-      db.exec(
-        "DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
-      );
-    },
-    close() {
-      statements.clear();
-      db.close();
-    },
-  };
+    const messages = sql(
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id FROM messages ORDER BY mailbox_id, uid",
+    ).all().map((row) => ({
+      id: Number(row.id),
+      mailboxId: Number(row.mailbox_id),
+      uid: Number(row.uid),
+      internalDate: Number(row.internal_date),
+      size: Number(row.size),
+      flags: JSON.parse(String(row.flags)) as string[],
+      summary: JSON.parse(String(row.summary)) as MessageSummary,
+      blob: Number(row.blob_id),
+    }));
+    const subscriptions = sql("SELECT user, name FROM subscriptions").all()
+      .map((row) => ({ user: String(row.user), name: String(row.name) }));
+    const uidHighWater = sql("SELECT user, name, uid FROM uid_high_water").all()
+      .map((row) => ({ user: String(row.user), name: String(row.name), uid: Number(row.uid) }));
+    return { users, mailboxes, messages, subscriptions, uidHighWater };
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.#depth > 0) return fn();
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  insertUser(user: string): void {
+    this.#sql("INSERT INTO users (name) VALUES (?)").run(user);
+  }
+
+  insertMailbox({ user, name, specialUse, uidNext }: Omit<PersistedMailbox, "id">): number {
+    const result = this.#sql(
+      "INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)",
+    )
+      .run(user, name, specialUse, uidNext);
+    return Number(result.lastInsertRowid);
+  }
+
+  updateMailbox(
+    id: number,
+    fields: { name?: string; uidNext?: number; specialUse?: SpecialUse | null },
+  ): void {
+    if (fields.name !== undefined) {
+      this.#sql("UPDATE mailboxes SET name = ? WHERE id = ?").run(fields.name, id);
+    }
+    if (fields.uidNext !== undefined) {
+      this.#sql("UPDATE mailboxes SET uid_next = ? WHERE id = ?").run(fields.uidNext, id);
+    }
+    if (fields.specialUse !== undefined) {
+      this.#sql("UPDATE mailboxes SET special_use = ? WHERE id = ?").run(fields.specialUse, id);
+    }
+  }
+
+  deleteMailbox(id: number): void {
+    const rows = this.#sql("SELECT blob_id FROM messages WHERE mailbox_id = ?").all(id);
+    const blobIds = rows.map((row) => Number(row.blob_id));
+    this.#sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
+    this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
+    this.#deleteOrphanBlobs(blobIds);
+  }
+
+  storeBlob(raw: Uint8Array): BlobRef {
+    return Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+  }
+
+  readBlob(blob: BlobRef): Uint8Array {
+    const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
+    if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
+    return row.data as Uint8Array;
+  }
+
+  insertMessage(message: NewMessage): number {
+    const result = this.#sql(
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      message.mailboxId,
+      message.uid,
+      message.internalDate,
+      message.size,
+      JSON.stringify(message.flags),
+      JSON.stringify(message.summary),
+      message.blob as number,
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  updateFlags(messageId: number, flags: readonly string[]): void {
+    this.#sql("UPDATE messages SET flags = ? WHERE id = ?").run(JSON.stringify(flags), messageId);
+  }
+
+  deleteMessages(messageIds: readonly number[]): void {
+    const select = this.#sql("SELECT blob_id FROM messages WHERE id = ?");
+    const remove = this.#sql("DELETE FROM messages WHERE id = ?");
+    const blobIds: number[] = [];
+    for (const id of messageIds) {
+      const row = select.get(id);
+      if (row) blobIds.push(Number(row.blob_id));
+      remove.run(id);
+    }
+    this.#deleteOrphanBlobs(blobIds);
+  }
+
+  setSubscription(user: string, name: string, subscribed: boolean): void {
+    if (subscribed) {
+      this.#sql("INSERT OR IGNORE INTO subscriptions (user, name) VALUES (?, ?)").run(user, name);
+    } else this.#sql("DELETE FROM subscriptions WHERE user = ? AND name = ?").run(user, name);
+  }
+
+  setUidHighWater(user: string, name: string, uid: number): void {
+    this.#sql(
+      "INSERT INTO uid_high_water (user, name, uid) VALUES (?, ?, ?) ON CONFLICT (user, name) DO UPDATE SET uid = max(uid, excluded.uid)",
+    ).run(user, name, uid);
+  }
+
+  clear(): void {
+    this.#db.exec(
+      "DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
+    );
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
 }
 
 function migrate(db: DatabaseSync): void {

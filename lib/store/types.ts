@@ -10,7 +10,10 @@
  * @module
  */
 
-import type { MessageIndex } from "../mail/index.ts";
+import type { MessageIndex } from "../mail/message_index.ts";
+import type { MessageSummary } from "../mail/summary.ts";
+
+export type { MessageSummary } from "../mail/summary.ts";
 
 /** The hierarchy delimiter of every mailbox name. */
 export const HIERARCHY_DELIMITER = "/";
@@ -61,17 +64,6 @@ export interface MailboxInfo {
   readonly deleted: number;
   /** Sum of the sizes of the messages, in octets. */
   readonly size: number;
-}
-
-/** Header values decoded once at append time, for listings without re-reading the bytes. */
-export interface MessageSummary {
-  readonly subject: string;
-  readonly from: string;
-  readonly to: string;
-  readonly cc: string;
-  /** The Date header as written, or "" when absent. */
-  readonly date: string;
-  readonly messageId: string;
 }
 
 /** Everything about a stored message except its bytes. */
@@ -166,7 +158,6 @@ export type StoreErrorKind =
   | "invalid-user"
   | "has-children"
   | "cannot-delete-inbox"
-  | "too-big"
   | "closed";
 
 /** A typed store failure. */

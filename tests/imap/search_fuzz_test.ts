@@ -10,7 +10,7 @@ import { ImapFramer } from "../../lib/imap/framer.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
 import { ParseError, readCommandName, Reader } from "../../lib/imap/parser.ts";
 import { compileSearch, type SearchEnvironment } from "../../lib/imap/search.ts";
-import { MessageIndex } from "../../lib/mail/index.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 
 const enc = new TextEncoder();

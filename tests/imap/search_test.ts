@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MessageIndex } from "../../lib/mail/index.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
 import { Reader } from "../../lib/imap/parser.ts";

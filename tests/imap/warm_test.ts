@@ -10,7 +10,7 @@ import { cachedBodyStructure } from "../../lib/imap/bodystructure.ts";
 import { cachedEnvelope } from "../../lib/imap/envelope.ts";
 import { MessageView } from "../../lib/imap/sections.ts";
 import { startIndexWarmer } from "../../lib/imap/warm.ts";
-import { MessageIndex } from "../../lib/mail/index.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "../../lib/store/mod.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MessageIndex } from "../../lib/mail/index.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { dateDay, dayNumber, searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 
 const enc = new TextEncoder();

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { MessageIndex } from "../../mail/index.ts";
+import { MessageIndex } from "../../mail/message_index.ts";
 import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
 import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";

@@ -22,7 +22,7 @@
  */
 
 import type { MessageMeta } from "../../store/types.ts";
-import { MessageIndex } from "../../mail/index.ts";
+import { MessageIndex } from "../../mail/message_index.ts";
 import { searchHeaders, searchText } from "../../mail/search_text.ts";
 import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
 import { quoted, responseCode, untagged } from "../encoder.ts";

@@ -1,0 +1,105 @@
+/**
+ * The value syntaxes of the configuration (see `config.ts`): ports, booleans, counts, bind
+ * addresses, the users list and the chaos rules. Each throws {@linkcode ConfigError} naming
+ * `source`, the flag or variable the text came from.
+ *
+ * @module
+ */
+
+import { ChaosRuleError, type ChaosRuleSpec, parseChaosText } from "./chaos/rules.ts";
+import { ConfigError } from "./errors.ts";
+import { canonicalUserName } from "./store/names.ts";
+
+/** One configured login. */
+export interface UserEntry {
+  readonly user: string;
+  readonly password: string;
+  /** The user's configured address, lower-cased, or null. */
+  readonly address: string | null;
+}
+
+/** A TCP port, 0 to 65535 (0 picks a free one). */
+export function parsePort(text: string, source: string): number {
+  if (!/^[0-9]{1,5}$/.test(text.trim()) || Number(text) > 65535) {
+    throw new ConfigError(
+      `${source}: "${text}" is not a port number (0-65535; 0 picks a free port)`,
+    );
+  }
+  return Number(text);
+}
+
+/** `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`/empty, in any case. */
+export function parseBoolean(text: string, source: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(value)) return true;
+  if (["false", "0", "no", "off", ""].includes(value)) return false;
+  throw new ConfigError(`${source}: "${text}" is not a boolean (use true/1/yes or false/0/no)`);
+}
+
+/** The startup chaos rules (JSON, see `POST /chaos`); none when unset. */
+export function chaosRules(
+  { text, source }: { text: string | undefined; source: string },
+): ChaosRuleSpec[] {
+  if (text === undefined) return [];
+  try {
+    return parseChaosText(text);
+  } catch (error) {
+    if (error instanceof ChaosRuleError) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A whole number of at least `min`. */
+export function parseCount(text: string, source: string, min: number): number {
+  if (!/^[0-9]{1,12}$/.test(text.trim()) || Number(text) < min) {
+    throw new ConfigError(`${source}: "${text}" is not a whole number of at least ${min}`);
+  }
+  return Number(text);
+}
+
+/**
+ * Parses `user:pass` and `user:address@example.com:pass` entries, comma separated. The
+ * password is everything after the user (or the address), so it may contain `:`.
+ */
+export function parseUsers(text: string, source = "ELEKTROMAIL_USERS"): UserEntry[] {
+  const entries: UserEntry[] = [];
+  const seen = new Set<string>();
+  for (const [index, item] of text.split(",").entries()) {
+    const entry = item.trim();
+    if (entry === "") continue;
+    const where = `${source}: entry ${index + 1} ("${entry.split(":")[0]}:…")`;
+    const firstColon = entry.indexOf(":");
+    if (firstColon <= 0) throw new ConfigError(`${where} must be user:pass or user:address:pass`);
+    let user: string;
+    try {
+      user = canonicalUserName(entry.slice(0, firstColon));
+    } catch (error) {
+      throw new ConfigError(`${where}: ${(error as Error).message}`);
+    }
+    const rest = entry.slice(firstColon + 1);
+    let address: string | null = null;
+    let password = rest;
+    const secondColon = rest.indexOf(":");
+    if (secondColon > 0 && rest.slice(0, secondColon).includes("@")) {
+      address = rest.slice(0, secondColon).toLowerCase();
+      password = rest.slice(secondColon + 1);
+      if (!/^[^@\s]+@[^@\s]+$/.test(address)) {
+        throw new ConfigError(`${where}: "${address}" is not an email address`);
+      }
+    }
+    if (password === "") throw new ConfigError(`${where} has an empty password`);
+    if (seen.has(user)) throw new ConfigError(`${where}: user ${user} is listed twice`);
+    seen.add(user);
+    entries.push({ user, password, address });
+  }
+  if (entries.length === 0) throw new ConfigError(`${source}: no users in "${text}"`);
+  return entries;
+}
+
+/** Whether `text` is an IPv4 address, or shaped like an IPv6 one. */
+export function isIpAddress(text: string): boolean {
+  if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text)) {
+    return text.split(".").every((part) => Number(part) <= 255);
+  }
+  return /^[0-9a-fA-F:]+$/.test(text) && text.includes(":");
+}

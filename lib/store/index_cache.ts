@@ -1,0 +1,68 @@
+/**
+ * Where the store core keeps the MIME indexes it builds (see `Store.getIndex`): with the
+ * memory store an index lives exactly as long as the bytes it describes; with SQLite, whose
+ * bytes live on disk, the most recently used ones are kept.
+ *
+ * @module
+ */
+
+import type { MessageIndex } from "../mail/message_index.ts";
+import type { MessageRecord } from "./records.ts";
+
+/** Indexes by message record. */
+export interface IndexCache {
+  get(message: MessageRecord): MessageIndex | undefined;
+  /** Stores and returns `index`. */
+  set(message: MessageRecord, index: MessageIndex): MessageIndex;
+  clear(): void;
+}
+
+/** The cache that suits a backend whose message bytes are of this kind. */
+export function indexCacheFor(kind: "memory" | "sqlite"): IndexCache {
+  return kind === "memory" ? new BlobIndexCache() : new LruIndexCache();
+}
+
+/**
+ * Memory store: the index lives exactly as long as the bytes it describes, which copies of
+ * a message share.
+ */
+class BlobIndexCache implements IndexCache {
+  readonly #indexes = new WeakMap<object, MessageIndex>();
+  get(message: MessageRecord): MessageIndex | undefined {
+    return this.#indexes.get(message.blob as object);
+  }
+  set(message: MessageRecord, index: MessageIndex): MessageIndex {
+    this.#indexes.set(message.blob as object, index);
+    return index;
+  }
+  clear(): void {}
+}
+
+/** Most indexes kept by the SQLite store, whose bytes live on disk. */
+const LRU_INDEXES = 20_000;
+
+/**
+ * SQLite store: the most recently used indexes, keyed by message record (blob row ids can
+ * be reused once deleted; records are never reused).
+ */
+class LruIndexCache implements IndexCache {
+  readonly #indexes = new Map<MessageRecord, MessageIndex>();
+  get(message: MessageRecord): MessageIndex | undefined {
+    const index = this.#indexes.get(message);
+    if (index) {
+      this.#indexes.delete(message);
+      this.#indexes.set(message, index);
+    }
+    return index;
+  }
+  set(message: MessageRecord, index: MessageIndex): MessageIndex {
+    this.#indexes.set(message, index);
+    if (this.#indexes.size > LRU_INDEXES) {
+      this.#indexes.delete(this.#indexes.keys().next().value!);
+    }
+    return index;
+  }
+  clear(): void {
+    this.#indexes.clear();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * A user's mailbox tree, as functions over the store's records and its backend (see
+ * `records.ts`): users with their default mailboxes, creating a mailbox with its missing
+ * parents, deleting one, renaming one with its children, and the UID high-water marks that
+ * keep UIDs increasing under a name (DESIGN.md: UIDs are never reused under a name, also
+ * across RENAME). Each function writes through the backend and must run inside the store's
+ * transaction; the store emits the events they return once it has committed.
+ *
+ * @module
+ */
+
+import { ancestorNames, isSameOrBelow, validateMailboxName } from "./names.ts";
+import type { PersistedState } from "./persistence.ts";
+import {
+  type MailboxRecord,
+  newMailboxRecord,
+  newUserRecord,
+  type StoreState,
+  type UserRecord,
+} from "./records.ts";
+import { DEFAULT_MAILBOXES, type SpecialUse, StoreError, type StoreEvent } from "./types.ts";
+
+function markKey(user: string, mailbox: string): string {
+  return `${user}\u0000${mailbox}`;
+}
+
+/** Takes the high-water marks a backend loaded. */
+export function loadUidHighWater(state: StoreState, rows: PersistedState["uidHighWater"]): void {
+  for (const { user, name, uid } of rows) state.uidHighWater.set(markKey(user, name), uid);
+}
+
+/** The highest UID ever given under this name, 0 if none. */
+function uidHighWater(state: StoreState, user: string, mailbox: string): number {
+  return state.uidHighWater.get(markKey(user, mailbox)) ?? 0;
+}
+
+/** Notes that `uid`, the highest yet, was given under this name. */
+export function noteUidGiven(state: StoreState, user: string, mailbox: string, uid: number): void {
+  state.persistence.setUidHighWater(user, mailbox, uid);
+  state.uidHighWater.set(markKey(user, mailbox), uid);
+}
+
+/** Adds a mailbox record whose UIDs start above every UID its name has carried. */
+export function insertMailbox(
+  state: StoreState,
+  record: UserRecord,
+  name: string,
+  specialUse: SpecialUse | null,
+): MailboxRecord {
+  const uidNext = uidHighWater(state, record.name, name) + 1;
+  const rowId = state.persistence.insertMailbox({ user: record.name, name, specialUse, uidNext });
+  const mailbox = newMailboxRecord(rowId, name, specialUse, uidNext);
+  record.mailboxes.set(name, mailbox);
+  return mailbox;
+}
+
+/** Adds the user `name` (canonical, new) with the default mailboxes, subscribed. */
+export function addUser(state: StoreState, name: string): StoreEvent[] {
+  const events: StoreEvent[] = [{ type: "user.created", user: name }];
+  state.persistence.insertUser(name);
+  const record = newUserRecord(name);
+  state.users.set(name, record);
+  for (const { name: mailbox, specialUse } of DEFAULT_MAILBOXES) {
+    insertMailbox(state, record, mailbox, specialUse);
+    state.persistence.setSubscription(name, mailbox, true);
+    record.subscriptions.add(mailbox);
+    events.push({ type: "mailbox.created", user: name, mailbox });
+  }
+  return events;
+}
+
+/** Adds the missing parents of `name` (canonical, not taken), then `name`. */
+export function createMailboxPath(
+  state: StoreState,
+  record: UserRecord,
+  name: string,
+  specialUse: SpecialUse | null,
+): StoreEvent[] {
+  const events: StoreEvent[] = [];
+  for (const parent of ancestorNames(name)) {
+    if (record.mailboxes.has(parent)) continue;
+    insertMailbox(state, record, parent, null);
+    events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
+  }
+  insertMailbox(state, record, name, specialUse);
+  events.push({ type: "mailbox.created", user: record.name, mailbox: name });
+  return events;
+}
+
+/** Removes a mailbox and its messages; its children stay. */
+export function deleteMailbox(state: StoreState, record: UserRecord, mailbox: MailboxRecord): void {
+  state.persistence.deleteMailbox(mailbox.rowId);
+  record.mailboxes.delete(mailbox.name);
+}
+
+/** A checked rename: see {@linkcode planRename}. */
+export interface RenamePlan {
+  /** The new name, canonical. */
+  readonly target: string;
+  /** The source and its children, parents first (none when the source is INBOX). */
+  readonly renamed: readonly MailboxRecord[];
+}
+
+/** Checks that `source` can be renamed to `to`; throws the {@linkcode StoreError} if not. */
+export function planRename(record: UserRecord, source: MailboxRecord, to: string): RenamePlan {
+  const target = validateMailboxName(to);
+  if (record.mailboxes.has(target)) {
+    throw new StoreError("mailbox-exists", `Cannot rename mailbox: ${target} already exists`);
+  }
+  if (isSameOrBelow(target, source.name)) {
+    throw new StoreError(
+      "invalid-name",
+      "Cannot rename mailbox: the new name is inside the old one",
+    );
+  }
+  // The children move too: none of their new names may be taken (a child of the target
+  // can outlive a deleted target), except by a mailbox that is itself being renamed away.
+  const renamed = source.name === "INBOX" ? [] : [...record.mailboxes.values()]
+    .filter((mailbox) => isSameOrBelow(mailbox.name, source.name))
+    .sort((a, b) => a.name.length - b.name.length);
+  const leaving = new Set(renamed.map((mailbox) => mailbox.name));
+  for (const mailbox of renamed) {
+    const newName = target + mailbox.name.slice(source.name.length);
+    if (record.mailboxes.has(newName) && !leaving.has(newName)) {
+      throw new StoreError(
+        "mailbox-exists",
+        `Cannot rename mailbox: ${newName} already exists`,
+      );
+    }
+  }
+  return { target, renamed };
+}
+
+/**
+ * Renames a mailbox other than INBOX and its children as `plan` says, after adding the
+ * missing parents of the new name. A renamed mailbox keeps its UIDs, and its UIDNEXT rises
+ * above any UID the new name carried before.
+ */
+export function renameMailboxes(
+  state: StoreState,
+  record: UserRecord,
+  source: MailboxRecord,
+  plan: RenamePlan,
+): StoreEvent[] {
+  const { target, renamed } = plan;
+  const events: StoreEvent[] = [];
+  for (const parent of ancestorNames(target)) {
+    if (record.mailboxes.has(parent)) continue;
+    insertMailbox(state, record, parent, null);
+    events.push({ type: "mailbox.created", user: record.name, mailbox: parent });
+  }
+  // source.name changes in the loop: slice children by the name it had before.
+  const sourceName = source.name;
+  for (const mailbox of renamed) {
+    const oldName = mailbox.name;
+    const newName = target + oldName.slice(sourceName.length);
+    record.mailboxes.delete(oldName);
+    mailbox.name = newName;
+    const mark = uidHighWater(state, record.name, newName);
+    mailbox.uidNext = Math.max(mailbox.uidNext, mark + 1);
+    // The name now carries this mailbox's UIDs: a later mailbox of the same name (after
+    // a delete, or a rename away) must start above them.
+    if (mailbox.uidNext - 1 > mark) noteUidGiven(state, record.name, newName, mailbox.uidNext - 1);
+    record.mailboxes.set(newName, mailbox);
+    state.persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
+    events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
+  }
+  return events;
+}

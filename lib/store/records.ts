@@ -1,0 +1,210 @@
+/**
+ * The store core's in-memory records (every user, mailbox and message's metadata; bytes stay
+ * in the backend) and their conversions: from the rows a backend loads, to the snapshots
+ * the {@linkcode Store} interface hands out. Also the per-mailbox counters, kept on every
+ * change so a mailbox's status is O(1).
+ *
+ * @module
+ */
+
+import type { MessageSummary } from "../mail/summary.ts";
+import { hasFlag, internFlags, sameFlags } from "./flags.ts";
+import type { BlobRef, PersistedState, Persistence } from "./persistence.ts";
+import {
+  formatMessageId,
+  type MailboxInfo,
+  type MessageMeta,
+  type SpecialUse,
+  UID_VALIDITY,
+} from "./types.ts";
+
+/** A stored message's metadata; its bytes are in the backend (`blob`). */
+export interface MessageRecord {
+  readonly rowId: number;
+  readonly uid: number;
+  readonly internalDate: number;
+  readonly size: number;
+  /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */
+  flags: readonly string[];
+  readonly summary: MessageSummary;
+  readonly blob: BlobRef;
+}
+
+/** A mailbox and its messages. `name` and `uidNext` change on rename. */
+export interface MailboxRecord {
+  readonly rowId: number;
+  name: string;
+  specialUse: SpecialUse | null;
+  uidNext: number;
+  /** Ascending by UID. */
+  messages: MessageRecord[];
+  byUid: Map<number, MessageRecord>;
+  /** Counters kept up to date by {@linkcode count}, so a mailbox's status is O(1). */
+  unseen: number;
+  deleted: number;
+  size: number;
+}
+
+/** A user: mailboxes by canonical name, and subscribed names (which may not exist). */
+export interface UserRecord {
+  readonly name: string;
+  readonly mailboxes: Map<string, MailboxRecord>;
+  readonly subscriptions: Set<string>;
+}
+
+/**
+ * What the store core and its helpers (`mailbox_tree.ts`) work on: the backend every change
+ * is written through, and the records it mirrors.
+ */
+export interface StoreState {
+  readonly persistence: Persistence;
+  /** By canonical (lower-case) user name, in creation order. */
+  readonly users: Map<string, UserRecord>;
+  /** Highest UID ever given per (user, mailbox name); see `mailbox_tree.ts`. */
+  readonly uidHighWater: Map<string, number>;
+}
+
+/** A user without mailboxes. */
+export function newUserRecord(name: string): UserRecord {
+  return { name, mailboxes: new Map(), subscriptions: new Set() };
+}
+
+/** An empty mailbox with its backend row id. */
+export function newMailboxRecord(
+  rowId: number,
+  name: string,
+  specialUse: SpecialUse | null,
+  uidNext: number,
+): MailboxRecord {
+  return {
+    rowId,
+    name,
+    specialUse,
+    uidNext,
+    messages: [],
+    byUid: new Map(),
+    unseen: 0,
+    deleted: 0,
+    size: 0,
+  };
+}
+
+/** Builds the records of the users, mailboxes, messages and subscriptions a backend loaded. */
+export function loadRecords(users: Map<string, UserRecord>, state: PersistedState): void {
+  for (const user of state.users) users.set(user, newUserRecord(user));
+  const byRowId = new Map<number, MailboxRecord>();
+  for (const row of state.mailboxes) {
+    const user = users.get(row.user);
+    if (!user) continue;
+    const mailbox = newMailboxRecord(row.id, row.name, row.specialUse, row.uidNext);
+    user.mailboxes.set(row.name, mailbox);
+    byRowId.set(row.id, mailbox);
+  }
+  for (const row of state.messages) {
+    const mailbox = byRowId.get(row.mailboxId);
+    if (!mailbox) continue;
+    const record: MessageRecord = {
+      rowId: row.id,
+      uid: row.uid,
+      internalDate: row.internalDate,
+      size: row.size,
+      flags: internFlags(row.flags),
+      summary: row.summary,
+      blob: row.blob,
+    };
+    mailbox.messages.push(record);
+    mailbox.byUid.set(record.uid, record);
+    count(mailbox, record, 1);
+  }
+  for (const { user, name } of state.subscriptions) {
+    users.get(user)?.subscriptions.add(name);
+  }
+}
+
+/** O(1): the counters are kept by {@linkcode count} on every change. */
+export function mailboxInfo(record: UserRecord, mailbox: MailboxRecord): MailboxInfo {
+  return {
+    user: record.name,
+    name: mailbox.name,
+    specialUse: mailbox.specialUse,
+    subscribed: record.subscriptions.has(mailbox.name),
+    uidValidity: UID_VALIDITY,
+    uidNext: mailbox.uidNext,
+    messages: mailbox.messages.length,
+    unseen: mailbox.unseen,
+    deleted: mailbox.deleted,
+    size: mailbox.size,
+  };
+}
+
+/**
+ * A snapshot of a message's metadata. The id string is built only when read: SELECT and
+ * FETCH FLAGS walk thousands of messages and never ask for it.
+ */
+class MetaSnapshot implements MessageMeta {
+  readonly user: string;
+  readonly mailbox: string;
+  readonly uid: number;
+  readonly internalDate: number;
+  readonly size: number;
+  readonly flags: readonly string[];
+  readonly summary: MessageSummary;
+  constructor(user: string, mailbox: string, message: MessageRecord) {
+    this.user = user;
+    this.mailbox = mailbox;
+    this.uid = message.uid;
+    this.internalDate = message.internalDate;
+    this.size = message.size;
+    this.flags = message.flags;
+    this.summary = message.summary;
+  }
+  get id(): string {
+    return formatMessageId(this.user, this.mailbox, this.uid);
+  }
+  toJSON(): MessageMeta {
+    const { id, user, mailbox, uid, internalDate, size, flags, summary } = this;
+    return { id, user, mailbox, uid, internalDate, size, flags, summary };
+  }
+}
+
+/** The {@linkcode MessageMeta} snapshot of a message. */
+export function toMeta(user: string, mailbox: string, message: MessageRecord): MessageMeta {
+  return new MetaSnapshot(user, mailbox, message);
+}
+
+/** What a flag change does: see {@linkcode flagOutcome}. */
+export interface FlagOutcome {
+  /** The interned new list; the old one itself when nothing changes. */
+  readonly next: readonly string[];
+  /** Change of the mailbox's unseen and deleted counters. */
+  readonly unseen: number;
+  readonly deleted: number;
+}
+
+/** The outcome of replacing a message's `current` flags by `applied`. */
+export function flagOutcome(current: readonly string[], applied: readonly string[]): FlagOutcome {
+  if (sameFlags(applied, current)) return { next: current, unseen: 0, deleted: 0 };
+  const before = counterShare(current);
+  const after = counterShare(applied);
+  return {
+    next: internFlags(applied),
+    unseen: after.unseen - before.unseen,
+    deleted: after.deleted - before.deleted,
+  };
+}
+
+/** What a message with these flags adds to its mailbox's unseen and deleted counters. */
+function counterShare(flags: readonly string[]): { unseen: number; deleted: number } {
+  return {
+    unseen: hasFlag(flags, "\\Seen") ? 0 : 1,
+    deleted: hasFlag(flags, "\\Deleted") ? 1 : 0,
+  };
+}
+
+/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
+export function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
+  const share = counterShare(message.flags);
+  mailbox.unseen += sign * share.unseen;
+  mailbox.deleted += sign * share.deleted;
+  mailbox.size += sign * message.size;
+}
