@@ -10,7 +10,7 @@ import type { HttpListener } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
-import { startImap } from "./imap/server.ts";
+import { createImapServer } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
@@ -96,6 +96,7 @@ export async function startElektromail(
   const store = options.store ?? await openStore(config);
   const chaos = new Chaos(config.chaos);
   const warmer = startIndexWarmer(store);
+  const imapServer = createImapServer({ config, store, logger, chaos });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -110,6 +111,7 @@ export async function startElektromail(
     await Promise.allSettled(started.map((listener) => listener.close()));
     chaos.close();
     warmer.close();
+    imapServer.close();
   };
   try {
     started.push(
@@ -123,7 +125,7 @@ export async function startElektromail(
     const imap = await bind(
       "IMAP_PORT (--imap-port)",
       config.imapPort,
-      () => startImap(config, store, logger, plain("imap", config.imapPort), chaos),
+      () => imapServer.listen(plain("imap", config.imapPort)),
     );
     started.push(imap);
     const implicit = async (
@@ -138,7 +140,7 @@ export async function startElektromail(
         () =>
           name === "smtps"
             ? startSmtp(config, store, logger, { name, port, tls: tlsMode("implicit") }, chaos)
-            : startImap(config, store, logger, { name, port, tls: tlsMode("implicit") }, chaos),
+            : imapServer.listen({ name, port, tls: tlsMode("implicit") }),
       );
       started.push(listener);
       return listener;

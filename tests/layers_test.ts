@@ -22,19 +22,6 @@ const ROOTS = [
   "lib/net/node_transport.ts",
 ];
 
-/** Import cycles allowed for now, each as its modules in sorted order. */
-const KNOWN_CYCLES: readonly string[][] = [
-  // removed when the IMAP split lands
-  ["lib/imap/header_fields.ts", "lib/imap/sections.ts"],
-  // removed when the IMAP split lands
-  [
-    "lib/imap/commands/list.ts",
-    "lib/imap/commands/mailbox.ts",
-    "lib/imap/commands/mod.ts",
-    "lib/imap/session.ts",
-  ],
-];
-
 /** Which modules may import which: a module under `from` imports only under `allowed`. */
 const LAYER_RULES: ReadonlyArray<{ from: string; allowed: readonly string[] }> = [
   { from: "lib/mail/", allowed: ["lib/mail/"] },
@@ -188,10 +175,7 @@ Deno.test("layers: no import cycle, lib/mail and lib/store point down", async ()
   for (const module of ["lib/http/server.ts", "lib/store/sqlite.ts", "lib/net/node_transport.ts"]) {
     assert.ok(graph.has(module), `${module} is missing from the import graph`);
   }
-  const known = new Set(KNOWN_CYCLES.map((cycle) => cycle.join(" ")));
-  const cycles = findCycles(graph)
-    .filter((component) => !known.has(component.join(" ")))
-    .map((component) => cyclePath(graph, component));
+  const cycles = findCycles(graph).map((component) => cyclePath(graph, component));
   assert.deepEqual(cycles, [], `import cycles:\n${cycles.join("\n")}`);
   const violations = layerViolations(graph);
   assert.deepEqual(violations, [], `imports pointing up:\n${violations.join("\n")}`);

@@ -34,7 +34,7 @@ import {
 } from "../mail/bodystructure.ts";
 import type { MimePart } from "../mail/mime.ts";
 import { type Encoded, EncodedWriter, writeEnvelope } from "./envelope.ts";
-import type { MessageView } from "./sections.ts";
+import type { MessageView } from "./message_view.ts";
 
 /** Which form of the structure to write. */
 export interface BodyForm {

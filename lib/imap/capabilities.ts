@@ -1,45 +1,38 @@
 /**
  * CAPABILITY lists (RFC 9051 6.1.1, 7.2.2): exactly what works, and what changes at login.
+ * A command names its own capabilities in the command table (`capabilities`, `advertised`);
+ * this file holds the rest, which no single command owns.
  *
  * @module
  */
 
-import type { Session } from "./context.ts";
+import type { CapabilityView, CommandSpec } from "./context.ts";
 
-/** Capabilities in every state. */
-const BASE = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ENABLE", "ID"];
+/** The protocol revisions and syntax extensions, in every state. */
+const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
 
-/** Added once authenticated. */
-const AUTHENTICATED = [
-  "IDLE",
-  "MOVE",
-  "UIDPLUS",
-  "NAMESPACE",
-  "UNSELECT",
-  "CHILDREN",
-  "LIST-EXTENDED",
-  "LIST-STATUS",
-  "SPECIAL-USE",
-  "QUOTA",
-  "QUOTA=RES-STORAGE",
-  "STATUS=SIZE",
-  "UTF8=ACCEPT",
-  "ESEARCH",
-  "SEARCHRES",
-  "BINARY",
-];
+/**
+ * Added once authenticated, after the commands' own: extensions that change several
+ * commands (UTF-8 names and strings, ESEARCH results, `$`, BINARY fetch and literal8).
+ */
+const EXTENSIONS = ["UTF8=ACCEPT", "ESEARCH", "SEARCHRES", "BINARY"];
 
-/** The capability list for the session's current state. */
-export function capabilities(session: Pick<Session, "state" | "tls" | "ctx">): string[] {
-  if (session.state !== "not-authenticated") return [...BASE, ...AUTHENTICATED];
-  const list = [...BASE];
-  if (session.tls === "offered") list.push("STARTTLS");
-  // RFC 9051 6.2.3: no plaintext login before TLS when it is required.
-  list.push(...(loginDisabled(session) ? ["LOGINDISABLED"] : ["AUTH=PLAIN"]));
+/** By default a command's capabilities are advertised once logged in. */
+const afterLogin = (session: CapabilityView) => session.state !== "not-authenticated";
+
+/**
+ * The capability list for the session's current state: the protocol's, then each command's
+ * in table order (each name once), then the extensions once logged in.
+ */
+export function capabilities(
+  session: CapabilityView,
+  commands: ReadonlyMap<string, CommandSpec>,
+): string[] {
+  const list = [...PROTOCOL];
+  for (const spec of commands.values()) {
+    if (!spec.capabilities || !(spec.advertised ?? afterLogin)(session)) continue;
+    for (const name of spec.capabilities) if (!list.includes(name)) list.push(name);
+  }
+  if (afterLogin(session)) list.push(...EXTENSIONS);
   return list;
-}
-
-/** TLS is required and not active yet: LOGIN and AUTHENTICATE get `NO [PRIVACYREQUIRED]`. */
-export function loginDisabled(session: Pick<Session, "tls" | "ctx">): boolean {
-  return session.tls === "offered" && session.ctx.config.tls?.required === true;
 }

@@ -1,6 +1,6 @@
 /**
- * Types shared by the IMAP session and its command handlers: session state, the command
- * table entry, and the typed error that becomes a tagged `NO`/`BAD`.
+ * Types shared by the IMAP session and its command handlers: session state, the state sets
+ * and command table entry, and the typed error that becomes a tagged `NO`/`BAD`.
  *
  * @module
  */
@@ -9,8 +9,9 @@ import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
-import type { Store, StoreError, StoreErrorKind } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
+import type { HeaderFieldItems } from "./header_fields.ts";
 import type { Reader } from "./parser.ts";
 import type { MailboxTracker } from "./tracker.ts";
 
@@ -36,6 +37,8 @@ export class ImapError extends Error {
 export interface ImapServerState {
   /** Highest UID per `user\0mailbox` that some session has seen as `\Recent` (rev1). */
   readonly recentClaims: Map<string, number>;
+  /** Where HEADER.FIELDS data items are built and kept (see header_fields.ts). */
+  readonly fieldItems: HeaderFieldItems;
 }
 
 /** What handlers see of the server around the session. */
@@ -80,8 +83,12 @@ export interface Session {
   idling: boolean;
   /** TLS on the connection now. */
   tls: TlsState;
+  /** The connection has ended: nothing more is written. */
+  readonly ended: boolean;
   /** STARTTLS: switch to TLS right after this command's tagged OK is written. */
   startTls(): void;
+  /** The CAPABILITY list for the session's current state (capabilities.ts). */
+  capabilities(): string[];
   /** Pending output, written after each command (and during long FETCHes). */
   readonly out: ResponseBuilder;
   /** Writes pending output and waits while the peer is slow to read. */
@@ -91,10 +98,16 @@ export interface Session {
    * (AUTHENTICATE responses, IDLE's DONE); rejects if the connection closes first.
    */
   awaitLine(prompt: string): Promise<string>;
-  /** Sends pending unilateral updates of the selected mailbox (EXPUNGE only if allowed). */
-  sendUpdates(allowExpunge: boolean): void;
   /** Closes the connection after the pending output. */
   close(): void;
+}
+
+/**
+ * A session after login: what commands that run only in the authenticated and selected
+ * states get from the dispatcher, which checks the state first.
+ */
+export interface AuthedSession extends Session {
+  readonly user: string;
 }
 
 /** The result of a successful command: the tagged OK's code and text. */
@@ -103,40 +116,55 @@ export interface CommandResult {
   readonly text?: string;
 }
 
-/** A command table entry (Dovecot's, go-imap's): where it may run, what it does. */
-export interface CommandSpec {
-  readonly states: readonly ImapState[];
+/** Every state a command can run in but logout. */
+export const ANY = ["not-authenticated", "authenticated", "selected"] as const;
+/** Before login only. */
+export const NOT_AUTHENTICATED = ["not-authenticated"] as const;
+/** Logged in, with or without a selected mailbox. */
+export const AUTHED = ["authenticated", "selected"] as const;
+/** With a selected mailbox. */
+export const SELECTED = ["selected"] as const;
+
+/** The states after login in which commands run. */
+export type AuthedState = typeof AUTHED[number];
+
+/** What the dispatcher runs a command with. */
+type CommandRun<S extends Session> = (
+  session: S,
+  reader: Reader,
+  tag: string,
+) => CommandResult | void | Promise<CommandResult | void>;
+
+/** What every command table entry has (Dovecot's, go-imap's): where it may run, what it does. */
+interface CommandBase {
   /**
    * Whether EXPUNGE responses may be sent right after this command (RFC 9051 7.5.1: not
    * after FETCH, STORE or SEARCH by sequence number).
    */
   readonly allowExpunge: boolean;
-  run(
-    session: Session,
-    reader: Reader,
-    tag: string,
-  ): CommandResult | void | Promise<CommandResult | void>;
+  /**
+   * The capabilities this command brings to CAPABILITY (RFC 9051 7.2.2). They are listed in
+   * the order of the command table (commands/mod.ts); capabilities.ts adds the rest.
+   */
+  readonly capabilities?: readonly string[];
+  /** When {@linkcode CommandBase.capabilities} are advertised: by default once logged in. */
+  readonly advertised?: (session: CapabilityView) => boolean;
 }
 
-/** Throws `BAD` unless the session is in one of `states`. */
-export function requireState(session: Session, states: readonly ImapState[], verb: string): void {
-  if (!states.includes(session.state)) {
-    throw new ImapError("BAD", null, `${verb} is not allowed in the ${session.state} state`);
-  }
+/** A command that may run before login: it sees the session as it is. */
+export interface OpenCommandSpec extends CommandBase {
+  readonly states: readonly ImapState[];
+  readonly run: CommandRun<Session>;
 }
 
-/** The one mapping from store failures to IMAP response codes (RFC 5530). */
-export function storeErrorToImap(error: StoreError): ImapError {
-  const code: Record<StoreErrorKind, string> = {
-    "no-such-user": "NONEXISTENT",
-    "no-such-mailbox": "NONEXISTENT",
-    "mailbox-exists": "ALREADYEXISTS",
-    "no-such-message": "NONEXISTENT",
-    "invalid-name": "CANNOT",
-    "invalid-user": "CANNOT",
-    "has-children": "INUSE",
-    "cannot-delete-inbox": "CANNOT",
-    "closed": "UNAVAILABLE",
-  };
-  return new ImapError("NO", code[error.kind], error.message);
+/** A command that runs only after login: it gets the session with its user. */
+export interface AuthedCommandSpec extends CommandBase {
+  readonly states: readonly AuthedState[];
+  readonly run: CommandRun<AuthedSession>;
 }
+
+/** A command table entry. */
+export type CommandSpec = OpenCommandSpec | AuthedCommandSpec;
+
+/** What deciding the capability list needs of a session. */
+export type CapabilityView = Pick<Session, "state" | "tls" | "ctx">;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { RECENT_FLAG } from "../store/flags.ts";
 import { formatDateTime } from "./datetime.ts";
 import { isAstringChar, isAtomChar } from "./chars.ts";
 import { encodeModifiedUtf7 } from "./utf7.ts";
@@ -126,7 +127,7 @@ export function nstring(value: string | Uint8Array | null, utf8 = false): string
  * ```
  */
 export function flagList(flags: readonly string[], recent = false): string {
-  const encode = () => encodeFlagList(recent ? [...flags, "\\Recent"] : flags);
+  const encode = () => encodeFlagList(recent ? [...flags, RECENT_FLAG] : flags);
   // Stored flag lists are interned and frozen (store/flags.ts): encode each distinct one once.
   if (!Object.isFrozen(flags)) return encode();
   const cache = recent ? encodedWithRecent : encodedFlagLists;

@@ -22,7 +22,7 @@ import type { AddressEntry } from "../mail/address.ts";
 import { type Envelope, envelopeOf } from "../mail/envelope.ts";
 import type { MimePart } from "../mail/mime.ts";
 import { nstring } from "./encoder.ts";
-import type { MessageView } from "./sections.ts";
+import type { MessageView } from "./message_view.ts";
 
 /** An encoded IMAP value: text when it is all ASCII, else bytes (it holds 8-bit literals). */
 export type Encoded = string | Uint8Array;

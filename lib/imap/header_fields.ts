@@ -4,7 +4,8 @@
  *
  * Mail clients ask the same field list of every message on every sync (`FETCH 1:*
  * (BODY.PEEK[HEADER.FIELDS (From Subject Date ...)])`), so the finished data item is kept in
- * the message's index for the last few distinct requests.
+ * the message's index for the last few distinct requests. Building them needs scratch space
+ * and slabs to cut the items from: a {@linkcode HeaderFieldItems} per server owns those.
  *
  * @module
  */
@@ -12,7 +13,7 @@
 import type { HeaderField } from "../mail/headers.ts";
 import type { MimePart } from "../mail/mime.ts";
 import type { Section } from "./parse_fetch.ts";
-import type { MessageView } from "./sections.ts";
+import type { MessageView } from "./message_view.ts";
 
 /** What a HEADER.FIELDS section asks for, prepared once per FETCH item. */
 interface FieldMatcher {
@@ -22,57 +23,116 @@ interface FieldMatcher {
   readonly keep: boolean;
 }
 
-const matchers = new WeakMap<Section, FieldMatcher>();
-
-function matcherOf(section: Section): FieldMatcher {
-  let matcher = matchers.get(section);
-  if (!matcher) {
-    const names = new Set(section.fields.map((field) => field.toLowerCase()));
-    const keep = section.text === "HEADER.FIELDS";
-    matcher = { names, lengths: new Set([...names].map((name) => name.length)), keep };
-    matchers.set(section, matcher);
-  }
-  return matcher;
+function fieldMatcher(section: Section): FieldMatcher {
+  const names = new Set(section.fields.map((field) => field.toLowerCase()));
+  const keep = section.text === "HEADER.FIELDS";
+  return { names, lengths: new Set([...names].map((name) => name.length)), keep };
 }
 
 const FIELD_ITEMS = Symbol("HEADER.FIELDS data items");
 /** Data items kept per message: clients repeat the same one or two on every sync. */
 const MAX_FIELD_ITEMS = 4;
+/** Items up to this size share slabs (one allocation for many); larger ones get their own. */
+const SLAB_ITEM_LIMIT = 2048;
+const SLAB_SIZE = 64 * 1024;
+
+/** How a stored field line ends (see {@linkcode writeFields}). */
+const ENDS_CRLF = 0;
+const ENDS_LF = 1;
+const ENDS_NOTHING = 2;
 
 /**
- * `prefix` (the response key, `BODY[HEADER.FIELDS (From)] `) and the section of `message` as
- * a literal, cached in the message's index under the prefix. NUL bytes (which a literal
- * cannot carry) are sent as 0x80. Written in one piece of a shared slab, straight from the
- * stored bytes: a `FETCH 1:*` builds thousands of these small items.
+ * Builds HEADER.FIELDS data items and keeps them in each message's index. One per server
+ * (`ImapServerState.fieldItems`): it owns the scratch list of found fields, the last
+ * response key's bytes and the slab the small items are cut from, so a `FETCH 1:*` that
+ * builds thousands of them allocates little.
+ *
+ * @example
+ * ```ts
+ * const items = new HeaderFieldItems();
+ * const section = { part: [], text: "HEADER.FIELDS", fields: ["Subject"] } as const;
+ * items.item(view, view.root, section, "BODY[HEADER.FIELDS (Subject)] ");
+ * ```
  */
-export function cachedFieldsItem(
-  view: MessageView,
-  message: MimePart,
-  section: Section,
-  prefix: string,
-): Uint8Array {
-  const items = view.index.memo(FIELD_ITEMS, () => new Map<string, Uint8Array>());
-  let item = items.get(prefix);
-  if (!item) {
-    const raw = view.raw;
-    const length = collectFields(raw, message.fields, section);
-    const key = prefixBytes(prefix);
-    const digits = String(length);
-    const headLength = key.length + digits.length + 4; // {digits}CRLF
-    item = allocate(headLength + length);
-    item.set(key);
-    let at = key.length;
-    item[at++] = 0x7b; // {
-    for (let i = 0; i < digits.length; i++) item[at++] = digits.charCodeAt(i);
-    item[at++] = 0x7d; // }
-    item[at++] = 0x0d;
-    item[at++] = 0x0a;
-    writeFields(raw, item, at);
-    for (let i = item.indexOf(0, headLength); i >= 0; i = item.indexOf(0, i + 1)) item[i] = 0x80;
-    if (items.size >= MAX_FIELD_ITEMS) items.delete(items.keys().next().value!);
-    items.set(prefix, item);
+export class HeaderFieldItems {
+  /**
+   * The matching fields found by the last {@linkcode collectFields}: start, end and how the
+   * stored line ends, three numbers a field. Reused, so finding the fields allocates nothing.
+   */
+  readonly #found: number[] = [];
+  readonly #matchers = new WeakMap<Section, FieldMatcher>();
+  #lastPrefix = "";
+  #lastPrefixBytes = new Uint8Array(0);
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
+
+  /**
+   * `prefix` (the response key, `BODY[HEADER.FIELDS (From)] `) and the section of `message` as
+   * a literal, cached in the message's index under the prefix. NUL bytes (which a literal
+   * cannot carry) are sent as 0x80. Written in one piece of a shared slab, straight from the
+   * stored bytes.
+   */
+  item(view: MessageView, message: MimePart, section: Section, prefix: string): Uint8Array {
+    const items = view.index.memo(FIELD_ITEMS, () => new Map<string, Uint8Array>());
+    let item = items.get(prefix);
+    if (!item) {
+      const raw = view.raw;
+      const found = this.#found;
+      const { length, count } = collectFields(raw, message.fields, this.#matcherOf(section), found);
+      const key = this.#prefixBytes(prefix);
+      const digits = String(length);
+      const headLength = key.length + digits.length + 4; // {digits}CRLF
+      item = this.#allocate(headLength + length);
+      item.set(key);
+      let at = key.length;
+      item[at++] = 0x7b; // {
+      for (let i = 0; i < digits.length; i++) item[at++] = digits.charCodeAt(i);
+      item[at++] = 0x7d; // }
+      item[at++] = 0x0d;
+      item[at++] = 0x0a;
+      writeFields(raw, found, count, item, at);
+      for (let i = item.indexOf(0, headLength); i >= 0; i = item.indexOf(0, i + 1)) item[i] = 0x80;
+      if (items.size >= MAX_FIELD_ITEMS) items.delete(items.keys().next().value!);
+      items.set(prefix, item);
+    }
+    return item;
   }
-  return item;
+
+  #matcherOf(section: Section): FieldMatcher {
+    let matcher = this.#matchers.get(section);
+    if (!matcher) {
+      matcher = fieldMatcher(section);
+      this.#matchers.set(section, matcher);
+    }
+    return matcher;
+  }
+
+  /**
+   * A response key as bytes, kept for the next message (one FETCH item asks the same of every
+   * message). ASCII unless a client named a field in 8-bit.
+   */
+  #prefixBytes(prefix: string): Uint8Array {
+    if (prefix !== this.#lastPrefix) {
+      this.#lastPrefixBytes = new TextEncoder().encode(prefix);
+      this.#lastPrefix = prefix;
+    }
+    return this.#lastPrefixBytes;
+  }
+
+  /**
+   * `n` bytes for a kept item. A slab lives while any item in it does; items are evicted
+   * only past {@linkcode MAX_FIELD_ITEMS} requests a message, so little is held for nothing.
+   */
+  #allocate(n: number): Uint8Array {
+    if (n > SLAB_ITEM_LIMIT) return new Uint8Array(n);
+    if (this.#slabUsed + n > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabUsed = 0;
+    }
+    const item = this.#slab.subarray(this.#slabUsed, this.#slabUsed + n);
+    this.#slabUsed += n;
+    return item;
+  }
 }
 
 /** The matching fields of `fields` (a header of `raw`), then CRLF. */
@@ -81,26 +141,24 @@ export function headerFields(
   fields: readonly HeaderField[],
   section: Section,
 ): Uint8Array {
-  const out = new Uint8Array(collectFields(raw, fields, section));
-  writeFields(raw, out, 0);
+  const found: number[] = [];
+  const { length, count } = collectFields(raw, fields, fieldMatcher(section), found);
+  const out = new Uint8Array(length);
+  writeFields(raw, found, count, out, 0);
   return out;
 }
 
 /**
- * The matching fields found by the last {@linkcode collectFields}: start, end and how the
- * stored line ends (see {@linkcode writeFields}), three numbers a field. Reused, so finding
- * the fields allocates nothing.
+ * Finds the section's fields in `fields` and records them in `found` (see
+ * {@linkcode HeaderFieldItems}); returns the section's length and how many fields it has.
  */
-const found: number[] = [];
-let foundCount = 0;
-const ENDS_CRLF = 0;
-const ENDS_LF = 1;
-const ENDS_NOTHING = 2;
-
-/** Finds the section's fields in `fields` (into `found`); returns the section's length. */
-function collectFields(raw: Uint8Array, fields: readonly HeaderField[], section: Section): number {
-  const { names, lengths, keep } = matcherOf(section);
-  foundCount = 0;
+function collectFields(
+  raw: Uint8Array,
+  fields: readonly HeaderField[],
+  { names, lengths, keep }: FieldMatcher,
+  found: number[],
+): { length: number; count: number } {
+  let count = 0;
   let length = 2; // the empty line
   for (const field of fields) {
     // Most names differ in length from every wanted one: no lower-casing needed.
@@ -116,18 +174,24 @@ function collectFields(raw: Uint8Array, fields: readonly HeaderField[], section:
       ending = ENDS_LF;
       kept--;
     }
-    found[foundCount * 3] = start;
-    found[foundCount * 3 + 1] = start + kept;
-    found[foundCount * 3 + 2] = ending;
-    foundCount++;
+    found[count * 3] = start;
+    found[count * 3 + 1] = start + kept;
+    found[count * 3 + 2] = ending;
+    count++;
     length += ending === ENDS_CRLF ? kept : kept + 2;
   }
-  return length;
+  return { length, count };
 }
 
-/** Writes the fields of the last {@linkcode collectFields} and the empty line at `at`. */
-function writeFields(raw: Uint8Array, out: Uint8Array, at: number): void {
-  for (let i = 0; i < foundCount; i++) {
+/** Writes the `count` fields of `found` (see {@linkcode collectFields}) and the empty line at `at`. */
+function writeFields(
+  raw: Uint8Array,
+  found: readonly number[],
+  count: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  for (let i = 0; i < count; i++) {
     const start = found[i * 3];
     const end = found[i * 3 + 1];
     out.set(raw.subarray(start, end), at);
@@ -139,40 +203,4 @@ function writeFields(raw: Uint8Array, out: Uint8Array, at: number): void {
   }
   out[at++] = 0x0d;
   out[at] = 0x0a;
-}
-
-let lastPrefix = "";
-let lastPrefixBytes = new Uint8Array(0);
-
-/**
- * A response key as bytes, kept for the next message (one FETCH item asks the same of every
- * message). ASCII unless a client named a field in 8-bit.
- */
-function prefixBytes(prefix: string): Uint8Array {
-  if (prefix !== lastPrefix) {
-    lastPrefixBytes = new TextEncoder().encode(prefix);
-    lastPrefix = prefix;
-  }
-  return lastPrefixBytes;
-}
-
-/** Items up to this size share slabs (one allocation for many); larger ones get their own. */
-const SLAB_ITEM_LIMIT = 2048;
-const SLAB_SIZE = 64 * 1024;
-let slab = new Uint8Array(0);
-let slabUsed = 0;
-
-/**
- * `n` bytes for a kept item. A slab lives while any item in it does; items are evicted
- * only past {@linkcode MAX_FIELD_ITEMS} requests a message, so little is held for nothing.
- */
-function allocate(n: number): Uint8Array {
-  if (n > SLAB_ITEM_LIMIT) return new Uint8Array(n);
-  if (slabUsed + n > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const item = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed += n;
-  return item;
 }

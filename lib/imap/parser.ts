@@ -30,6 +30,7 @@
  * @module
  */
 
+import { RECENT_FLAG, SYSTEM_FLAGS } from "../store/flags.ts";
 import { isAstringChar, isAtomChar, isTagChar, latin1, scanQuoted } from "./chars.ts";
 import { type ImapDate, parseDateText, parseDateTime } from "./datetime.ts";
 import type { FramedCommand } from "./framer.ts";
@@ -42,10 +43,9 @@ export { isAstringChar, isAtomChar, ParseError };
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const MAX_NUMBER = 4294967295;
 
-const SYSTEM_FLAGS = new Map(
-  ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\Recent"].map((
-    f,
-  ) => [f.toLowerCase(), f]),
+/** System flags (and `\Recent`) by lower-case name, for their canonical spelling. */
+const FLAG_SPELLING = new Map(
+  [...SYSTEM_FLAGS, RECENT_FLAG].map((flag) => [flag.toLowerCase(), flag]),
 );
 
 /** A cursor over one framed command. */
@@ -284,7 +284,7 @@ export class Reader {
     if (this.#byte() === 0x5c /* \ */) {
       this.#pos++;
       const name = "\\" + this.readAtom();
-      return SYSTEM_FLAGS.get(name.toLowerCase()) ?? name;
+      return FLAG_SPELLING.get(name.toLowerCase()) ?? name;
     }
     return this.readAtom();
   }

@@ -16,7 +16,6 @@
  * @module
  */
 
-import { MessageIndex } from "../mail/message_index.ts";
 import {
   base64DecodedLength,
   decodeBody,
@@ -25,46 +24,11 @@ import {
   isKnownEncoding,
   type MimePart,
 } from "../mail/mime.ts";
-import { cachedFieldsItem, headerFields } from "./header_fields.ts";
+import { HeaderFieldItems, headerFields } from "./header_fields.ts";
+import type { MessageView } from "./message_view.ts";
 import type { Section } from "./parse_fetch.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * One message's bytes and its (store-cached) MIME index, shared by the items of one FETCH;
- * each is loaded on first use, so items served from the index's memo never read the bytes.
- */
-export class MessageView {
-  readonly #loadRaw: () => Uint8Array;
-  readonly #loadIndex: (raw: () => Uint8Array) => MessageIndex;
-  #raw: Uint8Array | null = null;
-  #index: MessageIndex | null = null;
-
-  /**
-   * @param raw the stored bytes, or a function that loads them
-   * @param loadIndex the cached index (default: parsed from the bytes)
-   */
-  constructor(
-    raw: Uint8Array | (() => Uint8Array),
-    loadIndex: (raw: () => Uint8Array) => MessageIndex = (load) => new MessageIndex(load()),
-  ) {
-    if (typeof raw === "function") this.#loadRaw = raw;
-    else {
-      this.#raw = raw;
-      this.#loadRaw = () => raw;
-    }
-    this.#loadIndex = loadIndex;
-  }
-  get raw(): Uint8Array {
-    return this.#raw ??= this.#loadRaw();
-  }
-  get index(): MessageIndex {
-    return this.#index ??= this.#loadIndex(() => this.raw);
-  }
-  get root(): MimePart {
-    return this.index.root;
-  }
-}
 
 /** The bytes of a section, or null when the message has no such section. */
 export function sectionBytes(view: MessageView, section: Section): Uint8Array | null {
@@ -88,19 +52,20 @@ export function sectionBytes(view: MessageView, section: Section): Uint8Array | 
 
 /**
  * A whole HEADER.FIELDS data item without partial, `prefix` (the response key and SP) and the
- * literal, kept per message (see header_fields.ts); null when the message has no such
- * section.
+ * literal, kept per message and built by `items` (the server's, see header_fields.ts); null
+ * when the message has no such section.
  */
 export function headerFieldsItem(
   view: MessageView,
   section: Section,
   prefix: string,
+  items: HeaderFieldItems = new HeaderFieldItems(),
 ): Uint8Array | null {
   let message: MimePart | null = view.root;
   if (section.part.length > 0) {
     message = findPart(view.root, section.part.join("."))?.message ?? null;
   }
-  return message && cachedFieldsItem(view, message, section, prefix);
+  return message && items.item(view, message, section, prefix);
 }
 
 /** A section of a whole (or encapsulated) message. */

@@ -10,33 +10,60 @@ import type { Logger } from "../log.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ImapServerState } from "./context.ts";
+import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 
-/** Per store: the plain and the implicit-TLS listener see one `\Recent` bookkeeping. */
-const serverStates = new WeakMap<Store, ImapServerState>();
-
-function serverState(store: Store): ImapServerState {
-  let shared = serverStates.get(store);
-  if (!shared) {
-    const state: ImapServerState = { recentClaims: new Map() };
-    store.subscribe((event) => {
-      if (event.type === "reset") state.recentClaims.clear();
-    });
-    serverStates.set(store, state);
-    shared = state;
-  }
-  return shared;
+/** What the IMAP listeners of one server share. */
+export interface ImapServerOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Fault injection; none when absent. */
+  readonly chaos?: Chaos;
 }
 
-/** Starts an IMAP listener: by default the plain one on `config.imapPort`; `chaos` injects faults. */
-export function startImap(
-  config: Config,
-  store: Store,
-  logger: Logger,
-  endpoint: Endpoint = { name: "imap", port: config.imapPort, tls: null },
-  chaos?: Chaos,
+/** The IMAP side of a server: its listeners share one `\Recent` bookkeeping. */
+export interface ImapServer {
+  /** Starts a listener: by default the plain one on `config.imapPort`. */
+  listen(endpoint?: Endpoint): Promise<Listener>;
+  /** Stops following the store (after the listeners have closed). */
+  close(): void;
+}
+
+/**
+ * Creates the IMAP side of a server; the plain and the implicit-TLS listener it starts see
+ * one server state, which follows the store's resets until {@linkcode ImapServer.close}.
+ *
+ * @example
+ * ```ts
+ * const imap = createImapServer({ config, store, logger });
+ * const listener = await imap.listen();
+ * // ...
+ * await listener.close();
+ * imap.close();
+ * ```
+ */
+export function createImapServer(options: ImapServerOptions): ImapServer {
+  const { config, store } = options;
+  const shared: ImapServerState = {
+    recentClaims: new Map(),
+    fieldItems: new HeaderFieldItems(),
+  };
+  const unsubscribe = store.subscribe((event) => {
+    if (event.type === "reset") shared.recentClaims.clear();
+  });
+  return {
+    listen: (endpoint = { name: "imap", port: config.imapPort, tls: null }) =>
+      startListener(options, shared, endpoint),
+    close: unsubscribe,
+  };
+}
+
+function startListener(
+  { config, store, logger, chaos }: ImapServerOptions,
+  shared: ImapServerState,
+  endpoint: Endpoint,
 ): Promise<Listener> {
-  const shared = serverState(store);
   return listen({
     name: endpoint.name,
     host: config.bindAddr,

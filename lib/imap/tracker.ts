@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { StoreEvent } from "../store/types.ts";
+import { HIERARCHY_DELIMITER, type StoreEvent } from "../store/types.ts";
 
 /** An untagged update ready to send, in order. */
 export type TrackerUpdate =
@@ -129,7 +129,9 @@ export class MailboxTracker {
       case "mailbox.renamed":
         if (event.user === this.user && event.mailbox === this.#mailbox) {
           this.#mailbox = event.newName;
-        } else if (event.user === this.user && this.#mailbox.startsWith(event.mailbox + "/")) {
+        } else if (
+          event.user === this.user && this.#mailbox.startsWith(event.mailbox + HIERARCHY_DELIMITER)
+        ) {
           this.#mailbox = event.newName + this.#mailbox.slice(event.mailbox.length);
         }
         return;

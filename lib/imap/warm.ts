@@ -18,7 +18,7 @@ import { searchHeaders, searchText } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
 import { cachedEnvelope } from "./envelope.ts";
-import { MessageView } from "./sections.ts";
+import { MessageView } from "./message_view.ts";
 
 /** Tuning of {@linkcode startIndexWarmer}; the defaults suit a server. */
 export interface WarmerOptions {

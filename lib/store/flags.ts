@@ -5,8 +5,14 @@
  * @module
  */
 
-/** System flags a message can carry in the store (`\Recent` is per session, not stored). */
-export const SYSTEM_FLAGS = ["\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen"] as const;
+/**
+ * System flags a message can carry in the store (`\Recent` is per session, not stored), in the
+ * order of RFC 9051's `flag` rule, which is the order IMAP's FLAGS response lists them.
+ */
+export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"] as const;
+
+/** The IMAP4rev1 session flag (RFC 3501 2.3.2): reported, never stored. */
+export const RECENT_FLAG = "\\Recent";
 
 const canonicalSystem = new Map(SYSTEM_FLAGS.map((flag) => [flag.toLowerCase(), flag]));
 

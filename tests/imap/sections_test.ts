@@ -6,10 +6,10 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
-  MessageView,
   sectionBytes,
   withoutNul,
 } from "../../lib/imap/sections.ts";
+import { MessageView } from "../../lib/imap/message_view.ts";
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const text = (data: Uint8Array | null) => data === null ? null : String.fromCharCode(...data);

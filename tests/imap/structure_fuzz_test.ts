@@ -9,13 +9,8 @@ import assert from "node:assert/strict";
 import { encodeBodyStructure } from "../../lib/imap/bodystructure.ts";
 import { type Encoded, encodeEnvelope } from "../../lib/imap/envelope.ts";
 import type { Section } from "../../lib/imap/parse_fetch.ts";
-import {
-  binaryBytes,
-  binarySection,
-  binarySize,
-  MessageView,
-  sectionBytes,
-} from "../../lib/imap/sections.ts";
+import { binaryBytes, binarySection, binarySize, sectionBytes } from "../../lib/imap/sections.ts";
+import { MessageView } from "../../lib/imap/message_view.ts";
 import { type MimePart, parseMime } from "../../lib/mail/mime.ts";
 import { fixtures } from "./fixtures.ts";
 import { checkBody, checkEnvelope, parseValue, SyntaxError } from "./structure_checker.ts";

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { cachedBodyStructure, encodeBodyStructure } from "../../lib/imap/bodystructure.ts";
 import { cachedEnvelope, type Encoded, encodeEnvelope } from "../../lib/imap/envelope.ts";
-import { MessageView } from "../../lib/imap/sections.ts";
+import { MessageView } from "../../lib/imap/message_view.ts";
 import { parseMime } from "../../lib/mail/mime.ts";
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));

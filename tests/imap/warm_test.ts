@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { cachedBodyStructure } from "../../lib/imap/bodystructure.ts";
 import { cachedEnvelope } from "../../lib/imap/envelope.ts";
-import { MessageView } from "../../lib/imap/sections.ts";
+import { MessageView } from "../../lib/imap/message_view.ts";
 import { startIndexWarmer } from "../../lib/imap/warm.ts";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";

@@ -1,13 +1,12 @@
 /**
- * Commands valid in any state, and the small authenticated-state ones.
+ * Commands valid in any state, and the small ones of the authenticated states.
  *
  * ```abnf
  * capability = "CAPABILITY"                       ; RFC 9051 6.1.1
  * noop       = "NOOP"                             ; RFC 9051 6.1.2
  * logout     = "LOGOUT"                           ; RFC 9051 6.1.3
- * id         = "ID" SP ( "(" *( string SP nstring ) ")" / nil )   ; RFC 2971
  * enable     = "ENABLE" 1*(SP capability)         ; RFC 9051 6.3.1, RFC 5161
- * namespace  = "NAMESPACE"                        ; RFC 9051 6.3.10
+ * id         = "ID" SP ( "(" *( string SP nstring ) ")" / nil )   ; RFC 2971
  * check      = "CHECK"                            ; RFC 3501 6.4.1 (rev1 only)
  * ```
  *
@@ -15,21 +14,20 @@
  */
 
 import { VERSION } from "../../version.ts";
-import { capabilities } from "../capabilities.ts";
-import { type CommandSpec, ImapError } from "../context.ts";
+import { ANY, ImapError, type OpenCommandSpec, SELECTED } from "../context.ts";
 import { quoted, untagged } from "../encoder.ts";
 import { ParseError } from "../parser.ts";
 
-const ANY = ["not-authenticated", "authenticated", "selected"] as const;
-const AUTHED = ["authenticated", "selected"] as const;
+/** ENABLE and ID are advertised from the greeting on (ENABLE works only after login). */
+const always = () => true;
 
-export const ANY_STATE_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const ANY_STATE_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
   ["CAPABILITY", {
     states: ANY,
     allowExpunge: true,
     run(session, reader) {
       reader.end();
-      session.out.push(untagged(`CAPABILITY ${capabilities(session).join(" ")}`));
+      session.out.push(untagged(`CAPABILITY ${session.capabilities().join(" ")}`));
     },
   }],
   ["NOOP", {
@@ -49,9 +47,35 @@ export const ANY_STATE_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       session.selection = null;
     },
   }],
+  ["ENABLE", {
+    states: ["authenticated"],
+    allowExpunge: true,
+    capabilities: ["ENABLE"],
+    advertised: always,
+    run(session, reader) {
+      const enabled: string[] = [];
+      do {
+        reader.sp();
+        const name = reader.readAtom();
+        const upper = name.toUpperCase();
+        if (upper === "IMAP4REV2" && !session.rev2) {
+          session.rev2 = true;
+          session.utf8 = true;
+          enabled.push("IMAP4rev2");
+        } else if (upper === "UTF8=ACCEPT" && !enabled.includes("UTF8=ACCEPT")) {
+          session.utf8 = true;
+          enabled.push("UTF8=ACCEPT");
+        }
+      } while (!reader.atEnd());
+      reader.end();
+      session.out.push(untagged(`ENABLED${enabled.map((name) => ` ${name}`).join("")}`));
+    },
+  }],
   ["ID", {
     states: ANY,
     allowExpunge: true,
+    capabilities: ["ID"],
+    advertised: always,
     run(session, reader) {
       reader.sp();
       if (!reader.tryKeyword("NIL")) {
@@ -74,38 +98,8 @@ export const ANY_STATE_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       );
     },
   }],
-  ["ENABLE", {
-    states: ["authenticated"],
-    allowExpunge: true,
-    run(session, reader) {
-      const enabled: string[] = [];
-      do {
-        reader.sp();
-        const name = reader.readAtom();
-        const upper = name.toUpperCase();
-        if (upper === "IMAP4REV2" && !session.rev2) {
-          session.rev2 = true;
-          session.utf8 = true;
-          enabled.push("IMAP4rev2");
-        } else if (upper === "UTF8=ACCEPT" && !enabled.includes("UTF8=ACCEPT")) {
-          session.utf8 = true;
-          enabled.push("UTF8=ACCEPT");
-        }
-      } while (!reader.atEnd());
-      reader.end();
-      session.out.push(untagged(`ENABLED${enabled.map((name) => ` ${name}`).join("")}`));
-    },
-  }],
-  ["NAMESPACE", {
-    states: AUTHED,
-    allowExpunge: true,
-    run(session, reader) {
-      reader.end();
-      session.out.push(untagged(`NAMESPACE ((${quoted("")} ${quoted("/")})) NIL NIL`));
-    },
-  }],
   ["CHECK", {
-    states: ["selected"],
+    states: SELECTED,
     allowExpunge: true,
     run(session, reader) {
       reader.end();

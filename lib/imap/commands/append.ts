@@ -4,17 +4,18 @@
  * ```abnf
  * append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal   ; RFC 9051 6.3.12
  * ```
- * The literal's size was checked before its `+` continuation (session.ts); UIDPLUS
+ * The literal's size was checked before its `+` continuation (dispatch.ts); UIDPLUS
  * APPENDUID in the tagged OK; `TRYCREATE` for a missing mailbox.
  *
  * @module
  */
 
-import { type CommandSpec, ImapError } from "../context.ts";
+import { RECENT_FLAG } from "../../store/flags.ts";
+import { AUTHED, type AuthedCommandSpec, ImapError } from "../context.ts";
 
-export const APPEND_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["APPEND", {
-    states: ["authenticated", "selected"],
+    states: AUTHED,
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
@@ -33,7 +34,7 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       const message = reader.readLiteralBytes();
       reader.end();
       for (const flag of flags) {
-        if (flag.toLowerCase() === "\\recent") {
+        if (flag === RECENT_FLAG) {
           throw new ImapError("BAD", null, "\\Recent cannot be set by APPEND");
         }
       }
@@ -46,9 +47,9 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
           `Message is over the limit of ${config.limits.maxMessageSize} octets`,
         );
       }
-      const info = store.getMailbox(session.user!, name);
+      const info = store.getMailbox(session.user, name);
       if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
-      const stored = store.append(session.user!, info.name, message, { flags, internalDate });
+      const stored = store.append(session.user, info.name, message, { flags, internalDate });
       return { code: `APPENDUID ${info.uidValidity} ${stored.uid}`, text: "APPEND completed" };
     },
   }],

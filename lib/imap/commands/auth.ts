@@ -12,15 +12,30 @@
 
 import { authenticate } from "../../auth.ts";
 import { decodeSaslPlain } from "../../sasl.ts";
-import { capabilities, loginDisabled } from "../capabilities.ts";
-import { type CommandResult, type CommandSpec, ImapError, type Session } from "../context.ts";
+import {
+  type CapabilityView,
+  type CommandResult,
+  ImapError,
+  NOT_AUTHENTICATED,
+  type OpenCommandSpec,
+  type Session,
+} from "../context.ts";
 
 function loggedIn(session: Session, user: string): CommandResult {
   session.ctx.store.ensureUser(user);
   session.user = user;
   session.state = "authenticated";
-  return { code: `CAPABILITY ${capabilities(session).join(" ")}`, text: "Logged in" };
+  return { code: `CAPABILITY ${session.capabilities().join(" ")}`, text: "Logged in" };
 }
+
+/** TLS is required and not active yet: LOGIN and AUTHENTICATE get `NO [PRIVACYREQUIRED]`. */
+function loginDisabled(session: Pick<Session, "tls" | "ctx">): boolean {
+  return session.tls === "offered" && session.ctx.config.tls?.required === true;
+}
+
+/** Before login: `AUTH=PLAIN`, or `LOGINDISABLED` while TLS is required (RFC 9051 6.2.3). */
+const beforeLogin = (disabled: boolean) => (session: CapabilityView) =>
+  session.state === "not-authenticated" && loginDisabled(session) === disabled;
 
 function refuse(): never {
   throw new ImapError("NO", "AUTHENTICATIONFAILED", "Authentication failed");
@@ -33,10 +48,12 @@ function requirePrivacy(session: Session): void {
   }
 }
 
-export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const AUTH_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
   ["LOGIN", {
-    states: ["not-authenticated"],
+    states: NOT_AUTHENTICATED,
     allowExpunge: true,
+    capabilities: ["LOGINDISABLED"],
+    advertised: beforeLogin(true),
     run(session, reader) {
       reader.sp();
       const user = reader.readAstring();
@@ -49,8 +66,10 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
     },
   }],
   ["AUTHENTICATE", {
-    states: ["not-authenticated"],
+    states: NOT_AUTHENTICATED,
     allowExpunge: true,
+    capabilities: ["AUTH=PLAIN"],
+    advertised: beforeLogin(false),
     async run(session, reader) {
       reader.sp();
       const mechanism = reader.readAtom().toUpperCase();

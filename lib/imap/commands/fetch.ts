@@ -18,9 +18,17 @@
 import { MessageIndex } from "../../mail/message_index.ts";
 import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
-import { type CommandSpec, FLUSH_THRESHOLD, ImapError, type Session } from "../context.ts";
-import { flagList, formatInternalDate } from "../encoder.ts";
+import {
+  type AuthedCommandSpec,
+  type AuthedSession,
+  FLUSH_THRESHOLD,
+  ImapError,
+  SELECTED,
+  type Session,
+} from "../context.ts";
+import { formatInternalDate } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
+import { MessageView } from "../message_view.ts";
 import { type FetchAttribute, readFetchAttributes, responseKey } from "../parse_fetch.ts";
 import type { Reader } from "../parser.ts";
 import {
@@ -29,10 +37,10 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
-  MessageView,
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
+import { sessionFlagList } from "../updates.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
@@ -54,7 +62,7 @@ interface ItemContext {
   unknownCte: boolean;
 }
 
-async function fetch(session: Session, reader: Reader, byUid: boolean) {
+async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   reader.sp();
   const set = reader.readSequenceSet();
   reader.sp();
@@ -67,7 +75,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
   const selection = selectionOf(session);
   const targets = resolveTargets(session, set, byUid);
   const { store } = session.ctx;
-  const user = session.user!;
+  const user = session.user;
   const mailbox = selection.tracker.mailbox;
 
   const viewOf = (uid: number) =>
@@ -127,8 +135,7 @@ async function fetch(session: Session, reader: Reader, byUid: boolean) {
 }
 
 function flags(session: Session, meta: MessageMeta): string {
-  const recent = !session.rev2 && session.selection?.recent.has(meta.uid);
-  return flagList(meta.flags, recent);
+  return sessionFlagList(session, meta.uid, meta.flags);
 }
 
 function writeItem(context: ItemContext, item: FetchAttribute): void {
@@ -162,7 +169,13 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       const { text } = item.section;
       if (!item.partial && (text === "HEADER.FIELDS" || text === "HEADER.FIELDS.NOT")) {
         // The whole data item, kept per message: clients ask it of every message, every sync.
-        return put(headerFieldsItem(message(), item.section, `${key} `) ?? `${key} NIL`);
+        const data = headerFieldsItem(
+          message(),
+          item.section,
+          `${key} `,
+          session.ctx.shared.fieldItems,
+        );
+        return put(data ?? `${key} NIL`);
       }
       const bytes = sectionBytes(message(), item.section);
       return put(`${key} `, ...nstring(message(), bytes && applyPartial(bytes, item.partial)));
@@ -196,14 +209,14 @@ function nstring(view: MessageView, bytes: Uint8Array | null): Part[] {
   return bytes ? literal(withoutNul(view, bytes)) : ["NIL"];
 }
 
-export const FETCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const FETCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["FETCH", {
-    states: ["selected"],
+    states: SELECTED,
     allowExpunge: false,
     run: (session, reader) => fetch(session, reader, false),
   }],
   ["UID FETCH", {
-    states: ["selected"],
+    states: SELECTED,
     allowExpunge: true,
     run: (session, reader) => fetch(session, reader, true),
   }],

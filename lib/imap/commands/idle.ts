@@ -8,21 +8,23 @@
  * @module
  */
 
-import { type CommandSpec, ImapError } from "../context.ts";
+import { AUTHED, ImapError, type OpenCommandSpec } from "../context.ts";
 import { untagged } from "../encoder.ts";
+import { sendUpdates } from "../updates.ts";
 
 /** Keep-alive while idling (as Dovecot's "Still here"); also finds dead peers. */
 const KEEPALIVE_MS = 2 * 60_000;
 
-export const IDLE_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const IDLE_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
   ["IDLE", {
-    states: ["authenticated", "selected"],
+    states: AUTHED,
     allowExpunge: true,
+    capabilities: ["IDLE"],
     async run(session, reader) {
       reader.end();
       session.idling = true;
       const done = session.awaitLine("idling");
-      session.sendUpdates(true);
+      sendUpdates(session, true);
       await session.flush();
       const keepAlive = setInterval(() => {
         session.out.push(untagged("OK Still here"));

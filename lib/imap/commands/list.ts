@@ -15,32 +15,24 @@
  * @module
  */
 
-import { type CommandSpec, ImapError, type Session } from "../context.ts";
-import { mailboxName, quoted } from "../encoder.ts";
+import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import { type ListEntry, listMailboxes, listSubscribed } from "../list.ts";
-import { readStatusItems, writeStatus } from "./mailbox.ts";
+import { writeListLine } from "../responses.ts";
+import { readStatusItems, writeStatus } from "./status.ts";
 
-const AUTHED = ["authenticated", "selected"] as const;
-
-function writeEntry(session: Session, verb: "LIST" | "LSUB", entry: ListEntry): void {
-  const extended = entry.childInfo.length > 0
-    ? ` ("CHILDINFO" (${entry.childInfo.map(quoted).join(" ")}))`
-    : "";
-  session.out.push(
-    `* ${verb} (${entry.attributes.join(" ")}) "/" `,
-    mailboxName(entry.name, session.utf8),
-    `${extended}\r\n`,
-  );
+function writeEntry(session: AuthedSession, verb: "LIST" | "LSUB", entry: ListEntry): void {
+  writeListLine(session.out, verb, entry.attributes, entry.name, session.utf8, entry.childInfo);
 }
 
-function sources(session: Session) {
-  return session.ctx.store.listMailboxes(session.user!);
+function sources(session: AuthedSession) {
+  return session.ctx.store.listMailboxes(session.user);
 }
 
-export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const LIST_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["LIST", {
     states: AUTHED,
     allowExpunge: true,
+    capabilities: ["CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE"],
     run(session, reader) {
       reader.sp();
       const select = { subscribed: false, specialUse: false, recursive: false };
@@ -95,13 +87,13 @@ export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
 
       if (patterns.length === 1 && patterns[0] === "") {
         // RFC 9051 6.3.9: the hierarchy delimiter and the root name.
-        session.out.line('* LIST (\\Noselect) "/" ""');
+        writeListLine(session.out, "LIST", ["\\Noselect"], "", session.utf8);
         return;
       }
       const mailboxes = sources(session);
       const entries = listMailboxes(
         mailboxes,
-        new Set(session.ctx.store.listSubscriptions(session.user!)),
+        new Set(session.ctx.store.listSubscriptions(session.user)),
         {
           reference,
           patterns,
@@ -128,7 +120,7 @@ export const LIST_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
       reader.sp();
       const pattern = reader.readListMailbox(session.utf8);
       reader.end();
-      const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user!));
+      const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user));
       for (const entry of listSubscribed(sources(session), subscriptions, reference, pattern)) {
         writeEntry(session, "LSUB", entry);
       }

@@ -9,24 +9,25 @@
  * @module
  */
 
-import { type CommandSpec, ImapError, type Session } from "../context.ts";
+import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import { mailboxName, quoted } from "../encoder.ts";
 
 /** The STORAGE limit reported, in units of 1024 octets (10 GiB): large enough never to bite. */
 const STORAGE_LIMIT_KB = 10 * 1024 * 1024;
 
-function writeQuota(session: Session): void {
-  const used = session.ctx.store.listMailboxes(session.user!).reduce(
+function writeQuota(session: AuthedSession): void {
+  const used = session.ctx.store.listMailboxes(session.user).reduce(
     (sum, info) => sum + info.size,
     0,
   );
   session.out.line(`* QUOTA ${quoted("")} (STORAGE ${Math.ceil(used / 1024)} ${STORAGE_LIMIT_KB})`);
 }
 
-export const QUOTA_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const QUOTA_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["GETQUOTA", {
-    states: ["authenticated", "selected"],
+    states: AUTHED,
     allowExpunge: true,
+    capabilities: ["QUOTA", "QUOTA=RES-STORAGE"],
     run(session, reader) {
       reader.sp();
       const root = reader.readAstring();
@@ -36,13 +37,13 @@ export const QUOTA_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
     },
   }],
   ["GETQUOTAROOT", {
-    states: ["authenticated", "selected"],
+    states: AUTHED,
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
       const name = reader.readMailbox(session.utf8);
       reader.end();
-      const info = session.ctx.store.getMailbox(session.user!, name);
+      const info = session.ctx.store.getMailbox(session.user, name);
       if (!info) throw new ImapError("NO", "NONEXISTENT", `Mailbox does not exist: ${name}`);
       session.out.push("* QUOTAROOT ", mailboxName(info.name, session.utf8), ` ${quoted("")}\r\n`);
       writeQuota(session);

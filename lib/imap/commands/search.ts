@@ -24,7 +24,13 @@
 import type { MessageMeta } from "../../store/types.ts";
 import { MessageIndex } from "../../mail/message_index.ts";
 import { searchHeaders, searchText } from "../../mail/search_text.ts";
-import { type CommandSpec, ImapError, type Selection, type Session } from "../context.ts";
+import {
+  type AuthedCommandSpec,
+  type AuthedSession,
+  ImapError,
+  SELECTED,
+  type Selection,
+} from "../context.ts";
 import { quoted, responseCode, untagged } from "../encoder.ts";
 import { InvalidUtf8Error } from "../parse_error.ts";
 import { readSearchProgram, type SearchKey } from "../parse_search.ts";
@@ -37,7 +43,7 @@ import { savedUids, selectionOf } from "./targets.ts";
 const CHARSETS = ["UTF-8", "US-ASCII"];
 const EMPTY = new Uint8Array(0);
 
-function search(session: Session, reader: Reader, tag: string, byUid: boolean): void {
+function search(session: AuthedSession, reader: Reader, tag: string, byUid: boolean): void {
   const selection = selectionOf(session);
   let saving = false;
   try {
@@ -104,9 +110,13 @@ function checkSequenceNumbers(key: SearchKey, count: number): void {
 }
 
 /** The messages of the session's view that match, in sequence order. */
-function evaluate(session: Session, selection: Selection, key: SearchKey): SearchCandidate[] {
+function evaluate(
+  session: AuthedSession,
+  selection: Selection,
+  key: SearchKey,
+): SearchCandidate[] {
   const { store } = session.ctx;
-  const user = session.user!;
+  const user = session.user;
   const { tracker } = selection;
   const mailbox = tracker.mailbox;
   const index = (c: SearchCandidate) =>
@@ -163,7 +173,7 @@ function savedResult(matches: SearchCandidate[], options: readonly string[]): nu
 }
 
 function respond(
-  session: Session,
+  session: AuthedSession,
   tag: string,
   byUid: boolean,
   matches: SearchCandidate[],
@@ -186,14 +196,14 @@ function respond(
   session.out.push(untagged(line));
 }
 
-export const SEARCH_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const SEARCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["SEARCH", {
-    states: ["selected"],
+    states: SELECTED,
     allowExpunge: false,
     run: (session, reader, tag) => search(session, reader, tag, false),
   }],
   ["UID SEARCH", {
-    states: ["selected"],
+    states: SELECTED,
     allowExpunge: true,
     run: (session, reader, tag) => search(session, reader, tag, true),
   }],

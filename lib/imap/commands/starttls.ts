@@ -9,12 +9,15 @@
  * @module
  */
 
-import { type CommandSpec, ImapError } from "../context.ts";
+import { ImapError, NOT_AUTHENTICATED, type OpenCommandSpec } from "../context.ts";
 
-export const STARTTLS_COMMANDS: ReadonlyArray<[string, CommandSpec]> = [
+export const STARTTLS_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
   ["STARTTLS", {
-    states: ["not-authenticated"],
+    states: NOT_AUTHENTICATED,
     allowExpunge: true,
+    capabilities: ["STARTTLS"],
+    // Only where TLS can start: on a plain listener with TLS configured, before login.
+    advertised: (session) => session.state === "not-authenticated" && session.tls === "offered",
     run(session, reader) {
       reader.end();
       if (session.tls === "active") throw new ImapError("BAD", null, "TLS is already active");

@@ -21,6 +21,15 @@ export function selectionOf(session: Session): Selection {
   return session.selection;
 }
 
+/** The selection, or `NO` when it was EXAMINEd: `verb` would change it. */
+export function writableSelection(session: Session, verb: string): Selection {
+  const selection = selectionOf(session);
+  if (selection.readOnly) {
+    throw new ImapError("NO", null, `${verb}: the mailbox is read-only (EXAMINE)`);
+  }
+  return selection;
+}
+
 /**
  * The saved search result (RFC 5182 2.1), UIDs ascending, without messages that have left
  * the session's view: expunged messages drop out of `$` once their EXPUNGE is reported.

@@ -1,0 +1,193 @@
+/**
+ * Running one framed command: read the tag and verb, look the verb up in the command table,
+ * check the state, run it, send the updates it allows, and write the tagged response. Every
+ * failure becomes a tagged `NO`/`BAD` in {@linkcode statusFromError}, the one place that
+ * maps them. Also the literal policy: whether a `{n}` announcement gets its `+`.
+ *
+ * @module
+ */
+
+import { StoreError, type StoreErrorKind } from "../store/types.ts";
+import { injectCommandFault } from "./chaos.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import {
+  type AuthedSession,
+  type CommandResult,
+  type CommandSpec,
+  ImapError,
+  type ImapState,
+  type OpenCommandSpec,
+  type Session,
+} from "./context.ts";
+import { continuation, tagged } from "./encoder.ts";
+import type { FramedCommand } from "./framer.ts";
+import { ParseError, readCommandName, Reader } from "./parser.ts";
+import { sendUpdates } from "./updates.ts";
+
+/** Largest literal accepted outside APPEND (LOGIN passwords, mailbox names). */
+export const MAX_SMALL_LITERAL = 64 * 1024;
+
+const decoder = new TextDecoder();
+
+/** How a command ended: the tagged status written, or null when the connection ended first. */
+export type CommandOutcome = "OK" | "NO" | "BAD" | null;
+
+/**
+ * Runs one command and writes its tagged response (and the updates before it) to
+ * `session.out`. The caller counts `BAD`s and acts on the session's state after an `OK`.
+ */
+export async function runCommand(
+  session: Session,
+  command: FramedCommand,
+): Promise<CommandOutcome> {
+  const { ctx } = session;
+  ctx.logger.traffic(ctx.label, "C", summarizeCommand(command.line));
+  let tag: string | null = null;
+  let spec: CommandSpec | undefined;
+  let verb = "";
+  try {
+    const reader = new Reader(command);
+    tag = reader.readTag();
+    reader.sp();
+    verb = readCommandName(reader);
+    if (verb === "UID") {
+      reader.sp();
+      verb = `UID ${readCommandName(reader)}`;
+    }
+    spec = COMMANDS.get(verb);
+    if (!spec) throw new ImapError("BAD", null, `Unknown command: ${verb}`);
+    if (!allows(spec, session.state)) {
+      throw new ImapError("BAD", null, `${verb} is not allowed in the ${session.state} state`);
+    }
+    if (ctx.chaos?.active && await injectCommandFault(ctx.chaos, session, verb, command)) {
+      return null;
+    }
+    if (session.ended) return null;
+    const result = await run(spec, session, reader, tag);
+    if (session.ended) return null;
+    sendUpdates(session, spec.allowExpunge);
+    if (session.ended) return null;
+    session.out.push(tagged(tag, "OK", result?.code ?? null, result?.text ?? `${verb} completed`));
+    return "OK";
+  } catch (error) {
+    if (session.ended) return null;
+    const responseTag = tag ?? (error instanceof ParseError ? error.tag : null) ?? "*";
+    let failure = statusFromError(error);
+    if (failure) {
+      if (spec) sendUpdates(session, spec.allowExpunge);
+      if (session.ended) return null;
+    } else {
+      ctx.logger.error(`${ctx.label}: ${verb || "command"} failed`, error);
+      failure = new ImapError("NO", "SERVERBUG", SERVER_BUG_TEXT);
+    }
+    session.out.push(tagged(responseTag, failure.status, failure.code, failure.message));
+    return failure.status;
+  }
+}
+
+/** A command that needs a user runs only after login: the state check above ensures one. */
+function run(
+  spec: CommandSpec,
+  session: Session,
+  reader: Reader,
+  tag: string,
+): CommandResult | void | Promise<CommandResult | void> {
+  if (hasUser(session)) return spec.run(session, reader, tag);
+  if (isOpen(spec)) return spec.run(session, reader, tag);
+  throw new ImapError("BAD", null, "Log in first");
+}
+
+function hasUser(session: Session): session is AuthedSession {
+  return session.user !== null;
+}
+
+/** A command that may run before login (its states include not-authenticated). */
+function isOpen(spec: CommandSpec): spec is OpenCommandSpec {
+  return allows(spec, "not-authenticated");
+}
+
+function allows(spec: CommandSpec, state: ImapState): boolean {
+  const states: readonly ImapState[] = spec.states;
+  return states.includes(state);
+}
+
+const SERVER_BUG_TEXT = "Internal server error; the command was not completed";
+
+/** RFC 5530 response codes of the store's failures. */
+const STORE_ERROR_CODES: Record<StoreErrorKind, string> = {
+  "no-such-user": "NONEXISTENT",
+  "no-such-mailbox": "NONEXISTENT",
+  "mailbox-exists": "ALREADYEXISTS",
+  "no-such-message": "NONEXISTENT",
+  "invalid-name": "CANNOT",
+  "invalid-user": "CANNOT",
+  "has-children": "INUSE",
+  "cannot-delete-inbox": "CANNOT",
+  "closed": "UNAVAILABLE",
+};
+
+/**
+ * The one mapping from a failed command to its tagged status: a handler's
+ * {@linkcode ImapError} as it is, bad syntax as `BAD`, a store failure as `NO` with its
+ * RFC 5530 code; null for an unexpected exception (the caller logs it, `NO [SERVERBUG]`).
+ */
+export function statusFromError(error: unknown): ImapError | null {
+  if (error instanceof ImapError) return error;
+  if (error instanceof ParseError) {
+    return new ImapError("BAD", null, error.message || "Syntax error");
+  }
+  if (error instanceof StoreError) {
+    return new ImapError("NO", STORE_ERROR_CODES[error.kind], error.message);
+  }
+  return null;
+}
+
+/** What to answer a synchronizing literal's announcement (`{n}`). */
+export interface LiteralDecision {
+  /** Whether the literal is taken (`+`) or refused (the framer drains it). */
+  readonly accept: boolean;
+  /** The continuation request, or the tagged refusal. */
+  readonly response: string;
+  /** The refusal counts towards the limit of bad commands in a row. */
+  readonly countsAsBad: boolean;
+}
+
+/**
+ * The literal policy (STYLE.md 3): APPEND's literal only after login and up to the message
+ * size limit (`NO [TOOBIG]` past it); any other command's up to {@linkcode MAX_SMALL_LITERAL}
+ * (`BAD [TOOBIG]`). Only then the `+` continuation.
+ */
+export function literalDecision(
+  request: { readonly tag: string; readonly size: number; readonly prefix: Uint8Array },
+  state: ImapState,
+  maxMessageSize: number,
+): LiteralDecision {
+  const isAppend = commandVerb(request.prefix) === "APPEND";
+  const limit = isAppend ? maxMessageSize : MAX_SMALL_LITERAL;
+  if (isAppend && state !== "authenticated" && state !== "selected") {
+    const response = tagged(request.tag, "BAD", null, "APPEND is not allowed before login");
+    return { accept: false, response, countsAsBad: true };
+  }
+  if (request.size > limit) {
+    const text = `Literal of ${request.size} octets is over the limit of ${limit}`;
+    const response = tagged(request.tag, isAppend ? "NO" : "BAD", "TOOBIG", text);
+    return { accept: false, response, countsAsBad: false };
+  }
+  return { accept: true, response: continuation("Ready for literal data"), countsAsBad: false };
+}
+
+/** The verb of a command's first bytes, with `UID ` for UID commands. */
+function commandVerb(prefix: Uint8Array): string {
+  const words = decoder.decode(prefix.subarray(0, 64)).split(" ");
+  const verb = (words[1] ?? "").toUpperCase();
+  return verb === "UID" ? `UID ${(words[2] ?? "").toUpperCase()}` : verb;
+}
+
+function summarizeCommand(line: Uint8Array): string {
+  const text = decoder.decode(line.subarray(0, 300));
+  // Never log passwords.
+  const login = /^(\S+ LOGIN \S+) .*/i.exec(text);
+  if (login) return `${login[1]} <password>`;
+  const auth = /^(\S+ AUTHENTICATE \S+) .*/i.exec(text);
+  return auth ? `${auth[1]} <credentials>` : text;
+}

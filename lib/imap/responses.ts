@@ -1,0 +1,90 @@
+/**
+ * Named writers for the untagged responses that more than one command sends (as go-imap's
+ * `select.go` and `UpdateWriter`): SELECT, STORE, LIST and the unilateral updates all write
+ * these shapes through here, so each is written once.
+ *
+ * ```abnf
+ * message-data = nz-number SP ("EXPUNGE" / ("FETCH" SP msg-att))      ; RFC 9051 7.5
+ * mailbox-data = "FLAGS" SP flag-list / "LIST" SP mailbox-list /
+ *                number SP "EXISTS"                                    ; RFC 9051 7.3
+ * mailbox-list = "(" [mbx-list-flags] ")" SP (DQUOTE QUOTED-CHAR DQUOTE / nil) SP mailbox
+ *                [SP mbox-list-extended]
+ * resp-text-code =/ "PERMANENTFLAGS" SP "(" [flag-perm *(SP flag-perm)] ")"
+ * ```
+ *
+ * @module
+ */
+
+import { SYSTEM_FLAGS } from "../store/flags.ts";
+import { HIERARCHY_DELIMITER } from "../store/types.ts";
+import { flagList, mailboxName, quoted, type ResponseBuilder, untagged } from "./encoder.ts";
+
+/** `* n EXISTS` (RFC 9051 7.4.1). */
+export function writeExists(out: ResponseBuilder, count: number): void {
+  out.push(untagged(`${count} EXISTS`));
+}
+
+/** `* n RECENT` (RFC 3501 7.3.2; IMAP4rev1 sessions only). */
+export function writeRecent(out: ResponseBuilder, count: number): void {
+  out.push(untagged(`${count} RECENT`));
+}
+
+/** `* seq EXPUNGE` (RFC 9051 7.5.1). */
+export function writeExpunge(out: ResponseBuilder, seq: number): void {
+  out.push(untagged(`${seq} EXPUNGE`));
+}
+
+/**
+ * `* FLAGS (...)` and its `PERMANENTFLAGS` (RFC 9051 7.3.5, 7.1): the system flags and the
+ * mailbox's keywords; new keywords may be created (`\*`) unless the mailbox is read-only.
+ */
+export function writeFlags(
+  out: ResponseBuilder,
+  keywords: Iterable<string>,
+  readOnly: boolean,
+): void {
+  const all = [...SYSTEM_FLAGS, ...keywords];
+  out.push(untagged(`FLAGS ${flagList(all)}`));
+  out.push(
+    untagged(
+      readOnly
+        ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
+        : `OK [PERMANENTFLAGS ${flagList([...all, "\\*"])}] Flags permitted`,
+    ),
+  );
+}
+
+/**
+ * `* seq FETCH ([UID uid ]FLAGS flags)` (RFC 9051 7.5.2): `flags` is the encoded list as the
+ * session sees it (see `sessionFlagList` in updates.ts); `uid` null leaves the UID out.
+ */
+export function writeFetchFlags(
+  out: ResponseBuilder,
+  seq: number,
+  uid: number | null,
+  flags: string,
+): void {
+  out.push(untagged(`${seq} FETCH (${uid === null ? "" : `UID ${uid} `}FLAGS ${flags})`));
+}
+
+/**
+ * `* LIST (attributes) "/" name [extended]` (RFC 9051 7.3.1), or `* LSUB` (RFC 3501 7.2.3);
+ * `childInfo` is RFC 5258's CHILDINFO extended data.
+ */
+export function writeListLine(
+  out: ResponseBuilder,
+  verb: "LIST" | "LSUB",
+  attributes: readonly string[],
+  name: string,
+  utf8: boolean,
+  childInfo: readonly string[] = [],
+): void {
+  const extended = childInfo.length > 0
+    ? ` ("CHILDINFO" (${childInfo.map(quoted).join(" ")}))`
+    : "";
+  out.push(
+    `* ${verb} (${attributes.join(" ")}) ${quoted(HIERARCHY_DELIMITER)} `,
+    mailboxName(name, utf8),
+    `${extended}\r\n`,
+  );
+}

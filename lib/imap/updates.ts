@@ -1,0 +1,82 @@
+/**
+ * Unilateral updates of the selected mailbox (RFC 9051 7.5.1, go-imap's `UpdateWriter`): the
+ * tracker's queue written as `EXPUNGE`, `EXISTS` (with `RECENT` for IMAP4rev1) and
+ * `FETCH (FLAGS …)`, and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
+ *
+ * @module
+ */
+
+import type { MailboxInfo } from "../store/types.ts";
+import type { Selection, Session } from "./context.ts";
+import { flagList, untagged } from "./encoder.ts";
+import { writeExists, writeExpunge, writeFetchFlags, writeRecent } from "./responses.ts";
+
+/**
+ * Sends the pending updates of the selected mailbox; EXPUNGE only when `allowExpunge` (not
+ * after FETCH, STORE or SEARCH by sequence number). A mailbox deleted under the session ends
+ * the connection.
+ */
+export function sendUpdates(session: Session, allowExpunge: boolean): void {
+  const selection = session.selection;
+  if (!selection) return;
+  const out = session.out;
+  if (selection.tracker.gone) {
+    out.push(untagged("BYE Selected mailbox was deleted or reset, have to disconnect"));
+    session.close();
+    return;
+  }
+  const before = selection.tracker.maxUid;
+  for (const update of selection.tracker.flush(allowExpunge)) {
+    if (update.type === "expunge") {
+      selection.recent.delete(update.uid);
+      writeExpunge(out, update.seq);
+    } else if (update.type === "exists") {
+      writeExists(out, update.count);
+      if (!session.rev2) {
+        claimRecent(session, selection, before);
+        writeRecent(out, selection.recent.size);
+      }
+    } else {
+      const flags = sessionFlagList(session, update.uid, update.flags);
+      writeFetchFlags(out, update.seq, update.uid, flags);
+    }
+  }
+}
+
+/** A message's flags as the session reports them: with `\Recent` where rev1 sees it so. */
+export function sessionFlagList(session: Session, uid: number, flags: readonly string[]): string {
+  const recent = !session.rev2 && session.selection !== null && session.selection.recent.has(uid);
+  return flagList(flags, recent);
+}
+
+/**
+ * Marks messages above `previousMax` that no session has seen yet as `\Recent` for this one
+ * (RFC 3501 2.3.2); a read-only session reports them without claiming them.
+ */
+export function claimRecent(session: Session, selection: Selection, previousMax: number): void {
+  const key = recentKey(selection.tracker.user, selection.tracker.mailbox);
+  const claimed = session.ctx.shared.recentClaims.get(key) ?? 0;
+  let highest = claimed;
+  // UIDs ascend: walk down from the newest until one was seen (by this session or another).
+  const floor = Math.max(previousMax, claimed);
+  for (let seq = selection.tracker.count; seq >= 1; seq--) {
+    const uid = selection.tracker.uidAt(seq)!;
+    if (uid <= floor) break;
+    selection.recent.add(uid);
+    highest = Math.max(highest, uid);
+  }
+  if (!selection.readOnly && highest > claimed) session.ctx.shared.recentClaims.set(key, highest);
+}
+
+/** STATUS RECENT: messages of the mailbox no session has claimed as `\Recent` yet. */
+export function recentCount(session: Session, info: MailboxInfo): number {
+  const claimed = session.ctx.shared.recentClaims.get(recentKey(info.user, info.name)) ?? 0;
+  if (claimed >= info.uidNext - 1) return 0;
+  return session.ctx.store.listMessages(info.user, info.name).filter((message) =>
+    message.uid > claimed
+  ).length;
+}
+
+function recentKey(user: string, mailbox: string): string {
+  return `${user}\u0000${mailbox}`;
+}
