@@ -96,14 +96,40 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
     throw new ChaosRuleError(`${where}: expected a JSON object`);
   }
   const raw = input as Record<string, unknown>;
-  const fail = (field: string, what: string): never => {
-    throw new ChaosRuleError(`${where}: "${field}" ${what}`);
+  const fields: RuleFields = {
+    raw,
+    fail: (field: string, what: string): never => {
+      throw new ChaosRuleError(`${where}: "${field}" ${what}`);
+    },
+    given: (field: string) => raw[field] !== undefined && raw[field] !== null,
   };
   for (const key of Object.keys(raw)) {
-    if (!FIELDS.includes(key)) fail(key, `is not a rule field (use ${FIELDS.join(", ")})`);
+    if (!FIELDS.includes(key)) fields.fail(key, `is not a rule field (use ${FIELDS.join(", ")})`);
   }
-  const given = (field: string) => raw[field] !== undefined && raw[field] !== null;
+  const { protocol, command } = readTarget(fields);
+  const { action, delayMs } = readAction(fields);
+  return {
+    protocol,
+    command,
+    action,
+    delayMs,
+    ...readFailure(fields, protocol, action),
+    ...readRepetition(fields),
+    ...readFilters(fields, protocol, command),
+  };
+}
 
+/** A rule's raw fields, with the two questions every reader asks of them. */
+interface RuleFields {
+  readonly raw: Record<string, unknown>;
+  /** Throws the rule's error for `field`. */
+  fail(field: string, what: string): never;
+  /** The field is present and not null. */
+  given(field: string): boolean;
+}
+
+/** `protocol` and `command` (HELO is EHLO's rule). */
+function readTarget({ raw, fail }: RuleFields): { protocol: "smtp" | "imap"; command: string } {
   const protocol = raw.protocol;
   if (protocol !== "smtp" && protocol !== "imap") fail("protocol", `must be "smtp" or "imap"`);
   if (typeof raw.command !== "string") fail("command", "must be a string");
@@ -113,11 +139,16 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
     if (!(SMTP_COMMANDS as readonly string[]).includes(smtpCommand)) {
       fail("command", `must be one of ${SMTP_COMMANDS.join(", ")} for SMTP`);
     }
-  } else if (command !== "*" && !/^(UID )?[A-Z][A-Z0-9]{0,31}$/.test(command)) {
+    return { protocol, command: smtpCommand };
+  }
+  if (command !== "*" && !/^(UID )?[A-Z][A-Z0-9]{0,31}$/.test(command)) {
     fail("command", "must be an IMAP command name, CONNECT or *");
   }
-  const normalizedCommand = protocol === "smtp" && command === "HELO" ? "EHLO" : command;
+  return { protocol: protocol as "imap", command };
+}
 
+/** `action` and `delayMs`. */
+function readAction({ raw, fail, given }: RuleFields): { action: ChaosAction; delayMs: number } {
   const action = raw.action ?? "fail";
   if (action !== "fail" && action !== "delay" && action !== "drop") {
     fail("action", `must be "fail", "delay" or "drop"`);
@@ -127,7 +158,15 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
     fail("delayMs", `must be a whole number of milliseconds, 0-${MAX_DELAY_MS}`);
   }
   if (action === "delay" && delayMs === 0) fail("delayMs", `must be over 0 for a delay`);
+  return { action: action as ChaosAction, delayMs: delayMs! };
+}
 
+/** What a failure answers: `code`, `enhanced` (SMTP), `status` (IMAP) and `text`. */
+function readFailure(
+  { raw, fail, given }: RuleFields,
+  protocol: "smtp" | "imap",
+  action: ChaosAction,
+): Pick<ChaosRuleSpec, "code" | "enhanced" | "status" | "text"> {
   let code: number | string | null = null;
   let enhanced: string | null = null;
   let status: "NO" | "BAD" | null = null;
@@ -164,7 +203,13 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
       if (given(field)) fail(field, `only applies to action "fail"`);
     }
   }
+  return { code, enhanced, status, text };
+}
 
+/** How often the rule fires: `times`, `percent` and the `seed` of its draws. */
+function readRepetition(
+  { raw, fail, given }: RuleFields,
+): Pick<ChaosRuleSpec, "times" | "percent" | "seed"> {
   const percent = given("percent") ? raw.percent : null;
   if (percent !== null && (typeof percent !== "number" || !(percent > 0 && percent <= 100))) {
     fail("percent", "must be a number over 0 and at most 100");
@@ -176,7 +221,15 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
   } else if (percent === null) times = 1;
   const seed = given("seed") ? integer(raw.seed, 0, 0xffffffff) : 1;
   if (seed === null) fail("seed", "must be a whole number, 0-4294967295");
+  return { times, percent: percent as number | null, seed: seed! };
+}
 
+/** Whom the rule applies to: `user` and `recipient`. */
+function readFilters(
+  { raw, fail, given }: RuleFields,
+  protocol: "smtp" | "imap",
+  command: string,
+): Pick<ChaosRuleSpec, "user" | "recipient"> {
   let user: string | null = null;
   if (given("user")) {
     if (typeof raw.user !== "string") fail("user", "must be a string");
@@ -186,37 +239,21 @@ export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {
       fail("user", "is not a valid user name");
     }
     const known = protocol === "smtp"
-      ? SMTP_USER_COMMANDS.includes(normalizedCommand)
-      : normalizedCommand !== "CONNECT";
-    if (!known) {
-      fail("user", `cannot apply to ${String(protocol).toUpperCase()} ${normalizedCommand}`);
-    }
+      ? SMTP_USER_COMMANDS.includes(command)
+      : command !== "CONNECT";
+    if (!known) fail("user", `cannot apply to ${protocol.toUpperCase()} ${command}`);
   }
   let recipient: string | null = null;
   if (given("recipient")) {
     if (typeof raw.recipient !== "string" || !/^[^\s<>@]+(@[^\s<>@]+)?$/.test(raw.recipient)) {
       fail("recipient", "must be an address (local@domain) or a local part");
     }
-    if (protocol !== "smtp" || !SMTP_RECIPIENT_COMMANDS.includes(normalizedCommand)) {
+    if (protocol !== "smtp" || !SMTP_RECIPIENT_COMMANDS.includes(command)) {
       fail("recipient", "only applies to SMTP RCPT and DATA");
     }
     recipient = (raw.recipient as string).toLowerCase();
   }
-  return {
-    protocol: protocol as "smtp" | "imap",
-    command: normalizedCommand,
-    action: action as ChaosAction,
-    delayMs: delayMs!,
-    code,
-    enhanced,
-    status,
-    text,
-    times,
-    percent: percent as number | null,
-    seed: seed!,
-    user,
-    recipient,
-  };
+  return { user, recipient };
 }
 
 /** Validates one rule, an array of rules, or `{ "rules": [...] }`. */
