@@ -68,12 +68,16 @@ export function openSqliteStore(path: string, options: MailStoreOptions = {}): S
 }
 
 function sqlitePersistence(path: string): Persistence {
+  // Opening reads nothing yet; the lock comes before the first statement touches the file.
   const db = new DatabaseSync(path);
+  let lock: Deno.FsFile | null = null;
   try {
+    lock = lockDatabase(path);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     migrate(db);
   } catch (error) {
     db.close();
+    lock?.close();
     throw error;
   }
 
@@ -226,8 +230,26 @@ function sqlitePersistence(path: string): Persistence {
     close() {
       statements.clear();
       db.close();
+      lock?.close();
     },
   };
+}
+
+/**
+ * Takes an exclusive lock on `<path>.lock` (created if needed) for as long as the store is
+ * open, or throws: a second server on the same database would otherwise start, fail its
+ * deliveries and wipe the first one's mail on reset. A lock file rather than SQLite's own
+ * `locking_mode=EXCLUSIVE`, so that `sqlite3` (and the tests) can still read the database
+ * while the server runs. The operating system drops the lock when the process dies, so a
+ * crash never leaves the database locked. None for an in-memory database.
+ */
+function lockDatabase(path: string): Deno.FsFile | null {
+  if (path === ":memory:" || path === "") return null;
+  const lockPath = `${path}.lock`;
+  const file = Deno.openSync(lockPath, { read: true, write: true, create: true });
+  if (file.tryLockSync(true)) return file;
+  file.close();
+  throw new Error(`another server is using it (${lockPath} is locked)`);
 }
 
 function migrate(db: DatabaseSync): void {
