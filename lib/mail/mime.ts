@@ -124,6 +124,7 @@ function parseEntity(
     ? { headerEnd: start, bodyStart: start }
     : findHeaderEnd(raw, start, end);
   const fields = parseHeaderFields(raw, start, headerEnd);
+  if (row === 0) table.rootFields = fields;
   const typeValue = headerValue(fields, "Content-Type");
   const contentType = typeValue === undefined
     ? (defaultType === TypeSource.MessageRfc822 ? MESSAGE_RFC822 : TEXT_PLAIN)

@@ -51,6 +51,8 @@ export class MimeTable {
   readonly #typeSources: Uint8Array;
   readonly #headerAt: Int32Array; // where each row's header bytes start in #headers
   readonly #headers: Uint8Array;
+  /** The root's fields, kept parsed: ENVELOPE, SEARCH and HEADER.FIELDS all read them. */
+  readonly #rootFields: readonly HeaderField[];
 
   constructor(
     offsets: Int32Array,
@@ -58,12 +60,14 @@ export class MimeTable {
     typeSources: Uint8Array,
     headerAt: Int32Array,
     headers: Uint8Array,
+    rootFields: readonly HeaderField[],
   ) {
     this.#offsets = offsets;
     this.#links = links;
     this.#typeSources = typeSources;
     this.#headerAt = headerAt;
     this.#headers = headers;
+    this.#rootFields = rootFields;
   }
 
   /** Number of parts (rows). */
@@ -97,7 +101,8 @@ export class MimeTable {
   }
 
   /** The header fields of `row`, with offsets into the raw message as the parser saw them. */
-  fields(row: number): HeaderField[] {
+  fields(row: number): readonly HeaderField[] {
+    if (row === 0) return this.#rootFields;
     const at = this.#headerAt[row];
     const start = this.offset(row, 0);
     const length = this.offset(row, 1) - start;
@@ -138,6 +143,9 @@ export class MimeTableBuilder {
     return first;
   }
 
+  /** The root's fields as the parser read them (offsets into `raw`). */
+  rootFields: readonly HeaderField[] = [];
+
   /** Fills a reserved row. */
   set(row: number, part: PartRow): void {
     this.#offsets[row * 4] = part.headerStart;
@@ -165,6 +173,7 @@ export class MimeTableBuilder {
       Uint8Array.from(this.#typeSources),
       Int32Array.from(this.#headerAt),
       headers,
+      this.rootFields,
     );
   }
 }
