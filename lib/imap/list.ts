@@ -8,6 +8,7 @@
  */
 
 import { HIERARCHY_DELIMITER, type SpecialUse } from "../store/types.ts";
+import { compileWildcard } from "./wildcard.ts";
 
 /** A mailbox as LIST needs it. */
 export interface ListSource {
@@ -41,27 +42,17 @@ export interface ListEntry {
  */
 export function compilePattern(pattern: string): (name: string) => boolean {
   const normalized = /^inbox/i.test(pattern) ? "INBOX" + pattern.slice(5) : pattern;
-  let source = "";
-  for (const ch of normalized) {
-    if (ch === "*") source += ".*";
-    else if (ch === "%") source += `[^${escapeRegExp(HIERARCHY_DELIMITER)}]*`;
-    else source += escapeRegExp(ch);
-  }
-  const regex = new RegExp(`^${source}$`, "su");
+  const matches = compileWildcard(normalized, HIERARCHY_DELIMITER);
   // INBOX matches case-insensitively: spell the name's INBOX the way the pattern's literal
   // prefix does ("Inb*" matches INBOX), then match as usual.
   const literal = /^[^*%]*/.exec(normalized)![0].slice(0, 5);
   return (name) => {
-    if (regex.test(name)) return true;
+    if (matches(name)) return true;
     if (!name.startsWith("INBOX") || literal.toUpperCase() !== name.slice(0, literal.length)) {
       return false;
     }
-    return regex.test(literal + name.slice(literal.length));
+    return matches(literal + name.slice(literal.length));
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /** Joins reference and pattern as RFC 9051 6.3.9 describes (simple concatenation). */

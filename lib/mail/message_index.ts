@@ -10,19 +10,29 @@
  * @module
  */
 
-import { type MimePart, parseMime } from "./mime.ts";
+import { type MimePart, parseMimeTable } from "./mime.ts";
+import type { MimeTable } from "./mime_table.ts";
 
 /** The parsed structure of one message. */
 export class MessageIndex {
   /** Size of the raw message, in octets. */
   readonly size: number;
-  /** The part tree; part offsets index the raw bytes. */
-  readonly root: MimePart;
+  /** The part table: offsets and header bytes, no object per part (see mime_table.ts). */
+  readonly parts: MimeTable;
   #memo: Map<symbol, unknown> | null = null;
 
   constructor(raw: Uint8Array) {
     this.size = raw.length;
-    this.root = parseMime(raw);
+    this.parts = parseMimeTable(raw);
+  }
+
+  /**
+   * The part tree; part offsets index the raw bytes. A new view on each call, which parses
+   * header fields as they are read and is dropped with the walk that made it: the index
+   * itself keeps only the compact table.
+   */
+  get root(): MimePart {
+    return this.parts.root();
   }
 
   /** The value stored under `key`, computed by `compute` on first use. */

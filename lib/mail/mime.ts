@@ -17,11 +17,34 @@
  */
 
 import { findHeaderEnd, headerValue, parseHeaderFields } from "./headers.ts";
-import type { ContentType, MimePart } from "./mime_part.ts";
-import { parseContentType, parseParameterized, stripComments, TEXT_PLAIN } from "./params.ts";
+import {
+  MESSAGE_RFC822,
+  type MimeTable,
+  MimeTableBuilder,
+  transferEncoding,
+  TypeSource,
+} from "./mime_table.ts";
+import type { MimePart } from "./mime_part.ts";
+import { parseContentType, TEXT_PLAIN } from "./params.ts";
 
-const MAX_DEPTH = 64;
-const MESSAGE_RFC822: ContentType = { type: "message", subtype: "rfc822", params: {} };
+/**
+ * Deepest nesting of multiparts and encapsulated messages that is parsed; deeper ones are
+ * read as one opaque part. Below Dovecot's 100 (`MESSAGE_PARSER_DEFAULT_MAX_NESTED_MIME_PARTS`):
+ * real mail nests a handful of levels, and every consumer walks the tree recursively.
+ */
+export const MAX_MIME_DEPTH = 64;
+
+/**
+ * Most parts indexed per message, the root and encapsulated messages included. Past it no
+ * more boundaries are looked for: the last part that fits takes the rest of its multipart as
+ * one opaque body, as Dovecot's overflow part does. Dovecot's cap is 10,000
+ * (`MESSAGE_PARSER_DEFAULT_MAX_TOTAL_MIME_PARTS`); ours is lower because one event loop
+ * serves every client here: at 1,000 parts indexing one message is a pause of tens of
+ * milliseconds and its BODYSTRUCTURE about 70 KB, at 10,000 half a second and 700 KB. Real
+ * mail has tens of parts. Without a cap a 4 MB message of 100,000 empty parts took seconds
+ * to index and hundreds of megabytes while doing it.
+ */
+export const MAX_MIME_PARTS = 1_000;
 
 /**
  * Parses `raw` into its part tree. The root's `partNumber` is `""`.
@@ -33,71 +56,82 @@ const MESSAGE_RFC822: ContentType = { type: "message", subtype: "rfc822", params
  * ```
  */
 export function parseMime(raw: Uint8Array): MimePart {
-  return parseEntity(raw, 0, raw.length, TEXT_PLAIN, "", "", 0);
+  return parseMimeTable(raw).root();
+}
+
+/** Parses `raw` into its compact part table (see mime_part.ts). */
+export function parseMimeTable(raw: Uint8Array): MimeTable {
+  const table = new MimeTableBuilder(raw);
+  parseEntity(raw, table, table.allocate(1), 0, raw.length, TypeSource.TextPlain, true, 0);
+  return table.finish();
 }
 
 /**
- * Parses one entity. `partNumber` is `""` for a whole message (whose header is always read
- * as a header); `childPrefix` is what its parts' numbers start with.
+ * Parses one entity into `row`. A whole message's header (`whole`) is always read as a
+ * header; a part's only when it starts like one.
  */
 function parseEntity(
   raw: Uint8Array,
+  table: MimeTableBuilder,
+  row: number,
   start: number,
   end: number,
-  defaultType: ContentType,
-  partNumber: string,
-  childPrefix: string,
+  defaultType: TypeSource,
+  whole: boolean,
   depth: number,
-): MimePart {
-  const { headerEnd, bodyStart } = partNumber !== "" && !startsWithField(raw, start, end)
+): void {
+  const { headerEnd, bodyStart } = !whole && !startsWithField(raw, start, end)
     ? { headerEnd: start, bodyStart: start }
     : findHeaderEnd(raw, start, end);
   const fields = parseHeaderFields(raw, start, headerEnd);
+  if (row === 0) table.rootFields = fields;
   const typeValue = headerValue(fields, "Content-Type");
-  let contentType = typeValue === undefined ? defaultType : parseContentType(typeValue);
-  const dispositionValue = headerValue(fields, "Content-Disposition");
-  const disposition = dispositionValue === undefined ? null : parseParameterized(dispositionValue);
+  const contentType = typeValue === undefined
+    ? (defaultType === TypeSource.MessageRfc822 ? MESSAGE_RFC822 : TEXT_PLAIN)
+    : parseContentType(typeValue);
+  let typeSource = typeValue === undefined ? defaultType : TypeSource.Field;
   const encoding = transferEncoding(headerValue(fields, "Content-Transfer-Encoding"));
-  const idValue = headerValue(fields, "Content-ID");
-  const contentId = idValue === undefined ? null : idValue.trim().replace(/^<(.*)>$/, "$1");
-  const base = { partNumber, headerStart: start, headerEnd, bodyStart, fields, encoding };
-  const boundary = contentType.params.boundary;
-  if (contentType.type === "multipart" && (!boundary || depth >= MAX_DEPTH)) {
-    contentType = TEXT_PLAIN;
-  }
+  const offsets = { headerStart: start, headerEnd, bodyStart, bodyEnd: end };
+  const budget = MAX_MIME_PARTS - table.rows;
   if (contentType.type === "multipart") {
-    const childDefault = contentType.subtype === "digest" ? MESSAGE_RFC822 : TEXT_PLAIN;
-    let ranges = splitMultipart(raw, bodyStart, end, boundary);
-    // No delimiter at all: the body is read as one part rather than lost.
-    if (ranges.length === 0) ranges = [[bodyStart, end]];
-    const children = ranges.map(([childStart, childEnd], index) => {
-      const number = childPrefix + (index + 1);
-      return parseEntity(raw, childStart, childEnd, childDefault, number, number + ".", depth + 1);
-    });
-    return { ...base, bodyEnd: end, contentType, disposition, contentId, children, message: null };
+    const boundary = contentType.params.boundary;
+    // No boundary, too deep or no part left to index: the body is one opaque text/plain part.
+    let ranges = boundary && depth < MAX_MIME_DEPTH && budget > 0
+      ? splitMultipart(raw, bodyStart, end, boundary, budget)
+      : null;
+    if (ranges === null) typeSource = TypeSource.TextPlain;
+    else {
+      // No delimiter at all: the body is read as one part rather than lost.
+      if (ranges.length === 0) ranges = [[bodyStart, end]];
+      const count = Math.min(ranges.length, budget);
+      const first = table.allocate(count);
+      table.set(row, { ...offsets, typeSource, childFirst: first, childCount: count, message: -1 });
+      const childType = contentType.subtype === "digest"
+        ? TypeSource.MessageRfc822
+        : TypeSource.TextPlain;
+      for (let i = 0; i < count; i++) {
+        // Past the cap, the last part that fits takes the rest, unparsed (as if too deep).
+        const cut = i === count - 1 && count < ranges.length;
+        const [childStart, childEnd] = cut ? [ranges[i][0], end] : ranges[i];
+        const childDepth = cut ? MAX_MIME_DEPTH : depth + 1;
+        parseEntity(raw, table, first + i, childStart, childEnd, childType, false, childDepth);
+      }
+      return;
+    }
   }
-  let message: MimePart | null = null;
+  let message = -1;
   if (
     contentType.type === "message" &&
     (contentType.subtype === "rfc822" || contentType.subtype === "global") &&
-    encoding !== "base64" && encoding !== "quoted-printable" && depth < MAX_DEPTH
+    encoding !== "base64" && encoding !== "quoted-printable" && depth < MAX_MIME_DEPTH &&
+    budget > 0
   ) {
-    // The encapsulated message's parts are numbered below this part (RFC 9051 6.4.5); for a
-    // whole message, below its body, part 1.
-    const innerPrefix = partNumber === "" ? childPrefix + "1." : childPrefix;
-    message = parseEntity(raw, bodyStart, end, TEXT_PLAIN, "", innerPrefix, depth + 1);
+    message = table.allocate(1);
   }
-  return { ...base, bodyEnd: end, contentType, disposition, contentId, children: [], message };
-}
-
-/**
- * The lower-cased `Content-Transfer-Encoding` token; `7bit` when absent or not a token
- * (RFC 2045 6.1: `mechanism := "7bit" / ... / ietf-token / x-token`), as Dovecot reads it.
- */
-function transferEncoding(value: string | undefined): string {
-  if (value === undefined) return "7bit";
-  const token = stripComments(value).trim().toLowerCase();
-  return /^[!#$%&'*+.^_`{|}~0-9a-z-]+$/.test(token) ? token : "7bit";
+  table.set(row, { ...offsets, typeSource, childFirst: 0, childCount: 0, message });
+  if (message >= 0) {
+    parseEntity(raw, table, message, bodyStart, end, TypeSource.TextPlain, true, depth + 1);
+  }
 }
 
 /** Whether the block starts with something shaped like a header field (or an empty line). */
@@ -116,13 +150,16 @@ function startsWithField(raw: Uint8Array, start: number, end: number): boolean {
 /**
  * Finds the body parts of a multipart in `raw[start, end)`: the ranges between delimiter
  * lines `--boundary`, up to the close delimiter `--boundary--` or `end` when it is missing.
- * The line end before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
+ * The line end before a delimiter belongs to the delimiter (RFC 2046 5.1.1). Stops after
+ * `limit` + 1 ranges, so the caller sees there are more than it will index without the
+ * whole body being scanned.
  */
 export function splitMultipart(
   raw: Uint8Array,
   start: number,
   end: number,
   boundary: string,
+  limit = Infinity,
 ): Array<[number, number]> {
   const needle = new TextEncoder().encode("--" + boundary);
   const ranges: Array<[number, number]> = [];
@@ -132,7 +169,7 @@ export function splitMultipart(
     const hit = findDelimiter(raw, needle, lineStart, end);
     if (hit === null) break;
     if (partStart >= 0) ranges.push([partStart, Math.max(partStart, hit.before)]);
-    if (hit.close) return ranges;
+    if (hit.close || ranges.length > limit) return ranges;
     partStart = hit.next;
     lineStart = hit.next;
   }

@@ -80,20 +80,26 @@ class SqlitePersistence implements Persistence {
   readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #lock: Deno.FsFile | null;
   #depth = 0;
 
   constructor(path: string) {
     this.path = path;
+    // Opening reads nothing yet; the lock comes before the first statement touches the file.
     this.#db = new DatabaseSync(path);
+    let lock: Deno.FsFile | null = null;
     try {
+      lock = lockDatabase(path);
       this.#db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
       );
       migrate(this.#db);
     } catch (error) {
       this.#db.close();
+      lock?.close();
       throw error;
     }
+    this.#lock = lock;
   }
 
   #sql(text: string): StatementSync {
@@ -257,7 +263,25 @@ class SqlitePersistence implements Persistence {
   close(): void {
     this.#statements.clear();
     this.#db.close();
+    this.#lock?.close();
   }
+}
+
+/**
+ * Takes an exclusive lock on `<path>.lock` (created if needed) for as long as the store is
+ * open, or throws: a second server on the same database would otherwise start, fail its
+ * deliveries and wipe the first one's mail on reset. A lock file rather than SQLite's own
+ * `locking_mode=EXCLUSIVE`, so that `sqlite3` (and the tests) can still read the database
+ * while the server runs. The operating system drops the lock when the process dies, so a
+ * crash never leaves the database locked. None for an in-memory database.
+ */
+function lockDatabase(path: string): Deno.FsFile | null {
+  if (path === ":memory:" || path === "") return null;
+  const lockPath = `${path}.lock`;
+  const file = Deno.openSync(lockPath, { read: true, write: true, create: true });
+  if (file.tryLockSync(true)) return file;
+  file.close();
+  throw new Error(`another server is using it (${lockPath} is locked)`);
 }
 
 function migrate(db: DatabaseSync): void {
