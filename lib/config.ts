@@ -39,6 +39,8 @@ export interface Limits {
   readonly maxHttpBody: number;
   /** Events queued for one `/events` listener before a listener that does not read is cut off. */
   readonly maxEventQueueBytes: number;
+  /** Events queued for all `/events` listeners together (an event shared by many counts once). */
+  readonly maxEventTotalBytes: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -100,6 +102,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
+  maxEventTotalBytes: 64 * 1024 * 1024,
 };
 
 interface Setting {
