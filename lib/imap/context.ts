@@ -136,6 +136,7 @@ export function storeErrorToImap(error: StoreError): ImapError {
     "invalid-user": "CANNOT",
     "has-children": "INUSE",
     "cannot-delete-inbox": "CANNOT",
+    "user-limit": "LIMIT",
     "closed": "UNAVAILABLE",
   };
   return new ImapError("NO", code[error.kind], error.message);
