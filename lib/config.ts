@@ -39,6 +39,10 @@ export interface Limits {
   readonly maxHttpBody: number;
   /** Events queued for one `/events` listener before a listener that does not read is cut off. */
   readonly maxEventQueueBytes: number;
+  /** Events queued for all `/events` listeners together (an event shared by many counts once). */
+  readonly maxEventTotalBytes: number;
+  /** Users created on demand (by delivery or any-credentials login); configured users are extra. */
+  readonly maxUsers: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -100,6 +104,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
+  maxEventTotalBytes: 64 * 1024 * 1024,
+  maxUsers: 10_000,
 };
 
 interface Setting {
@@ -196,6 +202,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxConnections),
     help: "open connections per listener",
+  },
+  {
+    flag: "max-users",
+    env: "ELEKTROMAIL_MAX_USERS",
+    kind: "string",
+    fallback: String(DEFAULT_LIMITS.maxUsers),
+    help: "users created by mail or login, besides --users (452 4.3.1 past it)",
   },
   {
     flag: "tls",
@@ -341,6 +354,7 @@ export function resolveConfig(
       maxMessageSize: count("max-message-size", 1024),
       maxRecipients: count("max-recipients", 1),
       maxConnections: count("max-connections", 1),
+      maxUsers: count("max-users", 1),
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),

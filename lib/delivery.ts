@@ -9,7 +9,9 @@ import type { MessageMeta, Store } from "./store/types.ts";
 
 /**
  * Appends `raw` to `mailbox` of each distinct user, creating the user and the mailbox on
- * first delivery. Returns the stored messages in user order.
+ * first delivery. Returns the stored messages in user order. All or nothing for the user
+ * cap: if the users to create do not all fit, nothing is delivered (`user-limit`), so a
+ * client that retries later does not deliver twice.
  */
 export function deliver(
   store: Store,
@@ -20,7 +22,9 @@ export function deliver(
   const mailbox = options.mailbox ?? "INBOX";
   const stored: MessageMeta[] = [];
   const appendOptions = { flags: options.flags, internalDate: options.internalDate };
-  for (const user of new Set(users)) {
+  const distinct = new Set(users);
+  store.checkUserLimit(distinct);
+  for (const user of distinct) {
     store.ensureUser(user);
     if (!store.getMailbox(user, mailbox)) store.createMailbox(user, mailbox);
     stored.push(store.append(user, mailbox, raw, appendOptions));

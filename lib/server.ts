@@ -192,10 +192,15 @@ export async function startElektromail(
 }
 
 async function openStore(config: Config): Promise<Store> {
-  if (config.dbPath === null) return openMemoryStore();
+  // Configured users are always created and do not count toward the cap.
+  const options = {
+    maxUsers: config.limits.maxUsers,
+    exemptUsers: config.users.map((entry) => entry.user),
+  };
+  if (config.dbPath === null) return openMemoryStore(options);
   const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
-    return openSqliteStore(config.dbPath);
+    return openSqliteStore(config.dbPath, options);
   } catch (error) {
     throw new StartError(
       `ELEKTROMAIL_DB (--db): cannot open ${config.dbPath}: ${(error as Error).message}`,

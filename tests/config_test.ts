@@ -64,6 +64,7 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-message-size": { env: "4096", flag: "8192", get: (c) => c.limits.maxMessageSize },
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
+  "max-users": { env: "9", flag: "10", get: (c) => c.limits.maxUsers },
   "tls-cert": { env: "/tmp/env.pem", flag: "/tmp/flag.pem", get: (c) => c.tls?.cert },
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
@@ -183,6 +184,7 @@ Deno.test("config: bad ports, counts and addresses name the variable or flag", (
   configError([], { ELEKTROMAIL_MAX_MESSAGE_SIZE: "12" }, /^ELEKTROMAIL_MAX_MESSAGE_SIZE: "12"/);
   configError(["--max-recipients", "0"], {}, /^--max-recipients: "0" is not a whole number/);
   configError([], { ELEKTROMAIL_MAX_CONNECTIONS: "many" }, /^ELEKTROMAIL_MAX_CONNECTIONS:/);
+  configError([], { ELEKTROMAIL_MAX_USERS: "0" }, /^ELEKTROMAIL_MAX_USERS: "0" is not a whole/);
   configError([], { ELEKTROMAIL_HOSTNAME: "bad host" }, /^ELEKTROMAIL_HOSTNAME: "bad host"/);
   configError(["--hostname", "bad/host"], {}, /^--hostname: "bad\/host"/);
 });

@@ -3,11 +3,14 @@
  * "Server-sent events"). Each event is serialized once and shared by every listener it
  * passes; events raised in one turn of the event loop go out as one chunk.
  *
- * Backpressure: a listener's events wait in its stream's queue while the socket is slow.
- * The store cannot be slowed down (SMTP has already said 250), so the queue is bounded
- * (`limits.maxEventQueueBytes`): a listener that falls that far behind gets a final
- * `overflow` event saying so, and the stream ends. Nothing is ever dropped silently. The
- * server's listeners and their queues are kept by its `EventHub` (`event_hub.ts`).
+ * Backpressure: a listener's events wait in its queue while the socket is slow. The store
+ * cannot be slowed down (SMTP has already said 250), so the queues are bounded, per listener
+ * (`limits.maxEventQueueBytes`) and all together (`limits.maxEventTotalBytes`, where an
+ * event waiting for many listeners counts once: they share one encoded copy). A listener
+ * past its bound, or past its share when the total is spent, has its queue dropped and gets
+ * a final `overflow` event saying how many events it got and how many it missed; the stream
+ * ends. Nothing is ever dropped silently. The server's listeners and their queues are kept
+ * by its `EventHub` (`event_hub.ts`).
  *
  * ```text
  * event: ready               once, when the listener is subscribed

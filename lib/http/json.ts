@@ -44,6 +44,9 @@ export function storeErrorStatus(kind: StoreErrorKind): number {
     case "has-children":
     case "cannot-delete-inbox":
       return 409;
+    case "user-limit":
+      // RFC 4918 11.5: the server cannot store what the request needs; a reset frees room.
+      return 507;
     case "closed":
       return 503;
   }

@@ -76,7 +76,7 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
   const ctx: HttpContext = {
     ...options,
     waiters: new WaitRegistry(options.store),
-    events: new EventHub(options.store, options.logger, options.config.limits.maxEventQueueBytes),
+    events: new EventHub(options.store, options.logger, options.config.limits),
   };
   const closeLive = () => {
     ctx.waiters.close();

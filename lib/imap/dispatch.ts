@@ -124,6 +124,7 @@ const STORE_ERROR_CODES: Record<StoreErrorKind, string> = {
   "has-children": "INUSE",
   "cannot-delete-inbox": "CANNOT",
   "closed": "UNAVAILABLE",
+  "user-limit": "LIMIT",
 };
 
 /**

@@ -12,6 +12,7 @@
 
 import { acceptsAnyCredentials, authenticate } from "../auth.ts";
 import { decodeSaslPlain, decodeSaslText, type SaslPlainFailure } from "../sasl.ts";
+import { StoreError } from "../store/types.ts";
 import type { SmtpState } from "./context.ts";
 import { reply, SmtpError } from "./reply.ts";
 
@@ -84,8 +85,16 @@ function finishPlain(state: SmtpState, encoded: string): string {
 function finishLogin(state: SmtpState, user: string, password: string): string {
   const name = authenticate(state.ctx.config, user, password);
   if (!name) throw new SmtpError(535, "5.7.8", "Authentication credentials invalid");
+  try {
+    state.ctx.store.ensureUser(name);
+  } catch (error) {
+    // RFC 4954 6: a temporary failure, not bad credentials (a reset makes room for users).
+    if (error instanceof StoreError && error.kind === "user-limit") {
+      throw new SmtpError(454, "4.7.0", `Temporary authentication failure: ${error.message}`);
+    }
+    throw error;
+  }
   state.authUser = name;
-  state.ctx.store.ensureUser(name);
   const note = acceptsAnyCredentials(state.ctx.config) ? " (any credentials accepted)" : "";
   return reply(235, "2.7.0", `Authentication successful${note}`);
 }

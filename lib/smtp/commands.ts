@@ -17,6 +17,7 @@
 
 import { routeRecipient } from "../auth.ts";
 import { deliver, formatRfc5322Date } from "../delivery.ts";
+import { StoreError } from "../store/types.ts";
 import { isNonAscii, parsePathArgument } from "./address.ts";
 import { AUTH_KEYWORD, startAuth } from "./auth.ts";
 import {
@@ -253,8 +254,29 @@ function rcpt(state: SmtpState, args: string): string {
   }
   const user = routeRecipient(config, address);
   if (!user) throw new SmtpError(550, "5.1.1", `No mailbox for <${address}>`);
+  try {
+    state.ctx.store.checkUserLimit([...transaction.recipients.map((r) => r.user), user]);
+  } catch (error) {
+    throw userLimitReply(error, address, config.limits.maxUsers);
+  }
   transaction.recipients.push({ address, user });
   return reply(250, "2.1.5", `Recipient <${address}> OK`);
+}
+
+/**
+ * The reply for a recipient whose user cannot be created: RFC 5321 4.2.2's 452 "insufficient
+ * system storage" with RFC 3463's X.3.1 "mail system full". Temporary, because a reset makes
+ * room (a test suite's next run gets in), and because a 4xx RCPT lets the client go on with
+ * its other recipients; 550 5.1.1 would wrongly say the address does not exist.
+ */
+function userLimitReply(error: unknown, address: string, limit: number): unknown {
+  if (!(error instanceof StoreError) || error.kind !== "user-limit") return error;
+  return new SmtpError(
+    452,
+    "4.3.1",
+    `Cannot accept <${address}>: the limit of ${limit} users is reached ` +
+      `(ELEKTROMAIL_MAX_USERS; a reset clears them)`,
+  );
 }
 
 /** DATA: the go-ahead; the driver reads the message and calls {@linkcode finishData}. */
@@ -280,6 +302,10 @@ export function finishData(state: SmtpState, body: Uint8Array): string {
   try {
     deliver(ctx.store, transaction.recipients.map((r) => r.user), raw);
   } catch (error) {
+    // Another session took the last room for users since RCPT: nothing was delivered.
+    if (error instanceof StoreError && error.kind === "user-limit") {
+      return reply(452, "4.3.1", error.message);
+    }
     ctx.logger.error(`${ctx.label}: delivery failed`, error);
     return reply(451, "4.3.0", "Delivery failed; please try again");
   }

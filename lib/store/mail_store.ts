@@ -32,6 +32,7 @@ import {
   validateMailboxName,
 } from "./names.ts";
 import { copyMessages, insertMessage, moveAllMessages, removeMessages } from "./message_records.ts";
+import { checkUserRoom, type UserLimit, userLimit } from "./user_limit.ts";
 import type { Persistence } from "./persistence.ts";
 import {
   type FlagOutcome,
@@ -63,6 +64,10 @@ import {
 export interface MailStoreOptions {
   /** The clock for INTERNALDATE when none is given; defaults to `Date.now`. */
   now?: () => number;
+  /** Users created on demand the store holds at most; unlimited when absent. */
+  maxUsers?: number;
+  /** Users always created and not counted toward `maxUsers` (the configured ones). */
+  exemptUsers?: readonly string[];
 }
 
 /** The {@linkcode Store} implementation over any {@linkcode Persistence}. */
@@ -74,6 +79,7 @@ export class MailStore implements Store {
   readonly #now: () => number;
   readonly #listeners = new Set<StoreListener>();
   readonly #indexes: IndexCache;
+  readonly #userLimit: UserLimit;
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
@@ -82,6 +88,7 @@ export class MailStore implements Store {
     this.#users = this.#state.users;
     this.#now = options.now ?? Date.now;
     this.#indexes = indexCacheFor(persistence.kind);
+    this.#userLimit = userLimit(options.maxUsers, options.exemptUsers);
     this.#load();
   }
 
@@ -134,8 +141,14 @@ export class MailStore implements Store {
     this.#checkOpen();
     const name = canonicalUserName(user);
     if (this.#users.has(name)) return false;
+    checkUserRoom(this.#users, this.#userLimit, [name]);
     this.#emit(this.#transact(() => addUser(this.#state, name)));
     return true;
+  }
+
+  checkUserLimit(users: Iterable<string>): void {
+    this.#checkOpen();
+    checkUserRoom(this.#users, this.#userLimit, users);
   }
 
   // ---- mailboxes ----

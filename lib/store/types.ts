@@ -158,6 +158,8 @@ export type StoreErrorKind =
   | "invalid-user"
   | "has-children"
   | "cannot-delete-inbox"
+  /** Creating the user would pass the store's cap on users created on demand. */
+  | "user-limit"
   | "closed";
 
 /** A typed store failure. */
@@ -179,8 +181,16 @@ export interface Store {
   /** Users, in the order they were created. */
   listUsers(): string[];
   hasUser(user: string): boolean;
-  /** Creates the user with the default mailboxes if missing. Returns true if created. */
+  /**
+   * Creates the user with the default mailboxes if missing. Returns true if created. Throws
+   * `user-limit` when the store holds as many users created on demand as it may.
+   */
   ensureUser(user: string): boolean;
+  /**
+   * Throws `user-limit` unless all of `users` that do not exist yet can be created (a
+   * recipient list checked before anything is delivered). Configured users always can.
+   */
+  checkUserLimit(users: Iterable<string>): void;
 
   /** The user's mailboxes, sorted by name with INBOX first. */
   listMailboxes(user: string): MailboxInfo[];
@@ -205,7 +215,7 @@ export interface Store {
   setSubscribed(user: string, name: string, subscribed: boolean): void;
   listSubscriptions(user: string): string[];
 
-  /** Appends a message; creates the user if needed but not the mailbox. */
+  /** Appends a message; creates the user if needed (see `ensureUser`) but not the mailbox. */
   append(user: string, mailbox: string, raw: Uint8Array, options?: AppendOptions): MessageMeta;
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
