@@ -52,7 +52,7 @@ import {
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
-import { sessionFlagList } from "../updates.ts";
+import { announceKeywords, sessionFlagList } from "../updates.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
@@ -133,6 +133,8 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       missing++;
       continue;
     }
+    // RFC 9051 7.3.5: a keyword set by another session meanwhile is announced before use.
+    announceKeywords(session);
     let view: MessageView | null = null;
     const message = () => view ??= viewOf(uid);
     let opened = false;
