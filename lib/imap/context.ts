@@ -60,8 +60,6 @@ export interface Selection {
   readonly readOnly: boolean;
   /** UIDs this session reports as `\Recent` (rev1 only). */
   readonly recent: Set<number>;
-  /** Keywords announced in the last FLAGS response. */
-  keywords: Set<string>;
   /**
    * The result kept by `SEARCH RETURN (SAVE)` (RFC 5182), as UIDs ascending: what `$` means.
    * A new selection has none, so `$` starts empty.

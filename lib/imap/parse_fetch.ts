@@ -55,6 +55,16 @@ export type FetchAttribute =
   | { kind: "BINARY"; peek: boolean; part: number[]; partial: PartialRange | null; raw?: string }
   | { kind: "BINARY.SIZE"; part: number[]; raw?: string };
 
+/**
+ * Most `fetch-att` items one FETCH may name; a repeated item counts each time. Each item may
+ * send a whole message, so this bounds what one command line (up to 64 KiB, thousands of
+ * items) can make the server produce. Real clients name a handful (imapflow, Thunderbird,
+ * Apple Mail: under 20; one BODY.PEEK[n.MIME] per part of a many-part message stays far
+ * below), so the limit is generous; past it the command is refused whole with `BAD`, as
+ * Dovecot refuses commands past its limits, rather than answering part of it.
+ */
+export const MAX_FETCH_ITEMS = 256;
+
 const SIMPLE = [
   "FLAGS",
   "UID",
@@ -86,7 +96,12 @@ export function readFetchAttributes(reader: Reader): FetchAttribute[] {
   if (reader.peek() === "(") {
     reader.expect("(");
     const items: FetchAttribute[] = [];
-    do items.push(readFetchAttribute(reader)); while (reader.maybeSp());
+    do {
+      if (items.length === MAX_FETCH_ITEMS) {
+        throw reader.error(`Too many FETCH items (limit ${MAX_FETCH_ITEMS})`);
+      }
+      items.push(readFetchAttribute(reader));
+    } while (reader.maybeSp());
     reader.expect(")");
     return items;
   }

@@ -122,8 +122,7 @@ function newSession(conn: Connection): Session {
     capabilities: () => capabilities(session, COMMANDS),
     out,
     async flush() {
-      emit(conn);
-      if (!conn.ended) await io.drained();
+      if (!emit(conn) && !conn.ended) await io.drained();
     },
     awaitLine(prompt: string) {
       out.push(continuation(prompt));
@@ -144,15 +143,21 @@ function newSession(conn: Connection): Session {
   return session;
 }
 
-/** Writes the pending output; literal bodies go out as the stored arrays, not copies. */
-function emit(conn: Connection): void {
+/**
+ * Writes the pending output; literal bodies go out as the stored arrays, not copies. Returns
+ * false when the transport holds more unsent output than it wants (its high-water mark):
+ * the caller should wait for `drained()` before producing more.
+ */
+function emit(conn: Connection): boolean {
   const chunks = conn.out.takeChunks();
-  if (conn.ended) return;
+  if (conn.ended) return true;
   const { ctx, io } = conn;
+  let room = true;
   for (const bytes of chunks) {
     if (ctx.logger.verbose) ctx.logger.traffic(ctx.label, "S", summarize(bytes));
-    io.write(bytes);
+    room = io.write(bytes) && room;
   }
+  return room;
 }
 
 function finish(conn: Connection): void {
@@ -222,7 +227,8 @@ async function pump(conn: Connection, session: Session): Promise<void> {
       const event = conn.framer.next();
       if (!event) break;
       await handleEvent(conn, session, event);
-      if (!conn.ended) emit(conn);
+      // Pipelined commands wait while the client is slow to read what came before.
+      if (!conn.ended && !emit(conn)) await conn.io.drained();
     }
   } catch (error) {
     conn.ctx.logger.error(`${conn.ctx.label}: session failed`, error);

@@ -5,6 +5,12 @@
  * `FETCH (FLAGS …)` at the moments the session allows: never an EXPUNGE during FETCH, STORE
  * or SEARCH, because the client would renumber under its feet.
  *
+ * It also keeps the keywords the client has been told of in `FLAGS` (RFC 9051 7.3.5): a
+ * keyword that appears in the mailbox from anywhere (another session's STORE, a delivery,
+ * APPEND, COPY, MOVE, the HTTP API, or the session's own STORE) makes a new `FLAGS` response
+ * due before any response that uses it. As Dovecot does, the list only grows while the
+ * mailbox is selected, so a keyword still in use is never dropped from it.
+ *
  * @module
  */
 
@@ -38,13 +44,26 @@ export class MailboxTracker {
   /** Set while the session itself changes flags (see {@linkcode MailboxTracker.ownFlagChange}). */
   #ownChange = false;
   #gone = false;
+  /** Keywords in the client's FLAGS list, in the order they became known; only grows. */
+  readonly #keywords: Set<string>;
+  /** A keyword was added to #keywords since the last FLAGS response. */
+  #keywordsGrew = false;
 
-  /** `uids`: the mailbox's UIDs at SELECT time, ascending. */
-  constructor(user: string, mailbox: string, uids: readonly number[]) {
+  /**
+   * `uids`: the mailbox's UIDs at SELECT time, ascending; `keywords`: those in use then (the
+   * SELECT's FLAGS response lists them).
+   */
+  constructor(
+    user: string,
+    mailbox: string,
+    uids: readonly number[],
+    keywords: Iterable<string> = [],
+  ) {
     this.user = user;
     this.#mailbox = mailbox;
     this.#uids = [...uids];
     this.#announced = uids.length;
+    this.#keywords = new Set(keywords);
   }
 
   get mailbox(): string {
@@ -90,6 +109,30 @@ export class MailboxTracker {
     return this.#uids.length === 0 ? 0 : this.#uids[this.#uids.length - 1];
   }
 
+  /** The keywords of the mailbox's FLAGS response: those at SELECT, then each new one. */
+  get keywords(): ReadonlySet<string> {
+    return this.#keywords;
+  }
+
+  /**
+   * Whether keywords became known since the last call: a FLAGS response listing
+   * {@linkcode MailboxTracker.keywords} is due before any response that may use them.
+   */
+  takeKeywordGrowth(): boolean {
+    const grew = this.#keywordsGrew;
+    this.#keywordsGrew = false;
+    return grew;
+  }
+
+  /** Learns the keywords of a message's flags. */
+  #learnKeywords(flags: readonly string[]): void {
+    for (const flag of flags) {
+      if (flag.charCodeAt(0) === 0x5c || this.#keywords.has(flag)) continue;
+      this.#keywords.add(flag);
+      this.#keywordsGrew = true;
+    }
+  }
+
   /** Whether `uid` was expunged and the client has not been told yet. */
   isExpunged(uid: number): boolean {
     return this.#expunged.has(uid);
@@ -101,10 +144,17 @@ export class MailboxTracker {
       case "message.added":
         if (event.message.user === this.user && event.message.mailbox === this.#mailbox) {
           this.#added.push(event.message.uid);
+          this.#learnKeywords(event.message.flags);
         }
         return;
       case "flags.changed":
         if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
+        // Also the session's own change: its FETCH responses use the new keywords too.
+        // Stored lists are interned, so a large change repeats a few: each is read once.
+        for (let i = 0; i < event.changes.length; i++) {
+          const flags = event.changes[i].flags;
+          if (i === 0 || flags !== event.changes[i - 1].flags) this.#learnKeywords(flags);
+        }
         if (this.#ownChange && this.#flags.size === 0) return;
         for (const change of event.changes) {
           // An own change is not queued, but a pending change from elsewhere to the same

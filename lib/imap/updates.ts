@@ -1,7 +1,7 @@
 /**
  * Unilateral updates of the selected mailbox (RFC 9051 7.5.1, go-imap's `UpdateWriter`): the
- * tracker's queue written as `EXPUNGE`, `EXISTS` (with `RECENT` for IMAP4rev1) and
- * `FETCH (FLAGS …)`, and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
+ * tracker's queue written as `FLAGS` (new keywords), `EXPUNGE`, `EXISTS` (with `RECENT` for
+ * IMAP4rev1) and `FETCH (FLAGS …)`, and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
  *
  * @module
  */
@@ -9,7 +9,13 @@
 import type { MailboxInfo } from "../store/types.ts";
 import type { Selection, Session } from "./context.ts";
 import { flagList, untagged } from "./encoder.ts";
-import { writeExists, writeExpunge, writeFetchFlags, writeRecent } from "./responses.ts";
+import {
+  writeExists,
+  writeExpunge,
+  writeFetchFlags,
+  writeFlags,
+  writeRecent,
+} from "./responses.ts";
 
 /**
  * Sends the pending updates of the selected mailbox; EXPUNGE only when `allowExpunge` (not
@@ -25,6 +31,8 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
     session.close();
     return;
   }
+  // First, as Dovecot's sync does: the FETCH responses below may use the new keywords.
+  announceKeywords(session);
   const before = selection.tracker.maxUid;
   for (const update of selection.tracker.flush(allowExpunge)) {
     if (update.type === "expunge") {
@@ -41,6 +49,17 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
       writeFetchFlags(out, update.seq, update.uid, flags);
     }
   }
+}
+
+/**
+ * RFC 9051 7.3.5: writes `FLAGS` (and `PERMANENTFLAGS`) when keywords new to the session
+ * appeared in the selected mailbox, so that no response uses a keyword the client has not
+ * been told of. Cheap when nothing changed: call it before any response that reports flags.
+ */
+export function announceKeywords(session: Session): void {
+  const selection = session.selection;
+  if (!selection?.tracker.takeKeywordGrowth()) return;
+  writeFlags(session.out, selection.tracker.keywords, selection.readOnly);
 }
 
 /** A message's flags as the session reports them: with `\Recent` where rev1 sees it so. */

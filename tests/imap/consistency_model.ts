@@ -210,6 +210,8 @@ export interface ResponseSummary {
 export class MailboxModel {
   uids: number[] = [];
   readonly flags = new Map<number, string[]>();
+  /** Keywords FLAGS responses named since the SELECT (RFC 9051 7.3.5). */
+  readonly keywords = new Set<string>();
   readonly rev2: boolean;
 
   constructor(rev2: boolean) {
@@ -220,6 +222,7 @@ export class MailboxModel {
   clear(): void {
     this.uids = [];
     this.flags.clear();
+    this.keywords.clear();
   }
 
   /** The first sequence number whose UID is not known yet, or 0. */
@@ -269,13 +272,24 @@ export class MailboxModel {
       summary.search = numbersOf(esearch[2] ?? "");
       return;
     }
+    const flagList = /^\* FLAGS \(([^)]*)\)$/i.exec(line);
+    if (flagList) {
+      // The list only grows while selected (as Dovecot's): a keyword a message may still
+      // carry is never dropped from it.
+      const listed = new Set(flagList[1].split(" ").filter((flag) => !flag.startsWith("\\")));
+      for (const keyword of this.keywords) {
+        check(listed.has(keyword), `FLAGS dropped ${keyword}: ${line}`);
+      }
+      for (const keyword of listed) this.keywords.add(keyword);
+      return;
+    }
     const copyUid = /^\* OK \[COPYUID ([^\]]+)\]/i.exec(line);
     if (copyUid) {
       summary.copyUid = copyUid[1];
       return;
     }
     check(
-      /^\* (FLAGS \(|OK \[(PERMANENTFLAGS|UIDVALIDITY|UIDNEXT|UNSEEN|CLOSED)|OK Still here|LIST |ENABLED )/i
+      /^\* (OK \[(PERMANENTFLAGS|UIDVALIDITY|UIDNEXT|UNSEEN|CLOSED)|OK Still here|LIST |ENABLED )/i
         .test(line),
       `Unexpected untagged response: ${line}`,
     );
@@ -305,6 +319,12 @@ export class MailboxModel {
         "\\Recent sent to an IMAP4rev2 session",
       );
       check(uid !== 0, `FLAGS for sequence number ${seq} before its UID is known`);
+      for (const flag of raw) {
+        check(
+          flag.startsWith("\\") || this.keywords.has(flag),
+          `FETCH ${seq} shows ${flag} before a FLAGS response named it (RFC 9051 7.3.5)`,
+        );
+      }
       flags = normalFlags(raw);
       this.flags.set(uid, flags);
     }

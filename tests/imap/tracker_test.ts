@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { MailboxTracker } from "../../lib/imap/tracker.ts";
 import type { MessageMeta, StoreEvent } from "../../lib/store/mod.ts";
 
-const added = (uid: number, mailbox = "INBOX", user = "alice"): StoreEvent => ({
-  type: "message.added",
-  message: { uid, mailbox, user } as MessageMeta,
-});
+const added = (
+  uid: number,
+  mailbox = "INBOX",
+  user = "alice",
+  flags: readonly string[] = [],
+): StoreEvent => ({ type: "message.added", message: { uid, mailbox, user, flags } as MessageMeta });
 const expunged = (...uids: number[]): StoreEvent => ({
   type: "message.expunged",
   user: "alice",
@@ -182,4 +184,32 @@ Deno.test("tracker: an own change to a message with a pending outside change kee
   tracker.ownFlagChange(() => tracker.onEvent(flagged(3, "\\Flagged", "\\Seen")));
   tracker.dropFlagUpdates([3]);
   assert.deepEqual(render(tracker, true), [], "STORE without .SILENT reports the flags itself");
+});
+
+Deno.test("tracker: keywords from any change or arrival are learned once, and never forgotten", () => {
+  // RFC 9051 7.3.5: the session must send FLAGS before a response that uses a new keyword.
+  const tracker = new MailboxTracker("alice", "INBOX", [1, 2], ["$Known"]);
+  assert.equal(tracker.takeKeywordGrowth(), false);
+  tracker.onEvent(flagged(1, "\\Seen", "$Known"));
+  assert.equal(tracker.takeKeywordGrowth(), false, "a known keyword is no growth");
+  tracker.onEvent(flagged(2, "$Foo"));
+  tracker.onEvent(flagged(1, "$Foo", "$Known"));
+  assert.equal(tracker.takeKeywordGrowth(), true);
+  assert.equal(tracker.takeKeywordGrowth(), false, "taken once");
+  // The session's own change too (its FETCH responses show the keyword).
+  tracker.ownFlagChange(() => tracker.onEvent(flagged(1, "$Own")));
+  assert.equal(tracker.takeKeywordGrowth(), true);
+  // An arrival carrying a keyword (APPEND, COPY, MOVE, delivery).
+  tracker.onEvent(added(3, "INBOX", "alice", ["\\Seen", "$New"]));
+  assert.equal(tracker.takeKeywordGrowth(), true);
+  // Removal never shrinks the list; another mailbox's keywords are not this one's.
+  tracker.onEvent(flagged(1));
+  tracker.onEvent({
+    type: "flags.changed",
+    user: "alice",
+    mailbox: "Other",
+    changes: [{ uid: 1, flags: ["$Elsewhere"] }],
+  });
+  assert.equal(tracker.takeKeywordGrowth(), false);
+  assert.deepEqual([...tracker.keywords], ["$Known", "$Foo", "$Own", "$New"]);
 });

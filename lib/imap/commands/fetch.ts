@@ -12,10 +12,17 @@
  * message). BINARY of a part with an unknown transfer encoding is left out of that message's
  * response and the command ends `NO [UNKNOWN-CTE]` (RFC 3516 4.3) after the other data.
  *
+ * A section named twice in one command (`BINARY.PEEK[1] BINARY.PEEK[1]<0.10>`) is decoded or
+ * copied once per message, and the response is written out item by item as it grows, waiting
+ * while the client is slow to read: what one FETCH costs the server is bounded by one
+ * message's sections, not by the items times their size (the items themselves are bounded by
+ * `MAX_FETCH_ITEMS`, see parse_fetch.ts).
+ *
  * @module
  */
 
 import { MessageIndex } from "../../mail/message_index.ts";
+import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
 import {
@@ -29,7 +36,12 @@ import {
 import { formatInternalDate } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
 import { MessageView } from "../message_view.ts";
-import { type FetchAttribute, readFetchAttributes, responseKey } from "../parse_fetch.ts";
+import {
+  type FetchAttribute,
+  readFetchAttributes,
+  responseKey,
+  type Section,
+} from "../parse_fetch.ts";
 import type { Reader } from "../parser.ts";
 import {
   applyPartial,
@@ -40,7 +52,7 @@ import {
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
-import { sessionFlagList } from "../updates.ts";
+import { announceKeywords, sessionFlagList } from "../updates.ts";
 import { resolveTargets, selectionOf } from "./targets.ts";
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
@@ -51,14 +63,23 @@ function setsSeen(item: FetchAttribute): boolean {
 
 type Part = string | Uint8Array;
 
+/** An item's keys, built once per command. */
+interface ItemKeys {
+  /** The response key (`BODY[1.TEXT]<0>`). */
+  readonly response: string;
+  /** The section it reads, without partial (`BODY[1.TEXT]`): what its data is cached under. */
+  readonly section: string;
+}
+
 /** What writing one message's items needs; `unknownCte` is set when a BINARY item is left out. */
 interface ItemContext {
   readonly session: Session;
   readonly meta: MessageMeta;
   readonly message: () => MessageView;
   readonly put: (...parts: Part[]) => void;
-  /** The response key of an item (`BODY[1.TEXT]<0>`), built once per command. */
-  readonly keys: ReadonlyMap<FetchAttribute, string>;
+  readonly keys: ReadonlyMap<FetchAttribute, ItemKeys>;
+  /** Section data made for this message, by section key: each is made once per command. */
+  readonly sections: Map<string, Uint8Array | null>;
   unknownCte: boolean;
 }
 
@@ -71,7 +92,7 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   if (byUid && !items.some((item) => item.kind === "UID")) {
     items.unshift({ kind: "UID" } as FetchAttribute);
   }
-  const keys = new Map(items.map((item) => [item, responseKey(item)]));
+  const keys = new Map(items.map((item) => [item, itemKeys(item)]));
   const selection = selectionOf(session);
   const targets = resolveTargets(session, set, byUid);
   const { store } = session.ctx;
@@ -112,6 +133,8 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       missing++;
       continue;
     }
+    // RFC 9051 7.3.5: a keyword set by another session meanwhile is announced before use.
+    announceKeywords(session);
     let view: MessageView | null = null;
     const message = () => view ??= viewOf(uid);
     let opened = false;
@@ -119,12 +142,19 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       out.push(opened ? " " : `* ${seq} FETCH (`, ...parts);
       opened = true;
     };
-    const context: ItemContext = { session, meta, message, put, keys, unknownCte: false };
-    for (const item of items) writeItem(context, item);
+    const sections = new Map<string, Uint8Array | null>();
+    const context: ItemContext = { session, meta, message, put, keys, sections, unknownCte: false };
+    for (const item of items) {
+      writeItem(context, item);
+      // Written as it grows: a message's items may add up to far more than the message.
+      if (out.length > FLUSH_THRESHOLD) await session.flush();
+      if (session.ended) return;
+    }
     if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
     unknownCte ||= context.unknownCte;
     if (opened) out.push(")\r\n");
     if (out.length > FLUSH_THRESHOLD) await session.flush();
+    if (session.ended) return;
   }
   if (unknownCte) {
     throw new ImapError("NO", "UNKNOWN-CTE", "Cannot decode the transfer encoding of a part");
@@ -138,9 +168,41 @@ function flags(session: Session, meta: MessageMeta): string {
   return sessionFlagList(session, meta.uid, meta.flags);
 }
 
+function itemKeys(item: FetchAttribute): ItemKeys {
+  const whole = "partial" in item && item.partial ? { ...item, partial: null } : item;
+  return { response: responseKey(item), section: responseKey(whole) };
+}
+
+/**
+ * A section's data fit for a literal (no NUL, see `withoutNul`), or null when the message has
+ * no such section; made once per message and command, whatever the items' partials.
+ */
+function bodySection(context: ItemContext, key: string, section: Section): Uint8Array | null {
+  let bytes = context.sections.get(key);
+  if (bytes === undefined) {
+    const view = context.message();
+    const data = sectionBytes(view, section);
+    bytes = data && withoutNul(view, data);
+    context.sections.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** A BINARY section's decoded bytes, decoded once per message and command. */
+function binaryData(context: ItemContext, key: string, part: MimePart | null): Uint8Array {
+  let bytes = context.sections.get(key);
+  if (!bytes) context.sections.set(key, bytes = binaryBytes(context.message(), part));
+  return bytes;
+}
+
+const WHOLE: Section = { part: [], text: null, fields: [] };
+const HEADER: Section = { part: [], text: "HEADER", fields: [] };
+const TEXT: Section = { part: [], text: "TEXT", fields: [] };
+
 function writeItem(context: ItemContext, item: FetchAttribute): void {
   const { session, meta, message, put } = context;
-  const key = context.keys.get(item)!;
+  const keys = context.keys.get(item)!;
+  const key = keys.response;
   switch (item.kind) {
     case "UID":
       return put(`UID ${meta.uid}`);
@@ -150,14 +212,13 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`INTERNALDATE ${formatInternalDate(meta.internalDate)}`);
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
+    // The same data as BODY[], BODY[HEADER] and BODY[TEXT], and cached under their keys.
     case "RFC822":
-      return put("RFC822 ", ...nstring(message(), message().raw));
+      return put("RFC822 ", ...nstring(bodySection(context, "BODY[]", WHOLE)));
     case "RFC822.HEADER":
-    case "RFC822.TEXT": {
-      const text = item.kind === "RFC822.HEADER" ? "HEADER" : "TEXT";
-      const bytes = sectionBytes(message(), { part: [], text, fields: [] });
-      return put(`${item.kind} `, ...nstring(message(), bytes));
-    }
+      return put(`${item.kind} `, ...nstring(bodySection(context, "BODY[HEADER]", HEADER)));
+    case "RFC822.TEXT":
+      return put(`${item.kind} `, ...nstring(bodySection(context, "BODY[TEXT]", TEXT)));
     case "ENVELOPE":
       return put("ENVELOPE ", cachedEnvelope(message()));
     case "BODYSTRUCTURE":
@@ -177,8 +238,8 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
         );
         return put(data ?? `${key} NIL`);
       }
-      const bytes = sectionBytes(message(), item.section);
-      return put(`${key} `, ...nstring(message(), bytes && applyPartial(bytes, item.partial)));
+      const bytes = bodySection(context, keys.section, item.section);
+      return put(`${key} `, ...nstring(bytes && applyPartial(bytes, item.partial)));
     }
     case "BINARY":
     case "BINARY.SIZE": {
@@ -189,10 +250,13 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
         return;
       }
       if (item.kind === "BINARY.SIZE") {
-        return put(`${key} ${section.kind === "missing" ? 0 : binarySize(view, section.part)}`);
+        if (section.kind === "missing") return put(`${key} 0`);
+        // Decoded already for a BINARY item: its length; else counted without decoding base64.
+        const decoded = context.sections.get(`BINARY[${item.part.join(".")}]`);
+        return put(`${key} ${decoded ? decoded.length : binarySize(view, section.part)}`);
       }
       if (section.kind === "missing") return put(`${key} NIL`);
-      const bytes = applyPartial(binaryBytes(view, section.part), item.partial);
+      const bytes = applyPartial(binaryData(context, keys.section, section.part), item.partial);
       // RFC 3516 4.3: literal8 only when the data holds NUL, which a literal cannot carry.
       return put(`${key} `, ...literal(bytes, bytes.includes(0)));
     }
@@ -204,9 +268,9 @@ function literal(bytes: Uint8Array, binary = false): [string, Uint8Array] {
   return [`${binary ? "~" : ""}{${bytes.length}}\r\n`, bytes];
 }
 
-/** Section data as an `nstring`: NIL when the section does not exist. */
-function nstring(view: MessageView, bytes: Uint8Array | null): Part[] {
-  return bytes ? literal(withoutNul(view, bytes)) : ["NIL"];
+/** Section data (without NUL) as an `nstring`: NIL when the section does not exist. */
+function nstring(bytes: Uint8Array | null): Part[] {
+  return bytes ? literal(bytes) : ["NIL"];
 }
 
 export const FETCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [

@@ -39,12 +39,10 @@ function select(session: AuthedSession, reader: Reader, readOnly: boolean): Comm
   requireMailbox(session, name);
   const view = store.selectView(session.user, name);
   const { info } = view;
-  const keywords = new Set(view.keywords);
   const selection: Selection = {
-    tracker: new MailboxTracker(session.user, info.name, view.uids),
+    tracker: new MailboxTracker(session.user, info.name, view.uids, view.keywords),
     readOnly,
     recent: new Set(),
-    keywords,
   };
   const firstUnseen = view.firstUnseenUid === 0 ? 0 : selection.tracker.seqOf(view.firstUnseenUid);
   const out = session.out;
@@ -56,7 +54,7 @@ function select(session: AuthedSession, reader: Reader, readOnly: boolean): Comm
   }
   out.push(untagged(`OK [UIDVALIDITY ${UID_VALIDITY}] UIDs valid`));
   out.push(untagged(`OK [UIDNEXT ${info.uidNext}] Predicted next UID`));
-  writeFlags(out, keywords, readOnly);
+  writeFlags(out, selection.tracker.keywords, readOnly);
   // RFC 9051 6.3.2: an IMAP4rev2 client also gets the mailbox's LIST response.
   if (session.rev2) writeListLine(out, "LIST", [], info.name, true);
   session.selection = selection;

@@ -7,7 +7,7 @@
  * uid-store       = "UID" SP store                                    ; RFC 9051 6.4.9
  * ```
  * Without `.SILENT` the new flags come back as `FETCH (FLAGS …)`; a keyword new to the
- * mailbox first gets a new `FLAGS` response.
+ * session first gets a new `FLAGS` response (RFC 9051 7.3.5), with or without `.SILENT`.
  *
  * @module
  */
@@ -16,8 +16,8 @@ import { RECENT_FLAG, SYSTEM_FLAGS } from "../../store/flags.ts";
 import type { FlagOperation } from "../../store/types.ts";
 import { type AuthedCommandSpec, type AuthedSession, ImapError, SELECTED } from "../context.ts";
 import type { Reader } from "../parser.ts";
-import { writeFetchFlags, writeFlags } from "../responses.ts";
-import { sessionFlagList } from "../updates.ts";
+import { writeFetchFlags } from "../responses.ts";
+import { announceKeywords, sessionFlagList } from "../updates.ts";
 import { resolveTargets, writableSelection } from "./targets.ts";
 
 /**
@@ -65,13 +65,9 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): void {
   // messages are dropped; with it, another session's pending change still goes out.
   if (!match[2]) selection.tracker.dropFlagUpdates(uids);
 
-  const newKeywords = flags.filter((flag) =>
-    !flag.startsWith("\\") && !selection.keywords.has(flag)
-  );
-  if (newKeywords.length > 0 && operation !== "remove") {
-    for (const keyword of newKeywords) selection.keywords.add(keyword);
-    writeFlags(session.out, selection.keywords, false);
-  }
+  // New keywords (this change's, or another session's not yet announced) go out first,
+  // also after .SILENT.
+  announceKeywords(session);
   if (match[2]) return;
   for (const { seq, uid } of targets) {
     const meta = store.getMessage(user, mailbox, uid);
