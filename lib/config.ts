@@ -39,6 +39,21 @@ export interface Limits {
   readonly maxHttpBody: number;
   /** Events queued for one `/events` listener before a listener that does not read is cut off. */
   readonly maxEventQueueBytes: number;
+  /** Failed authentications on a connection answered at once; later ones wait (auth_guard.ts). */
+  readonly authFailuresBeforeDelay: number;
+  /** The wait before answering the first delayed failure; it doubles with each one after. */
+  readonly authFailureDelayMs: number;
+  /** The longest wait before answering a failed authentication. */
+  readonly maxAuthFailureDelayMs: number;
+  /** Failed authentications on one connection before it is closed. */
+  readonly maxAuthFailures: number;
+  /**
+   * Failed authentications from one client address within the window before its attempts
+   * are refused; 0: no limit.
+   */
+  readonly maxAuthFailuresPerAddress: number;
+  /** The sliding window of `maxAuthFailuresPerAddress`. */
+  readonly authFailureWindowMs: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -100,6 +115,15 @@ export const DEFAULT_LIMITS: Limits = {
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
+  // A client gets three tries at once, then waits 1, 2, 4, 5, 5... s, and is cut off at ten:
+  // a guesser gets a few tries a minute per connection, a typo costs nothing.
+  authFailuresBeforeDelay: 3,
+  authFailureDelayMs: 1000,
+  maxAuthFailureDelayMs: 5000,
+  maxAuthFailures: 10,
+  // Per address: 100 failures in 10 minutes, whatever the protocol or connection count.
+  maxAuthFailuresPerAddress: 100,
+  authFailureWindowMs: 10 * 60_000,
 };
 
 interface Setting {
@@ -196,6 +220,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxConnections),
     help: "open connections per listener",
+  },
+  {
+    flag: "max-auth-failures",
+    env: "ELEKTROMAIL_MAX_AUTH_FAILURES",
+    kind: "string",
+    fallback: String(DEFAULT_LIMITS.maxAuthFailuresPerAddress),
+    help: "failed logins per client address in 10 minutes before it is refused (0: no limit)",
   },
   {
     flag: "tls",
@@ -341,6 +372,7 @@ export function resolveConfig(
       maxMessageSize: count("max-message-size", 1024),
       maxRecipients: count("max-recipients", 1),
       maxConnections: count("max-connections", 1),
+      maxAuthFailuresPerAddress: count("max-auth-failures", 0),
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),

@@ -241,9 +241,9 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       const outcome = await runCommand(session, event.command);
       if (outcome === "BAD") countBad(conn, session);
       else if (outcome !== null) conn.badInARow = 0;
-      if (outcome !== "OK") return;
-      if (session.state === "logout") session.close();
-      if (conn.tlsRequested) switchToTls(conn);
+      // LOGOUT, or a command that ended the session (too many failed logins): after its answer.
+      if (session.state === "logout") return session.close();
+      if (outcome === "OK" && conn.tlsRequested) switchToTls(conn);
       return;
     }
     case "literal-request": {
