@@ -30,7 +30,7 @@ async function withServer(
     { logger },
   );
   try {
-    await withTimeout(fn(server, warnings), "auth failures", 20_000);
+    await withTimeout(fn(server, warnings), "auth failures", 10_000);
   } finally {
     await server.stop();
   }

@@ -24,7 +24,7 @@ async function withImap(
     limits: { ...config.limits, maxMessageSize },
   });
   try {
-    await withTimeout(fn(server.ports.imap), "literal limits", 20_000);
+    await withTimeout(fn(server.ports.imap), "literal limits", 10_000);
   } finally {
     await server.stop();
   }
