@@ -226,7 +226,7 @@ export const SETTINGS: readonly Setting[] = [
     env: "ELEKTROMAIL_MAX_AUTH_FAILURES",
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxAuthFailuresPerAddress),
-    help: "failed logins per client address in 10 minutes before it is refused (0: no limit)",
+    help: "failed logins per client address per 10 minutes (0: no limit)",
   },
   {
     flag: "tls",
