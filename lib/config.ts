@@ -47,10 +47,7 @@ export interface Limits {
   readonly maxAuthFailureDelayMs: number;
   /** Failed authentications on one connection before it is closed. */
   readonly maxAuthFailures: number;
-  /**
-   * Failed authentications from one client address within the window before its attempts
-   * are refused; 0: no limit.
-   */
+  /** Failed authentications per client address within the window, then refused (0: off). */
   readonly maxAuthFailuresPerAddress: number;
   /** The sliding window of `maxAuthFailuresPerAddress`. */
   readonly authFailureWindowMs: number;
