@@ -43,6 +43,18 @@ export interface Limits {
   readonly maxEventTotalBytes: number;
   /** Users created on demand (by delivery or any-credentials login); configured users are extra. */
   readonly maxUsers: number;
+  /** Failed authentications on a connection answered at once; later ones wait (auth_guard.ts). */
+  readonly authFailuresBeforeDelay: number;
+  /** The wait before answering the first delayed failure; it doubles with each one after. */
+  readonly authFailureDelayMs: number;
+  /** The longest wait before answering a failed authentication. */
+  readonly maxAuthFailureDelayMs: number;
+  /** Failed authentications on one connection before it is closed. */
+  readonly maxAuthFailures: number;
+  /** Failed authentications per client address within the window, then refused (0: off). */
+  readonly maxAuthFailuresPerAddress: number;
+  /** The sliding window of `maxAuthFailuresPerAddress`. */
+  readonly authFailureWindowMs: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -106,6 +118,15 @@ export const DEFAULT_LIMITS: Limits = {
   maxEventQueueBytes: 16 * 1024 * 1024,
   maxEventTotalBytes: 64 * 1024 * 1024,
   maxUsers: 10_000,
+  // A client gets three tries at once, then waits 1, 2, 4, 5, 5... s, and is cut off at ten:
+  // a guesser gets a few tries a minute per connection, a typo costs nothing.
+  authFailuresBeforeDelay: 3,
+  authFailureDelayMs: 1000,
+  maxAuthFailureDelayMs: 5000,
+  maxAuthFailures: 10,
+  // Per address: 100 failures in 10 minutes, whatever the protocol or connection count.
+  maxAuthFailuresPerAddress: 100,
+  authFailureWindowMs: 10 * 60_000,
 };
 
 interface Setting {
@@ -209,6 +230,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxUsers),
     help: "users created by mail or login, besides --users (452 4.3.1 past it)",
+  },
+  {
+    flag: "max-auth-failures",
+    env: "ELEKTROMAIL_MAX_AUTH_FAILURES",
+    kind: "string",
+    fallback: String(DEFAULT_LIMITS.maxAuthFailuresPerAddress),
+    help: "failed logins per client address per 10 minutes (0: no limit)",
   },
   {
     flag: "tls",
@@ -355,6 +383,7 @@ export function resolveConfig(
       maxRecipients: count("max-recipients", 1),
       maxConnections: count("max-connections", 1),
       maxUsers: count("max-users", 1),
+      maxAuthFailuresPerAddress: count("max-auth-failures", 0),
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { AuthGuard } from "./auth_guard.ts";
 import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
@@ -95,8 +96,10 @@ export async function startElektromail(
   };
   const store = options.store ?? await openStore(config);
   const chaos = new Chaos(config.chaos);
+  // One per server: failed logins over IMAP and SMTP count together, per client address.
+  const authGuard = new AuthGuard(config.limits, logger);
   const warmer = startIndexWarmer(store);
-  const imapServer = createImapServer({ config, store, logger, chaos });
+  const imapServer = createImapServer({ config, store, logger, chaos, authGuard });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -110,6 +113,7 @@ export async function startElektromail(
   const stopAll = async () => {
     await Promise.allSettled(started.map((listener) => listener.close()));
     chaos.close();
+    authGuard.close();
     warmer.close();
     imapServer.close();
   };
@@ -118,7 +122,7 @@ export async function startElektromail(
       await bind(
         "SMTP_PORT (--smtp-port)",
         config.smtpPort,
-        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort), chaos),
+        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort), chaos, authGuard),
       ),
     );
     const smtp = started[0];
@@ -139,7 +143,14 @@ export async function startElektromail(
         port,
         () =>
           name === "smtps"
-            ? startSmtp(config, store, logger, { name, port, tls: tlsMode("implicit") }, chaos)
+            ? startSmtp(
+              config,
+              store,
+              logger,
+              { name, port, tls: tlsMode("implicit") },
+              chaos,
+              authGuard,
+            )
             : imapServer.listen({ name, port, tls: tlsMode("implicit") }),
       );
       started.push(listener);

@@ -65,6 +65,7 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
   "max-users": { env: "9", flag: "10", get: (c) => c.limits.maxUsers },
+  "max-auth-failures": { env: "0", flag: "50", get: (c) => c.limits.maxAuthFailuresPerAddress },
   "tls-cert": { env: "/tmp/env.pem", flag: "/tmp/flag.pem", get: (c) => c.tls?.cert },
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },

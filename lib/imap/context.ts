@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AuthAttempts } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -52,6 +53,8 @@ export interface ImapContext {
   readonly tls?: TlsState;
   /** Fault injection (`POST /chaos`); none when absent. */
   readonly chaos?: Chaos;
+  /** This connection's failed logins (auth_guard.ts); none: not counted. */
+  readonly authAttempts?: AuthAttempts;
 }
 
 /** The selected mailbox of a session. */

@@ -2,7 +2,8 @@
  * Running one framed command: read the tag and verb, look the verb up in the command table,
  * check the state, run it, send the updates it allows, and write the tagged response. Every
  * failure becomes a tagged `NO`/`BAD` in {@linkcode statusFromError}, the one place that
- * maps them. Also the literal policy: whether a `{n}` announcement gets its `+`.
+ * maps them. Also the literal policy: whether a literal announcement gets its `+`, is read,
+ * drained or ends the connection.
  *
  * @module
  */
@@ -143,38 +144,73 @@ export function statusFromError(error: unknown): ImapError | null {
   return null;
 }
 
-/** What to answer a synchronizing literal's announcement (`{n}`). */
+/** What to answer a literal's announcement (`{n}`, `{n+}`, `~{n}`, `~{n+}`). */
 export interface LiteralDecision {
-  /** Whether the literal is taken (`+`) or refused (the framer drains it). */
+  /**
+   * Whether the literal is taken. If not, the framer drops the command: a synchronizing
+   * literal's bytes never come, a non-synchronizing one's are drained.
+   */
   readonly accept: boolean;
-  /** The continuation request, or the tagged refusal. */
-  readonly response: string;
+  /** What to write now: `+` for a synchronizing literal taken, the tagged refusal, or null. */
+  readonly response: string | null;
   /** The refusal counts towards the limit of bad commands in a row. */
   readonly countsAsBad: boolean;
+  /** Close the connection after the refusal, without reading the literal (RFC 7888 4). */
+  readonly close: boolean;
+}
+
+/** What the policy needs to know of an announcement (a framer `literal-request`). */
+export interface LiteralRequest {
+  readonly tag: string;
+  readonly size: number;
+  readonly nonSync: boolean;
+  readonly prefix: Uint8Array;
+  /** Literal bytes the command already carries. */
+  readonly buffered: number;
 }
 
 /**
- * The literal policy (STYLE.md 3): APPEND's literal only after login and up to the message
- * size limit (`NO [TOOBIG]` past it); any other command's up to {@linkcode MAX_SMALL_LITERAL}
- * (`BAD [TOOBIG]`). Only then the `+` continuation.
+ * The literal policy (STYLE.md 3). A command's literals add up to at most
+ * {@linkcode MAX_SMALL_LITERAL} (LOGIN passwords, mailbox names, search strings), except
+ * APPEND's after login: its message up to the message size limit, and 64 KiB more for the
+ * rest. Over the limit: `NO [TOOBIG]` for APPEND's synchronizing literal, `BAD [TOOBIG]`
+ * otherwise (RFC 7888 4 for a non-synchronizing one). Before login, a non-synchronizing
+ * literal over the limit also ends the connection: the server will not read megabytes from a
+ * stranger to stay in step (RFC 7888 4 allows closing). After login the refused bytes are
+ * drained instead, so the session goes on. Only a synchronizing literal within the limit
+ * gets the `+` continuation.
  */
 export function literalDecision(
-  request: { readonly tag: string; readonly size: number; readonly prefix: Uint8Array },
+  request: LiteralRequest,
   state: ImapState,
   maxMessageSize: number,
 ): LiteralDecision {
+  const loggedIn = state === "authenticated" || state === "selected";
   const isAppend = commandVerb(request.prefix) === "APPEND";
-  const limit = isAppend ? maxMessageSize : MAX_SMALL_LITERAL;
-  if (isAppend && state !== "authenticated" && state !== "selected") {
-    const response = tagged(request.tag, "BAD", null, "APPEND is not allowed before login");
-    return { accept: false, response, countsAsBad: true };
+  const refuse = (status: "NO" | "BAD", code: string | null, text: string, bad: boolean) => ({
+    accept: false,
+    response: tagged(request.tag, status, code, text),
+    countsAsBad: bad,
+    close: request.nonSync && !loggedIn,
+  });
+  if (isAppend && !loggedIn && !request.nonSync) {
+    return refuse("BAD", null, "APPEND is not allowed before login", true);
   }
-  if (request.size > limit) {
-    const text = `Literal of ${request.size} octets is over the limit of ${limit}`;
-    const response = tagged(request.tag, isAppend ? "NO" : "BAD", "TOOBIG", text);
-    return { accept: false, response, countsAsBad: false };
+  const appendAfterLogin = isAppend && loggedIn;
+  const perLiteral = appendAfterLogin ? maxMessageSize : MAX_SMALL_LITERAL;
+  const inAll = appendAfterLogin ? maxMessageSize + MAX_SMALL_LITERAL : MAX_SMALL_LITERAL;
+  const total = request.buffered + request.size;
+  const text = request.size > perLiteral
+    ? `Literal of ${request.size} octets is over the limit of ${perLiteral}`
+    : total > inAll
+    ? `Literals of ${total} octets in all are over the limit of ${inAll}`
+    : null;
+  // A refused {n+} still costs its bytes to drain: it counts as a bad command.
+  if (text) {
+    return refuse(isAppend && !request.nonSync ? "NO" : "BAD", "TOOBIG", text, request.nonSync);
   }
-  return { accept: true, response: continuation("Ready for literal data"), countsAsBad: false };
+  const response = request.nonSync ? null : continuation("Ready for literal data");
+  return { accept: true, response, countsAsBad: false, close: false };
 }
 
 /** The verb of a command's first bytes, with `UID ` for UID commands. */

@@ -14,12 +14,15 @@
  * Literal policy stays with the owner (STYLE.md 3): a synchronizing literal of any size is a
  * `literal-request` event and the framer waits for `acceptLiteral()` (the owner sent `+`) or
  * `rejectLiteral()` (the owner sent a tagged NO/BAD; the client will not send the bytes, per
- * RFC 9051 7.5). Non-synchronizing literals up to `maxLiteralSize` are read silently; larger
- * ones are drained (their bytes are still counted off the stream so it stays in step), then
- * reported as `literal-too-big`, and the rest of that command is discarded. `maxLineLength`
- * caps the command's text (all its lines, without literal data): past it, `line-too-long` is
- * reported once and everything up to the end of the command is discarded, again draining any
- * non-synchronizing literal announced at the end of a discarded line.
+ * RFC 9051 7.5). Non-synchronizing literals are read silently while the command's literals
+ * add up to at most `maxLiteralSize`; past that the announcement is a `literal-request` too,
+ * so no literal is ever buffered unless the owner's policy allows it. Rejecting a
+ * non-synchronizing literal drains it: its bytes are counted off the stream, never kept, so
+ * the stream stays in step, and the rest of that command is discarded (the owner may instead
+ * close the connection). `maxLineLength` caps the command's text (all its lines, without
+ * literal data): past it, `line-too-long` is reported once and everything up to the end of
+ * the command is discarded, again draining any non-synchronizing literal announced at the end
+ * of a discarded line.
  *
  * @module
  */
@@ -45,13 +48,15 @@ export type FrameEvent =
     type: "literal-request";
     tag: string;
     size: number;
-    nonSync: false;
+    /** `{n+}`: the client is sending the bytes already; rejecting drains them. */
+    nonSync: boolean;
     binary: boolean;
     /** The command's text so far, ending with the announcement (e.g. `a APPEND INBOX {42}`). */
     prefix: Uint8Array;
+    /** Literal bytes the command already carries, before this one. */
+    buffered: number;
   }
-  | { type: "line-too-long"; tag: string | null }
-  | { type: "literal-too-big"; tag: string | null; size: number; nonSync: boolean };
+  | { type: "line-too-long"; tag: string | null };
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -61,9 +66,9 @@ const EMPTY = new Uint8Array(0);
 
 type Mode =
   | { kind: "line" }
-  | { kind: "await"; size: number }
+  | { kind: "await"; size: number; nonSync: boolean }
   | { kind: "literal"; data: Uint8Array; filled: number }
-  | { kind: "drain"; remaining: number; report: { tag: string | null; size: number } | null }
+  | { kind: "drain"; remaining: number }
   | { kind: "discard"; tail: Uint8Array };
 
 /** The end of a line as a literal announcement, if it is one. */
@@ -129,9 +134,15 @@ export class ImapFramer {
   #text: Uint8Array[] = [];
   #textLength = 0;
   #literals: Uint8Array[] = [];
+  /** The sum of `#literals`' lengths. */
+  #literalBytes = 0;
   #literalEnds: number[] = [];
   #tag: string | null = null;
 
+  /**
+   * `maxLineLength`: the cap on a command's text. `maxLiteralSize`: how many literal bytes a
+   * command may carry in non-synchronizing literals without asking the owner.
+   */
   constructor(options: { maxLineLength: number; maxLiteralSize: number }) {
     this.#maxLine = options.maxLineLength;
     this.#maxLiteral = options.maxLiteralSize;
@@ -167,6 +178,7 @@ export class ImapFramer {
           mode.filled += got;
           if (mode.filled < mode.data.length) return null;
           this.#literals.push(mode.data);
+          this.#literalBytes += mode.data.length;
           this.#mode = { kind: "line" };
           continue;
         }
@@ -176,7 +188,6 @@ export class ImapFramer {
           mode.remaining -= skip;
           if (mode.remaining > 0) return null;
           this.#mode = { kind: "discard", tail: EMPTY };
-          if (mode.report) return { type: "literal-too-big", nonSync: true, ...mode.report };
           continue;
         }
         case "discard": {
@@ -194,7 +205,7 @@ export class ImapFramer {
           const tail = stripEol(this.#joinTail(mode.tail, lineLength - keep, keep));
           const announced = literalAnnouncement(tail);
           if (announced && announced.nonSync) {
-            this.#mode = { kind: "drain", remaining: announced.size, report: null };
+            this.#mode = { kind: "drain", remaining: announced.size };
           } else {
             this.#resetCommand();
           }
@@ -233,43 +244,46 @@ export class ImapFramer {
             return { type: "command", command };
           }
           this.#literalEnds.push(this.#textLength);
-          if (!announced.nonSync) {
-            this.#mode = { kind: "await", size: announced.size };
+          const { size, nonSync, binary } = announced;
+          if (!nonSync || this.#literalBytes + size > this.#maxLiteral) {
+            this.#mode = { kind: "await", size, nonSync };
             return {
               type: "literal-request",
               tag: this.#tag ?? "*",
-              size: announced.size,
-              nonSync: false,
-              binary: announced.binary,
+              size,
+              nonSync,
+              binary,
               prefix: concat(this.#text, this.#textLength),
+              buffered: this.#literalBytes,
             };
           }
-          if (announced.size > this.#maxLiteral) {
-            const report = { tag: this.#tag, size: announced.size };
-            this.#text = [];
-            this.#textLength = 0;
-            this.#literals = [];
-            this.#mode = { kind: "drain", remaining: announced.size, report };
-            continue;
-          }
-          this.#mode = { kind: "literal", data: new Uint8Array(announced.size), filled: 0 };
+          this.#mode = { kind: "literal", data: new Uint8Array(size), filled: 0 };
           continue;
         }
       }
     }
   }
 
-  /** After `literal-request`: the owner sent `+`, so the framer reads the literal's bytes. */
+  /**
+   * After `literal-request`: the framer reads the literal's bytes (for a synchronizing one
+   * the owner sent `+`).
+   */
   acceptLiteral(): void {
     const mode = this.#mode;
     if (mode.kind !== "await") throw new Error("Cannot accept a literal: none is pending");
     this.#mode = { kind: "literal", data: new Uint8Array(mode.size), filled: 0 };
   }
 
-  /** After `literal-request`: the owner refused it; the pending command is dropped. */
+  /**
+   * After `literal-request`: the owner refused it (and answered the command); the pending
+   * command is dropped. A non-synchronizing literal's bytes are on their way: they are
+   * drained, never kept, and the rest of the command is discarded.
+   */
   rejectLiteral(): void {
-    if (this.#mode.kind !== "await") throw new Error("Cannot reject a literal: none is pending");
+    const mode = this.#mode;
+    if (mode.kind !== "await") throw new Error("Cannot reject a literal: none is pending");
     this.#resetCommand();
+    if (mode.nonSync) this.#mode = { kind: "drain", remaining: mode.size };
   }
 
   /**
@@ -310,6 +324,7 @@ export class ImapFramer {
     this.#text = [];
     this.#textLength = 0;
     this.#literals = [];
+    this.#literalBytes = 0;
     this.#mode = { kind: "discard", tail: EMPTY };
     return { type: "line-too-long", tag };
   }
@@ -318,6 +333,7 @@ export class ImapFramer {
     this.#text = [];
     this.#textLength = 0;
     this.#literals = [];
+    this.#literalBytes = 0;
     this.#literalEnds = [];
     this.#tag = null;
     this.#mode = { kind: "line" };

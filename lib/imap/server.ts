@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -20,6 +21,8 @@ export interface ImapServerOptions {
   readonly logger: Logger;
   /** Fault injection; none when absent. */
   readonly chaos?: Chaos;
+  /** Counts failed logins; none: not counted. */
+  readonly authGuard?: AuthGuard;
 }
 
 /** The IMAP side of a server: its listeners share one `\Recent` bookkeeping. */
@@ -60,7 +63,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
 }
 
 function startListener(
-  { config, store, logger, chaos }: ImapServerOptions,
+  { config, store, logger, chaos, authGuard }: ImapServerOptions,
   shared: ImapServerState,
   endpoint: Endpoint,
 ): Promise<Listener> {
@@ -84,6 +87,7 @@ function startListener(
         shared,
         tls: connection.tls,
         chaos,
+        authAttempts: authGuard?.connection(endpoint.name, connection.remote),
       }, {
         write: (bytes) => connection.write(bytes),
         drained: () => connection.drained(),

@@ -96,7 +96,8 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
 function newFramer(config: Config): ImapFramer {
   return new ImapFramer({
     maxLineLength: config.limits.maxLineLength,
-    maxLiteralSize: Math.max(config.limits.maxMessageSize, MAX_SMALL_LITERAL),
+    // Past this a non-synchronizing literal goes through literalDecision too.
+    maxLiteralSize: MAX_SMALL_LITERAL,
   });
 }
 
@@ -246,28 +247,25 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       const outcome = await runCommand(session, event.command);
       if (outcome === "BAD") countBad(conn, session);
       else if (outcome !== null) conn.badInARow = 0;
-      if (outcome !== "OK") return;
-      if (session.state === "logout") session.close();
-      if (conn.tlsRequested) switchToTls(conn);
+      // LOGOUT, or a command that ended the session (too many failed logins): after its answer.
+      if (session.state === "logout") return session.close();
+      if (outcome === "OK" && conn.tlsRequested) switchToTls(conn);
       return;
     }
     case "literal-request": {
       const decision = literalDecision(event, session.state, limits.maxMessageSize);
       if (decision.accept) conn.framer.acceptLiteral();
       else conn.framer.rejectLiteral();
-      conn.out.push(decision.response);
-      if (decision.countsAsBad) countBad(conn, session);
+      if (decision.response) conn.out.push(decision.response);
+      if (decision.close) {
+        conn.out.push(untagged("BYE Literal too big before login"));
+        session.close();
+      } else if (decision.countsAsBad) countBad(conn, session);
       return;
     }
     case "line-too-long": {
       const text = `Command line too long (limit ${limits.maxLineLength} octets)`;
       conn.out.push(tagged(event.tag ?? "*", "BAD", null, text));
-      countBad(conn, session);
-      return;
-    }
-    case "literal-too-big": {
-      const text = `Literal of ${event.size} octets is over the limit`;
-      conn.out.push(tagged(event.tag ?? "*", "BAD", "TOOBIG", text));
       countBad(conn, session);
       return;
     }

@@ -7,17 +7,24 @@
  * cancel-response  = "*"                                  ; RFC 4954 4
  * ```
  *
+ * Failed AUTHs count against the connection and the client's address (auth_guard.ts): later
+ * replies wait, the tenth closes the connection with `421 4.7.0`, and an address with too
+ * many failures gets `454 4.7.0` without its credentials being checked.
+ *
  * @module
  */
 
 import { acceptsAnyCredentials, authenticate } from "../auth.ts";
 import { decodeSaslPlain, decodeSaslText, type SaslPlainFailure } from "../sasl.ts";
 import { StoreError } from "../store/types.ts";
-import type { SmtpState } from "./context.ts";
+import type { CommandOutcome, SmtpState } from "./context.ts";
 import { reply, SmtpError } from "./reply.ts";
 
 /** How each mechanism starts, with or without an initial response; returns the reply. */
-const MECHANISMS: ReadonlyMap<string, (state: SmtpState, initial?: string) => string> = new Map([
+const MECHANISMS: ReadonlyMap<
+  string,
+  (state: SmtpState, initial?: string) => CommandOutcome
+> = new Map([
   ["PLAIN", (state: SmtpState, initial?: string) => {
     if (initial !== undefined) return finishPlain(state, initial);
     state.auth = { mechanism: "PLAIN" };
@@ -37,7 +44,7 @@ const MECHANISMS: ReadonlyMap<string, (state: SmtpState, initial?: string) => st
 export const AUTH_KEYWORD = `AUTH ${[...MECHANISMS.keys()].join(" ")}`;
 
 /** `AUTH mechanism [initial-response]` (RFC 4954 4). */
-export function startAuth(state: SmtpState, args: string): string {
+export function startAuth(state: SmtpState, args: string): CommandOutcome {
   if (!state.greeted) throw new SmtpError(503, "5.5.1", "Send EHLO first");
   if (state.authUser) throw new SmtpError(503, "5.5.1", "Already authenticated");
   if (state.transaction) {
@@ -55,7 +62,7 @@ export function startAuth(state: SmtpState, args: string): string {
 }
 
 /** The next line of the SASL exchange in `state.auth`: a reply, or an `SmtpError`. */
-export function continueAuth(state: SmtpState, line: string): string {
+export function continueAuth(state: SmtpState, line: string): CommandOutcome {
   const step = state.auth!;
   // The exchange ends with this line, failed or not, unless LOGIN asks for the password.
   state.auth = null;
@@ -69,22 +76,33 @@ export function continueAuth(state: SmtpState, line: string): string {
   return finishLogin(state, step.user, decodeResponse(response));
 }
 
-/** SMTP's reply to each way a PLAIN response can fail. */
-const PLAIN_FAILURES: Readonly<Record<SaslPlainFailure, () => SmtpError>> = {
+/** SMTP's reply to each way a PLAIN response can be malformed. */
+const PLAIN_FAILURES: Readonly<
+  Record<Exclude<SaslPlainFailure, "authzid-mismatch">, () => SmtpError>
+> = {
   "bad-base64": () => new SmtpError(501, "5.5.2", "Cannot decode base64 response"),
   "malformed": () => new SmtpError(501, "5.5.2", "Malformed PLAIN response"),
-  "authzid-mismatch": () => new SmtpError(535, "5.7.8", "Authentication credentials invalid"),
 };
 
-function finishPlain(state: SmtpState, encoded: string): string {
+function finishPlain(state: SmtpState, encoded: string): CommandOutcome {
   const decoded = decodeSaslPlain(encoded);
-  if (!decoded.ok) throw PLAIN_FAILURES[decoded.failure]();
-  return finishLogin(state, decoded.authcid, decoded.password);
+  if (decoded.ok) return finishLogin(state, decoded.authcid, decoded.password);
+  // Asking to act as another user is refused like wrong credentials, and counted.
+  if (decoded.failure === "authzid-mismatch") return failed(state);
+  throw PLAIN_FAILURES[decoded.failure]();
 }
 
-function finishLogin(state: SmtpState, user: string, password: string): string {
+function finishLogin(state: SmtpState, user: string, password: string): CommandOutcome {
+  const attempts = state.ctx.authAttempts;
+  if (attempts?.addressLocked()) {
+    return failed(
+      state,
+      reply(454, "4.7.0", "Too many failed logins from your address; try later"),
+    );
+  }
   const name = authenticate(state.ctx.config, user, password);
-  if (!name) throw new SmtpError(535, "5.7.8", "Authentication credentials invalid");
+  if (!name) return failed(state);
+  attempts?.succeeded();
   try {
     state.ctx.store.ensureUser(name);
   } catch (error) {
@@ -97,6 +115,21 @@ function finishLogin(state: SmtpState, user: string, password: string): string {
   state.authUser = name;
   const note = acceptsAnyCredentials(state.ctx.config) ? " (any credentials accepted)" : "";
   return reply(235, "2.7.0", `Authentication successful${note}`);
+}
+
+/**
+ * A failed (or refused) AUTH: `535 5.7.8` unless told otherwise, sent late after a few
+ * failures, and followed by `421 4.7.0` and the end of the connection at the limit.
+ */
+function failed(
+  state: SmtpState,
+  text = reply(535, "5.7.8", "Authentication credentials invalid"),
+): CommandOutcome {
+  const penalty = state.ctx.authAttempts?.failed();
+  if (!penalty) return text;
+  if (!penalty.disconnect) return { reply: text, delayMs: penalty.delayMs };
+  const bye = reply(421, "4.7.0", `${state.ctx.config.hostname} Too many failed logins, closing`);
+  return { reply: text + bye, delayMs: penalty.delayMs, close: true };
 }
 
 /** A LOGIN response: base64 text. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AuthAttempts } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -27,6 +28,8 @@ export interface SmtpContext {
   readonly tls?: TlsState;
   /** Fault injection (`POST /chaos`); none when absent. */
   readonly chaos?: Chaos;
+  /** This connection's failed AUTHs (auth_guard.ts); none: not counted. */
+  readonly authAttempts?: AuthAttempts;
 }
 
 /** A mail transaction, from MAIL to the end of DATA (RFC 5321 3.3). */
@@ -55,11 +58,12 @@ export interface SmtpState {
 
 /**
  * What a command returns: its reply, or the reply and what the driver does once it is
- * written: read message data, close the connection, or switch to TLS.
+ * written: read message data, close the connection, or switch to TLS. `delayMs`: the reply
+ * waits that long (a failed AUTH), input is held meanwhile.
  */
 export type CommandOutcome =
   | string
-  | { reply: string; data?: true; close?: true; startTls?: true };
+  | { reply: string; data?: true; close?: true; startTls?: true; delayMs?: number };
 
 /** TLS is required and not active yet. */
 export function mustStartTls(state: SmtpState): boolean {

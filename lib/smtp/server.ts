@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -12,13 +13,17 @@ import type { Store } from "../store/types.ts";
 import { reply } from "./reply.ts";
 import { createSmtpSession } from "./session.ts";
 
-/** Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects faults. */
+/**
+ * Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects
+ * faults, `authGuard` counts failed AUTHs.
+ */
 export function startSmtp(
   config: Config,
   store: Store,
   logger: Logger,
   endpoint: Endpoint = { name: "smtp", port: config.smtpPort, tls: null },
   chaos?: Chaos,
+  authGuard?: AuthGuard,
 ): Promise<Listener> {
   let queueCounter = 0;
   // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
@@ -46,6 +51,7 @@ export function startSmtp(
         now: Date.now,
         tls: connection.tls,
         chaos,
+        authAttempts: authGuard?.connection(endpoint.name, connection.remote),
       }, {
         write: (text) => connection.write(text),
         close: () => connection.end(),

@@ -238,9 +238,14 @@ function runGuarded(driver: Driver, verb: string, run: () => CommandOutcome): Co
   }
 }
 
-/** Sends a command's reply, then reads data, closes or starts TLS as it asks. */
+/** Sends a command's reply (after its delay), then reads data, closes or starts TLS as it asks. */
 function sendOutcome(driver: Driver, outcome: CommandOutcome): void {
   if (typeof outcome === "string") return sendReply(driver, outcome);
+  const { delayMs, ...now } = outcome;
+  const attempts = driver.ctx.authAttempts;
+  if (delayMs && attempts) {
+    return holdWhile(driver, (go) => attempts.later(delayMs, go), () => sendOutcome(driver, now));
+  }
   sendReply(driver, outcome.reply);
   if (outcome.data) driver.framer.startData();
   if (outcome.close) close(driver);
@@ -277,9 +282,14 @@ function applyFault(driver: Driver, fault: ChaosRule, proceed: () => void): void
 
 /** Holds input for a chaos delay, then runs `then` and goes on with the buffered frames. */
 function hold(driver: Driver, fault: ChaosRule, then: () => void): void {
+  holdWhile(driver, (go) => driver.ctx.chaos!.later(fault.delayMs, go), then);
+}
+
+/** Holds input until `wait` calls back (a chaos or failed-AUTH delay), then as `hold`. */
+function holdWhile(driver: Driver, wait: (go: () => void) => void, then: () => void): void {
   driver.held = true;
   flush(driver);
-  driver.ctx.chaos!.later(fault.delayMs, () => {
+  wait(() => {
     driver.held = false;
     if (driver.closed) return;
     then();

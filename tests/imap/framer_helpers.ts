@@ -10,9 +10,18 @@ const dec = new TextDecoder();
 /** An event with byte fields turned into text, for readable deepEqual. */
 export type Seen =
   | { type: "command"; line: string; literals: string[] }
-  | { type: "literal-request"; tag: string; size: number; binary: boolean; prefix: string }
-  | { type: "line-too-long"; tag: string | null }
-  | { type: "literal-too-big"; tag: string | null; size: number; nonSync: boolean };
+  | {
+    type: "literal-request";
+    tag: string;
+    size: number;
+    binary: boolean;
+    prefix: string;
+    /** Present only when true. */
+    nonSync?: true;
+    /** Present only when not 0. */
+    buffered?: number;
+  }
+  | { type: "line-too-long"; tag: string | null };
 
 export function describe(event: FrameEvent): Seen {
   switch (event.type) {
@@ -29,6 +38,8 @@ export function describe(event: FrameEvent): Seen {
         size: event.size,
         binary: event.binary,
         prefix: dec.decode(event.prefix),
+        ...(event.nonSync ? { nonSync: true } : {}),
+        ...(event.buffered ? { buffered: event.buffered } : {}),
       };
     default:
       return event;

@@ -37,7 +37,14 @@ Deno.test("framer: incomplete command yields nothing", () => {
 Deno.test("framer: synchronizing literals ask the owner, then read the bytes", () => {
   check("a1 LOGIN {3}\r\nbob {123}\r\n" + "x".repeat(123) + "\r\n", [
     { type: "literal-request", tag: "a1", size: 3, binary: false, prefix: "a1 LOGIN {3}" },
-    { type: "literal-request", tag: "a1", size: 123, binary: false, prefix: "a1 LOGIN {3} {123}" },
+    {
+      type: "literal-request",
+      tag: "a1",
+      size: 123,
+      binary: false,
+      prefix: "a1 LOGIN {3} {123}",
+      buffered: 3,
+    },
     command("a1 LOGIN {3} {123}", "bob", "x".repeat(123)),
   ]);
 });
@@ -79,17 +86,63 @@ Deno.test("framer: a rejected literal drops the command; the next line is a new 
   ], { accept: (size) => size < 1000 });
 });
 
-Deno.test("framer: oversize non-synchronizing literal is drained, reported, rest discarded", () => {
-  const data = "y".repeat(1500);
-  check(`a APPEND INBOX {1500+}\r\n${data} {3+}\r\nabc tail\r\nb NOOP\r\n`, [
-    { type: "literal-too-big", tag: "a", size: 1500, nonSync: true },
-    command("b NOOP"),
+Deno.test("framer: non-synchronizing literals past the budget ask the owner", () => {
+  // Accepted: read like any other.
+  check(`a APPEND INBOX {1500+}\r\n${"y".repeat(1500)}\r\n`, [
+    {
+      type: "literal-request",
+      tag: "a",
+      size: 1500,
+      binary: false,
+      prefix: "a APPEND INBOX {1500+}",
+      nonSync: true,
+    },
+    command("a APPEND INBOX {1500+}", "y".repeat(1500)),
   ]);
+  // The budget is for the command's literals together.
+  check(`a LOGIN {600+}\r\n${"u".repeat(600)} {600+}\r\n${"p".repeat(600)}\r\n`, [
+    {
+      type: "literal-request",
+      tag: "a",
+      size: 600,
+      binary: false,
+      prefix: "a LOGIN {600+} {600+}",
+      nonSync: true,
+      buffered: 600,
+    },
+    command("a LOGIN {600+} {600+}", "u".repeat(600), "p".repeat(600)),
+  ]);
+});
+
+Deno.test("framer: a rejected non-synchronizing literal is drained, the rest discarded", () => {
+  const data = "y".repeat(1500);
+  const refused = { type: "literal-request", tag: "a", binary: false, nonSync: true } as const;
+  const reject = { accept: (size: number) => size < 1000 };
+  check(`a APPEND INBOX {1500+}\r\n${data} {3+}\r\nabc tail\r\nb NOOP\r\n`, [
+    { ...refused, size: 1500, prefix: "a APPEND INBOX {1500+}" },
+    command("b NOOP"),
+  ], reject);
   // Bytes that look like a command inside the drained literal are never parsed.
   check("a APPEND INBOX {1010+}\r\n" + "c LOGOUT\r\n".repeat(101) + "\r\nb NOOP\r\n", [
-    { type: "literal-too-big", tag: "a", size: 1010, nonSync: true },
+    { ...refused, size: 1010, prefix: "a APPEND INBOX {1010+}" },
     command("b NOOP"),
-  ]);
+  ], reject);
+});
+
+Deno.test("framer: a drained literal is not kept", () => {
+  const framer = new ImapFramer({ maxLineLength: 100, maxLiteralSize: 100 });
+  framer.push(enc.encode("a LOGIN {50000000+}\r\n"));
+  const event = framer.next();
+  assert.equal(event?.type, "literal-request");
+  framer.rejectLiteral();
+  const chunk = new Uint8Array(1 << 20).fill(0x78);
+  for (let sent = 0; sent < 50_000_000; sent += chunk.length) {
+    framer.push(chunk.subarray(0, Math.min(chunk.length, 50_000_000 - sent)));
+    assert.equal(framer.next(), null);
+    assert.equal(framer.buffered, 0);
+  }
+  framer.push(enc.encode("\r\nb NOOP\r\n"));
+  assert.equal(framer.next()?.type, "command");
 });
 
 Deno.test("framer: line too long is reported once and discarded to the end of line", () => {
@@ -192,9 +245,16 @@ Deno.test("framer: IDLE and AUTHENTICATE raw lines between commands, at every sp
 Deno.test("framer: oversize literal8 (~{n+}) is drained like any non-synchronizing literal", () => {
   const data = "\0".repeat(1200);
   check(`a APPEND INBOX ~{1200+}\r\n${data}\r\nb NOOP\r\n`, [
-    { type: "literal-too-big", tag: "a", size: 1200, nonSync: true },
+    {
+      type: "literal-request",
+      tag: "a",
+      size: 1200,
+      binary: true,
+      prefix: "a APPEND INBOX ~{1200+}",
+      nonSync: true,
+    },
     command("b NOOP"),
-  ]);
+  ], { accept: () => false });
   check("a APPEND INBOX ~{3+}\r\n\0\r\n\r\n", [command("a APPEND INBOX ~{3+}", "\0\r\n")]);
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { testConfig } from "../../lib/config.ts";
+import { AuthGuard } from "../../lib/auth_guard.ts";
+import { DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
 import type { Logger } from "../../lib/log.ts";
 import { quietLogger } from "../../lib/log.ts";
 import { createSmtpSession } from "../../lib/smtp/session.ts";
@@ -55,4 +56,34 @@ Deno.test("session: an unexpected failure on a SASL response line is 451 4.3.0 t
   assert.deepEqual(errors, ["t: AUTH failed"]);
   // The exchange is over: the next line is a command again.
   assert.equal(exchange("NOOP"), "250 2.0.0 OK\r\n");
+});
+
+Deno.test("session: a failed AUTH's late reply holds the pipelined commands behind it", async () => {
+  const config = testConfig({
+    users: parseUsers("alice:secret"),
+    limits: { ...DEFAULT_LIMITS, authFailuresBeforeDelay: 0, authFailureDelayMs: 20 },
+  });
+  const guard = new AuthGuard(config.limits, quietLogger());
+  let out = "";
+  const session = createSmtpSession({
+    config,
+    store: openMemoryStore(),
+    logger: quietLogger(),
+    remote: "192.0.2.1:25",
+    label: "t",
+    nextQueueId: () => "Q",
+    now: () => 0,
+    authAttempts: guard.connection("smtp", "192.0.2.1:25"),
+  }, { write: (text) => out += text, close: () => out += "<close>" });
+  session.start();
+  out = "";
+  const wrong = btoa("\0alice\0wrong");
+  session.receive(new TextEncoder().encode(`EHLO c\r\nAUTH PLAIN ${wrong}\r\nNOOP\r\n`));
+  assert.match(out, /^250-/);
+  assert.doesNotMatch(out, /535|250 2\.0\.0 OK/, "the 535 and the NOOP wait");
+  for (let waited = 0; !out.includes("250 2.0.0 OK") && waited < 5000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.match(out, /\r\n535 5\.7\.8 Authentication credentials invalid\r\n250 2\.0\.0 OK\r\n$/);
+  guard.close();
 });

@@ -7,11 +7,17 @@
  *                                                       ; RFC 9051 6.2.2, RFC 4959 SASL-IR
  * ```
  *
+ * Failed logins count against the connection and the client's address (auth_guard.ts): after
+ * a few the tagged NO comes late, at the limit it is followed by `BYE` (the session goes to
+ * the logout state, RFC 9051 3.4), and an address with too many failures gets
+ * `NO [UNAVAILABLE]` without its credentials being checked.
+ *
  * @module
  */
 
 import { authenticate } from "../../auth.ts";
 import { decodeSaslPlain } from "../../sasl.ts";
+import { untagged } from "../encoder.ts";
 import {
   type CapabilityView,
   type CommandResult,
@@ -37,8 +43,34 @@ function loginDisabled(session: Pick<Session, "tls" | "ctx">): boolean {
 const beforeLogin = (disabled: boolean) => (session: CapabilityView) =>
   session.state === "not-authenticated" && loginDisabled(session) === disabled;
 
-function refuse(): never {
+/** Checks the credentials and logs in, or answers the failure (counted, maybe late). */
+async function logIn(session: Session, user: string, password: string): Promise<CommandResult> {
+  const attempts = session.ctx.authAttempts;
+  if (attempts?.addressLocked()) {
+    await failed(session);
+    throw new ImapError("NO", "UNAVAILABLE", "Too many failed logins from your address; try later");
+  }
+  const name = authenticate(session.ctx.config, user, password);
+  if (!name) return refuse(session);
+  attempts?.succeeded();
+  return loggedIn(session, name);
+}
+
+/** `NO [AUTHENTICATIONFAILED]`, once the failure is counted and its delay waited out. */
+async function refuse(session: Session): Promise<never> {
+  await failed(session);
   throw new ImapError("NO", "AUTHENTICATIONFAILED", "Authentication failed");
+}
+
+/** Counts a failure, waits its delay; at the limit the connection ends after the answer. */
+async function failed(session: Session): Promise<void> {
+  const penalty = session.ctx.authAttempts?.failed();
+  if (!penalty) return;
+  if (penalty.delayMs > 0) await session.ctx.authAttempts!.sleep(penalty.delayMs);
+  if (penalty.disconnect && !session.ended) {
+    session.out.push(untagged("BYE Too many authentication failures"));
+    session.state = "logout";
+  }
 }
 
 /** RFC 9051 7.1: PRIVACYREQUIRED while LOGINDISABLED is advertised. */
@@ -61,8 +93,7 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
       const password = reader.readAstring();
       reader.end();
       requirePrivacy(session);
-      const name = authenticate(session.ctx.config, user, password);
-      return name ? loggedIn(session, name) : refuse();
+      return logIn(session, user, password);
     },
   }],
   ["AUTHENTICATE", {
@@ -84,11 +115,10 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
       if (response.trim() === "*") throw new ImapError("BAD", null, "Authentication cancelled");
       const decoded = decodeSaslPlain(response.trim());
       if (!decoded.ok) {
-        if (decoded.failure === "authzid-mismatch") refuse();
+        if (decoded.failure === "authzid-mismatch") return refuse(session);
         throw new ImapError("BAD", null, "Malformed PLAIN response");
       }
-      const name = authenticate(session.ctx.config, decoded.authcid, decoded.password);
-      return name ? loggedIn(session, name) : refuse();
+      return logIn(session, decoded.authcid, decoded.password);
     },
   }],
 ];
