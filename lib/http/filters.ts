@@ -1,17 +1,21 @@
 /**
  * Message filters shared by `GET /messages` and `GET /messages/wait`: parsed once from the
  * query (a bad one is a 400 naming it), then matched against a message's metadata first and
- * its decoded text only when `contains` asks for it.
+ * its decoded text only when `contains` asks for it. The envelope filters are
+ * case-insensitive too, and never match a message stored without an envelope.
  *
- * | filter     | matches                                                              |
- * | ---------- | -------------------------------------------------------------------- |
- * | `user`     | the owner (case-insensitive)                                         |
- * | `mailbox`  | the mailbox name (`INBOX` in any case)                               |
- * | `to`       | a substring of To or Cc, case-insensitive (`alice+t1@` finds a tag) |
- * | `from`     | a substring of From, case-insensitive                                |
- * | `subject`  | a substring of the decoded Subject, case-insensitive                 |
- * | `contains` | a substring of the Subject, text body or html body, case-insensitive |
- * | `since`    | a message id (same user and mailbox, higher UID), a time (ISO 8601 or epoch milliseconds, INTERNALDATE at or after it), or `now` (wait only: messages that arrive after the request) |
+ * | filter         | matches                                                              |
+ * | -------------- | -------------------------------------------------------------------- |
+ * | `user`         | the owner (case-insensitive)                                         |
+ * | `mailbox`      | the mailbox name (`INBOX` in any case)                               |
+ * | `to`           | a substring of To or Cc, case-insensitive (`alice+t1@` finds a tag) |
+ * | `from`         | a substring of From, case-insensitive                                |
+ * | `envelopeFrom` | a substring of the envelope sender (MAIL FROM); `<>` the null one    |
+ * | `envelopeTo`   | a substring of the recipient the copy was delivered for (RCPT TO)    |
+ * | `rcpt`         | another name of `envelopeTo`                                         |
+ * | `subject`      | a substring of the decoded Subject, case-insensitive                 |
+ * | `contains`     | a substring of the Subject, text body or html body, case-insensitive |
+ * | `since`        | a message id (same user and mailbox, higher UID), a time (ISO 8601 or epoch milliseconds, INTERNALDATE at or after it), or `now` (wait only: messages that arrive after the request) |
  *
  * @module
  */
@@ -33,13 +37,27 @@ export interface MessageFilter {
   readonly mailbox: string | null;
   readonly to: string | null;
   readonly from: string | null;
+  /** `""` stands for the null reverse-path (`envelopeFrom=<>`). */
+  readonly envelopeFrom: string | null;
+  readonly envelopeTo: string | null;
   readonly subject: string | null;
   readonly contains: string | null;
   readonly since: Since | null;
 }
 
 /** The filter names every message query accepts. */
-export const FILTER_NAMES = ["user", "mailbox", "to", "from", "subject", "contains", "since"];
+export const FILTER_NAMES = [
+  "user",
+  "mailbox",
+  "to",
+  "from",
+  "subject",
+  "contains",
+  "since",
+  "envelopeFrom",
+  "envelopeTo",
+  "rcpt",
+];
 
 const MAX_FILTER_LENGTH = 1000;
 
@@ -75,6 +93,10 @@ export function parseMessageFilter(
     }
   }
   const mailbox = params.get("mailbox");
+  if (params.has("envelopeTo") && params.has("rcpt")) {
+    throw new HttpError(400, `"rcpt" is another name of "envelopeTo": give one of them`);
+  }
+  const envelopeFrom = text("envelopeFrom");
   const since = parseSince(params.get("since"), options.allowNow ?? false);
   if (since?.kind === "cursor") {
     if (user !== null && user !== since.user) {
@@ -89,6 +111,8 @@ export function parseMessageFilter(
     mailbox,
     to: text("to"),
     from: text("from"),
+    envelopeFrom: envelopeFrom === "<>" ? "" : envelopeFrom,
+    envelopeTo: text("envelopeTo") ?? text("rcpt"),
     subject: text("subject"),
     contains: text("contains"),
     since,
@@ -136,6 +160,7 @@ export function matchesMeta(filter: MessageFilter, meta: MessageMeta): boolean {
     !summary.cc.toLowerCase().includes(filter.to)
   ) return false;
   if (filter.from !== null && !summary.from.toLowerCase().includes(filter.from)) return false;
+  if (!matchesEnvelope(filter, meta)) return false;
   if (filter.subject !== null && !summary.subject.toLowerCase().includes(filter.subject)) {
     return false;
   }
@@ -147,6 +172,20 @@ export function matchesMeta(filter: MessageFilter, meta: MessageMeta): boolean {
       meta.uid <= since.uid)
   ) return false;
   return true;
+}
+
+/** `envelopeFrom` and `envelopeTo`: a message without an envelope matches neither. */
+function matchesEnvelope(filter: MessageFilter, meta: MessageMeta): boolean {
+  if (filter.envelopeFrom === null && filter.envelopeTo === null) return true;
+  const { envelope } = meta;
+  if (envelope === null) return false;
+  if (filter.envelopeFrom !== null) {
+    const from = envelope.from.toLowerCase();
+    if (filter.envelopeFrom === "" ? from !== "" : !from.includes(filter.envelopeFrom)) {
+      return false;
+    }
+  }
+  return filter.envelopeTo === null || envelope.to.toLowerCase().includes(filter.envelopeTo);
 }
 
 /**

@@ -2,11 +2,17 @@
  * `POST /inject`: store a message without SMTP, either built from JSON fields or given
  * whole as `raw`.
  *
+ * Recipients given as addresses (`to`, or the To, Cc and Bcc of `raw`) are delivered as SMTP
+ * delivers them: one copy per distinct address, each with the envelope `{ from, to }` (the
+ * sender is the address of `from`, or of the raw message's From, else the default sender).
+ * The bytes are stored as given: no Return-Path or Delivered-To is prepended. A message for
+ * a `user` has no envelope.
+ *
  * @module
  */
 
 import { routeRecipient } from "../auth.ts";
-import { deliver } from "../delivery.ts";
+import { deliver, type Recipient } from "../delivery.ts";
 import { findHeaderEnd, headerValue, parseHeaderFields } from "../mail/headers.ts";
 import { canonicalUserName } from "../store/names.ts";
 import { addressOf, composeMessage, splitAddresses } from "./compose.ts";
@@ -100,21 +106,23 @@ function readFlags(body: Record<string, unknown>): string[] {
   return value as string[];
 }
 
-/** The users the addresses route to; 400 for an address that routes nowhere. */
-function routeAll(ctx: HttpContext, addresses: readonly string[]): string[] {
-  return addresses.map((address) => {
-    const user = routeRecipient(ctx.config, addressOf(address));
-    if (user === null) throw new HttpError(400, `Cannot route recipient "${address}"`);
-    return user;
+/** The recipients the addresses route to; 400 for an address that routes nowhere. */
+function routeAll(ctx: HttpContext, addresses: readonly string[]): Recipient[] {
+  return addresses.map((text) => {
+    const address = addressOf(text);
+    const user = routeRecipient(ctx.config, address);
+    if (user === null) throw new HttpError(400, `Cannot route recipient "${text}"`);
+    return { user, address };
   });
 }
 
-/** The recipients of a raw message: its To, Cc and Bcc fields. */
-function rawRecipients(raw: Uint8Array): string[] {
+/** The addresses of a raw message's header fields `names` (To, Cc and Bcc; From). */
+function rawAddresses(raw: Uint8Array, names: readonly string[]): string[] {
   const { headerEnd } = findHeaderEnd(raw);
   const fields = parseHeaderFields(raw, 0, headerEnd);
-  return ["To", "Cc", "Bcc"].flatMap((name) => splitAddresses(headerValue(fields, name) ?? ""))
-    .filter((address) => addressOf(address).includes("@"));
+  return names.flatMap((name) => splitAddresses(headerValue(fields, name) ?? ""))
+    .map(addressOf)
+    .filter((address) => address.includes("@"));
 }
 
 /** `POST /inject`. */
@@ -141,26 +149,31 @@ export async function inject(ctx: HttpContext, { request }: RouteRequest): Promi
   if (rawText !== null && headers.length > 0) {
     throw new HttpError(400, `"raw" cannot be combined with headers`);
   }
-  let users: string[];
+  let recipients: Recipient[];
   if (userName !== null) {
     try {
-      users = [canonicalUserName(userName)];
+      recipients = [{ user: canonicalUserName(userName), address: null }];
     } catch (error) {
       throw new HttpError(400, (error as Error).message);
     }
-  } else if (to !== null && to.length > 0) users = routeAll(ctx, to);
-  else users = [];
+  } else if (to !== null && to.length > 0) recipients = routeAll(ctx, to);
+  else recipients = [];
 
+  const defaultSender = `elektromail@${ctx.config.hostname}`;
   let raw: Uint8Array;
+  let sender: string;
   if (rawText !== null) {
     // JSON strings usually carry "\n"; IMAP and SMTP need CRLF line ends.
     raw = new TextEncoder().encode(rawText.replace(/\r?\n/g, "\r\n"));
-    if (users.length === 0) users = routeAll(ctx, rawRecipients(raw));
+    if (recipients.length === 0) recipients = routeAll(ctx, rawAddresses(raw, ["To", "Cc", "Bcc"]));
+    sender = rawAddresses(raw, ["From"])[0] ?? defaultSender;
   } else {
-    const recipients = to && to.length > 0 ? to : users.map((u) => `${u}@${ctx.config.hostname}`);
+    sender = addressOf(from ?? defaultSender);
     raw = composeMessage({
-      from: from ?? `elektromail@${ctx.config.hostname}`,
-      to: recipients,
+      from: from ?? defaultSender,
+      to: to && to.length > 0
+        ? to
+        : recipients.map((recipient) => `${recipient.user}@${ctx.config.hostname}`),
       subject,
       text,
       html,
@@ -169,15 +182,16 @@ export async function inject(ctx: HttpContext, { request }: RouteRequest): Promi
       hostname: ctx.config.hostname,
     });
   }
-  if (users.length === 0) {
+  if (recipients.length === 0) {
     throw new HttpError(400, `Cannot inject: give "to" or "user" (or recipients in "raw")`);
   }
   if (raw.length > ctx.config.limits.maxMessageSize) {
     throw new HttpError(413, `Message is larger than ${ctx.config.limits.maxMessageSize} bytes`);
   }
-  const stored = deliver(ctx.store, users, raw, {
+  const stored = deliver(ctx.store, recipients, raw, {
     mailbox,
     flags,
+    envelopeFrom: sender,
     ...(date === null ? {} : { internalDate: date }),
   });
   return json(201, { id: stored[0].id, messages: stored.map(messageJson) });

@@ -7,7 +7,12 @@
 
 import type { MessageMeta } from "../store/types.ts";
 
-/** The listing form of a message. */
+/**
+ * The listing form of a message. `from`, `to` and `cc` are the header fields (`""` when
+ * absent); `envelope` is the SMTP envelope the copy was delivered with, `{ from, to }` (`from`
+ * is `""` for the null reverse-path), or null for a message stored without one (IMAP APPEND,
+ * `/inject` to a user).
+ */
 export function messageJson(meta: MessageMeta): Record<string, unknown> {
   return {
     id: meta.id,
@@ -23,5 +28,6 @@ export function messageJson(meta: MessageMeta): Record<string, unknown> {
     internalDate: new Date(meta.internalDate).toISOString(),
     size: meta.size,
     flags: meta.flags,
+    envelope: meta.envelope === null ? null : { from: meta.envelope.from, to: meta.envelope.to },
   };
 }

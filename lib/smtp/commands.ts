@@ -289,7 +289,11 @@ function data(state: SmtpState, args: string): CommandOutcome {
   return { reply: reply(354, null, "End data with <CR><LF>.<CR><LF>"), data: true };
 }
 
-/** The end of DATA: delivers the message to every recipient and ends the transaction. */
+/**
+ * The end of DATA: delivers the message, one copy per distinct recipient address, each
+ * with `Return-Path:` and `Delivered-To:` before the Received header (see `deliver`), and
+ * ends the transaction.
+ */
 export function finishData(state: SmtpState, body: Uint8Array): string {
   const { ctx } = state;
   const transaction = state.transaction!;
@@ -300,7 +304,10 @@ export function finishData(state: SmtpState, body: Uint8Array): string {
   raw.set(received, 0);
   raw.set(body, received.length);
   try {
-    deliver(ctx.store, transaction.recipients.map((r) => r.user), raw);
+    deliver(ctx.store, transaction.recipients, raw, {
+      envelopeFrom: transaction.from,
+      envelopeHeaders: true,
+    });
   } catch (error) {
     // Another session took the last room for users since RCPT: nothing was delivered.
     if (error instanceof StoreError && error.kind === "user-limit") {

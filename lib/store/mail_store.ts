@@ -246,6 +246,7 @@ export class MailStore implements Store {
         size: raw.length,
         flags,
         summary,
+        envelope: options.envelope ?? null,
         blob,
       });
     });

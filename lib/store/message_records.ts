@@ -61,6 +61,7 @@ export function copyMessages(
       size: original.size,
       flags: original.flags,
       summary: original.summary,
+      envelope: original.envelope,
       blob: original.blob,
     });
     destinationUids.push(copy.uid);

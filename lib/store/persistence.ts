@@ -8,7 +8,7 @@
  */
 
 import type { MessageSummary } from "../mail/summary.ts";
-import type { SpecialUse } from "./types.ts";
+import type { MessageEnvelope, SpecialUse } from "./types.ts";
 
 /** A handle to stored message bytes: the bytes themselves in memory, a row id in SQLite. */
 export type BlobRef = Uint8Array | number;
@@ -29,6 +29,7 @@ export interface PersistedMessage {
   size: number;
   flags: string[];
   summary: MessageSummary;
+  envelope: MessageEnvelope | null;
   blob: BlobRef;
 }
 
@@ -50,6 +51,7 @@ export interface NewMessage {
   size: number;
   flags: readonly string[];
   summary: MessageSummary;
+  envelope: MessageEnvelope | null;
   blob: BlobRef;
 }
 

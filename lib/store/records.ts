@@ -13,6 +13,7 @@ import type { BlobRef, PersistedState, Persistence } from "./persistence.ts";
 import {
   formatMessageId,
   type MailboxInfo,
+  type MessageEnvelope,
   type MessageMeta,
   type SpecialUse,
   UID_VALIDITY,
@@ -27,6 +28,7 @@ export interface MessageRecord {
   /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */
   flags: readonly string[];
   readonly summary: MessageSummary;
+  readonly envelope: MessageEnvelope | null;
   readonly blob: BlobRef;
 }
 
@@ -110,6 +112,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       size: row.size,
       flags: internFlags(row.flags),
       summary: row.summary,
+      envelope: row.envelope,
       blob: row.blob,
     };
     mailbox.messages.push(record);
@@ -149,6 +152,7 @@ class MetaSnapshot implements MessageMeta {
   readonly size: number;
   readonly flags: readonly string[];
   readonly summary: MessageSummary;
+  readonly envelope: MessageEnvelope | null;
   constructor(user: string, mailbox: string, message: MessageRecord) {
     this.user = user;
     this.mailbox = mailbox;
@@ -157,13 +161,14 @@ class MetaSnapshot implements MessageMeta {
     this.size = message.size;
     this.flags = message.flags;
     this.summary = message.summary;
+    this.envelope = message.envelope;
   }
   get id(): string {
     return formatMessageId(this.user, this.mailbox, this.uid);
   }
   toJSON(): MessageMeta {
-    const { id, user, mailbox, uid, internalDate, size, flags, summary } = this;
-    return { id, user, mailbox, uid, internalDate, size, flags, summary };
+    const { id, user, mailbox, uid, internalDate, size, flags, summary, envelope } = this;
+    return { id, user, mailbox, uid, internalDate, size, flags, summary, envelope };
   }
 }
 

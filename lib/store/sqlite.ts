@@ -22,8 +22,9 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
+/** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
 CREATE TABLE users (
   seq INTEGER PRIMARY KEY,
@@ -50,6 +51,8 @@ CREATE TABLE messages (
   flags TEXT NOT NULL,
   summary TEXT NOT NULL,
   blob_id INTEGER NOT NULL REFERENCES blobs (id),
+  envelope_from TEXT,
+  envelope_to TEXT,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -65,6 +68,19 @@ CREATE TABLE uid_high_water (
   PRIMARY KEY (user, name)
 );
 `;
+
+/**
+ * The steps that bring an older database up to {@linkcode SCHEMA_VERSION}: each takes it from
+ * `version - 1` to `version`. A new database gets {@linkcode SCHEMA} at once.
+ */
+const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string }> = [
+  // The SMTP envelope of a delivered copy; NULL (no envelope) for the messages already there.
+  {
+    version: 2,
+    sql: "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
+      "ALTER TABLE messages ADD COLUMN envelope_to TEXT;",
+  },
+];
 
 /**
  * Opens (creating if needed) the SQLite store at `path`. Throws if the file cannot be opened
@@ -132,7 +148,7 @@ class SqlitePersistence implements Persistence {
         uidNext: Number(row.uid_next),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -141,6 +157,9 @@ class SqlitePersistence implements Persistence {
       size: Number(row.size),
       flags: JSON.parse(String(row.flags)) as string[],
       summary: JSON.parse(String(row.summary)) as MessageSummary,
+      envelope: row.envelope_to === null
+        ? null
+        : { from: String(row.envelope_from ?? ""), to: String(row.envelope_to) },
       blob: Number(row.blob_id),
     }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
@@ -213,7 +232,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -222,6 +241,8 @@ class SqlitePersistence implements Persistence {
       JSON.stringify(message.flags),
       JSON.stringify(message.summary),
       message.blob as number,
+      message.envelope?.from ?? null,
+      message.envelope?.to ?? null,
     );
     return Number(result.lastInsertRowid);
   }
@@ -293,15 +314,18 @@ function migrate(db: DatabaseSync): void {
       `Cannot open database: it has schema version ${version}, newer than this program's ${SCHEMA_VERSION}`,
     );
   }
-  if (version === 0) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      db.exec(SCHEMA);
-      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      db.exec("COMMIT");
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
+  if (version === SCHEMA_VERSION) return;
+  // One transaction: a database is at one version or the next, never half-way.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    if (version === 0) db.exec(SCHEMA);
+    else {
+      for (const step of MIGRATIONS) if (step.version > version) db.exec(step.sql);
     }
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
   }
 }

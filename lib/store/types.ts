@@ -66,6 +66,17 @@ export interface MailboxInfo {
   readonly size: number;
 }
 
+/**
+ * The SMTP envelope a message was delivered with (RFC 5321 3.3): the reverse-path of MAIL
+ * FROM and the RCPT address this copy is for.
+ */
+export interface MessageEnvelope {
+  /** The reverse-path; `""` for the null reverse-path `<>` (a bounce). */
+  readonly from: string;
+  /** The recipient this copy was delivered for, as the client spelled it. */
+  readonly to: string;
+}
+
 /** Everything about a stored message except its bytes. */
 export interface MessageMeta {
   /** Deterministic id: `user:mailbox:uid` (see {@linkcode formatMessageId}). */
@@ -80,6 +91,11 @@ export interface MessageMeta {
   /** System flags (canonical case, e.g. `\Seen`) and keywords, sorted. Never `\Recent`. */
   readonly flags: readonly string[];
   readonly summary: MessageSummary;
+  /**
+   * The envelope it was delivered with; null for a message stored without one (IMAP
+   * APPEND, `/inject` to a user). Copies and moves keep it.
+   */
+  readonly envelope: MessageEnvelope | null;
 }
 
 /** See {@linkcode Store.selectView}. */
@@ -95,6 +111,8 @@ export interface AppendOptions {
   flags?: readonly string[];
   /** Milliseconds since the epoch; defaults to the store clock's now. */
   internalDate?: number;
+  /** The SMTP envelope of a delivery; none when absent. */
+  envelope?: MessageEnvelope | null;
 }
 
 /** How {@linkcode Store.setFlags} combines the given flags with the present ones. */

@@ -142,6 +142,11 @@ Deno.test({
       await page.locator("#panel pre", { hasText: "Your code is 314159." }).waitFor();
       await page.keyboard.press("6");
       await page.locator("#panel .codes", { hasText: "314159" }).waitFor();
+      // 3: the headers, after the SMTP envelope.
+      await page.keyboard.press("3");
+      await page.locator("#panel tr.envelope", { hasText: "sender@example.com" }).waitFor();
+      await page.locator("#panel tr.envelope", { hasText: "amy+t1@example.com" }).waitFor();
+      await page.locator("#panel tr", { hasText: "Delivered-To" }).waitFor();
       await page.keyboard.press("j");
       await page.locator("#m-subject", { hasText: "Second" }).waitFor();
       // Delete removes it from the store and the list.

@@ -40,6 +40,7 @@ Deno.test("http: inject text builds a proper message, routed by +tag, listed and
     assert.deepEqual(Object.keys(item).sort(), [
       "cc",
       "date",
+      "envelope",
       "flags",
       "from",
       "id",
@@ -58,6 +59,9 @@ Deno.test("http: inject text builds a proper message, routed by +tag, listed and
     assert.equal(item.subject, "Hello");
     assert.equal(item.size, new TextEncoder().encode(raw).length);
     assert.ok(!Number.isNaN(Date.parse(item.internalDate)));
+    // Injected to an address: the envelope SMTP would have had; the bytes are as composed.
+    assert.deepEqual(item.envelope, { from: "app@example.com", to: "Alice+t1@example.com" });
+    assert.ok(raw.startsWith("Date: "), "no trace headers are prepended");
 
     const detail = await api.request(messagePath("alice:INBOX:1"));
     assert.equal(detail.status, 200);

@@ -56,15 +56,4 @@ export function messagePath(id: string, suffix = ""): string {
   return `/messages/${encodeURIComponent(id)}${suffix}`;
 }
 
-/** Removes the first header field (the `Received:` line the SMTP server prepends). */
-export function stripFirstField(raw: Uint8Array): Uint8Array {
-  let i = 0;
-  while (true) {
-    const lf = raw.indexOf(0x0a, i);
-    if (lf < 0) return raw.subarray(raw.length);
-    i = lf + 1;
-    if (raw[i] !== 0x20 && raw[i] !== 0x09) return raw.subarray(i);
-  }
-}
-
 export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -4,7 +4,8 @@
  * (flags) and LOGIN (a `-C` config file) against configured users, STARTTLS and implicit TLS
  * trusting the server's generated certificate, several `+tag` recipients and `-t`. Each
  * delivery is checked on the server (the store, or the HTTP API): the right user's INBOX
- * holds the bytes msmtp sent, after the `Received:` header the server prepends.
+ * holds the bytes msmtp sent, after the trace headers the server prepends (`Return-Path:`,
+ * `Delivered-To:`, `Received:`).
  *
  * msmtp sends stdin with CRLF line ends and adds `Date:`, `Message-ID:` and `From:` when they
  * are missing (the messages here carry all three); with `-t` it drops `Bcc:`.
@@ -209,15 +210,22 @@ clientTest(MSMTP, "several recipients with +tags; -t reads them from the headers
       const line = `\n<-- 250 2.1.5 Recipient <${address}> OK\n`;
       assert.ok(sent.output.includes(line), `${address} accepted:\n${sent.output}`);
     }
-    // One copy per user, however many of its tagged addresses: checked over the HTTP API.
+    // One copy per distinct address, so alice's two tags are two copies: checked over the
+    // HTTP API, with the recipient each copy was delivered for.
     const http = `http://127.0.0.1:${server.ports.http}`;
     const found = await (await fetch(`${http}/messages?to=alice%2Bci-1%40corp.example`)).json();
     assert.deepEqual(
-      found.map((m: { id: string }) => m.id).sort(),
-      ["alice:INBOX:1", "bob:INBOX:1", "carol:INBOX:1"],
+      found.map((m: { id: string; envelope: { to: string } }) => [m.id, m.envelope.to]),
+      [
+        ["alice:INBOX:1", "alice+ci-1@corp.example"],
+        ["alice:INBOX:2", "Alice+CI-2@Corp.Example"],
+        ["bob:INBOX:1", "bob+x@example.com"],
+        ["carol:INBOX:1", "carol+build.42@example.com"],
+      ],
     );
-    for (const user of ["alice", "bob", "carol"]) {
-      const response = await fetch(`${http}/messages/${encodeURIComponent(`${user}:INBOX:1`)}/raw`);
+    for (const id of ["alice:INBOX:1", "alice:INBOX:2", "bob:INBOX:1", "carol:INBOX:1"]) {
+      const user = id.slice(0, id.indexOf(":"));
+      const response = await fetch(`${http}/messages/${encodeURIComponent(id)}/raw`);
       assert.equal(response.status, 200);
       const raw = new Uint8Array(await response.arrayBuffer());
       assert.equal(latin1.decode(splitReceived(raw).body), bytesOf(many), user);
@@ -230,10 +238,14 @@ clientTest(MSMTP, "several recipients with +tags; -t reads them from the headers
     const fromHeaders = message("msmtp -t", "read the headers\r\n", headers);
     await msmtpSends([...msmtpPlain(world), "-t"], fromHeaders);
     const expected = bytesOf(fromHeaders.replace(`${bcc}\r\n`, ""));
-    for (const user of ["alice", "bob", "dave"]) {
-      const uid = user === "dave" ? 1 : 2;
+    for (const [user, uid] of [["alice", 3], ["bob", 2], ["dave", 1]] as const) {
       assert.equal(stored(server, user, uid).body, expected, user);
     }
+    // The Bcc recipient's copy says whom it was delivered for; the headers do not.
+    assert.match(
+      stored(server, "dave", 1).envelope,
+      /^Return-Path: <[^>]+>\r\nDelivered-To: dave\+hidden@example\.com\r\n$/,
+    );
     assert.equal(inboxCount(server, "carol"), 1);
   });
 });

@@ -2,7 +2,7 @@
  * Shared by the command-line SMTP client tests (msmtp_test.ts, swaks_test.ts): finding the
  * client and skipping its tests without it (except in CI), a server on port 0 with users,
  * TLS and a small size limit plus its certificate as a PEM file, running a program with a
- * hang guard, and reading back what the server stored after its `Received:` header.
+ * hang guard, and reading back what the server stored after its trace headers.
  *
  * @module
  */
@@ -142,16 +142,19 @@ export async function run(program: string, args: string[], stdin?: string): Prom
   return { code: output.code, output: text };
 }
 
-/** A user's INBOX message: its Received header and the rest as Latin-1 (one char a byte). */
+/**
+ * A user's INBOX message: its Return-Path and Delivered-To lines, its Received header and
+ * the rest as Latin-1 (one char a byte).
+ */
 export function stored(
   server: Elektromail,
   user: string,
   uid = 1,
-): { received: string; body: string } {
+): { envelope: string; received: string; body: string } {
   const raw = server.store.getRaw(user, "INBOX", uid);
   assert.ok(raw, `${user}'s INBOX has UID ${uid}`);
-  const { received, body } = splitReceived(raw);
-  return { received, body: latin1.decode(body) };
+  const { envelope, received, body } = splitReceived(raw);
+  return { envelope, received, body: latin1.decode(body) };
 }
 
 /** How many messages `user`'s INBOX holds (0 when it has none yet). */
@@ -161,7 +164,7 @@ export function inboxCount(server: Elektromail, user: string): number {
     : 0;
 }
 
-/** What the server must store after the Received header: the UTF-8 bytes, one char a byte. */
+/** What the server must store after the trace headers: the UTF-8 bytes, one char a byte. */
 export function bytesOf(message: string): string {
   return latin1.decode(utf8.encode(message));
 }

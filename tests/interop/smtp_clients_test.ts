@@ -29,7 +29,7 @@ async function withServer(
   }
 }
 
-/** The stored message minus the Received header, as a Latin-1 string (byte-exact). */
+/** The stored message minus the trace headers, as a Latin-1 string (byte-exact). */
 function storedBody(server: Elektromail, user: string, uid = 1): string {
   const raw = server.store.getRaw(user, "INBOX", uid);
   assert.ok(raw, `no message ${uid} for ${user}`);
@@ -210,9 +210,16 @@ with smtplib.SMTP("127.0.0.1", port) as s:
     );
     const expected =
       "From: alice@example.com\r\nTo: x@example.com, y@example.com\r\nSubject: multi\r\n\r\nline\r\n..two dots\r\n";
-    // x and x+tag are one user: one copy.
-    assert.equal(server.store.listMessages("x", "INBOX").length, 1);
+    // x and x+tag are one user but two addresses: two copies, each with its envelope.
+    assert.deepEqual(
+      server.store.listMessages("x", "INBOX").map((meta) => meta.envelope),
+      [
+        { from: "alice@example.com", to: "x@example.com" },
+        { from: "alice@example.com", to: "x+tag@example.com" },
+      ],
+    );
     assert.equal(storedBody(server, "x"), expected);
+    assert.equal(storedBody(server, "x", 2), expected);
     assert.equal(storedBody(server, "y"), expected);
     assert.match(storedReceived(server, "y"), / with ESMTPA id /);
   }, "alice:secret");

@@ -8,9 +8,13 @@
  *
  * Hooks for `!call`:
  * - `count USER MAILBOX N`: the mailbox holds N messages (0 when it does not exist).
- * - `stored USER MAILBOX UID TEXT...`: the stored bytes are a well-formed Received header
- *   followed by exactly TEXT (words joined by one space; escapes allowed, `\x20` for more).
+ * - `stored USER MAILBOX UID TEXT...`: the stored bytes are well-formed trace headers
+ *   (Return-Path, Delivered-To, Received) followed by exactly TEXT (words joined by one
+ *   space; escapes allowed, `\x20` for more).
  * - `received USER MAILBOX UID TEXT...`: the Received header contains TEXT.
+ * - `trace USER MAILBOX UID TEXT...`: the Return-Path and Delivered-To lines are exactly TEXT.
+ * - `envelope USER MAILBOX UID FROM TO`: the store's envelope of the message (`<>` for the
+ *   null reverse-path).
  *
  * @module
  */
@@ -51,8 +55,18 @@ function hooks(store: Store): Record<string, Hook> {
       assert.equal(
         JSON.stringify(latin1.decode(body)),
         JSON.stringify(latin1.decode(toBytes(text))),
-        "stored bytes after the Received header",
+        "stored bytes after the trace headers",
       );
+    },
+    trace: (args) => {
+      const { raw, text } = rawOf(store, args);
+      const { envelope } = splitReceived(raw);
+      assert.equal(JSON.stringify(envelope), JSON.stringify(text), "Return-Path and Delivered-To");
+    },
+    envelope: ([user, mailbox, uid, from, to]) => {
+      const meta = store.getMessage(user, mailbox, Number(uid));
+      assert.ok(meta, `no message ${user}/${mailbox}/${uid}`);
+      assert.deepEqual(meta.envelope, { from: from === "<>" ? "" : from, to });
     },
     received: (args) => {
       const { raw, text } = rawOf(store, args);

@@ -1,13 +1,14 @@
 /**
  * The store contract (STYLE.md practice 12): one suite that every backend passes. Each test
  * opens a fresh store from the factory and closes it at the end. The tests are in
- * `contract_mailboxes.ts` and `contract_messages.ts`.
+ * `contract_mailboxes.ts`, `contract_messages.ts` and `contract_envelope.ts`.
  *
  * @module
  */
 
 import type { Store } from "../../lib/store/mod.ts";
 import { listenerFailures } from "./contract_helpers.ts";
+import { envelopeContract } from "./contract_envelope.ts";
 import { mailboxContract } from "./contract_mailboxes.ts";
 import { messageContract } from "./contract_messages.ts";
 
@@ -40,4 +41,5 @@ export function storeContract(label: string, factory: StoreFactory): void {
 
   mailboxContract(test);
   messageContract(test);
+  envelopeContract(test);
 }

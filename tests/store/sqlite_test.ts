@@ -271,6 +271,10 @@ Deno.test({
       try {
         const messages = store.listMessages("crash", "INBOX");
         assert.deepEqual(messages.map((m) => m.uid), [1, 2]);
+        assert.deepEqual(messages[0].envelope, {
+          from: "sender@example.com",
+          to: "crash+tag@example.com",
+        });
         stored = store.getRaw("crash", "INBOX", 1);
       } finally {
         store.close();
@@ -282,12 +286,16 @@ Deno.test({
         // already dead
       }
     }
-    // Stored bytes: one Received: trace header, then the message byte for byte.
+    // Stored bytes: the trace headers (Return-Path, Delivered-To, Received), then the message
+    // byte for byte.
     const text = new TextDecoder().decode(stored);
-    assert.match(text, /^Received: /);
+    assert.match(
+      text,
+      /^Return-Path: <sender@example\.com>\r\nDelivered-To: crash\+tag@example\.com\r\nReceived: /,
+    );
     const expected = new TextEncoder().encode(body);
     assert.deepEqual(stored!.subarray(stored!.length - expected.length), expected);
     const headerEnd = text.indexOf("From: a@example.com");
-    assert.match(text.slice(0, headerEnd), /^Received: [^]*\r\n$/);
+    assert.match(text.slice(0, headerEnd), /^Return-Path: [^]*\r\nReceived: [^]*\r\n$/);
   },
 });

@@ -90,9 +90,16 @@ export const VIEW_JS = String.raw`
         ? el("p", { class: "empty", text: "No text body." })
         : el("pre", { text: message.text }));
     } else if (state.tab === "Headers") {
-      panel.appendChild(el("table", null, message.headers.map(function (h) {
+      // The SMTP envelope first (none for APPENDed mail), then the header fields.
+      var envelope = message.envelope ? [
+        ["Envelope sender", message.envelope.from === "" ? "<>" : message.envelope.from],
+        ["Envelope recipient", message.envelope.to],
+      ] : [];
+      panel.appendChild(el("table", null, envelope.map(function (row) {
+        return el("tr", { class: "envelope" }, [el("td", { text: row[0] }), el("td", { text: row[1] })]);
+      }).concat(message.headers.map(function (h) {
         return el("tr", null, [el("td", { text: h.name }), el("td", { text: h.value })]);
-      })));
+      }))));
     } else if (state.tab === "Raw") {
       var pre = el("pre", { text: "Loading…" });
       panel.appendChild(pre);
