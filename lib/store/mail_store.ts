@@ -349,9 +349,8 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    if (source === target) {
-      throw new StoreError("invalid-name", "Cannot move messages into the mailbox they are in");
-    }
+    // Into the same mailbox too (RFC 6851 allows it): the copies get new UIDs above every
+    // existing one, so removing the originals by their old UIDs never touches a copy.
     const { mapping, added, removed } = this.#transact(() => {
       const copied = copyMessages(this.#state, record, source, uids, target);
       const removed = removeMessages(this.#state, source, new Set(copied.mapping.sourceUids));

@@ -7,8 +7,10 @@
  * uid-copy = "UID" SP copy                            ; RFC 9051 6.4.9
  * uid-move = "UID" SP move
  * ```
- * A missing target is `NO [TRYCREATE]`; moving into the selected mailbox itself is refused
- * by the store (`NO [CANNOT]`).
+ * A missing target is `NO [TRYCREATE]`. MOVE into the selected mailbox itself is allowed
+ * (RFC 6851 does not forbid it): the messages get new UIDs and keep their flags, and the
+ * session hears `* OK [COPYUID …]`, the EXPUNGEs and the new EXISTS, in that order (as
+ * Dovecot answers).
  *
  * @module
  */
