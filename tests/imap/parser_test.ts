@@ -408,7 +408,7 @@ Deno.test("parse_search: program with RETURN and CHARSET", () => {
     key: {
       type: "and",
       keys: [{ type: "flag", flag: "\\Seen", present: false }, {
-        type: "header",
+        type: "address",
         field: "FROM",
         value: "bob",
       }],
@@ -434,10 +434,10 @@ Deno.test("parse_search: every key", () => {
     ["DRAFT", { type: "flag", flag: "\\Draft", present: true }],
     ["KEYWORD $Junk", { type: "flag", flag: "$Junk", present: true }],
     ["UNKEYWORD foo", { type: "flag", flag: "foo", present: false }],
-    ["BCC x", { type: "header", field: "BCC", value: "x" }],
-    ["CC x", { type: "header", field: "CC", value: "x" }],
+    ["BCC x", { type: "address", field: "BCC", value: "x" }],
+    ["CC x", { type: "address", field: "CC", value: "x" }],
     ["SUBJECT {3}\r\nabc", { type: "header", field: "SUBJECT", value: "abc" }],
-    ["TO x", { type: "header", field: "TO", value: "x" }],
+    ["TO x", { type: "address", field: "TO", value: "x" }],
     ['HEADER X-Id ""', { type: "header", field: "X-Id", value: "" }],
     ["BODY hello", { type: "body", value: "hello" }],
     ['TEXT "two words"', { type: "text", value: "two words" }],

@@ -29,7 +29,7 @@
 
 import type { MessageMeta } from "../../store/types.ts";
 import { MessageIndex } from "../../mail/message_index.ts";
-import { searchHeaders, searchText } from "../../mail/search_text.ts";
+import { searchAddresses, searchHeaders, searchText } from "../../mail/search_text.ts";
 import {
   type AuthedCommandSpec,
   type AuthedSession,
@@ -100,6 +100,7 @@ function evaluate(
     saved: savedUids(selection),
     isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
     headers: (c) => searchHeaders(index(c)),
+    addresses: (c) => searchAddresses(index(c)),
     text: (c) => searchText(index(c), () => store.getRaw(user, mailbox, c.uid) ?? EMPTY),
   };
   const matches = compileSearch(key, env);
