@@ -26,6 +26,7 @@ import { untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { sendUpdates } from "../updates.ts";
+import { validName } from "./mailbox.ts";
 import { resolveTargets, selectionOf, writableSelection } from "./targets.ts";
 
 function copyOrMove(
@@ -37,8 +38,9 @@ function copyOrMove(
   reader.sp();
   const set = reader.readSequenceSet();
   reader.sp();
-  const target = reader.readMailbox(session.utf8);
+  const argument = reader.readMailboxName(session.utf8);
   reader.end();
+  const target = validName(argument, "NONEXISTENT");
   const selection = move ? writableSelection(session, "MOVE") : selectionOf(session);
   const { store } = session.ctx;
   const user = session.user;
