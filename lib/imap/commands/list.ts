@@ -137,7 +137,7 @@ export const LIST_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       reader.end();
       if (pattern === undefined) return;
       const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user));
-      const entries = listSubscribed(sources(session), subscriptions, reference.name, pattern);
+      const entries = listSubscribed(subscriptions, reference.name, pattern);
       for (const entry of entries) {
         writeEntry(session, "LSUB", entry);
       }
