@@ -191,10 +191,18 @@ export class MailStore implements Store {
     const plan = planRename(record, source, to);
     this.#emit(this.#transact(() => {
       if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
-      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox; INBOX stays, empty, and
-      // its inferiors are not renamed.
+      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
+      // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
+      // its inferiors are not renamed. Sessions on INBOX hear the messages go.
       const events = createMailboxPath(this.#state, record, plan.target, null);
-      moveAllMessages(this.#state, record, source, record.mailboxes.get(plan.target)!);
+      const target = record.mailboxes.get(plan.target)!;
+      const moved = source.messages.map((message) => message.uid);
+      moveAllMessages(this.#state, record, source, target);
+      if (moved.length === 0) return events;
+      events.push({ type: "message.expunged", user: record.name, mailbox: "INBOX", uids: moved });
+      for (const message of target.messages) {
+        events.push({ type: "message.added", message: toMeta(record.name, target.name, message) });
+      }
       return events;
     }));
   }
