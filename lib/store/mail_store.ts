@@ -193,17 +193,10 @@ export class MailStore implements Store {
       if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
       // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
       // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
-      // its inferiors are not renamed. Sessions on INBOX hear the messages go.
+      // its inferiors are not renamed.
       const events = createMailboxPath(this.#state, record, plan.target, null);
       const target = record.mailboxes.get(plan.target)!;
-      const moved = source.messages.map((message) => message.uid);
-      moveAllMessages(this.#state, record, source, target);
-      if (moved.length === 0) return events;
-      events.push({ type: "message.expunged", user: record.name, mailbox: "INBOX", uids: moved });
-      for (const message of target.messages) {
-        events.push({ type: "message.added", message: toMeta(record.name, target.name, message) });
-      }
-      return events;
+      return [...events, ...moveAllMessages(this.#state, record, source, target)];
     }));
   }
 
