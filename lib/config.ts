@@ -18,6 +18,7 @@ import {
   type UserEntry,
 } from "./config_values.ts";
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_RECEIVE_TIMEOUT_MS, defaultMaxConnectionsPerAddress } from "./net/connection.ts";
 
 export { ConfigError } from "./errors.ts";
 export { parseBoolean, parsePort, parseUsers, type UserEntry } from "./config_values.ts";
@@ -29,10 +30,17 @@ export interface Limits {
   readonly maxRecipients: number;
   /** Open connections per listener. */
   readonly maxConnections: number;
+  /** Open connections per listener from one client address. */
+  readonly maxConnectionsPerAddress: number;
   /** Longest command line, in octets. */
   readonly maxLineLength: number;
   readonly smtpIdleTimeoutMs: number;
   readonly imapIdleTimeoutMs: number;
+  /**
+   * A started command line must end, and message data make progress, within this (slowloris
+   * guard, see `net/input_guard.ts`); 0: no deadline.
+   */
+  readonly receiveTimeoutMs: number;
   /** Failed commands in a row before the server hangs up. */
   readonly maxBadCommands: number;
   /** Largest HTTP request body, in octets. */
@@ -94,9 +102,11 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageSize: 25 * 1024 * 1024,
   maxRecipients: 100,
   maxConnections: 200,
+  maxConnectionsPerAddress: defaultMaxConnectionsPerAddress(200),
   maxLineLength: 8192,
   smtpIdleTimeoutMs: 5 * 60_000,
   imapIdleTimeoutMs: 30 * 60_000,
+  receiveTimeoutMs: DEFAULT_RECEIVE_TIMEOUT_MS,
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
@@ -196,6 +206,20 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxConnections),
     help: "open connections per listener",
+  },
+  {
+    flag: "max-connections-per-address",
+    env: "ELEKTROMAIL_MAX_CONNECTIONS_PER_ADDRESS",
+    kind: "string",
+    help: "open connections per listener from one client address [default 3/4 of the above]",
+  },
+  {
+    flag: "receive-timeout",
+    env: "ELEKTROMAIL_RECEIVE_TIMEOUT",
+    kind: "string",
+    fallback: String(DEFAULT_RECEIVE_TIMEOUT_MS / 1000),
+    help: "seconds for a started command line to end, and for message data to make progress " +
+      "(64 KiB per period); 0 turns it off",
   },
   {
     flag: "tls",
@@ -325,6 +349,7 @@ export function resolveConfig(
   if (!/^[A-Za-z0-9.\-\[\]:]+$/.test(hostname)) {
     throw new ConfigError(`${hostnameSource}: "${hostname}" is not a valid host name`);
   }
+  const maxConnections = count("max-connections", 1);
   const config: Config = {
     bindAddr: bindAddr.text!,
     smtpPort: port("smtp-port")!,
@@ -340,7 +365,11 @@ export function resolveConfig(
       ...DEFAULT_LIMITS,
       maxMessageSize: count("max-message-size", 1024),
       maxRecipients: count("max-recipients", 1),
-      maxConnections: count("max-connections", 1),
+      maxConnections,
+      maxConnectionsPerAddress: read("max-connections-per-address").text === undefined
+        ? defaultMaxConnectionsPerAddress(maxConnections)
+        : count("max-connections-per-address", 1),
+      receiveTimeoutMs: count("receive-timeout", 0) * 1000,
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),

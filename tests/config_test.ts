@@ -64,6 +64,12 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-message-size": { env: "4096", flag: "8192", get: (c) => c.limits.maxMessageSize },
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
+  "max-connections-per-address": {
+    env: "3",
+    flag: "4",
+    get: (c) => c.limits.maxConnectionsPerAddress,
+  },
+  "receive-timeout": { env: "9", flag: "0", get: (c) => String(c.limits.receiveTimeoutMs / 1000) },
   "tls-cert": { env: "/tmp/env.pem", flag: "/tmp/flag.pem", get: (c) => c.tls?.cert },
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
@@ -183,8 +189,19 @@ Deno.test("config: bad ports, counts and addresses name the variable or flag", (
   configError([], { ELEKTROMAIL_MAX_MESSAGE_SIZE: "12" }, /^ELEKTROMAIL_MAX_MESSAGE_SIZE: "12"/);
   configError(["--max-recipients", "0"], {}, /^--max-recipients: "0" is not a whole number/);
   configError([], { ELEKTROMAIL_MAX_CONNECTIONS: "many" }, /^ELEKTROMAIL_MAX_CONNECTIONS:/);
+  configError(["--max-connections-per-address", "0"], {}, /^--max-connections-per-address: "0"/);
+  configError([], { ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5" }, /^ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5"/);
   configError([], { ELEKTROMAIL_HOSTNAME: "bad host" }, /^ELEKTROMAIL_HOSTNAME: "bad host"/);
   configError(["--hostname", "bad/host"], {}, /^--hostname: "bad\/host"/);
+});
+
+Deno.test("config: the per-address limit defaults to 3/4 of the per-listener one", () => {
+  assert.equal(serve([]).limits.maxConnectionsPerAddress, 150);
+  assert.equal(serve(["--max-connections", "1000"]).limits.maxConnectionsPerAddress, 750);
+  assert.equal(serve(["--max-connections", "1"]).limits.maxConnectionsPerAddress, 1);
+  const both = serve(["--max-connections", "1000", "--max-connections-per-address", "5"]);
+  assert.equal(both.limits.maxConnectionsPerAddress, 5);
+  assert.equal(serve([]).limits.receiveTimeoutMs, 60_000);
 });
 
 Deno.test("config: unknown flags and positionals are refused", () => {
