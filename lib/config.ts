@@ -211,15 +211,14 @@ export const SETTINGS: readonly Setting[] = [
     flag: "max-connections-per-address",
     env: "ELEKTROMAIL_MAX_CONNECTIONS_PER_ADDRESS",
     kind: "string",
-    help: "open connections per listener from one client address [default 3/4 of the above]",
+    help: "open connections per listener from one address [default 3/4 of --max-connections]",
   },
   {
     flag: "receive-timeout",
     env: "ELEKTROMAIL_RECEIVE_TIMEOUT",
     kind: "string",
     fallback: String(DEFAULT_RECEIVE_TIMEOUT_MS / 1000),
-    help: "seconds for a started command line to end, and for message data to make progress " +
-      "(64 KiB per period); 0 turns it off",
+    help: "seconds a started command line has to end, message data to progress; 0: off",
   },
   {
     flag: "tls",
@@ -443,7 +442,12 @@ export function helpText(): string {
   for (const setting of SETTINGS) {
     const flag = setting.kind === "string" ? `--${setting.flag} <value>` : `--[no-]${setting.flag}`;
     const fallback = setting.fallback ? ` [default ${setting.fallback}]` : "";
-    lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    if (flag.length <= 30 && setting.env.length <= 31) {
+      lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    } else {
+      // Names too long for their columns: the help goes on a line of its own.
+      lines.push(`  ${flag} ${setting.env}`, `${"".padEnd(33)}${setting.help}${fallback}`);
+    }
   }
   lines.push(`  ${"-h, --help".padEnd(30)} ${"".padEnd(31)} show this help`);
   lines.push(`  ${"-V, --version".padEnd(30)} ${"".padEnd(31)} print the version`);
