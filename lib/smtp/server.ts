@@ -53,6 +53,8 @@ export function startSmtp(
         close: () => connection.end(),
         startTls: () => connection.startTls(),
         expectBody: (on) => connection.expectBody(on),
+        pause: () => connection.pause(),
+        resume: () => connection.resume(),
       });
       session.start();
       return {

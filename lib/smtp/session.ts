@@ -32,6 +32,9 @@ export interface SmtpIO {
    * then asks for progress rather than line ends (see `Connection.expectBody`).
    */
   expectBody?(on: boolean): void;
+  /** Stops delivering input (a chaos delay holds it), until `resume` (see `Connection.pause`). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** A running session. */
@@ -299,13 +302,18 @@ function applyFault(driver: Driver, fault: ChaosRule, proceed: () => void): void
   sendReply(driver, text);
 }
 
-/** Holds input for a chaos delay, then runs `then` and goes on with the buffered frames. */
+/**
+ * Holds input for a chaos delay, then runs `then` and goes on with the buffered frames. The
+ * connection is paused meanwhile: input would only pile up in the framer.
+ */
 function hold(driver: Driver, fault: ChaosRule, then: () => void): void {
   driver.held = true;
   flush(driver);
+  driver.io.pause?.();
   driver.ctx.chaos!.later(fault.delayMs, () => {
     driver.held = false;
     if (driver.closed) return;
+    driver.io.resume?.();
     then();
     handleBufferedFrames(driver);
   });
