@@ -98,8 +98,8 @@ interface NodeConnectionOptions {
 /**
  * A `node:net` socket (later a `tls.TLSSocket` over it) as a {@linkcode ManagedConnection}:
  * the same write accounting, flow control, idle timer, receive deadline and close semantics
- * as the `Deno.listen` one. Reading stops with `pause()` on the socket data comes from (the
- * TLS socket once there is one: it stops pulling from the plain socket under it).
+ * as the `Deno.listen` one. Reading stops with `pause()` on the socket data comes from and,
+ * under a TLS socket, on the TCP handle too (see {@linkcode tcpReads}).
  */
 class NodeConnection implements ManagedConnection {
   readonly id = nextConnectionId();

@@ -1,6 +1,7 @@
 /**
- * The one transport module: TCP listeners, connection limits, idle timeouts, receive
- * deadlines, backpressure (see {@linkcode Connection}), TLS and shutdown. Protocol code sees only {@linkcode Connection}.
+ * The one transport module: TCP listeners, connection limits (per listener and per client
+ * address), idle timeouts, receive deadlines (`input_guard.ts`), flow control (see
+ * {@linkcode Connection}), TLS and shutdown. Protocol code sees only {@linkcode Connection}.
  *
  * Plain listeners use `Deno.listen`: loading `node:net` costs ~20 ms of startup and ~6 MB
  * of memory. Server-side TLS upgrade (STARTTLS) works only through `node:tls` on a
