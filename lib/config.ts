@@ -18,6 +18,7 @@ import {
   type UserEntry,
 } from "./config_values.ts";
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_RECEIVE_TIMEOUT_MS, defaultMaxConnectionsPerAddress } from "./net/connection.ts";
 
 export { ConfigError } from "./errors.ts";
 export { parseBoolean, parsePort, parseUsers, type UserEntry } from "./config_values.ts";
@@ -29,10 +30,17 @@ export interface Limits {
   readonly maxRecipients: number;
   /** Open connections per listener. */
   readonly maxConnections: number;
+  /** Open connections per listener from one client address. */
+  readonly maxConnectionsPerAddress: number;
   /** Longest command line, in octets. */
   readonly maxLineLength: number;
   readonly smtpIdleTimeoutMs: number;
   readonly imapIdleTimeoutMs: number;
+  /**
+   * A started command line must end, and message data make progress, within this (slowloris
+   * guard, see `net/input_guard.ts`); 0: no deadline.
+   */
+  readonly receiveTimeoutMs: number;
   /** Failed commands in a row before the server hangs up. */
   readonly maxBadCommands: number;
   /** Largest HTTP request body, in octets. */
@@ -110,9 +118,11 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageSize: 25 * 1024 * 1024,
   maxRecipients: 100,
   maxConnections: 200,
+  maxConnectionsPerAddress: defaultMaxConnectionsPerAddress(200),
   maxLineLength: 8192,
   smtpIdleTimeoutMs: 5 * 60_000,
   imapIdleTimeoutMs: 30 * 60_000,
+  receiveTimeoutMs: DEFAULT_RECEIVE_TIMEOUT_MS,
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
@@ -237,6 +247,19 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxAuthFailuresPerAddress),
     help: "failed logins per client address per 10 minutes (0: no limit)",
+  },
+  {
+    flag: "max-connections-per-address",
+    env: "ELEKTROMAIL_MAX_CONNECTIONS_PER_ADDRESS",
+    kind: "string",
+    help: "open connections per listener from one address [default 3/4 of --max-connections]",
+  },
+  {
+    flag: "receive-timeout",
+    env: "ELEKTROMAIL_RECEIVE_TIMEOUT",
+    kind: "string",
+    fallback: String(DEFAULT_RECEIVE_TIMEOUT_MS / 1000),
+    help: "seconds a started command line has to end, message data to progress; 0: off",
   },
   {
     flag: "tls",
@@ -366,6 +389,7 @@ export function resolveConfig(
   if (!/^[A-Za-z0-9.\-\[\]:]+$/.test(hostname)) {
     throw new ConfigError(`${hostnameSource}: "${hostname}" is not a valid host name`);
   }
+  const maxConnections = count("max-connections", 1);
   const config: Config = {
     bindAddr: bindAddr.text!,
     smtpPort: port("smtp-port")!,
@@ -381,7 +405,11 @@ export function resolveConfig(
       ...DEFAULT_LIMITS,
       maxMessageSize: count("max-message-size", 1024),
       maxRecipients: count("max-recipients", 1),
-      maxConnections: count("max-connections", 1),
+      maxConnections,
+      maxConnectionsPerAddress: read("max-connections-per-address").text === undefined
+        ? defaultMaxConnectionsPerAddress(maxConnections)
+        : count("max-connections-per-address", 1),
+      receiveTimeoutMs: count("receive-timeout", 0) * 1000,
       maxUsers: count("max-users", 1),
       maxAuthFailuresPerAddress: count("max-auth-failures", 0),
     },
@@ -457,7 +485,12 @@ export function helpText(): string {
   for (const setting of SETTINGS) {
     const flag = setting.kind === "string" ? `--${setting.flag} <value>` : `--[no-]${setting.flag}`;
     const fallback = setting.fallback ? ` [default ${setting.fallback}]` : "";
-    lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    if (flag.length <= 30 && setting.env.length <= 31) {
+      lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    } else {
+      // Names too long for their columns: the help goes on a line of its own.
+      lines.push(`  ${flag} ${setting.env}`, `${"".padEnd(33)}${setting.help}${fallback}`);
+    }
   }
   lines.push(`  ${"-h, --help".padEnd(30)} ${"".padEnd(31)} show this help`);
   lines.push(`  ${"-V, --version".padEnd(30)} ${"".padEnd(31)} print the version`);
