@@ -159,10 +159,10 @@ Deno.test("slowloris (SMTP): message data must make progress, a chaos delay afte
 });
 
 Deno.test("slowloris (IMAP): one address holds at most its share of the slots", async () => {
-  const server = await serverWith({ maxConnections: 8 });
+  // 3/4 of 8, as resolveConfig makes it from --max-connections (testConfig takes limits as given).
+  const server = await serverWith({ maxConnections: 8, maxConnectionsPerAddress: 6 });
   const held: Client[] = [];
   try {
-    // The default share: 3/4 of 8.
     for (let i = 0; i < 6; i++) held.push(await connectFrom("127.0.0.2", server.ports.imap));
     await waitFor(() => held.every((c) => c.text.startsWith("* OK")), "six greetings");
     const refused = await connectFrom("127.0.0.2", server.ports.imap);
