@@ -65,9 +65,11 @@ export function joinReference(reference: string, pattern: string): string {
 }
 
 /**
- * Computes LIST entries. Names that do not exist but have existing (or, with SUBSCRIBED
- * selection, subscribed) children appear when `%` stops at them, as `\NonExistent` (rev2)
- * or `\Noselect` (rev1 clients get both; `\NonExistent` implies `\Noselect`).
+ * Computes LIST entries. Names that do not exist but have existing children appear when `%`
+ * stops at them, as `\NonExistent \Noselect` (a rev1 client knows the second). With
+ * selection options (LIST-EXTENDED), a name that does not exist but meets them (a subscribed
+ * mailbox that is gone), or is listed for a child that does, is `\NonExistent` alone, which
+ * implies `\Noselect`.
  */
 export function listMailboxes(
   mailboxes: readonly ListSource[],
@@ -105,8 +107,14 @@ export function listMailboxes(
     if (!matches(name)) continue;
     const mailbox = byName.get(name);
     const meets = selected(name);
-    const childMeets = request.recursiveMatch &&
-      (children.get(name) ?? []).some((child) => descendantMeets(child));
+    // RFC 5258 3.5 (and RFC 9051 7.3.1): a name that does not meet the criteria is listed
+    // for a descendant that does only when that descendant is not returned itself (it does
+    // not match the pattern); one that meets them gets CHILDINFO for any such descendant
+    // (as Dovecot answers).
+    const childMeets = request.recursiveMatch === true &&
+      (children.get(name) ?? []).some((child) =>
+        meets ? descendantMeets(child) : descendantMeetsUnlisted(child)
+      );
     if (!meets && !childMeets) {
       // A parent that exists only as a path to existing children: shown when `%` stops at it.
       if (
@@ -122,7 +130,9 @@ export function listMailboxes(
       continue;
     }
     const attributes: string[] = [];
-    if (!mailbox) attributes.push("\\NonExistent", "\\Noselect");
+    // Only selection options get here without a mailbox: LIST-EXTENDED's form, where
+    // \NonExistent implies \Noselect (RFC 5258 3, RFC 9051 7.3.1; Dovecot adds nothing).
+    if (!mailbox) attributes.push("\\NonExistent");
     else {
       const hasChildren = (children.get(name) ?? []).some((child) => hasExistingDescendant(child));
       attributes.push(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
@@ -143,28 +153,29 @@ export function listMailboxes(
     if (selected(name)) return true;
     return (children.get(name) ?? []).some(descendantMeets);
   }
+  function descendantMeetsUnlisted(name: string): boolean {
+    if (selected(name) && !matches(name)) return true;
+    return (children.get(name) ?? []).some(descendantMeetsUnlisted);
+  }
 }
 
 /**
- * LSUB (IMAP4rev1): subscribed names matching the pattern; a parent that `%` stops at and
- * that has subscribed children but is not subscribed itself is returned `\Noselect`.
+ * LSUB (IMAP4rev1): subscribed names matching the pattern, whether or not they exist; a
+ * parent that `%` stops at and that has subscribed children but is not subscribed itself is
+ * returned `\Noselect`.
  */
 export function listSubscribed(
-  mailboxes: readonly ListSource[],
   subscriptions: ReadonlySet<string>,
   reference: string,
   pattern: string,
 ): ListEntry[] {
   const match = compilePattern(joinReference(reference, pattern));
-  const existing = new Set(mailboxes.map((mailbox) => mailbox.name));
   const entries = new Map<string, ListEntry>();
   for (const name of [...subscriptions].sort(compareNames)) {
     if (match(name)) {
-      entries.set(name, {
-        name,
-        attributes: existing.has(name) ? [] : ["\\Noselect"],
-        childInfo: [],
-      });
+      // A subscribed name that does not exist (any more) is listed as it is, without
+      // \Noselect: RFC 3501 keeps such subscriptions, and Dovecot answers `LSUB () "/" name`.
+      entries.set(name, { name, attributes: [], childInfo: [] });
       continue;
     }
     const levels = name.split(HIERARCHY_DELIMITER);

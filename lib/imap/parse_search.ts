@@ -29,7 +29,12 @@ import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
 import type { SequenceSet } from "./sequence.ts";
 
-/** A parsed search key. Header names for BCC/CC/FROM/SUBJECT/TO come upper-cased. */
+/**
+ * A parsed search key. Header names for BCC/CC/FROM/SUBJECT/TO come upper-cased; BCC, CC,
+ * FROM and TO are `address` keys, which match the parsed addresses as well as the header
+ * text (RFC 9051 6.4.4: "the envelope structure's" field), where HEADER and SUBJECT match
+ * the header text only.
+ */
 export type SearchKey =
   | { type: "and"; keys: SearchKey[] }
   | { type: "or"; a: SearchKey; b: SearchKey }
@@ -38,6 +43,7 @@ export type SearchKey =
   | { type: "uid"; set: SequenceSet }
   | { type: "flag"; flag: string; present: boolean }
   | { type: "header"; field: string; value: string }
+  | { type: "address"; field: "BCC" | "CC" | "FROM" | "TO"; value: string }
   | { type: "body" | "text"; value: string }
   | { type: "date"; which: "internal" | "sent"; op: "before" | "on" | "since"; date: ImapDate }
   | { type: "size"; op: "larger" | "smaller"; size: number }
@@ -68,7 +74,7 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   UNSEEN: ["\\Seen", false],
 };
 
-const HEADER_KEYS = new Set(["BCC", "CC", "FROM", "SUBJECT", "TO"]);
+const ADDRESS_KEYS = new Set(["BCC", "CC", "FROM", "TO"]);
 const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]> = {
   BEFORE: ["internal", "before"],
   ON: ["internal", "on"],
@@ -170,7 +176,10 @@ function readSearchKey(reader: Reader, depth: number, budget: { keys: number }):
     const [flag, present] = FLAG_KEYS[word];
     return { type: "flag", flag, present };
   }
-  if (HEADER_KEYS.has(word)) return { type: "header", field: word, value: arg() };
+  if (ADDRESS_KEYS.has(word)) {
+    return { type: "address", field: word as "BCC" | "CC" | "FROM" | "TO", value: arg() };
+  }
+  if (word === "SUBJECT") return { type: "header", field: word, value: arg() };
   if (word in DATE_KEYS) {
     const [which, op] = DATE_KEYS[word];
     reader.sp();

@@ -48,6 +48,14 @@ const FLAG_SPELLING = new Map(
   [...SYSTEM_FLAGS, RECENT_FLAG].map((flag) => [flag.toLowerCase(), flag]),
 );
 
+/** A `mailbox` argument (see {@linkcode Reader.readMailboxName}). */
+export interface MailboxName {
+  /** The name, decoded; when `invalid`, the text as sent ("" if not even UTF-8). */
+  readonly name: string;
+  /** Why the name is not valid modified UTF-7, or null when it is a name. */
+  readonly invalid: string | null;
+}
+
 /** A cursor over one framed command. */
 export class Reader {
   readonly #bytes: Uint8Array;
@@ -307,24 +315,58 @@ export class Reader {
 
   /**
    * `mailbox`: `INBOX` in any case becomes `INBOX`; without UTF8=ACCEPT / IMAP4rev2 the name
-   * is modified UTF-7 and is decoded (RFC 9051 5.1, 6.3).
+   * is modified UTF-7 and is decoded (RFC 9051 5.1, 6.3). A name that is not valid modified
+   * UTF-7 is bad syntax here; commands that answer it with `NO` use
+   * {@linkcode Reader.readMailboxName}.
    */
   readMailbox(utf8: boolean): string {
-    const name = this.readAstring();
-    if (name.toUpperCase() === "INBOX") return "INBOX";
-    return utf8 ? name : this.#fromUtf7(name);
+    const { name, invalid } = this.readMailboxName(utf8);
+    if (invalid !== null) throw this.error(invalid);
+    return name;
+  }
+
+  /**
+   * `mailbox`, as {@linkcode Reader.readMailbox} reads it, except that a rev1 client's name
+   * that is not valid modified UTF-7 (RFC 3501 5.1.3; an `&` that starts no shift, raw 8-bit
+   * text such as mbsync's `"Café"`) is not an error: the command is syntactically fine and
+   * the name just cannot exist, so the command answers `NO` (as Dovecot does).
+   */
+  readMailboxName(utf8: boolean): MailboxName {
+    let text: string;
+    try {
+      text = this.readAstring();
+    } catch (error) {
+      // Raw 8-bit text that is not even UTF-8: the string was read whole before decoding.
+      if (utf8 || !(error instanceof InvalidUtf8Error)) throw error;
+      return { name: "", invalid: "Mailbox name is not valid modified UTF-7: 8-bit text" };
+    }
+    if (text.toUpperCase() === "INBOX") return { name: "INBOX", invalid: null };
+    if (utf8) return { name: text, invalid: null };
+    try {
+      return { name: decodeModifiedUtf7(text), invalid: null };
+    } catch (error) {
+      if (error instanceof ParseError) return { name: text, invalid: error.message };
+      throw error;
+    }
   }
 
   /**
    * `list-mailbox` (LIST/LSUB patterns): `1*list-char` (atom characters plus `%`, `*` and
-   * `]`) or a string; modified UTF-7 is decoded for rev1 clients as in `readMailbox`. `INBOX`
+   * `]`) or a string; modified UTF-7 is decoded for rev1 clients as in `readMailbox`, and a
+   * pattern that is not valid modified UTF-7 comes back null (it matches no mailbox). `INBOX`
    * is not normalised here: pattern matching treats it case-insensitively.
    */
-  readListMailbox(utf8: boolean): string {
+  readListMailbox(utf8: boolean): string | null {
     const b = this.#byte();
     let text: string;
-    if (b === 0x22 || b === 0x7b) text = this.#decode(this.readString());
-    else {
+    if (b === 0x22 || b === 0x7b) {
+      try {
+        text = this.#decode(this.readString());
+      } catch (error) {
+        if (utf8 || !(error instanceof InvalidUtf8Error)) throw error;
+        return null;
+      }
+    } else {
       const start = this.#pos;
       while (isAstringChar(this.#byte()) || this.#byte() === 0x25 || this.#byte() === 0x2a) {
         this.#pos++;
@@ -334,14 +376,11 @@ export class Reader {
       }
       text = this.#text(start, this.#pos);
     }
-    return utf8 ? text : this.#fromUtf7(text);
-  }
-
-  #fromUtf7(name: string): string {
+    if (utf8) return text;
     try {
-      return decodeModifiedUtf7(name);
+      return decodeModifiedUtf7(text);
     } catch (error) {
-      if (error instanceof ParseError) throw this.error(error.message);
+      if (error instanceof ParseError) return null;
       throw error;
     }
   }

@@ -8,7 +8,9 @@
  * Matching rules:
  * - strings: case-insensitive substring of the decoded value (`""` matches any value, so
  *   `HEADER X-Foo ""` finds messages that have the field); FROM/TO/CC/BCC/SUBJECT and HEADER
- *   look at the top-level header only;
+ *   look at the top-level header only; FROM/TO/CC/BCC also match the addresses as parsed
+ *   (comments and folding white space removed, as `name <local@domain>`), HEADER and
+ *   SUBJECT the header text only;
  * - BODY: the decoded text parts; TEXT: the header, MIME part headers and BODY's text;
  * - BEFORE/ON/SINCE: the day of INTERNALDATE in UTC (the zone every INTERNALDATE is shown
  *   in); SENTBEFORE/SENTON/SENTSINCE: the day of the `Date:` field in its own zone, or of
@@ -23,7 +25,12 @@
  * @module
  */
 
-import { dayNumber, type SearchHeaders, type SearchText } from "../mail/search_text.ts";
+import {
+  dayNumber,
+  type SearchField,
+  type SearchHeaders,
+  type SearchText,
+} from "../mail/search_text.ts";
 import { hasFlag } from "../store/flags.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { SearchKey } from "./parse_search.ts";
@@ -53,6 +60,11 @@ export interface SearchEnvironment {
   isRecent(candidate: SearchCandidate): boolean;
   /** The message's decoded header (cached by the caller). */
   headers(candidate: SearchCandidate): SearchHeaders;
+  /**
+   * The parsed forms of the message's BCC, CC, FROM and TO addresses that its header text
+   * lacks (see `searchAddresses`; cached by the caller).
+   */
+  addresses(candidate: SearchCandidate): readonly SearchField[];
   /** The message's decoded header and body text (cached by the caller). */
   text(candidate: SearchCandidate): SearchText;
 }
@@ -135,13 +147,15 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
     case "header": {
       const name = key.field.toLowerCase();
       const needle = key.value.toLowerCase();
+      return { test: (c) => fieldHas(env.headers(c).fields, name, needle), cost: HEADER };
+    }
+    case "address": {
+      const name = key.field.toLowerCase();
+      const needle = key.value.toLowerCase();
       return {
-        test: (c) => {
-          for (const field of env.headers(c).fields) {
-            if (field.name === name && field.value.includes(needle)) return true;
-          }
-          return false;
-        },
+        test: (c) =>
+          fieldHas(env.headers(c).fields, name, needle) ||
+          fieldHas(env.addresses(c), name, needle),
         cost: HEADER,
       };
     }
@@ -160,6 +174,14 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
       };
     }
   }
+}
+
+/** Whether a field named `name` contains `needle` (both lower-cased). */
+function fieldHas(fields: readonly SearchField[], name: string, needle: string): boolean {
+  for (const field of fields) {
+    if (field.name === name && field.value.includes(needle)) return true;
+  }
+  return false;
 }
 
 function byCost(nodes: Compiled[]): Compiled[] {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { MISSING_DOMAIN, MISSING_MAILBOX, parseAddressList } from "./address.ts";
 import { monthNumber } from "./dates.ts";
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
@@ -47,6 +48,11 @@ export interface SearchText {
 
 const HEADERS = Symbol("search headers");
 const TEXT = Symbol("search text");
+const ADDRESSES = Symbol("search addresses");
+
+/** The fields whose addresses SEARCH BCC, CC, FROM and TO also match as parsed. */
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"]);
+const NO_FIELDS: readonly SearchField[] = [];
 
 /**
  * The decoded, lower-cased header fields of the message, computed once per index.
@@ -77,6 +83,91 @@ export function searchText(index: MessageIndex, raw: () => Uint8Array): SearchTe
     collectParts(bytes, index.root, header, body);
     return { header: header.join("\n"), body: body.join("\n") };
   });
+}
+
+/**
+ * What SEARCH BCC, CC, FROM and TO match besides the header text (RFC 9051 6.4.4: "the
+ * envelope structure's" field): the addresses of those fields as parsed, comments and
+ * folding white space removed (RFC 5322 3.4), each as `name <local@domain>` (`<local@domain>`
+ * without a display name; the name decoded), which holds the address, its local part, its
+ * domain and its name; group names too. Lower-cased, one per line, so a match never spans
+ * two addresses.
+ *
+ * Only what the field's decoded text lacks is kept: for ordinary headers nothing, so this
+ * costs no memory per message. Computed once per index, on the first address search, in
+ * time linear in the header (see {@linkcode missingForms}).
+ *
+ * @example
+ * ```ts
+ * const index = new MessageIndex(new TextEncoder().encode("From: <a (c)@ b.org>\r\n\r\n"));
+ * searchAddresses(index); // [{ name: "from", value: "<a@b.org>" }]
+ * ```
+ */
+export function searchAddresses(index: MessageIndex): readonly SearchField[] {
+  return index.memo(ADDRESSES, () => {
+    const decoded = searchHeaders(index).fields;
+    const fields = index.root.fields;
+    let found: SearchField[] | null = null;
+    for (let i = 0; i < fields.length; i++) {
+      const { name, value } = decoded[i];
+      if (!ADDRESS_FIELDS.has(name)) continue;
+      const forms = missingForms(addressForms(fields[i].value), value);
+      if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
+    }
+    return found ?? NO_FIELDS;
+  });
+}
+
+/** An address list entry as address searches match it, lower-cased. */
+interface AddressForm {
+  /** `name <local@domain>`, `<local@domain>`, or a group's name. */
+  readonly form: string;
+  /** What must be in the header text for `form` to add nothing a search could find. */
+  readonly probe: string;
+}
+
+function addressForms(value: string): AddressForm[] {
+  const forms: AddressForm[] = [];
+  for (const entry of parseAddressList(value)) {
+    if (entry.kind === "end") continue;
+    if (entry.kind === "group") {
+      const form = decodeEncodedWords(entry.name).toLowerCase();
+      forms.push({ form, probe: form });
+      continue;
+    }
+    const local = entry.mailbox === MISSING_MAILBOX ? "" : entry.mailbox;
+    const address = (entry.host === MISSING_DOMAIN ? local : `${local}@${entry.host}`)
+      .toLowerCase();
+    if (entry.name === null) {
+      // A bare address in the text already holds all a search can ask of it.
+      forms.push({ form: `<${address}>`, probe: address });
+      continue;
+    }
+    const form = `${decodeEncodedWords(entry.name).toLowerCase()} <${address}>`;
+    forms.push({ form, probe: form });
+  }
+  return forms;
+}
+
+/**
+ * The forms whose probe `text` does not contain. Linear: the entries are written in order,
+ * so each probe is looked for after the previous one, and after the first one missing the
+ * rest are kept without looking (a header of many addresses never costs a scan each).
+ */
+function missingForms(forms: readonly AddressForm[], text: string): string[] {
+  const missing: string[] = [];
+  let from = 0;
+  for (const { form, probe } of forms) {
+    if (missing.length === 0) {
+      const at = text.indexOf(probe, from);
+      if (at >= 0) {
+        from = at + probe.length;
+        continue;
+      }
+    }
+    missing.push(form);
+  }
+  return missing;
 }
 
 function searchField(field: HeaderField): SearchField {

@@ -204,11 +204,12 @@ export class MailStore implements Store {
     const plan = planRename(record, source, to);
     this.#emit(this.#transact(() => {
       if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
-      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox; INBOX stays, empty, and
+      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
+      // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
       // its inferiors are not renamed.
       const events = createMailboxPath(this.#state, record, plan.target, null);
-      moveAllMessages(this.#state, record, source, record.mailboxes.get(plan.target)!);
-      return events;
+      const target = record.mailboxes.get(plan.target)!;
+      return [...events, ...moveAllMessages(this.#state, record, source, target)];
     }));
   }
 
@@ -363,9 +364,8 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    if (source === target) {
-      throw new StoreError("invalid-name", "Cannot move messages into the mailbox they are in");
-    }
+    // Into the same mailbox too (RFC 6851 allows it): the copies get new UIDs above every
+    // existing one, so removing the originals by their old UIDs never touches a copy.
     const { mapping, added, removed } = this.#transact(() => {
       const copied = copyMessages(this.#state, record, source, uids, target);
       const removed = removeMessages(this.#state, source, new Set(copied.mapping.sourceUids));

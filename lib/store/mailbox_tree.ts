@@ -16,6 +16,7 @@ import {
   newMailboxRecord,
   newUserRecord,
   type StoreState,
+  toMeta,
   type UserRecord,
 } from "./records.ts";
 import { DEFAULT_MAILBOXES, type SpecialUse, StoreError, type StoreEvent } from "./types.ts";
@@ -133,8 +134,12 @@ export function planRename(record: UserRecord, source: MailboxRecord, to: string
 
 /**
  * Renames a mailbox other than INBOX and its children as `plan` says, after adding the
- * missing parents of the new name. A renamed mailbox keeps its UIDs, and its UIDNEXT rises
- * above any UID the new name carried before.
+ * missing parents of the new name. The UID rule (RFC 9051 2.3.1.1 with UIDVALIDITY fixed at
+ * 1): no UID ever names two different messages under one name. A mailbox renamed onto a
+ * name that never carried one of its UIDs keeps them; otherwise its messages are renumbered
+ * above every UID the new name has carried and above their own (see
+ * {@linkcode renumberAbove}), and the events say so: the old UIDs expunged, the new ones
+ * added, after the rename. Either way its UIDNEXT rises above the name's high-water mark.
  */
 export function renameMailboxes(
   state: StoreState,
@@ -157,6 +162,7 @@ export function renameMailboxes(
     record.mailboxes.delete(oldName);
     mailbox.name = newName;
     const mark = uidHighWater(state, record.name, newName);
+    const renumbered = renumberAbove(state, mailbox, mark);
     mailbox.uidNext = Math.max(mailbox.uidNext, mark + 1);
     // The name now carries this mailbox's UIDs: a later mailbox of the same name (after
     // a delete, or a rename away) must start above them.
@@ -164,6 +170,41 @@ export function renameMailboxes(
     record.mailboxes.set(newName, mailbox);
     state.persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
     events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
+    if (renumbered.length > 0) {
+      events.push({
+        type: "message.expunged",
+        user: record.name,
+        mailbox: newName,
+        uids: renumbered,
+      });
+      for (const message of mailbox.messages) {
+        events.push({ type: "message.added", message: toMeta(record.name, newName, message) });
+      }
+    }
   }
   return events;
+}
+
+/**
+ * Gives the messages of `mailbox` new UIDs if any of them is at or below `mark`, the highest
+ * UID its (new) name has carried: consecutive UIDs, in the same order, from above both the
+ * mark and the mailbox's own UIDNEXT, so a new UID is neither one the name gave before nor
+ * one the mailbox holds (no two rows ever share a UID, and a session that follows the rename
+ * sees them as new messages). Returns the UIDs given up, ascending; none when nothing
+ * changed. Flags, dates, bytes and counters stay; message ids derived from the UID change.
+ */
+function renumberAbove(state: StoreState, mailbox: MailboxRecord, mark: number): number[] {
+  const { messages } = mailbox;
+  if (messages.length === 0 || messages[0].uid > mark) return [];
+  const old: number[] = [];
+  let uid = Math.max(mark + 1, mailbox.uidNext);
+  mailbox.byUid.clear();
+  for (const message of messages) {
+    old.push(message.uid);
+    message.uid = uid++;
+    state.persistence.updateMessageUid(message.rowId, message.uid);
+    mailbox.byUid.set(message.uid, message);
+  }
+  mailbox.uidNext = uid;
+  return old;
 }

@@ -53,6 +53,7 @@ function memoryPersistence(): Persistence {
     },
     insertMessage: () => nextId++,
     updateFlags: () => {},
+    updateMessageUid: () => {},
     deleteMessages: () => {},
     setSubscription: () => {},
     setUidHighWater: () => {},

@@ -17,7 +17,7 @@ import {
   toMeta,
   type UserRecord,
 } from "./records.ts";
-import { type MessageMeta, UID_VALIDITY, type UidMapping } from "./types.ts";
+import { type MessageMeta, type StoreEvent, UID_VALIDITY, type UidMapping } from "./types.ts";
 
 /** Adds a message to `mailbox` under its UIDNEXT, which moves up by one. */
 export function insertMessage(
@@ -92,19 +92,27 @@ export function removeMessages(
   return removed;
 }
 
-/** Moves every message of `source` into the empty `target`, renumbering from its UIDNEXT. */
+/**
+ * Moves every message of `source` into the empty `target`, renumbering from its UIDNEXT;
+ * returns the events that say so (sessions on `source` hear the messages go).
+ */
 export function moveAllMessages(
   state: StoreState,
   record: UserRecord,
   source: MailboxRecord,
   target: MailboxRecord,
-): void {
+): StoreEvent[] {
   const uids = source.messages.map((message) => message.uid);
-  copyMessages(state, record, source, uids, target);
+  if (uids.length === 0) return [];
+  const { added } = copyMessages(state, record, source, uids, target);
   state.persistence.deleteMessages(source.messages.map((message) => message.rowId));
   source.messages = [];
   source.byUid.clear();
   source.unseen = 0;
   source.deleted = 0;
   source.size = 0;
+  return [
+    { type: "message.expunged", user: record.name, mailbox: source.name, uids },
+    ...added.map((message): StoreEvent => ({ type: "message.added", message })),
+  ];
 }

@@ -72,6 +72,11 @@ export interface Persistence {
   readBlob(blob: BlobRef): Uint8Array;
   insertMessage(message: NewMessage): number;
   updateFlags(messageId: number, flags: readonly string[]): void;
+  /**
+   * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).
+   * The new UID is above every UID in the mailbox, so no two rows ever share one.
+   */
+  updateMessageUid(messageId: number, uid: number): void;
   deleteMessages(messageIds: readonly number[]): void;
   setSubscription(user: string, name: string, subscribed: boolean): void;
   setUidHighWater(user: string, name: string, uid: number): void;

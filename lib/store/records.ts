@@ -22,7 +22,8 @@ import {
 /** A stored message's metadata; its bytes are in the backend (`blob`). */
 export interface MessageRecord {
   readonly rowId: number;
-  readonly uid: number;
+  /** Changes only when a rename renumbers the mailbox's messages (`mailbox_tree.ts`). */
+  uid: number;
   readonly internalDate: number;
   readonly size: number;
   /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */

@@ -251,6 +251,10 @@ class SqlitePersistence implements Persistence {
     this.#sql("UPDATE messages SET flags = ? WHERE id = ?").run(JSON.stringify(flags), messageId);
   }
 
+  updateMessageUid(messageId: number, uid: number): void {
+    this.#sql("UPDATE messages SET uid = ? WHERE id = ?").run(uid, messageId);
+  }
+
   deleteMessages(messageIds: readonly number[]): void {
     const select = this.#sql("SELECT blob_id FROM messages WHERE id = ?");
     const remove = this.#sql("DELETE FROM messages WHERE id = ?");

@@ -48,7 +48,7 @@ Deno.test("list: SUBSCRIBED selection lists subscriptions, even of missing mailb
     show(listMailboxes(boxes, subs, { reference: "", patterns: ["*"], selectSubscribed: true })),
     [
       "INBOX (\\HasNoChildren \\Subscribed)",
-      "Gone (\\NonExistent \\Noselect \\Subscribed)",
+      "Gone (\\NonExistent \\Subscribed)",
       "Work/Projects/Alpha (\\HasNoChildren \\Subscribed)",
     ],
   );
@@ -69,6 +69,26 @@ Deno.test("list: RECURSIVEMATCH reports CHILDINFO for parents of subscribed chil
   );
 });
 
+Deno.test("list: RECURSIVEMATCH lists no parent for a child that is returned itself (RFC 5258 3.5)", () => {
+  const subs = new Set(["Work/Projects/Alpha", "Work"]);
+  const list = (patterns: string[]) =>
+    show(listMailboxes(boxes, subs, {
+      reference: "",
+      patterns,
+      selectSubscribed: true,
+      recursiveMatch: true,
+    }));
+  assert.deepEqual(list(["Work/Projects", "Work/Projects/Alpha"]), [
+    "Work/Projects/Alpha (\\HasNoChildren \\Subscribed)",
+  ]);
+  assert.deepEqual(list(["Work/%"]), ["Work/Projects (\\HasChildren) CHILDINFO"]);
+  // A parent that meets the criteria itself keeps CHILDINFO either way (as Dovecot).
+  assert.deepEqual(list(["Work", "Work/Projects/Alpha"]), [
+    "Work (\\HasChildren \\Subscribed) CHILDINFO",
+    "Work/Projects/Alpha (\\HasNoChildren \\Subscribed)",
+  ]);
+});
+
 Deno.test("list: SPECIAL-USE selection (RFC 6154)", () => {
   assert.deepEqual(
     show(
@@ -80,6 +100,6 @@ Deno.test("list: SPECIAL-USE selection (RFC 6154)", () => {
 
 Deno.test("lsub: unsubscribed parent that % stops at is \\Noselect (RFC 3501 6.3.9)", () => {
   const subs = new Set(["Work/Projects", "INBOX"]);
-  assert.deepEqual(show(listSubscribed(boxes, subs, "", "%")), ["INBOX ()", "Work (\\Noselect)"]);
-  assert.deepEqual(show(listSubscribed(boxes, subs, "", "*")), ["INBOX ()", "Work/Projects ()"]);
+  assert.deepEqual(show(listSubscribed(subs, "", "%")), ["INBOX ()", "Work (\\Noselect)"]);
+  assert.deepEqual(show(listSubscribed(subs, "", "*")), ["INBOX ()", "Work/Projects ()"]);
 });

@@ -223,6 +223,25 @@ Deno.test("parser: mailbox names", () => {
   assert.equal(args('a SELECT "Entwürfe"\r\n', (r) => r.readMailbox(true)), "Entwürfe");
   fails('a SELECT "Entwürfe"\r\n', (r) => r.readMailbox(false), /UTF-7/);
   fails("a SELECT &Jjo\r\n", (r) => r.readMailbox(false), /UTF-7/);
+  // readMailboxName: a name that is not modified UTF-7 is a value, not an error.
+  assert.deepEqual(args("a SELECT &Jjo\r\n", (r) => r.readMailboxName(false)), {
+    name: "&Jjo",
+    invalid: "Mailbox name is not valid modified UTF-7: unterminated &",
+  });
+  assert.deepEqual(args('a SELECT "Café"\r\n', (r) => r.readMailboxName(false)), {
+    name: "Café",
+    invalid: "Mailbox name is not valid modified UTF-7: 8-bit or control character",
+  });
+  const latin1 = Uint8Array.from('a SELECT "Caf\xe9"\r\n', (ch) => ch.charCodeAt(0));
+  assert.deepEqual(args(latin1, (r) => r.readMailboxName(false)), {
+    name: "",
+    invalid: "Mailbox name is not valid modified UTF-7: 8-bit text",
+  });
+  fails(latin1, (r) => r.readMailboxName(true), /UTF-8/);
+  assert.deepEqual(args("a SELECT Entw&APw-rfe\r\n", (r) => r.readMailboxName(false)), {
+    name: "Entwürfe",
+    invalid: null,
+  });
 });
 
 Deno.test("parser: list-mailbox patterns", () => {
@@ -236,6 +255,8 @@ Deno.test("parser: list-mailbox patterns", () => {
   assert.deepEqual(args("a LIST x] {3+}\r\na*b\r\n", both), ["x]", "a*b"]);
   assert.deepEqual(args("a LIST inbox *\r\n", both), ["inbox", "*"]);
   assert.equal(args('a LIST "Entwürfe/*"\r\n', (r) => r.readListMailbox(true)), "Entwürfe/*");
+  // Not modified UTF-7: null, a pattern that matches nothing.
+  assert.deepEqual(args('a LIST & "Entwürfe/*"\r\n', both), [null, null]);
   assert.deepEqual(
     args("a LIST (% Sent*)\r\n", (r) => {
       r.expect("(");
@@ -248,8 +269,8 @@ Deno.test("parser: list-mailbox patterns", () => {
   );
   fails("a LIST (\r\n", (r) => r.readListMailbox(true), /mailbox pattern/);
   fails("a LIST \\x\r\n", (r) => r.readListMailbox(true), /mailbox pattern/);
-  fails('a LIST "Entwürfe"\r\n', (r) => r.readListMailbox(false), /UTF-7/);
-  fails("a LIST &Jjo*\r\n", (r) => r.readListMailbox(false), /UTF-7/);
+  assert.equal(args('a LIST "Entwürfe"\r\n', (r) => r.readListMailbox(false)), null);
+  assert.equal(args("a LIST &Jjo*\r\n", (r) => r.readListMailbox(false)), null);
 });
 
 Deno.test("parser: tryKeyword stops at word boundaries", () => {
@@ -408,7 +429,7 @@ Deno.test("parse_search: program with RETURN and CHARSET", () => {
     key: {
       type: "and",
       keys: [{ type: "flag", flag: "\\Seen", present: false }, {
-        type: "header",
+        type: "address",
         field: "FROM",
         value: "bob",
       }],
@@ -434,10 +455,10 @@ Deno.test("parse_search: every key", () => {
     ["DRAFT", { type: "flag", flag: "\\Draft", present: true }],
     ["KEYWORD $Junk", { type: "flag", flag: "$Junk", present: true }],
     ["UNKEYWORD foo", { type: "flag", flag: "foo", present: false }],
-    ["BCC x", { type: "header", field: "BCC", value: "x" }],
-    ["CC x", { type: "header", field: "CC", value: "x" }],
+    ["BCC x", { type: "address", field: "BCC", value: "x" }],
+    ["CC x", { type: "address", field: "CC", value: "x" }],
     ["SUBJECT {3}\r\nabc", { type: "header", field: "SUBJECT", value: "abc" }],
-    ["TO x", { type: "header", field: "TO", value: "x" }],
+    ["TO x", { type: "address", field: "TO", value: "x" }],
     ['HEADER X-Id ""', { type: "header", field: "X-Id", value: "" }],
     ["BODY hello", { type: "body", value: "hello" }],
     ['TEXT "two words"', { type: "text", value: "two words" }],

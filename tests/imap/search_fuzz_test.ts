@@ -11,7 +11,7 @@ import { readSearchProgram } from "../../lib/imap/parse_search.ts";
 import { ParseError, readCommandName, Reader } from "../../lib/imap/parser.ts";
 import { compileSearch, type SearchEnvironment } from "../../lib/imap/search.ts";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
-import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
+import { searchAddresses, searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 
 const enc = new TextEncoder();
 
@@ -162,6 +162,7 @@ function mailbox() {
     saved: [4],
     isRecent: (c) => c.uid === 7,
     headers: (c) => searchHeaders(byUid.get(c.uid)!.index),
+    addresses: (c) => searchAddresses(byUid.get(c.uid)!.index),
     text: (c) => searchText(byUid.get(c.uid)!.index, () => byUid.get(c.uid)!.raw),
   };
   return { messages, env };

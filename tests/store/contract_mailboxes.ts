@@ -254,6 +254,64 @@ export function mailboxContract(test: ContractTest): void {
     );
     assert.deepEqual(store.listMessages("u", "x").map((m) => m.summary.subject), ["outer"]);
     assert.deepEqual(store.listMessages("u", "x/a").map((m) => m.summary.subject), ["inner"]);
+    // x/a's UID 1 was "outer": "inner" comes in above it (the UID rule).
+    assert.deepEqual(store.listMessages("u", "x/a").map((m) => m.uid), [2]);
+    assertCounts(store, "u");
+  });
+
+  test("renameMailbox onto a name used before renumbers above its UIDs (the UID rule)", (store) => {
+    store.ensureUser("u");
+    store.append("u", "INBOX", sampleMessage("unrelated"));
+    for (const [mailbox, subjects] of [["A", ["a1"]], ["B", ["b1", "b2"]], ["A/sub", ["as"]]]) {
+      if (!store.getMailbox("u", mailbox as string)) store.createMailbox("u", mailbox as string);
+      for (const subject of subjects) store.append("u", mailbox as string, sampleMessage(subject));
+    }
+    store.createMailbox("u", "B/sub");
+    store.append("u", "B/sub", sampleMessage("bs"), { flags: ["\\Seen"], internalDate: 7000 });
+    store.renameMailbox("u", "A", "C");
+    const events = record(store, (event) => {
+      // The listeners see the whole rename done: it is one transaction.
+      if (event.type === "message.added") {
+        assert.equal(
+          store.getMessage("u", event.message.mailbox, event.message.uid)?.id,
+          event.message.id,
+        );
+      }
+    });
+    store.renameMailbox("u", "B", "A");
+    const a = store.listMessages("u", "A");
+    assert.deepEqual(a.map((m) => [m.uid, m.summary.subject, m.id]), [
+      [3, "b1", "u:A:3"],
+      [4, "b2", "u:A:4"],
+    ]);
+    assert.equal(store.getMessage("u", "A", 1), undefined, "UID 1 in A was a1: never again");
+    assert.equal(store.getMailbox("u", "A")?.uidNext, 5);
+    const sub = store.listMessages("u", "A/sub");
+    assert.deepEqual(sub.map((m) => [m.uid, m.summary.subject, m.flags, m.internalDate]), [
+      [2, "bs", ["\\Seen"], 7000],
+    ]);
+    assert.deepEqual(store.getRaw("u", "A/sub", 2), sampleMessage("bs"));
+    assert.deepEqual(events, [
+      { type: "mailbox.renamed", user: "u", mailbox: "B", newName: "A" },
+      { type: "message.expunged", user: "u", mailbox: "A", uids: [1, 2] },
+      { type: "message.added", message: a[0] },
+      { type: "message.added", message: a[1] },
+      { type: "mailbox.renamed", user: "u", mailbox: "B/sub", newName: "A/sub" },
+      { type: "message.expunged", user: "u", mailbox: "A/sub", uids: [1] },
+      { type: "message.added", message: sub[0] },
+    ]);
+    // C is a new name: its message keeps UID 1.
+    assert.deepEqual(store.listMessages("u", "C").map((m) => [m.uid, m.summary.subject]), [
+      [1, "a1"],
+    ]);
+    assertCounts(store, "u");
+    assert.equal(store.append("u", "A", sampleMessage("next")).uid, 5);
+    // Back onto B, whose UIDs went up to 2: A's UIDs (3 to 5) are all above, so they stay.
+    events.length = 0;
+    store.renameMailbox("u", "A", "B");
+    assert.deepEqual(store.listMessages("u", "B").map((m) => m.uid), [3, 4, 5]);
+    assert.deepEqual(events.map((event) => event.type), ["mailbox.renamed", "mailbox.renamed"]);
+    assert.equal(store.getMailbox("u", "B")?.uidNext, 6);
     assertCounts(store, "u");
   });
 
@@ -278,10 +336,22 @@ export function mailboxContract(test: ContractTest): void {
     ]);
     assert.equal(old[0].internalDate, 1000);
     assert.deepEqual(store.getRaw("u", "Old", 1), raw);
-    assert.deepEqual(events[0], { type: "mailbox.created", user: "u", mailbox: "Old" });
+    assert.deepEqual(events, [
+      { type: "mailbox.created", user: "u", mailbox: "Old" },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [1, 2] },
+      { type: "message.added", message: old[0] },
+      { type: "message.added", message: old[1] },
+    ]);
     assertCounts(store, "u");
     const next = store.append("u", "INBOX", sampleMessage("three"));
     assert.equal(next.uid, 3);
+    // Onto a name used before: above its UIDs (Old had 1 and 2).
+    store.deleteMailbox("u", "Old");
+    store.renameMailbox("u", "INBOX", "Old");
+    assert.deepEqual(store.listMessages("u", "Old").map((m) => [m.uid, m.summary.subject]), [
+      [3, "three"],
+    ]);
+    assert.equal(store.append("u", "INBOX", sampleMessage("four")).uid, 4);
   });
 
   test("subscriptions, including names that do not exist", (store) => {

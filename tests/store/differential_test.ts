@@ -132,12 +132,30 @@ function snapshot(store: Store) {
   }));
 }
 
+/** What the invariants remember between steps. */
+interface Seen {
+  /** Highest UIDNEXT - 1 per `user\0mailbox`. */
+  readonly highest: Map<string, number>;
+  /** The bytes each `user\0mailbox\0uid` has named (every append's bytes are unique). */
+  readonly named: Map<string, string>;
+}
+
 /** The contract's invariants, checked against what was seen before. */
-function checkInvariants(state: ReturnType<typeof snapshot>, highest: Map<string, number>) {
+function checkInvariants(state: ReturnType<typeof snapshot>, { highest, named }: Seen) {
   for (const { user, mailboxes } of state) {
     for (const { info, messages } of mailboxes) {
       const key = `${user}\0${info.name}`;
       const before = highest.get(key) ?? 0;
+      // The UID rule: a UID never names two different messages under one name, whatever
+      // the renames, deletes and moves in between.
+      for (const { meta, raw } of messages) {
+        const was = named.get(`${key}\0${meta.uid}`);
+        assert.ok(
+          was === undefined || was === raw,
+          `${key}: UID ${meta.uid} names another message`,
+        );
+        named.set(`${key}\0${meta.uid}`, raw);
+      }
       const uids = messages.map(({ meta }) => meta.uid);
       for (let i = 1; i < uids.length; i++) assert.ok(uids[i - 1] < uids[i], "UID order");
       assert.ok(info.uidNext > Math.max(0, ...uids), `${key}: UIDNEXT above every UID`);
@@ -179,7 +197,7 @@ for (const seed of SEEDS) {
     const sqliteEvents: StoreEvent[] = [];
     memory.subscribe((event) => memoryEvents.push(event));
     sqlite.subscribe((event) => sqliteEvents.push(event));
-    const highest = new Map<string, number>();
+    const seen: Seen = { highest: new Map(), named: new Map() };
     const next = random(seed);
     const log: string[] = [];
     try {
@@ -191,8 +209,11 @@ for (const seed of SEEDS) {
         assert.deepEqual(sqliteEvents, memoryEvents, where());
         const state = snapshot(memory);
         assert.deepEqual(snapshot(sqlite), state, where());
-        if (op.label === "reset") highest.clear();
-        checkInvariants(state, highest);
+        if (op.label === "reset") {
+          seen.highest.clear();
+          seen.named.clear();
+        }
+        checkInvariants(state, seen);
         if (step % 97 === 96) {
           sqlite.close();
           sqlite = openSqliteStore(path, { now: () => 0 });

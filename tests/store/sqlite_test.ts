@@ -120,6 +120,39 @@ Deno.test("sqlite: UID high-water marks of renamed names survive reopen", async 
   }
 });
 
+Deno.test("sqlite: UIDs renumbered by a rename onto a used name survive reopen", async () => {
+  await using db = await tempDb();
+  let store = openSqliteStore(db.path);
+  store.ensureUser("u");
+  store.createMailbox("u", "A");
+  store.createMailbox("u", "B");
+  store.append("u", "A", sampleMessage("a1"));
+  store.append("u", "B", sampleMessage("b1"), { flags: ["\\Flagged"] });
+  store.append("u", "B", sampleMessage("b2"));
+  store.renameMailbox("u", "A", "C");
+  store.renameMailbox("u", "B", "A");
+  const before = store.listMessages("u", "A");
+  assert.deepEqual(before.map((m) => m.uid), [3, 4]);
+  store.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.listMessages("u", "A"), before);
+    assert.equal(store.getMailbox("u", "A")?.uidNext, 5);
+    assert.deepEqual(store.getRaw("u", "A", 3), sampleMessage("b1"));
+    assert.equal(
+      count(
+        db.path,
+        "SELECT count(*) FROM messages WHERE uid IN (1, 2) AND mailbox_id = " +
+          "(SELECT id FROM mailboxes WHERE user = 'u' AND name = 'A')",
+      ),
+      0,
+    );
+    assert.equal(store.append("u", "A", sampleMessage()).uid, 5);
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("sqlite: a failed transaction rolls back and memory follows the database", async () => {
   await using db = await tempDb();
   const store = openSqliteStore(db.path);

@@ -5,13 +5,15 @@
  * append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal   ; RFC 9051 6.3.12
  * ```
  * The literal's size was checked before its `+` continuation (dispatch.ts); UIDPLUS
- * APPENDUID in the tagged OK; `TRYCREATE` for a missing mailbox.
+ * APPENDUID in the tagged OK; `TRYCREATE` for a missing mailbox, `NONEXISTENT` for a name
+ * that is not valid modified UTF-7 (no CREATE could help).
  *
  * @module
  */
 
 import { RECENT_FLAG } from "../../store/flags.ts";
 import { AUTHED, type AuthedCommandSpec, ImapError } from "../context.ts";
+import { validName } from "./mailbox.ts";
 
 export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["APPEND", {
@@ -19,7 +21,7 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
-      const name = reader.readMailbox(session.utf8);
+      const argument = reader.readMailboxName(session.utf8);
       reader.sp();
       let flags: string[] = [];
       let internalDate: number | undefined;
@@ -33,6 +35,7 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       }
       const message = reader.readLiteralBytes();
       reader.end();
+      const name = validName(argument, "NONEXISTENT");
       for (const flag of flags) {
         if (flag === RECENT_FLAG) {
           throw new ImapError("BAD", null, "\\Recent cannot be set by APPEND");

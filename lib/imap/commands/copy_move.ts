@@ -7,8 +7,10 @@
  * uid-copy = "UID" SP copy                            ; RFC 9051 6.4.9
  * uid-move = "UID" SP move
  * ```
- * A missing target is `NO [TRYCREATE]`; moving into the selected mailbox itself is refused
- * by the store (`NO [CANNOT]`).
+ * A missing target is `NO [TRYCREATE]`. MOVE into the selected mailbox itself is allowed
+ * (RFC 6851 does not forbid it): the messages get new UIDs and keep their flags, and the
+ * session hears `* OK [COPYUID …]`, the EXPUNGEs and the new EXISTS, in that order (as
+ * Dovecot answers).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import { untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { sendUpdates } from "../updates.ts";
+import { validName } from "./mailbox.ts";
 import { resolveTargets, selectionOf, writableSelection } from "./targets.ts";
 
 function copyOrMove(
@@ -35,8 +38,9 @@ function copyOrMove(
   reader.sp();
   const set = reader.readSequenceSet();
   reader.sp();
-  const target = reader.readMailbox(session.utf8);
+  const argument = reader.readMailboxName(session.utf8);
   reader.end();
+  const target = validName(argument, "NONEXISTENT");
   const selection = move ? writableSelection(session, "MOVE") : selectionOf(session);
   const { store } = session.ctx;
   const user = session.user;

@@ -11,17 +11,29 @@
  * lsub             = "LSUB" SP mailbox SP list-mailbox
  * ```
  * RFC 9051 6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154, RFC 3501 6.3.9.
+ * A reference or pattern from a rev1 client that is not valid modified UTF-7 matches no
+ * mailbox: the answer is OK with no entries, as Dovecot gives.
  *
  * @module
  */
 
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import { type ListEntry, listMailboxes, listSubscribed } from "../list.ts";
+import type { MailboxName } from "../parser.ts";
 import { writeListLine } from "../responses.ts";
 import { readStatusItems, writeStatus } from "./status.ts";
 
 function writeEntry(session: AuthedSession, verb: "LIST" | "LSUB", entry: ListEntry): void {
   writeListLine(session.out, verb, entry.attributes, entry.name, session.utf8, entry.childInfo);
+}
+
+/**
+ * The patterns that can match a name: none when the reference is not valid modified UTF-7,
+ * else those that are (`readListMailbox` gives null for the others).
+ */
+function validPatterns(reference: MailboxName, patterns: Array<string | null>): string[] {
+  if (reference.invalid !== null) return [];
+  return patterns.filter((pattern) => pattern !== null);
 }
 
 function sources(session: AuthedSession) {
@@ -54,9 +66,9 @@ export const LIST_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
           throw new ImapError("BAD", null, "RECURSIVEMATCH needs another selection option");
         }
       }
-      const reference = reader.readMailbox(session.utf8);
+      const reference = reader.readMailboxName(session.utf8);
       reader.sp();
-      const patterns: string[] = [];
+      const patterns: Array<string | null> = [];
       if (reader.peek() === "(") {
         reader.expect("(");
         do patterns.push(reader.readListMailbox(session.utf8)); while (reader.maybeSp());
@@ -90,13 +102,16 @@ export const LIST_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
         writeListLine(session.out, "LIST", ["\\Noselect"], "", session.utf8);
         return;
       }
+      // A reference or pattern that is not valid modified UTF-7 matches nothing (Dovecot).
+      const valid = validPatterns(reference, patterns);
+      if (valid.length === 0) return;
       const mailboxes = sources(session);
       const entries = listMailboxes(
         mailboxes,
         new Set(session.ctx.store.listSubscriptions(session.user)),
         {
-          reference,
-          patterns,
+          reference: reference.name,
+          patterns: valid,
           selectSubscribed: select.subscribed,
           selectSpecialUse: select.specialUse,
           recursiveMatch: select.recursive,
@@ -116,12 +131,14 @@ export const LIST_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
-      const reference = reader.readMailbox(session.utf8);
+      const reference = reader.readMailboxName(session.utf8);
       reader.sp();
-      const pattern = reader.readListMailbox(session.utf8);
+      const [pattern] = validPatterns(reference, [reader.readListMailbox(session.utf8)]);
       reader.end();
+      if (pattern === undefined) return;
       const subscriptions = new Set(session.ctx.store.listSubscriptions(session.user));
-      for (const entry of listSubscribed(sources(session), subscriptions, reference, pattern)) {
+      const entries = listSubscribed(subscriptions, reference.name, pattern);
+      for (const entry of entries) {
         writeEntry(session, "LSUB", entry);
       }
     },

@@ -22,14 +22,33 @@ import {
   type SpecialUse,
 } from "../../store/types.ts";
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
-import type { Reader } from "../parser.ts";
+import type { MailboxName, Reader } from "../parser.ts";
 
-/** Reads a command's one argument, a mailbox name, and checks the end of the command. */
+/**
+ * Reads a command's one argument, a mailbox name, and checks the end of the command; a name
+ * that is not valid modified UTF-7 names no mailbox (`NO [NONEXISTENT]`, see
+ * {@linkcode validName}).
+ */
 export function readMailboxArgument(session: AuthedSession, reader: Reader): string {
   reader.sp();
-  const name = reader.readMailbox(session.utf8);
+  const name = reader.readMailboxName(session.utf8);
   reader.end();
-  return name;
+  return validName(name, "NONEXISTENT");
+}
+
+/**
+ * The name of a mailbox argument read by `Reader.readMailboxName`, or `NO` when a client
+ * that has not enabled UTF-8 sent a name that is not valid modified UTF-7: the command is
+ * fine, the name just cannot exist (`NONEXISTENT`) or be created (`CANNOT`), as Dovecot
+ * answers. Call it once the whole command is read, so bad syntax later on is still `BAD`.
+ */
+export function validName(name: MailboxName, code: "NONEXISTENT" | "CANNOT"): string {
+  if (name.invalid === null) return name.name;
+  throw new ImapError(
+    "NO",
+    code,
+    `${name.invalid} (RFC 3501 5.1.3; send UTF-8 names after ENABLE UTF8=ACCEPT)`,
+  );
 }
 
 /** The mailbox named `name`, or `NO [NONEXISTENT]`. */
@@ -62,9 +81,10 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
-      let name = reader.readMailbox(session.utf8);
+      const argument = reader.readMailboxName(session.utf8);
       const specialUse = reader.maybeSp() ? readUseAttribute(reader) : null;
       reader.end();
+      let name = validName(argument, "CANNOT");
       // RFC 9051 6.3.4: a trailing delimiter says the client intends to create children.
       if (name.endsWith(HIERARCHY_DELIMITER)) name = name.slice(0, -HIERARCHY_DELIMITER.length);
       if (name.toUpperCase() === "INBOX") {
@@ -92,10 +112,12 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     allowExpunge: true,
     run(session, reader) {
       reader.sp();
-      const from = reader.readMailbox(session.utf8);
+      const source = reader.readMailboxName(session.utf8);
       reader.sp();
-      const to = reader.readMailbox(session.utf8);
+      const target = reader.readMailboxName(session.utf8);
       reader.end();
+      const from = validName(source, "NONEXISTENT");
+      const to = validName(target, "CANNOT");
       const info = requireMailbox(session, from);
       if (session.ctx.store.getMailbox(session.user, to)) {
         throw new ImapError("NO", "ALREADYEXISTS", `Mailbox already exists: ${to}`);

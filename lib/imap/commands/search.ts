@@ -18,12 +18,18 @@
  * (RFC 9051 7.5.1); UID SEARCH may, like UID FETCH. Messages expunged by another session
  * but not yet reported are not matched.
  *
+ * A sequence number past the last message is not an error here, unlike in FETCH, STORE and
+ * COPY: as a search key it names no message and matches nothing (`SEARCH 1000` in a mailbox
+ * of 6 is an empty result, as Dovecot answers). A range reaching past the end, or one
+ * ending in `*`, covers the messages that exist (RFC 9051 9: `*` is the last one, so
+ * `1000:*` is `6:1000`).
+ *
  * @module
  */
 
 import type { MessageMeta } from "../../store/types.ts";
 import { MessageIndex } from "../../mail/message_index.ts";
-import { searchHeaders, searchText } from "../../mail/search_text.ts";
+import { searchAddresses, searchHeaders, searchText } from "../../mail/search_text.ts";
 import {
   type AuthedCommandSpec,
   type AuthedSession,
@@ -55,7 +61,6 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
         throw badCharset(`Cannot search in charset ${charset}; use UTF-8 or US-ASCII`);
       }
     });
-    checkSequenceNumbers(program.key, selection.tracker.count);
     const matches = evaluate(session, selection, program.key);
     const options = program.returnOptions;
     if (options?.includes("SAVE")) selection.savedSearch = savedResult(matches, options);
@@ -77,38 +82,6 @@ function badCharset(text: string): ImapError {
   return new ImapError("NO", responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`), text);
 }
 
-/** BAD for a sequence number past the last message, as FETCH and STORE do. */
-function checkSequenceNumbers(key: SearchKey, count: number): void {
-  switch (key.type) {
-    case "and":
-      for (const child of key.keys) checkSequenceNumbers(child, count);
-      return;
-    case "or":
-      checkSequenceNumbers(key.a, count);
-      checkSequenceNumbers(key.b, count);
-      return;
-    case "not":
-      checkSequenceNumbers(key.key, count);
-      return;
-    case "seq":
-      if (key.set === "$") return;
-      for (const { start, end } of key.set) {
-        for (const bound of [start, end]) {
-          if (bound !== "*" && bound > count) {
-            throw new ImapError(
-              "BAD",
-              null,
-              `Invalid message sequence number in SEARCH: ${bound} (mailbox has ${count})`,
-            );
-          }
-        }
-      }
-      return;
-    default:
-      return;
-  }
-}
-
 /** The messages of the session's view that match, in sequence order. */
 function evaluate(
   session: AuthedSession,
@@ -127,6 +100,7 @@ function evaluate(
     saved: savedUids(selection),
     isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
     headers: (c) => searchHeaders(index(c)),
+    addresses: (c) => searchAddresses(index(c)),
     text: (c) => searchText(index(c), () => store.getRaw(user, mailbox, c.uid) ?? EMPTY),
   };
   const matches = compileSearch(key, env);

@@ -15,7 +15,7 @@ import { AUTHED, type AuthedCommandSpec, ImapError, type Session } from "../cont
 import { mailboxName } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { recentCount } from "../updates.ts";
-import { requireMailbox } from "./mailbox.ts";
+import { requireMailbox, validName } from "./mailbox.ts";
 
 const STATUS_ITEMS = [
   "MESSAGES",
@@ -77,11 +77,11 @@ export const STATUS_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     capabilities: ["STATUS=SIZE"],
     run(session, reader) {
       reader.sp();
-      const name = reader.readMailbox(session.utf8);
+      const name = reader.readMailboxName(session.utf8);
       reader.sp();
       const items = readStatusItems(reader);
       reader.end();
-      writeStatus(session, requireMailbox(session, name), items);
+      writeStatus(session, requireMailbox(session, validName(name, "NONEXISTENT")), items);
     },
   }],
 ];
