@@ -65,6 +65,7 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
   "max-users": { env: "9", flag: "10", get: (c) => c.limits.maxUsers },
+  "max-line-length": { env: "2048", flag: "100000", get: (c) => c.limits.imapMaxLineLength },
   "max-auth-failures": { env: "0", flag: "50", get: (c) => c.limits.maxAuthFailuresPerAddress },
   "max-connections-per-address": {
     env: "3",
@@ -196,6 +197,21 @@ Deno.test("config: bad ports, counts and addresses name the variable or flag", (
   configError([], { ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5" }, /^ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5"/);
   configError([], { ELEKTROMAIL_HOSTNAME: "bad host" }, /^ELEKTROMAIL_HOSTNAME: "bad host"/);
   configError(["--hostname", "bad/host"], {}, /^--hostname: "bad\/host"/);
+});
+
+Deno.test("config: the line length setting is IMAP's, at least 1,024 octets; SMTP keeps 8,192", () => {
+  assert.equal(DEFAULT_LIMITS.imapMaxLineLength, 65536);
+  assert.equal(DEFAULT_LIMITS.smtpMaxLineLength, 8192);
+  const small = serve(["--max-line-length", "1024"]);
+  assert.equal(small.limits.imapMaxLineLength, 1024);
+  assert.equal(small.limits.smtpMaxLineLength, 8192);
+  configError(
+    [],
+    { ELEKTROMAIL_MAX_LINE_LENGTH: "1023" },
+    /^ELEKTROMAIL_MAX_LINE_LENGTH: "1023" is not a whole number of at least 1024/,
+  );
+  configError(["--max-line-length", "64k"], {}, /^--max-line-length: "64k"/);
+  assert.match(helpText(), /--max-line-length <value> +ELEKTROMAIL_MAX_LINE_LENGTH +.*IMAP.*65536/);
 });
 
 Deno.test("config: the per-address limit defaults to 3/4 of the per-listener one", () => {

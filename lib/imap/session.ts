@@ -119,7 +119,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
 
 function newFramer(config: Config): ImapFramer {
   return new ImapFramer({
-    maxLineLength: config.limits.maxLineLength,
+    maxLineLength: config.limits.imapMaxLineLength,
     // Past this a non-synchronizing literal goes through literalDecision too.
     maxLiteralSize: MAX_SMALL_LITERAL,
   });
@@ -298,7 +298,7 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       return;
     }
     case "line-too-long": {
-      const text = `Command line too long (limit ${limits.maxLineLength} octets)`;
+      const text = `Command line too long (limit ${limits.imapMaxLineLength} octets)`;
       conn.out.push(tagged(event.tag ?? "*", "BAD", null, text));
       countBad(conn, session);
       return;

@@ -127,7 +127,7 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
 }
 
 function newFramer(ctx: SmtpContext): SmtpFramer {
-  return new SmtpFramer(ctx.config.limits.maxLineLength, ctx.config.limits.maxMessageSize);
+  return new SmtpFramer(ctx.config.limits.smtpMaxLineLength, ctx.config.limits.maxMessageSize);
 }
 
 function send(driver: Driver, text: string): void {
@@ -195,7 +195,7 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
       state.auth = null;
       sendReply(
         driver,
-        reply(500, "5.5.6", `Line too long (limit ${limits.maxLineLength} octets)`),
+        reply(500, "5.5.6", `Line too long (limit ${limits.smtpMaxLineLength} octets)`),
       );
       return;
     case "data-too-big":
