@@ -46,6 +46,7 @@ import {
   mailboxInfo,
   type MailboxRecord,
   type MessageRecord,
+  selectViewOf,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -278,20 +279,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const uids = new Array<number>(target.messages.length);
-    const keywords = new Set<string>();
-    let firstUnseenUid = 0;
-    let previous: readonly string[] | null = null;
-    for (let i = 0; i < target.messages.length; i++) {
-      const message = target.messages[i];
-      uids[i] = message.uid;
-      // Interned lists: runs of messages share one, whose keywords are already in.
-      if (message.flags === previous) continue;
-      previous = message.flags;
-      for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
-      if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
-    }
-    return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
+    return selectViewOf(record, target);
   }
 
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined {

@@ -16,6 +16,7 @@ import {
   type MailboxInfo,
   type MessageEnvelope,
   type MessageMeta,
+  type SelectView,
   type SpecialUse,
   UID_VALIDITY,
 } from "./types.ts";
@@ -241,4 +242,25 @@ export function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | 
   mailbox.unseen += sign * share.unseen;
   mailbox.deleted += sign * share.deleted;
   mailbox.size += sign * message.size;
+}
+
+/**
+ * What IMAP SELECT needs, in one pass and without a snapshot per message (see
+ * `Store.selectView`).
+ */
+export function selectViewOf(record: UserRecord, target: MailboxRecord): SelectView {
+  const uids = new Array<number>(target.messages.length);
+  const keywords = new Set<string>();
+  let firstUnseenUid = 0;
+  let previous: readonly string[] | null = null;
+  for (let i = 0; i < target.messages.length; i++) {
+    const message = target.messages[i];
+    uids[i] = message.uid;
+    // Interned lists: runs of messages share one, whose keywords are already in.
+    if (message.flags === previous) continue;
+    previous = message.flags;
+    for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
+    if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
+  }
+  return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
 }

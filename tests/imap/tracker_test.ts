@@ -158,7 +158,13 @@ Deno.test("tracker: the session's own flag change is not queued back; other chan
   assert.equal(result, "stored");
   assert.deepEqual(tracker.flush(true), []);
   tracker.onEvent(flagged(2, "\\Flagged"));
-  assert.deepEqual(tracker.flush(true), [{ type: "flags", seq: 2, uid: 2, flags: ["\\Flagged"], modseq: 1 }]);
+  assert.deepEqual(tracker.flush(true), [{
+    type: "flags",
+    seq: 2,
+    uid: 2,
+    flags: ["\\Flagged"],
+    modseq: 1,
+  }]);
   assert.throws(() =>
     tracker.ownFlagChange(() => {
       throw new Error("store failed");
