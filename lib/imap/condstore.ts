@@ -1,11 +1,6 @@
 /**
  * What CONDSTORE and QRESYNC (RFC 7162) share across commands: enabling them, the
- * mod-sequence grammar, and the selected mailbox's HIGHESTMODSEQ.
- *
- * ```abnf
- * mod-sequence-value  = 1*DIGIT   ; positive unsigned 63-bit integer     RFC 7162 7
- * mod-sequence-valzer = "0" / mod-sequence-value
- * ```
+ * selected mailbox's HIGHESTMODSEQ, and UID range sets (the grammar is in `parse_modseq.ts`).
  *
  * A CONDSTORE-enabling command (RFC 7162 3.1: `ENABLE CONDSTORE`, `SELECT/EXAMINE
  * (CONDSTORE)`, `STATUS (HIGHESTMODSEQ)`, FETCH of MODSEQ or with CHANGEDSINCE, STORE with
@@ -17,40 +12,10 @@
  */
 
 import type { AuthedSession, Session } from "./context.ts";
-import type { Reader } from "./parser.ts";
 import { writeHighestModseq } from "./responses.ts";
 
 /** Inclusive `[low, high]` ranges, ascending and disjoint. */
 export type Ranges = ReadonlyArray<readonly [number, number]>;
-
-/** Mod-sequences past this are read as this: no MODSEQ this server gives comes near it. */
-const MAX_MODSEQ = Number.MAX_SAFE_INTEGER;
-
-/**
- * Reads `mod-sequence-value` (or, with `zero`, `mod-sequence-valzer`). Values beyond what a
- * JavaScript number holds exactly are above every MODSEQ there is, and read as the largest.
- *
- * @example
- * ```ts
- * readModSequence(reader, false); // 12 on "12"; BAD on "0"
- * ```
- */
-export function readModSequence(reader: Reader, zero: boolean): number {
-  const start = reader.position;
-  let digits = 0;
-  while (reader.peek() >= "0" && reader.peek() <= "9") {
-    reader.expect(reader.peek());
-    digits++;
-  }
-  const text = reader.slice(start, reader.position);
-  if (digits === 0) throw reader.error("Expected a mod-sequence");
-  if (digits > 19 || BigInt(text) > 0x7fff_ffff_ffff_ffffn) {
-    throw reader.error(`Mod-sequence out of range: ${text}`);
-  }
-  const value = Math.min(Number(text), MAX_MODSEQ);
-  if (value === 0 && !zero) throw reader.error("Mod-sequence must be positive");
-  return value;
-}
 
 /** The selected mailbox's HIGHESTMODSEQ as the store has it now. */
 export function selectedHighestModseq(session: AuthedSession): number {

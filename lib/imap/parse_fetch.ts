@@ -23,7 +23,7 @@
  * @module
  */
 
-import { readModSequence } from "./condstore.ts";
+import { readModSequence } from "./parse_modseq.ts";
 import type { Reader } from "./parser.ts";
 
 /** `section-spec`; `part` is empty for the whole message. */

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { readModSequence } from "./condstore.ts";
+import { readModSequence } from "./parse_modseq.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
 import type { SequenceSet } from "./sequence.ts";

@@ -21,13 +21,7 @@
  */
 
 import type { VanishedRange } from "./persistence.ts";
-import type { MailboxRecord, MessageRecord, StoreState } from "./records.ts";
-
-/** One entry of the modseq log: the message, and the MODSEQ it got then. */
-export interface ModseqLogEntry {
-  readonly modseq: number;
-  readonly message: MessageRecord;
-}
+import type { MailboxRecord, MessageRecord, ModseqLogEntry, StoreState } from "./records.ts";
 
 /** Takes the mailbox's next MODSEQ (its new HIGHESTMODSEQ) and keeps it in the backend. */
 export function nextModseq(state: StoreState, mailbox: MailboxRecord): number {

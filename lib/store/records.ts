@@ -9,7 +9,6 @@
 
 import type { MessageSummary } from "../mail/summary.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
-import type { ModseqLogEntry } from "./modseq.ts";
 import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
   formatMessageId,
@@ -35,6 +34,12 @@ export interface MessageRecord {
   readonly blob: BlobRef;
   /** Rises with every change to the message (`modseq.ts`). */
   modseq: number;
+}
+
+/** One entry of a mailbox's modseq log (`modseq.ts`): the message, and the MODSEQ it got then. */
+export interface ModseqLogEntry {
+  readonly modseq: number;
+  readonly message: MessageRecord;
 }
 
 /** A mailbox and its messages. `name` and `uidNext` change on rename. */

@@ -22,7 +22,8 @@
  */
 
 import { UID_VALIDITY } from "../../store/types.ts";
-import { intersectRanges, readModSequence } from "../condstore.ts";
+import { intersectRanges } from "../condstore.ts";
+import { readModSequence } from "../parse_modseq.ts";
 import {
   AUTHED,
   type AuthedCommandSpec,

@@ -31,7 +31,8 @@ import {
   ImapError,
   SELECTED,
 } from "../context.ts";
-import { enableCondstore, readModSequence } from "../condstore.ts";
+import { enableCondstore } from "../condstore.ts";
+import { readModSequence } from "../parse_modseq.ts";
 import type { Reader } from "../parser.ts";
 import { writeFetchFlags, writeFetchModseq } from "../responses.ts";
 import { formatSequenceSet } from "../sequence.ts";
