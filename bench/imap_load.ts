@@ -10,6 +10,10 @@
  *                                                      # server indexes the new mail
  * ```
  *
+ * The CONDSTORE/QRESYNC phases (RFC 7162) run last, on the copy of the whole corpus: 10
+ * messages spread over it change (and 10 go), then `FETCH 1:* (FLAGS) (CHANGEDSINCE n)` and
+ * `SELECT (QRESYNC (1 n))` are timed next to their full forms.
+ *
  * Corpus (fixed PRNG seed): mostly 2–10 KB text/plain and multipart/alternative messages,
  * every tenth a multipart/mixed with a 20–200 KB base64 attachment (~108 MB for 5,000); one
  * in a hundred has the word {@linkcode RARE_WORD} in its body, for SEARCH TEXT.
@@ -453,6 +457,7 @@ async function main() {
     ]);
     await c.command("LOGOUT");
     c.close();
+    rows.push(...await condstorePhases(server.imap, "Copy", count));
 
     const deadline = performance.now() + Number(values["loop-seconds"]) * 1000;
     let sessions = 0;
@@ -482,6 +487,60 @@ async function main() {
   );
   console.log("| phase | elektromail |\n| --- | --- |");
   for (const [phase, value] of rows) console.log(`| ${phase} | ${value} |`);
+}
+
+/**
+ * RFC 7162 on `mailbox` (`count` messages): after 10 flag changes and 10 expunges spread
+ * over it, the cost of asking what changed since the HIGHESTMODSEQ before them (it should be
+ * about the 20, not the mailbox), next to the full FETCH and a plain SELECT.
+ */
+async function condstorePhases(
+  port: number,
+  mailbox: string,
+  count: number,
+): Promise<Array<[string, string]>> {
+  const c = await Client.connect(port);
+  await c.command("LOGIN bench pw");
+  await c.command("ENABLE QRESYNC");
+  const selected = await c.query(`SELECT ${mailbox}`);
+  const highest = /HIGHESTMODSEQ (\d+)/.exec(selected.join("\n"))?.[1];
+  if (!highest) throw new Error(`SELECT ${mailbox}: no HIGHESTMODSEQ`);
+  const step = Math.floor(count / 10);
+  const spread = (offset: number) => Array.from({ length: 10 }, (_, i) => i * step + offset);
+  await c.command(`UID STORE ${spread(1).join(",")} +FLAGS.SILENT (\\Flagged)`);
+  await c.command(`UID STORE ${spread(2).join(",")} +FLAGS.SILENT (\\Deleted)`);
+  await c.command(`UID EXPUNGE ${spread(2).join(",")}`);
+  const rows: Array<[string, string]> = [];
+  const measure = async (label: string, command: string, expected?: number) => {
+    const times: number[] = [];
+    for (let i = 0; i <= 30; i++) times.push(await timed(() => c.command(command)));
+    const warm = median(times.slice(1));
+    rows.push([label, `${times[0].toFixed(2)} ms (warm: ${warm.toFixed(2)} ms)`]);
+    if (expected === undefined) return;
+    const fetches = (await c.query(command)).filter((line) => / FETCH \(/.test(line)).length;
+    if (fetches !== expected) throw new Error(`${command}: ${fetches} FETCH, not ${expected}`);
+  };
+  const left = count - 10;
+  await measure(`FETCH 1:* (FLAGS) on ${left} messages (reference)`, "FETCH 1:* (FLAGS)", left);
+  await measure(
+    `FETCH 1:* (FLAGS) (CHANGEDSINCE n), 10 of ${left} changed`,
+    `FETCH 1:* (FLAGS) (CHANGEDSINCE ${highest})`,
+    10,
+  );
+  await measure(
+    "UID FETCH 1:* (FLAGS) (CHANGEDSINCE n VANISHED), 10 changed, 10 gone",
+    `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${highest} VANISHED)`,
+    10,
+  );
+  await measure(`SELECT ${mailbox} (reference)`, `SELECT ${mailbox}`);
+  await measure(
+    `SELECT ${mailbox} (QRESYNC (1 n)), 10 changed, 10 gone`,
+    `SELECT ${mailbox} (QRESYNC (1 ${highest}))`,
+    10,
+  );
+  await c.command("LOGOUT");
+  c.close();
+  return rows;
 }
 
 if (import.meta.main) await main();

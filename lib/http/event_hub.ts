@@ -73,6 +73,7 @@ export function eventData(event: StoreEvent): Record<string, unknown> {
           id: formatMessageId(event.user, event.mailbox, change.uid),
           uid: change.uid,
           flags: change.flags,
+          modseq: change.modseq,
         })),
       };
     case "message.expunged":

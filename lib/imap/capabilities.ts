@@ -13,9 +13,10 @@ const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
 
 /**
  * Added once authenticated, after the commands' own: extensions that change several
- * commands (UTF-8 names and strings, ESEARCH results, `$`, BINARY fetch and literal8).
+ * commands (UTF-8 names and strings, mod-sequences and quick resynchronisation, ESEARCH
+ * results, `$`, BINARY fetch and literal8).
  */
-const EXTENSIONS = ["UTF8=ACCEPT", "ESEARCH", "SEARCHRES", "BINARY"];
+const EXTENSIONS = ["UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "BINARY"];
 
 /** By default a command's capabilities are advertised once logged in. */
 const afterLogin = (session: CapabilityView) => session.state !== "not-authenticated";

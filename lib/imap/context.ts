@@ -80,6 +80,13 @@ export interface Session {
   rev2: boolean;
   /** `ENABLE UTF8=ACCEPT` (or rev2): mailbox names and quoted strings may be UTF-8. */
   utf8: boolean;
+  /**
+   * CONDSTORE is enabled (RFC 7162 3.1: `ENABLE CONDSTORE` or any CONDSTORE-enabling
+   * command): FETCH responses carry MODSEQ, SELECT sends HIGHESTMODSEQ.
+   */
+  condstore: boolean;
+  /** `ENABLE QRESYNC` (RFC 7162 3.2.3; implies CONDSTORE): VANISHED instead of EXPUNGE. */
+  qresync: boolean;
   /** In IDLE: unilateral updates are written as they happen. */
   idling: boolean;
   /** TLS on the connection now. */

@@ -14,12 +14,16 @@
  * section-binary = "[" [section-part] "]"
  * header-list = "(" header-fld-name *(SP header-fld-name) ")"
  * partial    = "<" number64 "." nz-number64 ">"
+ * fetch-att  =/ "MODSEQ"                                           ; RFC 7162 3.1.4.1
+ * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"  ; RFC 4466 2.4
+ * fetch-modifier  = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"  ; RFC 7162 3.1.4, 3.2.6
  * ```
  * Macros ALL, FAST and FULL stand alone, never inside a list.
  *
  * @module
  */
 
+import { readModSequence } from "./parse_modseq.ts";
 import type { Reader } from "./parser.ts";
 
 /** `section-spec`; `part` is empty for the whole message. */
@@ -48,7 +52,8 @@ export type FetchAttribute =
       | "RFC822.TEXT"
       | "ENVELOPE"
       | "BODYSTRUCTURE"
-      | "BODY";
+      | "BODY"
+      | "MODSEQ";
     raw?: string;
   }
   | { kind: "BODY"; peek: boolean; section: Section; partial: PartialRange | null; raw?: string }
@@ -75,6 +80,7 @@ const SIMPLE = [
   "RFC822",
   "ENVELOPE",
   "BODYSTRUCTURE",
+  "MODSEQ",
 ] as const;
 
 const MACROS: Record<string, FetchAttribute["kind"][]> = {
@@ -111,6 +117,31 @@ export function readFetchAttributes(reader: Reader): FetchAttribute[] {
     }
   }
   return [readFetchAttribute(reader)];
+}
+
+/** FETCH's modifiers (RFC 7162): CHANGEDSINCE's value (null: none), and VANISHED. */
+export interface FetchModifiers {
+  changedSince: number | null;
+  vanished: boolean;
+}
+
+/**
+ * Reads the optional `fetch-modifiers` after the items. `CHANGEDSINCE 0` is a syntax error:
+ * its value is a `mod-sequence-value`, which is positive (RFC 7162 7).
+ */
+export function readFetchModifiers(reader: Reader): FetchModifiers {
+  const modifiers: FetchModifiers = { changedSince: null, vanished: false };
+  if (!reader.maybeSp()) return modifiers;
+  reader.expect("(");
+  do {
+    if (reader.tryKeyword("CHANGEDSINCE")) {
+      reader.sp();
+      modifiers.changedSince = readModSequence(reader, false);
+    } else if (reader.tryKeyword("VANISHED")) modifiers.vanished = true;
+    else throw reader.error(`Unknown FETCH modifier: ${reader.peekWord()}`);
+  } while (reader.maybeSp());
+  reader.expect(")");
+  return modifiers;
 }
 
 /** One `fetch-att`. */

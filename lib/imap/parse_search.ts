@@ -17,7 +17,13 @@
  *                  "SENTBEFORE" SP date / "SENTON" SP date / "SENTSINCE" SP date /
  *                  "SMALLER" SP number64 / "UID" SP sequence-set / "UNDRAFT" /
  *                  sequence-set / "(" search-key *(SP search-key) ")"
+ * search-key     =/ "MODSEQ" [search-modseq-ext] SP mod-sequence-valzer  ; RFC 7162 3.1.5
+ * search-modseq-ext = SP entry-name SP entry-type-req
+ * entry-name     = DQUOTE "/flags/" attr-flag DQUOTE
+ * entry-type-req = "priv" / "shared" / "all"
  * ```
+ * The MODSEQ entry name and type are checked and then ignored: the store keeps one MODSEQ
+ * per message, not one per flag (as Dovecot).
  * IMAP4rev1's NEW, OLD and RECENT are read too; the session decides what they mean. RETURN
  * options other than MIN, MAX, ALL, COUNT and SAVE (RFC 4731, RFC 5182) are refused here, as
  * RFC 4466 2.6.1 asks of options a server does not support.
@@ -25,6 +31,7 @@
  * @module
  */
 
+import { readModSequence } from "./parse_modseq.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
 import type { SequenceSet } from "./sequence.ts";
@@ -48,7 +55,8 @@ export type SearchKey =
   | { type: "date"; which: "internal" | "sent"; op: "before" | "on" | "since"; date: ImapDate }
   | { type: "size"; op: "larger" | "smaller"; size: number }
   | { type: "all" }
-  | { type: "new" | "old" | "recent" };
+  | { type: "new" | "old" | "recent" }
+  | { type: "modseq"; modseq: number };
 
 /** The RETURN options this server implements (RFC 4731 3.1, RFC 5182 2). */
 export const RETURN_OPTIONS: ReadonlySet<string> = new Set(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
@@ -132,6 +140,37 @@ export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): 
   do keys.push(readSearchKey(reader, 0, budget)); while (reader.maybeSp());
   reader.end();
   return { charset, returnOptions, key: keys.length === 1 ? keys[0] : { type: "and", keys } };
+}
+
+/** `entry-name SP entry-type-req SP` of SEARCH MODSEQ (RFC 7162 3.1.5). */
+function readEntry(reader: Reader): void {
+  const name = reader.readString();
+  const text = typeof name === "string" ? name : "";
+  if (!text.toLowerCase().startsWith("/flags/") || text.length === 7) {
+    throw reader.error(`Invalid MODSEQ entry name: ${JSON.stringify(text)}`);
+  }
+  reader.sp();
+  const type = reader.readAtom().toLowerCase();
+  if (type !== "priv" && type !== "shared" && type !== "all") {
+    throw reader.error(`Invalid MODSEQ entry type: ${type} (priv, shared or all)`);
+  }
+  reader.sp();
+}
+
+/** Whether a search program uses the MODSEQ key (RFC 7162 3.1.5: the result gets MODSEQ). */
+export function usesModseq(key: SearchKey): boolean {
+  switch (key.type) {
+    case "modseq":
+      return true;
+    case "and":
+      return key.keys.some(usesModseq);
+    case "or":
+      return usesModseq(key.a) || usesModseq(key.b);
+    case "not":
+      return usesModseq(key.key);
+    default:
+      return false;
+  }
 }
 
 function readReturnOption(reader: Reader): string {
@@ -230,6 +269,10 @@ function readSearchKey(reader: Reader, depth: number, budget: { keys: number }):
     case "UID":
       reader.sp();
       return { type: "uid", set: reader.readSequenceSet() };
+    case "MODSEQ":
+      reader.sp();
+      if (reader.peek() === '"') readEntry(reader);
+      return { type: "modseq", modseq: readModSequence(reader, true) };
   }
   throw reader.error(`Unknown search key: ${word}`);
 }

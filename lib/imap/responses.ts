@@ -55,16 +55,48 @@ export function writeFlags(
 }
 
 /**
- * `* seq FETCH ([UID uid ]FLAGS flags)` (RFC 9051 7.5.2): `flags` is the encoded list as the
- * session sees it (see `sessionFlagList` in updates.ts); `uid` null leaves the UID out.
+ * `* seq FETCH ([UID uid ]FLAGS flags[ MODSEQ (modseq)])` (RFC 9051 7.5.2, RFC 7162 3.1.4.1):
+ * `flags` is the encoded list as the session sees it (see `sessionFlagList` in updates.ts);
+ * `uid` null leaves the UID out, `modseq` null the MODSEQ (a session without CONDSTORE).
  */
 export function writeFetchFlags(
   out: ResponseBuilder,
   seq: number,
   uid: number | null,
   flags: string,
+  modseq: number | null = null,
 ): void {
-  out.push(untagged(`${seq} FETCH (${uid === null ? "" : `UID ${uid} `}FLAGS ${flags})`));
+  const tail = modseq === null ? "" : ` MODSEQ (${modseq})`;
+  out.push(untagged(`${seq} FETCH (${uid === null ? "" : `UID ${uid} `}FLAGS ${flags}${tail})`));
+}
+
+/** `* seq FETCH (UID uid MODSEQ (modseq))` (RFC 7162 3.1.3: a `.SILENT` STORE's change). */
+export function writeFetchModseq(
+  out: ResponseBuilder,
+  seq: number,
+  uid: number,
+  modseq: number,
+): void {
+  out.push(untagged(`${seq} FETCH (UID ${uid} MODSEQ (${modseq}))`));
+}
+
+/**
+ * `* VANISHED [(EARLIER) ]uids` (RFC 7162 3.2.10): UIDs expunged, as a sequence set; the
+ * QRESYNC form of EXPUNGE. Nothing for an empty list.
+ */
+export function writeVanished(
+  out: ResponseBuilder,
+  ranges: ReadonlyArray<readonly [number, number]>,
+  earlier: boolean,
+): void {
+  if (ranges.length === 0) return;
+  const set = ranges.map(([low, high]) => low === high ? `${low}` : `${low}:${high}`).join(",");
+  out.push(untagged(`VANISHED ${earlier ? "(EARLIER) " : ""}${set}`));
+}
+
+/** `* OK [HIGHESTMODSEQ n]` (RFC 7162 3.1.2.1). */
+export function writeHighestModseq(out: ResponseBuilder, modseq: number): void {
+  out.push(untagged(`OK [HIGHESTMODSEQ ${modseq}] Highest`));
 }
 
 /**

@@ -15,7 +15,7 @@
  * - BEFORE/ON/SINCE: the day of INTERNALDATE in UTC (the zone every INTERNALDATE is shown
  *   in); SENTBEFORE/SENTON/SENTSINCE: the day of the `Date:` field in its own zone, or of
  *   INTERNALDATE when the message has no readable `Date:` (as RFC 5256 does for SORT);
- * - LARGER/SMALLER: RFC822.SIZE; KEYWORD and flags: case-insensitive;
+ * - LARGER/SMALLER: RFC822.SIZE; KEYWORD and flags: case-insensitive; MODSEQ n: MODSEQ >= n;
  * - sequence sets and UID sets: `*` is the last message / the largest UID, `$` the saved
  *   result (RFC 5182), which holds UIDs in both cases.
  *
@@ -46,6 +46,8 @@ export interface SearchCandidate {
   readonly internalDate: number;
   /** RFC822.SIZE. */
   readonly size: number;
+  /** MODSEQ (RFC 7162). */
+  readonly modseq: number;
 }
 
 /** What a search needs besides the candidates' metadata. */
@@ -90,7 +92,7 @@ const DAY = 86_400_000;
  * @example
  * ```ts
  * const matches = compileSearch({ type: "flag", flag: "\\Seen", present: false }, env);
- * matches({ seq: 1, uid: 7, flags: [], internalDate: 0, size: 10 }); // true
+ * matches({ seq: 1, uid: 7, flags: [], internalDate: 0, size: 10, modseq: 1 }); // true
  * ```
  */
 export function compileSearch(key: SearchKey, env: SearchEnvironment): SearchPredicate {
@@ -127,6 +129,11 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
       return { test: (c) => env.isRecent(c) && !hasFlag(c.flags, "\\Seen"), cost: CHEAP };
     case "old":
       return { test: (c) => !env.isRecent(c), cost: CHEAP };
+    case "modseq": {
+      // RFC 7162 3.1.5: MODSEQ equal to or greater than the value.
+      const { modseq } = key;
+      return { test: (c) => c.modseq >= modseq, cost: CHEAP };
+    }
     case "size": {
       const { size } = key;
       const test: SearchPredicate = key.op === "larger"

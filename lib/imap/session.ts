@@ -135,6 +135,8 @@ function newSession(conn: Connection): Session {
     selection: null,
     rev2: false,
     utf8: false,
+    condstore: false,
+    qresync: false,
     idling: false,
     tls: ctx.tls ?? "off",
     get ended() {

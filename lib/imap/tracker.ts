@@ -25,7 +25,15 @@ export type TrackerUpdate =
     readonly seq: number;
     readonly uid: number;
     readonly flags: readonly string[];
+    /** The message's MODSEQ with these flags (RFC 7162 3.1.4). */
+    readonly modseq: number;
   };
+
+/** A flag change not reported yet: the latest flags and MODSEQ. */
+interface PendingFlags {
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
 
 /** The selected-mailbox view of one session. */
 export class MailboxTracker {
@@ -39,8 +47,8 @@ export class MailboxTracker {
   #added: number[] = [];
   /** Expunged UIDs not yet reported. */
   #expunged = new Set<number>();
-  /** Latest flags of messages whose change was not yet reported. */
-  #flags = new Map<number, readonly string[]>();
+  /** Latest flags (and MODSEQ) of messages whose change was not yet reported. */
+  #flags = new Map<number, PendingFlags>();
   /** Set while the session itself changes flags (see {@linkcode MailboxTracker.ownFlagChange}). */
   #ownChange = false;
   #gone = false;
@@ -161,7 +169,7 @@ export class MailboxTracker {
           // message must still be reported (also after .SILENT, RFC 9051 6.4.6), with the
           // flags as they are now.
           if (!this.#ownChange || this.#flags.has(change.uid)) {
-            this.#flags.set(change.uid, change.flags);
+            this.#flags.set(change.uid, { flags: change.flags, modseq: change.modseq });
           }
         }
         return;
@@ -250,10 +258,17 @@ export class MailboxTracker {
       updates.push({ type: "exists", count: this.#announced });
     }
     if (this.#flags.size > 0) {
-      const changed = [...this.#flags].map(([uid, flags]) => ({ uid, flags, seq: this.seqOf(uid) }))
+      const changed = [...this.#flags].map(([uid, { flags, modseq }]) => ({
+        uid,
+        flags,
+        modseq,
+        seq: this.seqOf(uid),
+      }))
         .filter((entry) => entry.seq > 0)
         .sort((a, b) => a.seq - b.seq);
-      for (const { uid, flags, seq } of changed) updates.push({ type: "flags", seq, uid, flags });
+      for (const { uid, flags, modseq, seq } of changed) {
+        updates.push({ type: "flags", seq, uid, flags, modseq });
+      }
       this.#flags.clear();
     }
     return updates;

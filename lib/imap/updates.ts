@@ -15,6 +15,7 @@ import {
   writeFetchFlags,
   writeFlags,
   writeRecent,
+  writeVanished,
 } from "./responses.ts";
 
 /**
@@ -34,10 +35,23 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
   // First, as Dovecot's sync does: the FETCH responses below may use the new keywords.
   announceKeywords(session);
   const before = selection.tracker.maxUid;
-  for (const update of selection.tracker.flush(allowExpunge)) {
+  // RFC 7162 3.2.10: with QRESYNC the expunged UIDs go out as one VANISHED (they come in UID
+  // order), before the EXISTS that counts without them.
+  const vanished: Array<[number, number]> = [];
+  const updates = selection.tracker.flush(allowExpunge);
+  for (const update of updates) {
+    if (update.type !== "expunge") {
+      writeVanished(out, vanished, false);
+      vanished.length = 0;
+    }
     if (update.type === "expunge") {
       selection.recent.delete(update.uid);
-      writeExpunge(out, update.seq);
+      if (!session.qresync) writeExpunge(out, update.seq);
+      else {
+        const last = vanished[vanished.length - 1];
+        if (last && last[1] + 1 === update.uid) last[1] = update.uid;
+        else vanished.push([update.uid, update.uid]);
+      }
     } else if (update.type === "exists") {
       writeExists(out, update.count);
       if (!session.rev2) {
@@ -46,9 +60,10 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
       }
     } else {
       const flags = sessionFlagList(session, update.uid, update.flags);
-      writeFetchFlags(out, update.seq, update.uid, flags);
+      writeFetchFlags(out, update.seq, update.uid, flags, session.condstore ? update.modseq : null);
     }
   }
+  writeVanished(out, vanished, false);
 }
 
 /**

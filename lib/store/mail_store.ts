@@ -31,16 +31,22 @@ import {
   compareMailboxNames,
   validateMailboxName,
 } from "./names.ts";
-import { copyMessages, insertMessage, moveAllMessages, removeMessages } from "./message_records.ts";
+import {
+  changeFlags,
+  copyMessages,
+  insertMessage,
+  moveAllMessages,
+  removeMessages,
+} from "./message_records.ts";
+import { changedSince, nextModseq, vanishedSince } from "./modseq.ts";
 import { checkUserRoom, type UserLimit, userLimit } from "./user_limit.ts";
 import type { Persistence } from "./persistence.ts";
 import {
-  type FlagOutcome,
-  flagOutcome,
   loadRecords,
   mailboxInfo,
   type MailboxRecord,
   type MessageRecord,
+  selectViewOf,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -83,7 +89,12 @@ export class MailStore implements Store {
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
-    this.#state = { persistence, users: new Map(), uidHighWater: new Map() };
+    this.#state = {
+      persistence,
+      users: new Map(),
+      uidHighWater: new Map(),
+      modseqHighWater: new Map(),
+    };
     this.#persistence = persistence;
     this.#users = this.#state.users;
     this.#now = options.now ?? Date.now;
@@ -113,6 +124,7 @@ export class MailStore implements Store {
         this.#users.clear();
         this.#indexes.clear();
         this.#state.uidHighWater.clear();
+        this.#state.modseqHighWater.clear();
         this.#load();
       }
       throw error;
@@ -249,7 +261,7 @@ export class MailStore implements Store {
         summary,
         envelope: options.envelope ?? null,
         blob,
-      });
+      }, nextModseq(this.#state, target));
     });
     const meta = toMeta(record.name, target.name, message);
     this.#emit([{ type: "message.added", message: meta }]);
@@ -267,20 +279,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const uids = new Array<number>(target.messages.length);
-    const keywords = new Set<string>();
-    let firstUnseenUid = 0;
-    let previous: readonly string[] | null = null;
-    for (let i = 0; i < target.messages.length; i++) {
-      const message = target.messages[i];
-      uids[i] = message.uid;
-      // Interned lists: runs of messages share one, whose keywords are already in.
-      if (message.flags === previous) continue;
-      previous = message.flags;
-      for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
-      if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
-    }
-    return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
+    return selectViewOf(record, target);
   }
 
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined {
@@ -303,6 +302,16 @@ export class MailStore implements Store {
       this.#indexes.set(message, new MessageIndex(this.#persistence.readBlob(message.blob)));
   }
 
+  changedSince(user: string, mailbox: string, modseq: number): number[] {
+    this.#checkOpen();
+    return changedSince(this.#mailbox(this.#user(user), mailbox), modseq).map((m) => m.uid);
+  }
+
+  vanishedSince(user: string, mailbox: string, modseq: number): Array<[number, number]> {
+    this.#checkOpen();
+    return vanishedSince(this.#mailbox(this.#user(user), mailbox), modseq);
+  }
+
   #messageRecord(user: string, mailbox: string, uid: number): MessageRecord | undefined {
     this.#checkOpen();
     const record = this.#users.get(user.toLowerCase());
@@ -319,28 +328,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const changes: FlagChange[] = [];
-    // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
-    // and what the change does to the mailbox's counters.
-    const outcomes = new Map<readonly string[], FlagOutcome>();
-    this.#transact(() => {
-      for (const uid of uids) {
-        const message = target.byUid.get(uid);
-        if (!message) continue;
-        let outcome = outcomes.get(message.flags);
-        if (!outcome) {
-          outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
-          outcomes.set(message.flags, outcome);
-        }
-        const { next } = outcome;
-        if (next === message.flags) continue;
-        this.#persistence.updateFlags(message.rowId, next);
-        target.unseen += outcome.unseen;
-        target.deleted += outcome.deleted;
-        message.flags = next;
-        changes.push({ uid, flags: next });
-      }
-    });
+    const changes = this.#transact(() => changeFlags(this.#state, target, uids, operation, flags));
     if (changes.length > 0) {
       this.#emit([{ type: "flags.changed", user: record.name, mailbox: target.name, changes }]);
     }
@@ -378,6 +366,7 @@ export class MailStore implements Store {
         user: record.name,
         mailbox: source.name,
         uids: removed,
+        modseq: source.highestModseq,
       });
     }
     this.#emit(events);
@@ -401,6 +390,7 @@ export class MailStore implements Store {
       user: record.name,
       mailbox: target.name,
       uids: removed,
+      modseq: target.highestModseq,
     }]);
     return removed;
   }
@@ -412,6 +402,7 @@ export class MailStore implements Store {
     this.#transact(() => this.#persistence.clear());
     this.#users.clear();
     this.#state.uidHighWater.clear();
+    this.#state.modseqHighWater.clear();
     this.#indexes.clear();
     this.#emit([{ type: "reset" }]);
   }

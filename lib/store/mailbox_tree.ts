@@ -9,6 +9,7 @@
  * @module
  */
 
+import { addRange, logModseq, nextModseq, recordVanished } from "./modseq.ts";
 import { ancestorNames, isSameOrBelow, validateMailboxName } from "./names.ts";
 import type { PersistedState } from "./persistence.ts";
 import {
@@ -27,7 +28,43 @@ function markKey(user: string, mailbox: string): string {
 
 /** Takes the high-water marks a backend loaded. */
 export function loadUidHighWater(state: StoreState, rows: PersistedState["uidHighWater"]): void {
-  for (const { user, name, uid } of rows) state.uidHighWater.set(markKey(user, name), uid);
+  for (const { user, name, uid, modseq } of rows) {
+    state.uidHighWater.set(markKey(user, name), uid);
+    if (modseq > 0) state.modseqHighWater.set(markKey(user, name), modseq);
+  }
+}
+
+/** The highest MODSEQ a mailbox that left this name had reached, 0 if none. */
+function modseqHighWater(state: StoreState, user: string, mailbox: string): number {
+  return state.modseqHighWater.get(markKey(user, mailbox)) ?? 0;
+}
+
+/** Notes that a mailbox with this HIGHESTMODSEQ leaves the name (deleted or renamed away). */
+function noteModseqLeaving(state: StoreState, user: string, mailbox: MailboxRecord): void {
+  if (mailbox.highestModseq <= modseqHighWater(state, user, mailbox.name)) return;
+  state.persistence.setModseqHighWater(user, mailbox.name, mailbox.highestModseq);
+  state.modseqHighWater.set(markKey(user, mailbox.name), mailbox.highestModseq);
+}
+
+/**
+ * RFC 7162 3.2.5.1 across names reused: a mailbox that takes a name other mailboxes had
+ * carried gets a HIGHESTMODSEQ above theirs, and reports their UIDs (1 to the name's
+ * high-water mark) as vanished at it, so a client that resynchronises the name from an
+ * older MODSEQ learns that its messages are gone. Returns the MODSEQ taken, 0 for a name
+ * never used.
+ */
+function succeedName(
+  state: StoreState,
+  user: string,
+  mailbox: MailboxRecord,
+  uidMark: number,
+): number {
+  const modseqMark = modseqHighWater(state, user, mailbox.name);
+  if (uidMark === 0 && modseqMark === 0) return 0;
+  if (modseqMark >= mailbox.highestModseq) mailbox.highestModseq = modseqMark;
+  const modseq = nextModseq(state, mailbox);
+  if (uidMark > 0) addRange(state, mailbox, { start: 1, end: uidMark, modseq });
+  return modseq;
 }
 
 /** The highest UID ever given under this name, 0 if none. */
@@ -49,9 +86,16 @@ export function insertMailbox(
   specialUse: SpecialUse | null,
 ): MailboxRecord {
   const uidNext = uidHighWater(state, record.name, name) + 1;
-  const rowId = state.persistence.insertMailbox({ user: record.name, name, specialUse, uidNext });
-  const mailbox = newMailboxRecord(rowId, name, specialUse, uidNext);
+  const rowId = state.persistence.insertMailbox({
+    user: record.name,
+    name,
+    specialUse,
+    uidNext,
+    highestModseq: 1,
+  });
+  const mailbox = newMailboxRecord(rowId, name, specialUse, uidNext, 1);
   record.mailboxes.set(name, mailbox);
+  succeedName(state, record.name, mailbox, uidNext - 1);
   return mailbox;
 }
 
@@ -90,6 +134,7 @@ export function createMailboxPath(
 
 /** Removes a mailbox and its messages; its children stay. */
 export function deleteMailbox(state: StoreState, record: UserRecord, mailbox: MailboxRecord): void {
+  noteModseqLeaving(state, record.name, mailbox);
   state.persistence.deleteMailbox(mailbox.rowId);
   record.mailboxes.delete(mailbox.name);
 }
@@ -159,10 +204,12 @@ export function renameMailboxes(
   for (const mailbox of renamed) {
     const oldName = mailbox.name;
     const newName = target + oldName.slice(sourceName.length);
+    noteModseqLeaving(state, record.name, mailbox);
     record.mailboxes.delete(oldName);
     mailbox.name = newName;
     const mark = uidHighWater(state, record.name, newName);
-    const renumbered = renumberAbove(state, mailbox, mark);
+    const modseq = succeedName(state, record.name, mailbox, mark);
+    const renumbered = renumberAbove(state, mailbox, mark, modseq);
     mailbox.uidNext = Math.max(mailbox.uidNext, mark + 1);
     // The name now carries this mailbox's UIDs: a later mailbox of the same name (after
     // a delete, or a rename away) must start above them.
@@ -176,6 +223,7 @@ export function renameMailboxes(
         user: record.name,
         mailbox: newName,
         uids: renumbered,
+        modseq,
       });
       for (const message of mailbox.messages) {
         events.push({ type: "message.added", message: toMeta(record.name, newName, message) });
@@ -193,7 +241,12 @@ export function renameMailboxes(
  * sees them as new messages). Returns the UIDs given up, ascending; none when nothing
  * changed. Flags, dates, bytes and counters stay; message ids derived from the UID change.
  */
-function renumberAbove(state: StoreState, mailbox: MailboxRecord, mark: number): number[] {
+function renumberAbove(
+  state: StoreState,
+  mailbox: MailboxRecord,
+  mark: number,
+  modseq: number,
+): number[] {
   const { messages } = mailbox;
   if (messages.length === 0 || messages[0].uid > mark) return [];
   const old: number[] = [];
@@ -202,9 +255,13 @@ function renumberAbove(state: StoreState, mailbox: MailboxRecord, mark: number):
   for (const message of messages) {
     old.push(message.uid);
     message.uid = uid++;
-    state.persistence.updateMessageUid(message.rowId, message.uid);
+    message.modseq = modseq;
+    state.persistence.updateMessageUid(message.rowId, message.uid, modseq);
     mailbox.byUid.set(message.uid, message);
+    logModseq(mailbox, message);
   }
   mailbox.uidNext = uid;
+  // The old UIDs are gone from the mailbox; the new ones are new messages at `modseq`.
+  recordVanished(state, mailbox, old, modseq);
   return old;
 }

@@ -30,6 +30,7 @@ function memoryPersistence(): Persistence {
       messages: [],
       subscriptions: [],
       uidHighWater: [],
+      vanished: [],
     }),
     transaction: <T>(fn: () => T): T => fn(),
     insertUser: () => {},
@@ -57,6 +58,8 @@ function memoryPersistence(): Persistence {
     deleteMessages: () => {},
     setSubscription: () => {},
     setUidHighWater: () => {},
+    setModseqHighWater: () => {},
+    replaceVanished: () => {},
     clear: () => {
       last = null;
     },

@@ -9,33 +9,93 @@
  */
 
 import { noteUidGiven } from "./mailbox_tree.ts";
+import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
+import { applyFlags } from "./flags.ts";
 import {
   count,
+  type FlagOutcome,
+  flagOutcome,
   type MailboxRecord,
   type MessageRecord,
   type StoreState,
   toMeta,
   type UserRecord,
 } from "./records.ts";
-import { type MessageMeta, type StoreEvent, UID_VALIDITY, type UidMapping } from "./types.ts";
+import {
+  type FlagChange,
+  type FlagOperation,
+  type MessageMeta,
+  type StoreEvent,
+  UID_VALIDITY,
+  type UidMapping,
+} from "./types.ts";
 
-/** Adds a message to `mailbox` under its UIDNEXT, which moves up by one. */
+/**
+ * Adds a message to `mailbox` under its UIDNEXT, which moves up by one, with `modseq` (taken
+ * by the caller: one per operation).
+ */
 export function insertMessage(
   state: StoreState,
   record: UserRecord,
   mailbox: MailboxRecord,
-  fields: Omit<MessageRecord, "rowId" | "uid">,
+  fields: Omit<MessageRecord, "rowId" | "uid" | "modseq">,
+  modseq: number,
 ): MessageRecord {
   const uid = mailbox.uidNext;
-  const rowId = state.persistence.insertMessage({ mailboxId: mailbox.rowId, uid, ...fields });
+  const rowId = state.persistence.insertMessage({
+    mailboxId: mailbox.rowId,
+    uid,
+    ...fields,
+    modseq,
+  });
   mailbox.uidNext = uid + 1;
   state.persistence.updateMailbox(mailbox.rowId, { uidNext: mailbox.uidNext });
   noteUidGiven(state, record.name, mailbox.name, uid);
-  const message: MessageRecord = { rowId, uid, ...fields };
+  const message: MessageRecord = { rowId, uid, ...fields, modseq };
   mailbox.messages.push(message);
   mailbox.byUid.set(uid, message);
   count(mailbox, message, 1);
+  logModseq(mailbox, message);
   return message;
+}
+
+/**
+ * Changes the flags of the messages with these UIDs (missing ones ignored); returns the
+ * messages whose flags changed. All of them take one new MODSEQ; a message whose flags stay
+ * as they were keeps its MODSEQ.
+ */
+export function changeFlags(
+  state: StoreState,
+  mailbox: MailboxRecord,
+  uids: readonly number[],
+  operation: FlagOperation,
+  flags: readonly string[],
+): FlagChange[] {
+  const changes: FlagChange[] = [];
+  // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
+  // and what the change does to the mailbox's counters.
+  const outcomes = new Map<readonly string[], FlagOutcome>();
+  let modseq = 0;
+  for (const uid of uids) {
+    const message = mailbox.byUid.get(uid);
+    if (!message) continue;
+    let outcome = outcomes.get(message.flags);
+    if (!outcome) {
+      outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
+      outcomes.set(message.flags, outcome);
+    }
+    const { next } = outcome;
+    if (next === message.flags) continue;
+    if (modseq === 0) modseq = nextModseq(state, mailbox);
+    state.persistence.updateFlags(message.rowId, next, modseq);
+    mailbox.unseen += outcome.unseen;
+    mailbox.deleted += outcome.deleted;
+    message.flags = next;
+    message.modseq = modseq;
+    logModseq(mailbox, message);
+    changes.push({ uid, flags: next, modseq });
+  }
+  return changes;
 }
 
 /**
@@ -54,6 +114,7 @@ export function copyMessages(
   );
   const destinationUids: number[] = [];
   const added: MessageMeta[] = [];
+  const modseq = sourceUids.length > 0 ? nextModseq(state, target) : 0;
   for (const uid of sourceUids) {
     const original = source.byUid.get(uid)!;
     const copy = insertMessage(state, record, target, {
@@ -63,14 +124,17 @@ export function copyMessages(
       summary: original.summary,
       envelope: original.envelope,
       blob: original.blob,
-    });
+    }, modseq);
     destinationUids.push(copy.uid);
     added.push(toMeta(record.name, target.name, copy));
   }
   return { mapping: { uidValidity: UID_VALIDITY, sourceUids, destinationUids }, added };
 }
 
-/** Removes the messages with these UIDs; returns the removed UIDs, ascending. */
+/**
+ * Removes the messages with these UIDs; returns the removed UIDs, ascending. An expunge is a
+ * change: the mailbox takes a new MODSEQ and remembers the UIDs as vanished at it.
+ */
 export function removeMessages(
   state: StoreState,
   mailbox: MailboxRecord,
@@ -89,6 +153,7 @@ export function removeMessages(
   }
   mailbox.messages = kept;
   state.persistence.deleteMessages(rowIds);
+  if (removed.length > 0) recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
   return removed;
 }
 
@@ -111,8 +176,11 @@ export function moveAllMessages(
   source.unseen = 0;
   source.deleted = 0;
   source.size = 0;
+  source.modseqLog = null;
+  const modseq = nextModseq(state, source);
+  recordVanished(state, source, uids, modseq);
   return [
-    { type: "message.expunged", user: record.name, mailbox: source.name, uids },
+    { type: "message.expunged", user: record.name, mailbox: source.name, uids, modseq },
     ...added.map((message): StoreEvent => ({ type: "message.added", message })),
   ];
 }

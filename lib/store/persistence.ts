@@ -19,6 +19,15 @@ export interface PersistedMailbox {
   name: string;
   specialUse: SpecialUse | null;
   uidNext: number;
+  /** The mailbox's HIGHESTMODSEQ (RFC 7162 3.1.1). */
+  highestModseq: number;
+}
+
+/** UIDs `start..end` (inclusive) expunged from a mailbox, the latest at `modseq`. */
+export interface VanishedRange {
+  start: number;
+  end: number;
+  modseq: number;
 }
 
 export interface PersistedMessage {
@@ -31,6 +40,7 @@ export interface PersistedMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  modseq: number;
 }
 
 /** Everything loaded at open. */
@@ -40,8 +50,14 @@ export interface PersistedState {
   /** In (mailboxId, uid) order. */
   messages: PersistedMessage[];
   subscriptions: Array<{ user: string; name: string }>;
-  /** Highest UID ever given per (user, mailbox name), so names reused keep UIDs increasing. */
-  uidHighWater: Array<{ user: string; name: string; uid: number }>;
+  /**
+   * Highest UID ever given and highest MODSEQ ever reached per (user, mailbox name), so names
+   * reused keep UIDs and MODSEQs increasing (the MODSEQ is noted when a mailbox leaves the
+   * name; 0 until then).
+   */
+  uidHighWater: Array<{ user: string; name: string; uid: number; modseq: number }>;
+  /** Every mailbox's vanished ranges, by mailbox then start. */
+  vanished: Array<VanishedRange & { mailboxId: number }>;
 }
 
 export interface NewMessage {
@@ -53,6 +69,7 @@ export interface NewMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  modseq: number;
 }
 
 export interface Persistence {
@@ -65,21 +82,34 @@ export interface Persistence {
   insertMailbox(mailbox: Omit<PersistedMailbox, "id">): number;
   updateMailbox(
     id: number,
-    fields: { name?: string; uidNext?: number; specialUse?: SpecialUse | null },
+    fields: {
+      name?: string;
+      uidNext?: number;
+      specialUse?: SpecialUse | null;
+      highestModseq?: number;
+    },
   ): void;
   deleteMailbox(id: number): void;
   storeBlob(raw: Uint8Array): BlobRef;
   readBlob(blob: BlobRef): Uint8Array;
   insertMessage(message: NewMessage): number;
-  updateFlags(messageId: number, flags: readonly string[]): void;
+  updateFlags(messageId: number, flags: readonly string[], modseq: number): void;
   /**
    * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).
    * The new UID is above every UID in the mailbox, so no two rows ever share one.
    */
-  updateMessageUid(messageId: number, uid: number): void;
+  updateMessageUid(messageId: number, uid: number, modseq: number): void;
   deleteMessages(messageIds: readonly number[]): void;
   setSubscription(user: string, name: string, subscribed: boolean): void;
   setUidHighWater(user: string, name: string, uid: number): void;
+  /** Raises the highest MODSEQ noted for the name (when a mailbox leaves it). */
+  setModseqHighWater(user: string, name: string, modseq: number): void;
+  /** Replaces a mailbox's vanished ranges starting at `removed` by `added`. */
+  replaceVanished(
+    mailboxId: number,
+    removed: readonly number[],
+    added: readonly VanishedRange[],
+  ): void;
   /** Removes everything. */
   clear(): void;
   close(): void;

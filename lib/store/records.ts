@@ -9,12 +9,13 @@
 
 import type { MessageSummary } from "../mail/summary.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
-import type { BlobRef, PersistedState, Persistence } from "./persistence.ts";
+import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
   formatMessageId,
   type MailboxInfo,
   type MessageEnvelope,
   type MessageMeta,
+  type SelectView,
   type SpecialUse,
   UID_VALIDITY,
 } from "./types.ts";
@@ -31,6 +32,14 @@ export interface MessageRecord {
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
   readonly blob: BlobRef;
+  /** Rises with every change to the message (`modseq.ts`). */
+  modseq: number;
+}
+
+/** One entry of a mailbox's modseq log (`modseq.ts`): the message, and the MODSEQ it got then. */
+export interface ModseqLogEntry {
+  readonly modseq: number;
+  readonly message: MessageRecord;
 }
 
 /** A mailbox and its messages. `name` and `uidNext` change on rename. */
@@ -46,6 +55,12 @@ export interface MailboxRecord {
   unseen: number;
   deleted: number;
   size: number;
+  /** HIGHESTMODSEQ (RFC 7162 3.1.1): the MODSEQ of the mailbox's latest change. */
+  highestModseq: number;
+  /** Messages in MODSEQ order, built on first use (`modseq.ts`); null until then. */
+  modseqLog: ModseqLogEntry[] | null;
+  /** Expunged UIDs with their MODSEQ: ascending, disjoint, non-touching (`modseq.ts`). */
+  vanished: VanishedRange[];
 }
 
 /** A user: mailboxes by canonical name, and subscribed names (which may not exist). */
@@ -65,6 +80,8 @@ export interface StoreState {
   readonly users: Map<string, UserRecord>;
   /** Highest UID ever given per (user, mailbox name); see `mailbox_tree.ts`. */
   readonly uidHighWater: Map<string, number>;
+  /** Highest MODSEQ reached per (user, mailbox name) by mailboxes that left the name. */
+  readonly modseqHighWater: Map<string, number>;
 }
 
 /** A user without mailboxes. */
@@ -78,6 +95,7 @@ export function newMailboxRecord(
   name: string,
   specialUse: SpecialUse | null,
   uidNext: number,
+  highestModseq: number,
 ): MailboxRecord {
   return {
     rowId,
@@ -89,6 +107,9 @@ export function newMailboxRecord(
     unseen: 0,
     deleted: 0,
     size: 0,
+    highestModseq,
+    modseqLog: null,
+    vanished: [],
   };
 }
 
@@ -99,7 +120,13 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
   for (const row of state.mailboxes) {
     const user = users.get(row.user);
     if (!user) continue;
-    const mailbox = newMailboxRecord(row.id, row.name, row.specialUse, row.uidNext);
+    const mailbox = newMailboxRecord(
+      row.id,
+      row.name,
+      row.specialUse,
+      row.uidNext,
+      row.highestModseq,
+    );
     user.mailboxes.set(row.name, mailbox);
     byRowId.set(row.id, mailbox);
   }
@@ -115,6 +142,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       summary: row.summary,
       envelope: row.envelope,
       blob: row.blob,
+      modseq: row.modseq,
     };
     mailbox.messages.push(record);
     mailbox.byUid.set(record.uid, record);
@@ -122,6 +150,9 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
   }
   for (const { user, name } of state.subscriptions) {
     users.get(user)?.subscriptions.add(name);
+  }
+  for (const { mailboxId, start, end, modseq } of state.vanished) {
+    byRowId.get(mailboxId)?.vanished.push({ start, end, modseq });
   }
 }
 
@@ -138,6 +169,7 @@ export function mailboxInfo(record: UserRecord, mailbox: MailboxRecord): Mailbox
     unseen: mailbox.unseen,
     deleted: mailbox.deleted,
     size: mailbox.size,
+    highestModseq: mailbox.highestModseq,
   };
 }
 
@@ -154,6 +186,7 @@ class MetaSnapshot implements MessageMeta {
   readonly flags: readonly string[];
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
+  readonly modseq: number;
   constructor(user: string, mailbox: string, message: MessageRecord) {
     this.user = user;
     this.mailbox = mailbox;
@@ -163,13 +196,14 @@ class MetaSnapshot implements MessageMeta {
     this.flags = message.flags;
     this.summary = message.summary;
     this.envelope = message.envelope;
+    this.modseq = message.modseq;
   }
   get id(): string {
     return formatMessageId(this.user, this.mailbox, this.uid);
   }
   toJSON(): MessageMeta {
-    const { id, user, mailbox, uid, internalDate, size, flags, summary, envelope } = this;
-    return { id, user, mailbox, uid, internalDate, size, flags, summary, envelope };
+    const { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq } = this;
+    return { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq };
   }
 }
 
@@ -213,4 +247,25 @@ export function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | 
   mailbox.unseen += sign * share.unseen;
   mailbox.deleted += sign * share.deleted;
   mailbox.size += sign * message.size;
+}
+
+/**
+ * What IMAP SELECT needs, in one pass and without a snapshot per message (see
+ * `Store.selectView`).
+ */
+export function selectViewOf(record: UserRecord, target: MailboxRecord): SelectView {
+  const uids = new Array<number>(target.messages.length);
+  const keywords = new Set<string>();
+  let firstUnseenUid = 0;
+  let previous: readonly string[] | null = null;
+  for (let i = 0; i < target.messages.length; i++) {
+    const message = target.messages[i];
+    uids[i] = message.uid;
+    // Interned lists: runs of messages share one, whose keywords are already in.
+    if (message.flags === previous) continue;
+    previous = message.flags;
+    for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
+    if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
+  }
+  return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
 }

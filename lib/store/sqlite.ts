@@ -17,12 +17,13 @@ import type {
   PersistedMailbox,
   PersistedState,
   Persistence,
+  VanishedRange,
 } from "./persistence.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -36,6 +37,7 @@ CREATE TABLE mailboxes (
   name TEXT NOT NULL,
   special_use TEXT,
   uid_next INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL DEFAULT 1,
   UNIQUE (user, name)
 );
 CREATE TABLE blobs (
@@ -53,9 +55,11 @@ CREATE TABLE messages (
   blob_id INTEGER NOT NULL REFERENCES blobs (id),
   envelope_from TEXT,
   envelope_to TEXT,
+  modseq INTEGER NOT NULL DEFAULT 1,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
+CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
 CREATE TABLE subscriptions (
   user TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -65,7 +69,15 @@ CREATE TABLE uid_high_water (
   user TEXT NOT NULL,
   name TEXT NOT NULL,
   uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (user, name)
+);
+CREATE TABLE vanished (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid_start INTEGER NOT NULL,
+  uid_end INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid_start)
 );
 `;
 
@@ -79,6 +91,19 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
     version: 2,
     sql: "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
       "ALTER TABLE messages ADD COLUMN envelope_to TEXT;",
+  },
+  // Mod-sequences (RFC 7162): the messages and mailboxes already there start at 1, which no
+  // client can have seen before (no earlier version gave one out), so nothing is missed.
+  {
+    version: 3,
+    sql: "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NULL DEFAULT 1;" +
+      "ALTER TABLE messages ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1;" +
+      "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
+      "ALTER TABLE uid_high_water ADD COLUMN modseq INTEGER NOT NULL DEFAULT 0;" +
+      "CREATE TABLE vanished (" +
+      "mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
+      "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
+      "PRIMARY KEY (mailbox_id, uid_start));",
   },
 ];
 
@@ -138,7 +163,7 @@ class SqlitePersistence implements Persistence {
     const sql = (text: string) => this.#sql(text);
     const users = sql("SELECT name FROM users ORDER BY seq").all().map((row) => String(row.name));
     const mailboxes = sql(
-      "SELECT id, user, name, special_use, uid_next FROM mailboxes ORDER BY id",
+      "SELECT id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
     ).all()
       .map((row) => ({
         id: Number(row.id),
@@ -146,9 +171,10 @@ class SqlitePersistence implements Persistence {
         name: String(row.name),
         specialUse: (row.special_use as SpecialUse | null) ?? null,
         uidNext: Number(row.uid_next),
+        highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -161,12 +187,26 @@ class SqlitePersistence implements Persistence {
         ? null
         : { from: String(row.envelope_from ?? ""), to: String(row.envelope_to) },
       blob: Number(row.blob_id),
+      modseq: Number(row.modseq),
     }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
       .map((row) => ({ user: String(row.user), name: String(row.name) }));
-    const uidHighWater = sql("SELECT user, name, uid FROM uid_high_water").all()
-      .map((row) => ({ user: String(row.user), name: String(row.name), uid: Number(row.uid) }));
-    return { users, mailboxes, messages, subscriptions, uidHighWater };
+    const uidHighWater = sql("SELECT user, name, uid, modseq FROM uid_high_water").all()
+      .map((row) => ({
+        user: String(row.user),
+        name: String(row.name),
+        uid: Number(row.uid),
+        modseq: Number(row.modseq),
+      }));
+    const vanished = sql(
+      "SELECT mailbox_id, uid_start, uid_end, modseq FROM vanished ORDER BY mailbox_id, uid_start",
+    ).all().map((row) => ({
+      mailboxId: Number(row.mailbox_id),
+      start: Number(row.uid_start),
+      end: Number(row.uid_end),
+      modseq: Number(row.modseq),
+    }));
+    return { users, mailboxes, messages, subscriptions, uidHighWater, vanished };
   }
 
   transaction<T>(fn: () => T): T {
@@ -189,17 +229,24 @@ class SqlitePersistence implements Persistence {
     this.#sql("INSERT INTO users (name) VALUES (?)").run(user);
   }
 
-  insertMailbox({ user, name, specialUse, uidNext }: Omit<PersistedMailbox, "id">): number {
+  insertMailbox(
+    { user, name, specialUse, uidNext, highestModseq }: Omit<PersistedMailbox, "id">,
+  ): number {
     const result = this.#sql(
-      "INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)",
+      "INSERT INTO mailboxes (user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?)",
     )
-      .run(user, name, specialUse, uidNext);
+      .run(user, name, specialUse, uidNext, highestModseq);
     return Number(result.lastInsertRowid);
   }
 
   updateMailbox(
     id: number,
-    fields: { name?: string; uidNext?: number; specialUse?: SpecialUse | null },
+    fields: {
+      name?: string;
+      uidNext?: number;
+      specialUse?: SpecialUse | null;
+      highestModseq?: number;
+    },
   ): void {
     if (fields.name !== undefined) {
       this.#sql("UPDATE mailboxes SET name = ? WHERE id = ?").run(fields.name, id);
@@ -210,12 +257,19 @@ class SqlitePersistence implements Persistence {
     if (fields.specialUse !== undefined) {
       this.#sql("UPDATE mailboxes SET special_use = ? WHERE id = ?").run(fields.specialUse, id);
     }
+    if (fields.highestModseq !== undefined) {
+      this.#sql("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").run(
+        fields.highestModseq,
+        id,
+      );
+    }
   }
 
   deleteMailbox(id: number): void {
     const rows = this.#sql("SELECT blob_id FROM messages WHERE mailbox_id = ?").all(id);
     const blobIds = rows.map((row) => Number(row.blob_id));
     this.#sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
+    this.#sql("DELETE FROM vanished WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
     this.#deleteOrphanBlobs(blobIds);
   }
@@ -232,7 +286,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -243,16 +297,21 @@ class SqlitePersistence implements Persistence {
       message.blob as number,
       message.envelope?.from ?? null,
       message.envelope?.to ?? null,
+      message.modseq,
     );
     return Number(result.lastInsertRowid);
   }
 
-  updateFlags(messageId: number, flags: readonly string[]): void {
-    this.#sql("UPDATE messages SET flags = ? WHERE id = ?").run(JSON.stringify(flags), messageId);
+  updateFlags(messageId: number, flags: readonly string[], modseq: number): void {
+    this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
+      JSON.stringify(flags),
+      modseq,
+      messageId,
+    );
   }
 
-  updateMessageUid(messageId: number, uid: number): void {
-    this.#sql("UPDATE messages SET uid = ? WHERE id = ?").run(uid, messageId);
+  updateMessageUid(messageId: number, uid: number, modseq: number): void {
+    this.#sql("UPDATE messages SET uid = ?, modseq = ? WHERE id = ?").run(uid, modseq, messageId);
   }
 
   deleteMessages(messageIds: readonly number[]): void {
@@ -279,9 +338,28 @@ class SqlitePersistence implements Persistence {
     ).run(user, name, uid);
   }
 
+  setModseqHighWater(user: string, name: string, modseq: number): void {
+    this.#sql(
+      "INSERT INTO uid_high_water (user, name, uid, modseq) VALUES (?, ?, 0, ?) ON CONFLICT (user, name) DO UPDATE SET modseq = max(modseq, excluded.modseq)",
+    ).run(user, name, modseq);
+  }
+
+  replaceVanished(
+    mailboxId: number,
+    removed: readonly number[],
+    added: readonly VanishedRange[],
+  ): void {
+    const remove = this.#sql("DELETE FROM vanished WHERE mailbox_id = ? AND uid_start = ?");
+    for (const start of removed) remove.run(mailboxId, start);
+    const insert = this.#sql(
+      "INSERT INTO vanished (mailbox_id, uid_start, uid_end, modseq) VALUES (?, ?, ?, ?)",
+    );
+    for (const range of added) insert.run(mailboxId, range.start, range.end, range.modseq);
+  }
+
   clear(): void {
     this.#db.exec(
-      "DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
+      "DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 

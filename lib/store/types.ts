@@ -64,6 +64,8 @@ export interface MailboxInfo {
   readonly deleted: number;
   /** Sum of the sizes of the messages, in octets. */
   readonly size: number;
+  /** HIGHESTMODSEQ (RFC 7162 3.1.1): the MODSEQ of the mailbox's latest change; 1 at first. */
+  readonly highestModseq: number;
 }
 
 /**
@@ -96,6 +98,8 @@ export interface MessageMeta {
    * APPEND, `/inject` to a user). Copies and moves keep it.
    */
   readonly envelope: MessageEnvelope | null;
+  /** MODSEQ (RFC 7162 3.1.1): the HIGHESTMODSEQ its mailbox had after the message's last change. */
+  readonly modseq: number;
 }
 
 /** See {@linkcode Store.selectView}. */
@@ -122,6 +126,8 @@ export type FlagOperation = "replace" | "add" | "remove";
 export interface FlagChange {
   readonly uid: number;
   readonly flags: readonly string[];
+  /** The message's new MODSEQ (one per operation: every change of one call shares it). */
+  readonly modseq: number;
 }
 
 /** A UID mapping from a copy or move: source UID to destination UID, in source-UID order. */
@@ -161,6 +167,8 @@ export type StoreEvent =
     readonly mailbox: string;
     /** Expunged UIDs, ascending. */
     readonly uids: readonly number[];
+    /** The mailbox's HIGHESTMODSEQ after the expunge. */
+    readonly modseq: number;
   }
   | { readonly type: "reset" };
 
@@ -243,6 +251,18 @@ export interface Store {
    */
   selectView(user: string, mailbox: string): SelectView;
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
+  /**
+   * UIDs of the messages whose MODSEQ is above `modseq`, ascending (RFC 7162 CHANGEDSINCE):
+   * costs the messages changed since then, not the mailbox.
+   */
+  changedSince(user: string, mailbox: string, modseq: number): number[];
+  /**
+   * UIDs expunged from the mailbox since `modseq` (RFC 7162 VANISHED), as ascending inclusive
+   * `[low, high]` ranges. Expunges are remembered as long as the mailbox exists, and a
+   * mailbox made under a name that held other UIDs reports those as expunged too; ranges may
+   * also cover UIDs expunged before `modseq`, or never given.
+   */
+  vanishedSince(user: string, mailbox: string, modseq: number): Array<[number, number]>;
   /**
    * The message's bytes exactly as stored. The store copies bytes on append; the result may
    * be the store's own copy, so callers must not modify it.

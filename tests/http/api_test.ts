@@ -47,6 +47,7 @@ Deno.test("http: inject text builds a proper message, routed by +tag, listed and
       "internalDate",
       "mailbox",
       "messageId",
+      "modseq",
       "size",
       "subject",
       "to",

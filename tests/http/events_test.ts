@@ -71,8 +71,9 @@ Deno.test("events: each kind of change, with ids in order and message summaries"
       assert.equal(added.message.subject, "Hello");
       assert.equal(added.message.from, "App <app@example.com>");
       assert.equal(added.message.to, "amy+t1@example.com");
+      assert.equal(added.message.modseq, 2, "INBOX starts at 1; the delivery takes 2");
       assert.deepEqual(events[7].json.changes, [
-        { id: "amy:INBOX:1", uid: 1, flags: ["\\Seen", "$Important"] },
+        { id: "amy:INBOX:1", uid: 1, flags: ["\\Seen", "$Important"], modseq: 3 },
       ]);
       assert.deepEqual(events[9].json, {
         type: "mailbox.renamed",
@@ -81,6 +82,7 @@ Deno.test("events: each kind of change, with ids in order and message summaries"
         newName: "Work",
       });
       assert.deepEqual(events[11].json.ids, ["amy:INBOX:1"]);
+      assert.equal(events[11].json.modseq, 4, "the expunge takes the next MODSEQ");
       const reset = await stream.next();
       assert.equal(reset?.event, "reset");
       assert.deepEqual(reset?.json, { type: "reset" });

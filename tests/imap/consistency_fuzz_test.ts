@@ -13,6 +13,12 @@
  * UID STORE and UID SEARCH are different commands during which an EXPUNGE MAY be sent, and
  * the server sends them there. The model takes them in turn.
  *
+ * Two more INBOX sessions use RFC 7162: one with CONDSTORE (its FETCH responses carry
+ * MODSEQ, never ahead of the store's and never going down; conditional STOREs are checked
+ * against the store's mod-sequences), one with QRESYNC (VANISHED instead of EXPUNGE, under
+ * the same rule; it also disconnects, misses changes, and must rebuild exactly the store's
+ * state from a `SELECT (QRESYNC ...)` alone; see `consistency_condstore.ts`).
+ *
  * A failure names the seed and step; `FUZZ_SEED=n` (with `FUZZ_STEPS=n`, `FUZZ_SQLITE=1`) runs
  * that seed alone.
  *
@@ -20,6 +26,7 @@
  */
 
 import { startElektromail, testConfig } from "../../lib/mod.ts";
+import { conditionalStoreStep, qresyncReconnect } from "./consistency_condstore.ts";
 import {
   applyFlagOperation,
   check,
@@ -125,6 +132,13 @@ async function storeStep(world: World, session: FuzzSession, byUid: boolean): Pr
       check(summary.fetches.some((f) => f.uid === uid), `STORE sent no FETCH for UID ${uid}`);
     }
   }
+}
+
+async function conditionalStep(world: World, session: FuzzSession): Promise<void> {
+  const byUid = world.rand(2) === 0;
+  const set = chooseSet(world, session, byUid);
+  if (set === null) return;
+  await conditionalStoreStep(world, session, byUid, targetsOf(session, set, byUid), set);
 }
 
 async function fetchStep(world: World, session: FuzzSession, byUid: boolean): Promise<void> {
@@ -257,6 +271,15 @@ async function randomStep(world: World, sessions: FuzzSession[], mayIdle: boolea
     [session.rev2 ? 0 : 2, () => command(world, session, "CHECK", ALLOW).then(() => {})],
     [mayIdle ? 6 : 0, () => idleStep(world, session)],
     [1, () => select(world, session)],
+    [session.sync === "none" ? 0 : 6, () => conditionalStep(world, session)],
+    [
+      session.sync === "qresync" && mayIdle ? 3 : 0,
+      () =>
+        qresyncReconnect(world, session, async () => {
+          const others = world.sessions.filter((s) => s !== session);
+          for (let i = 1 + rand(3); i > 0; i--) await randomStep(world, others, false);
+        }),
+    ],
   ];
   let pick = rand(steps.reduce((sum, [weight]) => sum + weight, 0));
   for (const [weight, run] of steps) {
@@ -282,6 +305,8 @@ async function runSeed(seed: number, steps: number, dbPath: string | null): Prom
     sessions.push(await openSession(world, "b", "INBOX", true));
     sessions.push(await openSession(world, "c", "INBOX", false));
     sessions.push(await openSession(world, "d", OTHER, true));
+    sessions.push(await openSession(world, "e", "INBOX", false, "condstore"));
+    sessions.push(await openSession(world, "f", "INBOX", true, "qresync"));
     for (step = 1; step <= steps; step++) {
       world.trail.push(`step ${step}`);
       await randomStep(world, sessions, true);

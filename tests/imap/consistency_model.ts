@@ -190,6 +190,8 @@ export interface FetchSeen {
   readonly flags: string[] | null;
   /** Whether the response carried the UID item. */
   readonly uidItem: boolean;
+  /** The MODSEQ item, or null without one. */
+  readonly modseq: number | null;
 }
 
 /** What one command's response held, besides the model changes. */
@@ -210,6 +212,10 @@ export interface ResponseSummary {
 export class MailboxModel {
   uids: number[] = [];
   readonly flags = new Map<number, string[]>();
+  /** The latest MODSEQ each message was reported with (CONDSTORE sessions, RFC 7162). */
+  readonly modseqs = new Map<number, number>();
+  /** The last `OK [HIGHESTMODSEQ n]` received, 0 before any. */
+  highestModseq = 0;
   /** Keywords FLAGS responses named since the SELECT (RFC 9051 7.3.5). */
   readonly keywords = new Set<string>();
   readonly rev2: boolean;
@@ -222,6 +228,7 @@ export class MailboxModel {
   clear(): void {
     this.uids = [];
     this.flags.clear();
+    this.modseqs.clear();
     this.keywords.clear();
   }
 
@@ -259,6 +266,25 @@ export class MailboxModel {
         this.flags.delete(uid);
         summary.expunged.push(uid);
       } else this.#fetch(n, numbered[3], summary);
+      return;
+    }
+    // QRESYNC (RFC 7162 3.2.10): VANISHED is EXPUNGE by UID, under the same rule.
+    const vanished = /^\* VANISHED ([\d,:]+)$/i.exec(line);
+    if (vanished) {
+      check(rules.expungeAllowed, "VANISHED during a command that forbids it (RFC 9051 7.5.1)");
+      for (const uid of numbersOf(vanished[1])) {
+        const index = this.uids.indexOf(uid);
+        check(index >= 0, `VANISHED ${uid}, which the session does not hold`);
+        this.uids.splice(index, 1);
+        this.flags.delete(uid);
+        this.modseqs.delete(uid);
+        summary.expunged.push(uid);
+      }
+      return;
+    }
+    const highest = /^\* OK \[HIGHESTMODSEQ (\d+)\]/i.exec(line);
+    if (highest) {
+      this.highestModseq = Number(highest[1]);
       return;
     }
     const search = /^\* SEARCH((?: \d+)*)$/i.exec(line);
@@ -328,7 +354,15 @@ export class MailboxModel {
       flags = normalFlags(raw);
       this.flags.set(uid, flags);
     }
-    summary.fetches.push({ seq, uid, flags, uidItem: uidItem !== null });
+    const modseqItem = /(?:^| )MODSEQ \((\d+)\)/.exec(body[1]);
+    let modseq: number | null = null;
+    if (modseqItem) {
+      modseq = Number(modseqItem[1]);
+      const before = this.modseqs.get(uid) ?? 0;
+      check(modseq >= before, `MODSEQ of UID ${uid} went down from ${before} to ${modseq}`);
+      this.modseqs.set(uid, modseq);
+    }
+    summary.fetches.push({ seq, uid, flags, uidItem: uidItem !== null, modseq });
   }
 }
 

@@ -26,7 +26,10 @@ export interface FuzzSession {
   readonly name: string;
   readonly mailbox: string;
   readonly rev2: boolean;
-  readonly conn: LineConnection;
+  /** What the session enabled (RFC 7162): none, CONDSTORE, or QRESYNC (with CONDSTORE). */
+  readonly sync: "none" | "condstore" | "qresync";
+  /** Replaced when a QRESYNC session reconnects. */
+  conn: LineConnection;
   readonly model: MailboxModel;
   tags: number;
 }
@@ -96,6 +99,22 @@ export function afterResponse(
     for (const fetch of summary.fetches) {
       check(fetch.uidItem, `FETCH ${fetch.seq} in a UID command's response without UID`);
     }
+  }
+  // RFC 7162: a MODSEQ is never ahead of the store's; with FLAGS it goes to every session
+  // that enabled CONDSTORE, and to no other.
+  for (const fetch of summary.fetches) {
+    if (fetch.flags) {
+      check(
+        (fetch.modseq !== null) === (session.sync !== "none"),
+        `FETCH ${fetch.seq} FLAGS ${fetch.modseq === null ? "without" : "with"} MODSEQ`,
+      );
+    }
+    if (fetch.modseq === null) continue;
+    const stored = world.server.store.getMessage(USER, session.mailbox, fetch.uid)?.modseq;
+    check(
+      stored === undefined || fetch.modseq <= stored,
+      `MODSEQ ${fetch.modseq} of UID ${fetch.uid} is ahead of the store's ${stored}`,
+    );
   }
   if (rules.expungeAllowed) {
     for (const uid of session.model.uids) {
@@ -208,21 +227,32 @@ export async function openSession(
   name: string,
   mailbox: string,
   rev2: boolean,
+  sync: FuzzSession["sync"] = "none",
 ): Promise<FuzzSession> {
   const conn = await LineConnection.open(world.server.ports.imap!);
   const session: FuzzSession = {
     name,
     mailbox,
     rev2,
+    sync,
     conn,
     model: new MailboxModel(rev2),
     tags: 0,
   };
-  check((await conn.readLine()).startsWith("* OK"), "No IMAP greeting");
-  await command(world, session, `LOGIN ${USER} any`, ALLOW);
-  if (rev2) await command(world, session, "ENABLE IMAP4rev2", ALLOW);
+  await login(world, session);
   await select(world, session);
   return session;
+}
+
+/** Greeting, LOGIN and the ENABLEs the session uses. */
+export async function login(world: World, session: FuzzSession): Promise<void> {
+  check((await session.conn.readLine()).startsWith("* OK"), "No IMAP greeting");
+  await command(world, session, `LOGIN ${USER} any`, ALLOW);
+  const enable = [
+    ...(session.rev2 ? ["IMAP4rev2"] : []),
+    ...(session.sync === "none" ? [] : [session.sync.toUpperCase()]),
+  ];
+  if (enable.length > 0) await command(world, session, `ENABLE ${enable.join(" ")}`, ALLOW);
 }
 
 export function report(world: World, step: number, error: unknown): Error {
@@ -236,7 +266,8 @@ export function report(world: World, step: number, error: unknown): Error {
     ...world.trail.slice(-12),
   ];
   if (session) {
-    lines.push(`Session ${session.name} (${session.rev2 ? "rev2" : "rev1"}, ${session.mailbox}):`);
+    const kind = `${session.rev2 ? "rev2" : "rev1"}, ${session.sync}`;
+    lines.push(`Session ${session.name} (${kind}, ${session.mailbox}):`);
     lines.push(...session.conn.log.slice(-40).map((line) => `  ${line}`));
     lines.push(`  model: ${session.model.uids.join(" ")}`);
   }

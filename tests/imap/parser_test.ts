@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { scanQuoted } from "../../lib/imap/chars.ts";
 import { ImapFramer } from "../../lib/imap/framer.ts";
-import { readFetchAttributes, responseKey } from "../../lib/imap/parse_fetch.ts";
+import {
+  readFetchAttributes,
+  readFetchModifiers,
+  responseKey,
+} from "../../lib/imap/parse_fetch.ts";
+import { readModSequence } from "../../lib/imap/parse_modseq.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
 import { ParseError, readCommandName, Reader } from "../../lib/imap/parser.ts";
 import { enc, splits } from "./framer_helpers.ts";
@@ -512,4 +517,32 @@ Deno.test("parse_search: errors", () => {
     fails(`a SEARCH ${bad}\r\n`, readSearchProgram);
   }
   fails(`a SEARCH ${"NOT ".repeat(100)}ALL\r\n`, readSearchProgram, /deeply/);
+});
+
+Deno.test("parser: mod-sequences and FETCH modifiers (RFC 7162 7), split at every offset", () => {
+  assert.equal(
+    args("a FETCH 9223372036854775807\r\n", (r) => readModSequence(r, false)),
+    2 ** 53 - 1,
+  );
+  assert.equal(args("a STORE 0\r\n", (r) => readModSequence(r, true)), 0);
+  assert.throws(() => args("a FETCH 0\r\n", (r) => readModSequence(r, false)), ParseError);
+  assert.throws(
+    () => args("a FETCH 9223372036854775808\r\n", (r) => readModSequence(r, false)),
+    ParseError,
+  );
+  const modifiers = args("a FETCH (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n", (r) => {
+    readFetchAttributes(r);
+    return readFetchModifiers(r);
+  });
+  assert.deepEqual(modifiers, { changedSince: 12345, vanished: true });
+  const items = args("a FETCH (MODSEQ UID)\r\n", (r) => readFetchAttributes(r).map((i) => i.kind));
+  assert.deepEqual(items, ["MODSEQ", "UID"]);
+  assert.throws(
+    () =>
+      args(
+        "a FETCH FLAGS (CHANGEDSINCE)\r\n",
+        (r) => (readFetchAttributes(r), readFetchModifiers(r)),
+      ),
+    ParseError,
+  );
 });

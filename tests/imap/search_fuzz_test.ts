@@ -152,6 +152,7 @@ function mailbox() {
     flags: i === 0 ? ["\\Seen", "$Work"] : [],
     internalDate: Date.UTC(2024, 2, i + 1),
     size: raw.length,
+    modseq: i + 1,
     raw,
     index: new MessageIndex(raw),
   }));

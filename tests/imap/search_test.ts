@@ -40,6 +40,7 @@ function message(
     flags,
     internalDate: Date.parse(internalDate),
     size: raw.length,
+    modseq: uid,
     raw,
     index: new MessageIndex(raw),
   };

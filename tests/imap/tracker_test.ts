@@ -13,12 +13,13 @@ const expunged = (...uids: number[]): StoreEvent => ({
   user: "alice",
   mailbox: "INBOX",
   uids,
+  modseq: 1,
 });
 const flagged = (uid: number, ...flags: string[]): StoreEvent => ({
   type: "flags.changed",
   user: "alice",
   mailbox: "INBOX",
-  changes: [{ uid, flags }],
+  changes: [{ uid, flags, modseq: 1 }],
 });
 
 interface Case {
@@ -157,7 +158,13 @@ Deno.test("tracker: the session's own flag change is not queued back; other chan
   assert.equal(result, "stored");
   assert.deepEqual(tracker.flush(true), []);
   tracker.onEvent(flagged(2, "\\Flagged"));
-  assert.deepEqual(tracker.flush(true), [{ type: "flags", seq: 2, uid: 2, flags: ["\\Flagged"] }]);
+  assert.deepEqual(tracker.flush(true), [{
+    type: "flags",
+    seq: 2,
+    uid: 2,
+    flags: ["\\Flagged"],
+    modseq: 1,
+  }]);
   assert.throws(() =>
     tracker.ownFlagChange(() => {
       throw new Error("store failed");
@@ -176,7 +183,10 @@ Deno.test("tracker: an own change to a message with a pending outside change kee
       type: "flags.changed",
       user: "alice",
       mailbox: "INBOX",
-      changes: [{ uid: 1, flags: ["\\Seen"] }, { uid: 2, flags: ["\\Answered", "\\Seen"] }],
+      changes: [
+        { uid: 1, flags: ["\\Seen"], modseq: 1 },
+        { uid: 2, flags: ["\\Answered", "\\Seen"], modseq: 1 },
+      ],
     });
   });
   assert.deepEqual(render(tracker, false), ["* 2 FETCH \\Answered \\Seen"]);
@@ -208,7 +218,7 @@ Deno.test("tracker: keywords from any change or arrival are learned once, and ne
     type: "flags.changed",
     user: "alice",
     mailbox: "Other",
-    changes: [{ uid: 1, flags: ["$Elsewhere"] }],
+    changes: [{ uid: 1, flags: ["$Elsewhere"], modseq: 1 }],
   });
   assert.equal(tracker.takeKeywordGrowth(), false);
   assert.deepEqual([...tracker.keywords], ["$Known", "$Foo", "$Own", "$New"]);

@@ -1,7 +1,7 @@
 /**
  * The store contract (STYLE.md practice 12): one suite that every backend passes. Each test
  * opens a fresh store from the factory and closes it at the end. The tests are in
- * `contract_mailboxes.ts`, `contract_messages.ts` and `contract_envelope.ts`.
+ * `contract_mailboxes.ts`, `contract_messages.ts`, `contract_envelope.ts` and `contract_modseq.ts`.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { listenerFailures } from "./contract_helpers.ts";
 import { envelopeContract } from "./contract_envelope.ts";
 import { mailboxContract } from "./contract_mailboxes.ts";
 import { messageContract } from "./contract_messages.ts";
+import { modseqContract } from "./contract_modseq.ts";
 
 export { sampleMessage } from "./contract_helpers.ts";
 
@@ -42,4 +43,5 @@ export function storeContract(label: string, factory: StoreFactory): void {
   mailboxContract(test);
   messageContract(test);
   envelopeContract(test);
+  modseqContract(test);
 }

@@ -293,11 +293,11 @@ export function mailboxContract(test: ContractTest): void {
     assert.deepEqual(store.getRaw("u", "A/sub", 2), sampleMessage("bs"));
     assert.deepEqual(events, [
       { type: "mailbox.renamed", user: "u", mailbox: "B", newName: "A" },
-      { type: "message.expunged", user: "u", mailbox: "A", uids: [1, 2] },
+      { type: "message.expunged", user: "u", mailbox: "A", uids: [1, 2], modseq: 4 },
       { type: "message.added", message: a[0] },
       { type: "message.added", message: a[1] },
       { type: "mailbox.renamed", user: "u", mailbox: "B/sub", newName: "A/sub" },
-      { type: "message.expunged", user: "u", mailbox: "A/sub", uids: [1] },
+      { type: "message.expunged", user: "u", mailbox: "A/sub", uids: [1], modseq: 3 },
       { type: "message.added", message: sub[0] },
     ]);
     // C is a new name: its message keeps UID 1.
@@ -338,7 +338,7 @@ export function mailboxContract(test: ContractTest): void {
     assert.deepEqual(store.getRaw("u", "Old", 1), raw);
     assert.deepEqual(events, [
       { type: "mailbox.created", user: "u", mailbox: "Old" },
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [1, 2] },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [1, 2], modseq: 4 },
       { type: "message.added", message: old[0] },
       { type: "message.added", message: old[1] },
     ]);

@@ -202,20 +202,23 @@ export function messageContract(test: ContractTest): void {
     });
     let changes = store.setFlags("u", "INBOX", [1, 2, 99], "add", ["\\seen", "Work", "\\Recent"]);
     assert.deepEqual(changes, [
-      { uid: 1, flags: ["\\Seen", "Work"] },
-      { uid: 2, flags: ["\\Seen", "Work"] },
+      { uid: 1, flags: ["\\Seen", "Work"], modseq: 5 },
+      { uid: 2, flags: ["\\Seen", "Work"], modseq: 5 },
     ]);
     assert.deepEqual(events, [
       { type: "flags.changed", user: "u", mailbox: "INBOX", changes },
     ]);
     // Only changed messages are reported; keywords compare case-insensitively.
     changes = store.setFlags("u", "INBOX", [1, 2, 3], "add", ["\\SEEN", "work"]);
-    assert.deepEqual(changes, [{ uid: 3, flags: ["\\Seen", "work"] }]);
+    assert.deepEqual(changes, [{ uid: 3, flags: ["\\Seen", "work"], modseq: 6 }]);
     changes = store.setFlags("u", "INBOX", [1], "add", ["\\Seen"]);
     assert.deepEqual(changes, []);
     assert.equal(events.length, 2, "no event when nothing changed");
     changes = store.setFlags("u", "INBOX", [1, 2], "remove", ["WORK", "\\Flagged"]);
-    assert.deepEqual(changes, [{ uid: 1, flags: ["\\Seen"] }, { uid: 2, flags: ["\\Seen"] }]);
+    assert.deepEqual(changes, [
+      { uid: 1, flags: ["\\Seen"], modseq: 7 },
+      { uid: 2, flags: ["\\Seen"], modseq: 7 },
+    ]);
     changes = store.setFlags("u", "INBOX", [2, 3], "replace", [
       "\\Deleted",
       "\\answered",
@@ -223,11 +226,11 @@ export function messageContract(test: ContractTest): void {
       "\\Draft",
     ]);
     assert.deepEqual(changes, [
-      { uid: 2, flags: ["\\Answered", "\\Deleted", "\\Draft", "$Forwarded"] },
-      { uid: 3, flags: ["\\Answered", "\\Deleted", "\\Draft", "$Forwarded"] },
+      { uid: 2, flags: ["\\Answered", "\\Deleted", "\\Draft", "$Forwarded"], modseq: 8 },
+      { uid: 3, flags: ["\\Answered", "\\Deleted", "\\Draft", "$Forwarded"], modseq: 8 },
     ]);
     changes = store.setFlags("u", "INBOX", [1], "replace", []);
-    assert.deepEqual(changes, [{ uid: 1, flags: [] }]);
+    assert.deepEqual(changes, [{ uid: 1, flags: [], modseq: 9 }]);
     assert.deepEqual(store.setFlags("u", "INBOX", [1], "replace", ["\\Recent"]), []);
     for (const message of store.listMessages("u", "INBOX")) {
       assert.ok(!message.flags.some((flag) => flag.toLowerCase() === "\\recent"));
@@ -310,7 +313,7 @@ export function messageContract(test: ContractTest): void {
     assert.deepEqual(events, [
       { type: "message.added", message: moved[0] },
       { type: "message.added", message: moved[1] },
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3] },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3], modseq: 6 },
     ]);
     assertCounts(store, "u");
     assert.deepEqual(store.moveMessages("u", "INBOX", [99], "dest").sourceUids, []);
@@ -347,7 +350,7 @@ export function messageContract(test: ContractTest): void {
     assert.deepEqual(events, [
       { type: "message.added", message: after[2] },
       { type: "message.added", message: after[3] },
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3] },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3], modseq: 7 },
     ]);
     assert.equal(store.getMailbox("u", "INBOX")?.uidNext, 7);
     assertCounts(store, "u");
@@ -374,9 +377,9 @@ export function messageContract(test: ContractTest): void {
     assert.deepEqual(store.expunge("u", "INBOX"), [1, 4]);
     assert.deepEqual(store.expunge("u", "INBOX"), []);
     assert.deepEqual(events, [
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3] },
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [5, 6] },
-      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [1, 4] },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [2, 3], modseq: 8 },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [5, 6], modseq: 9 },
+      { type: "message.expunged", user: "u", mailbox: "INBOX", uids: [1, 4], modseq: 10 },
     ]);
     assert.equal(store.getMailbox("u", "INBOX")?.messages, 0);
     assert.equal(store.getRaw("u", "INBOX", 1), undefined);

@@ -2,6 +2,8 @@
  * SQLite schema migrations: a database file written by an older version of the program opens,
  * is brought up to {@linkcode SCHEMA_VERSION} in place, and keeps its mail. Version 2 added
  * the SMTP envelope of a message (issue 12 item 9); the messages already there have none.
+ * Version 3 added mod-sequences (RFC 7162, issue 14): the mailboxes and messages already
+ * there start at MODSEQ 1, and every change afterwards takes the next one.
  *
  * @module
  */
@@ -63,13 +65,18 @@ async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promis
   };
 }
 
+/** Version 2: version 1 and the SMTP envelope, exactly as that version migrated it. */
+const V2_STEP = "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
+  "ALTER TABLE messages ADD COLUMN envelope_to TEXT;";
+
 /** Writes a version-1 database holding one user, her INBOX and one message (`raw`). */
-function writeVersion1(path: string, raw: Uint8Array): void {
+function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
   const db = new DatabaseSync(path);
   try {
     db.exec("PRAGMA journal_mode = WAL;");
     db.exec(SCHEMA_V1);
-    db.exec("PRAGMA user_version = 1");
+    if (version === 2) db.exec(V2_STEP);
+    db.exec(`PRAGMA user_version = ${version}`);
     db.prepare("INSERT INTO users (name) VALUES (?)").run("old");
     db.prepare("INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)")
       .run("old", "INBOX", null, 2);
@@ -123,6 +130,7 @@ Deno.test("sqlite migration: a version-1 database opens, keeps its mail, and its
     assert.ok(old, "the old message is there");
     assert.equal(old.envelope, null);
     assert.deepEqual(old.flags, ["\\Seen"]);
+    assert.equal(old.modseq, 1);
     assert.equal(old.summary.subject, "From version 1");
     assert.deepEqual([...store.getRaw("old", "INBOX", 1)!], [...raw]);
     // New mail keeps its envelope, UIDs go on.
@@ -151,7 +159,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 2);
+  assert.equal(SCHEMA_VERSION, 3);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -161,5 +169,53 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     ]);
   } finally {
     store.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences that go on across restarts", async () => {
+  await using db = await tempDb();
+  const raw = sampleMessage("From version 2");
+  writeVersion1(db.path, raw, 2);
+  // A version-2 file may hold an envelope; a gap in the UIDs is an expunge it made.
+  const old = new DatabaseSync(db.path);
+  old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
+  old.prepare("UPDATE mailboxes SET uid_next = 3").run();
+  old.close();
+  assert.equal(userVersion(db.path), 2);
+
+  let store = openSqliteStore(db.path);
+  try {
+    assert.equal(store.getMailbox("old", "INBOX")?.highestModseq, 1);
+    const message = store.getMessage("old", "INBOX", 1)!;
+    assert.deepEqual([message.modseq, message.envelope], [1, { from: "a@x", to: "old@y" }]);
+    assert.deepEqual(store.changedSince("old", "INBOX", 1), []);
+    assert.equal(store.append("old", "INBOX", sampleMessage("New")).modseq, 2);
+    store.setFlags("old", "INBOX", [1], "add", ["\\Flagged"]);
+    assert.deepEqual(store.changedSince("old", "INBOX", 1), [1, 3]);
+    store.expunge("old", "INBOX", [3], true);
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), SCHEMA_VERSION);
+
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(store.getMailbox("old", "INBOX")?.highestModseq, 4);
+    assert.equal(store.getMessage("old", "INBOX", 1)?.modseq, 3);
+    assert.deepEqual(store.changedSince("old", "INBOX", 2), [1]);
+    assert.deepEqual(store.vanishedSince("old", "INBOX", 3), [[3, 3]]);
+    assert.deepEqual(store.vanishedSince("old", "INBOX", 4), []);
+    assert.equal(store.append("old", "INBOX", sampleMessage("Newer")).modseq, 5);
+  } finally {
+    store.close();
+  }
+  const check = new DatabaseSync(db.path);
+  try {
+    const index = check.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'messages_modseq'",
+    ).get();
+    assert.ok(index, "the index by modseq exists after the migration");
+  } finally {
+    check.close();
   }
 });

@@ -304,6 +304,10 @@ Deno.test({
       try {
         const messages = store.listMessages("crash", "INBOX");
         assert.deepEqual(messages.map((m) => m.uid), [1, 2]);
+        // MODSEQs too (RFC 7162): INBOX starts at 1, the delivery before the crash took 2,
+        // the one after it 3.
+        assert.deepEqual(messages.map((m) => m.modseq), [2, 3]);
+        assert.equal(store.getMailbox("crash", "INBOX")?.highestModseq, 3);
         assert.deepEqual(messages[0].envelope, {
           from: "sender@example.com",
           to: "crash+tag@example.com",

@@ -5,7 +5,7 @@
  * capability = "CAPABILITY"                       ; RFC 9051 6.1.1
  * noop       = "NOOP"                             ; RFC 9051 6.1.2
  * logout     = "LOGOUT"                           ; RFC 9051 6.1.3
- * enable     = "ENABLE" 1*(SP capability)         ; RFC 9051 6.3.1, RFC 5161
+ * enable     = "ENABLE" 1*(SP capability)         ; RFC 9051 6.3.1, RFC 5161, RFC 7162 3.1, 3.2.3
  * id         = "ID" SP ( "(" *( string SP nstring ) ")" / nil )   ; RFC 2971
  * check      = "CHECK"                            ; RFC 3501 6.4.1 (rev1 only)
  * ```
@@ -65,6 +65,7 @@ export const ANY_STATE_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
     advertised: always,
     run(session, reader) {
       const enabled: string[] = [];
+      const condstoreBefore = session.condstore;
       do {
         reader.sp();
         const name = reader.readAtom();
@@ -76,6 +77,14 @@ export const ANY_STATE_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
         } else if (upper === "UTF8=ACCEPT" && !enabled.includes("UTF8=ACCEPT")) {
           session.utf8 = true;
           enabled.push("UTF8=ACCEPT");
+        } else if (upper === "QRESYNC" && !session.qresync) {
+          // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
+          session.qresync = true;
+          session.condstore = true;
+          enabled.push("QRESYNC");
+        } else if (upper === "CONDSTORE" && !condstoreBefore && !enabled.includes("CONDSTORE")) {
+          session.condstore = true;
+          enabled.push("CONDSTORE");
         }
       } while (!reader.atEnd());
       reader.end();

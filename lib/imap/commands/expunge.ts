@@ -5,16 +5,23 @@
  * expunge     = "EXPUNGE"                              ; RFC 9051 6.4.3
  * uid-expunge = "UID" SP "EXPUNGE" SP sequence-set     ; RFC 9051 6.4.9 (UIDPLUS)
  * ```
- * The EXPUNGE responses are the session's updates, sent after the command.
+ * The EXPUNGE responses are the session's updates, sent after the command (VANISHED with
+ * QRESYNC, whose tagged OK also carries the new HIGHESTMODSEQ, RFC 7162 3.2.10, as Dovecot).
  *
  * @module
  */
 
-import { type AuthedCommandSpec, type AuthedSession, SELECTED } from "../context.ts";
+import { selectedHighestModseq } from "../condstore.ts";
+import {
+  type AuthedCommandSpec,
+  type AuthedSession,
+  type CommandResult,
+  SELECTED,
+} from "../context.ts";
 import type { Reader } from "../parser.ts";
 import { resolveTargets, writableSelection } from "./targets.ts";
 
-function expunge(session: AuthedSession, reader: Reader, byUid: boolean): void {
+function expunge(session: AuthedSession, reader: Reader, byUid: boolean): CommandResult {
   let uids: number[] | undefined;
   if (byUid) {
     reader.sp();
@@ -23,8 +30,11 @@ function expunge(session: AuthedSession, reader: Reader, byUid: boolean): void {
   }
   reader.end();
   const selection = writableSelection(session, "EXPUNGE");
-  if (uids && uids.length === 0) return;
-  session.ctx.store.expunge(session.user, selection.tracker.mailbox, uids);
+  if (!uids || uids.length > 0) {
+    session.ctx.store.expunge(session.user, selection.tracker.mailbox, uids);
+  }
+  if (!session.qresync) return {};
+  return { code: `HIGHESTMODSEQ ${selectedHighestModseq(session)}` };
 }
 
 export const EXPUNGE_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [

@@ -3,9 +3,14 @@
  *
  * ```abnf
  * fetch     = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
- *             "(" fetch-att *(SP fetch-att) ")")          ; RFC 9051 6.4.5
+ *             "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]  ; RFC 9051 6.4.5, RFC 4466
  * uid-fetch = "UID" SP fetch                              ; RFC 9051 6.4.9
  * ```
+ * CONDSTORE (RFC 7162 3.1.4): MODSEQ is an item; CHANGEDSINCE n limits the command to the
+ * messages changed since n (found through the store's modseq index) and adds MODSEQ; UID
+ * FETCH's VANISHED (QRESYNC, 3.2.6) first reports the UIDs of the set expunged since n.
+ * Once CONDSTORE is on, a response carrying FLAGS carries MODSEQ too, and one that reports
+ * a `\Seen` set by this FETCH also carries the UID (RFC 7162 3.1).
  * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
  * sets `\Seen`, and the response reports FLAGS for the messages whose flags changed.
  * ENVELOPE, BODY and BODYSTRUCTURE come from the message's cached index (encoded once per
@@ -36,9 +41,12 @@ import {
 import { formatInternalDate } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
 import { MessageView } from "../message_view.ts";
+import { enableCondstore, intersectRanges } from "../condstore.ts";
 import {
   type FetchAttribute,
+  type FetchModifiers,
   readFetchAttributes,
+  readFetchModifiers,
   responseKey,
   type Section,
 } from "../parse_fetch.ts";
@@ -52,8 +60,10 @@ import {
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
+import { writeVanished } from "../responses.ts";
+import { sequenceRanges, type SequenceSet } from "../sequence.ts";
 import { announceKeywords, sessionFlagList } from "../updates.ts";
-import { resolveTargets, selectionOf } from "./targets.ts";
+import { resolveAmong, resolveTargets, selectionOf, type Target } from "./targets.ts";
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
 function setsSeen(item: FetchAttribute): boolean {
@@ -88,13 +98,14 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   const set = reader.readSequenceSet();
   reader.sp();
   const items = readFetchAttributes(reader);
+  const modifiers = readFetchModifiers(reader);
   reader.end();
   if (byUid && !items.some((item) => item.kind === "UID")) {
     items.unshift({ kind: "UID" } as FetchAttribute);
   }
-  const keys = new Map(items.map((item) => [item, itemKeys(item)]));
   const selection = selectionOf(session);
-  const targets = resolveTargets(session, set, byUid);
+  const targets = fetchTargets(session, set, byUid, items, modifiers);
+  const keys = new Map(items.map((item) => [item, itemKeys(item)]));
   const { store } = session.ctx;
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
@@ -151,6 +162,16 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       if (session.ended) return;
     }
     if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
+    if (session.condstore) {
+      // RFC 7162 3.1: a \Seen this FETCH set is reported with UID and MODSEQ, and (as
+      // Dovecot does) any FLAGS with MODSEQ.
+      if (seenNow.has(uid) && !byUid && !items.some((item) => item.kind === "UID")) {
+        put(`UID ${uid}`);
+      }
+      if ((reportsFlags || seenNow.has(uid)) && !items.some((item) => item.kind === "MODSEQ")) {
+        put(`MODSEQ (${meta.modseq})`);
+      }
+    }
     unknownCte ||= context.unknownCte;
     if (opened) out.push(")\r\n");
     if (out.length > FLUSH_THRESHOLD) await session.flush();
@@ -162,6 +183,45 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   if (missing > 0) {
     throw new ImapError("NO", "EXPUNGEISSUED", "Some of the requested messages no longer exist");
   }
+}
+
+/**
+ * The messages a FETCH names: all of the set, or with CHANGEDSINCE those changed since
+ * (MODSEQ added to the items), after the VANISHED (EARLIER) that UID FETCH's VANISHED asks
+ * for. Enables CONDSTORE when the command uses it.
+ */
+function fetchTargets(
+  session: AuthedSession,
+  set: SequenceSet,
+  byUid: boolean,
+  items: FetchAttribute[],
+  modifiers: FetchModifiers,
+): Target[] {
+  const { changedSince, vanished } = modifiers;
+  if (vanished) {
+    // RFC 7162 3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is enabled.
+    if (!byUid) throw new ImapError("BAD", null, "VANISHED is only allowed with UID FETCH");
+    if (!session.qresync) {
+      throw new ImapError("BAD", null, "QRESYNC is not enabled (ENABLE QRESYNC first)");
+    }
+    if (changedSince === null) throw new ImapError("BAD", null, "VANISHED needs CHANGEDSINCE");
+  }
+  if (changedSince === null) {
+    if (items.some((item) => item.kind === "MODSEQ")) enableCondstore(session);
+    return resolveTargets(session, set, byUid);
+  }
+  enableCondstore(session);
+  if (!items.some((item) => item.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
+  const { store } = session.ctx;
+  const mailbox = selectionOf(session).tracker.mailbox;
+  if (vanished) {
+    // Expunged UIDs above the last one in use count too: `*` is the last UID ever given.
+    const info = store.getMailbox(session.user, mailbox)!;
+    const wanted = sequenceRanges(set, info.uidNext - 1, selectionOf(session).savedSearch);
+    const gone = store.vanishedSince(session.user, mailbox, changedSince);
+    writeVanished(session.out, intersectRanges(gone, wanted), true);
+  }
+  return resolveAmong(session, set, byUid, store.changedSince(session.user, mailbox, changedSince));
 }
 
 function flags(session: Session, meta: MessageMeta): string {
@@ -212,6 +272,8 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`INTERNALDATE ${formatInternalDate(meta.internalDate)}`);
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
+    case "MODSEQ":
+      return put(`MODSEQ (${meta.modseq})`);
     // The same data as BODY[], BODY[HEADER] and BODY[TEXT], and cached under their keys.
     case "RFC822":
       return put("RFC822 ", ...nstring(bodySection(context, "BODY[]", WHOLE)));

@@ -9,7 +9,13 @@
  * esearch-response   = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
  * search-correlator  = SP "(" "TAG" SP tag-string ")"                 ; RFC 9051 7.3.4
  * mailbox-data       =/ "SEARCH" *(SP nz-number)                      ; RFC 3501 7.2.5
+ * mailbox-data       =/ "SEARCH" [1*(SP nz-number) SP search-sort-mod-seq]    ; RFC 7162 7
+ * search-sort-mod-seq = "(" "MODSEQ" SP mod-sequence-value ")"
+ * search-return-data =/ "MODSEQ" SP mod-sequence-value                ; RFC 7162 3.1.5
  * ```
+ * A program with the MODSEQ key enables CONDSTORE and its result carries the highest MODSEQ
+ * of the messages it returns: `(MODSEQ n)` after `* SEARCH`'s numbers, `MODSEQ n` last in
+ * ESEARCH (of the MIN/MAX messages when only those are returned); none when nothing matched.
  * Result forms: an IMAP4rev1 session gets `* SEARCH n…` unless it asks for RETURN options;
  * once IMAP4rev2 is enabled every result is an ESEARCH response (RFC 9051 6.4.4), and
  * `RETURN ()` means `RETURN (ALL)`. `RETURN (SAVE)` alone sends no ESEARCH (RFC 5182 2.1).
@@ -39,7 +45,8 @@ import {
 } from "../context.ts";
 import { quoted, responseCode, untagged } from "../encoder.ts";
 import { InvalidUtf8Error } from "../parse_error.ts";
-import { readSearchProgram, type SearchKey } from "../parse_search.ts";
+import { enableCondstore } from "../condstore.ts";
+import { readSearchProgram, type SearchKey, usesModseq } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
 import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
 import { formatSequenceSet } from "../sequence.ts";
@@ -61,10 +68,12 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
         throw badCharset(`Cannot search in charset ${charset}; use UTF-8 or US-ASCII`);
       }
     });
+    const modseq = usesModseq(program.key);
+    if (modseq) enableCondstore(session);
     const matches = evaluate(session, selection, program.key);
     const options = program.returnOptions;
     if (options?.includes("SAVE")) selection.savedSearch = savedResult(matches, options);
-    respond(session, tag, byUid, matches, options);
+    respond(session, tag, byUid, matches, options, modseq);
   } catch (error) {
     // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
     if (saving) selection.savedSearch = [];
@@ -128,6 +137,7 @@ function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
     flags: meta.flags,
     internalDate: meta.internalDate,
     size: meta.size,
+    modseq: meta.modseq,
   };
 }
 
@@ -152,10 +162,14 @@ function respond(
   byUid: boolean,
   matches: SearchCandidate[],
   options: readonly string[] | null,
+  withModseq: boolean,
 ): void {
   const numbers = matches.map((c) => byUid ? c.uid : c.seq);
+  const highest = (list: readonly SearchCandidate[]) =>
+    list.reduce((max, c) => Math.max(max, c.modseq), 0);
   if (options === null && !session.rev2) {
-    session.out.push(untagged(`SEARCH${numbers.map((n) => ` ${n}`).join("")}`));
+    const tail = withModseq && matches.length > 0 ? ` (MODSEQ ${highest(matches)})` : "";
+    session.out.push(untagged(`SEARCH${numbers.map((n) => ` ${n}`).join("")}${tail}`));
     return;
   }
   const wanted = options === null || options.length === 0 ? ["ALL"] : options;
@@ -167,6 +181,16 @@ function respond(
     if (wanted.includes("ALL")) line += ` ALL ${formatSequenceSet(numbers)}`;
   }
   if (wanted.includes("COUNT")) line += ` COUNT ${numbers.length}`;
+  if (withModseq && matches.length > 0) {
+    const extremesOnly = !wanted.includes("ALL") && !wanted.includes("COUNT");
+    const returned = extremesOnly
+      ? [
+        ...(wanted.includes("MIN") ? [matches[0]] : []),
+        ...(wanted.includes("MAX") ? [matches[matches.length - 1]] : []),
+      ]
+      : matches;
+    line += ` MODSEQ ${highest(returned)}`;
+  }
   session.out.push(untagged(line));
 }
 

@@ -5,6 +5,7 @@
  * status     = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"   ; RFC 9051 6.3.11
  * status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE"
  *              / "RECENT"                                  ; RFC 9051 9, RFC 8438, RFC 3501
+ *              / "HIGHESTMODSEQ"                           ; RFC 7162 3.1.6 (enables CONDSTORE)
  * ```
  *
  * @module
@@ -14,6 +15,7 @@ import type { MailboxInfo } from "../../store/types.ts";
 import { AUTHED, type AuthedCommandSpec, ImapError, type Session } from "../context.ts";
 import { mailboxName } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
+import { enableCondstore } from "../condstore.ts";
 import { recentCount } from "../updates.ts";
 import { requireMailbox, validName } from "./mailbox.ts";
 
@@ -25,6 +27,7 @@ const STATUS_ITEMS = [
   "DELETED",
   "SIZE",
   "RECENT",
+  "HIGHESTMODSEQ",
 ] as const;
 type StatusItem = typeof STATUS_ITEMS[number];
 
@@ -65,6 +68,8 @@ export function writeStatus(
         return `SIZE ${info.size}`;
       case "RECENT":
         return `RECENT ${recentCount(session, info)}`;
+      case "HIGHESTMODSEQ":
+        return `HIGHESTMODSEQ ${info.highestModseq}`;
     }
   });
   session.out.push("* STATUS ", mailboxName(info.name, session.utf8), ` (${values.join(" ")})\r\n`);
@@ -81,6 +86,7 @@ export const STATUS_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       reader.sp();
       const items = readStatusItems(reader);
       reader.end();
+      if (items.includes("HIGHESTMODSEQ")) enableCondstore(session);
       writeStatus(session, requireMailbox(session, validName(name, "NONEXISTENT")), items);
     },
   }],

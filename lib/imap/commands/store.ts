@@ -2,23 +2,42 @@
  * STORE and UID STORE.
  *
  * ```abnf
- * store           = "STORE" SP sequence-set SP store-att-flags        ; RFC 9051 6.4.6
+ * store           = "STORE" SP sequence-set [store-modifiers] SP store-att-flags
+ *                                                  ; RFC 9051 6.4.6, RFC 4466 2.5
  * store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
  * uid-store       = "UID" SP store                                    ; RFC 9051 6.4.9
+ * store-modifiers = SP "(" store-modifier *(SP store-modifier) ")"
+ * store-modifier  = "UNCHANGEDSINCE" SP mod-sequence-valzer           ; RFC 7162 3.1.3
  * ```
  * Without `.SILENT` the new flags come back as `FETCH (FLAGS …)`; a keyword new to the
  * session first gets a new `FLAGS` response (RFC 9051 7.3.5), with or without `.SILENT`.
+ *
+ * CONDSTORE (RFC 7162 3.1.3): with UNCHANGEDSINCE n, a message whose MODSEQ is above n is
+ * left alone and named in the tagged `OK [MODIFIED set]` (sequence numbers, or UIDs for
+ * UID STORE); `UNCHANGEDSINCE 0` leaves every message alone. The test and the change are
+ * one step (the store is synchronous), so no other change can come between them. Once
+ * CONDSTORE is on, the FETCH responses carry UID and MODSEQ, and `.SILENT` still reports
+ * the MODSEQ of each message this STORE changed.
  *
  * @module
  */
 
 import { RECENT_FLAG, SYSTEM_FLAGS } from "../../store/flags.ts";
 import type { FlagOperation } from "../../store/types.ts";
-import { type AuthedCommandSpec, type AuthedSession, ImapError, SELECTED } from "../context.ts";
+import {
+  type AuthedCommandSpec,
+  type AuthedSession,
+  type CommandResult,
+  ImapError,
+  SELECTED,
+} from "../context.ts";
+import { enableCondstore } from "../condstore.ts";
+import { readModSequence } from "../parse_modseq.ts";
 import type { Reader } from "../parser.ts";
-import { writeFetchFlags } from "../responses.ts";
+import { writeFetchFlags, writeFetchModseq } from "../responses.ts";
+import { formatSequenceSet } from "../sequence.ts";
 import { announceKeywords, sessionFlagList } from "../updates.ts";
-import { resolveTargets, writableSelection } from "./targets.ts";
+import { resolveTargets, type Target, writableSelection } from "./targets.ts";
 
 /**
  * Backslash flags STORE takes: the system flags, and `\Recent`, which is left out (it is
@@ -33,10 +52,28 @@ function readStoreFlags(reader: Reader): string[] {
   return flags;
 }
 
-function store(session: AuthedSession, reader: Reader, byUid: boolean): void {
+/** `store-modifiers`: UNCHANGEDSINCE's value, or null without one. */
+function readUnchangedSince(reader: Reader): number | null {
+  if (reader.peek() !== "(") return null;
+  reader.expect("(");
+  let unchangedSince: number | null = null;
+  do {
+    if (!reader.tryKeyword("UNCHANGEDSINCE")) {
+      throw reader.error(`Unknown STORE modifier: ${reader.peekWord()}`);
+    }
+    reader.sp();
+    unchangedSince = readModSequence(reader, true);
+  } while (reader.maybeSp());
+  reader.expect(")");
+  reader.sp();
+  return unchangedSince;
+}
+
+function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandResult | void {
   reader.sp();
   const set = reader.readSequenceSet();
   reader.sp();
+  const unchangedSince = readUnchangedSince(reader);
   const item = reader.readAtom().toUpperCase();
   const match = /^([+-]?)FLAGS(\.SILENT)?$/.exec(item);
   if (!match) throw new ImapError("BAD", null, `Unknown STORE item: ${item}`);
@@ -49,7 +86,8 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): void {
     }
   }
   const selection = writableSelection(session, "STORE");
-  const targets = resolveTargets(session, set, byUid);
+  if (unchangedSince !== null) enableCondstore(session);
+  let targets = resolveTargets(session, set, byUid);
   const operation: FlagOperation = match[1] === "+"
     ? "add"
     : match[1] === "-"
@@ -58,9 +96,20 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): void {
   const { store } = session.ctx;
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
+  const modified: Target[] = [];
+  if (unchangedSince !== null) {
+    // A system flag always exists (RFC 7162 3.1.3): MODSEQ above n fails, whatever the item.
+    targets = targets.filter((target) => {
+      const meta = store.getMessage(user, mailbox, target.uid);
+      if (meta && meta.modseq > unchangedSince) modified.push(target);
+      return meta !== undefined && meta.modseq <= unchangedSince;
+    });
+  }
   const uids = targets.map((t) => t.uid);
   const stored = flags.filter((flag) => flag !== RECENT_FLAG);
-  selection.tracker.ownFlagChange(() => store.setFlags(user, mailbox, uids, operation, stored));
+  const changes = selection.tracker.ownFlagChange(() =>
+    store.setFlags(user, mailbox, uids, operation, stored)
+  );
   // Without .SILENT the FETCH responses below report the flags, so pending updates for these
   // messages are dropped; with it, another session's pending change still goes out.
   if (!match[2]) selection.tracker.dropFlagUpdates(uids);
@@ -68,17 +117,28 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): void {
   // New keywords (this change's, or another session's not yet announced) go out first,
   // also after .SILENT.
   announceKeywords(session);
-  if (match[2]) return;
-  for (const { seq, uid } of targets) {
-    const meta = store.getMessage(user, mailbox, uid);
-    if (!meta) continue;
-    writeFetchFlags(
-      session.out,
-      seq,
-      byUid ? uid : null,
-      sessionFlagList(session, uid, meta.flags),
-    );
+  if (match[2] && session.condstore) {
+    const changed = new Set(changes.map((change) => change.uid));
+    for (const { seq, uid } of targets) {
+      const meta = changed.has(uid) ? store.getMessage(user, mailbox, uid) : undefined;
+      if (meta) writeFetchModseq(session.out, seq, uid, meta.modseq);
+    }
+  } else if (!match[2]) {
+    for (const { seq, uid } of targets) {
+      const meta = store.getMessage(user, mailbox, uid);
+      if (!meta) continue;
+      writeFetchFlags(
+        session.out,
+        seq,
+        byUid || session.condstore ? uid : null,
+        sessionFlagList(session, uid, meta.flags),
+        session.condstore ? meta.modseq : null,
+      );
+    }
   }
+  if (modified.length === 0) return;
+  const numbers = modified.map((target) => byUid ? target.uid : target.seq);
+  return { code: `MODIFIED ${formatSequenceSet(numbers)}`, text: "Conditional STORE failed" };
 }
 
 export const STORE_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [

@@ -7,7 +7,7 @@
  */
 
 import { ImapError, type Selection, type Session } from "../context.ts";
-import { expandSequenceSet, type SequenceSet } from "../sequence.ts";
+import { expandSequenceSet, resolveSequenceSet, type SequenceSet } from "../sequence.ts";
 
 /** A message the command addresses, as the client numbers it. */
 export interface Target {
@@ -48,6 +48,7 @@ export function savedUids(selection: Selection): number[] {
 export function resolveTargets(session: Session, set: SequenceSet, byUid: boolean): Target[] {
   const selection = selectionOf(session);
   const { tracker } = selection;
+  if (!byUid) checkSequenceNumbers(session, set);
   if (set === "$") {
     // The saved UIDs, by UID or sequence number alike (RFC 5182 2.1); empty when none.
     return savedUids(selection).map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
@@ -57,6 +58,15 @@ export function resolveTargets(session: Session, set: SequenceSet, byUid: boolea
     return uids.map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
   }
   const count = tracker.count;
+  if (count === 0) return [];
+  const seqs = expandSequenceSet(set, Array.from({ length: count }, (_, i) => i + 1), count);
+  return seqs.map((seq) => ({ seq, uid: tracker.uidAt(seq)! }));
+}
+
+/** `BAD` for a sequence number past the last message of the session's view. */
+function checkSequenceNumbers(session: Session, set: SequenceSet): void {
+  if (set === "$") return;
+  const count = selectionOf(session).tracker.count;
   for (const range of set) {
     for (const bound of [range.start, range.end]) {
       if (bound !== "*" && bound > count) {
@@ -68,7 +78,30 @@ export function resolveTargets(session: Session, set: SequenceSet, byUid: boolea
       }
     }
   }
-  if (count === 0) return [];
-  const seqs = expandSequenceSet(set, Array.from({ length: count }, (_, i) => i + 1), count);
-  return seqs.map((seq) => ({ seq, uid: tracker.uidAt(seq)! }));
+}
+
+/**
+ * The messages `set` names among `uids` (ascending: those changed since a MODSEQ), checked
+ * as {@linkcode resolveTargets} checks. Costs the UIDs given, not the set or the mailbox:
+ * FETCH CHANGEDSINCE on `1:*` of a large mailbox looks only at what changed (RFC 7162 3.1.4).
+ */
+export function resolveAmong(
+  session: Session,
+  set: SequenceSet,
+  byUid: boolean,
+  uids: readonly number[],
+): Target[] {
+  const selection = selectionOf(session);
+  const { tracker } = selection;
+  if (!byUid) checkSequenceNumbers(session, set);
+  const saved = set === "$" ? savedUids(selection) : undefined;
+  const has = resolveSequenceSet(set, byUid ? tracker.maxUid : tracker.count, saved);
+  const targets: Target[] = [];
+  for (const uid of uids) {
+    const seq = tracker.seqOf(uid);
+    // Messages the session has not heard of yet have no number: they come with EXISTS.
+    if (seq === 0) continue;
+    if (set === "$" ? has(uid) : has(byUid ? uid : seq)) targets.push({ seq, uid });
+  }
+  return targets;
 }
