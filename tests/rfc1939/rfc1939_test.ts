@@ -71,6 +71,7 @@ for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
             : name.startsWith("pop3s")
             ? server.ports.pop3s ?? undefined
             : undefined,
+        implicitTls: (name) => name.startsWith("pop3s"),
         hooks: hooks(server),
         caCerts: server.tls ? [server.tls.cert] : [],
       });
