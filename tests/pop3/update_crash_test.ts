@@ -27,7 +27,7 @@ async function readLines(conn: Deno.Conn, count: number): Promise<string[]> {
   return text.split("\r\n").slice(0, count);
 }
 
-async function fill(path: string): Promise<void> {
+function fill(path: string): void {
   const store = openSqliteStore(path);
   try {
     store.ensureUser("alice");
@@ -49,7 +49,7 @@ Deno.test({
       const dir = await Deno.makeTempDir({ prefix: "elektromail-pop3-crash-" });
       const path = `${dir}/mail.db`;
       try {
-        await fill(path);
+        fill(path);
         const server = await spawnMain([
           "--db",
           path,
