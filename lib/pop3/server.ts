@@ -84,6 +84,8 @@ function startListener(
       }, {
         write: (data) => connection.write(data),
         drained: () => connection.drained(),
+        pause: () => connection.pause(),
+        resume: () => connection.resume(),
         close: () => connection.end(),
         startTls: () => connection.startTls(),
       });

@@ -24,6 +24,9 @@ export interface Pop3IO {
   /** Queues bytes; false when the caller should wait for {@linkcode drained}. */
   write(data: Uint8Array | string): boolean;
   drained(): Promise<void>;
+  /** Stops and restarts reading from the client (while output waits to drain). */
+  pause?(): void;
+  resume?(): void;
   /** Closes after what was written. */
   close(): void;
   /** Switches the connection to TLS after what was written (see `Connection.startTls`). */
@@ -141,7 +144,18 @@ function write(driver: Driver, data: Uint8Array | string): boolean {
 
 /** Writes and, when the connection is full, waits until it drains. */
 async function send(driver: Driver, data: Uint8Array | string): Promise<void> {
-  if (!write(driver, data) && !driver.ended) await driver.io.drained();
+  if (!write(driver, data)) await untilDrained(driver);
+}
+
+/**
+ * Waits for the client to read what is queued, reading nothing from it meanwhile: a client
+ * that pipelines commands and never reads the answers holds neither output nor input here.
+ */
+async function untilDrained(driver: Driver): Promise<void> {
+  if (driver.ended) return;
+  driver.io.pause?.();
+  await driver.io.drained();
+  if (!driver.ended) driver.io.resume?.();
 }
 
 function close(driver: Driver): void {
@@ -246,7 +260,7 @@ async function sendOutcome(driver: Driver, outcome: Pop3Outcome): Promise<void> 
     driver.ctx.logger.traffic(driver.ctx.label, "S", `<${outcome.message.length} octets>`);
     for (const chunk of stuffedChunks(outcome.message)) {
       if (driver.ended) return;
-      if (!driver.io.write(chunk)) await driver.io.drained();
+      if (!driver.io.write(chunk)) await untilDrained(driver);
     }
     await send(driver, TERMINATOR);
   }

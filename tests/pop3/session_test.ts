@@ -19,6 +19,7 @@ function fakeConnection() {
   let total = 0;
   let text = "";
   let waiting: Array<() => void> = [];
+  let paused = false;
   const io: Pop3IO = {
     write(data) {
       const size = typeof data === "string" ? data.length : data.length;
@@ -28,6 +29,8 @@ function fakeConnection() {
       return queued < HIGH_WATER;
     },
     drained: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    pause: () => (paused = true),
+    resume: () => (paused = false),
     close() {},
   };
   return {
@@ -40,6 +43,9 @@ function fakeConnection() {
     },
     get text() {
       return text;
+    },
+    get paused() {
+      return paused;
     },
     /** The client reads everything queued so far. */
     read() {
@@ -74,6 +80,7 @@ Deno.test("pop3 session: RETR of a big message waits for the client to read", as
   for (let i = 0; i < 20; i++) await tick();
   // The client has read nothing: the session stopped near the high-water mark.
   assert.ok(conn.queued < HIGH_WATER + 300 * 1024, `queued ${conn.queued} octets unread`);
+  assert.ok(conn.paused, "no input is read while output waits");
   let rounds = 0;
   while (!conn.text.includes("Logging out") || conn.total < size) {
     conn.read();
@@ -81,6 +88,7 @@ Deno.test("pop3 session: RETR of a big message waits for the client to read", as
     assert.ok(conn.queued < HIGH_WATER + 300 * 1024, `queued ${conn.queued} octets unread`);
     assert.ok(++rounds < 10_000, "RETR never finished");
   }
+  assert.ok(!conn.paused);
   // Every LF went out as CRLF, plus the status lines and the terminator.
   assert.ok(conn.total > size + size / 100);
   store.close();
