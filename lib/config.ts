@@ -18,6 +18,7 @@ import {
   type UserEntry,
 } from "./config_values.ts";
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_RECEIVE_TIMEOUT_MS, defaultMaxConnectionsPerAddress } from "./net/connection.ts";
 
 export { ConfigError } from "./errors.ts";
 export { parseBoolean, parsePort, parseUsers, type UserEntry } from "./config_values.ts";
@@ -29,12 +30,26 @@ export interface Limits {
   readonly maxRecipients: number;
   /** Open connections per listener. */
   readonly maxConnections: number;
-  /** Longest command line, in octets. */
-  readonly maxLineLength: number;
+  /** Open connections per listener from one client address. */
+  readonly maxConnectionsPerAddress: number;
+  /**
+   * Longest IMAP command line, in octets: the text of all a command's lines, literals not
+   * counted (past it: `BAD`, and the rest of the command is discarded).
+   */
+  readonly imapMaxLineLength: number;
+  /** Longest SMTP line, command or message text, in octets (past it: `500 5.5.6`). */
+  readonly smtpMaxLineLength: number;
   readonly smtpIdleTimeoutMs: number;
   readonly imapIdleTimeoutMs: number;
   /** RFC 1939 3: the POP3 autologout timer, at least 10 minutes. */
   readonly pop3IdleTimeoutMs: number;
+  /** Longest POP3 line, command or SASL response, in octets (past it: `-ERR`). */
+  readonly pop3MaxLineLength: number;
+  /**
+   * A started command line must end, and message data make progress, within this (slowloris
+   * guard, see `net/input_guard.ts`); 0: no deadline.
+   */
+  readonly receiveTimeoutMs: number;
   /** Failed commands in a row before the server hangs up. */
   readonly maxBadCommands: number;
   /** Largest HTTP request body, in octets. */
@@ -117,10 +132,17 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageSize: 25 * 1024 * 1024,
   maxRecipients: 100,
   maxConnections: 200,
-  maxLineLength: 8192,
+  maxConnectionsPerAddress: defaultMaxConnectionsPerAddress(200),
+  // Dovecot's imap_max_line_length: sync clients list thousands of UIDs on one line.
+  imapMaxLineLength: 64 * 1024,
+  // RFC 5321 4.5.3.1.4/4.5.3.1.6 ask for 512 and 1,000; 8 KiB is lenient with real senders.
+  smtpMaxLineLength: 8192,
   smtpIdleTimeoutMs: 5 * 60_000,
   imapIdleTimeoutMs: 30 * 60_000,
   pop3IdleTimeoutMs: 10 * 60_000,
+  // RFC 2449 4 limits commands to 255 octets, but AUTH responses may be longer.
+  pop3MaxLineLength: 8192,
+  receiveTimeoutMs: DEFAULT_RECEIVE_TIMEOUT_MS,
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
@@ -136,6 +158,12 @@ export const DEFAULT_LIMITS: Limits = {
   maxAuthFailuresPerAddress: 100,
   authFailureWindowMs: 10 * 60_000,
 };
+
+/**
+ * The least `--max-line-length`: RFC 2683 3.2.1.5 once told clients to keep lines to about
+ * 1,000 octets, so below this even a careful client would be refused.
+ */
+const MIN_LINE_LENGTH = 1024;
 
 interface Setting {
   flag: string;
@@ -240,6 +268,13 @@ export const SETTINGS: readonly Setting[] = [
     help: "open connections per listener",
   },
   {
+    flag: "max-line-length",
+    env: "ELEKTROMAIL_MAX_LINE_LENGTH",
+    kind: "string",
+    fallback: String(DEFAULT_LIMITS.imapMaxLineLength),
+    help: "longest IMAP command line in octets, literals not counted",
+  },
+  {
     flag: "max-users",
     env: "ELEKTROMAIL_MAX_USERS",
     kind: "string",
@@ -252,6 +287,19 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: String(DEFAULT_LIMITS.maxAuthFailuresPerAddress),
     help: "failed logins per client address per 10 minutes (0: no limit)",
+  },
+  {
+    flag: "max-connections-per-address",
+    env: "ELEKTROMAIL_MAX_CONNECTIONS_PER_ADDRESS",
+    kind: "string",
+    help: "open connections per listener from one address [default 3/4 of --max-connections]",
+  },
+  {
+    flag: "receive-timeout",
+    env: "ELEKTROMAIL_RECEIVE_TIMEOUT",
+    kind: "string",
+    fallback: String(DEFAULT_RECEIVE_TIMEOUT_MS / 1000),
+    help: "seconds a started command line has to end, message data to progress; 0: off",
   },
   {
     flag: "tls",
@@ -387,6 +435,7 @@ export function resolveConfig(
   if (!/^[A-Za-z0-9.\-\[\]:]+$/.test(hostname)) {
     throw new ConfigError(`${hostnameSource}: "${hostname}" is not a valid host name`);
   }
+  const maxConnections = count("max-connections", 1);
   const config: Config = {
     bindAddr: bindAddr.text!,
     smtpPort: port("smtp-port")!,
@@ -403,7 +452,12 @@ export function resolveConfig(
       ...DEFAULT_LIMITS,
       maxMessageSize: count("max-message-size", 1024),
       maxRecipients: count("max-recipients", 1),
-      maxConnections: count("max-connections", 1),
+      maxConnections,
+      maxConnectionsPerAddress: read("max-connections-per-address").text === undefined
+        ? defaultMaxConnectionsPerAddress(maxConnections)
+        : count("max-connections-per-address", 1),
+      receiveTimeoutMs: count("receive-timeout", 0) * 1000,
+      imapMaxLineLength: count("max-line-length", MIN_LINE_LENGTH),
       maxUsers: count("max-users", 1),
       maxAuthFailuresPerAddress: count("max-auth-failures", 0),
     },
@@ -482,7 +536,12 @@ export function helpText(): string {
   for (const setting of SETTINGS) {
     const flag = setting.kind === "string" ? `--${setting.flag} <value>` : `--[no-]${setting.flag}`;
     const fallback = setting.fallback ? ` [default ${setting.fallback}]` : "";
-    lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    if (flag.length <= 30 && setting.env.length <= 31) {
+      lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
+    } else {
+      // Names too long for their columns: the help goes on a line of its own.
+      lines.push(`  ${flag} ${setting.env}`, `${"".padEnd(33)}${setting.help}${fallback}`);
+    }
   }
   lines.push(`  ${"-h, --help".padEnd(30)} ${"".padEnd(31)} show this help`);
   lines.push(`  ${"-V, --version".padEnd(30)} ${"".padEnd(31)} print the version`);

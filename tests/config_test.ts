@@ -67,7 +67,14 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "max-recipients": { env: "5", flag: "6", get: (c) => c.limits.maxRecipients },
   "max-connections": { env: "7", flag: "8", get: (c) => c.limits.maxConnections },
   "max-users": { env: "9", flag: "10", get: (c) => c.limits.maxUsers },
+  "max-line-length": { env: "2048", flag: "100000", get: (c) => c.limits.imapMaxLineLength },
   "max-auth-failures": { env: "0", flag: "50", get: (c) => c.limits.maxAuthFailuresPerAddress },
+  "max-connections-per-address": {
+    env: "3",
+    flag: "4",
+    get: (c) => c.limits.maxConnectionsPerAddress,
+  },
+  "receive-timeout": { env: "9", flag: "0", get: (c) => String(c.limits.receiveTimeoutMs / 1000) },
   "tls-cert": { env: "/tmp/env.pem", flag: "/tmp/flag.pem", get: (c) => c.tls?.cert },
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
@@ -194,8 +201,34 @@ Deno.test("config: bad ports, counts and addresses name the variable or flag", (
   configError(["--max-recipients", "0"], {}, /^--max-recipients: "0" is not a whole number/);
   configError([], { ELEKTROMAIL_MAX_CONNECTIONS: "many" }, /^ELEKTROMAIL_MAX_CONNECTIONS:/);
   configError([], { ELEKTROMAIL_MAX_USERS: "0" }, /^ELEKTROMAIL_MAX_USERS: "0" is not a whole/);
+  configError(["--max-connections-per-address", "0"], {}, /^--max-connections-per-address: "0"/);
+  configError([], { ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5" }, /^ELEKTROMAIL_RECEIVE_TIMEOUT: "1.5"/);
   configError([], { ELEKTROMAIL_HOSTNAME: "bad host" }, /^ELEKTROMAIL_HOSTNAME: "bad host"/);
   configError(["--hostname", "bad/host"], {}, /^--hostname: "bad\/host"/);
+});
+
+Deno.test("config: the line length setting is IMAP's, at least 1,024 octets; SMTP keeps 8,192", () => {
+  assert.equal(DEFAULT_LIMITS.imapMaxLineLength, 65536);
+  assert.equal(DEFAULT_LIMITS.smtpMaxLineLength, 8192);
+  const small = serve(["--max-line-length", "1024"]);
+  assert.equal(small.limits.imapMaxLineLength, 1024);
+  assert.equal(small.limits.smtpMaxLineLength, 8192);
+  configError(
+    [],
+    { ELEKTROMAIL_MAX_LINE_LENGTH: "1023" },
+    /^ELEKTROMAIL_MAX_LINE_LENGTH: "1023" is not a whole number of at least 1024/,
+  );
+  configError(["--max-line-length", "64k"], {}, /^--max-line-length: "64k"/);
+  assert.match(helpText(), /--max-line-length <value> +ELEKTROMAIL_MAX_LINE_LENGTH +.*IMAP.*65536/);
+});
+
+Deno.test("config: the per-address limit defaults to 3/4 of the per-listener one", () => {
+  assert.equal(serve([]).limits.maxConnectionsPerAddress, 150);
+  assert.equal(serve(["--max-connections", "1000"]).limits.maxConnectionsPerAddress, 750);
+  assert.equal(serve(["--max-connections", "1"]).limits.maxConnectionsPerAddress, 1);
+  const both = serve(["--max-connections", "1000", "--max-connections-per-address", "5"]);
+  assert.equal(both.limits.maxConnectionsPerAddress, 5);
+  assert.equal(serve([]).limits.receiveTimeoutMs, 60_000);
 });
 
 Deno.test("config: unknown flags and positionals are refused", () => {

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { ByteQueue } from "./byte_queue.ts";
 import { isTagChar, latin1 } from "./chars.ts";
 
 /** One complete client command. See the module doc for the `line` / `literals` split. */
@@ -123,12 +124,8 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
 export class ImapFramer {
   readonly #maxLine: number;
   readonly #maxLiteral: number;
-  /** Unconsumed input: chunks, with an offset into the first. */
-  #chunks: Uint8Array[] = [];
-  #offset = 0;
-  #buffered = 0;
-  /** How far into the buffered bytes the search for LF has already looked. */
-  #scanned = 0;
+  /** Unconsumed input. */
+  readonly #input = new ByteQueue();
   #mode: Mode = { kind: "line" };
   /** The command being assembled. */
   #text: Uint8Array[] = [];
@@ -150,14 +147,12 @@ export class ImapFramer {
 
   /** Adds bytes from the client. The framer keeps a reference; do not reuse the buffer. */
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#input.push(chunk);
   }
 
   /** Bytes pushed but not yet consumed. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#input.length;
   }
 
   /** Whether the framer waits for `acceptLiteral()` / `rejectLiteral()`. */
@@ -174,7 +169,7 @@ export class ImapFramer {
           return null;
         case "literal": {
           const want = mode.data.length - mode.filled;
-          const got = this.#take(Math.min(want, this.#buffered), mode.data, mode.filled);
+          const got = this.#input.take(Math.min(want, this.#input.length), mode.data, mode.filled);
           mode.filled += got;
           if (mode.filled < mode.data.length) return null;
           this.#literals.push(mode.data);
@@ -183,19 +178,19 @@ export class ImapFramer {
           continue;
         }
         case "drain": {
-          const skip = Math.min(mode.remaining, this.#buffered);
-          this.#skip(skip);
+          const skip = Math.min(mode.remaining, this.#input.length);
+          this.#input.skip(skip);
           mode.remaining -= skip;
           if (mode.remaining > 0) return null;
           this.#mode = { kind: "discard", tail: EMPTY };
           continue;
         }
         case "discard": {
-          const lf = this.#findLf();
+          const lf = this.#input.indexOfLf();
           if (lf < 0) {
             // Keep only the last few bytes: enough to see "{123+}" when the LF arrives.
-            const keep = Math.min(this.#buffered, TAIL);
-            const dropped = this.#buffered - keep;
+            const keep = Math.min(this.#input.length, TAIL);
+            const dropped = this.#input.length - keep;
             const tail = this.#joinTail(mode.tail, dropped, keep);
             this.#mode = { kind: "discard", tail };
             return null;
@@ -212,22 +207,22 @@ export class ImapFramer {
           continue;
         }
         case "line": {
-          const lf = this.#findLf();
+          const lf = this.#input.indexOfLf();
           if (lf < 0) {
-            if (this.#textLength + this.#buffered > this.#maxLine + 2) {
+            if (this.#textLength + this.#input.length > this.#maxLine + 2) {
               return this.#lineTooLong();
             }
             return null;
           }
           if (this.#textLength + lf + 1 > this.#maxLine + 2) return this.#lineTooLong();
           const raw = new Uint8Array(lf + 1);
-          this.#take(lf + 1, raw, 0);
+          this.#input.take(lf + 1, raw, 0);
           const line = stripEol(raw);
           if (this.#textLength + line.length > this.#maxLine) {
             // Its CRLF was consumed: the command ends here unless the line announced a literal.
             const tag = this.#tag ?? sniffTag(line);
             this.#mode = { kind: "discard", tail: EMPTY };
-            this.#unshift(raw.subarray(Math.max(0, raw.length - TAIL)));
+            this.#input.unshift(raw.subarray(Math.max(0, raw.length - TAIL)));
             return { type: "line-too-long", tag };
           }
           this.#text.push(line);
@@ -294,32 +289,32 @@ export class ImapFramer {
   readRawLine(): Uint8Array | null {
     if (this.#mode.kind === "discard") {
       // The rest of an over-long raw line.
-      const end = this.#findLf();
+      const end = this.#input.indexOfLf();
       if (end < 0) {
-        this.#skip(this.#buffered);
+        this.#input.skip(this.#input.length);
         return null;
       }
-      this.#skip(end + 1);
+      this.#input.skip(end + 1);
       this.#resetCommand();
     }
-    const lf = this.#findLf();
+    const lf = this.#input.indexOfLf();
     if (lf < 0) {
-      if (this.#buffered > this.#maxLine + 2) {
+      if (this.#input.length > this.#maxLine + 2) {
         const line = new Uint8Array(this.#maxLine);
-        this.#take(this.#maxLine, line, 0);
+        this.#input.take(this.#maxLine, line, 0);
         this.#mode = { kind: "discard", tail: EMPTY };
         return line;
       }
       return null;
     }
     const raw = new Uint8Array(lf + 1);
-    this.#take(lf + 1, raw, 0);
+    this.#input.take(lf + 1, raw, 0);
     const line = stripEol(raw);
     return line.length > this.#maxLine ? line.subarray(0, this.#maxLine) : line;
   }
 
   #lineTooLong(): FrameEvent {
-    const first = this.#text.length > 0 ? this.#text[0] : this.#peek(64);
+    const first = this.#text.length > 0 ? this.#text[0] : this.#input.peek(64);
     const tag = this.#tag ?? sniffTag(first);
     this.#text = [];
     this.#textLength = 0;
@@ -339,94 +334,11 @@ export class ImapFramer {
     this.#mode = { kind: "line" };
   }
 
-  /** Offset of the first LF in the buffered bytes, or -1. Remembers how far it looked. */
-  #findLf(): number {
-    let base = 0;
-    let start = this.#offset;
-    for (const chunk of this.#chunks) {
-      const length = chunk.length - start;
-      if (base + length > this.#scanned) {
-        const from = start + Math.max(0, this.#scanned - base);
-        const at = chunk.indexOf(LF, from);
-        if (at >= 0) {
-          this.#scanned = 0;
-          return base + at - start;
-        }
-      }
-      base += length;
-      start = 0;
-    }
-    this.#scanned = base;
-    return -1;
-  }
-
-  /** Copies `count` buffered bytes into `into` at `at`, consuming them. Returns `count`. */
-  #take(count: number, into: Uint8Array, at: number): number {
-    let left = count;
-    while (left > 0) {
-      const chunk = this.#chunks[0];
-      const available = chunk.length - this.#offset;
-      const n = Math.min(available, left);
-      into.set(chunk.subarray(this.#offset, this.#offset + n), at);
-      at += n;
-      left -= n;
-      this.#advance(n);
-    }
-    return count;
-  }
-
-  #skip(count: number) {
-    let left = count;
-    while (left > 0) {
-      const n = Math.min(this.#chunks[0].length - this.#offset, left);
-      left -= n;
-      this.#advance(n);
-    }
-  }
-
-  #advance(n: number) {
-    this.#offset += n;
-    this.#buffered -= n;
-    this.#scanned = Math.max(0, this.#scanned - n);
-    if (this.#offset === this.#chunks[0].length) {
-      this.#chunks.shift();
-      this.#offset = 0;
-    }
-  }
-
-  /** Puts bytes back at the front of the input. */
-  #unshift(bytes: Uint8Array) {
-    if (bytes.length === 0) return;
-    if (this.#offset > 0) {
-      this.#chunks[0] = this.#chunks[0].subarray(this.#offset);
-      this.#offset = 0;
-    }
-    this.#chunks.unshift(bytes);
-    this.#buffered += bytes.length;
-    this.#scanned = 0;
-  }
-
-  /** Up to `count` buffered bytes, without consuming them. */
-  #peek(count: number): Uint8Array {
-    const n = Math.min(count, this.#buffered);
-    const out = new Uint8Array(n);
-    let at = 0;
-    let start = this.#offset;
-    for (const chunk of this.#chunks) {
-      if (at >= n) break;
-      const part = chunk.subarray(start, start + (n - at));
-      out.set(part, at);
-      at += part.length;
-      start = 0;
-    }
-    return out;
-  }
-
   /** Consumes `drop + keep` bytes and returns the last TAIL bytes of `tail` + the kept ones. */
   #joinTail(tail: Uint8Array, drop: number, keep: number): Uint8Array {
-    this.#skip(drop);
+    this.#input.skip(drop);
     const kept = new Uint8Array(keep);
-    this.#take(keep, kept, 0);
+    this.#input.take(keep, kept, 0);
     const joined = new Uint8Array(tail.length + keep);
     joined.set(tail, 0);
     joined.set(kept, tail.length);

@@ -73,6 +73,8 @@ function startListener(
     port: endpoint.port,
     tls: endpoint.tls,
     maxConnections: config.limits.maxConnections,
+    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
+    receiveTimeoutMs: config.limits.receiveTimeoutMs,
     idleTimeoutMs: config.limits.imapIdleTimeoutMs,
     logger,
     refusal: "* BYE Too many connections, try again later\r\n",
@@ -93,11 +95,14 @@ function startListener(
         drained: () => connection.drained(),
         close: () => connection.end(),
         startTls: () => connection.startTls(),
+        pause: () => connection.pause(),
+        resume: () => connection.resume(),
       });
       session.start();
       return {
         onData: (chunk) => session.receive(chunk),
         onIdle: () => session.idle(),
+        onSlowInput: () => session.slowInput(),
         onShutdown: () => session.shutdown(),
         onClose: () => {
           session.closed();

@@ -25,6 +25,9 @@ export interface ImapIO {
   close(): void;
   /** Switches the connection to TLS after the written bytes (see `Connection.startTls`). */
   startTls?(): void;
+  /** Stops reading from the client until {@linkcode resume} (see `Connection.pause`). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** The transport's handle on a session. */
@@ -32,11 +35,20 @@ export interface ImapSessionDriver {
   start(): void;
   receive(chunk: Uint8Array): void;
   idle(): void;
+  /** A started command line did not arrive in time; the transport closes after this. */
+  slowInput(): void;
   shutdown(): void;
   closed(): void;
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * Input buffered while a command runs, past which the client is no longer read until the
+ * command is done: a client that keeps sending during a long FETCH, a delayed failed login or
+ * a chaos delay cannot make the server hold more than this (plus one read) of its input.
+ */
+export const MAX_BUFFERED_INPUT = 64 * 1024;
 
 /** The driver's own state around the {@linkcode Session} that commands see. */
 interface Connection {
@@ -52,6 +64,8 @@ interface Connection {
   tlsRequested: boolean;
   /** A command waits for the client's next raw line (AUTHENTICATE, IDLE). */
   lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null;
+  /** Reading is paused: too much input came in while a command was busy. */
+  paused: boolean;
   unsubscribe(): void;
 }
 
@@ -67,6 +81,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     badInARow: 0,
     tlsRequested: false,
     lineWaiter: null,
+    paused: false,
     unsubscribe: () => {},
   };
   const session = newSession(conn);
@@ -78,10 +93,19 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
       conn.framer.push(chunk);
       if (conn.lineWaiter) deliverRawLine(conn, session);
       else pump(conn, session);
+      if (conn.busy && !conn.lineWaiter && conn.framer.buffered > MAX_BUFFERED_INPUT) {
+        conn.paused = true;
+        io.pause?.();
+      }
     },
     idle() {
       if (conn.ended || session.idling) return;
       conn.out.push(untagged("BYE Autologout; idle for too long"));
+      session.close();
+    },
+    slowInput() {
+      if (conn.ended) return;
+      conn.out.push(untagged("BYE Timeout while receiving the command"));
       session.close();
     },
     shutdown() {
@@ -95,7 +119,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
 
 function newFramer(config: Config): ImapFramer {
   return new ImapFramer({
-    maxLineLength: config.limits.maxLineLength,
+    maxLineLength: config.limits.imapMaxLineLength,
     // Past this a non-synchronizing literal goes through literalDecision too.
     maxLiteralSize: MAX_SMALL_LITERAL,
   });
@@ -128,6 +152,7 @@ function newSession(conn: Connection): Session {
     awaitLine(prompt: string) {
       out.push(continuation(prompt));
       emit(conn);
+      resumeReading(conn);
       return new Promise<string>((resolve, reject) => {
         if (conn.ended) return reject(new Error("Connection closed"));
         conn.lineWaiter = { resolve, reject };
@@ -199,6 +224,7 @@ function start(conn: Connection, session: Session): void {
   }).then(() => {
     conn.busy = false;
     if (!conn.ended) pump(conn, session);
+    resumeReading(conn);
   });
 }
 
@@ -237,7 +263,15 @@ async function pump(conn: Connection, session: Session): Promise<void> {
     session.close();
   } finally {
     conn.busy = false;
+    resumeReading(conn);
   }
+}
+
+/** Reads from the client again after {@linkcode MAX_BUFFERED_INPUT} paused it. */
+function resumeReading(conn: Connection): void {
+  if (!conn.paused || conn.ended) return;
+  conn.paused = false;
+  conn.io.resume?.();
 }
 
 async function handleEvent(conn: Connection, session: Session, event: FrameEvent): Promise<void> {
@@ -264,7 +298,7 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       return;
     }
     case "line-too-long": {
-      const text = `Command line too long (limit ${limits.maxLineLength} octets)`;
+      const text = `Command line too long (limit ${limits.imapMaxLineLength} octets)`;
       conn.out.push(tagged(event.tag ?? "*", "BAD", null, text));
       countBad(conn, session);
       return;

@@ -16,16 +16,21 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import {
+  addressKey,
+  type ConnectionEvents,
   type ConnectionRegistry,
+  DEFAULT_RECEIVE_TIMEOUT_MS,
   END_GRACE_MS,
   HIGH_WATER_MARK,
   type Listener,
   type ListenOptions,
   type ListenTls,
+  LOW_WATER_MARK,
   type ManagedConnection,
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { InputGuard } from "./input_guard.ts";
 
 const encoder = new TextEncoder();
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -46,6 +51,7 @@ export async function listenNode(
     registry.serve(
       new NodeConnection(socket, {
         idleMs: options.idleTimeoutMs,
+        receiveTimeoutMs: options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS,
         mode: settings.mode,
         secureContext,
         handshakeTimeoutMs: settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
@@ -81,6 +87,7 @@ export async function listenNode(
 
 interface NodeConnectionOptions {
   readonly idleMs: number;
+  readonly receiveTimeoutMs: number;
   readonly mode: ListenTls["mode"];
   readonly secureContext: tls.SecureContext;
   readonly handshakeTimeoutMs: number;
@@ -90,11 +97,14 @@ interface NodeConnectionOptions {
 
 /**
  * A `node:net` socket (later a `tls.TLSSocket` over it) as a {@linkcode ManagedConnection}:
- * the same write accounting, idle timer and close semantics as the `Deno.listen` one.
+ * the same write accounting, flow control, idle timer, receive deadline and close semantics
+ * as the `Deno.listen` one. Reading stops with `pause()` on the socket data comes from and,
+ * under a TLS socket, on the TCP handle too (see {@linkcode tcpReads}).
  */
 class NodeConnection implements ManagedConnection {
   readonly id = nextConnectionId();
   readonly remote: string;
+  readonly address: string;
   readonly #plain: net.Socket;
   /** What is read from and written to: the plain socket, or the TLS socket over it. */
   #socket: net.Socket;
@@ -116,11 +126,18 @@ class NodeConnection implements ManagedConnection {
   #ending = false;
   #drainWaiters: Array<() => void> = [];
   #flushWaiters: Array<() => void> = [];
+  /** The session paused reading. */
+  #paused = false;
+  /** Unsent output reached the high-water mark and is not yet under the low-water mark. */
+  #throttled = false;
+  /** `#socket` is paused by the flow control. */
+  #socketPaused = false;
   #idleMs: number;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  #events: { data(chunk: Uint8Array): void; idle(): void } = { data: () => {}, idle: () => {} };
+  #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
+  readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
 
   constructor(socket: net.Socket, options: NodeConnectionOptions) {
@@ -129,6 +146,8 @@ class NodeConnection implements ManagedConnection {
     this.#options = options;
     this.#idleMs = options.idleMs;
     this.remote = `${socket.remoteAddress ?? "unknown"}:${socket.remotePort ?? 0}`;
+    this.address = addressKey(socket.remoteAddress ?? "unknown");
+    this.#guard = new InputGuard(options.receiveTimeoutMs, () => this.#events.slow());
     try {
       socket.setNoDelay(true);
     } catch {
@@ -159,7 +178,7 @@ class NodeConnection implements ManagedConnection {
     return this.#closedSignal.promise;
   }
 
-  run(events: { data(chunk: Uint8Array): void; idle(): void }): Promise<void> {
+  run(events: ConnectionEvents): Promise<void> {
     this.#events = events;
     this.#armIdle();
     return this.#closedSignal.promise;
@@ -173,21 +192,33 @@ class NodeConnection implements ManagedConnection {
         this.#held.push(bytes);
         this.#heldBytes += bytes.length;
       } else this.#send(bytes);
+      if (this.#unsent >= HIGH_WATER_MARK && !this.#throttled) {
+        this.#throttled = true;
+        this.#updateFlow();
+      }
     }
-    return this.#unflushed + this.#heldBytes < HIGH_WATER_MARK;
+    return this.#unsent < HIGH_WATER_MARK;
   }
 
   drained(): Promise<void> {
-    if (this.#closed || this.#unflushed + this.#heldBytes === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    if (this.#closed || this.#unsent === 0) return Promise.resolve();
+    const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    this.#updateFlow();
+    return drained;
   }
 
   pause(): void {
-    if (!this.#upgrading) this.#socket.pause();
+    this.#paused = true;
+    this.#updateFlow();
   }
 
   resume(): void {
-    if (!this.#upgrading) this.#socket.resume();
+    this.#paused = false;
+    this.#updateFlow();
+  }
+
+  expectBody(on: boolean): void {
+    this.#guard.expectBody(on);
   }
 
   end(): void {
@@ -221,10 +252,14 @@ class NodeConnection implements ManagedConnection {
     plain.off("data", this.#onPlainData);
     plain.off("end", this.#onEnd);
     plain.pause();
+    this.#guard.suspend();
     const handshake = () => {
       if (this.#closed) return;
       this.#socket = this.#secure(plain);
+      this.#socketPaused = false;
       this.#upgrading = false;
+      this.#guard.resume();
+      this.#updateFlow();
     };
     if (this.#unflushed === 0) handshake();
     else this.#flushWaiters.push(handshake);
@@ -276,13 +311,45 @@ class NodeConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return;
     this.#armIdle();
     // A plain Uint8Array view: a Buffer's slice() would not copy, which sessions rely on.
-    this.#events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.#guard.input(bytes);
+    this.#events.data(bytes);
+  }
+
+  /** Output not yet handed to the OS: written to the socket, or held for the handshake. */
+  get #unsent(): number {
+    return this.#unflushed + this.#heldBytes;
+  }
+
+  /**
+   * Pauses or resumes the socket data comes from, as the flow control of
+   * {@linkcode Connection} says. During STARTTLS the plain socket stays paused (nothing is
+   * read in plaintext); the TLS socket gets the current state once it exists.
+   */
+  #updateFlow(): void {
+    if (this.#closed || this.#upgrading) return;
+    const stop = this.#paused || this.#throttled || this.#drainWaiters.length > 0;
+    if (stop === this.#socketPaused) return;
+    this.#socketPaused = stop;
+    if (stop) {
+      this.#socket.pause();
+      if (this.#socket !== this.#plain) tcpReads(this.#plain, false);
+      this.#guard.suspend();
+    } else {
+      if (this.#socket !== this.#plain) tcpReads(this.#plain, true);
+      this.#socket.resume();
+      this.#guard.resume();
+    }
   }
 
   #send(bytes: Uint8Array): void {
     this.#unflushed += bytes.length;
     this.#socket.write(bytes, () => {
       this.#unflushed -= bytes.length;
+      if (this.#throttled && this.#unsent <= LOW_WATER_MARK) {
+        this.#throttled = false;
+        this.#updateFlow();
+      }
       if (this.#unflushed > 0) return;
       const flushed = this.#flushWaiters;
       this.#flushWaiters = [];
@@ -291,6 +358,7 @@ class NodeConnection implements ManagedConnection {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const resolve of waiters) resolve();
+      this.#updateFlow();
     });
   }
 
@@ -307,6 +375,7 @@ class NodeConnection implements ManagedConnection {
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#endTimer);
     clearTimeout(this.#handshakeTimer);
+    this.#guard.stop();
     this.#socket.destroy();
     this.#plain.destroy();
     this.#held = [];
@@ -317,4 +386,21 @@ class NodeConnection implements ManagedConnection {
     this.#drainWaiters = [];
     this.#closedSignal.resolve();
   }
+}
+
+/**
+ * Stops or restarts reads on the TCP handle under a TLS socket. Deno's `node:tls` (2.9) does
+ * not pass a paused TLS socket on to the handle under it: the TLS layer goes on reading and
+ * decrypting into memory as fast as the peer sends (hundreds of MB in seconds from a peer
+ * that does not read). The handle is internal API, so this degrades to nothing without it.
+ */
+function tcpReads(plain: net.Socket, on: boolean): void {
+  const handle = (plain as unknown as { _handle?: TcpHandle | null })._handle;
+  if (on) handle?.readStart?.();
+  else handle?.readStop?.();
+}
+
+interface TcpHandle {
+  readStart?(): number;
+  readStop?(): number;
 }

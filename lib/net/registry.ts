@@ -1,34 +1,60 @@
 /**
- * The connection registry of one listener: the connection limit, session start, error
- * guards and shutdown, the same for both connection kinds.
+ * The connection registry of one listener: the connection limits (per listener and per
+ * client address), session start, error guards, the receive deadline's cut-off and
+ * shutdown, the same for both connection kinds.
  *
  * @module
  */
 
-import type {
-  ConnectionHandler,
-  ConnectionRegistry,
-  ListenOptions,
-  ManagedConnection,
+import type { Logger } from "../log.ts";
+import {
+  type ConnectionHandler,
+  type ConnectionRegistry,
+  defaultMaxConnectionsPerAddress,
+  type ListenOptions,
+  type ManagedConnection,
 } from "./connection.ts";
 
 const SHUTDOWN_GRACE_MS = 2000;
+/**
+ * Refusals and cut-offs are logged once per this interval per kind, with a count: a flood of
+ * connections (the very thing the limits stop) must not become a flood of log lines.
+ */
+export const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
-/** Connection limit, session start, error guards and shutdown: the same for every listener. */
+/** Connection limits, session start, error guards and shutdown: the same for every listener. */
 export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
   const open = new Map<number, { connection: ManagedConnection; handler: ConnectionHandler }>();
+  const perAddress = new Map<string, number>();
+  const perAddressLimit = options.maxConnectionsPerAddress ??
+    defaultMaxConnectionsPerAddress(options.maxConnections);
+  const log = intervalLog(options.logger, REFUSAL_LOG_INTERVAL_MS);
+  const refuse = (connection: ManagedConnection, kind: string, text: string) => {
+    log.note(kind, `${options.name}: ${text}`);
+    connection.write(options.refusal);
+    connection.end();
+  };
   return {
     get size() {
       return open.size;
     },
     serve(connection) {
+      const { address } = connection;
+      const fromAddress = perAddress.get(address) ?? 0;
       if (open.size >= options.maxConnections) {
-        options.logger.warn(
-          `${options.name}: refused a connection, ${open.size} open (limit ${options.maxConnections})`,
+        return refuse(
+          connection,
+          "listener",
+          `refused a connection, ${open.size} open (limit ${options.maxConnections})`,
         );
-        connection.write(options.refusal);
-        connection.end();
-        return;
+      }
+      if (fromAddress >= perAddressLimit) {
+        return refuse(
+          connection,
+          "address",
+          `refused a connection from ${address}, ${fromAddress} open from there ` +
+            `(limit ${perAddressLimit} per address)`,
+        );
       }
       let handler: ConnectionHandler;
       try {
@@ -39,6 +65,7 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
         return;
       }
       open.set(connection.id, { connection, handler });
+      perAddress.set(address, fromAddress + 1);
       const guard = (what: string, fn: () => void) => {
         try {
           fn();
@@ -50,12 +77,25 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
       connection.run({
         data: (chunk) => guard("session", () => handler.onData(chunk)),
         idle: () => guard("idle timeout", () => handler.onIdle()),
+        slow: () => {
+          log.note(
+            "slow",
+            `${options.name}: cut off ${address}: a command line or message data did not ` +
+              `arrive in time`,
+          );
+          guard("receive timeout", () => (handler.onSlowInput ?? handler.onIdle).call(handler));
+          connection.end();
+        },
       }).finally(() => {
         open.delete(connection.id);
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
         guard("close", () => handler.onClose());
       });
     },
     async shutdown() {
+      log.close();
       for (const { handler } of open.values()) {
         try {
           handler.onShutdown();
@@ -68,6 +108,58 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
       const remaining = [...open.values()].map(({ connection }) => connection.closedPromise);
       for (const { connection } of open.values()) connection.destroy();
       await Promise.all(remaining);
+    },
+  };
+}
+
+/** A warning log that says the first event of a kind at once, then one count per interval. */
+interface IntervalLog {
+  note(kind: string, text: string): void;
+  /** Logs what is still counted and stops the timer. */
+  close(): void;
+}
+
+function intervalLog(logger: Logger, intervalMs: number): IntervalLog {
+  /** Kinds logged in this interval → events not logged since, and the latest text. */
+  const quiet = new Map<string, { count: number; text: string }>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const seconds = Math.round(intervalMs / 1000);
+  const summarize = () => {
+    for (const [kind, { count, text }] of quiet) {
+      if (count === 0) quiet.delete(kind);
+      else {
+        logger.warn(`${text} (${count} like it in the last ${seconds} s)`);
+        quiet.set(kind, { count: 0, text });
+      }
+    }
+  };
+  const tick = () => {
+    summarize();
+    timer = quiet.size > 0 ? later() : undefined;
+  };
+  const later = () => {
+    const id = setTimeout(tick, intervalMs);
+    // A pending summary must not keep the process alive.
+    Deno.unrefTimer(id);
+    return id;
+  };
+  return {
+    note(kind, text) {
+      const seen = quiet.get(kind);
+      if (seen) {
+        seen.count++;
+        seen.text = text;
+        return;
+      }
+      logger.warn(text);
+      quiet.set(kind, { count: 0, text });
+      timer ??= later();
+    },
+    close() {
+      clearTimeout(timer);
+      timer = undefined;
+      summarize();
+      quiet.clear();
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The one transport module: TCP listeners, connection limits, idle timeouts, backpressure,
- * TLS and shutdown. Protocol code sees only {@linkcode Connection}.
+ * The one transport module: TCP listeners, connection limits (per listener and per client
+ * address), idle timeouts, receive deadlines (`input_guard.ts`), flow control (see
+ * {@linkcode Connection}), TLS and shutdown. Protocol code sees only {@linkcode Connection}.
  *
  * Plain listeners use `Deno.listen`: loading `node:net` costs ~20 ms of startup and ~6 MB
  * of memory. Server-side TLS upgrade (STARTTLS) works only through `node:tls` on a
@@ -13,14 +14,19 @@
  */
 
 import {
+  addressKey,
+  type ConnectionEvents,
+  DEFAULT_RECEIVE_TIMEOUT_MS,
   END_GRACE_MS,
   HIGH_WATER_MARK,
   type Listener,
   type ListenOptions,
+  LOW_WATER_MARK,
   type ManagedConnection,
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { InputGuard } from "./input_guard.ts";
 import { connectionRegistry } from "./registry.ts";
 
 export type {
@@ -49,6 +55,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     return await listenNode(options, options.tls, registry);
   }
   const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
+  const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
   let closing = false;
   const accepting = (async () => {
     while (true) {
@@ -62,7 +69,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      registry.serve(new SocketConnection(conn, options.idleTimeoutMs));
+      registry.serve(new SocketConnection(conn, options.idleTimeoutMs, receiveTimeoutMs));
     }
   })();
 
@@ -84,11 +91,12 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   };
 }
 
-/** A `Deno.TcpConn` with a write queue, pause/resume and an idle timer. */
+/** A `Deno.TcpConn` with a write queue, flow control, an idle timer and a receive deadline. */
 class SocketConnection implements ManagedConnection {
   readonly id = nextConnectionId();
   readonly tls: TlsState = "off";
   readonly remote: string;
+  readonly address: string;
   readonly #conn: Deno.TcpConn;
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -96,19 +104,26 @@ class SocketConnection implements ManagedConnection {
   #ending = false;
   #closed = false;
   #drainWaiters: Array<() => void> = [];
-  #resumeWaiter: (() => void) | null = null;
+  /** Wakes the reader once reading is allowed again. */
+  #wake: (() => void) | null = null;
+  /** The session paused reading. */
   #paused = false;
+  /** Unsent output reached the high-water mark and is not yet under the low-water mark. */
+  #throttled = false;
   #idleMs: number;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
-  #onIdle: () => void = () => {};
+  #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
+  readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
 
-  constructor(conn: Deno.TcpConn, idleMs: number) {
+  constructor(conn: Deno.TcpConn, idleMs: number, receiveTimeoutMs: number) {
     this.#conn = conn;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
+    this.address = addressKey(addr.hostname);
     this.#idleMs = idleMs;
+    this.#guard = new InputGuard(receiveTimeoutMs, () => this.#events.slow());
     try {
       conn.setNoDelay(true);
     } catch {
@@ -125,19 +140,26 @@ class SocketConnection implements ManagedConnection {
   }
 
   /** Reads until the peer closes or the connection is destroyed. */
-  async run(events: { data(chunk: Uint8Array): void; idle(): void }): Promise<void> {
-    this.#onIdle = events.idle;
+  async run(events: ConnectionEvents): Promise<void> {
+    this.#events = events;
     this.#armIdle();
     const buffer = new Uint8Array(READ_BUFFER_SIZE);
     try {
       while (!this.#closed) {
-        if (this.#paused) await new Promise<void>((resolve) => (this.#resumeWaiter = resolve));
-        if (this.#closed) break;
+        if (!this.#reading) {
+          this.#guard.suspend();
+          await new Promise<void>((resolve) => (this.#wake = resolve));
+          this.#guard.resume();
+          continue;
+        }
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         this.#armIdle();
+        if (this.#ending) continue;
         // The session may keep the chunk (literals, message data): hand it a copy.
-        if (!this.#ending) events.data(buffer.slice(0, n));
+        const chunk = buffer.slice(0, n);
+        this.#guard.input(chunk);
+        events.data(chunk);
       }
     } catch {
       // reset by peer, or destroyed while reading
@@ -152,6 +174,7 @@ class SocketConnection implements ManagedConnection {
     if (bytes.length === 0) return this.#queued < HIGH_WATER_MARK;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
+    if (this.#queued >= HIGH_WATER_MARK) this.#throttled = true;
     if (!this.#writing) this.#pump();
     return this.#queued < HIGH_WATER_MARK;
   }
@@ -167,9 +190,11 @@ class SocketConnection implements ManagedConnection {
 
   resume(): void {
     this.#paused = false;
-    const waiter = this.#resumeWaiter;
-    this.#resumeWaiter = null;
-    waiter?.();
+    this.#wakeReader();
+  }
+
+  expectBody(on: boolean): void {
+    this.#guard.expectBody(on);
   }
 
   end(): void {
@@ -192,10 +217,22 @@ class SocketConnection implements ManagedConnection {
     throw new Error("Cannot start TLS: this listener has no TLS");
   }
 
+  /** Data may be delivered: see the flow control of {@linkcode Connection}. */
+  get #reading(): boolean {
+    return !this.#paused && !this.#throttled && this.#drainWaiters.length === 0;
+  }
+
+  #wakeReader(): void {
+    if (!this.#reading && !this.#closed) return;
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
   #armIdle(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = this.#idleMs > 0 && !this.#closed
-      ? setTimeout(() => this.#onIdle(), this.#idleMs)
+      ? setTimeout(() => this.#events.idle(), this.#idleMs)
       : undefined;
   }
 
@@ -209,6 +246,10 @@ class SocketConnection implements ManagedConnection {
           let offset = 0;
           while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
           this.#queued -= chunk.length;
+          if (this.#throttled && this.#queued <= LOW_WATER_MARK) {
+            this.#throttled = false;
+            this.#wakeReader();
+          }
         }
       }
     } catch {
@@ -220,6 +261,7 @@ class SocketConnection implements ManagedConnection {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
+    this.#wakeReader();
     if (this.#ending) this.#finish();
   }
 
@@ -228,6 +270,7 @@ class SocketConnection implements ManagedConnection {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#endTimer);
+    this.#guard.stop();
     try {
       this.#conn.close();
     } catch {
@@ -237,7 +280,7 @@ class SocketConnection implements ManagedConnection {
     this.#queued = 0;
     for (const resolve of this.#drainWaiters) resolve();
     this.#drainWaiters = [];
-    this.resume();
+    this.#wakeReader();
     this.#closedSignal.resolve();
   }
 }

@@ -63,6 +63,8 @@ function startListener(
     port: endpoint.port,
     tls: endpoint.tls,
     maxConnections: config.limits.maxConnections,
+    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
+    receiveTimeoutMs: config.limits.receiveTimeoutMs,
     idleTimeoutMs: config.limits.pop3IdleTimeoutMs,
     logger,
     refusal: errLine("SYS/TEMP", "Too many connections, try again later."),
@@ -93,6 +95,7 @@ function startListener(
       return {
         onData: (chunk) => session.receive(chunk),
         onIdle: () => session.idle(),
+        onSlowInput: () => session.slowInput(),
         onShutdown: () => session.shutdown(),
         onClose: () => {
           session.closed();

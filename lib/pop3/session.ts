@@ -40,6 +40,8 @@ export interface Pop3SessionDriver {
   receive(chunk: Uint8Array): void;
   /** Idle timeout (RFC 1939 3: the autologout timer): `-ERR` and close, no UPDATE. */
   idle(): void;
+  /** A started command line did not end in time (slowloris): `-ERR` and close, no UPDATE. */
+  slowInput(): void;
   /** Server shutdown: `-ERR` and close, no UPDATE. */
   shutdown(): void;
   /** The connection closed: the maildrop lock is released. */
@@ -66,7 +68,7 @@ export function createPop3Session(ctx: Pop3Context, io: Pop3IO): Pop3SessionDriv
     ctx,
     io,
     session: undefined as unknown as Pop3Session,
-    framer: new Pop3Framer(ctx.config.limits.maxLineLength),
+    framer: new Pop3Framer(ctx.config.limits.pop3MaxLineLength),
     busy: false,
     ended: false,
     badInARow: 0,
@@ -91,6 +93,7 @@ export function createPop3Session(ctx: Pop3Context, io: Pop3IO): Pop3SessionDriv
       else pump(driver);
     },
     idle: () => endWith(driver, "Disconnected for inactivity."),
+    slowInput: () => endWith(driver, "Timeout while receiving the command."),
     shutdown: () => endWith(driver, "Server shutting down."),
     closed: () => finish(driver),
   };
@@ -215,7 +218,7 @@ async function pump(driver: Driver): Promise<void> {
 async function handleFrame(driver: Driver, frame: Pop3Frame): Promise<void> {
   const { ctx, session } = driver;
   if (frame.type === "line-too-long") {
-    const limit = ctx.config.limits.maxLineLength;
+    const limit = ctx.config.limits.pop3MaxLineLength;
     return fail(
       driver,
       new Pop3Error(null, `Line too long (limit ${limit} octets).`, { bad: true }),
@@ -268,7 +271,7 @@ async function sendOutcome(driver: Driver, outcome: Pop3Outcome): Promise<void> 
   if (outcome.startTls) {
     // RFC 2595 4: TLS starts right after the +OK; a fresh framer drops whatever the client
     // pipelined after STLS in plaintext (never executed), and a USER given before is forgotten.
-    driver.framer = new Pop3Framer(driver.ctx.config.limits.maxLineLength);
+    driver.framer = new Pop3Framer(driver.ctx.config.limits.pop3MaxLineLength);
     driver.session.pendingUser = null;
     driver.session.tls = "active";
     driver.io.startTls!();

@@ -34,7 +34,9 @@ export function startSmtp(
     port: endpoint.port,
     tls: endpoint.tls,
     maxConnections: config.limits.maxConnections,
+    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
     idleTimeoutMs: config.limits.smtpIdleTimeoutMs,
+    receiveTimeoutMs: config.limits.receiveTimeoutMs,
     logger,
     refusal: reply(421, "4.7.0", `${config.hostname} Too many connections, try again later`),
     accept(connection) {
@@ -56,11 +58,15 @@ export function startSmtp(
         write: (text) => connection.write(text),
         close: () => connection.end(),
         startTls: () => connection.startTls(),
+        expectBody: (on) => connection.expectBody(on),
+        pause: () => connection.pause(),
+        resume: () => connection.resume(),
       });
       session.start();
       return {
         onData: (chunk) => session.receive(chunk),
         onIdle: () => session.idle(),
+        onSlowInput: () => session.slowInput(),
         onShutdown: () => session.shutdown(),
         onClose: () => logger.traffic(label, "S", "<closed>"),
       };

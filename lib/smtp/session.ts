@@ -27,6 +27,14 @@ export interface SmtpIO {
   close(): void;
   /** Switches the connection to TLS after the written replies (see `Connection.startTls`). */
   startTls?(): void;
+  /**
+   * Message data starts (after `354`) or has all arrived: the transport's receive deadline
+   * then asks for progress rather than line ends (see `Connection.expectBody`).
+   */
+  expectBody?(on: boolean): void;
+  /** Stops delivering input (a chaos delay holds it), until `resume` (see `Connection.pause`). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** A running session. */
@@ -36,6 +44,8 @@ export interface SmtpSession {
   receive(chunk: Uint8Array): void;
   /** Idle timeout: 421 and close. */
   idle(): void;
+  /** A command line or message data did not arrive in time (slowloris): 421 and close. */
+  slowInput(): void;
   /** Server shutdown: 421 and close. */
   shutdown(): void;
 }
@@ -96,6 +106,18 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
       send(driver, reply(421, "4.4.2", `${hostname} Idle for too long, closing connection`));
       close(driver);
     },
+    slowInput() {
+      if (driver.closed) return;
+      send(
+        driver,
+        reply(
+          421,
+          "4.4.2",
+          `${hostname} Timeout receiving the command or data, closing connection`,
+        ),
+      );
+      close(driver);
+    },
     shutdown() {
       if (driver.closed) return;
       send(driver, reply(421, "4.3.2", `${hostname} Service shutting down, closing connection`));
@@ -105,7 +127,7 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
 }
 
 function newFramer(ctx: SmtpContext): SmtpFramer {
-  return new SmtpFramer(ctx.config.limits.maxLineLength, ctx.config.limits.maxMessageSize);
+  return new SmtpFramer(ctx.config.limits.smtpMaxLineLength, ctx.config.limits.maxMessageSize);
 }
 
 function send(driver: Driver, text: string): void {
@@ -147,6 +169,8 @@ function handleBufferedFrames(driver: Driver): void {
   while (!driver.closed && !driver.held) {
     const frame = driver.framer.next();
     if (!frame) break;
+    // The data has all arrived, whatever a chaos delay then does with it.
+    if (frame.type === "data" || frame.type === "data-too-big") driver.io.expectBody?.(false);
     const fault = ctx.chaos
       ? smtpFault(ctx.chaos, ctx.config, frame, {
         authUser: state.authUser,
@@ -171,7 +195,7 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
       state.auth = null;
       sendReply(
         driver,
-        reply(500, "5.5.6", `Line too long (limit ${limits.maxLineLength} octets)`),
+        reply(500, "5.5.6", `Line too long (limit ${limits.smtpMaxLineLength} octets)`),
       );
       return;
     case "data-too-big":
@@ -247,7 +271,10 @@ function sendOutcome(driver: Driver, outcome: CommandOutcome): void {
     return holdWhile(driver, (go) => attempts.later(delayMs, go), () => sendOutcome(driver, now));
   }
   sendReply(driver, outcome.reply);
-  if (outcome.data) driver.framer.startData();
+  if (outcome.data) {
+    driver.framer.startData();
+    driver.io.expectBody?.(true);
+  }
   if (outcome.close) close(driver);
   if (outcome.startTls) {
     flush(driver);
@@ -280,7 +307,10 @@ function applyFault(driver: Driver, fault: ChaosRule, proceed: () => void): void
   sendReply(driver, text);
 }
 
-/** Holds input for a chaos delay, then runs `then` and goes on with the buffered frames. */
+/**
+ * Holds input for a chaos delay, then runs `then` and goes on with the buffered frames. The
+ * connection is paused meanwhile: input would only pile up in the framer.
+ */
 function hold(driver: Driver, fault: ChaosRule, then: () => void): void {
   holdWhile(driver, (go) => driver.ctx.chaos!.later(fault.delayMs, go), then);
 }
@@ -289,9 +319,11 @@ function hold(driver: Driver, fault: ChaosRule, then: () => void): void {
 function holdWhile(driver: Driver, wait: (go: () => void) => void, then: () => void): void {
   driver.held = true;
   flush(driver);
+  driver.io.pause?.();
   wait(() => {
     driver.held = false;
     if (driver.closed) return;
+    driver.io.resume?.();
     then();
     handleBufferedFrames(driver);
   });

@@ -15,6 +15,14 @@
  * - `reset`, `delete-mailbox USER MAILBOX`: change the store under the sessions.
  * - `stop`: starts stopping the server (as SIGTERM does).
  *
+ * Hooks that build long command text into a variable (for line-length transcripts, where a
+ * 64 KiB line would not fit a readable script); each then stands in a `C:` line as `$VAR`:
+ * - `fill VAR OCTETS [UNIT]`: UNIT (default `x`) repeated and cut to OCTETS octets.
+ * - `uid-list VAR COUNT STEP`: COUNT numbers from 1 apart by STEP, comma separated
+ *   (`1,3,5` for 3 2), as a sync client lists scattered UIDs.
+ * - `id-params VAR PAIRS FIELD VALUE`: PAIRS `"field" "value"` pairs for ID, separated by
+ *   spaces, each field name distinct and FIELD octets long, each value VALUE octets long.
+ *
  * @module
  */
 
@@ -48,6 +56,20 @@ function hooks(server: Elektromail): Record<string, Hook> {
     count: ([user, mailbox, n]) => {
       const got = store.getMailbox(user, mailbox)?.messages ?? 0;
       assert.equal(got, Number(n), `${user}/${mailbox} holds ${got} messages, expected ${n}`);
+    },
+    fill: ([name, octets, unit = "x"], { vars }) => {
+      vars.set(name, unit.repeat(Math.ceil(Number(octets) / unit.length)).slice(0, Number(octets)));
+    },
+    "uid-list": ([name, count, step], { vars }) => {
+      const uids = Array.from({ length: Number(count) }, (_, i) => 1 + i * Number(step));
+      vars.set(name, uids.join(","));
+    },
+    "id-params": ([name, pairs, field, value], { vars }) => {
+      const params = Array.from({ length: Number(pairs) }, (_, i) => {
+        const key = `field-${String(i + 1).padStart(2, "0")}-`.padEnd(Number(field), "f");
+        return `"${key}" "${"v".repeat(Number(value))}"`;
+      });
+      vars.set(name, params.join(" "));
     },
     flags: ([user, mailbox, uid, ...flags]) => {
       const message = store.getMessage(user, mailbox, Number(uid));

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Chaos } from "../../lib/chaos/mod.ts";
+import { parseChaosText } from "../../lib/chaos/rules.ts";
 import { AuthGuard } from "../../lib/auth_guard.ts";
 import { DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -86,4 +88,77 @@ Deno.test("session: a failed AUTH's late reply holds the pipelined commands behi
   }
   assert.match(out, /\r\n535 5\.7\.8 Authentication credentials invalid\r\n250 2\.0\.0 OK\r\n$/);
   guard.close();
+});
+
+/** A sans-IO session that records what it asks of its connection. */
+function recordingSession(chaos?: Chaos) {
+  const calls: string[] = [];
+  let out = "";
+  const session = createSmtpSession({
+    config: testConfig(),
+    store: openMemoryStore(),
+    logger: quietLogger(),
+    remote: "192.0.2.1:25",
+    label: "t",
+    nextQueueId: () => "Q",
+    now: () => 0,
+    chaos,
+  }, {
+    write: (text) => out += text,
+    close: () => calls.push("close"),
+    expectBody: (on) => calls.push(`body ${on}`),
+    pause: () => calls.push("pause"),
+    resume: () => calls.push("resume"),
+  });
+  session.start();
+  out = "";
+  const send = (text: string) => {
+    out = "";
+    session.receive(new TextEncoder().encode(text));
+    return out;
+  };
+  const output = () => {
+    const text = out;
+    out = "";
+    return text;
+  };
+  return { session, send, calls, output };
+}
+
+Deno.test("session: message data is announced to the connection, from 354 to its end", () => {
+  const { send, calls } = recordingSession();
+  send("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n");
+  assert.deepEqual(calls, []);
+  assert.match(send("DATA\r\n"), /^354 /);
+  assert.deepEqual(calls, ["body true"]);
+  assert.match(send("Subject: x\r\n\r\nhi\r\n.\r\n"), /^250 /);
+  assert.deepEqual(calls, ["body true", "body false"]);
+});
+
+Deno.test("session: a receive timeout is 421 4.4.2 and a close", () => {
+  const { session, send, calls, output } = recordingSession();
+  assert.match(send("EHLO c\r\n"), /^250-/);
+  output();
+  session.slowInput();
+  assert.equal(
+    output(),
+    "421 4.4.2 localhost Timeout receiving the command or data, closing connection\r\n",
+  );
+  assert.deepEqual(calls, ["close"]);
+  assert.equal(send("NOOP\r\n"), "", "nothing after the close");
+});
+
+Deno.test("session: input is paused while a chaos delay holds it", async () => {
+  const chaos = new Chaos(
+    parseChaosText('{"protocol":"smtp","command":"EHLO","action":"delay","delayMs":50}'),
+  );
+  try {
+    const { send, calls } = recordingSession(chaos);
+    assert.equal(send("EHLO c\r\n"), "");
+    assert.deepEqual(calls, ["pause"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(calls, ["pause", "resume"]);
+  } finally {
+    chaos.close();
+  }
 });

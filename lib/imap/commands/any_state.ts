@@ -18,6 +18,17 @@ import { ANY, ImapError, type OpenCommandSpec, SELECTED } from "../context.ts";
 import { quoted, untagged } from "../encoder.ts";
 import { ParseError } from "../parser.ts";
 
+/** RFC 2971 3.3: at most 30 pairs, field names of 30 octets, values of 1,024. */
+const ID_MAX_PAIRS = 30;
+const ID_MAX_FIELD = 30;
+const ID_MAX_VALUE = 1024;
+
+const utf8 = new TextEncoder();
+
+function octets(text: Uint8Array | string): number {
+  return typeof text === "string" ? utf8.encode(text).length : text.length;
+}
+
 /** ENABLE and ID are advertised from the greeting on (ENABLE works only after login). */
 const always = () => true;
 
@@ -83,10 +94,20 @@ export const ANY_STATE_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
         let pairs = 0;
         while (reader.peek() !== ")") {
           if (pairs > 0) reader.sp();
-          reader.readString();
+          const field = reader.readString();
           reader.sp();
-          reader.readNstring();
-          if (++pairs > 30) throw new ParseError("ID takes at most 30 field-value pairs");
+          const value = reader.readNstring();
+          // RFC 2971 3.3 limits what a client may send; past them the arguments are invalid,
+          // which RFC 2971 3.1 answers with BAD. Exactly at them is fine.
+          if (++pairs > ID_MAX_PAIRS) {
+            throw new ParseError(`ID takes at most ${ID_MAX_PAIRS} field-value pairs`);
+          }
+          if (octets(field) > ID_MAX_FIELD) {
+            throw new ParseError(`ID field names are at most ${ID_MAX_FIELD} octets`);
+          }
+          if (value !== null && octets(value) > ID_MAX_VALUE) {
+            throw new ParseError(`ID values are at most ${ID_MAX_VALUE} octets`);
+          }
         }
         reader.expect(")");
       }
