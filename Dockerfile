@@ -1,7 +1,7 @@
 # Elektromail as a container: compile a single binary, then run it on a small image.
 #
 #   docker build -t elektromail .
-#   docker run --rm -p 2525:2525 -p 1143:1143 -p 8025:8025 elektromail
+#   docker run --rm -p 2525:2525 -p 1143:1143 -p 1110:1110 -p 8025:8025 elektromail
 #
 # Configured by environment only (see the README); the image listens on all interfaces and
 # turns the HTTP control plane on at 8025. HEALTHCHECK runs the program's own probe.
@@ -19,8 +19,9 @@ COPY --from=build /elektromail /usr/local/bin/elektromail
 ENV BIND_ADDR=0.0.0.0 \
     SMTP_PORT=2525 \
     IMAP_PORT=1143 \
+    POP3_PORT=1110 \
     HTTP_PORT=8025
-EXPOSE 2525 1143 8025
+EXPOSE 2525 1143 1110 8025
 # With ELEKTROMAIL_DB=/data/mail.db, mount a volume writable by uid 65532 (nonroot) at /data.
 WORKDIR /data
 HEALTHCHECK --interval=10s --timeout=6s --start-period=5s --retries=3 \

@@ -72,7 +72,7 @@ function banner(server: Elektromail): string {
   if (server.tls) {
     const required = config.tls?.required ? ", required before login" : "";
     lines.push(
-      `  tls      STARTTLS on SMTP and IMAP${required}; certificate ${server.tls.origin}`,
+      `  tls      STARTTLS on SMTP and IMAP, STLS on POP3${required}; certificate ${server.tls.origin}`,
       `           for ${server.tls.names}`,
       `           SHA-256 ${server.tls.fingerprint}`,
     );

@@ -41,6 +41,10 @@ export interface Limits {
   readonly smtpMaxLineLength: number;
   readonly smtpIdleTimeoutMs: number;
   readonly imapIdleTimeoutMs: number;
+  /** RFC 1939 3: the POP3 autologout timer, at least 10 minutes. */
+  readonly pop3IdleTimeoutMs: number;
+  /** Longest POP3 line, command or SASL response, in octets (past it: `-ERR`). */
+  readonly pop3MaxLineLength: number;
   /**
    * A started command line must end, and message data make progress, within this (slowloris
    * guard, see `net/input_guard.ts`); 0: no deadline.
@@ -76,6 +80,8 @@ export interface Config {
   /** 0 picks a free port. */
   readonly smtpPort: number;
   readonly imapPort: number;
+  /** null: POP3 is off (`off`). */
+  readonly pop3Port: number | null;
   /** null: the HTTP control plane is off. */
   readonly httpPort: number | null;
   /** Configured users; empty means any credentials are accepted. */
@@ -108,6 +114,8 @@ export interface TlsConfig {
   readonly smtpsPort: number | null;
   /** Implicit-TLS IMAP port; null: none. */
   readonly imapsPort: number | null;
+  /** Implicit-TLS POP3 port; null or absent: none. */
+  readonly pop3sPort?: number | null;
 }
 
 /** TLS with a generated certificate, STARTTLS only: what `--tls` gives. */
@@ -117,6 +125,7 @@ export const DEFAULT_TLS: TlsConfig = {
   required: false,
   smtpsPort: null,
   imapsPort: null,
+  pop3sPort: null,
 };
 
 export const DEFAULT_LIMITS: Limits = {
@@ -130,6 +139,9 @@ export const DEFAULT_LIMITS: Limits = {
   smtpMaxLineLength: 8192,
   smtpIdleTimeoutMs: 5 * 60_000,
   imapIdleTimeoutMs: 30 * 60_000,
+  pop3IdleTimeoutMs: 10 * 60_000,
+  // RFC 2449 4 limits commands to 255 octets, but AUTH responses may be longer.
+  pop3MaxLineLength: 8192,
   receiveTimeoutMs: DEFAULT_RECEIVE_TIMEOUT_MS,
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
@@ -176,6 +188,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: "1143",
     help: "IMAP listen port (0 picks a free one)",
+  },
+  {
+    flag: "pop3-port",
+    env: "POP3_PORT",
+    kind: "string",
+    fallback: "1110",
+    help: "POP3 listen port (0 picks a free one, off disables)",
   },
   {
     flag: "http-port",
@@ -319,6 +338,12 @@ export const SETTINGS: readonly Setting[] = [
     help: "implicit-TLS IMAP port (off unless set; turns TLS on)",
   },
   {
+    flag: "pop3s-port",
+    env: "POP3S_PORT",
+    kind: "string",
+    help: "implicit-TLS POP3 port (off unless set; turns TLS on)",
+  },
+  {
     flag: "chaos",
     env: "ELEKTROMAIL_CHAOS",
     kind: "string",
@@ -415,6 +440,7 @@ export function resolveConfig(
     bindAddr: bindAddr.text!,
     smtpPort: port("smtp-port")!,
     imapPort: port("imap-port")!,
+    pop3Port: read("pop3-port").text?.trim().toLowerCase() === "off" ? null : port("pop3-port"),
     httpPort: port("http-port"),
     users,
     authDisabled: bool("auth-disabled"),
@@ -447,6 +473,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     bindAddr: "127.0.0.1",
     smtpPort: 0,
     imapPort: 0,
+    pop3Port: 0,
     httpPort: 0,
     users: [],
     authDisabled: false,
@@ -473,6 +500,7 @@ function tlsSettings(
     required: bool("tls-required"),
     smtpsPort: port("smtps-port"),
     imapsPort: port("imaps-port"),
+    pop3sPort: port("pop3s-port"),
   };
   const switch_ = read("tls");
   const asked = Object.entries(tls).find(([, value]) => value !== null && value !== false);
@@ -491,12 +519,13 @@ const SETTING_OF: Record<string, string> = {
   required: "tls-required",
   smtpsPort: "smtps-port",
   imapsPort: "imaps-port",
+  pop3sPort: "pop3s-port",
 };
 
 /** The `--help` text. */
 export function helpText(): string {
   const lines = [
-    "Elektromail: a small, exact IMAP4rev2/SMTP mail server for development and tests.",
+    "Elektromail: a small, exact IMAP4rev2/SMTP/POP3 mail server for development and tests.",
     "",
     "Usage: elektromail [options]",
     "       elektromail healthcheck [options]   probe the listeners these options describe;",

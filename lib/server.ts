@@ -13,6 +13,7 @@ import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
+import { createPop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
 import type { Store } from "./store/types.ts";
@@ -21,11 +22,15 @@ import type { Store } from "./store/types.ts";
 export interface Ports {
   readonly smtp: number;
   readonly imap: number;
+  /** null: POP3 is off. */
+  readonly pop3: number | null;
   readonly http: number | null;
   /** Implicit-TLS SMTP. */
   readonly smtps: number | null;
   /** Implicit-TLS IMAP. */
   readonly imaps: number | null;
+  /** Implicit-TLS POP3. */
+  readonly pop3s: number | null;
 }
 
 /** The server's certificate, for clients to trust (`GET /tls/cert`). */
@@ -42,7 +47,7 @@ export interface Elektromail {
   readonly tls: TlsInfo | null;
   /** One line per listener: `smtp 127.0.0.1:2525`. */
   readonly listeners: ReadonlyArray<{ name: string; host: string; port: number }>;
-  /** Stops accepting, tells open sessions (SMTP 421, IMAP BYE), closes the store. */
+  /** Stops accepting, tells open sessions (SMTP 421, IMAP BYE, POP3 -ERR), closes the store. */
   stop(): Promise<void>;
 }
 
@@ -100,6 +105,7 @@ export async function startElektromail(
   const authGuard = new AuthGuard(config.limits, logger);
   const warmer = startIndexWarmer(store);
   const imapServer = createImapServer({ config, store, logger, chaos, authGuard });
+  const pop3Server = createPop3Server({ config, store, logger, chaos, authGuard });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -132,8 +138,18 @@ export async function startElektromail(
       () => imapServer.listen(plain("imap", config.imapPort)),
     );
     started.push(imap);
+    let pop3: Listener | null = null;
+    if (config.pop3Port !== null) {
+      const port = config.pop3Port;
+      pop3 = await bind(
+        "POP3_PORT (--pop3-port)",
+        port,
+        () => pop3Server.listen(plain("pop3", port)),
+      );
+      started.push(pop3);
+    }
     const implicit = async (
-      name: "smtps" | "imaps",
+      name: "smtps" | "imaps" | "pop3s",
       port: number | null | undefined,
     ): Promise<Listener | null> => {
       if (port === null || port === undefined) return null;
@@ -141,29 +157,26 @@ export async function startElektromail(
       const listener = await bind(
         variable,
         port,
-        () =>
-          name === "smtps"
-            ? startSmtp(
-              config,
-              store,
-              logger,
-              { name, port, tls: tlsMode("implicit") },
-              chaos,
-              authGuard,
-            )
-            : imapServer.listen({ name, port, tls: tlsMode("implicit") }),
+        () => {
+          const endpoint = { name, port, tls: tlsMode("implicit") };
+          if (name === "smtps") return startSmtp(config, store, logger, endpoint, chaos, authGuard);
+          return name === "imaps" ? imapServer.listen(endpoint) : pop3Server.listen(endpoint);
+        },
       );
       started.push(listener);
       return listener;
     };
     const smtps = await implicit("smtps", config.tls?.smtpsPort);
     const imaps = await implicit("imaps", config.tls?.imapsPort);
+    const pop3s = await implicit("pop3s", config.tls?.pop3sPort);
     const ports = (httpPort: number | null): Ports => ({
       smtp: smtp.port,
       imap: imap.port,
+      pop3: pop3?.port ?? null,
       http: httpPort,
       smtps: smtps?.port ?? null,
       imaps: imaps?.port ?? null,
+      pop3s: pop3s?.port ?? null,
     });
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {

@@ -133,7 +133,8 @@ Deno.test({
       assert.ok(server.ports.SMTP > 0, server.banner);
       assert.ok(server.ports.HTTP > 0, server.banner);
       assert.ok(server.ports.IMAP > 0, server.banner);
-      for (const name of ["SMTP", "IMAP", "HTTP"]) {
+      assert.ok(server.ports.POP3 > 0, server.banner);
+      for (const name of ["SMTP", "IMAP", "POP3", "HTTP"]) {
         assert.match(
           server.banner,
           new RegExp(`^\\s+${name}\\s+127\\.0\\.0\\.1:${server.ports[name]}$`, "m"),
@@ -147,15 +148,15 @@ Deno.test({
       client.close();
       assert.match(greeting, /^220 /);
       const health = await fetch(`http://127.0.0.1:${server.ports.HTTP}/health`);
-      await health.body?.cancel();
       assert.equal(health.status, 200);
+      assert.equal((await health.json()).ports.pop3, server.ports.POP3);
     } finally {
       server.child.kill("SIGTERM");
       await server.exit();
     }
 
     const dir = await Deno.makeTempDir({ prefix: "elektromail-cli-" });
-    const open = await spawnMain(["--smtp-port", "0", "--imap-port", "0"], {
+    const open = await spawnMain(["--smtp-port", "0", "--imap-port", "0", "--pop3-port", "off"], {
       ELEKTROMAIL_DB: `${dir}/mail.db`,
       ELEKTROMAIL_USERS: "ann:pw",
       ELEKTROMAIL_AUTH_DISABLED: "yes",
@@ -167,6 +168,7 @@ Deno.test({
         /auth\s+any credentials accepted \(auth disabled, 1 users configured\)/,
       );
       assert.equal(open.ports.HTTP, undefined, "no HTTP listener unless asked");
+      assert.equal(open.ports.POP3, undefined, "POP3 switched off");
     } finally {
       open.child.kill("SIGTERM");
       await open.exit();
@@ -190,7 +192,7 @@ async function readUntilClosed(conn: Deno.Conn, until?: RegExp): Promise<string>
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test({
-    name: `cli: ${signal} sends SMTP 421 and IMAP * BYE to open sessions and exits 0`,
+    name: `cli: ${signal} sends SMTP 421, IMAP * BYE and POP3 -ERR to open sessions and exits 0`,
     ...slow,
     ignore: Deno.build.os === "windows",
     fn: async () => {
@@ -199,7 +201,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       try {
         const { client, greeting } = await SmtpClient.connect(server.ports.SMTP);
         const imap = await Deno.connect({ hostname: "127.0.0.1", port: server.ports.IMAP });
+        const pop3 = await Deno.connect({ hostname: "127.0.0.1", port: server.ports.POP3 });
         try {
+          assert.match(await readUntilClosed(pop3, /\r\n/), /^\+OK /);
           assert.match(greeting, /^220 /);
           assert.match(await client.command("EHLO test"), /^250[ -]/);
           assert.match(await readUntilClosed(imap, /\r\n/), /^\* OK /);
@@ -214,8 +218,14 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
           }
           assert.equal(await client.readReply(), "", "then the connection closes");
           assert.match(await readUntilClosed(imap), /^\* BYE .*\r\n$/);
+          assert.equal(await readUntilClosed(pop3), "-ERR Server shutting down.\r\n");
         } finally {
           client.close();
+          try {
+            pop3.close();
+          } catch {
+            // already closed
+          }
           try {
             imap.close();
           } catch {

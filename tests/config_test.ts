@@ -38,6 +38,7 @@ Deno.test("config: defaults", () => {
   assert.equal(config.bindAddr, "127.0.0.1");
   assert.equal(config.smtpPort, 2525);
   assert.equal(config.imapPort, 1143);
+  assert.equal(config.pop3Port, 1110);
   assert.equal(config.httpPort, null);
   assert.deepEqual(config.users, []);
   assert.equal(config.authDisabled, false);
@@ -52,6 +53,7 @@ Deno.test("config: defaults", () => {
 const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unknown }> = {
   "smtp-port": { env: "2600", flag: "0", get: (c) => c.smtpPort },
   "imap-port": { env: "1430", flag: "1431", get: (c) => c.imapPort },
+  "pop3-port": { env: "1100", flag: "0", get: (c) => c.pop3Port },
   "http-port": { env: "8025", flag: "0", get: (c) => c.httpPort },
   "bind-addr": { env: "0.0.0.0", flag: "::1", get: (c) => c.bindAddr },
   users: {
@@ -77,6 +79,7 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "tls-key": { env: "/tmp/env.key", flag: "/tmp/flag.key", get: (c) => c.tls?.key },
   "smtps-port": { env: "4650", flag: "0", get: (c) => c.tls?.smtpsPort },
   "imaps-port": { env: "9930", flag: "9931", get: (c) => c.tls?.imapsPort },
+  "pop3s-port": { env: "9950", flag: "9951", get: (c) => c.tls?.pop3sPort },
   chaos: {
     env: '{"protocol":"smtp","command":"RCPT"}',
     flag: '{"protocol":"imap","command":"SELECT"}',
@@ -97,6 +100,11 @@ Deno.test("config: every string setting is read from its variable and its flag; 
     const expectedEnv = /port|max/.test(setting.flag) ? Number(c.env) : c.env;
     if (setting.flag !== "users") assert.deepEqual(fromEnv, expectedEnv, setting.env);
   }
+  // POP3 alone can be switched off.
+  assert.equal(serve([], { POP3_PORT: "off" }).pop3Port, null);
+  assert.equal(serve(["--pop3-port", "OFF"]).pop3Port, null);
+  assert.equal(serve(["--pop3-port", "0"], { POP3_PORT: "off" }).pop3Port, 0);
+  assert.equal(serve([], { POP3S_PORT: "9950" }).tls?.pop3sPort, 9950, "POP3S_PORT turns TLS on");
   // An empty variable counts as unset.
   assert.equal(serve([], { SMTP_PORT: "" }).smtpPort, 2525);
   assert.equal(serve([], { ELEKTROMAIL_DB: "" }).dbPath, null);

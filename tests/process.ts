@@ -10,14 +10,18 @@ import assert from "node:assert/strict";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const CONFIG_VARIABLE = /^(ELEKTROMAIL_|SMTP_PORT$|IMAP_PORT$|HTTP_PORT$|BIND_ADDR$)/;
+const CONFIG_VARIABLE =
+  /^(ELEKTROMAIL_|SMTP_PORT$|IMAP_PORT$|POP3_PORT$|POP3S_PORT$|HTTP_PORT$|BIND_ADDR$)/;
 
-/** This process's environment without any Elektromail setting, plus `extra`. */
+/**
+ * This process's environment without any Elektromail setting, plus `extra`. POP3 picks a
+ * free port unless `extra` or a flag says otherwise: parallel tests never share its default.
+ */
 function childEnv(extra: Record<string, string>): Record<string, string> {
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([name]) => !CONFIG_VARIABLE.test(name)),
   );
-  return { ...env, NO_COLOR: "1", ...extra };
+  return { ...env, NO_COLOR: "1", POP3_PORT: "0", ...extra };
 }
 
 /** A running `main.ts`. */
@@ -107,7 +111,7 @@ export async function spawnMain(
   clearTimeout(timeout);
   const banner = text;
   const ports: Record<string, number> = {};
-  for (const match of banner.matchAll(/^\S*\s+([A-Z]+)\s+\S+:(\d+)$/gm)) {
+  for (const match of banner.matchAll(/^\S*\s+([A-Z][A-Z0-9]*)\s+\S+:(\d+)$/gm)) {
     ports[match[1]] = Number(match[2]);
   }
   // Keep draining stderr so the child never blocks on a full pipe.

@@ -1,5 +1,5 @@
 /**
- * The fault-injection engine one server shares between SMTP, IMAP and the control plane.
+ * The fault-injection engine one server shares between SMTP, IMAP, POP3 and the control plane.
  * Protocol code asks {@linkcode Chaos.decide} at each injection point and gets the rule that
  * fires, or null; with no rules that question costs one comparison.
  *
@@ -9,7 +9,13 @@
  * @module
  */
 
-import { ChaosRuleError, type ChaosRuleSpec, MAX_RULES, parseChaosRules } from "./rules.ts";
+import {
+  type ChaosProtocol,
+  ChaosRuleError,
+  type ChaosRuleSpec,
+  MAX_RULES,
+  parseChaosRules,
+} from "./rules.ts";
 
 /** A rule as the engine holds it and `GET /chaos` shows it. */
 export interface ChaosRule extends ChaosRuleSpec {
@@ -117,7 +123,7 @@ export class Chaos {
    * The rule that fires for this command, or null. Rules are tried in id order; each
    * matching rule counts the match and, with a percentage, draws from its PRNG.
    */
-  decide(protocol: "smtp" | "imap", command: string, facts: ChaosFacts = {}): ChaosRule | null {
+  decide(protocol: ChaosProtocol, command: string, facts: ChaosFacts = {}): ChaosRule | null {
     if (this.#rules.length === 0) return null;
     for (const rule of this.#rules) {
       const { spec } = rule;

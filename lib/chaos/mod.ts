@@ -1,5 +1,5 @@
 /**
- * Fault injection for SMTP and IMAP (`POST /chaos`, `ELEKTROMAIL_CHAOS`).
+ * Fault injection for SMTP, IMAP and POP3 (`POST /chaos`, `ELEKTROMAIL_CHAOS`).
  *
  * @module
  */
@@ -7,6 +7,7 @@
 export { Chaos, type ChaosFacts, type ChaosRule, mulberry32, recipientMatches } from "./engine.ts";
 export {
   type ChaosAction,
+  type ChaosProtocol,
   ChaosRuleError,
   type ChaosRuleSpec,
   MAX_DELAY_MS,
@@ -14,6 +15,7 @@ export {
   parseChaosRule,
   parseChaosRules,
   parseChaosText,
+  POP3_COMMANDS,
   SMTP_COMMANDS,
   type SmtpCommand,
 } from "./rules.ts";

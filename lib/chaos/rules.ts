@@ -19,6 +19,29 @@ import { canonicalUserName } from "../store/names.ts";
 export const SMTP_COMMANDS = ["CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA"] as const;
 export type SmtpCommand = typeof SMTP_COMMANDS[number];
 
+/** POP3 commands a rule can target (besides `*`, any command but `CONNECT`). */
+export const POP3_COMMANDS = [
+  "CONNECT",
+  "CAPA",
+  "STLS",
+  "USER",
+  "PASS",
+  "APOP",
+  "AUTH",
+  "STAT",
+  "LIST",
+  "RETR",
+  "TOP",
+  "DELE",
+  "NOOP",
+  "RSET",
+  "UIDL",
+  "QUIT",
+] as const;
+
+/** The protocols rules apply to. */
+export type ChaosProtocol = "smtp" | "imap" | "pop3";
+
 export type ChaosAction = "fail" | "delay" | "drop";
 
 /** The longest delay a rule may ask for, in milliseconds. */
@@ -28,14 +51,18 @@ export const MAX_RULES = 1000;
 
 /** A validated rule, before the engine gives it an id and counters. */
 export interface ChaosRuleSpec {
-  readonly protocol: "smtp" | "imap";
+  readonly protocol: ChaosProtocol;
   /** SMTP: one of {@linkcode SMTP_COMMANDS}. IMAP: a command name (`FETCH` also matches
-   * `UID FETCH`), `CONNECT` (the greeting) or `*` (any command). Upper case. */
+   * `UID FETCH`), `CONNECT` (the greeting) or `*` (any command). POP3: one of
+   * {@linkcode POP3_COMMANDS} or `*`. Upper case. */
   readonly command: string;
   readonly action: ChaosAction;
   /** Waited before the reply (`delay`), the failure (`fail`) or the hang-up (`drop`). */
   readonly delayMs: number;
-  /** SMTP reply code (400-599) or IMAP response code atom (e.g. `UNAVAILABLE`), for `fail`. */
+  /**
+   * SMTP reply code (400-599), IMAP response code atom (e.g. `UNAVAILABLE`) or POP3 response
+   * code (e.g. `SYS/TEMP`, RFC 2449 8), for `fail`.
+   */
   readonly code: number | string | null;
   /** SMTP enhanced status code (RFC 3463), for `fail`. */
   readonly enhanced: string | null;
@@ -129,9 +156,11 @@ interface RuleFields {
 }
 
 /** `protocol` and `command` (HELO is EHLO's rule). */
-function readTarget({ raw, fail }: RuleFields): { protocol: "smtp" | "imap"; command: string } {
+function readTarget({ raw, fail }: RuleFields): { protocol: ChaosProtocol; command: string } {
   const protocol = raw.protocol;
-  if (protocol !== "smtp" && protocol !== "imap") fail("protocol", `must be "smtp" or "imap"`);
+  if (protocol !== "smtp" && protocol !== "imap" && protocol !== "pop3") {
+    fail("protocol", `must be "smtp", "imap" or "pop3"`);
+  }
   if (typeof raw.command !== "string") fail("command", "must be a string");
   const command = (raw.command as string).trim().toUpperCase().replace(/\s+/g, " ");
   if (protocol === "smtp") {
@@ -140,6 +169,12 @@ function readTarget({ raw, fail }: RuleFields): { protocol: "smtp" | "imap"; com
       fail("command", `must be one of ${SMTP_COMMANDS.join(", ")} for SMTP`);
     }
     return { protocol, command: smtpCommand };
+  }
+  if (protocol === "pop3") {
+    if (command !== "*" && !(POP3_COMMANDS as readonly string[]).includes(command)) {
+      fail("command", `must be one of ${POP3_COMMANDS.join(", ")} or * for POP3`);
+    }
+    return { protocol, command };
   }
   if (command !== "*" && !/^(UID )?[A-Z][A-Z0-9]{0,31}$/.test(command)) {
     fail("command", "must be an IMAP command name, CONNECT or *");
@@ -164,7 +199,7 @@ function readAction({ raw, fail, given }: RuleFields): { action: ChaosAction; de
 /** What a failure answers: `code`, `enhanced` (SMTP), `status` (IMAP) and `text`. */
 function readFailure(
   { raw, fail, given }: RuleFields,
-  protocol: "smtp" | "imap",
+  protocol: ChaosProtocol,
   action: ChaosAction,
 ): Pick<ChaosRuleSpec, "code" | "enhanced" | "status" | "text"> {
   let code: number | string | null = null;
@@ -187,6 +222,15 @@ function readFailure(
       fail("enhanced", `must be an enhanced status code of class ${klass} (e.g. ${klass}.3.0)`);
     }
     if (given("status")) fail("status", "is for IMAP rules (SMTP uses code and enhanced)");
+  } else if (action === "fail" && protocol === "pop3") {
+    if (raw.code === null) code = null;
+    else if (raw.code === undefined) code = "SYS/TEMP";
+    else if (typeof raw.code !== "string" || !/^[A-Za-z][A-Za-z0-9/-]{0,40}$/.test(raw.code)) {
+      fail("code", "must be a POP3 response code such as SYS/TEMP or IN-USE, or null");
+    } else code = (raw.code as string).toUpperCase();
+    for (const field of ["status", "enhanced"]) {
+      if (given(field)) fail(field, "is not for POP3 rules (they use code and text)");
+    }
   } else if (action === "fail") {
     status = raw.status === undefined || raw.status === null ? "NO" : raw.status as "NO";
     if (status !== "NO" && status !== "BAD") fail("status", `must be "NO" or "BAD"`);
@@ -227,7 +271,7 @@ function readRepetition(
 /** Whom the rule applies to: `user` and `recipient`. */
 function readFilters(
   { raw, fail, given }: RuleFields,
-  protocol: "smtp" | "imap",
+  protocol: ChaosProtocol,
   command: string,
 ): Pick<ChaosRuleSpec, "user" | "recipient"> {
   let user: string | null = null;

@@ -25,7 +25,7 @@ function rejects(input: unknown, pattern: RegExp): void {
   }, JSON.stringify(input));
 }
 
-Deno.test("chaos rules: defaults for SMTP and IMAP failures", () => {
+Deno.test("chaos rules: defaults for SMTP, IMAP and POP3 failures", () => {
   const smtp = parseChaosRule({ protocol: "smtp", command: "rcpt" });
   assert.equal(smtp.command, "RCPT");
   assert.equal(smtp.action, "fail");
@@ -42,6 +42,15 @@ Deno.test("chaos rules: defaults for SMTP and IMAP failures", () => {
   assert.equal(parseChaosRule({ protocol: "imap", command: "*", code: "alert" }).code, "ALERT");
   const percent = parseChaosRule({ protocol: "imap", command: "NOOP", percent: 50 });
   assert.equal(percent.times, null, "a percentage without times has no limit");
+  const pop3 = parseChaosRule({ protocol: "pop3", command: "retr", user: "Amy" });
+  assert.deepEqual([pop3.command, pop3.code, pop3.status, pop3.user], [
+    "RETR",
+    "SYS/TEMP",
+    null,
+    "amy",
+  ]);
+  assert.equal(parseChaosRule({ protocol: "pop3", command: "*", code: "in-use" }).code, "IN-USE");
+  assert.equal(parseChaosRule({ protocol: "pop3", command: "PASS", code: null }).code, null);
   const delay = parseChaosRule({ protocol: "smtp", command: "DATA", action: "delay", delayMs: 5 });
   assert.deepEqual([delay.code, delay.enhanced, delay.status], [null, null, null]);
 });
@@ -49,7 +58,11 @@ Deno.test("chaos rules: defaults for SMTP and IMAP failures", () => {
 Deno.test("chaos rules: every bad field is named", () => {
   rejects(null, /expected a JSON object/);
   rejects([], /expected a JSON object/);
-  rejects({ protocol: "pop3", command: "X" }, /"protocol" must be "smtp" or "imap"/);
+  rejects({ protocol: "nntp", command: "X" }, /"protocol" must be "smtp", "imap" or "pop3"/);
+  rejects({ protocol: "pop3", command: "XTND" }, /"command" must be one of CONNECT, CAPA/);
+  rejects({ protocol: "pop3", command: "RETR", code: "a b" }, /"code" must be a POP3 response/);
+  rejects({ protocol: "pop3", command: "RETR", status: "NO" }, /"status" is not for POP3/);
+  rejects({ protocol: "pop3", command: "CONNECT", user: "amy" }, /cannot apply to POP3 CONNECT/);
   rejects({ protocol: "smtp", command: "VRFY" }, /"command" must be one of CONNECT, EHLO/);
   rejects({ protocol: "imap", command: "FE TCH" }, /"command" must be an IMAP command name/);
   rejects({ protocol: "smtp", command: 3 }, /"command" must be a string/);

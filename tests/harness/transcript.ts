@@ -98,6 +98,8 @@ export interface RunOptions {
   readonly hooks?: Readonly<Record<string, Hook>>;
   /** Overrides `@timeout`; seconds. */
   readonly timeoutSeconds?: number;
+  /** Whether a named connection is TLS from the first byte (an implicit-TLS port). */
+  readonly implicitTls?: (conn: string) => boolean;
   /** Certificates `!starttls` trusts (PEM); the name checked is `localhost`. */
   readonly caCerts?: readonly string[];
 }
@@ -434,7 +436,10 @@ export async function runTranscript(transcript: Transcript, options: RunOptions)
   const peerFor = async (name: string): Promise<Peer> => {
     let peer = peers.get(name);
     if (!peer) {
-      const conn = await Deno.connect({ hostname, port: options.portFor?.(name) ?? options.port });
+      const port = options.portFor?.(name) ?? options.port;
+      const conn = options.implicitTls?.(name)
+        ? await Deno.connectTls({ hostname, port, caCerts: [...(options.caCerts ?? [])] })
+        : await Deno.connect({ hostname, port });
       peer = new Peer(name, conn);
       peers.set(name, peer);
     }

@@ -98,7 +98,7 @@ Deno.test({
           assert.match(
             server.banner,
             new RegExp(
-              `tls +STARTTLS on SMTP and IMAP; certificate self-signed, ${kept} ${dir}/mail\\.db\\.cert\\.pem`,
+              `tls +STARTTLS on SMTP and IMAP, STLS on POP3; certificate self-signed, ${kept} ${dir}/mail\\.db\\.cert\\.pem`,
             ),
           );
           assert.match(
