@@ -35,6 +35,11 @@ export interface Limits {
   readonly maxHttpBody: number;
   /** Events queued for one `/events` listener before a listener that does not read is cut off. */
   readonly maxEventQueueBytes: number;
+  /**
+   * HTTP request bodies being read and handled at once, in octets (a body without a length
+   * counts as {@linkcode Limits.maxHttpBody}); past it a request gets 503.
+   */
+  readonly maxHttpBodiesInFlight: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -61,6 +66,11 @@ export interface Config {
   readonly tls: TlsConfig | null;
   /** Fault-injection rules set at startup (and restored by a reset). */
   readonly chaos: readonly ChaosRuleSpec[];
+  /**
+   * Host names (or addresses) the HTTP control plane answers besides loopback, the hostname
+   * and the bind address; a leading dot also allows subdomains; `*` allows any.
+   */
+  readonly httpAllowedHosts: readonly string[];
 }
 
 /** TLS: on with `--tls`, a certificate, `--tls-required` or an implicit-TLS port. */
@@ -96,6 +106,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBadCommands: 20,
   maxHttpBody: 30 * 1024 * 1024,
   maxEventQueueBytes: 16 * 1024 * 1024,
+  maxHttpBodiesInFlight: 64 * 1024 * 1024,
 };
 
 /** A user's mistake in the configuration: printed as one line, exit status 2. */
@@ -142,6 +153,12 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: "127.0.0.1",
     help: "address to listen on (0.0.0.0 for all interfaces)",
+  },
+  {
+    flag: "http-allowed-hosts",
+    env: "ELEKTROMAIL_HTTP_ALLOWED_HOSTS",
+    kind: "string",
+    help: "more Host names the HTTP port answers, comma separated (* for any)",
   },
   {
     flag: "users",
@@ -348,6 +365,7 @@ export function resolveConfig(
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),
+    httpAllowedHosts: allowedHosts(read("http-allowed-hosts")),
   };
   return { action: "serve", config };
 }
@@ -368,6 +386,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     limits: DEFAULT_LIMITS,
     tls: null,
     chaos: [],
+    httpAllowedHosts: [],
     ...overrides,
   };
 }
@@ -428,6 +447,21 @@ function chaosRules({ text, source }: { text: string | undefined; source: string
     if (error instanceof ChaosRuleError) throw new ConfigError(`${source}: ${error.message}`);
     throw error;
   }
+}
+
+/** `a.example, .b.example, 10.0.0.5, [fd00::1]` or `*`: names as given, lower-cased. */
+function allowedHosts({ text, source }: { text: string | undefined; source: string }): string[] {
+  if (text === undefined) return [];
+  const hosts = text.split(",").map((host) => host.trim().toLowerCase()).filter((host) => host);
+  for (const host of hosts) {
+    if (host !== "*" && !/^\.?[a-z0-9_\-.]+$|^\[[0-9a-f:.]+\]$/.test(host)) {
+      throw new ConfigError(
+        `${source}: "${host}" is not a host name or address (a name, .domain for it and its ` +
+          `subdomains, an IPv4 or [IPv6] address, or *; without a port)`,
+      );
+    }
+  }
+  return hosts;
 }
 
 function parseCount(text: string, source: string, min: number): number {

@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 import { addChaos, clearChaos, deleteChaosRule, listChaos } from "./chaos.ts";
 import type { HttpContext, HttpOptions } from "./context.ts";
 import { EventHub, streamEvents } from "./events.ts";
+import { createRequestGuard } from "./guard.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
@@ -76,6 +77,7 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
     waiters: new WaitRegistry(options.store),
     events: new EventHub(options.store, options.logger, options.config.limits.maxEventQueueBytes),
   };
+  const guard = createRequestGuard(ctx.config);
   const closeLive = () => {
     ctx.waiters.close();
     ctx.events.close();
@@ -100,7 +102,7 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
           ctx.logger.error("http: request failed", error);
           return json(500, { error: "Internal server error" });
         },
-      }, (request) => dispatch(ctx, ROUTES, request));
+      }, (request) => dispatch(ctx, ROUTES, request, guard));
     } catch (error) {
       closeLive();
       reject(error);
