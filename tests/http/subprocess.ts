@@ -35,7 +35,8 @@ export async function withServerProcess(
       pid,
       memory: async () => {
         const status = await Deno.readTextFile(`/proc/${pid}/status`);
-        const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)![1]);
+        const kib = (name: string) =>
+          Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)![1]);
         return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
       },
     });
