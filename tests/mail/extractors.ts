@@ -28,9 +28,12 @@ const encoder = new TextEncoder();
 /** Size of each fuzz input, in UTF-16 units. */
 export const FUZZ_SIZE = 1024 * 1024;
 
-/** `fragment` repeated to about 1 MB, ended by a character that matches nothing above. */
+/**
+ * `fragment` repeated to about 1 MB, between an `x` and a control character, so a run of
+ * white space is inside the text (not trimmed away) and nothing matches at the end.
+ */
 export function repeated(fragment: string): string {
-  return fragment.repeat(Math.ceil(FUZZ_SIZE / fragment.length)) + "\u0001";
+  return "x" + fragment.repeat(Math.ceil(FUZZ_SIZE / fragment.length)) + "\u0001";
 }
 
 /** A seeded pseudo-random string of about 1 MB over the characters that matter to markup. */
