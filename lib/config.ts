@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import type { ChaosRuleSpec } from "./chaos/rules.ts";
 import {
+  allowedHosts,
   chaosRules,
   isIpAddress,
   parseBoolean,
@@ -72,6 +73,11 @@ export interface Limits {
   readonly maxAuthFailuresPerAddress: number;
   /** The sliding window of `maxAuthFailuresPerAddress`. */
   readonly authFailureWindowMs: number;
+  /**
+   * HTTP request bodies being read and handled at once, in octets (a body without a length
+   * counts as {@linkcode Limits.maxHttpBody}); past it a request gets 503.
+   */
+  readonly maxHttpBodiesInFlight: number;
 }
 
 /** Everything `startElektromail()` needs. Build one with {@linkcode resolveConfig}. */
@@ -100,6 +106,11 @@ export interface Config {
   readonly tls: TlsConfig | null;
   /** Fault-injection rules set at startup (and restored by a reset). */
   readonly chaos: readonly ChaosRuleSpec[];
+  /**
+   * Host names (or addresses) the HTTP control plane answers besides loopback, the hostname
+   * and the bind address; a leading dot also allows subdomains; `*` allows any.
+   */
+  readonly httpAllowedHosts: readonly string[];
 }
 
 /** TLS: on with `--tls`, a certificate, `--tls-required` or an implicit-TLS port. */
@@ -157,6 +168,7 @@ export const DEFAULT_LIMITS: Limits = {
   // Per address: 100 failures in 10 minutes, whatever the protocol or connection count.
   maxAuthFailuresPerAddress: 100,
   authFailureWindowMs: 10 * 60_000,
+  maxHttpBodiesInFlight: 64 * 1024 * 1024,
 };
 
 /**
@@ -208,6 +220,12 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: "127.0.0.1",
     help: "address to listen on (0.0.0.0 for all interfaces)",
+  },
+  {
+    flag: "http-allowed-hosts",
+    env: "ELEKTROMAIL_HTTP_ALLOWED_HOSTS",
+    kind: "string",
+    help: "more Host names the HTTP port answers, comma separated (* for any)",
   },
   {
     flag: "users",
@@ -463,6 +481,7 @@ export function resolveConfig(
     },
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),
+    httpAllowedHosts: allowedHosts(read("http-allowed-hosts")),
   };
   return { action: "serve", config };
 }
@@ -484,6 +503,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     limits: DEFAULT_LIMITS,
     tls: null,
     chaos: [],
+    httpAllowedHosts: [],
     ...overrides,
   };
 }

@@ -103,3 +103,20 @@ export function isIpAddress(text: string): boolean {
   }
   return /^[0-9a-fA-F:]+$/.test(text) && text.includes(":");
 }
+
+/** `a.example, .b.example, 10.0.0.5, [fd00::1]` or `*`: names as given, lower-cased. */
+export function allowedHosts(
+  { text, source }: { text: string | undefined; source: string },
+): string[] {
+  if (text === undefined) return [];
+  const hosts = text.split(",").map((host) => host.trim().toLowerCase()).filter((host) => host);
+  for (const host of hosts) {
+    if (host !== "*" && !/^\.?[a-z0-9_\-.]+$|^\[[0-9a-f:.]+\]$/.test(host)) {
+      throw new ConfigError(
+        `${source}: "${host}" is not a host name or address (a name, .domain for it and its ` +
+          `subdomains, an IPv4 or [IPv6] address, or *; without a port)`,
+      );
+    }
+  }
+  return hosts;
+}

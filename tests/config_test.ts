@@ -56,6 +56,7 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "pop3-port": { env: "1100", flag: "0", get: (c) => c.pop3Port },
   "http-port": { env: "8025", flag: "0", get: (c) => c.httpPort },
   "bind-addr": { env: "0.0.0.0", flag: "::1", get: (c) => c.bindAddr },
+  "http-allowed-hosts": { env: "mail.test", flag: "*", get: (c) => c.httpAllowedHosts.join() },
   users: {
     env: "ann:pw",
     flag: "bob:bob@example.com:pw",

@@ -15,7 +15,7 @@ import { routeRecipient } from "../auth.ts";
 import { deliver, type Recipient } from "../delivery.ts";
 import { findHeaderEnd, headerValue, parseHeaderFields } from "../mail/headers.ts";
 import { canonicalUserName } from "../store/names.ts";
-import { addressOf, composeMessage, splitAddresses } from "./compose.ts";
+import { addressOf, composedSizeAtLeast, composeMessage, splitAddresses } from "./compose.ts";
 import type { HttpContext } from "./context.ts";
 import { HttpError, json, readJsonObject } from "./json.ts";
 import { messageJson } from "./message_json.ts";
@@ -160,6 +160,12 @@ export async function inject(ctx: HttpContext, { request }: RouteRequest): Promi
   else recipients = [];
 
   const defaultSender = `elektromail@${ctx.config.hostname}`;
+  // Refused before any octet is built: the message is at least as large as its texts.
+  const maxSize = ctx.config.limits.maxMessageSize;
+  const tooBig = () => new HttpError(413, `Message is larger than ${maxSize} bytes`);
+  if ((rawText?.length ?? 0) > maxSize || composedSizeAtLeast({ text, html }) > maxSize) {
+    throw tooBig();
+  }
   let raw: Uint8Array;
   let sender: string;
   if (rawText !== null) {
@@ -185,9 +191,7 @@ export async function inject(ctx: HttpContext, { request }: RouteRequest): Promi
   if (recipients.length === 0) {
     throw new HttpError(400, `Cannot inject: give "to" or "user" (or recipients in "raw")`);
   }
-  if (raw.length > ctx.config.limits.maxMessageSize) {
-    throw new HttpError(413, `Message is larger than ${ctx.config.limits.maxMessageSize} bytes`);
-  }
+  if (raw.length > maxSize) throw tooBig();
   const stored = deliver(ctx.store, recipients, raw, {
     mailbox,
     flags,

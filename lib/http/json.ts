@@ -102,19 +102,23 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 }
 
 /**
- * Reads a JSON object body. JSON, `+json`, `text/plain` and curl's default form type are
- * accepted (what a `curl -d '{…}'` sends); other types get 415.
+ * Reads a JSON object body. Only `application/json` and `+json` types are read; others get
+ * 415: a web page can send `text/plain` or a form to any origin without asking, but a JSON
+ * type needs the control plane's consent (a CORS preflight it never grants).
  */
 export async function readJsonObject(
   request: Request,
   limit: number,
 ): Promise<Record<string, unknown>> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const accepted = type === "" || type === "application/json" || type.endsWith("+json") ||
-    type === "text/plain" || type === "application/x-www-form-urlencoded";
-  if (!accepted) {
+  if (type !== "application/json" && !type.endsWith("+json")) {
     await request.body?.cancel().catch(() => {});
-    throw new HttpError(415, `Cannot read body: expected application/json, got ${type}`);
+    throw new HttpError(
+      415,
+      `Cannot read body: expected Content-Type application/json, got ${
+        type === "" ? "none" : type
+      } (with curl: --json '{…}' or -H 'content-type: application/json')`,
+    );
   }
   const bytes = await readBody(request, limit);
   let value: unknown;

@@ -71,15 +71,66 @@ export function getMessage(ctx: HttpContext, { params }: RouteRequest): Response
   });
 }
 
-/** `GET /messages/{id}/raw`: the stored bytes, exactly. */
+/**
+ * The policy of every piece of message content served as it is (raw messages, parts): a
+ * document made of it runs nothing, loads nothing and gets an opaque origin, so a mailed
+ * `<script>` or SVG cannot act on the control plane's origin. A part that is an image is
+ * still shown when opened: the browser's image view is not governed by the image's policy.
+ */
+export const CONTENT_CSP = "sandbox; default-src 'none'";
+
+/**
+ * Image types a browser shows inline and that cannot script (never SVG, which is a
+ * document). Every other part is served as a download.
+ */
+const INLINE_IMAGES = new Set([
+  "image/png",
+  "image/apng",
+  "image/jpeg",
+  "image/pjpeg",
+  "image/gif",
+  "image/webp",
+  "image/avif",
+  "image/bmp",
+  "image/x-icon",
+  "image/vnd.microsoft.icon",
+]);
+
+/** The headers of message content served as it is; `filename` as stored (may be anything). */
+function contentHeaders(
+  type: string,
+  length: number,
+  inline: boolean,
+  filename: string | null,
+): Record<string, string> {
+  let disposition = inline ? "inline" : "attachment";
+  if (filename !== null) {
+    const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+    disposition += `; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  }
+  return {
+    "content-type": type,
+    "content-length": String(length),
+    "content-disposition": disposition,
+    "content-security-policy": CONTENT_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+}
+
+/** `GET /messages/{id}/raw`: the stored bytes, exactly, as a download (`{id}.eml`). */
 export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
-  const { raw } = locate(ctx.store, params[0]);
+  const { meta, raw } = locate(ctx.store, params[0]);
+  const filename = `${meta.id.replace(/[^\w.-]+/g, "_")}.eml`;
   return new Response(raw as Uint8Array<ArrayBuffer>, {
-    headers: { "content-type": "message/rfc822", "content-length": String(raw.length) },
+    headers: contentHeaders("message/rfc822", raw.length, false, filename),
   });
 }
 
-/** `GET /messages/{id}/parts/{n}`: one part, transfer encoding removed. */
+/**
+ * `GET /messages/{id}/parts/{n}`: one part, transfer encoding removed, sandboxed; a
+ * download unless it is an image that cannot script.
+ */
 export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
   const { raw, index } = locate(ctx.store, params[0]);
   const part = findPart(index.root, params[1]);
@@ -100,18 +151,14 @@ export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
     part.bodyStart,
     part.bodyEnd,
   );
-  const headers: Record<string, string> = {
-    "content-type": contentType,
-    "content-length": String(body.length),
-  };
   const filename = partFilename(part);
-  if (filename !== null) {
-    const name = decodeEncodedWords(filename);
-    const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-    headers["content-disposition"] = `attachment; filename="${fallback}"; filename*=UTF-8''${
-      encodeURIComponent(name)
-    }`;
-  }
+  const inline = INLINE_IMAGES.has(`${type}/${subtype}`.toLowerCase());
+  const headers = contentHeaders(
+    contentType,
+    body.length,
+    inline,
+    filename === null ? null : decodeEncodedWords(filename),
+  );
   return new Response(body as Uint8Array<ArrayBuffer>, { headers });
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { HttpContext } from "./context.ts";
+import type { RequestGuard } from "./guard.ts";
 import { errorResponse, HttpError, json } from "./json.ts";
 
 /** A request as handlers see it: path parameters are already URL-decoded. */
@@ -50,13 +51,19 @@ function match(route: Route, segments: readonly string[]): string[] | null {
   return params;
 }
 
-/** Finds the route and runs it; every failure becomes a JSON error, never a crash. */
+/**
+ * Checks the request with `guard` (Host, Origin, body budget), finds the route and runs it;
+ * every failure becomes a JSON error, never a crash.
+ */
 export async function dispatch(
   ctx: HttpContext,
   routes: readonly Route[],
   request: Request,
+  guard?: RequestGuard,
 ): Promise<Response> {
+  let release = () => {};
   try {
+    if (guard) release = guard.admit(request);
     const url = new URL(request.url);
     const segments = splitPath(url.pathname);
     for (const route of routes) {
@@ -80,5 +87,7 @@ export async function dispatch(
     if (response) return response;
     ctx.logger.error(`http: ${request.method} ${request.url} failed`, error);
     return json(500, { error: "Internal server error" });
+  } finally {
+    release();
   }
 }

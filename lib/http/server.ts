@@ -9,6 +9,7 @@ import { addChaos, clearChaos, deleteChaosRule, listChaos } from "./chaos.ts";
 import type { HttpContext, HttpOptions } from "./context.ts";
 import { EventHub } from "./event_hub.ts";
 import { streamEvents } from "./events.ts";
+import { createRequestGuard } from "./guard.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
@@ -78,6 +79,7 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
     waiters: new WaitRegistry(options.store),
     events: new EventHub(options.store, options.logger, options.config.limits),
   };
+  const guard = createRequestGuard(ctx.config);
   const closeLive = () => {
     ctx.waiters.close();
     ctx.events.close();
@@ -102,7 +104,7 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
           ctx.logger.error("http: request failed", error);
           return json(500, { error: "Internal server error" });
         },
-      }, (request) => dispatch(ctx, ROUTES, request));
+      }, (request) => dispatch(ctx, ROUTES, request, guard));
     } catch (error) {
       closeLive();
       reject(error);

@@ -79,7 +79,11 @@ Deno.test("chaos HTTP: add, list, delete one, clear; bad rules are 400 naming th
     const badList = await post(api, { rules: [{ protocol: "smtp", command: "RCPT" }, {}] });
     assert.match(badList.json.error, /^rule 2: "protocol"/);
     assert.equal((await api.request("/chaos")).json.rules.length, 0, "all or nothing");
-    const notJson = await api.request("/chaos", { method: "POST", body: "[" });
+    const notJson = await api.request("/chaos", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "[",
+    });
     assert.equal(notJson.status, 400);
     assert.equal((await api.request("/chaos", { method: "PUT" })).status, 405);
   });

@@ -97,20 +97,35 @@ Deno.test("http: bad inject bodies are 400 with a message", async () => {
   });
 });
 
-Deno.test("http: inject content types: JSON and curl's default are read, others are 415", async () => {
+Deno.test("http: JSON endpoints read only JSON types; text, forms and none are 415", async () => {
   await withApi(async (api) => {
     const body = JSON.stringify({ user: "ct", text: "x" });
-    assert.equal(
-      (await api.request("/inject", post(body, "application/json; charset=utf-8"))).status,
-      201,
-    );
-    assert.equal(
-      (await api.request("/inject", post(body, "application/x-www-form-urlencoded"))).status,
-      201,
-    );
-    const refused = await api.request("/inject", post(body, "multipart/form-data; boundary=x"));
-    assert.equal(refused.status, 415);
-    assert.match(refused.json.error, /application\/json/);
+    for (const type of ["application/json; charset=utf-8", "application/vnd.test+json"]) {
+      assert.equal((await api.request("/inject", post(body, type))).status, 201, type);
+    }
+    // What a web page may send anywhere without a CORS preflight, and curl -d's default.
+    for (
+      const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+      ]
+    ) {
+      for (const path of ["/inject", "/chaos"]) {
+        const init: RequestInit = {
+          method: "POST",
+          body,
+          headers: type ? { "content-type": type } : {},
+        };
+        // fetch adds text/plain to a string body: a Blob without a type sends none.
+        if (!type) init.body = new Blob([body]);
+        const refused = await api.request(path, init);
+        assert.equal(refused.status, 415, `${path} ${type}`);
+        assert.match(refused.json.error, /expected Content-Type application\/json.*--json/);
+      }
+    }
+    assert.equal((await api.request("/messages")).json.length, 2, "only the JSON ones stored");
   });
 });
 
@@ -152,4 +167,45 @@ Deno.test("http: HEAD /health answers with the status and no body", async () => 
     assert.equal(head.status, 200);
     assert.equal(head.bytes.length, 0);
   });
+});
+
+Deno.test("http: request bodies in flight are bounded: past it 503 with Retry-After", async () => {
+  const limits = {
+    ...DEFAULT_LIMITS,
+    maxHttpBody: 1024 * 1024,
+    maxHttpBodiesInFlight: 1536 * 1024,
+  };
+  await withApi(async (api) => {
+    // A chunked body that stays open: it counts as maxHttpBody until its request is done.
+    let finish = () => {};
+    const held = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"user":"slow","text":"'));
+        finish = () => {
+          finish = () => {};
+          controller.enqueue(new TextEncoder().encode('x"}'));
+          controller.close();
+        };
+      },
+    });
+    const first = api.request("/inject", post(held));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const body = JSON.stringify({ user: "other", text: "y".repeat(600 * 1024) });
+      const refused = await api.request("/inject", post(body));
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get("retry-after"), "1");
+      assert.match(refused.json.error, /^Cannot take the request body now: .*request bodies/);
+      // Small bodies and requests without one still pass.
+      assert.equal((await api.inject({ user: "other", text: "small" })).status, 201);
+      assert.equal((await api.request("/messages")).status, 200);
+      finish();
+      assert.equal((await first).status, 201);
+      assert.equal((await api.request("/inject", post(body))).status, 201, "free again");
+    } finally {
+      // Never leave the held request open: the server's stop would wait for it.
+      finish();
+      await first.catch(() => {});
+    }
+  }, { limits });
 });

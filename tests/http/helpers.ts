@@ -57,3 +57,43 @@ export function messagePath(id: string, suffix = ""): string {
 }
 
 export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** A 1×1 PNG. */
+export const PNG_BASE64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/**
+ * A message whose parts are HTML and SVG with `script` (no file names: what used to be
+ * served inline), a PNG, a PDF and plain text.
+ */
+export function hostileParts(script: string): string {
+  const part = (headers: string[], body: string) => ["--p", ...headers, "", body].join("\r\n");
+  return [
+    "From: mallory@example.com",
+    "To: amy@example.com",
+    "Subject: parts",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="p"',
+    "",
+    part(["Content-Type: text/plain"], "see attached"),
+    part(
+      ["Content-Type: text/html"],
+      `<html><body><p id=x>html part</p><script>${script}</script></body></html>`,
+    ),
+    part(
+      ["Content-Type: image/svg+xml", "Content-Disposition: inline"],
+      `<svg xmlns="http://www.w3.org/2000/svg"><script>${script}</script></svg>`,
+    ),
+    part(
+      [
+        "Content-Type: image/png",
+        "Content-Transfer-Encoding: base64",
+        'Content-Disposition: attachment; filename="dot.png"',
+      ],
+      PNG_BASE64,
+    ),
+    part(["Content-Type: application/pdf"], "%PDF-1.4"),
+    "--p--",
+    "",
+  ].join("\r\n");
+}

@@ -130,7 +130,12 @@ Deno.test("http: message detail and part downloads agree with Python's email pac
         assert.equal(part.status, 200);
         assert.equal(hex(part.bytes), data, `${name}: bytes of ${filename}`);
         assert.equal(listed.size, part.bytes.length, `${name}: size of ${filename}`);
-        assert.match(part.headers.get("content-disposition") ?? "", /^attachment; filename=/);
+        // Images that cannot script are shown inline; everything else downloads.
+        const image = /^image\/(png|jpeg|gif|webp)$/.test(part.headers.get("content-type") ?? "");
+        assert.match(
+          part.headers.get("content-disposition") ?? "",
+          image ? /^inline; filename=/ : /^attachment; filename=/,
+        );
         downloads++;
       }
     }

@@ -189,6 +189,7 @@ export async function deliver(world: World): Promise<void> {
   } else if (how === 1) {
     const response = await fetch(`http://127.0.0.1:${server.ports.http}/inject`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ user: USER, subject, text: `body ${n}`, flags }),
     });
     await response.body?.cancel();

@@ -10,6 +10,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { asciiLower, attribute, tokenizeHtml } from "../../mail/html_tokens.ts";
 import { decodeBody, extractContent, type MimePart, parseMime } from "../../mail/mime.ts";
 import type { HttpContext } from "../context.ts";
 import { HttpError } from "../json.ts";
@@ -41,11 +42,29 @@ export function getHtmlBody(ctx: HttpContext, { params }: RouteRequest): Respons
   });
 }
 
-/** Removes what navigates or rebases the document: meta refresh and `<base>`. */
+/**
+ * Removes what navigates or rebases the document: meta refresh and `<base>`. The tags are
+ * found by the tokenizer, so quoted attribute values cannot hide them (`<meta x=">"
+ * http-equiv=refresh>`), and hostile markup costs linear time.
+ */
 export function defuse(html: string): string {
-  return html
-    .replace(/<meta\b[^>]*http-equiv\s*=\s*["']?\s*refresh[^>]*>/gi, "")
-    .replace(/<base\b[^>]*>/gi, "");
+  const kept: string[] = [];
+  let from = 0;
+  for (const token of tokenizeHtml(html)) {
+    if (token.kind !== "start" || !navigates(token.name, token.attributes)) continue;
+    kept.push(html.slice(from, token.start));
+    from = token.end;
+  }
+  if (from === 0) return html;
+  kept.push(html.slice(from));
+  return kept.join("");
+}
+
+function navigates(name: string, attributes: ReadonlyArray<readonly [string, string]>): boolean {
+  if (name === "base") return true;
+  if (name !== "meta") return false;
+  const equiv = attribute(attributes, "http-equiv");
+  return equiv !== null && asciiLower(equiv.trim()).startsWith("refresh");
 }
 
 /** Replaces `cid:ID` references with `data:` URLs of the parts with that Content-ID. */
