@@ -126,8 +126,80 @@ function addField(
   while (nameEnd > nameStart && isAsciiSpace(bytes[nameEnd - 1])) nameEnd--;
   if (nameStart === nameEnd) return;
   for (let j = nameStart; j < nameEnd; j++) if (isAsciiSpace(bytes[j])) return;
-  const name = binaryString(bytes, nameStart, nameEnd);
+  const name = knownName(bytes, nameStart, nameEnd) ?? binaryString(bytes, nameStart, nameEnd);
   fields.push(new StoredField(name, bytes, fieldStart, fieldEnd, shift));
+}
+
+/** Field names most mail has, spelled as most mail does, by length. */
+const KNOWN_NAMES: ReadonlyArray<readonly string[]> = (() => {
+  const names = [
+    "From",
+    "To",
+    "Cc",
+    "Bcc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Message-Id",
+    "MIME-Version",
+    "Mime-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-ID",
+    "Content-Id",
+    "Content-Description",
+    "Content-Language",
+    "Content-Location",
+    "Content-MD5",
+    "Reply-To",
+    "Sender",
+    "In-Reply-To",
+    "References",
+    "Received",
+    "Return-Path",
+    "Delivered-To",
+    "DKIM-Signature",
+    "X-Mailer",
+    "List-Unsubscribe",
+    "List-Id",
+    "Authentication-Results",
+    "Received-SPF",
+    "X-Received",
+    "User-Agent",
+    "Thread-Topic",
+    "Thread-Index",
+    "Precedence",
+    "Importance",
+    "X-Priority",
+    "Organization",
+    "Feedback-ID",
+    "ARC-Seal",
+    "ARC-Message-Signature",
+    "ARC-Authentication-Results",
+    "X-Google-DKIM-Signature",
+    "X-Gm-Message-State",
+    "Auto-Submitted",
+    "Content-Class",
+  ];
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/**
+ * `bytes[start, end)` as one of {@linkcode KNOWN_NAMES} when it is one (the same string every
+ * time, nothing allocated), else undefined.
+ */
+function knownName(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const candidates = KNOWN_NAMES[end - start];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) {
+    let i = 0;
+    while (i < name.length && bytes[start + i] === name.charCodeAt(i)) i++;
+    if (i === name.length) return name;
+  }
+  return undefined;
 }
 
 /** A field of a parsed header block; its value is decoded on first use. */
