@@ -140,9 +140,12 @@ async function main() {
   }
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(`${values.runs} runs each, medians, ${navigator.hardwareConcurrency} CPUs, ${load}`);
-  console.log("| command | Dovecot | Elektromail | ratio |\n| --- | --- | --- | --- |");
+  console.log(
+    "| command | Dovecot | Elektromail | ratio | Elektromail CPU |\n| --- | --- | --- | --- | --- |",
+  );
   ours[0].forEach(([label, text], row) => {
     const mine = median(ours.map((rows) => rows[row][2]));
+    const cpu = median(ours.map((rows) => rows[row][3]));
     const unit = text.replace(/^[\d.]+ /, "");
     const other = theirs.length > 0 && theirs[0][row]?.[0] === label
       ? median(theirs.map((rows) => rows[row][2]))
@@ -150,7 +153,8 @@ async function main() {
     const digits = unit === "ms" ? 2 : 0;
     const ratio = Number.isNaN(other) ? "" : (mine / other).toFixed(2);
     const cell = (value: number) => Number.isNaN(value) ? "–" : `${value.toFixed(digits)} ${unit}`;
-    console.log(`| ${label} | ${cell(other)} | ${cell(mine)} | ${ratio} |`);
+    const cpuCell = Number.isNaN(cpu) ? "" : `${cpu} ms`;
+    console.log(`| ${label} | ${cell(other)} | ${cell(mine)} | ${ratio} | ${cpuCell} |`);
   });
 }
 

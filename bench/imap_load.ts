@@ -223,7 +223,11 @@ async function main() {
     await server.stop();
     if (dbDir) await Deno.remove(dbDir, { recursive: true });
   }
-  printRows(`IMAP load, ${values.store} store`, rows.map(([l, t]) => [l, t, NaN]), values.json);
+  printRows(
+    `IMAP load, ${values.store} store`,
+    rows.map(([label, text]) => [label, text, NaN, NaN]),
+    values.json,
+  );
 }
 
 function printRows(title: string, rows: readonly ColdRow[], json: boolean): void {
@@ -235,8 +239,13 @@ function printRows(title: string, rows: readonly ColdRow[], json: boolean): void
   console.log(
     `${title}, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, load ${load}`,
   );
-  console.log("| phase | elektromail |\n| --- | --- |");
-  for (const [phase, value] of rows) console.log(`| ${phase} | ${value} |`);
+  const cpu = rows.some((row) => !Number.isNaN(row[3]));
+  console.log(`| phase | elektromail |${cpu ? " server CPU |" : ""}`);
+  console.log(`| --- | --- |${cpu ? " --- |" : ""}`);
+  for (const [phase, value, , cpuMs] of rows) {
+    const cell = cpu ? (Number.isNaN(cpuMs) ? " |" : ` ${cpuMs} ms |`) : "";
+    console.log(`| ${phase} | ${value} |${cell}`);
+  }
 }
 
 if (import.meta.main) await main();
