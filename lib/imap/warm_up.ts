@@ -60,7 +60,7 @@ const latin1 = new TextDecoder("latin1");
 export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
   let stopped = false;
   const result = { commands: 0, failed: 0 };
-  const done = play(config, options.rounds ?? 3, options.messages ?? 300, () => stopped, result)
+  const done = play(config, options.rounds ?? 2, options.messages ?? 200, () => stopped, result)
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
   return {

@@ -209,7 +209,13 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
   const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
   const slots = new Map<string, number>();
   for (const { name, value } of list) {
-    const match = /^(.+?)(?:\*([0-9]{1,4}))?(\*)?$/.exec(name.toLowerCase());
+    const lower = name.toLowerCase();
+    // A plain parameter (nearly all of them): no section pattern to read.
+    if (!lower.includes("*")) {
+      out.push([lower, value]);
+      continue;
+    }
+    const match = /^(.+?)(?:\*([0-9]{1,4}))?(\*)?$/.exec(lower);
     if (!match) continue;
     const [, key, index, star] = match;
     if (index === undefined && !star) {

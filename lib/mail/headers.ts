@@ -239,7 +239,10 @@ function fieldValue(bytes: Uint8Array, start: number, end: number): string {
   }
   const text = ascii ? binaryString(bytes, start, end) : decodeText(bytes.subarray(start, end));
   let value = text.slice(text.indexOf(":") + 1);
-  if (value.includes("\n")) value = value.replace(/\r?\n(?=[ \t])/g, "").replace(/\r?\n$/, "");
+  // Unfolded: the line breaks before white space go. The one ending the field (and any
+  // other trailing one) goes with the trim.
+  const lf = value.indexOf("\n");
+  if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
   return value.trim();
 }
 

@@ -51,10 +51,12 @@ export function parseParameterized(
   value: string,
 ): { type: string; params: MimeParams } {
   const tokens = tokenizeParameters(stripComments(value));
-  const type = (tokens.shift()?.name ?? "").toLowerCase();
+  const type = (tokens[0]?.name ?? "").toLowerCase();
   const plain: MimeParams = {};
-  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
-  for (const { name, value: paramValue, quoted } of tokens) {
+  let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
+    null;
+  for (let i = 1; i < tokens.length; i++) {
+    const { name, value: paramValue, quoted } = tokens[i];
     const lower = name.toLowerCase();
     if (!lower.includes("*")) {
       // A plain parameter (what nearly all mail has): the section pattern is not needed.
@@ -68,6 +70,7 @@ export function parseParameterized(
       if (!(key in plain)) plain[key] = quoted ? decodeEncodedWords(paramValue) : paramValue;
       continue;
     }
+    sections ??= new Map();
     const list = sections.get(key) ?? [];
     list.push({
       index: index === undefined ? 0 : Number(index),
@@ -76,6 +79,8 @@ export function parseParameterized(
     });
     sections.set(key, list);
   }
+  // Continuations are rare: without them the plain parameters are the result.
+  if (sections === null) return { type, params: plain };
   const params: MimeParams = { ...plain };
   for (const [key, list] of sections) {
     list.sort((a, b) => a.index - b.index);
