@@ -145,7 +145,8 @@ async function main() {
   );
   ours[0].forEach(([label, text], row) => {
     const mine = median(ours.map((rows) => rows[row][2]));
-    const cpu = median(ours.map((rows) => rows[row][3]));
+    // JSON has no NaN: a row without a CPU figure comes back as null.
+    const cpu = median(ours.map((rows) => rows[row][3] ?? NaN));
     const unit = text.replace(/^[\d.]+ /, "");
     const other = theirs.length > 0 && theirs[0][row]?.[0] === label
       ? median(theirs.map((rows) => rows[row][2]))
