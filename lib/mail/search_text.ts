@@ -246,19 +246,24 @@ function includesFolded(raw: Uint8Array, start: number, end: number, needle: Uin
   const length = needle.length;
   if (length === 0) return true;
   const last = length - 1;
-  // A plain array: on the JS heap, cheaper to make for one message than a typed one.
-  const skip: number[] = new Array(256).fill(length);
-  for (let i = 0; i < last; i++) skip[needle[i]] = last - i;
+  // The shift for each stored byte, both cases of a letter alike (a plain array: on the JS
+  // heap, cheaper to make for one message than a typed one).
+  const shift: number[] = new Array(256).fill(length);
+  for (let i = 0; i < last; i++) {
+    shift[needle[i]] = last - i;
+    if (needle[i] >= 0x61 && needle[i] <= 0x7a) shift[needle[i] - 0x20] = last - i;
+  }
   const lastByte = needle[last];
+  const lastUpper = lastByte >= 0x61 && lastByte <= 0x7a ? lastByte - 0x20 : lastByte;
   let at = start;
   while (at + last < end) {
-    const byte = FOLD[raw[at + last]];
-    if (byte === lastByte) {
+    const byte = raw[at + last];
+    if (byte === lastByte || byte === lastUpper) {
       let j = 0;
       while (j < last && FOLD[raw[at + j]] === needle[j]) j++;
       if (j === last) return true;
     }
-    at += skip[byte];
+    at += shift[byte];
   }
   return false;
 }
