@@ -58,32 +58,45 @@ const latin1 = new TextDecoder("latin1");
  * ```
  */
 export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
-  let stopped = false;
+  const control: Control = { stopped: false, release: null };
   const result = { commands: 0, failed: 0 };
-  const done = play(config, options.rounds ?? 2, options.messages ?? 200, () => stopped, result)
+  const done = play(config, options.rounds ?? 2, options.messages ?? 200, control, result)
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
   return {
     done,
     stop: () => {
-      stopped = true;
+      control.stopped = true;
+      control.release?.();
     },
   };
+}
+
+/** Between a warm-up and its conversation: stop after this command; end a pending wait. */
+interface Control {
+  stopped: boolean;
+  release: (() => void) | null;
 }
 
 async function play(
   config: Config,
   rounds: number,
   messages: number,
-  stopped: () => boolean,
+  control: Control,
   result: { commands: number; failed: number },
 ): Promise<void> {
   const store = openMemoryStore();
   const indexer = startIndexWarmer(store);
   let output = "";
   let waiting: (() => void) | null = null;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    control.release?.();
+  };
   const session = createImapSession({
-    config,
+    // Any credentials log in to the private store, whatever users the server has.
+    config: { ...config, users: [], authDisabled: false },
     store,
     logger: quietLogger(),
     label: "warm-up",
@@ -97,12 +110,15 @@ async function play(
       return true;
     },
     drained: () => Promise.resolve(),
-    close: () => {},
+    close: end,
   });
   /** Waits for the tagged completion `label`, counts it, then gives real clients a turn. */
   const completion = (label: string) =>
     new Promise<void>((resolve) => {
       output = "";
+      // Stopped, or the session ended (it never should): no completion is coming.
+      control.release = resolve;
+      if (ended || control.stopped) resolve();
       waiting = () => {
         const after = output.indexOf(`\r\n${label}`);
         const at = output.startsWith(label) ? 0 : after < 0 ? -1 : after + 2;
@@ -123,15 +139,16 @@ async function play(
   try {
     session.start();
     await send("LOGIN warm up");
-    for (let round = 0; round < rounds && !stopped(); round++) {
+    for (let round = 0; round < rounds && !control.stopped && !ended; round++) {
       for (const command of conversation(round)) {
-        if (stopped()) break;
+        if (control.stopped || ended) break;
         if (command === "APPEND") await appendBurst(round, messages);
         else await send(command);
       }
     }
-    await send("LOGOUT");
+    if (!ended) await send("LOGOUT");
   } finally {
+    control.release = null;
     session.closed();
     indexer.close();
     store.close();

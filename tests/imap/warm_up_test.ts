@@ -44,6 +44,21 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   assert.equal(result.failed, 0);
 });
 
+Deno.test("warm-up: logs in to its own store whatever users the server has", async () => {
+  const config = testConfig({ users: [{ user: "ann", password: "pw", address: null }] });
+  const result = await warmUpCode(config, { rounds: 1, messages: 12 }).done;
+  assert.equal(result.failed, 0);
+  assert.equal(result.commands, 2 + conversation(0).length);
+});
+
+Deno.test("warm-up: stop ends it after the command in flight", async () => {
+  const warmUp = warmUpCode(testConfig(), { rounds: 50, messages: 50 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  warmUp.stop();
+  const result = await warmUp.done;
+  assert.ok(result.commands < 2 + 50 * conversation(0).length, "it ran to the end");
+});
+
 Deno.test("warm-up: a server started with it stops while it runs", async () => {
   const server = await startElektromail(testConfig(), { warmUp: true });
   await server.stop(); // the sanitizers check that nothing is left running
