@@ -33,7 +33,7 @@ export async function main(args: string[]): Promise<number> {
   const logger = stderrLogger(config.verbose);
   let server: Elektromail;
   try {
-    server = await startElektromail(config, { logger });
+    server = await startElektromail(config, { logger, warmUp: true });
   } catch (error) {
     return fail(error);
   }

@@ -13,6 +13,7 @@ import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
+import { type WarmUp, warmUpCode } from "./imap/warm_up.ts";
 import { createPop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
@@ -57,6 +58,12 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of opening one from `config.dbPath`. */
   store?: Store;
+  /**
+   * Warm the JIT once the listeners are up (lib/imap/warm_up.ts): the program does, so the
+   * first commands of a fresh server run compiled code; embedders that start many servers in
+   * one process (tests) need it once at most.
+   */
+  warmUp?: boolean;
 }
 
 /** Why the server could not start: which setting, and what went wrong. */
@@ -116,8 +123,11 @@ export async function startElektromail(
   });
   const started: Array<Listener | (HttpListener & { name: string })> = [];
   let stopped = false;
+  let warmUp: WarmUp | null = null;
   const stopAll = async () => {
+    warmUp?.stop();
     await Promise.allSettled(started.map((listener) => listener.close()));
+    await warmUp?.done;
     chaos.close();
     authGuard.close();
     warmer.close();
@@ -194,6 +204,7 @@ export async function startElektromail(
         }));
       started.push({ ...http, name: "http" });
     }
+    if (options.warmUp) warmUp = warmUpCode(config);
     return {
       config,
       ports: ports(http?.port ?? null),

@@ -88,12 +88,29 @@ export class EncodedWriter {
  */
 export function binaryNstring(value: string | null): Encoded {
   if (value === null) return "NIL";
+  if (plainQuotable(value)) return `"${value}"`;
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) >= 0x80) {
       return nstring(Uint8Array.from(value, (ch) => ch.charCodeAt(0) & 0xff));
     }
   }
   return nstring(value);
+}
+
+/** Longest quoted string `nstring` writes (encoder.ts `MAX_QUOTED`). */
+const MAX_QUOTED = 1024;
+
+/**
+ * Whether `value` goes out quoted as it is: printable ASCII or TAB, nothing to escape, not too
+ * long. One pass over what most header values are; the rest take `nstring`'s way.
+ */
+function plainQuotable(value: string): boolean {
+  if (value.length > MAX_QUOTED) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c >= 0x7f || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** Writes an envelope's fields (without the surrounding parentheses). */

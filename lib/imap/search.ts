@@ -168,14 +168,14 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
     }
     case "body": {
       const needle = key.value.toLowerCase();
-      return { test: (c) => env.text(c).body.includes(needle), cost: TEXT };
+      return { test: (c) => env.text(c).bodyIncludes(needle), cost: TEXT };
     }
     case "text": {
       const needle = key.value.toLowerCase();
       return {
         test: (c) => {
           const text = env.text(c);
-          return text.header.includes(needle) || text.body.includes(needle);
+          return text.header.includes(needle) || text.bodyIncludes(needle);
         },
         cost: TEXT,
       };

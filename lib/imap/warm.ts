@@ -1,20 +1,23 @@
 /**
- * Idle-time indexing. What clients ask for first about new mail — ENVELOPE and BODYSTRUCTURE
- * (every desktop client's message list), the header fields and decoded text SEARCH reads —
- * is computed for each delivered or appended message once the server has had nothing to do
- * for a moment, the way Dovecot adds the fields clients use to its cache at delivery. FETCH
- * and SEARCH then find it in the message's index memo: what they answer does not change,
- * only when the work is done, so the first `FETCH 1:* (ENVELOPE BODYSTRUCTURE)` after a
- * burst of mail costs what a repeated one does.
+ * Indexing new mail ahead of the first command that needs it. What clients ask for first
+ * about new mail — the MIME index, ENVELOPE and BODYSTRUCTURE (every desktop client's message
+ * list) and the header fields SEARCH reads — is computed for each delivered or appended
+ * message as it arrives, in the same turn, the way Dovecot adds the fields clients use to
+ * its cache at delivery. FETCH and SEARCH then find it in the message's index memo: what they
+ * answer does not change, only when the work is done, so the first `FETCH 1:* (ENVELOPE
+ * BODYSTRUCTURE)` right after a burst of APPENDs costs what a repeated one does.
  *
- * The work runs in short slices between I/O, and only after deliveries pause, so it never
- * slows a burst of SMTP or APPEND traffic; past a queue limit the oldest messages are left
- * to be indexed on first use.
+ * Done at delivery only while it is cheap: messages up to {@linkcode WarmerOptions.deliveryBytes},
+ * a few of each store call ({@linkcode WarmerOptions.deliveryBatch}: a COPY of a mailbox is
+ * one call) and within a CPU budget ({@linkcode WarmerOptions.deliveryShare} of the time), so
+ * a burst of APPEND, SMTP or COPY traffic never waits on it for long. The rest waits for a pause in
+ * deliveries and is indexed in short slices between I/O; past a queue limit the oldest
+ * messages are left to be indexed on first use.
  *
  * @module
  */
 
-import { searchHeaders, searchText } from "../mail/search_text.ts";
+import { searchHeaders } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
 import { cachedEnvelope } from "./envelope.ts";
@@ -28,7 +31,19 @@ export interface WarmerOptions {
   readonly sliceMs?: number;
   /** Most messages waiting; older ones are dropped (indexed on first use instead). */
   readonly maxPending?: number;
+  /** Largest message indexed as it is delivered, in octets; 0: none (all in idle time). */
+  readonly deliveryBytes?: number;
+  /** Most of the time (a share of each 100 ms) spent indexing at delivery. */
+  readonly deliveryShare?: number;
+  /**
+   * Most messages of one store call (a COPY of a mailbox, a delivery to many users) indexed
+   * at delivery; the rest wait for idle time, so the call itself stays fast.
+   */
+  readonly deliveryBatch?: number;
 }
+
+/** The window over which {@linkcode WarmerOptions.deliveryShare} is counted, in ms. */
+const BUDGET_WINDOW_MS = 100;
 
 /** A running warmer. */
 export interface IndexWarmer {
@@ -60,6 +75,31 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   const quietMs = options.quietMs ?? 20;
   const sliceMs = options.sliceMs ?? 5;
   const maxPending = options.maxPending ?? 10_000;
+  const deliveryBytes = options.deliveryBytes ?? 1024 * 1024;
+  const deliveryBudget = (options.deliveryShare ?? 0.8) * BUDGET_WINDOW_MS;
+  const deliveryBatch = options.deliveryBatch ?? 8;
+  let windowStart = 0;
+  let spent = 0;
+  let batch = 0;
+  /** Indexes `ref` now if the budget allows; false when it must wait for idle time. */
+  const atDelivery = (ref: MessageRef, size: number): boolean => {
+    if (size > deliveryBytes || batch >= deliveryBatch) return false;
+    const start = performance.now();
+    if (start - windowStart > BUDGET_WINDOW_MS) {
+      windowStart = start;
+      spent = 0;
+    }
+    if (spent >= deliveryBudget) return false;
+    // Messages added by one store call (a COPY, a delivery to many) are one batch.
+    if (batch++ === 0) queueMicrotask(() => batch = 0);
+    try {
+      warm(store, ref);
+    } catch {
+      // The store was closed under us (an embedder's own store): nothing to index.
+    }
+    spent += performance.now() - start;
+    return true;
+  };
   let queue: MessageRef[] = [];
   let head = 0;
   let lastAdded = 0;
@@ -90,7 +130,8 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   };
   const unsubscribe = store.subscribe((event) => {
     if (event.type === "message.added") {
-      const { user, mailbox, uid } = event.message;
+      const { user, mailbox, uid, size } = event.message;
+      if (atDelivery({ user, mailbox, uid }, size)) return;
       queue.push({ user, mailbox, uid });
       if (queue.length - head > maxPending) head++;
       if (head > 4096 && head * 2 > queue.length) {
@@ -124,5 +165,4 @@ function warm(store: Store, { user, mailbox, uid }: MessageRef): void {
   cachedEnvelope(view);
   cachedBodyStructure(view, true, false);
   searchHeaders(index);
-  searchText(index, () => view.raw);
 }

@@ -57,39 +57,193 @@ export function decodeText(bytes: Uint8Array): string {
   }
 }
 
-/** Parses the fields of the header block `bytes[start, end)`. */
-export function parseHeaderFields(bytes: Uint8Array, start = 0, end = bytes.length): HeaderField[] {
+/**
+ * Parses the fields of the header block `bytes[start, end)`. Names are read from the bytes;
+ * a value is decoded when first read (most consumers read a few fields of a header, and
+ * ENVELOPE and BODYSTRUCTURE read the stored bytes instead), so the fields keep `bytes`.
+ * `shift` is added to the offsets the fields report (a copy of a header block reports the
+ * offsets of the original).
+ */
+export function parseHeaderFields(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+  shift = 0,
+): HeaderField[] {
   const fields: HeaderField[] = [];
   let fieldStart = -1;
   let i = start;
-  const finish = (fieldEnd: number) => {
-    if (fieldStart < 0) return;
-    const text = decodeText(bytes.subarray(fieldStart, fieldEnd));
-    const colon = text.indexOf(":");
-    if (colon > 0) {
-      const name = text.slice(0, colon).trim();
-      const value = text.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, "").replace(/\r?\n$/, "")
-        .trim();
-      if (name && !/[\s]/.test(name)) {
-        fields.push({ name, value, start: fieldStart, end: fieldEnd });
-      }
-    }
-    fieldStart = -1;
-  };
   while (i < end) {
     let lineEnd = bytes.indexOf(0x0a, i);
     lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
     const first = bytes[i];
-    if (first === 0x20 || first === 0x09) {
-      // Continuation line: belongs to the open field (or is stray and ignored).
-    } else {
-      finish(i);
+    // A continuation line belongs to the open field (or is stray and ignored).
+    if (first !== 0x20 && first !== 0x09) {
+      if (fieldStart >= 0) addField(fields, bytes, fieldStart, i, shift);
       fieldStart = i;
     }
     i = lineEnd;
   }
-  finish(end);
+  if (fieldStart >= 0) addField(fields, bytes, fieldStart, end, shift);
   return fields;
+}
+
+/** Bytes `String.prototype.trim` and `/\s/` treat as white space, for ASCII. */
+function isAsciiSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+}
+
+/**
+ * Adds the field `bytes[fieldStart, fieldEnd)` when it has a name: the text before the first
+ * colon, trimmed, non-empty and without white space inside.
+ */
+function addField(
+  fields: HeaderField[],
+  bytes: Uint8Array,
+  fieldStart: number,
+  fieldEnd: number,
+  shift: number,
+): void {
+  let colon = fieldStart;
+  let ascii = true;
+  while (colon < fieldEnd && bytes[colon] !== 0x3a) {
+    if (bytes[colon] >= 0x80) ascii = false;
+    colon++;
+  }
+  if (colon === fieldStart || colon === fieldEnd) return;
+  if (!ascii) {
+    // An 8-bit name: decoded with its field, as a whole (UTF-8 unless the field is not).
+    const text = decodeText(bytes.subarray(fieldStart, fieldEnd));
+    const name = text.slice(0, text.indexOf(":")).trim();
+    if (name && !/[\s]/.test(name)) {
+      fields.push(new StoredField(name, bytes, fieldStart, fieldEnd, shift));
+    }
+    return;
+  }
+  let nameStart = fieldStart;
+  let nameEnd = colon;
+  while (nameStart < nameEnd && isAsciiSpace(bytes[nameStart])) nameStart++;
+  while (nameEnd > nameStart && isAsciiSpace(bytes[nameEnd - 1])) nameEnd--;
+  if (nameStart === nameEnd) return;
+  for (let j = nameStart; j < nameEnd; j++) if (isAsciiSpace(bytes[j])) return;
+  const name = knownName(bytes, nameStart, nameEnd) ?? binaryString(bytes, nameStart, nameEnd);
+  fields.push(new StoredField(name, bytes, fieldStart, fieldEnd, shift));
+}
+
+/** Field names most mail has, spelled as most mail does, by length. */
+const KNOWN_NAMES: ReadonlyArray<readonly string[]> = (() => {
+  const names = [
+    "From",
+    "To",
+    "Cc",
+    "Bcc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Message-Id",
+    "MIME-Version",
+    "Mime-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-ID",
+    "Content-Id",
+    "Content-Description",
+    "Content-Language",
+    "Content-Location",
+    "Content-MD5",
+    "Reply-To",
+    "Sender",
+    "In-Reply-To",
+    "References",
+    "Received",
+    "Return-Path",
+    "Delivered-To",
+    "DKIM-Signature",
+    "X-Mailer",
+    "List-Unsubscribe",
+    "List-Id",
+    "Authentication-Results",
+    "Received-SPF",
+    "X-Received",
+    "User-Agent",
+    "Thread-Topic",
+    "Thread-Index",
+    "Precedence",
+    "Importance",
+    "X-Priority",
+    "Organization",
+    "Feedback-ID",
+    "ARC-Seal",
+    "ARC-Message-Signature",
+    "ARC-Authentication-Results",
+    "X-Google-DKIM-Signature",
+    "X-Gm-Message-State",
+    "Auto-Submitted",
+    "Content-Class",
+  ];
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/**
+ * `bytes[start, end)` as one of {@linkcode KNOWN_NAMES} when it is one (the same string every
+ * time, nothing allocated), else undefined.
+ */
+function knownName(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const candidates = KNOWN_NAMES[end - start];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) {
+    let i = 0;
+    while (i < name.length && bytes[start + i] === name.charCodeAt(i)) i++;
+    if (i === name.length) return name;
+  }
+  return undefined;
+}
+
+/** A field of a parsed header block; its value is decoded on first use. */
+class StoredField implements HeaderField {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+  readonly #bytes: Uint8Array;
+  readonly #shift: number;
+  #value: string | null = null;
+
+  constructor(name: string, bytes: Uint8Array, start: number, end: number, shift: number) {
+    this.name = name;
+    this.#bytes = bytes;
+    this.#shift = shift;
+    this.start = start + shift;
+    this.end = end + shift;
+  }
+
+  get value(): string {
+    const shift = this.#shift;
+    return this.#value ??= fieldValue(this.#bytes, this.start - shift, this.end - shift);
+  }
+}
+
+/**
+ * The value of the field `bytes[start, end)`: the text after the first colon, unfolded,
+ * decoded as UTF-8 (Latin-1 when the field is not UTF-8), trimmed.
+ */
+function fieldValue(bytes: Uint8Array, start: number, end: number): string {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const text = ascii ? binaryString(bytes, start, end) : decodeText(bytes.subarray(start, end));
+  let value = text.slice(text.indexOf(":") + 1);
+  // Unfolded: the line breaks before white space go. The one ending the field (and any
+  // other trailing one) goes with the trim.
+  const lf = value.indexOf("\n");
+  if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
+  return value.trim();
 }
 
 /** The first field named `name` (case-insensitive), or undefined. */
@@ -99,7 +253,11 @@ export function headerField(
 ): HeaderField | undefined {
   const wanted = name.toLowerCase();
   for (const field of fields) {
-    if (field.name.length === wanted.length && field.name.toLowerCase() === wanted) return field;
+    // Most mail spells a field as the caller does: no lower-casing needed.
+    if (
+      field.name.length === wanted.length &&
+      (field.name === name || field.name.toLowerCase() === wanted)
+    ) return field;
   }
   return undefined;
 }

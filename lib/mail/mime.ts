@@ -16,7 +16,7 @@
  * @module
  */
 
-import { findHeaderEnd, headerValue, parseHeaderFields } from "./headers.ts";
+import { findHeaderEnd, type HeaderField, headerValue, parseHeaderFields } from "./headers.ts";
 import {
   MESSAGE_RFC822,
   type MimeTable,
@@ -83,15 +83,17 @@ function parseEntity(
   const { headerEnd, bodyStart } = !whole && !startsWithField(raw, start, end)
     ? { headerEnd: start, bodyStart: start }
     : findHeaderEnd(raw, start, end);
-  const fields = parseHeaderFields(raw, start, headerEnd);
-  if (row === 0) table.rootFields = fields;
+  let fields: HeaderField[];
+  if (row === 0) {
+    // Kept with the table, so read from a copy: the index must not hold on to `raw`.
+    table.rootHeader = raw.slice(start, headerEnd);
+    fields = table.rootFields = parseHeaderFields(table.rootHeader, 0, headerEnd - start, start);
+  } else fields = parseHeaderFields(raw, start, headerEnd);
   const typeValue = headerValue(fields, "Content-Type");
   const contentType = typeValue === undefined
     ? (defaultType === TypeSource.MessageRfc822 ? MESSAGE_RFC822 : TEXT_PLAIN)
     : parseContentType(typeValue);
   let typeSource = typeValue === undefined ? defaultType : TypeSource.Field;
-  const encoding = transferEncoding(headerValue(fields, "Content-Transfer-Encoding"));
-  const offsets = { headerStart: start, headerEnd, bodyStart, bodyEnd: end };
   const budget = MAX_MIME_PARTS - table.rows;
   if (contentType.type === "multipart") {
     const boundary = contentType.params.boundary;
@@ -105,7 +107,16 @@ function parseEntity(
       if (ranges.length === 0) ranges = [[bodyStart, end]];
       const count = Math.min(ranges.length, budget);
       const first = table.allocate(count);
-      table.set(row, { ...offsets, typeSource, childFirst: first, childCount: count, message: -1 });
+      table.set(row, {
+        headerStart: start,
+        headerEnd,
+        bodyStart,
+        bodyEnd: end,
+        typeSource,
+        childFirst: first,
+        childCount: count,
+        message: -1,
+      });
       const childType = contentType.subtype === "digest"
         ? TypeSource.MessageRfc822
         : TypeSource.TextPlain;
@@ -123,12 +134,21 @@ function parseEntity(
   if (
     contentType.type === "message" &&
     (contentType.subtype === "rfc822" || contentType.subtype === "global") &&
-    encoding !== "base64" && encoding !== "quoted-printable" && depth < MAX_MIME_DEPTH &&
-    budget > 0
+    depth < MAX_MIME_DEPTH && budget > 0
   ) {
-    message = table.allocate(1);
+    const encoding = transferEncoding(headerValue(fields, "Content-Transfer-Encoding"));
+    if (encoding !== "base64" && encoding !== "quoted-printable") message = table.allocate(1);
   }
-  table.set(row, { ...offsets, typeSource, childFirst: 0, childCount: 0, message });
+  table.set(row, {
+    headerStart: start,
+    headerEnd,
+    bodyStart,
+    bodyEnd: end,
+    typeSource,
+    childFirst: 0,
+    childCount: 0,
+    message,
+  });
   if (message >= 0) {
     parseEntity(raw, table, message, bodyStart, end, TypeSource.TextPlain, true, depth + 1);
   }
@@ -161,12 +181,12 @@ export function splitMultipart(
   boundary: string,
   limit = Infinity,
 ): Array<[number, number]> {
-  const needle = new TextEncoder().encode("--" + boundary);
+  const finder = new DelimiterFinder(new TextEncoder().encode("\n--" + boundary));
   const ranges: Array<[number, number]> = [];
   let partStart = -1;
   let lineStart = start;
   while (lineStart < end) {
-    const hit = findDelimiter(raw, needle, lineStart, end);
+    const hit = finder.find(raw, lineStart, end);
     if (hit === null) break;
     if (partStart >= 0) ranges.push([partStart, Math.max(partStart, hit.before)]);
     if (hit.close || ranges.length > limit) return ranges;
@@ -177,46 +197,84 @@ export function splitMultipart(
   return ranges;
 }
 
-function findDelimiter(
-  raw: Uint8Array,
-  needle: Uint8Array,
-  from: number,
-  end: number,
-): { before: number; next: number; close: boolean } | null {
-  // Only a "-" at the start of a line can begin a delimiter: jump from one to the next (a
-  // base64 body has none, so it is skipped in one search).
-  let at = from;
-  while (at < end) {
-    const lineStart = raw.indexOf(0x2d, at);
-    if (lineStart < 0 || lineStart >= end) return null;
-    at = lineStart + 1;
-    if (lineStart !== from && raw[lineStart - 1] !== 0x0a) continue;
-    if (matchesAt(raw, needle, lineStart, end)) {
-      let i = lineStart + needle.length;
-      const close = i + 1 < end && raw[i] === 0x2d && raw[i + 1] === 0x2d;
-      if (close) i += 2;
-      // The rest of the line must be white space (a longer boundary is a different one).
-      let rest = i;
-      while (rest < end && (raw[rest] === 0x20 || raw[rest] === 0x09 || raw[rest] === 0x0d)) {
-        rest++;
-      }
-      if (close || rest >= end || raw[rest] === 0x0a) {
-        let lineEnd = raw.indexOf(0x0a, i);
-        lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
-        let before = lineStart;
-        if (before > from && raw[before - 1] === 0x0a) before--;
-        if (before > from && raw[before - 1] === 0x0d) before--;
-        return { before, next: lineEnd, close };
-      }
-    }
-  }
-  return null;
-}
+/**
+ * Finds delimiter lines (`--boundary` at the start of a line, then white space, or `--` for
+ * the close delimiter) with a Boyer-Moore-Horspool search for LF `--boundary`: most body
+ * bytes are skipped without being compared, the length of the boundary at a time (a base64
+ * attachment is crossed in a fraction of its length in steps), and nothing is decoded.
+ */
+class DelimiterFinder {
+  /** LF, `--`, the boundary. */
+  readonly #needle: Uint8Array;
+  /** How far the search may move when the byte under the needle's last position is `b`. */
+  readonly #skip: Int32Array;
 
-function matchesAt(raw: Uint8Array, needle: Uint8Array, at: number, end: number): boolean {
-  if (at + needle.length > end) return false;
-  for (let j = 0; j < needle.length; j++) if (raw[at + j] !== needle[j]) return false;
-  return true;
+  constructor(needle: Uint8Array) {
+    this.#needle = needle;
+    const last = needle.length - 1;
+    this.#skip = new Int32Array(256).fill(needle.length);
+    for (let i = 0; i < last; i++) this.#skip[needle[i]] = last - i;
+  }
+
+  /** The first delimiter line in `raw[from, end)`, or null. */
+  find(
+    raw: Uint8Array,
+    from: number,
+    end: number,
+  ): { before: number; next: number; close: boolean } | null {
+    const needle = this.#needle;
+    const last = needle.length - 1;
+    // A delimiter right at `from` has no line end before it in the range.
+    if (from + last <= end && this.#matchesFrom(raw, from - 1, 1)) {
+      const hit = this.#delimiter(raw, from, end, from);
+      if (hit) return hit;
+    }
+    const skip = this.#skip;
+    const lastByte = needle[last];
+    let at = from; // where the needle's LF is tried
+    while (at + last < end) {
+      const byte = raw[at + last];
+      if (byte === lastByte && this.#matchesFrom(raw, at, 0)) {
+        const hit = this.#delimiter(raw, at + 1, end, from);
+        if (hit) return hit;
+        at++;
+      } else at += skip[byte];
+    }
+    return null;
+  }
+
+  /** Whether `raw` at `at` holds the needle, compared from its byte `first` on. */
+  #matchesFrom(raw: Uint8Array, at: number, first: number): boolean {
+    const needle = this.#needle;
+    for (let j = first; j < needle.length; j++) if (raw[at + j] !== needle[j]) return false;
+    return true;
+  }
+
+  /**
+   * The delimiter whose `--boundary` starts at `lineStart`, if the rest of its line is white
+   * space (a longer boundary is a different one) or it is the close delimiter.
+   */
+  #delimiter(
+    raw: Uint8Array,
+    lineStart: number,
+    end: number,
+    from: number,
+  ): { before: number; next: number; close: boolean } | null {
+    let i = lineStart + this.#needle.length - 1;
+    const close = i + 1 < end && raw[i] === 0x2d && raw[i + 1] === 0x2d;
+    if (close) i += 2;
+    let rest = i;
+    while (rest < end && (raw[rest] === 0x20 || raw[rest] === 0x09 || raw[rest] === 0x0d)) {
+      rest++;
+    }
+    if (!close && rest < end && raw[rest] !== 0x0a) return null;
+    let lineEnd = raw.indexOf(0x0a, i);
+    lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
+    let before = lineStart;
+    if (before > from && raw[before - 1] === 0x0a) before--;
+    if (before > from && raw[before - 1] === 0x0d) before--;
+    return { before, next: lineEnd, close };
+  }
 }
 
 /** The part with IMAP number `partNumber` (`"1"`, `"2.1.3"`), or undefined. */

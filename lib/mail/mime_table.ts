@@ -3,7 +3,7 @@
  * arrays of offsets (one row per part) plus a copy of the header bytes, not as an object
  * per part. A message of 10,000 tiny parts took about 6.6 MB as objects (headers parsed into
  * field, content-type and parameter objects, part-number strings, child arrays); as a table
- * it takes the header bytes plus 33 bytes per part.
+ * it takes the header bytes plus 32 bytes per part.
  *
  * Consumers still see {@linkcode MimePart}s: a {@linkcode PartView} reads its offsets from
  * the table and parses its header fields from the copied bytes on first use. Views are made
@@ -44,41 +44,50 @@ export interface PartRow {
   readonly message: number;
 }
 
+/** Columns of a table row. */
+const HEADER_START = 0;
+const HEADER_END = 1;
+const BODY_START = 2;
+const BODY_END = 3;
+const CHILD_FIRST = 4;
+const CHILD_COUNT = 5;
+const MESSAGE = 6;
+/** Where the row's header bytes start in the header copy, times 4, plus its TypeSource. */
+const HEADER_AT_TYPE = 7;
+const COLUMNS = 8;
+
 /** The part table of one message. Row 0 is the root. */
 export class MimeTable {
-  readonly #offsets: Int32Array; // 4 per row: headerStart, headerEnd, bodyStart, bodyEnd
-  readonly #links: Int32Array; // 3 per row: childFirst, childCount, message
-  readonly #typeSources: Uint8Array;
-  readonly #headerAt: Int32Array; // where each row's header bytes start in #headers
-  readonly #headers: Uint8Array;
-  /** The root's fields, kept parsed: ENVELOPE, SEARCH and HEADER.FIELDS all read them. */
+  /** {@linkcode COLUMNS} numbers a row, in one array (one allocation a message). */
+  readonly #rows: Int32Array;
+  readonly #headers: Uint8Array; // the header bytes of every row but the root
+  /**
+   * The root's fields, kept parsed: ENVELOPE, SEARCH and HEADER.FIELDS all read them. They
+   * read a copy of the root header of their own (`#rootHeaderBytes` long).
+   */
   readonly #rootFields: readonly HeaderField[];
+  readonly #rootHeaderBytes: number;
 
   constructor(
-    offsets: Int32Array,
-    links: Int32Array,
-    typeSources: Uint8Array,
-    headerAt: Int32Array,
+    rows: Int32Array,
     headers: Uint8Array,
     rootFields: readonly HeaderField[],
+    rootHeaderBytes: number,
   ) {
-    this.#offsets = offsets;
-    this.#links = links;
-    this.#typeSources = typeSources;
-    this.#headerAt = headerAt;
+    this.#rows = rows;
     this.#headers = headers;
     this.#rootFields = rootFields;
+    this.#rootHeaderBytes = rootHeaderBytes;
   }
 
   /** Number of parts (rows). */
   get size(): number {
-    return this.#typeSources.length;
+    return this.#rows.length / COLUMNS;
   }
 
   /** Bytes held, for tests and measurements. */
   get byteLength(): number {
-    return this.#offsets.byteLength + this.#links.byteLength + this.#typeSources.byteLength +
-      this.#headerAt.byteLength + this.#headers.byteLength;
+    return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeaderBytes;
   }
 
   /** A view of the root: the whole message, part number `""`. */
@@ -88,42 +97,33 @@ export class MimeTable {
 
   /** Offset `column` (0 headerStart, 1 headerEnd, 2 bodyStart, 3 bodyEnd) of `row`. */
   offset(row: number, column: number): number {
-    return this.#offsets[row * 4 + column];
+    return this.#rows[row * COLUMNS + column];
   }
 
   /** Link `column` (0 childFirst, 1 childCount, 2 message) of `row`. */
   link(row: number, column: number): number {
-    return this.#links[row * 3 + column];
+    return this.#rows[row * COLUMNS + CHILD_FIRST + column];
   }
 
   typeSource(row: number): TypeSource {
-    return this.#typeSources[row];
+    return this.#rows[row * COLUMNS + HEADER_AT_TYPE] & 3;
   }
 
   /** The header fields of `row`, with offsets into the raw message as the parser saw them. */
   fields(row: number): readonly HeaderField[] {
     if (row === 0) return this.#rootFields;
-    const at = this.#headerAt[row];
-    const start = this.offset(row, 0);
-    const length = this.offset(row, 1) - start;
-    const fields = parseHeaderFields(this.#headers, at, at + length);
-    const shift = start - at;
-    return shift === 0 ? fields : fields.map((field) => ({
-      name: field.name,
-      value: field.value,
-      start: field.start + shift,
-      end: field.end + shift,
-    }));
+    const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
+    const start = this.offset(row, HEADER_START);
+    const length = this.offset(row, HEADER_END) - start;
+    return parseHeaderFields(this.#headers, at, at + length, start - at);
   }
 }
 
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
-  readonly #offsets: number[] = [];
-  readonly #links: number[] = [];
-  readonly #typeSources: number[] = [];
-  readonly #headerAt: number[] = [];
+  /** Rows so far, typed from the start (grown by doubling), so finishing is one copy. */
+  #table = new Int32Array(4 * COLUMNS);
   #headerBytes = 0;
   #rows = 0;
 
@@ -140,40 +140,56 @@ export class MimeTableBuilder {
   allocate(count: number): number {
     const first = this.#rows;
     this.#rows += count;
+    if (this.#rows * COLUMNS > this.#table.length) {
+      const grown = new Int32Array(Math.max(this.#rows * COLUMNS, this.#table.length * 2));
+      grown.set(this.#table);
+      this.#table = grown;
+    }
     return first;
   }
 
-  /** The root's fields as the parser read them (offsets into `raw`). */
+  /**
+   * The root's fields, parsed from `rootHeader`, a copy of the root header (so the table
+   * keeps nothing of `raw`), with the offsets of `raw`.
+   */
   rootFields: readonly HeaderField[] = [];
+  rootHeader: Uint8Array = new Uint8Array(0);
 
   /** Fills a reserved row. */
   set(row: number, part: PartRow): void {
-    this.#offsets[row * 4] = part.headerStart;
-    this.#offsets[row * 4 + 1] = part.headerEnd;
-    this.#offsets[row * 4 + 2] = part.bodyStart;
-    this.#offsets[row * 4 + 3] = part.bodyEnd;
-    this.#links[row * 3] = part.childFirst;
-    this.#links[row * 3 + 1] = part.childCount;
-    this.#links[row * 3 + 2] = part.message;
-    this.#typeSources[row] = part.typeSource;
-    this.#headerAt[row] = this.#headerBytes;
-    this.#headerBytes += part.headerEnd - part.headerStart;
+    const table = this.#table;
+    const at = row * COLUMNS;
+    table[at + HEADER_START] = part.headerStart;
+    table[at + HEADER_END] = part.headerEnd;
+    table[at + BODY_START] = part.bodyStart;
+    table[at + BODY_END] = part.bodyEnd;
+    table[at + CHILD_FIRST] = part.childFirst;
+    table[at + CHILD_COUNT] = part.childCount;
+    table[at + MESSAGE] = part.message;
+    table[at + HEADER_AT_TYPE] = this.#headerBytes * 4 + part.typeSource;
+    // The root's header is kept by its parsed fields (`rootHeader`).
+    if (row > 0) this.#headerBytes += part.headerEnd - part.headerStart;
   }
 
   /** The packed table; header bytes are copied so the table keeps nothing of `raw`. */
   finish(): MimeTable {
+    const rows = this.#rows;
+    const table = this.#table;
+    const raw = this.#raw;
     const headers = new Uint8Array(this.#headerBytes);
-    for (let row = 0; row < this.#rows; row++) {
-      const start = this.#offsets[row * 4];
-      headers.set(this.#raw.subarray(start, this.#offsets[row * 4 + 1]), this.#headerAt[row]);
+    for (let row = 1; row < rows; row++) {
+      const at = row * COLUMNS;
+      let to = table[at + HEADER_AT_TYPE] >>> 2;
+      // Part headers are short: a loop costs less than a subarray and a set.
+      for (let i = table[at + HEADER_START]; i < table[at + HEADER_END]; i++) {
+        headers[to++] = raw[i];
+      }
     }
     return new MimeTable(
-      Int32Array.from(this.#offsets),
-      Int32Array.from(this.#links),
-      Uint8Array.from(this.#typeSources),
-      Int32Array.from(this.#headerAt),
+      table.slice(0, rows * COLUMNS),
       headers,
       this.rootFields,
+      this.rootHeader.length,
     );
   }
 }

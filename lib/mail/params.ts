@@ -51,17 +51,26 @@ export function parseParameterized(
   value: string,
 ): { type: string; params: MimeParams } {
   const tokens = tokenizeParameters(stripComments(value));
-  const type = (tokens.shift()?.name ?? "").toLowerCase();
+  const type = (tokens[0]?.name ?? "").toLowerCase();
   const plain: MimeParams = {};
-  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
-  for (const { name, value: paramValue, quoted } of tokens) {
-    const match = /^([^*]+)(?:\*([0-9]+))?(\*)?$/.exec(name.toLowerCase());
+  let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
+    null;
+  for (let i = 1; i < tokens.length; i++) {
+    const { name, value: paramValue, quoted } = tokens[i];
+    const lower = name.toLowerCase();
+    if (!lower.includes("*")) {
+      // A plain parameter (what nearly all mail has): the section pattern is not needed.
+      if (!(lower in plain)) plain[lower] = quoted ? decodeEncodedWords(paramValue) : paramValue;
+      continue;
+    }
+    const match = /^([^*]+)(?:\*([0-9]+))?(\*)?$/.exec(lower);
     if (!match) continue;
     const [, key, index, star] = match;
     if (index === undefined && !star) {
       if (!(key in plain)) plain[key] = quoted ? decodeEncodedWords(paramValue) : paramValue;
       continue;
     }
+    sections ??= new Map();
     const list = sections.get(key) ?? [];
     list.push({
       index: index === undefined ? 0 : Number(index),
@@ -70,6 +79,8 @@ export function parseParameterized(
     });
     sections.set(key, list);
   }
+  // Continuations are rare: without them the plain parameters are the result.
+  if (sections === null) return { type, params: plain };
   const params: MimeParams = { ...plain };
   for (const [key, list] of sections) {
     list.sort((a, b) => a.index - b.index);
@@ -125,40 +136,73 @@ export function stripComments(value: string): string {
   return out;
 }
 
+/** Whether `code` is white space to `/\s/` and `String.prototype.trim`. */
+function isSpace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f ||
+    code === 0x3000 || code === 0xfeff;
+}
+
+/** Where the next `stop` (or `other`) is at or after `i`, or `value.length`. */
+function indexOfEither(value: string, i: number, stop: number, other: number): number {
+  while (i < value.length) {
+    const code = value.charCodeAt(i);
+    if (code === stop || code === other) return i;
+    i++;
+  }
+  return i;
+}
+
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
 /** `first; a=1; b="x y"` → the first token (as `name`), then name/value pairs. */
 function tokenizeParameters(
   value: string,
 ): Array<{ name: string; value: string; quoted: boolean }> {
   const out: Array<{ name: string; value: string; quoted: boolean }> = [];
-  let i = 0;
-  const skipSpace = () => {
-    while (i < value.length && /\s/.test(value[i])) i++;
-  };
-  const readUntil = (stops: string) => {
-    const begin = i;
-    while (i < value.length && !stops.includes(value[i])) i++;
-    return value.slice(begin, i).trim();
-  };
-  out.push({ name: readUntil(";").replace(/\s+/g, ""), value: "", quoted: false });
-  while (i < value.length) {
+  const length = value.length;
+  let i = indexOfEither(value, 0, SEMICOLON, SEMICOLON);
+  let first = value.slice(0, i).trim();
+  for (let j = 0; j < first.length; j++) {
+    if (isSpace(first.charCodeAt(j))) {
+      first = first.replace(/\s+/g, "");
+      break;
+    }
+  }
+  out.push({ name: first, value: "", quoted: false });
+  while (i < length) {
     i++; // the ';'
-    skipSpace();
-    const name = readUntil("=;");
-    if (value[i] !== "=") continue;
+    while (i < length && isSpace(value.charCodeAt(i))) i++;
+    const nameStart = i;
+    i = indexOfEither(value, i, EQUALS, SEMICOLON);
+    const name = value.slice(nameStart, i).trim();
+    if (value.charCodeAt(i) !== EQUALS) continue;
     i++;
-    skipSpace();
-    if (value[i] === '"') {
+    while (i < length && isSpace(value.charCodeAt(i))) i++;
+    if (value.charCodeAt(i) === QUOTE) {
+      // Up to the closing quote; a backslash takes the next character as it is.
       let text = "";
       i++;
-      while (i < value.length && value[i] !== '"') {
-        if (value[i] === "\\" && i + 1 < value.length) i++;
-        text += value[i++];
+      let run = i;
+      while (i < length && value.charCodeAt(i) !== QUOTE) {
+        if (value.charCodeAt(i) === BACKSLASH && i + 1 < length) {
+          text += value.slice(run, i);
+          run = ++i;
+        }
+        i++;
       }
-      i++;
-      readUntil(";");
+      text += value.slice(run, i);
+      i = indexOfEither(value, i + 1, SEMICOLON, SEMICOLON);
       if (name) out.push({ name, value: text, quoted: true });
     } else {
-      const text = readUntil(";");
+      const valueStart = i;
+      i = indexOfEither(value, i, SEMICOLON, SEMICOLON);
+      const text = value.slice(valueStart, i).trim();
       if (name) out.push({ name, value: text, quoted: false });
     }
   }

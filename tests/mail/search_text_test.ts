@@ -7,7 +7,8 @@ const crlf = (text: string) => enc.encode(text.replace(/\n/g, "\r\n"));
 
 function text(message: string) {
   const raw = crlf(message);
-  return searchText(new MessageIndex(raw), () => raw);
+  const { header, body } = searchText(new MessageIndex(raw), () => raw);
+  return { header, body };
 }
 
 Deno.test("dateDay: the date as written, in its own zone", () => {

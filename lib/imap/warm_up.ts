@@ -1,0 +1,257 @@
+/**
+ * Warming the JIT at startup: a fresh process runs every code path in V8's interpreter first,
+ * and the first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
+ * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So once the listeners are up the
+ * server plays a short IMAP conversation with itself, through the same sans-IO session the
+ * transport drives, against a private memory store and synthetic mail shaped like real mail:
+ * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
+ * it is visible (its own store, no socket, no events on the server's store) except that the
+ * code it ran is compiled when real clients come.
+ *
+ * It runs in idle time, one command at a time with a timer turn between commands, so the
+ * first accept is not delayed and a client that comes meanwhile shares the loop with it.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import { quietLogger } from "../log.ts";
+import { openMemoryStore } from "../store/memory.ts";
+import { HeaderFieldItems } from "./header_fields.ts";
+import { createImapSession } from "./session.ts";
+import { startIndexWarmer } from "./warm.ts";
+
+/** How a warm-up went: commands completed, and how many of them did not end `OK`. */
+export interface WarmUpResult {
+  readonly commands: number;
+  readonly failed: number;
+}
+
+/** A running warm-up. */
+export interface WarmUp {
+  /** Settles when the conversation is over (or was stopped); never rejects. */
+  readonly done: Promise<WarmUpResult>;
+  /** Stops after the command in flight. */
+  stop(): void;
+}
+
+/** How much the warm-up does; the defaults take a fraction of a second of CPU. */
+export interface WarmUpOptions {
+  /** Conversations played, each on new mail (the JIT optimizes what runs often). */
+  readonly rounds?: number;
+  /** Messages appended in each round. */
+  readonly messages?: number;
+}
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * Starts the warm-up conversation.
+ *
+ * @example
+ * ```ts
+ * const warmUp = warmUpCode(config);
+ * // ... serve ...
+ * warmUp.stop();
+ * await warmUp.done;
+ * ```
+ */
+export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
+  const control: Control = { stopped: false, release: null };
+  const result = { commands: 0, failed: 0 };
+  const done = play(config, options.rounds ?? 2, options.messages ?? 200, control, result)
+    // A warm-up that fails has only failed to warm.
+    .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
+  return {
+    done,
+    stop: () => {
+      control.stopped = true;
+      control.release?.();
+    },
+  };
+}
+
+/** Between a warm-up and its conversation: stop after this command; end a pending wait. */
+interface Control {
+  stopped: boolean;
+  release: (() => void) | null;
+}
+
+async function play(
+  config: Config,
+  rounds: number,
+  messages: number,
+  control: Control,
+  result: { commands: number; failed: number },
+): Promise<void> {
+  const store = openMemoryStore();
+  const indexer = startIndexWarmer(store);
+  let output = "";
+  let waiting: (() => void) | null = null;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    control.release?.();
+  };
+  const session = createImapSession({
+    // Any credentials log in to the private store, whatever users the server has.
+    config: { ...config, users: [], authDisabled: false },
+    store,
+    logger: quietLogger(),
+    label: "warm-up",
+    shared: { recentClaims: new Map(), fieldItems: new HeaderFieldItems() },
+  }, {
+    write: (bytes) => {
+      // Only the tagged completions matter: keep the tail, where they are.
+      const tail = bytes.subarray(Math.max(0, bytes.length - 256));
+      output = (output + latin1.decode(tail)).slice(-256);
+      waiting?.();
+      return true;
+    },
+    drained: () => Promise.resolve(),
+    close: end,
+  });
+  /** Waits for the tagged completion `label`, counts it, then gives real clients a turn. */
+  const completion = (label: string) =>
+    new Promise<void>((resolve) => {
+      output = "";
+      // Stopped, or the session ended (it never should): no completion is coming.
+      control.release = resolve;
+      if (ended || control.stopped) resolve();
+      waiting = () => {
+        const after = output.indexOf(`\r\n${label}`);
+        const at = output.startsWith(label) ? 0 : after < 0 ? -1 : after + 2;
+        if (at < 0) return;
+        result.commands++;
+        if (!output.startsWith(`${label}OK`, at)) result.failed++;
+        resolve();
+      };
+    }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
+  let tag = 0;
+  /** Sends `command` and waits for its completion. */
+  const send = (command: string) => {
+    const label = `w${++tag} `;
+    const done = completion(label);
+    session.receive(encoder.encode(`${label}${command}\r\n`));
+    return done;
+  };
+  try {
+    session.start();
+    await send("LOGIN warm up");
+    for (let round = 0; round < rounds && !control.stopped && !ended; round++) {
+      for (const command of conversation(round)) {
+        if (control.stopped || ended) break;
+        if (command === "APPEND") await appendBurst(round, messages);
+        else await send(command);
+      }
+    }
+    if (!ended) await send("LOGOUT");
+  } finally {
+    control.release = null;
+    session.closed();
+    indexer.close();
+    store.close();
+  }
+
+  /** Pipelined APPENDs with LITERAL+ in one chunk, as a bulk load sends them. */
+  async function appendBurst(round: number, count: number): Promise<void> {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let n = 0; n < count; n++) {
+      const message = syntheticMessage(round * count + n);
+      const head = encoder.encode(`a${round}.${n} APPEND INBOX {${message.length}+}\r\n`);
+      parts.push(head, message, CRLF);
+      length += head.length + message.length + CRLF.length;
+    }
+    const chunk = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      chunk.set(part, at);
+      at += part.length;
+    }
+    // The last completion stands for the burst (a failed APPEND fails the ones after it).
+    const done = completion(`a${round}.${count - 1} `);
+    session.receive(chunk);
+    await done;
+  }
+}
+
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+
+/** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
+export function conversation(round: number): string[] {
+  return [
+    "APPEND",
+    "SELECT INBOX",
+    "FETCH 1:* (UID FLAGS)",
+    `FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE X-${round})])`,
+    "FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS.NOT (RECEIVED)])",
+    "FETCH 1:* (ENVELOPE BODYSTRUCTURE)",
+    "FETCH 1:* (BODY)",
+    "FETCH 1:* BODY.PEEK[]",
+    "FETCH 1:5 (BODY.PEEK[1] BODY.PEEK[TEXT]<0.100> BINARY.PEEK[1])",
+    "UID SEARCH TEXT quokka",
+    "UID SEARCH BODY Lorem",
+    "SEARCH FROM sender4@example.com",
+    "SEARCH SUBJECT message",
+    "SEARCH SINCE 1-Jan-2020",
+    "SEARCH SENTSINCE 1-Jan-2020 UNSEEN",
+    "UID SEARCH RETURN (COUNT) ALL",
+    `STORE 1:* ${round % 2 ? "-" : "+"}FLAGS.SILENT (\\Seen)`,
+    "STORE 1:* +FLAGS ($Label1)",
+    "CREATE Copy",
+    "COPY 1:* Copy",
+    "MOVE 1:5 Copy",
+    "STATUS Copy (MESSAGES UNSEEN UIDNEXT)",
+    'LIST "" *',
+    "STORE 1:* +FLAGS.SILENT (\\Deleted)",
+    "EXPUNGE",
+    "DELETE Copy",
+    "NOOP",
+  ];
+}
+
+const WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " +
+  "incididunt ut labore et dolore magna aliqua quokka").split(" ");
+
+/** The `n`-th synthetic message: plain, alternative with QP, mixed with an attachment, 8-bit Latin-1. */
+export function syntheticMessage(n: number): Uint8Array {
+  const line = (k: number) =>
+    Array.from({ length: 12 }, (_, i) => WORDS[(n * 7 + k * 3 + i) % WORDS.length]).join(" ");
+  const text = Array.from({ length: 8 + (n % 40) }, (_, k) => line(k)).join("\r\n") + "\r\n";
+  const header = [
+    `From: Sender ${n % 13} <sender${n % 13}@example.com>`,
+    `To: "Receiver, One" <one@example.com>, two@example.org`,
+    n % 5 === 0 ? "Cc: three@example.net" : `Reply-To: reply${n}@example.com`,
+    n % 3 === 0 ? "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_message?=" : `Subject: Message ${n}`,
+    `Date: Wed, 25 Nov 2026 ${String(n % 24).padStart(2, "0")}:00:00 +0000`,
+    `Message-ID: <warm-${n}@example.com>`,
+    "MIME-Version: 1.0",
+  ].join("\r\n");
+  let body: string;
+  switch (n % 4) {
+    case 0:
+      body = `Content-Type: text/plain; charset="utf-8"\r\n\r\n${text}`;
+      break;
+    case 1:
+      body = 'Content-Type: multipart/alternative; boundary="alt-boundary-1"\r\n\r\n' +
+        `--alt-boundary-1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}` +
+        "--alt-boundary-1\r\nContent-Type: text/html; charset=utf-8\r\n" +
+        `Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>K=C3=A4se ${text}</p>\r\n` +
+        "--alt-boundary-1--\r\n";
+      break;
+    case 2:
+      body = 'Content-Type: multipart/mixed; boundary="----=_Part_1"\r\n\r\n' +
+        `------=_Part_1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n${text}` +
+        '------=_Part_1\r\nContent-Type: application/pdf; name="report.pdf"\r\n' +
+        'Content-Disposition: attachment; filename="report.pdf"\r\n' +
+        "Content-Transfer-Encoding: base64\r\n\r\n" +
+        `${btoa(text.repeat(3)).replace(/.{76}/g, "$&\r\n")}\r\n------=_Part_1--\r\n`;
+      break;
+    default:
+      body = "Content-Type: text/plain; charset=iso-8859-1\r\n" +
+        `Content-Transfer-Encoding: 8bit\r\n\r\ncaf\xe9 ${text}`;
+  }
+  return Uint8Array.from(`${header}\r\n${body}`, (ch) => ch.charCodeAt(0) & 0xff);
+}

@@ -1,0 +1,65 @@
+/**
+ * The JIT warm-up (lib/imap/warm_up.ts): its conversation is valid IMAP that a server
+ * completes with OK throughout, it runs to the end on its own store, and a server started
+ * with it stops cleanly while it runs.
+ */
+
+import assert from "node:assert/strict";
+import { testConfig } from "../../lib/config.ts";
+import { conversation, syntheticMessage, warmUpCode } from "../../lib/imap/warm_up.ts";
+import { startElektromail } from "../../lib/server.ts";
+import { RawImap } from "../raw_imap.ts";
+
+const latin1 = new TextDecoder("latin1");
+const encoder = new TextEncoder();
+
+Deno.test("warm-up: every command of its conversation ends OK on a server", async () => {
+  const server = await startElektromail(testConfig());
+  const client = await RawImap.connect(server.ports.imap);
+  try {
+    await client.command("LOGIN warm up");
+    for (const command of conversation(1)) {
+      if (command === "APPEND") {
+        for (let n = 0; n < 8; n++) {
+          const text = latin1.decode(syntheticMessage(n));
+          const size = encoder.encode(text).length;
+          const reply = await client.command(`APPEND INBOX {${size}+}\r\n${text}`);
+          assert.match(reply.at(-1)!, /^t\d+ OK/, `APPEND of synthetic message ${n}`);
+        }
+        continue;
+      }
+      const reply = await client.command(command);
+      assert.match(reply.at(-1)!, /^t\d+ OK/, command);
+    }
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
+Deno.test("warm-up: runs its conversation to the end, every command OK", async () => {
+  const result = await warmUpCode(testConfig(), { rounds: 2, messages: 12 }).done;
+  // LOGIN, the rounds (the APPEND burst counts once) and LOGOUT.
+  assert.equal(result.commands, 2 + 2 * conversation(0).length);
+  assert.equal(result.failed, 0);
+});
+
+Deno.test("warm-up: logs in to its own store whatever users the server has", async () => {
+  const config = testConfig({ users: [{ user: "ann", password: "pw", address: null }] });
+  const result = await warmUpCode(config, { rounds: 1, messages: 12 }).done;
+  assert.equal(result.failed, 0);
+  assert.equal(result.commands, 2 + conversation(0).length);
+});
+
+Deno.test("warm-up: stop ends it after the command in flight", async () => {
+  const warmUp = warmUpCode(testConfig(), { rounds: 50, messages: 50 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  warmUp.stop();
+  const result = await warmUp.done;
+  assert.ok(result.commands < 2 + 50 * conversation(0).length, "it ran to the end");
+});
+
+Deno.test("warm-up: a server started with it stops while it runs", async () => {
+  const server = await startElektromail(testConfig(), { warmUp: true });
+  await server.stop(); // the sanitizers check that nothing is left running
+});
