@@ -53,3 +53,45 @@ Deno.test({
   assert.match(stdout, /"subject": ?"hello"/, stdout);
   assert.match(stdout, /Hi Alice/, "IMAP fetches it");
 });
+
+Deno.test({
+  name: "README TLS: the curl block, then the Python block, run as written",
+  ignore: Deno.build.os === "windows",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.split("```bash\nELEKTROMAIL_TLS=true")[1];
+  assert.ok(section, "the TLS section");
+  const shell = "ELEKTROMAIL_TLS=true" + section.split("```")[0];
+  const python = section.split("```python\n")[1].split("```")[0];
+  const start = "ELEKTROMAIL_TLS=true HTTP_PORT=8025 IMAPS_PORT=1993 deno task start &";
+  assert.ok(shell.startsWith(start), shell);
+  const [smtp, imap, imaps, http] = [freePort(), freePort(), freePort(), freePort()];
+  const ports = (text: string) =>
+    text.replaceAll("8025", String(http)).replaceAll("2525", String(smtp))
+      .replaceAll("1993", String(imaps));
+  const script = ports(shell).replace(
+    ports(start),
+    `ELEKTROMAIL_TLS=true HTTP_PORT=${http} IMAPS_PORT=${imaps} SMTP_PORT=${smtp} ` +
+      `IMAP_PORT=${imap} POP3_PORT=off deno run --allow-net --allow-env --allow-read ` +
+      `--allow-write ${ROOT}main.ts &\nserver=$!`,
+  ) + `python3 - <<'PYTHON'\n${ports(python)}PYTHON\n`;
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-readme-" });
+  try {
+    const result = await new Deno.Command("bash", {
+      args: ["-c", `set -e\ntrap 'kill $server 2>/dev/null' EXIT\n${script}`],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(result.stdout);
+    const stderr = new TextDecoder().decode(result.stderr);
+    assert.equal(result.code, 0, `${stdout}\n${stderr}`);
+    // Both messages are in alice's INBOX: curl's over STARTTLS, then Python's.
+    assert.match(stdout, /\('OK', \[b'2'\]\)/, stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
