@@ -266,7 +266,26 @@ const SETTING_OF: Record<string, string> = {
   pop3sPort: "pop3s-port",
 };
 
-/** The `--help` text. */
+/** `--help` stays within this many columns (a narrow terminal, a CI log). */
+export const HELP_COLUMNS = 100;
+
+/** Words of `text` on lines of at most `width` columns after `indent` spaces. */
+function wrap(text: string, indent: number, width = HELP_COLUMNS): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && indent + line.length + 1 + word.length > width) {
+      lines.push(" ".repeat(indent) + line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(" ".repeat(indent) + line);
+  return lines;
+}
+
+/** The `--help` text, within {@link HELP_COLUMNS} columns. */
 export function helpText(): string {
   const lines = [
     "Elektromail: a small, exact IMAP4rev2/SMTP/POP3 mail server for development and tests.",
@@ -280,15 +299,12 @@ export function helpText(): string {
   for (const setting of SETTINGS) {
     const flag = setting.kind === "string" ? `--${setting.flag} <value>` : `--[no-]${setting.flag}`;
     const fallback = setting.fallback ? ` [default ${setting.fallback}]` : "";
-    if (flag.length <= 30 && setting.env.length <= 31) {
-      lines.push(`  ${flag.padEnd(30)} ${setting.env.padEnd(31)} ${setting.help}${fallback}`);
-    } else {
-      // Names too long for their columns: the help goes on a line of its own.
-      lines.push(`  ${flag} ${setting.env}`, `${"".padEnd(33)}${setting.help}${fallback}`);
-    }
+    // The flag and its variable on one line, the help under them: long names never push the
+    // help past the right margin.
+    lines.push(`  ${flag.padEnd(30)} ${setting.env}`, ...wrap(setting.help + fallback, 6));
   }
-  lines.push(`  ${"-h, --help".padEnd(30)} ${"".padEnd(31)} show this help`);
-  lines.push(`  ${"-V, --version".padEnd(30)} ${"".padEnd(31)} print the version`);
+  lines.push(`  ${"-h, --help".padEnd(30)} show this help`);
+  lines.push(`  ${"-V, --version".padEnd(30)} print the version`);
   lines.push(
     "",
     "Without --users any username and password log in. Mail to user+tag@any.domain is",

@@ -10,9 +10,11 @@
 #   ELEKTROMAIL_DENO_VERSION   Deno from npm (npx) when no deno is on the PATH (default 2.9.6)
 #   ELEKTROMAIL_LOG            the server's log file (default $RUNNER_TEMP/elektromail.log)
 #
-# Outputs (lines name=value in $GITHUB_OUTPUT, or on stdout without it): smtp-port, imap-port,
-# http-port, smtps-port, imaps-port (empty when off), pid, log, and with TLS on:
-# cert-fingerprint (SHA-256) and cert-file (the PEM, for clients to trust).
+# Outputs (lines name=value appended to $GITHUB_OUTPUT, or on stdout without it): smtp-port,
+# imap-port, http-port, smtps-port, imaps-port (empty when off), pid, log, and with TLS on:
+# cert-fingerprint (SHA-256) and cert-file (the PEM, for clients to trust). Without
+# GITHUB_OUTPUT the banner goes to stderr, so `action-start.sh > ports.env` or a pipe gets only
+# the name=value lines.
 #
 # The server runs until the job ends (the runner stops leftover processes), or `kill <pid>`.
 set -euo pipefail
@@ -21,7 +23,6 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TIMEOUT="${ELEKTROMAIL_START_TIMEOUT:-60}"
 TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
-OUTPUT="${GITHUB_OUTPUT:-/dev/stdout}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
 
 if [ -n "${ELEKTROMAIL_BIN:-}" ]; then
@@ -29,7 +30,7 @@ if [ -n "${ELEKTROMAIL_BIN:-}" ]; then
 elif command -v deno >/dev/null 2>&1; then
   run=(deno run "${PERMISSIONS[@]}" "$ROOT/main.ts")
 else
-  echo "elektromail: no deno on the PATH; using Deno ${ELEKTROMAIL_DENO_VERSION:-2.9.6} from npm"
+  echo "elektromail: no deno on the PATH; using Deno ${ELEKTROMAIL_DENO_VERSION:-2.9.6} from npm" >&2
   run=(npx -y "deno@${ELEKTROMAIL_DENO_VERSION:-2.9.6}" run "${PERMISSIONS[@]}" "$ROOT/main.ts")
 fi
 # ${extra[@]+...}: bash 3.2 (macOS) treats an empty array as unset under `set -u`.
@@ -84,6 +85,13 @@ if [ -n "$fingerprint" ] && [ -n "$http" ]; then
   fi
 fi
 
+# Never reopen /dev/stdout: for a redirected stdout that opens the file anew at offset 0, and
+# whatever is written through fd 1 afterwards lands over the outputs.
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+  exec 3>>"$GITHUB_OUTPUT" 4>&1
+else
+  exec 3>&1 4>&2
+fi
 {
   echo "smtp-port=$smtp"
   echo "imap-port=$imap"
@@ -94,5 +102,6 @@ fi
   echo "log=$LOG"
   echo "cert-fingerprint=$fingerprint"
   echo "cert-file=$cert"
-} >>"$OUTPUT"
-sed -n '/ready$/,/^ *logging /p' "$LOG"
+} >&3
+exec 3>&-
+sed -n '/ready$/,/^ *logging /p' "$LOG" >&4

@@ -25,6 +25,10 @@ Deno.test({
       assert.ok(help.stdout.includes(name), name);
     }
     assert.equal(help.stderr, "");
+    // Readable in an 100-column terminal or CI log: no line wraps or runs off.
+    for (const line of help.stdout.split("\n")) {
+      assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
+    }
     const version = await runMain(["--version"]);
     assert.equal(version.code, 0);
     assert.equal(version.stdout, `elektromail ${VERSION}\n`);

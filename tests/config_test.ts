@@ -220,7 +220,10 @@ Deno.test("config: the line length setting is IMAP's, at least 1,024 octets; SMT
     /^ELEKTROMAIL_MAX_LINE_LENGTH: "1023" is not a whole number of at least 1024/,
   );
   configError(["--max-line-length", "64k"], {}, /^--max-line-length: "64k"/);
-  assert.match(helpText(), /--max-line-length <value> +ELEKTROMAIL_MAX_LINE_LENGTH +.*IMAP.*65536/);
+  assert.match(
+    helpText(),
+    /--max-line-length <value> +ELEKTROMAIL_MAX_LINE_LENGTH\n +.*IMAP.*65536/,
+  );
 });
 
 Deno.test("config: the per-address limit defaults to 3/4 of the per-listener one", () => {

@@ -36,22 +36,43 @@ function actionEnv(inputs: Record<string, string>): Record<string, string> {
   return env;
 }
 
-/** Runs the script as the runner would; returns its exit code, output and GITHUB_OUTPUT. */
-async function runAction(inputs: Record<string, string>) {
+/**
+ * Where the outputs go: GITHUB_OUTPUT (as the runner does), or without it stdout redirected to a
+ * file (`action-start.sh > ports.env`) or a pipe.
+ */
+type Sink = "github" | "file" | "pipe";
+
+/** Parses name=value lines. */
+function parseOutputs(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.split("\n").filter(Boolean).map((line) => {
+      const eq = line.indexOf("=");
+      return [line.slice(0, eq), line.slice(eq + 1)];
+    }),
+  );
+}
+
+/** Runs the script as the runner would; returns its exit code, output and the outputs. */
+async function runAction(inputs: Record<string, string>, sink: Sink = "github") {
   const dir = await Deno.makeTempDir({ prefix: "elektromail-action-" });
   const output = `${dir}/github_output`;
   await Deno.writeTextFile(output, "");
   const base = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([name]) =>
-      !/^(ELEKTROMAIL_|SMTPS?_PORT$|IMAPS?_PORT$|HTTP_PORT$|BIND_ADDR$|TLS_)/.test(name)
+      !/^(ELEKTROMAIL_|SMTPS?_PORT$|IMAPS?_PORT$|POP3S?_PORT$|HTTP_PORT$|BIND_ADDR$|TLS_)/.test(
+        name,
+      )
     ),
   );
+  const script = `${ROOT}scripts/action-start.sh`;
   const result = await new Deno.Command("bash", {
-    args: [`${ROOT}scripts/action-start.sh`],
+    args: sink === "file" ? ["-c", '"$0" > "$1"', script, output] : [script],
     env: {
       ...base,
       ...actionEnv(inputs),
-      GITHUB_OUTPUT: output,
+      // action.yml has no POP3 input; a free port keeps parallel runs apart.
+      POP3_PORT: "0",
+      ...(sink === "github" ? { GITHUB_OUTPUT: output } : {}),
       GITHUB_ACTION_PATH: ROOT,
       RUNNER_TEMP: dir,
     },
@@ -60,18 +81,16 @@ async function runAction(inputs: Record<string, string>) {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const outputs = Object.fromEntries(
-    (await Deno.readTextFile(output)).split("\n").filter(Boolean).map((line) => {
-      const eq = line.indexOf("=");
-      return [line.slice(0, eq), line.slice(eq + 1)];
-    }),
-  );
+  const stdout = decoder.decode(result.stdout);
+  const written = sink === "pipe" ? stdout : await Deno.readTextFile(output);
   return {
+    sink,
+    written,
+    outputs: parseOutputs(written),
     dir,
     code: result.code,
-    stdout: decoder.decode(result.stdout),
+    stdout,
     stderr: decoder.decode(result.stderr),
-    outputs,
   };
 }
 
@@ -175,3 +194,31 @@ Deno.test({
     }
   },
 });
+
+for (const sink of ["file", "pipe"] as const) {
+  Deno.test({
+    name: `action: without GITHUB_OUTPUT the outputs survive stdout as a ${sink}`,
+    ...slow,
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      const run = await runAction({ "smtp-port": "0", "imap-port": "0", "http-port": "0" }, sink);
+      const pid = Number(run.outputs.pid);
+      try {
+        assert.equal(run.code, 0, run.stderr);
+        // Only name=value lines: the banner goes to stderr, never over the outputs.
+        for (const line of run.written.split("\n").filter(Boolean)) {
+          assert.match(line, /^[a-z-]+=/, `an output line: ${JSON.stringify(line)}`);
+        }
+        assert.ok(pid > 0, run.written);
+        assert.match(run.outputs["smtp-port"], /^\d+$/);
+        assert.match(run.stderr, /Elektromail .* ready/);
+        const health = await fetch(`http://127.0.0.1:${run.outputs["http-port"]}/health`);
+        assert.equal(health.status, 200);
+        await health.body?.cancel();
+      } finally {
+        if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));
+        await Deno.remove(run.dir, { recursive: true });
+      }
+    },
+  });
+}

@@ -285,8 +285,15 @@ export const APP_JS = String.raw`"use strict";
     else if (key === "]") stepScope(1);
     else if (key === "R") resetAll();
     else if (key === "?") toggleHelp();
+    else if (key === "Escape" && state.open) goBack();
     else handled = false;
     if (handled) event.preventDefault();
+  }
+
+  // On a narrow screen the open message covers the list: back to it, where the message was.
+  function goBack() {
+    closeView();
+    $("messages").focus();
   }
 
   function toggleHelp() {
@@ -306,6 +313,7 @@ export const APP_JS = String.raw`"use strict";
     });
     $("reset").addEventListener("click", resetAll);
     $("delete").addEventListener("click", deleteOpen);
+    $("back").addEventListener("click", goBack);
     $("help-toggle").addEventListener("click", toggleHelp);
     document.addEventListener("keydown", onKey);
     renderUsers();

@@ -31,6 +31,7 @@ export const VIEW_JS = String.raw`
 
   function closeView(note) {
     state.open = null;
+    document.body.classList.remove("reading");
     $("message").hidden = true;
     $("view-empty").hidden = false;
     $("view-empty").textContent = note || "Select a message.";
@@ -40,6 +41,7 @@ export const VIEW_JS = String.raw`
     var message = state.open;
     $("view-empty").hidden = true;
     $("message").hidden = false;
+    document.body.classList.add("reading");
     $("m-subject").textContent = message.subject || "(no subject)";
     var meta = $("m-meta");
     meta.textContent = "";

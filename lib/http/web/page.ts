@@ -28,7 +28,7 @@ export const PAGE_HTML = `<!doctype html>
 <section id="help" class="help" hidden aria-label="Keyboard shortcuts">
   <kbd>j</kbd>/<kbd>↓</kbd> next message · <kbd>k</kbd>/<kbd>↑</kbd> previous ·
   <kbd>Enter</kbd> open · <kbd>Delete</kbd>/<kbd>#</kbd> delete ·
-  <kbd>/</kbd> search · <kbd>Esc</kbd> leave search ·
+  <kbd>/</kbd> search · <kbd>Esc</kbd> leave search, close the message ·
   <kbd>1</kbd>–<kbd>6</kbd> HTML, Text, Headers, Raw, Attachments, Links ·
   <kbd>[</kbd>/<kbd>]</kbd> previous/next mailbox · <kbd>Shift</kbd>+<kbd>R</kbd> reset
 </section>
@@ -42,6 +42,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="view" class="view" aria-label="Message" aria-live="polite">
     <p id="view-empty" class="empty">Select a message.</p>
     <article id="message" hidden>
+      <button id="back" type="button" title="Back to the list (Esc)">← Back</button>
       <h2 id="m-subject" class="subject"></h2>
       <dl id="m-meta" class="meta"></dl>
       <div class="toolbar">

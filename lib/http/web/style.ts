@@ -1,6 +1,7 @@
 /**
- * The web inbox's style sheet: three panes on a laptop screen, one column on a narrow one,
- * visible keyboard focus, light and dark schemes.
+ * The web inbox's style sheet: three panes on a laptop screen; on a narrow one (a phone) the
+ * list, then the open message on its own with a back control; visible keyboard focus, light
+ * and dark schemes.
  *
  * @module
  */
@@ -18,6 +19,8 @@ export const STYLE_CSS = `
     --accent: #6aa9ff; --selected: #23344d; --new: #3a3418; --danger: #ff7a6b; }
 }
 * { box-sizing: border-box; }
+/* The hidden attribute wins over any display rule below (.view article is a flex box). */
+[hidden] { display: none !important; }
 html, body { height: 100%; margin: 0; background: var(--bg); color: var(--fg); }
 body { display: flex; flex-direction: column; }
 button, .button, input { font: inherit; color: inherit; }
@@ -72,6 +75,7 @@ kbd { border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; font-si
 #tabs { display: flex; gap: 4px; flex-wrap: wrap; }
 #tabs button[aria-selected="true"] { background: var(--selected); border-color: var(--accent); }
 #delete { color: var(--danger); }
+#back { display: none; }
 .panel { flex: 1; min-height: 0; overflow: auto; padding-top: 8px; }
 .panel iframe { width: 100%; height: 100%; min-height: 400px; border: 1px solid var(--line);
   background: #fff; }
@@ -83,8 +87,20 @@ kbd { border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; font-si
 .panel td:first-child { color: var(--muted); white-space: nowrap; }
 .panel ul { padding-left: 18px; }
 .codes { font: 600 18px ui-monospace, monospace; letter-spacing: 1px; }
+/* Narrow: the header wraps (search on its own line), and the panes take turns: mailboxes
+   and list, or (body.reading) the open message alone with a back button. */
 @media (max-width: 900px) {
-  .panes { grid-template-columns: 1fr; grid-auto-rows: auto; }
-  .users, .list { max-height: 35vh; }
+  .bar { flex-wrap: wrap; row-gap: 6px; }
+  .bar input { order: 1; flex: 1 1 100%; max-width: none; }
+  .status { min-width: 0; margin-left: auto; }
+  .panes { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr); }
+  .users, .list, .view { border-right: 0; }
+  .users { max-height: 30vh; border-bottom: 1px solid var(--line); }
+  body:not(.reading) .view { display: none; }
+  body.reading .users, body.reading .list { display: none; }
+  body.reading .panes { grid-template-rows: minmax(0, 1fr); }
+  #back { display: inline-block; align-self: flex-start; margin-bottom: 8px; }
+  .view article { padding: 10px 12px; }
+  .panel iframe { min-height: 60vh; }
 }
 `;

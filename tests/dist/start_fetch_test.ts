@@ -1,0 +1,62 @@
+/**
+ * `deno task start` in a fresh clone fetches only what the server imports: the test-only npm
+ * packages (playwright-core, imapflow, nodemailer) stay out. The task reads its own lock file
+ * (`deno.server.lock`), because Deno installs every npm package of the lock it uses, and
+ * `deno.lock` holds the tests' packages too. Run with an empty DENO_DIR.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const TEST_ONLY = ["playwright-core", "imapflow", "nodemailer"];
+
+Deno.test({
+  name: "deno task start: an empty DENO_DIR gets no test-only npm package",
+  ignore: Deno.build.os === "windows",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const task: string = config.tasks.start;
+  assert.match(task, /^deno run .*main\.ts$/);
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-deno-dir-" });
+  // exec: the child is the server itself, so it can be stopped by its pid.
+  const child = new Deno.Command("bash", {
+    args: ["-c", `exec ${task} --smtp-port 0 --imap-port 0 --pop3-port off 2>&1`],
+    cwd: ROOT,
+    env: { DENO_DIR: dir },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let seen = "";
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 90_000);
+    while (!/^ *logging /m.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    clearTimeout(deadline);
+    reader.releaseLock();
+    assert.match(seen, /ready/, "the server started");
+    const npm = `${dir}/npm/registry.npmjs.org`;
+    const fetched = [...Deno.readDirSync(npm)].map((entry) => entry.name);
+    assert.ok(fetched.includes("pkijs"), `the server's own packages: ${fetched}`);
+    for (const name of TEST_ONLY) {
+      assert.ok(!fetched.includes(name), `${name} fetched: ${fetched}`);
+    }
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await child.stderr.cancel();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
