@@ -20,6 +20,7 @@ import { listUsers } from "./users.ts";
 import { waitForMessage } from "./wait.ts";
 import { WaitRegistry } from "./wait_registry.ts";
 import { WEB_ROUTES } from "./web/routes.ts";
+import { mailhogRoutes } from "./compat/mailhog.ts";
 
 export type { HttpContext, HttpOptions } from "./context.ts";
 export { json } from "./json.ts";
@@ -49,6 +50,9 @@ export const ROUTES: readonly Route[] = [
   { path: "/chaos", methods: { GET: listChaos, POST: addChaos, DELETE: clearChaos } },
   { path: "/chaos/:id", methods: { DELETE: deleteChaosRule } },
   ...WEB_ROUTES,
+  // MailHog's API under /mailhog, and at its own paths where they are not Mailpit's.
+  ...mailhogRoutes("/mailhog", true),
+  ...mailhogRoutes("", false),
 ];
 
 function health(ctx: HttpContext): Response {
