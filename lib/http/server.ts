@@ -21,6 +21,7 @@ import { waitForMessage } from "./wait.ts";
 import { WaitRegistry } from "./wait_registry.ts";
 import { WEB_ROUTES } from "./web/routes.ts";
 import { mailhogRoutes } from "./compat/mailhog.ts";
+import { MAILPIT_ROUTES } from "./compat/mailpit.ts";
 
 export type { HttpContext, HttpOptions } from "./context.ts";
 export { json } from "./json.ts";
@@ -50,7 +51,8 @@ export const ROUTES: readonly Route[] = [
   { path: "/chaos", methods: { GET: listChaos, POST: addChaos, DELETE: clearChaos } },
   { path: "/chaos/:id", methods: { DELETE: deleteChaosRule } },
   ...WEB_ROUTES,
-  // MailHog's API under /mailhog, and at its own paths where they are not Mailpit's.
+  // Mailpit's API at its paths; MailHog's under /mailhog, and at its own where not Mailpit's.
+  ...MAILPIT_ROUTES,
   ...mailhogRoutes("/mailhog", true),
   ...mailhogRoutes("", false),
 ];

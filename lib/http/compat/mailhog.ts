@@ -226,20 +226,23 @@ function eventsV1(ctx: HttpContext, { url }: RouteRequest): Response {
 }
 
 /**
- * MailHog's routes under `prefix` (`""` or `"/mailhog"`). At the root, `GET
- * /api/v1/messages` is Mailpit's; `withV1List` adds MailHog's.
+ * MailHog's routes under `prefix` (`""` or `"/mailhog"`). At the root, `/api/v1/messages`
+ * is Mailpit's (its DELETE empties the mailbox as MailHog's does); `withV1List` adds
+ * MailHog's own.
  */
 export function mailhogRoutes(prefix: string, withV1List: boolean): Route[] {
   const routes: Route[] = [
     { path: `${prefix}/api/v2/messages`, methods: { GET: listV2 } },
     { path: `${prefix}/api/v2/search`, methods: { GET: searchV2 } },
-    {
-      path: `${prefix}/api/v1/messages`,
-      methods: withV1List ? { GET: listV1, DELETE: deleteAllV1 } : { DELETE: deleteAllV1 },
-    },
     { path: `${prefix}/api/v1/messages/:id`, methods: { GET: getV1, DELETE: deleteV1 } },
     { path: `${prefix}/api/v1/messages/:id/download`, methods: { GET: downloadV1 } },
     { path: `${prefix}/api/v1/events`, methods: { GET: eventsV1 } },
   ];
+  if (withV1List) {
+    routes.push({
+      path: `${prefix}/api/v1/messages`,
+      methods: { GET: listV1, DELETE: deleteAllV1 },
+    });
+  }
   return routes;
 }

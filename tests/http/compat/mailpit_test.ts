@@ -1,0 +1,162 @@
+/**
+ * Mailpit's API v1 (issue 18): the npm `mailpit-api` client against a live server after SMTP
+ * deliveries, field by field, and the search syntax. Shapes from Mailpit's API v1
+ * documentation (`MessagesSummary`, `MessageSummary`, `Message`, `AppInformation`).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { MailpitClient } from "npm:mailpit-api@2";
+import { SmtpClient } from "../../process.ts";
+import { type Api, withApi } from "../helpers.ts";
+
+async function send(api: Api, from: string, to: readonly string[], body: string): Promise<void> {
+  const { client } = await SmtpClient.connect(api.server.ports.smtp);
+  try {
+    const lines = ["EHLO test", `MAIL FROM:<${from}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`)];
+    for (const line of lines) assert.match(await client.command(line), /^250[ -]/, line);
+    assert.match(await client.command("DATA"), /^354 /);
+    await client.write(body + ".\r\n");
+    assert.match(await client.readReply(), /^250 /);
+    await client.command("QUIT");
+  } finally {
+    client.close();
+  }
+}
+
+const PLAIN = [
+  "From: Sender <sender@example.org>",
+  "To: Amy <amy@example.test>",
+  "Cc: carl@example.test",
+  "Subject: hello plain",
+  "Message-ID: <m1@example.org>",
+  "",
+  "first   body\r\nline",
+  "",
+].join("\r\n");
+
+const WITH_FILE = [
+  "From: other@example.org",
+  "To: bob@example.test",
+  "Subject: report attached",
+  "MIME-Version: 1.0",
+  'Content-Type: multipart/mixed; boundary="b"',
+  "",
+  "--b",
+  "Content-Type: text/plain",
+  "",
+  "see the report",
+  "--b",
+  "Content-Type: application/pdf",
+  'Content-Disposition: attachment; filename="r.pdf"',
+  "",
+  "%PDF-1",
+  "--b--",
+  "",
+].join("\r\n");
+
+async function deliver(api: Api): Promise<MailpitClient> {
+  await send(api, "bounce@example.org", ["amy@example.test"], PLAIN);
+  await send(api, "other@example.org", ["bob@example.test"], WITH_FILE);
+  return new MailpitClient(api.base);
+}
+
+const ids = (list: { messages: Array<{ ID: string }> }) => list.messages.map((m) => m.ID);
+
+Deno.test("mailpit: list, message, headers, raw, info through the npm client", async () => {
+  await withApi(async (api) => {
+    const client = await deliver(api);
+    const list = await client.listMessages();
+    assert.deepEqual(
+      [list.total, list.unread, list.count, list.messages_count, list.start],
+      [2, 2, 2, 2, 0],
+    );
+    assert.deepEqual(list.tags, []);
+    assert.deepEqual(ids(list), ["bob:INBOX:1", "amy:INBOX:1"]);
+    const plain = list.messages[1];
+    assert.deepEqual(plain.From, { Name: "Sender", Address: "sender@example.org" });
+    assert.deepEqual(plain.To, [{ Name: "Amy", Address: "amy@example.test" }]);
+    assert.deepEqual(plain.Cc, [{ Name: "", Address: "carl@example.test" }]);
+    assert.deepEqual(plain.Bcc, []);
+    assert.equal(plain.MessageID, "m1@example.org");
+    assert.equal(plain.Subject, "hello plain");
+    assert.equal(plain.Read, false);
+    assert.equal(plain.Snippet, "first body line");
+    assert.equal(plain.Attachments, 0);
+    assert.equal(list.messages[0].Attachments, 1);
+    assert.ok(!Number.isNaN(Date.parse(plain.Created)));
+    assert.equal(typeof plain.Size, "number");
+    assert.deepEqual((await client.listMessages(1, 1)).messages.map((m) => m.ID), [
+      "amy:INBOX:1",
+    ]);
+
+    const latest = await client.getMessageSummary();
+    assert.equal(latest.ID, "bob:INBOX:1");
+    assert.equal(latest.Text, "see the report");
+    assert.equal(latest.ReturnPath, "other@example.org");
+    assert.deepEqual(latest.Attachments.map((a) => [a.PartID, a.FileName, a.ContentType]), [
+      ["2", "r.pdf", "application/pdf"],
+    ]);
+    // Opening a message marks it read, as Mailpit does; IMAP's \Seen is the same flag.
+    const flags = await api.request("/messages/bob:INBOX:1");
+    assert.ok(flags.json.flags.includes("\\Seen"));
+    assert.equal((await client.listMessages()).unread, 1);
+
+    const headers = await client.getMessageHeaders("amy:INBOX:1");
+    assert.deepEqual(headers.Subject, ["hello plain"]);
+    assert.deepEqual(headers.Cc, ["carl@example.test"]);
+    const raw = await client.getMessageSource("amy:INBOX:1");
+    assert.match(raw, /Subject: hello plain\r\n/);
+
+    const info = await client.getInfo();
+    assert.equal(info.Messages, 2);
+    assert.equal(info.Unread, 1);
+    assert.match(info.Version, /^elektromail /);
+  });
+});
+
+Deno.test("mailpit: search syntax, read status, deletes", async () => {
+  await withApi(async (api) => {
+    const client = await deliver(api);
+    const found = async (query: string) => ids(await client.searchMessages({ query }));
+    assert.deepEqual(await found("from:sender@example.org"), ["amy:INBOX:1"]);
+    assert.deepEqual(await found("to:bob"), ["bob:INBOX:1"]);
+    assert.deepEqual(await found("cc:carl"), ["amy:INBOX:1"]);
+    assert.deepEqual(await found('subject:"report attached"'), ["bob:INBOX:1"]);
+    assert.deepEqual(await found("message-id:m1@example.org"), ["amy:INBOX:1"]);
+    assert.deepEqual(await found("has:attachment"), ["bob:INBOX:1"]);
+    assert.deepEqual(await found("-has:attachment"), ["amy:INBOX:1"]);
+    assert.deepEqual(await found('"first body"'), []);
+    assert.deepEqual(await found("report"), ["bob:INBOX:1"]);
+    assert.deepEqual(await found("is:unread"), ["bob:INBOX:1", "amy:INBOX:1"]);
+    assert.deepEqual(await found("after:2000-01-01 before:2999-01-01"), [
+      "bob:INBOX:1",
+      "amy:INBOX:1",
+    ]);
+    assert.deepEqual(await found("before:2000-01-01"), []);
+    assert.equal((await api.request("/api/v1/search?query=is:nothing")).status, 400);
+
+    assert.equal(await client.setReadStatus({ IDs: ["amy:INBOX:1"], Read: true }), "ok");
+    assert.deepEqual(await found("is:read"), ["amy:INBOX:1"]);
+    assert.equal(await client.setReadStatus({ Read: true }), "ok");
+    assert.deepEqual(await found("is:unread"), []);
+    assert.equal(await client.setReadStatus({ Search: "to:bob", Read: false }), "ok");
+    assert.deepEqual(await found("is:unread"), ["bob:INBOX:1"]);
+
+    // A keyword set over IMAP (here via the store) is a Mailpit tag.
+    api.server.store.setFlags("amy", "INBOX", [1], "add", ["urgent"]);
+    assert.deepEqual(await found("tag:urgent"), ["amy:INBOX:1"]);
+    assert.deepEqual(await found("is:tagged"), ["amy:INBOX:1"]);
+
+    assert.equal(await client.deleteMessagesBySearch({ query: "to:bob" }), "ok");
+    assert.deepEqual(ids(await client.listMessages()), ["amy:INBOX:1"]);
+    await assert.rejects(client.deleteMessages({ IDs: ["amy:INBOX:9"] }), /404/);
+    assert.equal(await client.deleteMessages({ IDs: ["amy:INBOX:1"] }), "ok");
+    await send(api, "bounce@example.org", ["amy@example.test"], PLAIN);
+    // Without IDs: the empty answer MailHog's clients need on the same path.
+    assert.equal(await client.deleteMessages(), "");
+    assert.equal((await client.listMessages()).total, 0);
+    await assert.rejects(client.getMessageSummary(), /404/);
+  });
+});
