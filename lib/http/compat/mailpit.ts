@@ -25,7 +25,9 @@ import {
   inboxNewestFirst,
   intParam,
   locateInbox,
+  targetMessage,
 } from "./shared.ts";
+import { MAILPIT_EXTRA_ROUTES } from "./mailpit_extra.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -196,17 +198,9 @@ async function setRead(ctx: HttpContext, { request }: RouteRequest): Promise<Res
   return ok();
 }
 
-/** `latest` or an id. */
-function target(store: Store, id: string): MessageMeta {
-  if (id !== "latest") return locateInbox(store, id).meta;
-  const newest = inboxNewestFirst(store)[0];
-  if (!newest) throw new HttpError(404, "No messages");
-  return newest;
-}
-
 /** `GET /api/v1/message/{ID}`: the whole message; opening it marks it read, as Mailpit does. */
 function getMessage(ctx: HttpContext, { params }: RouteRequest): Response {
-  const meta = target(ctx.store, params[0]);
+  const meta = targetMessage(ctx.store, params[0]);
   if (!isRead(meta)) ctx.store.setFlags(meta.user, meta.mailbox, [meta.uid], "add", ["\\Seen"]);
   const { root, addresses, content } = parsed(ctx.store, meta);
   const attachment = (a: (typeof content.attachments)[number]) => ({
@@ -245,7 +239,7 @@ function getMessage(ctx: HttpContext, { params }: RouteRequest): Response {
 
 /** `GET /api/v1/message/{ID}/headers`: each name as written, its values in order. */
 function getHeaders(ctx: HttpContext, { params }: RouteRequest): Response {
-  const meta = target(ctx.store, params[0]);
+  const meta = targetMessage(ctx.store, params[0]);
   const headers: Record<string, string[]> = {};
   for (const field of parsed(ctx.store, meta).root.fields) {
     (headers[field.name] ??= []).push(field.value);
@@ -255,7 +249,7 @@ function getHeaders(ctx: HttpContext, { params }: RouteRequest): Response {
 
 /** `GET /api/v1/message/{ID}/raw`: the stored bytes as text, sandboxed. */
 function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
-  const meta = target(ctx.store, params[0]);
+  const meta = targetMessage(ctx.store, params[0]);
   const { raw } = locate(ctx.store, meta.id);
   return contentResponse(raw, "text/plain; charset=utf-8", "inline", null);
 }
@@ -290,4 +284,5 @@ export const MAILPIT_ROUTES: readonly Route[] = [
   { path: "/api/v1/message/:id", methods: { GET: getMessage } },
   { path: "/api/v1/message/:id/headers", methods: { GET: getHeaders } },
   { path: "/api/v1/message/:id/raw", methods: { GET: getRaw } },
+  ...MAILPIT_EXTRA_ROUTES,
 ];

@@ -79,3 +79,11 @@ export function contentResponse(
     },
   });
 }
+
+/** Mailpit's message reference: `latest` (the newest message) or an id; 404 otherwise. */
+export function targetMessage(store: Store, id: string): MessageMeta {
+  if (id !== "latest") return locateInbox(store, id).meta;
+  const newest = inboxNewestFirst(store)[0];
+  if (!newest) throw new HttpError(404, "No messages");
+  return newest;
+}

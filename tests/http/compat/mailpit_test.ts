@@ -160,3 +160,49 @@ Deno.test("mailpit: search syntax, read status, deletes", async () => {
     await assert.rejects(client.getMessageSummary(), /404/);
   });
 });
+
+Deno.test("mailpit: tags are IMAP keywords; parts, webui, sa-check", async () => {
+  await withApi(async (api) => {
+    const client = await deliver(api);
+    assert.deepEqual(await client.getTags(), []);
+    assert.equal(await client.setTags({ IDs: ["amy:INBOX:1"], Tags: ["urgent", "ci-run"] }), "ok");
+    assert.deepEqual(await client.getTags(), ["ci-run", "urgent"]);
+    // IMAP sees the keywords, \Seen untouched.
+    assert.deepEqual((await api.request("/messages/amy:INBOX:1")).json.flags, ["ci-run", "urgent"]);
+    assert.equal(await client.renameTag("urgent", "later"), "ok");
+    assert.deepEqual((await client.listMessages()).messages[1].Tags, ["ci-run", "later"]);
+    assert.equal(await client.deleteTag("ci-run"), "ok");
+    assert.deepEqual(await client.getTags(), ["later"]);
+    await assert.rejects(client.setTags({ IDs: ["amy:INBOX:1"], Tags: ["two words"] }), /400/);
+
+    const pdf = await client.getMessageAttachment("bob:INBOX:1", "2");
+    assert.equal(await pdf.text(), "%PDF-1");
+    const thumb = await api.request("/api/v1/message/latest/part/2/thumb");
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.headers.get("content-security-policy"), "sandbox; default-src 'none'");
+    assert.equal((await api.request("/api/v1/message/bob:INBOX:1/part/9")).status, 404);
+
+    const config = await client.getConfiguration();
+    assert.equal(config.SpamAssassin, false);
+    assert.equal(config.MessageRelay.Enabled, false);
+    await assert.rejects(client.spamAssassinCheck(), /400.*SpamAssassin is not enabled/s);
+  });
+});
+
+Deno.test("mailpit: hostile queries are bounded and read in one pass", async () => {
+  await withApi(async (api) => {
+    await deliver(api);
+    const long = await api.request(`/api/v1/search?query=${"a".repeat(1001)}`);
+    assert.equal(long.status, 400);
+    for (const query of ['"'.repeat(999), "-".repeat(999), ":".repeat(999), "-is:".repeat(10)]) {
+      const response = await api.request(`/api/v1/search?query=${encodeURIComponent(query)}`);
+      assert.ok([200, 400].includes(response.status), query);
+    }
+    const bad = await api.request("/api/v1/tags", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ IDs: ["amy:INBOX:1"], Tags: ["a\\b"] }),
+    });
+    assert.equal(bad.status, 400);
+  });
+});
