@@ -22,6 +22,7 @@ import { WaitRegistry } from "./wait_registry.ts";
 import { WEB_ROUTES } from "./web/routes.ts";
 import { mailhogRoutes } from "./compat/mailhog.ts";
 import { MAILPIT_ROUTES } from "./compat/mailpit.ts";
+import { mailpitEvents } from "./compat/mailpit_events.ts";
 
 export type { HttpContext, HttpOptions } from "./context.ts";
 export { json } from "./json.ts";
@@ -53,6 +54,7 @@ export const ROUTES: readonly Route[] = [
   ...WEB_ROUTES,
   // Mailpit's API at its paths; MailHog's under /mailhog, and at its own where not Mailpit's.
   ...MAILPIT_ROUTES,
+  { path: "/api/events", methods: { GET: mailpitEvents } },
   ...mailhogRoutes("/mailhog", true),
   ...mailhogRoutes("", false),
 ];

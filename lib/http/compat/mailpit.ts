@@ -52,7 +52,7 @@ function parsed(store: Store, meta: MessageMeta) {
 }
 
 /** Mailpit's `MessageSummary`. */
-function summary(store: Store, meta: MessageMeta): Record<string, unknown> {
+export function summary(store: Store, meta: MessageMeta): Record<string, unknown> {
   const { addresses, content } = parsed(store, meta);
   const snippet = (content.text ?? "").replace(/\s+/g, " ").trim().slice(0, 250);
   return {
@@ -199,9 +199,13 @@ async function setRead(ctx: HttpContext, { request }: RouteRequest): Promise<Res
 }
 
 /** `GET /api/v1/message/{ID}`: the whole message; opening it marks it read, as Mailpit does. */
-function getMessage(ctx: HttpContext, { params }: RouteRequest): Response {
+function getMessage(ctx: HttpContext, { request, params }: RouteRequest): Response {
   const meta = targetMessage(ctx.store, params[0]);
-  if (!isRead(meta)) ctx.store.setFlags(meta.user, meta.mailbox, [meta.uid], "add", ["\\Seen"]);
+  // Not for a cross-site page's GET (an image, a link): only a change it cannot make otherwise.
+  const crossSite = request.headers.get("sec-fetch-site") === "cross-site";
+  if (!isRead(meta) && !crossSite) {
+    ctx.store.setFlags(meta.user, meta.mailbox, [meta.uid], "add", ["\\Seen"]);
+  }
   const { root, addresses, content } = parsed(ctx.store, meta);
   const attachment = (a: (typeof content.attachments)[number]) => ({
     PartID: a.part,

@@ -206,3 +206,58 @@ Deno.test("mailpit: hostile queries are bounded and read in one pass", async () 
     assert.equal(bad.status, 400);
   });
 });
+
+Deno.test("mailpit: the /api/events WebSocket sends new, stats, update and delete", async () => {
+  await withApi(async (api) => {
+    const foreign = await api.request("/api/events", {
+      headers: { origin: "http://evil.example" },
+    });
+    assert.equal(foreign.status, 403);
+    assert.equal((await api.request("/api/events")).status, 426);
+
+    const socket = new WebSocket(api.base.replace("http:", "ws:") + "/api/events");
+    const received: Array<{ Type: string; Data: Record<string, unknown> }> = [];
+    const waiters: Array<() => void> = [];
+    socket.onmessage = (event) => {
+      received.push(JSON.parse(event.data));
+      waiters.splice(0).forEach((wake) => wake());
+    };
+    const until = async (count: number) => {
+      while (received.length < count) await new Promise<void>((wake) => waiters.push(wake));
+    };
+    try {
+      await new Promise((open) => (socket.onopen = open));
+      await send(api, "bounce@example.org", ["amy@example.test"], PLAIN);
+      await until(2);
+      assert.equal(received[0].Type, "new");
+      assert.equal(received[0].Data.ID, "amy:INBOX:1");
+      assert.equal(received[0].Data.Subject, "hello plain");
+      assert.deepEqual(received[1], {
+        Type: "stats",
+        Data: { Total: 1, Unread: 1, Version: received[1].Data.Version },
+      });
+      const client = new MailpitClient(api.base);
+      await client.setReadStatus({ IDs: ["amy:INBOX:1"], Read: true });
+      await until(3);
+      assert.deepEqual(received[2], { Type: "update", Data: { ID: "amy:INBOX:1", Read: true } });
+      await client.deleteMessages({ IDs: ["amy:INBOX:1"] });
+      await until(5);
+      assert.deepEqual(received[3], { Type: "delete", Data: { ID: "amy:INBOX:1" } });
+      assert.equal(received[4].Type, "stats");
+    } finally {
+      const closed = new Promise((done) => (socket.onclose = done));
+      socket.close();
+      await closed;
+    }
+  });
+});
+
+Deno.test("mailpit: a WebSocket left open does not hold up the server's stop", async () => {
+  let closed: Promise<unknown> = Promise.resolve();
+  await withApi(async (api) => {
+    const socket = new WebSocket(api.base.replace("http:", "ws:") + "/api/events");
+    closed = new Promise((done) => (socket.onclose = done));
+    await new Promise((open) => (socket.onopen = open));
+  });
+  await closed;
+});
