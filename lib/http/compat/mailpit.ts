@@ -28,6 +28,7 @@ import {
   targetMessage,
 } from "./shared.ts";
 import { MAILPIT_EXTRA_ROUTES } from "./mailpit_extra.ts";
+import { MAILPIT_CHAOS_ROUTES } from "./mailpit_chaos.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -289,4 +290,5 @@ export const MAILPIT_ROUTES: readonly Route[] = [
   { path: "/api/v1/message/:id/headers", methods: { GET: getHeaders } },
   { path: "/api/v1/message/:id/raw", methods: { GET: getRaw } },
   ...MAILPIT_EXTRA_ROUTES,
+  ...MAILPIT_CHAOS_ROUTES,
 ];

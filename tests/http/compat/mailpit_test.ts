@@ -261,3 +261,44 @@ Deno.test("mailpit: a WebSocket left open does not hold up the server's stop", a
   });
   await closed;
 });
+
+Deno.test("mailpit: chaos triggers become chaos rules that fail MAIL FROM", async () => {
+  await withApi(async (api) => {
+    const client = new MailpitClient(api.base);
+    const off = { ErrorCode: 451, Probability: 0 };
+    assert.deepEqual(await client.getChaosTriggers(), {
+      Sender: off,
+      Recipient: off,
+      Authentication: off,
+    });
+    const set = await client.setChaosTriggers({ Sender: { ErrorCode: 421, Probability: 100 } });
+    assert.deepEqual(set.Sender, { ErrorCode: 421, Probability: 100 });
+    const rules = (await api.request("/chaos")).json.rules;
+    assert.deepEqual(
+      rules.map((r: { command: string; code: number; percent: number }) => [
+        r.command,
+        r.code,
+        r.percent,
+      ]),
+      [["MAIL", 421, 100]],
+    );
+    const { client: smtp } = await SmtpClient.connect(api.server.ports.smtp);
+    try {
+      assert.match(await smtp.command("EHLO test"), /^250[ -]/);
+      assert.match(await smtp.command("MAIL FROM:<a@example.org>"), /^421 /);
+    } finally {
+      smtp.close();
+    }
+    // A PUT replaces what the previous one made.
+    await client.setChaosTriggers({ Recipient: { ErrorCode: 550, Probability: 50 } });
+    const after = (await api.request("/chaos")).json.rules;
+    assert.deepEqual(after.map((r: { command: string }) => r.command), ["RCPT"]);
+    assert.equal((await client.getChaosTriggers()).Sender.Probability, 0);
+    const bad = await api.request("/api/v1/chaos", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ Nope: {} }),
+    });
+    assert.equal(bad.status, 400);
+  });
+});
