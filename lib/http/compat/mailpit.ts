@@ -29,6 +29,7 @@ import {
 } from "./shared.ts";
 import { MAILPIT_EXTRA_ROUTES } from "./mailpit_extra.ts";
 import { MAILPIT_CHAOS_ROUTES } from "./mailpit_chaos.ts";
+import { MAILPIT_SEND_ROUTES } from "./mailpit_send.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -291,4 +292,5 @@ export const MAILPIT_ROUTES: readonly Route[] = [
   { path: "/api/v1/message/:id/raw", methods: { GET: getRaw } },
   ...MAILPIT_EXTRA_ROUTES,
   ...MAILPIT_CHAOS_ROUTES,
+  ...MAILPIT_SEND_ROUTES,
 ];

@@ -302,3 +302,30 @@ Deno.test("mailpit: chaos triggers become chaos rules that fail MAIL FROM", asyn
     assert.equal(bad.status, 400);
   });
 });
+
+Deno.test("mailpit: send delivers over /inject and answers the ID", async () => {
+  await withApi(async (api) => {
+    const client = new MailpitClient(api.base);
+    const sent = await client.sendMessage({
+      From: { Email: "app@example.org", Name: "App" },
+      To: [{ Email: "amy@example.test", Name: "Amy" }],
+      Subject: "sent over the API",
+      Text: "hello from send",
+    });
+    assert.equal(sent.ID, "amy:INBOX:1");
+    const message = await client.getMessageSummary(sent.ID);
+    assert.deepEqual(message.From, { Name: "App", Address: "app@example.org" });
+    assert.deepEqual(message.To, [{ Name: "Amy", Address: "amy@example.test" }]);
+    assert.equal(message.Subject, "sent over the API");
+    assert.equal(message.Text.trim(), "hello from send");
+    assert.equal(message.ReturnPath, "app@example.org");
+    await assert.rejects(
+      client.sendMessage({
+        From: { Email: "app@example.org" },
+        To: [{ Email: "amy@example.test" }],
+        Cc: [{ Email: "bob@example.test" }],
+      }),
+      /400/,
+    );
+  });
+});
