@@ -30,6 +30,7 @@ import {
 import { MAILPIT_EXTRA_ROUTES } from "./mailpit_extra.ts";
 import { MAILPIT_CHAOS_ROUTES } from "./mailpit_chaos.ts";
 import { MAILPIT_SEND_ROUTES } from "./mailpit_send.ts";
+import { MAILPIT_CHECK_ROUTES } from "./mailpit_checks.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -293,4 +294,5 @@ export const MAILPIT_ROUTES: readonly Route[] = [
   ...MAILPIT_EXTRA_ROUTES,
   ...MAILPIT_CHAOS_ROUTES,
   ...MAILPIT_SEND_ROUTES,
+  ...MAILPIT_CHECK_ROUTES,
 ];

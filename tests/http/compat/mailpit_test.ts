@@ -329,3 +329,36 @@ Deno.test("mailpit: send delivers over /inject and answers the ID", async () => 
     );
   });
 });
+
+Deno.test("mailpit: link-check requests loopback links only; html-check's shape", async () => {
+  await withApi(async (api) => {
+    const client = new MailpitClient(api.base);
+    const { ID } = await client.sendMessage({
+      From: { Email: "app@example.org" },
+      To: [{ Email: "amy@example.test" }],
+      Subject: "links",
+      HTML: `<p><a href="${api.base}/health">ok</a> <a href="${api.base}/nothing">gone</a> ` +
+        `<a href="http://example.com/x">far</a></p>`,
+    });
+    const result = await client.linkCheck(ID);
+    const byUrl = Object.fromEntries(result.Links.map((l) => [l.URL, l.StatusCode]));
+    assert.deepEqual(byUrl, {
+      [`${api.base}/health`]: 200,
+      [`${api.base}/nothing`]: 404,
+      "http://example.com/x": 0,
+    });
+    assert.equal(result.Errors, 1);
+    const far = result.Links.find((l) => l.URL === "http://example.com/x")!;
+    assert.match(far.Status, /^Skipped/);
+    const cross = await api.request(`/api/v1/message/${ID}/link-check`, {
+      headers: { "sec-fetch-site": "cross-site" },
+    });
+    assert.equal(cross.status, 403);
+
+    const html = await client.htmlCheck(ID);
+    assert.deepEqual(html.Warnings, []);
+    assert.equal(html.Total.Nodes, 4);
+    await send(api, "a@example.org", ["amy@example.test"], PLAIN);
+    assert.equal((await api.request("/api/v1/message/latest/html-check")).status, 404);
+  });
+});
