@@ -20,6 +20,9 @@ import { listUsers } from "./users.ts";
 import { waitForMessage } from "./wait.ts";
 import { WaitRegistry } from "./wait_registry.ts";
 import { WEB_ROUTES } from "./web/routes.ts";
+import { mailhogRoutes } from "./compat/mailhog.ts";
+import { MAILPIT_ROUTES } from "./compat/mailpit.ts";
+import { mailpitEvents } from "./compat/mailpit_events.ts";
 
 export type { HttpContext, HttpOptions } from "./context.ts";
 export { json } from "./json.ts";
@@ -49,6 +52,11 @@ export const ROUTES: readonly Route[] = [
   { path: "/chaos", methods: { GET: listChaos, POST: addChaos, DELETE: clearChaos } },
   { path: "/chaos/:id", methods: { DELETE: deleteChaosRule } },
   ...WEB_ROUTES,
+  // Mailpit's API at its paths; MailHog's under /mailhog, and at its own where not Mailpit's.
+  ...MAILPIT_ROUTES,
+  { path: "/api/events", methods: { GET: mailpitEvents } },
+  ...mailhogRoutes("/mailhog", true),
+  ...mailhogRoutes("", false),
 ];
 
 function health(ctx: HttpContext): Response {
