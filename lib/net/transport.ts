@@ -26,6 +26,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { connectionRegistry } from "./registry.ts";
 
@@ -111,7 +112,7 @@ class SocketConnection implements ManagedConnection {
   /** Unsent output reached the high-water mark and is not yet under the low-water mark. */
   #throttled = false;
   #idleMs: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleTimer = new Deadline(() => this.#events.idle());
   #endTimer: ReturnType<typeof setTimeout> | undefined;
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
@@ -230,10 +231,8 @@ class SocketConnection implements ManagedConnection {
   }
 
   #armIdle(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = this.#idleMs > 0 && !this.#closed
-      ? setTimeout(() => this.#events.idle(), this.#idleMs)
-      : undefined;
+    if (this.#idleMs > 0 && !this.#closed) this.#idleTimer.set(this.#idleMs);
+    else this.#idleTimer.clear();
   }
 
   async #pump(): Promise<void> {
@@ -268,7 +267,7 @@ class SocketConnection implements ManagedConnection {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
+    this.#idleTimer.stop();
     clearTimeout(this.#endTimer);
     this.#guard.stop();
     try {
