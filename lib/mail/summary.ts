@@ -42,11 +42,9 @@ export function summarizeMessage(raw: Uint8Array): MessageSummary {
 /**
  * The header fields of `raw[0, headerEnd)` that may be one the summary reads, parsed as
  * `parseHeaderFields` parses them (so the values are the same), in order. The others are
- * passed over without being decoded: a field can only be named Subject, From, To, Cc, Date
- * or Message-ID if its first byte that is not white space is one of their initials, or a
- * byte of 0x80 and up (which may decode to white space that the name's trimming removes).
- * This is most of the cost of storing a small message otherwise: a delivered one has a
- * dozen fields, most of them trace fields.
+ * passed over without being decoded (see {@linkcode mayBeSummaryField}): decoding every
+ * field was most of the cost of storing a small message, and a delivered one has a dozen,
+ * most of them trace fields.
  */
 function summaryFields(raw: Uint8Array, headerEnd: number): HeaderField[] {
   const fields: HeaderField[] = [];
@@ -72,15 +70,39 @@ function summaryFields(raw: Uint8Array, headerEnd: number): HeaderField[] {
   return fields;
 }
 
-/** Initials (lower case) of the summary's field names: Subject, From, To, Cc, Date, Message-ID. */
-const SUMMARY_INITIALS = new Set([0x73, 0x66, 0x74, 0x63, 0x64, 0x6d]);
+/** The summary's field names, lower-case ASCII. */
+const SUMMARY_NAMES = ["subject", "from", "to", "cc", "date", "message-id"].map((name) =>
+  Uint8Array.from(name, (ch) => ch.charCodeAt(0))
+);
 
+/**
+ * Whether the field in `raw[start, end)` may be named as one the summary reads. The parser
+ * takes the name to be the text before the first colon, trimmed, without white space in it:
+ * so after leading white space the field must start with the name (any case) followed by a
+ * colon or white space. A byte of 0x80 and up, there or after the name, may decode to white
+ * space (NBSP, BOM) and is taken to match.
+ */
 function mayBeSummaryField(raw: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const byte = raw[i];
-    // ASCII white space as String.prototype.trim sees it: HT, LF, VT, FF, CR, SP.
-    if ((byte >= 0x09 && byte <= 0x0d) || byte === 0x20) continue;
-    return byte >= 0x80 || SUMMARY_INITIALS.has(byte | 0x20);
+  let i = start;
+  while (i < end && isAsciiSpace(raw[i])) i++;
+  if (i < end && raw[i] >= 0x80) return true;
+  for (const name of SUMMARY_NAMES) {
+    const after = i + name.length;
+    if (after >= end) continue;
+    let k = 0;
+    while (k < name.length && lowerAscii(raw[i + k]) === name[k]) k++;
+    if (k < name.length) continue;
+    const next = raw[after];
+    if (next === 0x3a || isAsciiSpace(next) || next >= 0x80) return true;
   }
   return false;
+}
+
+/** White space as `String.prototype.trim` sees it, in ASCII: HT, LF, VT, FF, CR, SP. */
+function isAsciiSpace(byte: number): boolean {
+  return (byte >= 0x09 && byte <= 0x0d) || byte === 0x20;
+}
+
+function lowerAscii(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
 }

@@ -42,6 +42,8 @@ Deno.test("summary: a delivered message's fields, trace fields passed over", () 
 Deno.test("summary: odd names read as the full parse reads them", () => {
   const cases = [
     "\rSubject: after a CR\r\n\r\n",
+    "Subject\xa0: NBSP after the name\r\n\r\n",
+    "Subjects: not it\r\nContent-Type: text/plain\r\nDelivered-To: a@b\r\n\r\n",
     "\x0bFrom: after a VT\r\n\r\n",
     "\xa0To: after NBSP (Latin-1)\r\n\r\n",
     "\xc2\xa0Cc: after NBSP (UTF-8)\r\n\r\n",
