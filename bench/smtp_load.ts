@@ -42,7 +42,8 @@ interface Options {
   /** Bytes of message data per message, before dot-stuffing. */
   size: number;
   pipelining: boolean;
-  stores: Array<"memory" | "sqlite">;
+  /** `sink`: a minimal Deno SMTP sink instead of the server, Deno's own floor. */
+  stores: Array<"memory" | "sqlite" | "sink">;
   /** Messages sent over one connection before the timed run (JIT, first delivery). */
   warmup: number;
   rounds: number;
@@ -70,8 +71,8 @@ function options(): Options {
     },
   });
   const store = values.store;
-  if (store !== "both" && store !== "memory" && store !== "sqlite") {
-    throw new Error(`--store: memory, sqlite or both, not ${store}`);
+  if (store !== "both" && store !== "memory" && store !== "sqlite" && store !== "sink") {
+    throw new Error(`--store: memory, sqlite, both or sink, not ${store}`);
   }
   return {
     messages: Number(values.messages),
@@ -242,14 +243,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-async function load(store: "memory" | "sqlite", opts: Options): Promise<void> {
+async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "elektromail-bench-" });
   const env: Record<string, string> = store === "sqlite"
     ? { ELEKTROMAIL_DB: `${dir}/bench.db` }
     : {};
   const flags = [...opts.denoFlags];
   if (opts.cpuProf) flags.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProf}`);
-  const server = await spawnServer(env, flags);
+  const server = store === "sink" ? await spawnSink(dir) : await spawnServer(env, flags);
   const run: Run = { port: server.smtp, size: opts.size, pipelining: opts.pipelining };
   try {
     if (opts.warmup > 0) await client(run, 0, opts.warmup, []);
@@ -286,6 +287,84 @@ async function load(store: "memory" | "sqlite", opts: Options): Promise<void> {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A minimal SMTP sink on Deno (the role of Postfix's smtp-sink): a fixed reply per command
+ * line, message data only searched for its end. What Deno's sockets cost on this machine
+ * now, the floor the server's figures compare with.
+ */
+const SINK = `
+const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(Deno.env.get("SMTP_PORT")) });
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+const replies = { DATA: encoder.encode("354 go\\r\\n"), QUIT: encoder.encode("221 bye\\r\\n") };
+const ok = encoder.encode("250 2.0.0 OK\\r\\n");
+async function serve(conn) {
+  conn.setNoDelay(true);
+  await conn.write(encoder.encode("220 sink ESMTP\\r\\n"));
+  const buffer = new Uint8Array(65536);
+  let data = false;
+  let text = "";
+  while (true) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += latin1.decode(buffer.subarray(0, n));
+    const out = [];
+    while (true) {
+      if (data) {
+        const end = text.indexOf("\\r\\n.\\r\\n");
+        if (end < 0) break;
+        text = text.slice(end + 5);
+        data = false;
+        out.push(ok);
+        continue;
+      }
+      const lf = text.indexOf("\\n");
+      if (lf < 0) break;
+      const verb = text.slice(0, 4).toUpperCase();
+      text = text.slice(lf + 1);
+      out.push(replies[verb] ?? ok);
+      if (verb === "DATA") text = "\\r\\n" + text;
+      data = verb === "DATA";
+    }
+    for (const reply of out) await conn.write(reply);
+  }
+  conn.close();
+}
+for await (const conn of listener) serve(conn).catch(() => {});
+`;
+
+async function spawnSink(
+  dir: string,
+): Promise<{ pid: number; smtp: number; stop(): Promise<void> }> {
+  const script = `${dir}/sink.ts`;
+  await Deno.writeTextFile(script, SINK);
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    env: { SMTP_PORT: String(port) },
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  while (true) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  return {
+    pid: child.pid,
+    smtp: port,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
 }
 
 function freePort(): number {

@@ -171,7 +171,7 @@ class SocketConnection implements ManagedConnection {
 
   write(data: Uint8Array | string): boolean {
     if (this.#closed || this.#ending) return false;
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === "string" ? encodeText(data) : data;
     if (bytes.length === 0) return this.#queued < HIGH_WATER_MARK;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
@@ -241,8 +241,9 @@ class SocketConnection implements ManagedConnection {
       while (this.#queue.length > 0 && !this.#closed) {
         const parts = this.#queue;
         this.#queue = [];
-        for (const chunk of coalesce(parts)) {
-          let offset = 0;
+        // One part (a reply to one command) is the usual case: written as it is.
+        for (const chunk of parts.length === 1 ? parts : coalesce(parts)) {
+          let offset = await this.#conn.write(chunk);
           while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
           this.#queued -= chunk.length;
           if (this.#throttled && this.#queued <= LOW_WATER_MARK) {
@@ -282,6 +283,24 @@ class SocketConnection implements ManagedConnection {
     this.#wakeReader();
     this.#closedSignal.resolve();
   }
+}
+
+/** Longest string {@linkcode encodeText} converts itself. */
+const SHORT_TEXT = 512;
+
+/**
+ * UTF-8 bytes of `text`. A short ASCII string (an SMTP reply, most IMAP responses) is
+ * copied char by char, cheaper than a call into the encoder.
+ */
+function encodeText(text: string): Uint8Array {
+  if (text.length > SHORT_TEXT) return encoder.encode(text);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return encoder.encode(text);
+    out[i] = code;
+  }
+  return out;
 }
 
 /**
