@@ -171,7 +171,8 @@ function handleBufferedFrames(driver: Driver): void {
     if (!frame) break;
     // The data has all arrived, whatever a chaos delay then does with it.
     if (frame.type === "data" || frame.type === "data-too-big") driver.io.expectBody?.(false);
-    const fault = ctx.chaos
+    // Without rules (the usual case) nothing is looked at for chaos.
+    const fault = ctx.chaos?.active
       ? smtpFault(ctx.chaos, ctx.config, frame, {
         authUser: state.authUser,
         recipients: state.transaction?.recipients ?? [],
