@@ -7,7 +7,6 @@
 
 import { acceptsAnyCredentials } from "./lib/auth.ts";
 import { type Config, ConfigError, helpText, resolveConfig } from "./lib/config.ts";
-import { probe } from "./lib/healthcheck.ts";
 import { stderrLogger } from "./lib/log.ts";
 import { type Elektromail, startElektromail, StartError } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
@@ -17,7 +16,7 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === "healthcheck") return await healthcheck(args.slice(1));
   let config: Config;
   try {
-    const invocation = resolveConfig(args, Deno.env.toObject());
+    const invocation = resolveConfig(args, Deno.env.toObject(), await argumentParser(args));
     if (invocation.action === "help") {
       console.log(helpText());
       return 0;
@@ -91,7 +90,7 @@ function banner(server: Elektromail): string {
 async function healthcheck(args: string[]): Promise<number> {
   let config: Config;
   try {
-    const invocation = resolveConfig(args, Deno.env.toObject());
+    const invocation = resolveConfig(args, Deno.env.toObject(), await argumentParser(args));
     if (invocation.action !== "serve") {
       console.log("Usage: elektromail healthcheck [options]  (the server's options; see --help)");
       return 0;
@@ -100,6 +99,8 @@ async function healthcheck(args: string[]): Promise<number> {
   } catch (error) {
     return fail(error);
   }
+  // Loaded only for this subcommand: the server does not need it.
+  const { probe } = await import("./lib/healthcheck.ts");
   const results = await probe(config);
   for (const { name, address, ok, detail } of results) {
     const line = `${name.padEnd(5)} ${address} ${ok ? "ok" : "FAILED"}: ${detail}`;
@@ -107,6 +108,16 @@ async function healthcheck(args: string[]): Promise<number> {
     else console.error(line);
   }
   return results.every((result) => result.ok) ? 0 : 1;
+}
+
+/**
+ * node:util's `parseArgs` when there are flags to parse. Imported only then: it costs ~4 MB
+ * of the server's idle memory, and most runs are configured by the environment alone.
+ */
+async function argumentParser(
+  args: readonly string[],
+): Promise<typeof import("node:util").parseArgs | undefined> {
+  return args.length === 0 ? undefined : (await import("node:util")).parseArgs;
 }
 
 function fail(error: unknown): number {

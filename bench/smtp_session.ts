@@ -9,6 +9,7 @@
  * @module
  */
 
+import process from "node:process";
 import { testConfig } from "../lib/config.ts";
 import { quietLogger } from "../lib/log.ts";
 import { createSmtpSession } from "../lib/smtp/session.ts";
@@ -44,14 +45,16 @@ const chunks = Array.from(
     enc.encode(`Subject: ${n}\r\n\r\n${filler}.\r\n`),
   ],
 );
+const cpu = process.cpuUsage();
 const t = performance.now();
 for (const [a, b] of chunks) {
   s.receive(a);
   s.receive(b);
 }
 const ms = performance.now() - t;
+const { user, system } = process.cpuUsage(cpu);
 console.log(
-  `${Deno.args[0] ?? "memory"}: ${(N / ms * 1000).toFixed(0)} msgs/s sans-IO; ${
-    store.listMessages("bench", "INBOX").length
-  }`,
+  `${Deno.args[0] ?? "memory"}: ${(N / ms * 1000).toFixed(0)} msgs/s sans-IO, CPU ${
+    ((user + system) / N).toFixed(1)
+  } µs/msg; ${store.listMessages("bench", "INBOX").length}`,
 );

@@ -20,10 +20,16 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server with `env` added to the environment. */
-export async function spawnServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
+/**
+ * Starts the server with `env` added to the environment; `denoFlags` go to `deno run` before
+ * the script (e.g. `--cpu-prof`, `--v8-flags=...`).
+ */
+export async function spawnServer(
+  env: Record<string, string> = {},
+  denoFlags: readonly string[] = [],
+): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
+    args: ["run", "-A", ...denoFlags, MAIN],
     env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
     stdin: "null",
     stdout: "null",

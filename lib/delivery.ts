@@ -5,7 +5,7 @@
  */
 
 import { DAY_NAMES, MONTH_NAMES } from "./mail/dates.ts";
-import type { MessageEnvelope, MessageMeta, Store } from "./store/types.ts";
+import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
 /** One recipient of a delivery. */
 export interface Recipient {
@@ -13,6 +13,18 @@ export interface Recipient {
   readonly user: string;
   /** The address it was given as (RCPT TO); null when a user is named directly. */
   readonly address: string | null;
+}
+
+/**
+ * A message as SMTP receives it: the trace header the server adds (`head`, text) and the
+ * data as the framer cut it (`size` bytes in `parts`, views of the input). Each copy is
+ * joined from them once, with its envelope headers in front, into bytes the store keeps as
+ * they are.
+ */
+export interface ReceivedMessage {
+  readonly head: string;
+  readonly parts: readonly Uint8Array[];
+  readonly size: number;
 }
 
 /** Options for {@linkcode deliver}. */
@@ -35,7 +47,8 @@ export interface DeliveryOptions {
 }
 
 /**
- * Appends `raw` to `mailbox` once per distinct recipient, creating the user and the mailbox
+ * Appends `raw` (bytes, or a message as SMTP received it) to `mailbox` once per distinct
+ * recipient, creating the user and the mailbox
  * on first delivery. Returns the stored messages in recipient order.
  *
  * One copy per distinct address, as Postfix with Dovecot LMTP and GreenMail store: `u1@`
@@ -49,7 +62,7 @@ export interface DeliveryOptions {
 export function deliver(
   store: Store,
   recipients: readonly Recipient[],
-  raw: Uint8Array,
+  raw: Uint8Array | ReceivedMessage,
   options: DeliveryOptions = {},
 ): MessageMeta[] {
   const mailbox = options.mailbox ?? "INBOX";
@@ -61,14 +74,27 @@ export function deliver(
       options.envelopeFrom !== undefined && options.envelopeFrom !== null && address !== null
         ? { from: options.envelopeFrom, to: address }
         : null;
-    const bytes = envelope && options.envelopeHeaders ? withEnvelopeHeaders(envelope, raw) : raw;
-    store.ensureUser(user);
-    if (!store.getMailbox(user, mailbox)) store.createMailbox(user, mailbox);
-    stored.push(store.append(user, mailbox, bytes, {
+    const head = envelope && options.envelopeHeaders ? envelopeHeaders(envelope) : "";
+    // Bytes made here for this copy alone are handed over to the store; `raw` given as
+    // bytes is the caller's, and shared by the copies.
+    const transfer = head !== "" || !(raw instanceof Uint8Array);
+    const bytes = raw instanceof Uint8Array
+      ? (head === "" ? raw : joinBytes(head, [raw], raw.length))
+      : joinBytes(head + raw.head, raw.parts, raw.size);
+    const appendOptions = {
       flags: options.flags,
       internalDate: options.internalDate,
       envelope,
-    }));
+      transfer,
+    };
+    try {
+      stored.push(store.append(user, mailbox, bytes, appendOptions));
+    } catch (error) {
+      // First delivery to the user or the mailbox: create them (append creates the user).
+      if (!(error instanceof StoreError) || error.kind !== "no-such-mailbox") throw error;
+      store.createMailbox(user, mailbox);
+      stored.push(store.append(user, mailbox, bytes, appendOptions));
+    }
   }
   return stored;
 }
@@ -93,12 +119,35 @@ function distinctRecipients(recipients: readonly Recipient[]): Recipient[] {
  * header).
  */
 export function withEnvelopeHeaders(envelope: MessageEnvelope, raw: Uint8Array): Uint8Array {
-  const headers = new TextEncoder().encode(
-    `Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`,
-  );
-  const out = new Uint8Array(headers.length + raw.length);
-  out.set(headers, 0);
-  out.set(raw, headers.length);
+  return joinBytes(envelopeHeaders(envelope), [raw], raw.length);
+}
+
+function envelopeHeaders(envelope: MessageEnvelope): string {
+  return `Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`;
+}
+
+/**
+ * `head` in UTF-8, then the bytes of `parts` (`size` in all), in one new array. The head is
+ * header text, nearly always ASCII, which is written here without an encoder call.
+ */
+function joinBytes(head: string, parts: readonly Uint8Array[], size: number): Uint8Array {
+  let ascii = true;
+  for (let i = 0; i < head.length; i++) {
+    if (head.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const encoded = ascii ? null : new TextEncoder().encode(head);
+  const headLength = encoded ? encoded.length : head.length;
+  const out = new Uint8Array(headLength + size);
+  if (encoded) out.set(encoded);
+  else for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  let offset = headLength;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@ import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
 import { type Logger, quietLogger } from "./log.ts";
-import { loadTlsMaterial, type TlsMaterial } from "./net/tls.ts";
+import type { TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
@@ -90,8 +90,9 @@ export async function startElektromail(
   options: StartOptions = {},
 ): Promise<Elektromail> {
   const logger = options.logger ?? quietLogger();
+  // Loaded only with TLS on, as the TLS transport and the SQLite store are.
   const tls = config.tls
-    ? await loadTlsMaterial({
+    ? await (await import("./net/tls.ts")).loadTlsMaterial({
       tls: config.tls,
       dbPath: config.dbPath,
       hostname: config.hostname,

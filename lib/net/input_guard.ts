@@ -17,6 +17,8 @@
  * @module
  */
 
+import { Deadline } from "./deadline.ts";
+
 const LF = 0x0a;
 
 /**
@@ -28,8 +30,9 @@ export const RECEIVE_PROGRESS_BYTES = 64 * 1024;
 /** The receive deadline of one connection; `expired` runs once when it passes. */
 export class InputGuard {
   readonly #deadlineMs: number;
-  readonly #expired: () => void;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #deadline: Deadline;
+  /** The deadline runs. */
+  #running = false;
   /** The last byte received did not end a line. */
   #partial = false;
   /** Message data is expected: line ends do not count. */
@@ -42,7 +45,10 @@ export class InputGuard {
   /** `deadlineMs` 0: no deadline. */
   constructor(deadlineMs: number, expired: () => void) {
     this.#deadlineMs = deadlineMs;
-    this.#expired = expired;
+    this.#deadline = new Deadline(() => {
+      this.#running = false;
+      if (!this.#stopped) expired();
+    });
   }
 
   /** Notes a chunk of input; the caller delivers it. */
@@ -52,7 +58,7 @@ export class InputGuard {
     this.#progress += chunk.length;
     const lineEnded = !this.#body && chunk.lastIndexOf(LF) >= 0;
     if (!this.#owed) this.#clear();
-    else if (this.#timer === undefined || lineEnded || this.#progress >= RECEIVE_PROGRESS_BYTES) {
+    else if (!this.#running || lineEnded || this.#progress >= RECEIVE_PROGRESS_BYTES) {
       this.#start();
     }
   }
@@ -80,7 +86,8 @@ export class InputGuard {
   /** The connection closed. */
   stop(): void {
     this.#stopped = true;
-    this.#clear();
+    this.#running = false;
+    this.#deadline.stop();
   }
 
   /** The peer owes input: an unfinished line, or message data. */
@@ -97,14 +104,13 @@ export class InputGuard {
     this.#clear();
     this.#progress = 0;
     if (this.#deadlineMs <= 0 || this.#stopped || this.#suspended) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (!this.#stopped) this.#expired();
-    }, this.#deadlineMs);
+    this.#running = true;
+    this.#deadline.set(this.#deadlineMs);
   }
 
   #clear(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (!this.#running) return;
+    this.#running = false;
+    this.#deadline.clear();
   }
 }

@@ -30,6 +30,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 
 const encoder = new TextEncoder();
@@ -133,7 +134,7 @@ class NodeConnection implements ManagedConnection {
   /** `#socket` is paused by the flow control. */
   #socketPaused = false;
   #idleMs: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleTimer = new Deadline(() => this.#events.idle());
   #endTimer: ReturnType<typeof setTimeout> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
@@ -363,16 +364,14 @@ class NodeConnection implements ManagedConnection {
   }
 
   #armIdle(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = this.#idleMs > 0 && !this.#closed
-      ? setTimeout(() => this.#events.idle(), this.#idleMs)
-      : undefined;
+    if (this.#idleMs > 0 && !this.#closed) this.#idleTimer.set(this.#idleMs);
+    else this.#idleTimer.clear();
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
+    this.#idleTimer.stop();
     clearTimeout(this.#endTimer);
     clearTimeout(this.#handshakeTimer);
     this.#guard.stop();

@@ -26,6 +26,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { connectionRegistry } from "./registry.ts";
 
@@ -111,7 +112,7 @@ class SocketConnection implements ManagedConnection {
   /** Unsent output reached the high-water mark and is not yet under the low-water mark. */
   #throttled = false;
   #idleMs: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleTimer = new Deadline(() => this.#events.idle());
   #endTimer: ReturnType<typeof setTimeout> | undefined;
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
@@ -170,7 +171,7 @@ class SocketConnection implements ManagedConnection {
 
   write(data: Uint8Array | string): boolean {
     if (this.#closed || this.#ending) return false;
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === "string" ? encodeText(data) : data;
     if (bytes.length === 0) return this.#queued < HIGH_WATER_MARK;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
@@ -230,10 +231,8 @@ class SocketConnection implements ManagedConnection {
   }
 
   #armIdle(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = this.#idleMs > 0 && !this.#closed
-      ? setTimeout(() => this.#events.idle(), this.#idleMs)
-      : undefined;
+    if (this.#idleMs > 0 && !this.#closed) this.#idleTimer.set(this.#idleMs);
+    else this.#idleTimer.clear();
   }
 
   async #pump(): Promise<void> {
@@ -242,8 +241,9 @@ class SocketConnection implements ManagedConnection {
       while (this.#queue.length > 0 && !this.#closed) {
         const parts = this.#queue;
         this.#queue = [];
-        for (const chunk of coalesce(parts)) {
-          let offset = 0;
+        // One part (a reply to one command) is the usual case: written as it is.
+        for (const chunk of parts.length === 1 ? parts : coalesce(parts)) {
+          let offset = await this.#conn.write(chunk);
           while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
           this.#queued -= chunk.length;
           if (this.#throttled && this.#queued <= LOW_WATER_MARK) {
@@ -268,7 +268,7 @@ class SocketConnection implements ManagedConnection {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
+    this.#idleTimer.stop();
     clearTimeout(this.#endTimer);
     this.#guard.stop();
     try {
@@ -283,6 +283,24 @@ class SocketConnection implements ManagedConnection {
     this.#wakeReader();
     this.#closedSignal.resolve();
   }
+}
+
+/** Longest string {@linkcode encodeText} converts itself. */
+const SHORT_TEXT = 512;
+
+/**
+ * UTF-8 bytes of `text`. A short ASCII string (an SMTP reply, most IMAP responses) is
+ * copied char by char, cheaper than a call into the encoder.
+ */
+function encodeText(text: string): Uint8Array {
+  if (text.length > SHORT_TEXT) return encoder.encode(text);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return encoder.encode(text);
+    out[i] = code;
+  }
+  return out;
 }
 
 /**

@@ -294,17 +294,18 @@ function data(state: SmtpState, args: string): CommandOutcome {
  * with `Return-Path:` and `Delivered-To:` before the Received header (see `deliver`), and
  * ends the transaction.
  */
-export function finishData(state: SmtpState, body: Uint8Array): string {
+export function finishData(
+  state: SmtpState,
+  parts: readonly Uint8Array[],
+  size: number,
+): string {
   const { ctx } = state;
   const transaction = state.transaction!;
   state.transaction = null;
   const queueId = ctx.nextQueueId();
-  const received = receivedHeader(state, transaction, queueId);
-  const raw = new Uint8Array(received.length + body.length);
-  raw.set(received, 0);
-  raw.set(body, received.length);
+  const head = receivedHeader(state, transaction, queueId);
   try {
-    deliver(ctx.store, transaction.recipients, raw, {
+    deliver(ctx.store, transaction.recipients, { head, parts, size }, {
       envelopeFrom: transaction.from,
       envelopeHeaders: true,
     });
@@ -320,7 +321,7 @@ export function finishData(state: SmtpState, body: Uint8Array): string {
 }
 
 /** The RFC 5321 4.4 trace header for this transaction. */
-function receivedHeader(state: SmtpState, transaction: Transaction, queueId: string): Uint8Array {
+function receivedHeader(state: SmtpState, transaction: Transaction, queueId: string): string {
   const { ctx } = state;
   // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated; RFC 6531 3.7.3:
   // UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for an SMTPUTF8 transaction.
@@ -329,8 +330,7 @@ function receivedHeader(state: SmtpState, transaction: Transaction, queueId: str
   const forClause = transaction.recipients.length === 1
     ? `\r\n\tfor <${transaction.recipients[0].address}>`
     : "";
-  const text = `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
+  return `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
     `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id ${queueId}${forClause};\r\n` +
     `\t${formatRfc5322Date(ctx.now())}\r\n`;
-  return new TextEncoder().encode(text);
 }

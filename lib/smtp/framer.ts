@@ -14,7 +14,11 @@
 export type SmtpFrame =
   | { readonly type: "line"; readonly line: string }
   | { readonly type: "line-too-long" }
-  | { readonly type: "data"; readonly body: Uint8Array; readonly size: number }
+  /**
+   * The message, unstuffed, as views of the input in order (`size` bytes in all); join them
+   * with {@linkcode joinParts}.
+   */
+  | { readonly type: "data"; readonly parts: readonly Uint8Array[]; readonly size: number }
   | { readonly type: "data-too-big"; readonly size: number };
 
 const CR = 0x0d;
@@ -29,6 +33,11 @@ const AFTER_DOT = 3;
 const AFTER_DOT_CR = 4;
 
 const EMPTY = new Uint8Array(0);
+/** Longest ASCII line turned into a string by `String.fromCharCode` (an argument list). */
+const ASCII_CHUNK = 1024;
+/** A byte the data scanner skipped and then kept, when it was in an earlier chunk. */
+const DOT_BYTE = Uint8Array.of(DOT);
+const CR_BYTE = Uint8Array.of(CR);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("latin1");
 
@@ -101,6 +110,11 @@ export class SmtpFramer {
   /** Consumes one line's worth; returns the offset after what it consumed. */
   #pushLine(chunk: Uint8Array, offset: number, frames: SmtpFrame[]): number {
     const lf = chunk.indexOf(LF, offset);
+    if (lf >= 0 && this.#lineLength === 0 && !this.#discarding && lf - offset <= this.#maxLine) {
+      // The whole line is in this chunk (the usual case): decoded where it is.
+      frames.push({ type: "line", line: decodeLine(chunk, offset, lf) });
+      return lf + 1;
+    }
     const end = lf < 0 ? chunk.length : lf;
     if (!this.#discarding) {
       const piece = chunk.subarray(offset, end);
@@ -113,7 +127,8 @@ export class SmtpFramer {
     }
     if (lf < 0) return chunk.length;
     if (!this.#discarding) {
-      frames.push({ type: "line", line: decodeLine(concat(this.#line, this.#lineLength)) });
+      const line = concat(this.#line, this.#lineLength);
+      frames.push({ type: "line", line: decodeLine(line, 0, line.length) });
     }
     this.#line = [];
     this.#lineLength = 0;
@@ -121,84 +136,106 @@ export class SmtpFramer {
     return lf + 1;
   }
 
+  /**
+   * Consumes message data up to the end marker or the end of the chunk. Between line starts
+   * it only looks for the next LF (a native scan); the data is kept as views of the chunk
+   * (the transport hands each chunk over), cut only where a stuffing dot is dropped, so the
+   * body is copied once, by whoever joins the parts (see `joinParts`).
+   */
   #pushData(chunk: Uint8Array, offset: number, frames: SmtpFrame[]): number {
-    const out = new Uint8Array(chunk.length - offset + 2);
-    let n = 0;
+    const length = chunk.length;
     let state = this.#state;
     let i = offset;
+    /** Start of the bytes kept as they are, up to `i`. */
+    let run = offset;
     let ended = false;
-    for (; i < chunk.length; i++) {
-      const byte = chunk[i];
-      switch (state) {
-        case MID_LINE:
-          out[n++] = byte;
-          if (byte === CR) state = AFTER_CR;
+    while (i < length) {
+      if (state === MID_LINE || state === AFTER_CR) {
+        const lf = chunk.indexOf(LF, i);
+        if (lf < 0) {
+          // Only a CR at the very end matters to what follows.
+          state = chunk[length - 1] === CR ? AFTER_CR : MID_LINE;
+          i = length;
           break;
-        case AFTER_CR:
-          out[n++] = byte;
-          state = byte === LF ? LINE_START : byte === CR ? AFTER_CR : MID_LINE;
+        }
+        // Only CRLF starts a line: a bare LF (or LF after ".") does not.
+        const crlf = lf > i ? chunk[lf - 1] === CR : state === AFTER_CR;
+        state = crlf ? LINE_START : MID_LINE;
+        i = lf + 1;
+      } else if (state === LINE_START) {
+        if (chunk[i] === DOT) {
+          this.#appendData(chunk.subarray(run, i));
+          run = ++i;
+          state = AFTER_DOT;
+        } else state = MID_LINE;
+      } else if (state === AFTER_DOT) {
+        const byte = chunk[i];
+        if (byte === CR) {
+          run = ++i;
+          state = AFTER_DOT_CR;
+        } else {
+          // ".\n": not a terminator, the line is kept as sent; else a stuffed dot, dropped.
+          // Either way the byte is scanned again as an ordinary one.
+          if (byte === LF) run = this.#keepSkipped(i, offset, DOT_BYTE);
+          state = MID_LINE;
+        }
+      } else {
+        // AFTER_DOT_CR
+        if (chunk[i] === LF) {
+          ended = true;
+          i++;
           break;
-        case LINE_START:
-          if (byte === DOT) state = AFTER_DOT;
-          else {
-            out[n++] = byte;
-            state = byte === CR ? AFTER_CR : MID_LINE;
-          }
-          break;
-        case AFTER_DOT:
-          if (byte === CR) state = AFTER_DOT_CR;
-          else if (byte === LF) {
-            // ".\n": not a terminator; keep the line as sent.
-            out[n++] = DOT;
-            out[n++] = LF;
-            state = MID_LINE;
-          } else {
-            // A stuffed dot: drop it, keep the rest of the line.
-            out[n++] = byte;
-            state = MID_LINE;
-          }
-          break;
-        case AFTER_DOT_CR:
-          if (byte === LF) {
-            ended = true;
-            break;
-          }
-          // ".\r" then something else: the dot was stuffing; the CR is data.
-          out[n++] = CR;
-          out[n++] = byte;
-          state = byte === CR ? AFTER_CR : MID_LINE;
-          break;
+        }
+        // ".\r" then something else: the dot was stuffing; the CR is data.
+        run = this.#keepSkipped(i, offset, CR_BYTE);
+        state = MID_LINE;
       }
-      if (ended) break;
     }
     this.#state = state;
-    this.#appendData(out.subarray(0, n));
-    if (!ended) return chunk.length;
+    if (!ended) {
+      this.#appendData(chunk.subarray(run, length));
+      return length;
+    }
     frames.push(
       this.#size > this.#maxData
         ? { type: "data-too-big", size: this.#size }
-        : { type: "data", body: concat(this.#parts, this.#size), size: this.#size },
+        : { type: "data", parts: this.#parts, size: this.#size },
     );
     this.#mode = "line";
     this.#parts = [];
     this.#size = 0;
-    return i + 1;
+    return i;
+  }
+
+  /**
+   * Keeps the byte before `i`, which was skipped as possibly special (the dot of ".\n", the
+   * CR of ".\r"): the run restarts at it when it is in this chunk, else it is added alone.
+   * Returns where the run starts.
+   */
+  #keepSkipped(i: number, offset: number, byte: Uint8Array): number {
+    if (i > offset) return i - 1;
+    this.#appendData(byte);
+    return i;
   }
 
   #appendData(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     this.#size += bytes.length;
     if (this.#size > this.#maxData) {
       this.#parts = [];
       return;
     }
-    if (bytes.length > 0) this.#parts.push(bytes);
+    this.#parts.push(bytes);
   }
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
+/**
+ * The bytes of `parts` in one new array, after `prefix` bytes left free at its start (for
+ * the trace headers delivery writes there).
+ */
+export function joinParts(parts: readonly Uint8Array[], size: number, prefix = 0): Uint8Array {
+  const out = new Uint8Array(prefix + size);
+  let offset = prefix;
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
@@ -206,9 +243,30 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-function decodeLine(bytes: Uint8Array): string {
-  const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-  const body = bytes.subarray(0, end);
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  return parts.length === 1 ? parts[0] : joinParts(parts, length);
+}
+
+/**
+ * The command line in `bytes[start, end)` (its LF excluded) without its CR: UTF-8, or
+ * Latin-1 when it is not valid UTF-8. ASCII (nearly every line) is turned into a string
+ * here, without the decoder's call overhead.
+ */
+function decodeLine(bytes: Uint8Array, start: number, end: number): string {
+  if (end > start && bytes[end - 1] === CR) end--;
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const body = bytes.subarray(start, end);
+  if (ascii) {
+    return end - start <= ASCII_CHUNK
+      ? String.fromCharCode.apply(null, body as unknown as number[])
+      : latin1.decode(body);
+  }
   try {
     return utf8.decode(body);
   } catch {

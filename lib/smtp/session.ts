@@ -171,7 +171,8 @@ function handleBufferedFrames(driver: Driver): void {
     if (!frame) break;
     // The data has all arrived, whatever a chaos delay then does with it.
     if (frame.type === "data" || frame.type === "data-too-big") driver.io.expectBody?.(false);
-    const fault = ctx.chaos
+    // Without rules (the usual case) nothing is looked at for chaos.
+    const fault = ctx.chaos?.active
       ? smtpFault(ctx.chaos, ctx.config, frame, {
         authUser: state.authUser,
         recipients: state.transaction?.recipients ?? [],
@@ -199,7 +200,9 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
       );
       return;
     case "data-too-big":
-      ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets, over the limit>`);
+      if (ctx.logger.verbose) {
+        ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets, over the limit>`);
+      }
       state.transaction = null;
       sendReply(
         driver,
@@ -207,9 +210,11 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
       );
       return;
     case "data":
-      ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets>`);
+      if (ctx.logger.verbose) {
+        ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets>`);
+      }
       // Not counted as a command: the end of data only resets the bad-command count.
-      send(driver, finishData(state, frame.body));
+      send(driver, finishData(state, frame.parts, frame.size));
       driver.errors = 0;
       return;
     case "line":
@@ -218,13 +223,16 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
         sendOutcome(driver, runGuarded(driver, "AUTH", () => continueAuth(state, frame.line)));
         return;
       }
-      ctx.logger.traffic(
-        ctx.label,
-        "C",
-        /^AUTH\s/i.test(frame.line)
-          ? frame.line.split(/\s+/).slice(0, 2).join(" ") + " …"
-          : frame.line,
-      );
+      // Only worked out when it is written (the traffic log is off unless verbose).
+      if (ctx.logger.verbose) {
+        ctx.logger.traffic(
+          ctx.label,
+          "C",
+          /^AUTH\s/i.test(frame.line)
+            ? frame.line.split(/\s+/).slice(0, 2).join(" ") + " …"
+            : frame.line,
+        );
+      }
       runCommand(driver, frame.line);
   }
 }

@@ -253,7 +253,7 @@ export class MailStore implements Store {
     const flags = internFlags(applyFlags([], "replace", options.flags ?? []));
     const summary = summarizeMessage(raw);
     const message = this.#transact(() => {
-      const blob = this.#persistence.storeBlob(raw);
+      const blob = this.#persistence.storeBlob(raw, options.transfer === true);
       return insertMessage(this.#state, record, target, {
         internalDate: options.internalDate ?? this.#now(),
         size: raw.length,

@@ -38,8 +38,10 @@ function memoryPersistence(): Persistence {
     updateMailbox: () => {},
     deleteMailbox: () => {},
     // A copy: the caller may reuse its buffer (or hold a view into a larger one), and the
-    // stored bytes must never change. Copies inside the store share this one.
-    storeBlob: (raw: Uint8Array): BlobRef => {
+    // stored bytes must never change. Copies inside the store share this one. Bytes handed
+    // over (made for this message alone) are kept as they are.
+    storeBlob: (raw: Uint8Array, owned?: boolean): BlobRef => {
+      if (owned) return raw;
       const previous = last?.input.deref() === raw ? last?.copy.deref() : undefined;
       if (previous && sameBytes(previous, raw)) return previous;
       const copy = raw.slice();

@@ -90,7 +90,8 @@ export interface Persistence {
     },
   ): void;
   deleteMailbox(id: number): void;
-  storeBlob(raw: Uint8Array): BlobRef;
+  /** Keeps message bytes; `owned`: the caller hands them over (no copy is needed). */
+  storeBlob(raw: Uint8Array, owned?: boolean): BlobRef;
   readBlob(blob: BlobRef): Uint8Array;
   insertMessage(message: NewMessage): number;
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void;

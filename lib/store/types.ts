@@ -117,6 +117,12 @@ export interface AppendOptions {
   internalDate?: number;
   /** The SMTP envelope of a delivery; none when absent. */
   envelope?: MessageEnvelope | null;
+  /**
+   * The caller hands `raw` over: it was made for this message and nothing changes it
+   * afterwards, so the store may keep it instead of a copy (SMTP delivery builds each copy
+   * so). Absent: the store copies what it keeps.
+   */
+  transfer?: boolean;
 }
 
 /** How {@linkcode Store.setFlags} combines the given flags with the present ones. */
