@@ -366,6 +366,9 @@ class SqlitePersistence implements Persistence {
   close(): void {
     this.#statements.clear();
     this.#db.close();
+    // Unlocked before the close: a reopen in the same process right after must find the lock
+    // free even while the runtime still holds the closed file's resource (seen under load).
+    this.#lock?.unlockSync();
     this.#lock?.close();
   }
 }

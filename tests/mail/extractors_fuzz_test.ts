@@ -13,8 +13,12 @@
 import assert from "node:assert/strict";
 import { EXTRACTORS, FUZZ_SIZE } from "./extractors.ts";
 
-/** Seconds one extractor may take on one input before it counts as a hang. */
-const GUARD_SECONDS = 10;
+/**
+ * Seconds one extractor may take on one input before it counts as a hang. The linear ones
+ * take up to ~4 s per MiB on a loaded 2-core machine; the quadratic ones this guards against
+ * took 40 s to minutes, so 20 s separates them without failing on a busy host.
+ */
+const GUARD_SECONDS = 20;
 
 /** Fragments whose repetition defeats backtracking matchers over mail text and markup. */
 const FRAGMENTS = [
