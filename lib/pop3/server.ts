@@ -11,6 +11,7 @@ import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { sessionHandler, sessionIo } from "../net/session_io.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import { MaildropLocks } from "./maildrop.ts";
@@ -83,25 +84,8 @@ function startListener(
           : apopTimestamp(connection.id, config.hostname),
         chaos,
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
-      }, {
-        write: (data) => connection.write(data),
-        drained: () => connection.drained(),
-        pause: () => connection.pause(),
-        resume: () => connection.resume(),
-        close: () => connection.end(),
-        startTls: () => connection.startTls(),
-      });
-      session.start();
-      return {
-        onData: (chunk) => session.receive(chunk),
-        onIdle: () => session.idle(),
-        onSlowInput: () => session.slowInput(),
-        onShutdown: () => session.shutdown(),
-        onClose: () => {
-          session.closed();
-          logger.traffic(label, "S", "<closed>");
-        },
-      };
+      }, sessionIo(connection));
+      return sessionHandler(session, logger, label);
     },
   });
 }

@@ -8,6 +8,7 @@ import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { sessionHandler, sessionIo } from "../net/session_io.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import { reply } from "./reply.ts";
@@ -54,22 +55,8 @@ export function startSmtp(
         tls: connection.tls,
         chaos,
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
-      }, {
-        write: (text) => connection.write(text),
-        close: () => connection.end(),
-        startTls: () => connection.startTls(),
-        expectBody: (on) => connection.expectBody(on),
-        pause: () => connection.pause(),
-        resume: () => connection.resume(),
-      });
-      session.start();
-      return {
-        onData: (chunk) => session.receive(chunk),
-        onIdle: () => session.idle(),
-        onSlowInput: () => session.slowInput(),
-        onShutdown: () => session.shutdown(),
-        onClose: () => logger.traffic(label, "S", "<closed>"),
-      };
+      }, sessionIo(connection));
+      return sessionHandler(session, logger, label);
     },
   });
 }
