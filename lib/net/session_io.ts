@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Connection, ConnectionHandler } from "./connection.ts";
 
@@ -48,5 +49,16 @@ export function sessionHandler(
       session.closed?.();
       logger.traffic(label, "S", "<closed>");
     },
+  };
+}
+
+/** The listener settings every protocol takes from the configuration, with its idle time. */
+export function listenerLimits(config: Config, idleTimeoutMs: number) {
+  return {
+    host: config.bindAddr,
+    maxConnections: config.limits.maxConnections,
+    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
+    receiveTimeoutMs: config.limits.receiveTimeoutMs,
+    idleTimeoutMs,
   };
 }

@@ -11,7 +11,7 @@ import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { sessionHandler, sessionIo } from "../net/session_io.ts";
+import { listenerLimits, sessionHandler, sessionIo } from "../net/session_io.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import { MaildropLocks } from "./maildrop.ts";
@@ -60,13 +60,9 @@ function startListener(
 ): Promise<Listener> {
   return listen({
     name: endpoint.name,
-    host: config.bindAddr,
+    ...listenerLimits(config, config.limits.pop3IdleTimeoutMs),
     port: endpoint.port,
     tls: endpoint.tls,
-    maxConnections: config.limits.maxConnections,
-    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
-    receiveTimeoutMs: config.limits.receiveTimeoutMs,
-    idleTimeoutMs: config.limits.pop3IdleTimeoutMs,
     logger,
     refusal: errLine("SYS/TEMP", "Too many connections, try again later."),
     accept(connection) {

@@ -8,7 +8,7 @@ import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { sessionHandler, sessionIo } from "../net/session_io.ts";
+import { listenerLimits, sessionHandler, sessionIo } from "../net/session_io.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import { reply } from "./reply.ts";
@@ -31,13 +31,9 @@ export function startSmtp(
   const queuePrefix = endpoint.name === "smtp" ? "EM" : "ES";
   return listen({
     name: endpoint.name,
-    host: config.bindAddr,
+    ...listenerLimits(config, config.limits.smtpIdleTimeoutMs),
     port: endpoint.port,
     tls: endpoint.tls,
-    maxConnections: config.limits.maxConnections,
-    maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
-    idleTimeoutMs: config.limits.smtpIdleTimeoutMs,
-    receiveTimeoutMs: config.limits.receiveTimeoutMs,
     logger,
     refusal: reply(421, "4.7.0", `${config.hostname} Too many connections, try again later`),
     accept(connection) {

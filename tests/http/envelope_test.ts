@@ -7,23 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { SmtpClient } from "../process.ts";
-import { type Api, messagePath, withApi } from "./helpers.ts";
+import { messagePath, sendSmtp as send, withApi } from "./helpers.ts";
 
 /** One SMTP transaction: MAIL FROM `from`, RCPT TO each of `to`, then `body` (CRLF, no dots). */
-async function send(api: Api, from: string, to: readonly string[], body: string): Promise<void> {
-  const { client } = await SmtpClient.connect(api.server.ports.smtp);
-  try {
-    const lines = ["EHLO test", `MAIL FROM:<${from}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`)];
-    for (const line of lines) assert.match(await client.command(line), /^250[ -]/, line);
-    assert.match(await client.command("DATA"), /^354 /);
-    await client.write(body + ".\r\n");
-    assert.match(await client.readReply(), /^250 /);
-    await client.command("QUIT");
-  } finally {
-    client.close();
-  }
-}
 
 const ids = (response: { json: Array<{ id: string }> }) => response.json.map((m) => m.id);
 

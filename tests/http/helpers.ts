@@ -1,7 +1,9 @@
 /** Shared helpers for the HTTP control-plane tests: a server on port 0 and a JSON client. */
 
+import assert from "node:assert/strict";
 import { type Config, testConfig } from "../../lib/config.ts";
 import { type Elektromail, startElektromail } from "../../lib/server.ts";
+import { SmtpClient } from "../process.ts";
 
 export interface Api {
   readonly base: string;
@@ -96,4 +98,24 @@ export function hostileParts(script: string): string {
     "--p--",
     "",
   ].join("\r\n");
+}
+
+/** Sends `body` (CRLF lines, ending with CRLF) over SMTP from `from` to every `to`; asserts 250s. */
+export async function sendSmtp(
+  api: Api,
+  from: string,
+  to: readonly string[],
+  body: string,
+): Promise<void> {
+  const { client } = await SmtpClient.connect(api.server.ports.smtp);
+  try {
+    const lines = ["EHLO test", `MAIL FROM:<${from}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`)];
+    for (const line of lines) assert.match(await client.command(line), /^250[ -]/, line);
+    assert.match(await client.command("DATA"), /^354 /);
+    await client.write(body + ".\r\n");
+    assert.match(await client.readReply(), /^250 /);
+    await client.command("QUIT");
+  } finally {
+    client.close();
+  }
 }

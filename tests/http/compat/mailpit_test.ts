@@ -9,21 +9,7 @@
 import assert from "node:assert/strict";
 import { MailpitClient } from "npm:mailpit-api@2";
 import { SmtpClient } from "../../process.ts";
-import { type Api, withApi } from "../helpers.ts";
-
-async function send(api: Api, from: string, to: readonly string[], body: string): Promise<void> {
-  const { client } = await SmtpClient.connect(api.server.ports.smtp);
-  try {
-    const lines = ["EHLO test", `MAIL FROM:<${from}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`)];
-    for (const line of lines) assert.match(await client.command(line), /^250[ -]/, line);
-    assert.match(await client.command("DATA"), /^354 /);
-    await client.write(body + ".\r\n");
-    assert.match(await client.readReply(), /^250 /);
-    await client.command("QUIT");
-  } finally {
-    client.close();
-  }
-}
+import { type Api, sendSmtp as send, withApi } from "../helpers.ts";
 
 const PLAIN = [
   "From: Sender <sender@example.org>",
