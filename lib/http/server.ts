@@ -13,7 +13,14 @@ import { createRequestGuard } from "./guard.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
-import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./messages.ts";
+import {
+  deleteMessage,
+  deleteMessages,
+  getMessage,
+  getPart,
+  getRaw,
+  listMessages,
+} from "./messages.ts";
 import { dispatch, type Route } from "./router.ts";
 import { tlsCertificate } from "./tls.ts";
 import { listUsers } from "./users.ts";
@@ -40,7 +47,7 @@ export const ROUTES: readonly Route[] = [
   { path: "/reset", methods: { POST: reset } },
   { path: "/inject", methods: { POST: inject } },
   { path: "/users", methods: { GET: listUsers } },
-  { path: "/messages", methods: { GET: listMessages } },
+  { path: "/messages", methods: { GET: listMessages, DELETE: deleteMessages } },
   { path: "/messages/wait", methods: { GET: waitForMessage } },
   { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
   { path: "/messages/:id/raw", methods: { GET: getRaw } },
