@@ -10,6 +10,7 @@ import type { HttpContext, HttpOptions } from "./context.ts";
 import { EventHub } from "./event_hub.ts";
 import { streamEvents } from "./events.ts";
 import { createRequestGuard } from "./guard.ts";
+import { changeFlags } from "./flags.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
@@ -51,6 +52,7 @@ export const ROUTES: readonly Route[] = [
   { path: "/messages/wait", methods: { GET: waitForMessage } },
   { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
   { path: "/messages/:id/raw", methods: { GET: getRaw } },
+  { path: "/messages/:id/flags", methods: { POST: changeFlags } },
   { path: "/messages/:id/parts/:part", methods: { GET: getPart } },
   { path: "/tls/cert", methods: { GET: tlsCertificate } },
   { path: "/messages/:id/links", methods: { GET: getLinks } },
