@@ -294,6 +294,7 @@ export const APP_JS = String.raw`"use strict";
       state.user = null;
       state.mailbox = null;
       $("list-title").textContent = "All messages";
+      setHash("#/");
       refreshUsers();
       refreshMessages();
     });
