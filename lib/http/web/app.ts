@@ -267,6 +267,11 @@ export const APP_JS = String.raw`"use strict";
       refreshUsersSoon();
       if (!inScope(data.message)) return;
       if (state.search) return refreshMessagesSoon();
+      // Injected with a date in the past: its place is further down, as the server orders.
+      var top = state.messages[0];
+      if (top && Date.parse(data.message.internalDate) < Date.parse(top.internalDate)) {
+        return refreshMessagesSoon();
+      }
       // Newest first: new mail goes on top, and the selection stays on its message.
       data.message.fresh = true;
       state.messages.unshift(data.message);
