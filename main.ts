@@ -86,26 +86,48 @@ function banner(server: Elektromail): string {
   return lines.join("\n");
 }
 
-/** Probes the listeners the options describe: 0 when all answer, 1 otherwise, 2 bad options. */
+/**
+ * Probes the listeners the options describe: 0 when all answer, 1 otherwise, 2 bad options.
+ * `--wait[=SECONDS]` (default 60) probes until all answer, 1 with a message at the timeout.
+ */
 async function healthcheck(args: string[]): Promise<number> {
+  // Loaded only for this subcommand: the server does not need it.
+  const { probe, probeUntil, readWaitFlag } = await import("./lib/healthcheck.ts");
   let config: Config;
+  let waitMs: number | null;
   try {
-    const invocation = resolveConfig(args, Deno.env.toObject(), await argumentParser(args));
+    const flag = readWaitFlag(args);
+    waitMs = flag.waitMs;
+    const invocation = resolveConfig(
+      flag.rest,
+      Deno.env.toObject(),
+      await argumentParser(flag.rest),
+    );
     if (invocation.action !== "serve") {
-      console.log("Usage: elektromail healthcheck [options]  (the server's options; see --help)");
+      console.log(
+        "Usage: elektromail healthcheck [--wait[=SECONDS]] [options]  (the server's options;" +
+          " see --help)",
+      );
       return 0;
     }
     config = invocation.config;
   } catch (error) {
     return fail(error);
   }
-  // Loaded only for this subcommand: the server does not need it.
-  const { probe } = await import("./lib/healthcheck.ts");
-  const results = await probe(config);
+  const { results, timedOut } = waitMs === null
+    ? { results: await probe(config), timedOut: false }
+    : await probeUntil(config, waitMs);
   for (const { name, address, ok, detail } of results) {
     const line = `${name.padEnd(5)} ${address} ${ok ? "ok" : "FAILED"}: ${detail}`;
     if (ok) console.log(line);
     else console.error(line);
+  }
+  if (timedOut) {
+    const failed = results.filter((result) => !result.ok).map((result) => result.name);
+    console.error(
+      `elektromail healthcheck: gave up after ${waitMs! / 1000} s waiting for ` +
+        `${failed.join(", ")} (is the server running, with these ports?)`,
+    );
   }
   return results.every((result) => result.ok) ? 0 : 1;
 }

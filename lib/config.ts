@@ -307,7 +307,8 @@ export function helpText(): string {
     "",
     "Usage: elektromail [options]",
     "       elektromail healthcheck [options]   probe the listeners these options describe;",
-    "                                           exit 0 when all answer, 1 otherwise",
+    "                                           exit 0 when all answer, 1 otherwise;",
+    "                                           --wait[=SECONDS] waits for them (default 60)",
     "",
     "Options (each also read from the environment variable shown; flags win):",
   ];

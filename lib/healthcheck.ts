@@ -2,12 +2,14 @@
  * `elektromail healthcheck`: probes the listeners a configuration describes (the same flags
  * and variables as the server), for container HEALTHCHECKs and CI scripts, where curl may be
  * missing. SMTP must greet with 220, IMAP with `* OK`, the control plane's `/health` must
- * answer 200; an implicit-TLS port must accept a connection.
+ * answer 200; an implicit-TLS port must accept a connection. With `--wait` it probes again
+ * until all answer or the time runs out, for scripts that start the server in the background.
  *
  * @module
  */
 
 import type { Config } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 
 /** One probe's outcome. */
 export interface ProbeResult {
@@ -137,4 +139,58 @@ function health(host: string, port: number, timeoutMs: number): Promise<ProbeRes
     if (response.status !== 200) throw new Error(`GET /health: ${response.status} ${body.trim()}`);
     return `GET /health: ${response.status}`;
   });
+}
+
+/** Default and largest `healthcheck --wait` time, in seconds. */
+export const DEFAULT_WAIT_SECONDS = 60;
+export const MAX_WAIT_SECONDS = 3600;
+
+/** Pause between rounds of `--wait`: short, the server usually listens within a second. */
+const RETRY_MS = 200;
+
+/**
+ * Probes until every listener answers or `waitMs` has passed (`healthcheck --wait`, so a
+ * script can start the server in the background and go on once it listens). Resolves with
+ * the last round's results and whether the time ran out.
+ */
+export async function probeUntil(
+  config: Config,
+  waitMs: number,
+): Promise<{ results: ProbeResult[]; timedOut: boolean }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    const results = await probe(config, Math.max(100, Math.min(PROBE_TIMEOUT_MS, left)));
+    if (results.every((result) => result.ok)) return { results, timedOut: false };
+    // A port of 0 will never answer: waiting cannot help.
+    const hopeless = results.some((result) => result.address.endsWith(":0"));
+    if (hopeless || Date.now() + RETRY_MS >= deadline) return { results, timedOut: !hopeless };
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/**
+ * Reads `--wait` (the default time) or `--wait=SECONDS` out of the healthcheck's arguments;
+ * the rest are the server's options. Null without the flag.
+ */
+export function readWaitFlag(args: readonly string[]): { waitMs: number | null; rest: string[] } {
+  let waitMs: number | null = null;
+  const rest: string[] = [];
+  for (const arg of args) {
+    if (arg === "--wait") {
+      waitMs = DEFAULT_WAIT_SECONDS * 1000;
+    } else if (arg.startsWith("--wait=")) {
+      const text = arg.slice("--wait=".length);
+      const seconds = /^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(text) ? Number(text) : NaN;
+      if (!(seconds > 0 && seconds <= MAX_WAIT_SECONDS)) {
+        throw new ConfigError(
+          `--wait: expected seconds above 0, at most ${MAX_WAIT_SECONDS} (e.g. --wait=30), got "${text}"`,
+        );
+      }
+      waitMs = Math.round(seconds * 1000);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { waitMs, rest };
 }

@@ -15,6 +15,7 @@
  * | `rcpt`         | another name of `envelopeTo`                                         |
  * | `subject`      | a substring of the decoded Subject, case-insensitive                 |
  * | `contains`     | a substring of the Subject, text body or html body, case-insensitive |
+ * | `q`            | a query (`from:x is:unread "a phrase"`, see `query.ts`), shared with the web inbox |
  * | `since`        | a message id (same user and mailbox, higher UID), a time (ISO 8601 or epoch milliseconds, INTERNALDATE at or after it), or `now` (wait only: messages that arrive after the request) |
  *
  * @module
@@ -24,6 +25,7 @@ import { searchText } from "../mail/search_text.ts";
 import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
 import { canonicalUserName } from "../store/names.ts";
 import { HttpError } from "./json.ts";
+import { matchesQuery, parseQuery, type QueryTerm } from "./query.ts";
 
 /** Where a filter starts. */
 export type Since =
@@ -42,6 +44,8 @@ export interface MessageFilter {
   readonly envelopeTo: string | null;
   readonly subject: string | null;
   readonly contains: string | null;
+  /** The terms of `q`; null without one. */
+  readonly query: readonly QueryTerm[] | null;
   readonly since: Since | null;
 }
 
@@ -53,6 +57,7 @@ export const FILTER_NAMES = [
   "from",
   "subject",
   "contains",
+  "q",
   "since",
   "envelopeFrom",
   "envelopeTo",
@@ -115,6 +120,7 @@ export function parseMessageFilter(
     envelopeTo: text("envelopeTo") ?? text("rcpt"),
     subject: text("subject"),
     contains: text("contains"),
+    query: params.has("q") ? parseQuery(params.get("q")!) : null,
     since,
   };
 }
@@ -190,15 +196,18 @@ function matchesEnvelope(filter: MessageFilter, meta: MessageMeta): boolean {
 
 /**
  * The whole filter. `text` gives the message's searchable text in lower case; it is called
- * only when `contains` is set and the metadata matched, so callers can compute it lazily.
+ * only when `contains` or a text term of `q` asks for it and the metadata matched, so callers
+ * can compute it lazily. `store` gives the message's parts to `q`'s `has:attachment`.
  */
 export function matchesMessage(
   filter: MessageFilter,
   meta: MessageMeta,
   text: () => string,
+  store: Store,
 ): boolean {
   if (!matchesMeta(filter, meta)) return false;
-  return filter.contains === null || text().includes(filter.contains);
+  if (filter.contains !== null && !text().includes(filter.contains)) return false;
+  return filter.query === null || matchesQuery(filter.query, store, meta, text);
 }
 
 /**
@@ -213,8 +222,9 @@ export function searchableText(store: Store, meta: MessageMeta): string {
 }
 
 /**
- * Messages matching `filter`, in `GET /messages` order (users in creation order, mailboxes
- * by name with INBOX first, UIDs ascending). Stops after `limit` matches.
+ * Messages matching `filter`, in store order (users in creation order, mailboxes by name
+ * with INBOX first, UIDs ascending): the order `/messages/wait` takes the first of.
+ * `GET /messages` sorts them (`listing.ts`). Stops after `limit` matches.
  */
 export function findMessages(store: Store, filter: MessageFilter, limit = Infinity): MessageMeta[] {
   const out: MessageMeta[] = [];
@@ -228,7 +238,9 @@ export function findMessages(store: Store, filter: MessageFilter, limit = Infini
     for (const mailbox of store.listMailboxes(user)) {
       if (filter.mailbox !== null && !sameMailbox(mailbox.name, filter.mailbox)) continue;
       for (const meta of store.listMessages(user, mailbox.name)) {
-        if (!matchesMessage(filter, meta, () => searchableText(store, meta))) continue;
+        let text: string | undefined;
+        const lazyText = () => text ??= searchableText(store, meta);
+        if (!matchesMessage(filter, meta, lazyText, store)) continue;
         out.push(meta);
         if (out.length >= limit) return out;
       }

@@ -19,16 +19,59 @@ import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts"
 import type { HttpContext } from "./context.ts";
 import { findMessages, parseMessageFilter } from "./filters.ts";
 import { HttpError, json } from "./json.ts";
+import { LISTING_PARAMS, listingComparator, type Page, pageOf, parseListing } from "./listing.ts";
 import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
 
 /**
- * `GET /messages[?user=X&mailbox=Y&to=Z&…]` (filters: `filters.ts`): users in creation
- * order, then mailboxes, then UIDs.
+ * The messages `GET /messages` and `DELETE /messages` act on: the filters (`filters.ts`),
+ * ordered and paged (`listing.ts`).
+ */
+function selectMessages(store: Store, params: URLSearchParams): Page {
+  const filter = parseMessageFilter(params, { extra: LISTING_PARAMS });
+  const listing = parseListing(store, params);
+  return pageOf(findMessages(store, filter), listing, listingComparator(params));
+}
+
+/**
+ * `GET /messages[?filters&order=&limit=&start=&before=&after=]`: newest first. The body is
+ * the array of messages (its shape before paging existed); the number that matched is in
+ * `X-Total-Count`, and when more follow, `Link: <…>; rel="next"` (RFC 8288) has the URL of
+ * the next page, which continues from the last message listed.
  */
 export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response {
-  const filter = parseMessageFilter(url.searchParams);
-  return json(200, findMessages(ctx.store, filter).map(messageJson));
+  const page = selectMessages(ctx.store, url.searchParams);
+  const headers: Record<string, string> = { "x-total-count": String(page.total) };
+  const last = page.messages.at(-1);
+  if (page.more && last) {
+    const next = new URLSearchParams(url.searchParams);
+    next.delete("start");
+    next.set(next.get("order") === "asc" ? "after" : "before", last.id);
+    headers.link = `</messages?${next}>; rel="next"`;
+  }
+  return json(200, page.messages.map(messageJson), headers);
+}
+
+/**
+ * `DELETE /messages[?filters…]`: removes what `GET /messages` with the same query lists
+ * (every message without one). `{ "deleted": n, "ids": [...] }`.
+ */
+export function deleteMessages(ctx: HttpContext, { url }: RouteRequest): Response {
+  const { messages } = selectMessages(ctx.store, url.searchParams);
+  const byMailbox = new Map<string, MessageMeta[]>();
+  for (const meta of messages) {
+    const key = `${meta.user}\n${meta.mailbox}`;
+    const group = byMailbox.get(key);
+    if (group) group.push(meta);
+    else byMailbox.set(key, [meta]);
+  }
+  const ids: string[] = [];
+  for (const group of byMailbox.values()) {
+    const { user, mailbox } = group[0];
+    const removed = new Set(ctx.store.expunge(user, mailbox, group.map((m) => m.uid), true));
+    for (const meta of group) if (removed.has(meta.uid)) ids.push(meta.id);
+  }
+  return json(200, { deleted: ids.length, ids });
 }
 
 export interface Located {

@@ -10,10 +10,18 @@ import type { HttpContext, HttpOptions } from "./context.ts";
 import { EventHub } from "./event_hub.ts";
 import { streamEvents } from "./events.ts";
 import { createRequestGuard } from "./guard.ts";
+import { changeFlags } from "./flags.ts";
 import { inject } from "./inject.ts";
 import { json } from "./json.ts";
 import { getCodes, getLinks } from "./links.ts";
-import { deleteMessage, getMessage, getPart, getRaw, listMessages } from "./messages.ts";
+import {
+  deleteMessage,
+  deleteMessages,
+  getMessage,
+  getPart,
+  getRaw,
+  listMessages,
+} from "./messages.ts";
 import { dispatch, type Route } from "./router.ts";
 import { tlsCertificate } from "./tls.ts";
 import { listUsers } from "./users.ts";
@@ -40,10 +48,11 @@ export const ROUTES: readonly Route[] = [
   { path: "/reset", methods: { POST: reset } },
   { path: "/inject", methods: { POST: inject } },
   { path: "/users", methods: { GET: listUsers } },
-  { path: "/messages", methods: { GET: listMessages } },
+  { path: "/messages", methods: { GET: listMessages, DELETE: deleteMessages } },
   { path: "/messages/wait", methods: { GET: waitForMessage } },
   { path: "/messages/:id", methods: { GET: getMessage, DELETE: deleteMessage } },
   { path: "/messages/:id/raw", methods: { GET: getRaw } },
+  { path: "/messages/:id/flags", methods: { POST: changeFlags } },
   { path: "/messages/:id/parts/:part", methods: { GET: getPart } },
   { path: "/tls/cert", methods: { GET: tlsCertificate } },
   { path: "/messages/:id/links", methods: { GET: getLinks } },

@@ -111,7 +111,7 @@ export class WaitRegistry {
       if (!bucket) continue;
       // Settling deletes the waiter from the set being iterated: safe for a JS Set.
       for (const waiter of bucket) {
-        if (matchesMessage(waiter.filter, meta, lazyText)) waiter.settle(meta);
+        if (matchesMessage(waiter.filter, meta, lazyText, this.#store)) waiter.settle(meta);
       }
     }
   }

@@ -2,7 +2,7 @@
  * The web inbox's layout in headless chromium, at a desktop and a phone width, in light and
  * dark mode: no message open means no message buttons; at 390 px nothing scrolls sideways,
  * the header's controls stay on screen, and an open message takes the screen with a back
- * button to the list. Screenshots of each are written to a temporary directory (printed) as
+ * button to the list. Screenshots of each are written to test-artifacts/screenshots/ (git-ignored) as
  * test artifacts for a human to look at; nothing asserts on pixels.
  *
  * @module
@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { sendMail } from "../process.ts";
 import { withApi } from "../http/helpers.ts";
+import { SCREENSHOTS } from "./chromium.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const IN_CI = (Deno.env.get("CI") ?? "") !== "" && Deno.env.get("CI") !== "false";
@@ -50,7 +51,9 @@ Deno.test({
   sanitizeResources: false,
 }, async () => {
   assert.ok(available, `chromium is required in CI (${CHROMIUM})`);
-  const shots = await Deno.makeTempDir({ prefix: "elektromail-screenshots-" });
+  // Kept after the run for a human to look at (git-ignored).
+  const shots = SCREENSHOTS.replace(/\/$/, "");
+  await Deno.mkdir(shots, { recursive: true });
   await withApi(async (api) => {
     const text = "From: Shop <shop@example.com>\r\nTo: amy@example.com\r\n" +
       "Subject: Your order with a fairly long subject line that must wrap on a phone\r\n\r\n" +

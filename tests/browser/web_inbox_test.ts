@@ -134,8 +134,11 @@ Deno.test({
       );
       await page.locator("#messages li", { hasText: "Second" }).waitFor();
 
-      // j opens the first message; 2 shows the text; 6 the links and codes.
+      // Newest first: j opens the newest, j again the older one; 2 shows the text; 6 the
+      // links and codes.
       await page.locator("#messages").focus();
+      await page.keyboard.press("j");
+      await page.locator("#m-subject", { hasText: "Second" }).waitFor();
       await page.keyboard.press("j");
       await page.locator("#m-subject", { hasText: "Live hello" }).waitFor();
       await page.keyboard.press("2");
@@ -147,7 +150,7 @@ Deno.test({
       await page.locator("#panel tr.envelope", { hasText: "sender@example.com" }).waitFor();
       await page.locator("#panel tr.envelope", { hasText: "amy+t1@example.com" }).waitFor();
       await page.locator("#panel tr", { hasText: "Delivered-To" }).waitFor();
-      await page.keyboard.press("j");
+      await page.keyboard.press("k");
       await page.locator("#m-subject", { hasText: "Second" }).waitFor();
       // Delete removes it from the store and the list.
       await page.keyboard.press("Delete");

@@ -99,6 +99,53 @@ Deno.test({
   },
 });
 
+/** Ports that were free a moment ago (listened on, then closed). */
+function freePorts(n: number): number[] {
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((listener) => listener.addr.port);
+  for (const listener of listeners) listener.close();
+  return ports;
+}
+
+Deno.test({
+  name:
+    "healthcheck --wait: 0 once a server started later listens; 1 with a message at the timeout",
+  ...slow,
+  fn: async () => {
+    const [smtp, imap, http] = freePorts(3);
+    const args = ["healthcheck", "--wait=30", "--smtp-port", String(smtp)];
+    args.push("--imap-port", String(imap), "--http-port", String(http));
+    // Nothing listens yet: the check must still be waiting when the server comes up.
+    const waiting = runMain(args);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const server = await startElektromail(
+      testConfig({ smtpPort: smtp, imapPort: imap, httpPort: http }),
+    );
+    try {
+      const done = await waiting;
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /^http {2}127\.0\.0\.1:\d+ ok: GET \/health: 200$/m);
+    } finally {
+      await server.stop();
+    }
+    const closed = freePorts(2).map(String);
+    const gaveUp = await runMain(
+      ["healthcheck", "--wait=1", "--smtp-port", closed[0], "--imap-port", closed[1]],
+    );
+    assert.equal(gaveUp.code, 1);
+    assert.match(gaveUp.stderr, /^smtp {2}127\.0\.0\.1:\d+ FAILED: /m);
+    assert.match(
+      gaveUp.stderr,
+      /^elektromail healthcheck: gave up after 1 s waiting for smtp, imap \(is the server running/m,
+    );
+    await assertConfigFailure(["healthcheck", "--wait=0"], {}, /--wait: expected seconds above 0/);
+    await assertConfigFailure(["healthcheck", "--wait=soon"], {}, /--wait: expected seconds/);
+  },
+});
+
 Deno.test("healthcheck: a wildcard bind address is probed on loopback", () => {
   assert.equal(probeHost("0.0.0.0"), "127.0.0.1");
   assert.equal(probeHost("::"), "::1");

@@ -29,6 +29,7 @@ Deno.test({
   const section = readme.split("Send it a message and read it back:")[1];
   const block = section.split("```bash\n")[1].split("```")[0];
   assert.match(block, /HTTP_PORT=8025 deno task start &\n/);
+  assert.match(block, /deno task healthcheck --wait --http-port 8025\n/);
   const [smtp, imap, http] = [freePort(), freePort(), freePort()];
   const script = block
     .replace(
@@ -37,6 +38,7 @@ Deno.test({
         `deno run --allow-net --allow-env --allow-read --allow-write main.ts &\nserver=$!`,
     )
     .replaceAll("127.0.0.1:8025", `127.0.0.1:${http}`)
+    .replace("--http-port 8025", `--http-port ${http} --smtp-port ${smtp} --imap-port ${imap}`)
     .replaceAll("127.0.0.1:2525", `127.0.0.1:${smtp}`)
     .replaceAll("127.0.0.1:1143", `127.0.0.1:${imap}`);
   const result = await new Deno.Command("bash", {

@@ -257,7 +257,7 @@ Deno.test("http: DELETE removes one message; POST /reset clears everything", asy
     assert.equal((await api.request(messagePath("gina:INBOX:2"))).status, 404);
     const again = await api.request(messagePath("gina:INBOX:2"), { method: "DELETE" });
     assert.equal(again.status, 404);
-    const list = await api.request("/messages?user=gina");
+    const list = await api.request("/messages?user=gina&order=asc");
     assert.deepEqual(list.json.map((m: { uid: number }) => m.uid), [1, 3]);
 
     const reset = await api.request("/reset", { method: "POST" });

@@ -28,7 +28,7 @@ Deno.test("envelope: a copy per recipient address, each with its envelope; From 
         "",
       ].join("\r\n"),
     );
-    const list = await api.request("/messages?user=u1");
+    const list = await api.request("/messages?user=u1&order=asc");
     assert.equal(list.status, 200);
     assert.deepEqual(
       list.json.map((m: { id: string; from: string; envelope: unknown }) => [
@@ -68,7 +68,7 @@ Deno.test("envelope: envelopeFrom, envelopeTo and rcpt filter /messages", async 
     await send(api, "", ["amy@example.test"], body);
     await api.inject({ user: "amy", subject: "no envelope", text: "t" });
     await api.inject({ to: "bob+i@example.test", from: "App <App@Example.org>", text: "t" });
-    const query = async (q: string) => ids(await api.request(`/messages?${q}`));
+    const query = async (q: string) => ids(await api.request(`/messages?order=asc&${q}`));
     assert.deepEqual(await query("envelopeTo=amy%2Baudit"), ["amy:INBOX:2"]);
     assert.deepEqual(await query("rcpt=AMY%2BAUDIT%40example.test"), ["amy:INBOX:2"]);
     assert.deepEqual(await query("envelopeTo=amy%40example.test"), ["amy:INBOX:1", "amy:INBOX:3"]);

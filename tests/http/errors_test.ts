@@ -19,7 +19,7 @@ Deno.test("http: unknown paths are 404, wrong methods 405 with Allow", async () 
       ["/health", "POST", "GET, HEAD"],
       ["/inject", "GET", "POST"],
       ["/reset", "GET", "POST"],
-      ["/messages", "DELETE", "GET, HEAD"],
+      ["/messages", "PUT", "GET, DELETE, HEAD"],
       [messagePath("a:INBOX:1"), "PUT", "GET, DELETE, HEAD"],
       [messagePath("a:INBOX:1", "/raw"), "DELETE", "GET, HEAD"],
     ];

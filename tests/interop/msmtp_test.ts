@@ -213,7 +213,8 @@ clientTest(MSMTP, "several recipients with +tags; -t reads them from the headers
     // One copy per distinct address, so alice's two tags are two copies: checked over the
     // HTTP API, with the recipient each copy was delivered for.
     const http = `http://127.0.0.1:${server.ports.http}`;
-    const found = await (await fetch(`${http}/messages?to=alice%2Bci-1%40corp.example`)).json();
+    const found = await (await fetch(`${http}/messages?order=asc&to=alice%2Bci-1%40corp.example`))
+      .json();
     assert.deepEqual(
       found.map((m: { id: string; envelope: { to: string } }) => [m.id, m.envelope.to]),
       [

@@ -21,8 +21,9 @@ export const APP_JS = String.raw`"use strict";
     open: null,        // the message JSON on display
     tab: null,
     search: "",
+    remoteImages: {},  // message id → true: this message's remote images are shown
   };
-  var TABS = ["HTML", "Text", "Headers", "Raw", "Attachments", "Links"];
+  var TABS = ["HTML", "Text", "Headers", "Raw", "Attachments", "Links", "HTML source"];
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, props, children) {
@@ -125,8 +126,48 @@ export const APP_JS = String.raw`"use strict";
     state.mailbox = mailbox;
     state.selected = -1;
     $("list-title").textContent = user ? user + " / " + mailbox : "All messages";
+    if (!state.open) setHash(hashFor(user, mailbox, null));
     renderUsers();
     refreshMessages();
+  }
+
+  // ---- the address: #/user/mailbox opens a mailbox, #/user/mailbox/uid a message ----
+
+  function hashFor(user, mailbox, uid) {
+    if (!user) return "#/";
+    var hash = "#/" + encodeURIComponent(user) + "/" + encodeURIComponent(mailbox);
+    return uid ? hash + "/" + uid : hash;
+  }
+
+  // A new history entry, so the browser's Back returns to the previous message or the list.
+  function setHash(hash) {
+    if (location.hash !== hash && !(hash === "#/" && location.hash === "")) history.pushState(null, "", hash);
+  }
+
+  function parseHash() {
+    var parts = location.hash.replace(/^#\/?/, "").split("/");
+    try {
+      parts = parts.map(decodeURIComponent);
+    } catch (error) {
+      return { user: null, mailbox: null, uid: null };
+    }
+    if (parts.length < 2 || !parts[0] || !parts[1]) return { user: null, mailbox: null, uid: null };
+    var uid = /^[0-9]+$/.test(parts[2] || "") ? parts[2] : null;
+    return { user: parts[0], mailbox: parts[1], uid: uid };
+  }
+
+  // Shows what the address names: on load, on Back/Forward and on a followed link.
+  function route() {
+    var target = parseHash();
+    if (target.uid) {
+      var id = target.user + ":" + target.mailbox + ":" + target.uid;
+      var inScope = !state.user || (state.user === target.user && state.mailbox === target.mailbox);
+      if (!inScope) selectScope(target.user, target.mailbox);
+      if (!state.open || state.open.id !== id) openMessage(id);
+      return;
+    }
+    if (state.open) closeView();
+    if (target.user !== state.user || target.mailbox !== state.mailbox) selectScope(target.user, target.mailbox);
   }
 
   // ---- message list ----
@@ -135,7 +176,8 @@ export const APP_JS = String.raw`"use strict";
     var params = new URLSearchParams();
     if (state.user) params.set("user", state.user);
     if (state.mailbox) params.set("mailbox", state.mailbox);
-    if (state.search) params.set("contains", state.search);
+    // The query box's text goes to the server as it is: one parser (lib/http/query.ts).
+    if (state.search) params.set("q", state.search);
     var text = params.toString();
     return "/messages" + (text ? "?" + text : "");
   }
@@ -143,13 +185,23 @@ export const APP_JS = String.raw`"use strict";
   var listGeneration = 0;
   function refreshMessages() {
     var generation = ++listGeneration;
-    return api(listQuery()).then(function (r) { return r.json(); }).then(function (messages) {
+    return fetch(listQuery()).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body && body.error || String(r.status));
+        return body;
+      });
+    }).then(function (messages) {
       if (generation !== listGeneration) return;
+      $("search").removeAttribute("aria-invalid");
       var openId = state.open && state.open.id;
       state.messages = messages;
       state.selected = messages.findIndex(function (m) { return m.id === openId; });
       renderMessages();
-    }).catch(showError);
+    }).catch(function (error) {
+      if (generation !== listGeneration) return;
+      $("search").setAttribute("aria-invalid", "true");
+      showError(error);
+    });
   }
 
   function inScope(message) {
@@ -215,8 +267,15 @@ export const APP_JS = String.raw`"use strict";
       refreshUsersSoon();
       if (!inScope(data.message)) return;
       if (state.search) return refreshMessagesSoon();
+      // Injected with a date in the past: its place is further down, as the server orders.
+      var top = state.messages[0];
+      if (top && Date.parse(data.message.internalDate) < Date.parse(top.internalDate)) {
+        return refreshMessagesSoon();
+      }
+      // Newest first: new mail goes on top, and the selection stays on its message.
       data.message.fresh = true;
-      state.messages.push(data.message);
+      state.messages.unshift(data.message);
+      if (state.selected >= 0) state.selected++;
       renderMessages();
     });
     source.addEventListener("flags.changed", function (e) {
@@ -240,6 +299,7 @@ export const APP_JS = String.raw`"use strict";
       state.user = null;
       state.mailbox = null;
       $("list-title").textContent = "All messages";
+      setHash("#/");
       refreshUsers();
       refreshMessages();
     });
@@ -280,7 +340,8 @@ export const APP_JS = String.raw`"use strict";
     else if (key === "k" || key === "ArrowUp") select(Math.max(state.selected - 1, 0), true);
     else if (key === "Enter" && state.selected >= 0) openMessage(state.messages[state.selected].id);
     else if (key === "Delete" || key === "#") deleteOpen();
-    else if (key >= "1" && key <= "6" && state.open) showTab(TABS[Number(key) - 1]);
+    else if (key >= "1" && key <= "7" && state.open) showTab(TABS[Number(key) - 1]);
+    else if (key === "u" && state.open) toggleSeen();
     else if (key === "[") stepScope(-1);
     else if (key === "]") stepScope(1);
     else if (key === "R") resetAll();
@@ -313,10 +374,13 @@ export const APP_JS = String.raw`"use strict";
     });
     $("reset").addEventListener("click", resetAll);
     $("delete").addEventListener("click", deleteOpen);
+    $("seen").addEventListener("click", toggleSeen);
+    window.addEventListener("hashchange", route);
     $("back").addEventListener("click", goBack);
     $("help-toggle").addEventListener("click", toggleHelp);
     document.addEventListener("keydown", onKey);
     renderUsers();
+    route();
     connect();
   });
 })();

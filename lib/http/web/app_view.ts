@@ -17,11 +17,13 @@ export const VIEW_JS = String.raw`
     }).then(function (message) {
       if (!message) return;
       state.open = message;
+      setHash(hashFor(message.user, message.mailbox, message.uid));
       var available = {
         HTML: message.html !== null,
         Text: message.text !== null,
         Attachments: message.attachments.length > 0,
       };
+      available["HTML source"] = available.HTML;
       if (!state.tab || available[state.tab] === false) {
         state.tab = message.html !== null ? "HTML" : "Text";
       }
@@ -35,6 +37,7 @@ export const VIEW_JS = String.raw`
     $("message").hidden = true;
     $("view-empty").hidden = false;
     $("view-empty").textContent = note || "Select a message.";
+    setHash(hashFor(state.user, state.mailbox, null));
   }
 
   function renderView() {
@@ -51,6 +54,9 @@ export const VIEW_JS = String.raw`
       meta.appendChild(el("dt", { text: pair[0] }));
       meta.appendChild(el("dd", { text: pair[1] }));
     });
+    var seen = message.flags.indexOf("\\Seen") >= 0;
+    $("seen").textContent = seen ? "Mark unread" : "Mark read";
+    $("seen").setAttribute("aria-pressed", seen ? "true" : "false");
     $("m-raw").setAttribute("href", messagePath(message.id, "/raw"));
     $("m-raw").setAttribute("download", message.id.replace(/[^\w.-]+/g, "_") + ".eml");
     var tabs = $("tabs");
@@ -81,12 +87,11 @@ export const VIEW_JS = String.raw`
     var id = message.id;
     if (state.tab === "HTML") {
       if (message.html === null) return panel.appendChild(el("p", { class: "empty", text: "No HTML body." }));
-      panel.appendChild(el("iframe", {
-        sandbox: "",
-        referrerpolicy: "no-referrer",
-        title: "HTML body",
-        src: messagePath(id, "/html"),
-      }));
+      renderHtml(panel, id);
+    } else if (state.tab === "HTML source") {
+      panel.appendChild(message.html === null
+        ? el("p", { class: "empty", text: "No HTML body." })
+        : el("pre", { class: "source", text: message.html }));
     } else if (state.tab === "Text") {
       panel.appendChild(message.text === null
         ? el("p", { class: "empty", text: "No text body." })
@@ -112,8 +117,14 @@ export const VIEW_JS = String.raw`
       if (message.attachments.length === 0) return panel.appendChild(el("p", { class: "empty", text: "No attachments." }));
       panel.appendChild(el("ul", null, message.attachments.map(function (a) {
         var name = a.filename || ("part-" + a.part);
-        return el("li", null, [
-          el("a", { href: messagePath(id, "/parts/" + encodeURIComponent(a.part)), download: name, text: name }),
+        var href = messagePath(id, "/parts/" + encodeURIComponent(a.part));
+        // Only image types the part route serves inline (never SVG, a document) get a thumbnail.
+        var thumb = THUMBNAIL_TYPES.test(a.contentType)
+          ? el("a", { href: href, download: name, class: "thumb" }, [el("img", { src: href, alt: name, loading: "lazy" })])
+          : null;
+        return el("li", { class: thumb ? "with-thumb" : "" }, [
+          thumb,
+          el("a", { href: href, download: name, text: name }),
           el("span", { text: "  " + a.contentType + ", " + a.size + " bytes" }),
         ]);
       })));
@@ -139,6 +150,58 @@ export const VIEW_JS = String.raw`
         if (!data.links || data.links.length === 0) links.appendChild(el("li", { text: "none" }));
       }).catch(showError);
     }
+  }
+
+  var THUMBNAIL_TYPES = /^image\/(png|apng|jpeg|pjpeg|gif|webp|avif|bmp)$/i;
+
+  // The sandboxed body; remote images blocked (a placeholder shows) until this message's
+  // "Show remote images", which reloads it with a policy that allows images only.
+  function renderHtml(panel, id) {
+    var remote = state.remoteImages[id] === true;
+    var note = el("span", { class: "note" });
+    var toggle = el("button", {
+      type: "button",
+      id: "remote-images",
+      onclick: function () {
+        if (remote) delete state.remoteImages[id];
+        else state.remoteImages[id] = true;
+        renderPanel();
+      },
+      text: remote ? "Block remote images" : "Show remote images",
+    });
+    var bar = el("div", { class: "images-bar", hidden: "" }, [note, toggle]);
+    panel.appendChild(bar);
+    panel.appendChild(el("iframe", {
+      sandbox: "",
+      referrerpolicy: "no-referrer",
+      title: "HTML body",
+      src: messagePath(id, "/html" + (remote ? "?images=remote" : "")),
+    }));
+    api(messagePath(id, "/html"), { method: "HEAD" }).then(function (r) {
+      var count = Number(r.headers.get("x-remote-images") || "0");
+      if (count === 0 || !state.open || state.open.id !== id) return;
+      note.textContent = remote
+        ? count + (count === 1 ? " remote image shown." : " remote images shown.")
+        : count + (count === 1 ? " remote image blocked." : " remote images blocked.");
+      bar.hidden = false;
+    }).catch(showError);
+  }
+
+  // Marks the open message read or unread: its \Seen flag, which IMAP clients see.
+  function toggleSeen() {
+    var message = state.open;
+    if (!message) return;
+    var seen = message.flags.indexOf("\\Seen") >= 0;
+    var change = seen ? { remove: ["\\Seen"] } : { add: ["\\Seen"] };
+    api(messagePath(message.id, "/flags"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(change),
+    }).then(function (r) { return r.json(); }).then(function (updated) {
+      state.messages.forEach(function (m) { if (m.id === updated.id) m.flags = updated.flags; });
+      if (state.open && state.open.id === updated.id) { state.open.flags = updated.flags; renderView(); }
+      renderMessages();
+    }).catch(showError);
   }
 
   function deleteOpen() {

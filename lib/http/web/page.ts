@@ -19,7 +19,9 @@ export const PAGE_HTML = `<!doctype html>
 <body>
 <header class="bar">
   <h1>Elektromail</h1>
-  <input id="search" type="search" placeholder="Search subject, from, to, body  ( / )"
+  <input id="search" type="search"
+    placeholder="Search: words, from: to: subject: has:attachment is:unread after:2026-12-01  ( / )"
+    title="Words and &quot;phrases&quot; match subject, addresses and text; from:, to:, subject:, has:attachment, is:read, is:unread, before:/after: a date; -term excludes"
     aria-label="Search messages" autocomplete="off" spellcheck="false">
   <span id="status" role="status" class="status">connecting…</span>
   <button id="reset" type="button" title="Delete every message and run-time user, clear chaos rules (Shift+R)">Reset</button>
@@ -29,7 +31,8 @@ export const PAGE_HTML = `<!doctype html>
   <kbd>j</kbd>/<kbd>↓</kbd> next message · <kbd>k</kbd>/<kbd>↑</kbd> previous ·
   <kbd>Enter</kbd> open · <kbd>Delete</kbd>/<kbd>#</kbd> delete ·
   <kbd>/</kbd> search · <kbd>Esc</kbd> leave search, close the message ·
-  <kbd>1</kbd>–<kbd>6</kbd> HTML, Text, Headers, Raw, Attachments, Links ·
+  <kbd>1</kbd>–<kbd>7</kbd> HTML, Text, Headers, Raw, Attachments, Links, HTML source ·
+  <kbd>u</kbd> mark read/unread ·
   <kbd>[</kbd>/<kbd>]</kbd> previous/next mailbox · <kbd>Shift</kbd>+<kbd>R</kbd> reset
 </section>
 <main class="panes">
@@ -48,6 +51,7 @@ export const PAGE_HTML = `<!doctype html>
       <div class="toolbar">
         <div id="tabs" role="tablist" aria-label="Message views"></div>
         <span class="spacer"></span>
+        <button id="seen" type="button" title="Mark read or unread: the \\Seen flag, as IMAP sees it (u)">Mark read</button>
         <a id="m-raw" class="button" download>Download .eml</a>
         <button id="delete" type="button" title="Delete this message (Delete)">Delete</button>
       </div>

@@ -87,6 +87,14 @@ kbd { border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; font-si
 .panel td:first-child { color: var(--muted); white-space: nowrap; }
 .panel ul { padding-left: 18px; }
 .codes { font: 600 18px ui-monospace, monospace; letter-spacing: 1px; }
+.images-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px;
+  padding: 4px 8px; border: 1px dashed var(--line); border-radius: 6px; color: var(--muted); }
+.images-bar .note { flex: 1; min-width: 0; }
+.panel li.with-thumb { display: flex; align-items: center; gap: 10px; margin-bottom: 6px;
+  flex-wrap: wrap; }
+.panel .thumb img { display: block; width: 64px; height: 64px; object-fit: contain;
+  border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+#seen[aria-pressed="false"] { font-weight: 600; }
 /* Narrow: the header wraps (search on its own line), and the panes take turns: mailboxes
    and list, or (body.reading) the open message alone with a back button. */
 @media (max-width: 900px) {
