@@ -108,20 +108,28 @@ Deno.test({
   });
 });
 
-function pytestAvailable(): boolean {
-  try {
-    const probe = new Deno.Command("python3", {
-      args: ["-c", "import pytest"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    return probe.success;
-  } catch {
-    return false;
+/**
+ * The Python that has pytest: the one on PATH, else Debian's (`.ci/run` installs python3-pytest
+ * with apt, which a pyenv or venv python3 first on PATH does not see).
+ */
+function pytestPython(): string | undefined {
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const probe = new Deno.Command(python, {
+        args: ["-c", "import pytest"],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+      if (probe.success) return python;
+    } catch {
+      // Not installed: try the next.
+    }
   }
+  return undefined;
 }
 
-const hasPytest = pytestAvailable();
+const python = pytestPython();
+const hasPytest = python !== undefined;
 if (!hasPytest && !IN_CI) console.warn("cookbook pytest test skipped: python3 -m pytest missing");
 
 Deno.test({
@@ -141,7 +149,7 @@ Deno.test({
         assert.match(name, /^(conftest|test_\w+)\.py$/);
         await Deno.writeTextFile(`${dir}/${name}`, source);
       }
-      const run = await new Deno.Command("python3", {
+      const run = await new Deno.Command(python!, {
         args: ["-m", "pytest", "-q", "-p", "no:cacheprovider", dir],
         cwd: dir,
         env: { MAIL_API: api.base, SMTP_PORT: String(api.server.ports.smtp) },
