@@ -31,7 +31,9 @@ import {
   inboxNewestFirst,
   intParam,
   locateInbox,
+  mailhogEmpty,
 } from "./shared.ts";
+import { mailhogReleaseRoutes } from "./release.ts";
 
 /** MailHog's path object (mailhog/data `Path`). */
 interface Path {
@@ -162,19 +164,19 @@ function downloadV1(ctx: HttpContext, { params }: RouteRequest): Response {
   );
 }
 
-/** `DELETE /api/v1/messages`: empties every INBOX; 200 with an empty body, as MailHog. */
+/** `DELETE /api/v1/messages`: empties every INBOX; MailHog's empty `text/json` 200. */
 async function deleteAllV1(ctx: HttpContext, { request }: RouteRequest): Promise<Response> {
   await request.body?.cancel().catch(() => {});
   deleteAllInbox(ctx.store);
-  return new Response(null, { status: 200 });
+  return mailhogEmpty();
 }
 
-/** `DELETE /api/v1/messages/{id}`: 200 with an empty body, 404 for an unknown id. */
+/** `DELETE /api/v1/messages/{id}`: MailHog's empty `text/json` 200; 404 for an unknown id. */
 async function deleteV1(ctx: HttpContext, { request, params }: RouteRequest): Promise<Response> {
   await request.body?.cancel().catch(() => {});
   const { meta } = locateInbox(ctx.store, params[0]);
   ctx.store.expunge(meta.user, meta.mailbox, [meta.uid], true);
-  return new Response(null, { status: 200 });
+  return mailhogEmpty();
 }
 
 /**
@@ -237,6 +239,7 @@ export function mailhogRoutes(prefix: string, withV1List: boolean): Route[] {
     { path: `${prefix}/api/v1/messages/:id`, methods: { GET: getV1, DELETE: deleteV1 } },
     { path: `${prefix}/api/v1/messages/:id/download`, methods: { GET: downloadV1 } },
     { path: `${prefix}/api/v1/events`, methods: { GET: eventsV1 } },
+    ...mailhogReleaseRoutes(prefix),
   ];
   if (withV1List) {
     routes.push({

@@ -103,13 +103,13 @@ function spamAssassinCheck(ctx: HttpContext, { params }: RouteRequest): Response
   });
 }
 
-/** `GET /api/v1/webui`: Mailpit's UI configuration, every optional feature off. */
-function webui(): Response {
+/** `GET /api/v1/webui`: Mailpit's UI configuration; the relay is on when one is configured. */
+function webui(ctx: HttpContext): Response {
   return json(200, {
     Label: "Elektromail",
     MessageRelay: {
-      Enabled: false,
-      SMTPServer: "",
+      Enabled: ctx.config.releaseRelay !== null,
+      SMTPServer: ctx.config.releaseRelay ?? "",
       ReturnPath: "",
       AllowedRecipients: "",
       BlockedRecipients: "",

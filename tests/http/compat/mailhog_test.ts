@@ -155,11 +155,20 @@ Deno.test("mailhog: v1 routes under /mailhog and at the root; errors", async () 
     const gone = await api.request("/api/v1/messages/amy:INBOX:1", { method: "DELETE" });
     assert.equal(gone.status, 200);
     assert.equal(gone.bytes.length, 0);
+    assert.equal(gone.headers.get("content-type"), "text/json");
     assert.equal(
       (await api.request("/api/v1/messages/amy:INBOX:1", { method: "DELETE" })).status,
       404,
     );
-    assert.equal((await api.request("/api/v1/messages", { method: "DELETE" })).status, 200);
+    // MailHog 1.0.1's delete-all (api/v1.go delete_all): 200, Content-Type text/json, no body;
+    // the same at the root (Mailpit's path) and under /mailhog.
+    for (const path of ["/api/v1/messages", "/mailhog/api/v1/messages"]) {
+      const all = await api.request(path, { method: "DELETE" });
+      assert.equal(all.status, 200);
+      assert.equal(all.headers.get("content-type"), "text/json");
+      assert.equal(all.headers.get("content-length"), "0");
+      assert.equal(all.bytes.length, 0);
+    }
     assert.equal((await api.request("/mailhog/api/v2/messages")).json.total, 0);
     // The Archive copy is not MailHog's to delete.
     assert.equal((await api.request("/messages?user=amy")).json.length, 1);
