@@ -13,7 +13,8 @@
  * |                       | the body undecoded, the size of the whole message              |
  * | `MIME.Parts`          | the multipart children, recursively, as `Content` objects      |
  * | `Created`             | INTERNALDATE                                                   |
- * | `Raw`                 | envelope and stored bytes; `Helo` is `""` (not kept)           |
+ * | `Raw`                 | envelope and stored bytes; `Helo` the client's HELO/EHLO name  |
+ * |                       | (`""` for a message that did not come over SMTP)               |
  *
  * @module
  */
@@ -102,7 +103,7 @@ export function mailhogMessage(store: Store, meta: MessageMeta): Record<string, 
     Content: whole,
     Created: new Date(meta.internalDate).toISOString(),
     MIME: whole.MIME,
-    Raw: { From: from, To: to, Data: decodeText(raw), Helo: "" },
+    Raw: { From: from, To: to, Data: decodeText(raw), Helo: meta.envelope?.helo ?? "" },
   };
 }
 
