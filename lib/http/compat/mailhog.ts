@@ -35,6 +35,8 @@ import {
   mailhogEmpty,
 } from "./shared.ts";
 import { mailhogReleaseRoutes } from "./release.ts";
+import { jimRoutes } from "./mailhog_jim.ts";
+import { hubWebSocket } from "./mailpit_events.ts";
 
 /** MailHog's path object (mailhog/data `Path`). */
 interface Path {
@@ -229,6 +231,23 @@ function eventsV1(ctx: HttpContext, { url }: RouteRequest): Response {
 }
 
 /**
+ * `GET /api/v2/websocket`: what MailHog's UI listens to, each new INBOX message as its
+ * `Message` JSON, one per WebSocket message (MailHog-Server `websockets/hub.go`).
+ */
+function websocketV2(ctx: HttpContext, { request }: RouteRequest): Response {
+  return hubWebSocket(ctx, request, (event) => {
+    if (event.type !== "message.added" || event.message?.mailbox !== "INBOX") return [];
+    const meta = ctx.store.getMessage(event.user ?? "", "INBOX", event.message.uid);
+    return meta ? [mailhogMessage(ctx.store, meta)] : [];
+  });
+}
+
+/** `GET /api/v2/outgoing-smtp`: the saved release servers; none are kept here. */
+function outgoingSmtpV2(): Response {
+  return json(200, {});
+}
+
+/**
  * MailHog's routes under `prefix` (`""` or `"/mailhog"`). At the root, `/api/v1/messages`
  * is Mailpit's (its DELETE empties the mailbox as MailHog's does); `withV1List` adds
  * MailHog's own.
@@ -240,7 +259,10 @@ export function mailhogRoutes(prefix: string, withV1List: boolean): Route[] {
     { path: `${prefix}/api/v1/messages/:id`, methods: { GET: getV1, DELETE: deleteV1 } },
     { path: `${prefix}/api/v1/messages/:id/download`, methods: { GET: downloadV1 } },
     { path: `${prefix}/api/v1/events`, methods: { GET: eventsV1 } },
+    { path: `${prefix}/api/v2/websocket`, methods: { GET: websocketV2 } },
+    { path: `${prefix}/api/v2/outgoing-smtp`, methods: { GET: outgoingSmtpV2 } },
     ...mailhogReleaseRoutes(prefix),
+    ...jimRoutes(prefix),
   ];
   if (withV1List) {
     routes.push({
