@@ -19,7 +19,7 @@
  * @module
  */
 
-import { decodeText } from "../../mail/headers.ts";
+import { decodeBase64Loose, decodeText } from "../../mail/headers.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta, Store } from "../../store/types.ts";
 import type { HttpContext } from "../context.ts";
@@ -183,6 +183,28 @@ async function deleteV1(ctx: HttpContext, { request, params }: RouteRequest): Pr
 }
 
 /**
+ * `GET /api/v1/messages/{id}/mime/part/{n}/download`: the n-th (from 0) part of `MIME.Parts`
+ * as a download named `{id}-part-{n}`, base64 decoded as MailHog does (other encodings as
+ * stored). Only the part's media type is served, not its headers (MailHog copies them all
+ * into the response).
+ */
+function downloadPartV1(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { meta, raw, index } = locateInbox(ctx.store, params[0]);
+  const part = /^[0-9]{1,4}$/.test(params[1]) ? index.root.children[Number(params[1])] : undefined;
+  if (!part) throw new HttpError(404, `No part ${params[1]} in message "${meta.id}"`);
+  const field = (name: string) =>
+    part.fields.find((f) => f.name.toLowerCase() === name)?.value.trim() ?? "";
+  const media = field("content-type").split(";")[0].trim().toLowerCase();
+  const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(media) ? media : "text/plain";
+  const body = raw.subarray(part.bodyStart, part.bodyEnd);
+  const bytes = field("content-transfer-encoding").toLowerCase() === "base64"
+    ? decodeBase64Loose(decodeText(body))
+    : body;
+  const name = `${meta.id}-part-${params[1]}`.replace(/[^\w.-]+/g, "_");
+  return contentResponse(bytes, type, "attachment", name);
+}
+
+/**
  * `GET /api/v1/events`: each new INBOX message as `data: {Message}` (no event name, so an
  * `EventSource`'s `message` listener gets it), over the control plane's event hub and its
  * bounds; its keepalive comments pass through.
@@ -258,6 +280,10 @@ export function mailhogRoutes(prefix: string, withV1List: boolean): Route[] {
     { path: `${prefix}/api/v2/search`, methods: { GET: searchV2 } },
     { path: `${prefix}/api/v1/messages/:id`, methods: { GET: getV1, DELETE: deleteV1 } },
     { path: `${prefix}/api/v1/messages/:id/download`, methods: { GET: downloadV1 } },
+    {
+      path: `${prefix}/api/v1/messages/:id/mime/part/:part/download`,
+      methods: { GET: downloadPartV1 },
+    },
     { path: `${prefix}/api/v1/events`, methods: { GET: eventsV1 } },
     { path: `${prefix}/api/v2/websocket`, methods: { GET: websocketV2 } },
     { path: `${prefix}/api/v2/outgoing-smtp`, methods: { GET: outgoingSmtpV2 } },

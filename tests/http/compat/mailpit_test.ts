@@ -305,11 +305,34 @@ Deno.test("mailpit: send delivers over /inject and answers the ID", async () => 
     assert.equal(message.Subject, "sent over the API");
     assert.equal(message.Text.trim(), "hello from send");
     assert.equal(message.ReturnPath, "app@example.org");
+    // Cc, Bcc (addresses, as Mailpit takes them), ReplyTo and Tags: a copy per recipient,
+    // Bcc in no header, the tags as keywords.
+    const full = await client.sendMessage({
+      From: { Email: "app@example.org" },
+      To: [{ Email: "amy@example.test" }],
+      Cc: [{ Email: "bob@example.test", Name: "Bob" }],
+      Bcc: ["carl@example.test"],
+      ReplyTo: [{ Email: "replies@example.org", Name: "Replies" }],
+      Subject: "all fields",
+      Text: "x",
+      Headers: { "X-Test": "yes" },
+      Tags: ["ci-run"],
+    });
+    assert.equal(full.ID, "amy:INBOX:2");
+    for (const id of ["amy:INBOX:2", "bob:INBOX:1", "carl:INBOX:1"]) {
+      const copy = await client.getMessageSummary(id);
+      assert.deepEqual(copy.To, [{ Name: "", Address: "amy@example.test" }], id);
+      assert.deepEqual(copy.Cc, [{ Name: "Bob", Address: "bob@example.test" }], id);
+      assert.deepEqual(copy.Bcc, [], id);
+      assert.deepEqual(copy.ReplyTo, [{ Name: "Replies", Address: "replies@example.org" }], id);
+      assert.deepEqual(copy.Tags, ["ci-run"], id);
+      assert.deepEqual((await client.getMessageHeaders(id))["X-Test"], ["yes"]);
+    }
     await assert.rejects(
       client.sendMessage({
         From: { Email: "app@example.org" },
         To: [{ Email: "amy@example.test" }],
-        Cc: [{ Email: "bob@example.test" }],
+        Attachments: [{ Content: "eA==", Filename: "x.txt" }],
       }),
       /400/,
     );
