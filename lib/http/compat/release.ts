@@ -17,7 +17,7 @@ import type { HeaderField } from "../../mail/headers.ts";
 import { headerValue } from "../../mail/headers.ts";
 import { displayAddresses } from "../../mail/address.ts";
 import type { HttpContext } from "../context.ts";
-import { HttpError, readJsonObject } from "../json.ts";
+import { HttpError, readBody, readJsonObject } from "../json.ts";
 import type { Route, RouteRequest } from "../router.ts";
 import { checkReleaseHost, relay, RelayError } from "./relay.ts";
 import { locateInbox, mailhogEmpty, targetMessage } from "./shared.ts";
@@ -70,6 +70,24 @@ function address(value: string, where: string): string {
   return value;
 }
 
+/**
+ * The JSON object of a MailHog release body, whatever its content type: MailHog decodes the
+ * body as it comes, and the npm `mailhog` client sends it without one. (The request guard has
+ * already refused other origins, so no page can send this cross-site.)
+ */
+async function anyJsonObject(request: Request): Promise<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(await readBody(request, BODY_LIMIT)));
+  } catch {
+    throw new HttpError(400, "Error decoding request body: expected a JSON object");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "Error decoding request body: expected a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
 async function send(request: Parameters<typeof relay>[0]): Promise<void> {
   try {
     await relay(request);
@@ -86,7 +104,7 @@ async function send(request: Parameters<typeof relay>[0]): Promise<void> {
  */
 async function releaseMailhog(ctx: HttpContext, { request, params }: RouteRequest) {
   const { raw, index } = locateInbox(ctx.store, params[0]);
-  const body = await readJsonObject(request, BODY_LIMIT);
+  const body = await anyJsonObject(request);
   if (field(body, "Save") === true || text(body, "Name") !== "") {
     throw new HttpError(400, "Saved outgoing servers are not kept here: give Host and Port");
   }

@@ -95,9 +95,25 @@ Deno.test("mailpit: list, message, headers, raw, info through the npm client", a
     const raw = await client.getMessageSource("amy:INBOX:1");
     assert.match(raw, /Subject: hello plain\r\n/);
 
+    // Rendered bodies (/view/{ID}.html|.txt), sandboxed like the other content routes.
+    assert.equal((await client.renderMessageText("amy:INBOX:1")).trim(), "first   body\r\nline");
+    await assert.rejects(client.renderMessageHTML("amy:INBOX:1"), /404/);
+    const view = await api.request("/view/latest.txt");
+    assert.equal(view.headers.get("content-security-policy"), "sandbox; default-src 'none'");
+    const thumb = await client.getAttachmentThumbnail("bob:INBOX:1", "2");
+    assert.equal(await thumb.text(), "%PDF-1");
+    // The client's polling helpers, over search and list.
+    assert.equal((await client.waitForMessage({ query: "subject:plain" })).ID, "amy:INBOX:1");
+    assert.equal((await client.waitForMessages({ count: 2 })).messages_count, 2);
+    assert.equal(
+      (await client.waitForMessages({ query: "has:attachment", exact: true })).messages_count,
+      1,
+    );
+
     const info = await client.getInfo();
     assert.equal(info.Messages, 2);
-    assert.equal(info.Unread, 1);
+    // waitForMessage opened amy's message (getMessageSummary), which marks it read.
+    assert.equal(info.Unread, 0);
     assert.match(info.Version, /^elektromail /);
   });
 });

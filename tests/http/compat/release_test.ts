@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import mailhog from "npm:mailhog@4";
 import { MailpitClient } from "npm:mailpit-api@2";
 import { testConfig } from "../../../lib/config.ts";
 import { startElektromail } from "../../../lib/server.ts";
@@ -77,6 +78,20 @@ Deno.test("mailhog release: relays to a loopback SMTP server as MailHog does", a
         raw,
         /\r\nSubject: release me\r\nMessage-ID: <orig@example.org>\r\n\r\n\.leading dot line\r\nbody\r\n$/,
       );
+
+      // The npm client's releaseMessage: a JSON body without a Content-Type.
+      const client = mailhog({
+        host: "127.0.0.1",
+        port: api.server.ports.http!,
+        basePath: "/mailhog/api",
+      });
+      const released = await client.releaseMessage("amy:INBOX:1", {
+        email: "xia@example.net",
+        host: "127.0.0.1",
+        port: String(target.ports.smtp),
+      }) as unknown as { statusCode: number };
+      assert.equal(released.statusCode, 200);
+      stored(target, "xia");
 
       // Through the /mailhog prefix, with AUTH PLAIN.
       const authed = await api.request("/mailhog/api/v1/messages/amy:INBOX:1/release", {
