@@ -30,7 +30,6 @@ import {
   contentResponse,
   deleteAllInbox,
   inboxNewestFirst,
-  intParam,
   locateInbox,
   mailhogEmpty,
 } from "./shared.ts";
@@ -109,10 +108,20 @@ export function mailhogMessage(store: Store, meta: MessageMeta): Record<string, 
   };
 }
 
+/**
+ * `start` or `limit` as MailHog v2 reads them (`getStartLimit`): a positive integer, capped
+ * at `max`; anything else (absent, 0, negative, not a number) is the default.
+ */
+function startLimit(params: URLSearchParams, name: string, fallback: number, max: number) {
+  const value = params.get(name) ?? "";
+  const n = /^[+-]?[0-9]{1,15}$/.test(value) ? Number(value) : 0;
+  return n > 0 ? Math.min(n, max) : fallback;
+}
+
 /** MailHog v2's list envelope over `messages[start, start + limit)`. */
 function page(store: Store, messages: MessageMeta[], url: URL): Response {
-  const start = intParam(url.searchParams, "start", 0, Number.MAX_SAFE_INTEGER);
-  const limit = intParam(url.searchParams, "limit", 50, 250);
+  const start = startLimit(url.searchParams, "start", 0, Number.MAX_SAFE_INTEGER);
+  const limit = startLimit(url.searchParams, "limit", 50, 250);
   const items = messages.slice(start, start + limit).map((meta) => mailhogMessage(store, meta));
   return json(200, { total: messages.length, count: items.length, start, items });
 }
