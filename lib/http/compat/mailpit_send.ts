@@ -3,7 +3,7 @@
  * [{Email, Name}], Bcc: [address], Subject, Text, HTML, Headers, Tags}` becomes an injection
  * delivered to every To, Cc and Bcc address (one copy each, with the envelope; Bcc in no
  * header), with the tags as IMAP keywords, answered with `{"ID": …}` of the first copy.
- * Attachments are refused (400) rather than dropped.
+ * `Attachments` (`mailpit_attach.ts`) make it `multipart/mixed`.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { HttpContext } from "../context.ts";
 import { inject } from "../inject.ts";
 import { HttpError, json, readJsonObject } from "../json.ts";
 import type { Route, RouteRequest } from "../router.ts";
+import { composeWithAttachments, readAttachments } from "./mailpit_attach.ts";
 
 /** `{Email, Name}` as a header mailbox (`"Name" <email>`), and its address. */
 function mailbox(value: unknown, where: string): { header: string; address: string } {
@@ -31,12 +32,30 @@ function list(body: Record<string, unknown>, key: string): unknown[] {
   return value;
 }
 
+function optionalText(value: unknown, key: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "string") throw new HttpError(400, `"${key}" must be a string`);
+  return value;
+}
+
+/** The header fields as `/inject` takes them: a token name, one line, no MIME structure. */
+function checkedHeaders(headers: Record<string, unknown>): Array<[string, string]> {
+  return Object.entries(headers).map(([name, value]) => {
+    if (!/^[!-9;-~]+$/.test(name)) throw new HttpError(400, `Invalid header name "${name}"`);
+    if (/^content-(type|transfer-encoding)$/i.test(name)) {
+      throw new HttpError(400, `Header "${name}" is generated`);
+    }
+    if (typeof value !== "string" || /[\r\n]/.test(value)) {
+      throw new HttpError(400, `Header "${name}" must be a string without line breaks`);
+    }
+    return [name, value];
+  });
+}
+
 /** `POST /api/v1/send`. */
 async function send(ctx: HttpContext, { request, url, params }: RouteRequest): Promise<Response> {
   const body = await readJsonObject(request, ctx.config.limits.maxHttpBody);
-  if (list(body, "Attachments").length > 0) {
-    throw new HttpError(400, `"Attachments" are not supported by this send (use /inject with raw)`);
-  }
+  const attachments = readAttachments(list(body, "Attachments"));
   const to = list(body, "To").map((entry, i) => mailbox(entry, `"To"[${i}]`));
   const cc = list(body, "Cc").map((entry, i) => mailbox(entry, `"Cc"[${i}]`));
   const replyTo = list(body, "ReplyTo").map((entry, i) => mailbox(entry, `"ReplyTo"[${i}]`));
@@ -66,6 +85,21 @@ async function send(ctx: HttpContext, { request, url, params }: RouteRequest): P
     headers,
     flags: body.Tags ?? null,
   };
+  if (attachments.length > 0) {
+    // Composed here (with /inject's header rules) and injected whole.
+    const raw = composeWithAttachments({
+      from: fields.from as string,
+      to: fields.to as string[],
+      subject: optionalText(fields.subject, "Subject") ?? "",
+      text: optionalText(fields.text, "Text"),
+      html: optionalText(fields.html, "HTML"),
+      headers: checkedHeaders(headers),
+      date: Date.now(),
+      hostname: ctx.config.hostname,
+    }, attachments);
+    for (const key of ["from", "subject", "text", "html", "headers"]) delete fields[key];
+    fields.raw = raw;
+  }
   const injected = new Request(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

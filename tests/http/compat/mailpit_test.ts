@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { MailpitClient } from "npm:mailpit-api@2";
 import { SmtpClient } from "../../process.ts";
-import { type Api, sendSmtp as send, withApi } from "../helpers.ts";
+import { type Api, PNG_BASE64, sendSmtp as send, withApi } from "../helpers.ts";
 
 const PLAIN = [
   "From: Sender <sender@example.org>",
@@ -344,11 +344,40 @@ Deno.test("mailpit: send delivers over /inject and answers the ID", async () => 
       assert.deepEqual(copy.Tags, ["ci-run"], id);
       assert.deepEqual((await client.getMessageHeaders(id))["X-Test"], ["yes"]);
     }
+    // Attachments: a multipart/mixed with the texts first; a ContentID makes one inline.
+    const attached = await client.sendMessage({
+      From: { Email: "app@example.org", Name: "App" },
+      To: [{ Email: "dan@example.test" }],
+      Subject: "with files",
+      Text: "see files",
+      HTML: "<p>see <img src=cid:logo1></p>",
+      Attachments: [
+        { Content: btoa("a,b\n1,2\n"), Filename: "data.csv", ContentType: "text/csv" },
+        { Content: PNG_BASE64, Filename: "logo.png", ContentType: "image/png", ContentID: "logo1" },
+      ],
+    });
+    const withFiles = await client.getMessageSummary(attached.ID);
+    assert.equal(withFiles.Subject, "with files");
+    assert.equal(withFiles.Text.trim(), "see files");
+    assert.equal(withFiles.HTML, "<p>see <img src=cid:logo1></p>");
+    assert.deepEqual(
+      withFiles.Attachments.map((a) => [a.FileName, a.ContentType, a.ContentID]),
+      [["data.csv", "text/csv", ""]],
+    );
+    assert.deepEqual(
+      withFiles.Inline.map((a) => [a.FileName, a.ContentType, a.ContentID]),
+      [["logo.png", "image/png", "logo1"]],
+    );
+    const csv = withFiles.Attachments[0];
+    assert.equal(
+      await (await client.getMessageAttachment(attached.ID, csv.PartID)).text(),
+      "a,b\n1,2\n",
+    );
     await assert.rejects(
       client.sendMessage({
         From: { Email: "app@example.org" },
         To: [{ Email: "amy@example.test" }],
-        Attachments: [{ Content: "eA==", Filename: "x.txt" }],
+        Attachments: [{ Content: "not base64!", Filename: "x.txt" }],
       }),
       /400/,
     );
