@@ -16,6 +16,7 @@ import {
   parseCount,
   parsePort,
   parseUsers,
+  relayAddress,
   type UserEntry,
 } from "./config_values.ts";
 import { ConfigError } from "./errors.ts";
@@ -59,6 +60,10 @@ export interface Config {
    * and the bind address; a leading dot also allows subdomains; `*` allows any.
    */
   readonly httpAllowedHosts: readonly string[];
+  /** SMTP hosts a MailHog release may relay to besides loopback ones (`*`: any). */
+  readonly releaseHosts: readonly string[];
+  /** `host:port` a Mailpit release relays to; null: release is off. */
+  readonly releaseRelay: string | null;
 }
 
 /** TLS: on with `--tls`, a certificate, `--tls-required` or an implicit-TLS port. */
@@ -221,6 +226,8 @@ export function resolveConfig(
     tls: tlsSettings(read, port, bool),
     chaos: chaosRules(read("chaos")),
     httpAllowedHosts: allowedHosts(read("http-allowed-hosts")),
+    releaseHosts: allowedHosts(read("release-hosts")),
+    releaseRelay: relayAddress(read("release-relay")),
   };
   return { action: "serve", config };
 }
@@ -243,6 +250,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     tls: null,
     chaos: [],
     httpAllowedHosts: [],
+    releaseHosts: [],
+    releaseRelay: null,
     ...overrides,
   };
 }

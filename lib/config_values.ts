@@ -120,3 +120,17 @@ export function allowedHosts(
   }
   return hosts;
 }
+
+/** `host:port` of an SMTP relay (a name or an IPv4 or [IPv6] address), or null when unset. */
+export function relayAddress(
+  { text, source }: { text: string | undefined; source: string },
+): string | null {
+  if (text === undefined || text.trim() === "") return null;
+  const value = text.trim();
+  if (!/^([A-Za-z0-9_\-.]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/.test(value)) {
+    throw new ConfigError(`${source}: "${value}" is not host:port (e.g. 127.0.0.1:25)`);
+  }
+  const port = Number(value.slice(value.lastIndexOf(":") + 1));
+  if (port < 1 || port > 65535) throw new ConfigError(`${source}: port ${port} is not 1-65535`);
+  return value;
+}

@@ -38,6 +38,8 @@ export interface DeliveryOptions {
    * the envelope `{ from, to: address }`; without it, copies have no envelope.
    */
   envelopeFrom?: string | null;
+  /** The SMTP client's HELO/EHLO name, kept in each copy's envelope. */
+  envelopeHelo?: string;
   /**
    * Prepend `Return-Path:` and `Delivered-To:` to each copy with an envelope, as a
    * delivery agent does at final delivery (RFC 5321 4.4). SMTP does; `/inject` stores the
@@ -72,7 +74,11 @@ export function deliver(
   for (const { user, address } of copies) {
     const envelope: MessageEnvelope | null =
       options.envelopeFrom !== undefined && options.envelopeFrom !== null && address !== null
-        ? { from: options.envelopeFrom, to: address }
+        ? {
+          from: options.envelopeFrom,
+          to: address,
+          ...(options.envelopeHelo === undefined ? {} : { helo: options.envelopeHelo }),
+        }
         : null;
     const head = envelope && options.envelopeHeaders ? envelopeHeaders(envelope) : "";
     // Bytes made here for this copy alone are handed over to the store; `raw` given as

@@ -60,6 +60,18 @@ export const SETTINGS: readonly Setting[] = [
     help: "more Host names the HTTP port answers, comma separated (* for any)",
   },
   {
+    flag: "release-hosts",
+    env: "ELEKTROMAIL_RELEASE_HOSTS",
+    kind: "string",
+    help: "SMTP hosts a MailHog release may relay to besides loopback, comma separated",
+  },
+  {
+    flag: "release-relay",
+    env: "ELEKTROMAIL_RELEASE_RELAY",
+    kind: "string",
+    help: "host:port of the SMTP server a Mailpit release relays to (off unless set)",
+  },
+  {
     flag: "users",
     env: "ELEKTROMAIL_USERS",
     kind: "string",

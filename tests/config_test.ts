@@ -57,6 +57,8 @@ const CASES: Record<string, { env: string; flag: string; get: (c: Config) => unk
   "http-port": { env: "8025", flag: "0", get: (c) => c.httpPort },
   "bind-addr": { env: "0.0.0.0", flag: "::1", get: (c) => c.bindAddr },
   "http-allowed-hosts": { env: "mail.test", flag: "*", get: (c) => c.httpAllowedHosts.join() },
+  "release-hosts": { env: "mx.test", flag: "*", get: (c) => c.releaseHosts.join() },
+  "release-relay": { env: "127.0.0.1:25", flag: "[::1]:2525", get: (c) => c.releaseRelay },
   users: {
     env: "ann:pw",
     flag: "bob:bob@example.com:pw",

@@ -307,6 +307,7 @@ export function finishData(
   try {
     deliver(ctx.store, transaction.recipients, { head, parts, size }, {
       envelopeFrom: transaction.from,
+      envelopeHelo: state.clientName,
       envelopeHeaders: true,
     });
   } catch (error) {

@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -56,6 +56,7 @@ CREATE TABLE messages (
   envelope_from TEXT,
   envelope_to TEXT,
   modseq INTEGER NOT NULL DEFAULT 1,
+  envelope_helo TEXT,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -105,6 +106,8 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
       "PRIMARY KEY (mailbox_id, uid_start));",
   },
+  // The HELO/EHLO name of the SMTP session that delivered a copy; NULL for those already there.
+  { version: 4, sql: "ALTER TABLE messages ADD COLUMN envelope_helo TEXT;" },
 ];
 
 /**
@@ -174,7 +177,7 @@ class SqlitePersistence implements Persistence {
         highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -183,9 +186,11 @@ class SqlitePersistence implements Persistence {
       size: Number(row.size),
       flags: JSON.parse(String(row.flags)) as string[],
       summary: JSON.parse(String(row.summary)) as MessageSummary,
-      envelope: row.envelope_to === null
-        ? null
-        : { from: String(row.envelope_from ?? ""), to: String(row.envelope_to) },
+      envelope: row.envelope_to === null ? null : {
+        from: String(row.envelope_from ?? ""),
+        to: String(row.envelope_to),
+        ...(row.envelope_helo === null ? {} : { helo: String(row.envelope_helo) }),
+      },
       blob: Number(row.blob_id),
       modseq: Number(row.modseq),
     }));
@@ -286,7 +291,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -297,6 +302,7 @@ class SqlitePersistence implements Persistence {
       message.blob as number,
       message.envelope?.from ?? null,
       message.envelope?.to ?? null,
+      message.envelope?.helo ?? null,
       message.modseq,
     );
     return Number(result.lastInsertRowid);

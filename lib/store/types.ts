@@ -77,6 +77,11 @@ export interface MessageEnvelope {
   readonly from: string;
   /** The recipient this copy was delivered for, as the client spelled it. */
   readonly to: string;
+  /**
+   * The name the SMTP client gave in HELO/EHLO (MailHog's `Raw.Helo`); absent for a message
+   * stored by other means or before it was kept.
+   */
+  readonly helo?: string;
 }
 
 /** Everything about a stored message except its bytes. */

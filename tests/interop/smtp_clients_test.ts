@@ -212,7 +212,10 @@ with smtplib.SMTP("127.0.0.1", port) as s:
       "From: alice@example.com\r\nTo: x@example.com, y@example.com\r\nSubject: multi\r\n\r\nline\r\n..two dots\r\n";
     // x and x+tag are one user but two addresses: two copies, each with its envelope.
     assert.deepEqual(
-      server.store.listMessages("x", "INBOX").map((meta) => meta.envelope),
+      server.store.listMessages("x", "INBOX").map((meta) => ({
+        from: meta.envelope?.from,
+        to: meta.envelope?.to,
+      })),
       [
         { from: "alice@example.com", to: "x@example.com" },
         { from: "alice@example.com", to: "x+tag@example.com" },

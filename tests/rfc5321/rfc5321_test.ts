@@ -66,7 +66,8 @@ function hooks(store: Store): Record<string, Hook> {
     envelope: ([user, mailbox, uid, from, to]) => {
       const meta = store.getMessage(user, mailbox, Number(uid));
       assert.ok(meta, `no message ${user}/${mailbox}/${uid}`);
-      assert.deepEqual(meta.envelope, { from: from === "<>" ? "" : from, to });
+      const { from: sender, to: recipient } = meta.envelope ?? {};
+      assert.deepEqual({ from: sender, to: recipient }, { from: from === "<>" ? "" : from, to });
     },
     received: (args) => {
       const { raw, text } = rawOf(store, args);

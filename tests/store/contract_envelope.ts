@@ -31,6 +31,10 @@ export function envelopeContract(test: ContractTest): void {
       store.append("u", "INBOX", sampleMessage("Four"), { envelope: null }).envelope,
       null,
     );
+    // The SMTP client's HELO name is part of it when given.
+    const greeted = { from: "a@example.org", to: "u@example.com", helo: "client.example" };
+    const withHelo = store.append("u", "INBOX", sampleMessage("Five"), { envelope: greeted });
+    assert.deepEqual(store.getMessage("u", "INBOX", withHelo.uid)?.envelope, greeted);
     // JSON of a snapshot carries it too.
     assert.deepEqual(JSON.parse(JSON.stringify(meta)).envelope, envelope);
     assert.equal(JSON.parse(JSON.stringify(store.getMessage("u", "INBOX", 3))).envelope, null);

@@ -69,13 +69,24 @@ async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promis
 const V2_STEP = "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
   "ALTER TABLE messages ADD COLUMN envelope_to TEXT;";
 
-/** Writes a version-1 database holding one user, her INBOX and one message (`raw`). */
+/** Version 3: version 2 and mod-sequences, exactly as that version migrated it. */
+const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NULL DEFAULT 1;" +
+  "ALTER TABLE messages ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1;" +
+  "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
+  "ALTER TABLE uid_high_water ADD COLUMN modseq INTEGER NOT NULL DEFAULT 0;" +
+  "CREATE TABLE vanished (" +
+  "mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
+  "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
+  "PRIMARY KEY (mailbox_id, uid_start));";
+
+/** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
   const db = new DatabaseSync(path);
   try {
     db.exec("PRAGMA journal_mode = WAL;");
     db.exec(SCHEMA_V1);
-    if (version === 2) db.exec(V2_STEP);
+    if (version >= 2) db.exec(V2_STEP);
+    if (version >= 3) db.exec(V3_STEP);
     db.exec(`PRAGMA user_version = ${version}`);
     db.prepare("INSERT INTO users (name) VALUES (?)").run("old");
     db.prepare("INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)")
@@ -159,7 +170,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -217,5 +228,33 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
     assert.ok(index, "the index by modseq exists after the migration");
   } finally {
     check.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name of new mail", async () => {
+  await using db = await tempDb();
+  writeVersion1(db.path, sampleMessage("From version 3"), 3);
+  const old = new DatabaseSync(db.path);
+  old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
+  old.close();
+  assert.equal(userVersion(db.path), 3);
+  const greeted = { from: "b@x", to: "old@y", helo: "client.example" };
+  let store = openSqliteStore(db.path);
+  try {
+    // The message already there keeps its envelope, without a HELO name.
+    assert.deepEqual(store.getMessage("old", "INBOX", 1)?.envelope, { from: "a@x", to: "old@y" });
+    store.append("old", "INBOX", sampleMessage("New"), { envelope: greeted });
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), 4);
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.listMessages("old", "INBOX").map((meta) => meta.envelope), [
+      { from: "a@x", to: "old@y" },
+      greeted,
+    ]);
+  } finally {
+    store.close();
   }
 });

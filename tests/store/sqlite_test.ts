@@ -308,9 +308,11 @@ Deno.test({
         // the one after it 3.
         assert.deepEqual(messages.map((m) => m.modseq), [2, 3]);
         assert.equal(store.getMailbox("crash", "INBOX")?.highestModseq, 3);
+        // The envelope, with the client's EHLO name (MailHog's Raw.Helo), survives too.
         assert.deepEqual(messages[0].envelope, {
           from: "sender@example.com",
           to: "crash+tag@example.com",
+          helo: "test",
         });
         stored = store.getRaw("crash", "INBOX", 1);
       } finally {

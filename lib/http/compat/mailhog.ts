@@ -13,12 +13,13 @@
  * |                       | the body undecoded, the size of the whole message              |
  * | `MIME.Parts`          | the multipart children, recursively, as `Content` objects      |
  * | `Created`             | INTERNALDATE                                                   |
- * | `Raw`                 | envelope and stored bytes; `Helo` is `""` (not kept)           |
+ * | `Raw`                 | envelope and stored bytes; `Helo` the client's HELO/EHLO name  |
+ * |                       | (`""` for a message that did not come over SMTP)               |
  *
  * @module
  */
 
-import { decodeText } from "../../mail/headers.ts";
+import { decodeBase64Loose, decodeText } from "../../mail/headers.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta, Store } from "../../store/types.ts";
 import type { HttpContext } from "../context.ts";
@@ -29,9 +30,12 @@ import {
   contentResponse,
   deleteAllInbox,
   inboxNewestFirst,
-  intParam,
   locateInbox,
+  mailhogEmpty,
 } from "./shared.ts";
+import { mailhogReleaseRoutes } from "./release.ts";
+import { jimRoutes } from "./mailhog_jim.ts";
+import { hubWebSocket } from "./mailpit_events.ts";
 
 /** MailHog's path object (mailhog/data `Path`). */
 interface Path {
@@ -100,14 +104,24 @@ export function mailhogMessage(store: Store, meta: MessageMeta): Record<string, 
     Content: whole,
     Created: new Date(meta.internalDate).toISOString(),
     MIME: whole.MIME,
-    Raw: { From: from, To: to, Data: decodeText(raw), Helo: "" },
+    Raw: { From: from, To: to, Data: decodeText(raw), Helo: meta.envelope?.helo ?? "" },
   };
+}
+
+/**
+ * `start` or `limit` as MailHog v2 reads them (`getStartLimit`): a positive integer, capped
+ * at `max`; anything else (absent, 0, negative, not a number) is the default.
+ */
+function startLimit(params: URLSearchParams, name: string, fallback: number, max: number) {
+  const value = params.get(name) ?? "";
+  const n = /^[+-]?[0-9]{1,15}$/.test(value) ? Number(value) : 0;
+  return n > 0 ? Math.min(n, max) : fallback;
 }
 
 /** MailHog v2's list envelope over `messages[start, start + limit)`. */
 function page(store: Store, messages: MessageMeta[], url: URL): Response {
-  const start = intParam(url.searchParams, "start", 0, Number.MAX_SAFE_INTEGER);
-  const limit = intParam(url.searchParams, "limit", 50, 250);
+  const start = startLimit(url.searchParams, "start", 0, Number.MAX_SAFE_INTEGER);
+  const limit = startLimit(url.searchParams, "limit", 50, 250);
   const items = messages.slice(start, start + limit).map((meta) => mailhogMessage(store, meta));
   return json(200, { total: messages.length, count: items.length, start, items });
 }
@@ -162,19 +176,41 @@ function downloadV1(ctx: HttpContext, { params }: RouteRequest): Response {
   );
 }
 
-/** `DELETE /api/v1/messages`: empties every INBOX; 200 with an empty body, as MailHog. */
+/** `DELETE /api/v1/messages`: empties every INBOX; MailHog's empty `text/json` 200. */
 async function deleteAllV1(ctx: HttpContext, { request }: RouteRequest): Promise<Response> {
   await request.body?.cancel().catch(() => {});
   deleteAllInbox(ctx.store);
-  return new Response(null, { status: 200 });
+  return mailhogEmpty();
 }
 
-/** `DELETE /api/v1/messages/{id}`: 200 with an empty body, 404 for an unknown id. */
+/** `DELETE /api/v1/messages/{id}`: MailHog's empty `text/json` 200; 404 for an unknown id. */
 async function deleteV1(ctx: HttpContext, { request, params }: RouteRequest): Promise<Response> {
   await request.body?.cancel().catch(() => {});
   const { meta } = locateInbox(ctx.store, params[0]);
   ctx.store.expunge(meta.user, meta.mailbox, [meta.uid], true);
-  return new Response(null, { status: 200 });
+  return mailhogEmpty();
+}
+
+/**
+ * `GET /api/v1/messages/{id}/mime/part/{n}/download`: the n-th (from 0) part of `MIME.Parts`
+ * as a download named `{id}-part-{n}`, base64 decoded as MailHog does (other encodings as
+ * stored). Only the part's media type is served, not its headers (MailHog copies them all
+ * into the response).
+ */
+function downloadPartV1(ctx: HttpContext, { params }: RouteRequest): Response {
+  const { meta, raw, index } = locateInbox(ctx.store, params[0]);
+  const part = /^[0-9]{1,4}$/.test(params[1]) ? index.root.children[Number(params[1])] : undefined;
+  if (!part) throw new HttpError(404, `No part ${params[1]} in message "${meta.id}"`);
+  const field = (name: string) =>
+    part.fields.find((f) => f.name.toLowerCase() === name)?.value.trim() ?? "";
+  const media = field("content-type").split(";")[0].trim().toLowerCase();
+  const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(media) ? media : "text/plain";
+  const body = raw.subarray(part.bodyStart, part.bodyEnd);
+  const bytes = field("content-transfer-encoding").toLowerCase() === "base64"
+    ? decodeBase64Loose(decodeText(body))
+    : body;
+  const name = `${meta.id}-part-${params[1]}`.replace(/[^\w.-]+/g, "_");
+  return contentResponse(bytes, type, "attachment", name);
 }
 
 /**
@@ -226,6 +262,23 @@ function eventsV1(ctx: HttpContext, { url }: RouteRequest): Response {
 }
 
 /**
+ * `GET /api/v2/websocket`: what MailHog's UI listens to, each new INBOX message as its
+ * `Message` JSON, one per WebSocket message (MailHog-Server `websockets/hub.go`).
+ */
+function websocketV2(ctx: HttpContext, { request }: RouteRequest): Response {
+  return hubWebSocket(ctx, request, (event) => {
+    if (event.type !== "message.added" || event.message?.mailbox !== "INBOX") return [];
+    const meta = ctx.store.getMessage(event.user ?? "", "INBOX", event.message.uid);
+    return meta ? [mailhogMessage(ctx.store, meta)] : [];
+  });
+}
+
+/** `GET /api/v2/outgoing-smtp`: the saved release servers; none are kept here. */
+function outgoingSmtpV2(): Response {
+  return json(200, {});
+}
+
+/**
  * MailHog's routes under `prefix` (`""` or `"/mailhog"`). At the root, `/api/v1/messages`
  * is Mailpit's (its DELETE empties the mailbox as MailHog's does); `withV1List` adds
  * MailHog's own.
@@ -236,7 +289,15 @@ export function mailhogRoutes(prefix: string, withV1List: boolean): Route[] {
     { path: `${prefix}/api/v2/search`, methods: { GET: searchV2 } },
     { path: `${prefix}/api/v1/messages/:id`, methods: { GET: getV1, DELETE: deleteV1 } },
     { path: `${prefix}/api/v1/messages/:id/download`, methods: { GET: downloadV1 } },
+    {
+      path: `${prefix}/api/v1/messages/:id/mime/part/:part/download`,
+      methods: { GET: downloadPartV1 },
+    },
     { path: `${prefix}/api/v1/events`, methods: { GET: eventsV1 } },
+    { path: `${prefix}/api/v2/websocket`, methods: { GET: websocketV2 } },
+    { path: `${prefix}/api/v2/outgoing-smtp`, methods: { GET: outgoingSmtpV2 } },
+    ...mailhogReleaseRoutes(prefix),
+    ...jimRoutes(prefix),
   ];
   if (withV1List) {
     routes.push({

@@ -25,12 +25,14 @@ import {
   inboxNewestFirst,
   intParam,
   locateInbox,
+  mailhogEmpty,
   targetMessage,
 } from "./shared.ts";
 import { MAILPIT_EXTRA_ROUTES } from "./mailpit_extra.ts";
 import { MAILPIT_CHAOS_ROUTES } from "./mailpit_chaos.ts";
 import { MAILPIT_SEND_ROUTES } from "./mailpit_send.ts";
 import { MAILPIT_CHECK_ROUTES } from "./mailpit_checks.ts";
+import { MAILPIT_RELEASE_ROUTES } from "./release.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -181,8 +183,8 @@ async function deleteMessages(ctx: HttpContext, { request }: RouteRequest): Prom
   }
   deleteAllInbox(ctx.store);
   // MailHog's delete-all is this path too, and its clients parse any body they get as JSON:
-  // the empty 200 MailHog sends suits both (Mailpit's `ok` is text nobody needs to read).
-  return new Response(null, { status: 200 });
+  // MailHog's empty answer suits both (Mailpit's `ok` is text nobody needs to read).
+  return mailhogEmpty();
 }
 
 /** `PUT /api/v1/messages` with `{"IDs"?, "Read": bool, "Search"?}`: sets or clears `\Seen`. */
@@ -295,4 +297,5 @@ export const MAILPIT_ROUTES: readonly Route[] = [
   ...MAILPIT_CHAOS_ROUTES,
   ...MAILPIT_SEND_ROUTES,
   ...MAILPIT_CHECK_ROUTES,
+  ...MAILPIT_RELEASE_ROUTES,
 ];

@@ -30,7 +30,8 @@ function ownOrigin(origin: string, request: Request): boolean {
   }
 }
 
-interface HubEvent {
+/** A control-plane event as the hub sends it (`lib/http/events.ts`), the fields used here. */
+export interface HubEvent {
   type: string;
   user?: string;
   mailbox?: string;
@@ -66,6 +67,19 @@ function translate(ctx: HttpContext, event: HubEvent): unknown[] {
 
 /** `GET /api/events`: upgrades to a WebSocket and forwards the hub's events. */
 export function mailpitEvents(ctx: HttpContext, { request }: RouteRequest): Response {
+  return hubWebSocket(ctx, request, (event) => translate(ctx, event));
+}
+
+/**
+ * Upgrades `request` to a WebSocket fed by the control plane's event hub (so its bounds
+ * hold): each hub event becomes the messages `translate` makes of it, sent as JSON. Refuses
+ * a foreign `Origin` (403) and a request that is not an upgrade (426).
+ */
+export function hubWebSocket(
+  ctx: HttpContext,
+  request: Request,
+  translate: (event: HubEvent) => unknown[],
+): Response {
   const origin = request.headers.get("origin");
   if (origin !== null && !ownOrigin(origin, request)) {
     throw new HttpError(403, `WebSocket from origin "${origin}" is not allowed`);
@@ -89,7 +103,7 @@ export function mailpitEvents(ctx: HttpContext, { request }: RouteRequest): Resp
           const lines = block.split("\n");
           const data = lines.find((line) => line.startsWith("data: "));
           if (!lines.some((line) => line.startsWith("id: ")) || !data) continue;
-          for (const out of translate(ctx, JSON.parse(data.slice(6)))) {
+          for (const out of translate(JSON.parse(data.slice(6)))) {
             socket.send(JSON.stringify(out));
           }
         }

@@ -8,9 +8,10 @@
 import type { MessageMeta, Store } from "../../store/types.ts";
 import type { HttpContext } from "../context.ts";
 import { HttpError, json, readJsonObject } from "../json.ts";
-import { getPart } from "../messages.ts";
+import { extractContent } from "../../mail/content.ts";
+import { getPart, locate } from "../messages.ts";
 import type { Route, RouteRequest } from "../router.ts";
-import { inboxNewestFirst, locateInbox, targetMessage } from "./shared.ts";
+import { contentResponse, inboxNewestFirst, locateInbox, targetMessage } from "./shared.ts";
 
 const BODY_LIMIT = 1 << 20;
 
@@ -103,13 +104,13 @@ function spamAssassinCheck(ctx: HttpContext, { params }: RouteRequest): Response
   });
 }
 
-/** `GET /api/v1/webui`: Mailpit's UI configuration, every optional feature off. */
-function webui(): Response {
+/** `GET /api/v1/webui`: Mailpit's UI configuration; the relay is on when one is configured. */
+function webui(ctx: HttpContext): Response {
   return json(200, {
     Label: "Elektromail",
     MessageRelay: {
-      Enabled: false,
-      SMTPServer: "",
+      Enabled: ctx.config.releaseRelay !== null,
+      SMTPServer: ctx.config.releaseRelay ?? "",
       ReturnPath: "",
       AllowedRecipients: "",
       BlockedRecipients: "",
@@ -123,6 +124,31 @@ function webui(): Response {
   });
 }
 
+/**
+ * `GET /view/{ID}.html` and `/view/{ID}.txt` (`ID` may be `latest`): the message's HTML or
+ * text body as a page, as Mailpit renders them for UI tests (npm `mailpit-api`
+ * `renderMessageHTML`, `cypress-mailpit`), with the sandboxing headers of the other content
+ * routes, so a mailed page runs nothing; 404 without that body.
+ */
+function view(ctx: HttpContext, { params }: RouteRequest): Response {
+  const file = params[0];
+  const html = file.endsWith(".html");
+  if (!html && !file.endsWith(".txt")) throw new HttpError(404, `No view "${file}"`);
+  const meta = targetMessage(ctx.store, file.slice(0, file.lastIndexOf(".")));
+  const { raw, index } = locate(ctx.store, meta.id);
+  const content = extractContent(raw, index.root);
+  const body = html ? content.html : content.text;
+  if (body === null) throw new HttpError(404, `Message has no ${html ? "HTML" : "text"} body`);
+  const type = html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
+  return contentResponse(new TextEncoder().encode(body), type, "inline", null);
+}
+
+/** `GET //view/{file}`: 301 to `/view/{file}`, as Go's router cleans a path. */
+function cleanViewPath(_ctx: HttpContext, { params, url }: RouteRequest): Response {
+  const location = `/view/${encodeURIComponent(params[0])}${url.search}`;
+  return new Response(null, { status: 301, headers: { location } });
+}
+
 /** The routes of this module, fixed paths above their `:param` neighbours. */
 export const MAILPIT_EXTRA_ROUTES: readonly Route[] = [
   { path: "/api/v1/tags", methods: { GET: listTags, PUT: setTags } },
@@ -131,4 +157,8 @@ export const MAILPIT_EXTRA_ROUTES: readonly Route[] = [
   { path: "/api/v1/message/:id/part/:part", methods: { GET: part } },
   { path: "/api/v1/message/:id/part/:part/thumb", methods: { GET: part } },
   { path: "/api/v1/message/:id/sa-check", methods: { GET: spamAssassinCheck } },
+  { path: "/view/:file", methods: { GET: view } },
+  // cypress-mailpit asks for `//view/…` (its base URL joined with a path that starts with
+  // `/`); Mailpit's router redirects such a path to its clean form, and so does this.
+  { path: "//view/:file", methods: { GET: cleanViewPath } },
 ];

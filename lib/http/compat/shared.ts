@@ -87,3 +87,11 @@ export function targetMessage(store: Store, id: string): MessageMeta {
   if (!newest) throw new HttpError(404, "No messages");
   return newest;
 }
+
+/**
+ * MailHog 1.0.1's answer to a delete or a release (MailHog-Server `api/v1.go`): 200, the
+ * `Content-Type: text/json` it sets before doing anything, and no body.
+ */
+export function mailhogEmpty(): Response {
+  return new Response(null, { status: 200, headers: { "content-type": "text/json" } });
+}

@@ -37,6 +37,18 @@ const MAILHOG_LIST: Shape = {
   items: [MAILHOG_MESSAGE],
 };
 
+/** MailHog `monkey.Jim` (MailHog-Server `api/v2.go` jim, docs `JIM.md`): its exported fields. */
+const MAILHOG_JIM: Shape = {
+  DisconnectChance: "number",
+  AcceptChance: "number",
+  LinkSpeedAffect: "number",
+  LinkSpeedMin: "number",
+  LinkSpeedMax: "number",
+  RejectSenderChance: "number",
+  RejectRecipientChance: "number",
+  RejectAuthChance: "number",
+};
+
 /** Mailpit `Address`. */
 const ADDRESS: Shape = { Name: "string", Address: "string" };
 /** Mailpit `MessageSummary`. */
@@ -154,6 +166,8 @@ Deno.test("golden: MailHog and Mailpit answers have exactly the documented field
     assertShape(await get(api, "/api/v1/search?query=golden"), MAILPIT_LIST);
     assertShape(await get(api, `/api/v1/message/${id}`), MAILPIT_MESSAGE);
     assertShape(await get(api, "/api/v1/info"), MAILPIT_INFO);
+    assert.equal((await api.request("/api/v2/jim", { method: "POST" })).status, 201);
+    assertShape(await get(api, "/api/v2/jim"), MAILHOG_JIM);
     // The checker itself fails on a missing field.
     assert.throws(() => assertShape({ ID: "x" }, MAILHOG_MESSAGE), /fields/);
   });

@@ -13,6 +13,9 @@ import { type Api, sendSmtp as send, text, withApi } from "../helpers.ts";
 const PLAIN = [
   "From: Sender <sender@example.org>",
   "To: amy@example.test",
+  "Cc: Carl <carl@example.test>",
+  "Reply-To: replies@example.org",
+  "Date: Tue, 01 Dec 2026 10:00:00 +0000",
   "Subject: hello plain",
   "",
   "first body line",
@@ -34,6 +37,12 @@ const MULTI = [
   "Content-Type: text/html",
   "",
   "<p>html part</p>",
+  "--b",
+  "Content-Type: text/csv",
+  "Content-Transfer-Encoding: base64",
+  'Content-Disposition: attachment; filename="data.csv"',
+  "",
+  "YSxiCjEsMgo=",
   "--b--",
   "",
 ].join("\r\n");
@@ -82,17 +91,49 @@ Deno.test("mailhog: the npm client's calls, field by field", async () => {
     assert.equal(plain.Content.Size, plain.Raw.Data.length);
     assert.equal(plain.Raw.From, "bounce@example.org");
     assert.deepEqual(plain.Raw.To, ["amy@example.test"]);
-    assert.equal(plain.Raw.Helo, "");
+    // The name the SMTP client gave in EHLO (tests/http/helpers.ts sends "EHLO test").
+    assert.equal(plain.Raw.Helo, "test");
     assert.match(plain.Raw.Data, /Subject: hello plain\r\n\r\nfirst body line\r\n$/);
     assert.ok(!Number.isNaN(Date.parse(plain.Created)));
     // The client's own decoding of the multipart.
-    assert.equal(multi.MIME.Parts.length, 2);
+    assert.equal(multi.MIME.Parts.length, 3);
     assert.deepEqual(multi.MIME.Parts[1].Headers["Content-Type"], ["text/html"]);
     assert.equal(multi.MIME.Parts[1].Body, "<p>html part</p>");
     assert.equal(multi.MIME.Parts[1].Size, "<p>html part</p>".length);
     assert.equal(multi.html, "<p>html part</p>");
     assert.equal(multi.text, "plain part");
     assert.equal(plain.subject, "hello plain");
+    // The client's other getters, over Content.Headers and Created.
+    assert.equal(plain.from, "Sender <sender@example.org>");
+    assert.equal(plain.to, "amy@example.test");
+    assert.equal(plain.cc, "Carl <carl@example.test>");
+    assert.equal(plain.bcc, undefined);
+    assert.equal(plain.replyTo, "replies@example.org");
+    assert.equal(plain.date.toISOString(), "2026-12-01T10:00:00.000Z");
+    assert.equal(plain.deliveryDate.toISOString(), plain.Created);
+    assert.deepEqual(plain.attachments, []);
+    const [csv] = multi.attachments;
+    assert.deepEqual([multi.attachments.length, csv.name, csv.type, csv.encoding], [
+      1,
+      "data.csv",
+      "text/csv",
+      "base64",
+    ]);
+    assert.equal(multi.attachments[0].Body, "YSxiCjEsMgo=");
+    // MailHog's part download decodes base64 (api/v1.go download_part).
+    const part = await api.request("/api/v1/messages/bob:INBOX:1/mime/part/2/download");
+    assert.equal(part.status, 200);
+    assert.equal(text(part.bytes), "a,b\n1,2\n");
+    assert.equal(part.headers.get("content-type"), "text/csv");
+    assert.match(
+      part.headers.get("content-disposition")!,
+      /^attachment; filename="bob_INBOX_1-part-2"/,
+    );
+    assert.equal(part.headers.get("content-security-policy"), "sandbox; default-src 'none'");
+    assert.equal(
+      (await api.request("/api/v1/messages/bob:INBOX:1/mime/part/3/download")).status,
+      404,
+    );
 
     const paged = await client.messages(1, 1);
     assert.deepEqual([paged.total, paged.count, paged.start], [2, 1, 1]);
@@ -144,7 +185,12 @@ Deno.test("mailhog: v1 routes under /mailhog and at the root; errors", async () 
     assert.equal((await api.request("/api/v1/messages/amy:INBOX:9")).status, 404);
     assert.equal((await api.request("/api/v2/search?kind=subject&query=x")).status, 400);
     assert.equal((await api.request("/api/v2/search?kind=to")).status, 400);
-    assert.equal((await api.request("/api/v2/messages?start=-1")).status, 400);
+    // start and limit as MailHog reads them: what is not a positive number is the default.
+    for (const query of ["start=-1", "start=x", "limit=0", "limit=-5", "limit=abc"]) {
+      const lenient = await api.request(`/api/v2/messages?${query}`);
+      assert.deepEqual([lenient.status, lenient.json.start, lenient.json.count], [200, 0, 2]);
+    }
+    assert.equal((await api.request("/api/v2/messages?start=1&limit=1")).json.items.length, 1);
     assert.equal((await api.request("/api/v2/messages?limit=9999")).json.count, 2);
     // Only INBOX is MailHog's mailbox: a message elsewhere is not found there.
     const moved = await api.inject({ user: "amy", mailbox: "Archive", raw: PLAIN });
@@ -155,11 +201,20 @@ Deno.test("mailhog: v1 routes under /mailhog and at the root; errors", async () 
     const gone = await api.request("/api/v1/messages/amy:INBOX:1", { method: "DELETE" });
     assert.equal(gone.status, 200);
     assert.equal(gone.bytes.length, 0);
+    assert.equal(gone.headers.get("content-type"), "text/json");
     assert.equal(
       (await api.request("/api/v1/messages/amy:INBOX:1", { method: "DELETE" })).status,
       404,
     );
-    assert.equal((await api.request("/api/v1/messages", { method: "DELETE" })).status, 200);
+    // MailHog 1.0.1's delete-all (api/v1.go delete_all): 200, Content-Type text/json, no body;
+    // the same at the root (Mailpit's path) and under /mailhog.
+    for (const path of ["/api/v1/messages", "/mailhog/api/v1/messages"]) {
+      const all = await api.request(path, { method: "DELETE" });
+      assert.equal(all.status, 200);
+      assert.equal(all.headers.get("content-type"), "text/json");
+      assert.equal(all.headers.get("content-length"), "0");
+      assert.equal(all.bytes.length, 0);
+    }
     assert.equal((await api.request("/mailhog/api/v2/messages")).json.total, 0);
     // The Archive copy is not MailHog's to delete.
     assert.equal((await api.request("/messages?user=amy")).json.length, 1);

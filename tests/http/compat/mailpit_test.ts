@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { MailpitClient } from "npm:mailpit-api@2";
 import { SmtpClient } from "../../process.ts";
-import { type Api, sendSmtp as send, withApi } from "../helpers.ts";
+import { type Api, PNG_BASE64, sendSmtp as send, withApi } from "../helpers.ts";
 
 const PLAIN = [
   "From: Sender <sender@example.org>",
@@ -95,9 +95,25 @@ Deno.test("mailpit: list, message, headers, raw, info through the npm client", a
     const raw = await client.getMessageSource("amy:INBOX:1");
     assert.match(raw, /Subject: hello plain\r\n/);
 
+    // Rendered bodies (/view/{ID}.html|.txt), sandboxed like the other content routes.
+    assert.equal((await client.renderMessageText("amy:INBOX:1")).trim(), "first   body\r\nline");
+    await assert.rejects(client.renderMessageHTML("amy:INBOX:1"), /404/);
+    const view = await api.request("/view/latest.txt");
+    assert.equal(view.headers.get("content-security-policy"), "sandbox; default-src 'none'");
+    const thumb = await client.getAttachmentThumbnail("bob:INBOX:1", "2");
+    assert.equal(await thumb.text(), "%PDF-1");
+    // The client's polling helpers, over search and list.
+    assert.equal((await client.waitForMessage({ query: "subject:plain" })).ID, "amy:INBOX:1");
+    assert.equal((await client.waitForMessages({ count: 2 })).messages_count, 2);
+    assert.equal(
+      (await client.waitForMessages({ query: "has:attachment", exact: true })).messages_count,
+      1,
+    );
+
     const info = await client.getInfo();
     assert.equal(info.Messages, 2);
-    assert.equal(info.Unread, 1);
+    // waitForMessage opened amy's message (getMessageSummary), which marks it read.
+    assert.equal(info.Unread, 0);
     assert.match(info.Version, /^elektromail /);
   });
 });
@@ -305,11 +321,63 @@ Deno.test("mailpit: send delivers over /inject and answers the ID", async () => 
     assert.equal(message.Subject, "sent over the API");
     assert.equal(message.Text.trim(), "hello from send");
     assert.equal(message.ReturnPath, "app@example.org");
+    // Cc, Bcc (addresses, as Mailpit takes them), ReplyTo and Tags: a copy per recipient,
+    // Bcc in no header, the tags as keywords.
+    const full = await client.sendMessage({
+      From: { Email: "app@example.org" },
+      To: [{ Email: "amy@example.test" }],
+      Cc: [{ Email: "bob@example.test", Name: "Bob" }],
+      Bcc: ["carl@example.test"],
+      ReplyTo: [{ Email: "replies@example.org", Name: "Replies" }],
+      Subject: "all fields",
+      Text: "x",
+      Headers: { "X-Test": "yes" },
+      Tags: ["ci-run"],
+    });
+    assert.equal(full.ID, "amy:INBOX:2");
+    for (const id of ["amy:INBOX:2", "bob:INBOX:1", "carl:INBOX:1"]) {
+      const copy = await client.getMessageSummary(id);
+      assert.deepEqual(copy.To, [{ Name: "", Address: "amy@example.test" }], id);
+      assert.deepEqual(copy.Cc, [{ Name: "Bob", Address: "bob@example.test" }], id);
+      assert.deepEqual(copy.Bcc, [], id);
+      assert.deepEqual(copy.ReplyTo, [{ Name: "Replies", Address: "replies@example.org" }], id);
+      assert.deepEqual(copy.Tags, ["ci-run"], id);
+      assert.deepEqual((await client.getMessageHeaders(id))["X-Test"], ["yes"]);
+    }
+    // Attachments: a multipart/mixed with the texts first; a ContentID makes one inline.
+    const attached = await client.sendMessage({
+      From: { Email: "app@example.org", Name: "App" },
+      To: [{ Email: "dan@example.test" }],
+      Subject: "with files",
+      Text: "see files",
+      HTML: "<p>see <img src=cid:logo1></p>",
+      Attachments: [
+        { Content: btoa("a,b\n1,2\n"), Filename: "data.csv", ContentType: "text/csv" },
+        { Content: PNG_BASE64, Filename: "logo.png", ContentType: "image/png", ContentID: "logo1" },
+      ],
+    });
+    const withFiles = await client.getMessageSummary(attached.ID);
+    assert.equal(withFiles.Subject, "with files");
+    assert.equal(withFiles.Text.trim(), "see files");
+    assert.equal(withFiles.HTML, "<p>see <img src=cid:logo1></p>");
+    assert.deepEqual(
+      withFiles.Attachments.map((a) => [a.FileName, a.ContentType, a.ContentID]),
+      [["data.csv", "text/csv", ""]],
+    );
+    assert.deepEqual(
+      withFiles.Inline.map((a) => [a.FileName, a.ContentType, a.ContentID]),
+      [["logo.png", "image/png", "logo1"]],
+    );
+    const csv = withFiles.Attachments[0];
+    assert.equal(
+      await (await client.getMessageAttachment(attached.ID, csv.PartID)).text(),
+      "a,b\n1,2\n",
+    );
     await assert.rejects(
       client.sendMessage({
         From: { Email: "app@example.org" },
         To: [{ Email: "amy@example.test" }],
-        Cc: [{ Email: "bob@example.test" }],
+        Attachments: [{ Content: "not base64!", Filename: "x.txt" }],
       }),
       /400/,
     );
