@@ -57,6 +57,7 @@ import {
   type FlagOperation,
   type MailboxInfo,
   type MessageMeta,
+  type NewAppend,
   type SelectView,
   type SpecialUse,
   type Store,
@@ -246,26 +247,38 @@ export class MailStore implements Store {
   // ---- messages ----
 
   append(user: string, mailbox: string, raw: Uint8Array, options: AppendOptions = {}): MessageMeta {
+    return this.appendMessages(user, mailbox, [{ raw, options }])[0];
+  }
+
+  appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[] {
     this.#checkOpen();
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const flags = internFlags(applyFlags([], "replace", options.flags ?? []));
-    const summary = summarizeMessage(raw);
-    const message = this.#transact(() => {
-      const blob = this.#persistence.storeBlob(raw, options.transfer === true);
-      return insertMessage(this.#state, record, target, {
-        internalDate: options.internalDate ?? this.#now(),
-        size: raw.length,
-        flags,
-        summary,
-        envelope: options.envelope ?? null,
-        blob,
-      }, nextModseq(this.#state, target));
-    });
-    const meta = toMeta(record.name, target.name, message);
-    this.#emit([{ type: "message.added", message: meta }]);
-    return meta;
+    // Everything that can fail on the input runs before the first write, so the memory
+    // backend (which cannot roll back) is all-or-none too.
+    const prepared = messages.map(({ raw, options = {} }) => ({
+      raw,
+      options,
+      flags: internFlags(applyFlags([], "replace", options.flags ?? [])),
+      summary: summarizeMessage(raw),
+    }));
+    const added = this.#transact(() =>
+      prepared.map(({ raw, options, flags, summary }) => {
+        const blob = this.#persistence.storeBlob(raw, options.transfer === true);
+        return insertMessage(this.#state, record, target, {
+          internalDate: options.internalDate ?? this.#now(),
+          size: raw.length,
+          flags,
+          summary,
+          envelope: options.envelope ?? null,
+          blob,
+        }, nextModseq(this.#state, target));
+      })
+    );
+    const metas = added.map((message) => toMeta(record.name, target.name, message));
+    this.#emit(metas.map((meta) => ({ type: "message.added", message: meta })));
+    return metas;
   }
 
   listMessages(user: string, mailbox: string): MessageMeta[] {

@@ -125,6 +125,12 @@ export interface AppendOptions {
   transfer?: boolean;
 }
 
+/** One message of {@linkcode Store.appendMessages}. */
+export interface NewAppend {
+  readonly raw: Uint8Array;
+  readonly options?: AppendOptions;
+}
+
 /** How {@linkcode Store.setFlags} combines the given flags with the present ones. */
 export type FlagOperation = "replace" | "add" | "remove";
 
@@ -249,6 +255,11 @@ export interface Store {
 
   /** Appends a message; creates the user if needed (see `ensureUser`) but not the mailbox. */
   append(user: string, mailbox: string, raw: Uint8Array, options?: AppendOptions): MessageMeta;
+  /**
+   * Appends several messages to one mailbox in one transaction: all of them or none (IMAP
+   * MULTIAPPEND, RFC 3502 6.3.11). UIDs are consecutive, in the given order.
+   */
+  appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[];
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
   /**
