@@ -28,11 +28,12 @@ import { STORE_COMMANDS } from "./store.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, MULTIAPPEND CATENATE (as Dovecot, after IDLE), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
   ...IDLE_COMMANDS,
+  ...APPEND_COMMANDS,
   ...COPY_MOVE_COMMANDS,
   ...EXPUNGE_COMMANDS,
   ...NAMESPACE_COMMANDS,
@@ -42,7 +43,6 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...STATUS_COMMANDS,
   // Without.
   ...MAILBOX_COMMANDS,
-  ...APPEND_COMMANDS,
   ...FETCH_COMMANDS,
   ...STORE_COMMANDS,
   ...SEARCH_COMMANDS,
