@@ -337,5 +337,6 @@ function isAtomText(text: string): boolean {
 }
 
 function startsWithIgnoreCase(text: string, prefix: string): boolean {
-  return text.length >= prefix.length && text.slice(0, prefix.length).toLowerCase() === prefix;
+  return text.length >= prefix.length &&
+    text.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase();
 }
