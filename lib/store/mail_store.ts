@@ -14,6 +14,7 @@
  */
 
 import { MessageIndex } from "../mail/message_index.ts";
+import { AccessKeys } from "./access_keys.ts";
 import { summarizeMessage } from "../mail/summary.ts";
 import { applyFlags, hasFlag, internFlags } from "./flags.ts";
 import { type IndexCache, indexCacheFor } from "./index_cache.ts";
@@ -87,6 +88,7 @@ export class MailStore implements Store {
   readonly #listeners = new Set<StoreListener>();
   readonly #indexes: IndexCache;
   readonly #userLimit: UserLimit;
+  #accessKeys!: AccessKeys;
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
@@ -136,6 +138,7 @@ export class MailStore implements Store {
     const loaded = this.#persistence.load();
     loadRecords(this.#users, loaded);
     loadUidHighWater(this.#state, loaded.uidHighWater);
+    this.#accessKeys = new AccessKeys(this.#persistence, loaded.accessKeys);
   }
 
   // ---- users ----
@@ -206,7 +209,10 @@ export class MailStore implements Store {
     if (mailbox.name === "INBOX") {
       throw new StoreError("cannot-delete-inbox", "Cannot delete INBOX");
     }
-    this.#transact(() => deleteMailbox(this.#state, record, mailbox));
+    this.#transact(() => {
+      deleteMailbox(this.#state, record, mailbox);
+      this.#accessKeys.remove(record.name, mailbox.name);
+    });
     this.#emit([{ type: "mailbox.deleted", user: record.name, mailbox: mailbox.name }]);
   }
 
@@ -279,6 +285,23 @@ export class MailStore implements Store {
     const metas = added.map((message) => toMeta(record.name, target.name, message));
     this.#emit(metas.map((meta) => ({ type: "message.added", message: meta })));
     return metas;
+  }
+
+  mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    const target = record?.mailboxes.get(canonicalMailboxName(mailbox));
+    if (!record || !target) return null;
+    const key = this.#accessKeys.get(record.name, target.name);
+    if (key || !create) return key;
+    return this.#transact(() => this.#accessKeys.create(record.name, target.name));
+  }
+
+  resetAccessKeys(user: string, mailbox?: string): void {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const name = mailbox === undefined ? null : this.#mailbox(record, mailbox).name;
+    this.#transact(() => this.#accessKeys.remove(record.name, name));
   }
 
   listMessages(user: string, mailbox: string): MessageMeta[] {
@@ -414,6 +437,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     this.#transact(() => this.#persistence.clear());
     this.#users.clear();
+    this.#accessKeys.clear();
     this.#state.uidHighWater.clear();
     this.#state.modseqHighWater.clear();
     this.#indexes.clear();

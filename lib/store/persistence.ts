@@ -8,6 +8,7 @@
  */
 
 import type { MessageSummary } from "../mail/summary.ts";
+import type { AccessKeyRow } from "./access_keys.ts";
 import type { MessageEnvelope, SpecialUse } from "./types.ts";
 
 /** A handle to stored message bytes: the bytes themselves in memory, a row id in SQLite. */
@@ -58,6 +59,8 @@ export interface PersistedState {
   uidHighWater: Array<{ user: string; name: string; uid: number; modseq: number }>;
   /** Every mailbox's vanished ranges, by mailbox then start. */
   vanished: Array<VanishedRange & { mailboxId: number }>;
+  /** URLAUTH mailbox access keys (`access_keys.ts`). */
+  accessKeys: AccessKeyRow[];
 }
 
 export interface NewMessage {
@@ -111,6 +114,10 @@ export interface Persistence {
     removed: readonly number[],
     added: readonly VanishedRange[],
   ): void;
+  /** Sets the URLAUTH access key of a user's mailbox (RFC 4467 3). */
+  setAccessKey(user: string, mailbox: string, key: Uint8Array): void;
+  /** Removes a user's access key for one mailbox, or all of them (`mailbox` null). */
+  deleteAccessKeys(user: string, mailbox: string | null): void;
   /** Removes everything. */
   clear(): void;
   close(): void;

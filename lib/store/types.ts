@@ -260,6 +260,13 @@ export interface Store {
    * MULTIAPPEND, RFC 3502 6.3.11). UIDs are consecutive, in the given order.
    */
   appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[];
+  /**
+   * The URLAUTH access key of a user's mailbox (RFC 4467 3), made at random when `create`
+   * and none exists yet; null when there is none (or no such mailbox).
+   */
+  mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null;
+  /** RESETKEY (RFC 4467 6.1): removes the key of one mailbox, or all of the user's keys. */
+  resetAccessKeys(user: string, mailbox?: string): void;
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
   /**

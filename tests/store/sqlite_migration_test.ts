@@ -159,7 +159,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
