@@ -11,6 +11,7 @@
 import { type AuthedSession, ImapError } from "./context.ts";
 import { ImapUrlError, parseImapUrl } from "./imap_url.ts";
 import { urlBytes, UrlTargetError } from "./url_target.ts";
+import { authorizedTarget } from "./urlauth.ts";
 
 /** One `cat-part`: text bytes or a URL as the client sent it. */
 export type CatenatePart =
@@ -45,7 +46,9 @@ export function resolveCatenate(
 function catenateUrl(session: AuthedSession, text: string): Uint8Array {
   try {
     const url = parseImapUrl(text);
-    if (url.form === "absolute" || url.urlauth) {
+    // An absolute URL is usable only with its URLAUTH (RFC 4469 3), which says whose it is.
+    if (url.urlauth) return authorizedTarget(session, text).bytes;
+    if (url.form === "absolute") {
       throw new UrlTargetError("Invalid IMAP URL: Relative URL required");
     }
     return urlBytes(

@@ -22,6 +22,16 @@ export class UrlTargetError extends Error {
 
 const encoder = new TextEncoder();
 
+/** What a URL names: its bytes, the message, and the section's part numbers if it is a part. */
+export interface UrlTarget {
+  readonly bytes: Uint8Array;
+  readonly view: MessageView;
+  /** The part numbers (`[]`: the whole message); null for HEADER, TEXT and MIME sections. */
+  readonly part: readonly number[] | null;
+  /** The URL's `;PARTIAL=` as a range (already applied to `bytes`), or null. */
+  readonly partial: { readonly offset: number; readonly length: number } | null;
+}
+
 /**
  * The bytes `url` names among `owner`'s messages; a relative URL is resolved against
  * `selected` (the session's selected mailbox, or null).
@@ -32,6 +42,16 @@ export function urlBytes(
   url: ImapUrl,
   selected: string | null,
 ): Uint8Array {
+  return resolveUrl(store, owner, url, selected).bytes;
+}
+
+/** As {@linkcode urlBytes}, with the message and part for URLFETCH's BINARY and structure. */
+export function resolveUrl(
+  store: Store,
+  owner: string,
+  url: ImapUrl,
+  selected: string | null,
+): UrlTarget {
   const mailbox = url.mailbox ?? selected;
   if (mailbox === null) {
     throw new UrlTargetError("Mailbox-relative IMAP URL, but no mailbox selected");
@@ -43,24 +63,24 @@ export function urlBytes(
   }
   const raw = store.getRaw(owner, info.name, url.uid);
   if (!raw) throw new UrlTargetError("Message not found");
+  const view = new MessageView(
+    raw,
+    (load) => store.getIndex(owner, info.name, url.uid) ?? new MessageIndex(load()),
+  );
   let bytes: Uint8Array = raw;
+  let part: readonly number[] | null = [];
   if (url.section !== null) {
     const section = parseSection(url.section);
-    const view = new MessageView(
-      raw,
-      (load) => store.getIndex(owner, info.name, url.uid) ?? new MessageIndex(load()),
-    );
     const found = sectionBytes(view, section);
     if (!found) throw new UrlTargetError("Message part not found");
     bytes = found;
+    part = section.text === null ? section.part : null;
   }
-  if (url.partial) {
-    bytes = applyPartial(bytes, {
-      offset: url.partial.offset,
-      length: url.partial.length ?? Number.MAX_SAFE_INTEGER,
-    });
-  }
-  return bytes;
+  const partial = url.partial && {
+    offset: url.partial.offset,
+    length: url.partial.length ?? Number.MAX_SAFE_INTEGER,
+  };
+  return { bytes: applyPartial(bytes, partial), view, part, partial };
 }
 
 /** A URL's section text read as FETCH's `section-spec` (RFC 5092 `isection`). */

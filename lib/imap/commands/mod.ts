@@ -25,15 +25,18 @@ import { SELECT_COMMANDS } from "./select.ts";
 import { STARTTLS_COMMANDS } from "./starttls.ts";
 import { STATUS_COMMANDS } from "./status.ts";
 import { STORE_COMMANDS } from "./store.ts";
+import { URLAUTH_COMMANDS } from "./urlauth.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MULTIAPPEND CATENATE (as Dovecot, after IDLE), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, MULTIAPPEND CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as Dovecot
+  // has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
   ...IDLE_COMMANDS,
   ...APPEND_COMMANDS,
+  ...URLAUTH_COMMANDS,
   ...COPY_MOVE_COMMANDS,
   ...EXPUNGE_COMMANDS,
   ...NAMESPACE_COMMANDS,
