@@ -70,7 +70,8 @@ export function generateUrlAuth(
     throw error;
   }
   const key = store.mailboxAccessKey(session.user, url.mailbox!, true)!;
-  return `${url.rump}:${INTERNAL}:${urlAuthToken(url.rump, key)}`;
+  // Dovecot writes the mechanism in lower case; it is compared without case.
+  return `${url.rump}:internal:${urlAuthToken(url.rump, key)}`;
 }
 
 /**
@@ -89,7 +90,8 @@ export function authorizedTarget(session: AuthedSession, text: string): UrlTarge
     throw error;
   }
   const auth = url.urlauth;
-  if (url.form !== "absolute" || !auth || !auth.mechanism || !auth.token || !url.rump) {
+  if (url.form !== "absolute") throw new UrlTargetError("Relative URL not allowed");
+  if (!auth || !auth.mechanism || !auth.token || !url.rump) {
     throw new UrlTargetError("Invalid URL: Must be a full URLAUTH URL");
   }
   if (url.user === null) throw new UrlTargetError("Invalid URLAUTH: Missing user name");

@@ -64,7 +64,7 @@ out["fetch"] = [d[1].decode().strip() for d in data if isinstance(d, tuple)]
 typ, data = m.xatom("GENURLAUTH", '"imap://erin@localhost/INBOX/;UID=2;URLAUTH=anonymous"', "INTERNAL")
 typ, urls = m._untagged_response(typ, data, "GENURLAUTH")
 url = urls[0].decode()
-out["genurlauth"] = [typ, url.split(":INTERNAL:")[0]]
+out["genurlauth"] = [typ, url.split(":internal:")[0]]
 typ, data = m.xatom("URLFETCH", url)
 typ, fetched = m._untagged_response(typ, data, "URLFETCH")
 out["urlfetch"] = [typ, fetched[0][1].decode()]

@@ -9,8 +9,8 @@
  * url-fetch-param = "BODYPARTSTRUCTURE" / "BINARY" / "BODY"
  * ```
  * Answers as Dovecot 2.3 does: one `* GENURLAUTH` line for all URLs; one `* URLFETCH` per
- * URL, `NIL` and an untagged `NO` with the reason for a URL that cannot be fetched (the
- * command still succeeds); `OK [URLMECH INTERNAL] Key removed` / `OK All keys removed`.
+ * URL, `NIL` and an untagged `NO Failed to fetch URLAUTH "url": reason.` for a URL that
+ * cannot be fetched (the command still succeeds); `OK [URLMECH INTERNAL] Key removed` / `OK All keys removed`.
  *
  * @module
  */
@@ -18,7 +18,7 @@
 import { findPart } from "../../mail/mime.ts";
 import { encodeBodyStructure } from "../bodystructure.ts";
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
-import { astring, literal, untagged } from "../encoder.ts";
+import { astring, literal, quoted, untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { applyPartial, binaryBytes, binarySection } from "../sections.ts";
 import { UrlTargetError } from "../url_target.ts";
@@ -150,7 +150,8 @@ function writeUrlFetch(session: AuthedSession, request: FetchRequest): void {
     }
   } catch (error) {
     if (!(error instanceof UrlTargetError)) throw error;
-    out.push("* URLFETCH ", url, " NIL\r\n", untagged(`NO ${error.message}`));
+    const reason = `Failed to fetch URLAUTH ${quoted(request.url)}: ${error.message}.`;
+    out.push("* URLFETCH ", url, " NIL\r\n", untagged(`NO ${reason}`));
     return;
   }
   if (!request.extended) {
