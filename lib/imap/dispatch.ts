@@ -10,6 +10,7 @@
 
 import { StoreError, type StoreErrorKind } from "../store/types.ts";
 import { injectCommandFault } from "./chaos.ts";
+import { appendTotalLimit } from "./commands/append.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import {
   type AuthedSession,
@@ -27,12 +28,6 @@ import { sendUpdates } from "./updates.ts";
 
 /** Largest literal accepted outside APPEND (LOGIN passwords, mailbox names). */
 export const MAX_SMALL_LITERAL = 64 * 1024;
-
-/**
- * Message data one APPEND may carry in all (MULTIAPPEND, CATENATE texts) when that is more
- * than one message of the size limit: the framer holds a command whole before it runs.
- */
-export const MAX_APPEND_TOTAL = 64 * 1024 * 1024;
 
 const decoder = new TextDecoder();
 
@@ -179,7 +174,7 @@ export interface LiteralRequest {
  * The literal policy (STYLE.md 3). A command's literals add up to at most
  * {@linkcode MAX_SMALL_LITERAL} (LOGIN passwords, mailbox names, search strings), except
  * APPEND's after login: each message up to the message size limit, all of them (MULTIAPPEND)
- * up to {@linkcode MAX_APPEND_TOTAL} or one message of the limit, and 64 KiB more for the rest. Over the limit: `NO [TOOBIG]` for APPEND's synchronizing literal, `BAD [TOOBIG]`
+ * up to `appendTotalLimit` (commands/append.ts), and 64 KiB more for the rest. Over the limit: `NO [TOOBIG]` for APPEND's synchronizing literal, `BAD [TOOBIG]`
  * otherwise (RFC 7888 4 for a non-synchronizing one). Before login, a non-synchronizing
  * literal over the limit also ends the connection: the server will not read megabytes from a
  * stranger to stay in step (RFC 7888 4 allows closing). After login the refused bytes are
@@ -205,7 +200,7 @@ export function literalDecision(
   const appendAfterLogin = isAppend && loggedIn;
   const perLiteral = appendAfterLogin ? maxMessageSize : MAX_SMALL_LITERAL;
   const inAll = appendAfterLogin
-    ? Math.max(maxMessageSize, MAX_APPEND_TOTAL) + MAX_SMALL_LITERAL
+    ? appendTotalLimit(maxMessageSize) + MAX_SMALL_LITERAL
     : MAX_SMALL_LITERAL;
   const total = request.buffered + request.size;
   const text = request.size > perLiteral

@@ -104,3 +104,35 @@ Deno.test("MULTIAPPEND with SQLite: a bad third message leaves nothing in the re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("MULTIAPPEND with CATENATE: URL data counts toward the command's total", async () => {
+  // A limit above MAX_APPEND_TOTAL makes the total equal to it: two copies of a message of
+  // more than half the limit, made by URL (no literal carried them), are over it.
+  const maxMessageSize = 70 * 1024 * 1024;
+  const config = testConfig();
+  const server = await startElektromail({
+    ...config,
+    httpPort: null,
+    limits: { ...config.limits, maxMessageSize },
+  });
+  try {
+    const big = new Uint8Array(36 * 1024 * 1024).fill(0x78);
+    big.set(new TextEncoder().encode("Subject: big\r\n\r\n"));
+    server.store.ensureUser("alice");
+    server.store.append("alice", "INBOX", big, { transfer: true });
+    const { client } = await RawImap.connect(server.ports.imap);
+    try {
+      await client.command("a0 LOGIN alice x");
+      const url = `CATENATE (URL "/INBOX/;UID=1")`;
+      const one = await client.command(`a1 APPEND INBOX ${url}`);
+      assert.equal(one.at(-1), "a1 OK [APPENDUID 1 2] APPEND completed");
+      const two = await client.command(`a2 APPEND INBOX ${url} ${url}`);
+      assert.equal(two.at(-1), `a2 NO [TOOBIG] Messages are over ${maxMessageSize} octets in all`);
+      assert.equal(server.store.getMailbox("alice", "INBOX")!.messages, 2);
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});

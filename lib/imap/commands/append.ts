@@ -32,6 +32,20 @@ import { validName } from "./mailbox.ts";
 /** Messages one APPEND may carry (MULTIAPPEND); past it `NO [LIMIT]`, nothing appended. */
 export const MAX_APPEND_MESSAGES = 1000;
 
+/**
+ * Message data one APPEND may carry in all (MULTIAPPEND, CATENATE texts) when that is more
+ * than one message of the size limit: the framer holds a command whole before it runs.
+ */
+export const MAX_APPEND_TOTAL = 64 * 1024 * 1024;
+
+/**
+ * The octets all messages of one APPEND may add up to, literals as sent and CATENATE results
+ * alike: {@linkcode MAX_APPEND_TOTAL}, or one message of the size limit if that is more.
+ */
+export function appendTotalLimit(maxMessageSize: number): number {
+  return Math.max(maxMessageSize, MAX_APPEND_TOTAL);
+}
+
 /** Parts of one CATENATE message; past it `NO [LIMIT]`. */
 export const MAX_CATENATE_PARTS = 1000;
 
@@ -67,10 +81,17 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       const { store } = session.ctx;
       const info = store.getMailbox(session.user, name);
       if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
-      const ready = messages.map((message) => ({
-        raw: checkedMessage(session, message),
-        options: { flags: message.flags, internalDate: message.internalDate },
-      }));
+      const inAll = appendTotalLimit(session.ctx.config.limits.maxMessageSize);
+      let total = 0;
+      const ready = messages.map((message) => {
+        const raw = checkedMessage(session, message);
+        // URLs make data the literals did not carry: the sum is checked again here.
+        total += raw.length;
+        if (total > inAll) {
+          throw new ImapError("NO", "TOOBIG", `Messages are over ${inAll} octets in all`);
+        }
+        return { raw, options: { flags: message.flags, internalDate: message.internalDate } };
+      });
       const stored = store.appendMessages(session.user, info.name, ready);
       const uids = formatSequenceSet(stored.map((meta) => meta.uid));
       return { code: `APPENDUID ${info.uidValidity} ${uids}`, text: "APPEND completed" };

@@ -17,7 +17,13 @@
 
 import { findPart } from "../../mail/mime.ts";
 import { encodeBodyStructure } from "../bodystructure.ts";
-import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
+import {
+  AUTHED,
+  type AuthedCommandSpec,
+  type AuthedSession,
+  FLUSH_THRESHOLD,
+  ImapError,
+} from "../context.ts";
 import { astring, literal, quoted, untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { applyPartial, binaryBytes, binarySection } from "../sections.ts";
@@ -79,7 +85,7 @@ export const URLAUTH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["URLFETCH", {
     states: AUTHED,
     allowExpunge: true,
-    run(session, reader) {
+    async run(session, reader) {
       const requests: FetchRequest[] = [];
       do {
         if (requests.length === MAX_URLS) throw tooMany();
@@ -87,7 +93,11 @@ export const URLAUTH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
         requests.push(readFetchArgument(reader));
       } while (!reader.atEnd());
       reader.end();
-      for (const request of requests) writeUrlFetch(session, request);
+      for (const request of requests) {
+        writeUrlFetch(session, request);
+        // Each URL may be a whole message: never hold more than one unsent.
+        if (session.out.length > FLUSH_THRESHOLD) await session.flush();
+      }
     },
   }],
 ];
