@@ -25,7 +25,7 @@
 import { RECENT_FLAG } from "../../store/flags.ts";
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import { type CatenatePart, resolveCatenate } from "../catenate.ts";
-import type { Reader } from "../parser.ts";
+import type { MailboxName, Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { validName } from "./mailbox.ts";
 
@@ -50,7 +50,7 @@ export function appendTotalLimit(maxMessageSize: number): number {
 export const MAX_CATENATE_PARTS = 1000;
 
 /** One message as the client sent it: its data, or its CATENATE parts still to resolve. */
-interface AppendMessage {
+export interface AppendMessage {
   readonly flags: string[];
   readonly internalDate: number | undefined;
   readonly data: Uint8Array | CatenatePart[];
@@ -62,21 +62,7 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     allowExpunge: true,
     capabilities: ["MULTIAPPEND", "CATENATE", "APPENDLIMIT"],
     run(session, reader) {
-      reader.sp();
-      const argument = reader.readMailboxName(session.utf8);
-      const messages: AppendMessage[] = [];
-      do {
-        if (messages.length === MAX_APPEND_MESSAGES) {
-          throw new ImapError(
-            "NO",
-            "LIMIT",
-            `Cannot append more than ${MAX_APPEND_MESSAGES} messages in one command`,
-          );
-        }
-        reader.sp();
-        messages.push(readAppendMessage(reader));
-      } while (!reader.atEnd());
-      reader.end();
+      const { mailbox: argument, messages } = readAppendArguments(reader, session.utf8);
       const name = validName(argument, "NONEXISTENT");
       const { store } = session.ctx;
       const info = store.getMailbox(session.user, name);
@@ -98,6 +84,32 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     },
   }],
 ];
+
+/**
+ * Everything after `APPEND`: the mailbox and `1*append-message`, up to the end of the
+ * command; more than {@linkcode MAX_APPEND_MESSAGES} is `NO [LIMIT]`.
+ */
+export function readAppendArguments(
+  reader: Reader,
+  utf8: boolean,
+): { mailbox: MailboxName; messages: AppendMessage[] } {
+  reader.sp();
+  const mailbox = reader.readMailboxName(utf8);
+  const messages: AppendMessage[] = [];
+  do {
+    if (messages.length === MAX_APPEND_MESSAGES) {
+      throw new ImapError(
+        "NO",
+        "LIMIT",
+        `Cannot append more than ${MAX_APPEND_MESSAGES} messages in one command`,
+      );
+    }
+    reader.sp();
+    messages.push(readAppendMessage(reader));
+  } while (!reader.atEnd());
+  reader.end();
+  return { mailbox, messages };
+}
 
 /** `append-opts SP append-data`, after the space before it. */
 function readAppendMessage(reader: Reader): AppendMessage {
