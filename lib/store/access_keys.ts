@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Persistence } from "./persistence.ts";
+import type { AccessKeyRow, Persistence } from "./persistence.ts";
 
 /** Octets of a mailbox access key. */
 export const ACCESS_KEY_LENGTH = 32;
@@ -49,13 +49,6 @@ export class AccessKeys {
   clear(): void {
     this.#keys.clear();
   }
-}
-
-/** One stored key. */
-export interface AccessKeyRow {
-  user: string;
-  mailbox: string;
-  key: Uint8Array;
 }
 
 function keyOf(user: string, mailbox: string): string {

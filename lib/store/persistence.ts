@@ -8,7 +8,6 @@
  */
 
 import type { MessageSummary } from "../mail/summary.ts";
-import type { AccessKeyRow } from "./access_keys.ts";
 import type { MessageEnvelope, SpecialUse } from "./types.ts";
 
 /** A handle to stored message bytes: the bytes themselves in memory, a row id in SQLite. */
@@ -42,6 +41,13 @@ export interface PersistedMessage {
   envelope: MessageEnvelope | null;
   blob: BlobRef;
   modseq: number;
+}
+
+/** One URLAUTH mailbox access key (`access_keys.ts`). */
+export interface AccessKeyRow {
+  user: string;
+  mailbox: string;
+  key: Uint8Array;
 }
 
 /** Everything loaded at open. */
