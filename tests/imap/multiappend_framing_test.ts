@@ -9,7 +9,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type AppendMessage, readAppendArguments } from "../../lib/imap/commands/append.ts";
+import {
+  type AppendMessage,
+  MAX_CATENATE_URLS,
+  readAppendArguments,
+} from "../../lib/imap/commands/append.ts";
+import { ImapError } from "../../lib/imap/context.ts";
 import { type FramedCommand, ImapFramer } from "../../lib/imap/framer.ts";
 import { ParseError, Reader } from "../../lib/imap/parser.ts";
 import { enc } from "./framer_helpers.ts";
@@ -22,7 +27,7 @@ const COMMAND = "a1 APPEND INBOX (\\Seen) {7}\r\nm1\r\n{x} ~{3+}\r\nm\u00002" +
 
 /** Every command the framer makes of `chunks` (each literal request accepted). */
 function frame(chunks: Uint8Array[]): FramedCommand[] {
-  const framer = new ImapFramer({ maxLineLength: 1000, maxLiteralSize: 1000 });
+  const framer = new ImapFramer({ maxLineLength: 8192, maxLiteralSize: 1000 });
   const commands: FramedCommand[] = [];
   for (const chunk of chunks) {
     framer.push(chunk);
@@ -106,4 +111,17 @@ Deno.test("MULTIAPPEND parsing: malformed message lists are BAD", () => {
     const [command] = frame([enc.encode(text)]);
     assert.throws(() => parse(command), ParseError, JSON.stringify(text));
   }
+});
+
+Deno.test("MULTIAPPEND parsing: more CATENATE URLs than MAX_CATENATE_URLS is NO [LIMIT]", () => {
+  const url = ' URL "/INBOX/;UID=1"';
+  const half = url.repeat(MAX_CATENATE_URLS / 2).slice(1);
+  const fits = `a APPEND INBOX CATENATE (${half}) CATENATE (${half})\r\n`;
+  assert.equal(parse(frame([enc.encode(fits)])[0]).messages.length, 2);
+  const over = `a APPEND INBOX CATENATE (${half}) CATENATE (${half}${url})\r\n`;
+  assert.throws(() => parse(frame([enc.encode(over)])[0]), (error: unknown) => {
+    assert.ok(error instanceof ImapError);
+    assert.equal(error.code, "LIMIT");
+    return true;
+  });
 });

@@ -46,6 +46,12 @@ export function appendTotalLimit(maxMessageSize: number): number {
   return Math.max(maxMessageSize, MAX_APPEND_TOTAL);
 }
 
+/**
+ * URLs one APPEND may name in all its CATENATE parts; past it `NO [LIMIT]`. Each may read a
+ * whole stored message (from disk with SQLite), so this bounds the work one command causes.
+ */
+export const MAX_CATENATE_URLS = 100;
+
 /** Parts of one CATENATE message; past it `NO [LIMIT]`. */
 export const MAX_CATENATE_PARTS = 1000;
 
@@ -96,6 +102,7 @@ export function readAppendArguments(
   reader.sp();
   const mailbox = reader.readMailboxName(utf8);
   const messages: AppendMessage[] = [];
+  let urls = 0;
   do {
     if (messages.length === MAX_APPEND_MESSAGES) {
       throw new ImapError(
@@ -105,7 +112,14 @@ export function readAppendArguments(
       );
     }
     reader.sp();
-    messages.push(readAppendMessage(reader));
+    const message = readAppendMessage(reader);
+    messages.push(message);
+    if (!(message.data instanceof Uint8Array)) {
+      urls += message.data.filter((part) => part.kind === "url").length;
+      if (urls > MAX_CATENATE_URLS) {
+        throw new ImapError("NO", "LIMIT", `Cannot catenate more than ${MAX_CATENATE_URLS} URLs`);
+      }
+    }
   } while (!reader.atEnd());
   reader.end();
   return { mailbox, messages };
