@@ -15,8 +15,7 @@
 
 import { MessageIndex } from "../mail/message_index.ts";
 import { AccessKeys } from "./access_keys.ts";
-import { summarizeMessage } from "../mail/summary.ts";
-import { applyFlags, hasFlag, internFlags } from "./flags.ts";
+import { hasFlag } from "./flags.ts";
 import { type IndexCache, indexCacheFor } from "./index_cache.ts";
 import {
   addUser,
@@ -33,13 +32,14 @@ import {
   validateMailboxName,
 } from "./names.ts";
 import {
+  appendMessages as appendRecords,
   changeFlags,
   copyMessages,
-  insertMessage,
   moveAllMessages,
+  prepareAppend,
   removeMessages,
 } from "./message_records.ts";
-import { changedSince, nextModseq, vanishedSince } from "./modseq.ts";
+import { changedSince, vanishedSince } from "./modseq.ts";
 import { checkUserRoom, type UserLimit, userLimit } from "./user_limit.ts";
 import type { Persistence } from "./persistence.ts";
 import {
@@ -261,27 +261,8 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    // Everything that can fail on the input runs before the first write, so the memory
-    // backend (which cannot roll back) is all-or-none too.
-    const prepared = messages.map(({ raw, options = {} }) => ({
-      raw,
-      options,
-      flags: internFlags(applyFlags([], "replace", options.flags ?? [])),
-      summary: summarizeMessage(raw),
-    }));
-    const added = this.#transact(() =>
-      prepared.map(({ raw, options, flags, summary }) => {
-        const blob = this.#persistence.storeBlob(raw, options.transfer === true);
-        return insertMessage(this.#state, record, target, {
-          internalDate: options.internalDate ?? this.#now(),
-          size: raw.length,
-          flags,
-          summary,
-          envelope: options.envelope ?? null,
-          blob,
-        }, nextModseq(this.#state, target));
-      })
-    );
+    const prepared = messages.map((message) => prepareAppend(message, this.#now()));
+    const added = this.#transact(() => appendRecords(this.#state, record, target, prepared));
     const metas = added.map((message) => toMeta(record.name, target.name, message));
     this.#emit(metas.map((meta) => ({ type: "message.added", message: meta })));
     return metas;
