@@ -66,7 +66,8 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["APPEND", {
     states: AUTHED,
     allowExpunge: true,
-    capabilities: ["MULTIAPPEND", "CATENATE", "APPENDLIMIT"],
+    // As Dovecot lists them; URL-PARTIAL (RFC 5550 5): `;PARTIAL=` works in CATENATE and URLFETCH.
+    capabilities: ["MULTIAPPEND", "URL-PARTIAL", "CATENATE", "APPENDLIMIT"],
     run(session, reader) {
       const { mailbox: argument, messages } = readAppendArguments(reader, session.utf8);
       const name = validName(argument, "NONEXISTENT");

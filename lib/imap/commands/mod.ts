@@ -29,8 +29,9 @@ import { URLAUTH_COMMANDS } from "./urlauth.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MULTIAPPEND CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as Dovecot
-  // has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as
+  // Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA,
+  // STATUS=SIZE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
