@@ -18,6 +18,12 @@ const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
  */
 const EXTENSIONS = ["UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "BINARY"];
 
+/** Capabilities a command names whose value comes from the configuration. */
+const CONFIGURED: Readonly<Record<string, (session: CapabilityView) => string>> = {
+  // RFC 7889 3: one limit for every mailbox, the message size limit APPEND enforces.
+  APPENDLIMIT: (session) => `APPENDLIMIT=${session.ctx.config.limits.maxMessageSize}`,
+};
+
 /** By default a command's capabilities are advertised once logged in. */
 const afterLogin = (session: CapabilityView) => session.state !== "not-authenticated";
 
@@ -35,5 +41,5 @@ export function capabilities(
     for (const name of spec.capabilities) if (!list.includes(name)) list.push(name);
   }
   if (afterLogin(session)) list.push(...EXTENSIONS);
-  return list;
+  return list.map((name) => Object.hasOwn(CONFIGURED, name) ? CONFIGURED[name](session) : name);
 }

@@ -10,6 +10,7 @@
 
 import { StoreError, type StoreErrorKind } from "../store/types.ts";
 import { injectCommandFault } from "./chaos.ts";
+import { appendTotalLimit } from "./commands/append.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import {
   type AuthedSession,
@@ -172,8 +173,8 @@ export interface LiteralRequest {
 /**
  * The literal policy (STYLE.md 3). A command's literals add up to at most
  * {@linkcode MAX_SMALL_LITERAL} (LOGIN passwords, mailbox names, search strings), except
- * APPEND's after login: its message up to the message size limit, and 64 KiB more for the
- * rest. Over the limit: `NO [TOOBIG]` for APPEND's synchronizing literal, `BAD [TOOBIG]`
+ * APPEND's after login: each message up to the message size limit, all of them (MULTIAPPEND)
+ * up to `appendTotalLimit` (commands/append.ts), and 64 KiB more for the rest. Over the limit: `NO [TOOBIG]` for APPEND's synchronizing literal, `BAD [TOOBIG]`
  * otherwise (RFC 7888 4 for a non-synchronizing one). Before login, a non-synchronizing
  * literal over the limit also ends the connection: the server will not read megabytes from a
  * stranger to stay in step (RFC 7888 4 allows closing). After login the refused bytes are
@@ -198,7 +199,9 @@ export function literalDecision(
   }
   const appendAfterLogin = isAppend && loggedIn;
   const perLiteral = appendAfterLogin ? maxMessageSize : MAX_SMALL_LITERAL;
-  const inAll = appendAfterLogin ? maxMessageSize + MAX_SMALL_LITERAL : MAX_SMALL_LITERAL;
+  const inAll = appendAfterLogin
+    ? appendTotalLimit(maxMessageSize) + MAX_SMALL_LITERAL
+    : MAX_SMALL_LITERAL;
   const total = request.buffered + request.size;
   const text = request.size > perLiteral
     ? `Literal of ${request.size} octets is over the limit of ${perLiteral}`

@@ -14,8 +14,8 @@
  */
 
 import { MessageIndex } from "../mail/message_index.ts";
-import { summarizeMessage } from "../mail/summary.ts";
-import { applyFlags, hasFlag, internFlags } from "./flags.ts";
+import { AccessKeys } from "./access_keys.ts";
+import { hasFlag } from "./flags.ts";
 import { type IndexCache, indexCacheFor } from "./index_cache.ts";
 import {
   addUser,
@@ -32,13 +32,14 @@ import {
   validateMailboxName,
 } from "./names.ts";
 import {
+  appendMessages as appendRecords,
   changeFlags,
   copyMessages,
-  insertMessage,
   moveAllMessages,
+  prepareAppend,
   removeMessages,
 } from "./message_records.ts";
-import { changedSince, nextModseq, vanishedSince } from "./modseq.ts";
+import { changedSince, vanishedSince } from "./modseq.ts";
 import { checkUserRoom, type UserLimit, userLimit } from "./user_limit.ts";
 import type { Persistence } from "./persistence.ts";
 import {
@@ -57,6 +58,7 @@ import {
   type FlagOperation,
   type MailboxInfo,
   type MessageMeta,
+  type NewAppend,
   type SelectView,
   type SpecialUse,
   type Store,
@@ -86,6 +88,7 @@ export class MailStore implements Store {
   readonly #listeners = new Set<StoreListener>();
   readonly #indexes: IndexCache;
   readonly #userLimit: UserLimit;
+  #accessKeys!: AccessKeys;
   #closed = false;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
@@ -135,6 +138,7 @@ export class MailStore implements Store {
     const loaded = this.#persistence.load();
     loadRecords(this.#users, loaded);
     loadUidHighWater(this.#state, loaded.uidHighWater);
+    this.#accessKeys = new AccessKeys(this.#persistence, loaded.accessKeys);
   }
 
   // ---- users ----
@@ -205,7 +209,10 @@ export class MailStore implements Store {
     if (mailbox.name === "INBOX") {
       throw new StoreError("cannot-delete-inbox", "Cannot delete INBOX");
     }
-    this.#transact(() => deleteMailbox(this.#state, record, mailbox));
+    this.#transact(() => {
+      deleteMailbox(this.#state, record, mailbox);
+      this.#accessKeys.remove(record.name, mailbox.name);
+    });
     this.#emit([{ type: "mailbox.deleted", user: record.name, mailbox: mailbox.name }]);
   }
 
@@ -246,26 +253,36 @@ export class MailStore implements Store {
   // ---- messages ----
 
   append(user: string, mailbox: string, raw: Uint8Array, options: AppendOptions = {}): MessageMeta {
+    return this.appendMessages(user, mailbox, [{ raw, options }])[0];
+  }
+
+  appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[] {
     this.#checkOpen();
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const flags = internFlags(applyFlags([], "replace", options.flags ?? []));
-    const summary = summarizeMessage(raw);
-    const message = this.#transact(() => {
-      const blob = this.#persistence.storeBlob(raw, options.transfer === true);
-      return insertMessage(this.#state, record, target, {
-        internalDate: options.internalDate ?? this.#now(),
-        size: raw.length,
-        flags,
-        summary,
-        envelope: options.envelope ?? null,
-        blob,
-      }, nextModseq(this.#state, target));
-    });
-    const meta = toMeta(record.name, target.name, message);
-    this.#emit([{ type: "message.added", message: meta }]);
-    return meta;
+    const prepared = messages.map((message) => prepareAppend(message, this.#now()));
+    const added = this.#transact(() => appendRecords(this.#state, record, target, prepared));
+    const metas = added.map((message) => toMeta(record.name, target.name, message));
+    this.#emit(metas.map((meta) => ({ type: "message.added", message: meta })));
+    return metas;
+  }
+
+  mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null {
+    this.#checkOpen();
+    const record = this.#users.get(user.toLowerCase());
+    const target = record?.mailboxes.get(canonicalMailboxName(mailbox));
+    if (!record || !target) return null;
+    const key = this.#accessKeys.get(record.name, target.name);
+    if (key || !create) return key;
+    return this.#transact(() => this.#accessKeys.create(record.name, target.name));
+  }
+
+  resetAccessKeys(user: string, mailbox?: string): void {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const name = mailbox === undefined ? null : this.#mailbox(record, mailbox).name;
+    this.#transact(() => this.#accessKeys.remove(record.name, name));
   }
 
   listMessages(user: string, mailbox: string): MessageMeta[] {
@@ -401,6 +418,7 @@ export class MailStore implements Store {
     this.#checkOpen();
     this.#transact(() => this.#persistence.clear());
     this.#users.clear();
+    this.#accessKeys.clear();
     this.#state.uidHighWater.clear();
     this.#state.modseqHighWater.clear();
     this.#indexes.clear();

@@ -31,6 +31,7 @@ function memoryPersistence(): Persistence {
       subscriptions: [],
       uidHighWater: [],
       vanished: [],
+      accessKeys: [],
     }),
     transaction: <T>(fn: () => T): T => fn(),
     insertUser: () => {},
@@ -62,6 +63,8 @@ function memoryPersistence(): Persistence {
     setUidHighWater: () => {},
     setModseqHighWater: () => {},
     replaceVanished: () => {},
+    setAccessKey: () => {},
+    deleteAccessKeys: () => {},
     clear: () => {
       last = null;
     },

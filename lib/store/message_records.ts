@@ -8,9 +8,10 @@
  * @module
  */
 
+import { summarizeMessage } from "../mail/summary.ts";
 import { noteUidGiven } from "./mailbox_tree.ts";
 import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
-import { applyFlags } from "./flags.ts";
+import { applyFlags, internFlags } from "./flags.ts";
 import {
   count,
   type FlagOutcome,
@@ -25,10 +26,46 @@ import {
   type FlagChange,
   type FlagOperation,
   type MessageMeta,
+  type NewAppend,
   type StoreEvent,
   UID_VALIDITY,
   type UidMapping,
 } from "./types.ts";
+
+/** A message ready to append: everything that can fail on the input has run. */
+export type PreparedAppend = Omit<MessageRecord, "rowId" | "uid" | "modseq" | "blob"> & {
+  readonly raw: Uint8Array;
+  readonly transfer: boolean;
+};
+
+/**
+ * The record fields of a message to append (flags interned, summary parsed), made before
+ * the transaction, so the memory backend, which cannot roll back, is all-or-none too.
+ */
+export function prepareAppend({ raw, options = {} }: NewAppend, now: number): PreparedAppend {
+  return {
+    raw,
+    transfer: options.transfer === true,
+    internalDate: options.internalDate ?? now,
+    size: raw.length,
+    flags: internFlags(applyFlags([], "replace", options.flags ?? [])),
+    summary: summarizeMessage(raw),
+    envelope: options.envelope ?? null,
+  };
+}
+
+/** Appends prepared messages in order, each with its own MODSEQ (MULTIAPPEND: one call). */
+export function appendMessages(
+  state: StoreState,
+  record: UserRecord,
+  mailbox: MailboxRecord,
+  messages: readonly PreparedAppend[],
+): MessageRecord[] {
+  return messages.map(({ raw, transfer, ...fields }) => {
+    const blob = state.persistence.storeBlob(raw, transfer);
+    return insertMessage(state, record, mailbox, { ...fields, blob }, nextModseq(state, mailbox));
+  });
+}
 
 /**
  * Adds a message to `mailbox` under its UIDNEXT, which moves up by one, with `modseq` (taken

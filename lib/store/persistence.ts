@@ -43,6 +43,13 @@ export interface PersistedMessage {
   modseq: number;
 }
 
+/** One URLAUTH mailbox access key (`access_keys.ts`). */
+export interface AccessKeyRow {
+  user: string;
+  mailbox: string;
+  key: Uint8Array;
+}
+
 /** Everything loaded at open. */
 export interface PersistedState {
   users: string[];
@@ -58,6 +65,8 @@ export interface PersistedState {
   uidHighWater: Array<{ user: string; name: string; uid: number; modseq: number }>;
   /** Every mailbox's vanished ranges, by mailbox then start. */
   vanished: Array<VanishedRange & { mailboxId: number }>;
+  /** URLAUTH mailbox access keys (`access_keys.ts`). */
+  accessKeys: AccessKeyRow[];
 }
 
 export interface NewMessage {
@@ -111,6 +120,10 @@ export interface Persistence {
     removed: readonly number[],
     added: readonly VanishedRange[],
   ): void;
+  /** Sets the URLAUTH access key of a user's mailbox (RFC 4467 3). */
+  setAccessKey(user: string, mailbox: string, key: Uint8Array): void;
+  /** Removes a user's access key for one mailbox, or all of them (`mailbox` null). */
+  deleteAccessKeys(user: string, mailbox: string | null): void;
   /** Removes everything. */
   clear(): void;
   close(): void;

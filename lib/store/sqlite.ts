@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -80,6 +80,12 @@ CREATE TABLE vanished (
   modseq INTEGER NOT NULL,
   PRIMARY KEY (mailbox_id, uid_start)
 );
+CREATE TABLE urlauth_keys (
+  user TEXT NOT NULL,
+  mailbox TEXT NOT NULL,
+  key BLOB NOT NULL,
+  PRIMARY KEY (user, mailbox)
+);
 `;
 
 /**
@@ -108,6 +114,12 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   },
   // The HELO/EHLO name of the SMTP session that delivered a copy; NULL for those already there.
   { version: 4, sql: "ALTER TABLE messages ADD COLUMN envelope_helo TEXT;" },
+  // URLAUTH mailbox access keys (RFC 4467): none yet; GENURLAUTH makes them.
+  {
+    version: 5,
+    sql: "CREATE TABLE urlauth_keys (user TEXT NOT NULL, mailbox TEXT NOT NULL," +
+      " key BLOB NOT NULL, PRIMARY KEY (user, mailbox));",
+  },
 ];
 
 /**
@@ -211,7 +223,12 @@ class SqlitePersistence implements Persistence {
       end: Number(row.uid_end),
       modseq: Number(row.modseq),
     }));
-    return { users, mailboxes, messages, subscriptions, uidHighWater, vanished };
+    const accessKeys = sql("SELECT user, mailbox, key FROM urlauth_keys").all().map((row) => ({
+      user: String(row.user),
+      mailbox: String(row.mailbox),
+      key: new Uint8Array(row.key as Uint8Array),
+    }));
+    return { users, mailboxes, messages, subscriptions, uidHighWater, vanished, accessKeys };
   }
 
   transaction<T>(fn: () => T): T {
@@ -363,9 +380,20 @@ class SqlitePersistence implements Persistence {
     for (const range of added) insert.run(mailboxId, range.start, range.end, range.modseq);
   }
 
+  setAccessKey(user: string, mailbox: string, key: Uint8Array): void {
+    this.#sql(
+      "INSERT INTO urlauth_keys (user, mailbox, key) VALUES (?, ?, ?) ON CONFLICT (user, mailbox) DO UPDATE SET key = excluded.key",
+    ).run(user, mailbox, key);
+  }
+
+  deleteAccessKeys(user: string, mailbox: string | null): void {
+    if (mailbox === null) this.#sql("DELETE FROM urlauth_keys WHERE user = ?").run(user);
+    else this.#sql("DELETE FROM urlauth_keys WHERE user = ? AND mailbox = ?").run(user, mailbox);
+  }
+
   clear(): void {
     this.#db.exec(
-      "DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
+      "DELETE FROM urlauth_keys; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 

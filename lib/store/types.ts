@@ -130,6 +130,12 @@ export interface AppendOptions {
   transfer?: boolean;
 }
 
+/** One message of {@linkcode Store.appendMessages}. */
+export interface NewAppend {
+  readonly raw: Uint8Array;
+  readonly options?: AppendOptions;
+}
+
 /** How {@linkcode Store.setFlags} combines the given flags with the present ones. */
 export type FlagOperation = "replace" | "add" | "remove";
 
@@ -254,6 +260,18 @@ export interface Store {
 
   /** Appends a message; creates the user if needed (see `ensureUser`) but not the mailbox. */
   append(user: string, mailbox: string, raw: Uint8Array, options?: AppendOptions): MessageMeta;
+  /**
+   * Appends several messages to one mailbox in one transaction: all of them or none (IMAP
+   * MULTIAPPEND, RFC 3502 6.3.11). UIDs are consecutive, in the given order.
+   */
+  appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[];
+  /**
+   * The URLAUTH access key of a user's mailbox (RFC 4467 3), made at random when `create`
+   * and none exists yet; null when there is none (or no such mailbox).
+   */
+  mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null;
+  /** RESETKEY (RFC 4467 6.1): removes the key of one mailbox, or all of the user's keys. */
+  resetAccessKeys(user: string, mailbox?: string): void;
   /** Messages of a mailbox in UID order. */
   listMessages(user: string, mailbox: string): MessageMeta[];
   /**

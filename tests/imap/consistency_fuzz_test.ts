@@ -180,7 +180,7 @@ async function searchStep(world: World, session: FuzzSession): Promise<void> {
   );
   const summary = await command(world, session, `${byUid ? "UID " : ""}SEARCH ${key}`, {
     expungeAllowed: byUid,
-    acceptableNo: [],
+    acceptableNo: ["BADURL"],
   });
   check(summary.search, "No SEARCH or ESEARCH response");
   check(
@@ -228,6 +228,49 @@ async function copyStep(world: World, session: FuzzSession, copy: boolean): Prom
   }
 }
 
+/**
+ * MULTIAPPEND (RFC 3502): one to four messages in one APPEND, some made by CATENATE from a
+ * stored message; sometimes the last one names a UID that is not there, and then none of
+ * them may appear (`NO [BADURL]`). The other sessions hear of the new messages as of any.
+ */
+async function appendStep(world: World, session: FuzzSession): Promise<void> {
+  const { rand } = world;
+  const destination = rand(2) === 0 ? "INBOX" : OTHER;
+  if (truthOf(world, destination).size > 25) return;
+  const count = 1 + rand(4);
+  const failing = rand(4) === 0;
+  const inbox = [...truthOf(world, "INBOX").keys()];
+  const messages: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const flags = ["", "(\\Seen) ", "($Fuzz \\Flagged) "][rand(3)];
+    const text = `Subject: append ${world.seed}.${++world.delivered}\r\n\r\nbody\r\n`;
+    const octets = new TextEncoder().encode(text).length;
+    if (failing && i === count - 1) {
+      messages.push(`${flags}CATENATE (URL "/INBOX/;UID=999999")`);
+    } else if (inbox.length > 0 && rand(3) === 0) {
+      const uid = inbox[rand(inbox.length)];
+      const url = `"/INBOX/;UID=${uid}/;SECTION=TEXT"`;
+      messages.push(`${flags}CATENATE (TEXT {${octets}+}\r\n${text} URL ${url})`);
+    } else {
+      messages.push(`${flags}{${octets}+}\r\n${text}`);
+    }
+  }
+  const before = truthOf(world, destination).size;
+  const summary = await command(world, session, `APPEND ${destination} ${messages.join(" ")}`, {
+    ...ALLOW,
+    acceptableNo: ["BADURL"],
+  });
+  const after = truthOf(world, destination).size;
+  if (summary.status === "NO") {
+    check(failing, `APPEND refused: ${summary.code}`);
+    check(after === before, `A refused APPEND changed ${destination}: ${before} -> ${after}`);
+    return;
+  }
+  check(!failing, "APPEND with a bad URL succeeded");
+  check(after === before + count, `APPEND of ${count}: ${destination} went ${before} -> ${after}`);
+  check(summary.code?.startsWith("APPENDUID 1 ") === true, `APPEND without APPENDUID`);
+}
+
 async function idleStep(world: World, session: FuzzSession): Promise<void> {
   world.current = session;
   const tag = `${session.name}.${++session.tags}`;
@@ -268,6 +311,7 @@ async function randomStep(world: World, sessions: FuzzSession[], mayIdle: boolea
     [6, () => expungeStep(world, session, true)],
     [4, () => copyStep(world, session, true)],
     [6, () => copyStep(world, session, false)],
+    [3, () => appendStep(world, session)],
     [session.rev2 ? 0 : 2, () => command(world, session, "CHECK", ALLOW).then(() => {})],
     [mayIdle ? 6 : 0, () => idleStep(world, session)],
     [1, () => select(world, session)],

@@ -1,12 +1,14 @@
 /**
  * The store contract (STYLE.md practice 12): one suite that every backend passes. Each test
  * opens a fresh store from the factory and closes it at the end. The tests are in
- * `contract_mailboxes.ts`, `contract_messages.ts`, `contract_envelope.ts` and `contract_modseq.ts`.
+ * `contract_mailboxes.ts`, `contract_messages.ts`, `contract_append_many.ts`,
+ * `contract_envelope.ts` and `contract_modseq.ts`.
  *
  * @module
  */
 
 import type { Store } from "../../lib/store/mod.ts";
+import { appendManyContract } from "./contract_append_many.ts";
 import { listenerFailures } from "./contract_helpers.ts";
 import { envelopeContract } from "./contract_envelope.ts";
 import { mailboxContract } from "./contract_mailboxes.ts";
@@ -42,6 +44,7 @@ export function storeContract(label: string, factory: StoreFactory): void {
 
   mailboxContract(test);
   messageContract(test);
+  appendManyContract(test);
   envelopeContract(test);
   modseqContract(test);
 }

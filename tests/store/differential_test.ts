@@ -45,10 +45,25 @@ function operation(next: () => number, step: number): Op {
   if (roll < 0.25) {
     const flags = some(FLAGS);
     const body = `Subject: step ${step}\r\n\r\n${"x".repeat(Math.floor(next() * 50))}\r\n`;
+    if (next() < 0.7) {
+      return {
+        label: `append ${user} ${name} [${flags}]`,
+        run: (s) =>
+          s.append(user, name, new TextEncoder().encode(body), {
+            flags,
+            internalDate: step * 1000,
+          }),
+      };
+    }
+    // MULTIAPPEND's store side: several messages, one transaction, consecutive UIDs.
+    const count = 1 + Math.floor(next() * 3);
+    const messages = Array.from({ length: count }, (_, i) => ({
+      raw: new TextEncoder().encode(`${body}part ${i}\r\n`),
+      options: { flags: i === 0 ? flags : [], internalDate: step * 1000 + i },
+    }));
     return {
-      label: `append ${user} ${name} [${flags}]`,
-      run: (s) =>
-        s.append(user, name, new TextEncoder().encode(body), { flags, internalDate: step * 1000 }),
+      label: `appendMessages ${user} ${name} ${count} [${flags}]`,
+      run: (s) => s.appendMessages(user, name, messages),
     };
   }
   if (roll < 0.35) {

@@ -25,14 +25,19 @@ import { SELECT_COMMANDS } from "./select.ts";
 import { STARTTLS_COMMANDS } from "./starttls.ts";
 import { STATUS_COMMANDS } from "./status.ts";
 import { STORE_COMMANDS } from "./store.ts";
+import { URLAUTH_COMMANDS } from "./urlauth.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as
+  // Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA,
+  // STATUS=SIZE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
   ...IDLE_COMMANDS,
+  ...APPEND_COMMANDS,
+  ...URLAUTH_COMMANDS,
   ...COPY_MOVE_COMMANDS,
   ...EXPUNGE_COMMANDS,
   ...NAMESPACE_COMMANDS,
@@ -42,7 +47,6 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...STATUS_COMMANDS,
   // Without.
   ...MAILBOX_COMMANDS,
-  ...APPEND_COMMANDS,
   ...FETCH_COMMANDS,
   ...STORE_COMMANDS,
   ...SEARCH_COMMANDS,

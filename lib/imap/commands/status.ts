@@ -6,6 +6,7 @@
  * status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE"
  *              / "RECENT"                                  ; RFC 9051 9, RFC 8438, RFC 3501
  *              / "HIGHESTMODSEQ"                           ; RFC 7162 3.1.6 (enables CONDSTORE)
+ *              / "APPENDLIMIT"                             ; RFC 7889 4 (the message size limit)
  * ```
  *
  * @module
@@ -28,6 +29,7 @@ const STATUS_ITEMS = [
   "SIZE",
   "RECENT",
   "HIGHESTMODSEQ",
+  "APPENDLIMIT",
 ] as const;
 type StatusItem = typeof STATUS_ITEMS[number];
 
@@ -70,6 +72,8 @@ export function writeStatus(
         return `RECENT ${recentCount(session, info)}`;
       case "HIGHESTMODSEQ":
         return `HIGHESTMODSEQ ${info.highestModseq}`;
+      case "APPENDLIMIT":
+        return `APPENDLIMIT ${session.ctx.config.limits.maxMessageSize}`;
     }
   });
   session.out.push("* STATUS ", mailboxName(info.name, session.utf8), ` (${values.join(" ")})\r\n`);

@@ -1,0 +1,106 @@
+/**
+ * URLAUTH mailbox access keys in the store (RFC 4467 3, 6.1; `lib/store/access_keys.ts`):
+ * made on demand, stable, per user and mailbox, removed by RESETKEY and with the mailbox, in
+ * both backends; in SQLite they survive a reopen, and a version-3 database gains the table.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { openMemoryStore, openSqliteStore, type Store } from "../../lib/store/mod.ts";
+import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+
+async function withSqlite(fn: (path: string) => void | Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-keys-" });
+  try {
+    await fn(`${dir}/mail.db`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function keyContract(store: Store): void {
+  store.ensureUser("u");
+  store.createMailbox("u", "Work");
+  assert.equal(store.mailboxAccessKey("u", "INBOX", false), null, "none until asked for");
+  const inbox = store.mailboxAccessKey("u", "inbox", true)!;
+  assert.equal(inbox.length, 32);
+  assert.deepEqual(store.mailboxAccessKey("U", "INBOX", false), inbox, "stable, names folded");
+  const work = store.mailboxAccessKey("u", "Work", true)!;
+  assert.notDeepEqual(work, inbox, "one key per mailbox");
+  store.ensureUser("v");
+  assert.notDeepEqual(store.mailboxAccessKey("v", "INBOX", true), inbox, "one key per user");
+  assert.equal(store.mailboxAccessKey("u", "Nope", true), null, "no mailbox, no key");
+  store.resetAccessKeys("u", "Work");
+  assert.equal(store.mailboxAccessKey("u", "Work", false), null);
+  assert.deepEqual(store.mailboxAccessKey("u", "INBOX", false), inbox, "others untouched");
+  const again = store.mailboxAccessKey("u", "Work", true)!;
+  assert.notDeepEqual(again, work, "a new key after RESETKEY");
+  store.resetAccessKeys("u");
+  assert.equal(store.mailboxAccessKey("u", "INBOX", false), null);
+  assert.equal(store.mailboxAccessKey("u", "Work", false), null);
+  assert.ok(store.mailboxAccessKey("v", "INBOX", false), "another user's keys stay");
+  store.mailboxAccessKey("u", "Work", true);
+  store.deleteMailbox("u", "Work");
+  store.createMailbox("u", "Work");
+  assert.equal(store.mailboxAccessKey("u", "Work", false), null, "gone with its mailbox");
+  store.reset();
+  assert.equal(store.mailboxAccessKey("v", "INBOX", false), null, "gone with a reset");
+}
+
+Deno.test("access keys: memory store", () => {
+  const store = openMemoryStore();
+  try {
+    keyContract(store);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("access keys: SQLite store, and they survive a reopen", async () => {
+  await withSqlite((path) => {
+    let store = openSqliteStore(path);
+    let key: Uint8Array;
+    try {
+      keyContract(store);
+      store.ensureUser("u");
+      key = store.mailboxAccessKey("u", "INBOX", true)!;
+    } finally {
+      store.close();
+    }
+    store = openSqliteStore(path);
+    try {
+      assert.deepEqual(store.mailboxAccessKey("u", "INBOX", false), key);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+Deno.test("access keys: a version-4 database is migrated and keeps its mail", async () => {
+  await withSqlite((path) => {
+    const first = openSqliteStore(path);
+    first.append("u", "INBOX", new TextEncoder().encode("Subject: old\r\n\r\nx\r\n"));
+    first.close();
+    // Back to version 4: the table did not exist then.
+    const db = new DatabaseSync(path);
+    db.exec("DROP TABLE urlauth_keys; PRAGMA user_version = 4;");
+    db.close();
+    const store = openSqliteStore(path);
+    try {
+      assert.equal(store.listMessages("u", "INBOX").length, 1);
+      assert.ok(store.mailboxAccessKey("u", "INBOX", true));
+    } finally {
+      store.close();
+    }
+    const check = new DatabaseSync(path);
+    try {
+      const version = check.prepare("PRAGMA user_version").get()!.user_version;
+      assert.equal(version, SCHEMA_VERSION);
+      assert.equal(check.prepare("SELECT count(*) AS n FROM urlauth_keys").get()!.n, 1);
+    } finally {
+      check.close();
+    }
+  });
+});
