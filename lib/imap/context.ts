@@ -91,10 +91,14 @@ export interface Session {
   idling: boolean;
   /** TLS on the connection now. */
   tls: TlsState;
+  /** COMPRESS=DEFLATE is active (or starts after this command's tagged OK). */
+  compressed: boolean;
   /** The connection has ended: nothing more is written. */
   readonly ended: boolean;
   /** STARTTLS: switch to TLS right after this command's tagged OK is written. */
   startTls(): void;
+  /** COMPRESS (RFC 4978): compress both ways right after this command's tagged OK. */
+  startCompression(): void;
   /** The CAPABILITY list for the session's current state (capabilities.ts). */
   capabilities(): string[];
   /** Pending output, written after each command (and during long FETCHes). */

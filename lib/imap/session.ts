@@ -25,6 +25,8 @@ export interface ImapIO {
   close(): void;
   /** Switches the connection to TLS after the written bytes (see `Connection.startTls`). */
   startTls?(): void;
+  /** Compresses both ways after the written bytes (see `Connection.startCompression`). */
+  startCompression?(): void;
   /** Stops reading from the client until {@linkcode resume} (see `Connection.pause`). */
   pause?(): void;
   resume?(): void;
@@ -62,6 +64,8 @@ interface Connection {
   badInARow: number;
   /** STARTTLS succeeded: switch after its tagged OK is written. */
   tlsRequested: boolean;
+  /** COMPRESS succeeded: compress after its tagged OK is written. */
+  compressionRequested: boolean;
   /** A command waits for the client's next raw line (AUTHENTICATE, IDLE). */
   lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null;
   /** Reading is paused: too much input came in while a command was busy. */
@@ -80,6 +84,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     ended: false,
     badInARow: 0,
     tlsRequested: false,
+    compressionRequested: false,
     lineWaiter: null,
     paused: false,
     unsubscribe: () => {},
@@ -139,12 +144,17 @@ function newSession(conn: Connection): Session {
     qresync: false,
     idling: false,
     tls: ctx.tls ?? "off",
+    compressed: false,
     get ended() {
       return conn.ended;
     },
     startTls() {
       session.tls = "active";
       conn.tlsRequested = true;
+    },
+    startCompression() {
+      session.compressed = true;
+      conn.compressionRequested = true;
     },
     capabilities: () => capabilities(session, COMMANDS),
     out,
@@ -286,6 +296,7 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       // LOGOUT, or a command that ended the session (too many failed logins): after its answer.
       if (session.state === "logout") return session.close();
       if (outcome === "OK" && conn.tlsRequested) switchToTls(conn);
+      if (outcome === "OK" && conn.compressionRequested) switchToDeflate(conn);
       return;
     }
     case "literal-request": {
@@ -325,6 +336,18 @@ function switchToTls(conn: Connection): void {
   emit(conn);
   conn.framer = newFramer(conn.ctx.config);
   conn.io.startTls!();
+}
+
+/**
+ * RFC 4978 3: compression starts right after the tagged OK, both ways. The client must not
+ * send before it has seen the OK, so what it pipelined after COMPRESS (uncompressed by its
+ * own account) is dropped with the old framer, as after STARTTLS.
+ */
+function switchToDeflate(conn: Connection): void {
+  conn.compressionRequested = false;
+  emit(conn);
+  conn.framer = newFramer(conn.ctx.config);
+  conn.io.startCompression!();
 }
 
 function summarize(bytes: Uint8Array): string {
