@@ -15,6 +15,7 @@ export class DeflatedConn {
   readonly #deflater = zlib.createDeflateRaw();
   #inflated: Uint8Array[] = [];
   #deflated: Uint8Array[] = [];
+  #error: Error | null = null;
   /** Compressed bytes read and written, for measurements. */
   wireIn = 0;
   wireOut = 0;
@@ -23,6 +24,7 @@ export class DeflatedConn {
     this.inner = inner;
     this.#inflater.on("data", (chunk: Uint8Array) => this.#inflated.push(new Uint8Array(chunk)));
     this.#deflater.on("data", (chunk: Uint8Array) => this.#deflated.push(new Uint8Array(chunk)));
+    this.#inflater.on("error", (error: Error) => (this.#error = error));
   }
 
   /** Like `Deno.Conn.read`: inflated bytes, null at EOF. */
@@ -32,11 +34,11 @@ export class DeflatedConn {
       const n = await this.inner.read(raw);
       if (n === null) return null;
       this.wireIn += n;
-      await new Promise<void>((resolve, reject) => {
-        this.#inflater.once("error", reject);
+      await new Promise<void>((resolve) => {
         this.#inflater.write(raw.subarray(0, n));
         this.#inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
       });
+      if (this.#error) throw this.#error;
     }
     const first = this.#inflated[0];
     const n = Math.min(first.length, buffer.length);
