@@ -16,6 +16,7 @@ import type { ImapContext, Session } from "./context.ts";
 import { literalDecision, MAX_SMALL_LITERAL, runCommand } from "./dispatch.ts";
 import { continuation, ResponseBuilder, tagged, untagged } from "./encoder.ts";
 import { type FrameEvent, ImapFramer } from "./framer.ts";
+import { recordNotification, writeNotifications } from "./notify.ts";
 import { sendUpdates } from "./updates.ts";
 
 /** Where the session's bytes go. */
@@ -70,6 +71,8 @@ interface Connection {
   lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null;
   /** Reading is paused: too much input came in while a command was busy. */
   paused: boolean;
+  /** NOTIFY output waits for the client to read what came before. */
+  notifyBlocked: boolean;
   unsubscribe(): void;
 }
 
@@ -87,6 +90,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     compressionRequested: false,
     lineWaiter: null,
     paused: false,
+    notifyBlocked: false,
     unsubscribe: () => {},
   };
   const session = newSession(conn);
@@ -145,6 +149,7 @@ function newSession(conn: Connection): Session {
     idling: false,
     tls: ctx.tls ?? "off",
     compressed: false,
+    notify: null,
     get ended() {
       return conn.ended;
     },
@@ -214,10 +219,30 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
     return;
   }
   session.selection?.tracker.onEvent(event);
+  if (session.notify) recordNotification(session, event);
   if (session.idling) {
     sendUpdates(session, true);
     emit(conn);
-  }
+  } else if (session.notify && !conn.busy) sendNotifications(conn, session);
+}
+
+/**
+ * RFC 5465 3: with NOTIFY, notifications go out as they happen, not only after commands;
+ * the selected mailbox's updates too when SELECTED asked for them (EXPUNGE held back by
+ * SELECTED-DELAYED). While the client is slow to read, they wait (coalesced, bounded in
+ * notify.ts) until it has.
+ */
+function sendNotifications(conn: Connection, session: Session): void {
+  if (conn.notifyBlocked || conn.ended) return;
+  const notify = session.notify;
+  if (notify?.selected && session.selection) sendUpdates(session, !notify.selectedDelayed);
+  else writeNotifications(session);
+  if (emit(conn) || conn.ended) return;
+  conn.notifyBlocked = true;
+  conn.io.drained().then(() => {
+    conn.notifyBlocked = false;
+    if (!conn.busy && session.notify) sendNotifications(conn, session);
+  });
 }
 
 function start(conn: Connection, session: Session): void {
@@ -276,6 +301,8 @@ async function pump(conn: Connection, session: Session): Promise<void> {
   } finally {
     conn.busy = false;
     resumeReading(conn);
+    // What happened since the last command's updates were written.
+    if (session.notify) sendNotifications(conn, session);
   }
 }
 

@@ -20,6 +20,7 @@ import { IDLE_COMMANDS } from "./idle.ts";
 import { LIST_COMMANDS } from "./list.ts";
 import { MAILBOX_COMMANDS } from "./mailbox.ts";
 import { NAMESPACE_COMMANDS } from "./namespace.ts";
+import { NOTIFY_COMMANDS } from "./notify.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECT_COMMANDS } from "./select.ts";
@@ -30,7 +31,7 @@ import { STORE_COMMANDS } from "./store.ts";
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
   // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE,
-  // COMPRESS=DEFLATE.
+  // NOTIFY, COMPRESS=DEFLATE (Dovecot's order).
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
@@ -42,6 +43,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...LIST_COMMANDS,
   ...QUOTA_COMMANDS,
   ...STATUS_COMMANDS,
+  ...NOTIFY_COMMANDS,
   ...COMPRESS_COMMANDS,
   // Without.
   ...MAILBOX_COMMANDS,
