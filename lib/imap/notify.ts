@@ -122,12 +122,12 @@ export function recordNotification(session: Session, event: StoreEvent): void {
     case "mailbox.renamed": {
       if (event.user !== session.user) break;
       if (state.dirty.delete(event.mailbox)) state.dirty.add(event.newName);
-      const old = mailboxName(event.mailbox, session.utf8);
-      list(
-        event.newName,
-        "MailboxName",
-        () => listLine(session, "()", event.newName, ` ("OLDNAME" (${text(old)}))`),
-      );
+      // Either name covered: a client watching a subtree learns where a mailbox went.
+      const covered = eventsFor(session, state, event.newName)?.has("MailboxName") ||
+        eventsFor(session, state, event.mailbox)?.has("MailboxName");
+      if (!covered) break;
+      const old = text(mailboxName(event.mailbox, session.utf8));
+      state.lists.push(listLine(session, "()", event.newName, ` ("OLDNAME" (${old}))`));
       break;
     }
     case "mailbox.subscribed":

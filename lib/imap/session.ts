@@ -241,7 +241,10 @@ function sendNotifications(conn: Connection, session: Session): void {
   conn.notifyBlocked = true;
   conn.io.drained().then(() => {
     conn.notifyBlocked = false;
-    if (!conn.busy && session.notify) sendNotifications(conn, session);
+    if (conn.busy || conn.ended) return;
+    // NOTIFICATIONOVERFLOW turned NOTIFY off meanwhile: its response still goes out now.
+    if (session.notify) sendNotifications(conn, session);
+    else emit(conn);
   });
 }
 
