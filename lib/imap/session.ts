@@ -12,10 +12,11 @@ import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
 import { injectConnectFault } from "./chaos.ts";
 import { COMMANDS } from "./commands/mod.ts";
-import type { ImapContext, Session } from "./context.ts";
+import type { AuthedCommandSpec, AuthedSession, ImapContext, Session } from "./context.ts";
 import { literalDecision, MAX_SMALL_LITERAL, runCommand } from "./dispatch.ts";
 import { continuation, ResponseBuilder, tagged, untagged } from "./encoder.ts";
 import { type FrameEvent, ImapFramer } from "./framer.ts";
+import { Reader } from "./parser.ts";
 import { recordNotification, writeNotifications } from "./notify.ts";
 import { sendUpdates } from "./updates.ts";
 
@@ -45,6 +46,7 @@ export interface ImapSessionDriver {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * Input buffered while a command runs, past which the client is no longer read until the
@@ -221,7 +223,9 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
   session.selection?.tracker.onEvent(event);
   if (session.notify) recordNotification(session, event);
   if (session.idling) {
+    const before = session.selection?.tracker.maxUid ?? 0;
     sendUpdates(session, true);
+    fetchNewMessages(session, before);
     emit(conn);
   } else if (session.notify && !conn.busy) sendNotifications(conn, session);
 }
@@ -235,8 +239,11 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
 function sendNotifications(conn: Connection, session: Session): void {
   if (conn.notifyBlocked || conn.ended) return;
   const notify = session.notify;
-  if (notify?.selected && session.selection) sendUpdates(session, !notify.selectedDelayed);
-  else writeNotifications(session);
+  if (notify?.selected && session.selection) {
+    const before = session.selection.tracker.maxUid;
+    sendUpdates(session, !notify.selectedDelayed);
+    fetchNewMessages(session, before);
+  } else writeNotifications(session);
   if (emit(conn) || conn.ended) return;
   conn.notifyBlocked = true;
   conn.io.drained().then(() => {
@@ -245,6 +252,25 @@ function sendNotifications(conn: Connection, session: Session): void {
     // NOTIFICATIONOVERFLOW turned NOTIFY off meanwhile: its response still goes out now.
     if (session.notify) sendNotifications(conn, session);
     else emit(conn);
+  });
+}
+
+/**
+ * RFC 5465 5.2: MessageNew's fetch attributes, as a `UID FETCH` of the messages just
+ * announced (those above `before`). Items that read large data may write out in several
+ * steps (FETCH flushes past 256 KiB); small ones complete here.
+ */
+function fetchNewMessages(session: Session, before: number): void {
+  const atts = session.notify?.fetchAtts;
+  const after = session.selection?.tracker.maxUid ?? 0;
+  if (!atts || after <= before || session.state !== "selected") return;
+  const reader = new Reader({
+    line: encoder.encode(` ${before + 1}:${after} ${atts}`),
+    literals: [],
+  });
+  const fetch = COMMANDS.get("UID FETCH") as AuthedCommandSpec;
+  Promise.resolve(fetch.run(session as AuthedSession, reader, "*")).catch(() => {
+    // Expunged meanwhile (NO [EXPUNGEISSUED]): its EXPUNGE follows.
   });
 }
 

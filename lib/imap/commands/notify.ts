@@ -76,6 +76,7 @@ function readEventGroups(utf8: boolean, reader: Reader): NotifyState {
   let selected: ReadonlySet<NotifyEvent> | null = null;
   let selectedDelayed = false;
   let selectedSeen = false;
+  let fetchAtts: string | null = null;
   const groups: NotifyGroup[] = [];
   const unsupported: string[] = [];
   do {
@@ -103,15 +104,41 @@ function readEventGroups(utf8: boolean, reader: Reader): NotifyState {
         throw new ImapError("BAD", null, `Unknown NOTIFY filter: ${kind}`);
     }
     reader.sp();
-    const events = readEvents(reader, unsupported);
+    const fetch = { atts: null as string | null };
+    const events = readEvents(reader, unsupported, fetch);
     reader.expect(")");
     if (filter) groups.push({ filter, events });
-    else selected = events;
+    else {
+      selected = events;
+      fetchAtts = fetch.atts;
+    }
   } while (reader.maybeSp());
   if (unsupported.length > 0) {
     throw new ImapError("NO", `BADEVENT (${unsupported.join(" ")})`, "Unsupported NOTIFY events");
   }
-  return { selected, selectedDelayed, groups, dirty: new Set(), lists: [] };
+  return { selected, selectedDelayed, fetchAtts, groups, dirty: new Set(), lists: [] };
+}
+
+/**
+ * MessageNew's `(fetch-att …)`, as text to run as a UID FETCH for each new message. Items
+ * that would set `\Seen` are refused: a notification must not change the mailbox (use
+ * BODY.PEEK).
+ */
+function readNewMessageAtts(reader: Reader): string {
+  const start = reader.position;
+  const items = readFetchAttributes(reader);
+  for (const item of items) {
+    const reads = item.kind === "RFC822" || item.kind === "RFC822.TEXT" ||
+      ((item.kind === "BODY" || item.kind === "BINARY") && "peek" in item && !item.peek);
+    if (reads) {
+      throw new ImapError(
+        "BAD",
+        null,
+        "MessageNew fetch attributes must not set \\Seen (use .PEEK)",
+      );
+    }
+  }
+  return reader.slice(start, reader.position);
 }
 
 function readMailboxes(utf8: boolean, reader: Reader): string[] {
@@ -124,7 +151,11 @@ function readMailboxes(utf8: boolean, reader: Reader): string[] {
 }
 
 /** `events`: a parenthesized list or NONE; unsupported known events are collected. */
-function readEvents(reader: Reader, unsupported: string[]): ReadonlySet<NotifyEvent> {
+function readEvents(
+  reader: Reader,
+  unsupported: string[],
+  fetch: { atts: string | null },
+): ReadonlySet<NotifyEvent> {
   const events = new Set<NotifyEvent>();
   if (reader.tryKeyword("NONE")) return events;
   reader.expect("(");
@@ -135,7 +166,7 @@ function readEvents(reader: Reader, unsupported: string[]): ReadonlySet<NotifyEv
       events.add(known);
       // RFC 5465 5.2: attributes to FETCH for new messages in the selected mailbox.
       if (known === "MessageNew" && reader.maybeSp()) {
-        if (reader.peek() === "(") readFetchAttributes(reader);
+        if (reader.peek() === "(") fetch.atts = readNewMessageAtts(reader);
         else reader.unread(1);
       }
     } else if (UNSUPPORTED_EVENTS.some((event) => event.toLowerCase() === name.toLowerCase())) {
