@@ -13,7 +13,7 @@ import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
-import type { NotifyState } from "./notify.ts";
+import type { NotifyState } from "./notify_state.ts";
 import type { Reader } from "./parser.ts";
 import type { MailboxTracker } from "./tracker.ts";
 

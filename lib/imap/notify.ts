@@ -16,6 +16,10 @@
 import { HIERARCHY_DELIMITER, type StoreEvent } from "../store/types.ts";
 import type { Session } from "./context.ts";
 import { mailboxName, quoted, untagged } from "./encoder.ts";
+import type { NotifyEvent, NotifyFilter, NotifyState } from "./notify_state.ts";
+
+export type { NotifyEvent, NotifyFilter, NotifyGroup, NotifyState } from "./notify_state.ts";
+export { SUPPORTED_EVENTS } from "./notify_state.ts";
 
 /**
  * Notifications a session may owe at once (mailboxes with a STATUS due plus LIST events):
@@ -23,41 +27,6 @@ import { mailboxName, quoted, untagged } from "./encoder.ts";
  * change, cannot make the server keep more than this for it.
  */
 export const MAX_PENDING_NOTIFICATIONS = 1000;
-
-/** The events Elektromail can notify (RFC 5465 5). */
-export const SUPPORTED_EVENTS = [
-  "MessageNew",
-  "MessageExpunge",
-  "FlagChange",
-  "MailboxName",
-  "SubscriptionChange",
-] as const;
-export type NotifyEvent = typeof SUPPORTED_EVENTS[number];
-
-/** RFC 5465 6: the mailboxes an event group covers. */
-export type NotifyFilter =
-  | { readonly kind: "inboxes" | "personal" | "subscribed" }
-  | { readonly kind: "subtree" | "mailboxes"; readonly names: readonly string[] };
-
-export interface NotifyGroup {
-  readonly filter: NotifyFilter;
-  readonly events: ReadonlySet<NotifyEvent>;
-}
-
-/** A session's NOTIFY SET, and what it owes. */
-export interface NotifyState {
-  /** Events for the selected mailbox (SELECTED or SELECTED-DELAYED); null: not asked. */
-  readonly selected: ReadonlySet<NotifyEvent> | null;
-  /** SELECTED-DELAYED: expunges wait for a command that allows them. */
-  readonly selectedDelayed: boolean;
-  /** MessageNew's `(fetch-att …)` for the selected mailbox (RFC 5465 5.2), or null. */
-  readonly fetchAtts: string | null;
-  readonly groups: readonly NotifyGroup[];
-  /** Mailboxes whose STATUS is due, in the order they changed. */
-  readonly dirty: Set<string>;
-  /** LIST responses due. */
-  readonly lists: string[];
-}
 
 /** The events a group asks for `mailbox`, or none. */
 function eventsFor(
