@@ -13,6 +13,7 @@ import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
+import type { NotifyState } from "./notify_state.ts";
 import type { Reader } from "./parser.ts";
 import type { MailboxTracker } from "./tracker.ts";
 
@@ -91,10 +92,16 @@ export interface Session {
   idling: boolean;
   /** TLS on the connection now. */
   tls: TlsState;
+  /** NOTIFY SET (RFC 5465) in force, with what it owes; null: none. */
+  notify: NotifyState | null;
+  /** COMPRESS=DEFLATE is active (or starts after this command's tagged OK). */
+  compressed: boolean;
   /** The connection has ended: nothing more is written. */
   readonly ended: boolean;
   /** STARTTLS: switch to TLS right after this command's tagged OK is written. */
   startTls(): void;
+  /** COMPRESS (RFC 4978): compress both ways right after this command's tagged OK. */
+  startCompression(): void;
   /** The CAPABILITY list for the session's current state (capabilities.ts). */
   capabilities(): string[];
   /** Pending output, written after each command (and during long FETCHes). */

@@ -12,10 +12,12 @@ import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
 import { injectConnectFault } from "./chaos.ts";
 import { COMMANDS } from "./commands/mod.ts";
-import type { ImapContext, Session } from "./context.ts";
+import type { AuthedCommandSpec, AuthedSession, ImapContext, Session } from "./context.ts";
 import { literalDecision, MAX_SMALL_LITERAL, runCommand } from "./dispatch.ts";
 import { continuation, ResponseBuilder, tagged, untagged } from "./encoder.ts";
 import { type FrameEvent, ImapFramer } from "./framer.ts";
+import { Reader } from "./parser.ts";
+import { recordNotification, writeNotifications } from "./notify.ts";
 import { sendUpdates } from "./updates.ts";
 
 /** Where the session's bytes go. */
@@ -25,6 +27,8 @@ export interface ImapIO {
   close(): void;
   /** Switches the connection to TLS after the written bytes (see `Connection.startTls`). */
   startTls?(): void;
+  /** Compresses both ways after the written bytes (see `Connection.startCompression`). */
+  startCompression?(): void;
   /** Stops reading from the client until {@linkcode resume} (see `Connection.pause`). */
   pause?(): void;
   resume?(): void;
@@ -42,6 +46,7 @@ export interface ImapSessionDriver {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * Input buffered while a command runs, past which the client is no longer read until the
@@ -62,10 +67,14 @@ interface Connection {
   badInARow: number;
   /** STARTTLS succeeded: switch after its tagged OK is written. */
   tlsRequested: boolean;
+  /** COMPRESS succeeded: compress after its tagged OK is written. */
+  compressionRequested: boolean;
   /** A command waits for the client's next raw line (AUTHENTICATE, IDLE). */
   lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null;
   /** Reading is paused: too much input came in while a command was busy. */
   paused: boolean;
+  /** NOTIFY output waits for the client to read what came before. */
+  notifyBlocked: boolean;
   unsubscribe(): void;
 }
 
@@ -80,8 +89,10 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     ended: false,
     badInARow: 0,
     tlsRequested: false,
+    compressionRequested: false,
     lineWaiter: null,
     paused: false,
+    notifyBlocked: false,
     unsubscribe: () => {},
   };
   const session = newSession(conn);
@@ -139,12 +150,18 @@ function newSession(conn: Connection): Session {
     qresync: false,
     idling: false,
     tls: ctx.tls ?? "off",
+    compressed: false,
+    notify: null,
     get ended() {
       return conn.ended;
     },
     startTls() {
       session.tls = "active";
       conn.tlsRequested = true;
+    },
+    startCompression() {
+      session.compressed = true;
+      conn.compressionRequested = true;
     },
     capabilities: () => capabilities(session, COMMANDS),
     out,
@@ -204,10 +221,57 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
     return;
   }
   session.selection?.tracker.onEvent(event);
+  if (session.notify) recordNotification(session, event);
   if (session.idling) {
+    const before = session.selection?.tracker.maxUid ?? 0;
     sendUpdates(session, true);
+    fetchNewMessages(session, before);
     emit(conn);
-  }
+  } else if (session.notify && !conn.busy) sendNotifications(conn, session);
+}
+
+/**
+ * RFC 5465 3: with NOTIFY, notifications go out as they happen, not only after commands;
+ * the selected mailbox's updates too when SELECTED asked for them (EXPUNGE held back by
+ * SELECTED-DELAYED). While the client is slow to read, they wait (coalesced, bounded in
+ * notify.ts) until it has.
+ */
+function sendNotifications(conn: Connection, session: Session): void {
+  if (conn.notifyBlocked || conn.ended) return;
+  const notify = session.notify;
+  if (notify?.selected && session.selection) {
+    const before = session.selection.tracker.maxUid;
+    sendUpdates(session, !notify.selectedDelayed);
+    fetchNewMessages(session, before);
+  } else writeNotifications(session);
+  if (emit(conn) || conn.ended) return;
+  conn.notifyBlocked = true;
+  conn.io.drained().then(() => {
+    conn.notifyBlocked = false;
+    if (conn.busy || conn.ended) return;
+    // NOTIFICATIONOVERFLOW turned NOTIFY off meanwhile: its response still goes out now.
+    if (session.notify) sendNotifications(conn, session);
+    else emit(conn);
+  });
+}
+
+/**
+ * RFC 5465 5.2: MessageNew's fetch attributes, as a `UID FETCH` of the messages just
+ * announced (those above `before`). Items that read large data may write out in several
+ * steps (FETCH flushes past 256 KiB); small ones complete here.
+ */
+function fetchNewMessages(session: Session, before: number): void {
+  const atts = session.notify?.fetchAtts;
+  const after = session.selection?.tracker.maxUid ?? 0;
+  if (!atts || after <= before || session.state !== "selected") return;
+  const reader = new Reader({
+    line: encoder.encode(` ${before + 1}:${after} ${atts}`),
+    literals: [],
+  });
+  const fetch = COMMANDS.get("UID FETCH") as AuthedCommandSpec;
+  Promise.resolve(fetch.run(session as AuthedSession, reader, "*")).catch(() => {
+    // Expunged meanwhile (NO [EXPUNGEISSUED]): its EXPUNGE follows.
+  });
 }
 
 function start(conn: Connection, session: Session): void {
@@ -266,6 +330,8 @@ async function pump(conn: Connection, session: Session): Promise<void> {
   } finally {
     conn.busy = false;
     resumeReading(conn);
+    // What happened since the last command's updates were written.
+    if (session.notify) sendNotifications(conn, session);
   }
 }
 
@@ -286,6 +352,7 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       // LOGOUT, or a command that ended the session (too many failed logins): after its answer.
       if (session.state === "logout") return session.close();
       if (outcome === "OK" && conn.tlsRequested) switchToTls(conn);
+      if (outcome === "OK" && conn.compressionRequested) switchToDeflate(conn);
       return;
     }
     case "literal-request": {
@@ -325,6 +392,18 @@ function switchToTls(conn: Connection): void {
   emit(conn);
   conn.framer = newFramer(conn.ctx.config);
   conn.io.startTls!();
+}
+
+/**
+ * RFC 4978 3: compression starts right after the tagged OK, both ways. The client must not
+ * send before it has seen the OK, so what it pipelined after COMPRESS (uncompressed by its
+ * own account) is dropped with the old framer, as after STARTTLS.
+ */
+function switchToDeflate(conn: Connection): void {
+  conn.compressionRequested = false;
+  emit(conn);
+  conn.framer = newFramer(conn.ctx.config);
+  conn.io.startCompression!();
 }
 
 function summarize(bytes: Uint8Array): string {

@@ -9,6 +9,7 @@
 import type { MailboxInfo } from "../store/types.ts";
 import type { Selection, Session } from "./context.ts";
 import { flagList, untagged } from "./encoder.ts";
+import { writeNotifications } from "./notify.ts";
 import {
   writeExists,
   writeExpunge,
@@ -24,6 +25,8 @@ import {
  * the connection.
  */
 export function sendUpdates(session: Session, allowExpunge: boolean): void {
+  // Other mailboxes' NOTIFY events (RFC 5465) go out wherever updates may.
+  writeNotifications(session);
   const selection = session.selection;
   if (!selection) return;
   const out = session.out;

@@ -57,6 +57,12 @@ export interface Connection {
    * encrypted. Throws unless {@linkcode tls} is `offered`.
    */
   startTls(): void;
+  /**
+   * COMPRESS=DEFLATE (RFC 4978), once the go-ahead reply is written: from now on input is
+   * inflated and output deflated (over TLS when it is active), with the same flow control and
+   * input bounds on the plaintext side (see `compress.ts`). Throws if already compressed.
+   */
+  startCompression(): void;
 }
 
 /** What a protocol does with a connection's events. */

@@ -30,6 +30,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 
@@ -140,6 +141,10 @@ class NodeConnection implements ManagedConnection {
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
+  /** COMPRESS=DEFLATE, once started. */
+  #deflate: DeflateLayer | null = null;
+  /** `end()` was passed on to the socket. */
+  #endSent = false;
 
   constructor(socket: net.Socket, options: NodeConnectionOptions) {
     this.#plain = socket;
@@ -189,7 +194,8 @@ class NodeConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return false;
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (bytes.length > 0) {
-      if (this.#holding) {
+      if (this.#deflate) this.#deflate.write(bytes);
+      else if (this.#holding) {
         this.#held.push(bytes);
         this.#heldBytes += bytes.length;
       } else this.#send(bytes);
@@ -226,8 +232,15 @@ class NodeConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     this.#endTimer = setTimeout(() => this.#finish(), END_GRACE_MS);
-    // While holding, the end follows the held writes once the handshake is done.
-    if (!this.#holding) this.#socket.end(() => this.#finish());
+    // While holding, the end follows the held writes once the handshake is done; while
+    // compressing, the last flush.
+    if (!this.#holding) this.#endSocket();
+  }
+
+  #endSocket(): void {
+    if (this.#endSent || (this.#deflate?.pending ?? 0) > 0) return;
+    this.#endSent = true;
+    this.#socket.end(() => this.#finish());
   }
 
   /** Writes wait for the TLS handshake. */
@@ -266,6 +279,37 @@ class NodeConnection implements ManagedConnection {
     else this.#flushWaiters.push(handshake);
   }
 
+  startCompression(): void {
+    if (this.#deflate) throw new Error("Cannot start compression: it is active");
+    if (this.#closed || this.#ending) return;
+    this.#deflate = new DeflateLayer({
+      send: (compressed) => this.#send(compressed),
+      deliver: (plain) => {
+        if (this.#closed || this.#ending) return;
+        this.#guard.input(plain);
+        this.#events.data(plain);
+        this.#updateFlow();
+      },
+      progress: () => this.#progress(),
+      fail: (reason) => {
+        this.#options.log(this.id, `<${reason}>`);
+        this.#finish();
+      },
+    });
+  }
+
+  /** The compressor flushed or the inflater took input: recheck flow control. */
+  #progress(): void {
+    if (this.#throttled && this.#unsent <= LOW_WATER_MARK) this.#throttled = false;
+    if (this.#unsent === 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.#ending) this.#endSocket();
+    this.#updateFlow();
+  }
+
   /** Wraps the plain socket in a server-side TLS socket and reads from that. */
   #secure(plain: net.Socket): tls.TLSSocket {
     const secure = new tls.TLSSocket(plain, {
@@ -283,7 +327,7 @@ class NodeConnection implements ManagedConnection {
       this.#held = [];
       this.#heldBytes = 0;
       for (const bytes of held) this.#send(bytes);
-      if (this.#ending) secure.end(() => this.#finish());
+      if (this.#ending) this.#endSocket();
     });
     secure.on("data", (chunk: Uint8Array) => this.#deliver(chunk));
     secure.on("end", this.#onEnd);
@@ -313,13 +357,21 @@ class NodeConnection implements ManagedConnection {
     this.#armIdle();
     // A plain Uint8Array view: a Buffer's slice() would not copy, which sessions rely on.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#deflate) {
+      this.#deflate.input(bytes);
+      if (this.#deflate.inputFull) this.#updateFlow();
+      return;
+    }
     this.#guard.input(bytes);
     this.#events.data(bytes);
   }
 
-  /** Output not yet handed to the OS: written to the socket, or held for the handshake. */
+  /**
+   * Output not yet handed to the OS: written to the socket, held for the handshake, or
+   * still in the compressor.
+   */
   get #unsent(): number {
-    return this.#unflushed + this.#heldBytes;
+    return this.#unflushed + this.#heldBytes + (this.#deflate?.pending ?? 0);
   }
 
   /**
@@ -329,7 +381,9 @@ class NodeConnection implements ManagedConnection {
    */
   #updateFlow(): void {
     if (this.#closed || this.#upgrading) return;
-    const stop = this.#paused || this.#throttled || this.#drainWaiters.length > 0;
+    const deliver = !this.#paused && !this.#throttled && this.#drainWaiters.length === 0;
+    this.#deflate?.flow(deliver);
+    const stop = !deliver || (this.#deflate?.inputFull ?? false);
     if (stop === this.#socketPaused) return;
     this.#socketPaused = stop;
     if (stop) {
@@ -355,7 +409,7 @@ class NodeConnection implements ManagedConnection {
       const flushed = this.#flushWaiters;
       this.#flushWaiters = [];
       for (const resolve of flushed) resolve();
-      if (this.#heldBytes > 0) return;
+      if (this.#unsent > 0) return;
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const resolve of waiters) resolve();
@@ -375,6 +429,7 @@ class NodeConnection implements ManagedConnection {
     clearTimeout(this.#endTimer);
     clearTimeout(this.#handshakeTimer);
     this.#guard.stop();
+    this.#deflate?.close();
     this.#socket.destroy();
     this.#plain.destroy();
     this.#held = [];

@@ -19,6 +19,7 @@ export function sessionIo(connection: Connection) {
     resume: () => connection.resume(),
     close: () => connection.end(),
     startTls: () => connection.startTls(),
+    startCompression: () => connection.startCompression(),
     expectBody: (on: boolean) => connection.expectBody(on),
   };
 }

@@ -26,6 +26,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { connectionRegistry } from "./registry.ts";
@@ -117,6 +118,8 @@ class SocketConnection implements ManagedConnection {
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
+  /** COMPRESS=DEFLATE, once started. */
+  #deflate: DeflateLayer | null = null;
 
   constructor(conn: Deno.TcpConn, idleMs: number, receiveTimeoutMs: number) {
     this.#conn = conn;
@@ -159,8 +162,8 @@ class SocketConnection implements ManagedConnection {
         if (this.#ending) continue;
         // The session may keep the chunk (literals, message data): hand it a copy.
         const chunk = buffer.slice(0, n);
-        this.#guard.input(chunk);
-        events.data(chunk);
+        if (this.#deflate) this.#deflate.input(chunk);
+        else this.#deliver(chunk);
       }
     } catch {
       // reset by peer, or destroyed while reading
@@ -172,21 +175,24 @@ class SocketConnection implements ManagedConnection {
   write(data: Uint8Array | string): boolean {
     if (this.#closed || this.#ending) return false;
     const bytes = typeof data === "string" ? encodeText(data) : data;
-    if (bytes.length === 0) return this.#queued < HIGH_WATER_MARK;
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (this.#queued >= HIGH_WATER_MARK) this.#throttled = true;
-    if (!this.#writing) this.#pump();
-    return this.#queued < HIGH_WATER_MARK;
+    if (bytes.length === 0) return this.#unsent < HIGH_WATER_MARK;
+    if (this.#deflate) this.#deflate.write(bytes);
+    else this.#enqueue(bytes);
+    if (this.#unsent >= HIGH_WATER_MARK) this.#throttled = true;
+    this.#deflate?.flow(this.#delivering);
+    return this.#unsent < HIGH_WATER_MARK;
   }
 
   drained(): Promise<void> {
-    if (this.#closed || this.#queued === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    if (this.#closed || this.#unsent === 0) return Promise.resolve();
+    const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    this.#deflate?.flow(false);
+    return drained;
   }
 
   pause(): void {
     this.#paused = true;
+    this.#deflate?.flow(false);
   }
 
   resume(): void {
@@ -201,7 +207,7 @@ class SocketConnection implements ManagedConnection {
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    if (!this.#writing) this.#finish();
+    if (!this.#writing && this.#unsent === 0) this.#finish();
     else this.#endTimer = setTimeout(() => this.destroy(), END_GRACE_MS);
   }
 
@@ -218,12 +224,56 @@ class SocketConnection implements ManagedConnection {
     throw new Error("Cannot start TLS: this listener has no TLS");
   }
 
+  startCompression(): void {
+    if (this.#deflate) throw new Error("Cannot start compression: it is active");
+    if (this.#closed || this.#ending) return;
+    this.#deflate = new DeflateLayer({
+      send: (compressed) => this.#enqueue(compressed),
+      deliver: (plain) => {
+        if (this.#closed || this.#ending) return;
+        this.#deliver(plain);
+        if (!this.#delivering) this.#deflate?.flow(false);
+      },
+      progress: () => this.#progress(),
+      fail: () => this.#finish(),
+    });
+  }
+
   /** Data may be delivered: see the flow control of {@linkcode Connection}. */
-  get #reading(): boolean {
+  get #delivering(): boolean {
     return !this.#paused && !this.#throttled && this.#drainWaiters.length === 0;
   }
 
+  /** The socket may be read: data may be delivered and the inflater has room. */
+  get #reading(): boolean {
+    return this.#delivering && !this.#deflate?.inputFull;
+  }
+
+  /** Output not yet handed to the OS: queued, or still in the compressor. */
+  get #unsent(): number {
+    return this.#queued + (this.#deflate?.pending ?? 0);
+  }
+
+  #deliver(plain: Uint8Array): void {
+    this.#guard.input(plain);
+    this.#events.data(plain);
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#writing) this.#pump();
+  }
+
+  /** The compressor flushed or the inflater took input: recheck flow control. */
+  #progress(): void {
+    if (this.#throttled && this.#unsent <= LOW_WATER_MARK) this.#throttled = false;
+    if (!this.#writing && this.#unsent === 0) this.#settle();
+    else this.#wakeReader();
+  }
+
   #wakeReader(): void {
+    this.#deflate?.flow(this.#delivering);
     if (!this.#reading && !this.#closed) return;
     const wake = this.#wake;
     this.#wake = null;
@@ -246,7 +296,7 @@ class SocketConnection implements ManagedConnection {
           let offset = await this.#conn.write(chunk);
           while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
           this.#queued -= chunk.length;
-          if (this.#throttled && this.#queued <= LOW_WATER_MARK) {
+          if (this.#throttled && this.#unsent <= LOW_WATER_MARK) {
             this.#throttled = false;
             this.#wakeReader();
           }
@@ -258,6 +308,12 @@ class SocketConnection implements ManagedConnection {
     } finally {
       this.#writing = false;
     }
+    // Output still in the compressor comes back through #progress once flushed.
+    if (this.#unsent === 0) this.#settle();
+  }
+
+  /** Everything written is out: wake whoever waits for it. */
+  #settle(): void {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
@@ -271,6 +327,7 @@ class SocketConnection implements ManagedConnection {
     this.#idleTimer.stop();
     clearTimeout(this.#endTimer);
     this.#guard.stop();
+    this.#deflate?.close();
     try {
       this.#conn.close();
     } catch {

@@ -25,6 +25,8 @@
  * !close 2                          the client closes connection 2
  * !starttls 1                       the client starts TLS on connection 1 (after the server's
  *                                   go-ahead), trusting the runner's `caCerts`
+ * !compress 1                       the client compresses connection 1 from now on (RFC 4978,
+ *                                   after the server's tagged OK), both ways
  * !sleep 50                         wait 50 ms
  * !call name arg...                 run a hook the runner provides (e.g. check the store)
  * ```
@@ -50,6 +52,7 @@
  * @module
  */
 
+import { DeflatedConn } from "./deflate_conn.ts";
 import {
   type Config,
   DEFAULT_LIMITS,
@@ -66,6 +69,7 @@ export type Step =
   | { kind: "closed"; line: number; conn: string }
   | { kind: "close"; line: number; conn: string }
   | { kind: "starttls"; line: number; conn: string }
+  | { kind: "compress"; line: number; conn: string }
   | { kind: "sleep"; line: number; ms: number }
   | { kind: "call"; line: number; name: string; args: string[] };
 
@@ -153,6 +157,7 @@ export function parseTranscript(text: string, file: string): Transcript {
         case "closed":
         case "close":
         case "starttls":
+        case "compress":
           steps.push({ kind: word, line: n, conn: connName(args[0] ?? "") });
           break;
         case "sleep":
@@ -386,6 +391,16 @@ class Peer {
     await tls.handshake();
   }
 
+  /** Client-side DEFLATE over the connection; nothing may be unread or being read. */
+  startCompression(): void {
+    if (this.lines.length > 0 || this.#buffer.length > 0) {
+      const extra = [...this.lines.map((l) => l.text + "\r\n"), this.partial].join("");
+      throw new Error(`the server sent more after its tagged OK: ${JSON.stringify(extra)}`);
+    }
+    if (this.#reading) throw new Error("a read is still pending (expect the tagged OK first)");
+    this.conn = new DeflatedConn(this.conn) as unknown as Deno.Conn;
+  }
+
   async send(bytes: Uint8Array): Promise<void> {
     let written = 0;
     while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
@@ -570,6 +585,20 @@ export async function runTranscript(transcript: Transcript, options: RunOptions)
           } catch (error) {
             throw new TranscriptError(
               `${where(step.line)}: cannot start TLS on connection ${step.conn}: ${
+                (error as Error).message
+              }${context(peer)}`,
+            );
+          }
+          break;
+        }
+        case "compress": {
+          const peer = peers.get(step.conn);
+          if (!peer) throw new TranscriptError(`${where(step.line)}: no connection ${step.conn}`);
+          try {
+            peer.startCompression();
+          } catch (error) {
+            throw new TranscriptError(
+              `${where(step.line)}: cannot compress connection ${step.conn}: ${
                 (error as Error).message
               }${context(peer)}`,
             );

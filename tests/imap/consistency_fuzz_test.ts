@@ -19,6 +19,10 @@
  * the same rule; it also disconnects, misses changes, and must rebuild exactly the store's
  * state from a `SELECT (QRESYNC ...)` alone; see `consistency_condstore.ts`).
  *
+ * A seventh session only listens, with NOTIFY (RFC 5465): the STATUS notifications it gets
+ * for both mailboxes must add up to the store's counts at every checkpoint (see
+ * `consistency_notify.ts`).
+ *
  * A failure names the seed and step; `FUZZ_SEED=n` (with `FUZZ_STEPS=n`, `FUZZ_SQLITE=1`) runs
  * that seed alone.
  *
@@ -27,6 +31,7 @@
 
 import { startElektromail, testConfig } from "../../lib/mod.ts";
 import { conditionalStoreStep, qresyncReconnect } from "./consistency_condstore.ts";
+import { checkNotified, type NotifyWatcher, openWatcher } from "./consistency_notify.ts";
 import {
   applyFlagOperation,
   check,
@@ -61,6 +66,11 @@ const SEEDS = [1, 2, 3, 4, 5, 6];
 /** One more run on the SQLite store. */
 const SQLITE_SEED = 7;
 const STEPS = 1000;
+/**
+ * One step in this many (on average) is followed by a check of the NOTIFY watcher
+ * (consistency_notify.ts), drawn from its own PRNG so the steps stay those of the seed.
+ */
+const NOTIFY_CHECK_ODDS = 8;
 
 // ---- random choices ----
 
@@ -338,6 +348,8 @@ async function runSeed(seed: number, steps: number, dbPath: string | null): Prom
   const base = { seed, server, rand: prng(seed), smtp, trail: [], current: null, delivered: 0 };
   const sessions: FuzzSession[] = [];
   const world: World = { ...base, sessions };
+  let watcher: NotifyWatcher | null = null;
+  const checkpoint = prng(seed + 1_000_000);
   let step = 0;
   try {
     check((await smtp.readReply()).startsWith("220"), "No SMTP greeting");
@@ -351,15 +363,19 @@ async function runSeed(seed: number, steps: number, dbPath: string | null): Prom
     sessions.push(await openSession(world, "d", OTHER, true));
     sessions.push(await openSession(world, "e", "INBOX", false, "condstore"));
     sessions.push(await openSession(world, "f", "INBOX", true, "qresync"));
+    watcher = await openWatcher(world);
     for (step = 1; step <= steps; step++) {
       world.trail.push(`step ${step}`);
       await randomStep(world, sessions, true);
+      if (checkpoint(NOTIFY_CHECK_ODDS) === 0) await checkNotified(world, watcher);
     }
     for (const session of sessions) await noopAndCompare(world, session);
+    await checkNotified(world, watcher);
   } catch (error) {
     throw report(world, step, error);
   } finally {
     for (const session of sessions) session.conn.close();
+    watcher?.conn.close();
     smtp.close();
     await server.stop();
   }

@@ -53,8 +53,10 @@ interface Sync {
   readonly server: Elektromail;
   /** The Maildir folder of a mailbox name (`INBOX`, `Work/Sub`). */
   maildir(mailbox: string): string;
-  /** Runs `mbsync -a` and fails with its verbose output unless it exits 0. */
-  run(): Promise<string>;
+  /**
+   * Runs `mbsync -a` (with `flags`, default `-V`) and fails with its output unless it exits 0.
+   */
+  run(flags?: string[]): Promise<string>;
   /** The messages of a local mailbox, sorted by their `Subject:`. */
   local(mailbox: string): MaildirMessage[];
 }
@@ -104,7 +106,7 @@ async function withSync(
       await fn({
         server,
         maildir,
-        run: () => runMbsync(rc),
+        run: (flags) => runMbsync(rc, flags),
         local: (mailbox) => readMaildir(maildir(mailbox)),
       });
     });
@@ -113,9 +115,9 @@ async function withSync(
   }
 }
 
-async function runMbsync(rc: string): Promise<string> {
+async function runMbsync(rc: string, flags = ["-V"]): Promise<string> {
   const output = await new Deno.Command(MBSYNC, {
-    args: ["-c", rc, "-a", "-V"],
+    args: ["-c", rc, "-a", ...flags],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -385,5 +387,29 @@ mbsyncTest("create: a Maildir folder made locally becomes a server mailbox", asy
     assert.deepEqual(serverFlags(server, "Projects/2026"), { Plan: ["\\Seen"] });
     assertSyncedCopy(rawText(server, "Projects/2026", 1), plan, "\r\n");
     assert.equal(server.store.listMessages(USER, "Projects").length, 0);
+  });
+});
+
+mbsyncTest("compress: COMPRESS=DEFLATE is negotiated and the sync goes through it", async () => {
+  await withSync(async ({ server, run, local }) => {
+    const body = "compressible line\r\n".repeat(500);
+    server.store.append(USER, "INBOX", encoder.encode(mail("Squeezed", body)));
+    // -Dn logs the IMAP exchange (RFC 4978 3: COMPRESS right after login, then DEFLATE).
+    const log = await run(["-Dn"]);
+    assert.match(log, />>> \d+ COMPRESS DEFLATE/, `mbsync asked for COMPRESS:\n${log}`);
+    assert.match(log, /\d+ OK DEFLATE active/, `the server agreed:\n${log}`);
+    const inbox = local("INBOX");
+    assert.deepEqual(inbox.map((m) => subject(m.text)), ["Squeezed"]);
+    assertSyncedCopy(inbox[0].text, rawText(server, "INBOX", 1), "\n");
+    // And back up, compressed: a local message is APPENDed.
+    await Deno.writeTextFile(
+      `${inbox[0].path.replace(/\/(new|cur)\/[^/]+$/, "")}/new/1764000000.9_1.client`,
+      mail("Pushed", body),
+    );
+    await run(["-Dn"]);
+    assert.deepEqual(
+      server.store.listMessages(USER, "INBOX").map((m) => m.summary.subject),
+      ["Squeezed", "Pushed"],
+    );
   });
 });

@@ -12,6 +12,7 @@ import type { CommandSpec } from "../context.ts";
 import { ANY_STATE_COMMANDS } from "./any_state.ts";
 import { APPEND_COMMANDS } from "./append.ts";
 import { AUTH_COMMANDS } from "./auth.ts";
+import { COMPRESS_COMMANDS } from "./compress.ts";
 import { COPY_MOVE_COMMANDS } from "./copy_move.ts";
 import { EXPUNGE_COMMANDS } from "./expunge.ts";
 import { FETCH_COMMANDS } from "./fetch.ts";
@@ -19,6 +20,7 @@ import { IDLE_COMMANDS } from "./idle.ts";
 import { LIST_COMMANDS } from "./list.ts";
 import { MAILBOX_COMMANDS } from "./mailbox.ts";
 import { NAMESPACE_COMMANDS } from "./namespace.ts";
+import { NOTIFY_COMMANDS } from "./notify.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECT_COMMANDS } from "./select.ts";
@@ -31,7 +33,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
   // IDLE, MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as
   // Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA,
-  // STATUS=SIZE.
+  // STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order).
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
@@ -45,6 +47,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...LIST_COMMANDS,
   ...QUOTA_COMMANDS,
   ...STATUS_COMMANDS,
+  ...NOTIFY_COMMANDS,
+  ...COMPRESS_COMMANDS,
   // Without.
   ...MAILBOX_COMMANDS,
   ...FETCH_COMMANDS,
