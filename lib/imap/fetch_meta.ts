@@ -22,6 +22,9 @@ const META_KINDS: ReadonlySet<string> = new Set([
   "INTERNALDATE",
 ]);
 
+/** `\Recent` of no message: IMAP4rev2 has none. */
+const NO_RECENT = { has: (_uid: number) => false };
+
 /** Whether every item of a FETCH comes from the message's record (none reads its bytes). */
 export function recordItemsOnly(items: readonly FetchAttribute[]): boolean {
   for (const item of items) if (!META_KINDS.has(item.kind)) return false;
@@ -50,8 +53,18 @@ export async function fetchRecordItems(
   // change can come between the messages, so new keywords are announced once.
   announceKeywords(session);
   let missing = 0;
-  for (const { seq, uid } of targets) {
-    const meta = store.getMessage(user, mailbox, uid);
+  const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
+  let lastFlags: readonly string[] | null = null;
+  let lastRecent = false;
+  let flagsText = "";
+  // Record fields are read at once, before the next change (MessageState is live).
+  const statesFrom = (first: number) =>
+    store.messageStates(user, mailbox, targets.slice(first).map((target) => target.uid));
+  let states = statesFrom(0);
+  let base = 0;
+  for (let t = 0; t < targets.length; t++) {
+    const { seq, uid } = targets[t];
+    const meta = states[t - base];
     if (!meta) {
       missing++;
       continue;
@@ -64,7 +77,13 @@ export async function fetchRecordItems(
           line += `UID ${uid}`;
           break;
         case "FLAGS":
-          line += `FLAGS ${sessionFlagList(session, uid, meta.flags)}`;
+          // Runs of messages share one interned list: its text is looked up once a run.
+          if (meta.flags !== lastFlags || recent.has(uid) !== lastRecent) {
+            lastFlags = meta.flags;
+            lastRecent = recent.has(uid);
+            flagsText = `FLAGS ${sessionFlagList(session, uid, meta.flags)}`;
+          }
+          line += flagsText;
           break;
         case "MODSEQ":
           line += `MODSEQ (${meta.modseq})`;
@@ -82,6 +101,9 @@ export async function fetchRecordItems(
       await session.flush();
       if (session.ended) return missing;
       announceKeywords(session);
+      // The records are live: read them again after giving other sessions a turn.
+      base = t + 1;
+      states = statesFrom(base);
     }
   }
   return missing;
