@@ -8,7 +8,7 @@
 
 import type { Store } from "../../lib/store/mod.ts";
 import { listenerFailures } from "./contract_helpers.ts";
-import { envelopeContract } from "./contract_envelope.ts";
+import { envelopeContract, messageStatesContract } from "./contract_envelope.ts";
 import { mailboxContract } from "./contract_mailboxes.ts";
 import { messageContract } from "./contract_messages.ts";
 import { modseqContract } from "./contract_modseq.ts";
@@ -43,5 +43,6 @@ export function storeContract(label: string, factory: StoreFactory): void {
   mailboxContract(test);
   messageContract(test);
   envelopeContract(test);
+  messageStatesContract(test);
   modseqContract(test);
 }
