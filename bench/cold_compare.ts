@@ -100,7 +100,10 @@ async function dovecotRun(binary: string, dir: string, port: number, args: strin
   }).spawn();
   try {
     await waitForPort(port);
-    return await coldRun([...args, "--connect", `127.0.0.1:${port}`, "--user", "u"]);
+    return await coldRun([
+      ...args,
+      ...["--connect", `127.0.0.1:${port}`, "--user", "u", "--cpu-process", `imap@${child.pid}`],
+    ]);
   } finally {
     child.kill("SIGTERM");
     await child.status;
@@ -141,7 +144,8 @@ async function main() {
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(`${values.runs} runs each, medians, ${navigator.hardwareConcurrency} CPUs, ${load}`);
   console.log(
-    "| command | Dovecot | Elektromail | ratio | Elektromail CPU |\n| --- | --- | --- | --- | --- |",
+    "| command | Dovecot | Elektromail | ratio | Dovecot CPU | Elektromail CPU | CPU ratio |\n" +
+      "| --- | --- | --- | --- | --- | --- | --- |",
   );
   ours[0].forEach(([label, text], row) => {
     const mine = median(ours.map((rows) => rows[row][2]));
@@ -154,8 +158,15 @@ async function main() {
     const digits = unit === "ms" ? 2 : 0;
     const ratio = Number.isNaN(other) ? "" : (mine / other).toFixed(2);
     const cell = (value: number) => Number.isNaN(value) ? "–" : `${value.toFixed(digits)} ${unit}`;
-    const cpuCell = Number.isNaN(cpu) ? "" : `${cpu} ms`;
-    console.log(`| ${label} | ${cell(other)} | ${cell(mine)} | ${ratio} | ${cpuCell} |`);
+    const otherCpu = theirs.length > 0 && theirs[0][row]?.[0] === label
+      ? median(theirs.map((rows) => rows[row][3] ?? NaN))
+      : NaN;
+    const cpuCell = (value: number) => Number.isNaN(value) ? "" : `${value.toFixed(2)} ms`;
+    const cpuRatio = Number.isNaN(cpu) || Number.isNaN(otherCpu) ? "" : (cpu / otherCpu).toFixed(2);
+    console.log(
+      `| ${label} | ${cell(other)} | ${cell(mine)} | ${ratio} | ${cpuCell(otherCpu)} | ` +
+        `${cpuCell(cpu)} | ${cpuRatio} |`,
+    );
   });
 }
 

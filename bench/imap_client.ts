@@ -173,6 +173,51 @@ export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/**
+ * A process's CPU time in ms, summed over its threads (V8's GC and compiler threads count),
+ * from the scheduler's nanosecond counters rather than the 10 ms ticks of `/proc/<pid>/stat`.
+ */
+export function cpuMs(pid: number): number {
+  let ns = 0;
+  let tasks: { name: string }[];
+  try {
+    // BENCH_MAIN_THREAD=1: the JavaScript thread alone (what a command waits on).
+    tasks = Deno.env.get("BENCH_MAIN_THREAD") === "1"
+      ? [{ name: String(pid) }]
+      : [...Deno.readDirSync(`/proc/${pid}/task`)];
+  } catch {
+    return NaN; // the process has ended
+  }
+  for (const task of tasks) {
+    try {
+      ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0]);
+    } catch { /* the thread ended */ }
+  }
+  return ns / 1e6;
+}
+
+/**
+ * The newest process named `name` (by start time) whose parent is `parent`: Dovecot's `imap`
+ * process of the connection just logged in, to measure its CPU time like our own server's.
+ * Null when there is none.
+ */
+export function newestProcess(name: string, parent: number): number | null {
+  let best: [number, number] | null = null;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const open = stat.indexOf("("), close = stat.lastIndexOf(")");
+      if (stat.slice(open + 1, close) !== name) continue;
+      const fields = stat.slice(close + 2).split(" ");
+      if (Number(fields[1]) !== parent) continue; // field 4, ppid
+      const start = Number(fields[19]); // field 22, starttime
+      if (!best || start > best[1]) best = [Number(entry.name), start];
+    } catch { /* gone */ }
+  }
+  return best?.[0] ?? null;
+}
+
 /** The server's CPU time (user + system), in clock ticks. */
 export function cpuTicks(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Client, cpuTicks, imapDate, median, rssMb, timed } from "./imap_client.ts";
+import { Client, cpuMs, imapDate, median, newestProcess, rssMb, timed } from "./imap_client.ts";
 import { corpusMessage, RARE_WORD } from "./imap_corpus.ts";
 import { type SpawnedServer, spawnServer } from "./spawn.ts";
 
@@ -25,11 +25,20 @@ export interface ColdOptions {
   readonly env: Record<string, string>;
   /** connect + LOGIN + LOGOUT round trips before the burst (their median is reported). */
   readonly logins: number;
+  /**
+   * With `connect`: `name@parent`, the name and parent process id of the server process
+   * serving the connection after LOGIN (Dovecot: `imap@<master pid>`), whose CPU time is
+   * then measured too.
+   */
+  readonly cpuProcess?: string;
+  /** With `connect`: the server's process id, to measure its CPU time. */
+  readonly serverPid?: number;
 }
 
 /**
  * One row of the table: label, value, the value as a number for medians, and the server's
- * CPU time during the row in ms (10 ms ticks; NaN for a server that is not a subprocess).
+ * CPU time during the row in ms (all its threads, from /proc/<pid>/task/<tid>/schedstat; NaN
+ * when the server process is unknown).
  * CPU time is what a busy host disturbs least.
  */
 export type ColdRow = [label: string, text: string, value: number, cpuMs: number];
@@ -57,12 +66,12 @@ export async function runCold(options: ColdOptions): Promise<ColdRow[]> {
     port = server.imap;
   }
   const rows: ColdRow[] = [];
-  const pid = server?.pid;
-  /** Times `fn`, with the server's CPU time (ms) when it is our subprocess. */
+  let pid = server?.pid ?? options.serverPid;
+  /** Times `fn`, with the server's CPU time (ms) when its process is known. */
   const measure = async (fn: () => Promise<unknown>): Promise<[number, number]> => {
-    const before = pid ? cpuTicks(pid) : NaN;
+    const before = pid ? cpuMs(pid) : NaN;
     const elapsed = await timed(fn);
-    return [elapsed, pid ? (cpuTicks(pid) - before) * 10 : NaN];
+    return [elapsed, pid ? cpuMs(pid) - before : NaN];
   };
   const ms = (label: string, [value, cpu]: [number, number]) =>
     rows.push([label, `${value.toFixed(2)} ms`, value, cpu]);
@@ -84,6 +93,10 @@ export async function runCold(options: ColdOptions): Promise<ColdRow[]> {
     }
     const c = await Client.connect(port, hostname);
     await c.command(login);
+    if (!server && options.cpuProcess) {
+      const [name, parent] = options.cpuProcess.split("@");
+      pid = newestProcess(name, Number(parent)) ?? undefined;
+    }
     const [appendMs, appendCpu] = await measure(() => c.appendAll("INBOX", corpus));
     const rate = options.messages / (appendMs / 1000);
     rows.push([

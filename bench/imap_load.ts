@@ -12,6 +12,8 @@
  *                                                      # server, APPEND, each command once
  * deno run -A bench/imap_load.ts --cold --connect 127.0.0.1:10143 --user u --pass p
  *                                                      # the same against any IMAP server
+ *   [--server-pid N | --cpu-process imap@<parent pid>] # and its CPU time per command
+ * BENCH_MAIN_THREAD=1 deno run -A bench/imap_load.ts --cold  # CPU of the JS thread alone
  * ```
  *
  * The CONDSTORE/QRESYNC phases (RFC 7162) run last, on the copy of the whole corpus: 10
@@ -47,6 +49,8 @@ async function main() {
       user: { type: "string", default: "bench" },
       pass: { type: "string", default: "pw" },
       json: { type: "boolean", default: false },
+      "cpu-process": { type: "string" },
+      "server-pid": { type: "string" },
     },
     allowNegative: true,
   });
@@ -64,6 +68,8 @@ async function main() {
       pass: values.pass,
       env,
       logins: Number(values.logins),
+      cpuProcess: values["cpu-process"],
+      serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
     }).finally(() => dbDir && Deno.remove(dbDir, { recursive: true }));
     const target = values.connect ? `server at ${values.connect}` : `${values.store} store`;
     printRows(`IMAP first touch (cold), ${target}`, rows, values.json);

@@ -30,7 +30,8 @@ export async function spawnServer(
 ): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...denoFlags, MAIN],
-    env: { SMTP_PORT: "0", IMAP_PORT: "0", ...env },
+    // Free ports for every listener: other servers may hold the default ones.
+    env: { SMTP_PORT: "0", IMAP_PORT: "0", POP3_PORT: "0", HTTP_PORT: "0", ...env },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

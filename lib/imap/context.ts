@@ -15,6 +15,7 @@ import type { ResponseBuilder } from "./encoder.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
 import type { NotifyState } from "./notify_state.ts";
 import type { Reader } from "./parser.ts";
+import type { RecentUids } from "./recent.ts";
 import type { MailboxTracker } from "./tracker.ts";
 
 /** Bytes of pending output past which a long response is written out mid-command. */
@@ -63,7 +64,7 @@ export interface Selection {
   readonly tracker: MailboxTracker;
   readonly readOnly: boolean;
   /** UIDs this session reports as `\Recent` (rev1 only). */
-  readonly recent: Set<number>;
+  readonly recent: RecentUids;
   /**
    * The result kept by `SEARCH RETURN (SAVE)` (RFC 5182), as UIDs ascending: what `$` means.
    * A new selection has none, so `$` starts empty.

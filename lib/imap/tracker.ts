@@ -107,6 +107,18 @@ export class MailboxTracker {
     return 0;
   }
 
+  /** How many UIDs the client knows are at most `uid`. Binary search. */
+  countAtMost(uid: number): number {
+    let low = 0;
+    let high = this.#uids.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.#uids[mid] <= uid) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
   /** UIDs in sequence order (a copy). */
   uids(): number[] {
     return [...this.#uids];

@@ -93,16 +93,13 @@ export function sessionFlagList(session: Session, uid: number, flags: readonly s
 export function claimRecent(session: Session, selection: Selection, previousMax: number): void {
   const key = recentKey(selection.tracker.user, selection.tracker.mailbox);
   const claimed = session.ctx.shared.recentClaims.get(key) ?? 0;
-  let highest = claimed;
-  // UIDs ascend: walk down from the newest until one was seen (by this session or another).
   const floor = Math.max(previousMax, claimed);
-  for (let seq = selection.tracker.count; seq >= 1; seq--) {
-    const uid = selection.tracker.uidAt(seq)!;
-    if (uid <= floor) break;
-    selection.recent.add(uid);
-    highest = Math.max(highest, uid);
-  }
-  if (!selection.readOnly && highest > claimed) session.ctx.shared.recentClaims.set(key, highest);
+  const { tracker } = selection;
+  const highest = tracker.maxUid;
+  if (highest <= floor) return;
+  // UIDs ascend: the newest ones, above what was seen (by this session or another).
+  selection.recent.claim(floor, highest, tracker.count - tracker.countAtMost(floor));
+  if (!selection.readOnly) session.ctx.shared.recentClaims.set(key, highest);
 }
 
 /** STATUS RECENT: messages of the mailbox no session has claimed as `\Recent` yet. */

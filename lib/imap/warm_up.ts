@@ -9,12 +9,14 @@
  * code it ran is compiled when real clients come.
  *
  * It runs in idle time, one command at a time with a timer turn between commands, so the
- * first accept is not delayed and a client that comes meanwhile shares the loop with it.
+ * first accept is not delayed and a client that comes meanwhile shares the loop with it; a
+ * full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
  * @module
  */
 
 import type { Config } from "../config.ts";
+import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
@@ -61,6 +63,13 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   const control: Control = { stopped: false, release: null };
   const result = { commands: 0, failed: 0 };
   const done = play(config, options.rounds ?? 2, options.messages ?? 200, control, result)
+    // Its store, mail and responses are garbage now: collected at once (and the heap they
+    // grew given back), after a timer turn for any client meanwhile.
+    .then(async () => {
+      if (control.stopped) return;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await fullGc();
+    })
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
   return {

@@ -58,6 +58,7 @@ import {
   type FlagOperation,
   type MailboxInfo,
   type MessageMeta,
+  type MessageState,
   type NewAppend,
   type SelectView,
   type SpecialUse,
@@ -305,6 +306,20 @@ export class MailStore implements Store {
     const target = record?.mailboxes.get(canonicalMailboxName(mailbox));
     const message = target?.byUid.get(uid);
     return record && target && message ? toMeta(record.name, target.name, message) : undefined;
+  }
+
+  messageStates(
+    user: string,
+    mailbox: string,
+    uids: readonly number[],
+  ): Array<MessageState | undefined> {
+    this.#checkOpen();
+    // As getMessage: a mailbox gone under the caller has no messages.
+    const byUid = this.#users.get(user.toLowerCase())?.mailboxes.get(canonicalMailboxName(mailbox))
+      ?.byUid;
+    const states = new Array<MessageState | undefined>(uids.length);
+    for (let i = 0; i < uids.length; i++) states[i] = byUid?.get(uids[i]);
+    return states;
   }
 
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined {

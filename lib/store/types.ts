@@ -115,6 +115,18 @@ export interface SelectView {
   readonly firstUnseenUid: number;
 }
 
+/**
+ * A message's record fields, as {@linkcode Store.messageStates} hands them out: the store's
+ * own record, not a snapshot, so it is only good until the next change (read it at once).
+ */
+export interface MessageState {
+  readonly uid: number;
+  readonly internalDate: number;
+  readonly size: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
+
 /** Options for {@linkcode Store.append}. */
 export interface AppendOptions {
   flags?: readonly string[];
@@ -280,6 +292,16 @@ export interface Store {
    */
   selectView(user: string, mailbox: string): SelectView;
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
+  /**
+   * The record fields of the messages with these UIDs, in their order (undefined for a UID
+   * not in the mailbox): what FETCH of UID, FLAGS, MODSEQ, RFC822.SIZE or INTERNALDATE reads,
+   * without a snapshot per message. Live records: read them before the next change.
+   */
+  messageStates(
+    user: string,
+    mailbox: string,
+    uids: readonly number[],
+  ): Array<MessageState | undefined>;
   /**
    * UIDs of the messages whose MODSEQ is above `modseq`, ascending (RFC 7162 CHANGEDSINCE):
    * costs the messages changed since then, not the mailbox.

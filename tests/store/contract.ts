@@ -10,7 +10,7 @@
 import type { Store } from "../../lib/store/mod.ts";
 import { appendManyContract } from "./contract_append_many.ts";
 import { listenerFailures } from "./contract_helpers.ts";
-import { envelopeContract } from "./contract_envelope.ts";
+import { envelopeContract, messageStatesContract } from "./contract_envelope.ts";
 import { mailboxContract } from "./contract_mailboxes.ts";
 import { messageContract } from "./contract_messages.ts";
 import { modseqContract } from "./contract_modseq.ts";
@@ -46,5 +46,6 @@ export function storeContract(label: string, factory: StoreFactory): void {
   messageContract(test);
   appendManyContract(test);
   envelopeContract(test);
+  messageStatesContract(test);
   modseqContract(test);
 }

@@ -1,7 +1,7 @@
 /**
  * The store contract, the SMTP envelope of a message (issue 12 item 9): kept as given,
  * null without one, carried by copies and moves, and sent with the `message.added` event
- * (see `contract.ts`).
+ * (see `contract.ts`); and `Store.messageStates`, the record fields FETCH reads in bulk.
  *
  * @module
  */
@@ -53,5 +53,28 @@ export function envelopeContract(test: ContractTest): void {
     );
     store.renameMailbox("u", "INBOX", "Old");
     assert.deepEqual(store.listMessages("u", "Old")[0].envelope, envelope);
+  });
+}
+
+/** Registers the contract of `Store.messageStates` (the records FETCH reads in bulk). */
+export function messageStatesContract(test: ContractTest): void {
+  test("messageStates: the record fields of many messages, in the UIDs' order", (store) => {
+    store.createMailbox("u", "Other");
+    store.append("u", "INBOX", sampleMessage(), { flags: ["\\Seen"], internalDate: 1_000 });
+    store.append("u", "INBOX", sampleMessage("Second"), { internalDate: 2_000 });
+    store.setFlags("u", "INBOX", [2], "add", ["$Label1"]);
+    const states = store.messageStates("u", "inbox", [2, 7, 1]);
+    assert.equal(states.length, 3);
+    assert.equal(states[1], undefined, "a UID not in the mailbox");
+    for (const [state, uid] of [[states[0], 2], [states[2], 1]] as const) {
+      const meta = store.getMessage("u", "INBOX", uid)!;
+      assert.deepEqual(
+        [state?.uid, state?.flags, state?.modseq, state?.size, state?.internalDate],
+        [meta.uid, meta.flags, meta.modseq, meta.size, meta.internalDate],
+      );
+    }
+    assert.deepEqual(states[0]?.flags, ["$Label1"]);
+    assert.deepEqual(store.messageStates("u", "Other", [1]), [undefined]);
+    assert.deepEqual(store.messageStates("u", "Missing", [1, 2]), [undefined, undefined]);
   });
 }

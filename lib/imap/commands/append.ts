@@ -83,7 +83,14 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
         if (total > inAll) {
           throw new ImapError("NO", "TOOBIG", `Messages are over ${inAll} octets in all`);
         }
-        return { raw, options: { flags: message.flags, internalDate: message.internalDate } };
+        // A literal is a buffer the framer made for this message alone, and CATENATE builds a
+        // new one: the store keeps it instead of a copy (no garbage of the message's size).
+        const options = {
+          flags: message.flags,
+          internalDate: message.internalDate,
+          transfer: true,
+        };
+        return { raw, options };
       });
       const stored = store.appendMessages(session.user, info.name, ready);
       const uids = formatSequenceSet(stored.map((meta) => meta.uid));

@@ -40,6 +40,7 @@ import {
 } from "../context.ts";
 import { formatInternalDate } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
+import { fetchRecordItems, recordItemsOnly } from "../fetch_meta.ts";
 import { MessageView } from "../message_view.ts";
 import { enableCondstore, intersectRanges } from "../condstore.ts";
 import {
@@ -105,6 +106,11 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   }
   const selection = selectionOf(session);
   const targets = fetchTargets(session, set, byUid, items, modifiers);
+  if (recordItemsOnly(items)) {
+    const missing = await fetchRecordItems(session, selection.tracker.mailbox, targets, items);
+    if (missing > 0) throw expungeIssued();
+    return;
+  }
   const keys = new Map(items.map((item) => [item, itemKeys(item)]));
   const { store } = session.ctx;
   const user = session.user;
@@ -180,9 +186,11 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   if (unknownCte) {
     throw new ImapError("NO", "UNKNOWN-CTE", "Cannot decode the transfer encoding of a part");
   }
-  if (missing > 0) {
-    throw new ImapError("NO", "EXPUNGEISSUED", "Some of the requested messages no longer exist");
-  }
+  if (missing > 0) throw expungeIssued();
+}
+
+function expungeIssued(): ImapError {
+  return new ImapError("NO", "EXPUNGEISSUED", "Some of the requested messages no longer exist");
 }
 
 /**

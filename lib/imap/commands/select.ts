@@ -45,6 +45,7 @@ import {
   writeVanished,
 } from "../responses.ts";
 import { resolveSequenceSet, sequenceRanges, type SequenceSet } from "../sequence.ts";
+import { RecentUids } from "../recent.ts";
 import { MailboxTracker } from "../tracker.ts";
 import { claimRecent, sessionFlagList } from "../updates.ts";
 import { requireMailbox, validName } from "./mailbox.ts";
@@ -134,7 +135,7 @@ function select(session: AuthedSession, reader: Reader, readOnly: boolean): Comm
   const selection: Selection = {
     tracker: new MailboxTracker(session.user, info.name, view.uids, view.keywords),
     readOnly,
-    recent: new Set(),
+    recent: new RecentUids(),
   };
   const firstUnseen = view.firstUnseenUid === 0 ? 0 : selection.tracker.seqOf(view.firstUnseenUid);
   const out = session.out;
