@@ -22,17 +22,20 @@ import { NAMESPACE_COMMANDS } from "./namespace.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECT_COMMANDS } from "./select.ts";
+import { SORT_COMMANDS } from "./sort.ts";
 import { STARTTLS_COMMANDS } from "./starttls.ts";
 import { STATUS_COMMANDS } from "./status.ts";
 import { STORE_COMMANDS } from "./store.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, SORT SORT=DISPLAY THREAD=… (after IDLE, as Dovecot), MOVE, UIDPLUS, NAMESPACE,
+  // UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
   ...IDLE_COMMANDS,
+  ...SORT_COMMANDS,
   ...COPY_MOVE_COMMANDS,
   ...EXPUNGE_COMMANDS,
   ...NAMESPACE_COMMANDS,
