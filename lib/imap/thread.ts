@@ -148,7 +148,7 @@ function linkContainers(messages: readonly ThreadMessage[]): Container[] {
  * Step 4: dummies without children go; dummies with children are replaced by them, except
  * that more than one child is not promoted to the root set.
  */
-function pruneDummies(roots: Container[]): Container[] {
+function pruneDummies(roots: Container[], keepRoots: boolean): Container[] {
   // Post-order over the tree with an explicit stack: children are pruned before parents.
   const order: Container[] = [];
   const stack = [...roots];
@@ -161,15 +161,21 @@ function pruneDummies(roots: Container[]): Container[] {
     const c = order[i];
     c.children = promote(c.children, false, c);
   }
-  return promote(roots, true, null);
+  return promote(roots, !keepRoots, null).filter((c) =>
+    c.message !== null || c.children.length > 0
+  );
 }
 
+/**
+ * The list with dummies replaced by their children; at the root (`atRoot`), a dummy with
+ * several children stays; `null` parent means the root, where REFS keeps every dummy.
+ */
 function promote(list: Container[], atRoot: boolean, parent: Container | null): Container[] {
   const out: Container[] = [];
   for (const c of list) {
     if (c.message !== null) out.push(c);
     else if (c.children.length === 0) continue;
-    else if (atRoot && c.children.length > 1) out.push(c);
+    else if (parent === null && (!atRoot || c.children.length > 1)) out.push(c);
     else {
       for (const child of c.children) {
         child.parent = parent;
@@ -193,10 +199,12 @@ function mergeSubjects(roots: Container[]): Container[] {
     if (m === null || m.subject === "") continue;
     const old = table.get(m.subject);
     const oldMessage = old && subjectMessage(old);
+    // A dummy replaces a message, a message that is no reply replaces a reply; a dummy in
+    // the table stays (as Dovecot reads RFC 5256 5.B.iii).
     if (
       old === undefined ||
-      (c.message === null && old.message !== null) ||
-      (oldMessage?.replyOrForward && !m.replyOrForward)
+      (old.message !== null &&
+        (c.message === null || (oldMessage!.replyOrForward && !m.replyOrForward)))
     ) table.set(m.subject, c);
   }
   const removed = new Set<Container>();
@@ -235,6 +243,8 @@ function sortSiblings(roots: Container[], byLatest: boolean): Container[] {
     stack.push(...c.children);
   }
   const compare = (a: Container, b: Container) => a.date - b.date || a.seq - b.seq;
+  // REFS: threads by their latest message; ties by the root's number, a dummy first.
+  const byRoot = (a: Container, b: Container) => (a.message?.seq ?? 0) - (b.message?.seq ?? 0);
   const latest = new Map<Container, number>();
   for (let i = order.length - 1; i >= 0; i--) {
     const c = order[i];
@@ -250,7 +260,7 @@ function sortSiblings(roots: Container[], byLatest: boolean): Container[] {
     }
   }
   if (!byLatest) return roots.sort(compare);
-  return roots.sort((a, b) => latest.get(a)! - latest.get(b)! || compare(a, b));
+  return roots.sort((a, b) => latest.get(a)! - latest.get(b)! || byRoot(a, b));
 }
 
 function toNodes(roots: Container[]): ThreadNode[] {
@@ -276,9 +286,14 @@ export function referencesThreads(
   messages: readonly ThreadMessage[],
   refs = false,
 ): ThreadNode[] {
-  let roots = pruneDummies(linkContainers(messages));
-  if (!refs) roots = mergeSubjects(roots);
-  return toNodes(sortSiblings(roots, refs));
+  let roots = pruneDummies(linkContainers(messages), refs);
+  // Sorted before the subject merge too: a dummy's subject is its oldest child's.
+  roots = sortSiblings(roots, refs);
+  if (!refs) roots = sortSiblings(mergeSubjects(roots), false);
+  // REFS keeps a dummy root with one child for ordering, and writes the child in its place
+  // (Dovecot's writer).
+  else roots = roots.map((c) => c.message === null && c.children.length === 1 ? c.children[0] : c);
+  return toNodes(roots);
 }
 
 /**
