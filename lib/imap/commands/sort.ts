@@ -57,6 +57,9 @@ function readAndSearch(
   reader: Reader,
 ): { matches: SearchCandidate[]; modseq: boolean } {
   const charset = reader.readAstring().toUpperCase();
+  // Without search keys the charset may be a search key: the command is malformed (BAD, as
+  // Dovecot), whatever the word is.
+  if (reader.atEnd()) throw new ImapError("BAD", null, "Missing search criteria");
   if (!CHARSETS.includes(charset)) {
     throw badCharset(`Cannot search in charset ${charset}; use UTF-8 or US-ASCII`);
   }
