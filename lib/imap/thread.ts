@@ -116,9 +116,12 @@ function linkContainers(messages: readonly ThreadMessage[]): Container[] {
     let previous: Container | null = null;
     for (const ref of message.references) {
       const current = find(ref);
+      // `current` has no parent, so only it can be an ancestor of `previous`, and only if
+      // it has children: a new container is skipped without walking up (no quadratic
+      // cost for a long References field of new ids).
       if (
-        previous !== null && current.parent === null &&
-        !isAncestor(current, previous) && !isAncestor(previous, current)
+        previous !== null && current.parent === null && current !== previous &&
+        (current.children.length === 0 || !isAncestor(current, previous))
       ) link(previous, current);
       previous = current;
     }
@@ -137,7 +140,9 @@ function linkContainers(messages: readonly ThreadMessage[]): Container[] {
     }
     // The last reference is the parent, replacing one guessed from others' References.
     const last = previous;
-    if (last !== null && isAncestor(own, last)) continue;
+    if (last !== null && (own === last || (own.children.length > 0 && isAncestor(own, last)))) {
+      continue;
+    }
     unlink(own);
     if (last !== null) link(last, own);
   }
