@@ -21,14 +21,17 @@ import { findMessages, parseMessageFilter } from "./filters.ts";
 import { HttpError, json } from "./json.ts";
 import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
+import { sortMessages } from "./sort_messages.ts";
 
 /**
  * `GET /messages[?user=X&mailbox=Y&to=Z&…]` (filters: `filters.ts`): users in creation
- * order, then mailboxes, then UIDs.
+ * order, then mailboxes, then UIDs; `sort=` orders them otherwise (`sort_messages.ts`).
  */
 export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response {
-  const filter = parseMessageFilter(url.searchParams);
-  return json(200, findMessages(ctx.store, filter).map(messageJson));
+  const filter = parseMessageFilter(url.searchParams, { extra: ["sort"] });
+  const found = findMessages(ctx.store, filter);
+  const sort = url.searchParams.get("sort");
+  return json(200, (sort === null ? found : sortMessages(ctx.store, found, sort)).map(messageJson));
 }
 
 export interface Located {
