@@ -171,6 +171,12 @@ function unquote(local: string): string {
 /**
  * The `i;unicode-casemap` form of a string (RFC 5051 2): each character titlecased (its
  * simple upper-case mapping) and decomposed; ASCII is just upper-cased.
+ *
+ * The result is a comparison key, never shown: JavaScript compares strings by UTF-16 code
+ * unit, which differs from code point order (Dovecot's, comparing UTF-8) only where a
+ * character above U+FFFF meets one in U+E000-U+FFFF. Those are written as U+DBFF followed
+ * by themselves, which sorts them after every surrogate pair and keeps their own order, so
+ * plain `<` on keys is code point order.
  */
 export function casemap(text: string): string {
   let ascii = true;
@@ -186,76 +192,48 @@ export function casemap(text: string): string {
     const upper = ch.toUpperCase();
     out += upper.length === ch.length ? upper : ch;
   }
-  return out.normalize("NFKD");
-}
-
-/** Code point order of two strings (UTF-16 order differs only above U+D7FF). */
-export function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (astral code points) sort after every BMP character.
-    const sx = x >= 0xd800 && x <= 0xdfff ? x + 0x2000 : x;
-    const sy = y >= 0xd800 && y <= 0xdfff ? y + 0x2000 : y;
-    return sx < sy ? -1 : 1;
+  let key = "";
+  for (const ch of out.normalize("NFKD")) {
+    const unit = ch.charCodeAt(0);
+    key += ch.length === 1 && unit >= 0xe000 ? `\udbff${ch}` : ch;
   }
-  return a.length - b.length;
+  return key;
 }
 
-/** The comparator of a criteria list; equal messages keep sequence order. */
-export function sortComparator<T extends SortItem>(
-  criteria: readonly SortCriterion[],
-  fieldsOf: (item: T) => SortFields,
-): (a: T, b: T) => number {
-  const compares = criteria.map(({ key, reverse }) => {
-    const compare = keyComparator(key, fieldsOf);
-    return reverse ? (a: T, b: T) => compare(b, a) : compare;
-  });
-  return (a, b) => {
-    for (const compare of compares) {
-      const order = compare(a, b);
-      if (order !== 0) return order;
-    }
-    return a.seq - b.seq;
-  };
+/** Order of two {@linkcode casemap} keys (code point order of the folded text). */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function keyComparator<T extends SortItem>(
-  key: SortKey,
-  fieldsOf: (item: T) => SortFields,
-): (a: T, b: T) => number {
-  const text = (pick: (fields: SortFields) => string) => (a: T, b: T) =>
-    compareStrings(pick(fieldsOf(a)), pick(fieldsOf(b)));
+/** One criterion's value for a message: a number, or a casemap key. */
+function keyValue(key: SortKey, item: SortItem, fields: SortFields): number | string {
   switch (key) {
     case "ARRIVAL":
-      return (a, b) => a.internalDate - b.internalDate;
+      return item.internalDate;
     case "SIZE":
-      return (a, b) => a.size - b.size;
-    case "DATE": {
-      const date = (item: T) => fieldsOf(item).date ?? item.internalDate;
-      return (a, b) => date(a) - date(b);
-    }
+      return item.size;
+    case "DATE":
+      return fields.date ?? item.internalDate;
     case "SUBJECT":
-      return text((fields) => fields.subject);
+      return fields.subject;
     case "FROM":
-      return text((fields) => fields.from);
+      return fields.from;
     case "TO":
-      return text((fields) => fields.to);
+      return fields.to;
     case "CC":
-      return text((fields) => fields.cc);
+      return fields.cc;
     case "DISPLAYFROM":
-      return text((fields) => fields.displayFrom);
+      return fields.displayFrom;
     case "DISPLAYTO":
-      return text((fields) => fields.displayTo);
+      return fields.displayTo;
   }
 }
 
 /**
- * `items` sorted by `criteria` (a new array). Each item's fields are looked up once, and
- * only when a criterion reads the header.
+ * `items` sorted by `criteria` (a new array); messages equal on every criterion keep
+ * sequence order, also under REVERSE (as Dovecot). Each item's fields are looked up once,
+ * and only when a criterion reads the header; the sort then compares plain values in
+ * columns, so a repeated SORT costs little more than writing its result.
  *
  * @example
  * ```ts
@@ -268,16 +246,21 @@ export function sortItems<T extends SortItem>(
   fieldsOf: (item: T) => SortFields,
 ): T[] {
   const needsFields = criteria.some(({ key }) => key !== "ARRIVAL" && key !== "SIZE");
-  const decorated = items.map((item) => ({
-    seq: item.seq,
-    uid: item.uid,
-    internalDate: item.internalDate,
-    size: item.size,
-    item,
-    fields: needsFields ? fieldsOf(item) : NO_FIELDS,
+  const fields = items.map((item) => needsFields ? fieldsOf(item) : NO_FIELDS);
+  const columns = criteria.map(({ key, reverse }) => ({
+    values: items.map((item, i) => keyValue(key, item, fields[i])),
+    sign: reverse ? -1 : 1,
   }));
-  decorated.sort(sortComparator(criteria, (entry) => entry.fields));
-  return decorated.map((entry) => entry.item);
+  const order = items.map((_, i) => i);
+  order.sort((a, b) => {
+    for (const { values, sign } of columns) {
+      const x = values[a];
+      const y = values[b];
+      if (x !== y) return x < y ? -sign : sign;
+    }
+    return items[a].seq - items[b].seq;
+  });
+  return order.map((i) => items[i]);
 }
 
 const NO_FIELDS: SortFields = {

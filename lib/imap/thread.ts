@@ -16,7 +16,7 @@
  * @module
  */
 
-import { compareStrings } from "./sort.ts";
+import { compareKeys } from "./sort.ts";
 
 /** What threading reads of one message. */
 export interface ThreadMessage {
@@ -44,7 +44,7 @@ export interface ThreadNode {
 /** ORDEREDSUBJECT (RFC 5256 3): by base subject, then sent date; threads by first date. */
 export function orderedSubject(messages: readonly ThreadMessage[]): ThreadNode[] {
   const sorted = [...messages].sort((a, b) =>
-    compareStrings(a.subject, b.subject) || a.date - b.date || a.seq - b.seq
+    compareKeys(a.subject, b.subject) || a.date - b.date || a.seq - b.seq
   );
   const threads: Array<{ first: ThreadMessage; node: ThreadNode }> = [];
   for (let i = 0; i < sorted.length;) {
