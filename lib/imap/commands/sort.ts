@@ -33,7 +33,7 @@ import { readSearchKeys, type SearchKey, usesModseq } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
 import { esearchLine, SORT_RETURN_OPTIONS } from "../return_options.ts";
 import type { SearchCandidate } from "../search.ts";
-import { readSortCriteria, sortFields, sortItems } from "../sort.ts";
+import { readSortCriteria, type SortCriterion, sortFields, sortItems } from "../sort.ts";
 import {
   formatThreads,
   orderedSubject,
@@ -114,7 +114,7 @@ function sort(session: AuthedSession, reader: Reader, tag: string, byUid: boolea
     const criteria = readSortCriteria(reader);
     reader.sp();
     const { matches, modseq } = readAndSearch(session, reader);
-    const sorted = sortItems(matches, criteria, (c) => sortFields(indexOf(session, c.uid)));
+    const sorted = sortMatches(session, matches, criteria);
     const numbers = sorted.map((c) => byUid ? c.uid : c.seq);
     if (saving) selection.savedSearch = savedUids(sorted, options!);
     const highest = sorted.reduce((max, c) => Math.max(max, c.modseq), 0);
@@ -131,6 +131,40 @@ function sort(session: AuthedSession, reader: Reader, tag: string, byUid: boolea
     if (saving) selection.savedSearch = [];
     throw error;
   }
+}
+
+/**
+ * The matches in sort order: the mailbox's whole order, kept per server (sort_cache.ts),
+ * restricted to the matches. Ties go by UID there, which is sequence order.
+ */
+function sortMatches(
+  session: AuthedSession,
+  matches: readonly SearchCandidate[],
+  criteria: readonly SortCriterion[],
+): SearchCandidate[] {
+  const orders = session.ctx.shared.sortOrders;
+  const mailbox = selectionOf(session).tracker.mailbox;
+  const all = session.ctx.store.listMessages(session.user, mailbox);
+  // A search that keeps few messages sorts just those: keys for the whole mailbox would
+  // cost more than this SORT saves later.
+  if (orders === undefined || matches.length * 4 < all.length) {
+    return sortItems(matches, criteria, (c) => sortFields(indexOf(session, c.uid)));
+  }
+  const uids = all.map((meta) => meta.uid);
+  const text = criteria.map(({ key, reverse }) => reverse ? `-${key}` : key).join(" ");
+  const order = orders.order(session.user, mailbox, text, uids, () => {
+    // Positions in UID order stand in for sequence numbers.
+    const items = all.map((meta, i) => ({ ...meta, seq: i + 1 }));
+    return sortItems(items, criteria, (m) => sortFields(indexOf(session, m.uid)))
+      .map((m) => m.uid);
+  });
+  const byUid = new Map(matches.map((c) => [c.uid, c]));
+  const sorted: SearchCandidate[] = [];
+  for (const uid of order) {
+    const match = byUid.get(uid);
+    if (match !== undefined) sorted.push(match);
+  }
+  return sorted;
 }
 
 /** RFC 5182 2.4: SAVE keeps the UIDs of what the other options return, as a set. */
