@@ -1,7 +1,8 @@
 /**
  * Sorted orders of whole mailboxes, kept per server so that a repeated SORT (a webmail
  * reloading its message list, often on a new connection) costs a search and a walk, not a
- * sort: for each mailbox and sort criteria, the UIDs of every message in sort order.
+ * sort: for each mailbox and sort criteria, the UIDs of every message in sort order. THREAD
+ * results are kept the same way, for the set of messages they were made of (as UIDs).
  *
  * Ties are broken by UID, which orders messages as sequence numbers do in every session, so
  * one order serves all sessions; a SORT keeps the matching UIDs of it. An entry is valid
@@ -16,10 +17,10 @@
 const MAX_ENTRIES = 32;
 
 interface Entry {
-  /** The mailbox's UIDs, ascending, when the order was made. */
+  /** The UIDs, ascending, the value was made from. */
   readonly uids: readonly number[];
-  /** The same UIDs in sort order. */
-  readonly order: readonly number[];
+  /** A sort order (UIDs) or a thread tree (of UIDs). */
+  readonly value: unknown;
 }
 
 /** The sorted orders of one server's mailboxes. */
@@ -27,24 +28,24 @@ export class SortOrders {
   readonly #entries = new Map<string, Entry>();
 
   /**
-   * The UIDs of the mailbox in sort order: kept, or made by `sort` (given the mailbox's UIDs
-   * ascending, `uids`) and kept.
+   * The value kept for `what` (`sort DATE`, `thread REFS`) in the mailbox, made from the
+   * messages `uids` (ascending); else `make()`'s, which is then kept.
    */
-  order(
+  get<T>(
     user: string,
     mailbox: string,
-    criteria: string,
+    what: string,
     uids: readonly number[],
-    sort: () => readonly number[],
-  ): readonly number[] {
-    const key = `${user}\0${mailbox}\0${criteria}`;
+    make: () => T,
+  ): T {
+    const key = `${user}\0${mailbox}\0${what}`;
     const entry = this.#entries.get(key);
-    if (entry !== undefined && sameUids(entry.uids, uids)) return entry.order;
+    if (entry !== undefined && sameUids(entry.uids, uids)) return entry.value as T;
     this.#entries.delete(key);
-    const order = sort();
-    this.#entries.set(key, { uids, order });
+    const value = make();
+    this.#entries.set(key, { uids, value });
     if (this.#entries.size > MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    return order;
+    return value;
   }
 
   /** Drops the orders of one user's mailbox, of one user (no mailbox), or all (no user). */

@@ -303,7 +303,8 @@ export function referencesThreads(
 
 /**
  * The `thread-list`s of a THREAD response (without `THREAD`): a chain of single children is
- * written flat, a branch as one parenthesised list per child.
+ * written flat, a branch as one parenthesised list per child. `number` turns node ids into
+ * the numbers written (UIDs into sequence numbers).
  *
  * @example
  * ```ts
@@ -311,7 +312,10 @@ export function referencesThreads(
  * // "(1 (2)(3))"
  * ```
  */
-export function formatThreads(threads: readonly ThreadNode[]): string {
+export function formatThreads(
+  threads: readonly ThreadNode[],
+  number: (id: number) => number = (id) => id,
+): string {
   let out = "";
   // Items are nodes to write, or closing text.
   const stack: Array<ThreadNode | string> = [];
@@ -322,7 +326,7 @@ export function formatThreads(threads: readonly ThreadNode[]): string {
       out += item;
       continue;
     }
-    if (item.id !== null) out += item.id;
+    if (item.id !== null) out += number(item.id);
     const { children } = item;
     if (children.length === 0) continue;
     if (children.length === 1 && item.id !== null) {

@@ -152,7 +152,7 @@ function sortMatches(
   }
   const uids = all.map((meta) => meta.uid);
   const text = criteria.map(({ key, reverse }) => reverse ? `-${key}` : key).join(" ");
-  const order = orders.order(session.user, mailbox, text, uids, () => {
+  const order = orders.get(session.user, mailbox, `sort ${text}`, uids, () => {
     // Positions in UID order stand in for sequence numbers.
     const items = all.map((meta, i) => ({ ...meta, seq: i + 1 }));
     return sortItems(items, criteria, (m) => sortFields(indexOf(session, m.uid)))
@@ -187,20 +187,31 @@ function thread(session: AuthedSession, reader: Reader, byUid: boolean): void {
   }
   reader.sp();
   const { matches } = readAndSearch(session, reader);
-  const messages: ThreadMessage[] = matches.map((c) => {
-    const fields = threadFields(indexOf(session, c.uid));
-    return {
-      id: byUid ? c.uid : c.seq,
-      seq: c.seq,
-      date: fields.date ?? c.internalDate,
-      subject: fields.subject,
-      replyOrForward: fields.replyOrForward,
-      messageId: fields.messageId,
-      references: fields.references,
-    };
-  });
-  const threads = threadBy(name as Algorithm, messages);
-  session.out.push(untagged(threads.length > 0 ? `THREAD ${formatThreads(threads)}` : "THREAD"));
+  // Threads are made of UIDs, so one result serves both forms and every session; it is
+  // kept per server for this set of messages.
+  const make = () =>
+    threadBy(
+      name as Algorithm,
+      matches.map((c) => {
+        const fields = threadFields(indexOf(session, c.uid));
+        return {
+          id: c.uid,
+          seq: c.seq,
+          date: fields.date ?? c.internalDate,
+          subject: fields.subject,
+          replyOrForward: fields.replyOrForward,
+          messageId: fields.messageId,
+          references: fields.references,
+        };
+      }),
+    );
+  const orders = session.ctx.shared.sortOrders;
+  const mailbox = selectionOf(session).tracker.mailbox;
+  const uids = matches.map((c) => c.uid);
+  const threads = orders?.get(session.user, mailbox, `thread ${name}`, uids, make) ?? make();
+  const seqOf = new Map(matches.map((c) => [c.uid, c.seq]));
+  const text = formatThreads(threads, byUid ? undefined : (uid) => seqOf.get(uid)!);
+  session.out.push(untagged(threads.length > 0 ? `THREAD ${text}` : "THREAD"));
 }
 
 function threadBy(algorithm: Algorithm, messages: ThreadMessage[]): ThreadNode[] {
