@@ -45,6 +45,8 @@ export interface WarmUpOptions {
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
+/** Octets of output kept to find a tagged completion in. */
+const OUTPUT_TAIL = 2048;
 
 /**
  * Starts the warm-up conversation.
@@ -103,9 +105,10 @@ async function play(
     shared: { recentClaims: new Map(), fieldItems: new HeaderFieldItems() },
   }, {
     write: (bytes) => {
-      // Only the tagged completions matter: keep the tail, where they are.
-      const tail = bytes.subarray(Math.max(0, bytes.length - 256));
-      output = (output + latin1.decode(tail)).slice(-256);
+      // Only the tagged completions matter: keep the tail, where they are (long enough for
+      // LOGIN's, which carries the whole CAPABILITY list).
+      const tail = bytes.subarray(Math.max(0, bytes.length - OUTPUT_TAIL));
+      output = (output + latin1.decode(tail)).slice(-OUTPUT_TAIL);
       waiting?.();
       return true;
     },
