@@ -22,19 +22,42 @@ import { HttpError, json } from "./json.ts";
 import { LISTING_PARAMS, listingComparator, type Page, pageOf, parseListing } from "./listing.ts";
 import { messageJson } from "./message_json.ts";
 import type { RouteRequest } from "./router.ts";
+import { sortMessages } from "./sort_messages.ts";
 
 /**
  * The messages `GET /messages` and `DELETE /messages` act on: the filters (`filters.ts`),
  * ordered and paged (`listing.ts`).
  */
-function selectMessages(store: Store, params: URLSearchParams): Page {
-  const filter = parseMessageFilter(params, { extra: LISTING_PARAMS });
+function selectMessages(store: Store, params: URLSearchParams): Page & { ascending: boolean } {
+  const filter = parseMessageFilter(params, { extra: [...LISTING_PARAMS, "sort"] });
   const listing = parseListing(store, params);
-  return pageOf(findMessages(store, filter), listing, listingComparator(params));
+  const found = findMessages(store, filter);
+  const sort = params.get("sort");
+  if (sort === null) {
+    const page = pageOf(found, listing, listingComparator(params));
+    return { ...page, ascending: listing.order === "asc" };
+  }
+  // `sort=` orders what matched the way IMAP SORT does (sort_messages.ts), in its own
+  // direction (`-key` reverses; `order=desc` reverses again): positions in that order are the
+  // comparator, and a cursor message outside the filter is sorted in to find its place.
+  const cursors = [listing.before, listing.after].flatMap((c) =>
+    c?.kind === "message" ? c.meta : []
+  );
+  const ids = new Set(found.map((meta) => meta.id));
+  const extra = cursors.filter((meta) => !ids.has(meta.id));
+  const rank = new Map(sortMessages(store, [...found, ...extra], sort).map((m, i) => [m.id, i]));
+  const ascending = params.get("order") !== "desc";
+  const page = pageOf(
+    found,
+    { ...listing, order: ascending ? "asc" : "desc" },
+    (a, b) => rank.get(a.id)! - rank.get(b.id)!,
+  );
+  return { ...page, ascending };
 }
 
 /**
- * `GET /messages[?filters&order=&limit=&start=&before=&after=]`: newest first. The body is
+ * `GET /messages[?filters&order=&limit=&start=&before=&after=&sort=]`: newest first, or in
+ * the `sort=` order (`sort_messages.ts`, IMAP SORT's keys). The body is
  * the array of messages (its shape before paging existed); the number that matched is in
  * `X-Total-Count`, and when more follow, `Link: <…>; rel="next"` (RFC 8288) has the URL of
  * the next page, which continues from the last message listed.
@@ -46,7 +69,7 @@ export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response 
   if (page.more && last) {
     const next = new URLSearchParams(url.searchParams);
     next.delete("start");
-    next.set(next.get("order") === "asc" ? "after" : "before", last.id);
+    next.set(page.ascending ? "after" : "before", last.id);
     headers.link = `</messages?${next}>; rel="next"`;
   }
   return json(200, page.messages.map(messageJson), headers);

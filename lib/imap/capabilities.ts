@@ -16,7 +16,15 @@ const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
  * commands (UTF-8 names and strings, mod-sequences and quick resynchronisation, ESEARCH
  * results, `$`, BINARY fetch and literal8).
  */
-const EXTENSIONS = ["UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "BINARY"];
+const EXTENSIONS = [
+  "UTF8=ACCEPT",
+  "CONDSTORE",
+  "QRESYNC",
+  "ESEARCH",
+  "ESORT",
+  "SEARCHRES",
+  "BINARY",
+];
 
 /** Capabilities a command names whose value comes from the configuration. */
 const CONFIGURED: Readonly<Record<string, (session: CapabilityView) => string>> = {

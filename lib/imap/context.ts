@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
+import type { SortOrders } from "./sort_cache.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
 import type { NotifyState } from "./notify_state.ts";
 import type { Reader } from "./parser.ts";
@@ -42,6 +43,8 @@ export interface ImapServerState {
   readonly recentClaims: Map<string, number>;
   /** Where HEADER.FIELDS data items are built and kept (see header_fields.ts). */
   readonly fieldItems: HeaderFieldItems;
+  /** Sorted orders of mailboxes, for repeated SORTs (sort_cache.ts); none: not kept. */
+  readonly sortOrders?: SortOrders;
 }
 
 /** What handlers see of the server around the session. */

@@ -135,11 +135,19 @@ export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): 
     reader.sp();
   }
   onPrefix?.({ charset, returnOptions });
+  return { charset, returnOptions, key: readSearchKeys(reader) };
+}
+
+/**
+ * Reads `search-key *(SP search-key)` through the end of the command (SORT and THREAD put
+ * their own arguments before it, RFC 5256 5). Several keys become one `and`.
+ */
+export function readSearchKeys(reader: Reader): SearchKey {
   const keys: SearchKey[] = [];
   const budget = { keys: MAX_SEARCH_KEYS };
   do keys.push(readSearchKey(reader, 0, budget)); while (reader.maybeSp());
   reader.end();
-  return { charset, returnOptions, key: keys.length === 1 ? keys[0] : { type: "and", keys } };
+  return keys.length === 1 ? keys[0] : { type: "and", keys };
 }
 
 /** `entry-name SP entry-type-req SP` of SEARCH MODSEQ (RFC 7162 3.1.5). */

@@ -12,6 +12,7 @@ import { listenerLimits, sessionHandler, sessionIo } from "../net/session_io.ts"
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ImapServerState } from "./context.ts";
+import { SortOrders } from "./sort_cache.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 
@@ -52,9 +53,15 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const shared: ImapServerState = {
     recentClaims: new Map(),
     fieldItems: new HeaderFieldItems(),
+    sortOrders: new SortOrders(),
   };
   const unsubscribe = store.subscribe((event) => {
     if (event.type === "reset") shared.recentClaims.clear();
+    // After these a mailbox name may hold other messages under the same UIDs.
+    if (event.type === "reset") shared.sortOrders?.forget();
+    if (event.type === "mailbox.deleted" || event.type === "mailbox.renamed") {
+      shared.sortOrders?.forget(event.user);
+    }
   });
   return {
     listen: (endpoint = { name: "imap", port: config.imapPort, tls: null }) =>

@@ -47,6 +47,8 @@ export interface WarmUpOptions {
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
+/** Octets of output kept to find a tagged completion in. */
+const OUTPUT_TAIL = 2048;
 
 /**
  * Starts the warm-up conversation.
@@ -113,9 +115,9 @@ async function play(
   }, {
     write: (bytes) => {
       // Only the tagged completions matter: keep the tail, where they are (long enough for
-      // LOGIN's, which carries the whole capability list).
-      const tail = bytes.subarray(Math.max(0, bytes.length - TAIL));
-      output = (output + latin1.decode(tail)).slice(-TAIL);
+      // LOGIN's, which carries the whole CAPABILITY list).
+      const tail = bytes.subarray(Math.max(0, bytes.length - OUTPUT_TAIL));
+      output = (output + latin1.decode(tail)).slice(-OUTPUT_TAIL);
       waiting?.();
       return true;
     },
@@ -188,8 +190,6 @@ async function play(
 }
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
-/** Output kept to find a tagged completion in. */
-const TAIL = 2048;
 
 /** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
 export function conversation(round: number): string[] {

@@ -24,6 +24,7 @@ import { NOTIFY_COMMANDS } from "./notify.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
 import { SELECT_COMMANDS } from "./select.ts";
+import { SORT_COMMANDS } from "./sort.ts";
 import { STARTTLS_COMMANDS } from "./starttls.ts";
 import { STATUS_COMMANDS } from "./status.ts";
 import { STORE_COMMANDS } from "./store.ts";
@@ -31,13 +32,14 @@ import { URLAUTH_COMMANDS } from "./urlauth.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH URLAUTH=BINARY (after IDLE, as
-  // Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA,
-  // STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order).
+  // IDLE, SORT SORT=DISPLAY THREAD=… MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH
+  // URLAUTH=BINARY (after IDLE, as Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST
+  // extensions, QUOTA, STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order).
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
   ...IDLE_COMMANDS,
+  ...SORT_COMMANDS,
   ...APPEND_COMMANDS,
   ...URLAUTH_COMMANDS,
   ...COPY_MOVE_COMMANDS,

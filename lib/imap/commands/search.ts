@@ -53,7 +53,7 @@ import { formatSequenceSet } from "../sequence.ts";
 import { savedUids, selectionOf } from "./targets.ts";
 
 /** Charsets SEARCH accepts (RFC 9051 6.4.4: US-ASCII and UTF-8 are required). */
-const CHARSETS = ["UTF-8", "US-ASCII"];
+export const CHARSETS: readonly string[] = ["UTF-8", "US-ASCII"];
 const EMPTY = new Uint8Array(0);
 
 function search(session: AuthedSession, reader: Reader, tag: string, byUid: boolean): void {
@@ -87,12 +87,13 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
   }
 }
 
-function badCharset(text: string): ImapError {
+/** `NO [BADCHARSET (UTF-8 US-ASCII)]`, for SEARCH, SORT and THREAD. */
+export function badCharset(text: string): ImapError {
   return new ImapError("NO", responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`), text);
 }
 
-/** The messages of the session's view that match, in sequence order. */
-function evaluate(
+/** The messages of the session's view that match, in sequence order (also for SORT, THREAD). */
+export function evaluate(
   session: AuthedSession,
   selection: Selection,
   key: SearchKey,
