@@ -94,10 +94,11 @@ export class MailStore implements Store {
       users: new Map(),
       uidHighWater: new Map(),
       modseqHighWater: new Map(),
+      now: options.now ?? Date.now,
     };
     this.#persistence = persistence;
     this.#users = this.#state.users;
-    this.#now = options.now ?? Date.now;
+    this.#now = this.#state.now;
     this.#indexes = indexCacheFor(persistence.kind);
     this.#userLimit = userLimit(options.maxUsers, options.exemptUsers);
     this.#load();
@@ -252,10 +253,12 @@ export class MailStore implements Store {
     const target = this.#mailbox(record, mailbox);
     const flags = internFlags(applyFlags([], "replace", options.flags ?? []));
     const summary = summarizeMessage(raw);
+    const now = this.#now();
     const message = this.#transact(() => {
       const blob = this.#persistence.storeBlob(raw, options.transfer === true);
       return insertMessage(this.#state, record, target, {
-        internalDate: options.internalDate ?? this.#now(),
+        internalDate: options.internalDate ?? now,
+        saveDate: now,
         size: raw.length,
         flags,
         summary,
@@ -393,6 +396,10 @@ export class MailStore implements Store {
       modseq: target.highestModseq,
     }]);
     return removed;
+  }
+
+  now(): number {
+    return this.#now();
   }
 
   // ---- whole store ----

@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -56,6 +56,7 @@ CREATE TABLE messages (
   envelope_from TEXT,
   envelope_to TEXT,
   modseq INTEGER NOT NULL DEFAULT 1,
+  save_date INTEGER,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -104,6 +105,13 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
       "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
       "PRIMARY KEY (mailbox_id, uid_start));",
+  },
+  // The save date (RFC 8514): unknown for the messages already there, which get their
+  // INTERNALDATE (the best estimate, and what RFC 8514 2.2 lets SAVED* keys fall back on).
+  {
+    version: 4,
+    sql: "ALTER TABLE messages ADD COLUMN save_date INTEGER;" +
+      "UPDATE messages SET save_date = internal_date;",
   },
 ];
 
@@ -174,12 +182,13 @@ class SqlitePersistence implements Persistence {
         highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq, save_date FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
       uid: Number(row.uid),
       internalDate: Number(row.internal_date),
+      saveDate: Number(row.save_date ?? row.internal_date),
       size: Number(row.size),
       flags: JSON.parse(String(row.flags)) as string[],
       summary: JSON.parse(String(row.summary)) as MessageSummary,
@@ -286,7 +295,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq, save_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -298,6 +307,7 @@ class SqlitePersistence implements Persistence {
       message.envelope?.from ?? null,
       message.envelope?.to ?? null,
       message.modseq,
+      message.saveDate,
     );
     return Number(result.lastInsertRowid);
   }

@@ -3,7 +3,8 @@
  * is brought up to {@linkcode SCHEMA_VERSION} in place, and keeps its mail. Version 2 added
  * the SMTP envelope of a message (issue 12 item 9); the messages already there have none.
  * Version 3 added mod-sequences (RFC 7162, issue 14): the mailboxes and messages already
- * there start at MODSEQ 1, and every change afterwards takes the next one.
+ * there start at MODSEQ 1, and every change afterwards takes the next one. Version 4 added
+ * the save date (RFC 8514): the messages already there get their INTERNALDATE.
  *
  * @module
  */
@@ -69,13 +70,24 @@ async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promis
 const V2_STEP = "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
   "ALTER TABLE messages ADD COLUMN envelope_to TEXT;";
 
+/** Version 3: version 2 and mod-sequences, exactly as that version migrated it. */
+const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NULL DEFAULT 1;" +
+  "ALTER TABLE messages ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1;" +
+  "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
+  "ALTER TABLE uid_high_water ADD COLUMN modseq INTEGER NOT NULL DEFAULT 0;" +
+  "CREATE TABLE vanished (" +
+  "mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
+  "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
+  "PRIMARY KEY (mailbox_id, uid_start));";
+
 /** Writes a version-1 database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
   const db = new DatabaseSync(path);
   try {
     db.exec("PRAGMA journal_mode = WAL;");
     db.exec(SCHEMA_V1);
-    if (version === 2) db.exec(V2_STEP);
+    if (version >= 2) db.exec(V2_STEP);
+    if (version >= 3) db.exec(V3_STEP);
     db.exec(`PRAGMA user_version = ${version}`);
     db.prepare("INSERT INTO users (name) VALUES (?)").run("old");
     db.prepare("INSERT INTO mailboxes (user, name, special_use, uid_next) VALUES (?, ?, ?, ?)")
@@ -159,7 +171,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -217,5 +229,35 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
     assert.ok(index, "the index by modseq exists after the migration");
   } finally {
     check.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-3 database opens; its messages' save date is their INTERNALDATE, new ones get the store clock's", async () => {
+  await using db = await tempDb();
+  writeVersion1(db.path, sampleMessage("From version 3"), 3);
+  assert.equal(userVersion(db.path), 3);
+  const clock = Date.UTC(2026, 11, 1, 9, 0, 0);
+  let store = openSqliteStore(db.path, { now: () => clock });
+  try {
+    const old = store.getMessage("old", "INBOX", 1)!;
+    assert.deepEqual([old.internalDate, old.saveDate], [1_700_000_000_000, 1_700_000_000_000]);
+    const added = store.append("old", "INBOX", sampleMessage("New"), { internalDate: 5 });
+    assert.deepEqual([added.internalDate, added.saveDate], [5, clock]);
+    store.createMailbox("old", "Copies");
+    store.copyMessages("old", "INBOX", [1], "Copies");
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), SCHEMA_VERSION);
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(
+      store.listMessages("old", "INBOX").map((meta) => [meta.uid, meta.saveDate]),
+      [[1, 1_700_000_000_000], [2, clock]],
+    );
+    // RFC 8514: a copy is saved into its mailbox when it is copied.
+    assert.equal(store.getMessage("old", "Copies", 1)?.saveDate, clock);
+  } finally {
+    store.close();
   }
 });
