@@ -14,6 +14,7 @@ import type { Store } from "../store/types.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
 import type { Reader } from "./parser.ts";
+import type { LiveResults } from "./search_updates.ts";
 import type { MailboxTracker } from "./tracker.ts";
 
 /** Bytes of pending output past which a long response is written out mid-command. */
@@ -68,6 +69,8 @@ export interface Selection {
    * A new selection has none, so `$` starts empty.
    */
   savedSearch?: number[];
+  /** Results kept up to date (CONTEXT=SEARCH, RFC 5267); made by the first one. */
+  liveResults?: LiveResults;
 }
 
 /** The mutable state handlers work on. */

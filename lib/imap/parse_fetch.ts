@@ -15,6 +15,7 @@
  * header-list = "(" header-fld-name *(SP header-fld-name) ")"
  * partial    = "<" number64 "." nz-number64 ">"
  * fetch-att  =/ "MODSEQ"                                           ; RFC 7162 3.1.4.1
+ * fetch-att  =/ "SAVEDATE"                                         ; RFC 8514 4
  * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"  ; RFC 4466 2.4
  * fetch-modifier  = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"  ; RFC 7162 3.1.4, 3.2.6
  * ```
@@ -46,6 +47,7 @@ export type FetchAttribute =
       | "FLAGS"
       | "UID"
       | "INTERNALDATE"
+      | "SAVEDATE"
       | "RFC822.SIZE"
       | "RFC822"
       | "RFC822.HEADER"
@@ -74,6 +76,7 @@ const SIMPLE = [
   "FLAGS",
   "UID",
   "INTERNALDATE",
+  "SAVEDATE",
   "RFC822.SIZE",
   "RFC822.HEADER",
   "RFC822.TEXT",

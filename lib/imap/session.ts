@@ -204,6 +204,7 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
     return;
   }
   session.selection?.tracker.onEvent(event);
+  session.selection?.liveResults?.onEvent(event, session.selection.tracker);
   if (session.idling) {
     sendUpdates(session, true);
     emit(conn);

@@ -270,6 +270,9 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`FLAGS ${flags(session, meta)}`);
     case "INTERNALDATE":
       return put(`INTERNALDATE ${formatInternalDate(meta.internalDate)}`);
+    case "SAVEDATE":
+      // RFC 8514 4: every message here has a save date, so never NIL.
+      return put(`SAVEDATE ${formatInternalDate(meta.saveDate)}`);
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
     case "MODSEQ":
