@@ -431,6 +431,7 @@ Deno.test("parse_search: program with RETURN and CHARSET", () => {
   assert.deepEqual(program, {
     charset: "UTF-8",
     returnOptions: ["MIN", "COUNT"],
+    partial: null,
     key: {
       type: "and",
       keys: [{ type: "flag", flag: "\\Seen", present: false }, {
