@@ -18,12 +18,14 @@
  * fetch-att  =/ "SAVEDATE"                                         ; RFC 8514 4
  * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"  ; RFC 4466 2.4
  * fetch-modifier  = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"  ; RFC 7162 3.1.4, 3.2.6
+ * fetch-modifier  =/ "PARTIAL" SP partial-range                      ; RFC 9394
  * ```
  * Macros ALL, FAST and FULL stand alone, never inside a list.
  *
  * @module
  */
 
+import { type PartialRange as PageRange, readPartialRange } from "./search_return.ts";
 import { readModSequence } from "./parse_modseq.ts";
 import type { Reader } from "./parser.ts";
 
@@ -122,10 +124,14 @@ export function readFetchAttributes(reader: Reader): FetchAttribute[] {
   return [readFetchAttribute(reader)];
 }
 
-/** FETCH's modifiers (RFC 7162): CHANGEDSINCE's value (null: none), and VANISHED. */
+/**
+ * FETCH's modifiers (RFC 7162): CHANGEDSINCE's value (null: none), and VANISHED; PARTIAL's
+ * range (RFC 9394: a page of the messages named, null: all).
+ */
 export interface FetchModifiers {
   changedSince: number | null;
   vanished: boolean;
+  partial: PageRange | null;
 }
 
 /**
@@ -133,7 +139,7 @@ export interface FetchModifiers {
  * its value is a `mod-sequence-value`, which is positive (RFC 7162 7).
  */
 export function readFetchModifiers(reader: Reader): FetchModifiers {
-  const modifiers: FetchModifiers = { changedSince: null, vanished: false };
+  const modifiers: FetchModifiers = { changedSince: null, vanished: false, partial: null };
   if (!reader.maybeSp()) return modifiers;
   reader.expect("(");
   do {
@@ -141,7 +147,10 @@ export function readFetchModifiers(reader: Reader): FetchModifiers {
       reader.sp();
       modifiers.changedSince = readModSequence(reader, false);
     } else if (reader.tryKeyword("VANISHED")) modifiers.vanished = true;
-    else throw reader.error(`Unknown FETCH modifier: ${reader.peekWord()}`);
+    else if (reader.tryKeyword("PARTIAL")) {
+      reader.sp();
+      modifiers.partial = readPartialRange(reader);
+    } else throw reader.error(`Unknown FETCH modifier: ${reader.peekWord()}`);
   } while (reader.maybeSp());
   reader.expect(")");
   return modifiers;

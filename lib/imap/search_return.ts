@@ -5,7 +5,7 @@
  * ```abnf
  * search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"          ; RFC 4731, RFC 5182
  * search-return-opt  =/ "UPDATE"                                          ; RFC 5267 4.1
- * search-return-opt  =/ "PARTIAL" SP partial-range                        ; RFC 9394 3.1
+ * search-return-opt  =/ "PARTIAL" SP partial-range                        ; RFC 9394
  * partial-range      = partial-range-first / partial-range-last
  * partial-range-first = nz-number ":" nz-number
  * partial-range-last = MINUS nz-number ":" MINUS nz-number
@@ -95,7 +95,7 @@ export function formatPartialRange(range: PartialRange): string {
 }
 
 /** The part of `numbers` (in their order) that `range` covers. */
-export function partialSlice(numbers: readonly number[], range: PartialRange): number[] {
+export function partialSlice<T>(numbers: readonly T[], range: PartialRange): T[] {
   if (range.first > 0) return numbers.slice(range.first - 1, range.last);
   const end = numbers.length + range.first + 1;
   const start = Math.max(0, numbers.length + range.last);

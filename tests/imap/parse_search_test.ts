@@ -25,7 +25,7 @@ function fails(program: string, message: RegExp) {
 Deno.test("parse_search: RETURN options are MIN MAX ALL COUNT SAVE UPDATE PARTIAL, in any case and order", () => {
   assert.deepEqual(read("RETURN (save Min all) ALL").returnOptions, ["SAVE", "MIN", "ALL"]);
   assert.deepEqual(read("RETURN (COUNT MAX) ALL").returnOptions, ["COUNT", "MAX"]);
-  // RFC 9394 3.1: the range in either order, answered normalized; RFC 5267 4: UPDATE.
+  // RFC 9394: the range in either order, answered normalized; RFC 5267 4: UPDATE.
   const partial = read("RETURN (partial 100:1 update) ALL");
   assert.deepEqual([partial.returnOptions, partial.partial], [["PARTIAL", "UPDATE"], {
     first: 1,

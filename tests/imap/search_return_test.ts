@@ -18,7 +18,7 @@ const request = (options: string[], partial: [number, number] | null = null): Re
   partial: partial && { first: partial[0], last: partial[1] },
 });
 
-Deno.test("search_return: PARTIAL slices count from the start or, negative, from the end (RFC 9394 3.1)", () => {
+Deno.test("search_return: PARTIAL slices count from the start or, negative, from the end (RFC 9394)", () => {
   const numbers = [2, 3, 5, 7, 11, 13];
   const cases: Array<[[number, number], number[]]> = [
     [[1, 2], [2, 3]],
@@ -66,7 +66,7 @@ Deno.test("search_return: an ordered (SORT) result keeps its order; MIN and MAX 
   assert.equal(esearchData(sorted, request(["PARTIAL"], [-1, -2])), " PARTIAL (-1:-2 1,5)");
 });
 
-Deno.test("search_return: what SAVE keeps and MODSEQ covers (RFC 5182 2.1, RFC 9394 3.1)", () => {
+Deno.test("search_return: what SAVE keeps and MODSEQ covers (RFC 5182 2.1, RFC 9394)", () => {
   const numbers = [4, 6, 8, 10];
   assert.deepEqual(returnedPositions(numbers, request(["MIN", "SAVE"])), [0]);
   assert.deepEqual(returnedPositions(numbers, request(["MAX", "MIN"])), [0, 3]);

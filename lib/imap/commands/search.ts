@@ -188,7 +188,7 @@ function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
 }
 
 /**
- * What SAVE keeps (RFC 5182 2.1, RFC 9394 3.1): the messages the response returns (only
+ * What SAVE keeps (RFC 5182 2.1, RFC 9394): the messages the response returns (only
  * MIN/MAX: those; PARTIAL alone: its slice), otherwise every match. Always UIDs.
  */
 function savedResult(matches: SearchCandidate[], request: ReturnRequest): number[] {
