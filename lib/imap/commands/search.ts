@@ -124,7 +124,7 @@ function keepUpdated(
   if (!added) {
     const code = responseCode("NOUPDATE", quoted(search.tag));
     const text = `Too many search results kept up to date (limit ${MAX_LIVE_RESULTS})`;
-    session.out.push(untagged(`NO ${code} ${text}`));
+    session.out.push(untagged(`NO [${code}] ${text}`));
   }
 }
 
