@@ -73,10 +73,15 @@ export class LiveResults {
     return this.#results.has(tag);
   }
 
-  /** Keeps `result` up to date; false when {@linkcode MAX_LIVE_RESULTS} are kept already. */
-  add(result: LiveResult): boolean {
+  /**
+   * Keeps `result` up to date; false when {@linkcode MAX_LIVE_RESULTS} are kept already.
+   * `unannounced`: messages already in the mailbox that the session has not been told of
+   * (so the search did not see them); they are tested at the next sync like new mail.
+   */
+  add(result: LiveResult, unannounced: Iterable<number> = []): boolean {
     if (this.#results.size >= MAX_LIVE_RESULTS) return false;
     this.#results.set(result.tag, result);
+    for (const uid of unannounced) this.#dirty.add(uid);
     return true;
   }
 

@@ -19,6 +19,10 @@
  * the same rule; it also disconnects, misses changes, and must rebuild exactly the store's
  * state from a `SELECT (QRESYNC ...)` alone; see `consistency_condstore.ts`).
  *
+ * Sessions also keep SEARCH RETURN (UPDATE) results (RFC 5267, `consistency_live.ts`):
+ * every ADDTO/REMOVEFROM is checked as it comes, and after a NOOP each kept result must
+ * equal a fresh search of the store.
+ *
  * A failure names the seed and step; `FUZZ_SEED=n` (with `FUZZ_STEPS=n`, `FUZZ_SQLITE=1`) runs
  * that seed alone.
  *
@@ -27,6 +31,7 @@
 
 import { startElektromail, testConfig } from "../../lib/mod.ts";
 import { conditionalStoreStep, qresyncReconnect } from "./consistency_condstore.ts";
+import { compareLive, keepsResults, liveSearchStep } from "./consistency_live.ts";
 import {
   applyFlagOperation,
   check,
@@ -264,6 +269,7 @@ async function randomStep(world: World, sessions: FuzzSession[], mayIdle: boolea
     [10, () => fetchStep(world, session, false)],
     [8, () => fetchStep(world, session, true)],
     [8, () => searchStep(world, session)],
+    [keepsResults(session) ? 5 : 0, () => liveSearchStep(world, session)],
     [6, () => expungeStep(world, session, false)],
     [6, () => expungeStep(world, session, true)],
     [4, () => copyStep(world, session, true)],
@@ -311,7 +317,10 @@ async function runSeed(seed: number, steps: number, dbPath: string | null): Prom
       world.trail.push(`step ${step}`);
       await randomStep(world, sessions, true);
     }
-    for (const session of sessions) await noopAndCompare(world, session);
+    for (const session of sessions) {
+      await noopAndCompare(world, session);
+      await compareLive(world, session);
+    }
   } catch (error) {
     throw report(world, step, error);
   } finally {

@@ -84,9 +84,9 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
     }
     const modseq = usesModseq(program.key);
     if (modseq) enableCondstore(session);
-    const { found, test } = evaluate(session, selection, program.key);
+    const { found, test, unannounced } = evaluate(session, selection, program.key);
     if (request?.options.includes("SAVE")) selection.savedSearch = savedResult(found, request);
-    if (update) keepUpdated(session, selection, { tag, byUid, found, test });
+    if (update) keepUpdated(session, selection, { tag, byUid, found, test, unannounced });
     respond(session, tag, byUid, found, request, modseq);
   } catch (error) {
     // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
@@ -112,7 +112,13 @@ function badCharset(text: string): ImapError {
 function keepUpdated(
   session: AuthedSession,
   selection: Selection,
-  search: { tag: string; byUid: boolean; found: SearchCandidate[]; test: (uid: number) => boolean },
+  search: {
+    tag: string;
+    byUid: boolean;
+    found: SearchCandidate[];
+    test: (uid: number) => boolean;
+    unannounced: number[];
+  },
 ): void {
   const live = selection.liveResults ??= new LiveResults();
   const added = live.add({
@@ -120,7 +126,7 @@ function keepUpdated(
     byUid: search.byUid,
     uids: new Set(search.found.map((c) => c.uid)),
     matches: search.test,
-  });
+  }, search.unannounced);
   if (!added) {
     const code = responseCode("NOUPDATE", quoted(search.tag));
     const text = `Too many search results kept up to date (limit ${MAX_LIVE_RESULTS})`;
@@ -136,7 +142,7 @@ function evaluate(
   session: AuthedSession,
   selection: Selection,
   key: SearchKey,
-): { found: SearchCandidate[]; test: (uid: number) => boolean } {
+): { found: SearchCandidate[]; test: (uid: number) => boolean; unannounced: number[] } {
   const { store } = session.ctx;
   const user = session.user;
   const { tracker } = selection;
@@ -172,7 +178,12 @@ function evaluate(
     const meta = store.getMessage(user, tracker.mailbox, uid);
     return meta !== undefined && matches(toCandidate(tracker.seqOf(uid), meta));
   };
-  return { found, test };
+  // Arrived, but not announced yet (UIDs ascend: they are above the last one known).
+  const unannounced: number[] = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i].uid > tracker.maxUid; i--) {
+    unannounced.push(messages[i].uid);
+  }
+  return { found, test, unannounced };
 }
 
 function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
