@@ -42,9 +42,10 @@ export async function liveSearchStep(world: World, session: FuzzSession): Promis
   if (keys.size >= 4 || (keys.size > 0 && rand(4) === 0)) {
     const tags = [...keys.keys()];
     const tag = tags[rand(tags.length)];
-    await command(world, session, `CANCELUPDATE "${tag}"`, ALLOW);
+    // Cancelled before the command's own updates are written: none of them is for it.
     keys.delete(tag);
     session.model.live.delete(tag);
+    await command(world, session, `CANCELUPDATE "${tag}"`, ALLOW);
   } else {
     const byUid = rand(2) === 0;
     const names = Object.keys(KEYS);
