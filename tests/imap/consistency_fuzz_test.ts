@@ -269,7 +269,7 @@ async function randomStep(world: World, sessions: FuzzSession[], mayIdle: boolea
     [10, () => fetchStep(world, session, false)],
     [8, () => fetchStep(world, session, true)],
     [8, () => searchStep(world, session)],
-    [keepsResults(session) ? 5 : 0, () => liveSearchStep(world, session)],
+    [keepsResults(session) ? 4 : 0, () => liveSearchStep(world, session)],
     [6, () => expungeStep(world, session, false)],
     [6, () => expungeStep(world, session, true)],
     [4, () => copyStep(world, session, true)],

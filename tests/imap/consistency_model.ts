@@ -267,10 +267,7 @@ export class MailboxModel {
         check(live.members.delete(n), `REMOVEFROM ${n} of ${tag}, which does not hold it`);
       }
       if (!byUid) check(n >= 1 && n <= this.uids.length, `${kind} ${n} out of range`);
-      // (An ADDTO may name a new message whose UID the session learns right after.)
-      if (byUid && kind === "REMOVEFROM") {
-        check(this.uids.includes(n), `${kind} UID ${n}, which the session does not hold`);
-      }
+      // By UID, a number may name a new message whose UID the session learns only later.
     }
   }
 
@@ -319,7 +316,12 @@ export class MailboxModel {
     if (vanished) {
       check(rules.expungeAllowed, "VANISHED during a command that forbids it (RFC 9051 7.5.1)");
       for (const uid of numbersOf(vanished[1])) {
-        const index = this.uids.indexOf(uid);
+        let index = this.uids.indexOf(uid);
+        // A message counted by EXISTS whose UID was never sent: new messages take the last
+        // places, so a UID above every known one is one of the unknown places (any of them,
+        // as they are alike).
+        const known = this.uids.filter((n) => n !== 0);
+        if (index < 0 && uid > (known.at(-1) ?? 0)) index = this.uids.lastIndexOf(0);
         check(index >= 0, `VANISHED ${uid}, which the session does not hold`);
         this.#renumberLive(index + 1);
         this.uids.splice(index, 1);
