@@ -37,12 +37,7 @@
  */
 
 import { readModSequence } from "./parse_modseq.ts";
-import {
-  checkReturnRequest,
-  type PartialRange,
-  readPartialRange,
-  RETURN_OPTIONS,
-} from "./search_return.ts";
+import { type PartialRange, readReturnRequest } from "./search_return.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
 import type { SequenceSet } from "./sequence.ts";
@@ -136,26 +131,10 @@ export type SearchPrefixHook = (prefix: Omit<SearchProgram, "key">) => void;
  * ```
  */
 export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): SearchProgram {
-  let returnOptions: string[] | null = null;
-  let partial: PartialRange | null = null;
-  if (reader.tryKeyword("RETURN")) {
-    reader.sp();
-    reader.expect("(");
-    returnOptions = [];
-    if (reader.peek() !== ")") {
-      do {
-        const option = readReturnOption(reader);
-        returnOptions.push(option);
-        if (option === "PARTIAL") {
-          reader.sp();
-          partial = readPartialRange(reader);
-        }
-      } while (reader.maybeSp());
-    }
-    reader.expect(")");
-    checkReturnRequest(reader, { options: returnOptions, partial });
-    reader.sp();
-  }
+  const request = readReturnRequest(reader);
+  if (request) reader.sp();
+  const returnOptions = request ? [...request.options] : null;
+  const partial = request?.partial ?? null;
   let charset: string | null = null;
   if (reader.tryKeyword("CHARSET")) {
     reader.sp();
@@ -200,19 +179,6 @@ export function usesModseq(key: SearchKey): boolean {
     default:
       return false;
   }
-}
-
-function readReturnOption(reader: Reader): string {
-  if (reader.peek() === ")" || reader.peek() === " ") {
-    throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
-  }
-  const option = reader.readAtom().toUpperCase();
-  if (!RETURN_OPTIONS.has(option)) {
-    throw reader.error(
-      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
-    );
-  }
-  return option;
 }
 
 /** One `search-key`, within the nesting and key-count limits. */

@@ -103,10 +103,55 @@ export function partialSlice<T>(numbers: readonly T[], range: PartialRange): T[]
 }
 
 /**
+ * Reads `SP "RETURN" SP "(" … ")"`'s part from `RETURN` on, if it is next (SEARCH's
+ * `search-return-opts`; SORT's `sort-return-opts` has the same form, RFC 5267 3.2); null
+ * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks.
+ *
+ * @example
+ * ```ts
+ * readReturnRequest(reader); // on "RETURN (MIN PARTIAL -1:-10) ALL": { options: ["MIN", "PARTIAL"], ... }
+ * ```
+ */
+export function readReturnRequest(reader: Reader): ReturnRequest | null {
+  if (!reader.tryKeyword("RETURN")) return null;
+  reader.sp();
+  reader.expect("(");
+  const options: string[] = [];
+  let partial: PartialRange | null = null;
+  if (reader.peek() !== ")") {
+    do {
+      const option = readReturnOption(reader);
+      options.push(option);
+      if (option === "PARTIAL") {
+        reader.sp();
+        partial = readPartialRange(reader);
+      }
+    } while (reader.maybeSp());
+  }
+  reader.expect(")");
+  const request = { options, partial };
+  checkReturnRequest(reader, request);
+  return request;
+}
+
+function readReturnOption(reader: Reader): string {
+  if (reader.peek() === ")" || reader.peek() === " ") {
+    throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
+  }
+  const option = reader.readAtom().toUpperCase();
+  if (!RETURN_OPTIONS.has(option)) {
+    throw reader.error(
+      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
+    );
+  }
+  return option;
+}
+
+/**
  * Checks a RETURN list as a whole, once read (Dovecot's checks, in its words). Throws the
  * reader's BAD error.
  */
-export function checkReturnRequest(reader: Reader, request: ReturnRequest): void {
+function checkReturnRequest(reader: Reader, request: ReturnRequest): void {
   const count = (name: string) => request.options.filter((option) => option === name).length;
   if (count("UPDATE") > 1) throw reader.error("SEARCH return options have duplicate UPDATE");
   if (count("PARTIAL") > 1) throw reader.error("PARTIAL can be used only once");
