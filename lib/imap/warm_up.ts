@@ -104,8 +104,8 @@ async function play(
   }, {
     write: (bytes) => {
       // Only the tagged completions matter: keep the tail, where they are.
-      const tail = bytes.subarray(Math.max(0, bytes.length - 256));
-      output = (output + latin1.decode(tail)).slice(-256);
+      const tail = bytes.subarray(Math.max(0, bytes.length - TAIL));
+      output = (output + latin1.decode(tail)).slice(-TAIL);
       waiting?.();
       return true;
     },
@@ -178,6 +178,11 @@ async function play(
 }
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
+/**
+ * Output kept to find a completion: more than the longest tagged line (LOGIN's OK carries
+ * the whole CAPABILITY list, over 256 octets).
+ */
+const TAIL = 2048;
 
 /** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
 export function conversation(round: number): string[] {
