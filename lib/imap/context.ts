@@ -17,6 +17,7 @@ import type { HeaderFieldItems } from "./header_fields.ts";
 import type { NotifyState } from "./notify_state.ts";
 import type { Reader } from "./parser.ts";
 import type { RecentUids } from "./recent.ts";
+import type { LiveResults } from "./search_updates.ts";
 import type { MailboxTracker } from "./tracker.ts";
 
 /** Bytes of pending output past which a long response is written out mid-command. */
@@ -73,6 +74,8 @@ export interface Selection {
    * A new selection has none, so `$` starts empty.
    */
   savedSearch?: number[];
+  /** Results kept up to date (CONTEXT=SEARCH, RFC 5267); made by the first one. */
+  liveResults?: LiveResults;
 }
 
 /** The mutable state handlers work on. */

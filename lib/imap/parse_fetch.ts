@@ -15,14 +15,17 @@
  * header-list = "(" header-fld-name *(SP header-fld-name) ")"
  * partial    = "<" number64 "." nz-number64 ">"
  * fetch-att  =/ "MODSEQ"                                           ; RFC 7162 3.1.4.1
+ * fetch-att  =/ "SAVEDATE"                                         ; RFC 8514 4
  * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"  ; RFC 4466 2.4
  * fetch-modifier  = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"  ; RFC 7162 3.1.4, 3.2.6
+ * fetch-modifier  =/ "PARTIAL" SP partial-range                      ; RFC 9394
  * ```
  * Macros ALL, FAST and FULL stand alone, never inside a list.
  *
  * @module
  */
 
+import { type PartialRange as PageRange, readPartialRange } from "./search_return.ts";
 import { readModSequence } from "./parse_modseq.ts";
 import type { Reader } from "./parser.ts";
 
@@ -46,6 +49,7 @@ export type FetchAttribute =
       | "FLAGS"
       | "UID"
       | "INTERNALDATE"
+      | "SAVEDATE"
       | "RFC822.SIZE"
       | "RFC822"
       | "RFC822.HEADER"
@@ -74,6 +78,7 @@ const SIMPLE = [
   "FLAGS",
   "UID",
   "INTERNALDATE",
+  "SAVEDATE",
   "RFC822.SIZE",
   "RFC822.HEADER",
   "RFC822.TEXT",
@@ -119,10 +124,14 @@ export function readFetchAttributes(reader: Reader): FetchAttribute[] {
   return [readFetchAttribute(reader)];
 }
 
-/** FETCH's modifiers (RFC 7162): CHANGEDSINCE's value (null: none), and VANISHED. */
+/**
+ * FETCH's modifiers (RFC 7162): CHANGEDSINCE's value (null: none), and VANISHED; PARTIAL's
+ * range (RFC 9394: a page of the messages named, null: all).
+ */
 export interface FetchModifiers {
   changedSince: number | null;
   vanished: boolean;
+  partial: PageRange | null;
 }
 
 /**
@@ -130,7 +139,7 @@ export interface FetchModifiers {
  * its value is a `mod-sequence-value`, which is positive (RFC 7162 7).
  */
 export function readFetchModifiers(reader: Reader): FetchModifiers {
-  const modifiers: FetchModifiers = { changedSince: null, vanished: false };
+  const modifiers: FetchModifiers = { changedSince: null, vanished: false, partial: null };
   if (!reader.maybeSp()) return modifiers;
   reader.expect("(");
   do {
@@ -138,7 +147,10 @@ export function readFetchModifiers(reader: Reader): FetchModifiers {
       reader.sp();
       modifiers.changedSince = readModSequence(reader, false);
     } else if (reader.tryKeyword("VANISHED")) modifiers.vanished = true;
-    else throw reader.error(`Unknown FETCH modifier: ${reader.peekWord()}`);
+    else if (reader.tryKeyword("PARTIAL")) {
+      reader.sp();
+      modifiers.partial = readPartialRange(reader);
+    } else throw reader.error(`Unknown FETCH modifier: ${reader.peekWord()}`);
   } while (reader.maybeSp());
   reader.expect(")");
   return modifiers;

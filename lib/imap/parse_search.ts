@@ -18,6 +18,9 @@
  *                  "SMALLER" SP number64 / "UID" SP sequence-set / "UNDRAFT" /
  *                  sequence-set / "(" search-key *(SP search-key) ")"
  * search-key     =/ "MODSEQ" [search-modseq-ext] SP mod-sequence-valzer  ; RFC 7162 3.1.5
+ * search-key     =/ "OLDER" SP nz-number / "YOUNGER" SP nz-number     ; RFC 5032 4
+ * search-key     =/ "SAVEDBEFORE" SP date / "SAVEDON" SP date /
+ *                   "SAVEDSINCE" SP date / "SAVEDATESUPPORTED"         ; RFC 8514 5
  * search-modseq-ext = SP entry-name SP entry-type-req
  * entry-name     = DQUOTE "/flags/" attr-flag DQUOTE
  * entry-type-req = "priv" / "shared" / "all"
@@ -25,13 +28,16 @@
  * The MODSEQ entry name and type are checked and then ignored: the store keeps one MODSEQ
  * per message, not one per flag (as Dovecot).
  * IMAP4rev1's NEW, OLD and RECENT are read too; the session decides what they mean. RETURN
- * options other than MIN, MAX, ALL, COUNT and SAVE (RFC 4731, RFC 5182) are refused here, as
- * RFC 4466 2.6.1 asks of options a server does not support.
+ * options other than those of search_return.ts are refused here, as RFC 4466 2.6.1 asks of
+ * options a server does not support. OLDER and YOUNGER take 1 to 2^32-1 seconds (Dovecot
+ * refuses 0 with BAD, as `nz-number` does). Every mailbox keeps save dates, so
+ * SAVEDATESUPPORTED matches every message (RFC 8514 5).
  *
  * @module
  */
 
 import { readModSequence } from "./parse_modseq.ts";
+import { type PartialRange, readReturnRequest } from "./search_return.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
 import type { SequenceSet } from "./sequence.ts";
@@ -52,20 +58,25 @@ export type SearchKey =
   | { type: "header"; field: string; value: string }
   | { type: "address"; field: "BCC" | "CC" | "FROM" | "TO"; value: string }
   | { type: "body" | "text"; value: string }
-  | { type: "date"; which: "internal" | "sent"; op: "before" | "on" | "since"; date: ImapDate }
+  | {
+    type: "date";
+    which: "internal" | "sent" | "saved";
+    op: "before" | "on" | "since";
+    date: ImapDate;
+  }
+  | { type: "within"; op: "older" | "younger"; seconds: number }
   | { type: "size"; op: "larger" | "smaller"; size: number }
   | { type: "all" }
   | { type: "new" | "old" | "recent" }
   | { type: "modseq"; modseq: number };
-
-/** The RETURN options this server implements (RFC 4731 3.1, RFC 5182 2). */
-export const RETURN_OPTIONS: ReadonlySet<string> = new Set(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 export interface SearchProgram {
   /** The CHARSET argument, upper-cased, or null when absent. */
   charset: string | null;
   /** RETURN options upper-cased (`[]` for `RETURN ()`), or null when absent. */
   returnOptions: string[] | null;
+  /** The range of the PARTIAL return option (RFC 9394), or null. */
+  partial: PartialRange | null;
   key: SearchKey;
 }
 
@@ -83,13 +94,16 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
 };
 
 const ADDRESS_KEYS = new Set(["BCC", "CC", "FROM", "TO"]);
-const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]> = {
+const DATE_KEYS: Record<string, ["internal" | "sent" | "saved", "before" | "on" | "since"]> = {
   BEFORE: ["internal", "before"],
   ON: ["internal", "on"],
   SINCE: ["internal", "since"],
   SENTBEFORE: ["sent", "before"],
   SENTON: ["sent", "on"],
   SENTSINCE: ["sent", "since"],
+  SAVEDBEFORE: ["saved", "before"],
+  SAVEDON: ["saved", "on"],
+  SAVEDSINCE: ["saved", "since"],
 };
 /** Nesting limit for parentheses, NOT and OR, so hostile input cannot blow the stack. */
 const MAX_DEPTH = 64;
@@ -117,25 +131,18 @@ export type SearchPrefixHook = (prefix: Omit<SearchProgram, "key">) => void;
  * ```
  */
 export function readSearchProgram(reader: Reader, onPrefix?: SearchPrefixHook): SearchProgram {
-  let returnOptions: string[] | null = null;
-  if (reader.tryKeyword("RETURN")) {
-    reader.sp();
-    reader.expect("(");
-    returnOptions = [];
-    if (reader.peek() !== ")") {
-      do returnOptions.push(readReturnOption(reader)); while (reader.maybeSp());
-    }
-    reader.expect(")");
-    reader.sp();
-  }
+  const request = readReturnRequest(reader);
+  if (request) reader.sp();
+  const returnOptions = request ? [...request.options] : null;
+  const partial = request?.partial ?? null;
   let charset: string | null = null;
   if (reader.tryKeyword("CHARSET")) {
     reader.sp();
     charset = reader.readAstring().toUpperCase();
     reader.sp();
   }
-  onPrefix?.({ charset, returnOptions });
-  return { charset, returnOptions, key: readSearchKeys(reader) };
+  onPrefix?.({ charset, returnOptions, partial });
+  return { charset, returnOptions, partial, key: readSearchKeys(reader) };
 }
 
 /**
@@ -181,19 +188,6 @@ export function usesModseq(key: SearchKey): boolean {
   }
 }
 
-function readReturnOption(reader: Reader): string {
-  if (reader.peek() === ")" || reader.peek() === " ") {
-    throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
-  }
-  const option = reader.readAtom().toUpperCase();
-  if (!RETURN_OPTIONS.has(option)) {
-    throw reader.error(
-      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
-    );
-  }
-  return option;
-}
-
 /** One `search-key`, within the nesting and key-count limits. */
 function readSearchKey(reader: Reader, depth: number, budget: { keys: number }): SearchKey {
   if (depth > MAX_DEPTH) throw reader.error("Search program nested too deeply");
@@ -234,7 +228,16 @@ function readSearchKey(reader: Reader, depth: number, budget: { keys: number }):
   }
   switch (word) {
     case "ALL":
+    case "SAVEDATESUPPORTED":
       return { type: "all" };
+    case "OLDER":
+    case "YOUNGER":
+      reader.sp();
+      return {
+        type: "within",
+        op: word === "OLDER" ? "older" : "younger",
+        seconds: reader.readNzNumber(),
+      };
     case "NEW":
     case "OLD":
     case "RECENT":

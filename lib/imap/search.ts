@@ -15,6 +15,9 @@
  * - BEFORE/ON/SINCE: the day of INTERNALDATE in UTC (the zone every INTERNALDATE is shown
  *   in); SENTBEFORE/SENTON/SENTSINCE: the day of the `Date:` field in its own zone, or of
  *   INTERNALDATE when the message has no readable `Date:` (as RFC 5256 does for SORT);
+ *   SAVEDBEFORE/SAVEDON/SAVEDSINCE: the day of the save date in UTC (RFC 8514 5);
+ * - OLDER n / YOUNGER n (RFC 5032 4): INTERNALDATE at least n seconds before the
+ *   environment's now / less than n seconds before it (Dovecot's bounds);
  * - LARGER/SMALLER: RFC822.SIZE; KEYWORD and flags: case-insensitive; MODSEQ n: MODSEQ >= n;
  * - sequence sets and UID sets: `*` is the last message / the largest UID, `$` the saved
  *   result (RFC 5182), which holds UIDs in both cases.
@@ -44,6 +47,8 @@ export interface SearchCandidate {
   readonly flags: readonly string[];
   /** INTERNALDATE, in milliseconds since the epoch. */
   readonly internalDate: number;
+  /** The save date (RFC 8514), in milliseconds since the epoch. */
+  readonly saveDate: number;
   /** RFC822.SIZE. */
   readonly size: number;
   /** MODSEQ (RFC 7162). */
@@ -58,6 +63,8 @@ export interface SearchEnvironment {
   readonly maxUid: number;
   /** The saved search result (RFC 5182), UIDs ascending; `$` means these. */
   readonly saved: readonly number[];
+  /** Now, for OLDER and YOUNGER (RFC 5032), in milliseconds since the epoch. */
+  readonly now: number;
   /** Whether the session reports the message as `\Recent` (IMAP4rev1 only). */
   isRecent(candidate: SearchCandidate): boolean;
   /** The message's decoded header (cached by the caller). */
@@ -92,7 +99,7 @@ const DAY = 86_400_000;
  * @example
  * ```ts
  * const matches = compileSearch({ type: "flag", flag: "\\Seen", present: false }, env);
- * matches({ seq: 1, uid: 7, flags: [], internalDate: 0, size: 10, modseq: 1 }); // true
+ * matches({ seq: 1, uid: 7, flags: [], internalDate: 0, saveDate: 0, size: 10, modseq: 1 }); // true
  * ```
  */
 export function compileSearch(key: SearchKey, env: SearchEnvironment): SearchPredicate {
@@ -146,10 +153,21 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
       if (key.which === "internal") {
         return { test: (c) => compare(Math.floor(c.internalDate / DAY)), cost: CHEAP };
       }
+      if (key.which === "saved") {
+        return { test: (c) => compare(Math.floor(c.saveDate / DAY)), cost: CHEAP };
+      }
       return {
         test: (c) => compare(env.headers(c).sentDay ?? Math.floor(c.internalDate / DAY)),
         cost: HEADER,
       };
+    }
+    case "within": {
+      // Whole seconds, as INTERNALDATE has no finer grain on the wire.
+      const limit = env.now - key.seconds * 1000;
+      const test: SearchPredicate = key.op === "older"
+        ? (c) => c.internalDate <= limit
+        : (c) => c.internalDate > limit;
+      return { test, cost: CHEAP };
     }
     case "header": {
       const name = key.field.toLowerCase();

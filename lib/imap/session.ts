@@ -222,6 +222,7 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
   }
   session.selection?.tracker.onEvent(event);
   if (session.notify) recordNotification(session, event);
+  session.selection?.liveResults?.onEvent(event, session.selection.tracker);
   if (session.idling) {
     const before = session.selection?.tracker.maxUid ?? 0;
     sendUpdates(session, true);

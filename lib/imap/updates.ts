@@ -1,7 +1,7 @@
 /**
  * Unilateral updates of the selected mailbox (RFC 9051 7.5.1, go-imap's `UpdateWriter`): the
  * tracker's queue written as `FLAGS` (new keywords), `EXPUNGE`, `EXISTS` (with `RECENT` for
- * IMAP4rev1) and `FETCH (FLAGS …)`, and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
+ * IMAP4rev1), `FETCH (FLAGS …)` and the ESEARCH updates of kept search results (RFC 5267), and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
  *
  * @module
  */
@@ -41,6 +41,8 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
   // RFC 7162 3.2.10: with QRESYNC the expunged UIDs go out as one VANISHED (they come in UID
   // order), before the EXISTS that counts without them.
   const vanished: Array<[number, number]> = [];
+  // RFC 5267 4.3, as Dovecot: REMOVEFROM for expunged members, numbered before the EXPUNGEs.
+  if (allowExpunge) selection.liveResults?.writeExpunged(out, selection.tracker);
   const updates = selection.tracker.flush(allowExpunge);
   for (const update of updates) {
     if (update.type !== "expunge") {
@@ -67,6 +69,8 @@ export function sendUpdates(session: Session, allowExpunge: boolean): void {
     }
   }
   writeVanished(out, vanished, false);
+  // Last: ADDTO and REMOVEFROM use the numbers the EXISTS and EXPUNGE above gave.
+  selection.liveResults?.writeChanges(out, selection.tracker);
 }
 
 /**

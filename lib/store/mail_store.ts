@@ -98,10 +98,11 @@ export class MailStore implements Store {
       users: new Map(),
       uidHighWater: new Map(),
       modseqHighWater: new Map(),
+      now: options.now ?? Date.now,
     };
     this.#persistence = persistence;
     this.#users = this.#state.users;
-    this.#now = options.now ?? Date.now;
+    this.#now = this.#state.now;
     this.#indexes = indexCacheFor(persistence.kind);
     this.#userLimit = userLimit(options.maxUsers, options.exemptUsers);
     this.#load();
@@ -425,6 +426,10 @@ export class MailStore implements Store {
       modseq: target.highestModseq,
     }]);
     return removed;
+  }
+
+  now(): number {
+    return this.#now();
   }
 
   // ---- whole store ----

@@ -47,6 +47,7 @@ export function prepareAppend({ raw, options = {} }: NewAppend, now: number): Pr
     raw,
     transfer: options.transfer === true,
     internalDate: options.internalDate ?? now,
+    saveDate: now,
     size: raw.length,
     flags: internFlags(applyFlags([], "replace", options.flags ?? [])),
     summary: summarizeMessage(raw),
@@ -152,10 +153,13 @@ export function copyMessages(
   const destinationUids: number[] = [];
   const added: MessageMeta[] = [];
   const modseq = sourceUids.length > 0 ? nextModseq(state, target) : 0;
+  const saveDate = state.now();
   for (const uid of sourceUids) {
     const original = source.byUid.get(uid)!;
     const copy = insertMessage(state, record, target, {
       internalDate: original.internalDate,
+      // RFC 8514: a copy (or a moved message) is saved into the target now.
+      saveDate,
       size: original.size,
       flags: original.flags,
       summary: original.summary,

@@ -35,6 +35,8 @@ export interface PersistedMessage {
   mailboxId: number;
   uid: number;
   internalDate: number;
+  /** The save date (RFC 8514), milliseconds since the epoch. */
+  saveDate: number;
   size: number;
   flags: string[];
   summary: MessageSummary;
@@ -73,6 +75,8 @@ export interface NewMessage {
   mailboxId: number;
   uid: number;
   internalDate: number;
+  /** The save date (RFC 8514), milliseconds since the epoch. */
+  saveDate: number;
   size: number;
   flags: readonly string[];
   summary: MessageSummary;

@@ -26,6 +26,8 @@ export interface MessageRecord {
   /** Changes only when a rename renumbers the mailbox's messages (`mailbox_tree.ts`). */
   uid: number;
   readonly internalDate: number;
+  /** The save date (RFC 8514): when the message came into this mailbox. */
+  readonly saveDate: number;
   readonly size: number;
   /** Interned ({@linkcode internFlags}): shared by messages with the same flags. */
   flags: readonly string[];
@@ -82,6 +84,8 @@ export interface StoreState {
   readonly uidHighWater: Map<string, number>;
   /** Highest MODSEQ reached per (user, mailbox name) by mailboxes that left the name. */
   readonly modseqHighWater: Map<string, number>;
+  /** The store clock: the save date of copies and moves (RFC 8514). */
+  readonly now: () => number;
 }
 
 /** A user without mailboxes. */
@@ -137,6 +141,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       rowId: row.id,
       uid: row.uid,
       internalDate: row.internalDate,
+      saveDate: row.saveDate,
       size: row.size,
       flags: internFlags(row.flags),
       summary: row.summary,
@@ -182,6 +187,7 @@ class MetaSnapshot implements MessageMeta {
   readonly mailbox: string;
   readonly uid: number;
   readonly internalDate: number;
+  readonly saveDate: number;
   readonly size: number;
   readonly flags: readonly string[];
   readonly summary: MessageSummary;
@@ -192,6 +198,7 @@ class MetaSnapshot implements MessageMeta {
     this.mailbox = mailbox;
     this.uid = message.uid;
     this.internalDate = message.internalDate;
+    this.saveDate = message.saveDate;
     this.size = message.size;
     this.flags = message.flags;
     this.summary = message.summary;
@@ -202,8 +209,32 @@ class MetaSnapshot implements MessageMeta {
     return formatMessageId(this.user, this.mailbox, this.uid);
   }
   toJSON(): MessageMeta {
-    const { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq } = this;
-    return { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq };
+    const {
+      id,
+      user,
+      mailbox,
+      uid,
+      internalDate,
+      saveDate,
+      size,
+      flags,
+      summary,
+      envelope,
+      modseq,
+    } = this;
+    return {
+      id,
+      user,
+      mailbox,
+      uid,
+      internalDate,
+      saveDate,
+      size,
+      flags,
+      summary,
+      envelope,
+      modseq,
+    };
   }
 }
 

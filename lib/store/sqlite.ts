@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -57,6 +57,7 @@ CREATE TABLE messages (
   envelope_to TEXT,
   modseq INTEGER NOT NULL DEFAULT 1,
   envelope_helo TEXT,
+  save_date INTEGER,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -119,6 +120,13 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
     version: 5,
     sql: "CREATE TABLE urlauth_keys (user TEXT NOT NULL, mailbox TEXT NOT NULL," +
       " key BLOB NOT NULL, PRIMARY KEY (user, mailbox));",
+  },
+  // The save date (RFC 8514): unknown for the messages already there, which get their
+  // INTERNALDATE (the best estimate, and what RFC 8514 2.2 lets SAVED* keys fall back on).
+  {
+    version: 6,
+    sql: "ALTER TABLE messages ADD COLUMN save_date INTEGER;" +
+      "UPDATE messages SET save_date = internal_date;",
   },
 ];
 
@@ -189,12 +197,13 @@ class SqlitePersistence implements Persistence {
         highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
       uid: Number(row.uid),
       internalDate: Number(row.internal_date),
+      saveDate: Number(row.save_date ?? row.internal_date),
       size: Number(row.size),
       flags: JSON.parse(String(row.flags)) as string[],
       summary: JSON.parse(String(row.summary)) as MessageSummary,
@@ -308,7 +317,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -321,6 +330,7 @@ class SqlitePersistence implements Persistence {
       message.envelope?.to ?? null,
       message.envelope?.helo ?? null,
       message.modseq,
+      message.saveDate,
     );
     return Number(result.lastInsertRowid);
   }

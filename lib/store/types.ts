@@ -93,6 +93,11 @@ export interface MessageMeta {
   readonly uid: number;
   /** INTERNALDATE, in milliseconds since the epoch. */
   readonly internalDate: number;
+  /**
+   * The save date (RFC 8514): when the message was put into this mailbox (delivered,
+   * appended, copied or moved), by the store clock; milliseconds since the epoch.
+   */
+  readonly saveDate: number;
   /** Size of the raw bytes, in octets. */
   readonly size: number;
   /** System flags (canonical case, e.g. `\Seen`) and keywords, sorted. Never `\Recent`. */
@@ -341,6 +346,12 @@ export interface Store {
    * removes the given UIDs whatever their flags. Returns the removed UIDs, ascending.
    */
   expunge(user: string, mailbox: string, uids?: readonly number[], force?: boolean): number[];
+
+  /**
+   * The store clock: what INTERNALDATE and the save date default to, and "now" for SEARCH
+   * OLDER/YOUNGER (RFC 5032). `Date.now` unless the store was opened with another clock.
+   */
+  now(): number;
 
   /** Restores the initial state: no users, no mailboxes, UIDs restart at 1. */
   reset(): void;

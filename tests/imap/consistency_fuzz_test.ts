@@ -22,6 +22,9 @@
  * A seventh session only listens, with NOTIFY (RFC 5465): the STATUS notifications it gets
  * for both mailboxes must add up to the store's counts at every checkpoint (see
  * `consistency_notify.ts`).
+ * Sessions also keep SEARCH RETURN (UPDATE) results (RFC 5267, `consistency_live.ts`):
+ * every ADDTO/REMOVEFROM is checked as it comes, and after a NOOP each kept result must
+ * equal a fresh search of the store.
  *
  * A failure names the seed and step; `FUZZ_SEED=n` (with `FUZZ_STEPS=n`, `FUZZ_SQLITE=1`) runs
  * that seed alone.
@@ -32,6 +35,7 @@
 import { startElektromail, testConfig } from "../../lib/mod.ts";
 import { conditionalStoreStep, qresyncReconnect } from "./consistency_condstore.ts";
 import { checkNotified, type NotifyWatcher, openWatcher } from "./consistency_notify.ts";
+import { compareLive, keepsResults, liveSearchStep } from "./consistency_live.ts";
 import {
   applyFlagOperation,
   check,
@@ -317,6 +321,7 @@ async function randomStep(world: World, sessions: FuzzSession[], mayIdle: boolea
     [10, () => fetchStep(world, session, false)],
     [8, () => fetchStep(world, session, true)],
     [8, () => searchStep(world, session)],
+    [keepsResults(session) ? 4 : 0, () => liveSearchStep(world, session)],
     [6, () => expungeStep(world, session, false)],
     [6, () => expungeStep(world, session, true)],
     [4, () => copyStep(world, session, true)],
@@ -369,7 +374,10 @@ async function runSeed(seed: number, steps: number, dbPath: string | null): Prom
       await randomStep(world, sessions, true);
       if (checkpoint(NOTIFY_CHECK_ODDS) === 0) await checkNotified(world, watcher);
     }
-    for (const session of sessions) await noopAndCompare(world, session);
+    for (const session of sessions) {
+      await noopAndCompare(world, session);
+      await compareLive(world, session);
+    }
     await checkNotified(world, watcher);
   } catch (error) {
     throw report(world, step, error);

@@ -218,6 +218,13 @@ export class MailboxModel {
   highestModseq = 0;
   /** Keywords FLAGS responses named since the SELECT (RFC 9051 7.3.5). */
   readonly keywords = new Set<string>();
+  /**
+   * Results kept up to date (CONTEXT=SEARCH, RFC 5267) by tag: their members as UIDs (UID
+   * SEARCH) or sequence numbers, changed only by ADDTO, REMOVEFROM and EXPUNGE.
+   */
+  readonly live = new Map<string, { byUid: boolean; members: Set<number> }>();
+  /** The tag of a `SEARCH RETURN (UPDATE ALL)` in flight: its ESEARCH starts a live result. */
+  expectLive: { tag: string; byUid: boolean } | null = null;
   readonly rev2: boolean;
 
   constructor(rev2: boolean) {
@@ -230,6 +237,38 @@ export class MailboxModel {
     this.flags.clear();
     this.modseqs.clear();
     this.keywords.clear();
+    this.live.clear();
+  }
+
+  /**
+   * An expunge of sequence number `seq`: a live result by sequence number must have been told
+   * (REMOVEFROM comes first, RFC 5267 4.3) and renumbers its members above it.
+   */
+  #renumberLive(seq: number): void {
+    for (const [tag, { byUid, members }] of this.live) {
+      if (byUid) continue;
+      check(!members.has(seq), `EXPUNGE ${seq} of a member of ${tag} without REMOVEFROM first`);
+      const moved = [...members].map((n) => n > seq ? n - 1 : n);
+      members.clear();
+      for (const n of moved) members.add(n);
+    }
+  }
+
+  /** `* ESEARCH (TAG "t") [UID] ADDTO|REMOVEFROM (0 set)` for a live result. */
+  #liveUpdate(tag: string, byUid: boolean, kind: string, set: string): void {
+    const live = this.live.get(tag);
+    check(live, `${kind} for ${tag}, which keeps no result`);
+    check(live.byUid === byUid, `${kind} for ${tag} with${byUid ? "" : "out"} UID`);
+    for (const n of numbersOf(set)) {
+      if (kind === "ADDTO") {
+        check(!live.members.has(n), `ADDTO ${n} to ${tag}, which holds it`);
+        live.members.add(n);
+      } else {
+        check(live.members.delete(n), `REMOVEFROM ${n} of ${tag}, which does not hold it`);
+      }
+      if (!byUid) check(n >= 1 && n <= this.uids.length, `${kind} ${n} out of range`);
+      // By UID, a number may name a new message whose UID the session learns only later.
+    }
   }
 
   /** The first sequence number whose UID is not known yet, or 0. */
@@ -262,8 +301,12 @@ export class MailboxModel {
       } else if (kind === "EXPUNGE") {
         check(rules.expungeAllowed, "EXPUNGE during a command that forbids it (RFC 9051 7.5.1)");
         check(n >= 1 && n <= this.uids.length, `EXPUNGE ${n} out of range 1..${this.uids.length}`);
+        this.#renumberLive(n);
         const [uid] = this.uids.splice(n - 1, 1);
         this.flags.delete(uid);
+        for (const [tag, { byUid, members }] of this.live) {
+          check(!byUid || !members.has(uid), `EXPUNGE of UID ${uid} in ${tag} before REMOVEFROM`);
+        }
         summary.expunged.push(uid);
       } else this.#fetch(n, numbered[3], summary);
       return;
@@ -273,8 +316,14 @@ export class MailboxModel {
     if (vanished) {
       check(rules.expungeAllowed, "VANISHED during a command that forbids it (RFC 9051 7.5.1)");
       for (const uid of numbersOf(vanished[1])) {
-        const index = this.uids.indexOf(uid);
+        let index = this.uids.indexOf(uid);
+        // A message counted by EXISTS whose UID was never sent: new messages take the last
+        // places, so a UID above every known one is one of the unknown places (any of them,
+        // as they are alike).
+        const known = this.uids.filter((n) => n !== 0);
+        if (index < 0 && uid > (known.at(-1) ?? 0)) index = this.uids.lastIndexOf(0);
         check(index >= 0, `VANISHED ${uid}, which the session does not hold`);
+        this.#renumberLive(index + 1);
         this.uids.splice(index, 1);
         this.flags.delete(uid);
         this.modseqs.delete(uid);
@@ -293,9 +342,22 @@ export class MailboxModel {
       summary.search = search[1].trim() === "" ? [] : search[1].trim().split(" ").map(Number);
       return;
     }
-    const esearch = /^\* ESEARCH \(TAG "[^"]*"\)( UID)?(?: ALL ([\d,:]+))?$/i.exec(line);
+    const update = /^\* ESEARCH \(TAG "([^"]*)"\)( UID)? (ADDTO|REMOVEFROM) \(0 ([\d,:]+)\)$/i
+      .exec(line);
+    if (update) {
+      this.#liveUpdate(update[1], update[2] !== undefined, update[3].toUpperCase(), update[4]);
+      return;
+    }
+    const esearch = /^\* ESEARCH \(TAG "([^"]*)"\)( UID)?(?: ALL ([\d,:]+))?$/i.exec(line);
     if (esearch) {
-      summary.search = numbersOf(esearch[2] ?? "");
+      summary.search = numbersOf(esearch[3] ?? "");
+      if (this.expectLive?.tag === esearch[1]) {
+        this.live.set(esearch[1], {
+          byUid: this.expectLive.byUid,
+          members: new Set(summary.search),
+        });
+        this.expectLive = null;
+      }
       return;
     }
     const flagList = /^\* FLAGS \(([^)]*)\)$/i.exec(line);

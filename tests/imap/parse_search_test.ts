@@ -22,10 +22,30 @@ function fails(program: string, message: RegExp) {
   });
 }
 
-Deno.test("parse_search: RETURN options are MIN MAX ALL COUNT SAVE, in any case and order", () => {
+Deno.test("parse_search: RETURN options are MIN MAX ALL COUNT SAVE UPDATE PARTIAL, in any case and order", () => {
   assert.deepEqual(read("RETURN (save Min all) ALL").returnOptions, ["SAVE", "MIN", "ALL"]);
   assert.deepEqual(read("RETURN (COUNT MAX) ALL").returnOptions, ["COUNT", "MAX"]);
-  fails("RETURN (PARTIAL 1:5) ALL", /^Unknown SEARCH RETURN option: PARTIAL \(supported: /);
+  // RFC 9394: the range in either order, answered normalized; RFC 5267 4: UPDATE.
+  const partial = read("RETURN (partial 100:1 update) ALL");
+  assert.deepEqual([partial.returnOptions, partial.partial], [["PARTIAL", "UPDATE"], {
+    first: 1,
+    last: 100,
+  }]);
+  assert.deepEqual(read("RETURN (PARTIAL -50:-1) ALL").partial, { first: -1, last: -50 });
+  assert.deepEqual(read("RETURN (PARTIAL 4294967295:1) ALL").partial, {
+    first: 1,
+    last: 4294967295,
+  });
+  for (
+    const range of ["0:5", "1:-5", "-1:5", "1:", ":1", "1", "-0:-1", "1:4294967296", "a:b", "01:2"]
+  ) {
+    fails(`RETURN (PARTIAL ${range}) ALL`, /^PARTIAL range broken/);
+  }
+  fails("RETURN (PARTIAL) ALL", /^Expected a space/);
+  fails("RETURN (PARTIAL 1:2 ALL) ALL", /^PARTIAL conflicts with ALL/);
+  fails("RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL", /^PARTIAL can be used only once/);
+  fails("RETURN (UPDATE COUNT UPDATE) ALL", /^SEARCH return options have duplicate UPDATE/);
+  fails("RETURN (RELEVANCY) ALL", /^Unknown SEARCH RETURN option: RELEVANCY \(supported: /);
   fails("RETURN (CONTEXT) ALL", /Unknown SEARCH RETURN option: CONTEXT/);
   fails("RETURN (MIN ) ALL", /^Expected a RETURN option but found/);
   fails("RETURN MIN ALL", /^Expected "\(" but found/);
@@ -36,7 +56,7 @@ Deno.test("parse_search: RETURN options are MIN MAX ALL COUNT SAVE, in any case 
 Deno.test("parse_search: the prefix hook sees RETURN and CHARSET before any key is read", () => {
   const seen: Array<Omit<SearchProgram, "key">> = [];
   assert.throws(() => read("RETURN (SAVE) CHARSET koi8-r BODY {bad", (p) => seen.push(p)));
-  assert.deepEqual(seen, [{ charset: "KOI8-R", returnOptions: ["SAVE"] }]);
+  assert.deepEqual(seen, [{ charset: "KOI8-R", returnOptions: ["SAVE"], partial: null }]);
   // A hook that throws stops the parse there: strings in an unknown charset are not read.
   const refused = new Error("refused");
   assert.throws(
@@ -48,7 +68,7 @@ Deno.test("parse_search: the prefix hook sees RETURN and CHARSET before any key 
   );
   const plain: Array<Omit<SearchProgram, "key">> = [];
   read("ALL", (p) => plain.push(p));
-  assert.deepEqual(plain, [{ charset: null, returnOptions: null }]);
+  assert.deepEqual(plain, [{ charset: null, returnOptions: null, partial: null }]);
 });
 
 Deno.test("parse_search: error texts name what was expected", () => {

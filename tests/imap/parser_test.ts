@@ -431,6 +431,7 @@ Deno.test("parse_search: program with RETURN and CHARSET", () => {
   assert.deepEqual(program, {
     charset: "UTF-8",
     returnOptions: ["MIN", "COUNT"],
+    partial: null,
     key: {
       type: "and",
       keys: [{ type: "flag", flag: "\\Seen", present: false }, {
@@ -534,7 +535,13 @@ Deno.test("parser: mod-sequences and FETCH modifiers (RFC 7162 7), split at ever
     readFetchAttributes(r);
     return readFetchModifiers(r);
   });
-  assert.deepEqual(modifiers, { changedSince: 12345, vanished: true });
+  assert.deepEqual(modifiers, { changedSince: 12345, vanished: true, partial: null });
+  // RFC 9394: PARTIAL pages the messages a FETCH names.
+  const paged = args("a FETCH (FLAGS) (PARTIAL -1:-30 CHANGEDSINCE 7)\r\n", (r) => {
+    readFetchAttributes(r);
+    return readFetchModifiers(r);
+  });
+  assert.deepEqual(paged, { changedSince: 7, vanished: false, partial: { first: -1, last: -30 } });
   const items = args("a FETCH (MODSEQ UID)\r\n", (r) => readFetchAttributes(r).map((i) => i.kind));
   assert.deepEqual(items, ["MODSEQ", "UID"]);
   assert.throws(

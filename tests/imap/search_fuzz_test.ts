@@ -42,7 +42,17 @@ const FLAG_KEYS = [
   "RECENT",
 ];
 const STRING_KEYS = ["BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO"];
-const DATE_KEYS = ["BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"];
+const DATE_KEYS = [
+  "BEFORE",
+  "ON",
+  "SINCE",
+  "SENTBEFORE",
+  "SENTON",
+  "SENTSINCE",
+  "SAVEDBEFORE",
+  "SAVEDON",
+  "SAVEDSINCE",
+];
 const WORDS = ["x", "", "Grüße", "a b", 'q"uote', "back\\slash", "NIL", "*", "{3}", "日本"];
 
 /** A generated program: the command text with literals inline, as a client would send it. */
@@ -83,6 +93,7 @@ function generate(rand: (n: number) => number): string {
       case 2:
         return `${DATE_KEYS[rand(DATE_KEYS.length)]} ${date()}`;
       case 3:
+        if (rand(3) === 0) return `${rand(2) ? "OLDER" : "YOUNGER"} ${number()}`;
         return `${rand(2) ? "LARGER" : "SMALLER"} ${number()}`;
       case 4:
         return rand(2) ? `UID ${set()}` : set();
@@ -101,7 +112,18 @@ function generate(rand: (n: number) => number): string {
   const keys = (depth: number) => Array.from({ length: 1 + rand(3) }, () => key(depth)).join(" ");
   let prefix = "";
   if (rand(3) === 0) {
-    const options = ["MIN", "MAX", "ALL", "COUNT", "SAVE", "PARTIAL"];
+    const options = [
+      "MIN",
+      "MAX",
+      "ALL",
+      "COUNT",
+      "SAVE",
+      "UPDATE",
+      "PARTIAL 1:5",
+      "PARTIAL -1:-3",
+      "PARTIAL",
+      "PARTIAL 0:-1",
+    ];
     prefix += `RETURN (${
       Array.from({ length: rand(4) }, () => options[rand(options.length)]).join(" ")
     }) `;
@@ -151,6 +173,7 @@ function mailbox() {
     uid: 3 * i + 1,
     flags: i === 0 ? ["\\Seen", "$Work"] : [],
     internalDate: Date.UTC(2024, 2, i + 1),
+    saveDate: Date.UTC(2024, 2, i + 2),
     size: raw.length,
     modseq: i + 1,
     raw,
@@ -161,6 +184,7 @@ function mailbox() {
     messageCount: messages.length,
     maxUid: 7,
     saved: [4],
+    now: Date.UTC(2024, 2, 3),
     isRecent: (c) => c.uid === 7,
     headers: (c) => searchHeaders(byUid.get(c.uid)!.index),
     addresses: (c) => searchAddresses(byUid.get(c.uid)!.index),

@@ -39,6 +39,8 @@ function message(
     uid,
     flags,
     internalDate: Date.parse(internalDate),
+    // Saved (RFC 8514) two days after its INTERNALDATE, so the keys can tell them apart.
+    saveDate: Date.parse(internalDate) + 2 * 86_400_000,
     size: raw.length,
     modseq: uid,
     raw,
@@ -77,6 +79,9 @@ const MAILBOX: Message[] = [
   ),
 ];
 
+/** "Now" for OLDER/YOUNGER: a day after message 3's INTERNALDATE. */
+const NOW = Date.parse("2026-03-06T12:00:00Z");
+
 function parse(program: string) {
   return readSearchProgram(new Reader({ line: enc.encode(program), literals: [] })).key;
 }
@@ -93,6 +98,7 @@ function environment(counters: Counters, overrides: Partial<SearchEnvironment> =
     messageCount: MAILBOX.length,
     maxUid: 14,
     saved: [],
+    now: NOW,
     isRecent: (c) => c.uid === 14,
     headers(c) {
       counters.headers++;
@@ -272,4 +278,39 @@ Deno.test("search_text: a header of many odd addresses is read in one pass", () 
   const [to] = searchAddresses(index);
   assert.equal(to.value.split("\n").length, count);
   assert.ok(to.value.startsWith("n0 <a0@x.org>\n"));
+});
+
+Deno.test("search: OLDER and YOUNGER (RFC 5032 4) count seconds back from the environment's now", () => {
+  const day = 86_400;
+  const cases: Array<[string, number[]]> = [
+    // INTERNALDATEs: 1 is 3.0 days, 2 is 2.5 days, 3 is exactly 1 day before now.
+    [`OLDER ${day}`, [1, 2, 3]],
+    [`YOUNGER ${day}`, []],
+    [`YOUNGER ${day + 1}`, [3]],
+    [`OLDER ${day + 1}`, [1, 2]],
+    [`YOUNGER ${3 * day}`, [2, 3]],
+    [`OLDER ${3 * day} `.trim(), [1]],
+    [`NOT YOUNGER ${3 * day}`, [1]],
+    ["OLDER 4294967295", []],
+    ["YOUNGER 4294967295", [1, 2, 3]],
+  ];
+  for (const [program, expected] of cases) assert.deepEqual(run(program), expected, program);
+  // Another now, another answer: the key is evaluated against the environment's clock.
+  assert.deepEqual(run(`YOUNGER ${day}`, { now: NOW - day * 1000 }), [3]);
+  assert.deepEqual(run(`YOUNGER ${2 * day}`, { now: NOW - day * 1000 }), [2, 3]);
+});
+
+Deno.test("search: SAVEDBEFORE/SAVEDON/SAVEDSINCE use the save date's day, SAVEDATESUPPORTED all (RFC 8514 5)", () => {
+  const cases: Array<[string, number[]]> = [
+    // Save dates: 5 Mar 11:00, 6 Mar 00:00, 7 Mar 12:00 (UTC).
+    ["SAVEDON 5-Mar-2026", [1]],
+    ["SAVEDON 6-Mar-2026", [2]],
+    ["SAVEDBEFORE 6-Mar-2026", [1]],
+    ["SAVEDSINCE 6-Mar-2026", [2, 3]],
+    ["SAVEDSINCE 8-Mar-2026", []],
+    // The INTERNALDATE keys still see the other date.
+    ["ON 5-Mar-2026", [3]],
+    ["SAVEDATESUPPORTED", [1, 2, 3]],
+  ];
+  for (const [program, expected] of cases) assert.deepEqual(run(program), expected, program);
 });

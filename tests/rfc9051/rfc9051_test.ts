@@ -5,7 +5,8 @@
  *
  * Header directives: `@config {json}` (merged into `testConfig`, `limits` and `tls` into
  * their defaults; `"tls": {}` turns TLS on, and `!starttls` trusts the server's certificate),
- * `@users alice:secret,...`.
+ * `@users alice:secret,...`, `@clock ISO-DATE` (the store's clock starts there and stands
+ * still: INTERNALDATE defaults and save dates are that time, and OLDER/YOUNGER count from it).
  *
  * Hooks for `!call`:
  * - `deliver USER MAILBOX TEXT...`: stores TEXT (escapes allowed) as a message, as a
@@ -14,6 +15,7 @@
  * - `flags USER MAILBOX UID FLAG...`: the stored flags are exactly these.
  * - `reset`, `delete-mailbox USER MAILBOX`: change the store under the sessions.
  * - `stop`: starts stopping the server (as SIGTERM does).
+ * - `clock ISO-DATE`: sets the store's clock (with `@clock` only).
  *
  * Hooks that build long command text into a variable (for line-length transcripts, where a
  * 64 KiB line would not fit a readable script); each then stands in a `C:` line as `$VAR`:
@@ -28,6 +30,7 @@
 
 import assert from "node:assert/strict";
 import { type Elektromail, startElektromail } from "../../lib/server.ts";
+import { openMemoryStore } from "../../lib/store/memory.ts";
 import {
   configFor,
   type Hook,
@@ -39,9 +42,19 @@ import {
 /** A fixed INTERNALDATE for delivered messages, so transcripts can show it. */
 const FIXED_DATE = Date.UTC(2026, 10, 25, 7, 22, 1);
 
-function hooks(server: Elektromail): Record<string, Hook> {
+/** A clock that stands still until set (`@clock`, `!call clock`). */
+interface Clock {
+  now: number;
+}
+
+function hooks(server: Elektromail, clock: Clock | null): Record<string, Hook> {
   const store = server.store;
   return {
+    clock: ([iso]) => {
+      assert.ok(clock, "!call clock needs the @clock directive");
+      clock.now = Date.parse(iso);
+      assert.ok(Number.isFinite(clock.now), `clock: cannot read ${iso}`);
+    },
     reset: () => store.reset(),
     "delete-mailbox": ([user, mailbox]) => store.deleteMailbox(user, mailbox),
     // Not awaited: the transcript reads the BYE while the server waits for sessions to close.
@@ -81,16 +94,21 @@ function hooks(server: Elektromail): Record<string, Hook> {
 
 for (const transcript of readTranscripts(new URL("./", import.meta.url))) {
   Deno.test(`${transcript.file} (RFC ${transcript.rfc})`, async () => {
-    const server = await startElektromail(configFor(transcript.directives));
+    const start = transcript.directives.get("clock");
+    const clock = start === undefined ? null : { now: Date.parse(start) };
+    // With a clock, the runner opens the store (as the server would, but on that clock).
+    const store = clock ? openMemoryStore({ now: () => clock.now }) : undefined;
+    const server = await startElektromail(configFor(transcript.directives), { store });
     try {
       await runTranscript(transcript, {
         port: server.ports.imap,
         portFor: (name) => name.startsWith("smtp") ? server.ports.smtp : undefined,
-        hooks: hooks(server),
+        hooks: hooks(server, clock),
         caCerts: server.tls ? [server.tls.cert] : [],
       });
     } finally {
       await server.stop();
+      store?.close();
     }
   });
 }

@@ -83,9 +83,12 @@ Deno.test("access keys: a version-4 database is migrated and keeps its mail", as
     const first = openSqliteStore(path);
     first.append("u", "INBOX", new TextEncoder().encode("Subject: old\r\n\r\nx\r\n"));
     first.close();
-    // Back to version 4: the table did not exist then.
+    // Back to version 4: the table (5) and the save date (6) did not exist then.
     const db = new DatabaseSync(path);
-    db.exec("DROP TABLE urlauth_keys; PRAGMA user_version = 4;");
+    db.exec(
+      "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
+        "PRAGMA user_version = 4;",
+    );
     db.close();
     const store = openSqliteStore(path);
     try {

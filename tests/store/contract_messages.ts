@@ -95,6 +95,22 @@ export function messageContract(test: ContractTest): void {
     assert.ok(meta.internalDate >= before - 1000 && meta.internalDate <= Date.now() + 1000);
   });
 
+  test("the save date (RFC 8514) is the store clock's when a message is appended or copied", (store) => {
+    const before = Date.now();
+    const old = Date.UTC(2020, 0, 1);
+    const meta = store.append("u", "INBOX", sampleMessage(), { internalDate: old });
+    const near = (ms: number) => ms >= before - 1000 && ms <= Date.now() + 1000;
+    assert.equal(meta.internalDate, old);
+    assert.ok(near(meta.saveDate), "appended now, whatever its INTERNALDATE");
+    assert.ok(near(store.now()), "now() is the store clock");
+    store.createMailbox("u", "Copies");
+    store.copyMessages("u", "INBOX", [1], "Copies");
+    const copy = store.getMessage("u", "Copies", 1)!;
+    assert.equal(copy.internalDate, old);
+    assert.ok(near(copy.saveDate) && copy.saveDate >= meta.saveDate, "a copy is saved anew");
+    assert.equal(store.getMessage("u", "INBOX", 1)?.saveDate, meta.saveDate);
+  });
+
   test("UIDs strictly increase and are never reused after expunge", (store) => {
     for (let i = 0; i < 5; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
     assert.deepEqual(store.listMessages("u", "INBOX").map((m) => m.uid), [1, 2, 3, 4, 5]);

@@ -3,7 +3,8 @@
  * is brought up to {@linkcode SCHEMA_VERSION} in place, and keeps its mail. Version 2 added
  * the SMTP envelope of a message (issue 12 item 9); the messages already there have none.
  * Version 3 added mod-sequences (RFC 7162, issue 14): the mailboxes and messages already
- * there start at MODSEQ 1, and every change afterwards takes the next one.
+ * there start at MODSEQ 1, and every change afterwards takes the next one. Version 4 added
+ * the save date (RFC 8514): the messages already there get their INTERNALDATE.
  *
  * @module
  */
@@ -170,7 +171,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 5);
+  assert.equal(SCHEMA_VERSION, 6);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -254,6 +255,36 @@ Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name 
       { from: "a@x", to: "old@y" },
       greeted,
     ]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-3 database opens; its messages' save date is their INTERNALDATE, new ones get the store clock's", async () => {
+  await using db = await tempDb();
+  writeVersion1(db.path, sampleMessage("From version 3"), 3);
+  assert.equal(userVersion(db.path), 3);
+  const clock = Date.UTC(2026, 11, 1, 9, 0, 0);
+  let store = openSqliteStore(db.path, { now: () => clock });
+  try {
+    const old = store.getMessage("old", "INBOX", 1)!;
+    assert.deepEqual([old.internalDate, old.saveDate], [1_700_000_000_000, 1_700_000_000_000]);
+    const added = store.append("old", "INBOX", sampleMessage("New"), { internalDate: 5 });
+    assert.deepEqual([added.internalDate, added.saveDate], [5, clock]);
+    store.createMailbox("old", "Copies");
+    store.copyMessages("old", "INBOX", [1], "Copies");
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), SCHEMA_VERSION);
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(
+      store.listMessages("old", "INBOX").map((meta) => [meta.uid, meta.saveDate]),
+      [[1, 1_700_000_000_000], [2, clock]],
+    );
+    // RFC 8514: a copy is saved into its mailbox when it is copied.
+    assert.equal(store.getMessage("old", "Copies", 1)?.saveDate, clock);
   } finally {
     store.close();
   }

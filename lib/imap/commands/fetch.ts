@@ -9,6 +9,8 @@
  * CONDSTORE (RFC 7162 3.1.4): MODSEQ is an item; CHANGEDSINCE n limits the command to the
  * messages changed since n (found through the store's modseq index) and adds MODSEQ; UID
  * FETCH's VANISHED (QRESYNC, 3.2.6) first reports the UIDs of the set expunged since n.
+ * PARTIAL first:last (RFC 9394) keeps the messages at those positions among the ones
+ * named (after CHANGEDSINCE), negative positions counting from the last.
  * Once CONDSTORE is on, a response carrying FLAGS carries MODSEQ too, and one that reports
  * a `\Seen` set by this FETCH also carries the UID (RFC 7162 3.1).
  * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
@@ -26,6 +28,7 @@
  * @module
  */
 
+import { partialSlice } from "../search_return.ts";
 import { MessageIndex } from "../../mail/message_index.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta } from "../../store/types.ts";
@@ -105,7 +108,9 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
     items.unshift({ kind: "UID" } as FetchAttribute);
   }
   const selection = selectionOf(session);
-  const targets = fetchTargets(session, set, byUid, items, modifiers);
+  const named = fetchTargets(session, set, byUid, items, modifiers);
+  // RFC 9394: a page of the messages named, by position in UID order.
+  const targets = modifiers.partial ? partialSlice(named, modifiers.partial) : named;
   if (recordItemsOnly(items)) {
     const missing = await fetchRecordItems(session, selection.tracker.mailbox, targets, items);
     if (missing > 0) throw expungeIssued();
@@ -278,6 +283,9 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`FLAGS ${flags(session, meta)}`);
     case "INTERNALDATE":
       return put(`INTERNALDATE ${formatInternalDate(meta.internalDate)}`);
+    case "SAVEDATE":
+      // RFC 8514 4: every message here has a save date, so never NIL.
+      return put(`SAVEDATE ${formatInternalDate(meta.saveDate)}`);
     case "RFC822.SIZE":
       return put(`RFC822.SIZE ${meta.size}`);
     case "MODSEQ":

@@ -12,7 +12,13 @@
  * mailbox-data       =/ "SEARCH" [1*(SP nz-number) SP search-sort-mod-seq]    ; RFC 7162 7
  * search-sort-mod-seq = "(" "MODSEQ" SP mod-sequence-value ")"
  * search-return-data =/ "MODSEQ" SP mod-sequence-value                ; RFC 7162 3.1.5
+ * cancelupdate    = "CANCELUPDATE" 1*(SP quoted)                      ; RFC 5267 4.2
+ * resp-text-code  =/ "NOUPDATE" SP quoted                             ; RFC 5267 4.2
  * ```
+ * The RETURN options (also PARTIAL, RFC 9394, and UPDATE) are evaluated in
+ * search_return.ts, the kept results (CONTEXT=SEARCH, RFC 5267) updated in
+ * search_updates.ts. CANCELUPDATE with a tag that keeps no result is `NO`, and then cancels
+ * none of the tags it names (Dovecot: "Unknown tag").
  * A program with the MODSEQ key enables CONDSTORE and its result carries the highest MODSEQ
  * of the messages it returns: `(MODSEQ n)` after `* SEARCH`'s numbers, `MODSEQ n` last in
  * ESEARCH (of the MIN/MAX messages when only those are returned); none when nothing matched.
@@ -49,7 +55,8 @@ import { enableCondstore } from "../condstore.ts";
 import { readSearchProgram, type SearchKey, usesModseq } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
 import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
-import { formatSequenceSet } from "../sequence.ts";
+import { esearchData, returnedPositions, type ReturnRequest } from "../search_return.ts";
+import { LiveResults, MAX_LIVE_RESULTS } from "../search_updates.ts";
 import { savedUids, selectionOf } from "./targets.ts";
 
 /** Charsets SEARCH accepts (RFC 9051 6.4.4: US-ASCII and UTF-8 are required). */
@@ -68,12 +75,19 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
         throw badCharset(`Cannot search in charset ${charset}; use UTF-8 or US-ASCII`);
       }
     });
+    const request: ReturnRequest | null = program.returnOptions === null
+      ? null
+      : { options: program.returnOptions, partial: program.partial };
+    const update = request?.options.includes("UPDATE") ?? false;
+    if (update && selection.liveResults?.has(tag)) {
+      throw new ImapError("BAD", null, "Duplicate search update tag");
+    }
     const modseq = usesModseq(program.key);
     if (modseq) enableCondstore(session);
-    const matches = evaluate(session, selection, program.key);
-    const options = program.returnOptions;
-    if (options?.includes("SAVE")) selection.savedSearch = savedResult(matches, options);
-    respond(session, tag, byUid, matches, options, modseq);
+    const { found, test, unannounced } = evaluate(session, selection, program.key);
+    if (request?.options.includes("SAVE")) selection.savedSearch = savedResult(found, request);
+    if (update) keepUpdated(session, selection, { tag, byUid, found, test, unannounced });
+    respond(session, tag, byUid, found, request, modseq);
   } catch (error) {
     // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
     if (saving) selection.savedSearch = [];
@@ -92,33 +106,66 @@ export function badCharset(text: string): ImapError {
   return new ImapError("NO", responseCode("BADCHARSET", `(${CHARSETS.join(" ")})`), text);
 }
 
-/** The messages of the session's view that match, in sequence order (also for SORT, THREAD). */
+/**
+ * Registers a result to keep up to date (RFC 5267 4), or says it cannot with
+ * `* NO [NOUPDATE "tag"]` (RFC 5267 4.2) past the limit; the search is answered either way.
+ */
+function keepUpdated(
+  session: AuthedSession,
+  selection: Selection,
+  search: {
+    tag: string;
+    byUid: boolean;
+    found: SearchCandidate[];
+    test: (uid: number) => boolean;
+    unannounced: number[];
+  },
+): void {
+  const live = selection.liveResults ??= new LiveResults();
+  const added = live.add({
+    tag: search.tag,
+    byUid: search.byUid,
+    uids: new Set(search.found.map((c) => c.uid)),
+    matches: search.test,
+  }, search.unannounced);
+  if (!added) {
+    const code = responseCode("NOUPDATE", quoted(search.tag));
+    const text = `Too many search results kept up to date (limit ${MAX_LIVE_RESULTS})`;
+    session.out.push(untagged(`NO [${code}] ${text}`));
+  }
+}
+
+/**
+ * The messages of the session's view that match, in sequence order (also for SORT and
+ * THREAD); and a test of one message by UID (as it is now) for the updates of a kept result.
+ */
 export function evaluate(
   session: AuthedSession,
   selection: Selection,
   key: SearchKey,
-): SearchCandidate[] {
+): { found: SearchCandidate[]; test: (uid: number) => boolean; unannounced: number[] } {
   const { store } = session.ctx;
   const user = session.user;
   const { tracker } = selection;
-  const mailbox = tracker.mailbox;
+  // The mailbox is read at each call: a kept result outlives a rename of it.
   const index = (c: SearchCandidate) =>
-    store.getIndex(user, mailbox, c.uid) ?? new MessageIndex(EMPTY);
+    store.getIndex(user, tracker.mailbox, c.uid) ?? new MessageIndex(EMPTY);
   const env: SearchEnvironment = {
     messageCount: tracker.count,
     maxUid: tracker.maxUid,
     saved: savedUids(selection),
+    now: store.now(),
     isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
     headers: (c) => searchHeaders(index(c)),
     addresses: (c) => searchAddresses(index(c)),
-    text: (c) => searchText(index(c), () => store.getRaw(user, mailbox, c.uid) ?? EMPTY),
+    text: (c) => searchText(index(c), () => store.getRaw(user, tracker.mailbox, c.uid) ?? EMPTY),
   };
   const matches = compileSearch(key, env);
   const found: SearchCandidate[] = [];
   // Both lists ascend by UID: walk them together. Messages the session has not heard of
   // yet, and expunged ones it still numbers, are left out.
   const uids = tracker.uids();
-  const messages = store.listMessages(user, mailbox);
+  const messages = store.listMessages(user, tracker.mailbox);
   let next = 0;
   for (let i = 0; i < uids.length; i++) {
     const uid = uids[i];
@@ -128,7 +175,16 @@ export function evaluate(
     const candidate = toCandidate(i + 1, messages[next]);
     if (matches(candidate)) found.push(candidate);
   }
-  return found;
+  const test = (uid: number) => {
+    const meta = store.getMessage(user, tracker.mailbox, uid);
+    return meta !== undefined && matches(toCandidate(tracker.seqOf(uid), meta));
+  };
+  // Arrived, but not announced yet (UIDs ascend: they are above the last one known).
+  const unannounced: number[] = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i].uid > tracker.maxUid; i--) {
+    unannounced.push(messages[i].uid);
+  }
+  return { found, test, unannounced };
 }
 
 function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
@@ -137,24 +193,19 @@ function toCandidate(seq: number, meta: MessageMeta): SearchCandidate {
     uid: meta.uid,
     flags: meta.flags,
     internalDate: meta.internalDate,
+    saveDate: meta.saveDate,
     size: meta.size,
     modseq: meta.modseq,
   };
 }
 
 /**
- * What SAVE keeps (RFC 5182 2.1): with MIN and/or MAX but neither ALL nor COUNT, just those
- * messages; otherwise every match. Always UIDs.
+ * What SAVE keeps (RFC 5182 2.1, RFC 9394): the messages the response returns (only
+ * MIN/MAX: those; PARTIAL alone: its slice), otherwise every match. Always UIDs.
  */
-function savedResult(matches: SearchCandidate[], options: readonly string[]): number[] {
+function savedResult(matches: SearchCandidate[], request: ReturnRequest): number[] {
   const uids = matches.map((c) => c.uid);
-  const extremes = (options.includes("MIN") || options.includes("MAX")) &&
-    !options.includes("ALL") && !options.includes("COUNT");
-  if (!extremes || uids.length === 0) return uids;
-  const kept = new Set<number>();
-  if (options.includes("MIN")) kept.add(uids[0]);
-  if (options.includes("MAX")) kept.add(uids[uids.length - 1]);
-  return [...kept].sort((a, b) => a - b);
+  return returnedPositions(uids, request).map((i) => uids[i]);
 }
 
 function respond(
@@ -162,48 +213,63 @@ function respond(
   tag: string,
   byUid: boolean,
   matches: SearchCandidate[],
-  options: readonly string[] | null,
+  request: ReturnRequest | null,
   withModseq: boolean,
 ): void {
   const numbers = matches.map((c) => byUid ? c.uid : c.seq);
   const highest = (list: readonly SearchCandidate[]) =>
     list.reduce((max, c) => Math.max(max, c.modseq), 0);
-  if (options === null && !session.rev2) {
+  if (request === null && !session.rev2) {
     const tail = withModseq && matches.length > 0 ? ` (MODSEQ ${highest(matches)})` : "";
     session.out.push(untagged(`SEARCH${numbers.map((n) => ` ${n}`).join("")}${tail}`));
     return;
   }
-  const wanted = options === null || options.length === 0 ? ["ALL"] : options;
-  if (wanted.every((option) => option === "SAVE")) return;
-  let line = `ESEARCH (TAG ${quoted(tag)})${byUid ? " UID" : ""}`;
-  if (numbers.length > 0) {
-    if (wanted.includes("MIN")) line += ` MIN ${numbers[0]}`;
-    if (wanted.includes("MAX")) line += ` MAX ${numbers[numbers.length - 1]}`;
-    if (wanted.includes("ALL")) line += ` ALL ${formatSequenceSet(numbers)}`;
-  }
-  if (wanted.includes("COUNT")) line += ` COUNT ${numbers.length}`;
+  const wanted: ReturnRequest = request === null || request.options.length === 0
+    ? { options: ["ALL"], partial: null }
+    : request;
+  if (wanted.options.every((option) => option === "SAVE")) return;
+  let line = `ESEARCH (TAG ${quoted(tag)})${byUid ? " UID" : ""}${esearchData(numbers, wanted)}`;
   if (withModseq && matches.length > 0) {
-    const extremesOnly = !wanted.includes("ALL") && !wanted.includes("COUNT");
-    const returned = extremesOnly
-      ? [
-        ...(wanted.includes("MIN") ? [matches[0]] : []),
-        ...(wanted.includes("MAX") ? [matches[matches.length - 1]] : []),
-      ]
-      : matches;
-    line += ` MODSEQ ${highest(returned)}`;
+    line += ` MODSEQ ${highest(returnedPositions(numbers, wanted).map((i) => matches[i]))}`;
   }
   session.out.push(untagged(line));
+}
+
+/** CANCELUPDATE (RFC 5267 4.2): stops the updates of the results kept under these tags. */
+function cancelUpdate(session: AuthedSession, reader: Reader): void {
+  const selection = selectionOf(session);
+  const tags: string[] = [];
+  do {
+    reader.sp();
+    if (reader.peek() !== '"') throw reader.error("CANCELUPDATE takes quoted tags");
+    const tag = reader.readString();
+    tags.push(typeof tag === "string" ? tag : new TextDecoder().decode(tag));
+  } while (!reader.atEnd());
+  reader.end();
+  const live = selection.liveResults;
+  const unknown = tags.find((tag) => !live?.has(tag));
+  if (unknown !== undefined) {
+    throw new ImapError("NO", null, `Unknown tag: no search result is updated for ${unknown}`);
+  }
+  for (const tag of tags) live!.cancel(tag);
 }
 
 export const SEARCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["SEARCH", {
     states: SELECTED,
     allowExpunge: false,
+    // OLDER/YOUNGER, the SAVED* keys (and FETCH SAVEDATE), RETURN (PARTIAL), RETURN (UPDATE).
+    capabilities: ["WITHIN", "SAVEDATE", "PARTIAL", "CONTEXT=SEARCH"],
     run: (session, reader, tag) => search(session, reader, tag, false),
   }],
   ["UID SEARCH", {
     states: SELECTED,
     allowExpunge: true,
     run: (session, reader, tag) => search(session, reader, tag, true),
+  }],
+  ["CANCELUPDATE", {
+    states: SELECTED,
+    allowExpunge: true,
+    run: (session, reader) => cancelUpdate(session, reader),
   }],
 ];

@@ -75,7 +75,7 @@ function readAndSearch(
   }
   const modseq = usesModseq(key);
   if (modseq) enableCondstore(session);
-  return { matches: evaluate(session, selectionOf(session), key), modseq };
+  return { matches: evaluate(session, selectionOf(session), key).found, modseq };
 }
 
 /** The message's cached MIME index (an empty one if it vanished meanwhile). */
