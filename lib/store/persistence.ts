@@ -15,6 +15,8 @@ export type BlobRef = Uint8Array | number;
 
 export interface PersistedMailbox {
   id: number;
+  /** The MAILBOXID counter value (RFC 8474), per user; see `mailbox_tree.ts`. */
+  objectId: number;
   user: string;
   name: string;
   specialUse: SpecialUse | null;
@@ -50,6 +52,8 @@ export interface PersistedState {
   /** In (mailboxId, uid) order. */
   messages: PersistedMessage[];
   subscriptions: Array<{ user: string; name: string }>;
+  /** Per user, the highest MAILBOXID counter value given (deleted mailboxes count too). */
+  lastMailboxIds: Array<{ user: string; last: number }>;
   /**
    * Highest UID ever given and highest MODSEQ ever reached per (user, mailbox name), so names
    * reused keep UIDs and MODSEQs increasing (the MODSEQ is noted when a mailbox leaves the
@@ -79,6 +83,8 @@ export interface Persistence {
   /** Runs `fn` atomically: all of its writes commit, or none. */
   transaction<T>(fn: () => T): T;
   insertUser(user: string): void;
+  /** Notes the user's highest MAILBOXID counter value, so no id is ever given twice. */
+  setLastMailboxId(user: string, last: number): void;
   insertMailbox(mailbox: Omit<PersistedMailbox, "id">): number;
   updateMailbox(
     id: number,

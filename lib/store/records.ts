@@ -11,6 +11,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
 import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
+  formatMailboxId,
   formatMessageId,
   type MailboxInfo,
   type MessageEnvelope,
@@ -45,6 +46,8 @@ export interface ModseqLogEntry {
 /** A mailbox and its messages. `name` and `uidNext` change on rename. */
 export interface MailboxRecord {
   readonly rowId: number;
+  /** The user's creation counter when it was made: its MAILBOXID (RFC 8474), kept on rename. */
+  readonly objectId: number;
   name: string;
   specialUse: SpecialUse | null;
   uidNext: number;
@@ -68,6 +71,8 @@ export interface UserRecord {
   readonly name: string;
   readonly mailboxes: Map<string, MailboxRecord>;
   readonly subscriptions: Set<string>;
+  /** The highest {@linkcode MailboxRecord.objectId} given to one of the user's mailboxes. */
+  lastMailboxId: number;
 }
 
 /**
@@ -86,12 +91,13 @@ export interface StoreState {
 
 /** A user without mailboxes. */
 export function newUserRecord(name: string): UserRecord {
-  return { name, mailboxes: new Map(), subscriptions: new Set() };
+  return { name, mailboxes: new Map(), subscriptions: new Set(), lastMailboxId: 0 };
 }
 
 /** An empty mailbox with its backend row id. */
 export function newMailboxRecord(
   rowId: number,
+  objectId: number,
   name: string,
   specialUse: SpecialUse | null,
   uidNext: number,
@@ -99,6 +105,7 @@ export function newMailboxRecord(
 ): MailboxRecord {
   return {
     rowId,
+    objectId,
     name,
     specialUse,
     uidNext,
@@ -122,6 +129,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     if (!user) continue;
     const mailbox = newMailboxRecord(
       row.id,
+      row.objectId,
       row.name,
       row.specialUse,
       row.uidNext,
@@ -148,6 +156,10 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     mailbox.byUid.set(record.uid, record);
     count(mailbox, record, 1);
   }
+  for (const { user, last } of state.lastMailboxIds) {
+    const record = users.get(user);
+    if (record) record.lastMailboxId = last;
+  }
   for (const { user, name } of state.subscriptions) {
     users.get(user)?.subscriptions.add(name);
   }
@@ -161,6 +173,7 @@ export function mailboxInfo(record: UserRecord, mailbox: MailboxRecord): Mailbox
   return {
     user: record.name,
     name: mailbox.name,
+    mailboxId: formatMailboxId(mailbox.objectId),
     specialUse: mailbox.specialUse,
     subscribed: record.subscriptions.has(mailbox.name),
     uidValidity: UID_VALIDITY,

@@ -23,16 +23,18 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
 CREATE TABLE users (
   seq INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE
+  name TEXT NOT NULL UNIQUE,
+  last_mailbox_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE mailboxes (
   id INTEGER PRIMARY KEY,
+  object_id INTEGER NOT NULL DEFAULT 0,
   user TEXT NOT NULL,
   name TEXT NOT NULL,
   special_use TEXT,
@@ -105,6 +107,17 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
       "PRIMARY KEY (mailbox_id, uid_start));",
   },
+  // MAILBOXID (RFC 8474): the mailboxes already there are numbered per user in creation
+  // order, and each user's counter starts after them (no id was given out before).
+  {
+    version: 4,
+    sql: "ALTER TABLE users ADD COLUMN last_mailbox_id INTEGER NOT NULL DEFAULT 0;" +
+      "ALTER TABLE mailboxes ADD COLUMN object_id INTEGER NOT NULL DEFAULT 0;" +
+      "UPDATE mailboxes SET object_id = (SELECT count(*) FROM mailboxes AS m " +
+      "WHERE m.user = mailboxes.user AND m.id <= mailboxes.id);" +
+      "UPDATE users SET last_mailbox_id = " +
+      "(SELECT count(*) FROM mailboxes WHERE mailboxes.user = users.name);",
+  },
 ];
 
 /**
@@ -161,12 +174,18 @@ class SqlitePersistence implements Persistence {
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    const users = sql("SELECT name FROM users ORDER BY seq").all().map((row) => String(row.name));
+    const userRows = sql("SELECT name, last_mailbox_id FROM users ORDER BY seq").all();
+    const users = userRows.map((row) => String(row.name));
+    const lastMailboxIds = userRows.map((row) => ({
+      user: String(row.name),
+      last: Number(row.last_mailbox_id),
+    }));
     const mailboxes = sql(
-      "SELECT id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
+      "SELECT id, object_id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
     ).all()
       .map((row) => ({
         id: Number(row.id),
+        objectId: Number(row.object_id),
         user: String(row.user),
         name: String(row.name),
         specialUse: (row.special_use as SpecialUse | null) ?? null,
@@ -206,7 +225,7 @@ class SqlitePersistence implements Persistence {
       end: Number(row.uid_end),
       modseq: Number(row.modseq),
     }));
-    return { users, mailboxes, messages, subscriptions, uidHighWater, vanished };
+    return { users, mailboxes, messages, subscriptions, lastMailboxIds, uidHighWater, vanished };
   }
 
   transaction<T>(fn: () => T): T {
@@ -229,13 +248,17 @@ class SqlitePersistence implements Persistence {
     this.#sql("INSERT INTO users (name) VALUES (?)").run(user);
   }
 
+  setLastMailboxId(user: string, last: number): void {
+    this.#sql("UPDATE users SET last_mailbox_id = ? WHERE name = ?").run(last, user);
+  }
+
   insertMailbox(
-    { user, name, specialUse, uidNext, highestModseq }: Omit<PersistedMailbox, "id">,
+    { objectId, user, name, specialUse, uidNext, highestModseq }: Omit<PersistedMailbox, "id">,
   ): number {
     const result = this.#sql(
-      "INSERT INTO mailboxes (user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO mailboxes (object_id, user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?, ?)",
     )
-      .run(user, name, specialUse, uidNext, highestModseq);
+      .run(objectId, user, name, specialUse, uidNext, highestModseq);
     return Number(result.lastInsertRowid);
   }
 

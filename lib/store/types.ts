@@ -55,6 +55,11 @@ export interface MailboxInfo {
   readonly user: string;
   /** Full name, `/`-delimited; `INBOX` is always spelled in upper case. */
   readonly name: string;
+  /**
+   * MAILBOXID (RFC 8474 4): `F` and the user's mailbox creation counter. Kept across RENAME,
+   * never given to another of the user's mailboxes, the same on every run of the same steps.
+   */
+  readonly mailboxId: string;
   readonly specialUse: SpecialUse | null;
   readonly subscribed: boolean;
   readonly uidValidity: number;
@@ -302,6 +307,11 @@ export interface Store {
   /** Listens to change events; returns the function that stops listening. */
   subscribe(listener: StoreListener): () => void;
   close(): void;
+}
+
+/** Formats a MAILBOXID (RFC 8474 `objectid`: letters and digits) from its counter value. */
+export function formatMailboxId(objectId: number): string {
+  return `F${objectId}`;
 }
 
 /** Formats the deterministic message id `user:mailbox:uid`. */

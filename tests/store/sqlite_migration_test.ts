@@ -4,6 +4,8 @@
  * the SMTP envelope of a message (issue 12 item 9); the messages already there have none.
  * Version 3 added mod-sequences (RFC 7162, issue 14): the mailboxes and messages already
  * there start at MODSEQ 1, and every change afterwards takes the next one.
+ * Version 4 added MAILBOXID (RFC 8474, issue 16): the mailboxes already there are numbered per
+ * user in creation order, and new ones go on from there, never reusing a number.
  *
  * @module
  */
@@ -159,7 +161,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -217,5 +219,55 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
     assert.ok(index, "the index by modseq exists after the migration");
   } finally {
     check.close();
+  }
+});
+
+/** Version 3's step, exactly as that version migrated a version-2 file. */
+const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NULL DEFAULT 1;" +
+  "ALTER TABLE messages ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1;" +
+  "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
+  "ALTER TABLE uid_high_water ADD COLUMN modseq INTEGER NOT NULL DEFAULT 0;" +
+  "CREATE TABLE vanished (" +
+  "mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
+  "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
+  "PRIMARY KEY (mailbox_id, uid_start));";
+
+Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that are never reused", async () => {
+  await using db = await tempDb();
+  writeVersion1(db.path, sampleMessage("From version 3"), 2);
+  // Two users whose mailboxes interleave in row order; a gap where one was deleted.
+  const old = new DatabaseSync(db.path);
+  old.exec(V3_STEP + "PRAGMA user_version = 3;");
+  old.prepare("INSERT INTO users (name) VALUES (?)").run("other");
+  const insert = old.prepare("INSERT INTO mailboxes (user, name, uid_next) VALUES (?, ?, 1)");
+  insert.run("other", "INBOX");
+  insert.run("old", "Work");
+  insert.run("other", "Tmp");
+  old.prepare("DELETE FROM mailboxes WHERE name = 'Tmp'").run();
+  insert.run("other", "Later");
+  old.close();
+  assert.equal(userVersion(db.path), 3);
+
+  let store = openSqliteStore(db.path);
+  try {
+    const ids = (user: string) =>
+      store.listMailboxes(user).map((info) => `${info.name}=${info.mailboxId}`);
+    assert.deepEqual(ids("old"), ["INBOX=F1", "Work=F2"]);
+    assert.deepEqual(ids("other"), ["INBOX=F1", "Later=F2"]);
+    assert.equal(store.createMailbox("old", "Gone").mailboxId, "F3");
+    store.deleteMailbox("old", "Gone");
+    store.renameMailbox("old", "Work", "Job");
+    assert.deepEqual(ids("old"), ["INBOX=F1", "Job=F2"]);
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), SCHEMA_VERSION);
+  store = openSqliteStore(db.path);
+  try {
+    // F3 was given and deleted: the next mailbox gets F4, also after a restart.
+    assert.equal(store.createMailbox("old", "Next").mailboxId, "F4");
+    assert.equal(store.getMailbox("old", "Job")?.mailboxId, "F2");
+  } finally {
+    store.close();
   }
 });
