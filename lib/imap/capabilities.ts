@@ -14,9 +14,19 @@ const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
 /**
  * Added once authenticated, after the commands' own: extensions that change several
  * commands (UTF-8 names and strings, mod-sequences and quick resynchronisation, ESEARCH
- * results, `$`, BINARY fetch and literal8).
+ * results, `$`, BINARY fetch and literal8, object identifiers in FETCH, STATUS, SELECT and
+ * CREATE, and FETCH PREVIEW).
  */
-const EXTENSIONS = ["UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "BINARY"];
+const EXTENSIONS = [
+  "UTF8=ACCEPT",
+  "CONDSTORE",
+  "QRESYNC",
+  "ESEARCH",
+  "SEARCHRES",
+  "BINARY",
+  "OBJECTID",
+  "PREVIEW",
+];
 
 /** By default a command's capabilities are advertised once logged in. */
 const afterLogin = (session: CapabilityView) => session.state !== "not-authenticated";

@@ -11,6 +11,8 @@
  * FETCH's VANISHED (QRESYNC, 3.2.6) first reports the UIDs of the set expunged since n.
  * Once CONDSTORE is on, a response carrying FLAGS carries MODSEQ too, and one that reports
  * a `\Seen` set by this FETCH also carries the UID (RFC 7162 3.1).
+ * OBJECTID (RFC 8474 5): EMAILID and THREADID (object_id.ts); PREVIEW (RFC 8970) from the
+ * cached MIME index (mail/preview.ts).
  * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
  * sets `\Seen`, and the response reports FLAGS for the messages whose flags changed.
  * ENVELOPE, BODY and BODYSTRUCTURE come from the message's cached index (encoded once per
@@ -27,6 +29,7 @@
  */
 
 import { MessageIndex } from "../../mail/message_index.ts";
+import { preview } from "../../mail/preview.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
@@ -38,9 +41,10 @@ import {
   SELECTED,
   type Session,
 } from "../context.ts";
-import { formatInternalDate } from "../encoder.ts";
+import { formatInternalDate, nstring as encodeNstring } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
 import { MessageView } from "../message_view.ts";
+import { emailId, loadSha256, type Sha256 } from "../object_id.ts";
 import { enableCondstore, intersectRanges } from "../condstore.ts";
 import {
   type FetchAttribute,
@@ -90,6 +94,8 @@ interface ItemContext {
   readonly keys: ReadonlyMap<FetchAttribute, ItemKeys>;
   /** Section data made for this message, by section key: each is made once per command. */
   readonly sections: Map<string, Uint8Array | null>;
+  /** SHA-256, loaded when the command asks for EMAILID. */
+  readonly sha256: Sha256 | null;
   unknownCte: boolean;
 }
 
@@ -106,6 +112,7 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   const selection = selectionOf(session);
   const targets = fetchTargets(session, set, byUid, items, modifiers);
   const keys = new Map(items.map((item) => [item, itemKeys(item)]));
+  const sha256 = items.some((item) => item.kind === "EMAILID") ? await loadSha256() : null;
   const { store } = session.ctx;
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
@@ -154,7 +161,16 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       opened = true;
     };
     const sections = new Map<string, Uint8Array | null>();
-    const context: ItemContext = { session, meta, message, put, keys, sections, unknownCte: false };
+    const context: ItemContext = {
+      session,
+      meta,
+      message,
+      put,
+      keys,
+      sections,
+      sha256,
+      unknownCte: false,
+    };
     for (const item of items) {
       writeItem(context, item);
       // Written as it grows: a message's items may add up to far more than the message.
@@ -274,6 +290,14 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`RFC822.SIZE ${meta.size}`);
     case "MODSEQ":
       return put(`MODSEQ (${meta.modseq})`);
+    case "EMAILID":
+      return put(`EMAILID (${emailId(message(), context.sha256!)})`);
+    case "THREADID":
+      return put("THREADID NIL");
+    case "PREVIEW": {
+      const view = message();
+      return put("PREVIEW ", encodeNstring(preview(view.index, () => view.raw), session.utf8));
+    }
     // The same data as BODY[], BODY[HEADER] and BODY[TEXT], and cached under their keys.
     case "RFC822":
       return put("RFC822 ", ...nstring(bodySection(context, "BODY[]", WHOLE)));

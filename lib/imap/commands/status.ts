@@ -6,6 +6,8 @@
  * status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE"
  *              / "RECENT"                                  ; RFC 9051 9, RFC 8438, RFC 3501
  *              / "HIGHESTMODSEQ"                           ; RFC 7162 3.1.6 (enables CONDSTORE)
+ *              / "MAILBOXID"                               ; RFC 8474 4.3
+ * status-att-val =/ "MAILBOXID" SP "(" objectid ")"
  * ```
  *
  * @module
@@ -28,6 +30,7 @@ const STATUS_ITEMS = [
   "SIZE",
   "RECENT",
   "HIGHESTMODSEQ",
+  "MAILBOXID",
 ] as const;
 type StatusItem = typeof STATUS_ITEMS[number];
 
@@ -70,6 +73,8 @@ export function writeStatus(
         return `RECENT ${recentCount(session, info)}`;
       case "HIGHESTMODSEQ":
         return `HIGHESTMODSEQ ${info.highestModseq}`;
+      case "MAILBOXID":
+        return `MAILBOXID (${info.mailboxId})`;
     }
   });
   session.out.push("* STATUS ", mailboxName(info.name, session.utf8), ` (${values.join(" ")})\r\n`);
