@@ -80,6 +80,7 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["CREATE", {
     states: AUTHED,
     allowExpunge: true,
+    capabilities: ["CREATE-SPECIAL-USE"],
     run(session, reader) {
       reader.sp();
       const argument = reader.readMailboxName(session.utf8);

@@ -11,7 +11,7 @@
 import type { CommandSpec } from "../context.ts";
 import { ANY_STATE_COMMANDS } from "./any_state.ts";
 import { APPEND_COMMANDS } from "./append.ts";
-import { AUTH_COMMANDS } from "./auth.ts";
+import { AUTH_COMMANDS, UNAUTHENTICATE_COMMANDS } from "./auth.ts";
 import { COPY_MOVE_COMMANDS } from "./copy_move.ts";
 import { EXPUNGE_COMMANDS } from "./expunge.ts";
 import { FETCH_COMMANDS } from "./fetch.ts";
@@ -28,7 +28,8 @@ import { STORE_COMMANDS } from "./store.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE.
+  // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE,
+  // UNAUTHENTICATE, CREATE-SPECIAL-USE.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
@@ -40,8 +41,9 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...LIST_COMMANDS,
   ...QUOTA_COMMANDS,
   ...STATUS_COMMANDS,
-  // Without.
+  ...UNAUTHENTICATE_COMMANDS,
   ...MAILBOX_COMMANDS,
+  // Without.
   ...APPEND_COMMANDS,
   ...FETCH_COMMANDS,
   ...STORE_COMMANDS,
