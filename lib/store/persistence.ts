@@ -52,6 +52,8 @@ export interface PersistedState {
   /** In (mailboxId, uid) order. */
   messages: PersistedMessage[];
   subscriptions: Array<{ user: string; name: string }>;
+  /** Metadata entries (RFC 5464); `mailboxId` 0 for the user's server entries. */
+  metadata: Array<{ user: string; mailboxId: number; name: string; value: Uint8Array }>;
   /** Per user, the highest MAILBOXID counter value given (deleted mailboxes count too). */
   lastMailboxIds: Array<{ user: string; last: number }>;
   /**
@@ -83,6 +85,11 @@ export interface Persistence {
   /** Runs `fn` atomically: all of its writes commit, or none. */
   transaction<T>(fn: () => T): T;
   insertUser(user: string): void;
+  /**
+   * Sets (a value) or removes (null) a metadata entry of a mailbox, or of the user when
+   * `mailboxId` is 0. A deleted mailbox's entries go with it (`deleteMailbox`).
+   */
+  setMetadata(user: string, mailboxId: number, name: string, value: Uint8Array | null): void;
   /** Notes the user's highest MAILBOXID counter value, so no id is ever given twice. */
   setLastMailboxId(user: string, last: number): void;
   insertMailbox(mailbox: Omit<PersistedMailbox, "id">): number;

@@ -64,6 +64,8 @@ export interface MailboxRecord {
   modseqLog: ModseqLogEntry[] | null;
   /** Expunged UIDs with their MODSEQ: ascending, disjoint, non-touching (`modseq.ts`). */
   vanished: VanishedRange[];
+  /** Metadata entries (RFC 5464), by canonical name (`metadata.ts`). */
+  readonly metadata: Map<string, Uint8Array>;
 }
 
 /** A user: mailboxes by canonical name, and subscribed names (which may not exist). */
@@ -73,6 +75,8 @@ export interface UserRecord {
   readonly subscriptions: Set<string>;
   /** The highest {@linkcode MailboxRecord.objectId} given to one of the user's mailboxes. */
   lastMailboxId: number;
+  /** Server metadata entries (RFC 5464), by canonical name (`metadata.ts`). */
+  readonly metadata: Map<string, Uint8Array>;
 }
 
 /**
@@ -91,7 +95,13 @@ export interface StoreState {
 
 /** A user without mailboxes. */
 export function newUserRecord(name: string): UserRecord {
-  return { name, mailboxes: new Map(), subscriptions: new Set(), lastMailboxId: 0 };
+  return {
+    name,
+    mailboxes: new Map(),
+    subscriptions: new Set(),
+    lastMailboxId: 0,
+    metadata: new Map(),
+  };
 }
 
 /** An empty mailbox with its backend row id. */
@@ -117,6 +127,7 @@ export function newMailboxRecord(
     highestModseq,
     modseqLog: null,
     vanished: [],
+    metadata: new Map(),
   };
 }
 
@@ -155,6 +166,10 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     mailbox.messages.push(record);
     mailbox.byUid.set(record.uid, record);
     count(mailbox, record, 1);
+  }
+  for (const { user, mailboxId, name, value } of state.metadata) {
+    if (mailboxId === 0) users.get(user)?.metadata.set(name, value);
+    else byRowId.get(mailboxId)?.metadata.set(name, value);
   }
   for (const { user, last } of state.lastMailboxIds) {
     const record = users.get(user);

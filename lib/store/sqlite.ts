@@ -81,6 +81,13 @@ CREATE TABLE vanished (
   modseq INTEGER NOT NULL,
   PRIMARY KEY (mailbox_id, uid_start)
 );
+CREATE TABLE metadata (
+  user TEXT NOT NULL,
+  mailbox_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (user, mailbox_id, name)
+);
 `;
 
 /**
@@ -109,6 +116,7 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   },
   // MAILBOXID (RFC 8474): the mailboxes already there are numbered per user in creation
   // order, and each user's counter starts after them (no id was given out before).
+  // Metadata entries (RFC 5464): mailbox_id 0 holds the user's server entries.
   {
     version: 4,
     sql: "ALTER TABLE users ADD COLUMN last_mailbox_id INTEGER NOT NULL DEFAULT 0;" +
@@ -116,7 +124,9 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "UPDATE mailboxes SET object_id = (SELECT count(*) FROM mailboxes AS m " +
       "WHERE m.user = mailboxes.user AND m.id <= mailboxes.id);" +
       "UPDATE users SET last_mailbox_id = " +
-      "(SELECT count(*) FROM mailboxes WHERE mailboxes.user = users.name);",
+      "(SELECT count(*) FROM mailboxes WHERE mailboxes.user = users.name);" +
+      "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
+      "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
 ];
 
@@ -225,7 +235,23 @@ class SqlitePersistence implements Persistence {
       end: Number(row.uid_end),
       modseq: Number(row.modseq),
     }));
-    return { users, mailboxes, messages, subscriptions, lastMailboxIds, uidHighWater, vanished };
+    const metadata = sql("SELECT user, mailbox_id, name, value FROM metadata").all()
+      .map((row) => ({
+        user: String(row.user),
+        mailboxId: Number(row.mailbox_id),
+        name: String(row.name),
+        value: row.value as Uint8Array,
+      }));
+    return {
+      users,
+      mailboxes,
+      messages,
+      subscriptions,
+      lastMailboxIds,
+      metadata,
+      uidHighWater,
+      vanished,
+    };
   }
 
   transaction<T>(fn: () => T): T {
@@ -246,6 +272,20 @@ class SqlitePersistence implements Persistence {
 
   insertUser(user: string): void {
     this.#sql("INSERT INTO users (name) VALUES (?)").run(user);
+  }
+
+  setMetadata(user: string, mailboxId: number, name: string, value: Uint8Array | null): void {
+    if (value) {
+      this.#sql(
+        "INSERT INTO metadata (user, mailbox_id, name, value) VALUES (?, ?, ?, ?) ON CONFLICT (user, mailbox_id, name) DO UPDATE SET value = excluded.value",
+      ).run(user, mailboxId, name, value);
+    } else {
+      this.#sql("DELETE FROM metadata WHERE user = ? AND mailbox_id = ? AND name = ?").run(
+        user,
+        mailboxId,
+        name,
+      );
+    }
   }
 
   setLastMailboxId(user: string, last: number): void {
@@ -293,6 +333,7 @@ class SqlitePersistence implements Persistence {
     const blobIds = rows.map((row) => Number(row.blob_id));
     this.#sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM vanished WHERE mailbox_id = ?").run(id);
+    this.#sql("DELETE FROM metadata WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
     this.#deleteOrphanBlobs(blobIds);
   }
@@ -382,7 +423,7 @@ class SqlitePersistence implements Persistence {
 
   clear(): void {
     this.#db.exec(
-      "DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
+      "DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 

@@ -302,6 +302,21 @@ export interface Store {
    */
   expunge(user: string, mailbox: string, uids?: readonly number[], force?: boolean): number[];
 
+  /**
+   * Metadata entries (RFC 5464) of a mailbox, or of the user (server entries) when `mailbox`
+   * is null: canonical entry name → value, a snapshot. Throws `no-such-mailbox`.
+   */
+  getMetadata(user: string, mailbox: string | null): ReadonlyMap<string, Uint8Array>;
+  /**
+   * Sets (a value) or removes (null) entries, all or none. Names must be canonical (the IMAP
+   * layer checks them and the limits). Throws `no-such-mailbox`.
+   */
+  setMetadata(
+    user: string,
+    mailbox: string | null,
+    entries: ReadonlyArray<readonly [string, Uint8Array | null]>,
+  ): void;
+
   /** Restores the initial state: no users, no mailboxes, UIDs restart at 1. */
   reset(): void;
   /** Listens to change events; returns the function that stops listening. */

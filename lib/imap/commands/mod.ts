@@ -18,6 +18,7 @@ import { FETCH_COMMANDS } from "./fetch.ts";
 import { IDLE_COMMANDS } from "./idle.ts";
 import { LIST_COMMANDS } from "./list.ts";
 import { MAILBOX_COMMANDS } from "./mailbox.ts";
+import { METADATA_COMMANDS } from "./metadata.ts";
 import { NAMESPACE_COMMANDS } from "./namespace.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
 import { SEARCH_COMMANDS } from "./search.ts";
@@ -29,7 +30,7 @@ import { STORE_COMMANDS } from "./store.ts";
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
   // IDLE, MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST extensions, QUOTA, STATUS=SIZE,
-  // UNAUTHENTICATE, CREATE-SPECIAL-USE.
+  // UNAUTHENTICATE, CREATE-SPECIAL-USE, METADATA.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
@@ -43,6 +44,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...STATUS_COMMANDS,
   ...UNAUTHENTICATE_COMMANDS,
   ...MAILBOX_COMMANDS,
+  ...METADATA_COMMANDS,
   // Without.
   ...APPEND_COMMANDS,
   ...FETCH_COMMANDS,
