@@ -8,7 +8,12 @@
 
 import type { CapabilityView, CommandSpec } from "./context.ts";
 
-/** The protocol revisions and syntax extensions, in every state. */
+/**
+ * The protocol revisions and syntax extensions, in every state. Not `LITERAL-` (RFC 7888):
+ * it tells a client that non-synchronizing literals over 4096 octets are refused, where
+ * `LITERAL+` (any size, which the server honours) tells it they are not; Dovecot 2.3 lists
+ * `LITERAL+` alone too.
+ */
 const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
 
 /**

@@ -232,7 +232,7 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
-Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that are never reused", async () => {
+Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that are never reused, and metadata", async () => {
   await using db = await tempDb();
   writeVersion1(db.path, sampleMessage("From version 3"), 2);
   // Two users whose mailboxes interleave in row order; a gap where one was deleted.
@@ -267,6 +267,9 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that 
     // F3 was given and deleted: the next mailbox gets F4, also after a restart.
     assert.equal(store.createMailbox("old", "Next").mailboxId, "F4");
     assert.equal(store.getMailbox("old", "Job")?.mailboxId, "F2");
+    // The version-4 step also made the metadata table (RFC 5464 entries).
+    store.setMetadata("old", "Job", [["/shared/k", new Uint8Array([1])]]);
+    assert.deepEqual([...store.getMetadata("old", "Job").keys()], ["/shared/k"]);
   } finally {
     store.close();
   }
