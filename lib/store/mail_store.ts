@@ -255,7 +255,10 @@ export class MailStore implements Store {
     const summary = summarizeMessage(raw);
     const message = this.#transact(() => {
       const blob = this.#persistence.storeBlob(raw, options.transfer === true);
+      const emailId = ++record.lastEmailId;
+      this.#persistence.setLastEmailId(record.name, emailId);
       return insertMessage(this.#state, record, target, {
+        emailId,
         internalDate: options.internalDate ?? this.#now(),
         size: raw.length,
         flags,

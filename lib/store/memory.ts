@@ -37,6 +37,7 @@ function memoryPersistence(): Persistence {
     transaction: <T>(fn: () => T): T => fn(),
     insertUser: () => {},
     setLastMailboxId: () => {},
+    setLastEmailId: () => {},
     setMetadata: () => {},
     insertMailbox: () => nextId++,
     updateMailbox: () => {},

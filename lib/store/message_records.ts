@@ -124,6 +124,7 @@ export function copyMessages(
       summary: original.summary,
       envelope: original.envelope,
       blob: original.blob,
+      emailId: original.emailId,
     }, modseq);
     destinationUids.push(copy.uid);
     added.push(toMeta(record.name, target.name, copy));

@@ -42,6 +42,8 @@ export interface PersistedMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  /** The EMAILID counter value (RFC 8474). */
+  emailId: number;
   modseq: number;
 }
 
@@ -54,8 +56,11 @@ export interface PersistedState {
   subscriptions: Array<{ user: string; name: string }>;
   /** Metadata entries (RFC 5464); `mailboxId` 0 for the user's server entries. */
   metadata: Array<{ user: string; mailboxId: number; name: string; value: Uint8Array }>;
-  /** Per user, the highest MAILBOXID counter value given (deleted mailboxes count too). */
-  lastMailboxIds: Array<{ user: string; last: number }>;
+  /**
+   * Per user, the highest MAILBOXID and EMAILID counter values given (deleted mailboxes and
+   * messages count too).
+   */
+  lastMailboxIds: Array<{ user: string; last: number; lastEmail: number }>;
   /**
    * Highest UID ever given and highest MODSEQ ever reached per (user, mailbox name), so names
    * reused keep UIDs and MODSEQs increasing (the MODSEQ is noted when a mailbox leaves the
@@ -75,6 +80,7 @@ export interface NewMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  emailId: number;
   modseq: number;
 }
 
@@ -92,6 +98,8 @@ export interface Persistence {
   setMetadata(user: string, mailboxId: number, name: string, value: Uint8Array | null): void;
   /** Notes the user's highest MAILBOXID counter value, so no id is ever given twice. */
   setLastMailboxId(user: string, last: number): void;
+  /** Notes the user's highest EMAILID counter value, so no id is ever given twice. */
+  setLastEmailId(user: string, last: number): void;
   insertMailbox(mailbox: Omit<PersistedMailbox, "id">): number;
   updateMailbox(
     id: number,

@@ -11,6 +11,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
 import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
+  formatEmailId,
   formatMailboxId,
   formatMessageId,
   type MailboxInfo,
@@ -33,6 +34,11 @@ export interface MessageRecord {
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
   readonly blob: BlobRef;
+  /**
+   * The user's message counter when the message was stored: its EMAILID (RFC 8474). Copies
+   * and moves keep it: they are the same message.
+   */
+  readonly emailId: number;
   /** Rises with every change to the message (`modseq.ts`). */
   modseq: number;
 }
@@ -75,6 +81,8 @@ export interface UserRecord {
   readonly subscriptions: Set<string>;
   /** The highest {@linkcode MailboxRecord.objectId} given to one of the user's mailboxes. */
   lastMailboxId: number;
+  /** The highest {@linkcode MessageRecord.emailId} given to one of the user's messages. */
+  lastEmailId: number;
   /** Server metadata entries (RFC 5464), by canonical name (`metadata.ts`). */
   readonly metadata: Map<string, Uint8Array>;
 }
@@ -100,6 +108,7 @@ export function newUserRecord(name: string): UserRecord {
     mailboxes: new Map(),
     subscriptions: new Set(),
     lastMailboxId: 0,
+    lastEmailId: 0,
     metadata: new Map(),
   };
 }
@@ -161,6 +170,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       summary: row.summary,
       envelope: row.envelope,
       blob: row.blob,
+      emailId: row.emailId,
       modseq: row.modseq,
     };
     mailbox.messages.push(record);
@@ -171,9 +181,11 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     if (mailboxId === 0) users.get(user)?.metadata.set(name, value);
     else byRowId.get(mailboxId)?.metadata.set(name, value);
   }
-  for (const { user, last } of state.lastMailboxIds) {
+  for (const { user, last, lastEmail } of state.lastMailboxIds) {
     const record = users.get(user);
-    if (record) record.lastMailboxId = last;
+    if (!record) continue;
+    record.lastMailboxId = last;
+    record.lastEmailId = lastEmail;
   }
   for (const { user, name } of state.subscriptions) {
     users.get(user)?.subscriptions.add(name);
@@ -215,6 +227,7 @@ class MetaSnapshot implements MessageMeta {
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
   readonly modseq: number;
+  readonly #emailId: number;
   constructor(user: string, mailbox: string, message: MessageRecord) {
     this.user = user;
     this.mailbox = mailbox;
@@ -225,11 +238,16 @@ class MetaSnapshot implements MessageMeta {
     this.summary = message.summary;
     this.envelope = message.envelope;
     this.modseq = message.modseq;
+    this.#emailId = message.emailId;
   }
   get id(): string {
     return formatMessageId(this.user, this.mailbox, this.uid);
   }
-  toJSON(): MessageMeta {
+  get emailId(): string {
+    return formatEmailId(this.#emailId);
+  }
+  /** The fields as they were before EMAILID, which the HTTP API does not show. */
+  toJSON(): Omit<MessageMeta, "emailId"> {
     const { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq } = this;
     return { id, user, mailbox, uid, internalDate, size, flags, summary, envelope, modseq };
   }

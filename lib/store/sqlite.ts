@@ -30,7 +30,8 @@ const SCHEMA = `
 CREATE TABLE users (
   seq INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
-  last_mailbox_id INTEGER NOT NULL DEFAULT 0
+  last_mailbox_id INTEGER NOT NULL DEFAULT 0,
+  last_email_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE mailboxes (
   id INTEGER PRIMARY KEY,
@@ -58,6 +59,7 @@ CREATE TABLE messages (
   envelope_from TEXT,
   envelope_to TEXT,
   modseq INTEGER NOT NULL DEFAULT 1,
+  email_id INTEGER NOT NULL DEFAULT 0,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -116,7 +118,9 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   },
   // MAILBOXID (RFC 8474): the mailboxes already there are numbered per user in creation
   // order, and each user's counter starts after them (no id was given out before).
-  // Metadata entries (RFC 5464): mailbox_id 0 holds the user's server entries.
+  // EMAILID: a message already there takes its blob's id, which its copies share; every
+  // user's counter starts above the highest. Metadata entries (RFC 5464): mailbox_id 0 holds
+  // the user's server entries.
   {
     version: 4,
     sql: "ALTER TABLE users ADD COLUMN last_mailbox_id INTEGER NOT NULL DEFAULT 0;" +
@@ -125,6 +129,10 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "WHERE m.user = mailboxes.user AND m.id <= mailboxes.id);" +
       "UPDATE users SET last_mailbox_id = " +
       "(SELECT count(*) FROM mailboxes WHERE mailboxes.user = users.name);" +
+      "ALTER TABLE users ADD COLUMN last_email_id INTEGER NOT NULL DEFAULT 0;" +
+      "ALTER TABLE messages ADD COLUMN email_id INTEGER NOT NULL DEFAULT 0;" +
+      "UPDATE messages SET email_id = blob_id;" +
+      "UPDATE users SET last_email_id = (SELECT coalesce(max(blob_id), 0) FROM messages);" +
       "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
       "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
@@ -184,11 +192,13 @@ class SqlitePersistence implements Persistence {
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    const userRows = sql("SELECT name, last_mailbox_id FROM users ORDER BY seq").all();
+    const userRows = sql("SELECT name, last_mailbox_id, last_email_id FROM users ORDER BY seq")
+      .all();
     const users = userRows.map((row) => String(row.name));
     const lastMailboxIds = userRows.map((row) => ({
       user: String(row.name),
       last: Number(row.last_mailbox_id),
+      lastEmail: Number(row.last_email_id),
     }));
     const mailboxes = sql(
       "SELECT id, object_id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
@@ -203,7 +213,7 @@ class SqlitePersistence implements Persistence {
         highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq, email_id FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -216,6 +226,7 @@ class SqlitePersistence implements Persistence {
         ? null
         : { from: String(row.envelope_from ?? ""), to: String(row.envelope_to) },
       blob: Number(row.blob_id),
+      emailId: Number(row.email_id),
       modseq: Number(row.modseq),
     }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
@@ -288,6 +299,10 @@ class SqlitePersistence implements Persistence {
     }
   }
 
+  setLastEmailId(user: string, last: number): void {
+    this.#sql("UPDATE users SET last_email_id = ? WHERE name = ?").run(last, user);
+  }
+
   setLastMailboxId(user: string, last: number): void {
     this.#sql("UPDATE users SET last_mailbox_id = ? WHERE name = ?").run(last, user);
   }
@@ -350,7 +365,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, modseq, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -362,6 +377,7 @@ class SqlitePersistence implements Persistence {
       message.envelope?.from ?? null,
       message.envelope?.to ?? null,
       message.modseq,
+      message.emailId,
     );
     return Number(result.lastInsertRowid);
   }

@@ -105,6 +105,11 @@ export interface MessageMeta {
   readonly envelope: MessageEnvelope | null;
   /** MODSEQ (RFC 7162 3.1.1): the HIGHESTMODSEQ its mailbox had after the message's last change. */
   readonly modseq: number;
+  /**
+   * EMAILID (RFC 8474 5.1): `M` and the user's message counter when it was stored; kept by
+   * COPY and MOVE (the same message), the same on every run of the same steps.
+   */
+  readonly emailId: string;
 }
 
 /** See {@linkcode Store.selectView}. */
@@ -322,6 +327,11 @@ export interface Store {
   /** Listens to change events; returns the function that stops listening. */
   subscribe(listener: StoreListener): () => void;
   close(): void;
+}
+
+/** Formats an EMAILID (RFC 8474 `objectid`) from its counter value. */
+export function formatEmailId(counter: number): string {
+  return `M${counter}`;
 }
 
 /** Formats a MAILBOXID (RFC 8474 `objectid`: letters and digits) from its counter value. */

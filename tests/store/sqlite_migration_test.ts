@@ -232,7 +232,7 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
-Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that are never reused, and metadata", async () => {
+Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs that are never reused, and metadata", async () => {
   await using db = await tempDb();
   writeVersion1(db.path, sampleMessage("From version 3"), 2);
   // Two users whose mailboxes interleave in row order; a gap where one was deleted.
@@ -254,6 +254,11 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that 
       store.listMailboxes(user).map((info) => `${info.name}=${info.mailboxId}`);
     assert.deepEqual(ids("old"), ["INBOX=F1", "Work=F2"]);
     assert.deepEqual(ids("other"), ["INBOX=F1", "Later=F2"]);
+    // EMAILID: the message there takes its blob's id; a copy keeps it, new mail goes on.
+    assert.equal(store.getMessage("old", "INBOX", 1)?.emailId, "M1");
+    store.copyMessages("old", "INBOX", [1], "Work");
+    assert.equal(store.getMessage("old", "Work", 1)?.emailId, "M1");
+    assert.equal(store.append("old", "INBOX", sampleMessage("New")).emailId, "M2");
     assert.equal(store.createMailbox("old", "Gone").mailboxId, "F3");
     store.deleteMailbox("old", "Gone");
     store.renameMailbox("old", "Work", "Job");
@@ -267,6 +272,8 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs per user that 
     // F3 was given and deleted: the next mailbox gets F4, also after a restart.
     assert.equal(store.createMailbox("old", "Next").mailboxId, "F4");
     assert.equal(store.getMailbox("old", "Job")?.mailboxId, "F2");
+    assert.equal(store.getMessage("old", "Job", 1)?.emailId, "M1");
+    assert.equal(store.append("old", "Job", sampleMessage("Newer")).emailId, "M3");
     // The version-4 step also made the metadata table (RFC 5464 entries).
     store.setMetadata("old", "Job", [["/shared/k", new Uint8Array([1])]]);
     assert.deepEqual([...store.getMetadata("old", "Job").keys()], ["/shared/k"]);

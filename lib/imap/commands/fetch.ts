@@ -11,7 +11,7 @@
  * FETCH's VANISHED (QRESYNC, 3.2.6) first reports the UIDs of the set expunged since n.
  * Once CONDSTORE is on, a response carrying FLAGS carries MODSEQ too, and one that reports
  * a `\Seen` set by this FETCH also carries the UID (RFC 7162 3.1).
- * OBJECTID (RFC 8474 5): EMAILID and THREADID (object_id.ts); PREVIEW (RFC 8970) from the
+ * OBJECTID (RFC 8474 5): EMAILID from the store and THREADID NIL (object_id.ts); PREVIEW (RFC 8970) from the
  * cached MIME index (mail/preview.ts).
  * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
  * sets `\Seen`, and the response reports FLAGS for the messages whose flags changed.
@@ -44,7 +44,6 @@ import {
 import { formatInternalDate, nstring as encodeNstring } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
 import { MessageView } from "../message_view.ts";
-import { emailId, loadSha256, type Sha256 } from "../object_id.ts";
 import { enableCondstore, intersectRanges } from "../condstore.ts";
 import {
   type FetchAttribute,
@@ -94,8 +93,6 @@ interface ItemContext {
   readonly keys: ReadonlyMap<FetchAttribute, ItemKeys>;
   /** Section data made for this message, by section key: each is made once per command. */
   readonly sections: Map<string, Uint8Array | null>;
-  /** SHA-256, loaded when the command asks for EMAILID. */
-  readonly sha256: Sha256 | null;
   unknownCte: boolean;
 }
 
@@ -112,7 +109,6 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   const selection = selectionOf(session);
   const targets = fetchTargets(session, set, byUid, items, modifiers);
   const keys = new Map(items.map((item) => [item, itemKeys(item)]));
-  const sha256 = items.some((item) => item.kind === "EMAILID") ? await loadSha256() : null;
   const { store } = session.ctx;
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
@@ -168,7 +164,6 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       put,
       keys,
       sections,
-      sha256,
       unknownCte: false,
     };
     for (const item of items) {
@@ -291,7 +286,7 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
     case "MODSEQ":
       return put(`MODSEQ (${meta.modseq})`);
     case "EMAILID":
-      return put(`EMAILID (${emailId(message(), context.sha256!)})`);
+      return put(`EMAILID (${meta.emailId})`);
     case "THREADID":
       return put("THREADID NIL");
     case "PREVIEW": {

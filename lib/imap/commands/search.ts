@@ -46,9 +46,7 @@ import {
 import { quoted, responseCode, untagged } from "../encoder.ts";
 import { InvalidUtf8Error } from "../parse_error.ts";
 import { enableCondstore } from "../condstore.ts";
-import { readSearchProgram, type SearchKey, usesKey, usesModseq } from "../parse_search.ts";
-import { MessageView } from "../message_view.ts";
-import { emailId, loadSha256, type Sha256 } from "../object_id.ts";
+import { readSearchProgram, type SearchKey, usesModseq } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
 import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
 import { formatSequenceSet } from "../sequence.ts";
@@ -58,12 +56,7 @@ import { savedUids, selectionOf } from "./targets.ts";
 const CHARSETS = ["UTF-8", "US-ASCII"];
 const EMPTY = new Uint8Array(0);
 
-async function search(
-  session: AuthedSession,
-  reader: Reader,
-  tag: string,
-  byUid: boolean,
-): Promise<void> {
+function search(session: AuthedSession, reader: Reader, tag: string, byUid: boolean): void {
   const selection = selectionOf(session);
   let saving = false;
   try {
@@ -77,8 +70,7 @@ async function search(
     });
     const modseq = usesModseq(program.key);
     if (modseq) enableCondstore(session);
-    const sha256 = usesKey(program.key, "emailid") ? await loadSha256() : null;
-    const matches = evaluate(session, selection, program.key, sha256);
+    const matches = evaluate(session, selection, program.key);
     const options = program.returnOptions;
     if (options?.includes("SAVE")) selection.savedSearch = savedResult(matches, options);
     respond(session, tag, byUid, matches, options, modseq);
@@ -104,7 +96,6 @@ function evaluate(
   session: AuthedSession,
   selection: Selection,
   key: SearchKey,
-  sha256: Sha256 | null,
 ): SearchCandidate[] {
   const { store } = session.ctx;
   const user = session.user;
@@ -120,13 +111,7 @@ function evaluate(
     headers: (c) => searchHeaders(index(c)),
     addresses: (c) => searchAddresses(index(c)),
     text: (c) => searchText(index(c), () => store.getRaw(user, mailbox, c.uid) ?? EMPTY),
-    emailId: sha256
-      ? (c) =>
-        emailId(
-          new MessageView(() => store.getRaw(user, mailbox, c.uid) ?? EMPTY, () => index(c)),
-          sha256,
-        )
-      : undefined,
+    emailId: (c) => store.getMessage(user, mailbox, c.uid)?.emailId ?? "",
   };
   const matches = compileSearch(key, env);
   const found: SearchCandidate[] = [];
