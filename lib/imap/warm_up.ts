@@ -103,9 +103,10 @@ async function play(
     shared: { recentClaims: new Map(), fieldItems: new HeaderFieldItems() },
   }, {
     write: (bytes) => {
-      // Only the tagged completions matter: keep the tail, where they are.
-      const tail = bytes.subarray(Math.max(0, bytes.length - 256));
-      output = (output + latin1.decode(tail)).slice(-256);
+      // Only the tagged completions matter: keep the tail, where they are. Long enough for
+      // the whole of LOGIN's, which carries the capability list.
+      const tail = bytes.subarray(Math.max(0, bytes.length - TAIL));
+      output = (output + latin1.decode(tail)).slice(-TAIL);
       waiting?.();
       return true;
     },
@@ -178,6 +179,9 @@ async function play(
 }
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
+
+/** Output kept to find a tagged completion in, in octets: more than the longest one. */
+const TAIL = 4096;
 
 /** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
 export function conversation(round: number): string[] {
