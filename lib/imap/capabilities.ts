@@ -8,13 +8,19 @@
 
 import type { CapabilityView, CommandSpec } from "./context.ts";
 
-/** The protocol revisions and syntax extensions, in every state. */
+/**
+ * The protocol revisions and syntax extensions, in every state. Not `LITERAL-` (RFC 7888):
+ * it tells a client that non-synchronizing literals over 4096 octets are refused, where
+ * `LITERAL+` (any size, which the server honours) tells it they are not; Dovecot 2.3 lists
+ * `LITERAL+` alone too.
+ */
 const PROTOCOL = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR"];
 
 /**
  * Added once authenticated, after the commands' own: extensions that change several
  * commands (UTF-8 names and strings, mod-sequences and quick resynchronisation, ESEARCH
- * results, `$`, BINARY fetch and literal8).
+ * results, `$`, BINARY fetch and literal8, object identifiers in FETCH, STATUS, SELECT and
+ * CREATE, and FETCH PREVIEW).
  */
 const EXTENSIONS = [
   "UTF8=ACCEPT",
@@ -24,6 +30,8 @@ const EXTENSIONS = [
   "ESORT",
   "SEARCHRES",
   "BINARY",
+  "OBJECTID",
+  "PREVIEW",
 ];
 
 /** Capabilities a command names whose value comes from the configuration. */

@@ -16,6 +16,9 @@
  * partial    = "<" number64 "." nz-number64 ">"
  * fetch-att  =/ "MODSEQ"                                           ; RFC 7162 3.1.4.1
  * fetch-att  =/ "SAVEDATE"                                         ; RFC 8514 4
+ * fetch-att  =/ "EMAILID" / "THREADID"                            ; RFC 8474 7
+ * fetch-att  =/ "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]  ; RFC 8970 7
+ * preview-mod = "LAZY"
  * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"  ; RFC 4466 2.4
  * fetch-modifier  = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"  ; RFC 7162 3.1.4, 3.2.6
  * fetch-modifier  =/ "PARTIAL" SP partial-range                      ; RFC 9394
@@ -57,7 +60,10 @@ export type FetchAttribute =
       | "ENVELOPE"
       | "BODYSTRUCTURE"
       | "BODY"
-      | "MODSEQ";
+      | "MODSEQ"
+      | "EMAILID"
+      | "THREADID"
+      | "PREVIEW";
     raw?: string;
   }
   | { kind: "BODY"; peek: boolean; section: Section; partial: PartialRange | null; raw?: string }
@@ -86,6 +92,8 @@ const SIMPLE = [
   "ENVELOPE",
   "BODYSTRUCTURE",
   "MODSEQ",
+  "EMAILID",
+  "THREADID",
 ] as const;
 
 const MACROS: Record<string, FetchAttribute["kind"][]> = {
@@ -166,6 +174,10 @@ export function readFetchAttribute(reader: Reader): FetchAttribute {
 
 function readItem(reader: Reader): FetchAttribute {
   for (const kind of SIMPLE) if (reader.tryKeyword(kind)) return { kind };
+  if (reader.tryKeyword("PREVIEW")) {
+    readPreviewModifiers(reader);
+    return { kind: "PREVIEW" };
+  }
   if (reader.tryKeyword("BINARY.SIZE")) {
     return { kind: "BINARY.SIZE", part: readBinarySection(reader) };
   }
@@ -188,6 +200,26 @@ function readItem(reader: Reader): FetchAttribute {
     };
   }
   throw reader.error(`Unknown FETCH item: ${reader.peekWord()}`);
+}
+
+/**
+ * PREVIEW's optional `(LAZY)` (RFC 8970 3.2). LAZY lets a server answer NIL for a preview it
+ * would have to compute; this one always has it (from the cached MIME index), so it is read
+ * and then has no effect.
+ */
+function readPreviewModifiers(reader: Reader): void {
+  const start = reader.position;
+  if (!reader.maybeSp()) return;
+  // `FETCH 1 PREVIEW (CHANGEDSINCE 5)`: a list that is not PREVIEW's is the command's.
+  if (reader.peek() !== "(") return reader.unread(reader.position - start);
+  reader.expect("(");
+  if (!reader.tryKeyword("LAZY")) return reader.unread(reader.position - start);
+  while (reader.maybeSp()) {
+    if (!reader.tryKeyword("LAZY")) {
+      throw reader.error(`Unknown PREVIEW modifier: ${reader.peekWord()}`);
+    }
+  }
+  reader.expect(")");
 }
 
 function readPart(reader: Reader): number[] {

@@ -24,6 +24,7 @@
  * search-modseq-ext = SP entry-name SP entry-type-req
  * entry-name     = DQUOTE "/flags/" attr-flag DQUOTE
  * entry-type-req = "priv" / "shared" / "all"
+ * search-key     =/ "EMAILID" SP objectid / "THREADID" SP objectid      ; RFC 8474 6
  * ```
  * The MODSEQ entry name and type are checked and then ignored: the store keeps one MODSEQ
  * per message, not one per flag (as Dovecot).
@@ -37,6 +38,7 @@
  */
 
 import { readModSequence } from "./parse_modseq.ts";
+import { isObjectId } from "./object_id.ts";
 import { type PartialRange, readReturnRequest } from "./search_return.ts";
 import type { ImapDate } from "./datetime.ts";
 import type { Reader } from "./parser.ts";
@@ -68,7 +70,8 @@ export type SearchKey =
   | { type: "size"; op: "larger" | "smaller"; size: number }
   | { type: "all" }
   | { type: "new" | "old" | "recent" }
-  | { type: "modseq"; modseq: number };
+  | { type: "modseq"; modseq: number }
+  | { type: "emailid" | "threadid"; id: string };
 
 export interface SearchProgram {
   /** The CHARSET argument, upper-cased, or null when absent. */
@@ -174,15 +177,19 @@ function readEntry(reader: Reader): void {
 
 /** Whether a search program uses the MODSEQ key (RFC 7162 3.1.5: the result gets MODSEQ). */
 export function usesModseq(key: SearchKey): boolean {
+  return usesKey(key, "modseq");
+}
+
+/** Whether a search program uses a key of the given type anywhere. */
+export function usesKey(key: SearchKey, type: SearchKey["type"]): boolean {
+  if (key.type === type) return true;
   switch (key.type) {
-    case "modseq":
-      return true;
     case "and":
-      return key.keys.some(usesModseq);
+      return key.keys.some((inner) => usesKey(inner, type));
     case "or":
-      return usesModseq(key.a) || usesModseq(key.b);
+      return usesKey(key.a, type) || usesKey(key.b, type);
     case "not":
-      return usesModseq(key.key);
+      return usesKey(key.key, type);
     default:
       return false;
   }
@@ -284,6 +291,13 @@ function readSearchKey(reader: Reader, depth: number, budget: { keys: number }):
       reader.sp();
       if (reader.peek() === '"') readEntry(reader);
       return { type: "modseq", modseq: readModSequence(reader, true) };
+    case "EMAILID":
+    case "THREADID": {
+      reader.sp();
+      const id = reader.readAtom();
+      if (!isObjectId(id)) throw reader.error(`Invalid ${word}: ${JSON.stringify(id)}`);
+      return { type: word === "EMAILID" ? "emailid" : "threadid", id };
+    }
   }
   throw reader.error(`Unknown search key: ${word}`);
 }

@@ -76,6 +76,8 @@ export interface SearchEnvironment {
   addresses(candidate: SearchCandidate): readonly SearchField[];
   /** The message's decoded header and body text (cached by the caller). */
   text(candidate: SearchCandidate): SearchText;
+  /** The message's EMAILID (RFC 8474); absent: the program has no EMAILID key. */
+  emailId?(candidate: SearchCandidate): string;
 }
 
 /** A compiled search: true for matching messages. */
@@ -188,6 +190,11 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
       const needle = key.value.toLowerCase();
       return { test: (c) => env.text(c).bodyIncludes(needle), cost: TEXT };
     }
+    // RFC 8474 6: THREADID is NIL for every message here (object_id.ts), so none matches.
+    case "threadid":
+      return { test: () => false, cost: CHEAP };
+    case "emailid":
+      return { test: (c) => env.emailId?.(c) === key.id, cost: TEXT };
     case "text": {
       const needle = key.value.toLowerCase();
       return {

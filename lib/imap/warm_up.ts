@@ -48,7 +48,7 @@ export interface WarmUpOptions {
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 /** Octets of output kept to find a tagged completion in. */
-const OUTPUT_TAIL = 2048;
+const OUTPUT_TAIL = 4096;
 
 /**
  * Starts the warm-up conversation.

@@ -40,6 +40,7 @@ import {
   removeMessages,
 } from "./message_records.ts";
 import { changedSince, vanishedSince } from "./modseq.ts";
+import { entriesOf, writeEntries } from "./metadata.ts";
 import { checkUserRoom, type UserLimit, userLimit } from "./user_limit.ts";
 import type { Persistence } from "./persistence.ts";
 import {
@@ -433,6 +434,23 @@ export class MailStore implements Store {
   }
 
   // ---- whole store ----
+
+  getMetadata(user: string, mailbox: string | null): ReadonlyMap<string, Uint8Array> {
+    this.#checkOpen();
+    const record = this.#user(user);
+    return new Map(entriesOf(record, mailbox === null ? null : this.#mailbox(record, mailbox)));
+  }
+
+  setMetadata(
+    user: string,
+    mailbox: string | null,
+    entries: ReadonlyArray<readonly [string, Uint8Array | null]>,
+  ): void {
+    this.#checkOpen();
+    const record = this.#user(user);
+    const target = mailbox === null ? null : this.#mailbox(record, mailbox);
+    this.#transact(() => writeEntries(this.#state, record, target, entries));
+  }
 
   reset(): void {
     this.#checkOpen();

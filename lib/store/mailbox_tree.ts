@@ -86,14 +86,17 @@ export function insertMailbox(
   specialUse: SpecialUse | null,
 ): MailboxRecord {
   const uidNext = uidHighWater(state, record.name, name) + 1;
+  const objectId = ++record.lastMailboxId;
+  state.persistence.setLastMailboxId(record.name, objectId);
   const rowId = state.persistence.insertMailbox({
+    objectId,
     user: record.name,
     name,
     specialUse,
     uidNext,
     highestModseq: 1,
   });
-  const mailbox = newMailboxRecord(rowId, name, specialUse, uidNext, 1);
+  const mailbox = newMailboxRecord(rowId, objectId, name, specialUse, uidNext, 1);
   record.mailboxes.set(name, mailbox);
   succeedName(state, record.name, mailbox, uidNext - 1);
   return mailbox;

@@ -33,10 +33,12 @@ import {
 } from "./types.ts";
 
 /** A message ready to append: everything that can fail on the input has run. */
-export type PreparedAppend = Omit<MessageRecord, "rowId" | "uid" | "modseq" | "blob"> & {
-  readonly raw: Uint8Array;
-  readonly transfer: boolean;
-};
+export type PreparedAppend =
+  & Omit<MessageRecord, "rowId" | "uid" | "modseq" | "blob" | "emailId">
+  & {
+    readonly raw: Uint8Array;
+    readonly transfer: boolean;
+  };
 
 /**
  * The record fields of a message to append (flags interned, summary parsed), made before
@@ -64,7 +66,11 @@ export function appendMessages(
 ): MessageRecord[] {
   return messages.map(({ raw, transfer, ...fields }) => {
     const blob = state.persistence.storeBlob(raw, transfer);
-    return insertMessage(state, record, mailbox, { ...fields, blob }, nextModseq(state, mailbox));
+    // OBJECTID (RFC 8474): a new message gets the user's next EMAILID; copies keep theirs.
+    const emailId = ++record.lastEmailId;
+    state.persistence.setLastEmailId(record.name, emailId);
+    const modseq = nextModseq(state, mailbox);
+    return insertMessage(state, record, mailbox, { ...fields, emailId, blob }, modseq);
   });
 }
 
@@ -165,6 +171,7 @@ export function copyMessages(
       summary: original.summary,
       envelope: original.envelope,
       blob: original.blob,
+      emailId: original.emailId,
     }, modseq);
     destinationUids.push(copy.uid);
     added.push(toMeta(record.name, target.name, copy));

@@ -15,6 +15,8 @@ export type BlobRef = Uint8Array | number;
 
 export interface PersistedMailbox {
   id: number;
+  /** The MAILBOXID counter value (RFC 8474), per user; see `mailbox_tree.ts`. */
+  objectId: number;
   user: string;
   name: string;
   specialUse: SpecialUse | null;
@@ -42,6 +44,8 @@ export interface PersistedMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  /** The EMAILID counter value (RFC 8474). */
+  emailId: number;
   modseq: number;
 }
 
@@ -59,6 +63,13 @@ export interface PersistedState {
   /** In (mailboxId, uid) order. */
   messages: PersistedMessage[];
   subscriptions: Array<{ user: string; name: string }>;
+  /** Metadata entries (RFC 5464); `mailboxId` 0 for the user's server entries. */
+  metadata: Array<{ user: string; mailboxId: number; name: string; value: Uint8Array }>;
+  /**
+   * Per user, the highest MAILBOXID and EMAILID counter values given (deleted mailboxes and
+   * messages count too).
+   */
+  lastMailboxIds: Array<{ user: string; last: number; lastEmail: number }>;
   /**
    * Highest UID ever given and highest MODSEQ ever reached per (user, mailbox name), so names
    * reused keep UIDs and MODSEQs increasing (the MODSEQ is noted when a mailbox leaves the
@@ -82,6 +93,7 @@ export interface NewMessage {
   summary: MessageSummary;
   envelope: MessageEnvelope | null;
   blob: BlobRef;
+  emailId: number;
   modseq: number;
 }
 
@@ -92,6 +104,15 @@ export interface Persistence {
   /** Runs `fn` atomically: all of its writes commit, or none. */
   transaction<T>(fn: () => T): T;
   insertUser(user: string): void;
+  /**
+   * Sets (a value) or removes (null) a metadata entry of a mailbox, or of the user when
+   * `mailboxId` is 0. A deleted mailbox's entries go with it (`deleteMailbox`).
+   */
+  setMetadata(user: string, mailboxId: number, name: string, value: Uint8Array | null): void;
+  /** Notes the user's highest MAILBOXID counter value, so no id is ever given twice. */
+  setLastMailboxId(user: string, last: number): void;
+  /** Notes the user's highest EMAILID counter value, so no id is ever given twice. */
+  setLastEmailId(user: string, last: number): void;
   insertMailbox(mailbox: Omit<PersistedMailbox, "id">): number;
   updateMailbox(
     id: number,

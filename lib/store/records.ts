@@ -11,6 +11,8 @@ import type { MessageSummary } from "../mail/summary.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
 import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
+  formatEmailId,
+  formatMailboxId,
   formatMessageId,
   type MailboxInfo,
   type MessageEnvelope,
@@ -34,6 +36,11 @@ export interface MessageRecord {
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
   readonly blob: BlobRef;
+  /**
+   * The user's message counter when the message was stored: its EMAILID (RFC 8474). Copies
+   * and moves keep it: they are the same message.
+   */
+  readonly emailId: number;
   /** Rises with every change to the message (`modseq.ts`). */
   modseq: number;
 }
@@ -47,6 +54,8 @@ export interface ModseqLogEntry {
 /** A mailbox and its messages. `name` and `uidNext` change on rename. */
 export interface MailboxRecord {
   readonly rowId: number;
+  /** The user's creation counter when it was made: its MAILBOXID (RFC 8474), kept on rename. */
+  readonly objectId: number;
   name: string;
   specialUse: SpecialUse | null;
   uidNext: number;
@@ -63,6 +72,8 @@ export interface MailboxRecord {
   modseqLog: ModseqLogEntry[] | null;
   /** Expunged UIDs with their MODSEQ: ascending, disjoint, non-touching (`modseq.ts`). */
   vanished: VanishedRange[];
+  /** Metadata entries (RFC 5464), by canonical name (`metadata.ts`). */
+  readonly metadata: Map<string, Uint8Array>;
 }
 
 /** A user: mailboxes by canonical name, and subscribed names (which may not exist). */
@@ -70,6 +81,12 @@ export interface UserRecord {
   readonly name: string;
   readonly mailboxes: Map<string, MailboxRecord>;
   readonly subscriptions: Set<string>;
+  /** The highest {@linkcode MailboxRecord.objectId} given to one of the user's mailboxes. */
+  lastMailboxId: number;
+  /** The highest {@linkcode MessageRecord.emailId} given to one of the user's messages. */
+  lastEmailId: number;
+  /** Server metadata entries (RFC 5464), by canonical name (`metadata.ts`). */
+  readonly metadata: Map<string, Uint8Array>;
 }
 
 /**
@@ -90,12 +107,20 @@ export interface StoreState {
 
 /** A user without mailboxes. */
 export function newUserRecord(name: string): UserRecord {
-  return { name, mailboxes: new Map(), subscriptions: new Set() };
+  return {
+    name,
+    mailboxes: new Map(),
+    subscriptions: new Set(),
+    lastMailboxId: 0,
+    lastEmailId: 0,
+    metadata: new Map(),
+  };
 }
 
 /** An empty mailbox with its backend row id. */
 export function newMailboxRecord(
   rowId: number,
+  objectId: number,
   name: string,
   specialUse: SpecialUse | null,
   uidNext: number,
@@ -103,6 +128,7 @@ export function newMailboxRecord(
 ): MailboxRecord {
   return {
     rowId,
+    objectId,
     name,
     specialUse,
     uidNext,
@@ -114,6 +140,7 @@ export function newMailboxRecord(
     highestModseq,
     modseqLog: null,
     vanished: [],
+    metadata: new Map(),
   };
 }
 
@@ -126,6 +153,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     if (!user) continue;
     const mailbox = newMailboxRecord(
       row.id,
+      row.objectId,
       row.name,
       row.specialUse,
       row.uidNext,
@@ -147,11 +175,22 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       summary: row.summary,
       envelope: row.envelope,
       blob: row.blob,
+      emailId: row.emailId,
       modseq: row.modseq,
     };
     mailbox.messages.push(record);
     mailbox.byUid.set(record.uid, record);
     count(mailbox, record, 1);
+  }
+  for (const { user, mailboxId, name, value } of state.metadata) {
+    if (mailboxId === 0) users.get(user)?.metadata.set(name, value);
+    else byRowId.get(mailboxId)?.metadata.set(name, value);
+  }
+  for (const { user, last, lastEmail } of state.lastMailboxIds) {
+    const record = users.get(user);
+    if (!record) continue;
+    record.lastMailboxId = last;
+    record.lastEmailId = lastEmail;
   }
   for (const { user, name } of state.subscriptions) {
     users.get(user)?.subscriptions.add(name);
@@ -166,6 +205,7 @@ export function mailboxInfo(record: UserRecord, mailbox: MailboxRecord): Mailbox
   return {
     user: record.name,
     name: mailbox.name,
+    mailboxId: formatMailboxId(mailbox.objectId),
     specialUse: mailbox.specialUse,
     subscribed: record.subscriptions.has(mailbox.name),
     uidValidity: UID_VALIDITY,
@@ -193,6 +233,7 @@ class MetaSnapshot implements MessageMeta {
   readonly summary: MessageSummary;
   readonly envelope: MessageEnvelope | null;
   readonly modseq: number;
+  readonly #emailId: number;
   constructor(user: string, mailbox: string, message: MessageRecord) {
     this.user = user;
     this.mailbox = mailbox;
@@ -204,11 +245,16 @@ class MetaSnapshot implements MessageMeta {
     this.summary = message.summary;
     this.envelope = message.envelope;
     this.modseq = message.modseq;
+    this.#emailId = message.emailId;
   }
   get id(): string {
     return formatMessageId(this.user, this.mailbox, this.uid);
   }
-  toJSON(): MessageMeta {
+  get emailId(): string {
+    return formatEmailId(this.#emailId);
+  }
+  /** The fields as they were before EMAILID, which the HTTP API does not show. */
+  toJSON(): Omit<MessageMeta, "emailId"> {
     const {
       id,
       user,

@@ -23,16 +23,19 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
 CREATE TABLE users (
   seq INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE
+  name TEXT NOT NULL UNIQUE,
+  last_mailbox_id INTEGER NOT NULL DEFAULT 0,
+  last_email_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE mailboxes (
   id INTEGER PRIMARY KEY,
+  object_id INTEGER NOT NULL DEFAULT 0,
   user TEXT NOT NULL,
   name TEXT NOT NULL,
   special_use TEXT,
@@ -58,6 +61,7 @@ CREATE TABLE messages (
   modseq INTEGER NOT NULL DEFAULT 1,
   envelope_helo TEXT,
   save_date INTEGER,
+  email_id INTEGER NOT NULL DEFAULT 0,
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
@@ -86,6 +90,13 @@ CREATE TABLE urlauth_keys (
   mailbox TEXT NOT NULL,
   key BLOB NOT NULL,
   PRIMARY KEY (user, mailbox)
+);
+CREATE TABLE metadata (
+  user TEXT NOT NULL,
+  mailbox_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (user, mailbox_id, name)
 );
 `;
 
@@ -127,6 +138,26 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
     version: 6,
     sql: "ALTER TABLE messages ADD COLUMN save_date INTEGER;" +
       "UPDATE messages SET save_date = internal_date;",
+  },
+  // OBJECTID: MAILBOXID (RFC 8474): the mailboxes already there are numbered per user in creation
+  // order, and each user's counter starts after them (no id was given out before).
+  // EMAILID: a message already there takes its blob's id, which its copies share; every
+  // user's counter starts above the highest. Metadata entries (RFC 5464): mailbox_id 0 holds
+  // the user's server entries.
+  {
+    version: 7,
+    sql: "ALTER TABLE users ADD COLUMN last_mailbox_id INTEGER NOT NULL DEFAULT 0;" +
+      "ALTER TABLE mailboxes ADD COLUMN object_id INTEGER NOT NULL DEFAULT 0;" +
+      "UPDATE mailboxes SET object_id = (SELECT count(*) FROM mailboxes AS m " +
+      "WHERE m.user = mailboxes.user AND m.id <= mailboxes.id);" +
+      "UPDATE users SET last_mailbox_id = " +
+      "(SELECT count(*) FROM mailboxes WHERE mailboxes.user = users.name);" +
+      "ALTER TABLE users ADD COLUMN last_email_id INTEGER NOT NULL DEFAULT 0;" +
+      "ALTER TABLE messages ADD COLUMN email_id INTEGER NOT NULL DEFAULT 0;" +
+      "UPDATE messages SET email_id = blob_id;" +
+      "UPDATE users SET last_email_id = (SELECT coalesce(max(blob_id), 0) FROM messages);" +
+      "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
+      "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
 ];
 
@@ -184,12 +215,20 @@ class SqlitePersistence implements Persistence {
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    const users = sql("SELECT name FROM users ORDER BY seq").all().map((row) => String(row.name));
+    const userRows = sql("SELECT name, last_mailbox_id, last_email_id FROM users ORDER BY seq")
+      .all();
+    const users = userRows.map((row) => String(row.name));
+    const lastMailboxIds = userRows.map((row) => ({
+      user: String(row.name),
+      last: Number(row.last_mailbox_id),
+      lastEmail: Number(row.last_email_id),
+    }));
     const mailboxes = sql(
-      "SELECT id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
+      "SELECT id, object_id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
     ).all()
       .map((row) => ({
         id: Number(row.id),
+        objectId: Number(row.object_id),
         user: String(row.user),
         name: String(row.name),
         specialUse: (row.special_use as SpecialUse | null) ?? null,
@@ -197,7 +236,7 @@ class SqlitePersistence implements Persistence {
         highestModseq: Number(row.highest_modseq),
       }));
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -213,6 +252,7 @@ class SqlitePersistence implements Persistence {
         ...(row.envelope_helo === null ? {} : { helo: String(row.envelope_helo) }),
       },
       blob: Number(row.blob_id),
+      emailId: Number(row.email_id),
       modseq: Number(row.modseq),
     }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
@@ -237,7 +277,24 @@ class SqlitePersistence implements Persistence {
       mailbox: String(row.mailbox),
       key: new Uint8Array(row.key as Uint8Array),
     }));
-    return { users, mailboxes, messages, subscriptions, uidHighWater, vanished, accessKeys };
+    const metadata = sql("SELECT user, mailbox_id, name, value FROM metadata").all()
+      .map((row) => ({
+        user: String(row.user),
+        mailboxId: Number(row.mailbox_id),
+        name: String(row.name),
+        value: row.value as Uint8Array,
+      }));
+    return {
+      users,
+      mailboxes,
+      messages,
+      subscriptions,
+      lastMailboxIds,
+      metadata,
+      uidHighWater,
+      vanished,
+      accessKeys,
+    };
   }
 
   transaction<T>(fn: () => T): T {
@@ -260,13 +317,35 @@ class SqlitePersistence implements Persistence {
     this.#sql("INSERT INTO users (name) VALUES (?)").run(user);
   }
 
+  setMetadata(user: string, mailboxId: number, name: string, value: Uint8Array | null): void {
+    if (value) {
+      this.#sql(
+        "INSERT INTO metadata (user, mailbox_id, name, value) VALUES (?, ?, ?, ?) ON CONFLICT (user, mailbox_id, name) DO UPDATE SET value = excluded.value",
+      ).run(user, mailboxId, name, value);
+    } else {
+      this.#sql("DELETE FROM metadata WHERE user = ? AND mailbox_id = ? AND name = ?").run(
+        user,
+        mailboxId,
+        name,
+      );
+    }
+  }
+
+  setLastEmailId(user: string, last: number): void {
+    this.#sql("UPDATE users SET last_email_id = ? WHERE name = ?").run(last, user);
+  }
+
+  setLastMailboxId(user: string, last: number): void {
+    this.#sql("UPDATE users SET last_mailbox_id = ? WHERE name = ?").run(last, user);
+  }
+
   insertMailbox(
-    { user, name, specialUse, uidNext, highestModseq }: Omit<PersistedMailbox, "id">,
+    { objectId, user, name, specialUse, uidNext, highestModseq }: Omit<PersistedMailbox, "id">,
   ): number {
     const result = this.#sql(
-      "INSERT INTO mailboxes (user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO mailboxes (object_id, user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?, ?)",
     )
-      .run(user, name, specialUse, uidNext, highestModseq);
+      .run(objectId, user, name, specialUse, uidNext, highestModseq);
     return Number(result.lastInsertRowid);
   }
 
@@ -301,6 +380,7 @@ class SqlitePersistence implements Persistence {
     const blobIds = rows.map((row) => Number(row.blob_id));
     this.#sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM vanished WHERE mailbox_id = ?").run(id);
+    this.#sql("DELETE FROM metadata WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
     this.#deleteOrphanBlobs(blobIds);
   }
@@ -317,7 +397,7 @@ class SqlitePersistence implements Persistence {
 
   insertMessage(message: NewMessage): number {
     const result = this.#sql(
-      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       message.mailboxId,
       message.uid,
@@ -331,6 +411,7 @@ class SqlitePersistence implements Persistence {
       message.envelope?.helo ?? null,
       message.modseq,
       message.saveDate,
+      message.emailId,
     );
     return Number(result.lastInsertRowid);
   }
@@ -403,7 +484,7 @@ class SqlitePersistence implements Persistence {
 
   clear(): void {
     this.#db.exec(
-      "DELETE FROM urlauth_keys; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
+      "DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 

@@ -55,6 +55,11 @@ export interface MailboxInfo {
   readonly user: string;
   /** Full name, `/`-delimited; `INBOX` is always spelled in upper case. */
   readonly name: string;
+  /**
+   * MAILBOXID (RFC 8474 4): `F` and the user's mailbox creation counter. Kept across RENAME,
+   * never given to another of the user's mailboxes, the same on every run of the same steps.
+   */
+  readonly mailboxId: string;
   readonly specialUse: SpecialUse | null;
   readonly subscribed: boolean;
   readonly uidValidity: number;
@@ -110,6 +115,11 @@ export interface MessageMeta {
   readonly envelope: MessageEnvelope | null;
   /** MODSEQ (RFC 7162 3.1.1): the HIGHESTMODSEQ its mailbox had after the message's last change. */
   readonly modseq: number;
+  /**
+   * EMAILID (RFC 8474 5.1): `M` and the user's message counter when it was stored; kept by
+   * COPY and MOVE (the same message), the same on every run of the same steps.
+   */
+  readonly emailId: string;
 }
 
 /** See {@linkcode Store.selectView}. */
@@ -352,12 +362,36 @@ export interface Store {
    * OLDER/YOUNGER (RFC 5032). `Date.now` unless the store was opened with another clock.
    */
   now(): number;
+  /**
+   * Metadata entries (RFC 5464) of a mailbox, or of the user (server entries) when `mailbox`
+   * is null: canonical entry name → value, a snapshot. Throws `no-such-mailbox`.
+   */
+  getMetadata(user: string, mailbox: string | null): ReadonlyMap<string, Uint8Array>;
+  /**
+   * Sets (a value) or removes (null) entries, all or none. Names must be canonical (the IMAP
+   * layer checks them and the limits). Throws `no-such-mailbox`.
+   */
+  setMetadata(
+    user: string,
+    mailbox: string | null,
+    entries: ReadonlyArray<readonly [string, Uint8Array | null]>,
+  ): void;
 
   /** Restores the initial state: no users, no mailboxes, UIDs restart at 1. */
   reset(): void;
   /** Listens to change events; returns the function that stops listening. */
   subscribe(listener: StoreListener): () => void;
   close(): void;
+}
+
+/** Formats an EMAILID (RFC 8474 `objectid`) from its counter value. */
+export function formatEmailId(counter: number): string {
+  return `M${counter}`;
+}
+
+/** Formats a MAILBOXID (RFC 8474 `objectid`: letters and digits) from its counter value. */
+export function formatMailboxId(objectId: number): string {
+  return `F${objectId}`;
 }
 
 /** Formats the deterministic message id `user:mailbox:uid`. */

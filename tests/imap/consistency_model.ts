@@ -377,7 +377,7 @@ export class MailboxModel {
       return;
     }
     check(
-      /^\* (OK \[(PERMANENTFLAGS|UIDVALIDITY|UIDNEXT|UNSEEN|CLOSED)|OK Still here|LIST |ENABLED )/i
+      /^\* (OK \[(PERMANENTFLAGS|UIDVALIDITY|UIDNEXT|UNSEEN|CLOSED|MAILBOXID)|OK Still here|LIST |ENABLED )/i
         .test(line),
       `Unexpected untagged response: ${line}`,
     );

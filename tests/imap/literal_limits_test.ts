@@ -88,7 +88,7 @@ Deno.test("literals after login: {n+} over 64 KiB outside APPEND is drained and 
       assert.deepEqual(await client.readUntilTagged("a3"), ["a3 OK NOOP completed"]);
       // Under the cap a non-synchronizing literal is read as ever.
       const lines = await client.command(`a4 CREATE {5+}\r\nBoxes`);
-      assert.deepEqual(lines, ["a4 OK CREATE completed"]);
+      assert.deepEqual(lines, ["a4 OK [MAILBOXID (F6)] CREATE completed"]);
     } finally {
       client.close();
     }

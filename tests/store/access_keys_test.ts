@@ -83,11 +83,14 @@ Deno.test("access keys: a version-4 database is migrated and keeps its mail", as
     const first = openSqliteStore(path);
     first.append("u", "INBOX", new TextEncoder().encode("Subject: old\r\n\r\nx\r\n"));
     first.close();
-    // Back to version 4: the table (5) and the save date (6) did not exist then.
+    // Back to version 4: the table (5), the save date (6) and the object ids and metadata (7)
+    // did not exist then.
     const db = new DatabaseSync(path);
     db.exec(
       "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
-        "PRAGMA user_version = 4;",
+        "DROP TABLE metadata; ALTER TABLE messages DROP COLUMN email_id;" +
+        "ALTER TABLE users DROP COLUMN last_mailbox_id; ALTER TABLE users DROP COLUMN last_email_id;" +
+        "ALTER TABLE mailboxes DROP COLUMN object_id; PRAGMA user_version = 4;",
     );
     db.close();
     const store = openSqliteStore(path);

@@ -4,7 +4,10 @@
  * the SMTP envelope of a message (issue 12 item 9); the messages already there have none.
  * Version 3 added mod-sequences (RFC 7162, issue 14): the mailboxes and messages already
  * there start at MODSEQ 1, and every change afterwards takes the next one. Version 4 added
- * the save date (RFC 8514): the messages already there get their INTERNALDATE.
+ * the HELO name, 5 the URLAUTH access keys, 6 the save date (RFC 8514: the messages already
+ * there get their INTERNALDATE), 7 MAILBOXID and EMAILID (RFC 8474, issue 16: the mailboxes
+ * already there are numbered per user in creation order, and new ones go on from there, never
+ * reusing a number) and the METADATA entries.
  *
  * @module
  */
@@ -171,7 +174,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
   store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
   store.append("u", "INBOX", sampleMessage("None"));
   store.close();
-  assert.equal(SCHEMA_VERSION, 6);
+  assert.equal(SCHEMA_VERSION, 7);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   store = openSqliteStore(db.path);
   try {
@@ -285,6 +288,56 @@ Deno.test("sqlite migration: a version-3 database opens; its messages' save date
     );
     // RFC 8514: a copy is saved into its mailbox when it is copied.
     assert.equal(store.getMessage("old", "Copies", 1)?.saveDate, clock);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs that are never reused, and metadata", async () => {
+  await using db = await tempDb();
+  writeVersion1(db.path, sampleMessage("From version 3"), 2);
+  // Two users whose mailboxes interleave in row order; a gap where one was deleted.
+  const old = new DatabaseSync(db.path);
+  old.exec(V3_STEP + "PRAGMA user_version = 3;");
+  old.prepare("INSERT INTO users (name) VALUES (?)").run("other");
+  const insert = old.prepare("INSERT INTO mailboxes (user, name, uid_next) VALUES (?, ?, 1)");
+  insert.run("other", "INBOX");
+  insert.run("old", "Work");
+  insert.run("other", "Tmp");
+  old.prepare("DELETE FROM mailboxes WHERE name = 'Tmp'").run();
+  insert.run("other", "Later");
+  old.close();
+  assert.equal(userVersion(db.path), 3);
+
+  let store = openSqliteStore(db.path);
+  try {
+    const ids = (user: string) =>
+      store.listMailboxes(user).map((info) => `${info.name}=${info.mailboxId}`);
+    assert.deepEqual(ids("old"), ["INBOX=F1", "Work=F2"]);
+    assert.deepEqual(ids("other"), ["INBOX=F1", "Later=F2"]);
+    // EMAILID: the message there takes its blob's id; a copy keeps it, new mail goes on.
+    assert.equal(store.getMessage("old", "INBOX", 1)?.emailId, "M1");
+    store.copyMessages("old", "INBOX", [1], "Work");
+    assert.equal(store.getMessage("old", "Work", 1)?.emailId, "M1");
+    assert.equal(store.append("old", "INBOX", sampleMessage("New")).emailId, "M2");
+    assert.equal(store.createMailbox("old", "Gone").mailboxId, "F3");
+    store.deleteMailbox("old", "Gone");
+    store.renameMailbox("old", "Work", "Job");
+    assert.deepEqual(ids("old"), ["INBOX=F1", "Job=F2"]);
+  } finally {
+    store.close();
+  }
+  assert.equal(userVersion(db.path), SCHEMA_VERSION);
+  store = openSqliteStore(db.path);
+  try {
+    // F3 was given and deleted: the next mailbox gets F4, also after a restart.
+    assert.equal(store.createMailbox("old", "Next").mailboxId, "F4");
+    assert.equal(store.getMailbox("old", "Job")?.mailboxId, "F2");
+    assert.equal(store.getMessage("old", "Job", 1)?.emailId, "M1");
+    assert.equal(store.append("old", "Job", sampleMessage("Newer")).emailId, "M3");
+    // The version-4 step also made the metadata table (RFC 5464 entries).
+    store.setMetadata("old", "Job", [["/shared/k", new Uint8Array([1])]]);
+    assert.deepEqual([...store.getMetadata("old", "Job").keys()], ["/shared/k"]);
   } finally {
     store.close();
   }

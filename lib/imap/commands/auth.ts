@@ -5,7 +5,13 @@
  * login        = "LOGIN" SP userid SP password          ; RFC 9051 6.2.3
  * authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)
  *                                                       ; RFC 9051 6.2.2, RFC 4959 SASL-IR
+ * command-auth =/ "UNAUTHENTICATE"                      ; RFC 8437 2
  * ```
+ *
+ * UNAUTHENTICATE (RFC 8437 2) takes the session back to the not authenticated state: the
+ * selected mailbox is left without an expunge (as UNSELECT), what ENABLE turned on is off
+ * again, TLS stays; the client asks CAPABILITY anew (the list is the one before login).
+ * Dovecot 2.3 does not have it.
  *
  * Failed logins count against the connection and the client's address (auth_guard.ts): after
  * a few the tagged NO comes late, at the limit it is followed by `BYE` (the session goes to
@@ -19,6 +25,8 @@ import { authenticate } from "../../auth.ts";
 import { decodeSaslPlain } from "../../sasl.ts";
 import { untagged } from "../encoder.ts";
 import {
+  AUTHED,
+  type AuthedCommandSpec,
   type CapabilityView,
   type CommandResult,
   ImapError,
@@ -119,6 +127,27 @@ export const AUTH_COMMANDS: ReadonlyArray<[string, OpenCommandSpec]> = [
         throw new ImapError("BAD", null, "Malformed PLAIN response");
       }
       return logIn(session, decoded.authcid, decoded.password);
+    },
+  }],
+];
+
+/** Registered apart from LOGIN: its capability is listed among the ones after login. */
+export const UNAUTHENTICATE_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
+  ["UNAUTHENTICATE", {
+    states: AUTHED,
+    allowExpunge: true,
+    capabilities: ["UNAUTHENTICATE"],
+    run(authed, reader) {
+      reader.end();
+      const session: Session = authed;
+      session.selection = null;
+      session.user = null;
+      session.state = "not-authenticated";
+      session.rev2 = false;
+      session.utf8 = false;
+      session.condstore = false;
+      session.qresync = false;
+      return { text: "UNAUTHENTICATE completed" };
     },
   }],
 ];

@@ -13,6 +13,8 @@
  * named (after CHANGEDSINCE), negative positions counting from the last.
  * Once CONDSTORE is on, a response carrying FLAGS carries MODSEQ too, and one that reports
  * a `\Seen` set by this FETCH also carries the UID (RFC 7162 3.1).
+ * OBJECTID (RFC 8474 5): EMAILID from the store and THREADID NIL (object_id.ts); PREVIEW (RFC 8970) from the
+ * cached MIME index (mail/preview.ts).
  * Responses: RFC 9051 7.5.2. A non-peek BODY[...] or BINARY[...] (and RFC822, RFC822.TEXT)
  * sets `\Seen`, and the response reports FLAGS for the messages whose flags changed.
  * ENVELOPE, BODY and BODYSTRUCTURE come from the message's cached index (encoded once per
@@ -30,6 +32,7 @@
 
 import { partialSlice } from "../search_return.ts";
 import { MessageIndex } from "../../mail/message_index.ts";
+import { preview } from "../../mail/preview.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta } from "../../store/types.ts";
 import { cachedBodyStructure } from "../bodystructure.ts";
@@ -41,7 +44,7 @@ import {
   SELECTED,
   type Session,
 } from "../context.ts";
-import { formatInternalDate } from "../encoder.ts";
+import { formatInternalDate, nstring as encodeNstring } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
 import { fetchRecordItems, recordItemsOnly } from "../fetch_meta.ts";
 import { MessageView } from "../message_view.ts";
@@ -165,7 +168,15 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
       opened = true;
     };
     const sections = new Map<string, Uint8Array | null>();
-    const context: ItemContext = { session, meta, message, put, keys, sections, unknownCte: false };
+    const context: ItemContext = {
+      session,
+      meta,
+      message,
+      put,
+      keys,
+      sections,
+      unknownCte: false,
+    };
     for (const item of items) {
       writeItem(context, item);
       // Written as it grows: a message's items may add up to far more than the message.
@@ -290,6 +301,14 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       return put(`RFC822.SIZE ${meta.size}`);
     case "MODSEQ":
       return put(`MODSEQ (${meta.modseq})`);
+    case "EMAILID":
+      return put(`EMAILID (${meta.emailId})`);
+    case "THREADID":
+      return put("THREADID NIL");
+    case "PREVIEW": {
+      const view = message();
+      return put("PREVIEW ", encodeNstring(preview(view.index, () => view.raw), session.utf8));
+    }
     // The same data as BODY[], BODY[HEADER] and BODY[TEXT], and cached under their keys.
     case "RFC822":
       return put("RFC822 ", ...nstring(bodySection(context, "BODY[]", WHOLE)));

@@ -9,6 +9,7 @@
  * subscribe   = "SUBSCRIBE" SP mailbox                    ; RFC 9051 6.3.7
  * unsubscribe = "UNSUBSCRIBE" SP mailbox                  ; RFC 9051 6.3.8
  * ```
+ * CREATE's OK carries the new mailbox's MAILBOXID (RFC 8474 4.1).
  * The store checks names and refuses what it cannot do (`Cannot create mailbox: …`);
  * the checks here are those whose IMAP response differs from the store's.
  *
@@ -79,6 +80,7 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["CREATE", {
     states: AUTHED,
     allowExpunge: true,
+    capabilities: ["CREATE-SPECIAL-USE"],
     run(session, reader) {
       reader.sp();
       const argument = reader.readMailboxName(session.utf8);
@@ -90,7 +92,9 @@ export const MAILBOX_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       if (name.toUpperCase() === "INBOX") {
         throw new ImapError("NO", "ALREADYEXISTS", "INBOX always exists");
       }
-      session.ctx.store.createMailbox(session.user, name, { specialUse });
+      const info = session.ctx.store.createMailbox(session.user, name, { specialUse });
+      // RFC 8474 4.1: the new mailbox's MAILBOXID in the tagged OK.
+      return { code: `MAILBOXID (${info.mailboxId})`, text: "CREATE completed" };
     },
   }],
   ["DELETE", {

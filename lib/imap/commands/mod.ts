@@ -11,7 +11,7 @@
 import type { CommandSpec } from "../context.ts";
 import { ANY_STATE_COMMANDS } from "./any_state.ts";
 import { APPEND_COMMANDS } from "./append.ts";
-import { AUTH_COMMANDS } from "./auth.ts";
+import { AUTH_COMMANDS, UNAUTHENTICATE_COMMANDS } from "./auth.ts";
 import { COMPRESS_COMMANDS } from "./compress.ts";
 import { COPY_MOVE_COMMANDS } from "./copy_move.ts";
 import { EXPUNGE_COMMANDS } from "./expunge.ts";
@@ -19,6 +19,7 @@ import { FETCH_COMMANDS } from "./fetch.ts";
 import { IDLE_COMMANDS } from "./idle.ts";
 import { LIST_COMMANDS } from "./list.ts";
 import { MAILBOX_COMMANDS } from "./mailbox.ts";
+import { METADATA_COMMANDS } from "./metadata.ts";
 import { NAMESPACE_COMMANDS } from "./namespace.ts";
 import { NOTIFY_COMMANDS } from "./notify.ts";
 import { QUOTA_COMMANDS } from "./quota.ts";
@@ -34,7 +35,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
   // IDLE, SORT SORT=DISPLAY THREAD=… MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH
   // URLAUTH=BINARY (after IDLE, as Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST
-  // extensions, QUOTA, STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order).
+  // extensions, QUOTA, STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order), UNAUTHENTICATE,
+  // CREATE-SPECIAL-USE, METADATA.
   ...ANY_STATE_COMMANDS,
   ...STARTTLS_COMMANDS,
   ...AUTH_COMMANDS,
@@ -51,8 +53,10 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ...STATUS_COMMANDS,
   ...NOTIFY_COMMANDS,
   ...COMPRESS_COMMANDS,
-  // Without.
+  ...UNAUTHENTICATE_COMMANDS,
   ...MAILBOX_COMMANDS,
+  ...METADATA_COMMANDS,
+  // Without.
   ...FETCH_COMMANDS,
   ...STORE_COMMANDS,
   ...SEARCH_COMMANDS,

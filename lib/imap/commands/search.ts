@@ -159,6 +159,7 @@ export function evaluate(
     headers: (c) => searchHeaders(index(c)),
     addresses: (c) => searchAddresses(index(c)),
     text: (c) => searchText(index(c), () => store.getRaw(user, tracker.mailbox, c.uid) ?? EMPTY),
+    emailId: (c) => store.getMessage(user, tracker.mailbox, c.uid)?.emailId ?? "",
   };
   const matches = compileSearch(key, env);
   const found: SearchCandidate[] = [];

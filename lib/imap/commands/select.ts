@@ -15,7 +15,8 @@
  * With QRESYNC (RFC 7162 3.2.5), when the UIDVALIDITY matches, the response also carries
  * `* VANISHED (EARLIER)` for the known UIDs expunged since the client's MODSEQ and the FETCH
  * (UID FLAGS MODSEQ) of the known messages changed since then, found through the store's
- * modseq index (they cost the changes, not the mailbox). The seq-match-data is checked and
+ * modseq index (they cost the changes, not the mailbox). OBJECTID (RFC 8474 4.1): the response
+ * carries `* OK [MAILBOXID (id)]`. The seq-match-data is checked and
  * not needed: the store remembers every expunge of a mailbox.
  *
  * @module
@@ -150,6 +151,8 @@ function select(session: AuthedSession, reader: Reader, readOnly: boolean): Comm
   // RFC 7162 3.1.2.1, as Dovecot: only to a client that has enabled CONDSTORE.
   if (params.condstore) session.condstore = true;
   if (session.condstore) writeHighestModseq(out, info.highestModseq);
+  // RFC 8474 4.1: the mailbox's MAILBOXID, in the response code form of its example.
+  out.push(untagged(`OK [MAILBOXID (${info.mailboxId})] Ok`));
   writeFlags(out, selection.tracker.keywords, readOnly);
   // RFC 9051 6.3.2: an IMAP4rev2 client also gets the mailbox's LIST response.
   if (session.rev2) writeListLine(out, "LIST", [], info.name, true);

@@ -7,6 +7,8 @@
  *              / "RECENT"                                  ; RFC 9051 9, RFC 8438, RFC 3501
  *              / "HIGHESTMODSEQ"                           ; RFC 7162 3.1.6 (enables CONDSTORE)
  *              / "APPENDLIMIT"                             ; RFC 7889 4 (the message size limit)
+ *              / "MAILBOXID"                               ; RFC 8474 4.3
+ * status-att-val =/ "MAILBOXID" SP "(" objectid ")"
  * ```
  *
  * @module
@@ -30,6 +32,7 @@ const STATUS_ITEMS = [
   "RECENT",
   "HIGHESTMODSEQ",
   "APPENDLIMIT",
+  "MAILBOXID",
 ] as const;
 type StatusItem = typeof STATUS_ITEMS[number];
 
@@ -74,6 +77,8 @@ export function writeStatus(
         return `HIGHESTMODSEQ ${info.highestModseq}`;
       case "APPENDLIMIT":
         return `APPENDLIMIT ${session.ctx.config.limits.maxMessageSize}`;
+      case "MAILBOXID":
+        return `MAILBOXID (${info.mailboxId})`;
     }
   });
   session.out.push("* STATUS ", mailboxName(info.name, session.utf8), ` (${values.join(" ")})\r\n`);
