@@ -141,6 +141,8 @@ export const UNAUTHENTICATE_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]>
       reader.end();
       const session: Session = authed;
       session.selection = null;
+      // NOTIFY SET (RFC 5465) was the user's: the next user to log in starts without it.
+      session.notify = null;
       session.user = null;
       session.state = "not-authenticated";
       session.rev2 = false;
