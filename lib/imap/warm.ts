@@ -1,8 +1,8 @@
 /**
  * Indexing new mail ahead of the first command that needs it. What clients ask for first
  * about new mail — the MIME index, ENVELOPE and BODYSTRUCTURE (every desktop client's message
- * list) and the header fields SEARCH reads — is computed for each delivered or appended
- * message as it arrives, in the same turn, the way Dovecot adds the fields clients use to
+ * list), the header fields and address forms SEARCH reads — is computed for each delivered or
+ * appended message as it arrives, in the same turn, the way Dovecot adds the fields clients use to
  * its cache at delivery. FETCH and SEARCH then find it in the message's index memo: what they
  * answer does not change, only when the work is done, so the first `FETCH 1:* (ENVELOPE
  * BODYSTRUCTURE)` right after a burst of APPENDs costs what a repeated one does.
@@ -17,7 +17,7 @@
  * @module
  */
 
-import { searchHeaders } from "../mail/search_text.ts";
+import { searchAddresses, searchHeaders } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
 import { cachedEnvelope } from "./envelope.ts";
@@ -165,4 +165,7 @@ function warm(store: Store, { user, mailbox, uid }: MessageRef): void {
   cachedEnvelope(view);
   cachedBodyStructure(view, true, false);
   searchHeaders(index);
+  // The address forms FROM/TO/CC/BCC search in (parsed address lists): a first SEARCH FROM
+  // after a burst otherwise parses every message's (3× Dovecot's CPU on 5,000 messages).
+  searchAddresses(index);
 }
