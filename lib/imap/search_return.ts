@@ -107,14 +107,18 @@ export function partialSlice<T>(numbers: readonly T[], range: PartialRange): T[]
 /**
  * Reads `SP "RETURN" SP "(" … ")"`'s part from `RETURN` on, if it is next (SEARCH's
  * `search-return-opts`; SORT's `sort-return-opts` has the same form, RFC 5267 3.2); null
- * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks.
+ * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks; `command` names the
+ * command in that refusal.
  *
  * @example
  * ```ts
  * readReturnRequest(reader); // on "RETURN (MIN PARTIAL -1:-10) ALL": { options: ["MIN", "PARTIAL"], ... }
  * ```
  */
-export function readReturnRequest(reader: Reader): ReturnRequest | null {
+export function readReturnRequest(
+  reader: Reader,
+  command: "SEARCH" | "SORT" = "SEARCH",
+): ReturnRequest | null {
   if (!reader.tryKeyword("RETURN")) return null;
   reader.sp();
   reader.expect("(");
@@ -122,7 +126,7 @@ export function readReturnRequest(reader: Reader): ReturnRequest | null {
   let partial: PartialRange | null = null;
   if (reader.peek() !== ")") {
     do {
-      const option = readReturnOption(reader);
+      const option = readReturnOption(reader, command);
       options.push(option);
       if (option === "PARTIAL") {
         reader.sp();
@@ -136,14 +140,14 @@ export function readReturnRequest(reader: Reader): ReturnRequest | null {
   return request;
 }
 
-function readReturnOption(reader: Reader): string {
+function readReturnOption(reader: Reader, command: string): string {
   if (reader.peek() === ")" || reader.peek() === " ") {
     throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
   }
   const option = reader.readAtom().toUpperCase();
   if (!RETURN_OPTIONS.has(option)) {
     throw reader.error(
-      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
+      `Unknown ${command} RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
     );
   }
   return option;

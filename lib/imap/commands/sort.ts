@@ -107,7 +107,7 @@ function sort(session: AuthedSession, reader: Reader, tag: string, byUid: boolea
   reader.sp();
   let saving = false;
   try {
-    const request = readReturnRequest(reader);
+    const request = readReturnRequest(reader, "SORT");
     if (request !== null) reader.sp();
     saving = request?.options.includes("SAVE") ?? false;
     const update = request?.options.includes("UPDATE") ?? false;
