@@ -1,6 +1,6 @@
 /**
- * RETURN options of SEARCH (and of SORT, for ESORT): which ones exist, their checks, and the
- * `search-return-data` they produce from a result.
+ * RETURN options of SEARCH and of SORT (ESORT, RFC 5267 3; the one module for both): which
+ * ones exist, their checks, and the `search-return-data` they produce from a result.
  *
  * ```abnf
  * search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"          ; RFC 4731, RFC 5182
@@ -14,10 +14,12 @@
  * ```
  *
  * The evaluation takes the result as an ordered list of numbers (sequence numbers or UIDs):
- * ascending for SEARCH, in sort order for SORT. MIN and MAX are the smallest and largest
- * number whatever the order (RFC 5267 3.1), ALL and PARTIAL keep the order, and PARTIAL
- * counts positions in it: `1:100` the first hundred, `-1:-100` the last hundred (RFC 9394
- * 3.1). A range is given in either order (`100:1` is `1:100`) and is answered normalized,
+ * ascending for SEARCH, in sort order for SORT (ESORT, RFC 5267 3; PARTIAL on SORT, RFC
+ * 9394 3). For SEARCH MIN and MAX are the smallest and largest number (RFC 4731 3.1); for
+ * SORT (`ordered`) the first and last in sort order, as Dovecot 2.3 answers (`SORT RETURN
+ * (MIN MAX) (REVERSE SUBJECT)` gives the highest-sorting message as MIN). ALL and PARTIAL
+ * keep the order, and PARTIAL counts positions in it: `1:100` the first hundred, `-1:-100`
+ * the last hundred (RFC 9394 3.1). A range is given in either order (`100:1` is `1:100`) and is answered normalized,
  * as Dovecot does; past the end of the result the set is `NIL`.
  *
  * As Dovecot: PARTIAL together with ALL, a second PARTIAL and a second UPDATE are refused
@@ -105,14 +107,18 @@ export function partialSlice<T>(numbers: readonly T[], range: PartialRange): T[]
 /**
  * Reads `SP "RETURN" SP "(" … ")"`'s part from `RETURN` on, if it is next (SEARCH's
  * `search-return-opts`; SORT's `sort-return-opts` has the same form, RFC 5267 3.2); null
- * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks.
+ * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks; `command` names the
+ * command in that refusal.
  *
  * @example
  * ```ts
  * readReturnRequest(reader); // on "RETURN (MIN PARTIAL -1:-10) ALL": { options: ["MIN", "PARTIAL"], ... }
  * ```
  */
-export function readReturnRequest(reader: Reader): ReturnRequest | null {
+export function readReturnRequest(
+  reader: Reader,
+  command: "SEARCH" | "SORT" = "SEARCH",
+): ReturnRequest | null {
   if (!reader.tryKeyword("RETURN")) return null;
   reader.sp();
   reader.expect("(");
@@ -120,7 +126,7 @@ export function readReturnRequest(reader: Reader): ReturnRequest | null {
   let partial: PartialRange | null = null;
   if (reader.peek() !== ")") {
     do {
-      const option = readReturnOption(reader);
+      const option = readReturnOption(reader, command);
       options.push(option);
       if (option === "PARTIAL") {
         reader.sp();
@@ -134,14 +140,14 @@ export function readReturnRequest(reader: Reader): ReturnRequest | null {
   return request;
 }
 
-function readReturnOption(reader: Reader): string {
+function readReturnOption(reader: Reader, command: string): string {
   if (reader.peek() === ")" || reader.peek() === " ") {
     throw reader.error(`Expected a RETURN option but found ${reader.peekWord()}`);
   }
   const option = reader.readAtom().toUpperCase();
   if (!RETURN_OPTIONS.has(option)) {
     throw reader.error(
-      `Unknown SEARCH RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
+      `Unknown ${command} RETURN option: ${option} (supported: ${[...RETURN_OPTIONS].join(" ")})`,
     );
   }
   return option;
@@ -170,6 +176,7 @@ function extremesOnly(options: readonly string[]): boolean {
  * The `search-return-data` for `numbers` (each item with a leading space), in Dovecot's
  * order: MIN, MAX, ALL, PARTIAL, COUNT. `options` is never empty here: the caller turns
  * `RETURN ()` into `ALL`. MODSEQ, which needs more than numbers, is the caller's.
+ * `ordered` (SORT): MIN and MAX are the first and last of `numbers`.
  *
  * @example
  * ```ts
@@ -177,12 +184,17 @@ function extremesOnly(options: readonly string[]): boolean {
  * // " MIN 2 PARTIAL (-1:-2 5,9) COUNT 4"
  * ```
  */
-export function esearchData(numbers: readonly number[], request: ReturnRequest): string {
+export function esearchData(
+  numbers: readonly number[],
+  request: ReturnRequest,
+  ordered = false,
+): string {
   const { options, partial } = request;
   let data = "";
   if (numbers.length > 0) {
-    if (options.includes("MIN")) data += ` MIN ${minOf(numbers)}`;
-    if (options.includes("MAX")) data += ` MAX ${maxOf(numbers)}`;
+    const { min, max } = extremes(numbers, ordered);
+    if (options.includes("MIN")) data += ` MIN ${min}`;
+    if (options.includes("MAX")) data += ` MAX ${max}`;
     if (options.includes("ALL")) data += ` ALL ${formatSequenceSet(numbers)}`;
   }
   if (partial) {
@@ -199,20 +211,31 @@ export function esearchData(numbers: readonly number[], request: ReturnRequest):
  * MODSEQ (RFC 7162 3.1.5): only MIN/MAX: those; PARTIAL without ALL or COUNT: its slice
  * (and MIN/MAX); otherwise all. Indexes into `numbers`, in their order.
  */
-export function returnedPositions(numbers: readonly number[], request: ReturnRequest): number[] {
+export function returnedPositions(
+  numbers: readonly number[],
+  request: ReturnRequest,
+  ordered = false,
+): number[] {
   const { options, partial } = request;
   if (numbers.length === 0) return [];
   const all = () => numbers.map((_, i) => i);
   if (options.includes("ALL") || options.includes("COUNT")) return all();
   if (!extremesOnly(options) && !partial) return all();
   const kept = new Set<number>();
-  if (options.includes("MIN")) kept.add(numbers.indexOf(minOf(numbers)));
-  if (options.includes("MAX")) kept.add(numbers.indexOf(maxOf(numbers)));
+  const { min, max } = extremes(numbers, ordered);
+  if (options.includes("MIN")) kept.add(numbers.indexOf(min));
+  if (options.includes("MAX")) kept.add(numbers.indexOf(max));
   if (partial) {
     const slice = new Set(partialSlice(numbers, partial));
     numbers.forEach((n, i) => slice.has(n) && kept.add(i));
   }
   return [...kept].sort((a, b) => a - b);
+}
+
+/** MIN and MAX: first and last when `ordered`, else smallest and largest (non-empty list). */
+function extremes(numbers: readonly number[], ordered: boolean): { min: number; max: number } {
+  if (ordered) return { min: numbers[0], max: numbers[numbers.length - 1] };
+  return { min: minOf(numbers), max: maxOf(numbers) };
 }
 
 /** The smallest number (one pass: spreading a long list into Math.min can overflow). */

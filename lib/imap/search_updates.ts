@@ -23,10 +23,14 @@
  *   is answered as usual, without updates, after `* NO [NOUPDATE "tag"]`; a new SELECT or
  *   EXAMINE (a new selection) drops them all.
  *
- * CONTEXT=SORT hook: a SORT RETURN (UPDATE) registers a {@linkcode LiveResult} with
- * `positionOf`; ADDTO then names each message with its 1-based position in the sorted
- * result instead of 0 (RFC 5267 4.3), REMOVEFROM likewise. Nothing here knows how a result
- * is computed or ordered.
+ * CONTEXT=SORT: a SORT RETURN (UPDATE) registers a {@linkcode LiveResult} with
+ * `positionOf`; ADDTO and REMOVEFROM then name each message with its 1-based position in
+ * the sorted result instead of 0 (RFC 5267 4.3), one `position number` pair per message,
+ * to be applied in the order given, each to the result as the pairs before it left it:
+ * ADDTO in ascending position, each the message's position once it is inserted (so also
+ * its position in the result after the whole response); REMOVEFROM in descending
+ * position, each the message's position before it is removed (so also before the whole
+ * response). Nothing here knows how a result is computed or ordered.
  *
  * @module
  */
@@ -162,7 +166,8 @@ export class LiveResults {
 
 /**
  * `* ESEARCH (TAG "t") [UID] ADDTO|REMOVEFROM (position set ...)`: entries with position 0
- * (SEARCH) share one set; ordered results (SORT) name each position.
+ * (SEARCH) share one set; ordered results (SORT) name each position, ADDTO ascending and
+ * REMOVEFROM descending (see the module notes).
  */
 function writeUpdate(
   out: ResponseBuilder,
@@ -175,7 +180,10 @@ function writeUpdate(
   if (unordered.length > 0) {
     pairs.push(`0 ${formatSequenceSet([...unordered].sort((a, b) => a - b))}`);
   }
-  for (const e of entries) if (e.position > 0) pairs.push(`${e.position} ${e.number}`);
+  const sign = kind === "ADDTO" ? 1 : -1;
+  const ordered = entries.filter((e) => e.position > 0)
+    .sort((a, b) => sign * (a.position - b.position));
+  for (const e of ordered) pairs.push(`${e.position} ${e.number}`);
   const uid = result.byUid ? " UID" : "";
   out.push(untagged(`ESEARCH (TAG ${quoted(result.tag)})${uid} ${kind} (${pairs.join(" ")})`));
 }

@@ -220,11 +220,15 @@ export class MailboxModel {
   readonly keywords = new Set<string>();
   /**
    * Results kept up to date (CONTEXT=SEARCH, RFC 5267) by tag: their members as UIDs (UID
-   * SEARCH) or sequence numbers, changed only by ADDTO, REMOVEFROM and EXPUNGE.
+   * SEARCH) or sequence numbers, changed only by ADDTO, REMOVEFROM and EXPUNGE; a kept SORT
+   * (CONTEXT=SORT) also has them in sort order, moved by the updates' positions.
    */
-  readonly live = new Map<string, { byUid: boolean; members: Set<number> }>();
-  /** The tag of a `SEARCH RETURN (UPDATE ALL)` in flight: its ESEARCH starts a live result. */
-  expectLive: { tag: string; byUid: boolean } | null = null;
+  readonly live = new Map<
+    string,
+    { byUid: boolean; members: Set<number>; order?: number[] }
+  >();
+  /** The tag of a `[UID] SEARCH|SORT RETURN (UPDATE ALL)` in flight: its ESEARCH starts it. */
+  expectLive: { tag: string; byUid: boolean; sorted?: boolean } | null = null;
   readonly rev2: boolean;
 
   constructor(rev2: boolean) {
@@ -245,20 +249,50 @@ export class MailboxModel {
    * (REMOVEFROM comes first, RFC 5267 4.3) and renumbers its members above it.
    */
   #renumberLive(seq: number): void {
-    for (const [tag, { byUid, members }] of this.live) {
+    for (const [tag, live] of this.live) {
+      const { byUid, members } = live;
       if (byUid) continue;
       check(!members.has(seq), `EXPUNGE ${seq} of a member of ${tag} without REMOVEFROM first`);
       const moved = [...members].map((n) => n > seq ? n - 1 : n);
       members.clear();
       for (const n of moved) members.add(n);
+      live.order = live.order?.map((n) => n > seq ? n - 1 : n);
     }
   }
 
-  /** `* ESEARCH (TAG "t") [UID] ADDTO|REMOVEFROM (0 set)` for a live result. */
-  #liveUpdate(tag: string, byUid: boolean, kind: string, set: string): void {
+  /**
+   * `* ESEARCH (TAG "t") [UID] ADDTO|REMOVEFROM (position set …)` for a live result: position
+   * 0 for SEARCH; for SORT each pair applies in turn (RFC 5267 4.3): ADDTO inserts at the
+   * position, REMOVEFROM names the member at it.
+   */
+  #liveUpdate(tag: string, byUid: boolean, kind: string, pairs: string): void {
     const live = this.live.get(tag);
     check(live, `${kind} for ${tag}, which keeps no result`);
     check(live.byUid === byUid, `${kind} for ${tag} with${byUid ? "" : "out"} UID`);
+    const words = pairs.split(" ");
+    for (let i = 0; i + 1 < words.length; i += 2) {
+      const position = Number(words[i]);
+      check((position > 0) === (live.order !== undefined), `${kind} position ${position}`);
+      if (live.order) {
+        const [n, more] = numbersOf(words[i + 1]);
+        check(more === undefined, `${kind} of a set at position ${position}: ${pairs}`);
+        check(position <= live.order.length + (kind === "ADDTO" ? 1 : 0), `${kind} ${pairs}`);
+        if (kind === "REMOVEFROM") {
+          check(live.order[position - 1] === n, `REMOVEFROM ${n} at ${position} of ${tag}`);
+          live.order.splice(position - 1, 1);
+        } else live.order.splice(position - 1, 0, n);
+      }
+      this.#liveMembers(live, byUid, kind, words[i + 1], tag);
+    }
+  }
+
+  #liveMembers(
+    live: { members: Set<number> },
+    byUid: boolean,
+    kind: string,
+    set: string,
+    tag: string,
+  ): void {
     for (const n of numbersOf(set)) {
       if (kind === "ADDTO") {
         check(!live.members.has(n), `ADDTO ${n} to ${tag}, which holds it`);
@@ -342,7 +376,7 @@ export class MailboxModel {
       summary.search = search[1].trim() === "" ? [] : search[1].trim().split(" ").map(Number);
       return;
     }
-    const update = /^\* ESEARCH \(TAG "([^"]*)"\)( UID)? (ADDTO|REMOVEFROM) \(0 ([\d,:]+)\)$/i
+    const update = /^\* ESEARCH \(TAG "([^"]*)"\)( UID)? (ADDTO|REMOVEFROM) \(([\d,: ]+)\)$/i
       .exec(line);
     if (update) {
       this.#liveUpdate(update[1], update[2] !== undefined, update[3].toUpperCase(), update[4]);
@@ -355,6 +389,7 @@ export class MailboxModel {
         this.live.set(esearch[1], {
           byUid: this.expectLive.byUid,
           members: new Set(summary.search),
+          order: this.expectLive.sorted ? [...summary.search] : undefined,
         });
         this.expectLive = null;
       }

@@ -56,14 +56,19 @@ Deno.test("search_return: ESEARCH data in Dovecot's order; NIL past the end; COU
   assert.equal(esearchData([], request(["UPDATE"])), "");
 });
 
-Deno.test("search_return: an ordered (SORT) result keeps its order; MIN and MAX are still the extremes", () => {
+Deno.test("search_return: an ordered (SORT) result keeps its order; MIN and MAX are its first and last", () => {
   const sorted = [9, 2, 3, 1, 5];
+  // RFC 5267 3 (ESORT), as Dovecot 2.3 answers: MIN/MAX in sort order.
   assert.equal(
-    esearchData(sorted, request(["MIN", "MAX", "ALL", "COUNT"])),
-    " MIN 1 MAX 9 ALL 9,2:3,1,5 COUNT 5",
+    esearchData(sorted, request(["MIN", "MAX", "ALL", "COUNT"]), true),
+    " MIN 9 MAX 5 ALL 9,2:3,1,5 COUNT 5",
   );
-  assert.equal(esearchData(sorted, request(["PARTIAL"], [1, 3])), " PARTIAL (1:3 9,2:3)");
-  assert.equal(esearchData(sorted, request(["PARTIAL"], [-1, -2])), " PARTIAL (-1:-2 1,5)");
+  // A SEARCH's (unordered) MIN and MAX are the extremes.
+  assert.equal(esearchData(sorted, request(["MIN", "MAX"])), " MIN 1 MAX 9");
+  assert.equal(esearchData(sorted, request(["PARTIAL"], [1, 3]), true), " PARTIAL (1:3 9,2:3)");
+  assert.equal(esearchData(sorted, request(["PARTIAL"], [-1, -2]), true), " PARTIAL (-1:-2 1,5)");
+  assert.deepEqual(returnedPositions(sorted, request(["MIN", "MAX", "SAVE"]), true), [0, 4]);
+  assert.deepEqual(returnedPositions(sorted, request(["MIN", "MAX", "SAVE"])), [0, 3]);
 });
 
 Deno.test("search_return: what SAVE keeps and MODSEQ covers (RFC 5182 2.1, RFC 9394)", () => {

@@ -110,4 +110,26 @@ Deno.test("search_updates: the limit, unannounced mail, and the CONTEXT=SORT pos
     '* ESEARCH (TAG "sort") UID REMOVEFROM (2 2)',
     "* 2 EXPUNGE",
   ]);
+  // Several at once (RFC 5267 4.3, applied in turn): ADDTO ascending, each its place once
+  // inserted; REMOVEFROM descending, each its place before removal. Order now: 5 4 3 1.
+  for (const event of [added(4), added(5)]) {
+    tracker.onEvent(event);
+    sorted.onEvent(event, tracker);
+  }
+  assert.deepEqual(sync(sorted, tracker), [
+    "* 4 EXISTS",
+    '* ESEARCH (TAG "sort") UID ADDTO (1 5 2 4)',
+  ]);
+  tracker.onEvent({
+    type: "message.expunged",
+    user: "u",
+    mailbox: "INBOX",
+    uids: [1, 4],
+    modseq: 6,
+  });
+  assert.deepEqual(sync(sorted, tracker), [
+    '* ESEARCH (TAG "sort") UID REMOVEFROM (4 1 2 4)',
+    "* 1 EXPUNGE",
+    "* 2 EXPUNGE",
+  ]);
 });

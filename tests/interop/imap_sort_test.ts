@@ -2,7 +2,10 @@
  * SORT and THREAD with real clients: Python's imaplib (`sort()`, `thread()`, `uid("SORT")`)
  * and curl (`-X 'UID SORT …'`, `-X 'THREAD …'`). imapflow has no SORT or THREAD. The
  * mailbox is filled through the store; the expected numbers follow from what each message
- * holds (and are what Dovecot 2.3 answers for the same messages).
+ * holds (and are what Dovecot 2.3 answers for the same messages). ESORT's PARTIAL (RFC 9394)
+ * and CONTEXT=SORT (RFC 5267 4: positioned ADDTO/REMOVEFROM, CANCELUPDATE) go through
+ * imaplib's raw commands; Dovecot 2.3 offers neither (it refuses negative ranges, and its
+ * SORT updates carry position 0).
  *
  * @module
  */
@@ -130,5 +133,70 @@ Deno.test("curl: UID SORT and THREAD as custom requests", async () => {
       await run("UID SORT RETURN (ALL) (DATE) UTF-8 ALL"),
       /^\* ESEARCH \(TAG "[A-Z0-9]+"\) UID ALL 3,1:2,4:5\r\n$/,
     );
+  });
+});
+
+Deno.test("Python imaplib: SORT RETURN (PARTIAL), SORT RETURN (UPDATE) with positioned ADDTO/REMOVEFROM, CANCELUPDATE", async () => {
+  await withServer(async (server) => {
+    const { store } = server;
+    store.ensureUser("alice");
+    // By subject: a b d f are UIDs 4 2 1 3.
+    for (const subject of ["d", "b", "f", "a"]) {
+      store.append("alice", "INBOX", encoder.encode(`Subject: ${subject}\r\n\r\nx\r\n`));
+    }
+    const result = await python(
+      String.raw`
+import imaplib, json, sys
+imaplib.Commands["CANCELUPDATE"] = ("SELECTED",)
+out = {}
+port = int(sys.argv[1])
+m = imaplib.IMAP4("127.0.0.1", port)
+m.login("alice", "pw")
+caps = m.capability()[1][0].decode().split()
+out["caps"] = sorted(c for c in caps if c.startswith("CONTEXT=") or c in ("ESORT", "PARTIAL"))
+m.select("INBOX")
+tags = []
+def esearch(*args):
+    typ, data = m._simple_command(*args)
+    lines = [d.decode() for d in m.untagged_responses.pop("ESEARCH", [])]
+    tags.extend(line.split('"')[1] for line in lines)
+    return [typ, [line.split(") ", 1)[1] for line in lines]]
+out["first"] = esearch("UID", "SORT", "RETURN (PARTIAL 1:2 COUNT)", "(SUBJECT)", "UTF-8", "ALL")
+out["last"] = esearch("UID", "SORT", "RETURN (PARTIAL -1:-2 MIN MAX)", "(SUBJECT)", "UTF-8", "ALL")
+out["past"] = esearch("SORT", "RETURN (PARTIAL 5:9)", "(SUBJECT)", "UTF-8", "ALL")
+out["update"] = esearch("UID", "SORT", "RETURN (UPDATE ALL)", "(SUBJECT)", "UTF-8", "UNSEEN")
+tag = tags[-1]
+other = imaplib.IMAP4("127.0.0.1", port)
+other.login("alice", "pw")
+other.append("INBOX", None, None, b"Subject: c\r\n\r\nx\r\n")
+other.append("INBOX", None, None, b"Subject: 0\r\n\r\nx\r\n")
+other.select("INBOX")
+other.store("2", "+FLAGS", "(\\Seen)")
+typ, data = m.noop()
+out["noop"] = [typ, [d.decode().split(") ", 1)[1] for d in m.untagged_responses.pop("ESEARCH", [])]]
+other.store("1", "+FLAGS", "(\\Deleted)")
+other.expunge()
+other.logout()
+typ, data = m.noop()
+out["expunge"] = [typ, [d.decode().split(") ", 1)[1] for d in m.untagged_responses.pop("ESEARCH", [])]]
+out["fresh"] = esearch("UID", "SORT", "RETURN (ALL)", "(SUBJECT)", "UTF-8", "UNSEEN")
+typ, data = m._simple_command("CANCELUPDATE", '"%s"' % tag)
+out["cancel"] = typ
+m.logout()
+print(json.dumps(out))
+`,
+      server.ports.imap!,
+    );
+    assert.deepEqual(result.caps, ["CONTEXT=SEARCH", "CONTEXT=SORT", "ESORT", "PARTIAL"]);
+    assert.deepEqual(result.first, ["OK", ["UID PARTIAL (1:2 4,2) COUNT 4"]]);
+    assert.deepEqual(result.last, ["OK", ["UID MIN 4 MAX 3 PARTIAL (-1:-2 1,3)"]]);
+    assert.deepEqual(result.past, ["OK", ["PARTIAL (5:9 NIL)"]]);
+    assert.deepEqual(result.update, ["OK", ["UID ALL 4,2,1,3"]]);
+    // 4 2 1 3 loses b (2, second); c (5) and 0 (6) join: 6 4 5 1 3.
+    assert.deepEqual(result.noop, ["OK", ["UID REMOVEFROM (2 2)", "UID ADDTO (1 6 3 5)"]]);
+    // d (1) was fourth.
+    assert.deepEqual(result.expunge, ["OK", ["UID REMOVEFROM (4 1)"]]);
+    assert.deepEqual(result.fresh, ["OK", ["UID ALL 6,4:5,3"]]);
+    assert.equal(result.cancel, "OK");
   });
 });

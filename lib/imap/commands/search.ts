@@ -56,7 +56,7 @@ import { readSearchProgram, type SearchKey, usesModseq } from "../parse_search.t
 import type { Reader } from "../parser.ts";
 import { compileSearch, type SearchCandidate, type SearchEnvironment } from "../search.ts";
 import { esearchData, returnedPositions, type ReturnRequest } from "../search_return.ts";
-import { LiveResults, MAX_LIVE_RESULTS } from "../search_updates.ts";
+import { type LiveResult, LiveResults, MAX_LIVE_RESULTS } from "../search_updates.ts";
 import { savedUids, selectionOf } from "./targets.ts";
 
 /** Charsets SEARCH accepts (RFC 9051 6.4.4: US-ASCII and UTF-8 are required). */
@@ -86,7 +86,10 @@ function search(session: AuthedSession, reader: Reader, tag: string, byUid: bool
     if (modseq) enableCondstore(session);
     const { found, test, unannounced } = evaluate(session, selection, program.key);
     if (request?.options.includes("SAVE")) selection.savedSearch = savedResult(found, request);
-    if (update) keepUpdated(session, selection, { tag, byUid, found, test, unannounced });
+    if (update) {
+      const uids = new Set(found.map((c) => c.uid));
+      keepUpdated(session, selection, { tag, byUid, uids, matches: test }, unannounced);
+    }
     respond(session, tag, byUid, found, request, modseq);
   } catch (error) {
     // RFC 5182 2.1: a failed SEARCH with SAVE leaves `$` empty.
@@ -107,29 +110,19 @@ export function badCharset(text: string): ImapError {
 }
 
 /**
- * Registers a result to keep up to date (RFC 5267 4), or says it cannot with
- * `* NO [NOUPDATE "tag"]` (RFC 5267 4.2) past the limit; the search is answered either way.
+ * Registers a result to keep up to date (RFC 5267 4; SORT's too), or says it cannot with
+ * `* NO [NOUPDATE "tag"]` (RFC 5267 4.2) past the limit; the command is answered either way.
+ * `unannounced`: messages in the mailbox the session has not been told of yet.
  */
-function keepUpdated(
+export function keepUpdated(
   session: AuthedSession,
   selection: Selection,
-  search: {
-    tag: string;
-    byUid: boolean;
-    found: SearchCandidate[];
-    test: (uid: number) => boolean;
-    unannounced: number[];
-  },
+  result: LiveResult,
+  unannounced: readonly number[],
 ): void {
   const live = selection.liveResults ??= new LiveResults();
-  const added = live.add({
-    tag: search.tag,
-    byUid: search.byUid,
-    uids: new Set(search.found.map((c) => c.uid)),
-    matches: search.test,
-  }, search.unannounced);
-  if (!added) {
-    const code = responseCode("NOUPDATE", quoted(search.tag));
+  if (!live.add(result, unannounced)) {
+    const code = responseCode("NOUPDATE", quoted(result.tag));
     const text = `Too many search results kept up to date (limit ${MAX_LIVE_RESULTS})`;
     session.out.push(untagged(`NO [${code}] ${text}`));
   }
@@ -259,8 +252,9 @@ export const SEARCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
   ["SEARCH", {
     states: SELECTED,
     allowExpunge: false,
-    // OLDER/YOUNGER, the SAVED* keys (and FETCH SAVEDATE), RETURN (PARTIAL), RETURN (UPDATE).
-    capabilities: ["WITHIN", "SAVEDATE", "PARTIAL", "CONTEXT=SEARCH"],
+    // OLDER/YOUNGER, the SAVED* keys (and FETCH SAVEDATE), RETURN (PARTIAL), RETURN (UPDATE)
+    // (CONTEXT=SORT: SORT's kept results share the updates and CANCELUPDATE here).
+    capabilities: ["WITHIN", "SAVEDATE", "PARTIAL", "CONTEXT=SEARCH", "CONTEXT=SORT"],
     run: (session, reader, tag) => search(session, reader, tag, false),
   }],
   ["UID SEARCH", {

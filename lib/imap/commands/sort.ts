@@ -6,6 +6,7 @@
  * sort          = ["UID" SP] "SORT" [sort-return-opts] SP sort-criteria SP
  *                 search-criteria                                    ; RFC 5256 5, RFC 5267
  * sort-return-opts = SP "RETURN" SP "(" [sort-return-opt *(SP sort-return-opt)] ")"
+ * sort-return-opt = search-return-opt   ; MIN MAX ALL COUNT SAVE UPDATE PARTIAL
  * search-criteria = charset 1*(SP search-key)
  * thread        = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
  * thread-alg    = "ORDEREDSUBJECT" / "REFERENCES" / "REFS"
@@ -15,7 +16,11 @@
  * The search part is SEARCH's parser and evaluator (search.ts); the charset is mandatory
  * here, and one other than UTF-8 or US-ASCII gets `NO [BADCHARSET]`. A SORT with RETURN
  * options answers with ESEARCH (RFC 5267 3.2), without them with `* SORT`, in IMAP4rev2
- * sessions too (RFC 5256's response is not replaced by ESEARCH). With the MODSEQ search key
+ * sessions too (RFC 5256's response is not replaced by ESEARCH). The RETURN options are
+ * SEARCH's (search_return.ts) on the sorted list: MIN/MAX the first and last in sort
+ * order, ALL in sort order, PARTIAL counting positions in it (RFC 9394 3), SAVE keeping
+ * what the response returns (RFC 5182 2.4). UPDATE keeps the result up to date with
+ * positions in ADDTO/REMOVEFROM (CONTEXT=SORT, RFC 5267 4; sort_updates.ts). With the MODSEQ search key
  * the SORT result carries `(MODSEQ n)` as SEARCH's does (RFC 7162 3.1.5).
  *
  * Like SEARCH, SORT and THREAD never let EXPUNGE responses through (their sequence numbers
@@ -27,11 +32,16 @@
 import { MessageIndex } from "../../mail/message_index.ts";
 import { type AuthedCommandSpec, type AuthedSession, ImapError, SELECTED } from "../context.ts";
 import { enableCondstore } from "../condstore.ts";
-import { untagged } from "../encoder.ts";
+import { quoted, untagged } from "../encoder.ts";
 import { InvalidUtf8Error } from "../parse_error.ts";
 import { readSearchKeys, type SearchKey, usesModseq } from "../parse_search.ts";
 import type { Reader } from "../parser.ts";
-import { esearchLine, SORT_RETURN_OPTIONS } from "../return_options.ts";
+import {
+  esearchData,
+  readReturnRequest,
+  returnedPositions,
+  type ReturnRequest,
+} from "../search_return.ts";
 import type { SearchCandidate } from "../search.ts";
 import { readSortCriteria, type SortCriterion, sortFields, sortItems } from "../sort.ts";
 import {
@@ -42,7 +52,8 @@ import {
   type ThreadNode,
 } from "../thread.ts";
 import { threadFields } from "../thread_fields.ts";
-import { badCharset, CHARSETS, evaluate } from "./search.ts";
+import { KeptSort, needsFields, type SortEntry } from "../sort_updates.ts";
+import { badCharset, CHARSETS, evaluate, keepUpdated } from "./search.ts";
 import { selectionOf } from "./targets.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -55,7 +66,12 @@ type Algorithm = typeof ALGORITHMS[number];
 function readAndSearch(
   session: AuthedSession,
   reader: Reader,
-): { matches: SearchCandidate[]; modseq: boolean } {
+): {
+  matches: SearchCandidate[];
+  modseq: boolean;
+  test: (uid: number) => boolean;
+  unannounced: number[];
+} {
   const charset = reader.readAstring().toUpperCase();
   // Without search keys the charset may be a search key: the command is malformed (BAD, as
   // Dovecot), whatever the word is.
@@ -75,7 +91,8 @@ function readAndSearch(
   }
   const modseq = usesModseq(key);
   if (modseq) enableCondstore(session);
-  return { matches: evaluate(session, selectionOf(session), key).found, modseq };
+  const { found, test, unannounced } = evaluate(session, selectionOf(session), key);
+  return { matches: found, modseq, test, unannounced };
 }
 
 /** The message's cached MIME index (an empty one if it vanished meanwhile). */
@@ -84,53 +101,72 @@ function indexOf(session: AuthedSession, uid: number): MessageIndex {
   return session.ctx.store.getIndex(session.user, mailbox, uid) ?? new MessageIndex(EMPTY);
 }
 
-function readReturnOptions(reader: Reader): string[] | null {
-  if (!reader.tryKeyword("RETURN")) return null;
-  reader.sp();
-  reader.expect("(");
-  const options: string[] = [];
-  while (reader.peek() !== ")") {
-    if (options.length > 0) reader.sp();
-    const option = reader.readAtom().toUpperCase();
-    if (!SORT_RETURN_OPTIONS.has(option)) {
-      throw reader.error(
-        `Unknown SORT RETURN option: ${option} (supported: ${[...SORT_RETURN_OPTIONS].join(" ")})`,
-      );
-    }
-    options.push(option);
-  }
-  reader.expect(")");
-  reader.sp();
-  return options;
-}
-
 function sort(session: AuthedSession, reader: Reader, tag: string, byUid: boolean): void {
   const selection = selectionOf(session);
   if (reader.atEnd()) throw new ImapError("BAD", null, "SORT needs sort criteria");
   reader.sp();
-  const options = readReturnOptions(reader);
-  const saving = options?.includes("SAVE") ?? false;
+  let saving = false;
   try {
+    const request = readReturnRequest(reader, "SORT");
+    if (request !== null) reader.sp();
+    saving = request?.options.includes("SAVE") ?? false;
+    const update = request?.options.includes("UPDATE") ?? false;
     const criteria = readSortCriteria(reader);
     reader.sp();
-    const { matches, modseq } = readAndSearch(session, reader);
+    const { matches, modseq, test, unannounced } = readAndSearch(session, reader);
+    if (update && selection.liveResults?.has(tag)) {
+      throw new ImapError("BAD", null, "Duplicate search update tag");
+    }
     const sorted = sortMatches(session, matches, criteria);
     const numbers = sorted.map((c) => byUid ? c.uid : c.seq);
-    if (saving) selection.savedSearch = savedUids(sorted, options!);
-    const highest = sorted.reduce((max, c) => Math.max(max, c.modseq), 0);
-    if (options === null) {
-      const tail = modseq && sorted.length > 0 ? ` (MODSEQ ${highest})` : "";
+    // RFC 5267 3: `RETURN ()` is `RETURN (ALL)`.
+    const wanted: ReturnRequest | null = request?.options.length === 0
+      ? { options: ["ALL"], partial: null }
+      : request;
+    const returned = wanted === null ? [] : returnedPositions(numbers, wanted, true);
+    if (saving) selection.savedSearch = returned.map((i) => sorted[i].uid).sort((a, b) => a - b);
+    if (update) {
+      const entries = sorted.map((c) => entryOf(session, c, criteria));
+      const lookup = (uid: number) => {
+        const meta = session.ctx.store.getMessage(session.user, selection.tracker.mailbox, uid);
+        return meta && entryOf(session, { ...meta, seq: 0 }, criteria);
+      };
+      const live = new KeptSort(tag, byUid, entries, test, criteria, lookup);
+      keepUpdated(session, selection, live, unannounced);
+    }
+    const highest = (list: readonly SearchCandidate[]) =>
+      list.reduce((max, c) => Math.max(max, c.modseq), 0);
+    if (wanted === null) {
+      const tail = modseq && sorted.length > 0 ? ` (MODSEQ ${highest(sorted)})` : "";
       session.out.push(untagged(`SORT${numbers.map((n) => ` ${n}`).join("")}${tail}`));
       return;
     }
-    if (options.length > 0 && options.every((option) => option === "SAVE")) return;
-    const tail = modseq && sorted.length > 0 ? ` MODSEQ ${highest}` : "";
-    session.out.push(untagged(esearchLine(tag, byUid, numbers, options) + tail));
+    // RFC 5182 2.1: SAVE alone answers with no ESEARCH.
+    if (wanted.options.every((option) => option === "SAVE")) return;
+    let line = `ESEARCH (TAG ${quoted(tag)})${byUid ? " UID" : ""}`;
+    line += esearchData(numbers, wanted, true);
+    if (modseq && sorted.length > 0) {
+      line += ` MODSEQ ${highest(returned.map((i) => sorted[i]))}`;
+    }
+    session.out.push(untagged(line));
   } catch (error) {
     // RFC 5182 2.1: a failed command with SAVE leaves `$` empty.
     if (saving) selection.savedSearch = [];
     throw error;
   }
+}
+
+/** A message's sort keys, for a kept SORT result. */
+function entryOf(
+  session: AuthedSession,
+  c: { uid: number; seq: number; internalDate: number; size: number },
+  criteria: readonly SortCriterion[],
+): SortEntry {
+  const item = { seq: c.seq, uid: c.uid, internalDate: c.internalDate, size: c.size };
+  return {
+    item,
+    fields: needsFields(criteria) ? sortFields(indexOf(session, c.uid)) : null,
+  };
 }
 
 /**
@@ -165,17 +201,6 @@ function sortMatches(
     if (match !== undefined) sorted.push(match);
   }
   return sorted;
-}
-
-/** RFC 5182 2.4: SAVE keeps the UIDs of what the other options return, as a set. */
-function savedUids(sorted: readonly SearchCandidate[], options: readonly string[]): number[] {
-  const extremes = (options.includes("MIN") || options.includes("MAX")) &&
-    !options.includes("ALL") && !options.includes("COUNT");
-  const kept = !extremes || sorted.length === 0 ? sorted : [
-    ...(options.includes("MIN") ? [sorted[0]] : []),
-    ...(options.includes("MAX") ? [sorted[sorted.length - 1]] : []),
-  ];
-  return [...new Set(kept.map((c) => c.uid))].sort((a, b) => a - b);
 }
 
 function thread(session: AuthedSession, reader: Reader, byUid: boolean): void {
