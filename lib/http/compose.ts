@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { formatRfc5322Date } from "../delivery.ts";
 
 /** What an injected message is made of; strings are UTF-8 text. */
@@ -225,14 +226,9 @@ function textPart(subtype: "plain" | "html", text: string): { headers: string; b
 
 /** The octets of `pieces` (strings as UTF-8) one after another, copied once. */
 function concat(pieces: ReadonlyArray<string | Uint8Array>): Uint8Array {
-  const parts = pieces.map((piece) => typeof piece === "string" ? encoder.encode(piece) : piece);
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(
+    pieces.map((piece) => typeof piece === "string" ? encoder.encode(piece) : piece),
+  );
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { StoreError, type StoreErrorKind } from "../store/types.ts";
 
 /** An error with its HTTP status; the router turns it into `{ "error": message }`. */
@@ -92,13 +93,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /**

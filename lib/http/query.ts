@@ -40,8 +40,16 @@ export type QueryTerm =
 /** Longest query read, in characters. */
 export const MAX_QUERY_LENGTH = 1000;
 
-/** Splits on white space outside double quotes; a quote only groups, it is not kept. */
-function tokens(query: string): string[] {
+/**
+ * Splits a query on white space outside double quotes; a quote only groups, it is not kept.
+ * Mailpit's search (`compat/mailpit_search.ts`) reads its terms with this too.
+ *
+ * @example
+ * ```ts
+ * queryTokens('subject:"two words" -is:read'); // ["subject:two words", "-is:read"]
+ * ```
+ */
+export function queryTokens(query: string): string[] {
   const out: string[] = [];
   let current = "";
   let quoted = false;
@@ -88,7 +96,7 @@ export function parseQuery(query: string): QueryTerm[] {
     throw new HttpError(400, `"q" is longer than ${MAX_QUERY_LENGTH} characters`);
   }
   const terms: QueryTerm[] = [];
-  for (const token of tokens(query)) {
+  for (const token of queryTokens(query)) {
     const negate = token.length > 1 && token.startsWith("-");
     const body = negate ? token.slice(1) : token;
     const colon = body.indexOf(":");

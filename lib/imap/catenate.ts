@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { type AuthedSession, ImapError } from "./context.ts";
 import { ImapUrlError, parseImapUrl } from "./imap_url.ts";
 import { urlBytes, UrlTargetError } from "./url_target.ts";
@@ -34,13 +35,7 @@ export function resolveCatenate(
     }
     chunks.push(bytes);
   }
-  const message = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    message.set(chunk, at);
-    at += chunk.length;
-  }
-  return message;
+  return concatBytes(chunks, total);
 }
 
 function catenateUrl(session: AuthedSession, text: string): Uint8Array {

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { ByteQueue } from "./byte_queue.ts";
 import { isTagChar, latin1 } from "./chars.ts";
 
@@ -99,15 +100,9 @@ export function sniffTag(text: Uint8Array): string | null {
   return latin1(text.subarray(0, end));
 }
 
+/** The parts as one array; a lone part is returned as it is, not copied. */
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts, total);
 }
 
 /**

@@ -154,14 +154,8 @@ function linkContainers(messages: readonly ThreadMessage[]): Container[] {
  * that more than one child is not promoted to the root set.
  */
 function pruneDummies(roots: Container[], keepRoots: boolean): Container[] {
-  // Post-order over the tree with an explicit stack: children are pruned before parents.
-  const order: Container[] = [];
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const c = stack.pop()!;
-    order.push(c);
-    stack.push(...c.children);
-  }
+  // Walked backwards, so children are pruned before parents.
+  const order = parentsFirst(roots);
   for (let i = order.length - 1; i >= 0; i--) {
     const c = order[i];
     c.children = promote(c.children, false, c);
@@ -169,6 +163,21 @@ function pruneDummies(roots: Container[], keepRoots: boolean): Container[] {
   return promote(roots, !keepRoots, null).filter((c) =>
     c.message !== null || c.children.length > 0
   );
+}
+
+/**
+ * Every container of the trees under `roots`, each before its children (an explicit stack,
+ * no recursion: a thread may be deep); read backwards, children come before their parent.
+ */
+function parentsFirst(roots: readonly Container[]): Container[] {
+  const order: Container[] = [];
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    order.push(c);
+    stack.push(...c.children);
+  }
+  return order;
 }
 
 /**
@@ -240,13 +249,7 @@ function mergeSubjects(roots: Container[]): Container[] {
 
 /** Step 6: siblings by date (a dummy by its first child's), then sequence number. */
 function sortSiblings(roots: Container[], byLatest: boolean): Container[] {
-  const order: Container[] = [];
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const c = stack.pop()!;
-    order.push(c);
-    stack.push(...c.children);
-  }
+  const order = parentsFirst(roots);
   const compare = (a: Container, b: Container) => a.date - b.date || a.seq - b.seq;
   // REFS: threads by their latest message; ties by the root's number, a dummy first.
   const byRoot = (a: Container, b: Container) => (a.message?.seq ?? 0) - (b.message?.seq ?? 0);

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import {
   addressKey,
   type ConnectionEvents,
@@ -369,7 +370,7 @@ function coalesce(parts: Uint8Array[]): Uint8Array[] {
   let batch: Uint8Array[] = [];
   let batched = 0;
   const close = () => {
-    if (batch.length > 0) out.push(batch.length === 1 ? batch[0] : concat(batch));
+    if (batch.length > 0) out.push(batch.length === 1 ? batch[0] : concatBytes(batch));
     batch = [];
     batched = 0;
   };
@@ -384,17 +385,5 @@ function coalesce(parts: Uint8Array[]): Uint8Array[] {
     if (batched >= COALESCE_LIMIT) close();
   }
   close();
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
   return out;
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
+
 /** What the framer found. */
 export type Pop3Frame =
   | { readonly type: "line"; readonly line: string }
@@ -93,15 +95,9 @@ export class Pop3Framer {
   }
 }
 
+/** The parts as one array; a lone part is returned as it is, not copied. */
 function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts, length);
 }
 
 function decodeLine(bytes: Uint8Array): string {

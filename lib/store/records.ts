@@ -255,31 +255,18 @@ class MetaSnapshot implements MessageMeta {
   }
   /** The fields as they were before EMAILID, which the HTTP API does not show. */
   toJSON(): Omit<MessageMeta, "emailId"> {
-    const {
-      id,
-      user,
-      mailbox,
-      uid,
-      internalDate,
-      saveDate,
-      size,
-      flags,
-      summary,
-      envelope,
-      modseq,
-    } = this;
     return {
-      id,
-      user,
-      mailbox,
-      uid,
-      internalDate,
-      saveDate,
-      size,
-      flags,
-      summary,
-      envelope,
-      modseq,
+      id: this.id,
+      user: this.user,
+      mailbox: this.mailbox,
+      uid: this.uid,
+      internalDate: this.internalDate,
+      saveDate: this.saveDate,
+      size: this.size,
+      flags: this.flags,
+      summary: this.summary,
+      envelope: this.envelope,
+      modseq: this.modseq,
     };
   }
 }

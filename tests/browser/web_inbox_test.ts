@@ -12,22 +12,11 @@
  */
 
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { sendMail } from "../process.ts";
 import { type Api, messagePath, withApi } from "../http/helpers.ts";
+import { available, browserTest, CHROMIUM, IN_CI, withChromium } from "./chromium.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const IN_CI = (Deno.env.get("CI") ?? "") !== "" && Deno.env.get("CI") !== "false";
-
-function chromiumInstalled(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const available = chromiumInstalled();
 if (!available && !IN_CI) {
   console.warn(
     `browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
@@ -82,21 +71,6 @@ function mime(to: string, subject: string, html: string): string {
   ].join("\r\n");
 }
 
-async function withBrowser(fn: (browser: Browser) => Promise<void>): Promise<void> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Running as root (CI containers) needs --no-sandbox; it is chromium's own process
-    // sandbox, not the iframe sandbox under test.
-    args: Deno.uid?.() === 0 ? ["--no-sandbox"] : [],
-  });
-  try {
-    await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
-
 async function openInbox(browser: Browser, api: Api): Promise<Page> {
   const page = await browser.newPage();
   page.setDefaultTimeout(10_000);
@@ -107,13 +81,10 @@ async function openInbox(browser: Browser, api: Api): Promise<Page> {
 
 Deno.test({
   name: "browser: mail sent over SMTP appears live, and the keyboard drives the inbox",
-  ignore: !available && !IN_CI,
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...browserTest,
 }, async () => {
-  assert.ok(available, `chromium is required in CI (${CHROMIUM})`);
   await withApi(async (api) => {
-    await withBrowser(async (browser) => {
+    await withChromium(async (browser) => {
       const page = await openInbox(browser, api);
       assert.equal(await page.locator("#messages li").count(), 0);
       const errors: string[] = [];
@@ -171,15 +142,12 @@ Deno.test({
 
 Deno.test({
   name: "browser: a hostile HTML body runs no script and loads nothing remote",
-  ignore: !available && !IN_CI,
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...browserTest,
 }, async () => {
-  assert.ok(available, `chromium is required in CI (${CHROMIUM})`);
   const beacon = startBeacon();
   try {
     await withApi(async (api) => {
-      await withBrowser(async (browser) => {
+      await withChromium(async (browser) => {
         const page = await openInbox(browser, api);
         await sendMail(
           api.server.ports.smtp,

@@ -10,6 +10,7 @@
  */
 
 import assert from "node:assert/strict";
+import { concatBytes } from "../../lib/bytes.ts";
 import { resolveConfig } from "../../lib/config.ts";
 import { assertConfigFailure } from "../process.ts";
 import { type Api, messagePath, withApi } from "./helpers.ts";
@@ -39,27 +40,17 @@ async function raw(
       const n = await conn.read(buffer);
       if (n === null) break;
       chunks.push(buffer.slice(0, n));
-      const text = decoder.decode(concat(chunks));
+      const text = decoder.decode(concatBytes(chunks));
       if (/^HTTP\/1\.1 (?!200)/.test(text) && text.includes("\r\n\r\n{") && text.endsWith("}\n")) {
         break;
       }
       if (/^HTTP\/1\.1 200/.test(text) && text.includes("\r\n\r\n")) break;
     }
-    const text = decoder.decode(concat(chunks));
+    const text = decoder.decode(concatBytes(chunks));
     return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf("\r\n\r\n") + 4) };
   } finally {
     conn.close();
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 Deno.test("access: a foreign Host is refused on every route, SSE and waits included", async () => {

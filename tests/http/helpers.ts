@@ -65,6 +65,31 @@ export const PNG_BASE64 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /**
+ * Mail from other@example.org to bob@example.test, "report attached": a text part ("see the
+ * report") and a PDF attachment, `r.pdf`. The MailHog and Mailpit client tests send it.
+ */
+export const REPORT_WITH_PDF = [
+  "From: other@example.org",
+  "To: bob@example.test",
+  "Subject: report attached",
+  "MIME-Version: 1.0",
+  'Content-Type: multipart/mixed; boundary="b"',
+  "",
+  "--b",
+  "Content-Type: text/plain",
+  "",
+  "see the report",
+  "--b",
+  "Content-Type: application/pdf",
+  // Unquoted: cypress-mailhog reads the file name from the raw header and keeps any quotes.
+  "Content-Disposition: attachment; filename=r.pdf",
+  "",
+  "%PDF-1",
+  "--b--",
+  "",
+].join("\r\n");
+
+/**
  * A message whose parts are HTML and SVG with `script` (no file names: what used to be
  * served inline), a PNG, a PDF and plain text.
  */

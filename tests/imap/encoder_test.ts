@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../lib/bytes.ts";
 import {
   astring,
   atom,
@@ -268,17 +269,7 @@ Deno.test("encoder: ResponseBuilder output equals the plain concatenation (rando
     }
     chunks.push(...builder.takeChunks());
     assert.equal(builder.length, 0);
-    assert.deepEqual(concatAll(chunks), concatAll(expected), `round ${round}`);
+    assert.deepEqual(concatBytes(chunks), concatBytes(expected), `round ${round}`);
     for (const bytes of large) assert.ok(chunks.includes(bytes), "large parts are not copied");
   }
 });
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}

@@ -1,22 +1,12 @@
 /** The framer's input queue against a plain array model, under random chunks and operations. */
 
 import assert from "node:assert/strict";
+import { mulberry32 } from "../harness/random.ts";
 import { ByteQueue } from "../../lib/imap/byte_queue.ts";
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("framer input queue: matches an array under random pushes, takes, skips, unshifts", () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const rand = random(seed);
+    const rand = mulberry32(seed);
     const queue = new ByteQueue();
     let model: number[] = [];
     for (let step = 0; step < 3000; step++) {

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { randomBelow } from "../harness/random.ts";
 import { type FramedCommand, ImapFramer } from "../../lib/imap/framer.ts";
 import { readFetchAttributes } from "../../lib/imap/parse_fetch.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
@@ -36,17 +37,6 @@ const CORPUS = [
 ];
 
 const ALPHABET = enc.encode(' ()[]{}<>"\\*%$:,.+-~0123456789aAzZ\r\n\0\xff');
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  return (n: number) => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
-}
 
 function mutate(rand: (n: number) => number, input: Uint8Array): Uint8Array {
   const bytes = [...input];
@@ -191,7 +181,7 @@ function frameAndParse(rand: (n: number) => number, input: Uint8Array, chaos = t
 }
 
 Deno.test("fuzz: framer and parser throw only ParseError and always finish", () => {
-  const rand = prng(20260525);
+  const rand = randomBelow(20260525);
   const started = performance.now();
   let commands = 0;
   // The corpus itself must parse cleanly where it is valid.

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { randomBelow } from "../harness/random.ts";
 import { ImapFramer } from "../../lib/imap/framer.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
 import { ParseError, readCommandName, Reader } from "../../lib/imap/parser.ts";
@@ -14,16 +15,6 @@ import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchAddresses, searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 
 const enc = new TextEncoder();
-
-/** mulberry32: the same sequence every run. */
-function prng(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 const FLAG_KEYS = [
   "ALL",
@@ -194,7 +185,7 @@ function mailbox() {
 }
 
 Deno.test("search fuzz: generated and mutated programs give ParseError or a result", () => {
-  const rand = prng(20261125);
+  const rand = randomBelow(20261125);
   const { messages, env } = mailbox();
   let parsed = 0;
   let refused = 0;

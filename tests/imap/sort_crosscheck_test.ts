@@ -10,20 +10,10 @@
  */
 
 import assert from "node:assert/strict";
+import { mulberry32 } from "../harness/random.ts";
 import { testConfig } from "../../lib/config.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { RawImap } from "../raw_imap.ts";
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ["alpha", "Beta", "gamma", "ALPHA", "delta x", "zeta", "Ärger", "éclair"];
 const PREFIXES = [
@@ -154,7 +144,7 @@ function referenceOrderedSubject(messages: Generated[]): string {
 
 for (const seed of [1, 2, 3, 4, 5, 6]) {
   Deno.test(`SORT and THREAD ORDEREDSUBJECT match a reference implementation (seed ${seed})`, async () => {
-    const messages = generate(random(seed), 25 + seed * 5);
+    const messages = generate(mulberry32(seed), 25 + seed * 5);
     const server = await startElektromail(testConfig({ httpPort: null }));
     const user = "alice";
     server.store.ensureUser(user);

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { mulberry32 } from "../harness/random.ts";
 import { encodeBodyStructure } from "../../lib/imap/bodystructure.ts";
 import { type Encoded, encodeEnvelope } from "../../lib/imap/envelope.ts";
 import type { Section } from "../../lib/imap/parse_fetch.ts";
@@ -19,12 +20,7 @@ const encoder = new TextEncoder();
 const bytes = (value: Encoded) => typeof value === "string" ? encoder.encode(value) : value;
 
 function prng(seed: number) {
-  const next = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)];
   return { next, int, pick };

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { testConfig } from "../../lib/config.ts";
 import { startElektromail } from "../../lib/server.ts";
-import { imapflowClient, python, withServer, withTimeout } from "./imap_helpers.ts";
+import { imapflowClient, imaplibSession, withServer, withTimeout } from "./imap_helpers.ts";
 
 Deno.test("imapflow: APPENDLIMIT is read from CAPABILITY and honoured", async () => {
   const config = testConfig({ httpPort: null });
@@ -45,12 +45,10 @@ Deno.test("imapflow: APPENDLIMIT is read from CAPABILITY and honoured", async ()
 
 Deno.test("Python imaplib: MULTIAPPEND, GENURLAUTH, URLFETCH and CATENATE", async () => {
   await withServer(async (server) => {
-    const result = await python(
+    const result = await imaplibSession(
+      server,
+      "erin",
       String.raw`
-import imaplib, json, sys
-out = {}
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login("erin", "pw")
 typ, data = m.capability()
 out["caps"] = [c for c in data[0].decode().split() if c.startswith(("MULTIAPPEND", "CATENATE", "APPENDLIMIT", "URLAUTH"))]
 one = "Subject: one\r\n\r\nfirst\r\n"
@@ -72,10 +70,7 @@ typ, data = m.xatom("APPEND", 'INBOX CATENATE (URL "/INBOX/;UID=1/;SECTION=HEADE
 out["catenate"] = [typ, data[0].decode()]
 typ, data = m.fetch("3", "(BODY.PEEK[])")
 out["catenated"] = data[0][1].decode()
-m.logout()
-print(json.dumps(out))
 `,
-      server.ports.imap!,
     );
     assert.deepEqual(result.caps, [
       "MULTIAPPEND",

@@ -43,6 +43,28 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = 10_000): 
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Runs Python imaplib logged in as `user` (password "pw") on the server's IMAP port: `body`
+ * runs with `m` the connection and `out` a dict, which is printed as the JSON result after
+ * LOGOUT.
+ */
+export function imaplibSession(
+  server: Elektromail,
+  user: string,
+  body: string,
+): Promise<Record<string, unknown>> {
+  const script = [
+    "import imaplib, json, sys",
+    "out = {}",
+    'm = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))',
+    `m.login("${user}", "pw")`,
+    body.trim(),
+    "m.logout()",
+    "print(json.dumps(out))",
+  ].join("\n");
+  return python(script, server.ports.imap!);
+}
+
 /** Runs a Python script with the IMAP port as `sys.argv[1]`; returns its JSON output. */
 export async function python(script: string, port: number): Promise<Record<string, unknown>> {
   const output = await new Deno.Command("python3", {

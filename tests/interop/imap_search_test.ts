@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { Elektromail } from "../../lib/server.ts";
-import { imapflowClient, python, withServer } from "./imap_helpers.ts";
+import { imapflowClient, imaplibSession, withServer } from "./imap_helpers.ts";
 
 const encoder = new TextEncoder();
 const crlf = (text: string) => encoder.encode(text.replace(/\n/g, "\r\n"));
@@ -93,12 +93,10 @@ Deno.test("imapflow: search() over ESEARCH, by sequence number and UID, with RET
 Deno.test("Python imaplib: SEARCH and UID SEARCH (IMAP4rev1), CHARSET literal, BADCHARSET, $", async () => {
   await withServer(async (server) => {
     fill(server);
-    const result = await python(
+    const result = await imaplibSession(
+      server,
+      "alice",
       String.raw`
-import imaplib, json, sys
-out = {}
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login("alice", "pw")
 typ, data = m.capability()
 out["capabilities"] = [c for c in data[0].decode().split() if c in ("ESEARCH", "SEARCHRES")]
 m.select("INBOX")
@@ -131,10 +129,7 @@ typ, data = m.fetch("$", "(UID)")
 out["fetch_saved"] = [d.decode() for d in data if d]
 typ, data = m._simple_command("SEARCH", "RETURN", "(MIN MAX COUNT)", "ALL")
 out["esearch"] = [typ, [d.decode() for d in m.untagged_responses.pop("ESEARCH", [])]]
-m.logout()
-print(json.dumps(out))
 `,
-      server.ports.imap!,
     );
     assert.deepEqual(result.capabilities, ["ESEARCH", "SEARCHRES"]);
     assert.deepEqual(result.all, ["OK", "1 2 3"]);

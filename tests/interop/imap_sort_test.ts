@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import type { Elektromail } from "../../lib/server.ts";
-import { python, withServer } from "./imap_helpers.ts";
+import { imaplibSession, withServer } from "./imap_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -53,12 +53,10 @@ function fill(server: Elektromail): void {
 Deno.test("Python imaplib: sort() and thread(), UID SORT, ESORT, BADCHARSET", async () => {
   await withServer(async (server) => {
     fill(server);
-    const result = await python(
+    const result = await imaplibSession(
+      server,
+      "alice",
       String.raw`
-import imaplib, json, sys
-out = {}
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login("alice", "pw")
 typ, data = m.capability()
 out["caps"] = [c for c in data[0].decode().split() if c.startswith(("SORT", "THREAD", "ESORT"))]
 m.select("INBOX")
@@ -81,10 +79,7 @@ typ, data = m._simple_command("SORT", "RETURN", "(MIN MAX COUNT)", "(SUBJECT)", 
 out["esort"] = [typ, [d.decode() for d in m.untagged_responses.pop("ESEARCH", [])]]
 typ, data = m.sort("(DATE)", "KOI8-R", "ALL")
 out["badcharset"] = [typ, data[0].decode()]
-m.logout()
-print(json.dumps(out))
 `,
-      server.ports.imap!,
     );
     assert.deepEqual(result.caps, [
       "SORT",

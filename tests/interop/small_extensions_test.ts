@@ -8,7 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { imapflowClient as client, python, withServer, withTimeout } from "./imap_helpers.ts";
+import {
+  imapflowClient as client,
+  imaplibSession,
+  withServer,
+  withTimeout,
+} from "./imap_helpers.ts";
 
 const MESSAGE = "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: Ids\r\n" +
   "Message-ID: <ids@example.com>\r\n\r\nHello there\r\n";
@@ -44,12 +49,10 @@ Deno.test("imapflow: OBJECTID mailboxId on open and create, emailId kept by copy
 Deno.test("imaplib: PREVIEW, METADATA, CREATE USE and UNAUTHENTICATE as raw commands", async () => {
   await withServer(async (server) => {
     const result = await withTimeout(
-      python(
+      imaplibSession(
+        server,
+        "carol",
         String.raw`
-import imaplib, json, sys
-out = {}
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login("carol", "pw")
 caps = m.capability()[1][0].decode().split()
 out["caps"] = sorted(c for c in caps if c in ("OBJECTID", "PREVIEW", "METADATA", "UNAUTHENTICATE", "CREATE-SPECIAL-USE"))
 m.append("INBOX", None, None, b"Subject: p\r\n\r\nHello,\r\n  preview\r\n")
@@ -71,10 +74,7 @@ m.state = "NONAUTH"
 typ, data = m.capability()
 out["caps_after"] = data[0].decode()
 out["relogin"] = m.login("carol", "pw")[0]
-m.logout()
-print(json.dumps(out))
 `,
-        server.ports.imap!,
       ),
       "imaplib",
       20_000,

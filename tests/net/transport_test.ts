@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { concatBytes } from "../../lib/bytes.ts";
 import { DEFAULT_TLS } from "../../lib/config.ts";
 import { quietLogger } from "../../lib/log.ts";
 import { loadTlsMaterial } from "../../lib/net/tls.ts";
@@ -112,13 +113,7 @@ async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
     parts.push(buffer.slice(0, n));
     total += n;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {

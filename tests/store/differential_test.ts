@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { mulberry32 } from "../harness/random.ts";
 import {
   openMemoryStore,
   openSqliteStore,
@@ -15,18 +16,6 @@ import {
   StoreError,
   type StoreEvent,
 } from "../../lib/store/mod.ts";
-
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const USERS = ["ann", "Bob"];
 const NAMES = ["INBOX", "inbox", "a", "a/b", "a/b/c", "b", "b/a", "x", "x/b", "Trash", "bad*"];
@@ -213,7 +202,7 @@ for (const seed of SEEDS) {
     memory.subscribe((event) => memoryEvents.push(event));
     sqlite.subscribe((event) => sqliteEvents.push(event));
     const seen: Seen = { highest: new Map(), named: new Map() };
-    const next = random(seed);
+    const next = mulberry32(seed);
     const log: string[] = [];
     try {
       for (let step = 0; step < 400; step++) {

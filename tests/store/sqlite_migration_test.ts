@@ -15,7 +15,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../../lib/store/mod.ts";
+import type { MailStoreOptions } from "../../lib/store/mail_store.ts";
 import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import type { Store } from "../../lib/store/types.ts";
 import { sampleMessage } from "./contract.ts";
 
 /** The schema of version 1, exactly as that version created it. */
@@ -85,8 +87,7 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
 
 /** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
-  const db = new DatabaseSync(path);
-  try {
+  withDatabase(path, (db) => {
     db.exec("PRAGMA journal_mode = WAL;");
     db.exec(SCHEMA_V1);
     if (version >= 2) db.exec(V2_STEP);
@@ -117,19 +118,34 @@ function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
       "INBOX",
       1,
     );
+  });
+}
+
+function userVersion(path: string): number {
+  return withDatabase(
+    path,
+    (db) =>
+      Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version),
+  );
+}
+
+/** Runs `fn` on the database file opened raw, as an older program would, then closes it. */
+function withDatabase<T>(path: string, fn: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(path);
+  try {
+    return fn(db);
   } finally {
     db.close();
   }
 }
 
-function userVersion(path: string): number {
-  const db = new DatabaseSync(path);
+/** Runs `fn` on the file opened as a store (which migrates it), then closes the store. */
+function withStore(path: string, fn: (store: Store) => void, options: MailStoreOptions = {}): void {
+  const store = openSqliteStore(path, options);
   try {
-    return Number(
-      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-    );
+    fn(store);
   } finally {
-    db.close();
+    store.close();
   }
 }
 
@@ -139,8 +155,7 @@ Deno.test("sqlite migration: a version-1 database opens, keeps its mail, and its
   writeVersion1(db.path, raw);
   assert.equal(userVersion(db.path), 1);
 
-  let store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     const old = store.getMessage("old", "INBOX", 1);
     assert.ok(old, "the old message is there");
     assert.equal(old.envelope, null);
@@ -151,40 +166,32 @@ Deno.test("sqlite migration: a version-1 database opens, keeps its mail, and its
     // New mail keeps its envelope, UIDs go on.
     const envelope = { from: "", to: "old+tag@example.com" };
     assert.equal(store.append("old", "INBOX", sampleMessage("New"), { envelope }).uid, 2);
-  } finally {
-    store.close();
-  }
+  });
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
 
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.deepEqual(
       store.listMessages("old", "INBOX").map((meta) => [meta.uid, meta.envelope]),
       [[1, null], [2, { from: "", to: "old+tag@example.com" }]],
     );
-  } finally {
-    store.close();
-  }
+  });
 });
 
 Deno.test("sqlite migration: a new database is written at the current version, envelope columns included", async () => {
   await using db = await tempDb();
   const envelope = { from: "app@example.org", to: "u@example.com" };
-  let store = openSqliteStore(db.path);
-  store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
-  store.append("u", "INBOX", sampleMessage("None"));
-  store.close();
+  withStore(db.path, (store) => {
+    store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
+    store.append("u", "INBOX", sampleMessage("None"));
+  });
   assert.equal(SCHEMA_VERSION, 7);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
       envelope,
       null,
     ]);
-  } finally {
-    store.close();
-  }
+  });
 });
 
 Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences that go on across restarts", async () => {
@@ -192,14 +199,13 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
   const raw = sampleMessage("From version 2");
   writeVersion1(db.path, raw, 2);
   // A version-2 file may hold an envelope; a gap in the UIDs is an expunge it made.
-  const old = new DatabaseSync(db.path);
-  old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
-  old.prepare("UPDATE mailboxes SET uid_next = 3").run();
-  old.close();
+  withDatabase(db.path, (old) => {
+    old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
+    old.prepare("UPDATE mailboxes SET uid_next = 3").run();
+  });
   assert.equal(userVersion(db.path), 2);
 
-  let store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.equal(store.getMailbox("old", "INBOX")?.highestModseq, 1);
     const message = store.getMessage("old", "INBOX", 1)!;
     assert.deepEqual([message.modseq, message.envelope], [1, { from: "a@x", to: "old@y" }]);
@@ -208,59 +214,45 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
     store.setFlags("old", "INBOX", [1], "add", ["\\Flagged"]);
     assert.deepEqual(store.changedSince("old", "INBOX", 1), [1, 3]);
     store.expunge("old", "INBOX", [3], true);
-  } finally {
-    store.close();
-  }
+  });
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
 
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.equal(store.getMailbox("old", "INBOX")?.highestModseq, 4);
     assert.equal(store.getMessage("old", "INBOX", 1)?.modseq, 3);
     assert.deepEqual(store.changedSince("old", "INBOX", 2), [1]);
     assert.deepEqual(store.vanishedSince("old", "INBOX", 3), [[3, 3]]);
     assert.deepEqual(store.vanishedSince("old", "INBOX", 4), []);
     assert.equal(store.append("old", "INBOX", sampleMessage("Newer")).modseq, 5);
-  } finally {
-    store.close();
-  }
-  const check = new DatabaseSync(db.path);
-  try {
+  });
+  withDatabase(db.path, (check) => {
     const index = check.prepare(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'messages_modseq'",
     ).get();
     assert.ok(index, "the index by modseq exists after the migration");
-  } finally {
-    check.close();
-  }
+  });
 });
 
 Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name of new mail", async () => {
   await using db = await tempDb();
   writeVersion1(db.path, sampleMessage("From version 3"), 3);
-  const old = new DatabaseSync(db.path);
-  old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
-  old.close();
+  withDatabase(db.path, (old) => {
+    old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
+  });
   assert.equal(userVersion(db.path), 3);
   const greeted = { from: "b@x", to: "old@y", helo: "client.example" };
-  let store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     // The message already there keeps its envelope, without a HELO name.
     assert.deepEqual(store.getMessage("old", "INBOX", 1)?.envelope, { from: "a@x", to: "old@y" });
     store.append("old", "INBOX", sampleMessage("New"), { envelope: greeted });
-  } finally {
-    store.close();
-  }
+  });
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("old", "INBOX").map((meta) => meta.envelope), [
       { from: "a@x", to: "old@y" },
       greeted,
     ]);
-  } finally {
-    store.close();
-  }
+  });
 });
 
 Deno.test("sqlite migration: a version-3 database opens; its messages' save date is their INTERNALDATE, new ones get the store clock's", async () => {
@@ -268,49 +260,42 @@ Deno.test("sqlite migration: a version-3 database opens; its messages' save date
   writeVersion1(db.path, sampleMessage("From version 3"), 3);
   assert.equal(userVersion(db.path), 3);
   const clock = Date.UTC(2026, 11, 1, 9, 0, 0);
-  let store = openSqliteStore(db.path, { now: () => clock });
-  try {
+  withStore(db.path, (store) => {
     const old = store.getMessage("old", "INBOX", 1)!;
     assert.deepEqual([old.internalDate, old.saveDate], [1_700_000_000_000, 1_700_000_000_000]);
     const added = store.append("old", "INBOX", sampleMessage("New"), { internalDate: 5 });
     assert.deepEqual([added.internalDate, added.saveDate], [5, clock]);
     store.createMailbox("old", "Copies");
     store.copyMessages("old", "INBOX", [1], "Copies");
-  } finally {
-    store.close();
-  }
+  }, { now: () => clock });
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     assert.deepEqual(
       store.listMessages("old", "INBOX").map((meta) => [meta.uid, meta.saveDate]),
       [[1, 1_700_000_000_000], [2, clock]],
     );
     // RFC 8514: a copy is saved into its mailbox when it is copied.
     assert.equal(store.getMessage("old", "Copies", 1)?.saveDate, clock);
-  } finally {
-    store.close();
-  }
+  });
 });
 
 Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs that are never reused, and metadata", async () => {
   await using db = await tempDb();
   writeVersion1(db.path, sampleMessage("From version 3"), 2);
   // Two users whose mailboxes interleave in row order; a gap where one was deleted.
-  const old = new DatabaseSync(db.path);
-  old.exec(V3_STEP + "PRAGMA user_version = 3;");
-  old.prepare("INSERT INTO users (name) VALUES (?)").run("other");
-  const insert = old.prepare("INSERT INTO mailboxes (user, name, uid_next) VALUES (?, ?, 1)");
-  insert.run("other", "INBOX");
-  insert.run("old", "Work");
-  insert.run("other", "Tmp");
-  old.prepare("DELETE FROM mailboxes WHERE name = 'Tmp'").run();
-  insert.run("other", "Later");
-  old.close();
+  withDatabase(db.path, (old) => {
+    old.exec(V3_STEP + "PRAGMA user_version = 3;");
+    old.prepare("INSERT INTO users (name) VALUES (?)").run("other");
+    const insert = old.prepare("INSERT INTO mailboxes (user, name, uid_next) VALUES (?, ?, 1)");
+    insert.run("other", "INBOX");
+    insert.run("old", "Work");
+    insert.run("other", "Tmp");
+    old.prepare("DELETE FROM mailboxes WHERE name = 'Tmp'").run();
+    insert.run("other", "Later");
+  });
   assert.equal(userVersion(db.path), 3);
 
-  let store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     const ids = (user: string) =>
       store.listMailboxes(user).map((info) => `${info.name}=${info.mailboxId}`);
     assert.deepEqual(ids("old"), ["INBOX=F1", "Work=F2"]);
@@ -324,12 +309,9 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs t
     store.deleteMailbox("old", "Gone");
     store.renameMailbox("old", "Work", "Job");
     assert.deepEqual(ids("old"), ["INBOX=F1", "Job=F2"]);
-  } finally {
-    store.close();
-  }
+  });
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
-  store = openSqliteStore(db.path);
-  try {
+  withStore(db.path, (store) => {
     // F3 was given and deleted: the next mailbox gets F4, also after a restart.
     assert.equal(store.createMailbox("old", "Next").mailboxId, "F4");
     assert.equal(store.getMailbox("old", "Job")?.mailboxId, "F2");
@@ -338,7 +320,5 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs t
     // The version-4 step also made the metadata table (RFC 5464 entries).
     store.setMetadata("old", "Job", [["/shared/k", new Uint8Array([1])]]);
     assert.deepEqual([...store.getMetadata("old", "Job").keys()], ["/shared/k"]);
-  } finally {
-    store.close();
-  }
+  });
 });

@@ -9,6 +9,7 @@
  */
 
 import { HttpError } from "../json.ts";
+import { queryTokens } from "../query.ts";
 
 /** One search term; `value` is lower case (a time in milliseconds for before/after). */
 export interface SearchTerm {
@@ -32,34 +33,11 @@ const FIELDS = new Set([
   "after",
 ]);
 
-/** Splits on white space outside double quotes; a quote only groups, it is not kept. */
-function tokens(query: string): string[] {
-  const out: string[] = [];
-  let current = "";
-  let quoted = false;
-  let any = false;
-  for (const char of query) {
-    if (char === '"') {
-      quoted = !quoted;
-      any = true;
-    } else if (!quoted && (char === " " || char === "\t" || char === "\n" || char === "\r")) {
-      if (any) out.push(current);
-      current = "";
-      any = false;
-    } else {
-      current += char;
-      any = true;
-    }
-  }
-  if (any) out.push(current);
-  return out;
-}
-
 /** Parses a Mailpit query; a bad `is:`, `has:` or date is a 400. */
 export function parseSearch(query: string): SearchTerm[] {
   if (query.length > 1000) throw new HttpError(400, `"query" is longer than 1000 characters`);
   const terms: SearchTerm[] = [];
-  for (let token of tokens(query)) {
+  for (let token of queryTokens(query)) {
     const negate = token.startsWith("-") && token.length > 1;
     if (negate) token = token.slice(1);
     const colon = token.indexOf(":");

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { concatBytes } from "../../bytes.ts";
 import { formatRfc5322Date } from "../../delivery.ts";
 import type { HeaderField } from "../../mail/headers.ts";
 import { headerValue } from "../../mail/headers.ts";
@@ -40,13 +41,7 @@ function rewrite(
     at = field.end;
   }
   parts.push(raw.subarray(at));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A value of MailHog's release body; Go's JSON decoding matches keys case-insensitively. */

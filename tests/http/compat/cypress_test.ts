@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { installCypress } from "./cypress_shim.ts";
-import { sendSmtp as send, withApi } from "../helpers.ts";
+import { REPORT_WITH_PDF as WITH_FILE, sendSmtp as send, withApi } from "../helpers.ts";
 
 const shim = installCypress();
 await import("npm:cypress-mailhog@2.5.0");
@@ -21,26 +21,6 @@ const PLAIN = [
   "Subject: hello plain",
   "",
   "first body line",
-  "",
-].join("\r\n");
-
-const WITH_FILE = [
-  "From: other@example.org",
-  "To: bob@example.test",
-  "Subject: report attached",
-  "MIME-Version: 1.0",
-  'Content-Type: multipart/mixed; boundary="b"',
-  "",
-  "--b",
-  "Content-Type: text/plain",
-  "",
-  "see the report",
-  "--b",
-  "Content-Type: application/pdf",
-  "Content-Disposition: attachment; filename=r.pdf",
-  "",
-  "%PDF-1",
-  "--b--",
   "",
 ].join("\r\n");
 

@@ -9,7 +9,13 @@
 import assert from "node:assert/strict";
 import { MailpitClient } from "npm:mailpit-api@2";
 import { SmtpClient } from "../../process.ts";
-import { type Api, PNG_BASE64, sendSmtp as send, withApi } from "../helpers.ts";
+import {
+  type Api,
+  PNG_BASE64,
+  REPORT_WITH_PDF as WITH_FILE,
+  sendSmtp as send,
+  withApi,
+} from "../helpers.ts";
 
 const PLAIN = [
   "From: Sender <sender@example.org>",
@@ -19,26 +25,6 @@ const PLAIN = [
   "Message-ID: <m1@example.org>",
   "",
   "first   body\r\nline",
-  "",
-].join("\r\n");
-
-const WITH_FILE = [
-  "From: other@example.org",
-  "To: bob@example.test",
-  "Subject: report attached",
-  "MIME-Version: 1.0",
-  'Content-Type: multipart/mixed; boundary="b"',
-  "",
-  "--b",
-  "Content-Type: text/plain",
-  "",
-  "see the report",
-  "--b",
-  "Content-Type: application/pdf",
-  'Content-Disposition: attachment; filename="r.pdf"',
-  "",
-  "%PDF-1",
-  "--b--",
   "",
 ].join("\r\n");
 
