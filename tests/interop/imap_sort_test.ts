@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import type { Elektromail } from "../../lib/server.ts";
-import { imaplibSession, withServer } from "./imap_helpers.ts";
+import { imaplibSession, python, withServer } from "./imap_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
