@@ -92,8 +92,10 @@ export function insertMessage(
     ...fields,
     modseq,
   });
+  // UIDNEXT is not written: the backend derives it at open from the highest UID of the
+  // mailbox's messages and vanished ranges (a UID leaves only into a vanished range), and the
+  // name's high-water mark is written when the mailbox leaves the name (`mailbox_tree.ts`).
   mailbox.uidNext = uid + 1;
-  state.persistence.updateMailbox(mailbox.rowId, { uidNext: mailbox.uidNext });
   noteUidGiven(state, record.name, mailbox.name, uid);
   const message: MessageRecord = { rowId, uid, ...fields, modseq };
   mailbox.messages.push(message);

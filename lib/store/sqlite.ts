@@ -223,8 +223,17 @@ class SqlitePersistence implements Persistence {
       last: Number(row.last_mailbox_id),
       lastEmail: Number(row.last_email_id),
     }));
+    // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
+    // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
+    // a vanished range, or else by the stored column, so the highest of the three is the
+    // value (each subquery is one index lookup).
     const mailboxes = sql(
-      "SELECT id, object_id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
+      "SELECT id, object_id, user, name, special_use, " +
+        "max(uid_next, coalesce((SELECT max(uid) + 1 FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
+        "coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
+        "max(highest_modseq, coalesce((SELECT max(modseq) FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
+        "coalesce((SELECT max(modseq) FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS highest_modseq " +
+        "FROM mailboxes ORDER BY id",
     ).all()
       .map((row) => ({
         id: Number(row.id),
