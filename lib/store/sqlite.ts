@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -159,6 +159,12 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
       "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
+  // No table changes: from here on mailboxes.uid_next and .highest_modseq (and a name's
+  // uid_high_water row while a mailbox holds it) are floors, not kept on every append; the
+  // values are derived at open (see `load`). The version only keeps an older program, which
+  // would take the stale columns as the truth and give UIDs again, from opening the file.
+  // Databases written before keep up-to-date columns, which remain valid floors.
+  { version: 8, sql: "" },
 ];
 
 /**
