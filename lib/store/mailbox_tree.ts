@@ -163,6 +163,11 @@ export function createMailboxPath(
 /** Removes a mailbox and its messages; its children stay. */
 export function deleteMailbox(state: StoreState, record: UserRecord, mailbox: MailboxRecord): void {
   noteLeaving(state, record.name, mailbox);
+  // The user's EMAILID counter, which the backend derives from the messages left at open
+  // (as `noteEmailIdsLeaving` in `message_records.ts`, which imports this module).
+  if (mailbox.messages.length > 0) {
+    state.persistence.setLastEmailId(record.name, record.lastEmailId);
+  }
   state.persistence.deleteMailbox(mailbox.rowId);
   record.mailboxes.delete(mailbox.name);
 }

@@ -159,8 +159,9 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
       "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
-  // No table changes: from here on mailboxes.uid_next and .highest_modseq (and a name's
-  // uid_high_water row while a mailbox holds it) are floors, not kept on every append; the
+  // No table changes: from here on mailboxes.uid_next and .highest_modseq, users.last_email_id
+  // (and a name's uid_high_water row while a mailbox holds it) are floors, not kept on every
+  // append; the
   // values are derived at open (see `load`). The version only keeps an older program, which
   // would take the stale columns as the truth and give UIDs again, from opening the file.
   // Databases written before keep up-to-date columns, which remain valid floors.
@@ -221,8 +222,13 @@ class SqlitePersistence implements Persistence {
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    const userRows = sql("SELECT name, last_mailbox_id, last_email_id FROM users ORDER BY seq")
-      .all();
+    // The EMAILID counter is not written on every append (see `appendMessages`): the highest
+    // EMAILID of the user's messages, or the stored value, written when messages leave.
+    const userRows = sql(
+      "SELECT name, last_mailbox_id, max(last_email_id, coalesce((SELECT max(email_id) " +
+        "FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE user = users.name)), 0)) " +
+        "AS last_email_id FROM users ORDER BY seq",
+    ).all();
     const users = userRows.map((row) => String(row.name));
     const lastMailboxIds = userRows.map((row) => ({
       user: String(row.name),

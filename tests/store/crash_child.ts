@@ -17,6 +17,13 @@ export interface Seen {
   uids: Record<string, number>;
   /** Per name: the highest HIGHESTMODSEQ shown under it so far. */
   modseqs: Record<string, number>;
+  /** The highest EMAILID (RFC 8474) counter value shown so far. */
+  emailId: number;
+}
+
+/** The counter value of an EMAILID (`M<n>`). */
+export function emailIdCounter(emailId: string): number {
+  return Number(emailId.slice(1));
 }
 
 const USER = "u";
@@ -34,6 +41,9 @@ function report(store: Store, seen: Seen, full = true): void {
     seen.uids[info.name] = Math.max(seen.uids[info.name] ?? 0, info.uidNext - 1);
     seen.modseqs[info.name] = Math.max(seen.modseqs[info.name] ?? 0, info.highestModseq);
     if (!full && info.name !== "INBOX") continue;
+    for (const meta of store.listMessages(USER, info.name)) {
+      seen.emailId = Math.max(seen.emailId, emailIdCounter(meta.emailId));
+    }
     seen.mailboxes[info.name] = {
       uidNext: info.uidNext,
       highestModseq: info.highestModseq,
@@ -145,7 +155,7 @@ if (import.meta.main) {
   const [path, name] = Deno.args;
   const store = openSqliteStore(path);
   store.ensureUser(USER);
-  const seen: Seen = { mailboxes: {}, uids: {}, modseqs: {} };
+  const seen: Seen = { mailboxes: {}, uids: {}, modseqs: {}, emailId: 0 };
   if (name === "stream") {
     for (let i = 0;; i++) {
       store.append(USER, "INBOX", message(i));

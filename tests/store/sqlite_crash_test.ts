@@ -1,17 +1,18 @@
 /**
- * UIDNEXT and HIGHESTMODSEQ across `kill -9`: the SQLite store does not write them on every
- * append (they are derived at open from the message and vanished rows, and a name's
- * high-water marks are written when its mailbox leaves it), so each scenario of
- * `crash_child.ts` runs in a child process that is killed with SIGKILL, and the reopened
- * store must show what a client saw: the same UIDNEXT, HIGHESTMODSEQ and messages, no UID
- * given twice under a name, no HIGHESTMODSEQ going back.
+ * UIDNEXT, HIGHESTMODSEQ and EMAILID across `kill -9`: the SQLite store does not write them
+ * on every append (they are derived at open from the message and vanished rows, and a
+ * name's high-water marks and the EMAILID counter are written when messages or their
+ * mailbox leave), so each scenario of `crash_child.ts` runs in a child process that is
+ * killed with SIGKILL, and the reopened store must show what a client saw: the same
+ * UIDNEXT, HIGHESTMODSEQ and messages, no UID given twice under a name, no HIGHESTMODSEQ
+ * going back, no EMAILID given twice.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { openSqliteStore, type Store } from "../../lib/store/mod.ts";
-import type { Seen } from "./crash_child.ts";
+import { emailIdCounter, type Seen } from "./crash_child.ts";
 
 const CHILD = new URL("./crash_child.ts", import.meta.url).pathname;
 const USER = "u";
@@ -70,10 +71,11 @@ function rows(store: Store, mailbox: string): unknown[][] {
 
 /**
  * Under every name the child used, a new message (in a mailbox created again if the name is
- * gone) gets a UID above every UID given under it, and a MODSEQ above every HIGHESTMODSEQ
- * shown under it.
+ * gone) gets a UID above every UID given under it, a MODSEQ above every HIGHESTMODSEQ shown
+ * under it, and an EMAILID above every one shown (messages expunged since included).
  */
 function checkNoReuse(store: Store, seen: Seen): void {
+  let emailId = seen.emailId;
   for (const [name, uid] of Object.entries(seen.uids)) {
     if (!store.getMailbox(USER, name)) store.createMailbox(USER, name);
     const before = store.getMailbox(USER, name)!;
@@ -85,6 +87,8 @@ function checkNoReuse(store: Store, seen: Seen): void {
     const added = store.append(USER, name, new TextEncoder().encode("Subject: after\r\n\r\nx\r\n"));
     assert.ok(added.uid > uid, `${name}: UID ${added.uid} given again (had ${uid})`);
     assert.ok(added.modseq > seen.modseqs[name], `${name}: MODSEQ ${added.modseq} went back`);
+    assert.ok(emailIdCounter(added.emailId) > emailId, `EMAILID ${added.emailId} given again`);
+    emailId = emailIdCounter(added.emailId);
   }
 }
 
@@ -100,7 +104,7 @@ async function withDb(fn: (path: string) => Promise<void>): Promise<void> {
 for (
   const scenario of ["burst", "expunge-highest", "delete-recreate", "rename", "copy-move", "flags"]
 ) {
-  Deno.test(`sqlite: UIDNEXT and HIGHESTMODSEQ survive kill -9 after ${scenario}`, async () => {
+  Deno.test(`sqlite: UIDNEXT, HIGHESTMODSEQ and EMAILID survive kill -9 after ${scenario}`, async () => {
     await withDb(async (path) => {
       const seen = await runAndKill(path, scenario);
       const store = openSqliteStore(path);
