@@ -160,11 +160,10 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
   // No table changes: from here on mailboxes.uid_next and .highest_modseq, users.last_email_id
-  // (and a name's uid_high_water row while a mailbox holds it) are floors, not kept on every
-  // append; the
-  // values are derived at open (see `load`). The version only keeps an older program, which
-  // would take the stale columns as the truth and give UIDs again, from opening the file.
-  // Databases written before keep up-to-date columns, which remain valid floors.
+  // (and a name's uid_high_water row while a mailbox holds the name) are floors, not kept on
+  // every append; the values are derived at open (see `load`). The version only keeps an
+  // older program, which would take the stale columns as the truth and give UIDs again, from
+  // opening the file. Databases written before have up-to-date columns: valid floors.
   { version: 8, sql: "" },
 ];
 

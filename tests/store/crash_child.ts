@@ -120,6 +120,13 @@ const SCENARIOS: Record<string, (store: Store, step: () => void) => void> = {
     store.append(USER, "INBOX", message(7));
     store.renameMailbox(USER, "INBOX", "Old");
     step();
+    // A child takes the name its parent leaves in the same rename: K/L/L becomes K/L.
+    store.createMailbox(USER, "K/L/L");
+    for (let i = 0; i < 3; i++) store.append(USER, "K/L", message(i));
+    store.append(USER, "K/L/L", message(3));
+    store.deleteMailbox(USER, "K");
+    store.renameMailbox(USER, "K/L", "K");
+    step();
   },
   "copy-move"(store, step) {
     store.createMailbox(USER, "T");
