@@ -175,6 +175,9 @@ export function openSqliteStore(path: string, options: MailStoreOptions = {}): S
   return new MailStore(new SqlitePersistence(path), options);
 }
 
+/** At most this many bytes of {@linkcode SqlitePersistence}'s fresh blobs are kept. */
+const FRESH_BLOB_BYTES = 1 << 20;
+
 /** The SQLite backend of one file; every statement is prepared once. */
 class SqlitePersistence implements Persistence {
   readonly kind = "sqlite";
@@ -183,6 +186,15 @@ class SqlitePersistence implements Persistence {
   readonly #statements = new Map<string, StatementSync>();
   readonly #lock: Deno.FsFile | null;
   #depth = 0;
+  /**
+   * The bytes handed over (`owned`) to the last transaction, by blob id, up to
+   * {@linkcode FRESH_BLOB_BYTES}: the store's listeners index a new message right after the
+   * commit (`lib/imap/warm.ts`), and reading it back from the database cost about as much as
+   * writing it. Emptied when a transaction begins or rolls back, so no id in it can have been
+   * deleted (and reused) since.
+   */
+  readonly #fresh = new Map<number, Uint8Array>();
+  #freshBytes = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -319,6 +331,7 @@ class SqlitePersistence implements Persistence {
 
   transaction<T>(fn: () => T): T {
     if (this.#depth > 0) return fn();
+    this.#forgetFresh();
     this.#db.exec("BEGIN IMMEDIATE");
     this.#depth++;
     try {
@@ -326,6 +339,7 @@ class SqlitePersistence implements Persistence {
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
+      this.#forgetFresh();
       this.#db.exec("ROLLBACK");
       throw error;
     } finally {
@@ -405,11 +419,24 @@ class SqlitePersistence implements Persistence {
     this.#deleteOrphanBlobs(blobIds);
   }
 
-  storeBlob(raw: Uint8Array): BlobRef {
-    return Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+  #forgetFresh(): void {
+    this.#fresh.clear();
+    this.#freshBytes = 0;
+  }
+
+  storeBlob(raw: Uint8Array, owned = false): BlobRef {
+    const id = Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+    // Only bytes handed over: others may be changed by the caller once this returns.
+    if (owned && this.#freshBytes + raw.length <= FRESH_BLOB_BYTES) {
+      this.#fresh.set(id, raw);
+      this.#freshBytes += raw.length;
+    }
+    return id;
   }
 
   readBlob(blob: BlobRef): Uint8Array {
+    const fresh = this.#fresh.get(blob as number);
+    if (fresh) return fresh;
     const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
     if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
     return row.data as Uint8Array;
@@ -503,12 +530,14 @@ class SqlitePersistence implements Persistence {
   }
 
   clear(): void {
+    this.#forgetFresh();
     this.#db.exec(
       "DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 
   close(): void {
+    this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();
     // Unlocked before the close: a reopen in the same process right after must find the lock
