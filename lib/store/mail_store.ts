@@ -390,7 +390,12 @@ export class MailStore implements Store {
     // existing one, so removing the originals by their old UIDs never touches a copy.
     const { mapping, added, removed } = this.#transact(() => {
       const copied = copyMessages(this.#state, record, source, uids, target);
-      const removed = removeMessages(this.#state, source, new Set(copied.mapping.sourceUids));
+      const removed = removeMessages(
+        this.#state,
+        record,
+        source,
+        new Set(copied.mapping.sourceUids),
+      );
       return { ...copied, removed };
     });
     const events: StoreEvent[] = added.map((message) => ({ type: "message.added", message }));
@@ -418,7 +423,7 @@ export class MailStore implements Store {
       if (force || hasFlag(message.flags, "\\Deleted")) doomed.add(message.uid);
     }
     if (doomed.size === 0) return [];
-    const removed = this.#transact(() => removeMessages(this.#state, target, doomed));
+    const removed = this.#transact(() => removeMessages(this.#state, record, target, doomed));
     this.#emit([{
       type: "message.expunged",
       user: record.name,

@@ -26,11 +26,22 @@ function markKey(user: string, mailbox: string): string {
   return `${user}\u0000${mailbox}`;
 }
 
-/** Takes the high-water marks a backend loaded. */
+/**
+ * Takes the high-water marks a backend loaded, with the UIDs the loaded mailboxes (in
+ * `state.users`) have given under their names: those are kept in memory only while a mailbox
+ * holds its name, and written when it leaves it ({@linkcode noteLeaving}).
+ */
 export function loadUidHighWater(state: StoreState, rows: PersistedState["uidHighWater"]): void {
   for (const { user, name, uid, modseq } of rows) {
     state.uidHighWater.set(markKey(user, name), uid);
     if (modseq > 0) state.modseqHighWater.set(markKey(user, name), modseq);
+  }
+  for (const record of state.users.values()) {
+    for (const mailbox of record.mailboxes.values()) {
+      if (mailbox.uidNext - 1 > uidHighWater(state, record.name, mailbox.name)) {
+        state.uidHighWater.set(markKey(record.name, mailbox.name), mailbox.uidNext - 1);
+      }
+    }
   }
 }
 
@@ -39,8 +50,17 @@ function modseqHighWater(state: StoreState, user: string, mailbox: string): numb
   return state.modseqHighWater.get(markKey(user, mailbox)) ?? 0;
 }
 
-/** Notes that a mailbox with this HIGHESTMODSEQ leaves the name (deleted or renamed away). */
-function noteModseqLeaving(state: StoreState, user: string, mailbox: MailboxRecord): void {
+/**
+ * Writes the name's high-water marks as a mailbox leaves it (deleted or renamed away): the
+ * highest UID given under it, which is kept in memory only while a mailbox holds the name
+ * (its UIDNEXT says it then), and the mailbox's HIGHESTMODSEQ.
+ */
+function noteLeaving(state: StoreState, user: string, mailbox: MailboxRecord): void {
+  const uid = Math.max(uidHighWater(state, user, mailbox.name), mailbox.uidNext - 1);
+  if (uid > 0) {
+    state.persistence.setUidHighWater(user, mailbox.name, uid);
+    state.uidHighWater.set(markKey(user, mailbox.name), uid);
+  }
   if (mailbox.highestModseq <= modseqHighWater(state, user, mailbox.name)) return;
   state.persistence.setModseqHighWater(user, mailbox.name, mailbox.highestModseq);
   state.modseqHighWater.set(markKey(user, mailbox.name), mailbox.highestModseq);
@@ -63,6 +83,8 @@ function succeedName(
   if (uidMark === 0 && modseqMark === 0) return 0;
   if (modseqMark >= mailbox.highestModseq) mailbox.highestModseq = modseqMark;
   const modseq = nextModseq(state, mailbox);
+  // Written: when the name gave no UID, no row carries this MODSEQ (see `nextModseq`).
+  state.persistence.updateMailbox(mailbox.rowId, { highestModseq: modseq });
   if (uidMark > 0) addRange(state, mailbox, { start: 1, end: uidMark, modseq });
   return modseq;
 }
@@ -72,9 +94,12 @@ function uidHighWater(state: StoreState, user: string, mailbox: string): number 
   return state.uidHighWater.get(markKey(user, mailbox)) ?? 0;
 }
 
-/** Notes that `uid`, the highest yet, was given under this name. */
+/**
+ * Notes that `uid`, the highest yet, was given under this name: in memory only, since the
+ * mailbox holding the name has it as its UIDNEXT - 1 (derived at open by the backend) until
+ * it leaves the name, when {@linkcode noteLeaving} writes it.
+ */
 export function noteUidGiven(state: StoreState, user: string, mailbox: string, uid: number): void {
-  state.persistence.setUidHighWater(user, mailbox, uid);
   state.uidHighWater.set(markKey(user, mailbox), uid);
 }
 
@@ -137,7 +162,12 @@ export function createMailboxPath(
 
 /** Removes a mailbox and its messages; its children stay. */
 export function deleteMailbox(state: StoreState, record: UserRecord, mailbox: MailboxRecord): void {
-  noteModseqLeaving(state, record.name, mailbox);
+  noteLeaving(state, record.name, mailbox);
+  // The user's EMAILID counter, which the backend derives from the messages left at open
+  // (as `noteEmailIdsLeaving` in `message_records.ts`, which imports this module).
+  if (mailbox.messages.length > 0) {
+    state.persistence.setLastEmailId(record.name, record.lastEmailId);
+  }
   state.persistence.deleteMailbox(mailbox.rowId);
   record.mailboxes.delete(mailbox.name);
 }
@@ -207,7 +237,7 @@ export function renameMailboxes(
   for (const mailbox of renamed) {
     const oldName = mailbox.name;
     const newName = target + oldName.slice(sourceName.length);
-    noteModseqLeaving(state, record.name, mailbox);
+    noteLeaving(state, record.name, mailbox);
     record.mailboxes.delete(oldName);
     mailbox.name = newName;
     const mark = uidHighWater(state, record.name, newName);
@@ -218,7 +248,11 @@ export function renameMailboxes(
     // a delete, or a rename away) must start above them.
     if (mailbox.uidNext - 1 > mark) noteUidGiven(state, record.name, newName, mailbox.uidNext - 1);
     record.mailboxes.set(newName, mailbox);
-    state.persistence.updateMailbox(mailbox.rowId, { name: newName, uidNext: mailbox.uidNext });
+    state.persistence.updateMailbox(mailbox.rowId, {
+      name: newName,
+      uidNext: mailbox.uidNext,
+      highestModseq: mailbox.highestModseq,
+    });
     events.push({ type: "mailbox.renamed", user: record.name, mailbox: oldName, newName });
     if (renumbered.length > 0) {
       events.push({

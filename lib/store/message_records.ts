@@ -67,8 +67,9 @@ export function appendMessages(
   return messages.map(({ raw, transfer, ...fields }) => {
     const blob = state.persistence.storeBlob(raw, transfer);
     // OBJECTID (RFC 8474): a new message gets the user's next EMAILID; copies keep theirs.
+    // Not written here: the backend derives the counter at open from the user's messages,
+    // and it is written when messages leave ({@linkcode noteEmailIdsLeaving}).
     const emailId = ++record.lastEmailId;
-    state.persistence.setLastEmailId(record.name, emailId);
     const modseq = nextModseq(state, mailbox);
     return insertMessage(state, record, mailbox, { ...fields, emailId, blob }, modseq);
   });
@@ -92,8 +93,10 @@ export function insertMessage(
     ...fields,
     modseq,
   });
+  // UIDNEXT is not written: the backend derives it at open from the highest UID of the
+  // mailbox's messages and vanished ranges (a UID leaves only into a vanished range), and the
+  // name's high-water mark is written when the mailbox leaves the name (`mailbox_tree.ts`).
   mailbox.uidNext = uid + 1;
-  state.persistence.updateMailbox(mailbox.rowId, { uidNext: mailbox.uidNext });
   noteUidGiven(state, record.name, mailbox.name, uid);
   const message: MessageRecord = { rowId, uid, ...fields, modseq };
   mailbox.messages.push(message);
@@ -185,6 +188,7 @@ export function copyMessages(
  */
 export function removeMessages(
   state: StoreState,
+  record: UserRecord,
   mailbox: MailboxRecord,
   uids: ReadonlySet<number>,
 ): number[] {
@@ -201,8 +205,20 @@ export function removeMessages(
   }
   mailbox.messages = kept;
   state.persistence.deleteMessages(rowIds);
-  if (removed.length > 0) recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
+  if (removed.length > 0) {
+    recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
+    noteEmailIdsLeaving(state, record);
+  }
   return removed;
+}
+
+/**
+ * Writes the user's EMAILID counter as messages leave (expunged, or with their mailbox):
+ * the highest EMAILID may go with them, and the counter derived at open from the messages
+ * left would then give it again.
+ */
+export function noteEmailIdsLeaving(state: StoreState, record: UserRecord): void {
+  state.persistence.setLastEmailId(record.name, record.lastEmailId);
 }
 
 /**
@@ -219,6 +235,7 @@ export function moveAllMessages(
   if (uids.length === 0) return [];
   const { added } = copyMessages(state, record, source, uids, target);
   state.persistence.deleteMessages(source.messages.map((message) => message.rowId));
+  noteEmailIdsLeaving(state, record);
   source.messages = [];
   source.byUid.clear();
   source.unseen = 0;

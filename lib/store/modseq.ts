@@ -23,11 +23,17 @@
 import type { VanishedRange } from "./persistence.ts";
 import type { MailboxRecord, MessageRecord, ModseqLogEntry, StoreState } from "./records.ts";
 
-/** Takes the mailbox's next MODSEQ (its new HIGHESTMODSEQ) and keeps it in the backend. */
-export function nextModseq(state: StoreState, mailbox: MailboxRecord): number {
-  mailbox.highestModseq++;
-  state.persistence.updateMailbox(mailbox.rowId, { highestModseq: mailbox.highestModseq });
-  return mailbox.highestModseq;
+/**
+ * Takes the mailbox's next MODSEQ (its new HIGHESTMODSEQ). Not written as such: the caller
+ * writes a row that carries it (a message's MODSEQ, or a vanished range's), and a backend
+ * that keeps state derives HIGHESTMODSEQ at open as the highest of those and the mailbox's
+ * stored value, which is written only where no row carries the MODSEQ (`mailbox_tree.ts`).
+ * A message row's MODSEQ only rises, and one that goes leaves a vanished range at a higher
+ * MODSEQ (or, with its mailbox, the name's high-water mark), so the derived value never goes
+ * back. That saves a mailbox row write per append and per change.
+ */
+export function nextModseq(_state: StoreState, mailbox: MailboxRecord): number {
+  return ++mailbox.highestModseq;
 }
 
 /** Notes in the log that `message` got `modseq` (the caller keeps it in the backend). */

@@ -20,8 +20,17 @@ export interface PersistedMailbox {
   user: string;
   name: string;
   specialUse: SpecialUse | null;
+  /**
+   * Written when the mailbox is made or renamed, not on every append: a backend that keeps
+   * state loads the highest of it and one above the UIDs of the mailbox's messages and
+   * vanished ranges (every UID given is in one of them).
+   */
   uidNext: number;
-  /** The mailbox's HIGHESTMODSEQ (RFC 7162 3.1.1). */
+  /**
+   * The mailbox's HIGHESTMODSEQ (RFC 7162 3.1.1). Written only where no message or vanished
+   * row carries the MODSEQ (`nextModseq` in `modseq.ts`); loaded as the highest of it and
+   * those rows' MODSEQs.
+   */
   highestModseq: number;
 }
 
@@ -67,13 +76,14 @@ export interface PersistedState {
   metadata: Array<{ user: string; mailboxId: number; name: string; value: Uint8Array }>;
   /**
    * Per user, the highest MAILBOXID and EMAILID counter values given (deleted mailboxes and
-   * messages count too).
+   * messages count too). The EMAILID one is written when messages leave, not on append: a
+   * backend that keeps state loads the highest of it and the user's messages' EMAILIDs.
    */
   lastMailboxIds: Array<{ user: string; last: number; lastEmail: number }>;
   /**
    * Highest UID ever given and highest MODSEQ ever reached per (user, mailbox name), so names
-   * reused keep UIDs and MODSEQs increasing (the MODSEQ is noted when a mailbox leaves the
-   * name; 0 until then).
+   * reused keep UIDs and MODSEQs increasing. Both are written when a mailbox leaves the name
+   * (the MODSEQ is 0 until then); while one holds it, its UIDNEXT says the UID.
    */
   uidHighWater: Array<{ user: string; name: string; uid: number; modseq: number }>;
   /** Every mailbox's vanished ranges, by mailbox then start. */
@@ -136,6 +146,7 @@ export interface Persistence {
   updateMessageUid(messageId: number, uid: number, modseq: number): void;
   deleteMessages(messageIds: readonly number[]): void;
   setSubscription(user: string, name: string, subscribed: boolean): void;
+  /** Raises the highest UID noted for the name (when a mailbox leaves it). */
   setUidHighWater(user: string, name: string, uid: number): void;
   /** Raises the highest MODSEQ noted for the name (when a mailbox leaves it). */
   setModseqHighWater(user: string, name: string, modseq: number): void;

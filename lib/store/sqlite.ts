@@ -23,7 +23,7 @@ import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -159,6 +159,12 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       "CREATE TABLE metadata (user TEXT NOT NULL, mailbox_id INTEGER NOT NULL," +
       "name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (user, mailbox_id, name));",
   },
+  // No table changes: from here on mailboxes.uid_next and .highest_modseq, users.last_email_id
+  // (and a name's uid_high_water row while a mailbox holds the name) are floors, not kept on
+  // every append; the values are derived at open (see `load`). The version only keeps an
+  // older program, which would take the stale columns as the truth and give UIDs again, from
+  // opening the file. Databases written before have up-to-date columns: valid floors.
+  { version: 8, sql: "" },
 ];
 
 /**
@@ -169,6 +175,9 @@ export function openSqliteStore(path: string, options: MailStoreOptions = {}): S
   return new MailStore(new SqlitePersistence(path), options);
 }
 
+/** At most this many bytes of {@linkcode SqlitePersistence}'s fresh blobs are kept. */
+const FRESH_BLOB_BYTES = 1 << 20;
+
 /** The SQLite backend of one file; every statement is prepared once. */
 class SqlitePersistence implements Persistence {
   readonly kind = "sqlite";
@@ -177,6 +186,15 @@ class SqlitePersistence implements Persistence {
   readonly #statements = new Map<string, StatementSync>();
   readonly #lock: Deno.FsFile | null;
   #depth = 0;
+  /**
+   * The bytes handed over (`owned`) to the last transaction, by blob id, up to
+   * {@linkcode FRESH_BLOB_BYTES}: the store's listeners index a new message right after the
+   * commit (`lib/imap/warm.ts`), and reading it back from the database cost about as much as
+   * writing it. Emptied when a transaction begins or rolls back, so no id in it can have been
+   * deleted (and reused) since.
+   */
+  readonly #fresh = new Map<number, Uint8Array>();
+  #freshBytes = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -215,16 +233,30 @@ class SqlitePersistence implements Persistence {
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    const userRows = sql("SELECT name, last_mailbox_id, last_email_id FROM users ORDER BY seq")
-      .all();
+    // The EMAILID counter is not written on every append (see `appendMessages`): the highest
+    // EMAILID of the user's messages, or the stored value, written when messages leave.
+    const userRows = sql(
+      "SELECT name, last_mailbox_id, max(last_email_id, coalesce((SELECT max(email_id) " +
+        "FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE user = users.name)), 0)) " +
+        "AS last_email_id FROM users ORDER BY seq",
+    ).all();
     const users = userRows.map((row) => String(row.name));
     const lastMailboxIds = userRows.map((row) => ({
       user: String(row.name),
       last: Number(row.last_mailbox_id),
       lastEmail: Number(row.last_email_id),
     }));
+    // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
+    // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
+    // a vanished range, or else by the stored column, so the highest of the three is the
+    // value (each subquery is one index lookup).
     const mailboxes = sql(
-      "SELECT id, object_id, user, name, special_use, uid_next, highest_modseq FROM mailboxes ORDER BY id",
+      "SELECT id, object_id, user, name, special_use, " +
+        "max(uid_next, coalesce((SELECT max(uid) + 1 FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
+        "coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
+        "max(highest_modseq, coalesce((SELECT max(modseq) FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
+        "coalesce((SELECT max(modseq) FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS highest_modseq " +
+        "FROM mailboxes ORDER BY id",
     ).all()
       .map((row) => ({
         id: Number(row.id),
@@ -299,6 +331,7 @@ class SqlitePersistence implements Persistence {
 
   transaction<T>(fn: () => T): T {
     if (this.#depth > 0) return fn();
+    this.#forgetFresh();
     this.#db.exec("BEGIN IMMEDIATE");
     this.#depth++;
     try {
@@ -306,6 +339,7 @@ class SqlitePersistence implements Persistence {
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
+      this.#forgetFresh();
       this.#db.exec("ROLLBACK");
       throw error;
     } finally {
@@ -385,11 +419,24 @@ class SqlitePersistence implements Persistence {
     this.#deleteOrphanBlobs(blobIds);
   }
 
-  storeBlob(raw: Uint8Array): BlobRef {
-    return Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+  #forgetFresh(): void {
+    this.#fresh.clear();
+    this.#freshBytes = 0;
+  }
+
+  storeBlob(raw: Uint8Array, owned = false): BlobRef {
+    const id = Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+    // Only bytes handed over: others may be changed by the caller once this returns.
+    if (owned && this.#freshBytes + raw.length <= FRESH_BLOB_BYTES) {
+      this.#fresh.set(id, raw);
+      this.#freshBytes += raw.length;
+    }
+    return id;
   }
 
   readBlob(blob: BlobRef): Uint8Array {
+    const fresh = this.#fresh.get(blob as number);
+    if (fresh) return fresh;
     const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
     if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
     return row.data as Uint8Array;
@@ -483,12 +530,14 @@ class SqlitePersistence implements Persistence {
   }
 
   clear(): void {
+    this.#forgetFresh();
     this.#db.exec(
       "DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
   }
 
   close(): void {
+    this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();
     // Unlocked before the close: a reopen in the same process right after must find the lock

@@ -184,7 +184,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 7);
+  assert.equal(SCHEMA_VERSION, 8);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
@@ -321,4 +321,37 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs t
     store.setMetadata("old", "Job", [["/shared/k", new Uint8Array([1])]]);
     assert.deepEqual([...store.getMetadata("old", "Job").keys()], ["/shared/k"]);
   });
+});
+
+Deno.test("sqlite migration: a version-7 database keeps the UIDNEXT and HIGHESTMODSEQ its columns say", async () => {
+  await using db = await tempDb();
+  let store = openSqliteStore(db.path);
+  store.append("u", "INBOX", sampleMessage("One"));
+  store.append("u", "INBOX", sampleMessage("Two"));
+  store.close();
+  // Version 7 kept both columns on every change; ahead of the rows here, as after an
+  // expunge of the highest UIDs in a version without vanished ranges.
+  const old = new DatabaseSync(db.path);
+  old.exec(
+    "UPDATE mailboxes SET uid_next = 9, highest_modseq = 7 WHERE name = 'INBOX';" +
+      "PRAGMA user_version = 7;",
+  );
+  old.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(userVersion(db.path), SCHEMA_VERSION);
+    const inbox = store.getMailbox("u", "INBOX")!;
+    assert.deepEqual([inbox.uidNext, inbox.highestModseq], [9, 7]);
+    const added = store.append("u", "INBOX", sampleMessage("Three"));
+    assert.deepEqual([added.uid, added.modseq], [9, 8]);
+  } finally {
+    store.close();
+  }
+  store = openSqliteStore(db.path);
+  try {
+    const inbox = store.getMailbox("u", "INBOX")!;
+    assert.deepEqual([inbox.uidNext, inbox.highestModseq], [10, 8]);
+  } finally {
+    store.close();
+  }
 });

@@ -338,3 +338,36 @@ Deno.test({
     assert.match(text.slice(0, headerEnd), /^Return-Path: [^]*\r\nReceived: [^]*\r\n$/);
   },
 });
+
+Deno.test("sqlite: bytes read right after an append are the appended ones, also when a blob id comes again", async () => {
+  await using db = await tempDb();
+  const store = openSqliteStore(db.path);
+  try {
+    const encode = (text: string) =>
+      new TextEncoder().encode(`Subject: ${text}\r\n\r\n${text}\r\n`);
+    const first = store.append("u", "INBOX", encode("first"), { transfer: true });
+    assert.deepEqual(store.getRaw("u", "INBOX", first.uid), encode("first"));
+    store.expunge("u", "INBOX", [first.uid], true);
+    // The highest blob row went, so SQLite gives its id again, here to bytes not handed over.
+    const second = store.append("u", "INBOX", encode("second"));
+    assert.equal(count(db.path, "SELECT max(id) FROM blobs"), 1);
+    assert.deepEqual(store.getRaw("u", "INBOX", second.uid), encode("second"));
+    // Bytes not handed over may change under the store once append returns.
+    const lent = encode("third");
+    const third = store.append("u", "INBOX", lent);
+    lent.fill(0x41);
+    assert.deepEqual(store.getRaw("u", "INBOX", third.uid), encode("third"));
+    // A multi-append's messages, each its own.
+    const many = store.appendMessages(
+      "u",
+      "INBOX",
+      ["a", "b", "c"].map((text) => ({ raw: encode(text), options: { transfer: true } })),
+    );
+    assert.deepEqual(
+      many.map((meta) => new TextDecoder().decode(store.getRaw("u", "INBOX", meta.uid))),
+      ["a", "b", "c"].map((text) => `Subject: ${text}\r\n\r\n${text}\r\n`),
+    );
+  } finally {
+    store.close();
+  }
+});
