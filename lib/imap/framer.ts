@@ -142,7 +142,30 @@ export class ImapFramer {
 
   /** Adds bytes from the client. The framer keeps a reference; do not reuse the buffer. */
   push(chunk: Uint8Array): void {
+    const mode = this.#mode;
+    if (mode.kind === "literal" && chunk.buffer === mode.data.buffer) {
+      // Read straight into the literal (see literalSpace): the bytes are in place already.
+      if (this.#input.length === 0 && chunk.byteOffset === mode.data.byteOffset + mode.filled) {
+        mode.filled += chunk.length;
+        return;
+      }
+      chunk = chunk.slice();
+    }
     this.#input.push(chunk);
+  }
+
+  /**
+   * Where the socket may read the next bytes to: the unfilled rest of the literal being
+   * received, when nothing else is buffered and at least `minBytes` of it are left; else
+   * null. Bytes read there and then pushed (as that view, or its first part) are taken
+   * without a copy, so a large APPEND literal is received into its final buffer and the
+   * transport's read chunk of it is never allocated (half the bytes a burst allocates).
+   */
+  literalSpace(minBytes: number): Uint8Array | null {
+    const mode = this.#mode;
+    if (mode.kind !== "literal" || this.#input.length > 0) return null;
+    const left = mode.data.length - mode.filled;
+    return left >= minBytes ? mode.data.subarray(mode.filled) : null;
   }
 
   /** Bytes pushed but not yet consumed. */

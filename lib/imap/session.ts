@@ -38,12 +38,20 @@ export interface ImapIO {
 export interface ImapSessionDriver {
   start(): void;
   receive(chunk: Uint8Array): void;
+  /** Where the transport may read to: see `ImapFramer.literalSpace`. */
+  readTarget(): Uint8Array | null;
   idle(): void;
   /** A started command line did not arrive in time; the transport closes after this. */
   slowInput(): void;
   shutdown(): void;
   closed(): void;
 }
+
+/**
+ * Smallest rest of a literal read straight into its buffer: below it, one ordinary read
+ * takes the rest with the commands that follow (fewer reads for small messages).
+ */
+const DIRECT_READ_MIN = 16 * 1024;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -109,6 +117,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
         io.pause?.();
       }
     },
+    readTarget: () => conn.ended ? null : conn.framer.literalSpace(DIRECT_READ_MIN),
     idle() {
       if (conn.ended || session.idling) return;
       conn.out.push(untagged("BYE Autologout; idle for too long"));

@@ -237,6 +237,10 @@ function fieldValue(bytes: Uint8Array, start: number, end: number): string {
       break;
     }
   }
+  if (ascii) {
+    const value = asciiFieldValue(bytes, start, end);
+    if (value !== null) return value;
+  }
   const text = ascii ? binaryString(bytes, start, end) : decodeText(bytes.subarray(start, end));
   let value = text.slice(text.indexOf(":") + 1);
   // Unfolded: the line breaks before white space go. The one ending the field (and any
@@ -244,6 +248,23 @@ function fieldValue(bytes: Uint8Array, start: number, end: number): string {
   const lf = value.indexOf("\n");
   if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
   return value.trim();
+}
+
+/**
+ * {@linkcode fieldValue} of an ASCII field on one line, made from the value's bytes alone:
+ * slicing and trimming the field's text would keep the whole line alive behind the value
+ * (V8 slices point into their parent), and values are kept (cached fields, summaries).
+ * Null for a folded field (the general path unfolds it).
+ */
+function asciiFieldValue(bytes: Uint8Array, start: number, end: number): string | null {
+  let from = bytes.indexOf(0x3a, start);
+  from = from < 0 || from >= end ? start : from + 1;
+  const lf = bytes.indexOf(0x0a, from);
+  if (lf >= 0 && lf < end - 1) return null;
+  let to = end;
+  while (from < to && isAsciiSpace(bytes[from])) from++;
+  while (to > from && isAsciiSpace(bytes[to - 1])) to--;
+  return binaryString(bytes, from, to);
 }
 
 /** The first field named `name` (case-insensitive), or undefined. */

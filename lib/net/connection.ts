@@ -68,6 +68,12 @@ export interface Connection {
 /** What a protocol does with a connection's events. */
 export interface ConnectionHandler {
   onData(chunk: Uint8Array): void;
+  /**
+   * Where the next read may put its bytes, which are then passed to {@linkcode onData} as a
+   * view of that space (the IMAP framer's unfilled literal: no copy of the bytes); null or
+   * absent: the transport's own buffer, copied.
+   */
+  readTarget?(): Uint8Array | null;
   /** The peer was idle longer than the timeout; the handler should say so and end. */
   onIdle(): void;
   /**
@@ -138,6 +144,8 @@ export interface Listener {
 /** What a running connection reports to its registry. */
 export interface ConnectionEvents {
   data(chunk: Uint8Array): void;
+  /** See {@linkcode ConnectionHandler.readTarget}. */
+  readTarget?(): Uint8Array | null;
   idle(): void;
   /** The receive deadline passed; the connection ends right after. */
   slow(): void;

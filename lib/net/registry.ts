@@ -76,6 +76,7 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
       };
       connection.run({
         data: (chunk) => guard("session", () => handler.onData(chunk)),
+        readTarget: () => handler.readTarget?.() ?? null,
         idle: () => guard("idle timeout", () => handler.onIdle()),
         slow: () => {
           log.note(

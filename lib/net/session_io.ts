@@ -27,6 +27,8 @@ export function sessionIo(connection: Connection) {
 /** The transport's events as a session driver takes them. */
 export interface SessionEvents {
   receive(chunk: Uint8Array): void;
+  /** See {@linkcode ConnectionHandler.readTarget}. */
+  readTarget?(): Uint8Array | null;
   idle(): void;
   slowInput(): void;
   shutdown(): void;
@@ -43,6 +45,7 @@ export function sessionHandler(
   session.start();
   return {
     onData: (chunk) => session.receive(chunk),
+    readTarget: () => session.readTarget?.() ?? null,
     onIdle: () => session.idle(),
     onSlowInput: () => session.slowInput(),
     onShutdown: () => session.shutdown(),

@@ -157,12 +157,14 @@ class SocketConnection implements ManagedConnection {
           this.#guard.resume();
           continue;
         }
-        const n = await this.#conn.read(buffer);
+        // Large literal data is read straight into the session's buffer for it.
+        const target = this.#deflate ? null : this.#events.readTarget?.() ?? null;
+        const n = await this.#conn.read(target ?? buffer);
         if (n === null) break;
         this.#armIdle();
         if (this.#ending) continue;
-        // The session may keep the chunk (literals, message data): hand it a copy.
-        const chunk = buffer.slice(0, n);
+        // The session may keep the chunk (literals, message data): a copy of the shared buffer.
+        const chunk = target ? target.subarray(0, n) : buffer.slice(0, n);
         if (this.#deflate) this.#deflate.input(chunk);
         else this.#deliver(chunk);
       }
