@@ -205,7 +205,13 @@ export async function startElektromail(
         }));
       started.push({ ...http, name: "http" });
     }
-    if (options.warmUp) warmUp = warmUpCode(config);
+    if (options.warmUp) {
+      // Real clients first: the warm-up waits while any protocol connection is open.
+      const protocols = started.filter((listener): listener is Listener =>
+        "connections" in listener
+      );
+      warmUp = warmUpCode(config, { busy: () => protocols.some((l) => l.connections > 0) });
+    }
     return {
       config,
       ports: ports(http?.port ?? null),

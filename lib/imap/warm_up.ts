@@ -8,13 +8,15 @@
  * it is visible (its own store, no socket, no events on the server's store) except that the
  * code it ran is compiled when real clients come.
  *
- * It runs in idle time, one command at a time with a timer turn between commands, so the
- * first accept is not delayed and a client that comes meanwhile shares the loop with it; a
- * full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
+ * It runs in idle time: one command (or a few APPENDs) at a time with a timer turn between, and
+ * it waits while real clients are connected ({@linkcode WarmUpOptions.busy}), so a client that
+ * comes meanwhile waits for one step at most. A full GC ends it (lib/full_gc.ts), so what it
+ * leaves behind is only compiled code.
  *
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
@@ -43,7 +45,22 @@ export interface WarmUpOptions {
   readonly rounds?: number;
   /** Messages appended in each round. */
   readonly messages?: number;
+  /**
+   * Whether real clients are connected: the warm-up then waits (polling every
+   * {@linkcode BUSY_POLL_MS}) before its next step. Its steps run in the session's turns, and
+   * a new connection's accept, greeting and first reads each wait for one: sharing the loop,
+   * the first SMTP greeting after the banner came 300 ms late.
+   */
+  readonly busy?: () => boolean;
 }
+
+/** How often a paused warm-up looks whether the clients have gone. */
+const BUSY_POLL_MS = 50;
+/**
+ * How long after the listeners are up the warm-up starts: a test harness connects as soon as
+ * it sees the banner, and then finds the loop free (and the warm-up waits for it to leave).
+ */
+const START_DELAY_MS = 100;
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -64,12 +81,20 @@ const OUTPUT_TAIL = 4096;
 export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
   const control: Control = { stopped: false, release: null };
   const result = { commands: 0, failed: 0 };
-  const done = play(config, options.rounds ?? 2, options.messages ?? 200, control, result)
+  const idle = async () => {
+    while (!control.stopped && options.busy?.()) {
+      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+    }
+  };
+  const rounds = options.rounds ?? 2;
+  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
+    .then(() => play(config, rounds, options.messages ?? 200, control, idle, result))
     // Its store, mail and responses are garbage now: collected at once (and the heap they
     // grew given back), after a timer turn for any client meanwhile.
     .then(async () => {
       if (control.stopped) return;
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await idle();
+      if (control.stopped) return;
       await fullGc();
     })
     // A warm-up that fails has only failed to warm.
@@ -94,6 +119,7 @@ async function play(
   rounds: number,
   messages: number,
   control: Control,
+  idle: () => Promise<void>,
   result: { commands: number; failed: number },
 ): Promise<void> {
   const store = openMemoryStore();
@@ -142,7 +168,10 @@ async function play(
     }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
   let tag = 0;
   /** Sends `command` and waits for its completion. */
-  const send = (command: string) => {
+  const send = async (command: string) => {
+    await idle();
+    // Stopped (the server is closing): nothing more is sent; `finally` closes the session.
+    if (control.stopped) return;
     const label = `w${++tag} `;
     const done = completion(label);
     session.receive(encoder.encode(`${label}${command}\r\n`));
@@ -166,29 +195,31 @@ async function play(
     store.close();
   }
 
-  /** Pipelined APPENDs with LITERAL+ in one chunk, as a bulk load sends them. */
+  /**
+   * Pipelined APPENDs with LITERAL+, as a bulk load sends them, fed a few messages at a time
+   * with a timer turn between: the whole burst in one turn kept the event loop ~300 ms from a
+   * client that connected meanwhile (the first SMTP greeting came 400 ms after the banner).
+   */
   async function appendBurst(round: number, count: number): Promise<void> {
-    const parts: Uint8Array[] = [];
-    let length = 0;
-    for (let n = 0; n < count; n++) {
-      const message = syntheticMessage(round * count + n);
-      const head = encoder.encode(`a${round}.${n} APPEND INBOX {${message.length}+}\r\n`);
-      parts.push(head, message, CRLF);
-      length += head.length + message.length + CRLF.length;
-    }
-    const chunk = new Uint8Array(length);
-    let at = 0;
-    for (const part of parts) {
-      chunk.set(part, at);
-      at += part.length;
-    }
     // The last completion stands for the burst (a failed APPEND fails the ones after it).
     const done = completion(`a${round}.${count - 1} `);
-    session.receive(chunk);
+    for (let first = 0; first < count && !control.stopped && !ended; first += APPEND_SLICE) {
+      const parts: Uint8Array[] = [];
+      for (let n = first; n < Math.min(count, first + APPEND_SLICE); n++) {
+        const message = syntheticMessage(round * count + n);
+        parts.push(encoder.encode(`a${round}.${n} APPEND INBOX {${message.length}+}\r\n`));
+        parts.push(message, CRLF);
+      }
+      session.receive(concatBytes(parts));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await idle();
+    }
     await done;
   }
 }
 
+/** Messages of a warm-up APPEND burst handled in one turn of the event loop. */
+const APPEND_SLICE = 8;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 
 /** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */

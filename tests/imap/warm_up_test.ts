@@ -63,3 +63,21 @@ Deno.test("warm-up: a server started with it stops while it runs", async () => {
   const server = await startElektromail(testConfig(), { warmUp: true });
   await server.stop(); // the sanitizers check that nothing is left running
 });
+
+Deno.test("warm-up: runs nothing while real clients are connected", async () => {
+  const warmUp = warmUpCode(testConfig(), { rounds: 1, messages: 12, busy: () => true });
+  // Well past its start delay.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  warmUp.stop();
+  assert.deepEqual(await warmUp.done, { commands: 0, failed: 0 });
+});
+
+Deno.test("warm-up: goes on once the clients have gone, and runs to the end", async () => {
+  let busy = true;
+  const warmUp = warmUpCode(testConfig(), { rounds: 1, messages: 12, busy: () => busy });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  busy = false;
+  const result = await warmUp.done;
+  assert.equal(result.commands, 2 + conversation(0).length);
+  assert.equal(result.failed, 0);
+});
