@@ -263,7 +263,8 @@ export function sortItems<T extends SortItem>(
   return order.map((i) => items[i]);
 }
 
-const NO_FIELDS: SortFields = {
+/** No header fields: stands in when the criteria use none (ARRIVAL, SIZE). */
+export const NO_FIELDS: SortFields = {
   subject: "",
   from: "",
   to: "",

@@ -14,7 +14,13 @@
  */
 
 import type { LiveResult } from "./search_updates.ts";
-import { type SortCriterion, type SortFields, type SortItem, sortItems } from "./sort.ts";
+import {
+  NO_FIELDS,
+  type SortCriterion,
+  type SortFields,
+  type SortItem,
+  sortItems,
+} from "./sort.ts";
 
 /** What sorting needs of one message (its `seq` is set when sorting). */
 export interface SortEntry {
@@ -22,17 +28,6 @@ export interface SortEntry {
   /** Null when the criteria need no header fields (ARRIVAL, SIZE). */
   readonly fields: SortFields | null;
 }
-
-/** No header fields: stands in when the criteria use none. */
-const NO_FIELDS: SortFields = {
-  subject: "",
-  from: "",
-  to: "",
-  cc: "",
-  displayFrom: "",
-  displayTo: "",
-  date: null,
-};
 
 /** A sorted result kept up to date; registered with `LiveResults.add`. */
 export class KeptSort implements LiveResult {
