@@ -46,13 +46,9 @@ export class Pop3Framer {
 
   /** Queues bytes; take the lines out with {@linkcode next}. */
   push(chunk: Uint8Array): void {
-    if (this.#offset < this.#input.length) {
-      const rest = this.#input.subarray(this.#offset);
-      const merged = new Uint8Array(rest.length + chunk.length);
-      merged.set(rest);
-      merged.set(chunk, rest.length);
-      this.#input = merged;
-    } else this.#input = chunk;
+    this.#input = this.#offset < this.#input.length
+      ? concatBytes([this.#input.subarray(this.#offset), chunk])
+      : chunk;
     this.#offset = 0;
   }
 

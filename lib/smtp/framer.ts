@@ -10,13 +10,15 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
+
 /** What the framer found. */
 export type SmtpFrame =
   | { readonly type: "line"; readonly line: string }
   | { readonly type: "line-too-long" }
   /**
    * The message, unstuffed, as views of the input in order (`size` bytes in all); join them
-   * with {@linkcode joinParts}.
+   * with `concatBytes` (lib/bytes.ts).
    */
   | { readonly type: "data"; readonly parts: readonly Uint8Array[]; readonly size: number }
   | { readonly type: "data-too-big"; readonly size: number };
@@ -81,13 +83,9 @@ export class SmtpFramer {
    * same chunk (a client that does not wait for 354).
    */
   push(chunk: Uint8Array): void {
-    if (this.#offset < this.#input.length) {
-      const rest = this.#input.subarray(this.#offset);
-      const merged = new Uint8Array(rest.length + chunk.length);
-      merged.set(rest);
-      merged.set(chunk, rest.length);
-      this.#input = merged;
-    } else this.#input = chunk;
+    this.#input = this.#offset < this.#input.length
+      ? concatBytes([this.#input.subarray(this.#offset), chunk])
+      : chunk;
     this.#offset = 0;
   }
 
@@ -140,7 +138,7 @@ export class SmtpFramer {
    * Consumes message data up to the end marker or the end of the chunk. Between line starts
    * it only looks for the next LF (a native scan); the data is kept as views of the chunk
    * (the transport hands each chunk over), cut only where a stuffing dot is dropped, so the
-   * body is copied once, by whoever joins the parts (see `joinParts`).
+   * body is copied once, by whoever joins the parts (`concatBytes`).
    */
   #pushData(chunk: Uint8Array, offset: number, frames: SmtpFrame[]): number {
     const length = chunk.length;
@@ -229,22 +227,8 @@ export class SmtpFramer {
   }
 }
 
-/**
- * The bytes of `parts` in one new array, after `prefix` bytes left free at its start (for
- * the trace headers delivery writes there).
- */
-export function joinParts(parts: readonly Uint8Array[], size: number, prefix = 0): Uint8Array {
-  const out = new Uint8Array(prefix + size);
-  let offset = prefix;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function concat(parts: Uint8Array[], length: number): Uint8Array {
-  return parts.length === 1 ? parts[0] : joinParts(parts, length);
+  return parts.length === 1 ? parts[0] : concatBytes(parts, length);
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { joinParts, type SmtpFrame, SmtpFramer } from "../../lib/smtp/framer.ts";
+import { concatBytes } from "../../lib/bytes.ts";
+import { type SmtpFrame, SmtpFramer } from "../../lib/smtp/framer.ts";
 import { splits } from "../harness/splits.ts";
 
 const enc = new TextEncoder();
@@ -16,7 +17,7 @@ function show(frame: SmtpFrame): Seen {
       return "line-too-long";
     case "data":
       assert.equal(frame.size, frame.parts.reduce((sum, part) => sum + part.length, 0));
-      return `data ${JSON.stringify(latin1.decode(joinParts(frame.parts, frame.size)))}`;
+      return `data ${JSON.stringify(latin1.decode(concatBytes(frame.parts, frame.size)))}`;
     case "data-too-big":
       return `data-too-big ${frame.size}`;
   }
