@@ -442,11 +442,11 @@ class SqlitePersistence implements Persistence {
     return row.data as Uint8Array;
   }
 
-  insertMessage(message: NewMessage): number {
+  insertMessage(mailboxId: number, message: NewMessage): number {
     const result = this.#sql(
       "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
-      message.mailboxId,
+      mailboxId,
       message.uid,
       message.internalDate,
       message.size,
