@@ -19,6 +19,7 @@ import type {
   Persistence,
   VanishedRange,
 } from "./persistence.ts";
+import { AUTO_CHECKPOINT_PAGES, IdleCheckpoint } from "./sqlite_checkpoint.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
@@ -198,6 +199,14 @@ class SqlitePersistence implements Persistence {
    */
   readonly #fresh = new Map<number, Uint8Array>();
   #freshBytes = 0;
+  readonly #checkpoints = new IdleCheckpoint(() => {
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch {
+      // The database is busy (a reader holds the WAL) or gone: the next one, or the
+      // automatic one, catches up.
+    }
+  });
 
   constructor(path: string) {
     this.path = path;
@@ -207,7 +216,8 @@ class SqlitePersistence implements Persistence {
     try {
       lock = lockDatabase(path);
       this.#db.exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;" +
+          `PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES};`,
       );
       migrate(this.#db);
     } catch (error) {
@@ -347,6 +357,7 @@ class SqlitePersistence implements Persistence {
     try {
       const result = fn();
       this.#db.exec("COMMIT");
+      this.#checkpoints.wrote();
       return result;
     } catch (error) {
       this.#forgetFresh();
@@ -547,6 +558,7 @@ class SqlitePersistence implements Persistence {
   }
 
   close(): void {
+    this.#checkpoints.stop();
     this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();
