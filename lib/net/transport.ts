@@ -44,8 +44,12 @@ export type {
 } from "./connection.ts";
 
 const READ_BUFFER_SIZE = 64 * 1024;
-/** A read goes into what is left of the read buffer while this much is; else a fresh one. */
-const MIN_READ_SPACE = 32 * 1024;
+/**
+ * A read goes into what is left of the read buffer while this much is, else into a fresh
+ * one: small reads (command lines) share a buffer, and a stream of full reads costs at most
+ * one short read per buffer.
+ */
+const MIN_READ_SPACE = 4 * 1024;
 /** The slab short replies are encoded into, shared by a listener's connections. */
 const REPLY_SLAB_SIZE = 16 * 1024;
 /** Parts at least this large are written without copying; smaller ones are joined. */
