@@ -74,11 +74,9 @@ export function deliver(
   for (const { user, address } of copies) {
     const envelope: MessageEnvelope | null =
       options.envelopeFrom !== undefined && options.envelopeFrom !== null && address !== null
-        ? {
-          from: options.envelopeFrom,
-          to: address,
-          ...(options.envelopeHelo === undefined ? {} : { helo: options.envelopeHelo }),
-        }
+        ? (options.envelopeHelo === undefined
+          ? { from: options.envelopeFrom, to: address }
+          : { from: options.envelopeFrom, to: address, helo: options.envelopeHelo })
         : null;
     const head = envelope && options.envelopeHeaders ? envelopeHeaders(envelope) : "";
     // Bytes made here for this copy alone are handed over to the store; `raw` given as
@@ -106,7 +104,9 @@ export function deliver(
 }
 
 /** One recipient per distinct address (case-insensitive) or, without one, per user. */
-function distinctRecipients(recipients: readonly Recipient[]): Recipient[] {
+function distinctRecipients(recipients: readonly Recipient[]): readonly Recipient[] {
+  // One recipient (the usual message) is distinct already.
+  if (recipients.length <= 1) return recipients;
   const seen = new Set<string>();
   return recipients.filter((recipient) => {
     const key = recipient.address === null

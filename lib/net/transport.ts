@@ -27,6 +27,7 @@ import {
   nextConnectionId,
   type TlsState,
 } from "./connection.ts";
+import { ByteSlab } from "./byte_slab.ts";
 import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
@@ -43,6 +44,14 @@ export type {
 } from "./connection.ts";
 
 const READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * A read goes into what is left of the read buffer while this much is, else into a fresh
+ * one: small reads (command lines) share a buffer, and a stream of full reads costs at most
+ * one short read per buffer.
+ */
+const MIN_READ_SPACE = 4 * 1024;
+/** The slab short replies are encoded into, shared by a listener's connections. */
+const REPLY_SLAB_SIZE = 16 * 1024;
 /** Parts at least this large are written without copying; smaller ones are joined. */
 const COALESCE_LIMIT = 64 * 1024;
 const encoder = new TextEncoder();
@@ -60,6 +69,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
   const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
   let closing = false;
+  const replies = new ByteSlab(REPLY_SLAB_SIZE);
   const accepting = (async () => {
     while (true) {
       let conn: Deno.TcpConn;
@@ -72,7 +82,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      registry.serve(new SocketConnection(conn, options.idleTimeoutMs, receiveTimeoutMs));
+      registry.serve(new SocketConnection(conn, options.idleTimeoutMs, receiveTimeoutMs, replies));
     }
   })();
 
@@ -101,6 +111,8 @@ class SocketConnection implements ManagedConnection {
   readonly remote: string;
   readonly address: string;
   readonly #conn: Deno.TcpConn;
+  /** Where short text writes are encoded (see {@linkcode encodeText}). */
+  readonly #replies: ByteSlab;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing = false;
@@ -122,8 +134,9 @@ class SocketConnection implements ManagedConnection {
   /** COMPRESS=DEFLATE, once started. */
   #deflate: DeflateLayer | null = null;
 
-  constructor(conn: Deno.TcpConn, idleMs: number, receiveTimeoutMs: number) {
+  constructor(conn: Deno.TcpConn, idleMs: number, receiveTimeoutMs: number, replies: ByteSlab) {
     this.#conn = conn;
+    this.#replies = replies;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
     this.address = addressKey(addr.hostname);
@@ -148,7 +161,9 @@ class SocketConnection implements ManagedConnection {
   async run(events: ConnectionEvents): Promise<void> {
     this.#events = events;
     this.#armIdle();
-    const buffer = new Uint8Array(READ_BUFFER_SIZE);
+    // Each read fills a fresh region, handed over as it is: the session may keep it
+    // (literals, message data) and nothing overwrites it.
+    const input = new ByteSlab(READ_BUFFER_SIZE);
     try {
       while (!this.#closed) {
         if (!this.#reading) {
@@ -159,12 +174,11 @@ class SocketConnection implements ManagedConnection {
         }
         // Large literal data is read straight into the session's buffer for it.
         const target = this.#deflate ? null : this.#events.readTarget?.() ?? null;
-        const n = await this.#conn.read(target ?? buffer);
+        const n = await this.#conn.read(target ?? input.space(MIN_READ_SPACE));
         if (n === null) break;
         this.#armIdle();
         if (this.#ending) continue;
-        // The session may keep the chunk (literals, message data): a copy of the shared buffer.
-        const chunk = target ? target.subarray(0, n) : buffer.slice(0, n);
+        const chunk = target ? target.subarray(0, n) : input.take(n);
         if (this.#deflate) this.#deflate.input(chunk);
         else this.#deliver(chunk);
       }
@@ -177,7 +191,7 @@ class SocketConnection implements ManagedConnection {
 
   write(data: Uint8Array | string): boolean {
     if (this.#closed || this.#ending) return false;
-    const bytes = typeof data === "string" ? encodeText(data) : data;
+    const bytes = typeof data === "string" ? encodeText(data, this.#replies) : data;
     if (bytes.length === 0) return this.#unsent < HIGH_WATER_MARK;
     if (this.#deflate) this.#deflate.write(bytes);
     else this.#enqueue(bytes);
@@ -350,17 +364,12 @@ const SHORT_TEXT = 512;
 
 /**
  * UTF-8 bytes of `text`. A short ASCII string (an SMTP reply, most IMAP responses) is
- * copied char by char, cheaper than a call into the encoder.
+ * copied char by char into the listener's slab, cheaper than a call into the encoder and an
+ * array of its own.
  */
-function encodeText(text: string): Uint8Array {
+function encodeText(text: string, slab: ByteSlab): Uint8Array {
   if (text.length > SHORT_TEXT) return encoder.encode(text);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) return encoder.encode(text);
-    out[i] = code;
-  }
-  return out;
+  return slab.ascii(text) ?? encoder.encode(text);
 }
 
 /**

@@ -286,8 +286,14 @@ function data(state: SmtpState, args: string): CommandOutcome {
   if (state.transaction.recipients.length === 0) {
     throw new SmtpError(554, "5.5.1", "No valid recipients");
   }
-  return { reply: reply(354, null, "End data with <CR><LF>.<CR><LF>"), data: true };
+  return DATA_GO_AHEAD;
 }
+
+/** DATA's reply, the same for every message. */
+const DATA_GO_AHEAD: CommandOutcome = Object.freeze({
+  reply: reply(354, null, "End data with <CR><LF>.<CR><LF>"),
+  data: true,
+});
 
 /**
  * The end of DATA: delivers the message, one copy per distinct recipient address, each
@@ -333,5 +339,14 @@ function receivedHeader(state: SmtpState, transaction: Transaction, queueId: str
     : "";
   return `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
     `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id ${queueId}${forClause};\r\n` +
-    `\t${formatRfc5322Date(ctx.now())}\r\n`;
+    `\t${receivedDate(state)}\r\n`;
+}
+
+/** Now as an RFC 5322 date, formatted once a second per session (a client sends many). */
+function receivedDate(state: SmtpState): string {
+  const ms = state.ctx.now();
+  const second = Math.floor(ms / 1000);
+  let date = state.receivedDate;
+  if (date?.second !== second) state.receivedDate = date = { second, text: formatRfc5322Date(ms) };
+  return date.text;
 }

@@ -54,6 +54,8 @@ export interface SmtpState {
   auth: AuthStep | null;
   /** TLS on the connection now. */
   tls: TlsState;
+  /** The date of the last Received header, kept for the rest of its second. */
+  receivedDate?: { readonly second: number; readonly text: string };
 }
 
 /**

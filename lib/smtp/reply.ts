@@ -19,8 +19,14 @@ export function reply(code: number, enhanced: string | null, ...lines: string[])
   let out = "";
   for (let i = 0; i < texts.length; i++) {
     const separator = i === texts.length - 1 ? " " : "-";
-    const text = texts[i].replace(/[\r\n]+/g, " ");
-    out += `${code}${separator}${enhanced ? `${enhanced} ` : ""}${text}`.trimEnd() + "\r\n";
+    const text = texts[i];
+    // The replace and the trim only when they can change something (a reply per command).
+    const safe = text.indexOf("\r") < 0 && text.indexOf("\n") < 0
+      ? text
+      : text.replace(/[\r\n]+/g, " ");
+    const line = `${code}${separator}${enhanced ? `${enhanced} ` : ""}${safe}`;
+    const last = line.charCodeAt(line.length - 1);
+    out += (last > 0x20 && last < 0x7f ? line : line.trimEnd()) + "\r\n";
   }
   return out;
 }

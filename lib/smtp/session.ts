@@ -220,7 +220,7 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
     case "line":
       if (state.auth) {
         ctx.logger.traffic(ctx.label, "C", "<credentials>");
-        sendOutcome(driver, runGuarded(driver, "AUTH", () => continueAuth(state, frame.line)));
+        sendOutcome(driver, runGuarded(driver, "AUTH", continueAuth, frame.line));
         return;
       }
       // Only worked out when it is written (the traffic log is off unless verbose).
@@ -253,16 +253,21 @@ function runCommand(driver: Driver, line: string): void {
     sendReply(driver, reply(530, "5.7.0", "Must issue a STARTTLS command first"));
     return;
   }
-  sendOutcome(driver, runGuarded(driver, verb, () => spec.run(driver.state, parsed?.args ?? "")));
+  sendOutcome(driver, runGuarded(driver, verb, spec.run, parsed?.args ?? ""));
 }
 
 /**
  * Runs a handler; the one place a failure becomes a reply: an `SmtpError` its own, anything
  * else, logged, `451 4.3.0`.
  */
-function runGuarded(driver: Driver, verb: string, run: () => CommandOutcome): CommandOutcome {
+function runGuarded(
+  driver: Driver,
+  verb: string,
+  run: (state: SmtpState, text: string) => CommandOutcome,
+  text: string,
+): CommandOutcome {
   try {
-    return run();
+    return run(driver.state, text);
   } catch (error) {
     if (error instanceof SmtpError) return reply(error.code, error.enhanced, error.message);
     driver.ctx.logger.error(`${driver.ctx.label}: ${verb} failed`, error);
@@ -273,9 +278,9 @@ function runGuarded(driver: Driver, verb: string, run: () => CommandOutcome): Co
 /** Sends a command's reply (after its delay), then reads data, closes or starts TLS as it asks. */
 function sendOutcome(driver: Driver, outcome: CommandOutcome): void {
   if (typeof outcome === "string") return sendReply(driver, outcome);
-  const { delayMs, ...now } = outcome;
   const attempts = driver.ctx.authAttempts;
-  if (delayMs && attempts) {
+  if (outcome.delayMs && attempts) {
+    const { delayMs, ...now } = outcome;
     return holdWhile(driver, (go) => attempts.later(delayMs, go), () => sendOutcome(driver, now));
   }
   sendReply(driver, outcome.reply);

@@ -64,14 +64,24 @@ export function appendMessages(
   mailbox: MailboxRecord,
   messages: readonly PreparedAppend[],
 ): MessageRecord[] {
-  return messages.map(({ raw, transfer, ...fields }) => {
-    const blob = state.persistence.storeBlob(raw, transfer);
+  return messages.map((message) => {
+    const blob = state.persistence.storeBlob(message.raw, message.transfer);
     // OBJECTID (RFC 8474): a new message gets the user's next EMAILID; copies keep theirs.
     // Not written here: the backend derives the counter at open from the user's messages,
     // and it is written when messages leave ({@linkcode noteEmailIdsLeaving}).
     const emailId = ++record.lastEmailId;
     const modseq = nextModseq(state, mailbox);
-    return insertMessage(state, record, mailbox, { ...fields, emailId, blob }, modseq);
+    // Fields named one by one, not spread: one append per delivered message.
+    return insertMessage(state, record, mailbox, {
+      internalDate: message.internalDate,
+      saveDate: message.saveDate,
+      size: message.size,
+      flags: message.flags,
+      summary: message.summary,
+      envelope: message.envelope,
+      blob,
+      emailId,
+    }, modseq);
   });
 }
 
@@ -87,18 +97,28 @@ export function insertMessage(
   modseq: number,
 ): MessageRecord {
   const uid = mailbox.uidNext;
-  const rowId = state.persistence.insertMessage({
-    mailboxId: mailbox.rowId,
+  // The record's fields named one by one (no spreads): one object of a fixed shape.
+  const message: MessageRecord = {
+    rowId: 0,
     uid,
-    ...fields,
+    internalDate: fields.internalDate,
+    saveDate: fields.saveDate,
+    size: fields.size,
+    flags: fields.flags,
+    summary: fields.summary,
+    envelope: fields.envelope,
+    blob: fields.blob,
+    emailId: fields.emailId,
     modseq,
-  });
+  };
+  const rowId = state.persistence.insertMessage(mailbox.rowId, message);
   // UIDNEXT is not written: the backend derives it at open from the highest UID of the
   // mailbox's messages and vanished ranges (a UID leaves only into a vanished range), and the
   // name's high-water mark is written when the mailbox leaves the name (`mailbox_tree.ts`).
   mailbox.uidNext = uid + 1;
   noteUidGiven(state, record.name, mailbox.name, uid);
-  const message: MessageRecord = { rowId, uid, ...fields, modseq };
+  // The row id is known once the row is in: set here, readonly from now on.
+  (message as { rowId: number }).rowId = rowId;
   mailbox.messages.push(message);
   mailbox.byUid.set(uid, message);
   count(mailbox, message, 1);

@@ -93,7 +93,6 @@ export interface PersistedState {
 }
 
 export interface NewMessage {
-  mailboxId: number;
   uid: number;
   internalDate: number;
   /** The save date (RFC 8514), milliseconds since the epoch. */
@@ -137,7 +136,8 @@ export interface Persistence {
   /** Keeps message bytes; `owned`: the caller hands them over (no copy is needed). */
   storeBlob(raw: Uint8Array, owned?: boolean): BlobRef;
   readBlob(blob: BlobRef): Uint8Array;
-  insertMessage(message: NewMessage): number;
+  /** Stores a message row in the mailbox with row id `mailboxId`; returns the row's id. */
+  insertMessage(mailboxId: number, message: NewMessage): number;
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void;
   /**
    * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).

@@ -19,11 +19,12 @@ import type {
   Persistence,
   VanishedRange,
 } from "./persistence.ts";
+import { AUTO_CHECKPOINT_PAGES, IdleCheckpoint } from "./sqlite_checkpoint.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -65,7 +66,6 @@ CREATE TABLE messages (
   UNIQUE (mailbox_id, uid)
 );
 CREATE INDEX messages_blob ON messages (blob_id);
-CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
 CREATE TABLE subscriptions (
   user TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -165,6 +165,10 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   // older program, which would take the stale columns as the truth and give UIDs again, from
   // opening the file. Databases written before have up-to-date columns: valid floors.
   { version: 8, sql: "" },
+  // No index by (mailbox_id, modseq): CHANGEDSINCE and QRESYNC run on the loaded records,
+  // and the only query that read it, the highest MODSEQ per mailbox at open, now takes it from
+  // the message rows `load` reads anyway. Every append wrote one more page for it.
+  { version: 9, sql: "DROP INDEX IF EXISTS messages_modseq;" },
 ];
 
 /**
@@ -195,6 +199,14 @@ class SqlitePersistence implements Persistence {
    */
   readonly #fresh = new Map<number, Uint8Array>();
   #freshBytes = 0;
+  readonly #checkpoints = new IdleCheckpoint(() => {
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch {
+      // The database is busy (a reader holds the WAL) or gone: the next one, or the
+      // automatic one, catches up.
+    }
+  });
 
   constructor(path: string) {
     this.path = path;
@@ -204,7 +216,8 @@ class SqlitePersistence implements Persistence {
     try {
       lock = lockDatabase(path);
       this.#db.exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;" +
+          `PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES};`,
       );
       migrate(this.#db);
     } catch (error) {
@@ -246,27 +259,6 @@ class SqlitePersistence implements Persistence {
       last: Number(row.last_mailbox_id),
       lastEmail: Number(row.last_email_id),
     }));
-    // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
-    // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
-    // a vanished range, or else by the stored column, so the highest of the three is the
-    // value (each subquery is one index lookup).
-    const mailboxes = sql(
-      "SELECT id, object_id, user, name, special_use, " +
-        "max(uid_next, coalesce((SELECT max(uid) + 1 FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
-        "coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
-        "max(highest_modseq, coalesce((SELECT max(modseq) FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
-        "coalesce((SELECT max(modseq) FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS highest_modseq " +
-        "FROM mailboxes ORDER BY id",
-    ).all()
-      .map((row) => ({
-        id: Number(row.id),
-        objectId: Number(row.object_id),
-        user: String(row.user),
-        name: String(row.name),
-        specialUse: (row.special_use as SpecialUse | null) ?? null,
-        uidNext: Number(row.uid_next),
-        highestModseq: Number(row.highest_modseq),
-      }));
     const messages = sql(
       "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id FROM messages ORDER BY mailbox_id, uid",
     ).all().map((row) => ({
@@ -287,6 +279,34 @@ class SqlitePersistence implements Persistence {
       emailId: Number(row.email_id),
       modseq: Number(row.modseq),
     }));
+    // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
+    // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
+    // a vanished range, or else by the stored column, so the highest of the three is the
+    // value (each subquery is one index lookup; the messages' MODSEQs are in the rows above).
+    const highestModseqs = new Map<number, number>();
+    for (const { mailboxId, modseq } of messages) {
+      if (modseq > (highestModseqs.get(mailboxId) ?? 0)) highestModseqs.set(mailboxId, modseq);
+    }
+    const mailboxes = sql(
+      "SELECT id, object_id, user, name, special_use, " +
+        "max(uid_next, coalesce((SELECT max(uid) + 1 FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
+        "coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
+        "max(highest_modseq, " +
+        "coalesce((SELECT max(modseq) FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS highest_modseq " +
+        "FROM mailboxes ORDER BY id",
+    ).all()
+      .map((row) => ({
+        id: Number(row.id),
+        objectId: Number(row.object_id),
+        user: String(row.user),
+        name: String(row.name),
+        specialUse: (row.special_use as SpecialUse | null) ?? null,
+        uidNext: Number(row.uid_next),
+        highestModseq: Math.max(
+          Number(row.highest_modseq),
+          highestModseqs.get(Number(row.id)) ?? 0,
+        ),
+      }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
       .map((row) => ({ user: String(row.user), name: String(row.name) }));
     const uidHighWater = sql("SELECT user, name, uid, modseq FROM uid_high_water").all()
@@ -337,6 +357,7 @@ class SqlitePersistence implements Persistence {
     try {
       const result = fn();
       this.#db.exec("COMMIT");
+      this.#checkpoints.wrote();
       return result;
     } catch (error) {
       this.#forgetFresh();
@@ -442,11 +463,11 @@ class SqlitePersistence implements Persistence {
     return row.data as Uint8Array;
   }
 
-  insertMessage(message: NewMessage): number {
+  insertMessage(mailboxId: number, message: NewMessage): number {
     const result = this.#sql(
       "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
-      message.mailboxId,
+      mailboxId,
       message.uid,
       message.internalDate,
       message.size,
@@ -537,6 +558,7 @@ class SqlitePersistence implements Persistence {
   }
 
   close(): void {
+    this.#checkpoints.stop();
     this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();

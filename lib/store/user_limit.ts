@@ -35,12 +35,16 @@ export function checkUserRoom(
   names: Iterable<string>,
 ): void {
   if (limit.max === Infinity) return;
-  const adding = new Set<string>();
+  // Made only for a name to create: a delivery to users who exist (nearly every one, twice
+  // per SMTP message) allocates nothing.
+  let adding: Set<string> | null = null;
   for (const name of names) {
     const canonical = name.toLowerCase();
-    if (!users.has(canonical) && !limit.exempt.has(canonical)) adding.add(canonical);
+    if (!users.has(canonical) && !limit.exempt.has(canonical)) {
+      (adding ??= new Set()).add(canonical);
+    }
   }
-  if (adding.size === 0 || users.size + adding.size <= limit.max) return;
+  if (adding === null || users.size + adding.size <= limit.max) return;
   let counted = users.size;
   for (const name of limit.exempt) if (users.has(name)) counted--;
   if (counted + adding.size <= limit.max) return;

@@ -154,6 +154,40 @@ for (const kind of KINDS) {
     }
   });
 
+  Deno.test(`transport (${kind}): chunks a session keeps stay as they were read`, async () => {
+    // Sessions keep chunks (message data, literals): later reads must not write over them,
+    // nor may replies written meanwhile share their bytes.
+    const kept: Uint8Array[] = [];
+    const { listener } = await start(kind, (connection) => ({
+      onData: (chunk) => {
+        kept.push(chunk);
+        connection.write(`ok ${kept.length}\r\n`);
+      },
+    }));
+    try {
+      const conn = await connect(kind, listener.port);
+      let sent = "";
+      let received = 0;
+      for (let i = 0; i < 200; i++) {
+        const piece = `piece ${i} ${"x".repeat(i * 7)}\r\n`;
+        sent += piece;
+        await conn.write(encoder.encode(piece));
+        // Each piece its own read: the next is sent once this one has arrived.
+        await waitFor(
+          () => (received = kept.reduce((n, c) => n + c.length, 0)) >= sent.length,
+          "a read",
+        );
+      }
+      assert.equal(received, sent.length);
+      assert.equal(decoder.decode(concatBytes(kept)), sent);
+      const replies = Array.from({ length: kept.length }, (_, i) => `ok ${i + 1}\r\n`).join("");
+      assert.equal(decoder.decode(await readAll(conn, replies.length)), replies);
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
   Deno.test(`transport (${kind}): backpressure past 1 MiB, drained, end after flush`, async () => {
     const chunk = new Uint8Array(256 * 1024).fill(0x61);
     let sawFalse = false;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isNonAscii, parsePathArgument } from "../../lib/smtp/address.ts";
 import { SmtpError } from "../../lib/smtp/reply.ts";
+import { randomBelow } from "../harness/random.ts";
 
 function parse(text: string, prefix: "FROM" | "TO" = "FROM") {
   const { address, params } = parsePathArgument(text, prefix);
@@ -69,4 +70,153 @@ Deno.test("address: syntax errors are 501 with the right enhanced code", () => {
 Deno.test("isNonAscii", () => {
   assert.equal(isNonAscii("plain@example.com"), false);
   assert.equal(isNonAscii("jörg@example.com"), true);
+});
+
+/**
+ * The pattern-based parser the hand-written scans replaced, kept as the reference they
+ * must agree with (same address, parameters, or error code and text).
+ */
+function referenceParse(text: string, prefix: "FROM" | "TO") {
+  const fail = (enhanced: string, message: string) => new SmtpError(501, enhanced, message);
+  const match = new RegExp(`^${prefix}:\\s*`, "i").exec(text);
+  if (!match) {
+    throw fail(
+      "5.5.4",
+      `Syntax: ${prefix === "FROM" ? "MAIL FROM:<address>" : "RCPT TO:<address>"}`,
+    );
+  }
+  let rest = text.slice(match[0].length);
+  let path: string;
+  if (rest.startsWith("<")) {
+    let close = -1;
+    let quoted = false;
+    for (let i = 1; i < rest.length; i++) {
+      const ch = rest[i];
+      if (ch === "\\" && quoted) i++;
+      else if (ch === '"') quoted = !quoted;
+      else if (ch === ">" && !quoted) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) throw fail("5.1.7", "Bad address syntax: missing >");
+    path = rest.slice(1, close);
+    rest = rest.slice(close + 1);
+  } else {
+    const space = rest.search(/\s/);
+    path = space < 0 ? rest : rest.slice(0, space);
+    rest = space < 0 ? "" : rest.slice(space);
+  }
+  if (path.startsWith("@")) {
+    const colon = path.indexOf(":");
+    if (colon < 0) throw fail("5.1.7", "Bad address syntax: broken source route");
+    path = path.slice(colon + 1);
+  }
+  const isMailbox = (path: string) => {
+    const at = path.lastIndexOf("@");
+    if (at <= 0 || at === path.length - 1) return path.toLowerCase() === "postmaster";
+    const local = path.slice(0, at);
+    const domain = path.slice(at + 1);
+    const localOk = /^"(?:[^"\\\r\n]|\\.)*"$/.test(local) ||
+      /^[^\s()<>\[\]:;@\\,."]+(\.[^\s()<>\[\]:;@\\,."]+)*$/.test(local);
+    const domainOk = /^\[[^\]\s]+\]$/.test(domain) || /^[^\s()<>\[\]:;@\\,"]+$/.test(domain);
+    return localOk && domainOk && path.length <= 512;
+  };
+  if (path !== "" && !isMailbox(path)) {
+    throw fail(prefix === "FROM" ? "5.1.7" : "5.1.3", `Bad address syntax: <${path}>`);
+  }
+  if (rest !== "" && !/^\s/.test(rest)) {
+    throw fail("5.5.4", "Syntax: a space must separate parameters");
+  }
+  const params = new Map<string, string | null>();
+  for (const word of rest.trim().split(/\s+/)) {
+    if (word === "") continue;
+    const eq = word.indexOf("=");
+    const keyword = (eq < 0 ? word : word.slice(0, eq)).toUpperCase();
+    if (!/^[A-Z0-9][A-Z0-9-]*$/.test(keyword)) throw fail("5.5.4", `Bad parameter: ${word}`);
+    params.set(keyword, eq < 0 ? null : word.slice(eq + 1));
+  }
+  return { address: path, params };
+}
+
+function outcome(parse: () => { address: string; params: ReadonlyMap<string, string | null> }) {
+  try {
+    const { address, params } = parse();
+    return { address, params: [...params] };
+  } catch (error) {
+    assert.ok(error instanceof SmtpError, String(error));
+    return { code: error.code, enhanced: error.enhanced, text: error.message };
+  }
+}
+
+Deno.test("address: the scans agree with the pattern-based reference on generated input", () => {
+  // Pieces that matter to the grammar, Unicode spaces and line breaks among them.
+  const pieces = [
+    "FROM:",
+    "from:",
+    "TO:",
+    "to:",
+    "fRoM:",
+    "ſrom:",
+    "<",
+    ">",
+    "@",
+    ".",
+    "..",
+    '"',
+    "\\",
+    " ",
+    "\t",
+    "\r",
+    "\n",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    "\ufeff",
+    "\u200b",
+    ",",
+    ":",
+    ";",
+    "[",
+    "]",
+    "(",
+    ")",
+    "a",
+    "b.c",
+    "x@y.z",
+    "postmaster",
+    "PostMaster",
+    "=",
+    "SIZE=10",
+    "body",
+    "-",
+    "ß",
+    "jörg",
+    "ex\u00e4mple",
+    "1",
+    "@a,@b:",
+  ];
+  const rand = randomBelow(5321);
+  for (let n = 0; n < 30_000; n++) {
+    let text = rand(3) === 0 ? "" : ["FROM:", "TO:"][rand(2)];
+    const length = 1 + rand(9);
+    for (let i = 0; i < length; i++) text += pieces[rand(pieces.length)];
+    for (const prefix of ["FROM", "TO"] as const) {
+      assert.deepEqual(
+        outcome(() => parsePathArgument(text, prefix)),
+        outcome(() => referenceParse(text, prefix)),
+        JSON.stringify({ text, prefix }),
+      );
+    }
+  }
+  const long = `FROM:<${"a".repeat(500)}@${"b".repeat(11)}>`;
+  for (const text of [long, long.replace("@", "@b"), `TO:<"a\\"@b>`, `TO:<"a\\\\"@b>`]) {
+    for (const prefix of ["FROM", "TO"] as const) {
+      assert.deepEqual(
+        outcome(() => parsePathArgument(text, prefix)),
+        outcome(() => referenceParse(text, prefix)),
+        text,
+      );
+    }
+  }
 });

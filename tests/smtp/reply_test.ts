@@ -37,3 +37,11 @@ Deno.test("SmtpError carries code, enhanced code and text", () => {
   assert.equal(error.message, "Syntax");
   assert.ok(error instanceof Error);
 });
+
+Deno.test("reply: trailing whitespace of the text is trimmed, any kind", () => {
+  assert.equal(reply(250, "2.0.0", "a  "), "250 2.0.0 a\r\n");
+  assert.equal(reply(250, "2.0.0", "a\t"), "250 2.0.0 a\r\n");
+  assert.equal(reply(250, "2.0.0", "a\u00a0", "b\u3000"), "250-2.0.0 a\r\n250 2.0.0 b\r\n");
+  assert.equal(reply(250, "2.0.0", "a\n"), "250 2.0.0 a\r\n");
+  assert.equal(reply(250, "2.0.0", "ä"), "250 2.0.0 ä\r\n");
+});

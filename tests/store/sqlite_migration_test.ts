@@ -184,7 +184,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 8);
+  assert.equal(SCHEMA_VERSION, 9);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
@@ -226,11 +226,45 @@ Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences t
     assert.equal(store.append("old", "INBOX", sampleMessage("Newer")).modseq, 5);
   });
   withDatabase(db.path, (check) => {
-    const index = check.prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'messages_modseq'",
-    ).get();
-    assert.ok(index, "the index by modseq exists after the migration");
+    // The version-3 step made an index by modseq, the version-9 step drops it.
+    assert.equal(hasModseqIndex(check), false);
   });
+});
+
+function hasModseqIndex(db: DatabaseSync): boolean {
+  return db.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'messages_modseq'",
+  ).get() !== undefined;
+}
+
+Deno.test("sqlite migration: a version-8 database loses the index by modseq, its HIGHESTMODSEQ comes from the message rows", async () => {
+  await using db = await tempDb();
+  let store = openSqliteStore(db.path);
+  store.append("u", "INBOX", sampleMessage("One"));
+  store.append("u", "INBOX", sampleMessage("Two"));
+  store.setFlags("u", "INBOX", [1], "add", ["\\Seen"]);
+  store.close();
+  // Version 8 had the index; its column is a floor, behind the rows (not written per change).
+  const old = new DatabaseSync(db.path);
+  old.exec(
+    "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
+      "UPDATE mailboxes SET highest_modseq = 1;" +
+      "PRAGMA user_version = 8;",
+  );
+  assert.equal(hasModseqIndex(old), true);
+  old.close();
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(userVersion(db.path), SCHEMA_VERSION);
+    const inbox = store.getMailbox("u", "INBOX")!;
+    assert.deepEqual([inbox.uidNext, inbox.highestModseq], [3, 4]);
+    assert.deepEqual(store.changedSince("u", "INBOX", 3), [1]);
+    const added = store.append("u", "INBOX", sampleMessage("Three"));
+    assert.deepEqual([added.uid, added.modseq], [3, 5]);
+  } finally {
+    store.close();
+  }
+  withDatabase(db.path, (check) => assert.equal(hasModseqIndex(check), false));
 });
 
 Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name of new mail", async () => {

@@ -1,0 +1,68 @@
+/**
+ * Bump allocation of small byte arrays out of larger ones: the transport's replies and read
+ * chunks are views of a shared slab instead of arrays of their own. Allocating an
+ * `ArrayBuffer` costs V8 far more than copying a few hundred bytes (a backing store, its
+ * external-memory accounting, a sweep at GC), and the SMTP path made eight of them per
+ * message (four read copies, four replies).
+ *
+ * A region is handed out once and never reused: a view stays valid for as long as anyone
+ * holds it (a write still queued, message data the framer keeps), and the slab is freed when
+ * the last view of it goes.
+ *
+ * @module
+ */
+
+/** Hands out fresh regions of a slab; a new slab once the current one has too little left. */
+export class ByteSlab {
+  readonly #size: number;
+  #slab: Uint8Array;
+  #used = 0;
+
+  /** `size`: bytes per slab; requests larger than it get an array of their own. */
+  constructor(size: number) {
+    this.#size = size;
+    this.#slab = new Uint8Array(0);
+  }
+
+  /** Bytes left in the current slab. */
+  get free(): number {
+    return this.#slab.length - this.#used;
+  }
+
+  /**
+   * The unused rest of the current slab, at least `min` bytes (a new slab when less is
+   * left); nothing is taken until {@linkcode take} says how much was filled.
+   */
+  space(min: number): Uint8Array {
+    if (this.free < min) this.#renew(Math.max(min, this.#size));
+    return this.#slab.subarray(this.#used);
+  }
+
+  /** Takes the first `length` bytes of {@linkcode space} (which the caller has filled). */
+  take(length: number): Uint8Array {
+    const view = this.#slab.subarray(this.#used, this.#used + length);
+    this.#used += length;
+    return view;
+  }
+
+  /**
+   * `text` as bytes in a region of the slab, when it is ASCII (replies nearly always are);
+   * null otherwise, for the caller's encoder. Longer texts than a slab get an array of their
+   * own.
+   */
+  ascii(text: string): Uint8Array | null {
+    const length = text.length;
+    const out = length > this.#size ? new Uint8Array(length) : this.space(length);
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) return null;
+      out[i] = code;
+    }
+    return length > this.#size ? out : this.take(length);
+  }
+
+  #renew(size: number): void {
+    this.#slab = new Uint8Array(size);
+    this.#used = 0;
+  }
+}
