@@ -1,0 +1,164 @@
+/**
+ * SMTP throughput with Postfix's `smtp-source` as the client, the measurement issue 13's
+ * SMTP line was taken with: a C client costs far less CPU than the Deno one in
+ * `smtp_load.ts`, so on a 2-core machine the server, not the client, sets the rate.
+ *
+ * ```sh
+ * apt-get install postfix        # smtp-source and smtp-sink (nothing is started)
+ * deno run -A bench/smtp_source.ts                      # 2,000 msgs, 4 connections, 3 rounds
+ * deno run -A bench/smtp_source.ts --messages 10000 --rounds 5 --store memory
+ * ```
+ *
+ * Each round runs `smtp-source -d -s <connections> -m <messages> -l <size>` (one message per
+ * transaction, no pipelining, connections kept: `-d`) against Postfix's `smtp-sink` and then
+ * against a fresh server per store (`deno run -A main.ts`), and prints messages per second
+ * and the server's CPU per message (all its threads, from schedstat). A warm-up round of the
+ * same size runs first on each server, so the figures are the steady state; the first-touch
+ * figures are `cold_compare.ts`'s.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { cpuMs } from "./imap_client.ts";
+import { spawnServer } from "./spawn.ts";
+
+type Target = "sink" | "memory" | "sqlite";
+
+interface Options {
+  messages: number;
+  connections: number;
+  size: number;
+  rounds: number;
+  targets: Target[];
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "2000" },
+      connections: { type: "string", default: "4" },
+      size: { type: "string", default: "2200" },
+      rounds: { type: "string", default: "3" },
+      store: { type: "string", default: "all" },
+    },
+  });
+  const store = values.store;
+  const targets: Target[] = store === "all"
+    ? ["sink", "memory", "sqlite"]
+    : store === "sink" || store === "memory" || store === "sqlite"
+    ? [store]
+    : (() => {
+      throw new Error(`--store: all, sink, memory or sqlite, not ${store}`);
+    })();
+  return {
+    messages: Number(values.messages),
+    connections: Number(values.connections),
+    size: Number(values.size),
+    rounds: Number(values.rounds),
+    targets,
+  };
+}
+
+/** Runs smtp-source once against `port`; returns the wall time in seconds. */
+async function source(port: number, opts: Options): Promise<number> {
+  const started = performance.now();
+  const { code, stderr } = await new Deno.Command("smtp-source", {
+    args: [
+      "-d",
+      "-s",
+      String(opts.connections),
+      "-m",
+      String(opts.messages),
+      "-l",
+      String(opts.size),
+      "-f",
+      "bench@source.test",
+      "-t",
+      "user@bench.test",
+      `127.0.0.1:${port}`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`smtp-source failed: ${new TextDecoder().decode(stderr)}`);
+  return (performance.now() - started) / 1000;
+}
+
+interface Running {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function startSink(): Promise<Running> {
+  const port = freePort();
+  const child = new Deno.Command("smtp-sink", {
+    // -u: smtp-sink refuses to run as root without a user to drop to.
+    args: ["-u", "nobody", `127.0.0.1:${port}`, "1000"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  return {
+    pid: child.pid,
+    port,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+async function start(target: Target, dir: string): Promise<Running> {
+  if (target === "sink") return await startSink();
+  const env: Record<string, string> = target === "sqlite"
+    ? { ELEKTROMAIL_DB: `${dir}/bench.db` }
+    : {};
+  const server = await spawnServer(env);
+  return { pid: server.pid, port: server.smtp, stop: () => server.stop() };
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  console.log(
+    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; smtp-source -d -s ${opts.connections} -m ${opts.messages} -l ${opts.size}`,
+  );
+  for (const target of opts.targets) {
+    const dir = await Deno.makeTempDir({ prefix: "elektromail-source-" });
+    const running = await start(target, dir);
+    try {
+      await source(running.port, opts); // warm-up
+      for (let round = 0; round < opts.rounds; round++) {
+        const before = cpuMs(running.pid);
+        const seconds = await source(running.port, opts);
+        const cpu = cpuMs(running.pid) - before;
+        console.log(
+          `${target.padEnd(6)} ${Math.round(opts.messages / seconds)} msgs/s, server CPU ${
+            (cpu * 1000 / opts.messages).toFixed(0)
+          } µs/msg`,
+        );
+      }
+    } finally {
+      await running.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+}
+
+if (import.meta.main) await main();
