@@ -23,6 +23,7 @@ const LAZY = [
   "node:vm",
   "lib/http/server.ts",
   "lib/http/routes.ts",
+  "lib/pop3/server.ts",
   "lib/store/sqlite.ts",
   "lib/net/node_transport.ts",
   "lib/net/self_signed.ts",
