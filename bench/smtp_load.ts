@@ -7,6 +7,7 @@
  * deno run -A bench/smtp_load.ts --messages 20000 --connections 8 --pipelining --store memory
  * deno run -A bench/smtp_load.ts --store sqlite --rounds 5 --startup-runs 0
  * deno run -A bench/smtp_load.ts --cpu-prof /tmp/prof  # V8 CPU profile of the server
+ * deno run -A bench/smtp_load.ts --store none --idle-at 1,5,30  # startup and idle memory only
  * ```
  *
  * The server runs as a subprocess (`deno run -A main.ts`, as users run it) so that its RSS
@@ -25,7 +26,9 @@
  * Startup: time from spawning the process to reading the 220 greeting on a fresh
  * connection, polled every millisecond, compared with a trivial Deno TCP listener started
  * the same way (that difference is what the server adds to Deno's own start); idle RSS
- * is read 500 ms after the greeting.
+ * is read 500 ms after the greeting. Then one more fresh server is left alone and its RSS,
+ * split into anonymous (V8 heap, malloc) and file-backed (the deno binary's pages touched), is
+ * read at each of `--idle-at` seconds after the greeting (default 1, 5 and 30).
  *
  * @module
  */
@@ -44,6 +47,8 @@ interface Options {
   pipelining: boolean;
   /** `sink`: a minimal Deno SMTP sink instead of the server, Deno's own floor. */
   stores: Array<"memory" | "sqlite" | "sink">;
+  /** Seconds after the greeting at which one more fresh server's RSS is read (at rest). */
+  idleAt: number[];
   /** Messages sent over one connection before the timed run (JIT, first delivery). */
   warmup: number;
   rounds: number;
@@ -66,20 +71,25 @@ function options(): Options {
       warmup: { type: "string", default: "200" },
       rounds: { type: "string", default: "1" },
       "startup-runs": { type: "string", default: "7" },
+      "idle-at": { type: "string", default: "1,5,30" },
       "cpu-prof": { type: "string" },
       "deno-flag": { type: "string", multiple: true, default: [] },
     },
   });
   const store = values.store;
-  if (store !== "both" && store !== "memory" && store !== "sqlite" && store !== "sink") {
-    throw new Error(`--store: memory, sqlite, both or sink, not ${store}`);
+  if (
+    store !== "both" && store !== "memory" && store !== "sqlite" && store !== "sink" &&
+    store !== "none"
+  ) {
+    throw new Error(`--store: memory, sqlite, both, sink or none (startup only), not ${store}`);
   }
   return {
     messages: Number(values.messages),
     connections: Number(values.connections),
     size: Number(values.size),
     pipelining: values.pipelining,
-    stores: store === "both" ? ["memory", "sqlite"] : [store],
+    stores: store === "both" ? ["memory", "sqlite"] : store === "none" ? [] : [store],
+    idleAt: values["idle-at"].split(",").filter((text) => text !== "").map(Number),
     warmup: Number(values.warmup),
     rounds: Number(values.rounds),
     startupRuns: Number(values["startup-runs"]),
@@ -220,10 +230,15 @@ async function pipelined(
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
-function memory(pid: number): { rss: number; peak: number } {
+function memory(pid: number): { rss: number; peak: number; anon: number; file: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+  return {
+    rss: kb("VmRSS") / 1024,
+    peak: kb("VmHWM") / 1024,
+    anon: kb("RssAnon") / 1024,
+    file: kb("RssFile") / 1024,
+  };
 }
 
 /** CPU time the process's live threads have run, in ms (Linux schedstat, ns resolution). */
@@ -419,7 +434,7 @@ for await (const conn of listener) {
 }
 `;
 
-async function startup(runs: number, denoFlags: string[]): Promise<void> {
+async function startup(runs: number, denoFlags: string[], idleAt: number[]): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "elektromail-startup-" });
   const baseline = `${dir}/baseline.ts`;
   await Deno.writeTextFile(baseline, BASELINE);
@@ -454,14 +469,38 @@ async function startup(runs: number, denoFlags: string[]): Promise<void> {
         base.idle.toFixed(1)
       } MB)`,
     );
+    if (idleAt.length > 0) await idleOverTime([MAIN], denoFlags, idleAt);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
+/**
+ * One more fresh server, left alone: its RSS (anonymous + file-backed, i.e. heap and malloc
+ * vs the deno binary's pages it touched) at each of `seconds` after the greeting, so the
+ * startup warm-up and what it leaves behind show.
+ */
+async function idleOverTime(args: string[], denoFlags: string[], seconds: number[]) {
+  const run = await timeToGreeting(["run", "-A", ...denoFlags, ...args]);
+  const start = performance.now();
+  const readings: string[] = [];
+  try {
+    for (const at of seconds) {
+      await new Promise((resolve) => setTimeout(resolve, at * 1000 - (performance.now() - start)));
+      const { rss, anon, file } = memory(run.pid);
+      readings.push(
+        `${at} s ${rss.toFixed(1)} MB (anon ${anon.toFixed(1)} + file ${file.toFixed(1)})`,
+      );
+    }
+  } finally {
+    await run.kill();
+  }
+  console.log(`idle RSS over time, after the greeting: ${readings.join(", ")}`);
+}
+
 if (import.meta.main) {
   const opts = options();
   console.log(`deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs`);
-  if (opts.startupRuns > 0) await startup(opts.startupRuns, opts.denoFlags);
+  if (opts.startupRuns > 0) await startup(opts.startupRuns, opts.denoFlags, opts.idleAt);
   for (const store of opts.stores) await load(store, opts);
 }

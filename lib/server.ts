@@ -14,7 +14,7 @@ import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { type WarmUp, warmUpCode } from "./imap/warm_up.ts";
-import { createPop3Server } from "./pop3/server.ts";
+import type { Pop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
 import type { Store } from "./store/types.ts";
@@ -90,6 +90,10 @@ export async function startElektromail(
   options: StartOptions = {},
 ): Promise<Elektromail> {
   const logger = options.logger ?? quietLogger();
+  // Loaded only with a POP3 listener (POP3_PORT or POP3S_PORT), as HTTP is only with its port.
+  const pop3Module = config.pop3Port !== null || config.tls?.pop3sPort != null
+    ? await import("./pop3/server.ts")
+    : null;
   // Loaded only with TLS on, as the TLS transport and the SQLite store are.
   const tls = config.tls
     ? await (await import("./net/tls.ts")).loadTlsMaterial({
@@ -113,7 +117,8 @@ export async function startElektromail(
   const authGuard = new AuthGuard(config.limits, logger);
   const warmer = startIndexWarmer(store);
   const imapServer = createImapServer({ config, store, logger, chaos, authGuard });
-  const pop3Server = createPop3Server({ config, store, logger, chaos, authGuard });
+  const pop3Server: Pop3Server | null = pop3Module &&
+    pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
   /** A plain listener: it offers STARTTLS when TLS is on. */
@@ -150,7 +155,7 @@ export async function startElektromail(
     );
     started.push(imap);
     let pop3: Listener | null = null;
-    if (config.pop3Port !== null) {
+    if (config.pop3Port !== null && pop3Server) {
       const port = config.pop3Port;
       pop3 = await bind(
         "POP3_PORT (--pop3-port)",
@@ -171,7 +176,8 @@ export async function startElektromail(
         () => {
           const endpoint = { name, port, tls: tlsMode("implicit") };
           if (name === "smtps") return startSmtp(config, store, logger, endpoint, chaos, authGuard);
-          return name === "imaps" ? imapServer.listen(endpoint) : pop3Server.listen(endpoint);
+          // A POP3S port loaded the POP3 server above.
+          return name === "imaps" ? imapServer.listen(endpoint) : pop3Server!.listen(endpoint);
         },
       );
       started.push(listener);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { nodeCrypto } from "../node_builtins.ts";
 import { type AuthedSession, ImapError } from "./context.ts";
 import { type ImapUrl, ImapUrlError, parseImapUrl } from "./imap_url.ts";
 import { resolveUrl, type UrlTarget, UrlTargetError } from "./url_target.ts";
@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
 
 /** The INTERNAL token of `rump` under `key`. */
 export function urlAuthToken(rump: string, key: Uint8Array): string {
-  return TOKEN_VERSION + createHmac("sha256", key).update(rump).digest("hex");
+  return TOKEN_VERSION + nodeCrypto().createHmac("sha256", key).update(rump).digest("hex");
 }
 
 /**
@@ -117,7 +117,7 @@ export function authorizedTarget(session: AuthedSession, text: string): UrlTarge
 function sameToken(expected: string, given: string): boolean {
   const a = encoder.encode(expected);
   const b = encoder.encode(given);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && nodeCrypto().timingSafeEqual(a, b);
 }
 
 /** Why an access identifier is malformed (RFC 4467 3 `access`), or null. */

@@ -25,7 +25,8 @@
  * @module
  */
 
-import * as zlib from "node:zlib";
+import type * as zlib from "node:zlib";
+import { nodeZlib } from "../node_builtins.ts";
 
 /**
  * zlib level of the server's output. Dovecot uses 6; Deno's `node:zlib` makes ~10 MB/s at 6
@@ -75,6 +76,8 @@ export class DeflateLayer {
   readonly #hooks: DeflateHooks;
   readonly #deflater: zlib.DeflateRaw;
   readonly #inflater: zlib.InflateRaw;
+  /** zlib's `Z_SYNC_FLUSH`. */
+  readonly #syncFlush: number;
   /** Plain bytes written whose flush has not completed. */
   #pending = 0;
   /** Plain bytes written since the last flush was scheduled. */
@@ -85,6 +88,7 @@ export class DeflateLayer {
 
   constructor(hooks: DeflateHooks) {
     this.#hooks = hooks;
+    const zlib = nodeZlib();
     this.#deflater = zlib.createDeflateRaw({ level: DEFLATE_LEVEL });
     this.#deflater.on("data", (chunk: Uint8Array) => {
       if (!this.#closed) hooks.send(asBytes(chunk));
@@ -94,6 +98,7 @@ export class DeflateLayer {
       highWaterMark: INFLATE_BUFFER,
       writableHighWaterMark: INPUT_BUFFER,
     } as zlib.ZlibOptions);
+    this.#syncFlush = zlib.constants.Z_SYNC_FLUSH;
     this.#inflater.on("data", (chunk: Uint8Array) => this.#inflatedChunk(chunk));
     this.#inflater.on("drain", () => hooks.progress());
     const failed = (error: Error) => this.#fail(`invalid compressed data: ${error.message}`);
@@ -149,7 +154,7 @@ export class DeflateLayer {
     const batch = this.#batch;
     this.#batch = 0;
     if (this.#closed) return;
-    this.#deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+    this.#deflater.flush(this.#syncFlush, () => {
       if (this.#closed) return;
       this.#pending -= batch;
       this.#hooks.progress();

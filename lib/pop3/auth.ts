@@ -18,8 +18,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { authenticate } from "../auth.ts";
+import { nodeCrypto } from "../node_builtins.ts";
 import { decodeSaslPlain } from "../sasl.ts";
 import { canonicalUserName } from "../store/names.ts";
 import {
@@ -107,7 +107,7 @@ function apopUser(session: Pop3Session, name: string, digest: string): string | 
   const entry = config.users.find((candidate) => candidate.user === canonical) ??
     config.users.find((candidate) => candidate.address === canonical);
   if (!entry || timestamp === null) return null;
-  const expected = createHash("md5").update(timestamp + entry.password).digest("hex");
+  const expected = nodeCrypto().createHash("md5").update(timestamp + entry.password).digest("hex");
   return expected === digest.toLowerCase() ? entry.user : null;
 }
 
