@@ -71,8 +71,8 @@ function warm(raw: Uint8Array, stages = 5): MessageIndex {
   const view = new MessageView(() => raw, () => index);
   if (stages > 1) cachedEnvelope(view);
   if (stages > 2) cachedBodyStructure(view, true, false);
-  if (stages > 3) searchHeaders(index);
-  if (stages > 4) searchAddresses(index);
+  if (stages > 3) searchHeaders(index, view.root);
+  if (stages > 4) searchAddresses(index, view.root);
   return index;
 }
 

@@ -61,23 +61,26 @@ export class MimeTable {
   /** {@linkcode COLUMNS} numbers a row, in one array (one allocation a message). */
   readonly #rows: Int32Array;
   readonly #headers: Uint8Array; // the header bytes of every row but the root
+  /** A copy of the root header: ENVELOPE, SEARCH and HEADER.FIELDS read its fields. */
+  readonly #rootHeader: Uint8Array;
   /**
-   * The root's fields, kept parsed: ENVELOPE, SEARCH and HEADER.FIELDS all read them. They
-   * read a copy of the root header of their own (`#rootHeaderBytes` long).
+   * The root's fields as the parser found them, handed to the first view of the root (the
+   * one indexing at delivery reads) and then dropped: kept, they were a dozen objects a
+   * message for V8 to mark after every burst, while a later reader parses the copy anew in
+   * a few microseconds.
    */
-  readonly #rootFields: readonly HeaderField[];
-  readonly #rootHeaderBytes: number;
+  #rootFields: readonly HeaderField[] | null;
 
   constructor(
     rows: Int32Array,
     headers: Uint8Array,
-    rootFields: readonly HeaderField[],
-    rootHeaderBytes: number,
+    rootHeader: Uint8Array,
+    rootFields: readonly HeaderField[] | null,
   ) {
     this.#rows = rows;
     this.#headers = headers;
+    this.#rootHeader = rootHeader;
     this.#rootFields = rootFields;
-    this.#rootHeaderBytes = rootHeaderBytes;
   }
 
   /** Number of parts (rows). */
@@ -87,7 +90,7 @@ export class MimeTable {
 
   /** Bytes held, for tests and measurements. */
   get byteLength(): number {
-    return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeaderBytes;
+    return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeader.byteLength;
   }
 
   /** A view of the root: the whole message, part number `""`. */
@@ -111,13 +114,23 @@ export class MimeTable {
 
   /** The header fields of `row`, with offsets into the raw message as the parser saw them. */
   fields(row: number): readonly HeaderField[] {
-    if (row === 0) return this.#rootFields;
-    const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
     const start = this.offset(row, HEADER_START);
+    if (row === 0) {
+      const parsed = this.#rootFields;
+      if (parsed !== null) {
+        this.#rootFields = null;
+        return parsed;
+      }
+      return parseHeaderFields(this.#rootHeader, 0, this.#rootHeader.length, start);
+    }
+    const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
     const length = this.offset(row, HEADER_END) - start;
     return parseHeaderFields(this.#headers, at, at + length, start - at);
   }
 }
+
+/** The header copy of a message of one part (shared: it holds nothing). */
+const NO_BYTES = new Uint8Array(0);
 
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
@@ -187,9 +200,9 @@ export class MimeTableBuilder {
     }
     return new MimeTable(
       table.slice(0, rows * COLUMNS),
-      headers,
+      headers.length === 0 ? NO_BYTES : headers,
+      this.rootHeader,
       this.rootFields,
-      this.rootHeader.length,
     );
   }
 }

@@ -28,12 +28,15 @@ export interface SearchField {
 
 /** What SEARCH reads of a message's top-level header. */
 export interface SearchHeaders {
+  /** The fields, in order (made on each read: the index keeps them as one string). */
   readonly fields: readonly SearchField[];
   /**
    * The calendar day of the `Date:` field as written, in its own time zone (days since
    * 1970-01-01), or null when the field is missing or unreadable.
    */
   readonly sentDay: number | null;
+  /** Whether a field named `name` holds `needle` (both lower-cased already). */
+  has(name: string, needle: string): boolean;
 }
 
 /** What BODY and TEXT read of a message, lower-cased. */
@@ -59,7 +62,8 @@ const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"])
 const NO_FIELDS: readonly SearchField[] = [];
 
 /**
- * The decoded, lower-cased header fields of the message, computed once per index.
+ * The decoded, lower-cased header fields of the message, computed once per index. `root` is
+ * the index's root part, when the caller has a view of it already (its fields parsed).
  *
  * @example
  * ```ts
@@ -67,12 +71,103 @@ const NO_FIELDS: readonly SearchField[] = [];
  * searchHeaders(index).fields; // [{ name: "subject", value: "grüße" }]
  * ```
  */
-export function searchHeaders(index: MessageIndex): SearchHeaders {
-  return index.memo(HEADERS, () => {
-    const fields = index.root.fields.map(searchField);
-    const date = fields.find((field) => field.name === "date");
-    return { fields, sentDay: date ? dateDay(date.value) : null };
-  });
+export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeaders {
+  return index.memo(HEADERS, () => CompactHeaders.of((root ?? index.root).fields));
+}
+
+/**
+ * The decoded, lower-cased fields of a header kept as one flat string (`name:value` after
+ * `name:value`) and the bounds of each value in it: two objects a message where a list of
+ * fields was about forty (the fields, their names and values), all of which V8 marked after
+ * every burst of mail.
+ */
+class CompactHeaders implements SearchHeaders {
+  readonly #text: string;
+  /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
+  readonly #bounds: readonly number[];
+  #sentDay: number | null | undefined = undefined;
+
+  private constructor(text: string, bounds: readonly number[]) {
+    this.#text = text;
+    this.#bounds = bounds;
+  }
+
+  static of(fields: readonly HeaderField[]): CompactHeaders {
+    const parts: string[] = [];
+    const bounds: number[] = [];
+    let length = 0;
+    for (const field of fields) {
+      const name = field.name.toLowerCase();
+      const value = decodeEncodedWords(field.value).toLowerCase();
+      parts.push(name, ":", value);
+      length += name.length + 1;
+      bounds.push(length, length + value.length);
+      length += value.length;
+    }
+    // One flat string (a join is not a rope of the parts).
+    return new CompactHeaders(parts.join(""), bounds);
+  }
+
+  get count(): number {
+    return this.#bounds.length >> 1;
+  }
+
+  /** The lower-cased name of field `i`. */
+  name(i: number): string {
+    const start = i === 0 ? 0 : this.#bounds[2 * i - 1];
+    return this.#text.slice(start, this.#bounds[2 * i] - 1);
+  }
+
+  /** The decoded, lower-cased value of field `i`. */
+  value(i: number): string {
+    return this.#text.slice(this.#bounds[2 * i], this.#bounds[2 * i + 1]);
+  }
+
+  get fields(): SearchField[] {
+    return Array.from(
+      { length: this.count },
+      (_, i) => ({ name: this.name(i), value: this.value(i) }),
+    );
+  }
+
+  get sentDay(): number | null {
+    if (this.#sentDay === undefined) {
+      const date = this.#indexOf("date");
+      this.#sentDay = date < 0 ? null : dateDay(this.value(date));
+    }
+    return this.#sentDay;
+  }
+
+  /** The first field named `name`, or -1. */
+  #indexOf(name: string): number {
+    for (let i = 0; i < this.count; i++) if (this.#named(i, name)) return i;
+    return -1;
+  }
+
+  #named(i: number, name: string): boolean {
+    const start = i === 0 ? 0 : this.#bounds[2 * i - 1];
+    return this.#bounds[2 * i] - 1 - start === name.length && this.#text.startsWith(name, start);
+  }
+
+  has(name: string, needle: string): boolean {
+    const text = this.#text;
+    const bounds = this.#bounds;
+    // The first `needle` at or after the start of the last value looked at: values come in
+    // order, so a header of many such fields is still scanned once.
+    let hit = -1;
+    for (let i = 0; i < bounds.length >> 1; i++) {
+      if (!this.#named(i, name)) continue;
+      const start = bounds[2 * i];
+      const end = bounds[2 * i + 1];
+      if (end - start < needle.length) continue;
+      if (hit < start) {
+        hit = text.indexOf(needle, start);
+        if (hit < 0) return false;
+      }
+      if (hit + needle.length <= end) return true;
+    }
+    return false;
+  }
 }
 
 /**
@@ -170,15 +265,15 @@ class PlannedText implements SearchText {
  * searchAddresses(index); // [{ name: "from", value: "<a@b.org>" }]
  * ```
  */
-export function searchAddresses(index: MessageIndex): readonly SearchField[] {
+export function searchAddresses(index: MessageIndex, root?: MimePart): readonly SearchField[] {
   return index.memo(ADDRESSES, () => {
-    const decoded = searchHeaders(index).fields;
-    const fields = index.root.fields;
+    const fields = (root ??= index.root).fields;
+    const decoded = searchHeaders(index, root) as CompactHeaders;
     let found: SearchField[] | null = null;
     for (let i = 0; i < fields.length; i++) {
-      const { name, value } = decoded[i];
-      if (!ADDRESS_FIELDS.has(name)) continue;
-      const forms = missingForms(addressForms(fields[i].value), value);
+      if (!ADDRESS_FIELDS.has(fields[i].name.toLowerCase())) continue;
+      const name = decoded.name(i);
+      const forms = missingForms(addressForms(fields[i].value), decoded.value(i));
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
     return found ?? NO_FIELDS;

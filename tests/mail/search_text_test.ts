@@ -122,3 +122,20 @@ Deno.test("searchText: broken and empty messages give text, never an error", () 
   );
   assert.ok(unterminated.body.includes("lost end"));
 });
+
+Deno.test("searchHeaders: has() matches within one value of the named fields only", () => {
+  const raw = crlf(
+    "To: Alpha <a@x.org>\nSubject: to: beta\nTo: gamma@y.org\nX-Empty:\nTo-Long: delta\n\nbody\n",
+  );
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("to", "alpha <a@x"));
+  assert.ok(headers.has("to", "gamma@y.org")); // the second To field
+  assert.ok(!headers.has("to", "beta")); // in the Subject, not a To
+  assert.ok(!headers.has("to", "delta")); // a longer name with the same start
+  assert.ok(!headers.has("to", "x.org>to")); // never across two fields
+  assert.ok(!headers.has("to", "x.org>subject")); // nor into the next name
+  assert.ok(headers.has("x-empty", ""));
+  assert.ok(!headers.has("x-empty", "a"));
+  assert.ok(!headers.has("cc", ""));
+  assert.ok(headers.has("subject", "to: beta"));
+});
