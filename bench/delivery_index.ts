@@ -24,6 +24,7 @@
 
 import { parseArgs } from "node:util";
 import { cachedBodyStructure } from "../lib/imap/bodystructure.ts";
+import { ByteSlabs } from "../lib/imap/byte_slabs.ts";
 import { cachedEnvelope } from "../lib/imap/envelope.ts";
 import { MessageView } from "../lib/imap/message_view.ts";
 import { MessageIndex } from "../lib/mail/message_index.ts";
@@ -66,11 +67,11 @@ function threadCpuMs(): number {
 }
 
 /** What lib/imap/warm.ts `warm` does for one stored message. */
-function warm(raw: Uint8Array, stages = 5): MessageIndex {
+function warm(raw: Uint8Array, slabs: ByteSlabs, stages = 5): MessageIndex {
   const index = new MessageIndex(raw);
   const view = new MessageView(() => raw, () => index);
-  if (stages > 1) cachedEnvelope(view);
-  if (stages > 2) cachedBodyStructure(view, true, false);
+  if (stages > 1) cachedEnvelope(view, slabs);
+  if (stages > 2) cachedBodyStructure(view, true, false, slabs);
   if (stages > 3) searchHeaders(index, view.root);
   if (stages > 4) searchAddresses(index, view.root);
   return index;
@@ -99,17 +100,20 @@ if (import.meta.main) {
   const bytes = messages.reduce((sum, raw) => sum + raw.length, 0);
   const times: number[] = [];
   let kept: MessageIndex[] = [];
+  let slabs = new ByteSlabs();
   for (let p = 0; p < Number(values.passes); p++) {
     kept = [];
+    slabs = new ByteSlabs();
     gc();
     const start = threadCpuMs();
-    for (const raw of messages) kept.push(warm(raw));
+    for (const raw of messages) kept.push(warm(raw, slabs));
     times.push(threadCpuMs() - start);
   }
   kept = [];
+  slabs = new ByteSlabs();
   gc();
   const { heapUsed, external } = Deno.memoryUsage();
-  for (const raw of messages) kept.push(warm(raw, Number(values.stages)));
+  for (const raw of messages) kept.push(warm(raw, slabs, Number(values.stages)));
   gc();
   const after = Deno.memoryUsage();
   const retained = after.heapUsed - heapUsed;
