@@ -124,7 +124,9 @@ if (import.meta.main) {
   console.log(
     `${count} messages (${(bytes / count).toFixed(0)} B each), load ${
       Deno.loadavg()[0].toFixed(1)
-    }: first pass ${us(times[0])} us/msg, later passes ${us(mean)} us/msg ` +
+    }: first pass ${us(times[0])} us/msg, later passes ${us(mean)} us/msg, best ${
+      us(Math.min(...later))
+    } ` +
       `(${later.map(us).join(" ")}); retained ${
         (retained / count).toFixed(0)
       } B/msg on the heap + ` +

@@ -93,6 +93,14 @@ export class MimeTable {
     return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeader.byteLength;
   }
 
+  /**
+   * A copy of the root header; the offsets of the root's fields index it (the root header
+   * starts the message). Not to be changed.
+   */
+  get rootHeader(): Uint8Array {
+    return this.#rootHeader;
+  }
+
   /** A view of the root: the whole message, part number `""`. */
   root(): MimePart {
     return new PartView(this, 0, "", "");

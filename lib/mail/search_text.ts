@@ -72,7 +72,24 @@ const NO_FIELDS: readonly SearchField[] = [];
  * ```
  */
 export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeaders {
-  return index.memo(HEADERS, () => CompactHeaders.of((root ?? index.root).fields));
+  return index.memo(
+    HEADERS,
+    () => CompactHeaders.of((root ?? index.root).fields, index.parts.rootHeader),
+  );
+}
+
+/** SP or HT. */
+function isWsp(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09;
+}
+
+/** Whether `bytes` are all ASCII and hold no `=?` (no encoded word can be in them). */
+function plainAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80 || (byte === 0x3d && bytes[i + 1] === 0x3f)) return false;
+  }
+  return true;
 }
 
 /**
@@ -92,7 +109,12 @@ class CompactHeaders implements SearchHeaders {
     this.#bounds = bounds;
   }
 
-  static of(fields: readonly HeaderField[]): CompactHeaders {
+  /**
+   * The fields of a header; `header`, when given, holds the bytes the fields' offsets index:
+   * a header of plain ASCII is then made from those bytes in one pass.
+   */
+  static of(fields: readonly HeaderField[], header?: Uint8Array): CompactHeaders {
+    if (header !== undefined && plainAscii(header)) return CompactHeaders.#ofAscii(fields, header);
     const parts: string[] = [];
     const bounds: number[] = [];
     let length = 0;
@@ -106,6 +128,46 @@ class CompactHeaders implements SearchHeaders {
     }
     // One flat string (a join is not a rope of the parts).
     return new CompactHeaders(parts.join(""), bounds);
+  }
+
+  /**
+   * {@linkcode of} for a header of ASCII without encoded words: there a field's decoded,
+   * lower-cased value is its bytes after the colon unfolded (a line end before SP or HT
+   * dropped), trimmed and lower-cased, so it is read from the bytes, with no string a field.
+   */
+  static #ofAscii(fields: readonly HeaderField[], bytes: Uint8Array): CompactHeaders {
+    const codes: number[] = [];
+    const bounds: number[] = [];
+    for (const field of fields) {
+      const name = field.name;
+      for (let i = 0; i < name.length; i++) codes.push(FOLD[name.charCodeAt(i)]);
+      codes.push(0x3a);
+      const valueStart = codes.length;
+      const end = field.end;
+      let started = false;
+      for (let i = bytes.indexOf(0x3a, field.start) + 1; i < end; i++) {
+        const byte = bytes[i];
+        if (!started) {
+          if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue;
+          started = true;
+        }
+        if (byte === 0x0d && i + 2 < end && bytes[i + 1] === 0x0a && isWsp(bytes[i + 2])) i++;
+        else if (!(byte === 0x0a && i + 1 < end && isWsp(bytes[i + 1]))) codes.push(FOLD[byte]);
+      }
+      let valueEnd = codes.length;
+      while (valueEnd > valueStart) {
+        const last = codes[valueEnd - 1];
+        if (last !== 0x20 && (last < 0x09 || last > 0x0d)) break;
+        valueEnd--;
+      }
+      codes.length = valueEnd;
+      bounds.push(valueStart, valueEnd);
+    }
+    const chunks: string[] = [];
+    for (let i = 0; i < codes.length; i += 8192) {
+      chunks.push(String.fromCharCode.apply(null, codes.slice(i, i + 8192)));
+    }
+    return new CompactHeaders(chunks.length === 1 ? chunks[0] : chunks.join(""), bounds);
   }
 
   get count(): number {

@@ -139,3 +139,34 @@ Deno.test("searchHeaders: has() matches within one value of the named fields onl
   assert.ok(!headers.has("cc", ""));
   assert.ok(headers.has("subject", "to: beta"));
 });
+
+Deno.test("searchHeaders: an ASCII header read from its bytes gives the decoded fields' values", () => {
+  // The fields as a list of decoded values gives them (the general way, which 8-bit headers
+  // and encoded words take), over random headers of folding, bare CR and LF, blank values.
+  const names = ["From", "x-A", "TO", " Cc ", "junk line", "Subject"];
+  const pieces = ["a", "B", " ", "\t", "\r", ":", "=", "?", "\0", "<X@Y.org>"];
+  const folds = ["\r\n ", "\n\t", "\r\n\t ", " \r\n ", "\r\r\n ", "\n "];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 2000; round++) {
+    let text = "";
+    for (let f = 0, fields = 1 + random(4); f < fields; f++) {
+      const name = names[random(names.length)];
+      text += name.includes(" l") ? name : name + ":";
+      for (let i = 0, n = random(12); i < n; i++) {
+        text += random(4) === 0 ? folds[random(folds.length)] : pieces[random(pieces.length)];
+      }
+      text += random(3) === 0 ? "\n" : "\r\n";
+    }
+    const raw = enc.encode(text.replaceAll("=?", "=") + "\r\nbody");
+    const index = new MessageIndex(raw);
+    const expected = index.root.fields.map((field) => ({
+      name: field.name.toLowerCase(),
+      value: field.value.toLowerCase(),
+    }));
+    assert.deepEqual(searchHeaders(index).fields, expected, JSON.stringify(text));
+  }
+});
