@@ -143,8 +143,12 @@ const NO_BYTES = new Uint8Array(0);
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
-  /** Rows so far, typed from the start (grown by doubling), so finishing is one copy. */
-  #table = new Int32Array(4 * COLUMNS);
+  /**
+   * Rows so far, typed from the start (grown by doubling), so finishing is one copy or none.
+   * One row to start with: most mail is one part, and V8 keeps a typed array of up to 64
+   * bytes on its heap, where a larger one is an allocation outside it (and a record to sweep).
+   */
+  #table = new Int32Array(COLUMNS);
   #headerBytes = 0;
   #rows = 0;
 
@@ -207,7 +211,7 @@ export class MimeTableBuilder {
       }
     }
     return new MimeTable(
-      table.slice(0, rows * COLUMNS),
+      table.length === rows * COLUMNS ? table : table.slice(0, rows * COLUMNS),
       headers.length === 0 ? NO_BYTES : headers,
       this.rootHeader,
       this.rootFields,

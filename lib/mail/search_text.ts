@@ -78,18 +78,16 @@ export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeade
   );
 }
 
-/** SP or HT. */
-function isWsp(byte: number): boolean {
-  return byte === 0x20 || byte === 0x09;
-}
+// A BOM is kept (as U+FEFF): removed, it would shift the offsets of the fields.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** Whether `bytes` are all ASCII and hold no `=?` (no encoded word can be in them). */
-function plainAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (byte >= 0x80 || (byte === 0x3d && bytes[i + 1] === 0x3f)) return false;
-  }
-  return true;
+/**
+ * `bytes` as text when they are all ASCII and hold no `=?` (no encoded word can be in them),
+ * else null. Decoded natively first: an 8-bit byte is then a char above 0x7f (or U+FFFD).
+ */
+function asciiText(bytes: Uint8Array): string | null {
+  const text = utf8.decode(bytes);
+  return /[^\x00-\x7f]|=\?/.test(text) ? null : text;
 }
 
 /**
@@ -114,7 +112,8 @@ class CompactHeaders implements SearchHeaders {
    * a header of plain ASCII is then made from those bytes in one pass.
    */
   static of(fields: readonly HeaderField[], header?: Uint8Array): CompactHeaders {
-    if (header !== undefined && plainAscii(header)) return CompactHeaders.#ofAscii(fields, header);
+    const text = header === undefined ? null : asciiText(header);
+    if (text !== null) return CompactHeaders.#ofAscii(fields, text);
     const parts: string[] = [];
     const bounds: number[] = [];
     let length = 0;
@@ -131,43 +130,30 @@ class CompactHeaders implements SearchHeaders {
   }
 
   /**
-   * {@linkcode of} for a header of ASCII without encoded words: there a field's decoded,
-   * lower-cased value is its bytes after the colon unfolded (a line end before SP or HT
-   * dropped), trimmed and lower-cased, so it is read from the bytes, with no string a field.
+   * {@linkcode of} for a header of ASCII without encoded words (`text`, its bytes as text):
+   * there a field's decoded, lower-cased value is its text after the colon unfolded, trimmed
+   * and lower-cased, so all of it is cut from one lower-cased string of the header (one
+   * native decode and lower-casing instead of a string a field, built byte by byte).
    */
-  static #ofAscii(fields: readonly HeaderField[], bytes: Uint8Array): CompactHeaders {
-    const codes: number[] = [];
+  static #ofAscii(fields: readonly HeaderField[], text: string): CompactHeaders {
+    const lower = text.toLowerCase();
+    const parts: string[] = [];
     const bounds: number[] = [];
+    let length = 0;
     for (const field of fields) {
-      const name = field.name;
-      for (let i = 0; i < name.length; i++) codes.push(FOLD[name.charCodeAt(i)]);
-      codes.push(0x3a);
-      const valueStart = codes.length;
-      const end = field.end;
-      let started = false;
-      for (let i = bytes.indexOf(0x3a, field.start) + 1; i < end; i++) {
-        const byte = bytes[i];
-        if (!started) {
-          if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue;
-          started = true;
-        }
-        if (byte === 0x0d && i + 2 < end && bytes[i + 1] === 0x0a && isWsp(bytes[i + 2])) i++;
-        else if (!(byte === 0x0a && i + 1 < end && isWsp(bytes[i + 1]))) codes.push(FOLD[byte]);
-      }
-      let valueEnd = codes.length;
-      while (valueEnd > valueStart) {
-        const last = codes[valueEnd - 1];
-        if (last !== 0x20 && (last < 0x09 || last > 0x0d)) break;
-        valueEnd--;
-      }
-      codes.length = valueEnd;
-      bounds.push(valueStart, valueEnd);
+      const colon = lower.indexOf(":", field.start);
+      const name = lower.slice(field.start, colon).trim();
+      let value = lower.slice(colon + 1, field.end);
+      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`).
+      const lf = value.indexOf("\n");
+      if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
+      value = value.trim();
+      parts.push(name, ":", value);
+      length += name.length + 1;
+      bounds.push(length, length + value.length);
+      length += value.length;
     }
-    const chunks: string[] = [];
-    for (let i = 0; i < codes.length; i += 8192) {
-      chunks.push(String.fromCharCode.apply(null, codes.slice(i, i + 8192)));
-    }
-    return new CompactHeaders(chunks.length === 1 ? chunks[0] : chunks.join(""), bounds);
+    return new CompactHeaders(parts.join(""), bounds);
   }
 
   get count(): number {

@@ -170,3 +170,9 @@ Deno.test("searchHeaders: an ASCII header read from its bytes gives the decoded 
     assert.deepEqual(searchHeaders(index).fields, expected, JSON.stringify(text));
   }
 });
+
+Deno.test("searchHeaders: a header starting with a BYTE ORDER MARK keeps its offsets", () => {
+  const raw = enc.encode("\ufeffX-A: 1\r\nSubject: Two\r\n\r\nbody");
+  const index = new MessageIndex(raw);
+  assert.deepEqual(searchHeaders(index).fields.at(-1), { name: "subject", value: "two" });
+});
