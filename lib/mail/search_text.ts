@@ -91,6 +91,33 @@ function asciiText(bytes: Uint8Array): string | null {
 }
 
 /**
+ * Offsets below 65,536 (nearly every header) kept as the char codes of a string: V8 stores
+ * it as 2 bytes an offset and never looks inside it when it marks, where an array of numbers
+ * takes 8 bytes a slot and is walked. Larger offsets stay an array.
+ */
+class Bounds {
+  readonly #codes: string | null;
+  readonly #numbers: readonly number[] | null;
+  readonly length: number;
+
+  constructor(numbers: readonly number[]) {
+    this.length = numbers.length;
+    const small = numbers.length === 0 || numbers[numbers.length - 1] < 0x10000;
+    let codes = "";
+    for (let i = 0; small && i < numbers.length; i += 8192) {
+      codes += String.fromCharCode.apply(null, numbers.slice(i, i + 8192) as number[]);
+    }
+    this.#codes = small ? codes : null;
+    this.#numbers = small ? null : numbers;
+  }
+
+  /** Offset `k`. */
+  at(k: number): number {
+    return this.#codes !== null ? this.#codes.charCodeAt(k) : this.#numbers![k];
+  }
+}
+
+/**
  * The decoded, lower-cased fields of a header kept as one flat string (`name:value` after
  * `name:value`) and the bounds of each value in it: two objects a message where a list of
  * fields was about forty (the fields, their names and values), all of which V8 marked after
@@ -99,12 +126,12 @@ function asciiText(bytes: Uint8Array): string | null {
 class CompactHeaders implements SearchHeaders {
   readonly #text: string;
   /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
-  readonly #bounds: readonly number[];
+  readonly #bounds: Bounds;
   #sentDay: number | null | undefined = undefined;
 
   private constructor(text: string, bounds: readonly number[]) {
     this.#text = text;
-    this.#bounds = bounds;
+    this.#bounds = new Bounds(bounds);
   }
 
   /**
@@ -162,13 +189,13 @@ class CompactHeaders implements SearchHeaders {
 
   /** The lower-cased name of field `i`. */
   name(i: number): string {
-    const start = i === 0 ? 0 : this.#bounds[2 * i - 1];
-    return this.#text.slice(start, this.#bounds[2 * i] - 1);
+    const start = i === 0 ? 0 : this.#bounds.at(2 * i - 1);
+    return this.#text.slice(start, this.#bounds.at(2 * i) - 1);
   }
 
   /** The decoded, lower-cased value of field `i`. */
   value(i: number): string {
-    return this.#text.slice(this.#bounds[2 * i], this.#bounds[2 * i + 1]);
+    return this.#text.slice(this.#bounds.at(2 * i), this.#bounds.at(2 * i + 1));
   }
 
   get fields(): SearchField[] {
@@ -193,8 +220,8 @@ class CompactHeaders implements SearchHeaders {
   }
 
   #named(i: number, name: string): boolean {
-    const start = i === 0 ? 0 : this.#bounds[2 * i - 1];
-    return this.#bounds[2 * i] - 1 - start === name.length && this.#text.startsWith(name, start);
+    const start = i === 0 ? 0 : this.#bounds.at(2 * i - 1);
+    return this.#bounds.at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
   }
 
   has(name: string, needle: string): boolean {
@@ -205,8 +232,8 @@ class CompactHeaders implements SearchHeaders {
     let hit = -1;
     for (let i = 0; i < bounds.length >> 1; i++) {
       if (!this.#named(i, name)) continue;
-      const start = bounds[2 * i];
-      const end = bounds[2 * i + 1];
+      const start = bounds.at(2 * i);
+      const end = bounds.at(2 * i + 1);
       if (end - start < needle.length) continue;
       if (hit < start) {
         hit = text.indexOf(needle, start);

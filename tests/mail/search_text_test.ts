@@ -176,3 +176,12 @@ Deno.test("searchHeaders: a header starting with a BYTE ORDER MARK keeps its off
   const index = new MessageIndex(raw);
   assert.deepEqual(searchHeaders(index).fields.at(-1), { name: "subject", value: "two" });
 });
+
+Deno.test("searchHeaders: offsets past 65,535 in a long header", () => {
+  const raw = enc.encode(`X-Long: ${"y".repeat(70_000)}\r\nTo: Alpha <a@x.org>\r\n\r\nbody`);
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("to", "alpha <a@x.org>"));
+  assert.ok(!headers.has("to", "y"));
+  assert.deepEqual(headers.fields.at(-1), { name: "to", value: "alpha <a@x.org>" });
+  assert.equal(headers.fields[0].value.length, 70_000);
+});
