@@ -219,6 +219,11 @@ class CompactHeaders implements SearchHeaders {
     return -1;
   }
 
+  /** The length of field `i`'s name. */
+  nameLength(i: number): number {
+    return this.#bounds.at(2 * i) - 1 - (i === 0 ? 0 : this.#bounds.at(2 * i - 1));
+  }
+
   #named(i: number, name: string): boolean {
     const start = i === 0 ? 0 : this.#bounds.at(2 * i - 1);
     return this.#bounds.at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
@@ -346,8 +351,11 @@ export function searchAddresses(index: MessageIndex, root?: MimePart): readonly 
     const decoded = searchHeaders(index, root) as CompactHeaders;
     let found: SearchField[] | null = null;
     for (let i = 0; i < fields.length; i++) {
-      if (!ADDRESS_FIELDS.has(fields[i].name.toLowerCase())) continue;
+      // Named by length first: most fields are none of the four.
+      const length = decoded.nameLength(i);
+      if (length < 2 || length > 4) continue;
       const name = decoded.name(i);
+      if (!ADDRESS_FIELDS.has(name)) continue;
       const forms = missingForms(addressForms(fields[i].value), decoded.value(i));
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
