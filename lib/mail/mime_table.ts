@@ -192,7 +192,7 @@ export class MimeTableBuilder {
     table[at + CHILD_COUNT] = part.childCount;
     table[at + MESSAGE] = part.message;
     table[at + HEADER_AT_TYPE] = this.#headerBytes * 4 + part.typeSource;
-    // The root's header is kept by its parsed fields (`rootHeader`).
+    // The root's header is kept as a copy of its own (`rootHeader`).
     if (row > 0) this.#headerBytes += part.headerEnd - part.headerStart;
   }
 
