@@ -77,26 +77,13 @@ function asciiText(bytes: Uint8Array): string | null {
  * it as 2 bytes an offset and never looks inside it when it marks, where an array of numbers
  * takes 8 bytes a slot and is walked. Larger offsets stay an array.
  */
-class Bounds {
-  readonly #codes: string | null;
-  readonly #numbers: readonly number[] | null;
-  readonly length: number;
-
-  constructor(numbers: readonly number[]) {
-    this.length = numbers.length;
-    const small = numbers.length === 0 || numbers[numbers.length - 1] < 0x10000;
-    let codes = "";
-    for (let i = 0; small && i < numbers.length; i += 8192) {
-      codes += String.fromCharCode.apply(null, numbers.slice(i, i + 8192) as number[]);
-    }
-    this.#codes = small ? codes : null;
-    this.#numbers = small ? null : numbers;
+function compactBounds(numbers: readonly number[]): string | readonly number[] {
+  if (numbers.length > 0 && numbers[numbers.length - 1] >= 0x10000) return numbers;
+  let codes = "";
+  for (let i = 0; i < numbers.length; i += 8192) {
+    codes += String.fromCharCode.apply(null, numbers.slice(i, i + 8192) as number[]);
   }
-
-  /** Offset `k`. */
-  at(k: number): number {
-    return this.#codes !== null ? this.#codes.charCodeAt(k) : this.#numbers![k];
-  }
+  return codes;
 }
 
 /**
@@ -108,12 +95,13 @@ class Bounds {
 class CompactHeaders implements SearchHeaders {
   readonly #text: string;
   /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
-  readonly #bounds: Bounds;
+  /** See {@linkcode compactBounds}; `#at` reads it. */
+  readonly #bounds: string | readonly number[];
   #sentDay: number | null | undefined = undefined;
 
   private constructor(text: string, bounds: readonly number[]) {
     this.#text = text;
-    this.#bounds = new Bounds(bounds);
+    this.#bounds = compactBounds(bounds);
   }
 
   /**
@@ -165,19 +153,25 @@ class CompactHeaders implements SearchHeaders {
     return new CompactHeaders(parts.join(""), bounds);
   }
 
+  /** Offset `k` of the bounds. */
+  #at(k: number): number {
+    const bounds = this.#bounds;
+    return typeof bounds === "string" ? bounds.charCodeAt(k) : bounds[k];
+  }
+
   get count(): number {
     return this.#bounds.length >> 1;
   }
 
   /** The lower-cased name of field `i`. */
   name(i: number): string {
-    const start = i === 0 ? 0 : this.#bounds.at(2 * i - 1);
-    return this.#text.slice(start, this.#bounds.at(2 * i) - 1);
+    const start = i === 0 ? 0 : this.#at(2 * i - 1);
+    return this.#text.slice(start, this.#at(2 * i) - 1);
   }
 
   /** The decoded, lower-cased value of field `i`. */
   value(i: number): string {
-    return this.#text.slice(this.#bounds.at(2 * i), this.#bounds.at(2 * i + 1));
+    return this.#text.slice(this.#at(2 * i), this.#at(2 * i + 1));
   }
 
   get fields(): SearchField[] {
@@ -203,12 +197,12 @@ class CompactHeaders implements SearchHeaders {
 
   /** The length of field `i`'s name. */
   nameLength(i: number): number {
-    return this.#bounds.at(2 * i) - 1 - (i === 0 ? 0 : this.#bounds.at(2 * i - 1));
+    return this.#at(2 * i) - 1 - (i === 0 ? 0 : this.#at(2 * i - 1));
   }
 
   #named(i: number, name: string): boolean {
-    const start = i === 0 ? 0 : this.#bounds.at(2 * i - 1);
-    return this.#bounds.at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
+    const start = i === 0 ? 0 : this.#at(2 * i - 1);
+    return this.#at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
   }
 
   has(name: string, needle: string): boolean {
@@ -219,8 +213,8 @@ class CompactHeaders implements SearchHeaders {
     let hit = -1;
     for (let i = 0; i < bounds.length >> 1; i++) {
       if (!this.#named(i, name)) continue;
-      const start = bounds.at(2 * i);
-      const end = bounds.at(2 * i + 1);
+      const start = this.#at(2 * i);
+      const end = this.#at(2 * i + 1);
       if (end - start < needle.length) continue;
       if (hit < start) {
         hit = text.indexOf(needle, start);
