@@ -58,11 +58,15 @@ const COLUMNS = 8;
 
 /** The part table of one message. Row 0 is the root. */
 export class MimeTable {
-  /** {@linkcode COLUMNS} numbers a row, in one array (one allocation a message). */
+  /** {@linkcode COLUMNS} numbers a row, in one array. */
   readonly #rows: Int32Array;
-  readonly #headers: Uint8Array; // the header bytes of every row but the root
-  /** A copy of the root header: ENVELOPE, SEARCH and HEADER.FIELDS read its fields. */
-  readonly #rootHeader: Uint8Array;
+  /**
+   * The header bytes of every row but the root, then those of the root (from `#rootAt` on):
+   * ENVELOPE, SEARCH and HEADER.FIELDS read the root's fields. In the same buffer as the rows,
+   * so a message's table is one allocation, which V8 tracks as one.
+   */
+  readonly #bytes: Uint8Array;
+  readonly #rootAt: number;
   /**
    * The root's fields as the parser found them, handed to the first view of the root (the
    * one indexing at delivery reads) and then dropped: kept, they were a dozen objects a
@@ -73,13 +77,13 @@ export class MimeTable {
 
   constructor(
     rows: Int32Array,
-    headers: Uint8Array,
-    rootHeader: Uint8Array,
+    bytes: Uint8Array,
+    rootAt: number,
     rootFields: readonly HeaderField[] | null,
   ) {
     this.#rows = rows;
-    this.#headers = headers;
-    this.#rootHeader = rootHeader;
+    this.#bytes = bytes;
+    this.#rootAt = rootAt;
     this.#rootFields = rootFields;
   }
 
@@ -90,7 +94,7 @@ export class MimeTable {
 
   /** Bytes held, for tests and measurements. */
   get byteLength(): number {
-    return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeader.byteLength;
+    return this.#rows.byteLength + this.#bytes.byteLength;
   }
 
   /**
@@ -98,7 +102,7 @@ export class MimeTable {
    * starts the message). Not to be changed.
    */
   get rootHeader(): Uint8Array {
-    return this.#rootHeader;
+    return this.#bytes.subarray(this.#rootAt);
   }
 
   /** A view of the root: the whole message, part number `""`. */
@@ -129,22 +133,20 @@ export class MimeTable {
         this.#rootFields = null;
         return parsed;
       }
-      return parseHeaderFields(this.#rootHeader, 0, this.#rootHeader.length, start);
+      const at = this.#rootAt;
+      return parseHeaderFields(this.#bytes, at, this.#bytes.length, start - at);
     }
     const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
     const length = this.offset(row, HEADER_END) - start;
-    return parseHeaderFields(this.#headers, at, at + length, start - at);
+    return parseHeaderFields(this.#bytes, at, at + length, start - at);
   }
 }
-
-/** The header copy of a message of one part (shared: it holds nothing). */
-const NO_BYTES = new Uint8Array(0);
 
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
   /**
-   * Rows so far, typed from the start (grown by doubling), so finishing is one copy or none.
+   * Rows so far, typed from the start (grown by doubling), so finishing is one copy.
    * One row to start with: most mail is one part, and V8 keeps a typed array of up to 64
    * bytes on its heap, where a larger one is an allocation outside it (and a record to sweep).
    */
@@ -196,26 +198,30 @@ export class MimeTableBuilder {
     if (row > 0) this.#headerBytes += part.headerEnd - part.headerStart;
   }
 
-  /** The packed table; header bytes are copied so the table keeps nothing of `raw`. */
+  /**
+   * The packed table: the rows and the header bytes (copied, so the table keeps nothing of
+   * `raw`) in one buffer.
+   */
   finish(): MimeTable {
     const rows = this.#rows;
     const table = this.#table;
     const raw = this.#raw;
-    const headers = new Uint8Array(this.#headerBytes);
+    const rowBytes = rows * COLUMNS * 4;
+    const rootAt = this.#headerBytes;
+    const buffer = new ArrayBuffer(rowBytes + rootAt + this.rootHeader.length);
+    const packed = new Int32Array(buffer, 0, rows * COLUMNS);
+    packed.set(table.subarray(0, rows * COLUMNS));
+    const bytes = new Uint8Array(buffer, rowBytes);
     for (let row = 1; row < rows; row++) {
       const at = row * COLUMNS;
       let to = table[at + HEADER_AT_TYPE] >>> 2;
       // Part headers are short: a loop costs less than a subarray and a set.
       for (let i = table[at + HEADER_START]; i < table[at + HEADER_END]; i++) {
-        headers[to++] = raw[i];
+        bytes[to++] = raw[i];
       }
     }
-    return new MimeTable(
-      table.length === rows * COLUMNS ? table : table.slice(0, rows * COLUMNS),
-      headers.length === 0 ? NO_BYTES : headers,
-      this.rootHeader,
-      this.rootFields,
-    );
+    bytes.set(this.rootHeader, rootAt);
+    return new MimeTable(packed, bytes, rootAt, this.rootFields);
   }
 }
 
