@@ -2,15 +2,20 @@
  * Small byte values that live as long as their message (an encoded ENVELOPE or
  * BODYSTRUCTURE), cut from shared slabs. A `Uint8Array` of its own per value was an off-heap
  * allocation each, with a tracking record V8 sweeps after every collection; cut from a slab,
- * a value is one view and a slab of 64 KiB serves a few hundred messages. A slab lives while
- * any value cut from it does.
+ * a value is one view and a slab serves about fifty messages.
+ *
+ * A slab lives while any value cut from it does: when most of a mailbox is expunged (or the
+ * SQLite store's index cache drops most indexes) a surviving value keeps its whole slab. The
+ * slab size bounds that: at most {@linkcode SLAB_SIZE} bytes held for one surviving value,
+ * where 64 KiB slabs would hold up to two hundred messages' worth.
  *
  * @module
  */
 
-const SLAB_SIZE = 64 * 1024;
+/** Size of a slab, in octets. */
+export const SLAB_SIZE = 16 * 1024;
 /** Values larger than this get an array of their own (a slab would be left mostly unused). */
-const LARGEST_CUT = 4096;
+const LARGEST_CUT = 2048;
 
 /**
  * A source of slab space for writers: a writer writes at {@linkcode ByteSlabs.free} in
