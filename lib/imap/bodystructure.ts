@@ -33,6 +33,7 @@ import {
   type SinglePart,
 } from "../mail/bodystructure.ts";
 import type { MimePart } from "../mail/mime.ts";
+import type { ByteSlabs } from "./byte_slabs.ts";
 import { type Encoded, EncodedWriter, writeEnvelope } from "./envelope.ts";
 import type { MessageView } from "./message_view.ts";
 
@@ -138,18 +139,19 @@ const KEYS = {
 
 /**
  * The message's encoded BODY (`extended` false) or BODYSTRUCTURE, computed on first use and
- * kept (as bytes, ready to send) in its MIME index. The IMAP4rev2 form is a separate entry only for messages that hold
+ * kept (as bytes, ready to send) in its MIME index (cut from `slabs` when given). The IMAP4rev2 form is a separate entry only for messages that hold
  * a message/global part; for all others it is the same value.
  */
 export function cachedBodyStructure(
   view: MessageView,
   extended: boolean,
   rev2: boolean,
+  slabs: ByteSlabs | null = null,
 ): Uint8Array {
   let structure: BodyStructure | null = null;
   const tree = () => structure ??= bodyStructureOf(view.raw, view.root);
   const encode = (messageGlobal: boolean) => {
-    const out = new EncodedWriter();
+    const out = new EncodedWriter(slabs);
     writeBody(out, tree(), { extended, messageGlobal });
     return out.bytes();
   };

@@ -22,57 +22,117 @@ import type { AddressEntry } from "../mail/address.ts";
 import { type Envelope, envelopeOf } from "../mail/envelope.ts";
 import type { MimePart } from "../mail/mime.ts";
 import { nstring } from "./encoder.ts";
+import type { ByteSlabs } from "./byte_slabs.ts";
 import type { MessageView } from "./message_view.ts";
 
 /** An encoded IMAP value: text when it is all ASCII, else bytes (it holds 8-bit literals). */
 export type Encoded = string | Uint8Array;
 
-const textEncoder = new TextEncoder();
-
-/** Collects encoded parts and joins them into one {@linkcode Encoded} value. */
+/**
+ * Collects encoded parts and joins them into one {@linkcode Encoded} value. Writes bytes as it
+ * goes (IMAP syntax and quoted values are ASCII, literals are bytes): no string is built and
+ * encoded afterwards, and a value that can be quoted is checked and copied in one pass.
+ */
 export class EncodedWriter {
-  #text = "";
-  #chunks: Uint8Array[] = [];
+  readonly #slabs: ByteSlabs | null;
+  #buffer: Uint8Array;
+  /** Where this value starts in `#buffer` (a slab holds values written before it). */
+  #start: number;
+  #length: number;
+  /** Whether a part of bytes (a literal) was written: then {@linkcode done} gives bytes. */
+  #binary = false;
 
-  /** Appends IMAP syntax or encoded values. */
-  push(...parts: Encoded[]): this {
-    for (const part of parts) {
-      if (typeof part === "string") this.#text += part;
-      else {
-        this.#flushText();
-        this.#chunks.push(part);
-      }
+  /**
+   * @param slabs where {@linkcode bytes} cuts the value from (written in place, no copy);
+   * default: an array of its own
+   */
+  constructor(slabs: ByteSlabs | null = null) {
+    this.#slabs = slabs;
+    const slab = slabs?.room(512) ?? null;
+    this.#buffer = slab ?? new Uint8Array(256);
+    this.#start = this.#length = slab === null ? 0 : slabs!.free;
+  }
+
+  /** Appends IMAP syntax or an encoded value (a string here is ASCII). */
+  push(part: Encoded): this {
+    if (typeof part === "string") this.#ascii(part);
+    else {
+      this.#reserve(part.length);
+      this.#buffer.set(part, this.#length);
+      this.#length += part.length;
+      this.#binary = true;
     }
     return this;
   }
 
   /** Appends a binary string as an `nstring` (null: NIL). */
   nstring(value: string | null): this {
+    if (value === null) return this.#ascii("NIL");
+    // Most header values go out quoted as they are: copy while checking.
+    if (value.length <= MAX_QUOTED) {
+      this.#reserve(value.length + 2);
+      const buffer = this.#buffer;
+      const start = this.#length;
+      let at = start;
+      buffer[at++] = 0x22;
+      let plain = true;
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if ((c < 0x20 && c !== 0x09) || c >= 0x7f || c === 0x22 || c === 0x5c) {
+          plain = false;
+          break;
+        }
+        buffer[at++] = c;
+      }
+      if (plain) {
+        buffer[at++] = 0x22;
+        this.#length = at;
+        return this;
+      }
+    }
     return this.push(binaryNstring(value));
   }
 
   /** Everything written, as one value. */
   done(): Encoded {
-    return this.#chunks.length === 0 ? this.#text : this.bytes();
-  }
-
-  /** Everything written, as bytes (what a cache keeps: sending them needs no encoding). */
-  bytes(): Uint8Array {
-    this.#flushText();
-    let length = 0;
-    for (const chunk of this.#chunks) length += chunk.length;
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
+    if (this.#binary) return this.bytes();
+    let out = "";
+    for (let i = this.#start; i < this.#length; i += 8192) {
+      const chunk = this.#buffer.subarray(i, Math.min(this.#length, i + 8192));
+      out += String.fromCharCode.apply(null, chunk as never);
     }
     return out;
   }
 
-  #flushText(): void {
-    if (this.#text) this.#chunks.push(textEncoder.encode(this.#text));
-    this.#text = "";
+  /** Everything written, as bytes (what a cache keeps: sending them needs no encoding). */
+  bytes(): Uint8Array {
+    if (this.#slabs !== null && this.#buffer === this.#slabs.slab) {
+      return this.#slabs.cut(this.#length);
+    }
+    return this.#buffer.slice(this.#start, this.#length);
+  }
+
+  #ascii(text: string): this {
+    this.#reserve(text.length);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
+    this.#length = at;
+    return this;
+  }
+
+  #reserve(n: number): void {
+    if (this.#length + n <= this.#buffer.length) return;
+    const written = this.#buffer.subarray(this.#start, this.#length);
+    const size = Math.max(2 * written.length, written.length + n, 256);
+    // Past the slab's end: a new slab if the value fits one, else an array of its own.
+    const slab = this.#buffer === this.#slabs?.slab ? this.#slabs.room(size) : null;
+    const grown = slab ?? new Uint8Array(size);
+    const start = slab === null ? 0 : this.#slabs!.free;
+    grown.set(written, start);
+    this.#buffer = grown;
+    this.#start = start;
+    this.#length = start + written.length;
   }
 }
 
@@ -167,8 +227,12 @@ export function encodeEnvelope(raw: Uint8Array, message: MimePart): Encoded {
   return envelopeWriter(raw, message).done();
 }
 
-function envelopeWriter(raw: Uint8Array, message: MimePart): EncodedWriter {
-  const out = new EncodedWriter().push("(");
+function envelopeWriter(
+  raw: Uint8Array,
+  message: MimePart,
+  slabs: ByteSlabs | null = null,
+): EncodedWriter {
+  const out = new EncodedWriter(slabs).push("(");
   writeEnvelope(out, envelopeOf(raw, message));
   return out.push(")");
 }
@@ -177,8 +241,8 @@ const ENVELOPE_KEY = Symbol("imap ENVELOPE");
 
 /**
  * The message's encoded envelope, computed on first use and kept (as bytes, ready to send)
- * in its MIME index.
+ * in its MIME index (cut from `slabs` when given).
  */
-export function cachedEnvelope(view: MessageView): Uint8Array {
-  return view.index.memo(ENVELOPE_KEY, () => envelopeWriter(view.raw, view.root).bytes());
+export function cachedEnvelope(view: MessageView, slabs: ByteSlabs | null = null): Uint8Array {
+  return view.index.memo(ENVELOPE_KEY, () => envelopeWriter(view.raw, view.root, slabs).bytes());
 }

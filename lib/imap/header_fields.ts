@@ -20,13 +20,22 @@ interface FieldMatcher {
   /** Lower-cased names, and their lengths (most fields can be skipped by length alone). */
   readonly names: ReadonlySet<string>;
   readonly lengths: ReadonlySet<number>;
+  /** The names as char codes, when all are ASCII (else null: names are matched as text). */
+  readonly codes: readonly (readonly number[])[] | null;
   readonly keep: boolean;
 }
 
 function fieldMatcher(section: Section): FieldMatcher {
   const names = new Set(section.fields.map((field) => field.toLowerCase()));
   const keep = section.text === "HEADER.FIELDS";
-  return { names, lengths: new Set([...names].map((name) => name.length)), keep };
+  const codes = [...names].map((name) => Array.from(name, (ch) => ch.charCodeAt(0)));
+  const ascii = codes.every((name) => name.every((code) => code < 0x80));
+  return {
+    names,
+    lengths: new Set([...names].map((name) => name.length)),
+    codes: ascii ? codes : null,
+    keep,
+  };
 }
 
 const FIELD_ITEMS = Symbol("HEADER.FIELDS data items");
@@ -78,7 +87,11 @@ export class HeaderFieldItems {
     if (!item) {
       const raw = view.raw;
       const found = this.#found;
-      const { length, count } = collectFields(raw, message.fields, this.#matcherOf(section), found);
+      const matcher = this.#matcherOf(section);
+      // Read from the header bytes; a header with an 8-bit field name from its parsed fields.
+      const { length, count } =
+        scanFields(raw, message.headerStart, message.headerEnd, matcher, found) ??
+          collectFields(raw, message.fields, matcher, found);
       const key = this.#prefixBytes(prefix);
       const digits = String(length);
       const headLength = key.length + digits.length + 4; // {digits}CRLF
@@ -164,23 +177,119 @@ function collectFields(
     // Most names differ in length from every wanted one: no lower-casing needed.
     const wanted = lengths.has(field.name.length) && names.has(field.name.toLowerCase());
     if (wanted !== keep) continue;
-    const { start, end } = field;
-    // Each field ends in CRLF in the section even when the stored line ended in a bare LF
-    // or nothing.
-    let ending = ENDS_NOTHING;
-    let kept = end - start;
-    if (end - start >= 2 && raw[end - 2] === 0x0d && raw[end - 1] === 0x0a) ending = ENDS_CRLF;
-    else if (end > start && raw[end - 1] === 0x0a) {
-      ending = ENDS_LF;
-      kept--;
-    }
-    found[count * 3] = start;
-    found[count * 3 + 1] = start + kept;
-    found[count * 3 + 2] = ending;
+    length += recordField(raw, field.start, field.end, found, count);
     count++;
-    length += ending === ENDS_CRLF ? kept : kept + 2;
   }
   return { length, count };
+}
+
+/**
+ * {@linkcode collectFields} straight from the header `raw[start, end)`, cut into fields as
+ * `parseHeaderFields` (headers.ts) cuts it: no field objects, no strings (a first FETCH of
+ * HEADER.FIELDS after a burst parsed every message's header). Null when a field name holds
+ * an 8-bit byte (such names are decoded as text; the caller takes the parsed fields).
+ */
+function scanFields(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  matcher: FieldMatcher,
+  found: number[],
+): { length: number; count: number } | null {
+  if (matcher.codes === null) return null;
+  let count = 0;
+  let length = 2; // the empty line
+  let fieldStart = -1;
+  let i = start;
+  while (i <= end) {
+    let lineEnd = end;
+    if (i < end) {
+      lineEnd = raw.indexOf(0x0a, i);
+      lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
+      // A continuation line belongs to the open field.
+      if (raw[i] === 0x20 || raw[i] === 0x09) {
+        i = lineEnd;
+        continue;
+      }
+    }
+    if (fieldStart >= 0) {
+      const wanted = fieldWanted(raw, fieldStart, i, matcher);
+      if (wanted === null) return null;
+      if (wanted === matcher.keep) {
+        length += recordField(raw, fieldStart, i, found, count);
+        count++;
+      }
+    }
+    if (i === end) break;
+    fieldStart = i;
+    i = lineEnd;
+  }
+  return { length, count };
+}
+
+/**
+ * Whether the field `raw[start, end)` is one `matcher` names; undefined when it has no name
+ * (`parseHeaderFields` drops it), null when its name is 8-bit.
+ */
+function fieldWanted(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  matcher: FieldMatcher,
+): boolean | null | undefined {
+  let colon = start;
+  while (colon < end && raw[colon] !== 0x3a) {
+    if (raw[colon] >= 0x80) return null;
+    colon++;
+  }
+  if (colon === start || colon === end) return undefined;
+  let nameStart = start;
+  let nameEnd = colon;
+  while (nameStart < nameEnd && isAsciiSpace(raw[nameStart])) nameStart++;
+  while (nameEnd > nameStart && isAsciiSpace(raw[nameEnd - 1])) nameEnd--;
+  if (nameStart === nameEnd) return undefined;
+  for (let j = nameStart; j < nameEnd; j++) if (isAsciiSpace(raw[j])) return undefined;
+  if (!matcher.lengths.has(nameEnd - nameStart)) return false;
+  for (const name of matcher.codes!) {
+    if (name.length !== nameEnd - nameStart) continue;
+    let j = 0;
+    while (j < name.length && (raw[nameStart + j] | lowerBit(raw[nameStart + j])) === name[j]) j++;
+    if (j === name.length) return true;
+  }
+  return false;
+}
+
+/** 0x20 for an ASCII capital letter (what makes it lower-case), else 0. */
+function lowerBit(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? 0x20 : 0;
+}
+
+/** Bytes `String.prototype.trim` and `/\s/` treat as white space, for ASCII. */
+function isAsciiSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+}
+
+/** Records field `raw[start, end)` as found number `count`; returns its length in the section. */
+function recordField(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  found: number[],
+  count: number,
+): number {
+  // Each field ends in CRLF in the section even when the stored line ended in a bare LF
+  // or nothing.
+  let ending = ENDS_NOTHING;
+  let kept = end - start;
+  if (end - start >= 2 && raw[end - 2] === 0x0d && raw[end - 1] === 0x0a) ending = ENDS_CRLF;
+  else if (end > start && raw[end - 1] === 0x0a) {
+    ending = ENDS_LF;
+    kept--;
+  }
+  found[count * 3] = start;
+  found[count * 3 + 1] = start + kept;
+  found[count * 3 + 2] = ending;
+  return ending === ENDS_CRLF ? kept : kept + 2;
 }
 
 /** Writes the `count` fields of `found` (see {@linkcode collectFields}) and the empty line at `at`. */

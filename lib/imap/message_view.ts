@@ -16,6 +16,7 @@ export class MessageView {
   readonly #loadIndex: (raw: () => Uint8Array) => MessageIndex;
   #raw: Uint8Array | null = null;
   #index: MessageIndex | null = null;
+  #root: MimePart | null = null;
 
   /**
    * @param raw the stored bytes, or a function that loads them
@@ -38,7 +39,8 @@ export class MessageView {
   get index(): MessageIndex {
     return this.#index ??= this.#loadIndex(() => this.raw);
   }
+  /** The root part, one view for all the items of this message (its fields parsed once). */
   get root(): MimePart {
-    return this.index.root;
+    return this.#root ??= this.index.root;
   }
 }

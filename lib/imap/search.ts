@@ -174,14 +174,14 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
     case "header": {
       const name = key.field.toLowerCase();
       const needle = key.value.toLowerCase();
-      return { test: (c) => fieldHas(env.headers(c).fields, name, needle), cost: HEADER };
+      return { test: (c) => env.headers(c).has(name, needle), cost: HEADER };
     }
     case "address": {
       const name = key.field.toLowerCase();
       const needle = key.value.toLowerCase();
       return {
         test: (c) =>
-          fieldHas(env.headers(c).fields, name, needle) ||
+          env.headers(c).has(name, needle) ||
           fieldHas(env.addresses(c), name, needle),
         cost: HEADER,
       };

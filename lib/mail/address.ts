@@ -148,6 +148,14 @@ const isSpecial = (token: Token | undefined, ch: string) =>
  * ```
  */
 export function parseAddressList(value: string): AddressEntry[] {
+  return simpleMailbox(value) ?? parseAddressListGeneral(value);
+}
+
+/**
+ * {@linkcode parseAddressList} without its fast path for the commonest values; what the
+ * tests hold the fast path to.
+ */
+export function parseAddressListGeneral(value: string): AddressEntry[] {
   const tokens = lex(value);
   const entries: AddressEntry[] = [];
   let inGroup = false;
@@ -312,4 +320,73 @@ export function displayAddresses(value: string): DisplayAddress[] {
     });
   }
   return out;
+}
+
+/**
+ * The commonest values read in one pass: `local@domain` or `Display Name <local@domain>`
+ * whose words, local part and domain are plain atoms (letters, digits, `-`, `_`, `+`, `'` and
+ * dots between them), one space between words. Null for anything else, which the general
+ * parser reads; for these it gives what the general parser gives. Delivery reads From and
+ * To of every message, for ENVELOPE and for SEARCH: lexing them was a tenth of its time.
+ */
+function simpleMailbox(value: string): AddressEntry[] | null {
+  let name: string | null = null;
+  let spec = value;
+  const open = value.indexOf("<");
+  if (open >= 0) {
+    const last = value.length - 1;
+    if (open < 2 || value.charCodeAt(open - 1) !== 0x20 || value.charCodeAt(last) !== 0x3e) {
+      return null;
+    }
+    name = value.slice(0, open - 1);
+    if (!isPlainPhrase(name)) return null;
+    spec = value.slice(open + 1, last);
+  }
+  const at = spec.indexOf("@");
+  if (at < 0 || !isPlainDotAtom(spec, 0, at) || !isPlainDotAtom(spec, at + 1, spec.length)) {
+    return null;
+  }
+  return [{
+    kind: "mailbox",
+    name,
+    route: null,
+    mailbox: spec.slice(0, at),
+    host: spec.slice(at + 1),
+  }];
+}
+
+/** Letters, digits, `-`, `_`, `+` and `'`. */
+function isPlainAtomChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d || c === 0x5f || c === 0x2b || c === 0x27;
+}
+
+/** Words of plain atom chars with one space between them. */
+function isPlainPhrase(text: string): boolean {
+  if (text.length === 0) return false;
+  let previousSpace = true; // no space first
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20) {
+      if (previousSpace) return false;
+      previousSpace = true;
+    } else if (isPlainAtomChar(c)) previousSpace = false;
+    else return false;
+  }
+  return !previousSpace;
+}
+
+/** `text[start, end)` is plain atoms joined by single dots. */
+function isPlainDotAtom(text: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  let previousDot = true; // no dot first
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (previousDot) return false;
+      previousDot = true;
+    } else if (isPlainAtomChar(c)) previousDot = false;
+    else return false;
+  }
+  return !previousDot;
 }

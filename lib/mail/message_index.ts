@@ -19,7 +19,11 @@ export class MessageIndex {
   readonly size: number;
   /** The part table: offsets and header bytes, no object per part (see mime_table.ts). */
   readonly parts: MimeTable;
-  #memo: Map<symbol, unknown> | null = null;
+  /**
+   * Keys and values, one after the other: a message keeps a handful (ENVELOPE, BODYSTRUCTURE,
+   * SEARCH's header forms), and a short array is one object fewer and smaller than a Map.
+   */
+  #memo: unknown[] | null = null;
 
   constructor(raw: Uint8Array) {
     this.size = raw.length;
@@ -37,10 +41,10 @@ export class MessageIndex {
 
   /** The value stored under `key`, computed by `compute` on first use. */
   memo<T>(key: symbol, compute: () => T): T {
-    this.#memo ??= new Map();
-    if (this.#memo.has(key)) return this.#memo.get(key) as T;
+    const memo = this.#memo ??= [];
+    for (let i = 0; i < memo.length; i += 2) if (memo[i] === key) return memo[i + 1] as T;
     const value = compute();
-    this.#memo.set(key, value);
+    memo.push(key, value);
     return value;
   }
 }

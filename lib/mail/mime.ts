@@ -34,6 +34,8 @@ import { parseContentType, TEXT_PLAIN } from "./params.ts";
  */
 export const MAX_MIME_DEPTH = 64;
 
+const utf8 = new TextEncoder();
+
 /**
  * Most parts indexed per message, the root and encapsulated messages included. Past it no
  * more boundaries are looked for: the last part that fits takes the rest of its multipart as
@@ -181,7 +183,7 @@ export function splitMultipart(
   boundary: string,
   limit = Infinity,
 ): Array<[number, number]> {
-  const finder = new DelimiterFinder(new TextEncoder().encode("\n--" + boundary));
+  const finder = new DelimiterFinder(utf8.encode("\n--" + boundary));
   const ranges: Array<[number, number]> = [];
   let partStart = -1;
   let lineStart = start;

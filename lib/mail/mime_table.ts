@@ -58,26 +58,33 @@ const COLUMNS = 8;
 
 /** The part table of one message. Row 0 is the root. */
 export class MimeTable {
-  /** {@linkcode COLUMNS} numbers a row, in one array (one allocation a message). */
+  /** {@linkcode COLUMNS} numbers a row, in one array. */
   readonly #rows: Int32Array;
-  readonly #headers: Uint8Array; // the header bytes of every row but the root
   /**
-   * The root's fields, kept parsed: ENVELOPE, SEARCH and HEADER.FIELDS all read them. They
-   * read a copy of the root header of their own (`#rootHeaderBytes` long).
+   * The header bytes of every row but the root, then those of the root (from `#rootAt` on):
+   * ENVELOPE, SEARCH and HEADER.FIELDS read the root's fields. In the same buffer as the rows,
+   * so a message's table is one allocation, which V8 tracks as one.
    */
-  readonly #rootFields: readonly HeaderField[];
-  readonly #rootHeaderBytes: number;
+  readonly #bytes: Uint8Array;
+  readonly #rootAt: number;
+  /**
+   * The root's fields as the parser found them, handed to the first view of the root (the
+   * one indexing at delivery reads) and then dropped: kept, they were a dozen objects a
+   * message for V8 to mark after every burst, while a later reader parses the copy anew in
+   * a few microseconds.
+   */
+  #rootFields: readonly HeaderField[] | null;
 
   constructor(
     rows: Int32Array,
-    headers: Uint8Array,
-    rootFields: readonly HeaderField[],
-    rootHeaderBytes: number,
+    bytes: Uint8Array,
+    rootAt: number,
+    rootFields: readonly HeaderField[] | null,
   ) {
     this.#rows = rows;
-    this.#headers = headers;
+    this.#bytes = bytes;
+    this.#rootAt = rootAt;
     this.#rootFields = rootFields;
-    this.#rootHeaderBytes = rootHeaderBytes;
   }
 
   /** Number of parts (rows). */
@@ -87,7 +94,15 @@ export class MimeTable {
 
   /** Bytes held, for tests and measurements. */
   get byteLength(): number {
-    return this.#rows.byteLength + this.#headers.byteLength + this.#rootHeaderBytes;
+    return this.#rows.byteLength + this.#bytes.byteLength;
+  }
+
+  /**
+   * A copy of the root header; the offsets of the root's fields index it (the root header
+   * starts the message). Not to be changed.
+   */
+  get rootHeader(): Uint8Array {
+    return this.#bytes.subarray(this.#rootAt);
   }
 
   /** A view of the root: the whole message, part number `""`. */
@@ -111,19 +126,31 @@ export class MimeTable {
 
   /** The header fields of `row`, with offsets into the raw message as the parser saw them. */
   fields(row: number): readonly HeaderField[] {
-    if (row === 0) return this.#rootFields;
-    const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
     const start = this.offset(row, HEADER_START);
+    if (row === 0) {
+      const parsed = this.#rootFields;
+      if (parsed !== null) {
+        this.#rootFields = null;
+        return parsed;
+      }
+      const at = this.#rootAt;
+      return parseHeaderFields(this.#bytes, at, this.#bytes.length, start - at);
+    }
+    const at = this.#rows[row * COLUMNS + HEADER_AT_TYPE] >>> 2;
     const length = this.offset(row, HEADER_END) - start;
-    return parseHeaderFields(this.#headers, at, at + length, start - at);
+    return parseHeaderFields(this.#bytes, at, at + length, start - at);
   }
 }
 
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
-  /** Rows so far, typed from the start (grown by doubling), so finishing is one copy. */
-  #table = new Int32Array(4 * COLUMNS);
+  /**
+   * Rows so far, typed from the start (grown by doubling), so finishing is one copy.
+   * One row to start with: most mail is one part, and V8 keeps a typed array of up to 64
+   * bytes on its heap, where a larger one is an allocation outside it (and a record to sweep).
+   */
+  #table = new Int32Array(COLUMNS);
   #headerBytes = 0;
   #rows = 0;
 
@@ -167,30 +194,34 @@ export class MimeTableBuilder {
     table[at + CHILD_COUNT] = part.childCount;
     table[at + MESSAGE] = part.message;
     table[at + HEADER_AT_TYPE] = this.#headerBytes * 4 + part.typeSource;
-    // The root's header is kept by its parsed fields (`rootHeader`).
+    // The root's header is kept as a copy of its own (`rootHeader`).
     if (row > 0) this.#headerBytes += part.headerEnd - part.headerStart;
   }
 
-  /** The packed table; header bytes are copied so the table keeps nothing of `raw`. */
+  /**
+   * The packed table: the rows and the header bytes (copied, so the table keeps nothing of
+   * `raw`) in one buffer.
+   */
   finish(): MimeTable {
     const rows = this.#rows;
     const table = this.#table;
     const raw = this.#raw;
-    const headers = new Uint8Array(this.#headerBytes);
+    const rowBytes = rows * COLUMNS * 4;
+    const rootAt = this.#headerBytes;
+    const buffer = new ArrayBuffer(rowBytes + rootAt + this.rootHeader.length);
+    const packed = new Int32Array(buffer, 0, rows * COLUMNS);
+    packed.set(table.subarray(0, rows * COLUMNS));
+    const bytes = new Uint8Array(buffer, rowBytes);
     for (let row = 1; row < rows; row++) {
       const at = row * COLUMNS;
       let to = table[at + HEADER_AT_TYPE] >>> 2;
       // Part headers are short: a loop costs less than a subarray and a set.
       for (let i = table[at + HEADER_START]; i < table[at + HEADER_END]; i++) {
-        headers[to++] = raw[i];
+        bytes[to++] = raw[i];
       }
     }
-    return new MimeTable(
-      table.slice(0, rows * COLUMNS),
-      headers,
-      this.rootFields,
-      this.rootHeader.length,
-    );
+    bytes.set(this.rootHeader, rootAt);
+    return new MimeTable(packed, bytes, rootAt, this.rootFields);
   }
 }
 

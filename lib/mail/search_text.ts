@@ -3,7 +3,8 @@
  * 2047 encoded words decoded, and the bodies of text parts with their transfer encoding and
  * charset removed, all lower-cased once so matching is a plain substring test.
  *
- * The header fields (`searchHeaders`) and the header lines of TEXT are kept in the index memo.
+ * The header fields (`searchHeaders`, search_headers.ts) and the header lines of TEXT are kept
+ * in the index memo.
  * The decoded body is not: most text parts of most mail are ASCII in an ASCII-compatible
  * charset with no transfer encoding, so their decoded, lower-cased text is their stored bytes
  * lower-cased, and BODY/TEXT match those bytes in place (`bodyIncludes`). Only the other
@@ -14,27 +15,21 @@
  * @module
  */
 
-import { MISSING_DOMAIN, MISSING_MAILBOX, parseAddressList } from "./address.ts";
-import { monthNumber } from "./dates.ts";
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
 import { decodeBodyText, type MimePart } from "./mime.ts";
+import type { SearchField } from "./search_headers.ts";
 
-/** One top-level header field: name and decoded value, both lower-cased. */
-export interface SearchField {
-  readonly name: string;
-  readonly value: string;
-}
-
-/** What SEARCH reads of a message's top-level header. */
-export interface SearchHeaders {
-  readonly fields: readonly SearchField[];
-  /**
-   * The calendar day of the `Date:` field as written, in its own time zone (days since
-   * 1970-01-01), or null when the field is missing or unreadable.
-   */
-  readonly sentDay: number | null;
-}
+// SEARCH's header forms live in their own module; re-exported for the modules that read them
+// from this one.
+export {
+  dateDay,
+  dayNumber,
+  searchAddresses,
+  type SearchField,
+  type SearchHeaders,
+  searchHeaders,
+} from "./search_headers.ts";
 
 /** What BODY and TEXT read of a message, lower-cased. */
 export interface SearchText {
@@ -50,30 +45,7 @@ export interface SearchText {
   bodyIncludes(needle: string): boolean;
 }
 
-const HEADERS = Symbol("search headers");
 const TEXT = Symbol("search text");
-const ADDRESSES = Symbol("search addresses");
-
-/** The fields whose addresses SEARCH BCC, CC, FROM and TO also match as parsed. */
-const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"]);
-const NO_FIELDS: readonly SearchField[] = [];
-
-/**
- * The decoded, lower-cased header fields of the message, computed once per index.
- *
- * @example
- * ```ts
- * const index = new MessageIndex(new TextEncoder().encode("Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\n"));
- * searchHeaders(index).fields; // [{ name: "subject", value: "grüße" }]
- * ```
- */
-export function searchHeaders(index: MessageIndex): SearchHeaders {
-  return index.memo(HEADERS, () => {
-    const fields = index.root.fields.map(searchField);
-    const date = fields.find((field) => field.name === "date");
-    return { fields, sentDay: date ? dateDay(date.value) : null };
-  });
-}
 
 /**
  * One entry of the body: a text part whose stored bytes `[start, end)` are its text (ASCII,
@@ -150,91 +122,6 @@ class PlannedText implements SearchText {
     // An empty needle is in any body, even one without segments.
     return needle.length === 0;
   }
-}
-
-/**
- * What SEARCH BCC, CC, FROM and TO match besides the header text (RFC 9051 6.4.4: "the
- * envelope structure's" field): the addresses of those fields as parsed, comments and
- * folding white space removed (RFC 5322 3.4), each as `name <local@domain>` (`<local@domain>`
- * without a display name; the name decoded), which holds the address, its local part, its
- * domain and its name; group names too. Lower-cased, one per line, so a match never spans
- * two addresses.
- *
- * Only what the field's decoded text lacks is kept: for ordinary headers nothing, so this
- * costs no memory per message. Computed once per index, on the first address search, in
- * time linear in the header (see {@linkcode missingForms}).
- *
- * @example
- * ```ts
- * const index = new MessageIndex(new TextEncoder().encode("From: <a (c)@ b.org>\r\n\r\n"));
- * searchAddresses(index); // [{ name: "from", value: "<a@b.org>" }]
- * ```
- */
-export function searchAddresses(index: MessageIndex): readonly SearchField[] {
-  return index.memo(ADDRESSES, () => {
-    const decoded = searchHeaders(index).fields;
-    const fields = index.root.fields;
-    let found: SearchField[] | null = null;
-    for (let i = 0; i < fields.length; i++) {
-      const { name, value } = decoded[i];
-      if (!ADDRESS_FIELDS.has(name)) continue;
-      const forms = missingForms(addressForms(fields[i].value), value);
-      if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
-    }
-    return found ?? NO_FIELDS;
-  });
-}
-
-/** An address list entry as address searches match it, lower-cased. */
-interface AddressForm {
-  /** `name <local@domain>`, `<local@domain>`, or a group's name. */
-  readonly form: string;
-  /** What must be in the header text for `form` to add nothing a search could find. */
-  readonly probe: string;
-}
-
-function addressForms(value: string): AddressForm[] {
-  const forms: AddressForm[] = [];
-  for (const entry of parseAddressList(value)) {
-    if (entry.kind === "end") continue;
-    if (entry.kind === "group") {
-      const form = decodeEncodedWords(entry.name).toLowerCase();
-      forms.push({ form, probe: form });
-      continue;
-    }
-    const local = entry.mailbox === MISSING_MAILBOX ? "" : entry.mailbox;
-    const address = (entry.host === MISSING_DOMAIN ? local : `${local}@${entry.host}`)
-      .toLowerCase();
-    if (entry.name === null) {
-      // A bare address in the text already holds all a search can ask of it.
-      forms.push({ form: `<${address}>`, probe: address });
-      continue;
-    }
-    const form = `${decodeEncodedWords(entry.name).toLowerCase()} <${address}>`;
-    forms.push({ form, probe: form });
-  }
-  return forms;
-}
-
-/**
- * The forms whose probe `text` does not contain. Linear: the entries are written in order,
- * so each probe is looked for after the previous one, and after the first one missing the
- * rest are kept without looking (a header of many addresses never costs a scan each).
- */
-function missingForms(forms: readonly AddressForm[], text: string): string[] {
-  const missing: string[] = [];
-  let from = 0;
-  for (const { form, probe } of forms) {
-    if (missing.length === 0) {
-      const at = text.indexOf(probe, from);
-      if (at >= 0) {
-        from = at + probe.length;
-        continue;
-      }
-    }
-    missing.push(form);
-  }
-  return missing;
 }
 
 function searchField(field: HeaderField): SearchField {
@@ -357,43 +244,4 @@ function includesFolded(raw: Uint8Array, start: number, end: number, needle: Uin
     at += shift[byte];
   }
   return false;
-}
-
-/**
- * The calendar day (days since 1970-01-01) of an RFC 5322 `date-time` as written, ignoring
- * its time and zone (RFC 9051 6.4.4: SENT* disregard time and timezone), or null when it
- * does not hold `[day-name ","] day month year time`. Two- and three-digit years are read
- * as RFC 5322 4.3 says.
- *
- * @example
- * ```ts
- * dateDay("Wed, 25 Nov 2026 23:30:00 -0800"); // 20782 (25 Nov 2026, not the next day in UTC)
- * ```
- */
-export function dateDay(value: string): number | null {
-  const match = /^\s*(?:[a-z]{3}\s*,\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{2,4})\s+\d{1,2}:\d{2}/i
-    .exec(value);
-  if (!match) return null;
-  const day = Number(match[1]);
-  const month = monthNumber(match[2]);
-  let year = Number(match[3]);
-  if (match[3].length === 2) year += year < 50 ? 2000 : 1900;
-  else if (match[3].length === 3) year += 1900;
-  if (!month || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
-  return dayNumber(year, month, day);
-}
-
-/**
- * Days from 1970-01-01 to a calendar date (month 1-12), for any four-digit year (unlike
- * `Date.UTC`, which reads years below 100 as 19xx).
- *
- * @example
- * ```ts
- * dayNumber(1970, 1, 2); // 1
- * ```
- */
-export function dayNumber(year: number, month: number, day: number): number {
-  const date = new Date(Date.UTC(2000, month - 1, day));
-  date.setUTCFullYear(year);
-  return Math.round(date.getTime() / 86_400_000);
 }

@@ -5,6 +5,7 @@ import {
   MISSING_DOMAIN,
   MISSING_MAILBOX,
   parseAddressList,
+  parseAddressListGeneral,
 } from "../../lib/mail/address.ts";
 
 /** Entries in a compact form: `name|route|mailbox|host`, `group:name`, `end`. */
@@ -124,4 +125,56 @@ Deno.test("address: display form decodes names and flattens groups", () => {
     ],
   );
   assert.deepEqual(displayAddresses("undisclosed-recipients:;"), []);
+});
+
+Deno.test("parseAddressList: the fast path for plain values gives what the general parser gives", () => {
+  // Values shaped like the fast path's, with random characters that may or may not fit it.
+  const chars = [
+    "a",
+    "Z",
+    "0",
+    ".",
+    "-",
+    "_",
+    "+",
+    "'",
+    " ",
+    "  ",
+    "@",
+    "<",
+    ">",
+    '"',
+    "(",
+    ",",
+    ";",
+    ":",
+    "\t",
+    "=?",
+    "\xe9",
+  ];
+  let seed = 11;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const word = () => {
+    let text = "";
+    for (let i = 0, n = random(6); i < n; i++) {
+      text += random(3) === 0 ? chars[random(chars.length)] : chars[random(8)];
+    }
+    return text;
+  };
+  let fast = 0;
+  for (let round = 0; round < 5000; round++) {
+    const spec = `${word()}@${word()}${random(2) ? ".org" : ""}`;
+    const value = random(2) ? spec : `${word()}${random(3) ? " " + word() : ""} <${spec}>`;
+    assert.deepEqual(
+      parseAddressList(value),
+      parseAddressListGeneral(value),
+      JSON.stringify(value),
+    );
+    if (/^([a-z0-9'+_-]+ )*[a-z0-9'+_-]+ <[^ ]+>$|^[^ <]+$/i.test(value)) fast++;
+  }
+  assert.ok(fast > 500, `${fast} values of the fast path's shape`);
+  assert.deepEqual(compact("MISSING_MAILBOX@x.org"), ["NIL|NIL|MISSING_MAILBOX|x.org"]);
 });

@@ -122,3 +122,66 @@ Deno.test("searchText: broken and empty messages give text, never an error", () 
   );
   assert.ok(unterminated.body.includes("lost end"));
 });
+
+Deno.test("searchHeaders: has() matches within one value of the named fields only", () => {
+  const raw = crlf(
+    "To: Alpha <a@x.org>\nSubject: to: beta\nTo: gamma@y.org\nX-Empty:\nTo-Long: delta\n\nbody\n",
+  );
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("to", "alpha <a@x"));
+  assert.ok(headers.has("to", "gamma@y.org")); // the second To field
+  assert.ok(!headers.has("to", "beta")); // in the Subject, not a To
+  assert.ok(!headers.has("to", "delta")); // a longer name with the same start
+  assert.ok(!headers.has("to", "x.org>to")); // never across two fields
+  assert.ok(!headers.has("to", "x.org>subject")); // nor into the next name
+  assert.ok(headers.has("x-empty", ""));
+  assert.ok(!headers.has("x-empty", "a"));
+  assert.ok(!headers.has("cc", ""));
+  assert.ok(headers.has("subject", "to: beta"));
+});
+
+Deno.test("searchHeaders: an ASCII header read from its bytes gives the decoded fields' values", () => {
+  // The fields as a list of decoded values gives them (the general way, which 8-bit headers
+  // and encoded words take), over random headers of folding, bare CR and LF, blank values.
+  const names = ["From", "x-A", "TO", " Cc ", "junk line", "Subject"];
+  const pieces = ["a", "B", " ", "\t", "\r", ":", "=", "?", "\0", "<X@Y.org>"];
+  const folds = ["\r\n ", "\n\t", "\r\n\t ", " \r\n ", "\r\r\n ", "\n "];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 2000; round++) {
+    let text = "";
+    for (let f = 0, fields = 1 + random(4); f < fields; f++) {
+      const name = names[random(names.length)];
+      text += name.includes(" l") ? name : name + ":";
+      for (let i = 0, n = random(12); i < n; i++) {
+        text += random(4) === 0 ? folds[random(folds.length)] : pieces[random(pieces.length)];
+      }
+      text += random(3) === 0 ? "\n" : "\r\n";
+    }
+    const raw = enc.encode(text.replaceAll("=?", "=") + "\r\nbody");
+    const index = new MessageIndex(raw);
+    const expected = index.root.fields.map((field) => ({
+      name: field.name.toLowerCase(),
+      value: field.value.toLowerCase(),
+    }));
+    assert.deepEqual(searchHeaders(index).fields, expected, JSON.stringify(text));
+  }
+});
+
+Deno.test("searchHeaders: a header starting with a BYTE ORDER MARK keeps its offsets", () => {
+  const raw = enc.encode("\ufeffX-A: 1\r\nSubject: Two\r\n\r\nbody");
+  const index = new MessageIndex(raw);
+  assert.deepEqual(searchHeaders(index).fields.at(-1), { name: "subject", value: "two" });
+});
+
+Deno.test("searchHeaders: offsets past 65,535 in a long header", () => {
+  const raw = enc.encode(`X-Long: ${"y".repeat(70_000)}\r\nTo: Alpha <a@x.org>\r\n\r\nbody`);
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("to", "alpha <a@x.org>"));
+  assert.ok(!headers.has("to", "y"));
+  assert.deepEqual(headers.fields.at(-1), { name: "to", value: "alpha <a@x.org>" });
+  assert.equal(headers.fields[0].value.length, 70_000);
+});

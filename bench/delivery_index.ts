@@ -1,0 +1,136 @@
+/**
+ * What indexing at delivery (lib/imap/warm.ts) costs per message and keeps per message, in one
+ * process and without sockets: for each message, the MIME index, the cached ENVELOPE and
+ * BODYSTRUCTURE and the SEARCH header and address forms, as `warm` computes them. Messages
+ * are shaped like bench/smtp_load.ts's as delivered (Return-Path, Delivered-To and Received
+ * prepended, ~2.2 KB), or the IMAP corpus (bench/imap_corpus.ts) with `--corpus`.
+ *
+ * Prints the main thread's CPU time per message (`/proc/thread-self/stat`, 10 ms ticks;
+ * first pass and the mean of later passes, each on fresh indexes) and the heap retained by
+ * the indexes of the last pass after a full GC, per message.
+ *
+ * ```sh
+ * deno run -A --v8-flags=--expose-gc bench/delivery_index.ts [--messages 5000] [--passes 5] [--corpus]
+ * ```
+ *
+ * `--stages N` (1-5) keeps only the first N of index, ENVELOPE, BODYSTRUCTURE, SEARCH header
+ * fields and SEARCH addresses in the retained-heap measurement, to see what each keeps.
+ *
+ * ```sh
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { cachedBodyStructure } from "../lib/imap/bodystructure.ts";
+import { ByteSlabs } from "../lib/imap/byte_slabs.ts";
+import { cachedEnvelope } from "../lib/imap/envelope.ts";
+import { MessageView } from "../lib/imap/message_view.ts";
+import { MessageIndex } from "../lib/mail/message_index.ts";
+import { searchAddresses, searchHeaders } from "../lib/mail/search_text.ts";
+import { corpusMessage } from "./imap_corpus.ts";
+
+const FILLER = "The quick brown fox jumps over the lazy dog, again and again and again.";
+
+/** Message `n` as bench/smtp_load.ts sends it, with the trace fields delivery prepends. */
+function smtpMessage(n: number, size = 2200): Uint8Array {
+  const lines = [
+    "Return-Path: <load@example.com>",
+    "Delivered-To: bench@example.com",
+    "Received: from client.example ([127.0.0.1])",
+    `\tby elektromail.test (Elektromail) with ESMTP id Q${n.toString(16).padStart(8, "0")}`,
+    "\tfor <bench@example.com>;",
+    "\tWed, 25 Nov 2026 10:00:00 +0000",
+    "From: Load Test <load@example.com>",
+    "To: bench@example.com",
+    `Subject: load test message ${n}`,
+    `Message-ID: <load-${n}@example.com>`,
+    "Date: Wed, 25 Nov 2026 10:00:00 +0000",
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+  ];
+  let bytes = lines.join("\r\n").length + 2;
+  for (let i = 0; bytes < size; i++) {
+    const line = i === 13 ? "." + FILLER : FILLER;
+    lines.push(line);
+    bytes += line.length + 2;
+  }
+  return new TextEncoder().encode(lines.join("\r\n") + "\r\n");
+}
+
+/** CPU time of the calling thread (user + system), in ms. */
+function threadCpuMs(): number {
+  const fields = Deno.readTextFileSync("/proc/thread-self/stat").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+}
+
+/** What lib/imap/warm.ts `warm` does for one stored message. */
+function warm(raw: Uint8Array, slabs: ByteSlabs, stages = 5): MessageIndex {
+  const index = new MessageIndex(raw);
+  const view = new MessageView(() => raw, () => index);
+  if (stages > 1) cachedEnvelope(view, slabs);
+  if (stages > 2) cachedBodyStructure(view, true, false, slabs);
+  if (stages > 3) searchHeaders(index, view.root);
+  if (stages > 4) searchAddresses(index, view.root);
+  return index;
+}
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error("Cannot collect garbage: run with --v8-flags=--expose-gc");
+  collect();
+  collect();
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "5000" },
+      passes: { type: "string", default: "5" },
+      corpus: { type: "boolean", default: false },
+      stages: { type: "string", default: "5" },
+    },
+  });
+  const count = Number(values.messages);
+  const make = values.corpus ? corpusMessage : smtpMessage;
+  const messages = Array.from({ length: count }, (_, n) => make(n));
+  const bytes = messages.reduce((sum, raw) => sum + raw.length, 0);
+  const times: number[] = [];
+  let kept: MessageIndex[] = [];
+  let slabs = new ByteSlabs();
+  for (let p = 0; p < Number(values.passes); p++) {
+    kept = [];
+    slabs = new ByteSlabs();
+    gc();
+    const start = threadCpuMs();
+    for (const raw of messages) kept.push(warm(raw, slabs));
+    times.push(threadCpuMs() - start);
+  }
+  kept = [];
+  slabs = new ByteSlabs();
+  gc();
+  const { heapUsed, external } = Deno.memoryUsage();
+  for (const raw of messages) kept.push(warm(raw, slabs, Number(values.stages)));
+  gc();
+  const after = Deno.memoryUsage();
+  const retained = after.heapUsed - heapUsed;
+  const outside = after.external - external;
+  const later = times.slice(1);
+  const mean = later.reduce((sum, t) => sum + t, 0) / Math.max(1, later.length);
+  const us = (ms: number) => (ms * 1000 / count).toFixed(1);
+  console.log(
+    `${count} messages (${(bytes / count).toFixed(0)} B each), load ${
+      Deno.loadavg()[0].toFixed(1)
+    }: first pass ${us(times[0])} us/msg, later passes ${us(mean)} us/msg, best ${
+      us(Math.min(...later))
+    } ` +
+      `(${later.map(us).join(" ")}); retained ${
+        (retained / count).toFixed(0)
+      } B/msg on the heap + ` +
+      `${(outside / count).toFixed(0)} B/msg external ` +
+      `(${kept.length} indexes)`,
+  );
+}

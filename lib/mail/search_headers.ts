@@ -1,0 +1,354 @@
+/**
+ * What IMAP SEARCH reads of a message's top-level header (RFC 9051 6.4.4): the fields with
+ * RFC 2047 encoded words decoded and lower-cased once, so matching a HEADER, SUBJECT, FROM,
+ * TO, CC or BCC key is a plain substring test; the day of the `Date:` field for SENT*; and
+ * the parsed forms of address fields that their text lacks.
+ *
+ * Computed at delivery for every message (lib/imap/warm.ts) and kept in the index memo, so
+ * they are kept small: the fields of a header are one flat string and its offsets, not an
+ * object and two strings a field.
+ *
+ * @module
+ */
+
+import { MISSING_DOMAIN, MISSING_MAILBOX, parseAddressList } from "./address.ts";
+import { monthNumber } from "./dates.ts";
+import { decodeEncodedWords, type HeaderField } from "./headers.ts";
+import type { MessageIndex } from "./message_index.ts";
+import type { MimePart } from "./mime_part.ts";
+
+/** One top-level header field: name and decoded value, both lower-cased. */
+export interface SearchField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** What SEARCH reads of a message's top-level header. */
+export interface SearchHeaders {
+  /** The fields, in order (made on each read: the index keeps them as one string). */
+  readonly fields: readonly SearchField[];
+  /**
+   * The calendar day of the `Date:` field as written, in its own time zone (days since
+   * 1970-01-01), or null when the field is missing or unreadable.
+   */
+  readonly sentDay: number | null;
+  /** Whether a field named `name` holds `needle` (both lower-cased already). */
+  has(name: string, needle: string): boolean;
+}
+
+const HEADERS = Symbol("search headers");
+const ADDRESSES = Symbol("search addresses");
+
+/** The fields whose addresses SEARCH BCC, CC, FROM and TO also match as parsed. */
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"]);
+const NO_FIELDS: readonly SearchField[] = [];
+
+/**
+ * The decoded, lower-cased header fields of the message, computed once per index. `root` is
+ * the index's root part, when the caller has a view of it already (its fields parsed).
+ *
+ * @example
+ * ```ts
+ * const index = new MessageIndex(new TextEncoder().encode("Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\n"));
+ * searchHeaders(index).fields; // [{ name: "subject", value: "grüße" }]
+ * ```
+ */
+export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeaders {
+  return index.memo(
+    HEADERS,
+    () => CompactHeaders.of((root ?? index.root).fields, index.parts.rootHeader),
+  );
+}
+
+// A BOM is kept (as U+FEFF): removed, it would shift the offsets of the fields.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * `bytes` as text when they are all ASCII and hold no `=?` (no encoded word can be in them),
+ * else null. Decoded natively first: an 8-bit byte is then a char above 0x7f (or U+FFFD).
+ */
+function asciiText(bytes: Uint8Array): string | null {
+  const text = utf8.decode(bytes);
+  return /[^\x00-\x7f]|=\?/.test(text) ? null : text;
+}
+
+/**
+ * Offsets below 65,536 (nearly every header) kept as the char codes of a string: V8 stores
+ * it as 2 bytes an offset and never looks inside it when it marks, where an array of numbers
+ * takes 8 bytes a slot and is walked. Larger offsets stay an array.
+ */
+function compactBounds(numbers: readonly number[]): string | readonly number[] {
+  if (numbers.length > 0 && numbers[numbers.length - 1] >= 0x10000) return numbers;
+  let codes = "";
+  for (let i = 0; i < numbers.length; i += 8192) {
+    codes += String.fromCharCode.apply(null, numbers.slice(i, i + 8192) as number[]);
+  }
+  return codes;
+}
+
+/**
+ * The decoded, lower-cased fields of a header kept as one flat string (`name:value` after
+ * `name:value`) and the bounds of each value in it: two objects a message where a list of
+ * fields was about forty (the fields, their names and values), all of which V8 marked after
+ * every burst of mail.
+ */
+class CompactHeaders implements SearchHeaders {
+  readonly #text: string;
+  /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
+  /** See {@linkcode compactBounds}; `#at` reads it. */
+  readonly #bounds: string | readonly number[];
+  #sentDay: number | null | undefined = undefined;
+
+  private constructor(text: string, bounds: readonly number[]) {
+    this.#text = text;
+    this.#bounds = compactBounds(bounds);
+  }
+
+  /**
+   * The fields of a header; `header`, when given, holds the bytes the fields' offsets index:
+   * a header of plain ASCII is then made from those bytes in one pass.
+   */
+  static of(fields: readonly HeaderField[], header?: Uint8Array): CompactHeaders {
+    const text = header === undefined ? null : asciiText(header);
+    if (text !== null) return CompactHeaders.#ofAscii(fields, text);
+    const parts: string[] = [];
+    const bounds: number[] = [];
+    let length = 0;
+    for (const field of fields) {
+      const name = field.name.toLowerCase();
+      const value = decodeEncodedWords(field.value).toLowerCase();
+      parts.push(name, ":", value);
+      length += name.length + 1;
+      bounds.push(length, length + value.length);
+      length += value.length;
+    }
+    // One flat string (a join is not a rope of the parts).
+    return new CompactHeaders(parts.join(""), bounds);
+  }
+
+  /**
+   * {@linkcode of} for a header of ASCII without encoded words (`text`, its bytes as text):
+   * there a field's decoded, lower-cased value is its text after the colon unfolded, trimmed
+   * and lower-cased, so all of it is cut from one lower-cased string of the header (one
+   * native decode and lower-casing instead of a string a field, built byte by byte).
+   */
+  static #ofAscii(fields: readonly HeaderField[], text: string): CompactHeaders {
+    const lower = text.toLowerCase();
+    const parts: string[] = [];
+    const bounds: number[] = [];
+    let length = 0;
+    for (const field of fields) {
+      const colon = lower.indexOf(":", field.start);
+      const name = lower.slice(field.start, colon).trim();
+      let value = lower.slice(colon + 1, field.end);
+      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`).
+      const lf = value.indexOf("\n");
+      if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
+      value = value.trim();
+      parts.push(name, ":", value);
+      length += name.length + 1;
+      bounds.push(length, length + value.length);
+      length += value.length;
+    }
+    return new CompactHeaders(parts.join(""), bounds);
+  }
+
+  /** Offset `k` of the bounds. */
+  #at(k: number): number {
+    const bounds = this.#bounds;
+    return typeof bounds === "string" ? bounds.charCodeAt(k) : bounds[k];
+  }
+
+  get count(): number {
+    return this.#bounds.length >> 1;
+  }
+
+  /** The lower-cased name of field `i`. */
+  name(i: number): string {
+    const start = i === 0 ? 0 : this.#at(2 * i - 1);
+    return this.#text.slice(start, this.#at(2 * i) - 1);
+  }
+
+  /** The decoded, lower-cased value of field `i`. */
+  value(i: number): string {
+    return this.#text.slice(this.#at(2 * i), this.#at(2 * i + 1));
+  }
+
+  get fields(): SearchField[] {
+    return Array.from(
+      { length: this.count },
+      (_, i) => ({ name: this.name(i), value: this.value(i) }),
+    );
+  }
+
+  get sentDay(): number | null {
+    if (this.#sentDay === undefined) {
+      const date = this.#indexOf("date");
+      this.#sentDay = date < 0 ? null : dateDay(this.value(date));
+    }
+    return this.#sentDay;
+  }
+
+  /** The first field named `name`, or -1. */
+  #indexOf(name: string): number {
+    for (let i = 0; i < this.count; i++) if (this.#named(i, name)) return i;
+    return -1;
+  }
+
+  /** The length of field `i`'s name. */
+  nameLength(i: number): number {
+    return this.#at(2 * i) - 1 - (i === 0 ? 0 : this.#at(2 * i - 1));
+  }
+
+  #named(i: number, name: string): boolean {
+    const start = i === 0 ? 0 : this.#at(2 * i - 1);
+    return this.#at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
+  }
+
+  has(name: string, needle: string): boolean {
+    const text = this.#text;
+    const bounds = this.#bounds;
+    // The first `needle` at or after the start of the last value looked at: values come in
+    // order, so a header of many such fields is still scanned once.
+    let hit = -1;
+    for (let i = 0; i < bounds.length >> 1; i++) {
+      if (!this.#named(i, name)) continue;
+      const start = this.#at(2 * i);
+      const end = this.#at(2 * i + 1);
+      if (end - start < needle.length) continue;
+      if (hit < start) {
+        hit = text.indexOf(needle, start);
+        if (hit < 0) return false;
+      }
+      if (hit + needle.length <= end) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * What SEARCH BCC, CC, FROM and TO match besides the header text (RFC 9051 6.4.4: "the
+ * envelope structure's" field): the addresses of those fields as parsed, comments and
+ * folding white space removed (RFC 5322 3.4), each as `name <local@domain>` (`<local@domain>`
+ * without a display name; the name decoded), which holds the address, its local part, its
+ * domain and its name; group names too. Lower-cased, one per line, so a match never spans
+ * two addresses.
+ *
+ * Only what the field's decoded text lacks is kept: for ordinary headers nothing, so this
+ * costs no memory per message. Computed once per index, on the first address search, in
+ * time linear in the header (see {@linkcode missingForms}).
+ *
+ * @example
+ * ```ts
+ * const index = new MessageIndex(new TextEncoder().encode("From: <a (c)@ b.org>\r\n\r\n"));
+ * searchAddresses(index); // [{ name: "from", value: "<a@b.org>" }]
+ * ```
+ */
+export function searchAddresses(index: MessageIndex, root?: MimePart): readonly SearchField[] {
+  return index.memo(ADDRESSES, () => {
+    const fields = (root ??= index.root).fields;
+    const decoded = searchHeaders(index, root) as CompactHeaders;
+    let found: SearchField[] | null = null;
+    for (let i = 0; i < fields.length; i++) {
+      // Named by length first: most fields are none of the four.
+      const length = decoded.nameLength(i);
+      if (length < 2 || length > 4) continue;
+      const name = decoded.name(i);
+      if (!ADDRESS_FIELDS.has(name)) continue;
+      const forms = missingForms(addressForms(fields[i].value), decoded.value(i));
+      if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
+    }
+    return found ?? NO_FIELDS;
+  });
+}
+
+/** An address list entry as address searches match it, lower-cased. */
+interface AddressForm {
+  /** `name <local@domain>`, `<local@domain>`, or a group's name. */
+  readonly form: string;
+  /** What must be in the header text for `form` to add nothing a search could find. */
+  readonly probe: string;
+}
+
+function addressForms(value: string): AddressForm[] {
+  const forms: AddressForm[] = [];
+  for (const entry of parseAddressList(value)) {
+    if (entry.kind === "end") continue;
+    if (entry.kind === "group") {
+      const form = decodeEncodedWords(entry.name).toLowerCase();
+      forms.push({ form, probe: form });
+      continue;
+    }
+    const local = entry.mailbox === MISSING_MAILBOX ? "" : entry.mailbox;
+    const address = (entry.host === MISSING_DOMAIN ? local : `${local}@${entry.host}`)
+      .toLowerCase();
+    if (entry.name === null) {
+      // A bare address in the text already holds all a search can ask of it.
+      forms.push({ form: `<${address}>`, probe: address });
+      continue;
+    }
+    const form = `${decodeEncodedWords(entry.name).toLowerCase()} <${address}>`;
+    forms.push({ form, probe: form });
+  }
+  return forms;
+}
+
+/**
+ * The forms whose probe `text` does not contain. Linear: the entries are written in order,
+ * so each probe is looked for after the previous one, and after the first one missing the
+ * rest are kept without looking (a header of many addresses never costs a scan each).
+ */
+function missingForms(forms: readonly AddressForm[], text: string): string[] {
+  const missing: string[] = [];
+  let from = 0;
+  for (const { form, probe } of forms) {
+    if (missing.length === 0) {
+      const at = text.indexOf(probe, from);
+      if (at >= 0) {
+        from = at + probe.length;
+        continue;
+      }
+    }
+    missing.push(form);
+  }
+  return missing;
+}
+
+/**
+ * The calendar day (days since 1970-01-01) of an RFC 5322 `date-time` as written, ignoring
+ * its time and zone (RFC 9051 6.4.4: SENT* disregard time and timezone), or null when it
+ * does not hold `[day-name ","] day month year time`. Two- and three-digit years are read
+ * as RFC 5322 4.3 says.
+ *
+ * @example
+ * ```ts
+ * dateDay("Wed, 25 Nov 2026 23:30:00 -0800"); // 20782 (25 Nov 2026, not the next day in UTC)
+ * ```
+ */
+export function dateDay(value: string): number | null {
+  const match = /^\s*(?:[a-z]{3}\s*,\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{2,4})\s+\d{1,2}:\d{2}/i
+    .exec(value);
+  if (!match) return null;
+  const day = Number(match[1]);
+  const month = monthNumber(match[2]);
+  let year = Number(match[3]);
+  if (match[3].length === 2) year += year < 50 ? 2000 : 1900;
+  else if (match[3].length === 3) year += 1900;
+  if (!month || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  return dayNumber(year, month, day);
+}
+
+/**
+ * Days from 1970-01-01 to a calendar date (month 1-12), for any four-digit year (unlike
+ * `Date.UTC`, which reads years below 100 as 19xx).
+ *
+ * @example
+ * ```ts
+ * dayNumber(1970, 1, 2); // 1
+ * ```
+ */
+export function dayNumber(year: number, month: number, day: number): number {
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year);
+  return Math.round(date.getTime() / 86_400_000);
+}
