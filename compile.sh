@@ -24,6 +24,8 @@ cd "$(dirname "$0")"
 DENO="${DENO:-deno}"
 OUT_DIR="${OUT_DIR:-dist}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
+# The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
+V8_FLAGS=(--v8-flags=--max-semi-space-size=4)
 ALL=(linux-x64 linux-arm64 macos-x64 macos-arm64 windows-x64)
 
 usage() {
@@ -94,7 +96,7 @@ mkdir -p "$OUT_DIR"
 for target in "${targets[@]}"; do
   output="$OUT_DIR/elektromail-$target"
   [ "$target" = windows-x64 ] && output="$output.exe"
-  command=("$DENO" compile --no-config "${PERMISSIONS[@]}" --target "$(triple "$target")" --output "$output" main.ts)
+  command=("$DENO" compile --no-config "${PERMISSIONS[@]}" "${V8_FLAGS[@]}" --target "$(triple "$target")" --output "$output" main.ts)
   if $dry_run; then
     echo "${command[*]}"
   else

@@ -8,6 +8,9 @@
  * apt-get install -y dovecot-imapd       # Debian's Dovecot 2.3; run as root
  * deno run -A bench/cold_compare.ts --runs 3
  * deno run -A bench/cold_compare.ts --runs 3 --no-dovecot   # Elektromail only
+ * deno run -A bench/cold_compare.ts --dovecot-rows /tmp/dovecot.json  # Dovecot's runs saved
+ *                                      # there the first time, read from there after that
+ * deno run -A bench/cold_compare.ts --deno-flag=--v8-flags=--trace-gc  # flags for our server
  * ```
  *
  * @module
@@ -119,28 +122,37 @@ async function main() {
       logins: { type: "string", default: "200" },
       dovecot: { type: "boolean", default: true },
       "dovecot-binary": { type: "string", default: "/usr/sbin/dovecot" },
+      "deno-flag": { type: "string", multiple: true, default: [] },
       dir: { type: "string", default: "/tmp/elektromail-cold-dovecot" },
       port: { type: "string", default: "14243" },
+      "dovecot-rows": { type: "string" },
     },
     allowNegative: true,
   });
   const args = ["--messages", values.messages, "--logins", values.logins];
   const ours: ColdRow[][] = [];
   const theirs: ColdRow[][] = [];
+  // --dovecot-rows FILE: Dovecot's runs are read from FILE when it exists (written after a
+  // run otherwise), so Elektromail's figures can be compared again without running Dovecot.
+  const saved = values["dovecot-rows"];
+  const reuse = saved !== undefined && await Deno.stat(saved).then(() => true, () => false);
+  if (reuse) theirs.push(...JSON.parse(await Deno.readTextFile(saved!)));
+  const ourArgs = [...args, ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`)];
   const loads: number[] = [];
   for (let run = 0; run < Number(values.runs); run++) {
     // Alternating which goes first, so neither always meets the same moment of a noisy host.
     const order = run % 2 === 0 ? ["ours", "theirs"] : ["theirs", "ours"];
     for (const which of order) {
       loads.push(Deno.loadavg()[0]);
-      if (which === "ours") ours.push(await coldRun(args));
-      else if (values.dovecot) {
+      if (which === "ours") ours.push(await coldRun(ourArgs));
+      else if (values.dovecot && !reuse) {
         theirs.push(
           await dovecotRun(values["dovecot-binary"], values.dir, Number(values.port), args),
         );
       }
     }
   }
+  if (saved !== undefined && !reuse) await Deno.writeTextFile(saved, JSON.stringify(theirs));
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(`${values.runs} runs each, medians, ${navigator.hardwareConcurrency} CPUs, ${load}`);
   console.log(

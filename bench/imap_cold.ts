@@ -33,6 +33,8 @@ export interface ColdOptions {
   readonly cpuProcess?: string;
   /** With `connect`: the server's process id, to measure its CPU time. */
   readonly serverPid?: number;
+  /** Flags for `deno run` of a started server (e.g. `--v8-flags=--trace-gc`). */
+  readonly denoFlags?: readonly string[];
 }
 
 /**
@@ -62,7 +64,7 @@ export async function runCold(options: ColdOptions): Promise<ColdRow[]> {
     hostname = options.connect.slice(0, colon);
     port = Number(options.connect.slice(colon + 1));
   } else {
-    server = await spawnServer(options.env);
+    server = await spawnServer(options.env, options.denoFlags);
     port = server.imap;
   }
   const rows: ColdRow[] = [];

@@ -14,6 +14,8 @@
  *                                                      # the same against any IMAP server
  *   [--server-pid N | --cpu-process imap@<parent pid>] # and its CPU time per command
  * BENCH_MAIN_THREAD=1 deno run -A bench/imap_load.ts --cold  # CPU of the JS thread alone
+ * deno run -A bench/imap_load.ts --cold --deno-flag=--v8-flags=--trace-gc  # flags for the
+ *                                                      # server's `deno run` (repeatable)
  * ```
  *
  * The CONDSTORE/QRESYNC phases (RFC 7162) run last, on the copy of the whole corpus: 10
@@ -51,6 +53,7 @@ async function main() {
       json: { type: "boolean", default: false },
       "cpu-process": { type: "string" },
       "server-pid": { type: "string" },
+      "deno-flag": { type: "string", multiple: true, default: [] },
     },
     allowNegative: true,
   });
@@ -70,6 +73,7 @@ async function main() {
       logins: Number(values.logins),
       cpuProcess: values["cpu-process"],
       serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
+      denoFlags: values["deno-flag"],
     }).finally(() => dbDir && Deno.remove(dbDir, { recursive: true }));
     const target = values.connect ? `server at ${values.connect}` : `${values.store} store`;
     printRows(`IMAP first touch (cold), ${target}`, rows, values.json);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** A running server subprocess. */
@@ -21,15 +23,17 @@ export interface SpawnedServer {
 }
 
 /**
- * Starts the server with `env` added to the environment; `denoFlags` go to `deno run` before
- * the script (e.g. `--cpu-prof`, `--v8-flags=...`).
+ * Starts the server with `env` added to the environment, and the program's V8 flags as
+ * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
+ * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
+ * `--v8-flags` add up).
  */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
 ): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, MAIN],
+    args: ["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, MAIN],
     // Free ports for every listener: other servers may hold the default ones.
     env: { SMTP_PORT: "0", IMAP_PORT: "0", POP3_PORT: "0", HTTP_PORT: "0", ...env },
     stdin: "null",

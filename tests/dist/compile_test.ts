@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import { V8_FLAGS_ARGUMENT } from "../../lib/v8_flags.ts";
 import { sendMail, spawnMain } from "../process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -51,7 +52,8 @@ if (!canBuild && Deno.build.os !== "windows") {
 Deno.test("compile.sh: five targets, documented names, exactly the server's permissions", async () => {
   const { code, stdout, stderr } = await compile(["--dry-run"]);
   assert.equal(code, 0, stderr);
-  const flags = "compile --no-config --allow-net --allow-env --allow-read --allow-write";
+  const flags = "compile --no-config --allow-net --allow-env --allow-read --allow-write " +
+    V8_FLAGS_ARGUMENT;
   assert.deepEqual(
     stdout.trim().split("\n"),
     [

@@ -1,0 +1,93 @@
+/**
+ * The record-only FETCH path (lib/imap/fetch_meta.ts: UID, FLAGS, MODSEQ, RFC822.SIZE,
+ * INTERNALDATE, written as bytes) answers as the general path does. Adding an item that reads
+ * the message (`BODY.PEEK[HEADER.FIELDS (X-NONE)]`, an empty header section) sends the same
+ * FETCH through the general path; with that item's text taken out, the lines must match,
+ * over a mailbox with mixed flag lists, `\Recent` on some messages, multi-digit numbers and
+ * an answer past the point where a long FETCH is written out mid-command.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { testConfig } from "../../lib/config.ts";
+import { startElektromail } from "../../lib/server.ts";
+import { RawImap } from "./raw_client.ts";
+
+const PROBE = "BODY.PEEK[HEADER.FIELDS (X-NONE)]";
+/** What the probe item adds to a line of the general path: the empty header section. */
+const PROBE_TEXT = / BODY\[HEADER\.FIELDS \(X-NONE\)\] \{2\}$/;
+
+/**
+ * Sends `command` and returns its FETCH lines and the tagged one (other untagged responses,
+ * such as CONDSTORE's first HIGHESTMODSEQ, left out), the probe's literal joined back.
+ */
+async function fetchLines(client: RawImap, tag: string, command: string): Promise<string[]> {
+  await client.write(`${tag} ${command}\r\n`);
+  const lines = await client.readUntilTagged(tag);
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (PROBE_TEXT.test(lines[i])) {
+      // `{2}` CRLF, then CRLF (the literal), then `)`: one line again.
+      assert.equal(lines[i + 1], "");
+      out.push(lines[i].replace(PROBE_TEXT, "") + lines[i + 2]);
+      i += 2;
+    } else if (!lines[i].startsWith("* ") || / FETCH \(/.test(lines[i])) out.push(lines[i]);
+  }
+  return out;
+}
+
+Deno.test("record-only FETCH answers as the general path, past a mid-command write", async () => {
+  const server = await startElektromail(
+    testConfig({ smtpPort: 0, imapPort: 0, pop3Port: null, httpPort: null }),
+  );
+  const { client } = await RawImap.connect(server.ports.imap);
+  try {
+    await client.command("a0 LOGIN user pw");
+    // Enough messages that `FETCH 1:*` of every item passes 256 KiB of output.
+    const count = 2600;
+    const parts: string[] = [];
+    for (let n = 0; n < count; n++) {
+      const body = `Subject: m${n}\r\n\r\n${"x".repeat(n % 50)}\r\n`;
+      const flags = n % 7 === 0 ? "(\\Seen $Label1) " : n % 3 === 0 ? "(\\Flagged) " : "";
+      parts.push(`p${n} APPEND INBOX ${flags}{${body.length}+}\r\n${body}\r\n`);
+    }
+    await client.write(parts.join(""));
+    const appended = await client.readUntilTagged(`p${count - 1}`);
+    assert.match(appended[appended.length - 1], /OK/);
+    // A rev1 session reports \Recent: this one claims every message at SELECT.
+    await client.command("s1 SELECT INBOX");
+    await client.command("s2 STORE 1:* +FLAGS.SILENT ($Other)");
+    await client.command("s3 STORE 2:40 -FLAGS.SILENT (\\Seen $Other)");
+    await client.command("c1 ENABLE CONDSTORE");
+    for (
+      const items of [
+        "UID FLAGS",
+        "FLAGS UID MODSEQ",
+        "UID RFC822.SIZE INTERNALDATE FLAGS MODSEQ",
+        "UID UID FLAGS FLAGS",
+        "INTERNALDATE",
+      ]
+    ) {
+      const fast = await fetchLines(client, "f1", `FETCH 1:* (${items})`);
+      const general = await fetchLines(client, "f2", `FETCH 1:* (${items} ${PROBE})`);
+      assert.equal(fast.length, count + 1, items);
+      assert.deepEqual(fast.slice(0, -1), general.slice(0, -1), items);
+      assert.match(fast[fast.length - 1], /^f1 OK/);
+      assert.match(fast[0], /^\* 1 FETCH \(/);
+    }
+    const byUid = await fetchLines(client, "u1", "UID FETCH 2590:* (FLAGS)");
+    assert.deepEqual(byUid.slice(0, 2), [
+      // UID n is the message appended as p<n-1>.
+      "* 2590 FETCH (UID 2590 FLAGS (\\Flagged $Other \\Recent) MODSEQ (2602))",
+      "* 2591 FETCH (UID 2591 FLAGS (\\Seen $Label1 $Other \\Recent) MODSEQ (2602))",
+    ]);
+    const general = await fetchLines(client, "u2", `UID FETCH 2590:* (FLAGS ${PROBE})`);
+    assert.equal(byUid.length, 12);
+    assert.deepEqual(byUid.slice(0, -1), general.slice(0, -1));
+    await client.command("z LOGOUT");
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { V8_FLAGS, V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
+
+const root = new URL("../", import.meta.url);
+
+Deno.test("V8 flags: deno task start and compile.sh pass those of lib/v8_flags.ts", async () => {
+  assert.ok(V8_FLAGS.length > 0);
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const start: string = config.tasks.start;
+  assert.deepEqual(start.split(" ").filter((word) => word.startsWith("--v8-flags")), [
+    V8_FLAGS_ARGUMENT,
+  ]);
+  const compile = await Deno.readTextFile(new URL("compile.sh", root));
+  assert.match(compile, new RegExp(`^V8_FLAGS=\\(${V8_FLAGS_ARGUMENT}\\)$`, "m"));
+});
+
+Deno.test("V8 flags: V8 takes them", async () => {
+  // An unknown or malformed flag makes deno exit with an error before running anything.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", V8_FLAGS_ARGUMENT, "console.log('ok')"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(output.stderr), "");
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "ok");
+});
