@@ -24,14 +24,16 @@ TIMEOUT="${ELEKTROMAIL_START_TIMEOUT:-60}"
 TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
+# The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
+V8_FLAGS=(--v8-flags=--max-semi-space-size=4)
 
 if [ -n "${ELEKTROMAIL_BIN:-}" ]; then
   run=("$ELEKTROMAIL_BIN")
 elif command -v deno >/dev/null 2>&1; then
-  run=(deno run "${PERMISSIONS[@]}" "$ROOT/main.ts")
+  run=(deno run "${PERMISSIONS[@]}" "${V8_FLAGS[@]}" "$ROOT/main.ts")
 else
   echo "elektromail: no deno on the PATH; using Deno ${ELEKTROMAIL_DENO_VERSION:-2.9.6} from npm" >&2
-  run=(npx -y "deno@${ELEKTROMAIL_DENO_VERSION:-2.9.6}" run "${PERMISSIONS[@]}" "$ROOT/main.ts")
+  run=(npx -y "deno@${ELEKTROMAIL_DENO_VERSION:-2.9.6}" run "${PERMISSIONS[@]}" "${V8_FLAGS[@]}" "$ROOT/main.ts")
 fi
 # ${extra[@]+...}: bash 3.2 (macOS) treats an empty array as unset under `set -u`.
 read -r -a extra <<<"${ELEKTROMAIL_ARGS:-}"

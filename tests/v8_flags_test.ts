@@ -3,15 +3,18 @@ import { V8_FLAGS, V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 
 const root = new URL("../", import.meta.url);
 
-Deno.test("V8 flags: deno task start and compile.sh pass those of lib/v8_flags.ts", async () => {
+Deno.test("V8 flags: deno task start, compile.sh and the Actions start script pass those of lib/v8_flags.ts", async () => {
   assert.ok(V8_FLAGS.length > 0);
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
   const start: string = config.tasks.start;
   assert.deepEqual(start.split(" ").filter((word) => word.startsWith("--v8-flags")), [
     V8_FLAGS_ARGUMENT,
   ]);
-  const compile = await Deno.readTextFile(new URL("compile.sh", root));
-  assert.match(compile, new RegExp(`^V8_FLAGS=\\(${V8_FLAGS_ARGUMENT}\\)$`, "m"));
+  for (const script of ["compile.sh", "scripts/action-start.sh"]) {
+    const text = await Deno.readTextFile(new URL(script, root));
+    assert.match(text, new RegExp(`^V8_FLAGS=\\(${V8_FLAGS_ARGUMENT}\\)$`, "m"), script);
+    assert.match(text, /"\$\{V8_FLAGS\[@\]\}"/, script);
+  }
 });
 
 Deno.test("V8 flags: V8 takes them", async () => {
