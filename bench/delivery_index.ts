@@ -30,33 +30,19 @@ import { MessageView } from "../lib/imap/message_view.ts";
 import { MessageIndex } from "../lib/mail/message_index.ts";
 import { searchAddresses, searchHeaders } from "../lib/mail/search_text.ts";
 import { corpusMessage } from "./imap_corpus.ts";
-
-const FILLER = "The quick brown fox jumps over the lazy dog, again and again and again.";
+import { messageLines } from "./smtp_load.ts";
 
 /** Message `n` as bench/smtp_load.ts sends it, with the trace fields delivery prepends. */
 function smtpMessage(n: number, size = 2200): Uint8Array {
-  const lines = [
+  const trace = [
     "Return-Path: <load@example.com>",
     "Delivered-To: bench@example.com",
     "Received: from client.example ([127.0.0.1])",
     `\tby elektromail.test (Elektromail) with ESMTP id Q${n.toString(16).padStart(8, "0")}`,
     "\tfor <bench@example.com>;",
     "\tWed, 25 Nov 2026 10:00:00 +0000",
-    "From: Load Test <load@example.com>",
-    "To: bench@example.com",
-    `Subject: load test message ${n}`,
-    `Message-ID: <load-${n}@example.com>`,
-    "Date: Wed, 25 Nov 2026 10:00:00 +0000",
-    "MIME-Version: 1.0",
-    "Content-Type: text/plain; charset=utf-8",
-    "",
   ];
-  let bytes = lines.join("\r\n").length + 2;
-  for (let i = 0; bytes < size; i++) {
-    const line = i === 13 ? "." + FILLER : FILLER;
-    lines.push(line);
-    bytes += line.length + 2;
-  }
+  const lines = [...trace, ...messageLines(n, size - trace.join("\r\n").length - 2)];
   return new TextEncoder().encode(lines.join("\r\n") + "\r\n");
 }
 

@@ -101,10 +101,11 @@ function options(): Options {
 const FILLER = "The quick brown fox jumps over the lazy dog, again and again and again.";
 
 /**
- * Message `n` of about `size` bytes as it goes on the wire, end marker excluded: a plain
- * text message whose body repeats a 72-character line, one of them dot-stuffed.
+ * The lines of message `n`, about `size` bytes, before dot-stuffing: a plain text message
+ * whose body repeats a 72-character line, one of them beginning with a dot. Also what
+ * bench/delivery_index.ts indexes.
  */
-function messageData(n: number, size: number): string {
+export function messageLines(n: number, size: number): string[] {
   const lines = [
     "From: Load Test <load@example.com>",
     "To: bench@example.com",
@@ -117,11 +118,18 @@ function messageData(n: number, size: number): string {
   ];
   let bytes = lines.join("\r\n").length + 2;
   for (let i = 0; bytes < size; i++) {
-    const line = i === 13 ? "." + FILLER : FILLER; // the unstuffed text; stuffed below
+    const line = i === 13 ? "." + FILLER : FILLER;
     lines.push(line);
     bytes += line.length + 2;
   }
-  return lines.map((line) => line.startsWith(".") ? "." + line : line).join("\r\n") + "\r\n";
+  return lines;
+}
+
+/** Message `n` of about `size` bytes as it goes on the wire, end marker excluded. */
+function messageData(n: number, size: number): string {
+  return messageLines(n, size).map((line) => line.startsWith(".") ? "." + line : line).join(
+    "\r\n",
+  ) + "\r\n";
 }
 
 /** Reads SMTP replies from a connection; resolves final reply codes in order. */
