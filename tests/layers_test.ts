@@ -12,8 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../", import.meta.url);
+import { denoInfo, REPO_ROOT as ROOT } from "./harness/deno_info.ts";
 const ROOTS = [
   "main.ts",
   "lib/mod.ts",
@@ -31,27 +30,12 @@ const LAYER_RULES: ReadonlyArray<{ from: string; allowed: readonly string[] }> =
 /** Module (path relative to the repository) → the local modules it imports. */
 type Graph = Map<string, Set<string>>;
 
-interface InfoModule {
-  specifier: string;
-  dependencies?: Array<{ code?: { specifier: string }; type?: { specifier: string } }>;
-}
-
 async function importGraph(roots: readonly string[]): Promise<Graph> {
   const graph: Graph = new Map();
   const local = (specifier: string) =>
     specifier.startsWith(ROOT.href) ? specifier.slice(ROOT.href.length) : null;
   for (const root of roots) {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", root],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, `deno info ${root} failed: ${stderr}`);
-    const info = JSON.parse(new TextDecoder().decode(output.stdout));
-    for (const module of info.modules as InfoModule[]) {
+    for (const module of await denoInfo(root)) {
       const from = local(module.specifier);
       if (from === null) continue;
       const edges = graph.get(from) ?? new Set<string>();

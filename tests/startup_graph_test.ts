@@ -9,8 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../", import.meta.url);
+import { denoInfo, type InfoDependency, REPO_ROOT as ROOT } from "./harness/deno_info.ts";
 
 /** Loaded only on first use or when configured; each must still be reachable dynamically. */
 const LAZY = [
@@ -36,29 +35,10 @@ const LAZY = [
  */
 const BUILTIN_ON_USE = ["node:zlib", "node:crypto"];
 
-interface InfoDependency {
-  code?: { specifier: string };
-  isDynamic?: boolean;
-}
-
-interface InfoModule {
-  specifier: string;
-  dependencies?: InfoDependency[];
-}
-
 /** Module → the modules whose code it imports (type-only imports load nothing), by kind. */
 async function codeGraph(root: string): Promise<Map<string, InfoDependency[]>> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", root],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const info = JSON.parse(new TextDecoder().decode(output.stdout));
   const graph = new Map<string, InfoDependency[]>();
-  for (const module of info.modules as InfoModule[]) {
+  for (const module of await denoInfo(root)) {
     graph.set(
       name(module.specifier),
       (module.dependencies ?? []).filter((dependency) => dependency.code !== undefined),
