@@ -151,6 +151,32 @@ export function parseAddressList(value: string): AddressEntry[] {
   return simpleMailbox(value) ?? parseAddressListGeneral(value);
 }
 
+/** Parses an address list; {@linkcode parseAddressList} or a memo of it. */
+export type AddressListParser = (value: string) => readonly AddressEntry[];
+
+/**
+ * {@linkcode parseAddressList} that gives the same list again for a value it has parsed: one
+ * for the indexing of one message, where ENVELOPE and SEARCH read the same From and To (the
+ * same text when the header is ASCII), so each is parsed once.
+ *
+ * @example
+ * ```ts
+ * const parse = addressListMemo();
+ * parse("a@b.org") === parse("a@b.org"); // true
+ * ```
+ */
+export function addressListMemo(): AddressListParser {
+  const values: string[] = [];
+  const lists: AddressEntry[][] = [];
+  return (value) => {
+    for (let i = 0; i < values.length; i++) if (values[i] === value) return lists[i];
+    const list = parseAddressList(value);
+    values.push(value);
+    lists.push(list);
+    return list;
+  };
+}
+
 /**
  * {@linkcode parseAddressList} without its fast path for the commonest values; what the
  * tests hold the fast path to.
