@@ -349,7 +349,8 @@ export function displayAddresses(value: string): DisplayAddress[] {
 }
 
 /**
- * The commonest values read in one pass: `local@domain` or `Display Name <local@domain>`
+ * The commonest values read in one pass: `local@domain`, `<local@domain>` or
+ * `Display Name <local@domain>`
  * whose words, local part and domain are plain atoms (letters, digits, `-`, `_`, `+`, `'` and
  * dots between them), one space between words. Null for anything else, which the general
  * parser reads; for these it gives what the general parser gives. Delivery reads From and
@@ -361,11 +362,13 @@ function simpleMailbox(value: string): AddressEntry[] | null {
   const open = value.indexOf("<");
   if (open >= 0) {
     const last = value.length - 1;
-    if (open < 2 || value.charCodeAt(open - 1) !== 0x20 || value.charCodeAt(last) !== 0x3e) {
-      return null;
+    if (value.charCodeAt(last) !== 0x3e) return null;
+    // `<local@domain>` alone (as Postfix's smtp-source and many scripts write From and To).
+    if (open > 0) {
+      if (open < 2 || value.charCodeAt(open - 1) !== 0x20) return null;
+      name = value.slice(0, open - 1);
+      if (!isPlainPhrase(name)) return null;
     }
-    name = value.slice(0, open - 1);
-    if (!isPlainPhrase(name)) return null;
     spec = value.slice(open + 1, last);
   }
   const at = spec.indexOf("@");
