@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { AddressEntry } from "../mail/address.ts";
+import type { AddressEntry, AddressListParser } from "../mail/address.ts";
 import { type Envelope, envelopeOf } from "../mail/envelope.ts";
 import type { MimePart } from "../mail/mime.ts";
 import { nstring } from "./encoder.ts";
@@ -231,9 +231,10 @@ function envelopeWriter(
   raw: Uint8Array,
   message: MimePart,
   slabs: ByteSlabs | null = null,
+  parse?: AddressListParser,
 ): EncodedWriter {
   const out = new EncodedWriter(slabs).push("(");
-  writeEnvelope(out, envelopeOf(raw, message));
+  writeEnvelope(out, envelopeOf(raw, message, parse));
   return out.push(")");
 }
 
@@ -241,8 +242,15 @@ const ENVELOPE_KEY = Symbol("imap ENVELOPE");
 
 /**
  * The message's encoded envelope, computed on first use and kept (as bytes, ready to send)
- * in its MIME index (cut from `slabs` when given).
+ * in its MIME index (cut from `slabs` when given; `parse` reads the address lists).
  */
-export function cachedEnvelope(view: MessageView, slabs: ByteSlabs | null = null): Uint8Array {
-  return view.index.memo(ENVELOPE_KEY, () => envelopeWriter(view.raw, view.root, slabs).bytes());
+export function cachedEnvelope(
+  view: MessageView,
+  slabs: ByteSlabs | null = null,
+  parse?: AddressListParser,
+): Uint8Array {
+  return view.index.memo(
+    ENVELOPE_KEY,
+    () => envelopeWriter(view.raw, view.root, slabs, parse).bytes(),
+  );
 }

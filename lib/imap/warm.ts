@@ -17,6 +17,7 @@
  * @module
  */
 
+import { addressListMemo } from "../mail/address.ts";
 import { searchAddresses, searchHeaders } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
@@ -165,11 +166,13 @@ function warm(store: Store, { user, mailbox, uid }: MessageRef, slabs: ByteSlabs
   const index = store.getIndex(user, mailbox, uid);
   if (!index) return;
   const view = new MessageView(() => store.getRaw(user, mailbox, uid) ?? EMPTY, () => index);
-  cachedEnvelope(view, slabs);
+  // From, To and Cc are parsed once for ENVELOPE and SEARCH (the same text in an ASCII header).
+  const parse = addressListMemo();
+  cachedEnvelope(view, slabs, parse);
   cachedBodyStructure(view, true, false, slabs);
   // One view of the root for all of them: its header fields are parsed once.
   searchHeaders(index, view.root);
   // The address forms FROM/TO/CC/BCC search in (parsed address lists): a first SEARCH FROM
   // after a burst otherwise parses every message's (3× Dovecot's CPU on 5,000 messages).
-  searchAddresses(index, view.root);
+  searchAddresses(index, view.root, parse);
 }

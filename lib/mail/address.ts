@@ -151,6 +151,32 @@ export function parseAddressList(value: string): AddressEntry[] {
   return simpleMailbox(value) ?? parseAddressListGeneral(value);
 }
 
+/** Parses an address list; {@linkcode parseAddressList} or a memo of it. */
+export type AddressListParser = (value: string) => readonly AddressEntry[];
+
+/**
+ * {@linkcode parseAddressList} that gives the same list again for a value it has parsed: one
+ * for the indexing of one message, where ENVELOPE and SEARCH read the same From and To (the
+ * same text when the header is ASCII), so each is parsed once.
+ *
+ * @example
+ * ```ts
+ * const parse = addressListMemo();
+ * parse("a@b.org") === parse("a@b.org"); // true
+ * ```
+ */
+export function addressListMemo(): AddressListParser {
+  const values: string[] = [];
+  const lists: AddressEntry[][] = [];
+  return (value) => {
+    for (let i = 0; i < values.length; i++) if (values[i] === value) return lists[i];
+    const list = parseAddressList(value);
+    values.push(value);
+    lists.push(list);
+    return list;
+  };
+}
+
 /**
  * {@linkcode parseAddressList} without its fast path for the commonest values; what the
  * tests hold the fast path to.
@@ -323,7 +349,8 @@ export function displayAddresses(value: string): DisplayAddress[] {
 }
 
 /**
- * The commonest values read in one pass: `local@domain` or `Display Name <local@domain>`
+ * The commonest values read in one pass: `local@domain`, `<local@domain>` or
+ * `Display Name <local@domain>`
  * whose words, local part and domain are plain atoms (letters, digits, `-`, `_`, `+`, `'` and
  * dots between them), one space between words. Null for anything else, which the general
  * parser reads; for these it gives what the general parser gives. Delivery reads From and
@@ -335,11 +362,13 @@ function simpleMailbox(value: string): AddressEntry[] | null {
   const open = value.indexOf("<");
   if (open >= 0) {
     const last = value.length - 1;
-    if (open < 2 || value.charCodeAt(open - 1) !== 0x20 || value.charCodeAt(last) !== 0x3e) {
-      return null;
+    if (value.charCodeAt(last) !== 0x3e) return null;
+    // `<local@domain>` alone (as Postfix's smtp-source and many scripts write From and To).
+    if (open > 0) {
+      if (open < 2 || value.charCodeAt(open - 1) !== 0x20) return null;
+      name = value.slice(0, open - 1);
+      if (!isPlainPhrase(name)) return null;
     }
-    name = value.slice(0, open - 1);
-    if (!isPlainPhrase(name)) return null;
     spec = value.slice(open + 1, last);
   }
   const at = spec.indexOf("@");

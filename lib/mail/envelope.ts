@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type AddressEntry, parseAddressList } from "./address.ts";
+import { type AddressEntry, type AddressListParser, parseAddressList } from "./address.ts";
 import { type HeaderField, headerField, rawFieldValue } from "./headers.ts";
 import type { MimePart } from "./mime.ts";
 
@@ -31,7 +31,7 @@ export interface Envelope {
 
 /**
  * The envelope of `message` (a part whose `partNumber` is `""`: the root or an encapsulated
- * message) in `raw`.
+ * message) in `raw`; `parse` reads its address lists.
  *
  * @example
  * ```ts
@@ -39,7 +39,11 @@ export interface Envelope {
  * envelopeOf(raw, parseMime(raw)).subject; // "hi"
  * ```
  */
-export function envelopeOf(raw: Uint8Array, message: MimePart): Envelope {
+export function envelopeOf(
+  raw: Uint8Array,
+  message: MimePart,
+  parse: AddressListParser = parseAddressList,
+): Envelope {
   const fields = message.fields;
   const text = (name: string) => {
     const field = headerField(fields, name);
@@ -47,7 +51,7 @@ export function envelopeOf(raw: Uint8Array, message: MimePart): Envelope {
   };
   const addresses = (name: string) => {
     const field = headerField(fields, name);
-    return field ? addressList(raw, field) : null;
+    return field ? addressList(raw, field, parse) : null;
   };
   const from = addresses("From");
   return {
@@ -64,7 +68,11 @@ export function envelopeOf(raw: Uint8Array, message: MimePart): Envelope {
   };
 }
 
-function addressList(raw: Uint8Array, field: HeaderField): AddressEntry[] | null {
-  const entries = parseAddressList(rawFieldValue(raw, field));
+function addressList(
+  raw: Uint8Array,
+  field: HeaderField,
+  parse: AddressListParser,
+): readonly AddressEntry[] | null {
+  const entries = parse(rawFieldValue(raw, field));
   return entries.length > 0 ? entries : null;
 }

@@ -272,15 +272,55 @@ export function headerField(
   fields: readonly HeaderField[],
   name: string,
 ): HeaderField | undefined {
+  if (!isAsciiText(name)) return headerFieldLowered(fields, name);
+  // An ASCII name keeps its length lower-cased: names are compared without a lower-cased
+  // copy of either (ENVELOPE and BODYSTRUCTURE look up seventeen a delivered message).
+  for (const field of fields) {
+    // Most mail spells a field as the caller does: no folding needed.
+    if (
+      field.name.length === name.length &&
+      (field.name === name || sameAsciiFolded(field.name, name))
+    ) return field;
+  }
+  return undefined;
+}
+
+/** {@linkcode headerField} by lower-cased copies: for any name. */
+function headerFieldLowered(
+  fields: readonly HeaderField[],
+  name: string,
+): HeaderField | undefined {
   const wanted = name.toLowerCase();
   for (const field of fields) {
-    // Most mail spells a field as the caller does: no lower-casing needed.
     if (
       field.name.length === wanted.length &&
       (field.name === name || field.name.toLowerCase() === wanted)
     ) return field;
   }
   return undefined;
+}
+
+function isAsciiText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * Whether `a.toLowerCase() === b.toLowerCase()` for `b` ASCII and `a` as long: folded char
+ * by char while `a` is ASCII too (where lower-casing maps A-Z alone), else by the copies
+ * (a few non-ASCII chars lower-case to ASCII ones, the Kelvin sign to `k`).
+ */
+function sameAsciiFolded(a: string, b: string): boolean {
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    if (x >= 0x80) return a.toLowerCase() === b.toLowerCase();
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /** The value of the first field named `name` (case-insensitive), or undefined. */

@@ -11,7 +11,12 @@
  * @module
  */
 
-import { MISSING_DOMAIN, MISSING_MAILBOX, parseAddressList } from "./address.ts";
+import {
+  type AddressListParser,
+  MISSING_DOMAIN,
+  MISSING_MAILBOX,
+  parseAddressList,
+} from "./address.ts";
 import { monthNumber } from "./dates.ts";
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
@@ -236,7 +241,7 @@ class CompactHeaders implements SearchHeaders {
  *
  * Only what the field's decoded text lacks is kept: for ordinary headers nothing, so this
  * costs no memory per message. Computed once per index, on the first address search, in
- * time linear in the header (see {@linkcode missingForms}).
+ * time linear in the header (see {@linkcode missingForms}). `parse` reads the address lists.
  *
  * @example
  * ```ts
@@ -244,7 +249,11 @@ class CompactHeaders implements SearchHeaders {
  * searchAddresses(index); // [{ name: "from", value: "<a@b.org>" }]
  * ```
  */
-export function searchAddresses(index: MessageIndex, root?: MimePart): readonly SearchField[] {
+export function searchAddresses(
+  index: MessageIndex,
+  root?: MimePart,
+  parse: AddressListParser = parseAddressList,
+): readonly SearchField[] {
   return index.memo(ADDRESSES, () => {
     const fields = (root ??= index.root).fields;
     const decoded = searchHeaders(index, root) as CompactHeaders;
@@ -255,7 +264,7 @@ export function searchAddresses(index: MessageIndex, root?: MimePart): readonly 
       if (length < 2 || length > 4) continue;
       const name = decoded.name(i);
       if (!ADDRESS_FIELDS.has(name)) continue;
-      const forms = missingForms(addressForms(fields[i].value), decoded.value(i));
+      const forms = missingForms(addressForms(fields[i].value, parse), decoded.value(i));
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
     return found ?? NO_FIELDS;
@@ -270,9 +279,9 @@ interface AddressForm {
   readonly probe: string;
 }
 
-function addressForms(value: string): AddressForm[] {
+function addressForms(value: string, parse: AddressListParser): AddressForm[] {
   const forms: AddressForm[] = [];
-  for (const entry of parseAddressList(value)) {
+  for (const entry of parse(value)) {
     if (entry.kind === "end") continue;
     if (entry.kind === "group") {
       const form = decodeEncodedWords(entry.name).toLowerCase();

@@ -9,7 +9,6 @@ import {
   decodeEncodedWords,
   findHeaderEnd,
   type HeaderField,
-  headerValue,
   parseHeaderFields,
 } from "./headers.ts";
 
@@ -27,15 +26,43 @@ export interface MessageSummary {
 /** Reads the listing summary (decoded subject and addresses) from a message's header. */
 export function summarizeMessage(raw: Uint8Array): MessageSummary {
   const { headerEnd } = findHeaderEnd(raw);
-  const fields = summaryFields(raw, headerEnd);
-  const get = (name: string) => decodeEncodedWords(headerValue(fields, name) ?? "");
+  // The first field of each name counts (as `headerValue` finds it), in one pass over the
+  // few fields summaryFields kept, each name lower-cased once.
+  let subject: string | undefined;
+  let from: string | undefined;
+  let to: string | undefined;
+  let cc: string | undefined;
+  let date: string | undefined;
+  let messageId: string | undefined;
+  for (const field of summaryFields(raw, headerEnd)) {
+    switch (field.name.toLowerCase()) {
+      case "subject":
+        subject ??= field.value;
+        break;
+      case "from":
+        from ??= field.value;
+        break;
+      case "to":
+        to ??= field.value;
+        break;
+      case "cc":
+        cc ??= field.value;
+        break;
+      case "date":
+        date ??= field.value;
+        break;
+      case "message-id":
+        messageId ??= field.value;
+        break;
+    }
+  }
   return {
-    subject: get("Subject"),
-    from: get("From"),
-    to: get("To"),
-    cc: get("Cc"),
-    date: headerValue(fields, "Date") ?? "",
-    messageId: headerValue(fields, "Message-ID") ?? "",
+    subject: decodeEncodedWords(subject ?? ""),
+    from: decodeEncodedWords(from ?? ""),
+    to: decodeEncodedWords(to ?? ""),
+    cc: decodeEncodedWords(cc ?? ""),
+    date: date ?? "",
+    messageId: messageId ?? "",
   };
 }
 

@@ -87,7 +87,11 @@ export class MailStore implements Store {
   readonly #persistence: Persistence;
   readonly #users: Map<string, UserRecord>;
   readonly #now: () => number;
-  readonly #listeners = new Set<StoreListener>();
+  /**
+   * Replaced, never changed, when a listener comes or goes: an event goes to the listeners of
+   * the moment it is emitted without a copy of them per event (one per delivered message).
+   */
+  #listeners: readonly StoreListener[] = [];
   readonly #indexes: IndexCache;
   readonly #userLimit: UserLimit;
   #accessKeys!: AccessKeys;
@@ -469,14 +473,16 @@ export class MailStore implements Store {
   }
 
   subscribe(listener: StoreListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((known) => known !== listener);
+    };
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners.clear();
+    this.#listeners = [];
     this.#persistence.close();
   }
 
@@ -500,7 +506,9 @@ export class MailStore implements Store {
 
   #emit(events: readonly StoreEvent[]): void {
     for (const event of events) {
-      for (const listener of [...this.#listeners]) {
+      const listeners = this.#listeners;
+      for (let i = 0; i < listeners.length; i++) {
+        const listener = listeners[i];
         try {
           listener(event);
         } catch (error) {

@@ -51,7 +51,10 @@ export function prepareAppend({ raw, options = {} }: NewAppend, now: number): Pr
     internalDate: options.internalDate ?? now,
     saveDate: now,
     size: raw.length,
-    flags: internFlags(applyFlags([], "replace", options.flags ?? [])),
+    // No flags (every SMTP delivery): the shared empty list without sorting or a map.
+    flags: options.flags === undefined || options.flags.length === 0
+      ? internFlags([])
+      : internFlags(applyFlags([], "replace", options.flags)),
     summary: summarizeMessage(raw),
     envelope: options.envelope ?? null,
   };

@@ -167,13 +167,17 @@ Deno.test("parseAddressList: the fast path for plain values gives what the gener
   let fast = 0;
   for (let round = 0; round < 5000; round++) {
     const spec = `${word()}@${word()}${random(2) ? ".org" : ""}`;
-    const value = random(2) ? spec : `${word()}${random(3) ? " " + word() : ""} <${spec}>`;
+    const value = random(2)
+      ? spec
+      : random(4) === 0
+      ? `<${spec}>`
+      : `${word()}${random(3) ? " " + word() : ""} <${spec}>`;
     assert.deepEqual(
       parseAddressList(value),
       parseAddressListGeneral(value),
       JSON.stringify(value),
     );
-    if (/^([a-z0-9'+_-]+ )*[a-z0-9'+_-]+ <[^ ]+>$|^[^ <]+$/i.test(value)) fast++;
+    if (/^(([a-z0-9'+_-]+ )*[a-z0-9'+_-]+ )?<[^ ]+>$|^[^ <]+$/i.test(value)) fast++;
   }
   assert.ok(fast > 500, `${fast} values of the fast path's shape`);
   assert.deepEqual(compact("MISSING_MAILBOX@x.org"), ["NIL|NIL|MISSING_MAILBOX|x.org"]);

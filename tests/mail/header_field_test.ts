@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { type HeaderField, headerField } from "../../lib/mail/headers.ts";
+
+/** What headerField finds, by its definition: the first field whose lower-cased name is. */
+function reference(fields: readonly HeaderField[], name: string): HeaderField | undefined {
+  const wanted = name.toLowerCase();
+  return fields.find((field) =>
+    field.name.length === wanted.length &&
+    (field.name === name || field.name.toLowerCase() === wanted)
+  );
+}
+
+Deno.test("headerField: the first field named so, case-insensitive, as by lower-cased copies", () => {
+  // ASCII letters of both cases, neighbours of the letter ranges, and chars whose lower case
+  // is ASCII (Kelvin sign) or longer (dotted capital I).
+  const chars = [
+    "a",
+    "A",
+    "z",
+    "Z",
+    "k",
+    "K",
+    "i",
+    "I",
+    "@",
+    "[",
+    "`",
+    "{",
+    "-",
+    "\u212a",
+    "\u0130",
+  ];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const word = () => {
+    let text = "";
+    for (let i = 0, n = 1 + random(3); i < n; i++) text += chars[random(chars.length)];
+    return text;
+  };
+  let found = 0;
+  for (let round = 0; round < 5000; round++) {
+    const fields = Array.from({ length: 1 + random(4) }, (_, i) => ({
+      name: word(),
+      value: `${i}`,
+      start: i,
+      end: i + 1,
+    }));
+    const name = random(4) === 0 ? fields[random(fields.length)].name.toUpperCase() : word();
+    const expected = reference(fields, name);
+    assert.equal(headerField(fields, name), expected, JSON.stringify({ fields, name }));
+    if (expected) found++;
+  }
+  assert.ok(found > 1000, `${found} names found`);
+  const fields = [{ name: "Content-TYPE", value: "text/plain", start: 0, end: 1 }];
+  assert.equal(headerField(fields, "content-type")?.value, "text/plain");
+  assert.equal(headerField(fields, "Content-Typ"), undefined);
+  assert.equal(headerField([{ name: "\u212a", value: "", start: 0, end: 1 }], "K")?.name, "\u212a");
+});
