@@ -247,7 +247,6 @@ export function conversation(round: number): string[] {
     "SEARCH SENTSINCE 1-Jan-2020 UNSEEN",
     "UID SEARCH RETURN (COUNT) ALL",
     `STORE 1:* ${round % 2 ? "-" : "+"}FLAGS.SILENT (\\Seen)`,
-    ...flagLoops(),
     "STORE 1:* +FLAGS ($Label1)",
     "CREATE Copy",
     "COPY 1:* Copy",
@@ -260,26 +259,6 @@ export function conversation(round: number): string[] {
     "NOOP",
   ];
 }
-
-/**
- * The per-message loops of a fresh mailbox's first commands, run until V8 optimizes them:
- * SELECT's view, FETCH of record items and STORE's flag change each loop once over the
- * mailbox, so one run over 50 messages leaves them interpreted, and the first real
- * `FETCH 1:* (UID FLAGS)` after a burst compiled them (a Maglev, then a TurboFan, on-stack
- * replacement: ~20 ms of compile inside that FETCH and the STORE after it, issue 13).
- */
-function flagLoops(): string[] {
-  const loop = [
-    "SELECT INBOX",
-    "FETCH 1:* (UID FLAGS)",
-    "STORE 1:* +FLAGS.SILENT (\\Seen)",
-    "STORE 1:* -FLAGS.SILENT (\\Seen)",
-  ];
-  return Array.from({ length: FLAG_LOOPS }, () => loop).flat();
-}
-
-/** How often {@linkcode flagLoops} runs its commands in a round. */
-const FLAG_LOOPS = 12;
 
 const WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " +
   "incididunt ut labore et dolore magna aliqua quokka").split(" ");
