@@ -13,11 +13,13 @@ import { noteUidGiven } from "./mailbox_tree.ts";
 import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
 import { applyFlags, internFlags } from "./flags.ts";
 import {
+  clearMessages,
   count,
   type FlagOutcome,
   flagOutcome,
   type MailboxRecord,
   type MessageRecord,
+  recountFlags,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -121,6 +123,7 @@ export function insertMessage(
   (message as { rowId: number }).rowId = rowId;
   mailbox.messages.push(message);
   mailbox.byUid.set(uid, message);
+  mailbox.uids.push(uid);
   count(mailbox, message, 1);
   logModseq(mailbox, message);
   return message;
@@ -157,6 +160,7 @@ export function changeFlags(
     state.persistence.updateFlags(message.rowId, next, modseq);
     mailbox.unseen += outcome.unseen;
     mailbox.deleted += outcome.deleted;
+    recountFlags(mailbox, message.flags, next);
     message.flags = next;
     message.modseq = modseq;
     logModseq(mailbox, message);
@@ -215,15 +219,20 @@ export function removeMessages(
   const removed: number[] = [];
   const rowIds: number[] = [];
   const kept: MessageRecord[] = [];
+  const keptUids: number[] = [];
   for (const message of mailbox.messages) {
     if (uids.has(message.uid)) {
       removed.push(message.uid);
       rowIds.push(message.rowId);
       mailbox.byUid.delete(message.uid);
       count(mailbox, message, -1);
-    } else kept.push(message);
+    } else {
+      kept.push(message);
+      keptUids.push(message.uid);
+    }
   }
   mailbox.messages = kept;
+  mailbox.uids = keptUids;
   state.persistence.deleteMessages(rowIds);
   if (removed.length > 0) {
     recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
@@ -256,11 +265,7 @@ export function moveAllMessages(
   const { added } = copyMessages(state, record, source, uids, target);
   state.persistence.deleteMessages(source.messages.map((message) => message.rowId));
   noteEmailIdsLeaving(state, record);
-  source.messages = [];
-  source.byUid.clear();
-  source.unseen = 0;
-  source.deleted = 0;
-  source.size = 0;
+  clearMessages(source);
   source.modseqLog = null;
   const modseq = nextModseq(state, source);
   recordVanished(state, source, uids, modseq);
