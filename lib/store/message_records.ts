@@ -143,28 +143,34 @@ export function changeFlags(
 ): FlagChange[] {
   const changes: FlagChange[] = [];
   // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
-  // and what the change does to the mailbox's counters.
-  const outcomes = new Map<readonly string[], FlagOutcome>();
+  // and what the change does to the mailbox's counters; `moved` counts its messages changed,
+  // for the mailbox's count per flag list, settled once per list at the end.
+  const outcomes = new Map<readonly string[], { outcome: FlagOutcome; moved: number }>();
   let modseq = 0;
   for (const uid of uids) {
     const message = mailbox.byUid.get(uid);
     if (!message) continue;
-    let outcome = outcomes.get(message.flags);
-    if (!outcome) {
-      outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
-      outcomes.set(message.flags, outcome);
+    let entry = outcomes.get(message.flags);
+    if (!entry) {
+      const outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
+      entry = { outcome, moved: 0 };
+      outcomes.set(message.flags, entry);
     }
+    const { outcome } = entry;
     const { next } = outcome;
     if (next === message.flags) continue;
     if (modseq === 0) modseq = nextModseq(state, mailbox);
     state.persistence.updateFlags(message.rowId, next, modseq);
     mailbox.unseen += outcome.unseen;
     mailbox.deleted += outcome.deleted;
-    recountFlags(mailbox, message.flags, next);
+    entry.moved++;
     message.flags = next;
     message.modseq = modseq;
     logModseq(mailbox, message);
     changes.push({ uid, flags: next, modseq });
+  }
+  for (const [from, { outcome, moved }] of outcomes) {
+    if (moved > 0) recountFlags(mailbox, from, outcome.next, moved);
   }
   return changes;
 }

@@ -331,18 +331,19 @@ export function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | 
   countFlagList(mailbox, message.flags, sign);
 }
 
-/** Moves one message from the count of flag list `from` to that of `to` (a STORE). */
+/** Moves `moved` messages from the count of flag list `from` to that of `to` (a STORE). */
 export function recountFlags(
   mailbox: MailboxRecord,
   from: readonly string[],
   to: readonly string[],
+  moved: number,
 ): void {
-  countFlagList(mailbox, from, -1);
-  countFlagList(mailbox, to, 1);
+  countFlagList(mailbox, from, -moved);
+  countFlagList(mailbox, to, moved);
 }
 
-function countFlagList(mailbox: MailboxRecord, flags: readonly string[], sign: 1 | -1): void {
-  const n = (mailbox.flagLists.get(flags) ?? 0) + sign;
+function countFlagList(mailbox: MailboxRecord, flags: readonly string[], change: number): void {
+  const n = (mailbox.flagLists.get(flags) ?? 0) + change;
   if (n > 0) mailbox.flagLists.set(flags, n);
   else mailbox.flagLists.delete(flags);
 }
