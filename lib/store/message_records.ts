@@ -13,11 +13,13 @@ import { noteUidGiven } from "./mailbox_tree.ts";
 import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
 import { applyFlags, internFlags } from "./flags.ts";
 import {
+  clearMessages,
   count,
   type FlagOutcome,
   flagOutcome,
   type MailboxRecord,
   type MessageRecord,
+  recountFlags,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -124,6 +126,7 @@ export function insertMessage(
   (message as { rowId: number }).rowId = rowId;
   mailbox.messages.push(message);
   mailbox.byUid.set(uid, message);
+  mailbox.uids.push(uid);
   count(mailbox, message, 1);
   logModseq(mailbox, message);
   return message;
@@ -143,27 +146,34 @@ export function changeFlags(
 ): FlagChange[] {
   const changes: FlagChange[] = [];
   // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
-  // and what the change does to the mailbox's counters.
-  const outcomes = new Map<readonly string[], FlagOutcome>();
+  // and what the change does to the mailbox's counters; `moved` counts its messages changed,
+  // for the mailbox's count per flag list, settled once per list at the end.
+  const outcomes = new Map<readonly string[], { outcome: FlagOutcome; moved: number }>();
   let modseq = 0;
   for (const uid of uids) {
     const message = mailbox.byUid.get(uid);
     if (!message) continue;
-    let outcome = outcomes.get(message.flags);
-    if (!outcome) {
-      outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
-      outcomes.set(message.flags, outcome);
+    let entry = outcomes.get(message.flags);
+    if (!entry) {
+      const outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
+      entry = { outcome, moved: 0 };
+      outcomes.set(message.flags, entry);
     }
+    const { outcome } = entry;
     const { next } = outcome;
     if (next === message.flags) continue;
     if (modseq === 0) modseq = nextModseq(state, mailbox);
     state.persistence.updateFlags(message.rowId, next, modseq);
     mailbox.unseen += outcome.unseen;
     mailbox.deleted += outcome.deleted;
+    entry.moved++;
     message.flags = next;
     message.modseq = modseq;
     logModseq(mailbox, message);
     changes.push({ uid, flags: next, modseq });
+  }
+  for (const [from, { outcome, moved }] of outcomes) {
+    if (moved > 0) recountFlags(mailbox, from, outcome.next, moved);
   }
   return changes;
 }
@@ -218,15 +228,20 @@ export function removeMessages(
   const removed: number[] = [];
   const rowIds: number[] = [];
   const kept: MessageRecord[] = [];
+  const keptUids: number[] = [];
   for (const message of mailbox.messages) {
     if (uids.has(message.uid)) {
       removed.push(message.uid);
       rowIds.push(message.rowId);
       mailbox.byUid.delete(message.uid);
       count(mailbox, message, -1);
-    } else kept.push(message);
+    } else {
+      kept.push(message);
+      keptUids.push(message.uid);
+    }
   }
   mailbox.messages = kept;
+  mailbox.uids = keptUids;
   state.persistence.deleteMessages(rowIds);
   if (removed.length > 0) {
     recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
@@ -259,11 +274,7 @@ export function moveAllMessages(
   const { added } = copyMessages(state, record, source, uids, target);
   state.persistence.deleteMessages(source.messages.map((message) => message.rowId));
   noteEmailIdsLeaving(state, record);
-  source.messages = [];
-  source.byUid.clear();
-  source.unseen = 0;
-  source.deleted = 0;
-  source.size = 0;
+  clearMessages(source);
   source.modseqLog = null;
   const modseq = nextModseq(state, source);
   recordVanished(state, source, uids, modseq);

@@ -62,6 +62,17 @@ export interface MailboxRecord {
   /** Ascending by UID. */
   messages: MessageRecord[];
   byUid: Map<number, MessageRecord>;
+  /**
+   * The UIDs of {@linkcode messages}, in the same order, kept with it (`message_records.ts`,
+   * `mailbox_tree.ts`): SELECT hands them out without a pass over thousands of records, which
+   * right after a burst of APPENDs ran in V8's interpreter (issue 13).
+   */
+  uids: number[];
+  /**
+   * How many messages carry each interned flag list, kept by {@linkcode count} and
+   * {@linkcode recountFlags}: SELECT's keywords come from its few keys, not from every message.
+   */
+  readonly flagLists: Map<readonly string[], number>;
   /** Counters kept up to date by {@linkcode count}, so a mailbox's status is O(1). */
   unseen: number;
   deleted: number;
@@ -134,6 +145,8 @@ export function newMailboxRecord(
     uidNext,
     messages: [],
     byUid: new Map(),
+    uids: [],
+    flagLists: new Map(),
     unseen: 0,
     deleted: 0,
     size: 0,
@@ -180,6 +193,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
     };
     mailbox.messages.push(record);
     mailbox.byUid.set(record.uid, record);
+    mailbox.uids.push(record.uid);
     count(mailbox, record, 1);
   }
   for (const { user, mailboxId, name, value } of state.metadata) {
@@ -305,31 +319,74 @@ function counterShare(flags: readonly string[]): { unseen: number; deleted: numb
   };
 }
 
-/** Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters. */
+/**
+ * Adds (`sign` 1) or takes away (`sign` -1) one message's share of the mailbox counters
+ * (with its flag list's count).
+ */
 export function count(mailbox: MailboxRecord, message: MessageRecord, sign: 1 | -1): void {
   const share = counterShare(message.flags);
   mailbox.unseen += sign * share.unseen;
   mailbox.deleted += sign * share.deleted;
   mailbox.size += sign * message.size;
+  countFlagList(mailbox, message.flags, sign);
+}
+
+/** Moves `moved` messages from the count of flag list `from` to that of `to` (a STORE). */
+export function recountFlags(
+  mailbox: MailboxRecord,
+  from: readonly string[],
+  to: readonly string[],
+  moved: number,
+): void {
+  countFlagList(mailbox, from, -moved);
+  countFlagList(mailbox, to, moved);
+}
+
+function countFlagList(mailbox: MailboxRecord, flags: readonly string[], change: number): void {
+  const n = (mailbox.flagLists.get(flags) ?? 0) + change;
+  if (n > 0) mailbox.flagLists.set(flags, n);
+  else mailbox.flagLists.delete(flags);
+}
+
+/** Empties a mailbox's message list, its UIDs and counters (its messages moved away). */
+export function clearMessages(mailbox: MailboxRecord): void {
+  mailbox.messages = [];
+  mailbox.byUid.clear();
+  mailbox.uids = [];
+  mailbox.flagLists.clear();
+  mailbox.unseen = 0;
+  mailbox.deleted = 0;
+  mailbox.size = 0;
 }
 
 /**
- * What IMAP SELECT needs, in one pass and without a snapshot per message (see
- * `Store.selectView`).
+ * What IMAP SELECT needs (see `Store.selectView`), from what the mailbox keeps up to date:
+ * its UID list (copied), the keywords of its distinct flag lists, and the first unseen
+ * message, looked for only when the unseen counter says there is one (and then found at
+ * once after a burst of new mail, which is unseen).
  */
 export function selectViewOf(record: UserRecord, target: MailboxRecord): SelectView {
-  const uids = new Array<number>(target.messages.length);
   const keywords = new Set<string>();
-  let firstUnseenUid = 0;
-  let previous: readonly string[] | null = null;
-  for (let i = 0; i < target.messages.length; i++) {
-    const message = target.messages[i];
-    uids[i] = message.uid;
-    // Interned lists: runs of messages share one, whose keywords are already in.
-    if (message.flags === previous) continue;
-    previous = message.flags;
-    for (const flag of message.flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
-    if (firstUnseenUid === 0 && !hasFlag(message.flags, "\\Seen")) firstUnseenUid = message.uid;
+  for (const flags of target.flagLists.keys()) {
+    for (const flag of flags) if (flag.charCodeAt(0) !== 0x5c) keywords.add(flag);
   }
-  return { info: mailboxInfo(record, target), uids, keywords: [...keywords], firstUnseenUid };
+  let firstUnseenUid = 0;
+  if (target.unseen > 0) {
+    let previous: readonly string[] | null = null;
+    for (const message of target.messages) {
+      // Interned lists: a run of messages sharing one is checked once.
+      if (message.flags === previous) continue;
+      previous = message.flags;
+      if (!hasFlag(message.flags, "\\Seen")) {
+        firstUnseenUid = message.uid;
+        break;
+      }
+    }
+  }
+  return {
+    info: mailboxInfo(record, target),
+    uids: target.uids.slice(),
+    keywords: [...keywords],
+    firstUnseenUid,
+  };
 }
