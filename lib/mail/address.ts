@@ -151,13 +151,18 @@ export function parseAddressList(value: string): AddressEntry[] {
   return simpleMailbox(value) ?? parseAddressListGeneral(value);
 }
 
+/** Most values an {@linkcode addressListMemo} keeps. */
+export const ADDRESS_MEMO_SIZE = 8;
+
 /** Parses an address list; {@linkcode parseAddressList} or a memo of it. */
 export type AddressListParser = (value: string) => readonly AddressEntry[];
 
 /**
  * {@linkcode parseAddressList} that gives the same list again for a value it has parsed: one
  * for the indexing of one message, where ENVELOPE and SEARCH read the same From and To (the
- * same text when the header is ASCII), so each is parsed once.
+ * same text when the header is ASCII), so each is parsed once. It keeps the first
+ * {@linkcode ADDRESS_MEMO_SIZE} values only: ENVELOPE reads at most six, and a message with
+ * thousands of address fields would otherwise make every lookup scan all the earlier ones.
  *
  * @example
  * ```ts
@@ -171,6 +176,7 @@ export function addressListMemo(): AddressListParser {
   return (value) => {
     for (let i = 0; i < values.length; i++) if (values[i] === value) return lists[i];
     const list = parseAddressList(value);
+    if (values.length >= ADDRESS_MEMO_SIZE) return list;
     values.push(value);
     lists.push(list);
     return list;

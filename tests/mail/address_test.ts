@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  ADDRESS_MEMO_SIZE,
   type AddressEntry,
+  addressListMemo,
   displayAddresses,
   MISSING_DOMAIN,
   MISSING_MAILBOX,
@@ -181,4 +183,20 @@ Deno.test("parseAddressList: the fast path for plain values gives what the gener
   }
   assert.ok(fast > 500, `${fast} values of the fast path's shape`);
   assert.deepEqual(compact("MISSING_MAILBOX@x.org"), ["NIL|NIL|MISSING_MAILBOX|x.org"]);
+});
+
+Deno.test("addressListMemo: the same list for a value seen again, and a bounded memo for a hostile message", () => {
+  const parse = addressListMemo();
+  const first = parse("Ann <ann@example.org>");
+  assert.equal(parse("Ann <ann@example.org>"), first);
+  assert.deepEqual(first, parseAddressList("Ann <ann@example.org>"));
+  // Thousands of distinct To fields (one message): each parsed correctly, the memo bounded,
+  // so a lookup never scans more than ADDRESS_MEMO_SIZE earlier values.
+  const values = Array.from({ length: 5000 }, (_, i) => `u${i}@example.org`);
+  for (const value of values) assert.deepEqual(parse(value), parseAddressList(value));
+  const kept = values.slice(0, ADDRESS_MEMO_SIZE - 1);
+  for (const value of kept) assert.equal(parse(value), parse(value));
+  const late = values[values.length - 1];
+  assert.notEqual(parse(late), parse(late), "a value past the bound is not kept");
+  assert.deepEqual(parse(late), parseAddressList(late));
 });
