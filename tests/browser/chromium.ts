@@ -46,3 +46,21 @@ export async function withChromium(fn: (browser: Browser) => Promise<void>): Pro
     await browser.close();
   }
 }
+
+/**
+ * Waits until `expression` is truthy in a page or frame. Playwright's `waitForFunction` polls
+ * with `eval` inside the page once the first check fails, which the inbox's CSP (no
+ * 'unsafe-eval') refuses; `evaluate` goes through the DevTools protocol, which CSP does not
+ * govern.
+ */
+export async function waitForTrue(
+  target: { evaluate(expression: string): Promise<unknown> },
+  expression: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await target.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -13,7 +13,7 @@ import type { Frame, Page } from "playwright-core";
 import { sendMail } from "../process.ts";
 import { RawImap } from "../raw_imap.ts";
 import { type Api, PNG_BASE64, withApi } from "../http/helpers.ts";
-import { browserTest, SCREENSHOTS, withChromium } from "./chromium.ts";
+import { browserTest, SCREENSHOTS, waitForTrue, withChromium } from "./chromium.ts";
 
 async function openInbox(page: Page, api: Api, hash = ""): Promise<void> {
   page.setDefaultTimeout(10_000);
@@ -211,7 +211,7 @@ Deno.test({
             await page.locator("#remote-images", { hasText: "Show remote images" }).click();
             const shown = await bodyFrame(page, true);
             await page.locator(".images-bar", { hasText: "1 remote image shown" }).waitFor();
-            await shown.waitForFunction("document.images[0].complete");
+            await waitForTrue(shown, "document.images[0].complete");
             assert.equal(await shown.evaluate("document.images[0].naturalWidth"), 1, where);
             assert.deepEqual(hits, ["/logo.png"], where);
             hits.length = 0;
@@ -228,7 +228,7 @@ Deno.test({
             await thumb.waitFor();
             assert.equal(await thumb.count(), 1, "one thumbnail");
             assert.equal(await thumb.getAttribute("alt"), "dot.png");
-            await page.waitForFunction("document.querySelector('#panel .thumb img').complete");
+            await waitForTrue(page, "document.querySelector('#panel .thumb img').complete");
             assert.equal(
               await page.evaluate("document.querySelector('#panel .thumb img').naturalWidth"),
               1,
