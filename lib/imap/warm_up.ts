@@ -8,10 +8,14 @@
  * it is visible (its own store, no socket, no events on the server's store) except that the
  * code it ran is compiled when real clients come.
  *
- * It runs in idle time: one command (or a few APPENDs) at a time with a timer turn between, and
- * it waits while real clients are connected ({@linkcode WarmUpOptions.busy}), so a client that
- * comes meanwhile waits for one step at most. A full GC ends it (lib/full_gc.ts), so what it
- * leaves behind is only compiled code.
+ * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
+ * comes meanwhile waits for one step at most. It starts with a short prime round on a handful
+ * of messages that runs whether clients are connected or not: it compiles the bytecode of
+ * every command path (V8 compiles a function on its first call; a cold SELECT spent most of
+ * its time there), each step a millisecond or two. The rounds that get the per-message code
+ * optimized are longer and run in idle time: they wait while real clients are connected
+ * ({@linkcode WarmUpOptions.busy}). A full GC ends it (lib/full_gc.ts), so what it leaves
+ * behind is only compiled code.
  *
  * @module
  */
@@ -50,6 +54,11 @@ export interface WarmUpOptions {
    * pages the larger burst's buffers grew, after the full GC has freed them.
    */
   readonly messages?: number;
+  /**
+   * Messages of the prime round, played before the others without waiting for idle time
+   * (default 6; 0 for none).
+   */
+  readonly prime?: number;
   /**
    * Whether real clients are connected: the warm-up then waits (polling every
    * {@linkcode BUSY_POLL_MS}) before its next step. Its steps run in the session's turns, and
@@ -93,7 +102,15 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   };
   const rounds = options.rounds ?? 2;
   const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
-    .then(() => play(config, rounds, options.messages ?? 50, control, idle, result))
+    .then(() => {
+      const plan = Array.from({ length: rounds }, () => ({
+        messages: options.messages ?? 50,
+        patient: true,
+      }));
+      const prime = options.prime ?? PRIME_MESSAGES;
+      if (prime > 0) plan.unshift({ messages: prime, patient: false });
+      return play(config, plan, control, idle, result);
+    })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
     // grew given back), after a timer turn for any client meanwhile.
     .then(async () => {
@@ -119,10 +136,15 @@ interface Control {
   release: (() => void) | null;
 }
 
+/** One round of the conversation: its APPEND burst's size, and whether it waits for idle time. */
+interface Round {
+  readonly messages: number;
+  readonly patient: boolean;
+}
+
 async function play(
   config: Config,
-  rounds: number,
-  messages: number,
+  plan: readonly Round[],
   control: Control,
   idle: () => Promise<void>,
   result: { commands: number; failed: number },
@@ -172,9 +194,11 @@ async function play(
       };
     }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
   let tag = 0;
+  /** Whether the round being played waits while real clients are connected. */
+  let patient = plan[0]?.patient ?? true;
   /** Sends `command` and waits for its completion. */
   const send = async (command: string) => {
-    await idle();
+    if (patient) await idle();
     // Stopped (the server is closing): nothing more is sent; `finally` closes the session.
     if (control.stopped) return;
     const label = `w${++tag} `;
@@ -185,13 +209,15 @@ async function play(
   try {
     session.start();
     await send("LOGIN warm up");
-    for (let round = 0; round < rounds && !control.stopped && !ended; round++) {
+    for (let round = 0; round < plan.length && !control.stopped && !ended; round++) {
+      patient = plan[round].patient;
       for (const command of conversation(round)) {
         if (control.stopped || ended) break;
-        if (command === "APPEND") await appendBurst(round, messages);
+        if (command === "APPEND") await appendBurst(round, plan[round].messages);
         else await send(command);
       }
     }
+    patient = true;
     if (!ended) await send("LOGOUT");
   } finally {
     control.release = null;
@@ -208,20 +234,29 @@ async function play(
   async function appendBurst(round: number, count: number): Promise<void> {
     // The last completion stands for the burst (a failed APPEND fails the ones after it).
     const done = completion(`a${round}.${count - 1} `);
-    for (let first = 0; first < count && !control.stopped && !ended; first += APPEND_SLICE) {
+    // The prime round's first APPEND compiles the whole delivery path (~10 ms): one message
+    // a turn there, so that a client's command waits for one message at most.
+    const slice = patient ? APPEND_SLICE : 1;
+    for (let first = 0; first < count && !control.stopped && !ended; first += slice) {
       const parts: Uint8Array[] = [];
-      for (let n = first; n < Math.min(count, first + APPEND_SLICE); n++) {
+      for (let n = first; n < Math.min(count, first + slice); n++) {
         const message = syntheticMessage(round * count + n);
         parts.push(encoder.encode(`a${round}.${n} APPEND INBOX {${message.length}+}\r\n`));
         parts.push(message, CRLF);
       }
       session.receive(concatBytes(parts));
       await new Promise((resolve) => setTimeout(resolve, 0));
-      await idle();
+      if (patient) await idle();
     }
     await done;
   }
 }
+
+/**
+ * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, and one more
+ * than the conversation's `1:5` sets name, so that a message is left after its MOVE.
+ */
+const PRIME_MESSAGES = 6;
 
 /** Messages of a warm-up APPEND burst handled in one turn of the event loop. */
 const APPEND_SLICE = 8;

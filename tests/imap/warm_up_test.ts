@@ -39,14 +39,14 @@ Deno.test("warm-up: every command of its conversation ends OK on a server", asyn
 
 Deno.test("warm-up: runs its conversation to the end, every command OK", async () => {
   const result = await warmUpCode(testConfig(), { rounds: 2, messages: 12 }).done;
-  // LOGIN, the rounds (the APPEND burst counts once) and LOGOUT.
-  assert.equal(result.commands, 2 + 2 * conversation(0).length);
+  // LOGIN, the prime round and the rounds (an APPEND burst counts once), LOGOUT.
+  assert.equal(result.commands, 2 + 3 * conversation(0).length);
   assert.equal(result.failed, 0);
 });
 
 Deno.test("warm-up: logs in to its own store whatever users the server has", async () => {
   const config = testConfig({ users: [{ user: "ann", password: "pw", address: null }] });
-  const result = await warmUpCode(config, { rounds: 1, messages: 12 }).done;
+  const result = await warmUpCode(config, { rounds: 1, messages: 12, prime: 0 }).done;
   assert.equal(result.failed, 0);
   assert.equal(result.commands, 2 + conversation(0).length);
 });
@@ -64,12 +64,31 @@ Deno.test("warm-up: a server started with it stops while it runs", async () => {
   await server.stop(); // the sanitizers check that nothing is left running
 });
 
-Deno.test("warm-up: runs nothing while real clients are connected", async () => {
-  const warmUp = warmUpCode(testConfig(), { rounds: 1, messages: 12, busy: () => true });
+Deno.test("warm-up: without a prime round, runs nothing while real clients are connected", async () => {
+  const warmUp = warmUpCode(testConfig(), {
+    rounds: 1,
+    messages: 12,
+    prime: 0,
+    busy: () => true,
+  });
   // Well past its start delay.
   await new Promise((resolve) => setTimeout(resolve, 400));
   warmUp.stop();
   assert.deepEqual(await warmUp.done, { commands: 0, failed: 0 });
+});
+
+Deno.test("warm-up: the prime round runs while clients are connected, the rest waits", async () => {
+  const warmUp = warmUpCode(testConfig(), { rounds: 1, messages: 12, busy: () => true });
+  // Well past its start delay and the prime round (a few hundred ms of a cold process).
+  const deadline = Date.now() + 10_000;
+  let commands = 0;
+  const counting = warmUp.done.then((result) => commands = result.commands);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.ok(Date.now() < deadline);
+  warmUp.stop();
+  await counting;
+  // LOGIN and the prime round; nothing of the patient round.
+  assert.equal(commands, 1 + conversation(0).length);
 });
 
 Deno.test("warm-up: goes on once the clients have gone, and runs to the end", async () => {
@@ -78,6 +97,6 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   await new Promise((resolve) => setTimeout(resolve, 300));
   busy = false;
   const result = await warmUp.done;
-  assert.equal(result.commands, 2 + conversation(0).length);
+  assert.equal(result.commands, 2 + 2 * conversation(0).length);
   assert.equal(result.failed, 0);
 });
