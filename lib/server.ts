@@ -212,7 +212,8 @@ export async function startElektromail(
       started.push({ ...http, name: "http" });
     }
     if (options.warmUp) {
-      // Real clients first: the warm-up waits while any protocol connection is open.
+      // Real clients first: after its short prime round (lib/imap/warm_up.ts), the warm-up
+      // waits while any protocol connection is open.
       const protocols = started.filter((listener): listener is Listener =>
         "connections" in listener
       );
