@@ -240,14 +240,18 @@ export class MailStore implements Store {
         [mailbox.name, plan.target + mailbox.name.slice(source.name.length)] as const
       );
     this.#emit(this.#transact(() => {
+      let events: StoreEvent[];
+      if (source.name !== "INBOX") events = renameMailboxes(this.#state, record, source, plan);
+      else {
+        // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
+        // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
+        // its inferiors are not renamed.
+        const created = createMailboxPath(this.#state, record, plan.target, null);
+        const target = record.mailboxes.get(plan.target)!;
+        events = [...created, ...moveAllMessages(this.#state, record, source, target)];
+      }
       this.#accessKeys.move(record.name, keyMoves);
-      if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
-      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
-      // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
-      // its inferiors are not renamed.
-      const events = createMailboxPath(this.#state, record, plan.target, null);
-      const target = record.mailboxes.get(plan.target)!;
-      return [...events, ...moveAllMessages(this.#state, record, source, target)];
+      return events;
     }));
   }
 
