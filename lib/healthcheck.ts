@@ -1,8 +1,9 @@
 /**
  * `elektromail healthcheck`: probes the listeners a configuration describes (the same flags
  * and variables as the server), for container HEALTHCHECKs and CI scripts, where curl may be
- * missing. SMTP must greet with 220, IMAP with `* OK`, the control plane's `/health` must
- * answer 200; an implicit-TLS port must accept a connection. With `--wait` it probes again
+ * missing. SMTP must greet with 220, IMAP with `* OK`, POP3 with `+OK` (then it is sent
+ * QUIT, which must answer `+OK`), the control plane's `/health` must answer 200; an
+ * implicit-TLS port must accept a connection. With `--wait` it probes again
  * until all answer or the time runs out, for scripts that start the server in the background.
  *
  * @module
@@ -38,11 +39,15 @@ export function probe(config: Config, timeoutMs = PROBE_TIMEOUT_MS): Promise<Pro
     greeting("smtp", host, config.smtpPort, /^220[ -]/, timeoutMs),
     greeting("imap", host, config.imapPort, /^\* (OK|PREAUTH)\b/, timeoutMs),
   ];
+  if (config.pop3Port !== null) probes.push(pop3(host, config.pop3Port, timeoutMs));
   if (config.tls?.smtpsPort != null) {
     probes.push(accepts("smtps", host, config.tls.smtpsPort, timeoutMs));
   }
   if (config.tls?.imapsPort != null) {
     probes.push(accepts("imaps", host, config.tls.imapsPort, timeoutMs));
+  }
+  if (config.tls?.pop3sPort != null) {
+    probes.push(accepts("pop3s", host, config.tls.pop3sPort, timeoutMs));
   }
   if (config.httpPort !== null) probes.push(health(host, config.httpPort, timeoutMs));
   return Promise.all(probes);
@@ -110,17 +115,39 @@ function greeting(
   return attempt(name, host, port, timeoutMs, async (signal, track) => {
     const conn = await Deno.connect({ hostname: host, port, signal });
     track(conn);
-    let text = "";
-    const buffer = new Uint8Array(1024);
-    while (!text.includes("\n") && text.length < 4096) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n));
-    }
-    const line = text.split(/\r?\n/)[0];
+    const line = await readLine(conn);
     if (!expected.test(line)) throw new Error(`unexpected greeting: ${JSON.stringify(line)}`);
     return line;
   });
+}
+
+/**
+ * POP3: the greeting must be `+OK`; then QUIT, answered `+OK`, so the server ends the
+ * session as a client would (RFC 1939 5, 6) and the probe shows that it reads commands.
+ */
+function pop3(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return attempt("pop3", host, port, timeoutMs, async (signal, track) => {
+    const conn = await Deno.connect({ hostname: host, port, signal });
+    track(conn);
+    const line = await readLine(conn);
+    if (!/^\+OK\b/.test(line)) throw new Error(`unexpected greeting: ${JSON.stringify(line)}`);
+    await conn.write(new TextEncoder().encode("QUIT\r\n"));
+    const quit = await readLine(conn);
+    if (!/^\+OK\b/.test(quit)) throw new Error(`unexpected QUIT reply: ${JSON.stringify(quit)}`);
+    return line;
+  });
+}
+
+/** The first line the peer sends (at most 4 KiB read), without its line end. */
+async function readLine(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const buffer = new Uint8Array(1024);
+  while (!text.includes("\n") && text.length < 4096) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += decoder.decode(buffer.subarray(0, n));
+  }
+  return text.split(/\r?\n/)[0];
 }
 
 /** Connects only: an implicit-TLS port's greeting needs a handshake with a trusted cert. */

@@ -59,10 +59,13 @@ while [ $SECONDS -lt $deadline ]; do
   if grep -q "^ *logging " "$LOG"; then
     smtp="$(port_of SMTP)" imap="$(port_of IMAP)" http="$(port_of HTTP)"
     smtps="$(port_of SMTPS)" imaps="$(port_of IMAPS)"
+    pop3="$(port_of POP3)" pop3s="$(port_of POP3S)"
     probe=(healthcheck --smtp-port "$smtp" --imap-port "$imap")
     [ -n "$http" ] && probe+=(--http-port "$http")
     [ -n "$smtps" ] && probe+=(--smtps-port "$smtps")
     [ -n "$imaps" ] && probe+=(--imaps-port "$imaps")
+    [ -n "$pop3" ] && probe+=(--pop3-port "$pop3")
+    [ -n "$pop3s" ] && probe+=(--pop3s-port "$pop3s")
     if "${run[@]}" ${extra[@]+"${extra[@]}"} "${probe[@]}" >/dev/null 2>&1; then
       healthy=true
       break

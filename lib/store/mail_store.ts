@@ -111,6 +111,7 @@ export class MailStore implements Store {
     this.#indexes = indexCacheFor(persistence.kind);
     this.#userLimit = userLimit(options.maxUsers, options.exemptUsers);
     this.#load();
+    if (this.#accessKeys.hasStale) this.#transact(() => this.#accessKeys.dropStale());
   }
 
   get kind(): "memory" | "sqlite" {
@@ -145,7 +146,11 @@ export class MailStore implements Store {
     const loaded = this.#persistence.load();
     loadRecords(this.#users, loaded);
     loadUidHighWater(this.#state, loaded.uidHighWater);
-    this.#accessKeys = new AccessKeys(this.#persistence, loaded.accessKeys);
+    this.#accessKeys = new AccessKeys(
+      this.#persistence,
+      loaded.accessKeys,
+      (user, mailbox) => this.#users.get(user)?.mailboxes.has(mailbox) ?? false,
+    );
   }
 
   // ---- users ----
@@ -228,14 +233,25 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const plan = planRename(record, source, to);
+    // The URLAUTH keys go with the mailboxes (with INBOX's messages), as in Dovecot.
+    const keyMoves = source.name === "INBOX"
+      ? [["INBOX", plan.target] as const]
+      : plan.renamed.map((mailbox) =>
+        [mailbox.name, plan.target + mailbox.name.slice(source.name.length)] as const
+      );
     this.#emit(this.#transact(() => {
-      if (source.name !== "INBOX") return renameMailboxes(this.#state, record, source, plan);
-      // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
-      // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
-      // its inferiors are not renamed.
-      const events = createMailboxPath(this.#state, record, plan.target, null);
-      const target = record.mailboxes.get(plan.target)!;
-      return [...events, ...moveAllMessages(this.#state, record, source, target)];
+      let events: StoreEvent[];
+      if (source.name !== "INBOX") events = renameMailboxes(this.#state, record, source, plan);
+      else {
+        // RFC 9051 6.3.6: INBOX's messages move to the new mailbox, renumbered above the
+        // UIDs its name has carried (the new mailbox starts there); INBOX stays, empty, and
+        // its inferiors are not renamed.
+        const created = createMailboxPath(this.#state, record, plan.target, null);
+        const target = record.mailboxes.get(plan.target)!;
+        events = [...created, ...moveAllMessages(this.#state, record, source, target)];
+      }
+      this.#accessKeys.move(record.name, keyMoves);
+      return events;
     }));
   }
 

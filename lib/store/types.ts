@@ -294,7 +294,8 @@ export interface Store {
   appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[];
   /**
    * The URLAUTH access key of a user's mailbox (RFC 4467 3), made at random when `create`
-   * and none exists yet; null when there is none (or no such mailbox).
+   * and none exists yet; null when there is none (or no such mailbox). It belongs to the
+   * mailbox: it moves with RENAME (to the new mailbox on RENAME INBOX) and goes with DELETE.
    */
   mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null;
   /** RESETKEY (RFC 4467 6.1): removes the key of one mailbox, or all of the user's keys. */

@@ -133,7 +133,7 @@ Deno.test({
       const version = await new Deno.Command(binary, { args: ["--version"] }).output();
       assert.match(decoder.decode(version.stdout), /^elektromail \d+\.\d+\.\d+\n$/);
       const server = await spawnMain(
-        ["--smtp-port", "0", "--imap-port", "0", "--http-port", "0", "--tls"],
+        ["--smtp-port", "0", "--imap-port", "0", "--pop3-port", "0", "--http-port", "0", "--tls"],
         {},
         { command: [binary], cwd: out },
       );
@@ -152,6 +152,8 @@ Deno.test({
             String(server.ports.SMTP),
             "--imap-port",
             String(server.ports.IMAP),
+            "--pop3-port",
+            String(server.ports.POP3),
             "--http-port",
             String(server.ports.HTTP),
           ],

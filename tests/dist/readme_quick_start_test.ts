@@ -38,7 +38,10 @@ Deno.test({
         `deno run --allow-net --allow-env --allow-read --allow-write main.ts &\nserver=$!`,
     )
     .replaceAll("127.0.0.1:8025", `127.0.0.1:${http}`)
-    .replace("--http-port 8025", `--http-port ${http} --smtp-port ${smtp} --imap-port ${imap}`)
+    .replace(
+      "--http-port 8025",
+      `--http-port ${http} --smtp-port ${smtp} --imap-port ${imap} --pop3-port off`,
+    )
     .replaceAll("127.0.0.1:2525", `127.0.0.1:${smtp}`)
     .replaceAll("127.0.0.1:1143", `127.0.0.1:${imap}`);
   const result = await new Deno.Command("bash", {

@@ -1,7 +1,7 @@
 /**
  * URLAUTH mailbox access keys in the store (RFC 4467 3, 6.1; `lib/store/access_keys.ts`):
- * made on demand, stable, per user and mailbox, removed by RESETKEY and with the mailbox, in
- * both backends; in SQLite they survive a reopen, and a version-3 database gains the table.
+ * made on demand, stable, per user and mailbox, moved with RENAME, removed by RESETKEY and
+ * with the mailbox, in both backends; in SQLite they survive a reopen, and a version-3 database gains the table.
  *
  * @module
  */
@@ -45,8 +45,27 @@ function keyContract(store: Store): void {
   store.deleteMailbox("u", "Work");
   store.createMailbox("u", "Work");
   assert.equal(store.mailboxAccessKey("u", "Work", false), null, "gone with its mailbox");
+  renameContract(store);
   store.reset();
   assert.equal(store.mailboxAccessKey("v", "INBOX", false), null, "gone with a reset");
+}
+
+/** A key belongs to its mailbox: it moves with RENAME (as Dovecot's mailbox attribute). */
+function renameContract(store: Store): void {
+  store.createMailbox("u", "P/Q");
+  const p = store.mailboxAccessKey("u", "P", true)!;
+  const q = store.mailboxAccessKey("u", "P/Q", true)!;
+  store.renameMailbox("u", "P", "R");
+  assert.deepEqual(store.mailboxAccessKey("u", "R", false), p, "moved with the mailbox");
+  assert.deepEqual(store.mailboxAccessKey("u", "R/Q", false), q, "children's too");
+  assert.equal(store.mailboxAccessKey("u", "P", false), null);
+  store.createMailbox("u", "P/Q");
+  assert.equal(store.mailboxAccessKey("u", "P", false), null, "not inherited by a new P");
+  assert.equal(store.mailboxAccessKey("u", "P/Q", false), null);
+  const inbox = store.mailboxAccessKey("u", "INBOX", true)!;
+  store.renameMailbox("u", "INBOX", "Old");
+  assert.deepEqual(store.mailboxAccessKey("u", "Old", false), inbox, "with INBOX's messages");
+  assert.equal(store.mailboxAccessKey("u", "INBOX", false), null);
 }
 
 Deno.test("access keys: memory store", () => {
@@ -74,6 +93,35 @@ Deno.test("access keys: SQLite store, and they survive a reopen", async () => {
       assert.deepEqual(store.mailboxAccessKey("u", "INBOX", false), key);
     } finally {
       store.close();
+    }
+  });
+});
+
+Deno.test("access keys: rows of no mailbox (left by an older rename) are dropped at open", async () => {
+  await withSqlite((path) => {
+    const first = openSqliteStore(path);
+    first.ensureUser("u");
+    const inbox = first.mailboxAccessKey("u", "INBOX", true)!;
+    first.close();
+    // What a RENAME of Work did before keys moved: the row stayed under the old name.
+    const db = new DatabaseSync(path);
+    db.prepare("INSERT INTO urlauth_keys (user, mailbox, key) VALUES ('u', 'Work', ?)")
+      .run(new Uint8Array(32).fill(7));
+    db.close();
+    const store = openSqliteStore(path);
+    try {
+      store.createMailbox("u", "Work");
+      assert.equal(store.mailboxAccessKey("u", "Work", false), null, "not taken up");
+      assert.deepEqual(store.mailboxAccessKey("u", "INBOX", false), inbox, "live keys stay");
+    } finally {
+      store.close();
+    }
+    const check = new DatabaseSync(path);
+    try {
+      const rows = check.prepare("SELECT mailbox FROM urlauth_keys ORDER BY mailbox").all();
+      assert.deepEqual(rows.map((row) => row.mailbox), ["INBOX"]);
+    } finally {
+      check.close();
     }
   });
 });

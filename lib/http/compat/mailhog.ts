@@ -23,7 +23,6 @@ import { decodeBase64Loose, decodeText } from "../../mail/headers.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta, Store } from "../../store/types.ts";
 import type { HttpContext } from "../context.ts";
-import { searchableText } from "../filters.ts";
 import { HttpError, json } from "../json.ts";
 import type { Route, RouteRequest } from "../router.ts";
 import {
@@ -34,6 +33,7 @@ import {
   mailhogEmpty,
 } from "./shared.ts";
 import { mailhogReleaseRoutes } from "./release.ts";
+import { HeaderLines, searchableIncludes } from "./search_fields.ts";
 import { jimRoutes } from "./mailhog_jim.ts";
 import { hubWebSocket } from "./mailpit_events.ts";
 
@@ -134,7 +134,8 @@ function listV2(ctx: HttpContext, { url }: RouteRequest): Response {
 /**
  * `GET /api/v2/search?kind=from|to|containing&query=…`: `from` and `to` search the envelope
  * and the header of that name, `containing` the headers, Subject and decoded text bodies;
- * all case-insensitive substrings, as MailHog's.
+ * all case-insensitive substrings, as MailHog's. `containing` reads what the index memo keeps
+ * (`search_fields.ts`): no message is parsed again per search.
  */
 function searchV2(ctx: HttpContext, { url }: RouteRequest): Response {
   const kind = url.searchParams.get("kind");
@@ -148,9 +149,9 @@ function searchV2(ctx: HttpContext, { url }: RouteRequest): Response {
   const found = inboxNewestFirst(ctx.store).filter((meta) => {
     if (kind === "from") return has(meta.envelope?.from) || has(meta.summary.from);
     if (kind === "to") return has(meta.envelope?.to) || has(meta.summary.to);
-    if (searchableText(ctx.store, meta).includes(query)) return true;
     const index = ctx.store.getIndex(meta.user, meta.mailbox, meta.uid);
-    return index?.root.fields.some((field) => has(field.name) || has(field.value)) ?? false;
+    if (searchableIncludes(ctx.store, meta, index, query)) return true;
+    return index ? HeaderLines.of(index).fieldHas(query) : false;
   });
   return page(ctx.store, found, url);
 }

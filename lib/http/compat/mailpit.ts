@@ -19,6 +19,7 @@ import { HttpError, json, readBody, readJsonObject } from "../json.ts";
 import { locate } from "../messages.ts";
 import type { Route, RouteRequest } from "../router.ts";
 import { matchesSearch, parseSearch, type Searchable } from "./mailpit_search.ts";
+import { HeaderLines, searchableIncludes } from "./search_fields.ts";
 import {
   contentResponse,
   deleteAllInbox,
@@ -99,9 +100,13 @@ function searchable(store: Store, meta: MessageMeta): Searchable {
     read: isRead(meta),
     created: meta.internalDate,
     attachments: () => get().content.attachments.length,
-    text: () =>
-      get().root.fields.map((f) => `${f.name}: ${f.value}`).join("\n").toLowerCase() + "\n" +
-      searchableText(store, meta),
+    textIncludes(needle) {
+      // The header lines, LF, then Subject and bodies: across the LF only with one in it.
+      const index = store.getIndex(meta.user, meta.mailbox, meta.uid);
+      const lines = index ? HeaderLines.of(index).text : "";
+      if (needle.includes("\n")) return `${lines}\n${searchableText(store, meta)}`.includes(needle);
+      return lines.includes(needle) || searchableIncludes(store, meta, index, needle);
+    },
   };
 }
 

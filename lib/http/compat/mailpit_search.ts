@@ -75,8 +75,8 @@ export interface Searchable {
   readonly read: boolean;
   readonly created: number;
   attachments(): number;
-  /** Headers, subject and decoded text bodies. */
-  text(): string;
+  /** Whether the headers, subject and decoded text bodies hold `needle` (lower case). */
+  textIncludes(needle: string): boolean;
 }
 
 function holds(term: SearchTerm, message: Searchable): boolean {
@@ -102,7 +102,7 @@ function holds(term: SearchTerm, message: Searchable): boolean {
     case "after":
       return message.created > Number(value);
     default:
-      return message.text().includes(value);
+      return message.textIncludes(value);
   }
 }
 
