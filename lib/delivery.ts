@@ -137,19 +137,20 @@ function envelopeHeaders(envelope: MessageEnvelope): string {
  * header text, nearly always ASCII, which is written here without an encoder call.
  */
 function joinBytes(head: string, parts: readonly Uint8Array[], size: number): Uint8Array {
-  let ascii = true;
-  for (let i = 0; i < head.length; i++) {
-    if (head.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
-    }
+  let out = new Uint8Array(head.length + size);
+  let offset = 0;
+  // Copied char by char while ASCII (one pass); UTF-8 needs the encoder and a longer array.
+  while (offset < head.length) {
+    const code = head.charCodeAt(offset);
+    if (code >= 0x80) break;
+    out[offset++] = code;
   }
-  const encoded = ascii ? null : new TextEncoder().encode(head);
-  const headLength = encoded ? encoded.length : head.length;
-  const out = new Uint8Array(headLength + size);
-  if (encoded) out.set(encoded);
-  else for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
-  let offset = headLength;
+  if (offset < head.length) {
+    const encoded = new TextEncoder().encode(head);
+    out = new Uint8Array(encoded.length + size);
+    out.set(encoded);
+    offset = encoded.length;
+  }
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;

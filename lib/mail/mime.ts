@@ -88,8 +88,8 @@ function parseEntity(
   let fields: HeaderField[];
   if (row === 0) {
     // Kept with the table, so read from a copy: the index must not hold on to `raw`.
-    table.rootHeader = raw.slice(start, headerEnd);
-    fields = table.rootFields = parseHeaderFields(table.rootHeader, 0, headerEnd - start, start);
+    const header = table.copyRootHeader(raw, start, headerEnd);
+    fields = table.rootFields = parseHeaderFields(header, 0, headerEnd - start, start);
   } else fields = parseHeaderFields(raw, start, headerEnd);
   const typeValue = headerValue(fields, "Content-Type");
   const contentType = typeValue === undefined

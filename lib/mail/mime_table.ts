@@ -55,6 +55,10 @@ const MESSAGE = 6;
 /** Where the row's header bytes start in the header copy, times 4, plus its TypeSource. */
 const HEADER_AT_TYPE = 7;
 const COLUMNS = 8;
+/** Bytes a row takes in the packed buffer. */
+const ROW_BYTES = COLUMNS * 4;
+const NO_BYTES = new Uint8Array(0);
+const NO_FIELDS: readonly HeaderField[] = [];
 
 /** The part table of one message. Row 0 is the root. */
 export class MimeTable {
@@ -179,8 +183,23 @@ export class MimeTableBuilder {
    * The root's fields, parsed from `rootHeader`, a copy of the root header (so the table
    * keeps nothing of `raw`), with the offsets of `raw`.
    */
-  rootFields: readonly HeaderField[] = [];
-  rootHeader: Uint8Array = new Uint8Array(0);
+  rootFields: readonly HeaderField[] = NO_FIELDS;
+  rootHeader: Uint8Array = NO_BYTES;
+  /**
+   * The buffer `rootHeader` was copied into, with room for one row before it: a message of
+   * one part (most mail) is packed in it as it is, one allocation and copy fewer.
+   */
+  #rootBuffer: ArrayBuffer | null = null;
+
+  /** Copies the root header `raw[start, end)` into {@linkcode rootHeader} and returns it. */
+  copyRootHeader(raw: Uint8Array, start: number, end: number): Uint8Array {
+    const buffer = new ArrayBuffer(ROW_BYTES + end - start);
+    const header = new Uint8Array(buffer, ROW_BYTES);
+    header.set(raw.subarray(start, end));
+    this.#rootBuffer = buffer;
+    this.rootHeader = header;
+    return header;
+  }
 
   /** Fills a reserved row. */
   set(row: number, part: PartRow): void {
@@ -205,6 +224,11 @@ export class MimeTableBuilder {
   finish(): MimeTable {
     const rows = this.#rows;
     const table = this.#table;
+    if (rows === 1 && this.#rootBuffer !== null) {
+      const row = new Int32Array(this.#rootBuffer, 0, COLUMNS);
+      row.set(table.subarray(0, COLUMNS));
+      return new MimeTable(row, this.rootHeader, 0, this.rootFields);
+    }
     const raw = this.#raw;
     const rowBytes = rows * COLUMNS * 4;
     const rootAt = this.#headerBytes;
