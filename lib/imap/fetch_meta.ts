@@ -11,6 +11,7 @@
 import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
+import type { TargetRuns } from "./commands/targets.ts";
 import { announceKeywords, sessionFlagList } from "./updates.ts";
 
 /** Item kinds answered from the message's record. */
@@ -65,7 +66,7 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
 }
 
 /**
- * Writes the FETCH responses of `targets` for record-only `items` (see
+ * Writes the FETCH responses of the messages of `runs` for record-only `items` (see
  * {@linkcode recordItemsOnly}); returns how many targets no longer exist in the store.
  * Once CONDSTORE is on, a response with FLAGS carries MODSEQ too (RFC 7162 3.1.4).
  * The lines are written as bytes: `FLAGS (...)` once per distinct (interned) flag list and
@@ -74,7 +75,7 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
 export async function fetchRecordItems(
   session: AuthedSession,
   mailbox: string,
-  targets: ReadonlyArray<{ readonly seq: number; readonly uid: number }>,
+  { runs, uids }: TargetRuns,
   items: readonly FetchAttribute[],
 ): Promise<number> {
   const { store } = session.ctx;
@@ -94,7 +95,6 @@ export async function fetchRecordItems(
     new Map<readonly string[], Uint8Array>(),
     new Map<readonly string[], Uint8Array>(),
   ];
-  const uids = targets.map((target) => target.uid);
   // Record fields are read at once, before the next change (MessageState is live).
   const statesFrom = (first: number) =>
     store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
@@ -102,8 +102,13 @@ export async function fetchRecordItems(
   let base = 0;
   let buf = new Uint8Array(CHUNK_SIZE);
   let at = 0;
-  for (let t = 0; t < targets.length; t++) {
-    const { seq, uid } = targets[t];
+  // The t-th message of the runs; the loop is over each run's sequence numbers.
+  let t = -1;
+  let r = 0;
+  let seq = runs.length > 0 ? runs[0][0] - 1 : 0;
+  while (++t < uids.length) {
+    if (++seq > runs[r][1]) seq = runs[++r][0];
+    const uid = uids[t];
     const meta = states[t - base];
     if (!meta) {
       missing++;
