@@ -41,6 +41,18 @@ const ITEM_ROOM = 40;
 const encoder = new TextEncoder();
 const FETCH_OPEN = encoder.encode(" FETCH (");
 const LINE_END = encoder.encode(")\r\n");
+const UID_ITEM = 0;
+const FLAGS_ITEM = 1;
+const MODSEQ_ITEM = 2;
+const SIZE_ITEM = 3;
+const DATE_ITEM = 4;
+const ITEM_CODES: Readonly<Record<string, number>> = {
+  UID: UID_ITEM,
+  FLAGS: FLAGS_ITEM,
+  MODSEQ: MODSEQ_ITEM,
+  "RFC822.SIZE": SIZE_ITEM,
+  INTERNALDATE: DATE_ITEM,
+};
 const LABELS: Readonly<Record<string, Uint8Array>> = {
   UID: encoder.encode("UID "),
   MODSEQ: encoder.encode("MODSEQ ("),
@@ -95,6 +107,15 @@ export async function fetchRecordItems(
     new Map<readonly string[], Uint8Array>(),
     new Map<readonly string[], Uint8Array>(),
   ];
+  // Each item as a small number and its label, looked up once, not per message.
+  const codes = kinds.map((kind) => ITEM_CODES[kind]);
+  const labels = kinds.map((kind) => LABELS[kind] ?? null);
+  const hasFlags = codes.includes(FLAGS_ITEM);
+  const hasDate = codes.includes(DATE_ITEM);
+  const baseRoom = LINE_ROOM + kinds.length * ITEM_ROOM;
+  let lastList: readonly string[] | null = null;
+  let lastRecent = false;
+  let lastBytes: Uint8Array | null = null;
   // Record fields are read at once, before the next change (MessageState is live).
   const statesFrom = (first: number) =>
     store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
@@ -116,21 +137,28 @@ export async function fetchRecordItems(
     }
     let flags: Uint8Array | null = null;
     let date: Uint8Array | null = null;
-    let room = LINE_ROOM + kinds.length * ITEM_ROOM;
-    for (let i = 0; i < kinds.length; i++) {
-      if (kinds[i] === "FLAGS") {
-        const isRecent = recent.has(uid);
+    let room = baseRoom;
+    if (hasFlags) {
+      // Messages in a row mostly share their list: the last one's bytes before the maps.
+      const isRecent = recent !== NO_RECENT && recent.has(uid);
+      if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
+        flags = lastBytes;
+      } else {
         const cache = flagBytes[isRecent ? 1 : 0];
         flags = cache.get(meta.flags) ?? null;
         if (flags === null) {
           flags = encoder.encode(`FLAGS ${sessionFlagList(session, uid, meta.flags)}`);
           cache.set(meta.flags, flags);
         }
-        room += flags.length;
-      } else if (kinds[i] === "INTERNALDATE") {
-        date = encoder.encode(formatInternalDate(meta.internalDate));
-        room += date.length;
+        lastList = meta.flags;
+        lastRecent = isRecent;
+        lastBytes = flags;
       }
+      room += flags.length;
+    }
+    if (hasDate) {
+      date = encoder.encode(formatInternalDate(meta.internalDate));
+      room += date.length;
     }
     if (at + room > buf.length) {
       out.push(buf.subarray(0, at));
@@ -142,20 +170,20 @@ export async function fetchRecordItems(
     at = writeNumber(buf, at, seq);
     buf.set(FETCH_OPEN, at);
     at += FETCH_OPEN.length;
-    for (let i = 0; i < kinds.length; i++) {
+    for (let i = 0; i < codes.length; i++) {
       if (i > 0) buf[at++] = 0x20;
-      const kind = kinds[i];
-      if (kind === "FLAGS") {
+      const code = codes[i];
+      if (code === FLAGS_ITEM) {
         buf.set(flags!, at);
         at += flags!.length;
         continue;
       }
-      const label = LABELS[kind];
+      const label = labels[i]!;
       buf.set(label, at);
       at += label.length;
-      if (kind === "UID") at = writeNumber(buf, at, uid);
-      else if (kind === "RFC822.SIZE") at = writeNumber(buf, at, meta.size);
-      else if (kind === "MODSEQ") {
+      if (code === UID_ITEM) at = writeNumber(buf, at, uid);
+      else if (code === SIZE_ITEM) at = writeNumber(buf, at, meta.size);
+      else if (code === MODSEQ_ITEM) {
         at = writeNumber(buf, at, meta.modseq);
         buf[at++] = 0x29; // ")"
       } else {
