@@ -123,6 +123,7 @@ export async function fetchRecordItems(
   let base = 0;
   let buf = new Uint8Array(CHUNK_SIZE);
   let at = 0;
+  let written = 0;
   // The t-th message of the runs; the loop is over each run's sequence numbers.
   let t = -1;
   let r = 0;
@@ -162,6 +163,12 @@ export async function fetchRecordItems(
     }
     if (at + room > buf.length) {
       out.push(buf.subarray(0, at));
+      // Each full chunk goes to the socket at once, unawaited (a write does not yield): the
+      // client reads and parses it while the rest is made, as Dovecot's output streams.
+      // `written` keeps the awaited flush below (where a slow reader holds us back) every
+      // FLUSH_THRESHOLD bytes, as if the chunks had stayed in `out`.
+      written += at;
+      void session.flush();
       buf = new Uint8Array(Math.max(CHUNK_SIZE, room));
       at = 0;
     }
@@ -193,7 +200,8 @@ export async function fetchRecordItems(
     }
     buf.set(LINE_END, at);
     at += LINE_END.length;
-    if (out.length + at > FLUSH_THRESHOLD) {
+    if (written + out.length + at > FLUSH_THRESHOLD) {
+      written = 0;
       out.push(buf.subarray(0, at));
       buf = new Uint8Array(CHUNK_SIZE);
       at = 0;
