@@ -17,9 +17,9 @@ import {
   count,
   type FlagOutcome,
   flagOutcome,
+  indexAtOrAbove,
   type MailboxRecord,
   type MessageRecord,
-  messagesAt,
   recountFlags,
   type StoreState,
   toMeta,
@@ -157,10 +157,18 @@ export function changeFlags(
   // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call each.
   const persistence = state.persistence.kind === "memory" ? null : state.persistence;
   const log = mailbox.modseqLog;
-  const messages = messagesAt(mailbox, uids);
-  for (let i = 0; i < messages.length; i++) {
-    const message = messages[i];
-    if (message === undefined) continue;
+  // Ascending UIDs are matched walking the messages alongside, as in messagesAt (inline:
+  // one pass instead of two over a large change).
+  const { messages, byUid } = mailbox;
+  let k = uids.length > 0 ? indexAtOrAbove(mailbox, uids[0]) : 0;
+  for (let i = 0; i < uids.length; i++) {
+    const uid = uids[i];
+    let message: MessageRecord | undefined = messages[k];
+    if (message !== undefined && message.uid === uid) k++;
+    else {
+      message = byUid.get(uid);
+      if (message === undefined) continue;
+    }
     const current = message.flags;
     if (current !== lastFlags || entry === undefined) {
       entry = outcomes.get(current);
@@ -180,7 +188,7 @@ export function changeFlags(
     message.modseq = modseq;
     // As logModseq, inline: one entry per changed message while the log exists.
     if (log !== null) log.push({ modseq, message });
-    changes.push({ uid: message.uid, flags: next, modseq });
+    changes.push({ uid, flags: next, modseq });
   }
   for (const [from, { outcome, moved }] of outcomes) {
     if (moved === 0) continue;

@@ -285,6 +285,19 @@ class MetaSnapshot implements MessageMeta {
   }
 }
 
+/** The index in the mailbox's (UID-ordered) messages of the first with a UID at or above `uid`. */
+export function indexAtOrAbove(mailbox: MailboxRecord, uid: number): number {
+  const list = mailbox.uids;
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid] < uid) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /**
  * The records of the messages with these UIDs (undefined where none), in their order. UIDs
  * in ascending order, as commands give them, are matched by walking the mailbox's messages
@@ -299,16 +312,7 @@ export function messagesAt(
   const { messages, byUid } = mailbox;
   const found = new Array<MessageRecord | undefined>(uids.length);
   if (uids.length === 0) return found;
-  // The first message at or above the first UID.
-  const list = mailbox.uids;
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (list[mid] < uids[0]) low = mid + 1;
-    else high = mid;
-  }
-  let k = low;
+  let k = indexAtOrAbove(mailbox, uids[0]);
   for (let i = 0; i < uids.length; i++) {
     const uid = uids[i];
     const message = messages[k];
