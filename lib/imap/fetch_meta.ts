@@ -60,20 +60,54 @@ const LABELS: Readonly<Record<string, Uint8Array>> = {
   INTERNALDATE: encoder.encode("INTERNALDATE "),
 };
 
+/** The two ASCII digits of 0-99, at 2n and 2n + 1. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let n = 0; n < 100; n++) {
+  DIGIT_PAIRS[2 * n] = 0x30 + Math.floor(n / 10);
+  DIGIT_PAIRS[2 * n + 1] = 0x30 + n % 10;
+}
+
 /**
  * Writes `n`, a non-negative integer, in decimal at `at`; returns the end. Response numbers
- * are written straight as digits: a cold server runs this in V8's interpreter for the first
- * few thousand messages, where every character through a string costs a loop turn.
+ * are written straight as digits, two at a time from a table, the length from a chain of
+ * compares: a cold server runs this twice per message in V8's interpreter for the first few
+ * thousand messages, where each step counts (a digit at a time, with a loop for the length,
+ * took about three times as long there).
  */
 function writeNumber(buf: Uint8Array, at: number, n: number): number {
   if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
-  let end = at + 1;
-  for (let bound = 10; bound <= n; bound *= 10) end++;
-  for (let i = end - 1; i >= at; i--) {
-    const digit = n % 10;
-    buf[i] = 0x30 + digit;
-    n = (n - digit) / 10;
+  const end = at +
+    (n < 10
+      ? 1
+      : n < 100
+      ? 2
+      : n < 1000
+      ? 3
+      : n < 10000
+      ? 4
+      : n < 100000
+      ? 5
+      : n < 1000000
+      ? 6
+      : n < 10000000
+      ? 7
+      : n < 100000000
+      ? 8
+      : n < 1000000000
+      ? 9
+      : 10);
+  let i = end;
+  while (n >= 100) {
+    const high = (n / 100) >>> 0;
+    const pair = 2 * (n - high * 100);
+    buf[--i] = DIGIT_PAIRS[pair + 1];
+    buf[--i] = DIGIT_PAIRS[pair];
+    n = high;
   }
+  if (n >= 10) {
+    buf[--i] = DIGIT_PAIRS[2 * n + 1];
+    buf[--i] = DIGIT_PAIRS[2 * n];
+  } else buf[--i] = 0x30 + n;
   return end;
 }
 
