@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
@@ -41,6 +42,8 @@ const ITEM_ROOM = 40;
 const encoder = new TextEncoder();
 const FETCH_OPEN = encoder.encode(" FETCH (");
 const LINE_END = encoder.encode(")\r\n");
+const SPACE = encoder.encode(" ");
+const NOTHING = new Uint8Array(0);
 const UID_ITEM = 0;
 const FLAGS_ITEM = 1;
 const MODSEQ_ITEM = 2;
@@ -143,7 +146,15 @@ export async function fetchRecordItems(
   ];
   // Each item as a small number and its label, looked up once, not per message.
   const codes = kinds.map((kind) => ITEM_CODES[kind]);
-  const labels = kinds.map((kind) => LABELS[kind] ?? null);
+  // What goes before each item other than FLAGS: the line's opening or a space, and its
+  // label, as one piece. FLAGS, when asked once, carries its space and (when last) the line's
+  // end in its cached bytes: a `(UID FLAGS)` line is then two copies and two numbers.
+  const prefixes = kinds.map((kind, i) =>
+    concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
+  );
+  const once = codes.indexOf(FLAGS_ITEM) === codes.lastIndexOf(FLAGS_ITEM);
+  const flagsLead = once && codes.indexOf(FLAGS_ITEM) > 0;
+  const flagsEnd = once && codes[codes.length - 1] === FLAGS_ITEM;
   const hasFlags = codes.includes(FLAGS_ITEM);
   const hasDate = codes.includes(DATE_ITEM);
   const baseRoom = LINE_ROOM + kinds.length * ITEM_ROOM;
@@ -182,7 +193,10 @@ export async function fetchRecordItems(
         const cache = flagBytes[isRecent ? 1 : 0];
         flags = cache.get(meta.flags) ?? null;
         if (flags === null) {
-          flags = encoder.encode(`FLAGS ${sessionFlagList(session, uid, meta.flags)}`);
+          const list = sessionFlagList(session, uid, meta.flags);
+          flags = encoder.encode(
+            `${flagsLead ? " " : ""}FLAGS ${list}${flagsEnd ? ")\r\n" : ""}`,
+          );
           cache.set(meta.flags, flags);
         }
         lastList = meta.flags;
@@ -209,19 +223,20 @@ export async function fetchRecordItems(
     buf[at++] = 0x2a; // "*"
     buf[at++] = 0x20;
     at = writeNumber(buf, at, seq);
-    buf.set(FETCH_OPEN, at);
-    at += FETCH_OPEN.length;
     for (let i = 0; i < codes.length; i++) {
-      if (i > 0) buf[at++] = 0x20;
       const code = codes[i];
       if (code === FLAGS_ITEM) {
+        if (i === 0) {
+          buf.set(FETCH_OPEN, at);
+          at += FETCH_OPEN.length;
+        } else if (!flagsLead) buf[at++] = 0x20;
         buf.set(flags!, at);
         at += flags!.length;
         continue;
       }
-      const label = labels[i]!;
-      buf.set(label, at);
-      at += label.length;
+      const prefix = prefixes[i];
+      buf.set(prefix, at);
+      at += prefix.length;
       if (code === UID_ITEM) at = writeNumber(buf, at, uid);
       else if (code === SIZE_ITEM) at = writeNumber(buf, at, meta.size);
       else if (code === MODSEQ_ITEM) {
@@ -232,8 +247,10 @@ export async function fetchRecordItems(
         at += date!.length;
       }
     }
-    buf.set(LINE_END, at);
-    at += LINE_END.length;
+    if (!flagsEnd) {
+      buf.set(LINE_END, at);
+      at += LINE_END.length;
+    }
     if (written + out.length + at > FLUSH_THRESHOLD) {
       written = 0;
       out.push(buf.subarray(0, at));
