@@ -101,11 +101,11 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
       : 10);
   let i = end;
   while (n >= 100) {
-    const high = (n / 100) >>> 0;
-    const pair = 2 * (n - high * 100);
-    buf[--i] = DIGIT_PAIRS[pair + 1];
-    buf[--i] = DIGIT_PAIRS[pair];
-    n = high;
+    // Small-integer steps only (an inexact division makes a heap number in the interpreter).
+    const low = n % 100;
+    n = (n - low) / 100;
+    buf[--i] = DIGIT_PAIRS[2 * low + 1];
+    buf[--i] = DIGIT_PAIRS[2 * low];
   }
   if (n >= 10) {
     buf[--i] = DIGIT_PAIRS[2 * n + 1];
