@@ -75,7 +75,7 @@ for (let n = 0; n < 100; n++) {
  * are written straight as digits, two at a time from a table, the length from a chain of
  * compares: a cold server runs this twice per message in V8's interpreter for the first few
  * thousand messages, where each step counts (a digit at a time, with a loop for the length,
- * took about three times as long there).
+ * took longer there in a cold micro-benchmark).
  */
 function writeNumber(buf: Uint8Array, at: number, n: number): number {
   if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
@@ -114,6 +114,77 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
   return end;
 }
 
+/** What every line of one FETCH of record items has in common, worked out once. */
+interface LinePlan {
+  /** Each item as a small number (`UID_ITEM` …). */
+  readonly codes: readonly number[];
+  /**
+   * What goes before each item other than FLAGS: the line's opening or a space, and its
+   * label, as one piece.
+   */
+  readonly prefixes: readonly Uint8Array[];
+  /** FLAGS (asked once, not first) carries its leading space in its cached bytes. */
+  readonly flagsLead: boolean;
+  /** FLAGS (asked once, last) carries the line's end in its cached bytes. */
+  readonly flagsEnd: boolean;
+  readonly hasFlags: boolean;
+  readonly hasDate: boolean;
+  /** Room a line needs besides its FLAGS and INTERNALDATE bytes. */
+  readonly baseRoom: number;
+}
+
+/**
+ * The {@linkcode LinePlan} of `items`; once CONDSTORE is on, a response with FLAGS carries
+ * MODSEQ too (RFC 7162 3.1.4). A `(UID FLAGS)` line is then two copies and two numbers.
+ */
+function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): LinePlan {
+  const kinds = items.map((item) => item.kind);
+  if (
+    session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
+  ) kinds.push("MODSEQ");
+  const codes = kinds.map((kind) => ITEM_CODES[kind]);
+  const once = codes.indexOf(FLAGS_ITEM) === codes.lastIndexOf(FLAGS_ITEM);
+  return {
+    codes,
+    prefixes: kinds.map((kind, i) =>
+      concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
+    ),
+    flagsLead: once && codes.indexOf(FLAGS_ITEM) > 0,
+    flagsEnd: once && codes[codes.length - 1] === FLAGS_ITEM,
+    hasFlags: codes.includes(FLAGS_ITEM),
+    hasDate: codes.includes(DATE_ITEM),
+    baseRoom: LINE_ROOM + kinds.length * ITEM_ROOM,
+  };
+}
+
+/** A FETCH's `FLAGS (...)` bytes (with the plan's space and line end) by stored list. */
+class FlagBytes {
+  /** Without and with `\Recent`. */
+  readonly #bytes = [
+    new Map<readonly string[], Uint8Array>(),
+    new Map<readonly string[], Uint8Array>(),
+  ];
+
+  get(
+    session: AuthedSession,
+    plan: LinePlan,
+    uid: number,
+    flags: readonly string[],
+    isRecent: boolean,
+  ): Uint8Array {
+    const cache = this.#bytes[isRecent ? 1 : 0];
+    let bytes = cache.get(flags);
+    if (bytes === undefined) {
+      const list = sessionFlagList(session, uid, flags);
+      bytes = encoder.encode(
+        `${plan.flagsLead ? " " : ""}FLAGS ${list}${plan.flagsEnd ? ")\r\n" : ""}`,
+      );
+      cache.set(flags, bytes);
+    }
+    return bytes;
+  }
+}
+
 /**
  * Writes the FETCH responses of the messages of `runs` for record-only `items` (see
  * {@linkcode recordItemsOnly}); returns how many targets no longer exist in the store.
@@ -130,34 +201,14 @@ export async function fetchRecordItems(
   const { store } = session.ctx;
   const user = session.user;
   const out = session.out;
-  const kinds = items.map((item) => item.kind);
-  if (
-    session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
-  ) kinds.push("MODSEQ");
   // The session's work is synchronous from here to the end of a batch: no other session's
   // change can come between the messages, so new keywords are announced once.
   announceKeywords(session);
   let missing = 0;
   const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
-  /** `FLAGS (...)` as bytes by stored list, without and with `\Recent`. */
-  const flagBytes = [
-    new Map<readonly string[], Uint8Array>(),
-    new Map<readonly string[], Uint8Array>(),
-  ];
-  // Each item as a small number and its label, looked up once, not per message.
-  const codes = kinds.map((kind) => ITEM_CODES[kind]);
-  // What goes before each item other than FLAGS: the line's opening or a space, and its
-  // label, as one piece. FLAGS, when asked once, carries its space and (when last) the line's
-  // end in its cached bytes: a `(UID FLAGS)` line is then two copies and two numbers.
-  const prefixes = kinds.map((kind, i) =>
-    concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
-  );
-  const once = codes.indexOf(FLAGS_ITEM) === codes.lastIndexOf(FLAGS_ITEM);
-  const flagsLead = once && codes.indexOf(FLAGS_ITEM) > 0;
-  const flagsEnd = once && codes[codes.length - 1] === FLAGS_ITEM;
-  const hasFlags = codes.includes(FLAGS_ITEM);
-  const hasDate = codes.includes(DATE_ITEM);
-  const baseRoom = LINE_ROOM + kinds.length * ITEM_ROOM;
+  const flagBytes = new FlagBytes();
+  const plan = linePlan(session, items);
+  const { codes, prefixes, flagsLead, flagsEnd, hasFlags, hasDate, baseRoom } = plan;
   let lastList: readonly string[] | null = null;
   let lastRecent = false;
   let lastBytes: Uint8Array | null = null;
@@ -190,15 +241,7 @@ export async function fetchRecordItems(
       if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
         flags = lastBytes;
       } else {
-        const cache = flagBytes[isRecent ? 1 : 0];
-        flags = cache.get(meta.flags) ?? null;
-        if (flags === null) {
-          const list = sessionFlagList(session, uid, meta.flags);
-          flags = encoder.encode(
-            `${flagsLead ? " " : ""}FLAGS ${list}${flagsEnd ? ")\r\n" : ""}`,
-          );
-          cache.set(meta.flags, flags);
-        }
+        flags = flagBytes.get(session, plan, uid, meta.flags, isRecent);
         lastList = meta.flags;
         lastRecent = isRecent;
         lastBytes = flags;

@@ -130,9 +130,9 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   // New keywords (this change's, or another session's not yet announced) go out first,
   // also after .SILENT.
   announceKeywords(session);
-  if (targets === null) {
-    // .SILENT without CONDSTORE: nothing more to say.
-  } else if (match[2] && session.condstore) {
+  // .SILENT without CONDSTORE (and so without UNCHANGEDSINCE): nothing more to say.
+  if (targets === null) return;
+  if (match[2] && session.condstore) {
     const changed = new Set(changes.map((change) => change.uid));
     for (const { seq, uid } of targets) {
       const meta = changed.has(uid) ? store.getMessage(user, mailbox, uid) : undefined;
