@@ -25,7 +25,7 @@ const META_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 /** `\Recent` of no message: IMAP4rev2 has none. */
-const NO_RECENT = { has: (_uid: number) => false };
+const NO_RECENT = { has: (_uid: number) => false, interval: () => [0, 0] as const };
 
 /** Whether every item of a FETCH comes from the message's record (none reads its bytes). */
 export function recordItemsOnly(items: readonly FetchAttribute[]): boolean {
@@ -206,6 +206,10 @@ export async function fetchRecordItems(
   announceKeywords(session);
   let missing = 0;
   const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
+  // The recent UIDs as bounds when they are one interval (a SELECT's claim): no call each.
+  let interval = recent.interval();
+  let recentAbove = interval?.[0] ?? 0;
+  let recentUpTo = interval?.[1] ?? 0;
   const flagBytes = new FlagBytes();
   const plan = linePlan(session, items);
   const { codes, prefixes, flagsLead, flagsEnd, hasFlags, hasDate, baseRoom } = plan;
@@ -237,7 +241,7 @@ export async function fetchRecordItems(
     let room = baseRoom;
     if (hasFlags) {
       // Messages in a row mostly share their list: the last one's bytes before the maps.
-      const isRecent = recent !== NO_RECENT && recent.has(uid);
+      const isRecent = interval !== null ? uid > recentAbove && uid <= recentUpTo : recent.has(uid);
       if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
         flags = lastBytes;
       } else {
@@ -305,6 +309,9 @@ export async function fetchRecordItems(
       // The records are live: read them again after giving other sessions a turn.
       base = t + 1;
       states = statesFrom(base);
+      interval = recent.interval();
+      recentAbove = interval?.[0] ?? 0;
+      recentUpTo = interval?.[1] ?? 0;
     }
   }
   if (at > 0) out.push(buf.subarray(0, at));
