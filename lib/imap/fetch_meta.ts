@@ -8,9 +8,11 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
+import type { TargetRuns } from "./commands/targets.ts";
 import { announceKeywords, sessionFlagList } from "./updates.ts";
 
 /** Item kinds answered from the message's record. */
@@ -23,7 +25,7 @@ const META_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 /** `\Recent` of no message: IMAP4rev2 has none. */
-const NO_RECENT = { has: (_uid: number) => false };
+const NO_RECENT = { has: (_uid: number) => false, interval: () => [0, 0] as const };
 
 /** Whether every item of a FETCH comes from the message's record (none reads its bytes). */
 export function recordItemsOnly(items: readonly FetchAttribute[]): boolean {
@@ -40,6 +42,20 @@ const ITEM_ROOM = 40;
 const encoder = new TextEncoder();
 const FETCH_OPEN = encoder.encode(" FETCH (");
 const LINE_END = encoder.encode(")\r\n");
+const SPACE = encoder.encode(" ");
+const NOTHING = new Uint8Array(0);
+const UID_ITEM = 0;
+const FLAGS_ITEM = 1;
+const MODSEQ_ITEM = 2;
+const SIZE_ITEM = 3;
+const DATE_ITEM = 4;
+const ITEM_CODES: Readonly<Record<string, number>> = {
+  UID: UID_ITEM,
+  FLAGS: FLAGS_ITEM,
+  MODSEQ: MODSEQ_ITEM,
+  "RFC822.SIZE": SIZE_ITEM,
+  INTERNALDATE: DATE_ITEM,
+};
 const LABELS: Readonly<Record<string, Uint8Array>> = {
   UID: encoder.encode("UID "),
   MODSEQ: encoder.encode("MODSEQ ("),
@@ -47,25 +63,130 @@ const LABELS: Readonly<Record<string, Uint8Array>> = {
   INTERNALDATE: encoder.encode("INTERNALDATE "),
 };
 
-/**
- * Writes `n`, a non-negative integer, in decimal at `at`; returns the end. Response numbers
- * are written straight as digits: a cold server runs this in V8's interpreter for the first
- * few thousand messages, where every character through a string costs a loop turn.
- */
-function writeNumber(buf: Uint8Array, at: number, n: number): number {
-  if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
-  let end = at + 1;
-  for (let bound = 10; bound <= n; bound *= 10) end++;
-  for (let i = end - 1; i >= at; i--) {
-    const digit = n % 10;
-    buf[i] = 0x30 + digit;
-    n = (n - digit) / 10;
-  }
-  return end;
+/** The two ASCII digits of 0-99, at 2n and 2n + 1. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let n = 0; n < 100; n++) {
+  DIGIT_PAIRS[2 * n] = 0x30 + Math.floor(n / 10);
+  DIGIT_PAIRS[2 * n + 1] = 0x30 + n % 10;
 }
 
 /**
- * Writes the FETCH responses of `targets` for record-only `items` (see
+ * Writes `n`, a non-negative integer, in decimal at `at`; returns the end. Response numbers
+ * are written straight as digits, two at a time from a table, the length from a chain of
+ * compares: a cold server runs this twice per message in V8's interpreter for the first few
+ * thousand messages, where each step counts (a digit at a time, with a loop for the length,
+ * took longer there in a cold micro-benchmark).
+ */
+function writeNumber(buf: Uint8Array, at: number, n: number): number {
+  if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
+  const end = at +
+    (n < 10
+      ? 1
+      : n < 100
+      ? 2
+      : n < 1000
+      ? 3
+      : n < 10000
+      ? 4
+      : n < 100000
+      ? 5
+      : n < 1000000
+      ? 6
+      : n < 10000000
+      ? 7
+      : n < 100000000
+      ? 8
+      : n < 1000000000
+      ? 9
+      : 10);
+  let i = end;
+  while (n >= 100) {
+    // Small-integer steps only (an inexact division makes a heap number in the interpreter).
+    const low = n % 100;
+    n = (n - low) / 100;
+    buf[--i] = DIGIT_PAIRS[2 * low + 1];
+    buf[--i] = DIGIT_PAIRS[2 * low];
+  }
+  if (n >= 10) {
+    buf[--i] = DIGIT_PAIRS[2 * n + 1];
+    buf[--i] = DIGIT_PAIRS[2 * n];
+  } else buf[--i] = 0x30 + n;
+  return end;
+}
+
+/** What every line of one FETCH of record items has in common, worked out once. */
+interface LinePlan {
+  /** Each item as a small number (`UID_ITEM` …). */
+  readonly codes: readonly number[];
+  /**
+   * What goes before each item other than FLAGS: the line's opening or a space, and its
+   * label, as one piece.
+   */
+  readonly prefixes: readonly Uint8Array[];
+  /** FLAGS (asked once, not first) carries its leading space in its cached bytes. */
+  readonly flagsLead: boolean;
+  /** FLAGS (asked once, last) carries the line's end in its cached bytes. */
+  readonly flagsEnd: boolean;
+  readonly hasFlags: boolean;
+  readonly hasDate: boolean;
+  /** Room a line needs besides its FLAGS and INTERNALDATE bytes. */
+  readonly baseRoom: number;
+}
+
+/**
+ * The {@linkcode LinePlan} of `items`; once CONDSTORE is on, a response with FLAGS carries
+ * MODSEQ too (RFC 7162 3.1.4). A `(UID FLAGS)` line is then two copies and two numbers.
+ */
+function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): LinePlan {
+  const kinds = items.map((item) => item.kind);
+  if (
+    session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
+  ) kinds.push("MODSEQ");
+  const codes = kinds.map((kind) => ITEM_CODES[kind]);
+  const once = codes.indexOf(FLAGS_ITEM) === codes.lastIndexOf(FLAGS_ITEM);
+  return {
+    codes,
+    prefixes: kinds.map((kind, i) =>
+      concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
+    ),
+    flagsLead: once && codes.indexOf(FLAGS_ITEM) > 0,
+    flagsEnd: once && codes[codes.length - 1] === FLAGS_ITEM,
+    hasFlags: codes.includes(FLAGS_ITEM),
+    hasDate: codes.includes(DATE_ITEM),
+    baseRoom: LINE_ROOM + kinds.length * ITEM_ROOM,
+  };
+}
+
+/** A FETCH's `FLAGS (...)` bytes (with the plan's space and line end) by stored list. */
+class FlagBytes {
+  /** Without and with `\Recent`. */
+  readonly #bytes = [
+    new Map<readonly string[], Uint8Array>(),
+    new Map<readonly string[], Uint8Array>(),
+  ];
+
+  get(
+    session: AuthedSession,
+    plan: LinePlan,
+    uid: number,
+    flags: readonly string[],
+    isRecent: boolean,
+  ): Uint8Array {
+    const cache = this.#bytes[isRecent ? 1 : 0];
+    let bytes = cache.get(flags);
+    if (bytes === undefined) {
+      const list = sessionFlagList(session, uid, flags);
+      bytes = encoder.encode(
+        `${plan.flagsLead ? " " : ""}FLAGS ${list}${plan.flagsEnd ? ")\r\n" : ""}`,
+      );
+      cache.set(flags, bytes);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * Writes the FETCH responses of the messages of `runs` for record-only `items` (see
  * {@linkcode recordItemsOnly}); returns how many targets no longer exist in the store.
  * Once CONDSTORE is on, a response with FLAGS carries MODSEQ too (RFC 7162 3.1.4).
  * The lines are written as bytes: `FLAGS (...)` once per distinct (interned) flag list and
@@ -74,27 +195,27 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
 export async function fetchRecordItems(
   session: AuthedSession,
   mailbox: string,
-  targets: ReadonlyArray<{ readonly seq: number; readonly uid: number }>,
+  { runs, uids }: TargetRuns,
   items: readonly FetchAttribute[],
 ): Promise<number> {
   const { store } = session.ctx;
   const user = session.user;
   const out = session.out;
-  const kinds = items.map((item) => item.kind);
-  if (
-    session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
-  ) kinds.push("MODSEQ");
   // The session's work is synchronous from here to the end of a batch: no other session's
   // change can come between the messages, so new keywords are announced once.
   announceKeywords(session);
   let missing = 0;
   const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
-  /** `FLAGS (...)` as bytes by stored list, without and with `\Recent`. */
-  const flagBytes = [
-    new Map<readonly string[], Uint8Array>(),
-    new Map<readonly string[], Uint8Array>(),
-  ];
-  const uids = targets.map((target) => target.uid);
+  // The recent UIDs as bounds when they are one interval (a SELECT's claim): no call each.
+  let interval = recent.interval();
+  let recentAbove = interval?.[0] ?? 0;
+  let recentUpTo = interval?.[1] ?? 0;
+  const flagBytes = new FlagBytes();
+  const plan = linePlan(session, items);
+  const { codes, prefixes, flagsLead, flagsEnd, hasFlags, hasDate, baseRoom } = plan;
+  let lastList: readonly string[] | null = null;
+  let lastRecent = false;
+  let lastBytes: Uint8Array | null = null;
   // Record fields are read at once, before the next change (MessageState is live).
   const statesFrom = (first: number) =>
     store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
@@ -102,8 +223,14 @@ export async function fetchRecordItems(
   let base = 0;
   let buf = new Uint8Array(CHUNK_SIZE);
   let at = 0;
-  for (let t = 0; t < targets.length; t++) {
-    const { seq, uid } = targets[t];
+  let written = 0;
+  // The t-th message of the runs; the loop is over each run's sequence numbers.
+  let t = -1;
+  let r = 0;
+  let seq = runs.length > 0 ? runs[0][0] - 1 : 0;
+  while (++t < uids.length) {
+    if (++seq > runs[r][1]) seq = runs[++r][0];
+    const uid = uids[t];
     const meta = states[t - base];
     if (!meta) {
       missing++;
@@ -111,46 +238,55 @@ export async function fetchRecordItems(
     }
     let flags: Uint8Array | null = null;
     let date: Uint8Array | null = null;
-    let room = LINE_ROOM + kinds.length * ITEM_ROOM;
-    for (let i = 0; i < kinds.length; i++) {
-      if (kinds[i] === "FLAGS") {
-        const isRecent = recent.has(uid);
-        const cache = flagBytes[isRecent ? 1 : 0];
-        flags = cache.get(meta.flags) ?? null;
-        if (flags === null) {
-          flags = encoder.encode(`FLAGS ${sessionFlagList(session, uid, meta.flags)}`);
-          cache.set(meta.flags, flags);
-        }
-        room += flags.length;
-      } else if (kinds[i] === "INTERNALDATE") {
-        date = encoder.encode(formatInternalDate(meta.internalDate));
-        room += date.length;
+    let room = baseRoom;
+    if (hasFlags) {
+      // Messages in a row mostly share their list: the last one's bytes before the maps.
+      const isRecent = interval !== null ? uid > recentAbove && uid <= recentUpTo : recent.has(uid);
+      if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
+        flags = lastBytes;
+      } else {
+        flags = flagBytes.get(session, plan, uid, meta.flags, isRecent);
+        lastList = meta.flags;
+        lastRecent = isRecent;
+        lastBytes = flags;
       }
+      room += flags.length;
+    }
+    if (hasDate) {
+      date = encoder.encode(formatInternalDate(meta.internalDate));
+      room += date.length;
     }
     if (at + room > buf.length) {
       out.push(buf.subarray(0, at));
+      // Each full chunk goes to the socket at once, unawaited (a write does not yield): the
+      // client reads and parses it while the rest is made, as Dovecot's output streams.
+      // `written` keeps the awaited flush below (where a slow reader holds us back) every
+      // FLUSH_THRESHOLD bytes, as if the chunks had stayed in `out`.
+      written += at;
+      void session.flush();
       buf = new Uint8Array(Math.max(CHUNK_SIZE, room));
       at = 0;
     }
     buf[at++] = 0x2a; // "*"
     buf[at++] = 0x20;
     at = writeNumber(buf, at, seq);
-    buf.set(FETCH_OPEN, at);
-    at += FETCH_OPEN.length;
-    for (let i = 0; i < kinds.length; i++) {
-      if (i > 0) buf[at++] = 0x20;
-      const kind = kinds[i];
-      if (kind === "FLAGS") {
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i];
+      if (code === FLAGS_ITEM) {
+        if (i === 0) {
+          buf.set(FETCH_OPEN, at);
+          at += FETCH_OPEN.length;
+        } else if (!flagsLead) buf[at++] = 0x20;
         buf.set(flags!, at);
         at += flags!.length;
         continue;
       }
-      const label = LABELS[kind];
-      buf.set(label, at);
-      at += label.length;
-      if (kind === "UID") at = writeNumber(buf, at, uid);
-      else if (kind === "RFC822.SIZE") at = writeNumber(buf, at, meta.size);
-      else if (kind === "MODSEQ") {
+      const prefix = prefixes[i];
+      buf.set(prefix, at);
+      at += prefix.length;
+      if (code === UID_ITEM) at = writeNumber(buf, at, uid);
+      else if (code === SIZE_ITEM) at = writeNumber(buf, at, meta.size);
+      else if (code === MODSEQ_ITEM) {
         at = writeNumber(buf, at, meta.modseq);
         buf[at++] = 0x29; // ")"
       } else {
@@ -158,9 +294,12 @@ export async function fetchRecordItems(
         at += date!.length;
       }
     }
-    buf.set(LINE_END, at);
-    at += LINE_END.length;
-    if (out.length + at > FLUSH_THRESHOLD) {
+    if (!flagsEnd) {
+      buf.set(LINE_END, at);
+      at += LINE_END.length;
+    }
+    if (written + out.length + at > FLUSH_THRESHOLD) {
+      written = 0;
       out.push(buf.subarray(0, at));
       buf = new Uint8Array(CHUNK_SIZE);
       at = 0;
@@ -170,6 +309,9 @@ export async function fetchRecordItems(
       // The records are live: read them again after giving other sessions a turn.
       base = t + 1;
       states = statesFrom(base);
+      interval = recent.interval();
+      recentAbove = interval?.[0] ?? 0;
+      recentUpTo = interval?.[1] ?? 0;
     }
   }
   if (at > 0) out.push(buf.subarray(0, at));

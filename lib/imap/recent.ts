@@ -50,6 +50,17 @@ export class RecentUids {
     return false;
   }
 
+  /**
+   * The interval `[above, upTo]` (exclusive, inclusive) that holds exactly the recent UIDs
+   * the session knows, when one does (one claim, none expunged since), else null: a loop
+   * over thousands of messages then tests two bounds instead of calling `has` each time.
+   */
+  interval(): readonly [number, number] | null {
+    if (this.#removed.size > 0) return null;
+    if (this.#claims.length === 0) return [0, 0];
+    return this.#claims.length === 1 ? this.#claims[0] : null;
+  }
+
   /** Forgets an expunged UID; true when it was recent. */
   delete(uid: number): boolean {
     if (!this.has(uid)) return false;

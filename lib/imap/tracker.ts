@@ -119,6 +119,11 @@ export class MailboxTracker {
     return low;
   }
 
+  /** The UIDs at sequence numbers `from` to `to` (1-based, inclusive), as a new array. */
+  uidSlice(from: number, to: number): number[] {
+    return this.#uids.slice(from - 1, to);
+  }
+
   /** UIDs in sequence order (a copy). */
   uids(): number[] {
     return [...this.#uids];

@@ -48,6 +48,7 @@ import {
   mailboxInfo,
   type MailboxRecord,
   type MessageRecord,
+  messagesAt,
   selectViewOf,
   type StoreState,
   toMeta,
@@ -337,11 +338,10 @@ export class MailStore implements Store {
   ): Array<MessageState | undefined> {
     this.#checkOpen();
     // As getMessage: a mailbox gone under the caller has no messages.
-    const byUid = this.#users.get(user.toLowerCase())?.mailboxes.get(canonicalMailboxName(mailbox))
-      ?.byUid;
-    const states = new Array<MessageState | undefined>(uids.length);
-    for (let i = 0; i < uids.length; i++) states[i] = byUid?.get(uids[i]);
-    return states;
+    const target = this.#users.get(user.toLowerCase())?.mailboxes.get(
+      canonicalMailboxName(mailbox),
+    );
+    return target ? messagesAt(target, uids) : uids.map(() => undefined);
   }
 
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined {

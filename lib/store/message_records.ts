@@ -17,6 +17,7 @@ import {
   count,
   type FlagOutcome,
   flagOutcome,
+  indexAtOrAbove,
   type MailboxRecord,
   type MessageRecord,
   recountFlags,
@@ -147,33 +148,53 @@ export function changeFlags(
   const changes: FlagChange[] = [];
   // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
   // and what the change does to the mailbox's counters; `moved` counts its messages changed,
-  // for the mailbox's count per flag list, settled once per list at the end.
+  // for the mailbox's counters, settled once per list at the end. Messages in a row mostly
+  // share a list, so the last one's entry is tried before the map.
   const outcomes = new Map<readonly string[], { outcome: FlagOutcome; moved: number }>();
+  let lastFlags: readonly string[] | null = null;
+  let entry: { outcome: FlagOutcome; moved: number } | undefined;
   let modseq = 0;
-  for (const uid of uids) {
-    const message = mailbox.byUid.get(uid);
-    if (!message) continue;
-    let entry = outcomes.get(message.flags);
-    if (!entry) {
-      const outcome = flagOutcome(message.flags, applyFlags(message.flags, operation, flags));
-      entry = { outcome, moved: 0 };
-      outcomes.set(message.flags, entry);
+  // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call each.
+  const persistence = state.persistence.kind === "memory" ? null : state.persistence;
+  const log = mailbox.modseqLog;
+  // Ascending UIDs are matched walking the messages alongside, as in messagesAt (inline:
+  // one pass instead of two over a large change).
+  const { messages, byUid } = mailbox;
+  let k = uids.length > 0 ? indexAtOrAbove(mailbox, uids[0]) : 0;
+  for (let i = 0; i < uids.length; i++) {
+    const uid = uids[i];
+    let message: MessageRecord | undefined = messages[k];
+    if (message !== undefined && message.uid === uid) k++;
+    else {
+      message = byUid.get(uid);
+      if (message === undefined) continue;
     }
-    const { outcome } = entry;
-    const { next } = outcome;
-    if (next === message.flags) continue;
+    const current = message.flags;
+    if (current !== lastFlags || entry === undefined) {
+      entry = outcomes.get(current);
+      if (entry === undefined) {
+        const outcome = flagOutcome(current, applyFlags(current, operation, flags));
+        entry = { outcome, moved: 0 };
+        outcomes.set(current, entry);
+      }
+      lastFlags = current;
+    }
+    const next = entry.outcome.next;
+    if (next === current) continue;
     if (modseq === 0) modseq = nextModseq(state, mailbox);
-    state.persistence.updateFlags(message.rowId, next, modseq);
-    mailbox.unseen += outcome.unseen;
-    mailbox.deleted += outcome.deleted;
+    persistence?.updateFlags(message.rowId, next, modseq);
     entry.moved++;
     message.flags = next;
     message.modseq = modseq;
-    logModseq(mailbox, message);
+    // As logModseq, inline: one entry per changed message while the log exists.
+    if (log !== null) log.push({ modseq, message });
     changes.push({ uid, flags: next, modseq });
   }
   for (const [from, { outcome, moved }] of outcomes) {
-    if (moved > 0) recountFlags(mailbox, from, outcome.next, moved);
+    if (moved === 0) continue;
+    mailbox.unseen += outcome.unseen * moved;
+    mailbox.deleted += outcome.deleted * moved;
+    recountFlags(mailbox, from, outcome.next, moved);
   }
   return changes;
 }

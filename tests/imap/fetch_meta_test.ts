@@ -59,6 +59,13 @@ Deno.test("record-only FETCH answers as the general path, past a mid-command wri
     await client.command("s1 SELECT INBOX");
     await client.command("s2 STORE 1:* +FLAGS.SILENT ($Other)");
     await client.command("s3 STORE 2:40 -FLAGS.SILENT (\\Seen $Other)");
+    // Without CONDSTORE FLAGS may end the line (its cached bytes then end it), or lead it.
+    for (const items of ["UID FLAGS", "FLAGS", "FLAGS UID", "RFC822.SIZE FLAGS UID FLAGS"]) {
+      const fast = await fetchLines(client, "f1", `FETCH 1:* (${items})`);
+      const general = await fetchLines(client, "f2", `FETCH 1:* (${items} ${PROBE})`);
+      assert.equal(fast.length, count + 1, items);
+      assert.deepEqual(fast.slice(0, -1), general.slice(0, -1), items);
+    }
     await client.command("c1 ENABLE CONDSTORE");
     for (
       const items of [

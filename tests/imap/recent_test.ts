@@ -36,6 +36,19 @@ Deno.test("RecentUids: claims of UID intervals, less expunged UIDs", () => {
   assert.throws(() => recent.claim(8, 20, 3));
 });
 
+Deno.test("RecentUids.interval: the recent UIDs as bounds while they are one interval", () => {
+  const recent = new RecentUids();
+  assert.deepEqual(recent.interval(), [0, 0]);
+  recent.claim(3, 9, 4);
+  assert.deepEqual(recent.interval(), [3, 9]);
+  recent.claim(12, 14, 2);
+  assert.equal(recent.interval(), null, "two claims");
+  const expunged = new RecentUids();
+  expunged.claim(0, 5, 5);
+  expunged.delete(2);
+  assert.equal(expunged.interval(), null, "a recent UID expunged");
+});
+
 Deno.test("MailboxTracker.countAtMost: the UIDs at or below a UID", () => {
   const tracker = new MailboxTracker("u", "INBOX", [2, 4, 5, 9]);
   assert.deepEqual([0, 2, 3, 4, 5, 8, 9, 100].map((uid) => tracker.countAtMost(uid)), [

@@ -44,6 +44,23 @@ export function modseqContract(test: ContractTest): void {
     });
   });
 
+  test("setFlags and messageStates: UIDs out of order, repeated, missing or past a gap", (store) => {
+    store.ensureUser("u");
+    for (let i = 1; i <= 6; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+    store.expunge("u", "INBOX", [2, 5], true);
+    const events = record(store);
+    const changes = store.setFlags("u", "INBOX", [4, 1, 99, 2, 3, 3, 6], "add", ["$Done"]);
+    assert.deepEqual(changes.map((c) => c.uid), [4, 1, 3, 6], "each changed message once");
+    assert.deepEqual(events.length, 1);
+    const states = store.messageStates("u", "INBOX", [1, 2, 3, 6, 4, 7]);
+    assert.deepEqual(states.map((state) => state?.uid), [1, undefined, 3, 6, 4, undefined]);
+    assert.ok(states.every((state) => state === undefined || state.flags.includes("$Done")));
+    assert.equal(store.getMailbox("u", "INBOX")?.unseen, 4);
+    store.setFlags("u", "INBOX", [1, 3, 4], "add", ["\\Seen"]);
+    assert.equal(store.getMailbox("u", "INBOX")?.unseen, 1, "counters settled per flag list");
+    assert.deepEqual(store.changedSince("u", "INBOX", changes[0].modseq), [1, 3, 4]);
+  });
+
   test("changedSince and vanishedSince answer from the modseq index", (store) => {
     for (let i = 1; i <= 20; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
     // INBOX: 1, then 2..21 for the appends.

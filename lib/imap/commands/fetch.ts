@@ -70,7 +70,15 @@ import {
 import { writeVanished } from "../responses.ts";
 import { sequenceRanges, type SequenceSet } from "../sequence.ts";
 import { announceKeywords, sessionFlagList } from "../updates.ts";
-import { resolveAmong, resolveTargets, selectionOf, type Target } from "./targets.ts";
+import {
+  resolveAmong,
+  resolveRuns,
+  runsOf,
+  selectionOf,
+  type Target,
+  type TargetRuns,
+  targetsOf,
+} from "./targets.ts";
 
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
 function setsSeen(item: FetchAttribute): boolean {
@@ -113,12 +121,24 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   const selection = selectionOf(session);
   const named = fetchTargets(session, set, byUid, items, modifiers);
   // RFC 9394: a page of the messages named, by position in UID order.
-  const targets = modifiers.partial ? partialSlice(named, modifiers.partial) : named;
+  const targets = modifiers.partial ? partialSlice(targetsOf(named), modifiers.partial) : null;
   if (recordItemsOnly(items)) {
-    const missing = await fetchRecordItems(session, selection.tracker.mailbox, targets, items);
+    const runs = targets ? runsOf(targets) : named;
+    const missing = await fetchRecordItems(session, selection.tracker.mailbox, runs, items);
     if (missing > 0) throw expungeIssued();
     return;
   }
+  return await fetchItems(session, byUid, items, targets ?? targetsOf(named));
+}
+
+/** FETCH of items that read the message (and any others), message by message. */
+async function fetchItems(
+  session: AuthedSession,
+  byUid: boolean,
+  items: FetchAttribute[],
+  targets: readonly Target[],
+) {
+  const selection = selectionOf(session);
   const keys = new Map(items.map((item) => [item, itemKeys(item)]));
   const { store } = session.ctx;
   const user = session.user;
@@ -220,7 +240,7 @@ function fetchTargets(
   byUid: boolean,
   items: FetchAttribute[],
   modifiers: FetchModifiers,
-): Target[] {
+): TargetRuns {
   const { changedSince, vanished } = modifiers;
   if (vanished) {
     // RFC 7162 3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is enabled.
@@ -232,7 +252,7 @@ function fetchTargets(
   }
   if (changedSince === null) {
     if (items.some((item) => item.kind === "MODSEQ")) enableCondstore(session);
-    return resolveTargets(session, set, byUid);
+    return resolveRuns(session, set, byUid);
   }
   enableCondstore(session);
   if (!items.some((item) => item.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
@@ -245,7 +265,9 @@ function fetchTargets(
     const gone = store.vanishedSince(session.user, mailbox, changedSince);
     writeVanished(session.out, intersectRanges(gone, wanted), true);
   }
-  return resolveAmong(session, set, byUid, store.changedSince(session.user, mailbox, changedSince));
+  return runsOf(
+    resolveAmong(session, set, byUid, store.changedSince(session.user, mailbox, changedSince)),
+  );
 }
 
 function flags(session: Session, meta: MessageMeta): string {

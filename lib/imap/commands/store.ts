@@ -37,7 +37,13 @@ import type { Reader } from "../parser.ts";
 import { writeFetchFlags, writeFetchModseq } from "../responses.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { announceKeywords, sessionFlagList } from "../updates.ts";
-import { resolveTargets, type Target, writableSelection } from "./targets.ts";
+import {
+  resolveRuns,
+  resolveTargets,
+  type Target,
+  targetsOf,
+  writableSelection,
+} from "./targets.ts";
 
 /**
  * Backslash flags STORE takes: the system flags, and `\Recent`, which is left out (it is
@@ -87,7 +93,6 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   }
   const selection = writableSelection(session, "STORE");
   if (unchangedSince !== null) enableCondstore(session);
-  let targets = resolveTargets(session, set, byUid);
   const operation: FlagOperation = match[1] === "+"
     ? "add"
     : match[1] === "-"
@@ -97,15 +102,23 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
   const modified: Target[] = [];
+  // Target objects only where the responses or UNCHANGEDSINCE need them: `STORE 1:*
+  // +FLAGS.SILENT` of a large mailbox passes the UIDs, sliced natively, straight to the store.
+  let targets: Target[] | null = null;
+  let uids: number[];
   if (unchangedSince !== null) {
     // A system flag always exists (RFC 7162 3.1.3): MODSEQ above n fails, whatever the item.
-    targets = targets.filter((target) => {
+    targets = resolveTargets(session, set, byUid).filter((target) => {
       const meta = store.getMessage(user, mailbox, target.uid);
       if (meta && meta.modseq > unchangedSince) modified.push(target);
       return meta !== undefined && meta.modseq <= unchangedSince;
     });
+    uids = targets.map((t) => t.uid);
+  } else {
+    const runs = resolveRuns(session, set, byUid);
+    uids = runs.uids;
+    if (!match[2] || session.condstore) targets = targetsOf(runs);
   }
-  const uids = targets.map((t) => t.uid);
   const stored = flags.filter((flag) => flag !== RECENT_FLAG);
   const changes = selection.tracker.ownFlagChange(() =>
     store.setFlags(user, mailbox, uids, operation, stored)
@@ -117,6 +130,8 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   // New keywords (this change's, or another session's not yet announced) go out first,
   // also after .SILENT.
   announceKeywords(session);
+  // .SILENT without CONDSTORE (and so without UNCHANGEDSINCE): nothing more to say.
+  if (targets === null) return;
   if (match[2] && session.condstore) {
     const changed = new Set(changes.map((change) => change.uid));
     for (const { seq, uid } of targets) {

@@ -81,6 +81,64 @@ export function resolveTargets(session: Session, set: SequenceSet, byUid: boolea
   return targets;
 }
 
+/**
+ * The messages a command addresses as runs of sequence numbers: `runs` holds ascending,
+ * disjoint `[low, high]` runs, and `uids` their UIDs in the same order (the t-th message of
+ * the runs is `uids[t]`). For a plain set (not `$`) both come without a step per message:
+ * each run is a slice of the session's UIDs, copied natively, so `STORE 1:*` or `FETCH 1:*`
+ * of a freshly loaded mailbox does not walk thousands of messages in V8's interpreter before
+ * its own loop. Checked as {@linkcode resolveTargets} checks.
+ */
+export interface TargetRuns {
+  readonly runs: ReadonlyArray<readonly [number, number]>;
+  readonly uids: number[];
+}
+
+/** {@linkcode resolveTargets} as {@linkcode TargetRuns}. */
+export function resolveRuns(session: Session, set: SequenceSet, byUid: boolean): TargetRuns {
+  if (set === "$") return runsOf(resolveTargets(session, set, byUid));
+  const { tracker } = selectionOf(session);
+  if (!byUid) checkSequenceNumbers(session, set);
+  const count = tracker.count;
+  const runs: Array<[number, number]> = [];
+  if (count === 0) return { runs, uids: [] };
+  for (const [low, high] of sequenceRanges(set, byUid ? tracker.maxUid : count)) {
+    // UIDs ascend with sequence numbers: a UID range is a run of sequence numbers.
+    const first = byUid ? tracker.countAtMost(low - 1) + 1 : low;
+    const last = byUid ? tracker.countAtMost(high) : Math.min(high, count);
+    if (first > last) continue;
+    const previous = runs[runs.length - 1];
+    if (previous && previous[1] + 1 === first) previous[1] = last;
+    else runs.push([first, last]);
+  }
+  const uids = runs.length === 1
+    ? tracker.uidSlice(runs[0][0], runs[0][1])
+    : runs.flatMap(([low, high]) => tracker.uidSlice(low, high));
+  return { runs, uids };
+}
+
+/** Targets (ascending by sequence number) as {@linkcode TargetRuns}. */
+export function runsOf(targets: readonly Target[]): TargetRuns {
+  const runs: Array<[number, number]> = [];
+  const uids: number[] = [];
+  for (const { seq, uid } of targets) {
+    const previous = runs[runs.length - 1];
+    if (previous && previous[1] + 1 === seq) previous[1] = seq;
+    else runs.push([seq, seq]);
+    uids.push(uid);
+  }
+  return { runs, uids };
+}
+
+/** The targets of {@linkcode TargetRuns}, one object per message. */
+export function targetsOf({ runs, uids }: TargetRuns): Target[] {
+  const targets: Target[] = [];
+  for (const [low, high] of runs) {
+    for (let seq = low; seq <= high; seq++) targets.push({ seq, uid: uids[targets.length] });
+  }
+  return targets;
+}
+
 /** `BAD` for a sequence number past the last message of the session's view. */
 function checkSequenceNumbers(session: Session, set: SequenceSet): void {
   if (set === "$") return;
