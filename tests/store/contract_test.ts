@@ -15,7 +15,7 @@ storeContract("sqlite", async () => {
   return {
     store: openSqliteStore(path),
     dispose: async () => {
-      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}.lock`]) {
         await Deno.remove(file).catch(() => {});
       }
     },

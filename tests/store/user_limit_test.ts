@@ -27,7 +27,7 @@ async function withTempDb(fn: (path: string) => Promise<void> | void): Promise<v
   try {
     await fn(path);
   } finally {
-    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}.lock`]) {
       await Deno.remove(file).catch(() => {});
     }
   }
