@@ -8,7 +8,7 @@
  * does the message operations. What it works on is apart: the records and their conversions
  * in `records.ts`, the mailbox tree (create, delete, rename, UID high-water marks) in
  * `mailbox_tree.ts`, the changes to a mailbox's message list in `message_records.ts`, the
- * MIME index cache in `index_cache.ts`.
+ * MIME index cache in `index_cache.ts`, the change listeners in `listeners.ts`.
  *
  * @module
  */
@@ -16,6 +16,7 @@
 import { MessageIndex } from "../mail/message_index.ts";
 import { AccessKeys } from "./access_keys.ts";
 import { hasFlag } from "./flags.ts";
+import { StoreListeners } from "./listeners.ts";
 import { type IndexCache, indexCacheFor } from "./index_cache.ts";
 import {
   addUser,
@@ -36,6 +37,7 @@ import {
   changeFlags,
   copyMessages,
   moveAllMessages,
+  moveMessages,
   prepareAppend,
   removeMessages,
 } from "./message_records.ts";
@@ -88,11 +90,7 @@ export class MailStore implements Store {
   readonly #persistence: Persistence;
   readonly #users: Map<string, UserRecord>;
   readonly #now: () => number;
-  /**
-   * Replaced, never changed, when a listener comes or goes: an event goes to the listeners of
-   * the moment it is emitted without a copy of them per event (one per delivered message).
-   */
-  #listeners: readonly StoreListener[] = [];
+  readonly #listeners = new StoreListeners();
   readonly #indexes: IndexCache;
   readonly #userLimit: UserLimit;
   #accessKeys!: AccessKeys;
@@ -406,28 +404,11 @@ export class MailStore implements Store {
     const record = this.#user(user);
     const source = this.#mailbox(record, from);
     const target = this.#mailbox(record, to);
-    // Into the same mailbox too (RFC 6851 allows it): the copies get new UIDs above every
-    // existing one, so removing the originals by their old UIDs never touches a copy.
-    const { mapping, added, removed } = this.#transact(() => {
-      const copied = copyMessages(this.#state, record, source, uids, target);
-      const removed = removeMessages(
-        this.#state,
-        record,
-        source,
-        new Set(copied.mapping.sourceUids),
-      );
-      return { ...copied, removed };
-    });
+    const { mapping, added, removed } = this.#transact(() =>
+      moveMessages(this.#state, record, source, uids, target)
+    );
     const events: StoreEvent[] = added.map((message) => ({ type: "message.added", message }));
-    if (removed.length > 0) {
-      events.push({
-        type: "message.expunged",
-        user: record.name,
-        mailbox: source.name,
-        uids: removed,
-        modseq: source.highestModseq,
-      });
-    }
+    if (removed.length > 0) events.push(expungedEvent(record, source, removed));
     this.#emit(events);
     return mapping;
   }
@@ -444,13 +425,7 @@ export class MailStore implements Store {
     }
     if (doomed.size === 0) return [];
     const removed = this.#transact(() => removeMessages(this.#state, record, target, doomed));
-    this.#emit([{
-      type: "message.expunged",
-      user: record.name,
-      mailbox: target.name,
-      uids: removed,
-      modseq: target.highestModseq,
-    }]);
+    this.#emit([expungedEvent(record, target, removed)]);
     return removed;
   }
 
@@ -489,16 +464,13 @@ export class MailStore implements Store {
   }
 
   subscribe(listener: StoreListener): () => void {
-    if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
-    return () => {
-      this.#listeners = this.#listeners.filter((known) => known !== listener);
-    };
+    return this.#listeners.subscribe(listener);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners = [];
+    this.#listeners.clear();
     this.#persistence.close();
   }
 
@@ -521,16 +493,21 @@ export class MailStore implements Store {
   }
 
   #emit(events: readonly StoreEvent[]): void {
-    for (const event of events) {
-      const listeners = this.#listeners;
-      for (let i = 0; i < listeners.length; i++) {
-        const listener = listeners[i];
-        try {
-          listener(event);
-        } catch (error) {
-          console.error("Store listener failed:", error);
-        }
-      }
-    }
+    this.#listeners.emit(events);
   }
+}
+
+/** The event of messages removed from `mailbox`, at the MODSEQ their removal took. */
+function expungedEvent(
+  record: UserRecord,
+  mailbox: MailboxRecord,
+  uids: readonly number[],
+): StoreEvent {
+  return {
+    type: "message.expunged",
+    user: record.name,
+    mailbox: mailbox.name,
+    uids,
+    modseq: mailbox.highestModseq,
+  };
 }

@@ -237,6 +237,24 @@ export function copyMessages(
 }
 
 /**
+ * Moves the messages of `source` with these UIDs (missing ones ignored) to `target`: copies,
+ * then removes the originals. Into the same mailbox too (RFC 6851 allows it): the copies get
+ * new UIDs above every existing one, so removing the originals by their old UIDs never touches
+ * a copy.
+ */
+export function moveMessages(
+  state: StoreState,
+  record: UserRecord,
+  source: MailboxRecord,
+  uids: readonly number[],
+  target: MailboxRecord,
+): { mapping: UidMapping; added: MessageMeta[]; removed: number[] } {
+  const copied = copyMessages(state, record, source, uids, target);
+  const removed = removeMessages(state, record, source, new Set(copied.mapping.sourceUids));
+  return { ...copied, removed };
+}
+
+/**
  * Removes the messages with these UIDs; returns the removed UIDs, ascending. An expunge is a
  * change: the mailbox takes a new MODSEQ and remembers the UIDs as vanished at it.
  */
