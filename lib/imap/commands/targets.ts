@@ -44,41 +44,10 @@ export function savedUids(selection: Selection): number[] {
 /**
  * Resolves `set` against the session's view. By sequence number, a number past the last
  * message is an error (`BAD`); by UID, UIDs that do not exist are skipped (RFC 9051 6.4.8).
- * The targets come in one walk over the set's sorted ranges and the session's UIDs (no list
- * of every member first, no search per UID): `1:*` of a freshly loaded mailbox is a loop of
- * thousands that a cold server runs in V8's interpreter.
+ * One object per message, from {@linkcode resolveRuns}.
  */
 export function resolveTargets(session: Session, set: SequenceSet, byUid: boolean): Target[] {
-  const selection = selectionOf(session);
-  const { tracker } = selection;
-  if (!byUid) checkSequenceNumbers(session, set);
-  if (set === "$") {
-    // The saved UIDs, by UID or sequence number alike (RFC 5182 2.1); empty when none.
-    return savedUids(selection).map((uid) => ({ uid, seq: tracker.seqOf(uid) }));
-  }
-  const count = tracker.count;
-  const targets: Target[] = [];
-  if (count === 0) return targets;
-  if (byUid) {
-    // UIDs ascend with sequence numbers: one pass, each range starting where the last ended.
-    let seq = 1;
-    for (const [low, high] of sequenceRanges(set, tracker.maxUid)) {
-      if (tracker.uidAt(seq)! < low) seq = tracker.countAtMost(low - 1) + 1;
-      for (; seq <= count; seq++) {
-        const uid = tracker.uidAt(seq)!;
-        if (uid > high) break;
-        targets.push({ seq, uid });
-      }
-      if (seq > count) break;
-    }
-    return targets;
-  }
-  for (const [low, high] of sequenceRanges(set, count)) {
-    for (let seq = low; seq <= Math.min(high, count); seq++) {
-      targets.push({ seq, uid: tracker.uidAt(seq)! });
-    }
-  }
-  return targets;
+  return targetsOf(resolveRuns(session, set, byUid));
 }
 
 /**
@@ -87,18 +56,22 @@ export function resolveTargets(session: Session, set: SequenceSet, byUid: boolea
  * the runs is `uids[t]`). For a plain set (not `$`) both come without a step per message:
  * each run is a slice of the session's UIDs, copied natively, so `STORE 1:*` or `FETCH 1:*`
  * of a freshly loaded mailbox does not walk thousands of messages in V8's interpreter before
- * its own loop. Checked as {@linkcode resolveTargets} checks.
+ * its own loop.
  */
 export interface TargetRuns {
   readonly runs: ReadonlyArray<readonly [number, number]>;
   readonly uids: number[];
 }
 
-/** {@linkcode resolveTargets} as {@linkcode TargetRuns}. */
+/** What `set` names, as {@linkcode TargetRuns}; checked as {@linkcode resolveTargets} says. */
 export function resolveRuns(session: Session, set: SequenceSet, byUid: boolean): TargetRuns {
-  if (set === "$") return runsOf(resolveTargets(session, set, byUid));
-  const { tracker } = selectionOf(session);
+  const selection = selectionOf(session);
+  const { tracker } = selection;
   if (!byUid) checkSequenceNumbers(session, set);
+  if (set === "$") {
+    // The saved UIDs, by UID or sequence number alike (RFC 5182 2.1); empty when none.
+    return runsOf(savedUids(selection).map((uid) => ({ uid, seq: tracker.seqOf(uid) })));
+  }
   const count = tracker.count;
   const runs: Array<[number, number]> = [];
   if (count === 0) return { runs, uids: [] };
