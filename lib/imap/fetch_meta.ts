@@ -63,54 +63,20 @@ const LABELS: Readonly<Record<string, Uint8Array>> = {
   INTERNALDATE: encoder.encode("INTERNALDATE "),
 };
 
-/** The two ASCII digits of 0-99, at 2n and 2n + 1. */
-const DIGIT_PAIRS = new Uint8Array(200);
-for (let n = 0; n < 100; n++) {
-  DIGIT_PAIRS[2 * n] = 0x30 + Math.floor(n / 10);
-  DIGIT_PAIRS[2 * n + 1] = 0x30 + n % 10;
-}
-
 /**
  * Writes `n`, a non-negative integer, in decimal at `at`; returns the end. Response numbers
- * are written straight as digits, two at a time from a table, the length from a chain of
- * compares: a cold server runs this twice per message in V8's interpreter for the first few
- * thousand messages, where each step counts (a digit at a time, with a loop for the length,
- * took longer there in a cold micro-benchmark).
+ * are written straight as digits: a cold server runs this in V8's interpreter for the first
+ * few thousand messages, where every character through a string costs a loop turn.
  */
 function writeNumber(buf: Uint8Array, at: number, n: number): number {
   if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
-  const end = at +
-    (n < 10
-      ? 1
-      : n < 100
-      ? 2
-      : n < 1000
-      ? 3
-      : n < 10000
-      ? 4
-      : n < 100000
-      ? 5
-      : n < 1000000
-      ? 6
-      : n < 10000000
-      ? 7
-      : n < 100000000
-      ? 8
-      : n < 1000000000
-      ? 9
-      : 10);
-  let i = end;
-  while (n >= 100) {
-    // Small-integer steps only (an inexact division makes a heap number in the interpreter).
-    const low = n % 100;
-    n = (n - low) / 100;
-    buf[--i] = DIGIT_PAIRS[2 * low + 1];
-    buf[--i] = DIGIT_PAIRS[2 * low];
+  let end = at + 1;
+  for (let bound = 10; bound <= n; bound *= 10) end++;
+  for (let i = end - 1; i >= at; i--) {
+    const digit = n % 10;
+    buf[i] = 0x30 + digit;
+    n = (n - digit) / 10;
   }
-  if (n >= 10) {
-    buf[--i] = DIGIT_PAIRS[2 * n + 1];
-    buf[--i] = DIGIT_PAIRS[2 * n];
-  } else buf[--i] = 0x30 + n;
   return end;
 }
 
@@ -118,15 +84,8 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
 interface LinePlan {
   /** Each item as a small number (`UID_ITEM` …). */
   readonly codes: readonly number[];
-  /**
-   * What goes before each item other than FLAGS: the line's opening or a space, and its
-   * label, as one piece.
-   */
+  /** What goes before each item: the line's opening or a space, and its label, as one piece. */
   readonly prefixes: readonly Uint8Array[];
-  /** FLAGS (asked once, not first) carries its leading space in its cached bytes. */
-  readonly flagsLead: boolean;
-  /** FLAGS (asked once, last) carries the line's end in its cached bytes. */
-  readonly flagsEnd: boolean;
   readonly hasFlags: boolean;
   readonly hasDate: boolean;
   /** Room a line needs besides its FLAGS and INTERNALDATE bytes. */
@@ -135,7 +94,7 @@ interface LinePlan {
 
 /**
  * The {@linkcode LinePlan} of `items`; once CONDSTORE is on, a response with FLAGS carries
- * MODSEQ too (RFC 7162 3.1.4). A `(UID FLAGS)` line is then two copies and two numbers.
+ * MODSEQ too (RFC 7162 3.1.4). FLAGS has no label of its own: its bytes begin `FLAGS`.
  */
 function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): LinePlan {
   const kinds = items.map((item) => item.kind);
@@ -143,21 +102,18 @@ function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): Lin
     session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
   ) kinds.push("MODSEQ");
   const codes = kinds.map((kind) => ITEM_CODES[kind]);
-  const once = codes.indexOf(FLAGS_ITEM) === codes.lastIndexOf(FLAGS_ITEM);
   return {
     codes,
     prefixes: kinds.map((kind, i) =>
       concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
     ),
-    flagsLead: once && codes.indexOf(FLAGS_ITEM) > 0,
-    flagsEnd: once && codes[codes.length - 1] === FLAGS_ITEM,
     hasFlags: codes.includes(FLAGS_ITEM),
     hasDate: codes.includes(DATE_ITEM),
     baseRoom: LINE_ROOM + kinds.length * ITEM_ROOM,
   };
 }
 
-/** A FETCH's `FLAGS (...)` bytes (with the plan's space and line end) by stored list. */
+/** A FETCH's `FLAGS (...)` bytes by stored list. */
 class FlagBytes {
   /** Without and with `\Recent`. */
   readonly #bytes = [
@@ -167,7 +123,6 @@ class FlagBytes {
 
   get(
     session: AuthedSession,
-    plan: LinePlan,
     uid: number,
     flags: readonly string[],
     isRecent: boolean,
@@ -175,10 +130,7 @@ class FlagBytes {
     const cache = this.#bytes[isRecent ? 1 : 0];
     let bytes = cache.get(flags);
     if (bytes === undefined) {
-      const list = sessionFlagList(session, uid, flags);
-      bytes = encoder.encode(
-        `${plan.flagsLead ? " " : ""}FLAGS ${list}${plan.flagsEnd ? ")\r\n" : ""}`,
-      );
+      bytes = encoder.encode(`FLAGS ${sessionFlagList(session, uid, flags)}`);
       cache.set(flags, bytes);
     }
     return bytes;
@@ -211,8 +163,7 @@ export async function fetchRecordItems(
   let recentAbove = interval?.[0] ?? 0;
   let recentUpTo = interval?.[1] ?? 0;
   const flagBytes = new FlagBytes();
-  const plan = linePlan(session, items);
-  const { codes, prefixes, flagsLead, flagsEnd, hasFlags, hasDate, baseRoom } = plan;
+  const { codes, prefixes, hasFlags, hasDate, baseRoom } = linePlan(session, items);
   let lastList: readonly string[] | null = null;
   let lastRecent = false;
   let lastBytes: Uint8Array | null = null;
@@ -245,7 +196,7 @@ export async function fetchRecordItems(
       if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
         flags = lastBytes;
       } else {
-        flags = flagBytes.get(session, plan, uid, meta.flags, isRecent);
+        flags = flagBytes.get(session, uid, meta.flags, isRecent);
         lastList = meta.flags;
         lastRecent = isRecent;
         lastBytes = flags;
@@ -272,19 +223,13 @@ export async function fetchRecordItems(
     at = writeNumber(buf, at, seq);
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i];
-      if (code === FLAGS_ITEM) {
-        if (i === 0) {
-          buf.set(FETCH_OPEN, at);
-          at += FETCH_OPEN.length;
-        } else if (!flagsLead) buf[at++] = 0x20;
-        buf.set(flags!, at);
-        at += flags!.length;
-        continue;
-      }
       const prefix = prefixes[i];
       buf.set(prefix, at);
       at += prefix.length;
-      if (code === UID_ITEM) at = writeNumber(buf, at, uid);
+      if (code === FLAGS_ITEM) {
+        buf.set(flags!, at);
+        at += flags!.length;
+      } else if (code === UID_ITEM) at = writeNumber(buf, at, uid);
       else if (code === SIZE_ITEM) at = writeNumber(buf, at, meta.size);
       else if (code === MODSEQ_ITEM) {
         at = writeNumber(buf, at, meta.modseq);
@@ -294,10 +239,8 @@ export async function fetchRecordItems(
         at += date!.length;
       }
     }
-    if (!flagsEnd) {
-      buf.set(LINE_END, at);
-      at += LINE_END.length;
-    }
+    buf.set(LINE_END, at);
+    at += LINE_END.length;
     if (written + out.length + at > FLUSH_THRESHOLD) {
       written = 0;
       out.push(buf.subarray(0, at));
