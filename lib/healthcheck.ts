@@ -111,12 +111,14 @@ function greeting(
   port: number,
   expected: RegExp,
   timeoutMs: number,
+  then?: (conn: Deno.Conn) => Promise<void>,
 ): Promise<ProbeResult> {
   return attempt(name, host, port, timeoutMs, async (signal, track) => {
     const conn = await Deno.connect({ hostname: host, port, signal });
     track(conn);
     const line = await readLine(conn);
     if (!expected.test(line)) throw new Error(`unexpected greeting: ${JSON.stringify(line)}`);
+    await then?.(conn);
     return line;
   });
 }
@@ -126,15 +128,10 @@ function greeting(
  * session as a client would (RFC 1939 5, 6) and the probe shows that it reads commands.
  */
 function pop3(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  return attempt("pop3", host, port, timeoutMs, async (signal, track) => {
-    const conn = await Deno.connect({ hostname: host, port, signal });
-    track(conn);
-    const line = await readLine(conn);
-    if (!/^\+OK\b/.test(line)) throw new Error(`unexpected greeting: ${JSON.stringify(line)}`);
+  return greeting("pop3", host, port, /^\+OK\b/, timeoutMs, async (conn) => {
     await conn.write(new TextEncoder().encode("QUIT\r\n"));
     const quit = await readLine(conn);
     if (!/^\+OK\b/.test(quit)) throw new Error(`unexpected QUIT reply: ${JSON.stringify(quit)}`);
-    return line;
   });
 }
 
