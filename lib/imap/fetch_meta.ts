@@ -44,6 +44,8 @@ const CHUNK_SIZE = 64 * 1024;
 /** Room a line needs for `* ` and its sequence number, and for each of its fields. */
 const SEQ_ROOM = 12;
 const FIELD_ROOM = 40;
+/** What a line's constant pieces take, as a guess: a line's opening and a few flags. */
+const PIECES_ESTIMATE = 64;
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -325,7 +327,10 @@ export async function fetchRecordItems(
     lastTemplate: null,
   };
   readStates(job, statesFrom);
-  newChunk(job, CHUNK_SIZE);
+  // A FETCH of a few messages takes a buffer its size, not a chunk's: the warm-up's hundred
+  // such FETCHes left the allocator's pages of a hundred freed chunks behind (idle RSS).
+  const estimate = uids.length * (job.templates.plan.room + PIECES_ESTIMATE);
+  newChunk(job, Math.min(CHUNK_SIZE, estimate));
   // Bytes given to the builder since the last awaited flush.
   let written = out.length;
   for (;;) {
