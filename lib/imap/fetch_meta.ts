@@ -138,24 +138,25 @@ interface Templates {
   ];
 }
 
-function template(
-  session: AuthedSession,
-  templates: Templates,
-  uid: number,
-  flags: readonly string[],
-  isRecent: boolean,
-): LineTemplate {
-  const cache = templates.byList[isRecent ? 1 : 0];
-  let found = cache.get(flags);
-  if (found === undefined) {
-    const text = `FLAGS ${sessionFlagList(session, uid, flags)}`;
-    const pieces = templates.plan.gaps.map((gap) =>
-      encoder.encode(gap.map((piece) => piece === FLAGS ? text : piece).join(""))
-    );
-    const room = pieces.reduce((sum, piece) => sum + piece.length, templates.plan.room);
-    cache.set(flags, found = { pieces, room });
-  }
-  return found;
+/**
+ * Adds the template of the job's next message (which {@linkcode writeLines} stopped at for
+ * want of it). Made out here, not in that loop: V8 would compile it into the loop's optimized
+ * code (it runs once per message of the warm-up's small FETCHes), and that code took 50 to
+ * 75 ms of compiling.
+ */
+function addTemplate(job: LineJob): void {
+  const { session, templates } = job;
+  const uid = job.uids[job.t];
+  const flags = job.states[job.t - job.base]!.flags;
+  const isRecent = job.interval
+    ? uid > job.recentAbove && uid <= job.recentUpTo
+    : job.recent.has(uid);
+  const text = `FLAGS ${sessionFlagList(session, uid, flags)}`;
+  const pieces = templates.plan.gaps.map((gap) =>
+    encoder.encode(gap.map((piece) => piece === FLAGS ? text : piece).join(""))
+  );
+  const room = pieces.reduce((sum, piece) => sum + piece.length, templates.plan.room);
+  templates.byList[isRecent ? 1 : 0].set(flags, { pieces, room });
 }
 
 /**
@@ -185,6 +186,8 @@ interface LineJob {
   at: number;
   /** Room the line that did not fit needs. */
   need: number;
+  /** Whether it stopped at a message whose flag list has no template yet. */
+  unknownList: boolean;
   /** The last message's flag list and `\Recent` state, and their template. */
   lastList: readonly string[] | null;
   lastRecent: boolean;
@@ -192,18 +195,21 @@ interface LineJob {
 }
 
 /**
- * Writes the job's lines into its buffer until they are done or the next one does not fit.
+ * Writes the job's lines into its buffer until they are done, or the next one does not fit
+ * or has a flag list without a template yet ({@linkcode addTemplate}).
  * The per-message loop, in a function of its own: the startup warm-up's FETCHes on a few
  * messages take it through every step a large FETCH takes, so the code V8 optimizes for it
  * there serves the first large FETCH whole, without falling back at a chunk's end.
  */
 function writeLines(job: LineJob): void {
-  const { session, uids, runs, templates, recent, states, base, buf } = job;
+  const { uids, runs, templates, recent, states, base, buf } = job;
   const fields = templates.plan.fields;
+  const byList = templates.byList;
   const last = fields.length;
   const { interval, recentAbove, recentUpTo } = job;
   let { t, r, seq, missing, at, lastList, lastRecent, lastTemplate } = job;
   let need = 0;
+  let unknownList = false;
   const count = uids.length;
   for (; t < count; t++) {
     const uid = uids[t];
@@ -218,7 +224,12 @@ function writeLines(job: LineJob): void {
     const isRecent = interval ? uid > recentAbove && uid <= recentUpTo : recent.has(uid);
     // Messages in a row mostly share their list: the last one's template before the maps.
     if (meta.flags !== lastList || isRecent !== lastRecent || lastTemplate === null) {
-      lastTemplate = template(session, templates, uid, meta.flags, isRecent);
+      const found = byList[isRecent ? 1 : 0].get(meta.flags);
+      if (found === undefined) {
+        unknownList = true;
+        break;
+      }
+      lastTemplate = found;
       lastList = meta.flags;
       lastRecent = isRecent;
     }
@@ -256,6 +267,7 @@ function writeLines(job: LineJob): void {
   job.missing = missing;
   job.at = at;
   job.need = need;
+  job.unknownList = unknownList;
   job.lastList = lastList;
   job.lastRecent = lastRecent;
   job.lastTemplate = lastTemplate;
@@ -322,6 +334,7 @@ export async function fetchRecordItems(
     buf: EMPTY,
     at: 0,
     need: 0,
+    unknownList: false,
     lastList: null,
     lastRecent: false,
     lastTemplate: null,
@@ -336,6 +349,10 @@ export async function fetchRecordItems(
   for (;;) {
     writeLines(job);
     if (job.t === uids.length) break;
+    if (job.unknownList) {
+      addTemplate(job);
+      continue;
+    }
     // The chunk is full: it goes to the socket at once, unawaited (a write does not yield),
     // so the client reads and parses it while the rest is made, as Dovecot's output streams.
     // Every FLUSH_THRESHOLD bytes the flush is awaited: a slow reader holds us back there.
