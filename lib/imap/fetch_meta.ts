@@ -5,15 +5,21 @@
  * (no view of the message, no section cache, no closures). The answer is the one the general
  * path (commands/fetch.ts) gives; that path handles every other item.
  *
+ * A line is its sequence number, then the numbers (and dates) of its items between constant
+ * pieces: `* 12 FETCH (UID 40 FLAGS (\Seen))` is `12`, ` FETCH (UID `, `40`, then
+ * ` FLAGS (\Seen))` CRLF. The pieces depend on the message's flag list only, so they are
+ * encoded once per distinct (interned) list and `\Recent` state, and a line costs a copy per
+ * piece and its numbers written as digits.
+ *
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
 import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
 import type { TargetRuns } from "./commands/targets.ts";
 import { announceKeywords, sessionFlagList } from "./updates.ts";
+import type { MessageState } from "../store/types.ts";
 
 /** Item kinds answered from the message's record. */
 const META_KINDS: ReadonlySet<string> = new Set([
@@ -35,114 +41,264 @@ export function recordItemsOnly(items: readonly FetchAttribute[]): boolean {
 
 /** Bytes of response lines gathered before they go to the builder as one part. */
 const CHUNK_SIZE = 64 * 1024;
-/** Room a line needs for `* n FETCH (` and `)` CRLF, and for each number item with its label. */
-const LINE_ROOM = 32;
-const ITEM_ROOM = 40;
+/** Room a line needs for `* ` and its sequence number, and for each of its fields. */
+const SEQ_ROOM = 12;
+const FIELD_ROOM = 40;
+/** What a line's constant pieces take, as a guess: a line's opening and a few flags. */
+const PIECES_ESTIMATE = 64;
 
 const encoder = new TextEncoder();
-const FETCH_OPEN = encoder.encode(" FETCH (");
-const LINE_END = encoder.encode(")\r\n");
-const SPACE = encoder.encode(" ");
-const NOTHING = new Uint8Array(0);
-const UID_ITEM = 0;
-const FLAGS_ITEM = 1;
-const MODSEQ_ITEM = 2;
-const SIZE_ITEM = 3;
-const DATE_ITEM = 4;
-const ITEM_CODES: Readonly<Record<string, number>> = {
-  UID: UID_ITEM,
-  FLAGS: FLAGS_ITEM,
-  MODSEQ: MODSEQ_ITEM,
-  "RFC822.SIZE": SIZE_ITEM,
-  INTERNALDATE: DATE_ITEM,
-};
-const LABELS: Readonly<Record<string, Uint8Array>> = {
-  UID: encoder.encode("UID "),
-  MODSEQ: encoder.encode("MODSEQ ("),
-  "RFC822.SIZE": encoder.encode("RFC822.SIZE "),
-  INTERNALDATE: encoder.encode("INTERNALDATE "),
-};
+const EMPTY = new Uint8Array(0);
+/** The fields of a line after its sequence number: numbers, or INTERNALDATE's date. */
+const UID_FIELD = 0;
+const SIZE_FIELD = 1;
+const MODSEQ_FIELD = 2;
+const DATE_FIELD = 3;
+/** Where a constant piece holds the message's `FLAGS (...)`. */
+const FLAGS = Symbol("FLAGS");
+type Piece = string | typeof FLAGS;
 
 /**
- * Writes `n`, a non-negative integer, in decimal at `at`; returns the end. Response numbers
- * are written straight as digits: a cold server runs this in V8's interpreter for the first
- * few thousand messages, where every character through a string costs a loop turn.
+ * Writes `n`, a non-negative safe integer, in decimal at `at`; returns the end. Response
+ * numbers are written straight as digits, no string each. Each step runs for every number,
+ * one digit long or ten: what the startup warm-up's small numbers teach the optimizing
+ * compiler holds for larger ones. Kept small (under Maglev's 100 bytes of bytecode) so that
+ * it is inlined into {@linkcode writeLines}: no call per number, and no tier-up of its own
+ * whose Turbofan compile ran beside the first large FETCH.
  */
 function writeNumber(buf: Uint8Array, at: number, n: number): number {
-  if (n > 0xffffffff) return at + encoder.encodeInto(String(n), buf.subarray(at)).written;
-  let end = at + 1;
-  for (let bound = 10; bound <= n; bound *= 10) end++;
-  for (let i = end - 1; i >= at; i--) {
+  let end = at;
+  let bound = 1;
+  do {
+    end++;
+    bound *= 10;
+  } while (bound <= n);
+  let i = end;
+  do {
     const digit = n % 10;
-    buf[i] = 0x30 + digit;
+    buf[--i] = 0x30 + digit;
     n = (n - digit) / 10;
-  }
+  } while (i > at);
   return end;
 }
 
 /** What every line of one FETCH of record items has in common, worked out once. */
 interface LinePlan {
-  /** Each item as a small number (`UID_ITEM` …). */
-  readonly codes: readonly number[];
-  /** What goes before each item: the line's opening or a space, and its label, as one piece. */
-  readonly prefixes: readonly Uint8Array[];
-  readonly hasFlags: boolean;
-  readonly hasDate: boolean;
-  /** Room a line needs besides its FLAGS and INTERNALDATE bytes. */
-  readonly baseRoom: number;
+  /** The line's fields after its sequence number, in order (`UID_FIELD` …). */
+  readonly fields: readonly number[];
+  /** The constant text before each field and after the last, `FLAGS` where they go. */
+  readonly gaps: ReadonlyArray<readonly Piece[]>;
+  /** Room a line needs besides its constant pieces. */
+  readonly room: number;
 }
 
 /**
  * The {@linkcode LinePlan} of `items`; once CONDSTORE is on, a response with FLAGS carries
- * MODSEQ too (RFC 7162 3.1.4). FLAGS has no label of its own: its bytes begin `FLAGS`.
+ * MODSEQ too (RFC 7162 3.1.4).
  */
 function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): LinePlan {
   const kinds = items.map((item) => item.kind);
   if (
     session.condstore && kinds.includes("FLAGS") && !kinds.includes("MODSEQ")
   ) kinds.push("MODSEQ");
-  const codes = kinds.map((kind) => ITEM_CODES[kind]);
-  return {
-    codes,
-    prefixes: kinds.map((kind, i) =>
-      concatBytes([i === 0 ? FETCH_OPEN : SPACE, LABELS[kind] ?? NOTHING])
-    ),
-    hasFlags: codes.includes(FLAGS_ITEM),
-    hasDate: codes.includes(DATE_ITEM),
-    baseRoom: LINE_ROOM + kinds.length * ITEM_ROOM,
+  const fields: number[] = [];
+  const gaps: Piece[][] = [];
+  let gap: Piece[] = [" FETCH ("];
+  const field = (code: number, label: string, after = "") => {
+    gap.push(label);
+    gaps.push(gap);
+    fields.push(code);
+    gap = [after];
   };
+  kinds.forEach((kind, i) => {
+    if (i > 0) gap.push(" ");
+    if (kind === "FLAGS") gap.push(FLAGS);
+    else if (kind === "UID") field(UID_FIELD, "UID ");
+    else if (kind === "RFC822.SIZE") field(SIZE_FIELD, "RFC822.SIZE ");
+    else if (kind === "MODSEQ") field(MODSEQ_FIELD, "MODSEQ (", ")");
+    else field(DATE_FIELD, "INTERNALDATE ");
+  });
+  gap.push(")\r\n");
+  gaps.push(gap);
+  return { fields, gaps, room: SEQ_ROOM + fields.length * FIELD_ROOM };
 }
 
-/** A FETCH's `FLAGS (...)` bytes by stored list. */
-class FlagBytes {
-  /** Without and with `\Recent`. */
-  readonly #bytes = [
-    new Map<readonly string[], Uint8Array>(),
-    new Map<readonly string[], Uint8Array>(),
-  ];
+/** The constant pieces of the lines of messages with one flag list, and the room a line needs. */
+interface LineTemplate {
+  readonly pieces: readonly Uint8Array[];
+  readonly room: number;
+}
 
-  get(
-    session: AuthedSession,
-    uid: number,
-    flags: readonly string[],
-    isRecent: boolean,
-  ): Uint8Array {
-    const cache = this.#bytes[isRecent ? 1 : 0];
-    let bytes = cache.get(flags);
-    if (bytes === undefined) {
-      bytes = encoder.encode(`FLAGS ${sessionFlagList(session, uid, flags)}`);
-      cache.set(flags, bytes);
+/** A FETCH's {@linkcode LineTemplate}s by stored flag list, without and with `\Recent`. */
+interface Templates {
+  readonly plan: LinePlan;
+  readonly byList: readonly [
+    Map<readonly string[], LineTemplate>,
+    Map<readonly string[], LineTemplate>,
+  ];
+}
+
+/**
+ * Adds the template of the job's next message (which {@linkcode writeLines} stopped at for
+ * want of it). Made out here, not in that loop: V8 would compile it into the loop's optimized
+ * code (it runs once per message of the warm-up's small FETCHes), and that code took 50 to
+ * 75 ms of compiling.
+ */
+function addTemplate(job: LineJob): void {
+  const { session, templates } = job;
+  const uid = job.uids[job.t];
+  const flags = job.states[job.t - job.base]!.flags;
+  const isRecent = job.interval
+    ? uid > job.recentAbove && uid <= job.recentUpTo
+    : job.recent.has(uid);
+  const text = `FLAGS ${sessionFlagList(session, uid, flags)}`;
+  const pieces = templates.plan.gaps.map((gap) =>
+    encoder.encode(gap.map((piece) => piece === FLAGS ? text : piece).join(""))
+  );
+  const room = pieces.reduce((sum, piece) => sum + piece.length, templates.plan.room);
+  templates.byList[isRecent ? 1 : 0].set(flags, { pieces, room });
+}
+
+/**
+ * Where the writing of one FETCH's lines stands: {@linkcode writeLines} goes on from it and
+ * leaves it where it stopped.
+ */
+interface LineJob {
+  readonly session: AuthedSession;
+  readonly uids: readonly number[];
+  readonly runs: ReadonlyArray<readonly [number, number]>;
+  readonly templates: Templates;
+  readonly recent: { has(uid: number): boolean; interval(): readonly [number, number] | null };
+  /** The recent UIDs as bounds `(above, upTo]`, when they are one interval: no call each. */
+  interval: boolean;
+  recentAbove: number;
+  recentUpTo: number;
+  /** The records of `uids` from `base` on, read at once (MessageState is live). */
+  states: ReadonlyArray<MessageState | undefined>;
+  base: number;
+  /** The next message: its index in `uids`, its run, and the sequence number before it. */
+  t: number;
+  r: number;
+  seq: number;
+  /** Messages no longer in the store. */
+  missing: number;
+  buf: Uint8Array;
+  at: number;
+  /** Room the line that did not fit needs. */
+  need: number;
+  /** Whether it stopped at a message whose flag list has no template yet. */
+  unknownList: boolean;
+  /** The last message's flag list and `\Recent` state, and their template. */
+  lastList: readonly string[] | null;
+  lastRecent: boolean;
+  lastTemplate: LineTemplate | null;
+}
+
+/**
+ * Writes the job's lines into its buffer until they are done, or the next one does not fit
+ * or has a flag list without a template yet ({@linkcode addTemplate}).
+ * The per-message loop, in a function of its own: the startup warm-up's FETCHes on a few
+ * messages take it through every step a large FETCH takes, so the code V8 optimizes for it
+ * there serves the first large FETCH whole, without falling back at a chunk's end.
+ */
+function writeLines(job: LineJob): void {
+  const { uids, runs, templates, recent, states, base, buf } = job;
+  const fields = templates.plan.fields;
+  const byList = templates.byList;
+  const last = fields.length;
+  const { interval, recentAbove, recentUpTo } = job;
+  let { t, r, seq, missing, at, lastList, lastRecent, lastTemplate } = job;
+  let need = 0;
+  let unknownList = false;
+  const count = uids.length;
+  for (; t < count; t++) {
+    const uid = uids[t];
+    const meta = states[t - base];
+    // The message's sequence number: the next one, or the next run's first.
+    const runEnds = seq === runs[r][1];
+    if (meta === undefined) {
+      seq = runEnds ? runs[++r][0] : seq + 1;
+      missing++;
+      continue;
     }
-    return bytes;
+    const isRecent = interval ? uid > recentAbove && uid <= recentUpTo : recent.has(uid);
+    // Messages in a row mostly share their list: the last one's template before the maps.
+    if (meta.flags !== lastList || isRecent !== lastRecent || lastTemplate === null) {
+      const found = byList[isRecent ? 1 : 0].get(meta.flags);
+      if (found === undefined) {
+        unknownList = true;
+        break;
+      }
+      lastTemplate = found;
+      lastList = meta.flags;
+      lastRecent = isRecent;
+    }
+    // Every name here is read on every message: no step a few messages never take.
+    const room = lastTemplate.room;
+    if (at + room > buf.length) {
+      need = room;
+      break;
+    }
+    seq = runEnds ? runs[++r][0] : seq + 1;
+    const pieces = lastTemplate.pieces;
+    buf[at] = 0x2a; // "*"
+    buf[at + 1] = 0x20;
+    at = writeNumber(buf, at + 2, seq);
+    for (let f = 0; f < last; f++) {
+      const piece = pieces[f];
+      buf.set(piece, at);
+      at += piece.length;
+      const field = fields[f];
+      if (field === UID_FIELD) at = writeNumber(buf, at, uid);
+      else if (field === SIZE_FIELD) at = writeNumber(buf, at, meta.size);
+      else if (field === MODSEQ_FIELD) at = writeNumber(buf, at, meta.modseq);
+      else {
+        const date = formatInternalDate(meta.internalDate);
+        at += encoder.encodeInto(date, buf.subarray(at)).written;
+      }
+    }
+    const end = pieces[last];
+    buf.set(end, at);
+    at += end.length;
   }
+  job.t = t;
+  job.r = r;
+  job.seq = seq;
+  job.missing = missing;
+  job.at = at;
+  job.need = need;
+  job.unknownList = unknownList;
+  job.lastList = lastList;
+  job.lastRecent = lastRecent;
+  job.lastTemplate = lastTemplate;
+}
+
+/**
+ * Reads the records from the job's next message on, and the recent UIDs' bounds, into the
+ * job: at the start, and again after other sessions had a turn (the records are live).
+ * Called at the start too, over the placeholders the job is made with: V8 takes a field
+ * never written after its object was made for a constant, and would throw away the
+ * optimized {@linkcode writeLines} the first time a large FETCH changes it.
+ */
+function readStates(job: LineJob, read: (first: number) => Array<MessageState | undefined>) {
+  job.base = job.t;
+  job.states = read(job.t);
+  const interval = job.recent.interval();
+  job.interval = interval !== null;
+  job.recentAbove = interval?.[0] ?? 0;
+  job.recentUpTo = interval?.[1] ?? 0;
+}
+
+/** Starts the job's next chunk (written as {@linkcode readStates} writes, for the same reason). */
+function newChunk(job: LineJob, size: number): void {
+  job.buf = new Uint8Array(size);
+  job.at = 0;
 }
 
 /**
  * Writes the FETCH responses of the messages of `runs` for record-only `items` (see
  * {@linkcode recordItemsOnly}); returns how many targets no longer exist in the store.
  * Once CONDSTORE is on, a response with FLAGS carries MODSEQ too (RFC 7162 3.1.4).
- * The lines are written as bytes: `FLAGS (...)` once per distinct (interned) flag list and
- * `\Recent` state, the numbers as digits, so a message costs a few small copies.
  */
 export async function fetchRecordItems(
   session: AuthedSession,
@@ -156,107 +312,63 @@ export async function fetchRecordItems(
   // The session's work is synchronous from here to the end of a batch: no other session's
   // change can come between the messages, so new keywords are announced once.
   announceKeywords(session);
-  let missing = 0;
   const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
-  // The recent UIDs as bounds when they are one interval (a SELECT's claim): no call each.
-  let interval = recent.interval();
-  let recentAbove = interval?.[0] ?? 0;
-  let recentUpTo = interval?.[1] ?? 0;
-  const flagBytes = new FlagBytes();
-  const { codes, prefixes, hasFlags, hasDate, baseRoom } = linePlan(session, items);
-  let lastList: readonly string[] | null = null;
-  let lastRecent = false;
-  let lastBytes: Uint8Array | null = null;
   // Record fields are read at once, before the next change (MessageState is live).
   const statesFrom = (first: number) =>
     store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
-  let states = statesFrom(0);
-  let base = 0;
-  let buf = new Uint8Array(CHUNK_SIZE);
-  let at = 0;
-  let written = 0;
-  // The t-th message of the runs; the loop is over each run's sequence numbers.
-  let t = -1;
-  let r = 0;
-  let seq = runs.length > 0 ? runs[0][0] - 1 : 0;
-  while (++t < uids.length) {
-    if (++seq > runs[r][1]) seq = runs[++r][0];
-    const uid = uids[t];
-    const meta = states[t - base];
-    if (!meta) {
-      missing++;
+  const job: LineJob = {
+    session,
+    uids,
+    runs,
+    templates: { plan: linePlan(session, items), byList: [new Map(), new Map()] },
+    recent,
+    interval: false,
+    recentAbove: 0,
+    recentUpTo: 0,
+    states: [],
+    base: 0,
+    t: 0,
+    r: 0,
+    seq: runs.length > 0 ? runs[0][0] - 1 : 0,
+    missing: 0,
+    buf: EMPTY,
+    at: 0,
+    need: 0,
+    unknownList: false,
+    lastList: null,
+    lastRecent: false,
+    lastTemplate: null,
+  };
+  readStates(job, statesFrom);
+  // A FETCH of a few messages takes a buffer its size, not a chunk's: the warm-up's hundred
+  // such FETCHes left the allocator's pages of a hundred freed chunks behind (idle RSS).
+  const estimate = uids.length * (job.templates.plan.room + PIECES_ESTIMATE);
+  newChunk(job, Math.min(CHUNK_SIZE, estimate));
+  // Bytes given to the builder since the last awaited flush.
+  let written = out.length;
+  for (;;) {
+    writeLines(job);
+    if (job.t === uids.length) break;
+    if (job.unknownList) {
+      addTemplate(job);
       continue;
     }
-    let flags: Uint8Array | null = null;
-    let date: Uint8Array | null = null;
-    let room = baseRoom;
-    if (hasFlags) {
-      // Messages in a row mostly share their list: the last one's bytes before the maps.
-      const isRecent = interval !== null ? uid > recentAbove && uid <= recentUpTo : recent.has(uid);
-      if (meta.flags === lastList && isRecent === lastRecent && lastBytes !== null) {
-        flags = lastBytes;
-      } else {
-        flags = flagBytes.get(session, uid, meta.flags, isRecent);
-        lastList = meta.flags;
-        lastRecent = isRecent;
-        lastBytes = flags;
-      }
-      room += flags.length;
-    }
-    if (hasDate) {
-      date = encoder.encode(formatInternalDate(meta.internalDate));
-      room += date.length;
-    }
-    if (at + room > buf.length) {
-      out.push(buf.subarray(0, at));
-      // Each full chunk goes to the socket at once, unawaited (a write does not yield): the
-      // client reads and parses it while the rest is made, as Dovecot's output streams.
-      // `written` keeps the awaited flush below (where a slow reader holds us back) every
-      // FLUSH_THRESHOLD bytes, as if the chunks had stayed in `out`.
-      written += at;
+    // The chunk is full: it goes to the socket at once, unawaited (a write does not yield),
+    // so the client reads and parses it while the rest is made, as Dovecot's output streams.
+    // Every FLUSH_THRESHOLD bytes the flush is awaited: a slow reader holds us back there.
+    out.push(job.buf.subarray(0, job.at));
+    written += job.at;
+    newChunk(job, Math.max(CHUNK_SIZE, job.need));
+    if (written < FLUSH_THRESHOLD) {
       void session.flush();
-      buf = new Uint8Array(Math.max(CHUNK_SIZE, room));
-      at = 0;
+      continue;
     }
-    buf[at++] = 0x2a; // "*"
-    buf[at++] = 0x20;
-    at = writeNumber(buf, at, seq);
-    for (let i = 0; i < codes.length; i++) {
-      const code = codes[i];
-      const prefix = prefixes[i];
-      buf.set(prefix, at);
-      at += prefix.length;
-      if (code === FLAGS_ITEM) {
-        buf.set(flags!, at);
-        at += flags!.length;
-      } else if (code === UID_ITEM) at = writeNumber(buf, at, uid);
-      else if (code === SIZE_ITEM) at = writeNumber(buf, at, meta.size);
-      else if (code === MODSEQ_ITEM) {
-        at = writeNumber(buf, at, meta.modseq);
-        buf[at++] = 0x29; // ")"
-      } else {
-        buf.set(date!, at);
-        at += date!.length;
-      }
-    }
-    buf.set(LINE_END, at);
-    at += LINE_END.length;
-    if (written + out.length + at > FLUSH_THRESHOLD) {
-      written = 0;
-      out.push(buf.subarray(0, at));
-      buf = new Uint8Array(CHUNK_SIZE);
-      at = 0;
-      await session.flush();
-      if (session.ended) return missing;
-      announceKeywords(session);
-      // The records are live: read them again after giving other sessions a turn.
-      base = t + 1;
-      states = statesFrom(base);
-      interval = recent.interval();
-      recentAbove = interval?.[0] ?? 0;
-      recentUpTo = interval?.[1] ?? 0;
-    }
+    written = 0;
+    await session.flush();
+    if (session.ended) return job.missing;
+    announceKeywords(session);
+    readStates(job, statesFrom);
   }
-  if (at > 0) out.push(buf.subarray(0, at));
-  return missing;
+  if (job.at > 0) out.push(job.buf.subarray(0, job.at));
+  return job.missing;
 }

@@ -98,3 +98,57 @@ Deno.test("record-only FETCH answers as the general path, past a mid-command wri
     await server.stop();
   }
 });
+
+Deno.test("record-only FETCH answers as the general path over runs, long flag lists and CHANGEDSINCE", async () => {
+  const server = await startElektromail(
+    testConfig({ smtpPort: 0, imapPort: 0, pop3Port: null, httpPort: null }),
+  );
+  const { client } = await RawImap.connect(server.ports.imap);
+  try {
+    await client.command("a0 LOGIN user pw");
+    const parts: string[] = [];
+    for (let n = 0; n < 12; n++) {
+      const body = `Subject: m${n}\r\n\r\n${"y".repeat(n)}\r\n`;
+      parts.push(`p${n} APPEND INBOX {${body.length}+}\r\n${body}\r\n`);
+    }
+    await client.write(parts.join(""));
+    const appended = await client.readUntilTagged("p11");
+    assert.match(appended[appended.length - 1], /OK/);
+    await client.command("s1 SELECT INBOX");
+    // Flag lists far longer than a line's guessed size: a FETCH of a few messages outgrows
+    // the buffer it starts with.
+    const keywords = Array.from({ length: 12 }, (_, i) => `$AVeryLongKeywordNumber${i}`);
+    await client.command(`s2 STORE 2:7 +FLAGS.SILENT (${keywords.join(" ")})`);
+    await client.command("s3 STORE 9 +FLAGS.SILENT (\\Answered)");
+    for (
+      const command of [
+        "FETCH 1:* (UID FLAGS)",
+        "FETCH 1:2,4,6:9,11:* (UID FLAGS)",
+        "FETCH 12,3:5 (FLAGS RFC822.SIZE UID)",
+        "UID FETCH 2:3,8:* (FLAGS)",
+      ]
+    ) {
+      const fast = await fetchLines(client, "f1", command);
+      const general = await fetchLines(client, "f2", command.replace(/\)$/, ` ${PROBE})`));
+      assert.match(fast[fast.length - 1], /^f1 OK/, command);
+      assert.deepEqual(fast.slice(0, -1), general.slice(0, -1), command);
+    }
+    await client.command("c1 ENABLE CONDSTORE");
+    const status = await client.command("c2 STATUS INBOX (HIGHESTMODSEQ)");
+    const since = Number(/HIGHESTMODSEQ (\d+)/.exec(status.join("\n"))?.[1]);
+    await client.command("c3 STORE 3,8,10 +FLAGS.SILENT (\\Flagged)");
+    const fast = await fetchLines(client, "f1", `FETCH 1:* (UID FLAGS) (CHANGEDSINCE ${since})`);
+    const general = await fetchLines(
+      client,
+      "f2",
+      `FETCH 1:* (UID FLAGS ${PROBE}) (CHANGEDSINCE ${since})`,
+    );
+    assert.equal(fast.length, 4);
+    assert.deepEqual(fast.slice(0, -1), general.slice(0, -1));
+    assert.match(fast[0], /^\* 3 FETCH \(UID 3 FLAGS \(.*\\Flagged.*\) MODSEQ \(\d+\)\)$/);
+    await client.command("z LOGOUT");
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
