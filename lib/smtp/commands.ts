@@ -320,6 +320,7 @@ export function finishData(
       envelopeFrom: transaction.from,
       envelopeHelo: state.clientName,
       envelopeHeaders: true,
+      slab: ctx.messageSlab,
     });
   } catch (error) {
     // Another session took the last room for users since RCPT: nothing was delivered.
