@@ -84,7 +84,9 @@ export function deliver(
 ): MessageMeta[] {
   const mailbox = options.mailbox ?? "INBOX";
   const copies = distinctRecipients(recipients);
-  store.checkUserLimit(copies.map((recipient) => recipient.user));
+  // One copy (nearly every delivery): its append checks the one user it may create, before
+  // anything is stored, so there is nothing to check ahead.
+  if (copies.length > 1) store.checkUserLimit(copies.map((recipient) => recipient.user));
   const stored: MessageMeta[] = [];
   for (const { user, address } of copies) {
     const envelope: MessageEnvelope | null =
