@@ -5,6 +5,7 @@
  */
 
 import { DAY_NAMES, MONTH_NAMES } from "./mail/dates.ts";
+import type { ByteSlab } from "./net/byte_slab.ts";
 import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
 /** One recipient of a delivery. */
@@ -46,7 +47,21 @@ export interface DeliveryOptions {
    * bytes it was given.
    */
   envelopeHeaders?: boolean;
+  /**
+   * Where the copies of a message as SMTP received it are cut from (absent: an array each).
+   * A slab shared by many messages is one `ArrayBuffer` allocation for dozens of them; a
+   * message the store keeps holds its slab alive, so only small ones are cut from it (see
+   * {@linkcode SLAB_MESSAGE_MAX}).
+   */
+  slab?: ByteSlab;
 }
+
+/**
+ * The largest copy cut from a {@linkcode DeliveryOptions.slab}: what a slab can keep alive
+ * beyond the messages in it is bounded by its size, and a large message is one allocation
+ * among many copies of its bytes anyway.
+ */
+export const SLAB_MESSAGE_MAX = 16 * 1024;
 
 /**
  * Appends `raw` (bytes, or a message as SMTP received it) to `mailbox` once per distinct
@@ -69,7 +84,9 @@ export function deliver(
 ): MessageMeta[] {
   const mailbox = options.mailbox ?? "INBOX";
   const copies = distinctRecipients(recipients);
-  store.checkUserLimit(copies.map((recipient) => recipient.user));
+  // One copy (nearly every delivery): its append checks the one user it may create, before
+  // anything is stored, so there is nothing to check ahead.
+  if (copies.length > 1) store.checkUserLimit(copies.map((recipient) => recipient.user));
   const stored: MessageMeta[] = [];
   for (const { user, address } of copies) {
     const envelope: MessageEnvelope | null =
@@ -84,7 +101,7 @@ export function deliver(
     const transfer = head !== "" || !(raw instanceof Uint8Array);
     const bytes = raw instanceof Uint8Array
       ? (head === "" ? raw : joinBytes(head, [raw], raw.length))
-      : joinBytes(head + raw.head, raw.parts, raw.size);
+      : joinBytes(head + raw.head, raw.parts, raw.size, options.slab);
     const appendOptions = {
       flags: options.flags,
       internalDate: options.internalDate,
@@ -133,11 +150,18 @@ function envelopeHeaders(envelope: MessageEnvelope): string {
 }
 
 /**
- * `head` in UTF-8, then the bytes of `parts` (`size` in all), in one new array. The head is
- * header text, nearly always ASCII, which is written here without an encoder call.
+ * `head` in UTF-8, then the bytes of `parts` (`size` in all), in one new array, or a new
+ * region of `slab` when the message is small. The head is header text, nearly always ASCII,
+ * which is written here without an encoder call.
  */
-function joinBytes(head: string, parts: readonly Uint8Array[], size: number): Uint8Array {
-  let out = new Uint8Array(head.length + size);
+function joinBytes(
+  head: string,
+  parts: readonly Uint8Array[],
+  size: number,
+  slab?: ByteSlab,
+): Uint8Array {
+  const length = head.length + size;
+  let out = slab && length <= SLAB_MESSAGE_MAX ? slab.region(length) : new Uint8Array(length);
   let offset = 0;
   // Copied char by char while ASCII (one pass); UTF-8 needs the encoder and a longer array.
   while (offset < head.length) {
@@ -146,6 +170,7 @@ function joinBytes(head: string, parts: readonly Uint8Array[], size: number): Ui
     out[offset++] = code;
   }
   if (offset < head.length) {
+    // (A region taken from a slab is left unused: a head that is not ASCII is rare.)
     const encoded = new TextEncoder().encode(head);
     out = new Uint8Array(encoded.length + size);
     out.set(encoded);

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { deliver } from "../lib/delivery.ts";
+import { deliver, SLAB_MESSAGE_MAX } from "../lib/delivery.ts";
+import { ByteSlab } from "../lib/net/byte_slab.ts";
 import { openMemoryStore } from "../lib/store/memory.ts";
 
 const enc = new TextEncoder();
@@ -29,3 +30,37 @@ for (const from of ["sender@example.org", "jörg@exämple.org"]) {
     store.close();
   });
 }
+
+Deno.test("deliver: copies cut from a slab are the same bytes, each its own region", () => {
+  const store = openMemoryStore();
+  const slab = new ByteSlab(64 * 1024);
+  const small = enc.encode("Subject: small\r\n\r\nbody\r\n");
+  const large = enc.encode(`Subject: large\r\n\r\n${"x".repeat(SLAB_MESSAGE_MAX)}\r\n`);
+  const head = "Received: from client ([127.0.0.1])\r\n";
+  for (const data of [small, small, large]) {
+    deliver(
+      store,
+      [{ user: "amy", address: "amy@example.test" }, { user: "bob", address: "bob@example.test" }],
+      { head, parts: [data], size: data.length },
+      { envelopeFrom: "sender@example.org", envelopeHeaders: true, slab },
+    );
+  }
+  for (const [uid, data] of [[1, small], [2, small], [3, large]] as const) {
+    for (const user of ["amy", "bob"]) {
+      const raw = store.getRaw(user, "INBOX", uid)!;
+      const expected =
+        `Return-Path: <sender@example.org>\r\nDelivered-To: ${user}@example.test\r\n` +
+        head + dec.decode(data);
+      assert.equal(dec.decode(raw), expected);
+    }
+  }
+  // The small copies share one slab, without overlapping; the large one has an array of its own.
+  const copies = [1, 2].flatMap((uid) => ["amy", "bob"].map((u) => store.getRaw(u, "INBOX", uid)!));
+  assert.ok(copies.every((raw) => raw.buffer === copies[0].buffer));
+  const starts = copies.map((raw) => raw.byteOffset).sort((a, b) => a - b);
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i] >= starts[i - 1] + copies[0].length);
+  const big = store.getRaw("amy", "INBOX", 3)!;
+  assert.notEqual(big.buffer, copies[0].buffer);
+  assert.equal(big.byteOffset, 0);
+  store.close();
+});

@@ -109,6 +109,15 @@ export class MimeTable {
     return this.#bytes.subarray(this.#rootAt);
   }
 
+  /**
+   * The root's fields as the parser found them, while no view of the root has taken them
+   * (see {@linkcode fields}); null after. Read, not taken: the store makes a message's
+   * summary from them as it stores the message, and indexing at delivery then reads them.
+   */
+  get parsedRootFields(): readonly HeaderField[] | null {
+    return this.#rootFields;
+  }
+
   /** A view of the root: the whole message, part number `""`. */
   root(): MimePart {
     return new PartView(this, 0, "", "");

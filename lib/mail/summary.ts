@@ -26,15 +26,27 @@ export interface MessageSummary {
 /** Reads the listing summary (decoded subject and addresses) from a message's header. */
 export function summarizeMessage(raw: Uint8Array): MessageSummary {
   const { headerEnd } = findHeaderEnd(raw);
-  // The first field of each name counts (as `headerValue` finds it), in one pass over the
-  // few fields summaryFields kept, each name lower-cased once.
+  return summaryOf(summaryFields(raw, headerEnd));
+}
+
+/**
+ * {@linkcode summarizeMessage} from the header's fields parsed already (all of them, as
+ * `parseHeaderFields` parses them): a message indexed as it is stored (see `MessageIndex`)
+ * is not read a second time for its summary, and the values it decodes are the fields'.
+ */
+export function summaryOf(fields: readonly HeaderField[]): MessageSummary {
+  // The first field of each name counts (as `headerValue` finds it), in one pass, each name
+  // of a summary field's length lower-cased once.
   let subject: string | undefined;
   let from: string | undefined;
   let to: string | undefined;
   let cc: string | undefined;
   let date: string | undefined;
   let messageId: string | undefined;
-  for (const field of summaryFields(raw, headerEnd)) {
+  for (const field of fields) {
+    const length = field.name.length;
+    // "to", "cc"; "from", "date"; "subject"; "message-id".
+    if (length !== 2 && length !== 4 && length !== 7 && length !== 10) continue;
     switch (field.name.toLowerCase()) {
       case "subject":
         subject ??= field.value;

@@ -45,6 +45,12 @@ export class ByteSlab {
     return view;
   }
 
+  /** A fresh region of `length` bytes (zeros), taken at once. */
+  region(length: number): Uint8Array {
+    this.space(length);
+    return this.take(length);
+  }
+
   /**
    * `text` as bytes in a region of the slab, when it is ASCII (replies nearly always are);
    * null otherwise, for the caller's encoder. Longer texts than a slab get an array of their

@@ -75,8 +75,17 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
         }
       };
       connection.run({
-        data: (chunk) => guard("session", () => handler.onData(chunk)),
-        readTarget: () => handler.readTarget?.() ?? null,
+        // Called per read: no closure made for the guard.
+        data: (chunk) => {
+          try {
+            handler.onData(chunk);
+          } catch (error) {
+            options.logger.error(`${options.name}#${connection.id}: session failed`, error);
+            connection.destroy();
+          }
+        },
+        // Absent when the handler has none (SMTP, POP3): the transport then asks nothing per read.
+        readTarget: handler.readTarget && (() => handler.readTarget?.() ?? null),
         idle: () => guard("idle timeout", () => handler.onIdle()),
         slow: () => {
           log.note(

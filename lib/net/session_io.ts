@@ -45,7 +45,7 @@ export function sessionHandler(
   session.start();
   return {
     onData: (chunk) => session.receive(chunk),
-    readTarget: () => session.readTarget?.() ?? null,
+    readTarget: session.readTarget && (() => session.readTarget?.() ?? null),
     onIdle: () => session.idle(),
     onSlowInput: () => session.slowInput(),
     onShutdown: () => session.shutdown(),

@@ -115,7 +115,12 @@ class SocketConnection implements ManagedConnection {
   readonly #replies: ByteSlab;
   #queue: Uint8Array[] = [];
   #queued = 0;
+  /** A write is with the OS: the chunk at `#batch[#sending]`, written up to `#sentTo`. */
   #writing = false;
+  /** The queued parts taken for writing, joined (see {@linkcode coalesce}); `#sending` indexes it. */
+  #batch: Uint8Array[] = [];
+  #sending = 0;
+  #sentTo = 0;
   #ending = false;
   #closed = false;
   #drainWaiters: Array<() => void> = [];
@@ -279,7 +284,7 @@ class SocketConnection implements ManagedConnection {
   #enqueue(bytes: Uint8Array): void {
     this.#queue.push(bytes);
     this.#queued += bytes.length;
-    if (!this.#writing) this.#pump();
+    if (!this.#writing) this.#writeQueued();
   }
 
   /** The compressor flushed or the inflater took input: recheck flow control. */
@@ -302,32 +307,66 @@ class SocketConnection implements ManagedConnection {
     else this.#idleTimer.clear();
   }
 
-  async #pump(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const parts = this.#queue;
-        this.#queue = [];
-        // One part (a reply to one command) is the usual case: written as it is.
-        for (const chunk of parts.length === 1 ? parts : coalesce(parts)) {
-          let offset = await this.#conn.write(chunk);
-          while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
-          this.#queued -= chunk.length;
-          if (this.#throttled && this.#unsent <= LOW_WATER_MARK) {
-            this.#throttled = false;
-            this.#wakeReader();
-          }
-        }
-      }
-    } catch {
-      this.#finish();
-      return;
-    } finally {
+  /**
+   * Hands the queued parts to the OS in order, one write at a time, without an async function
+   * or an await per reply: a write's completion starts the next. Each reply (a command's, at
+   * least one per SMTP command) is one write, so the turns saved are per command.
+   */
+  #writeQueued(): void {
+    if (this.#closed || this.#queue.length === 0) {
       this.#writing = false;
+      // Output still in the compressor comes back through #progress once flushed.
+      if (this.#unsent === 0) this.#settle();
+      return;
     }
-    // Output still in the compressor comes back through #progress once flushed.
-    if (this.#unsent === 0) this.#settle();
+    const parts = this.#queue;
+    this.#queue = [];
+    // One part (a reply to one command) is the usual case: written as it is.
+    this.#batch = parts.length === 1 ? parts : coalesce(parts);
+    this.#sending = 0;
+    this.#sentTo = 0;
+    this.#writing = true;
+    this.#writeChunk();
   }
+
+  #writeChunk(): void {
+    const chunk = this.#batch[this.#sending];
+    const offset = this.#sentTo;
+    let writing: Promise<number>;
+    try {
+      writing = this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset));
+    } catch {
+      return this.#writeFailed();
+    }
+    writing.then(this.#written, this.#writeFailed);
+  }
+
+  readonly #written = (n: number): void => {
+    if (this.#closed) {
+      this.#writing = false;
+      return;
+    }
+    const chunk = this.#batch[this.#sending];
+    this.#sentTo += n;
+    if (this.#sentTo < chunk.length) return this.#writeChunk();
+    this.#queued -= chunk.length;
+    if (this.#throttled && this.#unsent <= LOW_WATER_MARK) {
+      this.#throttled = false;
+      this.#wakeReader();
+    }
+    if (++this.#sending < this.#batch.length) {
+      this.#sentTo = 0;
+      return this.#writeChunk();
+    }
+    this.#batch = [];
+    this.#writeQueued();
+  };
+
+  readonly #writeFailed = (): void => {
+    this.#writing = false;
+    this.#batch = [];
+    this.#finish();
+  };
 
   /** Everything written is out: wake whoever waits for it. */
   #settle(): void {

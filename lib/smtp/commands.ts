@@ -255,7 +255,12 @@ function rcpt(state: SmtpState, args: string): string {
   const user = routeRecipient(config, address);
   if (!user) throw new SmtpError(550, "5.1.1", `No mailbox for <${address}>`);
   try {
-    state.ctx.store.checkUserLimit([...transaction.recipients.map((r) => r.user), user]);
+    // The first recipient (nearly every transaction) without a copy of the list.
+    state.ctx.store.checkUserLimit(
+      transaction.recipients.length === 0
+        ? [user]
+        : [...transaction.recipients.map((r) => r.user), user],
+    );
   } catch (error) {
     throw userLimitReply(error, address, config.limits.maxUsers);
   }
@@ -315,6 +320,7 @@ export function finishData(
       envelopeFrom: transaction.from,
       envelopeHelo: state.clientName,
       envelopeHeaders: true,
+      slab: ctx.messageSlab,
     });
   } catch (error) {
     // Another session took the last room for users since RCPT: nothing was delivered.

@@ -9,6 +9,7 @@ import type { AuthAttempts } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { ByteSlab } from "../net/byte_slab.ts";
 import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 
@@ -30,6 +31,11 @@ export interface SmtpContext {
   readonly chaos?: Chaos;
   /** This connection's failed AUTHs (auth_guard.ts); none: not counted. */
   readonly authAttempts?: AuthAttempts;
+  /**
+   * Where delivered copies of small messages are cut from, shared by the listener's sessions
+   * (see `DeliveryOptions.slab`); absent: an array each.
+   */
+  readonly messageSlab?: ByteSlab;
 }
 
 /** A mail transaction, from MAIL to the end of DATA (RFC 5321 3.3). */

@@ -35,6 +35,7 @@ const AFTER_DOT = 3;
 const AFTER_DOT_CR = 4;
 
 const EMPTY = new Uint8Array(0);
+const LINE_TOO_LONG: SmtpFrame = Object.freeze({ type: "line-too-long" });
 /** Longest ASCII line turned into a string by `String.fromCharCode` (an argument list). */
 const ASCII_CHUNK = 1024;
 /** A byte the data scanner skipped and then kept, when it was in an earlier chunk. */
@@ -59,6 +60,8 @@ export class SmtpFramer {
   #state = LINE_START;
   #parts: Uint8Array[] = [];
   #size = 0;
+  /** The frame the last cut found, taken by {@linkcode next} (one a call: no list made). */
+  #found: SmtpFrame | null = null;
 
   constructor(maxLineLength: number, maxDataSize: number) {
     this.#maxLine = maxLineLength;
@@ -91,26 +94,27 @@ export class SmtpFramer {
 
   /** The next complete frame, or null when more bytes are needed. */
   next(): SmtpFrame | null {
-    const frames: SmtpFrame[] = [];
     const chunk = this.#input;
-    while (this.#offset < chunk.length && frames.length === 0) {
+    while (this.#offset < chunk.length && this.#found === null) {
       this.#offset = this.#mode === "line"
-        ? this.#pushLine(chunk, this.#offset, frames)
-        : this.#pushData(chunk, this.#offset, frames);
+        ? this.#pushLine(chunk, this.#offset)
+        : this.#pushData(chunk, this.#offset);
     }
     if (this.#offset >= chunk.length) {
       this.#input = EMPTY;
       this.#offset = 0;
     }
-    return frames.length > 0 ? frames[0] : null;
+    const frame = this.#found;
+    this.#found = null;
+    return frame;
   }
 
   /** Consumes one line's worth; returns the offset after what it consumed. */
-  #pushLine(chunk: Uint8Array, offset: number, frames: SmtpFrame[]): number {
+  #pushLine(chunk: Uint8Array, offset: number): number {
     const lf = chunk.indexOf(LF, offset);
     if (lf >= 0 && this.#lineLength === 0 && !this.#discarding && lf - offset <= this.#maxLine) {
       // The whole line is in this chunk (the usual case): decoded where it is.
-      frames.push({ type: "line", line: decodeLine(chunk, offset, lf) });
+      this.#found = { type: "line", line: decodeLine(chunk, offset, lf) };
       return lf + 1;
     }
     const end = lf < 0 ? chunk.length : lf;
@@ -120,13 +124,13 @@ export class SmtpFramer {
       if (this.#lineLength > this.#maxLine) {
         this.#discarding = true;
         this.#line = [];
-        frames.push({ type: "line-too-long" });
+        this.#found = LINE_TOO_LONG;
       } else if (piece.length > 0) this.#line.push(piece.slice());
     }
     if (lf < 0) return chunk.length;
     if (!this.#discarding) {
       const line = concat(this.#line, this.#lineLength);
-      frames.push({ type: "line", line: decodeLine(line, 0, line.length) });
+      this.#found = { type: "line", line: decodeLine(line, 0, line.length) };
     }
     this.#line = [];
     this.#lineLength = 0;
@@ -140,7 +144,7 @@ export class SmtpFramer {
    * (the transport hands each chunk over), cut only where a stuffing dot is dropped, so the
    * body is copied once, by whoever joins the parts (`concatBytes`).
    */
-  #pushData(chunk: Uint8Array, offset: number, frames: SmtpFrame[]): number {
+  #pushData(chunk: Uint8Array, offset: number): number {
     const length = chunk.length;
     let state = this.#state;
     let i = offset;
@@ -194,11 +198,9 @@ export class SmtpFramer {
       this.#appendData(chunk.subarray(run, length));
       return length;
     }
-    frames.push(
-      this.#size > this.#maxData
-        ? { type: "data-too-big", size: this.#size }
-        : { type: "data", parts: this.#parts, size: this.#size },
-    );
+    this.#found = this.#size > this.#maxData
+      ? { type: "data-too-big", size: this.#size }
+      : { type: "data", parts: this.#parts, size: this.#size };
     this.#mode = "line";
     this.#parts = [];
     this.#size = 0;

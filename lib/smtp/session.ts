@@ -154,7 +154,9 @@ function close(driver: Driver): void {
 function sendReply(driver: Driver, text: string): void {
   const { config } = driver.ctx;
   send(driver, text);
-  const code = Number(text.slice(0, 3));
+  // Every reply starts with its three-digit code (reply.ts).
+  const code = (text.charCodeAt(0) - 48) * 100 + (text.charCodeAt(1) - 48) * 10 +
+    (text.charCodeAt(2) - 48);
   if (code >= 500 || code === 421) driver.errors++;
   else driver.errors = 0;
   if (driver.errors >= config.limits.maxBadCommands) {

@@ -73,6 +73,13 @@ import {
   type UidMapping,
 } from "./types.ts";
 
+/**
+ * The largest message indexed as the memory store appends it (see `appendMessages`): the
+ * most indexing at delivery does in the delivery's turn (imap/warm.ts), so a larger one is
+ * indexed no sooner than it was.
+ */
+const INDEX_AT_APPEND_BYTES = 1024 * 1024;
+
 /** Options for {@linkcode MailStore}. */
 export interface MailStoreOptions {
   /** The clock for INTERNALDATE when none is given; defaults to `Date.now`. */
@@ -283,8 +290,16 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    const prepared = messages.map((message) => prepareAppend(message, this.#now()));
+    // One message into the memory store (an SMTP delivery, an APPEND) is indexed now: its
+    // summary is read from the fields the index parsed, and indexing at delivery, which
+    // would build the same index a moment later (imap/warm.ts), finds it.
+    const index = messages.length === 1 && this.#persistence.kind === "memory" &&
+        messages[0].raw.length <= INDEX_AT_APPEND_BYTES
+      ? new MessageIndex(messages[0].raw)
+      : undefined;
+    const prepared = messages.map((message) => prepareAppend(message, this.#now(), index));
     const added = this.#transact(() => appendRecords(this.#state, record, target, prepared));
+    if (index) this.#indexes.set(added[0], index);
     const metas = added.map((message) => toMeta(record.name, target.name, message));
     this.#emit(metas.map((meta) => ({ type: "message.added", message: meta })));
     return metas;

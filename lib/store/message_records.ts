@@ -8,7 +8,8 @@
  * @module
  */
 
-import { summarizeMessage } from "../mail/summary.ts";
+import type { MessageIndex } from "../mail/message_index.ts";
+import { type MessageSummary, summarizeMessage, summaryOf } from "../mail/summary.ts";
 import { noteUidGiven } from "./mailbox_tree.ts";
 import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
 import { applyFlags, internFlags } from "./flags.ts";
@@ -47,7 +48,11 @@ export type PreparedAppend =
  * The record fields of a message to append (flags interned, summary parsed), made before
  * the transaction, so the memory backend, which cannot roll back, is all-or-none too.
  */
-export function prepareAppend({ raw, options = {} }: NewAppend, now: number): PreparedAppend {
+export function prepareAppend(
+  { raw, options = {} }: NewAppend,
+  now: number,
+  index?: MessageIndex,
+): PreparedAppend {
   return {
     raw,
     transfer: options.transfer === true,
@@ -58,9 +63,18 @@ export function prepareAppend({ raw, options = {} }: NewAppend, now: number): Pr
     flags: options.flags === undefined || options.flags.length === 0
       ? internFlags([])
       : internFlags(applyFlags([], "replace", options.flags)),
-    summary: summarizeMessage(raw),
+    summary: summaryOfMessage(raw, index),
     envelope: options.envelope ?? null,
   };
+}
+
+/**
+ * The summary of `raw`, from the root fields `index` (of `raw`, just built) parsed when it has
+ * them still (no view of its root has taken them), else read from the bytes.
+ */
+function summaryOfMessage(raw: Uint8Array, index: MessageIndex | undefined): MessageSummary {
+  const fields = index?.parts.parsedRootFields;
+  return fields ? summaryOf(fields) : summarizeMessage(raw);
 }
 
 /** Appends prepared messages in order, each with its own MODSEQ (MULTIAPPEND: one call). */

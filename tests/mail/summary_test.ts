@@ -5,7 +5,9 @@ import {
   headerValue,
   parseHeaderFields,
 } from "../../lib/mail/headers.ts";
-import { type MessageSummary, summarizeMessage } from "../../lib/mail/summary.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
+import { type MessageSummary, summarizeMessage, summaryOf } from "../../lib/mail/summary.ts";
+import { openMemoryStore } from "../../lib/store/memory.ts";
 
 /** The summary as it was read before fields were passed over: every field parsed. */
 function reference(raw: Uint8Array): MessageSummary {
@@ -19,6 +21,11 @@ function reference(raw: Uint8Array): MessageSummary {
     date: headerValue(fields, "Date") ?? "",
     messageId: headerValue(fields, "Message-ID") ?? "",
   };
+}
+
+/** The summary as the memory store makes it, from the fields of the index it builds. */
+function fromIndex(raw: Uint8Array): MessageSummary {
+  return summaryOf(new MessageIndex(raw).parts.parsedRootFields!);
 }
 
 const bytes = (text: string) => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
@@ -58,6 +65,7 @@ Deno.test("summary: odd names read as the full parse reads them", () => {
   for (const text of cases) {
     const raw = bytes(text);
     assert.deepEqual(summarizeMessage(raw), reference(raw), JSON.stringify(text));
+    assert.deepEqual(fromIndex(raw), reference(raw), JSON.stringify(text));
   }
 });
 
@@ -98,5 +106,20 @@ Deno.test("summary: random headers read as the full parse reads them", () => {
     for (let i = 0, n = 1 + random(16); i < n; i++) text += pieces[random(pieces.length)];
     const raw = bytes(text);
     assert.deepEqual(summarizeMessage(raw), reference(raw), JSON.stringify(text));
+    assert.deepEqual(fromIndex(raw), reference(raw), JSON.stringify(text));
   }
+});
+
+Deno.test("summary: the memory store's, made from the index it builds, is the bytes' summary", () => {
+  const store = openMemoryStore();
+  const raw = new TextEncoder().encode(
+    "Received: from x\r\n\tby y; date\r\nFrom: =?utf-8?q?J=C3=B6rg?= <j@x>\r\n" +
+      "Subject: Hi\r\n there\r\nTo: t@x\r\n\r\nbody\r\n",
+  );
+  const meta = store.append("amy", "INBOX", raw);
+  assert.deepEqual(meta.summary, summarizeMessage(raw));
+  // The index built for it is the one the store hands out, with all the root fields.
+  const index = store.getIndex("amy", "INBOX", meta.uid)!;
+  assert.equal(index.root.fields.length, 4);
+  store.close();
 });
