@@ -6,23 +6,20 @@
  * real traffic, which on an idle server may be never: the idle RSS measured after the
  * warm-up was about twice the one before it.
  *
- * The program is started with `--expose-gc` (lib/v8_flags.ts), so `globalThis.gc` is there.
- * Without it (a plain `deno run main.ts`, the tests), V8's flag is set at run time (`node:v8`)
- * and a new context (`node:vm`) carries the function: that path loads two modules and makes a
- * context, ~0.5–1 MB more idle memory (bench/smtp_load.ts --idle-at).
+ * Deno has no `gc()` without `--expose-gc` on its command line; V8's flag can be set at run
+ * time (`node:v8`), and a new context then carries the function.
+ *
+ * Tried instead (issue 13, idle RSS): `--expose-gc` in lib/v8_flags.ts and `globalThis.gc`,
+ * to save loading `node:vm` and making a context (~0.5–1 MB). A plain `gc()` from there left
+ * the young generation's 8 MB committed (+9 MB idle RSS; the collection here gives it back).
+ * `gc({ flavor: "last-resort" })` gives it back too, but a last-resort GC also flushes the
+ * bytecode of functions that ran only a few times, which the warm-up had compiled: the
+ * commands of a client coming after the warm-up were slower (bench/imap_load.ts --cold
+ * --start-delay 4, 5 alternating runs: server CPU of the ten commands 356–517 vs 353–496 ms,
+ * FETCH 1:* (UID FLAGS) 4.8–7.9 vs 4.6–6.9 ms).
  *
  * @module
  */
-
-/**
- * What `gc()` is asked for: a full, synchronous collection of the "last resort" kind, which
- * also gives back the pages of the young generation. A plain `gc()` left its 8 MB (two
- * semi-spaces of `--max-semi-space-size=4`) committed after the warm-up; the collection of the
- * `node:vm` path shrank them only because making a context asks V8 to reduce memory.
- */
-const FULL_GC = { type: "major", execution: "sync", flavor: "last-resort" } as const;
-
-type Gc = (options?: typeof FULL_GC) => void;
 
 /**
  * Runs a full GC; returns its duration in ms, or null when the runtime offers no way to
@@ -34,23 +31,15 @@ type Gc = (options?: typeof FULL_GC) => void;
  * ```
  */
 export async function fullGc(): Promise<number | null> {
-  const gc = await gcFunction();
-  if (gc === null) return null;
-  const start = performance.now();
-  gc(FULL_GC);
-  return performance.now() - start;
-}
-
-/** `globalThis.gc` when `--expose-gc` put it there; otherwise the one of a new context. */
-async function gcFunction(): Promise<Gc | null> {
-  const exposed = (globalThis as { gc?: unknown }).gc;
-  if (typeof exposed === "function") return exposed as Gc;
   try {
     const { setFlagsFromString } = await import("node:v8");
     const { runInNewContext } = await import("node:vm");
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc");
-    return typeof gc === "function" ? gc : null;
+    if (typeof gc !== "function") return null;
+    const start = performance.now();
+    gc();
+    return performance.now() - start;
   } catch {
     return null;
   }

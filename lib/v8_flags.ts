@@ -14,16 +14,11 @@
  * (medians of 3 alternating runs each, load ~7); the APPEND rate, the commands' CPU and the
  * idle RSS (~70 MB both) did not move beyond the noise.
  *
- * `--expose-gc`: `globalThis.gc`, for the one full collection at the end of the startup
- * warm-up (lib/full_gc.ts). Without it that module gets the function by loading `node:v8` and
- * `node:vm` and making a context, which the idle server kept (~0.5–1 MB of its RSS). Nothing
- * else calls `gc`.
- *
  * @module
  */
 
 /** The flags, as V8 spells them. */
-export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--expose-gc"];
+export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 /** The `deno run` / `deno compile` argument that sets {@linkcode V8_FLAGS}. */
 export const V8_FLAGS_ARGUMENT = `--v8-flags=${V8_FLAGS.join(",")}`;

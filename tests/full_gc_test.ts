@@ -3,8 +3,6 @@ import { fullGc } from "../lib/full_gc.ts";
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 
 Deno.test("fullGc: runs a full collection in Deno and says how long it took", async () => {
-  // The test runner has no --expose-gc: this is the node:v8 + node:vm path.
-  assert.equal(typeof (globalThis as { gc?: unknown }).gc, "undefined");
   const ms = await fullGc();
   assert.equal(typeof ms, "number");
   assert.ok(ms! >= 0);
@@ -12,15 +10,14 @@ Deno.test("fullGc: runs a full collection in Deno and says how long it took", as
   assert.equal(typeof await fullGc(), "number");
 });
 
-Deno.test("fullGc: with the program's V8 flags it calls globalThis.gc, and the young generation is given back", async () => {
+Deno.test("fullGc: with the program's V8 flags, the young generation's pages are given back", async () => {
+  // What the idle server's RSS after the warm-up depends on: a plain gc() of --expose-gc
+  // kept the young generation (8 MB) committed (lib/full_gc.ts).
   const script = `
     import { getHeapSpaceStatistics } from "node:v8";
     import { fullGc } from ${JSON.stringify(new URL("../lib/full_gc.ts", import.meta.url).href)};
     const young = () =>
       getHeapSpaceStatistics().find((space) => space.space_name === "new_space").space_size;
-    const calls = [];
-    const gc = globalThis.gc;
-    globalThis.gc = (options) => (calls.push(options), gc(options));
     // Short-lived garbage with survivors: the young generation grows to its largest.
     let kept = [];
     for (let i = 0; i < 1e6; i++) {
@@ -30,7 +27,7 @@ Deno.test("fullGc: with the program's V8 flags it calls globalThis.gc, and the y
     kept = null;
     const grown = young();
     const ms = await fullGc();
-    console.log(JSON.stringify({ calls, ms: typeof ms, grown, after: young() }));
+    console.log(JSON.stringify({ ms: typeof ms, grown, after: young() }));
   `;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["eval", V8_FLAGS_ARGUMENT, script],
@@ -39,7 +36,6 @@ Deno.test("fullGc: with the program's V8 flags it calls globalThis.gc, and the y
   }).output();
   assert.equal(new TextDecoder().decode(output.stderr), "");
   const result = JSON.parse(new TextDecoder().decode(output.stdout));
-  assert.deepEqual(result.calls, [{ type: "major", execution: "sync", flavor: "last-resort" }]);
   assert.equal(result.ms, "number");
-  assert.ok(result.after < result.grown, `young generation ${result.grown} → ${result.after}`);
+  assert.ok(result.after * 4 <= result.grown, `young generation ${result.grown} → ${result.after}`);
 });

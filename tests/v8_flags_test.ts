@@ -17,14 +17,13 @@ Deno.test("V8 flags: deno task start, compile.sh and the Actions start script pa
   }
 });
 
-Deno.test("V8 flags: V8 takes them, and gc() is exposed", async () => {
+Deno.test("V8 flags: V8 takes them", async () => {
   // An unknown or malformed flag makes deno exit with an error before running anything.
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", V8_FLAGS_ARGUMENT, "console.log(typeof gc)"],
+    args: ["eval", V8_FLAGS_ARGUMENT, "console.log('ok')"],
     stdout: "piped",
     stderr: "piped",
   }).output();
   assert.equal(new TextDecoder().decode(output.stderr), "");
-  // --expose-gc: lib/full_gc.ts finds gc() without loading node:vm.
-  assert.equal(new TextDecoder().decode(output.stdout).trim(), "function");
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "ok");
 });
