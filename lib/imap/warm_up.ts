@@ -51,8 +51,9 @@ export interface WarmUpOptions {
    * Messages appended in each round (default 20). Every command runs once per message, and
    * 20 a round already gets the per-message code compiled: 50 and 200 gave the same
    * first-touch figures (bench/imap_load.ts --cold, also with --start-delay 4, when the rounds
-   * have run) but left more idle memory behind (50: ~1.2 MB, 200: ~4 MB): the allocator keeps
-   * the pages the larger burst's buffers grew, after the full GC has freed them.
+   * have run) but left more idle memory behind (50: ~1.2 MB more than 20, 200: ~3 MB more than
+   * 50): the allocator keeps the pages the larger burst's buffers grew, after the full GC has
+   * freed them.
    */
   readonly messages?: number;
   /**
