@@ -35,6 +35,12 @@ export interface ColdOptions {
   readonly serverPid?: number;
   /** Flags for `deno run` of a started server (e.g. `--v8-flags=--trace-gc`). */
   readonly denoFlags?: readonly string[];
+  /**
+   * Seconds a started server is left alone before the first connection (default 0): with a
+   * few, its startup warm-up (lib/imap/warm_up.ts) has finished, as for a test suite that
+   * starts some time after the server.
+   */
+  readonly startDelay?: number;
 }
 
 /**
@@ -66,6 +72,8 @@ export async function runCold(options: ColdOptions): Promise<ColdRow[]> {
   } else {
     server = await spawnServer(options.env, options.denoFlags);
     port = server.imap;
+    const delay = options.startDelay ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay * 1000));
   }
   const rows: ColdRow[] = [];
   let pid = server?.pid ?? options.serverPid;

@@ -10,6 +10,8 @@
  *                                                      # server indexes the new mail
  * deno run -A bench/imap_load.ts --cold                 # issue 13's first-touch table: fresh
  *                                                      # server, APPEND, each command once
+ * deno run -A bench/imap_load.ts --cold --start-delay 5  # the same, first connection 5 s
+ *                                                      # after the banner (warm-up done)
  * deno run -A bench/imap_load.ts --cold --connect 127.0.0.1:10143 --user u --pass p
  *                                                      # the same against any IMAP server
  *   [--server-pid N | --cpu-process imap@<parent pid>] # and its CPU time per command
@@ -54,6 +56,7 @@ async function main() {
       "cpu-process": { type: "string" },
       "server-pid": { type: "string" },
       "deno-flag": { type: "string", multiple: true, default: [] },
+      "start-delay": { type: "string", default: "0" },
     },
     allowNegative: true,
   });
@@ -74,6 +77,7 @@ async function main() {
       cpuProcess: values["cpu-process"],
       serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
       denoFlags: values["deno-flag"],
+      startDelay: Number(values["start-delay"]),
     }).finally(() => dbDir && Deno.remove(dbDir, { recursive: true }));
     const target = values.connect ? `server at ${values.connect}` : `${values.store} store`;
     printRows(`IMAP first touch (cold), ${target}`, rows, values.json);

@@ -24,8 +24,9 @@
  * the timed run, divided by the messages.
  *
  * Startup: time from spawning the process to reading the 220 greeting on a fresh
- * connection, polled every millisecond, compared with a trivial Deno TCP listener started
- * the same way (that difference is what the server adds to Deno's own start); idle RSS
+ * connection, polled every millisecond (the server with the program's V8 flags, as `deno task
+ * start` and the binary have them: lib/v8_flags.ts), compared with a trivial Deno TCP listener
+ * started the same way (that difference is what the server adds to Deno's own start); idle RSS
  * is read 500 ms after the greeting. Then one more fresh server is left alone and its RSS,
  * split into anonymous (V8 heap, malloc) and file-backed (the deno binary's pages touched), is
  * read at each of `--idle-at` seconds after the greeting (default 1, 5 and 30).
@@ -34,6 +35,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 import { spawnServer } from "./spawn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -463,7 +465,7 @@ async function startup(runs: number, denoFlags: string[], idleAt: number[]): Pro
   };
   try {
     const base = await measure(["run", "-A", baseline]);
-    const server = await measure(["run", "-A", ...denoFlags, MAIN]);
+    const server = await measure(["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, MAIN]);
     console.log(
       `startup: spawn to 220 greeting, median of ${runs}: elektromail ${
         server.ms.toFixed(1)
@@ -489,7 +491,7 @@ async function startup(runs: number, denoFlags: string[], idleAt: number[]): Pro
  * startup warm-up and what it leaves behind show.
  */
 async function idleOverTime(args: string[], denoFlags: string[], seconds: number[]) {
-  const run = await timeToGreeting(["run", "-A", ...denoFlags, ...args]);
+  const run = await timeToGreeting(["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, ...args]);
   const start = performance.now();
   const readings: string[] = [];
   try {

@@ -9,6 +9,15 @@
  * Deno has no `gc()` without `--expose-gc` on its command line; V8's flag can be set at run
  * time (`node:v8`), and a new context then carries the function.
  *
+ * Tried instead (issue 13, idle RSS): `--expose-gc` in lib/v8_flags.ts and `globalThis.gc`,
+ * to save loading `node:vm` and making a context (~0.5–1 MB). A plain `gc()` from there left
+ * the young generation's 8 MB committed (+9 MB idle RSS; the collection here gives it back).
+ * `gc({ flavor: "last-resort" })` gives it back too, but a last-resort GC also flushes the
+ * bytecode of functions that ran only a few times, which the warm-up had compiled: the
+ * commands of a client coming after the warm-up were slower (bench/imap_load.ts --cold
+ * --start-delay 4, 5 alternating runs: server CPU of the ten commands 356–517 vs 353–496 ms,
+ * FETCH 1:* (UID FLAGS) 4.8–7.9 vs 4.6–6.9 ms).
+ *
  * @module
  */
 

@@ -48,10 +48,12 @@ export interface WarmUpOptions {
   /** Conversations played, each on new mail (the JIT optimizes what runs often). */
   readonly rounds?: number;
   /**
-   * Messages appended in each round (default 50). Every command runs once per message, so 50
-   * already gets the per-message code compiled; 200 gave the same first-touch figures
-   * (bench/cold_compare.ts) but left ~3 MB more idle memory behind: the allocator keeps the
-   * pages the larger burst's buffers grew, after the full GC has freed them.
+   * Messages appended in each round (default 20). Every command runs once per message, and
+   * 20 a round already gets the per-message code compiled: 50 and 200 gave the same
+   * first-touch figures (bench/imap_load.ts --cold, also with --start-delay 4, when the rounds
+   * have run) but left more idle memory behind (50: ~1.2 MB more than 20, 200: ~3 MB more than
+   * 50): the allocator keeps the pages the larger burst's buffers grew, after the full GC has
+   * freed them.
    */
   readonly messages?: number;
   /**
@@ -104,7 +106,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
     .then(() => {
       const plan = Array.from({ length: rounds }, () => ({
-        messages: options.messages ?? 50,
+        messages: options.messages ?? 20,
         patient: true,
       }));
       const prime = options.prime ?? PRIME_MESSAGES;
