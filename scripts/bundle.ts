@@ -25,6 +25,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+
 const ROOT = new URL("../", import.meta.url);
 /** The bundle's directory, relative to the repository. */
 export const BUNDLE_DIR = "dist/bundle";
@@ -68,20 +70,32 @@ async function bundled(): Promise<number | null> {
 export async function bundle(force = false): Promise<boolean> {
   const built = await bundled();
   if (!force && built !== null && built > await newestSource()) return false;
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--lock=deno.server.lock",
-      "--code-splitting",
-      "--platform=deno",
-      `--outdir=${BUNDLE_DIR}`,
-      "main.ts",
-    ],
-    cwd: ROOT,
-    stdin: "null",
-  }).spawn().status;
-  if (code !== 0) throw new Error(`Cannot bundle main.ts: deno bundle exited with ${code}`);
+  // Into a directory of its own, then moved in file by file, the entry point last: two
+  // starts after the same change may bundle at once, and neither may run a half-written file.
+  const dir = new URL(`${BUNDLE_DIR}/`, ROOT);
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = await Deno.makeTempDir({ dir: fileURLToPath(dir), prefix: ".build-" });
+  try {
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "bundle",
+        "--quiet",
+        "--lock=deno.server.lock",
+        "--code-splitting",
+        "--platform=deno",
+        `--outdir=${temp}`,
+        "main.ts",
+      ],
+      cwd: ROOT,
+      stdin: "null",
+    }).spawn().status;
+    if (code !== 0) throw new Error(`Cannot bundle main.ts: deno bundle exited with ${code}`);
+    const names = [...Deno.readDirSync(temp)].map((entry) => entry.name)
+      .sort((a, b) => Number(a === "main.js") - Number(b === "main.js"));
+    for (const name of names) await Deno.rename(`${temp}/${name}`, new URL(name, dir));
+  } finally {
+    await Deno.remove(temp, { recursive: true });
+  }
   return true;
 }
 
