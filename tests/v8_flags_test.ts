@@ -6,7 +6,8 @@ const root = new URL("../", import.meta.url);
 Deno.test("V8 flags: deno task start, compile.sh and the Actions start script pass those of lib/v8_flags.ts", async () => {
   assert.ok(V8_FLAGS.length > 0);
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const start: string = config.tasks.start;
+  const task = config.tasks.start;
+  const start: string = typeof task === "string" ? task : task.command;
   assert.deepEqual(start.split(" ").filter((word) => word.startsWith("--v8-flags")), [
     V8_FLAGS_ARGUMENT,
   ]);

@@ -1,8 +1,10 @@
 /**
  * `deno task start` in a fresh clone fetches only what the server imports: the test-only npm
- * packages (playwright-core, imapflow, nodemailer) stay out. The task reads its own lock file
- * (`deno.server.lock`), because Deno installs every npm package of the lock it uses, and
- * `deno.lock` holds the tests' packages too. Run with an empty DENO_DIR.
+ * packages (playwright-core, imapflow, nodemailer) stay out. The task and its bundle step
+ * (scripts/bundle.ts) read their own lock file (`deno.server.lock`), because Deno installs
+ * every npm package of the lock it uses, and `deno.lock` holds the tests' packages too. Run
+ * with an empty DENO_DIR: the bundle step then fetches pkijs and the bundler, and the server
+ * runs from the bundle.
  *
  * @module
  */
@@ -19,9 +21,18 @@ Deno.test({
   sanitizeOps: false,
 }, async () => {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const task: string = config.tasks.start;
-  assert.match(task, /^deno run .*main\.ts$/);
+  const { command: task, dependencies } = config.tasks.start;
+  assert.match(task, /^deno run .*dist\/bundle\/main\.js$/);
+  assert.deepEqual(dependencies, ["bundle"]);
   const dir = await Deno.makeTempDir({ prefix: "elektromail-deno-dir-" });
+  // The bundle step, forced: it fetches what it bundles (pkijs) and the bundler.
+  const bundled = await new Deno.Command("bash", {
+    args: ["-c", `${config.tasks.bundle} --force`],
+    cwd: ROOT,
+    env: { DENO_DIR: dir },
+    stdin: "null",
+  }).output();
+  assert.equal(bundled.code, 0, new TextDecoder().decode(bundled.stderr));
   // exec: the child is the server itself, so it can be stopped by its pid.
   const child = new Deno.Command("bash", {
     args: ["-c", `exec ${task} --smtp-port 0 --imap-port 0 --pop3-port off 2>&1`],
