@@ -1,0 +1,110 @@
+/**
+ * The bundle `deno task start` runs (scripts/bundle.ts, `dist/bundle/main.js`): every part
+ * the program loads only on first use sits in a chunk of its own, so this starts the bundle
+ * with all of them on (HTTP, POP3, STARTTLS with a self-signed certificate, the SQLite store)
+ * and uses each once with a real client: the HTTP API hands out the certificate, nodemailer
+ * sends over STARTTLS into SQLite, POP3 and IMAP read the message back.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import nodemailer from "nodemailer";
+import { bundle, BUNDLE_DIR } from "../../scripts/bundle.ts";
+import { V8_FLAGS_ARGUMENT } from "../../lib/v8_flags.ts";
+import { spawnMain } from "../process.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Sends `lines` one by one over plain TCP and returns everything read until the last reply. */
+async function converse(port: number, lines: string[], done: RegExp): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let text = "";
+  const chunk = new Uint8Array(16384);
+  const readUntil = async (pattern: RegExp, from = 0) => {
+    while (!pattern.test(text.slice(from))) {
+      const n = await conn.read(chunk);
+      if (n === null) throw new Error(`closed early:\n${text}`);
+      text += decoder.decode(chunk.subarray(0, n));
+    }
+  };
+  try {
+    await readUntil(/\r\n/);
+    for (const line of lines) {
+      const before = text.length;
+      await conn.write(encoder.encode(line + "\r\n"));
+      await readUntil(/^(\+OK|-ERR|[a-z] )/m, before);
+    }
+    await readUntil(done);
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test({
+  name: "deno task start's bundle: HTTP, STARTTLS, SQLite, POP3 and IMAP all load and serve",
+  ignore: Deno.build.os === "windows",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await bundle();
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-bundle-" });
+  const server = await spawnMain(
+    [
+      ...["--smtp-port", "0", "--imap-port", "0", "--pop3-port", "0", "--http-port", "0"],
+      ...["--tls", "--db", `${dir}/mail.db`],
+    ],
+    {},
+    {
+      command: [Deno.execPath(), "run", "-A", V8_FLAGS_ARGUMENT, `${BUNDLE_DIR}/main.js`],
+      cwd: ROOT,
+    },
+  );
+  try {
+    const { SMTP: smtp, IMAP: imap, POP3: pop3, HTTP: http } = server.ports;
+    assert.ok(smtp && imap && pop3 && http, `ports from the banner:\n${server.banner}`);
+    const cert = await fetch(`http://127.0.0.1:${http}/tls/cert`);
+    assert.equal(cert.status, 200);
+    const ca = await cert.text();
+    assert.match(ca, /^-----BEGIN CERTIFICATE-----/);
+
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: smtp,
+      secure: false,
+      requireTLS: true,
+      tls: { ca },
+    });
+    const info = await transport.sendMail({
+      from: "app@example.com",
+      to: "bob@example.com",
+      subject: "from the bundle",
+      text: "bundled body",
+    }) as { accepted: string[] };
+    transport.close();
+    assert.deepEqual(info.accepted, ["bob@example.com"]);
+
+    const listed = await fetch(`http://127.0.0.1:${http}/messages`);
+    assert.equal(listed.status, 200);
+    assert.match(await listed.text(), /from the bundle/);
+
+    const popped = await converse(pop3, ["USER bob", "PASS any", "STAT", "RETR 1"], /\r\n\.\r\n/);
+    assert.match(popped, /\+OK 1 \d+\r\n/);
+    assert.match(popped, /bundled body/);
+
+    const fetched = await converse(
+      imap,
+      ["a LOGIN bob any", "b SELECT INBOX", "c FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"],
+      /c OK/,
+    );
+    assert.match(fetched, /\* 1 EXISTS/);
+    assert.match(fetched, /Subject: from the bundle/);
+  } finally {
+    server.child.kill("SIGTERM");
+    await server.exit();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
