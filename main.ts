@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
   const logger = stderrLogger(config.verbose);
   let server: Elektromail;
   try {
-    server = await startElektromail(config, { logger, warmUp: true });
+    server = await startElektromail(config, { logger, warmUp: !config.skipWarmUp });
   } catch (error) {
     return fail(error);
   }

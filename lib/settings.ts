@@ -109,6 +109,12 @@ export const SETTINGS: readonly Setting[] = [
     help: "log protocol traffic to stderr",
   },
   {
+    flag: "skip-warm-up",
+    env: "ELEKTROMAIL_SKIP_WARM_UP",
+    kind: "boolean",
+    help: "do not warm up at startup: idles ~12 MB lower, the first commands run slower",
+  },
+  {
     flag: "max-message-size",
     env: "ELEKTROMAIL_MAX_MESSAGE_SIZE",
     kind: "string",

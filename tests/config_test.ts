@@ -118,6 +118,7 @@ Deno.test("config: booleans accept true/1/yes from env and flags, and --no- to o
     ["auth-disabled", "ELEKTROMAIL_AUTH_DISABLED", (c) => c.authDisabled],
     ["smtp-auth-required", "ELEKTROMAIL_SMTP_AUTH_REQUIRED", (c) => c.smtpAuthRequired],
     ["verbose", "ELEKTROMAIL_VERBOSE", (c) => c.verbose],
+    ["skip-warm-up", "ELEKTROMAIL_SKIP_WARM_UP", (c) => c.skipWarmUp],
     ["tls", "ELEKTROMAIL_TLS", (c) => c.tls !== null],
     ["tls-required", "ELEKTROMAIL_TLS_REQUIRED", (c) => c.tls?.required ?? false],
   ];
