@@ -16,7 +16,9 @@
  *
  * Chunks are named by their content's hash and a rebuild adds the new ones beside the old:
  * a server still running from an earlier bundle loads its lazy chunks from the same directory.
- * `rm -rf dist/bundle` clears them.
+ * A rebuild removes the chunks of earlier builds that are more than a day old
+ * ({@linkcode KEEP_OLD_CHUNKS_MS}), so edit-and-restart does not pile them up; `rm -rf
+ * dist/bundle` clears them all.
  *
  * ```sh
  * deno run --allow-read --allow-write=dist --allow-run scripts/bundle.ts [--force]
@@ -30,6 +32,9 @@ import { fileURLToPath } from "node:url";
 const ROOT = new URL("../", import.meta.url);
 /** The bundle's directory, relative to the repository. */
 export const BUNDLE_DIR = "dist/bundle";
+
+/** How long a chunk an earlier build wrote is kept for a server still running from it. */
+export const KEEP_OLD_CHUNKS_MS = 24 * 60 * 60 * 1000;
 
 /** The files the bundle is made from: `main.ts`, `lib/`, the config and the lock file. */
 async function newestSource(): Promise<number> {
@@ -93,6 +98,12 @@ export async function bundle(force = false): Promise<boolean> {
     const names = [...Deno.readDirSync(temp)].map((entry) => entry.name)
       .sort((a, b) => Number(a === "main.js") - Number(b === "main.js"));
     for (const name of names) await Deno.rename(`${temp}/${name}`, new URL(name, dir));
+    const stale = Date.now() - KEEP_OLD_CHUNKS_MS;
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || names.includes(entry.name)) continue;
+      const file = new URL(entry.name, dir);
+      if ((Deno.statSync(file).mtime?.getTime() ?? 0) < stale) await Deno.remove(file);
+    }
   } finally {
     await Deno.remove(temp, { recursive: true });
   }

@@ -3,14 +3,15 @@
  * the program loads only on first use sits in a chunk of its own, so this starts the bundle
  * with all of them on (HTTP, POP3, STARTTLS with a self-signed certificate, the SQLite store)
  * and uses each once with a real client: the HTTP API hands out the certificate, nodemailer
- * sends over STARTTLS into SQLite, POP3 and IMAP read the message back.
+ * sends over STARTTLS into SQLite, POP3 and IMAP read the message back. The rebuild it forces
+ * also clears an earlier build's day-old chunks.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import nodemailer from "nodemailer";
-import { bundle, BUNDLE_DIR } from "../../scripts/bundle.ts";
+import { bundle, BUNDLE_DIR, KEEP_OLD_CHUNKS_MS } from "../../scripts/bundle.ts";
 import { V8_FLAGS_ARGUMENT } from "../../lib/v8_flags.ts";
 import { spawnMain } from "../process.ts";
 
@@ -50,7 +51,17 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  await bundle();
+  // A rebuild drops an earlier build's chunk once it is a day old, and keeps a younger one.
+  await Deno.mkdir(`${ROOT}${BUNDLE_DIR}`, { recursive: true });
+  const [old, young] = ["old", "young"].map((name) => `${ROOT}${BUNDLE_DIR}/chunk-TEST${name}.js`);
+  await Deno.writeTextFile(old, "");
+  await Deno.writeTextFile(young, "");
+  const before = new Date(Date.now() - KEEP_OLD_CHUNKS_MS - 60_000);
+  await Deno.utime(old, before, before);
+  assert.equal(await bundle(true), true);
+  assert.throws(() => Deno.statSync(old), Deno.errors.NotFound);
+  assert.ok(Deno.statSync(young).isFile);
+  await Deno.remove(young);
   const dir = await Deno.makeTempDir({ prefix: "elektromail-bundle-" });
   const server = await spawnMain(
     [
