@@ -207,9 +207,12 @@ function languages(value: string | null): string[] | null {
  * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
  */
 function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {
+  if (list.length === 0) return null;
   const out: Array<[string, string]> = [];
-  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
-  const slots = new Map<string, number>();
+  // Made on the first RFC 2231 section: nearly every parameter list has none.
+  let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
+    null;
+  let slots: Map<string, number> | null = null;
   for (const { name, value } of list) {
     const lower = name.toLowerCase();
     // A plain parameter (nearly all of them): no section pattern to read.
@@ -224,6 +227,8 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
       out.push([key, value]);
       continue;
     }
+    sections ??= new Map();
+    slots ??= new Map();
     if (!slots.has(key)) {
       slots.set(key, out.length);
       out.push([key, ""]);
@@ -231,6 +236,7 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
     }
     sections.get(key)!.push({ index: Number(index ?? 0), value, encoded: !!star });
   }
+  if (sections === null || slots === null) return out.length > 0 ? out : null;
   for (const [key, parts] of sections) {
     parts.sort((a, b) => a.index - b.index);
     const slot = slots.get(key)!;

@@ -159,11 +159,12 @@ export class MimeTable {
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
   /**
-   * Rows so far, typed from the start (grown by doubling), so finishing is one copy.
-   * One row to start with: most mail is one part, and V8 keeps a typed array of up to 64
-   * bytes on its heap, where a larger one is an allocation outside it (and a record to sweep).
+   * Rows so far, {@linkcode COLUMNS} numbers a row, as a plain array: `finish` packs them
+   * into the table's one buffer. A typed array here was a backing store of its own per
+   * message (Deno allocates even a 32-byte one outside V8's heap, through the runtime and
+   * malloc), only to be copied and dropped.
    */
-  #table = new Int32Array(COLUMNS);
+  #table: number[] = [];
   #headerBytes = 0;
   #rows = 0;
 
@@ -180,11 +181,8 @@ export class MimeTableBuilder {
   allocate(count: number): number {
     const first = this.#rows;
     this.#rows += count;
-    if (this.#rows * COLUMNS > this.#table.length) {
-      const grown = new Int32Array(Math.max(this.#rows * COLUMNS, this.#table.length * 2));
-      grown.set(this.#table);
-      this.#table = grown;
-    }
+    const table = this.#table;
+    for (let i = table.length; i < this.#rows * COLUMNS; i++) table.push(0);
     return first;
   }
 
@@ -235,7 +233,7 @@ export class MimeTableBuilder {
     const table = this.#table;
     if (rows === 1 && this.#rootBuffer !== null) {
       const row = new Int32Array(this.#rootBuffer, 0, COLUMNS);
-      row.set(table.subarray(0, COLUMNS));
+      for (let i = 0; i < COLUMNS; i++) row[i] = table[i];
       return new MimeTable(row, this.rootHeader, 0, this.rootFields);
     }
     const raw = this.#raw;
@@ -243,7 +241,7 @@ export class MimeTableBuilder {
     const rootAt = this.#headerBytes;
     const buffer = new ArrayBuffer(rowBytes + rootAt + this.rootHeader.length);
     const packed = new Int32Array(buffer, 0, rows * COLUMNS);
-    packed.set(table.subarray(0, rows * COLUMNS));
+    packed.set(table);
     const bytes = new Uint8Array(buffer, rowBytes);
     for (let row = 1; row < rows; row++) {
       const at = row * COLUMNS;

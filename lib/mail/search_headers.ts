@@ -18,7 +18,7 @@ import {
   parseAddressList,
 } from "./address.ts";
 import { monthNumber } from "./dates.ts";
-import { decodeEncodedWords, type HeaderField } from "./headers.ts";
+import { binaryString, decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
 import type { MimePart } from "./mime_part.ts";
 
@@ -44,8 +44,6 @@ export interface SearchHeaders {
 const HEADERS = Symbol("search headers");
 const ADDRESSES = Symbol("search addresses");
 
-/** The fields whose addresses SEARCH BCC, CC, FROM and TO also match as parsed. */
-const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"]);
 const NO_FIELDS: readonly SearchField[] = [];
 
 /**
@@ -65,16 +63,19 @@ export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeade
   );
 }
 
-// A BOM is kept (as U+FEFF): removed, it would shift the offsets of the fields.
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
 /**
  * `bytes` as text when they are all ASCII and hold no `=?` (no encoded word can be in them),
- * else null. Decoded natively first: an 8-bit byte is then a char above 0x7f (or U+FFFD).
+ * else null. Checked by a byte loop and made by `binaryString`: a `TextDecoder` call is an op
+ * into the runtime, and with the test on its result it cost several times this at delivery.
  */
 function asciiText(bytes: Uint8Array): string | null {
-  const text = utf8.decode(bytes);
-  return /[^\x00-\x7f]|=\?/.test(text) ? null : text;
+  let previous = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80 || (byte === 0x3f && previous === 0x3d)) return null;
+    previous = byte;
+  }
+  return binaryString(bytes);
 }
 
 /**
@@ -263,7 +264,9 @@ export function searchAddresses(
       const length = decoded.nameLength(i);
       if (length < 2 || length > 4) continue;
       const name = decoded.name(i);
-      if (!ADDRESS_FIELDS.has(name)) continue;
+      // Compared, not looked up in a set: a name cut from the header is a new string, which a
+      // set lookup hashes first.
+      if (name !== "from" && name !== "to" && name !== "cc" && name !== "bcc") continue;
       const forms = missingForms(addressForms(fields[i].value, parse), decoded.value(i));
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
