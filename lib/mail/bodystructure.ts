@@ -110,11 +110,11 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
   };
   const typeValue = value("Content-Type");
   const declared = typeValue === null ? [] : splitParameters(typeValue).params;
-  const extension: BodyExtension = {
-    disposition: disposition(value("Content-Disposition")),
-    language: languages(value("Content-Language")),
-    location: value("Content-Location"),
-  };
+  // The extension fields are named one by one below, not spread: a spread copies them
+  // property by property, once per part of every delivered message.
+  const dispositionValue = disposition(value("Content-Disposition"));
+  const language = languages(value("Content-Language"));
+  const location = value("Content-Location");
   const { type, subtype } = part.contentType;
   if (part.children.length > 0) {
     return {
@@ -122,7 +122,9 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
       subtype,
       children: part.children.map((child) => bodyStructureOf(raw, child)),
       params: joinParams(declared),
-      ...extension,
+      disposition: dispositionValue,
+      language,
+      location,
     };
   }
   let params = joinParams(declared);
@@ -149,7 +151,9 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
     message,
     md5: value("Content-MD5"),
-    ...extension,
+    disposition: dispositionValue,
+    language,
+    location,
   };
 }
 

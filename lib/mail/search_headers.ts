@@ -13,6 +13,7 @@
 
 import {
   type AddressListParser,
+  isSimpleMailbox,
   MISSING_DOMAIN,
   MISSING_MAILBOX,
   parseAddressList,
@@ -100,13 +101,16 @@ function compactBounds(numbers: readonly number[]): string | readonly number[] {
  */
 class CompactHeaders implements SearchHeaders {
   readonly #text: string;
+  /** Made from a header of ASCII without encoded words: values are the fields' lower-cased. */
+  readonly plain: boolean;
   /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
   /** See {@linkcode compactBounds}; `#at` reads it. */
   readonly #bounds: string | readonly number[];
   #sentDay: number | null | undefined = undefined;
 
-  private constructor(text: string, bounds: readonly number[]) {
+  private constructor(text: string, bounds: readonly number[], plain: boolean) {
     this.#text = text;
+    this.plain = plain;
     this.#bounds = compactBounds(bounds);
   }
 
@@ -129,7 +133,7 @@ class CompactHeaders implements SearchHeaders {
       length += value.length;
     }
     // One flat string (a join is not a rope of the parts).
-    return new CompactHeaders(parts.join(""), bounds);
+    return new CompactHeaders(parts.join(""), bounds, false);
   }
 
   /**
@@ -156,7 +160,7 @@ class CompactHeaders implements SearchHeaders {
       bounds.push(length, length + value.length);
       length += value.length;
     }
-    return new CompactHeaders(parts.join(""), bounds);
+    return new CompactHeaders(parts.join(""), bounds, true);
   }
 
   /** Offset `k` of the bounds. */
@@ -267,7 +271,13 @@ export function searchAddresses(
       // Compared, not looked up in a set: a name cut from the header is a new string, which a
       // set lookup hashes first.
       if (name !== "from" && name !== "to" && name !== "cc" && name !== "bcc") continue;
-      const forms = missingForms(addressForms(fields[i].value, parse), decoded.value(i));
+      const text = decoded.value(i);
+      // In a header of plain ASCII, a value that is one plain mailbox (`a@b.org`, `<a@b.org>`,
+      // `Name <a@b.org>`) holds its address forms as written: nothing is missing, and nothing
+      // need be parsed or lower-cased. (A local part or domain spelled like the parser's
+      // MISSING_* placeholders is left to the general way.)
+      if (decoded.plain && isSimpleMailbox(text) && !text.includes("missing_")) continue;
+      const forms = missingForms(addressForms(fields[i].value, parse), text);
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
     return found ?? NO_FIELDS;
