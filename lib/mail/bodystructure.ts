@@ -15,7 +15,7 @@
  */
 
 import { type Envelope, envelopeOf } from "./envelope.ts";
-import { headerField, rawFieldValue } from "./headers.ts";
+import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
 import { stripComments } from "./params.ts";
 
@@ -104,17 +104,16 @@ const EMPTY_TEXT: SinglePart = {
  * ```
  */
 export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure {
-  const value = (name: string) => {
-    const field = headerField(part.fields, name);
-    return field ? rawFieldValue(raw, field) : null;
-  };
-  const typeValue = value("Content-Type");
+  const [typeField, dispositionField, languageField, locationField, id, description, md5] =
+    firstFields(part.fields, CONTENT_FIELDS);
+  const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
+  const typeValue = value(typeField);
   const declared = typeValue === null ? [] : splitParameters(typeValue).params;
   // The extension fields are named one by one below, not spread: a spread copies them
   // property by property, once per part of every delivered message.
-  const dispositionValue = disposition(value("Content-Disposition"));
-  const language = languages(value("Content-Language"));
-  const location = value("Content-Location");
+  const dispositionValue = disposition(value(dispositionField));
+  const language = languages(value(languageField));
+  const location = value(locationField);
   const { type, subtype } = part.contentType;
   if (part.children.length > 0) {
     return {
@@ -144,18 +143,29 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     type,
     subtype,
     params,
-    id: value("Content-ID"),
-    description: value("Content-Description"),
+    id: value(id),
+    description: value(description),
     encoding: part.encoding,
     size: part.bodyEnd - part.bodyStart,
     lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
     message,
-    md5: value("Content-MD5"),
+    md5: value(md5),
     disposition: dispositionValue,
     language,
     location,
   };
 }
+
+/** The fields {@linkcode bodyStructureOf} reads, in the order it takes them. */
+const CONTENT_FIELDS = fieldNames([
+  "Content-Type",
+  "Content-Disposition",
+  "Content-Language",
+  "Content-Location",
+  "Content-ID",
+  "Content-Description",
+  "Content-MD5",
+]);
 
 /** Whether the structure holds a message/global part anywhere (its encoding differs in rev1). */
 export function hasMessageGlobal(body: BodyStructure): boolean {

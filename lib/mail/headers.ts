@@ -285,6 +285,47 @@ export function headerField(
   return undefined;
 }
 
+/** Field names looked up together by {@linkcode firstFields}, grouped by length. */
+export interface FieldNames {
+  readonly names: readonly string[];
+  /** The indexes in `names` of the names of each length. */
+  readonly byLength: ReadonlyArray<readonly number[] | undefined>;
+}
+
+/** `names` (ASCII) for {@linkcode firstFields}; made once per list. */
+export function fieldNames(names: readonly string[]): FieldNames {
+  const byLength: number[][] = [];
+  names.forEach((name, i) => {
+    if (!isAsciiText(name)) throw new Error(`Cannot look up ${name}: not ASCII`);
+    (byLength[name.length] ??= []).push(i);
+  });
+  return { names, byLength };
+}
+
+/**
+ * The first field named as each of `wanted.names` (case-insensitive), in their order: what
+ * {@linkcode headerField} gives for each, in one pass over the fields, each compared with the
+ * names of its length only (ENVELOPE reads ten names and BODYSTRUCTURE seven a part, of a
+ * delivered message's dozen fields).
+ */
+export function firstFields(
+  fields: readonly HeaderField[],
+  wanted: FieldNames,
+): Array<HeaderField | undefined> {
+  const { names, byLength } = wanted;
+  const found: Array<HeaderField | undefined> = new Array(names.length).fill(undefined);
+  for (const field of fields) {
+    const candidates = byLength[field.name.length];
+    if (candidates === undefined) continue;
+    for (const i of candidates) {
+      if (found[i] !== undefined) continue;
+      const name = names[i];
+      if (field.name === name || sameAsciiFolded(field.name, name)) found[i] = field;
+    }
+  }
+  return found;
+}
+
 /** {@linkcode headerField} by lower-cased copies: for any name. */
 function headerFieldLowered(
   fields: readonly HeaderField[],
