@@ -313,11 +313,14 @@ export function firstFields(
   wanted: FieldNames,
 ): Array<HeaderField | undefined> {
   const { names, byLength } = wanted;
-  const found: Array<HeaderField | undefined> = new Array(names.length).fill(undefined);
-  for (const field of fields) {
+  const found: Array<HeaderField | undefined> = [];
+  for (let i = 0; i < names.length; i++) found.push(undefined);
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f];
     const candidates = byLength[field.name.length];
     if (candidates === undefined) continue;
-    for (const i of candidates) {
+    for (let c = 0; c < candidates.length; c++) {
+      const i = candidates[c];
       if (found[i] !== undefined) continue;
       const name = names[i];
       if (field.name === name || sameAsciiFolded(field.name, name)) found[i] = field;
