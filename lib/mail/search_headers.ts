@@ -93,6 +93,11 @@ function asciiLowerText(bytes: Uint8Array): string | null {
   return String.fromCharCode.apply(null, codes);
 }
 
+/** ASCII white space as `String.prototype.trim` sees it: HT, LF, VT, FF, CR, SP. */
+function isSpaceCode(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
 /**
  * Offsets below 65,536 (nearly every header) kept as the char codes of a string: V8 stores
  * it as 2 bytes an offset and never looks inside it when it marks, where an array of numbers
@@ -161,14 +166,24 @@ class CompactHeaders implements SearchHeaders {
     const parts: string[] = [];
     const bounds: number[] = [];
     let length = 0;
-    for (const field of fields) {
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f];
       const colon = lower.indexOf(":", field.start);
-      const name = lower.slice(field.start, colon).trim();
-      let value = lower.slice(colon + 1, field.end);
-      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`).
-      const lf = value.indexOf("\n");
-      if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
-      value = value.trim();
+      // Name and value trimmed by scanning (in ASCII, `trim` removes HT to CR and SP): one
+      // string each, not a slice and its trimmed copy.
+      let nameStart = field.start;
+      let nameEnd = colon;
+      while (nameStart < nameEnd && isSpaceCode(lower.charCodeAt(nameStart))) nameStart++;
+      while (nameEnd > nameStart && isSpaceCode(lower.charCodeAt(nameEnd - 1))) nameEnd--;
+      let valueStart = colon + 1;
+      let valueEnd = field.end;
+      while (valueStart < valueEnd && isSpaceCode(lower.charCodeAt(valueStart))) valueStart++;
+      while (valueEnd > valueStart && isSpaceCode(lower.charCodeAt(valueEnd - 1))) valueEnd--;
+      const name = lower.slice(nameStart, nameEnd);
+      let value = lower.slice(valueStart, valueEnd);
+      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`). After
+      // the trim, as before it: a fold at either end is white space the trim takes anyway.
+      if (value.indexOf("\n") >= 0) value = value.replace(/\r?\n(?=[ \t])/g, "");
       parts.push(name, ":", value);
       length += name.length + 1;
       bounds.push(length, length + value.length);
