@@ -148,6 +148,15 @@ export function cachedBodyStructure(
   rev2: boolean,
   slabs: ByteSlabs | null = null,
 ): Uint8Array {
+  // The usual call (indexing at delivery, an IMAP4rev1 FETCH): one memo entry, no closures
+  // for the rev2 entry.
+  if (!rev2) {
+    return view.index.memo(extended ? KEYS.bodystructure : KEYS.body, () => {
+      const out = new EncodedWriter(slabs);
+      writeBody(out, bodyStructureOf(view.raw, view.root), { extended, messageGlobal: false });
+      return out.bytes();
+    });
+  }
   let structure: BodyStructure | null = null;
   const tree = () => structure ??= bodyStructureOf(view.raw, view.root);
   const encode = (messageGlobal: boolean) => {
@@ -157,7 +166,6 @@ export function cachedBodyStructure(
   };
   const rev1 = () =>
     view.index.memo(extended ? KEYS.bodystructure : KEYS.body, () => encode(false));
-  if (!rev2) return rev1();
   return view.index.memo(
     extended ? KEYS.bodystructureRev2 : KEYS.bodyRev2,
     () => hasMessageGlobal(tree()) ? encode(true) : rev1(),

@@ -85,6 +85,10 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   let windowStart = 0;
   let spent = 0;
   let batch = 0;
+  // Made once: a delivered message is usually a batch of its own, so this runs for each.
+  const endBatch = () => {
+    batch = 0;
+  };
   /** Indexes `ref` now if the budget allows; false when it must wait for idle time. */
   const atDelivery = (ref: MessageRef, size: number): boolean => {
     if (size > deliveryBytes || batch >= deliveryBatch) return false;
@@ -95,7 +99,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     }
     if (spent >= deliveryBudget) return false;
     // Messages added by one store call (a COPY, a delivery to many) are one batch.
-    if (batch++ === 0) queueMicrotask(() => batch = 0);
+    if (batch++ === 0) queueMicrotask(endBatch);
     try {
       warm(store, ref, slabs);
     } catch {

@@ -390,6 +390,33 @@ function simpleMailbox(value: string): AddressEntry[] | null {
   }];
 }
 
+/**
+ * Whether `value` is one the fast path of {@linkcode parseAddressList} reads (`local@domain`,
+ * `<local@domain>` or `Display Name <local@domain>` of plain atoms), without making its entry.
+ *
+ * @example
+ * ```ts
+ * isSimpleMailbox("Bob <bob@example.com>"); // true
+ * isSimpleMailbox('"Bob" <bob@example.com>'); // false
+ * ```
+ */
+export function isSimpleMailbox(value: string): boolean {
+  let from = 0;
+  let to = value.length;
+  const open = value.indexOf("<");
+  if (open >= 0) {
+    if (value.charCodeAt(to - 1) !== 0x3e) return false;
+    if (open > 0) {
+      if (open < 2 || value.charCodeAt(open - 1) !== 0x20) return false;
+      if (!isPlainPhrase(value.slice(0, open - 1))) return false;
+    }
+    from = open + 1;
+    to--;
+  }
+  const at = value.indexOf("@", from);
+  return at >= 0 && at < to && isPlainDotAtom(value, from, at) && isPlainDotAtom(value, at + 1, to);
+}
+
 /** Letters, digits, `-`, `_`, `+` and `'`. */
 function isPlainAtomChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||

@@ -15,7 +15,7 @@
  */
 
 import { type Envelope, envelopeOf } from "./envelope.ts";
-import { headerField, rawFieldValue } from "./headers.ts";
+import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
 import { stripComments } from "./params.ts";
 
@@ -104,17 +104,17 @@ const EMPTY_TEXT: SinglePart = {
  * ```
  */
 export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure {
-  const value = (name: string) => {
-    const field = headerField(part.fields, name);
-    return field ? rawFieldValue(raw, field) : null;
-  };
-  const typeValue = value("Content-Type");
+  // Read by index, not destructured: destructuring an array runs its iterator until V8 has
+  // the function optimized.
+  const found = firstFields(part.fields, CONTENT_FIELDS);
+  const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
+  const typeValue = value(found[0]);
   const declared = typeValue === null ? [] : splitParameters(typeValue).params;
-  const extension: BodyExtension = {
-    disposition: disposition(value("Content-Disposition")),
-    language: languages(value("Content-Language")),
-    location: value("Content-Location"),
-  };
+  // The extension fields are named one by one below, not spread: a spread copies them
+  // property by property, once per part of every delivered message.
+  const dispositionValue = disposition(value(found[1]));
+  const language = languages(value(found[2]));
+  const location = value(found[3]);
   const { type, subtype } = part.contentType;
   if (part.children.length > 0) {
     return {
@@ -122,7 +122,9 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
       subtype,
       children: part.children.map((child) => bodyStructureOf(raw, child)),
       params: joinParams(declared),
-      ...extension,
+      disposition: dispositionValue,
+      language,
+      location,
     };
   }
   let params = joinParams(declared);
@@ -142,16 +144,29 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     type,
     subtype,
     params,
-    id: value("Content-ID"),
-    description: value("Content-Description"),
+    id: value(found[4]),
+    description: value(found[5]),
     encoding: part.encoding,
     size: part.bodyEnd - part.bodyStart,
     lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
     message,
-    md5: value("Content-MD5"),
-    ...extension,
+    md5: value(found[6]),
+    disposition: dispositionValue,
+    language,
+    location,
   };
 }
+
+/** The fields {@linkcode bodyStructureOf} reads, in the order it takes them. */
+const CONTENT_FIELDS = fieldNames([
+  "Content-Type",
+  "Content-Disposition",
+  "Content-Language",
+  "Content-Location",
+  "Content-ID",
+  "Content-Description",
+  "Content-MD5",
+]);
 
 /** Whether the structure holds a message/global part anywhere (its encoding differs in rev1). */
 export function hasMessageGlobal(body: BodyStructure): boolean {
@@ -207,9 +222,12 @@ function languages(value: string | null): string[] | null {
  * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
  */
 function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {
+  if (list.length === 0) return null;
   const out: Array<[string, string]> = [];
-  const sections = new Map<string, Array<{ index: number; value: string; encoded: boolean }>>();
-  const slots = new Map<string, number>();
+  // Made on the first RFC 2231 section: nearly every parameter list has none.
+  let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
+    null;
+  let slots: Map<string, number> | null = null;
   for (const { name, value } of list) {
     const lower = name.toLowerCase();
     // A plain parameter (nearly all of them): no section pattern to read.
@@ -224,6 +242,8 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
       out.push([key, value]);
       continue;
     }
+    sections ??= new Map();
+    slots ??= new Map();
     if (!slots.has(key)) {
       slots.set(key, out.length);
       out.push([key, ""]);
@@ -231,6 +251,7 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
     }
     sections.get(key)!.push({ index: Number(index ?? 0), value, encoded: !!star });
   }
+  if (sections === null || slots === null) return out.length > 0 ? out : null;
   for (const [key, parts] of sections) {
     parts.sort((a, b) => a.index - b.index);
     const slot = slots.get(key)!;

@@ -285,6 +285,50 @@ export function headerField(
   return undefined;
 }
 
+/** Field names looked up together by {@linkcode firstFields}, grouped by length. */
+export interface FieldNames {
+  readonly names: readonly string[];
+  /** The indexes in `names` of the names of each length. */
+  readonly byLength: ReadonlyArray<readonly number[] | undefined>;
+}
+
+/** `names` (ASCII) for {@linkcode firstFields}; made once per list. */
+export function fieldNames(names: readonly string[]): FieldNames {
+  const byLength: number[][] = [];
+  names.forEach((name, i) => {
+    if (!isAsciiText(name)) throw new Error(`Cannot look up ${name}: not ASCII`);
+    (byLength[name.length] ??= []).push(i);
+  });
+  return { names, byLength };
+}
+
+/**
+ * The first field named as each of `wanted.names` (case-insensitive), in their order: what
+ * {@linkcode headerField} gives for each, in one pass over the fields, each compared with the
+ * names of its length only (ENVELOPE reads ten names and BODYSTRUCTURE seven a part, of a
+ * delivered message's dozen fields).
+ */
+export function firstFields(
+  fields: readonly HeaderField[],
+  wanted: FieldNames,
+): Array<HeaderField | undefined> {
+  const { names, byLength } = wanted;
+  const found: Array<HeaderField | undefined> = [];
+  for (let i = 0; i < names.length; i++) found.push(undefined);
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f];
+    const candidates = byLength[field.name.length];
+    if (candidates === undefined) continue;
+    for (let c = 0; c < candidates.length; c++) {
+      const i = candidates[c];
+      if (found[i] !== undefined) continue;
+      const name = names[i];
+      if (field.name === name || sameAsciiFolded(field.name, name)) found[i] = field;
+    }
+  }
+  return found;
+}
+
 /** {@linkcode headerField} by lower-cased copies: for any name. */
 function headerFieldLowered(
   fields: readonly HeaderField[],
@@ -366,11 +410,18 @@ function isBlank(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 }
 
-/** `bytes[start, end)` as a binary string (one char per byte). */
+/**
+ * `bytes[start, end)` as a binary string (one char per byte). The codes go through a plain
+ * array: `String.fromCharCode.apply` takes one much faster than a typed array (which it
+ * converts in the runtime), twice as fast for the short values of header fields.
+ */
 export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = "";
   for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as never);
+    const stop = Math.min(end, i + 8192);
+    const codes: number[] = new Array(stop - i);
+    for (let j = i; j < stop; j++) codes[j - i] = bytes[j];
+    out += String.fromCharCode.apply(null, codes);
   }
   return out;
 }

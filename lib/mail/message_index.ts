@@ -11,7 +11,7 @@
  */
 
 import { type MimePart, parseMimeTable } from "./mime.ts";
-import type { MimeTable } from "./mime_table.ts";
+import type { MimeTable, TableSlab } from "./mime_table.ts";
 
 /** The parsed structure of one message. */
 export class MessageIndex {
@@ -25,9 +25,10 @@ export class MessageIndex {
    */
   #memo: unknown[] | null = null;
 
-  constructor(raw: Uint8Array) {
+  /** `slab`: where a one-part message's table is cut from (see `TableSlab`); absent: its own. */
+  constructor(raw: Uint8Array, slab: TableSlab | null = null) {
     this.size = raw.length;
-    this.parts = parseMimeTable(raw);
+    this.parts = parseMimeTable(raw, slab);
   }
 
   /**

@@ -21,6 +21,7 @@ import {
   MESSAGE_RFC822,
   type MimeTable,
   MimeTableBuilder,
+  type TableSlab,
   transferEncoding,
   TypeSource,
 } from "./mime_table.ts";
@@ -61,9 +62,12 @@ export function parseMime(raw: Uint8Array): MimePart {
   return parseMimeTable(raw).root();
 }
 
-/** Parses `raw` into its compact part table (see mime_part.ts). */
-export function parseMimeTable(raw: Uint8Array): MimeTable {
-  const table = new MimeTableBuilder(raw);
+/**
+ * Parses `raw` into its compact part table (see mime_part.ts); the table of a one-part
+ * message is cut from `slab` when given.
+ */
+export function parseMimeTable(raw: Uint8Array, slab: TableSlab | null = null): MimeTable {
+  const table = new MimeTableBuilder(raw, slab);
   parseEntity(raw, table, table.allocate(1), 0, raw.length, TypeSource.TextPlain, true, 0);
   return table.finish();
 }

@@ -155,20 +155,54 @@ export class MimeTable {
   }
 }
 
+/**
+ * Regions of larger buffers for the tables of one-part messages (their row and root header,
+ * a few hundred bytes): the store indexes each message it is given, and an `ArrayBuffer` a
+ * message was a call into the runtime and a malloc each, and a backing store for V8 to track
+ * and sweep. A region is handed out once; a slab lives as long as any table cut from it, so
+ * the slabs are small (a kept message holds at most one alive).
+ */
+export class TableSlab {
+  readonly #size: number;
+  #slab = new Uint8Array(0);
+  #used = 0;
+
+  /** `size`: bytes a slab; a longer region gets a buffer of its own. */
+  constructor(size = 16 * 1024) {
+    this.#size = size;
+  }
+
+  /** `length` fresh bytes, starting at a multiple of 4 within their buffer. */
+  region(length: number): Uint8Array {
+    if (length > this.#size) return new Uint8Array(length);
+    if (this.#slab.length - this.#used < length) {
+      this.#slab = new Uint8Array(this.#size);
+      this.#used = 0;
+    }
+    const region = this.#slab.subarray(this.#used, this.#used + length);
+    this.#used += (length + 3) & ~3;
+    return region;
+  }
+}
+
 /** Collects rows while `parseMime` walks a message; `finish` packs them. */
 export class MimeTableBuilder {
   readonly #raw: Uint8Array;
+  readonly #slab: TableSlab | null;
   /**
-   * Rows so far, typed from the start (grown by doubling), so finishing is one copy.
-   * One row to start with: most mail is one part, and V8 keeps a typed array of up to 64
-   * bytes on its heap, where a larger one is an allocation outside it (and a record to sweep).
+   * Rows so far, {@linkcode COLUMNS} numbers a row, as a plain array: `finish` packs them
+   * into the table's one buffer. A typed array here was a backing store of its own per
+   * message (Deno allocates even a 32-byte one outside V8's heap, through the runtime and
+   * malloc), only to be copied and dropped.
    */
-  #table = new Int32Array(COLUMNS);
+  #table: number[] = [];
   #headerBytes = 0;
   #rows = 0;
 
-  constructor(raw: Uint8Array) {
+  /** `slab`: where the table of a one-part message is cut from (absent: a buffer of its own). */
+  constructor(raw: Uint8Array, slab: TableSlab | null = null) {
     this.#raw = raw;
+    this.#slab = slab;
   }
 
   /** Rows allocated so far. */
@@ -180,11 +214,8 @@ export class MimeTableBuilder {
   allocate(count: number): number {
     const first = this.#rows;
     this.#rows += count;
-    if (this.#rows * COLUMNS > this.#table.length) {
-      const grown = new Int32Array(Math.max(this.#rows * COLUMNS, this.#table.length * 2));
-      grown.set(this.#table);
-      this.#table = grown;
-    }
+    const table = this.#table;
+    for (let i = table.length; i < this.#rows * COLUMNS; i++) table.push(0);
     return first;
   }
 
@@ -195,17 +226,18 @@ export class MimeTableBuilder {
   rootFields: readonly HeaderField[] = NO_FIELDS;
   rootHeader: Uint8Array = NO_BYTES;
   /**
-   * The buffer `rootHeader` was copied into, with room for one row before it: a message of
+   * The region `rootHeader` was copied into, with room for one row before it: a message of
    * one part (most mail) is packed in it as it is, one allocation and copy fewer.
    */
-  #rootBuffer: ArrayBuffer | null = null;
+  #rootRegion: Uint8Array | null = null;
 
   /** Copies the root header `raw[start, end)` into {@linkcode rootHeader} and returns it. */
   copyRootHeader(raw: Uint8Array, start: number, end: number): Uint8Array {
-    const buffer = new ArrayBuffer(ROW_BYTES + end - start);
-    const header = new Uint8Array(buffer, ROW_BYTES);
+    const length = ROW_BYTES + end - start;
+    const region = this.#slab === null ? new Uint8Array(length) : this.#slab.region(length);
+    const header = region.subarray(ROW_BYTES);
     header.set(raw.subarray(start, end));
-    this.#rootBuffer = buffer;
+    this.#rootRegion = region;
     this.rootHeader = header;
     return header;
   }
@@ -233,9 +265,10 @@ export class MimeTableBuilder {
   finish(): MimeTable {
     const rows = this.#rows;
     const table = this.#table;
-    if (rows === 1 && this.#rootBuffer !== null) {
-      const row = new Int32Array(this.#rootBuffer, 0, COLUMNS);
-      row.set(table.subarray(0, COLUMNS));
+    const region = this.#rootRegion;
+    if (rows === 1 && region !== null) {
+      const row = new Int32Array(region.buffer, region.byteOffset, COLUMNS);
+      for (let i = 0; i < COLUMNS; i++) row[i] = table[i];
       return new MimeTable(row, this.rootHeader, 0, this.rootFields);
     }
     const raw = this.#raw;
@@ -243,7 +276,7 @@ export class MimeTableBuilder {
     const rootAt = this.#headerBytes;
     const buffer = new ArrayBuffer(rowBytes + rootAt + this.rootHeader.length);
     const packed = new Int32Array(buffer, 0, rows * COLUMNS);
-    packed.set(table.subarray(0, rows * COLUMNS));
+    packed.set(table);
     const bytes = new Uint8Array(buffer, rowBytes);
     for (let row = 1; row < rows; row++) {
       const at = row * COLUMNS;

@@ -13,12 +13,13 @@
 
 import {
   type AddressListParser,
+  isSimpleMailbox,
   MISSING_DOMAIN,
   MISSING_MAILBOX,
   parseAddressList,
 } from "./address.ts";
 import { monthNumber } from "./dates.ts";
-import { decodeEncodedWords, type HeaderField } from "./headers.ts";
+import { binaryString, decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
 import type { MimePart } from "./mime_part.ts";
 
@@ -44,8 +45,6 @@ export interface SearchHeaders {
 const HEADERS = Symbol("search headers");
 const ADDRESSES = Symbol("search addresses");
 
-/** The fields whose addresses SEARCH BCC, CC, FROM and TO also match as parsed. */
-const ADDRESS_FIELDS: ReadonlySet<string> = new Set(["bcc", "cc", "from", "to"]);
 const NO_FIELDS: readonly SearchField[] = [];
 
 /**
@@ -65,16 +64,38 @@ export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeade
   );
 }
 
-// A BOM is kept (as U+FEFF): removed, it would shift the offsets of the fields.
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
 /**
- * `bytes` as text when they are all ASCII and hold no `=?` (no encoded word can be in them),
- * else null. Decoded natively first: an 8-bit byte is then a char above 0x7f (or U+FFFD).
+ * `bytes` as lower-cased text when they are all ASCII and hold no `=?` (no encoded word can
+ * be in them), else null. Checked and lower-cased (A-Z, all that lower-casing changes in
+ * ASCII) by one byte loop into a plain array of codes, made a string at once: a `TextDecoder`
+ * call is an op into the runtime, and with a test and a `toLowerCase` of its result it cost
+ * several times this at delivery.
  */
-function asciiText(bytes: Uint8Array): string | null {
-  const text = utf8.decode(bytes);
-  return /[^\x00-\x7f]|=\?/.test(text) ? null : text;
+function asciiLowerText(bytes: Uint8Array): string | null {
+  const length = bytes.length;
+  if (length > 8192) {
+    // Long headers (rare): in chunks, as `binaryString` makes them.
+    for (let i = 0, previous = 0; i < length; i++) {
+      const byte = bytes[i];
+      if (byte >= 0x80 || (byte === 0x3f && previous === 0x3d)) return null;
+      previous = byte;
+    }
+    return binaryString(bytes).toLowerCase();
+  }
+  const codes: number[] = new Array(length);
+  let previous = 0;
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80 || (byte === 0x3f && previous === 0x3d)) return null;
+    previous = byte;
+    codes[i] = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** ASCII white space as `String.prototype.trim` sees it: HT, LF, VT, FF, CR, SP. */
+function isSpaceCode(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
 }
 
 /**
@@ -99,13 +120,16 @@ function compactBounds(numbers: readonly number[]): string | readonly number[] {
  */
 class CompactHeaders implements SearchHeaders {
   readonly #text: string;
+  /** Made from a header of ASCII without encoded words: values are the fields' lower-cased. */
+  readonly plain: boolean;
   /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
   /** See {@linkcode compactBounds}; `#at` reads it. */
   readonly #bounds: string | readonly number[];
   #sentDay: number | null | undefined = undefined;
 
-  private constructor(text: string, bounds: readonly number[]) {
+  private constructor(text: string, bounds: readonly number[], plain: boolean) {
     this.#text = text;
+    this.plain = plain;
     this.#bounds = compactBounds(bounds);
   }
 
@@ -114,8 +138,8 @@ class CompactHeaders implements SearchHeaders {
    * a header of plain ASCII is then made from those bytes in one pass.
    */
   static of(fields: readonly HeaderField[], header?: Uint8Array): CompactHeaders {
-    const text = header === undefined ? null : asciiText(header);
-    if (text !== null) return CompactHeaders.#ofAscii(fields, text);
+    const lower = header === undefined ? null : asciiLowerText(header);
+    if (lower !== null) return CompactHeaders.#ofAscii(fields, lower);
     const parts: string[] = [];
     const bounds: number[] = [];
     let length = 0;
@@ -128,34 +152,44 @@ class CompactHeaders implements SearchHeaders {
       length += value.length;
     }
     // One flat string (a join is not a rope of the parts).
-    return new CompactHeaders(parts.join(""), bounds);
+    return new CompactHeaders(parts.join(""), bounds, false);
   }
 
   /**
-   * {@linkcode of} for a header of ASCII without encoded words (`text`, its bytes as text):
+   * {@linkcode of} for a header of ASCII without encoded words (`lower`, its bytes as text,
+   * lower-cased):
    * there a field's decoded, lower-cased value is its text after the colon unfolded, trimmed
    * and lower-cased, so all of it is cut from one lower-cased string of the header (one
    * native decode and lower-casing instead of a string a field, built byte by byte).
    */
-  static #ofAscii(fields: readonly HeaderField[], text: string): CompactHeaders {
-    const lower = text.toLowerCase();
+  static #ofAscii(fields: readonly HeaderField[], lower: string): CompactHeaders {
     const parts: string[] = [];
     const bounds: number[] = [];
     let length = 0;
-    for (const field of fields) {
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f];
       const colon = lower.indexOf(":", field.start);
-      const name = lower.slice(field.start, colon).trim();
-      let value = lower.slice(colon + 1, field.end);
-      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`).
-      const lf = value.indexOf("\n");
-      if (lf >= 0 && lf < value.length - 1) value = value.replace(/\r?\n(?=[ \t])/g, "");
-      value = value.trim();
+      // Name and value trimmed by scanning (in ASCII, `trim` removes HT to CR and SP): one
+      // string each, not a slice and its trimmed copy.
+      let nameStart = field.start;
+      let nameEnd = colon;
+      while (nameStart < nameEnd && isSpaceCode(lower.charCodeAt(nameStart))) nameStart++;
+      while (nameEnd > nameStart && isSpaceCode(lower.charCodeAt(nameEnd - 1))) nameEnd--;
+      let valueStart = colon + 1;
+      let valueEnd = field.end;
+      while (valueStart < valueEnd && isSpaceCode(lower.charCodeAt(valueStart))) valueStart++;
+      while (valueEnd > valueStart && isSpaceCode(lower.charCodeAt(valueEnd - 1))) valueEnd--;
+      const name = lower.slice(nameStart, nameEnd);
+      let value = lower.slice(valueStart, valueEnd);
+      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`). After
+      // the trim, as before it: a fold at either end is white space the trim takes anyway.
+      if (value.indexOf("\n") >= 0) value = value.replace(/\r?\n(?=[ \t])/g, "");
       parts.push(name, ":", value);
       length += name.length + 1;
       bounds.push(length, length + value.length);
       length += value.length;
     }
-    return new CompactHeaders(parts.join(""), bounds);
+    return new CompactHeaders(parts.join(""), bounds, true);
   }
 
   /** Offset `k` of the bounds. */
@@ -263,8 +297,16 @@ export function searchAddresses(
       const length = decoded.nameLength(i);
       if (length < 2 || length > 4) continue;
       const name = decoded.name(i);
-      if (!ADDRESS_FIELDS.has(name)) continue;
-      const forms = missingForms(addressForms(fields[i].value, parse), decoded.value(i));
+      // Compared, not looked up in a set: a name cut from the header is a new string, which a
+      // set lookup hashes first.
+      if (name !== "from" && name !== "to" && name !== "cc" && name !== "bcc") continue;
+      const text = decoded.value(i);
+      // In a header of plain ASCII, a value that is one plain mailbox (`a@b.org`, `<a@b.org>`,
+      // `Name <a@b.org>`) holds its address forms as written: nothing is missing, and nothing
+      // need be parsed or lower-cased. (A local part or domain spelled like the parser's
+      // MISSING_* placeholders is left to the general way.)
+      if (decoded.plain && isSimpleMailbox(text) && !text.includes("missing_")) continue;
+      const forms = missingForms(addressForms(fields[i].value, parse), text);
       if (forms.length > 0) (found ??= []).push({ name, value: forms.join("\n") });
     }
     return found ?? NO_FIELDS;

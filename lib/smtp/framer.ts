@@ -240,6 +240,18 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
  */
 function decodeLine(bytes: Uint8Array, start: number, end: number): string {
   if (end > start && bytes[end - 1] === CR) end--;
+  if (end - start <= ASCII_CHUNK) {
+    // The codes are collected as they are checked, into a plain array, which
+    // `String.fromCharCode.apply` takes much faster than a typed array.
+    const codes: number[] = new Array(end - start);
+    let i = start;
+    for (; i < end; i++) {
+      const byte = bytes[i];
+      if (byte >= 0x80) break;
+      codes[i - start] = byte;
+    }
+    if (i === end) return String.fromCharCode.apply(null, codes);
+  }
   let ascii = true;
   for (let i = start; i < end; i++) {
     if (bytes[i] >= 0x80) {
@@ -248,11 +260,7 @@ function decodeLine(bytes: Uint8Array, start: number, end: number): string {
     }
   }
   const body = bytes.subarray(start, end);
-  if (ascii) {
-    return end - start <= ASCII_CHUNK
-      ? String.fromCharCode.apply(null, body as unknown as number[])
-      : latin1.decode(body);
-  }
+  if (ascii) return latin1.decode(body);
   try {
     return utf8.decode(body);
   } catch {

@@ -14,6 +14,7 @@
  */
 
 import { MessageIndex } from "../mail/message_index.ts";
+import { TableSlab } from "../mail/mime_table.ts";
 import { AccessKeys } from "./access_keys.ts";
 import { hasFlag } from "./flags.ts";
 import { StoreListeners } from "./listeners.ts";
@@ -99,6 +100,8 @@ export class MailStore implements Store {
   readonly #now: () => number;
   readonly #listeners = new StoreListeners();
   readonly #indexes: IndexCache;
+  /** What the indexes of appended one-part messages are cut from (see `TableSlab`). */
+  readonly #tableSlab = new TableSlab();
   readonly #userLimit: UserLimit;
   #accessKeys!: AccessKeys;
   #closed = false;
@@ -295,7 +298,7 @@ export class MailStore implements Store {
     // would build the same index a moment later (imap/warm.ts), finds it.
     const index = messages.length === 1 && this.#persistence.kind === "memory" &&
         messages[0].raw.length <= INDEX_AT_APPEND_BYTES
-      ? new MessageIndex(messages[0].raw)
+      ? new MessageIndex(messages[0].raw, this.#tableSlab)
       : undefined;
     const prepared = messages.map((message) => prepareAppend(message, this.#now(), index));
     const added = this.#transact(() => appendRecords(this.#state, record, target, prepared));

@@ -4,6 +4,7 @@ import {
   type AddressEntry,
   addressListMemo,
   displayAddresses,
+  isSimpleMailbox,
   MISSING_DOMAIN,
   MISSING_MAILBOX,
   parseAddressList,
@@ -182,6 +183,22 @@ Deno.test("parseAddressList: the fast path for plain values gives what the gener
     if (/^(([a-z0-9'+_-]+ )*[a-z0-9'+_-]+ )?<[^ ]+>$|^[^ <]+$/i.test(value)) fast++;
   }
   assert.ok(fast > 500, `${fast} values of the fast path's shape`);
+  // isSimpleMailbox says which values the fast path reads: those are one plain mailbox.
+  for (let round = 0; round < 5000; round++) {
+    const spec = `${word()}@${word()}`;
+    const value = [spec, `<${spec}>`, `${word()} <${spec}>`, `${word()}<${spec}>`][random(4)];
+    const entries = parseAddressListGeneral(value);
+    if (isSimpleMailbox(value)) {
+      assert.equal(entries.length, 1, JSON.stringify(value));
+      assert.equal(entries[0].kind, "mailbox", JSON.stringify(value));
+    }
+    assert.equal(
+      isSimpleMailbox(value),
+      /^(([a-z0-9'+_-]+ )*[a-z0-9'+_-]+ )?<[a-z0-9'+_-]+(\.[a-z0-9'+_-]+)*@[a-z0-9'+_-]+(\.[a-z0-9'+_-]+)*>$|^[a-z0-9'+_-]+(\.[a-z0-9'+_-]+)*@[a-z0-9'+_-]+(\.[a-z0-9'+_-]+)*$/i
+        .test(value),
+      JSON.stringify(value),
+    );
+  }
   assert.deepEqual(compact("MISSING_MAILBOX@x.org"), ["NIL|NIL|MISSING_MAILBOX|x.org"]);
 });
 

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type HeaderField, headerField } from "../../lib/mail/headers.ts";
+import {
+  fieldNames,
+  firstFields,
+  type HeaderField,
+  headerField,
+  parseHeaderFields,
+} from "../../lib/mail/headers.ts";
 
 /** What headerField finds, by its definition: the first field whose lower-cased name is. */
 function reference(fields: readonly HeaderField[], name: string): HeaderField | undefined {
@@ -58,4 +64,41 @@ Deno.test("headerField: the first field named so, case-insensitive, as by lower-
   assert.equal(headerField(fields, "content-type")?.value, "text/plain");
   assert.equal(headerField(fields, "Content-Typ"), undefined);
   assert.equal(headerField([{ name: "\u212a", value: "", start: 0, end: 1 }], "K")?.name, "\u212a");
+});
+
+Deno.test("firstFields: the field headerField finds for each name, in one pass", () => {
+  const names = ["Date", "From", "To", "Cc", "Bcc", "Reply-To", "Message-ID", "Content-ID"];
+  const wanted = fieldNames(names);
+  const spellings = [
+    ...names,
+    "date",
+    "FROM",
+    "tO",
+    "cc",
+    "Message-Id",
+    "X-To",
+    "Bc",
+    "Content-Type",
+    "\u212Aey",
+    "Dat\u00e9",
+    "reply-to",
+    " To",
+  ];
+  let seed = 5;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 2000; round++) {
+    let text = "";
+    for (let i = 0, n = random(12); i < n; i++) {
+      text += `${spellings[random(spellings.length)]}: v${i}\r\n`;
+    }
+    const fields = parseHeaderFields(new TextEncoder().encode(text));
+    assert.deepEqual(
+      firstFields(fields, wanted),
+      names.map((name) => headerField(fields, name)),
+      JSON.stringify(text),
+    );
+  }
 });

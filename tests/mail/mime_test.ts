@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
+import { TableSlab } from "../../lib/mail/mime_table.ts";
 import {
   decodeBase64Bytes,
   decodeBody,
@@ -306,4 +308,31 @@ Content-Transfer-Encoding: base64
   assert.equal(content.attachments[0].size, decoded.length);
   assert.equal(dec(decoded.subarray(0, 6)), "ABCABC");
   assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+});
+
+Deno.test("TableSlab: tables cut from a shared slab read as tables of their own", () => {
+  const encoder = new TextEncoder();
+  const slab = new TableSlab(512);
+  const messages = Array.from({ length: 40 }, (_, i) =>
+    encoder.encode(
+      i % 7 === 3
+        ? `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none ${i}\r\n--b--\r\n`
+        : `Subject: ${"x".repeat(i * 17)}\r\nFrom: a${i}@b.org\r\n\r\nbody ${i}\r\n`,
+    ));
+  const shared = messages.map((raw) => new MessageIndex(raw, slab));
+  messages.forEach((raw, i) => {
+    const own = new MessageIndex(raw).parts;
+    const cut = shared[i].parts;
+    assert.equal(cut.size, own.size);
+    assert.deepEqual(cut.rootHeader, own.rootHeader);
+    for (let row = 0; row < own.size; row++) {
+      for (let column = 0; column < 4; column++) {
+        assert.equal(cut.offset(row, column), own.offset(row, column));
+      }
+      assert.deepEqual(
+        cut.fields(row).map((field) => [field.name, field.value, field.start, field.end]),
+        own.fields(row).map((field) => [field.name, field.value, field.start, field.end]),
+      );
+    }
+  });
 });
