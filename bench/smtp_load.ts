@@ -385,9 +385,9 @@ interface Stall {
  * What held the server while the slow transactions waited (`--probe`): for each transaction
  * over 2 ms, the reply that took longest and what overlapped its wait: a GC pause of V8's
  * trace (by kind; times there are whole ms, so ±1 ms), else a gap of the loop probe
- * (bench/loop_probe.ts) in which the server's thread mostly ran (a long task) or mostly
- * waited for a core (another process had it), else nothing the server's loop shows (the
- * client, the kernel). Also the round's GC pauses and loop gaps in all.
+ * (bench/loop_probe.ts) in which the server's thread mostly ran (a long task), mostly waited
+ * for a core (another process had it) or mostly did neither (slept in a system call: disk
+ * I/O), else nothing the server's loop shows (the client, the kernel). Also the round's GC pauses and loop gaps in all.
  */
 function attribute(
   trace: number[][],
@@ -414,7 +414,11 @@ function attribute(
   const gaps: Stall[] = loop.gaps.map(([start, length, ran, waited]) => ({
     start,
     end: start + length,
-    what: waited > length / 2 ? "waited for a core" : "ran",
+    what: waited > length / 2
+      ? "waited for a core"
+      : length - ran - waited > length / 2
+      ? "slept: I/O"
+      : "ran",
     ran,
     waited,
   }));
@@ -499,7 +503,16 @@ function attribute(
       max(roundGaps).toFixed(1)
     }; thread ran ${sum(roundGaps, (s) => s.ran!).toFixed(1)} ms, waited for a core ${
       sum(roundGaps, (s) => s.waited!).toFixed(1)
-    } ms)`,
+    } ms, slept ${
+      sum(roundGaps, (s) => s.end - s.start - s.ran! - s.waited!).toFixed(1)
+    } ms; >= 5 ms: ${
+      list(
+        roundGaps.filter((s) => s.end - s.start >= 5).reduce(
+          (m, s) => m.set(s.what, (m.get(s.what) ?? 0) + 1),
+          new Map<string, number>(),
+        ),
+      ) || "none"
+    })`,
   ].join("\n");
 }
 
