@@ -17,7 +17,12 @@
  * (`MAIL`, `RCPT`, `DATA`, then the message and its end marker: four round trips), as most
  * client libraries do; with it, RFC 2920 style, `MAIL RCPT DATA` go in one write and after
  * the 354 the message, the end marker and the next transaction's `MAIL RCPT DATA` in one.
- * Latency is per transaction: from writing its `MAIL` to reading the 250 after its data.
+ * Latency is per transaction: from writing its `MAIL` to reading the 250 after its data. The
+ * messages are encoded before the clock starts, and the transactions start once every
+ * connection has had its EHLO answered (before, a connection's first transactions waited
+ * while the client encoded the other connections' messages: 8–14 ms, the round's slowest).
+ * `--probe DIR` tells what held the server while the slow transactions waited (see
+ * `attribute`).
  *
  * Server CPU time per message is measured besides the wall clock (the machine may be shared):
  * the server's threads' run time from `/proc/<pid>/task/<tid>/schedstat`, before and after
@@ -143,6 +148,14 @@ function messageData(n: number, size: number): string {
   ) + "\r\n";
 }
 
+/** Messages `first` … `first + count - 1` as they go on the wire, end marker included. */
+function encodeMessages(first: number, count: number, size: number): Uint8Array[] {
+  return Array.from(
+    { length: count },
+    (_, i) => encoder.encode(messageData(first + i, size) + ".\r\n"),
+  );
+}
+
 /** Reads SMTP replies from a connection; resolves final reply codes in order. */
 class ReplyReader {
   #conn: Deno.Conn;
@@ -196,19 +209,27 @@ interface Run {
 const mailCommand = "MAIL FROM:<load@example.com> SIZE=2200\r\n";
 const rcptCommand = (n: number) => `RCPT TO:<bench+${n % 16}@example.com>\r\n`;
 
-/** One client connection sending `count` messages; pushes per-transaction latencies (ms). */
-async function client(run: Run, first: number, count: number, latencies: number[]) {
+/**
+ * One client connection sending `data` (message `first` and on, encoded ahead: the client's
+ * own work stays out of the latencies); pushes per-transaction latencies (ms). With `ready`,
+ * the connection waits for it after its EHLO, so that no transaction is timed while other
+ * connections are still being opened.
+ */
+async function client(
+  run: Run,
+  first: number,
+  data: Uint8Array[],
+  latencies: number[],
+  ready?: () => Promise<void>,
+) {
+  const count = data.length;
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: run.port });
   conn.setNoDelay(true);
   const replies = new ReplyReader(conn);
   expectCodes(await replies.next(1), [220], "greeting");
   await writeAll(conn, encoder.encode("EHLO bench.example\r\n"));
   expectCodes(await replies.next(1), [250], "EHLO");
-  // Encoded ahead, so the client's own work stays out of the measured latencies.
-  const data = Array.from(
-    { length: count },
-    (_, i) => encoder.encode(messageData(first + i, run.size) + ".\r\n"),
-  );
+  await ready?.();
   if (run.pipelining) await pipelined(conn, replies, first, data, latencies);
   else {
     const command = async (text: string, code: number, what: string) => {
@@ -309,12 +330,26 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
     ? await spawnSink(dir, env, flags, probe?.gc)
     : await spawnServer(env, flags, probe?.gc);
   const traces: number[][][] = [];
+  // Every round's messages, encoded before the first connection (see `client`): encoding
+  // between two rounds would leave the server without clients for a moment, and the startup
+  // warm-up (lib/imap/warm_up.ts) takes such moments for a step of its own.
+  const per = Math.ceil(opts.messages / opts.connections);
+  const rounds = Array.from({ length: opts.rounds }, (_, round) =>
+    Array.from(
+      { length: opts.connections },
+      (_, c) =>
+        encodeMessages(
+          100_000 * (round + 1) + c * per,
+          Math.min(per, opts.messages - c * per),
+          opts.size,
+        ),
+    ));
   try {
     if (opts.warmup > 0) {
       await client(
         { port: server.smtp, size: opts.size, pipelining: opts.pipelining },
         0,
-        opts.warmup,
+        encodeMessages(0, opts.warmup, opts.size),
         [],
       );
     }
@@ -326,14 +361,21 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
         ...(probe && !opts.pipelining ? { trace: [] } : {}),
       };
       const latencies: number[] = [];
-      const per = Math.ceil(opts.messages / opts.connections);
       const first = 100_000 * (round + 1);
+      const datas = rounds[round];
+      // The transactions start once every connection has had its EHLO answered.
+      let waiting = opts.connections;
+      const all = Promise.withResolvers<void>();
+      const ready = () => {
+        if (--waiting === 0) all.resolve();
+        return all.promise;
+      };
       const cpuBefore = cpuMs(server.pid);
       const started = performance.now();
       await Promise.all(
         Array.from(
           { length: opts.connections },
-          (_, c) => client(run, first + c * per, Math.min(per, opts.messages - c * per), latencies),
+          (_, c) => client(run, first + c * per, datas[c], latencies, ready),
         ),
       );
       const seconds = (performance.now() - started) / 1000;
@@ -454,6 +496,7 @@ function attribute(
   const slowSplit = [0, 0, 0, 0];
   const dominant = new Map<string, number>();
   let slow = 0;
+  const slowest: Array<{ ms: number; text: string }> = [];
   for (const t of trace) {
     for (let p = 0; p < 4; p++) add(allSplit, split(t, p));
     if (t[4] - t[0] <= 2) continue;
@@ -478,7 +521,22 @@ function attribute(
       ? `loop gap (${gap.what}, ${gap.end - gap.start >= 5 ? ">=5" : "<5"} ms)`
       : "nothing seen in the server";
     causes.set(cause, (causes.get(cause) ?? 0) + 1);
+    slowest.push({
+      ms: t[4] - t[0],
+      text: `${(t[4] - t[0]).toFixed(1)} ms at +${(t[0] - first).toFixed(0)} ms (${phases[phase]} ${
+        (t[phase + 1] - t[phase]).toFixed(1)
+      }${parts ? `: in ${parts.map((v) => v.toFixed(1)).join(" / ")} out` : ""}; ${
+        pause
+          ? `GC ${pause.what} ${(pause.end - pause.start).toFixed(1)}`
+          : gap
+          ? `gap ${(gap.end - gap.start).toFixed(1)} ran ${gap.ran!.toFixed(1)} waited ${
+            gap.waited!.toFixed(1)
+          }`
+          : "-"
+      })`,
+    });
   }
+  slowest.sort((a, b) => b.ms - a.ms);
   const sum = (stalls: Stall[], of = (s: Stall) => s.end - s.start) =>
     stalls.reduce((total, s) => total + of(s), 0);
   const max = (stalls: Stall[]) => stalls.reduce((m, s) => Math.max(m, s.end - s.start), 0);
@@ -491,6 +549,7 @@ function attribute(
   return [
     `  ${slow} transactions over 2 ms; slowest reply ${list(slowPhases)}; ` +
     `during: ${list(causes) || "-"}`,
+    `  slowest: ${slowest.slice(0, 8).map((t) => t.text).join(", ")}`,
     `  a reply's wait, mean ms in (client write to server read) / server (read to write) / ` +
     `out (write to client read): all ${means(allSplit)}; slowest of the slow ${
       means(slowSplit)
