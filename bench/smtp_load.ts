@@ -17,7 +17,12 @@
  * (`MAIL`, `RCPT`, `DATA`, then the message and its end marker: four round trips), as most
  * client libraries do; with it, RFC 2920 style, `MAIL RCPT DATA` go in one write and after
  * the 354 the message, the end marker and the next transaction's `MAIL RCPT DATA` in one.
- * Latency is per transaction: from writing its `MAIL` to reading the 250 after its data.
+ * Latency is per transaction: from writing its `MAIL` to reading the 250 after its data. The
+ * messages are encoded before the clock starts, and the transactions start once every
+ * connection has had its EHLO answered (before, a connection's first transactions waited
+ * while the client encoded the other connections' messages: 8–14 ms, the round's slowest).
+ * `--probe DIR` tells what held the server while the slow transactions waited (see
+ * `attribute`).
  *
  * Server CPU time per message is measured besides the wall clock (the machine may be shared):
  * the server's threads' run time from `/proc/<pid>/task/<tid>/schedstat`, before and after
@@ -39,6 +44,7 @@ import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 import { spawnServer } from "./spawn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const PROBE = new URL("./loop_probe.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
 interface Options {
@@ -59,6 +65,12 @@ interface Options {
   cpuProf: string | null;
   /** Extra `deno run` flags for the server (`--v8-flags=...`). */
   denoFlags: string[];
+  /**
+   * Directory for the stall probe's files; none when null. The server then runs with V8's
+   * `--trace-gc` and the event-loop lag probe (bench/loop_probe.ts), and each round ends with
+   * what held the server's loop while a transaction waited (see {@linkcode attribute}).
+   */
+  probe: string | null;
 }
 
 function options(): Options {
@@ -76,6 +88,7 @@ function options(): Options {
       "idle-at": { type: "string", default: "1,5,30" },
       "cpu-prof": { type: "string" },
       "deno-flag": { type: "string", multiple: true, default: [] },
+      probe: { type: "string" },
     },
   });
   const store = values.store;
@@ -97,6 +110,7 @@ function options(): Options {
     startupRuns: Number(values["startup-runs"]),
     cpuProf: values["cpu-prof"] ?? null,
     denoFlags: values["deno-flag"],
+    probe: values.probe ?? null,
   };
 }
 
@@ -132,6 +146,14 @@ function messageData(n: number, size: number): string {
   return messageLines(n, size).map((line) => line.startsWith(".") ? "." + line : line).join(
     "\r\n",
   ) + "\r\n";
+}
+
+/** Messages `first` … `first + count - 1` as they go on the wire, end marker included. */
+function encodeMessages(first: number, count: number, size: number): Uint8Array[] {
+  return Array.from(
+    { length: count },
+    (_, i) => encoder.encode(messageData(first + i, size) + ".\r\n"),
+  );
 }
 
 /** Reads SMTP replies from a connection; resolves final reply codes in order. */
@@ -176,39 +198,60 @@ interface Run {
   readonly port: number;
   readonly size: number;
   readonly pipelining: boolean;
+  /**
+   * With `--probe`: each transaction's `[MAIL sent, 250 to MAIL, 250 to RCPT, 354, 250 to
+   * the data]`, wall clock ms (`performance.timeOrigin` + `performance.now()`), then the
+   * connection's local port.
+   */
+  readonly trace?: number[][];
 }
 
 const mailCommand = "MAIL FROM:<load@example.com> SIZE=2200\r\n";
 const rcptCommand = (n: number) => `RCPT TO:<bench+${n % 16}@example.com>\r\n`;
 
-/** One client connection sending `count` messages; pushes per-transaction latencies (ms). */
-async function client(run: Run, first: number, count: number, latencies: number[]) {
+/**
+ * One client connection sending `data` (message `first` and on, encoded ahead: the client's
+ * own work stays out of the latencies); pushes per-transaction latencies (ms). With `ready`,
+ * the connection waits for it after its EHLO, so that no transaction is timed while other
+ * connections are still being opened.
+ */
+async function client(
+  run: Run,
+  first: number,
+  data: Uint8Array[],
+  latencies: number[],
+  ready?: () => Promise<void>,
+) {
+  const count = data.length;
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: run.port });
   conn.setNoDelay(true);
   const replies = new ReplyReader(conn);
   expectCodes(await replies.next(1), [220], "greeting");
   await writeAll(conn, encoder.encode("EHLO bench.example\r\n"));
   expectCodes(await replies.next(1), [250], "EHLO");
-  // Encoded ahead, so the client's own work stays out of the measured latencies.
-  const data = Array.from(
-    { length: count },
-    (_, i) => encoder.encode(messageData(first + i, run.size) + ".\r\n"),
-  );
+  await ready?.();
   if (run.pipelining) await pipelined(conn, replies, first, data, latencies);
   else {
     const command = async (text: string, code: number, what: string) => {
       await writeAll(conn, encoder.encode(text));
       expectCodes(await replies.next(1), [code], what);
     };
+    const origin = performance.timeOrigin;
+    const port = (conn.localAddr as Deno.NetAddr).port;
     for (let i = 0; i < count; i++) {
       const n = first + i;
       const started = performance.now();
       await command(mailCommand, 250, `MAIL ${n}`);
+      const mail = performance.now();
       await command(rcptCommand(n), 250, `RCPT ${n}`);
+      const rcpt = performance.now();
       await command("DATA\r\n", 354, `DATA ${n}`);
+      const dataStarts = performance.now();
       await writeAll(conn, data[i]);
       expectCodes(await replies.next(1), [250], `message ${n}`);
-      latencies.push(performance.now() - started);
+      const done = performance.now();
+      latencies.push(done - started);
+      run.trace?.push([...[started, mail, rcpt, dataStarts, done].map((t) => origin + t), port]);
     }
     await command("QUIT\r\n", 221, "QUIT");
   }
@@ -275,20 +318,64 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
     : {};
   const flags = [...opts.denoFlags];
   if (opts.cpuProf) flags.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProf}`);
-  const server = store === "sink" ? await spawnSink(dir) : await spawnServer(env, flags);
-  const run: Run = { port: server.smtp, size: opts.size, pipelining: opts.pipelining };
+  let probe: { loop: string; gc: string } | null = null;
+  if (opts.probe) {
+    await Deno.mkdir(opts.probe, { recursive: true });
+    const stamp = `${store}-${Date.now()}`;
+    probe = { loop: `${opts.probe}/${stamp}-loop.json`, gc: `${opts.probe}/${stamp}-gc.txt` };
+    env.LOOP_PROBE_FILE = probe.loop;
+    flags.push(`--preload=${PROBE}`, "--v8-flags=--trace-gc,--expose-gc");
+  }
+  const server = store === "sink"
+    ? await spawnSink(dir, env, flags, probe?.gc)
+    : await spawnServer(env, flags, probe?.gc);
+  const traces: number[][][] = [];
+  // Every round's messages, encoded before the first connection (see `client`): encoding
+  // between two rounds would leave the server without clients for a moment, and the startup
+  // warm-up (lib/imap/warm_up.ts) takes such moments for a step of its own.
+  const per = Math.ceil(opts.messages / opts.connections);
+  const rounds = Array.from({ length: opts.rounds }, (_, round) =>
+    Array.from(
+      { length: opts.connections },
+      (_, c) =>
+        encodeMessages(
+          100_000 * (round + 1) + c * per,
+          Math.min(per, opts.messages - c * per),
+          opts.size,
+        ),
+    ));
   try {
-    if (opts.warmup > 0) await client(run, 0, opts.warmup, []);
+    if (opts.warmup > 0) {
+      await client(
+        { port: server.smtp, size: opts.size, pipelining: opts.pipelining },
+        0,
+        encodeMessages(0, opts.warmup, opts.size),
+        [],
+      );
+    }
     for (let round = 0; round < opts.rounds; round++) {
+      const run: Run = {
+        port: server.smtp,
+        size: opts.size,
+        pipelining: opts.pipelining,
+        ...(probe && !opts.pipelining ? { trace: [] } : {}),
+      };
       const latencies: number[] = [];
-      const per = Math.ceil(opts.messages / opts.connections);
       const first = 100_000 * (round + 1);
+      const datas = rounds[round];
+      // The transactions start once every connection has had its EHLO answered.
+      let waiting = opts.connections;
+      const all = Promise.withResolvers<void>();
+      const ready = () => {
+        if (--waiting === 0) all.resolve();
+        return all.promise;
+      };
       const cpuBefore = cpuMs(server.pid);
       const started = performance.now();
       await Promise.all(
         Array.from(
           { length: opts.connections },
-          (_, c) => client(run, first + c * per, Math.min(per, opts.messages - c * per), latencies),
+          (_, c) => client(run, first + c * per, datas[c], latencies, ready),
         ),
       );
       const seconds = (performance.now() - started) / 1000;
@@ -307,11 +394,185 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
           peak.toFixed(1)
         } MB)`,
       );
+      if (run.trace) traces.push(run.trace);
+    }
+    if (probe) {
+      Deno.kill(server.pid, "SIGUSR2");
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+  // V8's trace is complete once the server has exited (its output is buffered).
+  if (probe) {
+    const loop = JSON.parse(await Deno.readTextFile(probe.loop));
+    for (const [i, trace] of traces.entries()) {
+      console.log(`${store} round ${i + 1}\n${attribute(trace, loop, probe.gc)}`);
+    }
+  }
+}
+
+/** A stretch the server's loop was held: a GC pause (from `--trace-gc`) or a probe gap. */
+interface Stall {
+  readonly start: number;
+  readonly end: number;
+  readonly what: string;
+  /** Of a probe gap: ms the thread ran and ms it waited for a core. */
+  readonly ran?: number;
+  readonly waited?: number;
+}
+
+/**
+ * What held the server while the slow transactions waited (`--probe`): for each transaction
+ * over 2 ms, the reply that took longest and what overlapped its wait: a GC pause of V8's
+ * trace (by kind; times there are whole ms, so ±1 ms), else a gap of the loop probe
+ * (bench/loop_probe.ts) in which the server's thread mostly ran (a long task), mostly waited
+ * for a core (another process had it) or mostly did neither (slept in a system call: disk
+ * I/O), else nothing the server's loop shows (the client, the kernel). Also the round's GC pauses and loop gaps in all.
+ */
+function attribute(
+  trace: number[][],
+  loop: { anchor: number | null; gaps: number[][]; io: Record<string, number[]> },
+  gcFile: string,
+): string {
+  const first = trace.reduce((min, t) => Math.min(min, t[0]), Infinity);
+  const last = trace.reduce((max, t) => Math.max(max, t[4]), 0);
+  const pauses: Stall[] = [];
+  let offset: number | null = null;
+  for (const line of Deno.readTextFileSync(gcFile).split("\n")) {
+    const match = /\s(\d+) ms: ([A-Za-z( )-]+?) [\d.]+ \([\d.]+\) -> .*?, ([\d.]+) \/ [\d.]+ ms/
+      .exec(line);
+    if (!match) continue;
+    const at = Number(match[1]);
+    if (offset === null) {
+      // The probe's own GC at startup is the anchor between the trace's clock and ours.
+      if (loop.anchor !== null && line.includes("testing")) offset = loop.anchor - at;
+      continue;
+    }
+    const end = at + offset;
+    pauses.push({ start: end - Number(match[3]), end, what: match[2] });
+  }
+  const gaps: Stall[] = loop.gaps.map(([start, length, ran, waited]) => ({
+    start,
+    end: start + length,
+    what: waited > length / 2
+      ? "waited for a core"
+      : length - ran - waited > length / 2
+      ? "slept: I/O"
+      : "ran",
+    ran,
+    waited,
+  }));
+  const inRound = (s: Stall) => s.end >= first && s.start <= last;
+  const roundPauses = pauses.filter(inRound);
+  const roundGaps = gaps.filter(inRound);
+  const longest = (stalls: Stall[]) =>
+    stalls.sort((a, b) => (b.end - b.start) - (a.end - a.start))[0];
+  const causes = new Map<string, number>();
+  const phases = ["MAIL", "RCPT", "DATA", "data"];
+  const slowPhases = new Map<string, number>();
+  // Each reply's wait split at the server's read and write: [in, work, out] summed over all
+  // replies, and over the slowest reply of each slow transaction.
+  const split = (t: number[], phase: number): number[] | null => {
+    const io = loop.io[t[5]] ?? [];
+    let write = -1;
+    let read = -1;
+    for (let i = 0; i < io.length; i += 2) {
+      if (io[i] <= t[phase]) continue;
+      if (io[i] >= t[phase + 1]) break;
+      if (io[i + 1] < 0) write = io[i];
+      else if (write < 0 && io[i + 1] > 0) read = io[i];
+    }
+    if (read < 0 || write < 0) return null;
+    return [read - t[phase], write - read, t[phase + 1] - write];
+  };
+  const add = (sums: number[], parts: number[] | null) => {
+    if (!parts) return;
+    for (let i = 0; i < 3; i++) sums[i] += parts[i];
+    sums[3]++;
+  };
+  const allSplit = [0, 0, 0, 0];
+  const slowSplit = [0, 0, 0, 0];
+  const dominant = new Map<string, number>();
+  let slow = 0;
+  const slowest: Array<{ ms: number; text: string }> = [];
+  for (const t of trace) {
+    for (let p = 0; p < 4; p++) add(allSplit, split(t, p));
+    if (t[4] - t[0] <= 2) continue;
+    slow++;
+    let phase = 0;
+    for (let p = 1; p < 4; p++) if (t[p + 1] - t[p] > t[phase + 1] - t[phase]) phase = p;
+    slowPhases.set(phases[phase], (slowPhases.get(phases[phase]) ?? 0) + 1);
+    const parts = split(t, phase);
+    add(slowSplit, parts);
+    if (parts) {
+      const most = ["in", "server", "out"][parts.indexOf(Math.max(...parts))];
+      dominant.set(most, (dominant.get(most) ?? 0) + 1);
+    }
+    const from = t[phase] - 1;
+    const to = t[phase + 1] + 1;
+    const overlaps = (s: Stall) => s.end >= from && s.start <= to;
+    const pause = longest(roundPauses.filter(overlaps));
+    const gap = longest(roundGaps.filter(overlaps));
+    const cause = pause && pause.end - pause.start >= 0.5
+      ? `GC ${pause.what}`
+      : gap
+      ? `loop gap (${gap.what}, ${gap.end - gap.start >= 5 ? ">=5" : "<5"} ms)`
+      : "nothing seen in the server";
+    causes.set(cause, (causes.get(cause) ?? 0) + 1);
+    slowest.push({
+      ms: t[4] - t[0],
+      text: `${(t[4] - t[0]).toFixed(1)} ms at +${(t[0] - first).toFixed(0)} ms (${phases[phase]} ${
+        (t[phase + 1] - t[phase]).toFixed(1)
+      }${parts ? `: in ${parts.map((v) => v.toFixed(1)).join(" / ")} out` : ""}; ${
+        pause
+          ? `GC ${pause.what} ${(pause.end - pause.start).toFixed(1)}`
+          : gap
+          ? `gap ${(gap.end - gap.start).toFixed(1)} ran ${gap.ran!.toFixed(1)} waited ${
+            gap.waited!.toFixed(1)
+          }`
+          : "-"
+      })`,
+    });
+  }
+  slowest.sort((a, b) => b.ms - a.ms);
+  const sum = (stalls: Stall[], of = (s: Stall) => s.end - s.start) =>
+    stalls.reduce((total, s) => total + of(s), 0);
+  const max = (stalls: Stall[]) => stalls.reduce((m, s) => Math.max(m, s.end - s.start), 0);
+  const kinds = new Map<string, Stall[]>();
+  for (const p of roundPauses) kinds.set(p.what, [...(kinds.get(p.what) ?? []), p]);
+  const list = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
+  const means = (sums: number[]) =>
+    sums[3] === 0 ? "-" : sums.slice(0, 3).map((v) => (v / sums[3]).toFixed(3)).join(" / ");
+  return [
+    `  ${slow} transactions over 2 ms; slowest reply ${list(slowPhases)}; ` +
+    `during: ${list(causes) || "-"}`,
+    `  slowest: ${slowest.slice(0, 8).map((t) => t.text).join(", ")}`,
+    `  a reply's wait, mean ms in (client write to server read) / server (read to write) / ` +
+    `out (write to client read): all ${means(allSplit)}; slowest of the slow ${
+      means(slowSplit)
+    } (mostly ${list(dominant) || "-"})`,
+    `  in the round (${(last - first).toFixed(0)} ms): GC pauses ` +
+    ([...kinds].map(([k, v]) =>
+      `${v.length} ${k} (${sum(v).toFixed(1)} ms, max ${max(v).toFixed(2)})`
+    ).join(", ") || "none") +
+    `; loop gaps >= 1.5 ms ${roundGaps.length} (${sum(roundGaps).toFixed(1)} ms, max ${
+      max(roundGaps).toFixed(1)
+    }; thread ran ${sum(roundGaps, (s) => s.ran!).toFixed(1)} ms, waited for a core ${
+      sum(roundGaps, (s) => s.waited!).toFixed(1)
+    } ms, slept ${
+      sum(roundGaps, (s) => s.end - s.start - s.ran! - s.waited!).toFixed(1)
+    } ms; >= 5 ms: ${
+      list(
+        roundGaps.filter((s) => s.end - s.start >= 5).reduce(
+          (m, s) => m.set(s.what, (m.get(s.what) ?? 0) + 1),
+          new Map<string, number>(),
+        ),
+      ) || "none"
+    })`,
+  ].join("\n");
 }
 
 /**
@@ -363,17 +624,21 @@ for await (const conn of listener) serve(conn).catch(() => {});
 
 async function spawnSink(
   dir: string,
+  env: Record<string, string>,
+  denoFlags: readonly string[],
+  stdoutFile?: string,
 ): Promise<{ pid: number; smtp: number; stop(): Promise<void> }> {
   const script = `${dir}/sink.ts`;
   await Deno.writeTextFile(script, SINK);
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script],
-    env: { SMTP_PORT: String(port) },
+    args: ["run", "-A", ...denoFlags, script],
+    env: { ...env, SMTP_PORT: String(port) },
     stdin: "null",
-    stdout: "null",
+    stdout: stdoutFile ? "piped" : "null",
     stderr: "inherit",
   }).spawn();
+  const output = stdoutFile ? child.stdout.pipeTo((await Deno.create(stdoutFile)).writable) : null;
   while (true) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
@@ -388,6 +653,7 @@ async function spawnSink(
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
+      await output;
     },
   };
 }

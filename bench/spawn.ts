@@ -26,20 +26,23 @@ export interface SpawnedServer {
  * Starts the server with `env` added to the environment, and the program's V8 flags as
  * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
  * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
- * `--v8-flags` add up).
+ * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
+ * `--trace-gc` lines) is written there.
  */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
+  stdoutFile?: string,
 ): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, MAIN],
     // Free ports for every listener: other servers may hold the default ones.
     env: { SMTP_PORT: "0", IMAP_PORT: "0", POP3_PORT: "0", HTTP_PORT: "0", ...env },
     stdin: "null",
-    stdout: "null",
+    stdout: stdoutFile ? "piped" : "null",
     stderr: "piped",
   }).spawn();
+  const output = stdoutFile ? child.stdout.pipeTo((await Deno.create(stdoutFile)).writable) : null;
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let ports: { smtp: number; imap: number } | null = null;
@@ -69,6 +72,7 @@ export async function spawnServer(
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
+      await output;
     },
   };
 }

@@ -21,7 +21,7 @@ import type {
   Persistence,
   VanishedRange,
 } from "./persistence.ts";
-import { AUTO_CHECKPOINT_PAGES, IdleCheckpoint } from "./sqlite_checkpoint.ts";
+import { AUTO_CHECKPOINT_PAGES, IdleCheckpoint, WAL_SIZE_LIMIT } from "./sqlite_checkpoint.ts";
 import { migrate } from "./sqlite_schema.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
@@ -72,7 +72,8 @@ class SqlitePersistence implements Persistence {
       lock = lockDatabase(path);
       this.#db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;" +
-          `PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES};`,
+          `PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES};` +
+          `PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT};`,
       );
       migrate(this.#db);
     } catch (error) {
