@@ -23,17 +23,25 @@
 
 /**
  * Runs a full GC; returns its duration in ms, or null when the runtime offers no way to
- * (the collection is then left to V8).
+ * (the collection is then left to V8). Loading `node:v8`, loading `node:vm` and collecting
+ * each hold the event loop for 5–25 ms (~40–65 ms together, measured with bench/loop_probe.ts
+ * at the end of the warm-up); `between` runs before each of them, so a caller can let
+ * waiting clients go first.
  *
  * @example
  * ```ts
  * const ms = await fullGc(); // e.g. 12.5
  * ```
  */
-export async function fullGc(): Promise<number | null> {
+export async function fullGc(
+  between: () => Promise<void> = () => Promise.resolve(),
+): Promise<number | null> {
   try {
+    await between();
     const { setFlagsFromString } = await import("node:v8");
+    await between();
     const { runInNewContext } = await import("node:vm");
+    await between();
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc");
     if (typeof gc !== "function") return null;

@@ -114,12 +114,15 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       return play(config, plan, control, idle, result);
     })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
-    // grew given back), after a timer turn for any client meanwhile.
+    // grew given back), each of the collection's steps after a timer turn, once no client
+    // is connected.
     .then(async () => {
-      if (control.stopped) return;
-      await idle();
-      if (control.stopped) return;
-      await fullGc();
+      const between = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        await idle();
+        if (control.stopped) throw new Error("stopped");
+      };
+      if (!control.stopped) await fullGc(between);
     })
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
@@ -284,8 +287,11 @@ export const PRIME_RECORD_FETCHES = 100;
 /** The conversation's last flag change before its messages are copied, moved and expunged. */
 const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
-/** Messages of a warm-up APPEND burst handled in one turn of the event loop. */
-const APPEND_SLICE = 8;
+/**
+ * Messages of a warm-up APPEND burst handled in one turn of the event loop: with 8, a turn
+ * held the loop for up to 17–20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
+ */
+const APPEND_SLICE = 2;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 
 /** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
