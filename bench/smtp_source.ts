@@ -7,14 +7,19 @@
  * apt-get install postfix        # smtp-source and smtp-sink (nothing is started)
  * deno run -A bench/smtp_source.ts                      # 2,000 msgs, 4 connections, 3 rounds
  * deno run -A bench/smtp_source.ts --messages 10000 --rounds 5 --store memory
+ * deno run -A bench/smtp_source.ts --store memory --warm-up 20000   # after V8's TurboFan tier-up
+ * deno run -A bench/smtp_source.ts --store memory --v8-flags=--invocation-count-for-turbofan=500
  * ```
  *
  * Each round runs `smtp-source -d -s <connections> -m <messages> -l <size>` (one message per
  * transaction, no pipelining, connections kept: `-d`) against Postfix's `smtp-sink` and then
  * against a fresh server per store (`deno run -A main.ts`), and prints messages per second
  * and the server's CPU per message (all its threads, from schedstat). A warm-up round of the
- * same size runs first on each server, so the figures are the steady state; the first-touch
- * figures are `cold_compare.ts`'s. Last, each store's median rate as a ratio to smtp-sink's,
+ * same size runs first on each server (`--warm-up N`: N messages instead), so the figures are the warm ones; the first-touch
+ * figures are `cold_compare.ts`'s. Warm is not yet V8's top tier: the per-message functions
+ * (lib/imap/warm.ts, lib/mail/*, lib/smtp/*) run Maglev code until some 16,000–20,000 messages,
+ * when TurboFan takes them (`--trace-opt`); `--warm-up 20000` measures after that.
+ * `--v8-flags=...` is added to the server's own (lib/v8_flags.ts) to compare V8 flags. Last, each store's median rate as a ratio to smtp-sink's,
  * beside issue 13's goal as the same ratio (the sink is the yardstick that moves with the
  * machine).
  *
@@ -32,6 +37,10 @@ interface Options {
   connections: number;
   size: number;
   rounds: number;
+  /** Messages in the warm-up round. */
+  warmUp: number;
+  /** Extra `deno run` flags for the server (`--v8-flags=...`), none when empty. */
+  denoFlags: string[];
   targets: Target[];
 }
 
@@ -44,6 +53,8 @@ function options(): Options {
       size: { type: "string", default: "2200" },
       rounds: { type: "string", default: "3" },
       store: { type: "string", default: "all" },
+      "warm-up": { type: "string" },
+      "v8-flags": { type: "string" },
     },
   });
   const store = values.store;
@@ -59,12 +70,14 @@ function options(): Options {
     connections: Number(values.connections),
     size: Number(values.size),
     rounds: Number(values.rounds),
+    warmUp: Number(values["warm-up"] ?? values.messages),
+    denoFlags: values["v8-flags"] ? [`--v8-flags=${values["v8-flags"]}`] : [],
     targets,
   };
 }
 
 /** Runs smtp-source once against `port`; returns the wall time in seconds. */
-async function source(port: number, opts: Options): Promise<number> {
+async function source(port: number, opts: Options, messages = opts.messages): Promise<number> {
   const started = performance.now();
   const { code, stderr } = await new Deno.Command("smtp-source", {
     args: [
@@ -72,7 +85,7 @@ async function source(port: number, opts: Options): Promise<number> {
       "-s",
       String(opts.connections),
       "-m",
-      String(opts.messages),
+      String(messages),
       "-l",
       String(opts.size),
       "-f",
@@ -127,26 +140,28 @@ async function startSink(): Promise<Running> {
   };
 }
 
-async function start(target: Target, dir: string): Promise<Running> {
+async function start(target: Target, dir: string, opts: Options): Promise<Running> {
   if (target === "sink") return await startSink();
   const env: Record<string, string> = target === "sqlite"
     ? { ELEKTROMAIL_DB: `${dir}/bench.db` }
     : {};
-  const server = await spawnServer(env);
+  const server = await spawnServer(env, opts.denoFlags);
   return { pid: server.pid, port: server.smtp, stop: () => server.stop() };
 }
 
 async function main(): Promise<void> {
   const opts = options();
   console.log(
-    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; smtp-source -d -s ${opts.connections} -m ${opts.messages} -l ${opts.size}`,
+    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; smtp-source -d -s ${opts.connections} -m ${opts.messages} -l ${opts.size}; warm-up ${opts.warmUp} messages${
+      opts.denoFlags.length ? `; server ${opts.denoFlags.join(" ")}` : ""
+    }`,
   );
   const rates = new Map<Target, number[]>();
   for (const target of opts.targets) {
     const dir = await Deno.makeTempDir({ prefix: "elektromail-source-" });
-    const running = await start(target, dir);
+    const running = await start(target, dir, opts);
     try {
-      await source(running.port, opts); // warm-up
+      if (opts.warmUp > 0) await source(running.port, opts, opts.warmUp);
       for (let round = 0; round < opts.rounds; round++) {
         const before = cpuMs(running.pid);
         const seconds = await source(running.port, opts);
