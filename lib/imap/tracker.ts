@@ -58,18 +58,20 @@ export class MailboxTracker {
   #keywordsGrew = false;
 
   /**
-   * `uids`: the mailbox's UIDs at SELECT time, ascending; `keywords`: those in use then (the
+   * `uids`: the mailbox's UIDs at SELECT time, ascending, handed over (the tracker keeps and
+   * changes this array: SELECT passes the store's copy, and a second copy of a large
+   * mailbox's list was measurable in a cold SELECT); `keywords`: those in use then (the
    * SELECT's FLAGS response lists them).
    */
   constructor(
     user: string,
     mailbox: string,
-    uids: readonly number[],
+    uids: number[],
     keywords: Iterable<string> = [],
   ) {
     this.user = user;
     this.#mailbox = mailbox;
-    this.#uids = [...uids];
+    this.#uids = uids;
     this.#announced = uids.length;
     this.#keywords = new Set(keywords);
   }

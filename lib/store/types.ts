@@ -304,7 +304,8 @@ export interface Store {
   listMessages(user: string, mailbox: string): MessageMeta[];
   /**
    * What IMAP SELECT needs, in one pass and without a snapshot per message: the UIDs in
-   * order, the keywords in use, and the UID of the first message without `\Seen` (0: none).
+   * order (a copy the caller may keep and change), the keywords in use, and the UID of the
+   * first message without `\Seen` (0: none).
    */
   selectView(user: string, mailbox: string): SelectView;
   getMessage(user: string, mailbox: string, uid: number): MessageMeta | undefined;
