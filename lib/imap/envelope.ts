@@ -176,19 +176,13 @@ function plainQuotable(value: string): boolean {
 /** Writes an envelope's fields (without the surrounding parentheses). */
 export function writeEnvelope(out: EncodedWriter, envelope: Envelope): void {
   out.nstring(envelope.date).push(" ").nstring(envelope.subject);
-  for (
-    const list of [
-      envelope.from,
-      envelope.sender,
-      envelope.replyTo,
-      envelope.to,
-      envelope.cc,
-      envelope.bcc,
-    ]
-  ) {
-    out.push(" ");
-    writeAddresses(out, list);
-  }
+  // One call a list, not a loop over an array of them (made a message, at delivery too).
+  writeAddresses(out.push(" "), envelope.from);
+  writeAddresses(out.push(" "), envelope.sender);
+  writeAddresses(out.push(" "), envelope.replyTo);
+  writeAddresses(out.push(" "), envelope.to);
+  writeAddresses(out.push(" "), envelope.cc);
+  writeAddresses(out.push(" "), envelope.bcc);
   out.push(" ").nstring(envelope.inReplyTo).push(" ").nstring(envelope.messageId);
 }
 

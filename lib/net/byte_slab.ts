@@ -58,13 +58,18 @@ export class ByteSlab {
    */
   ascii(text: string): Uint8Array | null {
     const length = text.length;
-    const out = length > this.#size ? new Uint8Array(length) : this.space(length);
+    const own = length > this.#size;
+    if (!own && this.free < length) this.#renew(this.#size);
+    // Written into the slab where `take` cuts the reply's view: one view a reply, not a view
+    // of the free space to fill and then the reply's (a reply per SMTP command).
+    const out = own ? new Uint8Array(length) : this.#slab;
+    const at = own ? 0 : this.#used;
     for (let i = 0; i < length; i++) {
       const code = text.charCodeAt(i);
       if (code >= 0x80) return null;
-      out[i] = code;
+      out[at + i] = code;
     }
-    return length > this.#size ? out : this.take(length);
+    return own ? out : this.take(length);
   }
 
   #renew(size: number): void {

@@ -55,6 +55,8 @@ const REPLY_SLAB_SIZE = 16 * 1024;
 /** Parts at least this large are written without copying; smaller ones are joined. */
 const COALESCE_LIMIT = 64 * 1024;
 const encoder = new TextEncoder();
+/** The batch between writes (shared: a batch is only read). */
+const NO_PARTS: readonly Uint8Array[] = Object.freeze([]);
 
 /**
  * Starts listening: `Deno.listen` without TLS, a `node:net` server with it. Rejects with the
@@ -118,7 +120,7 @@ class SocketConnection implements ManagedConnection {
   /** A write is with the OS: the chunk at `#batch[#sending]`, written up to `#sentTo`. */
   #writing = false;
   /** The queued parts taken for writing, joined (see {@linkcode coalesce}); `#sending` indexes it. */
-  #batch: Uint8Array[] = [];
+  #batch: readonly Uint8Array[] = NO_PARTS;
   #sending = 0;
   #sentTo = 0;
   #ending = false;
@@ -358,21 +360,24 @@ class SocketConnection implements ManagedConnection {
       this.#sentTo = 0;
       return this.#writeChunk();
     }
-    this.#batch = [];
+    this.#batch = NO_PARTS;
     this.#writeQueued();
   };
 
   readonly #writeFailed = (): void => {
     this.#writing = false;
-    this.#batch = [];
+    this.#batch = NO_PARTS;
     this.#finish();
   };
 
   /** Everything written is out: wake whoever waits for it. */
   #settle(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    // Nobody waits nearly always (a settle per reply): then no new array and no iterator.
+    if (this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     this.#wakeReader();
     if (this.#ending) this.#finish();
   }

@@ -60,8 +60,11 @@ export function parsePathArgument(text: string, prefix: "FROM" | "TO"): PathArgu
   if (rest !== "" && !isSpace(rest.charCodeAt(0))) {
     throw new SmtpError(501, "5.5.4", "Syntax: a space must separate parameters");
   }
-  return { address: path, params: parseParams(rest) };
+  return { address: path, params: rest === "" ? NO_PARAMS : parseParams(rest) };
 }
+
+/** The parameters of a path without any (nearly every MAIL and RCPT): one map for all. */
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
 
 const LESS_THAN = 0x3c;
 const GREATER_THAN = 0x3e;

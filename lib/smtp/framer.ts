@@ -11,6 +11,7 @@
  */
 
 import { concatBytes } from "../bytes.ts";
+import { binaryString } from "../mail/headers.ts";
 
 /** What the framer found. */
 export type SmtpFrame =
@@ -241,16 +242,11 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
 function decodeLine(bytes: Uint8Array, start: number, end: number): string {
   if (end > start && bytes[end - 1] === CR) end--;
   if (end - start <= ASCII_CHUNK) {
-    // The codes are collected as they are checked, into a plain array, which
-    // `String.fromCharCode.apply` takes much faster than a typed array.
-    const codes: number[] = new Array(end - start);
+    // Checked, then made by `binaryString`: a command line (up to 128 bytes) through its kept
+    // array of codes, not a fresh array a line.
     let i = start;
-    for (; i < end; i++) {
-      const byte = bytes[i];
-      if (byte >= 0x80) break;
-      codes[i - start] = byte;
-    }
-    if (i === end) return String.fromCharCode.apply(null, codes);
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i === end) return binaryString(bytes, start, end);
   }
   let ascii = true;
   for (let i = start; i < end; i++) {
