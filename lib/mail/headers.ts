@@ -429,6 +429,7 @@ const shortCodes: number[][] = [];
  */
 export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const length = end - start;
+  if (length <= 0) return "";
   if (length <= SHORT_CODES) {
     // Short (field names and values): the array for this length, kept, filled anew.
     const codes = shortCodes[length] ??= new Array<number>(length).fill(0);

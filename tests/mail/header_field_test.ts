@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  binaryString,
   fieldNames,
   firstFields,
   type HeaderField,
@@ -101,4 +102,20 @@ Deno.test("firstFields: the field headerField finds for each name, in one pass",
       JSON.stringify(text),
     );
   }
+});
+
+Deno.test("binaryString: one char a byte at every length, the short ones' kept arrays reused", () => {
+  const bytes = Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7 + 3) % 256);
+  for (const [start, end] of [[0, 0], [5, 5], [9, 4], [0, 1], [3, 131], [0, 128], [7, 136]]) {
+    const expected = end > start
+      ? Array.from(bytes.subarray(start, end), (b) => String.fromCharCode(b)).join("")
+      : "";
+    assert.equal(binaryString(bytes, start, end), expected, `[${start}, ${end})`);
+  }
+  // A kept array filled again for another text of the same length.
+  assert.equal(binaryString(new Uint8Array([0x61, 0x62]), 0, 2), "ab");
+  assert.equal(binaryString(new Uint8Array([0x79, 0x7a]), 0, 2), "yz");
+  // Longer than a chunk of fromCharCode.apply.
+  assert.equal(binaryString(bytes).length, bytes.length);
+  assert.equal(binaryString(bytes).charCodeAt(19_999), bytes[19_999]);
 });
