@@ -241,22 +241,13 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
  */
 function decodeLine(bytes: Uint8Array, start: number, end: number): string {
   if (end > start && bytes[end - 1] === CR) end--;
-  if (end - start <= ASCII_CHUNK) {
-    // Checked, then made by `binaryString`: a command line (up to 128 bytes) through its kept
-    // array of codes, not a fresh array a line.
-    let i = start;
-    while (i < end && bytes[i] < 0x80) i++;
-    if (i === end) return binaryString(bytes, start, end);
-  }
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    if (bytes[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
+  // One scan: an ASCII line of up to ASCII_CHUNK bytes is made by `binaryString` (a command
+  // line, up to 128 bytes, through its kept array of codes, not a fresh array a line).
+  let i = start;
+  while (i < end && bytes[i] < 0x80) i++;
+  if (i === end && end - start <= ASCII_CHUNK) return binaryString(bytes, start, end);
   const body = bytes.subarray(start, end);
-  if (ascii) return latin1.decode(body);
+  if (i === end) return latin1.decode(body);
   try {
     return utf8.decode(body);
   } catch {
