@@ -149,8 +149,11 @@ function writeLines(job: LineJob): void {
       missing++;
       continue;
     }
-    const header = index.parts.rootHeader;
-    slices.find(header, 0, header.length, matcher, () => parseHeaderFields(header));
+    // The root header's copy, at the end of the table's header bytes (no view a message).
+    const header = index.parts.headerBytes;
+    const start = index.parts.rootHeaderAt;
+    slices.find(header, start, header.length, matcher, () =>
+      parseHeaderFields(header, start, header.length));
     const room = plan.room + slices.length;
     if (at + room > buf.length) {
       need = room;

@@ -224,9 +224,8 @@ async function play(
         if (control.stopped || ended) break;
         if (command === "APPEND") await appendBurst(round, plan[round].messages);
         else await send(command);
-        if (!patient && PRIME_REPEATED.has(command.replace(/X-\d+/, "X-"))) {
-          await send(command, PRIME_REPEATS);
-        }
+        const repeats = patient ? 0 : PRIME_REPEATED.get(command.replace(/X-\d+/, "X-")) ?? 0;
+        if (repeats > 0) await send(command, repeats);
         if (!patient && command === LABEL_STORE) {
           for (let i = 0; i < PRIME_RECORD_FETCHES && !control.stopped && !ended; i++) {
             await send(i % 4 === 3 ? RECORD_FETCH_MORE : RECORD_FETCH);
@@ -292,24 +291,23 @@ const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 const RECORD_FETCH_MORE = "FETCH 1:2,4:6 (FLAGS RFC822.SIZE UID)";
 export const PRIME_RECORD_FETCHES = 100;
 /**
- * Commands the prime round sends {@linkcode PRIME_REPEATS} more times, pipelined in one step
- * of a few milliseconds (one step each, they put off the steps after them by dozens of timer
- * turns, which a client's APPEND burst makes long): what a client sends first to a fresh
- * process. Run once, their
- * next call still runs in V8's interpreter without inline caches (V8 gives a function its
- * feedback only after several calls): a cold SELECT of 5,000 messages spent 0.2 ms in its few
- * dozen steps; and the per-message loop of the header-list FETCH (fetch_header_fields.ts)
- * gets its feedback before a client's first `FETCH 1:*` of thousands of messages. ENVELOPE
- * BODYSTRUCTURE, the first FETCH through the general per-message path (commands/fetch.ts
- * `fetchItems`) once the header-list FETCH no longer takes it: a first client's ran 40–100%
- * slower than after a header-list FETCH of 5,000 messages had run that path.
+ * Commands the prime round sends again, and how many more times (the header-list FETCH by its
+ * field list without the round's `X-n`), pipelined in one step of a few milliseconds: what a
+ * client sends first to a fresh process. Sent once, a command's next run is still in V8's
+ * interpreter, without inline caches until its functions have been called several times: a
+ * first SELECT of 5,000 messages spent 0.2 ms of its 0.3 there. The per-message loops get
+ * their feedback (and, with 50, mostly Maglev code) before a client's first `FETCH 1:*` of
+ * thousands: the header-list FETCH's (fetch_header_fields.ts), and the general path's
+ * (commands/fetch.ts `fetchItems`) that ENVELOPE BODYSTRUCTURE takes, which a client's
+ * header-list FETCH no longer warms up. One step each, not one a command: the record FETCHes
+ * after them waited dozens of timer turns longer, which a client's APPEND burst makes long.
+ * 100 made a step of 9–13 ms.
  */
-export const PRIME_REPEATED: ReadonlySet<string> = new Set([
-  "SELECT INBOX",
-  "FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE X-)])",
-  "FETCH 1:* (ENVELOPE BODYSTRUCTURE)",
+export const PRIME_REPEATED: ReadonlyMap<string, number> = new Map([
+  ["SELECT INBOX", 20],
+  ["FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE X-)])", 50],
+  ["FETCH 1:* (ENVELOPE BODYSTRUCTURE)", 50],
 ]);
-const PRIME_REPEATS = 20;
 /** The conversation's last flag change before its messages are copied, moved and expunged. */
 const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
