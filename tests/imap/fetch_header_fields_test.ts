@@ -35,6 +35,18 @@ const HEADERS: ReadonlyArray<[string, string]> = [
   [" stray\r\nSubject: s\r\n\r\nb", "Subject: s\r\n\r\n"],
   // An 8-bit field name (matched as text: no ASCII name equals it) and none wanted.
   ["Gr\u00fc\u00dfe: hi\r\nX-Other: 1\r\n\r\n", "\r\n"],
+  // Multipart: the index keeps the parts' headers before the root's; only the root's count.
+  [
+    "From: m@x\r\nContent-Type: multipart/mixed; boundary=b\r\nSubject: multi\r\n\r\n" +
+    "--b\r\nContent-Type: text/plain\r\nSubject: inner\r\n\r\nhi\r\n--b--\r\n",
+    "From: m@x\r\nSubject: multi\r\n\r\n",
+  ],
+  // The same with an 8-bit name, whose header is then matched from its parsed fields.
+  [
+    "Gr\u00fc\u00dfe: x\r\nSubject: s8\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n" +
+    "--c\r\nSubject: inner\r\n\r\nbody\r\n--c--\r\n",
+    "Subject: s8\r\n\r\n",
+  ],
 ];
 
 const FROM_SUBJECT: Section = { part: [], text: "HEADER.FIELDS", fields: ["from", "SUBJECT"] };
