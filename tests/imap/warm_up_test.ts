@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { testConfig } from "../../lib/config.ts";
 import {
   conversation,
-  PRIME_RECORD_FETCHES,
+  PRIME_RECORD_STEPS,
   PRIME_REPEATED,
   syntheticMessage,
   warmUpCode,
@@ -49,7 +49,7 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   // once), LOGOUT.
   assert.equal(
     result.commands,
-    2 + 3 * conversation(0).length + PRIME_RECORD_FETCHES + PRIME_REPEATED.size,
+    2 + 3 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
   );
   assert.equal(result.failed, 0);
 });
@@ -98,7 +98,7 @@ Deno.test("warm-up: the prime round runs while clients are connected, the rest w
   warmUp.stop();
   await counting;
   // LOGIN and the prime round; nothing of the patient round.
-  assert.equal(commands, 1 + conversation(0).length + PRIME_RECORD_FETCHES + PRIME_REPEATED.size);
+  assert.equal(commands, 1 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size);
 });
 
 Deno.test("warm-up: goes on once the clients have gone, and runs to the end", async () => {
@@ -109,7 +109,7 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   const result = await warmUp.done;
   assert.equal(
     result.commands,
-    2 + 2 * conversation(0).length + PRIME_RECORD_FETCHES + PRIME_REPEATED.size,
+    2 + 2 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
   );
   assert.equal(result.failed, 0);
 });
