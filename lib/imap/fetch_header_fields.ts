@@ -152,8 +152,9 @@ function writeLines(job: LineJob): void {
     // The root header's copy, at the end of the table's header bytes (no view a message).
     const header = index.parts.headerBytes;
     const start = index.parts.rootHeaderAt;
-    slices.find(header, start, header.length, matcher, () =>
-      parseHeaderFields(header, start, header.length));
+    if (!slices.find(header, start, header.length, matcher)) {
+      slices.findParsed(header, parseHeaderFields(header, start, header.length), matcher);
+    }
     const room = plan.room + slices.length;
     if (at + room > buf.length) {
       need = room;

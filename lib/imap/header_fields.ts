@@ -3,9 +3,12 @@
  * fields of a header in stored order, each ending in CRLF, then the empty line.
  *
  * Mail clients ask the same field list of every message on every sync (`FETCH 1:*
- * (BODY.PEEK[HEADER.FIELDS (From Subject Date ...)])`), so the finished data item is kept in
- * the message's index for the last few distinct requests. Building them needs scratch space
- * and slabs to cut the items from: a {@linkcode HeaderFieldItems} per server owns those.
+ * (BODY.PEEK[HEADER.FIELDS (From Subject Date ...)])`). That FETCH, with record items beside
+ * it, is written by fetch_header_fields.ts straight from each message's header, through a
+ * {@linkcode FieldSlices}; any other FETCH of such a section (with other items, a partial, of
+ * a part) keeps the finished data item in the message's index for the last few distinct
+ * requests. Building them needs scratch space and slabs to cut the items from: a
+ * {@linkcode HeaderFieldItems} per server owns those.
  *
  * @module
  */
@@ -47,13 +50,16 @@ const ENDS_NOTHING = 2;
 
 /**
  * The fields of one header a section keeps, as slices of the header's bytes: found by
- * {@linkcode FieldSlices.find}, written by {@linkcode FieldSlices.write}. Reused from message to
- * message, so finding a message's fields allocates nothing.
+ * {@linkcode FieldSlices.find} (or `findParsed`), written by {@linkcode FieldSlices.write}.
+ * Reused from message to message, so finding a message's fields allocates nothing.
  *
  * @example
  * ```ts
  * const slices = new FieldSlices();
- * slices.find(header, 0, header.length, fieldMatcher(section), () => parseHeaderFields(header));
+ * const matcher = fieldMatcher(section);
+ * if (!slices.find(header, 0, header.length, matcher)) {
+ *   slices.findParsed(header, parseHeaderFields(header), matcher);
+ * }
  * const out = new Uint8Array(slices.length);
  * slices.write(header, out, 0);
  * ```
@@ -61,26 +67,31 @@ const ENDS_NOTHING = 2;
 export class FieldSlices {
   /** Start, end and how the stored line ends, three numbers a field. */
   readonly #found: number[] = [];
+  #count = 0;
+  #length = 2;
+
   /** Fields found. */
-  count = 0;
+  get count(): number {
+    return this.#count;
+  }
+
   /** The section's length: the fields, each ending in CRLF, and the empty line. */
-  length = 2;
+  get length(): number {
+    return this.#length;
+  }
 
   /**
-   * Finds the fields of the header `bytes[start, end)` that `matcher` keeps. Read from the
-   * bytes; a header with an 8-bit field name (matched as text) from `parsed`, its fields as
-   * `parseHeaderFields` gives them, offsets into `bytes`.
+   * Finds the fields of the header `bytes[start, end)` that `matcher` keeps, straight from
+   * the bytes. False when a field name holds an 8-bit byte, which is matched as text: then
+   * {@linkcode findParsed} finds them.
    */
-  find(
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    matcher: FieldMatcher,
-    parsed: () => readonly HeaderField[],
-  ): void {
-    if (!scanFields(bytes, start, end, matcher, this)) {
-      collectFields(parsed(), matcher, this, bytes);
-    }
+  find(bytes: Uint8Array, start: number, end: number, matcher: FieldMatcher): boolean {
+    return scanFields(bytes, start, end, matcher, this);
+  }
+
+  /** Finds the fields `matcher` keeps among `fields`, parsed from `bytes` (offsets into it). */
+  findParsed(bytes: Uint8Array, fields: readonly HeaderField[], matcher: FieldMatcher): void {
+    collectFields(fields, matcher, this, bytes);
   }
 
   /**
@@ -89,7 +100,7 @@ export class FieldSlices {
    */
   write(bytes: Uint8Array, out: Uint8Array, at: number): number {
     const found = this.#found;
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.#count; i++) {
       const start = found[i * 3];
       const end = found[i * 3 + 1];
       out.set(bytes.subarray(start, end), at);
@@ -107,12 +118,12 @@ export class FieldSlices {
   /**
    * {@linkcode write} as a literal's data, which cannot carry NUL (RFC 9051 4.3): NUL bytes
    * are sent as 0x80, as `withoutNul` (sections.ts) sends them in other sections. Copied a
-   * byte at a time, the check in the same loop: most fields are a few dozen bytes, and a view
-   * of each for `set` cost more than the copy.
+   * byte at a time with the check in the same loop: fields are a few dozen bytes, and `set`
+   * would take a view of each.
    */
   writeLiteral(bytes: Uint8Array, out: Uint8Array, at: number): number {
     const found = this.#found;
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.#count; i++) {
       const end = found[i * 3 + 1];
       for (let k = found[i * 3]; k < end; k++) {
         const byte = bytes[k];
@@ -130,8 +141,8 @@ export class FieldSlices {
 
   /** Starts a new header. */
   clear(): void {
-    this.count = 0;
-    this.length = 2;
+    this.#count = 0;
+    this.#length = 2;
   }
 
   /** Adds the field `bytes[start, end)`. */
@@ -146,12 +157,12 @@ export class FieldSlices {
       kept--;
     }
     const found = this.#found;
-    const at = this.count * 3;
+    const at = this.#count * 3;
     found[at] = start;
     found[at + 1] = start + kept;
     found[at + 2] = ending;
-    this.count++;
-    this.length += ending === ENDS_CRLF ? kept : kept + 2;
+    this.#count++;
+    this.#length += ending === ENDS_CRLF ? kept : kept + 2;
   }
 }
 
@@ -196,13 +207,10 @@ export class HeaderFieldItems {
     if (!item) {
       const raw = view.raw;
       const slices = this.#slices;
-      slices.find(
-        raw,
-        message.headerStart,
-        message.headerEnd,
-        this.#matcherOf(section),
-        () => message.fields,
-      );
+      const matcher = this.#matcherOf(section);
+      if (!slices.find(raw, message.headerStart, message.headerEnd, matcher)) {
+        slices.findParsed(raw, message.fields, matcher);
+      }
       const key = this.#prefixBytes(prefix);
       const digits = String(slices.length);
       let at = key.length;

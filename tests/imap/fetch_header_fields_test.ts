@@ -60,14 +60,18 @@ Deno.test("FieldSlices: folded, repeated, malformed fields and a header without 
     const end = blank >= 0 && bytes[blank + 1] === 0x0a && bytes[blank + 3] === 0x0a
       ? blank + 2
       : bytes.length;
-    slices.find(bytes, 0, end, matcher, () => parseHeaderFields(bytes, 0, end));
+    if (!slices.find(bytes, 0, end, matcher)) {
+      // Only the header with an 8-bit name is matched from its parsed fields.
+      assert.match(header, /^Gr/);
+      slices.findParsed(bytes, parseHeaderFields(bytes, 0, end), matcher);
+    }
     const out = new Uint8Array(slices.length);
     assert.equal(slices.write(bytes, out, 0), out.length);
     assert.equal(new TextDecoder().decode(out), expected, JSON.stringify(header));
   }
   // A literal cannot carry NUL: writeLiteral sends it as 0x80; write keeps the bytes.
   const nul = Uint8Array.from("Subject: a\0b\r\n", (ch) => ch.charCodeAt(0));
-  slices.find(nul, 0, nul.length, matcher, () => parseHeaderFields(nul));
+  assert.ok(slices.find(nul, 0, nul.length, matcher));
   const exact = new Uint8Array(slices.length);
   slices.write(nul, exact, 0);
   assert.deepEqual([...exact.subarray(9, 12)], [0x61, 0, 0x62]);
