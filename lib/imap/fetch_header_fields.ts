@@ -21,7 +21,6 @@ import type { MessageState, Store } from "../store/types.ts";
 import type { TargetRuns } from "./commands/targets.ts";
 import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
-import { writeNumber } from "./fetch_meta.ts";
 import { type FieldMatcher, fieldMatcher, FieldSlices } from "./header_fields.ts";
 import { type FetchAttribute, responseKey } from "./parse_fetch.ts";
 import { announceKeywords } from "./updates.ts";
@@ -192,6 +191,29 @@ function writeLines(job: LineJob): void {
   job.missing = missing;
   job.at = at;
   job.need = need;
+}
+
+/**
+ * Writes `n`, a non-negative safe integer, in decimal at `at`; returns the end. The same steps
+ * as fetch_meta.ts `writeNumber`, deliberately a function of this module's own: shared, the
+ * warm-up's header-list FETCHes called it often enough that V8 compiled it on its own and the
+ * record FETCH's loop no longer had it to itself (cold `FETCH 1:* (UID FLAGS)`, JavaScript
+ * thread, 6 alternating pairs: 1.58 ms shared, 1.33 ms apart; header-list FETCH 13.8 / 11.7 ms).
+ */
+function writeNumber(buf: Uint8Array, at: number, n: number): number {
+  let end = at;
+  let bound = 1;
+  do {
+    end++;
+    bound *= 10;
+  } while (bound <= n);
+  let i = end;
+  do {
+    const digit = n % 10;
+    buf[--i] = 0x30 + digit;
+    n = (n - digit) / 10;
+  } while (i > at);
+  return end;
 }
 
 /** INTERNALDATE's quoted date at `at`; returns the end. Out of the loop: rarely asked. */

@@ -66,7 +66,7 @@ type Piece = string | typeof FLAGS;
  * it is inlined into {@linkcode writeLines}: no call per number, and no tier-up of its own
  * whose Turbofan compile ran beside the first large FETCH.
  */
-export function writeNumber(buf: Uint8Array, at: number, n: number): number {
+function writeNumber(buf: Uint8Array, at: number, n: number): number {
   let end = at;
   let bound = 1;
   do {
