@@ -14,9 +14,12 @@ import { testConfig } from "../../lib/config.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { RawImap } from "./raw_client.ts";
 
-const PROBE = "BODY.PEEK[HEADER.FIELDS (X-NONE)]";
-/** What the probe item adds to a line of the general path: the empty header section. */
-const PROBE_TEXT = / BODY\[HEADER\.FIELDS \(X-NONE\)\] \{2\}$/;
+const PROBE = "BODY.PEEK[HEADER.FIELDS (X-NONE)]<0.10>";
+/**
+ * What the probe item adds to a line of the general path: the empty header section. With a
+ * partial, which the header-list path (fetch_header_fields.ts) leaves to the general one.
+ */
+const PROBE_TEXT = / BODY\[HEADER\.FIELDS \(X-NONE\)\]<0> \{2\}$/;
 
 /**
  * Sends `command` and returns its FETCH lines and the tagged one (other untagged responses,

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { testConfig } from "../../lib/config.ts";
 import {
   conversation,
-  PRIME_RECORD_FETCHES,
+  PRIME_RECORD_STEPS,
+  PRIME_REPEATED,
   syntheticMessage,
   warmUpCode,
 } from "../../lib/imap/warm_up.ts";
@@ -46,7 +47,10 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   const result = await warmUpCode(testConfig(), { rounds: 2, messages: 12 }).done;
   // LOGIN, the prime round (with its repeated FETCH) and the rounds (an APPEND burst counts
   // once), LOGOUT.
-  assert.equal(result.commands, 2 + 3 * conversation(0).length + PRIME_RECORD_FETCHES);
+  assert.equal(
+    result.commands,
+    2 + 3 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+  );
   assert.equal(result.failed, 0);
 });
 
@@ -94,7 +98,7 @@ Deno.test("warm-up: the prime round runs while clients are connected, the rest w
   warmUp.stop();
   await counting;
   // LOGIN and the prime round; nothing of the patient round.
-  assert.equal(commands, 1 + conversation(0).length + PRIME_RECORD_FETCHES);
+  assert.equal(commands, 1 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size);
 });
 
 Deno.test("warm-up: goes on once the clients have gone, and runs to the end", async () => {
@@ -103,6 +107,9 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   await new Promise((resolve) => setTimeout(resolve, 300));
   busy = false;
   const result = await warmUp.done;
-  assert.equal(result.commands, 2 + 2 * conversation(0).length + PRIME_RECORD_FETCHES);
+  assert.equal(
+    result.commands,
+    2 + 2 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+  );
   assert.equal(result.failed, 0);
 });

@@ -46,6 +46,7 @@ import {
 } from "../context.ts";
 import { formatInternalDate, nstring as encodeNstring } from "../encoder.ts";
 import { cachedEnvelope } from "../envelope.ts";
+import { fetchHeaderFields, headerFieldsPlan } from "../fetch_header_fields.ts";
 import { fetchRecordItems, recordItemsOnly } from "../fetch_meta.ts";
 import { MessageView } from "../message_view.ts";
 import { enableCondstore, intersectRanges } from "../condstore.ts";
@@ -125,6 +126,13 @@ async function fetch(session: AuthedSession, reader: Reader, byUid: boolean) {
   if (recordItemsOnly(items)) {
     const runs = targets ? runsOf(targets) : named;
     const missing = await fetchRecordItems(session, selection.tracker.mailbox, runs, items);
+    if (missing > 0) throw expungeIssued();
+    return;
+  }
+  const plan = headerFieldsPlan(items);
+  if (plan) {
+    const runs = targets ? runsOf(targets) : named;
+    const missing = await fetchHeaderFields(session, selection.tracker.mailbox, runs, plan);
     if (missing > 0) throw expungeIssued();
     return;
   }
