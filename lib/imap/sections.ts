@@ -84,21 +84,8 @@ function entityBytes(view: MessageView, message: MimePart, section: Section): Ui
   }
 }
 
-/**
- * Whether a stored message holds NUL, by its bytes (the memory store keeps one array): found
- * by the first FETCH that needs it, or known from APPEND (see {@linkcode knownWithoutNul}).
- */
+/** Whether a stored message holds NUL, by its bytes (the memory store keeps one array). */
 const nulIn = new WeakMap<Uint8Array, boolean>();
-
-/**
- * Records that `bytes` holds no NUL, proven already: the parser refuses NUL in a `literal`
- * (RFC 9051 4.3), so APPEND data sent as one needs no second scan when FETCH sends it back
- * (Dovecot too keeps "has no NULs" with the message from when it was saved). Only bytes that
- * never change may be given (the stored array itself).
- */
-export function knownWithoutNul(bytes: Uint8Array): void {
-  nulIn.set(bytes, false);
-}
 
 /** Bytes before which {@linkcode holdsNul} looks byte by byte. */
 const WORD_SCAN_FROM = 64;

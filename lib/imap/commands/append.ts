@@ -26,7 +26,6 @@ import { RECENT_FLAG } from "../../store/flags.ts";
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import { type CatenatePart, resolveCatenate } from "../catenate.ts";
 import type { MailboxName, Reader } from "../parser.ts";
-import { knownWithoutNul } from "../sections.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { validName } from "./mailbox.ts";
 
@@ -61,8 +60,6 @@ export interface AppendMessage {
   readonly flags: string[];
   readonly internalDate: number | undefined;
   readonly data: Uint8Array | CatenatePart[];
-  /** `data` came as a `literal`, which the parser checked holds no NUL (not a `literal8`). */
-  readonly withoutNul?: boolean;
 }
 
 export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
@@ -81,8 +78,6 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
       let total = 0;
       const ready = messages.map((message) => {
         const raw = checkedMessage(session, message);
-        // The store keeps this array (transfer): FETCH need not look for NUL in it again.
-        if (message.withoutNul) knownWithoutNul(raw);
         // URLs make data the literals did not carry: the sum is checked again here.
         total += raw.length;
         if (total > inAll) {
@@ -159,8 +154,7 @@ function readAppendMessage(reader: Reader): AppendMessage {
     reader.sp();
     return { flags, internalDate, data: readCatenateParts(reader) };
   }
-  const withoutNul = reader.peek() === "{";
-  return { flags, internalDate, data: reader.readLiteralBytes(), withoutNul };
+  return { flags, internalDate, data: reader.readLiteralBytes() };
 }
 
 /** `"(" cat-part *(SP cat-part) ")"` */
