@@ -8,8 +8,9 @@
  *
  * Gather buffers come from a {@linkcode GatherPool} the listener's connections share, and go
  * back once the queue is empty: a connection streaming output holds one, an idle one none,
- * and no write allocates (a fresh `ArrayBuffer` per write cost more than its copy: zeroed
- * pages, faulted in, then collected).
+ * and no large write allocates (a fresh `ArrayBuffer` per write cost more than its copy:
+ * zeroed pages, faulted in, then collected). A few pipelined replies are joined into an array
+ * of their size, as before: 50 connections with a little output each hold no 256 KiB apiece.
  *
  * @module
  */
@@ -18,6 +19,12 @@
 export const GATHER_SIZE = 256 * 1024;
 /** Parts at least this large are written as they are, not copied. */
 export const DIRECT_SIZE = 64 * 1024;
+/**
+ * Runs of small parts up to this many bytes (a few pipelined replies) are joined into an array
+ * of their own size, not a gather buffer: many connections each with a little output queued
+ * must not each hold 256 KiB.
+ */
+export const SMALL_RUN = 16 * 1024;
 /** Free gather buffers a pool keeps (1 MiB); more are left to the collector. */
 const POOL_KEEP = 4;
 
@@ -72,7 +79,8 @@ export class OutputQueue {
    * The next bytes to write, or null when nothing is queued (the gather buffer then goes back
    * to the pool). A large part, or the last one queued, is returned as it is; else as many
    * whole parts as fit are copied into the gather buffer (at least `GATHER_SIZE -
-   * DIRECT_SIZE` bytes of it, unless the queue holds less).
+   * DIRECT_SIZE` bytes of it, unless the queue holds less); a run of at most `SMALL_RUN` bytes
+   * goes into an array of its own size instead while the queue holds no gather buffer.
    */
   next(): Uint8Array | null {
     const parts = this.#parts;
@@ -84,16 +92,23 @@ export class OutputQueue {
     if (first.length >= DIRECT_SIZE || this.#head === parts.length - 1) {
       return this.#taken(1, first.length, first);
     }
-    const buffer = this.#buffer ??= this.#pool.take();
-    let used = 0;
-    let index = this.#head;
-    for (; index < parts.length; index++) {
-      const part = parts[index];
-      if (part.length >= DIRECT_SIZE || used + part.length > buffer.length) break;
-      buffer.set(part, used);
-      used += part.length;
+    // The run of small parts that fits one write.
+    let bytes = 0;
+    let end = this.#head;
+    for (; end < parts.length; end++) {
+      const length = parts[end].length;
+      if (length >= DIRECT_SIZE || bytes + length > GATHER_SIZE) break;
+      bytes += length;
     }
-    return this.#taken(index - this.#head, used, buffer.subarray(0, used));
+    const buffer = bytes <= SMALL_RUN && !this.#buffer
+      ? new Uint8Array(bytes)
+      : this.#buffer ??= this.#pool.take();
+    let used = 0;
+    for (let index = this.#head; index < end; index++) {
+      buffer.set(parts[index], used);
+      used += parts[index].length;
+    }
+    return this.#taken(end - this.#head, used, buffer.subarray(0, used));
   }
 
   /** Drops everything queued; the gather buffer is left to the collector (a write may hold it). */

@@ -9,7 +9,13 @@
 
 import assert from "node:assert/strict";
 import { concatBytes } from "../../lib/bytes.ts";
-import { DIRECT_SIZE, GATHER_SIZE, GatherPool, OutputQueue } from "../../lib/net/output_queue.ts";
+import {
+  DIRECT_SIZE,
+  GATHER_SIZE,
+  GatherPool,
+  OutputQueue,
+  SMALL_RUN,
+} from "../../lib/net/output_queue.ts";
 
 /** A part of `length` bytes whose content says which part and offset it is. */
 function part(index: number, length: number): Uint8Array {
@@ -58,7 +64,7 @@ Deno.test("output queue: large parts and a lone part go out uncopied, small ones
   const pool = new GatherPool();
   const queue = new OutputQueue(pool);
   const large = part(1, DIRECT_SIZE);
-  const small = [part(2, 10), part(3, 20), part(4, 30)];
+  const small = [part(2, SMALL_RUN / 2), part(3, SMALL_RUN / 2 + 1), part(4, 30)];
   queue.push(small[0]);
   queue.push(small[1]);
   queue.push(large);
@@ -72,30 +78,43 @@ Deno.test("output queue: large parts and a lone part go out uncopied, small ones
   assert.equal(pool.free, 1, "the gather buffer is back in the pool");
 });
 
+Deno.test("output queue: a few small replies are joined into an array of their size", () => {
+  const pool = new GatherPool();
+  const queue = new OutputQueue(pool);
+  const replies = [part(1, 40), part(2, 50), part(3, 60)];
+  for (const reply of replies) queue.push(reply);
+  const chunk = queue.next()!;
+  assert.deepEqual(chunk, concatBytes(replies));
+  assert.equal(chunk.buffer.byteLength, 150, "no gather buffer for 150 bytes");
+  assert.equal(queue.next(), null);
+  assert.equal(pool.free, 0, "the pool was not used");
+});
+
 Deno.test("output queue: the gather buffer is kept while output is queued, then reused", () => {
   const pool = new GatherPool();
   const a = new OutputQueue(pool);
   const b = new OutputQueue(pool);
-  a.push(part(1, 100));
-  a.push(part(2, 100));
-  b.push(part(3, 100));
-  b.push(part(4, 100));
+  const size = SMALL_RUN / 2 + 1;
+  a.push(part(1, size));
+  a.push(part(2, size));
+  b.push(part(3, size));
+  b.push(part(4, size));
   const fromA = a.next()!;
   const fromB = b.next()!;
   assert.notEqual(fromA.buffer, fromB.buffer, "two connections never share a buffer at once");
   // More output while the first chunk is with the OS: a's chunk must stay as it is.
   const before = fromA.slice();
-  a.push(part(5, 100));
-  a.push(part(6, 100));
+  a.push(part(5, 1));
+  a.push(part(6, 1));
   assert.deepEqual(fromA, before);
   const again = a.next()!;
-  assert.equal(again.buffer, fromA.buffer, "the same buffer, once the last chunk was written");
+  assert.equal(again.buffer, fromA.buffer, "the same buffer while output is queued");
   assert.equal(a.next(), null);
   assert.equal(b.next(), null);
   assert.equal(pool.free, 2);
   const c = new OutputQueue(pool);
-  c.push(part(7, 1));
-  c.push(part(8, 1));
+  c.push(part(7, size));
+  c.push(part(8, size));
   assert.equal(c.next()!.buffer, fromB.buffer, "a pooled buffer is reused");
   c.clear();
   assert.equal(c.length, 0);
