@@ -179,6 +179,12 @@ export function mailboxName(name: string, utf8: boolean): string | Uint8Array {
 
 /** Byte parts up to this size are copied into the builder's buffer; larger ones are kept as is. */
 const COPY_LIMIT = 8 * 1024;
+/**
+ * Literal data up to this size is copied into the builder's buffer; larger data (message
+ * bytes, never changed once stored) is kept as is: the transport copies small writes together
+ * anyway (lib/net/output_queue.ts), so a second copy here would only cost.
+ */
+const LITERAL_COPY_LIMIT = 1024;
 
 /**
  * Accumulates a response from text and byte parts. Text and small byte parts are written
@@ -205,11 +211,8 @@ export class ResponseBuilder {
   push(...parts: Array<string | Uint8Array>): this {
     for (const part of parts) {
       if (typeof part === "string") this.#writeText(part);
-      else if (part.length > COPY_LIMIT) {
-        this.#seal();
-        this.#parts.push(part);
-        this.#length += part.length;
-      } else if (part.length > 0) {
+      else if (part.length > COPY_LIMIT) this.#keep(part);
+      else if (part.length > 0) {
         this.#reserve(part.length);
         this.#buf.set(part, this.#end);
         this.#end += part.length;
@@ -224,8 +227,8 @@ export class ResponseBuilder {
   }
 
   /**
-   * Appends a literal (`{n}` CRLF, or `~{n}` for BINARY data); a large `bytes` (a message
-   * body) stays the caller's buffer until the bytes are written.
+   * Appends a literal (`{n}` CRLF, or `~{n}` for BINARY data); `bytes` over 1 KiB (a message
+   * body) stays the caller's buffer until the bytes are written, so it must not change.
    *
    * @example
    * ```ts
@@ -233,7 +236,9 @@ export class ResponseBuilder {
    * ```
    */
   literal(bytes: Uint8Array, binary = false): this {
-    return this.push(`${binary ? "~" : ""}{${bytes.length}}\r\n`, bytes);
+    this.push(`${binary ? "~" : ""}{${bytes.length}}\r\n`);
+    if (bytes.length <= LITERAL_COPY_LIMIT) return this.push(bytes);
+    return this.#keep(bytes);
   }
 
   /**
@@ -299,6 +304,14 @@ export class ResponseBuilder {
     this.#buf = next;
     this.#start = 0;
     this.#end = pending;
+  }
+
+  /** Appends `part` as it is (not copied), after the pending bytes. */
+  #keep(part: Uint8Array): this {
+    this.#seal();
+    this.#parts.push(part);
+    this.#length += part.length;
+    return this;
   }
 
   /** Moves the pending bytes to #parts (as a view) so a large part can follow them. */

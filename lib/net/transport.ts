@@ -13,7 +13,6 @@
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
 import {
   addressKey,
   type ConnectionEvents,
@@ -31,6 +30,7 @@ import { ByteSlab } from "./byte_slab.ts";
 import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
+import { GatherPool, OutputQueue } from "./output_queue.ts";
 import { connectionRegistry } from "./registry.ts";
 
 export type {
@@ -52,11 +52,9 @@ const READ_BUFFER_SIZE = 64 * 1024;
 const MIN_READ_SPACE = 4 * 1024;
 /** The slab short replies are encoded into, shared by a listener's connections. */
 const REPLY_SLAB_SIZE = 16 * 1024;
-/** Parts at least this large are written without copying; smaller ones are joined. */
-const COALESCE_LIMIT = 64 * 1024;
 const encoder = new TextEncoder();
-/** The batch between writes (shared: a batch is only read). */
-const NO_PARTS: readonly Uint8Array[] = Object.freeze([]);
+/** The chunk between writes. */
+const NOTHING = new Uint8Array(0);
 
 /**
  * Starts listening: `Deno.listen` without TLS, a `node:net` server with it. Rejects with the
@@ -72,6 +70,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
   let closing = false;
   const replies = new ByteSlab(REPLY_SLAB_SIZE);
+  const gather = new GatherPool();
   const accepting = (async () => {
     while (true) {
       let conn: Deno.TcpConn;
@@ -84,7 +83,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      registry.serve(new SocketConnection(conn, options.idleTimeoutMs, receiveTimeoutMs, replies));
+      registry.serve(
+        new SocketConnection(conn, options.idleTimeoutMs, receiveTimeoutMs, replies, gather),
+      );
     }
   })();
 
@@ -115,13 +116,11 @@ class SocketConnection implements ManagedConnection {
   readonly #conn: Deno.TcpConn;
   /** Where short text writes are encoded (see {@linkcode encodeText}). */
   readonly #replies: ByteSlab;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  /** A write is with the OS: the chunk at `#batch[#sending]`, written up to `#sentTo`. */
+  /** Output not yet taken for a write. */
+  readonly #output: OutputQueue;
+  /** A write is with the OS: `#chunk`, written up to `#sentTo`. */
   #writing = false;
-  /** The queued parts taken for writing, joined (see {@linkcode coalesce}); `#sending` indexes it. */
-  #batch: readonly Uint8Array[] = NO_PARTS;
-  #sending = 0;
+  #chunk: Uint8Array = NOTHING;
   #sentTo = 0;
   #ending = false;
   #closed = false;
@@ -141,9 +140,16 @@ class SocketConnection implements ManagedConnection {
   /** COMPRESS=DEFLATE, once started. */
   #deflate: DeflateLayer | null = null;
 
-  constructor(conn: Deno.TcpConn, idleMs: number, receiveTimeoutMs: number, replies: ByteSlab) {
+  constructor(
+    conn: Deno.TcpConn,
+    idleMs: number,
+    receiveTimeoutMs: number,
+    replies: ByteSlab,
+    gather: GatherPool,
+  ) {
     this.#conn = conn;
     this.#replies = replies;
+    this.#output = new OutputQueue(gather);
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
     this.address = addressKey(addr.hostname);
@@ -275,7 +281,7 @@ class SocketConnection implements ManagedConnection {
 
   /** Output not yet handed to the OS: queued, or still in the compressor. */
   get #unsent(): number {
-    return this.#queued + (this.#deflate?.pending ?? 0);
+    return this.#output.length + this.#chunk.length - this.#sentTo + (this.#deflate?.pending ?? 0);
   }
 
   #deliver(plain: Uint8Array): void {
@@ -284,9 +290,8 @@ class SocketConnection implements ManagedConnection {
   }
 
   #enqueue(bytes: Uint8Array): void {
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (!this.#writing) this.#writeQueued();
+    this.#output.push(bytes);
+    if (!this.#writing) this.#writeNext();
   }
 
   /** The compressor flushed or the inflater took input: recheck flow control. */
@@ -310,29 +315,29 @@ class SocketConnection implements ManagedConnection {
   }
 
   /**
-   * Hands the queued parts to the OS in order, one write at a time, without an async function
-   * or an await per reply: a write's completion starts the next. Each reply (a command's, at
-   * least one per SMTP command) is one write, so the turns saved are per command.
+   * Hands the queued output to the OS in order, one write at a time (see output_queue.ts for
+   * how it is cut), without an async function or an await per write: a write's completion
+   * starts the next. Each reply (a command's, at least one per SMTP command) is one write, so
+   * the turns saved are per command.
    */
-  #writeQueued(): void {
-    if (this.#closed || this.#queue.length === 0) {
+  #writeNext(): void {
+    const chunk = this.#closed ? null : this.#output.next();
+    if (!chunk) {
       this.#writing = false;
+      this.#chunk = NOTHING;
+      this.#sentTo = 0;
       // Output still in the compressor comes back through #progress once flushed.
-      if (this.#unsent === 0) this.#settle();
+      if (!this.#closed && this.#unsent === 0) this.#settle();
       return;
     }
-    const parts = this.#queue;
-    this.#queue = [];
-    // One part (a reply to one command) is the usual case: written as it is.
-    this.#batch = parts.length === 1 ? parts : coalesce(parts);
-    this.#sending = 0;
+    this.#chunk = chunk;
     this.#sentTo = 0;
     this.#writing = true;
     this.#writeChunk();
   }
 
   #writeChunk(): void {
-    const chunk = this.#batch[this.#sending];
+    const chunk = this.#chunk;
     const offset = this.#sentTo;
     let writing: Promise<number>;
     try {
@@ -348,25 +353,19 @@ class SocketConnection implements ManagedConnection {
       this.#writing = false;
       return;
     }
-    const chunk = this.#batch[this.#sending];
     this.#sentTo += n;
-    if (this.#sentTo < chunk.length) return this.#writeChunk();
-    this.#queued -= chunk.length;
+    if (this.#sentTo < this.#chunk.length) return this.#writeChunk();
+    this.#chunk = NOTHING;
+    this.#sentTo = 0;
     if (this.#throttled && this.#unsent <= LOW_WATER_MARK) {
       this.#throttled = false;
       this.#wakeReader();
     }
-    if (++this.#sending < this.#batch.length) {
-      this.#sentTo = 0;
-      return this.#writeChunk();
-    }
-    this.#batch = NO_PARTS;
-    this.#writeQueued();
+    this.#writeNext();
   };
 
   readonly #writeFailed = (): void => {
     this.#writing = false;
-    this.#batch = NO_PARTS;
     this.#finish();
   };
 
@@ -394,8 +393,9 @@ class SocketConnection implements ManagedConnection {
     } catch {
       // already closed
     }
-    this.#queue = [];
-    this.#queued = 0;
+    this.#output.clear();
+    this.#chunk = NOTHING;
+    this.#sentTo = 0;
     for (const resolve of this.#drainWaiters) resolve();
     this.#drainWaiters = [];
     this.#wakeReader();
@@ -414,31 +414,4 @@ const SHORT_TEXT = 512;
 function encodeText(text: string, slab: ByteSlab): Uint8Array {
   if (text.length > SHORT_TEXT) return encoder.encode(text);
   return slab.ascii(text) ?? encoder.encode(text);
-}
-
-/**
- * Groups queued writes into few syscalls without copying large buffers: small parts are
- * joined (responses are many short lines), a large part (a message body) goes out as is.
- */
-function coalesce(parts: Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let batched = 0;
-  const close = () => {
-    if (batch.length > 0) out.push(batch.length === 1 ? batch[0] : concatBytes(batch));
-    batch = [];
-    batched = 0;
-  };
-  for (const part of parts) {
-    if (part.length >= COALESCE_LIMIT) {
-      close();
-      out.push(part);
-      continue;
-    }
-    batch.push(part);
-    batched += part.length;
-    if (batched >= COALESCE_LIMIT) close();
-  }
-  close();
-  return out;
 }

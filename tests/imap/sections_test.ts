@@ -6,6 +6,7 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
+  holdsNul,
   sectionBytes,
   withoutNul,
 } from "../../lib/imap/sections.ts";
@@ -183,4 +184,28 @@ Deno.test("sections: HEADER.FIELDS data and kept items against a reference (rand
       JSON.stringify(raw),
     );
   }
+});
+
+Deno.test("sections: holdsNul finds a NUL at every offset, alignment and length", () => {
+  const backing = new Uint8Array(200).fill(0x41);
+  for (let start = 0; start < 8; start++) {
+    for (let length = 0; length <= 150; length += length < 80 ? 1 : 7) {
+      const view = backing.subarray(start, start + length);
+      assert.equal(holdsNul(view), false, `none in ${start}+${length}`);
+      for (let at = 0; at < length; at++) {
+        view[at] = 0;
+        assert.equal(holdsNul(view), true, `at ${at} of ${start}+${length}`);
+        view[at] = 0x41;
+      }
+      // A NUL just outside the view is not in it.
+      if (start > 0) backing[start - 1] = 0;
+      backing[start + length] = 0;
+      assert.equal(holdsNul(view), false, `outside ${start}+${length}`);
+      backing.fill(0x41);
+    }
+  }
+  // Bytes that only look like a zero to a careless word test (0x80, 0x01, 0xff).
+  assert.equal(holdsNul(Uint8Array.from({ length: 256 }, (_, i) => i || 1)), false);
+  assert.equal(holdsNul(new Uint8Array(100).fill(0x80)), false);
+  assert.equal(holdsNul(new Uint8Array(100).fill(0x01)), false);
 });

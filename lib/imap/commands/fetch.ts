@@ -65,6 +65,7 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
+  holdsNul,
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
@@ -103,6 +104,8 @@ interface ItemContext {
   readonly meta: MessageMeta;
   readonly message: () => MessageView;
   readonly put: (...parts: Part[]) => void;
+  /** Writes `prefix` and then `bytes` as a literal (`~{n}` when `binary`), the bytes uncopied. */
+  readonly literal: (prefix: string, bytes: Uint8Array, binary?: boolean) => void;
   readonly keys: ReadonlyMap<FetchAttribute, ItemKeys>;
   /** Section data made for this message, by section key: each is made once per command. */
   readonly sections: Map<string, Uint8Array | null>;
@@ -195,12 +198,17 @@ async function fetchItems(
       out.push(opened ? " " : `* ${seq} FETCH (`, ...parts);
       opened = true;
     };
+    const literal = (prefix: string, bytes: Uint8Array, binary = false) => {
+      put(prefix);
+      out.literal(bytes, binary);
+    };
     const sections = new Map<string, Uint8Array | null>();
     const context: ItemContext = {
       session,
       meta,
       message,
       put,
+      literal,
       keys,
       sections,
       unknownCte: false,
@@ -341,11 +349,11 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
     }
     // The same data as BODY[], BODY[HEADER] and BODY[TEXT], and cached under their keys.
     case "RFC822":
-      return put("RFC822 ", ...nstring(bodySection(context, "BODY[]", WHOLE)));
+      return nstring(context, "RFC822 ", bodySection(context, "BODY[]", WHOLE));
     case "RFC822.HEADER":
-      return put(`${item.kind} `, ...nstring(bodySection(context, "BODY[HEADER]", HEADER)));
+      return nstring(context, `${item.kind} `, bodySection(context, "BODY[HEADER]", HEADER));
     case "RFC822.TEXT":
-      return put(`${item.kind} `, ...nstring(bodySection(context, "BODY[TEXT]", TEXT)));
+      return nstring(context, `${item.kind} `, bodySection(context, "BODY[TEXT]", TEXT));
     case "ENVELOPE":
       return put("ENVELOPE ", cachedEnvelope(message()));
     case "BODYSTRUCTURE":
@@ -366,7 +374,7 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
         return put(data ?? `${key} NIL`);
       }
       const bytes = bodySection(context, keys.section, item.section);
-      return put(`${key} `, ...nstring(bytes && applyPartial(bytes, item.partial)));
+      return nstring(context, `${key} `, bytes && applyPartial(bytes, item.partial));
     }
     case "BINARY":
     case "BINARY.SIZE": {
@@ -385,19 +393,15 @@ function writeItem(context: ItemContext, item: FetchAttribute): void {
       if (section.kind === "missing") return put(`${key} NIL`);
       const bytes = applyPartial(binaryData(context, keys.section, section.part), item.partial);
       // RFC 3516 4.3: literal8 only when the data holds NUL, which a literal cannot carry.
-      return put(`${key} `, ...literal(bytes, bytes.includes(0)));
+      return context.literal(`${key} `, bytes, holdsNul(bytes));
     }
   }
 }
 
-/** A literal as parts: the `{n}` (or `~{n}`) line, then the caller's bytes, uncopied. */
-function literal(bytes: Uint8Array, binary = false): [string, Uint8Array] {
-  return [`${binary ? "~" : ""}{${bytes.length}}\r\n`, bytes];
-}
-
-/** Section data (without NUL) as an `nstring`: NIL when the section does not exist. */
-function nstring(bytes: Uint8Array | null): Part[] {
-  return bytes ? literal(bytes) : ["NIL"];
+/** Section data (without NUL) as an `nstring` after `prefix`: NIL when there is no such section. */
+function nstring(context: ItemContext, prefix: string, bytes: Uint8Array | null): void {
+  if (bytes) context.literal(prefix, bytes);
+  else context.put(prefix, "NIL");
 }
 
 export const FETCH_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
