@@ -9,6 +9,7 @@
  * deno run -A bench/smtp_source.ts --messages 10000 --rounds 5 --store memory
  * deno run -A bench/smtp_source.ts --store memory --warm-up 20000   # after V8's TurboFan tier-up
  * deno run -A bench/smtp_source.ts --store memory --v8-flags=--invocation-count-for-turbofan=500
+ * deno run -A bench/smtp_source.ts --client latency --warm-up 0 --rounds 5   # latency, fresh server
  * ```
  *
  * Each round runs `smtp-source -d -s <connections> -m <messages> -l <size>` (one message per
@@ -22,6 +23,13 @@
  * `--v8-flags=...` is added to the server's own (lib/v8_flags.ts) to compare V8 flags. Last, each store's median rate as a ratio to smtp-sink's,
  * beside issue 13's goal as the same ratio (the sink is the yardstick that moves with the
  * machine).
+ *
+ * `--client latency` runs bench/smtp_latency.c instead (compiled with `cc -O2` into a temporary
+ * directory): the same conversation, also in C, which also times each transaction (its `MAIL`
+ * to the `250` after its data) and prints p50, p90, p99 and the longest. It is the tail as a
+ * client that takes almost none of the two cores sees it; bench/smtp_load.ts's Deno client
+ * adds its own JIT and GC to it. `--warm-up 0` measures a fresh server's first rounds, at once
+ * or `--start-delay S` seconds after it started.
  *
  * @module
  */
@@ -42,6 +50,10 @@ interface Options {
   /** Extra `deno run` flags for the server (`--v8-flags=...`), none when empty. */
   denoFlags: string[];
   targets: Target[];
+  /** Seconds between a server's start and its first client (its startup warm-up's time). */
+  startDelay: number;
+  /** `source`: Postfix's smtp-source; `latency`: bench/smtp_latency.c, which also times. */
+  client: "source" | "latency";
 }
 
 function options(): Options {
@@ -55,8 +67,14 @@ function options(): Options {
       store: { type: "string", default: "all" },
       "warm-up": { type: "string" },
       "v8-flags": { type: "string" },
+      client: { type: "string", default: "source" },
+      "start-delay": { type: "string", default: "0" },
     },
   });
+  const client = values.client;
+  if (client !== "source" && client !== "latency") {
+    throw new Error(`--client: source or latency, not ${client}`);
+  }
   const store = values.store;
   const targets: Target[] = store === "all"
     ? ["sink", "memory", "sqlite"]
@@ -73,11 +91,26 @@ function options(): Options {
     warmUp: Number(values["warm-up"] ?? values.messages),
     denoFlags: values["v8-flags"] ? [`--v8-flags=${values["v8-flags"]}`] : [],
     targets,
+    client,
+    startDelay: Number(values["start-delay"]),
   };
 }
 
-/** Runs smtp-source once against `port`; returns the wall time in seconds. */
-async function source(port: number, opts: Options, messages = opts.messages): Promise<number> {
+/** What one run of the client measured; the latencies only with `--client latency`. */
+interface Run {
+  seconds: number;
+  /** Milliseconds: p50, p90, p99 and the longest transaction. */
+  latency: { p50: number; p90: number; p99: number; max: number } | null;
+}
+
+/** Runs the client once against `port`: smtp-source, or the latency client built at `latency`. */
+async function source(
+  port: number,
+  opts: Options,
+  latency: string | null,
+  messages = opts.messages,
+): Promise<Run> {
+  if (latency) return await timed(latency, port, opts, messages);
   const started = performance.now();
   const { code, stderr } = await new Deno.Command("smtp-source", {
     args: [
@@ -98,7 +131,42 @@ async function source(port: number, opts: Options, messages = opts.messages): Pr
     stderr: "piped",
   }).output();
   if (code !== 0) throw new Error(`smtp-source failed: ${new TextDecoder().decode(stderr)}`);
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, latency: null };
+}
+
+/** Compiles bench/smtp_latency.c into `dir`; returns the program's path. */
+async function buildLatencyClient(dir: string): Promise<string> {
+  const program = `${dir}/smtp_latency`;
+  const { code, stderr } = await new Deno.Command("cc", {
+    args: ["-O2", "-o", program, new URL("./smtp_latency.c", import.meta.url).pathname],
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`Cannot build smtp_latency.c: ${new TextDecoder().decode(stderr)}`);
+  }
+  return program;
+}
+
+/** Runs the latency client once and reads its line of figures. */
+async function timed(program: string, port: number, opts: Options, messages: number): Promise<Run> {
+  const { code, stdout, stderr } = await new Deno.Command(program, {
+    args: [
+      "127.0.0.1",
+      String(port),
+      String(opts.connections),
+      String(messages),
+      String(opts.size),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  const figures = /seconds (\S+) p50 (\S+) p90 (\S+) p99 (\S+) max (\S+)/.exec(text);
+  if (code !== 0 || !figures) {
+    throw new Error(`smtp_latency failed: ${text}${new TextDecoder().decode(stderr)}`);
+  }
+  const [seconds, p50, p90, p99, max] = figures.slice(1).map(Number);
+  return { seconds, latency: { p50, p90, p99, max } };
 }
 
 interface Running {
@@ -152,25 +220,35 @@ async function start(target: Target, dir: string, opts: Options): Promise<Runnin
 async function main(): Promise<void> {
   const opts = options();
   console.log(
-    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; smtp-source -d -s ${opts.connections} -m ${opts.messages} -l ${opts.size}; warm-up ${opts.warmUp} messages${
+    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; ${
+      opts.client === "latency" ? "smtp_latency.c" : "smtp-source"
+    } -d -s ${opts.connections} -m ${opts.messages} -l ${opts.size}; warm-up ${opts.warmUp} messages${
       opts.denoFlags.length ? `; server ${opts.denoFlags.join(" ")}` : ""
     }`,
   );
   const rates = new Map<Target, number[]>();
+  const clientDir = await Deno.makeTempDir({ prefix: "elektromail-latency-" });
+  const latency = opts.client === "latency" ? await buildLatencyClient(clientDir) : null;
   for (const target of opts.targets) {
     const dir = await Deno.makeTempDir({ prefix: "elektromail-source-" });
     const running = await start(target, dir, opts);
+    await new Promise((resolve) => setTimeout(resolve, opts.startDelay * 1000));
     try {
-      if (opts.warmUp > 0) await source(running.port, opts, opts.warmUp);
+      if (opts.warmUp > 0) await source(running.port, opts, latency, opts.warmUp);
       for (let round = 0; round < opts.rounds; round++) {
         const before = cpuMs(running.pid);
-        const seconds = await source(running.port, opts);
+        const { seconds, latency: times } = await source(running.port, opts, latency);
         const cpu = cpuMs(running.pid) - before;
         rates.set(target, [...rates.get(target) ?? [], opts.messages / seconds]);
+        const tail = times
+          ? `, latency p50 ${times.p50.toFixed(2)} p90 ${times.p90.toFixed(2)} p99 ${
+            times.p99.toFixed(2)
+          } max ${times.max.toFixed(2)} ms`
+          : "";
         console.log(
           `${target.padEnd(6)} ${Math.round(opts.messages / seconds)} msgs/s, server CPU ${
             (cpu * 1000 / opts.messages).toFixed(0)
-          } µs/msg`,
+          } µs/msg${tail}`,
         );
       }
     } finally {
@@ -178,6 +256,7 @@ async function main(): Promise<void> {
       await Deno.remove(dir, { recursive: true });
     }
   }
+  await Deno.remove(clientDir, { recursive: true });
   const sink = rates.get("sink");
   if (!sink) return;
   for (const [target, goal] of GOALS) {
