@@ -5,12 +5,16 @@
  * `sqlite_checkpoint.ts` for when it is asked.
  *
  * The worker's code is a string evaluated by `node:worker_threads` (`eval: true`): no module
- * file of its own, so it works alike from `main.ts`, the code-split bundle and `deno compile`.
- * A `node:worker_threads` worker rather than a Blob-URL web `Worker` because only the former
- * can be unref'd (`unref()`): an idle worker must not keep the process alive, and a web
- * `Worker` does until terminated. Its cost: ~25 MB of RSS (an isolate with Deno's Node layer
- * and the second connection's page cache), only once the first checkpoint was needed and
- * only with the SQLite store.
+ * file of its own to find, so it runs alike from `main.ts`, the code-split bundle
+ * (tests/dist/bundle_test.ts) and a `deno compile` binary (not run here: no denort at hand;
+ * should it fail there, checkpoints fall back to the main thread). A `node:worker_threads`
+ * worker rather than a Blob-URL web `Worker` because only the former can be unref'd
+ * (`unref()`): an idle worker must not keep the process alive, and a web `Worker` does until
+ * terminated. What that costs: its RSS, ~26–29 MB measured alone (an isolate with Deno's Node
+ * layer and the second connection; a web `Worker` ~15–18 MB), 17–31 MB more in the SMTP
+ * benchmark's rounds, and 25–42 ms of the main thread to start it (`new Worker` waits for the
+ * isolate; a web `Worker` ~10 ms), once per process, only with the SQLite store and only once
+ * the first checkpoint is needed.
  *
  * @module
  */
