@@ -102,6 +102,8 @@ export function startCheckpointWorker(
   let pending: { resolve(result: CheckpointResult): void; reject(error: Error): void } | null =
     null;
   let closed = false;
+  /** False once the worker died: nothing to wait for then. */
+  let alive = true;
   const fail = (error: Error) => {
     const waiting = pending;
     pending = null;
@@ -114,8 +116,14 @@ export function startCheckpointWorker(
     if ("error" in reply) waiting.reject(new Error(`Cannot checkpoint: ${reply.error}`));
     else waiting.resolve(reply);
   });
-  worker.on("error", (error: Error) => fail(error));
-  worker.on("exit", () => fail(new Error("Cannot checkpoint: the worker exited")));
+  worker.on("error", (error: Error) => {
+    alive = false;
+    fail(error);
+  });
+  worker.on("exit", () => {
+    alive = false;
+    fail(new Error("Cannot checkpoint: the worker exited"));
+  });
   return {
     checkpoint() {
       if (closed) return Promise.reject(new Error("Cannot checkpoint: the worker is closed"));
@@ -129,13 +137,15 @@ export function startCheckpointWorker(
     close() {
       if (closed) return;
       closed = true;
-      worker.postMessage("close");
-      sent++;
-      const deadline = performance.now() + CLOSE_WAIT_MS;
-      for (let seen = Atomics.load(done, 0); seen < sent; seen = Atomics.load(done, 0)) {
-        const left = deadline - performance.now();
-        if (left <= 0) break;
-        Atomics.wait(done, 0, seen, left);
+      if (alive) {
+        worker.postMessage("close");
+        sent++;
+        const deadline = performance.now() + CLOSE_WAIT_MS;
+        for (let seen = Atomics.load(done, 0); seen < sent; seen = Atomics.load(done, 0)) {
+          const left = deadline - performance.now();
+          if (left <= 0) break;
+          Atomics.wait(done, 0, seen, left);
+        }
       }
       fail(new Error("Cannot checkpoint: the worker is closed"));
       worker.terminate();

@@ -147,6 +147,31 @@ Deno.test("sqlite checkpoints: without a worker they run on the main thread, war
   });
 });
 
+Deno.test("sqlite checkpoints: a worker whose checkpoint fails is given up for the main thread", async () => {
+  await withDatabase(async (path) => {
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0 };
+    const warnings: string[] = [];
+    const store = openSqliteStore(path, {
+      checkpointWorker: (file) => startCheckpointWorker(file, "SELECT * FROM no_such_table"),
+      checkpointCounts: (running) => counts = running,
+      warn: (message) => warnings.push(message),
+    });
+    try {
+      await burst(store, `${path}-wal`, 400);
+      await until(() => warnings.length > 0, "the warning");
+      await burst(store, `${path}-wal`, 400, 400);
+      const before = counts.main;
+      await until(() => counts.main > before, "an idle checkpoint on the main thread");
+      assert.equal(counts.worker, 0);
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0], /no such table/);
+    } finally {
+      store.close();
+    }
+    assertAllReadable(path, 800);
+  });
+});
+
 Deno.test("sqlite checkpoints: close returns promptly with the worker wedged", async () => {
   await withDatabase(async (path) => {
     let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0 };
