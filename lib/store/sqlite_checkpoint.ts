@@ -29,7 +29,11 @@
  * (a bounded wait), so the main connection's close is the last one, and SQLite's own final
  * checkpoint then empties and removes the WAL. If the worker cannot start or a checkpoint of
  * its fails, checkpoints run on the main thread as before (once writes pause, and the
- * automatic one), after one warning. An in-memory database has no WAL and no worker.
+ * automatic one), after one warning. An in-memory database has no WAL and no worker. How the
+ * worker runs from `main.ts`, the bundle and a compiled binary, and what it costs (RSS, the
+ * main thread's wait while it starts): `sqlite_checkpoint_worker.ts`. Not handled: a worker
+ * wedged in a checkpoint while the server runs keeps its round in flight (no further rounds;
+ * the automatic checkpoint is then the only bound).
  *
  * None of this changes durability: a commit is in the WAL file when COMMIT returns (and the
  * SMTP reply follows the commit), whenever it is copied into the database file.
