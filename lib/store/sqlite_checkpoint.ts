@@ -33,7 +33,8 @@
  * worker runs from `main.ts`, the bundle and a compiled binary, and what it costs (RSS, the
  * main thread's wait while it starts): `sqlite_checkpoint_worker.ts`. Not handled: a worker
  * wedged in a checkpoint while the server runs keeps its round in flight (no further rounds;
- * the automatic checkpoint is then the only bound).
+ * the automatic checkpoint is then the only bound, and it cannot copy anything while the stuck
+ * checkpoint holds SQLite's checkpoint lock: the WAL grows until the worker comes back).
  *
  * None of this changes durability: a commit is in the WAL file when COMMIT returns (and the
  * SMTP reply follows the commit), whenever it is copied into the database file.
