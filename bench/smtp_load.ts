@@ -8,6 +8,8 @@
  * deno run -A bench/smtp_load.ts --store sqlite --rounds 5 --startup-runs 0
  * deno run -A bench/smtp_load.ts --cpu-prof /tmp/prof  # V8 CPU profile of the server
  * deno run -A bench/smtp_load.ts --store none --idle-at 1,5,30  # startup and idle memory only
+ * deno run -A bench/smtp_load.ts --store sqlite --messages 5000 --rounds 3 --startup-runs 0 \
+ *   --imap-after 150                  # what an IMAP reader meets 150 ms after each burst
  * ```
  *
  * The server runs as a subprocess (`deno run -A main.ts`, as users run it) so that its RSS
@@ -22,7 +24,10 @@
  * connection has had its EHLO answered (before, a connection's first transactions waited
  * while the client encoded the other connections' messages: 8–14 ms, the round's slowest).
  * `--probe DIR` tells what held the server while the slow transactions waited (see
- * `attribute`).
+ * `attribute`). `--imap-after MS` times, `MS` ms after each round's last reply, a `SELECT
+ * INBOX` and `FETCH 1:* (UID FLAGS)` on an IMAP connection logged in before the round: the
+ * wait a reader meets right after a burst (e.g. the SQLite store's checkpoint once writes
+ * paused).
  *
  * Server CPU time per message is measured besides the wall clock (the machine may be shared):
  * the server's threads' run time from `/proc/<pid>/task/<tid>/schedstat`, before and after
@@ -41,6 +46,7 @@
 
 import { parseArgs } from "node:util";
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
+import { Client } from "./imap_client.ts";
 import { spawnServer } from "./spawn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -71,6 +77,8 @@ interface Options {
    * what held the server's loop while a transaction waited (see {@linkcode attribute}).
    */
   probe: string | null;
+  /** Ms after each round at which an IMAP SELECT and FETCH are timed; none when null. */
+  imapAfter: number | null;
 }
 
 function options(): Options {
@@ -89,6 +97,7 @@ function options(): Options {
       "cpu-prof": { type: "string" },
       "deno-flag": { type: "string", multiple: true, default: [] },
       probe: { type: "string" },
+      "imap-after": { type: "string" },
     },
   });
   const store = values.store;
@@ -111,6 +120,7 @@ function options(): Options {
     cpuProf: values["cpu-prof"] ?? null,
     denoFlags: values["deno-flag"],
     probe: values.probe ?? null,
+    imapAfter: values["imap-after"] === undefined ? null : Number(values["imap-after"]),
   };
 }
 
@@ -370,6 +380,10 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
         if (--waiting === 0) all.resolve();
         return all.promise;
       };
+      const reader = opts.imapAfter === null || !("imap" in server)
+        ? null
+        : await Client.connect(server.imap);
+      await reader?.command("LOGIN bench@example.com bench");
       const cpuBefore = cpuMs(server.pid);
       const started = performance.now();
       await Promise.all(
@@ -394,6 +408,18 @@ async function load(store: "memory" | "sqlite" | "sink", opts: Options): Promise
           peak.toFixed(1)
         } MB)`,
       );
+      if (reader) {
+        await new Promise((resolve) => setTimeout(resolve, opts.imapAfter!));
+        const asked = performance.now();
+        const exists = (await reader.query("SELECT INBOX")).find((line) => / EXISTS$/.test(line));
+        await reader.command("FETCH 1:* (UID FLAGS)");
+        console.log(
+          `${store.padEnd(6)} ${opts.imapAfter} ms after the round: SELECT INBOX + FETCH 1:* ` +
+            `(UID FLAGS) ${(performance.now() - asked).toFixed(1)} ms (${exists})`,
+        );
+        await reader.command("LOGOUT");
+        reader.close();
+      }
       if (run.trace) traces.push(run.trace);
     }
     if (probe) {

@@ -111,7 +111,7 @@ export async function startElektromail(
     validTo: tls.validTo,
     origin: tls.origin,
   };
-  const store = options.store ?? await openStore(config);
+  const store = options.store ?? await openStore(config, logger);
   const chaos = new Chaos(config.chaos);
   // One per server: failed logins over IMAP and SMTP count together, per client address.
   const authGuard = new AuthGuard(config.limits, logger);
@@ -240,7 +240,7 @@ export async function startElektromail(
   }
 }
 
-async function openStore(config: Config): Promise<Store> {
+async function openStore(config: Config, logger: Logger): Promise<Store> {
   // Configured users are always created and do not count toward the cap.
   const options = {
     maxUsers: config.limits.maxUsers,
@@ -249,7 +249,7 @@ async function openStore(config: Config): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore(options);
   const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
-    return openSqliteStore(config.dbPath, options);
+    return openSqliteStore(config.dbPath, { ...options, warn: (message) => logger.warn(message) });
   } catch (error) {
     throw new StartError(
       `ELEKTROMAIL_DB (--db): cannot open ${config.dbPath}: ${(error as Error).message}`,

@@ -21,17 +21,33 @@ import type {
   Persistence,
   VanishedRange,
 } from "./persistence.ts";
-import { AUTO_CHECKPOINT_PAGES, IdleCheckpoint, WAL_SIZE_LIMIT } from "./sqlite_checkpoint.ts";
+import {
+  AUTO_CHECKPOINT_PAGES,
+  type CheckpointCounts,
+  Checkpoints,
+  WAL_SIZE_LIMIT,
+} from "./sqlite_checkpoint.ts";
+import { type CheckpointWorkerFactory, startCheckpointWorker } from "./sqlite_checkpoint_worker.ts";
 import { migrate } from "./sqlite_schema.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
+
+/** {@linkcode openSqliteStore}'s options. */
+export interface SqliteStoreOptions extends MailStoreOptions {
+  /** Starts the WAL checkpoint worker; tests replace it. See `sqlite_checkpoint.ts`. */
+  checkpointWorker?: CheckpointWorkerFactory;
+  /** Where the one warning goes if checkpoints fall back to the main thread; stderr. */
+  warn?: (message: string) => void;
+  /** Filled with the running checkpoint counts, for tests and benchmarks. */
+  checkpointCounts?: (counts: Readonly<CheckpointCounts>) => void;
+}
 
 /**
  * Opens (creating if needed) the SQLite store at `path`. Throws if the file cannot be opened
  * or written, or was written by a newer schema.
  */
-export function openSqliteStore(path: string, options: MailStoreOptions = {}): Store {
-  return new MailStore(new SqlitePersistence(path), options);
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+  return new MailStore(new SqlitePersistence(path, options), options);
 }
 
 /** At most this many bytes of {@linkcode SqlitePersistence}'s fresh blobs are kept. */
@@ -54,17 +70,24 @@ class SqlitePersistence implements Persistence {
    */
   readonly #fresh = new Map<number, Uint8Array>();
   #freshBytes = 0;
-  readonly #checkpoints = new IdleCheckpoint(() => {
-    try {
-      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-    } catch {
-      // The database is busy (a reader holds the WAL) or gone: the next one, or the
-      // automatic one, catches up.
-    }
-  });
+  readonly #checkpoints: Checkpoints;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
+    const startWorker = options.checkpointWorker ?? startCheckpointWorker;
+    this.#checkpoints = new Checkpoints({
+      checkpointHere: () => {
+        try {
+          this.#sql("PRAGMA wal_checkpoint(PASSIVE)").get();
+        } catch {
+          // The database is busy or gone: the next one, or the automatic one, catches up.
+        }
+      },
+      // A second connection to an in-memory database would open another database.
+      startWorker: isInMemory(path) ? null : () => startWorker(path),
+      warn: options.warn ?? ((message) => console.warn(message)),
+    });
+    options.checkpointCounts?.(this.#checkpoints.counts);
     // Opening reads nothing yet; the lock comes before the first statement touches the file.
     this.#db = new DatabaseSync(path);
     let lock: Deno.FsFile | null = null;
@@ -416,7 +439,9 @@ class SqlitePersistence implements Persistence {
   }
 
   close(): void {
-    this.#checkpoints.stop();
+    // The worker's connection closes first, so that the main one is the last and SQLite's
+    // final checkpoint on close empties and removes the WAL.
+    this.#checkpoints.close();
     this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();
@@ -436,10 +461,15 @@ class SqlitePersistence implements Persistence {
  * crash never leaves the database locked. None for an in-memory database.
  */
 function lockDatabase(path: string): Deno.FsFile | null {
-  if (path === ":memory:" || path === "") return null;
+  if (isInMemory(path)) return null;
   const lockPath = `${path}.lock`;
   const file = Deno.openSync(lockPath, { read: true, write: true, create: true });
   if (file.tryLockSync(true)) return file;
   file.close();
   throw new Error(`another server is using it (${lockPath} is locked)`);
+}
+
+/** Whether `path` names an in-memory (or temporary) database rather than a file. */
+function isInMemory(path: string): boolean {
+  return path === ":memory:" || path === "";
 }

@@ -1,76 +1,192 @@
 /**
- * WAL checkpoints in idle time, for the SQLite store.
+ * WAL checkpoints for the SQLite store, off the event loop.
  *
- * SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL past its threshold
- * (1000 pages by default: every ~160 SMTP messages): it copies the pages into the database
- * file and syncs both files, milliseconds to tens of milliseconds on a busy disk, and the
- * delivery whose commit it rode waits for all of it (most of the SQLite store's p99). Here a
- * checkpoint runs once writes have paused for a moment instead, and the automatic one stays
- * as the bound for a load that never pauses, at a higher threshold
- * ({@linkcode AUTO_CHECKPOINT_PAGES}).
+ * A checkpoint copies the WAL's pages into the database file and syncs both files. SQLite's
+ * automatic one runs inside the COMMIT that takes the WAL past its threshold, and the
+ * delivery riding that commit waits for all of it: at the former 40,000-page threshold one
+ * transaction every ~6,200 SMTP messages took 200–250 ms, and the checkpoint once writes
+ * paused held the loop for tens of ms more (~80 ms for 15,000 frames), which whatever command
+ * arrived just then waited for.
  *
- * When the checkpoint runs changes nothing for durability: a commit is in the WAL file when
- * COMMIT returns, whatever is copied into the database file later.
+ * Here the checkpoints run in a worker ({@linkcode CheckpointWorker}: a second connection to
+ * the same file on a thread of its own), one at a time, never queued up:
+ *
+ * - every {@linkcode COMMITS_PER_CHECKPOINT} commits (the main side counts them: an SMTP
+ *   message is one commit of ~6 WAL pages), and once writes have paused for
+ *   {@linkcode IDLE_MS};
+ * - a PASSIVE checkpoint copies the frames committed before it began, while the main thread
+ *   goes on committing. The WAL starts over (and is cut to {@linkcode WAL_SIZE_LIMIT}) only
+ *   at a write that finds every frame copied, so when one finishes with commits made
+ *   meanwhile: at most {@linkcode TAIL_COMMITS} of them, the main thread copies that tail
+ *   itself (well under a millisecond: ~0.5 ms here for 5 commits, most of it the two syncs);
+ *   more, and another worker round follows at once, each shorter than the one before;
+ * - the main connection's automatic checkpoint stays, at {@linkcode AUTO_CHECKPOINT_PAGES}, as
+ *   a far bound the worker keeps the WAL well below (it fires only if the worker lags or is
+ *   wedged).
+ *
+ * The worker starts with the first checkpoint needed, never keeps the process alive on its
+ * own (unref'd) and is ended by {@linkcode Checkpoints.close}: its connection closes first
+ * (a bounded wait), so the main connection's close is the last one, and SQLite's own final
+ * checkpoint then empties and removes the WAL. If the worker cannot start or a checkpoint of
+ * its fails, checkpoints run on the main thread as before (once writes pause, and the
+ * automatic one), after one warning. An in-memory database has no WAL and no worker. How the
+ * worker runs from `main.ts`, the bundle and a compiled binary, and what it costs (RSS, the
+ * main thread's wait while it starts): `sqlite_checkpoint_worker.ts`. Not handled: a worker
+ * wedged in a checkpoint while the server runs keeps its round in flight (no further rounds;
+ * the automatic checkpoint is then the only bound, and it cannot copy anything while the stuck
+ * checkpoint holds SQLite's checkpoint lock: the WAL grows until the worker comes back).
+ *
+ * None of this changes durability: a commit is in the WAL file when COMMIT returns (and the
+ * SMTP reply follows the commit), whenever it is copied into the database file.
  *
  * @module
  */
 
+import type { CheckpointResult, CheckpointWorker } from "./sqlite_checkpoint_worker.ts";
+
 /**
- * WAL pages (4 KiB) at which a commit checkpoints at once: 160 MiB of WAL. An SMTP message
- * (a commit of its own) adds ~6 pages to the WAL (its blob and the B-tree pages it touches,
- * written again by each commit: 13,669 frames for 2,200 messages), so at the former 4,000
- * pages a burst of 2,000 messages met three checkpoints, each a stall of ~10–40 ms (copying
- * and syncing both files) for the four transactions in flight, most of the SQLite store's
- * p99 (`deno task bench`, alternating runs: p99 6.4–12.1 → 4.1–7.0 ms, max 25–39 → 10–19
- * ms). A load that never pauses for {@linkcode IdleCheckpoint}'s moment now meets one every
- * ~6,500 messages, longer (more pages to copy, the same two syncs), instead of ten shorter.
+ * WAL pages (4 KiB) at which a commit on the main connection checkpoints at once (160 MiB of
+ * WAL): only a bound now, for when the worker lags or is unavailable and writes never pause.
  */
 export const AUTO_CHECKPOINT_PAGES = 40_000;
 
 /**
  * Bytes the WAL file is cut back to when it starts over after a checkpoint
- * (`journal_size_limit`; SQLite truncates it at the first write after the checkpoint): a
- * burst may grow it towards {@linkcode AUTO_CHECKPOINT_PAGES}, and afterwards it takes the
- * disk the former 4,000-page bound let it grow to.
+ * (`journal_size_limit`; SQLite truncates it at the first write after the checkpoint).
  */
 export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
-/** Writes must have paused this long before an idle checkpoint runs. */
-const IDLE_MS = 100;
+/**
+ * Commits after which the worker checkpoints even though writes go on: ~1,800 WAL pages
+ * (~7 MiB) for SMTP messages, a worker round of ~10–15 ms.
+ */
+export const COMMITS_PER_CHECKPOINT = 300;
 
-/** Runs `checkpoint` once writes have paused; see the module documentation. */
-export class IdleCheckpoint {
-  readonly #checkpoint: () => void;
+/**
+ * Commits made during a worker round that the main thread checkpoints itself so that the
+ * WAL can start over (~50 frames, ~0.5 ms); more, and the worker goes again.
+ */
+export const TAIL_COMMITS = 8;
+
+/** Writes must have paused this long before an idle checkpoint runs. */
+export const IDLE_MS = 100;
+
+/** How {@linkcode Checkpoints} checkpoints. */
+export interface CheckpointsOptions {
+  /** Runs a PASSIVE checkpoint on the main connection (the tail, and the fallback). */
+  checkpointHere(): void;
+  /** Starts the worker; throws if it cannot. `null`: main thread only (in-memory database). */
+  startWorker: (() => CheckpointWorker) | null;
+  /** Told once when the worker is given up for the main thread. */
+  warn(message: string): void;
+}
+
+/** Checkpoints done so far, by where they ran (for tests and benchmarks). */
+export interface CheckpointCounts {
+  /** Rounds the worker finished. */
+  worker: number;
+  /** Checkpoints on the main thread: tails and fallback ones. */
+  main: number;
+}
+
+/** Schedules the WAL checkpoints of one SQLite database; see the module documentation. */
+export class Checkpoints {
+  readonly #options: CheckpointsOptions;
+  /** `undefined`: not started yet; `null`: unavailable, the main thread checkpoints. */
+  #worker: CheckpointWorker | null | undefined;
+  #inFlight = false;
+  #closed = false;
+  /** Commits not yet covered by a checkpoint that has begun. */
+  #commits = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the last write committed (`performance.now()`). */
   #lastWrite = 0;
+  readonly counts: CheckpointCounts = { worker: 0, main: 0 };
 
-  constructor(checkpoint: () => void) {
-    this.#checkpoint = checkpoint;
+  constructor(options: CheckpointsOptions) {
+    this.#options = options;
+    if (!options.startWorker) this.#worker = null;
   }
 
   /** A write transaction committed. */
   wrote(): void {
+    this.#commits++;
     this.#lastWrite = performance.now();
+    if (this.#commits >= COMMITS_PER_CHECKPOINT && !this.#inFlight && this.#worker !== null) {
+      this.#inWorker();
+    }
     if (this.#timer === undefined) this.#arm(IDLE_MS);
   }
 
-  /** No checkpoint from now on (the database is closing). */
-  stop(): void {
+  /** Ends the worker (after its connection closed, or a bounded wait); no checkpoint after. */
+  close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#worker?.close();
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(this.#run, ms);
+    this.#timer = setTimeout(this.#idle, ms);
     // A pending checkpoint must not keep the process alive.
     Deno.unrefTimer(this.#timer);
   }
 
-  readonly #run = (): void => {
+  readonly #idle = (): void => {
     this.#timer = undefined;
     const quiet = performance.now() - this.#lastWrite;
     if (quiet < IDLE_MS) return this.#arm(IDLE_MS - quiet);
-    this.#checkpoint();
+    // The round in flight ends in another one or the tail, if commits came meanwhile.
+    if (this.#inFlight || this.#commits === 0) return;
+    if (this.#worker === null) this.#here();
+    else this.#inWorker();
   };
+
+  #here(): void {
+    this.#commits = 0;
+    this.counts.main++;
+    this.#options.checkpointHere();
+  }
+
+  #inWorker(): void {
+    const worker = this.#worker ?? this.#start();
+    if (!worker) return this.#here();
+    this.#commits = 0;
+    this.#inFlight = true;
+    worker.checkpoint().then(this.#finished, this.#failed);
+  }
+
+  #start(): CheckpointWorker | null {
+    try {
+      this.#worker = this.#options.startWorker!();
+    } catch (error) {
+      this.#giveUp(error);
+    }
+    return this.#worker ?? null;
+  }
+
+  readonly #finished = (_result: CheckpointResult): void => {
+    this.#inFlight = false;
+    this.counts.worker++;
+    if (this.#closed || this.#commits === 0) return;
+    if (this.#commits <= TAIL_COMMITS) this.#here();
+    else this.#inWorker();
+  };
+
+  readonly #failed = (error: unknown): void => {
+    this.#inFlight = false;
+    if (this.#closed) return;
+    this.#worker?.close();
+    this.#giveUp(error);
+    if (this.#commits > 0) this.#here();
+  };
+
+  #giveUp(error: unknown): void {
+    this.#worker = null;
+    this.#options.warn(
+      `SQLite checkpoints run on the main thread: the checkpoint worker failed (${
+        (error as Error)?.message ?? error
+      })`,
+    );
+  }
 }
