@@ -24,8 +24,8 @@
  *   a far bound the worker keeps the WAL well below (it fires only if the worker lags or is
  *   wedged).
  *
- * The worker starts with the first checkpoint needed, never keeps the process alive on its
- * own (unref'd) and is ended by {@linkcode Checkpoints.close}: its connection closes first
+ * The worker starts with the first checkpoint needed and is ended by
+ * {@linkcode Checkpoints.close} (until then it keeps the process alive): its connection closes first
  * (a bounded wait), so the main connection's close is the last one, and SQLite's own final
  * checkpoint then empties and removes the WAL. If the worker cannot start or a checkpoint of
  * its fails, checkpoints run on the main thread as before (once writes pause, and the

@@ -4,22 +4,18 @@
  * copying the WAL into the database file (and the two syncs) never holds the event loop. See
  * `sqlite_checkpoint.ts` for when it is asked.
  *
- * The worker's code is a string evaluated by `node:worker_threads` (`eval: true`): no module
- * file of its own to find, so it runs alike from `main.ts`, the code-split bundle
- * (tests/dist/bundle_test.ts) and a `deno compile` binary (not run here: no denort at hand;
- * should it fail there, checkpoints fall back to the main thread). A `node:worker_threads`
- * worker rather than a Blob-URL web `Worker` because only the former can be unref'd
- * (`unref()`): an idle worker must not keep the process alive, and a web `Worker` does until
- * terminated. What that costs: its RSS, ~26–29 MB measured alone (an isolate with Deno's Node
- * layer and the second connection; a web `Worker` ~15–18 MB), 17–31 MB more in the SMTP
- * benchmark's rounds, and 25–42 ms of the main thread to start it (`new Worker` waits for the
- * isolate; a web `Worker` ~10 ms), once per process, only with the SQLite store and only once
- * the first checkpoint is needed.
+ * The worker's code is a string, run as a module worker from a Blob URL: no module file of its
+ * own to find, so it runs alike from `main.ts`, the code-split bundle (tests/dist/bundle_test.ts)
+ * and a `deno compile` binary (not run here: no denort at hand; should it fail there,
+ * checkpoints fall back to the main thread). A web `Worker` rather than `node:worker_threads`:
+ * measured alone here, its RSS is ~16–19 MB against ~26–29 MB, and `new Worker` holds the main
+ * thread ~12–14 ms against ~43–51 ms (Deno's Node layer is not loaded into it). It cannot be
+ * unref'd, so it keeps a process alive until terminated: {@linkcode CheckpointWorker.close}
+ * (the store's `close`) terminates it, and the server's process exits through `Deno.exit`.
+ * It exists only with the SQLite store, and only once the first checkpoint is needed.
  *
  * @module
  */
-
-import { Worker } from "node:worker_threads";
 
 /** What one checkpoint did: SQLite's `wal_checkpoint` row. */
 export interface CheckpointResult {
@@ -53,35 +49,39 @@ export type CheckpointWorkerFactory = (path: string) => CheckpointWorker;
 export const CLOSE_WAIT_MS = 1_000;
 
 /**
- * The worker: each message is a checkpoint request (`"checkpoint"`) or `"close"`; each is
- * answered (a result or `{ error }`) and counted in the shared `done` cell, which `close`
- * waits on with `Atomics.wait` (the event loop is not turning then).
+ * The worker: its first message is its setup (the database's path, the checkpoint statement,
+ * the shared `done` cell); each after is a checkpoint request (`"checkpoint"`) or `"close"`,
+ * answered (a result or `{ error }`) and counted in `done`, which `close` waits on with
+ * `Atomics.wait` (the event loop is not turning then).
  */
 const WORKER_CODE = `
-const { DatabaseSync } = require("node:sqlite");
-const { parentPort, workerData } = require("node:worker_threads");
-const done = new Int32Array(workerData.done);
+import { DatabaseSync } from "node:sqlite";
+let setup;
 let db;
 let statement;
-parentPort.on("message", (message) => {
+self.onmessage = ({ data: message }) => {
+  if (setup === undefined) {
+    setup = { ...message, done: new Int32Array(message.done) };
+    return;
+  }
   let reply = null;
   try {
     if (message === "close") {
       db?.close();
       db = undefined;
     } else {
-      db ??= new DatabaseSync(workerData.path);
-      statement ??= db.prepare(workerData.statement);
+      db ??= new DatabaseSync(setup.path);
+      statement ??= db.prepare(setup.statement);
       const row = statement.get();
       reply = { busy: row.busy, log: row.log, checkpointed: row.checkpointed };
     }
   } catch (error) {
     reply = { error: String(error?.message ?? error) };
   }
-  Atomics.add(done, 0, 1);
-  Atomics.notify(done, 0);
-  parentPort.postMessage(reply);
-});
+  Atomics.add(setup.done, 0, 1);
+  Atomics.notify(setup.done, 0);
+  self.postMessage(reply);
+};
 `;
 
 /**
@@ -93,11 +93,15 @@ export function startCheckpointWorker(
   statement = "PRAGMA wal_checkpoint(PASSIVE)",
 ): CheckpointWorker {
   const done = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(WORKER_CODE, {
-    eval: true,
-    workerData: { path, statement, done: done.buffer },
-  });
-  worker.unref();
+  const url = URL.createObjectURL(new Blob([WORKER_CODE], { type: "text/javascript" }));
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { type: "module" });
+  } catch (error) {
+    URL.revokeObjectURL(url);
+    throw error;
+  }
+  worker.postMessage({ path, statement, done: done.buffer });
   let sent = 0;
   let pending: { resolve(result: CheckpointResult): void; reject(error: Error): void } | null =
     null;
@@ -109,21 +113,24 @@ export function startCheckpointWorker(
     pending = null;
     waiting?.reject(error);
   };
-  worker.on("message", (reply: CheckpointResult | { error: string } | null) => {
+  worker.onmessage = (
+    { data: reply }: MessageEvent<CheckpointResult | { error: string } | null>,
+  ) => {
     const waiting = pending;
     pending = null;
     if (!waiting || reply === null) return;
     if ("error" in reply) waiting.reject(new Error(`Cannot checkpoint: ${reply.error}`));
     else waiting.resolve(reply);
-  });
-  worker.on("error", (error: Error) => {
+  };
+  // An error the worker did not catch (it failed to load, say) ends it; handled here, it does
+  // not reach the process.
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
     alive = false;
-    fail(error);
-  });
-  worker.on("exit", () => {
-    alive = false;
-    fail(new Error("Cannot checkpoint: the worker exited"));
-  });
+    worker.terminate();
+    URL.revokeObjectURL(url);
+    fail(new Error(`Cannot checkpoint: the worker failed: ${event.message}`));
+  };
   return {
     checkpoint() {
       if (closed) return Promise.reject(new Error("Cannot checkpoint: the worker is closed"));
@@ -149,6 +156,8 @@ export function startCheckpointWorker(
       }
       fail(new Error("Cannot checkpoint: the worker is closed"));
       worker.terminate();
+      // Not before: the worker loads its module from the URL after `new Worker` returns.
+      URL.revokeObjectURL(url);
     },
   };
 }
