@@ -161,6 +161,8 @@ export function evaluate(
     isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
     headers: (c) => searchHeaders(index(c)),
     addresses: (c) => searchAddresses(index(c)),
+    addressFilter: (needle) =>
+      session.ctx.shared.addressColumns?.filter(user, tracker.mailbox, needle) ?? null,
     text: (c) => searchText(index(c), () => store.getRaw(user, tracker.mailbox, c.uid) ?? EMPTY),
     emailId: (c) => store.getMessage(user, tracker.mailbox, c.uid)?.emailId ?? "",
   };
