@@ -18,7 +18,7 @@
  */
 
 import { addressListMemo } from "../mail/address.ts";
-import { searchAddressText, searchHeaders } from "../mail/search_text.ts";
+import { searchAddresses, searchAddressText, searchHeaders } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
 import type { AddressColumns } from "./address_columns.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
@@ -199,7 +199,7 @@ function warm(
   searchHeaders(index, view.root);
   // The address forms FROM/TO/CC/BCC search in (parsed address lists): a first SEARCH FROM
   // after a burst otherwise parses every message's (3× Dovecot's CPU on 5,000 messages).
-  // With them, all those keys match goes to the mailbox's address column.
-  const addresses = searchAddressText(index, view.root, parse);
-  columns?.add(user, mailbox, uid, addresses);
+  // With them, all those keys match goes to the mailbox's address column, when one is kept.
+  if (columns === null) searchAddresses(index, view.root, parse);
+  else columns.add(user, mailbox, uid, searchAddressText(index, view.root, parse));
 }
