@@ -8,7 +8,7 @@
  * matched field by field, so a hit across two fields or in the wrong field costs a test, not
  * a wrong result.
  *
- * Why: a first `SEARCH FROM` after a burst of mail spent about a microsecond a message
+ * Why: a first `SEARCH FROM` after a burst of mail spent over a microsecond a message
  * reaching each message's header forms (its record, its index, the index's memo, the forms'
  * text), each a fresh cache miss among 100 MB of new mail; Dovecot reads one cache file.
  *
@@ -60,13 +60,12 @@ export class AddressColumns {
 
   /** Notes that these messages are gone; the column sheds them once they are half of it. */
   expunged(user: string, mailbox: string, uids: readonly number[]): void {
-    const column = this.#columns.get(columnKey(user, mailbox));
+    const key = columnKey(user, mailbox);
+    const column = this.#columns.get(key);
     if (column === undefined) return;
     const dead = column.dead ??= new Set();
     for (const uid of uids) dead.add(uid);
-    if (dead.size * 2 >= column.uids.length) {
-      this.#columns.set(columnKey(user, mailbox), shed(column));
-    }
+    if (dead.size * 2 >= column.uids.length) this.#columns.set(key, shed(column));
   }
 
   /** Forgets the user's columns: one of their mailbox names may now hold other messages. */
