@@ -30,10 +30,16 @@ const MAX_SPAN = 1 << 20;
 /** One mailbox's texts, in the order their messages were indexed. */
 interface Column {
   readonly uids: number[];
-  /** Where each message's text starts in {@linkcode text}. */
+  /** Where each message's text starts in the texts joined by {@linkcode SEPARATOR}. */
   readonly starts: number[];
-  /** The texts, each followed by {@linkcode SEPARATOR}. */
-  text: string;
+  /**
+   * The texts (or runs of them already joined), joined on a search: a string of the whole
+   * column made by appending to it would be a chain of two string objects a message, all of
+   * them garbage once a search flattens it.
+   */
+  parts: string[];
+  /** The length of the texts joined, with a separator after each. */
+  length: number;
   /** Expunged UIDs still in the column. */
   dead: Set<number> | null;
 }
@@ -50,12 +56,13 @@ export class AddressColumns {
     const key = columnKey(user, mailbox);
     let column = this.#columns.get(key);
     if (column === undefined) {
-      column = { uids: [], starts: [], text: "", dead: null };
+      column = { uids: [], starts: [], parts: [], length: 0, dead: null };
       this.#columns.set(key, column);
     }
     column.uids.push(uid);
-    column.starts.push(column.text.length);
-    column.text += text + SEPARATOR;
+    column.starts.push(column.length);
+    column.parts.push(text);
+    column.length += text.length + 1;
   }
 
   /** Notes that these messages are gone; the column sheds them once they are half of it. */
@@ -88,7 +95,8 @@ export class AddressColumns {
   filter(user: string, mailbox: string, needle: string): AddressFilter | null {
     const column = this.#columns.get(columnKey(user, mailbox));
     if (column === undefined || needle.length === 0 || column.uids.length === 0) return null;
-    const { uids, starts, text } = column;
+    const text = joined(column);
+    const { uids, starts } = column;
     let low = uids[0];
     let high = uids[0];
     for (let i = 1; i < uids.length; i++) {
@@ -131,21 +139,26 @@ function entryAt(starts: readonly number[], at: number, from: number): number {
   return low;
 }
 
+/** The column's texts as one string, kept as its one part until more come. */
+function joined(column: Column): string {
+  if (column.parts.length !== 1) column.parts = [column.parts.join(SEPARATOR)];
+  return column.parts[0];
+}
+
 /** The column without its expunged messages. */
 function shed(column: Column): Column {
   const dead = column.dead!;
-  const kept: Column = { uids: [], starts: [], text: "", dead: null };
-  const parts: string[] = [];
-  let length = 0;
+  const text = joined(column);
+  const kept: Column = { uids: [], starts: [], parts: [], length: 0, dead: null };
   for (let i = 0; i < column.uids.length; i++) {
     if (dead.has(column.uids[i])) continue;
-    const end = i + 1 < column.starts.length ? column.starts[i + 1] : column.text.length;
-    const part = column.text.slice(column.starts[i], end);
+    // Each text ends one before the next starts (at its separator).
+    const end = (i + 1 < column.starts.length ? column.starts[i + 1] : column.length) - 1;
+    const part = text.slice(column.starts[i], end);
     kept.uids.push(column.uids[i]);
-    kept.starts.push(length);
-    parts.push(part);
-    length += part.length;
+    kept.starts.push(kept.length);
+    kept.parts.push(part);
+    kept.length += part.length + 1;
   }
-  kept.text = parts.join("");
   return kept;
 }
