@@ -12,6 +12,7 @@ import { type Logger, quietLogger } from "./log.ts";
 import type { TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
+import { AddressColumns } from "./imap/address_columns.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { type WarmUp, warmUpCode } from "./imap/warm_up.ts";
 import type { Pop3Server } from "./pop3/server.ts";
@@ -115,8 +116,10 @@ export async function startElektromail(
   const chaos = new Chaos(config.chaos);
   // One per server: failed logins over IMAP and SMTP count together, per client address.
   const authGuard = new AuthGuard(config.limits, logger);
-  const warmer = startIndexWarmer(store);
-  const imapServer = createImapServer({ config, store, logger, chaos, authGuard });
+  // Filled by the warmer as mail is indexed, read by IMAP address searches.
+  const addressColumns = new AddressColumns();
+  const warmer = startIndexWarmer(store, { addressColumns });
+  const imapServer = createImapServer({ config, store, logger, chaos, authGuard, addressColumns });
   const pop3Server: Pop3Server | null = pop3Module &&
     pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>

@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
+import type { AddressColumns } from "./address_columns.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { SortOrders } from "./sort_cache.ts";
 import type { HeaderFieldItems } from "./header_fields.ts";
@@ -46,6 +47,8 @@ export interface ImapServerState {
   readonly fieldItems: HeaderFieldItems;
   /** Sorted orders of mailboxes, for repeated SORTs (sort_cache.ts); none: not kept. */
   readonly sortOrders?: SortOrders;
+  /** What address searches can rule out (address_columns.ts); none: not kept. */
+  readonly addressColumns?: AddressColumns;
 }
 
 /** What handlers see of the server around the session. */

@@ -74,6 +74,12 @@ export interface SearchEnvironment {
    * lacks (see `searchAddresses`; cached by the caller).
    */
   addresses(candidate: SearchCandidate): readonly SearchField[];
+  /**
+   * A filter for address keys looking for `needle` (lower-cased): false for a message whose
+   * address fields surely lack it, true for any other (see address_columns.ts); null or
+   * absent: none, every message is tested.
+   */
+  addressFilter?(needle: string): ((uid: number) => boolean) | null;
   /** The message's decoded header and body text (cached by the caller). */
   text(candidate: SearchCandidate): SearchText;
   /** The message's EMAILID (RFC 8474); absent: the program has no EMAILID key. */
@@ -179,12 +185,12 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
     case "address": {
       const name = key.field.toLowerCase();
       const needle = key.value.toLowerCase();
-      return {
-        test: (c) =>
-          env.headers(c).has(name, needle) ||
-          fieldHas(env.addresses(c), name, needle),
-        cost: HEADER,
-      };
+      const exact: SearchPredicate = (c) =>
+        env.headers(c).has(name, needle) || fieldHas(env.addresses(c), name, needle);
+      // Messages the filter rules out are not read at all (most, for a rare address).
+      const filter = env.addressFilter?.(needle) ?? null;
+      if (filter === null) return { test: exact, cost: HEADER };
+      return { test: (c) => filter(c.uid) && exact(c), cost: HEADER };
     }
     case "body": {
       const needle = key.value.toLowerCase();

@@ -12,6 +12,7 @@ import { listenerLimits, sessionHandler, sessionIo } from "../net/session_io.ts"
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
 import type { ImapServerState } from "./context.ts";
+import type { AddressColumns } from "./address_columns.ts";
 import { SortOrders } from "./sort_cache.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
@@ -25,6 +26,8 @@ export interface ImapServerOptions {
   readonly chaos?: Chaos;
   /** Counts failed logins; none: not counted. */
   readonly authGuard?: AuthGuard;
+  /** Address columns the index warmer fills (address_columns.ts); none: not used. */
+  readonly addressColumns?: AddressColumns;
 }
 
 /** The IMAP side of a server: its listeners share one `\Recent` bookkeeping. */
@@ -54,6 +57,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     recentClaims: new Map(),
     fieldItems: new HeaderFieldItems(),
     sortOrders: new SortOrders(),
+    addressColumns: options.addressColumns,
   };
   const unsubscribe = store.subscribe((event) => {
     if (event.type === "reset") shared.recentClaims.clear();

@@ -18,8 +18,9 @@
  */
 
 import { addressListMemo } from "../mail/address.ts";
-import { searchAddresses, searchHeaders } from "../mail/search_text.ts";
+import { searchAddresses, searchAddressText, searchHeaders } from "../mail/search_text.ts";
 import type { Store } from "../store/types.ts";
+import type { AddressColumns } from "./address_columns.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
 import { ByteSlabs } from "./byte_slabs.ts";
 import { cachedEnvelope } from "./envelope.ts";
@@ -42,6 +43,12 @@ export interface WarmerOptions {
    * at delivery; the rest wait for idle time, so the call itself stays fast.
    */
   readonly deliveryBatch?: number;
+  /**
+   * Where the address text of each indexed message goes, for address searches to rule
+   * messages out (see address_columns.ts); none: not kept. The warmer keeps it in step with
+   * the store (expunges, renames, deletions, resets).
+   */
+  readonly addressColumns?: AddressColumns;
 }
 
 /** The window over which {@linkcode WarmerOptions.deliveryShare} is counted, in ms. */
@@ -80,6 +87,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   const deliveryBytes = options.deliveryBytes ?? 1024 * 1024;
   const deliveryBudget = (options.deliveryShare ?? 0.8) * BUDGET_WINDOW_MS;
   const deliveryBatch = options.deliveryBatch ?? 8;
+  const columns = options.addressColumns ?? null;
   // What the encoded ENVELOPE and BODYSTRUCTURE of indexed messages are cut from.
   const slabs = new ByteSlabs();
   let windowStart = 0;
@@ -101,7 +109,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     // Messages added by one store call (a COPY, a delivery to many) are one batch.
     if (batch++ === 0) queueMicrotask(endBatch);
     try {
-      warm(store, ref, slabs);
+      warm(store, ref, slabs, columns);
     } catch {
       // The store was closed under us (an embedder's own store): nothing to index.
     }
@@ -122,7 +130,9 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     if (quietFor < quietMs) return schedule(quietMs - quietFor);
     const deadline = performance.now() + sliceMs;
     try {
-      while (head < queue.length && performance.now() < deadline) warm(store, queue[head++], slabs);
+      while (head < queue.length && performance.now() < deadline) {
+        warm(store, queue[head++], slabs, columns);
+      }
     } catch {
       // The store was closed under us (an embedder's own store): nothing more to warm.
       queue = [];
@@ -151,6 +161,12 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     } else if (event.type === "reset") {
       queue = [];
       head = 0;
+      columns?.clear();
+    } else if (event.type === "message.expunged") {
+      columns?.expunged(event.user, event.mailbox, event.uids);
+    } else if (event.type === "mailbox.deleted" || event.type === "mailbox.renamed") {
+      // A name of the user's may now hold other messages under the same UIDs.
+      columns?.forgetUser(event.user);
     }
   });
   return {
@@ -166,7 +182,12 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
 }
 
 /** Computes and keeps what FETCH and SEARCH read first; a message gone meanwhile is skipped. */
-function warm(store: Store, { user, mailbox, uid }: MessageRef, slabs: ByteSlabs): void {
+function warm(
+  store: Store,
+  { user, mailbox, uid }: MessageRef,
+  slabs: ByteSlabs,
+  columns: AddressColumns | null,
+): void {
   const index = store.getIndex(user, mailbox, uid);
   if (!index) return;
   const view = new MessageView(() => store.getRaw(user, mailbox, uid) ?? EMPTY, () => index);
@@ -178,5 +199,7 @@ function warm(store: Store, { user, mailbox, uid }: MessageRef, slabs: ByteSlabs
   searchHeaders(index, view.root);
   // The address forms FROM/TO/CC/BCC search in (parsed address lists): a first SEARCH FROM
   // after a burst otherwise parses every message's (3× Dovecot's CPU on 5,000 messages).
-  searchAddresses(index, view.root, parse);
+  // With them, all those keys match goes to the mailbox's address column, when one is kept.
+  if (columns === null) searchAddresses(index, view.root, parse);
+  else columns.add(user, mailbox, uid, searchAddressText(index, view.root, parse));
 }

@@ -26,6 +26,7 @@ export {
   dateDay,
   dayNumber,
   searchAddresses,
+  searchAddressText,
   type SearchField,
   type SearchHeaders,
   searchHeaders,

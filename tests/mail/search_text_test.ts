@@ -146,6 +146,25 @@ Deno.test("searchHeaders: has() matches within one value of the named fields onl
   assert.ok(headers.has("subject", "to: beta"));
 });
 
+Deno.test("searchHeaders: has() finds the needle where the header's whole text is scanned first", () => {
+  // has() first looks for the needle anywhere in the decoded header, then in the named fields:
+  // each case needs the second step right (present elsewhere: no) or the first (decoded,
+  // non-ASCII, later fields: yes).
+  const raw = crlf(
+    "Subject: =?utf-8?q?sender42=40example.com?=\n" +
+      "From: =?utf-8?q?J=C3=BCrgen?= <jurgen@ex.org>, Ann <sender42@EXAMPLE.com>\n" +
+      "To: team: one@a.org, two@b.org;\nCc: x@y.org\nCc: Zoë <zoe@z.org>\n\nbody\n",
+  );
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("from", "jürgen <jurgen@ex.org>")); // an encoded word, decoded
+  assert.ok(headers.has("from", "sender42@example.com")); // the second address of the list
+  assert.ok(!headers.has("to", "sender42@example.com")); // only in the Subject and From
+  assert.ok(headers.has("to", "team: one@a.org")); // a group
+  assert.ok(headers.has("cc", "zoë")); // non-ASCII in a later field of the same name
+  assert.ok(!headers.has("cc", "x@y.orgzoë")); // never across two values
+  assert.ok(!headers.has("cc", "nobody"));
+});
+
 Deno.test("searchHeaders: an ASCII header read from its bytes gives the decoded fields' values", () => {
   // The fields as a list of decoded values gives them (the general way, which 8-bit headers
   // and encoded words take), over random headers of folding, bare CR and LF, blank values.

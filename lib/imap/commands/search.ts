@@ -140,9 +140,19 @@ export function evaluate(
   const { store } = session.ctx;
   const user = session.user;
   const { tracker } = selection;
-  // The mailbox is read at each call: a kept result outlives a rename of it.
-  const index = (c: SearchCandidate) =>
-    store.getIndex(user, tracker.mailbox, c.uid) ?? new MessageIndex(EMPTY);
+  // The mailbox is read at each call: a kept result outlives a rename of it. The index is
+  // kept while one candidate is tested (each is a new object): an address key reads its
+  // header fields and its address forms, and a program of several keys more, each a store
+  // lookup of its own before.
+  let lastCandidate: SearchCandidate | null = null;
+  let lastIndex = new MessageIndex(EMPTY);
+  const index = (c: SearchCandidate) => {
+    if (c !== lastCandidate) {
+      lastIndex = store.getIndex(user, tracker.mailbox, c.uid) ?? new MessageIndex(EMPTY);
+      lastCandidate = c;
+    }
+    return lastIndex;
+  };
   const env: SearchEnvironment = {
     messageCount: tracker.count,
     maxUid: tracker.maxUid,
@@ -151,6 +161,8 @@ export function evaluate(
     isRecent: session.rev2 ? () => false : (c) => selection.recent.has(c.uid),
     headers: (c) => searchHeaders(index(c)),
     addresses: (c) => searchAddresses(index(c)),
+    addressFilter: (needle) =>
+      session.ctx.shared.addressColumns?.filter(user, tracker.mailbox, needle) ?? null,
     text: (c) => searchText(index(c), () => store.getRaw(user, tracker.mailbox, c.uid) ?? EMPTY),
     emailId: (c) => store.getMessage(user, tracker.mailbox, c.uid)?.emailId ?? "",
   };
