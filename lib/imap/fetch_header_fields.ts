@@ -19,9 +19,10 @@
 import { parseHeaderFields } from "../mail/headers.ts";
 import type { MessageState, Store } from "../store/types.ts";
 import type { TargetRuns } from "./commands/targets.ts";
-import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
+import type { AuthedSession } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import { type FieldMatcher, fieldMatcher, FieldSlices } from "./header_fields.ts";
+import { writeChunked } from "./line_chunks.ts";
 import { type FetchAttribute, responseKey } from "./parse_fetch.ts";
 import { announceKeywords } from "./updates.ts";
 
@@ -40,8 +41,6 @@ const RECORD_FIELDS: ReadonlyMap<string, readonly [number, string, string]> = ne
   ["INTERNALDATE", [DATE_FIELD, "INTERNALDATE ", ""]],
 ]);
 
-/** Bytes of response lines gathered before they go to the builder as one part. */
-const CHUNK_SIZE = 64 * 1024;
 /** Room a line needs for `* `, its sequence number and a field, and for the literal's `{n}` CRLF. */
 const NUMBER_ROOM = 24;
 /** `"25-Nov-2026 07:22:01 +0000"`. */
@@ -233,7 +232,6 @@ export async function fetchHeaderFields(
 ): Promise<number> {
   const { store } = session.ctx;
   const user = session.user;
-  const out = session.out;
   // No FLAGS here, but a keyword set by another session is still announced first (RFC 9051
   // 7.3.5), as the general path does.
   announceKeywords(session);
@@ -257,36 +255,19 @@ export async function fetchHeaderFields(
     at: 0,
     need: 0,
   };
-  // Written after the job is made, as each is again after a flush: V8 takes a field never
-  // written after its object was made for a constant (see fetch_meta.ts `readStates`).
-  job.states = statesFrom(0);
-  job.base = 0;
-  // A FETCH of a few messages takes a buffer about its size, not a chunk's (idle RSS after the
-  // warm-up's small FETCHes, as in fetch_meta.ts).
-  job.buf = new Uint8Array(Math.min(CHUNK_SIZE, uids.length * (plan.room + 256)));
-  // Bytes given to the builder since the last awaited flush.
-  let written = out.length;
-  for (;;) {
-    writeLines(job);
-    if (job.t === uids.length) break;
-    // The chunk is full: it goes to the socket at once, unawaited, so the client reads it
-    // while the rest is made; every FLUSH_THRESHOLD bytes the flush is awaited.
-    out.push(job.buf.subarray(0, job.at));
-    written += job.at;
-    job.buf = new Uint8Array(Math.max(CHUNK_SIZE, job.need));
-    job.at = 0;
-    if (written < FLUSH_THRESHOLD) {
-      void session.flush();
-      continue;
-    }
-    written = 0;
-    await session.flush();
-    if (session.ended) return job.missing;
-    announceKeywords(session);
-    // Other sessions had a turn: the records are read anew (MessageState is live).
+  const reread = (job: LineJob) => {
+    // Written after the job is made, as each is again after a flush: V8 takes a field never
+    // written after its object was made for a constant (see fetch_meta.ts `readStates`).
     job.base = job.t;
     job.states = statesFrom(job.t);
-  }
-  if (job.at > 0) out.push(job.buf.subarray(0, job.at));
+  };
+  reread(job);
+  await writeChunked(session, job, uids.length, uids.length * (plan.room + 256), {
+    write(job) {
+      writeLines(job);
+      return true;
+    },
+    reread,
+  });
   return job.missing;
 }

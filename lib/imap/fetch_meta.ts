@@ -14,10 +14,11 @@
  * @module
  */
 
-import { type AuthedSession, FLUSH_THRESHOLD } from "./context.ts";
+import type { AuthedSession } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
 import type { TargetRuns } from "./commands/targets.ts";
+import { writeChunked } from "./line_chunks.ts";
 import { announceKeywords, sessionFlagList } from "./updates.ts";
 import type { MessageState } from "../store/types.ts";
 
@@ -39,8 +40,6 @@ export function recordItemsOnly(items: readonly FetchAttribute[]): boolean {
   return true;
 }
 
-/** Bytes of response lines gathered before they go to the builder as one part. */
-const CHUNK_SIZE = 64 * 1024;
 /** Room a line needs for `* ` and its sequence number, and for each of its fields. */
 const SEQ_ROOM = 12;
 const FIELD_ROOM = 40;
@@ -289,12 +288,6 @@ function readStates(job: LineJob, read: (first: number) => Array<MessageState | 
   job.recentUpTo = interval?.[1] ?? 0;
 }
 
-/** Starts the job's next chunk (written as {@linkcode readStates} writes, for the same reason). */
-function newChunk(job: LineJob, size: number): void {
-  job.buf = new Uint8Array(size);
-  job.at = 0;
-}
-
 /**
  * Writes the FETCH responses of the messages of `runs` for record-only `items` (see
  * {@linkcode recordItemsOnly}); returns how many targets no longer exist in the store.
@@ -308,7 +301,6 @@ export async function fetchRecordItems(
 ): Promise<number> {
   const { store } = session.ctx;
   const user = session.user;
-  const out = session.out;
   // The session's work is synchronous from here to the end of a batch: no other session's
   // change can come between the messages, so new keywords are announced once.
   announceKeywords(session);
@@ -340,35 +332,15 @@ export async function fetchRecordItems(
     lastTemplate: null,
   };
   readStates(job, statesFrom);
-  // A FETCH of a few messages takes a buffer its size, not a chunk's: the warm-up's hundred
-  // such FETCHes left the allocator's pages of a hundred freed chunks behind (idle RSS).
   const estimate = uids.length * (job.templates.plan.room + PIECES_ESTIMATE);
-  newChunk(job, Math.min(CHUNK_SIZE, estimate));
-  // Bytes given to the builder since the last awaited flush.
-  let written = out.length;
-  for (;;) {
-    writeLines(job);
-    if (job.t === uids.length) break;
-    if (job.unknownList) {
+  await writeChunked(session, job, uids.length, estimate, {
+    write(job) {
+      writeLines(job);
+      if (!job.unknownList) return true;
       addTemplate(job);
-      continue;
-    }
-    // The chunk is full: it goes to the socket at once, unawaited (a write does not yield),
-    // so the client reads and parses it while the rest is made, as Dovecot's output streams.
-    // Every FLUSH_THRESHOLD bytes the flush is awaited: a slow reader holds us back there.
-    out.push(job.buf.subarray(0, job.at));
-    written += job.at;
-    newChunk(job, Math.max(CHUNK_SIZE, job.need));
-    if (written < FLUSH_THRESHOLD) {
-      void session.flush();
-      continue;
-    }
-    written = 0;
-    await session.flush();
-    if (session.ended) return job.missing;
-    announceKeywords(session);
-    readStates(job, statesFrom);
-  }
-  if (job.at > 0) out.push(job.buf.subarray(0, job.at));
+      return false;
+    },
+    reread: (job) => readStates(job, statesFrom),
+  });
   return job.missing;
 }
