@@ -58,6 +58,11 @@ const NO_FIELDS: readonly SearchField[] = [];
  * ```
  */
 export function searchHeaders(index: MessageIndex, root?: MimePart): SearchHeaders {
+  return compactHeaders(index, root);
+}
+
+/** {@linkcode searchHeaders} as the one class that implements it, for this module's readers. */
+function compactHeaders(index: MessageIndex, root?: MimePart): CompactHeaders {
   return index.memo(
     HEADERS,
     () => CompactHeaders.of((root ?? index.root).fields, index.parts.rootHeader),
@@ -293,7 +298,7 @@ export function searchAddresses(
 ): readonly SearchField[] {
   return index.memo(ADDRESSES, () => {
     const fields = (root ??= index.root).fields;
-    const decoded = searchHeaders(index, root) as CompactHeaders;
+    const decoded = compactHeaders(index, root);
     let found: SearchField[] | null = null;
     for (let i = 0; i < fields.length; i++) {
       // Named by length first: most fields are none of the four.
@@ -334,7 +339,7 @@ export function searchAddressText(
   root?: MimePart,
   parse: AddressListParser = parseAddressList,
 ): string {
-  const decoded = searchHeaders(index, root) as CompactHeaders;
+  const decoded = compactHeaders(index, root);
   const parts: string[] = [];
   for (let i = 0; i < decoded.count; i++) {
     const length = decoded.nameLength(i);
