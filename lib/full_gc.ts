@@ -6,27 +6,32 @@
  * real traffic, which on an idle server may be never: the idle RSS measured after the
  * warm-up was about twice the one before it.
  *
- * Deno has no `gc()` without `--expose-gc` on its command line; V8's flag can be set at run
- * time (`node:v8`), and a new context then carries the function.
+ * The program's V8 flags (lib/v8_flags.ts) include `--expose-gc`, so `deno task start`, the
+ * compiled binary and the benchmarks' server find `gc` on the global object and call it as
+ * V8's "last-resort" collection: repeated memory-reducing mark-compacts that give the young
+ * generation's pages back. Run without the flags (`deno run main.ts`, from a checkout or a
+ * URL), there is no `gc()`; V8's flag is then set at run time (`node:v8`) and a new context
+ * (`node:vm`) carries the function. That way loads Deno's Node compatibility layer, which
+ * costs the idle server ~2 MB more (issue 13: 56.0–56.7 vs 58.1–59.1 MB from the bundle,
+ * `/proc/<pid>/smaps` 6 s after start, four alternating runs), for the same two
+ * memory-reducing collections (`--trace-gc`).
  *
- * Tried instead (issue 13, idle RSS): `--expose-gc` in lib/v8_flags.ts and `globalThis.gc`,
- * to save loading `node:vm` and making a context (~0.5–1 MB). A plain `gc()` from there left
- * the young generation's 8 MB committed (+9 MB idle RSS; the collection here gives it back).
- * `gc({ flavor: "last-resort" })` gives it back too, but a last-resort GC also flushes the
- * bytecode of functions that ran only a few times, which the warm-up had compiled: the
- * commands of a client coming after the warm-up were slower (bench/imap_load.ts --cold
- * --start-delay 4, 5 alternating runs: server CPU of the ten commands 356–517 vs 353–496 ms,
- * FETCH 1:* (UID FLAGS) 4.8–7.9 vs 4.6–6.9 ms).
+ * Tried instead (issue 13, idle RSS): a plain `gc()`, V8's ordinary full collection: it left
+ * the young generation's 8 MB committed (+5–9 MB idle RSS). An earlier round measured the
+ * commands of a client coming after a "last-resort" collection as slower (its bytecode
+ * flushing), within ranges that overlapped (server CPU of the ten commands 356–517 vs
+ * 353–496 ms); the collection the `node:vm` way does is the same pair of memory-reducing
+ * mark-compacts.
  *
  * @module
  */
 
 /**
- * Runs a full GC; returns its duration in ms, or null when the runtime offers no way to
- * (the collection is then left to V8). Loading `node:v8`, loading `node:vm` and collecting
- * each hold the event loop for 5–25 ms (~40–65 ms together, measured with bench/loop_probe.ts
- * at the end of the warm-up); `between` runs before each of them, so a caller can let
- * waiting clients go first.
+ * Runs a full, memory-reducing GC; returns its duration in ms, or null when the runtime offers
+ * no way to (the collection is then left to V8). Without an exposed `gc`, loading `node:v8`,
+ * loading `node:vm` and collecting each hold the event loop for 5–25 ms (~40–65 ms together,
+ * measured with bench/loop_probe.ts at the end of the warm-up); `between` runs before each
+ * step, so a caller can let waiting clients go first.
  *
  * @example
  * ```ts
@@ -36,6 +41,13 @@
 export async function fullGc(
   between: () => Promise<void> = () => Promise.resolve(),
 ): Promise<number | null> {
+  const exposed = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed === "function") {
+    await between();
+    const start = performance.now();
+    exposed({ type: "major", execution: "sync", flavor: "last-resort" });
+    return performance.now() - start;
+  }
   try {
     await between();
     const { setFlagsFromString } = await import("node:v8");

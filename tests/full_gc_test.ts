@@ -10,6 +10,19 @@ Deno.test("fullGc: runs a full collection in Deno and says how long it took", as
   assert.equal(typeof await fullGc(), "number");
 });
 
+Deno.test("fullGc: an exposed gc() is called as V8's last-resort collection", async () => {
+  const global = globalThis as { gc?: unknown };
+  const before = global.gc;
+  const calls: unknown[] = [];
+  global.gc = (options: unknown) => calls.push(options);
+  try {
+    assert.equal(typeof await fullGc(), "number");
+  } finally {
+    global.gc = before;
+  }
+  assert.deepEqual(calls, [{ type: "major", execution: "sync", flavor: "last-resort" }]);
+});
+
 Deno.test("fullGc: with the program's V8 flags, the young generation's pages are given back", async () => {
   // What the idle server's RSS after the warm-up depends on: a plain gc() of --expose-gc
   // kept the young generation (8 MB) committed (lib/full_gc.ts).

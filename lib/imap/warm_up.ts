@@ -1,21 +1,43 @@
 /**
- * Warming the JIT at startup: a fresh process runs every code path in V8's interpreter first,
- * and the first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
- * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So once the listeners are up the
- * server plays a short IMAP conversation with itself, through the same sans-IO session the
- * transport drives, against a private memory store and synthetic mail shaped like real mail:
- * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
- * it is visible (its own store, no socket, no events on the server's store) except that the
- * code it ran is compiled when real clients come.
+ * Warming the JIT: a fresh process runs every code path in V8's interpreter first, and the
+ * first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
+ * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So when the first client connects
+ * (lib/server.ts passes the listeners' first connection as {@linkcode WarmUpOptions.after})
+ * the server plays a short IMAP conversation with itself, through the same sans-IO session
+ * the transport drives, against a private memory store and synthetic mail shaped like real
+ * mail: APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY. Nothing of it
+ * is visible (its own store, no socket, no events on the server's store) except that the
+ * code it ran is compiled when the client's commands come.
+ *
+ * Why at the first connection and not at startup: what it leaves behind (compiled code and
+ * the pages of V8's compilers, ~6 MB) then stays out of a server no client comes to (idle
+ * RSS from the bundle, no connection, 6 s after start: 44.9–45.6 vs 50.9–51.4 MB, four
+ * alternating runs), and a client that connects at once, as issue 13's first-touch table's
+ * does, meets the same warm-up as before: it began ~100 ms after the listeners then, and
+ * begins ~100 ms after that client's connection now (bench/cold_compare.ts, three
+ * alternating pairs: the rows within the noise). A client that comes later shares its first
+ * few hundred milliseconds with the prime round, as that client does.
  *
  * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
- * comes meanwhile waits for one step at most. It starts with a short prime round on a handful
- * of messages that runs whether clients are connected or not: it compiles the bytecode of
- * every command path (V8 compiles a function on its first call; a cold SELECT spent most of
- * its time there), each step a millisecond or two. The rounds that get the per-message code
- * optimized are longer and run in idle time: they wait while real clients are connected
- * ({@linkcode WarmUpOptions.busy}). A full GC ends it (lib/full_gc.ts), so what it leaves
- * behind is only compiled code.
+ * comes meanwhile waits for one step at most. It is a short prime round on a handful of
+ * messages that runs whether clients are connected or not: it compiles the bytecode of every
+ * command path of the first-touch table (V8 compiles a function on its first call; a cold
+ * SELECT spent most of its time there), each step a millisecond or two, and repeats the few
+ * commands whose first run needs more than that. Longer rounds in idle time (they wait while
+ * real clients are connected, {@linkcode WarmUpOptions.busy}) are an option, off by default.
+ * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
+ *
+ * What it keeps is what a row of issue 13's first-touch table needs (bench/cold_compare.ts:
+ * without the warm-up, SELECT, `FETCH 1:* (UID FLAGS)` and STORE fall behind Dovecot's), at
+ * the least idle memory (`/proc/<pid>/smaps` 6 s after start from the bundle, no connection,
+ * three alternating runs each; without the warm-up 45.1–45.3 MB): the prime round with only
+ * the table's commands and only SELECT and the record FETCHes repeated, 50.9 MB. Measured and
+ * dropped: two idle rounds of 20 messages (+0.5–1 MB; a client connected at once, as the
+ * table's is, makes them wait until after its commands); repeating the header-list FETCH and
+ * `ENVELOPE BODYSTRUCTURE` 50 times each (+3.6 MB, the code V8 optimized for them; their rows
+ * stayed within the noise, 15–24 and 18–21 ms vs Dovecot's 50 and 113); the conversation's
+ * other commands (BODY, partial and BINARY fetches, more SEARCH keys, MOVE, STATUS, LIST,
+ * EXPUNGE: +1 MB; none is a row of the table).
  *
  * @module
  */
@@ -45,7 +67,10 @@ export interface WarmUp {
 
 /** How much the warm-up does; the defaults take a fraction of a second of CPU. */
 export interface WarmUpOptions {
-  /** Conversations played, each on new mail (the JIT optimizes what runs often). */
+  /**
+   * Conversations played in idle time after the prime round, each on new mail (the JIT
+   * optimizes what runs often); default 0 (see the module's notes).
+   */
   readonly rounds?: number;
   /**
    * Messages appended in each round (default 20). Every command runs once per message, and
@@ -68,13 +93,19 @@ export interface WarmUpOptions {
    * the first SMTP greeting after the banner came 300 ms late.
    */
   readonly busy?: () => boolean;
+  /**
+   * What the warm-up waits for before it starts (then {@linkcode START_DELAY_MS} more);
+   * absent: nothing. The server passes its listeners' first connection.
+   */
+  readonly after?: Promise<unknown>;
 }
 
 /** How often a paused warm-up looks whether the clients have gone. */
 const BUSY_POLL_MS = 50;
 /**
- * How long after the listeners are up the warm-up starts: a test harness connects as soon as
- * it sees the banner, and then finds the loop free (and the warm-up waits for it to leave).
+ * How long after {@linkcode WarmUpOptions.after} the warm-up starts: a client's first
+ * connection (a test harness connects as soon as it sees the banner) finds the loop free for
+ * its greeting and first commands.
  */
 const START_DELAY_MS = 100;
 
@@ -102,9 +133,21 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
     }
   };
-  const rounds = options.rounds ?? 2;
-  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
+  const rounds = options.rounds ?? 0;
+  // Stopped before it started: `stop` ends the wait.
+  const begun = new Promise<void>((resolve) => {
+    control.release = resolve;
+    (options.after ?? Promise.resolve()).then(() => resolve());
+  });
+  const done = begun
     .then(() => {
+      control.release = null;
+      return control.stopped
+        ? undefined
+        : new Promise((resolve) => setTimeout(resolve, START_DELAY_MS));
+    })
+    .then(() => {
+      if (control.stopped) return;
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
         patient: true,
@@ -224,7 +267,7 @@ async function play(
         if (control.stopped || ended) break;
         if (command === "APPEND") await appendBurst(round, plan[round].messages);
         else await send(command);
-        const repeats = patient ? 0 : PRIME_REPEATED.get(command.replace(/X-\d+/, "X-")) ?? 0;
+        const repeats = patient ? 0 : PRIME_REPEATED.get(command) ?? 0;
         if (repeats > 0) await send(...Array<string>(repeats).fill(command));
         if (!patient && command === LABEL_STORE) {
           for (let step = 0; step < PRIME_RECORD_STEPS && !control.stopped && !ended; step++) {
@@ -269,8 +312,8 @@ async function play(
 }
 
 /**
- * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, and one more
- * than the conversation's `1:5` sets name, so that a message is left after its MOVE.
+ * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, and as many as
+ * {@linkcode RECORD_FETCH_MORE}'s set names.
  */
 const PRIME_MESSAGES = 6;
 
@@ -299,24 +342,19 @@ const RECORD_FETCH_STEP = Array.from(
 );
 export const PRIME_RECORD_STEPS = 5;
 /**
- * Commands the prime round sends again, and how many more times (the header-list FETCH by its
- * field list without the round's `X-n`), pipelined in one step of a few milliseconds: what a
- * client sends first to a fresh process. Sent once, a command's next run is still in V8's
- * interpreter, without inline caches until its functions have been called several times: a
- * first SELECT of 5,000 messages spent 0.2 ms of its 0.3 there. The per-message loops get
- * their feedback (and, with 50, mostly Maglev code) before a client's first `FETCH 1:*` of
- * thousands: the header-list FETCH's (fetch_header_fields.ts), and the general path's
- * (commands/fetch.ts `fetchItems`) that ENVELOPE BODYSTRUCTURE takes, which a client's
- * header-list FETCH no longer warms up. One step each, not one a command: the record FETCHes
- * after them waited dozens of timer turns longer, which a client's APPEND burst makes long.
- * 100 made a step of 9–13 ms.
+ * Commands the prime round sends again, and how many more times, pipelined in one step of a
+ * few milliseconds: what a client sends first to a fresh process. Sent once, a command's next
+ * run is still in V8's interpreter, without inline caches until its functions have been
+ * called several times: a first SELECT of 5,000 messages spent 0.2 ms of its 0.3 there. One
+ * step each, not one a command: the record FETCHes after them waited dozens of timer turns
+ * longer, which a client's APPEND burst makes long. (The header-list FETCH and `ENVELOPE
+ * BODYSTRUCTURE` were repeated 50 times too, for their per-message loops' Maglev code: +3.6
+ * MB of idle memory, and their first-touch rows did not move beyond the noise without it.)
  */
 export const PRIME_REPEATED: ReadonlyMap<string, number> = new Map([
   ["SELECT INBOX", 20],
-  ["FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE X-)])", 50],
-  ["FETCH 1:* (ENVELOPE BODYSTRUCTURE)", 50],
 ]);
-/** The conversation's last flag change before its messages are copied, moved and expunged. */
+/** The conversation's last flag change before its messages are copied. */
 const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
 /**
@@ -326,36 +364,26 @@ const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 const APPEND_SLICE = 2;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 
-/** One round of what a client does with a freshly loaded mailbox (issue 13's table); `APPEND` stands for the burst. */
+/**
+ * One round of what a client does with a freshly loaded mailbox: the commands of issue 13's
+ * first-touch table (bench/cold_compare.ts); `APPEND` stands for the burst.
+ */
 export function conversation(round: number): string[] {
   return [
     "APPEND",
     "SELECT INBOX",
     RECORD_FETCH,
     `FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE X-${round})])`,
-    "FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS.NOT (RECEIVED)])",
     "FETCH 1:* (ENVELOPE BODYSTRUCTURE)",
-    "FETCH 1:* (BODY)",
     "FETCH 1:* BODY.PEEK[]",
-    "FETCH 1:5 (BODY.PEEK[1] BODY.PEEK[TEXT]<0.100> BINARY.PEEK[1])",
     "UID SEARCH TEXT quokka",
-    "UID SEARCH BODY Lorem",
     "SEARCH FROM sender4@example.com",
-    "SEARCH SUBJECT message",
     "SEARCH SINCE 1-Jan-2020",
-    "SEARCH SENTSINCE 1-Jan-2020 UNSEEN",
-    "UID SEARCH RETURN (COUNT) ALL",
     `STORE 1:* ${round % 2 ? "-" : "+"}FLAGS.SILENT (\\Seen)`,
     LABEL_STORE,
     "CREATE Copy",
     "COPY 1:* Copy",
-    "MOVE 1:5 Copy",
-    "STATUS Copy (MESSAGES UNSEEN UIDNEXT)",
-    'LIST "" *',
-    "STORE 1:* +FLAGS.SILENT (\\Deleted)",
-    "EXPUNGE",
     "DELETE Copy",
-    "NOOP",
   ];
 }
 

@@ -78,6 +78,7 @@ export async function listenNode(
     get connections() {
       return registry.size;
     },
+    contacted: registry.contacted,
     close: async () => {
       if (closing) return;
       closing = true;

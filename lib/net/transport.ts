@@ -97,6 +97,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     get connections() {
       return registry.size;
     },
+    contacted: registry.contacted,
     close: async () => {
       if (closing) return;
       closing = true;
