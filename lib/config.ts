@@ -51,8 +51,8 @@ export interface Config {
   /** Log protocol traffic. */
   readonly verbose: boolean;
   /**
-   * Do not run the JIT warm-up at the first connection (lib/imap/warm_up.ts): the server's
-   * RSS after it is ~6 MB lower, and the first commands after a burst run in V8's interpreter.
+   * Do not run the startup warm-up (lib/imap/warm_up.ts): the idle server's RSS is ~6 MB
+   * lower, and the first commands after a burst run in V8's interpreter.
    */
   readonly skipWarmUp: boolean;
   readonly limits: Limits;

@@ -60,9 +60,9 @@ export interface StartOptions {
   /** Use this store instead of opening one from `config.dbPath`. */
   store?: Store;
   /**
-   * Warm the JIT when the first client connects (lib/imap/warm_up.ts): the program does, so
-   * the first commands of a fresh server run compiled code; embedders that start many
-   * servers in one process (tests) need it once at most.
+   * Warm the JIT once the listeners are up (lib/imap/warm_up.ts): the program does, so the
+   * first commands of a fresh server run compiled code; embedders that start many servers in
+   * one process (tests) need it once at most.
    */
   warmUp?: boolean;
 }
@@ -215,16 +215,12 @@ export async function startElektromail(
       started.push({ ...http, name: "http" });
     }
     if (options.warmUp) {
-      // It starts with the first connection to a protocol port: a server no client ever
-      // comes to keeps the ~6 MB it leaves behind (lib/imap/warm_up.ts). Real clients first:
-      // after its short prime round, the warm-up waits while any protocol connection is open.
+      // Real clients first: after its short prime round (lib/imap/warm_up.ts), the warm-up
+      // waits while any protocol connection is open.
       const protocols = started.filter((listener): listener is Listener =>
         "connections" in listener
       );
-      warmUp = warmUpCode(config, {
-        busy: () => protocols.some((l) => l.connections > 0),
-        after: Promise.race(protocols.map((l) => l.contacted ?? Promise.resolve())),
-      });
+      warmUp = warmUpCode(config, { busy: () => protocols.some((l) => l.connections > 0) });
     }
     return {
       config,

@@ -1,22 +1,12 @@
 /**
- * Warming the JIT: a fresh process runs every code path in V8's interpreter first, and the
- * first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
- * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So when the first client connects
- * (lib/server.ts passes the listeners' first connection as {@linkcode WarmUpOptions.after})
- * the server plays a short IMAP conversation with itself, through the same sans-IO session
- * the transport drives, against a private memory store and synthetic mail shaped like real
- * mail: APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY. Nothing of it
- * is visible (its own store, no socket, no events on the server's store) except that the
- * code it ran is compiled when the client's commands come.
- *
- * Why at the first connection and not at startup: what it leaves behind (compiled code and
- * the pages of V8's compilers, ~6 MB) then stays out of a server no client comes to (idle
- * RSS from the bundle, no connection, 6 s after start: 44.9–45.6 vs 50.9–51.4 MB, four
- * alternating runs), and a client that connects at once, as issue 13's first-touch table's
- * does, meets the same warm-up as before: it began ~100 ms after the listeners then, and
- * begins ~100 ms after that client's connection now (bench/cold_compare.ts, three
- * alternating pairs: the rows within the noise). A client that comes later shares its first
- * few hundred milliseconds with the prime round, as that client does.
+ * Warming the JIT at startup: a fresh process runs every code path in V8's interpreter first,
+ * and the first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
+ * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So once the listeners are up the
+ * server plays a short IMAP conversation with itself, through the same sans-IO session the
+ * transport drives, against a private memory store and synthetic mail shaped like real mail:
+ * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
+ * it is visible (its own store, no socket, no events on the server's store) except that the
+ * code it ran is compiled when real clients come.
  *
  * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
  * comes meanwhile waits for one step at most. It is a short prime round on a handful of
@@ -93,19 +83,13 @@ export interface WarmUpOptions {
    * the first SMTP greeting after the banner came 300 ms late.
    */
   readonly busy?: () => boolean;
-  /**
-   * What the warm-up waits for before it starts (then {@linkcode START_DELAY_MS} more);
-   * absent: nothing. The server passes its listeners' first connection.
-   */
-  readonly after?: Promise<unknown>;
 }
 
 /** How often a paused warm-up looks whether the clients have gone. */
 const BUSY_POLL_MS = 50;
 /**
- * How long after {@linkcode WarmUpOptions.after} the warm-up starts: a client's first
- * connection (a test harness connects as soon as it sees the banner) finds the loop free for
- * its greeting and first commands.
+ * How long after the listeners are up the warm-up starts: a test harness connects as soon as
+ * it sees the banner, and then finds the loop free (and the warm-up waits for it to leave).
  */
 const START_DELAY_MS = 100;
 
@@ -134,20 +118,8 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
     }
   };
   const rounds = options.rounds ?? 0;
-  // Stopped before it started: `stop` ends the wait.
-  const begun = new Promise<void>((resolve) => {
-    control.release = resolve;
-    (options.after ?? Promise.resolve()).then(() => resolve());
-  });
-  const done = begun
+  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
     .then(() => {
-      control.release = null;
-      return control.stopped
-        ? undefined
-        : new Promise((resolve) => setTimeout(resolve, START_DELAY_MS));
-    })
-    .then(() => {
-      if (control.stopped) return;
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
         patient: true,

@@ -137,11 +137,6 @@ export interface Listener {
   readonly port: number;
   /** Open connections. */
   readonly connections: number;
-  /**
-   * Settles when the first connection arrives (served or refused), so that work kept for the
-   * first client can wait for one; absent: not known.
-   */
-  readonly contacted?: Promise<void>;
   /** Stops accepting, tells open sessions, waits briefly for them to close, then closes them. */
   close(): Promise<void>;
 }
@@ -168,8 +163,6 @@ export interface ManagedConnection extends Connection {
 /** The open connections of one listener; see {@linkcode connectionRegistry}. */
 export interface ConnectionRegistry {
   readonly size: number;
-  /** Settles when the first connection is handed to {@linkcode ConnectionRegistry.serve}. */
-  readonly contacted: Promise<void>;
   /** Refuses the connection when over the limit, else starts its session and runs it. */
   serve(connection: ManagedConnection): void;
   /** Tells open sessions, waits briefly for them to close, then closes the rest. */

@@ -78,7 +78,6 @@ export async function listenNode(
     get connections() {
       return registry.size;
     },
-    contacted: registry.contacted,
     close: async () => {
       if (closing) return;
       closing = true;

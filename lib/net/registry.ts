@@ -34,14 +34,11 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
     connection.write(options.refusal);
     connection.end();
   };
-  const contact = Promise.withResolvers<void>();
   return {
     get size() {
       return open.size;
     },
-    contacted: contact.promise,
     serve(connection) {
-      contact.resolve();
       const { address } = connection;
       const fromAddress = perAddress.get(address) ?? 0;
       if (open.size >= options.maxConnections) {

@@ -97,7 +97,6 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     get connections() {
       return registry.size;
     },
-    contacted: registry.contacted,
     close: async () => {
       if (closing) return;
       closing = true;

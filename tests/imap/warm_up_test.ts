@@ -113,38 +113,3 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   );
   assert.equal(result.failed, 0);
 });
-
-Deno.test("warm-up: waits for `after` to settle, then runs to the end", async () => {
-  const after = Promise.withResolvers<void>();
-  let commands = -1;
-  const warmUp = warmUpCode(testConfig(), { messages: 12, after: after.promise });
-  const counting = warmUp.done.then((result) => commands = result.commands);
-  // Well past its start delay: nothing has run.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.equal(commands, -1);
-  after.resolve();
-  const result = await warmUp.done;
-  await counting;
-  assert.equal(
-    result.commands,
-    2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
-  );
-  assert.equal(result.failed, 0);
-});
-
-Deno.test("warm-up: stopped before `after` settles, it ends without running", async () => {
-  const warmUp = warmUpCode(testConfig(), { after: new Promise(() => {}) });
-  warmUp.stop();
-  assert.deepEqual(await warmUp.done, { commands: 0, failed: 0 });
-});
-
-Deno.test("warm-up: a server whose warm-up a first connection started stops cleanly", async () => {
-  const server = await startElektromail(testConfig(), { warmUp: true });
-  try {
-    const client = await RawImap.connect(server.ports.imap);
-    await client.command("LOGOUT").catch(() => {});
-    client.close();
-  } finally {
-    await server.stop(); // the sanitizers check that nothing is left running
-  }
-});

@@ -125,22 +125,6 @@ async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<v
 }
 
 for (const kind of KINDS) {
-  Deno.test(`transport (${kind}): contacted settles with the first connection, not before`, async () => {
-    const { listener, seen } = await start(kind);
-    try {
-      let contacted = false;
-      listener.contacted!.then(() => contacted = true);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.equal(contacted, false);
-      const conn = await connect(kind, listener.port);
-      await waitFor(() => contacted, "contacted");
-      assert.equal(seen.connections.length, 1);
-      conn.close();
-    } finally {
-      await listener.close();
-    }
-  });
-
   Deno.test(`transport (${kind}): data in, writes out, end flushes, close reported`, async () => {
     const { listener, seen } = await start(kind, (connection) => ({
       onData: (chunk) => {
