@@ -265,46 +265,57 @@ export class MailboxTracker {
    */
   flush(allowExpunge: boolean): TrackerUpdate[] {
     const updates: TrackerUpdate[] = [];
-    if (allowExpunge && this.#expunged.size > 0) {
-      const kept: number[] = [];
-      let removed = 0;
-      for (let i = 0; i < this.#uids.length; i++) {
-        const uid = this.#uids[i];
-        if (this.#expunged.has(uid)) {
-          // Each number is the message's sequence number after the earlier ones went.
-          updates.push({ type: "expunge", seq: i + 1 - removed, uid });
-          removed++;
-        } else kept.push(uid);
-      }
-      this.#uids = kept;
-      this.#announced -= removed;
-      this.#expunged.clear();
-    }
-    if (this.#added.length > 0) {
-      this.#added.sort((a, b) => a - b);
-      for (const uid of this.#added) {
-        if (uid > this.maxUid) this.#uids.push(uid);
-      }
-      this.#added = [];
-    }
+    // Each kind of update in a method of its own: after most commands none is pending, and
+    // V8 compiles a method on its first call, so a first SELECT compiles only these checks.
+    if (allowExpunge && this.#expunged.size > 0) this.#flushExpunged(updates);
+    if (this.#added.length > 0) this.#flushAdded();
     if (this.#uids.length !== this.#announced) {
       this.#announced = this.#uids.length;
       updates.push({ type: "exists", count: this.#announced });
     }
-    if (this.#flags.size > 0) {
-      const changed = [...this.#flags].map(([uid, { flags, modseq }]) => ({
-        uid,
-        flags,
-        modseq,
-        seq: this.seqOf(uid),
-      }))
-        .filter((entry) => entry.seq > 0)
-        .sort((a, b) => a.seq - b.seq);
-      for (const { uid, flags, modseq, seq } of changed) {
-        updates.push({ type: "flags", seq, uid, flags, modseq });
-      }
-      this.#flags.clear();
-    }
+    if (this.#flags.size > 0) this.#flushFlags(updates);
     return updates;
+  }
+
+  /** Takes the expunged UIDs out of the view, as EXPUNGE updates numbered as they go. */
+  #flushExpunged(updates: TrackerUpdate[]): void {
+    const kept: number[] = [];
+    let removed = 0;
+    for (let i = 0; i < this.#uids.length; i++) {
+      const uid = this.#uids[i];
+      if (this.#expunged.has(uid)) {
+        // Each number is the message's sequence number after the earlier ones went.
+        updates.push({ type: "expunge", seq: i + 1 - removed, uid });
+        removed++;
+      } else kept.push(uid);
+    }
+    this.#uids = kept;
+    this.#announced -= removed;
+    this.#expunged.clear();
+  }
+
+  /** Adds the UIDs that arrived to the view, in order. */
+  #flushAdded(): void {
+    this.#added.sort((a, b) => a - b);
+    for (const uid of this.#added) {
+      if (uid > this.maxUid) this.#uids.push(uid);
+    }
+    this.#added = [];
+  }
+
+  /** The pending flag changes of messages in the view, as updates in sequence order. */
+  #flushFlags(updates: TrackerUpdate[]): void {
+    const changed = [...this.#flags].map(([uid, { flags, modseq }]) => ({
+      uid,
+      flags,
+      modseq,
+      seq: this.seqOf(uid),
+    }))
+      .filter((entry) => entry.seq > 0)
+      .sort((a, b) => a.seq - b.seq);
+    for (const { uid, flags, modseq, seq } of changed) {
+      updates.push({ type: "flags", seq, uid, flags, modseq });
+    }
+    this.#flags.clear();
   }
 }
