@@ -368,7 +368,7 @@ export async function fetchRecordItems(
   const recent = session.rev2 ? NO_RECENT : session.selection?.recent ?? NO_RECENT;
   // Record fields are read at once, before the next change (MessageState is live).
   const statesFrom = (first: number) =>
-    store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
+    store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first), true);
   const job: LineJob = {
     session,
     uids,
