@@ -236,7 +236,7 @@ export async function fetchHeaderFields(
   // 7.3.5), as the general path does.
   announceKeywords(session);
   const statesFrom = (first: number) =>
-    store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first));
+    store.messageStates(user, mailbox, first === 0 ? uids : uids.slice(first), true);
   const job: LineJob = {
     store,
     user,

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { HIERARCHY_DELIMITER, type StoreEvent } from "../store/types.ts";
+import { type FlagChange, HIERARCHY_DELIMITER, type StoreEvent } from "../store/types.ts";
 
 /** An untagged update ready to send, in order. */
 export type TrackerUpdate =
@@ -51,6 +51,8 @@ export class MailboxTracker {
   #flags = new Map<number, PendingFlags>();
   /** Set while the session itself changes flags (see {@linkcode MailboxTracker.ownFlagChange}). */
   #ownChange = false;
+  /** Whether the session's own change running may give messages keywords. */
+  #ownChangeAddsKeywords = true;
   #gone = false;
   /** Keywords in the client's FLAGS list, in the order they became known; only grows. */
   readonly #keywords: Set<string>;
@@ -160,6 +162,15 @@ export class MailboxTracker {
     }
   }
 
+  /** Learns the keywords of changed messages' flags. */
+  #learnChanges(changes: readonly FlagChange[]): void {
+    // Stored lists are interned, so a large change repeats a few: each is read once.
+    for (let i = 0; i < changes.length; i++) {
+      const flags = changes[i].flags;
+      if (i === 0 || flags !== changes[i - 1].flags) this.#learnKeywords(flags);
+    }
+  }
+
   /** Whether `uid` was expunged and the client has not been told yet. */
   isExpunged(uid: number): boolean {
     return this.#expunged.has(uid);
@@ -177,11 +188,7 @@ export class MailboxTracker {
       case "flags.changed":
         if (event.user !== this.user || event.mailbox !== this.#mailbox) return;
         // Also the session's own change: its FETCH responses use the new keywords too.
-        // Stored lists are interned, so a large change repeats a few: each is read once.
-        for (let i = 0; i < event.changes.length; i++) {
-          const flags = event.changes[i].flags;
-          if (i === 0 || flags !== event.changes[i - 1].flags) this.#learnKeywords(flags);
-        }
+        if (!this.#ownChange || this.#ownChangeAddsKeywords) this.#learnChanges(event.changes);
         if (this.#ownChange && this.#flags.size === 0) return;
         for (const change of event.changes) {
           // An own change is not queued, but a pending change from elsewhere to the same
@@ -228,13 +235,21 @@ export class MailboxTracker {
    * (the session reports its changes itself, or was asked not to with `.SILENT`); a message
    * with a pending change from elsewhere keeps it pending, with the new flags. Store events
    * are synchronous, so only this change's events are treated so.
+   *
+   * `addsKeywords` false promises that the change only removes flags or sets system flags:
+   * its messages then carry no keyword the tracker does not know (it knows every keyword of
+   * the mailbox from SELECT on, and learns each new one from the events), so they are not
+   * read for new ones: a first `STORE 1:* +FLAGS.SILENT (\Seen)` of thousands of messages
+   * ran that read in V8's interpreter.
    */
-  ownFlagChange<T>(change: () => T): T {
+  ownFlagChange<T>(change: () => T, addsKeywords = true): T {
     this.#ownChange = true;
+    this.#ownChangeAddsKeywords = addsKeywords;
     try {
       return change();
     } finally {
       this.#ownChange = false;
+      this.#ownChangeAddsKeywords = true;
     }
   }
 
@@ -250,46 +265,57 @@ export class MailboxTracker {
    */
   flush(allowExpunge: boolean): TrackerUpdate[] {
     const updates: TrackerUpdate[] = [];
-    if (allowExpunge && this.#expunged.size > 0) {
-      const kept: number[] = [];
-      let removed = 0;
-      for (let i = 0; i < this.#uids.length; i++) {
-        const uid = this.#uids[i];
-        if (this.#expunged.has(uid)) {
-          // Each number is the message's sequence number after the earlier ones went.
-          updates.push({ type: "expunge", seq: i + 1 - removed, uid });
-          removed++;
-        } else kept.push(uid);
-      }
-      this.#uids = kept;
-      this.#announced -= removed;
-      this.#expunged.clear();
-    }
-    if (this.#added.length > 0) {
-      this.#added.sort((a, b) => a - b);
-      for (const uid of this.#added) {
-        if (uid > this.maxUid) this.#uids.push(uid);
-      }
-      this.#added = [];
-    }
+    // Each kind of update in a method of its own: after most commands none is pending, and
+    // V8 compiles a method on its first call, so a first SELECT compiles only these checks.
+    if (allowExpunge && this.#expunged.size > 0) this.#flushExpunged(updates);
+    if (this.#added.length > 0) this.#flushAdded();
     if (this.#uids.length !== this.#announced) {
       this.#announced = this.#uids.length;
       updates.push({ type: "exists", count: this.#announced });
     }
-    if (this.#flags.size > 0) {
-      const changed = [...this.#flags].map(([uid, { flags, modseq }]) => ({
-        uid,
-        flags,
-        modseq,
-        seq: this.seqOf(uid),
-      }))
-        .filter((entry) => entry.seq > 0)
-        .sort((a, b) => a.seq - b.seq);
-      for (const { uid, flags, modseq, seq } of changed) {
-        updates.push({ type: "flags", seq, uid, flags, modseq });
-      }
-      this.#flags.clear();
-    }
+    if (this.#flags.size > 0) this.#flushFlags(updates);
     return updates;
+  }
+
+  /** Takes the expunged UIDs out of the view, as EXPUNGE updates numbered as they go. */
+  #flushExpunged(updates: TrackerUpdate[]): void {
+    const kept: number[] = [];
+    let removed = 0;
+    for (let i = 0; i < this.#uids.length; i++) {
+      const uid = this.#uids[i];
+      if (this.#expunged.has(uid)) {
+        // Each number is the message's sequence number after the earlier ones went.
+        updates.push({ type: "expunge", seq: i + 1 - removed, uid });
+        removed++;
+      } else kept.push(uid);
+    }
+    this.#uids = kept;
+    this.#announced -= removed;
+    this.#expunged.clear();
+  }
+
+  /** Adds the UIDs that arrived to the view, in order. */
+  #flushAdded(): void {
+    this.#added.sort((a, b) => a - b);
+    for (const uid of this.#added) {
+      if (uid > this.maxUid) this.#uids.push(uid);
+    }
+    this.#added = [];
+  }
+
+  /** The pending flag changes of messages in the view, as updates in sequence order. */
+  #flushFlags(updates: TrackerUpdate[]): void {
+    const changed = [...this.#flags].map(([uid, { flags, modseq }]) => ({
+      uid,
+      flags,
+      modseq,
+      seq: this.seqOf(uid),
+    }))
+      .filter((entry) => entry.seq > 0)
+      .sort((a, b) => a.seq - b.seq);
+    for (const { uid, flags, modseq, seq } of changed) {
+      updates.push({ type: "flags", seq, uid, flags, modseq });
+    }
+    this.#flags.clear();
   }
 }

@@ -351,13 +351,14 @@ export class MailStore implements Store {
     user: string,
     mailbox: string,
     uids: readonly number[],
+    ascending = false,
   ): Array<MessageState | undefined> {
     this.#checkOpen();
     // As getMessage: a mailbox gone under the caller has no messages.
     const target = this.#users.get(user.toLowerCase())?.mailboxes.get(
       canonicalMailboxName(mailbox),
     );
-    return target ? messagesAt(target, uids) : uids.map(() => undefined);
+    return target ? messagesAt(target, uids, ascending) : uids.map(() => undefined);
   }
 
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined {

@@ -313,11 +313,14 @@ export interface Store {
    * The record fields of the messages with these UIDs, in their order (undefined for a UID
    * not in the mailbox): what FETCH of UID, FLAGS, MODSEQ, RFC822.SIZE or INTERNALDATE reads,
    * without a snapshot per message. Live records: read them before the next change.
+   * `ascending` true promises that the UIDs strictly ascend (as a FETCH's targets do): a run
+   * of consecutive UIDs the mailbox holds all of is then read without a step per message.
    */
   messageStates(
     user: string,
     mailbox: string,
     uids: readonly number[],
+    ascending?: boolean,
   ): Array<MessageState | undefined>;
   /**
    * UIDs of the messages whose MODSEQ is above `modseq`, ascending (RFC 7162 CHANGEDSINCE):

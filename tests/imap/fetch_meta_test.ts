@@ -155,3 +155,76 @@ Deno.test("record-only FETCH answers as the general path over runs, long flag li
     await server.stop();
   }
 });
+
+Deno.test("record-only FETCH answers as the general path across expunges, UID gaps and two views", async () => {
+  const server = await startElektromail(
+    testConfig({ smtpPort: 0, imapPort: 0, pop3Port: null, httpPort: null }),
+  );
+  const { client: a } = await RawImap.connect(server.ports.imap);
+  const { client: b } = await RawImap.connect(server.ports.imap);
+  try {
+    await a.command("a0 LOGIN user pw");
+    await b.command("b0 LOGIN user pw");
+    // UIDs 1..1205; the numbers cross 9, 99 and 999, and UIDs 100..104, 997 and 1099 go, so
+    // that later UIDs run ahead of their sequence numbers (1000 is UID 1006).
+    const count = 1205;
+    const parts: string[] = [];
+    for (let n = 0; n < count; n++) {
+      const body = `Subject: m${n}\r\n\r\n${"z".repeat(n % 9)}\r\n`;
+      const flags = n >= 600 && n < 620 ? "(\\Answered) " : "";
+      parts.push(`p${n} APPEND INBOX ${flags}{${body.length}+}\r\n${body}\r\n`);
+    }
+    await a.write(parts.join(""));
+    const appended = await a.readUntilTagged(`p${count - 1}`);
+    assert.match(appended[appended.length - 1], /OK/);
+    // Session a claims every message as \Recent (rev1); b sees none recent.
+    await a.command("s1 SELECT INBOX");
+    await b.command("t1 SELECT INBOX");
+    await b.command("t2 UID STORE 100:104,997,1099 +FLAGS.SILENT (\\Deleted)");
+    await b.command("t3 EXPUNGE");
+    // a has not been told: during its FETCH the expunged messages keep their numbers and
+    // are missing from the store (both paths answer NO [EXPUNGEISSUED]).
+    const compare = async (client: RawImap, items: string, label: string) => {
+      const fast = await fetchLines(client, "f1", `FETCH 1:* (${items})`);
+      const general = await fetchLines(client, "f2", `FETCH 1:* (${items} ${PROBE})`);
+      assert.deepEqual(fast.slice(0, -1), general.slice(0, -1), `${label}: ${items}`);
+      assert.equal(
+        fast[fast.length - 1].slice(3),
+        general[general.length - 1].slice(3),
+        `${label}: ${items}`,
+      );
+      return fast;
+    };
+    for (const items of ["UID FLAGS", "FLAGS", "FLAGS UID"]) {
+      const lines = await compare(a, items, "a before NOOP");
+      assert.equal(lines.length, count - 7 + 1);
+      assert.match(lines[lines.length - 1], /^f1 NO \[EXPUNGEISSUED\]/);
+    }
+    await a.command("s2 NOOP");
+    for (const items of ["UID FLAGS", "FLAGS", "FLAGS UID"]) {
+      const lines = await compare(a, items, "a after NOOP");
+      assert.equal(lines.length, count - 7 + 1);
+      assert.match(lines[lines.length - 1], /^f1 OK/);
+    }
+    for (const items of ["UID FLAGS", "FLAGS"]) await compare(b, items, "b");
+    // The UID gains a digit where the sequence number does not, and then the other way.
+    const lines = await fetchLines(b, "f3", "FETCH 992:1000 (UID FLAGS)");
+    assert.deepEqual(lines.slice(0, -1), [
+      "* 992 FETCH (UID 998 FLAGS ())",
+      "* 993 FETCH (UID 999 FLAGS ())",
+      "* 994 FETCH (UID 1000 FLAGS ())",
+      "* 995 FETCH (UID 1001 FLAGS ())",
+      "* 996 FETCH (UID 1002 FLAGS ())",
+      "* 997 FETCH (UID 1003 FLAGS ())",
+      "* 998 FETCH (UID 1004 FLAGS ())",
+      "* 999 FETCH (UID 1005 FLAGS ())",
+      "* 1000 FETCH (UID 1006 FLAGS ())",
+    ]);
+    await a.command("z LOGOUT");
+    await b.command("z LOGOUT");
+  } finally {
+    a.close();
+    b.close();
+    await server.stop();
+  }
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MailboxTracker } from "../../lib/imap/tracker.ts";
 import type { MessageMeta, StoreEvent } from "../../lib/store/mod.ts";
+import { openMemoryStore } from "../../lib/store/memory.ts";
 
 const added = (
   uid: number,
@@ -222,4 +223,57 @@ Deno.test("tracker: keywords from any change or arrival are learned once, and ne
   });
   assert.equal(tracker.takeKeywordGrowth(), false);
   assert.deepEqual([...tracker.keywords], ["$Known", "$Foo", "$Own", "$New"]);
+});
+
+Deno.test("tracker: an own change said to add no keyword learns what a full read of it learns", () => {
+  // Two identical worlds, the same steps: in one the session's own changes carry the hint
+  // STORE gives (no keyword added), in the other every change is read for keywords.
+  const worlds = [true, false].map((hinted) => {
+    const store = openMemoryStore();
+    store.ensureUser("alice");
+    const raw = new TextEncoder().encode("Subject: x\r\n\r\nx\r\n");
+    for (let n = 0; n < 30; n++) {
+      store.append("alice", "INBOX", raw, { flags: n % 5 === 0 ? ["$Old", "\\Seen"] : [] });
+    }
+    const view = store.selectView("alice", "INBOX");
+    const tracker = new MailboxTracker("alice", "INBOX", view.uids, view.keywords);
+    store.subscribe((event) => tracker.onEvent(event));
+    return { hinted, store, tracker, raw };
+  });
+  const flagPool = ["\\Seen", "\\Flagged", "\\Deleted", "$Old", "$a", "$B", "$b", "$Old2"];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let step = 0; step < 400; step++) {
+    const kind = random(10);
+    const operation = (["add", "remove", "replace"] as const)[random(3)];
+    const flags = flagPool.filter(() => random(3) === 0);
+    const from = 1 + random(40);
+    const uids = Array.from({ length: 1 + random(8) }, (_, i) => from + i);
+    const mailbox = random(4) === 0 ? "Other" : "INBOX";
+    for (const { hinted, store, tracker, raw } of worlds) {
+      if (kind === 0) {
+        // Another session or a delivery: a new message, maybe with keywords.
+        store.append("alice", "INBOX", raw, { flags });
+      } else if (kind === 1) {
+        store.setFlags("alice", "INBOX", uids, operation, flags); // another session's change
+      } else if (kind === 2 && mailbox === "INBOX") {
+        store.setFlags("alice", "INBOX", uids, "add", ["\\Deleted"]);
+        store.expunge("alice", "INBOX");
+      } else {
+        const addsKeywords = operation !== "remove" && flags.some((f) => !f.startsWith("\\"));
+        tracker.ownFlagChange(
+          () => store.setFlags("alice", "INBOX", uids, operation, flags),
+          hinted ? addsKeywords : true,
+        );
+      }
+    }
+    const [a, b] = worlds.map((
+      { tracker },
+    ) => [tracker.takeKeywordGrowth(), [...tracker.keywords]]);
+    assert.deepEqual(a, b, `step ${step}`);
+  }
+  assert.ok(worlds[0].tracker.keywords.size > 3, "the steps brought keywords");
 });

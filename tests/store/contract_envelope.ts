@@ -77,4 +77,30 @@ export function messageStatesContract(test: ContractTest): void {
     assert.deepEqual(store.messageStates("u", "Other", [1]), [undefined]);
     assert.deepEqual(store.messageStates("u", "Missing", [1, 2]), [undefined, undefined]);
   });
+
+  test("messageStates: ascending UIDs read as the general read, over runs, gaps and expunges", (store) => {
+    store.ensureUser("u");
+    for (let i = 1; i <= 12; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+    // UIDs 1..12 less 4, 5 and 9: runs of consecutive UIDs, and ranges with holes in them.
+    store.expunge("u", "INBOX", [4, 5, 9], true);
+    let windows = 0;
+    for (let first = 0; first <= 14; first++) {
+      for (let last = first; last <= 14; last++) {
+        // Every strictly ascending list from first to last, and the consecutive one with a
+        // UID left out (same ends, one fewer).
+        const all = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+        for (const uids of [all, all.filter((uid) => uid !== first + 1 || last - first < 2)]) {
+          const general = store.messageStates("u", "INBOX", uids).map((state) => state?.uid);
+          const fast = store.messageStates("u", "INBOX", uids, true).map((state) => state?.uid);
+          assert.deepEqual(fast, general, `${uids}`);
+          assert.deepEqual(
+            general,
+            uids.map((uid) => [4, 5, 9].includes(uid) || uid < 1 || uid > 12 ? undefined : uid),
+          );
+          windows++;
+        }
+      }
+    }
+    assert.ok(windows > 200);
+  });
 }

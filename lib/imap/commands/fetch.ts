@@ -173,8 +173,9 @@ async function fetchItems(
       );
     };
     const uids = targets.map((t) => t.uid).filter((uid) => !binaryOnly || read(uid));
-    const changed = selection.tracker.ownFlagChange(() =>
-      store.setFlags(user, mailbox, uids, "add", ["\\Seen"])
+    const changed = selection.tracker.ownFlagChange(
+      () => store.setFlags(user, mailbox, uids, "add", ["\\Seen"]),
+      false,
     );
     seenNow = new Set(changed.map((change) => change.uid));
     selection.tracker.dropFlagUpdates([...seenNow]);

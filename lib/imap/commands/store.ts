@@ -120,8 +120,10 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
     if (!match[2] || session.condstore) targets = targetsOf(runs);
   }
   const stored = flags.filter((flag) => flag !== RECENT_FLAG);
-  const changes = selection.tracker.ownFlagChange(() =>
-    store.setFlags(user, mailbox, uids, operation, stored)
+  const addsKeywords = operation !== "remove" && stored.some((flag) => !flag.startsWith("\\"));
+  const changes = selection.tracker.ownFlagChange(
+    () => store.setFlags(user, mailbox, uids, operation, stored),
+    addsKeywords,
   );
   // Without .SILENT the FETCH responses below report the flags, so pending updates for these
   // messages are dropped; with it, another session's pending change still goes out.

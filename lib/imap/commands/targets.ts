@@ -53,7 +53,7 @@ export function resolveTargets(session: Session, set: SequenceSet, byUid: boolea
 /**
  * The messages a command addresses as runs of sequence numbers: `runs` holds ascending,
  * disjoint `[low, high]` runs, and `uids` their UIDs in the same order (the t-th message of
- * the runs is `uids[t]`). For a plain set (not `$`) both come without a step per message:
+ * the runs is `uids[t]`), so strictly ascending, as UIDs ascend with sequence numbers. For a plain set (not `$`) both come without a step per message:
  * each run is a slice of the session's UIDs, copied natively, so `STORE 1:*` or `FETCH 1:*`
  * of a freshly loaded mailbox does not walk thousands of messages in V8's interpreter before
  * its own loop.
