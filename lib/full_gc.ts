@@ -9,7 +9,9 @@
  * The program's V8 flags (lib/v8_flags.ts) include `--expose-gc`, so `deno task start`, the
  * compiled binary and the benchmarks' server find `gc` on the global object and call it as
  * V8's "last-resort" collection: repeated memory-reducing mark-compacts that give the young
- * generation's pages back. Run without the flags (`deno run main.ts`, from a checkout or a
+ * generation's pages back. Such a collection also flushes the bytecode of every function not
+ * running, the warm-up's work, unless V8 runs with `--no-flush-bytecode`, which the same
+ * flags include (lib/v8_flags.ts says what it measured). Run without the flags (`deno run main.ts`, from a checkout or a
  * URL), there is no `gc()`; V8's flag is then set at run time (`node:v8`) and a new context
  * (`node:vm`) carries the function. That way loads Deno's Node compatibility layer, which
  * costs the idle server ~2 MB more (issue 13: 56.0–56.7 vs 58.1–59.1 MB from the bundle,
@@ -17,11 +19,10 @@
  * memory-reducing collections (`--trace-gc`).
  *
  * Tried instead (issue 13, idle RSS): a plain `gc()`, V8's ordinary full collection: it left
- * the young generation's 8 MB committed (+5–9 MB idle RSS). An earlier round measured the
- * commands of a client coming after a "last-resort" collection as slower (its bytecode
- * flushing), within ranges that overlapped (server CPU of the ten commands 356–517 vs
- * 353–496 ms); the collection the `node:vm` way does is the same pair of memory-reducing
- * mark-compacts.
+ * the young generation's 8 MB committed (+4–9 MB idle RSS). A last-resort collection with
+ * bytecode flushing on made the first commands after it slower (SELECT, the header-list
+ * FETCH, ENVELOPE BODYSTRUCTURE, STORE: lib/v8_flags.ts); the collection the `node:vm` way
+ * does is the same pair of memory-reducing mark-compacts.
  *
  * @module
  */
