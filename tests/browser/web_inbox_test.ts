@@ -1,6 +1,7 @@
 /**
  * The web inbox in a real headless browser (Debian's chromium driven by playwright-core):
- * mail sent over SMTP appears without a reload, the keyboard works, and a hostile HTML body
+ * mail sent over SMTP appears without a reload, the keyboard works, a flag change redraws the
+ * open message's header but not its body, and a hostile HTML body
  * can neither run script nor load anything remote — checked by a local HTTP server that
  * must see no request, both inside the page's sandboxed iframe and when the body's URL is
  * opened on its own.
@@ -178,4 +179,40 @@ Deno.test({
   } finally {
     await beacon.close();
   }
+});
+
+Deno.test({
+  name: "browser: marking the open message read updates its header and keeps its HTML body",
+  ...browserTest,
+}, async () => {
+  await withApi(async (api) => {
+    await withChromium(async (browser) => {
+      const page = await openInbox(browser, api);
+      await sendMail(
+        api.server.ports.smtp,
+        "amy@example.com",
+        mime("amy@example.com", "Long letter", '<p id="top">Top</p><p>Dear Amy</p>'),
+      );
+      await page.locator("#messages li", { hasText: "Long letter" }).click();
+      const frameElement = page.locator("#panel iframe");
+      await page.frameLocator("#panel iframe").locator("#top").waitFor();
+      // A mark on the element itself: a panel drawn again would be a new iframe without it.
+      await frameElement.evaluate((node) => node.setAttribute("data-kept", "yes"));
+      await page.locator("#seen", { hasText: "Mark read" }).waitFor();
+
+      // The button, then an IMAP-side change seen through /events: each redraws the header.
+      await page.locator("#seen").click();
+      await page.locator("#seen", { hasText: "Mark unread" }).waitFor();
+      await page.locator("#m-meta dd", { hasText: "\\Seen" }).waitFor();
+      api.server.store.setFlags("amy", "INBOX", [1], "add", ["\\Flagged"]);
+      await page.locator("#m-meta dd", { hasText: "\\Flagged" }).waitFor();
+
+      assert.equal(await frameElement.count(), 1);
+      assert.equal(await frameElement.getAttribute("data-kept"), "yes", "the same iframe");
+      assert.deepEqual(
+        [...api.server.store.getMessage("amy", "INBOX", 1)?.flags ?? []].sort(),
+        ["\\Flagged", "\\Seen"],
+      );
+    });
+  });
 });

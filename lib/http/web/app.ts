@@ -283,7 +283,7 @@ export const APP_JS = String.raw`"use strict";
       refreshUsersSoon();
       data.changes.forEach(function (change) {
         state.messages.forEach(function (m) { if (m.id === change.id) m.flags = change.flags; });
-        if (state.open && state.open.id === change.id) { state.open.flags = change.flags; renderView(); }
+        if (state.open && state.open.id === change.id) { state.open.flags = change.flags; renderMeta(); }
       });
       renderMessages();
     });

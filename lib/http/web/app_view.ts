@@ -45,20 +45,7 @@ export const VIEW_JS = String.raw`
     $("view-empty").hidden = true;
     $("message").hidden = false;
     document.body.classList.add("reading");
-    $("m-subject").textContent = message.subject || "(no subject)";
-    var meta = $("m-meta");
-    meta.textContent = "";
-    [["From", message.from], ["To", message.to], ["Cc", message.cc], ["Date", message.date],
-      ["Id", message.id], ["Flags", message.flags.join(" ")]].forEach(function (pair) {
-      if (!pair[1]) return;
-      meta.appendChild(el("dt", { text: pair[0] }));
-      meta.appendChild(el("dd", { text: pair[1] }));
-    });
-    var seen = message.flags.indexOf("\\Seen") >= 0;
-    $("seen").textContent = seen ? "Mark unread" : "Mark read";
-    $("seen").setAttribute("aria-pressed", seen ? "true" : "false");
-    $("m-raw").setAttribute("href", messagePath(message.id, "/raw"));
-    $("m-raw").setAttribute("download", message.id.replace(/[^\w.-]+/g, "_") + ".eml");
+    renderMeta();
     var tabs = $("tabs");
     tabs.textContent = "";
     TABS.forEach(function (name, i) {
@@ -73,6 +60,26 @@ export const VIEW_JS = String.raw`
       }));
     });
     renderPanel();
+  }
+
+  // The open message's header lines and read state: what a flag change alters. The panel
+  // (a sandboxed HTML body among them) stays as it is, scrolled where the reader left it.
+  function renderMeta() {
+    var message = state.open;
+    $("m-subject").textContent = message.subject || "(no subject)";
+    var meta = $("m-meta");
+    meta.textContent = "";
+    [["From", message.from], ["To", message.to], ["Cc", message.cc], ["Date", message.date],
+      ["Id", message.id], ["Flags", message.flags.join(" ")]].forEach(function (pair) {
+      if (!pair[1]) return;
+      meta.appendChild(el("dt", { text: pair[0] }));
+      meta.appendChild(el("dd", { text: pair[1] }));
+    });
+    var seen = message.flags.indexOf("\\Seen") >= 0;
+    $("seen").textContent = seen ? "Mark unread" : "Mark read";
+    $("seen").setAttribute("aria-pressed", seen ? "true" : "false");
+    $("m-raw").setAttribute("href", messagePath(message.id, "/raw"));
+    $("m-raw").setAttribute("download", message.id.replace(/[^\w.-]+/g, "_") + ".eml");
   }
 
   function showTab(name) {
@@ -199,7 +206,7 @@ export const VIEW_JS = String.raw`
       body: JSON.stringify(change),
     }).then(function (r) { return r.json(); }).then(function (updated) {
       state.messages.forEach(function (m) { if (m.id === updated.id) m.flags = updated.flags; });
-      if (state.open && state.open.id === updated.id) { state.open.flags = updated.flags; renderView(); }
+      if (state.open && state.open.id === updated.id) { state.open.flags = updated.flags; renderMeta(); }
       renderMessages();
     }).catch(showError);
   }
