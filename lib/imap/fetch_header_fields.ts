@@ -198,6 +198,9 @@ function writeLines(job: LineJob): void {
  * warm-up's header-list FETCHes called it often enough that V8 compiled it on its own and the
  * record FETCH's loop no longer had it to itself (cold `FETCH 1:* (UID FLAGS)`, JavaScript
  * thread, 6 alternating pairs: 1.58 ms shared, 1.33 ms apart; header-list FETCH 13.8 / 11.7 ms).
+ * Measured again with round 8's shorter warm-up (no repeated header-list FETCH), 8 pairs of
+ * `BENCH_MAIN_THREAD=1 bench/imap_load.ts --cold`, medians: record FETCH 1.20 ms shared, 1.04
+ * apart; header-list FETCH 12.5 / 12.3 ms.
  */
 function writeNumber(buf: Uint8Array, at: number, n: number): number {
   let end = at;
