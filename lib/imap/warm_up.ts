@@ -18,13 +18,13 @@
  * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start
- * from the bundle, no connection, three alternating runs each; without the warm-up 45.1–45.3
+ * from the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3
  * MB, with the prime round of the table's commands only, SELECT and the record FETCHes
  * repeated, 50.9 MB; without the warm-up, SELECT, `FETCH 1:* (UID FLAGS)` and STORE of
- * bench/cold_compare.ts's first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages (+0.5–1 MB; a client connected at once, as the
+ * bench/cold_compare.ts's first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages (+0.5-1 MB; a client connected at once, as the
  * table's is, makes them wait until after its commands); repeating the header-list FETCH and
  * `ENVELOPE BODYSTRUCTURE` 50 times each (+3.6 MB, the code V8 optimized for them; their rows
- * stayed within the noise, 15–24 and 18–21 ms vs Dovecot's 50 and 113). Kept although no row
+ * stayed within the noise, 15-24 and 18-21 ms vs Dovecot's 50 and 113). Kept although no row
  * of the table is theirs: the conversation's other commands (BODY, partial and BINARY fetches,
  * more SEARCH keys, MOVE, STATUS, LIST, EXPUNGE; ~1 MB), which real clients send first too:
  * the warm-up is for them, not for the table.
@@ -332,7 +332,7 @@ const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
 /**
  * Messages of a warm-up APPEND burst handled in one turn of the event loop: with 8, a turn
- * held the loop for up to 17–20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
+ * held the loop for up to 17-20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
  */
 const APPEND_SLICE = 2;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
