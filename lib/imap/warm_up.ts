@@ -284,35 +284,34 @@ async function play(
 }
 
 /**
- * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, as many as
- * {@linkcode RECORD_FETCH_MORE}'s set names, and one more than the conversation's `1:5` sets
- * name, so that a message is left after its MOVE.
+ * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, and one more
+ * than the conversation's `1:5` sets name, so that a message is left after its MOVE.
  */
 const PRIME_MESSAGES = 6;
 
 /**
  * The FETCH a client syncing a mailbox sends first. The prime round sends it 100 more times
- * (every fourth asking more items) so that its per-message loop (fetch_meta.ts) is optimized
- * (Maglev) before a client's first `FETCH 1:* (UID FLAGS)` of thousands of messages, which a
- * fresh process otherwise runs mostly in V8's interpreter. It does so after
- * {@linkcode LABEL_STORE}: the process's first flag changes make the records' flags and
- * MODSEQ fields variable, and V8 drops the code it optimized while they were not. They go in
- * {@linkcode PRIME_RECORD_STEPS} steps of 20 pipelined, a millisecond or two each: in a step
- * each, the prime round was still running when a client that had just APPENDed 5,000
- * messages sent its first commands (a step waits for a timer turn, and the burst's are long),
- * and those commands waited for its steps.
+ * so that its per-message loop (fetch_meta.ts) is optimized (Maglev) before a client's first
+ * `FETCH 1:* (UID FLAGS)` of thousands of messages, which a fresh process otherwise runs
+ * mostly in V8's interpreter. It does so after {@linkcode LABEL_STORE}: the process's first
+ * flag changes make the records' flags and MODSEQ fields variable, and V8 drops the code it
+ * optimized while they were not. They go in {@linkcode PRIME_RECORD_STEPS} steps of 20
+ * pipelined, a millisecond or two each: in a step each, the prime round was still running
+ * when a client that had just APPENDed 5,000 messages sent its first commands (a step waits
+ * for a timer turn, and the burst's are long), and those commands waited for its steps.
+ *
+ * This FETCH only: until round 9 every fourth asked `FLAGS RFC822.SIZE UID` of a set of two
+ * runs, so that the optimized loop covered those paths too; it compiled in 2.8 ms instead of
+ * 1.1 (`--trace-opt`), and the compiler's memory stayed: the idle server was 51.7-52.6 MB
+ * without them vs 52.8-53.1 (issue 13, three alternating runs from the bundle), the row's
+ * first touch the same (bench/cold_compare.ts: 1.22-1.32 vs 1.26-1.37 ms, two alternating
+ * pairs). With 20 repeats (too few for V8 to optimize the loop) or none, the idle server
+ * was another ~1.2-2.3 MB smaller, but the row fell behind Dovecot's 2.62 ms (1.85-2.94 ms
+ * with 20, two alternating pairs).
  */
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
-/**
- * Other items, and a set of two runs. Not INTERNALDATE: the date's formatting, compiled into
- * the loop's optimized code, made it costly to compile.
- */
-const RECORD_FETCH_MORE = "FETCH 1:2,4:6 (FLAGS RFC822.SIZE UID)";
-/** One step of the record FETCHes: 20, every fourth {@linkcode RECORD_FETCH_MORE}. */
-const RECORD_FETCH_STEP = Array.from(
-  { length: 20 },
-  (_, i) => i % 4 === 3 ? RECORD_FETCH_MORE : RECORD_FETCH,
-);
+/** One step of the record FETCHes. */
+const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
 export const PRIME_RECORD_STEPS = 5;
 /**
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
