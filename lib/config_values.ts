@@ -67,7 +67,7 @@ export function parseUsers(text: string, source = "ELEKTROMAIL_USERS"): UserEntr
   for (const [index, item] of text.split(",").entries()) {
     const entry = item.trim();
     if (entry === "") continue;
-    const where = `${source}: entry ${index + 1} ("${entry.split(":")[0]}:…")`;
+    const where = `${source}: entry ${index + 1} ("${entry.split(":")[0]}:\u2026")`;
     const firstColon = entry.indexOf(":");
     if (firstColon <= 0) throw new ConfigError(`${where} must be user:pass or user:address:pass`);
     let user: string;

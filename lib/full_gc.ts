@@ -14,12 +14,12 @@
  * flags include (lib/v8_flags.ts says what it measured). Run without the flags (`deno run main.ts`, from a checkout or a
  * URL), there is no `gc()`; V8's flag is then set at run time (`node:v8`) and a new context
  * (`node:vm`) carries the function. That way loads Deno's Node compatibility layer, which
- * costs the idle server ~2 MB more (issue 13: 56.0–56.7 vs 58.1–59.1 MB from the bundle,
+ * costs the idle server ~2 MB more (issue 13: 56.0-56.7 vs 58.1-59.1 MB from the bundle,
  * `/proc/<pid>/smaps` 6 s after start, four alternating runs), for the same two
  * memory-reducing collections (`--trace-gc`).
  *
  * Tried instead (issue 13, idle RSS): a plain `gc()`, V8's ordinary full collection: it left
- * the young generation's 8 MB committed (+4–9 MB idle RSS). A last-resort collection with
+ * the young generation's 8 MB committed (+4-9 MB idle RSS). A last-resort collection with
  * bytecode flushing on made the first commands after it slower (SELECT, the header-list
  * FETCH, ENVELOPE BODYSTRUCTURE, STORE: lib/v8_flags.ts); the collection the `node:vm` way
  * does is the same pair of memory-reducing mark-compacts.
@@ -30,7 +30,7 @@
 /**
  * Runs a full, memory-reducing GC; returns its duration in ms, or null when the runtime offers
  * no way to (the collection is then left to V8). Without an exposed `gc`, loading `node:v8`,
- * loading `node:vm` and collecting each hold the event loop for 5–25 ms (~40–65 ms together,
+ * loading `node:vm` and collecting each hold the event loop for 5-25 ms (~40-65 ms together,
  * measured with bench/loop_probe.ts at the end of the warm-up); `between` runs before each
  * step, so a caller can let waiting clients go first.
  *

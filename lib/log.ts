@@ -47,7 +47,7 @@ export function stderrLogger(verbose: boolean): Logger {
         if (line === "") continue;
         writeErr(
           `${stamp()} ${label} ${direction}: ${
-            line.length > 300 ? line.slice(0, 300) + "…" : line
+            line.length > 300 ? line.slice(0, 300) + "\u2026" : line
           }`,
         );
       }

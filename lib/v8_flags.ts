@@ -22,11 +22,11 @@
  * generation's pages back), and a last-resort collection also throws away the bytecode of
  * every function not running, which is what the warm-up compiled: a client's first commands
  * after it were slower. Without flushing (issue 13, `bench/cold_compare.ts --runs 3
- * --no-dovecot`, three alternating pairs): SELECT 0.33–0.41 vs 0.51–5.74 ms (CPU 0.22–0.28 vs
- * 0.28–9.15), the header-list FETCH 20–26 vs 25–37 ms, ENVELOPE BODYSTRUCTURE 24–27 vs 30–32,
- * STORE 1.05–1.46 vs 1.38–2.11. It keeps the bytecode of functions that ran once (startup's):
- * +1 MB idle (54.5–54.9 vs 53.4–53.7 MB from the bundle), still 4 MB under an ordinary full
- * collection's (58.4–58.6).
+ * --no-dovecot`, three alternating pairs): SELECT 0.33-0.41 vs 0.51-5.74 ms (CPU 0.22-0.28 vs
+ * 0.28-9.15), the header-list FETCH 20-26 vs 25-37 ms, ENVELOPE BODYSTRUCTURE 24-27 vs 30-32,
+ * STORE 1.05-1.46 vs 1.38-2.11. It keeps the bytecode of functions that ran once (startup's):
+ * +1 MB idle (54.5-54.9 vs 53.4-53.7 MB from the bundle), still 4 MB under an ordinary full
+ * collection's (58.4-58.6).
  *
  * @module
  */

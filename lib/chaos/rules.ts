@@ -115,7 +115,7 @@ const SMTP_RECIPIENT_COMMANDS: readonly string[] = ["RCPT", "DATA"];
  * @example
  * ```ts
  * parseChaosRule({ protocol: "smtp", command: "rcpt", code: 451 });
- * // → { protocol: "smtp", command: "RCPT", action: "fail", code: 451, enhanced: "4.0.0", times: 1, ... }
+ * // -> { protocol: "smtp", command: "RCPT", action: "fail", code: 451, enhanced: "4.0.0", times: 1, ... }
  * ```
  */
 export function parseChaosRule(input: unknown, where = "rule"): ChaosRuleSpec {

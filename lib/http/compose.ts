@@ -62,7 +62,7 @@ export function encodeHeaderText(text: string): string {
 
 /**
  * Splits `Name <addr>` (white space around either allowed) into the name and `<addr>`;
- * null when the text does not end with one `<…>`. A scan from the end: no backtracking.
+ * null when the text does not end with one `<...>`. A scan from the end: no backtracking.
  */
 function splitAngleAddress(address: string): { name: string; angle: string } | null {
   const text = address.trimEnd();
@@ -175,7 +175,7 @@ export function encodeQuotedPrintableBytes(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Quoted-printable (RFC 2045 6.7) of UTF-8 text with CRLF line ends, lines ≤ 76. */
+/** Quoted-printable (RFC 2045 6.7) of UTF-8 text with CRLF line ends, lines <= 76. */
 export function encodeQuotedPrintable(text: string): string {
   return new TextDecoder().decode(encodeQuotedPrintableBytes(encoder.encode(text)));
 }

@@ -1,6 +1,6 @@
 /**
  * `POST /messages/{id}/flags`: changes a message's flags as an IMAP STORE would, so IMAP
- * sessions see it (`* n FETCH (FLAGS …)`) and `/events` reports `flags.changed`. The web
+ * sessions see it (`* n FETCH (FLAGS ...)`) and `/events` reports `flags.changed`. The web
  * inbox marks messages read and unread with it.
  *
  * @module

@@ -112,7 +112,7 @@ export async function readJsonObject(
       415,
       `Cannot read body: expected Content-Type application/json, got ${
         type === "" ? "none" : type
-      } (with curl: --json '{…}' or -H 'content-type: application/json')`,
+      } (with curl: --json '{\u2026}' or -H 'content-type: application/json')`,
     );
   }
   const bytes = await readBody(request, limit);

@@ -59,7 +59,7 @@ function selectMessages(store: Store, params: URLSearchParams): Page & { ascendi
  * `GET /messages[?filters&order=&limit=&start=&before=&after=&sort=]`: newest first, or in
  * the `sort=` order (`sort_messages.ts`, IMAP SORT's keys). The body is
  * the array of messages (its shape before paging existed); the number that matched is in
- * `X-Total-Count`, and when more follow, `Link: <…>; rel="next"` (RFC 8288) has the URL of
+ * `X-Total-Count`, and when more follow, `Link: <...>; rel="next"` (RFC 8288) has the URL of
  * the next page, which continues from the last message listed.
  */
 export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response {
@@ -76,7 +76,7 @@ export function listMessages(ctx: HttpContext, { url }: RouteRequest): Response 
 }
 
 /**
- * `DELETE /messages[?filters…]`: removes what `GET /messages` with the same query lists
+ * `DELETE /messages[?filters...]`: removes what `GET /messages` with the same query lists
  * (every message without one). `{ "deleted": n, "ids": [...] }`.
  */
 export function deleteMessages(ctx: HttpContext, { url }: RouteRequest): Response {

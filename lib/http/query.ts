@@ -1,5 +1,5 @@
 /**
- * The query language of `GET /messages?q=…` (and `/messages/wait`, `DELETE /messages`), which
+ * The query language of `GET /messages?q=...` (and `/messages/wait`, `DELETE /messages`), which
  * the web inbox's query box sends as it is: one parser, so the box and the API can never
  * disagree. All terms must hold; a leading `-` negates one.
  *

@@ -170,7 +170,7 @@ export function formatInternalDate(ms: number): string {
  *
  * @example
  * ```ts
- * mailboxName("Entwürfe", false); // "Entw&APw-rfe"
+ * mailboxName("Entw\u00fcrfe", false); // "Entw&APw-rfe"
  * ```
  */
 export function mailboxName(name: string, utf8: boolean): string | Uint8Array {

@@ -51,9 +51,9 @@ const EMPTY = new Uint8Array(0);
 
 /** What every line of one such FETCH has in common, worked out once. */
 export interface HeaderFieldsPlan {
-  /** The line's fields after its sequence number, in order (`UID_FIELD` …). */
+  /** The line's fields after its sequence number, in order (`UID_FIELD` ...). */
   readonly fields: readonly number[];
-  /** The constant bytes before each field and after the last (` FETCH (UID `, …, `)` CRLF). */
+  /** The constant bytes before each field and after the last (` FETCH (UID `, ..., `)` CRLF). */
   readonly gaps: readonly Uint8Array[];
   /** Room a line needs besides its section's bytes. */
   readonly room: number;

@@ -86,7 +86,7 @@ function writeNumber(buf: Uint8Array, at: number, n: number): number {
 
 /**
  * Adds one to the decimal number whose last digit is at `end - 1` in `buf`, in place; false
- * (the digits then unusable) when it needs one digit more (`99` → `100`), which the caller
+ * (the digits then unusable) when it needs one digit more (`99` -> `100`), which the caller
  * writes anew. The byte before a number is never a digit (`* 12`, `UID 40`).
  */
 function countUp(buf: Uint8Array, end: number): boolean {
@@ -105,7 +105,7 @@ function countUp(buf: Uint8Array, end: number): boolean {
 
 /** What every line of one FETCH of record items has in common, worked out once. */
 interface LinePlan {
-  /** The line's fields after its sequence number, in order (`UID_FIELD` …). */
+  /** The line's fields after its sequence number, in order (`UID_FIELD` ...). */
   readonly fields: readonly number[];
   /** The constant text before each field and after the last, `FLAGS` where they go. */
   readonly gaps: ReadonlyArray<readonly Piece[]>;

@@ -32,7 +32,7 @@ export interface NotifyState {
   readonly selected: ReadonlySet<NotifyEvent> | null;
   /** SELECTED-DELAYED: expunges wait for a command that allows them. */
   readonly selectedDelayed: boolean;
-  /** MessageNew's `(fetch-att …)` for the selected mailbox (RFC 5465 5.2), or null. */
+  /** MessageNew's `(fetch-att ...)` for the selected mailbox (RFC 5465 5.2), or null. */
   readonly fetchAtts: string | null;
   readonly groups: readonly NotifyGroup[];
   /** Mailboxes whose STATUS is due, in the order they changed. */

@@ -328,7 +328,7 @@ export class Reader {
   /**
    * `mailbox`, as {@linkcode Reader.readMailbox} reads it, except that a rev1 client's name
    * that is not valid modified UTF-7 (RFC 3501 5.1.3; an `&` that starts no shift, raw 8-bit
-   * text such as mbsync's `"Café"`) is not an error: the command is syntactically fine and
+   * text such as mbsync's `"Caf\u00e9"`) is not an error: the command is syntactically fine and
    * the name just cannot exist, so the command answers `NO` (as Dovecot does).
    */
   readMailboxName(utf8: boolean): MailboxName {

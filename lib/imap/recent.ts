@@ -1,7 +1,7 @@
 /**
  * The UIDs a session reports as `\Recent` (RFC 3501 2.3.2, IMAP4rev1 only). A session claims
- * the messages above a UID all at once — every message of a freshly loaded mailbox at its
- * SELECT, the new arrivals at each EXISTS — so the set is kept as those claims (UID
+ * the messages above a UID all at once -- every message of a freshly loaded mailbox at its
+ * SELECT, the new arrivals at each EXISTS -- so the set is kept as those claims (UID
  * intervals over the messages the session knew then) less the UIDs expunged since, not as
  * one entry per message: SELECT of a mailbox of thousands of new messages costs a binary
  * search, not a walk over them.

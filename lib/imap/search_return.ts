@@ -105,7 +105,7 @@ export function partialSlice<T>(numbers: readonly T[], range: PartialRange): T[]
 }
 
 /**
- * Reads `SP "RETURN" SP "(" … ")"`'s part from `RETURN` on, if it is next (SEARCH's
+ * Reads `SP "RETURN" SP "(" ... ")"`'s part from `RETURN` on, if it is next (SEARCH's
  * `search-return-opts`; SORT's `sort-return-opts` has the same form, RFC 5267 3.2); null
  * when absent. Unknown options are refused, as RFC 4466 2.6.1 asks; `command` names the
  * command in that refusal.

@@ -418,5 +418,5 @@ function switchToDeflate(conn: Connection): void {
 
 function summarize(bytes: Uint8Array): string {
   if (bytes.length <= 2000) return decoder.decode(bytes);
-  return `${decoder.decode(bytes.subarray(0, 600))}… <${bytes.length} octets>`;
+  return `${decoder.decode(bytes.subarray(0, 600))}\u2026 <${bytes.length} octets>`;
 }

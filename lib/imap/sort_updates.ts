@@ -1,5 +1,5 @@
 /**
- * SORT results kept up to date (CONTEXT=SORT, RFC 5267 4): `SORT RETURN (UPDATE …)` keeps
+ * SORT results kept up to date (CONTEXT=SORT, RFC 5267 4): `SORT RETURN (UPDATE ...)` keeps
  * its result in search_updates.ts's {@linkcode LiveResults} like a kept SEARCH, with the
  * same limit, notifications and CANCELUPDATE; what this adds is the order, so that ADDTO
  * and REMOVEFROM carry each message's position in the sorted result (RFC 5267 4.3).

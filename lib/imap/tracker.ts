@@ -1,8 +1,8 @@
 /**
- * A session's view of its selected mailbox: the sequence-number ↔ UID map and the queue of
+ * A session's view of its selected mailbox: the sequence-number <-> UID map and the queue of
  * unilateral updates (RFC 9051 5.2, 7.5.1) that other sessions' and deliveries' changes
  * cause. The store publishes events; the tracker turns them into `EXISTS`, `EXPUNGE` and
- * `FETCH (FLAGS …)` at the moments the session allows: never an EXPUNGE during FETCH, STORE
+ * `FETCH (FLAGS ...)` at the moments the session allows: never an EXPUNGE during FETCH, STORE
  * or SEARCH, because the client would renumber under its feet.
  *
  * It also keeps the keywords the client has been told of in `FLAGS` (RFC 9051 7.3.5): a

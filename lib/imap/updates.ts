@@ -1,7 +1,7 @@
 /**
  * Unilateral updates of the selected mailbox (RFC 9051 7.5.1, go-imap's `UpdateWriter`): the
  * tracker's queue written as `FLAGS` (new keywords), `EXPUNGE`, `EXISTS` (with `RECENT` for
- * IMAP4rev1), `FETCH (FLAGS …)` and the ESEARCH updates of kept search results (RFC 5267), and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
+ * IMAP4rev1), `FETCH (FLAGS ...)` and the ESEARCH updates of kept search results (RFC 5267), and the `\Recent` bookkeeping IMAP4rev1 sessions share per server.
  *
  * @module
  */

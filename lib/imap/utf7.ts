@@ -16,7 +16,7 @@ const VALUES = new Map([...ALPHABET].map((ch, i) => [ch, i]));
  *
  * @example
  * ```ts
- * encodeModifiedUtf7("Entwürfe"); // "Entw&APw-rfe"
+ * encodeModifiedUtf7("Entw\u00fcrfe"); // "Entw&APw-rfe"
  * ```
  */
 export function encodeModifiedUtf7(name: string): string {
@@ -60,7 +60,7 @@ export function encodeModifiedUtf7(name: string): string {
  *
  * @example
  * ```ts
- * decodeModifiedUtf7("Entw&APw-rfe"); // "Entwürfe"
+ * decodeModifiedUtf7("Entw&APw-rfe"); // "Entw\u00fcrfe"
  * ```
  */
 export function decodeModifiedUtf7(text: string): string {

@@ -1,7 +1,7 @@
 /**
  * Indexing new mail ahead of the first command that needs it. What clients ask for first
- * about new mail — the MIME index, ENVELOPE and BODYSTRUCTURE (every desktop client's message
- * list), the header fields and address forms SEARCH reads — is computed for each delivered or
+ * about new mail -- the MIME index, ENVELOPE and BODYSTRUCTURE (every desktop client's message
+ * list), the header fields and address forms SEARCH reads -- is computed for each delivered or
  * appended message as it arrives, in the same turn, the way Dovecot adds the fields clients use to
  * its cache at delivery. FETCH and SEARCH then find it in the message's index memo: what they
  * answer does not change, only when the work is done, so the first `FETCH 1:* (ENVELOPE
@@ -198,7 +198,7 @@ function warm(
   // One view of the root for all of them: its header fields are parsed once.
   searchHeaders(index, view.root);
   // The address forms FROM/TO/CC/BCC search in (parsed address lists): a first SEARCH FROM
-  // after a burst otherwise parses every message's (3× Dovecot's CPU on 5,000 messages).
+  // after a burst otherwise parses every message's (3x Dovecot's CPU on 5,000 messages).
   // With them, all those keys match goes to the mailbox's address column, when one is kept.
   if (columns === null) searchAddresses(index, view.root, parse);
   else columns.add(user, mailbox, uid, searchAddressText(index, view.root, parse));

@@ -18,13 +18,13 @@
  * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start
- * from the bundle, no connection, three alternating runs each; without the warm-up 45.1–45.3
+ * from the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3
  * MB, with the prime round of the table's commands only, SELECT and the record FETCHes
  * repeated, 50.9 MB; without the warm-up, SELECT, `FETCH 1:* (UID FLAGS)` and STORE of
- * bench/cold_compare.ts's first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages (+0.5–1 MB; a client connected at once, as the
+ * bench/cold_compare.ts's first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages (+0.5-1 MB; a client connected at once, as the
  * table's is, makes them wait until after its commands); repeating the header-list FETCH and
  * `ENVELOPE BODYSTRUCTURE` 50 times each (+3.6 MB, the code V8 optimized for them; their rows
- * stayed within the noise, 15–24 and 18–21 ms vs Dovecot's 50 and 113). Kept although no row
+ * stayed within the noise, 15-24 and 18-21 ms vs Dovecot's 50 and 113). Kept although no row
  * of the table is theirs: the conversation's other commands (BODY, partial and BINARY fetches,
  * more SEARCH keys, MOVE, STATUS, LIST, EXPUNGE; ~1 MB), which real clients send first too:
  * the warm-up is for them, not for the table.
@@ -284,35 +284,34 @@ async function play(
 }
 
 /**
- * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, as many as
- * {@linkcode RECORD_FETCH_MORE}'s set names, and one more than the conversation's `1:5` sets
- * name, so that a message is left after its MOVE.
+ * Messages of the prime round: every shape {@linkcode syntheticMessage} makes, and one more
+ * than the conversation's `1:5` sets name, so that a message is left after its MOVE.
  */
 const PRIME_MESSAGES = 6;
 
 /**
  * The FETCH a client syncing a mailbox sends first. The prime round sends it 100 more times
- * (every fourth asking more items) so that its per-message loop (fetch_meta.ts) is optimized
- * (Maglev) before a client's first `FETCH 1:* (UID FLAGS)` of thousands of messages, which a
- * fresh process otherwise runs mostly in V8's interpreter. It does so after
- * {@linkcode LABEL_STORE}: the process's first flag changes make the records' flags and
- * MODSEQ fields variable, and V8 drops the code it optimized while they were not. They go in
- * {@linkcode PRIME_RECORD_STEPS} steps of 20 pipelined, a millisecond or two each: in a step
- * each, the prime round was still running when a client that had just APPENDed 5,000
- * messages sent its first commands (a step waits for a timer turn, and the burst's are long),
- * and those commands waited for its steps.
+ * so that its per-message loop (fetch_meta.ts) is optimized (Maglev) before a client's first
+ * `FETCH 1:* (UID FLAGS)` of thousands of messages, which a fresh process otherwise runs
+ * mostly in V8's interpreter. It does so after {@linkcode LABEL_STORE}: the process's first
+ * flag changes make the records' flags and MODSEQ fields variable, and V8 drops the code it
+ * optimized while they were not. They go in {@linkcode PRIME_RECORD_STEPS} steps of 20
+ * pipelined, a millisecond or two each: in a step each, the prime round was still running
+ * when a client that had just APPENDed 5,000 messages sent its first commands (a step waits
+ * for a timer turn, and the burst's are long), and those commands waited for its steps.
+ *
+ * This FETCH only: until round 9 every fourth asked `FLAGS RFC822.SIZE UID` of a set of two
+ * runs, so that the optimized loop covered those paths too; it compiled in 2.8 ms instead of
+ * 1.1 (`--trace-opt`), and the compiler's memory stayed: the idle server was 51.7-52.6 MB
+ * without them vs 52.8-53.1 (issue 13, three alternating runs from the bundle), the row's
+ * first touch the same (bench/cold_compare.ts: 1.22-1.32 vs 1.26-1.37 ms, two alternating
+ * pairs). With 20 repeats (too few for V8 to optimize the loop) or none, the idle server
+ * was another ~1.2-2.3 MB smaller, but the row fell behind Dovecot's 2.62 ms (1.85-2.94 ms
+ * with 20, two alternating pairs).
  */
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
-/**
- * Other items, and a set of two runs. Not INTERNALDATE: the date's formatting, compiled into
- * the loop's optimized code, made it costly to compile.
- */
-const RECORD_FETCH_MORE = "FETCH 1:2,4:6 (FLAGS RFC822.SIZE UID)";
-/** One step of the record FETCHes: 20, every fourth {@linkcode RECORD_FETCH_MORE}. */
-const RECORD_FETCH_STEP = Array.from(
-  { length: 20 },
-  (_, i) => i % 4 === 3 ? RECORD_FETCH_MORE : RECORD_FETCH,
-);
+/** One step of the record FETCHes. */
+const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
 export const PRIME_RECORD_STEPS = 5;
 /**
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
@@ -332,7 +331,7 @@ const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
 /**
  * Messages of a warm-up APPEND burst handled in one turn of the event loop: with 8, a turn
- * held the loop for up to 17–20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
+ * held the loop for up to 17-20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
  */
 const APPEND_SLICE = 2;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
@@ -376,11 +375,19 @@ export function conversation(round: number): string[] {
 const WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " +
   "incididunt ut labore et dolore magna aliqua quokka").split(" ");
 
-/** The `n`-th synthetic message: plain, alternative with QP, mixed with an attachment, 8-bit Latin-1. */
+/**
+ * The `n`-th synthetic message: plain, alternative with QP, mixed with an attachment, 8-bit
+ * Latin-1, each with a one-line text (~40 octets) that both of the conversation's body
+ * searches find. Short on purpose: the warm-up is to compile every path once, and a longer
+ * text only ran its per-octet loops (quoted-printable, `BODY[]`, the body search) until V8
+ * optimized them, whose compiler memory stayed behind. With 8 to 47 lines of 12 words the
+ * idle server was 1.1 MB larger (issue 13, round 9: 53.7-54.1 vs 52.6-53.0 MB, four
+ * alternating runs from the bundle), and the first-touch rows the same (bench/cold_compare.ts,
+ * two alternating pairs of three runs).
+ */
 export function syntheticMessage(n: number): Uint8Array {
-  const line = (k: number) =>
-    Array.from({ length: 12 }, (_, i) => WORDS[(n * 7 + k * 3 + i) % WORDS.length]).join(" ");
-  const text = Array.from({ length: 8 + (n % 40) }, (_, k) => line(k)).join("\r\n") + "\r\n";
+  const words = Array.from({ length: 5 }, (_, i) => WORDS[(n * 7 + i) % WORDS.length]);
+  const text = `Lorem ${words.join(" ")} quokka\r\n`;
   const header = [
     `From: Sender ${n % 13} <sender${n % 13}@example.com>`,
     `To: "Receiver, One" <one@example.com>, two@example.org`,

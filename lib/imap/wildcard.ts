@@ -5,9 +5,9 @@
  * Names and patterns come from clients, so the matcher must not backtrack: a regular
  * expression for `*a*a*a*b` took minutes on a 1,000-character name. This one simulates the
  * pattern as an automaton, one row of states per name character (a one-row dynamic
- * programme over pattern × name): at most O(name × pattern) steps, and far fewer in
+ * programme over pattern x name): at most O(name x pattern) steps, and far fewer in
  * practice, since only the window of states that can still lead to a match is visited.
- * Runs of wildcards collapse first (`**`, `*%`, `%*` → `*`; `%%` → `%`), so a long pattern
+ * Runs of wildcards collapse first (`**`, `*%`, `%*` -> `*`; `%%` -> `%`), so a long pattern
  * with more literal characters than the name is refused without any step at all.
  *
  * @module

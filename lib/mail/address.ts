@@ -338,7 +338,7 @@ export interface DisplayAddress {
  * @example
  * ```ts
  * displayAddresses("=?UTF-8?Q?J=C3=B6rg?= <j@example.com>, team: a@x;");
- * // [{ name: "Jörg", address: "j@example.com" }, { name: null, address: "a@x" }]
+ * // [{ name: "J\u00f6rg", address: "j@example.com" }, { name: null, address: "a@x" }]
  * ```
  */
 export function displayAddresses(value: string): DisplayAddress[] {

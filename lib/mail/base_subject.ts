@@ -14,7 +14,7 @@
  * Steps (RFC 5256 2.1): (1) decode encoded words, turn tabs and line breaks into spaces and
  * runs of spaces into one; (2) remove trailing `(fwd)` and white space, repeatedly; (3)
  * remove a leading subj-leader; (4) remove a leading subj-blob when something is left after
- * it; (5) repeat 3 and 4; (6) unwrap `[fwd: … ]` and go back to 2. Matching is
+ * it; (5) repeat 3 and 4; (6) unwrap `[fwd: ... ]` and go back to 2. Matching is
  * case-insensitive. Each step scans the text once, without regular expressions.
  *
  * @module
@@ -38,7 +38,7 @@ export interface BaseSubject {
  * @example
  * ```ts
  * baseSubject("Re: [list] Fwd: =?utf-8?q?Gr=C3=BC=C3=9Fe?= (fwd)");
- * // { subject: "Grüße", replyOrForward: true }
+ * // { subject: "Gr\u00fc\u00dfe", replyOrForward: true }
  * ```
  */
 export function baseSubject(value: string): BaseSubject {

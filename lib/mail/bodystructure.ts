@@ -207,7 +207,7 @@ function disposition(value: string | null): Disposition | null {
   return { type: type.toLowerCase(), params: joinParams(params) };
 }
 
-/** `Content-Language: en, de-CH (comment)` → `["en", "de-CH"]` (RFC 3282). */
+/** `Content-Language: en, de-CH (comment)` -> `["en", "de-CH"]` (RFC 3282). */
 function languages(value: string | null): string[] | null {
   if (value === null) return null;
   // Comments removed by a scanner: `\([^)]*\)` was quadratic on a run of "(".
@@ -218,7 +218,7 @@ function languages(value: string | null): string[] | null {
 
 /**
  * Parameters as IMAP reports them: names lower-cased; the RFC 2231 sections of one name
- * (`name*0*`, `name*1`, …) joined in order, as `name*` with the `charset'lang'` prefix and
+ * (`name*0*`, `name*1`, ...) joined in order, as `name*` with the `charset'lang'` prefix and
  * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
  */
 function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {

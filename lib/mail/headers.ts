@@ -417,7 +417,7 @@ const SHORT_CODES = 128;
  * One array of codes for each length up to {@linkcode SHORT_CODES}, made on first use and
  * reused: a fresh array a call took 8 bytes a char besides the string (a header's values,
  * read at delivery for the summary, ENVELOPE and BODYSTRUCTURE, are a few KB of them a
- * message), and filling a kept one was as fast (0.06-0.34 against 0.11-0.41 µs for 8-60
+ * message), and filling a kept one was as fast (0.06-0.34 against 0.11-0.41 us for 8-60
  * chars). At most 128 arrays of up to 128 codes (66 KB) are kept.
  */
 const shortCodes: number[][] = [];

@@ -118,7 +118,7 @@ function readAttributes(
 }
 
 /**
- * Where the text of a raw text element (`script`, `title`, …) ends: the offset of its end
+ * Where the text of a raw text element (`script`, `title`, ...) ends: the offset of its end
  * tag `</name` followed by whitespace, `/` or `>`, or the end of the input.
  */
 function textElementEnd(lower: string, name: string, from: number): number {

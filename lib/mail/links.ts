@@ -187,7 +187,7 @@ export function extractLinks(text: string | null, html: string | null): FoundLin
 
 /** Words that announce a code nearby. */
 const CODE_WORDS =
-  /\b(code|otp|passcode|pin|token|verification|verify|one[- ]time|2fa|mfa|security|confirm|login|sign[- ]in|password|kod|código|codice)\b/i;
+  /\b(code|otp|passcode|pin|token|verification|verify|one[- ]time|2fa|mfa|security|confirm|login|sign[- ]in|password|kod|c\u00f3digo|codice)\b/i;
 
 /**
  * Code candidates. A letter-and-digit code is one whole run of 6 to 10 such characters (the
@@ -195,7 +195,7 @@ const CODE_WORDS =
  * look no further than 10 characters: bounded, they stay linear on a long run.
  */
 const CODE_CANDIDATES =
-  /(?<![\w$€£¥.,:/\-]|\d[ -])(\d{3}[ -]\d{3}|\d{4,8}|(?=[A-Z0-9]{0,9}\d)(?=[A-Z0-9]{0,9}[A-Z])[A-Z0-9]{6,10})(?![\w%/:\-]|[.,]\d|[ -]\d)/g;
+  /(?<![\w$\u20ac\u00a3\u00a5.,:/\-]|\d[ -])(\d{3}[ -]\d{3}|\d{4,8}|(?=[A-Z0-9]{0,9}\d)(?=[A-Z0-9]{0,9}[A-Z])[A-Z0-9]{6,10})(?![\w%/:\-]|[.,]\d|[ -]\d)/g;
 
 /**
  * Likely one-time codes, best first: numbers of 4 to 8 digits (also written `123 456` or

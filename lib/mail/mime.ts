@@ -9,9 +9,9 @@
  * text/plain part. A multipart without a usable boundary is read as text/plain
  * (RFC 2045 5.2: an invalid Content-Type means the default).
  *
- * Part numbers follow IMAP (RFC 9051 6.4.5): the children of a multipart are `1`, `2`, …;
+ * Part numbers follow IMAP (RFC 9051 6.4.5): the children of a multipart are `1`, `2`, ...;
  * the body of a non-multipart message is part `1`; inside a `message/rfc822` part `N` the
- * encapsulated message's parts are `N.1`, `N.2`, … (or `N.1` for its single body).
+ * encapsulated message's parts are `N.1`, `N.2`, ... (or `N.1` for its single body).
  *
  * @module
  */

@@ -24,7 +24,7 @@ export function parseContentType(value: string): ContentType {
 }
 
 /**
- * Splits `value; name=value; …` into its leading token (white space removed, case kept) and
+ * Splits `value; name=value; ...` into its leading token (white space removed, case kept) and
  * its parameters exactly as written: names as given, values with quotes and escapes removed,
  * nothing decoded or joined (IMAP BODYSTRUCTURE reports them like that). Comments are dropped.
  *
@@ -43,7 +43,7 @@ export function splitParameters(
 }
 
 /**
- * Splits `value; name=value; …` into a lower-cased leading token and parameters, joining
+ * Splits `value; name=value; ...` into a lower-cased leading token and parameters, joining
  * RFC 2231 continuations (`name*0*=`, `name*1=`) and decoding `charset'lang'%XX` values.
  * Quoted values may hold RFC 2047 encoded words (a common non-standard habit).
  */
@@ -160,7 +160,7 @@ const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** `first; a=1; b="x y"` → the first token (as `name`), then name/value pairs. */
+/** `first; a=1; b="x y"` -> the first token (as `name`), then name/value pairs. */
 function tokenizeParameters(
   value: string,
 ): Array<{ name: string; value: string; quoted: boolean }> {

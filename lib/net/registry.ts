@@ -130,7 +130,7 @@ interface IntervalLog {
 }
 
 function intervalLog(logger: Logger, intervalMs: number): IntervalLog {
-  /** Kinds logged in this interval → events not logged since, and the latest text. */
+  /** Kinds logged in this interval -> events not logged since, and the latest text. */
   const quiet = new Map<string, { count: number; text: string }>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const seconds = Math.round(intervalMs / 1000);

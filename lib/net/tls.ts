@@ -21,7 +21,7 @@ export interface TlsMaterial {
   readonly cert: string;
   /** PEM private key. */
   readonly key: string;
-  /** SHA-256 of the server certificate's DER, `AB:CD:…` (as `openssl x509 -fingerprint`). */
+  /** SHA-256 of the server certificate's DER, `AB:CD:...` (as `openssl x509 -fingerprint`). */
   readonly fingerprint: string;
   /** The names the certificate is valid for (`DNS:localhost, IP Address:127.0.0.1`). */
   readonly names: string;

@@ -65,7 +65,7 @@ export interface Pop3Outcome {
 export interface Pop3CommandSpec {
   /** The states it runs in; elsewhere it is refused as a bad command. */
   readonly states: readonly Pop3State[];
-  /** Logs `VERB …` instead of the line: the arguments are credentials. */
+  /** Logs `VERB ...` instead of the line: the arguments are credentials. */
   readonly secret?: boolean;
   /** `args`: the line after the verb and its space, as sent (PASS may contain spaces). */
   run(session: Pop3Session, args: string): Pop3Outcome | Promise<Pop3Outcome>;

@@ -228,7 +228,7 @@ async function handleFrame(driver: Driver, frame: Pop3Frame): Promise<void> {
   const verb = (space < 0 ? frame.line : frame.line.slice(0, space)).toUpperCase();
   const args = space < 0 ? "" : frame.line.slice(space + 1);
   const spec = COMMANDS.get(verb);
-  ctx.logger.traffic(ctx.label, "C", spec?.secret && args !== "" ? `${verb} …` : frame.line);
+  ctx.logger.traffic(ctx.label, "C", spec?.secret && args !== "" ? `${verb} \u2026` : frame.line);
   try {
     if (!spec) {
       throw new Pop3Error(null, verb === "" ? "Unknown command." : `Unknown command: ${verb}`, {

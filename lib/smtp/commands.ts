@@ -41,7 +41,7 @@ export interface SmtpCommandSpec {
   run(state: SmtpState, args: string): CommandOutcome;
 }
 
-/** The command table, in HELP order: verb → spec. */
+/** The command table, in HELP order: verb -> spec. */
 export const COMMANDS: ReadonlyMap<string, SmtpCommandSpec> = new Map<string, SmtpCommandSpec>([
   ["EHLO", { beforeTls: true, help: true, run: (state, args) => hello(state, "EHLO", args) }],
   ["HELO", { beforeTls: false, help: true, run: (state, args) => hello(state, "HELO", args) }],

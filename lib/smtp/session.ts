@@ -231,7 +231,7 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
           ctx.label,
           "C",
           /^AUTH\s/i.test(frame.line)
-            ? frame.line.split(/\s+/).slice(0, 2).join(" ") + " …"
+            ? frame.line.split(/\s+/).slice(0, 2).join(" ") + " \u2026"
             : frame.line,
         );
       }

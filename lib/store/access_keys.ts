@@ -18,7 +18,7 @@ export const ACCESS_KEY_LENGTH = 32;
 /** The keys of every user and mailbox; the owner runs each change in a transaction. */
 export class AccessKeys {
   readonly #persistence: Persistence;
-  /** `user \0 mailbox` → key. */
+  /** `user \0 mailbox` -> key. */
   readonly #keys = new Map<string, Uint8Array>();
   /** Loaded rows whose mailbox does not exist (left by a rename before keys moved). */
   readonly #stale: AccessKeyRow[] = [];

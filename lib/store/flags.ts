@@ -16,7 +16,7 @@ export const RECENT_FLAG = "\\Recent";
 
 const canonicalSystem = new Map(SYSTEM_FLAGS.map((flag) => [flag.toLowerCase(), flag]));
 
-/** The canonical spelling of a flag: `\SEEN` → `\Seen`; keywords unchanged. */
+/** The canonical spelling of a flag: `\SEEN` -> `\Seen`; keywords unchanged. */
 export function canonicalFlag(flag: string): string {
   return canonicalSystem.get(flag.toLowerCase()) ?? flag;
 }

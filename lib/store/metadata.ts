@@ -1,6 +1,6 @@
 /**
  * Metadata entries (RFC 5464 annotations) of a user (server entries) and of her mailboxes:
- * entry name (canonical, lower case, `/private/…` or `/shared/…`) → value bytes. They live in
+ * entry name (canonical, lower case, `/private/...` or `/shared/...`) -> value bytes. They live in
  * the records (a mailbox's go with it on RENAME and are gone with it on DELETE) and are
  * written through the backend. The IMAP layer checks names and limits.
  *

@@ -8,7 +8,7 @@
 
 import { HIERARCHY_DELIMITER, StoreError } from "./types.ts";
 
-/** The canonical form of a mailbox name: `inbox` → `INBOX`, `Inbox/x` → `INBOX/x`. */
+/** The canonical form of a mailbox name: `inbox` -> `INBOX`, `Inbox/x` -> `INBOX/x`. */
 export function canonicalMailboxName(name: string): string {
   const upper = name.slice(0, 6).toUpperCase();
   if (upper === "INBOX") return "INBOX";
@@ -36,7 +36,7 @@ export function validateMailboxName(name: string): string {
   return canonicalMailboxName(name);
 }
 
-/** The names of every ancestor of `name`, outermost first: `a/b/c` → `a`, `a/b`. */
+/** The names of every ancestor of `name`, outermost first: `a/b/c` -> `a`, `a/b`. */
 export function ancestorNames(name: string): string[] {
   const levels = name.split(HIERARCHY_DELIMITER);
   const out: string[] = [];

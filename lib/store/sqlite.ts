@@ -232,7 +232,7 @@ class SqlitePersistence implements Persistence {
     if (this.#depth > 0) return fn();
     this.#forgetFresh();
     // Prepared once, as every statement here: `exec` compiled them anew on each transaction
-    // (one an SMTP message), ~4 µs of ~110 per append (bench/sqlite_append_cpu.ts).
+    // (one an SMTP message), ~4 us of ~110 per append (bench/sqlite_append_cpu.ts).
     this.#sql("BEGIN IMMEDIATE").run();
     this.#depth++;
     try {

@@ -4,7 +4,7 @@
  * A checkpoint copies the WAL's pages into the database file and syncs both files. SQLite's
  * automatic one runs inside the COMMIT that takes the WAL past its threshold, and the
  * delivery riding that commit waits for all of it: at the former 40,000-page threshold one
- * transaction every ~6,200 SMTP messages took 200–250 ms, and the checkpoint once writes
+ * transaction every ~6,200 SMTP messages took 200-250 ms, and the checkpoint once writes
  * paused held the loop for tens of ms more (~80 ms for 15,000 frames), which whatever command
  * arrived just then waited for.
  *
@@ -58,7 +58,7 @@ export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * Commits after which the worker checkpoints even though writes go on: ~1,800 WAL pages
- * (~7 MiB) for SMTP messages, a worker round of ~10–15 ms.
+ * (~7 MiB) for SMTP messages, a worker round of ~10-15 ms.
  */
 export const COMMITS_PER_CHECKPOINT = 300;
 

@@ -8,8 +8,8 @@
  * own to find, so it runs alike from `main.ts`, the code-split bundle (tests/dist/bundle_test.ts)
  * and a `deno compile` binary (not run here: no denort at hand; should it fail there,
  * checkpoints fall back to the main thread). A web `Worker` rather than `node:worker_threads`:
- * measured alone here, its RSS is ~16–19 MB against ~26–29 MB, and `new Worker` holds the main
- * thread ~12–14 ms against ~43–51 ms (Deno's Node layer is not loaded into it). It cannot be
+ * measured alone here, its RSS is ~16-19 MB against ~26-29 MB, and `new Worker` holds the main
+ * thread ~12-14 ms against ~43-51 ms (Deno's Node layer is not loaded into it). It cannot be
  * unref'd, so it keeps a process alive until terminated: {@linkcode CheckpointWorker.close}
  * (the store's `close`) terminates it, and the server's process exits through `Deno.exit`.
  * It exists only with the SQLite store, and only once the first checkpoint is needed.

@@ -369,7 +369,7 @@ export interface Store {
   now(): number;
   /**
    * Metadata entries (RFC 5464) of a mailbox, or of the user (server entries) when `mailbox`
-   * is null: canonical entry name → value, a snapshot. Throws `no-such-mailbox`.
+   * is null: canonical entry name -> value, a snapshot. Throws `no-such-mailbox`.
    */
   getMetadata(user: string, mailbox: string | null): ReadonlyMap<string, Uint8Array>;
   /**

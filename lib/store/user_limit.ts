@@ -49,7 +49,7 @@ export function checkUserRoom(
   for (const name of limit.exempt) if (users.has(name)) counted--;
   if (counted + adding.size <= limit.max) return;
   const [first] = adding;
-  const what = adding.size === 1 ? `user ${first}` : `${adding.size} users (${first}, …)`;
+  const what = adding.size === 1 ? `user ${first}` : `${adding.size} users (${first}, \u2026)`;
   throw new StoreError(
     "user-limit",
     `Cannot create ${what}: ${counted} ${counted === 1 ? "user exists" : "users exist"} ` +

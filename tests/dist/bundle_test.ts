@@ -62,6 +62,16 @@ Deno.test({
   assert.throws(() => Deno.statSync(old), Deno.errors.NotFound);
   assert.ok(Deno.statSync(young).isFile);
   await Deno.remove(young);
+  // What loads at startup (main.js and the chunks it imports) is ASCII, without comments
+  // (scripts/strip_comments.ts): V8 keeps it as a one-byte string.
+  const main = await Deno.readTextFile(`${ROOT}${BUNDLE_DIR}/main.js`);
+  const imported = [...main.matchAll(/^(?:import .*|\}) from "\.\/([\w-]+\.js)";$/gm)];
+  assert.ok(imported.length > 0, "main.js imports its chunks");
+  for (const name of ["main.js", ...imported.map((match) => match[1])]) {
+    const code = await Deno.readTextFile(`${ROOT}${BUNDLE_DIR}/${name}`);
+    assert.match(code, /^[\x00-\x7f]*$/, `${name} is ASCII`);
+    assert.ok(!code.includes("/**") && !/^\s*\/\/ /m.test(code), `${name} has no comments`);
+  }
   const dir = await Deno.makeTempDir({ prefix: "elektromail-bundle-" });
   const server = await spawnMain(
     [

@@ -132,7 +132,7 @@ function listV2(ctx: HttpContext, { url }: RouteRequest): Response {
 }
 
 /**
- * `GET /api/v2/search?kind=from|to|containing&query=…`: `from` and `to` search the envelope
+ * `GET /api/v2/search?kind=from|to|containing&query=...`: `from` and `to` search the envelope
  * and the header of that name, `containing` the headers, Subject and decoded text bodies;
  * all case-insensitive substrings, as MailHog's. `containing` reads what the index memo keeps
  * (`search_fields.ts`): no message is parsed again per search.

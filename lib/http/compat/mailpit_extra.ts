@@ -158,7 +158,7 @@ export const MAILPIT_EXTRA_ROUTES: readonly Route[] = [
   { path: "/api/v1/message/:id/part/:part/thumb", methods: { GET: part } },
   { path: "/api/v1/message/:id/sa-check", methods: { GET: spamAssassinCheck } },
   { path: "/view/:file", methods: { GET: view } },
-  // cypress-mailpit asks for `//view/…` (its base URL joined with a path that starts with
+  // cypress-mailpit asks for `//view/...` (its base URL joined with a path that starts with
   // `/`); Mailpit's router redirects such a path to its clean form, and so does this.
   { path: "//view/:file", methods: { GET: cleanViewPath } },
 ];

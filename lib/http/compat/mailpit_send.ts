@@ -2,7 +2,7 @@
  * Mailpit's `POST /api/v1/send` over `/inject`: `{From: {Email, Name}, To, Cc, ReplyTo:
  * [{Email, Name}], Bcc: [address], Subject, Text, HTML, Headers, Tags}` becomes an injection
  * delivered to every To, Cc and Bcc address (one copy each, with the envelope; Bcc in no
- * header), with the tags as IMAP keywords, answered with `{"ID": …}` of the first copy.
+ * header), with the tags as IMAP keywords, answered with `{"ID": ...}` of the first copy.
  * `Attachments` (`mailpit_attach.ts`) make it `multipart/mixed`.
  *
  * @module

@@ -21,7 +21,7 @@ export const APP_JS = String.raw`"use strict";
     open: null,        // the message JSON on display
     tab: null,
     search: "",
-    remoteImages: {},  // message id → true: this message's remote images are shown
+    remoteImages: {},  // message id -> true: this message's remote images are shown
   };
   var TABS = ["HTML", "Text", "Headers", "Raw", "Attachments", "Links", "HTML source"];
   var $ = function (id) { return document.getElementById(id); };
@@ -96,7 +96,7 @@ export const APP_JS = String.raw`"use strict";
     nav.appendChild(scopeButton("All messages", total, null, null, "all"));
     state.users.forEach(function (user) {
       var list = el("ul", null, user.mailboxes.map(function (box) {
-        var label = box.name + (box.unseen ? " · " + box.unseen + " new" : "");
+        var label = box.name + (box.unseen ? " \u00b7 " + box.unseen + " new" : "");
         return el("li", null, [scopeButton(label, box.messages, user.user, box.name)]);
       }));
       nav.appendChild(el("div", { class: "user" }, [
@@ -224,7 +224,7 @@ export const APP_JS = String.raw`"use strict";
     }, [
       el("span", { class: "from", text: message.from || "(no sender)" }),
       el("span", { class: "date", text: formatDate(message.internalDate) }),
-      el("span", { class: "subj", text: (state.user ? "" : message.user + " · ") + (message.subject || "(no subject)") }),
+      el("span", { class: "subj", text: (state.user ? "" : message.user + " \u00b7 ") + (message.subject || "(no subject)") }),
     ]);
   }
 
@@ -303,8 +303,8 @@ export const APP_JS = String.raw`"use strict";
       refreshUsers();
       refreshMessages();
     });
-    source.addEventListener("overflow", function () { setStatus("catching up…", false); });
-    source.onerror = function () { setStatus("reconnecting…", false); };
+    source.addEventListener("overflow", function () { setStatus("catching up\u2026", false); });
+    source.onerror = function () { setStatus("reconnecting\u2026", false); };
   }
 
   var messagesTimer = null;

@@ -115,7 +115,7 @@ export const VIEW_JS = String.raw`
         return el("tr", null, [el("td", { text: h.name }), el("td", { text: h.value })]);
       }))));
     } else if (state.tab === "Raw") {
-      var pre = el("pre", { text: "Loading…" });
+      var pre = el("pre", { text: "Loading\u2026" });
       panel.appendChild(pre);
       api(messagePath(id, "/raw")).then(function (r) { return r.text(); }).then(function (text) {
         if (state.open && state.open.id === id) pre.textContent = text;
@@ -136,7 +136,7 @@ export const VIEW_JS = String.raw`
         ]);
       })));
     } else if (state.tab === "Links") {
-      var codes = el("p", { class: "codes", text: "…" });
+      var codes = el("p", { class: "codes", text: "\u2026" });
       var links = el("ul");
       panel.appendChild(el("h3", { text: "Likely codes" }));
       panel.appendChild(codes);

@@ -23,17 +23,17 @@ export const PAGE_HTML = `<!doctype html>
     placeholder="Search: words, from: to: subject: has:attachment is:unread after:2026-12-01  ( / )"
     title="Words and &quot;phrases&quot; match subject, addresses and text; from:, to:, subject:, has:attachment, is:read, is:unread, before:/after: a date; -term excludes"
     aria-label="Search messages" autocomplete="off" spellcheck="false">
-  <span id="status" role="status" class="status">connecting…</span>
+  <span id="status" role="status" class="status">connecting\u2026</span>
   <button id="reset" type="button" title="Delete every message and run-time user, clear chaos rules (Shift+R)">Reset</button>
   <button id="help-toggle" type="button" title="Keyboard shortcuts (?)" aria-expanded="false">?</button>
 </header>
 <section id="help" class="help" hidden aria-label="Keyboard shortcuts">
-  <kbd>j</kbd>/<kbd>↓</kbd> next message · <kbd>k</kbd>/<kbd>↑</kbd> previous ·
-  <kbd>Enter</kbd> open · <kbd>Delete</kbd>/<kbd>#</kbd> delete ·
-  <kbd>/</kbd> search · <kbd>Esc</kbd> leave search, close the message ·
-  <kbd>1</kbd>–<kbd>7</kbd> HTML, Text, Headers, Raw, Attachments, Links, HTML source ·
-  <kbd>u</kbd> mark read/unread ·
-  <kbd>[</kbd>/<kbd>]</kbd> previous/next mailbox · <kbd>Shift</kbd>+<kbd>R</kbd> reset
+  <kbd>j</kbd>/<kbd>\u2193</kbd> next message \u00b7 <kbd>k</kbd>/<kbd>\u2191</kbd> previous \u00b7
+  <kbd>Enter</kbd> open \u00b7 <kbd>Delete</kbd>/<kbd>#</kbd> delete \u00b7
+  <kbd>/</kbd> search \u00b7 <kbd>Esc</kbd> leave search, close the message \u00b7
+  <kbd>1</kbd>\u2013<kbd>7</kbd> HTML, Text, Headers, Raw, Attachments, Links, HTML source \u00b7
+  <kbd>u</kbd> mark read/unread \u00b7
+  <kbd>[</kbd>/<kbd>]</kbd> previous/next mailbox \u00b7 <kbd>Shift</kbd>+<kbd>R</kbd> reset
 </section>
 <main class="panes">
   <nav id="users" class="users" aria-label="Users and mailboxes"></nav>
@@ -45,7 +45,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="view" class="view" aria-label="Message" aria-live="polite">
     <p id="view-empty" class="empty">Select a message.</p>
     <article id="message" hidden>
-      <button id="back" type="button" title="Back to the list (Esc)">← Back</button>
+      <button id="back" type="button" title="Back to the list (Esc)">\u2190 Back</button>
       <h2 id="m-subject" class="subject"></h2>
       <dl id="m-meta" class="meta"></dl>
       <div class="toolbar">

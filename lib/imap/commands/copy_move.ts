@@ -9,7 +9,7 @@
  * ```
  * A missing target is `NO [TRYCREATE]`. MOVE into the selected mailbox itself is allowed
  * (RFC 6851 does not forbid it): the messages get new UIDs and keep their flags, and the
- * session hears `* OK [COPYUID …]`, the EXPUNGEs and the new EXISTS, in that order (as
+ * session hears `* OK [COPYUID ...]`, the EXPUNGEs and the new EXISTS, in that order (as
  * Dovecot answers).
  *
  * @module

@@ -7,7 +7,7 @@
  * mbox-or-pat      = list-mailbox / patterns
  * patterns         = "(" list-mailbox *(SP list-mailbox) ")"
  * list-return-opts = "RETURN" SP "(" [return-option *(SP return-option)] ")"
- * return-option    = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" / "STATUS" SP "(" status-att … ")"
+ * return-option    = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" / "STATUS" SP "(" status-att ... ")"
  * lsub             = "LSUB" SP mailbox SP list-mailbox
  * ```
  * RFC 9051 6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154, RFC 3501 6.3.9.

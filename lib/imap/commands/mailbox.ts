@@ -10,7 +10,7 @@
  * unsubscribe = "UNSUBSCRIBE" SP mailbox                  ; RFC 9051 6.3.8
  * ```
  * CREATE's OK carries the new mailbox's MAILBOXID (RFC 8474 4.1).
- * The store checks names and refuses what it cannot do (`Cannot create mailbox: …`);
+ * The store checks names and refuses what it cannot do (`Cannot create mailbox: ...`);
  * the checks here are those whose IMAP response differs from the store's.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The IMAP command table: verb (with `UID ` for UID variants) → spec. It is the only place a
+ * The IMAP command table: verb (with `UID ` for UID variants) -> spec. It is the only place a
  * command is registered; the dispatcher (dispatch.ts) runs commands through it.
  *
  * The table's order is the order of the commands' capabilities in CAPABILITY
@@ -33,7 +33,7 @@ import { URLAUTH_COMMANDS } from "./urlauth.ts";
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   // With capabilities, in CAPABILITY order: ENABLE ID, STARTTLS, AUTH=PLAIN / LOGINDISABLED,
-  // IDLE, SORT SORT=DISPLAY THREAD=… MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH
+  // IDLE, SORT SORT=DISPLAY THREAD=... MULTIAPPEND URL-PARTIAL CATENATE APPENDLIMIT URLAUTH
   // URLAUTH=BINARY (after IDLE, as Dovecot has them), MOVE, UIDPLUS, NAMESPACE, UNSELECT, the LIST
   // extensions, QUOTA, STATUS=SIZE, NOTIFY, COMPRESS=DEFLATE (Dovecot's order), UNAUTHENTICATE,
   // CREATE-SPECIAL-USE, METADATA.

@@ -23,7 +23,7 @@
  * Errors as Dovecot 2.3 gives them: `MessageNew` without `MessageExpunge` (or the reverse),
  * `FlagChange` without both, a second selected filter and an unknown event name are `BAD`;
  * a known event this server does not notify (AnnotationChange, the METADATA ones) is
- * `NO [BADEVENT (…)]` (RFC 5465 8's form; Dovecot leaves out the parentheses).
+ * `NO [BADEVENT (...)]` (RFC 5465 8's form; Dovecot leaves out the parentheses).
  *
  * @module
  */
@@ -120,7 +120,7 @@ function readEventGroups(utf8: boolean, reader: Reader): NotifyState {
 }
 
 /**
- * MessageNew's `(fetch-att …)`, as text to run as a UID FETCH for each new message. Items
+ * MessageNew's `(fetch-att ...)`, as text to run as a UID FETCH for each new message. Items
  * that would set `\Seen` are refused: a notification must not change the mailbox (use
  * BODY.PEEK).
  */

@@ -22,7 +22,7 @@
  * A program with the MODSEQ key enables CONDSTORE and its result carries the highest MODSEQ
  * of the messages it returns: `(MODSEQ n)` after `* SEARCH`'s numbers, `MODSEQ n` last in
  * ESEARCH (of the MIN/MAX messages when only those are returned); none when nothing matched.
- * Result forms: an IMAP4rev1 session gets `* SEARCH n…` unless it asks for RETURN options;
+ * Result forms: an IMAP4rev1 session gets `* SEARCH n...` unless it asks for RETURN options;
  * once IMAP4rev2 is enabled every result is an ESEARCH response (RFC 9051 6.4.4), and
  * `RETURN ()` means `RETURN (ALL)`. `RETURN (SAVE)` alone sends no ESEARCH (RFC 5182 2.1).
  *

@@ -62,7 +62,7 @@ const EMPTY = new Uint8Array(0);
 const ALGORITHMS = ["REFERENCES", "REFS", "ORDEREDSUBJECT"] as const;
 type Algorithm = typeof ALGORITHMS[number];
 
-/** Reads `charset SP search-key…` and evaluates it: the matches in sequence order. */
+/** Reads `charset SP search-key...` and evaluates it: the matches in sequence order. */
 function readAndSearch(
   session: AuthedSession,
   reader: Reader,

@@ -36,7 +36,7 @@ const STATUS_ITEMS = [
 ] as const;
 type StatusItem = typeof STATUS_ITEMS[number];
 
-/** Reads `(item item …)` of STATUS (also used by LIST RETURN (STATUS (…))). */
+/** Reads `(item item ...)` of STATUS (also used by LIST RETURN (STATUS (...))). */
 export function readStatusItems(reader: Reader): StatusItem[] {
   reader.expect("(");
   const items: StatusItem[] = [];
@@ -51,7 +51,7 @@ export function readStatusItems(reader: Reader): StatusItem[] {
   return items;
 }
 
-/** Writes `* STATUS name (…)` for a mailbox. */
+/** Writes `* STATUS name (...)` for a mailbox. */
 export function writeStatus(
   session: Session,
   info: MailboxInfo,

@@ -9,7 +9,7 @@
  * store-modifiers = SP "(" store-modifier *(SP store-modifier) ")"
  * store-modifier  = "UNCHANGEDSINCE" SP mod-sequence-valzer           ; RFC 7162 3.1.3
  * ```
- * Without `.SILENT` the new flags come back as `FETCH (FLAGS …)`; a keyword new to the
+ * Without `.SILENT` the new flags come back as `FETCH (FLAGS ...)`; a keyword new to the
  * session first gets a new `FLAGS` response (RFC 9051 7.3.5), with or without `.SILENT`.
  *
  * CONDSTORE (RFC 7162 3.1.3): with UNCHANGEDSINCE n, a message whose MODSEQ is above n is
