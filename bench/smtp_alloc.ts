@@ -10,6 +10,7 @@
  *
  * ```sh
  * deno run -A bench/smtp_alloc.ts [--store memory|sqlite] [--rounds 3] [--top 25] [--interval 512]
+ * deno run -A bench/smtp_alloc.ts --top 25 --save /tmp/alloc   # profiles for Chrome DevTools too
  * ```
  *
  * The profile's sizes are V8's estimates from samples (one per `--interval` bytes on
@@ -148,6 +149,7 @@ if (import.meta.main) {
       connections: { type: "string", default: "4" },
       top: { type: "string", default: "0" },
       interval: { type: "string", default: "512" },
+      save: { type: "string" },
     },
   });
   const rounds = Number(values.rounds);
@@ -192,6 +194,11 @@ if (import.meta.main) {
         const { profile } = await inspector.call<{ profile: { head: ProfileNode } }>(
           "HeapProfiler.stopSampling",
         );
+        if (values.save) {
+          await Deno.mkdir(values.save, { recursive: true });
+          const file = `${values.save}/${values.store}-round${round + 1}.heapprofile`;
+          await Deno.writeTextFile(file, JSON.stringify(profile));
+        }
         const sites = bySite(profile.head);
         const total = sites.reduce((sum, [, bytes]) => sum + bytes, 0);
         console.log(

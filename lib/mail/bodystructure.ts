@@ -128,7 +128,7 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     };
   }
   let params = joinParams(declared);
-  if (type === "text" && !params?.some(([name]) => name === "charset")) {
+  if (type === "text" && !params?.some((param) => param[0] === "charset")) {
     params = [...(params ?? []), ["charset", "us-ascii"]];
   }
   const isMessage = type === "message" && (subtype === "rfc822" || subtype === "global");
