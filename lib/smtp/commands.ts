@@ -200,7 +200,8 @@ function mail(state: SmtpState, args: string): string {
   }
   const { address, params } = parsePathArgument(args, "FROM");
   let smtpUtf8 = false;
-  for (const [keyword, value] of params) {
+  // forEach, not `for…of`: an entry array and iterator steps a parameter (a MAIL per message).
+  params.forEach((value, keyword) => {
     switch (keyword) {
       case "SIZE": {
         if (value === null || !/^[0-9]{1,20}$/.test(value)) {
@@ -229,7 +230,7 @@ function mail(state: SmtpState, args: string): string {
       default:
         throw new SmtpError(555, "5.5.4", `Unsupported MAIL parameter: ${keyword}`);
     }
-  }
+  });
   if (isNonAscii(address) && !smtpUtf8) {
     throw new SmtpError(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
   }
