@@ -120,6 +120,9 @@ function compactBounds(numbers: readonly number[]): string | readonly number[] {
   return codes;
 }
 
+/** The address fields SEARCH BCC, CC, FROM and TO read, lower-cased. */
+const ADDRESS_NAMES = ["from", "to", "cc", "bcc"] as const;
+
 /** Most offsets (four a field) made into bounds through a kept array. */
 const KEPT_BOUNDS = 128;
 
@@ -277,6 +280,19 @@ class CompactHeaders implements SearchHeaders {
     return this.#at(4 * i + 1) - this.#at(4 * i);
   }
 
+  /**
+   * Field `i`'s name when it is From, To, Cc or Bcc (lower-cased, the same string each time),
+   * else null: compared where it is in the text, not cut out of it (a string a field).
+   */
+  addressName(i: number): "from" | "to" | "cc" | "bcc" | null {
+    const length = this.nameLength(i);
+    if (length < 2 || length > 4) return null;
+    for (let a = 0; a < ADDRESS_NAMES.length; a++) {
+      if (this.#named(i, ADDRESS_NAMES[a])) return ADDRESS_NAMES[a];
+    }
+    return null;
+  }
+
   #named(i: number, name: string): boolean {
     const start = this.#at(4 * i);
     return this.#at(4 * i + 1) - start === name.length && this.#text.startsWith(name, start);
@@ -335,13 +351,8 @@ export function searchAddresses(
     const decoded = compactHeaders(index, root);
     let found: SearchField[] | null = null;
     for (let i = 0; i < fields.length; i++) {
-      // Named by length first: most fields are none of the four.
-      const length = decoded.nameLength(i);
-      if (length < 2 || length > 4) continue;
-      const name = decoded.name(i);
-      // Compared, not looked up in a set: a name cut from the header is a new string, which a
-      // set lookup hashes first.
-      if (name !== "from" && name !== "to" && name !== "cc" && name !== "bcc") continue;
+      const name = decoded.addressName(i);
+      if (name === null) continue;
       const text = decoded.value(i);
       // In a header of plain ASCII, a value that is one plain mailbox (`a@b.org`, `<a@b.org>`,
       // `Name <a@b.org>`) holds its address forms as written: nothing is missing, and nothing
@@ -376,14 +387,10 @@ export function searchAddressText(
   const decoded = compactHeaders(index, root);
   const parts: string[] = [];
   for (let i = 0; i < decoded.count; i++) {
-    const length = decoded.nameLength(i);
-    if (length < 2 || length > 4) continue;
-    const name = decoded.name(i);
-    if (name === "from" || name === "to" || name === "cc" || name === "bcc") {
-      parts.push(decoded.value(i));
-    }
+    if (decoded.addressName(i) !== null) parts.push(decoded.value(i));
   }
-  for (const form of searchAddresses(index, root, parse)) parts.push(form.value);
+  const forms = searchAddresses(index, root, parse);
+  for (let i = 0; i < forms.length; i++) parts.push(forms[i].value);
   return parts.join("\n");
 }
 
