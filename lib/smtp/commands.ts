@@ -336,7 +336,6 @@ export function finishData(
 
 /** The RFC 5321 4.4 trace header for this transaction. */
 function receivedHeader(state: SmtpState, transaction: Transaction, queueId: string): string {
-  const { ctx } = state;
   // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated; RFC 6531 3.7.3:
   // UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for an SMTPUTF8 transaction.
   const base = transaction.smtpUtf8 ? "UTF8SMTP" : state.greeted === "EHLO" ? "ESMTP" : "SMTP";
@@ -344,9 +343,19 @@ function receivedHeader(state: SmtpState, transaction: Transaction, queueId: str
   const forClause = transaction.recipients.length === 1
     ? `\r\n\tfor <${transaction.recipients[0].address}>`
     : "";
-  return `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
-    `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id ${queueId}${forClause};\r\n` +
-    `\t${receivedDate(state)}\r\n`;
+  return `${receivedStart(state, protocol)}${queueId}${forClause};\r\n\t${receivedDate(state)}\r\n`;
+}
+
+/** The Received header up to its queue id, made once per client name and protocol. */
+function receivedStart(state: SmtpState, protocol: string): string {
+  const { ctx, clientName } = state;
+  let start = state.receivedStart;
+  if (start?.clientName !== clientName || start.protocol !== protocol) {
+    const text = `Received: from ${clientName} ([${hostOf(ctx.remote)}])\r\n` +
+      `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id `;
+    state.receivedStart = start = { clientName, protocol, text };
+  }
+  return start.text;
 }
 
 /** Now as an RFC 5322 date, formatted once a second per session (a client sends many). */
