@@ -204,7 +204,7 @@ function mail(state: SmtpState, args: string): string {
   params.forEach((value, keyword) => {
     switch (keyword) {
       case "SIZE": {
-        if (value === null || !/^[0-9]{1,20}$/.test(value)) {
+        if (value === null || !SIZE_VALUE.test(value)) {
           throw new SmtpError(501, "5.5.4", "Syntax: SIZE=<octets>");
         }
         if (Number(value) > config.limits.maxMessageSize) {
@@ -237,6 +237,9 @@ function mail(state: SmtpState, args: string): string {
   state.transaction = { from: address, smtpUtf8, recipients: [] };
   return reply(250, "2.1.0", `Sender <${address}> OK`);
 }
+
+/** `SIZE=` takes a number (RFC 1870); one pattern object for every MAIL, not one each. */
+const SIZE_VALUE = /^[0-9]{1,20}$/;
 
 function rcpt(state: SmtpState, args: string): string {
   const { config } = state.ctx;
