@@ -159,7 +159,7 @@ function messageData(n: number, size: number): string {
 }
 
 /** Messages `first` … `first + count - 1` as they go on the wire, end marker included. */
-function encodeMessages(first: number, count: number, size: number): Uint8Array[] {
+export function encodeMessages(first: number, count: number, size: number): Uint8Array[] {
   return Array.from(
     { length: count },
     (_, i) => encoder.encode(messageData(first + i, size) + ".\r\n"),
@@ -204,7 +204,7 @@ function expectCodes(got: number[], want: number[], what: string): void {
   if (got.join() !== want.join()) throw new Error(`${what}: got ${got}, want ${want}`);
 }
 
-interface Run {
+export interface Run {
   readonly port: number;
   readonly size: number;
   readonly pipelining: boolean;
@@ -225,7 +225,7 @@ const rcptCommand = (n: number) => `RCPT TO:<bench+${n % 16}@example.com>\r\n`;
  * the connection waits for it after its EHLO, so that no transaction is timed while other
  * connections are still being opened.
  */
-async function client(
+export async function client(
   run: Run,
   first: number,
   data: Uint8Array[],

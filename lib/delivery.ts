@@ -99,9 +99,11 @@ export function deliver(
     // Bytes made here for this copy alone are handed over to the store; `raw` given as
     // bytes is the caller's, and shared by the copies.
     const transfer = head !== "" || !(raw instanceof Uint8Array);
+    // The two heads are written one after the other, not joined: a joined head was a string
+    // of its own, and a copy of it when read char by char, for every message.
     const bytes = raw instanceof Uint8Array
-      ? (head === "" ? raw : joinBytes(head, [raw], raw.length))
-      : joinBytes(head + raw.head, raw.parts, raw.size, options.slab);
+      ? (head === "" ? raw : joinBytes(head, "", [raw], raw.length))
+      : joinBytes(head, raw.head, raw.parts, raw.size, options.slab);
     const appendOptions = {
       flags: options.flags,
       internalDate: options.internalDate,
@@ -142,7 +144,7 @@ function distinctRecipients(recipients: readonly Recipient[]): readonly Recipien
  * header).
  */
 export function withEnvelopeHeaders(envelope: MessageEnvelope, raw: Uint8Array): Uint8Array {
-  return joinBytes(envelopeHeaders(envelope), [raw], raw.length);
+  return joinBytes(envelopeHeaders(envelope), "", [raw], raw.length);
 }
 
 function envelopeHeaders(envelope: MessageEnvelope): string {
@@ -150,28 +152,25 @@ function envelopeHeaders(envelope: MessageEnvelope): string {
 }
 
 /**
- * `head` in UTF-8, then the bytes of `parts` (`size` in all), in one new array, or a new
- * region of `slab` when the message is small. The head is header text, nearly always ASCII,
- * which is written here without an encoder call.
+ * `head` and `head2` in UTF-8, then the bytes of `parts` (`size` in all), in one new array,
+ * or a new region of `slab` when the message is small. The heads are header text, nearly
+ * always ASCII, which is written here without an encoder call.
  */
 function joinBytes(
   head: string,
+  head2: string,
   parts: readonly Uint8Array[],
   size: number,
   slab?: ByteSlab,
 ): Uint8Array {
-  const length = head.length + size;
+  const length = head.length + head2.length + size;
   let out = slab && length <= SLAB_MESSAGE_MAX ? slab.region(length) : new Uint8Array(length);
-  let offset = 0;
-  // Copied char by char while ASCII (one pass); UTF-8 needs the encoder and a longer array.
-  while (offset < head.length) {
-    const code = head.charCodeAt(offset);
-    if (code >= 0x80) break;
-    out[offset++] = code;
-  }
-  if (offset < head.length) {
-    // (A region taken from a slab is left unused: a head that is not ASCII is rare.)
-    const encoded = new TextEncoder().encode(head);
+  let offset = writeAscii(out, 0, head);
+  if (offset >= 0) offset = writeAscii(out, offset, head2);
+  if (offset < 0) {
+    // UTF-8 needs the encoder and a longer array. (A region taken from a slab is left
+    // unused: a head that is not ASCII is rare.)
+    const encoded = new TextEncoder().encode(head + head2);
     out = new Uint8Array(encoded.length + size);
     out.set(encoded);
     offset = encoded.length;
@@ -181,6 +180,19 @@ function joinBytes(
     offset += part.length;
   }
   return out;
+}
+
+/**
+ * Copies `text` char by char into `out` from `offset` (one pass); returns the offset after
+ * it, or -1 when it is not ASCII.
+ */
+function writeAscii(out: Uint8Array, offset: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    out[offset + i] = code;
+  }
+  return offset + text.length;
 }
 
 /** An RFC 5322 date-time in UTC: `Wed, 25 Nov 2026 07:22:01 +0000`. */

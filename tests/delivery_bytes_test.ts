@@ -12,12 +12,21 @@ import { openMemoryStore } from "../lib/store/memory.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-for (const from of ["sender@example.org", "jörg@exämple.org"]) {
-  Deno.test(`deliver: the stored bytes of a received message, sender ${from}`, () => {
+// The envelope fields and the trace head are written one after the other: either may be the
+// one that is not ASCII (a UTF-8 sender, an SMTPUTF8 client's name).
+for (
+  const [from, client] of [
+    ["sender@example.org", "client"],
+    ["jörg@exämple.org", "client"],
+    ["sender@example.org", "clïent"],
+    ["jörg@exämple.org", "clïent"],
+  ]
+) {
+  Deno.test(`deliver: the stored bytes of a received message, ${from} from ${client}`, () => {
     const store = openMemoryStore();
     const parts = [enc.encode("Subject: h"), enc.encode("é\r\n\r\nbody\r\n")];
     const size = parts[0].length + parts[1].length;
-    const head = "Received: from client ([127.0.0.1])\r\n";
+    const head = `Received: from ${client} ([127.0.0.1])\r\n`;
     deliver(store, [{ user: "amy", address: "amy@example.test" }], { head, parts, size }, {
       envelopeFrom: from,
       envelopeHeaders: true,

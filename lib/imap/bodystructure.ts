@@ -109,9 +109,12 @@ function writeParams(out: EncodedWriter, params: Params | null): void {
     return;
   }
   out.push("(");
-  params.forEach(([name, value], i) =>
-    out.push(i > 0 ? " " : "").nstring(name).push(" ").nstring(value)
-  );
+  // Indexed, the pairs not destructured (an iterator a pair): every delivered message's
+  // BODYSTRUCTURE is written.
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    out.push(i > 0 ? " " : "").nstring(param[0]).push(" ").nstring(param[1]);
+  }
   out.push(")");
 }
 

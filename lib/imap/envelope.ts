@@ -192,7 +192,9 @@ function writeAddresses(out: EncodedWriter, list: readonly AddressEntry[] | null
     return;
   }
   out.push("(");
-  for (const entry of list) {
+  // Indexed, not `for...of`: no iterator objects (ENVELOPE is made for every delivered message).
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
     switch (entry.kind) {
       case "mailbox":
         out.push("(").nstring(entry.name).push(" ").nstring(entry.route).push(" ")

@@ -128,7 +128,7 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     };
   }
   let params = joinParams(declared);
-  if (type === "text" && !params?.some(([name]) => name === "charset")) {
+  if (type === "text" && !params?.some((param) => param[0] === "charset")) {
     params = [...(params ?? []), ["charset", "us-ascii"]];
   }
   const isMessage = type === "message" && (subtype === "rfc822" || subtype === "global");
@@ -228,7 +228,10 @@ function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Param
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;
   let slots: Map<string, number> | null = null;
-  for (const { name, value } of list) {
+  // Indexed, not `for...of` with destructuring: no iterator objects (every delivered message's
+  // Content-Type is read so).
+  for (let i = 0; i < list.length; i++) {
+    const { name, value } = list[i];
     const lower = name.toLowerCase();
     // A plain parameter (nearly all of them): no section pattern to read.
     if (!lower.includes("*")) {

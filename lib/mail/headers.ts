@@ -194,7 +194,9 @@ const KNOWN_NAMES: ReadonlyArray<readonly string[]> = (() => {
 function knownName(bytes: Uint8Array, start: number, end: number): string | undefined {
   const candidates = KNOWN_NAMES[end - start];
   if (candidates === undefined) return undefined;
-  for (const name of candidates) {
+  // Indexed, not `for...of`: no iterator objects (a dozen fields a delivered message).
+  for (let c = 0; c < candidates.length; c++) {
+    const name = candidates[c];
     let i = 0;
     while (i < name.length && bytes[start + i] === name.charCodeAt(i)) i++;
     if (i === name.length) return name;

@@ -99,6 +99,8 @@ function parseEntity(
   const contentType = typeValue === undefined
     ? (defaultType === TypeSource.MessageRfc822 ? MESSAGE_RFC822 : TEXT_PLAIN)
     : parseContentType(typeValue);
+  // For the root's view (see `MimeTable.takeRootContentType`).
+  if (row === 0 && typeValue !== undefined) table.rootContentType = contentType;
   let typeSource = typeValue === undefined ? defaultType : TypeSource.Field;
   const budget = MAX_MIME_PARTS - table.rows;
   if (contentType.type === "multipart") {

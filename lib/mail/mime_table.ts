@@ -78,17 +78,25 @@ export class MimeTable {
    * a few microseconds.
    */
   #rootFields: readonly HeaderField[] | null;
+  /**
+   * The root's content type as the parser read it from those fields, handed the same way to
+   * the first view of the root that asks (BODYSTRUCTURE at delivery): parsed again, its
+   * parameters were a few hundred bytes of garbage a message.
+   */
+  #rootContentType: ContentType | null;
 
   constructor(
     rows: Int32Array,
     bytes: Uint8Array,
     rootAt: number,
     rootFields: readonly HeaderField[] | null,
+    rootContentType: ContentType | null = null,
   ) {
     this.#rows = rows;
     this.#bytes = bytes;
     this.#rootAt = rootAt;
     this.#rootFields = rootFields;
+    this.#rootContentType = rootContentType;
   }
 
   /** Number of parts (rows). */
@@ -130,6 +138,17 @@ export class MimeTable {
    */
   get parsedRootFields(): readonly HeaderField[] | null {
     return this.#rootFields;
+  }
+
+  /**
+   * The root's content type as the parser found it in its `Content-Type` field, the first
+   * time it is asked for (null after, or when the type is not the field's). The parse of the
+   * same field's value, so the same result.
+   */
+  takeRootContentType(): ContentType | null {
+    const contentType = this.#rootContentType;
+    this.#rootContentType = null;
+    return contentType;
   }
 
   /** A view of the root: the whole message, part number `""`. */
@@ -238,6 +257,8 @@ export class MimeTableBuilder {
    * keeps nothing of `raw`), with the offsets of `raw`.
    */
   rootFields: readonly HeaderField[] = NO_FIELDS;
+  /** The root's content type parsed from its `Content-Type` field; null without one. */
+  rootContentType: ContentType | null = null;
   rootHeader: Uint8Array = NO_BYTES;
   /**
    * The region `rootHeader` was copied into, with room for one row before it: a message of
@@ -283,7 +304,7 @@ export class MimeTableBuilder {
     if (rows === 1 && region !== null) {
       const row = new Int32Array(region.buffer, region.byteOffset, COLUMNS);
       for (let i = 0; i < COLUMNS; i++) row[i] = table[i];
-      return new MimeTable(row, this.rootHeader, 0, this.rootFields);
+      return new MimeTable(row, this.rootHeader, 0, this.rootFields, this.rootContentType);
     }
     const raw = this.#raw;
     const rowBytes = rows * COLUMNS * 4;
@@ -301,7 +322,7 @@ export class MimeTableBuilder {
       }
     }
     bytes.set(this.rootHeader, rootAt);
-    return new MimeTable(packed, bytes, rootAt, this.rootFields);
+    return new MimeTable(packed, bytes, rootAt, this.rootFields, this.rootContentType);
   }
 }
 
@@ -354,6 +375,10 @@ class PartView implements MimePart {
   get contentType(): ContentType {
     if (this.#contentType) return this.#contentType;
     const source = this.#table.typeSource(this.#row);
+    if (this.#row === 0 && source === TypeSource.Field) {
+      const parsed = this.#table.takeRootContentType();
+      if (parsed !== null) return this.#contentType = parsed;
+    }
     const value = source === TypeSource.Field
       ? headerValue(this.fields, "Content-Type")
       : undefined;

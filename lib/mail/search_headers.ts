@@ -72,23 +72,31 @@ function compactHeaders(index: MessageIndex, root?: MimePart): CompactHeaders {
 /** Decodes bytes already checked to be ASCII (where windows-1252 maps each byte to itself). */
 const ascii = new TextDecoder("latin1");
 
+/** Longest header lower-cased through the kept buffer (see {@linkcode asciiLowerText}). */
+const KEPT_LOWER = 16 * 1024;
+
+/** Where {@linkcode asciiLowerText} lower-cases a header's bytes, kept between calls. */
+const keptLower = new Uint8Array(KEPT_LOWER);
+
 /**
  * `bytes` as lower-cased text when they are all ASCII and hold no `=?` (no encoded word can
- * be in them), else null. Checked by one byte loop, then decoded and lower-cased natively: two
- * strings of the header's length. Building the lower-cased codes into an array for
- * `String.fromCharCode` (as before) took an 8-byte slot a byte besides: 3.4 KB of 3.8 KB a
- * delivered message's 367-byte header allocated, where this takes 0.8 KB and was as fast or
- * faster (1.1-1.6 against 1.5-2.6 us a header, alternating runs).
+ * be in them), else null. One byte loop checks them and copies them lower-cased into a kept
+ * buffer, which is then decoded natively: one string of the header's length. (Decoding the
+ * bytes and lower-casing the text made two, 0.5 KB each a delivered message; building the
+ * codes into an array for `String.fromCharCode`, before that, took an 8-byte slot a byte.)
  */
 function asciiLowerText(bytes: Uint8Array): string | null {
   const length = bytes.length;
+  const out = length <= KEPT_LOWER ? keptLower : new Uint8Array(length);
   let previous = 0;
   for (let i = 0; i < length; i++) {
     const byte = bytes[i];
     if (byte >= 0x80 || (byte === 0x3f && previous === 0x3d)) return null;
     previous = byte;
+    // A-Z to a-z: what `toLowerCase` does to ASCII.
+    out[i] = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
   }
-  return ascii.decode(bytes).toLowerCase();
+  return ascii.decode(out.subarray(0, length));
 }
 
 /** ASCII white space as `String.prototype.trim` sees it: HT, LF, VT, FF, CR, SP. */
@@ -112,18 +120,37 @@ function compactBounds(numbers: readonly number[]): string | readonly number[] {
   return codes;
 }
 
+/** The address fields SEARCH BCC, CC, FROM and TO read, lower-cased. */
+const ADDRESS_NAMES = ["from", "to", "cc", "bcc"] as const;
+
+/** Most offsets (four a field) made into bounds through a kept array. */
+const KEPT_BOUNDS = 128;
+
 /**
- * The decoded, lower-cased fields of a header kept as one flat string (`name:value` after
- * `name:value`) and the bounds of each value in it: two objects a message where a list of
- * fields was about forty (the fields, their names and values), all of which V8 marked after
- * every burst of mail.
+ * Arrays for the offsets of a header's fields, one per length, kept and filled anew (as
+ * headers.ts `binaryString` keeps its arrays of codes): the bounds are a string made from
+ * them, and a fresh array a message was 8 bytes an offset of garbage. At most 32 arrays of
+ * up to 128 offsets (17 KB).
+ */
+const keptBounds: number[][] = [];
+
+/**
+ * The decoded, lower-cased fields of a header kept as one flat string and the bounds of each
+ * field's name and value in it: two objects a message where a list of fields was about forty
+ * (the fields, their names and values), all of which V8 marked after every burst of mail.
+ * Made from a header's fields the text is `name:value` after `name:value`; made from a header
+ * of plain ASCII it is the header itself lower-cased, with folded values unfolded (see
+ * {@linkcode CompactHeaders.of}). Either way the fields come in order in it, each name before
+ * its value.
  */
 class CompactHeaders implements SearchHeaders {
   readonly #text: string;
   /** Made from a header of ASCII without encoded words: values are the fields' lower-cased. */
   readonly plain: boolean;
-  /** Where value `i` starts and ends in `#text`; its name ends one before it starts. */
-  /** See {@linkcode compactBounds}; `#at` reads it. */
+  /**
+   * Four offsets a field in `#text`: where its name starts and ends, where its value starts
+   * and ends. See {@linkcode compactBounds}; `#at` reads it.
+   */
   readonly #bounds: string | readonly number[];
   #sentDay: number | null | undefined = undefined;
 
@@ -147,6 +174,7 @@ class CompactHeaders implements SearchHeaders {
       const name = field.name.toLowerCase();
       const value = decodeEncodedWords(field.value).toLowerCase();
       parts.push(name, ":", value);
+      bounds.push(length, length + name.length);
       length += name.length + 1;
       bounds.push(length, length + value.length);
       length += value.length;
@@ -157,21 +185,38 @@ class CompactHeaders implements SearchHeaders {
 
   /**
    * {@linkcode of} for a header of ASCII without encoded words (`lower`, its bytes as text,
-   * lower-cased):
-   * there a field's decoded, lower-cased value is its text after the colon unfolded, trimmed
-   * and lower-cased, so all of it is cut from one lower-cased string of the header (one
-   * native decode and lower-casing instead of a string a field, built byte by byte).
+   * lower-cased): there a field's decoded, lower-cased value is its text after the colon
+   * unfolded, trimmed and lower-cased, and its name the text before the colon trimmed, so the
+   * text is `lower` unfolded (the line breaks before white space taken out, as headers.ts
+   * `fieldValue` does; one native replace, only when the header is folded, as a Received
+   * field is) with the bounds of the names and values in it. Before, each name and value was
+   * a string of its own, joined into a second copy of the header: 2.6 KB a delivered message
+   * of garbage, where this leaves the bounds.
    */
   static #ofAscii(fields: readonly HeaderField[], lower: string): CompactHeaders {
-    // Sized once: grown by `push`, V8 copies them on the way (17, then 41 slots).
-    const parts: string[] = new Array(3 * fields.length);
-    const bounds: number[] = new Array(2 * fields.length);
-    let length = 0;
+    const count = 4 * fields.length;
+    // Offsets that fit a kept array (see `keptBounds`) are made into the bounds' string there;
+    // others go in an array of their own, which the bounds may then be.
+    const bounds = count <= KEPT_BOUNDS && lower.length < 0x10000
+      ? keptBounds[count] ??= new Array<number>(count).fill(0)
+      : new Array<number>(count);
+    // The folds before the offset being placed: `lf` is the next line feed not yet passed,
+    // `removed` the characters the unfolding takes out before it.
+    let lf = lower.indexOf("\n");
+    let removed = 0;
+    const place = (k: number, offset: number) => {
+      while (lf >= 0 && lf < offset) {
+        const next = lower.charCodeAt(lf + 1);
+        if (next === 0x20 || next === 0x09) removed += lower.charCodeAt(lf - 1) === 0x0d ? 2 : 1;
+        lf = lower.indexOf("\n", lf + 1);
+      }
+      bounds[k] = offset - removed;
+    };
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f];
       const colon = lower.indexOf(":", field.start);
-      // Name and value trimmed by scanning (in ASCII, `trim` removes HT to CR and SP): one
-      // string each, not a slice and its trimmed copy.
+      // Name and value trimmed by scanning (in ASCII, `trim` removes HT to CR and SP). A fold
+      // is never at either end of them: it ends in white space, which the trim takes.
       let nameStart = field.start;
       let nameEnd = colon;
       while (nameStart < nameEnd && isSpaceCode(lower.charCodeAt(nameStart))) nameStart++;
@@ -180,20 +225,13 @@ class CompactHeaders implements SearchHeaders {
       let valueEnd = field.end;
       while (valueStart < valueEnd && isSpaceCode(lower.charCodeAt(valueStart))) valueStart++;
       while (valueEnd > valueStart && isSpaceCode(lower.charCodeAt(valueEnd - 1))) valueEnd--;
-      const name = lower.slice(nameStart, nameEnd);
-      let value = lower.slice(valueStart, valueEnd);
-      // Unfolded: the line breaks before white space go (see headers.ts `fieldValue`). After
-      // the trim, as before it: a fold at either end is white space the trim takes anyway.
-      if (value.indexOf("\n") >= 0) value = value.replace(/\r?\n(?=[ \t])/g, "");
-      parts[3 * f] = name;
-      parts[3 * f + 1] = ":";
-      parts[3 * f + 2] = value;
-      length += name.length + 1;
-      bounds[2 * f] = length;
-      bounds[2 * f + 1] = length + value.length;
-      length += value.length;
+      place(4 * f, nameStart);
+      place(4 * f + 1, nameEnd);
+      place(4 * f + 2, valueStart);
+      place(4 * f + 3, valueEnd);
     }
-    return new CompactHeaders(parts.join(""), bounds, true);
+    const text = removed === 0 ? lower : lower.replace(/\r?\n(?=[ \t])/g, "");
+    return new CompactHeaders(text, bounds, true);
   }
 
   /** Offset `k` of the bounds. */
@@ -203,18 +241,17 @@ class CompactHeaders implements SearchHeaders {
   }
 
   get count(): number {
-    return this.#bounds.length >> 1;
+    return this.#bounds.length >> 2;
   }
 
   /** The lower-cased name of field `i`. */
   name(i: number): string {
-    const start = i === 0 ? 0 : this.#at(2 * i - 1);
-    return this.#text.slice(start, this.#at(2 * i) - 1);
+    return this.#text.slice(this.#at(4 * i), this.#at(4 * i + 1));
   }
 
   /** The decoded, lower-cased value of field `i`. */
   value(i: number): string {
-    return this.#text.slice(this.#at(2 * i), this.#at(2 * i + 1));
+    return this.#text.slice(this.#at(4 * i + 2), this.#at(4 * i + 3));
   }
 
   get fields(): SearchField[] {
@@ -240,12 +277,25 @@ class CompactHeaders implements SearchHeaders {
 
   /** The length of field `i`'s name. */
   nameLength(i: number): number {
-    return this.#at(2 * i) - 1 - (i === 0 ? 0 : this.#at(2 * i - 1));
+    return this.#at(4 * i + 1) - this.#at(4 * i);
+  }
+
+  /**
+   * Field `i`'s name when it is From, To, Cc or Bcc (lower-cased, the same string each time),
+   * else null: compared where it is in the text, not cut out of it (a string a field).
+   */
+  addressName(i: number): "from" | "to" | "cc" | "bcc" | null {
+    const length = this.nameLength(i);
+    if (length < 2 || length > 4) return null;
+    for (let a = 0; a < ADDRESS_NAMES.length; a++) {
+      if (this.#named(i, ADDRESS_NAMES[a])) return ADDRESS_NAMES[a];
+    }
+    return null;
   }
 
   #named(i: number, name: string): boolean {
-    const start = i === 0 ? 0 : this.#at(2 * i - 1);
-    return this.#at(2 * i) - 1 - start === name.length && this.#text.startsWith(name, start);
+    const start = this.#at(4 * i);
+    return this.#at(4 * i + 1) - start === name.length && this.#text.startsWith(name, start);
   }
 
   has(name: string, needle: string): boolean {
@@ -258,10 +308,10 @@ class CompactHeaders implements SearchHeaders {
     // The first `needle` at or after the start of the last value looked at: values come in
     // order, so a header of many such fields is still scanned once.
     let hit = -1;
-    for (let i = 0; i < bounds.length >> 1; i++) {
+    for (let i = 0; i < bounds.length >> 2; i++) {
       if (!this.#named(i, name)) continue;
-      const start = this.#at(2 * i);
-      const end = this.#at(2 * i + 1);
+      const start = this.#at(4 * i + 2);
+      const end = this.#at(4 * i + 3);
       if (end - start < needle.length) continue;
       if (hit < start) {
         hit = text.indexOf(needle, start);
@@ -301,13 +351,8 @@ export function searchAddresses(
     const decoded = compactHeaders(index, root);
     let found: SearchField[] | null = null;
     for (let i = 0; i < fields.length; i++) {
-      // Named by length first: most fields are none of the four.
-      const length = decoded.nameLength(i);
-      if (length < 2 || length > 4) continue;
-      const name = decoded.name(i);
-      // Compared, not looked up in a set: a name cut from the header is a new string, which a
-      // set lookup hashes first.
-      if (name !== "from" && name !== "to" && name !== "cc" && name !== "bcc") continue;
+      const name = decoded.addressName(i);
+      if (name === null) continue;
       const text = decoded.value(i);
       // In a header of plain ASCII, a value that is one plain mailbox (`a@b.org`, `<a@b.org>`,
       // `Name <a@b.org>`) holds its address forms as written: nothing is missing, and nothing
@@ -342,14 +387,10 @@ export function searchAddressText(
   const decoded = compactHeaders(index, root);
   const parts: string[] = [];
   for (let i = 0; i < decoded.count; i++) {
-    const length = decoded.nameLength(i);
-    if (length < 2 || length > 4) continue;
-    const name = decoded.name(i);
-    if (name === "from" || name === "to" || name === "cc" || name === "bcc") {
-      parts.push(decoded.value(i));
-    }
+    if (decoded.addressName(i) !== null) parts.push(decoded.value(i));
   }
-  for (const form of searchAddresses(index, root, parse)) parts.push(form.value);
+  const forms = searchAddresses(index, root, parse);
+  for (let i = 0; i < forms.length; i++) parts.push(forms[i].value);
   return parts.join("\n");
 }
 

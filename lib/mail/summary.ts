@@ -43,7 +43,9 @@ export function summaryOf(fields: readonly HeaderField[]): MessageSummary {
   let cc: string | undefined;
   let date: string | undefined;
   let messageId: string | undefined;
-  for (const field of fields) {
+  // Indexed, not `for...of`: each step of an array's iterator was an object, a dozen a message.
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
     const length = field.name.length;
     // "to", "cc"; "from", "date"; "subject"; "message-id".
     if (length !== 2 && length !== 4 && length !== 7 && length !== 10) continue;

@@ -47,7 +47,8 @@ export class ByteSlab {
 
   /** A fresh region of `length` bytes (zeros), taken at once. */
   region(length: number): Uint8Array {
-    this.space(length);
+    // As `space` then `take`, without the view `space` makes (a region per delivered message).
+    if (this.free < length) this.#renew(Math.max(length, this.#size));
     return this.take(length);
   }
 

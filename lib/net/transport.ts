@@ -290,8 +290,17 @@ class SocketConnection implements ManagedConnection {
   }
 
   #enqueue(bytes: Uint8Array): void {
-    this.#output.push(bytes);
-    if (!this.#writing) this.#writeNext();
+    if (this.#writing || this.#closed) {
+      this.#output.push(bytes);
+      return;
+    }
+    // Nothing queued (it is written out before `#writing` ends): the bytes go to the OS as
+    // they are, as `#writeNext` would send a lone part, without a turn through the queue's
+    // list (a reply per SMTP command, whose list was a fresh array each time).
+    this.#chunk = bytes;
+    this.#sentTo = 0;
+    this.#writing = true;
+    this.#writeChunk();
   }
 
   /** The compressor flushed or the inflater took input: recheck flow control. */

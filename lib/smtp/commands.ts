@@ -200,10 +200,11 @@ function mail(state: SmtpState, args: string): string {
   }
   const { address, params } = parsePathArgument(args, "FROM");
   let smtpUtf8 = false;
-  for (const [keyword, value] of params) {
+  // forEach, not `for...of`: an entry array and iterator steps a parameter (a MAIL per message).
+  params.forEach((value, keyword) => {
     switch (keyword) {
       case "SIZE": {
-        if (value === null || !/^[0-9]{1,20}$/.test(value)) {
+        if (value === null || !SIZE_VALUE.test(value)) {
           throw new SmtpError(501, "5.5.4", "Syntax: SIZE=<octets>");
         }
         if (Number(value) > config.limits.maxMessageSize) {
@@ -229,13 +230,16 @@ function mail(state: SmtpState, args: string): string {
       default:
         throw new SmtpError(555, "5.5.4", `Unsupported MAIL parameter: ${keyword}`);
     }
-  }
+  });
   if (isNonAscii(address) && !smtpUtf8) {
     throw new SmtpError(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
   }
   state.transaction = { from: address, smtpUtf8, recipients: [] };
   return reply(250, "2.1.0", `Sender <${address}> OK`);
 }
+
+/** `SIZE=` takes a number (RFC 1870); one pattern object for every MAIL, not one each. */
+const SIZE_VALUE = /^[0-9]{1,20}$/;
 
 function rcpt(state: SmtpState, args: string): string {
   const { config } = state.ctx;
@@ -335,7 +339,6 @@ export function finishData(
 
 /** The RFC 5321 4.4 trace header for this transaction. */
 function receivedHeader(state: SmtpState, transaction: Transaction, queueId: string): string {
-  const { ctx } = state;
   // RFC 3848: ESMTPS when encrypted, ESMTPSA when also authenticated; RFC 6531 3.7.3:
   // UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for an SMTPUTF8 transaction.
   const base = transaction.smtpUtf8 ? "UTF8SMTP" : state.greeted === "EHLO" ? "ESMTP" : "SMTP";
@@ -343,9 +346,19 @@ function receivedHeader(state: SmtpState, transaction: Transaction, queueId: str
   const forClause = transaction.recipients.length === 1
     ? `\r\n\tfor <${transaction.recipients[0].address}>`
     : "";
-  return `Received: from ${state.clientName} ([${hostOf(ctx.remote)}])\r\n` +
-    `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id ${queueId}${forClause};\r\n` +
-    `\t${receivedDate(state)}\r\n`;
+  return `${receivedStart(state, protocol)}${queueId}${forClause};\r\n\t${receivedDate(state)}\r\n`;
+}
+
+/** The Received header up to its queue id, made once per client name and protocol. */
+function receivedStart(state: SmtpState, protocol: string): string {
+  const { ctx, clientName } = state;
+  let start = state.receivedStart;
+  if (start?.clientName !== clientName || start.protocol !== protocol) {
+    const text = `Received: from ${clientName} ([${hostOf(ctx.remote)}])\r\n` +
+      `\tby ${ctx.config.hostname} (Elektromail) with ${protocol} id `;
+    state.receivedStart = start = { clientName, protocol, text };
+  }
+  return start.text;
 }
 
 /** Now as an RFC 5322 date, formatted once a second per session (a client sends many). */

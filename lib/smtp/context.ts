@@ -62,6 +62,12 @@ export interface SmtpState {
   tls: TlsState;
   /** The date of the last Received header, kept for the rest of its second. */
   receivedDate?: { readonly second: number; readonly text: string };
+  /**
+   * The start of the last Received header, up to its queue id, and what it was made from
+   * (the client's name and the protocol): the same for every transaction of a session
+   * nearly always.
+   */
+  receivedStart?: { readonly clientName: string; readonly protocol: string; readonly text: string };
 }
 
 /**

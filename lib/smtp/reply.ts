@@ -15,6 +15,12 @@
  * ```
  */
 export function reply(code: number, enhanced: string | null, ...lines: string[]): string {
+  if (lines.length === 1 && isPlainLine(lines[0])) {
+    // One line with nothing to replace or trim (a reply per command): one string built, not
+    // a line that is read to the end (a flat copy of it) and then joined again.
+    const text = lines[0];
+    return enhanced ? `${code} ${enhanced} ${text}\r\n` : `${code} ${text}\r\n`;
+  }
   const texts = lines.length === 0 ? [""] : lines;
   let out = "";
   for (let i = 0; i < texts.length; i++) {
@@ -29,6 +35,15 @@ export function reply(code: number, enhanced: string | null, ...lines: string[])
     out += (last > 0x20 && last < 0x7f ? line : line.trimEnd()) + "\r\n";
   }
   return out;
+}
+
+/**
+ * Whether `text` is a reply line the general path leaves as it is: no CR or LF, and a last
+ * character that `trimEnd` keeps (printable ASCII, not a space).
+ */
+function isPlainLine(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last > 0x20 && last < 0x7f && text.indexOf("\r") < 0 && text.indexOf("\n") < 0;
 }
 
 /** A typed SMTP failure, turned into a reply in one place (the session dispatcher). */

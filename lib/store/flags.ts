@@ -23,9 +23,11 @@ export function canonicalFlag(flag: string): string {
 
 /** Whether a stored flag list holds `flag`, compared case-insensitively. */
 export function hasFlag(flags: readonly string[], flag: string): boolean {
-  for (const f of flags) if (f === flag) return true;
+  // Indexed, not `for...of`: no iterator objects (twice for every stored message).
+  for (let i = 0; i < flags.length; i++) if (flags[i] === flag) return true;
   let wanted: string | null = null;
-  for (const f of flags) {
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i];
     if (f.length !== flag.length) continue;
     wanted ??= flag.toLowerCase();
     if (f.toLowerCase() === wanted) return true;

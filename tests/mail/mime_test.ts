@@ -336,3 +336,24 @@ Deno.test("TableSlab: tables cut from a shared slab read as tables of their own"
     }
   });
 });
+
+Deno.test("mime: the root's content type handed over from the parse is a parse of its own", () => {
+  // The first view of the root takes the type the parser read (see MimeTable
+  // takeRootContentType); a later view parses the field again: both must agree.
+  const messages = [
+    "Content-Type: text/plain; charset=UTF-8; format=flowed\r\n\r\nhi\r\n",
+    'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n',
+    "Content-Type: multipart/mixed\r\n\r\nno boundary\r\n",
+    "Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nbody\r\n",
+    "Content-Type: Text/HTML; Name*0=a; Name*1=b\r\n\r\n<p>\r\n",
+    "Content-Type: bogus\r\n\r\nx\r\n",
+    "Subject: none\r\n\r\nx\r\n",
+  ];
+  for (const message of messages) {
+    const table = new MessageIndex(enc(message)).parts;
+    const first = table.root().contentType;
+    const again = table.root().contentType;
+    assert.deepEqual(first, again, message);
+    assert.deepEqual(first, parseMime(enc(message)).contentType, message);
+  }
+});

@@ -243,3 +243,25 @@ Deno.test("searchAddresses: a plain ASCII header gives what the general way give
   }
   assert.ok(plain > 300, `${plain} headers with nothing missing`);
 });
+
+Deno.test("searchHeaders: a folded ASCII header is searched unfolded, each field in its bounds", () => {
+  // The text of a plain ASCII header is the header itself, unfolded: the fields after a
+  // folded one must keep their bounds, and a needle across a fold is found as unfolded.
+  const raw = crlf(
+    "Received: from a\n\tby b;\n\tWed, 25 Nov 2026\nSubject: Hello\n World\nTo: x@y.org\n" +
+      "Cc: one\n  two\n\nbody\n",
+  );
+  const headers = searchHeaders(new MessageIndex(raw));
+  assert.ok(headers.has("subject", "hello world"));
+  assert.ok(!headers.has("subject", "hello\r\n world"));
+  assert.ok(headers.has("received", "from a\tby b;\twed"));
+  assert.ok(headers.has("to", "x@y.org"));
+  assert.ok(!headers.has("to", "world"));
+  assert.ok(headers.has("cc", "one  two"));
+  assert.deepEqual(headers.fields, [
+    { name: "received", value: "from a\tby b;\twed, 25 nov 2026" },
+    { name: "subject", value: "hello world" },
+    { name: "to", value: "x@y.org" },
+    { name: "cc", value: "one  two" },
+  ]);
+});

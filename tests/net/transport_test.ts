@@ -154,6 +154,38 @@ for (const kind of KINDS) {
     }
   });
 
+  Deno.test(`transport (${kind}): writes come out in order, alone or behind others`, async () => {
+    // A write while nothing is queued goes to the socket at once (a reply per command); writes
+    // made while one is with the OS queue behind it. Both must keep the order they were made.
+    const big = "b".repeat(100 * 1024);
+    const expected: string[] = [];
+    const { listener } = await start(kind, (connection) => ({
+      onData: async (chunk) => {
+        if (!decoder.decode(chunk).includes("go")) return;
+        const say = (text: string, bytes = false) => {
+          expected.push(text);
+          connection.write(bytes ? encoder.encode(text) : text);
+        };
+        say("alone\r\n");
+        await connection.drained();
+        for (let i = 0; i < 20; i++) say(`burst ${i}\r\n`, i % 3 === 0);
+        say(big);
+        say("after big\r\n");
+        await connection.drained();
+        say("alone again\r\n");
+        connection.end();
+      },
+    }));
+    try {
+      const conn = await connect(kind, listener.port);
+      await conn.write(encoder.encode("go"));
+      assert.equal(decoder.decode(await readAll(conn)), expected.join(""));
+      conn.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
   Deno.test(`transport (${kind}): chunks a session keeps stay as they were read`, async () => {
     // Sessions keep chunks (message data, literals): later reads must not write over them,
     // nor may replies written meanwhile share their bytes.

@@ -45,3 +45,30 @@ Deno.test("reply: trailing whitespace of the text is trimmed, any kind", () => {
   assert.equal(reply(250, "2.0.0", "a\n"), "250 2.0.0 a\r\n");
   assert.equal(reply(250, "2.0.0", "ä"), "250 2.0.0 ä\r\n");
 });
+
+Deno.test("reply: a single line is what the general path makes of it as a last line", () => {
+  // The one-line fast path against the lines path: the reply's last line is built by the
+  // general path when a line comes before it.
+  const texts = [
+    "Sender <a@b.example> OK",
+    "OK queued as EM3K9Q2A",
+    "x",
+    "ends with a space ",
+    "ends with a tab\t",
+    "ends in non-ASCII é",
+    "has a\r\nbreak",
+    "bare\nLF",
+    "bare\rCR",
+    "",
+    " ",
+    "~",
+  ];
+  for (const enhanced of ["2.1.0", null]) {
+    const first = reply(250, enhanced, "first");
+    for (const text of texts) {
+      // "250-first" is as long as "250 first": what follows it is the general path's line.
+      const general = reply(250, enhanced, "first", text).slice(first.length);
+      assert.equal(reply(250, enhanced, text), general, JSON.stringify(text));
+    }
+  }
+});

@@ -162,3 +162,51 @@ Deno.test("session: input is paused while a chaos delay holds it", async () => {
     chaos.close();
   }
 });
+
+Deno.test("session: the Received header follows the client's name and protocol in one session", () => {
+  // Its start is kept between transactions (see commands.ts receivedStart): a new HELO/EHLO
+  // name, AUTH or SMTPUTF8 must each show in the next message's header.
+  const store = openMemoryStore();
+  const config = testConfig();
+  let ids = 0;
+  const session = createSmtpSession({
+    config,
+    store,
+    logger: quietLogger(),
+    remote: "192.0.2.1:25",
+    label: "t",
+    nextQueueId: () => `Q${++ids}`,
+    now: () => 0,
+  }, { write: () => {}, close: () => {} });
+  session.start();
+  const send = (text: string) => session.receive(new TextEncoder().encode(text));
+  const deliver = (mail: string) =>
+    send(`${mail}\r\nRCPT TO:<amy@example.test>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n`);
+  const expected = (name: string, protocol: string, id: string) =>
+    `Received: from ${name} ([192.0.2.1])\r\n\tby ${config.hostname} (Elektromail) with ` +
+    `${protocol} id ${id}\r\n\tfor <amy@example.test>;\r\n\tThu, 1 Jan 1970 00:00:00 +0000\r\n`;
+  send("HELO one\r\n");
+  deliver("MAIL FROM:<a@b.example>");
+  deliver("MAIL FROM:<a@b.example>");
+  send("EHLO two\r\n");
+  deliver("MAIL FROM:<a@b.example>");
+  send(`AUTH PLAIN ${PLAIN}\r\n`);
+  deliver("MAIL FROM:<a@b.example>");
+  deliver("MAIL FROM:<a@b.example> SMTPUTF8");
+  send("EHLO three\r\n");
+  deliver("MAIL FROM:<a@b.example>");
+  const want = [
+    expected("one", "SMTP", "Q1"),
+    expected("one", "SMTP", "Q2"),
+    expected("two", "ESMTP", "Q3"),
+    expected("two", "ESMTPA", "Q4"),
+    expected("two", "UTF8SMTPA", "Q5"),
+    expected("three", "ESMTPA", "Q6"),
+  ];
+  want.forEach((header, i) => {
+    const raw = new TextDecoder().decode(store.getRaw("amy", "INBOX", i + 1)!);
+    const received = raw.slice(raw.indexOf("Received:"), raw.indexOf("Subject:"));
+    assert.equal(received, header, `message ${i + 1}`);
+  });
+  store.close();
+});
