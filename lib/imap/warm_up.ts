@@ -36,6 +36,7 @@ import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
+import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
@@ -76,6 +77,11 @@ export interface WarmUpOptions {
    * (default 6; 0 for none).
    */
   readonly prime?: number;
+  /**
+   * Whether the prime round starts with the SMTP conversation (lib/smtp/warm_up.ts); default:
+   * when there is a prime round.
+   */
+  readonly smtp?: boolean;
   /**
    * Whether real clients are connected: the warm-up then waits (polling every
    * {@linkcode BUSY_POLL_MS}) before its next step. Its steps run in the session's turns, and
@@ -126,7 +132,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       }));
       const prime = options.prime ?? PRIME_MESSAGES;
       if (prime > 0) plan.unshift({ messages: prime, patient: false });
-      return play(config, plan, control, idle, result);
+      return play(config, plan, options.smtp ?? prime > 0, control, idle, result);
     })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
     // grew given back), each of the collection's steps after a timer turn, once no client
@@ -165,6 +171,7 @@ interface Round {
 async function play(
   config: Config,
   plan: readonly Round[],
+  smtp: boolean,
   control: Control,
   idle: () => Promise<void>,
   result: { commands: number; failed: number },
@@ -231,6 +238,16 @@ async function play(
     return done;
   };
   try {
+    if (smtp) {
+      // First: a fresh server's first client sends it mail, more often than not.
+      await warmUpSmtp(config, store, {
+        next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
+        counted: (ok) => {
+          result.commands++;
+          if (!ok) result.failed++;
+        },
+      });
+    }
     session.start();
     await send("LOGIN warm up");
     for (let round = 0; round < plan.length && !control.stopped && !ended; round++) {
