@@ -12,11 +12,11 @@
  * through the SMTP session the listener drives: a test run's first client sends mail, and
  * that first message ran ~6 ms of cold code (session, framer, commands, delivery, Received
  * header, the store's append). With it a fresh server's first message (Python's smtplib, a
- * connection a message, 3 s after start) costs the server 3.9-4.4 ms of
- * CPU instead of 6.0-8.5 (issue 13, round 9; README, Performance), for +0.2-0.4 MB idle. What
- * it cannot reach is the transport (lib/net, Deno's socket code), which the first connection
- * of any protocol still compiles (~1.5-2 ms: a first message after an IMAP connection); and
- * repeating the SMTP conversation (3 or 6 times) did not make the first message cheaper.
+ * connection a message, 3 s after start) costs the server 3.9-4.4 ms of CPU instead of
+ * 6.0-8.5 (issue 13, round 9; README, Performance), for +0.2-0.4 MB idle. What it cannot
+ * reach is the transport (lib/net, Deno's socket code), which the first connection of any
+ * protocol still compiles (~1.5-2 ms: a first message after an IMAP connection); repeating
+ * the SMTP conversation (3 or 6 times) did not make the first message cheaper.
  *
  * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
  * comes meanwhile waits for one step at most. It is a short prime round on a handful of
