@@ -4,8 +4,9 @@
  * (server.ts), against the warm-up's private store, so that the first message a fresh
  * server receives runs compiled code: the greeting, EHLO, MAIL with the parameters real
  * clients send, RCPT, DATA with dot-stuffed lines, the delivery with its Received header,
- * RSET, NOOP, AUTH PLAIN and QUIT. Each exchange is one chunk of input, as a client sends it,
- * and the caller gives real clients a turn between exchanges.
+ * RSET, NOOP, AUTH PLAIN and QUIT (no BDAT: the server does not offer CHUNKING). Each
+ * exchange is one chunk of input, as a client sends it, and the caller gives real clients a
+ * turn between exchanges.
  *
  * @module
  */
@@ -82,7 +83,7 @@ export async function warmUpSmtp(
       if (!check(step.replies)) return;
     }
   } finally {
-    // Ended (QUIT) or not: the session holds no timers, its store is the caller's.
+    // Stopped before QUIT: closed as at shutdown (the session holds no timers).
     if (!closed) session.shutdown();
   }
 }
