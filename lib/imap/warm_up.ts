@@ -46,8 +46,10 @@ import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
+import { warmUpPop3 } from "../pop3/warm_up.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { openMemoryStore } from "../store/memory.ts";
+import type { WarmUpTurns } from "../warm_up_turns.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 import { startIndexWarmer } from "./warm.ts";
@@ -250,13 +252,15 @@ async function play(
   try {
     if (smtp) {
       // First: a fresh server's first client sends it mail, more often than not.
-      await warmUpSmtp(config, store, {
+      const turns: WarmUpTurns = {
         next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
         counted: (ok) => {
           result.commands++;
           if (!ok) result.failed++;
         },
-      });
+      };
+      await warmUpSmtp(config, store, turns);
+      if (!control.stopped) await warmUpPop3(config, store, turns);
     }
     session.start();
     await send("LOGIN warm up");

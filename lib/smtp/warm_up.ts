@@ -15,6 +15,7 @@ import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
 import { ByteSlab } from "../net/byte_slab.ts";
 import type { Store } from "../store/types.ts";
+import type { WarmUpTurns } from "../warm_up_turns.ts";
 import { createSmtpSession } from "./session.ts";
 
 /** One exchange: what a client sends in one chunk, and the reply codes it expects in order. */
@@ -22,14 +23,6 @@ export interface SmtpExchange {
   readonly send: Uint8Array;
   /** None: the server waits for more of the message. */
   readonly replies: readonly number[];
-}
-
-/** How the caller runs the conversation. */
-export interface SmtpWarmUpTurns {
-  /** Gives real clients a turn; false: stop here (the server is closing). */
-  next(): Promise<boolean>;
-  /** Counts an exchange, and whether every reply to it was the expected one. */
-  counted(ok: boolean): void;
 }
 
 const encoder = new TextEncoder();
@@ -44,7 +37,7 @@ export const WARM_UP_EHLO: SmtpExchange = exchange("EHLO warm-up.example\r\n", 2
 export async function warmUpSmtp(
   config: Config,
   store: Store,
-  turns: SmtpWarmUpTurns,
+  turns: WarmUpTurns,
 ): Promise<void> {
   let output = "";
   let closed = false;
