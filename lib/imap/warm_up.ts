@@ -90,10 +90,10 @@ export interface WarmUpOptions {
    */
   readonly prime?: number;
   /**
-   * Whether the prime round starts with the SMTP conversation (lib/smtp/warm_up.ts); default:
-   * when there is a prime round.
+   * Whether the prime round starts with the SMTP and POP3 conversations (lib/smtp/warm_up.ts,
+   * lib/pop3/warm_up.ts); default: when there is a prime round.
    */
-  readonly smtp?: boolean;
+  readonly smtpPop3?: boolean;
   /**
    * Whether real clients are connected: the warm-up then waits (polling every
    * {@linkcode BUSY_POLL_MS}) before its next step. Its steps run in the session's turns, and
@@ -144,7 +144,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       }));
       const prime = options.prime ?? PRIME_MESSAGES;
       if (prime > 0) plan.unshift({ messages: prime, patient: false });
-      return play(config, plan, options.smtp ?? prime > 0, control, idle, result);
+      return play(config, plan, options.smtpPop3 ?? prime > 0, control, idle, result);
     })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
     // grew given back), each of the collection's steps after a timer turn, once no client
@@ -183,7 +183,7 @@ interface Round {
 async function play(
   config: Config,
   plan: readonly Round[],
-  smtp: boolean,
+  smtpPop3: boolean,
   control: Control,
   idle: () => Promise<void>,
   result: { commands: number; failed: number },
@@ -250,7 +250,7 @@ async function play(
     return done;
   };
   try {
-    if (smtp) {
+    if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
       const turns: WarmUpTurns = {
         next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
