@@ -13,11 +13,29 @@ import {
   syntheticMessage,
   warmUpCode,
 } from "../../lib/imap/warm_up.ts";
+import { pop3Conversation } from "../../lib/pop3/warm_up.ts";
 import { startElektromail } from "../../lib/server.ts";
+import { warmUpSmtp } from "../../lib/smtp/warm_up.ts";
+import { openMemoryStore } from "../../lib/store/memory.ts";
 import { RawImap } from "../raw_imap.ts";
 
 const latin1 = new TextDecoder("latin1");
 const encoder = new TextEncoder();
+
+/**
+ * The exchanges of the SMTP and POP3 parts (lib/smtp/warm_up.ts, lib/pop3/warm_up.ts), which
+ * count as commands.
+ */
+async function smtpPop3Exchanges(): Promise<number> {
+  let count = 0;
+  const store = openMemoryStore();
+  await warmUpSmtp(testConfig(), store, {
+    next: () => Promise.resolve(true),
+    counted: () => count++,
+  });
+  store.close();
+  return count + 1 + pop3Conversation().length;
+}
 
 Deno.test("warm-up: every command of its conversation ends OK on a server", async () => {
   const server = await startElektromail(testConfig());
@@ -45,11 +63,12 @@ Deno.test("warm-up: every command of its conversation ends OK on a server", asyn
 
 Deno.test("warm-up: runs its conversation to the end, every command OK", async () => {
   const result = await warmUpCode(testConfig(), { rounds: 2, messages: 12 }).done;
-  // LOGIN, the prime round (with its repeated FETCH) and the rounds (an APPEND burst counts
-  // once), LOGOUT.
+  // The SMTP and POP3 parts, LOGIN, the prime round (with its repeated FETCH) and the rounds (an APPEND
+  // burst counts once), LOGOUT.
   assert.equal(
     result.commands,
-    2 + 3 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    await smtpPop3Exchanges() + 2 + 3 * conversation(0).length + PRIME_RECORD_STEPS +
+      PRIME_REPEATED.size,
   );
   assert.equal(result.failed, 0);
 });
@@ -97,8 +116,12 @@ Deno.test("warm-up: the prime round runs while clients are connected, the rest w
   assert.ok(Date.now() < deadline);
   warmUp.stop();
   await counting;
-  // LOGIN and the prime round; nothing of the patient round.
-  assert.equal(commands, 1 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size);
+  // The SMTP and POP3 parts, LOGIN and the prime round; nothing of the patient round.
+  assert.equal(
+    commands,
+    await smtpPop3Exchanges() + 1 + conversation(0).length + PRIME_RECORD_STEPS +
+      PRIME_REPEATED.size,
+  );
 });
 
 Deno.test("warm-up: goes on once the clients have gone, and runs to the end", async () => {
@@ -109,7 +132,16 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   const result = await warmUp.done;
   assert.equal(
     result.commands,
-    2 + 2 * conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    await smtpPop3Exchanges() + 2 + 2 * conversation(0).length + PRIME_RECORD_STEPS +
+      PRIME_REPEATED.size,
   );
   assert.equal(result.failed, 0);
+});
+
+Deno.test("warm-up: without its SMTP and POP3 parts, only the IMAP conversation", async () => {
+  const result = await warmUpCode(testConfig(), { smtpPop3: false }).done;
+  assert.deepEqual(result, {
+    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    failed: 0,
+  });
 });
