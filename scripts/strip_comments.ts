@@ -10,7 +10,7 @@
  * otherwise, and a single `…` in a comment made the whole 358 KB `main.js` two-byte. Measured
  * from the bundle (issue 13, `/proc/<pid>/smaps` 6 s after start, no connection, three
  * alternating runs): ASCII-only `main.js` 53.2–53.8 MB vs 54.2–54.5, and without comments too
- * 52.5–53.3 (README.md, Performance, round 9).
+ * 52.5–53.3 (docs/performance-history.md, Startup and idle, round 9).
  *
  * It is a scanner, not a parser: it tells comments from strings, template literals and
  * regular expressions the way a JavaScript tokenizer does (a `/` after an operand divides,

@@ -3,8 +3,9 @@
  * process runs, and a single character outside Latin-1 (a `\u2026` in a comment) makes it a
  * two-byte string, twice the size. `deno run main.ts` (and the compiled binary, which runs
  * the modules as they are) idled ~1.3 MB higher with the non-ASCII characters round 9 found
- * in comments and literals (README.md, Performance). The bundle escapes them itself
- * (scripts/strip_comments.ts). Write `\u2026` in a literal, and `...` in a comment.
+ * in comments and literals (docs/performance-history.md, Startup and idle, round 9). The
+ * bundle escapes them itself (scripts/strip_comments.ts). Write `\u2026` in a literal, and
+ * `...` in a comment.
  *
  * @module
  */

@@ -14,10 +14,11 @@
  * framer, commands, delivery, Received header, the store's append). With them a fresh
  * server's first message (Python's smtplib, a connection a message, 3 s after start) costs
  * the server 3.9-6.7 ms of CPU (median 4.3) instead of 6.0-9.4 (median 6.9), a first POP3
- * session 2.3-2.5 instead of 3.4-3.7 (issue 13, round 9; README, Performance), for +0-0.7 MB
- * idle. What they cannot reach is the transport (lib/net, Deno's socket code), which the
- * first connection of any protocol still compiles (~1.5-2 ms: a first message after an IMAP
- * connection); repeating the SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
+ * session 2.3-2.5 instead of 3.4-3.7 (issue 13, round 9; docs/performance-history.md, SMTP),
+ * for +0-0.7 MB idle. What they cannot reach is the transport (lib/net, Deno's socket code),
+ * which the first connection of any protocol still compiles (~1.5-2 ms: a first message after
+ * an IMAP connection); repeating the SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at
+ * most.
  *
  * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
  * comes meanwhile waits for one step at most. It is a short prime round on a handful of
