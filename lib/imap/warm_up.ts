@@ -48,7 +48,6 @@ import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
-import { warmUpPop3 } from "../pop3/warm_up.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { WarmUpTurns } from "../warm_up_turns.ts";
@@ -262,7 +261,11 @@ async function play(
         },
       };
       await warmUpSmtp(config, store, turns);
-      if (!control.stopped) await warmUpPop3(config, store, turns);
+      // POP3 only with its listener, and loaded then (as lib/server.ts loads POP3's modules).
+      if (!control.stopped && (config.pop3Port !== null || config.tls?.pop3sPort != null)) {
+        const { warmUpPop3 } = await import("../pop3/warm_up.ts");
+        if (!control.stopped) await warmUpPop3(config, store, turns);
+      }
     }
     session.start();
     await send("LOGIN warm up");

@@ -138,6 +138,15 @@ Deno.test("warm-up: goes on once the clients have gone, and runs to the end", as
   assert.equal(result.failed, 0);
 });
 
+Deno.test("warm-up: without a POP3 listener, no POP3 part", async () => {
+  const result = await warmUpCode({ ...testConfig(), pop3Port: null }).done;
+  assert.deepEqual(result, {
+    commands: await smtpPop3Exchanges() - 1 - pop3Conversation().length + 2 +
+      conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    failed: 0,
+  });
+});
+
 Deno.test("warm-up: without its SMTP and POP3 parts, only the IMAP conversation", async () => {
   const result = await warmUpCode(testConfig(), { smtpPop3: false }).done;
   assert.deepEqual(result, {
