@@ -49,6 +49,7 @@ import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
+import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { WarmUpTurns } from "../warm_up_turns.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
@@ -261,6 +262,7 @@ async function play(
         },
       };
       await warmUpSmtp(config, store, turns);
+      if (!control.stopped) await warmUpSmtpSocket(config, store, turns);
       // POP3 only with its listener, and loaded then (as lib/server.ts loads POP3's modules).
       if (!control.stopped && (config.pop3Port !== null || config.tls?.pop3sPort != null)) {
         const { warmUpPop3 } = await import("../pop3/warm_up.ts");

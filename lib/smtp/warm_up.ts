@@ -201,6 +201,7 @@ export function replyCodes(output: string): number[] {
   );
 }
 
-function sameCodes(codes: readonly number[], expected: readonly number[]): boolean {
+/** Whether `codes` are `expected`, in order. */
+export function sameCodes(codes: readonly number[], expected: readonly number[]): boolean {
   return codes.length === expected.length && codes.every((code, i) => code === expected[i]);
 }

@@ -16,6 +16,7 @@ import {
   warmUpMessages,
   warmUpSmtp,
 } from "../../lib/smtp/warm_up.ts";
+import { warmUpSmtpSocket } from "../../lib/smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../../lib/store/memory.ts";
 import type { Store } from "../../lib/store/types.ts";
 import { SmtpClient } from "../process.ts";
@@ -124,4 +125,47 @@ Deno.test("SMTP warm-up: the conversation without PIPELINING, SMTPUTF8 and AUTH"
   for (const line of commands) assert.equal(line.indexOf("\r\n"), line.length - 2, line);
   const [first] = warmUpMessages();
   assert.ok(text[0].includes(` SIZE=${first.length}`));
+});
+
+Deno.test("SMTP warm-up over a socket: plays to the end through a private listener, then closes it", async () => {
+  for (
+    const config of [
+      testConfig(),
+      // Whatever the server's users, AUTH and TLS settings: the private listener is plain SMTP.
+      {
+        ...testConfig(),
+        users: [{ user: "amy", address: "amy@example.com", password: "pw" }],
+        smtpAuthRequired: true,
+        tls: { cert: null, key: null, required: true, smtpsPort: null, imapsPort: null },
+      },
+    ]
+  ) {
+    const store = openMemoryStore();
+    const counted: boolean[] = [];
+    const port = await warmUpSmtpSocket(config, store, {
+      next: () => Promise.resolve(true),
+      counted: (ok) => counted.push(ok),
+    });
+    assert.deepEqual(counted, [true]);
+    assertDelivered(store);
+    store.close();
+    // The private listener is closed once it is over.
+    assert.ok(port !== null && port > 0);
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      Deno.errors.ConnectionRefused,
+    );
+  }
+});
+
+Deno.test("SMTP warm-up over a socket: stopped at its first turn, it counts a failure and closes", async () => {
+  const store = openMemoryStore();
+  const counted: boolean[] = [];
+  await warmUpSmtpSocket(testConfig(), store, {
+    next: () => Promise.resolve(false),
+    counted: (ok) => counted.push(ok),
+  });
+  assert.deepEqual(counted, [false]);
+  assert.deepEqual(inboxes(store), {});
+  store.close();
 });

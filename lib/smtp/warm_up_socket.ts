@@ -1,0 +1,119 @@
+/**
+ * The part of the startup warm-up (lib/imap/warm_up.ts) that a sans-IO conversation cannot
+ * reach: a listener's accept, the transport (lib/net/transport.ts: its reads, write queue,
+ * input guard and timers) and Deno's own socket code, all of which a fresh server's first
+ * connection otherwise runs for the first time, whatever its protocol. So the warm-up opens a
+ * private SMTP listener on the loopback address at a port the OS picks, over its own store
+ * and with a quiet logger, connects to it, plays the SMTP conversation of lib/smtp/warm_up.ts
+ * through the socket as a client would, and closes both. Nothing of it reaches the server's
+ * listeners, store or log.
+ *
+ * The listener lives for the conversation only (a few milliseconds); another local process
+ * that connected to it meanwhile would meet an SMTP session on the warm-up's store, as the
+ * conversation does. Any failure (no loopback, a refused connection, an unexpected reply, no
+ * reply within {@linkcode SOCKET_WARM_UP_TIMEOUT_MS}) ends it quietly: it is counted, and the
+ * server goes on as without it.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import { quietLogger } from "../log.ts";
+import type { Store } from "../store/types.ts";
+import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { startSmtp } from "./server.ts";
+import {
+  ehloExtensions,
+  replyCodes,
+  sameCodes,
+  smtpConversation,
+  WARM_UP_EHLO,
+} from "./warm_up.ts";
+
+/** How long the whole conversation may take before it is abandoned (a guard, not a goal). */
+export const SOCKET_WARM_UP_TIMEOUT_MS = 5_000;
+
+const decoder = new TextDecoder();
+
+/**
+ * Plays the SMTP conversation over a loopback socket to a private listener on `store`; counts
+ * one exchange, which fails when any reply was not the expected one. Returns the port the
+ * listener had (closed by then), or null when none could be opened.
+ */
+export async function warmUpSmtpSocket(
+  config: Config,
+  store: Store,
+  turns: WarmUpTurns,
+): Promise<number | null> {
+  const host = "127.0.0.1";
+  const privateConfig: Config = {
+    ...config,
+    bindAddr: host,
+    users: [],
+    authDisabled: false,
+    smtpAuthRequired: false,
+    // Plain text, whatever the server's TLS settings: the transport a first client meets most.
+    tls: null,
+  };
+  let ok = false;
+  let conn: Deno.TcpConn | null = null;
+  let listener: Awaited<ReturnType<typeof startSmtp>> | null = null;
+  const timer = setTimeout(() => conn?.close(), SOCKET_WARM_UP_TIMEOUT_MS);
+  try {
+    listener = await startSmtp(privateConfig, store, quietLogger(), {
+      name: "smtp-warm-up",
+      port: 0,
+      tls: null,
+    });
+    conn = await Deno.connect({ hostname: host, port: listener.port });
+    ok = await converse(conn, turns);
+  } catch {
+    // Counted as a failed exchange below; the server works as without it.
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // Closed by the timer or the server's QUIT.
+    }
+    await listener?.close();
+    turns.counted(ok);
+  }
+  return listener?.port ?? null;
+}
+
+/** The conversation as a client plays it on `conn`; false at the first unexpected reply. */
+async function converse(conn: Deno.TcpConn, turns: WarmUpTurns): Promise<boolean> {
+  const client = replyReader(conn);
+  if (!sameCodes(await client.replies(1), [220])) return false;
+  await conn.write(WARM_UP_EHLO.send);
+  if (!sameCodes(await client.replies(1), WARM_UP_EHLO.replies)) return false;
+  for (const step of smtpConversation(ehloExtensions(client.lastText))) {
+    if (!await turns.next()) return false;
+    await conn.write(step.send);
+    if (!sameCodes(await client.replies(step.replies.length), step.replies)) return false;
+  }
+  return true;
+}
+
+/** Reads complete SMTP replies off `conn`. */
+function replyReader(conn: Deno.TcpConn) {
+  const buffer = new Uint8Array(16 * 1024);
+  let text = "";
+  return {
+    /** The text of the replies the last call returned. */
+    lastText: "",
+    /** The codes of the next `count` replies (fewer when the connection ends first). */
+    async replies(count: number): Promise<number[]> {
+      while (replyCodes(text).length < count) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        text += decoder.decode(buffer.subarray(0, n));
+      }
+      this.lastText = text;
+      const codes = replyCodes(text);
+      text = "";
+      return codes;
+    },
+  };
+}
