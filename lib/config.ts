@@ -51,7 +51,7 @@ export interface Config {
   /** Log protocol traffic. */
   readonly verbose: boolean;
   /**
-   * Do not run the startup warm-up (lib/imap/warm_up.ts): the idle server's RSS is ~6 MB
+   * Do not run the startup warm-up (lib/imap/warm_up.ts): the idle server's RSS is ~8 MB
    * lower, and the first commands after a burst run in V8's interpreter.
    */
   readonly skipWarmUp: boolean;

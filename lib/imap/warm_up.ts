@@ -5,8 +5,8 @@
  * server plays a short IMAP conversation with itself, through the same sans-IO session the
  * transport drives, against a private memory store and synthetic mail shaped like real mail:
  * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
- * it is visible (its own store, no socket, no events on the server's store) except that the
- * code it ran is compiled when real clients come.
+ * it is visible (its own store, no events on the server's store, none of the server's
+ * listeners) except that the code it ran is compiled when real clients come.
  *
  * Before the IMAP conversation, on the same store, it plays an SMTP one (lib/smtp/warm_up.ts)
  * and a POP3 one (lib/pop3/warm_up.ts) through the sessions their listeners drive: a test
@@ -16,9 +16,12 @@
  * the server 3.9-6.7 ms of CPU (median 4.3) instead of 6.0-9.4 (median 6.9), a first POP3
  * session 2.3-2.5 instead of 3.4-3.7 (issue 13, round 9; docs/performance-history.md, SMTP),
  * for +0-0.7 MB idle. What they cannot reach is the transport (lib/net, Deno's socket code),
- * which the first connection of any protocol still compiles (~1.5-2 ms: a first message after
- * an IMAP connection); repeating the SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at
- * most.
+ * which the first connection of any protocol compiled (~1.5-2 ms: a first message after an
+ * IMAP connection); so the SMTP conversation is played once more over a loopback socket to a
+ * private listener (lib/smtp/warm_up_socket.ts): the first message 5.1-7.1 ms (median 5.2)
+ * instead of 5.9-9.1 (8.4), the first IMAP greeting 4.3-4.7 instead of 5.4-6.6, for 1.1 MB more
+ * idle (three alternating pairs each; README.md, Performance, SMTP). Repeating the sans-IO
+ * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
  * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
  * comes meanwhile waits for one step at most. It is a short prime round on a handful of
