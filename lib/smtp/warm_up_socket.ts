@@ -10,9 +10,11 @@
  *
  * The listener lives for the conversation only (a few milliseconds); another local process
  * that connected to it meanwhile would meet an SMTP session on the warm-up's store, as the
- * conversation does. Any failure (no loopback, a refused connection, an unexpected reply, no
- * reply within {@linkcode SOCKET_WARM_UP_TIMEOUT_MS}) ends it quietly: it is counted, and the
- * server goes on as without it.
+ * conversation does. It is skipped where the process may not use every loopback port (a
+ * narrower `--allow-net` would otherwise prompt for one), and any failure (no loopback, a
+ * refused connection, an unexpected reply, no reply within
+ * {@linkcode SOCKET_WARM_UP_TIMEOUT_MS}) ends it quietly: it is counted, and the server goes on
+ * as without it.
  *
  * @module
  */
@@ -55,6 +57,12 @@ export async function warmUpSmtpSocket(
     // Plain text, whatever the server's TLS settings: the transport a first client meets most.
     tls: null,
   };
+  // Only where the process may use any loopback port: a server run with narrower `--allow-net`
+  // must not meet a permission prompt for a port it never named.
+  if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+    turns.counted(false);
+    return null;
+  }
   let ok = false;
   let conn: Deno.TcpConn | null = null;
   let listener: Awaited<ReturnType<typeof startSmtp>> | null = null;

@@ -169,3 +169,32 @@ Deno.test("SMTP warm-up over a socket: stopped at its first turn, it counts a fa
   assert.deepEqual(inboxes(store), {});
   store.close();
 });
+
+Deno.test("SMTP warm-up over a socket: skipped, without listening, where not every loopback port is allowed", async () => {
+  // A narrower --allow-net (`query` then says "prompt"): listening would ask the user.
+  const permissions = Deno.permissions as { querySync: typeof Deno.permissions.querySync };
+  const query = permissions.querySync;
+  const deno = Deno as { listen: typeof Deno.listen };
+  const listen = deno.listen;
+  let listened = false;
+  permissions.querySync = () => ({ state: "prompt", partial: false, onchange: null }) as never;
+  deno.listen = ((options: Deno.TcpListenOptions) => {
+    listened = true;
+    return listen(options);
+  }) as typeof Deno.listen;
+  const store = openMemoryStore();
+  const counted: boolean[] = [];
+  try {
+    const port = await warmUpSmtpSocket(testConfig(), store, {
+      next: () => Promise.resolve(true),
+      counted: (ok) => counted.push(ok),
+    });
+    assert.equal(port, null);
+  } finally {
+    permissions.querySync = query;
+    deno.listen = listen;
+    store.close();
+  }
+  assert.equal(listened, false, "it listened");
+  assert.deepEqual(counted, [false]);
+});
