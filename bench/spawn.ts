@@ -27,15 +27,17 @@ export interface SpawnedServer {
  * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
  * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
  * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
- * `--trace-gc` lines) is written there.
+ * `--trace-gc` lines) is written there. `script` is what runs: `main.ts`, or e.g. the bundle
+ * `deno task start` runs.
  */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
   stdoutFile?: string,
+  script: string = MAIN,
 ): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, MAIN],
+    args: ["run", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, script],
     // Free ports for every listener: other servers may hold the default ones.
     env: { SMTP_PORT: "0", IMAP_PORT: "0", POP3_PORT: "0", HTTP_PORT: "0", ...env },
     stdin: "null",
@@ -57,7 +59,7 @@ export async function spawnServer(
     }
   }
   const all: Record<string, number> = {};
-  for (const match of text.matchAll(/^\s+([A-Z]+)\s+\S+:(\d+)$/gm)) {
+  for (const match of text.matchAll(/^\s+([A-Z][A-Z0-9]*)\s+\S+:(\d+)$/gm)) {
     all[match[1]] = Number(match[2]);
   }
   // Keep draining stderr so the child never blocks on a full pipe.
