@@ -16,6 +16,7 @@ import { quietLogger } from "../log.ts";
 import { ByteSlab } from "../net/byte_slab.ts";
 import type { Store } from "../store/types.ts";
 import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { dotStuff } from "./dot_stuff.ts";
 import { createSmtpSession } from "./session.ts";
 
 /** One exchange: what a client sends in one chunk, and the reply codes it expects in order. */
@@ -98,7 +99,7 @@ export function smtpConversation(extensions: ReadonlyMap<string, string[]>): Smt
     exchange("RCPT TO:<one@example.com>\r\n", 250),
     exchange("RCPT TO:<two+list@example.org>\r\n", 250),
     exchange("DATA\r\n", 354),
-    { send: dataOf(first), replies: [250] },
+    { send: dotStuff(first), replies: [250] },
     exchange("RSET\r\n", 250),
     exchange("NOOP\r\n", 250),
   ];
@@ -115,7 +116,7 @@ export function smtpConversation(extensions: ReadonlyMap<string, string[]>): Smt
   const codes = [250, 250, 354];
   if (has("PIPELINING")) steps.push(exchange(commands.join(""), ...codes));
   else commands.forEach((command, i) => steps.push(exchange(command, codes[i])));
-  const data = dataOf(second);
+  const data = dotStuff(second);
   const half = data.indexOf(0x0a, data.length >> 1) + 1;
   steps.push({ send: data.subarray(0, half), replies: [] });
   steps.push({ send: data.subarray(half), replies: [250] });
@@ -175,19 +176,6 @@ export function warmUpMessages(): [Uint8Array, Uint8Array] {
 
 function message(header: string[], body: string[]): Uint8Array {
   return encoder.encode(`${header.join("\r\n")}\r\n\r\n${body.join("\r\n")}\r\n`);
-}
-
-/** A message as DATA sends it: dot-stuffed (RFC 5321 4.5.2), then the end of data. */
-export function dataOf(message: Uint8Array): Uint8Array {
-  const stuffed: number[] = [];
-  let lineStart = true;
-  for (const byte of message) {
-    if (lineStart && byte === 0x2e) stuffed.push(0x2e);
-    stuffed.push(byte);
-    lineStart = byte === 0x0a;
-  }
-  stuffed.push(0x2e, 0x0d, 0x0a);
-  return Uint8Array.from(stuffed);
 }
 
 function exchange(line: string, ...replies: number[]): SmtpExchange {

@@ -14,6 +14,7 @@
 
 import { isLoopback } from "../guard.ts";
 import { HttpError } from "../json.ts";
+import { dotStuff } from "../../smtp/dot_stuff.ts";
 
 /** What one release sends, and where. */
 export interface RelayRequest {
@@ -68,20 +69,6 @@ export function checkReleaseHost(host: string, allowed: readonly string[]): void
         `(add others with ELEKTROMAIL_RELEASE_HOSTS or --release-hosts)`,
     );
   }
-}
-
-/** `data` with every line that starts with "." given a second one, ending in CRLF.CRLF. */
-export function dotStuff(data: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let lineStart = true;
-  for (const byte of data) {
-    if (lineStart && byte === 0x2e) out.push(0x2e);
-    out.push(byte);
-    lineStart = byte === 0x0a;
-  }
-  if (!lineStart) out.push(0x0d, 0x0a);
-  out.push(0x2e, 0x0d, 0x0a);
-  return new Uint8Array(out);
 }
 
 /** Sends one message; resolves when the target accepted it (250 after DATA). */

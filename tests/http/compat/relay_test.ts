@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { dotStuff, relay, RelayError } from "../../../lib/http/compat/relay.ts";
+import { relay, RelayError } from "../../../lib/http/compat/relay.ts";
+import { dotStuff } from "../../../lib/smtp/dot_stuff.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
