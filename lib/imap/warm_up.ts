@@ -54,7 +54,7 @@ import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
-import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 import { startIndexWarmer } from "./warm.ts";
@@ -203,8 +203,7 @@ async function play(
     control.release?.();
   };
   const session = createImapSession({
-    // Any credentials log in to the private store, whatever users the server has.
-    config: { ...config, users: [], authDisabled: false },
+    config: warmUpConfig(config),
     store,
     logger: quietLogger(),
     label: "warm-up",

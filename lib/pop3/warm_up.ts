@@ -11,7 +11,7 @@
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
 import type { Store } from "../store/types.ts";
-import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { MaildropLocks } from "./maildrop.ts";
 import { createPop3Session } from "./session.ts";
 
@@ -41,8 +41,7 @@ export async function warmUpPop3(
   let output = "";
   let ended = false;
   const session = createPop3Session({
-    // Any credentials open the private maildrop, whatever the server's users.
-    config: { ...config, users: [], authDisabled: false },
+    config: warmUpConfig(config),
     store,
     logger: quietLogger(),
     label: "warm-up",

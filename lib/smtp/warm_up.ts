@@ -15,7 +15,7 @@ import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
 import { ByteSlab } from "../net/byte_slab.ts";
 import type { Store } from "../store/types.ts";
-import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { dotStuff } from "./dot_stuff.ts";
 import { createSmtpSession } from "./session.ts";
 
@@ -44,9 +44,7 @@ export async function warmUpSmtp(
   let closed = false;
   let queueCounter = 0;
   const session = createSmtpSession({
-    // Any credentials and any recipient go to the private store, whatever the server's users,
-    // and MAIL needs no AUTH first.
-    config: { ...config, users: [], authDisabled: false, smtpAuthRequired: false },
+    config: warmUpConfig(config),
     store,
     logger: quietLogger(),
     remote: "127.0.0.1:0",

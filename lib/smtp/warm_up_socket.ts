@@ -22,7 +22,7 @@
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
 import type { Store } from "../store/types.ts";
-import type { WarmUpTurns } from "../warm_up_turns.ts";
+import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { startSmtp } from "./server.ts";
 import {
   ehloExtensions,
@@ -49,11 +49,8 @@ export async function warmUpSmtpSocket(
 ): Promise<number | null> {
   const host = "127.0.0.1";
   const privateConfig: Config = {
-    ...config,
+    ...warmUpConfig(config),
     bindAddr: host,
-    users: [],
-    authDisabled: false,
-    smtpAuthRequired: false,
     // Plain text, whatever the server's TLS settings: the transport a first client meets most.
     tls: null,
   };
