@@ -16,7 +16,7 @@ import { quietLogger } from "../log.ts";
 import { ByteSlab } from "../net/byte_slab.ts";
 import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
-import { dotStuff } from "./dot_stuff.ts";
+import { dotStuff } from "./client.ts";
 import { createSmtpSession } from "./session.ts";
 
 /** One exchange: what a client sends in one chunk, and the reply codes it expects in order. */

@@ -23,6 +23,7 @@ import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
 import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
+import { replyReader } from "./client.ts";
 import { startSmtp } from "./server.ts";
 import {
   ehloExtensions,
@@ -34,8 +35,6 @@ import {
 
 /** How long the whole conversation may take before it is abandoned (a guard, not a goal). */
 export const SOCKET_WARM_UP_TIMEOUT_MS = 5_000;
-
-const decoder = new TextDecoder();
 
 /**
  * Plays the SMTP conversation over a loopback socket to a private listener on `store`; counts
@@ -89,36 +88,21 @@ export async function warmUpSmtpSocket(
 
 /** The conversation as a client plays it on `conn`; false at the first unexpected reply. */
 async function converse(conn: Deno.TcpConn, turns: WarmUpTurns): Promise<boolean> {
-  const client = replyReader(conn);
-  if (!sameCodes(await client.replies(1), [220])) return false;
+  const read = replyReader(conn, (message) => new Error(message));
+  /** The next `count` replies' text. */
+  const replies = async (count: number) => {
+    let text = "";
+    for (let i = 0; i < count; i++) text += await read();
+    return text;
+  };
+  if (!sameCodes(replyCodes(await replies(1)), [220])) return false;
   await conn.write(WARM_UP_EHLO.send);
-  if (!sameCodes(await client.replies(1), WARM_UP_EHLO.replies)) return false;
-  for (const step of smtpConversation(ehloExtensions(client.lastText))) {
+  const ehlo = await replies(1);
+  if (!sameCodes(replyCodes(ehlo), WARM_UP_EHLO.replies)) return false;
+  for (const step of smtpConversation(ehloExtensions(ehlo))) {
     if (!await turns.next()) return false;
     await conn.write(step.send);
-    if (!sameCodes(await client.replies(step.replies.length), step.replies)) return false;
+    if (!sameCodes(replyCodes(await replies(step.replies.length)), step.replies)) return false;
   }
   return true;
-}
-
-/** Reads complete SMTP replies off `conn`. */
-function replyReader(conn: Deno.TcpConn) {
-  const buffer = new Uint8Array(16 * 1024);
-  let text = "";
-  return {
-    /** The text of the replies the last call returned. */
-    lastText: "",
-    /** The codes of the next `count` replies (fewer when the connection ends first). */
-    async replies(count: number): Promise<number[]> {
-      while (replyCodes(text).length < count) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        text += decoder.decode(buffer.subarray(0, n));
-      }
-      this.lastText = text;
-      const codes = replyCodes(text);
-      text = "";
-      return codes;
-    },
-  };
 }

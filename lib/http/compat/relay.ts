@@ -14,7 +14,7 @@
 
 import { isLoopback } from "../guard.ts";
 import { HttpError } from "../json.ts";
-import { dotStuff } from "../../smtp/dot_stuff.ts";
+import { dotStuff, replyReader } from "../../smtp/client.ts";
 
 /** What one release sends, and where. */
 export interface RelayRequest {
@@ -35,8 +35,6 @@ export interface RelayRequest {
 
 /** The whole transaction may take this long (a hang guard, not a speed promise). */
 const RELAY_TIMEOUT_MS = 30_000;
-/** The longest reply read from the target, in octets. */
-const MAX_REPLY = 64 * 1024;
 
 /** Thrown when the target refuses or fails: the reply or the network error, for the caller. */
 export class RelayError extends Error {
@@ -97,7 +95,7 @@ export async function relay(request: RelayRequest): Promise<void> {
 }
 
 async function transaction(conn: Deno.TcpConn, request: RelayRequest): Promise<void> {
-  const replies = replyReader(conn);
+  const replies = replyReader(conn, (message) => new RelayError(message));
   const encoder = new TextEncoder();
   const write = async (bytes: Uint8Array) => {
     for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
@@ -137,29 +135,4 @@ async function authenticate(step: Step, auth: NonNullable<RelayRequest["auth"]>)
   const digest = createHmac("md5", auth.password).update(atob(challenge), "latin1")
     .digest("hex");
   await step(base64(`${auth.username} ${digest}`), 235);
-}
-
-/** Reads whole replies (the lines up to one whose fourth octet is a space), bounded. */
-function replyReader(conn: Deno.TcpConn): () => Promise<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const buf = new Uint8Array(4096);
-  return async () => {
-    while (true) {
-      let start = 0;
-      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n", start)) {
-        const line = buffer.slice(start, end + 1);
-        start = end + 1;
-        if (line.length < 4 || line[3] !== "-") {
-          const reply = buffer.slice(0, start);
-          buffer = buffer.slice(start);
-          return reply;
-        }
-      }
-      if (buffer.length > MAX_REPLY) throw new RelayError("Reply longer than 64 KiB");
-      const n = await conn.read(buf);
-      if (n === null) throw new RelayError("Connection closed by the server");
-      buffer += decoder.decode(buf.subarray(0, n), { stream: true });
-    }
-  };
 }

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { relay, RelayError } from "../../../lib/http/compat/relay.ts";
-import { dotStuff } from "../../../lib/smtp/dot_stuff.ts";
+import { dotStuff } from "../../../lib/smtp/client.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
