@@ -3,8 +3,8 @@
 # the server needs: network (listen, and connect for `healthcheck`), environment (settings),
 # read (TLS_CERT/TLS_KEY files, the database) and write (the database, a kept certificate).
 # `--no-config`: deno.json's imports and lock hold the test clients (imapflow, nodemailer, ~6 MB)
-# and `deno compile` would embed them all; the program itself names its npm packages with full
-# pinned specifiers (only pkijs and asn1js, for generated certificates).
+# and `deno compile` would embed them all; the program itself imports no npm package (its
+# generated certificates come from its own DER writer, lib/net/self_signed.ts).
 #
 # Usage: ./compile.sh [--dry-run] [target ...]
 #   target    linux-x64 linux-arm64 macos-x64 macos-arm64 windows-x64, `host` (this machine's),

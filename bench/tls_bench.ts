@@ -126,11 +126,11 @@ async function connections(mode: Mode, port: number, ca: string) {
 const rows: Array<[string, string]> = [];
 const dir = await Deno.makeTempDir({ prefix: "elektromail-tls-bench-" });
 try {
-  // Certificate generation in this process: the first includes loading pkijs.
+  // Certificate generation in this process: the first includes WebCrypto's first use.
   let t = performance.now();
   const pair = await generateSelfSigned({ dns: ["localhost"], ips: ["127.0.0.1", "::1"] });
   rows.push([
-    "generate certificate, first (loads pkijs)",
+    "generate certificate, first",
     `${(performance.now() - t).toFixed(1)} ms`,
   ]);
   const warm: number[] = [];

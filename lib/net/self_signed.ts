@@ -1,9 +1,11 @@
 /**
- * Self-signed certificates for `--tls` without `TLS_CERT`: an EC P-256 key from `node:crypto`
- * (native, about a millisecond) in an X.509 v3 certificate built and signed with pkijs
- * (WebCrypto underneath; no hand-written ASN.1). Loaded only when a certificate has to be
- * generated, so plain startup and `TLS_CERT` startup never pay for it. The imports are full
- * pinned `npm:` specifiers, not `deno.json` names: a run from a URL reads no `deno.json`.
+ * Self-signed certificates for `--tls` without `TLS_CERT`: an EC P-256 key from WebCrypto in
+ * an X.509 v3 certificate (RFC 5280) written here in DER (X.690), signed with WebCrypto. The
+ * certificate has one fixed shape, so its encoder is the handful of DER types it uses, not an
+ * ASN.1 library: the npm pair that did this (pkijs and asn1js, 666 KB bundled) was in every
+ * run's module graph, parsed by Deno at the first start from an empty cache (+16 MB of idle
+ * memory, never used without TLS) and downloaded by a run from a URL. Loaded only when a
+ * certificate has to be generated, so plain startup and `TLS_CERT` startup never pay for it.
  *
  * The certificate is its own trust anchor: a client trusts it by adding it as a CA
  * (`GET /tls/cert`). It is an end-entity certificate (`CA:FALSE`, serverAuth) so that strict
@@ -11,9 +13,6 @@
  *
  * @module
  */
-
-import * as asn1js from "npm:asn1js@3.0.6";
-import * as pkijs from "npm:pkijs@3.4.3";
 
 /** Names the certificate is valid for. */
 export interface CertificateNames {
@@ -29,10 +28,10 @@ export interface GeneratedCertificate {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** OIDs used below (RFC 5280 4.2.1). */
+/** OIDs used below (RFC 5280 4.1.1.2, 4.1.2.4, 4.2.1; RFC 5758 3.2). */
 const OID = {
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
   commonName: "2.5.4.3",
-  organization: "2.5.4.10",
   basicConstraints: "2.5.29.19",
   keyUsage: "2.5.29.15",
   extKeyUsage: "2.5.29.37",
@@ -40,6 +39,8 @@ const OID = {
   subjectKeyIdentifier: "2.5.29.14",
   serverAuth: "1.3.6.1.5.5.7.3.1",
 };
+
+const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 
 /**
  * Generates a self-signed certificate for `names`, valid from a day ago (clock skew) for
@@ -54,73 +55,144 @@ export async function generateSelfSigned(
   names: CertificateNames,
   days = 365,
 ): Promise<GeneratedCertificate> {
-  const { generateKeyPairSync } = await import("node:crypto");
-  const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const signingKey = await crypto.subtle.importKey(
-    "jwk",
-    pair.privateKey.export({ format: "jwk" }) as JsonWebKey,
-    { name: "ECDSA", namedCurve: "P-256" },
-    false,
-    ["sign"],
-  );
-  const spki = new Uint8Array(pair.publicKey.export({ type: "spki", format: "der" }));
+  const pair = await crypto.subtle.generateKey(ECDSA_P256, true, ["sign", "verify"]);
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  // The subjectPublicKey bits: the uncompressed point, which "raw" exports.
+  const point = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const keyId = new Uint8Array(await crypto.subtle.digest("SHA-1", point));
 
-  const cert = new pkijs.Certificate();
-  cert.version = 2; // v3
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] = (serial[0] & 0x7f) | 0x40; // positive, no leading zero octet
-  cert.serialNumber = new asn1js.Integer({ valueHex: serial });
   const subject = names.dns[0] ?? names.ips[0] ?? "localhost";
-  for (const name of [cert.subject, cert.issuer]) {
-    name.typesAndValues.push(
-      new pkijs.AttributeTypeAndValue({
-        type: OID.commonName,
-        value: new asn1js.Utf8String({ value: subject }),
-      }),
-    );
-  }
+  const name = sequence(set(sequence(oid(OID.commonName), tlv(UTF8_STRING, utf8(subject)))));
   const now = Date.now();
-  cert.notBefore.value = new Date(now - DAY_MS);
-  cert.notAfter.value = new Date(now + days * DAY_MS);
-  cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
-
-  const keyId = new Uint8Array(
-    await crypto.subtle.digest(
-      "SHA-1",
-      cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView.slice(),
-    ),
-  );
+  const signature = sequence(oid(OID.ecdsaWithSha256));
   const altNames = [
-    ...names.dns.map((value) => new pkijs.GeneralName({ type: 2, value })),
-    ...names.ips.map((ip) =>
-      new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(ip) }) })
-    ),
+    ...names.dns.map((dns) => tlv(CONTEXT_2, utf8(dns))), // dNSName, IA5String
+    ...names.ips.map((ip) => tlv(CONTEXT_7, ipBytes(ip))), // iPAddress
   ];
-  cert.extensions = [
-    extension(OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
+  const extensions = [
+    extension(OID.basicConstraints, true, sequence()), // cA FALSE: the default, so empty
     // digitalSignature only: the one usage an ECDSA TLS server key needs.
-    extension(
-      OID.keyUsage,
-      true,
-      new asn1js.BitString({ valueHex: new Uint8Array([0x80]), unusedBits: 7 }),
-    ),
-    extension(
-      OID.extKeyUsage,
-      false,
-      new pkijs.ExtKeyUsage({ keyPurposes: [OID.serverAuth] }).toSchema(),
-    ),
-    extension(OID.subjectAltName, false, new pkijs.AltName({ altNames }).toSchema()),
-    extension(OID.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyId })),
+    extension(OID.keyUsage, true, tlv(BIT_STRING, new Uint8Array([7, 0x80]))),
+    extension(OID.extKeyUsage, false, sequence(oid(OID.serverAuth))),
+    extension(OID.subjectAltName, false, sequence(...altNames)),
+    extension(OID.subjectKeyIdentifier, false, tlv(OCTET_STRING, keyId)),
   ];
-  await cert.sign(signingKey, "SHA-256");
-
-  const der = new Uint8Array(cert.toSchema(true).toBER(false));
-  const pkcs8 = new Uint8Array(pair.privateKey.export({ type: "pkcs8", format: "der" }));
+  const tbs = sequence(
+    tlv(CONTEXT_0, integer(new Uint8Array([2]))), // version v3
+    integer(serial),
+    signature,
+    name, // issuer
+    sequence(time(new Date(now - DAY_MS)), time(new Date(now + days * DAY_MS))),
+    name, // subject
+    spki,
+    tlv(CONTEXT_3, sequence(...extensions)),
+  );
+  const signed = new Uint8Array(
+    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, tbs),
+  );
+  const der = sequence(tbs, signature, bitString(ecdsaSignature(signed)));
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   return { cert: pem("CERTIFICATE", der), key: pem("PRIVATE KEY", pkcs8) };
 }
 
-function extension(id: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
-  return new pkijs.Extension({ extnID: id, critical, extnValue: value.toBER(false) });
+const BOOLEAN = 0x01;
+const INTEGER = 0x02;
+const BIT_STRING = 0x03;
+const OCTET_STRING = 0x04;
+const OBJECT_IDENTIFIER = 0x06;
+const UTF8_STRING = 0x0c;
+const UTC_TIME = 0x17;
+const GENERALIZED_TIME = 0x18;
+const SEQUENCE = 0x30;
+const SET = 0x31;
+/** `[0]` and `[3]` EXPLICIT (constructed), `[2]` and `[7]` IMPLICIT over primitive types. */
+const CONTEXT_0 = 0xa0;
+const CONTEXT_3 = 0xa3;
+const CONTEXT_2 = 0x82;
+const CONTEXT_7 = 0x87;
+
+/**
+ * One DER value: `tag`, the definite length (short form below 128, else long form) and the
+ * concatenated `contents` (X.690 8.1).
+ */
+export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const part of contents) length += part.length;
+  const lengthBytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
+  const header = length < 0x80 ? [tag, length] : [tag, 0x80 | lengthBytes.length, ...lengthBytes];
+  const out = new Uint8Array(header.length + length);
+  out.set(header);
+  let at = header.length;
+  for (const part of contents) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function sequence(...items: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return tlv(SEQUENCE, ...items);
+}
+
+function set(...items: Uint8Array[]): Uint8Array {
+  return tlv(SET, ...items);
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+/** An INTEGER from unsigned big-endian `bytes`: minimal, with a 0 octet if the top bit is set. */
+export function integer(bytes: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const body = bytes.subarray(start);
+  return body[0] & 0x80 ? tlv(INTEGER, new Uint8Array([0]), body) : tlv(INTEGER, body);
+}
+
+/** An OBJECT IDENTIFIER from its dotted form (X.690 8.19: base 128, high bit continues). */
+export function oid(dotted: string): Uint8Array {
+  const [first, second, ...rest] = dotted.split(".").map(Number);
+  const bytes: number[] = [];
+  for (const arc of [first * 40 + second, ...rest]) {
+    const groups = [arc & 0x7f];
+    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) {
+      groups.unshift(0x80 | (value & 0x7f));
+    }
+    bytes.push(...groups);
+  }
+  return tlv(OBJECT_IDENTIFIER, new Uint8Array(bytes));
+}
+
+function bitString(bytes: Uint8Array): Uint8Array {
+  return tlv(BIT_STRING, new Uint8Array([0]), bytes); // no unused bits
+}
+
+/**
+ * Validity times as RFC 5280 4.1.2.5 wants them: UTCTime through 2049, GeneralizedTime from
+ * 2050, in UTC to the second.
+ */
+export function time(date: Date): Uint8Array {
+  const digits = date.toISOString().replace(/[-:T]|\.\d+/g, "").slice(0, 14); // YYYYMMDDHHMMSS
+  const year = date.getUTCFullYear();
+  return year < 2050
+    ? tlv(UTC_TIME, utf8(`${digits.slice(2)}Z`))
+    : tlv(GENERALIZED_TIME, utf8(`${digits}Z`));
+}
+
+/** An Extension (RFC 5280 4.1): `critical` is DEFAULT FALSE, so DER leaves it out when false. */
+function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array {
+  const flag = critical ? [tlv(BOOLEAN, new Uint8Array([0xff]))] : [];
+  return sequence(oid(id), ...flag, tlv(OCTET_STRING, value));
+}
+
+/** WebCrypto's ECDSA signature (r and s, 32 octets each) as X.509's Ecdsa-Sig-Value. */
+function ecdsaSignature(raw: Uint8Array): Uint8Array {
+  const half = raw.length / 2;
+  return sequence(integer(raw.subarray(0, half)), integer(raw.subarray(half)));
 }
 
 /** The 4 or 16 octets of an IPv4 or IPv6 address (`::` shorthand allowed). */

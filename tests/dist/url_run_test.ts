@@ -2,7 +2,7 @@
  * `deno run` from a URL: the repository served over HTTP on 127.0.0.1 and `main.ts` run from
  * there, in an empty working directory (so nothing can be read relative to it and no
  * `deno.json` is found), with TLS on so the lazily loaded modules (node:net/node:tls
- * transport, the npm certificate generator) load from the URL too.
+ * transport, the certificate generator) load from the URL too.
  *
  * @module
  */

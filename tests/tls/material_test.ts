@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { ConfigError, DEFAULT_TLS, type TlsConfig } from "../../lib/config.ts";
 import { type Logger, quietLogger } from "../../lib/log.ts";
-import { generateSelfSigned, ipBytes } from "../../lib/net/self_signed.ts";
+import { generateSelfSigned, integer, ipBytes, oid, time, tlv } from "../../lib/net/self_signed.ts";
 import { certificateNames, loadTlsMaterial, type TlsSource } from "../../lib/net/tls.ts";
 
 function source(tls: Partial<TlsConfig>, extra: Partial<TlsSource> = {}): TlsSource {
@@ -89,6 +89,37 @@ Deno.test("tls: certificate names skip wildcard binds and IP host names", () => 
     [...ipBytes("2001:db8::8:1")],
     [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0, 0x01],
   );
+});
+
+Deno.test("tls: the certificate's DER: lengths, integers, object identifiers, times", () => {
+  const hex = (bytes: Uint8Array) =>
+    [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const filled = (n: number) => new Uint8Array(n).fill(7);
+  assert.equal(hex(tlv(0x04)), "0400");
+  assert.equal(hex(tlv(0x04, filled(127)).subarray(0, 2)), "047f", "short form up to 127");
+  assert.equal(hex(tlv(0x04, filled(128)).subarray(0, 3)), "048180", "long form from 128");
+  assert.equal(hex(tlv(0x04, filled(255)).subarray(0, 3)), "0481ff");
+  assert.equal(hex(tlv(0x04, filled(256)).subarray(0, 4)), "04820100");
+  assert.equal(hex(tlv(0x04, filled(65_536)).subarray(0, 5)), "0483010000");
+  assert.equal(tlv(0x30, filled(3), filled(300)).length, 4 + 303, "contents concatenated");
+  assert.equal(hex(integer(new Uint8Array([0, 0, 0x12]))), "020112", "leading zeros dropped");
+  assert.equal(hex(integer(new Uint8Array([0x80, 1]))), "0203008001", "kept positive");
+  assert.equal(hex(integer(new Uint8Array([0, 0]))), "020100", "zero is one octet");
+  assert.equal(hex(oid("1.2.840.10045.4.3.2")), "06082a8648ce3d040302");
+  assert.equal(hex(oid("2.5.29.17")), "0603551d11");
+  assert.equal(hex(oid("1.3.6.1.5.5.7.3.1")), "06082b06010505070301");
+  const ascii = (bytes: Uint8Array) => new TextDecoder().decode(bytes.subarray(2));
+  assert.equal(ascii(time(new Date("2049-12-31T23:59:59.999Z"))), "491231235959Z");
+  assert.equal(time(new Date("2049-12-31T23:59:59Z"))[0], 0x17, "UTCTime through 2049");
+  assert.equal(ascii(time(new Date("2050-01-01T00:00:00Z"))), "20500101000000Z");
+  assert.equal(time(new Date("2050-01-01T00:00:00Z"))[0], 0x18, "GeneralizedTime from 2050");
+});
+
+Deno.test("tls: a certificate valid past 2049 is read as such", async () => {
+  const pair = await generateSelfSigned({ dns: ["localhost"], ips: [] }, 365 * 40);
+  const x509 = new X509Certificate(pair.cert);
+  assert.ok(new Date(x509.validTo).getUTCFullYear() >= 2065, x509.validTo);
+  assert.ok(x509.verify(x509.publicKey));
 });
 
 Deno.test("tls: TLS_CERT and TLS_KEY as files, as PEM text, one-line PEM, one combined file", async () => {
