@@ -1,11 +1,12 @@
 /**
- * Self-signed certificates for `--tls` without `TLS_CERT`: an EC P-256 key from WebCrypto in
- * an X.509 v3 certificate (RFC 5280) written here in DER (X.690), signed with WebCrypto. The
- * certificate has one fixed shape, so its encoder is the handful of DER types it uses, not an
- * ASN.1 library: the npm pair that did this (pkijs and asn1js, 666 KB bundled) was in every
- * run's module graph, parsed by Deno at the first start from an empty cache (+16 MB of idle
- * memory, never used without TLS) and downloaded by a run from a URL. Loaded only when a
- * certificate has to be generated, so plain startup and `TLS_CERT` startup never pay for it.
+ * Self-signed certificates for `--tls` without `TLS_CERT`: an EC P-256 key from `node:crypto`
+ * (native, under a millisecond; TLS loads Deno's Node layer anyway) in an X.509 v3
+ * certificate (RFC 5280) written here in DER (X.690) and signed with that key. The certificate
+ * has one fixed shape, so its encoder is the handful of DER types it uses, not an ASN.1
+ * library: the npm pair that did this (pkijs and asn1js, 666 KB bundled) was in every run's
+ * module graph, parsed by Deno at the first start from an empty cache (+15 MB of idle memory,
+ * also without TLS) and downloaded by a run from a URL. Loaded only when a certificate has to
+ * be generated, so plain startup and `TLS_CERT` startup never pay for it.
  *
  * The certificate is its own trust anchor: a client trusts it by adding it as a CA
  * (`GET /tls/cert`). It is an end-entity certificate (`CA:FALSE`, serverAuth) so that strict
@@ -13,6 +14,8 @@
  *
  * @module
  */
+
+import { nodeCrypto } from "../node_builtins.ts";
 
 /** Names the certificate is valid for. */
 export interface CertificateNames {
@@ -40,8 +43,6 @@ const OID = {
   serverAuth: "1.3.6.1.5.5.7.3.1",
 };
 
-const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
-
 /**
  * Generates a self-signed certificate for `names`, valid from a day ago (clock skew) for
  * `days` days.
@@ -51,15 +52,16 @@ const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
  * const { cert, key } = await generateSelfSigned({ dns: ["localhost"], ips: ["127.0.0.1"] });
  * ```
  */
-export async function generateSelfSigned(
+export function generateSelfSigned(
   names: CertificateNames,
   days = 365,
 ): Promise<GeneratedCertificate> {
-  const pair = await crypto.subtle.generateKey(ECDSA_P256, true, ["sign", "verify"]);
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
-  // The subjectPublicKey bits: the uncompressed point, which "raw" exports.
-  const point = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  const keyId = new Uint8Array(await crypto.subtle.digest("SHA-1", point));
+  const { createHash, generateKeyPairSync, sign } = nodeCrypto();
+  const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const spki = pair.publicKey.export({ type: "spki", format: "der" });
+  // The subjectPublicKey bits: the uncompressed point (65 octets for P-256) that ends the
+  // SubjectPublicKeyInfo.
+  const keyId = createHash("sha1").update(spki.subarray(spki.length - 65)).digest();
 
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] = (serial[0] & 0x7f) | 0x40; // positive, no leading zero octet
@@ -89,12 +91,10 @@ export async function generateSelfSigned(
     spki,
     tlv(CONTEXT_3, sequence(...extensions)),
   );
-  const signed = new Uint8Array(
-    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, tbs),
-  );
-  const der = sequence(tbs, signature, bitString(ecdsaSignature(signed)));
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
-  return { cert: pem("CERTIFICATE", der), key: pem("PRIVATE KEY", pkcs8) };
+  // Ecdsa-Sig-Value (RFC 5758 3.2): node:crypto's ECDSA signatures are DER by default.
+  const der = sequence(tbs, signature, bitString(sign("sha256", tbs, pair.privateKey)));
+  const pkcs8 = pair.privateKey.export({ type: "pkcs8", format: "der" });
+  return Promise.resolve({ cert: pem("CERTIFICATE", der), key: pem("PRIVATE KEY", pkcs8) });
 }
 
 const BOOLEAN = 0x01;
@@ -117,7 +117,7 @@ const CONTEXT_7 = 0x87;
  * One DER value: `tag`, the definite length (short form below 128, else long form) and the
  * concatenated `contents` (X.690 8.1).
  */
-export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of contents) length += part.length;
   const lengthBytes: number[] = [];
@@ -133,7 +133,7 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array<ArrayBuf
   return out;
 }
 
-function sequence(...items: Uint8Array[]): Uint8Array<ArrayBuffer> {
+function sequence(...items: Uint8Array[]): Uint8Array {
   return tlv(SEQUENCE, ...items);
 }
 
@@ -187,12 +187,6 @@ export function time(date: Date): Uint8Array {
 function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array {
   const flag = critical ? [tlv(BOOLEAN, new Uint8Array([0xff]))] : [];
   return sequence(oid(id), ...flag, tlv(OCTET_STRING, value));
-}
-
-/** WebCrypto's ECDSA signature (r and s, 32 octets each) as X.509's Ecdsa-Sig-Value. */
-function ecdsaSignature(raw: Uint8Array): Uint8Array {
-  const half = raw.length / 2;
-  return sequence(integer(raw.subarray(0, half)), integer(raw.subarray(half)));
 }
 
 /** The 4 or 16 octets of an IPv4 or IPv6 address (`::` shorthand allowed). */
