@@ -136,7 +136,7 @@ async function source(
 }
 
 /** Compiles bench/smtp_latency.c into `dir`; returns the program's path. */
-async function buildLatencyClient(dir: string): Promise<string> {
+export async function buildLatencyClient(dir: string): Promise<string> {
   const program = `${dir}/smtp_latency`;
   const { code, stderr } = await new Deno.Command("cc", {
     args: ["-O2", "-o", program, new URL("./smtp_latency.c", import.meta.url).pathname],
