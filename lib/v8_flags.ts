@@ -37,7 +37,7 @@
  * three alternating pairs): p99 of rounds 2-4 0.77-1.17 ms vs 1.05-3.01, the first round
  * 3.51-3.78 vs 3.80-4.25 (its first 60 ms, cold code, stay over 2 ms); after a 20,000-message
  * warm-up, when TurboFan's code would have taken over, 15,055-15,507 vs 16,068-16,953 msgs/s
- * (63-65 vs 58-61 µs a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond
+ * (63-65 vs 58-61 microseconds a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond
  * the noise (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27
  * ms).
  *
