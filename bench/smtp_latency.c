@@ -11,6 +11,13 @@
  * (no pipelining): MAIL, RCPT, DATA, then SIZE bytes of message and the end marker. Latency
  * is per transaction, from writing its MAIL to reading the 250 after its data. Prints one line:
  * "msgs N seconds S p50 A p90 B p99 C max D" (milliseconds).
+ *
+ * With DUMP set in the environment it also writes one line per transaction to standard error,
+ * "CONNECTION START LATENCY": the connection's index, when its MAIL went out (CLOCK_MONOTONIC,
+ * ms, the clock of `perf record -k mono` and of V8's own timestamps) and its latency (ms).
+ * bench/latency_stalls.ts reads them to find the moments when every connection stalled. The
+ * first such line is "# clock MONOTONIC REALTIME", both clocks read at once (ms), to place
+ * what was stamped with the wall clock.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -117,6 +124,12 @@ int main(int argc, char **argv) {
   }
 
   double *latency = malloc(sizeof(double) * (size_t)messages);
+  const int dump = getenv("DUMP") != NULL;
+  if (dump) {
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    fprintf(stderr, "# clock %.3f %.3f\n", now_ms(), real.tv_sec * 1e3 + real.tv_nsec / 1e6);
+  }
   int measured = 0, open = connections;
   double first = 0;
   while (open > 0) {
@@ -143,7 +156,9 @@ int main(int argc, char **argv) {
           c->step = EHLO;
           break;
         case BODY:
-          latency[measured++] = now_ms() - c->started;
+          latency[measured] = now_ms() - c->started;
+          if (dump) fprintf(stderr, "%d %.3f %.3f\n", i, c->started, latency[measured]);
+          measured++;
           c->left--;
           __attribute__((fallthrough)); /* to the next transaction, or QUIT */
         case EHLO:

@@ -17,9 +17,10 @@
  * against a fresh server per store (`deno run -A main.ts`), and prints messages per second
  * and the server's CPU per message (all its threads, from schedstat). A warm-up round of the
  * same size runs first on each server (`--warm-up N`: N messages instead), so the figures are the warm ones; the first-touch
- * figures are `cold_compare.ts`'s. Warm is not yet V8's top tier: the per-message functions
- * (lib/imap/warm.ts, lib/mail/*, lib/smtp/*) run Maglev code until some 16,000–20,000 messages,
- * when TurboFan takes them (`--trace-opt`); `--warm-up 20000` measures after that.
+ * figures are `cold_compare.ts`'s. The program runs V8 without TurboFan (lib/v8_flags.ts), so
+ * warm is Maglev's code; with `--v8-flags=--turbofan` (V8's default) TurboFan takes the
+ * per-message functions (lib/imap/warm.ts, lib/mail/*, lib/smtp/*) at some 16,000–20,000
+ * messages (`--trace-opt`), which `--warm-up 20000` measures after.
  * `--v8-flags=...` is added to the server's own (lib/v8_flags.ts) to compare V8 flags. Last, each store's median rate as a ratio to smtp-sink's,
  * beside issue 13's goal as the same ratio (the sink is the yardstick that moves with the
  * machine).
@@ -135,7 +136,7 @@ async function source(
 }
 
 /** Compiles bench/smtp_latency.c into `dir`; returns the program's path. */
-async function buildLatencyClient(dir: string): Promise<string> {
+export async function buildLatencyClient(dir: string): Promise<string> {
   const program = `${dir}/smtp_latency`;
   const { code, stderr } = await new Deno.Command("cc", {
     args: ["-O2", "-o", program, new URL("./smtp_latency.c", import.meta.url).pathname],

@@ -27,13 +27,14 @@ export interface SpawnedServer {
  * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
  * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
  * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
- * `--trace-gc` lines) is written there. `script` is what runs: `main.ts`, or e.g. the bundle
- * `deno task start` runs.
+ * `--trace-gc` lines) is written there: a file name, or a stream that takes it as it comes
+ * (bench/latency_stalls.ts stamps each line). `script` is what runs: `main.ts`, or e.g. the
+ * bundle `deno task start` runs.
  */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
-  stdoutFile?: string,
+  stdoutFile?: string | WritableStream<Uint8Array>,
   script: string = MAIN,
 ): Promise<SpawnedServer> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -44,7 +45,11 @@ export async function spawnServer(
     stdout: stdoutFile ? "piped" : "null",
     stderr: "piped",
   }).spawn();
-  const output = stdoutFile ? child.stdout.pipeTo((await Deno.create(stdoutFile)).writable) : null;
+  const output = stdoutFile
+    ? child.stdout.pipeTo(
+      typeof stdoutFile === "string" ? (await Deno.create(stdoutFile)).writable : stdoutFile,
+    )
+    : null;
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let ports: { smtp: number; imap: number } | null = null;

@@ -28,6 +28,19 @@
  * +1 MB idle (54.5-54.9 vs 53.4-53.7 MB from the bundle), still 4 MB under an ordinary full
  * collection's (58.4-58.6).
  *
+ * `--no-turbofan`: Maglev is the top tier. A fresh server's SMTP burst tiers up hundreds of
+ * functions; TurboFan's jobs (1-14 ms each, ~100 ms in the first 2,000 messages, and on until
+ * some 20,000) run on V8's worker threads, which on a 2-core host take the core of the main
+ * thread (preempting it) or of the client (a woken client waited up to 3.7 ms for its CPU,
+ * `bench/latency_stalls.ts --perf`), and all connections stall together. Without it (issue 13,
+ * round 10, `bench/smtp_source.ts --client latency --warm-up 0 --rounds 4 --store memory`,
+ * three alternating pairs): p99 of rounds 2-4 0.77-1.17 ms vs 1.05-3.01, the first round
+ * 3.51-3.78 vs 3.80-4.25 (its first 60 ms, cold code, stay over 2 ms); after a 20,000-message
+ * warm-up, when TurboFan's code would have taken over, 15,055-15,507 vs 16,068-16,953 msgs/s
+ * (63-65 vs 58-61 microseconds a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond
+ * the noise (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27
+ * ms).
+ *
  * @module
  */
 
@@ -36,6 +49,7 @@ export const V8_FLAGS: readonly string[] = [
   "--max-semi-space-size=4",
   "--expose-gc",
   "--no-flush-bytecode",
+  "--no-turbofan",
 ];
 
 /** The `deno run` / `deno compile` argument that sets {@linkcode V8_FLAGS}. */

@@ -25,7 +25,7 @@ TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
 # The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
-V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--expose-gc,--no-flush-bytecode)
+V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--expose-gc,--no-flush-bytecode,--no-turbofan)
 
 if [ -n "${ELEKTROMAIL_BIN:-}" ]; then
   run=("$ELEKTROMAIL_BIN")
