@@ -44,7 +44,7 @@ export function writeFlags(
   readOnly: boolean,
 ): void {
   // A mailbox without keywords (most, and every one fresh from an APPEND burst) has the
-  // lines built once: a first SELECT after a burst spent ~15 µs of its ~0.1 ms building them.
+  // lines built once: a first SELECT after a burst spent ~15 us of its ~0.1 ms building them.
   const [flags, permanent] = keywords.size === 0 ? SYSTEM_FLAG_LINES : flagLines(keywords);
   out.push(flags);
   out.push(readOnly ? READ_ONLY_PERMANENT_FLAGS : permanent);

@@ -73,7 +73,7 @@ export interface MailboxRecord {
   /**
    * {@linkcode uids} was handed out by {@linkcode selectViewOf} and may be read by a session:
    * the next change copies it first (copy-on-write), so a SELECT of a large mailbox costs no
-   * copy of its UID list (issue 13: 5,000 UIDs, 16 µs and 40 KB the next scavenge moved).
+   * copy of its UID list (issue 13: 5,000 UIDs, 16 us and 40 KB the next scavenge moved).
    */
   uidsShared: boolean;
   /**
