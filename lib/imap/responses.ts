@@ -40,19 +40,27 @@ export function writeExpunge(out: ResponseBuilder, seq: number): void {
  */
 export function writeFlags(
   out: ResponseBuilder,
-  keywords: Iterable<string>,
+  keywords: ReadonlySet<string>,
   readOnly: boolean,
 ): void {
-  const all = [...SYSTEM_FLAGS, ...keywords];
-  out.push(untagged(`FLAGS ${flagList(all)}`));
-  out.push(
-    untagged(
-      readOnly
-        ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
-        : `OK [PERMANENTFLAGS ${flagList([...all, "\\*"])}] Flags permitted`,
-    ),
-  );
+  // A mailbox without keywords (most, and every one fresh from an APPEND burst) has the
+  // lines built once: a first SELECT after a burst spent ~15 us of its ~0.1 ms building them.
+  const [flags, permanent] = keywords.size === 0 ? SYSTEM_FLAG_LINES : flagLines(keywords);
+  out.push(flags);
+  out.push(readOnly ? READ_ONLY_PERMANENT_FLAGS : permanent);
 }
+
+/** The `FLAGS` line and the read-write `PERMANENTFLAGS` line of the system flags and these keywords. */
+function flagLines(keywords: Iterable<string>): readonly [string, string] {
+  const all = [...SYSTEM_FLAGS, ...keywords];
+  return [
+    untagged(`FLAGS ${flagList(all)}`),
+    untagged(`OK [PERMANENTFLAGS ${flagList([...all, "\\*"])}] Flags permitted`),
+  ];
+}
+
+const SYSTEM_FLAG_LINES = flagLines([]);
+const READ_ONLY_PERMANENT_FLAGS = untagged("OK [PERMANENTFLAGS ()] Read-only mailbox");
 
 /**
  * `* seq FETCH ([UID uid ]FLAGS flags[ MODSEQ (modseq)])` (RFC 9051 7.5.2, RFC 7162 3.1.4.1):

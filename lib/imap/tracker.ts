@@ -40,7 +40,9 @@ export class MailboxTracker {
   readonly user: string;
   #mailbox: string;
   /** UIDs in sequence order (ascending); sequence number = index + 1. */
-  #uids: number[];
+  #uids: readonly number[];
+  /** #uids is still the array the constructor was given (the store's): copied before a change. */
+  #borrowed = true;
   /** The EXISTS count the client last heard. */
   #announced: number;
   /** UIDs that arrived and are not in #uids yet. */
@@ -60,15 +62,16 @@ export class MailboxTracker {
   #keywordsGrew = false;
 
   /**
-   * `uids`: the mailbox's UIDs at SELECT time, ascending, handed over (the tracker keeps and
-   * changes this array: SELECT passes the store's copy, and a second copy of a large
-   * mailbox's list was measurable in a cold SELECT); `keywords`: those in use then (the
-   * SELECT's FLAGS response lists them).
+   * `uids`: the mailbox's UIDs at SELECT time, ascending, kept as they are and never changed
+   * (SELECT passes the store's own list, shared copy-on-write: a copy of a large mailbox's
+   * list was measurable in a cold SELECT); the tracker copies it before its first change
+   * (new mail; an expunge builds a new list). `keywords`: those in use then (the SELECT's
+   * FLAGS response lists them).
    */
   constructor(
     user: string,
     mailbox: string,
-    uids: number[],
+    uids: readonly number[],
     keywords: Iterable<string> = [],
   ) {
     this.user = user;
@@ -290,6 +293,7 @@ export class MailboxTracker {
       } else kept.push(uid);
     }
     this.#uids = kept;
+    this.#borrowed = false;
     this.#announced -= removed;
     this.#expunged.clear();
   }
@@ -297,9 +301,12 @@ export class MailboxTracker {
   /** Adds the UIDs that arrived to the view, in order. */
   #flushAdded(): void {
     this.#added.sort((a, b) => a - b);
+    const uids = this.#borrowed ? this.#uids.slice() : this.#uids as number[];
     for (const uid of this.#added) {
-      if (uid > this.maxUid) this.#uids.push(uid);
+      if (uid > (uids.length === 0 ? 0 : uids[uids.length - 1])) uids.push(uid);
     }
+    this.#uids = uids;
+    this.#borrowed = false;
     this.#added = [];
   }
 

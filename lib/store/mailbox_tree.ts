@@ -16,6 +16,7 @@ import {
   type MailboxRecord,
   newMailboxRecord,
   newUserRecord,
+  replaceUids,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -289,14 +290,15 @@ function renumberAbove(
   const old: number[] = [];
   let uid = Math.max(mark + 1, mailbox.uidNext);
   mailbox.byUid.clear();
-  mailbox.uids = [];
+  const uids: number[] = [];
+  replaceUids(mailbox, uids);
   for (const message of messages) {
     old.push(message.uid);
     message.uid = uid++;
     message.modseq = modseq;
     state.persistence.updateMessageUid(message.rowId, message.uid, modseq);
     mailbox.byUid.set(message.uid, message);
-    mailbox.uids.push(message.uid);
+    uids.push(message.uid);
     logModseq(mailbox, message);
   }
   mailbox.uidNext = uid;

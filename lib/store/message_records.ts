@@ -14,6 +14,7 @@ import { noteUidGiven } from "./mailbox_tree.ts";
 import { logModseq, nextModseq, recordVanished } from "./modseq.ts";
 import { applyFlags, internFlags } from "./flags.ts";
 import {
+  appendUid,
   clearMessages,
   count,
   type FlagOutcome,
@@ -22,6 +23,7 @@ import {
   type MailboxRecord,
   type MessageRecord,
   recountFlags,
+  replaceUids,
   type StoreState,
   toMeta,
   type UserRecord,
@@ -141,7 +143,7 @@ export function insertMessage(
   (message as { rowId: number }).rowId = rowId;
   mailbox.messages.push(message);
   mailbox.byUid.set(uid, message);
-  mailbox.uids.push(uid);
+  appendUid(mailbox, uid);
   count(mailbox, message, 1);
   logModseq(mailbox, message);
   return message;
@@ -294,7 +296,7 @@ export function removeMessages(
     }
   }
   mailbox.messages = kept;
-  mailbox.uids = keptUids;
+  replaceUids(mailbox, keptUids);
   state.persistence.deleteMessages(rowIds);
   if (removed.length > 0) {
     recordVanished(state, mailbox, removed, nextModseq(state, mailbox));

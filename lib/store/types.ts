@@ -125,7 +125,11 @@ export interface MessageMeta {
 /** See {@linkcode Store.selectView}. */
 export interface SelectView {
   readonly info: MailboxInfo;
-  readonly uids: number[];
+  /**
+   * The mailbox's UIDs, ascending: the store's own list, shared (it copies the list before
+   * its next change to the mailbox), so it must not be changed; copy it to change it.
+   */
+  readonly uids: readonly number[];
   readonly keywords: string[];
   readonly firstUnseenUid: number;
 }
@@ -304,7 +308,8 @@ export interface Store {
   listMessages(user: string, mailbox: string): MessageMeta[];
   /**
    * What IMAP SELECT needs, in one pass and without a snapshot per message: the UIDs in
-   * order (a copy the caller may keep and change), the keywords in use, and the UID of the
+   * order (shared with the store, copy-on-write: the caller may keep them, not change them),
+   * the keywords in use, and the UID of the
    * first message without `\Seen` (0: none).
    */
   selectView(user: string, mailbox: string): SelectView;

@@ -126,11 +126,20 @@ const cases: Case[] = [
 
 for (const c of cases) {
   Deno.test(`tracker: ${c.name}`, () => {
-    const tracker = new MailboxTracker("alice", "INBOX", c.start);
+    // The list SELECT gives is the store's own (shared copy-on-write): the tracker must never
+    // change it. Frozen, a change throws.
+    const given = Object.freeze([...c.start]);
+    const tracker = new MailboxTracker("alice", "INBOX", given);
     for (const event of c.events) tracker.onEvent(event);
     assert.deepEqual(render(tracker, c.allowExpunge), c.updates);
     assert.deepEqual(tracker.uids(), c.after);
     assert.deepEqual(render(tracker, c.allowExpunge), [], "a second flush has nothing left");
+    // Once it has its own list, later arrivals go on it (and still not on the given one).
+    tracker.onEvent(added(1000));
+    tracker.onEvent(added(1001));
+    assert.deepEqual(render(tracker, c.allowExpunge).at(-1), `* ${c.after.length + 2} EXISTS`);
+    assert.deepEqual(tracker.uids(), [...c.after, 1000, 1001]);
+    assert.deepEqual(given, c.start);
   });
 }
 

@@ -140,12 +140,24 @@ Deno.test("select view: kept up to date on SQLite, and rebuilt the same on reope
   }
 });
 
-Deno.test("select view: a handed-out UID list is a copy", () => {
+Deno.test("select view: a handed-out UID list is shared, and stays as it was through changes", () => {
   const store = openMemoryStore();
   store.ensureUser(USER);
-  store.append(USER, "INBOX", sampleMessage("one"));
-  const view = store.selectView(USER, "INBOX");
-  view.uids.push(99);
-  assert.deepEqual(store.selectView(USER, "INBOX").uids, [1]);
+  for (const name of ["one", "two", "three"]) store.append(USER, "INBOX", sampleMessage(name));
+  const first = store.selectView(USER, "INBOX");
+  // Copy-on-write: a second SELECT before any change shares the same list.
+  assert.equal(store.selectView(USER, "INBOX").uids, first.uids);
+  store.append(USER, "INBOX", sampleMessage("four"));
+  assert.deepEqual(first.uids, [1, 2, 3]);
+  const second = store.selectView(USER, "INBOX");
+  assert.deepEqual(second.uids, [1, 2, 3, 4]);
+  store.expunge(USER, "INBOX", [2], true);
+  store.append(USER, "INBOX", sampleMessage("five"));
+  assert.deepEqual(second.uids, [1, 2, 3, 4]);
+  assert.deepEqual(store.selectView(USER, "INBOX").uids, [1, 3, 4, 5]);
+  store.createMailbox(USER, "Old");
+  store.renameMailbox(USER, "INBOX", "Old/Inbox");
+  assert.deepEqual(first.uids, [1, 2, 3]);
+  assert.deepEqual(store.selectView(USER, "INBOX").uids, []);
   store.close();
 });
