@@ -19,6 +19,7 @@
 
 import { addressListMemo } from "../mail/address.ts";
 import { searchAddresses, searchAddressText, searchHeaders } from "../mail/search_text.ts";
+import { startTimer, type Timer } from "../net/timer.ts";
 import type { Store } from "../store/types.ts";
 import type { AddressColumns } from "./address_columns.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
@@ -119,10 +120,10 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   let queue: MessageRef[] = [];
   let head = 0;
   let lastAdded = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: Timer | null = null;
 
   const schedule = (delay: number) => {
-    timer ??= setTimeout(run, delay);
+    timer ??= startTimer(delay, run);
   };
   const run = () => {
     timer = null;
@@ -173,7 +174,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     pending: () => queue.length - head,
     close: () => {
       unsubscribe();
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
       queue = [];
       head = 0;

@@ -51,6 +51,7 @@ import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
+import { sleep } from "../net/timer.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -137,11 +138,11 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   const result = { commands: 0, failed: 0 };
   const idle = async () => {
     while (!control.stopped && options.busy?.()) {
-      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+      await sleep(BUSY_POLL_MS);
     }
   };
   const rounds = options.rounds ?? 0;
-  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
+  const done = sleep(START_DELAY_MS)
     .then(() => {
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
@@ -156,7 +157,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
     // is connected.
     .then(async () => {
       const between = async () => {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await sleep(0);
         await idle();
         if (control.stopped) throw new Error("stopped");
       };
@@ -235,7 +236,7 @@ async function play(
         if (!output.startsWith(`${label}OK`, at)) result.failed++;
         resolve();
       };
-    }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    }).then(() => sleep(0));
   let tag = 0;
   /** Whether the round being played waits while real clients are connected. */
   let patient = plan[0]?.patient ?? true;
@@ -257,7 +258,7 @@ async function play(
     if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
       const turns: WarmUpTurns = {
-        next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
+        next: () => sleep(0).then(() => !control.stopped),
         counted: (ok) => {
           result.commands++;
           if (!ok) result.failed++;
@@ -316,7 +317,7 @@ async function play(
         parts.push(message, CRLF);
       }
       session.receive(concatBytes(parts));
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sleep(0);
       if (patient) await idle();
     }
     await done;

@@ -166,7 +166,8 @@ function intervalLog(logger: Logger, intervalMs: number): IntervalLog {
       timer ??= later();
     },
     close() {
-      clearTimeout(timer);
+      // Only when one is pending: even `clearTimeout(undefined)` loads Deno's Node timers.
+      if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       summarize();
       quiet.clear();
