@@ -135,8 +135,10 @@ export async function startElektromail(
   let warmUp: WarmUp | null = null;
   const stopAll = async () => {
     warmUp?.stop();
-    await Promise.allSettled(started.map((listener) => listener.close()));
+    // While the listeners still wait for clients: a timer of lib/net/timer.ts the warm-up may
+    // be waiting on does not keep the event loop alive by itself.
     await warmUp?.done;
+    await Promise.allSettled(started.map((listener) => listener.close()));
     chaos.close();
     authGuard.close();
     warmer.close();

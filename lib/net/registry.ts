@@ -14,7 +14,6 @@ import {
   type ListenOptions,
   type ManagedConnection,
 } from "./connection.ts";
-import { sleep } from "./timer.ts";
 
 const SHUTDOWN_GRACE_MS = 2000;
 /**
@@ -115,7 +114,7 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
         }
       }
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-      while (open.size > 0 && Date.now() < deadline) await sleep(10);
+      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const remaining = [...open.values()].map(({ connection }) => connection.closedPromise);
       for (const { connection } of open.values()) connection.destroy();
       await Promise.all(remaining);

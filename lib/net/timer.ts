@@ -1,16 +1,15 @@
 /**
  * Timers for the paths a server runs from its start: sessions' deadlines, the index warmer and
  * the startup warm-up. In Deno 2.9 the global `setTimeout` is Node's (it returns a `Timeout`
- * object), and its first call loads Deno's Node timers (with their errors and util/inspect): 3.2 ms,
- * ~3 MB in a bare script and 1.2 MB of the idle server's memory, which it never needed (docs/performance-history.md, "Startup and idle, round
- * 10").
+ * object), and its first call loads Deno's Node timers: 3.2 ms and ~3 MB of idle memory that a
+ * server which never needed them keeps (docs/performance-history.md, "Startup and idle, round
+ * 10"). These wait with `Atomics.waitAsync` instead, which V8 times out on its own task runner
+ * and `Atomics.notify` wakes early.
  *
- * {@linkcode startTimer} waits with `Atomics.waitAsync`, which V8 times out on its own task
- * runner and `Atomics.notify` wakes early; unlike `setTimeout`, a pending one does not keep the
- * event loop alive (a session's deadline runs beside its socket's read). {@linkcode sleep}
- * waits with `AbortSignal.timeout`, a web timer that does. The rare paths (IMAP IDLE's
- * keep-alive, fault injection, TLS handshakes, the failed-login guard, the warnings' summary)
- * keep `setTimeout`.
+ * Unlike `setTimeout`, a pending timer does not keep the event loop alive: whoever waits for
+ * one also waits for a socket or a listener's accept (lib/server.ts stops the warm-up before it
+ * closes the listeners). The rare paths (IMAP IDLE's keep-alive, fault injection, TLS
+ * handshakes, the failed-login guard, the accept retry, the shutdown wait) keep `setTimeout`.
  *
  * @module
  */
@@ -48,9 +47,7 @@ export function startTimer(ms: number, fire: () => void): Timer {
 }
 
 /**
- * Resolves `ms` from now, after the event loop has had a turn for I/O. Unlike
- * {@linkcode startTimer}'s, this wait keeps the event loop alive (a web timer, which cannot be
- * cancelled: what sleeps wakes up).
+ * Resolves `ms` from now (at least 1 ms), after the event loop has had a turn for I/O.
  *
  * @example
  * ```ts
@@ -58,7 +55,5 @@ export function startTimer(ms: number, fire: () => void): Timer {
  * ```
  */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    AbortSignal.timeout(ms).addEventListener("abort", () => resolve(), { once: true });
-  });
+  return new Promise((resolve) => startTimer(ms, resolve));
 }

@@ -32,7 +32,7 @@ import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { GatherPool, OutputQueue } from "./output_queue.ts";
 import { connectionRegistry } from "./registry.ts";
-import { sleep, startTimer, type Timer } from "./timer.ts";
+import { startTimer, type Timer } from "./timer.ts";
 
 export type {
   Connection,
@@ -81,7 +81,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         if (closing) return;
         if (error instanceof Deno.errors.BadResource) return;
         options.logger.error(`${options.name}: accept failed`, error);
-        await sleep(50);
+        // The global setTimeout: with no accept pending, a lib/net/timer.ts timer would not
+        // keep the event loop alive.
+        await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
       registry.serve(

@@ -60,12 +60,6 @@ Deno.test("sleep(0) waits for a later turn, after pending I/O callbacks' microta
   }
 });
 
-Deno.test("sleep keeps the event loop alive by itself", async () => {
-  const start = performance.now();
-  await sleep(20);
-  assert.ok(performance.now() - start >= 19);
-});
-
 Deno.test("the timers do not load Deno's Node timers, which the global setTimeout does", async () => {
   // In a fresh process, as the server runs: heap used after our timers, then after one global
   // setTimeout. Node's timers (with node:internal/errors and util/inspect, ~1 MB of heap) load
