@@ -135,10 +135,8 @@ export async function startElektromail(
   let warmUp: WarmUp | null = null;
   const stopAll = async () => {
     warmUp?.stop();
-    // While the listeners still wait for clients: a timer of lib/net/timer.ts the warm-up may
-    // be waiting on does not keep the event loop alive by itself.
-    await warmUp?.done;
     await Promise.allSettled(started.map((listener) => listener.close()));
+    await warmUp?.done;
     chaos.close();
     authGuard.close();
     warmer.close();

@@ -19,7 +19,6 @@
 
 import { addressListMemo } from "../mail/address.ts";
 import { searchAddresses, searchAddressText, searchHeaders } from "../mail/search_text.ts";
-import { startTimer, type Timer } from "../net/timer.ts";
 import type { Store } from "../store/types.ts";
 import type { AddressColumns } from "./address_columns.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
@@ -120,10 +119,10 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   let queue: MessageRef[] = [];
   let head = 0;
   let lastAdded = 0;
-  let timer: Timer | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
 
   const schedule = (delay: number) => {
-    timer ??= startTimer(delay, run);
+    timer ??= setTimeout(run, delay);
   };
   const run = () => {
     timer = null;
@@ -174,7 +173,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     pending: () => queue.length - head,
     close: () => {
       unsubscribe();
-      timer?.cancel();
+      if (timer !== null) clearTimeout(timer);
       timer = null;
       queue = [];
       head = 0;

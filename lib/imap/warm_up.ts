@@ -51,7 +51,6 @@ import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
 import { quietLogger } from "../log.ts";
-import { sleep } from "../net/timer.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -138,11 +137,11 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   const result = { commands: 0, failed: 0 };
   const idle = async () => {
     while (!control.stopped && options.busy?.()) {
-      await sleep(BUSY_POLL_MS);
+      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
     }
   };
   const rounds = options.rounds ?? 0;
-  const done = sleep(START_DELAY_MS)
+  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
     .then(() => {
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
@@ -157,7 +156,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
     // is connected.
     .then(async () => {
       const between = async () => {
-        await sleep(0);
+        await new Promise((resolve) => setTimeout(resolve, 0));
         await idle();
         if (control.stopped) throw new Error("stopped");
       };
@@ -236,7 +235,7 @@ async function play(
         if (!output.startsWith(`${label}OK`, at)) result.failed++;
         resolve();
       };
-    }).then(() => sleep(0));
+    }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
   let tag = 0;
   /** Whether the round being played waits while real clients are connected. */
   let patient = plan[0]?.patient ?? true;
@@ -258,7 +257,7 @@ async function play(
     if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
       const turns: WarmUpTurns = {
-        next: () => sleep(0).then(() => !control.stopped),
+        next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
         counted: (ok) => {
           result.commands++;
           if (!ok) result.failed++;
@@ -317,7 +316,7 @@ async function play(
         parts.push(message, CRLF);
       }
       session.receive(concatBytes(parts));
-      await sleep(0);
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (patient) await idle();
     }
     await done;

@@ -166,8 +166,7 @@ function intervalLog(logger: Logger, intervalMs: number): IntervalLog {
       timer ??= later();
     },
     close() {
-      // Only when one is pending: even `clearTimeout(undefined)` loads Deno's Node timers.
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       timer = undefined;
       summarize();
       quiet.clear();

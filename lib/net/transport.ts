@@ -32,7 +32,6 @@ import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { GatherPool, OutputQueue } from "./output_queue.ts";
 import { connectionRegistry } from "./registry.ts";
-import { startTimer, type Timer } from "./timer.ts";
 
 export type {
   Connection,
@@ -81,8 +80,6 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         if (closing) return;
         if (error instanceof Deno.errors.BadResource) return;
         options.logger.error(`${options.name}: accept failed`, error);
-        // The global setTimeout: with no accept pending, a lib/net/timer.ts timer would not
-        // keep the event loop alive.
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
@@ -136,7 +133,7 @@ class SocketConnection implements ManagedConnection {
   #throttled = false;
   #idleMs: number;
   readonly #idleTimer = new Deadline(() => this.#events.idle());
-  #endTimer: Timer | undefined;
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
@@ -241,7 +238,7 @@ class SocketConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     if (!this.#writing && this.#unsent === 0) this.#finish();
-    else this.#endTimer = startTimer(END_GRACE_MS, () => this.destroy());
+    else this.#endTimer = setTimeout(() => this.destroy(), END_GRACE_MS);
   }
 
   destroy(): void {
@@ -397,7 +394,7 @@ class SocketConnection implements ManagedConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#idleTimer.stop();
-    this.#endTimer?.cancel();
+    clearTimeout(this.#endTimer);
     this.#guard.stop();
     this.#deflate?.close();
     try {
