@@ -4,7 +4,7 @@
  * @module
  */
 
-import { DAY_NAMES, MONTH_NAMES } from "./mail/dates.ts";
+import { DAY_NAMES, MONTH_NAMES, utcFields } from "./mail/dates.ts";
 import type { ByteSlab } from "./net/byte_slab.ts";
 import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
@@ -197,10 +197,8 @@ function writeAscii(out: Uint8Array, offset: number, text: string): number {
 
 /** An RFC 5322 date-time in UTC: `Wed, 25 Nov 2026 07:22:01 +0000`. */
 export function formatRfc5322Date(ms: number): string {
-  const d = new Date(ms);
+  const d = utcFields(ms);
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${DAY_NAMES[d.getUTCDay()]}, ${d.getUTCDate()} ${
-    MONTH_NAMES[d.getUTCMonth()]
-  } ${d.getUTCFullYear()} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+  return `${DAY_NAMES[d.weekday]}, ${d.day} ${MONTH_NAMES[d.month - 1]} ${d.year} ` +
+    `${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)} +0000`;
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { utcFields } from "./mail/dates.ts";
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -23,8 +25,11 @@ function writeErr(line: string): void {
   }
 }
 
+/** `HH:MM:SS.mmm` in UTC, without a `Date` (lib/mail/dates.ts says why). */
 function stamp(): string {
-  return new Date().toISOString().slice(11, 23);
+  const { hour, minute, second, millisecond } = utcFields(Date.now());
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+  return `${pad(hour)}:${pad(minute)}:${pad(second)}.${pad(millisecond, 3)}`;
 }
 
 /** A logger that writes to stderr; traffic only when `verbose`. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { MONTH_NAMES, monthNumber } from "../mail/dates.ts";
+import { daysInMonth, MONTH_NAMES, monthNumber, utcFields } from "../mail/dates.ts";
 import { ParseError } from "./parse_error.ts";
 
 /** A calendar date as SEARCH BEFORE/ON/SINCE carry it (month is 1-12). */
@@ -22,10 +22,6 @@ export interface ImapDate {
   year: number;
   month: number;
   day: number;
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Checks a date's ranges; throws {@linkcode ParseError} for e.g. 31-Feb. */
@@ -85,10 +81,10 @@ export function parseDateText(text: string, tag: string | null = null): ImapDate
  * ```
  */
 export function formatDateTime(ms: number): string {
-  const d = new Date(ms);
+  const d = utcFields(ms);
   const pad = (n: number) => String(n).padStart(2, "0");
-  const year = String(d.getUTCFullYear()).padStart(4, "0");
-  return `"${pad(d.getUTCDate())}-${MONTH_NAMES[d.getUTCMonth()]}-${year} ${pad(d.getUTCHours())}:${
-    pad(d.getUTCMinutes())
-  }:${pad(d.getUTCSeconds())} +0000"`;
+  const year = String(d.year).padStart(4, "0");
+  return `"${pad(d.day)}-${MONTH_NAMES[d.month - 1]}-${year} ${pad(d.hour)}:${pad(d.minute)}:${
+    pad(d.second)
+  } +0000"`;
 }

@@ -18,7 +18,7 @@ import {
   MISSING_MAILBOX,
   parseAddressList,
 } from "./address.ts";
-import { monthNumber } from "./dates.ts";
+import { dayNumber, daysInMonth, monthNumber } from "./dates.ts";
 import { decodeEncodedWords, type HeaderField } from "./headers.ts";
 import type { MessageIndex } from "./message_index.ts";
 import type { MimePart } from "./mime_part.ts";
@@ -466,21 +466,6 @@ export function dateDay(value: string): number | null {
   let year = Number(match[3]);
   if (match[3].length === 2) year += year < 50 ? 2000 : 1900;
   else if (match[3].length === 3) year += 1900;
-  if (!month || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  if (!month || day < 1 || day > daysInMonth(year, month)) return null;
   return dayNumber(year, month, day);
-}
-
-/**
- * Days from 1970-01-01 to a calendar date (month 1-12), for any four-digit year (unlike
- * `Date.UTC`, which reads years below 100 as 19xx).
- *
- * @example
- * ```ts
- * dayNumber(1970, 1, 2); // 1
- * ```
- */
-export function dayNumber(year: number, month: number, day: number): number {
-  const date = new Date(Date.UTC(2000, month - 1, day));
-  date.setUTCFullYear(year);
-  return Math.round(date.getTime() / 86_400_000);
 }

@@ -22,9 +22,9 @@ import type { SearchField } from "./search_headers.ts";
 
 // SEARCH's header forms live in their own module; re-exported for the modules that read them
 // from this one.
+export { dayNumber } from "./dates.ts";
 export {
   dateDay,
-  dayNumber,
   searchAddresses,
   searchAddressText,
   type SearchField,

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { monthNumber } from "./dates.ts";
+import { dayNumber, daysInMonth, monthNumber } from "./dates.ts";
 
 const ZONES: Record<string, number> = {
   UT: 0,
@@ -59,10 +59,9 @@ export function sentDate(value: string): number | null {
   }
   if (time.length < 2 || time[0] > 23 || time[1] > 59 || (time[2] ?? 0) > 60) return null;
   const offset = zoneMinutes(tokens[i], tokens[i + 1]);
-  const date = new Date(Date.UTC(2000, month - 1, day, time[0], time[1], time[2] ?? 0));
-  date.setUTCFullYear(year);
-  if (date.getUTCDate() !== day) return null;
-  return date.getTime() - offset * 60_000;
+  if (day > daysInMonth(year, month)) return null;
+  const seconds = (time[0] * 60 + time[1] - offset) * 60 + (time[2] ?? 0);
+  return dayNumber(year, month, day) * 86_400_000 + seconds * 1000;
 }
 
 function isDigits(text: string | undefined): text is string {
