@@ -256,9 +256,9 @@ function schedulerView(
   );
   return `    main: on a CPU ${running.toFixed(1)}, preempted ${preempted.toFixed(1)}${
     by.length ? ` (${by.join(", ")})` : ""
-  }, asleep ${asleep.toFixed(1)} (in D ${blocked.toFixed(1)}); client waited for a CPU ${waited.toFixed(1)} (longest ${
-    longest.toFixed(2)
-  })\n    CPU ms: ${cpu.join(", ")}`;
+  }, asleep ${asleep.toFixed(1)} (in D ${blocked.toFixed(1)}); client waited for a CPU ${
+    waited.toFixed(1)
+  } (longest ${longest.toFixed(2)})\n    CPU ms: ${cpu.join(", ")}`;
 }
 
 async function main(): Promise<void> {
