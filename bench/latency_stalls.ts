@@ -17,7 +17,8 @@
  * round's first 60 ms (cold code) and after. With `--perf` (Linux `perf`, root or
  * `perf_event_paranoid` ≤ 1), `perf record -e sched:sched_switch -e sched:sched_wakeup -a -k
  * mono` runs over the round, and each group gets: the main (JavaScript) thread's time on a
- * CPU, preempted (and by whom) and asleep (the event loop waiting for input); the CPU time of
+ * CPU, preempted (and by whom) and asleep (the event loop waiting for input; "in D": in the
+ * kernel's uninterruptible sleep instead, a disk wait or a file system lock); the CPU time of
  * the server's other threads (V8's workers: compiler jobs, concurrent marking); and how long
  * the client, woken by a reply, waited for a CPU. Issue 13 round 10 found this way that the
  * first round's stalls are V8 tier-up on a 2-core host: the main thread preempted by V8's
@@ -215,6 +216,8 @@ function schedulerView(
   let running = 0;
   let preempted = 0;
   let asleep = 0;
+  /** Asleep in state D: a disk wait or a kernel lock (an fsync's, say), not the event loop's. */
+  let blocked = 0;
   const preemptors = new Map<string, number>();
   for (const run of runs) {
     const ms = overlap(from, to, run.from, run.to);
@@ -237,6 +240,7 @@ function schedulerView(
       preemptors.set(main[i].next, (preemptors.get(main[i].next) ?? 0) + gap);
     } else {
       asleep += gap;
+      if (main[i].state.startsWith("D")) blocked += gap;
     }
   }
   const waited = wakes.reduce((sum, wake) => sum + overlap(from, to, wake.at, wake.ran), 0);
@@ -252,9 +256,9 @@ function schedulerView(
   );
   return `    main: on a CPU ${running.toFixed(1)}, preempted ${preempted.toFixed(1)}${
     by.length ? ` (${by.join(", ")})` : ""
-  }, asleep ${asleep.toFixed(1)}; client waited for a CPU ${waited.toFixed(1)} (longest ${
-    longest.toFixed(2)
-  })\n    CPU ms: ${cpu.join(", ")}`;
+  }, asleep ${asleep.toFixed(1)} (in D ${blocked.toFixed(1)}); client waited for a CPU ${
+    waited.toFixed(1)
+  } (longest ${longest.toFixed(2)})\n    CPU ms: ${cpu.join(", ")}`;
 }
 
 async function main(): Promise<void> {

@@ -16,10 +16,11 @@
  *   {@linkcode IDLE_MS};
  * - a PASSIVE checkpoint copies the frames committed before it began, while the main thread
  *   goes on committing. The WAL starts over (and is cut to {@linkcode WAL_SIZE_LIMIT}) only
- *   at a write that finds every frame copied, so when one finishes with commits made
- *   meanwhile: at most {@linkcode TAIL_COMMITS} of them, the main thread copies that tail
- *   itself (well under a millisecond: ~0.5 ms here for 5 commits, most of it the two syncs);
- *   more, and another worker round follows at once, each shorter than the one before;
+ *   at a write that finds every frame copied. A round that finishes with commits made
+ *   meanwhile leaves them to the next round while the WAL is under
+ *   {@linkcode RESTART_FRAMES}; past it, at most {@linkcode TAIL_COMMITS} of them, the main
+ *   thread copies that tail itself; more, and another worker round follows at once, each
+ *   shorter than the one before;
  * - the main connection's automatic checkpoint stays, at {@linkcode AUTO_CHECKPOINT_PAGES}, as
  *   a far bound the worker keeps the WAL well below (it fires only if the worker lags or is
  *   wedged).
@@ -54,19 +55,32 @@ export const AUTO_CHECKPOINT_PAGES = 40_000;
  * Bytes the WAL file is cut back to when it starts over after a checkpoint
  * (`journal_size_limit`; SQLite truncates it at the first write after the checkpoint).
  */
-export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 /**
- * Commits after which the worker checkpoints even though writes go on: ~1,800 WAL pages
- * (~7 MiB) for SMTP messages, a worker round of ~10-15 ms.
+ * Commits after which the worker checkpoints even though writes go on: ~600 WAL pages
+ * (~2.4 MiB) for SMTP messages. The copy is CPU (~0.6 ms here) on a core that, on a 2-core
+ * host, the SMTP client or the main thread wanted: at 300 commits (~1.5-2 ms of it) the four
+ * transactions in flight waited that long (issue 13 round 10, bench/latency_stalls.ts).
  */
-export const COMMITS_PER_CHECKPOINT = 300;
+export const COMMITS_PER_CHECKPOINT = 100;
 
 /**
  * Commits made during a worker round that the main thread checkpoints itself so that the
- * WAL can start over (~50 frames, ~0.5 ms); more, and the worker goes again.
+ * WAL can start over (~50 frames, but two syncs: 1-2 ms asleep in the kernel); more, and the
+ * worker goes again.
  */
 export const TAIL_COMMITS = 8;
+
+/**
+ * WAL frames below which a worker round that finishes with commits made meanwhile leaves them
+ * to the next round instead of starting the WAL over (~27 MiB, ~1,200 SMTP messages: under
+ * {@linkcode WAL_SIZE_LIMIT}, so a WAL starting over is never cut, which on a discard-mounted
+ * file system costs a discard). Starting over needs every frame copied, so under steady writes
+ * a copy on the main thread (the tail): its two syncs held the main thread 1-2 ms in the
+ * kernel (state D) while the four SMTP transactions in flight waited (issue 13 round 10).
+ */
+export const RESTART_FRAMES = 7_000;
 
 /** Writes must have paused this long before an idle checkpoint runs. */
 export const IDLE_MS = 100;
@@ -165,10 +179,10 @@ export class Checkpoints {
     return this.#worker ?? null;
   }
 
-  readonly #finished = (_result: CheckpointResult): void => {
+  readonly #finished = (result: CheckpointResult): void => {
     this.#inFlight = false;
     this.counts.worker++;
-    if (this.#closed || this.#commits === 0) return;
+    if (this.#closed || this.#commits === 0 || result.log < RESTART_FRAMES) return;
     if (this.#commits <= TAIL_COMMITS) this.#here();
     else this.#inWorker();
   };

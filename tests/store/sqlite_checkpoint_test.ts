@@ -7,7 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type CheckpointCounts, Checkpoints } from "../../lib/store/sqlite_checkpoint.ts";
+import {
+  type CheckpointCounts,
+  Checkpoints,
+  COMMITS_PER_CHECKPOINT,
+  RESTART_FRAMES,
+} from "../../lib/store/sqlite_checkpoint.ts";
 import {
   type CheckpointResult,
   type CheckpointWorker,
@@ -89,13 +94,13 @@ async function withDatabase(run: (path: string) => Promise<void>): Promise<void>
   }
 }
 
-/** Messages in the bursts below: past the threshold many times over. */
-const BURST = 4_000;
+/** Messages in the bursts below: past the WAL's start-over point several times. */
+const BURST = 6_000;
 /**
- * The WAL's bound in the bursts below: without the WAL starting over, 4,000 commits of ~6
- * pages would grow it to ~90 MiB; it starts over every few hundred commits.
+ * The WAL's bound in the bursts below: without the WAL starting over, 6,000 commits of ~6
+ * pages would grow it to ~140 MiB; it starts over past RESTART_FRAMES (~27 MiB).
  */
-const WAL_BOUND = 24 * 1024 * 1024;
+const WAL_BOUND = 40 * 1024 * 1024;
 
 Deno.test("sqlite checkpoints: a burst is checkpointed by the worker, the WAL stays bounded", async () => {
   await withDatabase(async (path) => {
@@ -111,7 +116,10 @@ Deno.test("sqlite checkpoints: a burst is checkpointed by the worker, the WAL st
     try {
       const largest = await burst(store, `${path}-wal`, BURST);
       assert.ok(largest < WAL_BOUND, `WAL grew to ${largest} bytes`);
-      await until(() => counts.worker >= BURST / 300, "the worker's checkpoints");
+      await until(
+        () => counts.worker >= BURST / COMMITS_PER_CHECKPOINT / 2,
+        "the worker's checkpoints",
+      );
       assert.equal(workers, 1, "one worker, started once");
       assert.deepEqual(warnings, []);
     } finally {
@@ -211,7 +219,10 @@ function manualWorker() {
   return { worker, rounds, isClosed: () => closed };
 }
 
-const done: CheckpointResult = { busy: 0, log: 0, checkpointed: 0 };
+/** A round that found the WAL short: commits made meanwhile wait for the next round. */
+const short: CheckpointResult = { busy: 0, log: RESTART_FRAMES - 1, checkpointed: 0 };
+/** A round that found the WAL past RESTART_FRAMES: the WAL must start over. */
+const long: CheckpointResult = { busy: 0, log: RESTART_FRAMES, checkpointed: RESTART_FRAMES };
 
 Deno.test("checkpoints: one worker round at a time, then the tail on the main thread", async () => {
   const { worker, rounds, isClosed } = manualWorker();
@@ -222,23 +233,29 @@ Deno.test("checkpoints: one worker round at a time, then the tail on the main th
     warn: (message) => assert.fail(message),
   });
   try {
-    for (let i = 0; i < 299; i++) checkpoints.wrote();
+    for (let i = 1; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
     assert.equal(rounds.length, 0, "not before the threshold");
     checkpoints.wrote();
     assert.equal(rounds.length, 1, "at the threshold");
-    for (let i = 0; i < 700; i++) checkpoints.wrote();
+    for (let i = 0; i < 7 * COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
     assert.equal(rounds.length, 1, "never two in flight, none queued");
-    rounds[0](done);
+    rounds[0](short);
     await sleep(0);
-    assert.equal(rounds.length, 2, "the commits made meanwhile: another round at once");
-    for (let i = 0; i < 3; i++) checkpoints.wrote();
-    rounds[1](done);
-    await sleep(0);
-    assert.equal(rounds.length, 2);
-    assert.equal(here, 1, "a short tail is checkpointed on the main thread");
-    assert.deepEqual(checkpoints.counts, { worker: 2, main: 1 });
+    assert.equal(rounds.length, 1, "a short WAL: the commits made meanwhile wait");
     checkpoints.wrote();
-    await until(() => rounds.length === 3, "the idle round");
+    assert.equal(rounds.length, 2, "the next commit starts the next round");
+    for (let i = 0; i < 20; i++) checkpoints.wrote();
+    rounds[1](long);
+    await sleep(0);
+    assert.equal(rounds.length, 3, "a long WAL, many commits meanwhile: another round at once");
+    for (let i = 0; i < 3; i++) checkpoints.wrote();
+    rounds[2](long);
+    await sleep(0);
+    assert.equal(rounds.length, 3);
+    assert.equal(here, 1, "a short tail is checkpointed on the main thread");
+    assert.deepEqual(checkpoints.counts, { worker: 3, main: 1 });
+    checkpoints.wrote();
+    await until(() => rounds.length === 4, "the idle round");
     assert.equal(here, 1);
   } finally {
     checkpoints.close();
