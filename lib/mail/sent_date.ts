@@ -61,8 +61,13 @@ export function sentDate(value: string): number | null {
   const offset = zoneMinutes(tokens[i], tokens[i + 1]);
   if (day > daysInMonth(year, month)) return null;
   const seconds = (time[0] * 60 + time[1] - offset) * 60 + (time[2] ?? 0);
-  return dayNumber(year, month, day) * 86_400_000 + seconds * 1000;
+  const ms = dayNumber(year, month, day) * 86_400_000 + seconds * 1000;
+  // Past what a Date can hold (year 275760) it is no date: SORT falls back to INTERNALDATE.
+  return Math.abs(ms) <= MAX_TIME ? ms : null;
 }
+
+/** The largest time value (ms from the epoch) ECMAScript dates hold, either way. */
+const MAX_TIME = 8.64e15;
 
 function isDigits(text: string | undefined): text is string {
   if (text === undefined || text.length === 0) return false;

@@ -62,6 +62,7 @@ Deno.test("sentDate: RFC 5322 date-times in UTC, obsolete forms, and what is not
   assert.equal(sentDate("Thu, 26 Nov 2026 01:02:03 +0100 (CET)"), utc(2026, 11, 26, 0, 2, 3));
   assert.equal(sentDate("Thu (a comment), 26 Nov 2026 01:02:03"), utc(2026, 11, 26, 1, 2, 3));
   assert.equal(sentDate("26 November 2026 01:02 +0000"), utc(2026, 11, 26, 1, 2));
+  assert.equal(sentDate("13 Sep 275760 00:00 +0000"), 8.64e15, "the last day a Date holds");
   for (
     const bad of [
       "yesterday",
@@ -71,6 +72,7 @@ Deno.test("sentDate: RFC 5322 date-times in UTC, obsolete forms, and what is not
       "26 Foo 2026 10:00",
       "32 Nov 2026 10:00",
       "26 Nov 2026 25:00",
+      "26 Nov 300000 10:00", // past ECMAScript's dates, as `Date` found it
     ]
   ) {
     assert.equal(sentDate(bad), null, bad);
