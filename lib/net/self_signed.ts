@@ -116,6 +116,11 @@ const CONTEXT_7 = 0x87;
 /**
  * One DER value: `tag`, the definite length (short form below 128, else long form) and the
  * concatenated `contents` (X.690 8.1).
+ *
+ * @example
+ * ```ts
+ * tlv(0x04, new Uint8Array([1, 2])); // 04 02 01 02: an OCTET STRING of two octets
+ * ```
  */
 export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   let length = 0;
@@ -145,7 +150,14 @@ function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-/** An INTEGER from unsigned big-endian `bytes`: minimal, with a 0 octet if the top bit is set. */
+/**
+ * An INTEGER from unsigned big-endian `bytes`: minimal, with a 0 octet if the top bit is set.
+ *
+ * @example
+ * ```ts
+ * integer(new Uint8Array([0x80])); // 02 02 00 80
+ * ```
+ */
 export function integer(bytes: Uint8Array): Uint8Array {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
@@ -153,7 +165,14 @@ export function integer(bytes: Uint8Array): Uint8Array {
   return body[0] & 0x80 ? tlv(INTEGER, new Uint8Array([0]), body) : tlv(INTEGER, body);
 }
 
-/** An OBJECT IDENTIFIER from its dotted form (X.690 8.19: base 128, high bit continues). */
+/**
+ * An OBJECT IDENTIFIER from its dotted form (X.690 8.19: base 128, high bit continues).
+ *
+ * @example
+ * ```ts
+ * oid("2.5.29.17"); // 06 03 55 1d 11: subjectAltName
+ * ```
+ */
 export function oid(dotted: string): Uint8Array {
   const [first, second, ...rest] = dotted.split(".").map(Number);
   const bytes: number[] = [];
@@ -174,6 +193,11 @@ function bitString(bytes: Uint8Array): Uint8Array {
 /**
  * Validity times as RFC 5280 4.1.2.5 wants them: UTCTime through 2049, GeneralizedTime from
  * 2050, in UTC to the second.
+ *
+ * @example
+ * ```ts
+ * time(new Date("2050-01-01T00:00:00Z")); // GeneralizedTime "20500101000000Z"
+ * ```
  */
 export function time(date: Date): Uint8Array {
   const digits = date.toISOString().replace(/[-:T]|\.\d+/g, "").slice(0, 14); // YYYYMMDDHHMMSS
