@@ -96,12 +96,19 @@ export function parseUsers(text: string, source = "ELEKTROMAIL_USERS"): UserEntr
   return entries;
 }
 
-/** Whether `text` is an IPv4 address, or shaped like an IPv6 one. */
+/**
+ * Whether `text` is a dotted IPv4 address or an IPv6 one in hex groups (RFC 4291 2.2 forms 1
+ * and 2: eight groups, or fewer around one `::`; the dotted-quad tail of form 3 is not taken).
+ */
 export function isIpAddress(text: string): boolean {
   if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text)) {
     return text.split(".").every((part) => Number(part) <= 255);
   }
-  return /^[0-9a-fA-F:]+$/.test(text) && text.includes(":");
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((half) => half === "" ? [] : half.split(":"));
+  if (!groups.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group))) return false;
+  return halves.length === 2 ? groups.length <= 7 : groups.length === 8;
 }
 
 /** `a.example, .b.example, 10.0.0.5, [fd00::1]` or `*`: names as given, lower-cased. */

@@ -201,6 +201,21 @@ Deno.test("config: bad ports, counts and addresses name the variable or flag", (
   }
   configError([], { BIND_ADDR: "example.com" }, /^BIND_ADDR: "example.com" is not an IP address/);
   configError(["--bind-addr", "300.1.1.1"], {}, /^--bind-addr: "300.1.1.1" is not an IP/);
+  for (
+    const bad of [
+      "1:2:3:4:5:6:7:8:9",
+      "1::2::3",
+      "12345::1",
+      ":",
+      "1:2:3:4:5:6:7",
+      "::1:2:3:4:5:6:7:8",
+    ]
+  ) {
+    configError(["--bind-addr", bad], {}, /^--bind-addr: ".*" is not an IP address/);
+  }
+  for (const good of ["::", "::1", "fe80::1:2", "1:2:3:4:5:6:7:8", "1::8", "0.0.0.0"]) {
+    assert.equal(serve(["--bind-addr", good]).bindAddr, good);
+  }
   configError([], { ELEKTROMAIL_MAX_MESSAGE_SIZE: "12" }, /^ELEKTROMAIL_MAX_MESSAGE_SIZE: "12"/);
   configError(["--max-recipients", "0"], {}, /^--max-recipients: "0" is not a whole number/);
   configError([], { ELEKTROMAIL_MAX_CONNECTIONS: "many" }, /^ELEKTROMAIL_MAX_CONNECTIONS:/);

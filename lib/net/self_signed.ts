@@ -213,7 +213,7 @@ function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array
   return sequence(oid(id), ...flag, tlv(OCTET_STRING, value));
 }
 
-/** The 4 or 16 octets of an IPv4 or IPv6 address (`::` shorthand allowed). */
+/** The 4 or 16 octets of an IPv4 or IPv6 address (`::` allowed) that `isIpAddress` accepts. */
 export function ipBytes(ip: string): Uint8Array {
   if (!ip.includes(":")) return new Uint8Array(ip.split(".").map(Number));
   const [head, tail] = ip.includes("::") ? ip.split("::") : [ip, null];
