@@ -1,0 +1,139 @@
+/**
+ * The V8 collections around issue 13's APPEND burst and the SELECT right after it: starts a
+ * server with `--trace-gc-nvp`, APPENDs the corpus (pipelined), then at once SELECT INBOX
+ * and FETCH 1:* (UID FLAGS), and prints each mark-compact from the burst's start on (its time
+ * from the burst's last APPEND OK, its pause and evacuation), the scavenges' count and
+ * total pause, and SELECT's wall and server CPU time. `--script` runs another checkout's
+ * main.ts (an A/B against an old revision).
+ *
+ * ```sh
+ * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/burst_gc.ts [--messages 5000] [--script ../old/main.ts] [--json]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Client, cpuMs, rssMb } from "./imap_client.ts";
+import { corpusMessage } from "./imap_corpus.ts";
+import { spawnServer } from "./spawn.ts";
+
+interface Stamped {
+  readonly at: number;
+  readonly text: string;
+}
+
+/** A writable stream that stamps each line with `performance.now()` as it comes. */
+function stamping(lines: Stamped[]): WritableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  return new WritableStream({
+    write(chunk) {
+      const now = performance.now();
+      const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+      rest = parts.pop() ?? "";
+      for (const text of parts) lines.push({ at: now, text });
+    },
+  });
+}
+
+/** One `--trace-gc-nvp` record, placed on this process's clock (its end). */
+interface GcRecord {
+  readonly at: number;
+  readonly kind: string;
+  readonly pause: number;
+  readonly evacuate: number;
+  readonly promoted: number;
+}
+
+/**
+ * The GC records on this process's clock: V8 stamps lines with ms since the isolate started;
+ * the smallest gap between that and the arrival is the offset (lines arrive after, never
+ * before).
+ */
+function gcRecords(lines: readonly Stamped[]): GcRecord[] {
+  const parsed = lines.flatMap(({ at, text }) => {
+    const match = /^\[\d+:0x[0-9a-f]+(?::\d+)?\]\s+(\d+) ms: GC: (\{.*\})$/.exec(text);
+    return match ? [{ at, v8: Number(match[1]), json: JSON.parse(match[2]) }] : [];
+  });
+  const offset = Math.min(...parsed.map(({ at, v8 }) => at - v8));
+  return parsed.map(({ v8, json }) => ({
+    at: offset + v8 + json.pause,
+    kind: json.gc,
+    pause: json.pause,
+    evacuate: json.evacuate ?? 0,
+    promoted: json.promoted ?? 0,
+  }));
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "5000" },
+      script: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const corpus = Array.from({ length: Number(values.messages) }, (_, n) => corpusMessage(n));
+  const lines: Stamped[] = [];
+  const server = await spawnServer(
+    {},
+    ["--v8-flags=--trace-gc-nvp"],
+    stamping(lines),
+    values.script ? new URL(values.script, `file://${Deno.cwd()}/`).pathname : undefined,
+  );
+  const c = await Client.connect(server.imap);
+  await c.command("LOGIN bench pw");
+  const burstStart = performance.now();
+  await c.appendAll("INBOX", corpus);
+  const burstEnd = performance.now();
+  const cpuBefore = cpuMs(server.pid);
+  await c.command("SELECT INBOX");
+  const selectEnd = performance.now();
+  const selectCpu = cpuMs(server.pid) - cpuBefore;
+  await c.command("FETCH 1:* (UID FLAGS)");
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const rss = rssMb(server.pid);
+  await c.command("LOGOUT");
+  c.close();
+  await server.stop();
+  const records = gcRecords(lines).filter((r) => r.at >= burstStart);
+  const marks = records.filter((r) => r.kind !== "s" && r.kind !== "mms");
+  const during = records.filter((r) => r.kind === "s" && r.at <= burstEnd);
+  const onSelect = marks.filter((r) => r.at > burstEnd && r.at - r.pause < selectEnd);
+  const result = {
+    appendRate: Math.round(corpus.length / ((burstEnd - burstStart) / 1000)),
+    selectMs: +(selectEnd - burstEnd).toFixed(3),
+    selectCpuMs: +selectCpu.toFixed(3),
+    markCompacts: marks.map((r) => ({
+      atMs: Math.round(r.at - burstEnd),
+      pause: r.pause,
+      evacuate: r.evacuate,
+      promotedKb: Math.round(r.promoted / 1024),
+    })),
+    markCompactPauseMs: +marks.reduce((sum, r) => sum + r.pause, 0).toFixed(2),
+    pauseOnSelectMs: +onSelect.reduce((sum, r) => sum + r.pause, 0).toFixed(2),
+    scavengesDuringBurst: during.length,
+    scavengeMsDuringBurst: +during.reduce((sum, r) => sum + r.pause, 0).toFixed(1),
+    rssMb: +rss.toFixed(1),
+  };
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    console.log(
+      `APPEND ${result.appendRate} msgs/s; SELECT ${result.selectMs} ms (server CPU ` +
+        `${result.selectCpuMs} ms, GC pause on it ${result.pauseOnSelectMs} ms); RSS ${result.rssMb} MB`,
+    );
+    console.log(
+      `scavenges during the burst: ${result.scavengesDuringBurst}, ${result.scavengeMsDuringBurst} ms`,
+    );
+    for (const m of result.markCompacts) {
+      console.log(
+        `mark-compact at ${m.atMs} ms from the last APPEND OK: pause ${m.pause} ms, ` +
+          `evacuate ${m.evacuate} ms, promoted ${m.promotedKb} KB`,
+      );
+    }
+  }
+}
+
+if (import.meta.main) await main();
