@@ -9,6 +9,8 @@
  *
  * ```sh
  * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/burst_gc.ts [--messages 5000] [--logins 200] [--script ../old/main.ts] [--json]
+ * BURST_GC_V8_FLAGS=--trace-incremental-marking deno run -A bench/burst_gc.ts --trace-file /tmp/gc.txt
+ *   # more V8 flags for the server; every line of its output, stamped in ms from the burst's end
  * ```
  *
  * @module
@@ -75,13 +77,19 @@ async function main() {
       script: { type: "string" },
       json: { type: "boolean", default: false },
       logins: { type: "string", default: "200" },
+      "trace-file": { type: "string" },
     },
   });
   const corpus = Array.from({ length: Number(values.messages) }, (_, n) => corpusMessage(n));
   const lines: Stamped[] = [];
   const server = await spawnServer(
     {},
-    ["--v8-flags=--trace-gc-nvp"],
+    [
+      "--v8-flags=--trace-gc-nvp",
+      ...(Deno.env.get("BURST_GC_V8_FLAGS")
+        ? [`--v8-flags=${Deno.env.get("BURST_GC_V8_FLAGS")}`]
+        : []),
+    ],
     stamping(lines),
     values.script ? new URL(values.script, `file://${Deno.cwd()}/`).pathname : undefined,
   );
@@ -108,6 +116,11 @@ async function main() {
   await c.command("LOGOUT");
   c.close();
   await server.stop();
+  if (values["trace-file"]) {
+    // The raw lines on this process's clock, from the burst's end (ms), for a closer look.
+    const text = lines.map(({ at, text }) => `${(at - burstEnd).toFixed(1)} ${text}`).join("\n");
+    await Deno.writeTextFile(values["trace-file"], text);
+  }
   const records = gcRecords(lines).filter((r) => r.at >= burstStart);
   const marks = records.filter((r) => r.kind !== "s" && r.kind !== "mms");
   const during = records.filter((r) => r.kind === "s" && r.at <= burstEnd);
@@ -124,6 +137,10 @@ async function main() {
     })),
     markCompactPauseMs: +marks.reduce((sum, r) => sum + r.pause, 0).toFixed(2),
     pauseOnSelectMs: +onSelect.reduce((sum, r) => sum + r.pause, 0).toFixed(2),
+    /** Every collection ending from 20 ms before the last APPEND OK to SELECT's reply. */
+    near: records.filter((r) => r.at > burstEnd - 20 && r.at - r.pause < selectEnd).map((r) =>
+      `${r.kind}@${(r.at - burstEnd).toFixed(1)}:${r.pause}`
+    ),
     scavengesDuringBurst: during.length,
     scavengeMsDuringBurst: +during.reduce((sum, r) => sum + r.pause, 0).toFixed(1),
     rssMb: +rss.toFixed(1),
