@@ -11,6 +11,8 @@
  * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/burst_gc.ts [--messages 5000] [--logins 200] [--script ../old/main.ts] [--json]
  * BURST_GC_V8_FLAGS=--trace-incremental-marking deno run -A bench/burst_gc.ts --trace-file /tmp/gc.txt
  *   # more V8 flags for the server; every line of its output, stamped in ms from the burst's end
+ * BURST_GC_DENO_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" deno run -A bench/burst_gc.ts
+ *   # more `deno run` flags for the server
  * ```
  *
  * @module
@@ -89,6 +91,7 @@ async function main() {
       ...(Deno.env.get("BURST_GC_V8_FLAGS")
         ? [`--v8-flags=${Deno.env.get("BURST_GC_V8_FLAGS")}`]
         : []),
+      ...(Deno.env.get("BURST_GC_DENO_FLAGS")?.split(" ").filter((flag) => flag !== "") ?? []),
     ],
     stamping(lines),
     values.script ? new URL(values.script, `file://${Deno.cwd()}/`).pathname : undefined,
@@ -106,6 +109,9 @@ async function main() {
   const burstStart = performance.now();
   await c.appendAll("INBOX", corpus);
   const burstEnd = performance.now();
+  // The server's clock at the burst's end (its `performance.timeOrigin` differs from ours):
+  // where a --cpu-prof profile's SELECT is.
+  const burstEndEpochMs = performance.timeOrigin + burstEnd;
   const cpuBefore = cpuMs(server.pid);
   await c.command("SELECT INBOX");
   const selectEnd = performance.now();
@@ -144,6 +150,7 @@ async function main() {
     scavengesDuringBurst: during.length,
     scavengeMsDuringBurst: +during.reduce((sum, r) => sum + r.pause, 0).toFixed(1),
     rssMb: +rss.toFixed(1),
+    burstEndEpochMs: Math.round(burstEndEpochMs),
   };
   if (values.json) console.log(JSON.stringify(result));
   else {
