@@ -23,6 +23,30 @@ import { Client, cpuMs, rssMb } from "./imap_client.ts";
 import { corpusMessage } from "./imap_corpus.ts";
 import { spawnServer } from "./spawn.ts";
 
+/** Each thread's CPU time (ms, the scheduler's counter) by `name:tid`. */
+function threadCpu(pid: number): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const dir = `/proc/${pid}/task/${task.name}`;
+      const name = Deno.readTextFileSync(`${dir}/comm`).trim();
+      const ns = Number(Deno.readTextFileSync(`${dir}/schedstat`).split(" ")[0]);
+      result.set(`${name}:${task.name}`, ns / 1e6);
+    } catch { /* the thread ended */ }
+  }
+  return result;
+}
+
+/**
+ * The threads that ran between two {@linkcode threadCpu} readings, most first (ms). The
+ * counter of a thread running at the reading lags by up to a scheduler tick.
+ */
+function busyThreads(before: Map<string, number>, after: Map<string, number>): string[] {
+  return [...after].map(([key, ms]) => [key, ms - (before.get(key) ?? 0)] as const)
+    .filter(([, ms]) => ms > 0.05).sort((a, b) => b[1] - a[1])
+    .map(([key, ms]) => `${key}=${ms.toFixed(2)}`);
+}
+
 interface Stamped {
   readonly at: number;
   readonly text: string;
@@ -113,9 +137,11 @@ async function main() {
   // where a --cpu-prof profile's SELECT is.
   const burstEndEpochMs = performance.timeOrigin + burstEnd;
   const cpuBefore = cpuMs(server.pid);
+  const threadsBefore = threadCpu(server.pid);
   await c.command("SELECT INBOX");
   const selectEnd = performance.now();
   const selectCpu = cpuMs(server.pid) - cpuBefore;
+  const selectThreads = busyThreads(threadsBefore, threadCpu(server.pid));
   await c.command("FETCH 1:* (UID FLAGS)");
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rss = rssMb(server.pid);
@@ -135,6 +161,8 @@ async function main() {
     appendRate: Math.round(corpus.length / ((burstEnd - burstStart) / 1000)),
     selectMs: +(selectEnd - burstEnd).toFixed(3),
     selectCpuMs: +selectCpu.toFixed(3),
+    /** The server's threads that ran during SELECT, with their CPU time (ms). */
+    selectThreads,
     markCompacts: marks.map((r) => ({
       atMs: Math.round(r.at - burstEnd),
       pause: r.pause,
@@ -151,6 +179,9 @@ async function main() {
     scavengeMsDuringBurst: +during.reduce((sum, r) => sum + r.pause, 0).toFixed(1),
     rssMb: +rss.toFixed(1),
     burstEndEpochMs: Math.round(burstEndEpochMs),
+    /** This process's clock (`performance.now()`) at the burst's end and SELECT's reply. */
+    clientBurstEnd: +burstEnd.toFixed(1),
+    clientSelectEnd: +selectEnd.toFixed(1),
   };
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -38,6 +38,8 @@ function census(path: string): Census {
   const sizeAt = fields.indexOf("self_size");
   const result: Census = new Map();
   for (let i = 0; i < data.nodes.length; i += width) {
+    // Nodes of no size are the snapshot's own (small integers, edges' names): not objects.
+    if (data.nodes[i + sizeAt] === 0) continue;
     const type = types[data.nodes[i + typeAt]];
     const name = data.strings[data.nodes[i + nameAt]];
     // Strings and code are grouped by type; objects by constructor.
@@ -52,15 +54,24 @@ function census(path: string): Census {
   return result;
 }
 
-function total(c: Census): { count: number; bytes: number } {
+/** The census's totals: all nodes, and those on V8's heap (not the ArrayBuffers' bytes). */
+function total(c: Census): { count: number; bytes: number; heapCount: number; heapBytes: number } {
   let count = 0;
   let bytes = 0;
-  for (const entry of c.values()) {
+  let heapCount = 0;
+  let heapBytes = 0;
+  for (const [key, entry] of c) {
     count += entry.count;
     bytes += entry.bytes;
+    if (key === EXTERNAL_BYTES) continue;
+    heapCount += entry.count;
+    heapBytes += entry.bytes;
   }
-  return { count, bytes };
+  return { count, bytes, heapCount, heapBytes };
 }
+
+/** The census key of ArrayBuffers' backing stores: outside V8's heap, never moved by a GC. */
+const EXTERNAL_BYTES = "native:system / JSArrayBufferData";
 
 async function main() {
   const { values } = parseArgs({
@@ -91,11 +102,13 @@ async function main() {
   }).sort((a, b) => b.bytes - a.bytes);
   const t0 = total(before);
   const t1 = total(after);
+  const perMessage = (n: number) => (n / messages).toFixed(1);
   console.log(
-    `retained: ${t0.count} objects ${(t0.bytes / 1e6).toFixed(2)} MB before, ` +
-      `${t1.count} objects ${(t1.bytes / 1e6).toFixed(2)} MB after; per message ` +
-      `${((t1.count - t0.count) / messages).toFixed(1)} objects ` +
-      `${((t1.bytes - t0.bytes) / messages).toFixed(0)} bytes`,
+    `retained on V8's heap: ${t0.heapCount} objects ${(t0.heapBytes / 1e6).toFixed(2)} MB ` +
+      `before, ${t1.heapCount} objects ${(t1.heapBytes / 1e6).toFixed(2)} MB after; per ` +
+      `message ${perMessage(t1.heapCount - t0.heapCount)} objects ` +
+      `${perMessage(t1.heapBytes - t0.heapBytes)} bytes (ArrayBuffer bytes outside the heap: ` +
+      `${perMessage(t1.bytes - t1.heapBytes - (t0.bytes - t0.heapBytes))} a message)`,
   );
   console.log("objects/msg  bytes/msg  type:constructor");
   for (const row of rows.slice(0, Number(values.top))) {
