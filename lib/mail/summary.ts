@@ -157,6 +157,26 @@ function packSummary(
 }
 
 /**
+ * A summary of the same form as the ones {@linkcode summaryOf} makes, from its values (a
+ * backend's stored copy): a store's summaries are all alike, whatever loaded them.
+ *
+ * @example
+ * ```ts
+ * summaryFromValues({ subject: "Hi", from: "", to: "", cc: "", date: "", messageId: "" }).subject; // "Hi"
+ * ```
+ */
+export function summaryFromValues(values: MessageSummary): MessageSummary {
+  return packSummary(
+    values.subject ?? "",
+    values.from ?? "",
+    values.to ?? "",
+    values.cc ?? "",
+    values.date ?? "",
+    values.messageId ?? "",
+  );
+}
+
+/**
  * The summary's values as a plain object (a packed summary's are read from its string).
  *
  * @example
