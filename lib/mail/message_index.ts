@@ -20,21 +20,10 @@ export class MessageIndex {
   /** The part table: offsets and header bytes, no object per part (see mime_table.ts). */
   readonly parts: MimeTable;
   /**
-   * The first four memo entries, key and value, in fields of the index
-   * itself: indexing at delivery keeps four (ENVELOPE, BODYSTRUCTURE, SEARCH's header and
-   * address forms), and an array of them was two more objects a message (the array and its
-   * elements) for the scavenger to copy and a mark-compact to evacuate after a burst of
-   * APPENDs (issue 13). Further entries go to `#more`, keys and values one after the other.
+   * Keys and values, one after the other: a message keeps a handful (ENVELOPE, BODYSTRUCTURE,
+   * SEARCH's header forms), and a short array is one object fewer and smaller than a Map.
    */
-  #key0: symbol | null = null;
-  #value0: unknown = null;
-  #key1: symbol | null = null;
-  #value1: unknown = null;
-  #key2: symbol | null = null;
-  #value2: unknown = null;
-  #key3: symbol | null = null;
-  #value3: unknown = null;
-  #more: unknown[] | null = null;
+  #memo: unknown[] | null = null;
 
   /** `slab`: where a one-part message's table is cut from (see `TableSlab`); absent: its own. */
   constructor(raw: Uint8Array, slab: TableSlab | null = null) {
@@ -53,29 +42,10 @@ export class MessageIndex {
 
   /** The value stored under `key`, computed by `compute` on first use. */
   memo<T>(key: symbol, compute: () => T): T {
-    if (this.#key0 === key) return this.#value0 as T;
-    if (this.#key1 === key) return this.#value1 as T;
-    if (this.#key2 === key) return this.#value2 as T;
-    if (this.#key3 === key) return this.#value3 as T;
-    const more = this.#more;
-    if (more !== null) {
-      for (let i = 0; i < more.length; i += 2) if (more[i] === key) return more[i + 1] as T;
-    }
+    const memo = this.#memo ??= [];
+    for (let i = 0; i < memo.length; i += 2) if (memo[i] === key) return memo[i + 1] as T;
     const value = compute();
-    // `compute` may have memoized other keys meanwhile: the first free slot is found now.
-    if (this.#key0 === null) {
-      this.#key0 = key;
-      this.#value0 = value;
-    } else if (this.#key1 === null) {
-      this.#key1 = key;
-      this.#value1 = value;
-    } else if (this.#key2 === null) {
-      this.#key2 = key;
-      this.#value2 = value;
-    } else if (this.#key3 === null) {
-      this.#key3 = key;
-      this.#value3 = value;
-    } else (this.#more ??= []).push(key, value);
+    memo.push(key, value);
     return value;
   }
 }

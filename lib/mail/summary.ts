@@ -70,128 +70,13 @@ export function summaryOf(fields: readonly HeaderField[]): MessageSummary {
         break;
     }
   }
-  return packSummary(
-    decodeEncodedWords(subject ?? ""),
-    decodeEncodedWords(from ?? ""),
-    decodeEncodedWords(to ?? ""),
-    decodeEncodedWords(cc ?? ""),
-    date ?? "",
-    messageId ?? "",
-  );
-}
-
-/**
- * A summary as one string: the six values' lengths as its first six char codes, then the
- * values one after the other. Every stored message keeps its summary, and six strings and
- * an object a message were a quarter of what a burst of 5,000 APPENDs left on V8's heap for
- * the scavenger to copy and the next mark-compact to evacuate (issue 13); this is two
- * objects. A value is cut from the string when read (listings, events, filters).
- */
-class PackedSummary implements MessageSummary {
-  /** The lengths, then the values (see the class). Public so deep equality compares it. */
-  readonly packed: string;
-  constructor(packed: string) {
-    this.packed = packed;
-  }
-  get subject(): string {
-    return this.#value(0);
-  }
-  get from(): string {
-    return this.#value(1);
-  }
-  get to(): string {
-    return this.#value(2);
-  }
-  get cc(): string {
-    return this.#value(3);
-  }
-  get date(): string {
-    return this.#value(4);
-  }
-  get messageId(): string {
-    return this.#value(5);
-  }
-  /** The values as a plain object (JSON: the HTTP API and SQLite's column). */
-  toJSON(): MessageSummary {
-    return plainSummary(this);
-  }
-  #value(n: number): string {
-    const packed = this.packed;
-    let start = SUMMARY_VALUES;
-    for (let i = 0; i < n; i++) start += packed.charCodeAt(i);
-    return packed.slice(start, start + packed.charCodeAt(n));
-  }
-}
-
-/** How many values a summary has: the first char codes of a packed one are their lengths. */
-const SUMMARY_VALUES = 6;
-
-/** The summary of these values: packed, unless one is too long for a char code to count. */
-function packSummary(
-  subject: string,
-  from: string,
-  to: string,
-  cc: string,
-  date: string,
-  messageId: string,
-): MessageSummary {
-  const longest = Math.max(
-    subject.length,
-    from.length,
-    to.length,
-    cc.length,
-    date.length,
-    messageId.length,
-  );
-  if (longest > 0xffff) return { subject, from, to, cc, date, messageId };
-  const lengths = String.fromCharCode(
-    subject.length,
-    from.length,
-    to.length,
-    cc.length,
-    date.length,
-    messageId.length,
-  );
-  // Joined, not added: `+` makes a tree of V8 cons strings, six objects kept, not one.
-  return new PackedSummary([lengths, subject, from, to, cc, date, messageId].join(""));
-}
-
-/**
- * A summary of the same form as the ones {@linkcode summaryOf} makes, from its values (a
- * backend's stored copy): a store's summaries are all alike, whatever loaded them.
- *
- * @example
- * ```ts
- * summaryFromValues({ subject: "Hi", from: "", to: "", cc: "", date: "", messageId: "" }).subject; // "Hi"
- * ```
- */
-export function summaryFromValues(values: MessageSummary): MessageSummary {
-  return packSummary(
-    values.subject ?? "",
-    values.from ?? "",
-    values.to ?? "",
-    values.cc ?? "",
-    values.date ?? "",
-    values.messageId ?? "",
-  );
-}
-
-/**
- * The summary's values as a plain object (a packed summary's are read from its string).
- *
- * @example
- * ```ts
- * plainSummary(summarizeMessage(new TextEncoder().encode("Subject: Hi\r\n\r\n"))).subject; // "Hi"
- * ```
- */
-export function plainSummary(summary: MessageSummary): MessageSummary {
   return {
-    subject: summary.subject,
-    from: summary.from,
-    to: summary.to,
-    cc: summary.cc,
-    date: summary.date,
-    messageId: summary.messageId,
+    subject: decodeEncodedWords(subject ?? ""),
+    from: decodeEncodedWords(from ?? ""),
+    to: decodeEncodedWords(to ?? ""),
+    cc: decodeEncodedWords(cc ?? ""),
+    date: date ?? "",
+    messageId: messageId ?? "",
   };
 }
 

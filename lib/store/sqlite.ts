@@ -29,7 +29,7 @@ import {
 } from "./sqlite_checkpoint.ts";
 import { type CheckpointWorkerFactory, startCheckpointWorker } from "./sqlite_checkpoint_worker.ts";
 import { migrate } from "./sqlite_schema.ts";
-import { type MessageSummary, summaryFromValues } from "../mail/summary.ts";
+import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
 /** {@linkcode openSqliteStore}'s options. */
@@ -148,7 +148,7 @@ class SqlitePersistence implements Persistence {
       saveDate: Number(row.save_date ?? row.internal_date),
       size: Number(row.size),
       flags: JSON.parse(String(row.flags)) as string[],
-      summary: summaryFromValues(JSON.parse(String(row.summary)) as MessageSummary),
+      summary: JSON.parse(String(row.summary)) as MessageSummary,
       envelope: row.envelope_to === null ? null : {
         from: String(row.envelope_from ?? ""),
         to: String(row.envelope_to),
