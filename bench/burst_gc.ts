@@ -7,6 +7,12 @@
  * total pause, and SELECT's wall and server CPU time. `--script` runs another checkout's
  * main.ts (an A/B against an old revision).
  *
+ * Two limits of the figures (issue 13, round 11): V8 writes its lines through a buffered
+ * stdout, so they are placed on this process's clock by the earliest-arriving one (a
+ * collection's place is good to a few ms, and `near` and `pauseOnSelectMs` with it); and the
+ * scheduler's CPU counter of a thread that is running when it is read lags by up to a tick,
+ * so `selectCpuMs` and `selectThreads` of a sub-millisecond SELECT can exceed its wall time.
+ *
  * ```sh
  * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/burst_gc.ts [--messages 5000] [--logins 200] [--script ../old/main.ts] [--json]
  * BURST_GC_V8_FLAGS=--trace-incremental-marking deno run -A bench/burst_gc.ts --trace-file /tmp/gc.txt
