@@ -58,12 +58,14 @@ export const AUTO_CHECKPOINT_PAGES = 40_000;
 export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 /**
- * Commits after which the worker checkpoints even though writes go on: ~600 WAL pages
- * (~2.4 MiB) for SMTP messages. The copy is CPU (~0.6 ms here) on a core that, on a 2-core
- * host, the SMTP client or the main thread wanted: at 300 commits (~1.5-2 ms of it) the four
- * transactions in flight waited that long (issue 13 round 10, bench/latency_stalls.ts).
+ * Commits after which the worker checkpoints even though writes go on: ~180 WAL pages
+ * (~0.7 MiB) for SMTP messages. The copy is CPU on a core that, on a 2-core host, the SMTP
+ * client or the main thread wanted, and a woken client waits for the copy to end: at 300
+ * commits (~1.5-2 ms of copying) the four transactions in flight waited that long (issue 13
+ * round 10), at 100 (~0.6 ms) still a round's slowest 1-2% (round 11); at 30 (~0.2 ms) they
+ * are not, for a few more rounds' syncs in the worker (~5% more server CPU a message).
  */
-export const COMMITS_PER_CHECKPOINT = 100;
+export const COMMITS_PER_CHECKPOINT = 30;
 
 /**
  * Commits made during a worker round that the main thread checkpoints itself so that the
