@@ -23,8 +23,8 @@
  * idle (three alternating pairs each; README.md, Performance, SMTP). Repeating the sans-IO
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
- * It runs one command (or a few APPENDs) at a time with a timer turn between, so a client that
- * comes meanwhile waits for one step at most. It is a short prime round on a handful of
+ * It runs one command (or a few APPENDs) at a time with a turn of the event loop between
+ * (lib/loop_turns.ts), so a client that comes meanwhile waits for one step at most. It is a short prime round on a handful of
  * messages that runs whether clients are connected or not: it compiles the bytecode of every
  * command path of the first-touch table (V8 compiles a function on its first call; a cold
  * SELECT spent most of its time there), each step a millisecond or two, and repeats the few
@@ -50,6 +50,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
+import { openLoopTurns } from "../loop_turns.ts";
 import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
@@ -193,6 +194,8 @@ async function play(
   idle: () => Promise<void>,
   result: { commands: number; failed: number },
 ): Promise<void> {
+  // Between steps, a turn of the loop for real clients, without a timer's 2 ms wait.
+  const loop = await openLoopTurns();
   const store = openMemoryStore();
   const indexer = startIndexWarmer(store);
   let output = "";
@@ -235,7 +238,7 @@ async function play(
         if (!output.startsWith(`${label}OK`, at)) result.failed++;
         resolve();
       };
-    }).then(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    }).then(() => loop.next());
   let tag = 0;
   /** Whether the round being played waits while real clients are connected. */
   let patient = plan[0]?.patient ?? true;
@@ -257,7 +260,7 @@ async function play(
     if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
       const turns: WarmUpTurns = {
-        next: () => new Promise((resolve) => setTimeout(() => resolve(!control.stopped), 0)),
+        next: () => loop.next().then(() => !control.stopped),
         counted: (ok) => {
           result.commands++;
           if (!ok) result.failed++;
@@ -295,11 +298,12 @@ async function play(
     session.closed();
     indexer.close();
     store.close();
+    loop.close();
   }
 
   /**
    * Pipelined APPENDs with LITERAL+, as a bulk load sends them, fed a few messages at a time
-   * with a timer turn between: the whole burst in one turn kept the event loop ~300 ms from a
+   * with a turn of the loop between: the whole burst in one turn kept the event loop ~300 ms from a
    * client that connected meanwhile (the first SMTP greeting came 400 ms after the banner).
    */
   async function appendBurst(round: number, count: number): Promise<void> {
@@ -316,7 +320,7 @@ async function play(
         parts.push(message, CRLF);
       }
       session.receive(concatBytes(parts));
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await loop.next();
       if (patient) await idle();
     }
     await done;
