@@ -59,7 +59,7 @@ export async function openLoopTurns(): Promise<LoopTurns> {
   try {
     listener = Deno.listen({ hostname: HOST, port: 0 });
     writer = await Deno.connect({ hostname: HOST, port: listener.addr.port });
-    const reader = await listener.accept();
+    const reader = await ownPeer(listener, writer.localAddr.port);
     writer.setNoDelay(true);
     return new SocketTurns(writer, reader);
   } catch {
@@ -70,6 +70,27 @@ export async function openLoopTurns(): Promise<LoopTurns> {
   } finally {
     listener?.close();
   }
+}
+
+/**
+ * The accepted end of our own connection (from `port`): another local process could connect
+ * to the listener first, and a turn that waited on its connection would wait as long as it
+ * pleased. Others are closed unread; after a few, the listener is given up.
+ *
+ * @example
+ * ```ts
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const writer = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const reader = await ownPeer(listener, writer.localAddr.port); // writer's other end
+ * ```
+ */
+export async function ownPeer(listener: Deno.TcpListener, port: number): Promise<Deno.TcpConn> {
+  for (let tries = 0; tries < 4; tries++) {
+    const conn = await listener.accept();
+    if (conn.remoteAddr.port === port) return conn;
+    conn.close();
+  }
+  throw new Error("the loopback listener's connections were not ours");
 }
 
 const BYTE = new Uint8Array([0x2e]);

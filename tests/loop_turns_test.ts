@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openLoopTurns } from "../lib/loop_turns.ts";
+import { openLoopTurns, ownPeer } from "../lib/loop_turns.ts";
 
 /** Busy-waits `ms` on this thread: a step that gives nothing back until it ends. */
 function spin(ms: number): void {
@@ -50,4 +50,21 @@ Deno.test("loop turns: callers waiting at once all get their turn, and after clo
   await turns.next().then(count);
   turns.close();
   assert.equal(resolved, 15);
+});
+
+Deno.test("loop turns: a connection another process made to the listener first is not taken", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stranger = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const writer = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  try {
+    const reader = await ownPeer(listener, writer.localAddr.port);
+    assert.equal(reader.remoteAddr.port, writer.localAddr.port);
+    reader.close();
+    // The stranger's connection was closed unread.
+    assert.equal(await stranger.read(new Uint8Array(1)), null);
+  } finally {
+    listener.close();
+    stranger.close();
+    writer.close();
+  }
 });
