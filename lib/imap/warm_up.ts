@@ -111,11 +111,14 @@ export interface WarmUpOptions {
 
 /**
  * While real clients are connected, the warm-up's steps run this long (ms) before a timer's
- * rest (~2 ms): back to back, a fresh server's IMAP steps held an SMTP client's four
+ * rest (~2 ms). Back to back, a fresh server's IMAP steps held an SMTP client's four
  * connections 25-37 ms (its process got no core beside the main thread and V8's compiler
- * threads); with the rests, about half the time is theirs.
+ * threads); with a rest after every 2 ms of steps the longest transaction was as before, after
+ * every 1 ms round 1's p99 too came closer to the old timer turns' (3.10-3.85 vs 2.59-3.10 ms,
+ * three pairs), and the prime round still ended well before a 5,000-message burst (issue 13,
+ * round 11; docs/performance-history.md).
  */
-const WORK_MS = 2;
+const WORK_MS = 1;
 
 /** How often a paused warm-up looks whether the clients have gone. */
 const BUSY_POLL_MS = 50;
