@@ -21,7 +21,7 @@
 
 /** Turns of the event loop: each `next()` resolves after the loop has polled its I/O. */
 export interface LoopTurns {
-  /** Resolves after a turn of the event loop (its I/O polled); at once after `close`. */
+  /** Resolves after a turn of the event loop (its I/O polled); after `close`, a timer's. */
   next(): Promise<void>;
   /** Closes the loopback connection; pending and later turns resolve on a timer. */
   close(): void;
@@ -33,6 +33,9 @@ const HOST = "127.0.0.1";
 export function timerTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** The turns where no loopback connection could be made: timer turns, nothing to close. */
+const TIMER_TURNS: LoopTurns = { next: timerTurn, close: () => {} };
 
 /**
  * Opens turns over a private loopback connection, or timer turns where that cannot be had.
@@ -52,7 +55,7 @@ export function timerTurn(): Promise<void> {
  */
 export async function openLoopTurns(): Promise<LoopTurns> {
   if (Deno.permissions.querySync({ name: "net", host: HOST }).state !== "granted") {
-    return { next: timerTurn, close: () => {} };
+    return TIMER_TURNS;
   }
   let listener: Deno.TcpListener | null = null;
   let writer: Deno.TcpConn | null = null;
@@ -66,7 +69,7 @@ export async function openLoopTurns(): Promise<LoopTurns> {
     try {
       writer?.close();
     } catch { /* closed already */ }
-    return { next: timerTurn, close: () => {} };
+    return TIMER_TURNS;
   } finally {
     listener?.close();
   }

@@ -24,25 +24,25 @@
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
  * It runs one command (or a few APPENDs) at a time with a turn of the event loop between
- * (lib/loop_turns.ts), so a client that comes meanwhile waits for one step at most. It is a short prime round on a handful of
- * messages that runs whether clients are connected or not: it compiles the bytecode of every
- * command path of the first-touch table (V8 compiles a function on its first call; a cold
- * SELECT spent most of its time there), each step a millisecond or two, and repeats the few
- * commands whose first run needs more than that. Longer rounds in idle time (they wait while
- * real clients are connected, {@linkcode WarmUpOptions.busy}) are an option, off by default.
+ * (lib/loop_turns.ts), so a client that comes meanwhile waits for one step at most. It is a short
+ * prime round on a handful of messages that runs whether clients are connected or not: it compiles
+ * the bytecode of every command path of the first-touch table (V8 compiles a function on its first
+ * call; a cold SELECT spent most of its time there), each step a millisecond or two, and repeats
+ * the few commands whose first run needs more than that. Longer rounds in idle time (they wait
+ * while real clients are connected, {@linkcode WarmUpOptions.busy}) are an option, off by default.
  * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
- * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start
- * from the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3
- * MB, with the prime round of the table's commands only, SELECT and the record FETCHes
- * repeated, 50.9 MB; without the warm-up, SELECT, `FETCH 1:* (UID FLAGS)` and STORE of
- * bench/cold_compare.ts's first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages (+0.5-1 MB; a client connected at once, as the
- * table's is, makes them wait until after its commands); repeating the header-list FETCH and
- * `ENVELOPE BODYSTRUCTURE` 50 times each (+3.6 MB, the code V8 optimized for them; their rows
- * stayed within the noise, 15-24 and 18-21 ms vs Dovecot's 50 and 113). Kept although no row
- * of the table is theirs: the conversation's other commands (BODY, partial and BINARY fetches,
- * more SEARCH keys, MOVE, STATUS, LIST, EXPUNGE; ~1 MB), which real clients send first too:
- * the warm-up is for them, not for the table.
+ * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
+ * the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3 MB, with
+ * the prime round of the table's commands only, SELECT and the record FETCHes repeated, 50.9 MB;
+ * without the warm-up, SELECT, `FETCH 1:* (UID FLAGS)` and STORE of bench/cold_compare.ts's
+ * first-touch table fall behind Dovecot's). Measured and dropped: two idle rounds of 20 messages
+ * (+0.5-1 MB; a client connected at once, as the table's is, makes them wait until after its
+ * commands); repeating the header-list FETCH and `ENVELOPE BODYSTRUCTURE` 50 times each (+3.6 MB,
+ * the code V8 optimized for them; their rows stayed within the noise, 15-24 and 18-21 ms vs
+ * Dovecot's 50 and 113). Kept although no row of the table is theirs: the conversation's other
+ * commands (BODY, partial and BINARY fetches, more SEARCH keys, MOVE, STATUS, LIST, EXPUNGE; ~1
+ * MB), which real clients send first too: the warm-up is for them, not for the table.
  *
  * @module
  */
@@ -325,8 +325,8 @@ async function play(
 
   /**
    * Pipelined APPENDs with LITERAL+, as a bulk load sends them, fed a few messages at a time
-   * with a turn of the loop between: the whole burst in one turn kept the event loop ~300 ms from a
-   * client that connected meanwhile (the first SMTP greeting came 400 ms after the banner).
+   * with a turn of the loop between: the whole burst in one turn kept the event loop ~300 ms
+   * from a client that connected meanwhile (the first SMTP greeting came 400 ms after the banner).
    */
   async function appendBurst(round: number, count: number): Promise<void> {
     // The last completion stands for the burst (a failed APPEND fails the ones after it).
