@@ -23,8 +23,17 @@ import { createSmtpSession } from "./session.ts";
 const MESSAGE_SLAB_SIZE = 64 * 1024;
 
 /**
+ * How much input SMTP clients have sent: chunks read, over every listener given it. The
+ * startup warm-up (lib/imap/warm_up.ts) looks at it to tell a client sending mail from one
+ * that only holds a connection open.
+ */
+export interface SmtpInputCount {
+  chunks: number;
+}
+
+/**
  * Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects
- * faults, `authGuard` counts failed AUTHs.
+ * faults, `authGuard` counts failed AUTHs, `input` counts the chunks its clients send.
  */
 export function startSmtp(
   config: Config,
@@ -33,6 +42,7 @@ export function startSmtp(
   endpoint: Endpoint = { name: "smtp", port: config.smtpPort, tls: null },
   chaos?: Chaos,
   authGuard?: AuthGuard,
+  input?: SmtpInputCount,
 ): Promise<Listener> {
   let queueCounter = 0;
   const messageSlab = new ByteSlab(MESSAGE_SLAB_SIZE);
@@ -62,7 +72,16 @@ export function startSmtp(
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
         messageSlab,
       }, sessionIo(connection));
-      return sessionHandler(session, logger, label);
+      const handler = sessionHandler(session, logger, label);
+      if (!input) return handler;
+      const { onData } = handler;
+      return {
+        ...handler,
+        onData: (chunk) => {
+          input.chunks++;
+          onData(chunk);
+        },
+      };
     },
   });
 }
