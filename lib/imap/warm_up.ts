@@ -110,7 +110,7 @@ export interface WarmUpOptions {
   /**
    * How many chunks of input SMTP clients have sent so far (lib/smtp/server.ts). While it
    * grows from one look to the next and no IMAP or POP3 client is connected
-   * ({@linkcode readers}), the warm-up's next step waits: see {@linkcode MAIL_POLL_MS}.
+   * ({@linkcode readers}), the warm-up's next step waits: see {@linkcode MAIL_QUIET_MS}.
    */
   readonly mailInput?: () => number;
   /** Whether IMAP or POP3 clients are connected: the warm-up then does not wait for mail. */
@@ -129,15 +129,19 @@ export interface WarmUpOptions {
 const WORK_MS = 1;
 
 /**
- * How often a warm-up waiting for SMTP clients to stop sending looks again (a timer's turn
- * is ~2 ms whatever is asked). A fresh server's first burst of mail ran its first messages'
- * cold code (~100 µs of CPU a message instead of ~65) while the warm-up took its share of the
- * main thread beside it, for nothing those clients use (their own messages compile the SMTP
- * path); so while mail arrives and nobody reads, the warm-up waits, and it plays on in the
- * gaps between messages or bursts, or as soon as an IMAP or POP3 client connects (round 11's
- * pace then: its conversation is for them). A client that holds an SMTP connection open
- * without sending does not hold it up.
+ * How long SMTP clients' input must have stopped before a warm-up that saw it arrive steps
+ * again. A fresh server's first burst of mail ran its first messages' cold code (~100 µs of
+ * CPU a message instead of ~65) while the warm-up took its share of the main thread beside
+ * it, for nothing those clients use (their own messages compile the SMTP path); so while mail
+ * arrives and nobody reads, the warm-up waits, and plays on when the mail stops for this long
+ * or as soon as an IMAP or POP3 client connects (round 11's pace then: its conversation is for
+ * them). A client that holds an SMTP connection open without sending does not hold it up.
+ * Not the first quiet timer turn: in a burst of four connections on a 2-core host, V8's
+ * compiler threads kept the client from its core for 2-4 ms now and then, and the warm-up's
+ * (cold) steps in those gaps made them longer (issue 13, round 12).
  */
+const MAIL_QUIET_MS = 10;
+/** How often a warm-up waiting for mail to stop looks again (a timer's turn is ~2 ms). */
 const MAIL_POLL_MS = 1;
 
 /** How often a paused warm-up looks whether the clients have gone. */
@@ -217,16 +221,23 @@ interface Control {
 }
 
 /**
- * Waits while SMTP clients are sending (their input count grew since the last look, a step
- * ago) and no IMAP or POP3 client is connected; resolves at once when no count is given.
+ * Waits while SMTP clients are sending and no IMAP or POP3 client is connected: when their
+ * input count grew since the last look (a step ago), until it has stood still for
+ * {@linkcode MAIL_QUIET_MS}. Resolves at once when it did not grow, or no count is given.
  */
 function mailWait(options: WarmUpOptions, control: Control): () => Promise<void> {
   const input = options.mailInput;
   if (!input) return () => Promise.resolve();
   let seen = input();
   return async () => {
-    while (!control.stopped && input() !== seen && !options.readers?.()) {
-      seen = input();
+    if (input() === seen) return;
+    let quietSince = performance.now();
+    while (!control.stopped && !options.readers?.()) {
+      const count = input();
+      if (count !== seen) {
+        seen = count;
+        quietSince = performance.now();
+      } else if (performance.now() - quietSince >= MAIL_QUIET_MS) break;
       await new Promise((resolve) => setTimeout(resolve, MAIL_POLL_MS));
     }
     seen = input();
@@ -239,7 +250,7 @@ interface Pacing {
   readonly idle: () => Promise<void>;
   /** Whether real clients are connected. */
   readonly busy: () => boolean;
-  /** Waits while SMTP clients are sending and nobody reads (see {@linkcode MAIL_POLL_MS}). */
+  /** Waits while SMTP clients are sending and nobody reads (see {@linkcode MAIL_QUIET_MS}). */
   readonly mail: () => Promise<void>;
 }
 
