@@ -141,6 +141,12 @@ const WORK_MS = 1;
  * (cold) steps in those gaps made them longer (issue 13, round 12).
  */
 const MAIL_QUIET_MS = 10;
+/**
+ * The most the warm-up waits for mail, in all: a client that keeps sending (a load test) gets
+ * its first second to itself, and after that the warm-up plays on beside it at round 11's
+ * pace, so that it is over before the IMAP clients that read the mail come.
+ */
+const MAIL_WAIT_MAX_MS = 1_000;
 /** How often a warm-up waiting for mail to stop looks again (a timer's turn is ~2 ms). */
 const MAIL_POLL_MS = 1;
 
@@ -223,23 +229,29 @@ interface Control {
 /**
  * Waits while SMTP clients are sending and no IMAP or POP3 client is connected: when their
  * input count grew since the last look (a step ago), until it has stood still for
- * {@linkcode MAIL_QUIET_MS}. Resolves at once when it did not grow, or no count is given.
+ * {@linkcode MAIL_QUIET_MS}, {@linkcode MAIL_WAIT_MAX_MS} in all. Resolves at once when it
+ * did not grow, or no count is given.
  */
 function mailWait(options: WarmUpOptions, control: Control): () => Promise<void> {
   const input = options.mailInput;
   if (!input) return () => Promise.resolve();
   let seen = input();
+  let waited = 0;
   return async () => {
-    if (input() === seen) return;
-    let quietSince = performance.now();
+    if (input() === seen || waited >= MAIL_WAIT_MAX_MS) return;
+    const start = performance.now();
+    let quietSince = start;
     while (!control.stopped && !options.readers?.()) {
+      const now = performance.now();
       const count = input();
       if (count !== seen) {
         seen = count;
-        quietSince = performance.now();
-      } else if (performance.now() - quietSince >= MAIL_QUIET_MS) break;
+        quietSince = now;
+      } else if (now - quietSince >= MAIL_QUIET_MS) break;
+      if (waited + now - start >= MAIL_WAIT_MAX_MS) break;
       await new Promise((resolve) => setTimeout(resolve, MAIL_POLL_MS));
     }
+    waited += performance.now() - start;
     seen = input();
   };
 }
