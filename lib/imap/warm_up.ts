@@ -115,6 +115,8 @@ export interface WarmUpOptions {
   readonly mailInput?: () => number;
   /** Whether IMAP or POP3 clients are connected: the warm-up then does not wait for mail. */
   readonly readers?: () => boolean;
+  /** The most it waits for mail in all, in ms (default {@linkcode MAIL_WAIT_MAX_MS}). */
+  readonly mailWaitMaxMs?: number;
 }
 
 /**
@@ -235,10 +237,11 @@ interface Control {
 function mailWait(options: WarmUpOptions, control: Control): () => Promise<void> {
   const input = options.mailInput;
   if (!input) return () => Promise.resolve();
+  const most = options.mailWaitMaxMs ?? MAIL_WAIT_MAX_MS;
   let seen = input();
   let waited = 0;
   return async () => {
-    if (input() === seen || waited >= MAIL_WAIT_MAX_MS) return;
+    if (input() === seen || waited >= most) return;
     const start = performance.now();
     let quietSince = start;
     while (!control.stopped && !options.readers?.()) {
@@ -248,7 +251,7 @@ function mailWait(options: WarmUpOptions, control: Control): () => Promise<void>
         seen = count;
         quietSince = now;
       } else if (now - quietSince >= MAIL_QUIET_MS) break;
-      if (waited + now - start >= MAIL_WAIT_MAX_MS) break;
+      if (waited + now - start >= most) break;
       await new Promise((resolve) => setTimeout(resolve, MAIL_POLL_MS));
     }
     waited += performance.now() - start;
