@@ -197,7 +197,7 @@ Deno.test("warm-up: does not wait for mail while an IMAP or POP3 client is conne
     readers: () => true,
     mailWaitMaxMs: 60_000,
   });
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const result = await Promise.race([
       warmUp.done,
