@@ -146,7 +146,7 @@ const MAIL_QUIET_MS = 10;
 /**
  * The most the warm-up waits for mail, in all: a client that keeps sending (a load test) gets
  * its first two seconds to itself (with 1 s, the third measured round of `bench/smtp_source.ts
- * --store memory`, after its warm-up round, met the warm-up: 70-84 vs 71-80 µs a message), and
+ * --store memory`, after its warm-up round, met the warm-up: 83-84 vs 71-80 µs a message), and
  * after that the warm-up plays on beside it at round 11's pace, to be over before the IMAP
  * clients that read the mail come. (An IMAP client that comes first ends the wait anyway, but
  * then meets the warm-up beside its first commands.)
