@@ -229,7 +229,8 @@ export async function startElektromail(
     }
     if (options.warmUp) {
       // Real clients first: after its short prime round (lib/imap/warm_up.ts), the warm-up
-      // waits while any protocol connection is open.
+      // waits while any protocol connection is open; every step waits while SMTP clients
+      // send mail and nobody reads.
       const protocols = started.filter((listener): listener is Listener =>
         "connections" in listener
       );

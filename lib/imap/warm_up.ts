@@ -30,6 +30,9 @@
  * call; a cold SELECT spent most of its time there), each step a millisecond or two, and repeats
  * the few commands whose first run needs more than that. Longer rounds in idle time (they wait
  * while real clients are connected, {@linkcode WarmUpOptions.busy}) are an option, off by default.
+ * While SMTP clients are sending mail and no IMAP or POP3 client is connected, every step waits
+ * for the mail to stop (up to a bound): a fresh server's first burst of mail has the main thread
+ * to itself ({@linkcode MAIL_QUIET_MS}).
  * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
