@@ -134,25 +134,24 @@ export interface WarmUpOptions {
 const WORK_MS = 1;
 
 /**
- * How long SMTP clients' input must have stopped before a warm-up that saw it arrive steps
- * again. A fresh server's first burst of mail ran its first messages' cold code (~100 µs of
- * CPU a message instead of ~65) while the warm-up took its share of the main thread beside
- * it, for nothing those clients use (their own messages compile the SMTP path); so while mail
- * arrives and nobody reads, the warm-up waits, and plays on when the mail stops for this long
- * or as soon as an IMAP or POP3 client connects (round 11's pace then: its conversation is for
- * them). A client that holds an SMTP connection open without sending does not hold it up.
- * Not the first quiet timer turn: in a burst of four connections on a 2-core host, V8's
- * compiler threads kept the client from its core for 2-4 ms now and then, and the warm-up's
- * (cold) steps in those gaps made them longer (issue 13, round 12).
+ * How long SMTP clients' input must have stopped before a warm-up that saw it arrive steps again. A
+ * fresh server's first burst of mail ran its first messages' cold code (~100 microseconds of CPU a
+ * message instead of ~65) while the warm-up took its share of the main thread beside it, for
+ * nothing those clients use (their own messages compile the SMTP path); so while mail arrives and
+ * nobody reads, the warm-up waits, and plays on when the mail stops for this long or as soon as an
+ * IMAP or POP3 client connects (round 11's pace then: its conversation is for them). A client that
+ * holds an SMTP connection open without sending does not hold it up. Not the first quiet look (a
+ * timer turn, ~2 ms): with it, the warm-up's first step came 35-40 ms into the first round of
+ * `bench/smtp_source.ts`, in a gap of the burst (issue 13, round 12).
  */
 const MAIL_QUIET_MS = 10;
 /**
- * The most the warm-up waits for mail, in all: a client that keeps sending (a load test) gets
- * its first two seconds to itself (with 1 s, the third measured round of `bench/smtp_source.ts
- * --store memory`, after its warm-up round, met the warm-up: 83-84 vs 71-80 µs a message), and
- * after that the warm-up plays on beside it at round 11's pace, to be over before the IMAP
- * clients that read the mail come. (An IMAP client that comes first ends the wait anyway, but
- * then meets the warm-up beside its first commands.)
+ * The most the warm-up waits for mail, in all: a client that keeps sending (a load test) gets its
+ * first two seconds to itself (with 1 s, the third measured round of `bench/smtp_source.ts --store
+ * memory`, after its warm-up round, met the warm-up: 83-84 vs 71-80 microseconds a message), and
+ * after that the warm-up plays on beside it at round 11's pace, to be over before the IMAP clients
+ * that read the mail come. (An IMAP client that comes first ends the wait anyway, but then meets
+ * the warm-up beside its first commands.)
  */
 const MAIL_WAIT_MAX_MS = 2_000;
 /** How often a warm-up waiting for mail to stop looks again (a timer's turn is ~2 ms). */
