@@ -141,8 +141,8 @@ const WORK_MS = 1;
  * nobody reads, the warm-up waits, and plays on when the mail stops for this long or as soon as an
  * IMAP or POP3 client connects (round 11's pace then: its conversation is for them). A client that
  * holds an SMTP connection open without sending does not hold it up. Not the first quiet look (a
- * timer turn, ~2 ms): with it, the warm-up's first step came 35-40 ms into the first round of
- * `bench/smtp_source.ts`, in a gap of the burst (issue 13, round 12).
+ * timer turn, ~2 ms): with it, the warm-up's first step came 134-141 ms into the ~200 ms first
+ * round of `bench/smtp_source.ts`, in a gap of the burst (issue 13, round 12).
  */
 const MAIL_QUIET_MS = 10;
 /**
