@@ -16,7 +16,7 @@ import { AddressColumns } from "./imap/address_columns.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
 import { type WarmUp, warmUpCode } from "./imap/warm_up.ts";
 import type { Pop3Server } from "./pop3/server.ts";
-import { startSmtp } from "./smtp/server.ts";
+import { type SmtpInputCount, startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
 import type { Store } from "./store/types.ts";
 
@@ -133,6 +133,8 @@ export async function startElektromail(
   const started: Array<Listener | (HttpListener & { name: string })> = [];
   let stopped = false;
   let warmUp: WarmUp | null = null;
+  // SMTP clients' input, for the warm-up: it waits while they send mail and nobody reads.
+  const smtpInput: SmtpInputCount = { chunks: 0 };
   const stopAll = async () => {
     warmUp?.stop();
     await Promise.allSettled(started.map((listener) => listener.close()));
@@ -147,7 +149,16 @@ export async function startElektromail(
       await bind(
         "SMTP_PORT (--smtp-port)",
         config.smtpPort,
-        () => startSmtp(config, store, logger, plain("smtp", config.smtpPort), chaos, authGuard),
+        () =>
+          startSmtp(
+            config,
+            store,
+            logger,
+            plain("smtp", config.smtpPort),
+            chaos,
+            authGuard,
+            smtpInput,
+          ),
       ),
     );
     const smtp = started[0];
@@ -178,7 +189,9 @@ export async function startElektromail(
         port,
         () => {
           const endpoint = { name, port, tls: tlsMode("implicit") };
-          if (name === "smtps") return startSmtp(config, store, logger, endpoint, chaos, authGuard);
+          if (name === "smtps") {
+            return startSmtp(config, store, logger, endpoint, chaos, authGuard, smtpInput);
+          }
           // A POP3S port loaded the POP3 server above.
           return name === "imaps" ? imapServer.listen(endpoint) : pop3Server!.listen(endpoint);
         },
@@ -216,11 +229,17 @@ export async function startElektromail(
     }
     if (options.warmUp) {
       // Real clients first: after its short prime round (lib/imap/warm_up.ts), the warm-up
-      // waits while any protocol connection is open.
+      // waits while any protocol connection is open; every step waits while SMTP clients
+      // send mail and nobody reads.
       const protocols = started.filter((listener): listener is Listener =>
         "connections" in listener
       );
-      warmUp = warmUpCode(config, { busy: () => protocols.some((l) => l.connections > 0) });
+      const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
+      warmUp = warmUpCode(config, {
+        busy: () => protocols.some((l) => l.connections > 0),
+        mailInput: () => smtpInput.chunks,
+        readers: () => readers.some((l) => l.connections > 0),
+      });
     }
     return {
       config,
