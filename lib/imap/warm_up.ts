@@ -294,14 +294,10 @@ async function play(
   const loop = await openLoopTurns();
   let working = performance.now();
   const turn = async () => {
-    if (busy() && performance.now() - working >= WORK_MS) {
-      await timerTurn();
-      await mail();
-      working = performance.now();
-    } else {
-      await loop.next();
-      await mail();
-    }
+    const rest = busy() && performance.now() - working >= WORK_MS;
+    await (rest ? timerTurn() : loop.next());
+    await mail();
+    if (rest) working = performance.now();
   };
   const store = openMemoryStore();
   const indexer = startIndexWarmer(store);
