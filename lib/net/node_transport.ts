@@ -170,6 +170,20 @@ class NodeConnection implements ManagedConnection {
       socket.on("data", this.#onPlainData);
       socket.on("end", this.#onEnd);
     }
+    this.#closeFieldsMutable();
+  }
+
+  /** The fields a close writes, written twice: see `SocketConnection` in transport.ts. */
+  #closeFieldsMutable(): void {
+    this.#ending = true;
+    this.#ending = false;
+    this.#endSent = true;
+    this.#endSent = false;
+    this.#closed = true;
+    this.#closed = false;
+    this.#held = [];
+    this.#flushWaiters = [];
+    this.#drainWaiters = [];
   }
 
   get tls(): TlsState {
