@@ -173,8 +173,12 @@ class NodeConnection implements ManagedConnection {
     this.#closeFieldsMutable();
   }
 
-  /** The fields a close writes, written twice: see `SocketConnection` in transport.ts. */
+  /** Fields written on close and by flow control, written twice: see `SocketConnection`. */
   #closeFieldsMutable(): void {
+    this.#paused = true;
+    this.#paused = false;
+    this.#throttled = true;
+    this.#throttled = false;
     this.#ending = true;
     this.#ending = false;
     this.#endSent = true;
