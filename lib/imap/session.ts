@@ -103,6 +103,9 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     notifyBlocked: false,
     unsubscribe: () => {},
   };
+  // The field a close writes, written twice: see `SocketConnection` in lib/net/transport.ts.
+  conn.ended = true;
+  conn.ended = false;
   const session = newSession(conn);
   conn.unsubscribe = ctx.store.subscribe((event) => onStoreEvent(conn, session, event));
   return {
@@ -218,8 +221,10 @@ function finish(conn: Connection): void {
   if (conn.ended) return;
   conn.ended = true;
   conn.unsubscribe();
-  conn.lineWaiter?.reject(new Error("Connection closed"));
-  conn.lineWaiter = null;
+  if (conn.lineWaiter) {
+    conn.lineWaiter.reject(new Error("Connection closed"));
+    conn.lineWaiter = null;
+  }
 }
 
 function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): void {

@@ -49,6 +49,11 @@ export class InputGuard {
       this.#running = false;
       if (!this.#stopped) expired();
     });
+    // The fields stop() writes, written twice: see `SocketConnection` in transport.ts.
+    this.#stopped = true;
+    this.#stopped = false;
+    this.#running = true;
+    this.#running = false;
   }
 
   /** Notes a chunk of input; the caller delivers it. */

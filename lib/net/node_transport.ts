@@ -170,6 +170,24 @@ class NodeConnection implements ManagedConnection {
       socket.on("data", this.#onPlainData);
       socket.on("end", this.#onEnd);
     }
+    this.#closeFieldsMutable();
+  }
+
+  /** Fields written on close and by flow control, written twice: see `SocketConnection`. */
+  #closeFieldsMutable(): void {
+    this.#paused = true;
+    this.#paused = false;
+    this.#throttled = true;
+    this.#throttled = false;
+    this.#ending = true;
+    this.#ending = false;
+    this.#endSent = true;
+    this.#endSent = false;
+    this.#closed = true;
+    this.#closed = false;
+    this.#held = [];
+    this.#flushWaiters = [];
+    this.#drainWaiters = [];
   }
 
   get tls(): TlsState {

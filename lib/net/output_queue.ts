@@ -62,6 +62,12 @@ export class OutputQueue {
 
   constructor(pool: GatherPool) {
     this.#pool = pool;
+    // The fields clear() writes, written twice: see `SocketConnection` in transport.ts.
+    this.#parts = [];
+    this.#head = 1;
+    this.#head = 0;
+    this.#bytes = 1;
+    this.#bytes = 0;
   }
 
   /** Bytes queued and not yet taken by {@linkcode next}. */

@@ -160,6 +160,29 @@ class SocketConnection implements ManagedConnection {
     } catch {
       // not fatal
     }
+    this.#closeFieldsMutable();
+  }
+
+  /**
+   * Writes the fields that a close or flow control writes, with their other values and back.
+   * V8 treats a field written only once as a constant and compiles code on that: the first
+   * connection to close (or to be throttled) would throw away the compiled hot path of every
+   * connection at once, which then ran interpreted until V8 compiled it again (on a fresh
+   * server, all four SMTP clients of a burst stalled 3-5 ms when the first of them quit; issue
+   * 13, bench/close_deopts.ts). Written twice here, they are plain fields from the first
+   * connection on. The other connection classes and the session objects do the same, citing
+   * this.
+   */
+  #closeFieldsMutable(): void {
+    this.#ending = true;
+    this.#ending = false;
+    this.#closed = true;
+    this.#closed = false;
+    this.#paused = true;
+    this.#paused = false;
+    this.#throttled = true;
+    this.#throttled = false;
+    this.#drainWaiters = [];
   }
 
   get closed(): boolean {

@@ -84,6 +84,9 @@ export function createPop3Session(ctx: Pop3Context, io: Pop3IO): Pop3SessionDriv
     awaitLine: (prompt) => awaitLine(driver, prompt),
   };
   driver.unsubscribe = ctx.store.subscribe((event) => onStoreEvent(driver, event));
+  // The field a close writes, written twice: see `SocketConnection` in lib/net/transport.ts.
+  driver.ended = true;
+  driver.ended = false;
   return {
     start: () => start(driver),
     receive(chunk) {
@@ -171,8 +174,10 @@ function finish(driver: Driver): void {
   if (driver.ended) return;
   driver.ended = true;
   driver.unsubscribe();
-  driver.lineWaiter?.reject(new Error("Connection closed"));
-  driver.lineWaiter = null;
+  if (driver.lineWaiter) {
+    driver.lineWaiter.reject(new Error("Connection closed"));
+    driver.lineWaiter = null;
+  }
   const maildrop = driver.session.maildrop;
   if (maildrop) driver.ctx.locks.release(maildrop.user);
   driver.session.maildrop = null;

@@ -85,6 +85,9 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
     pending: "",
     held: false,
   };
+  // The field a close writes, written twice: see `SocketConnection` in lib/net/transport.ts.
+  driver.closed = true;
+  driver.closed = false;
   const { hostname } = ctx.config;
   return {
     start() {
