@@ -11,6 +11,9 @@ const latin1 = new TextDecoder("latin1");
 
 /** Bytes asked of each socket read. */
 const READ_SIZE = 256 * 1024;
+/** Size of the buffer {@linkcode Client.appendAll} streams its APPENDs through. */
+const APPEND_CHUNK = 1024 * 1024;
+const CRLF = encoder.encode("\r\n");
 
 /** A raw IMAP client that waits for tagged completions and skips literal bytes. */
 export class Client {
@@ -22,6 +25,8 @@ export class Client {
   #tag = 0;
   /** Untagged lines of the command in flight, while {@linkcode Client.query} collects them. */
   #collected: string[] | null = null;
+  /** The reused buffer of {@linkcode Client.appendAll}'s stream, made on first use. */
+  #chunk: Uint8Array | null = null;
   received = 0;
 
   private constructor(conn: Deno.Conn) {
@@ -118,18 +123,21 @@ export class Client {
     }
   }
 
-  /** Pipelines many APPENDs with LITERAL+ and waits for all completions. */
+  /**
+   * Pipelines many APPENDs with LITERAL+ and waits for all completions. The stream goes out
+   * through one reused buffer of {@linkcode APPEND_CHUNK} bytes, never one concatenation of
+   * it all: a 108 MB buffer would be garbage the moment it is sent, and its collection (and
+   * the page faults of allocating it) the client's own work landing beside the server's.
+   */
   async appendAll(mailbox: string, messages: Uint8Array[]): Promise<void> {
-    const parts: Uint8Array[] = [];
     const first = this.#tag + 1;
-    for (const message of messages) {
-      parts.push(
-        encoder.encode(`t${++this.#tag} APPEND ${mailbox} {${message.length}+}\r\n`),
-        message,
-        encoder.encode("\r\n"),
-      );
-    }
-    const writing = this.#write(...parts);
+    const writing = this.#stream(function* (client) {
+      for (const message of messages) {
+        yield encoder.encode(`t${++client.#tag} APPEND ${mailbox} {${message.length}+}\r\n`);
+        yield message;
+        yield CRLF;
+      }
+    }(this));
     let completed = 0;
     await this.#readUntil((line) => {
       const match = /^t(\d+) (\w+)/.exec(line);
@@ -138,6 +146,25 @@ export class Client {
       return Number(match[1]) >= first && ++completed === messages.length;
     });
     await writing;
+  }
+
+  /** Writes the parts in order, copied through the client's one reused chunk buffer. */
+  async #stream(parts: Iterable<Uint8Array>): Promise<void> {
+    const chunk = this.#chunk ??= new Uint8Array(APPEND_CHUNK);
+    let used = 0;
+    for (const part of parts) {
+      for (let at = 0; at < part.length;) {
+        const n = Math.min(part.length - at, chunk.length - used);
+        chunk.set(part.subarray(at, at + n), used);
+        used += n;
+        at += n;
+        if (used === chunk.length) {
+          await this.#writeAll(chunk);
+          used = 0;
+        }
+      }
+    }
+    await this.#writeAll(chunk.subarray(0, used));
   }
 
   /** Writes the parts as one buffer, so a command is one segment on the wire. */
@@ -149,8 +176,12 @@ export class Client {
       buffer.set(part, at);
       at += part.length;
     }
+    await this.#writeAll(buffer);
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
     let offset = 0;
-    while (offset < buffer.length) offset += await this.#conn.write(buffer.subarray(offset));
+    while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
   }
 
   close(): void {

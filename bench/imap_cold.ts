@@ -10,6 +10,7 @@
  * @module
  */
 
+import { warmClient } from "./client_warm_up.ts";
 import { Client, cpuMs, imapDate, median, newestProcess, rssMb, timed } from "./imap_client.ts";
 import { corpusMessage, RARE_WORD } from "./imap_corpus.ts";
 import { type SpawnedServer, spawnServer } from "./spawn.ts";
@@ -62,6 +63,8 @@ export type ColdRow = [label: string, text: string, value: number, cpuMs: number
 export async function runCold(options: ColdOptions): Promise<ColdRow[]> {
   const corpus = Array.from({ length: options.messages }, (_, i) => corpusMessage(i));
   const corpusBytes = corpus.reduce((sum, m) => sum + m.length, 0);
+  // The client's JIT work done now, not beside the server's first commands.
+  await warmClient();
   let server: SpawnedServer | null = null;
   let hostname = "127.0.0.1";
   let port: number;
