@@ -17,7 +17,7 @@
 import { acceptsAnyCredentials, authenticate } from "../auth.ts";
 import { decodeSaslPlain, decodeSaslText, type SaslPlainFailure } from "../sasl.ts";
 import { StoreError } from "../store/types.ts";
-import { type CommandOutcome, outcome, type SmtpState } from "./context.ts";
+import type { CommandOutcome, SmtpState } from "./context.ts";
 import { reply, SmtpError } from "./reply.ts";
 
 /** How each mechanism starts, with or without an initial response; returns the reply. */
@@ -127,9 +127,9 @@ function failed(
 ): CommandOutcome {
   const penalty = state.ctx.authAttempts?.failed();
   if (!penalty) return text;
-  if (!penalty.disconnect) return outcome(text, { delayMs: penalty.delayMs });
+  if (!penalty.disconnect) return { reply: text, delayMs: penalty.delayMs };
   const bye = reply(421, "4.7.0", `${state.ctx.config.hostname} Too many failed logins, closing`);
-  return outcome(text + bye, { delayMs: penalty.delayMs, close: true });
+  return { reply: text + bye, delayMs: penalty.delayMs, close: true };
 }
 
 /** A LOGIN response: base64 text. */

@@ -24,7 +24,6 @@ import {
   type CommandOutcome,
   hostOf,
   mustStartTls,
-  outcome,
   sessionAddress,
   type SmtpState,
   type Transaction,
@@ -62,10 +61,10 @@ export const COMMANDS: ReadonlyMap<string, SmtpCommandSpec> = new Map<string, Sm
   ["QUIT", {
     beforeTls: true,
     help: true,
-    run: (state) =>
-      outcome(reply(221, "2.0.0", `${state.ctx.config.hostname} closing connection`), {
-        close: true,
-      }),
+    run: (state) => ({
+      reply: reply(221, "2.0.0", `${state.ctx.config.hostname} closing connection`),
+      close: true,
+    }),
   }],
   ["VRFY", {
     beforeTls: false,
@@ -188,7 +187,7 @@ function startTls(state: SmtpState, args: string): CommandOutcome {
   if (state.transaction) {
     throw new SmtpError(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
   }
-  return outcome(reply(220, "2.0.0", "Ready to start TLS"), { startTls: true });
+  return { reply: reply(220, "2.0.0", "Ready to start TLS"), startTls: true };
 }
 
 function mail(state: SmtpState, args: string): string {
@@ -304,7 +303,8 @@ function data(state: SmtpState, args: string): CommandOutcome {
 }
 
 /** DATA's reply, the same for every message. */
-const DATA_GO_AHEAD = outcome(reply(354, null, "End data with <CR><LF>.<CR><LF>"), {
+const DATA_GO_AHEAD: CommandOutcome = Object.freeze({
+  reply: reply(354, null, "End data with <CR><LF>.<CR><LF>"),
   data: true,
 });
 

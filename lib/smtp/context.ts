@@ -73,38 +73,13 @@ export interface SmtpState {
 }
 
 /**
- * A reply and what the driver does once it is written: read message data, close the
- * connection, or switch to TLS. `delayMs`: the reply waits that long (a failed AUTH), input is
- * held meanwhile. Made by {@linkcode outcome} only, so that every one has the same shape.
+ * What a command returns: its reply, or the reply and what the driver does once it is
+ * written: read message data, close the connection, or switch to TLS. `delayMs`: the reply
+ * waits that long (a failed AUTH), input is held meanwhile.
  */
-export interface ReplyOutcome {
-  readonly reply: string;
-  readonly data: boolean;
-  readonly close: boolean;
-  readonly startTls: boolean;
-  readonly delayMs: number;
-}
-
-/** What a command returns: its reply, or a {@linkcode ReplyOutcome}. */
-export type CommandOutcome = string | ReplyOutcome;
-
-/**
- * A frozen {@linkcode ReplyOutcome} with every field set: one object shape for DATA's, QUIT's,
- * STARTTLS's and AUTH's, so the driver's code compiled for DATA's (every message) is not
- * thrown away ("wrong map") at a connection's first QUIT.
- */
-export function outcome(
-  reply: string,
-  then: { data?: boolean; close?: boolean; startTls?: boolean; delayMs?: number },
-): ReplyOutcome {
-  return Object.freeze({
-    reply,
-    data: then.data ?? false,
-    close: then.close ?? false,
-    startTls: then.startTls ?? false,
-    delayMs: then.delayMs ?? 0,
-  });
-}
+export type CommandOutcome =
+  | string
+  | { reply: string; data?: true; close?: true; startTls?: true; delayMs?: number };
 
 /** How many addresses a session keeps for {@linkcode sessionAddress}. */
 const SESSION_ADDRESSES = 64;

@@ -14,13 +14,7 @@ import { VERSION } from "../version.ts";
 import { continueAuth } from "./auth.ts";
 import { faultReply, smtpFault } from "./chaos.ts";
 import { COMMANDS, finishData, parseCommandLine } from "./commands.ts";
-import {
-  type CommandOutcome,
-  mustStartTls,
-  outcome,
-  type SmtpContext,
-  type SmtpState,
-} from "./context.ts";
+import { type CommandOutcome, mustStartTls, type SmtpContext, type SmtpState } from "./context.ts";
 import { type SmtpFrame, SmtpFramer } from "./framer.ts";
 import { reply, SmtpError } from "./reply.ts";
 
@@ -288,24 +282,20 @@ function runGuarded(
 }
 
 /** Sends a command's reply (after its delay), then reads data, closes or starts TLS as it asks. */
-function sendOutcome(driver: Driver, sent: CommandOutcome): void {
-  if (typeof sent === "string") return sendReply(driver, sent);
+function sendOutcome(driver: Driver, outcome: CommandOutcome): void {
+  if (typeof outcome === "string") return sendReply(driver, outcome);
   const attempts = driver.ctx.authAttempts;
-  if (sent.delayMs && attempts) {
-    const now = outcome(sent.reply, { ...sent, delayMs: 0 });
-    return holdWhile(
-      driver,
-      (go) => attempts.later(sent.delayMs, go),
-      () => sendOutcome(driver, now),
-    );
+  if (outcome.delayMs && attempts) {
+    const { delayMs, ...now } = outcome;
+    return holdWhile(driver, (go) => attempts.later(delayMs, go), () => sendOutcome(driver, now));
   }
-  sendReply(driver, sent.reply);
-  if (sent.data) {
+  sendReply(driver, outcome.reply);
+  if (outcome.data) {
     driver.framer.startData();
     driver.io.expectBody?.(true);
   }
-  if (sent.close) close(driver);
-  if (sent.startTls) {
+  if (outcome.close) close(driver);
+  if (outcome.startTls) {
     flush(driver);
     // RFC 3207 4.2: back to the state after the greeting, knowing nothing the client said;
     // a fresh framer drops whatever was pipelined after STARTTLS in plaintext.
