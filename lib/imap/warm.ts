@@ -7,10 +7,12 @@
  * answer does not change, only when the work is done, so the first `FETCH 1:* (ENVELOPE
  * BODYSTRUCTURE)` right after a burst of APPENDs costs what a repeated one does.
  *
- * Done at delivery only while it is cheap: messages up to {@linkcode WarmerOptions.deliveryBytes},
- * a few of each store call ({@linkcode WarmerOptions.deliveryBatch}: a COPY of a mailbox is
- * one call) and within a CPU budget ({@linkcode WarmerOptions.deliveryShare} of the time), so
- * a burst of APPEND, SMTP or COPY traffic never waits on it for long. The rest waits for a pause in
+ * Done at delivery only while someone may read the mail at once (the server: an IMAP or POP3
+ * client is connected, {@linkcode WarmerOptions.indexAtDelivery}) and only while it is cheap:
+ * messages up to {@linkcode WarmerOptions.deliveryBytes}, a few of each store call
+ * ({@linkcode WarmerOptions.deliveryBatch}: a COPY of a mailbox is one call) and within a CPU
+ * budget ({@linkcode WarmerOptions.deliveryShare} of the time), so a burst of APPEND, SMTP or
+ * COPY traffic never waits on it for long. The rest waits for a pause in
  * deliveries and is indexed in short slices between I/O; past a queue limit the oldest
  * messages are left to be indexed on first use.
  *
