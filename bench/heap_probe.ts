@@ -6,6 +6,7 @@
  *
  * ```sh
  * deno run -A bench/heap_probe.ts [--messages 5000] [--top 30] [--keep-snapshots]
+ * deno run -A bench/heap_probe.ts --smtp --messages 2000   # SMTP messages instead of APPENDs
  * ```
  *
  * @module
@@ -17,6 +18,10 @@ import { testConfig } from "../lib/config.ts";
 import { startElektromail } from "../lib/server.ts";
 import { Client } from "./imap_client.ts";
 import { corpusMessage } from "./imap_corpus.ts";
+import { client as smtpClient, encodeMessages } from "./smtp_load.ts";
+
+/** `--smtp`: bench/smtp_load.ts's message size (bench/smtp_source.ts's latency client sends 2,200 too). */
+const SMTP_MESSAGE_SIZE = 2200;
 
 /** Object count and self bytes by "type:name". */
 type Census = Map<string, { count: number; bytes: number }>;
@@ -81,6 +86,7 @@ async function main() {
       top: { type: "string", default: "30" },
       "keep-snapshots": { type: "boolean", default: false },
       commands: { type: "boolean", default: false },
+      smtp: { type: "boolean", default: false },
     },
   });
   const messages = Number(values.messages);
@@ -94,7 +100,14 @@ async function main() {
   const c = await Client.connect(server.ports.imap);
   await c.command("LOGIN u p");
   const before = census(writeHeapSnapshot(`${dir}/before.heapsnapshot`));
-  await c.appendAll("INBOX", corpus);
+  if (values.smtp) {
+    await smtpClient(
+      { port: server.ports.smtp, size: SMTP_MESSAGE_SIZE, pipelining: false },
+      0,
+      encodeMessages(0, messages, SMTP_MESSAGE_SIZE),
+      [],
+    );
+  } else await c.appendAll("INBOX", corpus);
   const after = census(writeHeapSnapshot(`${dir}/after.heapsnapshot`));
   const rows = [...after].map(([key, entry]) => {
     const old = before.get(key) ?? { count: 0, bytes: 0 };

@@ -118,7 +118,12 @@ export async function startElektromail(
   const authGuard = new AuthGuard(config.limits, logger);
   // Filled by the warmer as mail is indexed, read by IMAP address searches.
   const addressColumns = new AddressColumns();
-  const warmer = startIndexWarmer(store, { addressColumns });
+  // Mail is indexed as it is delivered while someone may read it at once (see warm.ts).
+  let readersConnected = () => true;
+  const warmer = startIndexWarmer(store, {
+    addressColumns,
+    indexAtDelivery: () => readersConnected(),
+  });
   const imapServer = createImapServer({ config, store, logger, chaos, authGuard, addressColumns });
   const pop3Server: Pop3Server | null = pop3Module &&
     pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
@@ -227,18 +232,17 @@ export async function startElektromail(
         }));
       started.push({ ...http, name: "http" });
     }
+    const protocols = started.filter((listener): listener is Listener => "connections" in listener);
+    const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
+    readersConnected = () => readers.some((l) => l.connections > 0);
     if (options.warmUp) {
       // Real clients first: after its short prime round (lib/imap/warm_up.ts), the warm-up
       // waits while any protocol connection is open; every step waits while SMTP clients
       // send mail and nobody reads.
-      const protocols = started.filter((listener): listener is Listener =>
-        "connections" in listener
-      );
-      const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
       warmUp = warmUpCode(config, {
         busy: () => protocols.some((l) => l.connections > 0),
         mailInput: () => smtpInput.chunks,
-        readers: () => readers.some((l) => l.connections > 0),
+        readers: readersConnected,
       });
     }
     return {

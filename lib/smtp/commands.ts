@@ -24,6 +24,7 @@ import {
   type CommandOutcome,
   hostOf,
   mustStartTls,
+  sessionAddress,
   type SmtpState,
   type Transaction,
 } from "./context.ts";
@@ -234,7 +235,7 @@ function mail(state: SmtpState, args: string): string {
   if (isNonAscii(address) && !smtpUtf8) {
     throw new SmtpError(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
   }
-  state.transaction = { from: address, smtpUtf8, recipients: [] };
+  state.transaction = { from: sessionAddress(state, address), smtpUtf8, recipients: [] };
   return reply(250, "2.1.0", `Sender <${address}> OK`);
 }
 
@@ -268,7 +269,10 @@ function rcpt(state: SmtpState, args: string): string {
   } catch (error) {
     throw userLimitReply(error, address, config.limits.maxUsers);
   }
-  transaction.recipients.push({ address, user });
+  transaction.recipients.push({
+    address: sessionAddress(state, address),
+    user: sessionAddress(state, user),
+  });
   return reply(250, "2.1.5", `Recipient <${address}> OK`);
 }
 

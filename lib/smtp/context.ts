@@ -60,6 +60,8 @@ export interface SmtpState {
   auth: AuthStep | null;
   /** TLS on the connection now. */
   tls: TlsState;
+  /** The addresses this session has named, see {@linkcode sessionAddress}. */
+  readonly addresses: Map<string, string>;
   /** The date of the last Received header, kept for the rest of its second. */
   receivedDate?: { readonly second: number; readonly text: string };
   /**
@@ -78,6 +80,25 @@ export interface SmtpState {
 export type CommandOutcome =
   | string
   | { reply: string; data?: true; close?: true; startTls?: true; delayMs?: number };
+
+/** How many addresses a session keeps for {@linkcode sessionAddress}. */
+const SESSION_ADDRESSES = 64;
+
+/**
+ * `address` as the session first named it. A transaction's addresses (MAIL's, RCPT's and the
+ * users they route to) are kept with each delivered copy (its envelope), and an address cut
+ * from a command line is a slice of it that keeps the whole line alive: a client sending
+ * message after message to the same few addresses left two lines (~100 bytes) a message on
+ * the heap. The session's earlier string for the same address keeps one line per address a
+ * session instead.
+ */
+export function sessionAddress(state: SmtpState, address: string): string {
+  const known = state.addresses.get(address);
+  if (known !== undefined) return known;
+  if (state.addresses.size >= SESSION_ADDRESSES) state.addresses.clear();
+  state.addresses.set(address, address);
+  return address;
+}
 
 /** TLS is required and not active yet. */
 export function mustStartTls(state: SmtpState): boolean {

@@ -78,6 +78,7 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
       transaction: null,
       auth: null,
       tls: ctx.tls ?? "off",
+      addresses: new Map(),
     },
     framer: newFramer(ctx),
     errors: 0,

@@ -113,6 +113,27 @@ for (
   });
 }
 
+Deno.test("warmer: indexAtDelivery says when a delivery is indexed in its turn; the rest waits for a pause", async () => {
+  const store = openMemoryStore();
+  let readers = false;
+  const warmer = startIndexWarmer(store, { quietMs: 1, indexAtDelivery: () => readers });
+  try {
+    store.ensureUser("u");
+    store.append("u", "INBOX", message(1));
+    store.append("u", "INBOX", message(2));
+    assert.equal(warmer.pending(), 2, "indexed at delivery with no reader");
+    readers = true;
+    store.append("u", "INBOX", message(3));
+    assert.equal(warmer.pending(), 2, "not indexed at delivery with a reader");
+    assert.equal(readWarm(store, 3).loads, 0);
+    await settled(warmer);
+    for (let uid = 1; uid <= 2; uid++) assert.equal(readWarm(store, uid).loads, 0);
+  } finally {
+    warmer.close();
+    store.close();
+  }
+});
+
 Deno.test("warmer: past the delivery budget or size, nothing is indexed while deliveries go on; then everything is", async () => {
   const store = openMemoryStore();
   const warmer = startIndexWarmer(store, { quietMs: 500, deliveryShare: 0 });

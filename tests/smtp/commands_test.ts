@@ -28,6 +28,7 @@ function state(tls: SmtpState["tls"], tlsRequired = false): SmtpState {
     transaction: null,
     auth: null,
     tls,
+    addresses: new Map(),
   };
 }
 
@@ -113,4 +114,20 @@ Deno.test("commands: parseCommandLine splits verb and arguments as the old patte
     for (let length = random(12); length > 0; length--) line += alphabet[random(alphabet.length)];
     assert.deepEqual(parseCommandLine(line), oldParse(line), JSON.stringify(line));
   }
+});
+
+Deno.test("commands: a session keeps the addresses MAIL and RCPT named (and their users), a bounded number", () => {
+  const s = state("off");
+  s.greeted = "EHLO";
+  const run = (verb: string, args: string) => COMMANDS.get(verb)!.run(s, args);
+  run("MAIL", "FROM:<a@example.com> SIZE=100");
+  run("RCPT", "TO:<b+tag@example.com>");
+  assert.deepEqual([...s.addresses.keys()].sort(), ["a@example.com", "b", "b+tag@example.com"]);
+  assert.equal(s.transaction!.from, "a@example.com");
+  for (let n = 0; n < 100; n++) {
+    run("RSET", "");
+    run("MAIL", `FROM:<sender${n}@example.com>`);
+  }
+  assert.ok(s.addresses.size <= 64, `${s.addresses.size} addresses kept`);
+  assert.ok(s.addresses.has("sender99@example.com"));
 });
