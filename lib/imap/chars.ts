@@ -36,14 +36,20 @@ export function isTagChar(b: number): boolean {
   return isAstringChar(b) && b !== 0x2b;
 }
 
+/** Bytes {@linkcode latin1} passes to one `String.fromCharCode` call. */
+const LATIN1_CHUNK = 8192;
+
 /**
- * Bytes as one char each (the ASCII of IMAP syntax), without spreading huge arrays. Unlike
- * `new TextDecoder("latin1")` (which is windows-1252) every byte maps to its own code point.
+ * Bytes as one char each (the ASCII of IMAP syntax), in calls of at most 8 KB of arguments.
+ * Unlike `new TextDecoder("latin1")` (which is windows-1252) every byte maps to its own code
+ * point. The bytes go to `apply` as they are: a spread runs the array iterator, ~600 bytes of
+ * garbage and ~2 us for a tag or a command name, even optimized (issue 13, round 13).
  */
 export function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= LATIN1_CHUNK) return String.fromCharCode.apply(null, bytes as never);
   let out = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  for (let i = 0; i < bytes.length; i += LATIN1_CHUNK) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + LATIN1_CHUNK) as never);
   }
   return out;
 }

@@ -43,7 +43,8 @@ export async function runCommand(
   command: FramedCommand,
 ): Promise<CommandOutcome> {
   const { ctx } = session;
-  ctx.logger.traffic(ctx.label, "C", summarizeCommand(command.line));
+  // Only worked out when it is written: a decode and two patterns for each command otherwise.
+  if (ctx.logger.verbose) ctx.logger.traffic(ctx.label, "C", summarizeCommand(command.line));
   let tag: string | null = null;
   let spec: CommandSpec | undefined;
   let verb = "";

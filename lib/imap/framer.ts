@@ -243,7 +243,9 @@ export class ImapFramer {
             this.#input.unshift(raw.subarray(Math.max(0, raw.length - TAIL)));
             return { type: "line-too-long", tag };
           }
-          this.#text.push(line);
+          // The empty line that ends a command after its literal (APPEND's) adds no text:
+          // the command's line is then its first as it is, not a copy of the two.
+          if (line.length > 0) this.#text.push(line);
           this.#textLength += line.length;
           if (this.#tag === null && this.#text.length === 1) this.#tag = sniffTag(line);
           const announced = literalAnnouncement(line);
