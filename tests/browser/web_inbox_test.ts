@@ -216,3 +216,46 @@ Deno.test({
     });
   });
 });
+
+Deno.test({
+  name: "browser: a list answer older than a live arrival does not drop the new message",
+  ...browserTest,
+}, async () => {
+  await withApi(async (api) => {
+    await withChromium(async (browser) => {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(10_000);
+      // The list requests the page makes are held; their answers are taken before the mail
+      // arrives and given after it has come in live over /events: a slow list answer.
+      const held: Array<() => Promise<void>> = [];
+      let holding = true;
+      await page.route((url) => url.pathname === "/messages", async (route) => {
+        if (!holding) return route.continue();
+        const stale = await route.fetch();
+        held.push(() => route.fulfill({ response: stale }));
+      });
+      await page.goto(api.base + "/");
+      await page.locator("#status", { hasText: "live" }).waitFor();
+      await sendMail(
+        api.server.ports.smtp,
+        "amy@example.com",
+        mime("amy@example.com", "Fresh news", "<p>Hello</p>"),
+      );
+      await page.locator("#messages li", { hasText: "Fresh news" }).waitFor();
+      assert.ok(held.length > 0, "a list request was held");
+      holding = false;
+      for (const release of held.splice(0)) await release();
+      // Whatever the stale answers said, the message that came live is still listed.
+      await waitForListSettled(page);
+      assert.equal(await page.locator("#messages li", { hasText: "Fresh news" }).count(), 1);
+    });
+  });
+});
+
+/** Two animation frames after the last list answer was handled. */
+async function waitForListSettled(page: Page): Promise<void> {
+  await page.evaluate(
+    "new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => " +
+      "setTimeout(resolve, 50))))",
+  );
+}

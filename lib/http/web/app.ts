@@ -183,8 +183,12 @@ export const APP_JS = String.raw`"use strict";
   }
 
   var listGeneration = 0;
+  // Mail added live (/events) since the newest list request went out: that request's answer
+  // may have been made before it, and would drop it from the list; it is kept on top instead.
+  var addedSinceRequest = [];
   function refreshMessages() {
     var generation = ++listGeneration;
+    addedSinceRequest = [];
     return fetch(listQuery()).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body && body.error || String(r.status));
@@ -192,6 +196,10 @@ export const APP_JS = String.raw`"use strict";
       });
     }).then(function (messages) {
       if (generation !== listGeneration) return;
+      addedSinceRequest.forEach(function (added) {
+        if (!messages.some(function (m) { return m.id === added.id; })) messages.unshift(added);
+      });
+      addedSinceRequest = [];
       $("search").removeAttribute("aria-invalid");
       var openId = state.open && state.open.id;
       state.messages = messages;
@@ -275,6 +283,7 @@ export const APP_JS = String.raw`"use strict";
       // Newest first: new mail goes on top, and the selection stays on its message.
       data.message.fresh = true;
       state.messages.unshift(data.message);
+      addedSinceRequest.push(data.message);
       if (state.selected >= 0) state.selected++;
       renderMessages();
     });
