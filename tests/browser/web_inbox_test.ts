@@ -72,9 +72,14 @@ function mime(to: string, subject: string, html: string): string {
   ].join("\r\n");
 }
 
-async function openInbox(browser: Browser, api: Api): Promise<Page> {
+async function openInbox(
+  browser: Browser,
+  api: Api,
+  before: (page: Page) => Promise<unknown> = () => Promise.resolve(),
+): Promise<Page> {
   const page = await browser.newPage();
   page.setDefaultTimeout(10_000);
+  await before(page);
   await page.goto(api.base + "/");
   await page.locator("#status", { hasText: "live" }).waitFor();
   return page;
@@ -218,36 +223,44 @@ Deno.test({
 });
 
 Deno.test({
-  name: "browser: a list answer older than a live arrival does not drop the new message",
+  name:
+    "browser: a list answer older than live changes neither drops new mail nor restores expunged",
   ...browserTest,
 }, async () => {
   await withApi(async (api) => {
+    await sendMail(
+      api.server.ports.smtp,
+      "amy@example.com",
+      mime("amy@example.com", "Old news", "<p>Bye</p>"),
+    );
     await withChromium(async (browser) => {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(10_000);
-      // The list requests the page makes are held; their answers are taken before the mail
-      // arrives and given after it has come in live over /events: a slow list answer.
+      // The list requests the page makes are held; their answers are taken at once and given
+      // only after mail has come and gone live over /events: a slow list answer.
       const held: Array<() => Promise<void>> = [];
       let holding = true;
-      await page.route((url) => url.pathname === "/messages", async (route) => {
-        if (!holding) return route.continue();
-        const stale = await route.fetch();
-        held.push(() => route.fulfill({ response: stale }));
-      });
-      await page.goto(api.base + "/");
-      await page.locator("#status", { hasText: "live" }).waitFor();
+      const page = await openInbox(
+        browser,
+        api,
+        (page) =>
+          page.route((url) => url.pathname === "/messages", async (route) => {
+            if (!holding) return route.continue();
+            const stale = await route.fetch();
+            held.push(() => route.fulfill({ response: stale }));
+          }),
+      );
       await sendMail(
         api.server.ports.smtp,
         "amy@example.com",
         mime("amy@example.com", "Fresh news", "<p>Hello</p>"),
       );
       await page.locator("#messages li", { hasText: "Fresh news" }).waitFor();
+      assert.deepEqual(api.server.store.expunge("amy", "INBOX", [1], true), [1]);
       assert.ok(held.length > 0, "a list request was held");
       holding = false;
       for (const release of held.splice(0)) await release();
-      // Whatever the stale answers said, the message that came live is still listed.
       await waitForListSettled(page);
       assert.equal(await page.locator("#messages li", { hasText: "Fresh news" }).count(), 1);
+      assert.equal(await page.locator("#messages li", { hasText: "Old news" }).count(), 0);
     });
   });
 });

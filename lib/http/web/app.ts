@@ -183,12 +183,13 @@ export const APP_JS = String.raw`"use strict";
   }
 
   var listGeneration = 0;
-  // Mail added live (/events) since the newest list request went out: that request's answer
-  // may have been made before it, and would drop it from the list; it is kept on top instead.
-  var addedSinceRequest = [];
+  // Live changes (/events) since the list request in flight went out; null while none is. Its
+  // answer may have been made before them: mail added since is kept on top, mail expunged since
+  // is left out.
+  var sinceRequest = null;
   function refreshMessages() {
     var generation = ++listGeneration;
-    addedSinceRequest = [];
+    sinceRequest = { added: [], removed: [] };
     return fetch(listQuery()).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body && body.error || String(r.status));
@@ -196,10 +197,12 @@ export const APP_JS = String.raw`"use strict";
       });
     }).then(function (messages) {
       if (generation !== listGeneration) return;
-      addedSinceRequest.forEach(function (added) {
+      var since = sinceRequest;
+      sinceRequest = null;
+      messages = messages.filter(function (m) { return since.removed.indexOf(m.id) < 0; });
+      since.added.forEach(function (added) {
         if (!messages.some(function (m) { return m.id === added.id; })) messages.unshift(added);
       });
-      addedSinceRequest = [];
       $("search").removeAttribute("aria-invalid");
       var openId = state.open && state.open.id;
       state.messages = messages;
@@ -207,6 +210,7 @@ export const APP_JS = String.raw`"use strict";
       renderMessages();
     }).catch(function (error) {
       if (generation !== listGeneration) return;
+      sinceRequest = null;
       $("search").setAttribute("aria-invalid", "true");
       showError(error);
     });
@@ -283,7 +287,7 @@ export const APP_JS = String.raw`"use strict";
       // Newest first: new mail goes on top, and the selection stays on its message.
       data.message.fresh = true;
       state.messages.unshift(data.message);
-      addedSinceRequest.push(data.message);
+      if (sinceRequest) sinceRequest.added.push(data.message);
       if (state.selected >= 0) state.selected++;
       renderMessages();
     });
@@ -298,7 +302,9 @@ export const APP_JS = String.raw`"use strict";
     });
     source.addEventListener("message.expunged", function (e) {
       refreshUsersSoon();
-      removeIds(JSON.parse(e.data).ids);
+      var ids = JSON.parse(e.data).ids;
+      if (sinceRequest) sinceRequest.removed = sinceRequest.removed.concat(ids);
+      removeIds(ids);
     });
     ["user.created", "mailbox.created", "mailbox.deleted", "mailbox.renamed"].forEach(function (type) {
       source.addEventListener(type, function () { refreshUsersSoon(); });
