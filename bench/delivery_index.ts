@@ -62,7 +62,12 @@ function threadCpuMs(): number {
 }
 
 /** What lib/imap/warm.ts `warm` does for one stored message (the first `stages` of it). */
-export function warm(raw: Uint8Array, slabs: ByteSlabs, tables: TableSlab, stages = 5): MessageIndex {
+export function warm(
+  raw: Uint8Array,
+  slabs: ByteSlabs,
+  tables: TableSlab,
+  stages = 5,
+): MessageIndex {
   // The table cut from a shared slab, as the memory store indexes an appended message.
   const index = new MessageIndex(raw, tables);
   if (stages === 1) return index;

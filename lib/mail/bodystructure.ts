@@ -17,6 +17,7 @@
 import { type Envelope, envelopeOf } from "./envelope.ts";
 import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
+import type { WrittenParameter } from "./mime_part.ts";
 import { stripComments } from "./params.ts";
 
 /** Attribute/value pairs, in order; values are binary strings. */
@@ -109,7 +110,7 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
   const found = firstFields(part.fields, CONTENT_FIELDS);
   const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
   const typeValue = value(found[0]);
-  const declared = typeValue === null ? [] : splitParameters(typeValue).params;
+  const declared = typeValue === null ? NO_PARAMETERS : writtenParameters(part, typeValue);
   // The extension fields are named one by one below, not spread: a spread copies them
   // property by property, once per part of every delivered message.
   const dispositionValue = disposition(value(found[1]));
@@ -155,6 +156,20 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     language,
     location,
   };
+}
+
+const NO_PARAMETERS: readonly WrittenParameter[] = [];
+
+/**
+ * The parameters of `typeValue`, the part's `Content-Type` as stored, as written: those its
+ * content type was parsed with when that was the same text (an ASCII field, nearly all mail:
+ * the MIME parse tokenized it already), else tokenized here.
+ */
+function writtenParameters(part: MimePart, typeValue: string): readonly WrittenParameter[] {
+  const written = part.contentType.written;
+  return written !== undefined && written.source === typeValue
+    ? written.params
+    : splitParameters(typeValue).params;
 }
 
 /** The fields {@linkcode bodyStructureOf} reads, in the order it takes them. */
@@ -221,7 +236,7 @@ function languages(value: string | null): string[] | null {
  * (`name*0*`, `name*1`, ...) joined in order, as `name*` with the `charset'lang'` prefix and
  * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
  */
-function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {
+function joinParams(list: readonly WrittenParameter[]): Params | null {
   if (list.length === 0) return null;
   const out: Array<[string, string]> = [];
   // Made on the first RFC 2231 section: nearly every parameter list has none.

@@ -407,10 +407,11 @@ class PartView implements MimePart {
     if (this.#children) return this.#children;
     const first = this.#table.link(this.#row, 0);
     const count = this.#table.link(this.#row, 1);
-    const children: MimePart[] = [];
+    // Of the exact length, not grown by pushes (room for 16 on the first).
+    const children = new Array<MimePart>(count);
     for (let i = 0; i < count; i++) {
       const number = this.#childPrefix + (i + 1);
-      children.push(new PartView(this.#table, first + i, number, number + "."));
+      children[i] = new PartView(this.#table, first + i, number, number + ".");
     }
     return this.#children = children;
   }

@@ -6,7 +6,7 @@
  */
 
 import { decodeCharset, decodeEncodedWords } from "./headers.ts";
-import type { ContentType, MimeParams } from "./mime_part.ts";
+import type { ContentType, MimeParams, WrittenParameter, WrittenParameters } from "./mime_part.ts";
 
 /** The default content type (RFC 2045 5.2). */
 export const TEXT_PLAIN: ContentType = {
@@ -15,12 +15,38 @@ export const TEXT_PLAIN: ContentType = {
   params: { charset: "us-ascii" },
 };
 
-/** Parses a `Content-Type` value; a missing or malformed type/subtype gives text/plain. */
+/**
+ * Parses a `Content-Type` value; a missing or malformed type/subtype gives text/plain. The
+ * parameters are also kept as written (`written`), tokenized once for both.
+ */
 export function parseContentType(value: string): ContentType {
-  const { type: full, params } = parseParameterized(value);
-  const match = /^([!#$%&'*+.^_`|~0-9a-z-]+)\/([!#$%&'*+.^_`|~0-9a-z-]+)$/.exec(full);
-  if (!match) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params } };
-  return { type: match[1], subtype: match[2], params };
+  const written = splitParameters(value);
+  const { type: full, params } = decodeParameters(written);
+  const slash = mediaTypeSlash(full);
+  if (slash < 0) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params }, written };
+  return { type: full.slice(0, slash), subtype: full.slice(slash + 1), params, written };
+}
+
+/**
+ * Where the `/` of `type/subtype` is in `full` (both lower-case tokens), or -1 when it is
+ * not that: a scan, not a pattern's match array and groups (a part of every delivered message).
+ */
+function mediaTypeSlash(full: string): number {
+  let slash = -1;
+  for (let i = 0; i < full.length; i++) {
+    const code = full.charCodeAt(i);
+    if (code === SLASH) {
+      if (slash >= 0 || i === 0) return -1;
+      slash = i;
+    } else if (!isTypeChar(code)) return -1;
+  }
+  return slash === full.length - 1 ? -1 : slash;
+}
+
+/** `[!#$%&'*+.^_`|~0-9a-z-]`: a token character of a lower-cased media type. */
+function isTypeChar(code: number): boolean {
+  if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) return true;
+  return code < 0x80 && "!#$%&'*+.^_`|~-".includes(String.fromCharCode(code));
 }
 
 /**
@@ -31,15 +57,11 @@ export function parseContentType(value: string): ContentType {
  * @example
  * ```ts
  * splitParameters('attachment; filename*0*="utf-8\'\'a"; filename*1=b');
- * // { type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a" }, { name: "filename*1", value: "b" }] }
+ * // { source: ..., type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a", quoted: true }, { name: "filename*1", value: "b", quoted: false }] }
  * ```
  */
-export function splitParameters(
-  value: string,
-): { type: string; params: Array<{ name: string; value: string }> } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = tokens.shift()?.name ?? "";
-  return { type, params: tokens.map(({ name, value }) => ({ name, value })) };
+export function splitParameters(value: string): WrittenParameters {
+  return tokenizeParameters(stripComments(value), value);
 }
 
 /**
@@ -50,12 +72,17 @@ export function splitParameters(
 export function parseParameterized(
   value: string,
 ): { type: string; params: MimeParams } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = (tokens[0]?.name ?? "").toLowerCase();
+  return decodeParameters(splitParameters(value));
+}
+
+/** {@linkcode parseParameterized} of a list already split. */
+function decodeParameters(written: WrittenParameters): { type: string; params: MimeParams } {
+  const tokens = written.params;
+  const type = written.type.toLowerCase();
   const plain: MimeParams = {};
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;
-  for (let i = 1; i < tokens.length; i++) {
+  for (let i = 0; i < tokens.length; i++) {
     const { name, value: paramValue, quoted } = tokens[i];
     const lower = name.toLowerCase();
     if (!lower.includes("*")) {
@@ -156,16 +183,23 @@ function indexOfEither(value: string, i: number, stop: number, other: number): n
 }
 
 const SEMICOLON = 0x3b;
+const SLASH = 0x2f;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** `first; a=1; b="x y"` -> the first token (as `name`), then name/value pairs. */
-function tokenizeParameters(
-  value: string,
-): Array<{ name: string; value: string; quoted: boolean }> {
-  const out: Array<{ name: string; value: string; quoted: boolean }> = [];
+/**
+ * `first; a=1; b="x y"` (read from `source`): the first token (white space removed) and the
+ * name/value pairs.
+ */
+function tokenizeParameters(value: string, source: string): WrittenParameters {
   const length = value.length;
+  // Sized by the semicolons, not grown by pushes (an empty array's first push makes room for
+  // 16): a part of every delivered message is read so.
+  let semicolons = 0;
+  for (let j = 0; j < length; j++) if (value.charCodeAt(j) === SEMICOLON) semicolons++;
+  const out = new Array<WrittenParameter>(semicolons);
+  let count = 0;
   let i = indexOfEither(value, 0, SEMICOLON, SEMICOLON);
   let first = value.slice(0, i).trim();
   for (let j = 0; j < first.length; j++) {
@@ -174,7 +208,6 @@ function tokenizeParameters(
       break;
     }
   }
-  out.push({ name: first, value: "", quoted: false });
   while (i < length) {
     i++; // the ';'
     while (i < length && isSpace(value.charCodeAt(i))) i++;
@@ -198,13 +231,14 @@ function tokenizeParameters(
       }
       text += value.slice(run, i);
       i = indexOfEither(value, i + 1, SEMICOLON, SEMICOLON);
-      if (name) out.push({ name, value: text, quoted: true });
+      if (name) out[count++] = { name, value: text, quoted: true };
     } else {
       const valueStart = i;
       i = indexOfEither(value, i, SEMICOLON, SEMICOLON);
       const text = value.slice(valueStart, i).trim();
-      if (name) out.push({ name, value: text, quoted: false });
+      if (name) out[count++] = { name, value: text, quoted: false };
     }
   }
-  return out;
+  if (count < out.length) out.length = count;
+  return { source, type: first, params: out };
 }

@@ -193,10 +193,20 @@ Deno.test("mime: deep nesting is bounded", () => {
 });
 
 Deno.test("mime: parameters with RFC 2231 charsets, continuations, quotes and comments", () => {
-  assert.deepEqual(parseContentType('Text/Plain; CHARSET="UTF-8" (comment); format=flowed'), {
+  const value = 'Text/Plain; CHARSET="UTF-8" (comment); format=flowed';
+  assert.deepEqual(parseContentType(value), {
     type: "text",
     subtype: "plain",
     params: { charset: "UTF-8", format: "flowed" },
+    // As written too, for BODYSTRUCTURE (tokenized once for both).
+    written: {
+      source: value,
+      type: "Text/Plain",
+      params: [
+        { name: "CHARSET", value: "UTF-8", quoted: true },
+        { name: "format", value: "flowed", quoted: false },
+      ],
+    },
   });
   assert.equal(
     parseParameterized("attachment; filename*=iso-8859-1'fr'%E9t%E9.txt").params.filename,
