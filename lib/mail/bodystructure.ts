@@ -122,16 +122,13 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
       kind: "multipart",
       subtype,
       children: part.children.map((child) => bodyStructureOf(raw, child)),
-      params: joinParams(declared),
+      params: joinParams(declared, false),
       disposition: dispositionValue,
       language,
       location,
     };
   }
-  let params = joinParams(declared);
-  if (type === "text" && !params?.some((param) => param[0] === "charset")) {
-    params = [...(params ?? []), ["charset", "us-ascii"]];
-  }
+  const params = joinParams(declared, type === "text");
   const isMessage = type === "message" && (subtype === "rfc822" || subtype === "global");
   const text = type === "text";
   let message: SinglePart["message"] = null;
@@ -219,7 +216,7 @@ function disposition(value: string | null): Disposition | null {
   if (value === null) return null;
   const { type, params } = splitParameters(value);
   if (!/^[!#$%&'*+.^_`{|}~0-9A-Za-z-]+$/.test(type)) return null;
-  return { type: type.toLowerCase(), params: joinParams(params) };
+  return { type: type.toLowerCase(), params: joinParams(params, false) };
 }
 
 /** `Content-Language: en, de-CH (comment)` -> `["en", "de-CH"]` (RFC 3282). */
@@ -231,14 +228,43 @@ function languages(value: string | null): string[] | null {
   return tags.length > 0 ? tags : null;
 }
 
+/** The parameter a text part without a charset reports (RFC 2045 5.2). */
+const US_ASCII: readonly [string, string] = ["charset", "us-ascii"];
+
 /**
  * Parameters as IMAP reports them: names lower-cased; the RFC 2231 sections of one name
  * (`name*0*`, `name*1`, ...) joined in order, as `name*` with the `charset'lang'` prefix and
- * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
+ * %XX escapes kept when any section is encoded, else as `name`; with `charset` `us-ascii`
+ * last when `charsetDefault` and there is no charset. Empty: null.
  */
-function joinParams(list: readonly WrittenParameter[]): Params | null {
-  if (list.length === 0) return null;
-  const out: Array<[string, string]> = [];
+function joinParams(list: readonly WrittenParameter[], charsetDefault: boolean): Params | null {
+  if (list.length === 0) return charsetDefault ? [US_ASCII] : null;
+  // Nearly every list: no RFC 2231 sections, an array of its final size (pushes to an empty
+  // one made room for 16; a part of every delivered message is read so).
+  let plain = true;
+  for (let i = 0; i < list.length && plain; i++) plain = !list[i].name.includes("*");
+  if (plain) {
+    const pairs = new Array<readonly [string, string]>(list.length + (charsetDefault ? 1 : 0));
+    let hasCharset = false;
+    for (let i = 0; i < list.length; i++) {
+      const name = list[i].name.toLowerCase();
+      if (name === "charset") hasCharset = true;
+      pairs[i] = [name, list[i].value];
+    }
+    if (charsetDefault && !hasCharset) pairs[list.length] = US_ASCII;
+    else pairs.length = list.length;
+    return pairs;
+  }
+  const withSections = joinSections(list);
+  if (charsetDefault && !withSections?.some((param) => param[0] === "charset")) {
+    return [...(withSections ?? []), US_ASCII];
+  }
+  return withSections;
+}
+
+/** {@linkcode joinParams} of a list with RFC 2231 sections, without the charset default. */
+function joinSections(list: readonly WrittenParameter[]): Params | null {
+  const out: Array<readonly [string, string]> = [];
   // Made on the first RFC 2231 section: nearly every parameter list has none.
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;

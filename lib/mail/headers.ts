@@ -315,8 +315,9 @@ export function firstFields(
   wanted: FieldNames,
 ): Array<HeaderField | undefined> {
   const { names, byLength } = wanted;
-  // Of the exact length, not grown by pushes (room for 16 on the first).
-  const found = new Array<HeaderField | undefined>(names.length).fill(undefined);
+  // Of the exact length, not grown by pushes (room for 16 on the first; `fill` made more).
+  const found = new Array<HeaderField | undefined>(names.length);
+  for (let i = 0; i < names.length; i++) found[i] = undefined;
   for (let f = 0; f < fields.length; f++) {
     const field = fields[f];
     const candidates = byLength[field.name.length];
