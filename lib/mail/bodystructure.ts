@@ -18,7 +18,7 @@ import { type Envelope, envelopeOf } from "./envelope.ts";
 import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
 import type { WrittenParameter } from "./mime_part.ts";
-import { stripComments } from "./params.ts";
+import { lowerCase, stripComments } from "./params.ts";
 
 /** Attribute/value pairs, in order; values are binary strings. */
 export type Params = ReadonlyArray<readonly [string, string]>;
@@ -216,7 +216,7 @@ function disposition(value: string | null): Disposition | null {
   if (value === null) return null;
   const { type, params } = splitParameters(value);
   if (!/^[!#$%&'*+.^_`{|}~0-9A-Za-z-]+$/.test(type)) return null;
-  return { type: type.toLowerCase(), params: joinParams(params, false) };
+  return { type: lowerCase(type), params: joinParams(params, false) };
 }
 
 /** `Content-Language: en, de-CH (comment)` -> `["en", "de-CH"]` (RFC 3282). */
@@ -247,7 +247,7 @@ function joinParams(list: readonly WrittenParameter[], charsetDefault: boolean):
     const pairs = new Array<readonly [string, string]>(list.length + (charsetDefault ? 1 : 0));
     let hasCharset = false;
     for (let i = 0; i < list.length; i++) {
-      const name = list[i].name.toLowerCase();
+      const name = lowerCase(list[i].name);
       if (name === "charset") hasCharset = true;
       pairs[i] = [name, list[i].value];
     }

@@ -14,7 +14,13 @@
  */
 
 import { type HeaderField, headerValue, parseHeaderFields } from "./headers.ts";
-import { parseContentType, parseParameterized, stripComments, TEXT_PLAIN } from "./params.ts";
+import {
+  lowerCase,
+  parseContentType,
+  parseParameterized,
+  stripComments,
+  TEXT_PLAIN,
+} from "./params.ts";
 import type { ContentDisposition, ContentType, MimePart } from "./mime_part.ts";
 
 /** Content-Type of a `multipart/digest` child without a Content-Type field. */
@@ -332,7 +338,7 @@ export class MimeTableBuilder {
  */
 export function transferEncoding(value: string | undefined): string {
   if (value === undefined) return "7bit";
-  const token = stripComments(value).trim().toLowerCase();
+  const token = lowerCase(stripComments(value).trim());
   return /^[!#$%&'*+.^_`{|}~0-9a-z-]+$/.test(token) ? token : "7bit";
 }
 

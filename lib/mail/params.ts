@@ -78,13 +78,13 @@ export function parseParameterized(
 /** {@linkcode parseParameterized} of a list already split. */
 function decodeParameters(written: WrittenParameters): { type: string; params: MimeParams } {
   const tokens = written.params;
-  const type = written.type.toLowerCase();
+  const type = lowerCase(written.type);
   const plain: MimeParams = {};
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;
   for (let i = 0; i < tokens.length; i++) {
     const { name, value: paramValue, quoted } = tokens[i];
-    const lower = name.toLowerCase();
+    const lower = lowerCase(name);
     if (!lower.includes("*")) {
       // A plain parameter (what nearly all mail has): the section pattern is not needed.
       if (!(lower in plain)) plain[lower] = quoted ? decodeEncodedWords(paramValue) : paramValue;
@@ -140,6 +140,19 @@ function percentDecodeInto(text: string, out: number[]): void {
       for (const byte of new TextEncoder().encode(text[i])) out.push(byte);
     }
   }
+}
+
+/**
+ * `text` lower-cased: itself when it has no upper-case ASCII letter and is all ASCII, as
+ * nearly every media type and parameter name is (V8's `toLowerCase` makes a copy even then;
+ * a few for each part of every delivered message).
+ */
+export function lowerCase(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code >= 0x41 && code <= 0x5a) || code >= 0x80) return text.toLowerCase();
+  }
+  return text;
 }
 
 export function stripComments(value: string): string {

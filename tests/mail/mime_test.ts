@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { TableSlab } from "../../lib/mail/mime_table.ts";
+import { lowerCase } from "../../lib/mail/params.ts";
 import {
   decodeBase64Bytes,
   decodeBody,
@@ -366,4 +367,14 @@ Deno.test("mime: the root's content type handed over from the parse is a parse o
     assert.deepEqual(first, again, message);
     assert.deepEqual(first, parseMime(enc(message)).contentType, message);
   }
+});
+
+Deno.test("params: lowerCase gives the text itself when nothing changes, else toLowerCase's", () => {
+  const plain = ["text/plain", "charset", "x-y_z.1"].map((text) => text.split("").join(""));
+  for (const text of plain) assert.equal(lowerCase(text), text);
+  assert.equal(lowerCase("Text/Plain"), "text/plain");
+  assert.equal(lowerCase("CHARSET"), "charset");
+  // Beyond ASCII: what toLowerCase gives (one character can become two).
+  assert.equal(lowerCase("\u00c9T\u00c9"), "\u00e9t\u00e9");
+  assert.equal(lowerCase("\u0130"), "\u0130".toLowerCase());
 });
