@@ -24,7 +24,12 @@ export function parseContentType(value: string): ContentType {
   const { type: full, params } = decodeParameters(written);
   const slash = mediaTypeSlash(full);
   if (slash < 0) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params }, written };
-  return { type: full.slice(0, slash), subtype: full.slice(slash + 1), params, written };
+  return {
+    type: knownSlice(full, 0, slash),
+    subtype: knownSlice(full, slash + 1, full.length),
+    params,
+    written,
+  };
 }
 
 /**
@@ -185,6 +190,87 @@ function isSpace(code: number): boolean {
     code === 0x3000 || code === 0xfeff;
 }
 
+/** `value.slice(start, end).trim()`, through {@linkcode knownSlice}. */
+function trimmedSlice(value: string, start: number, end: number): string {
+  while (start < end && isSpace(value.charCodeAt(start))) start++;
+  while (end > start && isSpace(value.charCodeAt(end - 1))) end--;
+  return knownSlice(value, start, end);
+}
+
+/**
+ * Media types, parameter names and values most mail has, by length: {@linkcode knownSlice}
+ * gives these strings rather than new ones (a few for each part of every delivered message,
+ * read at delivery and again by BODYSTRUCTURE).
+ */
+const KNOWN_TOKENS: ReadonlyArray<readonly string[]> = (() => {
+  const tokens = [
+    "text/plain",
+    "text/html",
+    "multipart/alternative",
+    "multipart/mixed",
+    "multipart/related",
+    "multipart/report",
+    "multipart/signed",
+    "application/octet-stream",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "message/rfc822",
+    "message/delivery-status",
+    "text",
+    "plain",
+    "html",
+    "multipart",
+    "mixed",
+    "alternative",
+    "related",
+    "application",
+    "octet-stream",
+    "image",
+    "message",
+    "rfc822",
+    "charset",
+    "boundary",
+    "name",
+    "filename",
+    "format",
+    "flowed",
+    "delsp",
+    "yes",
+    "no",
+    "utf-8",
+    "UTF-8",
+    "us-ascii",
+    "US-ASCII",
+    "iso-8859-1",
+    "ISO-8859-1",
+    "windows-1252",
+    "attachment",
+    "inline",
+  ];
+  const byLength: string[][] = [];
+  for (const token of tokens) (byLength[token.length] ??= []).push(token);
+  return byLength;
+})();
+
+/**
+ * `value.slice(start, end)`, as one of {@linkcode KNOWN_TOKENS} when it is one (the same
+ * string every time, nothing allocated).
+ */
+function knownSlice(value: string, start: number, end: number): string {
+  const candidates = KNOWN_TOKENS[end - start];
+  if (candidates !== undefined) {
+    // Indexed, not `for...of`: no iterator objects.
+    for (let c = 0; c < candidates.length; c++) {
+      const token = candidates[c];
+      let i = 0;
+      while (i < token.length && value.charCodeAt(start + i) === token.charCodeAt(i)) i++;
+      if (i === token.length) return token;
+    }
+  }
+  return value.slice(start, end);
+}
+
 /** Where the next `stop` (or `other`) is at or after `i`, or `value.length`. */
 function indexOfEither(value: string, i: number, stop: number, other: number): number {
   while (i < value.length) {
@@ -214,7 +300,7 @@ function tokenizeParameters(value: string, source: string): WrittenParameters {
   const out = new Array<WrittenParameter>(semicolons);
   let count = 0;
   let i = indexOfEither(value, 0, SEMICOLON, SEMICOLON);
-  let first = value.slice(0, i).trim();
+  let first = trimmedSlice(value, 0, i);
   for (let j = 0; j < first.length; j++) {
     if (isSpace(first.charCodeAt(j))) {
       first = first.replace(/\s+/g, "");
@@ -226,7 +312,7 @@ function tokenizeParameters(value: string, source: string): WrittenParameters {
     while (i < length && isSpace(value.charCodeAt(i))) i++;
     const nameStart = i;
     i = indexOfEither(value, i, EQUALS, SEMICOLON);
-    const name = value.slice(nameStart, i).trim();
+    const name = trimmedSlice(value, nameStart, i);
     if (value.charCodeAt(i) !== EQUALS) continue;
     i++;
     while (i < length && isSpace(value.charCodeAt(i))) i++;
@@ -242,13 +328,13 @@ function tokenizeParameters(value: string, source: string): WrittenParameters {
         }
         i++;
       }
-      text += value.slice(run, i);
+      text = text === "" ? knownSlice(value, run, i) : text + value.slice(run, i);
       i = indexOfEither(value, i + 1, SEMICOLON, SEMICOLON);
       if (name) out[count++] = { name, value: text, quoted: true };
     } else {
       const valueStart = i;
       i = indexOfEither(value, i, SEMICOLON, SEMICOLON);
-      const text = value.slice(valueStart, i).trim();
+      const text = trimmedSlice(value, valueStart, i);
       if (name) out[count++] = { name, value: text, quoted: false };
     }
   }

@@ -13,6 +13,7 @@ import {
   parseContentType,
   parseMime,
   parseParameterized,
+  splitParameters,
 } from "../../lib/mail/mime.ts";
 
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -377,4 +378,21 @@ Deno.test("params: lowerCase gives the text itself when nothing changes, else to
   // Beyond ASCII: what toLowerCase gives (one character can become two).
   assert.equal(lowerCase("\u00c9T\u00c9"), "\u00e9t\u00e9");
   assert.equal(lowerCase("\u0130"), "\u0130".toLowerCase());
+});
+
+Deno.test("params: tokens most mail has come out as written, near misses too", () => {
+  // Known tokens (media types, names, charsets) are shared strings; a token of the same length
+  // that differs in one character, or in case, must still come out as written.
+  const { type, params } = splitParameters(
+    ' text/plaim ; charseT = "utf-8" ; Boundary=UTF-9; name="a\\"b"; format = flowed',
+  );
+  assert.equal(type, "text/plaim");
+  assert.deepEqual(params, [
+    { name: "charseT", value: "utf-8", quoted: true },
+    { name: "Boundary", value: "UTF-9", quoted: false },
+    { name: "name", value: 'a"b', quoted: true },
+    { name: "format", value: "flowed", quoted: false },
+  ]);
+  assert.deepEqual(parseContentType("TEXT/html; charset=us-ascii").type, "text");
+  assert.deepEqual(parseContentType("text/htmm").subtype, "htmm");
 });
