@@ -15,7 +15,13 @@
  */
 
 import { type Envelope, envelopeOf } from "./envelope.ts";
-import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
+import {
+  fieldNames,
+  firstFields,
+  type HeaderField,
+  rawFieldValue,
+  rawFieldValueIs,
+} from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
 import type { WrittenParameter } from "./mime_part.ts";
 import { lowerCase, stripComments } from "./params.ts";
@@ -109,8 +115,7 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
   // the function optimized.
   const found = firstFields(part.fields, CONTENT_FIELDS);
   const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
-  const typeValue = value(found[0]);
-  const declared = typeValue === null ? NO_PARAMETERS : writtenParameters(part, typeValue);
+  const declared = found[0] === undefined ? NO_PARAMETERS : writtenParameters(raw, part, found[0]);
   // The extension fields are named one by one below, not spread: a spread copies them
   // property by property, once per part of every delivered message.
   const dispositionValue = disposition(value(found[1]));
@@ -158,15 +163,19 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
 const NO_PARAMETERS: readonly WrittenParameter[] = [];
 
 /**
- * The parameters of `typeValue`, the part's `Content-Type` as stored, as written: those its
- * content type was parsed with when that was the same text (an ASCII field, nearly all mail:
- * the MIME parse tokenized it already), else tokenized here.
+ * The parameters of `field`, the part's `Content-Type`, as stored: those its content type was
+ * parsed with when that read the same text (an ASCII field, nearly all mail: the MIME parse
+ * tokenized it already; compared in place, no string of the stored value made), else the
+ * stored value tokenized here.
  */
-function writtenParameters(part: MimePart, typeValue: string): readonly WrittenParameter[] {
+function writtenParameters(
+  raw: Uint8Array,
+  part: MimePart,
+  field: HeaderField,
+): readonly WrittenParameter[] {
   const written = part.contentType.written;
-  return written !== undefined && written.source === typeValue
-    ? written.params
-    : splitParameters(typeValue).params;
+  const same = written !== undefined && rawFieldValueIs(raw, field, written.source);
+  return same ? written.params : splitParameters(rawFieldValue(raw, field)).params;
 }
 
 /** The fields {@linkcode bodyStructureOf} reads, in the order it takes them. */

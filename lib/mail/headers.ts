@@ -389,12 +389,9 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
  * ```
  */
 export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
-  let i = raw.indexOf(0x3a, field.start);
-  if (i < 0 || i >= field.end) return "";
-  i++;
-  let end = field.end;
-  while (i < end && isBlank(raw[i])) i++;
-  while (end > i && isBlank(raw[end - 1])) end--;
+  const i = valueStart(raw, field);
+  if (i < 0) return "";
+  const end = valueEnd(raw, i, field.end);
   let out = "";
   let runStart = i;
   // Copy runs between line-break and NUL bytes; most values are a single run.
@@ -407,6 +404,39 @@ export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
     }
   }
   return out;
+}
+
+/**
+ * Whether {@linkcode rawFieldValue} of `field` is `text`, found without making it (a
+ * Content-Type already read decoded is checked against its stored bytes so).
+ */
+export function rawFieldValueIs(raw: Uint8Array, field: HeaderField, text: string): boolean {
+  const i = valueStart(raw, field);
+  if (i < 0) return text === "";
+  const end = valueEnd(raw, i, field.end);
+  let at = 0;
+  for (let j = i; j < end; j++) {
+    const byte = raw[j];
+    if (byte === 0x0d || byte === 0x0a) continue;
+    const code = byte === 0 ? 0x80 : byte;
+    if (at === text.length || text.charCodeAt(at++) !== code) return false;
+  }
+  return at === text.length;
+}
+
+/** Where the value of `field` starts in `raw`, blanks skipped; -1 without a colon. */
+function valueStart(raw: Uint8Array, field: HeaderField): number {
+  let i = raw.indexOf(0x3a, field.start);
+  if (i < 0 || i >= field.end) return -1;
+  i++;
+  while (i < field.end && isBlank(raw[i])) i++;
+  return i;
+}
+
+/** Where the value starting at `start` ends, trailing blanks left out. */
+function valueEnd(raw: Uint8Array, start: number, end: number): number {
+  while (end > start && isBlank(raw[end - 1])) end--;
+  return end;
 }
 
 function isBlank(byte: number): boolean {
