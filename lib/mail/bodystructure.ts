@@ -21,6 +21,7 @@ import {
   type HeaderField,
   rawFieldValue,
   rawFieldValueIs,
+  storedFieldValue,
 } from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
 import type { WrittenParameter } from "./mime_part.ts";
@@ -114,13 +115,12 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
   // Read by index, not destructured: destructuring an array runs its iterator until V8 has
   // the function optimized.
   const found = firstFields(part.fields, CONTENT_FIELDS);
-  const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
   const declared = found[0] === undefined ? NO_PARAMETERS : writtenParameters(raw, part, found[0]);
   // The extension fields are named one by one below, not spread: a spread copies them
   // property by property, once per part of every delivered message.
-  const dispositionValue = disposition(value(found[1]));
-  const language = languages(value(found[2]));
-  const location = value(found[3]);
+  const dispositionValue = disposition(storedFieldValue(raw, found[1]));
+  const language = languages(storedFieldValue(raw, found[2]));
+  const location = storedFieldValue(raw, found[3]);
   const { type, subtype } = part.contentType;
   if (part.children.length > 0) {
     return {
@@ -147,13 +147,13 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     type,
     subtype,
     params,
-    id: value(found[4]),
-    description: value(found[5]),
+    id: storedFieldValue(raw, found[4]),
+    description: storedFieldValue(raw, found[5]),
     encoding: part.encoding,
     size: part.bodyEnd - part.bodyStart,
     lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
     message,
-    md5: value(found[6]),
+    md5: storedFieldValue(raw, found[6]),
     disposition: dispositionValue,
     language,
     location,

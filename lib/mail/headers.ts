@@ -407,6 +407,14 @@ export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
 }
 
 /**
+ * {@linkcode rawFieldValue} of `field`, or null without one. A function for ENVELOPE and
+ * BODYSTRUCTURE to call, not a closure over `raw` they make for every delivered message.
+ */
+export function storedFieldValue(raw: Uint8Array, field: HeaderField | undefined): string | null {
+  return field === undefined ? null : rawFieldValue(raw, field);
+}
+
+/**
  * Whether {@linkcode rawFieldValue} of `field` is `text`, found without making it (a
  * Content-Type already read decoded is checked against its stored bytes so).
  */
