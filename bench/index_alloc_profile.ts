@@ -6,7 +6,7 @@
  * function, per message.
  *
  * ```sh
- * deno run -A bench/index_alloc_profile.ts [--messages 5000] [--top 30] [--interval 1024] [--smtp]
+ * deno run -A bench/index_alloc_profile.ts [--messages 5000] [--top 30] [--interval 1024] [--smtp] [--stages 1-5]
  * ```
  *
  * @module
@@ -39,6 +39,7 @@ if (import.meta.main) {
       top: { type: "string", default: "30" },
       interval: { type: "string", default: "1024" },
       smtp: { type: "boolean", default: false },
+      stages: { type: "string", default: "5" },
     },
   });
   const count = Number(values.messages);
@@ -56,7 +57,7 @@ if (import.meta.main) {
   });
   const slabs = new ByteSlabs();
   const tables = new TableSlab();
-  for (const raw of messages) warm(raw, slabs, tables);
+  for (const raw of messages) warm(raw, slabs, tables, Number(values.stages));
   const { profile } = await post<{ profile: { head: ProfileNode } }>(
     session,
     "HeapProfiler.stopSampling",
