@@ -22,8 +22,12 @@
  * and the differences between them.
  *
  * ```sh
- * deno run -A --v8-flags=--expose-gc bench/delivery_index.ts --alloc [--corpus]
+ * deno run -A --v8-flags=--expose-gc,--min-semi-space-size=128,--max-semi-space-size=128 \
+ *   bench/delivery_index.ts --alloc [--corpus]
  * ```
+ *
+ * (The large young generation keeps collections out of the passes: objects a scavenge
+ * promotes are counted as allocated again.)
  *
  * @module
  */
