@@ -15,9 +15,17 @@
  */
 
 import { type Envelope, envelopeOf } from "./envelope.ts";
-import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
+import {
+  fieldNames,
+  firstFields,
+  type HeaderField,
+  rawFieldValue,
+  rawFieldValueIs,
+  storedFieldValue,
+} from "./headers.ts";
 import { type MimePart, splitParameters } from "./mime.ts";
-import { stripComments } from "./params.ts";
+import type { WrittenParameter } from "./mime_part.ts";
+import { lowerCase, stripComments } from "./params.ts";
 
 /** Attribute/value pairs, in order; values are binary strings. */
 export type Params = ReadonlyArray<readonly [string, string]>;
@@ -107,30 +115,25 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
   // Read by index, not destructured: destructuring an array runs its iterator until V8 has
   // the function optimized.
   const found = firstFields(part.fields, CONTENT_FIELDS);
-  const value = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
-  const typeValue = value(found[0]);
-  const declared = typeValue === null ? [] : splitParameters(typeValue).params;
+  const declared = found[0] === undefined ? NO_PARAMETERS : writtenParameters(raw, part, found[0]);
   // The extension fields are named one by one below, not spread: a spread copies them
   // property by property, once per part of every delivered message.
-  const dispositionValue = disposition(value(found[1]));
-  const language = languages(value(found[2]));
-  const location = value(found[3]);
+  const dispositionValue = disposition(storedFieldValue(raw, found[1]));
+  const language = languages(storedFieldValue(raw, found[2]));
+  const location = storedFieldValue(raw, found[3]);
   const { type, subtype } = part.contentType;
   if (part.children.length > 0) {
     return {
       kind: "multipart",
       subtype,
       children: part.children.map((child) => bodyStructureOf(raw, child)),
-      params: joinParams(declared),
+      params: joinParams(declared, false),
       disposition: dispositionValue,
       language,
       location,
     };
   }
-  let params = joinParams(declared);
-  if (type === "text" && !params?.some((param) => param[0] === "charset")) {
-    params = [...(params ?? []), ["charset", "us-ascii"]];
-  }
+  const params = joinParams(declared, type === "text");
   const isMessage = type === "message" && (subtype === "rfc822" || subtype === "global");
   const text = type === "text";
   let message: SinglePart["message"] = null;
@@ -144,17 +147,35 @@ export function bodyStructureOf(raw: Uint8Array, part: MimePart): BodyStructure 
     type,
     subtype,
     params,
-    id: value(found[4]),
-    description: value(found[5]),
+    id: storedFieldValue(raw, found[4]),
+    description: storedFieldValue(raw, found[5]),
     encoding: part.encoding,
     size: part.bodyEnd - part.bodyStart,
     lines: text || isMessage ? countLines(raw, part.bodyStart, part.bodyEnd) : null,
     message,
-    md5: value(found[6]),
+    md5: storedFieldValue(raw, found[6]),
     disposition: dispositionValue,
     language,
     location,
   };
+}
+
+const NO_PARAMETERS: readonly WrittenParameter[] = [];
+
+/**
+ * The parameters of `field`, the part's `Content-Type`, as stored: those its content type was
+ * parsed with when that read the same text (an ASCII field, nearly all mail: the MIME parse
+ * tokenized it already; compared in place, no string of the stored value made), else the
+ * stored value tokenized here.
+ */
+function writtenParameters(
+  raw: Uint8Array,
+  part: MimePart,
+  field: HeaderField,
+): readonly WrittenParameter[] {
+  const written = part.contentType.written;
+  const same = written !== undefined && rawFieldValueIs(raw, field, written.source);
+  return same ? written.params : splitParameters(rawFieldValue(raw, field)).params;
 }
 
 /** The fields {@linkcode bodyStructureOf} reads, in the order it takes them. */
@@ -204,7 +225,7 @@ function disposition(value: string | null): Disposition | null {
   if (value === null) return null;
   const { type, params } = splitParameters(value);
   if (!/^[!#$%&'*+.^_`{|}~0-9A-Za-z-]+$/.test(type)) return null;
-  return { type: type.toLowerCase(), params: joinParams(params) };
+  return { type: lowerCase(type), params: joinParams(params, false) };
 }
 
 /** `Content-Language: en, de-CH (comment)` -> `["en", "de-CH"]` (RFC 3282). */
@@ -216,14 +237,43 @@ function languages(value: string | null): string[] | null {
   return tags.length > 0 ? tags : null;
 }
 
+/** The parameter a text part without a charset reports (RFC 2045 5.2). */
+const US_ASCII: readonly [string, string] = ["charset", "us-ascii"];
+
 /**
  * Parameters as IMAP reports them: names lower-cased; the RFC 2231 sections of one name
  * (`name*0*`, `name*1`, ...) joined in order, as `name*` with the `charset'lang'` prefix and
- * %XX escapes kept when any section is encoded, else as `name`. Empty: null.
+ * %XX escapes kept when any section is encoded, else as `name`; with `charset` `us-ascii`
+ * last when `charsetDefault` and there is no charset. Empty: null.
  */
-function joinParams(list: ReadonlyArray<{ name: string; value: string }>): Params | null {
-  if (list.length === 0) return null;
-  const out: Array<[string, string]> = [];
+function joinParams(list: readonly WrittenParameter[], charsetDefault: boolean): Params | null {
+  if (list.length === 0) return charsetDefault ? [US_ASCII] : null;
+  // Nearly every list: no RFC 2231 sections, an array of its final size (pushes to an empty
+  // one made room for 16; a part of every delivered message is read so).
+  let plain = true;
+  for (let i = 0; i < list.length && plain; i++) plain = !list[i].name.includes("*");
+  if (plain) {
+    const pairs = new Array<readonly [string, string]>(list.length + (charsetDefault ? 1 : 0));
+    let hasCharset = false;
+    for (let i = 0; i < list.length; i++) {
+      const name = lowerCase(list[i].name);
+      if (name === "charset") hasCharset = true;
+      pairs[i] = [name, list[i].value];
+    }
+    if (charsetDefault && !hasCharset) pairs[list.length] = US_ASCII;
+    else pairs.length = list.length;
+    return pairs;
+  }
+  const withSections = joinSections(list);
+  if (charsetDefault && !withSections?.some((param) => param[0] === "charset")) {
+    return [...(withSections ?? []), US_ASCII];
+  }
+  return withSections;
+}
+
+/** {@linkcode joinParams} of a list with RFC 2231 sections, without the charset default. */
+function joinSections(list: readonly WrittenParameter[]): Params | null {
+  const out: Array<readonly [string, string]> = [];
   // Made on the first RFC 2231 section: nearly every parameter list has none.
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;

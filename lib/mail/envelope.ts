@@ -12,7 +12,13 @@
  */
 
 import { type AddressEntry, type AddressListParser, parseAddressList } from "./address.ts";
-import { fieldNames, firstFields, type HeaderField, rawFieldValue } from "./headers.ts";
+import {
+  fieldNames,
+  firstFields,
+  type HeaderField,
+  rawFieldValue,
+  storedFieldValue,
+} from "./headers.ts";
 import type { MimePart } from "./mime.ts";
 
 /** ENVELOPE fields, in RFC 9051 order. Strings are binary strings (one char per byte). */
@@ -47,21 +53,19 @@ export function envelopeOf(
   // Read by index, not destructured: destructuring an array runs its iterator until V8 has
   // the function optimized.
   const found = firstFields(message.fields, ENVELOPE_FIELDS);
-  const text = (field: HeaderField | undefined) => field ? rawFieldValue(raw, field) : null;
-  const addresses = (field: HeaderField | undefined) =>
-    field ? addressList(raw, field, parse) : null;
-  const from = addresses(found[2]);
+  // Functions, not closures over `raw` and `parse` (made for every delivered message).
+  const from = addressList(raw, found[2], parse);
   return {
-    date: text(found[0]),
-    subject: text(found[1]),
+    date: storedFieldValue(raw, found[0]),
+    subject: storedFieldValue(raw, found[1]),
     from,
-    sender: addresses(found[3]) ?? from,
-    replyTo: addresses(found[4]) ?? from,
-    to: addresses(found[5]),
-    cc: addresses(found[6]),
-    bcc: addresses(found[7]),
-    inReplyTo: text(found[8]),
-    messageId: text(found[9]),
+    sender: addressList(raw, found[3], parse) ?? from,
+    replyTo: addressList(raw, found[4], parse) ?? from,
+    to: addressList(raw, found[5], parse),
+    cc: addressList(raw, found[6], parse),
+    bcc: addressList(raw, found[7], parse),
+    inReplyTo: storedFieldValue(raw, found[8]),
+    messageId: storedFieldValue(raw, found[9]),
   };
 }
 
@@ -79,11 +83,13 @@ const ENVELOPE_FIELDS = fieldNames([
   "Message-ID",
 ]);
 
+/** The addresses of `field`; null without one or when none could be read. */
 function addressList(
   raw: Uint8Array,
-  field: HeaderField,
+  field: HeaderField | undefined,
   parse: AddressListParser,
 ): readonly AddressEntry[] | null {
+  if (field === undefined) return null;
   const entries = parse(rawFieldValue(raw, field));
   return entries.length > 0 ? entries : null;
 }

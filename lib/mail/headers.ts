@@ -315,8 +315,9 @@ export function firstFields(
   wanted: FieldNames,
 ): Array<HeaderField | undefined> {
   const { names, byLength } = wanted;
-  const found: Array<HeaderField | undefined> = [];
-  for (let i = 0; i < names.length; i++) found.push(undefined);
+  // Of the exact length, not grown by pushes (room for 16 on the first; `fill` made more).
+  const found = new Array<HeaderField | undefined>(names.length);
+  for (let i = 0; i < names.length; i++) found[i] = undefined;
   for (let f = 0; f < fields.length; f++) {
     const field = fields[f];
     const candidates = byLength[field.name.length];
@@ -388,12 +389,9 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
  * ```
  */
 export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
-  let i = raw.indexOf(0x3a, field.start);
-  if (i < 0 || i >= field.end) return "";
-  i++;
-  let end = field.end;
-  while (i < end && isBlank(raw[i])) i++;
-  while (end > i && isBlank(raw[end - 1])) end--;
+  const i = valueStart(raw, field);
+  if (i < 0) return "";
+  const end = valueEnd(raw, i, field.end);
   let out = "";
   let runStart = i;
   // Copy runs between line-break and NUL bytes; most values are a single run.
@@ -406,6 +404,47 @@ export function rawFieldValue(raw: Uint8Array, field: HeaderField): string {
     }
   }
   return out;
+}
+
+/**
+ * {@linkcode rawFieldValue} of `field`, or null without one. A function for ENVELOPE and
+ * BODYSTRUCTURE to call, not a closure over `raw` they make for every delivered message.
+ */
+export function storedFieldValue(raw: Uint8Array, field: HeaderField | undefined): string | null {
+  return field === undefined ? null : rawFieldValue(raw, field);
+}
+
+/**
+ * Whether {@linkcode rawFieldValue} of `field` is `text`, found without making it (a
+ * Content-Type already read decoded is checked against its stored bytes so).
+ */
+export function rawFieldValueIs(raw: Uint8Array, field: HeaderField, text: string): boolean {
+  const i = valueStart(raw, field);
+  if (i < 0) return text === "";
+  const end = valueEnd(raw, i, field.end);
+  let at = 0;
+  for (let j = i; j < end; j++) {
+    const byte = raw[j];
+    if (byte === 0x0d || byte === 0x0a) continue;
+    const code = byte === 0 ? 0x80 : byte;
+    if (at === text.length || text.charCodeAt(at++) !== code) return false;
+  }
+  return at === text.length;
+}
+
+/** Where the value of `field` starts in `raw`, blanks skipped; -1 without a colon. */
+function valueStart(raw: Uint8Array, field: HeaderField): number {
+  let i = raw.indexOf(0x3a, field.start);
+  if (i < 0 || i >= field.end) return -1;
+  i++;
+  while (i < field.end && isBlank(raw[i])) i++;
+  return i;
+}
+
+/** Where the value starting at `start` ends, trailing blanks left out. */
+function valueEnd(raw: Uint8Array, start: number, end: number): number {
+  while (end > start && isBlank(raw[end - 1])) end--;
+  return end;
 }
 
 function isBlank(byte: number): boolean {

@@ -11,6 +11,25 @@ import type { HeaderField } from "./headers.ts";
 /** A parameter list: lower-cased names, decoded values (RFC 2231 continuations joined). */
 export type MimeParams = Record<string, string>;
 
+/** One parameter of a `value; name=value; ...` list as written. */
+export interface WrittenParameter {
+  /** As given (case kept, RFC 2231 section marks kept). */
+  readonly name: string;
+  /** Quotes and escapes removed, nothing decoded. */
+  readonly value: string;
+  /** Whether the value was a quoted string. */
+  readonly quoted: boolean;
+}
+
+/** A `value; name=value; ...` list as written (comments dropped), and what it was read from. */
+export interface WrittenParameters {
+  /** The field value read. */
+  readonly source: string;
+  /** The leading token, white space removed, case kept. */
+  readonly type: string;
+  readonly params: readonly WrittenParameter[];
+}
+
 /** A parsed `Content-Type`. */
 export interface ContentType {
   /** Lower-cased, e.g. `text`. */
@@ -18,6 +37,11 @@ export interface ContentType {
   /** Lower-cased, e.g. `plain`. */
   readonly subtype: string;
   readonly params: MimeParams;
+  /**
+   * The field's parameter list as written, when parsed from a field: BODYSTRUCTURE reports
+   * it so, and reads it here rather than tokenizing the field again.
+   */
+  readonly written?: WrittenParameters;
 }
 
 /** A parsed `Content-Disposition`. */

@@ -14,7 +14,13 @@
  */
 
 import { type HeaderField, headerValue, parseHeaderFields } from "./headers.ts";
-import { parseContentType, parseParameterized, stripComments, TEXT_PLAIN } from "./params.ts";
+import {
+  lowerCase,
+  parseContentType,
+  parseParameterized,
+  stripComments,
+  TEXT_PLAIN,
+} from "./params.ts";
 import type { ContentDisposition, ContentType, MimePart } from "./mime_part.ts";
 
 /** Content-Type of a `multipart/digest` child without a Content-Type field. */
@@ -332,7 +338,7 @@ export class MimeTableBuilder {
  */
 export function transferEncoding(value: string | undefined): string {
   if (value === undefined) return "7bit";
-  const token = stripComments(value).trim().toLowerCase();
+  const token = lowerCase(stripComments(value).trim());
   return /^[!#$%&'*+.^_`{|}~0-9a-z-]+$/.test(token) ? token : "7bit";
 }
 
@@ -407,10 +413,11 @@ class PartView implements MimePart {
     if (this.#children) return this.#children;
     const first = this.#table.link(this.#row, 0);
     const count = this.#table.link(this.#row, 1);
-    const children: MimePart[] = [];
+    // Of the exact length, not grown by pushes (room for 16 on the first).
+    const children = new Array<MimePart>(count);
     for (let i = 0; i < count; i++) {
       const number = this.#childPrefix + (i + 1);
-      children.push(new PartView(this.#table, first + i, number, number + "."));
+      children[i] = new PartView(this.#table, first + i, number, number + ".");
     }
     return this.#children = children;
   }

@@ -6,7 +6,7 @@
  */
 
 import { decodeCharset, decodeEncodedWords } from "./headers.ts";
-import type { ContentType, MimeParams } from "./mime_part.ts";
+import type { ContentType, MimeParams, WrittenParameter, WrittenParameters } from "./mime_part.ts";
 
 /** The default content type (RFC 2045 5.2). */
 export const TEXT_PLAIN: ContentType = {
@@ -15,12 +15,43 @@ export const TEXT_PLAIN: ContentType = {
   params: { charset: "us-ascii" },
 };
 
-/** Parses a `Content-Type` value; a missing or malformed type/subtype gives text/plain. */
+/**
+ * Parses a `Content-Type` value; a missing or malformed type/subtype gives text/plain. The
+ * parameters are also kept as written (`written`), tokenized once for both.
+ */
 export function parseContentType(value: string): ContentType {
-  const { type: full, params } = parseParameterized(value);
-  const match = /^([!#$%&'*+.^_`|~0-9a-z-]+)\/([!#$%&'*+.^_`|~0-9a-z-]+)$/.exec(full);
-  if (!match) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params } };
-  return { type: match[1], subtype: match[2], params };
+  const written = splitParameters(value);
+  const { type: full, params } = decodeParameters(written);
+  const slash = mediaTypeSlash(full);
+  if (slash < 0) return { ...TEXT_PLAIN, params: { ...TEXT_PLAIN.params, ...params }, written };
+  return {
+    type: knownSlice(full, 0, slash),
+    subtype: knownSlice(full, slash + 1, full.length),
+    params,
+    written,
+  };
+}
+
+/**
+ * Where the `/` of `type/subtype` is in `full` (both lower-case tokens), or -1 when it is
+ * not that: a scan, not a pattern's match array and groups (a part of every delivered message).
+ */
+function mediaTypeSlash(full: string): number {
+  let slash = -1;
+  for (let i = 0; i < full.length; i++) {
+    const code = full.charCodeAt(i);
+    if (code === SLASH) {
+      if (slash >= 0 || i === 0) return -1;
+      slash = i;
+    } else if (!isTypeChar(code)) return -1;
+  }
+  return slash === full.length - 1 ? -1 : slash;
+}
+
+/** `[!#$%&'*+.^_`|~0-9a-z-]`: a token character of a lower-cased media type. */
+function isTypeChar(code: number): boolean {
+  if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) return true;
+  return code < 0x80 && "!#$%&'*+.^_`|~-".includes(String.fromCharCode(code));
 }
 
 /**
@@ -31,15 +62,11 @@ export function parseContentType(value: string): ContentType {
  * @example
  * ```ts
  * splitParameters('attachment; filename*0*="utf-8\'\'a"; filename*1=b');
- * // { type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a" }, { name: "filename*1", value: "b" }] }
+ * // { source: ..., type: "attachment", params: [{ name: "filename*0*", value: "utf-8''a", quoted: true }, { name: "filename*1", value: "b", quoted: false }] }
  * ```
  */
-export function splitParameters(
-  value: string,
-): { type: string; params: Array<{ name: string; value: string }> } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = tokens.shift()?.name ?? "";
-  return { type, params: tokens.map(({ name, value }) => ({ name, value })) };
+export function splitParameters(value: string): WrittenParameters {
+  return tokenizeParameters(stripComments(value), value);
 }
 
 /**
@@ -50,14 +77,19 @@ export function splitParameters(
 export function parseParameterized(
   value: string,
 ): { type: string; params: MimeParams } {
-  const tokens = tokenizeParameters(stripComments(value));
-  const type = (tokens[0]?.name ?? "").toLowerCase();
+  return decodeParameters(splitParameters(value));
+}
+
+/** {@linkcode parseParameterized} of a list already split. */
+function decodeParameters(written: WrittenParameters): { type: string; params: MimeParams } {
+  const tokens = written.params;
+  const type = lowerCase(written.type);
   const plain: MimeParams = {};
   let sections: Map<string, Array<{ index: number; value: string; encoded: boolean }>> | null =
     null;
-  for (let i = 1; i < tokens.length; i++) {
+  for (let i = 0; i < tokens.length; i++) {
     const { name, value: paramValue, quoted } = tokens[i];
-    const lower = name.toLowerCase();
+    const lower = lowerCase(name);
     if (!lower.includes("*")) {
       // A plain parameter (what nearly all mail has): the section pattern is not needed.
       if (!(lower in plain)) plain[lower] = quoted ? decodeEncodedWords(paramValue) : paramValue;
@@ -115,6 +147,19 @@ function percentDecodeInto(text: string, out: number[]): void {
   }
 }
 
+/**
+ * `text` lower-cased: itself when it has no upper-case ASCII letter and is all ASCII, as
+ * nearly every media type and parameter name is (V8's `toLowerCase` makes a copy even then;
+ * a few for each part of every delivered message).
+ */
+export function lowerCase(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code >= 0x41 && code <= 0x5a) || code >= 0x80) return text.toLowerCase();
+  }
+  return text;
+}
+
 export function stripComments(value: string): string {
   if (!value.includes("(")) return value;
   let out = "";
@@ -145,6 +190,87 @@ function isSpace(code: number): boolean {
     code === 0x3000 || code === 0xfeff;
 }
 
+/** `value.slice(start, end).trim()`, through {@linkcode knownSlice}. */
+function trimmedSlice(value: string, start: number, end: number): string {
+  while (start < end && isSpace(value.charCodeAt(start))) start++;
+  while (end > start && isSpace(value.charCodeAt(end - 1))) end--;
+  return knownSlice(value, start, end);
+}
+
+/**
+ * Media types, parameter names and values most mail has, by length: {@linkcode knownSlice}
+ * gives these strings rather than new ones (a few for each part of every delivered message,
+ * read at delivery and again by BODYSTRUCTURE).
+ */
+const KNOWN_TOKENS: ReadonlyArray<readonly string[]> = (() => {
+  const tokens = [
+    "text/plain",
+    "text/html",
+    "multipart/alternative",
+    "multipart/mixed",
+    "multipart/related",
+    "multipart/report",
+    "multipart/signed",
+    "application/octet-stream",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "message/rfc822",
+    "message/delivery-status",
+    "text",
+    "plain",
+    "html",
+    "multipart",
+    "mixed",
+    "alternative",
+    "related",
+    "application",
+    "octet-stream",
+    "image",
+    "message",
+    "rfc822",
+    "charset",
+    "boundary",
+    "name",
+    "filename",
+    "format",
+    "flowed",
+    "delsp",
+    "yes",
+    "no",
+    "utf-8",
+    "UTF-8",
+    "us-ascii",
+    "US-ASCII",
+    "iso-8859-1",
+    "ISO-8859-1",
+    "windows-1252",
+    "attachment",
+    "inline",
+  ];
+  const byLength: string[][] = [];
+  for (const token of tokens) (byLength[token.length] ??= []).push(token);
+  return byLength;
+})();
+
+/**
+ * `value.slice(start, end)`, as one of {@linkcode KNOWN_TOKENS} when it is one (the same
+ * string every time, nothing allocated).
+ */
+function knownSlice(value: string, start: number, end: number): string {
+  const candidates = KNOWN_TOKENS[end - start];
+  if (candidates !== undefined) {
+    // Indexed, not `for...of`: no iterator objects.
+    for (let c = 0; c < candidates.length; c++) {
+      const token = candidates[c];
+      let i = 0;
+      while (i < token.length && value.charCodeAt(start + i) === token.charCodeAt(i)) i++;
+      if (i === token.length) return token;
+    }
+  }
+  return value.slice(start, end);
+}
+
 /** Where the next `stop` (or `other`) is at or after `i`, or `value.length`. */
 function indexOfEither(value: string, i: number, stop: number, other: number): number {
   while (i < value.length) {
@@ -156,31 +282,37 @@ function indexOfEither(value: string, i: number, stop: number, other: number): n
 }
 
 const SEMICOLON = 0x3b;
+const SLASH = 0x2f;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** `first; a=1; b="x y"` -> the first token (as `name`), then name/value pairs. */
-function tokenizeParameters(
-  value: string,
-): Array<{ name: string; value: string; quoted: boolean }> {
-  const out: Array<{ name: string; value: string; quoted: boolean }> = [];
+/**
+ * `first; a=1; b="x y"` (read from `source`): the first token (white space removed) and the
+ * name/value pairs.
+ */
+function tokenizeParameters(value: string, source: string): WrittenParameters {
   const length = value.length;
+  // Sized by the semicolons, not grown by pushes (an empty array's first push makes room for
+  // 16): a part of every delivered message is read so.
+  let semicolons = 0;
+  for (let j = 0; j < length; j++) if (value.charCodeAt(j) === SEMICOLON) semicolons++;
+  const out = new Array<WrittenParameter>(semicolons);
+  let count = 0;
   let i = indexOfEither(value, 0, SEMICOLON, SEMICOLON);
-  let first = value.slice(0, i).trim();
+  let first = trimmedSlice(value, 0, i);
   for (let j = 0; j < first.length; j++) {
     if (isSpace(first.charCodeAt(j))) {
       first = first.replace(/\s+/g, "");
       break;
     }
   }
-  out.push({ name: first, value: "", quoted: false });
   while (i < length) {
     i++; // the ';'
     while (i < length && isSpace(value.charCodeAt(i))) i++;
     const nameStart = i;
     i = indexOfEither(value, i, EQUALS, SEMICOLON);
-    const name = value.slice(nameStart, i).trim();
+    const name = trimmedSlice(value, nameStart, i);
     if (value.charCodeAt(i) !== EQUALS) continue;
     i++;
     while (i < length && isSpace(value.charCodeAt(i))) i++;
@@ -196,15 +328,16 @@ function tokenizeParameters(
         }
         i++;
       }
-      text += value.slice(run, i);
+      text = text === "" ? knownSlice(value, run, i) : text + value.slice(run, i);
       i = indexOfEither(value, i + 1, SEMICOLON, SEMICOLON);
-      if (name) out.push({ name, value: text, quoted: true });
+      if (name) out[count++] = { name, value: text, quoted: true };
     } else {
       const valueStart = i;
       i = indexOfEither(value, i, SEMICOLON, SEMICOLON);
-      const text = value.slice(valueStart, i).trim();
-      if (name) out.push({ name, value: text, quoted: false });
+      const text = trimmedSlice(value, valueStart, i);
+      if (name) out[count++] = { name, value: text, quoted: false };
     }
   }
-  return out;
+  if (count < out.length) out.length = count;
+  return { source, type: first, params: out };
 }

@@ -139,6 +139,27 @@ abc`);
   );
 });
 
+Deno.test("bodystructure: parameters are the stored bytes where the decoded field differs", () => {
+  // The MIME parse reads Content-Type decoded (UTF-8 "\xc3\xa9" is one character there, NUL
+  // stays NUL); BODYSTRUCTURE reports the stored bytes (two bytes, NUL as 0x80), so it cannot
+  // reuse the parse's tokens for such a field: at the root, in a part, and beside a folded
+  // ASCII field (which it does reuse).
+  const part = 'Content-Type: text/plain; name="\xc3\xa9"; q="a\x00b"\r\n';
+  const params = '("name" {2}\r\n\xc3\xa9 "q" {3}\r\na\x80b "charset" "us-ascii")';
+  assert.equal(
+    structure(part + "\r\n"),
+    `("text" "plain" ${params} NIL NIL "7bit" 0 0 NIL NIL NIL NIL)`,
+  );
+  const multipart = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + part +
+    "\r\nx\r\n--b\r\nContent-Type: text/plain;\r\n\tcharset=utf-8\r\n\r\ny\r\n--b--\r\n";
+  assert.equal(
+    structure(multipart),
+    `(("text" "plain" ${params} NIL NIL "7bit" 1 0 NIL NIL NIL NIL)` +
+      `("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 1 0 NIL NIL NIL NIL)` +
+      ` "mixed" ("boundary" "b") NIL NIL NIL)`,
+  );
+});
+
 const NESTED = crlf(`Subject: outer
 Content-Type: message/global
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { TableSlab } from "../../lib/mail/mime_table.ts";
+import { lowerCase } from "../../lib/mail/params.ts";
 import {
   decodeBase64Bytes,
   decodeBody,
@@ -12,6 +13,7 @@ import {
   parseContentType,
   parseMime,
   parseParameterized,
+  splitParameters,
 } from "../../lib/mail/mime.ts";
 
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -193,10 +195,20 @@ Deno.test("mime: deep nesting is bounded", () => {
 });
 
 Deno.test("mime: parameters with RFC 2231 charsets, continuations, quotes and comments", () => {
-  assert.deepEqual(parseContentType('Text/Plain; CHARSET="UTF-8" (comment); format=flowed'), {
+  const value = 'Text/Plain; CHARSET="UTF-8" (comment); format=flowed';
+  assert.deepEqual(parseContentType(value), {
     type: "text",
     subtype: "plain",
     params: { charset: "UTF-8", format: "flowed" },
+    // As written too, for BODYSTRUCTURE (tokenized once for both).
+    written: {
+      source: value,
+      type: "Text/Plain",
+      params: [
+        { name: "CHARSET", value: "UTF-8", quoted: true },
+        { name: "format", value: "flowed", quoted: false },
+      ],
+    },
   });
   assert.equal(
     parseParameterized("attachment; filename*=iso-8859-1'fr'%E9t%E9.txt").params.filename,
@@ -356,4 +368,31 @@ Deno.test("mime: the root's content type handed over from the parse is a parse o
     assert.deepEqual(first, again, message);
     assert.deepEqual(first, parseMime(enc(message)).contentType, message);
   }
+});
+
+Deno.test("params: lowerCase gives the text itself when nothing changes, else toLowerCase's", () => {
+  const plain = ["text/plain", "charset", "x-y_z.1"].map((text) => text.split("").join(""));
+  for (const text of plain) assert.equal(lowerCase(text), text);
+  assert.equal(lowerCase("Text/Plain"), "text/plain");
+  assert.equal(lowerCase("CHARSET"), "charset");
+  // Beyond ASCII: what toLowerCase gives (one character can become two).
+  assert.equal(lowerCase("\u00c9T\u00c9"), "\u00e9t\u00e9");
+  assert.equal(lowerCase("\u0130"), "\u0130".toLowerCase());
+});
+
+Deno.test("params: tokens most mail has come out as written, near misses too", () => {
+  // Known tokens (media types, names, charsets) are shared strings; a token of the same length
+  // that differs in one character, or in case, must still come out as written.
+  const { type, params } = splitParameters(
+    ' text/plaim ; charseT = "utf-8" ; Boundary=UTF-9; name="a\\"b"; format = flowed',
+  );
+  assert.equal(type, "text/plaim");
+  assert.deepEqual(params, [
+    { name: "charseT", value: "utf-8", quoted: true },
+    { name: "Boundary", value: "UTF-9", quoted: false },
+    { name: "name", value: 'a"b', quoted: true },
+    { name: "format", value: "flowed", quoted: false },
+  ]);
+  assert.deepEqual(parseContentType("TEXT/html; charset=us-ascii").type, "text");
+  assert.deepEqual(parseContentType("text/htmm").subtype, "htmm");
 });
