@@ -5,13 +5,19 @@
  * `bench/imap_load.ts --cold` does, then at once SELECT INBOX, FETCH 1:* (UID FLAGS) and
  * STORE 1:* +FLAGS.SILENT (\Seen). For each command it prints its wall time and, per thread
  * (`comm:tid`), the CPU time and the time spent waiting for a CPU (run-queue delay), both from
- * /proc/<pid>/task/<tid>/schedstat; then V8's lines from 20 ms before the burst's end to the
- * last command's reply, stamped in ms from the burst's end.
+ * /proc/<pid>/task/<tid>/schedstat (a running thread's counters lag by up to a scheduler tick);
+ * then, per command, whether V8's incremental marking was on at its start and V8's events
+ * during it, and the events from `--before` ms before the burst's end on, stamped in ms from
+ * the burst's end.
  *
  * ```sh
  * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/postburst_threads.ts \
- *   [--v8=--trace-gc-nvp,--trace-incremental-marking] [--v8=<flag under test>] [--json]
+ *   [--v8=--trace-gc-nvp,--trace-incremental-marking,--trace-opt] [--v8=<flag under test>] \
+ *   [--before 20] [--raw] [--json]
  * ```
+ *
+ * `--before`: how many ms before the burst's end the event list starts; `--raw`: every line
+ * of V8's output in that span too.
  *
  * @module
  */
@@ -56,6 +62,29 @@ function delta(before: Map<string, ThreadTimes>, after: Map<string, ThreadTimes>
   );
 }
 
+/**
+ * V8's events in one stamped line, shortened: a collection (`--trace-gc-nvp`: kind, pause and
+ * reason), the start or end of incremental marking (`--trace-incremental-marking`, with the
+ * V8 and global sizes against their limits), or a finished Maglev job (`--trace-opt`: the
+ * function and the job's ms). Null for other lines.
+ */
+function event(text: string): string | null {
+  const gc = /GC: \{"pause":([\d.]+),.*"gc":"(\w+)".*"reason":"([^"]*)"/.exec(text);
+  if (gc) return `${gc[2]} ${gc[1]} ms (${gc[3]})`;
+  const start =
+    /\[IncrementalMarking\] Start \((\w+)\): .* v8: (\d+MB) \/ \d+MB \/ (\d+MB).* global: (\d+MB) \/ \d+MB \/ (\d+MB)/
+      .exec(text);
+  if (start) {
+    return `marking start (${start[1]}) v8 ${start[2]}/${start[3]} global ${start[4]}/${start[5]}`;
+  }
+  if (/\[IncrementalMarking\] Stopping/.test(text)) return "marking done";
+  const job = /completed compiling .*<JSFunction ([^ >]*).*took [\d.]+, ([\d.]+), [\d.]+ ms/.exec(
+    text,
+  );
+  if (job) return `maglev ${job[1] || "(anonymous)"} ${job[2]} ms`;
+  return null;
+}
+
 interface Stamped {
   readonly at: number;
   readonly text: string;
@@ -84,6 +113,7 @@ async function main() {
       v8: { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
       before: { type: "string", default: "20" },
+      raw: { type: "boolean", default: false },
     },
   });
   const corpus = Array.from({ length: Number(values.messages) }, (_, n) => corpusMessage(n));
@@ -131,24 +161,55 @@ async function main() {
   await server.stop();
   const trace = lines.filter(({ at }) => at > burstEnd - Number(values.before) && at <= lastEnd + 1)
     .map(({ at, text }) => `${(at - burstEnd).toFixed(2)} ${text}`);
+  // Each command's window with V8's events in it, and whether marking was on at its start.
+  const events = lines.flatMap(({ at, text }) => {
+    const what = event(text);
+    return what ? [{ at: at - burstEnd, what }] : [];
+  });
+  const summary = results.map(({ command, startMs, ms }) => {
+    const before = events.filter(({ at }) => at < startMs);
+    const starts = before.filter(({ what }) => what.startsWith("marking start")).length;
+    const ends = before.filter(({ what }) => / \(finalize|marking done/.test(what)).length;
+    const marking = before.findLast(({ what }) => what.startsWith("marking"));
+    return {
+      command,
+      ms,
+      markingOn: marking?.what.startsWith("marking start") ?? false,
+      markingStarts: starts,
+      markingEnds: ends,
+      during: events.filter(({ at }) => at >= startMs && at <= startMs + ms + 0.3)
+        .map(({ at, what }) => `+${at.toFixed(2)} ${what}`),
+    };
+  });
   const result = {
     appendRate: Math.round(corpus.length / ((burstEnd - burstStart) / 1000)),
     threadCount: before.size,
     burstThreads,
     results,
     rssMb: +rss.toFixed(1),
+    summary,
     trace,
   };
   if (values.json) {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(`APPEND ${result.appendRate} msgs/s, ${result.threadCount} threads, RSS ${result.rssMb} MB`);
+  console.log(
+    `APPEND ${result.appendRate} msgs/s, ${result.threadCount} threads, RSS ${result.rssMb} MB`,
+  );
   console.log(`burst (cpu/wait ms): ${burstThreads.join(", ")}`);
   for (const r of results) {
     console.log(`+${r.startMs} ${r.command}: ${r.ms} ms; ${r.threads.join(", ")}`);
   }
-  for (const line of trace) console.log(line);
+  for (const s of summary) {
+    console.log(
+      `${s.command}: ${s.ms} ms; marking ${s.markingOn ? "on" : "off"} at its start; ` +
+        `events: ${s.during.join("; ") || "none"}`,
+    );
+  }
+  const all = events.filter(({ at }) => at > -Number(values.before));
+  for (const { at, what } of all) console.log(`${at.toFixed(2)} ${what}`);
+  if (values.raw) { for (const line of trace) console.log(line); }
 }
 
 if (import.meta.main) await main();
