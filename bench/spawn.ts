@@ -14,9 +14,9 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
  * a DNS lookup of dl.deno.land, then the download), once a day on a host that reaches it and
  * at every start on one that does not, such as the benchmark host. There it landed on the
  * first commands after issue 13's APPEND burst (0.4 ms of CPU and a DNS round trip at ~1 s, on
- * SELECT or the flags FETCH in every run; round 14, bench/postburst_threads.ts): the server's
- * own work is measured without it (`deno task start` on such a host still checks; the
- * compiled program was not measured). `BENCH_DENO_UPDATE_CHECK=1` leaves it on.
+ * SELECT or the flags FETCH in every run; round 14, bench/postburst_threads.ts): the server is
+ * measured without it, as `deno task start` and scripts/action-start.sh start it (the compiled
+ * program has no update check). `BENCH_DENO_UPDATE_CHECK=1` leaves it on.
  */
 const UPDATE_CHECK: Record<string, string> = Deno.env.get("BENCH_DENO_UPDATE_CHECK") === "1"
   ? {}

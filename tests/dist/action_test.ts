@@ -171,6 +171,11 @@ Deno.test({
       smtps.close();
       assert.match(tlsGreeting, /^220 /);
       assert.match(await Deno.readTextFile(run.outputs.log), /auth +1 configured user/);
+      if (Deno.build.os === "linux") {
+        // The server's Deno does not check for a newer Deno while the tests run.
+        const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
+        assert.ok(environ.includes("DENO_NO_UPDATE_CHECK=1"), "update check off");
+      }
     } finally {
       if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));
       await Deno.remove(run.dir, { recursive: true });
