@@ -12,6 +12,7 @@
  *                                      # there the first time, read from there after that
  * deno run -A bench/cold_compare.ts --deno-flag=--v8-flags=--trace-gc  # flags for our server
  * deno run -A bench/cold_compare.ts --client python   # the same rows with bench/imap_cold.py
+ * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
  * ```
  *
  * `--client python` runs the stdlib-Python client of the same sequence (bench/imap_cold.py,
@@ -248,6 +249,7 @@ async function main() {
       "dovecot-rows": { type: "string" },
       client: { type: "string", default: "deno" },
       python: { type: "string", default: "python3" },
+      "save-runs": { type: "string" },
     },
     allowNegative: true,
   });
@@ -304,6 +306,10 @@ async function main() {
     if (corpusFile) await Deno.remove(corpusFile);
   }
   if (saved !== undefined && !reuse) await Deno.writeTextFile(saved, JSON.stringify(theirs));
+  // --save-runs FILE: every run's rows (not only the medians), to see how a row spreads.
+  if (values["save-runs"]) {
+    await Deno.writeTextFile(values["save-runs"], JSON.stringify({ ours, theirs, ownCpu }));
+  }
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(
     `${values.client} client, ${values.runs} runs each, medians, ` +
