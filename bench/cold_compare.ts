@@ -11,7 +11,16 @@
  * deno run -A bench/cold_compare.ts --dovecot-rows /tmp/dovecot.json  # Dovecot's runs saved
  *                                      # there the first time, read from there after that
  * deno run -A bench/cold_compare.ts --deno-flag=--v8-flags=--trace-gc  # flags for our server
+ * deno run -A bench/cold_compare.ts --client python   # the same rows with bench/imap_cold.py
+ * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
  * ```
+ *
+ * `--client python` runs the stdlib-Python client of the same sequence (bench/imap_cold.py,
+ * `--python` names the interpreter, default `python3`) over the same corpus bytes, written once
+ * to a file (bench/write_corpus.ts). Each run starts a fresh Elektromail as imap_load.ts does
+ * (bench/spawn.ts, the program's V8 flags) only once the client has loaded the corpus, so the
+ * first connection comes at once, as with the Deno client; a second table gives the Python
+ * client's own CPU time per row (it must stay small next to the server's).
  *
  * @module
  */
@@ -19,8 +28,39 @@
 import { parseArgs } from "node:util";
 import type { ColdRow } from "./imap_cold.ts";
 import { median } from "./imap_client.ts";
+import { spawnServer } from "./spawn.ts";
+import { writeCorpus } from "./write_corpus.ts";
 
 const LOAD = new URL("./imap_load.ts", import.meta.url).pathname;
+const PYTHON_CLIENT = new URL("./imap_cold.py", import.meta.url).pathname;
+
+/**
+ * One cold run's rows, and the client's own CPU time per row when it reports it (the Python
+ * client does).
+ */
+interface ColdResult {
+  readonly rows: ColdRow[];
+  readonly clientCpuMs?: (number | null)[];
+}
+
+/**
+ * The client side of a run: given the arguments naming the server (`--connect`, `--user`,
+ * `--server-pid` / `--cpu-process`), runs the cold sequence against it. `start` starts the
+ * server when the client is ready and returns those arguments and how to stop it.
+ */
+type ColdClient = (start: () => Promise<ServerUnderTest>) => Promise<ColdResult>;
+
+/** A started server, as a client's arguments name it. */
+interface ServerUnderTest {
+  readonly target: string[];
+  stop(): Promise<void>;
+}
+
+/** The last stdout line of a client, parsed as its rows (JSON). */
+function lastJson<T>(stdout: string): T {
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
 
 /** A Dovecot 2.3 config for one static user, no TLS, mdbox under `dir`. */
 function dovecotConfig(dir: string, port: number): string {
@@ -83,12 +123,89 @@ async function coldRun(args: string[]): Promise<ColdRow[]> {
     stderr: "inherit",
   }).output();
   if (!output.success) throw new Error(`imap_load.ts ${args.join(" ")} failed`);
-  const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
+  return lastJson(new TextDecoder().decode(output.stdout));
 }
 
-/** Starts a fresh Dovecot (empty mail), runs the cold sequence against it, stops it. */
-async function dovecotRun(binary: string, dir: string, port: number, args: string[]) {
+/**
+ * The Deno client (`imap_load.ts --cold`): the server is started first (the client loads its
+ * corpus and warms its own code after that, as against Dovecot).
+ */
+function denoClient(args: string[]): ColdClient {
+  return async (start) => {
+    const server = await start();
+    try {
+      return { rows: await coldRun([...args, ...server.target]) };
+    } finally {
+      await server.stop();
+    }
+  };
+}
+
+/**
+ * The Python client (bench/imap_cold.py `--target-from-stdin`): it loads the corpus file and
+ * says `ready`; only then is the server started and named to it on its stdin.
+ */
+function pythonClient(python: string, args: string[]): ColdClient {
+  return async (start) => {
+    const child = new Deno.Command(python, {
+      args: [PYTHON_CLIENT, "--json", "--target-from-stdin", ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let stdout = "";
+    const read = async () => {
+      const { value, done } = await reader.read();
+      stdout += value ?? "";
+      return !done;
+    };
+    let server: ServerUnderTest | null = null;
+    try {
+      while (!stdout.startsWith("ready\n")) {
+        if (!await read()) throw new Error(`imap_cold.py exited before it was ready`);
+      }
+      server = await start();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(server.target.join(" ") + "\n"));
+      await writer.close();
+      while (await read()) { /* the rest of stdout */ }
+      if (!(await child.status).success) throw new Error(`imap_cold.py ${args.join(" ")} failed`);
+    } catch (error) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* it has exited */ }
+      throw error;
+    } finally {
+      await server?.stop();
+    }
+    const lines = stdout.trim().split("\n");
+    const { clientCpuMs } = JSON.parse(lines[lines.length - 2]);
+    return { rows: lastJson(stdout), clientCpuMs };
+  };
+}
+
+/** A fresh Elektromail, started as imap_load.ts starts one (bench/spawn.ts). */
+async function startElektromail(denoFlags: readonly string[]): Promise<ServerUnderTest> {
+  const server = await spawnServer({}, denoFlags);
+  return {
+    target: ["--connect", `127.0.0.1:${server.imap}`, "--server-pid", String(server.pid)],
+    stop: () => server.stop(),
+  };
+}
+
+/** Starts a fresh Dovecot (empty mail) for one run of `client`. */
+function dovecotRun(
+  binary: string,
+  dir: string,
+  port: number,
+  client: ColdClient,
+): Promise<ColdResult> {
+  return client(() => startDovecot(binary, dir, port));
+}
+
+/** Starts a fresh Dovecot (empty mail, its own config under `dir`) and waits for its port. */
+async function startDovecot(binary: string, dir: string, port: number): Promise<ServerUnderTest> {
   await Deno.remove(`${dir}/mail`, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${dir}/mail`, { recursive: true });
   // The mail processes run as the dovecot user (mail_uid).
@@ -101,16 +218,20 @@ async function dovecotRun(binary: string, dir: string, port: number, args: strin
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  try {
-    await waitForPort(port);
-    return await coldRun([
-      ...args,
-      ...["--connect", `127.0.0.1:${port}`, "--user", "u", "--cpu-process", `imap@${child.pid}`],
-    ]);
-  } finally {
+  const stop = async () => {
     child.kill("SIGTERM");
     await child.status;
+  };
+  try {
+    await waitForPort(port);
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  return {
+    target: ["--connect", `127.0.0.1:${port}`, "--user", "u", "--cpu-process", `imap@${child.pid}`],
+    stop,
+  };
 }
 
 async function main() {
@@ -126,12 +247,27 @@ async function main() {
       dir: { type: "string", default: "/tmp/elektromail-cold-dovecot" },
       port: { type: "string", default: "14243" },
       "dovecot-rows": { type: "string" },
+      client: { type: "string", default: "deno" },
+      python: { type: "string", default: "python3" },
+      "save-runs": { type: "string" },
     },
     allowNegative: true,
   });
+  if (values.client !== "deno" && values.client !== "python") {
+    throw new Error(`Cannot run client ${values.client}: it is deno or python`);
+  }
   const args = ["--messages", values.messages, "--logins", values.logins];
   const ours: ColdRow[][] = [];
   const theirs: ColdRow[][] = [];
+  /** The client's own CPU per row (Python client), against each server. */
+  const ownCpu: { ours: (number | null)[][]; theirs: (number | null)[][] } = {
+    ours: [],
+    theirs: [],
+  };
+  // The Python client sends the Deno client's corpus, from a file written once.
+  const corpusFile = values.client === "python" ? await Deno.makeTempFile() : null;
+  if (corpusFile) await writeCorpus(corpusFile, Number(values.messages));
+  const pythonArgs = [...args, "--corpus", corpusFile ?? ""];
   // --dovecot-rows FILE: Dovecot's runs are read from FILE when it exists (written after a
   // run otherwise), so Elektromail's figures can be compared again without running Dovecot.
   const saved = values["dovecot-rows"];
@@ -139,22 +275,46 @@ async function main() {
   if (reuse) theirs.push(...JSON.parse(await Deno.readTextFile(saved!)));
   const ourArgs = [...args, ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`)];
   const loads: number[] = [];
-  for (let run = 0; run < Number(values.runs); run++) {
-    // Alternating which goes first, so neither always meets the same moment of a noisy host.
-    const order = run % 2 === 0 ? ["ours", "theirs"] : ["theirs", "ours"];
-    for (const which of order) {
-      loads.push(Deno.loadavg()[0]);
-      if (which === "ours") ours.push(await coldRun(ourArgs));
-      else if (values.dovecot && !reuse) {
-        theirs.push(
-          await dovecotRun(values["dovecot-binary"], values.dir, Number(values.port), args),
-        );
+  try {
+    for (let run = 0; run < Number(values.runs); run++) {
+      // Alternating which goes first, so neither always meets the same moment of a noisy host.
+      const order = run % 2 === 0 ? ["ours", "theirs"] : ["theirs", "ours"];
+      for (const which of order) {
+        loads.push(Deno.loadavg()[0]);
+        if (which === "ours") {
+          if (corpusFile) {
+            const result = await pythonClient(values.python, pythonArgs)(() =>
+              startElektromail(values["deno-flag"])
+            );
+            ours.push(result.rows);
+            ownCpu.ours.push(result.clientCpuMs ?? []);
+          } else ours.push(await coldRun(ourArgs));
+        } else if (values.dovecot && !reuse) {
+          const client = corpusFile ? pythonClient(values.python, pythonArgs) : denoClient(args);
+          const result = await dovecotRun(
+            values["dovecot-binary"],
+            values.dir,
+            Number(values.port),
+            client,
+          );
+          theirs.push(result.rows);
+          ownCpu.theirs.push(result.clientCpuMs ?? []);
+        }
       }
     }
+  } finally {
+    if (corpusFile) await Deno.remove(corpusFile);
   }
   if (saved !== undefined && !reuse) await Deno.writeTextFile(saved, JSON.stringify(theirs));
+  // --save-runs FILE: every run's rows (not only the medians), to see how a row spreads.
+  if (values["save-runs"]) {
+    await Deno.writeTextFile(values["save-runs"], JSON.stringify({ ours, theirs, ownCpu }));
+  }
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
-  console.log(`${values.runs} runs each, medians, ${navigator.hardwareConcurrency} CPUs, ${load}`);
+  console.log(
+    `${values.client} client, ${values.runs} runs each, medians, ` +
+      `${navigator.hardwareConcurrency} CPUs, ${load}`,
+  );
   console.log(
     "| command | Dovecot | Elektromail | ratio | Dovecot CPU | Elektromail CPU | CPU ratio |\n" +
       "| --- | --- | --- | --- | --- | --- | --- |",
@@ -179,6 +339,25 @@ async function main() {
       `| ${label} | ${cell(other)} | ${cell(mine)} | ${ratio} | ${cpuCell(otherCpu)} | ` +
         `${cpuCell(cpu)} | ${cpuRatio} |`,
     );
+  });
+  if (ownCpu.ours.length > 0) printClientCpu(ours[0], ownCpu);
+}
+
+/** The client's own CPU time per row (medians), against each server. */
+function printClientCpu(
+  rows: readonly ColdRow[],
+  ownCpu: { ours: (number | null)[][]; theirs: (number | null)[][] },
+): void {
+  const cell = (runs: (number | null)[][], row: number) => {
+    const value = runs.length > 0 ? median(runs.map((cpu) => cpu[row] ?? NaN)) : NaN;
+    return Number.isNaN(value) ? "" : `${value.toFixed(2)} ms`;
+  };
+  console.log(
+    "\nThe client's own CPU time (process_time) per row, medians:\n" +
+      "| command | against Dovecot | against Elektromail |\n| --- | --- | --- |",
+  );
+  rows.forEach(([label], row) => {
+    console.log(`| ${label} | ${cell(ownCpu.theirs, row)} | ${cell(ownCpu.ours, row)} |`);
   });
 }
 
