@@ -13,6 +13,7 @@
  * deno run -A bench/cold_compare.ts --deno-flag=--v8-flags=--trace-gc  # flags for our server
  * deno run -A bench/cold_compare.ts --client python   # the same rows with bench/imap_cold.py
  * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
+ * deno run -A bench/cold_compare.ts --start-delay 3  # our server left alone 3 s before the client
  * ```
  *
  * `--client python` runs the stdlib-Python client of the same sequence (bench/imap_cold.py,
@@ -186,8 +187,13 @@ function pythonClient(python: string, args: string[]): ColdClient {
 }
 
 /** A fresh Elektromail, started as imap_load.ts starts one (bench/spawn.ts). */
-async function startElektromail(denoFlags: readonly string[]): Promise<ServerUnderTest> {
+async function startElektromail(
+  denoFlags: readonly string[],
+  delaySeconds: number,
+): Promise<ServerUnderTest> {
   const server = await spawnServer({}, denoFlags);
+  // As imap_load.ts --start-delay: its startup warm-up over before the first connection.
+  await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
   return {
     target: ["--connect", `127.0.0.1:${server.imap}`, "--server-pid", String(server.pid)],
     stop: () => server.stop(),
@@ -244,6 +250,7 @@ async function main() {
       dovecot: { type: "boolean", default: true },
       "dovecot-binary": { type: "string", default: "/usr/sbin/dovecot" },
       "deno-flag": { type: "string", multiple: true, default: [] },
+      "start-delay": { type: "string", default: "0" },
       dir: { type: "string", default: "/tmp/elektromail-cold-dovecot" },
       port: { type: "string", default: "14243" },
       "dovecot-rows": { type: "string" },
@@ -273,7 +280,11 @@ async function main() {
   const saved = values["dovecot-rows"];
   const reuse = saved !== undefined && await Deno.stat(saved).then(() => true, () => false);
   if (reuse) theirs.push(...JSON.parse(await Deno.readTextFile(saved!)));
-  const ourArgs = [...args, ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`)];
+  const ourArgs = [
+    ...args,
+    ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),
+    ...["--start-delay", values["start-delay"]],
+  ];
   const loads: number[] = [];
   try {
     for (let run = 0; run < Number(values.runs); run++) {
@@ -284,7 +295,7 @@ async function main() {
         if (which === "ours") {
           if (corpusFile) {
             const result = await pythonClient(values.python, pythonArgs)(() =>
-              startElektromail(values["deno-flag"])
+              startElektromail(values["deno-flag"], Number(values["start-delay"]))
             );
             ours.push(result.rows);
             ownCpu.ours.push(result.clientCpuMs ?? []);
