@@ -53,13 +53,14 @@ function busyThreads(before: Map<string, number>, after: Map<string, number>): s
     .map(([key, ms]) => `${key}=${ms.toFixed(2)}`);
 }
 
-interface Stamped {
+/** A line of the server's output and when it came (`performance.now()`). */
+export interface Stamped {
   readonly at: number;
   readonly text: string;
 }
 
 /** A writable stream that stamps each line with `performance.now()` as it comes. */
-function stamping(lines: Stamped[]): WritableStream<Uint8Array> {
+export function stamping(lines: Stamped[]): WritableStream<Uint8Array> {
   const decoder = new TextDecoder();
   let rest = "";
   return new WritableStream({

@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { warmClient } from "./client_warm_up.ts";
 import { Client, rssMb } from "./imap_client.ts";
 import { corpusMessage } from "./imap_corpus.ts";
+import { type Stamped, stamping } from "./burst_gc.ts";
 import { spawnServer } from "./spawn.ts";
 
 /** One thread's scheduler counters (ms): CPU time and time waiting on the run queue. */
@@ -83,25 +84,6 @@ function event(text: string): string | null {
   );
   if (job) return `maglev ${job[1] || "(anonymous)"} ${job[2]} ms`;
   return null;
-}
-
-interface Stamped {
-  readonly at: number;
-  readonly text: string;
-}
-
-/** A writable stream that stamps each line with `performance.now()` as it comes. */
-function stamping(lines: Stamped[]): WritableStream<Uint8Array> {
-  const decoder = new TextDecoder();
-  let rest = "";
-  return new WritableStream({
-    write(chunk) {
-      const now = performance.now();
-      const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-      rest = parts.pop() ?? "";
-      for (const text of parts) lines.push({ at: now, text });
-    },
-  });
 }
 
 async function main() {
