@@ -18,13 +18,6 @@ Deno.test("V8 flags: deno task start, compile.sh and the Actions start script pa
   }
 });
 
-Deno.test("start task: Deno's update check is off (it lands on a test run's first commands)", async () => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const task = config.tasks.start;
-  const start: string = typeof task === "string" ? task : task.command;
-  assert.match(start, /^DENO_NO_UPDATE_CHECK=1 deno run /);
-});
-
 Deno.test("V8 flags: V8 takes them", async () => {
   // An unknown or malformed flag makes deno exit with an error before running anything.
   const output = await new Deno.Command(Deno.execPath(), {
