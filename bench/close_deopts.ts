@@ -13,9 +13,9 @@
  * deno run -A bench/close_deopts.ts --protocol smtp --skip-warm-up --show
  * ```
  *
- * `--skip-warm-up` is the case of a fresh server's first burst of mail: the startup warm-up
- * waits while SMTP clients send (lib/imap/warm_up.ts), so their first close comes before the
- * warm-up's own connection has closed. Issue 13, round 13: before the connection classes and
+ * `--skip-warm-up` is the case of a server without the startup warm-up (lib/imap/warm_up.ts):
+ * the clients' first close is then the process's first (until round 14 it was also a fresh
+ * server's first burst of mail, which the warm-up waited for). Issue 13, round 13: before the connection classes and
  * sessions wrote their close-time fields twice at creation, that first close deoptimized the
  * transport's and the session's hot path (17 code objects with SMTP and POP3, 19 with IMAP; 7
  * with IMAP even after the warm-up), and the other clients stalled 3-5 ms while it ran

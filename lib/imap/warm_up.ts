@@ -24,15 +24,17 @@
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
  * It runs one command (or a few APPENDs) at a time with a turn of the event loop between
- * (lib/loop_turns.ts), so a client that comes meanwhile waits for one step at most. It is a short
- * prime round on a handful of messages that runs whether clients are connected or not: it compiles
- * the bytecode of every command path of the first-touch table (V8 compiles a function on its first
+ * (lib/loop_turns.ts). It is a short prime round on a handful of messages: it compiles the
+ * bytecode of every command path of the first-touch table (V8 compiles a function on its first
  * call; a cold SELECT spent most of its time there), each step a millisecond or two, and repeats
- * the few commands whose first run needs more than that. Longer rounds in idle time (they wait
- * while real clients are connected, {@linkcode WarmUpOptions.busy}) are an option, off by default.
- * While SMTP clients are sending mail and no IMAP or POP3 client is connected, every step waits
- * for the mail to stop (up to a bound): a fresh server's first burst of mail has the main thread
- * to itself ({@linkcode MAIL_QUIET_MS}).
+ * the few commands whose first run needs more than that. The server plays it before its listeners
+ * open (lib/server.ts, {@linkcode WarmUpOptions.startDelayMs} 0): played beside the first
+ * clients, a client that logged in and bulk-loaded mail within milliseconds of the banner left it
+ * so few loop turns that it ended with the burst, and its last steps ran beside the first reading
+ * commands (issue 13, round 14: SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS) 2.84-3.02, against
+ * 0.25-0.26 and 1.00-1.01 with it played first; docs/performance-history.md). Longer rounds in
+ * idle time (they wait while real clients are connected, {@linkcode WarmUpOptions.busy}) are an
+ * option, off by default.
  * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
@@ -110,16 +112,8 @@ export interface WarmUpOptions {
    * the first SMTP greeting after the banner came 300 ms late.
    */
   readonly busy?: () => boolean;
-  /**
-   * How many chunks of input SMTP clients have sent so far (lib/smtp/server.ts). While it
-   * grows from one look to the next and no IMAP or POP3 client is connected
-   * ({@linkcode readers}), the warm-up's next step waits: see {@linkcode MAIL_QUIET_MS}.
-   */
-  readonly mailInput?: () => number;
-  /** Whether IMAP or POP3 clients are connected: the warm-up then does not wait for mail. */
-  readonly readers?: () => boolean;
-  /** The most it waits for mail in all, in ms (default {@linkcode MAIL_WAIT_MAX_MS}). */
-  readonly mailWaitMaxMs?: number;
+  /** How long after the call it starts, in ms (default {@linkcode START_DELAY_MS}). */
+  readonly startDelayMs?: number;
 }
 
 /**
@@ -133,35 +127,12 @@ export interface WarmUpOptions {
  */
 const WORK_MS = 1;
 
-/**
- * How long SMTP clients' input must have stopped before a warm-up that saw it arrive steps again. A
- * fresh server's first burst of mail ran its first messages' cold code (~100 microseconds of CPU a
- * message instead of ~65) while the warm-up took its share of the main thread beside it, for
- * nothing those clients use (their own messages compile the SMTP path); so while mail arrives and
- * nobody reads, the warm-up waits, and plays on when the mail stops for this long or as soon as an
- * IMAP or POP3 client connects (round 11's pace then: its conversation is for them). A client that
- * holds an SMTP connection open without sending does not hold it up. Not the first quiet look (a
- * timer turn, ~2 ms): with it, the warm-up's first step came 134-141 ms into the ~200 ms first
- * round of `bench/smtp_source.ts`, in a gap of the burst (issue 13, round 12).
- */
-const MAIL_QUIET_MS = 10;
-/**
- * The most the warm-up waits for mail, in all: a client that keeps sending (a load test) gets its
- * first two seconds to itself (with 1 s, the third measured round of `bench/smtp_source.ts --store
- * memory`, after its warm-up round, met the warm-up: 83-84 vs 71-80 microseconds a message), and
- * after that the warm-up plays on beside it at round 11's pace, to be over before the IMAP clients
- * that read the mail come. (An IMAP client that comes first ends the wait anyway, but then meets
- * the warm-up beside its first commands.)
- */
-const MAIL_WAIT_MAX_MS = 2_000;
-/** How often a warm-up waiting for mail to stop looks again (a timer's turn is ~2 ms). */
-const MAIL_POLL_MS = 1;
-
 /** How often a paused warm-up looks whether the clients have gone. */
 const BUSY_POLL_MS = 50;
 /**
- * How long after the listeners are up the warm-up starts: a test harness connects as soon as
- * it sees the banner, and then finds the loop free (and the warm-up waits for it to leave).
+ * How long after the call the warm-up starts, unless told: a caller that starts it beside its
+ * clients lets their first connections find the loop free (the server starts it before its
+ * listeners, with no delay).
  */
 const START_DELAY_MS = 100;
 
@@ -190,10 +161,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
     }
   };
   const rounds = options.rounds ?? 0;
-  // Input from now on counts: clients that came at once have been sending for a while.
-  const mail = mailWait(options, control);
-  const done = new Promise((resolve) => setTimeout(resolve, START_DELAY_MS))
-    .then(mail)
+  const done = new Promise((resolve) => setTimeout(resolve, options.startDelayMs ?? START_DELAY_MS))
     .then(() => {
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
@@ -202,7 +170,7 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       const prime = options.prime ?? PRIME_MESSAGES;
       if (prime > 0) plan.unshift({ messages: prime, patient: false });
       const busy = () => options.busy?.() ?? false;
-      const pacing = { idle, busy, mail };
+      const pacing = { idle, busy };
       return play(config, plan, options.smtpPop3 ?? prime > 0, control, pacing, result);
     })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
@@ -233,45 +201,12 @@ interface Control {
   release: (() => void) | null;
 }
 
-/**
- * Waits while SMTP clients are sending and no IMAP or POP3 client is connected: when their
- * input count grew since the last look (a step ago), until it has stood still for
- * {@linkcode MAIL_QUIET_MS}, {@linkcode MAIL_WAIT_MAX_MS} in all. Resolves at once when it
- * did not grow, or no count is given.
- */
-function mailWait(options: WarmUpOptions, control: Control): () => Promise<void> {
-  const input = options.mailInput;
-  if (!input) return () => Promise.resolve();
-  const most = options.mailWaitMaxMs ?? MAIL_WAIT_MAX_MS;
-  let seen = input();
-  let waited = 0;
-  return async () => {
-    if (input() === seen || waited >= most) return;
-    const start = performance.now();
-    let quietSince = start;
-    while (!control.stopped && !options.readers?.()) {
-      const now = performance.now();
-      const count = input();
-      if (count !== seen) {
-        seen = count;
-        quietSince = now;
-      } else if (now - quietSince >= MAIL_QUIET_MS) break;
-      if (waited + now - start >= most) break;
-      await new Promise((resolve) => setTimeout(resolve, MAIL_POLL_MS));
-    }
-    waited += performance.now() - start;
-    seen = input();
-  };
-}
-
 /** When the warm-up steps: the waits between its steps while real clients are there. */
 interface Pacing {
   /** Waits while real clients are connected (the patient rounds). */
   readonly idle: () => Promise<void>;
   /** Whether real clients are connected. */
   readonly busy: () => boolean;
-  /** Waits while SMTP clients are sending and nobody reads (see {@linkcode MAIL_QUIET_MS}). */
-  readonly mail: () => Promise<void>;
 }
 
 /** One round of the conversation: its APPEND burst's size, and whether it waits for idle time. */
@@ -285,18 +220,17 @@ async function play(
   plan: readonly Round[],
   smtpPop3: boolean,
   control: Control,
-  { idle, busy, mail }: Pacing,
+  { idle, busy }: Pacing,
   result: { commands: number; failed: number },
 ): Promise<void> {
   // Between steps, a turn of the loop for real clients, without a timer's 2 ms wait; and
   // while real clients are connected, a timer's rest after every WORK_MS of steps, so that
-  // their own processes get a core too; while they are sending mail, a wait for a gap.
+  // their own processes get a core too.
   const loop = await openLoopTurns();
   let working = performance.now();
   const turn = async () => {
     const rest = busy() && performance.now() - working >= WORK_MS;
     await (rest ? timerTurn() : loop.next());
-    await mail();
     if (rest) working = performance.now();
   };
   const store = openMemoryStore();

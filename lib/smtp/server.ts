@@ -23,18 +23,8 @@ import { createSmtpSession } from "./session.ts";
 const MESSAGE_SLAB_SIZE = 64 * 1024;
 
 /**
- * How much input SMTP clients have sent: chunks read, over every listener given it. The
- * startup warm-up (lib/imap/warm_up.ts) looks at it to tell a client sending mail from one
- * that only holds a connection open.
- */
-export interface SmtpInputCount {
-  chunks: number;
-}
-
-/**
  * Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects
- * faults, `authGuard` counts failed AUTHs, `input` counts the chunks its clients send (a
- * count of its own when none is given).
+ * faults, `authGuard` counts failed AUTHs.
  */
 export function startSmtp(
   config: Config,
@@ -43,7 +33,6 @@ export function startSmtp(
   endpoint: Endpoint = { name: "smtp", port: config.smtpPort, tls: null },
   chaos?: Chaos,
   authGuard?: AuthGuard,
-  input: SmtpInputCount = { chunks: 0 },
 ): Promise<Listener> {
   let queueCounter = 0;
   const messageSlab = new ByteSlab(MESSAGE_SLAB_SIZE);
@@ -73,17 +62,7 @@ export function startSmtp(
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
         messageSlab,
       }, sessionIo(connection));
-      const handler = sessionHandler(session, logger, label);
-      // Counted on every listener, the warm-up's private one too: the transport's calls then
-      // meet one kind of handler, the one the warm-up compiled them for (counted on the
-      // server's listeners only, bench/first_contact.ts's first MAIL, RCPT and DATA took
-      // 0.10-0.22 ms instead of 0.08-0.12, two runs of three servers each).
-      const { onData } = handler;
-      handler.onData = (chunk) => {
-        input.chunks++;
-        onData(chunk);
-      };
-      return handler;
+      return sessionHandler(session, logger, label);
     },
   });
 }
