@@ -127,8 +127,8 @@ async function main() {
     stamping(lines),
     values.script ? new URL(values.script, `file://${Deno.cwd()}/`).pathname : undefined,
   );
-  // As bench/imap_cold.ts: connect + LOGIN + LOGOUT round trips first (the startup warm-up
-  // has its time meanwhile), then the burst on one connection.
+  // As bench/imap_cold.ts: connect + LOGIN + LOGOUT round trips first, then the burst on one
+  // connection.
   for (let i = 0; i < Number(values.logins); i++) {
     const login = await Client.connect(server.imap);
     await login.command("LOGIN bench pw");

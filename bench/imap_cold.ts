@@ -37,9 +37,9 @@ export interface ColdOptions {
   /** Flags for `deno run` of a started server (e.g. `--v8-flags=--trace-gc`). */
   readonly denoFlags?: readonly string[];
   /**
-   * Seconds a started server is left alone before the first connection (default 0): with a
-   * few, its startup warm-up (lib/imap/warm_up.ts) has finished, as for a test suite that
-   * starts some time after the server.
+   * Seconds a started server is left alone before the first connection (default 0), as for a
+   * test suite that starts some time after the server: V8's work of the startup (the warm-up's
+   * compiles, its final collection) is over then.
    */
   readonly startDelay?: number;
 }
