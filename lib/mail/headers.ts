@@ -182,10 +182,15 @@ const KNOWN_NAMES: ReadonlyArray<readonly string[]> = (() => {
     "Auto-Submitted",
     "Content-Class",
   ];
-  const byLength: string[][] = [];
-  for (const name of names) (byLength[name.length] ??= []).push(name);
-  return byLength;
+  return stringsByLength(names);
 })();
+
+/** `strings` grouped by length: a table to look a slice up in by its length first. */
+export function stringsByLength(strings: readonly string[]): string[][] {
+  const byLength: string[][] = [];
+  for (const text of strings) (byLength[text.length] ??= []).push(text);
+  return byLength;
+}
 
 /**
  * `bytes[start, end)` as one of {@linkcode KNOWN_NAMES} when it is one (the same string every

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeCharset, decodeEncodedWords } from "./headers.ts";
+import { decodeCharset, decodeEncodedWords, stringsByLength } from "./headers.ts";
 import type { ContentType, MimeParams, WrittenParameter, WrittenParameters } from "./mime_part.ts";
 
 /** The default content type (RFC 2045 5.2). */
@@ -248,9 +248,7 @@ const KNOWN_TOKENS: ReadonlyArray<readonly string[]> = (() => {
     "attachment",
     "inline",
   ];
-  const byLength: string[][] = [];
-  for (const token of tokens) (byLength[token.length] ??= []).push(token);
-  return byLength;
+  return stringsByLength(tokens);
 })();
 
 /**
