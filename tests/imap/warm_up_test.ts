@@ -95,6 +95,31 @@ Deno.test("warm-up: a server started with it has played it before it answers, an
   await server.stop(); // the sanitizers check that nothing is left running
 });
 
+Deno.test("warm-up: played alone, starts at once and gives the event loop no turn", async () => {
+  // Its IMAP conversation is sans-IO: alone, no timer can fire before it ends (the SMTP socket
+  // part, left out here, waits for real I/O).
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 0);
+  const result = await warmUpCode(testConfig(), { alone: true, collect: false, smtpPop3: false })
+    .done;
+  assert.equal(fired, false, "a timer fired during the warm-up");
+  clearTimeout(timer);
+  assert.deepEqual(result, {
+    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    failed: 0,
+  });
+});
+
+Deno.test("warm-up: not alone, takes turns of the event loop between its steps", async () => {
+  // The check above can fail: the same conversation, not alone, lets a timer fire.
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 0);
+  const result = await warmUpCode(testConfig(), { collect: false, smtpPop3: false }).done;
+  clearTimeout(timer);
+  assert.equal(fired, true);
+  assert.equal(result.failed, 0);
+});
+
 Deno.test("warm-up: without a prime round, runs nothing while real clients are connected", async () => {
   const warmUp = warmUpCode(testConfig(), {
     rounds: 1,
