@@ -15,7 +15,7 @@ import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { AddressColumns } from "./imap/address_columns.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
-import { warmUpCode } from "./imap/warm_up.ts";
+import { BEFORE_LISTENERS_LIMIT_MS, warmUpBeforeListeners } from "./imap/warm_up.ts";
 import type { Pop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
@@ -152,7 +152,13 @@ export async function startElektromail(
     // Before the listeners open: played beside the first clients, a client that bulk-loaded
     // mail at once left the warm-up so few loop turns that its last steps ran beside the
     // first reading commands (lib/imap/warm_up.ts). ~40 ms of a start.
-    await warmUpCode(config, { alone: true, collect: false }).done;
+    const { result } = await warmUpBeforeListeners(config);
+    if (result === null) {
+      logger.warn(
+        `startup warm-up: not over after ${BEFORE_LISTENERS_LIMIT_MS} ms, stopped; ` +
+          "the listeners open now",
+      );
+    }
   }
   try {
     started.push(
@@ -272,7 +278,11 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore(options);
   const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
-    return openSqliteStore(config.dbPath, { ...options, warn: (message) => logger.warn(message) });
+    return openSqliteStore(config.dbPath, {
+      ...options,
+      warn: (message) => logger.warn(message),
+      checkpointWorkerAtOpen: true,
+    });
   } catch (error) {
     throw new StartError(
       `ELEKTROMAIL_DB (--db): cannot open ${config.dbPath}: ${(error as Error).message}`,

@@ -64,6 +64,7 @@ import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
+import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
@@ -218,6 +219,32 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
   };
 }
 
+/**
+ * How long the server waits for the warm-up before it opens its listeners all the same (it
+ * takes ~30 ms; a slow or busy host, a few hundred).
+ */
+export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
+
+/**
+ * Plays the warm-up as the server does before its listeners open: alone, without its final
+ * collection (lib/server.ts collects once the listeners are open and nobody is connected),
+ * for at most `limitMs`. Past that it is stopped and `result` is null: a warm-up that never
+ * ended (a bug: a step waiting for a reply that never comes) must not keep the listeners
+ * closed. `warmUp.done` settles once a stopped warm-up has ended its command in flight.
+ */
+export async function warmUpBeforeListeners(
+  config: Config,
+  limitMs: number = BEFORE_LISTENERS_LIMIT_MS,
+): Promise<{ result: WarmUpResult | null; warmUp: WarmUp }> {
+  const warmUp = warmUpCode(config, { alone: true, collect: false });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), limitMs));
+  const result = await Promise.race([warmUp.done, late]);
+  clearTimeout(timer);
+  if (result === null) warmUp.stop();
+  return { result, warmUp };
+}
+
 /** Between a warm-up and its conversation: stop after this command; end a pending wait. */
 interface Control {
   stopped: boolean;
@@ -257,7 +284,7 @@ async function play(
     await (rest ? timerTurn() : loop.next());
     if (rest) working = performance.now();
   };
-  const store = openMemoryStore();
+  const store = await openWarmUpStore(config);
   const indexer = startIndexWarmer(store);
   let output = "";
   let waiting: (() => void) | null = null;
@@ -386,6 +413,19 @@ async function play(
     }
     await done;
   }
+}
+
+/**
+ * The warm-up's private store, of the kind the server's is: with `ELEKTROMAIL_DB` an in-memory
+ * SQLite database (no file, no WAL, no checkpoint worker), so that the SQLite store's code
+ * (its statements, blobs and transactions) is compiled before the first client too. On the
+ * memory store's warm-up a fresh SQLite server's first SMTP round had a dozen of its
+ * transactions over 2 ms in its first 60 ms (issue 13, round 15, bench/latency_stalls.ts).
+ */
+async function openWarmUpStore(config: Config): Promise<Store> {
+  if (config.dbPath === null) return openMemoryStore();
+  const { openSqliteStore } = await import("../store/sqlite.ts");
+  return openSqliteStore(":memory:");
 }
 
 /**
