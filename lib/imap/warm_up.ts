@@ -418,9 +418,10 @@ async function play(
 /**
  * The warm-up's private store, of the kind the server's is: with `ELEKTROMAIL_DB` an in-memory
  * SQLite database (no file, no WAL, no checkpoint worker), so that the SQLite store's code
- * (its statements, blobs and transactions) is compiled before the first client too. On the
- * memory store's warm-up a fresh SQLite server's first SMTP round had a dozen of its
- * transactions over 2 ms in its first 60 ms (issue 13, round 15, bench/latency_stalls.ts).
+ * (its statements, blobs and transactions) has run before the first client too, as the memory
+ * store's has. Measured (issue 13, round 15): idle RSS unchanged (50.5-51.3 MB against
+ * 51.7-52.3), and a fresh SQLite server's first SMTP round had 8 and 11 transactions over 2 ms
+ * in its first 60 ms against 11 and 12 (bench/latency_stalls.ts, two runs each: not told apart).
  */
 async function openWarmUpStore(config: Config): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore();
