@@ -8,13 +8,14 @@ import { AuthGuard } from "./auth_guard.ts";
 import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
+import { collectWhenIdle, type PendingCollection } from "./full_gc.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import type { TlsMaterial } from "./net/tls.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { AddressColumns } from "./imap/address_columns.ts";
 import { startIndexWarmer } from "./imap/warm.ts";
-import { warmUpCode } from "./imap/warm_up.ts";
+import { BEFORE_LISTENERS_LIMIT_MS, warmUpBeforeListeners } from "./imap/warm_up.ts";
 import type { Pop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { openMemoryStore } from "./store/memory.ts";
@@ -60,7 +61,7 @@ export interface StartOptions {
   /** Use this store instead of opening one from `config.dbPath`. */
   store?: Store;
   /**
-   * Warm the JIT before the listeners open (lib/imap/warm_up.ts; ~75 ms of the start): the
+   * Warm the JIT before the listeners open (lib/imap/warm_up.ts; ~40 ms of the start): the
    * program does, so the first commands of a fresh server run compiled code; embedders that
    * start many servers in one process (tests) need it once at most.
    */
@@ -137,7 +138,10 @@ export async function startElektromail(
   });
   const started: Array<Listener | (HttpListener & { name: string })> = [];
   let stopped = false;
+  // The warm-up's full collection, waiting until the listeners are open and nobody is there.
+  let collection: PendingCollection | null = null;
   const stopAll = async () => {
+    collection?.cancel();
     await Promise.allSettled(started.map((listener) => listener.close()));
     chaos.close();
     authGuard.close();
@@ -147,8 +151,14 @@ export async function startElektromail(
   if (options.warmUp) {
     // Before the listeners open: played beside the first clients, a client that bulk-loaded
     // mail at once left the warm-up so few loop turns that its last steps ran beside the
-    // first reading commands (lib/imap/warm_up.ts). ~75 ms of a start.
-    await warmUpCode(config, { startDelayMs: 0 }).done;
+    // first reading commands (lib/imap/warm_up.ts). ~40 ms of a start.
+    const { result } = await warmUpBeforeListeners(config);
+    if (result === null) {
+      logger.warn(
+        `startup warm-up: not over after ${BEFORE_LISTENERS_LIMIT_MS} ms, stopped; ` +
+          "the listeners open now",
+      );
+    }
   }
   try {
     started.push(
@@ -235,6 +245,9 @@ export async function startElektromail(
     const protocols = started.filter((listener): listener is Listener => "connections" in listener);
     const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
     readersConnected = () => readers.some((l) => l.connections > 0);
+    if (options.warmUp) {
+      collection = collectWhenIdle(() => protocols.some((l) => l.connections > 0));
+    }
     return {
       config,
       ports: ports(http?.port ?? null),
@@ -265,7 +278,11 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore(options);
   const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
-    return openSqliteStore(config.dbPath, { ...options, warn: (message) => logger.warn(message) });
+    return openSqliteStore(config.dbPath, {
+      ...options,
+      warn: (message) => logger.warn(message),
+      checkpointWorkerAtOpen: true,
+    });
   } catch (error) {
     throw new StartError(
       `ELEKTROMAIL_DB (--db): cannot open ${config.dbPath}: ${(error as Error).message}`,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fullGc } from "../lib/full_gc.ts";
+import { collectWhenIdle, fullGc } from "../lib/full_gc.ts";
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 
 Deno.test("fullGc: runs a full collection in Deno and says how long it took", async () => {
@@ -51,4 +51,57 @@ Deno.test("fullGc: with the program's V8 flags, the young generation's pages are
   const result = JSON.parse(new TextDecoder().decode(output.stdout));
   assert.equal(result.ms, "number");
   assert.ok(result.after * 4 <= result.grown, `young generation ${result.grown} → ${result.after}`);
+});
+
+/** Replaces the exposed gc() for `body`; the calls it got. */
+async function countingGc(body: () => Promise<void>): Promise<number> {
+  const global = globalThis as { gc?: unknown };
+  const before = global.gc;
+  let calls = 0;
+  global.gc = () => calls++;
+  try {
+    await body();
+  } finally {
+    global.gc = before;
+  }
+  return calls;
+}
+
+Deno.test("collectWhenIdle: waits while busy, then collects once", async () => {
+  let looks = 0;
+  const calls = await countingGc(async () => {
+    const pending = collectWhenIdle(() => ++looks < 4, 5);
+    await pending.done;
+    // A look after the collection would be a second one.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  });
+  assert.equal(looks, 4);
+  assert.equal(calls, 1);
+});
+
+Deno.test("collectWhenIdle: never collects while busy; cancel ends the wait", async () => {
+  let looks = 0;
+  const calls = await countingGc(async () => {
+    const pending = collectWhenIdle(() => {
+      looks++;
+      return true;
+    }, 5);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    pending.cancel();
+    await pending.done;
+  });
+  assert.ok(looks >= 2, `looked ${looks} times`);
+  assert.equal(calls, 0);
+});
+
+Deno.test("collectWhenIdle: cancelled before its first look, nothing runs or stays", async () => {
+  let looks = 0;
+  const calls = await countingGc(async () => {
+    const pending = collectWhenIdle(() => looks++ > 0, 5);
+    pending.cancel();
+    await pending.done;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+  // The sanitizers check that no timer is left.
+  assert.deepEqual({ looks, calls }, { looks: 0, calls: 0 });
 });

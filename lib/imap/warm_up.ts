@@ -24,18 +24,22 @@
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
  * It runs one command (or a few APPENDs) at a time with a turn of the event loop between
- * (lib/loop_turns.ts). It is a short prime round on a handful of messages: it compiles the
+ * (lib/loop_turns.ts; played alone, none). It is a short prime round on a handful of messages: it compiles the
  * bytecode of every command path of the first-touch table (V8 compiles a function on its first
  * call; a cold SELECT spent most of its time there), each step a millisecond or two, and repeats
  * the few commands whose first run needs more than that. The server plays it before its listeners
- * open (lib/server.ts, {@linkcode WarmUpOptions.startDelayMs} 0): played beside the first
+ * open (lib/server.ts, {@linkcode WarmUpOptions.alone}): played beside the first
  * clients, a client that logged in and bulk-loaded mail within milliseconds of the banner left it
  * so few loop turns that it ended with the burst, and its last steps ran beside the first reading
  * commands (issue 13, round 14: SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS) 2.84-3.02, against
  * 0.25-0.26 and 1.00-1.01 with it played first; docs/performance-history.md). Longer rounds in
  * idle time (they wait while real clients are connected, {@linkcode WarmUpOptions.busy}) are an
  * option, off by default.
- * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code.
+ * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code; the
+ * server's waits until its listeners are open and nobody is connected
+ * ({@linkcode WarmUpOptions.collect}). Alone, without its collection, it is ~30 ms of a start
+ * (spawn to the banner 57-65 ms, median of 8, against 72-78 with both; 26 without the warm-up:
+ * `bench/startup.ts`, issue 13, round 15).
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
  * the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3 MB, with
@@ -55,11 +59,12 @@
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { fullGc } from "../full_gc.ts";
-import { openLoopTurns, timerTurn } from "../loop_turns.ts";
+import { type LoopTurns, openLoopTurns, timerTurn } from "../loop_turns.ts";
 import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
+import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
@@ -112,8 +117,20 @@ export interface WarmUpOptions {
    * the first SMTP greeting after the banner came 300 ms late.
    */
   readonly busy?: () => boolean;
-  /** How long after the call it starts, in ms (default {@linkcode START_DELAY_MS}). */
-  readonly startDelayMs?: number;
+  /**
+   * No real client can be there yet: the server plays it before its listeners open. It then
+   * starts at once and takes no turn of the event loop between its steps, which are only for
+   * clients (and cost it ~5 ms: the loopback connection the turns go through, and the start
+   * delay's timer, which fires 2 ms late in Deno 2.9). Otherwise it starts
+   * {@linkcode START_DELAY_MS} after the call, a turn between steps.
+   */
+  readonly alone?: boolean;
+  /**
+   * Whether it ends with a full collection (default true). The server collects later, once its
+   * listeners are open and no client is connected (lib/full_gc.ts `collectWhenIdle`): the
+   * collection is ~9 ms of its start the clients need not wait for.
+   */
+  readonly collect?: boolean;
 }
 
 /**
@@ -127,12 +144,15 @@ export interface WarmUpOptions {
  */
 const WORK_MS = 1;
 
+/** The turns of a warm-up played alone: none. */
+const NO_TURNS: LoopTurns = { next: () => Promise.resolve(), close: () => {} };
+
 /** How often a paused warm-up looks whether the clients have gone. */
 const BUSY_POLL_MS = 50;
 /**
- * How long after the call the warm-up starts, unless told: a caller that starts it beside its
- * clients lets their first connections find the loop free (the server starts it before its
- * listeners, with no delay).
+ * How long after the call the warm-up starts, unless played alone: a caller that starts it
+ * beside its clients lets their first connections find the loop free (the server plays it
+ * alone, before its listeners open).
  */
 const START_DELAY_MS = 100;
 
@@ -161,7 +181,11 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
     }
   };
   const rounds = options.rounds ?? 0;
-  const done = new Promise((resolve) => setTimeout(resolve, options.startDelayMs ?? START_DELAY_MS))
+  const alone = options.alone ?? false;
+  const start = alone
+    ? Promise.resolve()
+    : new Promise((resolve) => setTimeout(resolve, START_DELAY_MS));
+  const done = start
     .then(() => {
       const plan = Array.from({ length: rounds }, () => ({
         messages: options.messages ?? 20,
@@ -171,18 +195,18 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       if (prime > 0) plan.unshift({ messages: prime, patient: false });
       const busy = () => options.busy?.() ?? false;
       const pacing = { idle, busy };
-      return play(config, plan, options.smtpPop3 ?? prime > 0, control, pacing, result);
+      return play(config, plan, options.smtpPop3 ?? prime > 0, control, pacing, alone, result);
     })
     // Its store, mail and responses are garbage now: collected at once (and the heap they
-    // grew given back), each of the collection's steps after a timer turn, once no client
-    // is connected.
+    // grew given back), each of the collection's steps after a timer turn (none alone), once
+    // no client is connected.
     .then(async () => {
       const between = async () => {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (!alone) await new Promise((resolve) => setTimeout(resolve, 0));
         await idle();
         if (control.stopped) throw new Error("stopped");
       };
-      if (!control.stopped) await fullGc(between);
+      if (!control.stopped && (options.collect ?? true)) await fullGc(between);
     })
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
@@ -193,6 +217,32 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
       control.release?.();
     },
   };
+}
+
+/**
+ * How long the server waits for the warm-up before it opens its listeners all the same (it
+ * takes ~30 ms; a slow or busy host, a few hundred).
+ */
+export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
+
+/**
+ * Plays the warm-up as the server does before its listeners open: alone, without its final
+ * collection (lib/server.ts collects once the listeners are open and nobody is connected),
+ * for at most `limitMs`. Past that it is stopped and `result` is null: a warm-up that never
+ * ended (a bug: a step waiting for a reply that never comes) must not keep the listeners
+ * closed. `warmUp.done` settles once a stopped warm-up has ended its command in flight.
+ */
+export async function warmUpBeforeListeners(
+  config: Config,
+  limitMs: number = BEFORE_LISTENERS_LIMIT_MS,
+): Promise<{ result: WarmUpResult | null; warmUp: WarmUp }> {
+  const warmUp = warmUpCode(config, { alone: true, collect: false });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), limitMs));
+  const result = await Promise.race([warmUp.done, late]);
+  clearTimeout(timer);
+  if (result === null) warmUp.stop();
+  return { result, warmUp };
 }
 
 /** Between a warm-up and its conversation: stop after this command; end a pending wait. */
@@ -221,19 +271,20 @@ async function play(
   smtpPop3: boolean,
   control: Control,
   { idle, busy }: Pacing,
+  alone: boolean,
   result: { commands: number; failed: number },
 ): Promise<void> {
   // Between steps, a turn of the loop for real clients, without a timer's 2 ms wait; and
   // while real clients are connected, a timer's rest after every WORK_MS of steps, so that
-  // their own processes get a core too.
-  const loop = await openLoopTurns();
+  // their own processes get a core too. Alone, none.
+  const loop = alone ? NO_TURNS : await openLoopTurns();
   let working = performance.now();
   const turn = async () => {
     const rest = busy() && performance.now() - working >= WORK_MS;
     await (rest ? timerTurn() : loop.next());
     if (rest) working = performance.now();
   };
-  const store = openMemoryStore();
+  const store = await openWarmUpStore(config);
   const indexer = startIndexWarmer(store);
   let output = "";
   let waiting: (() => void) | null = null;
@@ -362,6 +413,20 @@ async function play(
     }
     await done;
   }
+}
+
+/**
+ * The warm-up's private store, of the kind the server's is: with `ELEKTROMAIL_DB` an in-memory
+ * SQLite database (no file, no WAL, no checkpoint worker), so that the SQLite store's code
+ * (its statements, blobs and transactions) has run before the first client too, as the memory
+ * store's has. Measured (issue 13, round 15): idle RSS unchanged (50.5-51.3 MB against
+ * 51.7-52.3), and a fresh SQLite server's first SMTP round had 8 and 11 transactions over 2 ms
+ * in its first 60 ms against 11 and 12 (bench/latency_stalls.ts, two runs each: not told apart).
+ */
+async function openWarmUpStore(config: Config): Promise<Store> {
+  if (config.dbPath === null) return openMemoryStore();
+  const { openSqliteStore } = await import("../store/sqlite.ts");
+  return openSqliteStore(":memory:");
 }
 
 /**

@@ -40,6 +40,14 @@ export async function warmUpPop3(
   store.append(USER, "INBOX", warmUpPop3Message());
   let output = "";
   let ended = false;
+  // The response being waited for: settled once it is complete, or the session ends.
+  let waiting: { multiLine: boolean; resolve: () => void } | null = null;
+  const settle = () => {
+    if (waiting && (ended || isComplete(output, waiting.multiLine))) {
+      waiting.resolve();
+      waiting = null;
+    }
+  };
   const session = createPop3Session({
     config: warmUpConfig(config),
     store,
@@ -50,11 +58,25 @@ export async function warmUpPop3(
   }, {
     write: (data) => {
       output += typeof data === "string" ? data : latin1.decode(data);
+      settle();
       return true;
     },
     drained: () => Promise.resolve(),
-    close: () => ended = true,
+    close: () => {
+      ended = true;
+      settle();
+    },
   });
+  /**
+   * Settles when the command's response is complete. It is written in the command's promise
+   * chain, which a memory store settles without waiting, but played alone (no turn of the
+   * loop between steps) the check came before the chain had run.
+   */
+  const response = (multiLine: boolean) =>
+    new Promise<void>((resolve) => {
+      waiting = { multiLine, resolve };
+      settle();
+    });
   /** Counts the response written since the last call. */
   const check = (multiLine: boolean) => {
     const ok = isResponse(output, multiLine);
@@ -67,8 +89,7 @@ export async function warmUpPop3(
     if (!check(false)) return;
     for (const step of pop3Conversation()) {
       session.receive(encoder.encode(`${step.command}\r\n`));
-      // The response is written in the command's promise chain, settled without waiting (a
-      // memory store, writes that never fill): complete after the turn.
+      await response(step.multiLine);
       const go = await turns.next();
       if (!check(step.multiLine) || !go || ended) return;
     }
@@ -107,6 +128,12 @@ export function warmUpPop3Message(): Uint8Array {
       "Date: Wed, 25 Nov 2026 10:02:00 +0000\r\nMessage-ID: <warm-pop3@example.com>\r\n\r\n" +
       "Hello,\r\n.\r\n-- \r\nSender\r\n",
   );
+}
+
+/** Whether `output` holds a whole response: a line, or with `+OK` a multi-line one's end. */
+function isComplete(output: string, multiLine: boolean): boolean {
+  if (!output.includes("\r\n")) return false;
+  return !multiLine || !output.startsWith("+OK") || output.endsWith("\r\n.\r\n");
 }
 
 /** Whether `output` is one `+OK` response, single-line or ending a multi-line one. */

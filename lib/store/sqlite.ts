@@ -40,6 +40,11 @@ export interface SqliteStoreOptions extends MailStoreOptions {
   warn?: (message: string) => void;
   /** Filled with the running checkpoint counts, for tests and benchmarks. */
   checkpointCounts?: (counts: Readonly<CheckpointCounts>) => void;
+  /**
+   * Start the checkpoint worker as the store opens, not at the first checkpoint (the server
+   * does, before its listeners open: see `Checkpoints.start`). Default false.
+   */
+  checkpointWorkerAtOpen?: boolean;
 }
 
 /**
@@ -105,6 +110,7 @@ class SqlitePersistence implements Persistence {
       throw error;
     }
     this.#lock = lock;
+    if (options.checkpointWorkerAtOpen) this.#checkpoints.start();
   }
 
   #sql(text: string): StatementSync {

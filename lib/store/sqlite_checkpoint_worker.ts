@@ -12,7 +12,8 @@
  * thread ~12-14 ms against ~43-51 ms (Deno's Node layer is not loaded into it). It cannot be
  * unref'd, so it keeps a process alive until terminated: {@linkcode CheckpointWorker.close}
  * (the store's `close`) terminates it, and the server's process exits through `Deno.exit`.
- * It exists only with the SQLite store, and only once the first checkpoint is needed.
+ * It exists only with the SQLite store: from the store's opening in the server (lib/server.ts,
+ * before its listeners open), otherwise once the first checkpoint is needed.
  *
  * @module
  */

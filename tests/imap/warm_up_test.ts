@@ -11,6 +11,7 @@ import {
   PRIME_RECORD_STEPS,
   PRIME_REPEATED,
   syntheticMessage,
+  warmUpBeforeListeners,
   warmUpCode,
 } from "../../lib/imap/warm_up.ts";
 import { pop3Conversation } from "../../lib/pop3/warm_up.ts";
@@ -95,6 +96,48 @@ Deno.test("warm-up: a server started with it has played it before it answers, an
   await server.stop(); // the sanitizers check that nothing is left running
 });
 
+Deno.test("warm-up: played alone, starts at once and gives the event loop no turn", async () => {
+  // Its IMAP conversation is sans-IO: alone, no timer can fire before it ends (the SMTP socket
+  // part, left out here, waits for real I/O).
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 0);
+  const result = await warmUpCode(testConfig(), { alone: true, collect: false, smtpPop3: false })
+    .done;
+  assert.equal(fired, false, "a timer fired during the warm-up");
+  clearTimeout(timer);
+  assert.deepEqual(result, {
+    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    failed: 0,
+  });
+});
+
+Deno.test("warm-up before the listeners: the server's way, every command OK", async () => {
+  const { result } = await warmUpBeforeListeners(testConfig());
+  assert.deepEqual(result, {
+    commands: await smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
+      PRIME_REPEATED.size,
+    failed: 0,
+  });
+});
+
+Deno.test("warm-up before the listeners: past its time limit, stopped and given up", async () => {
+  const { result, warmUp } = await warmUpBeforeListeners(testConfig(), 0);
+  assert.equal(result, null);
+  // Stopped: it ends after the command in flight, short of its conversation.
+  const ended = await warmUp.done;
+  assert.ok(ended.commands < await smtpPop3Exchanges() + 2, `${ended.commands} commands`);
+});
+
+Deno.test("warm-up: not alone, takes turns of the event loop between its steps", async () => {
+  // The check above can fail: the same conversation, not alone, lets a timer fire.
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 0);
+  const result = await warmUpCode(testConfig(), { collect: false, smtpPop3: false }).done;
+  clearTimeout(timer);
+  assert.equal(fired, true);
+  assert.equal(result.failed, 0);
+});
+
 Deno.test("warm-up: without a prime round, runs nothing while real clients are connected", async () => {
   const warmUp = warmUpCode(testConfig(), {
     rounds: 1,
@@ -147,6 +190,22 @@ Deno.test("warm-up: without a POP3 listener, no POP3 part", async () => {
       conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
     failed: 0,
   });
+});
+
+Deno.test("warm-up: a SQLite server's plays on an in-memory SQLite store, not its file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dbPath = `${dir}/mail.db`;
+    const result = await warmUpCode({ ...testConfig(), dbPath }, { alone: true }).done;
+    assert.deepEqual(result, {
+      commands: await smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
+        PRIME_REPEATED.size,
+      failed: 0,
+    });
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "the warm-up wrote next to the database");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("warm-up: without its SMTP and POP3 parts, only the IMAP conversation", async () => {

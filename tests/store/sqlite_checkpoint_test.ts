@@ -130,6 +130,29 @@ Deno.test("sqlite checkpoints: a burst is checkpointed by the worker, the WAL st
   });
 });
 
+Deno.test("sqlite checkpoints: told to, the worker starts as the store opens, once", async () => {
+  await withDatabase(async (path) => {
+    for (const atOpen of [false, true]) {
+      let workers = 0;
+      let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0 };
+      const store = openSqliteStore(path, {
+        checkpointWorker: (file) => (workers++, startCheckpointWorker(file)),
+        checkpointCounts: (running) => counts = running,
+        checkpointWorkerAtOpen: atOpen,
+      });
+      try {
+        assert.equal(workers, atOpen ? 1 : 0, `started at open: ${atOpen}`);
+        // The first checkpoint goes to the worker that is there, or starts it.
+        await burst(store, `${path}-wal`, COMMITS_PER_CHECKPOINT);
+        await until(() => counts.worker >= 1, "a worker checkpoint");
+        assert.equal(workers, 1);
+      } finally {
+        store.close();
+      }
+    }
+  });
+});
+
 Deno.test("sqlite checkpoints: without a worker they run on the main thread, warned once", async () => {
   await withDatabase(async (path) => {
     let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0 };
