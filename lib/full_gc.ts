@@ -32,7 +32,8 @@
  * no way to (the collection is then left to V8). Without an exposed `gc`, loading `node:v8`,
  * loading `node:vm` and collecting each hold the event loop for 5-25 ms (~40-65 ms together,
  * measured with bench/loop_probe.ts at the end of the warm-up); `between` runs before each
- * step, so a caller can let waiting clients go first.
+ * step, so a caller can let waiting clients go first; if it rejects, the collection stops
+ * there.
  *
  * @example
  * ```ts
@@ -75,10 +76,11 @@ export interface PendingCollection {
 
 /**
  * Runs {@linkcode fullGc} once nobody is there: the first time `busy` says no, looking every
- * `pollMs`, the first look `pollMs` after the call. The server ends its startup warm-up this
- * way (lib/server.ts): collected before the listeners opened, the warm-up's garbage held the
- * first greeting ~9 ms longer; collected beside a client, it would stop its commands as long.
- * A client that stays connected leaves it to V8's own collections.
+ * `pollMs`, the first look `pollMs` after the call, and again before each of the collection's
+ * later steps (without an exposed `gc` there are three, 5-25 ms each). The server ends its
+ * startup warm-up this way (lib/server.ts): collected before the listeners opened, the
+ * warm-up's garbage held the first greeting ~9 ms longer; collected beside a client, it would
+ * stop its commands as long. A client that stays connected leaves it to V8's own collections.
  *
  * @example
  * ```ts
@@ -89,25 +91,36 @@ export interface PendingCollection {
  */
 export function collectWhenIdle(busy: () => boolean, pollMs = 50): PendingCollection {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let settle = () => {};
-  const done = new Promise<void>((resolve) => {
-    settle = resolve;
-  });
-  const look = () => {
-    timer = null;
-    if (busy()) {
-      timer = setTimeout(look, pollMs);
-      return;
-    }
-    fullGc().finally(settle);
-  };
-  timer = setTimeout(look, pollMs);
+  let cancelled = false;
+  /** Ends the wait in progress with an error, which ends the collection. */
+  let abandon: (() => void) | null = null;
+  let first = true;
+  const quiet = () =>
+    new Promise<void>((resolve, reject) => {
+      if (cancelled) return reject(new Error("cancelled"));
+      abandon = () => reject(new Error("cancelled"));
+      const look = () => {
+        timer = null;
+        if (busy()) {
+          timer = setTimeout(look, pollMs);
+          return;
+        }
+        abandon = null;
+        resolve();
+      };
+      if (first) timer = setTimeout(look, pollMs);
+      else look();
+      first = false;
+    });
+  const done = fullGc(quiet).then(() => {}, () => {});
   return {
     done,
     cancel() {
+      cancelled = true;
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      settle();
+      abandon?.();
+      abandon = null;
     },
   };
 }

@@ -61,7 +61,7 @@ export interface StartOptions {
   /** Use this store instead of opening one from `config.dbPath`. */
   store?: Store;
   /**
-   * Warm the JIT before the listeners open (lib/imap/warm_up.ts; ~40 ms of the start): the
+   * Warm the JIT before the listeners open (lib/imap/warm_up.ts; ~30 ms of the start): the
    * program does, so the first commands of a fresh server run compiled code; embedders that
    * start many servers in one process (tests) need it once at most.
    */
@@ -151,7 +151,7 @@ export async function startElektromail(
   if (options.warmUp) {
     // Before the listeners open: played beside the first clients, a client that bulk-loaded
     // mail at once left the warm-up so few loop turns that its last steps ran beside the
-    // first reading commands (lib/imap/warm_up.ts). ~40 ms of a start.
+    // first reading commands (lib/imap/warm_up.ts). ~30 ms of a start.
     const { result } = await warmUpBeforeListeners(config);
     if (result === null) {
       logger.warn(

@@ -94,6 +94,28 @@ Deno.test("collectWhenIdle: never collects while busy; cancel ends the wait", as
   assert.equal(calls, 0);
 });
 
+Deno.test("collectWhenIdle: looks again before each later step of the collection", async () => {
+  // No exposed gc() here (deno test): the collection loads node:v8 and node:vm first, three
+  // steps, and a client that came meanwhile goes first.
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, "undefined");
+  let looks = 0;
+  const pending = collectWhenIdle(() => ++looks === 2, 5);
+  await pending.done;
+  // First look idle; the second step's look busy, then idle after a poll; the third step's.
+  assert.equal(looks, 4);
+});
+
+Deno.test("collectWhenIdle: cancelled while a later step waits, it ends there", async () => {
+  let looks = 0;
+  const pending = collectWhenIdle(() => ++looks > 1, 5);
+  while (looks < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  pending.cancel();
+  await pending.done;
+  const after = looks;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(looks, after, "it looked again after the cancel");
+});
+
 Deno.test("collectWhenIdle: cancelled before its first look, nothing runs or stays", async () => {
   let looks = 0;
   const calls = await countingGc(async () => {

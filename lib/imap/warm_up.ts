@@ -1,7 +1,7 @@
 /**
  * Warming the JIT at startup: a fresh process runs every code path in V8's interpreter first,
  * and the first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
- * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So once the listeners are up the
+ * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So before its listeners open the
  * server plays a short IMAP conversation with itself, through the same sans-IO session the
  * transport drives, against a private memory store and synthetic mail shaped like real mail:
  * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
@@ -23,23 +23,21 @@
  * idle (three alternating pairs each; README.md, Performance, SMTP). Repeating the sans-IO
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
- * It runs one command (or a few APPENDs) at a time with a turn of the event loop between
- * (lib/loop_turns.ts; played alone, none). It is a short prime round on a handful of messages: it compiles the
- * bytecode of every command path of the first-touch table (V8 compiles a function on its first
- * call; a cold SELECT spent most of its time there), each step a millisecond or two, and repeats
- * the few commands whose first run needs more than that. The server plays it before its listeners
- * open (lib/server.ts, {@linkcode WarmUpOptions.alone}): played beside the first
- * clients, a client that logged in and bulk-loaded mail within milliseconds of the banner left it
- * so few loop turns that it ended with the burst, and its last steps ran beside the first reading
- * commands (issue 13, round 14: SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS) 2.84-3.02, against
- * 0.25-0.26 and 1.00-1.01 with it played first; docs/performance-history.md). Longer rounds in
- * idle time (they wait while real clients are connected, {@linkcode WarmUpOptions.busy}) are an
- * option, off by default.
- * A full GC ends it (lib/full_gc.ts), so what it leaves behind is only compiled code; the
- * server's waits until its listeners are open and nobody is connected
- * ({@linkcode WarmUpOptions.collect}). Alone, without its collection, it is ~30 ms of a start
- * (spawn to the banner 57-65 ms, median of 8, against 72-78 with both; 26 without the warm-up:
- * `bench/startup.ts`, issue 13, round 15).
+ * It is a short prime round on a handful of messages, one command (or one APPEND) a step, the
+ * steps back to back: it compiles the bytecode of every command path of the first-touch table
+ * (V8 compiles a function on its first call; a cold SELECT spent most of its time there), each
+ * step a millisecond or two, and repeats the few commands whose first run needs more than that.
+ * The server plays it before its listeners open ({@linkcode warmUpBeforeListeners}), ~30 ms of
+ * its start (spawn to the banner 57-65 ms, median of 8; 26 without the warm-up:
+ * `bench/startup.ts`, issue 13, round 15). Until round 14 it was played beside the first
+ * clients, a turn of the event loop between its steps (a loopback byte, lib/loop_turns.ts, gone
+ * since), resting while clients were connected, with optional longer rounds in idle time; a
+ * client that logged in and bulk-loaded mail within milliseconds of the banner left it so few
+ * turns that it ended with the burst, and its last steps ran beside the first reading commands
+ * (SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS) 2.84-3.02, against 0.25-0.26 and 1.00-1.01 with
+ * it played first; docs/performance-history.md, rounds 11 and 14). What it leaves is garbage
+ * and compiled code: the server collects the garbage once its listeners are open and nobody is
+ * connected (lib/full_gc.ts `collectWhenIdle`).
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
  * the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3 MB, with
@@ -58,8 +56,6 @@
 
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
-import { fullGc } from "../full_gc.ts";
-import { type LoopTurns, openLoopTurns, timerTurn } from "../loop_turns.ts";
 import { quietLogger } from "../log.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
@@ -84,77 +80,14 @@ export interface WarmUp {
   stop(): void;
 }
 
-/** How much the warm-up does; the defaults take a fraction of a second of CPU. */
+/** What the warm-up plays. */
 export interface WarmUpOptions {
   /**
-   * Conversations played in idle time after the prime round, each on new mail (the JIT
-   * optimizes what runs often); default 0 (see the module's notes).
-   */
-  readonly rounds?: number;
-  /**
-   * Messages appended in each round (default 20). Every command runs once per message, and
-   * 20 a round already gets the per-message code compiled: 50 and 200 gave the same
-   * first-touch figures (bench/imap_load.ts --cold, also with --start-delay 4, when the rounds
-   * have run) but left more idle memory behind (50: ~1.2 MB more than 20, 200: ~3 MB more than
-   * 50): the allocator keeps the pages the larger burst's buffers grew, after the full GC has
-   * freed them.
-   */
-  readonly messages?: number;
-  /**
-   * Messages of the prime round, played before the others without waiting for idle time
-   * (default 6; 0 for none).
-   */
-  readonly prime?: number;
-  /**
-   * Whether the prime round starts with the SMTP and POP3 conversations (lib/smtp/warm_up.ts,
-   * lib/pop3/warm_up.ts); default: when there is a prime round.
+   * Whether it starts with the SMTP and POP3 conversations (lib/smtp/warm_up.ts,
+   * lib/pop3/warm_up.ts; POP3 only with a POP3 listener); default true.
    */
   readonly smtpPop3?: boolean;
-  /**
-   * Whether real clients are connected: the warm-up then waits (polling every
-   * {@linkcode BUSY_POLL_MS}) before its next step. Its steps run in the session's turns, and
-   * a new connection's accept, greeting and first reads each wait for one: sharing the loop,
-   * the first SMTP greeting after the banner came 300 ms late.
-   */
-  readonly busy?: () => boolean;
-  /**
-   * No real client can be there yet: the server plays it before its listeners open. It then
-   * starts at once and takes no turn of the event loop between its steps, which are only for
-   * clients (and cost it ~5 ms: the loopback connection the turns go through, and the start
-   * delay's timer, which fires 2 ms late in Deno 2.9). Otherwise it starts
-   * {@linkcode START_DELAY_MS} after the call, a turn between steps.
-   */
-  readonly alone?: boolean;
-  /**
-   * Whether it ends with a full collection (default true). The server collects later, once its
-   * listeners are open and no client is connected (lib/full_gc.ts `collectWhenIdle`): the
-   * collection is ~9 ms of its start the clients need not wait for.
-   */
-  readonly collect?: boolean;
 }
-
-/**
- * While real clients are connected, the warm-up's steps run this long (ms) before a timer's
- * rest (~2 ms). Back to back, a fresh server's IMAP steps held an SMTP client's four
- * connections 25-37 ms (its process got no core beside the main thread and V8's compiler
- * threads); with a rest after every 2 ms of steps the longest transaction was as before, after
- * every 1 ms round 1's p99 too came closer to the old timer turns' (3.10-3.85 vs 2.59-3.10 ms,
- * three pairs), and the prime round still ended well before a 5,000-message burst (issue 13,
- * round 11; docs/performance-history.md).
- */
-const WORK_MS = 1;
-
-/** The turns of a warm-up played alone: none. */
-const NO_TURNS: LoopTurns = { next: () => Promise.resolve(), close: () => {} };
-
-/** How often a paused warm-up looks whether the clients have gone. */
-const BUSY_POLL_MS = 50;
-/**
- * How long after the call the warm-up starts, unless played alone: a caller that starts it
- * beside its clients lets their first connections find the loop free (the server plays it
- * alone, before its listeners open).
- */
-const START_DELAY_MS = 100;
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -162,52 +95,18 @@ const latin1 = new TextDecoder("latin1");
 const OUTPUT_TAIL = 4096;
 
 /**
- * Starts the warm-up conversation.
+ * Plays the warm-up conversation, its steps back to back: nothing else should run meanwhile
+ * (the server plays it before its listeners open: {@linkcode warmUpBeforeListeners}).
  *
  * @example
  * ```ts
- * const warmUp = warmUpCode(config);
- * // ... serve ...
- * warmUp.stop();
- * await warmUp.done;
+ * const { commands, failed } = await warmUpCode(config).done;
  * ```
  */
 export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
   const control: Control = { stopped: false, release: null };
   const result = { commands: 0, failed: 0 };
-  const idle = async () => {
-    while (!control.stopped && options.busy?.()) {
-      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
-    }
-  };
-  const rounds = options.rounds ?? 0;
-  const alone = options.alone ?? false;
-  const start = alone
-    ? Promise.resolve()
-    : new Promise((resolve) => setTimeout(resolve, START_DELAY_MS));
-  const done = start
-    .then(() => {
-      const plan = Array.from({ length: rounds }, () => ({
-        messages: options.messages ?? 20,
-        patient: true,
-      }));
-      const prime = options.prime ?? PRIME_MESSAGES;
-      if (prime > 0) plan.unshift({ messages: prime, patient: false });
-      const busy = () => options.busy?.() ?? false;
-      const pacing = { idle, busy };
-      return play(config, plan, options.smtpPop3 ?? prime > 0, control, pacing, alone, result);
-    })
-    // Its store, mail and responses are garbage now: collected at once (and the heap they
-    // grew given back), each of the collection's steps after a timer turn (none alone), once
-    // no client is connected.
-    .then(async () => {
-      const between = async () => {
-        if (!alone) await new Promise((resolve) => setTimeout(resolve, 0));
-        await idle();
-        if (control.stopped) throw new Error("stopped");
-      };
-      if (!control.stopped && (options.collect ?? true)) await fullGc(between);
-    })
+  const done = play(config, options.smtpPop3 ?? true, control, result)
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
   return {
@@ -226,17 +125,16 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
 export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
 
 /**
- * Plays the warm-up as the server does before its listeners open: alone, without its final
- * collection (lib/server.ts collects once the listeners are open and nobody is connected),
- * for at most `limitMs`. Past that it is stopped and `result` is null: a warm-up that never
- * ended (a bug: a step waiting for a reply that never comes) must not keep the listeners
- * closed. `warmUp.done` settles once a stopped warm-up has ended its command in flight.
+ * Plays the warm-up as the server does before its listeners open, for at most `limitMs`. Past
+ * that it is stopped and `result` is null: a warm-up that never ended (a bug: a step waiting
+ * for a reply that never comes) must not keep the listeners closed. `warmUp.done` settles once
+ * a stopped warm-up has ended its command in flight.
  */
 export async function warmUpBeforeListeners(
   config: Config,
   limitMs: number = BEFORE_LISTENERS_LIMIT_MS,
 ): Promise<{ result: WarmUpResult | null; warmUp: WarmUp }> {
-  const warmUp = warmUpCode(config, { alone: true, collect: false });
+  const warmUp = warmUpCode(config);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), limitMs));
   const result = await Promise.race([warmUp.done, late]);
@@ -251,39 +149,12 @@ interface Control {
   release: (() => void) | null;
 }
 
-/** When the warm-up steps: the waits between its steps while real clients are there. */
-interface Pacing {
-  /** Waits while real clients are connected (the patient rounds). */
-  readonly idle: () => Promise<void>;
-  /** Whether real clients are connected. */
-  readonly busy: () => boolean;
-}
-
-/** One round of the conversation: its APPEND burst's size, and whether it waits for idle time. */
-interface Round {
-  readonly messages: number;
-  readonly patient: boolean;
-}
-
 async function play(
   config: Config,
-  plan: readonly Round[],
   smtpPop3: boolean,
   control: Control,
-  { idle, busy }: Pacing,
-  alone: boolean,
   result: { commands: number; failed: number },
 ): Promise<void> {
-  // Between steps, a turn of the loop for real clients, without a timer's 2 ms wait; and
-  // while real clients are connected, a timer's rest after every WORK_MS of steps, so that
-  // their own processes get a core too. Alone, none.
-  const loop = alone ? NO_TURNS : await openLoopTurns();
-  let working = performance.now();
-  const turn = async () => {
-    const rest = busy() && performance.now() - working >= WORK_MS;
-    await (rest ? timerTurn() : loop.next());
-    if (rest) working = performance.now();
-  };
   const store = await openWarmUpStore(config);
   const indexer = startIndexWarmer(store);
   let output = "";
@@ -311,7 +182,7 @@ async function play(
     drained: () => Promise.resolve(),
     close: end,
   });
-  /** Waits for the tagged completion `label`, counts it, then gives real clients a turn. */
+  /** Waits for the tagged completion `label`, and counts it. */
   const completion = (label: string) =>
     new Promise<void>((resolve) => {
       output = "";
@@ -326,17 +197,14 @@ async function play(
         if (!output.startsWith(`${label}OK`, at)) result.failed++;
         resolve();
       };
-    }).then(turn);
+    });
   let tag = 0;
-  /** Whether the round being played waits while real clients are connected. */
-  let patient = plan[0]?.patient ?? true;
   /**
    * Sends `commands`, pipelined in one step, and waits for the last one's completion, which
    * stands for them all.
    */
-  const send = async (...commands: string[]) => {
-    if (patient) await idle();
-    // Stopped (the server is closing): nothing more is sent; `finally` closes the session.
+  const send = (...commands: string[]) => {
+    // Stopped: nothing more is sent; `finally` closes the session.
     if (control.stopped) return;
     let lines = "";
     for (const command of commands) lines += `w${++tag} ${command}\r\n`;
@@ -344,17 +212,18 @@ async function play(
     session.receive(encoder.encode(lines));
     return done;
   };
+  const going = () => !control.stopped && !ended;
   try {
     if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
       const turns: WarmUpTurns = {
-        next: () => turn().then(() => !control.stopped),
+        goOn: () => !control.stopped,
         counted: (ok) => {
           result.commands++;
           if (!ok) result.failed++;
         },
       };
-      await warmUpSmtp(config, store, turns);
+      warmUpSmtp(config, store, turns);
       if (!control.stopped) await warmUpSmtpSocket(config, store, turns);
       // POP3 only with its listener, and loaded then (as lib/server.ts loads POP3's modules).
       if (!control.stopped && (config.pop3Port !== null || config.tls?.pop3sPort != null)) {
@@ -364,52 +233,40 @@ async function play(
     }
     session.start();
     await send("LOGIN warm up");
-    for (let round = 0; round < plan.length && !control.stopped && !ended; round++) {
-      patient = plan[round].patient;
-      for (const command of conversation(round)) {
-        if (control.stopped || ended) break;
-        if (command === "APPEND") await appendBurst(round, plan[round].messages);
-        else await send(command);
-        const repeats = patient ? 0 : PRIME_REPEATED.get(command) ?? 0;
-        if (repeats > 0) await send(...Array<string>(repeats).fill(command));
-        if (!patient && command === LABEL_STORE) {
-          for (let step = 0; step < PRIME_RECORD_STEPS && !control.stopped && !ended; step++) {
-            await send(...RECORD_FETCH_STEP);
-          }
+    for (const command of conversation(0)) {
+      if (!going()) break;
+      if (command === "APPEND") await appendBurst(PRIME_MESSAGES);
+      else await send(command);
+      const repeats = PRIME_REPEATED.get(command) ?? 0;
+      if (repeats > 0 && going()) await send(...Array<string>(repeats).fill(command));
+      if (command === LABEL_STORE) {
+        for (let step = 0; step < PRIME_RECORD_STEPS && going(); step++) {
+          await send(...RECORD_FETCH_STEP);
         }
       }
     }
-    patient = true;
     if (!ended) await send("LOGOUT");
   } finally {
     control.release = null;
     session.closed();
     indexer.close();
     store.close();
-    loop.close();
   }
 
   /**
-   * Pipelined APPENDs with LITERAL+, as a bulk load sends them, fed a few messages at a time
-   * with a turn of the loop between: the whole burst in one turn kept the event loop ~300 ms
-   * from a client that connected meanwhile (the first SMTP greeting came 400 ms after the banner).
+   * Pipelined APPENDs with LITERAL+, as a bulk load sends them, one message a step: its first
+   * compiles the whole delivery path (~10 ms).
    */
-  async function appendBurst(round: number, count: number): Promise<void> {
+  async function appendBurst(count: number): Promise<void> {
     // The last completion stands for the burst (a failed APPEND fails the ones after it).
-    const done = completion(`a${round}.${count - 1} `);
-    // The prime round's first APPEND compiles the whole delivery path (~10 ms): one message
-    // a turn there, so that a client's command waits for one message at most.
-    const slice = patient ? APPEND_SLICE : 1;
-    for (let first = 0; first < count && !control.stopped && !ended; first += slice) {
-      const parts: Uint8Array[] = [];
-      for (let n = first; n < Math.min(count, first + slice); n++) {
-        const message = syntheticMessage(round * count + n);
-        parts.push(encoder.encode(`a${round}.${n} APPEND INBOX {${message.length}+}\r\n`));
-        parts.push(message, CRLF);
-      }
-      session.receive(concatBytes(parts));
-      await turn();
-      if (patient) await idle();
+    const done = completion(`a${count - 1} `);
+    for (let n = 0; n < count && going(); n++) {
+      const message = syntheticMessage(n);
+      session.receive(concatBytes([
+        encoder.encode(`a${n} APPEND INBOX {${message.length}+}\r\n`),
+        message,
+        CRLF,
+      ]));
     }
     await done;
   }
@@ -442,9 +299,9 @@ const PRIME_MESSAGES = 6;
  * mostly in V8's interpreter. It does so after {@linkcode LABEL_STORE}: the process's first
  * flag changes make the records' flags and MODSEQ fields variable, and V8 drops the code it
  * optimized while they were not. They go in {@linkcode PRIME_RECORD_STEPS} steps of 20
- * pipelined, a millisecond or two each: in a step each, the prime round was still running
- * when a client that had just APPENDed 5,000 messages sent its first commands (a step waits
- * for a timer turn, and the burst's are long), and those commands waited for its steps.
+ * pipelined, a millisecond or two each (in a step each, when the warm-up took a turn of the
+ * event loop between steps beside the first clients, a client that had just APPENDed 5,000
+ * messages met its last steps).
  *
  * This FETCH only: until round 9 every fourth asked `FLAGS RFC822.SIZE UID` of a set of two
  * runs, so that the optimized loop covered those paths too; it compiled in 2.8 ms instead of
@@ -463,9 +320,8 @@ export const PRIME_RECORD_STEPS = 5;
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
  * few milliseconds: what a client sends first to a fresh process. Sent once, a command's next
  * run is still in V8's interpreter, without inline caches until its functions have been
- * called several times: a first SELECT of 5,000 messages spent 0.2 ms of its 0.3 there. One
- * step each, not one a command: the record FETCHes after them waited dozens of timer turns
- * longer, which a client's APPEND burst makes long. (The header-list FETCH and `ENVELOPE
+ * called several times: a first SELECT of 5,000 messages spent 0.2 ms of its 0.3 there.
+ * (The header-list FETCH and `ENVELOPE
  * BODYSTRUCTURE` were repeated 50 times too, for their per-message loops' Maglev code: +3.6
  * MB of idle memory, and their first-touch rows did not move beyond the noise without it.)
  */
@@ -475,11 +331,6 @@ export const PRIME_REPEATED: ReadonlyMap<string, number> = new Map([
 /** The conversation's last flag change before its messages are copied, moved and expunged. */
 const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
-/**
- * Messages of a warm-up APPEND burst handled in one turn of the event loop: with 8, a turn
- * held the loop for up to 17-20 ms (bench/loop_probe.ts, three runs); with 2, at most ~10.
- */
-const APPEND_SLICE = 2;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 
 /**

@@ -3,7 +3,7 @@
  * with a sans-IO POP3 session built as the listener builds one (server.ts), on a maildrop of
  * the warm-up's private store, so that a fresh server's first POP3 client runs compiled code:
  * the greeting, CAPA, USER and PASS, STAT, LIST, UIDL, TOP, RETR (a dot-stuffed line), DELE,
- * RSET, NOOP, DELE again and QUIT with its UPDATE. One command a turn.
+ * RSET, NOOP, DELE again and QUIT with its UPDATE. One command a step.
  *
  * @module
  */
@@ -69,8 +69,8 @@ export async function warmUpPop3(
   });
   /**
    * Settles when the command's response is complete. It is written in the command's promise
-   * chain, which a memory store settles without waiting, but played alone (no turn of the
-   * loop between steps) the check came before the chain had run.
+   * chain: with the steps back to back (no turn of the loop between them), a check right after
+   * the command came before the chain had run.
    */
   const response = (multiLine: boolean) =>
     new Promise<void>((resolve) => {
@@ -90,7 +90,7 @@ export async function warmUpPop3(
     for (const step of pop3Conversation()) {
       session.receive(encoder.encode(`${step.command}\r\n`));
       await response(step.multiLine);
-      const go = await turns.next();
+      const go = turns.goOn();
       if (!check(step.multiLine) || !go || ended) return;
     }
   } finally {

@@ -5,8 +5,7 @@
  * server receives runs compiled code: the greeting, EHLO, MAIL with the parameters real
  * clients send, RCPT, DATA with dot-stuffed lines, the delivery with its Received header,
  * RSET, NOOP, AUTH PLAIN and QUIT (no BDAT: the server does not offer CHUNKING). Each
- * exchange is one chunk of input, as a client sends it, and the caller gives real clients a
- * turn between exchanges.
+ * exchange is one chunk of input, as a client sends it.
  *
  * @module
  */
@@ -35,11 +34,7 @@ export const WARM_UP_EHLO: SmtpExchange = exchange("EHLO warm-up.example\r\n", 2
  * Plays the conversation on a new session over `store` (which gets its two messages); stops
  * at the first exchange whose replies are not the expected ones.
  */
-export async function warmUpSmtp(
-  config: Config,
-  store: Store,
-  turns: WarmUpTurns,
-): Promise<void> {
+export function warmUpSmtp(config: Config, store: Store, turns: WarmUpTurns): void {
   let output = "";
   let closed = false;
   let queueCounter = 0;
@@ -65,12 +60,12 @@ export async function warmUpSmtp(
   };
   try {
     session.start();
-    if (!check([220]) || !await turns.next()) return;
+    if (!check([220]) || !turns.goOn()) return;
     session.receive(WARM_UP_EHLO.send);
     const extensions = ehloExtensions(output);
     if (!check(WARM_UP_EHLO.replies)) return;
     for (const step of smtpConversation(extensions)) {
-      if (closed || !await turns.next()) return;
+      if (closed || !turns.goOn()) return;
       session.receive(step.send);
       if (!check(step.replies)) return;
     }

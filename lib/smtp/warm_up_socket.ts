@@ -103,7 +103,7 @@ async function converse(conn: Deno.TcpConn, turns: WarmUpTurns): Promise<boolean
   const ehlo = await replies(1);
   if (!sameCodes(replyCodes(ehlo), WARM_UP_EHLO.replies)) return false;
   for (const step of smtpConversation(ehloExtensions(ehlo))) {
-    if (!await turns.next()) return false;
+    if (!turns.goOn()) return false;
     await conn.write(step.send);
     if (!sameCodes(replyCodes(await replies(step.replies.length)), step.replies)) return false;
   }

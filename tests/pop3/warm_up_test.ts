@@ -67,7 +67,7 @@ Deno.test("POP3 warm-up: plays to the end on its own store, every response +OK",
     const store = openMemoryStore();
     const counted: boolean[] = [];
     await warmUpPop3(config, store, {
-      next: () => new Promise((resolve) => setTimeout(() => resolve(true), 0)),
+      goOn: () => true,
       counted: (ok) => counted.push(ok),
     });
     assert.deepEqual(counted, Array(1 + pop3Conversation().length).fill(true));
@@ -79,12 +79,12 @@ Deno.test("POP3 warm-up: plays to the end on its own store, every response +OK",
 Deno.test("POP3 warm-up: stops when its caller says so, the maildrop left as it was", async () => {
   const store = openMemoryStore();
   const counted: boolean[] = [];
-  let turns = 0;
+  let asks = 0;
   await warmUpPop3(testConfig(), store, {
-    next: () => new Promise((resolve) => setTimeout(() => resolve(++turns < 3), 0)),
+    goOn: () => ++asks < 3,
     counted: (ok) => counted.push(ok),
   });
-  // The greeting, CAPA, USER and PASS: counted; nothing after the third turn.
+  // The greeting, CAPA, USER and PASS: counted; nothing after the third ask.
   assert.deepEqual(counted, [true, true, true, true]);
   assert.equal(store.listMessages("pop", "INBOX").length, 1);
   store.close();

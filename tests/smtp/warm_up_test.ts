@@ -72,7 +72,7 @@ Deno.test("SMTP warm-up: every exchange gets the expected replies from a server"
   }
 });
 
-Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expected", async () => {
+Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expected", () => {
   for (
     const config of [
       testConfig(),
@@ -85,9 +85,9 @@ Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expec
   ) {
     const store = openMemoryStore();
     const counted: boolean[] = [];
-    let turns = 0;
-    await warmUpSmtp(config, store, {
-      next: () => Promise.resolve(++turns > 0),
+    let asks = 0;
+    warmUpSmtp(config, store, {
+      goOn: () => ++asks > 0,
       counted: (ok) => counted.push(ok),
     });
     const expected = 2 + smtpConversation(ehloExtensions(
@@ -95,21 +95,21 @@ Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expec
         "250 AUTH PLAIN LOGIN\r\n",
     )).length;
     assert.deepEqual(counted, Array(expected).fill(true));
-    assert.equal(turns, expected - 1, "a turn between exchanges");
+    assert.equal(asks, expected - 1, "asked whether to go on between exchanges");
     assertDelivered(store);
     store.close();
   }
 });
 
-Deno.test("SMTP warm-up: stops when its caller says so", async () => {
+Deno.test("SMTP warm-up: stops when its caller says so", () => {
   const store = openMemoryStore();
   const counted: boolean[] = [];
-  let turns = 0;
-  await warmUpSmtp(testConfig(), store, {
-    next: () => Promise.resolve(++turns < 3),
+  let asks = 0;
+  warmUpSmtp(testConfig(), store, {
+    goOn: () => ++asks < 3,
     counted: (ok) => counted.push(ok),
   });
-  // The greeting, EHLO and MAIL; the RCPT after the third turn is not sent.
+  // The greeting, EHLO and MAIL; the RCPT after the third ask is not sent.
   assert.deepEqual(counted, [true, true, true]);
   assert.deepEqual(store.listUsers(), []);
   store.close();
@@ -143,7 +143,7 @@ Deno.test("SMTP warm-up over a socket: plays to the end through a private listen
     const store = openMemoryStore();
     const counted: boolean[] = [];
     const port = await warmUpSmtpSocket(config, store, {
-      next: () => Promise.resolve(true),
+      goOn: () => true,
       counted: (ok) => counted.push(ok),
     });
     assert.deepEqual(counted, [true]);
@@ -162,7 +162,7 @@ Deno.test("SMTP warm-up over a socket: stopped at its first turn, it counts a fa
   const store = openMemoryStore();
   const counted: boolean[] = [];
   await warmUpSmtpSocket(testConfig(), store, {
-    next: () => Promise.resolve(false),
+    goOn: () => false,
     counted: (ok) => counted.push(ok),
   });
   assert.deepEqual(counted, [false]);
@@ -186,7 +186,7 @@ Deno.test("SMTP warm-up over a socket: skipped, without listening, where not eve
   const counted: boolean[] = [];
   try {
     const port = await warmUpSmtpSocket(testConfig(), store, {
-      next: () => Promise.resolve(true),
+      goOn: () => true,
       counted: (ok) => counted.push(ok),
     });
     assert.equal(port, null);
