@@ -24,6 +24,7 @@
  * deno run -A bench/idle_rss.ts --store sqlite                    # a new SQLite file each run
  * deno run -A bench/idle_rss.ts --runs 4 --alternate ../old/dist/bundle/main.js
  * deno run -A bench/idle_rss.ts --main --wait 10                  # `deno run main.ts`
+ * deno run -A bench/idle_rss.ts --deno-flag=--no-config           # flags for `deno run`
  * ```
  *
  * @module
@@ -51,6 +52,8 @@ interface Sample {
 interface Start {
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
+  /** `deno run` flags after the program's V8 flags (e.g. `--no-config`). */
+  readonly denoFlags: readonly string[];
   /** A new SQLite database in a temporary directory for each start. */
   readonly sqlite: boolean;
   readonly waitMs: number;
@@ -71,7 +74,7 @@ async function measure(start: Start): Promise<Sample> {
   const dir = start.sqlite ? await Deno.makeTempDir({ prefix: "idle_rss" }) : null;
   const env = dir ? { ...start.env, ELEKTROMAIL_DB: `${dir}/idle.db` } : start.env;
   try {
-    const server = await spawnServer(env, [], undefined, start.script);
+    const server = await spawnServer(env, start.denoFlags, undefined, start.script);
     try {
       await new Promise((resolve) => setTimeout(resolve, start.waitMs));
       const mappings = await rssByMapping(
@@ -127,6 +130,7 @@ if (import.meta.main) {
       main: { type: "boolean", default: false },
       alternate: { type: "string" },
       env: { type: "string", multiple: true, default: [] },
+      "deno-flag": { type: "string", multiple: true, default: [] },
       store: { type: "string", default: "memory" },
       "no-throwaway": { type: "boolean", default: false },
     },
@@ -150,13 +154,19 @@ if (import.meta.main) {
   const columns = [{ label: "A", script }];
   if (values.alternate !== undefined) columns.push({ label: "B", script: values.alternate });
   const env = parseEnv(values.env);
-  const common = { env, sqlite: values.store === "sqlite", waitMs: Number(values.wait) * 1000 };
+  const common = {
+    env,
+    denoFlags: values["deno-flag"],
+    sqlite: values.store === "sqlite",
+    waitMs: Number(values.wait) * 1000,
+  };
   const runs = Number(values.runs);
 
   console.log(
     `idle RSS, ${runs} fresh server(s) per script, ${values.wait} s after the banner, ` +
       `no connection; deno ${Deno.version.deno}; store ${values.store}` +
-      (Object.keys(env).length > 0 ? `; env ${values.env.join(" ")}` : ""),
+      (Object.keys(env).length > 0 ? `; env ${values.env.join(" ")}` : "") +
+      (common.denoFlags.length > 0 ? `; deno run ${common.denoFlags.join(" ")}` : ""),
   );
   for (const { label, script } of columns) console.log(`${label}: ${script}`);
   console.log(
