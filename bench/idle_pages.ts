@@ -114,8 +114,13 @@ async function presentPages(pid: number, binary: string): Promise<Map<string, Se
   return pages;
 }
 
-/** RSS in MB by mapping name (the binary's by permissions), largest first. */
-async function rssByMapping(pid: number, binary: string): Promise<Array<[string, number]>> {
+/**
+ * A process's RSS in MB by mapping name, from the `Rss:` lines of `/proc/<pid>/smaps`: the
+ * mappings of `binary` (the process's executable, `/proc/<pid>/exe`) as `deno <permissions>`
+ * (`deno r-xp` is its code), unnamed ones as `[anon]`, the others by their name (`[heap]`, a
+ * library's path); largest first. bench/idle_rss.ts sums them for the idle figures.
+ */
+export async function rssByMapping(pid: number, binary: string): Promise<Array<[string, number]>> {
   const totals = new Map<string, number>();
   let current = "";
   for (const line of (await Deno.readTextFile(`/proc/${pid}/smaps`)).split("\n")) {

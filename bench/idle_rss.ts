@@ -1,0 +1,195 @@
+/**
+ * Idle memory of a fresh server, as the README's idle figures (issue 13's goal, "idle RSS at
+ * most 45 MB") are measured: the server starts as `deno task start` runs it (the bundle, built
+ * first if stale; the program's V8 flags, every port 0, no update check: bench/spawn.ts), is left
+ * `--wait` seconds after its banner with no connection, and then the `Rss:` lines of its
+ * `/proc/<pid>/smaps` are summed, by mapping (bench/idle_pages.ts's parsing): the `deno` binary's
+ * code (`r-xp`), its read-only data (`r--p`) and its writable data (`rw-p`), unnamed memory
+ * (`[anon]`: V8's heap, thread stacks, glibc's thread arenas), malloc's main heap (`[heap]`), and
+ * the rest (libraries, Deno's cache files that SQLite maps). `--runs` fresh servers one after the
+ * other; with `--alternate PATH`, a second build's runs alternate with them (A/B/A/B).
+ *
+ * The first start of a new bundle (or of changed sources under `--main`) idles ~15 MB higher,
+ * nearly all of it `[anon]`: V8 writes its code cache then (round 15, a copy of the bundle under
+ * a new path: 66.2 MB, then 49.5 and 48.9). And the first server a bench process starts idled
+ * ~0.6 MB higher in `[heap]` than the next ones even with the code cache written (cause not
+ * found; the same measurement from a shell script did not show it). So each script is started
+ * once first and that start is printed but not counted (`--no-throwaway` counts every start).
+ * The server's CPU time (all its threads, from `/proc/<pid>/task/<tid>/schedstat`) at the
+ * measurement is printed beside it: the start, the warm-up and the idle seconds.
+ *
+ * ```sh
+ * deno run -A bench/idle_rss.ts                                   # 3 fresh servers, the bundle
+ * deno run -A bench/idle_rss.ts --env ELEKTROMAIL_SKIP_WARM_UP=1
+ * deno run -A bench/idle_rss.ts --store sqlite                    # a new SQLite file each run
+ * deno run -A bench/idle_rss.ts --runs 4 --alternate ../old/dist/bundle/main.js
+ * deno run -A bench/idle_rss.ts --main --wait 10                  # `deno run main.ts`
+ * deno run -A bench/idle_rss.ts --deno-flag=--no-config           # flags for `deno run`
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
+import { rssByMapping } from "./idle_pages.ts";
+import { cpuMs, median } from "./imap_client.ts";
+import { spawnServer } from "./spawn.ts";
+
+/** The columns of a run's line, in order; every other mapping counts as `other`. */
+const GROUPS = ["deno r-xp", "deno r--p", "deno rw-p", "[anon]", "[heap]", "other"] as const;
+
+type Group = typeof GROUPS[number];
+
+/** One measured server: RSS in MB, in all and by group, and its CPU time in ms. */
+interface Sample {
+  readonly total: number;
+  readonly groups: Readonly<Record<Group, number>>;
+  readonly cpu: number;
+}
+
+/** How a server is started: the script, and the environment it gets. */
+interface Start {
+  readonly script: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** `deno run` flags after the program's V8 flags (e.g. `--no-config`). */
+  readonly denoFlags: readonly string[];
+  /** A new SQLite database in a temporary directory for each start. */
+  readonly sqlite: boolean;
+  readonly waitMs: number;
+}
+
+/** Folds {@linkcode rssByMapping}'s mappings into {@linkcode GROUPS}. */
+function grouped(mappings: ReadonlyArray<[string, number]>): Record<Group, number> {
+  const groups = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
+  for (const [name, mb] of mappings) {
+    const group = (GROUPS as readonly string[]).includes(name) ? name as Group : "other";
+    groups[group] += mb;
+  }
+  return groups;
+}
+
+/** Starts a server, leaves it idle, and reads its memory and CPU time before stopping it. */
+async function measure(start: Start): Promise<Sample> {
+  const dir = start.sqlite ? await Deno.makeTempDir({ prefix: "idle_rss" }) : null;
+  const env = dir ? { ...start.env, ELEKTROMAIL_DB: `${dir}/idle.db` } : start.env;
+  try {
+    const server = await spawnServer(env, start.denoFlags, undefined, start.script);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, start.waitMs));
+      const mappings = await rssByMapping(
+        server.pid,
+        await Deno.readLink(`/proc/${server.pid}/exe`),
+      );
+      const cpu = cpuMs(server.pid);
+      const groups = grouped(mappings);
+      const total = mappings.reduce((sum, [, mb]) => sum + mb, 0);
+      return { total, groups, cpu };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    if (dir) await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A run's line of the table. */
+function row(label: string, run: string, sample: Sample): string {
+  const groups = GROUPS.map((g) => sample.groups[g].toFixed(1));
+  return `| ${label} | ${run} | ${sample.total.toFixed(1)} | ${groups.join(" | ")} | ${
+    sample.cpu.toFixed(0)
+  } |`;
+}
+
+/** `min–max (median m)` of a column's totals. */
+function spread(samples: readonly Sample[]): string {
+  const totals = samples.map((s) => s.total);
+  return `${Math.min(...totals).toFixed(1)}–${Math.max(...totals).toFixed(1)} MB (median ${
+    median(totals).toFixed(1)
+  }, ${samples.length} runs)`;
+}
+
+/** `K=V` arguments as an environment. */
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`Cannot read --env ${pair}: expected NAME=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      runs: { type: "string", default: "3" },
+      wait: { type: "string", default: "6" },
+      script: { type: "string" },
+      main: { type: "boolean", default: false },
+      alternate: { type: "string" },
+      env: { type: "string", multiple: true, default: [] },
+      "deno-flag": { type: "string", multiple: true, default: [] },
+      store: { type: "string", default: "memory" },
+      "no-throwaway": { type: "boolean", default: false },
+    },
+  });
+  if (values.script !== undefined && values.main) {
+    console.error("bench/idle_rss.ts: --script and --main name two scripts; give one");
+    Deno.exit(2);
+  }
+  if (values.store !== "memory" && values.store !== "sqlite") {
+    console.error(`bench/idle_rss.ts: --store is memory or sqlite, not ${values.store}`);
+    Deno.exit(2);
+  }
+  let script = values.script;
+  if (script === undefined) {
+    if (values.main) script = new URL("../main.ts", import.meta.url).pathname;
+    else {
+      await bundle();
+      script = new URL(`../${BUNDLE_DIR}/main.js`, import.meta.url).pathname;
+    }
+  }
+  const columns = [{ label: "A", script }];
+  if (values.alternate !== undefined) columns.push({ label: "B", script: values.alternate });
+  const env = parseEnv(values.env);
+  const common = {
+    env,
+    denoFlags: values["deno-flag"],
+    sqlite: values.store === "sqlite",
+    waitMs: Number(values.wait) * 1000,
+  };
+  const runs = Number(values.runs);
+
+  console.log(
+    `idle RSS, ${runs} fresh server(s) per script, ${values.wait} s after the banner, ` +
+      `no connection; deno ${Deno.version.deno}; store ${values.store}` +
+      (Object.keys(env).length > 0 ? `; env ${values.env.join(" ")}` : "") +
+      (common.denoFlags.length > 0 ? `; deno run ${common.denoFlags.join(" ")}` : ""),
+  );
+  for (const { label, script } of columns) console.log(`${label}: ${script}`);
+  console.log(
+    values["no-throwaway"]
+      ? "every start counted (--no-throwaway): a script's first start may write V8's code cache"
+      : "each script started once first, not counted (V8's code cache is written on a first start)",
+  );
+  console.log(`| script | run | total MB | ${GROUPS.join(" | ")} | server CPU ms |`);
+  console.log(`| --- | --- | --- |${GROUPS.map(() => " --- |").join("")} --- |`);
+  if (!values["no-throwaway"]) {
+    for (const { label, script } of columns) {
+      console.log(row(label, "throwaway", await measure({ script, ...common })));
+    }
+  }
+  const samples = columns.map(() => [] as Sample[]);
+  for (let run = 1; run <= runs; run++) {
+    for (const [c, { label, script }] of columns.entries()) {
+      const sample = await measure({ script, ...common });
+      samples[c].push(sample);
+      console.log(row(label, String(run), sample));
+    }
+  }
+  for (const [c, { label }] of columns.entries()) {
+    console.log(`${label}: total ${spread(samples[c])}`);
+  }
+}
