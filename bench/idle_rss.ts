@@ -24,7 +24,7 @@
  * deno run -A bench/idle_rss.ts --store sqlite                    # a new SQLite file each run
  * deno run -A bench/idle_rss.ts --runs 4 --alternate ../old/dist/bundle/main.js
  * deno run -A bench/idle_rss.ts --main --wait 10                  # `deno run main.ts`
- * deno run -A bench/idle_rss.ts --deno-flag=--no-config           # flags for `deno run`
+ * deno run -A bench/idle_rss.ts --deno-flag=--no-code-cache       # flags for `deno run`
  * ```
  *
  * @module
@@ -52,7 +52,10 @@ interface Sample {
 interface Start {
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
-  /** `deno run` flags after the program's V8 flags (e.g. `--no-config`). */
+  /**
+   * `deno run` flags after the program's V8 flags (e.g. `--no-code-cache`; the server runs with
+   * `--no-config` already: bench/spawn.ts).
+   */
   readonly denoFlags: readonly string[];
   /** A new SQLite database in a temporary directory for each start. */
   readonly sqlite: boolean;

@@ -175,6 +175,9 @@ Deno.test({
         // The server's Deno does not check for a newer Deno while the tests run.
         const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
         assert.ok(environ.includes("DENO_NO_UPDATE_CHECK=1"), "update check off");
+        // Nor does it read this checkout's deno.json (or the caller's).
+        const command = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
+        assert.ok(command.includes("--no-config"), command.join(" "));
       }
     } finally {
       if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));

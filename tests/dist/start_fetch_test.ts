@@ -24,6 +24,8 @@ Deno.test({
   const { command: task, dependencies } = config.tasks.start;
   // Deno does not look for a newer Deno while the server runs (it landed on first commands).
   assert.match(task, /^DENO_NO_UPDATE_CHECK=1 deno run .*dist\/bundle\/main\.js$/);
+  // Nor reads a configuration file: the bundle needs none, and without one it idles lower.
+  assert.match(task, /^DENO_NO_UPDATE_CHECK=1 deno run --no-config /);
   assert.deepEqual(dependencies, ["bundle"]);
   const dir = await Deno.makeTempDir({ prefix: "elektromail-deno-dir-" });
   // The bundle step, forced: it fetches the bundler.
