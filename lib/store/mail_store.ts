@@ -293,12 +293,11 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    // One message (an SMTP delivery, an APPEND) is indexed now: its summary is read from the
-    // fields the index parsed, and indexing at delivery, which would build the same index a
-    // moment later (imap/warm.ts), finds it. With SQLite too: its summary otherwise took a
-    // second pass over the header, ~6 KB more allocated a message than the memory store's
-    // (bench/smtp_alloc.ts), and its index came a moment later all the same.
-    const index = messages.length === 1 && messages[0].raw.length <= INDEX_AT_APPEND_BYTES
+    // One message into the memory store (an SMTP delivery, an APPEND) is indexed now: its
+    // summary is read from the fields the index parsed, and indexing at delivery, which
+    // would build the same index a moment later (imap/warm.ts), finds it.
+    const index = messages.length === 1 && this.#persistence.kind === "memory" &&
+        messages[0].raw.length <= INDEX_AT_APPEND_BYTES
       ? new MessageIndex(messages[0].raw, this.#tableSlab)
       : undefined;
     const prepared = messages.map((message) => prepareAppend(message, this.#now(), index));
