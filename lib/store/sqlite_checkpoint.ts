@@ -56,7 +56,7 @@ export const AUTO_CHECKPOINT_PAGES = 40_000;
  * Bytes the WAL file is cut back to when it starts over after a checkpoint
  * (`journal_size_limit`; SQLite truncates it at the first write after the checkpoint).
  */
-export const WAL_SIZE_LIMIT = 80 * 1024 * 1024;
+export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 /**
  * Commits after which the worker checkpoints even though writes go on: ~180 WAL pages
@@ -83,7 +83,7 @@ export const TAIL_COMMITS = 8;
  * a copy on the main thread (the tail): its two syncs held the main thread 1-2 ms in the
  * kernel (state D) while the four SMTP transactions in flight waited (issue 13 round 10).
  */
-export const RESTART_FRAMES = 16_000;
+export const RESTART_FRAMES = 7_000;
 
 /** Writes must have paused this long before an idle checkpoint runs. */
 export const IDLE_MS = 100;
