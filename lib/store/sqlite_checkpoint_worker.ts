@@ -60,6 +60,9 @@ import { DatabaseSync } from "node:sqlite";
 let setup;
 let db;
 let statement;
+let databaseFile;
+/** The WAL frames copied (SQLite's count) when the database file was last synced here. */
+let synced = 0;
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
@@ -70,10 +73,20 @@ self.onmessage = ({ data: message }) => {
     if (message === "close") {
       db?.close();
       db = undefined;
+      databaseFile?.close();
+      databaseFile = undefined;
     } else {
       db ??= new DatabaseSync(setup.path);
       statement ??= db.prepare(setup.statement);
       const row = statement.get();
+      // SQLite syncs the database file only in the checkpoint that copies the whole WAL, the
+      // main thread's tail under steady writes: it found every page copied since the last
+      // start-over still to be written back. Written back here, as they are copied.
+      if (row.checkpointed !== synced) {
+        databaseFile ??= Deno.openSync(setup.path, { read: true });
+        databaseFile.syncDataSync();
+        synced = row.checkpointed;
+      }
       reply = { busy: row.busy, log: row.log, checkpointed: row.checkpointed };
     }
   } catch (error) {
