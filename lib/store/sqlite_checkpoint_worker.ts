@@ -1,8 +1,10 @@
 /**
  * The SQLite store's checkpoint worker: a second `node:sqlite` connection to the same database
  * file, on a thread of its own, that runs `PRAGMA wal_checkpoint(PASSIVE)` when asked, so that
- * copying the WAL into the database file (and the two syncs) never holds the event loop. See
- * `sqlite_checkpoint.ts` for when it is asked.
+ * copying the WAL into the database file (and the syncs) never holds the event loop, and then
+ * syncs the database file (`fdatasync`), which SQLite leaves to the checkpoint that copies the
+ * whole WAL (the main thread's tail under steady writes). See `sqlite_checkpoint.ts` for when
+ * it is asked.
  *
  * The worker's code is a string, run as a module worker from a Blob URL: no module file of its
  * own to find, so it runs alike from `main.ts`, the code-split bundle (tests/dist/bundle_test.ts)
