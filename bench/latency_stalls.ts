@@ -6,6 +6,7 @@
  *
  * ```sh
  * deno run -A bench/latency_stalls.ts                       # one round of 2,000, memory store
+ * deno run -A bench/latency_stalls.ts --store sqlite --server-log /tmp/server.txt  # all its lines
  * deno run -A bench/latency_stalls.ts --perf --top 8         # with the scheduler's view (root)
  * deno run -A bench/latency_stalls.ts --rounds 2 --round 2 --v8-flags=--turbofan
  * deno run -A bench/latency_stalls.ts --start-delay 3 --script dist/bundle/main.js
@@ -84,6 +85,7 @@ function options() {
       "v8-flags": { type: "string" },
       script: { type: "string" },
       perf: { type: "boolean", default: false },
+      "server-log": { type: "string" },
     },
   });
   const rounds = Number(values.rounds);
@@ -101,6 +103,8 @@ function options() {
     v8Flags: values["v8-flags"] ?? null,
     script: values.script ?? null,
     perf: values.perf,
+    /** Where to write every line of the server's output, stamped on the round's clock. */
+    serverLog: values["server-log"] ?? null,
   };
 }
 
@@ -330,6 +334,13 @@ async function main(): Promise<void> {
   const groups = stalls(transactions, opts.threshold);
   const gc = gcEvents(lines, monoMinusReal);
   const early = transactions.filter((t) => t.ms > opts.threshold && t.start - t0 < 60).length;
+  if (opts.serverLog) {
+    // Stamped as they arrived (a little after V8's own stamp), in ms from the round's start.
+    await Deno.writeTextFile(
+      opts.serverLog,
+      lines.map(({ at, text }) => `${(at + monoMinusReal - t0).toFixed(1)} ${text}\n`).join(""),
+    );
+  }
   const late = transactions.filter((t) => t.ms > opts.threshold && t.start - t0 >= 60).length;
   console.log(
     `round ${opts.round}: ${transactions.length} transactions, ${

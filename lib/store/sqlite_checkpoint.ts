@@ -21,6 +21,11 @@
  *   {@linkcode RESTART_FRAMES}; past it, at most {@linkcode TAIL_COMMITS} of them, the main
  *   thread copies that tail itself; more, and another worker round follows at once, each
  *   shorter than the one before;
+ * - SQLite syncs the database file only in a checkpoint that copies the whole WAL: under steady
+ *   writes that is the main thread's tail, whose sync then wrote back every page the worker had
+ *   copied since the last start-over (3-8 ms asleep in the kernel on the main thread, issue 13
+ *   round 15). So the worker syncs the database file itself after each round that copied
+ *   frames, and the tail's sync has only the tail's pages left (~0.3 ms);
  * - the main connection's automatic checkpoint stays, at {@linkcode AUTO_CHECKPOINT_PAGES}, as
  *   a far bound the worker keeps the WAL well below (it fires only if the worker lags or is
  *   wedged).
@@ -70,8 +75,9 @@ export const COMMITS_PER_CHECKPOINT = 30;
 
 /**
  * Commits made during a worker round that the main thread checkpoints itself so that the
- * WAL can start over (~50 frames, but two syncs: 1-2 ms asleep in the kernel); more, and the
- * worker goes again.
+ * WAL can start over (~50 frames, but three syncs: the WAL's, the database file's, and the
+ * WAL header's at the next commit, ~0.8-1 ms asleep in the kernel in all now that the worker
+ * keeps the database file synced); more, and the worker goes again.
  */
 export const TAIL_COMMITS = 8;
 
@@ -80,8 +86,11 @@ export const TAIL_COMMITS = 8;
  * to the next round instead of starting the WAL over (~27 MiB, ~1,200 SMTP messages: under
  * {@linkcode WAL_SIZE_LIMIT}, so a WAL starting over is never cut, which on a discard-mounted
  * file system costs a discard). Starting over needs every frame copied, so under steady writes
- * a copy on the main thread (the tail): its two syncs held the main thread 1-2 ms in the
- * kernel (state D) while the four SMTP transactions in flight waited (issue 13 round 10).
+ * a copy on the main thread (the tail): its syncs held the main thread 3-4 ms in the kernel
+ * (state D) while the four SMTP transactions in flight waited (issue 13 round 10), ~0.8-1 ms
+ * since the worker syncs the database file (round 15). At 16,000 (and a 80 MiB size limit) a
+ * fresh server's first 2,000 messages had no start-over, but each one, before that change,
+ * held the main thread 8-10 ms (more pages left for the tail's sync): not kept.
  */
 export const RESTART_FRAMES = 7_000;
 

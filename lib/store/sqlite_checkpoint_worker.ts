@@ -1,8 +1,10 @@
 /**
  * The SQLite store's checkpoint worker: a second `node:sqlite` connection to the same database
  * file, on a thread of its own, that runs `PRAGMA wal_checkpoint(PASSIVE)` when asked, so that
- * copying the WAL into the database file (and the two syncs) never holds the event loop. See
- * `sqlite_checkpoint.ts` for when it is asked.
+ * copying the WAL into the database file (and the syncs) never holds the event loop, and then
+ * syncs the database file (`fdatasync`), which SQLite leaves to the checkpoint that copies the
+ * whole WAL (the main thread's tail under steady writes). See `sqlite_checkpoint.ts` for when
+ * it is asked.
  *
  * The worker's code is a string, run as a module worker from a Blob URL: no module file of its
  * own to find, so it runs alike from `main.ts`, the code-split bundle (tests/dist/bundle_test.ts)
@@ -60,6 +62,9 @@ import { DatabaseSync } from "node:sqlite";
 let setup;
 let db;
 let statement;
+let databaseFile;
+/** The WAL frames copied (SQLite's count) when the database file was last synced here. */
+let synced = 0;
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
@@ -70,10 +75,20 @@ self.onmessage = ({ data: message }) => {
     if (message === "close") {
       db?.close();
       db = undefined;
+      databaseFile?.close();
+      databaseFile = undefined;
     } else {
       db ??= new DatabaseSync(setup.path);
       statement ??= db.prepare(setup.statement);
       const row = statement.get();
+      // SQLite syncs the database file only in the checkpoint that copies the whole WAL, the
+      // main thread's tail under steady writes: it found every page copied since the last
+      // start-over still to be written back. Written back here, as they are copied.
+      if (row.checkpointed !== synced) {
+        databaseFile ??= Deno.openSync(setup.path, { read: true });
+        databaseFile.syncDataSync();
+        synced = row.checkpointed;
+      }
       reply = { busy: row.busy, log: row.log, checkpointed: row.checkpointed };
     }
   } catch (error) {
