@@ -113,6 +113,8 @@ export interface CheckpointCounts {
   worker: number;
   /** Checkpoints on the main thread: tails and fallback ones. */
   main: number;
+  /** Worker rounds after which the worker synced the database file. */
+  syncs: number;
 }
 
 /** Schedules the WAL checkpoints of one SQLite database; see the module documentation. */
@@ -127,7 +129,7 @@ export class Checkpoints {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the last write committed (`performance.now()`). */
   #lastWrite = 0;
-  readonly counts: CheckpointCounts = { worker: 0, main: 0 };
+  readonly counts: CheckpointCounts = { worker: 0, main: 0, syncs: 0 };
 
   constructor(options: CheckpointsOptions) {
     this.#options = options;
@@ -205,6 +207,7 @@ export class Checkpoints {
   readonly #finished = (result: CheckpointResult): void => {
     this.#inFlight = false;
     this.counts.worker++;
+    if (result.synced) this.counts.syncs++;
     if (this.#closed || this.#commits === 0 || result.log < RESTART_FRAMES) return;
     if (this.#commits <= TAIL_COMMITS) this.#here();
     else this.#inWorker();

@@ -28,6 +28,8 @@ export interface CheckpointResult {
   log: number;
   /** Frames of those copied into the database file. */
   checkpointed: number;
+  /** Whether the worker synced the database file after it (absent: it did not). */
+  synced?: boolean;
 }
 
 /** A connection on another thread that checkpoints the database's WAL. */
@@ -62,6 +64,7 @@ import { DatabaseSync } from "node:sqlite";
 let setup;
 let db;
 let statement;
+/** The database file, for its syncs: undefined until the first, null once one failed. */
 let databaseFile;
 /** The WAL frames copied (SQLite's count) when the database file was last synced here. */
 let synced = 0;
@@ -84,12 +87,22 @@ self.onmessage = ({ data: message }) => {
       // SQLite syncs the database file only in the checkpoint that copies the whole WAL, the
       // main thread's tail under steady writes: it found every page copied since the last
       // start-over still to be written back. Written back here, as they are copied.
-      if (row.checkpointed !== synced) {
-        databaseFile ??= Deno.openSync(setup.path, { read: true });
-        databaseFile.syncDataSync();
-        synced = row.checkpointed;
+      // Best effort: where it cannot (no sync on this handle), SQLite's own sync stays the only
+      // one, as before, and the checkpoints go on here. Opened for writing too: Windows flushes
+      // only a handle with write access.
+      let didSync = false;
+      if (row.checkpointed !== synced && databaseFile !== null) {
+        try {
+          databaseFile ??= Deno.openSync(setup.path, { read: true, write: true });
+          databaseFile.syncDataSync();
+          synced = row.checkpointed;
+          didSync = true;
+        } catch {
+          databaseFile?.close();
+          databaseFile = null;
+        }
       }
-      reply = { busy: row.busy, log: row.log, checkpointed: row.checkpointed };
+      reply = { busy: row.busy, log: row.log, checkpointed: row.checkpointed, synced: didSync };
     }
   } catch (error) {
     reply = { error: String(error?.message ?? error) };
