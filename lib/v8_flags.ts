@@ -14,6 +14,20 @@
  * (medians of 3 alternating runs each, load ~7); the APPEND rate, the commands' CPU and the
  * idle RSS (~70 MB both) did not move beyond the noise.
  *
+ * `--initial-old-space-size=32` (MB): V8 starts the old generation's first incremental marking
+ * at limits set from this size (10 of 16 MB by default, 15 of 19 counting external memory), and
+ * a fresh server's first SMTP round of 2,000 messages reached them: the main thread's marking
+ * steps beside a V8 worker's held four transactions 6-10 ms while the client waited for a core
+ * (issue 13, round 15, `bench/latency_stalls.ts --store sqlite`). With 32 MB there is no marking
+ * in that round. Six alternating pairs of `bench/smtp_source.ts --client latency --warm-up 0
+ * --rounds 1 --store sqlite`: p99 1.45-1.76 ms vs 1.59-1.90, max 2.2-2.9 vs 5.9-9.0; three with
+ * `--store memory`: p99 1.08-1.24 vs 1.07-1.65, max 2.3-2.9 vs 6.2-7.0, 14,045-15,049 vs
+ * 13,414-13,803 msgs/s. Unchanged: idle RSS (48.7-49.4 vs 48.0-49.5 MB, `bench/idle_rss.ts`,
+ * three pairs), the RSS after the first-touch burst (202-204 vs 202-203 MB; SELECT 0.23-0.24
+ * vs 0.25-0.28 ms, `bench/cold_compare.ts --client python --no-dovecot`, two pairs), the
+ * churn's peak (345 vs 363 MB, `bench/postburst_churn.ts`, one pair) and SQLite's warm rounds
+ * (p99 1.00-1.18 vs 0.97-1.05 ms, two pairs).
+ *
  * `--expose-gc`: the full collection that ends the startup warm-up (lib/full_gc.ts) calls
  * `gc()` directly; without it, it reaches the function through `node:v8` and `node:vm`, which
  * load Deno's Node compatibility layer (~2 MB of the idle server's memory).
@@ -47,6 +61,7 @@
 /** The flags, as V8 spells them. */
 export const V8_FLAGS: readonly string[] = [
   "--max-semi-space-size=4",
+  "--initial-old-space-size=32",
   "--expose-gc",
   "--no-flush-bytecode",
   "--no-turbofan",
