@@ -28,6 +28,17 @@
  * churn's peak (345 vs 363 MB, `bench/postburst_churn.ts`, one pair) and SQLite's warm rounds
  * (p99 1.00-1.18 vs 0.97-1.05 ms, two pairs).
  *
+ * `--no-minor-gc-task`: when the young generation is 80% full V8 posts a task that scavenges it,
+ * and the task runs at the next turn of the event loop: after a burst of mail, that was often
+ * the first command's (a scavenge after the burst takes 0.5-1 ms). Without the task a scavenge
+ * comes only when an allocation finds the young generation full. Issue 13, round 15, a worktree
+ * with the flag alternating with main: `bench/cold_compare.ts --runs 5 --no-dovecot`, six pairs
+ * with the Python client and three with the Deno client, SELECT over 0.4 ms in 0 runs of 45
+ * against 4 (0.42-0.97 ms), medians equal (0.22 and 0.24 ms); FETCH (UID FLAGS) medians 0.95
+ * and 0.84 against 0.92 and 0.80 ms, STORE equal; a fresh server's first SMTP round (three pairs
+ * per store) p99 1.11-1.32 against 1.00-1.48 ms (memory) and 1.62-1.76 against 1.43-1.79
+ * (SQLite); idle RSS 48.4-48.8 against 48.8-48.9 MB; RSS after the burst 202 against 204 MB.
+ *
  * `--expose-gc`: the full collection that ends the startup warm-up (lib/full_gc.ts) calls
  * `gc()` directly; without it, it reaches the function through `node:v8` and `node:vm`, which
  * load Deno's Node compatibility layer (~2 MB of the idle server's memory).
@@ -62,6 +73,7 @@
 export const V8_FLAGS: readonly string[] = [
   "--max-semi-space-size=4",
   "--initial-old-space-size=32",
+  "--no-minor-gc-task",
   "--expose-gc",
   "--no-flush-bytecode",
   "--no-turbofan",
