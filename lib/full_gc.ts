@@ -1,7 +1,8 @@
 /**
  * A full, memory-reducing garbage collection on request, for the one moment the server knows
- * it has just dropped a lot and nobody is waiting: the end of the startup warm-up
- * (lib/imap/warm_up.ts), whose private store, synthetic mail and responses are garbage then.
+ * it has just dropped a lot and nobody is waiting: after the startup warm-up
+ * (lib/imap/warm_up.ts), whose private store, synthetic mail and responses are garbage then,
+ * once the listeners are open and no client is connected ({@linkcode collectWhenIdle}).
  * Left to V8, that garbage (and the heap pages it grew) stays until the first major GC under
  * real traffic, which on an idle server may be never: the idle RSS measured after the
  * warm-up was about twice the one before it.
