@@ -17,9 +17,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
 import { median } from "./imap_client.ts";
-import { spawnServer } from "./spawn.ts";
+import { bundledMain, spawnServer } from "./spawn.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -108,8 +107,7 @@ if (import.meta.main) {
   const runs = Number(values.runs);
   let script: string | undefined;
   if (!values.main) {
-    await bundle();
-    script = new URL(`../${BUNDLE_DIR}/main.js`, import.meta.url).pathname;
+    script = await bundledMain();
   }
   await warmClient();
   // [protocol][connection][step] -> one figure a run

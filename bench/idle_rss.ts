@@ -31,10 +31,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
 import { rssByMapping } from "./idle_pages.ts";
 import { cpuMs, median } from "./imap_client.ts";
-import { spawnServer } from "./spawn.ts";
+import { bundledMain, spawnServer } from "./spawn.ts";
 
 /** The columns of a run's line, in order; every other mapping counts as `other`. */
 const GROUPS = ["deno r-xp", "deno r--p", "deno rw-p", "[anon]", "[heap]", "other"] as const;
@@ -148,11 +147,7 @@ if (import.meta.main) {
   }
   let script = values.script;
   if (script === undefined) {
-    if (values.main) script = new URL("../main.ts", import.meta.url).pathname;
-    else {
-      await bundle();
-      script = new URL(`../${BUNDLE_DIR}/main.js`, import.meta.url).pathname;
-    }
+    script = values.main ? new URL("../main.ts", import.meta.url).pathname : await bundledMain();
   }
   const columns = [{ label: "A", script }];
   if (values.alternate !== undefined) columns.push({ label: "B", script: values.alternate });

@@ -6,6 +6,7 @@
  */
 
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
+import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -21,6 +22,15 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const UPDATE_CHECK: Record<string, string> = Deno.env.get("BENCH_DENO_UPDATE_CHECK") === "1"
   ? {}
   : { DENO_NO_UPDATE_CHECK: "1" };
+
+/**
+ * The bundle `deno task start` runs (dist/bundle/main.js), built first if it is stale: the
+ * `script` for {@linkcode spawnServer} when a benchmark measures the server as users start it.
+ */
+export async function bundledMain(): Promise<string> {
+  await bundle();
+  return new URL(`../${BUNDLE_DIR}/main.js`, import.meta.url).pathname;
+}
 
 /** A running server subprocess. */
 export interface SpawnedServer {

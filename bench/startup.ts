@@ -15,9 +15,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
 import { median } from "./imap_client.ts";
-import { spawnServer } from "./spawn.ts";
+import { bundledMain, spawnServer } from "./spawn.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,10 +28,7 @@ const { values } = parseArgs({
 });
 
 let script: string | undefined = values.script;
-if (script === undefined && !values.main) {
-  await bundle();
-  script = new URL(`../${BUNDLE_DIR}/main.js`, import.meta.url).pathname;
-}
+if (script === undefined && !values.main) script = await bundledMain();
 
 /** Connects and reads until the greeting's line ends; the ms it took from `since`. */
 async function greeting(port: number, since: number): Promise<number> {
