@@ -315,7 +315,7 @@ const PRIME_MESSAGES = 6;
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 /** One step of the record FETCHes. */
 const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
-export const PRIME_RECORD_STEPS = 0;
+export const PRIME_RECORD_STEPS = 5;
 /**
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
  * few milliseconds: what a client sends first to a fresh process. Sent once, a command's next
@@ -325,7 +325,9 @@ export const PRIME_RECORD_STEPS = 0;
  * BODYSTRUCTURE` were repeated 50 times too, for their per-message loops' Maglev code: +3.6
  * MB of idle memory, and their first-touch rows did not move beyond the noise without it.)
  */
-export const PRIME_REPEATED: ReadonlyMap<string, number> = new Map();
+export const PRIME_REPEATED: ReadonlyMap<string, number> = new Map([
+  ["SELECT INBOX", 20],
+]);
 /** The conversation's last flag change before its messages are copied, moved and expunged. */
 const LABEL_STORE = "STORE 1:* +FLAGS ($Label1)";
 
