@@ -310,7 +310,12 @@ const PRIME_MESSAGES = 6;
  * first touch the same (bench/cold_compare.ts: 1.22-1.32 vs 1.26-1.37 ms, two alternating
  * pairs). With 20 repeats (too few for V8 to optimize the loop) or none, the idle server
  * was another ~1.2-2.3 MB smaller, but the row fell behind Dovecot's 2.62 ms (1.85-2.94 ms
- * with 20, two alternating pairs).
+ * with 20, two alternating pairs). Measured again in round 16 (without these and SELECT's
+ * repeats): 48.6-49.2 MB idle vs 48.8-49.7, the row 3.16-4.85 ms vs 1.99-2.85 (Dovecot 2.2).
+ * The warm-up's other ~27 Maglev compiles (per-octet helpers of header, address and command
+ * parsing, marked during the SMTP conversations and the first APPENDs) stay with any message
+ * sizes: a warm-up with none idled ~3 MB lower, but needs 8-16 times less per-octet work
+ * (docs/performance-history.md, Startup and idle, round 16).
  */
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 /** One step of the record FETCHes. */
