@@ -49,6 +49,7 @@
  * @module
  */
 
+import { startTimer, type Timer } from "../net/timer.ts";
 import type { CheckpointResult, CheckpointWorker } from "./sqlite_checkpoint_worker.ts";
 
 /**
@@ -126,7 +127,12 @@ export class Checkpoints {
   #closed = false;
   /** Commits not yet covered by a checkpoint that has begun. */
   #commits = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The idle checkpoint's: lib/net/timer.ts's, which does not keep the process alive and does
+   * not load Deno's Node timers as the global `setTimeout` does (the startup warm-up's
+   * in-memory SQLite store writes).
+   */
+  #timer: Timer | undefined;
   /** When the last write committed (`performance.now()`). */
   #lastWrite = 0;
   readonly counts: CheckpointCounts = { worker: 0, main: 0, syncs: 0 };
@@ -160,15 +166,14 @@ export class Checkpoints {
   /** Ends the worker (after its connection closed, or a bounded wait); no checkpoint after. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#worker?.close();
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(this.#idle, ms);
-    // A pending checkpoint must not keep the process alive.
-    Deno.unrefTimer(this.#timer);
+    // A pending checkpoint does not keep the process alive.
+    this.#timer = startTimer(ms, this.#idle);
   }
 
   readonly #idle = (): void => {
