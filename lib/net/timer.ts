@@ -26,8 +26,9 @@
  * The rare paths keep the global timers: IMAP IDLE's keep-alive, fault injection, the
  * failed-login guard, TLS handshakes, the warnings' summary, the HTTP routes.
  *
- * tests/net/start_timers_test.ts checks that a server started as `deno task start` starts it,
- * warms up and collects its garbage without reading any of Node's timer globals.
+ * tests/start_timers_test.ts checks that a server started as `deno task start` starts, warms
+ * up, collects its garbage and serves a first SMTP message and IMAP session without loading
+ * Node's timers (configured by the environment: command-line flags load node:util, main.ts).
  *
  * @module
  */
@@ -185,6 +186,11 @@ const timers = new TimerQueue();
  */
 export function startTimer(ms: number, fire: () => void): Timer {
   return timers.start(ms, fire);
+}
+
+/** Timers {@linkcode startTimer} started that have neither fired nor been cancelled (tests). */
+export function queuedTimers(): number {
+  return timers.size;
 }
 
 /**
