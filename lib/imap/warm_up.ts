@@ -57,7 +57,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
-import { sleep } from "../net/timer.ts";
+import { sleep, startTimer } from "../net/timer.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -286,7 +286,9 @@ async function play(
 async function openWarmUpStore(config: Config): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore();
   const { openSqliteStore } = await import("../store/sqlite.ts");
-  return openSqliteStore(":memory:");
+  // Its idle checkpoint's timer: not the global setTimeout, whose first use loads Deno's Node
+  // timers (lib/net/timer.ts).
+  return openSqliteStore(":memory:", { startTimer });
 }
 
 /**
