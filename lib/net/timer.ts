@@ -2,12 +2,30 @@
  * Timers for the paths a server runs from its start to its first client and after: sessions'
  * deadlines (lib/net/deadline.ts), a connection's end grace, the index warmer, the startup
  * warm-up's socket timeout, the idle collection's polling (lib/full_gc.ts) and SQLite's idle
- * checkpoint (the warm-up's in-memory SQLite store writes).
- * In Deno 2.9 the global `setTimeout` is Node's (it returns a `Timeout` object): the first time
- * it, `clearTimeout` or `setInterval` is even read from the global object, Deno loads its Node
- * timers with their async hooks, errors and util/inspect, about 1 MB of heap and the read-only
- * data of their embedded source, which an idle server that never needed them kept
- * (docs/performance-history.md, "no Node timers").
+ * checkpoint (the warm-up's in-memory SQLite store writes). In Deno 2.9 the global
+ * `setTimeout` is Node's (it returns a `Timeout` object): the first time it, `clearTimeout` or
+ * `setInterval` is even read from the global object, Deno loads its Node timers with their
+ * async hooks, errors and util/inspect, ~0.9 MB of heap and the read-only data of their
+ * embedded source, which an idle server that never needed them kept (docs/performance-history.md,
+ * "no Node timers", round 10, where STORE's first touch looked slower; the warm-up then ran
+ * beside the first clients).
+ *
+ * Measured (issue 13, round 16, against main 0e9fce3 on a loaded host, alternating): idle RSS
+ * 47.2-47.8 MB against 48.3-49.0 (`bench/idle_rss.ts`, four pairs; `deno r--p` 10.9-11.4
+ * against 11.7-11.9, `[heap]` 3.0-3.1 against 3.6-3.7), with SQLite 60.3-61.1 against
+ * 61.1-65.3 (three), without the warm-up 40.6-41.0 against 40.6-41.2 (four: neither loads them
+ * before a client). A fresh server's first SMTP greeting 3.4-3.6 ms against 4.2-4.7, its
+ * first message's data 1.2-1.3 against 1.5-1.9, the first IMAP greeting 1.3-1.4 against
+ * 1.7-2.3 (`bench/first_contact.ts --runs 5`, two pairs); without the warm-up the first SMTP
+ * greeting 5.8-7.4 against 18.7-23.8 (it loaded them), the first IMAP greeting after it
+ * 2.2-3.4 against 2.0-2.7 (`ELEKTROMAIL_SKIP_WARM_UP=1`, five pairs of 3-5 runs; slower in all
+ * five, by 0.03-1.25 ms, cause not found). First touch (`bench/cold_compare.ts --runs 5
+ * --no-dovecot`, medians of 15 and 10 runs): SELECT 0.70 against 0.70 ms, `FETCH 1:* (UID
+ * FLAGS)` 2.45 against 2.80, STORE 2.16 against 2.50 (Deno client, three pairs); 0.49 against
+ * 0.57, 1.96 against 2.64, 2.01 against 2.80 (Python client, two). A fresh server's first SMTP round (`bench/smtp_source.ts --client
+ * latency --warm-up 0 --rounds 1`, five pairs each): memory 5,651-6,607 msgs/s against
+ * 5,898-6,625, p99 2.67-2.80 ms against 2.80-4.09; SQLite 3,203-3,523 against 3,013-3,409,
+ * p99 3.40-3.96 against 3.50-3.93.
  *
  * {@linkcode startTimer} waits with `Atomics.waitAsync`, which V8 times out on its own task
  * runner (about 1 ms late, as `setTimeout` is). One such wait per timer would be dear: 20-70 us
@@ -18,6 +36,8 @@
  * timer is due before every wait already pending; a wait that wakes too early finds nothing due
  * and waits for the next. A server's deadlines are of a few fixed lengths, each due after the
  * ones already queued, so a busy server starts nearly no waits (a connection a message: none).
+ * Two starts and two cancels among 100 queued timers cost 0.3-0.8 us, against 2.7-3.2 for
+ * `setTimeout` and `clearTimeout`.
  *
  * Unlike `setTimeout`, a pending timer does not keep the event loop alive: whoever waits for
  * one also waits for a socket, a listener's accept or the warm-up's own work. {@linkcode sleep}
