@@ -22,10 +22,10 @@
  * five, by 0.03-1.25 ms, cause not found). First touch (`bench/cold_compare.ts --runs 5
  * --no-dovecot`, medians of 15 and 10 runs): SELECT 0.70 against 0.70 ms, `FETCH 1:* (UID
  * FLAGS)` 2.45 against 2.80, STORE 2.16 against 2.50 (Deno client, three pairs); 0.49 against
- * 0.57, 1.96 against 2.64, 2.01 against 2.80 (Python client, two). A fresh server's first SMTP round (`bench/smtp_source.ts --client
- * latency --warm-up 0 --rounds 1`, five pairs each): memory 5,651-6,607 msgs/s against
- * 5,898-6,625, p99 2.67-2.80 ms against 2.80-4.09; SQLite 3,203-3,523 against 3,013-3,409,
- * p99 3.40-3.96 against 3.50-3.93.
+ * 0.57, 1.96 against 2.64, 2.01 against 2.80 (Python client, two). A fresh server's first SMTP
+ * round (`bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`, five pairs each):
+ * memory 5,651-6,607 msgs/s against 5,898-6,625, p99 2.67-2.80 ms against 2.80-4.09; SQLite
+ * 3,203-3,523 against 3,013-3,409, p99 3.40-3.96 against 3.50-3.93.
  *
  * {@linkcode startTimer} waits with `Atomics.waitAsync`, which V8 times out on its own task
  * runner (about 1 ms late, as `setTimeout` is). One such wait per timer would be dear: 20-70 us
