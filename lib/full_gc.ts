@@ -28,6 +28,8 @@
  * @module
  */
 
+import { startTimer, type Timer } from "./net/timer.ts";
+
 /**
  * Runs a full, memory-reducing GC; returns its duration in ms, or null when the runtime offers
  * no way to (the collection is then left to V8). Without an exposed `gc`, loading `node:v8`,
@@ -82,6 +84,8 @@ export interface PendingCollection {
  * startup warm-up this way (lib/server.ts): collected before the listeners opened, the
  * warm-up's garbage held the first greeting ~9 ms longer; collected beside a client, it would
  * stop its commands as long. A client that stays connected leaves it to V8's own collections.
+ * It looks with lib/net/timer.ts's timers, which do not load Deno's Node timers as the global
+ * `setTimeout` does, and do not keep the event loop alive (the server's listeners do).
  *
  * @example
  * ```ts
@@ -91,7 +95,7 @@ export interface PendingCollection {
  * ```
  */
 export function collectWhenIdle(busy: () => boolean, pollMs = 50): PendingCollection {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: Timer | null = null;
   let cancelled = false;
   /** Ends the wait in progress with an error, which ends the collection. */
   let abandon: (() => void) | null = null;
@@ -103,13 +107,13 @@ export function collectWhenIdle(busy: () => boolean, pollMs = 50): PendingCollec
       const look = () => {
         timer = null;
         if (busy()) {
-          timer = setTimeout(look, pollMs);
+          timer = startTimer(pollMs, look);
           return;
         }
         abandon = null;
         resolve();
       };
-      if (first) timer = setTimeout(look, pollMs);
+      if (first) timer = startTimer(pollMs, look);
       else look();
       first = false;
     });
@@ -118,7 +122,7 @@ export function collectWhenIdle(busy: () => boolean, pollMs = 50): PendingCollec
     done,
     cancel() {
       cancelled = true;
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
       abandon?.();
       abandon = null;

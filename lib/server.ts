@@ -11,6 +11,7 @@ import type { HttpListener } from "./http/server.ts";
 import { collectWhenIdle, type PendingCollection } from "./full_gc.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import type { TlsMaterial } from "./net/tls.ts";
+import { startTimer } from "./net/timer.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
 import { createImapServer } from "./imap/server.ts";
 import { AddressColumns } from "./imap/address_columns.ts";
@@ -282,6 +283,8 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
       ...options,
       warn: (message) => logger.warn(message),
       checkpointWorkerAtOpen: true,
+      // Not the global setTimeout, whose first use loads Deno's Node timers (lib/net/timer.ts).
+      startTimer,
     });
   } catch (error) {
     throw new StartError(

@@ -14,13 +14,16 @@
  * budget ({@linkcode WarmerOptions.deliveryShare} of the time), so a burst of APPEND, SMTP or
  * COPY traffic never waits on it for long. The rest waits for a pause in
  * deliveries and is indexed in short slices between I/O; past a queue limit the oldest
- * messages are left to be indexed on first use.
+ * messages are left to be indexed on first use. Those waits are lib/net/timer.ts's, which do not
+ * load Deno's Node timers as the global `setTimeout` does (mail delivered with no reader
+ * connected waits there).
  *
  * @module
  */
 
 import { addressListMemo } from "../mail/address.ts";
 import { searchAddresses, searchAddressText, searchHeaders } from "../mail/search_text.ts";
+import { startTimer, type Timer } from "../net/timer.ts";
 import type { Store } from "../store/types.ts";
 import type { AddressColumns } from "./address_columns.ts";
 import { cachedBodyStructure } from "./bodystructure.ts";
@@ -131,10 +134,10 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   let queue: MessageRef[] = [];
   let head = 0;
   let lastAdded = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: Timer | null = null;
 
   const schedule = (delay: number) => {
-    timer ??= setTimeout(run, delay);
+    timer ??= startTimer(delay, run);
   };
   const run = () => {
     timer = null;
@@ -185,7 +188,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
     pending: () => queue.length - head,
     close: () => {
       unsubscribe();
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
       queue = [];
       head = 0;

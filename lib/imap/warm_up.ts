@@ -57,6 +57,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
+import { sleep, startTimer } from "../net/timer.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -128,17 +129,19 @@ export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
  * Plays the warm-up as the server does before its listeners open, for at most `limitMs`. Past
  * that it is stopped and `result` is null: a warm-up that never ended (a bug: a step waiting
  * for a reply that never comes) must not keep the listeners closed. `warmUp.done` settles once
- * a stopped warm-up has ended its command in flight.
+ * a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's `sleep`,
+ * not the global `setTimeout`, whose first use loads Deno's Node timers (that module says
+ * why); like `setTimeout`, it keeps the event loop alive (a warm-up stuck with nothing else
+ * pending still ends here), but it cannot be cancelled: a process that runs for less than the
+ * limit (an embedder's script) ends once it is over.
  */
 export async function warmUpBeforeListeners(
   config: Config,
   limitMs: number = BEFORE_LISTENERS_LIMIT_MS,
 ): Promise<{ result: WarmUpResult | null; warmUp: WarmUp }> {
   const warmUp = warmUpCode(config);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), limitMs));
+  const late = sleep(limitMs).then(() => null);
   const result = await Promise.race([warmUp.done, late]);
-  clearTimeout(timer);
   if (result === null) warmUp.stop();
   return { result, warmUp };
 }
@@ -283,7 +286,9 @@ async function play(
 async function openWarmUpStore(config: Config): Promise<Store> {
   if (config.dbPath === null) return openMemoryStore();
   const { openSqliteStore } = await import("../store/sqlite.ts");
-  return openSqliteStore(":memory:");
+  // Its idle checkpoint's timer: not the global setTimeout, whose first use loads Deno's Node
+  // timers (lib/net/timer.ts).
+  return openSqliteStore(":memory:", { startTimer });
 }
 
 /**

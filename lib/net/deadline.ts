@@ -1,20 +1,23 @@
 /**
  * A timer that is moved far more often than it fires: a connection's idle timeout (moved on
  * every read) and its receive deadline (started and cleared for every SMTP message). Moving
- * it only notes the new time; the one pending `setTimeout` checks when it fires and, if the
- * time has moved on, waits again for the rest. So a busy connection costs one timer per
- * timeout period instead of a `clearTimeout` and a `setTimeout` per read (a tenth of the
- * server's time in a run of small SMTP transactions).
+ * it only notes the new time; the one pending timer checks when it fires and, if the time
+ * has moved on, waits again for the rest. So a busy connection costs one timer per timeout
+ * period instead of a cancel and a new timer per read (with `setTimeout`, a tenth of the
+ * server's time in a run of small SMTP transactions). The timers are lib/net/timer.ts's, not
+ * the global `setTimeout`, whose first use loads Deno's Node timers (that module says why).
  *
  * @module
  */
+
+import { startTimer, type Timer } from "./timer.ts";
 
 /** A re-armable deadline; `fire` runs once each time it passes. */
 export class Deadline {
   readonly #fire: () => void;
   /** When it is due (`performance.now()` time); 0: not armed. */
   #due = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   /** When the pending timer wakes up. */
   #wake = 0;
 
@@ -28,7 +31,7 @@ export class Deadline {
     this.#due = now + ms;
     // A pending timer that wakes up later than the new time is too late (a shorter timeout).
     if (this.#timer !== undefined && this.#wake <= this.#due) return;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#arm(now, ms);
   }
 
@@ -40,13 +43,13 @@ export class Deadline {
   /** Disarms it and cancels the pending timer (the connection is gone). */
   stop(): void {
     this.#due = 0;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
   #arm(now: number, ms: number): void {
     this.#wake = now + ms;
-    this.#timer = setTimeout(this.#check, ms);
+    this.#timer = startTimer(ms, this.#check);
   }
 
   readonly #check = (): void => {

@@ -14,6 +14,7 @@ import {
   type ListenOptions,
   type ManagedConnection,
 } from "./connection.ts";
+import { sleep } from "./timer.ts";
 
 const SHUTDOWN_GRACE_MS = 2000;
 /**
@@ -114,7 +115,9 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
         }
       }
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Not the global setTimeout, which loads Deno's Node timers (lib/net/timer.ts): the startup
+      // warm-up's private SMTP listener shuts down with its connection still closing.
+      while (open.size > 0 && Date.now() < deadline) await sleep(10);
       const remaining = [...open.values()].map(({ connection }) => connection.closedPromise);
       for (const { connection } of open.values()) connection.destroy();
       await Promise.all(remaining);
@@ -166,7 +169,9 @@ function intervalLog(logger: Logger, intervalMs: number): IntervalLog {
       timer ??= later();
     },
     close() {
-      clearTimeout(timer);
+      // Only when one is pending: even `clearTimeout(undefined)` loads Deno's Node timers
+      // (lib/net/timer.ts), and the startup warm-up's private SMTP listener closes.
+      if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       summarize();
       quiet.clear();

@@ -32,6 +32,7 @@ import { Deadline } from "./deadline.ts";
 import { InputGuard } from "./input_guard.ts";
 import { GatherPool, OutputQueue } from "./output_queue.ts";
 import { connectionRegistry } from "./registry.ts";
+import { sleep, startTimer, type Timer } from "./timer.ts";
 
 export type {
   Connection,
@@ -80,7 +81,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         if (closing) return;
         if (error instanceof Deno.errors.BadResource) return;
         options.logger.error(`${options.name}: accept failed`, error);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         continue;
       }
       registry.serve(
@@ -133,7 +134,7 @@ class SocketConnection implements ManagedConnection {
   #throttled = false;
   #idleMs: number;
   readonly #idleTimer = new Deadline(() => this.#events.idle());
-  #endTimer: ReturnType<typeof setTimeout> | undefined;
+  #endTimer: Timer | undefined;
   #events: ConnectionEvents = { data: () => {}, idle: () => {}, slow: () => {} };
   readonly #guard: InputGuard;
   readonly #closedSignal = Promise.withResolvers<void>();
@@ -261,7 +262,7 @@ class SocketConnection implements ManagedConnection {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     if (!this.#writing && this.#unsent === 0) this.#finish();
-    else this.#endTimer = setTimeout(() => this.destroy(), END_GRACE_MS);
+    else this.#endTimer = startTimer(END_GRACE_MS, () => this.destroy());
   }
 
   destroy(): void {
@@ -417,7 +418,7 @@ class SocketConnection implements ManagedConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#idleTimer.stop();
-    clearTimeout(this.#endTimer);
+    this.#endTimer?.cancel();
     this.#guard.stop();
     this.#deflate?.close();
     try {

@@ -21,6 +21,7 @@
 
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
+import { startTimer } from "../net/timer.ts";
 import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { replyReader } from "./client.ts";
@@ -62,7 +63,7 @@ export async function warmUpSmtpSocket(
   let ok = false;
   let conn: Deno.TcpConn | null = null;
   let listener: Awaited<ReturnType<typeof startSmtp>> | null = null;
-  const timer = setTimeout(() => conn?.close(), SOCKET_WARM_UP_TIMEOUT_MS);
+  const timer = startTimer(SOCKET_WARM_UP_TIMEOUT_MS, () => conn?.close());
   try {
     listener = await startSmtp(privateConfig, store, quietLogger(), {
       name: "smtp-warm-up",
@@ -77,7 +78,7 @@ export async function warmUpSmtpSocket(
   } catch {
     // Counted as a failed exchange below; the server works as without it.
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
     try {
       conn?.close();
     } catch {

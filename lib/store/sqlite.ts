@@ -25,6 +25,7 @@ import {
   AUTO_CHECKPOINT_PAGES,
   type CheckpointCounts,
   Checkpoints,
+  type StartTimer,
   WAL_SIZE_LIMIT,
 } from "./sqlite_checkpoint.ts";
 import { type CheckpointWorkerFactory, startCheckpointWorker } from "./sqlite_checkpoint_worker.ts";
@@ -45,6 +46,11 @@ export interface SqliteStoreOptions extends MailStoreOptions {
    * does, before its listeners open: see `Checkpoints.start`). Default false.
    */
   checkpointWorkerAtOpen?: boolean;
+  /**
+   * The idle checkpoint's timer (see `StartTimer` in `sqlite_checkpoint.ts`); the global
+   * `setTimeout` by default.
+   */
+  startTimer?: StartTimer;
 }
 
 /**
@@ -91,6 +97,7 @@ class SqlitePersistence implements Persistence {
       // A second connection to an in-memory database would open another database.
       startWorker: isInMemory(path) ? null : () => startWorker(path),
       warn: options.warn ?? ((message) => console.warn(message)),
+      startTimer: options.startTimer,
     });
     options.checkpointCounts?.(this.#checkpoints.counts);
     // Opening reads nothing yet; the lock comes before the first statement touches the file.

@@ -97,6 +97,27 @@ export const RESTART_FRAMES = 7_000;
 /** Writes must have paused this long before an idle checkpoint runs. */
 export const IDLE_MS = 100;
 
+/** A pending timer of a {@linkcode StartTimer}. */
+export interface IdleTimer {
+  /** Stops it: its callback will not run. */
+  cancel(): void;
+}
+
+/**
+ * Runs `fire` once, `ms` from now, without keeping the process alive. The server passes
+ * lib/net/timer.ts's `startTimer`, whose first use does not load Deno's Node timers as the
+ * global `setTimeout` does (the store does not import the network layer).
+ */
+export type StartTimer = (ms: number, fire: () => void) => IdleTimer;
+
+/** {@linkcode StartTimer} on the global `setTimeout`, unref'd: the default. */
+export const globalStartTimer: StartTimer = (ms, fire) => {
+  const id = setTimeout(fire, ms);
+  // A pending checkpoint must not keep the process alive.
+  Deno.unrefTimer(id);
+  return { cancel: () => clearTimeout(id) };
+};
+
 /** How {@linkcode Checkpoints} checkpoints. */
 export interface CheckpointsOptions {
   /** Runs a PASSIVE checkpoint on the main connection (the tail, and the fallback). */
@@ -105,6 +126,8 @@ export interface CheckpointsOptions {
   startWorker: (() => CheckpointWorker) | null;
   /** Told once when the worker is given up for the main thread. */
   warn(message: string): void;
+  /** The idle checkpoint's timer; {@linkcode globalStartTimer} by default. */
+  startTimer?: StartTimer;
 }
 
 /** Checkpoints done so far, by where they ran (for tests and benchmarks). */
@@ -126,7 +149,8 @@ export class Checkpoints {
   #closed = false;
   /** Commits not yet covered by a checkpoint that has begun. */
   #commits = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The idle checkpoint's (it does not keep the process alive). */
+  #timer: IdleTimer | undefined;
   /** When the last write committed (`performance.now()`). */
   #lastWrite = 0;
   readonly counts: CheckpointCounts = { worker: 0, main: 0, syncs: 0 };
@@ -160,15 +184,13 @@ export class Checkpoints {
   /** Ends the worker (after its connection closed, or a bounded wait); no checkpoint after. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#worker?.close();
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(this.#idle, ms);
-    // A pending checkpoint must not keep the process alive.
-    Deno.unrefTimer(this.#timer);
+    this.#timer = (this.#options.startTimer ?? globalStartTimer)(ms, this.#idle);
   }
 
   readonly #idle = (): void => {

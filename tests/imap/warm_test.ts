@@ -11,6 +11,7 @@ import { cachedEnvelope } from "../../lib/imap/envelope.ts";
 import { MessageView } from "../../lib/imap/message_view.ts";
 import { startIndexWarmer } from "../../lib/imap/warm.ts";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
+import { queuedTimers } from "../../lib/net/timer.ts";
 import { searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "../../lib/store/mod.ts";
 
@@ -177,14 +178,17 @@ Deno.test("warmer: the queue is bounded; expunged and reset messages are skipped
 
 Deno.test("warmer: close drops what waits and stops listening", () => {
   const store = openMemoryStore();
+  const timers = queuedTimers();
   const warmer = startIndexWarmer(store, { quietMs: 1, deliveryBytes: 0 });
   store.ensureUser("u");
   store.append("u", "INBOX", message(1));
+  assert.equal(queuedTimers(), timers + 1);
   warmer.close();
   assert.equal(warmer.pending(), 0);
   store.append("u", "INBOX", message(2));
   assert.equal(warmer.pending(), 0);
-  store.close(); // no timer is left behind (the test sanitizer checks)
+  store.close();
+  assert.equal(queuedTimers(), timers, "a timer was left behind");
 });
 
 Deno.test("warmer: a store closed before the warmer is not an error", async () => {
