@@ -57,7 +57,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
-import { sleep, startTimer } from "../net/timer.ts";
+import { startTimer, type Timer } from "../net/timer.ts";
 import { warmUpSmtp } from "../smtp/warm_up.ts";
 import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -129,19 +129,23 @@ export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
  * Plays the warm-up as the server does before its listeners open, for at most `limitMs`. Past
  * that it is stopped and `result` is null: a warm-up that never ended (a bug: a step waiting
  * for a reply that never comes) must not keep the listeners closed. `warmUp.done` settles once
- * a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's `sleep`,
- * not the global `setTimeout`, whose first use loads Deno's Node timers (that module says
- * why); like `setTimeout`, it keeps the event loop alive (a warm-up stuck with nothing else
- * pending still ends here), but it cannot be cancelled: a process that runs for less than the
- * limit (an embedder's script) ends once it is over.
+ * a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
+ * `startTimer`, not the global `setTimeout`, whose first use loads Deno's Node timers (that
+ * module says why). It is cancelled when the warm-up ends, so an embedder's short script is
+ * not kept waiting for it; and it does not keep the event loop alive: a step stuck on a
+ * socket is stopped here, while one stuck with nothing pending at all ends the process with
+ * Deno's error for a promise that never resolved. Either way the server does not sit with
+ * its listeners closed.
  */
 export async function warmUpBeforeListeners(
   config: Config,
   limitMs: number = BEFORE_LISTENERS_LIMIT_MS,
 ): Promise<{ result: WarmUpResult | null; warmUp: WarmUp }> {
   const warmUp = warmUpCode(config);
-  const late = sleep(limitMs).then(() => null);
+  let limit: Timer | undefined;
+  const late = new Promise<null>((resolve) => limit = startTimer(limitMs, () => resolve(null)));
   const result = await Promise.race([warmUp.done, late]);
+  limit!.cancel();
   if (result === null) warmUp.stop();
   return { result, warmUp };
 }

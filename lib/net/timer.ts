@@ -40,9 +40,10 @@
  * `setTimeout` and `clearTimeout`.
  *
  * Unlike `setTimeout`, a pending timer does not keep the event loop alive: whoever waits for
- * one also waits for a socket, a listener's accept or the warm-up's own work. {@linkcode sleep}
- * waits with `AbortSignal.timeout`, a web timer that does keep it alive but cannot be
- * cancelled (the warm-up's time limit, the shutdown's wait for sessions, the accept retry).
+ * one also waits for a socket, a listener's accept or the warm-up's own work (the warm-up's
+ * time limit: lib/imap/warm_up.ts). {@linkcode sleep} waits with `AbortSignal.timeout`, a web
+ * timer that does keep it alive but cannot be cancelled, so it is only for short waits (the
+ * shutdown's 10 ms polls for sessions, the accept retry's 50 ms).
  * The rare paths keep the global timers: IMAP IDLE's keep-alive, fault injection, the
  * failed-login guard, TLS handshakes, the warnings' summary, the HTTP routes.
  *

@@ -14,6 +14,7 @@ import {
   warmUpBeforeListeners,
   warmUpCode,
 } from "../../lib/imap/warm_up.ts";
+import { queuedTimers } from "../../lib/net/timer.ts";
 import { pop3Conversation } from "../../lib/pop3/warm_up.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { warmUpSmtp } from "../../lib/smtp/warm_up.ts";
@@ -104,12 +105,15 @@ Deno.test("warm-up: its steps back to back, the event loop gets no turn", async 
 });
 
 Deno.test("warm-up before the listeners: the server's way, every command OK", async () => {
+  const queued = queuedTimers();
   const { result } = await warmUpBeforeListeners(testConfig());
   assert.deepEqual(result, {
     commands: smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
       PRIME_REPEATED.size,
     failed: 0,
   });
+  // Its time limit is cancelled once it is over: an embedder's script is not kept waiting.
+  assert.equal(queuedTimers(), queued);
 });
 
 Deno.test("warm-up before the listeners: past its time limit, stopped and given up", async () => {
