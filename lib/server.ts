@@ -131,11 +131,17 @@ export async function startElektromail(
     pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
   const tlsMode = (mode: ListenTls["mode"]): ListenTls | null =>
     tls && { mode, cert: tls.cert, key: tls.key };
+  // With the startup warm-up, the ports are bound before it and take connections after it: a
+  // client that connects meanwhile waits in the backlog for its greeting instead of being
+  // refused, and a port in use is reported before the warm-up is played.
+  const warmedUp = Promise.withResolvers<void>();
+  const acceptFrom = options.warmUp ? warmedUp.promise : undefined;
   /** A plain listener: it offers STARTTLS when TLS is on. */
   const plain = (name: string, port: number): Endpoint => ({
     name,
     port,
     tls: tlsMode("starttls"),
+    acceptFrom,
   });
   const started: Array<Listener | (HttpListener & { name: string })> = [];
   let stopped = false;
@@ -149,18 +155,6 @@ export async function startElektromail(
     warmer.close();
     imapServer.close();
   };
-  if (options.warmUp) {
-    // Before the listeners open: played beside the first clients, a client that bulk-loaded
-    // mail at once left the warm-up so few loop turns that its last steps ran beside the
-    // first reading commands (lib/imap/warm_up.ts). ~30 ms of a start.
-    const { result } = await warmUpBeforeListeners(config);
-    if (result === null) {
-      logger.warn(
-        `startup warm-up: not over after ${BEFORE_LISTENERS_LIMIT_MS} ms, stopped; ` +
-          "the listeners open now",
-      );
-    }
-  }
   try {
     started.push(
       await bind(
@@ -204,7 +198,7 @@ export async function startElektromail(
         variable,
         port,
         () => {
-          const endpoint = { name, port, tls: tlsMode("implicit") };
+          const endpoint = { name, port, tls: tlsMode("implicit"), acceptFrom };
           if (name === "smtps") {
             return startSmtp(config, store, logger, endpoint, chaos, authGuard);
           }
@@ -227,6 +221,22 @@ export async function startElektromail(
       imaps: imaps?.port ?? null,
       pop3s: pop3s?.port ?? null,
     });
+    if (options.warmUp) {
+      // Before the listeners take connections: played beside the first clients, a client
+      // that bulk-loaded mail at once left the warm-up so few loop turns that its last steps
+      // ran beside the first reading commands (lib/imap/warm_up.ts). ~30 ms of a start.
+      try {
+        const { result } = await warmUpBeforeListeners(config);
+        if (result === null) {
+          logger.warn(
+            `startup warm-up: not over after ${BEFORE_LISTENERS_LIMIT_MS} ms, stopped; ` +
+              "the listeners take connections now",
+          );
+        }
+      } finally {
+        warmedUp.resolve();
+      }
+    }
     let http: HttpListener | null = null;
     if (config.httpPort !== null) {
       // Loaded only when asked for: a server without HTTP starts faster and smaller.

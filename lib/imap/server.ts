@@ -84,6 +84,7 @@ function startListener(
     ...listenerLimits(config, config.limits.imapIdleTimeoutMs),
     port: endpoint.port,
     tls: endpoint.tls,
+    acceptFrom: endpoint.acceptFrom,
     logger,
     refusal: "* BYE Too many connections, try again later\r\n",
     accept(connection) {

@@ -102,6 +102,8 @@ export interface Endpoint {
   readonly name: string;
   readonly port: number;
   readonly tls: ListenTls | null;
+  /** When the listener starts taking connections; see {@linkcode ListenOptions.acceptFrom}. */
+  readonly acceptFrom?: Promise<void>;
 }
 
 export interface ListenOptions {
@@ -128,6 +130,13 @@ export interface ListenOptions {
   refusal: string;
   /** null or absent: a plain `Deno.listen` listener, no TLS. */
   readonly tls?: ListenTls | null;
+  /**
+   * The port is bound at once, but no connection is taken (greeted, read, counted) before this
+   * settles: the server binds its ports before its startup warm-up and serves after it, so a
+   * client that connects meanwhile waits in the kernel's backlog instead of being refused
+   * (lib/server.ts). Absent: at once.
+   */
+  readonly acceptFrom?: Promise<void>;
 }
 
 /** A listening socket. */

@@ -49,7 +49,12 @@ export async function listenNode(
     minVersion: "TLSv1.2",
   });
   const server = net.createServer();
-  server.on("connection", (socket: net.Socket) => {
+  let closing = false;
+  // Sockets accepted before options.acceptFrom settles: node:net accepts on its own, so they
+  // wait here, unread (a socket is paused until it gets a data listener), for the gate.
+  let waiting: net.Socket[] | null = options.acceptFrom ? [] : null;
+  const ignore = () => {};
+  const serve = (socket: net.Socket) =>
     registry.serve(
       new NodeConnection(socket, {
         idleMs: options.idleTimeoutMs,
@@ -60,7 +65,25 @@ export async function listenNode(
         log: (id, text) => options.logger.traffic(`${options.name}#${id}`, "S", text),
       }),
     );
+  server.on("connection", (socket: net.Socket) => {
+    if (waiting === null) return serve(socket);
+    // As many as the listener would take at once; past that, closed (Deno.listen's wait in
+    // the kernel's backlog is bounded by it).
+    if (waiting.length >= options.maxConnections) return void socket.destroy();
+    // A client that resets meanwhile must not be an uncaught error.
+    socket.on("error", ignore);
+    waiting.push(socket);
   });
+  const open = () => {
+    const sockets = waiting ?? [];
+    waiting = null;
+    for (const socket of sockets) {
+      socket.off("error", ignore);
+      if (closing || socket.destroyed) socket.destroy();
+      else serve(socket);
+    }
+  };
+  options.acceptFrom?.then(open, open);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: options.host, port: options.port }, () => {
@@ -70,7 +93,6 @@ export async function listenNode(
   });
   server.on("error", (error) => options.logger.error(`${options.name}: accept failed`, error));
   const address = server.address() as net.AddressInfo;
-  let closing = false;
   return {
     name: options.name,
     host: address.address,
@@ -82,6 +104,8 @@ export async function listenNode(
       if (closing) return;
       closing = true;
       server.close();
+      for (const socket of waiting ?? []) socket.destroy();
+      waiting = waiting && [];
       await registry.shutdown();
     },
   };

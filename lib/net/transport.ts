@@ -72,8 +72,11 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   let closing = false;
   const replies = new ByteSlab(REPLY_SLAB_SIZE);
   const gather = new GatherPool();
+  const closed = Promise.withResolvers<void>();
   const accepting = (async () => {
-    while (true) {
+    // Connections made meanwhile wait in the backlog (ListenOptions.acceptFrom).
+    if (options.acceptFrom) await Promise.race([options.acceptFrom, closed.promise]);
+    while (!closing) {
       let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
@@ -101,6 +104,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     close: async () => {
       if (closing) return;
       closing = true;
+      closed.resolve();
       listener.close();
       await accepting;
       await registry.shutdown();

@@ -63,6 +63,7 @@ function startListener(
     ...listenerLimits(config, config.limits.pop3IdleTimeoutMs),
     port: endpoint.port,
     tls: endpoint.tls,
+    acceptFrom: endpoint.acceptFrom,
     logger,
     refusal: errLine("SYS/TEMP", "Too many connections, try again later."),
     accept(connection) {

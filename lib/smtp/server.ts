@@ -43,6 +43,7 @@ export function startSmtp(
     ...listenerLimits(config, config.limits.smtpIdleTimeoutMs),
     port: endpoint.port,
     tls: endpoint.tls,
+    acceptFrom: endpoint.acceptFrom,
     logger,
     refusal: reply(421, "4.7.0", `${config.hostname} Too many connections, try again later`),
     accept(connection) {

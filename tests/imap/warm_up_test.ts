@@ -90,6 +90,34 @@ Deno.test("warm-up: a server started with it has played it before it answers, an
   await server.stop(); // the sanitizers check that nothing is left running
 });
 
+Deno.test("warm-up: the ports are bound before it; a client that connects meanwhile is greeted after it", async () => {
+  // A free port, known before the server starts (port 0 would be known only once it has).
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  let started = false;
+  const starting = startElektromail({ ...testConfig(), smtpPort: port }, { warmUp: true });
+  starting.then(() => started = true, () => started = true);
+  // The warm-up's SMTP conversation over a loopback socket gives the event loop turns, in
+  // which these attempts run: refused until the port is bound, then connected at once.
+  let conn: Deno.TcpConn | null = null;
+  while (conn === null && !started) {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+  }
+  const connectedWhileStarting = conn !== null && !started;
+  const server = await starting;
+  try {
+    assert.ok(connectedWhileStarting, "no connection before the start (and its warm-up) ended");
+    // Taken only after the warm-up: the greeting arrives now.
+    const buffer = new Uint8Array(512);
+    const n = await conn!.read(buffer);
+    assert.match(new TextDecoder().decode(buffer.subarray(0, n!)), /^220 /);
+  } finally {
+    conn?.close();
+    await server.stop();
+  }
+});
+
 Deno.test("warm-up: its steps back to back, the event loop gets no turn", async () => {
   // Its IMAP conversation is sans-IO: no timer can fire before it ends (the SMTP socket part,
   // left out here, waits for real I/O). A turn between steps (as until round 14) fails this.

@@ -49,7 +49,7 @@ interface Seen {
 async function start(
   kind: Kind,
   handler: (connection: Connection, seen: Seen) => Partial<ConnectionHandler> = () => ({}),
-  overrides: { maxConnections?: number; idleTimeoutMs?: number } = {},
+  overrides: { maxConnections?: number; idleTimeoutMs?: number; acceptFrom?: Promise<void> } = {},
 ): Promise<{ listener: Listener; seen: Seen }> {
   const seen: Seen = {
     connections: [],
@@ -68,6 +68,7 @@ async function start(
     logger: quietLogger(),
     refusal: "FULL\r\n",
     tls: tlsFor(kind),
+    acceptFrom: overrides.acceptFrom,
     accept(connection) {
       seen.connections.push(connection);
       const custom = handler(connection, seen);
@@ -114,6 +115,16 @@ async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
     total += n;
   }
   return concatBytes(parts, total);
+}
+
+/** Whether the server closed `conn` (end or reset) within `ms`; a test fails, never hangs. */
+async function closedWithin(conn: Deno.Conn, ms = 2000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const open = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const read = conn.read(new Uint8Array(10)).then((n) => n === null, () => true);
+  const closed = await Promise.race([read, open]);
+  clearTimeout(timer);
+  return closed;
 }
 
 async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -328,6 +339,74 @@ for (const kind of KINDS) {
     assert.equal(decoder.decode(await readAll(conn)), "BYE\r\n");
     conn.close();
     await assert.rejects(connect(kind, listener.port));
+  });
+
+  Deno.test(`transport (${kind}): bound at once, connections taken once acceptFrom settles`, async () => {
+    // The server binds its ports before its startup warm-up and serves after it (lib/server.ts).
+    const gate = Promise.withResolvers<void>();
+    const { listener, seen } = await start(kind, (connection) => {
+      connection.write("HELLO\r\n");
+      return {};
+    }, { acceptFrom: gate.promise });
+    try {
+      // Implicit TLS: the handshake waits for the gate too.
+      const connecting = connect(kind, listener.port);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(seen.connections.length, 0, "a connection was taken before the gate");
+      assert.equal(listener.connections, 0);
+      gate.resolve();
+      const conn = await connecting;
+      const buffer = new Uint8Array(100);
+      const n = await conn.read(buffer);
+      assert.equal(decoder.decode(buffer.subarray(0, n!)), "HELLO\r\n");
+      assert.equal(seen.connections.length, 1);
+      conn.close();
+      await seen.closedSignal.promise;
+    } finally {
+      await listener.close();
+    }
+  });
+
+  Deno.test(`transport (${kind}): closed before acceptFrom settles, waiting clients dropped`, async () => {
+    const gate = Promise.withResolvers<void>();
+    const { listener, seen } = await start(kind, undefined, { acceptFrom: gate.promise });
+    const raw = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Does not wait for the gate, which never opens here.
+    await listener.close();
+    assert.equal(seen.connections.length, 0);
+    assert.ok(await closedWithin(raw), "a waiting client was left open");
+    raw.close();
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: listener.port }));
+  });
+
+  Deno.test(`transport (${kind}): clients waiting for acceptFrom count against the limit`, async () => {
+    // A flood while the gate is shut: node:net accepts on its own, so what it holds is bounded
+    // by maxConnections; Deno.listen leaves the rest in the kernel's backlog.
+    const gate = Promise.withResolvers<void>();
+    const { listener, seen } = await start(kind, (connection) => {
+      connection.write("HELLO\r\n");
+      return {};
+    }, { maxConnections: 1, acceptFrom: gate.promise });
+    const raws: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        raws.push(await Deno.connect({ hostname: "127.0.0.1", port: listener.port }));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (kind !== "deno") {
+        // Past the limit, closed at once rather than held.
+        assert.ok(await closedWithin(raws[raws.length - 1]), "a client past the limit was held");
+      }
+      gate.resolve();
+      await waitFor(() => seen.connections.length === 1, "the first connection");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(seen.connections.length, 1);
+      assert.equal(listener.connections, 1);
+    } finally {
+      for (const raw of raws) raw.close();
+      await listener.close();
+    }
   });
 }
 
