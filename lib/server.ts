@@ -62,8 +62,8 @@ export interface StartOptions {
   /** Use this store instead of opening one from `config.dbPath`. */
   store?: Store;
   /**
-   * Warm the JIT before the listeners open (lib/imap/warm_up.ts; ~30 ms of the start): the
-   * program does, so the first commands of a fresh server run compiled code; embedders that
+   * Warm the JIT before the listeners take connections (lib/imap/warm_up.ts; ~30 ms of the
+   * start): the program does, so the first commands of a fresh server run compiled code; embedders that
    * start many servers in one process (tests) need it once at most.
    */
   warmUp?: boolean;

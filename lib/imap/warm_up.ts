@@ -1,12 +1,13 @@
 /**
  * Warming the JIT at startup: a fresh process runs every code path in V8's interpreter first,
  * and the first `FETCH 1:*` over thousands of new messages pays for it (issue 13: a cold
- * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So before its listeners open the
- * server plays a short IMAP conversation with itself, through the same sans-IO session the
- * transport drives, against a private memory store and synthetic mail shaped like real mail:
- * APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE. Nothing of
- * it is visible (its own store, no events on the server's store, none of the server's
- * listeners) except that the code it ran is compiled when real clients come.
+ * `FETCH 1:* (UID FLAGS)` cost several times a warm one). So before its listeners take
+ * connections (its ports are bound already: a client that connects meanwhile waits for its
+ * greeting) the server plays a short IMAP conversation with itself, through the same sans-IO
+ * session the transport drives, against a private memory store and synthetic mail shaped like
+ * real mail: APPEND, SELECT, the FETCH items clients ask first, SEARCH, STORE, COPY, EXPUNGE.
+ * Nothing of it is visible (its own store, no events on the server's store, none of the
+ * server's listeners) except that the code it ran is compiled when real clients come.
  *
  * Before the IMAP conversation, on the same store, it plays an SMTP one (lib/smtp/warm_up.ts)
  * and a POP3 one (lib/pop3/warm_up.ts) through the sessions their listeners drive: a test
@@ -27,8 +28,8 @@
  * steps back to back: it compiles the bytecode of every command path of the first-touch table
  * (V8 compiles a function on its first call; a cold SELECT spent most of its time there), each
  * step a millisecond or two, and repeats the few commands whose first run needs more than that.
- * The server plays it before its listeners open ({@linkcode warmUpBeforeListeners}), ~30 ms of
- * its start (spawn to the banner 57-65 ms, median of 8; 26 without the warm-up:
+ * The server plays it before its listeners take connections
+ * ({@linkcode warmUpBeforeListeners}), ~30 ms of its start (spawn to the banner 57-65 ms, median of 8; 26 without the warm-up:
  * `bench/startup.ts`, issue 13, round 15). Until round 14 it was played beside the first
  * clients, a turn of the event loop between its steps (a loopback byte, lib/loop_turns.ts, gone
  * since), resting while clients were connected, with optional longer rounds in idle time; a
@@ -97,7 +98,7 @@ const OUTPUT_TAIL = 4096;
 
 /**
  * Plays the warm-up conversation, its steps back to back: nothing else should run meanwhile
- * (the server plays it before its listeners open: {@linkcode warmUpBeforeListeners}).
+ * (the server plays it before its listeners take connections: {@linkcode warmUpBeforeListeners}).
  *
  * @example
  * ```ts
@@ -126,9 +127,9 @@ export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp 
 export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
 
 /**
- * Plays the warm-up as the server does before its listeners open, for at most `limitMs`. Past
- * that it is stopped and `result` is null: a warm-up that never ended (a bug: a step waiting
- * for a reply that never comes) must not keep the listeners closed. `warmUp.done` settles once
+ * Plays the warm-up as the server does before its listeners take connections, for at most
+ * `limitMs`. Past that it is stopped and `result` is null: a warm-up that never ended (a bug:
+ * a step waiting for a reply that never comes) must not keep the listeners shut. `warmUp.done` settles once
  * a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
  * `startTimer`, not the global `setTimeout`, whose first use loads Deno's Node timers (that
  * module says why). It is cancelled when the warm-up ends, so an embedder's short script is

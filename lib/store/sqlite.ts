@@ -43,7 +43,7 @@ export interface SqliteStoreOptions extends MailStoreOptions {
   checkpointCounts?: (counts: Readonly<CheckpointCounts>) => void;
   /**
    * Start the checkpoint worker as the store opens, not at the first checkpoint (the server
-   * does, before its listeners open: see `Checkpoints.start`). Default false.
+   * does, before its listeners take connections: see `Checkpoints.start`). Default false.
    */
   checkpointWorkerAtOpen?: boolean;
   /**

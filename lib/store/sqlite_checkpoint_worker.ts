@@ -15,7 +15,7 @@
  * unref'd, so it keeps a process alive until terminated: {@linkcode CheckpointWorker.close}
  * (the store's `close`) terminates it, and the server's process exits through `Deno.exit`.
  * It exists only with the SQLite store: from the store's opening in the server (lib/server.ts,
- * before its listeners open), otherwise once the first checkpoint is needed.
+ * before its listeners take connections), otherwise once the first checkpoint is needed.
  *
  * @module
  */
