@@ -63,8 +63,8 @@ export interface StartOptions {
   store?: Store;
   /**
    * Warm the JIT before the listeners take connections (lib/imap/warm_up.ts; ~30 ms of the
-   * start): the program does, so the first commands of a fresh server run compiled code; embedders that
-   * start many servers in one process (tests) need it once at most.
+   * start): the program does, so the first commands of a fresh server run compiled code;
+   * embedders that start many servers in one process (tests) need it once at most.
    */
   warmUp?: boolean;
 }

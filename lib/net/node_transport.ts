@@ -68,8 +68,11 @@ export async function listenNode(
   server.on("connection", (socket: net.Socket) => {
     if (waiting === null) return serve(socket);
     // As many as the listener would take at once; past that, closed (Deno.listen's wait in
-    // the kernel's backlog is bounded by it).
-    if (waiting.length >= options.maxConnections) return void socket.destroy();
+    // the kernel's backlog is bounded by it). Sockets already destroyed (reset) do not count.
+    if (waiting.length >= options.maxConnections) {
+      waiting = waiting.filter((waiter) => !waiter.destroyed);
+      if (waiting.length >= options.maxConnections) return void socket.destroy();
+    }
     // A client that resets meanwhile must not be an uncaught error.
     socket.on("error", ignore);
     waiting.push(socket);
@@ -104,8 +107,8 @@ export async function listenNode(
       if (closing) return;
       closing = true;
       server.close();
+      // Those waiting for acceptFrom are dropped (and skipped if it settles later).
       for (const socket of waiting ?? []) socket.destroy();
-      waiting = waiting && [];
       await registry.shutdown();
     },
   };
