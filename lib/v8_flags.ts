@@ -76,9 +76,9 @@
  * MB vs 46.1-46.7 without the HTTP listener (`deno task start`'s default), 45.8-46.2 vs
  * 47.0-47.6 with it. What it costs: the pages a fresh server's first burst compiles in are taken
  * from the system again (a page fault each, ~10 us on that host). Fresh SMTP rounds
- * (`bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`, 11 alternating pairs with the
- * memory store, 8 with SQLite): p99 medians 3.50 vs 3.21 ms and 4.43 vs 3.98, rates 5,467 vs
- * 5,520 and 3,204 vs 3,383 msgs/s; `bench/cold_compare.ts --no-dovecot --client python`, three
+ * (`bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`, 15 alternating pairs with the
+ * memory store, 10 with SQLite): p99 medians 3.50 vs 3.21 ms and 4.13 vs 3.99, rates 5,109 vs
+ * 5,762 and 3,116 vs 3,343 msgs/s; `bench/cold_compare.ts --no-dovecot --client python`, three
  * pairs, no row moved beyond the noise; the RSS after its burst 206-210 vs 200-201 MB (the pool,
  * given back within 8 s).
  *
