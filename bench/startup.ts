@@ -13,6 +13,7 @@
  * deno run -A bench/startup.ts                    # 10 starts, each figure and the median
  * deno run -A bench/startup.ts --runs 6 --script ../other/dist/bundle/main.js
  * deno run -A bench/startup.ts --poll             # also: when the SMTP port first accepts
+ * deno run -A bench/startup.ts --deno-flag=--v8-flags=--managed-zone-memory  # flags for `deno run`
  * ```
  *
  * @module
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     script: { type: "string" },
     main: { type: "boolean", default: false },
     poll: { type: "boolean", default: false },
+    "deno-flag": { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -102,7 +104,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const polled = values.poll ? pollPort(port, start, () => spawned) : null;
   const server = await spawnServer(
     values.poll ? { SMTP_PORT: String(port) } : {},
-    [],
+    values["deno-flag"],
     undefined,
     script,
   )

@@ -66,6 +66,22 @@
  * the noise (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27
  * ms).
  *
+ * `--managed-zone-memory`: V8's compilers and parser take their scratch memory ("zones") in
+ * pages of V8's own, pooled and given back to the system when the pool is drained (by the
+ * warm-up's final collection, or 8 s after they were last used), instead of from malloc. Through
+ * malloc, the Maglev jobs of the startup warm-up left ~1 MB free but kept in each of the two V8
+ * worker threads' glibc arenas (97 and 26 KB in use of 1.1 MB each, `malloc_stats()` from gdb on
+ * an idle server; glibc only trims an arena's free top, and Deno's startup had raised that
+ * threshold). Issue 13, round 17, `bench/idle_rss.ts --runs 2`, two alternating pairs: 44.7-45.1
+ * MB vs 46.1-46.7 without the HTTP listener (`deno task start`'s default), 45.8-46.2 vs
+ * 47.0-47.6 with it. What it costs: the pages a fresh server's first burst compiles in are taken
+ * from the system again (a page fault each, ~10 us on that host). Fresh SMTP rounds
+ * (`bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`, 15 alternating pairs with the
+ * memory store, 10 with SQLite): p99 medians 3.50 vs 3.21 ms and 4.13 vs 3.99, rates 5,109 vs
+ * 5,762 and 3,116 vs 3,343 msgs/s; `bench/cold_compare.ts --no-dovecot --client python`, three
+ * pairs, no row moved beyond the noise; the RSS after its burst 206-210 vs 200-201 MB (the pool,
+ * given back within 8 s).
+ *
  * @module
  */
 
@@ -77,6 +93,7 @@ export const V8_FLAGS: readonly string[] = [
   "--expose-gc",
   "--no-flush-bytecode",
   "--no-turbofan",
+  "--managed-zone-memory",
 ];
 
 /** The `deno run` / `deno compile` argument that sets {@linkcode V8_FLAGS}. */

@@ -53,7 +53,11 @@ function parseOutputs(text: string): Record<string, string> {
 }
 
 /** Runs the script as the runner would; returns its exit code, output and the outputs. */
-async function runAction(inputs: Record<string, string>, sink: Sink = "github") {
+async function runAction(
+  inputs: Record<string, string>,
+  sink: Sink = "github",
+  env: Record<string, string> = {},
+) {
   const dir = await Deno.makeTempDir({ prefix: "elektromail-action-" });
   const output = `${dir}/github_output`;
   await Deno.writeTextFile(output, "");
@@ -75,6 +79,7 @@ async function runAction(inputs: Record<string, string>, sink: Sink = "github") 
       ...(sink === "github" ? { GITHUB_OUTPUT: output } : {}),
       GITHUB_ACTION_PATH: ROOT,
       RUNNER_TEMP: dir,
+      ...env,
     },
     clearEnv: true,
     stdin: "null",
@@ -182,6 +187,35 @@ Deno.test({
     } finally {
       if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));
       await Deno.remove(run.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "action: deno cache analyses main.ts before the server's first deno run",
+  ...slow,
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // A `deno` first on the PATH that writes down each command line, then runs the real one.
+    const shim = await Deno.makeTempDir({ prefix: "elektromail-deno-shim-" });
+    await Deno.writeTextFile(
+      `${shim}/deno`,
+      `#!/bin/sh\necho "$*" >> "${shim}/calls"\nexec "${Deno.execPath()}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const run = await runAction({ "smtp-port": "0", "imap-port": "0" }, "github", {
+      PATH: `${shim}:${Deno.env.get("PATH") ?? ""}`,
+    });
+    const pid = Number(run.outputs.pid);
+    try {
+      assert.equal(run.code, 0, run.stderr);
+      const calls = (await Deno.readTextFile(`${shim}/calls`)).trim().split("\n");
+      assert.equal(calls[0], `cache --no-config --quiet ${ROOT}main.ts`, calls.join("\n"));
+      assert.match(calls[1], /^run --no-config .* \/\S*main\.ts$/, calls.join("\n"));
+    } finally {
+      if (pid > 0) await stop(pid, Number(run.outputs["smtp-port"]));
+      await Deno.remove(run.dir, { recursive: true });
+      await Deno.remove(shim, { recursive: true });
     }
   },
 });

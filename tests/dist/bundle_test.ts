@@ -4,14 +4,16 @@
  * with all of them on (HTTP, POP3, STARTTLS with a self-signed certificate, the SQLite store)
  * and uses each once with a real client: the HTTP API hands out the certificate, nodemailer
  * sends over STARTTLS into SQLite, POP3 and IMAP read the message back. The rebuild it forces
- * also clears an earlier build's day-old chunks.
+ * also clears an earlier build's day-old chunks. And a new bundle's modules, the lazy chunks too,
+ * are analysed into Deno's cache before the server first starts from it.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import nodemailer from "nodemailer";
-import { bundle, BUNDLE_DIR, KEEP_OLD_CHUNKS_MS } from "../../scripts/bundle.ts";
+import { DatabaseSync } from "node:sqlite";
+import { analyse, bundle, BUNDLE_DIR, KEEP_OLD_CHUNKS_MS } from "../../scripts/bundle.ts";
 import { V8_FLAGS_ARGUMENT } from "../../lib/v8_flags.ts";
 import { spawnMain } from "../process.ts";
 
@@ -127,5 +129,50 @@ Deno.test({
     server.child.kill("SIGTERM");
     await server.exit();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The bundle's files `main.js` reaches through static and dynamic imports, itself included. */
+async function reachable(dir: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  const visit = async (name: string) => {
+    if (found.has(name)) return;
+    found.add(name);
+    const code = await Deno.readTextFile(`${dir}/${name}`);
+    for (const match of code.matchAll(/(?:\bfrom|\bimport\(?)\s*"\.\/([\w-]+\.js)"/g)) {
+      await visit(match[1]);
+    }
+  };
+  await visit("main.js");
+  return found;
+}
+
+Deno.test({
+  name: "bundle: deno cache analyses main.js and every chunk it may load into Deno's cache",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await bundle();
+  const dir = `${ROOT}${BUNDLE_DIR}`;
+  const files = await reachable(dir);
+  assert.ok(files.size >= 5, `main.js and its chunks: ${[...files].join(" ")}`);
+  assert.ok([...files].some((name) => name.startsWith("sqlite-")), "a lazy chunk is reached");
+  const denoDir = await Deno.makeTempDir({ prefix: "elektromail-deno-dir-" });
+  try {
+    assert.equal(await analyse(new URL(`file://${dir}/main.js`), { DENO_DIR: denoDir }), true);
+    // Deno's own cache, as Deno 2.9 lays it out: a module analysed once is not parsed again.
+    const db = new DatabaseSync(`${denoDir}/dep_analysis_cache_v2`, { readOnly: true });
+    try {
+      const analysed = new Set(
+        db.prepare("SELECT specifier FROM moduleinfocache").all()
+          .map((row) => String(row.specifier)),
+      );
+      for (const name of files) {
+        assert.ok(analysed.has(`file://${dir}/${name}`), `${name} analysed`);
+      }
+    } finally {
+      db.close();
+    }
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
   }
 });
