@@ -25,7 +25,14 @@
  * deno run -A bench/idle_rss.ts --runs 4 --alternate ../old/dist/bundle/main.js
  * deno run -A bench/idle_rss.ts --main --wait 10                  # `deno run main.ts`
  * deno run -A bench/idle_rss.ts --deno-flag=--no-code-cache       # flags for `deno run`
+ * deno run -A bench/idle_rss.ts --new-deno-dir [--analyse]       # each start a first start
  * ```
+ *
+ * `--new-deno-dir` gives each start a `DENO_DIR` of its own, new and empty, as on a CI runner
+ * that does not cache it: Deno then analyses every module it loads in the server's process,
+ * which keeps that memory (issue 13, round 17: ~16 MB for the bundle, ~25 for `main.ts`).
+ * `--analyse` first runs `deno cache` into it, as `deno task start` does for each new bundle
+ * and the Actions script for `main.ts` (scripts/bundle.ts `analyse`).
  *
  * @module
  */
@@ -34,6 +41,7 @@ import { parseArgs } from "node:util";
 import { rssByMapping } from "./idle_pages.ts";
 import { cpuMs, median } from "./imap_client.ts";
 import { bundledMain, spawnServer } from "./spawn.ts";
+import { analyse } from "../scripts/bundle.ts";
 
 /** The columns of a run's line, in order; every other mapping counts as `other`. */
 const GROUPS = ["deno r-xp", "deno r--p", "deno rw-p", "[anon]", "[heap]", "other"] as const;
@@ -59,6 +67,10 @@ interface Start {
   /** A new SQLite database in a temporary directory for each start. */
   readonly sqlite: boolean;
   readonly waitMs: number;
+  /** A new, empty `DENO_DIR` for each start. */
+  readonly newDenoDir: boolean;
+  /** With {@linkcode newDenoDir}: `deno cache` the script into it first. */
+  readonly analyse: boolean;
 }
 
 /** Folds {@linkcode rssByMapping}'s mappings into {@linkcode GROUPS}. */
@@ -74,8 +86,17 @@ function grouped(mappings: ReadonlyArray<[string, number]>): Record<Group, numbe
 /** Starts a server, leaves it idle, and reads its memory and CPU time before stopping it. */
 async function measure(start: Start): Promise<Sample> {
   const dir = start.sqlite ? await Deno.makeTempDir({ prefix: "idle_rss" }) : null;
-  const env = dir ? { ...start.env, ELEKTROMAIL_DB: `${dir}/idle.db` } : start.env;
+  const denoDir = start.newDenoDir ? await Deno.makeTempDir({ prefix: "idle_rss_deno" }) : null;
+  const env = {
+    ...start.env,
+    ...(dir ? { ELEKTROMAIL_DB: `${dir}/idle.db` } : {}),
+    ...(denoDir ? { DENO_DIR: denoDir } : {}),
+  };
   try {
+    if (denoDir && start.analyse) {
+      const script = new URL(start.script, `file://${Deno.cwd()}/`);
+      if (!await analyse(script, { DENO_DIR: denoDir })) throw new Error("deno cache failed");
+    }
     const server = await spawnServer(env, start.denoFlags, undefined, start.script);
     try {
       await new Promise((resolve) => setTimeout(resolve, start.waitMs));
@@ -92,6 +113,7 @@ async function measure(start: Start): Promise<Sample> {
     }
   } finally {
     if (dir) await Deno.remove(dir, { recursive: true });
+    if (denoDir) await Deno.remove(denoDir, { recursive: true });
   }
 }
 
@@ -135,6 +157,8 @@ if (import.meta.main) {
       "deno-flag": { type: "string", multiple: true, default: [] },
       store: { type: "string", default: "memory" },
       "no-throwaway": { type: "boolean", default: false },
+      "new-deno-dir": { type: "boolean", default: false },
+      analyse: { type: "boolean", default: false },
     },
   });
   if (values.script !== undefined && values.main) {
@@ -157,14 +181,21 @@ if (import.meta.main) {
     denoFlags: values["deno-flag"],
     sqlite: values.store === "sqlite",
     waitMs: Number(values.wait) * 1000,
+    newDenoDir: values["new-deno-dir"],
+    analyse: values.analyse,
   };
+  if (common.analyse && !common.newDenoDir) {
+    console.error("bench/idle_rss.ts: --analyse goes with --new-deno-dir");
+    Deno.exit(2);
+  }
   const runs = Number(values.runs);
 
   console.log(
     `idle RSS, ${runs} fresh server(s) per script, ${values.wait} s after the banner, ` +
       `no connection; deno ${Deno.version.deno}; store ${values.store}` +
       (Object.keys(env).length > 0 ? `; env ${values.env.join(" ")}` : "") +
-      (common.denoFlags.length > 0 ? `; deno run ${common.denoFlags.join(" ")}` : ""),
+      (common.denoFlags.length > 0 ? `; deno run ${common.denoFlags.join(" ")}` : "") +
+      (common.newDenoDir ? `; a new DENO_DIR each start${common.analyse ? ", analysed" : ""}` : ""),
   );
   for (const { label, script } of columns) console.log(`${label}: ${script}`);
   console.log(
