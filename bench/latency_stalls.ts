@@ -12,7 +12,8 @@
  * deno run -A bench/latency_stalls.ts --start-delay 3 --script dist/bundle/main.js
  * ```
  *
- * Always: V8's `--trace-gc` lines, stamped as they arrive and placed on the client's clock
+ * Always: V8's `--trace-gc` lines (the server line-buffered by `stdbuf -oL` when it is there),
+ * stamped as they arrive and placed on the client's clock
  * (CLOCK_MONOTONIC; the client's first dump line pairs it with the wall clock), so a group
  * shows the scavenges and mark-compacts inside it; and how many slow transactions came in the
  * round's first 60 ms (cold code) and after. With `--perf` (Linux `perf`, root or
@@ -32,6 +33,16 @@
 import { parseArgs } from "node:util";
 import { buildLatencyClient } from "./smtp_source.ts";
 import { spawnServer } from "./spawn.ts";
+
+/** Whether coreutils' `stdbuf` is on the PATH. */
+async function hasStdbuf(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("stdbuf", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
 
 /** One transaction of the dump: its connection, start (CLOCK_MONOTONIC ms) and latency (ms). */
 interface Transaction {
@@ -276,6 +287,9 @@ async function main(): Promise<void> {
     flags,
     stamping(lines),
     opts.script ? new URL(`../${opts.script}`, import.meta.url).pathname : undefined,
+    // Piped, the server's standard output is written in 4 KB blocks: V8's GC lines came late
+    // and were placed in the wrong groups (round 17). Line-buffered, each comes as written.
+    await hasStdbuf() ? ["stdbuf", "-oL"] : [],
   );
   let perf: Deno.ChildProcess | null = null;
   let serverTids = new Set<string>();

@@ -52,17 +52,21 @@ export interface SpawnedServer {
  * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
  * `--trace-gc` lines) is written there: a file name, or a stream that takes it as it comes
  * (bench/latency_stalls.ts stamps each line). `script` is what runs: `main.ts`, or e.g. the
- * bundle `deno task start` runs.
+ * bundle `deno task start` runs. `launcher` runs `deno` through another command that execs it
+ * (e.g. `["stdbuf", "-oL"]`: V8's trace lines then come as they are written, not in blocks of
+ * a piped standard output); the pid is still the server's.
  */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
   stdoutFile?: string | WritableStream<Uint8Array>,
   script: string = MAIN,
+  launcher: readonly string[] = [],
 ): Promise<SpawnedServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    // --no-config as `deno task start` runs it: no deno.json read (~1.5-2 MB less idle).
-    args: ["run", "--no-config", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, script],
+  // --no-config as `deno task start` runs it: no deno.json read (~1.5-2 MB less idle).
+  const args = ["run", "--no-config", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, script];
+  const child = new Deno.Command(launcher[0] ?? Deno.execPath(), {
+    args: launcher.length > 0 ? [...launcher.slice(1), Deno.execPath(), ...args] : args,
     // Free ports for every listener: other servers may hold the default ones.
     env: {
       SMTP_PORT: "0",
