@@ -114,18 +114,16 @@ export async function startElektromail(
     validTo: tls.validTo,
     origin: tls.origin,
   };
-  const store = options.store ?? await openStore(config, logger);
+  // Mail is indexed as it is delivered while someone may read it at once (see warm.ts).
+  let readersConnected = () => true;
+  const readersNow = () => readersConnected();
+  const store = options.store ?? await openStore(config, logger, readersNow);
   const chaos = new Chaos(config.chaos);
   // One per server: failed logins over IMAP and SMTP count together, per client address.
   const authGuard = new AuthGuard(config.limits, logger);
   // Filled by the warmer as mail is indexed, read by IMAP address searches.
   const addressColumns = new AddressColumns();
-  // Mail is indexed as it is delivered while someone may read it at once (see warm.ts).
-  let readersConnected = () => true;
-  const warmer = startIndexWarmer(store, {
-    addressColumns,
-    indexAtDelivery: () => readersConnected(),
-  });
+  const warmer = startIndexWarmer(store, { addressColumns, indexAtDelivery: readersNow });
   const imapServer = createImapServer({ config, store, logger, chaos, authGuard, addressColumns });
   const pop3Server: Pop3Server | null = pop3Module &&
     pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
@@ -280,13 +278,19 @@ export async function startElektromail(
   }
 }
 
-async function openStore(config: Config, logger: Logger): Promise<Store> {
+async function openStore(
+  config: Config,
+  logger: Logger,
+  readersConnected: () => boolean,
+): Promise<Store> {
   // Configured users are always created and do not count toward the cap.
   const options = {
     maxUsers: config.limits.maxUsers,
     exemptUsers: config.users.map((entry) => entry.user),
   };
-  if (config.dbPath === null) return openMemoryStore(options);
+  if (config.dbPath === null) {
+    return openMemoryStore({ ...options, indexAtAppend: readersConnected });
+  }
   const { openSqliteStore } = await import("./store/sqlite.ts");
   try {
     return openSqliteStore(config.dbPath, {

@@ -163,7 +163,10 @@ async function play(
   control: Control,
   result: { commands: number; failed: number },
 ): Promise<void> {
-  const store = await openWarmUpStore(config);
+  // As in the server, where mail that arrives with no IMAP or POP3 client connected is not
+  // indexed as the store appends it: the SMTP conversations play that path, IMAP's the other.
+  let reading = false;
+  const store = await openWarmUpStore(config, () => reading);
   const indexer = startIndexWarmer(store);
   let output = "";
   let waiting: (() => void) | null = null;
@@ -239,6 +242,7 @@ async function play(
         if (!control.stopped) await warmUpPop3(config, store, turns);
       }
     }
+    reading = true;
     session.start();
     await send("LOGIN warm up");
     for (const command of conversation(0)) {
@@ -288,8 +292,8 @@ async function play(
  * 51.7-52.3), and a fresh SQLite server's first SMTP round had 8 and 11 transactions over 2 ms
  * in its first 60 ms against 11 and 12 (bench/latency_stalls.ts, two runs each: not told apart).
  */
-async function openWarmUpStore(config: Config): Promise<Store> {
-  if (config.dbPath === null) return openMemoryStore();
+async function openWarmUpStore(config: Config, indexAtAppend: () => boolean): Promise<Store> {
+  if (config.dbPath === null) return openMemoryStore({ indexAtAppend });
   const { openSqliteStore } = await import("../store/sqlite.ts");
   // Its idle checkpoint's timer: not the global setTimeout, whose first use loads Deno's Node
   // timers (lib/net/timer.ts).

@@ -89,6 +89,14 @@ export interface MailStoreOptions {
   maxUsers?: number;
   /** Users always created and not counted toward `maxUsers` (the configured ones). */
   exemptUsers?: readonly string[];
+  /**
+   * Whether a message the memory store appends alone is indexed in the same call (see
+   * `appendMessages`); absent: always. The server says yes only while an IMAP or POP3 client
+   * is connected, as for indexing at delivery (imap/warm.ts). Otherwise the index waits for
+   * the pause after the burst: an SMTP burst's messages kept their parsed fields through two
+   * scavenges each, which doubled the scavenges' pauses (issue 13, round 18).
+   */
+  indexAtAppend?: () => boolean;
 }
 
 /** The {@linkcode Store} implementation over any {@linkcode Persistence}. */
@@ -98,6 +106,7 @@ export class MailStore implements Store {
   readonly #persistence: Persistence;
   readonly #users: Map<string, UserRecord>;
   readonly #now: () => number;
+  readonly #indexAtAppend: (() => boolean) | null;
   readonly #listeners = new StoreListeners();
   readonly #indexes: IndexCache;
   /** What the indexes of appended one-part messages are cut from (see `TableSlab`). */
@@ -117,6 +126,7 @@ export class MailStore implements Store {
     this.#persistence = persistence;
     this.#users = this.#state.users;
     this.#now = this.#state.now;
+    this.#indexAtAppend = options.indexAtAppend ?? null;
     this.#indexes = indexCacheFor(persistence.kind);
     this.#userLimit = userLimit(options.maxUsers, options.exemptUsers);
     this.#load();
@@ -293,11 +303,13 @@ export class MailStore implements Store {
     this.ensureUser(user);
     const record = this.#user(user);
     const target = this.#mailbox(record, mailbox);
-    // One message into the memory store (an SMTP delivery, an APPEND) is indexed now: its
-    // summary is read from the fields the index parsed, and indexing at delivery, which
-    // would build the same index a moment later (imap/warm.ts), finds it.
+    // One message into the memory store (an SMTP delivery, an APPEND) is indexed now while
+    // someone may read it at once: its summary is read from the fields the index parsed, and
+    // indexing at delivery, which would build the same index a moment later (imap/warm.ts),
+    // finds it.
     const index = messages.length === 1 && this.#persistence.kind === "memory" &&
-        messages[0].raw.length <= INDEX_AT_APPEND_BYTES
+        messages[0].raw.length <= INDEX_AT_APPEND_BYTES &&
+        (this.#indexAtAppend === null || this.#indexAtAppend())
       ? new MessageIndex(messages[0].raw, this.#tableSlab)
       : undefined;
     const prepared = messages.map((message) => prepareAppend(message, this.#now(), index));

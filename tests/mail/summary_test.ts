@@ -123,3 +123,29 @@ Deno.test("summary: the memory store's, made from the index it builds, is the by
   assert.equal(index.root.fields.length, 4);
   store.close();
 });
+
+Deno.test("summary: the memory store asks indexAtAppend for each message appended alone", () => {
+  let asked = 0;
+  let answer = false;
+  const store = openMemoryStore({ indexAtAppend: () => (asked++, answer) });
+  const raw = new TextEncoder().encode(
+    "Received: from x\r\n\tby y; date\r\nFrom: =?utf-8?q?J=C3=B6rg?= <j@x>\r\n" +
+      "Subject: Hi\r\n there\r\nTo: t@x\r\n\r\nbody\r\n",
+  );
+  // Not indexed as appended (no reader, in the server): the summary is read from the bytes.
+  const first = store.append("amy", "INBOX", raw);
+  assert.equal(asked, 1);
+  assert.deepEqual(first.summary, summarizeMessage(raw));
+  answer = true;
+  const second = store.append("amy", "INBOX", raw);
+  assert.equal(asked, 2);
+  assert.deepEqual(second.summary, first.summary);
+  // Several messages in one call are never indexed as appended: not asked.
+  store.appendMessages("amy", "INBOX", [{ raw }, { raw }]);
+  assert.equal(asked, 2);
+  // Either way the index handed out has all the root fields.
+  for (const uid of [first.uid, second.uid]) {
+    assert.equal(store.getIndex("amy", "INBOX", uid)!.root.fields.length, 4);
+  }
+  store.close();
+});
