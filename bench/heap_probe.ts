@@ -7,7 +7,12 @@
  * ```sh
  * deno run -A bench/heap_probe.ts [--messages 5000] [--top 30] [--keep-snapshots]
  * deno run -A bench/heap_probe.ts --smtp --messages 2000   # SMTP messages instead of APPENDs
+ * deno run -A bench/heap_probe.ts --smtp --no-reader        # no IMAP client connected meanwhile
  * ```
+ *
+ * `--no-reader`: the IMAP client logs in only after the second snapshot, so the SMTP burst is
+ * stored as with no reader (no indexing at delivery or at append: what a warm SMTP round's
+ * scavenges copy; issue 13, round 18).
  *
  * @module
  */
@@ -87,6 +92,7 @@ async function main() {
       "keep-snapshots": { type: "boolean", default: false },
       commands: { type: "boolean", default: false },
       smtp: { type: "boolean", default: false },
+      "no-reader": { type: "boolean", default: false },
     },
   });
   const messages = Number(values.messages);
@@ -97,8 +103,12 @@ async function main() {
   );
   await new Promise((resolve) => setTimeout(resolve, 8000));
   const dir = await Deno.makeTempDir();
-  const c = await Client.connect(server.ports.imap);
-  await c.command("LOGIN u p");
+  const login = async () => {
+    const client = await Client.connect(server.ports.imap);
+    await client.command("LOGIN u p");
+    return client;
+  };
+  const reader = values["no-reader"] ? null : await login();
   const before = census(writeHeapSnapshot(`${dir}/before.heapsnapshot`));
   if (values.smtp) {
     await smtpClient(
@@ -107,8 +117,9 @@ async function main() {
       encodeMessages(0, messages, SMTP_MESSAGE_SIZE),
       [],
     );
-  } else await c.appendAll("INBOX", corpus);
+  } else await (reader ?? await login()).appendAll("INBOX", corpus);
   const after = census(writeHeapSnapshot(`${dir}/after.heapsnapshot`));
+  const c = reader ?? await login();
   const rows = [...after].map(([key, entry]) => {
     const old = before.get(key) ?? { count: 0, bytes: 0 };
     return { key, count: entry.count - old.count, bytes: entry.bytes - old.bytes };
