@@ -13,6 +13,7 @@ import {
   parseContentType,
   parseMime,
   parseParameterized,
+  splitMultipart,
   splitParameters,
 } from "../../lib/mail/mime.ts";
 
@@ -395,4 +396,83 @@ Deno.test("params: tokens most mail has come out as written, near misses too", (
   ]);
   assert.deepEqual(parseContentType("TEXT/html; charset=us-ascii").type, "text");
   assert.deepEqual(parseContentType("text/htmm").subtype, "htmm");
+});
+
+/**
+ * splitMultipart as RFC 2046 5.1.1 reads, tried at every byte: a delimiter is `--boundary` at
+ * the range's start or after an LF, then white space to the line's end (or `--` for the
+ * close delimiter); the line end before it belongs to it.
+ */
+function referenceSplit(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  boundary: string,
+  limit: number,
+): Array<[number, number]> {
+  const dashes = enc("--" + boundary);
+  const length = dashes.length;
+  const find = (from: number) => {
+    for (let s = from; s + length <= end; s++) {
+      if (s > from && raw[s - 1] !== 0x0a) continue;
+      if (dashes.some((byte, j) => raw[s + j] !== byte)) continue;
+      let i = s + length;
+      const close = i + 1 < end && raw[i] === 0x2d && raw[i + 1] === 0x2d;
+      if (close) i += 2;
+      let rest = i;
+      while (rest < end && (raw[rest] === 0x20 || raw[rest] === 0x09 || raw[rest] === 0x0d)) rest++;
+      if (!close && rest < end && raw[rest] !== 0x0a) continue;
+      const lf = raw.indexOf(0x0a, i);
+      const next = lf < 0 || lf >= end ? end : lf + 1;
+      let before = s;
+      if (before > from && raw[before - 1] === 0x0a) before--;
+      if (before > from && raw[before - 1] === 0x0d) before--;
+      return { before, next, close };
+    }
+    return null;
+  };
+  const ranges: Array<[number, number]> = [];
+  let partStart = -1;
+  let lineStart = start;
+  while (lineStart < end) {
+    const hit = find(lineStart);
+    if (hit === null) break;
+    if (partStart >= 0) ranges.push([partStart, Math.max(partStart, hit.before)]);
+    if (hit.close || ranges.length > limit) return ranges;
+    partStart = hit.next;
+    lineStart = hit.next;
+  }
+  if (partStart >= 0) ranges.push([partStart, end]);
+  return ranges;
+}
+
+Deno.test("mime: splitMultipart finds what a search at every byte finds, hyphens dense or rare", () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const boundaries = ["b", "ab", "----=_Part_1", "a-b", "-"];
+  for (let round = 0; round < 3000; round++) {
+    const boundary = boundaries[round % boundaries.length];
+    // Hyphen-dense texts take the skip search past DASH_MISSES; sparse ones stay on hyphens.
+    const dense = round % 3 === 0;
+    const pieces = ["-", "\n", "\r\n", " ", "\t", "a", "b", "x", "=", `--${boundary}`, "--"];
+    let text = "";
+    const size = Math.floor(random() * (round % 10 === 0 ? 20_000 : 600));
+    while (text.length < size) {
+      const r = random();
+      if (!dense && r < 0.9) text += "QUJD".repeat(1 + Math.floor(random() * 30));
+      else text += pieces[Math.floor(random() * pieces.length)];
+    }
+    const raw = enc(text);
+    const start = Math.floor(random() * Math.min(raw.length + 1, 20));
+    const end = raw.length - Math.floor(random() * Math.min(raw.length - start + 1, 20));
+    const limit = random() < 0.2 ? Math.floor(random() * 4) : Infinity;
+    assert.deepEqual(
+      splitMultipart(raw, start, end, boundary, limit),
+      referenceSplit(raw, start, end, boundary, limit),
+      `round ${round}, boundary ${boundary}, ${start}..${end} of ${JSON.stringify(text)}`,
+    );
+  }
 });
