@@ -381,8 +381,16 @@ export class MailStore implements Store {
   getIndex(user: string, mailbox: string, uid: number): MessageIndex | undefined {
     const message = this.#messageRecord(user, mailbox, uid);
     if (!message) return undefined;
-    return this.#indexes.get(message) ??
-      this.#indexes.set(message, new MessageIndex(this.#persistence.readBlob(message.blob)));
+    const cached = this.#indexes.get(message);
+    if (cached) return cached;
+    // The memory store keeps an index as long as its message: its table may be cut from the
+    // slab the indexes made at append are (SQLite's cache drops indexes, and each would hold
+    // its slab).
+    const slab = this.#persistence.kind === "memory" ? this.#tableSlab : null;
+    return this.#indexes.set(
+      message,
+      new MessageIndex(this.#persistence.readBlob(message.blob), slab),
+    );
   }
 
   changedSince(user: string, mailbox: string, modseq: number): number[] {
