@@ -12,7 +12,8 @@
  *
  * `--no-reader`: the IMAP client logs in only after the second snapshot, so the SMTP burst is
  * stored as with no reader (no indexing at delivery or at append: what a warm SMTP round's
- * scavenges copy; issue 13, round 18).
+ * scavenges copy; issue 13, round 18). `--settle MS`: the second snapshot waits that long after
+ * the burst, so what the pause's indexing keeps is in it.
  *
  * @module
  */
@@ -93,6 +94,7 @@ async function main() {
       commands: { type: "boolean", default: false },
       smtp: { type: "boolean", default: false },
       "no-reader": { type: "boolean", default: false },
+      settle: { type: "string", default: "0" },
     },
   });
   const messages = Number(values.messages);
@@ -118,6 +120,8 @@ async function main() {
       [],
     );
   } else await (reader ?? await login()).appendAll("INBOX", corpus);
+  const settle = Number(values.settle);
+  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   const after = census(writeHeapSnapshot(`${dir}/after.heapsnapshot`));
   const c = reader ?? await login();
   const rows = [...after].map(([key, entry]) => {
