@@ -431,18 +431,15 @@ function referenceSplit(
     }
     return null;
   };
+  // Each part runs from a delimiter line's end to the next delimiter (or the range's end); what
+  // comes before the first delimiter is the preamble. One range past `limit` says there are more.
   const ranges: Array<[number, number]> = [];
-  let partStart = -1;
-  let lineStart = start;
-  while (lineStart < end) {
-    const hit = find(lineStart);
-    if (hit === null) break;
-    if (partStart >= 0) ranges.push([partStart, Math.max(partStart, hit.before)]);
-    if (hit.close || ranges.length > limit) return ranges;
-    partStart = hit.next;
-    lineStart = hit.next;
+  let hit = find(start);
+  while (hit !== null && !hit.close && ranges.length <= limit) {
+    const next = hit.next < end ? find(hit.next) : null;
+    ranges.push([hit.next, next === null ? end : Math.max(hit.next, next.before)]);
+    hit = next;
   }
-  if (partStart >= 0) ranges.push([partStart, end]);
   return ranges;
 }
 
