@@ -47,7 +47,7 @@
 import { parseArgs } from "node:util";
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 import { Client } from "./imap_client.ts";
-import { spawnServer } from "./spawn.ts";
+import { freePort, spawnServer } from "./spawn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const PROBE = new URL("./loop_probe.ts", import.meta.url).pathname;
@@ -682,13 +682,6 @@ async function spawnSink(
       await output;
     },
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Spawns `args` with SMTP_PORT set and returns ms until a 220 greeting arrives. */

@@ -37,7 +37,7 @@
 
 import { parseArgs } from "node:util";
 import { cpuMs, median } from "./imap_client.ts";
-import { spawnServer } from "./spawn.ts";
+import { freePort, spawnServer } from "./spawn.ts";
 
 type Target = "sink" | "memory" | "sqlite";
 
@@ -174,13 +174,6 @@ interface Running {
   pid: number;
   port: number;
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function startSink(): Promise<Running> {

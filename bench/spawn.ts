@@ -118,3 +118,11 @@ export async function spawnServer(
     },
   };
 }
+
+/** A port free now (the kernel's pick for a listener opened and closed at once). */
+export function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return port;
+}

@@ -21,7 +21,7 @@
 
 import { parseArgs } from "node:util";
 import { median } from "./imap_client.ts";
-import { bundledMain, spawnServer } from "./spawn.ts";
+import { bundledMain, freePort, spawnServer } from "./spawn.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -52,14 +52,6 @@ async function greeting(port: number, since: number): Promise<number> {
   } finally {
     conn.close();
   }
-}
-
-/** A port free now (the kernel's pick for a listener opened and closed at once). */
-function freePort(): number {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  return port;
 }
 
 /**
