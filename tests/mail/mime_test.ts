@@ -473,3 +473,22 @@ Deno.test("mime: splitMultipart finds what a search at every byte finds, hyphens
     );
   }
 });
+
+Deno.test("mime: hostile bodies of near-delimiters stay linear", () => {
+  // Each shape makes the hyphen search miss at every hyphen: LF then one hyphen, the needle
+  // short of its last byte, hyphens just far enough apart not to go to the skip search.
+  const shapes = ["\n-", "\n--mixe", "--mixedX\n", "x".repeat(257) + "-", "-"];
+  for (const shape of shapes) {
+    const body = shape.repeat(Math.ceil((4 << 20) / shape.length));
+    const raw = enc(
+      'Content-Type: multipart/mixed; boundary="mixed"\r\n\r\n--mixed\r\n\r\n' + body +
+        "\r\n--mixed--\r\n",
+    );
+    const started = performance.now();
+    const root = parseMime(raw);
+    const elapsed = performance.now() - started;
+    assert.equal(root.children.length, 1, JSON.stringify(shape));
+    // A guard against a quadratic search (seconds, not a speed figure).
+    assert.ok(elapsed < 5000, `${JSON.stringify(shape)}: ${elapsed} ms`);
+  }
+});
