@@ -17,7 +17,7 @@
 
 import { routeRecipient } from "../auth.ts";
 import { deliver, formatRfc5322Date } from "../delivery.ts";
-import { StoreError } from "../store/types.ts";
+import { type PendingCommit, StoreError } from "../store/types.ts";
 import { isNonAscii, parsePathArgument } from "./address.ts";
 import { AUTH_KEYWORD, startAuth } from "./auth.ts";
 import {
@@ -308,37 +308,54 @@ const DATA_GO_AHEAD: CommandOutcome = Object.freeze({
   data: true,
 });
 
+/** The end of DATA's reply while the delivery's commit is still to come. */
+export interface PendingDelivery {
+  readonly commit: PendingCommit;
+  /** The reply once the commit is made. */
+  readonly reply: string;
+}
+
 /**
  * The end of DATA: delivers the message, one copy per distinct recipient address, each
  * with `Return-Path:` and `Delivered-To:` before the Received header (see `deliver`), and
- * ends the transaction.
+ * ends the transaction. The reply, or the commit it waits for (`Store.shareCommit`: the
+ * 250 says the message is stored).
  */
 export function finishData(
   state: SmtpState,
   parts: readonly Uint8Array[],
   size: number,
-): string {
+): string | PendingDelivery {
   const { ctx } = state;
   const transaction = state.transaction!;
   state.transaction = null;
   const queueId = ctx.nextQueueId();
   const head = receivedHeader(state, transaction, queueId);
+  let commit: PendingCommit | null;
   try {
-    deliver(ctx.store, transaction.recipients, { head, parts, size }, {
-      envelopeFrom: transaction.from,
-      envelopeHelo: state.clientName,
-      envelopeHeaders: true,
-      slab: ctx.messageSlab,
+    commit = ctx.store.shareCommit(() => {
+      deliver(ctx.store, transaction.recipients, { head, parts, size }, {
+        envelopeFrom: transaction.from,
+        envelopeHelo: state.clientName,
+        envelopeHeaders: true,
+        slab: ctx.messageSlab,
+      });
     });
   } catch (error) {
-    // Another session took the last room for users since RCPT: nothing was delivered.
-    if (error instanceof StoreError && error.kind === "user-limit") {
-      return reply(452, "4.3.1", error.message);
-    }
-    ctx.logger.error(`${ctx.label}: delivery failed`, error);
-    return reply(451, "4.3.0", "Delivery failed; please try again");
+    return deliveryFailed(state, error);
   }
-  return reply(250, "2.0.0", `OK queued as ${queueId}`);
+  const done = reply(250, "2.0.0", `OK queued as ${queueId}`);
+  return commit === null ? done : { commit, reply: done };
+}
+
+/** The reply to a message not delivered because of `error`. */
+export function deliveryFailed(state: SmtpState, error: unknown): string {
+  // Another session took the last room for users since RCPT: nothing was delivered.
+  if (error instanceof StoreError && error.kind === "user-limit") {
+    return reply(452, "4.3.1", error.message);
+  }
+  state.ctx.logger.error(`${state.ctx.label}: delivery failed`, error);
+  return reply(451, "4.3.0", "Delivery failed; please try again");
 }
 
 /** The RFC 5321 4.4 trace header for this transaction. */

@@ -13,7 +13,13 @@ import type { ChaosRule } from "../chaos/mod.ts";
 import { VERSION } from "../version.ts";
 import { continueAuth } from "./auth.ts";
 import { faultReply, smtpFault } from "./chaos.ts";
-import { COMMANDS, finishData, parseCommandLine } from "./commands.ts";
+import {
+  COMMANDS,
+  deliveryFailed,
+  finishData,
+  parseCommandLine,
+  type PendingDelivery,
+} from "./commands.ts";
 import { type CommandOutcome, mustStartTls, type SmtpContext, type SmtpState } from "./context.ts";
 import { type SmtpFrame, SmtpFramer } from "./framer.ts";
 import { reply, SmtpError } from "./reply.ts";
@@ -220,9 +226,8 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
         ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets>`);
       }
       // Not counted as a command: the end of data only resets the bad-command count.
-      send(driver, finishData(state, frame.parts, frame.size));
       driver.errors = 0;
-      return;
+      return sendDelivered(driver, finishData(state, frame.parts, frame.size));
     case "line":
       if (state.auth) {
         ctx.logger.traffic(ctx.label, "C", "<credentials>");
@@ -281,6 +286,22 @@ function runGuarded(
   }
 }
 
+/**
+ * Sends the end of DATA's reply, once the delivery's commit is made if it waits for one. Until
+ * then the next frames wait in the framer, but reading goes on: the commit comes before the
+ * event loop's next turn, and pausing the connection cost more than the wait.
+ */
+function sendDelivered(driver: Driver, outcome: string | PendingDelivery): void {
+  if (typeof outcome === "string") return send(driver, outcome);
+  let text = outcome.reply;
+  const wait = (go: () => void) =>
+    outcome.commit.whenCommitted((error) => {
+      if (error !== null) text = deliveryFailed(driver.state, error);
+      go();
+    });
+  holdWhile(driver, wait, () => send(driver, text), false);
+}
+
 /** Sends a command's reply (after its delay), then reads data, closes or starts TLS as it asks. */
 function sendOutcome(driver: Driver, outcome: CommandOutcome): void {
   if (typeof outcome === "string") return sendReply(driver, outcome);
@@ -334,15 +355,23 @@ function hold(driver: Driver, fault: ChaosRule, then: () => void): void {
   holdWhile(driver, (go) => driver.ctx.chaos!.later(fault.delayMs, go), then);
 }
 
-/** Holds input until `wait` calls back (a chaos or failed-AUTH delay), then as `hold`. */
-function holdWhile(driver: Driver, wait: (go: () => void) => void, then: () => void): void {
+/**
+ * Holds input until `wait` calls back (a chaos or failed-AUTH delay, a commit), then as `hold`;
+ * `pause`: reading stops meanwhile.
+ */
+function holdWhile(
+  driver: Driver,
+  wait: (go: () => void) => void,
+  then: () => void,
+  pause = true,
+): void {
   driver.held = true;
   flush(driver);
-  driver.io.pause?.();
+  if (pause) driver.io.pause?.();
   wait(() => {
     driver.held = false;
     if (driver.closed) return;
-    driver.io.resume?.();
+    if (pause) driver.io.resume?.();
     then();
     handleBufferedFrames(driver);
   });

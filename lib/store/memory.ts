@@ -36,6 +36,8 @@ function memoryPersistence(): Persistence {
       accessKeys: [],
     }),
     transaction: <T>(fn: () => T): T => fn(),
+    beginShared: () => {},
+    commitShared: () => {},
     insertUser: () => {},
     setLastMailboxId: () => {},
     setLastEmailId: () => {},

@@ -110,8 +110,18 @@ export interface Persistence {
   readonly kind: "memory" | "sqlite";
   readonly path: string | null;
   load(): PersistedState;
-  /** Runs `fn` atomically: all of its writes commit, or none. */
+  /**
+   * Runs `fn` atomically: all of its writes commit, or none. Inside a shared transaction
+   * (`beginShared`) they are kept or undone together, and commit with it.
+   */
   transaction<T>(fn: () => T): T;
+  /**
+   * Opens a transaction that the `transaction` calls up to `commitShared` share (see
+   * `MailStore.shareCommit`). Not called on a backend that does not commit (memory).
+   */
+  beginShared(): void;
+  /** Commits the shared transaction; if that fails, rolls all of it back and throws. */
+  commitShared(): void;
   insertUser(user: string): void;
   /**
    * Sets (a value) or removes (null) a metadata entry of a mailbox, or of the user when

@@ -72,6 +72,8 @@ class SqlitePersistence implements Persistence {
   readonly #statements = new Map<string, StatementSync>();
   readonly #lock: Deno.FsFile | null;
   #depth = 0;
+  /** Whether the shared transaction is open (`beginShared`). */
+  #shared = false;
   /**
    * The bytes handed over (`owned`) to the last transaction, by blob id, up to
    * {@linkcode FRESH_BLOB_BYTES}: the store's listeners index a new message right after the
@@ -242,6 +244,9 @@ class SqlitePersistence implements Persistence {
   }
 
   transaction<T>(fn: () => T): T {
+    // In a shared transaction every call has a savepoint, also one inside another's: a
+    // delivery may go on past a call that failed (a missing mailbox, then created).
+    if (this.#shared) return this.#savepoint(fn);
     if (this.#depth > 0) return fn();
     this.#forgetFresh();
     // Prepared once, as every statement here: `exec` compiled them anew on each transaction
@@ -260,6 +265,47 @@ class SqlitePersistence implements Persistence {
     } finally {
       this.#depth--;
     }
+  }
+
+  /** `fn` in a savepoint of the shared transaction: undone alone if it fails. */
+  #savepoint<T>(fn: () => T): T {
+    this.#sql("SAVEPOINT shared_call").run();
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#sql("RELEASE shared_call").run();
+      return result;
+    } catch (error) {
+      // A blob id given in the savepoint may be given again.
+      this.#forgetFresh();
+      this.#sql("ROLLBACK TO shared_call").run();
+      this.#sql("RELEASE shared_call").run();
+      throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  beginShared(): void {
+    this.#forgetFresh();
+    this.#sql("BEGIN IMMEDIATE").run();
+    this.#shared = true;
+  }
+
+  commitShared(): void {
+    this.#shared = false;
+    try {
+      this.#sql("COMMIT").run();
+    } catch (error) {
+      this.#forgetFresh();
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // The failed COMMIT rolled back already (an I/O error, a full disk).
+      }
+      throw error;
+    }
+    this.#checkpoints.wrote();
   }
 
   insertUser(user: string): void {

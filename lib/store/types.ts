@@ -161,6 +161,15 @@ export interface AppendOptions {
   transfer?: boolean;
 }
 
+/** A commit still to come (see {@linkcode Store.shareCommit}). */
+export interface PendingCommit {
+  /**
+   * Calls `done` once, never before this returns: with null after the commit, or with the
+   * error that undid every change it was to commit.
+   */
+  whenCommitted(done: (error: unknown) => void): void;
+}
+
 /** One message of {@linkcode Store.appendMessages}. */
 export interface NewAppend {
   readonly raw: Uint8Array;
@@ -296,6 +305,15 @@ export interface Store {
    * MULTIAPPEND, RFC 3502 6.3.11). UIDs are consecutive, in the given order.
    */
   appendMessages(user: string, mailbox: string, messages: readonly NewAppend[]): MessageMeta[];
+  /**
+   * Runs `fn` (an SMTP delivery's store calls) so that its changes may commit together with
+   * those of the other calls made before the event loop's next turn: one SQLite commit a
+   * message was half of a delivery's cost (issue 13, round 19). Until that commit, which comes
+   * at once before any other call, what `fn` changed is seen by nobody else and its events
+   * wait. Returns null when `fn`'s changes are stored already (the memory store), else the
+   * commit to wait for before saying they are. Throws what `fn` throws, its changes undone.
+   */
+  shareCommit(fn: () => void): PendingCommit | null;
   /**
    * The URLAUTH access key of a user's mailbox (RFC 4467 3), made at random when `create`
    * and none exists yet; null when there is none (or no such mailbox). It belongs to the

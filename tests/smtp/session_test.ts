@@ -6,8 +6,9 @@ import { DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
 import type { Logger } from "../../lib/log.ts";
 import { quietLogger } from "../../lib/log.ts";
 import { createSmtpSession } from "../../lib/smtp/session.ts";
-import { openMemoryStore } from "../../lib/store/mod.ts";
+import { openMemoryStore, openSqliteStore } from "../../lib/store/mod.ts";
 import type { Store } from "../../lib/store/types.ts";
+import { failingCommitStore } from "../store/failing_commit.ts";
 
 /** A sans-IO session whose store fails `ensureUser`; returns a send-and-read function. */
 function sessionWithFailingStore() {
@@ -209,4 +210,63 @@ Deno.test("session: the Received header follows the client's name and protocol i
     assert.equal(received, header, `message ${i + 1}`);
   });
   store.close();
+});
+
+/** A sans-IO session over `store`; returns what it wrote so far and the errors it logged. */
+function storeSession(store: Store) {
+  let out = "";
+  const errors: string[] = [];
+  const session = createSmtpSession({
+    config: testConfig(),
+    store,
+    logger: { ...quietLogger(), error: (message: string) => errors.push(message) },
+    remote: "192.0.2.1:25",
+    label: "t",
+    nextQueueId: () => "Q",
+    now: () => 0,
+  }, { write: (text) => out += text, close: () => out += "<close>" });
+  session.start();
+  out = "";
+  const send = (text: string) => session.receive(new TextEncoder().encode(text));
+  const until = async (text: string) => {
+    for (let waited = 0; !out.includes(text) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return out;
+  };
+  return { send, output: () => out, until, errors };
+}
+
+const ONE_MESSAGE = "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<amy@example.test>\r\nDATA\r\n" +
+  "Subject: x\r\n\r\nbody\r\n.\r\n";
+
+Deno.test("session: with SQLite, the 250 after DATA and the commands behind it wait for the commit", async () => {
+  const store = openSqliteStore(":memory:");
+  const { send, output, until } = storeSession(store);
+  let added = 0;
+  store.subscribe((event) => {
+    if (event.type === "message.added") added++;
+  });
+  send(ONE_MESSAGE + "NOOP\r\n");
+  assert.match(output(), /354 /);
+  assert.doesNotMatch(output(), /250 2\.0\.0 OK/, "the 250 and the NOOP wait for the commit");
+  assert.equal(added, 0);
+  assert.match(
+    await until("250 2.0.0 OK\r\n"),
+    /\r\n354 [^\r]*\r\n250 2\.0\.0 OK queued as Q\r\n250 2\.0\.0 OK\r\n$/,
+  );
+  assert.equal(added, 1);
+  assert.equal(store.listMessages("amy", "INBOX").length, 1);
+  store.close();
+});
+
+Deno.test("session: a commit that fails is 451 4.3.0, logged, and the session goes on", async () => {
+  const { store } = failingCommitStore();
+  const { send, until, errors } = storeSession(store);
+  send(ONE_MESSAGE + "NOOP\r\n");
+  assert.match(
+    await until("250 2.0.0 OK\r\n"),
+    /\r\n451 4\.3\.0 Delivery failed; please try again\r\n250 2\.0\.0 OK\r\n$/,
+  );
+  assert.deepEqual(errors, ["t: delivery failed"]);
 });
