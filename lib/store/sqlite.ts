@@ -244,10 +244,10 @@ class SqlitePersistence implements Persistence {
   }
 
   transaction<T>(fn: () => T): T {
-    // In a shared transaction every call has a savepoint, also one inside another's: a
-    // delivery may go on past a call that failed (a missing mailbox, then created).
-    if (this.#shared) return this.#savepoint(fn);
+    // A call inside another's is part of it, in a shared transaction too (a delivery's
+    // append inside its `shareCommit` call): one savepoint a delivery.
     if (this.#depth > 0) return fn();
+    if (this.#shared) return this.#savepoint(fn);
     this.#forgetFresh();
     // Prepared once, as every statement here: `exec` compiled them anew on each transaction
     // (one an SMTP message), ~4 us of ~110 per append (bench/sqlite_append_cpu.ts).
