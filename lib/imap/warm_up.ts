@@ -234,7 +234,7 @@ async function play(
           if (!ok) result.failed++;
         },
       };
-      warmUpSmtp(config, store, turns);
+      await warmUpSmtp(config, store, turns);
       if (!control.stopped) await warmUpSmtpSocket(config, store, turns);
       // POP3 only with its listener, and loaded then (as lib/server.ts loads POP3's modules).
       if (!control.stopped && (config.pop3Port !== null || config.tls?.pop3sPort != null)) {

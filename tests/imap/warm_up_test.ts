@@ -28,10 +28,10 @@ const encoder = new TextEncoder();
  * The exchanges of the SMTP and POP3 parts (lib/smtp/warm_up.ts, lib/pop3/warm_up.ts), which
  * count as commands.
  */
-function smtpPop3Exchanges(): number {
+async function smtpPop3Exchanges(): Promise<number> {
   let count = 0;
   const store = openMemoryStore();
-  warmUpSmtp(testConfig(), store, {
+  await warmUpSmtp(testConfig(), store, {
     goOn: () => true,
     counted: () => count++,
   });
@@ -70,7 +70,7 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   // The SMTP and POP3 parts, LOGIN, the conversation (an APPEND burst counts once) with its
   // repeated steps, LOGOUT.
   assert.deepEqual(result, {
-    commands: smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
+    commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
       PRIME_REPEATED.size,
     failed: 0,
   });
@@ -136,7 +136,7 @@ Deno.test("warm-up before the listeners: the server's way, every command OK", as
   const queued = queuedTimers();
   const { result } = await warmUpBeforeListeners(testConfig());
   assert.deepEqual(result, {
-    commands: smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
+    commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
       PRIME_REPEATED.size,
     failed: 0,
   });
@@ -155,13 +155,13 @@ Deno.test("warm-up before the listeners: past its time limit, stopped and given 
   assert.equal(result, null);
   // Stopped: it ends after the command in flight, short of its conversation.
   const ended = await warmUp.done;
-  assert.ok(ended.commands < smtpPop3Exchanges() + 2, `${ended.commands} commands`);
+  assert.ok(ended.commands < (await smtpPop3Exchanges()) + 2, `${ended.commands} commands`);
 });
 
 Deno.test("warm-up: without a POP3 listener, no POP3 part", async () => {
   const result = await warmUpCode({ ...testConfig(), pop3Port: null }).done;
   assert.deepEqual(result, {
-    commands: smtpPop3Exchanges() - 1 - pop3Conversation().length + 2 +
+    commands: (await smtpPop3Exchanges()) - 1 - pop3Conversation().length + 2 +
       conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
     failed: 0,
   });
@@ -173,7 +173,7 @@ Deno.test("warm-up: a SQLite server's plays on an in-memory SQLite store, not it
     const dbPath = `${dir}/mail.db`;
     const result = await warmUpCode({ ...testConfig(), dbPath }).done;
     assert.deepEqual(result, {
-      commands: smtpPop3Exchanges() + 2 + conversation(0).length + PRIME_RECORD_STEPS +
+      commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
         PRIME_REPEATED.size,
       failed: 0,
     });

@@ -72,7 +72,7 @@ Deno.test("SMTP warm-up: every exchange gets the expected replies from a server"
   }
 });
 
-Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expected", () => {
+Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expected", async () => {
   for (
     const config of [
       testConfig(),
@@ -86,7 +86,7 @@ Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expec
     const store = openMemoryStore();
     const counted: boolean[] = [];
     let asks = 0;
-    warmUpSmtp(config, store, {
+    await warmUpSmtp(config, store, {
       goOn: () => ++asks > 0,
       counted: (ok) => counted.push(ok),
     });
@@ -101,11 +101,11 @@ Deno.test("SMTP warm-up: plays to the end on its own store, every reply as expec
   }
 });
 
-Deno.test("SMTP warm-up: stops when its caller says so", () => {
+Deno.test("SMTP warm-up: stops when its caller says so", async () => {
   const store = openMemoryStore();
   const counted: boolean[] = [];
   let asks = 0;
-  warmUpSmtp(testConfig(), store, {
+  await warmUpSmtp(testConfig(), store, {
     goOn: () => ++asks < 3,
     counted: (ok) => counted.push(ok),
   });
