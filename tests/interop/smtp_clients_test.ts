@@ -261,3 +261,54 @@ Deno.test("curl: smtp:// upload of a file", async () => {
     }
   });
 });
+
+Deno.test("nodemailer: eight connections at once into SQLite, every 250'd message committed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "elektromail-shared-commit-" });
+  const dbPath = `${dir}/mail.db`;
+  try {
+    const server = await startElektromail(testConfig({ httpPort: null, dbPath }));
+    const subjects: string[] = [];
+    try {
+      // Eight pooled connections sending together: deliveries of one turn share a commit
+      // (Store.shareCommit), and each 250 must wait for the commit its message is in.
+      const t = transport(server, { pool: true, maxConnections: 8, maxMessages: 1000 });
+      const sends = Array.from({ length: 200 }, (_, i) => {
+        subjects.push(`Shared ${i}`);
+        return t.sendMail({
+          from: "app@example.com",
+          to: `user${i % 5}@example.com`,
+          subject: `Shared ${i}`,
+          text: `Message ${i}.`,
+        });
+      });
+      // A hang guard only: a 250 that never comes fails here, not at nodemailer's 10 minutes.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const infos = await Promise.race([
+        Promise.all(sends),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no 250 for 30 s")), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      t.close();
+      for (const info of infos) assert.match(info.response, /^250 2\.0\.0 OK queued as /);
+    } finally {
+      await server.stop();
+    }
+    // What the file holds, read by a store of its own: every message, once, UIDs 1..n a user.
+    const { openSqliteStore } = await import("../../lib/store/mod.ts");
+    const store = openSqliteStore(dbPath);
+    const stored: string[] = [];
+    for (let u = 0; u < 5; u++) {
+      const messages = store.listMessages(`user${u}`, "INBOX");
+      assert.deepEqual(messages.map((m) => m.uid), messages.map((_, i) => i + 1));
+      for (const m of messages) {
+        const raw = latin1.decode(store.getRaw(`user${u}`, "INBOX", m.uid)!);
+        stored.push(raw.match(/^Subject: (.*)\r$/m)![1]);
+      }
+    }
+    store.close();
+    assert.deepEqual(stored.sort(), [...subjects].sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
