@@ -2,7 +2,10 @@
  * The store core shared by every backend: all metadata lives in memory (so SELECT, FETCH
  * FLAGS, STORE and SEARCH on flags never touch the disk), every change is written through a
  * {@linkcode Persistence} in one transaction before the call returns, and change events are
- * published after the commit.
+ * published after the commit. SMTP deliveries share a commit instead (`shareCommit`): the
+ * calls of one turn of the event loop go into one transaction, committed in a microtask or by
+ * the next call from anyone else, and their events wait for it, so no other caller ever sees
+ * a change that may still be undone.
  *
  * This class opens the store, runs each operation as one transaction, emits the events, and
  * does the message operations. What it works on is apart: the records and their conversions

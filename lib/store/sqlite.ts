@@ -2,7 +2,10 @@
  * The SQLite backend (`node:sqlite`, compiled into Deno). WAL journal, a versioned schema,
  * one transaction per store operation: when a store call returns, its change has committed
  * and survives a crash of the process (`synchronous=NORMAL` in WAL mode is durable against
- * process crashes; power loss may lose the last transactions).
+ * process crashes; power loss may lose the last transactions). The exception is
+ * `Store.shareCommit` (SMTP deliveries): its calls share one transaction, each in a savepoint,
+ * committed a moment later, and its caller waits for that commit before saying the mail is
+ * stored.
  *
  * Message bytes are kept once in `blobs` and shared by copies.
  *
