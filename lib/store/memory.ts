@@ -15,7 +15,8 @@ export function openMemoryStore(options: MailStoreOptions = {}): Store {
   return new MailStore(memoryPersistence(), options);
 }
 
-function memoryPersistence(): Persistence {
+/** The memory backend itself (tests build others on it). */
+export function memoryPersistence(): Persistence {
   let nextId = 1;
   // The last appended array and the store's copy of it: a delivery to many recipients
   // appends the same array once per user, and all of them share one copy. Weak, so neither

@@ -3,12 +3,37 @@ import { Chaos } from "../../lib/chaos/mod.ts";
 import { parseChaosText } from "../../lib/chaos/rules.ts";
 import { AuthGuard } from "../../lib/auth_guard.ts";
 import { DEFAULT_LIMITS, parseUsers, testConfig } from "../../lib/config.ts";
-import type { Logger } from "../../lib/log.ts";
 import { quietLogger } from "../../lib/log.ts";
 import { createSmtpSession } from "../../lib/smtp/session.ts";
 import { openMemoryStore, openSqliteStore } from "../../lib/store/mod.ts";
 import type { Store } from "../../lib/store/types.ts";
 import { failingCommitStore } from "../store/failing_commit.ts";
+
+/** A sans-IO session over `store`; returns what it wrote so far and the errors it logged. */
+function storeSession(store: Store) {
+  let out = "";
+  const errors: string[] = [];
+  const session = createSmtpSession({
+    config: testConfig(),
+    store,
+    logger: { ...quietLogger(), error: (message: string) => errors.push(message) },
+    remote: "192.0.2.1:25",
+    label: "t",
+    nextQueueId: () => "Q",
+    now: () => 0,
+  }, { write: (text) => out += text, close: () => out += "<close>" });
+  session.start();
+  out = "";
+  const send = (text: string) => session.receive(new TextEncoder().encode(text));
+  const clear = () => out = "";
+  const until = async (text: string) => {
+    for (let waited = 0; !out.includes(text) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return out;
+  };
+  return { send, output: () => out, clear, until, errors };
+}
 
 /** A sans-IO session whose store fails `ensureUser`; returns a send-and-read function. */
 function sessionWithFailingStore() {
@@ -17,23 +42,11 @@ function sessionWithFailingStore() {
   failing.ensureUser = () => {
     throw new Error("planted store failure");
   };
-  const errors: string[] = [];
-  const logger: Logger = { ...quietLogger(), error: (message: string) => errors.push(message) };
-  let out = "";
-  const session = createSmtpSession({
-    config: testConfig(),
-    store: failing,
-    logger,
-    remote: "192.0.2.1:25",
-    label: "t",
-    nextQueueId: () => "Q",
-    now: () => 0,
-  }, { write: (text) => out += text, close: () => out += "<close>" });
-  session.start();
+  const { send, output, clear, errors } = storeSession(failing);
   const exchange = (line: string) => {
-    out = "";
-    session.receive(new TextEncoder().encode(line + "\r\n"));
-    return out;
+    clear();
+    send(line + "\r\n");
+    return output();
   };
   return { exchange, errors };
 }
@@ -211,31 +224,6 @@ Deno.test("session: the Received header follows the client's name and protocol i
   });
   store.close();
 });
-
-/** A sans-IO session over `store`; returns what it wrote so far and the errors it logged. */
-function storeSession(store: Store) {
-  let out = "";
-  const errors: string[] = [];
-  const session = createSmtpSession({
-    config: testConfig(),
-    store,
-    logger: { ...quietLogger(), error: (message: string) => errors.push(message) },
-    remote: "192.0.2.1:25",
-    label: "t",
-    nextQueueId: () => "Q",
-    now: () => 0,
-  }, { write: (text) => out += text, close: () => out += "<close>" });
-  session.start();
-  out = "";
-  const send = (text: string) => session.receive(new TextEncoder().encode(text));
-  const until = async (text: string) => {
-    for (let waited = 0; !out.includes(text) && waited < 5000; waited += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return out;
-  };
-  return { send, output: () => out, until, errors };
-}
 
 const ONE_MESSAGE = "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<amy@example.test>\r\nDATA\r\n" +
   "Subject: x\r\n\r\nbody\r\n.\r\n";
