@@ -8,8 +8,11 @@
  * commands.
  *
  * ```sh
- * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/smtp_then_imap.ts --runs 3 [--messages 2000]
+ * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/smtp_then_imap.ts --runs 3 [--messages 2000] [--pause MS]
  * ```
+ *
+ * `--pause MS`: the IMAP client connects that long after the burst instead of at once, when the
+ * indexing of the burst in the pause (lib/imap/warm.ts) may be under way.
  *
  * @module
  */
@@ -29,7 +32,7 @@ const COMMANDS = [
 ];
 
 /** One fresh server: the burst, then the commands; the line of figures. */
-async function run(messages: number): Promise<string> {
+async function run(messages: number, pauseMs: number): Promise<string> {
   const server = await spawnServer();
   try {
     const started = performance.now();
@@ -53,7 +56,10 @@ async function run(messages: number): Promise<string> {
     }).output();
     if (code !== 0) throw new Error("smtp-source failed");
     const figures = [`SMTP ${(performance.now() - started).toFixed(0)} ms`];
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    const connecting = performance.now();
     const client = await Client.connect(server.imap);
+    figures.push(`greeting ${(performance.now() - connecting).toFixed(2)} ms`);
     for (const command of COMMANDS) {
       const cpu = cpuMs(server.pid);
       const start = performance.now();
@@ -78,13 +84,17 @@ async function main(): Promise<void> {
     options: {
       runs: { type: "string", default: "3" },
       messages: { type: "string", default: "2000" },
+      pause: { type: "string", default: "0" },
     },
   });
   console.log(
     `deno ${Deno.version.deno}; smtp-source -d -s 4 -m ${values.messages} -l 2200 at once, ` +
-      "then IMAP at once; wall (server CPU, all threads)",
+      `then IMAP ${values.pause === "0" ? "at once" : `${values.pause} ms later`}; wall (server ` +
+      "CPU, all threads)",
   );
-  for (let i = 0; i < Number(values.runs); i++) console.log(await run(Number(values.messages)));
+  for (let i = 0; i < Number(values.runs); i++) {
+    console.log(await run(Number(values.messages), Number(values.pause)));
+  }
 }
 
 if (import.meta.main) await main();

@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
 import { collectWhenIdle, type PendingCollection } from "./full_gc.ts";
 import { type Logger, quietLogger } from "./log.ts";
+import { inputCount } from "./net/input_count.ts";
 import type { TlsMaterial } from "./net/tls.ts";
 import { startTimer } from "./net/timer.ts";
 import type { Endpoint, Listener, ListenTls } from "./net/connection.ts";
@@ -123,7 +124,11 @@ export async function startElektromail(
   const authGuard = new AuthGuard(config.limits, logger);
   // Filled by the warmer as mail is indexed, read by IMAP address searches.
   const addressColumns = new AddressColumns();
-  const warmer = startIndexWarmer(store, { addressColumns, indexAtDelivery: readersNow });
+  const warmer = startIndexWarmer(store, {
+    addressColumns,
+    indexAtDelivery: readersNow,
+    inputCount,
+  });
   const imapServer = createImapServer({ config, store, logger, chaos, authGuard, addressColumns });
   const pop3Server: Pop3Server | null = pop3Module &&
     pop3Module.createPop3Server({ config, store, logger, chaos, authGuard });
@@ -255,7 +260,13 @@ export async function startElektromail(
     const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
     readersConnected = () => readers.some((l) => l.connections > 0);
     if (options.warmUp) {
-      collection = collectWhenIdle(() => protocols.some((l) => l.connections > 0));
+      // Not once a client came (its input counted): see `collectWhenIdle`.
+      const inputsAtOpen = inputCount();
+      collection = collectWhenIdle(
+        () => protocols.some((l) => l.connections > 0),
+        undefined,
+        () => inputCount() !== inputsAtOpen,
+      );
     }
     return {
       config,

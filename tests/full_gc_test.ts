@@ -99,6 +99,27 @@ Deno.test("collectWhenIdle: never collects while busy; cancel ends the wait", as
   assert.equal(calls, 0);
 });
 
+Deno.test("collectWhenIdle: once a client came (served), it never collects, busy or not", async () => {
+  let looks = 0;
+  let served = false;
+  const calls = await countingGc(async () => {
+    // Busy at the first two looks (a client connected), then gone: it came, so no collection.
+    const pending = collectWhenIdle(
+      () => {
+        looks++;
+        served = true;
+        return looks < 3;
+      },
+      5,
+      () => served,
+    );
+    await pending.done;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  });
+  assert.equal(calls, 0);
+  assert.equal(looks, 1, "it looked on after it was served");
+});
+
 Deno.test("collectWhenIdle: looks again before each later step of the collection", async () => {
   // No exposed gc() here (deno test): the collection loads node:v8 and node:vm first, three
   // steps, and a client that came meanwhile goes first.

@@ -62,6 +62,14 @@ export interface WarmerOptions {
    * ~60 functions that reached V8's Maglev budget at the same message (issue 13, round 13).
    */
   readonly indexAtDelivery?: () => boolean;
+  /**
+   * A count that moves whenever a client sends something (the server passes
+   * lib/net/input_count.ts's); absent: none. Idle slices run only once neither it nor the
+   * deliveries have moved for {@linkcode WarmerOptions.quietMs}: after a pause, a client that
+   * comes back (an IMAP client logging in after an SMTP burst, the next burst) met a slice
+   * before each of its first commands, up to 5 ms each, until its first delivery.
+   */
+  readonly inputCount?: () => number;
 }
 
 /** The window over which {@linkcode WarmerOptions.deliveryShare} is counted, in ms. */
@@ -102,6 +110,8 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   const deliveryBatch = options.deliveryBatch ?? 8;
   const columns = options.addressColumns ?? null;
   const indexNow = options.indexAtDelivery ?? null;
+  const inputCount = options.inputCount ?? null;
+  let inputsSeen = inputCount?.() ?? 0;
   // What the encoded ENVELOPE and BODYSTRUCTURE of indexed messages are cut from.
   const slabs = new ByteSlabs();
   let windowStart = 0;
@@ -141,6 +151,12 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   };
   const run = () => {
     timer = null;
+    // Input since the last look counts as a delivery now (it came at most a wait ago).
+    const inputs = inputCount?.() ?? 0;
+    if (inputs !== inputsSeen) {
+      inputsSeen = inputs;
+      lastAdded = performance.now();
+    }
     const quietFor = performance.now() - lastAdded;
     if (quietFor < quietMs) return schedule(quietMs - quietFor);
     const deadline = performance.now() + sliceMs;
@@ -172,6 +188,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
         head = 0;
       }
       lastAdded = performance.now();
+      if (inputCount !== null) inputsSeen = inputCount();
       schedule(quietMs);
     } else if (event.type === "reset") {
       queue = [];

@@ -32,6 +32,7 @@ import {
 } from "./connection.ts";
 import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
+import { countInput } from "./input_count.ts";
 import { InputGuard } from "./input_guard.ts";
 
 const encoder = new TextEncoder();
@@ -399,6 +400,7 @@ class NodeConnection implements ManagedConnection {
 
   #deliver(chunk: Uint8Array): void {
     if (this.#closed || this.#ending) return;
+    countInput();
     this.#armIdle();
     // A plain Uint8Array view: a Buffer's slice() would not copy, which sessions rely on.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -14,6 +14,7 @@ import {
   type ListenOptions,
   type ManagedConnection,
 } from "./connection.ts";
+import { countInput } from "./input_count.ts";
 import { sleep } from "./timer.ts";
 
 const SHUTDOWN_GRACE_MS = 2000;
@@ -40,6 +41,8 @@ export function connectionRegistry(options: ListenOptions): ConnectionRegistry {
       return open.size;
     },
     serve(connection) {
+      // A client came: the index warmer's idle slices wait (input_count.ts).
+      countInput();
       const { address } = connection;
       const fromAddress = perAddress.get(address) ?? 0;
       if (open.size >= options.maxConnections) {

@@ -29,6 +29,7 @@ import {
 import { ByteSlab } from "./byte_slab.ts";
 import { DeflateLayer } from "./compress.ts";
 import { Deadline } from "./deadline.ts";
+import { countInput } from "./input_count.ts";
 import { InputGuard } from "./input_guard.ts";
 import { GatherPool, OutputQueue } from "./output_queue.ts";
 import { connectionRegistry } from "./registry.ts";
@@ -217,6 +218,7 @@ class SocketConnection implements ManagedConnection {
         const target = this.#deflate ? null : this.#events.readTarget?.() ?? null;
         const n = await this.#conn.read(target ?? input.space(MIN_READ_SPACE));
         if (n === null) break;
+        countInput();
         this.#armIdle();
         if (this.#ending) continue;
         const chunk = target ? target.subarray(0, n) : input.take(n);

@@ -153,6 +153,32 @@ Deno.test("warmer: past the delivery budget or size, nothing is indexed while de
   }
 });
 
+Deno.test("warmer: client input holds the idle slices as deliveries do; then everything is indexed", async () => {
+  const store = openMemoryStore();
+  let inputs = 0;
+  const warmer = startIndexWarmer(store, {
+    quietMs: 150,
+    deliveryBytes: 0,
+    inputCount: () => inputs,
+  });
+  try {
+    store.ensureUser("u");
+    for (let n = 1; n <= 3; n++) store.append("u", "INBOX", message(n));
+    // A client sending every 10 ms for 600 ms (four times the quiet time; a timer 150 ms late
+    // would let a slice in): nothing runs.
+    for (let i = 0; i < 60; i++) {
+      inputs++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(warmer.pending(), 3, "indexing ran while a client was sending");
+    await settled(warmer);
+    assert.equal(readWarm(store, 3).loads, 0);
+  } finally {
+    warmer.close();
+    store.close();
+  }
+});
+
 Deno.test("warmer: the queue is bounded; expunged and reset messages are skipped without error", async () => {
   const store = openMemoryStore();
   const warmer = startIndexWarmer(store, { quietMs: 1, maxPending: 3, deliveryBytes: 0 });
