@@ -260,12 +260,11 @@ export async function startElektromail(
     const readers = protocols.filter((listener) => !listener.name.startsWith("smtp"));
     readersConnected = () => readers.some((l) => l.connections > 0);
     if (options.warmUp) {
-      // Not once a client came (its input counted): see `collectWhenIdle`.
-      const inputsAtOpen = inputCount();
+      // Once a client came (its input counted), only after a longer quiet: `collectWhenIdle`.
       collection = collectWhenIdle(
         () => protocols.some((l) => l.connections > 0),
         undefined,
-        () => inputCount() !== inputsAtOpen,
+        inputCount,
       );
     }
     return {

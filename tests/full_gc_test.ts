@@ -99,25 +99,35 @@ Deno.test("collectWhenIdle: never collects while busy; cancel ends the wait", as
   assert.equal(calls, 0);
 });
 
-Deno.test("collectWhenIdle: once a client came (served), it never collects, busy or not", async () => {
+Deno.test("collectWhenIdle: once a client came, it waits for a longer quiet, then collects once", async () => {
   let looks = 0;
-  let served = false;
+  let inputs = 0;
+  let collectedAt = 0;
+  let lastInputAt = 0;
   const calls = await countingGc(async () => {
-    // Busy at the first two looks (a client connected), then gone: it came, so no collection.
+    // A client: input at the first three looks, and connected until the second.
     const pending = collectWhenIdle(
       () => {
         looks++;
-        served = true;
-        return looks < 3;
+        if (looks <= 3) {
+          inputs++;
+          lastInputAt = performance.now();
+        }
+        return looks < 2;
       },
       5,
-      () => served,
+      () => inputs,
+      100,
     );
     await pending.done;
+    collectedAt = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 30));
   });
-  assert.equal(calls, 0);
-  assert.equal(looks, 1, "it looked on after it was served");
+  assert.equal(calls, 1);
+  assert.ok(
+    collectedAt - lastInputAt >= 100,
+    `collected ${collectedAt - lastInputAt} ms after input`,
+  );
 });
 
 Deno.test("collectWhenIdle: looks again before each later step of the collection", async () => {
