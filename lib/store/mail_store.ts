@@ -122,6 +122,8 @@ export class MailStore implements Store {
   #shared: SharedCommit | null = null;
   /** Whether a `shareCommit` call is running: its calls join the shared commit. */
   #inShared = false;
+  /** Transactions begun (`#transact`), counted so a failed `shareCommit` knows if it wrote. */
+  #transactions = 0;
 
   constructor(persistence: Persistence, options: MailStoreOptions = {}) {
     this.#state = {
@@ -155,6 +157,7 @@ export class MailStore implements Store {
    * change, is rebuilt from it.
    */
   #transact<T>(fn: () => T): T {
+    this.#transactions++;
     try {
       return this.#persistence.transaction(fn);
     } catch (error) {
@@ -354,13 +357,17 @@ export class MailStore implements Store {
       });
     }
     // One savepoint around the calls of `fn`: if it throws, all of them are undone, and
-    // their events with them.
+    // their events with them. The in-memory copy is rebuilt only if one of them wrote: a
+    // delivery refused before it stored anything (the user limit) must not reload the store,
+    // which a client could repeat at will.
     const told = shared.events.length;
+    const transactions = this.#transactions;
     this.#inShared = true;
     try {
-      this.#transact(fn);
+      this.#persistence.transaction(fn);
     } catch (error) {
       shared.events.length = told;
+      if (this.#transactions !== transactions) this.#reload();
       throw error;
     } finally {
       this.#inShared = false;

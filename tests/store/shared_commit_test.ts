@@ -136,6 +136,26 @@ Deno.test("shared commit: a failing call is undone alone, the others commit", as
   reopened.close();
 });
 
+Deno.test("shared commit: a delivery refused before it wrote does not rebuild the store", async () => {
+  await using db = await tempDb();
+  const store = openSqliteStore(db.path);
+  store.append("alice", "INBOX", sampleMessage("Old"));
+  // The index handed out is kept with the message; a rebuilt store would make another.
+  const index = store.getIndex("alice", "INBOX", 1);
+  assert.ok(index);
+  for (let i = 0; i < 3; i++) {
+    assert.throws(
+      () =>
+        store.shareCommit(() => {
+          throw new Error("refused");
+        }),
+      /refused/,
+    );
+  }
+  assert.equal(store.getIndex("alice", "INBOX", 1), index, "the store was rebuilt");
+  store.close();
+});
+
 Deno.test("shared commit: a failed commit undoes all of it and tells every caller", async () => {
   const { store, commits } = failingCommitStore();
   const added = addedUids(store);
