@@ -288,8 +288,8 @@ function runGuarded(
 
 /**
  * Sends the end of DATA's reply, once the delivery's commit is made if it waits for one. Until
- * then the next frames wait in the framer, but reading goes on: the commit comes before the
- * event loop's next turn, and pausing the connection cost more than the wait.
+ * then the next frames wait in the framer; reading goes on, as the wait is short (the commit
+ * is made in a microtask, before the event loop's next turn).
  */
 function sendDelivered(driver: Driver, outcome: string | PendingDelivery): void {
   if (typeof outcome === "string") return send(driver, outcome);
