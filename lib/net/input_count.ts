@@ -3,8 +3,8 @@
  * transports' (lib/net/transport.ts, lib/net/node_transport.ts): the index warmer runs its idle
  * slices only while it stands still (lib/imap/warm.ts), so that a client that comes after a
  * pause meets one slice at most (its connection's), not one before each of its commands; and
- * the server's collection after its startup warm-up is not made once a client came
- * (lib/full_gc.ts).
+ * the server's collection after its startup warm-up waits, once a client came, for a longer
+ * quiet (lib/full_gc.ts `collectWhenIdle`).
  *
  * @module
  */
