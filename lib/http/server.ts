@@ -8,6 +8,7 @@ import type { HttpContext, HttpOptions } from "./context.ts";
 import { EventHub } from "./event_hub.ts";
 import { createRequestGuard } from "./guard.ts";
 import { json } from "./json.ts";
+import { countInput } from "../net/input_count.ts";
 import { dispatch, type Route } from "./router.ts";
 import { WaitRegistry } from "./wait_registry.ts";
 
@@ -63,7 +64,11 @@ export function startHttp(options: HttpOptions): Promise<HttpListener> {
           ctx.logger.error("http: request failed", error);
           return json(500, { error: "Internal server error" });
         },
-      }, async (request) => dispatch(ctx, await endpoints(), request, guard));
+      }, async (request) => {
+        // A client came: idle work waits (lib/net/input_count.ts).
+        countInput();
+        return dispatch(ctx, await endpoints(), request, guard);
+      });
     } catch (error) {
       closeLive();
       reject(error);

@@ -1,6 +1,7 @@
 /**
  * A count of the connections accepted (lib/net/registry.ts) and the reads from them, both
- * transports' (lib/net/transport.ts, lib/net/node_transport.ts): the index warmer runs its idle
+ * transports' (lib/net/transport.ts, lib/net/node_transport.ts), and of the HTTP control
+ * plane's requests (lib/http/server.ts): the index warmer runs its idle
  * slices only while it stands still (lib/imap/warm.ts), so that a client that comes after a
  * pause meets one slice at most (its connection's), not one before each of its commands; and
  * the server's collection after its startup warm-up waits, once a client came, for a longer

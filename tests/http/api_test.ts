@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inputCount } from "../../lib/net/input_count.ts";
 import { messagePath, text, withApi } from "./helpers.ts";
 
 const crlf = (value: string) => value.replace(/\n/g, "\r\n");
@@ -10,6 +11,16 @@ Deno.test("http: /health reports 200 and the bound ports", async () => {
     assert.equal(response.json.status, "ok");
     assert.equal(response.json.ports.http, api.server.ports.http);
     assert.equal(response.json.ports.smtp, api.server.ports.smtp);
+  });
+});
+
+Deno.test("http: each request counts as client input, which idle work waits on", async () => {
+  await withApi(async ({ request }) => {
+    // Requests only: nothing else in this process talks to a server meanwhile (a parallel
+    // test might, which could only raise the count further).
+    const before = inputCount();
+    for (let i = 0; i < 3; i++) assert.equal((await request("/health")).status, 200);
+    assert.ok(inputCount() - before >= 3, `${inputCount() - before} counted`);
   });
 });
 
