@@ -14,14 +14,7 @@ import { openMemoryStore, openSqliteStore } from "../../lib/store/mod.ts";
 import type { PendingCommit, Store, StoreEvent } from "../../lib/store/types.ts";
 import { sampleMessage } from "./contract.ts";
 import { failingCommitStore } from "./failing_commit.ts";
-
-async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "elektromail-shared-" });
-  return {
-    path: `${dir}/mail.db`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
+import { tempDb } from "./temp_db.ts";
 
 /** Messages committed to the file, as another connection sees them. */
 function committedMessages(path: string): number {
@@ -47,7 +40,7 @@ function committed(commit: PendingCommit): Promise<unknown> {
 }
 
 Deno.test("shared commit: calls of one turn share a commit nobody sees before it is made", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("shared");
   const store = openSqliteStore(db.path);
   store.ensureUser("alice");
   const added = addedUids(store);
@@ -73,7 +66,7 @@ Deno.test("shared commit: calls of one turn share a commit nobody sees before it
 });
 
 Deno.test("shared commit: any other store call commits it first", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("shared");
   const store = openSqliteStore(db.path);
   store.ensureUser("alice");
   const added = addedUids(store);
@@ -95,7 +88,7 @@ Deno.test("shared commit: any other store call commits it first", async () => {
 });
 
 Deno.test("shared commit: a failing call is undone alone, the others commit", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("shared");
   const store = openSqliteStore(db.path);
   store.ensureUser("alice");
   const added = addedUids(store);
@@ -137,7 +130,7 @@ Deno.test("shared commit: a failing call is undone alone, the others commit", as
 });
 
 Deno.test("shared commit: a delivery refused before it wrote does not rebuild the store", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("shared");
   const store = openSqliteStore(db.path);
   store.append("alice", "INBOX", sampleMessage("Old"));
   // The index handed out is kept with the message; a rebuilt store would make another.

@@ -13,14 +13,7 @@ import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { RawImap } from "../raw_imap.ts";
 import { sampleMessage } from "./contract.ts";
-
-async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "elektromail-lock-" });
-  return {
-    path: `${dir}/mail.db`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
+import { tempDb } from "./temp_db.ts";
 
 const message = "From: a@example.com\r\nTo: lock@example.com\r\nSubject: Lock\r\n\r\nbody\r\n";
 
@@ -39,7 +32,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using db = await tempDb();
+    await using db = await tempDb("lock");
     const args = ["--db", db.path, "--smtp-port", "0", "--imap-port", "0"];
     const first = await spawnMain(args);
     try {
@@ -83,7 +76,7 @@ Deno.test({
 });
 
 Deno.test("sqlite lock: a second startElektromail in the same process fails cleanly", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("lock");
   const config = { ...testConfig(), dbPath: db.path };
   const first = await startElektromail(config);
   try {

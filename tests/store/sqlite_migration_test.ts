@@ -19,6 +19,7 @@ import type { MailStoreOptions } from "../../lib/store/mail_store.ts";
 import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
 import type { Store } from "../../lib/store/types.ts";
 import { sampleMessage } from "./contract.ts";
+import { tempDb } from "./temp_db.ts";
 
 /** The schema of version 1, exactly as that version created it. */
 const SCHEMA_V1 = `
@@ -62,14 +63,6 @@ CREATE TABLE uid_high_water (
   PRIMARY KEY (user, name)
 );
 `;
-
-async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "elektromail-migrate-" });
-  return {
-    path: `${dir}/mail.db`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
 
 /** Version 2: version 1 and the SMTP envelope, exactly as that version migrated it. */
 const V2_STEP = "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
@@ -150,7 +143,7 @@ function withStore(path: string, fn: (store: Store) => void, options: MailStoreO
 }
 
 Deno.test("sqlite migration: a version-1 database opens, keeps its mail, and its messages have no envelope", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   const raw = sampleMessage("From version 1");
   writeVersion1(db.path, raw);
   assert.equal(userVersion(db.path), 1);
@@ -178,7 +171,7 @@ Deno.test("sqlite migration: a version-1 database opens, keeps its mail, and its
 });
 
 Deno.test("sqlite migration: a new database is written at the current version, envelope columns included", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   const envelope = { from: "app@example.org", to: "u@example.com" };
   withStore(db.path, (store) => {
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
@@ -195,7 +188,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
 });
 
 Deno.test("sqlite migration: a version-2 database opens and gets mod-sequences that go on across restarts", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   const raw = sampleMessage("From version 2");
   writeVersion1(db.path, raw, 2);
   // A version-2 file may hold an envelope; a gap in the UIDs is an expunge it made.
@@ -238,7 +231,7 @@ function hasModseqIndex(db: DatabaseSync): boolean {
 }
 
 Deno.test("sqlite migration: a version-8 database loses the index by modseq, its HIGHESTMODSEQ comes from the message rows", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   let store = openSqliteStore(db.path);
   store.append("u", "INBOX", sampleMessage("One"));
   store.append("u", "INBOX", sampleMessage("Two"));
@@ -268,7 +261,7 @@ Deno.test("sqlite migration: a version-8 database loses the index by modseq, its
 });
 
 Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name of new mail", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   writeVersion1(db.path, sampleMessage("From version 3"), 3);
   withDatabase(db.path, (old) => {
     old.prepare("UPDATE messages SET envelope_from = ?, envelope_to = ?").run("a@x", "old@y");
@@ -290,7 +283,7 @@ Deno.test("sqlite migration: a version-3 database opens and keeps the HELO name 
 });
 
 Deno.test("sqlite migration: a version-3 database opens; its messages' save date is their INTERNALDATE, new ones get the store clock's", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   writeVersion1(db.path, sampleMessage("From version 3"), 3);
   assert.equal(userVersion(db.path), 3);
   const clock = Date.UTC(2026, 11, 1, 9, 0, 0);
@@ -314,7 +307,7 @@ Deno.test("sqlite migration: a version-3 database opens; its messages' save date
 });
 
 Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs that are never reused, and metadata", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   writeVersion1(db.path, sampleMessage("From version 3"), 2);
   // Two users whose mailboxes interleave in row order; a gap where one was deleted.
   withDatabase(db.path, (old) => {
@@ -358,7 +351,7 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs t
 });
 
 Deno.test("sqlite migration: a version-7 database keeps the UIDNEXT and HIGHESTMODSEQ its columns say", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("migrate");
   let store = openSqliteStore(db.path);
   store.append("u", "INBOX", sampleMessage("One"));
   store.append("u", "INBOX", sampleMessage("Two"));

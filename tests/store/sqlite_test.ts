@@ -11,14 +11,7 @@ import { openSqliteStore } from "../../lib/store/mod.ts";
 import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { sampleMessage } from "./contract.ts";
-
-async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "elektromail-sqlite-" });
-  return {
-    path: `${dir}/mail.db`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
+import { tempDb } from "./temp_db.ts";
 
 function count(path: string, sql: string): number {
   const db = new DatabaseSync(path);
@@ -30,7 +23,7 @@ function count(path: string, sql: string): number {
 }
 
 Deno.test("sqlite: state survives close and reopen", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   const raw = sampleMessage("Persisted");
   let store = openSqliteStore(db.path);
   store.ensureUser("alice");
@@ -94,7 +87,7 @@ Deno.test("sqlite: state survives close and reopen", async () => {
 });
 
 Deno.test("sqlite: UID high-water marks of renamed names survive reopen", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   let store = openSqliteStore(db.path);
   store.createMailbox("u", "before");
   for (let i = 0; i < 3; i++) store.append("u", "before", sampleMessage());
@@ -121,7 +114,7 @@ Deno.test("sqlite: UID high-water marks of renamed names survive reopen", async 
 });
 
 Deno.test("sqlite: UIDs renumbered by a rename onto a used name survive reopen", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   let store = openSqliteStore(db.path);
   store.ensureUser("u");
   store.createMailbox("u", "A");
@@ -154,7 +147,7 @@ Deno.test("sqlite: UIDs renumbered by a rename onto a used name survive reopen",
 });
 
 Deno.test("sqlite: a failed transaction rolls back and memory follows the database", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   const store = openSqliteStore(db.path);
   try {
     store.append("u", "INBOX", sampleMessage("kept"));
@@ -183,7 +176,7 @@ Deno.test("sqlite: a failed transaction rolls back and memory follows the databa
 });
 
 Deno.test("sqlite: the counters are rebuilt on open", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   let store = openSqliteStore(db.path);
   store.append("u", "INBOX", sampleMessage("a"), { flags: ["\\Seen"] });
   store.append("u", "INBOX", sampleMessage("b"), { flags: ["\\Deleted"] });
@@ -202,7 +195,7 @@ Deno.test("sqlite: the counters are rebuilt on open", async () => {
 });
 
 Deno.test("sqlite: a database with a newer schema version is refused", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   openSqliteStore(db.path).close();
   const raw = new DatabaseSync(db.path);
   assert.equal(
@@ -229,7 +222,7 @@ Deno.test("sqlite: a database with a newer schema version is refused", async () 
 });
 
 Deno.test("sqlite: journal mode is WAL", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   openSqliteStore(db.path).close();
   const raw = new DatabaseSync(db.path);
   try {
@@ -240,7 +233,7 @@ Deno.test("sqlite: journal mode is WAL", async () => {
 });
 
 Deno.test("sqlite: copies share one blob, deleted with the last reference", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   const store = openSqliteStore(db.path);
   try {
     store.createMailbox("u", "A");
@@ -278,7 +271,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using db = await tempDb();
+    await using db = await tempDb("sqlite");
     const args = ["--db", db.path, "--smtp-port", "0", "--imap-port", "0"];
     const first = await spawnMain(args);
     let stored: Uint8Array | undefined;
@@ -340,7 +333,7 @@ Deno.test({
 });
 
 Deno.test("sqlite: bytes read right after an append are the appended ones, also when a blob id comes again", async () => {
-  await using db = await tempDb();
+  await using db = await tempDb("sqlite");
   const store = openSqliteStore(db.path);
   try {
     const encode = (text: string) =>
