@@ -14,6 +14,8 @@
  * deno run -A bench/cold_compare.ts --client python   # the same rows with bench/imap_cold.py
  * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
  * deno run -A bench/cold_compare.ts --start-delay 3  # our server left alone 3 s before the client
+ * deno run -A bench/cold_compare.ts --client python --server-log /tmp/s \
+ *   --deno-flag=--v8-flags=--trace-gc   # our server's stdout of run N in /tmp/s.N
  * ```
  *
  * `--client python` runs the stdlib-Python client of the same sequence (bench/imap_cold.py,
@@ -190,8 +192,9 @@ function pythonClient(python: string, args: string[]): ColdClient {
 async function startElektromail(
   denoFlags: readonly string[],
   delaySeconds: number,
+  logFile?: string,
 ): Promise<ServerUnderTest> {
-  const server = await spawnServer({}, denoFlags);
+  const server = await spawnServer({}, denoFlags, logFile);
   // As imap_load.ts --start-delay: its startup warm-up over before the first connection.
   await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
   return {
@@ -257,6 +260,7 @@ async function main() {
       client: { type: "string", default: "deno" },
       python: { type: "string", default: "python3" },
       "save-runs": { type: "string" },
+      "server-log": { type: "string" },
     },
     allowNegative: true,
   });
@@ -295,7 +299,11 @@ async function main() {
         if (which === "ours") {
           if (corpusFile) {
             const result = await pythonClient(values.python, pythonArgs)(() =>
-              startElektromail(values["deno-flag"], Number(values["start-delay"]))
+              startElektromail(
+                values["deno-flag"],
+                Number(values["start-delay"]),
+                values["server-log"] && `${values["server-log"]}.${run}`,
+              )
             );
             ours.push(result.rows);
             ownCpu.ours.push(result.clientCpuMs ?? []);
