@@ -5,7 +5,8 @@
  */
 
 import { DAY_NAMES, MONTH_NAMES, utcFields } from "./mail/dates.ts";
-import type { ByteSlab } from "./net/byte_slab.ts";
+import { ByteSlab } from "./net/byte_slab.ts";
+import { SHARED_BYTES } from "./mail/shared_bytes.ts";
 import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
 /** One recipient of a delivery. */
@@ -62,6 +63,14 @@ export interface DeliveryOptions {
  * among many copies of its bytes anyway.
  */
 export const SLAB_MESSAGE_MAX = 16 * 1024;
+
+/**
+ * A slab of `size` bytes to cut delivered messages from ({@linkcode DeliveryOptions.slab}),
+ * in shared memory as all kept mail (lib/shared_bytes.ts).
+ */
+export function messageSlab(size: number): ByteSlab {
+  return new ByteSlab(size, (length) => SHARED_BYTES.allocate(length));
+}
 
 /**
  * Appends `raw` (bytes, or a message as SMTP received it) to `mailbox` once per distinct
@@ -164,14 +173,16 @@ function joinBytes(
   slab?: ByteSlab,
 ): Uint8Array {
   const length = head.length + head2.length + size;
-  let out = slab && length <= SLAB_MESSAGE_MAX ? slab.region(length) : new Uint8Array(length);
+  let out = slab && length <= SLAB_MESSAGE_MAX
+    ? slab.region(length)
+    : SHARED_BYTES.allocate(length);
   let offset = writeAscii(out, 0, head);
   if (offset >= 0) offset = writeAscii(out, offset, head2);
   if (offset < 0) {
     // UTF-8 needs the encoder and a longer array. (A region taken from a slab is left
     // unused: a head that is not ASCII is rare.)
     const encoded = new TextEncoder().encode(head + head2);
-    out = new Uint8Array(encoded.length + size);
+    out = SHARED_BYTES.allocate(encoded.length + size);
     out.set(encoded);
     offset = encoded.length;
   }

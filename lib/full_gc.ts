@@ -53,6 +53,25 @@ export async function fullGc(
     exposed({ type: "major", execution: "sync", flavor: "last-resort" });
     return performance.now() - start;
   }
+  const gc = await contextGc(between);
+  if (gc === null) return null;
+  const start = performance.now();
+  gc();
+  return performance.now() - start;
+}
+
+/** V8's `gc` extension function, which takes the collection's options. */
+type GcFunction = (options?: { type: "major"; execution: "sync" }) => void;
+
+/** The `gc` of a `node:vm` context {@linkcode majorGc} made, kept for its next calls. */
+let madeGc: GcFunction | null = null;
+
+/**
+ * `gc` from a new context, `--expose-gc` set at run time (`node:v8`); null if the runtime
+ * refuses. `between` runs before each of the three steps, as in {@linkcode fullGc}, and may
+ * reject.
+ */
+async function contextGc(between: () => Promise<void>): Promise<GcFunction | null> {
   try {
     await between();
     const { setFlagsFromString } = await import("node:v8");
@@ -61,13 +80,34 @@ export async function fullGc(
     await between();
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc");
-    if (typeof gc !== "function") return null;
-    const start = performance.now();
-    gc();
-    return performance.now() - start;
+    return typeof gc === "function" ? gc : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Runs V8's ordinary full collection (not the memory-reducing one {@linkcode fullGc} runs):
+ * what V8 would start itself once enough memory outside its heap is garbage, for memory it
+ * does not count (lib/shared_bytes.ts). Returns its duration in ms, or null when the runtime
+ * offers no way to collect. Without an exposed `gc`, the first call loads `node:v8` and
+ * `node:vm` (see {@linkcode fullGc}).
+ *
+ * @example
+ * ```ts
+ * const ms = await majorGc(); // e.g. 8.1
+ * ```
+ */
+export async function majorGc(): Promise<number | null> {
+  const exposed = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed !== "function" && madeGc === null) {
+    madeGc = await contextGc(() => Promise.resolve());
+  }
+  const gc = typeof exposed === "function" ? exposed as GcFunction : madeGc;
+  if (gc === null) return null;
+  const start = performance.now();
+  gc({ type: "major", execution: "sync" });
+  return performance.now() - start;
 }
 
 /** A collection waiting for idle time; `cancel` drops it (the server is stopping). */

@@ -32,4 +32,5 @@ export {
 export * from "./store/mod.ts";
 export { Chaos, type ChaosRule, type ChaosRuleSpec, parseChaosRules } from "./chaos/mod.ts";
 export { type Logger, quietLogger, stderrLogger } from "./log.ts";
+export { unsharedBytes } from "./mail/shared_bytes.ts";
 export { VERSION } from "./version.ts";

@@ -8,7 +8,7 @@ import { AuthGuard } from "./auth_guard.ts";
 import { Chaos } from "./chaos/mod.ts";
 import type { Config } from "./config.ts";
 import type { HttpListener } from "./http/server.ts";
-import { collectWhenIdle, type PendingCollection } from "./full_gc.ts";
+import { collectWhenIdle, majorGc, type PendingCollection } from "./full_gc.ts";
 import { type Logger, quietLogger } from "./log.ts";
 import { inputCount } from "./net/input_count.ts";
 import type { TlsMaterial } from "./net/tls.ts";
@@ -20,6 +20,7 @@ import { startIndexWarmer } from "./imap/warm.ts";
 import { BEFORE_LISTENERS_LIMIT_MS, warmUpBeforeListeners } from "./imap/warm_up.ts";
 import type { Pop3Server } from "./pop3/server.ts";
 import { startSmtp } from "./smtp/server.ts";
+import { SHARED_BYTES } from "./mail/shared_bytes.ts";
 import { openMemoryStore } from "./store/memory.ts";
 import type { Store } from "./store/types.ts";
 
@@ -79,6 +80,18 @@ export class StartError extends Error {
 }
 
 /**
+ * Answers the shared-bytes ledger (lib/mail/shared_bytes.ts) once enough mail the memory
+ * store let go, or bytes it never kept, may be garbage: the full collection V8 would have
+ * started had it counted them, in a timer's turn of its own, so the store call or the read
+ * in progress ends first. One answer serves every server in the process.
+ */
+function collectSharedGarbage(): void {
+  startTimer(0, () => {
+    majorGc().then(() => SHARED_BYTES.collected(), () => SHARED_BYTES.collected());
+  });
+}
+
+/**
  * Opens the store and starts every listener. Port 0 picks a free port; the bound ports are
  * in the result. Each call has its own store and state.
  *
@@ -94,6 +107,7 @@ export async function startElektromail(
   options: StartOptions = {},
 ): Promise<Elektromail> {
   const logger = options.logger ?? quietLogger();
+  SHARED_BYTES.onThreshold ??= collectSharedGarbage;
   // Loaded only with a POP3 listener (POP3_PORT or POP3S_PORT), as HTTP is only with its port.
   const pop3Module = config.pop3Port !== null || config.tls?.pop3sPort != null
     ? await import("./pop3/server.ts")

@@ -15,6 +15,7 @@ import {
   isKnownEncoding,
   partFilename,
 } from "../mail/mime.ts";
+import { unsharedBytes } from "../mail/shared_bytes.ts";
 import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
 import type { HttpContext } from "./context.ts";
 import { findMessages, parseMessageFilter } from "./filters.ts";
@@ -188,7 +189,8 @@ function contentHeaders(
 export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
   const { meta, raw } = locate(ctx.store, params[0]);
   const filename = `${meta.id.replace(/[^\w.-]+/g, "_")}.eml`;
-  return new Response(raw as Uint8Array<ArrayBuffer>, {
+  // A view of shared memory (lib/shared_bytes.ts), which Response refuses: a copy.
+  return new Response(unsharedBytes(raw), {
     headers: contentHeaders("message/rfc822", raw.length, false, filename),
   });
 }
@@ -225,7 +227,7 @@ export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
     inline,
     filename === null ? null : decodeEncodedWords(filename),
   );
-  return new Response(body as Uint8Array<ArrayBuffer>, { headers });
+  return new Response(unsharedBytes(body), { headers });
 }
 
 /** `DELETE /messages/{id}`: removes the message from its mailbox. */

@@ -16,18 +16,20 @@
  * `rejectLiteral()` (the owner sent a tagged NO/BAD; the client will not send the bytes, per
  * RFC 9051 7.5). Non-synchronizing literals are read silently while the command's literals
  * add up to at most `maxLiteralSize`; past that the announcement is a `literal-request` too,
- * so no literal is ever buffered unless the owner's policy allows it. Rejecting a
- * non-synchronizing literal drains it: its bytes are counted off the stream, never kept, so
- * the stream stays in step, and the rest of that command is discarded (the owner may instead
- * close the connection). `maxLineLength` caps the command's text (all its lines, without
- * literal data): past it, `line-too-long` is reported once and everything up to the end of
- * the command is discarded, again draining any non-synchronizing literal announced at the end
- * of a discarded line.
+ * so no literal is ever buffered unless the owner's policy allows it. A literal's bytes are
+ * an array of its own in shared memory (lib/shared_bytes.ts): APPEND's is the message the
+ * store keeps. Rejecting a non-synchronizing literal drains it: its bytes are counted off the
+ * stream, never kept, so the stream stays in step, and the rest of that command is discarded
+ * (the owner may instead close the connection). `maxLineLength` caps the command's text (all
+ * its lines, without literal data): past it, `line-too-long` is reported once and everything
+ * up to the end of the command is discarded, again draining any non-synchronizing literal
+ * announced at the end of a discarded line.
  *
  * @module
  */
 
 import { concatBytes } from "../bytes.ts";
+import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import { ByteQueue } from "./byte_queue.ts";
 import { isTagChar, latin1 } from "./chars.ts";
 
@@ -272,7 +274,7 @@ export class ImapFramer {
               buffered: this.#literalBytes,
             };
           }
-          this.#mode = { kind: "literal", data: new Uint8Array(size), filled: 0 };
+          this.#mode = { kind: "literal", data: SHARED_BYTES.allocate(size), filled: 0 };
           continue;
         }
       }
@@ -286,7 +288,7 @@ export class ImapFramer {
   acceptLiteral(): void {
     const mode = this.#mode;
     if (mode.kind !== "await") throw new Error("Cannot accept a literal: none is pending");
-    this.#mode = { kind: "literal", data: new Uint8Array(mode.size), filled: 0 };
+    this.#mode = { kind: "literal", data: SHARED_BYTES.allocate(mode.size), filled: 0 };
   }
 
   /**

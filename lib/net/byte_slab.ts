@@ -15,12 +15,17 @@
 /** Hands out fresh regions of a slab; a new slab once the current one has too little left. */
 export class ByteSlab {
   readonly #size: number;
+  readonly #allocate: (length: number) => Uint8Array;
   #slab: Uint8Array;
   #used = 0;
 
-  /** `size`: bytes per slab; requests larger than it get an array of their own. */
-  constructor(size: number) {
+  /**
+   * `size`: bytes per slab; requests larger than it get an array of their own. `allocate`
+   * makes each slab (SMTP's message slabs are shared memory, lib/shared_bytes.ts).
+   */
+  constructor(size: number, allocate = (length: number): Uint8Array => new Uint8Array(length)) {
     this.#size = size;
+    this.#allocate = allocate;
     this.#slab = new Uint8Array(0);
   }
 
@@ -74,7 +79,7 @@ export class ByteSlab {
   }
 
   #renew(size: number): void {
-    this.#slab = new Uint8Array(size);
+    this.#slab = this.#allocate(size);
     this.#used = 0;
   }
 }

@@ -8,7 +8,7 @@ import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { ByteSlab } from "../net/byte_slab.ts";
+import { messageSlab } from "../delivery.ts";
 import { listenerLimits, sessionHandler, sessionIo } from "../net/session_io.ts";
 import { type Endpoint, listen, type Listener } from "../net/transport.ts";
 import type { Store } from "../store/types.ts";
@@ -35,7 +35,7 @@ export function startSmtp(
   authGuard?: AuthGuard,
 ): Promise<Listener> {
   let queueCounter = 0;
-  const messageSlab = new ByteSlab(MESSAGE_SLAB_SIZE);
+  const slab = messageSlab(MESSAGE_SLAB_SIZE);
   // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
   const queuePrefix = endpoint.name === "smtp" ? "EM" : "ES";
   return listen({
@@ -61,7 +61,7 @@ export function startSmtp(
         tls: connection.tls,
         chaos,
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
-        messageSlab,
+        messageSlab: slab,
       }, sessionIo(connection));
       return sessionHandler(session, logger, label);
     },

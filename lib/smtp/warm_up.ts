@@ -12,7 +12,7 @@
 
 import type { Config } from "../config.ts";
 import { quietLogger } from "../log.ts";
-import { ByteSlab } from "../net/byte_slab.ts";
+import { messageSlab } from "../delivery.ts";
 import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
 import { dotStuff } from "./client.ts";
@@ -53,7 +53,7 @@ export async function warmUpSmtp(
     label: "warm-up",
     nextQueueId: () => `WU${(++queueCounter).toString(36).toUpperCase().padStart(6, "0")}`,
     now: Date.now,
-    messageSlab: new ByteSlab(16 * 1024),
+    messageSlab: messageSlab(16 * 1024),
   }, {
     write: (text) => output += text,
     close: () => closed = true,

@@ -55,6 +55,7 @@ import {
   type MailboxRecord,
   type MessageRecord,
   messagesAt,
+  releaseBytes,
   selectViewOf,
   type StoreState,
   toMeta,
@@ -549,6 +550,9 @@ export class MailStore implements Store {
   reset(): void {
     this.#checkOpen();
     this.#transact(() => this.#persistence.clear());
+    for (const record of this.#users.values()) {
+      for (const mailbox of record.mailboxes.values()) releaseBytes(mailbox.messages);
+    }
     this.#users.clear();
     this.#accessKeys.clear();
     this.#state.uidHighWater.clear();

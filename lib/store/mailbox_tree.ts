@@ -16,6 +16,7 @@ import {
   type MailboxRecord,
   newMailboxRecord,
   newUserRecord,
+  releaseBytes,
   replaceUids,
   type StoreState,
   toMeta,
@@ -171,6 +172,7 @@ export function deleteMailbox(state: StoreState, record: UserRecord, mailbox: Ma
   }
   state.persistence.deleteMailbox(mailbox.rowId);
   record.mailboxes.delete(mailbox.name);
+  releaseBytes(mailbox.messages);
 }
 
 /** A checked rename: see {@linkcode planRename}. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import { MailStore, type MailStoreOptions } from "./mail_store.ts";
 import type { BlobRef, PersistedState, Persistence } from "./persistence.ts";
 import type { Store } from "./types.ts";
@@ -48,12 +49,19 @@ export function memoryPersistence(): Persistence {
     deleteMailbox: () => {},
     // A copy: the caller may reuse its buffer (or hold a view into a larger one), and the
     // stored bytes must never change. Copies inside the store share this one. Bytes handed
-    // over (made for this message alone) are kept as they are.
+    // over (made for this message alone) are kept as they are. The copy is made in shared
+    // memory, which V8 does not count as external (lib/shared_bytes.ts); bytes handed over
+    // are there when their maker put them there (the IMAP framer's literals, SMTP message
+    // data). Either way the ledger hears they are kept.
     storeBlob: (raw: Uint8Array, owned?: boolean): BlobRef => {
-      if (owned) return raw;
+      if (owned) {
+        SHARED_BYTES.keep(raw);
+        return raw;
+      }
       const previous = last?.input.deref() === raw ? last?.copy.deref() : undefined;
       if (previous && sameBytes(previous, raw)) return previous;
-      const copy = raw.slice();
+      const copy = SHARED_BYTES.copy(raw);
+      SHARED_BYTES.keep(copy);
       last = { input: new WeakRef(raw), copy: new WeakRef(copy) };
       return copy;
     },

@@ -23,6 +23,7 @@ import {
   type MailboxRecord,
   type MessageRecord,
   recountFlags,
+  releaseBytes,
   replaceUids,
   type StoreState,
   toMeta,
@@ -266,28 +267,33 @@ export function moveMessages(
   target: MailboxRecord,
 ): { mapping: UidMapping; added: MessageMeta[]; removed: number[] } {
   const copied = copyMessages(state, record, source, uids, target);
-  const removed = removeMessages(state, record, source, new Set(copied.mapping.sourceUids));
+  // The copies keep the originals' bytes: nothing is let go.
+  const removed = removeMessages(state, record, source, new Set(copied.mapping.sourceUids), false);
   return { ...copied, removed };
 }
 
 /**
  * Removes the messages with these UIDs; returns the removed UIDs, ascending. An expunge is a
- * change: the mailbox takes a new MODSEQ and remembers the UIDs as vanished at it.
+ * change: the mailbox takes a new MODSEQ and remembers the UIDs as vanished at it. `release`:
+ * their bytes go with them (not when copies keep them, as after a move).
  */
 export function removeMessages(
   state: StoreState,
   record: UserRecord,
   mailbox: MailboxRecord,
   uids: ReadonlySet<number>,
+  release = true,
 ): number[] {
   const removed: number[] = [];
   const rowIds: number[] = [];
+  const gone: MessageRecord[] = [];
   const kept: MessageRecord[] = [];
   const keptUids: number[] = [];
   for (const message of mailbox.messages) {
     if (uids.has(message.uid)) {
       removed.push(message.uid);
       rowIds.push(message.rowId);
+      gone.push(message);
       mailbox.byUid.delete(message.uid);
       count(mailbox, message, -1);
     } else {
@@ -302,6 +308,7 @@ export function removeMessages(
     recordVanished(state, mailbox, removed, nextModseq(state, mailbox));
     noteEmailIdsLeaving(state, record);
   }
+  if (release) releaseBytes(gone);
   return removed;
 }
 

@@ -8,6 +8,7 @@
  */
 
 import type { MessageSummary } from "../mail/summary.ts";
+import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
 import type { BlobRef, PersistedState, Persistence, VanishedRange } from "./persistence.ts";
 import {
@@ -470,4 +471,18 @@ export function selectViewOf(record: UserRecord, target: MailboxRecord): SelectV
 function shareUids(mailbox: MailboxRecord): readonly number[] {
   mailbox.uidsShared = true;
   return mailbox.uids;
+}
+
+/**
+ * The memory store lets go of these messages' bytes (an expunge, a deleted mailbox, a reset):
+ * told to the shared-bytes ledger, which collects once enough may be garbage
+ * (lib/shared_bytes.ts). Bytes still shared by a copy in another mailbox are counted too: the
+ * count errs toward a collection more. The SQLite store's blobs are row ids: nothing to tell.
+ */
+export function releaseBytes(messages: Iterable<MessageRecord>): void {
+  let length = 0;
+  for (const { blob } of messages) {
+    if (typeof blob !== "number" && blob.buffer instanceof SharedArrayBuffer) length += blob.length;
+  }
+  if (length > 0) SHARED_BYTES.release(length);
 }

@@ -359,7 +359,9 @@ export interface Store {
   vanishedSince(user: string, mailbox: string, modseq: number): Array<[number, number]>;
   /**
    * The message's bytes exactly as stored. The store copies bytes on append; the result may
-   * be the store's own copy, so callers must not modify it.
+   * be the store's own copy, so callers must not modify it. The memory store's are a view of
+   * shared memory (lib/shared_bytes.ts), which `Response`, `Blob` and `crypto.subtle` refuse:
+   * give them `unsharedBytes(raw)` (or `raw.slice()`), a copy.
    */
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
   /**

@@ -10,6 +10,7 @@
  */
 
 import assert from "node:assert/strict";
+import { unsharedBytes } from "../../lib/mail/shared_bytes.ts";
 import type { Elektromail } from "../../lib/server.ts";
 
 const IN_CI = (Deno.env.get("CI") ?? "") !== "" && Deno.env.get("CI") !== "false";
@@ -249,9 +250,12 @@ export function ports(server: Elektromail): string[] {
   ];
 }
 
-/** Lower-case hex SHA-256, as the program prints it. */
+/**
+ * Lower-case hex SHA-256, as the program prints it. Stored bytes are shared memory, which
+ * `crypto.subtle` refuses: it hashes a copy.
+ */
 export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  const digest = await crypto.subtle.digest("SHA-256", unsharedBytes(bytes));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
