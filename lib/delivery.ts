@@ -65,11 +65,14 @@ export interface DeliveryOptions {
 export const SLAB_MESSAGE_MAX = 16 * 1024;
 
 /**
- * A slab of `size` bytes to cut delivered messages from ({@linkcode DeliveryOptions.slab}),
- * in shared memory as all kept mail (lib/shared_bytes.ts).
+ * Slabs of `size` bytes to cut delivered messages from ({@linkcode DeliveryOptions.slab}),
+ * and to make larger ones' arrays: in shared memory when the store keeps the bytes it is
+ * given (the memory store: lib/mail/shared_bytes.ts), ordinary arrays otherwise.
  */
-export function messageSlab(size: number): ByteSlab {
-  return new ByteSlab(size, (length) => SHARED_BYTES.allocate(length));
+export function messageSlab(size: number, store: Pick<Store, "kind">): ByteSlab {
+  return store.kind === "memory"
+    ? new ByteSlab(size, (length) => SHARED_BYTES.allocate(length))
+    : new ByteSlab(size);
 }
 
 /**
@@ -161,9 +164,10 @@ function envelopeHeaders(envelope: MessageEnvelope): string {
 }
 
 /**
- * `head` and `head2` in UTF-8, then the bytes of `parts` (`size` in all), in one new array,
- * or a new region of `slab` when the message is small. The heads are header text, nearly
- * always ASCII, which is written here without an encoder call.
+ * `head` and `head2` in UTF-8, then the bytes of `parts` (`size` in all), in one new array
+ * (made as `slab` makes its arrays, when there is one), or a new region of `slab` when the
+ * message is small. The heads are header text, nearly always ASCII, which is written here
+ * without an encoder call.
  */
 function joinBytes(
   head: string,
@@ -173,16 +177,20 @@ function joinBytes(
   slab?: ByteSlab,
 ): Uint8Array {
   const length = head.length + head2.length + size;
-  let out = slab && length <= SLAB_MESSAGE_MAX
+  let out = slab === undefined
+    ? new Uint8Array(length)
+    : length <= SLAB_MESSAGE_MAX
     ? slab.region(length)
-    : SHARED_BYTES.allocate(length);
+    : slab.own(length);
   let offset = writeAscii(out, 0, head);
   if (offset >= 0) offset = writeAscii(out, offset, head2);
   if (offset < 0) {
     // UTF-8 needs the encoder and a longer array. (A region taken from a slab is left
     // unused: a head that is not ASCII is rare.)
     const encoded = new TextEncoder().encode(head + head2);
-    out = SHARED_BYTES.allocate(encoded.length + size);
+    out = slab === undefined
+      ? new Uint8Array(encoded.length + size)
+      : slab.own(encoded.length + size);
     out.set(encoded);
     offset = encoded.length;
   }

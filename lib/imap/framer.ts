@@ -17,8 +17,8 @@
  * RFC 9051 7.5). Non-synchronizing literals are read silently while the command's literals
  * add up to at most `maxLiteralSize`; past that the announcement is a `literal-request` too,
  * so no literal is ever buffered unless the owner's policy allows it. A literal's bytes are
- * an array of its own in shared memory (lib/shared_bytes.ts): APPEND's is the message the
- * store keeps. Rejecting a non-synchronizing literal drains it: its bytes are counted off the
+ * an array of its own, made as the owner says (shared memory for the memory store, whose
+ * APPEND keeps the literal as the message: lib/mail/shared_bytes.ts). Rejecting a non-synchronizing literal drains it: its bytes are counted off the
  * stream, never kept, so the stream stays in step, and the rest of that command is discarded
  * (the owner may instead close the connection). `maxLineLength` caps the command's text (all
  * its lines, without literal data): past it, `line-too-long` is reported once and everything
@@ -29,7 +29,6 @@
  */
 
 import { concatBytes } from "../bytes.ts";
-import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import { ByteQueue } from "./byte_queue.ts";
 import { isTagChar, latin1 } from "./chars.ts";
 
@@ -133,13 +132,21 @@ export class ImapFramer {
   #literalEnds: number[] = [];
   #tag: string | null = null;
 
+  readonly #newLiteral: (length: number) => Uint8Array;
+
   /**
    * `maxLineLength`: the cap on a command's text. `maxLiteralSize`: how many literal bytes a
    * command may carry in non-synchronizing literals without asking the owner.
+   * `newLiteral` makes each literal's array (the memory store's sessions: shared memory).
    */
-  constructor(options: { maxLineLength: number; maxLiteralSize: number }) {
+  constructor(options: {
+    maxLineLength: number;
+    maxLiteralSize: number;
+    newLiteral?: (length: number) => Uint8Array;
+  }) {
     this.#maxLine = options.maxLineLength;
     this.#maxLiteral = options.maxLiteralSize;
+    this.#newLiteral = options.newLiteral ?? ((length) => new Uint8Array(length));
   }
 
   /** Adds bytes from the client. The framer keeps a reference; do not reuse the buffer. */
@@ -274,7 +281,7 @@ export class ImapFramer {
               buffered: this.#literalBytes,
             };
           }
-          this.#mode = { kind: "literal", data: SHARED_BYTES.allocate(size), filled: 0 };
+          this.#mode = { kind: "literal", data: this.#newLiteral(size), filled: 0 };
           continue;
         }
       }
@@ -288,7 +295,7 @@ export class ImapFramer {
   acceptLiteral(): void {
     const mode = this.#mode;
     if (mode.kind !== "await") throw new Error("Cannot accept a literal: none is pending");
-    this.#mode = { kind: "literal", data: SHARED_BYTES.allocate(mode.size), filled: 0 };
+    this.#mode = { kind: "literal", data: this.#newLiteral(mode.size), filled: 0 };
   }
 
   /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
+import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import type { StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
@@ -92,7 +92,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     ctx,
     io,
     out: new ResponseBuilder(),
-    framer: newFramer(ctx.config),
+    framer: newFramer(ctx),
     busy: false,
     ended: false,
     badInARow: 0,
@@ -140,13 +140,18 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
   };
 }
 
-function newFramer(config: Config): ImapFramer {
+function newFramer(ctx: ImapContext): ImapFramer {
   return new ImapFramer({
-    maxLineLength: config.limits.imapMaxLineLength,
+    maxLineLength: ctx.config.limits.imapMaxLineLength,
     // Past this a non-synchronizing literal goes through literalDecision too.
     maxLiteralSize: MAX_SMALL_LITERAL,
+    // The memory store keeps an APPEND's literal as the message: in shared memory, which V8
+    // does not count (lib/mail/shared_bytes.ts). SQLite keeps a copy of its own.
+    newLiteral: ctx.store.kind === "memory" ? sharedLiteral : undefined,
   });
 }
+
+const sharedLiteral = (length: number) => SHARED_BYTES.allocate(length);
 
 /** The session commands work on; its methods act on the connection. */
 function newSession(conn: Connection): Session {
@@ -405,7 +410,7 @@ function countBad(conn: Connection, session: Session): void {
 function switchToTls(conn: Connection): void {
   conn.tlsRequested = false;
   emit(conn);
-  conn.framer = newFramer(conn.ctx.config);
+  conn.framer = newFramer(conn.ctx);
   conn.io.startTls!();
 }
 
@@ -417,7 +422,7 @@ function switchToTls(conn: Connection): void {
 function switchToDeflate(conn: Connection): void {
   conn.compressionRequested = false;
   emit(conn);
-  conn.framer = newFramer(conn.ctx.config);
+  conn.framer = newFramer(conn.ctx);
   conn.io.startCompression!();
 }
 

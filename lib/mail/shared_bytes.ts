@@ -6,14 +6,15 @@
  * time that count has grown by 64 MB since the last one. A burst of stored mail is live, not
  * garbage, yet its bytes started those collections: 5,000 APPENDs of 108 MB started two, the
  * second still marking beside the first commands after the burst (issue 13). The bytes of a
- * `SharedArrayBuffer` are not counted (V8 cannot tell which isolate owns them), so message
- * bytes the server keeps are allocated as shared memory here: the IMAP framer's literals,
- * SMTP message data, and the memory store's copies. Nothing else shares them: no worker is
- * given one.
+ * `SharedArrayBuffer` are not counted (V8 cannot tell which isolate owns them), so the bytes
+ * the memory store keeps are allocated as shared memory here: its own copies, and what it is
+ * handed to keep, the IMAP framer's literals and SMTP message data of a server on the memory
+ * store. (The SQLite store keeps none: its sessions make ordinary arrays.) Nothing else shares
+ * them: no worker is given one.
  *
  * What V8 no longer counts, a {@linkcode SharedBytesLedger} counts instead: bytes allocated
- * here and not kept by the memory store (a literal that was not a message, or was stored in
- * SQLite), and bytes the memory store let go (an expunge, a deleted mailbox, a reset). Past
+ * here and not kept by the memory store (a literal that was not a message, or was refused),
+ * and bytes the memory store let go (an expunge, a deleted mailbox, a reset). Past
  * 64 MB of those it asks for the full collection V8 would have started; a running server
  * answers with one in a turn of its own (lib/server.ts, `collectSharedGarbage`). Stored mail
  * that stays is never counted, so a burst makes no collection.

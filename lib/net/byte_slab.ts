@@ -50,6 +50,11 @@ export class ByteSlab {
     return view;
   }
 
+  /** An array of `length` bytes (zeros) of its own, made as the slabs are. */
+  own(length: number): Uint8Array {
+    return this.#allocate(length);
+  }
+
   /** A fresh region of `length` bytes (zeros), taken at once. */
   region(length: number): Uint8Array {
     // As `space` then `take`, without the view `space` makes (a region per delivered message).

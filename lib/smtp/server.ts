@@ -35,7 +35,7 @@ export function startSmtp(
   authGuard?: AuthGuard,
 ): Promise<Listener> {
   let queueCounter = 0;
-  const slab = messageSlab(MESSAGE_SLAB_SIZE);
+  const slab = messageSlab(MESSAGE_SLAB_SIZE, store);
   // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
   const queuePrefix = endpoint.name === "smtp" ? "EM" : "ES";
   return listen({

@@ -53,7 +53,7 @@ export async function warmUpSmtp(
     label: "warm-up",
     nextQueueId: () => `WU${(++queueCounter).toString(36).toUpperCase().padStart(6, "0")}`,
     now: Date.now,
-    messageSlab: messageSlab(16 * 1024),
+    messageSlab: messageSlab(16 * 1024, store),
   }, {
     write: (text) => output += text,
     close: () => closed = true,
