@@ -1,9 +1,11 @@
 /**
  * The server's RSS when stored mail is replaced: the 5,000-message APPEND burst of issue 13,
  * then `--rounds` rounds of APPENDing `--batch` more messages and expunging as many of the
- * oldest (the mailbox keeps its size; the expunged messages' bytes, external memory to V8,
- * become garbage), printing the RSS after each round and its peak (VmHWM). A check for V8
- * flags that change when external memory starts a mark-compact (round 14).
+ * oldest (the mailbox keeps its size; the expunged messages' bytes become garbage), printing
+ * the RSS after each round and its peak (VmHWM). A check for V8 flags that change when
+ * external memory starts a mark-compact (round 14), and since round 20, when the stored bytes
+ * are shared memory V8 does not count, of the server's own collections for them
+ * (lib/mail/shared_bytes.ts).
  *
  * ```sh
  * POP3_PORT=0 HTTP_PORT=0 deno run -A bench/postburst_churn.ts [--rounds 6] [--batch 2500] \
