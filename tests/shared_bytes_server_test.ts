@@ -148,3 +148,67 @@ Deno.test("shared bytes: the server collects once enough mail is expunged, and t
     await server.stop();
   }
 });
+
+Deno.test("shared bytes: a client that sends large messages only to have them refused does not grow the server", async () => {
+  const server = await startElektromail(testConfig({ httpPort: null }));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.ports.imap });
+  // One buffer for the replies and one for the command, reused: the client makes no garbage
+  // of its own that would start V8's collections and free the server's too.
+  const reply = new Uint8Array(4096);
+  const readUntil = async (tag: string) => {
+    let text = "";
+    const done = new RegExp(`(^|\r\n)${tag} (OK|NO|BAD)[^\r]*\r\n`);
+    const deadline = Date.now() + 20_000;
+    while (!done.test(text)) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no ${tag} reply: ${text}`)),
+          deadline - Date.now(),
+        );
+      });
+      try {
+        const n = await Promise.race([conn.read(reply), late]);
+        if (n === null) throw new Error("connection closed");
+        // A tail long enough for any reply line here (the LOGIN one is ~540 octets).
+        text = (text + decoder.decode(reply.subarray(0, n))).slice(-8192);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return text;
+  };
+  const write = async (bytes: Uint8Array) => {
+    for (let done = 0; done < bytes.length;) {
+      done += await conn.write(bytes.subarray(done, done + 65536));
+    }
+  };
+  try {
+    await readUntil("\\*");
+    await write(encoder.encode("a LOGIN alice any\r\n"));
+    assert.match(await readUntil("a"), /a OK/);
+    const size = 16 * 1024 * 1024;
+    const head = encoder.encode(`x APPEND Nowhere {${size}+}\r\n`);
+    const command = new Uint8Array(head.length + size + 2);
+    command.set(head);
+    command.fill(0x61, head.length, head.length + size);
+    command.set(encoder.encode("\r\n"), head.length + size);
+    // Warm: the server's first literal and its code are in the baseline.
+    await write(command);
+    assert.match(await readUntil("x"), /x NO \[TRYCREATE\]/);
+    const before = Deno.memoryUsage().rss;
+    let peak = before;
+    // 240 MB of literals the server reads, holds for the command, and refuses: garbage V8
+    // does not count, so only the ledger's collections free it.
+    for (let i = 0; i < 15; i++) {
+      await write(command);
+      assert.match(await readUntil("x"), /x NO \[TRYCREATE\]/);
+      peak = Math.max(peak, Deno.memoryUsage().rss);
+    }
+    const grewMb = (peak - before) / 1024 / 1024;
+    assert.ok(grewMb < 160, `the process grew ${grewMb.toFixed(0)} MB`);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
