@@ -5,8 +5,8 @@
  */
 
 import { DAY_NAMES, MONTH_NAMES, utcFields } from "./mail/dates.ts";
-import { ByteSlab } from "./net/byte_slab.ts";
 import { SHARED_BYTES } from "./mail/shared_bytes.ts";
+import { ByteSlab } from "./net/byte_slab.ts";
 import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
 /** One recipient of a delivery. */

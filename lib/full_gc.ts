@@ -89,7 +89,7 @@ async function contextGc(between: () => Promise<void>): Promise<GcFunction | nul
 /**
  * Runs V8's ordinary full collection (not the memory-reducing one {@linkcode fullGc} runs):
  * what V8 would start itself once enough memory outside its heap is garbage, for memory it
- * does not count (lib/shared_bytes.ts). Returns its duration in ms, or null when the runtime
+ * does not count (lib/mail/shared_bytes.ts). Returns its duration in ms, or null when the runtime
  * offers no way to collect. Without an exposed `gc`, the first call loads `node:v8` and
  * `node:vm` (see {@linkcode fullGc}).
  *

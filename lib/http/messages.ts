@@ -189,7 +189,7 @@ function contentHeaders(
 export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
   const { meta, raw } = locate(ctx.store, params[0]);
   const filename = `${meta.id.replace(/[^\w.-]+/g, "_")}.eml`;
-  // A view of shared memory (lib/shared_bytes.ts), which Response refuses: a copy.
+  // A view of shared memory (lib/mail/shared_bytes.ts), which Response refuses: a copy.
   return new Response(unsharedBytes(raw), {
     headers: contentHeaders("message/rfc822", raw.length, false, filename),
   });

@@ -18,12 +18,13 @@
  * add up to at most `maxLiteralSize`; past that the announcement is a `literal-request` too,
  * so no literal is ever buffered unless the owner's policy allows it. A literal's bytes are
  * an array of its own, made as the owner says (shared memory for the memory store, whose
- * APPEND keeps the literal as the message: lib/mail/shared_bytes.ts). Rejecting a non-synchronizing literal drains it: its bytes are counted off the
- * stream, never kept, so the stream stays in step, and the rest of that command is discarded
- * (the owner may instead close the connection). `maxLineLength` caps the command's text (all
- * its lines, without literal data): past it, `line-too-long` is reported once and everything
- * up to the end of the command is discarded, again draining any non-synchronizing literal
- * announced at the end of a discarded line.
+ * APPEND keeps the literal as the message: lib/mail/shared_bytes.ts). Rejecting a
+ * non-synchronizing literal drains it: its bytes are counted off the stream, never kept, so
+ * the stream stays in step, and the rest of that command is discarded (the owner may instead
+ * close the connection). `maxLineLength` caps the command's text (all its lines, without
+ * literal data): past it, `line-too-long` is reported once and everything up to the end of
+ * the command is discarded, again draining any non-synchronizing literal announced at the end
+ * of a discarded line.
  *
  * @module
  */

@@ -14,10 +14,10 @@
  *
  * What V8 no longer counts, a {@linkcode SharedBytesLedger} counts instead: bytes allocated
  * here and not kept by the memory store (a literal that was not a message, or was refused),
- * and bytes the memory store let go (an expunge, a deleted mailbox, a reset). Past
- * 64 MB of those it asks for the full collection V8 would have started; a running server
- * answers with one in a turn of its own (lib/server.ts, `collectSharedGarbage`). Stored mail
- * that stays is never counted, so a burst makes no collection.
+ * and bytes the memory store let go (an expunge, a deleted mailbox, a reset). Past 64 MB of
+ * those it asks for the full collection V8 would have started; a running server answers with
+ * one in a turn of its own (lib/server.ts, `collectSharedGarbage`). Stored mail that stays is
+ * never counted, so a burst makes no collection.
  *
  * Web APIs refuse views of shared memory (`Response`, `Blob`, `crypto.subtle`); a view that
  * goes there is copied first ({@linkcode unsharedBytes}).

@@ -21,7 +21,7 @@ export class ByteSlab {
 
   /**
    * `size`: bytes per slab; requests larger than it get an array of their own. `allocate`
-   * makes each slab (SMTP's message slabs are shared memory, lib/shared_bytes.ts).
+   * makes each slab (SMTP's message slabs are shared memory, lib/mail/shared_bytes.ts).
    */
   constructor(size: number, allocate = (length: number): Uint8Array => new Uint8Array(length)) {
     this.#size = size;

@@ -50,7 +50,7 @@ export function memoryPersistence(): Persistence {
     // A copy: the caller may reuse its buffer (or hold a view into a larger one), and the
     // stored bytes must never change. Copies inside the store share this one. Bytes handed
     // over (made for this message alone) are kept as they are. The copy is made in shared
-    // memory, which V8 does not count as external (lib/shared_bytes.ts); bytes handed over
+    // memory, which V8 does not count as external (lib/mail/shared_bytes.ts); bytes handed over
     // are there when their maker put them there (the IMAP framer's literals, SMTP message
     // data). Either way the ledger hears they are kept.
     storeBlob: (raw: Uint8Array, owned?: boolean): BlobRef => {

@@ -476,7 +476,7 @@ function shareUids(mailbox: MailboxRecord): readonly number[] {
 /**
  * The memory store lets go of these messages' bytes (an expunge, a deleted mailbox, a reset):
  * told to the shared-bytes ledger, which collects once enough may be garbage
- * (lib/shared_bytes.ts). Bytes still shared by a copy in another mailbox are counted too: the
+ * (lib/mail/shared_bytes.ts). Bytes still shared by a copy in another mailbox are counted too: the
  * count errs toward a collection more. The SQLite store's blobs are row ids: nothing to tell.
  */
 export function releaseBytes(messages: Iterable<MessageRecord>): void {

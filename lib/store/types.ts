@@ -360,7 +360,7 @@ export interface Store {
   /**
    * The message's bytes exactly as stored. The store copies bytes on append; the result may
    * be the store's own copy, so callers must not modify it. The memory store's are a view of
-   * shared memory (lib/shared_bytes.ts), which `Response`, `Blob` and `crypto.subtle` refuse:
+   * shared memory (lib/mail/shared_bytes.ts), which `Response`, `Blob` and `crypto.subtle` refuse:
    * give them `unsharedBytes(raw)` (or `raw.slice()`), a copy.
    */
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
