@@ -162,7 +162,10 @@ export function changeFlags(
   operation: FlagOperation,
   flags: readonly string[],
 ): FlagChange[] {
-  const changes: FlagChange[] = [];
+  // As many as the UIDs at most, made once: grown by push, the array's copies were a fifth of
+  // what a STORE of 5,000 allocates. Cut to the changes made at the end.
+  const changes: FlagChange[] = new Array(uids.length);
+  let changed = 0;
   // Each distinct (interned) list is worked out once: its new list, or itself if unchanged,
   // and what the change does to the mailbox's counters; `moved` counts its messages changed,
   // for the mailbox's counters, settled once per list at the end. Messages in a row mostly
@@ -205,8 +208,9 @@ export function changeFlags(
     message.modseq = modseq;
     // As logModseq, inline: one entry per changed message while the log exists.
     if (log !== null) log.push({ modseq, message });
-    changes.push({ uid, flags: next, modseq });
+    changes[changed++] = { uid, flags: next, modseq };
   }
+  changes.length = changed;
   for (const [from, { outcome, moved }] of outcomes) {
     if (moved === 0) continue;
     mailbox.unseen += outcome.unseen * moved;
