@@ -5,7 +5,7 @@
  */
 
 import { DAY_NAMES, MONTH_NAMES, utcFields } from "./mail/dates.ts";
-import { SHARED_BYTES } from "./mail/shared_bytes.ts";
+import { allocateShared } from "./mail/shared_bytes.ts";
 import { ByteSlab } from "./net/byte_slab.ts";
 import { type MessageEnvelope, type MessageMeta, type Store, StoreError } from "./store/types.ts";
 
@@ -70,9 +70,7 @@ export const SLAB_MESSAGE_MAX = 16 * 1024;
  * given (the memory store: lib/mail/shared_bytes.ts), ordinary arrays otherwise.
  */
 export function messageSlab(size: number, store: Pick<Store, "kind">): ByteSlab {
-  return store.kind === "memory"
-    ? new ByteSlab(size, (length) => SHARED_BYTES.allocate(length))
-    : new ByteSlab(size);
+  return store.kind === "memory" ? new ByteSlab(size, allocateShared) : new ByteSlab(size);
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SHARED_BYTES } from "../mail/shared_bytes.ts";
+import { allocateShared } from "../mail/shared_bytes.ts";
 import type { StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
@@ -147,11 +147,9 @@ function newFramer(ctx: ImapContext): ImapFramer {
     maxLiteralSize: MAX_SMALL_LITERAL,
     // The memory store keeps an APPEND's literal as the message: in shared memory, which V8
     // does not count (lib/mail/shared_bytes.ts). SQLite keeps a copy of its own.
-    newLiteral: ctx.store.kind === "memory" ? sharedLiteral : undefined,
+    newLiteral: ctx.store.kind === "memory" ? allocateShared : undefined,
   });
 }
-
-const sharedLiteral = (length: number) => SHARED_BYTES.allocate(length);
 
 /** The session commands work on; its methods act on the connection. */
 function newSession(conn: Connection): Session {

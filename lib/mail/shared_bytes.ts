@@ -107,6 +107,9 @@ export class SharedBytesLedger {
 /** The process's ledger: every allocation of kept mail goes through it. */
 export const SHARED_BYTES: SharedBytesLedger = new SharedBytesLedger();
 
+/** {@linkcode SHARED_BYTES}'s `allocate` as a plain function, for the makers of mail arrays. */
+export const allocateShared = (length: number): Uint8Array => SHARED_BYTES.allocate(length);
+
 /**
  * `bytes` as a view a web API takes (`Response`, `Blob`, `crypto.subtle`): itself, or a copy
  * when it is a view of shared memory.
