@@ -8,6 +8,7 @@
  * ```sh
  * deno run -A bench/imap_warm_cpu.ts                     # 5,000 messages, 9 rounds
  * deno run -A bench/imap_warm_cpu.ts --messages 2000 --rounds 21
+ * deno run -A bench/imap_warm_cpu.ts --command "FETCH 1:* BODY.PEEK[]"  # these commands
  * ```
  *
  * @module
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     options: {
       messages: { type: "string", default: "5000" },
       rounds: { type: "string", default: "9" },
+      command: { type: "string", multiple: true, default: [] },
     },
   });
   const server = await startElektromail(testConfig({ httpPort: null, pop3Port: 0 }), {
@@ -55,9 +57,10 @@ async function main(): Promise<void> {
     const count = Number(values.messages);
     await client.appendAll("INBOX", Array.from({ length: count }, (_, i) => corpusMessage(i)));
     await client.command("SELECT INBOX");
-    const times = new Map<string, number[]>(COMMANDS.map((command) => [command, []]));
+    const commands = values.command.length > 0 ? values.command : COMMANDS;
+    const times = new Map<string, number[]>(commands.map((command) => [command, []]));
     for (let round = 0; round < Number(values.rounds); round++) {
-      for (const command of COMMANDS) {
+      for (const command of commands) {
         const before = cpuMs();
         await client.command(command);
         times.get(command)!.push(cpuMs() - before);

@@ -27,10 +27,19 @@ export const DIRECT_SIZE = 64 * 1024;
 export const SMALL_RUN = 16 * 1024;
 /** Free gather buffers a pool keeps (1 MiB); more are left to the collector. */
 const POOL_KEEP = 4;
+/**
+ * Parts of shared memory at least this large, landing at an offset of the gather buffer not
+ * aligned with their own, are copied through {@linkcode GatherPool.scratch}.
+ */
+const ALIGN_FROM = 512;
+/** Bytes a piece through the scratch array holds: it stays in the core's first-level cache. */
+const PIECE = 8 * 1024;
 
 /** Gather buffers shared by the connections of one listener. */
 export class GatherPool {
   readonly #free: Uint8Array[] = [];
+  /** Views of the scratch array, one a residue of 8: `#pieces[r]` starts at offset r. */
+  #pieces: Uint8Array[] = [];
 
   /** A buffer of {@linkcode GATHER_SIZE} bytes, reused when one is free. */
   take(): Uint8Array {
@@ -40,6 +49,43 @@ export class GatherPool {
   /** Returns a buffer no write uses any more. */
   give(buffer: Uint8Array): void {
     if (this.#free.length < POOL_KEEP) this.#free.push(buffer);
+  }
+
+  /**
+   * Copies `part` into `buffer` at `at`. V8 copies to or from shared memory with relaxed
+   * atomic loads and stores, a machine word at a time when the two offsets agree modulo 8 and
+   * a byte at a time when they do not: stored mail (the memory store keeps it in
+   * `SharedArrayBuffer`s) then copied at ~6 GB/s here against ~25 for ordinary arrays. A part
+   * whose offset does not agree with its place in the buffer goes through a small scratch
+   * array in pieces, placed to agree with the part (a word-wise copy) and then copied into
+   * the buffer between ordinary arrays: ~17 GB/s.
+   */
+  copy(buffer: Uint8Array, part: Uint8Array, at: number): void {
+    const residue = part.byteOffset & 7;
+    if (
+      part.length < ALIGN_FROM || ((residue - at) & 7) === 0 ||
+      !(part.buffer instanceof SharedArrayBuffer)
+    ) {
+      buffer.set(part, at);
+      return;
+    }
+    if (this.#pieces.length === 0) {
+      const scratch = new Uint8Array(PIECE + 8);
+      for (let offset = 0; offset < 8; offset++) {
+        this.#pieces.push(scratch.subarray(offset, offset + PIECE));
+      }
+    }
+    const piece = this.#pieces[residue];
+    let done = 0;
+    for (; done + PIECE <= part.length; done += PIECE) {
+      piece.set(part.subarray(done, done + PIECE));
+      buffer.set(piece, at + done);
+    }
+    if (done < part.length) {
+      const rest = piece.subarray(0, part.length - done);
+      rest.set(part.subarray(done));
+      buffer.set(rest, at + done);
+    }
   }
 
   /** Free buffers held (for tests). */
@@ -111,7 +157,7 @@ export class OutputQueue {
       : this.#buffer ??= this.#pool.take();
     let used = 0;
     for (let index = this.#head; index < end; index++) {
-      buffer.set(parts[index], used);
+      this.#pool.copy(buffer, parts[index], used);
       used += parts[index].length;
     }
     return this.#taken(end - this.#head, used, buffer.subarray(0, used));
