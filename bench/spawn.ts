@@ -56,6 +56,19 @@ export interface SpawnedServer {
  * (e.g. `["stdbuf", "-oL"]`: V8's trace lines then come as they are written, not in blocks of
  * a piped standard output); the pid is still the server's.
  */
+/**
+ * Variables for the server alone from `BENCH_SERVER_ENV` (`NAME=value` entries apart by
+ * whitespace), e.g. `BENCH_SERVER_ENV=GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: not the client's.
+ */
+function serverEnv(): Record<string, string> {
+  const entries = (Deno.env.get("BENCH_SERVER_ENV") ?? "").split(/\s+/).filter(Boolean);
+  return Object.fromEntries(entries.map((entry) => {
+    const at = entry.indexOf("=");
+    if (at <= 0) throw new Error(`BENCH_SERVER_ENV: expected NAME=value, got ${entry}`);
+    return [entry.slice(0, at), entry.slice(at + 1)];
+  }));
+}
+
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
@@ -74,6 +87,7 @@ export async function spawnServer(
       POP3_PORT: "0",
       HTTP_PORT: "0",
       ...UPDATE_CHECK,
+      ...serverEnv(),
       ...env,
     },
     stdin: "null",
