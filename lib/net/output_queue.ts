@@ -28,8 +28,9 @@ export const SMALL_RUN = 16 * 1024;
 /** Free gather buffers a pool keeps (1 MiB); more are left to the collector. */
 const POOL_KEEP = 4;
 /**
- * Parts of shared memory at least this large, landing at an offset of the gather buffer not
- * aligned with their own, are copied through {@linkcode GatherPool.scratch}.
+ * Parts of shared memory at least this large, landing at an offset of the gather buffer that
+ * disagrees with their own modulo 8, are copied through a scratch array
+ * ({@linkcode GatherPool.copy}).
  */
 const ALIGN_FROM = 512;
 /** Bytes a piece through the scratch array holds: it stays in the core's first-level cache. */
@@ -61,9 +62,10 @@ export class GatherPool {
    * the buffer between ordinary arrays: ~17 GB/s.
    */
   copy(buffer: Uint8Array, part: Uint8Array, at: number): void {
+    // Array buffers start at least 8-aligned: offsets stand for addresses modulo 8.
     const residue = part.byteOffset & 7;
     if (
-      part.length < ALIGN_FROM || ((residue - at) & 7) === 0 ||
+      part.length < ALIGN_FROM || ((residue - buffer.byteOffset - at) & 7) === 0 ||
       !(part.buffer instanceof SharedArrayBuffer)
     ) {
       buffer.set(part, at);
