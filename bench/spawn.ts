@@ -46,17 +46,6 @@ export interface SpawnedServer {
 }
 
 /**
- * Starts the server with `env` added to the environment, and the program's V8 flags as
- * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
- * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
- * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
- * `--trace-gc` lines) is written there: a file name, or a stream that takes it as it comes
- * (bench/latency_stalls.ts stamps each line). `script` is what runs: `main.ts`, or e.g. the
- * bundle `deno task start` runs. `launcher` runs `deno` through another command that execs it
- * (e.g. `["stdbuf", "-oL"]`: V8's trace lines then come as they are written, not in blocks of
- * a piped standard output); the pid is still the server's.
- */
-/**
  * Variables for the server alone from `BENCH_SERVER_ENV` (`NAME=value` entries apart by
  * whitespace), e.g. `BENCH_SERVER_ENV=GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: not the client's.
  */
@@ -69,6 +58,17 @@ function serverEnv(): Record<string, string> {
   }));
 }
 
+/**
+ * Starts the server with `env` added to the environment, and the program's V8 flags as
+ * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
+ * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
+ * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
+ * `--trace-gc` lines) is written there: a file name, or a stream that takes it as it comes
+ * (bench/latency_stalls.ts stamps each line). `script` is what runs: `main.ts`, or e.g. the
+ * bundle `deno task start` runs. `launcher` runs `deno` through another command that execs it
+ * (e.g. `["stdbuf", "-oL"]`: V8's trace lines then come as they are written, not in blocks of
+ * a piped standard output); the pid is still the server's.
+ */
 export async function spawnServer(
   env: Record<string, string> = {},
   denoFlags: readonly string[] = [],
