@@ -14,6 +14,7 @@
  * deno run -A bench/cold_compare.ts --client python   # the same rows with bench/imap_cold.py
  * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
  * deno run -A bench/cold_compare.ts --start-delay 3  # our server left alone 3 s before the client
+ * deno run -A bench/cold_compare.ts --store sqlite   # our server on a new SQLite file each run
  * deno run -A bench/cold_compare.ts --client python --server-log /tmp/s \
  *   --deno-flag=--v8-flags=--trace-gc   # our server's stdout of run N in /tmp/s.N
  * ```
@@ -192,14 +193,21 @@ function pythonClient(python: string, args: string[]): ColdClient {
 async function startElektromail(
   denoFlags: readonly string[],
   delaySeconds: number,
+  store: string,
   logFile?: string,
 ): Promise<ServerUnderTest> {
-  const server = await spawnServer({}, denoFlags, logFile);
+  // --store sqlite: a new database file each run (imap_load.ts does the same for the Deno client).
+  const dbDir = store === "sqlite" ? await Deno.makeTempDir() : null;
+  const env: Record<string, string> = dbDir ? { ELEKTROMAIL_DB: `${dbDir}/bench.db` } : {};
+  const server = await spawnServer(env, denoFlags, logFile);
   // As imap_load.ts --start-delay: its startup warm-up over before the first connection.
   await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
   return {
     target: ["--connect", `127.0.0.1:${server.imap}`, "--server-pid", String(server.pid)],
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      if (dbDir) await Deno.remove(dbDir, { recursive: true });
+    },
   };
 }
 
@@ -261,6 +269,7 @@ async function main() {
       python: { type: "string", default: "python3" },
       "save-runs": { type: "string" },
       "server-log": { type: "string" },
+      store: { type: "string", default: "memory" },
     },
     allowNegative: true,
   });
@@ -284,8 +293,12 @@ async function main() {
   const saved = values["dovecot-rows"];
   const reuse = saved !== undefined && await Deno.stat(saved).then(() => true, () => false);
   if (reuse) theirs.push(...JSON.parse(await Deno.readTextFile(saved!)));
+  if (values.store !== "memory" && values.store !== "sqlite") {
+    throw new Error(`Cannot run store ${values.store}: it is memory or sqlite`);
+  }
   const ourArgs = [
     ...args,
+    ...["--store", values.store],
     ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),
     ...["--start-delay", values["start-delay"]],
   ];
@@ -302,6 +315,7 @@ async function main() {
               startElektromail(
                 values["deno-flag"],
                 Number(values["start-delay"]),
+                values.store,
                 values["server-log"] && `${values["server-log"]}.${run}`,
               )
             );
@@ -331,7 +345,7 @@ async function main() {
   }
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(
-    `${values.client} client, ${values.runs} runs each, medians, ` +
+    `${values.client} client, ${values.store} store, ${values.runs} runs each, medians, ` +
       `${navigator.hardwareConcurrency} CPUs, ${load}`,
   );
   console.log(

@@ -65,25 +65,29 @@ interface TextPlan {
  * index holds offsets only); the plan of the body is made once per index, on first use.
  */
 export function searchText(index: MessageIndex, raw: () => Uint8Array): SearchText {
+  // The bytes the plan was made from serve the search too: with SQLite each `raw()` is a read
+  // of the message from the database (a first SEARCH TEXT read every message twice).
+  let read: Uint8Array | null = null;
   const plan = index.memo(TEXT, () => {
-    const bytes = raw();
+    const bytes = read = raw();
     const header: string[] = headerLines(index.root.fields);
     const body: BodySegment[] = [];
     collectParts(bytes, index.root, header, body);
     return { header: header.join("\n"), body };
   });
-  return new PlannedText(plan, raw);
+  return new PlannedText(plan, raw, read);
 }
 
 /** A message's text plan with its bytes, for one search (the bytes are read once, on use). */
 class PlannedText implements SearchText {
   readonly #plan: TextPlan;
   readonly #load: () => Uint8Array;
-  #bytes: Uint8Array | null = null;
+  #bytes: Uint8Array | null;
 
-  constructor(plan: TextPlan, raw: () => Uint8Array) {
+  constructor(plan: TextPlan, raw: () => Uint8Array, bytes: Uint8Array | null) {
     this.#plan = plan;
     this.#load = raw;
+    this.#bytes = bytes;
   }
 
   #raw(): Uint8Array {

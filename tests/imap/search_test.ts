@@ -223,6 +223,8 @@ Deno.test("search_text: planned once per message; ASCII text matched in the stor
   let reads = 0;
   const read = () => (reads++, raw);
   const first = searchText(index, read);
+  assert.ok(first.bodyIncludes("body text"));
+  assert.equal(reads, 1, "the bytes the plan was made from serve the search that made it");
   const second = searchText(index, read);
   assert.equal(reads, 1);
   assert.equal(first.header, second.header);

@@ -364,3 +364,47 @@ Deno.test("sqlite: bytes read right after an append are the appended ones, also 
     store.close();
   }
 });
+
+Deno.test("sqlite: the reads of one task share a snapshot, ended before the next write and task", async () => {
+  await using db = await tempDb("sqlite");
+  const store = openSqliteStore(db.path);
+  const other = new DatabaseSync(db.path);
+  try {
+    const encode = (text: string) =>
+      new TextEncoder().encode(`Subject: ${text}\r\n\r\n${text}\r\n`);
+    const [a, b] = [
+      store.append("u", "INBOX", encode("a")),
+      store.append("u", "INBOX", encode("b")),
+    ];
+    const blobOf = (uid: number) =>
+      Number(
+        other.prepare(
+          "SELECT blob_id FROM messages WHERE mailbox_id = (SELECT id FROM mailboxes WHERE name = 'INBOX') AND uid = ?",
+        ).get(uid)!.blob_id,
+      );
+    const change = (uid: number, text: string) =>
+      other.prepare("UPDATE blobs SET data = ? WHERE id = ?").run(encode(text), blobOf(uid));
+    const read = (uid: number) => new TextDecoder().decode(store.getRaw("u", "INBOX", uid));
+    // A change made by another connection between two reads of one task is not seen by the
+    // second: they read one snapshot (one read lock, not one a statement)...
+    assert.match(read(a.uid), /^Subject: a/);
+    change(b.uid, "changed");
+    assert.match(read(b.uid), /^Subject: b/);
+    // ...until a write in the same task, which ends the read transaction first.
+    store.setFlags("u", "INBOX", [a.uid], "add", ["\\Seen"]);
+    assert.match(read(b.uid), /^Subject: changed/);
+    // The next task's reads see the database as it is then (the transaction ended).
+    await Promise.resolve();
+    change(b.uid, "again");
+    assert.match(read(b.uid), /^Subject: again/);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(
+      Number(Object.values(other.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get()!)[0]),
+      0,
+      "no read transaction is left open to keep the WAL from starting over",
+    );
+  } finally {
+    other.close();
+    store.close();
+  }
+});
