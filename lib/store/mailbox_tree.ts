@@ -298,7 +298,7 @@ function renumberAbove(
     old.push(message.uid);
     message.uid = uid++;
     message.modseq = modseq;
-    state.persistence.updateMessageUid(message.rowId, message.uid, modseq);
+    state.persistence.updateMessageUid(message.rowId, message.uid, modseq, message.flags);
     mailbox.byUid.set(message.uid, message);
     uids.push(message.uid);
     logModseq(mailbox, message);

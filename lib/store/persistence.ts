@@ -151,9 +151,15 @@ export interface Persistence {
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void;
   /**
    * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).
-   * The new UID is above every UID in the mailbox, so no two rows ever share one.
+   * The new UID is above every UID in the mailbox, so no two rows ever share one. `flags` are
+   * its flags, written with it.
    */
-  updateMessageUid(messageId: number, uid: number, modseq: number): void;
+  updateMessageUid(
+    messageId: number,
+    uid: number,
+    modseq: number,
+    flags: readonly string[],
+  ): void;
   deleteMessages(messageIds: readonly number[]): void;
   setSubscription(user: string, name: string, subscribed: boolean): void;
   /** Raises the highest UID noted for the name (when a mailbox leaves it). */

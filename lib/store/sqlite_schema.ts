@@ -10,7 +10,7 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -84,6 +84,11 @@ CREATE TABLE metadata (
   value BLOB NOT NULL,
   PRIMARY KEY (user, mailbox_id, name)
 );
+CREATE TABLE flag_changes (
+  id INTEGER PRIMARY KEY,
+  flags TEXT NOT NULL,
+  entries BLOB NOT NULL
+);
 `;
 
 /**
@@ -155,6 +160,14 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   // and the only query that read it, the highest MODSEQ per mailbox at open, now takes it from
   // the message rows `load` reads anyway. Every append wrote one more page for it.
   { version: 9, sql: "DROP INDEX IF EXISTS messages_modseq;" },
+  // Large flag changes (a STORE of many messages) are written as rows of this log, applied to
+  // the message rows at open and in idle time (sqlite.ts `FLAG_LOG_MIN`). The version keeps an
+  // older program, which would not read the log, from opening the file.
+  {
+    version: 10,
+    sql: "CREATE TABLE IF NOT EXISTS flag_changes (id INTEGER PRIMARY KEY, flags TEXT NOT NULL," +
+      " entries BLOB NOT NULL);",
+  },
 ];
 
 /**

@@ -177,7 +177,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 9);
+  assert.equal(SCHEMA_VERSION, 10);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../../lib/store/mod.ts";
-import { SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import { FLAG_LOG_MIN, SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import type { StartTimer } from "../../lib/store/sqlite_checkpoint.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { sampleMessage } from "./contract.ts";
 import { tempDb } from "./temp_db.ts";
@@ -405,6 +406,114 @@ Deno.test("sqlite: the reads of one task share a snapshot, ended before the next
     );
   } finally {
     other.close();
+    store.close();
+  }
+});
+
+/** A store whose idle timers fire only when the test says (`fire`), after a real wait. */
+function manualTimers(): { startTimer: StartTimer; fire: () => Promise<void> } {
+  let pending: Array<() => void> = [];
+  return {
+    startTimer: (_ms, fire) => {
+      let live = true;
+      pending.push(() => live && fire());
+      return { cancel: () => live = false };
+    },
+    fire: async () => {
+      // The flag log waits for writes to pause (200 ms); the checkpoint's idle step for 100.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      while (pending.length > 0) {
+        const due = pending;
+        pending = [];
+        for (const fire of due) fire();
+      }
+    },
+  };
+}
+
+const FLAGGED_ROWS = "SELECT count(*) FROM messages WHERE flags LIKE '%Seen%'";
+
+Deno.test("sqlite: a STORE of many messages goes to the flag log, read at open and applied in idle time", async () => {
+  await using db = await tempDb("sqlite");
+  const timers = manualTimers();
+  const open = () => openSqliteStore(db.path, { startTimer: timers.startTimer });
+  let store = open();
+  const n = FLAG_LOG_MIN + 36;
+  try {
+    for (let i = 0; i < n; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+    const uids = store.listMessages("u", "INBOX").map((meta) => meta.uid);
+    store.setFlags("u", "INBOX", uids, "add", ["\\Seen"]);
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 1);
+    assert.equal(count(db.path, FLAGGED_ROWS), 0, "no message row written");
+    // A change of a few is written to their rows; the row's MODSEQ is then above the log's.
+    store.setFlags("u", "INBOX", [uids[4]], "remove", ["\\Seen"]);
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 1);
+    const before = store.listMessages("u", "INBOX");
+    const highest = store.getMailbox("u", "INBOX")!.highestModseq;
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "INBOX"), before);
+    assert.equal(store.getMailbox("u", "INBOX")!.highestModseq, highest);
+    assert.equal(before.filter((meta) => meta.flags.includes("\\Seen")).length, n - 1);
+    // Idle time: the log is applied to the rows (not over the later change) and emptied.
+    await timers.fire();
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
+    assert.equal(count(db.path, FLAGGED_ROWS), n - 1);
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "INBOX"), before);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: logged flags stay with their message: not given to a new one, kept through a renumbering", async () => {
+  await using db = await tempDb("sqlite");
+  const timers = manualTimers();
+  const open = () => openSqliteStore(db.path, { startTimer: timers.startTimer });
+  let store = open();
+  try {
+    store.createMailbox("u", "A");
+    store.createMailbox("u", "B");
+    for (let i = 0; i < FLAG_LOG_MIN; i++) {
+      store.append("u", "A", sampleMessage(`a${i}`));
+      store.append("u", "B", sampleMessage(`b${i}`));
+    }
+    const uidsOf = (name: string) => store.listMessages("u", name).map((meta) => meta.uid);
+    store.setFlags("u", "A", uidsOf("A"), "add", ["\\Seen"]);
+    store.setFlags("u", "B", uidsOf("B"), "add", ["$Logged"]);
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 2);
+    // The newest message row goes; SQLite alone would give its id to the next row.
+    const last = uidsOf("B").at(-1)!;
+    const lastId = count(db.path, "SELECT max(id) FROM messages");
+    store.expunge("u", "B", [last], true);
+    const fresh = store.append("u", "B", sampleMessage("fresh"));
+    assert.ok(count(db.path, "SELECT max(id) FROM messages") > lastId);
+    // A rename onto a used name renumbers the moved messages (their rows' MODSEQ rises).
+    store.renameMailbox("u", "A", "C");
+    store.renameMailbox("u", "B", "A");
+    const expected = store.listMessages("u", "A");
+    assert.equal(
+      expected.filter((meta) => meta.flags.includes("$Logged")).length,
+      FLAG_LOG_MIN - 1,
+    );
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "A"), expected);
+    assert.deepEqual(
+      store.listMessages("u", "A").find((meta) => meta.emailId === fresh.emailId)?.flags,
+      [],
+    );
+    await timers.fire();
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "A"), expected);
+    assert.equal(
+      store.listMessages("u", "C").filter((meta) => meta.flags.includes("\\Seen")).length,
+      FLAG_LOG_MIN,
+    );
+  } finally {
     store.close();
   }
 });
