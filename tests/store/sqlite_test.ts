@@ -517,3 +517,30 @@ Deno.test("sqlite: logged flags stay with their message: not given to a new one,
     store.close();
   }
 });
+
+Deno.test("sqlite: a deleted mailbox leaves no row behind, its shared blobs only with their last message", async () => {
+  await using db = await tempDb("sqlite");
+  const store = openSqliteStore(db.path);
+  try {
+    store.createMailbox("u", "Work");
+    for (let i = 0; i < 3; i++) store.append("u", "Work", sampleMessage(`w${i}`));
+    store.copyMessages("u", "Work", [1], "INBOX");
+    store.expunge("u", "Work", [2], true);
+    store.setMetadata("u", "Work", [["/private/comment", new TextEncoder().encode("x")]]);
+    const id = count(db.path, "SELECT id FROM mailboxes WHERE name = 'Work'");
+    assert.equal(count(db.path, `SELECT count(*) FROM vanished WHERE mailbox_id = ${id}`), 1);
+    store.deleteMailbox("u", "Work");
+    for (const table of ["messages", "vanished", "metadata"]) {
+      assert.equal(count(db.path, `SELECT count(*) FROM ${table} WHERE mailbox_id = ${id}`), 0);
+    }
+    // The copy in INBOX keeps its blob; the others went with their messages.
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 1);
+    assert.equal(
+      count(db.path, "SELECT count(*) FROM messages WHERE blob_id NOT IN (SELECT id FROM blobs)"),
+      0,
+    );
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), sampleMessage("w0"));
+  } finally {
+    store.close();
+  }
+});
