@@ -96,12 +96,6 @@ const FLAG_ENTRY_BYTES = 24;
 /** Writes must have paused this long before an idle step applies a log row, in ms. */
 const FLAG_LOG_IDLE_MS = 200;
 
-/** A message's flags and MODSEQ after a change. */
-interface FlagState {
-  readonly flags: readonly string[];
-  readonly modseq: number;
-}
-
 /** The SQLite backend of one file; every statement is prepared once. */
 class SqlitePersistence implements Persistence {
   readonly kind = "sqlite";
@@ -129,10 +123,13 @@ class SqlitePersistence implements Persistence {
    */
   #reading = false;
   /**
-   * The flag changes of the open transaction, by message row id (the last of each), written
-   * as it commits (`#writeFlagChanges`).
+   * The flag changes of the open transaction in the order made: message row ids, their new
+   * flag lists and MODSEQs, written as it commits (`#writeFlagChanges`). A message changed twice
+   * is in twice; the later change has the higher MODSEQ, so it wins either way.
    */
-  readonly #flagChanges = new Map<number, FlagState>();
+  readonly #flagIds: number[] = [];
+  readonly #flagLists: Array<readonly string[]> = [];
+  readonly #flagModseqs: number[] = [];
   /** The id the next message row gets: above every id in the table or the flag log. */
   #nextMessageId = 1;
   /** The idle step that applies the flag log; undefined when none is pending. */
@@ -237,7 +234,7 @@ class SqlitePersistence implements Persistence {
       emailId: Number(row.email_id),
       modseq: Number(row.modseq),
     }));
-    this.#flagChanges.clear();
+    this.#forgetFlagChanges();
     this.#nextMessageId = this.#applyLoggedFlags(messages) + 1;
     // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
     // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
@@ -328,7 +325,7 @@ class SqlitePersistence implements Persistence {
       return result;
     } catch (error) {
       this.#forgetFresh();
-      this.#flagChanges.clear();
+      this.#forgetFlagChanges();
       this.#db.exec("ROLLBACK");
       throw error;
     } finally {
@@ -348,7 +345,7 @@ class SqlitePersistence implements Persistence {
     } catch (error) {
       // A blob id given in the savepoint may be given again.
       this.#forgetFresh();
-      this.#flagChanges.clear();
+      this.#forgetFlagChanges();
       this.#sql("ROLLBACK TO shared_call").run();
       this.#sql("RELEASE shared_call").run();
       throw error;
@@ -371,7 +368,7 @@ class SqlitePersistence implements Persistence {
       this.#sql("COMMIT").run();
     } catch (error) {
       this.#forgetFresh();
-      this.#flagChanges.clear();
+      this.#forgetFlagChanges();
       try {
         this.#db.exec("ROLLBACK");
       } catch {
@@ -393,45 +390,64 @@ class SqlitePersistence implements Persistence {
    * the `flag_changes` log if not (see the module documentation).
    */
   #writeFlagChanges(): void {
-    const changes = this.#flagChanges;
-    if (changes.size === 0) return;
-    if (changes.size < FLAG_LOG_MIN) {
-      const update = this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?");
-      for (const [id, { flags, modseq }] of changes) {
-        update.run(JSON.stringify(flags), modseq, id);
+    const ids = this.#flagIds;
+    const lists = this.#flagLists;
+    const modseqs = this.#flagModseqs;
+    const count = ids.length;
+    if (count === 0) return;
+    if (count < FLAG_LOG_MIN) {
+      // Only over an older state: a renumbering in the same transaction wrote a newer one.
+      const update = this.#sql(
+        "UPDATE messages SET flags = ?, modseq = ? WHERE id = ? AND modseq < ?",
+      );
+      for (let i = 0; i < count; i++) {
+        update.run(JSON.stringify(lists[i]), modseqs[i], ids[i], modseqs[i]);
       }
-      changes.clear();
+      this.#forgetFlagChanges();
       return;
     }
     const insert = this.#sql("INSERT INTO flag_changes (flags, entries) VALUES (?, ?)");
-    // The lists are interned: one index for each distinct one in a row.
-    const lists = new Map<readonly string[], number>();
+    // The lists are interned: one index for each distinct one in a row, the last one's tried
+    // first (a STORE's messages mostly share one).
+    const indexes = new Map<readonly string[], number>();
     const texts: string[] = [];
-    const bytes = new Uint8Array(Math.min(changes.size, FLAG_LOG_ROW) * FLAG_ENTRY_BYTES);
+    const bytes = new Uint8Array(Math.min(count, FLAG_LOG_ROW) * FLAG_ENTRY_BYTES);
     const view = new DataView(bytes.buffer);
     let at = 0;
-    const flush = () => {
-      insert.run(`[${texts.join(",")}]`, bytes.subarray(0, at));
-      lists.clear();
-      texts.length = 0;
-      at = 0;
-    };
-    for (const [id, { flags, modseq }] of changes) {
-      let index = lists.get(flags);
-      if (index === undefined) {
-        index = texts.length;
-        lists.set(flags, index);
-        texts.push(JSON.stringify(flags));
+    let last: readonly string[] | null = null;
+    let index = 0;
+    for (let i = 0; i < count; i++) {
+      const list = lists[i];
+      if (list !== last) {
+        let known = indexes.get(list);
+        if (known === undefined) {
+          known = texts.length;
+          indexes.set(list, known);
+          texts.push(JSON.stringify(list));
+        }
+        last = list;
+        index = known;
       }
-      view.setFloat64(at, id, true);
-      view.setFloat64(at + 8, modseq, true);
+      view.setFloat64(at, ids[i], true);
+      view.setFloat64(at + 8, modseqs[i], true);
       view.setFloat64(at + 16, index, true);
       at += FLAG_ENTRY_BYTES;
-      if (at === bytes.length) flush();
+      if (at === bytes.length || i === count - 1) {
+        insert.run(`[${texts.join(",")}]`, bytes.subarray(0, at));
+        indexes.clear();
+        texts.length = 0;
+        last = null;
+        at = 0;
+      }
     }
-    if (at > 0) flush();
-    changes.clear();
+    this.#forgetFlagChanges();
     this.#scheduleFlagLog(FLAG_LOG_IDLE_MS);
+  }
+
+  #forgetFlagChanges(): void {
+    this.#flagIds.length = 0;
+    this.#flagLists.length = 0;
+    this.#flagModseqs.length = 0;
   }
 
   /**
@@ -649,7 +665,9 @@ class SqlitePersistence implements Persistence {
 
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void {
     if (this.#depth > 0 || this.#shared) {
-      this.#flagChanges.set(messageId, { flags, modseq });
+      this.#flagIds.push(messageId);
+      this.#flagLists.push(flags);
+      this.#flagModseqs.push(modseq);
       return;
     }
     this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
@@ -665,8 +683,8 @@ class SqlitePersistence implements Persistence {
     modseq: number,
     flags: readonly string[],
   ): void {
-    // The flags too: the row's MODSEQ rises above a log entry's, whose flags it must then hold.
-    this.#flagChanges.delete(messageId);
+    // The flags too: the row's MODSEQ rises above a log entry's, whose flags it must then hold
+    // (and above a change of this transaction not written yet, which then leaves the row be).
     this.#sql("UPDATE messages SET uid = ?, modseq = ?, flags = ? WHERE id = ?").run(
       uid,
       modseq,
@@ -680,7 +698,6 @@ class SqlitePersistence implements Persistence {
     const remove = this.#sql("DELETE FROM messages WHERE id = ?");
     const blobIds: number[] = [];
     for (const id of messageIds) {
-      this.#flagChanges.delete(id);
       const row = select.get(id);
       if (row) blobIds.push(Number(row.blob_id));
       remove.run(id);
@@ -732,7 +749,7 @@ class SqlitePersistence implements Persistence {
 
   clear(): void {
     this.#forgetFresh();
-    this.#flagChanges.clear();
+    this.#forgetFlagChanges();
     this.#db.exec(
       "DELETE FROM flag_changes; DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
