@@ -87,11 +87,15 @@ const FRESH_BLOB_BYTES = 1 << 20;
  */
 export const FLAG_LOG_MIN = 64;
 
-/** Entries of one `flag_changes` row, what one idle step applies (~2 us each). */
-const FLAG_LOG_ROW = 512;
+/** Messages one `flag_changes` row names at most: what one idle step applies (~2 us each). */
+export const FLAG_LOG_ROW = 512;
 
-/** Bytes of one entry: the message row's id, its MODSEQ, its flag list's index (float64 LE). */
-const FLAG_ENTRY_BYTES = 24;
+/**
+ * Bytes of one run of a `flag_changes` row: messages with consecutive row ids given the same
+ * flag list at the same MODSEQ (a STORE of a mailbox is mostly one), as the first id, the count,
+ * the MODSEQ and the list's index in the row's `flags`, each a little-endian float64.
+ */
+const FLAG_RUN_BYTES = 32;
 
 /** Writes must have paused this long before an idle step applies a log row, in ms. */
 const FLAG_LOG_IDLE_MS = 200;
@@ -123,13 +127,17 @@ class SqlitePersistence implements Persistence {
    */
   #reading = false;
   /**
-   * The flag changes of the open transaction in the order made: message row ids, their new
-   * flag lists and MODSEQs, written as it commits (`#writeFlagChanges`). A message changed twice
-   * is in twice; the later change has the higher MODSEQ, so it wins either way.
+   * The flag changes of the open transaction in the order made, as runs (see
+   * `FLAG_RUN_BYTES`): first message row id, count, MODSEQ and flag list of each, written as it
+   * commits (`#writeFlagChanges`). A message changed twice is in twice; the later change has
+   * the higher MODSEQ, so it wins either way.
    */
-  readonly #flagIds: number[] = [];
-  readonly #flagLists: Array<readonly string[]> = [];
-  readonly #flagModseqs: number[] = [];
+  readonly #runFirst: number[] = [];
+  readonly #runCount: number[] = [];
+  readonly #runModseq: number[] = [];
+  readonly #runList: Array<readonly string[]> = [];
+  /** Messages in those runs. */
+  #flagChanged = 0;
   /** The id the next message row gets: above every id in the table or the flag log. */
   #nextMessageId = 1;
   /** The idle step that applies the flag log; undefined when none is pending. */
@@ -390,64 +398,80 @@ class SqlitePersistence implements Persistence {
    * the `flag_changes` log if not (see the module documentation).
    */
   #writeFlagChanges(): void {
-    const ids = this.#flagIds;
-    const lists = this.#flagLists;
-    const modseqs = this.#flagModseqs;
-    const count = ids.length;
-    if (count === 0) return;
-    if (count < FLAG_LOG_MIN) {
+    const runs = this.#runFirst.length;
+    if (runs === 0) return;
+    const first = this.#runFirst;
+    const count = this.#runCount;
+    const modseq = this.#runModseq;
+    const list = this.#runList;
+    if (this.#flagChanged < FLAG_LOG_MIN) {
       // Only over an older state: a renumbering in the same transaction wrote a newer one.
       const update = this.#sql(
-        "UPDATE messages SET flags = ?, modseq = ? WHERE id = ? AND modseq < ?",
+        "UPDATE messages SET flags = ?, modseq = ? WHERE id BETWEEN ? AND ? AND modseq < ?",
       );
-      for (let i = 0; i < count; i++) {
-        update.run(JSON.stringify(lists[i]), modseqs[i], ids[i], modseqs[i]);
+      for (let r = 0; r < runs; r++) {
+        update.run(
+          JSON.stringify(list[r]),
+          modseq[r],
+          first[r],
+          first[r] + count[r] - 1,
+          modseq[r],
+        );
       }
       this.#forgetFlagChanges();
       return;
     }
     const insert = this.#sql("INSERT INTO flag_changes (flags, entries) VALUES (?, ?)");
-    // The lists are interned: one index for each distinct one in a row, the last one's tried
-    // first (a STORE's messages mostly share one).
+    // The lists are interned: one index for each distinct one in a row.
     const indexes = new Map<readonly string[], number>();
     const texts: string[] = [];
-    const bytes = new Uint8Array(Math.min(count, FLAG_LOG_ROW) * FLAG_ENTRY_BYTES);
-    const view = new DataView(bytes.buffer);
-    let at = 0;
-    let last: readonly string[] | null = null;
-    let index = 0;
-    for (let i = 0; i < count; i++) {
-      const list = lists[i];
-      if (list !== last) {
-        let known = indexes.get(list);
-        if (known === undefined) {
-          known = texts.length;
-          indexes.set(list, known);
-          texts.push(JSON.stringify(list));
-        }
-        last = list;
-        index = known;
+    /** The row's runs, four numbers each (see `FLAG_RUN_BYTES`). */
+    const row: number[] = [];
+    let inRow = 0;
+    const write = () => {
+      const bytes = new Uint8Array(row.length * 8);
+      const view = new DataView(bytes.buffer);
+      for (let k = 0; k < row.length; k++) view.setFloat64(k * 8, row[k], true);
+      insert.run(`[${texts.join(",")}]`, bytes);
+      indexes.clear();
+      texts.length = 0;
+      row.length = 0;
+      inRow = 0;
+    };
+    for (let r = 0; r < runs; r++) {
+      let index = indexes.get(list[r]);
+      if (index === undefined) {
+        index = texts.length;
+        indexes.set(list[r], index);
+        texts.push(JSON.stringify(list[r]));
       }
-      view.setFloat64(at, ids[i], true);
-      view.setFloat64(at + 8, modseqs[i], true);
-      view.setFloat64(at + 16, index, true);
-      at += FLAG_ENTRY_BYTES;
-      if (at === bytes.length || i === count - 1) {
-        insert.run(`[${texts.join(",")}]`, bytes.subarray(0, at));
-        indexes.clear();
-        texts.length = 0;
-        last = null;
-        at = 0;
+      // A run longer than a row's room goes on in the next row.
+      for (let done = 0; done < count[r];) {
+        const take = Math.min(count[r] - done, FLAG_LOG_ROW - inRow);
+        row.push(first[r] + done, take, modseq[r], index);
+        done += take;
+        inRow += take;
+        if (inRow === FLAG_LOG_ROW) {
+          write();
+          if (done < count[r]) {
+            index = 0;
+            indexes.set(list[r], 0);
+            texts.push(JSON.stringify(list[r]));
+          }
+        }
       }
     }
+    if (inRow > 0) write();
     this.#forgetFlagChanges();
     this.#scheduleFlagLog(FLAG_LOG_IDLE_MS);
   }
 
   #forgetFlagChanges(): void {
-    this.#flagIds.length = 0;
-    this.#flagLists.length = 0;
-    this.#flagModseqs.length = 0;
+    this.#runFirst.length = 0;
+    this.#runCount.length = 0;
+    this.#runModseq.length = 0;
+    this.#runList.length = 0;
+    this.#flagChanged = 0;
   }
 
   /**
@@ -463,12 +487,14 @@ class SqlitePersistence implements Persistence {
     const byId = new Map(messages.map((message) => [message.id, message]));
     for (const row of rows) {
       const lists = JSON.parse(String(row.flags)) as string[][];
-      forEachFlagEntry(row.entries as Uint8Array, (id, modseq, index) => {
-        if (id > highest) highest = id;
-        const message = byId.get(id);
-        if (message && modseq > message.modseq) {
-          message.flags = lists[index];
-          message.modseq = modseq;
+      forEachFlagRun(row.entries as Uint8Array, (first, count, modseq, index) => {
+        if (first + count - 1 > highest) highest = first + count - 1;
+        for (let id = first; id < first + count; id++) {
+          const message = byId.get(id);
+          if (message && modseq > message.modseq) {
+            message.flags = lists[index];
+            message.modseq = modseq;
+          }
         }
       });
     }
@@ -502,10 +528,10 @@ class SqlitePersistence implements Persistence {
         const lists = JSON.parse(String(row.flags)) as string[][];
         const texts = lists.map((list) => JSON.stringify(list));
         const update = this.#sql(
-          "UPDATE messages SET flags = ?, modseq = ? WHERE id = ? AND modseq < ?",
+          "UPDATE messages SET flags = ?, modseq = ? WHERE id BETWEEN ? AND ? AND modseq < ?",
         );
-        forEachFlagEntry(row.entries as Uint8Array, (id, modseq, index) => {
-          update.run(texts[index], modseq, id, modseq);
+        forEachFlagRun(row.entries as Uint8Array, (first, count, modseq, index) => {
+          update.run(texts[index], modseq, first, first + count - 1, modseq);
         });
         this.#sql("DELETE FROM flag_changes WHERE id = ?").run(Number(row.id));
         return true;
@@ -665,9 +691,20 @@ class SqlitePersistence implements Persistence {
 
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void {
     if (this.#depth > 0 || this.#shared) {
-      this.#flagIds.push(messageId);
-      this.#flagLists.push(flags);
-      this.#flagModseqs.push(modseq);
+      // The next message row of the last run, with its list and MODSEQ, extends it.
+      const last = this.#runFirst.length - 1;
+      this.#flagChanged++;
+      if (
+        last >= 0 && this.#runFirst[last] + this.#runCount[last] === messageId &&
+        this.#runModseq[last] === modseq && this.#runList[last] === flags
+      ) {
+        this.#runCount[last]++;
+        return;
+      }
+      this.#runFirst.push(messageId);
+      this.#runCount.push(1);
+      this.#runModseq.push(modseq);
+      this.#runList.push(flags);
       return;
     }
     this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
@@ -772,14 +809,19 @@ class SqlitePersistence implements Persistence {
   }
 }
 
-/** Calls `fn` with each entry of a `flag_changes` row's `entries`. */
-function forEachFlagEntry(
+/** Calls `fn` with each run of a `flag_changes` row's `entries` (see `FLAG_RUN_BYTES`). */
+function forEachFlagRun(
   bytes: Uint8Array,
-  fn: (id: number, modseq: number, index: number) => void,
+  fn: (first: number, count: number, modseq: number, index: number) => void,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at + FLAG_ENTRY_BYTES <= bytes.byteLength; at += FLAG_ENTRY_BYTES) {
-    fn(view.getFloat64(at, true), view.getFloat64(at + 8, true), view.getFloat64(at + 16, true));
+  for (let at = 0; at + FLAG_RUN_BYTES <= bytes.byteLength; at += FLAG_RUN_BYTES) {
+    fn(
+      view.getFloat64(at, true),
+      view.getFloat64(at + 8, true),
+      view.getFloat64(at + 16, true),
+      view.getFloat64(at + 24, true),
+    );
   }
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../../lib/store/mod.ts";
-import { FLAG_LOG_MIN, SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import { FLAG_LOG_MIN, FLAG_LOG_ROW, SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
 import type { StartTimer } from "../../lib/store/sqlite_checkpoint.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { sampleMessage } from "./contract.ts";
@@ -540,6 +540,45 @@ Deno.test("sqlite: a deleted mailbox leaves no row behind, its shared blobs only
       0,
     );
     assert.deepEqual(store.getRaw("u", "INBOX", 1), sampleMessage("w0"));
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: the flag log over several rows: long runs cut at a row's end, short ones side by side", async () => {
+  await using db = await tempDb("sqlite");
+  const timers = manualTimers();
+  const open = () => openSqliteStore(db.path, { startTimer: timers.startTimer });
+  let store = open();
+  const n = 2 * FLAG_LOG_ROW + 76;
+  try {
+    store.appendMessages(
+      "u",
+      "INBOX",
+      Array.from({ length: n }, (_, i) => ({
+        raw: sampleMessage(`m${i}`),
+        options: { flags: i % 3 === 0 ? ["\\Flagged"] : [] },
+      })),
+    );
+    const uids = store.listMessages("u", "INBOX").map((meta) => meta.uid);
+    // Two lists in turn: runs of one or two messages.
+    store.setFlags("u", "INBOX", uids, "add", ["\\Seen"]);
+    // Every third message: runs of one, ids apart.
+    store.setFlags("u", "INBOX", uids, "remove", ["\\Flagged"]);
+    // One list for all: one run, cut at each row's end.
+    store.setFlags("u", "INBOX", uids, "add", ["$All"]);
+    assert.ok(count(db.path, "SELECT count(*) FROM flag_changes") >= 7);
+    const expected = store.listMessages("u", "INBOX");
+    assert.ok(expected.every((meta) => meta.flags.join(" ") === "\\Seen $All"));
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "INBOX"), expected);
+    await timers.fire();
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
+    assert.equal(count(db.path, "SELECT count(*) FROM messages WHERE flags LIKE '%$All%'"), n);
+    store.close();
+    store = open();
+    assert.deepEqual(store.listMessages("u", "INBOX"), expected);
   } finally {
     store.close();
   }
