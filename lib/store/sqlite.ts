@@ -83,9 +83,13 @@ const FRESH_BLOB_BYTES = 1 << 20;
 
 /**
  * Messages whose flags one transaction changes from which the changes go to the
- * `flag_changes` log (see the module documentation); fewer are UPDATEs of their rows.
+ * `flag_changes` log (see the module documentation); fewer are UPDATEs of their rows. Past a
+ * few messages one INSERT costs less than their UPDATEs, and the startup warm-up's STOREs (six
+ * messages, lib/imap/warm_up.ts) then run the log's code before the first client's: with 64, a
+ * first STORE of 5,000 spent 0.57-0.71 ms writing its one log row, with 4 0.01-0.29 (issue 13,
+ * round 22, three runs each).
  */
-export const FLAG_LOG_MIN = 64;
+export const FLAG_LOG_MIN = 4;
 
 /** Messages one `flag_changes` row names at most: what one idle step applies (~2 us each). */
 export const FLAG_LOG_ROW = 512;
