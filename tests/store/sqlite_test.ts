@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore } from "../../lib/store/mod.ts";
-import { FLAG_LOG_MIN, FLAG_LOG_ROW, SCHEMA_VERSION } from "../../lib/store/sqlite.ts";
+import {
+  FLAG_LOG_BACKLOG,
+  FLAG_LOG_MIN,
+  FLAG_LOG_ROW,
+  SCHEMA_VERSION,
+} from "../../lib/store/sqlite.ts";
 import type { StartTimer } from "../../lib/store/sqlite_checkpoint.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { sampleMessage } from "./contract.ts";
@@ -410,8 +415,15 @@ Deno.test("sqlite: the reads of one task share a snapshot, ended before the next
   }
 });
 
-/** A store whose idle timers fire only when the test says (`fire`), after a real wait. */
-function manualTimers(): { startTimer: StartTimer; fire: () => Promise<void> } {
+/**
+ * A store whose idle timers fire only when the test says: `fire` after a real wait, until none
+ * is left; `fireDue` the ones pending now, at once.
+ */
+function manualTimers(): {
+  startTimer: StartTimer;
+  fire: () => Promise<void>;
+  fireDue: () => void;
+} {
   let pending: Array<() => void> = [];
   return {
     startTimer: (_ms, fire) => {
@@ -427,6 +439,11 @@ function manualTimers(): { startTimer: StartTimer; fire: () => Promise<void> } {
         pending = [];
         for (const fire of due) fire();
       }
+    },
+    fireDue: () => {
+      const due = pending;
+      pending = [];
+      for (const fire of due) fire();
     },
   };
 }
@@ -579,6 +596,36 @@ Deno.test("sqlite: the flag log over several rows: long runs cut at a row's end,
     store.close();
     store = open();
     assert.deepEqual(store.listMessages("u", "INBOX"), expected);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite: under writes that never pause, the flag log is kept to its backlog", async () => {
+  await using db = await tempDb("sqlite");
+  const timers = manualTimers();
+  const store = openSqliteStore(db.path, { startTimer: timers.startTimer });
+  try {
+    for (let i = 0; i < FLAG_LOG_MIN; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+    const uids = store.listMessages("u", "INBOX").map((meta) => meta.uid);
+    const rows = () => count(db.path, "SELECT count(*) FROM flag_changes");
+    for (let i = 0; i < FLAG_LOG_BACKLOG + 3; i++) {
+      store.setFlags("u", "INBOX", uids, i % 2 ? "remove" : "add", ["\\Seen"]);
+    }
+    assert.equal(rows(), FLAG_LOG_BACKLOG + 3);
+    // Writes have not paused: steps run only while the backlog is there.
+    for (let i = 0; i < 10; i++) timers.fireDue();
+    assert.equal(rows(), FLAG_LOG_BACKLOG - 1);
+    const expected = store.listMessages("u", "INBOX");
+    await timers.fire();
+    assert.equal(rows(), 0);
+    store.close();
+    const reopened = openSqliteStore(db.path);
+    try {
+      assert.deepEqual(reopened.listMessages("u", "INBOX"), expected);
+    } finally {
+      reopened.close();
+    }
   } finally {
     store.close();
   }
