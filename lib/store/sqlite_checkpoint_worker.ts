@@ -61,6 +61,16 @@ export const CLOSE_WAIT_MS = 1_000;
  */
 const WORKER_CODE = `
 import { DatabaseSync } from "node:sqlite";
+import { setPriority } from "node:os";
+// The lowest priority for this thread alone (Linux: a thread's nice value is its own; elsewhere
+// it would be the whole process's). Not allowed without --allow-sys=setPriority: then as is.
+if (Deno.build.os === "linux") {
+  try {
+    setPriority(19);
+  } catch {
+    // Runs at the process's priority.
+  }
+}
 let setup;
 let db;
 let statement;
