@@ -21,6 +21,7 @@ import {
 } from "../../lib/store/sqlite_checkpoint_worker.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "../../lib/store/sqlite.ts";
 import { sampleMessage } from "./contract.ts";
+import { tempDb } from "./temp_db.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -299,4 +300,22 @@ Deno.test("checkpoints: nothing after close, no worker before one is needed", as
   checkpoints.close();
   await sleep(250);
   assert.equal(started, 0);
+});
+
+Deno.test({
+  name: "sqlite checkpoints: on Linux the worker's thread alone runs at the lowest priority",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using db = await tempDb("nice");
+    const child = new URL("./nice_child.ts", import.meta.url);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", child.href, db.path],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(output.success, new TextDecoder().decode(output.stderr));
+    const nice = new TextDecoder().decode(output.stdout).trim().split("\n");
+    assert.ok(nice.length > 2, "the process's threads are listed");
+    assert.deepEqual(nice.filter((value) => value !== "0"), ["19"]);
+  },
 });
