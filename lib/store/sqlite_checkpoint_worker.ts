@@ -22,8 +22,8 @@
  * still copies the burst's WAL while the first commands come, and on a 2-core host it took a core
  * from them (issue 13, round 22, `bench/cold_compare.ts --store sqlite --runs 1`, alternating:
  * SELECT 0.45-0.52 ms against 0.81-1.00 and `FETCH 1:* (UID FLAGS)` 1.52-1.77 against 2.45-4.18
- * with the Deno client, three pairs; SELECT 0.38-0.45 in eight of ten runs with Python against
- * 0.60-0.81). Its copying waits for idle cores instead; it does no work the event loop waits on.
+ * with the Deno client, three pairs; with Python SELECT 0.32-0.50 in 12 runs of 14 against
+ * 0.43-0.95 in ten). Its copying waits for idle cores instead; the event loop never waits on it.
  * Loading `node:os` costs the SQLite server's idle RSS ~2 MB (60.9-61.8 MB against 58.9-59.1,
  * `bench/idle_rss.ts --store sqlite`, three alternating runs).
  *
