@@ -13,12 +13,13 @@
  * rows of the `flag_changes` log, not one UPDATE of each message row: a first
  * `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages took 27-31 ms against Dovecot's 2.2-2.4
  * (issue 13, round 22), nearly all of it SQLite rewriting 5,000 rows (~2 us each, and ~360
- * pages for the commit to write). Each entry says a message's flags and MODSEQ; a message's
- * MODSEQ only rises with each change, so its state is that of the row or of the entry with the
- * highest MODSEQ, whatever order they are read in. `load` applies the log that way, and in idle
- * time the rows are brought up to date one log row at a time and the log row deleted
- * (`#applyFlagLog`). Message row ids are given here, above every id a log entry names, so an
- * entry of an expunged message never meets a new message under its id.
+ * pages for the commit to write). Each entry (a run of consecutive message rows) says their
+ * flags and MODSEQ; a message's MODSEQ only rises with each change, so its state is that of the
+ * row or of the entry with the highest MODSEQ, whatever order they are read in. `load` applies
+ * the log that way (`#applyLoggedFlags`), and in idle time the rows are brought up to date one
+ * log row at a time and the log row deleted (`#flagLogStep`). Message row ids are given here,
+ * above every id a log entry names, so an entry of an expunged message never meets a new
+ * message under its id.
  *
  * @module
  */
@@ -841,9 +842,12 @@ function forEachFlagRun(
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let at = 0; at + FLAG_RUN_BYTES <= bytes.byteLength; at += FLAG_RUN_BYTES) {
+    const count = view.getFloat64(at + 8, true);
+    // No run this code wrote is longer than a row; a damaged one is passed over, not walked.
+    if (!(Number.isInteger(count) && count >= 1 && count <= FLAG_LOG_ROW)) continue;
     fn(
       view.getFloat64(at, true),
-      view.getFloat64(at + 8, true),
+      count,
       view.getFloat64(at + 16, true),
       view.getFloat64(at + 24, true),
     );
