@@ -501,10 +501,12 @@ class SqlitePersistence implements Persistence {
       const lists = JSON.parse(String(row.flags)) as string[][];
       forEachFlagRun(row.entries as Uint8Array, (first, count, modseq, index) => {
         if (first + count - 1 > highest) highest = first + count - 1;
+        const flags = lists[index];
+        if (!Array.isArray(flags)) return;
         for (let id = first; id < first + count; id++) {
           const message = byId.get(id);
           if (message && modseq > message.modseq) {
-            message.flags = lists[index];
+            message.flags = flags;
             message.modseq = modseq;
           }
         }
