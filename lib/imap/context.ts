@@ -118,6 +118,8 @@ export interface Session {
   readonly out: ResponseBuilder;
   /** Writes pending output and waits while the peer is slow to read. */
   flush(): Promise<void>;
+  /** Writes pending output and waits until all of it is written. */
+  drained(): Promise<void>;
   /**
    * Writes a `+ prompt` continuation and resolves with the client's next line, read raw
    * (AUTHENTICATE responses, IDLE's DONE); rejects if the connection closes first.

@@ -183,6 +183,10 @@ function newSession(conn: Connection): Session {
     async flush() {
       if (!emit(conn) && !conn.ended) await io.drained();
     },
+    async drained() {
+      emit(conn);
+      if (!conn.ended) await io.drained();
+    },
     awaitLine(prompt: string) {
       out.push(continuation(prompt));
       emit(conn);

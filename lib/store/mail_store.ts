@@ -434,6 +434,10 @@ export class MailStore implements Store {
     return message ? this.#persistence.readBlob(message.blob) : undefined;
   }
 
+  releaseRaw(bytes: Uint8Array): void {
+    this.#persistence.releaseBlob?.(bytes);
+  }
+
   getIndex(user: string, mailbox: string, uid: number): MessageIndex | undefined {
     const message = this.#messageRecord(user, mailbox, uid);
     if (!message) return undefined;

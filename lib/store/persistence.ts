@@ -146,6 +146,11 @@ export interface Persistence {
   /** Keeps message bytes; `owned`: the caller hands them over (no copy is needed). */
   storeBlob(raw: Uint8Array, owned?: boolean): BlobRef;
   readBlob(blob: BlobRef): Uint8Array;
+  /**
+   * The caller of `readBlob` is done with `bytes` and holds no view of them: a backend whose
+   * `readBlob` made them for the call may free them now (absent or not its own: nothing).
+   */
+  releaseBlob?(bytes: Uint8Array): void;
   /** Stores a message row in the mailbox with row id `mailboxId`; returns the row's id. */
   insertMessage(mailboxId: number, message: NewMessage): number;
   updateFlags(messageId: number, flags: readonly string[], modseq: number): void;

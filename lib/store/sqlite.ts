@@ -138,6 +138,8 @@ class SqlitePersistence implements Persistence {
    * the blobs in one transaction took 92-109 ms instead of 116-240 (issue 13, round 22).
    */
   #reading = false;
+  /** The buffers `readBlob` made, which `releaseBlob` may free. */
+  readonly #lent = new WeakSet<ArrayBuffer>();
   /**
    * The flag changes of the open transaction in the order made, as runs (see
    * `FLAG_RUN_BYTES`): first message row id, count, MODSEQ and flag list of each, written as it
@@ -689,7 +691,15 @@ class SqlitePersistence implements Persistence {
     if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
     const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
     if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
-    return row.data as Uint8Array;
+    const data = row.data as Uint8Array;
+    this.#lent.add(data.buffer as ArrayBuffer);
+    return data;
+  }
+
+  releaseBlob(bytes: Uint8Array): void {
+    // Only bytes made by a read, each in an ArrayBuffer of its own (node:sqlite): given back
+    // now, not at the next collection, so the next read reuses their pages.
+    if (this.#lent.delete(bytes.buffer as ArrayBuffer)) (bytes.buffer as ArrayBuffer).transfer(0);
   }
 
   insertMessage(mailboxId: number, message: NewMessage): number {

@@ -365,6 +365,12 @@ export interface Store {
    */
   getRaw(user: string, mailbox: string, uid: number): Uint8Array | undefined;
   /**
+   * The caller is done with bytes `getRaw` returned and holds no view of them (nor does
+   * anything it handed them to): a store whose `getRaw` made them for the call (SQLite) frees
+   * them now instead of at a later collection. Nothing for any other bytes.
+   */
+  releaseRaw?(bytes: Uint8Array): void;
+  /**
    * The message's MIME index, built on first use and cached: kept as long as the bytes
    * with the memory store (copies share it), in a bounded cache with SQLite.
    */

@@ -5,6 +5,11 @@
  */
 
 import assert from "node:assert/strict";
+import { testConfig } from "../../lib/config.ts";
+import { startElektromail } from "../../lib/server.ts";
+import { openSqliteStore } from "../../lib/store/mod.ts";
+import { tempDb } from "../store/temp_db.ts";
+import { RawImap } from "./raw_client.ts";
 import { MessageIndex } from "../../lib/mail/message_index.ts";
 import { searchAddresses, searchHeaders, searchText } from "../../lib/mail/search_text.ts";
 import { readSearchProgram } from "../../lib/imap/parse_search.ts";
@@ -315,4 +320,39 @@ Deno.test("search: SAVEDBEFORE/SAVEDON/SAVEDSINCE use the save date's day, SAVED
     ["SAVEDATESUPPORTED", [1, 2, 3]],
   ];
   for (const [program, expected] of cases) assert.deepEqual(run(program), expected, program);
+});
+
+Deno.test("search: SEARCH TEXT on the SQLite store frees each message's bytes once tested, finds the same twice", async () => {
+  await using db = await tempDb("search");
+  const store = openSqliteStore(db.path);
+  let freed = 0;
+  const releaseRaw = store.releaseRaw!.bind(store);
+  store.releaseRaw = (bytes) => {
+    releaseRaw(bytes);
+    if (bytes.length === 0) freed++;
+  };
+  const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
+  try {
+    for (let n = 1; n <= 40; n++) {
+      const word = n % 4 === 0 ? "pangolin" : "aardvark";
+      store.append("u", "INBOX", enc.encode(`Subject: m${n}\r\n\r\nA ${word} walks by, ${n}.\r\n`));
+    }
+    const { client } = await RawImap.connect(server.ports.imap);
+    try {
+      await client.command("a LOGIN u p");
+      await client.command("b SELECT INBOX");
+      const expected = "* SEARCH 4 8 12 16 20 24 28 32 36 40";
+      // The first builds each message's text plan from its bytes, the second reads them again.
+      for (const tag of ["c", "d"]) {
+        const lines = await client.command(`${tag} SEARCH TEXT pangolin`);
+        assert.equal(lines.find((line) => line.startsWith("* SEARCH")), expected);
+        assert.match(lines.at(-1)!, new RegExp(`^${tag} OK`));
+      }
+      assert.ok(freed >= 70, `freed ${freed} messages' bytes of 80 read`);
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
 });

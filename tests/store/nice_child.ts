@@ -9,16 +9,16 @@
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import type { CheckpointCounts } from "../../lib/store/sqlite_checkpoint.ts";
 
-let counts: Readonly<CheckpointCounts> | null = null;
+const seen: { counts?: Readonly<CheckpointCounts> } = {};
 const store = openSqliteStore(Deno.args[0], {
   checkpointWorkerAtOpen: true,
-  checkpointCounts: (running) => counts = running,
+  checkpointCounts: (running) => seen.counts = running,
 });
 // Enough commits for a checkpoint round in the worker (30, `COMMITS_PER_CHECKPOINT`).
 for (let i = 0; i < 40; i++) {
   store.append("u", "INBOX", new TextEncoder().encode(`Subject: ${i}\r\n\r\nx\r\n`));
 }
-for (let wait = 0; (counts?.worker ?? 0) === 0 && wait < 500; wait++) {
+for (let wait = 0; (seen.counts?.worker ?? 0) === 0 && wait < 500; wait++) {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 for (const task of Deno.readDirSync("/proc/self/task")) {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openSqliteStore } from "../../lib/store/mod.ts";
+import { openMemoryStore, openSqliteStore } from "../../lib/store/mod.ts";
 import {
   FLAG_LOG_BACKLOG,
   FLAG_LOG_MIN,
@@ -628,5 +628,33 @@ Deno.test("sqlite: under writes that never pause, the flag log is kept to its ba
     }
   } finally {
     store.close();
+  }
+});
+
+Deno.test("sqlite: bytes a read made are freed when given back; the store's own and the memory store's are not", async () => {
+  await using db = await tempDb("sqlite");
+  const store = openSqliteStore(db.path);
+  const memory = openMemoryStore();
+  try {
+    const first = store.append("u", "INBOX", sampleMessage("read"));
+    // Handed over and kept by the store (its last transaction's bytes), not made by a read.
+    const kept = store.append("u", "INBOX", sampleMessage("kept"), { transfer: true });
+    const read = store.getRaw("u", "INBOX", first.uid)!;
+    store.releaseRaw!(read);
+    assert.equal(read.length, 0, "freed");
+    assert.deepEqual(store.getRaw("u", "INBOX", first.uid), sampleMessage("read"));
+    const own = store.getRaw("u", "INBOX", kept.uid)!;
+    store.releaseRaw!(own);
+    assert.deepEqual(own, sampleMessage("kept"));
+    assert.deepEqual(store.getRaw("u", "INBOX", kept.uid), sampleMessage("kept"));
+    // Given back twice: the second time it is no longer the store's to free.
+    store.releaseRaw!(read);
+    const fromMemory = memory.append("u", "INBOX", sampleMessage("memory"));
+    const bytes = memory.getRaw("u", "INBOX", fromMemory.uid)!;
+    memory.releaseRaw?.(bytes);
+    assert.deepEqual(bytes, sampleMessage("memory"));
+  } finally {
+    store.close();
+    memory.close();
   }
 });

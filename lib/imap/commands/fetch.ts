@@ -82,6 +82,9 @@ import {
   targetsOf,
 } from "./targets.ts";
 
+/** Bytes read for a FETCH after which they are freed at its next flush (see `releaseRaw`). */
+const RELEASE_BYTES = 1024 * 1024;
+
 /** Whether fetching the item marks the message `\Seen` (RFC 9051 6.4.5). */
 function setsSeen(item: FetchAttribute): boolean {
   if (item.kind === "RFC822" || item.kind === "RFC822.TEXT") return true;
@@ -155,11 +158,35 @@ async function fetchItems(
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
 
+  // A store whose bytes are made for each read (SQLite) frees them once they are written:
+  // a first `FETCH 1:* BODY.PEEK[]` of 5,000 messages otherwise faulted in fresh pages for
+  // each (see `releaseRaw`).
+  const release = store.kind === "sqlite" && store.releaseRaw
+    ? (raw: Uint8Array) => store.releaseRaw!(raw)
+    : null;
+  const lent: Uint8Array[] = [];
+  let lentBytes = 0;
   const viewOf = (uid: number) =>
     new MessageView(
-      () => store.getRaw(user, mailbox, uid) ?? new Uint8Array(0),
+      () => {
+        const raw = store.getRaw(user, mailbox, uid) ?? new Uint8Array(0);
+        if (release) {
+          lent.push(raw);
+          lentBytes += raw.length;
+        }
+        return raw;
+      },
       (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
     );
+  /** After a flush: once a megabyte was read, waits for all output written, then frees it. */
+  const giveBack = async () => {
+    if (lentBytes < RELEASE_BYTES || session.ended) return;
+    await session.drained();
+    if (session.ended) return;
+    for (const raw of lent) release!(raw);
+    lent.length = 0;
+    lentBytes = 0;
+  };
   const reportsFlags = items.some((item) => item.kind === "FLAGS");
   let seenNow = new Set<number>();
   if (!selection.readOnly && items.some(setsSeen)) {
@@ -217,7 +244,10 @@ async function fetchItems(
     for (const item of items) {
       writeItem(context, item);
       // Written as it grows: a message's items may add up to far more than the message.
-      if (out.length > FLUSH_THRESHOLD) await session.flush();
+      if (out.length > FLUSH_THRESHOLD) {
+        await session.flush();
+        await giveBack();
+      }
       if (session.ended) return;
     }
     if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
@@ -233,7 +263,10 @@ async function fetchItems(
     }
     unknownCte ||= context.unknownCte;
     if (opened) out.push(")\r\n");
-    if (out.length > FLUSH_THRESHOLD) await session.flush();
+    if (out.length > FLUSH_THRESHOLD) {
+      await session.flush();
+      await giveBack();
+    }
     if (session.ended) return;
   }
   if (unknownCte) {

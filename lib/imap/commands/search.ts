@@ -153,6 +153,18 @@ export function evaluate(
     }
     return lastIndex;
   };
+  // A store whose bytes are made for each read (SQLite) frees a candidate's once it is tested
+  // (a text search holds them only while it runs): a first SEARCH TEXT of 5,000 messages
+  // otherwise faulted in fresh pages for each (see `releaseRaw`).
+  const release = store.kind === "sqlite" && store.releaseRaw
+    ? (bytes: Uint8Array) => store.releaseRaw!(bytes)
+    : null;
+  let read: Uint8Array | null = null;
+  const raw = (uid: number) => {
+    const bytes = store.getRaw(user, tracker.mailbox, uid) ?? EMPTY;
+    if (release) read = bytes;
+    return bytes;
+  };
   const env: SearchEnvironment = {
     messageCount: tracker.count,
     maxUid: tracker.maxUid,
@@ -163,10 +175,18 @@ export function evaluate(
     addresses: (c) => searchAddresses(index(c)),
     addressFilter: (needle) =>
       session.ctx.shared.addressColumns?.filter(user, tracker.mailbox, needle) ?? null,
-    text: (c) => searchText(index(c), () => store.getRaw(user, tracker.mailbox, c.uid) ?? EMPTY),
+    text: (c) => searchText(index(c), () => raw(c.uid)),
     emailId: (c) => store.getMessage(user, tracker.mailbox, c.uid)?.emailId ?? "",
   };
-  const matches = compileSearch(key, env);
+  const program = compileSearch(key, env);
+  const matches = release === null ? program : (c: SearchCandidate) => {
+    const hit = program(c);
+    if (read !== null) {
+      release(read);
+      read = null;
+    }
+    return hit;
+  };
   const found: SearchCandidate[] = [];
   // Both lists ascend by UID: walk them together. Messages the session has not heard of
   // yet, and expunged ones it still numbers, are left out.
