@@ -14,6 +14,7 @@ import { concatBytes } from "../../lib/bytes.ts";
 import { testConfig } from "../../lib/config.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { openMemoryStore, openSqliteStore, type Store } from "../../lib/store/mod.ts";
+import { countFreed } from "../store/freed_count.ts";
 import { tempDb } from "../store/temp_db.ts";
 
 const encoder = new TextEncoder();
@@ -179,14 +180,9 @@ Deno.test("FETCH BODY[] streaming, SQLite store: each message's bytes freed once
   const store = openSqliteStore(db.path);
   // Bytes FETCH gave back to the store, freed (detached) only after they were written (the
   // last appended message's own bytes, which the store keeps, are not freed).
-  let freed = 0;
-  const releaseRaw = store.releaseRaw!.bind(store);
-  store.releaseRaw = (bytes) => {
-    releaseRaw(bytes);
-    if (bytes.length === 0) freed++;
-  };
+  const freed = countFreed(store);
   await streaming(store);
-  assert.ok(freed >= MESSAGES, `freed ${freed} messages' bytes of ${2 * MESSAGES} read`);
+  assert.ok(freed() >= MESSAGES, `freed ${freed()} messages' bytes of ${2 * MESSAGES} read`);
 });
 
 /** Two clients fetch 600 messages (19 MB), one slowly; the first reads nothing for a while. */
