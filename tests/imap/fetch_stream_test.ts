@@ -232,3 +232,43 @@ async function streaming(store: Store): Promise<void> {
     await server.stop();
   }
 }
+
+Deno.test("FETCH of several sections per message, SQLite store reopened: a message's bytes outlive its first large item", async () => {
+  // Messages of ~300 KB, each a header and a text: its BODY[] alone passes the 256 KiB flush,
+  // and after four of them a megabyte has been read, so the bytes read so far are given back
+  // at that flush. The message being written still has BODY[TEXT] and BODYSTRUCTURE to go,
+  // from the same bytes (a reopened store has no index cached: both read them).
+  await using db = await tempDb("sections");
+  const expected = Array.from({ length: 8 }, (_, n) => message(n, 290_000 + n * 1_000));
+  const loading = openSqliteStore(db.path);
+  for (const raw of expected) loading.append("stream", "INBOX", raw);
+  loading.close();
+  const store = openSqliteStore(db.path);
+  const freed = countFreed(store);
+  const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
+  const client = await login(server.ports.imap, false);
+  try {
+    await client.write("f FETCH 1:* (BODY.PEEK[] BODY.PEEK[TEXT] BODYSTRUCTURE)\r\n");
+    for (let i = 0; i < expected.length; i++) {
+      const raw = expected[i];
+      const bodyAt = raw.indexOf(0x0a, raw.indexOf(0x0a) + 1) + 1;
+      const text = raw.subarray(bodyAt);
+      assert.equal(await client.line(), `* ${i + 1} FETCH (BODY[] {${raw.length}}`);
+      assert.ok(sameBytes(await client.bytes(raw.length), raw), `message ${i + 1}'s BODY[]`);
+      assert.equal(await client.line(), ` BODY[TEXT] {${text.length}}`);
+      assert.ok(sameBytes(await client.bytes(text.length), text), `message ${i + 1}'s BODY[TEXT]`);
+      assert.match(
+        await client.line(),
+        new RegExp(
+          `^ BODYSTRUCTURE \\("text" "plain" .* ${text.length} \\d+ NIL NIL NIL NIL\\)\\)$`,
+        ),
+      );
+    }
+    await client.ok("f");
+    assert.ok(freed() >= 8, `freed ${freed()} messages' bytes`);
+  } finally {
+    client.close();
+    await server.stop();
+    store.close();
+  }
+});

@@ -178,7 +178,10 @@ async function fetchItems(
       },
       (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
     );
-  /** After a flush: once a megabyte was read, waits for all output written, then frees it. */
+  /**
+   * After a message's last item: once a megabyte was read, waits for all output written, then
+   * frees it. Never in the middle of a message, whose next item may read its bytes again.
+   */
   const giveBack = async () => {
     if (lentBytes < RELEASE_BYTES || session.ended) return;
     await session.drained();
@@ -243,11 +246,9 @@ async function fetchItems(
     };
     for (const item of items) {
       writeItem(context, item);
-      // Written as it grows: a message's items may add up to far more than the message.
-      if (out.length > FLUSH_THRESHOLD) {
-        await session.flush();
-        await giveBack();
-      }
+      // Written as it grows: a message's items may add up to far more than the message. Its
+      // bytes are given back only after its last item: the next may read them again.
+      if (out.length > FLUSH_THRESHOLD) await session.flush();
       if (session.ended) return;
     }
     if (seenNow.has(uid) && !reportsFlags) put(`FLAGS ${flags(session, meta)}`);
@@ -263,10 +264,8 @@ async function fetchItems(
     }
     unknownCte ||= context.unknownCte;
     if (opened) out.push(")\r\n");
-    if (out.length > FLUSH_THRESHOLD) {
-      await session.flush();
-      await giveBack();
-    }
+    if (out.length > FLUSH_THRESHOLD) await session.flush();
+    await giveBack();
     if (session.ended) return;
   }
   if (unknownCte) {
