@@ -10,7 +10,7 @@ import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { TlsState } from "../net/transport.ts";
-import type { Store } from "../store/types.ts";
+import type { PendingCommit, Store } from "../store/types.ts";
 import type { AddressColumns } from "./address_columns.ts";
 import type { ResponseBuilder } from "./encoder.ts";
 import type { SortOrders } from "./sort_cache.ts";
@@ -116,6 +116,11 @@ export interface Session {
   capabilities(): string[];
   /** Pending output, written after each command (and during long FETCHes). */
   readonly out: ResponseBuilder;
+  /**
+   * Ends the command with `reply` (its tagged OK) once `commit` is made, or with `failed`
+   * if the commit fails: output after it waits until then, so replies keep their order.
+   */
+  replyAfter(commit: PendingCommit, reply: string, failed: string): void;
   /** Writes pending output and waits while the peer is slow to read. */
   flush(): Promise<void>;
   /** Writes pending output and waits until all of it is written. */
@@ -141,6 +146,11 @@ export interface AuthedSession extends Session {
 export interface CommandResult {
   readonly code?: string | null;
   readonly text?: string;
+  /**
+   * The commit the command's changes wait for (`Store.shareCommit`): its tagged OK is written
+   * only once they are stored, and it becomes `NO [SERVERBUG]` if the commit fails.
+   */
+  readonly commit?: PendingCommit;
 }
 
 /** Every state a command can run in but logout. */

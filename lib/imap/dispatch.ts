@@ -70,7 +70,10 @@ export async function runCommand(
     if (session.ended) return null;
     sendUpdates(session, spec.allowExpunge);
     if (session.ended) return null;
-    session.out.push(tagged(tag, "OK", result?.code ?? null, result?.text ?? `${verb} completed`));
+    const reply = tagged(tag, "OK", result?.code ?? null, result?.text ?? `${verb} completed`);
+    if (result?.commit) {
+      session.replyAfter(result.commit, reply, tagged(tag, "NO", "SERVERBUG", SERVER_BUG_TEXT));
+    } else session.out.push(reply);
     return "OK";
   } catch (error) {
     if (session.ended) return null;

@@ -7,7 +7,7 @@
  */
 
 import { allocateShared } from "../mail/shared_bytes.ts";
-import type { StoreEvent } from "../store/types.ts";
+import type { PendingCommit, StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { capabilities } from "./capabilities.ts";
 import { injectConnectFault } from "./chaos.ts";
@@ -53,6 +53,15 @@ export interface ImapSessionDriver {
  */
 const DIRECT_READ_MIN = 16 * 1024;
 
+/**
+ * Pipelined APPENDs that share one commit at most (SQLite; see {@linkcode pump}). Eight as
+ * the index warmer takes eight messages of one store event burst at delivery (lib/imap/warm.ts):
+ * more would leave the rest to be indexed by the first FETCH. In a script, 21.6 KB messages
+ * cost the store 125 us each with a commit each, 75 with eight to a commit, 74 with 32
+ * (`bench/sqlite_append_cpu.ts`, issue 13, round 23).
+ */
+export const APPEND_BATCH = 8;
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -83,7 +92,23 @@ interface Connection {
   paused: boolean;
   /** NOTIFY output waits for the client to read what came before. */
   notifyBlocked: boolean;
+  /**
+   * Tagged replies waiting for their commit (`Session.replyAfter`), oldest first; all output
+   * after the first of them waits with it.
+   */
+  held: HeldReply[];
+  /** Resolves when `held` empties; null while nothing waits. */
+  heldWritten: PromiseWithResolvers<void> | null;
   unsubscribe(): void;
+}
+
+/** A tagged reply that waits for a commit, with the output of its command before it. */
+interface HeldReply {
+  readonly before: Uint8Array[];
+  readonly reply: string;
+  readonly failed: string;
+  /** undefined until the commit is made or fails; then null or the error. */
+  outcome: unknown;
 }
 
 /** Creates a session; `start()` sends the greeting. */
@@ -101,6 +126,8 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     lineWaiter: null,
     paused: false,
     notifyBlocked: false,
+    held: [],
+    heldWritten: null,
     unsubscribe: () => {},
   };
   // The field a close writes, written twice: see `SocketConnection` in lib/net/transport.ts.
@@ -185,7 +212,19 @@ function newSession(conn: Connection): Session {
     },
     async drained() {
       emit(conn);
+      // Output held for a commit is not written yet: wait for it too.
+      if (conn.heldWritten !== null) await conn.heldWritten.promise;
       if (!conn.ended) await io.drained();
+    },
+    replyAfter(commit: PendingCommit, reply: string, failed: string) {
+      const held: HeldReply = { before: out.takeChunks(), reply, failed, outcome: undefined };
+      conn.held.push(held);
+      conn.heldWritten ??= Promise.withResolvers<void>();
+      commit.whenCommitted((error) => {
+        held.outcome = error;
+        if (error !== null) ctx.logger.error(`${ctx.label}: APPEND not stored`, error);
+        emit(conn);
+      });
     },
     awaitLine(prompt: string) {
       out.push(continuation(prompt));
@@ -213,8 +252,34 @@ function newSession(conn: Connection): Session {
  * the caller should wait for `drained()` before producing more.
  */
 function emit(conn: Connection): boolean {
+  if (conn.held.length > 0) return emitHeld(conn);
   const chunks = conn.out.takeChunks();
   if (conn.ended) return true;
+  return write(conn, chunks);
+}
+
+/**
+ * The replies held for commits that are made, in order, each after its command's output;
+ * then, once none waits, the output after them. Output after a reply still waiting stays.
+ */
+function emitHeld(conn: Connection): boolean {
+  let room = true;
+  while (conn.held.length > 0) {
+    const held = conn.held[0];
+    if (held.outcome === undefined && !conn.ended) return room;
+    conn.held.shift();
+    if (conn.ended) continue;
+    room = write(conn, held.before) && room;
+    room = write(conn, [encoder.encode(held.outcome === null ? held.reply : held.failed)]) && room;
+  }
+  conn.heldWritten?.resolve();
+  conn.heldWritten = null;
+  const chunks = conn.out.takeChunks();
+  if (conn.ended) return true;
+  return write(conn, chunks) && room;
+}
+
+function write(conn: Connection, chunks: readonly Uint8Array[]): boolean {
   const { ctx, io } = conn;
   let room = true;
   for (const bytes of chunks) {
@@ -228,6 +293,9 @@ function finish(conn: Connection): void {
   if (conn.ended) return;
   conn.ended = true;
   conn.unsubscribe();
+  conn.held.length = 0;
+  conn.heldWritten?.resolve();
+  conn.heldWritten = null;
   if (conn.lineWaiter) {
     conn.lineWaiter.reject(new Error("Connection closed"));
     conn.lineWaiter = null;
@@ -334,14 +402,36 @@ function deliverRawLine(conn: Connection, session: Session): void {
   waiter.resolve(line);
 }
 
+/**
+ * Runs the commands framed so far, one after the other. APPENDs that follow each other in
+ * them share one commit (SQLite; up to {@linkcode APPEND_BATCH}): the session holds the store's
+ * shared commit open across them (`Store.holdSharedCommit`) and makes it before anything
+ * else runs, and their tagged OKs wait for it (`Session.replyAfter`).
+ */
 async function pump(conn: Connection, session: Session): Promise<void> {
   if (conn.busy) return;
   conn.busy = true;
+  let release: (() => void) | null = null;
+  let appends = 0;
   try {
     while (!conn.ended && !conn.lineWaiter) {
       const event = conn.framer.next();
       if (!event) break;
+      // Not under fault injection, whose delays would hold the commit (and other sessions').
+      if (isAppend(event) && !conn.ctx.chaos?.active) {
+        release ??= conn.ctx.store.holdSharedCommit();
+        appends++;
+      } else if (release !== null) {
+        release();
+        release = null;
+        appends = 0;
+      }
       await handleEvent(conn, session, event);
+      if (release !== null && appends >= APPEND_BATCH) {
+        release();
+        release = null;
+        appends = 0;
+      }
       // Pipelined commands wait while the client is slow to read what came before.
       if (!conn.ended && !emit(conn)) await conn.io.drained();
     }
@@ -350,12 +440,27 @@ async function pump(conn: Connection, session: Session): Promise<void> {
     conn.out.push(untagged("BYE Internal server error"));
     session.close();
   } finally {
+    release?.();
     conn.busy = false;
     resumeReading(conn);
     // What happened since the last command's updates were written.
     if (session.notify) sendNotifications(conn, session);
   }
 }
+
+/** Whether `event` is an APPEND command: its tag, a space, `APPEND` in any case, a space. */
+function isAppend(event: FrameEvent): boolean {
+  if (event.type !== "command") return false;
+  const line = event.command.line;
+  const at = line.indexOf(0x20) + 1;
+  if (at === 0 || line.length < at + 7 || line[at + 6] !== 0x20) return false;
+  for (let i = 0; i < 6; i++) {
+    if ((line[at + i] | 0x20) !== APPEND_LOWER.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+const APPEND_LOWER = "append";
 
 /** Reads from the client again after {@linkcode MAX_BUFFERED_INPUT} paused it. */
 function resumeReading(conn: Connection): void {

@@ -123,6 +123,8 @@ export class MailStore implements Store {
   #shared: SharedCommit | null = null;
   /** Whether a `shareCommit` call is running: its calls join the shared commit. */
   #inShared = false;
+  /** Holders of the shared commit (`holdSharedCommit`): while any, no microtask makes it. */
+  #holds = 0;
   /** Transactions begun (`#transact`), counted so a failed `shareCommit` knows if it wrote. */
   #transactions = 0;
 
@@ -354,7 +356,7 @@ export class MailStore implements Store {
       // (lib/net/timer.ts).
       const opened = shared;
       queueMicrotask(() => {
-        if (this.#shared === opened) this.#commitShared();
+        if (this.#shared === opened && this.#holds === 0) this.#commitShared();
       });
     }
     // One savepoint around the calls of `fn`: if it throws, all of them are undone, and
@@ -374,6 +376,20 @@ export class MailStore implements Store {
       this.#inShared = false;
     }
     return shared;
+  }
+
+  holdSharedCommit(): () => void {
+    if (this.#persistence.kind === "memory") return NO_HOLD;
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (this.#holds === 0 && this.#shared !== null && !this.#inShared && !this.#closed) {
+        this.#commitShared();
+      }
+    };
   }
 
   mailboxAccessKey(user: string, mailbox: string, create: boolean): Uint8Array | null {
@@ -621,6 +637,9 @@ export class MailStore implements Store {
     else this.#listeners.emit(events);
   }
 }
+
+/** What {@linkcode MailStore.holdSharedCommit} returns where there is nothing to hold. */
+const NO_HOLD = (): void => {};
 
 /** The calls of {@linkcode MailStore.shareCommit} sharing one commit, and their events. */
 class SharedCommit implements PendingCommit {

@@ -315,6 +315,15 @@ export interface Store {
    */
   shareCommit(fn: () => void): PendingCommit | null;
   /**
+   * Keeps the shared commit of {@linkcode Store.shareCommit} open past the microtask that would
+   * make it, until the returned function is called: the holder's later `shareCommit` calls
+   * join it (an IMAP session's pipelined APPENDs: one commit for several). Any other store
+   * call still makes it first, as always. The returned function makes it, if it is still open
+   * and nobody else holds it; a second call does nothing. Holds nothing on a store that does
+   * not commit (memory).
+   */
+  holdSharedCommit(): () => void;
+  /**
    * The URLAUTH access key of a user's mailbox (RFC 4467 3), made at random when `create`
    * and none exists yet; null when there is none (or no such mailbox). It belongs to the
    * mailbox: it moves with RENAME (to the new mailbox on RENAME INBOX) and goes with DELETE.

@@ -169,3 +169,60 @@ Deno.test("shared commit: the memory store has nothing to wait for", () => {
   assert.equal(store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("One"))), null);
   assert.deepEqual(added, [1]);
 });
+
+Deno.test("shared commit held: made at the release, not in its microtask; any other call still first", async () => {
+  await using db = await tempDb("shared");
+  const store = openSqliteStore(db.path);
+  store.ensureUser("alice");
+  const added = addedUids(store);
+  const release = store.holdSharedCommit();
+  const first = store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("One")));
+  // Past the microtask (and a macrotask) that would have made it.
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const second = store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("Two")));
+  assert.ok(first && first === second, "the held commit is joined");
+  assert.equal(committedMessages(db.path), 0);
+  assert.deepEqual(added, []);
+  release();
+  assert.equal(committedMessages(db.path), 2, "the release makes it");
+  assert.deepEqual(added, [1, 2]);
+  assert.deepEqual(await Promise.all([committed(first), committed(second)]), [null, null]);
+  release(); // a second release does nothing
+
+  // Held again: another caller's store call commits it first, as always.
+  const hold = store.holdSharedCommit();
+  const third = store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("Three")));
+  assert.ok(third);
+  assert.deepEqual(store.listMessages("alice", "INBOX").map((m) => m.uid), [1, 2, 3]);
+  assert.equal(committedMessages(db.path), 3);
+  hold();
+  assert.equal(await committed(third), null);
+  store.close();
+});
+
+Deno.test("shared commit held: two holders, made when the last lets go", async () => {
+  await using db = await tempDb("shared");
+  const store = openSqliteStore(db.path);
+  store.ensureUser("alice");
+  const one = store.holdSharedCommit();
+  const two = store.holdSharedCommit();
+  const commit = store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("One")));
+  assert.ok(commit);
+  one();
+  one();
+  await Promise.resolve();
+  assert.equal(committedMessages(db.path), 0, "still held by the other");
+  two();
+  assert.equal(committedMessages(db.path), 1);
+  assert.equal(await committed(commit), null);
+  store.close();
+});
+
+Deno.test("shared commit held: the memory store holds nothing", () => {
+  const store = openMemoryStore();
+  const release = store.holdSharedCommit();
+  const added = addedUids(store);
+  assert.equal(store.shareCommit(() => store.append("alice", "INBOX", sampleMessage("One"))), null);
+  assert.deepEqual(added, [1]);
+  release();
+});

@@ -23,7 +23,13 @@
  */
 
 import { RECENT_FLAG } from "../../store/flags.ts";
-import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
+import {
+  AUTHED,
+  type AuthedCommandSpec,
+  type AuthedSession,
+  type CommandResult,
+  ImapError,
+} from "../context.ts";
 import { type CatenatePart, resolveCatenate } from "../catenate.ts";
 import type { MailboxName, Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
@@ -71,33 +77,45 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
     run(session, reader) {
       const { mailbox: argument, messages } = readAppendArguments(reader, session.utf8);
       const name = validName(argument, "NONEXISTENT");
-      const { store } = session.ctx;
-      const info = store.getMailbox(session.user, name);
-      if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
-      const inAll = appendTotalLimit(session.ctx.config.limits.maxMessageSize);
-      let total = 0;
-      const ready = messages.map((message) => {
-        const raw = checkedMessage(session, message);
-        // URLs make data the literals did not carry: the sum is checked again here.
-        total += raw.length;
-        if (total > inAll) {
-          throw new ImapError("NO", "TOOBIG", `Messages are over ${inAll} octets in all`);
-        }
-        // A literal is a buffer the framer made for this message alone, and CATENATE builds a
-        // new one: the store keeps it instead of a copy (no garbage of the message's size).
-        const options = {
-          flags: message.flags,
-          internalDate: message.internalDate,
-          transfer: true,
-        };
-        return { raw, options };
+      // With SQLite its changes may commit with those of the APPENDs pipelined after it (the
+      // session holds the commit open across them, lib/imap/session.ts), each in a savepoint:
+      // its tagged OK waits for that commit.
+      let result: CommandResult = {};
+      const commit = session.ctx.store.shareCommit(() => {
+        result = append(session, name, messages);
       });
-      const stored = store.appendMessages(session.user, info.name, ready);
-      const uids = formatSequenceSet(stored.map((meta) => meta.uid));
-      return { code: `APPENDUID ${info.uidValidity} ${uids}`, text: "APPEND completed" };
+      return commit === null ? result : { ...result, commit };
     },
   }],
 ];
+
+/** Checks and stores the messages of one APPEND; its tagged OK's code and text. */
+function append(session: AuthedSession, name: string, messages: AppendMessage[]): CommandResult {
+  const { store } = session.ctx;
+  const info = store.getMailbox(session.user, name);
+  if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
+  const inAll = appendTotalLimit(session.ctx.config.limits.maxMessageSize);
+  let total = 0;
+  const ready = messages.map((message) => {
+    const raw = checkedMessage(session, message);
+    // URLs make data the literals did not carry: the sum is checked again here.
+    total += raw.length;
+    if (total > inAll) {
+      throw new ImapError("NO", "TOOBIG", `Messages are over ${inAll} octets in all`);
+    }
+    // A literal is a buffer the framer made for this message alone, and CATENATE builds a
+    // new one: the store keeps it instead of a copy (no garbage of the message's size).
+    const options = {
+      flags: message.flags,
+      internalDate: message.internalDate,
+      transfer: true,
+    };
+    return { raw, options };
+  });
+  const stored = store.appendMessages(session.user, info.name, ready);
+  const uids = formatSequenceSet(stored.map((meta) => meta.uid));
+  return { code: `APPENDUID ${info.uidValidity} ${uids}`, text: "APPEND completed" };
+}
 
 /**
  * Everything after `APPEND`: the mailbox and `1*append-message`, up to the end of the
