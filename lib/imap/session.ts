@@ -432,8 +432,14 @@ async function pump(conn: Connection, session: Session): Promise<void> {
         release = null;
         appends = 0;
       }
-      // Pipelined commands wait while the client is slow to read what came before.
-      if (!conn.ended && !emit(conn)) await conn.io.drained();
+      // Pipelined commands wait while the client is slow to read what came before; never
+      // with the commit held, which other sessions' deliveries may have joined.
+      if (!conn.ended && !emit(conn)) {
+        release?.();
+        release = null;
+        appends = 0;
+        await conn.io.drained();
+      }
     }
   } catch (error) {
     conn.ctx.logger.error(`${conn.ctx.label}: session failed`, error);

@@ -13,7 +13,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { testConfig } from "../../lib/config.ts";
-import { APPEND_BATCH } from "../../lib/imap/session.ts";
+import { HeaderFieldItems } from "../../lib/imap/header_fields.ts";
+import { APPEND_BATCH, createImapSession } from "../../lib/imap/session.ts";
+import { quietLogger } from "../../lib/log.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { openSqliteStore } from "../../lib/store/mod.ts";
 import type { PendingCommit, Store } from "../../lib/store/types.ts";
@@ -145,4 +147,46 @@ Deno.test("APPEND batch: a failed commit is NO [SERVERBUG] for each APPEND of it
     client.close();
     await server.stop();
   }
+});
+
+Deno.test("APPEND batch (sqlite): a client that does not read never holds the commit other deliveries wait for", async () => {
+  await using db = await tempDb("append-batch");
+  const store = openSqliteStore(db.path);
+  store.ensureUser("batch");
+  const written: string[] = [];
+  // The transport of a client that stops reading after its login: from then on every write is
+  // over the high-water mark and the output never drains.
+  let stalled = false;
+  const session = createImapSession({
+    config: testConfig({ httpPort: null }),
+    store,
+    logger: quietLogger(),
+    label: "stalled",
+    shared: { recentClaims: new Map(), fieldItems: new HeaderFieldItems() },
+  }, {
+    write: (bytes) => {
+      written.push(new TextDecoder().decode(bytes));
+      return !stalled;
+    },
+    drained: () => stalled ? new Promise(() => {}) : Promise.resolve(),
+    close: () => {},
+  });
+  session.start();
+  session.receive(new TextEncoder().encode("l LOGIN batch secret\r\n"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  stalled = true;
+  // A batch that fails before it stores anything, its NO waiting to be written.
+  session.receive(new TextEncoder().encode(append("a1", "Nowhere", 1) + append("a2", "INBOX", 2)));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  // Another session's delivery (an SMTP one's) is committed all the same.
+  const delivery = store.shareCommit(() => store.append("batch", "INBOX", new Uint8Array(10)));
+  assert.ok(delivery);
+  const outcome = await Promise.race([
+    new Promise((resolve) => delivery.whenCommitted(resolve)),
+    new Promise((resolve) => setTimeout(() => resolve("still waiting after 2 s"), 2000)),
+  ]);
+  assert.equal(outcome, null);
+  assert.match(written.join(""), /a1 NO \[TRYCREATE\]/);
+  session.closed();
+  store.close();
 });
