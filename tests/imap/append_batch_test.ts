@@ -11,7 +11,6 @@
  */
 
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
 import { testConfig } from "../../lib/config.ts";
 import { HeaderFieldItems } from "../../lib/imap/header_fields.ts";
 import { APPEND_BATCH, createImapSession } from "../../lib/imap/session.ts";
@@ -20,6 +19,7 @@ import { startElektromail } from "../../lib/server.ts";
 import { openSqliteStore } from "../../lib/store/mod.ts";
 import type { PendingCommit, Store } from "../../lib/store/types.ts";
 import { failingCommitStore } from "../store/failing_commit.ts";
+import { committedMessages } from "../store/committed_messages.ts";
 import { tempDb } from "../store/temp_db.ts";
 import { RawImap } from "./raw_client.ts";
 
@@ -27,16 +27,6 @@ import { RawImap } from "./raw_client.ts";
 function append(tag: string, mailbox: string, n: number): string {
   const message = `Subject: batch ${n}\r\n\r\nbody ${n}\r\n`;
   return `${tag} APPEND ${mailbox} {${message.length}+}\r\n${message}\r\n`;
-}
-
-/** Messages in the file, as another connection sees them. */
-function committedMessages(path: string): number {
-  const db = new DatabaseSync(path);
-  try {
-    return Number(db.prepare("SELECT count(*) AS n FROM messages").get()!.n);
-  } finally {
-    db.close();
-  }
 }
 
 /** The distinct commits `store.shareCommit` handed out (a shared one is the same object). */

@@ -9,22 +9,12 @@
  */
 
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
 import { openMemoryStore, openSqliteStore } from "../../lib/store/mod.ts";
 import type { PendingCommit, Store, StoreEvent } from "../../lib/store/types.ts";
 import { sampleMessage } from "./contract.ts";
 import { failingCommitStore } from "./failing_commit.ts";
+import { committedMessages } from "./committed_messages.ts";
 import { tempDb } from "./temp_db.ts";
-
-/** Messages committed to the file, as another connection sees them. */
-function committedMessages(path: string): number {
-  const db = new DatabaseSync(path);
-  try {
-    return Number(db.prepare("SELECT count(*) AS n FROM messages").get()!.n);
-  } finally {
-    db.close();
-  }
-}
 
 /** The `message.added` events the store tells, by subject-free UID. */
 function addedUids(store: Store): number[] {
