@@ -19,6 +19,7 @@ import { type FrameEvent, ImapFramer } from "./framer.ts";
 import { Reader } from "./parser.ts";
 import { recordNotification, writeNotifications } from "./notify.ts";
 import { sendUpdates } from "./updates.ts";
+import { DELIVERY_BATCH } from "./warm.ts";
 
 /** Where the session's bytes go. */
 export interface ImapIO {
@@ -54,13 +55,14 @@ export interface ImapSessionDriver {
 const DIRECT_READ_MIN = 16 * 1024;
 
 /**
- * Pipelined APPENDs that share one commit at most (SQLite; see {@linkcode pump}). Eight as
- * the index warmer takes eight messages of one store event burst at delivery (lib/imap/warm.ts):
- * more would leave the rest to be indexed by the first FETCH. In a script, 21.6 KB messages
+ * Pipelined APPENDs that share one commit at most (SQLite; see {@linkcode pump}): as many as the
+ * index warmer indexes of one burst of store events at delivery (lib/imap/warm.ts); more would
+ * leave the rest to the first FETCH (a 1 MB read's ~48 APPENDs to a commit: the first `FETCH 1:*
+ * (ENVELOPE BODYSTRUCTURE)` after 5,000 took 104 ms against 26-35). In a script, 21.6 KB messages
  * cost the store 125 us each with a commit each, 75 with eight to a commit, 74 with 32
  * (`bench/sqlite_append_cpu.ts`, issue 13, round 23).
  */
-export const APPEND_BATCH = 8;
+export const APPEND_BATCH = DELIVERY_BATCH;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();

@@ -31,6 +31,13 @@ import { ByteSlabs } from "./byte_slabs.ts";
 import { cachedEnvelope } from "./envelope.ts";
 import { MessageView } from "./message_view.ts";
 
+/**
+ * Messages of one store call indexed at delivery by default ({@linkcode
+ * WarmerOptions.deliveryBatch}); an IMAP session's pipelined APPENDs share a commit up to as many
+ * (`APPEND_BATCH` in lib/imap/session.ts), so their events, told together, are all indexed.
+ */
+export const DELIVERY_BATCH = 8;
+
 /** Tuning of {@linkcode startIndexWarmer}; the defaults suit a server. */
 export interface WarmerOptions {
   /** Time without a new message before indexing starts, in ms. */
@@ -107,7 +114,7 @@ export function startIndexWarmer(store: Store, options: WarmerOptions = {}): Ind
   const maxPending = options.maxPending ?? 10_000;
   const deliveryBytes = options.deliveryBytes ?? 1024 * 1024;
   const deliveryBudget = (options.deliveryShare ?? 0.8) * BUDGET_WINDOW_MS;
-  const deliveryBatch = options.deliveryBatch ?? 8;
+  const deliveryBatch = options.deliveryBatch ?? DELIVERY_BATCH;
   const columns = options.addressColumns ?? null;
   const indexNow = options.indexAtDelivery ?? null;
   const inputCount = options.inputCount ?? null;
