@@ -180,3 +180,23 @@ Deno.test("APPEND batch (sqlite): a client that does not read never holds the co
   session.closed();
   store.close();
 });
+
+Deno.test("APPEND batch (sqlite): a synchronizing literal after a held reply gets its + after that OK", async () => {
+  await using db = await tempDb("append-batch");
+  const store = openSqliteStore(db.path);
+  const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
+  const { client } = await RawImap.connect(server.ports.imap);
+  try {
+    await client.command("l LOGIN batch secret");
+    // a1 in one write with a2's command line, whose literal waits for the continuation.
+    await client.write(append("a1", "INBOX", 1) + "a2 APPEND INBOX {5}\r\n");
+    assert.match((await client.readLine())!, /^a1 OK \[APPENDUID 1 1\] /);
+    assert.match((await client.readLine())!, /^\+ /);
+    await client.write("hello\r\n");
+    assert.match((await client.readUntilTagged("a2")).at(-1)!, /^a2 OK \[APPENDUID 1 2\] /);
+  } finally {
+    client.close();
+    await server.stop();
+    store.close();
+  }
+});
