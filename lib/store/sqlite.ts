@@ -43,10 +43,15 @@ import {
   Checkpoints,
   globalStartTimer,
   type IdleTimer,
+  MAIN_BUSY_TIMEOUT_MS,
   type StartTimer,
   WAL_SIZE_LIMIT,
 } from "./sqlite_checkpoint.ts";
-import { type CheckpointWorkerFactory, startCheckpointWorker } from "./sqlite_checkpoint_worker.ts";
+import {
+  type CheckpointResult,
+  type CheckpointWorkerFactory,
+  startCheckpointWorker,
+} from "./sqlite_checkpoint_worker.ts";
 import { migrate } from "./sqlite_schema.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
@@ -169,9 +174,10 @@ class SqlitePersistence implements Persistence {
       checkpointHere: () => {
         try {
           this.#endRead();
-          this.#sql("PRAGMA wal_checkpoint(PASSIVE)").get();
+          return this.#sql("PRAGMA wal_checkpoint(PASSIVE)").get() as unknown as CheckpointResult;
         } catch {
           // The database is busy or gone: the next one, or the automatic one, catches up.
+          return undefined;
         }
       },
       // A second connection to an in-memory database would open another database.
@@ -193,6 +199,7 @@ class SqlitePersistence implements Persistence {
       this.#db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;" +
           `PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES};` +
+          `PRAGMA busy_timeout = ${MAIN_BUSY_TIMEOUT_MS};` +
           `PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT};`,
       );
       migrate(this.#db);
@@ -650,8 +657,9 @@ class SqlitePersistence implements Persistence {
   /**
    * Opens a read transaction that the reads of this task share, ended in a microtask (a FETCH
    * that streams over several turns of the event loop has one a turn) or by the next write,
-   * which cannot begin inside it. No other connection writes (the checkpoint worker only
-   * copies the WAL), so what it reads is what a statement of its own would read.
+   * which cannot begin inside it. No other connection writes data (the checkpoint worker
+   * copies the WAL and, to start it over, rewrites the header's user version unchanged), so
+   * what it reads is what a statement of its own would read.
    */
   #beginRead(): void {
     this.#sql("BEGIN").run();

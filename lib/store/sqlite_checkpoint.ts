@@ -28,7 +28,15 @@
  *   frames, and the tail's sync has only the tail's pages left (~0.3 ms);
  * - the main connection's automatic checkpoint stays, at {@linkcode AUTO_CHECKPOINT_PAGES}, as
  *   a far bound the worker keeps the WAL well below (it fires only if the worker lags or is
- *   wedged).
+ *   wedged);
+ * - once writes have paused ({@linkcode IDLE_MS}) and a checkpoint has copied the whole WAL,
+ *   the worker also starts the WAL over (`CheckpointWorker.restart`: one write of one page),
+ *   so that the next write on the main thread, which would have, does not sync the WAL's new
+ *   header. After a burst of 5,000 IMAP APPENDs that sync (~0.7 ms here) was the first
+ *   STORE's (issue 13, rounds 22 and 24). The main connection waits for the worker's write
+ *   lock ({@linkcode MAIN_BUSY_TIMEOUT_MS}) if it wants to write meanwhile; under steady writes
+ *   there is no pause, and the start-over stays with the main thread's first write after the
+ *   tail.
  *
  * The worker starts with the first checkpoint needed, or when the store opens if it is told to
  * (the server does: {@linkcode Checkpoints.start}), and is ended by
@@ -101,6 +109,15 @@ export const RESTART_FRAMES = 7_000;
 /** Writes must have paused this long before an idle checkpoint runs. */
 export const IDLE_MS = 100;
 
+/**
+ * How long the main connection waits for the write lock (SQLite's busy timeout) before a write
+ * fails with "database is locked". Only the worker's start-over takes the lock besides it, for
+ * the few writes of one page and the sync of the WAL's header (~1 ms here; longer on a slow
+ * disk, which the main thread's own sync would have taken as long). SQLite waits by sleeping
+ * on the event loop's thread, 1 ms first, then 2, 5, 10 ...
+ */
+export const MAIN_BUSY_TIMEOUT_MS = 5_000;
+
 /** A pending timer of a {@linkcode StartTimer}. */
 export interface IdleTimer {
   /** Stops it: its callback will not run. */
@@ -124,8 +141,11 @@ export const globalStartTimer: StartTimer = (ms, fire) => {
 
 /** How {@linkcode Checkpoints} checkpoints. */
 export interface CheckpointsOptions {
-  /** Runs a PASSIVE checkpoint on the main connection (the tail, and the fallback). */
-  checkpointHere(): void;
+  /**
+   * Runs a PASSIVE checkpoint on the main connection (the tail, and the fallback); returns
+   * SQLite's row, or undefined if it failed.
+   */
+  checkpointHere(): CheckpointResult | undefined;
   /** Starts the worker; throws if it cannot. `null`: main thread only (in-memory database). */
   startWorker: (() => CheckpointWorker) | null;
   /** Told once when the worker is given up for the main thread. */
@@ -142,6 +162,13 @@ export interface CheckpointCounts {
   main: number;
   /** Worker rounds after which the worker synced the database file. */
   syncs: number;
+  /** Start-overs of the WAL the worker made. */
+  restarts: number;
+}
+
+/** Whether a checkpoint copied every frame the WAL had when it began. */
+function copiedAll(result: CheckpointResult): boolean {
+  return result.busy === 0 && result.log > 0 && result.checkpointed === result.log;
 }
 
 /** Schedules the WAL checkpoints of one SQLite database; see the module documentation. */
@@ -157,7 +184,9 @@ export class Checkpoints {
   #timer: IdleTimer | undefined;
   /** When the last write committed (`performance.now()`). */
   #lastWrite = 0;
-  readonly counts: CheckpointCounts = { worker: 0, main: 0, syncs: 0 };
+  /** A checkpoint copied the whole WAL and nothing was written since: it may start over. */
+  #copied = false;
+  readonly counts: CheckpointCounts = { worker: 0, main: 0, syncs: 0, restarts: 0 };
 
   constructor(options: CheckpointsOptions) {
     this.#options = options;
@@ -178,6 +207,7 @@ export class Checkpoints {
   /** A write transaction committed. */
   wrote(): void {
     this.#commits++;
+    this.#copied = false;
     this.#lastWrite = performance.now();
     if (this.#commits >= COMMITS_PER_CHECKPOINT && !this.#inFlight && this.#worker !== null) {
       this.#inWorker();
@@ -201,17 +231,36 @@ export class Checkpoints {
     this.#timer = undefined;
     const quiet = performance.now() - this.#lastWrite;
     if (quiet < IDLE_MS) return this.#arm(IDLE_MS - quiet);
-    // The round in flight ends in another one or the tail, if commits came meanwhile.
-    if (this.#inFlight || this.#commits === 0) return;
-    if (this.#worker === null) this.#here();
-    else this.#inWorker();
+    // The round in flight ends in another one, the tail or the start-over.
+    if (this.#inFlight) return;
+    if (this.#commits > 0) {
+      if (this.#worker === null) this.#here();
+      else this.#inWorker();
+    } else this.#restart();
   };
 
   #here(): void {
     this.#commits = 0;
     this.counts.main++;
-    this.#options.checkpointHere();
+    const result = this.#options.checkpointHere();
+    this.#copied = result !== undefined && copiedAll(result);
   }
+
+  /** Has the worker start the WAL over, if a checkpoint copied it all and writes paused. */
+  #restart(): void {
+    const worker = this.#worker;
+    if (!worker || !this.#copied || this.#closed) return;
+    if (performance.now() - this.#lastWrite < IDLE_MS) return; // The idle timer comes back.
+    this.#copied = false;
+    this.#inFlight = true;
+    worker.restart().then(this.#restarted, this.#failed);
+  }
+
+  readonly #restarted = (wrote: boolean): void => {
+    this.#inFlight = false;
+    if (wrote) this.counts.restarts++;
+    if (!this.#closed && this.#commits >= COMMITS_PER_CHECKPOINT) this.#inWorker();
+  };
 
   #inWorker(): void {
     const worker = this.#worker ?? this.#start();
@@ -234,7 +283,12 @@ export class Checkpoints {
     this.#inFlight = false;
     this.counts.worker++;
     if (result.synced) this.counts.syncs++;
-    if (this.#closed || this.#commits === 0 || result.log < RESTART_FRAMES) return;
+    if (this.#closed) return;
+    if (this.#commits === 0) {
+      this.#copied = copiedAll(result);
+      return this.#restart();
+    }
+    if (result.log < RESTART_FRAMES) return;
     if (this.#commits <= TAIL_COMMITS) this.#here();
     else this.#inWorker();
   };

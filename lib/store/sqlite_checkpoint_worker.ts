@@ -42,8 +42,21 @@ export interface CheckpointResult {
   synced?: boolean;
 }
 
+/** What the worker answers a request with. */
+type WorkerReply = CheckpointResult | { restarted: boolean };
+
 /** A connection on another thread that checkpoints the database's WAL. */
 export interface CheckpointWorker {
+  /**
+   * Starts the WAL over if its every frame is copied, so that the main connection's next write
+   * does not: one write transaction that sets the database header's user version to the value
+   * it has (one page, one frame), whose first frame makes SQLite write the WAL's header again
+   * and sync it (and cut the file to its size limit), here instead of on the event loop.
+   * Resolves `false`, having written nothing, if the main connection holds the write lock then
+   * (the worker does not wait for it); rejects if the write failed or the worker died. One
+   * request at a time, checkpoints included.
+   */
+  restart(): Promise<boolean>;
   /**
    * Runs one PASSIVE checkpoint; rejects if it failed or the worker died. One at a time: the
    * caller waits for the previous one before asking again.
@@ -65,9 +78,11 @@ export const CLOSE_WAIT_MS = 1_000;
 
 /**
  * The worker: its first message is its setup (the database's path, the checkpoint statement,
- * the shared `done` cell); each after is a checkpoint request (`"checkpoint"`) or `"close"`,
- * answered (a result or `{ error }`) and counted in `done`, which `close` waits on with
- * `Atomics.wait` (the event loop is not turning then).
+ * the shared `done` cell); each after is a checkpoint request (`"checkpoint"`), a start-over
+ * (`"restart"`) or `"close"`, answered (a result, `{ restarted }` or `{ error }`) and counted in
+ * `done`, which `close` waits on with `Atomics.wait` (the event loop is not turning then). The
+ * connection keeps SQLite's default busy timeout, none: a start-over that meets the main
+ * connection's write lock gives up at once (SQLITE_BUSY) rather than hold up a delivery.
  */
 const WORKER_CODE = `
 import { DatabaseSync } from "node:sqlite";
@@ -88,6 +103,16 @@ let statement;
 let databaseFile;
 /** The WAL frames copied (SQLite's count) when the database file was last synced here. */
 let synced = 0;
+/** The start-over's statements, prepared at the first one. */
+let restart;
+/**
+ * Whether a statement failed with SQLITE_BUSY (primary code 5): Node's errors carry the code,
+ * Deno's (2.9) only SQLite's message for it.
+ */
+const isBusy = (error) =>
+  typeof error?.errcode === "number"
+    ? (error.errcode & 0xff) === 5
+    : String(error?.message).includes("database is locked");
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
@@ -100,6 +125,31 @@ self.onmessage = ({ data: message }) => {
       db = undefined;
       databaseFile?.close();
       databaseFile = undefined;
+    } else if (message === "restart") {
+      db ??= new DatabaseSync(setup.path);
+      restart ??= {
+        begin: db.prepare("BEGIN IMMEDIATE"),
+        version: db.prepare("PRAGMA user_version"),
+        commit: db.prepare("COMMIT"),
+      };
+      let began = false;
+      try {
+        restart.begin.run();
+        began = true;
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+      }
+      if (began) {
+        try {
+          const version = Number(restart.version.get().user_version);
+          db.exec("PRAGMA user_version = " + version);
+          restart.commit.run();
+        } catch (error) {
+          if (db.isTransaction) db.exec("ROLLBACK");
+          throw error;
+        }
+      }
+      reply = { restarted: began };
     } else {
       db ??= new DatabaseSync(setup.path);
       statement ??= db.prepare(setup.statement);
@@ -152,8 +202,8 @@ export function startCheckpointWorker(
   }
   worker.postMessage({ path, statement, done: done.buffer });
   let sent = 0;
-  let pending: { resolve(result: CheckpointResult): void; reject(error: Error): void } | null =
-    null;
+  /** The request in flight: a checkpoint's row or a start-over's `{ restarted }`. */
+  let pending: { resolve(reply: WorkerReply): void; reject(error: Error): void } | null = null;
   let closed = false;
   /** False once the worker died: nothing to wait for then. */
   let alive = true;
@@ -162,9 +212,7 @@ export function startCheckpointWorker(
     pending = null;
     waiting?.reject(error);
   };
-  worker.onmessage = (
-    { data: reply }: MessageEvent<CheckpointResult | { error: string } | null>,
-  ) => {
+  worker.onmessage = ({ data: reply }: MessageEvent<WorkerReply | { error: string } | null>) => {
     const waiting = pending;
     pending = null;
     if (!waiting || reply === null) return;
@@ -180,16 +228,18 @@ export function startCheckpointWorker(
     URL.revokeObjectURL(url);
     fail(new Error(`Cannot checkpoint: the worker failed: ${event.message}`));
   };
+  const ask = (request: "checkpoint" | "restart"): Promise<WorkerReply> => {
+    if (closed) return Promise.reject(new Error("Cannot checkpoint: the worker is closed"));
+    if (pending) return Promise.reject(new Error("Cannot checkpoint: one is in flight"));
+    return new Promise((resolve, reject) => {
+      pending = { resolve, reject };
+      sent++;
+      worker.postMessage(request);
+    });
+  };
   return {
-    checkpoint() {
-      if (closed) return Promise.reject(new Error("Cannot checkpoint: the worker is closed"));
-      if (pending) return Promise.reject(new Error("Cannot checkpoint: one is in flight"));
-      return new Promise((resolve, reject) => {
-        pending = { resolve, reject };
-        sent++;
-        worker.postMessage("checkpoint");
-      });
-    },
+    checkpoint: () => ask("checkpoint") as Promise<CheckpointResult>,
+    restart: () => ask("restart").then((reply) => (reply as { restarted: boolean }).restarted),
     close() {
       if (closed) return;
       closed = true;

@@ -7,10 +7,12 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import {
   type CheckpointCounts,
   Checkpoints,
   COMMITS_PER_CHECKPOINT,
+  IDLE_MS,
   RESTART_FRAMES,
 } from "../../lib/store/sqlite_checkpoint.ts";
 import {
@@ -105,7 +107,7 @@ const WAL_BOUND = 40 * 1024 * 1024;
 
 Deno.test("sqlite checkpoints: a burst is checkpointed by the worker, the WAL stays bounded", async () => {
   await withDatabase(async (path) => {
-    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0 };
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
     let workers = 0;
     const warnings: string[] = [];
     const options: SqliteStoreOptions = {
@@ -137,7 +139,7 @@ Deno.test("sqlite checkpoints: told to, the worker starts as the store opens, on
   await withDatabase(async (path) => {
     for (const atOpen of [false, true]) {
       let workers = 0;
-      let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0 };
+      let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
       const store = openSqliteStore(path, {
         checkpointWorker: (file) => (workers++, startCheckpointWorker(file)),
         checkpointCounts: (running) => counts = running,
@@ -158,7 +160,7 @@ Deno.test("sqlite checkpoints: told to, the worker starts as the store opens, on
 
 Deno.test("sqlite checkpoints: without a worker they run on the main thread, warned once", async () => {
   await withDatabase(async (path) => {
-    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0 };
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
     const warnings: string[] = [];
     const store = openSqliteStore(path, {
       checkpointWorker: unavailable,
@@ -183,7 +185,7 @@ Deno.test("sqlite checkpoints: without a worker they run on the main thread, war
 
 Deno.test("sqlite checkpoints: a worker whose checkpoint fails is given up for the main thread", async () => {
   await withDatabase(async (path) => {
-    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0 };
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
     const warnings: string[] = [];
     const store = openSqliteStore(path, {
       checkpointWorker: (file) => startCheckpointWorker(file, "SELECT * FROM no_such_table"),
@@ -208,7 +210,7 @@ Deno.test("sqlite checkpoints: a worker whose checkpoint fails is given up for t
 
 Deno.test("sqlite checkpoints: close returns promptly with the worker wedged", async () => {
   await withDatabase(async (path) => {
-    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0 };
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
     let wedged = 0;
     // A statement that runs for seconds stands for a checkpoint stuck on the disk.
     const slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c " +
@@ -234,15 +236,17 @@ Deno.test("sqlite checkpoints: close returns promptly with the worker wedged", a
   });
 });
 
-/** A worker whose rounds the test finishes by hand. */
+/** A worker whose rounds and start-overs the test finishes by hand. */
 function manualWorker() {
   const rounds: Array<(result: CheckpointResult) => void> = [];
+  const restarts: Array<(wrote: boolean) => void> = [];
   let closed = false;
   const worker: CheckpointWorker = {
     checkpoint: () => new Promise((resolve) => rounds.push(resolve)),
+    restart: () => new Promise((resolve) => restarts.push(resolve)),
     close: () => closed = true,
   };
-  return { worker, rounds, isClosed: () => closed };
+  return { worker, rounds, restarts, isClosed: () => closed };
 }
 
 /** A round that found the WAL short: commits made meanwhile wait for the next round. */
@@ -251,10 +255,10 @@ const short: CheckpointResult = { busy: 0, log: RESTART_FRAMES - 1, checkpointed
 const long: CheckpointResult = { busy: 0, log: RESTART_FRAMES, checkpointed: RESTART_FRAMES };
 
 Deno.test("checkpoints: one worker round at a time, then the tail on the main thread", async () => {
-  const { worker, rounds, isClosed } = manualWorker();
+  const { worker, rounds, restarts, isClosed } = manualWorker();
   let here = 0;
   const checkpoints = new Checkpoints({
-    checkpointHere: () => here++,
+    checkpointHere: () => (here++, undefined),
     startWorker: () => worker,
     warn: (message) => assert.fail(message),
   });
@@ -279,14 +283,159 @@ Deno.test("checkpoints: one worker round at a time, then the tail on the main th
     await sleep(0);
     assert.equal(rounds.length, 3);
     assert.equal(here, 1, "a short tail is checkpointed on the main thread");
-    assert.deepEqual(checkpoints.counts, { worker: 3, main: 1, syncs: 0 });
+    assert.deepEqual(checkpoints.counts, { worker: 3, main: 1, syncs: 0, restarts: 0 });
     checkpoints.wrote();
     await until(() => rounds.length === 4, "the idle round");
     assert.equal(here, 1);
+    assert.equal(restarts.length, 0, "no start-over: no checkpoint found the WAL all copied");
   } finally {
     checkpoints.close();
   }
   assert.ok(isClosed(), "close ends the worker");
+});
+
+/** A checkpoint that copied the whole WAL it found. */
+const all: CheckpointResult = { busy: 0, log: 60, checkpointed: 60 };
+
+Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts it over", async () => {
+  const { worker, rounds, restarts } = manualWorker();
+  const tails: Array<CheckpointResult | undefined> = [];
+  const checkpoints = new Checkpoints({
+    checkpointHere: () => tails.shift(),
+    startWorker: () => worker,
+    warn: (message) => assert.fail(message),
+  });
+  try {
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
+    rounds[0](all);
+    await sleep(0);
+    assert.equal(restarts.length, 0, "not while writes may still come");
+    await until(() => restarts.length === 1, "the start-over once writes paused");
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
+    assert.equal(rounds.length, 1, "one request at a time");
+    restarts[0](true);
+    await sleep(0);
+    assert.equal(rounds.length, 2, "the commits made meanwhile: a round at once");
+    assert.equal(checkpoints.counts.restarts, 1);
+
+    // A round that copied what it found while commits came: those are not copied.
+    checkpoints.wrote();
+    rounds[1](all);
+    await until(() => rounds.length === 3, "the idle round");
+    assert.equal(restarts.length, 1);
+    // The idle round found writes paused: the start-over follows it at once.
+    rounds[2](all);
+    await sleep(0);
+    assert.equal(restarts.length, 2);
+    restarts[1](false); // The main connection held the write lock.
+    await sleep(IDLE_MS * 2);
+    assert.equal(restarts.length, 2, "not asked again with nothing written since");
+    assert.equal(checkpoints.counts.restarts, 1);
+
+    // The main thread's tail copied the rest: the idle timer asks for the start-over.
+    checkpoints.wrote();
+    await until(() => rounds.length === 4, "the idle round");
+    for (let i = 0; i < 3; i++) checkpoints.wrote();
+    tails.push(all);
+    rounds[3]({ busy: 0, log: RESTART_FRAMES, checkpointed: RESTART_FRAMES });
+    await sleep(0);
+    assert.equal(checkpoints.counts.main, 1, "the tail");
+    await until(() => restarts.length === 3, "the start-over after the tail");
+    restarts[2](true);
+    // A partial copy (a reader kept it from the end) starts nothing over.
+    checkpoints.wrote();
+    await until(() => rounds.length === 5, "the idle round");
+    rounds[4]({ busy: 1, log: 60, checkpointed: 40 });
+    await sleep(IDLE_MS * 2);
+    assert.equal(restarts.length, 3);
+    assert.equal(checkpoints.counts.restarts, 2);
+  } finally {
+    checkpoints.close();
+  }
+});
+
+/** The WAL header's checkpoint sequence number and salts: they change when the WAL starts over. */
+function walGeneration(walPath: string): string {
+  const header = Deno.readFileSync(walPath).subarray(12, 24);
+  return Array.from(header, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("sqlite checkpoints: writes paused, the worker starts the WAL over, not the next write", async () => {
+  await withDatabase(async (path) => {
+    let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
+    const store = openSqliteStore(path, {
+      checkpointCounts: (running) => counts = running,
+      warn: (message) => assert.fail(message),
+    });
+    try {
+      await burst(store, `${path}-wal`, 400);
+      await until(() => counts.restarts === 1, "the worker's start-over");
+      const started = walGeneration(`${path}-wal`);
+      store.append("u", "INBOX", sampleMessage("m400", body));
+      assert.equal(walGeneration(`${path}-wal`), started, "the next write went on in the WAL");
+    } finally {
+      store.close();
+    }
+    assertAllReadable(path, 401);
+  });
+});
+
+Deno.test("sqlite checkpoint worker: a start-over gives way to the main connection's write lock", async () => {
+  await withDatabase(async (path) => {
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA user_version = 7; CREATE TABLE t (x)");
+    db.exec("INSERT INTO t VALUES (1), (2)");
+    const worker = startCheckpointWorker(path);
+    try {
+      const round = await worker.checkpoint();
+      assert.ok(round.log > 0 && round.checkpointed === round.log, JSON.stringify(round));
+      const copied = walGeneration(`${path}-wal`);
+      db.exec("BEGIN IMMEDIATE");
+      assert.equal(await worker.restart(), false);
+      db.exec("COMMIT");
+      assert.equal(walGeneration(`${path}-wal`), copied, "nothing written");
+      assert.equal(await worker.restart(), true);
+      assert.notEqual(walGeneration(`${path}-wal`), copied, "started over");
+      const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+      assert.equal(row.user_version, 7, "the version as it was");
+      assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 2);
+    } finally {
+      worker.close();
+      db.close();
+    }
+  });
+});
+
+Deno.test("sqlite store: a write waits for another connection's write lock", async () => {
+  await withDatabase(async (path) => {
+    const store = openSqliteStore(path, { checkpointWorker: unavailable, warn: () => {} });
+    // Another thread holds the write lock for a while, as the worker's start-over does.
+    const code = `import { DatabaseSync } from "node:sqlite";
+      self.onmessage = ({ data: path }) => {
+        const db = new DatabaseSync(path);
+        db.exec("BEGIN IMMEDIATE");
+        self.postMessage("locked");
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+        db.exec("COMMIT");
+        db.close();
+        self.postMessage("released");
+      };`;
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const holder = new Worker(url, { type: "module" });
+    try {
+      const said: string[] = [];
+      holder.onmessage = ({ data }) => said.push(data);
+      holder.postMessage(path);
+      await until(() => said.length > 0, "the other connection's lock");
+      store.append("u", "INBOX", sampleMessage("m0", body));
+      await until(() => said.length > 1, "the lock's release");
+    } finally {
+      holder.terminate();
+      URL.revokeObjectURL(url);
+      store.close();
+    }
+    assertAllReadable(path, 1);
+  });
 });
 
 Deno.test("checkpoints: nothing after close, no worker before one is needed", async () => {
