@@ -184,6 +184,13 @@ class SqlitePersistence implements Persistence {
       startWorker: isInMemory(path) ? null : () => startWorker(path),
       warn: options.warn ?? ((message) => console.warn(message)),
       startTimer: options.startTimer,
+      restarted: () => {
+        try {
+          this.#sql("PRAGMA user_version").get();
+        } catch {
+          // Closed meanwhile: nothing to drop.
+        }
+      },
     });
     options.checkpointCounts?.(this.#checkpoints.counts);
     // Opening reads nothing yet; the lock comes before the first statement touches the file.
