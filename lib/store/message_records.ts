@@ -174,12 +174,8 @@ export function changeFlags(
   let lastFlags: readonly string[] | null = null;
   let entry: { outcome: FlagOutcome; moved: number } | undefined;
   let modseq = 0;
-  // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call.
+  // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call each.
   const persistence = state.persistence.kind === "memory" ? null : state.persistence;
-  // The changed messages' rows in runs of consecutive ids given one list, a call a run.
-  let runFirst = 0;
-  let runCount = 0;
-  let runList: readonly string[] = [];
   const log = mailbox.modseqLog;
   // Ascending UIDs are matched walking the messages alongside, as in messagesAt (inline:
   // one pass instead of two over a large change).
@@ -206,24 +202,13 @@ export function changeFlags(
     const next = entry.outcome.next;
     if (next === current) continue;
     if (modseq === 0) modseq = nextModseq(state, mailbox);
-    if (persistence !== null) {
-      if (runCount > 0 && next === runList && message.rowId === runFirst + runCount) runCount++;
-      else {
-        if (runCount > 0) persistence.updateFlags(runFirst, runCount, runList, modseq);
-        runFirst = message.rowId;
-        runCount = 1;
-        runList = next;
-      }
-    }
+    persistence?.updateFlags(message.rowId, next, modseq);
     entry.moved++;
     message.flags = next;
     message.modseq = modseq;
     // As logModseq, inline: one entry per changed message while the log exists.
     if (log !== null) log.push({ modseq, message });
     changes[changed++] = { uid, flags: next, modseq };
-  }
-  if (persistence !== null && runCount > 0) {
-    persistence.updateFlags(runFirst, runCount, runList, modseq);
   }
   changes.length = changed;
   for (const [from, { outcome, moved }] of outcomes) {

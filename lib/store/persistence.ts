@@ -153,13 +153,7 @@ export interface Persistence {
   releaseBlob?(bytes: Uint8Array): void;
   /** Stores a message row in the mailbox with row id `mailboxId`; returns the row's id. */
   insertMessage(mailboxId: number, message: NewMessage): number;
-  /**
-   * Sets the flags and MODSEQ of the `count` message rows with ids `firstId` to
-   * `firstId + count - 1`, all of them messages of one flag change (a STORE of a mailbox is
-   * mostly one such run: a call a run, not a message, keeps a first STORE of 5,000 messages
-   * out of 5,000 calls of code V8 has not compiled yet).
-   */
-  updateFlags(firstId: number, count: number, flags: readonly string[], modseq: number): void;
+  updateFlags(messageId: number, flags: readonly string[], modseq: number): void;
   /**
    * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).
    * The new UID is above every UID in the mailbox, so no two rows ever share one. `flags` are

@@ -742,29 +742,28 @@ class SqlitePersistence implements Persistence {
     return id;
   }
 
-  updateFlags(firstId: number, count: number, flags: readonly string[], modseq: number): void {
+  updateFlags(messageId: number, flags: readonly string[], modseq: number): void {
     if (this.#depth > 0 || this.#shared) {
-      // The message rows that follow the last run, with its list and MODSEQ, extend it.
+      // The next message row of the last run, with its list and MODSEQ, extends it.
       const last = this.#runFirst.length - 1;
-      this.#flagChanged += count;
+      this.#flagChanged++;
       if (
-        last >= 0 && this.#runFirst[last] + this.#runCount[last] === firstId &&
+        last >= 0 && this.#runFirst[last] + this.#runCount[last] === messageId &&
         this.#runModseq[last] === modseq && this.#runList[last] === flags
       ) {
-        this.#runCount[last] += count;
+        this.#runCount[last]++;
         return;
       }
-      this.#runFirst.push(firstId);
-      this.#runCount.push(count);
+      this.#runFirst.push(messageId);
+      this.#runCount.push(1);
       this.#runModseq.push(modseq);
       this.#runList.push(flags);
       return;
     }
-    this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id BETWEEN ? AND ?").run(
+    this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
       JSON.stringify(flags),
       modseq,
-      firstId,
-      firstId + count - 1,
+      messageId,
     );
   }
 
