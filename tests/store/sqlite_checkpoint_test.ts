@@ -300,10 +300,12 @@ const all: CheckpointResult = { busy: 0, log: 60, checkpointed: 60 };
 Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts it over", async () => {
   const { worker, rounds, restarts } = manualWorker();
   const tails: Array<CheckpointResult | undefined> = [];
+  let told = 0;
   const checkpoints = new Checkpoints({
     checkpointHere: () => tails.shift(),
     startWorker: () => worker,
     warn: (message) => assert.fail(message),
+    restarted: () => told++,
   });
   try {
     for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
@@ -317,6 +319,7 @@ Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts 
     await sleep(0);
     assert.equal(rounds.length, 2, "the commits made meanwhile: a round at once");
     assert.equal(checkpoints.counts.restarts, 1);
+    assert.equal(told, 1, "the main connection is told, to drop its page cache");
 
     // A round that copied what it found while commits came: those are not copied.
     checkpoints.wrote();
@@ -331,6 +334,7 @@ Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts 
     await sleep(IDLE_MS * 2);
     assert.equal(restarts.length, 2, "not asked again with nothing written since");
     assert.equal(checkpoints.counts.restarts, 1);
+    assert.equal(told, 1, "nothing to drop: the worker wrote nothing");
 
     // The main thread's tail copied the rest: the idle timer asks for the start-over.
     checkpoints.wrote();
