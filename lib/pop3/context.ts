@@ -53,7 +53,10 @@ export interface Pop3Outcome {
   readonly text: string;
   /** Lines of a multi-line response (stuffed and terminated by the driver). */
   readonly lines?: readonly string[];
-  /** Message bytes of a multi-line response (RETR, TOP), sent in wire form. */
+  /**
+   * Message bytes of a multi-line response (RETR, TOP), sent in wire form: the store's
+   * (`Store.getRaw`), given back to it (`releaseRaw`) once sent.
+   */
   readonly message?: Uint8Array;
   /** Close the connection after the response (QUIT, too many failed logins). */
   readonly close?: boolean;

@@ -100,6 +100,9 @@ export class Maildrop {
     if (entry.wireSize === null) {
       const raw = this.#store.getRaw(this.user, MAILDROP_MAILBOX, entry.uid);
       entry.wireSize = raw ? wireSize(raw) : entry.storedSize;
+      // Read for its size alone: a SQLite store's read frees its bytes now (STAT and LIST of
+      // a maildrop read every message once).
+      if (raw) this.#store.releaseRaw?.(raw);
     }
     return entry.wireSize;
   }

@@ -266,9 +266,15 @@ async function sendOutcome(driver: Driver, outcome: Pop3Outcome): Promise<void> 
   await send(driver, head);
   if (outcome.message) {
     driver.ctx.logger.traffic(driver.ctx.label, "S", `<${outcome.message.length} octets>`);
-    for (const chunk of stuffedChunks(outcome.message)) {
-      if (driver.ended) return;
-      if (!driver.io.write(chunk)) await untilDrained(driver);
+    try {
+      for (const chunk of stuffedChunks(outcome.message)) {
+        if (driver.ended) return;
+        if (!driver.io.write(chunk)) await untilDrained(driver);
+      }
+    } finally {
+      // The chunks written are copies: a SQLite store's read frees its bytes now, not at a
+      // later collection (see `Store.releaseRaw`).
+      driver.ctx.store.releaseRaw?.(outcome.message);
     }
     await send(driver, TERMINATOR);
   }

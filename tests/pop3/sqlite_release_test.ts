@@ -1,0 +1,95 @@
+/**
+ * POP3 on the SQLite store gives back the message bytes it read (`Store.releaseRaw`): STAT
+ * and LIST read every message for its size, RETR and TOP read the one they send. Until then
+ * each read left a buffer of the message's size to a later collection.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { testConfig } from "../../lib/config.ts";
+import { startElektromail } from "../../lib/server.ts";
+import { openSqliteStore } from "../../lib/store/mod.ts";
+import { countFreed } from "../store/freed_count.ts";
+import { tempDb } from "../store/temp_db.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A POP3 client over TCP that reads single-line and multi-line responses. */
+async function pop3(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let buffered = "";
+  const chunk = new Uint8Array(64 * 1024);
+  /** Reads until `end` is in the buffer; returns what comes before it and its end. */
+  const until = async (end: string): Promise<string> => {
+    while (!buffered.includes(end)) {
+      const n = await conn.read(chunk);
+      if (n === null) throw new Error(`closed before ${JSON.stringify(end)}: ${buffered}`);
+      buffered += decoder.decode(chunk.subarray(0, n));
+    }
+    const at = buffered.indexOf(end) + end.length;
+    const text = buffered.slice(0, at);
+    buffered = buffered.slice(at);
+    return text;
+  };
+  const send = (line: string) => conn.write(encoder.encode(`${line}\r\n`));
+  return {
+    greeting: () => until("\r\n"),
+    async line(command: string): Promise<string> {
+      await send(command);
+      return until("\r\n");
+    },
+    async multi(command: string): Promise<string> {
+      await send(command);
+      const status = await until("\r\n");
+      assert.match(status, /^\+OK/, `${command}: ${status}`);
+      return until("\r\n.\r\n");
+    },
+    close: () => conn.close(),
+  };
+}
+
+/** Message `n`: a line that starts with a dot (stuffed on the wire) among ~8 KB of text. */
+function message(n: number): string {
+  return `Subject: m${n}\r\n\r\n` + `line ${n} of the body\r\n`.repeat(400) +
+    `.dot ${n}\r\nend\r\n`;
+}
+
+Deno.test("pop3: on the SQLite store STAT, LIST, RETR and TOP give back the bytes they read", async () => {
+  await using db = await tempDb("pop3-release");
+  const count = 12;
+  // Written, closed and opened again: every read is then one of the database's, not the
+  // bytes of the last append the store still holds.
+  const writer = openSqliteStore(db.path);
+  for (let n = 1; n <= count; n++) writer.append("u", "INBOX", encoder.encode(message(n)));
+  writer.close();
+  const store = openSqliteStore(db.path);
+  const freed = countFreed(store);
+  const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
+  const client = await pop3(server.ports.pop3!);
+  try {
+    assert.match(await client.greeting(), /^\+OK/);
+    assert.match(await client.line("USER u"), /^\+OK/);
+    assert.match(await client.line("PASS p"), /^\+OK/);
+    // Sizes are of the message as sent, before any dot is doubled (RFC 1939, 5).
+    let total = 0;
+    for (let n = 1; n <= count; n++) total += message(n).length;
+    assert.equal(await client.line("STAT"), `+OK ${count} ${total}\r\n`);
+    assert.equal(freed(), count, "each message read for its size, then given back");
+    const list = await client.multi("LIST");
+    assert.equal(list.split("\r\n").filter((line) => /^\d+ \d+$/.test(line)).length, count);
+    for (let n = 1; n <= count; n++) {
+      const body = await client.multi(`RETR ${n}`);
+      assert.equal(body, message(n).replace(/^\./m, "..") + ".\r\n", `message ${n}`);
+    }
+    assert.equal(freed(), 2 * count, "each RETR gave back what it read");
+    const top = await client.multi("TOP 3 1");
+    assert.equal(top, "Subject: m3\r\n\r\nline 3 of the body\r\n.\r\n");
+    assert.equal(freed(), 2 * count + 1);
+    assert.match(await client.line("QUIT"), /^\+OK/);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
