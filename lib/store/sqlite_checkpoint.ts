@@ -260,7 +260,7 @@ export class Checkpoints {
     if (performance.now() - this.#lastWrite < IDLE_MS) return; // The idle timer comes back.
     this.#copied = false;
     this.#inFlight = true;
-    worker.restart().then(this.#restarted, this.#failed);
+    worker.restart().then(this.#restarted, this.#restartFailed);
   }
 
   readonly #restarted = (wrote: boolean): void => {
@@ -272,6 +272,13 @@ export class Checkpoints {
     }
     if (this.#commits >= COMMITS_PER_CHECKPOINT) this.#inWorker();
   };
+
+  /**
+   * The start-over failed (a full disk, say): the next write on the main connection starts
+   * the WAL over, as it did before; the checkpoints stay in the worker. A worker that died
+   * fails its next checkpoint, which gives it up.
+   */
+  readonly #restartFailed = (): void => this.#restarted(false);
 
   #inWorker(): void {
     const worker = this.#worker ?? this.#start();

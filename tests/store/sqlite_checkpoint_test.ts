@@ -358,6 +358,31 @@ Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts 
   }
 });
 
+Deno.test("checkpoints: a failed start-over leaves the checkpoints in the worker", async () => {
+  const rounds: Array<(result: CheckpointResult) => void> = [];
+  let restarts = 0;
+  const checkpoints = new Checkpoints({
+    checkpointHere: () => assert.fail("no checkpoint on the main thread"),
+    startWorker: () => ({
+      checkpoint: () => new Promise((resolve) => rounds.push(resolve)),
+      restart: () => (restarts++, Promise.reject(new Error("database or disk is full"))),
+      close: () => {},
+    }),
+    warn: (message) => assert.fail(message),
+  });
+  try {
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
+    rounds[0](all);
+    await until(() => restarts === 1, "the start-over");
+    await sleep(0);
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT; i++) checkpoints.wrote();
+    assert.equal(rounds.length, 2, "the next round in the worker");
+    assert.equal(checkpoints.counts.restarts, 0);
+  } finally {
+    checkpoints.close();
+  }
+});
+
 /** The WAL header's checkpoint sequence number and salts: they change when the WAL starts over. */
 function walGeneration(walPath: string): string {
   const header = Deno.readFileSync(walPath).subarray(12, 24);
