@@ -21,7 +21,8 @@
  * @module
  */
 
-import { searchText } from "../mail/search_text.ts";
+import type { MessageIndex } from "../mail/message_index.ts";
+import { type SearchText, searchText } from "../mail/search_text.ts";
 import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
 import { canonicalUserName } from "../store/names.ts";
 import { HttpError } from "./json.ts";
@@ -195,19 +196,70 @@ function matchesEnvelope(filter: MessageFilter, meta: MessageMeta): boolean {
 }
 
 /**
- * The whole filter. `text` gives the message's searchable text in lower case; it is called
- * only when `contains` or a text term of `q` asks for it and the metadata matched, so callers
- * can compute it lazily. `store` gives the message's parts to `q`'s `has:attachment`.
+ * The whole filter. `text` says whether the message's searchable text (`searchableText`)
+ * holds a lower-case needle; it is asked only when `contains` or a text term of `q` asks and
+ * the metadata matched, so callers can read the message lazily (a {@linkcode MessageText}).
+ * `store` gives the message's parts to `q`'s `has:attachment`.
  */
 export function matchesMessage(
   filter: MessageFilter,
   meta: MessageMeta,
-  text: () => string,
+  text: (needle: string) => boolean,
   store: Store,
 ): boolean {
   if (!matchesMeta(filter, meta)) return false;
-  if (filter.contains !== null && !text().includes(filter.contains)) return false;
+  if (filter.contains !== null && !text(filter.contains)) return false;
   return filter.query === null || matchesQuery(filter.query, store, meta, text);
+}
+
+/**
+ * One message's searchable text (`searchableText`) for the needles of one filter or of the
+ * waiters one new message is offered to, without building it: the Subject, then the text
+ * bodies searched as the bytes they are (`SearchText.bodyIncludes`; building the lower-cased
+ * text of each message made a `contains=` over 5,000 messages of 21 KB take over a second).
+ * The message is read at most once, on the first needle that needs its bytes, and
+ * {@linkcode MessageText.release} gives a SQLite store's read back.
+ */
+export class MessageText {
+  readonly #store: Store;
+  readonly #meta: MessageMeta;
+  #text: SearchText | null | undefined;
+  #read: Uint8Array | null = null;
+  #whole: string | undefined;
+
+  constructor(store: Store, meta: MessageMeta) {
+    this.#store = store;
+    this.#meta = meta;
+  }
+
+  /** Whether the text holds `needle` (lower case). */
+  readonly includes = (needle: string): boolean => {
+    // Across the Subject and the body, or across body parts (joined by LF): the whole text.
+    if (needle.includes("\n")) return (this.#whole ??= this.#wholeText()).includes(needle);
+    if (this.#meta.summary.subject.toLowerCase().includes(needle)) return true;
+    const text = this.#searchText();
+    return text === null ? needle.length === 0 : text.bodyIncludes(needle);
+  };
+
+  /** Gives back the bytes read, if the store made them for the read. */
+  release(): void {
+    if (this.#read !== null) this.#store.releaseRaw?.(this.#read);
+    this.#read = null;
+    this.#text = undefined;
+  }
+
+  #wholeText(): string {
+    const text = this.#searchText();
+    return text === null ? "" : this.#meta.summary.subject.toLowerCase() + "\n" + text.body;
+  }
+
+  #searchText(): SearchText | null {
+    if (this.#text !== undefined) return this.#text;
+    const { user, mailbox, uid } = this.#meta;
+    const index = this.#store.getIndex(user, mailbox, uid);
+    const raw = () => this.#read ??= this.#store.getRaw(user, mailbox, uid) ?? new Uint8Array(0);
+    return this.#text = index ? searchText(index, raw) : null;
+  }
 }
 
 /**
@@ -217,8 +269,33 @@ export function matchesMessage(
 export function searchableText(store: Store, meta: MessageMeta): string {
   const index = store.getIndex(meta.user, meta.mailbox, meta.uid);
   if (!index) return "";
-  const raw = () => store.getRaw(meta.user, meta.mailbox, meta.uid) ?? new Uint8Array(0);
-  return meta.summary.subject.toLowerCase() + "\n" + searchText(index, raw).body;
+  return meta.summary.subject.toLowerCase() + "\n" +
+    withSearchText(store, meta, index, (text) => text.body);
+}
+
+/**
+ * `use` applied to the message's search text (`searchText`, from its cached index); the bytes
+ * that read from a store that makes them for each read (SQLite) are given back after it
+ * (`Store.releaseRaw`): a search of every message otherwise left each one's bytes to a later
+ * collection. `use` must keep no view of them (strings are copies).
+ */
+export function withSearchText<T>(
+  store: Store,
+  meta: MessageMeta,
+  index: MessageIndex,
+  use: (text: SearchText) => T,
+): T {
+  const reads: Uint8Array[] = [];
+  const raw = () => {
+    const bytes = store.getRaw(meta.user, meta.mailbox, meta.uid) ?? new Uint8Array(0);
+    reads.push(bytes);
+    return bytes;
+  };
+  try {
+    return use(searchText(index, raw));
+  } finally {
+    for (const bytes of reads) store.releaseRaw?.(bytes);
+  }
 }
 
 /**
@@ -238,9 +315,12 @@ export function findMessages(store: Store, filter: MessageFilter, limit = Infini
     for (const mailbox of store.listMailboxes(user)) {
       if (filter.mailbox !== null && !sameMailbox(mailbox.name, filter.mailbox)) continue;
       for (const meta of store.listMessages(user, mailbox.name)) {
-        let text: string | undefined;
-        const lazyText = () => text ??= searchableText(store, meta);
-        if (!matchesMessage(filter, meta, lazyText, store)) continue;
+        let text: MessageText | undefined;
+        const includes = (needle: string) =>
+          (text ??= new MessageText(store, meta)).includes(needle);
+        const matches = matchesMessage(filter, meta, includes, store);
+        text?.release();
+        if (!matches) continue;
         out.push(meta);
         if (out.length >= limit) return out;
       }

@@ -132,14 +132,14 @@ export function parseQuery(query: string): QueryTerm[] {
 }
 
 /**
- * Whether every term holds for `meta`. `text` gives the subject and text bodies in lower
- * case; it and the attachment list are computed only when a term asks for them.
+ * Whether every term holds for `meta`. `text` says whether the subject and text bodies, lower
+ * case, hold a needle; it and the attachment list are asked only when a term needs them.
  */
 export function matchesQuery(
   terms: readonly QueryTerm[],
   store: Store,
   meta: MessageMeta,
-  text: () => string,
+  text: (needle: string) => boolean,
 ): boolean {
   const { summary } = meta;
   const lower = (value: string) => value.toLowerCase();
@@ -170,7 +170,7 @@ export function matchesQuery(
       case "text":
         holds = lower(summary.from).includes(term.value) ||
           lower(summary.to).includes(term.value) || lower(summary.cc).includes(term.value) ||
-          text().includes(term.value);
+          text(term.value);
         break;
     }
     if (holds === term.negate) return false;
@@ -182,5 +182,11 @@ export function matchesQuery(
 function hasAttachment(store: Store, meta: MessageMeta): boolean {
   const index = store.getIndex(meta.user, meta.mailbox, meta.uid);
   const raw = store.getRaw(meta.user, meta.mailbox, meta.uid);
-  return !!index && !!raw && extractContent(raw, index.root).attachments.length > 0;
+  if (!index || !raw) return false;
+  try {
+    return extractContent(raw, index.root).attachments.length > 0;
+  } finally {
+    // Only the count was kept: a SQLite store's read frees its bytes now (`withSearchText`).
+    store.releaseRaw?.(raw);
+  }
 }

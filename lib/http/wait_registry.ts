@@ -8,7 +8,7 @@
  */
 
 import type { MessageMeta, Store } from "../store/types.ts";
-import { findMessages, matchesMessage, type MessageFilter, searchableText } from "./filters.ts";
+import { findMessages, matchesMessage, type MessageFilter, MessageText } from "./filters.ts";
 import { HttpError } from "./json.ts";
 
 /** Waiters one server holds at once. */
@@ -105,15 +105,17 @@ export class WaitRegistry {
   #offer(meta: MessageMeta): void {
     const own = this.#byUser.get(meta.user);
     if (!own && this.#anyUser.size === 0) return;
-    let text: string | undefined;
-    const lazyText = () => text ??= searchableText(this.#store, meta);
+    let text: MessageText | undefined;
+    const includes = (needle: string) =>
+      (text ??= new MessageText(this.#store, meta)).includes(needle);
     for (const bucket of [own, this.#anyUser]) {
       if (!bucket) continue;
       // Settling deletes the waiter from the set being iterated: safe for a JS Set.
       for (const waiter of bucket) {
-        if (matchesMessage(waiter.filter, meta, lazyText, this.#store)) waiter.settle(meta);
+        if (matchesMessage(waiter.filter, meta, includes, this.#store)) waiter.settle(meta);
       }
     }
+    text?.release();
   }
 
   /** After a reset UIDs restart at 1: a cursor now means "from the start". */

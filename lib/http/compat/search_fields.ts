@@ -17,9 +17,8 @@
  */
 
 import type { MessageIndex } from "../../mail/message_index.ts";
-import { searchText } from "../../mail/search_text.ts";
 import type { MessageMeta, Store } from "../../store/types.ts";
-import { searchableText } from "../filters.ts";
+import { searchableText, withSearchText } from "../filters.ts";
 
 const HEADER_LINES = Symbol("compat header lines");
 
@@ -116,6 +115,5 @@ export function searchableIncludes(
   if (needle.includes("\n")) return searchableText(store, meta).includes(needle);
   if (!index) return needle.length === 0;
   if (meta.summary.subject.toLowerCase().includes(needle)) return true;
-  const raw = () => store.getRaw(meta.user, meta.mailbox, meta.uid) ?? new Uint8Array(0);
-  return searchText(index, raw).bodyIncludes(needle);
+  return withSearchText(store, meta, index, (text) => text.bodyIncludes(needle));
 }
