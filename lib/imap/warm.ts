@@ -229,7 +229,11 @@ function warm(
 ): void {
   const index = store.getIndex(user, mailbox, uid);
   if (!index) return;
-  const view = new MessageView(() => store.getRaw(user, mailbox, uid) ?? EMPTY, () => index);
+  let read: Uint8Array | null = null;
+  const view = new MessageView(
+    () => read ??= store.getRaw(user, mailbox, uid) ?? EMPTY,
+    () => index,
+  );
   // From, To and Cc are parsed once for ENVELOPE and SEARCH (the same text in an ASCII header).
   const parse = addressListMemo();
   cachedEnvelope(view, slabs, parse);
@@ -241,4 +245,7 @@ function warm(
   // With them, all those keys match goes to the mailbox's address column, when one is kept.
   if (columns === null) searchAddresses(index, view.root, parse);
   else columns.add(user, mailbox, uid, searchAddressText(index, view.root, parse));
+  // What was kept is copies (encoded, or strings): bytes SQLite made for this read go back
+  // now, not to a later collection (see `Store.releaseRaw`).
+  if (read !== null) store.releaseRaw?.(read);
 }

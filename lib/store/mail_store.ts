@@ -463,10 +463,14 @@ export class MailStore implements Store {
     // slab the indexes made at append are (SQLite's cache drops indexes, and each would hold
     // its slab).
     const slab = this.#persistence.kind === "memory" ? this.#tableSlab : null;
-    return this.#indexes.set(
-      message,
-      new MessageIndex(this.#persistence.readBlob(message.blob), slab),
-    );
+    const raw = this.#persistence.readBlob(message.blob);
+    const index = new MessageIndex(raw, slab);
+    // The index keeps copies of what it needs (mime_table.ts): bytes SQLite made for this
+    // read go back now. Left to a collection, each one's pages stayed the process's, between
+    // the indexes' small tables (5,000 indexes of 21 KB messages: 99 MB of anonymous memory
+    // against 27 MB, ~8 MB of it V8's).
+    this.releaseRaw(raw);
+    return this.#indexes.set(message, index);
   }
 
   changedSince(user: string, mailbox: string, modseq: number): number[] {
