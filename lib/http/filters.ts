@@ -274,8 +274,8 @@ export function searchableText(store: Store, meta: MessageMeta): string {
 }
 
 /**
- * `use` applied to the message's search text (`searchText`, from its cached index); the bytes
- * that read from a store that makes them for each read (SQLite) are given back after it
+ * `use` applied to the message's search text (`searchText`, from its cached index); bytes it
+ * read from a store that makes them for each read (SQLite) are given back after it
  * (`Store.releaseRaw`): a search of every message otherwise left each one's bytes to a later
  * collection. `use` must keep no view of them (strings are copies).
  */

@@ -184,6 +184,8 @@ class SqlitePersistence implements Persistence {
       startWorker: isInMemory(path) ? null : () => startWorker(path),
       warn: options.warn ?? ((message) => console.warn(message)),
       startTimer: options.startTimer,
+      // Another connection's write (the worker's start-over) makes SQLite drop this one's
+      // page cache at its next statement: one now, in the pause, rather than in a command.
       restarted: () => {
         try {
           this.#sql("PRAGMA user_version").get();
