@@ -137,11 +137,6 @@ class SqlitePersistence implements Persistence {
   readonly #fresh = new Map<number, Uint8Array>();
   #freshBytes = 0;
   /**
-   * How many of `readBlob`'s handouts of each fresh buffer (by its `ArrayBuffer`) have not
-   * been given back (`releaseBlob`) yet: a buffer still held is never freed here.
-   */
-  readonly #borrowed = new Map<ArrayBufferLike, number>();
-  /**
    * Whether the reads of this task share a read transaction (`#beginRead`). Each statement
    * outside a transaction takes and drops WAL mode's read lock (two `fcntl` calls, each a system
    * call): a first `FETCH 1:* BODY.PEEK[]` of 5,000 messages made 10,000 of them, and reading
@@ -355,7 +350,7 @@ class SqlitePersistence implements Persistence {
     if (this.#depth > 0) return fn();
     if (this.#shared) return this.#savepoint(fn);
     this.#endRead();
-    this.#freeFresh();
+    this.#forgetFresh();
     // Prepared once, as every statement here: `exec` compiled them anew on each transaction
     // (one an SMTP message), ~4 us of ~110 per append (bench/sqlite_append_cpu.ts).
     this.#sql("BEGIN IMMEDIATE").run();
@@ -399,7 +394,7 @@ class SqlitePersistence implements Persistence {
 
   beginShared(): void {
     this.#endRead();
-    this.#freeFresh();
+    this.#forgetFresh();
     this.#sql("BEGIN IMMEDIATE").run();
     this.#shared = true;
   }
@@ -695,27 +690,6 @@ class SqlitePersistence implements Persistence {
   #forgetFresh(): void {
     this.#fresh.clear();
     this.#freshBytes = 0;
-    this.#borrowed.clear();
-  }
-
-  /**
-   * As a transaction begins, after the last one committed: frees the bytes handed over to it
-   * (an IMAP literal, an SMTP message's copy, each made for its message alone) that are now
-   * in the database and that no reader holds, so the next message's buffer reuses their
-   * pages. Left to a collection, a burst of 5,000 APPENDs of 21 KB took ~20,000 page faults
-   * (~10 us each here) for buffers it had just let go. Only a buffer a `Uint8Array` spans
-   * whole is freed (not a view into a larger one); one rolled back is not (its caller may
-   * store it again: `#forgetFresh` alone).
-   */
-  #freeFresh(): void {
-    for (const bytes of this.#fresh.values()) {
-      const buffer = bytes.buffer;
-      if (!(buffer instanceof ArrayBuffer) || buffer.detached) continue;
-      if (bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) continue;
-      if (this.#borrowed.has(buffer)) continue;
-      buffer.transfer(0);
-    }
-    this.#forgetFresh();
   }
 
   storeBlob(raw: Uint8Array, owned = false): BlobRef {
@@ -730,10 +704,7 @@ class SqlitePersistence implements Persistence {
 
   readBlob(blob: BlobRef): Uint8Array {
     const fresh = this.#fresh.get(blob as number);
-    if (fresh) {
-      this.#borrowed.set(fresh.buffer, (this.#borrowed.get(fresh.buffer) ?? 0) + 1);
-      return fresh;
-    }
+    if (fresh) return fresh;
     if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
     const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
     if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
@@ -743,17 +714,9 @@ class SqlitePersistence implements Persistence {
   }
 
   releaseBlob(bytes: Uint8Array): void {
-    // Bytes made by a read, each in an ArrayBuffer of its own (node:sqlite): given back now,
-    // not at the next collection, so the next read reuses their pages.
-    if (this.#lent.delete(bytes.buffer as ArrayBuffer)) {
-      (bytes.buffer as ArrayBuffer).transfer(0);
-      return;
-    }
-    // Fresh bytes handed out: one holder fewer (see `#freeFresh`).
-    const held = this.#borrowed.get(bytes.buffer);
-    if (held === undefined) return;
-    if (held > 1) this.#borrowed.set(bytes.buffer, held - 1);
-    else this.#borrowed.delete(bytes.buffer);
+    // Only bytes made by a read, each in an ArrayBuffer of its own (node:sqlite): given back
+    // now, not at the next collection, so the next read reuses their pages.
+    if (this.#lent.delete(bytes.buffer as ArrayBuffer)) (bytes.buffer as ArrayBuffer).transfer(0);
   }
 
   insertMessage(mailboxId: number, message: NewMessage): number {

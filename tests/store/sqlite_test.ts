@@ -371,69 +371,6 @@ Deno.test("sqlite: bytes read right after an append are the appended ones, also 
   }
 });
 
-Deno.test("sqlite: bytes handed over are freed once committed and let go, never while held or rolled back", async () => {
-  await using db = await tempDb("sqlite");
-  const store = openSqliteStore(db.path);
-  try {
-    const text = (name: string) => `Subject: ${name}\r\n\r\n${name} body\r\n`;
-    const encode = (name: string) => new TextEncoder().encode(text(name));
-    const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
-    const append = (bytes: Uint8Array) => store.append("u", "INBOX", bytes, { transfer: true });
-
-    // Read and not given back: still held when the next write begins.
-    const held = encode("held");
-    const heldMeta = append(held);
-    const reader = store.getRaw("u", "INBOX", heldMeta.uid)!;
-    // Read and given back: nobody holds it.
-    const lent = encode("lent");
-    const lentMeta = append(lent);
-    store.releaseRaw!(store.getRaw("u", "INBOX", lentMeta.uid)!);
-    // A view into a larger buffer: the buffer may hold more than this message.
-    const larger = new Uint8Array(256);
-    const view = larger.subarray(16, 16 + encode("view").length);
-    view.set(encode("view"));
-    // Never read: nobody holds it.
-    const unread = encode("unread");
-    store.appendMessages("u", "INBOX", [
-      { raw: view, options: { transfer: true } },
-      { raw: unread, options: { transfer: true } },
-    ]);
-    assert.equal(held.buffer.detached, false, "held by a reader");
-    assert.equal(decode(reader), text("held"));
-    assert.equal(lent.buffer.detached, true, "given back, committed: freed");
-    assert.equal(unread.buffer.detached, false, "its transaction is the last one");
-    store.releaseRaw!(reader);
-
-    // A rolled-back savepoint's bytes stay the caller's, who may store them again.
-    const again = encode("again");
-    assert.throws(() =>
-      store.shareCommit(() => {
-        append(again);
-        throw new Error("the delivery failed");
-      })
-    );
-    await new Promise((resolve) => setTimeout(resolve, 0)); // the shared commit
-    append(encode("next"));
-    assert.equal(unread.buffer.detached, true, "committed, never read: freed");
-    assert.equal(larger.buffer.detached, false, "a view into a larger buffer is not freed");
-    assert.equal(again.buffer.detached, false, "rolled back: not freed");
-    const retried = append(again);
-    append(encode("last"));
-
-    // Every message reads back whole, from the database now.
-    const names = store.listMessages("u", "INBOX").map((meta) =>
-      decode(store.getRaw("u", "INBOX", meta.uid))
-    );
-    assert.deepEqual(
-      names,
-      ["held", "lent", "view", "unread", "next", "again", "last"].map(text),
-    );
-    assert.equal(decode(store.getRaw("u", "INBOX", retried.uid)), text("again"));
-  } finally {
-    store.close();
-  }
-});
-
 Deno.test("sqlite: the reads of one task share a snapshot, ended before the next write and task", async () => {
   await using db = await tempDb("sqlite");
   const store = openSqliteStore(db.path);
