@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { MessageIndex } from "../../../lib/mail/message_index.ts";
-import { searchableText } from "../../../lib/http/filters.ts";
+import { MessageText, searchableText } from "../../../lib/http/filters.ts";
 import { HeaderLines, searchableIncludes } from "../../../lib/http/compat/search_fields.ts";
 import { openMemoryStore, type Store } from "../../../lib/store/mod.ts";
 import type { MessageMeta } from "../../../lib/store/types.ts";
@@ -104,6 +104,28 @@ Deno.test("compat search: the kept header lines and text plan answer as the text
           : lines.text.includes(needle) || searchableIncludes(store, meta, index, needle);
         assert.equal(mailpit, oldMailpit(store, meta).includes(needle), `Mailpit: ${what}`);
       }
+    }
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("http search: a message's text answers each needle as its whole text made per search", () => {
+  const store = openMemoryStore();
+  try {
+    for (const raw of MESSAGES) store.append("u", "INBOX", new TextEncoder().encode(raw));
+    store.append("u", "INBOX", LATIN1);
+    for (const meta of store.listMessages("u", "INBOX")) {
+      // One for all the needles, as a filter's terms or a new message's waiters share it.
+      const text = new MessageText(store, meta);
+      for (const needle of NEEDLES) {
+        assert.equal(
+          text.includes(needle),
+          searchableText(store, meta).includes(needle),
+          `message ${meta.uid}, needle ${JSON.stringify(needle)}`,
+        );
+      }
+      text.release();
     }
   } finally {
     store.close();
