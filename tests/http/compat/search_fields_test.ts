@@ -87,49 +87,47 @@ function oldMailpit(store: Store, meta: MessageMeta): string {
     searchableText(store, meta);
 }
 
-Deno.test("compat search: the kept header lines and text plan answer as the text made per search", () => {
+/** Runs `check` on each message of a memory store holding MESSAGES and LATIN1. */
+function forEachFixture(check: (store: Store, meta: MessageMeta) => void): void {
   const store = openMemoryStore();
   try {
     for (const raw of MESSAGES) store.append("u", "INBOX", new TextEncoder().encode(raw));
     store.append("u", "INBOX", LATIN1);
-    for (const meta of store.listMessages("u", "INBOX")) {
-      const index = store.getIndex(meta.user, meta.mailbox, meta.uid)!;
-      const lines = HeaderLines.of(index);
-      for (const needle of NEEDLES) {
-        const what = `message ${meta.uid}, needle ${JSON.stringify(needle)}`;
-        const mailhog = searchableIncludes(store, meta, index, needle) || lines.fieldHas(needle);
-        assert.equal(mailhog, oldMailhog(store, meta, needle), `MailHog: ${what}`);
-        const mailpit = needle.includes("\n")
-          ? `${lines.text}\n${searchableText(store, meta)}`.includes(needle)
-          : lines.text.includes(needle) || searchableIncludes(store, meta, index, needle);
-        assert.equal(mailpit, oldMailpit(store, meta).includes(needle), `Mailpit: ${what}`);
-      }
-    }
+    for (const meta of store.listMessages("u", "INBOX")) check(store, meta);
   } finally {
     store.close();
   }
+}
+
+Deno.test("compat search: the kept header lines and text plan answer as the text made per search", () => {
+  forEachFixture((store, meta) => {
+    const index = store.getIndex(meta.user, meta.mailbox, meta.uid)!;
+    const lines = HeaderLines.of(index);
+    for (const needle of NEEDLES) {
+      const what = `message ${meta.uid}, needle ${JSON.stringify(needle)}`;
+      const mailhog = searchableIncludes(store, meta, index, needle) || lines.fieldHas(needle);
+      assert.equal(mailhog, oldMailhog(store, meta, needle), `MailHog: ${what}`);
+      const mailpit = needle.includes("\n")
+        ? `${lines.text}\n${searchableText(store, meta)}`.includes(needle)
+        : lines.text.includes(needle) || searchableIncludes(store, meta, index, needle);
+      assert.equal(mailpit, oldMailpit(store, meta).includes(needle), `Mailpit: ${what}`);
+    }
+  });
 });
 
 Deno.test("http search: a message's text answers each needle as its whole text made per search", () => {
-  const store = openMemoryStore();
-  try {
-    for (const raw of MESSAGES) store.append("u", "INBOX", new TextEncoder().encode(raw));
-    store.append("u", "INBOX", LATIN1);
-    for (const meta of store.listMessages("u", "INBOX")) {
-      // One for all the needles, as a filter's terms or a new message's waiters share it.
-      const text = new MessageText(store, meta);
-      for (const needle of NEEDLES) {
-        assert.equal(
-          text.includes(needle),
-          searchableText(store, meta).includes(needle),
-          `message ${meta.uid}, needle ${JSON.stringify(needle)}`,
-        );
-      }
-      text.release();
+  forEachFixture((store, meta) => {
+    // One for all the needles, as a filter's terms or a new message's waiters share it.
+    const text = new MessageText(store, meta);
+    for (const needle of NEEDLES) {
+      assert.equal(
+        text.includes(needle),
+        searchableText(store, meta).includes(needle),
+        `message ${meta.uid}, needle ${JSON.stringify(needle)}`,
+      );
     }
-  } finally {
-    store.close();
-  }
+    text.release();
+  });
 });
 
 Deno.test("compat search: a field match is within one name or one value", () => {
