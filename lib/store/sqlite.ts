@@ -7,7 +7,9 @@
  * committed a moment later, and its caller waits for that commit before saying the mail is
  * stored.
  *
- * Message bytes are kept once in `blobs` and shared by copies.
+ * Message bytes are kept once and shared by copies: a `blobs` row each, the bytes themselves
+ * in the mail file beside the database (`<path>.mail`, mail_file.ts), or, for an in-memory
+ * database and those written before schema version 11, in the row.
  *
  * A transaction that changes the flags of many messages (a STORE of a mailbox) writes them as
  * rows of the `flag_changes` log, not one UPDATE of each message row: a first
@@ -53,6 +55,7 @@ import {
   startCheckpointWorker,
 } from "./sqlite_checkpoint_worker.ts";
 import { migrate } from "./sqlite_schema.ts";
+import { MailFile, mailFilePath } from "./mail_file.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
@@ -74,6 +77,12 @@ export interface SqliteStoreOptions extends MailStoreOptions {
    * `setTimeout` by default.
    */
   startTimer?: StartTimer;
+  /**
+   * Keep new message bytes in the database's `blobs` table, not in the mail file beside it
+   * (as an in-memory database does, and as every database did before schema version 11). For
+   * tests of that path. Default false.
+   */
+  blobsInDatabase?: boolean;
 }
 
 /**
@@ -145,6 +154,15 @@ class SqlitePersistence implements Persistence {
   #reading = false;
   /** The buffers `readBlob` made, which `releaseBlob` may free. */
   readonly #lent = new WeakSet<ArrayBuffer>();
+  /** The mail file new message bytes go to; null if they go to `blobs` rows. */
+  readonly #mail: MailFile | null = null;
+  /**
+   * Where the bytes of blobs in the mail file are, by blob id: those stored since the store
+   * opened and those read since. A cache of the rows: an id missing from it is looked up.
+   */
+  readonly #spans = new Map<number, { offset: number; length: number }>();
+  /** Whether the open transaction emptied the store: the mail file is emptied once it commits. */
+  #emptyMailFile = false;
   /**
    * The flag changes of the open transaction in the order made, as runs (see
    * `FLAG_RUN_BYTES`): first message row id, count, MODSEQ and flag list of each, written as it
@@ -181,7 +199,9 @@ class SqlitePersistence implements Persistence {
         }
       },
       // A second connection to an in-memory database would open another database.
-      startWorker: isInMemory(path) ? null : () => startWorker(path),
+      startWorker: isInMemory(path)
+        ? null
+        : () => startWorker(path, this.#mail ? mailFilePath(path) : undefined),
       warn: options.warn ?? ((message) => console.warn(message)),
       startTimer: options.startTimer,
       // Another connection's write (the worker's start-over) makes SQLite drop this one's
@@ -212,6 +232,9 @@ class SqlitePersistence implements Persistence {
           `PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT};`,
       );
       migrate(this.#db);
+      if (!isInMemory(path) && !options.blobsInDatabase) {
+        this.#mail = this.#openMailFile(options.warn ?? ((message) => console.warn(message)));
+      }
     } catch (error) {
       this.#db.close();
       lock?.close();
@@ -230,11 +253,52 @@ class SqlitePersistence implements Persistence {
     return statement;
   }
 
+  /**
+   * Opens the mail file: created if no row names it; an error if one does and it is missing. A
+   * message whose bytes end past the file's end (the system lost them in a power loss, where
+   * the WAL kept its row) is dropped, with a warning; an empty store empties the file.
+   */
+  #openMailFile(warn: (message: string) => void): MailFile {
+    const named = this.#sql(
+      "SELECT count(*) AS n, coalesce(max(file_offset + file_length), 0) AS end FROM blobs " +
+        "WHERE file_offset IS NOT NULL",
+    ).get()!;
+    const path = mailFilePath(this.path);
+    let mail: MailFile;
+    try {
+      mail = new MailFile(path, Number(named.n) === 0);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+      throw new Error(
+        `its mail file ${path} is missing (the bytes of ${named.n} stored messages are there)`,
+      );
+    }
+    try {
+      if (Number(named.n) === 0 && mail.size > 0) mail.truncate();
+      if (mail.size < Number(named.end)) {
+        const lost = `SELECT id FROM blobs WHERE file_offset + file_length > ${mail.size}`;
+        this.#db.exec("BEGIN IMMEDIATE");
+        const messages = this.#sql(`DELETE FROM messages WHERE blob_id IN (${lost})`).run();
+        this.#db.exec(`DELETE FROM blobs WHERE id IN (${lost}); COMMIT`);
+        warn(
+          `${this.path}: ${messages.changes} stored messages were dropped: their bytes were ` +
+            `lost from ${path}, which ends at byte ${mail.size} (a power loss?)`,
+        );
+      }
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      mail.close();
+      throw error;
+    }
+    return mail;
+  }
+
   #deleteOrphanBlobs(blobIds: Iterable<number>): void {
     const orphan = this.#sql(
       "DELETE FROM blobs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?)",
     );
-    for (const id of new Set(blobIds)) orphan.run(id, id);
+    // Out of the cache of spans even if the deletion rolls back: that blob is looked up again.
+    for (const id of new Set(blobIds)) if (orphan.run(id, id).changes) this.#spans.delete(id);
   }
 
   load(): PersistedState {
@@ -362,8 +426,7 @@ class SqlitePersistence implements Persistence {
       this.#wrote();
       return result;
     } catch (error) {
-      this.#forgetFresh();
-      this.#forgetFlagChanges();
+      this.#forgetTransaction();
       this.#db.exec("ROLLBACK");
       throw error;
     } finally {
@@ -382,8 +445,7 @@ class SqlitePersistence implements Persistence {
       return result;
     } catch (error) {
       // A blob id given in the savepoint may be given again.
-      this.#forgetFresh();
-      this.#forgetFlagChanges();
+      this.#forgetTransaction();
       this.#sql("ROLLBACK TO shared_call").run();
       this.#sql("RELEASE shared_call").run();
       throw error;
@@ -405,8 +467,7 @@ class SqlitePersistence implements Persistence {
       this.#writeFlagChanges();
       this.#sql("COMMIT").run();
     } catch (error) {
-      this.#forgetFresh();
-      this.#forgetFlagChanges();
+      this.#forgetTransaction();
       try {
         this.#db.exec("ROLLBACK");
       } catch {
@@ -421,6 +482,17 @@ class SqlitePersistence implements Persistence {
   #wrote(): void {
     this.#lastWrite = performance.now();
     this.#checkpoints.wrote();
+    if (this.#emptyMailFile) {
+      this.#emptyMailFile = false;
+      this.#mail?.truncate();
+    }
+  }
+
+  /** What the transaction (or savepoint) rolling back had kept for its commit. */
+  #forgetTransaction(): void {
+    this.#forgetFresh();
+    this.#forgetFlagChanges();
+    this.#emptyMailFile = false;
   }
 
   /**
@@ -693,7 +765,18 @@ class SqlitePersistence implements Persistence {
   }
 
   storeBlob(raw: Uint8Array, owned = false): BlobRef {
-    const id = Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+    let id: number;
+    if (this.#mail) {
+      // The bytes before the row: a committed row never names bytes not written.
+      const span = { offset: this.#mail.append(raw), length: raw.length };
+      id = Number(
+        this.#sql("INSERT INTO blobs (data, file_offset, file_length) VALUES (x'', ?, ?)")
+          .run(span.offset, span.length).lastInsertRowid,
+      );
+      this.#spans.set(id, span);
+    } else {
+      id = Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+    }
     // Only bytes handed over: others may be changed by the caller once this returns.
     if (owned && this.#freshBytes + raw.length <= FRESH_BLOB_BYTES) {
       this.#fresh.set(id, raw);
@@ -703,14 +786,28 @@ class SqlitePersistence implements Persistence {
   }
 
   readBlob(blob: BlobRef): Uint8Array {
-    const fresh = this.#fresh.get(blob as number);
+    const id = blob as number;
+    const fresh = this.#fresh.get(id);
     if (fresh) return fresh;
-    if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
-    const row = this.#sql("SELECT data FROM blobs WHERE id = ?").get(blob as number);
-    if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
-    const data = row.data as Uint8Array;
-    this.#lent.add(data.buffer as ArrayBuffer);
-    return data;
+    let span = this.#spans.get(id);
+    let data: Uint8Array;
+    if (span === undefined) {
+      if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
+      const row = this.#sql("SELECT data, file_offset, file_length FROM blobs WHERE id = ?")
+        .get(id);
+      if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
+      if (row.file_offset === null) data = row.data as Uint8Array;
+      else {
+        span = { offset: Number(row.file_offset), length: Number(row.file_length) };
+        this.#spans.set(id, span);
+      }
+    }
+    if (span !== undefined) {
+      if (!this.#mail) throw new Error(`Cannot read message bytes: blob ${blob} has no file`);
+      data = this.#mail.read(span.offset, span.length);
+    }
+    this.#lent.add(data!.buffer as ArrayBuffer);
+    return data!;
   }
 
   releaseBlob(bytes: Uint8Array): void {
@@ -842,6 +939,8 @@ class SqlitePersistence implements Persistence {
   clear(): void {
     this.#forgetFresh();
     this.#forgetFlagChanges();
+    this.#spans.clear();
+    this.#emptyMailFile = this.#mail !== null;
     this.#db.exec(
       "DELETE FROM flag_changes; DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",
     );
@@ -857,6 +956,7 @@ class SqlitePersistence implements Persistence {
     this.#forgetFresh();
     this.#statements.clear();
     this.#db.close();
+    this.#mail?.close();
     // Unlocked before the close: a reopen in the same process right after must find the lock
     // free even while the runtime still holds the closed file's resource (seen under load).
     this.#lock?.unlockSync();

@@ -70,8 +70,11 @@ export interface CheckpointWorker {
   close(): void;
 }
 
-/** Starts a {@linkcode CheckpointWorker} for the database at `path`; throws if it cannot. */
-export type CheckpointWorkerFactory = (path: string) => CheckpointWorker;
+/**
+ * Starts a {@linkcode CheckpointWorker} for the database at `path`, whose mail file (if it has
+ * one, mail_file.ts) is at `mailPath`; throws if it cannot.
+ */
+export type CheckpointWorkerFactory = (path: string, mailPath?: string) => CheckpointWorker;
 
 /** How long `close` waits for the worker to finish its checkpoint and close its connection. */
 export const CLOSE_WAIT_MS = 1_000;
@@ -103,6 +106,8 @@ let statement;
 let databaseFile;
 /** The WAL frames copied (SQLite's count) when the database file was last synced here. */
 let synced = 0;
+/** The mail file, for its syncs: undefined until the first, null once one failed. */
+let mailFile;
 /** The start-over's statements, prepared at the first one. */
 let restart;
 /**
@@ -125,6 +130,8 @@ self.onmessage = ({ data: message }) => {
       db = undefined;
       databaseFile?.close();
       databaseFile = undefined;
+      mailFile?.close();
+      mailFile = undefined;
     } else if (message === "restart") {
       db ??= new DatabaseSync(setup.path);
       restart ??= {
@@ -153,6 +160,17 @@ self.onmessage = ({ data: message }) => {
     } else {
       db ??= new DatabaseSync(setup.path);
       statement ??= db.prepare(setup.statement);
+      // The mail file's bytes are written back before the rows that name them are copied into
+      // the database file: a message the database file has survives a power loss whole.
+      if (setup.mailPath && mailFile !== null) {
+        try {
+          mailFile ??= Deno.openSync(setup.mailPath, { read: true, write: true });
+          mailFile.syncDataSync();
+        } catch {
+          mailFile?.close();
+          mailFile = null;
+        }
+      }
       const row = statement.get();
       // SQLite syncs the database file only in the checkpoint that copies the whole WAL, the
       // main thread's tail under steady writes: it found every page copied since the last
@@ -189,6 +207,7 @@ self.onmessage = ({ data: message }) => {
  */
 export function startCheckpointWorker(
   path: string,
+  mailPath?: string,
   statement = "PRAGMA wal_checkpoint(PASSIVE)",
 ): CheckpointWorker {
   const done = new Int32Array(new SharedArrayBuffer(4));
@@ -200,7 +219,7 @@ export function startCheckpointWorker(
     URL.revokeObjectURL(url);
     throw error;
   }
-  worker.postMessage({ path, statement, done: done.buffer });
+  worker.postMessage({ path, mailPath, statement, done: done.buffer });
   let sent = 0;
   /** The request in flight: a checkpoint's row or a start-over's `{ restarted }`. */
   let pending: { resolve(reply: WorkerReply): void; reject(error: Error): void } | null = null;

@@ -10,7 +10,7 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -32,7 +32,9 @@ CREATE TABLE mailboxes (
 );
 CREATE TABLE blobs (
   id INTEGER PRIMARY KEY,
-  data BLOB NOT NULL
+  data BLOB NOT NULL,
+  file_offset INTEGER,
+  file_length INTEGER
 );
 CREATE TABLE messages (
   id INTEGER PRIMARY KEY,
@@ -167,6 +169,15 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
     version: 10,
     sql: "CREATE TABLE IF NOT EXISTS flag_changes (id INTEGER PRIMARY KEY, flags TEXT NOT NULL," +
       " entries BLOB NOT NULL);",
+  },
+  // Message bytes in the mail file beside the database (mail_file.ts): a blob row with
+  // `file_offset` set has its bytes there (its `data` empty). The blobs already there stay in
+  // the table, and are read from it. The version keeps an older program, which would read the
+  // empty `data`, from opening the file.
+  {
+    version: 11,
+    sql: "ALTER TABLE blobs ADD COLUMN file_offset INTEGER;" +
+      "ALTER TABLE blobs ADD COLUMN file_length INTEGER;",
   },
 ];
 

@@ -128,14 +128,15 @@ Deno.test("access keys: rows of no mailbox (left by an older rename) are dropped
 
 Deno.test("access keys: a version-4 database is migrated and keeps its mail", async () => {
   await withSqlite((path) => {
-    const first = openSqliteStore(path);
+    const first = openSqliteStore(path, { blobsInDatabase: true });
     first.append("u", "INBOX", new TextEncoder().encode("Subject: old\r\n\r\nx\r\n"));
     first.close();
-    // Back to version 4: the table (5), the save date (6) and the object ids and metadata (7)
-    // did not exist then.
+    // Back to version 4: the table (5), the save date (6), the object ids and metadata (7) and
+    // the mail file (11) did not exist then.
     const db = new DatabaseSync(path);
     db.exec(
-      "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
+      "ALTER TABLE blobs DROP COLUMN file_offset; ALTER TABLE blobs DROP COLUMN file_length;" +
+        "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
         "DROP TABLE metadata; ALTER TABLE messages DROP COLUMN email_id;" +
         "ALTER TABLE users DROP COLUMN last_mailbox_id; ALTER TABLE users DROP COLUMN last_email_id;" +
         "ALTER TABLE mailboxes DROP COLUMN object_id; PRAGMA user_version = 4;",

@@ -188,7 +188,8 @@ Deno.test("sqlite checkpoints: a worker whose checkpoint fails is given up for t
     let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
     const warnings: string[] = [];
     const store = openSqliteStore(path, {
-      checkpointWorker: (file) => startCheckpointWorker(file, "SELECT * FROM no_such_table"),
+      checkpointWorker: (file) =>
+        startCheckpointWorker(file, undefined, "SELECT * FROM no_such_table"),
       checkpointCounts: (running) => counts = running,
       warn: (message) => warnings.push(message),
     });
@@ -216,7 +217,7 @@ Deno.test("sqlite checkpoints: close returns promptly with the worker wedged", a
     const slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c " +
       "WHERE x < 20000000) SELECT count(*) AS busy, 0 AS log, 0 AS checkpointed FROM c";
     const store = openSqliteStore(path, {
-      checkpointWorker: (file) => (wedged++, startCheckpointWorker(file, slow)),
+      checkpointWorker: (file) => (wedged++, startCheckpointWorker(file, undefined, slow)),
       checkpointCounts: (running) => counts = running,
     });
     let closedIn = Infinity;

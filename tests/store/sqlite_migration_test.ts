@@ -78,6 +78,10 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
+/** Takes a version-11 database's `blobs` table back to before the mail file (its bytes in rows). */
+const DROP_MAIL_FILE_COLUMNS = "ALTER TABLE blobs DROP COLUMN file_offset;" +
+  "ALTER TABLE blobs DROP COLUMN file_length;";
+
 /** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
   withDatabase(path, (db) => {
@@ -177,7 +181,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 10);
+  assert.equal(SCHEMA_VERSION, 11);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
@@ -232,7 +236,7 @@ function hasModseqIndex(db: DatabaseSync): boolean {
 
 Deno.test("sqlite migration: a version-8 database loses the index by modseq, its HIGHESTMODSEQ comes from the message rows", async () => {
   await using db = await tempDb("migrate");
-  let store = openSqliteStore(db.path);
+  let store = openSqliteStore(db.path, { blobsInDatabase: true });
   store.append("u", "INBOX", sampleMessage("One"));
   store.append("u", "INBOX", sampleMessage("Two"));
   store.setFlags("u", "INBOX", [1], "add", ["\\Seen"]);
@@ -242,6 +246,7 @@ Deno.test("sqlite migration: a version-8 database loses the index by modseq, its
   old.exec(
     "CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);" +
       "UPDATE mailboxes SET highest_modseq = 1;" +
+      DROP_MAIL_FILE_COLUMNS +
       "PRAGMA user_version = 8;",
   );
   assert.equal(hasModseqIndex(old), true);
@@ -352,7 +357,7 @@ Deno.test("sqlite migration: a version-3 database gets MAILBOXIDs and EMAILIDs t
 
 Deno.test("sqlite migration: a version-7 database keeps the UIDNEXT and HIGHESTMODSEQ its columns say", async () => {
   await using db = await tempDb("migrate");
-  let store = openSqliteStore(db.path);
+  let store = openSqliteStore(db.path, { blobsInDatabase: true });
   store.append("u", "INBOX", sampleMessage("One"));
   store.append("u", "INBOX", sampleMessage("Two"));
   store.close();
@@ -361,6 +366,7 @@ Deno.test("sqlite migration: a version-7 database keeps the UIDNEXT and HIGHESTM
   const old = new DatabaseSync(db.path);
   old.exec(
     "UPDATE mailboxes SET uid_next = 9, highest_modseq = 7 WHERE name = 'INBOX';" +
+      DROP_MAIL_FILE_COLUMNS +
       "PRAGMA user_version = 7;",
   );
   old.close();
