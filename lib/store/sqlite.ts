@@ -789,25 +789,24 @@ class SqlitePersistence implements Persistence {
     const id = blob as number;
     const fresh = this.#fresh.get(id);
     if (fresh) return fresh;
-    let span = this.#spans.get(id);
+    const found = this.#spans.get(id) ?? this.#blobRow(id);
     let data: Uint8Array;
-    if (span === undefined) {
-      if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
-      const row = this.#sql("SELECT data, file_offset, file_length FROM blobs WHERE id = ?")
-        .get(id);
-      if (!row) throw new Error(`Cannot read message bytes: blob ${blob} is missing`);
-      if (row.file_offset === null) data = row.data as Uint8Array;
-      else {
-        span = { offset: Number(row.file_offset), length: Number(row.file_length) };
-        this.#spans.set(id, span);
-      }
-    }
-    if (span !== undefined) {
-      if (!this.#mail) throw new Error(`Cannot read message bytes: blob ${blob} has no file`);
-      data = this.#mail.read(span.offset, span.length);
-    }
-    this.#lent.add(data!.buffer as ArrayBuffer);
-    return data!;
+    if (found instanceof Uint8Array) data = found;
+    else if (this.#mail) data = this.#mail.read(found.offset, found.length);
+    else throw new Error(`Cannot read message bytes: blob ${id} is in a mail file not open`);
+    this.#lent.add(data.buffer as ArrayBuffer);
+    return data;
+  }
+
+  /** Blob `id`'s row: its bytes, or where they are in the mail file (then cached). */
+  #blobRow(id: number): Uint8Array | { offset: number; length: number } {
+    if (!this.#reading && this.#depth === 0 && !this.#shared) this.#beginRead();
+    const row = this.#sql("SELECT data, file_offset, file_length FROM blobs WHERE id = ?").get(id);
+    if (!row) throw new Error(`Cannot read message bytes: blob ${id} is missing`);
+    if (row.file_offset === null) return row.data as Uint8Array;
+    const span = { offset: Number(row.file_offset), length: Number(row.file_length) };
+    this.#spans.set(id, span);
+    return span;
   }
 
   releaseBlob(bytes: Uint8Array): void {

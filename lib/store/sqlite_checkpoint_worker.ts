@@ -118,6 +118,21 @@ const isBusy = (error) =>
   typeof error?.errcode === "number"
     ? (error.errcode & 0xff) === 5
     : String(error?.message).includes("database is locked");
+/**
+ * Writes the mail file's bytes back to the disk, best effort: once writes have paused (the
+ * start-over's moment), not in each checkpoint round of a burst, where syncing the file
+ * beside the main thread's appends slowed them.
+ */
+const syncMailFile = () => {
+  if (!setup.mailPath || mailFile === null) return;
+  try {
+    mailFile ??= Deno.openSync(setup.mailPath, { read: true, write: true });
+    mailFile.syncDataSync();
+  } catch {
+    mailFile?.close();
+    mailFile = null;
+  }
+};
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
@@ -133,6 +148,7 @@ self.onmessage = ({ data: message }) => {
       mailFile?.close();
       mailFile = undefined;
     } else if (message === "restart") {
+      syncMailFile();
       db ??= new DatabaseSync(setup.path);
       restart ??= {
         begin: db.prepare("BEGIN IMMEDIATE"),
@@ -160,17 +176,6 @@ self.onmessage = ({ data: message }) => {
     } else {
       db ??= new DatabaseSync(setup.path);
       statement ??= db.prepare(setup.statement);
-      // The mail file's bytes are written back before the rows that name them are copied into
-      // the database file: a message the database file has survives a power loss whole.
-      if (setup.mailPath && mailFile !== null) {
-        try {
-          mailFile ??= Deno.openSync(setup.mailPath, { read: true, write: true });
-          mailFile.syncDataSync();
-        } catch {
-          mailFile?.close();
-          mailFile = null;
-        }
-      }
       const row = statement.get();
       // SQLite syncs the database file only in the checkpoint that copies the whole WAL, the
       // main thread's tail under steady writes: it found every page copied since the last

@@ -388,3 +388,31 @@ Deno.test("sqlite migration: a version-7 database keeps the UIDNEXT and HIGHESTM
     store.close();
   }
 });
+
+Deno.test("sqlite migration: a version-10 database keeps its bytes in its rows; new ones go to the mail file", async () => {
+  await using db = await tempDb("migrate");
+  const [before, after] = [sampleMessage("Old"), sampleMessage("New")];
+  let store = openSqliteStore(db.path, { blobsInDatabase: true });
+  store.append("u", "INBOX", before);
+  store.close();
+  withDatabase(db.path, (old) => old.exec(DROP_MAIL_FILE_COLUMNS + "PRAGMA user_version = 10;"));
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(userVersion(db.path), SCHEMA_VERSION);
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), before);
+    store.copyMessages("u", "INBOX", [1], "INBOX");
+    store.append("u", "INBOX", after);
+    assert.deepEqual(store.getRaw("u", "INBOX", 2), before);
+    assert.deepEqual(store.getRaw("u", "INBOX", 3), after);
+  } finally {
+    store.close();
+  }
+  withDatabase(db.path, (check) =>
+    assert.deepEqual(
+      check.prepare("SELECT length(data) AS data, file_offset, file_length FROM blobs ORDER BY id")
+        .all().map((row) => [row.data, row.file_offset, row.file_length]),
+      [[before.length, null, null], [0, 0, after.length]],
+      "the old message's bytes stay in its row (its copy shares it), the new one's in the file",
+    ));
+  assert.equal(Deno.statSync(`${db.path}.mail`).size, after.length);
+});

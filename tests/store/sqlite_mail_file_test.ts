@@ -1,0 +1,208 @@
+/**
+ * The SQLite store's mail file (lib/store/mail_file.ts): new message bytes appended to
+ * `<database>.mail`, their `blobs` rows saying where; copies share them; a rolled-back append
+ * leaves dead bytes and no row; a reset empties the file; at open a missing file is an error
+ * and a short one (bytes lost in a power loss) drops the messages past its end.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { openSqliteStore } from "../../lib/store/mod.ts";
+import { startCheckpointWorker } from "../../lib/store/sqlite_checkpoint_worker.ts";
+import { sampleMessage } from "./contract.ts";
+import { tempDb } from "./temp_db.ts";
+
+/** The `blobs` rows of the database at `path`, by id: the length of `data` and the span. */
+function blobRows(path: string): Array<[number, number, number | null, number | null]> {
+  const db = new DatabaseSync(path);
+  try {
+    return db.prepare(
+      "SELECT id, length(data) AS data, file_offset, file_length FROM blobs ORDER BY id",
+    ).all().map((row) => [
+      Number(row.id),
+      Number(row.data),
+      row.file_offset === null ? null : Number(row.file_offset),
+      row.file_length === null ? null : Number(row.file_length),
+    ]);
+  } finally {
+    db.close();
+  }
+}
+
+/** The size of the file at `path`, null if there is none. */
+function fileSize(path: string): number | null {
+  try {
+    return Deno.statSync(path).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+Deno.test("sqlite mail file: new bytes are appended to it, copies share them, a reopen reads them", async () => {
+  await using db = await tempDb("mailfile");
+  const first = sampleMessage("first");
+  const second = new TextEncoder().encode(
+    `Subject: second\r\n\r\n${"a longer body than the first one's\r\n".repeat(300)}`,
+  );
+  let store = openSqliteStore(db.path);
+  try {
+    store.append("u", "INBOX", first);
+    store.append("u", "INBOX", second);
+    store.createMailbox("u", "Copies");
+    store.copyMessages("u", "INBOX", [2], "Copies");
+  } finally {
+    store.close();
+  }
+  // Two rows for three messages; their bytes one after the other in the file, not in the rows.
+  assert.deepEqual(blobRows(db.path), [
+    [1, 0, 0, first.length],
+    [2, 0, first.length, second.length],
+  ]);
+  const file = Deno.readFileSync(`${db.path}.mail`);
+  assert.equal(file.length, first.length + second.length);
+  assert.deepEqual(file.subarray(0, first.length), first);
+  assert.deepEqual(file.subarray(first.length), second);
+
+  store = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), first);
+    assert.deepEqual(store.getRaw("u", "INBOX", 2), second);
+    assert.deepEqual(store.getRaw("u", "Copies", 1), second);
+    // A read's bytes are the caller's to give back, not a view of another read's.
+    const a = store.getRaw("u", "INBOX", 2)!;
+    store.releaseRaw!(a);
+    assert.equal(a.length, 0, "given back");
+    assert.deepEqual(store.getRaw("u", "Copies", 1), second);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite mail file: a rolled-back append leaves dead bytes and no row; the next goes after them", async () => {
+  await using db = await tempDb("mailfile");
+  const store = openSqliteStore(db.path);
+  try {
+    store.append("u", "INBOX", sampleMessage("kept"));
+    const kept = Deno.statSync(`${db.path}.mail`).size;
+    // Another writer takes UID 3, so the second insert of the call breaks UNIQUE (mailbox_id,
+    // uid) after both messages' bytes were appended.
+    const other = new DatabaseSync(db.path);
+    other.exec(
+      "INSERT INTO blobs (id, data) VALUES (999, x'41');" +
+        "INSERT INTO messages (mailbox_id, uid, internal_date, size, flags, summary, blob_id)" +
+        " SELECT id, 3, 0, 1, '[]', (SELECT summary FROM messages LIMIT 1), 999" +
+        " FROM mailboxes WHERE name = 'INBOX'",
+    );
+    other.close();
+    assert.throws(
+      () =>
+        store.appendMessages("u", "INBOX", [
+          { raw: sampleMessage("one") },
+          { raw: sampleMessage("two") },
+        ]),
+      /UNIQUE/,
+    );
+    const dead = Deno.statSync(`${db.path}.mail`).size;
+    assert.ok(dead > kept, "the failed call's bytes stay in the file");
+    assert.deepEqual(blobRows(db.path).map(([id]) => id), [1, 999], "but no row names them");
+    store.createMailbox("u", "Other");
+    const next = store.append("u", "Other", sampleMessage("next"));
+    assert.deepEqual(store.getRaw("u", "Other", next.uid), sampleMessage("next"));
+    assert.equal(blobRows(db.path).at(-1)?.[2], dead, "appended after the dead bytes");
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite mail file: a reset empties it once committed; an expunge leaves the bytes until the store is empty at open", async () => {
+  await using db = await tempDb("mailfile");
+  const size = () => Deno.statSync(`${db.path}.mail`).size;
+  let store = openSqliteStore(db.path);
+  try {
+    store.append("u", "INBOX", sampleMessage("one"));
+    store.append("u", "INBOX", sampleMessage("two"));
+    const full = size();
+    store.expunge("u", "INBOX", [1], true);
+    assert.equal(size(), full, "an expunge leaves the bytes (dead space, as mdbox's)");
+    assert.deepEqual(store.getRaw("u", "INBOX", 2), sampleMessage("two"));
+    store.reset();
+    assert.equal(size(), 0);
+    const again = store.append("u", "INBOX", sampleMessage("again"));
+    assert.deepEqual(store.getRaw("u", "INBOX", again.uid), sampleMessage("again"));
+    assert.deepEqual(blobRows(db.path).map(([, , offset]) => offset), [0]);
+    store.expunge("u", "INBOX", [again.uid], true);
+    assert.equal(size(), sampleMessage("again").length);
+  } finally {
+    store.close();
+  }
+  store = openSqliteStore(db.path);
+  store.close();
+  assert.equal(size(), 0, "no row names a byte of it: emptied at open");
+});
+
+Deno.test("sqlite mail file: missing at open is an error; short, the messages past its end are dropped with a warning", async () => {
+  await using db = await tempDb("mailfile");
+  const raws = ["one", "two", "three"].map((text) => sampleMessage(text));
+  let store = openSqliteStore(db.path);
+  try {
+    for (const raw of raws) store.append("u", "INBOX", raw);
+    store.copyMessages("u", "INBOX", [3], "INBOX");
+  } finally {
+    store.close();
+  }
+  // A power loss wrote back the rows but not the last message's bytes, nor the second's end.
+  Deno.truncateSync(`${db.path}.mail`, raws[0].length + raws[1].length - 1);
+  const warnings: string[] = [];
+  store = openSqliteStore(db.path, { warn: (message) => warnings.push(message) });
+  try {
+    assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.uid), [1]);
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), raws[0]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /3 stored messages were dropped/);
+    assert.match(warnings[0], new RegExp(`ends at byte ${raws[0].length + raws[1].length - 1}`));
+    // New bytes go after what the file has; the store goes on.
+    const next = store.append("u", "INBOX", sampleMessage("next"));
+    assert.deepEqual(store.getRaw("u", "INBOX", next.uid), sampleMessage("next"));
+  } finally {
+    store.close();
+  }
+  assert.deepEqual(blobRows(db.path).map(([id]) => id), [1, 2], "the lost blobs' rows went too");
+
+  Deno.removeSync(`${db.path}.mail`);
+  assert.throws(() => openSqliteStore(db.path), /mail file .*\.mail is missing \(the bytes of 2/);
+  // The failed open left the database unlocked and unchanged.
+  assert.deepEqual(blobRows(db.path).map(([id]) => id), [1, 2]);
+});
+
+Deno.test("sqlite mail file: none for an in-memory database or with blobsInDatabase; the checkpoint worker is told its path", async () => {
+  await using db = await tempDb("mailfile");
+  const told: Array<string | undefined> = [];
+  for (const blobsInDatabase of [false, true]) {
+    const path = `${db.path}.${blobsInDatabase}`;
+    const store = openSqliteStore(path, {
+      blobsInDatabase,
+      checkpointWorkerAtOpen: true,
+      checkpointWorker: (file, mailPath) => (told.push(mailPath), startCheckpointWorker(file)),
+    });
+    try {
+      store.append("u", "INBOX", sampleMessage("x"));
+      assert.deepEqual(store.getRaw("u", "INBOX", 1), sampleMessage("x"));
+    } finally {
+      store.close();
+    }
+    assert.equal(blobRows(path)[0][1], blobsInDatabase ? sampleMessage("x").length : 0);
+    assert.equal(fileSize(`${path}.mail`), blobsInDatabase ? null : sampleMessage("x").length);
+  }
+  assert.deepEqual(told, [`${db.path}.false.mail`, undefined]);
+  const memory = openSqliteStore(":memory:");
+  try {
+    memory.append("u", "INBOX", sampleMessage("in memory"));
+    assert.deepEqual(memory.getRaw("u", "INBOX", 1), sampleMessage("in memory"));
+  } finally {
+    memory.close();
+  }
+  assert.equal(fileSize(":memory:.mail"), null);
+});
