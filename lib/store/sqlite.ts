@@ -268,7 +268,7 @@ class SqlitePersistence implements Persistence {
     try {
       mail = new MailFile(path, Number(named.n) === 0);
     } catch (error) {
-      if ((error as { code?: string }).code !== "ENOENT") throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
       throw new Error(
         `its mail file ${path} is missing (the bytes of ${named.n} stored messages are there)`,
       );
