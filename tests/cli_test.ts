@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { openSqliteStore } from "../lib/store/mod.ts";
 import { testConfig } from "../lib/config.ts";
 import { startElektromail } from "../lib/server.ts";
 import { VERSION } from "../lib/version.ts";
@@ -94,6 +95,20 @@ Deno.test({
         { ELEKTROMAIL_DB: newer },
         /ELEKTROMAIL_DB \(--db\): cannot open .*newer\.db: .*schema version 99, newer than/,
       );
+      // A database whose mail file is gone (copied without it): refused, not emptied.
+      const lone = `${dir}/lone.db`;
+      const store = openSqliteStore(lone);
+      store.append("u", "INBOX", new TextEncoder().encode("Subject: kept\r\n\r\nx\r\n"));
+      store.close();
+      await Deno.remove(`${lone}.mail`);
+      await assertConfigFailure(
+        ["--db", lone, "--smtp-port", "0", "--imap-port", "0"],
+        {},
+        /ELEKTROMAIL_DB \(--db\): cannot open .*lone\.db: its mail file .*lone\.db\.mail is missing \(it holds the bytes of 1 stored message\)/,
+      );
+      const check = new DatabaseSync(lone);
+      assert.equal(check.prepare("SELECT count(*) AS n FROM messages").get()!.n, 1);
+      check.close();
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -270,7 +270,7 @@ class SqlitePersistence implements Persistence {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       throw new Error(
-        `its mail file ${path} is missing (the bytes of ${named.n} stored messages are there)`,
+        `its mail file ${path} is missing (it holds the bytes of ${messages(named.n)})`,
       );
     }
     try {
@@ -278,11 +278,11 @@ class SqlitePersistence implements Persistence {
       if (mail.size < Number(named.end)) {
         const lost = `SELECT id FROM blobs WHERE file_offset + file_length > ${mail.size}`;
         this.#db.exec("BEGIN IMMEDIATE");
-        const messages = this.#sql(`DELETE FROM messages WHERE blob_id IN (${lost})`).run();
+        const dropped = this.#sql(`DELETE FROM messages WHERE blob_id IN (${lost})`).run();
         this.#db.exec(`DELETE FROM blobs WHERE id IN (${lost}); COMMIT`);
         warn(
-          `${this.path}: ${messages.changes} stored messages were dropped: their bytes were ` +
-            `lost from ${path}, which ends at byte ${mail.size} (a power loss?)`,
+          `${this.path}: ${messages(dropped.changes)} dropped: their bytes were lost from ` +
+            `${path}, which ends at byte ${mail.size} (a power loss?)`,
         );
       }
     } catch (error) {
@@ -997,6 +997,11 @@ function lockDatabase(path: string): Deno.FsFile | null {
   if (file.tryLockSync(true)) return file;
   file.close();
   throw new Error(`another server is using it (${lockPath} is locked)`);
+}
+
+/** "1 stored message", "2 stored messages". */
+function messages(count: unknown): string {
+  return `${count} stored message${Number(count) === 1 ? "" : "s"}`;
 }
 
 /** Whether `path` names an in-memory (or temporary) database rather than a file. */

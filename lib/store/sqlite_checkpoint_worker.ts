@@ -68,6 +68,8 @@ export interface CheckpointWorker {
    * terminated all the same.
    */
   close(): void;
+  /** How many times the worker has synced the mail file (absent: a worker that never does). */
+  readonly mailSyncs?: number;
 }
 
 /**
@@ -80,8 +82,14 @@ export type CheckpointWorkerFactory = (path: string, mailPath?: string) => Check
 export const CLOSE_WAIT_MS = 1_000;
 
 /**
- * The worker: its first message is its setup (the database's path, the checkpoint statement,
- * the shared `done` cell); each after is a checkpoint request (`"checkpoint"`), a start-over
+ * How long after the WAL's start-over the worker syncs the mail file (mail_file.ts), unless a
+ * request came meanwhile (writes went on).
+ */
+export const MAIL_SYNC_DELAY_MS = 1_000;
+
+/**
+ * The worker: its first message is its setup (the database's and the mail file's paths, the
+ * checkpoint statement, the shared `done` cell); each after is a checkpoint request (`"checkpoint"`), a start-over
  * (`"restart"`) or `"close"`, answered (a result, `{ restarted }` or `{ error }`) and counted in
  * `done`, which `close` waits on with `Atomics.wait` (the event loop is not turning then). The
  * connection keeps SQLite's default busy timeout, none: a start-over that meets the main
@@ -108,6 +116,8 @@ let databaseFile;
 let synced = 0;
 /** The mail file, for its syncs: undefined until the first, null once one failed. */
 let mailFile;
+/** The mail file's sync, due MAIL_SYNC_DELAY_MS after a start-over unless writes go on. */
+let mailSyncTimer;
 /** The start-over's statements, prepared at the first one. */
 let restart;
 /**
@@ -119,16 +129,20 @@ const isBusy = (error) =>
     ? (error.errcode & 0xff) === 5
     : String(error?.message).includes("database is locked");
 /**
- * Writes the mail file's bytes back to the disk, best effort: once writes have paused (after
- * the start-over), not in each checkpoint round of a burst, where syncing the file beside the
- * main thread's appends slowed them (issue 13, round 25: 5,000 APPENDs 2,963-4,552 msgs/s
- * against 4,040-4,467 without the syncs, and every read after them slower).
+ * Writes the mail file's bytes back to the disk, best effort, once writes have paused: a
+ * second after the start-over, unless a checkpoint came meanwhile. Not in each checkpoint round
+ * of a burst, where syncing the file beside the main thread's appends slowed them (issue 13,
+ * round 25: 5,000 APPENDs 2,963-4,552 msgs/s against 4,040-4,467 without the syncs, and the
+ * reads after them slower), nor at the start-over, where the write-back of a whole burst
+ * (~100 MB) ran beside the first commands after it.
  */
 const syncMailFile = () => {
+  mailSyncTimer = undefined;
   if (!setup.mailPath || mailFile === null) return;
   try {
     mailFile ??= Deno.openSync(setup.mailPath, { read: true, write: true });
     mailFile.syncDataSync();
+    self.postMessage({ mailSynced: true });
   } catch {
     mailFile?.close();
     mailFile = null;
@@ -141,6 +155,8 @@ self.onmessage = ({ data: message }) => {
   }
   let reply = null;
   try {
+    clearTimeout(mailSyncTimer);
+    mailSyncTimer = undefined;
     if (message === "close") {
       db?.close();
       db = undefined;
@@ -203,8 +219,9 @@ self.onmessage = ({ data: message }) => {
   Atomics.add(setup.done, 0, 1);
   Atomics.notify(setup.done, 0);
   self.postMessage(reply);
-  // After the answer: the start-over is not held up, nor the main thread's next statement.
-  if (message === "restart") syncMailFile();
+  if (message === "restart" && setup.mailPath) {
+    mailSyncTimer = setTimeout(syncMailFile, ${MAIL_SYNC_DELAY_MS});
+  }
 };
 `;
 
@@ -238,7 +255,12 @@ export function startCheckpointWorker(
     pending = null;
     waiting?.reject(error);
   };
-  worker.onmessage = ({ data: reply }: MessageEvent<WorkerReply | { error: string } | null>) => {
+  let mailSyncs = 0;
+  worker.onmessage = (
+    { data: reply }: MessageEvent<WorkerReply | { error: string } | { mailSynced: true } | null>,
+  ) => {
+    // Not an answer: the worker tells it on its own.
+    if (reply !== null && "mailSynced" in reply) return void mailSyncs++;
     const waiting = pending;
     pending = null;
     if (!waiting || reply === null) return;
@@ -264,6 +286,9 @@ export function startCheckpointWorker(
     });
   };
   return {
+    get mailSyncs() {
+      return mailSyncs;
+    },
     checkpoint: () => ask("checkpoint") as Promise<CheckpointResult>,
     restart: () => ask("restart").then((reply) => (reply as { restarted: boolean }).restarted),
     close() {

@@ -19,6 +19,7 @@ import {
   type CheckpointResult,
   type CheckpointWorker,
   CLOSE_WAIT_MS,
+  MAIL_SYNC_DELAY_MS,
   startCheckpointWorker,
 } from "../../lib/store/sqlite_checkpoint_worker.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "../../lib/store/sqlite.ts";
@@ -497,4 +498,33 @@ Deno.test({
     assert.ok(nice.length > 2, "the process's threads are listed");
     assert.deepEqual(nice.filter((value) => value !== "0"), ["19"]);
   },
+});
+
+Deno.test("sqlite checkpoints: the worker syncs the mail file a while after the start-over, not in a burst's rounds", async () => {
+  await withDatabase(async (path) => {
+    for (const blobsInDatabase of [false, true]) {
+      let counts: Readonly<CheckpointCounts> = { worker: 0, main: 0, syncs: 0, restarts: 0 };
+      let worker: CheckpointWorker | undefined;
+      const file = `${path}.${blobsInDatabase}`;
+      const store = openSqliteStore(file, {
+        blobsInDatabase,
+        checkpointCounts: (running) => counts = running,
+        warn: (message) => assert.fail(message),
+        checkpointWorker: (at, mailPath) => (worker = startCheckpointWorker(at, mailPath)),
+      });
+      try {
+        await burst(store, `${file}-wal`, 400);
+        assert.ok(counts.worker > 0, "the worker ran rounds in the burst");
+        assert.equal(worker?.mailSyncs, 0, "no sync in them");
+        await until(() => counts.restarts === 1, "the worker's start-over");
+        assert.equal(worker?.mailSyncs, 0, "nor at the start-over");
+        if (blobsInDatabase) {
+          await sleep(MAIL_SYNC_DELAY_MS + 500);
+          assert.equal(worker?.mailSyncs, 0, "no mail file, no sync");
+        } else await until(() => worker?.mailSyncs === 1, "the mail file's sync");
+      } finally {
+        store.close();
+      }
+    }
+  });
 });
