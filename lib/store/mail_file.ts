@@ -11,7 +11,8 @@
  * Bytes are never overwritten: a message's bytes stay until the file is emptied (the store's
  * reset, `truncate`), so a read sees the bytes that were appended for that message whatever was
  * deleted since. Bytes appended for a transaction that rolled back, or of a message deleted
- * since, stay as dead space, as in mdbox until `doveadm purge`.
+ * since, stay as dead space, as in mdbox until `doveadm purge`, until a compaction when the
+ * store opens (sqlite_mail_file.ts).
  *
  * Durability: the bytes are written (to the page cache) before the transaction that names them
  * commits, so a committed message survives a crash of the process as its row does. Power loss
@@ -102,6 +103,11 @@ export class MailFile {
   truncate(): void {
     this.#open().truncateSync(0);
     this.#end = 0;
+  }
+
+  /** Writes the file's bytes through to the disk. */
+  sync(): void {
+    this.#open().syncDataSync();
   }
 
   close(): void {

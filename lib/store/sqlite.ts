@@ -55,7 +55,8 @@ import {
   startCheckpointWorker,
 } from "./sqlite_checkpoint_worker.ts";
 import { migrate } from "./sqlite_schema.ts";
-import { MailFile, mailFilePath } from "./mail_file.ts";
+import { type MailFile, mailFilePath } from "./mail_file.ts";
+import { openMailFile } from "./sqlite_mail_file.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import type { SpecialUse, Store } from "./types.ts";
 
@@ -83,6 +84,11 @@ export interface SqliteStoreOptions extends MailStoreOptions {
    * tests of that path. Default false.
    */
   blobsInDatabase?: boolean;
+  /**
+   * Dead bytes from which the mail file is compacted at open (if also more than its live ones);
+   * `COMPACT_MIN_DEAD_BYTES` (sqlite_mail_file.ts) by default. For tests.
+   */
+  compactMinDeadBytes?: number;
 }
 
 /**
@@ -233,7 +239,10 @@ class SqlitePersistence implements Persistence {
       );
       migrate(this.#db);
       if (!isInMemory(path) && !options.blobsInDatabase) {
-        this.#mail = this.#openMailFile(options.warn ?? ((message) => console.warn(message)));
+        this.#mail = openMailFile(this.#db, path, {
+          warn: options.warn ?? ((message) => console.warn(message)),
+          compactMinDeadBytes: options.compactMinDeadBytes,
+        });
       }
     } catch (error) {
       this.#db.close();
@@ -251,46 +260,6 @@ class SqlitePersistence implements Persistence {
       this.#statements.set(text, statement);
     }
     return statement;
-  }
-
-  /**
-   * Opens the mail file: created if no row names it; an error if one does and it is missing. A
-   * message whose bytes end past the file's end (the system lost them in a power loss, where
-   * the WAL kept its row) is dropped, with a warning; an empty store empties the file.
-   */
-  #openMailFile(warn: (message: string) => void): MailFile {
-    const named = this.#sql(
-      "SELECT count(*) AS n, coalesce(max(file_offset + file_length), 0) AS end FROM blobs " +
-        "WHERE file_offset IS NOT NULL",
-    ).get()!;
-    const path = mailFilePath(this.path);
-    let mail: MailFile;
-    try {
-      mail = new MailFile(path, Number(named.n) === 0);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      throw new Error(
-        `its mail file ${path} is missing (it holds the bytes of ${messages(named.n)})`,
-      );
-    }
-    try {
-      if (Number(named.n) === 0 && mail.size > 0) mail.truncate();
-      if (mail.size < Number(named.end)) {
-        const lost = `SELECT id FROM blobs WHERE file_offset + file_length > ${mail.size}`;
-        this.#db.exec("BEGIN IMMEDIATE");
-        const dropped = this.#sql(`DELETE FROM messages WHERE blob_id IN (${lost})`).run();
-        this.#db.exec(`DELETE FROM blobs WHERE id IN (${lost}); COMMIT`);
-        warn(
-          `${this.path}: ${messages(dropped.changes)} dropped: their bytes were lost from ` +
-            `${path}, which ends at byte ${mail.size} (a power loss?)`,
-        );
-      }
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      mail.close();
-      throw error;
-    }
-    return mail;
   }
 
   #deleteOrphanBlobs(blobIds: Iterable<number>): void {
@@ -997,11 +966,6 @@ function lockDatabase(path: string): Deno.FsFile | null {
   if (file.tryLockSync(true)) return file;
   file.close();
   throw new Error(`another server is using it (${lockPath} is locked)`);
-}
-
-/** "1 stored message", "2 stored messages". */
-function messages(count: unknown): string {
-  return `${count} stored message${Number(count) === 1 ? "" : "s"}`;
 }
 
 /** Whether `path` names an in-memory (or temporary) database rather than a file. */

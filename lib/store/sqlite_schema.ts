@@ -91,6 +91,9 @@ CREATE TABLE flag_changes (
   flags TEXT NOT NULL,
   entries BLOB NOT NULL
 );
+CREATE TABLE mail_compaction (
+  pending INTEGER NOT NULL
+);
 `;
 
 /**
@@ -172,12 +175,14 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
   },
   // Message bytes in the mail file beside the database (mail_file.ts): a blob row with
   // `file_offset` set has its bytes there (its `data` empty). The blobs already there stay in
-  // the table, and are read from it. The version keeps an older program, which would read the
-  // empty `data`, from opening the file.
+  // the table, and are read from it. A row of `mail_compaction` says a compacted mail file's
+  // offsets are committed (sqlite_mail_file.ts). The version keeps an older program, which
+  // would read the empty `data`, from opening the file.
   {
     version: 11,
     sql: "ALTER TABLE blobs ADD COLUMN file_offset INTEGER;" +
-      "ALTER TABLE blobs ADD COLUMN file_length INTEGER;",
+      "ALTER TABLE blobs ADD COLUMN file_length INTEGER;" +
+      "CREATE TABLE mail_compaction (pending INTEGER NOT NULL);",
   },
 ];
 

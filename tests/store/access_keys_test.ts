@@ -136,6 +136,7 @@ Deno.test("access keys: a version-4 database is migrated and keeps its mail", as
     const db = new DatabaseSync(path);
     db.exec(
       "ALTER TABLE blobs DROP COLUMN file_offset; ALTER TABLE blobs DROP COLUMN file_length;" +
+        "DROP TABLE mail_compaction;" +
         "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
         "DROP TABLE metadata; ALTER TABLE messages DROP COLUMN email_id;" +
         "ALTER TABLE users DROP COLUMN last_mailbox_id; ALTER TABLE users DROP COLUMN last_email_id;" +

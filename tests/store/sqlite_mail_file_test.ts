@@ -1,8 +1,9 @@
 /**
  * The SQLite store's mail file (lib/store/mail_file.ts): new message bytes appended to
  * `<database>.mail`, their `blobs` rows saying where; copies share them; a rolled-back append
- * leaves dead bytes and no row; a reset empties the file; at open a missing file is an error
- * and a short one (bytes lost in a power loss) drops the messages past its end.
+ * leaves dead bytes and no row; a reset empties the file; at open a missing file is an error,
+ * a short one (bytes lost in a power loss) drops the messages past its end, and one with more
+ * dead bytes than live ones is compacted, crash-safely (lib/store/sqlite_mail_file.ts).
  *
  * @module
  */
@@ -208,4 +209,111 @@ Deno.test("sqlite mail file: none for an in-memory database or with blobsInDatab
     memory.close();
   }
   assert.equal(fileSize(":memory:.mail"), null);
+});
+
+/** The rows of `mail_compaction` in the database at `path`. */
+function compactionRows(path: string): number {
+  const db = new DatabaseSync(path);
+  try {
+    return Number(db.prepare("SELECT count(*) AS n FROM mail_compaction").get()!.n);
+  } finally {
+    db.close();
+  }
+}
+
+/** Stores four messages, copies the last, expunges the first three (large) and closes. */
+function storeMostlyDead(path: string): Uint8Array {
+  const big = (text: string) =>
+    new TextEncoder().encode(`Subject: ${text}\r\n\r\n${`${text} `.repeat(2000)}\r\n`);
+  const kept = sampleMessage("kept");
+  const store = openSqliteStore(path);
+  try {
+    for (const raw of [big("one"), big("two"), big("three"), kept]) store.append("u", "INBOX", raw);
+    store.createMailbox("u", "Copies");
+    store.copyMessages("u", "INBOX", [4], "Copies");
+    store.expunge("u", "INBOX", [1, 2, 3], true);
+  } finally {
+    store.close();
+  }
+  return kept;
+}
+
+/** Opens the store at `path` with `options` and checks that both copies read `kept`. */
+function assertKept(
+  path: string,
+  kept: Uint8Array,
+  options: Parameters<typeof openSqliteStore>[1] = {},
+): void {
+  const store = openSqliteStore(path, options);
+  try {
+    assert.deepEqual(store.getRaw("u", "INBOX", 4), kept);
+    assert.deepEqual(store.getRaw("u", "Copies", 1), kept);
+  } finally {
+    store.close();
+  }
+}
+
+Deno.test("sqlite mail file: more dead bytes than live ones (and enough) are compacted away at open", async () => {
+  await using db = await tempDb("mailfile");
+  const kept = storeMostlyDead(db.path);
+  const before = fileSize(`${db.path}.mail`)!;
+  assert.ok(before > 3 * 8_000);
+  // Under the default threshold (16 MiB of dead bytes): left as it is.
+  assertKept(db.path, kept);
+  assert.equal(fileSize(`${db.path}.mail`), before);
+  assertKept(db.path, kept, { compactMinDeadBytes: 1 });
+  assert.equal(fileSize(`${db.path}.mail`), kept.length, "the live bytes only");
+  assert.deepEqual(blobRows(db.path).map(([, , offset]) => offset), [0]);
+  assert.equal(fileSize(`${db.path}.mail.new`), null);
+  assert.equal(compactionRows(db.path), 0);
+  // Nothing dead left: a second open changes nothing.
+  assertKept(db.path, kept, { compactMinDeadBytes: 1 });
+  assert.equal(fileSize(`${db.path}.mail`), kept.length);
+});
+
+Deno.test("sqlite mail file: a compaction a crash cut short is finished or cleared at the next open", async () => {
+  await using db = await tempDb("mailfile");
+  const kept = storeMostlyDead(db.path);
+  const mail = `${db.path}.mail`;
+  const before = fileSize(mail);
+  // Cut before its commit: the new file is a leftover, removed; the old one stays.
+  Deno.writeFileSync(`${mail}.new`, new Uint8Array(100));
+  assertKept(db.path, kept);
+  assert.deepEqual([fileSize(`${mail}.new`), fileSize(mail)], [null, before]);
+
+  assertKept(db.path, kept, { compactMinDeadBytes: 1 });
+  const marked = () => {
+    const raw = new DatabaseSync(db.path);
+    raw.exec("INSERT INTO mail_compaction (pending) VALUES (1)");
+    raw.close();
+  };
+  // Cut after its commit, before the rename: the new file is renamed over the old one.
+  Deno.renameSync(mail, `${mail}.new`);
+  Deno.writeFileSync(mail, new TextEncoder().encode("the old file's bytes ".repeat(500)));
+  marked();
+  assertKept(db.path, kept);
+  assert.deepEqual([fileSize(`${mail}.new`), fileSize(mail)], [null, kept.length]);
+  assert.equal(compactionRows(db.path), 0);
+  // Cut after the rename, before the row went: the row goes.
+  marked();
+  assertKept(db.path, kept);
+  assert.equal(compactionRows(db.path), 0);
+  assert.equal(fileSize(mail), kept.length);
+});
+
+Deno.test("sqlite mail file: a compaction that cannot run leaves the file as it is, with a warning", async () => {
+  await using db = await tempDb("mailfile");
+  const kept = storeMostlyDead(db.path);
+  const before = fileSize(`${db.path}.mail`);
+  // A directory where the new file would go.
+  Deno.mkdirSync(`${db.path}.mail.new`);
+  Deno.writeFileSync(`${db.path}.mail.new/x`, new Uint8Array(1));
+  const warnings: string[] = [];
+  assertKept(db.path, kept, {
+    compactMinDeadBytes: 1,
+    warn: (message) => warnings.push(message),
+  });
+  assert.equal(fileSize(`${db.path}.mail`), before);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /\.mail: not compacted: /);
 });

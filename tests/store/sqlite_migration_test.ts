@@ -78,9 +78,9 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
-/** Takes a version-11 database's `blobs` table back to before the mail file (its bytes in rows). */
+/** Takes a version-11 database back to before the mail file (the bytes in `blobs` rows). */
 const DROP_MAIL_FILE_COLUMNS = "ALTER TABLE blobs DROP COLUMN file_offset;" +
-  "ALTER TABLE blobs DROP COLUMN file_length;";
+  "ALTER TABLE blobs DROP COLUMN file_length; DROP TABLE mail_compaction;";
 
 /** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
