@@ -266,15 +266,22 @@ async function sendOutcome(driver: Driver, outcome: Pop3Outcome): Promise<void> 
   await send(driver, head);
   if (outcome.message) {
     driver.ctx.logger.traffic(driver.ctx.label, "S", `<${outcome.message.length} octets>`);
+    const message = outcome.message;
+    /** Whether a chunk written is a view of the message's own bytes, maybe still queued. */
+    let viewed = false;
     try {
-      for (const chunk of stuffedChunks(outcome.message)) {
+      for (const chunk of stuffedChunks(message)) {
         if (driver.ended) return;
+        if (chunk.buffer === message.buffer) viewed = true;
         if (!driver.io.write(chunk)) await untilDrained(driver);
       }
     } finally {
-      // The chunks written are copies: a SQLite store's read frees its bytes now, not at a
-      // later collection (see `Store.releaseRaw`).
-      driver.ctx.store.releaseRaw?.(outcome.message);
+      // A SQLite store's read frees its bytes (see `Store.releaseRaw`), not at a later
+      // collection: now if every chunk was a copy, else once the output queue has drained
+      // (the transport holds what it queued, not a copy). Not waited for here.
+      const release = () => driver.ctx.store.releaseRaw?.(message);
+      if (viewed) void driver.io.drained().then(release);
+      else release();
     }
     await send(driver, TERMINATOR);
   }

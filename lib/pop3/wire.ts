@@ -101,13 +101,23 @@ export function topEnd(raw: Uint8Array, lines: number): number {
 /**
  * The message in wire form, byte-stuffed, in chunks of at most about twice
  * {@linkcode WIRE_CHUNK} octets (the caller writes each and waits when the connection is
- * full). The terminating `.` line is not included.
+ * full). The terminating `.` line is not included. A chunk of the message that is already in
+ * wire form (no `.` at a line start, no bare LF: most are) is a view of `raw` itself, not a
+ * copy: the caller must not free `raw` before such a chunk is written out.
  */
 export function* stuffedChunks(raw: Uint8Array): Generator<Uint8Array> {
   let lineStart = true;
   let previous = -1;
   for (let start = 0; start < raw.length; start += WIRE_CHUNK) {
     const slice = raw.subarray(start, Math.min(start + WIRE_CHUNK, raw.length));
+    const last = start + slice.length === raw.length;
+    if (inWireForm(slice, lineStart, previous)) {
+      yield slice;
+      previous = slice[slice.length - 1];
+      lineStart = previous === LF;
+      if (last && previous !== LF) yield CRLF;
+      continue;
+    }
     // Worst case: every byte a "." at a line start or a bare LF doubles.
     const out = new Uint8Array(slice.length * 2 + 2);
     let n = 0;
@@ -119,10 +129,26 @@ export function* stuffedChunks(raw: Uint8Array): Generator<Uint8Array> {
       lineStart = byte === LF;
       previous = byte;
     }
-    if (start + slice.length === raw.length && raw.length > 0 && previous !== LF) {
+    if (last && previous !== LF) {
       out[n++] = CR;
       out[n++] = LF;
     }
     yield out.subarray(0, n);
   }
+}
+
+/** A line end on its own, for a message whose last line has none. */
+const CRLF = new Uint8Array([CR, LF]);
+
+/**
+ * Whether `slice` goes on the wire as it is: no `.` starts a line in it and every LF follows a
+ * CR. `lineStart` and `previous` say how the bytes before it ended.
+ */
+function inWireForm(slice: Uint8Array, lineStart: boolean, previous: number): boolean {
+  if (lineStart && slice[0] === DOT) return false;
+  for (let lf = slice.indexOf(LF); lf >= 0; lf = slice.indexOf(LF, lf + 1)) {
+    if ((lf === 0 ? previous : slice[lf - 1]) !== CR) return false;
+    if (slice[lf + 1] === DOT) return false;
+  }
+  return true;
 }

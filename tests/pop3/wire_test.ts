@@ -78,3 +78,41 @@ Deno.test("pop3 wire: UIDL is the UID and UIDVALIDITY in hex (Dovecot's default)
   assert.equal(formatUidl(1), "0000000100000001");
   assert.equal(formatUidl(0xabcdef), "00abcdef00000001");
 });
+
+/** The wire form by string operations, for texts of ASCII lines. */
+function wireForm(text: string): string {
+  const crlf = text.replace(/(?<!\r)\n/g, "\r\n");
+  const lines = crlf.split("\r\n").map((line) => line.startsWith(".") ? `.${line}` : line);
+  const joined = lines.join("\r\n");
+  return joined === "" || joined.endsWith("\r\n") ? joined : `${joined}\r\n`;
+}
+
+Deno.test("pop3 wire: chunks already in wire form are the message's own bytes; stuffing across chunk ends", () => {
+  const clean = encoder.encode(`${"x".repeat(98)}\r\n`.repeat(Math.ceil(2.5 * WIRE_CHUNK / 100)));
+  const chunks = [...stuffedChunks(clean)];
+  assert.equal(chunks.length, 3);
+  assert.ok(chunks.every((chunk) => chunk.buffer === clean.buffer), "views of it, not copies");
+  assert.equal(chunks.map((chunk) => latin1.decode(chunk)).join(""), latin1.decode(clean));
+  // The first chunk ends a line exactly, or ends on the CR of a CRLF; what starts the next
+  // one is then at a line start, or ends a line.
+  const full = `${"a".repeat(WIRE_CHUNK - 2)}\r\n`;
+  const cut = `${"a".repeat(WIRE_CHUNK - 1)}\r\n`;
+  for (
+    const text of [
+      `${full}.dot\r\nrest\r\n`,
+      `${cut}.x\r\n`,
+      `${cut}y\r\n`,
+      `${full}the last line has no end`,
+      `${full}bare\nlf\r\n`,
+      `${"b".repeat(WIRE_CHUNK - 1)}\n.after a bare LF\r\n`,
+      `${"b".repeat(WIRE_CHUNK)}\na bare LF starts the second chunk\r\n`,
+      `.first\r\n${full}`,
+    ]
+  ) {
+    assert.equal(stuffed(encoder.encode(text)), wireForm(text), JSON.stringify(text.slice(-30)));
+  }
+  // A chunk that needs stuffing is a copy; the one after it, in wire form, a view again.
+  const mixed = encoder.encode(`.${"c".repeat(WIRE_CHUNK - 3)}\r\n${full}`);
+  const parts = [...stuffedChunks(mixed)];
+  assert.deepEqual(parts.map((part) => part.buffer === mixed.buffer), [false, true]);
+});
