@@ -58,15 +58,16 @@ function message(n: number): string {
     `.dot ${n}\r\nend\r\n`;
 }
 
-Deno.test("pop3: on the SQLite store STAT, LIST, RETR and TOP give back the bytes they read", async () => {
-  await using db = await tempDb("pop3-release");
-  const count = 12;
-  // Written, closed and opened again: every read is then one of the database's, not the
-  // bytes of the last append the store still holds.
-  const writer = openSqliteStore(db.path);
-  for (let n = 1; n <= count; n++) writer.append("u", "INBOX", encoder.encode(message(n)));
+/**
+ * `texts` stored, the store closed and opened again (every read is then one of the database's,
+ * not the bytes of the last append the store still holds), a server on it and a client logged
+ * in; the count of the byte arrays given back.
+ */
+async function reopenedAndLoggedIn(path: string, texts: readonly string[]) {
+  const writer = openSqliteStore(path);
+  for (const text of texts) writer.append("u", "INBOX", encoder.encode(text));
   writer.close();
-  const store = openSqliteStore(db.path);
+  const store = openSqliteStore(path);
   const freed = countFreed(store);
   const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
   const client = await pop3(server.ports.pop3!);
@@ -74,6 +75,20 @@ Deno.test("pop3: on the SQLite store STAT, LIST, RETR and TOP give back the byte
     assert.match(await client.greeting(), /^\+OK/);
     assert.match(await client.line("USER u"), /^\+OK/);
     assert.match(await client.line("PASS p"), /^\+OK/);
+  } catch (error) {
+    client.close();
+    await server.stop();
+    throw error;
+  }
+  return { freed, server, client };
+}
+
+Deno.test("pop3: on the SQLite store STAT, LIST, RETR and TOP give back the bytes they read", async () => {
+  await using db = await tempDb("pop3-release");
+  const count = 12;
+  const texts = Array.from({ length: count }, (_, i) => message(i + 1));
+  const { freed, server, client } = await reopenedAndLoggedIn(db.path, texts);
+  try {
     // Sizes are of the message as sent, before any dot is doubled (RFC 1939, 5).
     let total = 0;
     for (let n = 1; n <= count; n++) total += message(n).length;
@@ -102,17 +117,8 @@ Deno.test("pop3: a message in wire form goes out as the bytes read, given back o
   // copy), more than the socket and the output queue hold while the client does not read.
   const big = "Subject: big\r\n\r\n" +
     "a line of the body, nothing to stuff in it\r\n".repeat(100_000);
-  const writer = openSqliteStore(db.path);
-  writer.append("u", "INBOX", encoder.encode(big));
-  writer.close();
-  const store = openSqliteStore(db.path);
-  const freed = countFreed(store);
-  const server = await startElektromail(testConfig({ httpPort: null }), { store, warmUp: false });
-  const client = await pop3(server.ports.pop3!);
+  const { freed, server, client } = await reopenedAndLoggedIn(db.path, [big]);
   try {
-    assert.match(await client.greeting(), /^\+OK/);
-    assert.match(await client.line("USER u"), /^\+OK/);
-    assert.match(await client.line("PASS p"), /^\+OK/);
     assert.equal(await client.line("STAT"), `+OK 1 ${big.length}\r\n`);
     const before = freed();
     // The RETR's output waits in the queue while the client reads nothing for a while: bytes
