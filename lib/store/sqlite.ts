@@ -758,7 +758,9 @@ class SqlitePersistence implements Persistence {
   storeBlob(raw: Uint8Array, owned = false): BlobRef {
     let id: number;
     if (this.#mail) {
-      // The bytes before the row: a committed row never names bytes not written.
+      // The bytes before the row: a committed row never names bytes not written. A reset
+      // earlier in the same transaction empties the file no more: these bytes must stay.
+      this.#emptyMailFile = false;
       const span = { offset: this.#mail.append(raw), length: raw.length };
       id = Number(
         this.#sql("INSERT INTO blobs (data, file_offset, file_length) VALUES (x'', ?, ?)")

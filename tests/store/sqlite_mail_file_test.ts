@@ -317,3 +317,25 @@ Deno.test("sqlite mail file: a compaction that cannot run leaves the file as it 
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /\.mail: not compacted: /);
 });
+
+Deno.test("sqlite mail file: a message stored after a reset in the same commit keeps its bytes", async () => {
+  await using db = await tempDb("mailfile");
+  const store = openSqliteStore(db.path);
+  try {
+    store.append("u", "INBOX", sampleMessage("before"));
+    const commit = store.shareCommit(() => {
+      store.reset();
+      store.append("u", "INBOX", sampleMessage("after"));
+    });
+    await new Promise<void>((resolve) => commit!.whenCommitted(() => resolve()));
+    assert.deepEqual(store.getRaw("u", "INBOX", 1), sampleMessage("after"));
+  } finally {
+    store.close();
+  }
+  const reopened = openSqliteStore(db.path);
+  try {
+    assert.deepEqual(reopened.getRaw("u", "INBOX", 1), sampleMessage("after"));
+  } finally {
+    reopened.close();
+  }
+});
