@@ -93,7 +93,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "db",
     env: "ELEKTROMAIL_DB",
     kind: "string",
-    help: "SQLite file for persistence (memory if unset)",
+    help: "SQLite file for persistence, message bytes in <file>.mail (memory if unset)",
   },
   {
     flag: "hostname",
