@@ -564,7 +564,7 @@ Deno.test("sqlite: a deleted mailbox leaves no row behind, its shared blobs only
   }
 });
 
-Deno.test("sqlite: the flag log over several rows: long runs cut at a row's end, short ones side by side", async () => {
+Deno.test("sqlite: the flag log, a row a transaction, applied at most FLAG_LOG_ROW messages a step", async () => {
   await using db = await tempDb("sqlite");
   const timers = manualTimers();
   const open = () => openSqliteStore(db.path, { startTimer: timers.startTimer });
@@ -584,14 +584,23 @@ Deno.test("sqlite: the flag log over several rows: long runs cut at a row's end,
     store.setFlags("u", "INBOX", uids, "add", ["\\Seen"]);
     // Every third message: runs of one, ids apart.
     store.setFlags("u", "INBOX", uids, "remove", ["\\Flagged"]);
-    // One list for all: one run, cut at each row's end.
+    // One list for all: one run, longer than a step.
     store.setFlags("u", "INBOX", uids, "add", ["$All"]);
-    assert.ok(count(db.path, "SELECT count(*) FROM flag_changes") >= 7);
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 3, "a row a STORE");
     const expected = store.listMessages("u", "INBOX");
     assert.ok(expected.every((meta) => meta.flags.join(" ") === "\\Seen $All"));
     store.close();
     store = open();
     assert.deepEqual(store.listMessages("u", "INBOX"), expected);
+    // A step brings FLAG_LOG_ROW message rows up to date, the oldest log row's first, and
+    // leaves the rest of that row for the next.
+    const seen = () => count(db.path, "SELECT count(*) FROM messages WHERE flags LIKE '%Seen%'");
+    assert.equal(seen(), 0);
+    timers.fireDue();
+    assert.equal(seen(), FLAG_LOG_ROW);
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 3);
+    timers.fireDue();
+    assert.equal(seen(), 2 * FLAG_LOG_ROW);
     await timers.fire();
     assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
     assert.equal(count(db.path, "SELECT count(*) FROM messages WHERE flags LIKE '%$All%'"), n);
@@ -658,5 +667,35 @@ Deno.test("sqlite: bytes a read made are freed when given back; the store's own 
   } finally {
     store.close();
     memory.close();
+  }
+});
+
+Deno.test("sqlite: a damaged flag log run is walked no further than the table's rows", async () => {
+  await using db = await tempDb("sqlite");
+  const timers = manualTimers();
+  let store = openSqliteStore(db.path, { startTimer: timers.startTimer });
+  for (let i = 0; i < 3; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+  store.close();
+  // One run that says 2^50 rows, one with no first id, one with a fractional count.
+  const runs = [1, 2 ** 50, 99, 0, Number.NaN, 5, 99, 0, 2, 1.5, 99, 0];
+  const entries = new Uint8Array(runs.length * 8);
+  const view = new DataView(entries.buffer);
+  runs.forEach((value, k) => view.setFloat64(k * 8, value, true));
+  const raw = new DatabaseSync(db.path);
+  raw.prepare("INSERT INTO flag_changes (flags, entries) VALUES (?, ?)").run(
+    '[["\\\\Flagged"]]',
+    entries,
+  );
+  raw.close();
+  store = openSqliteStore(db.path, { startTimer: timers.startTimer });
+  try {
+    const flagged = () => store.listMessages("u", "INBOX").map((meta) => meta.flags.join(" "));
+    assert.deepEqual(flagged(), ["\\Flagged", "\\Flagged", "\\Flagged"]);
+    await timers.fire();
+    assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
+    assert.equal(count(db.path, "SELECT count(*) FROM messages WHERE flags LIKE '%Flagged%'"), 3);
+    assert.equal(store.append("u", "INBOX", sampleMessage("next")).uid, 4);
+  } finally {
+    store.close();
   }
 });
