@@ -89,9 +89,10 @@ export const MAIL_SYNC_DELAY_MS = 1_000;
 
 /**
  * The worker: its first message is its setup (the database's and the mail file's paths, the
- * checkpoint statement, the shared `done` cell); each after is a checkpoint request (`"checkpoint"`), a start-over
- * (`"restart"`) or `"close"`, answered (a result, `{ restarted }` or `{ error }`) and counted in
- * `done`, which `close` waits on with `Atomics.wait` (the event loop is not turning then). The
+ * checkpoint statement, the shared `done` cell); each after is a checkpoint request
+ * (`"checkpoint"`), a start-over (`"restart"`) or `"close"`, answered (a result,
+ * `{ restarted }` or `{ error }`) and counted in `done`, which `close` waits on with
+ * `Atomics.wait` (the event loop is not turning then). The
  * connection keeps SQLite's default busy timeout, none: a start-over that meets the main
  * connection's write lock gives up at once (SQLITE_BUSY) rather than hold up a delivery.
  */
