@@ -109,7 +109,8 @@ function compact(db: DatabaseSync, mail: MailFile, warn: (message: string) => vo
   const moved: number[] = [];
   let next: MailFile | null = null;
   try {
-    removeIfThere(newPath);
+    // Opening it fails (and the compaction with it) if the name is not a file's: a leftover the
+    // open could not remove (finishCompaction).
     next = new MailFile(newPath, true);
     for (const row of rows) {
       const bytes = mail.read(Number(row.file_offset), Number(row.file_length));
@@ -143,14 +144,6 @@ function exists(path: string): boolean {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
-  }
-}
-
-function removeIfThere(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 
