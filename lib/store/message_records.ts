@@ -174,8 +174,14 @@ export function changeFlags(
   let lastFlags: readonly string[] | null = null;
   let entry: { outcome: FlagOutcome; moved: number } | undefined;
   let modseq = 0;
-  // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call each.
+  // The memory backend keeps no rows: its updateFlags is a no-op, not worth a call.
   const persistence = state.persistence.kind === "memory" ? null : state.persistence;
+  // The rows changed, as runs of consecutive row ids taking the same list, handed to the
+  // backend a run at a time: a call a message cost a first STORE of 5,000 on a SQLite store
+  // ~0.6 ms of its ~1.5 (the backend's code runs cold for so many calls).
+  let runFirst = 0;
+  let runCount = 0;
+  let runList = flags; // read only once runCount > 0
   const log = mailbox.modseqLog;
   // Ascending UIDs are matched walking the messages alongside, as in messagesAt (inline:
   // one pass instead of two over a large change).
@@ -202,7 +208,16 @@ export function changeFlags(
     const next = entry.outcome.next;
     if (next === current) continue;
     if (modseq === 0) modseq = nextModseq(state, mailbox);
-    persistence?.updateFlags(message.rowId, next, modseq);
+    if (persistence !== null) {
+      const rowId = message.rowId;
+      if (runCount > 0 && rowId === runFirst + runCount && next === runList) runCount++;
+      else {
+        if (runCount > 0) persistence.updateFlags(runFirst, runCount, runList, modseq);
+        runFirst = rowId;
+        runCount = 1;
+        runList = next;
+      }
+    }
     entry.moved++;
     message.flags = next;
     message.modseq = modseq;
@@ -210,6 +225,7 @@ export function changeFlags(
     if (log !== null) log.push({ modseq, message });
     changes[changed++] = { uid, flags: next, modseq };
   }
+  if (runCount > 0) persistence!.updateFlags(runFirst, runCount, runList, modseq);
   changes.length = changed;
   for (const [from, { outcome, moved }] of outcomes) {
     if (moved === 0) continue;

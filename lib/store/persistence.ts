@@ -153,7 +153,11 @@ export interface Persistence {
   releaseBlob?(bytes: Uint8Array): void;
   /** Stores a message row in the mailbox with row id `mailboxId`; returns the row's id. */
   insertMessage(mailboxId: number, message: NewMessage): number;
-  updateFlags(messageId: number, flags: readonly string[], modseq: number): void;
+  /**
+   * Gives the `count` message rows with ids `firstId` to `firstId + count - 1` (a run: every
+   * one a row the caller changed) these flags at this MODSEQ.
+   */
+  updateFlags(firstId: number, count: number, flags: readonly string[], modseq: number): void;
   /**
    * Gives a message a new UID in its mailbox (a rename renumbers: see `mailbox_tree.ts`).
    * The new UID is above every UID in the mailbox, so no two rows ever share one. `flags` are

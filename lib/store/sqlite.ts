@@ -841,28 +841,29 @@ class SqlitePersistence implements Persistence {
     return id;
   }
 
-  updateFlags(messageId: number, flags: readonly string[], modseq: number): void {
+  updateFlags(firstId: number, count: number, flags: readonly string[], modseq: number): void {
     if (this.#depth > 0 || this.#shared) {
-      // The next message row of the last run, with its list and MODSEQ, extends it.
+      // A run that goes on from the last one, with its list and MODSEQ, extends it.
       const last = this.#runFirst.length - 1;
-      this.#flagChanged++;
+      this.#flagChanged += count;
       if (
-        last >= 0 && this.#runFirst[last] + this.#runCount[last] === messageId &&
+        last >= 0 && this.#runFirst[last] + this.#runCount[last] === firstId &&
         this.#runModseq[last] === modseq && this.#runList[last] === flags
       ) {
-        this.#runCount[last]++;
+        this.#runCount[last] += count;
         return;
       }
-      this.#runFirst.push(messageId);
-      this.#runCount.push(1);
+      this.#runFirst.push(firstId);
+      this.#runCount.push(count);
       this.#runModseq.push(modseq);
       this.#runList.push(flags);
       return;
     }
-    this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
+    this.#sql("UPDATE messages SET flags = ?, modseq = ? WHERE id BETWEEN ? AND ?").run(
       JSON.stringify(flags),
       modseq,
-      messageId,
+      firstId,
+      firstId + count - 1,
     );
   }
 

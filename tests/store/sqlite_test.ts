@@ -486,6 +486,45 @@ Deno.test("sqlite: a STORE of many messages goes to the flag log, read at open a
   }
 });
 
+Deno.test("sqlite: a STORE over rows taking different lists, with gaps, keeps each message's own", async () => {
+  // The changes reach the backend as runs of consecutive rows taking one list: a run must
+  // end where the next row's new list differs and where a row id is skipped.
+  for (const n of [FLAG_LOG_MIN - 1, FLAG_LOG_MIN + 20]) {
+    await using db = await tempDb("sqlite");
+    const timers = manualTimers();
+    const open = () => openSqliteStore(db.path, { startTimer: timers.startTimer });
+    let store = open();
+    try {
+      for (let i = 0; i < n + 3; i++) store.append("u", "INBOX", sampleMessage(`m${i}`));
+      const uids = store.listMessages("u", "INBOX").map((meta) => meta.uid);
+      // Every third message flagged first: its next list is not its neighbours'.
+      store.setFlags("u", "INBOX", uids.filter((_, i) => i % 3 === 0), "add", ["\\Flagged"]);
+      // A gap of row ids: the second message is left out.
+      store.setFlags("u", "INBOX", uids.filter((_, i) => i !== 1), "add", ["\\Seen"]);
+      const expected = uids.map((uid, i) => ({
+        uid,
+        flags: [...(i % 3 === 0 ? ["\\Flagged"] : []), ...(i !== 1 ? ["\\Seen"] : [])].sort(),
+      }));
+      const flagsNow = () =>
+        store.listMessages("u", "INBOX").map((meta) => ({
+          uid: meta.uid,
+          flags: [...meta.flags].sort(),
+        }));
+      assert.deepEqual(flagsNow(), expected);
+      store.close();
+      store = open();
+      assert.deepEqual(flagsNow(), expected, `${n}: after a reopen`);
+      await timers.fire();
+      assert.equal(count(db.path, "SELECT count(*) FROM flag_changes"), 0);
+      store.close();
+      store = open();
+      assert.deepEqual(flagsNow(), expected, `${n}: after the log was applied`);
+    } finally {
+      store.close();
+    }
+  }
+});
+
 Deno.test("sqlite: logged flags stay with their message: not given to a new one, kept through a renumbering", async () => {
   await using db = await tempDb("sqlite");
   const timers = manualTimers();
