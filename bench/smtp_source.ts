@@ -10,11 +10,14 @@
  * deno run -A bench/smtp_source.ts --store memory --warm-up 20000   # after V8's TurboFan tier-up
  * deno run -A bench/smtp_source.ts --store memory --v8-flags=--invocation-count-for-turbofan=500
  * deno run -A bench/smtp_source.ts --client latency --warm-up 0 --rounds 5   # latency, fresh server
+ * deno run -A bench/smtp_source.ts --bundle   # the server as `deno task start` runs it
  * ```
  *
  * Each round runs `smtp-source -d -s <connections> -m <messages> -l <size>` (one message per
  * transaction, no pipelining, connections kept: `-d`) against Postfix's `smtp-sink` and then
- * against a fresh server per store (`deno run -A main.ts`), and prints messages per second
+ * against a fresh server per store (`deno run -A main.ts`, as `deno run <URL>` and the Actions
+ * script start it; `--bundle`: dist/bundle/main.js, as `deno task start` and the compiled
+ * binary do), and prints messages per second
  * and the server's CPU per message (all its threads, from schedstat). A warm-up round of the
  * same size runs first on each server (`--warm-up N`: N messages instead), so the figures are the warm ones; the first-touch
  * figures are `cold_compare.ts`'s. The program runs V8 without TurboFan (lib/v8_flags.ts), so
@@ -37,7 +40,7 @@
 
 import { parseArgs } from "node:util";
 import { cpuMs, median } from "./imap_client.ts";
-import { freePort, spawnServer } from "./spawn.ts";
+import { bundledMain, freePort, spawnServer } from "./spawn.ts";
 
 type Target = "sink" | "memory" | "sqlite";
 
@@ -55,6 +58,8 @@ interface Options {
   startDelay: number;
   /** `source`: Postfix's smtp-source; `latency`: bench/smtp_latency.c, which also times. */
   client: "source" | "latency";
+  /** The server from the bundle `deno task start` runs (dist/bundle/main.js), not main.ts. */
+  bundle: boolean;
 }
 
 function options(): Options {
@@ -70,6 +75,7 @@ function options(): Options {
       "v8-flags": { type: "string" },
       client: { type: "string", default: "source" },
       "start-delay": { type: "string", default: "0" },
+      bundle: { type: "boolean", default: false },
     },
   });
   const client = values.client;
@@ -94,6 +100,7 @@ function options(): Options {
     targets,
     client,
     startDelay: Number(values["start-delay"]),
+    bundle: values.bundle,
   };
 }
 
@@ -207,7 +214,12 @@ async function start(target: Target, dir: string, opts: Options): Promise<Runnin
   const env: Record<string, string> = target === "sqlite"
     ? { ELEKTROMAIL_DB: `${dir}/bench.db` }
     : {};
-  const server = await spawnServer(env, opts.denoFlags);
+  const server = await spawnServer(
+    env,
+    opts.denoFlags,
+    undefined,
+    opts.bundle ? await bundledMain() : undefined,
+  );
   return { pid: server.pid, port: server.smtp, stop: () => server.stop() };
 }
 
