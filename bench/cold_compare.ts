@@ -15,6 +15,7 @@
  * deno run -A bench/cold_compare.ts --save-runs /tmp/runs.json  # every run's rows, as JSON
  * deno run -A bench/cold_compare.ts --start-delay 3  # our server left alone 3 s before the client
  * deno run -A bench/cold_compare.ts --store sqlite   # our server on a new SQLite file each run
+ * deno run -A bench/cold_compare.ts --client python --condstore  # as imapflow: CONDSTORE on
  * deno run -A bench/cold_compare.ts --client python --server-log /tmp/s \
  *   --deno-flag=--v8-flags=--trace-gc   # our server's stdout of run N in /tmp/s.N
  * ```
@@ -270,11 +271,15 @@ async function main() {
       "save-runs": { type: "string" },
       "server-log": { type: "string" },
       store: { type: "string", default: "memory" },
+      condstore: { type: "boolean", default: false },
     },
     allowNegative: true,
   });
   if (values.client !== "deno" && values.client !== "python") {
     throw new Error(`Cannot run client ${values.client}: it is deno or python`);
+  }
+  if (values.condstore && values.client !== "python") {
+    throw new Error("--condstore is bench/imap_cold.py's: add --client python");
   }
   const args = ["--messages", values.messages, "--logins", values.logins];
   const ours: ColdRow[][] = [];
@@ -287,7 +292,11 @@ async function main() {
   // The Python client sends the Deno client's corpus, from a file written once.
   const corpusFile = values.client === "python" ? await Deno.makeTempFile() : null;
   if (corpusFile) await writeCorpus(corpusFile, Number(values.messages));
-  const pythonArgs = [...args, "--corpus", corpusFile ?? ""];
+  const pythonArgs = [
+    ...args,
+    ...["--corpus", corpusFile ?? ""],
+    ...(values.condstore ? ["--condstore"] : []),
+  ];
   // --dovecot-rows FILE: Dovecot's runs are read from FILE when it exists (written after a
   // run otherwise), so Elektromail's figures can be compared again without running Dovecot.
   const saved = values["dovecot-rows"];
@@ -345,7 +354,8 @@ async function main() {
   }
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(
-    `${values.client} client, ${values.store} store, ${values.runs} runs each, medians, ` +
+    `${values.client} client${values.condstore ? " with CONDSTORE" : ""}, ${values.store} store, ` +
+      `${values.runs} runs each, medians, ` +
       `${navigator.hardwareConcurrency} CPUs, ${load}`,
   );
   console.log(

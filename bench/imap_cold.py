@@ -13,6 +13,10 @@ its process is known.
     python3 bench/imap_cold.py --corpus /tmp/corpus.bin --connect 127.0.0.1:10143 \
         --user bench --pass pw [--server-pid N | --cpu-process imap@<parent pid>] [--json]
 
+`--condstore`: ENABLE CONDSTORE right after LOGIN, as imapflow does at every connect (each
+FETCH with FLAGS then carries MODSEQ), and one more row at the end, a resync of every message
+(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)`).
+
 `--json` prints the rows as `imap_load.ts --cold --json` does (`[label, text, value, cpuMs]`,
 null for no CPU figure) as the last stdout line, after a line `{"clientCpuMs": [...]}` with
 the client's own CPU time per row (time.process_time). `--target-from-stdin`: after loading
@@ -327,6 +331,9 @@ def run_cold(options, appends, rare_word):
         client_cpu.append(median(own))
     c = Connection(host, port)
     logged_in = c.command(login)
+    if options.condstore:
+        # As imapflow does at every connect: each FETCH with FLAGS then carries MODSEQ.
+        c.command("ENABLE CONDSTORE")
     if options.cpu_process and not options.server_pid:
         name, parent = options.cpu_process.split("@")
         pid = newest_process(name, int(parent))
@@ -358,6 +365,11 @@ def run_cold(options, appends, rare_word):
     c.command("CREATE Copy")
     elapsed, cpu, _ = measure(lambda: c.command("COPY 1:* Copy"))
     ms("COPY 1:*", elapsed, cpu)
+    if options.condstore:
+        # A resync: every message changed since MODSEQ 1 (the STORE above changed them all).
+        command = "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)"
+        elapsed, cpu, _ = measure(lambda: c.command(command))
+        ms(command, elapsed, cpu)
     if options.server_pid:
         rss = rss_mb(options.server_pid)
         rows.append([f"server RSS after ({corpus_mb} MB of mail)", f"{rss:.0f} MB", rss, math.nan])
@@ -390,6 +402,11 @@ def parse_options(argv):
     parser.add_argument("--server-pid", type=int)
     parser.add_argument("--cpu-process", help="name@parent pid of the process serving the login")
     parser.add_argument("--synchronizing", action="store_true", help="no LITERAL+ even if offered")
+    parser.add_argument(
+        "--condstore",
+        action="store_true",
+        help="ENABLE CONDSTORE after LOGIN, as imapflow does; one CHANGEDSINCE row more",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--target-from-stdin", action="store_true")
     return parser, parser.parse_args(argv)

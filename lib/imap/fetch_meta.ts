@@ -21,7 +21,7 @@ import type { AuthedSession } from "./context.ts";
 import { formatInternalDate } from "./encoder.ts";
 import type { FetchAttribute } from "./parse_fetch.ts";
 import type { TargetRuns } from "./commands/targets.ts";
-import { writeChunked } from "./line_chunks.ts";
+import { type ChunkWriter, writeChunked, writeChunkedNow } from "./line_chunks.ts";
 import { announceKeywords, sessionFlagList } from "./updates.ts";
 import type { MessageState } from "../store/types.ts";
 
@@ -112,9 +112,11 @@ interface LinePlan {
   /** Room a line needs besides its constant pieces. */
   readonly room: number;
   /**
-   * Whether a line's only numbers are its sequence number and at most one UID, so that the
-   * line of the next message (numbers one higher, same flags) is the previous line with those
-   * numbers counted up in place ({@linkcode writeLines}).
+   * Whether a line's only numbers are its sequence number, its UID and its MODSEQ (each at
+   * most once), so that the line of the next message (sequence number and UID one higher,
+   * MODSEQ the same or one higher, same flags) is the previous line with those numbers
+   * counted up in place ({@linkcode writeLines}). After a burst of new mail each message has
+   * a MODSEQ of its own, one above the one before; after a STORE on them all, one for all.
    */
   readonly countable: boolean;
 }
@@ -147,7 +149,9 @@ function linePlan(session: AuthedSession, items: readonly FetchAttribute[]): Lin
   });
   gap.push(")\r\n");
   gaps.push(gap);
-  const countable = fields.length === 0 || (fields.length === 1 && fields[0] === UID_FIELD);
+  // A field asked twice is written twice: only its last place would be counted up.
+  const countable = fields.every((code) => code === UID_FIELD || code === MODSEQ_FIELD) &&
+    new Set(fields).size === fields.length;
   return { fields, gaps, room: SEQ_ROOM + fields.length * FIELD_ROOM, countable };
 }
 
@@ -240,13 +244,16 @@ function writeLines(job: LineJob): void {
   let need = 0;
   let unknownList = false;
   // The line just written, when the next one may be it with its numbers counted up: where
-  // it starts (-1: none), its length, its numbers, and where they end in it.
+  // it starts (-1: none), its length, its numbers, and where they end in it (0: no such
+  // field).
   let copyFrom = -1;
   let copyLength = 0;
   let copySeq = 0;
   let copyUid = 0;
+  let copyModseq = 0;
   let seqEnd = 0;
   let uidEnd = 0;
+  let modseqEnd = 0;
   const count = uids.length;
   for (; t < count; t++) {
     const uid = uids[t];
@@ -277,14 +284,23 @@ function writeLines(job: LineJob): void {
       break;
     }
     seq = runEnds ? runs[++r][0] : seq + 1;
-    // After a burst of new mail most lines are the one before with both numbers one higher:
+    // After a burst of new mail most lines are the one before with its numbers one higher:
     // a copy (one native call) and a digit or two, instead of every piece and digit.
-    if (copyFrom >= 0 && seq === copySeq + 1 && (uidEnd === 0 || uid === copyUid + 1)) {
+    const modseq = meta.modseq;
+    const modseqStep = modseq - copyModseq;
+    if (
+      copyFrom >= 0 && seq === copySeq + 1 && (uidEnd === 0 || uid === copyUid + 1) &&
+      (modseqEnd === 0 || modseqStep === 0 || modseqStep === 1)
+    ) {
       buf.copyWithin(at, copyFrom, copyFrom + copyLength);
-      if (countUp(buf, at + seqEnd) && (uidEnd === 0 || countUp(buf, at + uidEnd))) {
+      if (
+        countUp(buf, at + seqEnd) && (uidEnd === 0 || countUp(buf, at + uidEnd)) &&
+        (modseqEnd === 0 || modseqStep === 0 || countUp(buf, at + modseqEnd))
+      ) {
         copyFrom = at;
         copySeq = seq;
         copyUid = uid;
+        copyModseq = modseq;
         at += copyLength;
         continue;
       }
@@ -296,6 +312,7 @@ function writeLines(job: LineJob): void {
     at = writeNumber(buf, at + 2, seq);
     seqEnd = at - start;
     uidEnd = 0;
+    modseqEnd = 0;
     for (let f = 0; f < last; f++) {
       const piece = pieces[f];
       buf.set(piece, at);
@@ -305,8 +322,10 @@ function writeLines(job: LineJob): void {
         at = writeNumber(buf, at, uid);
         uidEnd = at - start;
       } else if (field === SIZE_FIELD) at = writeNumber(buf, at, meta.size);
-      else if (field === MODSEQ_FIELD) at = writeNumber(buf, at, meta.modseq);
-      else {
+      else if (field === MODSEQ_FIELD) {
+        at = writeNumber(buf, at, modseq);
+        modseqEnd = at - start;
+      } else {
         const date = formatInternalDate(meta.internalDate);
         at += encoder.encodeInto(date, buf.subarray(at)).written;
       }
@@ -319,6 +338,7 @@ function writeLines(job: LineJob): void {
       copyLength = at - start;
       copySeq = seq;
       copyUid = uid;
+      copyModseq = modseq;
     }
   }
   job.t = t;
@@ -357,9 +377,37 @@ function readStates(job: LineJob, read: (first: number) => Array<MessageState | 
 export async function fetchRecordItems(
   session: AuthedSession,
   mailbox: string,
-  { runs, uids }: TargetRuns,
+  targets: TargetRuns,
   items: readonly FetchAttribute[],
 ): Promise<number> {
+  const { job, estimate, writer } = recordJob(session, mailbox, targets, items);
+  await writeChunked(session, job, targets.uids.length, estimate, writer);
+  return job.missing;
+}
+
+/**
+ * As {@linkcode fetchRecordItems}, all written before it returns, no other session's turn
+ * between the lines: a STORE's report of the change it made (its FETCH responses, RFC 9051
+ * 6.4.6, with MODSEQ once CONDSTORE is on, RFC 7162 3.1.3), which the records say as they
+ * are right after it. The messages that no longer exist are left out.
+ */
+export function writeRecordItemsNow(
+  session: AuthedSession,
+  mailbox: string,
+  targets: TargetRuns,
+  items: readonly FetchAttribute[],
+): void {
+  const { job, estimate, writer } = recordJob(session, mailbox, targets, items);
+  writeChunkedNow(session, job, targets.uids.length, estimate, writer);
+}
+
+/** The job that writes the lines of `runs` for `items`, its first chunk's size and its steps. */
+function recordJob(
+  session: AuthedSession,
+  mailbox: string,
+  { runs, uids }: TargetRuns,
+  items: readonly FetchAttribute[],
+): { job: LineJob; estimate: number; writer: ChunkWriter<LineJob> } {
   const { store } = session.ctx;
   const user = session.user;
   // The session's work is synchronous from here to the end of a batch: no other session's
@@ -394,14 +442,17 @@ export async function fetchRecordItems(
   };
   readStates(job, statesFrom);
   const estimate = uids.length * (job.templates.plan.room + PIECES_ESTIMATE);
-  await writeChunked(session, job, uids.length, estimate, {
-    write(job) {
-      writeLines(job);
-      if (!job.unknownList) return true;
-      addTemplate(job);
-      return false;
+  return {
+    job,
+    estimate,
+    writer: {
+      write(job) {
+        writeLines(job);
+        if (!job.unknownList) return true;
+        addTemplate(job);
+        return false;
+      },
+      reread: (job) => readStates(job, statesFrom),
     },
-    reread: (job) => readStates(job, statesFrom),
-  });
-  return job.missing;
+  };
 }

@@ -78,6 +78,30 @@ export async function writeChunked<J extends ChunkedJob>(
 }
 
 /**
+ * As {@linkcode writeChunked}, all at once: no flush awaited, so no other session has a turn
+ * between the lines (a command whose lines must say the state it left, such as a STORE's
+ * report of its change). The builder holds them until the command's answer goes out.
+ */
+export function writeChunkedNow<J extends ChunkedJob>(
+  session: AuthedSession,
+  job: J,
+  count: number,
+  firstSize: number,
+  writer: ChunkWriter<J>,
+): void {
+  const out = session.out;
+  newChunk(job, Math.min(CHUNK_SIZE, firstSize));
+  for (;;) {
+    const full = writer.write(job);
+    if (job.t === count) break;
+    if (!full) continue;
+    out.push(job.buf.subarray(0, job.at));
+    newChunk(job, Math.max(CHUNK_SIZE, job.need));
+  }
+  if (job.at > 0) out.push(job.buf.subarray(0, job.at));
+}
+
+/**
  * Starts the job's next chunk. Its fields are written after the job was made, as each again
  * after a flush: V8 takes a field never written after its object was made for a constant.
  */

@@ -78,16 +78,6 @@ export function writeFetchFlags(
   out.push(untagged(`${seq} FETCH (${uid === null ? "" : `UID ${uid} `}FLAGS ${flags}${tail})`));
 }
 
-/** `* seq FETCH (UID uid MODSEQ (modseq))` (RFC 7162 3.1.3: a `.SILENT` STORE's change). */
-export function writeFetchModseq(
-  out: ResponseBuilder,
-  seq: number,
-  uid: number,
-  modseq: number,
-): void {
-  out.push(untagged(`${seq} FETCH (UID ${uid} MODSEQ (${modseq}))`));
-}
-
 /**
  * `* VANISHED [(EARLIER) ]uids` (RFC 7162 3.2.10): UIDs expunged, as a sequence set; the
  * QRESYNC form of EXPUNGE. Nothing for an empty list.

@@ -58,6 +58,42 @@ Deno.test("record-only FETCH answers as the general path, past a mid-command wri
     await client.write(parts.join(""));
     const appended = await client.readUntilTagged(`p${count - 1}`);
     assert.match(appended[appended.length - 1], /OK/);
+    // Fresh from a burst, each message has a MODSEQ of its own, one above the one before:
+    // lines counted up from the one before them, MODSEQ across 9 and 99 too; and a message
+    // whose flags came back as they were has the same flags as its neighbours but a MODSEQ
+    // far above theirs.
+    const { client: other } = await RawImap.connect(server.ports.imap);
+    try {
+      await other.command("b0 LOGIN user pw");
+      await other.command("b1 CREATE Burst");
+      const burst = Array.from({ length: 120 }, (_, n) => {
+        const body = `Subject: b${n}\r\n\r\nb\r\n`;
+        return `q${n} APPEND Burst {${body.length}+}\r\n${body}\r\n`;
+      });
+      await other.write(burst.join(""));
+      const done = await other.readUntilTagged("q119");
+      assert.match(done[done.length - 1], /OK/);
+      await other.command("b2 ENABLE CONDSTORE");
+      await other.command("b3 SELECT Burst");
+      const lines = await fetchLines(other, "f0", "FETCH 8:11 (UID FLAGS)");
+      assert.deepEqual(lines.slice(0, -1).map((line) => /MODSEQ \((\d+)\)/.exec(line)?.[1]), [
+        "9",
+        "10",
+        "11",
+        "12",
+      ]);
+      await other.command("b4 STORE 50 +FLAGS.SILENT (\\Draft)");
+      await other.command("b5 STORE 50 -FLAGS.SILENT (\\Draft)");
+      for (const items of ["UID FLAGS", "FLAGS", "MODSEQ", "MODSEQ UID"]) {
+        const fast = await fetchLines(other, "f1", `FETCH 1:* (${items})`);
+        const general = await fetchLines(other, "f2", `FETCH 1:* (${items} ${PROBE})`);
+        assert.equal(fast.length, 121, items);
+        assert.deepEqual(fast.slice(0, -1), general.slice(0, -1), items);
+      }
+      await other.command("b6 LOGOUT");
+    } finally {
+      other.close();
+    }
     // A rev1 session reports \Recent: this one claims every message at SELECT.
     await client.command("s1 SELECT INBOX");
     await client.command("s2 STORE 1:* +FLAGS.SILENT ($Other)");

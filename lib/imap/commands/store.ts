@@ -34,13 +34,16 @@ import {
 import { enableCondstore } from "../condstore.ts";
 import { readModSequence } from "../parse_modseq.ts";
 import type { Reader } from "../parser.ts";
-import { writeFetchFlags, writeFetchModseq } from "../responses.ts";
 import { formatSequenceSet } from "../sequence.ts";
-import { announceKeywords, sessionFlagList } from "../updates.ts";
+import { writeRecordItemsNow } from "../fetch_meta.ts";
+import type { FetchAttribute } from "../parse_fetch.ts";
+import { announceKeywords } from "../updates.ts";
 import {
   resolveRuns,
   resolveTargets,
+  runsOf,
   type Target,
+  type TargetRuns,
   targetsOf,
   writableSelection,
 } from "./targets.ts";
@@ -102,23 +105,21 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   const user = session.user;
   const mailbox = selection.tracker.mailbox;
   const modified: Target[] = [];
-  // Target objects only where the responses or UNCHANGEDSINCE need them: `STORE 1:*
-  // +FLAGS.SILENT` of a large mailbox passes the UIDs, sliced natively, straight to the store.
-  let targets: Target[] | null = null;
-  let uids: number[];
+  // The messages the STORE names, as runs: `STORE 1:* +FLAGS.SILENT` of a large mailbox
+  // passes the UIDs, sliced natively, straight to the store, and its responses are written
+  // as FETCH's record lines are (fetch_meta.ts), a line mostly the one before counted up.
+  let named: TargetRuns;
   if (unchangedSince !== null) {
     // A system flag always exists (RFC 7162 3.1.3): MODSEQ above n fails, whatever the item.
-    targets = resolveTargets(session, set, byUid).filter((target) => {
-      const meta = store.getMessage(user, mailbox, target.uid);
-      if (meta && meta.modseq > unchangedSince) modified.push(target);
-      return meta !== undefined && meta.modseq <= unchangedSince;
-    });
-    uids = targets.map((t) => t.uid);
-  } else {
-    const runs = resolveRuns(session, set, byUid);
-    uids = runs.uids;
-    if (!match[2] || session.condstore) targets = targetsOf(runs);
-  }
+    named = runsOf(
+      resolveTargets(session, set, byUid).filter((target) => {
+        const meta = store.getMessage(user, mailbox, target.uid);
+        if (meta && meta.modseq > unchangedSince) modified.push(target);
+        return meta !== undefined && meta.modseq <= unchangedSince;
+      }),
+    );
+  } else named = resolveRuns(session, set, byUid);
+  const uids = named.uids;
   const stored = flags.filter((flag) => flag !== RECENT_FLAG);
   const addsKeywords = operation !== "remove" && stored.some((flag) => !flag.startsWith("\\"));
   const changes = selection.tracker.ownFlagChange(
@@ -127,31 +128,27 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   );
   // Without .SILENT the FETCH responses below report the flags, so pending updates for these
   // messages are dropped; with it, another session's pending change still goes out.
-  if (!match[2]) selection.tracker.dropFlagUpdates(uids);
+  const silent = match[2] !== undefined;
+  if (!silent) selection.tracker.dropFlagUpdates(uids);
 
   // New keywords (this change's, or another session's not yet announced) go out first,
   // also after .SILENT.
   announceKeywords(session);
-  // .SILENT without CONDSTORE (and so without UNCHANGEDSINCE): nothing more to say.
-  if (targets === null) return;
-  if (match[2] && session.condstore) {
-    const changed = new Set(changes.map((change) => change.uid));
-    for (const { seq, uid } of targets) {
-      const meta = changed.has(uid) ? store.getMessage(user, mailbox, uid) : undefined;
-      if (meta) writeFetchModseq(session.out, seq, uid, meta.modseq);
+  if (!silent) {
+    // The flags of every message named; UID too for UID STORE and once CONDSTORE is on,
+    // and then MODSEQ (added by the line writer with FLAGS).
+    const items: FetchAttribute[] = byUid || session.condstore
+      ? [{ kind: "UID" }, { kind: "FLAGS" }]
+      : [{ kind: "FLAGS" }];
+    writeRecordItemsNow(session, mailbox, named, items);
+  } else if (session.condstore && changes.length > 0) {
+    // The UID and MODSEQ of each message this STORE changed.
+    let report = named;
+    if (changes.length < uids.length) {
+      const changed = new Set(changes.map((change) => change.uid));
+      report = runsOf(targetsOf(named).filter((target) => changed.has(target.uid)));
     }
-  } else if (!match[2]) {
-    for (const { seq, uid } of targets) {
-      const meta = store.getMessage(user, mailbox, uid);
-      if (!meta) continue;
-      writeFetchFlags(
-        session.out,
-        seq,
-        byUid || session.condstore ? uid : null,
-        sessionFlagList(session, uid, meta.flags),
-        session.condstore ? meta.modseq : null,
-      );
-    }
+    writeRecordItemsNow(session, mailbox, report, [{ kind: "UID" }, { kind: "MODSEQ" }]);
   }
   if (modified.length === 0) return;
   const numbers = modified.map((target) => byUid ? target.uid : target.seq);
