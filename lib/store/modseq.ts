@@ -64,6 +64,12 @@ function modseqLog(mailbox: MailboxRecord): ModseqLogEntry[] {
  */
 export function changedSince(mailbox: MailboxRecord, modseq: number): MessageRecord[] {
   if (modseq >= mailbox.highestModseq) return [];
+  // Every message changed since (a resync from MODSEQ 1, or from before the last change of
+  // them all): the messages as they are, already in UID order. Before the log is first
+  // needed this spares building it, which sorts the mailbox.
+  if (mailbox.modseqLog === null && modseq < lowestModseq(mailbox)) {
+    return mailbox.messages.slice();
+  }
   const log = modseqLog(mailbox);
   let low = 0;
   let high = log.length;
@@ -77,6 +83,16 @@ export function changedSince(mailbox: MailboxRecord, modseq: number): MessageRec
     if (live(mailbox, log[i])) changed.push(log[i].message);
   }
   return changed.sort((a, b) => a.uid - b.uid);
+}
+
+/** The lowest MODSEQ of the mailbox's messages (Infinity for none). */
+function lowestModseq(mailbox: MailboxRecord): number {
+  let lowest = Infinity;
+  const messages = mailbox.messages;
+  for (let i = 0; i < messages.length; i++) {
+    if (messages[i].modseq < lowest) lowest = messages[i].modseq;
+  }
+  return lowest;
 }
 
 /**
