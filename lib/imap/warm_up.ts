@@ -253,7 +253,7 @@ async function play(
       if (repeats > 0 && going()) await send(...Array<string>(repeats).fill(command));
       if (command === LABEL_STORE) {
         for (let step = 0; step < PRIME_RECORD_STEPS && going(); step++) {
-          await send(...(step < PRIME_RECORD_STEPS - 1 ? RECORD_FETCH_STEP : MODSEQ_FETCH_STEP));
+          await send(...RECORD_FETCH_STEP);
         }
       }
     }
@@ -334,14 +334,6 @@ const PRIME_MESSAGES = 6;
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 /** One step of the record FETCHes. */
 const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
-/**
- * The last step's: the same FETCH with MODSEQ, which turns CONDSTORE on for the rest of the
- * conversation, as imapflow does at every connect (each FETCH with FLAGS then carries MODSEQ,
- * RFC 7162 3.1.4). Without it the loop V8 had optimized for the steps before met its MODSEQ
- * branches first in a client's `FETCH 1:* (UID FLAGS)` of 5,000 messages, fell back to the
- * interpreter there and was compiled again beside it.
- */
-const MODSEQ_FETCH_STEP = Array<string>(20).fill("FETCH 1:* (UID FLAGS MODSEQ)");
 export const PRIME_RECORD_STEPS = 5;
 /**
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
