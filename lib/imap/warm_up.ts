@@ -64,6 +64,7 @@ import { warmUpSmtpSocket } from "../smtp/warm_up_socket.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { Store } from "../store/types.ts";
 import { warmUpConfig, type WarmUpTurns } from "../warm_up_turns.ts";
+import type { ImapServerState } from "./context.ts";
 import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 import { startIndexWarmer } from "./warm.ts";
@@ -168,62 +169,8 @@ async function play(
   let reading = false;
   const store = await openWarmUpStore(config, () => reading);
   const indexer = startIndexWarmer(store);
-  let output = "";
-  let waiting: (() => void) | null = null;
-  let ended = false;
-  const end = () => {
-    ended = true;
-    control.release?.();
-  };
-  const session = createImapSession({
-    config: warmUpConfig(config),
-    store,
-    logger: quietLogger(),
-    label: "warm-up",
-    shared: { recentClaims: new Map(), fieldItems: new HeaderFieldItems() },
-  }, {
-    write: (bytes) => {
-      // Only the tagged completions matter: keep the tail, where they are (long enough for
-      // LOGIN's, which carries the whole CAPABILITY list).
-      const tail = bytes.subarray(Math.max(0, bytes.length - OUTPUT_TAIL));
-      output = (output + latin1.decode(tail)).slice(-OUTPUT_TAIL);
-      waiting?.();
-      return true;
-    },
-    drained: () => Promise.resolve(),
-    close: end,
-  });
-  /** Waits for the tagged completion `label`, and counts it. */
-  const completion = (label: string) =>
-    new Promise<void>((resolve) => {
-      output = "";
-      // Stopped, or the session ended (it never should): no completion is coming.
-      control.release = resolve;
-      if (ended || control.stopped) resolve();
-      waiting = () => {
-        const after = output.indexOf(`\r\n${label}`);
-        const at = output.startsWith(label) ? 0 : after < 0 ? -1 : after + 2;
-        if (at < 0) return;
-        result.commands++;
-        if (!output.startsWith(`${label}OK`, at)) result.failed++;
-        resolve();
-      };
-    });
-  let tag = 0;
-  /**
-   * Sends `commands`, pipelined in one step, and waits for the last one's completion, which
-   * stands for them all.
-   */
-  const send = (...commands: string[]) => {
-    // Stopped: nothing more is sent; `finally` closes the session.
-    if (control.stopped) return;
-    let lines = "";
-    for (const command of commands) lines += `w${++tag} ${command}\r\n`;
-    const done = completion(`w${tag} `);
-    session.receive(encoder.encode(lines));
-    return done;
-  };
-  const going = () => !control.stopped && !ended;
+  const shared = { recentClaims: new Map(), fieldItems: new HeaderFieldItems() };
+  const client = warmUpClient(config, store, shared, control, result);
   try {
     if (smtpPop3) {
       // First: a fresh server's first client sends it mail, more often than not.
@@ -243,45 +190,138 @@ async function play(
       }
     }
     reading = true;
-    session.start();
-    await send("LOGIN warm up");
+    await client.send("LOGIN warm up");
     for (const command of conversation(0)) {
-      if (!going()) break;
-      if (command === "APPEND") await appendBurst(PRIME_MESSAGES);
-      else await send(command);
+      if (!client.going()) break;
+      if (command === "APPEND") await client.appendBurst(PRIME_MESSAGES);
+      else await client.send(command);
       const repeats = PRIME_REPEATED.get(command) ?? 0;
-      if (repeats > 0 && going()) await send(...Array<string>(repeats).fill(command));
+      if (repeats > 0 && client.going()) {
+        await client.send(...Array<string>(repeats).fill(command));
+      }
       if (command === LABEL_STORE) {
-        for (let step = 0; step < PRIME_RECORD_STEPS && going(); step++) {
-          await send(...RECORD_FETCH_STEP);
-        }
+        await recordSteps(client, warmUpClient(config, store, shared, control, result));
       }
     }
-    if (!ended) await send("LOGOUT");
+    if (client.going()) await client.send("LOGOUT");
   } finally {
     control.release = null;
-    session.closed();
+    client.close();
     indexer.close();
     store.close();
   }
+}
 
+/**
+ * The record FETCHes' steps: {@linkcode PRIME_RECORD_STEPS} of `client`'s, the first
+ * {@linkcode CONDSTORE_RECORD_STEPS} of them each after one of a second session's, which has
+ * CONDSTORE on (as imapflow enables it at every connect) and so MODSEQ in every line.
+ */
+async function recordSteps(client: WarmUpClient, condstore: WarmUpClient): Promise<void> {
+  await condstore.send("LOGIN warm up");
+  await condstore.send("ENABLE CONDSTORE", "SELECT INBOX");
+  await client.send(...MODSEQ_CLIMB);
+  for (let step = 0; step < PRIME_RECORD_STEPS && client.going(); step++) {
+    if (step < CONDSTORE_RECORD_STEPS) await condstore.send(...RECORD_FETCH_STEP);
+    await client.send(...RECORD_FETCH_STEP);
+  }
+  await condstore.send("LOGOUT");
+  condstore.close();
+}
+
+/** One IMAP session of the warm-up, and the client's side of it. */
+interface WarmUpClient {
+  /**
+   * Sends `commands`, pipelined in one step, and waits for the last one's completion, which
+   * stands for them all; nothing once the warm-up was stopped.
+   */
+  send(...commands: string[]): Promise<void> | undefined;
   /**
    * Pipelined APPENDs with LITERAL+, as a bulk load sends them, one message a step: its first
    * compiles the whole delivery path (~10 ms).
    */
-  async function appendBurst(count: number): Promise<void> {
-    // The last completion stands for the burst (a failed APPEND fails the ones after it).
-    const done = completion(`a${count - 1} `);
-    for (let n = 0; n < count && going(); n++) {
-      const message = syntheticMessage(n);
-      session.receive(concatBytes([
-        encoder.encode(`a${n} APPEND INBOX {${message.length}+}\r\n`),
-        message,
-        CRLF,
-      ]));
-    }
-    await done;
-  }
+  appendBurst(count: number): Promise<void>;
+  /** Whether to go on: neither stopped nor ended by the session. */
+  going(): boolean;
+  close(): void;
+}
+
+/** A started warm-up session on `store`, its completions counted in `result`. */
+function warmUpClient(
+  config: Config,
+  store: Store,
+  shared: ImapServerState,
+  control: Control,
+  result: { commands: number; failed: number },
+): WarmUpClient {
+  let output = "";
+  let waiting: (() => void) | null = null;
+  let ended = false;
+  const session = createImapSession({
+    config: warmUpConfig(config),
+    store,
+    logger: quietLogger(),
+    label: "warm-up",
+    shared,
+  }, {
+    write: (bytes) => {
+      // Only the tagged completions matter: keep the tail, where they are (long enough for
+      // LOGIN's, which carries the whole CAPABILITY list).
+      const tail = bytes.subarray(Math.max(0, bytes.length - OUTPUT_TAIL));
+      output = (output + latin1.decode(tail)).slice(-OUTPUT_TAIL);
+      waiting?.();
+      return true;
+    },
+    drained: () => Promise.resolve(),
+    close: () => {
+      ended = true;
+      control.release?.();
+    },
+  });
+  /** Waits for the tagged completion `label`, and counts it. */
+  const completion = (label: string) =>
+    new Promise<void>((resolve) => {
+      output = "";
+      // Stopped, or the session ended (it never should): no completion is coming.
+      control.release = resolve;
+      if (ended || control.stopped) resolve();
+      waiting = () => {
+        const after = output.indexOf(`\r\n${label}`);
+        const at = output.startsWith(label) ? 0 : after < 0 ? -1 : after + 2;
+        if (at < 0) return;
+        result.commands++;
+        if (!output.startsWith(`${label}OK`, at)) result.failed++;
+        resolve();
+      };
+    });
+  let tag = 0;
+  const going = () => !control.stopped && !ended;
+  session.start();
+  return {
+    send(...commands) {
+      if (control.stopped) return;
+      let lines = "";
+      for (const command of commands) lines += `w${++tag} ${command}\r\n`;
+      const done = completion(`w${tag} `);
+      session.receive(encoder.encode(lines));
+      return done;
+    },
+    async appendBurst(count) {
+      // The last completion stands for the burst (a failed APPEND fails the ones after it).
+      const done = completion(`a${count - 1} `);
+      for (let n = 0; n < count && going(); n++) {
+        const message = syntheticMessage(n);
+        session.receive(concatBytes([
+          encoder.encode(`a${n} APPEND INBOX {${message.length}+}\r\n`),
+          message,
+          CRLF,
+        ]));
+      }
+      await done;
+    },
+    going,
+    close: () => session.closed(),
+  };
 }
 
 /**
@@ -335,6 +375,20 @@ const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 /** One step of the record FETCHes. */
 const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
 export const PRIME_RECORD_STEPS = 5;
+/**
+ * The CONDSTORE session's record FETCH steps ({@linkcode recordSteps}).
+ */
+export const CONDSTORE_RECORD_STEPS = 2;
+/**
+ * Flag changes, one a message, that leave the last messages with a MODSEQ each one above the
+ * one before and the same flags, as after a burst of new mail.
+ */
+const MODSEQ_CLIMB = ["STORE 5 -FLAGS.SILENT ($Label1)", "STORE 6 -FLAGS.SILENT ($Label1)"];
+/**
+ * The completions {@linkcode recordSteps} adds to the record FETCH steps: the CONDSTORE
+ * session's LOGIN, ENABLE and SELECT, steps and LOGOUT; the MODSEQ climb's.
+ */
+export const CONDSTORE_COMPLETIONS = 3 + CONDSTORE_RECORD_STEPS + 1;
 /**
  * Commands the prime round sends again, and how many more times, pipelined in one step of a
  * few milliseconds: what a client sends first to a fresh process. Sent once, a command's next

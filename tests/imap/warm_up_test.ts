@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { testConfig } from "../../lib/config.ts";
 import {
+  CONDSTORE_COMPLETIONS,
   conversation,
   PRIME_RECORD_STEPS,
   PRIME_REPEATED,
@@ -41,6 +42,15 @@ async function smtpPop3Exchanges(): Promise<number> {
   return count + 1 + 1 + pop3Conversation().length;
 }
 
+/**
+ * The completions of the IMAP part: LOGIN, the conversation (an APPEND burst counts once)
+ * with its repeated steps and the CONDSTORE session's, LOGOUT.
+ */
+function imapCompletions(): number {
+  return 2 + conversation(0).length + PRIME_REPEATED.size + PRIME_RECORD_STEPS +
+    CONDSTORE_COMPLETIONS;
+}
+
 Deno.test("warm-up: every command of its conversation ends OK on a server", async () => {
   const server = await startElektromail(testConfig());
   const client = await RawImap.connect(server.ports.imap);
@@ -70,8 +80,7 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   // The SMTP and POP3 parts, LOGIN, the conversation (an APPEND burst counts once) with its
   // repeated steps, LOGOUT.
   assert.deepEqual(result, {
-    commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
-      PRIME_REPEATED.size,
+    commands: (await smtpPop3Exchanges()) + imapCompletions(),
     failed: 0,
   });
 });
@@ -80,7 +89,7 @@ Deno.test("warm-up: logs in to its own store whatever users the server has", asy
   const config = testConfig({ users: [{ user: "ann", password: "pw", address: null }] });
   const result = await warmUpCode(config, { smtpPop3: false }).done;
   assert.deepEqual(result, {
-    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    commands: imapCompletions(),
     failed: 0,
   });
 });
@@ -127,7 +136,7 @@ Deno.test("warm-up: its steps back to back, the event loop gets no turn", async 
   assert.equal(fired, false, "a timer fired during the warm-up");
   clearTimeout(timer);
   assert.deepEqual(result, {
-    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    commands: imapCompletions(),
     failed: 0,
   });
 });
@@ -136,8 +145,7 @@ Deno.test("warm-up before the listeners: the server's way, every command OK", as
   const queued = queuedTimers();
   const { result } = await warmUpBeforeListeners(testConfig());
   assert.deepEqual(result, {
-    commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
-      PRIME_REPEATED.size,
+    commands: (await smtpPop3Exchanges()) + imapCompletions(),
     failed: 0,
   });
   // Its time limit is cancelled once it is over: an embedder's script is not kept waiting.
@@ -161,8 +169,7 @@ Deno.test("warm-up before the listeners: past its time limit, stopped and given 
 Deno.test("warm-up: without a POP3 listener, no POP3 part", async () => {
   const result = await warmUpCode({ ...testConfig(), pop3Port: null }).done;
   assert.deepEqual(result, {
-    commands: (await smtpPop3Exchanges()) - 1 - pop3Conversation().length + 2 +
-      conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    commands: (await smtpPop3Exchanges()) - 1 - pop3Conversation().length + imapCompletions(),
     failed: 0,
   });
 });
@@ -173,8 +180,7 @@ Deno.test("warm-up: a SQLite server's plays on an in-memory SQLite store, not it
     const dbPath = `${dir}/mail.db`;
     const result = await warmUpCode({ ...testConfig(), dbPath }).done;
     assert.deepEqual(result, {
-      commands: (await smtpPop3Exchanges()) + 2 + conversation(0).length + PRIME_RECORD_STEPS +
-        PRIME_REPEATED.size,
+      commands: (await smtpPop3Exchanges()) + imapCompletions(),
       failed: 0,
     });
     assert.deepEqual([...Deno.readDirSync(dir)], [], "the warm-up wrote next to the database");
@@ -186,7 +192,7 @@ Deno.test("warm-up: a SQLite server's plays on an in-memory SQLite store, not it
 Deno.test("warm-up: without its SMTP and POP3 parts, only the IMAP conversation", async () => {
   const result = await warmUpCode(testConfig(), { smtpPop3: false }).done;
   assert.deepEqual(result, {
-    commands: 2 + conversation(0).length + PRIME_RECORD_STEPS + PRIME_REPEATED.size,
+    commands: imapCompletions(),
     failed: 0,
   });
 });
