@@ -114,6 +114,31 @@ export class MailboxTracker {
     return 0;
   }
 
+  /**
+   * The sequence numbers of `uids` (0 for one the client has not heard of), in order. UIDs
+   * that ascend (a CHANGEDSINCE's messages: every one of a mailbox after a STORE of them all)
+   * are found in one walk along with the known ones, not a binary search each: a first
+   * resync of 5,000 messages spent 1-2.5 ms in {@linkcode seqOf}'s loop, mostly before V8
+   * had compiled it. A UID below the one before is searched for.
+   */
+  seqsOf(uids: readonly number[]): number[] {
+    const known = this.#uids;
+    const seqs: number[] = [];
+    let k = 0;
+    let last = 0;
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i];
+      if (uid < last) {
+        seqs.push(this.seqOf(uid));
+        continue;
+      }
+      while (k < known.length && known[k] < uid) k++;
+      seqs.push(k < known.length && known[k] === uid ? k + 1 : 0);
+      last = uid;
+    }
+    return seqs;
+  }
+
   /** How many UIDs the client knows are at most `uid`. Binary search. */
   countAtMost(uid: number): number {
     let low = 0;

@@ -151,6 +151,26 @@ Deno.test("tracker: seqOf and uidAt agree on a large mailbox", () => {
   assert.equal(tracker.uidAt(10_001), undefined);
 });
 
+Deno.test("tracker: seqsOf gives seqOf's numbers, ascending UIDs or not, known or not", () => {
+  const tracker = new MailboxTracker("alice", "INBOX", [2, 3, 5, 8, 13, 21, 34]);
+  const cases = [
+    [2, 3, 5, 8, 13, 21, 34],
+    [1, 2, 4, 5, 6, 21, 40],
+    [34, 35],
+    [13, 3, 21, 2, 2, 8, 1, 34, 5, 40],
+    [5, 5, 5],
+    [],
+  ];
+  for (const uids of cases) {
+    assert.deepEqual(tracker.seqsOf(uids), uids.map((uid) => tracker.seqOf(uid)), `${uids}`);
+  }
+  // A whole mailbox, as after a STORE of every message: each is found where it is.
+  const many = Array.from({ length: 5_000 }, (_, i) => i * 2 + 1);
+  const all = new MailboxTracker("alice", "INBOX", many);
+  assert.deepEqual(all.seqsOf(many), many.map((_, i) => i + 1));
+  assert.deepEqual(all.seqsOf(many.map((uid) => uid + 1)), many.map(() => 0));
+});
+
 Deno.test("tracker: rename follows the mailbox, delete marks it gone", () => {
   const tracker = new MailboxTracker("alice", "Work/Old", [1]);
   tracker.onEvent({ type: "mailbox.renamed", user: "alice", mailbox: "Work", newName: "Job" });

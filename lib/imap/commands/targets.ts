@@ -146,8 +146,10 @@ export function resolveAmong(
   const saved = set === "$" ? savedUids(selection) : undefined;
   const has = resolveSequenceSet(set, byUid ? tracker.maxUid : tracker.count, saved);
   const targets: Target[] = [];
-  for (const uid of uids) {
-    const seq = tracker.seqOf(uid);
+  const seqs = tracker.seqsOf(uids);
+  for (let i = 0; i < uids.length; i++) {
+    const uid = uids[i];
+    const seq = seqs[i];
     // Messages the session has not heard of yet have no number: they come with EXISTS.
     if (seq === 0) continue;
     if (set === "$" ? has(uid) : has(byUid ? uid : seq)) targets.push({ seq, uid });
