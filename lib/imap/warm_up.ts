@@ -215,7 +215,17 @@ async function play(
 /**
  * The record FETCHes' steps: {@linkcode PRIME_RECORD_STEPS} of `client`'s, the first
  * {@linkcode CONDSTORE_RECORD_STEPS} of them each after one of a second session's, which has
- * CONDSTORE on (as imapflow enables it at every connect) and so MODSEQ in every line.
+ * CONDSTORE on (as imapflow enables it at every connect) and so MODSEQ in every line. The
+ * per-message loop (fetch_meta.ts `writeLines`) has branches for MODSEQ that plain lines never
+ * take; optimized from plain steps alone, it fell back to the interpreter at them in a
+ * CONDSTORE client's first `FETCH 1:* (UID FLAGS)` of 5,000 messages (`--trace-deopt`:
+ * insufficient feedback for a compare), which took 2.9-5.1 ms instead of 1.3-1.4 (issue 13,
+ * round 27, bench/cold_compare.ts --condstore, three alternating pairs; the plain rows and
+ * the idle RSS level). Both kinds of lines run before V8 optimizes the loop, the CONDSTORE
+ * session's first: played last instead (round 26), its step made the optimized loop fall back
+ * with too few runs left to optimize it again. {@linkcode MODSEQ_CLIMB} first, so that its
+ * lines have MODSEQs one above the one before (counted up, as after a burst of new mail),
+ * and equal ones (as after a STORE of them all): without it the row stayed at 3.1-3.3 ms.
  */
 async function recordSteps(client: WarmUpClient, condstore: WarmUpClient): Promise<void> {
   await condstore.send("LOGIN warm up");
