@@ -29,8 +29,8 @@
  * (V8 compiles a function on its first call; a cold SELECT spent most of its time there), each
  * step a millisecond or two, and repeats the few commands whose first run needs more than that.
  * The server plays it before its listeners take connections
- * ({@linkcode warmUpBeforeListeners}), ~30 ms of its start (spawn to the banner 57-65 ms, median of 8; 26 without the warm-up:
- * `bench/startup.ts`, issue 13, round 15). Until round 14 it was played beside the first
+ * ({@linkcode warmUpBeforeListeners}), ~30 ms of its start (spawn to the banner 57-65 ms,
+ * median of 8; 26 without the warm-up: `bench/startup.ts`, issue 13, round 15). Until round 14 it was played beside the first
  * clients, a turn of the event loop between its steps (a loopback byte, lib/loop_turns.ts, gone
  * since), resting while clients were connected, with optional longer rounds in idle time; a
  * client that logged in and bulk-loaded mail within milliseconds of the banner left it so few
@@ -130,8 +130,8 @@ export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
 /**
  * Plays the warm-up as the server does before its listeners take connections, for at most
  * `limitMs`. Past that it is stopped and `result` is null: a warm-up that never ended (a bug:
- * a step waiting for a reply that never comes) must not keep the listeners shut. `warmUp.done` settles once
- * a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
+ * a step waiting for a reply that never comes) must not keep the listeners shut.
+ * `warmUp.done` settles once a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
  * `startTimer`, not the global `setTimeout`, whose first use loads Deno's Node timers (that
  * module says why). It is cancelled when the warm-up ends, so an embedder's short script is
  * not kept waiting for it; and it does not keep the event loop alive: a step stuck on a
