@@ -24,21 +24,20 @@
  * idle (three alternating pairs each; README.md, Performance, SMTP). Repeating the sans-IO
  * SMTP conversation (3 or 6 times) saved 0.2 ms of CPU at most.
  *
- * It is a short prime round on a handful of messages, one command (or one APPEND) a step, the
- * steps back to back: it compiles the bytecode of every command path of the first-touch table
- * (V8 compiles a function on its first call; a cold SELECT spent most of its time there), each
- * step a millisecond or two, and repeats the few commands whose first run needs more than that.
- * The server plays it before its listeners take connections
- * ({@linkcode warmUpBeforeListeners}), ~30 ms of its start (spawn to the banner 57-65 ms,
- * median of 8; 26 without the warm-up: `bench/startup.ts`, issue 13, round 15). Until round 14 it was played beside the first
- * clients, a turn of the event loop between its steps (a loopback byte, lib/loop_turns.ts, gone
- * since), resting while clients were connected, with optional longer rounds in idle time; a
- * client that logged in and bulk-loaded mail within milliseconds of the banner left it so few
- * turns that it ended with the burst, and its last steps ran beside the first reading commands
- * (SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS) 2.84-3.02, against 0.25-0.26 and 1.00-1.01 with
- * it played first; docs/performance-history.md, rounds 11 and 14). What it leaves is garbage
- * and compiled code: the server collects the garbage once its listeners are open and nobody is
- * connected (lib/full_gc.ts `collectWhenIdle`).
+ * It is a short prime round on a handful of messages, one command (or one APPEND) a step, the steps
+ * back to back: it compiles the bytecode of every command path of the first-touch table (V8
+ * compiles a function on its first call; a cold SELECT spent most of its time there), each step a
+ * millisecond or two, and repeats the few commands whose first run needs more than that. The server
+ * plays it before its listeners take connections ({@linkcode warmUpBeforeListeners}), ~30 ms of its
+ * start (spawn to the banner 57-65 ms, median of 8; 26 without the warm-up: `bench/startup.ts`,
+ * issue 13, round 15). Until round 14 it was played beside the first clients, a turn of the event
+ * loop between its steps (a loopback byte, lib/loop_turns.ts, gone since), resting while clients
+ * were connected, with optional longer rounds in idle time; a client that logged in and bulk-loaded
+ * mail within milliseconds of the banner left it so few turns that it ended with the burst, and its
+ * last steps ran beside the first reading commands (SELECT 1.41-1.65 ms, FETCH 1:* (UID FLAGS)
+ * 2.84-3.02, against 0.25-0.26 and 1.00-1.01 with it played first; docs/performance-history.md,
+ * rounds 11 and 14). What it leaves is garbage and compiled code: the server collects the garbage
+ * once its listeners are open and nobody is connected (lib/full_gc.ts `collectWhenIdle`).
  *
  * What it does was weighed against idle memory (issue 13; `/proc/<pid>/smaps` 6 s after start from
  * the bundle, no connection, three alternating runs each; without the warm-up 45.1-45.3 MB, with
@@ -129,15 +128,14 @@ export const BEFORE_LISTENERS_LIMIT_MS = 5_000;
 
 /**
  * Plays the warm-up as the server does before its listeners take connections, for at most
- * `limitMs`. Past that it is stopped and `result` is null: a warm-up that never ended (a bug:
- * a step waiting for a reply that never comes) must not keep the listeners shut.
- * `warmUp.done` settles once a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
- * `startTimer`, not the global `setTimeout`, whose first use loads Deno's Node timers (that
- * module says why). It is cancelled when the warm-up ends, so an embedder's short script is
- * not kept waiting for it; and it does not keep the event loop alive: a step stuck on a
- * socket is stopped here, while one stuck with nothing pending at all ends the process with
- * Deno's error for a promise that never resolved. Either way the server does not sit with
- * its listeners closed.
+ * `limitMs`. Past that it is stopped and `result` is null: a warm-up that never ended (a bug: a
+ * step waiting for a reply that never comes) must not keep the listeners shut. `warmUp.done`
+ * settles once a stopped warm-up has ended its command in flight. The limit is lib/net/timer.ts's
+ * `startTimer`, not the global `setTimeout`, whose first use loads Deno's Node timers (that module
+ * says why). It is cancelled when the warm-up ends, so an embedder's short script is not kept
+ * waiting for it; and it does not keep the event loop alive: a step stuck on a socket is stopped
+ * here, while one stuck with nothing pending at all ends the process with Deno's error for a
+ * promise that never resolved. Either way the server does not sit with its listeners closed.
  */
 export async function warmUpBeforeListeners(
   config: Config,
