@@ -41,7 +41,7 @@ import {
 
 /** A message ready to append: everything that can fail on the input has run. */
 export type PreparedAppend =
-  & Omit<MessageRecord, "rowId" | "uid" | "modseq" | "blob" | "emailId">
+  & Omit<MessageRecord, "rowId" | "uid" | "modseq" | "blob" | "emailId" | "index">
   & {
     readonly raw: Uint8Array;
     readonly transfer: boolean;
@@ -104,6 +104,7 @@ export function appendMessages(
       envelope: message.envelope,
       blob,
       emailId,
+      index: null,
     }, modseq);
   });
 }
@@ -133,6 +134,7 @@ export function insertMessage(
     blob: fields.blob,
     emailId: fields.emailId,
     modseq,
+    index: fields.index,
   };
   const rowId = state.persistence.insertMessage(mailbox.rowId, message);
   // UIDNEXT is not written: the backend derives it at open from the highest UID of the
@@ -266,6 +268,8 @@ export function copyMessages(
       envelope: original.envelope,
       blob: original.blob,
       emailId: original.emailId,
+      // The same bytes: the same index, when it is built already (index_cache.ts).
+      index: original.index,
     }, modseq);
     destinationUids.push(copy.uid);
     added.push(toMeta(record.name, target.name, copy));

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { MessageIndex } from "../mail/message_index.ts";
 import type { MessageSummary } from "../mail/summary.ts";
 import { SHARED_BYTES } from "../mail/shared_bytes.ts";
 import { hasFlag, internFlags, sameFlags } from "./flags.ts";
@@ -44,6 +45,11 @@ export interface MessageRecord {
   readonly emailId: number;
   /** Rises with every change to the message (`modseq.ts`). */
   modseq: number;
+  /**
+   * The MIME index of the message's bytes once built, with the memory store (index_cache.ts;
+   * null until then, and always with SQLite, whose indexes are kept apart).
+   */
+  index: MessageIndex | null;
 }
 
 /** One entry of a mailbox's modseq log (`modseq.ts`): the message, and the MODSEQ it got then. */
@@ -200,6 +206,7 @@ export function loadRecords(users: Map<string, UserRecord>, state: PersistedStat
       blob: row.blob,
       emailId: row.emailId,
       modseq: row.modseq,
+      index: null,
     };
     mailbox.messages.push(record);
     mailbox.byUid.set(record.uid, record);
