@@ -443,10 +443,10 @@ export function clearMessages(mailbox: MailboxRecord): void {
 }
 
 /**
- * What IMAP SELECT needs (see `Store.selectView`), from what the mailbox keeps up to date:
- * its UID list (shared, copied on the mailbox's next change), the keywords of its distinct flag lists, and the first unseen
- * message, looked for only when the unseen counter says there is one (and then found at
- * once after a burst of new mail, which is unseen).
+ * What IMAP SELECT needs (see `Store.selectView`), from what the mailbox keeps up to date: its UID
+ * list (shared, copied on the mailbox's next change), the keywords of its distinct flag lists, and
+ * the first unseen message, looked for only when the unseen counter says there is one (and then
+ * found at once after a burst of new mail, which is unseen).
  */
 export function selectViewOf(record: UserRecord, target: MailboxRecord): SelectView {
   const keywords = new Set<string>();

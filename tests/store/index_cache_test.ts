@@ -26,7 +26,7 @@ Deno.test("index cache (memory): the record holds the index it is given", () => 
   assert.equal(cache.get(original), index);
 });
 
-Deno.test("index cache (memory): a copy made before the index shares it, and holds it once asked", () => {
+Deno.test("index cache (memory): a copy made before the index shares it and then holds it", () => {
   const cache = indexCacheFor("memory");
   const bytes = sampleMessage();
   const original = record(bytes);
