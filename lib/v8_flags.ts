@@ -14,19 +14,30 @@
  * (medians of 3 alternating runs each, load ~7); the APPEND rate, the commands' CPU and the
  * idle RSS (~70 MB both) did not move beyond the noise.
  *
- * `--initial-old-space-size=32` (MB): V8 starts the old generation's first incremental marking
- * at limits set from this size (10 of 16 MB by default, 15 of 19 counting external memory), and
- * a fresh server's first SMTP round of 2,000 messages reached them: the main thread's marking
- * steps beside a V8 worker's held four transactions 6-10 ms while the client waited for a core
- * (issue 13, round 15, `bench/latency_stalls.ts --store sqlite`). With 32 MB there is no marking
- * in that round. Six alternating pairs of `bench/smtp_source.ts --client latency --warm-up 0
- * --rounds 1 --store sqlite`: p99 1.45-1.76 ms vs 1.59-1.90, max 2.2-2.9 vs 5.9-9.0; three with
- * `--store memory`: p99 1.08-1.24 vs 1.07-1.65, max 2.3-2.9 vs 6.2-7.0, 14,045-15,049 vs
- * 13,414-13,803 msgs/s. Unchanged: idle RSS (48.7-49.4 vs 48.0-49.5 MB, `bench/idle_rss.ts`,
- * three pairs), the RSS after the first-touch burst (202-204 vs 202-203 MB; SELECT 0.23-0.24
- * vs 0.25-0.28 ms, `bench/cold_compare.ts --client python --no-dovecot`, two pairs), the
- * churn's peak (345 vs 363 MB, `bench/postburst_churn.ts`, one pair) and SQLite's warm rounds
- * (p99 1.00-1.18 vs 0.97-1.05 ms, two pairs).
+ * `--initial-old-space-size=48` (MB; 32 from round 15 to round 26): V8 starts the old generation's
+ * first incremental marking at limits set from this size (10 of 16 MB by default, 15 of 19 counting
+ * external memory), and a fresh server's first SMTP round of 2,000 messages reached them: the main
+ * thread's marking steps beside a V8 worker's held four transactions 6-10 ms while the client
+ * waited for a core (issue 13, round 15, `bench/latency_stalls.ts --store sqlite`). With 32 MB
+ * there is no marking in that round. Six alternating pairs of
+ * `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1 --store sqlite`: p99 1.45-1.76 ms
+ * vs 1.59-1.90, max 2.2-2.9 vs 5.9-9.0; three with `--store memory`: p99 1.08-1.24 vs 1.07-1.65,
+ * max 2.3-2.9 vs 6.2-7.0, 14,045-15,049 vs 13,414-13,803 msgs/s. Unchanged: idle RSS (48.7-49.4 vs
+ * 48.0-49.5 MB, `bench/idle_rss.ts`, three pairs), the RSS after the first-touch burst (202-204 vs
+ * 202-203 MB; SELECT 0.23-0.24 vs 0.25-0.28 ms,
+ * `bench/cold_compare.ts --client python --no-dovecot`, two pairs), the churn's peak (345 vs 363
+ * MB, `bench/postburst_churn.ts`, one pair) and SQLite's warm rounds (p99 1.00-1.18 vs 0.97-1.05
+ * ms, two pairs). 48 since round 27: a burst of 5,000 messages (108 MB), their records and their
+ * indexes brought the old generation to 32 MB by the end of the first read of them
+ * (bench/cold_compare.ts's rows), so the first marking, ~10 ms of steps on the main thread since
+ * the records hold their indexes (lib/store/index_cache.ts), fell on the last of those commands: a
+ * CONDSTORE client's resync took 7.4-7.8 ms instead of 2.7-2.8 (two alternating pairs,
+ * `--client python --condstore --no-dovecot --runs 1`; the other rows and the RSS after them level,
+ * 204-206 MB). It now comes later, or in idle time (lib/full_gc.ts). Level too: idle RSS (44.8-45.0
+ * vs 44.8-45.5 MB, two pairs), a fresh server's first SMTP round (three pairs a store: p99
+ * 1.59-1.70 vs 1.33-1.71 ms with the memory store, 2.03-2.26 vs 1.87-2.50 with SQLite),
+ * `bench/imap_load.ts` (one run each: RSS after the run 332 vs 331 MB, 243/268 vs 239/260 before
+ * and after its SEARCH phases).
  *
  * `--no-minor-gc-task`: when the young generation is 80% full V8 posts a task that scavenges it,
  * and the task runs at the next turn of the event loop: after a burst of mail, that was often
@@ -54,17 +65,16 @@
  * collection's (58.4-58.6).
  *
  * `--no-turbofan`: Maglev is the top tier. A fresh server's SMTP burst tiers up hundreds of
- * functions; TurboFan's jobs (1-14 ms each, ~100 ms in the first 2,000 messages, and on until
- * some 20,000) run on V8's worker threads, which on a 2-core host take the core of the main
- * thread (preempting it) or of the client (a woken client waited up to 3.7 ms for its CPU,
+ * functions; TurboFan's jobs (1-14 ms each, ~100 ms in the first 2,000 messages, and on until some
+ * 20,000) run on V8's worker threads, which on a 2-core host take the core of the main thread
+ * (preempting it) or of the client (a woken client waited up to 3.7 ms for its CPU,
  * `bench/latency_stalls.ts --perf`), and all connections stall together. Without it (issue 13,
- * round 10, `bench/smtp_source.ts --client latency --warm-up 0 --rounds 4 --store memory`,
- * three alternating pairs): p99 of rounds 2-4 0.77-1.17 ms vs 1.05-3.01, the first round
- * 3.51-3.78 vs 3.80-4.25 (its first 60 ms, cold code, stay over 2 ms); after a 20,000-message
- * warm-up, when TurboFan's code would have taken over, 15,055-15,507 vs 16,068-16,953 msgs/s
- * (63-65 vs 58-61 microseconds a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond
- * the noise (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27
- * ms).
+ * round 10, `bench/smtp_source.ts --client latency --warm-up 0 --rounds 4 --store memory`, three
+ * alternating pairs): p99 of rounds 2-4 0.77-1.17 ms vs 1.05-3.01, the first round 3.51-3.78 vs
+ * 3.80-4.25 (its first 60 ms, cold code, stay over 2 ms); after a 20,000-message warm-up, when
+ * TurboFan's code would have taken over, 15,055-15,507 vs 16,068-16,953 msgs/s (63-65 vs 58-61
+ * microseconds a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond the noise
+ * (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27 ms).
  *
  * `--managed-zone-memory`: V8's compilers and parser take their scratch memory ("zones") in
  * pages of V8's own, pooled and given back to the system when the pool is drained (by the
@@ -88,7 +98,7 @@
 /** The flags, as V8 spells them. */
 export const V8_FLAGS: readonly string[] = [
   "--max-semi-space-size=4",
-  "--initial-old-space-size=32",
+  "--initial-old-space-size=48",
   "--no-minor-gc-task",
   "--expose-gc",
   "--no-flush-bytecode",
