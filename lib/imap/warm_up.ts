@@ -226,15 +226,18 @@ async function play(
  * and equal ones (as after a STORE of them all): without it the row stayed at 3.1-3.3 ms.
  */
 async function recordSteps(client: WarmUpClient, condstore: WarmUpClient): Promise<void> {
-  await condstore.send("LOGIN warm up");
-  await condstore.send("ENABLE CONDSTORE", "SELECT INBOX");
-  await client.send(...MODSEQ_CLIMB);
-  for (let step = 0; step < PRIME_RECORD_STEPS && client.going(); step++) {
-    if (step < CONDSTORE_RECORD_STEPS) await condstore.send(...RECORD_FETCH_STEP);
-    await client.send(...RECORD_FETCH_STEP);
+  try {
+    await condstore.send("LOGIN warm up");
+    await condstore.send("ENABLE CONDSTORE", "SELECT INBOX");
+    await client.send(...MODSEQ_CLIMB);
+    for (let step = 0; step < PRIME_RECORD_STEPS && client.going(); step++) {
+      if (step < CONDSTORE_RECORD_STEPS) await condstore.send(...RECORD_FETCH_STEP);
+      await client.send(...RECORD_FETCH_STEP);
+    }
+    await condstore.send("LOGOUT");
+  } finally {
+    condstore.close();
   }
-  await condstore.send("LOGOUT");
-  condstore.close();
 }
 
 /** One IMAP session of the warm-up, and the client's side of it. */
