@@ -77,6 +77,24 @@
  * microseconds a message); idle RSS and bench/cold_compare.ts's rows unchanged beyond the noise
  * (the header-list FETCH and `ENVELOPE BODYSTRUCTURE` took less CPU: 16-18 vs 22-27 ms).
  *
+ * `--no-sparkplug`: no baseline tier between the interpreter and Maglev. V8 gives a function
+ * Sparkplug's code once it has run a few times, so the startup warm-up, which runs each command
+ * path a few times, left ~600 KB of it in the code space (663 KB used there at its final
+ * collection, 63 KB without Sparkplug: `--trace-gc-verbose`) and ~180 KB more in the trusted space,
+ * for functions that either reach Maglev in the first command that repeats them or run a handful of
+ * times. Issue 13, round 28, four alternating pairs of
+ * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`: idle RSS 43.8-44.8 MB vs 45.1-45.7 (unnamed memory
+ * 6.7-6.8 vs 7.5-7.6). What it costs: what Maglev does not take runs in the interpreter. A first
+ * `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages took 1.61-2.09 ms vs 0.71-1.79
+ * (`bench/cold_compare.ts --no-dovecot --runs 1`, ten pairs over both clients, CONDSTORE and
+ * SQLite; Dovecot's 3.0-3.4) and 1.44-1.79 vs 0.51-0.60 in `bench/imap_load.ts`'s first runs; the
+ * other first-touch rows, the warm ones (`bench/imap_load.ts`, two pairs), a fresh server's first
+ * contact (`bench/first_contact.ts`, three pairs) and its first SMTP round (three pairs a store,
+ * `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`: p99 1.36-1.71 vs 1.42-1.83 ms
+ * with the memory store, 1.96-2.34 vs 2.05-2.38 with SQLite) did not move beyond the noise; warm
+ * SMTP (`bench/smtp_source.ts`, two pairs) 12,431-13,374 vs 13,446-13,742 msgs/s with the memory
+ * store, 6,466-7,138 vs 6,906-7,068 with SQLite.
+ *
  * `--managed-zone-memory`: V8's compilers and parser take their scratch memory ("zones") in
  * pages of V8's own, pooled and given back to the system when the pool is drained (by the
  * warm-up's final collection, or 8 s after they were last used), instead of from malloc. Through
@@ -104,6 +122,7 @@ export const V8_FLAGS: readonly string[] = [
   "--expose-gc",
   "--no-flush-bytecode",
   "--no-turbofan",
+  "--no-sparkplug",
   "--managed-zone-memory",
 ];
 
