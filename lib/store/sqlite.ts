@@ -174,6 +174,12 @@ class SqlitePersistence implements Persistence {
    * rolled back) is looked up.
    */
   readonly #spans = new Map<number, { offset: number; length: number }>();
+  /**
+   * The blob `storeBlob` stored last, whose row counts one reference already, until the message
+   * row that names it is inserted; null after that, or when a transaction begins or rolls back.
+   * A blob stored and never named keeps its row, as it always did.
+   */
+  #unclaimed: number | null = null;
   /** Whether the open transaction emptied the store: the mail file is emptied once it commits. */
   #emptyMailFile = false;
   /**
@@ -289,31 +295,34 @@ class SqlitePersistence implements Persistence {
     }
   }
 
-  #deleteOrphanBlobs(blobIds: Iterable<number>): void {
-    const orphan = this.#sql(
-      "DELETE FROM blobs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?)",
-    );
-    // Out of the cache of spans even if the deletion rolls back: that blob is looked up again.
-    for (const id of new Set(blobIds)) if (orphan.run(id, id).changes) this.#spans.delete(id);
+  /**
+   * The message rows that named these blobs are gone (an id once a row): each blob counts them
+   * off its references, and goes with its last.
+   */
+  #releaseBlobs(blobIds: Iterable<number>): void {
+    const counts = new Map<number, number>();
+    for (const id of blobIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const release = this.#sql("UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs");
+    const remove = this.#sql("DELETE FROM blobs WHERE id = ?");
+    for (const [id, count] of counts) {
+      const row = release.get(count, id);
+      if (row === undefined || Number(row.refs) > 0) continue;
+      remove.run(id);
+      // Out of the cache of spans even if the deletion rolls back: that blob is looked up again.
+      this.#spans.delete(id);
+    }
   }
 
   load(): PersistedState {
     const sql = (text: string) => this.#sql(text);
-    // The EMAILID counter is not written on every append (see `appendMessages`): the highest
-    // EMAILID of the user's messages, or the stored value, written when messages leave.
     const userRows = sql(
-      "SELECT name, last_mailbox_id, max(last_email_id, coalesce((SELECT max(email_id) " +
-        "FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE user = users.name)), 0)) " +
-        "AS last_email_id FROM users ORDER BY seq",
+      "SELECT name, last_mailbox_id, last_email_id FROM users ORDER BY seq",
     ).all();
     const users = userRows.map((row) => String(row.name));
-    const lastMailboxIds = userRows.map((row) => ({
-      user: String(row.name),
-      last: Number(row.last_mailbox_id),
-      lastEmail: Number(row.last_email_id),
-    }));
+    // In the order of their row ids, sorted below: the table has no index by mailbox (schema
+    // version 12), and SQLite would sort the whole rows.
     const messages = sql(
-      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id FROM messages ORDER BY mailbox_id, uid",
+      "SELECT id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id FROM messages",
     ).all().map((row) => ({
       id: Number(row.id),
       mailboxId: Number(row.mailbox_id),
@@ -332,21 +341,28 @@ class SqlitePersistence implements Persistence {
       emailId: Number(row.email_id),
       modseq: Number(row.modseq),
     }));
+    sortByMailboxAndUid(messages);
     this.#forgetFlagChanges();
     this.#nextMessageId = this.#applyLoggedFlags(messages) + 1;
     this.#loadSpans();
     // UIDNEXT and HIGHESTMODSEQ are not written on every change (see `nextModseq` and
     // `insertMessage`): every UID given and every MODSEQ taken is carried by a message row or
     // a vanished range, or else by the stored column, so the highest of the three is the
-    // value (each subquery is one index lookup; the messages' MODSEQs are in the rows above).
+    // value (the vanished ranges' subqueries are index lookups; the messages' UIDs and MODSEQs
+    // are in the rows above).
+    // The EMAILID counter is not written on every append either (see `appendMessages`): the
+    // highest EMAILID of the user's messages, or the stored value, written when messages leave.
     const highestModseqs = new Map<number, number>();
-    for (const { mailboxId, modseq } of messages) {
+    const highestUids = new Map<number, number>();
+    const highestEmailIds = new Map<number, number>();
+    for (const { mailboxId, modseq, uid, emailId } of messages) {
       if (modseq > (highestModseqs.get(mailboxId) ?? 0)) highestModseqs.set(mailboxId, modseq);
+      if (uid > (highestUids.get(mailboxId) ?? 0)) highestUids.set(mailboxId, uid);
+      if (emailId > (highestEmailIds.get(mailboxId) ?? 0)) highestEmailIds.set(mailboxId, emailId);
     }
     const mailboxes = sql(
       "SELECT id, object_id, user, name, special_use, " +
-        "max(uid_next, coalesce((SELECT max(uid) + 1 FROM messages WHERE mailbox_id = mailboxes.id), 0), " +
-        "coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
+        "max(uid_next, coalesce((SELECT max(uid_end) + 1 FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS uid_next, " +
         "max(highest_modseq, " +
         "coalesce((SELECT max(modseq) FROM vanished WHERE mailbox_id = mailboxes.id), 0)) AS highest_modseq " +
         "FROM mailboxes ORDER BY id",
@@ -357,12 +373,22 @@ class SqlitePersistence implements Persistence {
         user: String(row.user),
         name: String(row.name),
         specialUse: (row.special_use as SpecialUse | null) ?? null,
-        uidNext: Number(row.uid_next),
+        uidNext: Math.max(Number(row.uid_next), (highestUids.get(Number(row.id)) ?? 0) + 1),
         highestModseq: Math.max(
           Number(row.highest_modseq),
           highestModseqs.get(Number(row.id)) ?? 0,
         ),
       }));
+    const lastEmails = new Map<string, number>();
+    for (const { id, user } of mailboxes) {
+      const highest = highestEmailIds.get(id) ?? 0;
+      if (highest > (lastEmails.get(user) ?? 0)) lastEmails.set(user, highest);
+    }
+    const lastMailboxIds = userRows.map((row) => ({
+      user: String(row.name),
+      last: Number(row.last_mailbox_id),
+      lastEmail: Math.max(Number(row.last_email_id), lastEmails.get(String(row.name)) ?? 0),
+    }));
     const subscriptions = sql("SELECT user, name FROM subscriptions").all()
       .map((row) => ({ user: String(row.user), name: String(row.name) }));
     const uidHighWater = sql("SELECT user, name, uid, modseq FROM uid_high_water").all()
@@ -725,13 +751,12 @@ class SqlitePersistence implements Persistence {
   }
 
   deleteMailbox(id: number): void {
-    const rows = this.#sql("SELECT blob_id FROM messages WHERE mailbox_id = ?").all(id);
+    const rows = this.#sql("DELETE FROM messages WHERE mailbox_id = ? RETURNING blob_id").all(id);
     const blobIds = rows.map((row) => Number(row.blob_id));
-    this.#sql("DELETE FROM messages WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM vanished WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM metadata WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
-    this.#deleteOrphanBlobs(blobIds);
+    this.#releaseBlobs(blobIds);
   }
 
   /**
@@ -761,6 +786,7 @@ class SqlitePersistence implements Persistence {
   #forgetFresh(): void {
     this.#fresh.clear();
     this.#freshBytes = 0;
+    this.#unclaimed = null;
   }
 
   storeBlob(raw: Uint8Array, owned = false): BlobRef {
@@ -771,13 +797,16 @@ class SqlitePersistence implements Persistence {
       this.#emptyMailFile = false;
       const span = { offset: this.#mail.append(raw), length: raw.length };
       id = Number(
-        this.#sql("INSERT INTO blobs (data, file_offset, file_length) VALUES (x'', ?, ?)")
+        this.#sql("INSERT INTO blobs (data, file_offset, file_length, refs) VALUES (x'', ?, ?, 1)")
           .run(span.offset, span.length).lastInsertRowid,
       );
       this.#spans.set(id, span);
     } else {
-      id = Number(this.#sql("INSERT INTO blobs (data) VALUES (?)").run(raw).lastInsertRowid);
+      id = Number(
+        this.#sql("INSERT INTO blobs (data, refs) VALUES (?, 1)").run(raw).lastInsertRowid,
+      );
     }
+    this.#unclaimed = id;
     // Only bytes handed over: others may be changed by the caller once this returns.
     if (owned && this.#freshBytes + raw.length <= FRESH_BLOB_BYTES) {
       this.#fresh.set(id, raw);
@@ -820,6 +849,10 @@ class SqlitePersistence implements Persistence {
     // Never an id a flag log entry names (see the module documentation). One given in a
     // transaction that rolls back is skipped, not given again.
     const id = this.#nextMessageId++;
+    // The blob stored for it counts it already; any other (a copy's) one more.
+    const blob = message.blob as number;
+    if (blob === this.#unclaimed) this.#unclaimed = null;
+    else this.#sql("UPDATE blobs SET refs = refs + 1 WHERE id = ?").run(blob);
     this.#sql(
       "INSERT INTO messages (id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
@@ -830,7 +863,7 @@ class SqlitePersistence implements Persistence {
       message.size,
       JSON.stringify(message.flags),
       JSON.stringify(message.summary),
-      message.blob as number,
+      blob,
       message.envelope?.from ?? null,
       message.envelope?.to ?? null,
       message.envelope?.helo ?? null,
@@ -884,15 +917,13 @@ class SqlitePersistence implements Persistence {
   }
 
   deleteMessages(messageIds: readonly number[]): void {
-    const select = this.#sql("SELECT blob_id FROM messages WHERE id = ?");
-    const remove = this.#sql("DELETE FROM messages WHERE id = ?");
+    const remove = this.#sql("DELETE FROM messages WHERE id = ? RETURNING blob_id");
     const blobIds: number[] = [];
     for (const id of messageIds) {
-      const row = select.get(id);
+      const row = remove.get(id);
       if (row) blobIds.push(Number(row.blob_id));
-      remove.run(id);
     }
-    this.#deleteOrphanBlobs(blobIds);
+    this.#releaseBlobs(blobIds);
   }
 
   setSubscription(user: string, name: string, subscribed: boolean): void {
@@ -962,6 +993,26 @@ class SqlitePersistence implements Persistence {
     // free even while the runtime still holds the closed file's resource (seen under load).
     this.#lock?.unlockSync();
     this.#lock?.close();
+  }
+}
+
+/**
+ * Puts loaded message rows in the order the store takes them, by mailbox and then UID. They come
+ * in the order of their row ids, which is already that within a mailbox (the store gives UIDs
+ * and row ids both ascending, and renumbers a mailbox's messages in their order), so a database
+ * of one mailbox needs no sort.
+ */
+function sortByMailboxAndUid(messages: PersistedMessage[]): void {
+  for (let i = 1; i < messages.length; i++) {
+    const before = messages[i - 1];
+    const next = messages[i];
+    if (
+      before.mailboxId > next.mailboxId ||
+      (before.mailboxId === next.mailboxId && before.uid >= next.uid)
+    ) {
+      messages.sort((a, b) => a.mailboxId - b.mailboxId || a.uid - b.uid);
+      return;
+    }
   }
 }
 

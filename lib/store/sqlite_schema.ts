@@ -9,8 +9,12 @@
 
 import type { DatabaseSync } from "node:sqlite";
 
+/** The columns of a message row, in the order {@linkcode SCHEMA} gives them. */
+const MESSAGE_COLUMNS = "id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, " +
+  "envelope_from, envelope_to, modseq, envelope_helo, save_date, email_id";
+
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 /** The schema of a new database, at {@linkcode SCHEMA_VERSION}. */
 const SCHEMA = `
@@ -34,7 +38,8 @@ CREATE TABLE blobs (
   id INTEGER PRIMARY KEY,
   data BLOB NOT NULL,
   file_offset INTEGER,
-  file_length INTEGER
+  file_length INTEGER,
+  refs INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE messages (
   id INTEGER PRIMARY KEY,
@@ -50,10 +55,8 @@ CREATE TABLE messages (
   modseq INTEGER NOT NULL DEFAULT 1,
   envelope_helo TEXT,
   save_date INTEGER,
-  email_id INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (mailbox_id, uid)
+  email_id INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX messages_blob ON messages (blob_id);
 CREATE TABLE subscriptions (
   user TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -183,6 +186,28 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
     sql: "ALTER TABLE blobs ADD COLUMN file_offset INTEGER;" +
       "ALTER TABLE blobs ADD COLUMN file_length INTEGER;" +
       "CREATE TABLE mail_compaction (pending INTEGER NOT NULL);",
+  },
+  // No index on the message rows: a delivery wrote a page of the table, one of the blobs and one
+  // of each index (the blob's, and the one that kept (mailbox_id, uid) unique), ~4.3 WAL frames
+  // a commit. The store holds every message in memory and gives the UIDs, and the open computes
+  // what the index by mailbox answered (sqlite.ts `load`); a blob counts the message rows that
+  // name it (`refs`), which the index by blob found. SQLite cannot drop a table constraint, so
+  // the table is made anew and its rows copied (ids kept, as a flag log entry names them).
+  {
+    version: 12,
+    sql: "ALTER TABLE blobs ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;" +
+      "UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob_id = blobs.id);" +
+      "DROP INDEX IF EXISTS messages_blob;" +
+      "CREATE TABLE messages_v12 (id INTEGER PRIMARY KEY," +
+      " mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE," +
+      " uid INTEGER NOT NULL, internal_date INTEGER NOT NULL, size INTEGER NOT NULL," +
+      " flags TEXT NOT NULL, summary TEXT NOT NULL," +
+      " blob_id INTEGER NOT NULL REFERENCES blobs (id)," +
+      " envelope_from TEXT, envelope_to TEXT, modseq INTEGER NOT NULL DEFAULT 1," +
+      " envelope_helo TEXT, save_date INTEGER, email_id INTEGER NOT NULL DEFAULT 0);" +
+      `INSERT INTO messages_v12 (${MESSAGE_COLUMNS}) SELECT ${MESSAGE_COLUMNS} FROM messages;` +
+      "DROP TABLE messages;" +
+      "ALTER TABLE messages_v12 RENAME TO messages;",
   },
 ];
 

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { mulberry32 } from "../harness/random.ts";
 import {
   openMemoryStore,
@@ -187,6 +188,23 @@ function checkInvariants(state: ReturnType<typeof snapshot>, { highest, named }:
  * delete-and-recreate; a child renamed onto a surviving mailbox). `STORE_DIFF_SEEDS=500`
  * runs seeds 1 to 500 instead.
  */
+/**
+ * Blobs of the closed database at `path` whose reference count is not the number of message
+ * rows that name them, or that no row names (each would have been deleted with its last).
+ */
+function miscountedBlobs(path: string): number {
+  const db = new DatabaseSync(path);
+  try {
+    const row = db.prepare(
+      "SELECT count(*) AS n FROM blobs AS b " +
+        "WHERE refs != (SELECT count(*) FROM messages WHERE blob_id = b.id) OR refs <= 0",
+    ).get();
+    return Number(row!.n);
+  } finally {
+    db.close();
+  }
+}
+
 const SEEDS = Deno.env.get("STORE_DIFF_SEEDS")
   ? Array.from({ length: Number(Deno.env.get("STORE_DIFF_SEEDS")) }, (_, i) => i + 1)
   : [1, 2, 3, 4, 5, 6, 17, 27, 30, 41];
@@ -220,6 +238,7 @@ for (const seed of SEEDS) {
         checkInvariants(state, seen);
         if (step % 97 === 96) {
           sqlite.close();
+          assert.equal(miscountedBlobs(path), 0, `blob references: ${where()}`);
           sqlite = openSqliteStore(path, { now: () => 0 });
           sqlite.subscribe((event) => sqliteEvents.push(event));
           assert.deepEqual(snapshot(sqlite), state, `reopen: ${where()}`);

@@ -64,6 +64,90 @@ CREATE TABLE uid_high_water (
 );
 `;
 
+/** The schema of version 11, exactly as that version created it. */
+const SCHEMA_V11 = `
+CREATE TABLE users (
+  seq INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  last_mailbox_id INTEGER NOT NULL DEFAULT 0,
+  last_email_id INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY,
+  object_id INTEGER NOT NULL DEFAULT 0,
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  special_use TEXT,
+  uid_next INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL DEFAULT 1,
+  UNIQUE (user, name)
+);
+CREATE TABLE blobs (
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL,
+  file_offset INTEGER,
+  file_length INTEGER
+);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  flags TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  blob_id INTEGER NOT NULL REFERENCES blobs (id),
+  envelope_from TEXT,
+  envelope_to TEXT,
+  modseq INTEGER NOT NULL DEFAULT 1,
+  envelope_helo TEXT,
+  save_date INTEGER,
+  email_id INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_blob ON messages (blob_id);
+CREATE TABLE subscriptions (
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (user, name)
+);
+CREATE TABLE uid_high_water (
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user, name)
+);
+CREATE TABLE vanished (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid_start INTEGER NOT NULL,
+  uid_end INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid_start)
+);
+CREATE TABLE urlauth_keys (
+  user TEXT NOT NULL,
+  mailbox TEXT NOT NULL,
+  key BLOB NOT NULL,
+  PRIMARY KEY (user, mailbox)
+);
+CREATE TABLE metadata (
+  user TEXT NOT NULL,
+  mailbox_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (user, mailbox_id, name)
+);
+CREATE TABLE flag_changes (
+  id INTEGER PRIMARY KEY,
+  flags TEXT NOT NULL,
+  entries BLOB NOT NULL
+);
+CREATE TABLE mail_compaction (
+  pending INTEGER NOT NULL
+);
+`;
+
 /** Version 2: version 1 and the SMTP envelope, exactly as that version migrated it. */
 const V2_STEP = "ALTER TABLE messages ADD COLUMN envelope_from TEXT;" +
   "ALTER TABLE messages ADD COLUMN envelope_to TEXT;";
@@ -78,8 +162,14 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
-/** Takes a version-11 database back to before the mail file (the bytes in `blobs` rows). */
-const DROP_MAIL_FILE_COLUMNS = "ALTER TABLE blobs DROP COLUMN file_offset;" +
+/**
+ * Takes a database this version wrote back to version 11's columns (its indexes are
+ * {@linkcode SCHEMA_V11}'s test's): the blobs' reference counts.
+ */
+const DROP_BLOB_REFS = "ALTER TABLE blobs DROP COLUMN refs;";
+
+/** Takes a database this version wrote back to before the mail file (the bytes in `blobs` rows). */
+const DROP_MAIL_FILE_COLUMNS = DROP_BLOB_REFS + "ALTER TABLE blobs DROP COLUMN file_offset;" +
   "ALTER TABLE blobs DROP COLUMN file_length; DROP TABLE mail_compaction;";
 
 /** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
@@ -181,7 +271,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 11);
+  assert.equal(SCHEMA_VERSION, 12);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
@@ -415,4 +505,91 @@ Deno.test("sqlite migration: a version-10 database keeps its bytes in its rows; 
       "the old message's bytes stay in its row (its copy shares it), the new one's in the file",
     ));
   assert.equal(Deno.statSync(`${db.path}.mail`).size, after.length);
+});
+
+Deno.test("sqlite migration: a version-11 database loses the message indexes, counts its blobs' references and keeps its mail", async () => {
+  await using db = await tempDb("migrate");
+  const [one, two, other] = [sampleMessage("One"), sampleMessage("Two"), sampleMessage("Other")];
+  withDatabase(db.path, (old) => {
+    old.exec("PRAGMA journal_mode = WAL;");
+    old.exec(SCHEMA_V11);
+    old.exec("PRAGMA user_version = 11;");
+    old.prepare("INSERT INTO users (name, last_mailbox_id, last_email_id) VALUES ('u', 2, 1)")
+      .run();
+    // Columns that are floors since version 8: behind the rows, as they are after appends.
+    const mailbox = old.prepare(
+      "INSERT INTO mailboxes (id, object_id, user, name, uid_next, highest_modseq) " +
+        "VALUES (?, ?, 'u', ?, 1, 1)",
+    );
+    mailbox.run(1, 1, "INBOX");
+    mailbox.run(2, 2, "Archive");
+    const blob = old.prepare("INSERT INTO blobs (id, data) VALUES (?, ?)");
+    blob.run(1, one);
+    blob.run(2, other);
+    blob.run(3, two);
+    // Row ids interleave the mailboxes, and INBOX's are not in UID order (as no version wrote
+    // them, but the open must not depend on it); message 2 is a copy of 1 (blob and EMAILID).
+    const message = old.prepare(
+      "INSERT INTO messages (id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, " +
+        "modseq, save_date, email_id) VALUES (?, ?, ?, 0, ?, '[]', ?, ?, ?, 0, ?)",
+    );
+    const summary = (subject: string) =>
+      JSON.stringify({ from: "", to: "", cc: "", subject, date: "", messageId: "" });
+    message.run(1, 1, 3, one.length, summary("One"), 1, 2, 1);
+    message.run(2, 2, 4, one.length, summary("One"), 1, 2, 1);
+    message.run(3, 2, 5, other.length, summary("Other"), 2, 3, 2);
+    message.run(4, 1, 2, two.length, summary("Two"), 3, 3, 3);
+  });
+  const indexes = (check: DatabaseSync) =>
+    check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")
+      .all().map((row) => String(row.name));
+  withDatabase(db.path, (check) => assert.equal(indexes(check).length, 2, "version 11's two"));
+  const store = openSqliteStore(db.path);
+  try {
+    assert.equal(userVersion(db.path), SCHEMA_VERSION);
+    withDatabase(db.path, (check) => {
+      assert.deepEqual(indexes(check), []);
+      assert.deepEqual(
+        check.prepare("SELECT id, refs FROM blobs ORDER BY id").all().map((row) => [
+          row.id,
+          row.refs,
+        ]),
+        [[1, 2], [2, 1], [3, 1]],
+      );
+    });
+    assert.deepEqual(store.listMessages("u", "INBOX").map((m) => [m.uid, m.summary.subject]), [
+      [2, "Two"],
+      [3, "One"],
+    ]);
+    assert.deepEqual(store.listMessages("u", "Archive").map((m) => [m.uid, m.summary.subject]), [
+      [4, "One"],
+      [5, "Other"],
+    ]);
+    assert.deepEqual(store.getRaw("u", "Archive", 4), one);
+    // UIDNEXT and the EMAILID counter from the rows, as the index by mailbox gave them.
+    assert.equal(store.getMailbox("u", "Archive")!.uidNext, 6);
+    const added = store.append("u", "INBOX", sampleMessage("New"));
+    assert.deepEqual([added.uid, added.emailId], [4, "M4"]);
+    // The shared blob goes with its last message only.
+    store.setFlags("u", "INBOX", [3], "add", ["\\Deleted"]);
+    store.expunge("u", "INBOX");
+    withDatabase(db.path, (check) =>
+      assert.deepEqual(
+        check.prepare("SELECT id, refs FROM blobs ORDER BY id").all().map((row) => [
+          row.id,
+          row.refs,
+        ]),
+        [[1, 1], [2, 1], [3, 1], [4, 1]],
+      ));
+    assert.deepEqual(store.getRaw("u", "Archive", 4), one);
+    store.setFlags("u", "Archive", [4], "add", ["\\Deleted"]);
+    store.expunge("u", "Archive");
+    withDatabase(db.path, (check) =>
+      assert.deepEqual(
+        check.prepare("SELECT id FROM blobs ORDER BY id").all().map((row) => row.id),
+        [2, 3, 4],
+      ));
+  } finally {
+    store.close();
+  }
 });
