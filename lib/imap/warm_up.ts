@@ -68,10 +68,14 @@ import { HeaderFieldItems } from "./header_fields.ts";
 import { createImapSession } from "./session.ts";
 import { startIndexWarmer } from "./warm.ts";
 
-/** How a warm-up went: commands completed, and how many of them did not end `OK`. */
+/**
+ * How a warm-up went: commands completed, how many of them did not end `OK`, and the flag
+ * changes its store made after the conversation ({@linkcode flagChangeRounds}).
+ */
 export interface WarmUpResult {
   readonly commands: number;
   readonly failed: number;
+  readonly flagChanges: number;
 }
 
 /** A running warm-up. */
@@ -107,7 +111,7 @@ const OUTPUT_TAIL = 4096;
  */
 export function warmUpCode(config: Config, options: WarmUpOptions = {}): WarmUp {
   const control: Control = { stopped: false, release: null };
-  const result = { commands: 0, failed: 0 };
+  const result = { commands: 0, failed: 0, flagChanges: 0 };
   const done = play(config, options.smtpPop3 ?? true, control, result)
     // A warm-up that fails has only failed to warm.
     .then(() => result, () => ({ ...result, failed: result.failed + 1 }));
@@ -160,7 +164,7 @@ async function play(
   config: Config,
   smtpPop3: boolean,
   control: Control,
-  result: { commands: number; failed: number },
+  result: { commands: number; failed: number; flagChanges: number },
 ): Promise<void> {
   // As in the server, where mail that arrives with no IMAP or POP3 client connected is not
   // indexed as the store appends it: the SMTP conversations play that path, IMAP's the other.
@@ -202,6 +206,7 @@ async function play(
       }
     }
     if (client.going()) await client.send("LOGOUT");
+    if (!control.stopped) result.flagChanges = flagChangeRounds(store);
   } finally {
     control.release = null;
     client.close();
@@ -209,6 +214,55 @@ async function play(
     store.close();
   }
 }
+
+/**
+ * Flag changes made on the warm-up's store directly, after the conversation:
+ * {@linkcode FLAG_ROUND_MESSAGES} small messages into INBOX (the conversation left it empty), then
+ * {@linkcode FLAG_CHANGE_ROUNDS} changes of them all, `\Seen` added and removed in turn, in one
+ * shared commit (one transaction with SQLite). Enough loop iterations for V8 to compile the
+ * store's flag change (lib/store/message_records.ts `changeFlags`) with Maglev (`--trace-opt`),
+ * in ~4,800 iterations of 80 calls: the conversation's STOREs change six messages a few times.
+ * A client's first `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages then runs the loop
+ * optimized; without V8's baseline compiler (lib/v8_flags.ts) it ran in the interpreter.
+ * As many calls on six messages (800 of them) had V8 compile ~30 more functions (the flag list
+ * helpers each call runs once); these compile three besides `changeFlags`. Returns the changes
+ * made (each message's in each round). Issue 13, round 28, alternating pairs against the commit
+ * before (`bench/cold_compare.ts --runs 1 --no-dovecot`): that STORE 0.35-0.66 ms against
+ * 1.51-2.20 (two pairs each with Python and Deno's client), 0.97-1.10 against 2.13-2.31 with
+ * CONDSTORE (its MODSEQ lines), 0.77-0.88 against 2.03-2.38 with SQLite; the other rows level. The
+ * server's own time for it (a probe build, three runs) 0.28-0.38 ms, 0.13-0.20 of it in the loop,
+ * against 1.05-1.46 and 0.88-1.23. Idle RSS 44.8-45.1 MB against 44.0-44.5 (three pairs of
+ * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`), spawn to banner 81.0 ms against 77.2-80.2
+ * (medians of `bench/startup.ts --runs 8`, two pairs).
+ */
+export function flagChangeRounds(store: Store): number {
+  for (let i = 0; i < FLAG_ROUND_MESSAGES; i++) {
+    store.append(WARM_UP_USER, "INBOX", FLAG_ROUND_MESSAGE);
+  }
+  const uids = store.listMessages(WARM_UP_USER, "INBOX").map((meta) => meta.uid);
+  let changes = 0;
+  store.shareCommit(() => {
+    for (let round = 0; round < FLAG_CHANGE_ROUNDS; round++) {
+      const operation = round % 2 === 0 ? "add" : "remove";
+      changes += store.setFlags(WARM_UP_USER, "INBOX", uids, operation, SEEN).length;
+    }
+  });
+  return changes;
+}
+
+/** The user the warm-up's sessions log in as (`LOGIN warm up`). */
+const WARM_UP_USER = "warm";
+
+/** The messages {@linkcode flagChangeRounds} changes. */
+export const FLAG_ROUND_MESSAGES = 60;
+
+/** The changes {@linkcode flagChangeRounds} makes of them. */
+export const FLAG_CHANGE_ROUNDS = 80;
+
+const SEEN: readonly string[] = ["\\Seen"];
+
+/** A message of {@linkcode flagChangeRounds}: the smallest to index, its bytes shared. */
+const FLAG_ROUND_MESSAGE = new TextEncoder().encode("Subject: flags\r\n\r\nx\r\n");
 
 /**
  * The record FETCHes' steps: {@linkcode PRIME_RECORD_STEPS} of `client`'s, the first

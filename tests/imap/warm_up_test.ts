@@ -9,6 +9,9 @@ import { testConfig } from "../../lib/config.ts";
 import {
   CONDSTORE_COMPLETIONS,
   conversation,
+  FLAG_CHANGE_ROUNDS,
+  FLAG_ROUND_MESSAGES,
+  flagChangeRounds,
   PRIME_RECORD_STEPS,
   PRIME_REPEATED,
   syntheticMessage,
@@ -20,10 +23,14 @@ import { pop3Conversation } from "../../lib/pop3/warm_up.ts";
 import { startElektromail } from "../../lib/server.ts";
 import { warmUpSmtp } from "../../lib/smtp/warm_up.ts";
 import { openMemoryStore } from "../../lib/store/memory.ts";
+import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import { RawImap } from "../raw_imap.ts";
 
 const latin1 = new TextDecoder("latin1");
 const encoder = new TextEncoder();
+
+/** The flag changes after the conversation: every message's, in every round. */
+const FLAG_CHANGES = FLAG_ROUND_MESSAGES * FLAG_CHANGE_ROUNDS;
 
 /**
  * The exchanges of the SMTP and POP3 parts (lib/smtp/warm_up.ts, lib/pop3/warm_up.ts), which
@@ -82,6 +89,7 @@ Deno.test("warm-up: runs its conversation to the end, every command OK", async (
   assert.deepEqual(result, {
     commands: (await smtpPop3Exchanges()) + imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
 });
 
@@ -91,6 +99,7 @@ Deno.test("warm-up: logs in to its own store whatever users the server has", asy
   assert.deepEqual(result, {
     commands: imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
 });
 
@@ -138,6 +147,7 @@ Deno.test("warm-up: its steps back to back, the event loop gets no turn", async 
   assert.deepEqual(result, {
     commands: imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
 });
 
@@ -147,6 +157,7 @@ Deno.test("warm-up before the listeners: the server's way, every command OK", as
   assert.deepEqual(result, {
     commands: (await smtpPop3Exchanges()) + imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
   // Its time limit is cancelled once it is over: an embedder's script is not kept waiting.
   assert.equal(queuedTimers(), queued);
@@ -171,6 +182,7 @@ Deno.test("warm-up: without a POP3 listener, no POP3 part", async () => {
   assert.deepEqual(result, {
     commands: (await smtpPop3Exchanges()) - 1 - pop3Conversation().length + imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
 });
 
@@ -182,6 +194,7 @@ Deno.test("warm-up: a SQLite server's plays on an in-memory SQLite store, not it
     assert.deepEqual(result, {
       commands: (await smtpPop3Exchanges()) + imapCompletions(),
       failed: 0,
+      flagChanges: FLAG_CHANGES,
     });
     assert.deepEqual([...Deno.readDirSync(dir)], [], "the warm-up wrote next to the database");
   } finally {
@@ -194,5 +207,26 @@ Deno.test("warm-up: without its SMTP and POP3 parts, only the IMAP conversation"
   assert.deepEqual(result, {
     commands: imapCompletions(),
     failed: 0,
+    flagChanges: FLAG_CHANGES,
   });
+});
+
+Deno.test("warm-up: its flag rounds change every message in every round, as one commit", () => {
+  for (const store of [openMemoryStore(), openSqliteStore(":memory:")]) {
+    try {
+      const changes: number[] = [];
+      store.subscribe((event) => {
+        if (event.type === "flags.changed") changes.push(event.changes.length);
+      });
+      assert.equal(flagChangeRounds(store), FLAG_CHANGES);
+      const messages = store.listMessages("warm", "INBOX");
+      assert.equal(messages.length, FLAG_ROUND_MESSAGES);
+      // `\Seen` added and removed in turn: an even count of rounds leaves none.
+      assert.deepEqual(new Set(messages.map((meta) => meta.flags.length)), new Set([0]));
+      assert.deepEqual(changes, Array(FLAG_CHANGE_ROUNDS).fill(FLAG_ROUND_MESSAGES));
+      assert.equal(FLAG_CHANGE_ROUNDS % 2, 0);
+    } finally {
+      store.close();
+    }
+  }
 });
