@@ -87,13 +87,15 @@
  * 6.7-6.8 vs 7.5-7.6). What it costs: what Maglev does not take runs in the interpreter. A first
  * `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages took 1.61-2.09 ms vs 0.71-1.79
  * (`bench/cold_compare.ts --no-dovecot --runs 1`, ten pairs over both clients, CONDSTORE and
- * SQLite; Dovecot's 3.0-3.4) and 1.44-1.79 vs 0.51-0.60 in `bench/imap_load.ts`'s first runs; the
+ * SQLite; Dovecot's 2.2-2.5) and 1.44-1.79 vs 0.51-0.60 in `bench/imap_load.ts`'s first runs; the
  * other first-touch rows, the warm ones (`bench/imap_load.ts`, two pairs), a fresh server's first
  * contact (`bench/first_contact.ts`, three pairs) and its first SMTP round (three pairs a store,
  * `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1`: p99 1.36-1.71 vs 1.42-1.83 ms
  * with the memory store, 1.96-2.34 vs 2.05-2.38 with SQLite) did not move beyond the noise; warm
  * SMTP (`bench/smtp_source.ts`, two pairs) 12,431-13,374 vs 13,446-13,742 msgs/s with the memory
- * store, 6,466-7,138 vs 6,906-7,068 with SQLite.
+ * store, 6,466-7,138 vs 6,906-7,068 with SQLite. The STORE row then went over Dovecot's in two
+ * takings of four; the warm-up's flag rounds (lib/imap/warm_up.ts `flagChangeRounds`) have V8
+ * compile that loop with Maglev instead.
  *
  * `--managed-zone-memory`: V8's compilers and parser take their scratch memory ("zones") in
  * pages of V8's own, pooled and given back to the system when the pool is drained (by the
