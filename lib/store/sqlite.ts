@@ -9,7 +9,9 @@
  *
  * Message bytes are kept once and shared by copies: a `blobs` row each, the bytes themselves
  * in the mail file beside the database (`<path>.mail`, mail_file.ts), or, for an in-memory
- * database and those written before schema version 11, in the row.
+ * database and those written before schema version 11, in the row. The row counts the message
+ * rows that name it (`refs`, since schema version 12) and goes with the last of them; the
+ * message rows have no index (each would be one more page in every delivery's commit).
  *
  * A transaction that changes the flags of many messages (a STORE of a mailbox) writes them as
  * rows of the `flag_changes` log, not one UPDATE of each message row: a first
