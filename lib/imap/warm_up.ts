@@ -233,7 +233,8 @@ async function play(
  * server's own time for it (a probe build, three runs) 0.28-0.38 ms, 0.13-0.20 of it in the loop,
  * against 1.05-1.46 and 0.88-1.23. Idle RSS 44.8-45.1 MB against 44.0-44.5 (three pairs of
  * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`), spawn to banner 81.0 ms against 77.2-80.2
- * (medians of `bench/startup.ts --runs 8`, two pairs).
+ * (medians of `bench/startup.ts --runs 8`, two pairs); with SQLite (its warm-up store an in-memory
+ * SQLite one) 106.6-110.5 against 101.8-105.1 (`--runs 6`, two pairs).
  */
 export function flagChangeRounds(store: Store): number {
   for (let i = 0; i < FLAG_ROUND_MESSAGES; i++) {
