@@ -217,24 +217,25 @@ async function play(
 
 /**
  * Flag changes made on the warm-up's store directly, after the conversation:
- * {@linkcode FLAG_ROUND_MESSAGES} small messages into INBOX (the conversation left it empty), then
- * {@linkcode FLAG_CHANGE_ROUNDS} changes of them all, `\Seen` added and removed in turn, in one
- * shared commit (one transaction with SQLite). Enough loop iterations for V8 to compile the
- * store's flag change (lib/store/message_records.ts `changeFlags`) with Maglev (`--trace-opt`),
- * in ~4,800 iterations of 80 calls: the conversation's STOREs change six messages a few times.
- * A client's first `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages then runs the loop
- * optimized; without V8's baseline compiler (lib/v8_flags.ts) it ran in the interpreter.
- * As many calls on six messages (800 of them) had V8 compile ~30 more functions (the flag list
- * helpers each call runs once); these compile three besides `changeFlags`. Returns the changes
- * made (each message's in each round). Issue 13, round 28, alternating pairs against the commit
- * before (`bench/cold_compare.ts --runs 1 --no-dovecot`): that STORE 0.35-0.66 ms against
- * 1.51-2.20 (two pairs each with Python and Deno's client), 0.97-1.10 against 2.13-2.31 with
- * CONDSTORE (its MODSEQ lines), 0.77-0.88 against 2.03-2.38 with SQLite; the other rows level. The
- * server's own time for it (a probe build, three runs) 0.28-0.38 ms, 0.13-0.20 of it in the loop,
- * against 1.05-1.46 and 0.88-1.23. Idle RSS 44.8-45.1 MB against 44.0-44.5 (three pairs of
- * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`), spawn to banner 81.0 ms against 77.2-80.2
- * (medians of `bench/startup.ts --runs 8`, two pairs); with SQLite (its warm-up store an in-memory
- * SQLite one) 106.6-110.5 against 101.8-105.1 (`--runs 6`, two pairs).
+ * {@linkcode FLAG_ROUND_MESSAGES} small messages into INBOX (the conversation left it empty),
+ * then {@linkcode FLAG_CHANGE_ROUNDS} changes of them all, `\Seen` added and removed in turn, in
+ * one shared commit (one transaction with SQLite). Enough loop iterations for V8 to compile the store's flag change
+ * (lib/store/message_records.ts `changeFlags`) with Maglev (`--trace-opt`), in ~4,800 iterations of
+ * 80 calls: the conversation's STOREs change six messages a few times. A client's first
+ * `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages then runs the loop optimized; without V8's
+ * baseline compiler (lib/v8_flags.ts) it ran in the interpreter. As many calls on six messages (800
+ * of them) had V8 compile ~30 more functions (the flag list helpers each call runs once); these
+ * compile three besides `changeFlags`. Returns the changes made (each message's in each round).
+ * Issue 13, round 28, alternating pairs against the commit before
+ * (`bench/cold_compare.ts --runs 1 --no-dovecot`): that STORE 0.35-0.66 ms against 1.51-2.20 (two
+ * pairs each with Python and Deno's client), 0.97-1.10 against 2.13-2.31 with CONDSTORE (its MODSEQ
+ * lines), 0.77-0.88 against 2.03-2.38 with SQLite; the other rows level. The server's own time for
+ * it (a probe build, three runs) 0.28-0.38 ms, 0.13-0.20 of it in the loop, against 1.05-1.46 and
+ * 0.88-1.23. Idle RSS 44.8-45.1 MB against 44.0-44.5 (three pairs of
+ * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`; V8's heap after the warm-up's final collection
+ * 3,759 KB of old space used against 3,748, code 66 KB against 63), spawn to banner 81.0 ms against
+ * 77.2-80.2 (medians of `bench/startup.ts --runs 8`, two pairs); with SQLite (its warm-up store an
+ * in-memory SQLite one) 106.6-110.5 against 101.8-105.1 (`--runs 6`, two pairs).
  */
 export function flagChangeRounds(store: Store): number {
   for (let i = 0; i < FLAG_ROUND_MESSAGES; i++) {
