@@ -264,7 +264,7 @@ export const FLAG_CHANGE_ROUNDS = 80;
 const SEEN: readonly string[] = ["\\Seen"];
 
 /** A message of {@linkcode flagChangeRounds}: the smallest to index, its bytes shared. */
-const FLAG_ROUND_MESSAGE = new TextEncoder().encode("Subject: flags\r\n\r\nx\r\n");
+const FLAG_ROUND_MESSAGE = encoder.encode("Subject: flags\r\n\r\nx\r\n");
 
 /**
  * The record FETCHes' steps: {@linkcode PRIME_RECORD_STEPS} of `client`'s, the first
