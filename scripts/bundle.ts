@@ -21,6 +21,16 @@
  * stack trace reads as before: `at messageJson (file:///.../dist/bundle/chunk-22OO66ZL.js:219:10)`,
  * the column now counted from the line's first character.
  *
+ * A lazy chunk's import is then written `import(String("./chunk.js"))` ({@linkcode deferLazyImports}):
+ * Deno reads, analyses and keeps every module an import with a plain string names, dynamic
+ * ones too, when the program starts, before any code runs, so the chunks of the HTTP routes,
+ * SQLite, TLS and the health check sat in the memory of a server that never loaded them. Named
+ * by an expression, a chunk is read when the program first imports it (which needs read
+ * permission for it: `deno task start` has `--allow-read`). The idle server's RSS was
+ * 0.2-0.6 MB lower, nearly all of it malloc's heap (issue 13, round 29: 43.8-44.0 against
+ * 44.2-44.4 MB, three alternating runs of two copies of one bundle; with SQLite 59.0-60.7
+ * against 59.7-61.3). `deno compile` builds from `main.ts`, not from the bundle.
+ *
  * A new bundle is then analysed once by `deno cache` ({@linkcode analyse}), in a process of its
  * own: on its first start, `deno run` parses every module it has not analysed before to find its
  * imports (Deno keeps the result in `DENO_DIR`'s `dep_analysis_cache_v2`), and the memory that
@@ -28,6 +38,8 @@
  * higher than its later starts, all of it unnamed memory (issue 13, round 17: 61.4-62.6 against
  * 45.1-45.7 MB, `/proc/<pid>/smaps` 7 s after start, a copy of the bundle under a new path each
  * time; 45.6-45.9 on a first start after `deno cache`). The analysis costs that process ~0.2 s.
+ * It is given every chunk `main.js` reaches, the lazy ones too ({@linkcode bundleModules}),
+ * which `deno cache` no longer finds by itself.
  *
  * Chunks are named by their content's hash and a rebuild adds the new ones beside the old:
  * a server still running from an earlier bundle loads its lazy chunks from the same directory.
@@ -52,7 +64,10 @@ export const BUNDLE_DIR = "dist/bundle";
 /** How long a chunk an earlier build wrote is kept for a server still running from it. */
 export const KEEP_OLD_CHUNKS_MS = 24 * 60 * 60 * 1000;
 
-/** The files the bundle is made from: `main.ts`, `lib/`, the config and the lock file. */
+/**
+ * The files the bundle is made from: `main.ts`, `lib/`, the config and the lock file, and the
+ * scripts that make it.
+ */
 async function newestSource(): Promise<number> {
   let newest = 0;
   const visit = async (url: URL) => {
@@ -63,7 +78,8 @@ async function newestSource(): Promise<number> {
       }
     } else newest = Math.max(newest, info.mtime?.getTime() ?? Infinity);
   };
-  for (const path of ["main.ts", "lib/", "deno.json", "deno.server.lock"]) {
+  const sources = ["main.ts", "lib/", "deno.json", "deno.server.lock"];
+  for (const path of [...sources, "scripts/bundle.ts", "scripts/strip_comments.ts"]) {
     await visit(new URL(path, ROOT));
   }
   return newest;
@@ -113,11 +129,12 @@ export async function bundle(force = false): Promise<boolean> {
     if (code !== 0) throw new Error(`Cannot bundle main.ts: deno bundle exited with ${code}`);
     const names = [...Deno.readDirSync(temp)].map((entry) => entry.name)
       .sort((a, b) => Number(a === "main.js") - Number(b === "main.js"));
-    for (const name of names) {
-      if (!name.endsWith(".js")) continue;
+    const chunks = new Set(names.filter((name) => name.endsWith(".js")));
+    for (const name of chunks) {
       const code = await Deno.readTextFile(`${temp}/${name}`);
-      const stripped = stripComments(code);
-      if (stripped !== null) await Deno.writeTextFile(`${temp}/${name}`, stripped);
+      const stripped = stripComments(code) ?? code;
+      const deferred = deferLazyImports(stripped, chunks);
+      if (deferred !== code) await Deno.writeTextFile(`${temp}/${name}`, deferred);
     }
     for (const name of names) await Deno.rename(`${temp}/${name}`, new URL(name, dir));
     await analyse(new URL("main.js", dir));
@@ -134,11 +151,47 @@ export async function bundle(force = false): Promise<boolean> {
 }
 
 /**
+ * `code` (a chunk of the bundle) with each dynamic import of one of `chunks` (the build's file
+ * names) written `import(String("./name.js"))`, which Deno does not follow until it runs (see
+ * the module documentation). Other imports are left as they are.
+ *
+ * @example
+ * ```ts
+ * deferLazyImports('await import("./sqlite-X.js")', new Set(["sqlite-X.js"]));
+ * // 'await import(String("./sqlite-X.js"))'
+ * ```
+ */
+export function deferLazyImports(code: string, chunks: ReadonlySet<string>): string {
+  return code.replace(
+    /\bimport\("\.\/([\w-]+\.js)"\)/g,
+    (found, name: string) => chunks.has(name) ? `import(String("./${name}"))` : found,
+  );
+}
+
+/**
+ * The bundle's modules `main` reaches through its static imports and its lazy chunks' imports
+ * (both forms, {@linkcode deferLazyImports}), `main` first.
+ */
+export async function bundleModules(main: URL): Promise<URL[]> {
+  const found = new Map<string, URL>();
+  const visit = async (module: URL) => {
+    if (found.has(module.href)) return;
+    found.set(module.href, module);
+    const code = await Deno.readTextFile(module);
+    const imports = /(?:\bfrom|\bimport\(?|\bimport\(String\()\s*"(\.\/[\w-]+\.js)"/g;
+    for (const [, specifier] of code.matchAll(imports)) await visit(new URL(specifier, module));
+  };
+  await visit(main);
+  return [...found.values()];
+}
+
+/**
  * Has `deno cache` analyse `main` and every module it imports, statically or dynamically (the
- * lazy chunks too), so that the server's own first start finds the analysis in Deno's cache
- * and does not keep the memory of making it. `env` is added to the command's environment (a
- * test's own `DENO_DIR`). A failure is reported and otherwise ignored: the server still starts,
- * only larger. Resolves to whether the analysis succeeded.
+ * lazy chunks too: {@linkcode bundleModules}), so that the server's own first start, and its
+ * first import of a lazy chunk, find the analysis in Deno's cache and do not keep the memory of
+ * making it. `env` is added to the command's environment (a test's own `DENO_DIR`). A failure
+ * is reported and otherwise ignored: the server still starts, only larger. Resolves to whether
+ * the analysis succeeded.
  *
  * @example
  * ```ts
@@ -146,8 +199,9 @@ export async function bundle(force = false): Promise<boolean> {
  * ```
  */
 export async function analyse(main: URL, env: Record<string, string> = {}): Promise<boolean> {
+  const modules = (await bundleModules(main)).map((module) => fileURLToPath(module));
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["cache", "--no-config", "--quiet", fileURLToPath(main)],
+    args: ["cache", "--no-config", "--quiet", ...modules],
     env,
     stdin: "null",
     stdout: "null",

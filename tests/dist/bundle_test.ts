@@ -13,7 +13,13 @@
 import assert from "node:assert/strict";
 import nodemailer from "nodemailer";
 import { DatabaseSync } from "node:sqlite";
-import { analyse, bundle, BUNDLE_DIR, KEEP_OLD_CHUNKS_MS } from "../../scripts/bundle.ts";
+import {
+  analyse,
+  bundle,
+  BUNDLE_DIR,
+  deferLazyImports,
+  KEEP_OLD_CHUNKS_MS,
+} from "../../scripts/bundle.ts";
 import { V8_FLAGS_ARGUMENT } from "../../lib/v8_flags.ts";
 import { spawnMain } from "../process.ts";
 
@@ -139,7 +145,8 @@ async function reachable(dir: string): Promise<Set<string>> {
     if (found.has(name)) return;
     found.add(name);
     const code = await Deno.readTextFile(`${dir}/${name}`);
-    for (const match of code.matchAll(/(?:\bfrom|\bimport\(?)\s*"\.\/([\w-]+\.js)"/g)) {
+    const imports = /(?:\bfrom|\bimport\(?|\bimport\(String\()\s*"\.\/([\w-]+\.js)"/g;
+    for (const match of code.matchAll(imports)) {
       await visit(match[1]);
     }
   };
@@ -174,5 +181,43 @@ Deno.test({
     }
   } finally {
     await Deno.remove(denoDir, { recursive: true });
+  }
+});
+
+Deno.test("bundle: a lazy chunk's import names it by an expression, other imports stay", () => {
+  const chunks = new Set(["sqlite-AB12.js", "chunk-CD34.js"]);
+  const code = 'import { a } from "./chunk-CD34.js";\n' +
+    'const s = await import("./sqlite-AB12.js");\n' +
+    'const u = await import("node:util");\n' +
+    'const o = await import("./other-EF56.js");\n';
+  assert.equal(
+    deferLazyImports(code, chunks),
+    'import { a } from "./chunk-CD34.js";\n' +
+      'const s = await import(String("./sqlite-AB12.js"));\n' +
+      'const u = await import("node:util");\n' +
+      'const o = await import("./other-EF56.js");\n',
+  );
+});
+
+Deno.test({
+  name: "bundle: Deno's module graph at startup holds no lazy chunk (SQLite, HTTP, TLS)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await bundle();
+  const dir = `${ROOT}${BUNDLE_DIR}`;
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--no-config", "--json", `${dir}/main.js`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(code, 0);
+  const graph = JSON.parse(decoder.decode(stdout)) as { modules: { specifier: string }[] };
+  const names = graph.modules.map((module) => module.specifier.split("/").pop()!);
+  assert.ok(names.includes("main.js"), names.join(" "));
+  assert.ok(names.some((name) => name.startsWith("chunk-")), names.join(" "));
+  const lazy = [...await reachable(dir)].filter((name) => !name.startsWith("chunk-"));
+  for (const prefix of ["sqlite-", "routes-", "tls-", "healthcheck-"]) {
+    assert.ok(lazy.some((name) => name.startsWith(prefix)), `${prefix} chunk in the bundle`);
+    assert.ok(!names.some((name) => name.startsWith(prefix)), `${prefix} chunk not in the graph`);
   }
 });
