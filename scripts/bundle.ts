@@ -21,15 +21,16 @@
  * stack trace reads as before: `at messageJson (file:///.../dist/bundle/chunk-22OO66ZL.js:219:10)`,
  * the column now counted from the line's first character.
  *
- * A lazy chunk's import is then written `import(String("./chunk.js"))` ({@linkcode deferLazyImports}):
- * Deno reads, analyses and keeps every module an import with a plain string names, dynamic
- * ones too, when the program starts, before any code runs, so the chunks of the HTTP routes,
- * SQLite, TLS and the health check sat in the memory of a server that never loaded them. Named
- * by an expression, a chunk is read when the program first imports it (which needs read
- * permission for it: `deno task start` has `--allow-read`). The idle server's RSS was
- * 0.2-0.6 MB lower, nearly all of it malloc's heap (issue 13, round 29: 43.8-44.0 against
- * 44.2-44.4 MB, three alternating runs of two copies of one bundle; with SQLite 59.0-60.7
- * against 59.7-61.3). `deno compile` builds from `main.ts`, not from the bundle.
+ * A lazy chunk's import is then written `import(String("./chunk.js"))`
+ * ({@linkcode deferLazyImports}): Deno reads, analyses and keeps every module an import with a
+ * plain string names, dynamic ones too, when the program starts, before any code runs, so the
+ * chunks of the HTTP routes, SQLite, TLS and the health check sat in the memory of a server that
+ * never loaded them. Named by an expression, a chunk is read when the program first imports it
+ * (which needs read permission for it: `deno task start` has `--allow-read`). The idle server's
+ * RSS: 43.9-44.5 MB against 43.9-45.0, malloc's heap and the Deno cache files' mapped pages
+ * 0.1-0.3 MB lower each, its CPU from spawn to the measurement 108-114 ms against 119-145 (issue
+ * 13, round 29, `bench/idle_rss.ts`, six alternating runs); the start and the first HTTP request
+ * level. `deno compile` builds from `main.ts`, not from the bundle.
  *
  * A new bundle is then analysed once by `deno cache` ({@linkcode analyse}), in a process of its
  * own: on its first start, `deno run` parses every module it has not analysed before to find its
