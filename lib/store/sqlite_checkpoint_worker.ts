@@ -27,6 +27,16 @@
  * Loading `node:os` costs the SQLite server's idle RSS ~2 MB (60.9-61.8 MB against 58.9-59.1,
  * `bench/idle_rss.ts --store sqlite`, three alternating runs).
  *
+ * It gives V8's worker threads the same priority (the process's, shared by every isolate: they
+ * run Maglev's compile jobs and concurrent marking), which the main isolate cannot without
+ * loading `node:os` itself. A fresh SQLite server's first SMTP round compiles ~140 functions
+ * with Maglev in its first ~130 ms, and on two cores those jobs took the core the SMTP client
+ * needed when a reply woke it: transactions over 2 ms 12, 16, 22 against 21, 19, 32
+ * (`bench/latency_stalls.ts --store sqlite`, three pairs), p99 1.79-2.27 ms, under 2 in 6 runs
+ * of 11, against 1.75-2.46, under 2 in 2 (`bench/smtp_source.ts --client latency --warm-up 0
+ * --rounds 1 --store sqlite`, eleven pairs); the warm rounds and the first-touch rows level
+ * (issue 13, round 29). At nice 10 instead (round 28) the longest transaction was worse.
+ *
  * @module
  */
 
@@ -101,11 +111,20 @@ import { DatabaseSync } from "node:sqlite";
 import { setPriority } from "node:os";
 // The lowest priority for this thread alone (Linux: a thread's nice value is its own; elsewhere
 // it would be the whole process's). Not allowed without --allow-sys=setPriority: then as is.
+// And for V8's worker threads (the process's "V8 DefaultWorker" threads: Maglev's compile jobs,
+// concurrent marking), found by name in /proc, only if the process may read it (no prompt).
 if (Deno.build.os === "linux") {
   try {
     setPriority(19);
+    const tasks = "/proc/self/task";
+    if (Deno.permissions.querySync({ name: "read", path: tasks }).state === "granted") {
+      for (const task of Deno.readDirSync(tasks)) {
+        const name = Deno.readTextFileSync(tasks + "/" + task.name + "/comm");
+        if (name.startsWith("V8 DefaultWorke")) setPriority(Number(task.name), 19);
+      }
+    }
   } catch {
-    // Runs at the process's priority.
+    // Runs at the process's priority (or V8's threads do).
   }
 }
 let setup;

@@ -1,7 +1,8 @@
 /**
  * The child process of `sqlite_checkpoint_test.ts`'s priority test: opens a SQLite store at
  * `Deno.args[0]` with its checkpoint worker started, checkpoints once so the worker has run,
- * then prints the nice value of each of the process's threads (`/proc/self/task`), one a line.
+ * then prints the name and nice value of each of the process's threads (`/proc/self/task`), one
+ * thread a line, apart by a tab.
  *
  * @module
  */
@@ -23,7 +24,8 @@ for (let wait = 0; (seen.counts?.worker ?? 0) === 0 && wait < 500; wait++) {
 }
 for (const task of Deno.readDirSync("/proc/self/task")) {
   const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+  const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
   // Field 19 (nice), counted after the command name's closing parenthesis.
-  console.log(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  console.log(`${name}\t${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]}`);
 }
 store.close();

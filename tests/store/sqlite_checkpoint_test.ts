@@ -483,7 +483,8 @@ Deno.test("checkpoints: nothing after close, no worker before one is needed", as
 });
 
 Deno.test({
-  name: "sqlite checkpoints: on Linux the worker's thread alone runs at the lowest priority",
+  name:
+    "sqlite checkpoints: on Linux the worker's thread and V8's worker threads run at the lowest priority",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     await using db = await tempDb("nice");
@@ -494,9 +495,15 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.ok(output.success, new TextDecoder().decode(output.stderr));
-    const nice = new TextDecoder().decode(output.stdout).trim().split("\n");
-    assert.ok(nice.length > 2, "the process's threads are listed");
-    assert.deepEqual(nice.filter((value) => value !== "0"), ["19"]);
+    const threads = new TextDecoder().decode(output.stdout).trim().split("\n")
+      .map((line) => line.split("\t"));
+    assert.ok(threads.length > 2, "the process's threads are listed");
+    const v8 = threads.filter(([name]) => name.startsWith("V8 DefaultWorke"));
+    assert.ok(v8.length > 0, `V8's worker threads are among them: ${threads.join(" ")}`);
+    assert.deepEqual(v8.map(([, nice]) => nice), v8.map(() => "19"));
+    // The checkpoint worker's own thread besides; the main thread and the rest as they were.
+    const others = threads.filter(([name]) => !name.startsWith("V8 DefaultWorke"));
+    assert.deepEqual(others.map(([, nice]) => nice).filter((nice) => nice !== "0"), ["19"]);
   },
 });
 
