@@ -34,8 +34,9 @@
  * needed when a reply woke it: transactions over 2 ms 12, 16, 22 against 21, 19, 32
  * (`bench/latency_stalls.ts --store sqlite`, three pairs), p99 1.79-2.27 ms, under 2 in 6 runs
  * of 11, against 1.75-2.46, under 2 in 2 (`bench/smtp_source.ts --client latency --warm-up 0
- * --rounds 1 --store sqlite`, eleven pairs); the warm rounds and the first-touch rows level
- * (issue 13, round 29). At nice 10 instead (round 28) the longest transaction was worse.
+ * --rounds 1 --store sqlite`, eleven pairs; five more in a calm spell, 1.82-1.94 against
+ * 1.86-2.24); the warm rounds and the first-touch rows level (issue 13, round 29). At nice 10
+ * instead (round 28) the longest transaction was worse.
  *
  * @module
  */
