@@ -79,8 +79,15 @@ async function newestSource(): Promise<number> {
       }
     } else newest = Math.max(newest, info.mtime?.getTime() ?? Infinity);
   };
-  const sources = ["main.ts", "lib/", "deno.json", "deno.server.lock"];
-  for (const path of [...sources, "scripts/bundle.ts", "scripts/strip_comments.ts"]) {
+  const sources = [
+    "main.ts",
+    "lib/",
+    "deno.json",
+    "deno.server.lock",
+    "scripts/bundle.ts",
+    "scripts/strip_comments.ts",
+  ];
+  for (const path of sources) {
     await visit(new URL(path, ROOT));
   }
   return newest;
