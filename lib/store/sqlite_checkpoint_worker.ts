@@ -17,26 +17,32 @@
  * It exists only with the SQLite store: from the store's opening in the server (lib/server.ts,
  * before its listeners take connections), otherwise once the first checkpoint is needed.
  *
- * On Linux the worker gives its own thread the lowest priority (`node:os` `setPriority(19)`,
- * allowed by the server's `--allow-sys=setPriority`): after a burst of 5,000 IMAP APPENDs it
+ * On Linux the worker puts its own thread under SCHED_IDLE (through glibc, `Deno.dlopen`,
+ * allowed by the server's `--allow-ffi`; where it cannot, at nice 19 through `node:os`
+ * `setPriority`, allowed by `--allow-sys=setPriority`): after a burst of 5,000 IMAP APPENDs it
  * still copies the burst's WAL while the first commands come, and on a 2-core host it took a core
- * from them (issue 13, round 22, `bench/cold_compare.ts --store sqlite --runs 1`, alternating:
- * SELECT 0.45-0.52 ms against 0.81-1.00 and `FETCH 1:* (UID FLAGS)` 1.52-1.77 against 2.45-4.18
- * with the Deno client, three pairs; with Python SELECT 0.32-0.50 in 12 runs of 14 against
- * 0.43-0.95 in ten). Its copying waits for idle cores instead; the event loop never waits on it.
- * Loading `node:os` costs the SQLite server's idle RSS ~2 MB (60.9-61.8 MB against 58.9-59.1,
- * `bench/idle_rss.ts --store sqlite`, three alternating runs).
+ * from them (issue 13, round 22, `bench/cold_compare.ts --store sqlite --runs 1`, alternating, at
+ * nice 19: SELECT 0.45-0.52 ms against 0.81-1.00 and `FETCH 1:* (UID FLAGS)` 1.52-1.77 against
+ * 2.45-4.18 with the Deno client, three pairs; with Python SELECT 0.32-0.50 in 12 runs of 14
+ * against 0.43-0.95 in ten). Its copying waits for idle cores instead; the event loop never
+ * waits on it. Either way costs the SQLite server's idle RSS ~2 MB (`node:os` 60.9-61.8 MB
+ * against 58.9-59.1, `bench/idle_rss.ts --store sqlite`, three alternating runs; FFI level
+ * with `node:os`, 59.9-60.2 against 59.9-60.2, round 30).
  *
- * It gives V8's worker threads the same priority (the process's, shared by every isolate: they
- * run Maglev's compile jobs and concurrent marking), which the main isolate cannot without
- * loading `node:os` itself. A fresh SQLite server's first SMTP round compiles ~140 functions
- * with Maglev in its first ~130 ms, and on two cores those jobs took the core the SMTP client
- * needed when a reply woke it: transactions over 2 ms 12, 16, 22 against 21, 19, 32
- * (`bench/latency_stalls.ts --store sqlite`, three pairs), p99 1.79-2.27 ms, under 2 in 6 runs
- * of 11, against 1.75-2.46, under 2 in 2 (`bench/smtp_source.ts --client latency --warm-up 0
- * --rounds 1 --store sqlite`, eleven pairs; five more in a calm spell, 1.82-1.94 against
- * 1.86-2.24); the warm rounds and the first-touch rows level (issue 13, round 29). At nice 10
- * instead (round 28) the longest transaction was worse.
+ * It puts V8's worker threads under SCHED_IDLE too (the process's "V8 DefaultWorker" threads,
+ * found by name in /proc/self/task: Maglev's compile jobs and concurrent marking), which the
+ * main isolate cannot without FFI of its own (~2 MB of the idle memory store). A fresh SQLite
+ * server's first SMTP round compiles ~140 functions with Maglev in its first ~130 ms, and on two
+ * cores those jobs took the core the SMTP client needed when a reply woke it: a thread at nice 19
+ * still keeps a core for its slice under Linux's EEVDF scheduler, one under SCHED_IDLE yields it
+ * to any thread that wakes. Issue 13, round 30, eight alternating pairs of
+ * `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1 --store sqlite`: p99 1.45-2.58
+ * ms, under 2 in 6, against 1.87-2.25, under 2 in 3 (V8's threads at nice 0: round 29 reniced
+ * them from /proc, which Deno lets only `--allow-all` read, so `deno task start` never had it),
+ * p90 0.84-0.94 against 0.95-1.01, 6,013-6,485 msgs/s against 5,741-6,083; the first-touch rows
+ * level (three pairs of `bench/cold_compare.ts --runs 1 --no-dovecot --store sqlite`). The
+ * directory is read and the threads set through glibc too: Deno's own file API asks for
+ * `--allow-all` for anything under /proc.
  *
  * @module
  */
@@ -109,25 +115,68 @@ export const MAIL_SYNC_DELAY_MS = 1_000;
  */
 const WORKER_CODE = `
 import { DatabaseSync } from "node:sqlite";
-import { setPriority } from "node:os";
-// The lowest priority for this thread alone (Linux: a thread's nice value is its own; elsewhere
-// it would be the whole process's). Not allowed without --allow-sys=setPriority: then as is.
-// And for V8's worker threads (the process's "V8 DefaultWorker" threads: Maglev's compile jobs,
-// concurrent marking), found by name in /proc, only if the process may read it (no prompt).
-if (Deno.build.os === "linux") {
+/**
+ * Linux: this thread and V8's worker threads ("V8 DefaultWorker": Maglev's compile jobs,
+ * concurrent marking) under SCHED_IDLE, through glibc (--allow-ffi: reading /proc through Deno
+ * needs --allow-all); counts the threads it set. Otherwise, or if that fails, this thread alone
+ * at nice 19 (node:os, --allow-sys=setPriority), loaded only then. No prompt either way.
+ */
+const lowerPriority = () => {
+  if (Deno.build.os !== "linux") return 0;
+  let set = 0;
   try {
-    setPriority(19);
-    const tasks = "/proc/self/task";
-    if (Deno.permissions.querySync({ name: "read", path: tasks }).state === "granted") {
-      for (const task of Deno.readDirSync(tasks)) {
-        const name = Deno.readTextFileSync(tasks + "/" + task.name + "/comm");
-        if (name.startsWith("V8 DefaultWorke")) setPriority(Number(task.name), 19);
-      }
-    }
+    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") set = idleThreads();
   } catch {
-    // Runs at the process's priority (or V8's threads do).
+    // Not glibc, or no such symbol: the fallback.
   }
-}
+  if (set === 0) {
+    import("node:os").then((os) => os.setPriority(19)).catch(() => {});
+  }
+  return set;
+};
+const SCHED_IDLE = 5;
+/** d_name's offset in glibc's struct dirent on 64-bit Linux. */
+const D_NAME = 19;
+const idleThreads = () => {
+  const libc = Deno.dlopen("libc.so.6", {
+    gettid: { parameters: [], result: "i32" },
+    sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
+    opendir: { parameters: ["buffer"], result: "pointer" },
+    readdir: { parameters: ["pointer"], result: "pointer" },
+    closedir: { parameters: ["pointer"], result: "i32" },
+    open: { parameters: ["buffer", "i32"], result: "i32" },
+    read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  try {
+    const c = libc.symbols;
+    const path = (text) => new TextEncoder().encode(text + "\\0");
+    const param = new Uint8Array(4);
+    const name = new Uint8Array(16);
+    const tids = [c.gettid()];
+    const tasks = "/proc/self/task";
+    const dir = c.opendir(path(tasks));
+    if (dir === null) return 0;
+    try {
+      for (let entry = c.readdir(dir); entry !== null; entry = c.readdir(dir)) {
+        const tid = new Deno.UnsafePointerView(entry).getCString(D_NAME);
+        if (!/^[0-9]+$/.test(tid)) continue;
+        const fd = c.open(path(tasks + "/" + tid + "/comm"), 0);
+        if (fd < 0) continue;
+        const length = Number(c.read(fd, name, BigInt(name.length)));
+        c.close(fd);
+        const comm = new TextDecoder().decode(name.subarray(0, Math.max(length, 0)));
+        if (comm.startsWith("V8 DefaultWorke")) tids.push(Number(tid));
+      }
+    } finally {
+      c.closedir(dir);
+    }
+    return tids.filter((tid) => c.sched_setscheduler(tid, SCHED_IDLE, param) === 0).length;
+  } finally {
+    libc.close();
+  }
+};
+const idled = lowerPriority();
 let setup;
 let db;
 let statement;

@@ -1,8 +1,9 @@
 /**
  * The child process of `sqlite_checkpoint_test.ts`'s priority test: opens a SQLite store at
  * `Deno.args[0]` with its checkpoint worker started, checkpoints once so the worker has run,
- * then prints the name and nice value of each of the process's threads (`/proc/self/task`), one
- * thread a line, apart by a tab.
+ * prints `ready` and keeps the store open until its standard input ends, while the test reads
+ * its threads' priorities from `/proc` (the child itself runs with the server's permissions,
+ * which do not let Deno read there).
  *
  * @module
  */
@@ -22,10 +23,8 @@ for (let i = 0; i < 40; i++) {
 for (let wait = 0; (seen.counts?.worker ?? 0) === 0 && wait < 500; wait++) {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
-for (const task of Deno.readDirSync("/proc/self/task")) {
-  const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
-  const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-  // Field 19 (nice), counted after the command name's closing parenthesis.
-  console.log(`${name}\t${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]}`);
+console.log("ready");
+for await (const _ of Deno.stdin.readable) {
+  // Until the test closes it.
 }
 store.close();

@@ -482,28 +482,131 @@ Deno.test("checkpoints: nothing after close, no worker before one is needed", as
   assert.equal(started, 0);
 });
 
+/** A thread of another process: its name, nice value and scheduling policy (0 OTHER, 5 IDLE). */
+interface ThreadPriority {
+  name: string;
+  nice: number;
+  policy: number;
+}
+
+/** The threads of process `pid` (`/proc/<pid>/task/<tid>/stat`: fields 19 and 41). */
+function threadPriorities(pid: number): ThreadPriority[] {
+  return [...Deno.readDirSync(`/proc/${pid}/task`)].flatMap((task) => {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+    // Fields counted after the name's closing parenthesis, which ends field 2.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    return [{ name, nice: Number(fields[16]), policy: Number(fields[38]) }];
+  });
+}
+
+/**
+ * Runs tests/store/nice_child.ts with `permissions` (a store with its worker started) and
+ * waits until its threads' priorities satisfy `expected` (which throws until then; 5 s at most).
+ */
+async function childThreads(
+  permissions: string[],
+  expected: (threads: ThreadPriority[]) => void,
+): Promise<void> {
+  await using db = await tempDb("nice");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-config",
+      ...permissions,
+      new URL("./nice_child.ts", import.meta.url).href,
+      db.path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let said = "";
+    while (!said.includes("ready\n")) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, `the child ended before it was ready: ${said}`);
+      said += value;
+    }
+    for (let attempt = 0;; attempt++) {
+      const threads = threadPriorities(child.pid);
+      try {
+        expected(threads);
+        break;
+      } catch (error) {
+        if (attempt === 250) throw error;
+        await sleep(20);
+      }
+    }
+    reader.releaseLock();
+  } finally {
+    await child.stdin.close();
+    await child.stdout.cancel().catch(() => {});
+    await child.status;
+  }
+}
+
+/** `deno task start`'s permission flags (deno.json). */
+async function startPermissions(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const task = config.tasks.start;
+  const command: string = typeof task === "string" ? task : task.command;
+  return command.split(" ").filter((word) => word.startsWith("--allow-"));
+}
+
+const V8_WORKER = "V8 DefaultWorke";
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
 Deno.test({
   name:
-    "sqlite checkpoints: on Linux the worker's thread and V8's worker threads run at the lowest priority",
+    "sqlite checkpoints: on Linux, with deno task start's permissions, the worker's thread and V8's worker threads are under SCHED_IDLE, the rest as they were",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    await using db = await tempDb("nice");
-    const child = new URL("./nice_child.ts", import.meta.url);
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", child.href, db.path],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(output.success, new TextDecoder().decode(output.stderr));
-    const threads = new TextDecoder().decode(output.stdout).trim().split("\n")
-      .map((line) => line.split("\t"));
-    assert.ok(threads.length > 2, "the process's threads are listed");
-    const v8 = threads.filter(([name]) => name.startsWith("V8 DefaultWorke"));
-    assert.ok(v8.length > 0, `V8's worker threads are among them: ${threads.join(" ")}`);
-    assert.deepEqual(v8.map(([, nice]) => nice), v8.map(() => "19"));
-    // The checkpoint worker's own thread besides; the main thread and the rest as they were.
-    const others = threads.filter(([name]) => !name.startsWith("V8 DefaultWorke"));
-    assert.deepEqual(others.map(([, nice]) => nice).filter((nice) => nice !== "0"), ["19"]);
+    const permissions = await startPermissions();
+    assert.ok(!permissions.includes("--allow-all"), permissions.join(" "));
+    await childThreads(permissions, (threads) => {
+      const listed = JSON.stringify(threads);
+      const v8 = threads.filter((t) => t.name === V8_WORKER);
+      const idle = threads.filter((t) => t.policy === SCHED_IDLE);
+      assert.ok(v8.length > 0, `V8's worker threads are there: ${listed}`);
+      // V8's and the checkpoint worker's (Deno names a web worker's thread "worker-N").
+      assert.deepEqual(
+        idle.map((t) => t.name).sort(),
+        [...v8.map(() => V8_WORKER), "worker-1"].sort(),
+        listed,
+      );
+      const others = threads.filter((t) => t.policy !== SCHED_IDLE);
+      assert.ok(others.some((t) => t.name === "deno"), `the main thread is there: ${listed}`);
+      for (const thread of others) {
+        assert.deepEqual([thread.policy, thread.nice], [SCHED_OTHER, 0], listed);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "sqlite checkpoints: on Linux, without --allow-ffi, the worker's thread alone runs at nice 19",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const permissions = (await startPermissions()).filter((flag) => flag !== "--allow-ffi");
+    await childThreads(permissions, (threads) => {
+      const listed = JSON.stringify(threads);
+      assert.ok(threads.length > 2, listed);
+      assert.ok(threads.every((t) => t.policy === SCHED_OTHER), listed);
+      assert.deepEqual(
+        threads.filter((t) => t.nice !== 0).map((t) => [t.name, t.nice]),
+        [["worker-1", 19]],
+        listed,
+      );
+    });
   },
 });
 
