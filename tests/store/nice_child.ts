@@ -9,15 +9,18 @@
  */
 
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
-import type { CheckpointCounts } from "../../lib/store/sqlite_checkpoint.ts";
+import {
+  type CheckpointCounts,
+  COMMITS_PER_CHECKPOINT,
+} from "../../lib/store/sqlite_checkpoint.ts";
 
 const seen: { counts?: Readonly<CheckpointCounts> } = {};
 const store = openSqliteStore(Deno.args[0], {
   checkpointWorkerAtOpen: true,
   checkpointCounts: (running) => seen.counts = running,
 });
-// Enough commits for a checkpoint round in the worker (30, `COMMITS_PER_CHECKPOINT`).
-for (let i = 0; i < 40; i++) {
+// Enough commits for a checkpoint round in the worker.
+for (let i = 0; i < COMMITS_PER_CHECKPOINT + 10; i++) {
   store.append("u", "INBOX", new TextEncoder().encode(`Subject: ${i}\r\n\r\nx\r\n`));
 }
 for (let wait = 0; (seen.counts?.worker ?? 0) === 0 && wait < 500; wait++) {
