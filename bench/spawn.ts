@@ -7,6 +7,7 @@
 
 import { V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
 import { bundle, BUNDLE_DIR } from "../scripts/bundle.ts";
+import { startPermissions } from "../scripts/start_task.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -59,8 +60,9 @@ function serverEnv(): Record<string, string> {
 }
 
 /**
- * Starts the server with `env` added to the environment, and the program's V8 flags as
- * `deno task start` and the compiled binary have them (lib/v8_flags.ts); `denoFlags` go to
+ * Starts the server with `env` added to the environment, and the program's permissions and V8
+ * flags as `deno task start` and the compiled binary have them (deno.json, lib/v8_flags.ts;
+ * not `-A`, which allows what the program's own permissions do not); `denoFlags` go to
  * `deno run` after those, before the script (e.g. `--cpu-prof`, `--v8-flags=...`: several
  * `--v8-flags` add up). With `stdoutFile`, the server's standard output (e.g. V8's
  * `--trace-gc` lines) is written there: a file name, or a stream that takes it as it comes
@@ -77,7 +79,14 @@ export async function spawnServer(
   launcher: readonly string[] = [],
 ): Promise<SpawnedServer> {
   // --no-config as `deno task start` runs it: no deno.json read (~1.5-2 MB less idle).
-  const args = ["run", "--no-config", "-A", V8_FLAGS_ARGUMENT, ...denoFlags, script];
+  const args = [
+    "run",
+    "--no-config",
+    ...startPermissions(),
+    V8_FLAGS_ARGUMENT,
+    ...denoFlags,
+    script,
+  ];
   const child = new Deno.Command(launcher[0] ?? Deno.execPath(), {
     args: launcher.length > 0 ? [...launcher.slice(1), Deno.execPath(), ...args] : args,
     // Free ports for every listener: other servers may hold the default ones.

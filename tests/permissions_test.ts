@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { startPermissions } from "../scripts/start_task.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -6,9 +7,7 @@ const root = new URL("../", import.meta.url);
 const allows = (text: string) => text.split(/\s+/).filter((word) => word.startsWith("--allow-"));
 
 Deno.test("permissions: deno task start, compile.sh, the Actions start script and the README's commands grant the same", async () => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const task = config.tasks.start;
-  const start = allows(typeof task === "string" ? task : task.command);
+  const start = startPermissions();
   assert.ok(start.includes("--allow-net") && start.length > 3, start.join(" "));
   for (const script of ["compile.sh", "scripts/action-start.sh"]) {
     const text = await Deno.readTextFile(new URL(script, root));

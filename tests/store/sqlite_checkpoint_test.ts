@@ -25,6 +25,7 @@ import {
 import { openSqliteStore, type SqliteStoreOptions } from "../../lib/store/sqlite.ts";
 import { sampleMessage } from "./contract.ts";
 import { tempDb } from "./temp_db.ts";
+import { startPermissions } from "../../scripts/start_task.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -552,14 +553,6 @@ async function childThreads(
   }
 }
 
-/** `deno task start`'s permission flags (deno.json). */
-async function startPermissions(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  const task = config.tasks.start;
-  const command: string = typeof task === "string" ? task : task.command;
-  return command.split(" ").filter((word) => word.startsWith("--allow-"));
-}
-
 const V8_WORKER = "V8 DefaultWorke";
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
@@ -569,7 +562,7 @@ Deno.test({
     "sqlite checkpoints: on Linux, with deno task start's permissions, the worker's thread and V8's worker threads are under SCHED_IDLE, the rest as they were",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    const permissions = await startPermissions();
+    const permissions = startPermissions();
     assert.ok(!permissions.includes("--allow-all"), permissions.join(" "));
     await childThreads(permissions, (threads) => {
       const listed = JSON.stringify(threads);
@@ -596,7 +589,7 @@ Deno.test({
     "sqlite checkpoints: on Linux, without --allow-ffi, the worker's thread alone runs at nice 19",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    const permissions = (await startPermissions()).filter((flag) => flag !== "--allow-ffi");
+    const permissions = startPermissions().filter((flag) => flag !== "--allow-ffi");
     await childThreads(permissions, (threads) => {
       const listed = JSON.stringify(threads);
       assert.ok(threads.length > 2, listed);
