@@ -176,7 +176,7 @@ const idleThreads = () => {
     libc.close();
   }
 };
-const idled = lowerPriority();
+lowerPriority();
 let setup;
 let db;
 let statement;
