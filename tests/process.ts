@@ -6,8 +6,14 @@
  */
 
 import assert from "node:assert/strict";
+import { startPermissions } from "../scripts/start_task.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/**
+ * `deno run` with `deno task start`'s permissions, not `-A`: the program is tested with what it
+ * is allowed when users run it.
+ */
+const RUN = ["run", ...startPermissions()];
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const CONFIG_VARIABLE =
@@ -43,7 +49,7 @@ export async function runMain(
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: [...RUN, MAIN, ...args],
     env: childEnv(env),
     clearEnv: true,
     stdin: "null",
@@ -73,7 +79,7 @@ export async function assertConfigFailure(
   assert.equal(stdout, "");
 }
 
-/** How to start the server instead of `deno run -A main.ts`. */
+/** How to start the server instead of `deno run` of main.ts with the start task's permissions. */
 export interface SpawnOptions {
   /** Program and arguments before the server's own (a compiled binary, a URL run). */
   readonly command?: readonly string[];
@@ -86,7 +92,7 @@ export async function spawnMain(
   env: Record<string, string> = {},
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const [program, ...prefix] = options.command ?? [Deno.execPath(), "run", "-A", MAIN];
+  const [program, ...prefix] = options.command ?? [Deno.execPath(), ...RUN, MAIN];
   const child = new Deno.Command(program, {
     args: [...prefix, ...args],
     env: childEnv(env),
