@@ -15,7 +15,12 @@ export function startCommand(): string {
   return typeof task === "string" ? task : task.command;
 }
 
-/** The start task's permission flags (`--allow-*`), in its order. */
+/** The permission flags (`--allow-*`) of a command line, in its order. */
+export function allowFlags(command: string): string[] {
+  return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
+
+/** The start task's permission flags, in its order. */
 export function startPermissions(): string[] {
-  return startCommand().split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  return allowFlags(startCommand());
 }

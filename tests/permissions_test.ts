@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { startPermissions } from "../scripts/start_task.ts";
+import { allowFlags, startPermissions } from "../scripts/start_task.ts";
 
 const root = new URL("../", import.meta.url);
-
-/** The `--allow-*` words of a command line. */
-const allows = (text: string) => text.split(/\s+/).filter((word) => word.startsWith("--allow-"));
 
 Deno.test("permissions: deno task start, compile.sh, the Actions start script and the README's commands grant the same", async () => {
   const start = startPermissions();
@@ -13,11 +10,11 @@ Deno.test("permissions: deno task start, compile.sh, the Actions start script an
     const text = await Deno.readTextFile(new URL(script, root));
     const line = text.match(/^PERMISSIONS=\((.*)\)$/m);
     assert.ok(line, `${script} has a PERMISSIONS line`);
-    assert.deepEqual(allows(line[1]), start, script);
+    assert.deepEqual(allowFlags(line[1]), start, script);
   }
   // The README's server commands (`deno run` of main.ts, a file or a URL, across lines).
   const readme = await Deno.readTextFile(new URL("README.md", root));
   const commands = [...readme.matchAll(/deno run --no-config ((?:[^\n]*\\\n)*[^\n]*main\.ts)/g)];
   assert.ok(commands.length >= 2, `the README shows the server's command: ${commands.length}`);
-  for (const [, command] of commands) assert.deepEqual(allows(command), start, command);
+  for (const [, command] of commands) assert.deepEqual(allowFlags(command), start, command);
 });

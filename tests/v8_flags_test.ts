@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { V8_FLAGS, V8_FLAGS_ARGUMENT } from "../lib/v8_flags.ts";
+import { startCommand } from "../scripts/start_task.ts";
 
 const root = new URL("../", import.meta.url);
 
 Deno.test("V8 flags: deno task start, compile.sh and the Actions start script pass those of lib/v8_flags.ts", async () => {
   assert.ok(V8_FLAGS.length > 0);
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const task = config.tasks.start;
-  const start: string = typeof task === "string" ? task : task.command;
-  assert.deepEqual(start.split(" ").filter((word) => word.startsWith("--v8-flags")), [
+  assert.deepEqual(startCommand().split(" ").filter((word) => word.startsWith("--v8-flags")), [
     V8_FLAGS_ARGUMENT,
   ]);
   for (const script of ["compile.sh", "scripts/action-start.sh"]) {
