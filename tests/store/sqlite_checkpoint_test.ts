@@ -507,7 +507,7 @@ function threadPriorities(pid: number): ThreadPriority[] {
 }
 
 /**
- * Runs tests/store/nice_child.ts with `permissions` (a store with its worker started) and
+ * Runs tests/store/priority_child.ts with `permissions` (a store with its worker started) and
  * waits until its threads' priorities satisfy `expected` (which throws until then; 5 s at most).
  */
 async function childThreads(
@@ -520,7 +520,7 @@ async function childThreads(
       "run",
       "--no-config",
       ...permissions,
-      new URL("./nice_child.ts", import.meta.url).href,
+      new URL("./priority_child.ts", import.meta.url).href,
       db.path,
     ],
     stdin: "piped",
