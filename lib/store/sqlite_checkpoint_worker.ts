@@ -25,9 +25,10 @@
  * nice 19: SELECT 0.45-0.52 ms against 0.81-1.00 and `FETCH 1:* (UID FLAGS)` 1.52-1.77 against
  * 2.45-4.18 with the Deno client, three pairs; with Python SELECT 0.32-0.50 in 12 runs of 14
  * against 0.43-0.95 in ten). Its copying waits for idle cores instead; the event loop never
- * waits on it. Either way costs the SQLite server's idle RSS ~2 MB (`node:os` 60.9-61.8 MB
- * against 58.9-59.1, `bench/idle_rss.ts --store sqlite`, three alternating runs; FFI level
- * with `node:os`, 59.9-60.2 against 59.9-60.2, round 30).
+ * waits on it. `node:os` costs the SQLite server's idle RSS ~2 MB (60.9-61.8 MB against
+ * 58.9-59.1, `bench/idle_rss.ts --store sqlite`, three alternating runs), and so did FFI with
+ * synchronous calls (59.9-60.2 against 59.9-60.2 with `node:os`); with nonblocking ones
+ * (below) 58.1-59.2 against 60.3-60.9 (three alternating runs, round 30).
  *
  * It puts V8's worker threads under SCHED_IDLE too (the process's "V8 DefaultWorker" threads,
  * found by name in /proc/self/task: Maglev's compile jobs and concurrent marking), which the
@@ -121,62 +122,69 @@ import { DatabaseSync } from "node:sqlite";
  * needs --allow-all); counts the threads it set. Otherwise, or if that fails, this thread alone
  * at nice 19 (node:os, --allow-sys=setPriority), loaded only then. No prompt either way.
  */
-const lowerPriority = () => {
-  if (Deno.build.os !== "linux") return 0;
-  let set = 0;
+const lowerPriority = async () => {
+  if (Deno.build.os !== "linux") return;
+  let own = false;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") set = idleThreads();
+    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") own = await idleThreads();
   } catch {
     // Not glibc, or no such symbol: the fallback.
   }
-  if (set === 0) {
-    import("node:os").then((os) => os.setPriority(19)).catch(() => {});
-  }
-  return set;
+  if (!own) (await import("node:os")).setPriority(19);
 };
 const SCHED_IDLE = 5;
 /** d_name's offset in glibc's struct dirent on 64-bit Linux. */
 const D_NAME = 19;
-const idleThreads = () => {
+/**
+ * Puts V8's worker threads and this one under SCHED_IDLE; resolves whether this one is. It is
+ * found by name too (Deno names a web worker's thread "worker-N"; the server has no other):
+ * the calls are nonblocking, each made on a thread of Deno's blocking pool, since a synchronous
+ * foreign call has Deno generate machine code for it, whose generator cost ~2 MB of resident
+ * code (issue 13, round 30).
+ */
+const idleThreads = async () => {
+  const call = (parameters, result) => ({ parameters, result, nonblocking: true });
   const libc = Deno.dlopen("libc.so.6", {
-    gettid: { parameters: [], result: "i32" },
-    sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
-    opendir: { parameters: ["buffer"], result: "pointer" },
-    readdir: { parameters: ["pointer"], result: "pointer" },
-    closedir: { parameters: ["pointer"], result: "i32" },
-    open: { parameters: ["buffer", "i32"], result: "i32" },
-    read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-    close: { parameters: ["i32"], result: "i32" },
+    sched_setscheduler: call(["i32", "i32", "buffer"], "i32"),
+    opendir: call(["buffer"], "pointer"),
+    readdir: call(["pointer"], "pointer"),
+    closedir: call(["pointer"], "i32"),
+    open: call(["buffer", "i32"], "i32"),
+    read: call(["i32", "buffer", "usize"], "isize"),
+    close: call(["i32"], "i32"),
   });
   try {
     const c = libc.symbols;
     const path = (text) => new TextEncoder().encode(text + "\\0");
     const param = new Uint8Array(4);
     const name = new Uint8Array(16);
-    const tids = [c.gettid()];
     const tasks = "/proc/self/task";
-    const dir = c.opendir(path(tasks));
-    if (dir === null) return 0;
+    let own = false;
+    const dir = await c.opendir(path(tasks));
+    if (dir === null) return false;
     try {
-      for (let entry = c.readdir(dir); entry !== null; entry = c.readdir(dir)) {
+      for (let entry = await c.readdir(dir); entry !== null; entry = await c.readdir(dir)) {
         const tid = new Deno.UnsafePointerView(entry).getCString(D_NAME);
         if (!/^[0-9]+$/.test(tid)) continue;
-        const fd = c.open(path(tasks + "/" + tid + "/comm"), 0);
+        const fd = await c.open(path(tasks + "/" + tid + "/comm"), 0);
         if (fd < 0) continue;
-        const length = Number(c.read(fd, name, BigInt(name.length)));
-        c.close(fd);
-        const comm = new TextDecoder().decode(name.subarray(0, Math.max(length, 0)));
-        if (comm.startsWith("V8 DefaultWorke")) tids.push(Number(tid));
+        const length = Number(await c.read(fd, name, BigInt(name.length)));
+        await c.close(fd);
+        const comm = new TextDecoder().decode(name.subarray(0, Math.max(length, 0))).trimEnd();
+        const mine = /^worker-[0-9]+$/.test(comm);
+        if (!mine && comm !== "V8 DefaultWorke") continue;
+        const done = await c.sched_setscheduler(Number(tid), SCHED_IDLE, param) === 0;
+        if (mine && done) own = true;
       }
     } finally {
-      c.closedir(dir);
+      await c.closedir(dir);
     }
-    return tids.filter((tid) => c.sched_setscheduler(tid, SCHED_IDLE, param) === 0).length;
+    return own;
   } finally {
     libc.close();
   }
 };
-lowerPriority();
+lowerPriority().catch(() => {});
 let setup;
 let db;
 let statement;
