@@ -30,9 +30,11 @@
  * synchronous calls (59.9-60.2 against 59.9-60.2 with `node:os`); with nonblocking ones
  * (below) 58.1-59.2 against 60.3-60.9 (three alternating runs, round 30).
  *
- * It puts V8's worker threads under SCHED_IDLE too (the process's "V8 DefaultWorker" threads,
- * found by name in /proc/self/task: Maglev's compile jobs and concurrent marking), which the
- * main isolate cannot without FFI of its own (~2 MB of the idle memory store). A fresh SQLite
+ * When the process asks for it (lib/thread_priority.ts: the program does, an embedder's process
+ * keeps its threads unless it does too), it puts V8's worker threads under SCHED_IDLE as well
+ * (the process's "V8 DefaultWorker" threads, found by name in /proc/self/task: Maglev's compile
+ * jobs and concurrent marking), which the main isolate cannot without FFI of its own (0.6-1.4 MB
+ * of the idle memory store, which the 45 MB goal has no room for). A fresh SQLite
  * server's first SMTP round compiles ~140 functions with Maglev in its first ~130 ms, and on two
  * cores those jobs took the core the SMTP client needed when a reply woke it: a thread at nice 19
  * still keeps a core for its slice under Linux's EEVDF scheduler, one under SCHED_IDLE yields it
@@ -47,6 +49,8 @@
  *
  * @module
  */
+
+import { processThreads } from "../thread_priority.ts";
 
 /** What one checkpoint did: SQLite's `wal_checkpoint` row. */
 export interface CheckpointResult {
@@ -117,16 +121,18 @@ export const MAIL_SYNC_DELAY_MS = 1_000;
 const WORKER_CODE = `
 import { DatabaseSync } from "node:sqlite";
 /**
- * Linux: this thread and V8's worker threads ("V8 DefaultWorker": Maglev's compile jobs,
- * concurrent marking) under SCHED_IDLE, through glibc (--allow-ffi: reading /proc through Deno
- * needs --allow-all); counts the threads it set. Otherwise, or if that fails, this thread alone
- * at nice 19 (node:os, --allow-sys=setPriority), loaded only then. No prompt either way.
+ * Linux: this thread, and V8's worker threads if \`idleV8\` ("V8 DefaultWorker": Maglev's compile
+ * jobs, concurrent marking), under SCHED_IDLE, through glibc (--allow-ffi: reading /proc through
+ * Deno needs --allow-all). Otherwise, or if this thread could not be set, this thread alone at
+ * nice 19 (node:os, --allow-sys=setPriority), loaded only then. No prompt either way.
  */
-const lowerPriority = async () => {
+const lowerPriority = async (idleV8) => {
   if (Deno.build.os !== "linux") return;
   let own = false;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") own = await idleThreads();
+    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+      own = await idleThreads(idleV8);
+    }
   } catch {
     // Not glibc, or no such symbol: the fallback.
   }
@@ -142,7 +148,7 @@ const D_NAME = 19;
  * foreign call has Deno generate machine code for it, whose generator cost ~2 MB of resident
  * code (issue 13, round 30).
  */
-const idleThreads = async () => {
+const idleThreads = async (idleV8) => {
   const call = (parameters, result) => ({ parameters, result, nonblocking: true });
   const libc = Deno.dlopen("libc.so.6", {
     sched_setscheduler: call(["i32", "i32", "buffer"], "i32"),
@@ -172,7 +178,7 @@ const idleThreads = async () => {
         await c.close(fd);
         const comm = new TextDecoder().decode(name.subarray(0, Math.max(length, 0))).trimEnd();
         const mine = /^worker-[0-9]+$/.test(comm);
-        if (!mine && comm !== "V8 DefaultWorke") continue;
+        if (!mine && !(idleV8 && comm === "V8 DefaultWorke")) continue;
         const done = await c.sched_setscheduler(Number(tid), SCHED_IDLE, param) === 0;
         if (mine && done) own = true;
       }
@@ -184,7 +190,6 @@ const idleThreads = async () => {
     libc.close();
   }
 };
-lowerPriority().catch(() => {});
 let setup;
 let db;
 let statement;
@@ -229,6 +234,7 @@ const syncMailFile = () => {
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
+    lowerPriority(setup.idleV8).catch(() => {});
     return;
   }
   let reply = null;
@@ -321,7 +327,13 @@ export function startCheckpointWorker(
     URL.revokeObjectURL(url);
     throw error;
   }
-  worker.postMessage({ path, mailPath, statement, done: done.buffer });
+  worker.postMessage({
+    path,
+    mailPath,
+    statement,
+    done: done.buffer,
+    idleV8: processThreads.idleV8,
+  });
   let sent = 0;
   /** The request in flight: a checkpoint's row or a start-over's `{ restarted }`. */
   let pending: { resolve(reply: WorkerReply): void; reject(error: Error): void } | null = null;

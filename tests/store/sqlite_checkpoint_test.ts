@@ -512,6 +512,7 @@ function threadPriorities(pid: number): ThreadPriority[] {
  */
 async function childThreads(
   permissions: string[],
+  as: "program" | "embedder",
   expected: (threads: ThreadPriority[]) => void,
 ): Promise<void> {
   await using db = await tempDb("nice");
@@ -522,6 +523,7 @@ async function childThreads(
       ...permissions,
       new URL("./priority_child.ts", import.meta.url).href,
       db.path,
+      as,
     ],
     stdin: "piped",
     stdout: "piped",
@@ -564,7 +566,7 @@ Deno.test({
   fn: async () => {
     const permissions = startPermissions();
     assert.ok(!permissions.includes("--allow-all"), permissions.join(" "));
-    await childThreads(permissions, (threads) => {
+    await childThreads(permissions, "program", (threads) => {
       const listed = JSON.stringify(threads);
       const v8 = threads.filter((t) => t.name === V8_WORKER);
       const idle = threads.filter((t) => t.policy === SCHED_IDLE);
@@ -590,7 +592,7 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     const permissions = startPermissions().filter((flag) => flag !== "--allow-ffi");
-    await childThreads(permissions, (threads) => {
+    await childThreads(permissions, "program", (threads) => {
       const listed = JSON.stringify(threads);
       assert.ok(threads.length > 2, listed);
       assert.ok(threads.every((t) => t.policy === SCHED_OTHER), listed);
@@ -599,6 +601,24 @@ Deno.test({
         [["worker-1", 19]],
         listed,
       );
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "sqlite checkpoints: on Linux, in an embedder's process, the worker's thread alone is under SCHED_IDLE, V8's threads as they were",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await childThreads(startPermissions(), "embedder", (threads) => {
+      const listed = JSON.stringify(threads);
+      assert.ok(threads.some((t) => t.name === V8_WORKER), listed);
+      assert.deepEqual(
+        threads.filter((t) => t.policy !== SCHED_OTHER).map((t) => [t.name, t.policy]),
+        [["worker-1", SCHED_IDLE]],
+        listed,
+      );
+      assert.ok(threads.every((t) => t.nice === 0), listed);
     });
   },
 });
