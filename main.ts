@@ -9,7 +9,7 @@ import { acceptsAnyCredentials } from "./lib/auth.ts";
 import { type Config, ConfigError, helpText, resolveConfig } from "./lib/config.ts";
 import { stderrLogger } from "./lib/log.ts";
 import { type Elektromail, startElektromail, StartError } from "./lib/server.ts";
-import { processThreads } from "./lib/thread_priority.ts";
+import { processThreads } from "./lib/store/thread_priority.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Runs the program; resolves to the exit status once the server has stopped. */

@@ -30,7 +30,7 @@
  * synchronous calls (59.9-60.2 against 59.9-60.2 with `node:os`); with nonblocking ones
  * (below) 58.1-59.2 against 60.3-60.9 (three alternating runs, round 30).
  *
- * When the process asks for it (lib/thread_priority.ts: the program does, an embedder's process
+ * When the process asks for it (lib/store/thread_priority.ts: the program does, an embedder's process
  * keeps its threads unless it does too), it puts V8's worker threads under SCHED_IDLE as well
  * (the process's "V8 DefaultWorker" threads, found by name in /proc/self/task: Maglev's compile
  * jobs and concurrent marking), which the main isolate cannot without FFI of its own (0.6-1.4 MB
@@ -50,7 +50,7 @@
  * @module
  */
 
-import { processThreads } from "../thread_priority.ts";
+import { processThreads } from "./thread_priority.ts";
 
 /** What one checkpoint did: SQLite's `wal_checkpoint` row. */
 export interface CheckpointResult {

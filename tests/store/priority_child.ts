@@ -10,7 +10,7 @@
  */
 
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
-import { processThreads } from "../../lib/thread_priority.ts";
+import { processThreads } from "../../lib/store/thread_priority.ts";
 import {
   type CheckpointCounts,
   COMMITS_PER_CHECKPOINT,
