@@ -15,6 +15,7 @@ import {
   SCHEMA_VERSION,
 } from "../../lib/store/sqlite.ts";
 import type { StartTimer } from "../../lib/store/sqlite_checkpoint.ts";
+import { deliver } from "../../lib/delivery.ts";
 import { sendMail, spawnMain } from "../process.ts";
 import { sampleMessage } from "./contract.ts";
 import { tempDb } from "./temp_db.ts";
@@ -225,6 +226,36 @@ Deno.test("sqlite: a database with a newer schema version is refused", async () 
     99,
   );
   again.close();
+});
+
+Deno.test("sqlite: a first delivery to a new user prepares no statement: they were prepared at open", async () => {
+  await using db = await tempDb("sqlite");
+  const prepared: string[] = [];
+  const store = openSqliteStore(db.path, { prepared: (text) => prepared.push(text) });
+  try {
+    assert.ok(prepared.length >= 8, `${prepared.length} statements prepared at open`);
+    prepared.length = 0;
+    // As an SMTP session delivers (lib/smtp/commands.ts finishData).
+    const head = "Received: from client.example;\r\n";
+    const parts = [sampleMessage("First")];
+    const commit = store.shareCommit(() => {
+      deliver(store, [{ user: "bob", address: "bob@example.com" }], {
+        head,
+        parts,
+        size: head.length + parts[0].length,
+      }, {
+        envelopeFrom: "alice@example.com",
+        envelopeHelo: "client.example",
+        envelopeHeaders: true,
+      });
+    });
+    assert.ok(commit, "a shared commit");
+    assert.equal(await new Promise((resolve) => commit.whenCommitted(resolve)), null);
+    assert.equal(store.listMessages("bob", "INBOX").length, 1);
+    assert.deepEqual(prepared, [], "statements prepared by the first delivery");
+  } finally {
+    store.close();
+  }
 });
 
 Deno.test("sqlite: journal mode is WAL", async () => {
