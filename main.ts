@@ -9,7 +9,6 @@ import { acceptsAnyCredentials } from "./lib/auth.ts";
 import { type Config, ConfigError, helpText, resolveConfig } from "./lib/config.ts";
 import { stderrLogger } from "./lib/log.ts";
 import { type Elektromail, startElektromail, StartError } from "./lib/server.ts";
-import { processThreads } from "./lib/store/thread_priority.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Runs the program; resolves to the exit status once the server has stopped. */
@@ -31,8 +30,6 @@ export async function main(args: string[]): Promise<number> {
     return fail(error);
   }
   const logger = stderrLogger(config.verbose);
-  // The SQLite store's checkpoint worker puts V8's worker threads under SCHED_IDLE (Linux).
-  processThreads.idleV8 = true;
   let server: Elektromail;
   try {
     server = await startElektromail(config, { logger, warmUp: !config.skipWarmUp });

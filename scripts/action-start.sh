@@ -23,7 +23,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TIMEOUT="${ELEKTROMAIL_START_TIMEOUT:-60}"
 TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
-PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write --allow-sys=setPriority --allow-ffi)
+PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
 # The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
 V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--initial-old-space-size=48,--no-minor-gc-task,--expose-gc,--no-flush-bytecode,--no-turbofan,--no-sparkplug,--managed-zone-memory)
 # `deno run` checks for a newer Deno ~1 s after it starts (a download from dl.deno.land; on a

@@ -8,4 +8,3 @@ export * from "./types.ts";
 export { openMemoryStore } from "./memory.ts";
 export { openSqliteStore } from "./sqlite.ts";
 export { canonicalUserName } from "./names.ts";
-export { processThreads } from "./thread_priority.ts";

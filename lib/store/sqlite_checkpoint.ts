@@ -76,21 +76,18 @@ export const AUTO_CHECKPOINT_PAGES = 40_000;
 export const WAL_SIZE_LIMIT = 256 * 1024 * 1024;
 
 /**
- * Commits after which the worker checkpoints even though writes go on: ~600 WAL pages
- * (~2.3 MiB) for SMTP messages. The copy is CPU on a core that, on a 2-core host, the SMTP
- * client or the main thread wanted, and while the worker ran at an ordinary priority a woken
- * client waited for the copy to end: at 300 commits (~1.5-2 ms of copying) the four transactions
- * in flight waited that long (issue 13 round 10), at 100 (~0.6 ms) still a round's slowest 1-2%
- * (round 11), so it was 30 (~0.2 ms) from round 11 to round 29, for more rounds' syncs in the
- * worker. Under SCHED_IDLE (round 30, sqlite_checkpoint_worker.ts) the copy yields the core to
- * a woken client, and fewer rounds copy each page the deliveries keep rewriting (the mailbox's,
- * the message table's last) fewer times. A fresh server's first SMTP round
- * (`bench/smtp_source.ts --client latency --warm-up 0 --rounds 1 --store sqlite`, eleven
- * alternating runs each): p99 1.39-2.26 ms (median 1.58) against 1.48-2.29 (1.87), server CPU
- * 170-212 us a message against 186-252; warm rounds (`--rounds 3`, two pairs) 6,557-8,453 msgs/s
- * against 5,664-7,391 (p90 0.58-0.77 against 0.68-0.93 ms); with the worker at nice 19 instead
- * (no `--allow-ffi`, five pairs) p99 1.79-2.25 against 1.83-2.29; the first-touch rows with
- * SQLite level (`bench/cold_compare.ts --runs 1 --no-dovecot --store sqlite`, three pairs).
+ * Commits after which the worker checkpoints even though writes go on: ~600 WAL pages (~2.3 MiB)
+ * for SMTP messages. The copy is CPU on a core that, on a 2-core host, the SMTP client or the main
+ * thread wanted, and a woken client could wait for the copy to end: at 300 commits (~1.5-2 ms of
+ * copying) the four transactions in flight waited that long (issue 13 round 10), at 100 (~0.6 ms)
+ * still a round's slowest 1-2% (round 11), so it was 30 (~0.2 ms) from round 11 to round 29, for
+ * more rounds' syncs in the worker. Round 30 made it 100 with the worker under SCHED_IDLE, where
+ * fewer rounds copied each page the deliveries keep rewriting (the mailbox's, the message table's
+ * last) fewer times: a fresh server's first SMTP round (`bench/smtp_source.ts --client latency
+ * --warm-up 0 --rounds 1 --store sqlite`, eleven alternating runs each) p99 1.39-2.26 ms (median
+ * 1.58) against 1.48-2.29 (1.87). With the worker back at the normal priority (round 31,
+ * sqlite_checkpoint_worker.ts says why) 100 stays: p99 2.63-3.48 ms against 3.02-4.25 at 30 (five
+ * alternating pairs in a noisy spell).
  */
 export const COMMITS_PER_CHECKPOINT = 100;
 

@@ -17,40 +17,25 @@
  * It exists only with the SQLite store: from the store's opening in the server (lib/server.ts,
  * before its listeners take connections), otherwise once the first checkpoint is needed.
  *
- * On Linux the worker puts its own thread under SCHED_IDLE (through glibc, `Deno.dlopen`,
- * allowed by the server's `--allow-ffi`; where it cannot, at nice 19 through `node:os`
- * `setPriority`, allowed by `--allow-sys=setPriority`): after a burst of 5,000 IMAP APPENDs it
- * still copies the burst's WAL while the first commands come, and on a 2-core host it took a core
- * from them (issue 13, round 22, `bench/cold_compare.ts --store sqlite --runs 1`, alternating, at
- * nice 19: SELECT 0.45-0.52 ms against 0.81-1.00 and `FETCH 1:* (UID FLAGS)` 1.52-1.77 against
- * 2.45-4.18 with the Deno client, three pairs; with Python SELECT 0.32-0.50 in 12 runs of 14
- * against 0.43-0.95 in ten). Its copying waits for idle cores instead; the event loop never
- * waits on it. `node:os` costs the SQLite server's idle RSS ~2 MB (60.9-61.8 MB against
- * 58.9-59.1, `bench/idle_rss.ts --store sqlite`, three alternating runs), and so did FFI with
- * synchronous calls (59.9-60.2 against 59.9-60.2 with `node:os`); with nonblocking ones
- * (below) 58.1-59.2 against 60.3-60.9 (three alternating runs, round 30).
- *
- * When the process asks for it (lib/store/thread_priority.ts: the program does, an embedder's process
- * keeps its threads unless it does too), it puts V8's worker threads under SCHED_IDLE as well
- * (the process's "V8 DefaultWorker" threads, found by name in /proc/self/task: Maglev's compile
- * jobs and concurrent marking), which the main isolate cannot without FFI of its own (0.6-1.4 MB
- * of the idle memory store, which the 45 MB goal has no room for). A fresh SQLite
- * server's first SMTP round compiles ~140 functions with Maglev in its first ~130 ms, and on two
- * cores those jobs took the core the SMTP client needed when a reply woke it: a thread at nice 19
- * still keeps a core for its slice under Linux's EEVDF scheduler, one under SCHED_IDLE yields it
- * to any thread that wakes. Issue 13, round 30, eight alternating pairs of
- * `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1 --store sqlite`: p99 1.45-2.58
- * ms, under 2 in 6, against 1.87-2.25, under 2 in 3 (V8's threads at nice 0: round 29 reniced
- * them from /proc, which Deno lets only `--allow-all` read, so `deno task start` never had it),
- * p90 0.84-0.94 against 0.95-1.01, 6,013-6,485 msgs/s against 5,741-6,083; the first-touch rows
- * level (three pairs of `bench/cold_compare.ts --runs 1 --no-dovecot --store sqlite`). The
- * directory is read and the threads set through glibc too: Deno's own file API asks for
- * `--allow-all` for anything under /proc.
+ * The worker runs at the process's normal priority, as do V8's own worker threads. Issue 13 had
+ * lowered them (the worker's thread to nice 19 from round 22, so that its copying of an APPEND
+ * burst's WAL left the first commands a core; in rounds 29 and 30 it and V8's worker threads under
+ * Linux's SCHED_IDLE, through glibc): on a 2-core host a fresh server's first SMTP round then had
+ * its client wait less often behind a Maglev compile job or a checkpoint copy (p99 1.71-1.92 ms
+ * against 2.13-2.81 without, five alternating triples, round 31; the first-touch rows with SQLite
+ * level without, three pairs of `bench/cold_compare.ts --store sqlite`). But the main thread waits
+ * for those threads at times: for the worker while it holds SQLite's write lock to start the WAL
+ * over (two syncs), for V8's threads in a collection's parallel phases and at its safepoints; and
+ * when other processes keep every core busy (a CI runner's parallel test processes, a browser), a
+ * thread of the lowest priority waits for a core behind all of them. `bench/contention_stalls.ts`
+ * (two busy processes on the 2-core host, a write after each of 60 bursts and pauses) measured
+ * single commands held up 234-1,586 ms with both lowered, up to 1,314 with V8's threads alone, 331
+ * with the worker's alone, 35-56 ms in most runs with the worker at nice 19; at normal priority
+ * 5.6-10.6 ms (issue 13, round 31). So no thread is lowered, and the server needs neither
+ * `--allow-ffi` nor `--allow-sys`.
  *
  * @module
  */
-
-import { processThreads } from "./thread_priority.ts";
 
 /** What one checkpoint did: SQLite's `wal_checkpoint` row. */
 export interface CheckpointResult {
@@ -120,76 +105,6 @@ export const MAIL_SYNC_DELAY_MS = 1_000;
  */
 const WORKER_CODE = `
 import { DatabaseSync } from "node:sqlite";
-/**
- * Linux: this thread, and V8's worker threads if \`idleV8\` ("V8 DefaultWorker": Maglev's compile
- * jobs, concurrent marking), under SCHED_IDLE, through glibc (--allow-ffi: reading /proc through
- * Deno needs --allow-all). Otherwise, or if this thread could not be set, this thread alone at
- * nice 19 (node:os, --allow-sys=setPriority), loaded only then. No prompt either way.
- */
-const lowerPriority = async (idleV8) => {
-  if (Deno.build.os !== "linux") return;
-  let own = false;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
-      own = await idleThreads(idleV8);
-    }
-  } catch {
-    // Not glibc, or no such symbol: the fallback.
-  }
-  if (!own) (await import("node:os")).setPriority(19);
-};
-const SCHED_IDLE = 5;
-/** d_name's offset in glibc's struct dirent on 64-bit Linux. */
-const D_NAME = 19;
-/**
- * Puts V8's worker threads and this one under SCHED_IDLE; resolves whether this one is. It is
- * found by name too (Deno names a web worker's thread "worker-N"; the server has no other):
- * the calls are nonblocking, each made on a thread of Deno's blocking pool, since a synchronous
- * foreign call has Deno generate machine code for it, whose generator cost ~2 MB of resident
- * code (issue 13, round 30).
- */
-const idleThreads = async (idleV8) => {
-  const call = (parameters, result) => ({ parameters, result, nonblocking: true });
-  const libc = Deno.dlopen("libc.so.6", {
-    sched_setscheduler: call(["i32", "i32", "buffer"], "i32"),
-    opendir: call(["buffer"], "pointer"),
-    readdir: call(["pointer"], "pointer"),
-    closedir: call(["pointer"], "i32"),
-    open: call(["buffer", "i32"], "i32"),
-    read: call(["i32", "buffer", "usize"], "isize"),
-    close: call(["i32"], "i32"),
-  });
-  try {
-    const c = libc.symbols;
-    const path = (text) => new TextEncoder().encode(text + "\\0");
-    const param = new Uint8Array(4);
-    const name = new Uint8Array(16);
-    const tasks = "/proc/self/task";
-    let own = false;
-    const dir = await c.opendir(path(tasks));
-    if (dir === null) return false;
-    try {
-      for (let entry = await c.readdir(dir); entry !== null; entry = await c.readdir(dir)) {
-        const tid = new Deno.UnsafePointerView(entry).getCString(D_NAME);
-        if (!/^[0-9]+$/.test(tid)) continue;
-        const fd = await c.open(path(tasks + "/" + tid + "/comm"), 0);
-        if (fd < 0) continue;
-        const length = Number(await c.read(fd, name, BigInt(name.length)));
-        await c.close(fd);
-        const comm = new TextDecoder().decode(name.subarray(0, Math.max(length, 0))).trimEnd();
-        const mine = /^worker-[0-9]+$/.test(comm);
-        if (!mine && !(idleV8 && comm === "V8 DefaultWorke")) continue;
-        const done = await c.sched_setscheduler(Number(tid), SCHED_IDLE, param) === 0;
-        if (mine && done) own = true;
-      }
-    } finally {
-      await c.closedir(dir);
-    }
-    return own;
-  } finally {
-    libc.close();
-  }
-};
 let setup;
 let db;
 let statement;
@@ -234,7 +149,6 @@ const syncMailFile = () => {
 self.onmessage = ({ data: message }) => {
   if (setup === undefined) {
     setup = { ...message, done: new Int32Array(message.done) };
-    lowerPriority(setup.idleV8).catch(() => {});
     return;
   }
   let reply = null;
@@ -332,7 +246,6 @@ export function startCheckpointWorker(
     mailPath,
     statement,
     done: done.buffer,
-    idleV8: processThreads.idleV8,
   });
   let sent = 0;
   /** The request in flight: a checkpoint's row or a start-over's `{ restarted }`. */

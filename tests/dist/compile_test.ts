@@ -53,7 +53,6 @@ Deno.test("compile.sh: five targets, documented names, exactly the server's perm
   const { code, stdout, stderr } = await compile(["--dry-run"]);
   assert.equal(code, 0, stderr);
   const flags = "compile --no-config --allow-net --allow-env --allow-read --allow-write " +
-    "--allow-sys=setPriority --allow-ffi " +
     V8_FLAGS_ARGUMENT;
   assert.deepEqual(
     stdout.trim().split("\n"),

@@ -1,22 +1,19 @@
 /**
- * The child process of `sqlite_checkpoint_test.ts`'s priority tests: opens a SQLite store at
- * `Deno.args[0]` with its checkpoint worker started (as the program does, V8's threads to be
- * lowered too, when `Deno.args[1]` is `program`; as an embedder otherwise), checkpoints once so the worker has run,
- * prints `ready` and keeps the store open until its standard input ends, while the test reads
- * its threads' priorities from `/proc` (the child itself runs with the server's permissions,
- * which do not let Deno read there).
+ * The child process of `sqlite_checkpoint_test.ts`'s priority test: opens a SQLite store at
+ * `Deno.args[0]` with its checkpoint worker started (as the program does), checkpoints once so
+ * the worker has run, prints `ready` and keeps the store open until its standard input ends,
+ * while the test reads its threads' priorities from `/proc` (the child itself runs with the
+ * server's permissions, which do not let Deno read there).
  *
  * @module
  */
 
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
-import { processThreads } from "../../lib/store/thread_priority.ts";
 import {
   type CheckpointCounts,
   COMMITS_PER_CHECKPOINT,
 } from "../../lib/store/sqlite_checkpoint.ts";
 
-processThreads.idleV8 = Deno.args[1] === "program";
 const seen: { counts?: Readonly<CheckpointCounts> } = {};
 const store = openSqliteStore(Deno.args[0], {
   checkpointWorkerAtOpen: true,

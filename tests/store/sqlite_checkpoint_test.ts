@@ -507,15 +507,12 @@ function threadPriorities(pid: number): ThreadPriority[] {
 }
 
 /**
- * Runs tests/store/priority_child.ts with `permissions` (a store with its worker started) and
- * waits until its threads' priorities satisfy `expected` (which throws until then; 5 s at most).
+ * Runs tests/store/priority_child.ts with `permissions` (a store whose worker has checkpointed
+ * once) and returns its threads' priorities, read twice, 300 ms apart (anything the worker's
+ * start set has been set by then).
  */
-async function childThreads(
-  permissions: string[],
-  as: "program" | "embedder",
-  expected: (threads: ThreadPriority[]) => void,
-): Promise<void> {
-  await using db = await tempDb("nice");
+async function childThreads(permissions: string[]): Promise<ThreadPriority[][]> {
+  await using db = await tempDb("priority");
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -523,7 +520,6 @@ async function childThreads(
       ...permissions,
       new URL("./priority_child.ts", import.meta.url).href,
       db.path,
-      as,
     ],
     stdin: "piped",
     stdout: "piped",
@@ -537,17 +533,11 @@ async function childThreads(
       assert.ok(!done, `the child ended before it was ready: ${said}`);
       said += value;
     }
-    for (let attempt = 0;; attempt++) {
-      const threads = threadPriorities(child.pid);
-      try {
-        expected(threads);
-        break;
-      } catch (error) {
-        if (attempt === 250) throw error;
-        await sleep(20);
-      }
-    }
+    const first = threadPriorities(child.pid);
+    await sleep(300);
+    const second = threadPriorities(child.pid);
     reader.releaseLock();
+    return [first, second];
   } finally {
     await child.stdin.close();
     await child.stdout.cancel().catch(() => {});
@@ -555,71 +545,27 @@ async function childThreads(
   }
 }
 
-const V8_WORKER = "V8 DefaultWorke";
 const SCHED_OTHER = 0;
-const SCHED_IDLE = 5;
 
 Deno.test({
   name:
-    "sqlite checkpoints: on Linux, with deno task start's permissions, the worker's thread and V8's worker threads are under SCHED_IDLE, the rest as they were",
+    "sqlite checkpoints: on Linux, with deno task start's permissions, no thread is lowered: the worker's, V8's and the rest run at the normal policy, nice 0",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     const permissions = startPermissions();
     assert.ok(!permissions.includes("--allow-all"), permissions.join(" "));
-    await childThreads(permissions, "program", (threads) => {
+    for (const threads of await childThreads(permissions)) {
       const listed = JSON.stringify(threads);
-      const v8 = threads.filter((t) => t.name === V8_WORKER);
-      const idle = threads.filter((t) => t.policy === SCHED_IDLE);
-      assert.ok(v8.length > 0, `V8's worker threads are there: ${listed}`);
-      // V8's and the checkpoint worker's (Deno names a web worker's thread "worker-N").
-      assert.deepEqual(
-        idle.map((t) => t.name).sort(),
-        [...v8.map(() => V8_WORKER), "worker-1"].sort(),
-        listed,
-      );
-      const others = threads.filter((t) => t.policy !== SCHED_IDLE);
-      assert.ok(others.some((t) => t.name === "deno"), `the main thread is there: ${listed}`);
-      for (const thread of others) {
+      // The checkpoint worker's (Deno names a web worker's thread "worker-N"), V8's, the main one.
+      for (const name of ["worker-1", "V8 DefaultWorke", "deno"]) {
+        assert.ok(threads.some((t) => t.name === name), `${name} is there: ${listed}`);
+      }
+      // A thread of the lowest priority held the main thread up for up to 1.6 s when other
+      // processes kept the cores busy (lib/store/sqlite_checkpoint_worker.ts).
+      for (const thread of threads) {
         assert.deepEqual([thread.policy, thread.nice], [SCHED_OTHER, 0], listed);
       }
-    });
-  },
-});
-
-Deno.test({
-  name:
-    "sqlite checkpoints: on Linux, without --allow-ffi, the worker's thread alone runs at nice 19",
-  ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    const permissions = startPermissions().filter((flag) => flag !== "--allow-ffi");
-    await childThreads(permissions, "program", (threads) => {
-      const listed = JSON.stringify(threads);
-      assert.ok(threads.length > 2, listed);
-      assert.ok(threads.every((t) => t.policy === SCHED_OTHER), listed);
-      assert.deepEqual(
-        threads.filter((t) => t.nice !== 0).map((t) => [t.name, t.nice]),
-        [["worker-1", 19]],
-        listed,
-      );
-    });
-  },
-});
-
-Deno.test({
-  name:
-    "sqlite checkpoints: on Linux, in an embedder's process, the worker's thread alone is under SCHED_IDLE, V8's threads as they were",
-  ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    await childThreads(startPermissions(), "embedder", (threads) => {
-      const listed = JSON.stringify(threads);
-      assert.ok(threads.some((t) => t.name === V8_WORKER), listed);
-      assert.deepEqual(
-        threads.filter((t) => t.policy !== SCHED_OTHER).map((t) => [t.name, t.policy]),
-        [["worker-1", SCHED_IDLE]],
-        listed,
-      );
-      assert.ok(threads.every((t) => t.nice === 0), listed);
-    });
+    }
   },
 });
 
