@@ -288,7 +288,8 @@ class SqlitePersistence implements Persistence {
           compactMinDeadBytes: options.compactMinDeadBytes,
         });
       }
-      for (const text of Object.values(FIRST_DELIVERY)) this.#sql(text);
+      // Not for an in-memory database: the startup warm-up's, which is gone after it.
+      if (!isInMemory(path)) { for (const text of Object.values(FIRST_DELIVERY)) this.#sql(text); }
     } catch (error) {
       this.#db.close();
       lock?.close();
