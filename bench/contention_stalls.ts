@@ -25,18 +25,9 @@
 
 import { parseArgs } from "node:util";
 import { Client, median } from "./imap_client.ts";
+import { prng } from "./imap_corpus.ts";
 import { client, encodeMessages } from "./smtp_load.ts";
 import { bundledMain, spawnServer } from "./spawn.ts";
-
-/** mulberry32: the pauses' jitter, the same in every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -67,6 +58,7 @@ if (import.meta.main) {
     () => new Deno.Command("sh", { args: ["-c", "while :; do :; done"], stdin: "null" }).spawn(),
   );
   const server = await spawnServer(env, [], undefined, script);
+  // The pauses' jitter, the same in every run.
   const random = prng(13);
   const latencies: number[] = [];
   try {
