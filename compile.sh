@@ -25,7 +25,7 @@ DENO="${DENO:-deno}"
 OUT_DIR="${OUT_DIR:-dist}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
 # The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
-V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--initial-old-space-size=48,--no-minor-gc-task,--expose-gc,--no-flush-bytecode,--no-turbofan,--no-sparkplug,--managed-zone-memory)
+V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--initial-old-space-size=48,--no-minor-gc-task,--expose-gc,--no-flush-bytecode,--no-turbofan,--no-sparkplug,--managed-zone-memory,--invocation-count-for-maglev=100,--minimum-invocations-after-ic-update=100)
 ALL=(linux-x64 linux-arm64 macos-x64 macos-arm64 windows-x64)
 
 usage() {

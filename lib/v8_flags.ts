@@ -113,6 +113,29 @@
  * pairs, no row moved beyond the noise; the RSS after its burst 206-210 vs 200-201 MB (the pool,
  * given back within 8 s).
  *
+ * `--invocation-count-for-maglev=100` and `--minimum-invocations-after-ic-update=100` (V8's
+ * defaults 400 and 500): V8 compiles a function with Maglev once it has run about that many
+ * times, and, if its inline caches changed meanwhile, that many times after the last change
+ * (the second is the one that binds for nearly every function a request runs: its first calls
+ * fill its caches). A fresh server's first SMTP round ran its per-message path (~170 functions
+ * of the session, the store and the transport, which the startup warm-up runs a few times each)
+ * in V8's interpreter for its first ~500 messages, the compiler's jobs taking a core beside the
+ * client for its first ~250 ms (64 ms of compiling, `--trace-opt`); now they come after ~100
+ * messages. Both are needed: either alone was level, and V8 reads them at startup only
+ * (`node:v8` `setFlagsFromString` later changed nothing, a test script). Issue 13, round 32,
+ * alternating runs of `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1` on a noisy
+ * 2-core host, medians: SQLite p99 in five sets of 4-8 pairs 1.85-2.63 ms against 2.57-3.30
+ * (under 2 ms in 8 runs of 30 against 0 of 30), the rate +8-18%, the server's CPU a message
+ * -9-13%; the memory store p99 2.12 and 1.94 against 2.46 and 2.10, the rate +9% (six pairs)
+ * and 10,007 against 7,800 msgs/s (four). What it costs: with the warm-up as it was, every
+ * per-command function of the IMAP session crossed the lower thresholds in it (its 140 record
+ * FETCHes), 227 Maglev compiles instead of 59 and +2.3-3.3 MB idle; so the warm-up's repeats,
+ * sized for the old thresholds, are smaller now (lib/imap/warm_up.ts): 138 compiles, idle
+ * 44.8 MB against 44.1-44.2 (two pairs), spawn to the first greeting +3-8 ms (medians of six,
+ * two pairs). The first-touch rows (`bench/cold_compare.ts --runs 1 --no-dovecot`, ten pairs over
+ * both stores, both clients and CONDSTORE) level or faster (APPEND 5,526-7,522 against 4,183-5,717
+ * msgs/s with the memory store), the RSS after them +8-12 MB (more compiled code).
+ *
  * @module
  */
 
@@ -126,6 +149,8 @@ export const V8_FLAGS: readonly string[] = [
   "--no-turbofan",
   "--no-sparkplug",
   "--managed-zone-memory",
+  "--invocation-count-for-maglev=100",
+  "--minimum-invocations-after-ic-update=100",
 ];
 
 /** The `deno run` / `deno compile` argument that sets {@linkcode V8_FLAGS}. */

@@ -25,7 +25,7 @@ TEMP="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 LOG="${ELEKTROMAIL_LOG:-$TEMP/elektromail.log}"
 PERMISSIONS=(--allow-net --allow-env --allow-read --allow-write)
 # The program's V8 flags (lib/v8_flags.ts says why; tests/v8_flags_test.ts keeps them equal).
-V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--initial-old-space-size=48,--no-minor-gc-task,--expose-gc,--no-flush-bytecode,--no-turbofan,--no-sparkplug,--managed-zone-memory)
+V8_FLAGS=(--v8-flags=--max-semi-space-size=4,--initial-old-space-size=48,--no-minor-gc-task,--expose-gc,--no-flush-bytecode,--no-turbofan,--no-sparkplug,--managed-zone-memory,--invocation-count-for-maglev=100,--minimum-invocations-after-ic-update=100)
 # `deno run` checks for a newer Deno ~1 s after it starts (a download from dl.deno.land; on a
 # runner without a cached DENO_DIR, or offline, at every start): that lands on the tests' first
 # commands, so the server's Deno does not check (README.md, Running it anywhere).

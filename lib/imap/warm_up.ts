@@ -220,8 +220,9 @@ async function play(
  * {@linkcode FLAG_ROUND_MESSAGES} small messages into INBOX (the conversation left it empty),
  * then {@linkcode FLAG_CHANGE_ROUNDS} changes of them all, `\Seen` added and removed in turn, in
  * one shared commit (one transaction with SQLite). Enough loop iterations for V8 to compile the store's flag change
- * (lib/store/message_records.ts `changeFlags`) with Maglev (`--trace-opt`), in ~4,800 iterations of
- * 80 calls: the conversation's STOREs change six messages a few times. A client's first
+ * (lib/store/message_records.ts `changeFlags`) with Maglev (`--trace-opt`), in ~1,200 iterations of
+ * 20 calls (4,800 of 80 until round 32 of issue 13 lowered V8's tier-up thresholds,
+ * lib/v8_flags.ts): the conversation's STOREs change six messages a few times. A client's first
  * `STORE 1:* +FLAGS.SILENT (\Seen)` of 5,000 messages then runs the loop optimized; without V8's
  * baseline compiler (lib/v8_flags.ts) it ran in the interpreter. As many calls on six messages (800
  * of them) had V8 compile ~30 more functions (the flag list helpers each call runs once); these
@@ -259,7 +260,7 @@ const WARM_UP_USER = "warm";
 export const FLAG_ROUND_MESSAGES = 60;
 
 /** The changes {@linkcode flagChangeRounds} makes of them. */
-export const FLAG_CHANGE_ROUNDS = 80;
+export const FLAG_CHANGE_ROUNDS = 20;
 
 const SEEN: readonly string[] = ["\\Seen"];
 
@@ -414,15 +415,23 @@ async function openWarmUpStore(config: Config, indexAtAppend: () => boolean): Pr
 const PRIME_MESSAGES = 6;
 
 /**
- * The FETCH a client syncing a mailbox sends first. The prime round sends it 100 more times
- * so that its per-message loop (fetch_meta.ts) is optimized (Maglev) before a client's first
+ * The FETCH a client syncing a mailbox sends first. The prime round sends it 20 more times
+ * (10 of them in a CONDSTORE session) so that its per-message loop (fetch_meta.ts) is
+ * optimized (Maglev) before a client's first
  * `FETCH 1:* (UID FLAGS)` of thousands of messages, which a fresh process otherwise runs
  * mostly in V8's interpreter. It does so after {@linkcode LABEL_STORE}: the process's first
  * flag changes make the records' flags and MODSEQ fields variable, and V8 drops the code it
- * optimized while they were not. They go in {@linkcode PRIME_RECORD_STEPS} steps of 20
+ * optimized while they were not. They go in {@linkcode PRIME_RECORD_STEPS} steps of 10
  * pipelined, a millisecond or two each (in a step each, when the warm-up took a turn of the
  * event loop between steps beside the first clients, a client that had just APPENDed 5,000
  * messages met its last steps).
+ *
+ * 140 of them (five steps of 20 and two CONDSTORE steps) until round 32 of issue 13, which
+ * lowered V8's tier-up thresholds from 400 calls (and 500 after a feedback change) to 100
+ * (lib/v8_flags.ts): with 140, every per-command function of the IMAP session then crossed
+ * them during the warm-up, 195 Maglev compiles instead of 59 and 2.3 MB more idle memory; with
+ * 20, 138 compiles (the loop among them) and 44.8 MB idle against 44.1-44.2 with the old
+ * thresholds and 140 (two alternating pairs of `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`).
  *
  * This FETCH only: until round 9 every fourth asked `FLAGS RFC822.SIZE UID` of a set of two
  * runs, so that the optimized loop covered those paths too; it compiled in 2.8 ms instead of
@@ -440,12 +449,12 @@ const PRIME_MESSAGES = 6;
  */
 const RECORD_FETCH = "FETCH 1:* (UID FLAGS)";
 /** One step of the record FETCHes. */
-const RECORD_FETCH_STEP = Array<string>(20).fill(RECORD_FETCH);
-export const PRIME_RECORD_STEPS = 5;
+const RECORD_FETCH_STEP = Array<string>(10).fill(RECORD_FETCH);
+export const PRIME_RECORD_STEPS = 1;
 /**
  * The CONDSTORE session's record FETCH steps ({@linkcode recordSteps}).
  */
-export const CONDSTORE_RECORD_STEPS = 2;
+export const CONDSTORE_RECORD_STEPS = 1;
 /**
  * Flag changes, one a message, that leave the last messages with a MODSEQ each one above the
  * one before and the same flags, as after a burst of new mail.
