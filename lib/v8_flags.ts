@@ -123,18 +123,21 @@
  * client for its first ~250 ms (64 ms of compiling, `--trace-opt`); now they come after ~100
  * messages. Both are needed: either alone was level, and V8 reads them at startup only
  * (`node:v8` `setFlagsFromString` later changed nothing, a test script). Issue 13, round 32,
- * alternating runs of `bench/smtp_source.ts --client latency --warm-up 0 --rounds 1` on a noisy
- * 2-core host, medians: SQLite p99 in five sets of 4-8 pairs 1.85-2.63 ms against 2.57-3.30
- * (under 2 ms in 8 runs of 30 against 0 of 30), the rate +8-18%, the server's CPU a message
- * -9-13%; the memory store p99 2.12 and 1.94 against 2.46 and 2.10, the rate +9% (six pairs)
- * and 10,007 against 7,800 msgs/s (four). What it costs: with the warm-up as it was, every
- * per-command function of the IMAP session crossed the lower thresholds in it (its 140 record
- * FETCHes), 227 Maglev compiles instead of 59 and +2.3-3.3 MB idle; so the warm-up's repeats,
- * sized for the old thresholds, are smaller now (lib/imap/warm_up.ts): 138 compiles, idle
- * 44.8 MB against 44.1-44.2 (two pairs), spawn to the first greeting +3-8 ms (medians of six,
- * two pairs). The first-touch rows (`bench/cold_compare.ts --runs 1 --no-dovecot`, ten pairs over
- * both stores, both clients and CONDSTORE) level or faster (APPEND 5,526-7,522 against 4,183-5,717
- * msgs/s with the memory store), the RSS after them +8-12 MB (more compiled code).
+ * `bench/smtp_source.ts --bundle --client latency --warm-up 0 --rounds 1` alternating with the
+ * code before (a worktree of 3a3791c), eight pairs a store on a noisy 2-core host: SQLite p99
+ * 1.78-2.42 ms (median 2.09, under 2 ms in three) against 2.29-3.11 (2.64, none), the slowest
+ * transaction 2.9-5.2 against 4.4-8.8 ms, 5,652 against 5,184 msgs/s (medians); the memory store
+ * p99 median 1.54 against 1.98 ms, 9,409 against 9,068 msgs/s (10,000 or more in three runs
+ * against none). Warm rounds level (eleven pairs with SQLite, two with the memory store). What it
+ * costs: with the warm-up as it was, every per-command function of the IMAP session crossed the
+ * lower thresholds in it (its 140 record FETCHes), 227 Maglev compiles at startup instead of 59
+ * and +2.3-3.3 MB idle; so the warm-up's repeats, sized for the old thresholds, are smaller now
+ * (lib/imap/warm_up.ts): 138 compiles, idle 43.9-44.3 MB against 43.4-43.9 (three pairs, each
+ * bundle at a new path), spawn to the first greeting level in the host's noise (114-130 ms
+ * against 102-136, medians of six, five pairs). The first-touch rows
+ * (`bench/cold_compare.ts --runs 1 --no-dovecot`, eighteen pairs over both stores, both clients
+ * and CONDSTORE) level or faster (APPEND 5,526-7,522 against 4,183-5,717 msgs/s with the memory
+ * store and Python), the RSS after them +7-19 MB (more compiled code and its feedback).
  *
  * @module
  */
