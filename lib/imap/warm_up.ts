@@ -429,9 +429,10 @@ const PRIME_MESSAGES = 6;
  * 140 of them (five steps of 20 and two CONDSTORE steps) until round 32 of issue 13, which
  * lowered V8's tier-up thresholds from 400 calls (and 500 after a feedback change) to 100
  * (lib/v8_flags.ts): with 140, every per-command function of the IMAP session then crossed
- * them during the warm-up, 195 Maglev compiles instead of 59 and 2.3 MB more idle memory; with
- * 20, 138 compiles (the loop among them) and 44.8 MB idle against 44.1-44.2 with the old
- * thresholds and 140 (two alternating pairs of `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`).
+ * them during the warm-up, 227 Maglev compiles at startup instead of 59 and 2.3-3.3 MB more
+ * idle memory (with 60: 195 and +2.3 MB); with 20, 138 compiles (the loop among them) and
+ * 44.8 MB idle against 44.1-44.2 with the old thresholds and 140 (two alternating pairs of
+ * `bench/idle_rss.ts --runs 1 --env HTTP_PORT=`).
  *
  * This FETCH only: until round 9 every fourth asked `FLAGS RFC822.SIZE UID` of a set of two
  * runs, so that the optimized loop covered those paths too; it compiled in 2.8 ms instead of
