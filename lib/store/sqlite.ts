@@ -9,9 +9,11 @@
  *
  * Message bytes are kept once and shared by copies: a `blobs` row each, the bytes themselves
  * in the mail file beside the database (`<path>.mail`, mail_file.ts), or, for an in-memory
- * database and those written before schema version 11, in the row. The row counts the message
- * rows that name it (`refs`, since schema version 12) and goes with the last of them; the
- * message rows have no index (each would be one more page in every delivery's commit).
+ * database and those written before schema version 11, in the row. The row goes with the last
+ * message row that names it; the message rows have no index (each would be one more page in
+ * every delivery's commit), so the references are counted in memory ({@linkcode
+ * SqlitePersistence} `#refCounts`), from the rows the open reads anyway: until schema version 13
+ * the blob row counted them (`refs`), and a COPY of 5,000 messages updated 5,000 blob rows.
  *
  * A transaction that changes the flags of many messages (a STORE of a mailbox) writes them as
  * rows of the `flag_changes` log, not one UPDATE of each message row: a first
@@ -161,8 +163,8 @@ const FIRST_DELIVERY = {
   insertMailbox:
     "INSERT INTO mailboxes (object_id, user, name, special_use, uid_next, highest_modseq) VALUES (?, ?, ?, ?, ?, ?)",
   subscribe: "INSERT OR IGNORE INTO subscriptions (user, name) VALUES (?, ?)",
-  fileBlob: "INSERT INTO blobs (data, file_offset, file_length, refs) VALUES (x'', ?, ?, 1)",
-  rowBlob: "INSERT INTO blobs (data, refs) VALUES (?, 1)",
+  fileBlob: "INSERT INTO blobs (data, file_offset, file_length) VALUES (x'', ?, ?)",
+  rowBlob: "INSERT INTO blobs (data) VALUES (?)",
   insertMessage:
     "INSERT INTO messages (id, mailbox_id, uid, internal_date, size, flags, summary, blob_id, envelope_from, envelope_to, envelope_helo, modseq, save_date, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 } as const;
@@ -204,11 +206,18 @@ class SqlitePersistence implements Persistence {
    */
   readonly #spans = new Map<number, { offset: number; length: number }>();
   /**
-   * The blob `storeBlob` stored last, whose row counts one reference already, until the message
-   * row that names it is inserted; null after that, or when a transaction begins or rolls back.
-   * A blob stored and never named keeps its row, as it always did.
+   * The blob `storeBlob` stored last, until the message row that names it (its first reference)
+   * is inserted; null after that, or when a transaction begins or rolls back. A blob stored and
+   * never named keeps its row, as it always did.
    */
   #unclaimed: number | null = null;
+  /**
+   * How many message rows name each blob that more than one names (copies, and the recipients
+   * of one delivery); a blob named by a message and absent here has one. Made by `load` from the
+   * rows it reads, kept as rows come and go, and thrown away when a transaction or savepoint
+   * rolls back (null: counted again from the rows before its next use, `#refCounts`).
+   */
+  #multiRefs: Map<number, number> | null = new Map();
   /** Whether the open transaction emptied the store: the mail file is emptied once it commits. */
   #emptyMailFile = false;
   /**
@@ -330,17 +339,36 @@ class SqlitePersistence implements Persistence {
   }
 
   /**
-   * The message rows that named these blobs are gone (an id once a row): each blob counts them
-   * off its references, and goes with its last.
+   * {@linkcode #multiRefs}, counted again from the message rows if a rollback threw it away (a
+   * scan of the table, after an error only). Taken before rows are deleted: after, a blob absent
+   * from the counts could have one reference left or none.
    */
-  #releaseBlobs(blobIds: Iterable<number>): void {
+  #refCounts(): Map<number, number> {
+    if (this.#multiRefs) return this.#multiRefs;
+    const refs = new Map<number, number>();
+    const rows = this.#sql(
+      "SELECT blob_id, count(*) AS n FROM messages GROUP BY blob_id HAVING n > 1",
+    ).all();
+    for (const row of rows) refs.set(Number(row.blob_id), Number(row.n));
+    return this.#multiRefs = refs;
+  }
+
+  /**
+   * The message rows that named these blobs are gone (an id once a row), `refs` their counts
+   * from before: each blob counts them off its references, and goes with its last.
+   */
+  #releaseBlobs(blobIds: Iterable<number>, refs: Map<number, number>): void {
     const counts = new Map<number, number>();
     for (const id of blobIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-    const release = this.#sql("UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs");
     const remove = this.#sql("DELETE FROM blobs WHERE id = ?");
     for (const [id, count] of counts) {
-      const row = release.get(count, id);
-      if (row === undefined || Number(row.refs) > 0) continue;
+      const left = (refs.get(id) ?? 1) - count;
+      if (left > 1) {
+        refs.set(id, left);
+        continue;
+      }
+      refs.delete(id);
+      if (left > 0) continue;
       remove.run(id);
       // Out of the cache of spans even if the deletion rolls back: that blob is looked up again.
       this.#spans.delete(id);
@@ -376,6 +404,10 @@ class SqlitePersistence implements Persistence {
       modseq: Number(row.modseq),
     }));
     sortByMailboxAndUid(messages);
+    const named = new Map<number, number>();
+    for (const { blob } of messages) named.set(blob, (named.get(blob) ?? 0) + 1);
+    for (const [blob, count] of named) if (count === 1) named.delete(blob);
+    this.#multiRefs = named;
     this.#forgetFlagChanges();
     this.#nextMessageId = this.#applyLoggedFlags(messages) + 1;
     this.#loadSpans();
@@ -550,6 +582,7 @@ class SqlitePersistence implements Persistence {
     this.#forgetFresh();
     this.#forgetFlagChanges();
     this.#emptyMailFile = false;
+    this.#multiRefs = null;
   }
 
   /**
@@ -789,12 +822,13 @@ class SqlitePersistence implements Persistence {
   }
 
   deleteMailbox(id: number): void {
+    const refs = this.#refCounts();
     const rows = this.#sql("DELETE FROM messages WHERE mailbox_id = ? RETURNING blob_id").all(id);
     const blobIds = rows.map((row) => Number(row.blob_id));
     this.#sql("DELETE FROM vanished WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM metadata WHERE mailbox_id = ?").run(id);
     this.#sql("DELETE FROM mailboxes WHERE id = ?").run(id);
-    this.#releaseBlobs(blobIds);
+    this.#releaseBlobs(blobIds, refs);
   }
 
   /**
@@ -887,10 +921,13 @@ class SqlitePersistence implements Persistence {
     // Never an id a flag log entry names (see the module documentation). One given in a
     // transaction that rolls back is skipped, not given again.
     const id = this.#nextMessageId++;
-    // The blob stored for it counts it already; any other (a copy's) one more.
+    // The blob just stored gets its first reference; any other (a copy's) one more.
     const blob = message.blob as number;
     if (blob === this.#unclaimed) this.#unclaimed = null;
-    else this.#sql("UPDATE blobs SET refs = refs + 1 WHERE id = ?").run(blob);
+    else {
+      const refs = this.#refCounts();
+      refs.set(blob, (refs.get(blob) ?? 1) + 1);
+    }
     this.#sql(FIRST_DELIVERY.insertMessage).run(
       id,
       mailboxId,
@@ -953,13 +990,14 @@ class SqlitePersistence implements Persistence {
   }
 
   deleteMessages(messageIds: readonly number[]): void {
+    const refs = this.#refCounts();
     const remove = this.#sql("DELETE FROM messages WHERE id = ? RETURNING blob_id");
     const blobIds: number[] = [];
     for (const id of messageIds) {
       const row = remove.get(id);
       if (row) blobIds.push(Number(row.blob_id));
     }
-    this.#releaseBlobs(blobIds);
+    this.#releaseBlobs(blobIds, refs);
   }
 
   setSubscription(user: string, name: string, subscribed: boolean): void {
@@ -1008,6 +1046,7 @@ class SqlitePersistence implements Persistence {
     this.#forgetFresh();
     this.#forgetFlagChanges();
     this.#spans.clear();
+    this.#multiRefs = new Map();
     this.#emptyMailFile = this.#mail !== null;
     this.#db.exec(
       "DELETE FROM flag_changes; DELETE FROM urlauth_keys; DELETE FROM metadata; DELETE FROM vanished; DELETE FROM messages; DELETE FROM blobs; DELETE FROM mailboxes; DELETE FROM subscriptions; DELETE FROM uid_high_water; DELETE FROM users;",

@@ -132,11 +132,10 @@ Deno.test("access keys: a version-4 database is migrated and keeps its mail", as
     first.append("u", "INBOX", new TextEncoder().encode("Subject: old\r\n\r\nx\r\n"));
     first.close();
     // Back to version 4: the table (5), the save date (6), the object ids and metadata (7) and
-    // the mail file (11) and the blobs' reference counts (12) did not exist then.
+    // the mail file (11) did not exist then.
     const db = new DatabaseSync(path);
     db.exec(
-      "ALTER TABLE blobs DROP COLUMN refs;" +
-        "ALTER TABLE blobs DROP COLUMN file_offset; ALTER TABLE blobs DROP COLUMN file_length;" +
+      "ALTER TABLE blobs DROP COLUMN file_offset; ALTER TABLE blobs DROP COLUMN file_length;" +
         "DROP TABLE mail_compaction;" +
         "DROP TABLE urlauth_keys; ALTER TABLE messages DROP COLUMN save_date;" +
         "DROP TABLE metadata; ALTER TABLE messages DROP COLUMN email_id;" +

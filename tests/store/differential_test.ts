@@ -189,17 +189,21 @@ function checkInvariants(state: ReturnType<typeof snapshot>, { highest, named }:
  * runs seeds 1 to 500 instead.
  */
 /**
- * Blobs of the closed database at `path` whose reference count is not the number of message
- * rows that name them, or that no row names (each would have been deleted with its last).
+ * Blobs of the closed database at `path` that no message row names (each would have been
+ * deleted with its last), and message rows that name a blob that is gone (its bytes lost).
  */
 function miscountedBlobs(path: string): number {
   const db = new DatabaseSync(path);
   try {
-    const row = db.prepare(
+    const orphans = db.prepare(
       "SELECT count(*) AS n FROM blobs AS b " +
-        "WHERE refs != (SELECT count(*) FROM messages WHERE blob_id = b.id) OR refs <= 0",
+        "WHERE NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = b.id)",
     ).get();
-    return Number(row!.n);
+    const dangling = db.prepare(
+      "SELECT count(*) AS n FROM messages AS m " +
+        "WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = m.blob_id)",
+    ).get();
+    return Number(orphans!.n) + Number(dangling!.n);
   } finally {
     db.close();
   }

@@ -162,15 +162,19 @@ const V3_STEP = "ALTER TABLE mailboxes ADD COLUMN highest_modseq INTEGER NOT NUL
   "uid_start INTEGER NOT NULL, uid_end INTEGER NOT NULL, modseq INTEGER NOT NULL," +
   "PRIMARY KEY (mailbox_id, uid_start));";
 
-/**
- * Takes a database this version wrote back to version 11's columns (its indexes are
- * {@linkcode SCHEMA_V11}'s test's): the blobs' reference counts.
- */
-const DROP_BLOB_REFS = "ALTER TABLE blobs DROP COLUMN refs;";
-
 /** Takes a database this version wrote back to before the mail file (the bytes in `blobs` rows). */
-const DROP_MAIL_FILE_COLUMNS = DROP_BLOB_REFS + "ALTER TABLE blobs DROP COLUMN file_offset;" +
+const DROP_MAIL_FILE_COLUMNS = "ALTER TABLE blobs DROP COLUMN file_offset;" +
   "ALTER TABLE blobs DROP COLUMN file_length; DROP TABLE mail_compaction;";
+
+/** The `blobs` table's columns, in order. */
+function blobColumns(db: DatabaseSync): string[] {
+  return db.prepare("PRAGMA table_info(blobs)").all().map((row) => String(row.name));
+}
+
+/** The `blobs` rows' ids, in order. */
+function blobIds(db: DatabaseSync): number[] {
+  return db.prepare("SELECT id FROM blobs ORDER BY id").all().map((row) => Number(row.id));
+}
 
 /** Writes a version-1 (or 2, 3) database holding one user, her INBOX and one message (`raw`). */
 function writeVersion1(path: string, raw: Uint8Array, version = 1): void {
@@ -271,7 +275,7 @@ Deno.test("sqlite migration: a new database is written at the current version, e
     store.append("u", "INBOX", sampleMessage("Kept"), { envelope });
     store.append("u", "INBOX", sampleMessage("None"));
   });
-  assert.equal(SCHEMA_VERSION, 12);
+  assert.equal(SCHEMA_VERSION, 13);
   assert.equal(userVersion(db.path), SCHEMA_VERSION);
   withStore(db.path, (store) => {
     assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.envelope), [
@@ -549,13 +553,9 @@ Deno.test("sqlite migration: a version-11 database loses the message indexes, co
     assert.equal(userVersion(db.path), SCHEMA_VERSION);
     withDatabase(db.path, (check) => {
       assert.deepEqual(indexes(check), []);
-      assert.deepEqual(
-        check.prepare("SELECT id, refs FROM blobs ORDER BY id").all().map((row) => [
-          row.id,
-          row.refs,
-        ]),
-        [[1, 2], [2, 1], [3, 1]],
-      );
+      // Counted at version 12, dropped at 13 (counted in memory since).
+      assert.deepEqual(blobColumns(check), ["id", "data", "file_offset", "file_length"]);
+      assert.deepEqual(blobIds(check), [1, 2, 3]);
     });
     assert.deepEqual(store.listMessages("u", "INBOX").map((m) => [m.uid, m.summary.subject]), [
       [2, "Two"],
@@ -573,22 +573,46 @@ Deno.test("sqlite migration: a version-11 database loses the message indexes, co
     // The shared blob goes with its last message only.
     store.setFlags("u", "INBOX", [3], "add", ["\\Deleted"]);
     store.expunge("u", "INBOX");
-    withDatabase(db.path, (check) =>
-      assert.deepEqual(
-        check.prepare("SELECT id, refs FROM blobs ORDER BY id").all().map((row) => [
-          row.id,
-          row.refs,
-        ]),
-        [[1, 1], [2, 1], [3, 1], [4, 1]],
-      ));
+    withDatabase(db.path, (check) => assert.deepEqual(blobIds(check), [1, 2, 3, 4]));
     assert.deepEqual(store.getRaw("u", "Archive", 4), one);
     store.setFlags("u", "Archive", [4], "add", ["\\Deleted"]);
     store.expunge("u", "Archive");
-    withDatabase(db.path, (check) =>
-      assert.deepEqual(
-        check.prepare("SELECT id FROM blobs ORDER BY id").all().map((row) => row.id),
-        [2, 3, 4],
-      ));
+    withDatabase(db.path, (check) => assert.deepEqual(blobIds(check), [2, 3, 4]));
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("sqlite migration: a version-12 database loses its blobs' reference counts; a shared blob goes with its last message", async () => {
+  await using db = await tempDb("migrate");
+  // Written by this version and taken back to 12: the column again, each count 1, wrong for the
+  // blob a copy shares (the store counts the message rows, it does not read a column).
+  let store = openSqliteStore(db.path);
+  store.append("u", "INBOX", sampleMessage("One"));
+  store.append("u", "INBOX", sampleMessage("Two"));
+  store.createMailbox("u", "Archive");
+  store.copyMessages("u", "INBOX", [1], "Archive");
+  store.close();
+  withDatabase(db.path, (old) =>
+    old.exec(
+      "ALTER TABLE blobs ADD COLUMN refs INTEGER NOT NULL DEFAULT 0; UPDATE blobs SET refs = 1;" +
+        "PRAGMA user_version = 12;",
+    ));
+  store = openSqliteStore(db.path);
+  try {
+    assert.equal(userVersion(db.path), SCHEMA_VERSION);
+    withDatabase(db.path, (check) => {
+      assert.deepEqual(blobColumns(check), ["id", "data", "file_offset", "file_length"]);
+      assert.equal(blobIds(check).length, 2);
+    });
+    store.setFlags("u", "INBOX", [1], "add", ["\\Deleted"]);
+    store.expunge("u", "INBOX");
+    withDatabase(db.path, (check) => assert.equal(blobIds(check).length, 2, "the copy names it"));
+    assert.deepEqual(store.getRaw("u", "Archive", 1), sampleMessage("One"));
+    store.setFlags("u", "Archive", [1], "add", ["\\Deleted"]);
+    store.expunge("u", "Archive");
+    withDatabase(db.path, (check) => assert.equal(blobIds(check).length, 1, "gone with the copy"));
+    assert.deepEqual(store.getRaw("u", "INBOX", 2), sampleMessage("Two"));
   } finally {
     store.close();
   }

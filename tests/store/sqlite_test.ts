@@ -182,6 +182,43 @@ Deno.test("sqlite: a failed transaction rolls back and memory follows the databa
   }
 });
 
+Deno.test("sqlite: a blob a copy shares stays through a rolled-back expunge, and goes with its last message", async () => {
+  await using db = await tempDb("sqlite");
+  const store = openSqliteStore(db.path);
+  try {
+    const raw = sampleMessage("Shared");
+    store.append("u", "INBOX", raw);
+    store.createMailbox("u", "Archive");
+    store.copyMessages("u", "INBOX", [1], "Archive");
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 1, "one blob, two messages");
+    // The expunge counts the blob's references down, then the call fails and is undone: the
+    // count must come back with it (the references are counted in memory).
+    assert.throws(
+      () =>
+        store.shareCommit(() => {
+          store.setFlags("u", "INBOX", [1], "add", ["\\Deleted"]);
+          store.expunge("u", "INBOX");
+          throw new Error("undone");
+        }),
+      /undone/,
+    );
+    assert.deepEqual(store.listMessages("u", "INBOX").map((meta) => meta.uid), [1]);
+    // A call that fails before it writes is undone without a reload of the store: the counts
+    // are taken again from the message rows before their next use.
+    assert.throws(() => store.shareCommit(() => assert.fail("refused")), /refused/);
+    store.copyMessages("u", "Archive", [1], "INBOX");
+    store.setFlags("u", "INBOX", [1, 2], "add", ["\\Deleted"]);
+    store.expunge("u", "INBOX");
+    assert.deepEqual(store.getRaw("u", "Archive", 1), raw, "the copy keeps its bytes");
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 1);
+    store.setFlags("u", "Archive", [1], "add", ["\\Deleted"]);
+    store.expunge("u", "Archive");
+    assert.equal(count(db.path, "SELECT count(*) FROM blobs"), 0, "gone with its last message");
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("sqlite: the counters are rebuilt on open", async () => {
   await using db = await tempDb("sqlite");
   let store = openSqliteStore(db.path);
