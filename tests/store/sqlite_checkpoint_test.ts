@@ -361,6 +361,35 @@ Deno.test("checkpoints: writes paused and the WAL all copied, the worker starts 
   }
 });
 
+Deno.test("checkpoints: commits made during a request slower than the idle time are copied once writes pause", async () => {
+  const { worker, rounds, restarts } = manualWorker();
+  const checkpoints = new Checkpoints({
+    checkpointHere: () => assert.fail("no checkpoint on the main thread"),
+    startWorker: () => worker,
+    warn: (message) => assert.fail(message),
+  });
+  try {
+    for (let i = 0; i < COMMITS_PER_CHECKPOINT + 5; i++) checkpoints.wrote();
+    // The idle timer fires while the round is in the worker (a loaded machine's slow round).
+    await sleep(IDLE_MS * 3);
+    assert.equal(rounds.length, 1);
+    rounds[0](short);
+    await until(() => rounds.length === 2, "the idle round for the commits made meanwhile");
+    rounds[1](all);
+    await until(() => restarts.length === 1, "the start-over");
+    // Commits made during the start-over, the idle timer firing before it ends.
+    for (let i = 0; i < 3; i++) checkpoints.wrote();
+    await sleep(IDLE_MS * 3);
+    restarts[0](true);
+    await until(() => rounds.length === 3, "the idle round for the commits made meanwhile");
+    rounds[2](all);
+    await until(() => restarts.length === 2, "the start-over");
+    restarts[1](true);
+  } finally {
+    checkpoints.close();
+  }
+});
+
 Deno.test("checkpoints: a failed start-over leaves the checkpoints in the worker", async () => {
   const rounds: Array<(result: CheckpointResult) => void> = [];
   let restarts = 0;
