@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_TLS, testConfig } from "../../lib/config.ts";
 import { probeHost } from "../../lib/healthcheck.ts";
 import { startElektromail } from "../../lib/server.ts";
+import { freePorts } from "../free_ports.ts";
 import { assertConfigFailure, runMain } from "../process.ts";
 
 const slow = { sanitizeResources: false, sanitizeOps: false };
@@ -99,9 +100,7 @@ Deno.test({
     } finally {
       await server.stop();
     }
-    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = String(closed.addr.port);
-    closed.close();
+    const port = String(freePorts(1)[0]);
     const down = await runMain(["healthcheck", "--smtp-port", port, "--imap-port", "0"]);
     assert.equal(down.code, 1);
     assert.match(
@@ -179,17 +178,6 @@ Deno.test({
     await assertConfigFailure(["healthcheck", "--bogus"], {}, /Unknown option '--bogus'/);
   },
 });
-
-/** Ports that were free a moment ago (listened on, then closed). */
-function freePorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((listener) => listener.addr.port);
-  for (const listener of listeners) listener.close();
-  return ports;
-}
 
 Deno.test({
   name:

@@ -8,16 +8,9 @@
  */
 
 import assert from "node:assert/strict";
+import { freePort } from "../free_ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** A port free right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test({
   name: "README quick start: the block works pasted whole",

@@ -24,6 +24,7 @@ import { startElektromail } from "../../lib/server.ts";
 import { warmUpSmtp } from "../../lib/smtp/warm_up.ts";
 import { openMemoryStore } from "../../lib/store/memory.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
+import { freePort } from "../free_ports.ts";
 import { RawImap } from "../raw_imap.ts";
 
 const latin1 = new TextDecoder("latin1");
@@ -110,9 +111,7 @@ Deno.test("warm-up: a server started with it has played it before it answers, an
 
 Deno.test("warm-up: the ports are bound before it; a client that connects meanwhile is greeted after it", async () => {
   // A free port, known before the server starts (port 0 would be known only once it has).
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   let started = false;
   const starting = startElektromail({ ...testConfig(), smtpPort: port }, { warmUp: true });
   starting.then(() => started = true, () => started = true);
