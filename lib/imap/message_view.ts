@@ -14,6 +14,7 @@ import type { MimePart } from "../mail/mime.ts";
 export class MessageView {
   readonly #loadRaw: () => Uint8Array;
   readonly #loadIndex: (raw: () => Uint8Array) => MessageIndex;
+  readonly #cachedIndex: () => MessageIndex | undefined;
   #raw: Uint8Array | null = null;
   #index: MessageIndex | null = null;
   #root: MimePart | null = null;
@@ -21,10 +22,12 @@ export class MessageView {
   /**
    * @param raw the stored bytes, or a function that loads them
    * @param loadIndex the cached index (default: parsed from the bytes)
+   * @param cachedIndex the index only if the store has it already (default: none)
    */
   constructor(
     raw: Uint8Array | (() => Uint8Array),
     loadIndex: (raw: () => Uint8Array) => MessageIndex = (load) => new MessageIndex(load()),
+    cachedIndex: () => MessageIndex | undefined = () => undefined,
   ) {
     if (typeof raw === "function") this.#loadRaw = raw;
     else {
@@ -32,12 +35,18 @@ export class MessageView {
       this.#loadRaw = () => raw;
     }
     this.#loadIndex = loadIndex;
+    this.#cachedIndex = cachedIndex;
   }
   get raw(): Uint8Array {
     return this.#raw ??= this.#loadRaw();
   }
   get index(): MessageIndex {
     return this.#index ??= this.#loadIndex(() => this.raw);
+  }
+  /** The index if it is at hand (loaded, or cached by the store), without building one. */
+  get indexAtHand(): MessageIndex | undefined {
+    this.#index ??= this.#cachedIndex() ?? null;
+    return this.#index ?? undefined;
   }
   /** The root part, one view for all the items of this message (its fields parsed once). */
   get root(): MimePart {

@@ -20,6 +20,12 @@ export class MessageIndex {
   /** The part table: offsets and header bytes, no object per part (see mime_table.ts). */
   readonly parts: MimeTable;
   /**
+   * Whether the message holds a NUL byte, which a `literal` cannot carry (see the IMAP layer's
+   * `withoutNul`): found as the index is built, at delivery or in idle time for most messages,
+   * so that a first `FETCH BODY[]` of a mailbox does not look through every byte for it.
+   */
+  readonly nul: boolean;
+  /**
    * Keys and values, one after the other: a message keeps a handful (ENVELOPE, BODYSTRUCTURE,
    * SEARCH's header forms), and a short array is one object fewer and smaller than a Map.
    */
@@ -29,6 +35,7 @@ export class MessageIndex {
   constructor(raw: Uint8Array, slab: TableSlab | null = null) {
     this.size = raw.length;
     this.parts = parseMimeTable(raw, slab);
+    this.nul = raw.includes(0);
   }
 
   /**

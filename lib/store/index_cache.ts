@@ -12,6 +12,8 @@ import type { MessageRecord } from "./records.ts";
 /** Indexes by message record. */
 export interface IndexCache {
   get(message: MessageRecord): MessageIndex | undefined;
+  /** As `get`, without counting as a use (the LRU order stays). */
+  peek(message: MessageRecord): MessageIndex | undefined;
   /** Stores and returns `index`. */
   set(message: MessageRecord, index: MessageIndex): MessageIndex;
   clear(): void;
@@ -41,6 +43,9 @@ class BlobIndexCache implements IndexCache {
     if (shared !== undefined) message.index = shared;
     return shared;
   }
+  peek(message: MessageRecord): MessageIndex | undefined {
+    return message.index ?? this.#indexes.get(message.blob as object);
+  }
   set(message: MessageRecord, index: MessageIndex): MessageIndex {
     this.#indexes.set(message.blob as object, index);
     message.index = index;
@@ -65,6 +70,9 @@ class LruIndexCache implements IndexCache {
       this.#indexes.set(message, index);
     }
     return index;
+  }
+  peek(message: MessageRecord): MessageIndex | undefined {
+    return this.#indexes.get(message);
   }
   set(message: MessageRecord, index: MessageIndex): MessageIndex {
     this.#indexes.set(message, index);

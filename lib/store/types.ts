@@ -381,9 +381,15 @@ export interface Store {
   releaseRaw?(bytes: Uint8Array): void;
   /**
    * The message's MIME index, built on first use and cached: kept as long as the bytes
-   * with the memory store (copies share it), in a bounded cache with SQLite.
+   * with the memory store (copies share it), in a bounded cache with SQLite. With `cachedOnly`,
+   * only one built already: undefined if there is none (nothing is read).
    */
-  getIndex(user: string, mailbox: string, uid: number): MessageIndex | undefined;
+  getIndex(
+    user: string,
+    mailbox: string,
+    uid: number,
+    cachedOnly?: boolean,
+  ): MessageIndex | undefined;
   /** Changes flags of the given UIDs (missing UIDs are ignored); returns the messages whose flags changed. */
   setFlags(
     user: string,

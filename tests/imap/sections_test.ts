@@ -11,6 +11,7 @@ import {
   withoutNul,
 } from "../../lib/imap/sections.ts";
 import { MessageView } from "../../lib/imap/message_view.ts";
+import { MessageIndex } from "../../lib/mail/message_index.ts";
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const text = (data: Uint8Array | null) => data === null ? null : String.fromCharCode(...data);
@@ -92,6 +93,24 @@ Deno.test("sections: NUL becomes 0x80 for literals, only in messages that hold o
   const body = sectionBytes(dirty, { part: [1], text: null, fields: [] })!;
   assert.deepEqual([...withoutNul(dirty, body)], [0x61, 0x80, 0x62]);
   assert.deepEqual([...body], [0x61, 0x00, 0x62], "the stored bytes are untouched");
+});
+
+Deno.test("sections: a message's index at hand says whether it holds NUL; its bytes are not read for it", () => {
+  const unread = () => assert.fail("the message's bytes were read");
+  const plain = bytes("ab");
+  const cleanIndex = new MessageIndex(bytes("Subject: x\r\n\r\nab"));
+  const clean = new MessageView(unread, unread, () => cleanIndex);
+  assert.equal(withoutNul(clean, plain), plain);
+  // The index's verdict stands for every section of the message.
+  const dirtyIndex = new MessageIndex(bytes("Subject: x\r\n\r\na\x00b"));
+  const dirty = new MessageView(unread, unread, () => dirtyIndex);
+  assert.deepEqual([...withoutNul(dirty, bytes("a\x00b"))], [0x61, 0x80, 0x62]);
+  // No index at hand: the bytes are looked through, once per stored array.
+  let reads = 0;
+  const stored = bytes("Subject: x\r\n\r\nab");
+  const uncached = new MessageView(() => (reads++, stored), unread, () => undefined);
+  assert.equal(withoutNul(uncached, plain), plain);
+  assert.equal(reads, 1);
 });
 
 Deno.test("sections: HEADER.FIELDS data items are built once per message and request", () => {

@@ -21,3 +21,12 @@ Deno.test("MessageIndex.memo: a value memoized while another is computed is kept
   assert.equal(index.memo(inner, () => "again"), "inner");
   assert.equal(index.memo(outer, () => "again"), "inner+outer");
 });
+
+Deno.test("MessageIndex.nul: whether the message holds a NUL byte, anywhere in it", () => {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  assert.equal(new MessageIndex(raw).nul, false);
+  assert.equal(new MessageIndex(encode("Subject: a\r\n\r\nbody\x00\r\n")).nul, true);
+  assert.equal(new MessageIndex(encode("Subject: a\x00b\r\n\r\nbody\r\n")).nul, true);
+  assert.equal(new MessageIndex(encode("\x00")).nul, true);
+  assert.equal(new MessageIndex(new Uint8Array(0)).nul, false);
+});

@@ -108,6 +108,41 @@ export function mailboxContract(test: ContractTest): void {
     assert.equal(store.getIndex("u", "INBOX", 1), undefined);
   });
 
+  test("getIndex with cachedOnly builds none: undefined until one is built, then that one", (store) => {
+    store.ensureUser("u");
+    // Two in one call: neither store indexes them as it appends them.
+    store.appendMessages("u", "INBOX", [
+      { raw: sampleMessage("One"), options: {} },
+      { raw: sampleMessage("Two", "a\x00b"), options: {} },
+    ]);
+    assert.equal(store.getIndex("u", "INBOX", 1, true), undefined);
+    assert.equal(store.getIndex("u", "INBOX", 1, true), undefined, "still none");
+    const index = store.getIndex("u", "INBOX", 1)!;
+    assert.equal(store.getIndex("u", "INBOX", 1, true), index);
+    assert.equal(index.nul, false);
+    assert.equal(store.getIndex("u", "INBOX", 2)!.nul, true);
+    assert.equal(store.getIndex("u", "INBOX", 3, true), undefined);
+  });
+
+  test("a copy or a moved message has its original's index, if it had one: the same bytes", (store) => {
+    store.ensureUser("u");
+    store.createMailbox("u", "Copies");
+    store.createMailbox("u", "Moved");
+    store.appendMessages("u", "INBOX", [
+      { raw: sampleMessage("Indexed"), options: {} },
+      { raw: sampleMessage("Not yet"), options: {} },
+      { raw: sampleMessage("Moving"), options: {} },
+    ]);
+    const first = store.getIndex("u", "INBOX", 1)!;
+    const third = store.getIndex("u", "INBOX", 3)!;
+    store.copyMessages("u", "INBOX", [1, 2], "Copies");
+    assert.equal(store.getIndex("u", "Copies", 1, true), first);
+    assert.equal(store.getIndex("u", "Copies", 2, true), undefined, "none to share");
+    store.moveMessages("u", "INBOX", [3], "Moved");
+    assert.equal(store.getIndex("u", "Moved", 1, true), third);
+    assert.equal(store.getIndex("u", "Copies", 2)!.root.fields[2].value, "Not yet");
+  });
+
   test("createMailbox creates missing parents and reports exists", (store) => {
     store.ensureUser("u");
     const events = record(store);

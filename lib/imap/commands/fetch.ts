@@ -177,6 +177,7 @@ async function fetchItems(
         return raw;
       },
       (raw) => store.getIndex(user, mailbox, uid) ?? new MessageIndex(raw()),
+      () => store.getIndex(user, mailbox, uid, true),
     );
   /**
    * After a message's last item: once a megabyte was read, waits for all output written, then
