@@ -33,6 +33,13 @@ export class MailFile {
   #file: Deno.FsFile | null;
   /** Where the next bytes go: the file's size. */
   #end: number;
+  /**
+   * The file's offset where the last read left it, or -1 when unknown (after a write, a failed
+   * read, a truncation): a read that starts there needs no seek. A `FETCH 1:* BODY.PEEK[]`
+   * reads messages stored one after the other; their 5,000 seeks took 3-6 ms of the 29-38 ms
+   * of a script reading 5,000 messages of 21.6 KB (six rounds each; issue 13, round 33).
+   */
+  #position = -1;
 
   /**
    * Opens the file at `path`, creating it if `create` (else it must exist: `Deno.errors.NotFound`
@@ -64,6 +71,8 @@ export class MailFile {
   append(bytes: Uint8Array): number {
     const file = this.#open();
     const offset = this.#end;
+    // A write to a file opened to append moves the file's offset to its end.
+    this.#position = -1;
     let written = 0;
     try {
       while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
@@ -83,7 +92,9 @@ export class MailFile {
   read(offset: number, length: number): Uint8Array {
     const file = this.#open();
     const bytes = new Uint8Array(length);
-    file.seekSync(offset, Deno.SeekMode.Start);
+    if (this.#position !== offset) file.seekSync(offset, Deno.SeekMode.Start);
+    // Unknown until the read has returned every byte asked for.
+    this.#position = -1;
     let read = 0;
     while (read < length) {
       const got = file.readSync(bytes.subarray(read));
@@ -96,6 +107,7 @@ export class MailFile {
       }
       read += got;
     }
+    this.#position = offset + length;
     return bytes;
   }
 
@@ -103,6 +115,7 @@ export class MailFile {
   truncate(): void {
     this.#open().truncateSync(0);
     this.#end = 0;
+    this.#position = -1;
   }
 
   /** Writes the file's bytes through to the disk. */
