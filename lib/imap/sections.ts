@@ -26,6 +26,7 @@ import {
 } from "../mail/mime.ts";
 import { HeaderFieldItems, headerFields } from "./header_fields.ts";
 import type { MessageView } from "./message_view.ts";
+import { holdsNul } from "../mail/message_index.ts";
 import type { Section } from "./parse_fetch.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -86,17 +87,6 @@ function entityBytes(view: MessageView, message: MimePart, section: Section): Ui
 
 /** Whether a stored message holds NUL, by its bytes (the memory store keeps one array). */
 const nulIn = new WeakMap<Uint8Array, boolean>();
-
-/**
- * Whether `bytes` holds a NUL byte. `includes(0)`, V8's own loop: with Maglev as the top tier
- * (lib/v8_flags.ts) it went through 108 MB of 21 KB messages in 33-36 ms against 46-47 for the
- * four-bytes-a-step `Uint32Array` scan this was until round 33 of issue 13 (faster then, under
- * TurboFan), and 20-26 against 27-28 ms for 200,000 arrays of 200 bytes (a script, four rounds
- * each).
- */
-export function holdsNul(bytes: Uint8Array): boolean {
-  return bytes.includes(0);
-}
 
 /**
  * Section data made fit for a `literal`, which cannot carry NUL (RFC 9051 4.3; only

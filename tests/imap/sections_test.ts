@@ -6,12 +6,11 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
-  holdsNul,
   sectionBytes,
   withoutNul,
 } from "../../lib/imap/sections.ts";
 import { MessageView } from "../../lib/imap/message_view.ts";
-import { MessageIndex } from "../../lib/mail/message_index.ts";
+import { holdsNul, MessageIndex } from "../../lib/mail/message_index.ts";
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const text = (data: Uint8Array | null) => data === null ? null : String.fromCharCode(...data);
@@ -205,26 +204,35 @@ Deno.test("sections: HEADER.FIELDS data and kept items against a reference (rand
   }
 });
 
-Deno.test("sections: holdsNul finds a NUL at every offset, alignment and length", () => {
-  const backing = new Uint8Array(200).fill(0x41);
-  for (let start = 0; start < 8; start++) {
-    for (let length = 0; length <= 150; length += length < 80 ? 1 : 7) {
-      const view = backing.subarray(start, start + length);
-      assert.equal(holdsNul(view), false, `none in ${start}+${length}`);
-      for (let at = 0; at < length; at++) {
-        view[at] = 0;
-        assert.equal(holdsNul(view), true, `at ${at} of ${start}+${length}`);
-        view[at] = 0x41;
+Deno.test("sections: holdsNul finds a NUL at every offset, alignment and length, in shared memory too", () => {
+  // The memory store's bytes are in a SharedArrayBuffer, where holdsNul reads words.
+  for (const memory of [new ArrayBuffer(200), new SharedArrayBuffer(200)]) {
+    const backing = new Uint8Array(memory).fill(0x41);
+    const kind = memory.constructor.name;
+    for (let start = 0; start < 8; start++) {
+      for (let length = 0; length <= 150; length += length < 80 ? 1 : 7) {
+        const view = backing.subarray(start, start + length);
+        assert.equal(holdsNul(view), false, `none in ${start}+${length} (${kind})`);
+        for (let at = 0; at < length; at++) {
+          view[at] = 0;
+          assert.equal(holdsNul(view), true, `at ${at} of ${start}+${length} (${kind})`);
+          view[at] = 0x41;
+        }
+        // A NUL just outside the view is not in it.
+        if (start > 0) backing[start - 1] = 0;
+        backing[start + length] = 0;
+        assert.equal(holdsNul(view), false, `outside ${start}+${length} (${kind})`);
+        backing.fill(0x41);
       }
-      // A NUL just outside the view is not in it.
-      if (start > 0) backing[start - 1] = 0;
-      backing[start + length] = 0;
-      assert.equal(holdsNul(view), false, `outside ${start}+${length}`);
-      backing.fill(0x41);
     }
+    // Bytes that only look like a zero to a careless word test (0x80, 0x01, 0xff).
+    const filled = (fill: (i: number) => number) => {
+      const bytes = new Uint8Array(new (memory.constructor as typeof ArrayBuffer)(256));
+      bytes.forEach((_, i) => bytes[i] = fill(i));
+      return bytes;
+    };
+    assert.equal(holdsNul(filled((i) => i || 1)), false);
+    assert.equal(holdsNul(filled(() => 0x80)), false);
+    assert.equal(holdsNul(filled(() => 0x01)), false);
   }
-  // Bytes that only look like a zero to a careless word test (0x80, 0x01, 0xff).
-  assert.equal(holdsNul(Uint8Array.from({ length: 256 }, (_, i) => i || 1)), false);
-  assert.equal(holdsNul(new Uint8Array(100).fill(0x80)), false);
-  assert.equal(holdsNul(new Uint8Array(100).fill(0x01)), false);
 });

@@ -31,7 +31,7 @@
  */
 
 import { partialSlice } from "../search_return.ts";
-import { MessageIndex } from "../../mail/message_index.ts";
+import { holdsNul, MessageIndex } from "../../mail/message_index.ts";
 import { preview } from "../../mail/preview.ts";
 import type { MimePart } from "../../mail/mime.ts";
 import type { MessageMeta } from "../../store/types.ts";
@@ -65,7 +65,6 @@ import {
   binarySection,
   binarySize,
   headerFieldsItem,
-  holdsNul,
   sectionBytes,
   withoutNul,
 } from "../sections.ts";
