@@ -150,7 +150,12 @@ export async function bundle(force = false): Promise<boolean> {
     for (const entry of Deno.readDirSync(dir)) {
       if (!entry.isFile || names.includes(entry.name)) continue;
       const file = new URL(entry.name, dir);
-      if ((Deno.statSync(file).mtime?.getTime() ?? 0) < stale) await Deno.remove(file);
+      try {
+        if ((Deno.statSync(file).mtime?.getTime() ?? 0) < stale) await Deno.remove(file);
+      } catch (error) {
+        // Another bundle run (tests run in parallel) removed it meanwhile.
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
     }
   } finally {
     await Deno.remove(temp, { recursive: true });

@@ -61,7 +61,7 @@ Deno.test("Python imaplib: FETCH SAVEDATE, SEARCH OLDER/SAVEDON, RETURN (UPDATE)
     fill(server);
     const result = await python(
       String.raw`
-import imaplib, json, sys, time
+import imaplib, json, re, sys
 imaplib.Commands["CANCELUPDATE"] = ("SELECTED",)
 out = {}
 port = int(sys.argv[1])
@@ -72,7 +72,9 @@ typ, data = m.fetch("1", "(SAVEDATE INTERNALDATE)")
 out["fetch"] = [typ, data[0].decode()]
 typ, data = m.search(None, "OLDER", "216000")
 out["older"] = [typ, data[0].decode()]
-typ, data = m.search(None, "SAVEDON", time.strftime("%d-%b-%Y", time.gmtime()))
+# The day the server saved them (not the client's today: UTC midnight may pass meanwhile).
+saved = re.search(r'SAVEDATE "(\d{2}-\w{3}-\d{4})', out["fetch"][1]).group(1)
+typ, data = m.search(None, "SAVEDON", saved)
 out["savedon"] = [typ, data[0].decode()]
 typ, data = m._simple_command("SEARCH", "RETURN", "(UPDATE ALL)", "UNSEEN")
 out["update"] = [typ, [d.decode() for d in m.untagged_responses.pop("ESEARCH", [])]]

@@ -184,8 +184,10 @@ for (const kind of KINDS) {
   });
 
   Deno.test(`limits (${kind}): message data must make progress`, async () => {
+    // A deadline well above the gaps between the writes below (150 and 100 ms), so that a test
+    // process frozen for a few hundred ms (a loaded CI machine) does not miss it.
     const started = await start(kind, {
-      receiveTimeoutMs: 400,
+      receiveTimeoutMs: 1_500,
       onData: (connection, chunk) => {
         const text = decoder.decode(chunk);
         if (text.startsWith("DATA")) connection.expectBody(true);
@@ -197,7 +199,8 @@ for (const kind of KINDS) {
       // Bulk data with no line end restarts the deadline while it keeps coming.
       const bulk = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
       const block = new Uint8Array(RECEIVE_PROGRESS_BYTES).fill(0x61);
-      for (let i = 0; i < 6; i++) {
+      // Longer in all than the deadline.
+      for (let i = 0; i < 12; i++) {
         await bulk.write(block);
         await sleep(150);
       }
@@ -207,7 +210,8 @@ for (const kind of KINDS) {
       const slow = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
       await slow.write(encoder.encode("DATA\r\n"));
       const reply = readText(slow);
-      for (let i = 0; i < 20 && started.slow === 0; i++) {
+      const giveUp = Date.now() + 10_000;
+      while (started.slow === 0 && Date.now() < giveUp) {
         await slow.write(encoder.encode("line\r\n")).catch(() => 0);
         await sleep(100);
       }

@@ -275,14 +275,17 @@ for (const kind of KINDS) {
   });
 
   Deno.test(`transport (${kind}): idle timeout, pause/resume`, async () => {
+    // Resumed by the test, not by a timer racing the idle timeout (a test process frozen for a
+    // while on a loaded machine let the idle timeout end the connection first).
+    let resume: (() => void) | null = null;
     const { listener, seen } = await start(kind, (connection) => ({
       onData: (chunk) => {
         if (decoder.decode(chunk) === "pause") {
           connection.pause();
-          setTimeout(() => connection.resume(), 150);
+          resume = () => connection.resume();
         }
       },
-    }), { idleTimeoutMs: 300 });
+    }), { idleTimeoutMs: 1_500 });
     try {
       const conn = await connect(kind, listener.port);
       await conn.write(encoder.encode("pause"));
@@ -294,6 +297,7 @@ for (const kind of KINDS) {
         ["pause"],
         `nothing delivered while paused: ${JSON.stringify(seen.data)}`,
       );
+      resume!();
       await waitFor(() => seen.data.length === 2, "data after resume");
       assert.equal(seen.data[1], "later");
       // The default onIdle ends the connection.

@@ -612,7 +612,9 @@ Deno.test("sqlite checkpoints: the worker syncs the mail file a while after the 
       });
       try {
         await burst(store, `${file}-wal`, 400);
-        assert.ok(counts.worker > 0, "the worker ran rounds in the burst");
+        // Its first round may end after the burst on a loaded machine (the worker starts with
+        // the first checkpoint needed, ~100 commits in).
+        await until(() => counts.worker > 0, "the worker's rounds");
         assert.equal(worker?.mailSyncs, 0, "no sync in them");
         await until(() => counts.restarts === 1, "the worker's start-over");
         assert.equal(worker?.mailSyncs, 0, "nor at the start-over");
