@@ -13,6 +13,7 @@ import { messagePath, withApi } from "./http/helpers.ts";
 import { sendMail } from "./process.ts";
 import { RawImap } from "./raw_imap.ts";
 import { tempDb } from "./store/temp_db.ts";
+import { waitFor as until } from "./wait.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -43,15 +44,6 @@ async function append(imap: RawImap, mailbox: string, text: string): Promise<str
   command.set(head);
   command.set(bytes, head.length);
   return (await imap.command(decoder.decode(command))).at(-1)!;
-}
-
-/** Waits (a hang guard of seconds) until `done` says yes. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not within 10 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 Deno.test("shared bytes: mail stored over IMAP and SMTP is kept in shared memory and served as stored", async () => {

@@ -19,6 +19,7 @@ import {
   type Listener,
   type ListenOptions,
 } from "../../lib/net/transport.ts";
+import { waitFor } from "../wait.ts";
 
 const material = await loadTlsMaterial({
   tls: DEFAULT_TLS,
@@ -107,14 +108,6 @@ function allText(socket: net.Socket): Promise<string> {
     });
     socket.on("error", () => {});
   });
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

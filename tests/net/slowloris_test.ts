@@ -15,6 +15,7 @@ import { parseChaosText } from "../../lib/chaos/rules.ts";
 import { DEFAULT_LIMITS, type Limits, testConfig } from "../../lib/config.ts";
 import { type Elektromail, startElektromail } from "../../lib/server.ts";
 import { sendMail } from "../process.ts";
+import { waitFor } from "../wait.ts";
 
 const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,14 +36,6 @@ function connectFrom(localAddress: string, port: number): Promise<Client> {
     socket.once("error", reject);
     socket.on("error", () => {});
   });
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** Sends one byte every `everyMs` until the connection closes or `stop()` is called. */

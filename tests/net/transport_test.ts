@@ -18,6 +18,7 @@ import {
   type Listener,
   type ListenTls,
 } from "../../lib/net/transport.ts";
+import { waitFor } from "../wait.ts";
 
 const material = await loadTlsMaterial({
   tls: DEFAULT_TLS,
@@ -125,14 +126,6 @@ async function closedWithin(conn: Deno.Conn, ms = 2000): Promise<boolean> {
   const closed = await Promise.race([read, open]);
   clearTimeout(timer);
   return closed;
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 for (const kind of KINDS) {

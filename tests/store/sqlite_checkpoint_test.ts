@@ -26,17 +26,9 @@ import { openSqliteStore, type SqliteStoreOptions } from "../../lib/store/sqlite
 import { sampleMessage } from "./contract.ts";
 import { tempDb } from "./temp_db.ts";
 import { startPermissions } from "../../scripts/start_task.ts";
+import { waitFor as until } from "../wait.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `check` holds; a hang guard only. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** ~2 KB, the size of the SMTP benchmark's messages: ~6 WAL pages a commit. */
 const body = "x".repeat(76).concat("\r\n").repeat(26);
