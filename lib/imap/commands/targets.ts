@@ -112,13 +112,16 @@ export function targetsOf({ runs, uids }: TargetRuns): Target[] {
   return targets;
 }
 
-/** `BAD` for a sequence number past the last message of the session's view. */
+/**
+ * `BAD` for a sequence number past the last message of the session's view, `*` in an empty
+ * mailbox included (RFC 9051 9, the note on seq-number; Dovecot: "Invalid messageset").
+ */
 function checkSequenceNumbers(session: Session, set: SequenceSet): void {
   if (set === "$") return;
   const count = selectionOf(session).tracker.count;
   for (const range of set) {
     for (const bound of [range.start, range.end]) {
-      if (bound !== "*" && bound > count) {
+      if (bound === "*" ? count === 0 : bound > count) {
         throw new ImapError(
           "BAD",
           null,
