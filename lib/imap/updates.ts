@@ -106,13 +106,26 @@ export function claimRecent(session: Session, selection: Selection, previousMax:
   if (!selection.readOnly) session.ctx.shared.recentClaims.set(key, highest);
 }
 
-/** STATUS RECENT: messages of the mailbox no session has claimed as `\Recent` yet. */
+/**
+ * STATUS RECENT: messages of the mailbox no session has claimed as `\Recent` yet; for the
+ * session's selected mailbox, also those this session reports as `\Recent` (RFC 3501 6.3.10:
+ * the messages with the flag set, as the session's own FETCH and SEARCH RECENT see it;
+ * Dovecot counts them too).
+ */
 export function recentCount(session: Session, info: MailboxInfo): number {
-  const claimed = session.ctx.shared.recentClaims.get(recentKey(info.user, info.name)) ?? 0;
-  if (claimed >= info.uidNext - 1) return 0;
-  return session.ctx.store.listMessages(info.user, info.name).filter((message) =>
-    message.uid > claimed
-  ).length;
+  const selection = session.selection;
+  const selected = selection !== null && selection.tracker.user === info.user &&
+    selection.tracker.mailbox === info.name;
+  const claimed = Math.max(
+    session.ctx.shared.recentClaims.get(recentKey(info.user, info.name)) ?? 0,
+    // What the session knows is its own (recent or not), claimed or not (EXAMINE).
+    selected ? selection.tracker.maxUid : 0,
+  );
+  const own = selected ? selection.recent.size : 0;
+  if (claimed >= info.uidNext - 1) return own;
+  return own +
+    session.ctx.store.listMessages(info.user, info.name).filter((message) => message.uid > claimed)
+      .length;
 }
 
 function recentKey(user: string, mailbox: string): string {
