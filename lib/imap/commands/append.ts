@@ -22,7 +22,7 @@
  * @module
  */
 
-import { RECENT_FLAG } from "../../store/flags.ts";
+import { checkSettableFlags } from "./store.ts";
 import {
   AUTHED,
   type AuthedCommandSpec,
@@ -157,11 +157,7 @@ function readAppendMessage(reader: Reader): AppendMessage {
   let internalDate: number | undefined;
   if (reader.peek() === "(") {
     flags = reader.readFlagList();
-    for (const flag of flags) {
-      if (flag.toLowerCase() === RECENT_FLAG.toLowerCase()) {
-        throw new ImapError("BAD", null, "\\Recent cannot be set by APPEND");
-      }
-    }
+    checkSettableFlags(flags);
     reader.sp();
   }
   if (reader.peek() === '"') {

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { RECENT_FLAG, SYSTEM_FLAGS } from "../../store/flags.ts";
+import { SYSTEM_FLAGS } from "../../store/flags.ts";
 import type { FlagOperation } from "../../store/types.ts";
 import {
   type AuthedCommandSpec,
@@ -48,11 +48,21 @@ import {
   writableSelection,
 } from "./targets.ts";
 
+/** The backslash flags a client may set; the parser gives them in their canonical spelling. */
+const SETTABLE_SYSTEM_FLAGS = new Set<string>(SYSTEM_FLAGS);
+
 /**
- * Backslash flags STORE takes: the system flags, and `\Recent`, which is left out (it is
- * the server's to set). The parser gives them in their canonical spelling.
+ * `BAD` for a backslash flag a client cannot set (STORE, APPEND): `\Recent` (RFC 3501 2.3.2:
+ * "can not be altered by the client") and any unknown one (a `flag-extension` no RFC defines),
+ * as Dovecot answers both, rather than dropping them unsaid.
  */
-const STORABLE_SYSTEM_FLAGS = new Set<string>([...SYSTEM_FLAGS, RECENT_FLAG]);
+export function checkSettableFlags(flags: readonly string[]): void {
+  for (const flag of flags) {
+    if (flag.startsWith("\\") && !SETTABLE_SYSTEM_FLAGS.has(flag)) {
+      throw new ImapError("BAD", null, `Invalid system flag ${flag}`);
+    }
+  }
+}
 
 function readStoreFlags(reader: Reader): string[] {
   if (reader.peek() === "(") return reader.readFlagList();
@@ -89,11 +99,7 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
   reader.sp();
   const flags = readStoreFlags(reader);
   reader.end();
-  for (const flag of flags) {
-    if (flag.startsWith("\\") && !STORABLE_SYSTEM_FLAGS.has(flag)) {
-      throw new ImapError("BAD", null, `Cannot store system flag ${flag}`);
-    }
-  }
+  checkSettableFlags(flags);
   const selection = writableSelection(session, "STORE");
   if (unchangedSince !== null) enableCondstore(session);
   const operation: FlagOperation = match[1] === "+"
@@ -120,10 +126,9 @@ function store(session: AuthedSession, reader: Reader, byUid: boolean): CommandR
     );
   } else named = resolveRuns(session, set, byUid);
   const uids = named.uids;
-  const stored = flags.filter((flag) => flag !== RECENT_FLAG);
-  const addsKeywords = operation !== "remove" && stored.some((flag) => !flag.startsWith("\\"));
+  const addsKeywords = operation !== "remove" && flags.some((flag) => !flag.startsWith("\\"));
   const changes = selection.tracker.ownFlagChange(
-    () => store.setFlags(user, mailbox, uids, operation, stored),
+    () => store.setFlags(user, mailbox, uids, operation, flags),
     addsKeywords,
   );
   // Without .SILENT the FETCH responses below report the flags, so pending updates for these
