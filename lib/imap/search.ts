@@ -96,6 +96,8 @@ interface Compiled {
 }
 
 const CHEAP = 1;
+/** A header field name (RFC 5322 2.2: printable US-ASCII but ":"). */
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 const HEADER = 10;
 const TEXT = 100;
 
@@ -178,6 +180,8 @@ function compile(key: SearchKey, env: SearchEnvironment): Compiled {
       return { test, cost: CHEAP };
     }
     case "header": {
+      // RFC 5322 2.2: a field name is printable US-ASCII but ":"; no message has another.
+      if (!FIELD_NAME.test(key.field)) return { test: () => false, cost: CHEAP };
       const name = key.field.toLowerCase();
       const needle = key.value.toLowerCase();
       return { test: (c) => env.headers(c).has(name, needle), cost: HEADER };

@@ -511,7 +511,6 @@ Deno.test("parse_search: errors", () => {
       "LARGER x",
       "SEEN  ALL",
       "HEADER",
-      "HEADER a:b x",
       "UID",
     ]
   ) {

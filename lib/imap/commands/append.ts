@@ -16,8 +16,8 @@
  * them or none (RFC 3502 6.3.11). The tagged OK carries UIDPLUS APPENDUID with the UID set
  * (RFC 4315 3). Each literal's size was checked before its `+` continuation (dispatch.ts,
  * `literalDecision`); the message size limit is APPENDLIMIT (RFC 7889), `NO [TOOBIG]` past
- * it. `TRYCREATE` for a missing mailbox, `NONEXISTENT` for a name that is not valid modified
- * UTF-7 (no CREATE could help).
+ * it. `TRYCREATE` for a missing mailbox, `CANNOT` for a name no CREATE could make (empty, an
+ * empty level), `NONEXISTENT` for one that is not valid modified UTF-7 (no CREATE could help).
  *
  * @module
  */
@@ -33,7 +33,7 @@ import {
 import { type CatenatePart, resolveCatenate } from "../catenate.ts";
 import type { MailboxName, Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
-import { validName } from "./mailbox.ts";
+import { targetMailbox, validName } from "./mailbox.ts";
 
 /** Messages one APPEND may carry (MULTIAPPEND); past it `NO [LIMIT]`, nothing appended. */
 export const MAX_APPEND_MESSAGES = 1000;
@@ -92,8 +92,7 @@ export const APPEND_COMMANDS: ReadonlyArray<[string, AuthedCommandSpec]> = [
 /** Checks and stores the messages of one APPEND; its tagged OK's code and text. */
 function append(session: AuthedSession, name: string, messages: AppendMessage[]): CommandResult {
   const { store } = session.ctx;
-  const info = store.getMailbox(session.user, name);
-  if (!info) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
+  const info = targetMailbox(session, name);
   const inAll = appendTotalLimit(session.ctx.config.limits.maxMessageSize);
   let total = 0;
   const ready = messages.map((message) => {

@@ -7,10 +7,10 @@
  * uid-copy = "UID" SP copy                            ; RFC 9051 6.4.9
  * uid-move = "UID" SP move
  * ```
- * A missing target is `NO [TRYCREATE]`. MOVE into the selected mailbox itself is allowed
- * (RFC 6851 does not forbid it): the messages get new UIDs and keep their flags, and the
- * session hears `* OK [COPYUID ...]`, the EXPUNGEs and the new EXISTS, in that order (as
- * Dovecot answers).
+ * A missing target is `NO [TRYCREATE]`, one no CREATE could make `NO [CANNOT]`. MOVE into the
+ * selected mailbox itself is allowed (RFC 6851 does not forbid it): the messages get new UIDs
+ * and keep their flags, and the session hears `* OK [COPYUID ...]`, the EXPUNGEs and the new
+ * EXISTS, in that order (as Dovecot answers).
  *
  * @module
  */
@@ -19,14 +19,13 @@ import {
   type AuthedCommandSpec,
   type AuthedSession,
   type CommandResult,
-  ImapError,
   SELECTED,
 } from "../context.ts";
 import { untagged } from "../encoder.ts";
 import type { Reader } from "../parser.ts";
 import { formatSequenceSet } from "../sequence.ts";
 import { sendUpdates } from "../updates.ts";
-import { validName } from "./mailbox.ts";
+import { targetMailbox, validName } from "./mailbox.ts";
 import { resolveTargets, selectionOf, writableSelection } from "./targets.ts";
 
 function copyOrMove(
@@ -44,8 +43,7 @@ function copyOrMove(
   const selection = move ? writableSelection(session, "MOVE") : selectionOf(session);
   const { store } = session.ctx;
   const user = session.user;
-  const destination = store.getMailbox(user, target);
-  if (!destination) throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${target}`);
+  const destination = targetMailbox(session, target);
   const targets = resolveTargets(session, set, byUid);
   if (targets.length === 0) return { text: move ? "No messages moved" : "No messages copied" };
   const uids = targets.map((t) => t.uid);

@@ -22,6 +22,7 @@ import {
   SPECIAL_USES,
   type SpecialUse,
 } from "../../store/types.ts";
+import { validateMailboxName } from "../../store/names.ts";
 import { AUTHED, type AuthedCommandSpec, type AuthedSession, ImapError } from "../context.ts";
 import type { MailboxName, Reader } from "../parser.ts";
 
@@ -50,6 +51,19 @@ export function validName(name: MailboxName, code: "NONEXISTENT" | "CANNOT"): st
     code,
     `${name.invalid} (RFC 3501 5.1.3; send UTF-8 names after ENABLE UTF8=ACCEPT)`,
   );
+}
+
+/**
+ * The mailbox an APPEND, COPY or MOVE goes to: `NO [TRYCREATE]` when it does not exist (RFC
+ * 9051 7.1: a CREATE would let the command succeed), but `NO [CANNOT]` for a name no CREATE
+ * can make (empty, an empty level, `*` or `%`), as Dovecot answers, so that a client does not
+ * try.
+ */
+export function targetMailbox(session: AuthedSession, name: string): MailboxInfo {
+  const info = session.ctx.store.getMailbox(session.user, name);
+  if (info) return info;
+  validateMailboxName(name);
+  throw new ImapError("NO", "TRYCREATE", `Mailbox does not exist: ${name}`);
 }
 
 /** The mailbox named `name`, or `NO [NONEXISTENT]`. */
