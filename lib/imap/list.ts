@@ -55,13 +55,14 @@ export function compilePattern(pattern: string): (name: string) => boolean {
   };
 }
 
-/** Joins reference and pattern as RFC 9051 6.3.9 describes (simple concatenation). */
+/**
+ * Joins reference and pattern as Dovecot does where RFC 9051 6.3.9 leaves it to the server (a
+ * reference that does not end with the delimiter): plain concatenation (`a` and `%` name `a%`,
+ * so `ab` and `a` itself, not `a/b`); a pattern that starts with the delimiter stands alone.
+ */
 export function joinReference(reference: string, pattern: string): string {
-  if (reference === "") return pattern;
-  if (reference.endsWith(HIERARCHY_DELIMITER) || pattern.startsWith(HIERARCHY_DELIMITER)) {
-    return reference + pattern;
-  }
-  return reference + HIERARCHY_DELIMITER + pattern;
+  if (pattern.startsWith(HIERARCHY_DELIMITER)) return pattern;
+  return reference + pattern;
 }
 
 /**

@@ -36,10 +36,19 @@ Deno.test("list: % at top level shows a missing parent as \\NonExistent", () => 
 });
 
 Deno.test("list: reference is prepended; * descends", () => {
-  assert.deepEqual(show(listMailboxes(boxes, new Set(), { reference: "Work", patterns: ["*"] })), [
+  assert.deepEqual(show(listMailboxes(boxes, new Set(), { reference: "Work/", patterns: ["*"] })), [
     "Work/Projects (\\HasChildren)",
     "Work/Projects/Alpha (\\HasNoChildren)",
   ]);
+  // Joined as they are, as Dovecot does: "Work" and "*" are "Work*", Work itself included.
+  assert.deepEqual(show(listMailboxes(boxes, new Set(), { reference: "Work", patterns: ["*"] })), [
+    "Work (\\HasChildren)",
+    "Work/Projects (\\HasChildren)",
+    "Work/Projects/Alpha (\\HasNoChildren)",
+  ]);
+  // A pattern that starts with the delimiter stands alone.
+  const absolute = { reference: "Work", patterns: ["/Projects"] };
+  assert.deepEqual(show(listMailboxes(boxes, new Set(), absolute)), []);
 });
 
 Deno.test("list: SUBSCRIBED selection lists subscriptions, even of missing mailboxes", () => {
