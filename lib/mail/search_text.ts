@@ -1,7 +1,7 @@
 /**
  * The text of a message as IMAP SEARCH matches it (RFC 9051 6.4.4): header values with RFC
- * 2047 encoded words decoded, and the bodies of text parts with their transfer encoding and
- * charset removed, all lower-cased once so matching is a plain substring test.
+ * 2047 encoded words decoded, and the bodies of text parts (text/* and message/* leaves) with
+ * their transfer encoding and charset removed, all lower-cased once so matching is a plain substring test.
  *
  * The header fields (`searchHeaders`, search_headers.ts) and the header lines of TEXT are kept
  * in the index memo.
@@ -141,8 +141,8 @@ function headerLines(fields: readonly HeaderField[]): string[] {
 }
 
 /**
- * Walks the part tree below `part`: MIME part headers go to `header`, text bodies and the
- * headers of encapsulated messages to `body`.
+ * Walks the part tree below `part`: MIME part headers go to `header`, text bodies (text/* and
+ * message/* leaves) and the headers of encapsulated messages to `body`.
  */
 function collectParts(
   raw: Uint8Array,
@@ -161,7 +161,9 @@ function collectParts(
     const nested: BodySegment[] = [];
     collectParts(raw, part.message, nested as string[], nested);
     body.push(...nested);
-  } else if (part.contentType.type === "text") {
+  } else if (part.contentType.type === "text" || part.contentType.type === "message") {
+    // message/* leaves too (delivery-status, disposition-notification: a bounce's recipient
+    // and status), as Dovecot searches them.
     body.push(
       storedIsText(raw, part)
         ? { start: part.bodyStart, end: part.bodyEnd }
