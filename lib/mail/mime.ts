@@ -193,9 +193,23 @@ export function splitMultipart(
   const ranges: Array<[number, number]> = [];
   let partStart = -1;
   let lineStart = start;
+  /** The boundary of the part at `partStart` if it is a multipart (see below), once read. */
+  let inner = null as { partStart: number; boundary: Uint8Array | null } | null;
   while (lineStart < end) {
     const hit = finder.find(raw, lineStart, end);
     if (hit === null) break;
+    if (hit.loose && partStart >= 0) {
+      // `--boundary` and more on the line: a delimiter (RFC 2046 5.1.1 compares the start of
+      // the line), unless it is one of the part's own multipart, whose boundary starts with
+      // this one's (5.1.2 forbids that; Dovecot tries the innermost boundary first).
+      if (inner?.partStart !== partStart) {
+        inner = { partStart, boundary: multipartBoundary(raw, partStart, hit.before) };
+      }
+      if (inner.boundary && startsWith(raw, hit.boundaryStart, inner.boundary)) {
+        lineStart = hit.next;
+        continue;
+      }
+    }
     if (partStart >= 0) ranges.push([partStart, Math.max(partStart, hit.before)]);
     if (hit.close || ranges.length > limit) return ranges;
     partStart = hit.next;
@@ -203,6 +217,23 @@ export function splitMultipart(
   }
   if (partStart >= 0) ranges.push([partStart, end]);
   return ranges;
+}
+
+/** The boundary of the entity at `raw[start, end)` if its Content-Type is a multipart's. */
+function multipartBoundary(raw: Uint8Array, start: number, end: number): Uint8Array | null {
+  const { headerEnd } = findHeaderEnd(raw, start, end);
+  const value = headerValue(parseHeaderFields(raw, start, headerEnd), "Content-Type");
+  if (value === undefined) return null;
+  const type = parseContentType(value);
+  const boundary = type.type === "multipart" ? type.params.boundary : undefined;
+  return boundary ? utf8.encode(boundary) : null;
+}
+
+/** Whether `raw` holds `prefix` at `at`. */
+function startsWith(raw: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > raw.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (raw[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /**
@@ -218,9 +249,23 @@ const DASH_MISSES = 32;
  */
 const DASH_SPACING = 256;
 
+/** A delimiter line {@linkcode DelimiterFinder} found. */
+interface DelimiterHit {
+  /** Where the part before it ends: the line end before the delimiter belongs to it. */
+  readonly before: number;
+  /** Where the line after it starts. */
+  readonly next: number;
+  /** The close delimiter: `--boundary--`. */
+  readonly close: boolean;
+  /** More than white space follows `--boundary` on the line (not the close delimiter). */
+  readonly loose: boolean;
+  /** Where the boundary starts, after the line's `--`. */
+  readonly boundaryStart: number;
+}
+
 /**
- * Finds delimiter lines (`--boundary` at the start of a line, then white space, or `--` for
- * the close delimiter) without decoding anything. Most of a body holds no hyphen at all (a
+ * Finds delimiter lines (`--boundary` at the start of a line, then white space or anything
+ * else, or `--` for the close delimiter) without decoding anything. Most of a body holds no hyphen at all (a
  * base64 attachment, whose alphabet has none, is most of a large message's bytes), so the
  * search goes from hyphen to hyphen with `Uint8Array.prototype.indexOf`, which V8 runs
  * natively (twice as fast as the skip search below on base64, issue 13 round 18), and tries
@@ -246,7 +291,7 @@ class DelimiterFinder {
     raw: Uint8Array,
     from: number,
     end: number,
-  ): { before: number; next: number; close: boolean } | null {
+  ): DelimiterHit | null {
     const last = this.#needle.length - 1;
     // A delimiter right at `from` has no line end before it in the range.
     if (from + last <= end && this.#matchesFrom(raw, from - 1, 1)) {
@@ -276,7 +321,7 @@ class DelimiterFinder {
     at: number,
     end: number,
     from: number,
-  ): { before: number; next: number; close: boolean } | null {
+  ): DelimiterHit | null {
     const needle = this.#needle;
     const last = needle.length - 1;
     const skip = this.#skip;
@@ -300,15 +345,15 @@ class DelimiterFinder {
   }
 
   /**
-   * The delimiter whose `--boundary` starts at `lineStart`, if the rest of its line is white
-   * space (a longer boundary is a different one) or it is the close delimiter.
+   * The delimiter whose `--boundary` starts at `lineStart`: the close delimiter if `--`
+   * follows, else loose when the rest of the line is not white space (the caller decides).
    */
   #delimiter(
     raw: Uint8Array,
     lineStart: number,
     end: number,
     from: number,
-  ): { before: number; next: number; close: boolean } | null {
+  ): DelimiterHit | null {
     let i = lineStart + this.#needle.length - 1;
     const close = i + 1 < end && raw[i] === 0x2d && raw[i + 1] === 0x2d;
     if (close) i += 2;
@@ -316,13 +361,13 @@ class DelimiterFinder {
     while (rest < end && (raw[rest] === 0x20 || raw[rest] === 0x09 || raw[rest] === 0x0d)) {
       rest++;
     }
-    if (!close && rest < end && raw[rest] !== 0x0a) return null;
+    const loose = !close && rest < end && raw[rest] !== 0x0a;
     let lineEnd = raw.indexOf(0x0a, i);
     lineEnd = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1;
     let before = lineStart;
     if (before > from && raw[before - 1] === 0x0a) before--;
     if (before > from && raw[before - 1] === 0x0d) before--;
-    return { before, next: lineEnd, close };
+    return { before, next: lineEnd, close, loose, boundaryStart: lineStart + 2 };
   }
 }
 
