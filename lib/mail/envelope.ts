@@ -52,21 +52,46 @@ export function envelopeOf(
 ): Envelope {
   // Read by index, not destructured: destructuring an array runs its iterator until V8 has
   // the function optimized.
-  const found = firstFields(message.fields, ENVELOPE_FIELDS);
+  // A field given twice (RFC 5322 3.6 allows each once) reads as Dovecot reads it: the last
+  // one's value, and every one's addresses.
+  const fields = message.fields;
+  const found = firstFields(fields, ENVELOPE_FIELDS);
+  const last = firstFields(fields, ENVELOPE_FIELDS, true);
   // Functions, not closures over `raw` and `parse` (made for every delivered message).
-  const from = addressList(raw, found[2], parse);
+  const from = addresses(raw, fields, found, last, 2, parse);
   return {
-    date: storedFieldValue(raw, found[0]),
-    subject: storedFieldValue(raw, found[1]),
+    date: storedFieldValue(raw, last[0]),
+    subject: storedFieldValue(raw, last[1]),
     from,
-    sender: addressList(raw, found[3], parse) ?? from,
-    replyTo: addressList(raw, found[4], parse) ?? from,
-    to: addressList(raw, found[5], parse),
-    cc: addressList(raw, found[6], parse),
-    bcc: addressList(raw, found[7], parse),
-    inReplyTo: storedFieldValue(raw, found[8]),
-    messageId: storedFieldValue(raw, found[9]),
+    sender: addresses(raw, fields, found, last, 3, parse) ?? from,
+    replyTo: addresses(raw, fields, found, last, 4, parse) ?? from,
+    to: addresses(raw, fields, found, last, 5, parse),
+    cc: addresses(raw, fields, found, last, 6, parse),
+    bcc: addresses(raw, fields, found, last, 7, parse),
+    inReplyTo: storedFieldValue(raw, last[8]),
+    messageId: storedFieldValue(raw, last[9]),
   };
+}
+
+/**
+ * The addresses of the fields named as `ENVELOPE_FIELDS.names[i]`: of the one, or of each in
+ * order where there are more (`first` and `last` differ).
+ */
+function addresses(
+  raw: Uint8Array,
+  fields: readonly HeaderField[],
+  first: ReadonlyArray<HeaderField | undefined>,
+  last: ReadonlyArray<HeaderField | undefined>,
+  i: number,
+  parse: AddressListParser,
+): readonly AddressEntry[] | null {
+  if (first[i] === last[i]) return addressList(raw, first[i], parse);
+  const all: AddressEntry[] = [];
+  for (const field of fields) {
+    if (field.name.toLowerCase() !== ENVELOPE_FIELDS.names[i].toLowerCase()) continue;
+    all.push(...(addressList(raw, field, parse) ?? []));
+  }
+  return all.length > 0 ? all : null;
 }
 
 /** The fields ENVELOPE reads, in the order {@linkcode envelopeOf} takes them. */

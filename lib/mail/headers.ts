@@ -313,11 +313,12 @@ export function fieldNames(names: readonly string[]): FieldNames {
  * The first field named as each of `wanted.names` (case-insensitive), in their order: what
  * {@linkcode headerField} gives for each, in one pass over the fields, each compared with the
  * names of its length only (ENVELOPE reads ten names and BODYSTRUCTURE seven a part, of a
- * delivered message's dozen fields).
+ * delivered message's dozen fields). With `last`, the last field of each name instead.
  */
 export function firstFields(
   fields: readonly HeaderField[],
   wanted: FieldNames,
+  last = false,
 ): Array<HeaderField | undefined> {
   const { names, byLength } = wanted;
   // Of the exact length, not grown by pushes (room for 16 on the first; `fill` made more).
@@ -329,7 +330,7 @@ export function firstFields(
     if (candidates === undefined) continue;
     for (let c = 0; c < candidates.length; c++) {
       const i = candidates[c];
-      if (found[i] !== undefined) continue;
+      if (found[i] !== undefined && !last) continue;
       const name = names[i];
       if (field.name === name || sameAsciiFolded(field.name, name)) found[i] = field;
     }

@@ -240,10 +240,17 @@ Deno.test("envelope: raw values, unfolded; quoted when possible, literal for odd
     envelope(`Subject: ${long}\r\n\r\n`),
     `(NIL {2000}\r\n${long} NIL NIL NIL NIL NIL NIL NIL NIL)`,
   );
-  // The first Subject counts.
+  // A field given twice: the last value counts, and every one's addresses (Dovecot 2.3).
   assert.equal(
     envelope("Subject: one\r\nSubject: two\r\n\r\n"),
-    '(NIL "one" NIL NIL NIL NIL NIL NIL NIL NIL)',
+    '(NIL "two" NIL NIL NIL NIL NIL NIL NIL NIL)',
+  );
+  assert.equal(
+    envelope("From: a@example.com\r\nTo: c@example.com\r\nFrom: b@example.com\r\n\r\n"),
+    '(NIL NIL ((NIL NIL "a" "example.com")(NIL NIL "b" "example.com")) ' +
+      '((NIL NIL "a" "example.com")(NIL NIL "b" "example.com")) ' +
+      '((NIL NIL "a" "example.com")(NIL NIL "b" "example.com")) ' +
+      '((NIL NIL "c" "example.com")) NIL NIL NIL NIL)',
   );
 });
 
