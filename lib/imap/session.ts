@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isHttpRequestLine } from "../net/http_request_line.ts";
 import { allocateShared } from "../mail/shared_bytes.ts";
 import type { PendingCommit, StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
@@ -481,6 +482,13 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
   const { limits } = conn.ctx.config;
   switch (event.type) {
     case "command": {
+      if (isHttpRequestLine(event.command.line)) {
+        conn.ctx.logger.warn(
+          `${conn.ctx.label}: an HTTP request on the IMAP port (a web page?); closed`,
+        );
+        conn.out.push(untagged("BYE HTTP requests are not IMAP"));
+        return session.close();
+      }
       const outcome = await runCommand(session, event.command);
       if (outcome === "BAD") countBad(conn, session);
       else if (outcome !== null) conn.badInARow = 0;

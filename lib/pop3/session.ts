@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isHttpRequestLine } from "../net/http_request_line.ts";
 import { StoreError, type StoreEvent } from "../store/types.ts";
 import { VERSION } from "../version.ts";
 import { injectCommandFault } from "./chaos.ts";
@@ -228,6 +229,11 @@ async function handleFrame(driver: Driver, frame: Pop3Frame): Promise<void> {
       driver,
       new Pop3Error(null, `Line too long (limit ${limit} octets).`, { bad: true }),
     );
+  }
+  if (isHttpRequestLine(frame.line)) {
+    ctx.logger.warn(`${ctx.label}: an HTTP request on the POP3 port (a web page?); closed`);
+    write(driver, errLine(null, "HTTP requests are not POP3."));
+    return close(driver);
   }
   const space = frame.line.indexOf(" ");
   const verb = (space < 0 ? frame.line : frame.line.slice(0, space)).toUpperCase();

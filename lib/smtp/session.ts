@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isHttpRequestLine } from "../net/http_request_line.ts";
 import type { ChaosRule } from "../chaos/mod.ts";
 import { VERSION } from "../version.ts";
 import { continueAuth } from "./auth.ts";
@@ -250,6 +251,12 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
 
 /** Dispatches a command line through the table. */
 function runCommand(driver: Driver, line: string): void {
+  if (isHttpRequestLine(line)) {
+    const { config, logger, label } = driver.ctx;
+    logger.warn(`${label}: an HTTP request on the SMTP port (a web page?); closed`);
+    send(driver, reply(421, "4.7.0", `${config.hostname} HTTP requests are not SMTP`));
+    return close(driver);
+  }
   const parsed = parseCommandLine(line);
   const verb = parsed?.verb ?? "";
   const spec = COMMANDS.get(verb);
