@@ -85,9 +85,12 @@ export function createRequestGuard(config: Config): RequestGuard {
 
   return {
     admit(request) {
-      const host = request.headers.get("host");
-      // No Host at all is an HTTP/1.0 tool, never a browser (browsers always send one).
-      if (host !== null) {
+      // HTTP/2 carries the authority in the URL (`:authority`), not in a Host header: the same
+      // check (h2c with prior knowledge reaches the server; browsers do not speak it, but the
+      // rule is the rule). No Host at all is an HTTP/1.0 tool, never a browser (browsers always
+      // send one), whose URL names the address it reached.
+      const host = request.headers.get("host") ?? new URL(request.url).host;
+      if (host !== "") {
         const name = hostName(host);
         if (name === null || !allowed(name)) {
           throw new HttpError(
@@ -103,7 +106,7 @@ export function createRequestGuard(config: Config): RequestGuard {
           throw new HttpError(403, `Cross-site ${request.method} requests are not allowed`);
         }
         const origin = request.headers.get("origin");
-        const target = host ?? new URL(request.url).host;
+        const target = host;
         if (origin !== null && !sameOrigin(origin, target)) {
           throw new HttpError(
             403,

@@ -10,6 +10,7 @@
  */
 
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { concatBytes } from "../../lib/bytes.ts";
 import { resolveConfig } from "../../lib/config.ts";
 import { assertConfigFailure } from "../process.ts";
@@ -184,4 +185,47 @@ Deno.test("access: ELEKTROMAIL_HTTP_ALLOWED_HOSTS and --http-allowed-hosts", asy
     {},
     /--http-allowed-hosts: "a\.example:8025" is not a host name or address/,
   );
+});
+
+/** One HTTP/2 request over cleartext (prior knowledge, as `curl --http2-prior-knowledge`). */
+async function h2c(
+  api: Api,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<number> {
+  const client = http2.connect(api.base);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const request = client.request(headers);
+      request.on("response", (response) => resolve(Number(response[":status"])));
+      request.on("error", reject);
+      request.resume();
+      request.end(body);
+    });
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("access: over HTTP/2 cleartext the authority is checked as Host is", async () => {
+  await withApi(async (api) => {
+    const port = new URL(api.base).port;
+    // No Host header in HTTP/2: the authority is what the request names.
+    assert.equal(await h2c(api, { ":path": "/users", ":authority": "evil.example" }), 403);
+    assert.equal(await h2c(api, { ":path": "/users", ":authority": `127.0.0.1:${port}` }), 200);
+    const rule = JSON.stringify({ protocol: "smtp", command: "MAIL", reply: "451 4.3.0 x" });
+    const post = (authority: string, origin: string) =>
+      h2c(api, {
+        ":method": "POST",
+        ":path": "/chaos",
+        ":authority": authority,
+        origin,
+        "content-type": "application/json",
+      }, rule);
+    // A foreign authority, with its own origin to match: refused, nothing created.
+    assert.equal(await post("evil.example", "http://evil.example"), 403);
+    assert.equal(await post(`localhost:${port}`, "http://evil.example"), 403);
+    const rules = await api.request("/chaos");
+    assert.deepEqual((rules.json as { rules: unknown[] }).rules, []);
+  });
 });
