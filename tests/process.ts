@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { startPermissions } from "../scripts/start_task.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /**
  * `deno run` with `deno task start`'s permissions, not `-A`: the program is tested with what it
  * is allowed when users run it.
  */
-const RUN = ["run", ...startPermissions()];
+export const RUN = ["run", ...startPermissions()];
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const CONFIG_VARIABLE =

@@ -55,6 +55,8 @@ const MIN_READ_SPACE = 4 * 1024;
 /** The slab short replies are encoded into, shared by a listener's connections. */
 const REPLY_SLAB_SIZE = 16 * 1024;
 const encoder = new TextEncoder();
+/** At most one log line per this long about failed accepts. */
+const ACCEPT_LOG_MS = 10_000;
 /** The chunk between writes. */
 const NOTHING = new Uint8Array(0);
 
@@ -77,6 +79,10 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const accepting = (async () => {
     // Connections made meanwhile wait in the backlog (ListenOptions.acceptFrom).
     if (options.acceptFrom) await Promise.race([options.acceptFrom, closed.promise]);
+    // Failed accepts (out of file descriptors: EMFILE) come every 50 ms while it lasts: logged
+    // once per ACCEPT_LOG_MS with a count, as refusals are.
+    let failures = 0;
+    let lastLogged = -Infinity;
     while (!closing) {
       let conn: Deno.TcpConn;
       try {
@@ -84,7 +90,14 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       } catch (error) {
         if (closing) return;
         if (error instanceof Deno.errors.BadResource) return;
-        options.logger.error(`${options.name}: accept failed`, error);
+        failures++;
+        const now = Date.now();
+        if (now - lastLogged >= ACCEPT_LOG_MS) {
+          const count = failures === 1 ? "" : ` (${failures} times since the last report)`;
+          options.logger.error(`${options.name}: accept failed${count}`, error);
+          lastLogged = now;
+          failures = 0;
+        }
         await sleep(50);
         continue;
       }
