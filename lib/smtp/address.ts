@@ -159,8 +159,10 @@ function isQuotedString(text: string, start: number, end: number): boolean {
     if (code === BACKSLASH) {
       // `\\.`: a quoted pair inside the quotes, not a line terminator (`.` does not match those).
       i++;
-      if (i >= end - 1 || isLineTerminator(text.charCodeAt(i))) return false;
-    } else if (code === QUOTE || code === 0x0d || code === 0x0a) return false;
+      if (i >= end - 1 || isLineTerminator(text.charCodeAt(i)) || isControl(text.charCodeAt(i))) {
+        return false;
+      }
+    } else if (code === QUOTE || isControl(code)) return false;
   }
   return true;
 }
@@ -185,7 +187,7 @@ function isDomain(text: string, start: number, end: number): boolean {
     if (end - start < 3 || text.charCodeAt(end - 1) !== 0x5d) return false;
     for (let i = start + 1; i < end - 1; i++) {
       const code = text.charCodeAt(i);
-      if (code === 0x5d || isSpace(code)) return false;
+      if (code === 0x5d || isSpace(code) || isControl(code)) return false;
     }
     return true;
   }
@@ -214,8 +216,16 @@ function isSpecial(code: number): boolean {
     case QUOTE:
       return true;
     default:
-      return isSpace(code);
+      return isSpace(code) || isControl(code);
   }
+}
+
+/**
+ * ASCII control characters (NUL, ESC, DEL, ...): in no part of an RFC 5321 address (atext,
+ * qtextSMTP and quoted pairs are printable), so never written into a stored `Return-Path:`.
+ */
+export function isControl(code: number): boolean {
+  return code < 0x20 || code === 0x7f;
 }
 
 /** What `.` in a pattern without the `s` flag does not match. */

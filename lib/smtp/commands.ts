@@ -167,7 +167,11 @@ function help(): string {
 /** EHLO and HELO: a new session greeting; any transaction is cleared. */
 function hello(state: SmtpState, verb: "HELO" | "EHLO", args: string): string {
   const name = args.trim();
-  if (name === "" || /\s/.test(name)) throw new SmtpError(501, "5.5.4", `Syntax: ${verb} hostname`);
+  // No control characters either (RFC 5321 4.1.1.1: a domain or an address literal): the name is
+  // written into the stored Received header.
+  if (name === "" || /[\s\x00-\x1f\x7f]/.test(name)) {
+    throw new SmtpError(501, "5.5.4", `Syntax: ${verb} hostname`);
+  }
   state.greeted = verb;
   state.clientName = name;
   state.transaction = null;
