@@ -93,7 +93,7 @@ interface Connection {
   lineWaiter: { resolve(line: string): void; reject(error: Error): void } | null;
   /** Reading is paused: too much input came in while a command was busy. */
   paused: boolean;
-  /** NOTIFY output waits for the client to read what came before. */
+  /** NOTIFY and IDLE output waits for the client to read what came before. */
   notifyBlocked: boolean;
   /**
    * Tagged replies waiting for their commit (`Session.replyAfter`), oldest first; all output
@@ -315,12 +315,30 @@ function onStoreEvent(conn: Connection, session: Session, event: StoreEvent): vo
   session.selection?.tracker.onEvent(event);
   if (session.notify) recordNotification(session, event);
   session.selection?.liveResults?.onEvent(event, session.selection.tracker);
-  if (session.idling) {
-    const before = session.selection?.tracker.maxUid ?? 0;
-    sendUpdates(session, true);
-    fetchNewMessages(session, before);
-    emit(conn);
-  } else if (session.notify && !conn.busy) sendNotifications(conn, session);
+  if (session.idling) sendIdleUpdates(conn, session);
+  else if (session.notify && !conn.busy) sendNotifications(conn, session);
+}
+
+/**
+ * IDLE's updates (RFC 2177), as they come; but not to a client that does not read them: once
+ * the output is past the connection's high-water mark, they wait in the tracker (which keeps
+ * one pending flag change per message, whatever the number of changes) until it drains, as
+ * NOTIFY's do. Written at every change, 50 idling clients that never read grew the server by
+ * ~60 MB per STORE of 1,000 messages (hostile-client audit, round 34).
+ */
+function sendIdleUpdates(conn: Connection, session: Session): void {
+  if (conn.notifyBlocked || conn.ended) return;
+  const before = session.selection?.tracker.maxUid ?? 0;
+  sendUpdates(session, true);
+  fetchNewMessages(session, before);
+  if (emit(conn) || conn.ended) return;
+  conn.notifyBlocked = true;
+  conn.io.drained().then(() => {
+    conn.notifyBlocked = false;
+    if (conn.ended) return;
+    if (session.idling) sendIdleUpdates(conn, session);
+    else if (!conn.busy && session.notify) sendNotifications(conn, session);
+  });
 }
 
 /**
