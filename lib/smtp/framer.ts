@@ -22,7 +22,11 @@ export type SmtpFrame =
    * with `concatBytes` (lib/bytes.ts).
    */
   | { readonly type: "data"; readonly parts: readonly Uint8Array[]; readonly size: number }
-  | { readonly type: "data-too-big"; readonly size: number };
+  /**
+   * Message data past the size limit, read to its end and dropped; or, with `endless`, cut off
+   * once twice the limit had come without an end (the connection then closes).
+   */
+  | { readonly type: "data-too-big"; readonly size: number; readonly endless?: boolean };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -39,6 +43,8 @@ const EMPTY = new Uint8Array(0);
 const LINE_TOO_LONG: SmtpFrame = Object.freeze({ type: "line-too-long" });
 /** Longest ASCII line turned into a string by `String.fromCharCode` (an argument list). */
 const ASCII_CHUNK = 1024;
+/** Message data read past the size limit is dropped until this many times the limit. */
+export const DRAIN_FACTOR = 2;
 /** A byte the data scanner skipped and then kept, when it was in an earlier chunk. */
 const DOT_BYTE = Uint8Array.of(DOT);
 const CR_BYTE = Uint8Array.of(CR);
@@ -49,7 +55,8 @@ const latin1 = new TextDecoder("latin1");
 export class SmtpFramer {
   readonly #maxLine: number;
   readonly #maxData: number;
-  #mode: "line" | "data" = "line";
+  /** `gone`: data without an end was cut off; nothing after it is read (the session closes). */
+  #mode: "line" | "data" | "gone" = "line";
   // bytes pushed but not yet cut into frames
   #input: Uint8Array = EMPTY;
   #offset = 0;
@@ -95,6 +102,7 @@ export class SmtpFramer {
 
   /** The next complete frame, or null when more bytes are needed. */
   next(): SmtpFrame | null {
+    if (this.#mode === "gone") this.#input = EMPTY;
     const chunk = this.#input;
     while (this.#offset < chunk.length && this.#found === null) {
       this.#offset = this.#mode === "line"
@@ -197,6 +205,14 @@ export class SmtpFramer {
     this.#state = state;
     if (!ended) {
       this.#appendData(chunk.subarray(run, length));
+      // Data past the limit is read and dropped, so that the client hears 552 at its end; but
+      // not for ever (20 GB in 17 s from two connections, hostile-client audit, round 34).
+      if (this.#size > this.#maxData * DRAIN_FACTOR) {
+        this.#found = { type: "data-too-big", size: this.#size, endless: true };
+        this.#mode = "gone";
+        this.#parts = [];
+        this.#size = 0;
+      }
       return length;
     }
     this.#found = this.#size > this.#maxData

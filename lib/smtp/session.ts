@@ -217,6 +217,14 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
         ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets, over the limit>`);
       }
       state.transaction = null;
+      if (frame.endless) {
+        // Twice the limit and no end in sight: what follows is not read as commands.
+        send(
+          driver,
+          reply(552, "5.3.4", `Message too big (limit ${limits.maxMessageSize} octets); closing`),
+        );
+        return close(driver);
+      }
       sendReply(
         driver,
         reply(552, "5.3.4", `Message too big (limit ${limits.maxMessageSize} octets)`),

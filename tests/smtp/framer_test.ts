@@ -19,7 +19,7 @@ function show(frame: SmtpFrame): Seen {
       assert.equal(frame.size, frame.parts.reduce((sum, part) => sum + part.length, 0));
       return `data ${JSON.stringify(latin1.decode(concatBytes(frame.parts, frame.size)))}`;
     case "data-too-big":
-      return `data-too-big ${frame.size}`;
+      return `data-too-big ${frame.size}${frame.endless ? " endless" : ""}`;
   }
 }
 
@@ -139,6 +139,22 @@ Deno.test("framer: oversize data is drained to the end marker, then lines resume
   // Exactly at the cap is fine.
   check(`DATA\r\n${big}.\r\n`, ['line "DATA"', `data ${JSON.stringify(big)}`], 64, 32);
   check(`DATA\r\n${big}.\r\n`, ['line "DATA"', "data-too-big 32"], 64, 31);
+});
+
+Deno.test("framer: data past twice the limit with no end is cut off, not drained for ever", () => {
+  const line = "x".repeat(30) + "\r\n";
+  // 40 octets allowed: drained up to 80, then the frame says the data has no end in sight.
+  const seen = run(
+    [enc.encode("DATA\r\n"), ...Array.from({ length: 5 }, () => enc.encode(line))],
+    64,
+    40,
+  );
+  assert.deepEqual(seen, ['line "DATA"', "data-too-big 96 endless"]);
+  // Under twice the limit it is drained to its end, as before.
+  assert.deepEqual(run([enc.encode(`DATA\r\n${line}${line}.\r\n`)], 64, 40), [
+    'line "DATA"',
+    "data-too-big 64",
+  ]);
 });
 
 Deno.test("framer: a line over the limit is reported once and discarded", () => {
