@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { InFlightBudget } from "../net/in_flight.ts";
 import type { AuthAttempts } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
@@ -36,6 +37,11 @@ export interface SmtpContext {
    * (see `DeliveryOptions.slab`); absent: an array each.
    */
   readonly messageSlab?: ByteSlab;
+  /**
+   * Octets of message data the listener's connections may hold at once (lib/net/in_flight.ts);
+   * absent: no shared bound (the warm-up, tests).
+   */
+  readonly dataBudget?: InFlightBudget;
 }
 
 /** A mail transaction, from MAIL to the end of DATA (RFC 5321 3.3). */

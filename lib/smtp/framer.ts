@@ -11,6 +11,7 @@
  */
 
 import { concatBytes } from "../bytes.ts";
+import type { InFlightBudget } from "../net/in_flight.ts";
 import { binaryString } from "../mail/headers.ts";
 
 /** What the framer found. */
@@ -26,7 +27,9 @@ export type SmtpFrame =
    * Message data past the size limit, read to its end and dropped; or, with `endless`, cut off
    * once twice the limit had come without an end (the connection then closes).
    */
-  | { readonly type: "data-too-big"; readonly size: number; readonly endless?: boolean };
+  | { readonly type: "data-too-big"; readonly size: number; readonly endless?: boolean }
+  /** Message data read and dropped: the listener's in-flight budget had no room for it. */
+  | { readonly type: "data-no-room"; readonly size: number };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -68,12 +71,32 @@ export class SmtpFramer {
   #state = LINE_START;
   #parts: Uint8Array[] = [];
   #size = 0;
+  /** Octets of `#parts` reserved against the budget. */
+  #reserved = 0;
+  /** The budget had no room for this message's data: it is dropped as it comes. */
+  #noRoom = false;
+  readonly #budget: InFlightBudget | null;
   /** The frame the last cut found, taken by {@linkcode next} (one a call: no list made). */
   #found: SmtpFrame | null = null;
 
-  constructor(maxLineLength: number, maxDataSize: number) {
+  /** `budget`: shared by a listener's connections for the message data they hold. */
+  constructor(maxLineLength: number, maxDataSize: number, budget: InFlightBudget | null = null) {
     this.#maxLine = maxLineLength;
     this.#maxData = maxDataSize;
+    this.#budget = budget;
+  }
+
+  /** Gives back what the budget holds for data not handed out (the connection closed). */
+  dispose(): void {
+    this.#releaseData();
+    this.#mode = "gone";
+  }
+
+  #releaseData(): void {
+    this.#budget?.release(this.#reserved);
+    this.#reserved = 0;
+    this.#parts = [];
+    this.#noRoom = false;
   }
 
   get inData(): boolean {
@@ -82,9 +105,9 @@ export class SmtpFramer {
 
   /** Switches to message data; the next byte starts the first line of the message. */
   startData(): void {
+    this.#releaseData();
     this.#mode = "data";
     this.#state = LINE_START;
-    this.#parts = [];
     this.#size = 0;
   }
 
@@ -210,16 +233,19 @@ export class SmtpFramer {
       if (this.#size > this.#maxData * DRAIN_FACTOR) {
         this.#found = { type: "data-too-big", size: this.#size, endless: true };
         this.#mode = "gone";
-        this.#parts = [];
+        this.#releaseData();
         this.#size = 0;
       }
       return length;
     }
     this.#found = this.#size > this.#maxData
       ? { type: "data-too-big", size: this.#size }
+      : this.#noRoom
+      ? { type: "data-no-room", size: this.#size }
       : { type: "data", parts: this.#parts, size: this.#size };
     this.#mode = "line";
-    this.#parts = [];
+    // Handed out: the session delivers it at once (the store keeps its own bytes).
+    this.#releaseData();
     this.#size = 0;
     return i;
   }
@@ -238,9 +264,18 @@ export class SmtpFramer {
   #appendData(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.#size += bytes.length;
-    if (this.#size > this.#maxData) {
-      this.#parts = [];
+    if (this.#size > this.#maxData || this.#noRoom) {
+      this.#releaseData();
+      if (this.#size <= this.#maxData) this.#noRoom = true;
       return;
+    }
+    if (this.#budget !== null) {
+      if (!this.#budget.reserve(bytes.length)) {
+        this.#releaseData();
+        this.#noRoom = true;
+        return;
+      }
+      this.#reserved += bytes.length;
     }
     this.#parts.push(bytes);
   }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { InFlightBudget } from "../net/in_flight.ts";
 import type { AuthGuard } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
@@ -23,6 +24,14 @@ import { createSmtpSession } from "./session.ts";
 const MESSAGE_SLAB_SIZE = 64 * 1024;
 
 /**
+ * Messages of the largest size whose data a listener's connections may hold at once (100 MiB
+ * with the default 25 MiB limit); past it a message is refused at its end, `452 4.3.1`
+ * (lib/net/in_flight.ts). Ordinary traffic is nowhere near it: a message's data is held only
+ * until its final dot, and delivered then.
+ */
+const IN_FLIGHT_MESSAGES = 4;
+
+/**
  * Starts an SMTP listener: by default the plain one on `config.smtpPort`; `chaos` injects
  * faults, `authGuard` counts failed AUTHs.
  */
@@ -36,6 +45,7 @@ export function startSmtp(
 ): Promise<Listener> {
   let queueCounter = 0;
   const slab = messageSlab(MESSAGE_SLAB_SIZE, store);
+  const dataBudget = new InFlightBudget(IN_FLIGHT_MESSAGES * config.limits.maxMessageSize);
   // Queue ids are unique within the server: the implicit-TLS listener counts on its own.
   const queuePrefix = endpoint.name === "smtp" ? "EM" : "ES";
   return listen({
@@ -62,6 +72,7 @@ export function startSmtp(
         chaos,
         authAttempts: authGuard?.connection(endpoint.name, connection.remote),
         messageSlab: slab,
+        dataBudget,
       }, sessionIo(connection));
       return sessionHandler(session, logger, label);
     },

@@ -55,6 +55,8 @@ export interface SmtpSession {
   slowInput(): void;
   /** Server shutdown: 421 and close. */
   shutdown(): void;
+  /** The connection is gone: what the session holds is given back. */
+  closed(): void;
 }
 
 /** The connection side of a session: framing, output, the bad-command count. */
@@ -134,11 +136,14 @@ export function createSmtpSession(ctx: SmtpContext, io: SmtpIO): SmtpSession {
       send(driver, reply(421, "4.3.2", `${hostname} Service shutting down, closing connection`));
       close(driver);
     },
+    // Unfinished message data gives its room in the listener's budget back.
+    closed: () => driver.framer.dispose(),
   };
 }
 
 function newFramer(ctx: SmtpContext): SmtpFramer {
-  return new SmtpFramer(ctx.config.limits.smtpMaxLineLength, ctx.config.limits.maxMessageSize);
+  const { limits } = ctx.config;
+  return new SmtpFramer(limits.smtpMaxLineLength, limits.maxMessageSize, ctx.dataBudget);
 }
 
 function send(driver: Driver, text: string): void {
@@ -183,7 +188,9 @@ function handleBufferedFrames(driver: Driver): void {
     const frame = driver.framer.next();
     if (!frame) break;
     // The data has all arrived, whatever a chaos delay then does with it.
-    if (frame.type === "data" || frame.type === "data-too-big") driver.io.expectBody?.(false);
+    if (frame.type === "data" || frame.type === "data-too-big" || frame.type === "data-no-room") {
+      driver.io.expectBody?.(false);
+    }
     // Without rules (the usual case) nothing is looked at for chaos.
     const fault = ctx.chaos?.active
       ? smtpFault(ctx.chaos, ctx.config, frame, {
@@ -228,6 +235,20 @@ function handleFrame(driver: Driver, frame: SmtpFrame): void {
       sendReply(
         driver,
         reply(552, "5.3.4", `Message too big (limit ${limits.maxMessageSize} octets)`),
+      );
+      return;
+    case "data-no-room":
+      if (ctx.logger.verbose) {
+        ctx.logger.traffic(ctx.label, "C", `<message data: ${frame.size} octets, no room>`);
+      }
+      state.transaction = null;
+      sendReply(
+        driver,
+        reply(
+          452,
+          "4.3.1",
+          "Insufficient system storage: too much mail is being received at once; try again later",
+        ),
       );
       return;
     case "data":

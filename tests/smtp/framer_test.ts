@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../../lib/bytes.ts";
+import { InFlightBudget } from "../../lib/net/in_flight.ts";
 import { type SmtpFrame, SmtpFramer } from "../../lib/smtp/framer.ts";
 import { splits } from "../harness/splits.ts";
 
@@ -20,6 +21,8 @@ function show(frame: SmtpFrame): Seen {
       return `data ${JSON.stringify(latin1.decode(concatBytes(frame.parts, frame.size)))}`;
     case "data-too-big":
       return `data-too-big ${frame.size}${frame.endless ? " endless" : ""}`;
+    case "data-no-room":
+      return `data-no-room ${frame.size}`;
   }
 }
 
@@ -244,4 +247,39 @@ Deno.test("framer: message data matches the byte-at-a-time reference on random i
     ];
     assert.deepEqual(run(chunks, 64, 1000), expected, JSON.stringify(text));
   }
+});
+
+Deno.test("framer: data the listener's budget has no room for is dropped and refused at its end", () => {
+  const budget = new InFlightBudget(100);
+  const start = (framer: SmtpFramer) => {
+    framer.push(enc.encode("DATA\r\n"));
+    assert.equal(show(framer.next()!), 'line "DATA"');
+    framer.startData();
+  };
+  const line = (n: number) => "y".repeat(n - 2) + "\r\n";
+  const a = new SmtpFramer(64, 1000, budget);
+  const b = new SmtpFramer(64, 1000, budget);
+  start(a);
+  start(b);
+  a.push(enc.encode(line(40) + line(40)));
+  assert.equal(a.next(), null);
+  assert.equal(budget.used, 80);
+  // B's message does not fit beside A's unfinished one: dropped, refused at its end.
+  b.push(enc.encode(line(40) + ".\r\n"));
+  assert.equal(show(b.next()!), "data-no-room 40");
+  assert.equal(budget.used, 80);
+  // A's ends: handed out, its room given back; B's next message fits.
+  a.push(enc.encode(".\r\n"));
+  assert.equal(show(a.next()!).slice(0, 5), "data ");
+  assert.equal(budget.used, 0);
+  start(b);
+  b.push(enc.encode(line(40) + ".\r\n"));
+  assert.equal(show(b.next()!).slice(0, 5), "data ");
+  // A connection that goes away mid-message gives its room back.
+  start(a);
+  a.push(enc.encode(line(60)));
+  assert.equal(a.next(), null);
+  assert.equal(budget.used, 60);
+  a.dispose();
+  assert.equal(budget.used, 0);
 });
