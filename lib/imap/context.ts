@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { InFlightBudget } from "../net/in_flight.ts";
 import type { AuthAttempts } from "../auth_guard.ts";
 import type { Chaos } from "../chaos/mod.ts";
 import type { Config } from "../config.ts";
@@ -49,6 +50,11 @@ export interface ImapServerState {
   readonly sortOrders?: SortOrders;
   /** What address searches can rule out (address_columns.ts); none: not kept. */
   readonly addressColumns?: AddressColumns;
+  /**
+   * Octets of APPEND literals (past {@linkcode MAX_SMALL_LITERAL}) the server's sessions hold
+   * at once (lib/net/in_flight.ts); none: no shared bound (the warm-up, tests).
+   */
+  readonly literalBudget?: InFlightBudget;
 }
 
 /** What handlers see of the server around the session. */

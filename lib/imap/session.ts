@@ -14,7 +14,13 @@ import { capabilities } from "./capabilities.ts";
 import { injectConnectFault } from "./chaos.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import type { AuthedCommandSpec, AuthedSession, ImapContext, Session } from "./context.ts";
-import { literalDecision, MAX_SMALL_LITERAL, runCommand } from "./dispatch.ts";
+import {
+  type LiteralDecision,
+  literalDecision,
+  type LiteralRequest,
+  MAX_SMALL_LITERAL,
+  runCommand,
+} from "./dispatch.ts";
 import { continuation, ResponseBuilder, tagged, untagged } from "./encoder.ts";
 import { type FrameEvent, ImapFramer } from "./framer.ts";
 import { Reader } from "./parser.ts";
@@ -95,6 +101,8 @@ interface Connection {
   paused: boolean;
   /** NOTIFY and IDLE output waits for the client to read what came before. */
   notifyBlocked: boolean;
+  /** Octets of this command's literals held against the server's literal budget. */
+  literalReserved: number;
   /**
    * Tagged replies waiting for their commit (`Session.replyAfter`), oldest first; all output
    * after the first of them waits with it.
@@ -129,6 +137,7 @@ export function createImapSession(ctx: ImapContext, io: ImapIO): ImapSessionDriv
     lineWaiter: null,
     paused: false,
     notifyBlocked: false,
+    literalReserved: 0,
     held: [],
     heldWritten: null,
     unsubscribe: () => {},
@@ -295,6 +304,7 @@ function write(conn: Connection, chunks: readonly Uint8Array[]): boolean {
 function finish(conn: Connection): void {
   if (conn.ended) return;
   conn.ended = true;
+  releaseLiterals(conn);
   conn.unsubscribe();
   conn.held.length = 0;
   conn.heldWritten?.resolve();
@@ -500,6 +510,8 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
   const { limits } = conn.ctx.config;
   switch (event.type) {
     case "command": {
+      // Its literals are in the command now: handled by it, or garbage after it.
+      releaseLiterals(conn);
       if (isHttpRequestLine(event.command.line)) {
         conn.ctx.logger.warn(
           `${conn.ctx.label}: an HTTP request on the IMAP port (a web page?); closed`,
@@ -517,7 +529,11 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       return;
     }
     case "literal-request": {
-      const decision = literalDecision(event, session.state, limits.maxMessageSize);
+      const decision = withinLiteralBudget(
+        conn,
+        event,
+        literalDecision(event, session.state, limits.maxMessageSize),
+      );
       if (decision.accept) conn.framer.acceptLiteral();
       else conn.framer.rejectLiteral();
       if (decision.response) conn.out.push(decision.response);
@@ -534,6 +550,36 @@ async function handleEvent(conn: Connection, session: Session, event: FrameEvent
       return;
     }
   }
+}
+
+/**
+ * A literal past {@linkcode MAX_SMALL_LITERAL} the decision accepts is reserved against the
+ * server's literal budget (lib/net/in_flight.ts) until its command runs; without room it is
+ * refused, `NO [LIMIT]` (drained if it comes anyway), not counted as a bad command.
+ */
+function withinLiteralBudget(
+  conn: Connection,
+  request: LiteralRequest,
+  decision: LiteralDecision,
+): LiteralDecision {
+  const budget = conn.ctx.shared.literalBudget;
+  if (!decision.accept || !budget || request.size <= MAX_SMALL_LITERAL) return decision;
+  if (budget.reserve(request.size)) {
+    conn.literalReserved += request.size;
+    return decision;
+  }
+  const text = "Too much mail is being received at once; try again later";
+  return {
+    accept: false,
+    response: tagged(request.tag, "NO", "LIMIT", text),
+    countsAsBad: false,
+    close: false,
+  };
+}
+
+function releaseLiterals(conn: Connection): void {
+  conn.ctx.shared.literalBudget?.release(conn.literalReserved);
+  conn.literalReserved = 0;
 }
 
 /** Counts a `BAD` just written; too many in a row end the connection. */

@@ -164,3 +164,48 @@ Deno.test("literalDecision: the policy as a table", () => {
     assert.deepEqual(decide(...args), expected, JSON.stringify(args));
   }
 });
+
+Deno.test("literals after login: APPEND literals held at once are bound across sessions (NO [LIMIT])", async () => {
+  // A budget of four messages of the largest size: 4 x 100,000 octets.
+  await withImap(async (port) => {
+    const size = 90_000;
+    const clients: RawImap[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const { client } = await RawImap.connect(port);
+        clients.push(client);
+        assert.match((await client.command(`a LOGIN user${i} x`)).at(-1)!, /^a OK /);
+      }
+      // Four unfinished APPENDs get their "+"; the fifth does not fit beside them.
+      for (const client of clients.slice(0, 4)) {
+        await client.write(`b APPEND INBOX {${size}}\r\n`);
+        assert.match(await client.readLine() ?? "", /^\+ /);
+      }
+      await clients[4].write(`b APPEND INBOX {${size}}\r\n`);
+      assert.match(await clients[4].readLine() ?? "", /^b NO \[LIMIT\] /);
+      // One finishes: its room is given back, and the sixth gets its "+".
+      await clients[0].write(`Subject: x\r\n\r\n${x(size - 14)}\r\n`);
+      assert.match((await clients[0].readUntilTagged("b")).at(-1)!, /^b OK \[APPENDUID /);
+      await clients[5].write(`b APPEND INBOX {${size}}\r\n`);
+      assert.match(await clients[5].readLine() ?? "", /^\+ /);
+      // A session that goes away mid-literal gives its room back too.
+      clients[1].close();
+      await clients[4].write(`c APPEND INBOX {${size}}\r\n`);
+      let line = await clients[4].readLine() ?? "";
+      for (let tries = 0; tries < 100 && !line.startsWith("+"); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await clients[4].write(`c${tries} APPEND INBOX {${size}}\r\n`);
+        line = await clients[4].readLine() ?? "";
+      }
+      assert.match(line, /^\+ /);
+    } finally {
+      for (const client of clients) {
+        try {
+          client.close();
+        } catch {
+          // Closed above.
+        }
+      }
+    }
+  }, 100_000);
+});
