@@ -15,7 +15,7 @@ import {
   isKnownEncoding,
   partFilename,
 } from "../mail/mime.ts";
-import { unsharedBytes } from "../mail/shared_bytes.ts";
+import { responseBody } from "../mail/shared_bytes.ts";
 import { type MessageMeta, parseMessageId, type Store } from "../store/types.ts";
 import type { HttpContext } from "./context.ts";
 import { findMessages, parseMessageFilter } from "./filters.ts";
@@ -189,8 +189,8 @@ function contentHeaders(
 export function getRaw(ctx: HttpContext, { params }: RouteRequest): Response {
   const { meta, raw } = locate(ctx.store, params[0]);
   const filename = `${meta.id.replace(/[^\w.-]+/g, "_")}.eml`;
-  // A view of shared memory (lib/mail/shared_bytes.ts), which Response refuses: a copy.
-  return new Response(unsharedBytes(raw), {
+  // Streamed past 256 KiB, copied a chunk at a time (lib/mail/shared_bytes.ts).
+  return new Response(responseBody(raw), {
     headers: contentHeaders("message/rfc822", raw.length, false, filename),
   });
 }
@@ -227,7 +227,7 @@ export function getPart(ctx: HttpContext, { params }: RouteRequest): Response {
     inline,
     filename === null ? null : decodeEncodedWords(filename),
   );
-  return new Response(unsharedBytes(body), { headers });
+  return new Response(responseBody(body), { headers });
 }
 
 /** `DELETE /messages/{id}`: removes the message from its mailbox. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { unsharedBytes } from "../../mail/shared_bytes.ts";
+import { responseBody } from "../../mail/shared_bytes.ts";
 import type { MessageMeta, Store } from "../../store/types.ts";
 import { findMessages, parseMessageFilter } from "../filters.ts";
 import { HttpError } from "../json.ts";
@@ -69,7 +69,7 @@ export function contentResponse(
     const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
     value += `; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
   }
-  return new Response(unsharedBytes(bytes), {
+  return new Response(responseBody(bytes), {
     headers: {
       "content-type": type,
       "content-length": String(bytes.length),
