@@ -55,8 +55,8 @@ export function envelopeOf(
   // A field given twice (RFC 5322 3.6 allows each once) reads as Dovecot reads it: the last
   // one's value, and every one's addresses.
   const fields = message.fields;
-  const found = firstFields(fields, ENVELOPE_FIELDS);
-  const last = firstFields(fields, ENVELOPE_FIELDS, true);
+  const last = new Array<HeaderField | undefined>(ENVELOPE_FIELDS.names.length);
+  const found = firstFields(fields, ENVELOPE_FIELDS, last);
   // Functions, not closures over `raw` and `parse` (made for every delivered message).
   const from = addresses(raw, fields, found, last, 2, parse);
   return {

@@ -313,26 +313,38 @@ export function fieldNames(names: readonly string[]): FieldNames {
  * The first field named as each of `wanted.names` (case-insensitive), in their order: what
  * {@linkcode headerField} gives for each, in one pass over the fields, each compared with the
  * names of its length only (ENVELOPE reads ten names and BODYSTRUCTURE seven a part, of a
- * delivered message's dozen fields). With `last`, the last field of each name instead.
+ * delivered message's dozen fields). With `last` (as long as the names), the same pass fills
+ * it with the last field of each name.
  */
 export function firstFields(
   fields: readonly HeaderField[],
   wanted: FieldNames,
-  last = false,
+  last: Array<HeaderField | undefined> | null = null,
 ): Array<HeaderField | undefined> {
   const { names, byLength } = wanted;
   // Of the exact length, not grown by pushes (room for 16 on the first; `fill` made more).
   const found = new Array<HeaderField | undefined>(names.length);
   for (let i = 0; i < names.length; i++) found[i] = undefined;
+  if (last !== null) { for (let i = 0; i < names.length; i++) last[i] = undefined; }
   for (let f = 0; f < fields.length; f++) {
     const field = fields[f];
     const candidates = byLength[field.name.length];
     if (candidates === undefined) continue;
     for (let c = 0; c < candidates.length; c++) {
       const i = candidates[c];
-      if (found[i] !== undefined && !last) continue;
+      if (found[i] !== undefined) {
+        // Already found: the last one of the name is kept in `last`, when asked for.
+        if (last !== null) {
+          const name = names[i];
+          if (field.name === name || sameAsciiFolded(field.name, name)) last[i] = field;
+        }
+        continue;
+      }
       const name = names[i];
-      if (field.name === name || sameAsciiFolded(field.name, name)) found[i] = field;
+      if (field.name === name || sameAsciiFolded(field.name, name)) {
+        found[i] = field;
+        if (last !== null) last[i] = field;
+      }
     }
   }
   return found;
