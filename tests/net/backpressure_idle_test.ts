@@ -19,34 +19,45 @@ const MESSAGES = 1000;
 const IDLERS = 4;
 const ROUNDS = 60;
 
+/** A session of `user`, logged in. */
+async function open(port: number, user: string): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await readUntil(conn, /^\* OK .*\r\n/);
+  await send(conn, `a LOGIN ${user} secret\r\n`);
+  await readUntil(conn, /^a OK .*\r\n/m);
+  return conn;
+}
+
+/** APPENDs {@linkcode MESSAGES} small messages on `writer`, then selects INBOX there. */
+async function fillInbox(writer: Deno.Conn): Promise<void> {
+  const message = "Subject: m\r\n\r\nx\r\n";
+  let batch = "";
+  for (let i = 0; i < MESSAGES; i++) {
+    batch += `b${i} APPEND INBOX {${message.length}+}\r\n${message}\r\n`;
+  }
+  await send(writer, batch);
+  await readUntil(writer, new RegExp(`^b${MESSAGES - 1} OK .*\\r\\n`, "m"));
+  await send(writer, "c SELECT INBOX\r\n");
+  await readUntil(writer, /^c OK .*\r\n/m);
+}
+
+/** Starts IDLE on a new session of `user`. */
+async function idling(port: number, user: string): Promise<Deno.Conn> {
+  const conn = await open(port, user);
+  await send(conn, "s SELECT INBOX\r\ni IDLE\r\n");
+  await readUntil(conn, /^\+ .*\r\n/m);
+  return conn;
+}
+
 Deno.test("backpressure (IMAP IDLE): flag changes to idling clients that never read", async () => {
   const server = await spawnServer(false);
   const port = server.ports.IMAP;
-  const open = async () => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await readUntil(conn, /^\* OK .*\r\n/);
-    await send(conn, "a LOGIN idler secret\r\n");
-    await readUntil(conn, /^a OK .*\r\n/m);
-    return conn;
-  };
   const idlers: Deno.Conn[] = [];
-  const writer = await open();
+  const writer = await open(port, "idler");
   try {
-    const message = "Subject: m\r\n\r\nx\r\n";
-    let batch = "";
-    for (let i = 0; i < MESSAGES; i++) {
-      batch += `b${i} APPEND INBOX {${message.length}+}\r\n${message}\r\n`;
-    }
-    await send(writer, batch);
-    await readUntil(writer, new RegExp(`^b${MESSAGES - 1} OK .*\\r\\n`, "m"));
-    await send(writer, "c SELECT INBOX\r\n");
-    await readUntil(writer, /^c OK .*\r\n/m);
-    for (let i = 0; i < IDLERS; i++) {
-      const conn = await open();
-      await send(conn, "s SELECT INBOX\r\ni IDLE\r\n");
-      await readUntil(conn, /^\+ .*\r\n/m);
-      idlers.push(conn); // and never read again
-    }
+    await fillInbox(writer);
+    // They never read again.
+    for (let i = 0; i < IDLERS; i++) idlers.push(await idling(port, "idler"));
     // Long keyword lists, changed every round: each round's FETCH to an idler is ~1 MB.
     const lists = [0, 1].map((set) =>
       Array.from({ length: 40 }, (_, k) => `keyword-number-${set}-${k}`).join(" ")
@@ -86,27 +97,11 @@ async function readTail(conn: Deno.Conn, text: string): Promise<void> {
 Deno.test("backpressure (IMAP IDLE): held updates go out once the client reads", async () => {
   const server = await spawnServer(false);
   const port = server.ports.IMAP;
-  const open = async () => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await readUntil(conn, /^\* OK .*\r\n/);
-    await send(conn, "a LOGIN reader secret\r\n");
-    await readUntil(conn, /^a OK .*\r\n/m);
-    return conn;
-  };
-  const writer = await open();
-  const idler = await open();
+  const writer = await open(port, "reader");
+  let idler: Deno.Conn | null = null;
   try {
-    const message = "Subject: m\r\n\r\nx\r\n";
-    let batch = "";
-    for (let i = 0; i < MESSAGES; i++) {
-      batch += `b${i} APPEND INBOX {${message.length}+}\r\n${message}\r\n`;
-    }
-    await send(writer, batch);
-    await readUntil(writer, new RegExp(`^b${MESSAGES - 1} OK .*\\r\\n`, "m"));
-    await send(writer, "c SELECT INBOX\r\n");
-    await readUntil(writer, /^c OK .*\r\n/m);
-    await send(idler, "s SELECT INBOX\r\ni IDLE\r\n");
-    await readUntil(idler, /^\+ .*\r\n/m);
+    await fillInbox(writer);
+    idler = await idling(port, "reader");
     const long = (round: number) =>
       Array.from({ length: 40 }, (_, k) => `kw-${round}-${k}`).join(" ");
     for (let round = 0; round < 20; round++) {
@@ -120,6 +115,7 @@ Deno.test("backpressure (IMAP IDLE): held updates go out once the client reads",
     await readUntil(idler, /^i OK .*\r\n/m);
   } finally {
     for (const conn of [writer, idler]) {
+      if (conn === null) continue;
       try {
         conn.close();
       } catch {
