@@ -5,6 +5,8 @@
  */
 
 import { concatBytes } from "../bytes.ts";
+import { DEFAULT_RECEIVE_TIMEOUT_MS } from "../net/connection.ts";
+import { RECEIVE_PROGRESS_BYTES } from "../net/input_guard.ts";
 import { StoreError, type StoreErrorKind } from "../store/types.ts";
 
 /** An error with its HTTP status; the router turns it into `{ "error": message }`. */
@@ -64,11 +66,33 @@ export function errorResponse(error: unknown): Response | null {
   return null;
 }
 
+/** How fast a request body must arrive: at least `octets` each `periodMs`, or end. */
+export interface BodyProgress {
+  readonly periodMs: number;
+  readonly octets: number;
+}
+
+/**
+ * As the mail protocols' message data (lib/net/input_guard.ts): 64 KiB a minute, or the end.
+ * A body that stalls held its share of the request-body budget (a chunked one, all of
+ * `maxHttpBody`) for as long as its connection stayed open: two stalled uploads kept every
+ * large `/inject` out (hostile-client audit, issue 13 round 34).
+ */
+export const BODY_PROGRESS: BodyProgress = {
+  periodMs: DEFAULT_RECEIVE_TIMEOUT_MS,
+  octets: RECEIVE_PROGRESS_BYTES,
+};
+
 /**
  * Reads the whole request body, refusing more than `limit` octets: first by Content-Length,
- * then while reading, so a chunked or lying client cannot make the server buffer more.
+ * then while reading, so a chunked or lying client cannot make the server buffer more; and
+ * `408` for a body that does not keep arriving (`progress`).
  */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBody(
+  request: Request,
+  limit: number,
+  progress: BodyProgress = BODY_PROGRESS,
+): Promise<Uint8Array> {
   const tooBig = () => new HttpError(413, `Request body is larger than ${limit} bytes`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
@@ -79,9 +103,21 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let stalled = false;
+  let periodStart = 0;
+  const check = setInterval(() => {
+    if (total - periodStart < progress.octets) {
+      stalled = true;
+      reader.cancel().catch(() => {});
+    }
+    periodStart = total;
+  }, progress.periodMs);
   try {
     while (true) {
       const { done, value } = await reader.read();
+      if (stalled) {
+        throw new HttpError(408, `Request body did not arrive in time (${total} octets came)`);
+      }
       if (done) break;
       total += value.length;
       if (total > limit) {
@@ -91,6 +127,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
       chunks.push(value);
     }
   } finally {
+    clearInterval(check);
     reader.releaseLock();
   }
   return concatBytes(chunks, total);
