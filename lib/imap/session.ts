@@ -341,13 +341,24 @@ function sendIdleUpdates(conn: Connection, session: Session): void {
   const before = session.selection?.tracker.maxUid ?? 0;
   sendUpdates(session, true);
   fetchNewMessages(session, before);
+  emitOrHold(conn, session);
+}
+
+/**
+ * Writes the queued output; past the high-water mark, the output the server pushes unasked
+ * (IDLE's and NOTIFY's) waits until the client has read it, then goes on.
+ */
+function emitOrHold(conn: Connection, session: Session): void {
   if (emit(conn) || conn.ended) return;
   conn.notifyBlocked = true;
   conn.io.drained().then(() => {
     conn.notifyBlocked = false;
     if (conn.ended) return;
     if (session.idling) sendIdleUpdates(conn, session);
-    else if (!conn.busy && session.notify) sendNotifications(conn, session);
+    else if (conn.busy) return;
+    // NOTIFICATIONOVERFLOW turned NOTIFY off meanwhile: its response still goes out now.
+    else if (session.notify) sendNotifications(conn, session);
+    else emit(conn);
   });
 }
 
@@ -365,15 +376,7 @@ function sendNotifications(conn: Connection, session: Session): void {
     sendUpdates(session, !notify.selectedDelayed);
     fetchNewMessages(session, before);
   } else writeNotifications(session);
-  if (emit(conn) || conn.ended) return;
-  conn.notifyBlocked = true;
-  conn.io.drained().then(() => {
-    conn.notifyBlocked = false;
-    if (conn.busy || conn.ended) return;
-    // NOTIFICATIONOVERFLOW turned NOTIFY off meanwhile: its response still goes out now.
-    if (session.notify) sendNotifications(conn, session);
-    else emit(conn);
-  });
+  emitOrHold(conn, session);
 }
 
 /**

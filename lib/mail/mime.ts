@@ -265,11 +265,11 @@ interface DelimiterHit {
 
 /**
  * Finds delimiter lines (`--boundary` at the start of a line, then white space or anything
- * else, or `--` for the close delimiter) without decoding anything. Most of a body holds no hyphen at all (a
- * base64 attachment, whose alphabet has none, is most of a large message's bytes), so the
- * search goes from hyphen to hyphen with `Uint8Array.prototype.indexOf`, which V8 runs
- * natively (twice as fast as the skip search below on base64, issue 13 round 18), and tries
- * the needle LF `--boundary` where a hyphen follows a line end. Where hyphens come close
+ * else, or `--` for the close delimiter) without decoding anything. Most of a body holds no
+ * hyphen at all (a base64 attachment, whose alphabet has none, is most of a large message's
+ * bytes), so the search goes from hyphen to hyphen with `Uint8Array.prototype.indexOf`, which
+ * V8 runs natively (twice as fast as the skip search below on base64, issue 13 round 18), and
+ * tries the needle LF `--boundary` where a hyphen follows a line end. Where hyphens come close
  * together, it goes on with a Boyer-Moore-Horspool search for the needle: the bytes are
  * skipped without being compared, the length of the boundary at a time.
  */

@@ -1,7 +1,8 @@
 /**
  * The text of a message as IMAP SEARCH matches it (RFC 9051 6.4.4): header values with RFC
  * 2047 encoded words decoded, and the bodies of text parts (text/* and message/* leaves) with
- * their transfer encoding and charset removed, all lower-cased once so matching is a plain substring test.
+ * their transfer encoding and charset removed, all lower-cased once so matching is a plain
+ * substring test.
  *
  * The header fields (`searchHeaders`, search_headers.ts) and the header lines of TEXT are kept
  * in the index memo.
